@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// The gocker CLI: parses flags, calls lib/, prints. No engine policy lives here.
+import yargs from 'yargs/yargs';
+import type { Argv } from 'yargs';
+import { COMMANDS } from './commands';
+import type { CommandModule, GlobalArgs } from './types';
+import { errorLine } from '../lib/errors';
+
+function fail(message: string, code = 125): never {
+  process.stderr.write(`gocker: ${message}\n`);
+  process.exit(code);
+}
+
+export async function main(args: string[]): Promise<void> {
+  let y: Argv<GlobalArgs> = yargs(args)
+    .scriptName('gocker')
+    .usage('Usage: gocker [OPTIONS] COMMAND')
+    .option('root', { type: 'string', describe: 'Root of persistent state (env GOCKER_ROOT)', default: undefined, defaultDescription: '/var/lib/gocker' })
+    .option('runroot', { type: 'string', describe: 'Root of runtime state (env GOCKER_RUNROOT)', default: undefined, defaultDescription: '/var/run/gocker' })
+    .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'] as const, describe: 'Logging level' })
+    .strict()
+    .demandCommand(1, 'a command is required: see gocker --help')
+    .recommendCommands()
+    .version(false)
+    .help('help')
+    .alias('help', 'h')
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) fail(errorLine(err));
+      fail(`${msg}\nSee 'gocker --help'.`);
+    }) as Argv<GlobalArgs>;
+
+  for (const entry of COMMANDS) {
+    let mod: CommandModule | undefined;
+    const load = (): CommandModule => (mod ??= require(`./commands/${entry.module}`) as CommandModule);
+    y = y.command({
+      command: entry.command,
+      aliases: entry.aliases,
+      describe: entry.describe,
+      builder: (sub: Argv<GlobalArgs>) => load().builder(sub),
+      handler: async (argv) => {
+        try {
+          const code = await load().handler(argv as never);
+          if (typeof code === 'number') process.exitCode = code;
+        } catch (e) {
+          const exit = typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 125;
+          if (process.env.GOCKER_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+          fail(errorLine(e), exit);
+        }
+      },
+    }) as Argv<GlobalArgs>;
+  }
+  await y.parseAsync();
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e: unknown) => fail(errorLine(e)));
+}

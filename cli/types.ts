@@ -1,0 +1,15 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { LogLevel } from '../lib/options';
+
+/** Options every command takes. */
+export interface GlobalArgs {
+  root?: string;
+  runroot?: string;
+  logLevel?: LogLevel;
+}
+
+/** What each cli/commands/*.ts exports. Loaded only when its command runs. */
+export interface CommandModule<A = Record<string, unknown>> {
+  builder(y: Argv<GlobalArgs>): Argv<GlobalArgs & A>;
+  handler(argv: ArgumentsCamelCase<GlobalArgs & A>): Promise<number | void> | number | void;
+}

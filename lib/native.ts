@@ -1,0 +1,98 @@
+// The one typed declaration of the addon, and the one place that loads it.
+import * as path from 'node:path';
+import { GockerError } from './errors';
+
+/** The ABI this TypeScript was written against; native/addon.cc kAbi must match. */
+export const NATIVE_ABI = 1;
+
+export interface Utsname {
+  sysname: string;
+  nodename: string;
+  release: string;
+  version: string;
+  machine: string;
+}
+
+export interface StatFs {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
+/** Everything native/ exports. Errors thrown are Node-fs-shaped (code, errno, syscall, path). */
+export interface NativeBinding {
+  abi: number;
+  uname(): Utsname;
+  statfs(path: string): StatFs;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount(target: string, flags?: number): void;
+  /** true, or the Node-shaped error unshare(2) returned. */
+  probeNamespace(cloneFlag: number): true | NodeJS.ErrnoException;
+  supportsDType(dir: string): boolean;
+  /** flock(2) on fd; false only when LOCK_NB was given and the lock is held elsewhere. */
+  flock(fd: number, op: number): boolean;
+}
+
+let cached: NativeBinding | undefined;
+
+const BUILD_HINT = 'run `npm run build:native` (node-gyp rebuild) in the gocker package';
+
+/** The package's own directory, whether running from dist/lib or lib. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 4; i++) {
+    if (require('node:fs').existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(__dirname, '..', '..');
+}
+
+export function native(): NativeBinding {
+  if (cached) return cached;
+  const file = path.join(packageRoot(), 'build', 'Release', 'gocker.node');
+  let mod: NativeBinding;
+  try {
+    mod = require(file) as NativeBinding;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'MODULE_NOT_FOUND' ? 'is not built' : `cannot be loaded (${err.message.split('\n')[0]})`;
+    throw new GockerError(`native addon ${file} ${why}: ${BUILD_HINT}`, { code: 'ENATIVE' });
+  }
+  if (mod.abi !== NATIVE_ABI) {
+    throw new GockerError(`native addon ${file} is stale (ABI ${mod.abi}, need ${NATIVE_ABI}): ${BUILD_HINT}`, { code: 'ENATIVE' });
+  }
+  cached = mod;
+  return mod;
+}
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  BIND: 0x1000,
+  MOVE: 0x2000,
+  REC: 0x4000,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+} as const;
+
+export const MNT_DETACH = 2;
+
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;

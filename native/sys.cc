@@ -1,0 +1,130 @@
+// Small syscall-level primitives: uname, statfs, mount/umount, namespace probes,
+// d_type probe and file locks. Policy (what to probe, what it means) is in lib/.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.h"
+#include "module.h"
+
+namespace gocker {
+namespace {
+
+Napi::Value Uname(const Napi::CallbackInfo& info) {
+  struct utsname u;
+  if (uname(&u) != 0) ThrowSys(info.Env(), errno, "uname");
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("sysname", u.sysname);
+  o.Set("nodename", u.nodename);
+  o.Set("release", u.release);
+  o.Set("version", u.version);
+  o.Set("machine", u.machine);
+  return o;
+}
+
+Napi::Value Statfs(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>();
+  struct statfs s;
+  if (statfs(path.c_str(), &s) != 0) ThrowSys(info.Env(), errno, "statfs", path);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("type", Napi::Number::New(info.Env(), static_cast<double>(static_cast<unsigned long>(s.f_type))));
+  o.Set("bsize", Napi::Number::New(info.Env(), static_cast<double>(s.f_bsize)));
+  o.Set("blocks", Napi::Number::New(info.Env(), static_cast<double>(s.f_blocks)));
+  o.Set("bfree", Napi::Number::New(info.Env(), static_cast<double>(s.f_bfree)));
+  o.Set("bavail", Napi::Number::New(info.Env(), static_cast<double>(s.f_bavail)));
+  o.Set("files", Napi::Number::New(info.Env(), static_cast<double>(s.f_files)));
+  o.Set("ffree", Napi::Number::New(info.Env(), static_cast<double>(s.f_ffree)));
+  return o;
+}
+
+// mount(source, target, fstype, flags, data): flags is the numeric MS_* mask.
+Napi::Value Mount(const Napi::CallbackInfo& info) {
+  std::string source = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  std::string target = info[1].As<Napi::String>();
+  std::string fstype = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+  unsigned long flags = info[3].IsNumber() ? static_cast<unsigned long>(info[3].As<Napi::Number>().Int64Value()) : 0;
+  std::string data = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(),
+            fstype.empty() ? nullptr : fstype.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) != 0) {
+    ThrowSys(info.Env(), errno, "mount", target);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Umount(const Napi::CallbackInfo& info) {
+  std::string target = info[0].As<Napi::String>();
+  int flags = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  if (umount2(target.c_str(), flags) != 0) ThrowSys(info.Env(), errno, "umount2", target);
+  return info.Env().Undefined();
+}
+
+// Can this process create a namespace of this CLONE_NEW* kind? Tried in a forked
+// child so the caller's own namespaces never change. The child only calls
+// async-signal-safe functions (Node is multi-threaded).
+Napi::Value ProbeNamespace(const Napi::CallbackInfo& info) {
+  int flag = info[0].As<Napi::Number>().Int32Value();
+  pid_t pid = fork();
+  if (pid < 0) ThrowSys(info.Env(), errno, "fork");
+  if (pid == 0) {
+    _exit(unshare(flag) == 0 ? 0 : (errno & 0x7f));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) ThrowSys(info.Env(), errno, "waitpid");
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : EFAULT;
+  if (code == 0) return Napi::Boolean::New(info.Env(), true);
+  return SysError(info.Env(), code, "unshare").Value();
+}
+
+// Does the filesystem under dir fill in d_type? overlayfs needs it (Docker's
+// overlay2 refuses xfs with ftype=0 for the same reason). dir must hold a file.
+Napi::Value SupportsDType(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>();
+  DIR* d = opendir(path.c_str());
+  if (d == nullptr) ThrowSys(info.Env(), errno, "opendir", path);
+  bool ok = true;
+  while (struct dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (e->d_type == DT_UNKNOWN) ok = false;
+  }
+  closedir(d);
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
+// flock on an open fd (Node has no flock). Blocking; the caller opens the fd.
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = info[1].As<Napi::Number>().Int32Value();
+  for (;;) {
+    if (flock(fd, op) == 0) return Napi::Boolean::New(info.Env(), true);
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK && (op & LOCK_NB)) return Napi::Boolean::New(info.Env(), false);
+    ThrowSys(info.Env(), errno, "flock");
+  }
+}
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("uname", Napi::Function::New(env, Uname, "uname"));
+  exports.Set("statfs", Napi::Function::New(env, Statfs, "statfs"));
+  exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
+  exports.Set("umount", Napi::Function::New(env, Umount, "umount"));
+  exports.Set("probeNamespace", Napi::Function::New(env, ProbeNamespace, "probeNamespace"));
+  exports.Set("supportsDType", Napi::Function::New(env, SupportsDType, "supportsDType"));
+  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+}
+
+GOCKER_MODULE(Init);
+
+}  // namespace
+}  // namespace gocker

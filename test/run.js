@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Runs the compiled suite with node's test runner. Unit tests (dist/test/unit) need
+// neither root nor the addon; integration tests (dist/test/integration) run as root
+// against real registries, images and containers, and are never skipped in CI.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const unitOnly = process.argv.includes('--unit');
+const dist = path.join(__dirname, '..', 'dist', 'test');
+
+function collect(dir) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...collect(p));
+    else if (e.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+const files = collect(path.join(dist, 'unit'));
+if (!unitOnly) {
+  if (process.getuid() !== 0) {
+    const msg = 'integration tests need root (namespaces, mounts, cgroups)';
+    if (process.env.CI) {
+      console.error(`test/run.js: ${msg}; CI must run as root`);
+      process.exit(1);
+    }
+    console.error(`test/run.js: ${msg}: running unit tests only`);
+  } else {
+    files.push(...collect(path.join(dist, 'integration')));
+  }
+}
+if (files.length === 0) {
+  console.error('test/run.js: no tests found; run `npm run build:ts` first');
+  process.exit(1);
+}
+// Integration tests share the host's mounts and cgroups: one file at a time.
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+process.exit(r.status === null ? 1 : r.status);
