@@ -1,0 +1,97 @@
+// The container record: <root>/containers/<id>/config.v2.json, written atomically by the
+// engine (create, start, stop, rm), and the monitor's state under runroot. Every lifecycle
+// command reads these; only lib/container writes them.
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Pid: number;
+  ExitCode: number;
+  OOMKilled: boolean;
+  /** RFC 3339 with nanoseconds, as docker; '0001-01-01T00:00:00Z' when never */
+  StartedAt: string;
+  FinishedAt: string;
+  Error: string;
+}
+
+export interface MountRecord {
+  Type: 'bind' | 'tmpfs' | 'volume';
+  Source: string;
+  Destination: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+export interface HostConfigRecord {
+  Binds: string[] | null;
+  NetworkMode: string;
+  AutoRemove: boolean;
+  Privileged: boolean;
+  ReadonlyRootfs: boolean;
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  SecurityOpt: string[] | null;
+  Init: boolean;
+  Memory: number;
+  MemorySwap: number;
+  NanoCpus: number;
+  CpuShares: number;
+  CpusetCpus: string;
+  PidsLimit: number | null;
+  ShmSize: number;
+  Tmpfs: Record<string, string> | null;
+  Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;
+}
+
+export interface ContainerConfigRecord {
+  Hostname: string;
+  User: string;
+  Env: string[];
+  Cmd: string[] | null;
+  Entrypoint: string[] | null;
+  Image: string;
+  WorkingDir: string;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  Tty: boolean;
+  OpenStdin: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+}
+
+export interface ContainerRecord {
+  /** 64 hex chars */
+  Id: string;
+  /** '/name', as docker */
+  Name: string;
+  /** RFC 3339 */
+  Created: string;
+  Path: string;
+  Args: string[];
+  /** image id, 'sha256:...' */
+  Image: string;
+  State: ContainerState;
+  Config: ContainerConfigRecord;
+  HostConfig: HostConfigRecord;
+  Mounts: MountRecord[];
+  NetworkSettings: { IPAddress: string; Networks: Record<string, unknown> };
+  GraphDriver: {
+    Name: 'overlay2' | 'vfs';
+    Data: { LowerDir: string; UpperDir: string; MergedDir: string; WorkDir: string };
+  };
+  /** the files that belong to this container: log path, resolv.conf etc. */
+  LogPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  ResolvConfPath: string;
+  /** cgroup name under each hierarchy, e.g. 'gocker/<id>' */
+  CgroupPath: string;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+export const RECORD_FILE = 'config.v2.json';
