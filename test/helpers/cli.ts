@@ -1,0 +1,33 @@
+// Runs the built CLI the way a user does: `node dist/cli/gocker.js ...`, in a fresh process.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+export const BIN = path.join(REPO, 'dist', 'cli', 'gocker.js');
+
+export interface CliResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function gocker(args: string[], opts: SpawnSyncOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, ...opts });
+  return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** A private root and runroot for one test file; remove() deletes both. */
+export function tempRoots(prefix = 'gocker-test-'): { root: string; runroot: string; args: string[]; remove(): void } {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const root = path.join(base, 'root');
+  const runroot = path.join(base, 'run');
+  return {
+    root,
+    runroot,
+    args: ['--root', root, '--runroot', runroot],
+    remove: () => fs.rmSync(base, { recursive: true, force: true }),
+  };
+}
