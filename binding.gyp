@@ -1,15 +1,18 @@
 {
   "targets": [
     {
-      # The addon: every native/*.cc except the helper executables' own mains
-      # (native/bin/), so a new module needs no edit here.
+      # The addon: every native/*.cc plus the layer code, so a new module needs no
+      # edit here. Helper executables have targets of their own below.
       "target_name": "gocker",
-      "sources": ["<!@(ls -1 native/*.cc)"],
+      "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
-      "defines": ["_GNU_SOURCE"]
+      "defines": ["_GNU_SOURCE"],
+      # zlib and zstd from Debian (zlib1g-dev, libzstd-dev); sha256 comes from the
+      # OpenSSL that Node itself exports, through Node's own headers.
+      "libraries": ["-lz", "-lzstd"]
     }
   ]
 }

@@ -35,6 +35,12 @@ export interface NativeBinding {
   supportsDType(dir: string): boolean;
   /** flock(2) on fd; false only when LOCK_NB was given and the lock is held elsewhere. */
   flock(fd: number, op: number): boolean;
+  /**
+   * Applies a layer tar (optionally compressed) from file into dir, on worker threads.
+   * Rejects with code 'EBADLAYER' (message names the entry) or a fs-shaped error.
+   */
+  extractLayer(file: string, dir: string, compression: 'none' | 'gzip' | 'zstd', whiteouts: 'overlay' | 'delete'):
+    Promise<{ diffId: string; size: number; entries: number }>;
 }
 
 let cached: NativeBinding | undefined;

@@ -1,0 +1,69 @@
+// Applies one OCI layer (a tar stream) into a directory, never writing outside it.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace gocker {
+namespace layer {
+
+enum class Whiteouts { Overlay, Delete };
+
+// An invalid archive: message names the entry.
+struct LayerError {
+  std::string message;
+};
+
+// A failed syscall while applying an entry.
+struct SysFailure {
+  int err;
+  const char* syscall;
+  std::string path;
+};
+
+using ReadFn = std::function<size_t(uint8_t*, size_t)>;
+
+struct ExtractStats {
+  uint64_t entries = 0;
+};
+
+class Extractor {
+ public:
+  Extractor(int root_fd, Whiteouts mode, bool is_root);
+  // Reads a whole tar archive through read (which returns 0 at the end).
+  ExtractStats Run(const ReadFn& read);
+
+ private:
+  struct Header;
+  bool ReadExact(uint8_t* buf, size_t n);
+  void Skip(uint64_t n);
+  std::string ReadString(uint64_t n, const std::string& what);
+  void ApplyEntry(Header& h);
+  int OpenParent(const std::string& rel, std::string* base, bool create);
+  int ResolveDir(const std::string& rel, bool create);
+  void RemoveAt(int dirfd, const std::string& name, const std::string& rel);
+  void RemoveTree(int at, const std::string& name);
+  void RemoveLowerChildren(int at, const std::string& rel);
+  void SetMeta(int parent, const std::string& base, const Header& h, bool is_symlink);
+  void WriteFile(int parent, const std::string& base, const Header& h);
+  void Whiteout(int parent, const std::string& dir_rel, const std::string& name, const std::string& entry);
+
+  int root_fd_;
+  Whiteouts mode_;
+  bool is_root_;
+  const ReadFn* read_ = nullptr;
+  std::vector<uint8_t> buf_;
+  // Paths this layer created (delete mode): an opaque marker must not remove them.
+  std::unordered_set<std::string> created_;
+  struct DirTime {
+    std::string rel;
+    int64_t sec;
+    int64_t nsec;
+  };
+  std::vector<DirTime> dir_times_;
+};
+
+}  // namespace layer
+}  // namespace gocker
