@@ -37,7 +37,7 @@ class Pipeline {
       std::unique_lock<std::mutex> lk(mu_);
       cv_.wait(lk, [this] { return !q_.empty() || done_; });
       if (q_.empty()) {
-        if (!error_.empty()) throw layer::LayerError{error_};
+        if (!error_.empty()) throw layer::SourceError{error_};
         return 0;
       }
       cur_ = std::move(q_.front());

@@ -160,7 +160,10 @@ bool Extractor::ReadExact(uint8_t* buf, size_t n) {
   size_t got = 0;
   while (got < n) {
     size_t r = (*read_)(buf + got, n - got);
-    if (r == 0) return got == 0 ? false : throw LayerError{"truncated archive"};
+    if (r == 0) {
+      if (got == 0) return false;
+      throw Truncated{};
+    }
     got += r;
   }
   return true;
@@ -169,7 +172,7 @@ bool Extractor::ReadExact(uint8_t* buf, size_t n) {
 void Extractor::Skip(uint64_t n) {
   while (n > 0) {
     size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, buf_.size()));
-    if (!ReadExact(buf_.data(), chunk)) throw LayerError{"truncated archive"};
+    if (!ReadExact(buf_.data(), chunk)) throw Truncated{};
     n -= chunk;
   }
 }
@@ -177,7 +180,7 @@ void Extractor::Skip(uint64_t n) {
 std::string Extractor::ReadString(uint64_t n, const std::string& what) {
   if (n > kMaxMeta) throw LayerError{what + " record too large"};
   std::string s(n, '\0');
-  if (n && !ReadExact(reinterpret_cast<uint8_t*>(&s[0]), n)) throw LayerError{"truncated archive in " + what};
+  if (n && !ReadExact(reinterpret_cast<uint8_t*>(&s[0]), n)) throw Truncated{};
   uint64_t pad = (kBlock - n % kBlock) % kBlock;
   Skip(pad);
   return s;
@@ -185,19 +188,23 @@ std::string Extractor::ReadString(uint64_t n, const std::string& what) {
 
 ExtractStats Extractor::Run(const ReadFn& read) {
   read_ = &read;
+  std::string last = "(start of archive)";
+  try {
+    return RunEntries(&last);
+  } catch (const Truncated&) {
+    throw LayerError{"truncated archive in or after entry '" + last + "'"};
+  }
+}
+
+ExtractStats Extractor::RunEntries(std::string* last_entry) {
+  std::string& last = *last_entry;
   ExtractStats stats;
   uint8_t hdr[kBlock];
   std::string long_name, long_link;
   std::map<std::string, std::string> pax, global_pax;
   bool have_long_name = false, have_long_link = false;
-  std::string last = "(start of archive)";
   for (;;) {
-    bool got;
-    try {
-      got = ReadExact(hdr, kBlock);
-    } catch (const LayerError&) {
-      throw LayerError{"truncated archive after entry '" + last + "'"};
-    }
+    bool got = ReadExact(hdr, kBlock);
     if (!got) throw LayerError{"truncated archive after entry '" + last + "': no end-of-archive marker"};
     bool zero = std::all_of(hdr, hdr + kBlock, [](uint8_t b) { return b == 0; });
     if (zero) break;  // end of archive (the second zero block and any padding are drained by the caller)
@@ -288,6 +295,12 @@ ExtractStats Extractor::Run(const ReadFn& read) {
     stats.entries++;
   }
   // Directory times last: writing into a directory changes its mtime. Deepest first.
+  // Directories this layer only wrote into keep the times they had (as umoci does).
+  std::unordered_set<std::string> described;
+  for (auto& d : dir_times_) described.insert(d.rel);
+  for (auto& t : touched_times_) {
+    if (!described.count(t.rel)) dir_times_.push_back(t);
+  }
   for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
     struct timespec ts[2] = {{it->sec, it->nsec}, {it->sec, it->nsec}};
     if (it->rel.empty()) {
@@ -313,29 +326,41 @@ int Extractor::ResolveDir(const std::string& rel, bool create) {
     if (fd < 0) Fail(errno, "fcntl", "/");
     return fd;
   }
-  for (int attempt = 0;; attempt++) {
-    long fd = Openat2(root_fd_, rel.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
-                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
-    if (fd >= 0) return static_cast<int>(fd);
-    if (errno != ENOENT || !create || attempt > 64) {
-      if (!create && errno == ENOENT) return -1;
-      Fail(errno, "openat2", rel);
-    }
-    // Create the missing parent chain, one component at a time.
-    std::string base;
-    size_t slash = rel.rfind('/');
-    std::string parent_rel = slash == std::string::npos ? "" : rel.substr(0, slash);
-    base = slash == std::string::npos ? rel : rel.substr(slash + 1);
-    Fd parent(ResolveDir(parent_rel, true));
-    if (mkdirat(parent.fd, base.c_str(), 0755) != 0 && errno != EEXIST) Fail(errno, "mkdirat", rel);
-    created_.insert(rel);
+  long fd = Openat2(root_fd_, rel.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+  if (fd >= 0) return static_cast<int>(fd);
+  if (errno != ENOENT || !create) {
+    if (errno == ENOENT) return -1;
+    Fail(errno, "openat2", rel);
   }
+  // Create what is missing, one component at a time, each resolved inside the root.
+  size_t slash = rel.rfind('/');
+  std::string parent_rel = slash == std::string::npos ? "" : rel.substr(0, slash);
+  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  Fd parent(ResolveDir(parent_rel, true));
+  Touch(parent.fd, parent_rel);
+  if (mkdirat(parent.fd, base.c_str(), 0755) != 0) {
+    // EEXIST here means a symlink whose target (inside the root) does not exist.
+    if (errno == EEXIST) throw LayerError{"invalid layer entry under '" + rel + "': parent is a dangling symlink"};
+    Fail(errno, "mkdirat", rel);
+  }
+  created_.insert(rel);
+  fd = Openat2(parent.fd, base.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+  if (fd < 0) Fail(errno, "openat2", rel);
+  return static_cast<int>(fd);
 }
 
 int Extractor::OpenParent(const std::string& rel, std::string* base, bool create) {
   size_t slash = rel.rfind('/');
   *base = slash == std::string::npos ? rel : rel.substr(slash + 1);
   return ResolveDir(slash == std::string::npos ? "" : rel.substr(0, slash), create);
+}
+
+void Extractor::Touch(int dirfd, const std::string& rel) {
+  if (mode_ != Whiteouts::Delete || created_.count(rel) || !touched_.insert(rel).second) return;
+  struct stat st;
+  if (fstat(dirfd, &st) != 0) Fail(errno, "fstat", rel);
+  touched_times_.push_back({rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec});
 }
 
 void Extractor::RemoveTree(int at, const std::string& name) {
@@ -440,7 +465,7 @@ void Extractor::WriteFile(int parent, const std::string& base, const Header& h) 
     size_t got = 0;
     while (got < chunk) {
       size_t r = (*read_)(buf_.data() + got, chunk - got);
-      if (r == 0) throw LayerError{"truncated archive in entry '" + h.name + "'"};
+      if (r == 0) throw Truncated{};
       got += r;
     }
     size_t off = 0;
@@ -470,9 +495,21 @@ void Extractor::ApplyEntry(Header& h) {
   }
 
   std::string base;
-  Fd parent(OpenParent(h.rel, &base, true));
   size_t slash = h.rel.rfind('/');
+  bool is_whiteout = h.rel.compare(slash == std::string::npos ? 0 : slash + 1, kWhPrefix.size(), kWhPrefix) == 0;
+  int pfd;
+  try {
+    pfd = OpenParent(h.rel, &base, true);
+  } catch (const SysFailure& f) {
+    // umoci writes "a" (now a file) then "a/.wh.x" for what the directory held: the file
+    // already hides it.
+    if (!(is_whiteout && f.err == ENOTDIR)) throw;
+    Skip(data + (has_data ? (kBlock - data % kBlock) % kBlock : 0));
+    return;
+  }
+  Fd parent(pfd);
   std::string dir_rel = slash == std::string::npos ? "" : h.rel.substr(0, slash);
+  Touch(parent.fd, dir_rel);
 
   if (base.compare(0, kWhPrefix.size(), kWhPrefix) == 0) {
     if (base == kOpaque) {

@@ -37,6 +37,8 @@ class Extractor {
 
  private:
   struct Header;
+  struct Truncated {};
+  ExtractStats RunEntries(std::string* last_entry);
   bool ReadExact(uint8_t* buf, size_t n);
   void Skip(uint64_t n);
   std::string ReadString(uint64_t n, const std::string& what);
@@ -63,6 +65,10 @@ class Extractor {
     int64_t nsec;
   };
   std::vector<DirTime> dir_times_;
+  // Delete mode: directories that existed before this layer and that it wrote into.
+  void Touch(int dirfd, const std::string& rel);
+  std::unordered_set<std::string> touched_;
+  std::vector<DirTime> touched_times_;
 };
 
 }  // namespace layer
