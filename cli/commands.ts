@@ -11,6 +11,9 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { command: 'images [repository]', describe: 'List images', module: 'images' },
+  { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', module: 'import' },
+  { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load' },
   { command: 'info', describe: 'Display system-wide information', module: 'info' },
   { command: 'version', describe: 'Show the gocker version information', module: 'version' },
 ];

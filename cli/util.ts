@@ -11,9 +11,39 @@ export function humanSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
+  while (v >= 999.5 && i < units.length - 1) {
     v /= 1000;
     i++;
   }
-  return i === 0 ? `${v}B` : `${v.toPrecision(3).replace(/\.?0+$/, '')}${units[i]}`;
+  // 3 significant digits, trailing zeros after the point dropped: 1.5MB, 170MB, 2.14GB.
+  return i === 0 ? `${v}B` : `${v.toPrecision(3).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')}${units[i]}`;
+}
+
+/** docker's humanized durations: "Less than a second", "About a minute", "3 hours". */
+export function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(h / 24 / 365)} years`;
+}
+
+export function timeAgo(d: Date, now = Date.now()): string {
+  return `${humanDuration(now - d.getTime())} ago`;
+}
+
+/** Columns padded as docker's tabwriter does (three spaces between columns). */
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd();
+  return [line(head), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }

@@ -3,6 +3,9 @@ import { engineInfo, type EngineInfo } from './info';
 import { native } from './native';
 import { resolveOptions, type GockerOptions, type ResolvedOptions } from './options';
 import { StorePaths } from './store/paths';
+import { Store } from './store';
+import type { ImageRecord } from './image/types';
+import type { ImportOptions } from './image/import';
 import { gockerVersion } from './version';
 
 export class Gocker {
@@ -22,9 +25,36 @@ export class Gocker {
   version(): string {
     return gockerVersion();
   }
+
+  private storeCache?: Store;
+  get store(): Store {
+    return (this.storeCache ??= new Store(this.paths));
+  }
+
+  /** A rootfs tarball (plain, gzip or zstd) becomes a one-layer image; returns its id. */
+  async importImage(input: NodeJS.ReadableStream, name?: string, opts: ImportOptions & { source?: string } = {}): Promise<string> {
+    const { importImage } = await import('./image/import');
+    return importImage(this.store, input, name, opts.source ?? '-', opts);
+  }
+
+  /** docker-archive or OCI layout tarball; returns docker's "Loaded image: ..." lines. */
+  async loadImages(input: NodeJS.ReadableStream): Promise<string[]> {
+    const { loadImages } = await import('./image/import');
+    return loadImages(this.store, input);
+  }
+
+  images(): ImageRecord[] {
+    return this.store.listImages();
+  }
+
+  image(nameOrId: string): ImageRecord | undefined {
+    return this.store.resolveImage(nameOrId);
+  }
 }
 
 export { GockerError, errorLine } from './errors';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
+export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';
+export { parseReference, familiarString, type Reference } from './name';
 export type { CgroupLayout, CgroupMode, CgroupHierarchy } from './cgroups/detect';

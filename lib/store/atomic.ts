@@ -1,0 +1,52 @@
+// Crash-safe writes and cross-process locks: temp -> fsync -> rename, flock from the addon.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError, isErrno } from '../errors';
+import { LOCK, native } from '../native';
+
+/** Writes data to file so that readers see the old or the new content, never a mix. */
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    if (isErrno(e, 'ENOSPC')) throw new GockerError(`no space left on device writing ${file}`, { code: 'ENOSPC', cause: e });
+    throw e;
+  }
+  fsyncDir(dir);
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Runs fn while holding an exclusive flock on lockFile (created if missing). */
+export async function withLock<T>(lockFile: string, fn: () => Promise<T> | T): Promise<T> {
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  try {
+    // Blocking flock would stall the event loop; poll with LOCK_NB instead.
+    for (let delay = 2; !native().flock(fd, LOCK.EX | LOCK.NB); delay = Math.min(delay * 2, 50)) {
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    return await fn();
+  } finally {
+    fs.closeSync(fd); // closing the last fd releases the flock
+  }
+}

@@ -1,0 +1,249 @@
+// The image store: blobs by digest, layers by chain id (each stored once, shared by every
+// image that has it), images.json as the book of what is installed.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError, isErrno } from '../errors';
+import type { ImageConfig, ImageRecord, LayerRecord } from '../image/types';
+import { applyLayerFile, type WhiteoutMode } from '../layer';
+import { familiarRepo, parseReference, type Reference } from '../name';
+import { withLock, writeFileAtomic } from './atomic';
+import { StorePaths, hexOf } from './paths';
+
+/** repo -> tag -> image id, as the seeds' images.json. Tags include 'latest'. */
+export type ImagesBook = Record<string, Record<string, string>>;
+
+export interface LayerMeta {
+  chainId: string;
+  diffId: string;
+  parent: string | null;
+  size: number;
+  link: string;
+}
+
+export interface LayerSource {
+  /** a file holding the layer blob (compressed or not) */
+  file: string;
+  mediaType?: string;
+  /** the config's diff_id for it, verified while extracting; unknown for `import` */
+  diffId?: string;
+}
+
+export function chainIds(diffIds: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const prev = out[out.length - 1];
+    out.push(prev === undefined ? d : `sha256:${crypto.createHash('sha256').update(`${prev} ${d}`).digest('hex')}`);
+  }
+  return out;
+}
+
+export function sha256(data: Buffer | string): string {
+  return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
+}
+
+export class Store {
+  constructor(readonly paths: StorePaths) {}
+
+  readBook(): ImagesBook {
+    try {
+      return JSON.parse(fs.readFileSync(this.paths.imagesJson, 'utf8')) as ImagesBook;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return {};
+      throw new GockerError(`images.json is unreadable: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Changes images.json under the store lock; the write is atomic. */
+  async updateBook(change: (book: ImagesBook) => void): Promise<void> {
+    await withLock(this.paths.lock('images'), () => {
+      const book = this.readBook();
+      change(book);
+      for (const [repo, tags] of Object.entries(book)) if (Object.keys(tags).length === 0) delete book[repo];
+      writeFileAtomic(this.paths.imagesJson, `${JSON.stringify(book, null, 2)}\n`);
+    });
+  }
+
+  /** An image by name ('alpine', 'repo:tag', 'name@sha256:') or id (full, 'sha256:...', or a unique prefix). */
+  resolveImage(nameOrId: string): ImageRecord | undefined {
+    const id = this.resolveId(nameOrId);
+    return id === undefined ? undefined : this.loadImage(id);
+  }
+
+  resolveId(nameOrId: string): string | undefined {
+    const book = this.readBook();
+    const ids = new Set<string>();
+    for (const tags of Object.values(book)) for (const id of Object.values(tags)) ids.add(id);
+    const hex = nameOrId.startsWith('sha256:') ? nameOrId.slice(7) : nameOrId;
+    if (/^[0-9a-f]{1,64}$/.test(hex)) {
+      const matches = [...ids].filter((id) => hexOf(id).startsWith(hex));
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1 && hex.length < 64) {
+        throw new GockerError(`Error response from daemon: multiple IDs found with provided prefix: ${hex}`);
+      }
+      if (nameOrId.startsWith('sha256:')) return undefined;
+    }
+    let ref: Reference;
+    try {
+      ref = parseReference(nameOrId);
+    } catch {
+      return undefined;
+    }
+    const tags = book[familiarRepo(ref)];
+    if (!tags) return undefined;
+    if (ref.digest) {
+      return Object.values(tags).find((id) => this.manifestDigestOf(id) === ref.digest);
+    }
+    return tags[ref.tag ?? 'latest'];
+  }
+
+  private manifestDigestOf(id: string): string | undefined {
+    try {
+      return sha256(fs.readFileSync(path.join(this.paths.image(id), 'manifest.json')));
+    } catch {
+      return undefined;
+    }
+  }
+
+  loadImage(id: string): ImageRecord | undefined {
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(fs.readFileSync(path.join(this.paths.image(id), 'config.json'), 'utf8')) as ImageConfig;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+    const repoTags: string[] = [];
+    for (const [repo, tags] of Object.entries(this.readBook())) {
+      for (const [tag, tid] of Object.entries(tags)) if (tid === id) repoTags.push(`${repo}:${tag}`);
+    }
+    const layers = chainIds(config.rootfs.diff_ids).map((chainId, i): LayerRecord => {
+      const meta = this.layerMeta(chainId);
+      if (!meta) throw new GockerError(`image ${hexOf(id).slice(0, 12)} is missing layer ${chainId}: pull it again`);
+      return { chainId, diffId: config.rootfs.diff_ids[i], dir: path.join(this.paths.layer(chainId), 'diff'), link: meta.link, size: meta.size };
+    });
+    return { id, repoTags, repoDigests: [], config, layers };
+  }
+
+  layerMeta(chainId: string): LayerMeta | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.paths.layer(chainId), 'meta.json'), 'utf8')) as LayerMeta;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+  }
+
+  listImages(): ImageRecord[] {
+    const ids = new Set<string>();
+    for (const tags of Object.values(this.readBook())) for (const id of Object.values(tags)) ids.add(id);
+    return [...ids].map((id) => this.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
+  }
+
+  /**
+   * Stores a layer under its chain id unless it is there already. Extraction happens in
+   * tmp/ and the finished directory is renamed into place, so a crash leaves nothing
+   * visible; when two processes race, the first rename wins and the other's copy is dropped.
+   */
+  async addLayer(parent: string | null, src: LayerSource, whiteouts: WhiteoutMode = 'overlay'): Promise<LayerMeta> {
+    if (src.diffId) {
+      const existing = this.layerMeta(parent === null ? src.diffId : chainIds([parent, src.diffId])[1]);
+      if (existing) return existing;
+    }
+    fs.mkdirSync(this.paths.tmp, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(this.paths.tmp, 'layer-'));
+    try {
+      const diff = path.join(tmp, 'diff');
+      fs.mkdirSync(diff, { mode: 0o755 });
+      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts });
+      const chainId = parent === null ? r.diffId : chainIds([parent, r.diffId])[1];
+      // overlay2-style short link: keeps the lowerdir option of a 60-layer image under a page.
+      const link = hexOf(chainId).slice(0, 20);
+      const meta: LayerMeta = { chainId, diffId: r.diffId, parent, size: r.size, link };
+      fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(meta));
+      fs.mkdirSync(this.paths.layers, { recursive: true });
+      fs.mkdirSync(this.paths.links, { recursive: true });
+      try {
+        fs.renameSync(tmp, this.paths.layer(chainId));
+      } catch (e) {
+        if (!isErrno(e, 'ENOTEMPTY') && !isErrno(e, 'EEXIST')) throw e;
+        return this.layerMeta(chainId)!; // another process stored it first
+      }
+      const linkPath = path.join(this.paths.links, link);
+      try {
+        fs.symlinkSync(path.join('..', 'layers', hexOf(chainId), 'diff'), linkPath);
+      } catch (e) {
+        if (!isErrno(e, 'EEXIST')) throw e;
+      }
+      return meta;
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Moves a verified file into blobs/ under its digest (kept for save and push). */
+  putBlobFile(file: string, digest: string): void {
+    fs.mkdirSync(this.paths.blobs, { recursive: true });
+    fs.renameSync(file, this.paths.blob(digest));
+  }
+
+  /** Copies a file into blobs/ (the caller has verified its digest). */
+  putBlobCopy(file: string, digest: string): void {
+    const dest = this.paths.blob(digest);
+    if (fs.existsSync(dest)) return;
+    fs.mkdirSync(this.paths.blobs, { recursive: true });
+    const tmp = `${dest}.${process.pid}.tmp`;
+    fs.copyFileSync(file, tmp);
+    fs.renameSync(tmp, dest);
+  }
+
+  putBlob(data: Buffer): string {
+    const digest = sha256(data);
+    const file = this.paths.blob(digest);
+    if (!fs.existsSync(file)) writeFileAtomic(file, data);
+    return digest;
+  }
+
+  /**
+   * Records an image whose layers are all stored: its config and manifest first, then the
+   * images.json entry, so a reader never finds a name whose image is incomplete.
+   */
+  async registerImage(config: Buffer, manifest: Buffer, names: Reference[]): Promise<string> {
+    const id = sha256(config);
+    const parsed = JSON.parse(config.toString('utf8')) as ImageConfig;
+    for (const chainId of chainIds(parsed.rootfs.diff_ids)) {
+      if (!this.layerMeta(chainId)) throw new GockerError(`cannot register image ${id}: layer ${chainId} is not stored`);
+    }
+    const dir = this.paths.image(id);
+    writeFileAtomic(path.join(dir, 'config.json'), config);
+    writeFileAtomic(path.join(dir, 'manifest.json'), manifest);
+    if (names.length) {
+      await this.updateBook((book) => {
+        for (const ref of names) {
+          if (!ref.tag) continue;
+          (book[familiarRepo(ref)] ??= {})[ref.tag] = id;
+        }
+      });
+    }
+    return id;
+  }
+
+  /** Removes what a crashed command left in tmp/ (older than a minute: not someone's work in progress). */
+  sweepTmp(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.paths.tmp);
+    } catch {
+      return;
+    }
+    const cutoff = Date.now() - 60_000;
+    for (const n of names) {
+      const p = path.join(this.paths.tmp, n);
+      try {
+        if (fs.lstatSync(p).mtimeMs < cutoff) fs.rmSync(p, { recursive: true, force: true });
+      } catch {
+        /* raced with its owner */
+      }
+    }
+  }
+}
