@@ -13,6 +13,15 @@
       # zlib and zstd from Debian (zlib1g-dev, libzstd-dev); sha256 comes from the
       # OpenSSL that Node itself exports, through Node's own headers.
       "libraries": ["-lz", "-lzstd"]
+    },
+    {
+      # One per container: creates the container process, holds its stdio, records its exit.
+      "target_name": "gocker-monitor",
+      "type": "executable",
+      "sources": ["native/monitor/monitor.cc"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
+      "defines": ["_GNU_SOURCE"]
     }
   ]
 }

@@ -8,12 +8,18 @@ export interface CommandEntry {
   describe: string;
   /** path of the module under cli/commands, without extension */
   module: string;
+  /**
+   * docker's `run IMAGE COMMAND...` shape: everything after the image is the container's,
+   * flags included. The module exports OPTIONS so main() knows which flags take values.
+   */
+  passthrough?: boolean;
 }
 
 export const COMMANDS: CommandEntry[] = [
   { command: 'images [repository]', describe: 'List images', module: 'images' },
   { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', module: 'import' },
   { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load' },
+  { command: 'run <image> [command..]', describe: 'Create and run a new container from an image', module: 'run', passthrough: true },
   { command: 'info', describe: 'Display system-wide information', module: 'info' },
   { command: 'version', describe: 'Show the gocker version information', module: 'version' },
 ];

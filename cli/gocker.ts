@@ -11,7 +11,38 @@ function fail(message: string, code = 125): never {
   process.exit(code);
 }
 
+/** Global flags that take a value, wherever they stand. */
+const GLOBAL_VALUE_FLAGS = ['--root', '--runroot', '--log-level'];
+
+/**
+ * For `run IMAGE CMD...`: inserts '--' after the image so yargs leaves the container's
+ * command (and its flags) alone. Unchanged when there is no such command or image.
+ */
+export function splitPassthrough(args: string[], command: string, options: Record<string, { type?: string; alias?: string | readonly string[] }>): string[] {
+  const valueFlags = new Set(GLOBAL_VALUE_FLAGS);
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type === 'boolean') continue;
+    valueFlags.add(`--${name}`);
+    for (const a of ([] as string[]).concat(o.alias ?? [])) valueFlags.add(a.length === 1 ? `-${a}` : `--${a}`);
+  }
+  let i = args.indexOf(command);
+  if (i < 0) return args;
+  for (i++; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return args;
+    if (!a.startsWith('-') || a === '-') return [...args.slice(0, i + 1), '--', ...args.slice(i + 1)];
+    if (!a.includes('=') && valueFlags.has(a)) i++;
+  }
+  return args;
+}
+
 export async function main(args: string[]): Promise<void> {
+  const first = args.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_FLAGS.includes(args[i - 1] ?? ''));
+  const pass = COMMANDS.find((c) => c.passthrough && c.command.split(' ')[0] === first);
+  if (pass) {
+    const mod = require(`./commands/${pass.module}`) as { OPTIONS: Record<string, { type?: string; alias?: string }> };
+    args = splitPassthrough(args, first!, mod.OPTIONS);
+  }
   let y: Argv<GlobalArgs> = yargs(args)
     .scriptName('gocker')
     .usage('Usage: gocker [OPTIONS] COMMAND')

@@ -1,0 +1,61 @@
+import type { Argv, Options } from 'yargs';
+import { Runner } from '../../lib/container/run';
+import type { GlobalArgs } from '../types';
+import { engine } from '../util';
+
+// One table of flags: the builder declares them, and main() learns from it which flags take
+// a value, so it can tell where the image name ends and the container's command begins.
+export const OPTIONS: Record<string, Options> = {
+  'detach': { alias: 'd', type: 'boolean', describe: 'Run container in background and print container ID' },
+  'interactive': { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
+  'rm': { type: 'boolean', describe: 'Automatically remove the container when it exits' },
+  'name': { type: 'string', describe: 'Assign a name to the container' },
+  'entrypoint': { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' },
+  'env': { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' },
+  'env-file': { type: 'string', array: true, describe: 'Read in a file of environment variables' },
+  'workdir': { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
+  'user': { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  'hostname': { alias: 'h', type: 'string', describe: 'Container host name' },
+  'read-only': { type: 'boolean', describe: "Mount the container's root filesystem as read only" },
+  'network': { alias: 'net', type: 'string', describe: 'Connect a container to a network (none, host)' },
+  'volume': { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro])' },
+  'tmpfs': { type: 'string', array: true, describe: 'Mount a tmpfs directory (/path[:options])' },
+  'cap-add': { type: 'string', array: true, describe: 'Add Linux capabilities' },
+  'cap-drop': { type: 'string', array: true, describe: 'Drop Linux capabilities' },
+  'privileged': { type: 'boolean', describe: 'Give extended privileges to this container' },
+  'security-opt': { type: 'string', array: true, describe: 'Security options (no-new-privileges)' },
+  'ulimit': { type: 'string', array: true, describe: 'Ulimit options (name=soft[:hard])' },
+  'shm-size': { type: 'string', describe: 'Size of /dev/shm' },
+  'memory': { alias: 'm', type: 'string', describe: 'Memory limit' },
+  'memory-swap': { type: 'string', describe: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  'cpus': { type: 'string', describe: 'Number of CPUs' },
+  'cpu-shares': { alias: 'c', type: 'string', describe: 'CPU shares (relative weight)' },
+  'cpuset-cpus': { type: 'string', describe: 'CPUs in which to allow execution (0-3, 0,1)' },
+  'pids-limit': { type: 'string', describe: 'Tune container pids limit (set -1 for unlimited)' },
+};
+
+export function builder(y: Argv<GlobalArgs>) {
+  return y
+    .positional('image', { type: 'string', demandOption: true })
+    .positional('command', { type: 'string', array: true })
+    .options(OPTIONS);
+}
+
+type RunArgs = GlobalArgs & {
+  _?: Array<string | number>;
+  image: string; command?: string[]; detach?: boolean; interactive?: boolean; rm?: boolean; name?: string; entrypoint?: string;
+  env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;
+  volume?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
+  ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
+};
+
+export async function handler(argv: RunArgs): Promise<number> {
+  const g = engine(argv);
+  const runner = new Runner(g.paths, g.store);
+  // main() put '--' after the image: the container's command is verbatim in argv._.
+  const command = (argv._ ?? []).slice(1).map(String);
+  const r = await runner.run({ ...argv, command });
+  if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
+  if (argv.detach && !r.error) process.stdout.write(`${r.id}\n`);
+  return r.exitCode;
+}

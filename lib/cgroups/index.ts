@@ -1,0 +1,299 @@
+// One cgroup manager interface over cgroup v1 (and hybrid hosts, whose controllers are on
+// v1) and pure cgroup v2. Files are written with plain fs calls: all of this is policy.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isErrno } from '../errors';
+import { native } from '../native';
+import { hostCgroups, type CgroupLayout, type CgroupMode } from './detect';
+import { sharesToWeight, type Resources } from './resources';
+
+export { parseResources, parseSize, type Resources, type ResourceFlags } from './resources';
+
+export interface CgroupStats {
+  memoryUsage: number;
+  memoryLimit: number;
+  cpuUsageNs: number;
+  pids: number;
+}
+
+export interface ContainerCgroup {
+  /** 'gocker/<id>', relative under every hierarchy */
+  readonly name: string;
+  /** cgroup.procs files the monitor writes the child's pid into before releasing it */
+  procsFiles(): string[];
+  dirs(): string[];
+  oomKilled(): boolean;
+  stats(): CgroupStats;
+  pids(): number[];
+  /** kills leftovers and removes every directory; idempotent */
+  destroy(): Promise<void>;
+}
+
+export interface CgroupManager {
+  readonly mode: CgroupMode;
+  create(name: string, r: Resources): ContainerCgroup;
+  open(name: string): ContainerCgroup;
+}
+
+const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'devices', 'freezer', 'blkio'] as const;
+
+function write(file: string, value: string | number): void {
+  fs.writeFileSync(file, String(value));
+}
+
+function readInt(file: string): number {
+  try {
+    const n = parseInt(fs.readFileSync(file, 'utf8'), 10);
+    return Number.isFinite(n) ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function readKeyed(file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const [k, v] = line.trim().split(/\s+/);
+      if (k) out[k] = Number(v);
+    }
+  } catch {
+    /* missing: zeros */
+  }
+  return out;
+}
+
+function procs(dir: string): number[] {
+  try {
+    return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** rmdir, retrying while the kernel finishes tearing down exited tasks. */
+async function removeDir(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return;
+      if (!isErrno(e, 'EBUSY') || i > 200) throw e;
+      for (const pid of procs(dir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+class V1Cgroup implements ContainerCgroup {
+  constructor(readonly name: string, private readonly mounts: Map<string, string>) {}
+
+  private dir(controller: string): string | undefined {
+    const m = this.mounts.get(controller);
+    return m ? path.join(m, this.name) : undefined;
+  }
+
+  dirs(): string[] {
+    return [...new Set([...this.mounts.values()].map((m) => path.join(m, this.name)))];
+  }
+
+  procsFiles(): string[] {
+    return this.dirs().map((d) => path.join(d, 'cgroup.procs'));
+  }
+
+  create(r: Resources): void {
+    for (const d of this.dirs()) {
+      // cpuset: a new cgroup starts with empty cpus and mems and refuses tasks; inherit
+      // the parent's at every level (the v1 cpuset quirk).
+      if (this.mounts.get('cpuset') && d.startsWith(this.mounts.get('cpuset')!)) {
+        const root = this.mounts.get('cpuset')!;
+        let cur = root;
+        for (const part of this.name.split('/')) {
+          const next = path.join(cur, part);
+          fs.mkdirSync(next, { recursive: true });
+          for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+            if (fs.readFileSync(path.join(next, f), 'utf8').trim() === '') write(path.join(next, f), fs.readFileSync(path.join(cur, f), 'utf8').trim());
+          }
+          cur = next;
+        }
+      } else {
+        fs.mkdirSync(d, { recursive: true });
+      }
+    }
+    const mem = this.dir('memory');
+    if (mem && r.memory) {
+      write(path.join(mem, 'memory.limit_in_bytes'), r.memory);
+      const memsw = path.join(mem, 'memory.memsw.limit_in_bytes');
+      if (fs.existsSync(memsw)) {
+        // docker's default: swap as large as memory (memory-swap = 2 x memory).
+        const swap = r.memorySwap === undefined ? r.memory * 2 : r.memorySwap;
+        write(memsw, swap);
+      }
+    }
+    const cpu = this.dir('cpu');
+    if (cpu && r.nanoCpus) {
+      write(path.join(cpu, 'cpu.cfs_period_us'), 100000);
+      write(path.join(cpu, 'cpu.cfs_quota_us'), Math.round(r.nanoCpus / 1e4));
+    }
+    if (cpu && r.cpuShares) write(path.join(cpu, 'cpu.shares'), r.cpuShares);
+    const cpuset = this.dir('cpuset');
+    if (cpuset && r.cpusetCpus) write(path.join(cpuset, 'cpuset.cpus'), r.cpusetCpus);
+    const pids = this.dir('pids');
+    if (pids && r.pidsLimit) write(path.join(pids, 'pids.max'), r.pidsLimit);
+  }
+
+  oomKilled(): boolean {
+    const mem = this.dir('memory');
+    if (!mem) return false;
+    const c = readKeyed(path.join(mem, 'memory.oom_control'));
+    return (c.oom_kill ?? 0) > 0;
+  }
+
+  stats(): CgroupStats {
+    const mem = this.dir('memory');
+    const acct = this.dir('cpuacct');
+    const pids = this.dir('pids');
+    return {
+      memoryUsage: mem ? readInt(path.join(mem, 'memory.usage_in_bytes')) : 0,
+      memoryLimit: mem ? readInt(path.join(mem, 'memory.limit_in_bytes')) : 0,
+      cpuUsageNs: acct ? readInt(path.join(acct, 'cpuacct.usage')) : 0,
+      pids: pids ? readInt(path.join(pids, 'pids.current')) : 0,
+    };
+  }
+
+  pids(): number[] {
+    const d = this.dir('pids') ?? this.dirs()[0];
+    return d ? procs(d) : [];
+  }
+
+  async destroy(): Promise<void> {
+    for (const d of this.dirs()) await removeDir(d);
+  }
+}
+
+class V2Cgroup implements ContainerCgroup {
+  readonly dir: string;
+  constructor(readonly name: string, private readonly mount: string) {
+    this.dir = path.join(mount, name);
+  }
+
+  dirs(): string[] {
+    return [this.dir];
+  }
+
+  procsFiles(): string[] {
+    return [path.join(this.dir, 'cgroup.procs')];
+  }
+
+  create(r: Resources): void {
+    // Controllers must be enabled in every ancestor's subtree_control.
+    const available = new Set(fs.readFileSync(path.join(this.mount, 'cgroup.controllers'), 'utf8').trim().split(/\s+/));
+    const want = ['cpu', 'cpuset', 'memory', 'pids', 'io'].filter((c) => available.has(c));
+    let cur = this.mount;
+    for (const part of this.name.split('/')) {
+      if (want.length) {
+        try {
+          write(path.join(cur, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' '));
+        } catch (e) {
+          // The root of a delegated tree may refuse (processes in it): limits then fail loudly below.
+          if (!isErrno(e, 'EBUSY') && !isErrno(e, 'ENOTSUP')) throw e;
+        }
+      }
+      cur = path.join(cur, part);
+      fs.mkdirSync(cur, { recursive: true });
+    }
+    if (r.memory) {
+      write(path.join(this.dir, 'memory.max'), r.memory);
+      const swapFile = path.join(this.dir, 'memory.swap.max');
+      if (fs.existsSync(swapFile)) {
+        const swap = r.memorySwap === undefined ? r.memory : r.memorySwap === -1 ? 'max' : r.memorySwap - r.memory;
+        write(swapFile, swap);
+      }
+    }
+    if (r.nanoCpus) write(path.join(this.dir, 'cpu.max'), `${Math.round(r.nanoCpus / 1e4)} 100000`);
+    if (r.cpuShares) write(path.join(this.dir, 'cpu.weight'), sharesToWeight(r.cpuShares));
+    if (r.cpusetCpus) write(path.join(this.dir, 'cpuset.cpus'), r.cpusetCpus);
+    if (r.pidsLimit) write(path.join(this.dir, 'pids.max'), r.pidsLimit);
+  }
+
+  oomKilled(): boolean {
+    return (readKeyed(path.join(this.dir, 'memory.events')).oom_kill ?? 0) > 0;
+  }
+
+  stats(): CgroupStats {
+    const max = (() => {
+      try {
+        const v = fs.readFileSync(path.join(this.dir, 'memory.max'), 'utf8').trim();
+        return v === 'max' ? 0 : Number(v);
+      } catch {
+        return 0;
+      }
+    })();
+    return {
+      memoryUsage: readInt(path.join(this.dir, 'memory.current')),
+      memoryLimit: max,
+      cpuUsageNs: (readKeyed(path.join(this.dir, 'cpu.stat')).usage_usec ?? 0) * 1000,
+      pids: readInt(path.join(this.dir, 'pids.current')),
+    };
+  }
+
+  pids(): number[] {
+    return procs(this.dir);
+  }
+
+  async destroy(): Promise<void> {
+    // cgroup.kill (5.14+) kills the whole subtree at once; older kernels fall back to kill(2).
+    try {
+      write(path.join(this.dir, 'cgroup.kill'), 1);
+    } catch {
+      /* missing file or already gone */
+    }
+    await removeDir(this.dir);
+  }
+}
+
+class Manager implements CgroupManager {
+  readonly mode: CgroupMode;
+  private readonly v1 = new Map<string, string>();
+  private readonly unified?: string;
+
+  constructor(layout: CgroupLayout) {
+    this.mode = layout.mode;
+    if (layout.mode === 'v2') {
+      this.unified = layout.unifiedMount;
+    } else {
+      for (const h of layout.hierarchies) {
+        if (h.version !== 1) continue;
+        for (const c of h.controllers) if ((V1_CONTROLLERS as readonly string[]).includes(c)) this.v1.set(c, h.mountpoint);
+      }
+    }
+  }
+
+  open(name: string): ContainerCgroup {
+    if (this.unified) return new V2Cgroup(name, this.unified);
+    return new V1Cgroup(name, this.v1);
+  }
+
+  create(name: string, r: Resources): ContainerCgroup {
+    const cg = this.open(name);
+    try {
+      (cg as V1Cgroup | V2Cgroup).create(r);
+    } catch (e) {
+      void cg.destroy().catch(() => undefined);
+      throw e;
+    }
+    return cg;
+  }
+}
+
+/** The host's manager; `layout` lets tests point it at a fake tree. */
+export function cgroupManager(opts: { layout?: CgroupLayout } = {}): CgroupManager {
+  return new Manager(opts.layout ?? hostCgroups(native()));
+}

@@ -1,0 +1,109 @@
+// docker's resource flags, with docker's validation messages.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { GockerError } from '../errors';
+
+export interface Resources {
+  /** bytes; 0 = unlimited */
+  memory?: number;
+  /** memory + swap in bytes; -1 = unlimited swap */
+  memorySwap?: number;
+  /** CPUs * 1e9 */
+  nanoCpus?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  /** 0 or -1 = unlimited */
+  pidsLimit?: number;
+}
+
+export interface ResourceFlags {
+  memory?: string;
+  memorySwap?: string;
+  cpus?: string;
+  cpuShares?: number | string;
+  cpusetCpus?: string;
+  pidsLimit?: number | string;
+}
+
+const bad = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 125 });
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/** docker's RAMInBytes: '64m', '1.5g', '512k', '100' (bytes); units are binary. */
+export function parseSize(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtpb]?)(?:i?b)?$/i.exec(value.trim());
+  if (!m) throw bad(`invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
+  return Math.floor(parseFloat(m[1]) * UNITS[m[2].toLowerCase()]);
+}
+
+function onlineCpus(): string {
+  try {
+    return fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+  } catch {
+    return `0-${os.cpus().length - 1}`;
+  }
+}
+
+/** '0-2,4' -> [0,1,2,4]; undefined when malformed. */
+export function parseCpuList(s: string): number[] | undefined {
+  const out: number[] = [];
+  for (const part of s.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) return undefined;
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}
+
+export function parseResources(f: ResourceFlags, host: { cpus: number; onlineCpus: string } = { cpus: os.cpus().length, onlineCpus: onlineCpus() }): Resources {
+  const r: Resources = {};
+  if (f.memory !== undefined && f.memory !== '') {
+    r.memory = parseSize(String(f.memory), '-m, --memory');
+    if (r.memory > 0 && r.memory < 6 * 1024 * 1024) throw bad('Minimum memory limit allowed is 6MB');
+  }
+  if (f.memorySwap !== undefined && f.memorySwap !== '') {
+    r.memorySwap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap');
+    if (!r.memory) throw bad('You should always set the Memory limit when using Memoryswap limit, see usage');
+    if (r.memorySwap !== -1 && r.memorySwap > 0 && r.memorySwap < r.memory) {
+      throw bad('Minimum memoryswap limit should be larger than memory limit, see usage');
+    }
+  }
+  if (f.cpus !== undefined && f.cpus !== '') {
+    const v = Number(f.cpus);
+    if (!/^\d*\.?\d+$/.test(String(f.cpus).trim()) || !Number.isFinite(v)) {
+      throw bad(`invalid argument "${f.cpus}" for "--cpus" flag: failed to parse ${f.cpus} as a rational number`);
+    }
+    const nano = Math.round(v * 1e9);
+    if (nano !== 0 && (nano < 1e7 || nano > host.cpus * 1e9)) {
+      throw bad(`Range of CPUs is from 0.01 to ${host.cpus.toFixed(2)}, as there are only ${host.cpus} CPUs available`);
+    }
+    if (nano) r.nanoCpus = nano;
+  }
+  if (f.cpuShares !== undefined && f.cpuShares !== '') {
+    const v = Number(f.cpuShares);
+    if (!Number.isInteger(v) || v < 0) throw bad(`invalid argument "${f.cpuShares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${f.cpuShares}": invalid syntax`);
+    if (v) r.cpuShares = Math.max(2, Math.min(262144, v));
+  }
+  if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') {
+    const want = parseCpuList(f.cpusetCpus);
+    if (!want) throw bad(`Invalid value ${f.cpusetCpus} for cpuset cpus`);
+    const have = new Set(parseCpuList(host.onlineCpus) ?? []);
+    const missing = want.filter((c) => !have.has(c));
+    if (missing.length) throw bad(`Requested CPUs are not available - requested ${f.cpusetCpus}, available: ${host.onlineCpus}`);
+    r.cpusetCpus = f.cpusetCpus;
+  }
+  if (f.pidsLimit !== undefined && f.pidsLimit !== '') {
+    const v = Number(f.pidsLimit);
+    if (!Number.isInteger(v)) throw bad(`invalid argument "${f.pidsLimit}" for "--pids-limit" flag: strconv.ParseInt: parsing "${f.pidsLimit}": invalid syntax`);
+    if (v > 0) r.pidsLimit = v;
+  }
+  return r;
+}
+
+/** cpu.shares (v1, 2..262144) to cpu.weight (v2, 1..10000), as runc and crun convert it. */
+export function sharesToWeight(shares: number): number {
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+}

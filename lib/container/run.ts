@@ -1,0 +1,439 @@
+// `gocker run`: image config + flags -> a container record and a spec for the monitor, then
+// the monitor runs it. Everything decided here; the monitor only carries it out.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cgroupManager, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
+import { GockerError, isErrno } from '../errors';
+import type { ImageRecord } from '../image/types';
+import { packageRoot } from '../native';
+import type { Store } from '../store';
+import type { StorePaths } from '../store/paths';
+import { CAPS, effectiveCaps } from './caps';
+import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
+import { listRecords, newContainerId, readExit, saveRecord, type ExitInfo } from './state';
+import { resolveUser } from './user';
+
+export interface RunOptions extends ResourceFlags {
+  image: string;
+  command?: string[];
+  entrypoint?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  name?: string;
+  readOnly?: boolean;
+  rm?: boolean;
+  detach?: boolean;
+  interactive?: boolean;
+  network?: string;
+  volume?: string[];
+  tmpfs?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  securityOpt?: string[];
+  ulimit?: string[];
+  shmSize?: string;
+}
+
+export interface RunResult {
+  id: string;
+  exitCode: number;
+  /** an engine or exec error, one line, when the command never ran */
+  error?: string;
+  oomKilled: boolean;
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const MASKED = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
+const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+const DEVICES: Array<[string, 'c', number, number, string]> = [
+  ['/dev/null', 'c', 1, 3, '666'], ['/dev/zero', 'c', 1, 5, '666'], ['/dev/full', 'c', 1, 7, '666'],
+  ['/dev/random', 'c', 1, 8, '666'], ['/dev/urandom', 'c', 1, 9, '666'], ['/dev/tty', 'c', 5, 0, '666'],
+];
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const US = '\x1f';
+
+const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
+
+export function monitorPath(): string {
+  const p = path.join(packageRoot(), 'build', 'Release', 'gocker-monitor');
+  if (!fs.existsSync(p)) throw new GockerError(`${p} is not built: run \`npm run build:native\` (node-gyp rebuild) in the gocker package`);
+  return p;
+}
+
+function parseEnvFile(file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw engineError(`open ${file}: no such file or directory`);
+  }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** -e VAR (no '=') takes the value from the caller's environment, or is dropped, as docker. */
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of base) out.set(e.split('=')[0], e);
+  for (const e of extra) {
+    const i = e.indexOf('=');
+    if (i < 0) {
+      if (process.env[e] !== undefined) out.set(e, `${e}=${process.env[e]}`);
+      continue;
+    }
+    out.set(e.slice(0, i), e);
+  }
+  return [...out.values()];
+}
+
+function hardLimits(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    const names: Record<string, string> = { 'Max open files': 'nofile', 'Max processes': 'nproc', 'Max core file size': 'core',
+      'Max stack size': 'stack', 'Max locked memory': 'memlock', 'Max file size': 'fsize', 'Max cpu time': 'cpu' };
+    for (const line of fs.readFileSync('/proc/self/limits', 'utf8').split('\n')) {
+      for (const [label, key] of Object.entries(names)) {
+        if (line.startsWith(label)) {
+          const hard = line.slice(26).trim().split(/\s+/)[1];
+          out.set(key, hard === 'unlimited' ? Infinity : Number(hard));
+        }
+      }
+    }
+  } catch {
+    /* no /proc: nothing to check against */
+  }
+  return out;
+}
+
+function parseUlimits(specs: string[]): Array<[string, number, number]> {
+  const hard = hardLimits();
+  return specs.map((s) => {
+    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
+    if (!m) throw engineError(`invalid argument "${s}" for "--ulimit" flag: invalid ulimit argument: ${s}`);
+    const soft = Number(m[2]);
+    const h = m[3] === undefined ? soft : Number(m[3]);
+    if (soft > h) throw engineError(`invalid argument "${s}" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: ${soft} > ${h}`);
+    const cur = hard.get(m[1]);
+    // Raising a hard limit needs CAP_SYS_RESOURCE in the host's namespace and surprises users.
+    if (cur !== undefined && h > cur) throw engineError(`ulimit ${m[1]}: hard limit ${h} exceeds the current hard limit ${cur}`);
+    return [m[1], soft, h];
+  });
+}
+
+function parseVolumes(specs: string[]): MountRecord[] {
+  return specs.map((v) => {
+    const parts = v.split(':');
+    if (parts.length < 2 || parts.length > 3 || !parts[1].startsWith('/')) throw engineError(`invalid volume specification: '${v}'`);
+    const [src, dst, mode = 'rw'] = parts;
+    if (!src.startsWith('/')) throw engineError(`invalid volume specification: '${v}': named volumes are not supported; use an absolute host path`);
+    if (!fs.existsSync(src)) throw engineError(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
+    if (!['rw', 'ro'].includes(mode)) throw engineError(`invalid mode: ${mode}`);
+    return { Type: 'bind', Source: path.resolve(src), Destination: path.posix.normalize(dst), Mode: mode, RW: mode !== 'ro', Propagation: 'rprivate' };
+  });
+}
+
+interface Prepared {
+  rec: ContainerRecord;
+  spec: Map<string, string[]>;
+  cgroup: ContainerCgroup;
+}
+
+function addSpec(spec: Map<string, string[]>, key: string, value: string | number): void {
+  const list = spec.get(key) ?? [];
+  list.push(String(value));
+  spec.set(key, list);
+}
+
+function serialise(spec: Map<string, string[]>): Buffer {
+  const parts: string[] = [];
+  for (const [k, vs] of spec) {
+    for (const v of vs) {
+      if (v.includes('\0')) throw engineError(`${k} may not contain a NUL byte`);
+      parts.push(`${k}=${v}\0`);
+    }
+  }
+  return Buffer.from(parts.join(''));
+}
+
+export class Runner {
+  constructor(private readonly paths: StorePaths, private readonly store: Store) {}
+
+  /** Validates, creates the record, dirs, cgroup and spec. Nothing is left behind on error. */
+  private prepare(o: RunOptions, image: ImageRecord, resources: Resources): Prepared {
+    const cfg = image.config.config ?? {};
+    const id = newContainerId();
+    const name = o.name ?? `${path.basename(image.repoTags[0]?.split(':')[0] ?? 'ctr')}_${id.slice(0, 6)}`;
+    if (o.name !== undefined && !NAME_RE.test(o.name)) throw engineError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const clash = listRecords(this.paths).find((r) => r.Name === `/${name}`);
+    if (clash) {
+      throw engineError(`Conflict. The container name "/${name}" is already in use by container "${clash.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    let entrypoint: string[] = cfg.Entrypoint ?? [];
+    let cmd: string[] = cfg.Cmd ?? [];
+    if (o.entrypoint !== undefined) {
+      entrypoint = o.entrypoint === '' ? [] : [o.entrypoint];
+      cmd = [];
+    }
+    if (o.command && o.command.length) cmd = o.command;
+    const argv = [...entrypoint, ...cmd];
+    if (argv.length === 0) throw engineError('No command specified');
+
+    const layerDirs = image.layers.map((l) => l.dir);
+    const user = o.user ?? cfg.User ?? '';
+    const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
+    const hostname = o.hostname ?? id.slice(0, 12);
+    const extraEnv = [...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])];
+    let env = mergeEnv(cfg.Env ?? [], [`HOSTNAME=${hostname}`]);
+    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${u.home}`);
+    env = mergeEnv(env, extraEnv);
+    const network = o.network ?? 'none';
+    if (!['none', 'host'].includes(network)) throw engineError(`network ${network} not found (supported: none, host)`);
+    const volumes = parseVolumes(o.volume ?? []);
+    const ulimits = parseUlimits(o.ulimit ?? []);
+    const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
+    const noNewPrivs = (o.securityOpt ?? []).some((s) => /^no-new-privileges(=true|:true)?$/.test(s));
+    for (const s of o.securityOpt ?? []) {
+      if (!/^no-new-privileges(=(true|false)|:(true|false))?$/.test(s)) throw engineError(`invalid --security-opt: "${s}"`);
+    }
+    const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
+
+    const dir = this.paths.container(id);
+    const run = this.paths.runContainer(id);
+    fs.mkdirSync(path.join(dir, 'upper'), { recursive: true, mode: 0o755 });
+    fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
+    fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
+    const hostnamePath = path.join(dir, 'hostname');
+    const hostsPath = path.join(dir, 'hosts');
+    const resolvPath = path.join(dir, 'resolv.conf');
+    fs.writeFileSync(hostnamePath, `${hostname}\n`);
+    fs.writeFileSync(hostsPath, network === 'host' ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n')
+      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`);
+    fs.writeFileSync(resolvPath, network === 'host' ? readOr('/etc/resolv.conf', '') : resolvForContainer());
+
+    const cgroupName = `gocker/${id}`;
+    const cgroup = cgroupManager().create(cgroupName, resources);
+
+    const lower = image.layers.slice().reverse().map((l) => `l/${l.link}`).join(':');
+    const spec = new Map<string, string[]>();
+    addSpec(spec, 'store_root', this.paths.root);
+    addSpec(spec, 'overlay_options', `lowerdir=${lower},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`);
+    addSpec(spec, 'merged', path.join(run, 'merged'));
+    addSpec(spec, 'hostname', hostname);
+    addSpec(spec, 'network', network);
+    const m = (type: string, source: string, dest: string, flags: string, data = ''): void =>
+      addSpec(spec, 'mount', [type, source, dest, flags, data].join(US));
+    m('proc', 'proc', '/proc', 'nosuid,noexec,nodev');
+    m('tmpfs', 'tmpfs', '/dev', 'nosuid,strictatime', 'mode=755,size=65536k');
+    m('devpts', 'devpts', '/dev/pts', 'nosuid,noexec', 'newinstance,ptmxmode=0666,mode=0620,gid=5');
+    m('tmpfs', 'shm', '/dev/shm', 'nosuid,noexec,nodev', `mode=1777,size=${shmSize}`);
+    m('mqueue', 'mqueue', '/dev/mqueue', 'nosuid,noexec,nodev');
+    if (network === 'host') m('', '/sys', '/sys', `rbind${o.privileged ? '' : ',ro'}`);
+    else m('sysfs', 'sysfs', '/sys', `nosuid,noexec,nodev${o.privileged ? '' : ',ro'}`);
+    // v1: a tmpfs holding one mount per hierarchy; made read-only with the other paths below.
+    if (this.cgroupMounts(m, o.privileged === true) && !o.privileged) addSpec(spec, 'readonly', '/sys/fs/cgroup');
+    for (const v of volumes) m('', v.Source, v.Destination, `rbind${v.RW ? '' : ',ro'}`);
+    for (const t of o.tmpfs ?? []) {
+      const [dest, opts = ''] = t.split(':');
+      if (!dest.startsWith('/')) throw engineError(`invalid tmpfs destination: ${dest}`);
+      m('tmpfs', 'tmpfs', dest, 'nosuid,nodev,noexec', opts);
+    }
+    m('', resolvPath, '/etc/resolv.conf', 'bind');
+    m('', hostnamePath, '/etc/hostname', 'bind');
+    m('', hostsPath, '/etc/hosts', 'bind');
+    for (const [p, t, maj, min, mode] of DEVICES) addSpec(spec, 'device', [p, t, maj, min, mode].join(US));
+    for (const [target, link] of [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'], ['/proc/kcore', '/dev/core']]) {
+      addSpec(spec, 'symlink', `${target}${US}${link}`);
+    }
+    if (!o.privileged) {
+      for (const p of MASKED) addSpec(spec, 'masked', p);
+      for (const p of READONLY) addSpec(spec, 'readonly', p);
+    }
+    if (o.readOnly) addSpec(spec, 'readonly_rootfs', '1');
+    for (const [n, s, h] of ulimits) addSpec(spec, 'rlimit', [n, s, h].join(US));
+    addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
+    if (noNewPrivs) addSpec(spec, 'no_new_privileges', '1');
+    addSpec(spec, 'uid', u.uid);
+    addSpec(spec, 'gid', u.gid);
+    addSpec(spec, 'groups', u.groups.join(','));
+    addSpec(spec, 'cwd', o.workdir ?? (cfg.WorkingDir || '/'));
+    for (const a of argv) addSpec(spec, 'arg', a);
+    for (const e of env) addSpec(spec, 'env', e);
+    for (const f of cgroup.procsFiles()) addSpec(spec, 'cgroup_procs', f);
+    addSpec(spec, 'pid_file', path.join(run, 'pid'));
+    addSpec(spec, 'exit_file', path.join(run, 'exit.json'));
+    const logPath = path.join(dir, `${id}-json.log`);
+    addSpec(spec, 'log_file', logPath);
+    if (o.detach) addSpec(spec, 'detach', '1');
+    if (o.interactive) addSpec(spec, 'stdin', '1');
+
+    const now = new Date().toISOString();
+    const rec: ContainerRecord = {
+      Id: id,
+      Name: `/${name}`,
+      Created: now,
+      Path: argv[0],
+      Args: argv.slice(1),
+      Image: image.id,
+      State: { Status: 'created', Running: false, Paused: false, Pid: 0, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
+      Config: {
+        Hostname: hostname, User: user, Env: env, Cmd: cmd.length ? cmd : null, Entrypoint: entrypoint.length ? entrypoint : null,
+        Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: cfg.Labels ?? {}, StopSignal: cfg.StopSignal,
+        Tty: false, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
+      },
+      HostConfig: {
+        Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
+        ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: o.securityOpt ?? null, Init: false,
+        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
+        CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
+        Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])) : null,
+        Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft, Hard })) : null,
+      },
+      Mounts: volumes,
+      NetworkSettings: { IPAddress: '', Networks: { [network]: {} } },
+      GraphDriver: {
+        Name: 'overlay2',
+        Data: { LowerDir: image.layers.slice().reverse().map((l) => l.dir).join(':'), UpperDir: path.join(dir, 'upper'), MergedDir: path.join(run, 'merged'), WorkDir: path.join(dir, 'work') },
+      },
+      LogPath: logPath,
+      HostnamePath: hostnamePath,
+      HostsPath: hostsPath,
+      ResolvConfPath: resolvPath,
+      CgroupPath: cgroupName,
+    };
+    return { rec, spec, cgroup };
+  }
+
+  /** A read-only /sys/fs/cgroup showing the container's own cgroup namespace. */
+  /** Returns true when the mount is a tmpfs that still has to be made read-only. */
+  private cgroupMounts(m: (type: string, source: string, dest: string, flags: string, data?: string) => void, privileged: boolean): boolean {
+    const ro = privileged ? '' : ',ro';
+    const mgr = cgroupManager();
+    if (mgr.mode === 'v2') {
+      m('cgroup2', 'cgroup', '/sys/fs/cgroup', `nosuid,noexec,nodev${ro}`);
+      return false;
+    }
+    m('tmpfs', 'tmpfs', '/sys/fs/cgroup', 'nosuid,noexec,nodev', 'mode=755');
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+    for (const line of mounts) {
+      const sep = line.indexOf(' - ');
+      if (sep < 0) continue;
+      const post = line.slice(sep + 3).split(' ');
+      if (post[0] !== 'cgroup') continue;
+      const mp = line.slice(0, sep).split(' ')[4];
+      const opts = post[2].split(',').filter((x) => x !== 'rw' && x !== 'ro').join(',');
+      m('cgroup', 'cgroup', path.posix.join('/sys/fs/cgroup', path.basename(mp)), `nosuid,noexec,nodev${ro}`, opts);
+    }
+    return true;
+  }
+
+  /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
+  async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void): Promise<RunResult> {
+    if (o.rm && o.detach) throw engineError('--rm with -d is not supported yet: remove the container yourself once it exits');
+    const image = this.store.resolveImage(o.image);
+    if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
+    const resources = parseResources(o);
+    let prepared: Prepared | undefined;
+    try {
+      prepared = this.prepare(o, image, resources);
+      const { rec, spec } = prepared;
+      const run = this.paths.runContainer(rec.Id);
+      fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
+      saveRecord(this.paths, rec);
+      const child = spawn(monitorPath(), [path.join(run, 'spec')], {
+        stdio: o.detach ? 'ignore' : [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+        detached: !!o.detach,
+      });
+      const monitorPid = await new Promise<number>((resolve, reject) => {
+        child.once('spawn', () => resolve(child.pid!));
+        child.once('error', reject);
+      });
+      fs.writeFileSync(path.join(run, 'monitor.pid'), `${monitorPid}\n`);
+      onStart?.(rec.Id, monitorPid);
+      if (o.detach) {
+        child.unref();
+        return await this.waitStarted(rec, prepared.cgroup);
+      }
+      const forward = (sig: NodeJS.Signals): void => {
+        try {
+          child.kill(sig);
+        } catch {
+          /* gone */
+        }
+      };
+      const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+      for (const s of sigs) process.on(s, forward);
+      rec.State = { ...rec.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
+      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      for (const s of sigs) process.off(s, forward);
+      return await this.finish(rec, prepared.cgroup, !!o.rm);
+    } catch (e) {
+      if (prepared) await this.remove(prepared.rec.Id, prepared.cgroup);
+      throw e;
+    }
+  }
+
+  /** -d: wait until the monitor has the process running (or it failed to start). */
+  private async waitStarted(rec: ContainerRecord, cgroup: ContainerCgroup): Promise<RunResult> {
+    const run = this.paths.runContainer(rec.Id);
+    for (let i = 0; i < 2000; i++) {
+      const exit = readExit(this.paths, rec.Id);
+      if (exit?.error) return this.finish(rec, cgroup, false);
+      const pid = Number(readOr(path.join(run, 'pid'), '0'));
+      if (pid > 0 && (exit || i > 20 || fs.existsSync(`/proc/${pid}`))) {
+        // exec happened once the error pipe closed; give it a moment to report a failure.
+        await new Promise((r) => setTimeout(r, 5));
+        const again = readExit(this.paths, rec.Id);
+        if (again?.error) return this.finish(rec, cgroup, false);
+        rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, StartedAt: new Date().toISOString() };
+        saveRecord(this.paths, rec);
+        return { id: rec.Id, exitCode: 0, oomKilled: false };
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw engineError(`container ${rec.Id.slice(0, 12)} did not start`);
+  }
+
+  private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean): Promise<RunResult> {
+    const exit: ExitInfo = readExit(this.paths, rec.Id) ?? { exitCode: 255, signal: 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: 'the monitor exited without recording an exit status' };
+    const oomKilled = cgroup.oomKilled() && exit.signal === 9;
+    const exitCode = oomKilled ? 137 : exit.exitCode;
+    rec.State = {
+      Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exitCode, OOMKilled: oomKilled,
+      StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error,
+    };
+    if (rm) await this.remove(rec.Id, cgroup);
+    else saveRecord(this.paths, rec);
+    return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
+  }
+
+  /** Everything a container had: cgroup, upper dir, runtime dir. */
+  async remove(id: string, cgroup: ContainerCgroup): Promise<void> {
+    await cgroup.destroy();
+    fs.rmSync(this.paths.runContainer(id), { recursive: true, force: true });
+    fs.rmSync(this.paths.container(id), { recursive: true, force: true });
+  }
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (isErrno(e)) return fallback;
+    throw e;
+  }
+}
+
+/** The host's resolv.conf without loopback nameservers (unreachable from a new netns), as docker. */
+function resolvForContainer(): string {
+  const lines = readOr('/etc/resolv.conf', '').split('\n');
+  const kept = lines.filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(l));
+  if (!kept.some((l) => /^\s*nameserver/.test(l))) kept.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  return `${kept.filter((l, i) => l || i < kept.length - 1).join('\n')}\n`;
+}

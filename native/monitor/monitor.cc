@@ -1,0 +1,652 @@
+// gocker-monitor: one per container, single-threaded, no Node. It reads the spec that
+// TypeScript computed (all policy lives there), creates the container process, places it in
+// its cgroups before letting it run, holds its stdio, waits for it, and records how it
+// ended in exit.json. Being single-threaded, the child may run ordinary code between fork
+// and execve, which Node's threads would not allow inside the addon.
+//
+// Spec: a file of NUL-terminated "key=value" records (values may repeat). Fields within a
+// value are separated by \x1f.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+struct Spec {
+  std::multimap<std::string, std::string> kv;
+  std::string Get(const std::string& k, const std::string& def = "") const {
+    auto it = kv.find(k);
+    return it == kv.end() ? def : it->second;
+  }
+  Strings All(const std::string& k) const {
+    Strings out;
+    auto r = kv.equal_range(k);
+    for (auto it = r.first; it != r.second; ++it) out.push_back(it->second);
+    return out;
+  }
+  long Num(const std::string& k, long def = 0) const {
+    std::string v = Get(k);
+    return v.empty() ? def : strtol(v.c_str(), nullptr, 10);
+  }
+};
+
+Strings Split(const std::string& s, char sep) {
+  Strings out;
+  size_t i = 0;
+  for (;;) {
+    size_t j = s.find(sep, i);
+    out.push_back(s.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) return out;
+    i = j + 1;
+  }
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return true;
+}
+
+bool WriteAll(int fd, const void* data, size_t len) {
+  const char* p = static_cast<const char*>(data);
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool WriteFileAtomic(const std::string& path, const std::string& data) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  bool ok = WriteAll(fd, data.data(), data.size()) && fsync(fd) == 0;
+  close(fd);
+  return ok && rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::string JsonEscape(const std::string& s) {
+  std::string o;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': o += "\\r"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char b[8];
+          snprintf(b, sizeof b, "\\u%04x", c);
+          o += b;
+        } else {
+          o += static_cast<char>(c);
+        }
+    }
+  }
+  return o;
+}
+
+std::string Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char b[64];
+  size_t n = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(b + n, sizeof b - n, ".%09ldZ", ts.tv_nsec);
+  return b;
+}
+
+// ---- the child: everything from here to execve runs in the container's namespaces ----
+
+enum Stage {
+  kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio,
+};
+
+const char* StageName(int s) {
+  switch (s) {
+    case kSync: return "sync";
+    case kUnshare: return "unshare";
+    case kMountPrivate: return "make mounts private";
+    case kRootfs: return "mount rootfs";
+    case kMount: return "mount";
+    case kDevice: return "create device";
+    case kHostname: return "sethostname";
+    case kPivot: return "pivot_root";
+    case kMask: return "mask path";
+    case kReadonly: return "readonly path";
+    case kRlimit: return "setrlimit";
+    case kUser: return "set user";
+    case kCaps: return "set capabilities";
+    case kNoNewPrivs: return "no_new_privs";
+    case kCwd: return "chdir to working directory";
+    case kExec: return "exec";
+    case kNetwork: return "set up loopback";
+    case kStdio: return "stdio";
+  }
+  return "setup";
+}
+
+struct ChildError {
+  int stage;
+  int err;
+  char detail[256];
+};
+
+int g_err_fd = -1;
+
+[[noreturn]] void Die(int stage, int err, const std::string& detail = "") {
+  ChildError e{};
+  e.stage = stage;
+  e.err = err;
+  snprintf(e.detail, sizeof e.detail, "%s", detail.c_str());
+  WriteAll(g_err_fd, &e, sizeof e);
+  _exit(1);
+}
+
+long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve, mode_t mode = 0) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = flags;
+  how.resolve = resolve;
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+// Opens (creating as needed: directories, or an empty file for a file bind) a mount
+// destination inside root. Symlinks resolve as if root were "/", so an image cannot
+// redirect a mount onto the host. no_symlinks refuses any symlink (for /proc, /dev, /sys).
+int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks) {
+  uint64_t res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
+  std::string rel = dest;
+  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  if (rel.empty()) return static_cast<int>(Openat2(root, ".", O_PATH | O_CLOEXEC, res));
+  long fd = Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res);
+  if (fd >= 0) return static_cast<int>(fd);
+  if (errno != ENOENT) return -1;
+  size_t slash = rel.rfind('/');
+  std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  int pfd = OpenDest(root, parent, false, no_symlinks);
+  if (pfd < 0) return -1;
+  if (as_file) {
+    int f = openat(pfd, base.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f >= 0) close(f);
+  } else {
+    mkdirat(pfd, base.c_str(), 0755);
+  }
+  close(pfd);
+  return static_cast<int>(Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res));
+}
+
+std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+unsigned long MountFlags(const std::string& s) {
+  unsigned long f = 0;
+  for (const std::string& o : Split(s, ',')) {
+    if (o == "ro") f |= MS_RDONLY;
+    else if (o == "nosuid") f |= MS_NOSUID;
+    else if (o == "nodev") f |= MS_NODEV;
+    else if (o == "noexec") f |= MS_NOEXEC;
+    else if (o == "bind") f |= MS_BIND;
+    else if (o == "rbind") f |= MS_BIND | MS_REC;
+    else if (o == "strictatime") f |= MS_STRICTATIME;
+    else if (o == "relatime") f |= MS_RELATIME;
+  }
+  return f;
+}
+
+// mount=TYPE\x1fSOURCE\x1fDEST\x1fFLAGS\x1fDATA
+void DoMount(int root, const std::string& m) {
+  Strings f = Split(m, '\x1f');
+  if (f.size() < 5) Die(kMount, EINVAL, m);
+  const std::string &type = f[0], &source = f[1], &dest = f[2], &data = f[4];
+  unsigned long flags = MountFlags(f[3]);
+  bool bind = flags & MS_BIND;
+  bool as_file = false;
+  if (bind) {
+    struct stat st;
+    if (stat(source.c_str(), &st) != 0) Die(kMount, errno, "bind source " + source);
+    as_file = !S_ISDIR(st.st_mode);
+  }
+  bool special = type == "proc" || type == "sysfs" || dest == "/dev";
+  int fd = OpenDest(root, dest, as_file, special);
+  if (fd < 0) Die(kMount, errno, special && errno == ELOOP ? dest + " is a symlink in the image" : dest);
+  std::string target = FdPath(fd);
+  if (bind) {
+    if (mount(source.c_str(), target.c_str(), nullptr, flags & (MS_BIND | MS_REC), nullptr) != 0) Die(kMount, errno, dest);
+    unsigned long rest = flags & ~(MS_BIND | MS_REC);
+    if (rest) {
+      // Bind mounts ignore other flags until remounted.
+      if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | rest, nullptr) != 0) Die(kMount, errno, dest);
+    }
+  } else if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
+    Die(kMount, errno, dest);
+  }
+  close(fd);
+}
+
+void LoopbackUp() {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) Die(kNetwork, errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) Die(kNetwork, errno);
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) Die(kNetwork, errno);
+  close(s);
+}
+
+int ResourceOf(const std::string& n) {
+  static const std::map<std::string, int> m = {
+      {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA}, {"fsize", RLIMIT_FSIZE},
+      {"locks", RLIMIT_LOCKS}, {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+      {"nice", RLIMIT_NICE}, {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS},
+      {"rtprio", RLIMIT_RTPRIO}, {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING},
+      {"stack", RLIMIT_STACK}, {"as", RLIMIT_AS}};
+  auto it = m.find(n);
+  return it == m.end() ? -1 : it->second;
+}
+
+[[noreturn]] void Child(const Spec& spec, int sync_fd) {
+  char c;
+  ssize_t n;
+  do {
+    n = read(sync_fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
+  close(sync_fd);
+
+  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  bool own_net = spec.Get("network", "none") != "host";
+  if (own_net) ns |= CLONE_NEWNET;
+  // After the parent placed us in our cgroups: the cgroup namespace's root is ours.
+  if (unshare(ns) != 0) Die(kUnshare, errno);
+  if (own_net) LoopbackUp();
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
+
+  std::string merged = spec.Get("merged");
+  // lowerdir uses short links relative to the store root: 60 layers fit in a page.
+  if (chdir(spec.Get("store_root").c_str()) != 0) Die(kRootfs, errno, spec.Get("store_root"));
+  std::string opts = spec.Get("overlay_options");
+  if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
+  int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) Die(kRootfs, errno, merged);
+
+  for (const std::string& m : spec.All("mount")) DoMount(root, m);
+
+  // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE
+  for (const std::string& d : spec.All("device")) {
+    Strings f = Split(d, '\x1f');
+    std::string rel = f[0].substr(1);
+    size_t slash = rel.rfind('/');
+    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
+    if (dir < 0) Die(kDevice, errno, f[0]);
+    mode_t mode = static_cast<mode_t>(strtol(f[4].c_str(), nullptr, 8)) | (f[1] == "b" ? S_IFBLK : S_IFCHR);
+    std::string name = rel.substr(slash + 1);
+    if (mknodat(dir, name.c_str(), mode, makedev(atoi(f[2].c_str()), atoi(f[3].c_str()))) != 0) Die(kDevice, errno, f[0]);
+    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
+    close(dir);
+  }
+  // symlink=TARGET\x1fPATH
+  for (const std::string& s : spec.All("symlink")) {
+    Strings f = Split(s, '\x1f');
+    std::string rel = f[1].substr(1);
+    size_t slash = rel.rfind('/');
+    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
+    if (dir < 0) Die(kDevice, errno, f[1]);
+    if (symlinkat(f[0].c_str(), dir, rel.substr(slash + 1).c_str()) != 0 && errno != EEXIST) Die(kDevice, errno, f[1]);
+    close(dir);
+  }
+  std::string hostname = spec.Get("hostname");
+  if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
+
+  // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
+  if (fchdir(root) != 0) Die(kPivot, errno);
+  if (syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (umount2(".", MNT_DETACH) != 0) Die(kPivot, errno, "detach old root");
+  } else if (errno == EINVAL) {
+    // The host root is a ramdisk (initramfs): pivot_root cannot work; move and chroot.
+    if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) Die(kPivot, errno, "MS_MOVE");
+    if (chroot(".") != 0) Die(kPivot, errno, "chroot");
+  } else {
+    Die(kPivot, errno);
+  }
+  if (chdir("/") != 0) Die(kPivot, errno);
+  close(root);
+
+  for (const std::string& p : spec.All("masked")) {
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) Die(kMask, errno, p);
+    } else if (mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      Die(kMask, errno, p);
+    }
+  }
+  for (const std::string& p : spec.All("readonly")) {
+    if (access(p.c_str(), F_OK) != 0) continue;
+    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
+    if (mount(nullptr, p.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) Die(kReadonly, errno, p);
+  }
+  if (spec.Get("readonly_rootfs") == "1") {
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
+  }
+
+  // rlimit=NAME\x1fSOFT\x1fHARD (TS has already checked them against the hard limits)
+  for (const std::string& r : spec.All("rlimit")) {
+    Strings f = Split(r, '\x1f');
+    int res = ResourceOf(f[0]);
+    struct rlimit rl = {static_cast<rlim_t>(strtoull(f[1].c_str(), nullptr, 10)), static_cast<rlim_t>(strtoull(f[2].c_str(), nullptr, 10))};
+    if (res < 0 || setrlimit(res, &rl) != 0) Die(kRlimit, res < 0 ? EINVAL : errno, f[0]);
+  }
+
+  // The bounding set first (needs CAP_SETPCAP, which we still have as root).
+  Strings caps = Split(spec.Get("caps"), ',');
+  uint64_t keep = 0;
+  for (const std::string& c : caps) {
+    if (!c.empty()) keep |= 1ULL << atoi(c.c_str());
+  }
+  int last_cap = 40;
+  {
+    std::string s;
+    if (ReadFile("/proc/sys/kernel/cap_last_cap", &s)) last_cap = atoi(s.c_str());
+  }
+  for (int cap = 0; cap <= last_cap; cap++) {
+    if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) Die(kCaps, errno);
+  }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+
+  uid_t uid = static_cast<uid_t>(spec.Num("uid"));
+  gid_t gid = static_cast<gid_t>(spec.Num("gid"));
+  std::vector<gid_t> groups;
+  for (const std::string& g : Split(spec.Get("groups"), ',')) {
+    if (!g.empty()) groups.push_back(static_cast<gid_t>(atol(g.c_str())));
+  }
+  if (setgroups(groups.size(), groups.data()) != 0) Die(kUser, errno, "setgroups");
+  if (setresgid(gid, gid, gid) != 0) Die(kUser, errno, "setgid");
+  if (setresuid(uid, uid, uid) != 0) Die(kUser, errno, "setuid");
+
+  // Root keeps the chosen set in effective and permitted; others get none (as docker).
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  if (uid == 0) {
+    data[0].effective = data[0].permitted = static_cast<uint32_t>(keep);
+    data[1].effective = data[1].permitted = static_cast<uint32_t>(keep >> 32);
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) Die(kCaps, errno);
+  if (spec.Get("no_new_privileges") == "1" && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
+
+  std::string cwd = spec.Get("cwd", "/");
+  if (chdir(cwd.c_str()) != 0) Die(kCwd, errno, cwd);
+
+  Strings args = spec.All("arg");
+  Strings envs = spec.All("env");
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  if (args.empty()) Die(kExec, ENOENT, "no command specified");
+
+  // Every fd but stdio closes on exec (the error pipe too, which is how the parent learns
+  // that execve succeeded).
+  syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+
+  const std::string& file = args[0];
+  if (file.find('/') != std::string::npos) {
+    execve(file.c_str(), argv.data(), envp.data());
+    Die(kExec, errno, file);
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (auto& e : envs) {
+    if (e.compare(0, 5, "PATH=") == 0) path = e.substr(5);
+  }
+  int saw_eacces = 0;
+  for (const std::string& dir : Split(path, ':')) {
+    std::string cand = (dir.empty() ? "." : dir) + "/" + file;
+    execve(cand.c_str(), argv.data(), envp.data());
+    if (errno == EACCES) saw_eacces = EACCES;
+    else if (errno != ENOENT && errno != ENOTDIR) Die(kExec, errno, file);
+  }
+  Die(kExec, saw_eacces ? EACCES : ENOENT, file);
+}
+
+// ---- the monitor ----
+
+pid_t g_child = -1;
+
+void Forward(int sig) {
+  if (g_child > 0) kill(g_child, sig);
+}
+
+std::string g_exit_file;
+
+void WriteExit(int code, int sig, const std::string& started, const std::string& error) {
+  std::string j = "{\"exitCode\":" + std::to_string(code) + ",\"signal\":" + std::to_string(sig) +
+                  ",\"startedAt\":\"" + started + "\",\"finishedAt\":\"" + Now() + "\",\"error\":\"" +
+                  JsonEscape(error) + "\"}\n";
+  WriteFileAtomic(g_exit_file, j);
+}
+
+void LogLine(int log_fd, const char* stream, const std::string& line) {
+  std::string j = "{\"log\":\"" + JsonEscape(line) + "\",\"stream\":\"" + stream + "\",\"time\":\"" + Now() + "\"}\n";
+  WriteAll(log_fd, j.data(), j.size());
+}
+
+// Reads both pipes and writes docker json-file lines until both close.
+void Pump(int out_fd, int err_fd, int log_fd) {
+  struct pollfd p[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string pending[2];
+  const char* names[2] = {"stdout", "stderr"};
+  int open_count = 2;
+  char buf[65536];
+  while (open_count > 0) {
+    int r = poll(p, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    for (int i = 0; i < 2; i++) {
+      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(p[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (!pending[i].empty()) LogLine(log_fd, names[i], pending[i]);
+        pending[i].clear();
+        close(p[i].fd);
+        p[i].fd = -1;
+        open_count--;
+        continue;
+      }
+      pending[i].append(buf, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = pending[i].find('\n')) != std::string::npos) {
+        LogLine(log_fd, names[i], pending[i].substr(0, nl + 1));
+        pending[i].erase(0, nl + 1);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: gocker-monitor SPEC\n");
+    return 125;
+  }
+  std::string raw;
+  if (!ReadFile(argv[1], &raw)) {
+    fprintf(stderr, "gocker-monitor: cannot read spec %s: %s\n", argv[1], strerror(errno));
+    return 125;
+  }
+  Spec spec;
+  for (const std::string& rec : Split(raw, '\0')) {
+    size_t eq = rec.find('=');
+    if (eq != std::string::npos) spec.kv.emplace(rec.substr(0, eq), rec.substr(eq + 1));
+  }
+  g_exit_file = spec.Get("exit_file");
+  bool detach = spec.Get("detach") == "1";
+  if (detach) setsid();
+
+  int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1};
+  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+    WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
+    return 125;
+  }
+  int log_fd = -1;
+  if (detach) {
+    log_fd = open(spec.Get("log_file").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (log_fd < 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+      WriteExit(125, 0, Now(), std::string("log: ") + strerror(errno));
+      return 125;
+    }
+  }
+  // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
+  if (unshare(CLONE_NEWPID) != 0) {
+    WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
+    return 125;
+  }
+  std::string started = Now();
+  pid_t pid = fork();
+  if (pid < 0) {
+    WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
+    return 125;
+  }
+  if (pid == 0) {
+    close(sync[1]);
+    close(errp[0]);
+    g_err_fd = errp[1];
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (detach) {
+      int devnull = open("/dev/null", O_RDONLY);
+      if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) Die(kStdio, errno);
+    } else if (spec.Get("stdin") != "1") {
+      int devnull = open("/dev/null", O_RDONLY);
+      if (devnull < 0 || dup2(devnull, 0) < 0) Die(kStdio, errno);
+    }
+    // Signals the monitor ignores or forwards must be default again in the container.
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    Child(spec, sync[0]);
+  }
+  g_child = pid;
+  close(sync[0]);
+  close(errp[1]);
+  if (detach) {
+    close(out[1]);
+    close(err[1]);
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = Forward;
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
+
+  std::string error;
+  int early_code = 0;
+  // Into the cgroups before the child runs anything of its own.
+  for (const std::string& f : spec.All("cgroup_procs")) {
+    int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
+    std::string p = std::to_string(pid);
+    if (fd < 0 || !WriteAll(fd, p.data(), p.size())) {
+      error = "cgroup " + f + ": " + strerror(errno);
+      early_code = 125;
+      if (fd >= 0) close(fd);
+      break;
+    }
+    close(fd);
+  }
+  WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
+  if (early_code) {
+    kill(pid, SIGKILL);
+  } else {
+    char go = 'g';
+    WriteAll(sync[1], &go, 1);
+  }
+  close(sync[1]);
+
+  ChildError ce{};
+  ssize_t n;
+  do {
+    n = read(errp[0], &ce, sizeof ce);
+  } while (n < 0 && errno == EINTR);
+  close(errp[0]);
+  if (n == static_cast<ssize_t>(sizeof ce)) {
+    // Not found -> 127, not executable -> 126, as docker.
+    if (ce.stage == kExec && (ce.err == ENOENT || ce.err == ENOTDIR)) {
+      early_code = 127;
+      error = std::string("exec: \"") + ce.detail + "\": executable file not found in $PATH";
+      if (strchr(ce.detail, '/')) error = std::string("exec: \"") + ce.detail + "\": no such file or directory";
+      if (!strcmp(ce.detail, "no command specified")) early_code = 125, error = "no command specified";
+    } else if (ce.stage == kExec && (ce.err == EACCES || ce.err == ENOEXEC || ce.err == EISDIR)) {
+      early_code = 126;
+      error = std::string("exec: \"") + ce.detail + "\": " + strerror(ce.err == EISDIR ? EACCES : ce.err);
+    } else {
+      early_code = 125;
+      error = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + strerror(ce.err);
+    }
+  }
+
+  if (detach) Pump(out[0], err[0], log_fd);
+
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) break;
+  }
+  int code, sig = 0;
+  if (early_code) {
+    code = early_code;
+  } else if (WIFSIGNALED(status)) {
+    sig = WTERMSIG(status);
+    code = 128 + sig;
+  } else {
+    code = WEXITSTATUS(status);
+  }
+  WriteExit(code, sig, started, error);
+  return code;
+}
