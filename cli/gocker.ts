@@ -49,12 +49,14 @@ export async function main(args: string[]): Promise<void> {
     .option('root', { type: 'string', describe: 'Root of persistent state (env GOCKER_ROOT)', default: undefined, defaultDescription: '/var/lib/gocker' })
     .option('runroot', { type: 'string', describe: 'Root of runtime state (env GOCKER_RUNROOT)', default: undefined, defaultDescription: '/var/run/gocker' })
     .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'] as const, describe: 'Logging level' })
+    // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
+    .parserConfiguration({ 'greedy-arrays': false })
     .strict()
     .demandCommand(1, 'a command is required: see gocker --help')
     .recommendCommands()
     .version(false)
+    // No -h: `run -h` is --hostname, as in docker.
     .help('help')
-    .alias('help', 'h')
     .wrap(Math.min(120, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) fail(errorLine(err));

@@ -92,6 +92,15 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
+/** The shared 'gocker' parent goes with its last container, so nothing of ours lingers. */
+function removeParentIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(path.dirname(dir));
+  } catch {
+    /* other containers still there (EBUSY), or already gone */
+  }
+}
+
 class V1Cgroup implements ContainerCgroup {
   constructor(readonly name: string, private readonly mounts: Map<string, string>) {}
 
@@ -174,7 +183,10 @@ class V1Cgroup implements ContainerCgroup {
   }
 
   async destroy(): Promise<void> {
-    for (const d of this.dirs()) await removeDir(d);
+    for (const d of this.dirs()) {
+      await removeDir(d);
+      removeParentIfEmpty(d);
+    }
   }
 }
 
@@ -256,6 +268,7 @@ class V2Cgroup implements ContainerCgroup {
       /* missing file or already gone */
     }
     await removeDir(this.dir);
+    removeParentIfEmpty(this.dir);
   }
 }
 

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -126,6 +127,13 @@ std::string JsonEscape(const std::string& s) {
   return o;
 }
 
+// strerror as Go and docker word it: lower case ("permission denied").
+std::string ErrText(int err) {
+  std::string s = strerror(err);
+  if (!s.empty()) s[0] = static_cast<char>(tolower(s[0]));
+  return s;
+}
+
 std::string Now() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -195,28 +203,62 @@ long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve, mode
 }
 
 // Opens (creating as needed: directories, or an empty file for a file bind) a mount
-// destination inside root. Symlinks resolve as if root were "/", so an image cannot
-// redirect a mount onto the host. no_symlinks refuses any symlink (for /proc, /dev, /sys).
-int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks) {
+// destination inside root. Symlinks resolve as if root were "/" — including dangling ones,
+// whose targets are created inside root — so an image cannot redirect a mount onto the
+// host. no_symlinks refuses any symlink on the way (for /proc, /dev, /sys).
+int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, int depth = 0) {
+  if (depth > 40) {
+    errno = ELOOP;
+    return -1;
+  }
   uint64_t res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
-  std::string rel = dest;
-  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  Strings parts;
+  for (const std::string& p : Split(dest, '/')) {
+    if (!p.empty() && p != ".") parts.push_back(p);
+  }
+  std::string rel;
+  for (size_t i = 0; i < parts.size(); i++) rel += (i ? "/" : "") + parts[i];
   if (rel.empty()) return static_cast<int>(Openat2(root, ".", O_PATH | O_CLOEXEC, res));
   long fd = Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res);
-  if (fd >= 0) return static_cast<int>(fd);
-  if (errno != ENOENT) return -1;
-  size_t slash = rel.rfind('/');
-  std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
-  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  int pfd = OpenDest(root, parent, false, no_symlinks);
-  if (pfd < 0) return -1;
-  if (as_file) {
-    int f = openat(pfd, base.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (f >= 0) close(f);
-  } else {
-    mkdirat(pfd, base.c_str(), 0755);
+  if (fd >= 0 || errno != ENOENT) return static_cast<int>(fd);
+  std::string cur;
+  for (size_t i = 0; i < parts.size(); i++) {
+    int pfd = static_cast<int>(Openat2(root, cur.empty() ? "." : cur.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, res));
+    if (pfd < 0) return -1;
+    const std::string& part = parts[i];
+    std::string next = cur.empty() ? part : cur + "/" + part;
+    struct stat st;
+    if (fstatat(pfd, part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) {
+        close(pfd);
+        return -1;
+      }
+      bool last = i + 1 == parts.size();
+      if (last && as_file) {
+        int f = openat(pfd, part.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f >= 0) close(f);
+      } else if (mkdirat(pfd, part.c_str(), 0755) != 0 && errno != EEXIST) {
+        close(pfd);
+        return -1;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      if (no_symlinks) {
+        close(pfd);
+        errno = ELOOP;
+        return -1;
+      }
+      char target[4096];
+      ssize_t n = readlinkat(pfd, part.c_str(), target, sizeof target - 1);
+      close(pfd);
+      if (n < 0) return -1;
+      target[n] = 0;
+      std::string redirected = target[0] == '/' ? std::string(target) : cur + "/" + target;
+      for (size_t k = i + 1; k < parts.size(); k++) redirected += "/" + parts[k];
+      return OpenDest(root, redirected, as_file, no_symlinks, depth + 1);
+    }
+    close(pfd);
+    cur = next;
   }
-  close(pfd);
   return static_cast<int>(Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res));
 }
 
@@ -258,8 +300,13 @@ void DoMount(int root, const std::string& m) {
     if (mount(source.c_str(), target.c_str(), nullptr, flags & (MS_BIND | MS_REC), nullptr) != 0) Die(kMount, errno, dest);
     unsigned long rest = flags & ~(MS_BIND | MS_REC);
     if (rest) {
-      // Bind mounts ignore other flags until remounted.
-      if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | rest, nullptr) != 0) Die(kMount, errno, dest);
+      // Bind mounts ignore other flags until remounted, and the remount must name the new
+      // mount: our fd still points beneath it, so open the destination again.
+      int mfd = OpenDest(root, dest, as_file, false);
+      if (mfd < 0) Die(kMount, errno, dest);
+      std::string mt = FdPath(mfd);
+      if (mount(nullptr, mt.c_str(), nullptr, MS_REMOUNT | MS_BIND | rest, nullptr) != 0) Die(kMount, errno, dest);
+      close(mfd);
     }
   } else if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
     Die(kMount, errno, dest);
@@ -399,6 +446,18 @@ int ResourceOf(const std::string& n) {
   }
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 
+  // The working directory is created if the image lacks it (as root, before the user
+  // switch), as docker does.
+  std::string cwd = spec.Get("cwd", "/");
+  {
+    std::string sofar;
+    for (const std::string& part : Split(cwd, '/')) {
+      if (part.empty()) continue;
+      sofar += "/" + part;
+      mkdir(sofar.c_str(), 0755);
+    }
+  }
+
   uid_t uid = static_cast<uid_t>(spec.Num("uid"));
   gid_t gid = static_cast<gid_t>(spec.Num("gid"));
   std::vector<gid_t> groups;
@@ -420,7 +479,6 @@ int ResourceOf(const std::string& n) {
   if (syscall(SYS_capset, &hdr, data) != 0) Die(kCaps, errno);
   if (spec.Get("no_new_privileges") == "1" && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
 
-  std::string cwd = spec.Get("cwd", "/");
   if (chdir(cwd.c_str()) != 0) Die(kCwd, errno, cwd);
 
   Strings args = spec.All("arg");
@@ -625,10 +683,10 @@ int main(int argc, char** argv) {
       if (!strcmp(ce.detail, "no command specified")) early_code = 125, error = "no command specified";
     } else if (ce.stage == kExec && (ce.err == EACCES || ce.err == ENOEXEC || ce.err == EISDIR)) {
       early_code = 126;
-      error = std::string("exec: \"") + ce.detail + "\": " + strerror(ce.err == EISDIR ? EACCES : ce.err);
+      error = std::string("exec: \"") + ce.detail + "\": " + ErrText(ce.err == EISDIR ? EACCES : ce.err);
     } else {
       early_code = 125;
-      error = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + strerror(ce.err);
+      error = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);
     }
   }
 
