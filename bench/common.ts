@@ -1,0 +1,50 @@
+// Shared by the benchmarks: run each contender in turn, N times, and report medians and
+// ratios from the same invocation (never absolute timings across runs).
+import { spawnSync } from 'node:child_process';
+
+export interface Contender {
+  name: string;
+  /** a command and its arguments; undefined when the peer is not installed */
+  cmd?: string[];
+  /** run before each timed run (e.g. to clear a directory); not timed */
+  reset?: () => void;
+  why?: string;
+}
+
+export function which(bin: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function bench(title: string, contenders: Contender[], runs: number, baseline: string): void {
+  const results = new Map<string, number[]>();
+  // Interleaved rounds: drift in machine load hits every contender alike.
+  for (let i = 0; i < runs; i++) {
+    for (const c of contenders) {
+      if (!c.cmd) continue;
+      c.reset?.();
+      const t = process.hrtime.bigint();
+      const r = spawnSync(c.cmd[0], c.cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${String(r.stderr).trim().split('\n').pop()}`);
+      (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(ms);
+    }
+  }
+  const base = median(results.get(baseline) ?? [NaN]);
+  console.log(`${title} — median of ${runs} runs; ratio = time / ${baseline}`);
+  for (const c of contenders) {
+    const xs = results.get(c.name);
+    if (!xs) {
+      console.log(`  ${c.name.padEnd(34)} skipped: ${c.why ?? 'not installed'}`);
+      continue;
+    }
+    const m = median(xs);
+    console.log(`  ${c.name.padEnd(34)} ${m.toFixed(1).padStart(8)} ms   ${(m / base).toFixed(2)}x`);
+  }
+}
