@@ -16,6 +16,9 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { command: 'pull <name>', describe: 'Download an image from a registry', module: 'pull' },
+  { command: 'login [server]', describe: 'Log in to a registry', module: 'login' },
+  { command: 'logout [server]', describe: 'Log out from a registry', module: 'logout' },
   { command: 'images [repository]', describe: 'List images', module: 'images' },
   { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', module: 'import' },
   { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load' },

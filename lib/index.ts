@@ -6,6 +6,7 @@ import { StorePaths } from './store/paths';
 import { Store } from './store';
 import type { ImageRecord } from './image/types';
 import type { ImportOptions } from './image/import';
+import type { PullOptions } from './image/pull';
 import { gockerVersion } from './version';
 
 export class Gocker {
@@ -41,6 +42,23 @@ export class Gocker {
   async loadImages(input: NodeJS.ReadableStream): Promise<string[]> {
     const { loadImages } = await import('./image/import');
     return loadImages(this.store, input);
+  }
+
+  /** Pulls an image into the store; returns its id and the digest pulled. */
+  async pull(name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
+    const { pullImage } = await import('./image/pull');
+    return pullImage(this.store, name, opts);
+  }
+
+  /** Verifies the credentials, then writes them to ~/.docker/config.json as docker login does. */
+  async login(registry: string, username: string, password: string): Promise<void> {
+    const { RegistryClient } = await import('./remote');
+    await new RegistryClient().login(registry, username, password);
+  }
+
+  logout(registry: string): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('./remote/auth') as typeof import('./remote/auth')).storeCredentials(registry, undefined);
   }
 
   images(): ImageRecord[] {

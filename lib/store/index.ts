@@ -92,9 +92,21 @@ export class Store {
     const tags = book[familiarRepo(ref)];
     if (!tags) return undefined;
     if (ref.digest) {
-      return Object.values(tags).find((id) => this.manifestDigestOf(id) === ref.digest);
+      if (tags[ref.digest]) return tags[ref.digest];
+      const want = `${familiarRepo(ref)}@${ref.digest}`;
+      const ids = new Set(Object.values(tags));
+      for (const id of ids) if (this.repoDigestsOf(id).includes(want) || this.manifestDigestOf(id) === ref.digest) return id;
+      return undefined;
     }
     return tags[ref.tag ?? 'latest'];
+  }
+
+  private repoDigestsOf(id: string): string[] {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.paths.image(id), 'repodigests.json'), 'utf8')) as string[];
+    } catch {
+      return [];
+    }
   }
 
   private manifestDigestOf(id: string): string | undefined {
@@ -115,14 +127,20 @@ export class Store {
     }
     const repoTags: string[] = [];
     for (const [repo, tags] of Object.entries(this.readBook())) {
-      for (const [tag, tid] of Object.entries(tags)) if (tid === id) repoTags.push(`${repo}:${tag}`);
+      for (const [tag, tid] of Object.entries(tags)) if (tid === id && !tag.startsWith('sha256:')) repoTags.push(`${repo}:${tag}`);
     }
     const layers = chainIds(config.rootfs.diff_ids).map((chainId, i): LayerRecord => {
       const meta = this.layerMeta(chainId);
       if (!meta) throw new GockerError(`image ${hexOf(id).slice(0, 12)} is missing layer ${chainId}: pull it again`);
       return { chainId, diffId: config.rootfs.diff_ids[i], dir: path.join(this.paths.layer(chainId), 'diff'), link: meta.link, size: meta.size };
     });
-    return { id, repoTags, repoDigests: [], config, layers };
+    let repoDigests: string[] = [];
+    try {
+      repoDigests = JSON.parse(fs.readFileSync(path.join(this.paths.image(id), 'repodigests.json'), 'utf8')) as string[];
+    } catch {
+      /* none: imported or loaded */
+    }
+    return { id, repoTags, repoDigests, config, layers };
   }
 
   layerMeta(chainId: string): LayerMeta | undefined {
@@ -208,7 +226,7 @@ export class Store {
    * Records an image whose layers are all stored: its config and manifest first, then the
    * images.json entry, so a reader never finds a name whose image is incomplete.
    */
-  async registerImage(config: Buffer, manifest: Buffer, names: Reference[]): Promise<string> {
+  async registerImage(config: Buffer, manifest: Buffer, names: Reference[], repoDigest?: string): Promise<string> {
     const id = sha256(config);
     const parsed = JSON.parse(config.toString('utf8')) as ImageConfig;
     for (const chainId of chainIds(parsed.rootfs.diff_ids)) {
@@ -217,11 +235,22 @@ export class Store {
     const dir = this.paths.image(id);
     writeFileAtomic(path.join(dir, 'config.json'), config);
     writeFileAtomic(path.join(dir, 'manifest.json'), manifest);
+    if (repoDigest) {
+      const file = path.join(dir, 'repodigests.json');
+      let list: string[] = [];
+      try {
+        list = JSON.parse(fs.readFileSync(file, 'utf8')) as string[];
+      } catch {
+        /* first one */
+      }
+      if (!list.includes(repoDigest)) writeFileAtomic(file, JSON.stringify([...list, repoDigest]));
+    }
     if (names.length) {
       await this.updateBook((book) => {
         for (const ref of names) {
-          if (!ref.tag) continue;
-          (book[familiarRepo(ref)] ??= {})[ref.tag] = id;
+          // Pulled by digest alone: kept under the digest, shown as <none> (as docker does).
+          const key = ref.tag ?? ref.digest;
+          if (key) (book[familiarRepo(ref)] ??= {})[key] = id;
         }
       });
     }

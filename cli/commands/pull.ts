@@ -1,0 +1,57 @@
+import type { Argv } from 'yargs';
+import type { PullEvent } from '../../lib/image/pull';
+import { parsePlatform } from '../../lib/remote';
+import type { GlobalArgs } from '../types';
+import { engine, humanSize } from '../util';
+
+export function builder(y: Argv<GlobalArgs>) {
+  return y
+    .positional('name', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress verbose output' })
+    .option('platform', { type: 'string', describe: 'Set platform if server is multi-platform capable (os/arch[/variant])' })
+    .option('max-concurrent-downloads', { type: 'number', default: 3, describe: 'Layers downloaded at once' });
+}
+
+/** docker's progress: one line per layer, redrawn in place on a terminal, appended otherwise. */
+function progress(tty: boolean): (e: PullEvent) => void {
+  const order: string[] = [];
+  const lines = new Map<string, string>();
+  let drawn = 0;
+  const redraw = (): void => {
+    if (drawn) process.stdout.write(`\x1b[${drawn}A`);
+    for (const id of order) process.stdout.write(`\x1b[2K${id}: ${lines.get(id)}\n`);
+    drawn = order.length;
+  };
+  return (e) => {
+    if (e.kind === 'resolved') {
+      process.stdout.write(`${e.tag}: Pulling from ${e.repository}\n`);
+      return;
+    }
+    if (e.kind === 'done') {
+      process.stdout.write(`Digest: ${e.digest}\nStatus: ${e.fresh ? 'Downloaded newer image' : 'Image is up to date'} for ${e.ref}\n`);
+      return;
+    }
+    let text: string = e.status;
+    if (e.status === 'Downloading' && e.total) text = `Downloading ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
+    if (tty) {
+      if (!lines.has(e.id)) order.push(e.id);
+      lines.set(e.id, text);
+      redraw();
+    } else if (e.status !== 'Downloading') {
+      process.stdout.write(`${e.id}: ${text}\n`);
+    }
+  };
+}
+
+export async function handler(argv: GlobalArgs & { name: string; quiet?: boolean; platform?: string; maxConcurrentDownloads?: number }): Promise<void> {
+  const g = engine(argv);
+  await g.pull(argv.name, {
+    platform: argv.platform ? parsePlatform(argv.platform) : undefined,
+    maxConcurrentDownloads: argv.maxConcurrentDownloads,
+    onEvent: argv.quiet ? undefined : progress(!!process.stdout.isTTY),
+  });
+  if (argv.quiet) {
+    const { familiarString, parseReference } = await import('../../lib/name');
+    process.stdout.write(`${familiarString(parseReference(argv.name))}\n`);
+  }
+}

@@ -1,0 +1,99 @@
+// `gocker pull`: manifest -> config -> layers downloaded concurrently, verified, applied in
+// order into the store, and the image recorded only once every layer is in place.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError } from '../errors';
+import { familiarString, parseReference } from '../name';
+import { RegistryClient, type ClientOptions, type Descriptor } from '../remote';
+import { Store, chainIds } from '../store';
+import type { ImageConfig } from './types';
+
+export type PullEvent =
+  | { kind: 'resolved'; ref: string; tag: string; repository: string; layers: string[] }
+  | { kind: 'layer'; id: string; status: 'Already exists' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete' | 'Retrying'; current?: number; total?: number }
+  | { kind: 'done'; digest: string; id: string; ref: string; fresh: boolean };
+
+export interface PullOptions extends ClientOptions {
+  maxConcurrentDownloads?: number;
+  onEvent?: (e: PullEvent) => void;
+}
+
+const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);
+
+export async function pullImage(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
+  const ref = parseReference(name);
+  const emit = opts.onEvent ?? (() => undefined);
+  const client = new RegistryClient(opts);
+  store.sweepTmp();
+  const img = await client.resolve(ref);
+  const configBuf = await client.fetchBlobBuffer(ref, img.config);
+  const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== img.layers.length) {
+    throw new GockerError(`${familiarString(ref)}: the manifest has ${img.layers.length} layers but the config lists ${diffIds.length}`);
+  }
+  const chains = chainIds(diffIds);
+  emit({ kind: 'resolved', ref: familiarString(ref), tag: ref.tag ?? ref.digest ?? 'latest', repository: ref.repository, layers: img.layers.map((l) => short(l.digest)) });
+  const existed = store.resolveId(name);
+
+  fs.mkdirSync(store.paths.tmp, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(store.paths.tmp, 'pull-'));
+  try {
+    const needed = img.layers.map((l, i) => !store.layerMeta(chains[i]));
+    const files: Array<Promise<string> | undefined> = [];
+    const queue: Array<() => void> = [];
+    let active = 0;
+    const limit = Math.max(1, opts.maxConcurrentDownloads ?? 3);
+    const download = (l: Descriptor, i: number): Promise<string> => new Promise((resolve, reject) => {
+      const start = (): void => {
+        active++;
+        const file = path.join(tmp, `layer-${i}`);
+        emit({ kind: 'layer', id: short(l.digest), status: 'Downloading', current: 0, total: l.size });
+        client.fetchBlobToFile(ref, l, file, (n) => emit({ kind: 'layer', id: short(l.digest), status: 'Downloading', current: n, total: l.size }))
+          .then(() => {
+            emit({ kind: 'layer', id: short(l.digest), status: 'Verifying Checksum' });
+            emit({ kind: 'layer', id: short(l.digest), status: 'Download complete' });
+            resolve(file);
+          }, reject)
+          .finally(() => {
+            active--;
+            queue.shift()?.();
+          });
+      };
+      if (active < limit) start();
+      else {
+        emit({ kind: 'layer', id: short(l.digest), status: 'Waiting' });
+        queue.push(start);
+      }
+    });
+    img.layers.forEach((l, i) => {
+      if (!needed[i]) {
+        emit({ kind: 'layer', id: short(l.digest), status: 'Already exists' });
+        return;
+      }
+      files[i] = download(l, i);
+      files[i]!.catch(() => undefined); // awaited below, in order
+    });
+    // Apply in order (each layer's chain id needs its parent's) while later ones still download.
+    let parent: string | null = null;
+    for (const [i, l] of img.layers.entries()) {
+      if (files[i]) {
+        const file = await files[i]!;
+        emit({ kind: 'layer', id: short(l.digest), status: 'Extracting' });
+        await store.addLayer(parent, { file, mediaType: l.mediaType, diffId: diffIds[i] });
+        store.putBlobFile(file, l.digest);
+        emit({ kind: 'layer', id: short(l.digest), status: 'Pull complete' });
+      }
+      parent = chains[i];
+    }
+    store.putBlob(configBuf);
+    store.putBlob(img.manifest);
+    const names = [ref];
+    const id = await store.registerImage(configBuf, img.manifest, names, `${familiarString({ ...ref, tag: undefined, digest: undefined })}@${img.indexDigest ?? img.manifestDigest}`);
+    const digest = img.indexDigest ?? img.manifestDigest;
+    emit({ kind: 'done', digest, id, ref: familiarString(ref), fresh: existed !== id });
+    return { id, digest };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,326 @@
+// The registry client: ping, auth (bearer token and basic), manifests (OCI and Docker,
+// indexes and lists), and blobs verified against their digests as they stream.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { loadConfig, type EngineConfig } from '../config';
+import { GockerError } from '../errors';
+import { referenceString, type Reference } from '../name';
+import { credentialsFor, parseChallenge, storeCredentials, type Credentials } from './auth';
+import { RegistryError, fromResponse } from './errors';
+
+export { RegistryError } from './errors';
+
+export interface Platform { os: string; architecture: string; variant?: string }
+export interface Descriptor { mediaType: string; digest: string; size: number; platform?: Platform; annotations?: Record<string, string>; urls?: string[] }
+export interface ResolvedImage {
+  ref: Reference;
+  manifestDigest: string;
+  manifest: Buffer;
+  mediaType: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  indexDigest?: string;
+}
+
+export const MEDIA = {
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
+  dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+};
+const ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(', ');
+const MAX_MANIFEST = 4 << 20;
+
+export interface ClientOptions {
+  platform?: Platform;
+  timeoutMs?: number;
+  retries?: number;
+  config?: EngineConfig;
+  dockerConfigFile?: string;
+  userAgent?: string;
+  onRetry?: (what: string, attempt: number, err: Error) => void;
+}
+
+export function hostPlatform(): Platform {
+  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+  return { os: 'linux', architecture: arch, ...(arch === 'arm64' ? { variant: 'v8' } : arch === 'arm' ? { variant: 'v7' } : {}) };
+}
+
+export function parsePlatform(s: string): Platform {
+  const [os, architecture, variant] = s.split('/');
+  if (!os || !architecture) throw new GockerError(`invalid platform: "${s}": expected os/arch[/variant]`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+const platformString = (p: Platform): string => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function sha256Hex(b: Buffer): string {
+  return crypto.createHash('sha256').update(b).digest('hex');
+}
+
+export class RegistryClient {
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+  private readonly basic = new Map<string, string>();
+  private readonly config: EngineConfig;
+
+  constructor(private readonly opts: ClientOptions = {}) {
+    this.config = opts.config ?? loadConfig();
+  }
+
+  /** http for loopback (as docker) and registries configured insecure; https otherwise. */
+  private base(registry: string): string {
+    const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+    const plain = isLoopback(host) || this.config.insecureRegistries.includes(registry);
+    return `${plain ? 'http' : 'https'}://${host}`;
+  }
+
+  /** docker.io's mirrors first, docker.io itself last. */
+  private endpoints(registry: string): string[] {
+    if (registry !== 'docker.io') return [this.base(registry)];
+    return [...this.config.registryMirrors.map((m) => m.replace(/\/+$/, '')), this.base(registry)];
+  }
+
+  private creds(registry: string): Credentials | undefined {
+    return credentialsFor(registry, this.opts.dockerConfigFile);
+  }
+
+  /** One request with auth, timeout and retries of temporary failures. */
+  private async request(registry: string, url: string, scope: string, init: RequestInit & { what: string }, creds?: Credentials): Promise<Response> {
+    const retries = this.opts.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.authed(registry, url, scope, init, creds);
+        if (res.ok || res.status === 206 || res.status === 304) return res;
+        const err = await fromResponse(res, init.what);
+        if (!err.temporary || attempt >= retries) throw err;
+        this.opts.onRetry?.(init.what, attempt + 1, err);
+      } catch (e) {
+        if (e instanceof RegistryError && !e.temporary) throw e;
+        const err = e instanceof RegistryError ? e : this.networkError(e, init.what);
+        if (attempt >= retries) throw err;
+        this.opts.onRetry?.(init.what, attempt + 1, err);
+      }
+      await sleep(Math.min(200 * 2 ** attempt, 3000));
+    }
+  }
+
+  private networkError(e: unknown, what: string): RegistryError {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return new RegistryError(`${what}: timed out after ${this.timeout()} ms`, undefined, 'TIMEOUT', true);
+    const detail = err.cause?.code ?? err.cause?.message ?? err.message;
+    return new RegistryError(`${what}: ${detail}`, undefined, err.cause?.code ?? 'ENETWORK', true);
+  }
+
+  private timeout(): number {
+    return this.opts.timeoutMs ?? 30_000;
+  }
+
+  private async authed(registry: string, url: string, scope: string, init: RequestInit, creds?: Credentials): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('User-Agent', this.opts.userAgent ?? 'gocker');
+    const key = `${registry}|${scope}`;
+    const tok = this.tokens.get(key);
+    if (tok && tok.expires > Date.now()) headers.set('Authorization', `Bearer ${tok.token}`);
+    else if (this.basic.has(registry)) headers.set('Authorization', this.basic.get(registry)!);
+    let res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.timeout()) });
+    if (res.status !== 401) return res;
+    const ch = parseChallenge(res.headers.get('www-authenticate'));
+    await res.body?.cancel();
+    const c = creds ?? this.creds(registry);
+    if (ch?.scheme === 'bearer') {
+      const token = await this.fetchToken(ch.params, scope, c);
+      this.tokens.set(key, token);
+      headers.set('Authorization', `Bearer ${token.token}`);
+    } else if (ch?.scheme === 'basic' && c) {
+      const b = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+      this.basic.set(registry, b);
+      headers.set('Authorization', b);
+    } else {
+      return res;
+    }
+    res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.timeout()) });
+    return res;
+  }
+
+  /** The token flow Docker Hub uses: GET realm?service=&scope=, anonymous or with basic credentials. */
+  private async fetchToken(p: Record<string, string>, scope: string, c?: Credentials): Promise<{ token: string; expires: number }> {
+    if (!p.realm) throw new RegistryError('registry asked for a bearer token without a realm', 401, 'UNAUTHORIZED');
+    const u = new URL(p.realm);
+    if (p.service) u.searchParams.set('service', p.service);
+    if (scope) u.searchParams.set('scope', scope);
+    const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'gocker' };
+    if (c) headers.Authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+    let res: Response;
+    try {
+      res = await fetch(u, { headers, signal: AbortSignal.timeout(this.timeout()) });
+    } catch (e) {
+      throw this.networkError(e, `token from ${u.host}`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new RegistryError(`token from ${u.host}: ${res.status === 401 ? 'unauthorized: incorrect username or password' : `${res.status} ${res.statusText}`}`, res.status, res.status === 401 ? 'UNAUTHORIZED' : undefined, res.status >= 500);
+    }
+    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError(`token from ${u.host}: no token in the answer`, res.status, 'UNAUTHORIZED');
+    // Renew a little early; 60 s is the spec's default lifetime.
+    return { token, expires: Date.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000 };
+  }
+
+  async ping(registry: string, creds?: Credentials): Promise<void> {
+    const res = await this.request(registry, `${this.base(registry)}/v2/`, '', { what: `ping ${registry}` }, creds);
+    await res.body?.cancel();
+  }
+
+  /** Verifies the credentials against the registry, then saves them as docker login does. */
+  async login(registry: string, username: string, password: string): Promise<void> {
+    await this.ping(registry, { username, password });
+    storeCredentials(registry, { username, password }, this.opts.dockerConfigFile);
+  }
+
+  private async getManifest(ref: Reference, reference: string): Promise<{ body: Buffer; mediaType: string; digest: string }> {
+    const scope = `repository:${ref.repository}:pull`;
+    let last: Error | undefined;
+    for (const base of this.endpoints(ref.registry)) {
+      try {
+        const res = await this.request(ref.registry, `${base}/v2/${ref.repository}/manifests/${reference}`, scope,
+          { what: `manifest for ${referenceString(ref)}`, headers: { Accept: ACCEPT } });
+        const len = Number(res.headers.get('content-length') ?? 0);
+        if (len > MAX_MANIFEST) throw new RegistryError(`manifest for ${referenceString(ref)} is larger than ${MAX_MANIFEST} bytes`);
+        const body = Buffer.from(await res.arrayBuffer());
+        if (body.length > MAX_MANIFEST) throw new RegistryError(`manifest for ${referenceString(ref)} is larger than ${MAX_MANIFEST} bytes`);
+        const digest = `sha256:${sha256Hex(body)}`;
+        if (reference.startsWith('sha256:') && digest !== reference) {
+          throw new RegistryError(`manifest verification failed for digest ${reference}: got ${digest}`, undefined, 'DIGEST_INVALID');
+        }
+        let mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+        try {
+          const j = JSON.parse(body.toString('utf8')) as { mediaType?: string; schemaVersion?: number; manifests?: unknown; layers?: unknown };
+          if (j.mediaType) mediaType = j.mediaType;
+          else if (j.schemaVersion === 1) mediaType = MEDIA.dockerSchema1;
+          else if (!mediaType || mediaType === 'application/json') mediaType = j.manifests ? MEDIA.ociIndex : MEDIA.ociManifest;
+        } catch {
+          throw new RegistryError(`manifest for ${referenceString(ref)} is not valid JSON`);
+        }
+        return { body, mediaType, digest };
+      } catch (e) {
+        last = e as Error;
+      }
+    }
+    throw last ?? new RegistryError(`no endpoint for ${ref.registry}`);
+  }
+
+  async resolve(ref: Reference): Promise<ResolvedImage> {
+    const want = this.opts.platform ?? hostPlatform();
+    let m = await this.getManifest(ref, ref.digest ?? ref.tag ?? 'latest');
+    let indexDigest: string | undefined;
+    if (m.mediaType === MEDIA.ociIndex || m.mediaType === MEDIA.dockerList) {
+      indexDigest = m.digest;
+      const idx = JSON.parse(m.body.toString('utf8')) as { manifests: Descriptor[] };
+      const ok = (d: Descriptor): boolean => !!d.platform && d.platform.os === want.os && d.platform.architecture === want.architecture;
+      const candidates = idx.manifests.filter(ok);
+      const pick = candidates.find((d) => (want.variant ?? '') === (d.platform?.variant ?? '')) ?? candidates.find((d) => !want.variant || !d.platform?.variant) ?? candidates[0];
+      if (!pick) {
+        const avail = idx.manifests.filter((d) => d.platform && d.platform.architecture !== 'unknown').map((d) => platformString(d.platform!));
+        throw new GockerError(`no matching manifest for ${platformString(want)} in the manifest list entries (available: ${avail.join(', ') || 'none'})`, { code: 'ENOPLATFORM' });
+      }
+      m = await this.getManifest(ref, pick.digest);
+    }
+    if (m.mediaType === MEDIA.dockerSchema1 || m.mediaType === MEDIA.dockerSchema1Signed) {
+      throw new GockerError(`${referenceString(ref)}: Docker Image Format v1 and Docker Image manifest version 2, schema 1 are not supported`, { code: 'EUNSUPPORTED' });
+    }
+    if (m.mediaType !== MEDIA.ociManifest && m.mediaType !== MEDIA.dockerManifest) {
+      throw new GockerError(`${referenceString(ref)}: unsupported manifest media type ${m.mediaType}`, { code: 'EUNSUPPORTED' });
+    }
+    const man = JSON.parse(m.body.toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
+    return { ref, manifestDigest: m.digest, manifest: m.body, mediaType: m.mediaType, config: man.config, layers: man.layers, indexDigest };
+  }
+
+  /**
+   * Downloads a blob into file, checking size and sha256 as it streams. Transient failures
+   * are retried, resuming with Range where the registry allows it.
+   */
+  async fetchBlobToFile(ref: Reference, desc: Descriptor, file: string, onProgress?: (bytes: number) => void): Promise<void> {
+    const hex = desc.digest.replace(/^sha256:/, '');
+    if (!desc.digest.startsWith('sha256:') || !/^[0-9a-f]{64}$/.test(hex)) throw new RegistryError(`unsupported digest ${desc.digest}`);
+    const scope = `repository:${ref.repository}:pull`;
+    const retries = this.opts.retries ?? 3;
+    let hash = crypto.createHash('sha256');
+    let got = 0;
+    const fd = fs.openSync(file, 'w', 0o600);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const headers: Record<string, string> = {};
+        if (got > 0) headers.Range = `bytes=${got}-`;
+        try {
+          const res = await this.request(ref.registry, `${this.endpoints(ref.registry).at(-1)}/v2/${ref.repository}/blobs/${desc.digest}`, scope,
+            { what: `blob ${desc.digest}`, headers });
+          if (got > 0 && res.status !== 206) {
+            // No range support: start over.
+            got = 0;
+            fs.ftruncateSync(fd, 0);
+            hash = crypto.createHash('sha256');
+          }
+          await this.readBody(res, (chunk) => {
+            if (got + chunk.length > desc.size) throw new RegistryError(`blob ${desc.digest}: more than the ${desc.size} bytes the manifest gives`, undefined, 'SIZE_INVALID');
+            fs.writeSync(fd, chunk, 0, chunk.length, got);
+            hash.update(chunk);
+            got += chunk.length;
+            onProgress?.(got);
+          });
+          if (got < desc.size) throw new RegistryError(`blob ${desc.digest}: connection closed after ${got} of ${desc.size} bytes`, undefined, 'ETRUNCATED', true);
+          break;
+        } catch (e) {
+          const err = e instanceof RegistryError ? e : this.networkError(e, `blob ${desc.digest}`);
+          if (!err.temporary || attempt >= retries) throw err;
+          this.opts.onRetry?.(`blob ${desc.digest}`, attempt + 1, err);
+          await sleep(Math.min(200 * 2 ** attempt, 3000));
+        }
+      }
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== hex) throw new RegistryError(`blob ${desc.digest}: digest mismatch, got sha256:${actual}`, undefined, 'DIGEST_INVALID');
+  }
+
+  /** Reads a body, failing when no byte arrives for the timeout (a stalled connection). */
+  private async readBody(res: Response, onChunk: (b: Buffer) => void): Promise<void> {
+    if (!res.body) return;
+    const reader = res.body.getReader();
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RegistryError(`download stalled: no data for ${this.timeout()} ms`, undefined, 'TIMEOUT', true)), this.timeout());
+      });
+      try {
+        const { done, value } = await Promise.race([reader.read(), stalled]);
+        if (done) return;
+        onChunk(Buffer.from(value));
+      } catch (e) {
+        void reader.cancel().catch(() => undefined);
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  async fetchBlobBuffer(ref: Reference, desc: Descriptor): Promise<Buffer> {
+    if (desc.size > MAX_MANIFEST * 4) throw new RegistryError(`blob ${desc.digest} is too large for a config`);
+    const res = await this.request(ref.registry, `${this.endpoints(ref.registry).at(-1)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what: `blob ${desc.digest}` });
+    const body = Buffer.from(await res.arrayBuffer());
+    if (`sha256:${sha256Hex(body)}` !== desc.digest) throw new RegistryError(`blob ${desc.digest}: digest mismatch`, undefined, 'DIGEST_INVALID');
+    return body;
+  }
+}

@@ -1,0 +1,79 @@
+// A real registry for tests: Debian's docker-registry (CNCF distribution) on a free loopback
+// port, with storage in a temp dir; anonymous or htpasswd basic auth. stop() ends the process
+// we started (by its pid) and removes its files.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface Registry {
+  host: string;
+  url: string;
+  username?: string;
+  password?: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export async function startRegistry(opts: { auth?: 'none' | 'basic' } = {}): Promise<Registry> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-registry-'));
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  let auth = '';
+  let username: string | undefined;
+  let password: string | undefined;
+  if (opts.auth === 'basic') {
+    username = 'tester';
+    password = 'secret-pw';
+    const htpasswd = execFileSync('htpasswd', ['-Bbn', username, password]).toString();
+    fs.writeFileSync(path.join(dir, 'htpasswd'), htpasswd);
+    auth = `auth:\n  htpasswd:\n    realm: gocker-test\n    path: ${path.join(dir, 'htpasswd')}\n`;
+  }
+  const config = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n${auth}`;
+  fs.writeFileSync(path.join(dir, 'config.yml'), config);
+  const child: ChildProcess = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  // Ready when /v2/ answers (401 counts: auth is on).
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`http://${host}/v2/`);
+      await r.body?.cancel();
+      if (r.status === 200 || r.status === 401) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (i > 200 || child.exitCode !== null) {
+      await stop();
+      throw new Error(`docker-registry did not start: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { host, url: `http://${host}`, username, password, stop };
+}
+
+/** Pushes with skopeo (not gocker): src is a skopeo reference such as oci:/dir:tag. */
+export function pushImage(src: string, reg: Registry, repoTag: string, extra: string[] = []): void {
+  const creds = reg.username ? ['--dest-creds', `${reg.username}:${reg.password}`] : [];
+  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, ...extra, src, `docker://${reg.host}/${repoTag}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
