@@ -116,12 +116,34 @@ export class RegistryClient {
   private networkError(e: unknown, what: string): RegistryError {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return new RegistryError(`${what}: timed out after ${this.timeout()} ms`, undefined, 'TIMEOUT', true);
-    const detail = err.cause?.code ?? err.cause?.message ?? err.message;
-    return new RegistryError(`${what}: ${detail}`, undefined, err.cause?.code ?? 'ENETWORK', true);
+    const code = err.cause?.code ?? (err as { code?: string }).code;
+    const words: Record<string, string> = {
+      UND_ERR_SOCKET: 'connection closed by the registry',
+      ECONNRESET: 'connection reset by the registry',
+      ECONNREFUSED: 'connection refused',
+      UND_ERR_CONNECT_TIMEOUT: 'timed out connecting',
+      ENOTFOUND: 'no such host',
+    };
+    const detail = (code && words[code]) ?? err.cause?.message ?? err.message;
+    return new RegistryError(`${what}: ${detail}`, undefined, code ?? 'ENETWORK', true);
+  }
+
+  /** fetch with a deadline for the response headers only: bodies are watched for stalls by readBody. */
+  private async fetchHeaders(url: string | URL, init: RequestInit): Promise<Response> {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new RegistryError(`${new URL(url).host}: timed out after ${this.timeout()} ms waiting for an answer`, undefined, 'TIMEOUT', true)), this.timeout());
+    try {
+      return await fetch(url, { ...init, signal: ac.signal });
+    } catch (e) {
+      if (ac.signal.aborted && ac.signal.reason instanceof RegistryError) throw ac.signal.reason;
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private timeout(): number {
-    return this.opts.timeoutMs ?? 30_000;
+    return this.opts.timeoutMs ?? (Number(process.env.GOCKER_REGISTRY_TIMEOUT_MS) || 30_000);
   }
 
   private async authed(registry: string, url: string, scope: string, init: RequestInit, creds?: Credentials): Promise<Response> {
@@ -131,7 +153,7 @@ export class RegistryClient {
     const tok = this.tokens.get(key);
     if (tok && tok.expires > Date.now()) headers.set('Authorization', `Bearer ${tok.token}`);
     else if (this.basic.has(registry)) headers.set('Authorization', this.basic.get(registry)!);
-    let res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.timeout()) });
+    let res = await this.fetchHeaders(url, { ...init, headers });
     if (res.status !== 401) return res;
     const ch = parseChallenge(res.headers.get('www-authenticate'));
     await res.body?.cancel();
@@ -147,7 +169,7 @@ export class RegistryClient {
     } else {
       return res;
     }
-    res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.timeout()) });
+    res = await this.fetchHeaders(url, { ...init, headers });
     return res;
   }
 
@@ -161,7 +183,7 @@ export class RegistryClient {
     if (c) headers.Authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
     let res: Response;
     try {
-      res = await fetch(u, { headers, signal: AbortSignal.timeout(this.timeout()) });
+      res = await this.fetchHeaders(u, { headers });
     } catch (e) {
       throw this.networkError(e, `token from ${u.host}`);
     }
@@ -316,11 +338,27 @@ export class RegistryClient {
     }
   }
 
+  /** A small blob (a config) in memory, verified; retried like any request. */
   async fetchBlobBuffer(ref: Reference, desc: Descriptor): Promise<Buffer> {
     if (desc.size > MAX_MANIFEST * 4) throw new RegistryError(`blob ${desc.digest} is too large for a config`);
-    const res = await this.request(ref.registry, `${this.endpoints(ref.registry).at(-1)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what: `blob ${desc.digest}` });
-    const body = Buffer.from(await res.arrayBuffer());
-    if (`sha256:${sha256Hex(body)}` !== desc.digest) throw new RegistryError(`blob ${desc.digest}: digest mismatch`, undefined, 'DIGEST_INVALID');
-    return body;
+    const what = `blob ${desc.digest}`;
+    const retries = this.opts.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.request(ref.registry, `${this.endpoints(ref.registry).at(-1)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what });
+        const chunks: Buffer[] = [];
+        await this.readBody(res, (c) => chunks.push(c));
+        const body = Buffer.concat(chunks);
+        if (body.length < desc.size) throw new RegistryError(`${what}: connection closed after ${body.length} of ${desc.size} bytes`, undefined, 'ETRUNCATED', true);
+        if (`sha256:${sha256Hex(body)}` !== desc.digest) throw new RegistryError(`${what}: digest mismatch, got sha256:${sha256Hex(body)}`, undefined, 'DIGEST_INVALID');
+        return body;
+      } catch (e) {
+        const err = e instanceof RegistryError ? e : this.networkError(e, what);
+        if (!err.temporary || attempt >= retries) throw err;
+        this.opts.onRetry?.(what, attempt + 1, err);
+        await sleep(Math.min(200 * 2 ** attempt, 3000));
+      }
+    }
   }
+
 }

@@ -1,5 +1,5 @@
 // Runs the built CLI the way a user does: `node dist/cli/gocker.js ...`, in a fresh process.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -30,4 +30,16 @@ export function tempRoots(prefix = 'gocker-test-'): { root: string; runroot: str
     args: ['--root', root, '--runroot', runroot],
     remove: () => fs.rmSync(base, { recursive: true, force: true }),
   };
+}
+
+/** Like gocker(), without blocking the event loop: for tests that serve something in-process. */
+export function gockerAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BIN, ...args], { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
 }

@@ -1,0 +1,196 @@
+// Pulls from Debian's docker-registry, with images pushed by skopeo, faults injected by a proxy.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { busyboxImage, multiLayerImage } from '../helpers/fixtures';
+import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
+import { pushImage, startRegistry, type Registry } from '../helpers/registry';
+import { startProxy, type Fault } from '../helpers/proxy';
+
+let reg: Registry;
+let auth: Registry;
+const dockerConfig = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-dockercfg-'));
+const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
+const cleanups: Array<() => void> = [];
+
+function fresh(): {
+  g: (args: string[], extraEnv?: NodeJS.ProcessEnv) => ReturnType<typeof gocker>;
+  /** for pulls through the in-process proxy, which a blocked event loop could not serve */
+  ga: (args: string[], extraEnv?: NodeJS.ProcessEnv) => ReturnType<typeof gockerAsync>;
+  root: string;
+} {
+  const r = tempRoots('gocker-pull-');
+  cleanups.push(r.remove);
+  return {
+    g: (args, extraEnv = {}) => gocker([...r.args, ...args], { env: { ...env, ...extraEnv } }),
+    ga: (args, extraEnv = {}) => gockerAsync([...r.args, ...args], { env: { ...env, ...extraEnv } }),
+    root: r.root,
+  };
+}
+
+function book(root: string): Record<string, Record<string, string>> {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(root, 'images', 'images.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+const layerCount = (root: string): number => (fs.existsSync(path.join(root, 'layers')) ? fs.readdirSync(path.join(root, 'layers')).length : 0);
+
+before(async () => {
+  reg = await startRegistry();
+  auth = await startRegistry({ auth: 'basic' });
+  pushImage((await busyboxImage()).ref, reg, 'busybox:latest');
+  pushImage((await multiLayerImage()).ref, reg, 'lib/multi:v1');
+  pushImage((await busyboxImage()).ref, auth, 'private/busybox:1');
+});
+
+after(async () => {
+  await reg?.stop();
+  await auth?.stop();
+  for (const c of cleanups) c();
+  fs.rmSync(dockerConfig, { recursive: true, force: true });
+});
+
+describe('pull', () => {
+  test('anonymous pull, then run; docker-like progress; pull again is up to date', () => {
+    const { g } = fresh();
+    const r = g(['pull', `${reg.host}/busybox`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^latest: Pulling from busybox\n/);
+    assert.match(r.stdout, /[0-9a-f]{12}: Pull complete\n/);
+    assert.match(r.stdout, /Digest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for 127\.0\.0\.1:\d+\/busybox:latest\n$/);
+    assert.equal(g(['run', '--rm', `${reg.host}/busybox`, 'echo', 'pulled']).stdout, 'pulled\n');
+    assert.match(g(['pull', `${reg.host}/busybox`]).stdout, /Status: Image is up to date/);
+    assert.equal(g(['pull', '-q', `${reg.host}/busybox`]).stdout, `${reg.host}/busybox:latest\n`);
+  });
+
+  test('pull by digest; the digest is verified', () => {
+    const { g } = fresh();
+    const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(g(['pull', `${reg.host}/busybox`]).stdout)![1];
+    const { g: g2, root } = fresh();
+    const r = g2(['pull', `${reg.host}/busybox@${digest}`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(g2(['run', '--rm', `${reg.host}/busybox@${digest}`, 'true']).status, 0);
+    assert.ok(Object.values(book(root)[`${reg.host}/busybox`]).length === 1);
+    const bad = g2(['pull', `${reg.host}/busybox@sha256:${'0'.repeat(64)}`]);
+    assert.equal(bad.status, 125);
+  });
+
+  test('a second image on the same base downloads and stores nothing for the base', async () => {
+    const proxy = await startProxy(reg.url, 'none');
+    try {
+      const { ga, root } = fresh();
+      assert.equal((await ga(['pull', `${proxy.host}/busybox`])).status, 0);
+      assert.equal(layerCount(root), 1);
+      const baseBlobGets = (): number => proxy.requests.filter((r) => r.startsWith('GET') && r.includes('/blobs/')).length;
+      const before = baseBlobGets();
+      const r = await ga(['pull', `${proxy.host}/lib/multi:v1`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /: Already exists\n/);
+      assert.equal(layerCount(root), 5, 'one shared base layer plus four');
+      // config + 4 new layers: the base layer was not fetched again
+      assert.equal(baseBlobGets() - before, 5);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('basic auth: refused without credentials, works after login (written to DOCKER_CONFIG)', () => {
+    const { g, root } = fresh();
+    const no = g(['pull', `${auth.host}/private/busybox:1`]);
+    assert.equal(no.status, 125);
+    assert.match(no.stderr, /unauthorized/);
+    assert.deepEqual(book(root), {});
+    const bad = g(['login', auth.host, '-u', 'tester', '-p', 'wrong']);
+    assert.equal(bad.status, 125);
+    assert.ok(!fs.existsSync(path.join(dockerConfig, 'config.json')) || !fs.readFileSync(path.join(dockerConfig, 'config.json'), 'utf8').includes(auth.host));
+    const ok = g(['login', auth.host, '-u', auth.username!, '-p', auth.password!]);
+    assert.equal(ok.stdout, 'Login Succeeded\n', ok.stderr);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dockerConfig, 'config.json'), 'utf8'));
+    assert.equal(Buffer.from(cfg.auths[auth.host].auth, 'base64').toString(), `${auth.username}:${auth.password}`);
+    assert.equal(g(['pull', `${auth.host}/private/busybox:1`]).status, 0);
+    assert.equal(g(['logout', auth.host]).status, 0);
+    assert.ok(!JSON.parse(fs.readFileSync(path.join(dockerConfig, 'config.json'), 'utf8')).auths[auth.host]);
+  });
+
+  test('invalid references and unknown images: one line, 125, nothing registered', () => {
+    const { g, root } = fresh();
+    const r = g(['pull', 'Bad:Ref']);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /^gocker: invalid reference format/);
+    const u = g(['pull', `${reg.host}/nope`]);
+    assert.equal(u.status, 125);
+    assert.match(u.stderr, /not found/);
+    assert.deepEqual(book(root), {});
+  });
+});
+
+describe('faults', () => {
+  const cases: Array<[Fault, boolean, RegExp | null]> = [
+    ['corrupt-blob', false, /digest mismatch/],
+    ['truncate-blob', false, /connection closed/],
+    ['error-500-twice', true, null],
+    ['stall-blob', false, /stalled|timed out/],
+  ];
+  for (const [fault, succeeds, message] of cases) {
+    test(`${fault}: ${succeeds ? 'retried and pulled' : 'a clear error, no image registered, no layer left'}`, async () => {
+      const proxy = await startProxy(reg.url, fault);
+      try {
+        const { ga, root } = fresh();
+        const r = await ga(['pull', `${proxy.host}/busybox`], { GOCKER_REGISTRY_TIMEOUT_MS: '1500' });
+        if (succeeds) {
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(Object.keys(book(root)).length, 1);
+          return;
+        }
+        assert.equal(r.status, 125, r.stdout);
+        assert.match(r.stderr, message!);
+        assert.equal(r.stderr.trim().split('\n').length, 1);
+        assert.deepEqual(book(root), {});
+        assert.equal(layerCount(root), 0);
+        assert.deepEqual(fs.existsSync(path.join(root, 'tmp')) ? fs.readdirSync(path.join(root, 'tmp')) : [], []);
+      } finally {
+        await proxy.stop();
+      }
+    });
+  }
+
+  test('a pull killed mid-download leaves nothing registered; the next pull completes', async () => {
+    const proxy = await startProxy(reg.url, 'stall-blob');
+    const { g, root } = fresh();
+    try {
+      const rootArgs = ['--root', root, '--runroot', path.join(path.dirname(root), 'run')];
+      const child = spawn(process.execPath, [BIN, ...rootArgs, 'pull', `${proxy.host}/busybox`], { stdio: 'ignore', env });
+      // Killed once it is inside the (stalled) blob download.
+      for (let i = 0; i < 200 && !proxy.requests.some((q) => q.includes('/blobs/') && !q.includes(reg.host)); i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      assert.deepEqual(book(root), {});
+      assert.equal(layerCount(root), 0);
+      const r = g(['pull', `${reg.host}/busybox`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(layerCount(root), 1);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('four parallel pulls of one image: all succeed, each layer stored once, images.json valid', async () => {
+    const { root } = fresh();
+    const rootArgs = ['--root', root, '--runroot', path.join(path.dirname(root), 'run')];
+    const codes = await Promise.all([0, 1, 2, 3].map(() => new Promise<number | null>((resolve) => {
+      const c = spawn(process.execPath, [BIN, ...rootArgs, 'pull', '-q', `${reg.host}/lib/multi:v1`], { stdio: ['ignore', 'ignore', 'inherit'], env });
+      c.on('exit', (code) => resolve(code));
+    })));
+    assert.deepEqual(codes, [0, 0, 0, 0]);
+    assert.equal(layerCount(root), 5);
+    assert.deepEqual(Object.keys(book(root)), [`${reg.host}/lib/multi`]);
+    assert.equal(fs.readdirSync(path.join(root, 'l')).length, 5);
+  });
+});
