@@ -23,6 +23,13 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', module: 'import' },
   { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load' },
   { command: 'run <image> [command..]', describe: 'Create and run a new container from an image', module: 'run', passthrough: true },
+  { command: 'ps', describe: 'List containers', module: 'ps' },
+  { command: 'logs <container>', describe: 'Fetch the logs of a container', module: 'logs' },
+  { command: 'inspect <containers..>', describe: 'Return low-level information on containers', module: 'inspect' },
+  { command: 'stop <containers..>', describe: 'Stop one or more running containers', module: 'stop' },
+  { command: 'kill <containers..>', describe: 'Kill one or more running containers', module: 'kill' },
+  { command: 'wait <containers..>', describe: 'Block until containers stop, then print their exit codes', module: 'wait' },
+  { command: 'rm <containers..>', describe: 'Remove one or more containers', module: 'rm' },
   { command: 'info', describe: 'Display system-wide information', module: 'info' },
   { command: 'version', describe: 'Show the gocker version information', module: 'version' },
 ];

@@ -1,0 +1,26 @@
+import type { Argv } from 'yargs';
+import { remove } from '../../lib/container/lifecycle';
+import { errorLine } from '../../lib/errors';
+import type { GlobalArgs } from '../types';
+import { engine } from '../util';
+
+export function builder(y: Argv<GlobalArgs>) {
+  return y
+    .positional('containers', { type: 'string', array: true, demandOption: true })
+    .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' });
+}
+
+export async function handler(argv: GlobalArgs & { containers: string[]; force?: boolean }): Promise<number> {
+  const g = engine(argv);
+  let code = 0;
+  for (const c of argv.containers) {
+    try {
+      await remove(g.paths, String(c), !!argv.force);
+      process.stdout.write(`${c}\n`);
+    } catch (e) {
+      process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}

@@ -1,0 +1,26 @@
+import type { Argv } from 'yargs';
+import { stop } from '../../lib/container/lifecycle';
+import { errorLine } from '../../lib/errors';
+import type { GlobalArgs } from '../types';
+import { engine } from '../util';
+
+export function builder(y: Argv<GlobalArgs>) {
+  return y
+    .positional('containers', { type: 'string', array: true, demandOption: true })
+    .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing the container' });
+}
+
+export async function handler(argv: GlobalArgs & { containers: string[]; time: number }): Promise<number> {
+  const g = engine(argv);
+  let code = 0;
+  for (const c of argv.containers) {
+    try {
+      await stop(g.paths, String(c), argv.time);
+      process.stdout.write(`${c}\n`);
+    } catch (e) {
+      process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}
