@@ -1,0 +1,114 @@
+// The container lifecycle without a daemon, against real containers and real faults.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { busyboxRootfs } from '../helpers/fixtures';
+import { BIN, gocker, tempRoots } from '../helpers/cli';
+
+const roots = tempRoots('gocker-life-');
+const g = (args: string[]) => gocker([...roots.args, ...args]);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  const tarball = path.join(os.tmpdir(), `gocker-life-${process.pid}.tar`);
+  execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.']);
+  assert.equal(g(['import', tarball, 'busybox']).status, 0);
+  fs.rmSync(tarball);
+});
+
+after(async () => {
+  for (const id of g(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean)) g(['rm', '-f', id]);
+  roots.remove();
+});
+
+test('run -d, ps, logs, inspect -f, stop with the trap, wait, rm', async () => {
+  const id = g(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo out; echo err >&2; trap "echo bye; exit 5" TERM; while true; do sleep 0.1; done']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const ps = g(['ps']).stdout.split('\n');
+  assert.match(ps[0], /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+  assert.match(ps[1], new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c echo out; ech…"\\s+.* ago\\s+Up .*\\s+web$`));
+  await sleep(300);
+  const logs = g(['logs', 'web']);
+  assert.equal(logs.stdout, 'out\n');
+  assert.equal(logs.stderr, 'err\n');
+  assert.equal(g(['logs', '--tail', '1', id.slice(0, 5)]).stderr, 'err\n');
+  const pid = Number(g(['inspect', '-f', '{{.State.Pid}}', 'web']).stdout);
+  assert.ok(pid > 1 && fs.existsSync(`/proc/${pid}`));
+  assert.equal(g(['inspect', '-f', '{{json .Config.Cmd}} {{.HostConfig.NetworkMode}}', 'web']).stdout, `${JSON.stringify(['sh', '-c', 'echo out; echo err >&2; trap "echo bye; exit 5" TERM; while true; do sleep 0.1; done'])} none\n`);
+  const bad = g(['inspect', '-f', '{{.State.Nope}}', 'web']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /map has no entry for key "Nope"/);
+  const full = JSON.parse(g(['inspect', 'web']).stdout);
+  assert.equal(full[0].Id, id);
+  assert.equal(full[0].State.Running, true);
+  assert.match(full[0].GraphDriver.Data.UpperDir, new RegExp(`${id}/upper$`));
+  const rmRunning = g(['rm', 'web']);
+  assert.equal(rmRunning.status, 1);
+  assert.match(rmRunning.stderr, /container is running: stop the container before removing or force remove/);
+  assert.equal(g(['stop', '-t', '5', 'web']).status, 0);
+  assert.equal(g(['wait', 'web']).stdout, '5\n');
+  assert.match(g(['logs', 'web']).stdout, /bye\n$/);
+  assert.match(g(['ps', '-a', '-f', 'name=web']).stdout, /Exited \(5\) .* ago\s+web\n$/);
+  assert.equal(g(['ps', '-q']).stdout, '');
+  assert.equal(g(['rm', 'web']).status, 0);
+  assert.equal(g(['ps', '-aq']).stdout, '');
+  assert.ok(!fs.existsSync(path.join(roots.root, 'containers', id)));
+  const gone = g(['logs', 'web']);
+  assert.equal(gone.status, 1);
+  assert.match(gone.stderr, /No such container: web/);
+});
+
+test('kill -s, names are unique', () => {
+  g(['run', '-d', '--name', 'k1', 'busybox', 'sleep', '100']);
+  const dup = g(['run', '-d', '--name', 'k1', 'busybox', 'true']);
+  assert.equal(dup.status, 125);
+  assert.match(dup.stderr, /Conflict. The container name "\/k1" is already in use by container "[0-9a-f]{64}"/);
+  assert.equal(g(['kill', '-s', 'KILL', 'k1']).status, 0);
+  assert.equal(g(['wait', 'k1']).stdout, '137\n');
+  assert.equal(g(['rm', 'k1']).status, 0);
+});
+
+test('the CLI killed with -9 during a foreground run: ps shows the truth, rm -f cleans up', async () => {
+  const child = spawn(process.execPath, [BIN, ...roots.args, 'run', '--name', 'orphan', 'busybox', 'sleep', '100'], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !g(['ps', '-q']).stdout; i++) await sleep(50);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.match(g(['ps']).stdout, /Up .*orphan/);
+  const id = g(['inspect', '-f', '{{.Id}}', 'orphan']).stdout.trim();
+  assert.equal(g(['rm', '-f', 'orphan']).status, 0);
+  assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes(id));
+  for (const c of fs.readdirSync('/sys/fs/cgroup')) assert.ok(!fs.existsSync(path.join('/sys/fs/cgroup', c, 'gocker', id)), c);
+});
+
+test('the monitor killed: the next command marks the container exited; rm -f works', async () => {
+  const id = g(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim();
+  const monitor = Number(fs.readFileSync(path.join(roots.runroot, 'containers', id, 'monitor.pid'), 'utf8'));
+  process.kill(monitor, 'SIGKILL');
+  await sleep(200);
+  assert.match(g(['ps', '-a']).stdout, /Exited \(255\)/);
+  assert.equal(g(['inspect', '-f', '{{.State.Error}}', id.slice(0, 12)]).stdout, 'container monitor exited unexpectedly\n');
+  assert.equal(g(['rm', '-f', id]).status, 0);
+});
+
+test('after a reboot (runroot empty) containers show as exited', () => {
+  const id = g(['run', '-d', 'busybox', 'true']).stdout.trim();
+  assert.equal(g(['wait', id]).stdout, '0\n');
+  fs.rmSync(path.join(roots.runroot, 'containers', id), { recursive: true, force: true });
+  assert.match(g(['ps', '-a']).stdout, /Exited \(0\)/);
+  assert.equal(g(['rm', id]).status, 0);
+});
+
+test('five run -d leave no Node process behind, and each monitor stays under 2 MB', async () => {
+  const ids = [1, 2, 3, 4, 5].map(() => g(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim());
+  const nodes = execFileSync('ps', ['-eo', 'pid,args']).toString().split('\n').filter((l) => l.includes(BIN) && l.includes(roots.root));
+  assert.deepEqual(nodes, []);
+  for (const id of ids) {
+    const monitor = Number(fs.readFileSync(path.join(roots.runroot, 'containers', id, 'monitor.pid'), 'utf8'));
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${monitor}/status`, 'utf8'))![1]);
+    assert.ok(rss < 2048, `monitor RSS ${rss} kB`);
+  }
+  assert.equal(g(['rm', '-f', ...ids]).status, 0);
+});
