@@ -50,7 +50,8 @@ export async function main(args: string[]): Promise<void> {
     .option('runroot', { type: 'string', describe: 'Root of runtime state (env GOCKER_RUNROOT)', default: undefined, defaultDescription: '/var/run/gocker' })
     .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'] as const, describe: 'Logging level' })
     // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
-    .parserConfiguration({ 'greedy-arrays': false })
+    // --no-trunc is docker's flag, not the negation of a --trunc.
+    .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
     .strict()
     .demandCommand(1, 'a command is required: see gocker --help')
     .recommendCommands()

@@ -20,7 +20,9 @@ before(async () => {
 });
 
 after(async () => {
-  for (const id of g(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean)) g(['rm', '-f', id]);
+  // From the records themselves, so a failing test cannot hide what it left running.
+  const dir = path.join(roots.root, 'containers');
+  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g(['rm', '-f', id]);
   roots.remove();
 });
 
@@ -53,6 +55,7 @@ test('run -d, ps, logs, inspect -f, stop with the trap, wait, rm', async () => {
   assert.match(g(['logs', 'web']).stdout, /bye\n$/);
   assert.match(g(['ps', '-a', '-f', 'name=web']).stdout, /Exited \(5\) .* ago\s+web\n$/);
   assert.equal(g(['ps', '-q']).stdout, '');
+  assert.equal(g(['ps', '-aq', '--no-trunc']).stdout, `${id}\n`);
   assert.equal(g(['rm', 'web']).status, 0);
   assert.equal(g(['ps', '-aq']).stdout, '');
   assert.ok(!fs.existsSync(path.join(roots.root, 'containers', id)));
