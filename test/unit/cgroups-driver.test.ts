@@ -1,0 +1,120 @@
+// The cgroup drivers over fake trees laid out like cgroupfs: pure v2 (most users) and v1.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cgroupManager, parseResources } from '../../lib/cgroups';
+import { sharesToWeight } from '../../lib/cgroups/resources';
+
+function fakeV2(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg2-'));
+  fs.writeFileSync(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids\n');
+  fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), '');
+  return root;
+}
+
+test('v2: controllers enabled down the chain, limits written, OOM read from memory.events', async () => {
+  const root = fakeV2();
+  try {
+    const mgr = cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [{ version: 2, mountpoint: root, controllers: [] }] } });
+    // The kernel makes interface files appear with the directory; the fake tree needs them first.
+    const dir = path.join(root, 'gocker', 'abc');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of ['memory.swap.max']) fs.writeFileSync(path.join(dir, f), 'max\n');
+    const cg = mgr.create('gocker/abc', parseResources({ memory: '64m', memorySwap: '96m', cpus: '1.5', cpuShares: '512', cpusetCpus: '0', pidsLimit: '50' }, { cpus: 2, onlineCpus: '0-1' }));
+    const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
+    assert.equal(fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8'), '+cpu +cpuset +memory +pids +io');
+    assert.equal(fs.readFileSync(path.join(root, 'gocker', 'cgroup.subtree_control'), 'utf8'), '+cpu +cpuset +memory +pids +io');
+    assert.equal(read('memory.max'), String(64 * 1024 * 1024));
+    assert.equal(read('memory.swap.max'), String(32 * 1024 * 1024));
+    assert.equal(read('cpu.max'), '150000 100000');
+    assert.equal(read('cpu.weight'), String(sharesToWeight(512)));
+    assert.equal(read('cpuset.cpus'), '0');
+    assert.equal(read('pids.max'), '50');
+    assert.deepEqual(cg.procsFiles(), [path.join(dir, 'cgroup.procs')]);
+    fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 0\n');
+    assert.equal(cg.oomKilled(), false);
+    fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n');
+    assert.equal(cg.oomKilled(), true);
+    fs.writeFileSync(path.join(dir, 'memory.current'), '4096\n');
+    fs.writeFileSync(path.join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\n');
+    fs.writeFileSync(path.join(dir, 'pids.current'), '3\n');
+    assert.deepEqual(cg.stats(), { memoryUsage: 4096, memoryLimit: 64 * 1024 * 1024, cpuUsageNs: 1_500_000, pids: 3 });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('v2: --memory-swap -1 is unlimited swap; shares map to weight as runc does', () => {
+  assert.equal(sharesToWeight(2), 1);
+  assert.equal(sharesToWeight(1024), 39);
+  assert.equal(sharesToWeight(262144), 10000);
+  const root = fakeV2();
+  try {
+    const dir = path.join(root, 'gocker', 'x');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'memory.swap.max'), '0');
+    cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } }).create('gocker/x', parseResources({ memory: '1g', memorySwap: '-1' }, { cpus: 2, onlineCpus: '0-1' }));
+    assert.equal(fs.readFileSync(path.join(dir, 'memory.swap.max'), 'utf8'), 'max');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('v1: one directory per hierarchy, cpuset inherited from the parent, docker swap default', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg1-'));
+  try {
+    const mount = (c: string): string => {
+      const m = path.join(root, c);
+      fs.mkdirSync(m);
+      return m;
+    };
+    const hier = ['memory', 'cpu', 'cpuset', 'pids'].map((c) => ({ version: 1 as const, mountpoint: mount(c), controllers: [c] }));
+    fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.cpus'), '0-1\n');
+    fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.mems'), '0\n');
+    for (const d of ['gocker', 'gocker/id1']) {
+      fs.mkdirSync(path.join(root, 'cpuset', d), { recursive: true });
+      fs.writeFileSync(path.join(root, 'cpuset', d, 'cpuset.cpus'), '');
+      fs.writeFileSync(path.join(root, 'cpuset', d, 'cpuset.mems'), '');
+    }
+    fs.mkdirSync(path.join(root, 'memory', 'gocker', 'id1'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'memory', 'gocker', 'id1', 'memory.memsw.limit_in_bytes'), '');
+    const cg = cgroupManager({ layout: { mode: 'v1', hierarchies: hier } }).create('gocker/id1', parseResources({ memory: '100m', cpus: '0.5', pidsLimit: '7' }, { cpus: 2, onlineCpus: '0-1' }));
+    const read = (c: string, f: string): string => fs.readFileSync(path.join(root, c, 'gocker', 'id1', f), 'utf8');
+    assert.equal(read('memory', 'memory.limit_in_bytes'), String(100 * 1024 * 1024));
+    assert.equal(read('memory', 'memory.memsw.limit_in_bytes'), String(200 * 1024 * 1024));
+    assert.equal(read('cpu', 'cpu.cfs_quota_us'), '50000');
+    assert.equal(read('cpu', 'cpu.cfs_period_us'), '100000');
+    assert.equal(read('cpuset', 'cpuset.cpus'), '0-1');
+    assert.equal(read('cpuset', 'cpuset.mems'), '0');
+    assert.equal(read('pids', 'pids.max'), '7');
+    assert.equal(cg.procsFiles().length, 4);
+    fs.writeFileSync(path.join(root, 'memory', 'gocker', 'id1', 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+    assert.equal(cg.oomKilled(), true);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('docker\'s resource validation messages', () => {
+  const host = { cpus: 2, onlineCpus: '0-1' };
+  const msg = (f: Parameters<typeof parseResources>[0]): string => {
+    try {
+      parseResources(f, host);
+      return 'ok';
+    } catch (e) {
+      assert.equal((e as { exitCode: number }).exitCode, 125);
+      return (e as Error).message;
+    }
+  };
+  assert.equal(msg({ memory: '5m' }), 'Minimum memory limit allowed is 6MB');
+  assert.equal(msg({ memory: '0' }), 'ok');
+  assert.equal(msg({ memory: 'x1' }), 'invalid argument "x1" for "-m, --memory" flag: invalid size: \'x1\'');
+  assert.equal(msg({ memorySwap: '1g' }), 'You should always set the Memory limit when using Memoryswap limit, see usage');
+  assert.equal(msg({ memory: '1g', memorySwap: '512m' }), 'Minimum memoryswap limit should be larger than memory limit, see usage');
+  assert.equal(msg({ cpus: '3' }), 'Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');
+  assert.equal(msg({ cpus: 'abc' }), 'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number');
+  assert.equal(msg({ cpusetCpus: '0-3' }), 'Requested CPUs are not available - requested 0-3, available: 0-1');
+  assert.deepEqual(parseResources({ memory: '1.5g', pidsLimit: '-1' }, host), { memory: 1.5 * 1024 ** 3 });
+});
