@@ -28,6 +28,7 @@ export interface RunOptions extends ResourceFlags {
   rm?: boolean;
   detach?: boolean;
   interactive?: boolean;
+  tty?: boolean;
   network?: string;
   volume?: string[];
   tmpfs?: string[];
@@ -191,6 +192,7 @@ export class Runner {
     let env = mergeEnv(cfg.Env ?? [], [`HOSTNAME=${hostname}`]);
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${u.home}`);
+    if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
     env = mergeEnv(env, extraEnv);
     const network = o.network ?? 'none';
     if (!['none', 'host'].includes(network)) throw engineError(`network ${network} not found (supported: none, host)`);
@@ -272,6 +274,7 @@ export class Runner {
     addSpec(spec, 'log_file', logPath);
     if (o.detach) addSpec(spec, 'detach', '1');
     if (o.interactive) addSpec(spec, 'stdin', '1');
+    if (o.tty) addSpec(spec, 'tty', '1');
 
     const now = new Date().toISOString();
     const rec: ContainerRecord = {
@@ -285,7 +288,7 @@ export class Runner {
       Config: {
         Hostname: hostname, User: user, Env: env, Cmd: cmd.length ? cmd : null, Entrypoint: entrypoint.length ? entrypoint : null,
         Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: cfg.Labels ?? {}, StopSignal: cfg.StopSignal,
-        Tty: false, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
+        Tty: !!o.tty, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
       },
       HostConfig: {
         Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
@@ -347,7 +350,8 @@ export class Runner {
       fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
       saveRecord(this.paths, rec);
       const child = spawn(monitorPath(), [path.join(run, 'spec')], {
-        stdio: o.detach ? 'ignore' : [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+        // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
+        stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
         detached: !!o.detach,
       });
       const monitorPid = await new Promise<number>((resolve, reject) => {

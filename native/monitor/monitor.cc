@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -337,7 +338,62 @@ int ResourceOf(const std::string& n) {
   return it == m.end() ? -1 : it->second;
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd) {
+// -t: the pty comes from the container's own devpts instance (so `tty` names /dev/pts/0
+// inside it); its master goes to the monitor over the socket, as runc's console socket.
+void SetupPty(int sock) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) Die(kStdio, errno, "/dev/ptmx");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) != 0) Die(kStdio, errno, "unlock pty");
+  int pty_num = -1;
+  if (ioctl(master, TIOCGPTN, &pty_num) != 0) Die(kStdio, errno, "pty number");
+  std::string slave = "/dev/pts/" + std::to_string(pty_num);
+  char data = 'p';
+  struct iovec iov = {&data, 1};
+  char ctrl[CMSG_SPACE(sizeof(int))];
+  memset(ctrl, 0, sizeof ctrl);
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctrl;
+  msg.msg_controllen = sizeof ctrl;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (sendmsg(sock, &msg, 0) != 1) Die(kStdio, errno, "send pty");
+  close(master);
+  close(sock);
+  if (setsid() < 0) Die(kStdio, errno, "setsid");
+  int t = open(slave.c_str(), O_RDWR);
+  if (t < 0 || ioctl(t, TIOCSCTTY, 0) != 0) Die(kStdio, errno, slave);
+  if (dup2(t, 0) < 0 || dup2(t, 1) < 0 || dup2(t, 2) < 0) Die(kStdio, errno);
+  if (t > 2) close(t);
+}
+
+int RecvFd(int sock) {
+  char data;
+  struct iovec iov = {&data, 1};
+  char ctrl[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctrl;
+  msg.msg_controllen = sizeof ctrl;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) return -1;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
   char c;
   ssize_t n;
   do {
@@ -345,6 +401,7 @@ int ResourceOf(const std::string& n) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
   close(sync_fd);
+
 
   int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
   bool own_net = spec.Get("network", "none") != "host";
@@ -421,6 +478,8 @@ int ResourceOf(const std::string& n) {
   if (spec.Get("readonly_rootfs") == "1") {
     if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
   }
+
+  if (pty_sock >= 0) SetupPty(pty_sock);
 
   // rlimit=NAME\x1fSOFT\x1fHARD (TS has already checked them against the hard limits)
   for (const std::string& r : spec.All("rlimit")) {
@@ -517,8 +576,63 @@ int ResourceOf(const std::string& n) {
 
 pid_t g_child = -1;
 
+volatile sig_atomic_t g_winch = 0;
+bool g_tty = false;
+
 void Forward(int sig) {
+  // With a pty the kernel signals the container's foreground group itself once the pty's
+  // size changes; the monitor only copies the size over.
+  if (sig == SIGWINCH && g_tty) {
+    g_winch = 1;
+    return;
+  }
   if (g_child > 0) kill(g_child, sig);
+}
+
+void CopyWinsize(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
+// Foreground -t: the CLI's terminal in raw mode, bytes relayed both ways until the
+// container side of the pty closes.
+void RelayPty(int master, bool forward_stdin) {
+  struct termios saved;
+  bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
+  if (raw) {
+    struct termios t = saved;
+    cfmakeraw(&t);
+    tcsetattr(0, TCSANOW, &t);
+    CopyWinsize(0, master);
+  }
+  struct pollfd p[2] = {{master, POLLIN, 0}, {forward_stdin ? 0 : -1, POLLIN, 0}};
+  char buf[16384];
+  for (;;) {
+    if (g_winch) {
+      g_winch = 0;
+      CopyWinsize(0, master);
+    }
+    int r = poll(p, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0 && errno != EINTR && errno != EAGAIN) break;  // EIO: every slave fd closed
+      if (n > 0) WriteAll(1, buf, static_cast<size_t>(n));
+    }
+    if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n <= 0) {
+        // End of input: as docker, send EOF (^D) to the terminal and stop reading.
+        char eof = 4;
+        WriteAll(master, &eof, 1);
+        p[1].fd = -1;
+      } else {
+        WriteAll(master, buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  if (raw) tcsetattr(0, TCSANOW, &saved);
 }
 
 std::string g_exit_file;
@@ -540,7 +654,7 @@ void Pump(int out_fd, int err_fd, int log_fd) {
   struct pollfd p[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
   std::string pending[2];
   const char* names[2] = {"stdout", "stderr"};
-  int open_count = 2;
+  int open_count = err_fd >= 0 ? 2 : 1;
   char buf[65536];
   while (open_count > 0) {
     int r = poll(p, 2, -1);
@@ -602,6 +716,13 @@ int main(int argc, char** argv) {
       return 125;
     }
   }
+  int master = -1;
+  int pty_sock[2] = {-1, -1};
+  g_tty = spec.Get("tty") == "1";
+  if (g_tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pty_sock) != 0) {
+    WriteExit(125, 0, Now(), std::string("socketpair: ") + strerror(errno));
+    return 125;
+  }
   // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
   if (unshare(CLONE_NEWPID) != 0) {
     WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
@@ -618,7 +739,9 @@ int main(int argc, char** argv) {
     close(errp[0]);
     g_err_fd = errp[1];
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (detach) {
+    if (g_tty) {
+      // stdio comes from the pty in Child()
+    } else if (detach) {
       int devnull = open("/dev/null", O_RDONLY);
       if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) Die(kStdio, errno);
     } else if (spec.Get("stdin") != "1") {
@@ -630,7 +753,8 @@ int main(int argc, char** argv) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    Child(spec, sync[0]);
+    if (pty_sock[0] >= 0) close(pty_sock[0]);
+    Child(spec, sync[0], pty_sock[1]);
   }
   g_child = pid;
   close(sync[0]);
@@ -667,6 +791,11 @@ int main(int argc, char** argv) {
     WriteAll(sync[1], &go, 1);
   }
   close(sync[1]);
+  if (g_tty) {
+    close(pty_sock[1]);
+    master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why
+    close(pty_sock[0]);
+  }
 
   ChildError ce{};
   ssize_t n;
@@ -690,7 +819,15 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (detach) Pump(out[0], err[0], log_fd);
+  if (g_tty && master >= 0 && detach) {
+    close(err[0]);
+    close(out[0]);
+    Pump(master, -1, log_fd);
+  } else if (g_tty && master >= 0) {
+    RelayPty(master, spec.Get("stdin") == "1");
+  } else if (detach) {
+    Pump(out[0], err[0], log_fd);
+  }
 
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {

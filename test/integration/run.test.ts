@@ -248,3 +248,23 @@ describe('cleanup', () => {
     assert.deepEqual(overlayMounts(), []);
   });
 });
+
+describe('terminals', () => {
+  // script(1) gives the CLI a real terminal, as a user's shell would.
+  const scripted = (cmd: string, input = ''): { out: string; status: number | null } => {
+    const r = require('node:child_process').spawnSync('script', ['-qec', cmd, '/dev/null'], { input, encoding: 'utf8', timeout: 60_000 });
+    return { out: String(r.stdout), status: r.status };
+  };
+  const cli = `${process.execPath} ${BIN} ${roots.args.join(' ')}`;
+
+  test('-t: a pty from the container\'s own devpts, TERM=xterm, the window size copied', () => {
+    const r = scripted(`stty rows 33 cols 101; ${cli} run --rm -t busybox sh -c 'tty; stty size; echo $TERM'`);
+    assert.equal(r.out.replace(/\r/g, ''), '/dev/pts/0\n33 101\nxterm\n');
+  });
+
+  test('-it sh is usable interactively; its exit code comes back', () => {
+    const r = scripted(`${cli} run --rm -it busybox sh`, 'echo hello-from-pty\nexit 3\n');
+    assert.match(r.out.replace(/\r/g, ''), /\nhello-from-pty\n/);
+    assert.equal(r.status, 3);
+  });
+});
