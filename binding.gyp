@@ -25,6 +25,15 @@
       "ldflags": ["-static"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
       "defines": ["_GNU_SOURCE"]
+    },
+    {
+      # --init: PID 1 that reaps zombies and forwards signals; bind-mounted into the container.
+      "target_name": "gocker-init",
+      "type": "executable",
+      "sources": ["native/init/init.cc"],
+      "cflags_cc": ["-std=c++17", "-Os", "-Wall", "-Wextra"],
+      "cflags_cc!": ["-std=gnu++1y", "-std=gnu++17"],
+      "ldflags": ["-static"]
     }
   ]
 }

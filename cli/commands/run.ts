@@ -9,6 +9,7 @@ export const OPTIONS: Record<string, Options> = {
   'detach': { alias: 'd', type: 'boolean', describe: 'Run container in background and print container ID' },
   'interactive': { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
   'tty': { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' },
+  'init': { type: 'boolean', describe: 'Run an init inside the container that forwards signals and reaps processes' },
   'rm': { type: 'boolean', describe: 'Automatically remove the container when it exits' },
   'name': { type: 'string', describe: 'Assign a name to the container' },
   'entrypoint': { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' },
@@ -44,7 +45,7 @@ export function builder(y: Argv<GlobalArgs>) {
 
 type RunArgs = GlobalArgs & {
   _?: Array<string | number>;
-  image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; name?: string; entrypoint?: string;
+  image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; entrypoint?: string;
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;
   volume?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;

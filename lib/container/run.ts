@@ -38,6 +38,8 @@ export interface RunOptions extends ResourceFlags {
   securityOpt?: string[];
   ulimit?: string[];
   shmSize?: string;
+  /** run gocker-init as PID 1 (reaps zombies, forwards signals), as docker's --init */
+  init?: boolean;
 }
 
 export interface RunResult {
@@ -61,8 +63,9 @@ const US = '\x1f';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
-export function monitorPath(): string {
-  const p = path.join(packageRoot(), 'build', 'Release', 'gocker-monitor');
+/** A helper executable built by binding.gyp next to the addon. */
+export function helperPath(name: 'gocker-monitor' | 'gocker-init'): string {
+  const p = path.join(packageRoot(), 'build', 'Release', name);
   if (!fs.existsSync(p)) throw new GockerError(`${p} is not built: run \`npm run build:native\` (node-gyp rebuild) in the gocker package`);
   return p;
 }
@@ -181,8 +184,9 @@ export class Runner {
       cmd = [];
     }
     if (o.command && o.command.length) cmd = o.command;
-    const argv = [...entrypoint, ...cmd];
-    if (argv.length === 0) throw engineError('No command specified');
+    const command = [...entrypoint, ...cmd];
+    if (command.length === 0) throw engineError('No command specified');
+    const argv = o.init ? ['/sbin/docker-init', '--', ...command] : command;
 
     const layerDirs = image.layers.map((l) => l.dir);
     const user = o.user ?? cfg.User ?? '';
@@ -248,6 +252,7 @@ export class Runner {
     m('', resolvPath, '/etc/resolv.conf', 'bind');
     m('', hostnamePath, '/etc/hostname', 'bind');
     m('', hostsPath, '/etc/hosts', 'bind');
+    if (o.init) m('', helperPath('gocker-init'), '/sbin/docker-init', 'bind,ro');
     for (const [p, t, maj, min, mode] of DEVICES) addSpec(spec, 'device', [p, t, maj, min, mode].join(US));
     for (const [target, link] of [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
       ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'], ['/proc/kcore', '/dev/core']]) {
@@ -292,7 +297,7 @@ export class Runner {
       },
       HostConfig: {
         Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
-        ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: o.securityOpt ?? null, Init: false,
+        ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: o.securityOpt ?? null, Init: !!o.init,
         Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])) : null,
@@ -349,7 +354,7 @@ export class Runner {
       const run = this.paths.runContainer(rec.Id);
       fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
       saveRecord(this.paths, rec);
-      const child = spawn(monitorPath(), [path.join(run, 'spec')], {
+      const child = spawn(helperPath('gocker-monitor'), [path.join(run, 'spec')], {
         // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
         stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
         detached: !!o.detach,

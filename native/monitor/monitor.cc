@@ -364,6 +364,10 @@ void SetupPty(int sock) {
   memcpy(CMSG_DATA(c), &master, sizeof(int));
   if (sendmsg(sock, &msg, 0) != 1) Die(kStdio, errno, "send pty");
   close(master);
+  // Wait until the monitor has given the pty its size, so the command starts with it.
+  char ack;
+  while (read(sock, &ack, 1) < 0 && errno == EINTR) {
+  }
   close(sock);
   if (setsid() < 0) Die(kStdio, errno, "setsid");
   int t = open(slave.c_str(), O_RDWR);
@@ -794,6 +798,9 @@ int main(int argc, char** argv) {
   if (g_tty) {
     close(pty_sock[1]);
     master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why
+    if (master >= 0 && isatty(0)) CopyWinsize(0, master);
+    char ack = 'a';
+    WriteAll(pty_sock[0], &ack, 1);
     close(pty_sock[0]);
   }
 

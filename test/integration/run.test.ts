@@ -215,6 +215,15 @@ describe('network, signals, lifecycle', () => {
     assert.equal(code, 7);
   });
 
+  test('--init: a small init is PID 1, the command its child; exit codes and signals pass through', async () => {
+    const r = g(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'ps -o pid,comm | sed -n 2,3p | tr -s " " | tr "\\n" ";"; exit 4']);
+    assert.equal(r.stdout.trim(), '1 docker-init; 2 sh;');
+    assert.equal(r.status, 4);
+    const child = spawn(process.execPath, [BIN, ...roots.args, 'run', '--rm', '--init', 'busybox', 'sh', '-c', 'trap "exit 9" TERM; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.once('data', () => child.kill('SIGTERM'));
+    assert.equal(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))), 9);
+  });
+
   test('-d runs in the background with json-file logs', async () => {
     const r = g(['run', '-d', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
     assert.equal(r.status, 0, r.stderr);
