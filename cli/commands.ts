@@ -23,6 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', module: 'import' },
   { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load' },
   { command: 'run <image> [command..]', describe: 'Create and run a new container from an image', module: 'run', passthrough: true },
+  { command: 'exec <container> [command..]', describe: 'Execute a command in a running container', module: 'exec', passthrough: true },
   { command: 'ps', describe: 'List containers', module: 'ps' },
   { command: 'logs <container>', describe: 'Fetch the logs of a container', module: 'logs' },
   { command: 'inspect <containers..>', describe: 'Return low-level information on containers', module: 'inspect' },

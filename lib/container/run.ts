@@ -81,7 +81,7 @@ function parseEnvFile(file: string): string[] {
 }
 
 /** -e VAR (no '=') takes the value from the caller's environment, or is dropped, as docker. */
-function mergeEnv(base: string[], extra: string[]): string[] {
+export function mergeEnv(base: string[], extra: string[]): string[] {
   const out = new Map<string, string>();
   for (const e of base) out.set(e.split('=')[0], e);
   for (const e of extra) {
@@ -147,13 +147,13 @@ interface Prepared {
   cgroup: ContainerCgroup;
 }
 
-function addSpec(spec: Map<string, string[]>, key: string, value: string | number): void {
+export function addSpec(spec: Map<string, string[]>, key: string, value: string | number): void {
   const list = spec.get(key) ?? [];
   list.push(String(value));
   spec.set(key, list);
 }
 
-function serialise(spec: Map<string, string[]>): Buffer {
+export function serialise(spec: Map<string, string[]>): Buffer {
   const parts: string[] = [];
   for (const [k, vs] of spec) {
     for (const v of vs) {

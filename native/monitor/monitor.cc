@@ -97,13 +97,23 @@ bool WriteAll(int fd, const void* data, size_t len) {
   return true;
 }
 
+// The directory of the state files, opened before an exec joins the container's mount
+// namespace (where host paths no longer resolve). -1: use the paths as they are.
+int g_state_dir = -1;
+
 bool WriteFileAtomic(const std::string& path, const std::string& data) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int dir = AT_FDCWD;
+  std::string name = path;
+  if (g_state_dir >= 0) {
+    dir = g_state_dir;
+    name = path.substr(path.rfind('/') + 1);
+  }
+  std::string tmp = name + ".tmp";
+  int fd = openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
   bool ok = WriteAll(fd, data.data(), data.size()) && fsync(fd) == 0;
   close(fd);
-  return ok && rename(tmp.c_str(), path.c_str()) == 0;
+  return ok && renameat(dir, tmp.c_str(), dir, name.c_str()) == 0;
 }
 
 std::string JsonEscape(const std::string& s) {
@@ -397,92 +407,8 @@ int RecvFd(int sock) {
   return fd;
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
-  char c;
-  ssize_t n;
-  do {
-    n = read(sync_fd, &c, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
-  close(sync_fd);
-
-
-  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
-  bool own_net = spec.Get("network", "none") != "host";
-  if (own_net) ns |= CLONE_NEWNET;
-  // After the parent placed us in our cgroups: the cgroup namespace's root is ours.
-  if (unshare(ns) != 0) Die(kUnshare, errno);
-  if (own_net) LoopbackUp();
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
-
-  std::string merged = spec.Get("merged");
-  // lowerdir uses short links relative to the store root: 60 layers fit in a page.
-  if (chdir(spec.Get("store_root").c_str()) != 0) Die(kRootfs, errno, spec.Get("store_root"));
-  std::string opts = spec.Get("overlay_options");
-  if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
-  int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) Die(kRootfs, errno, merged);
-
-  for (const std::string& m : spec.All("mount")) DoMount(root, m);
-
-  // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE
-  for (const std::string& d : spec.All("device")) {
-    Strings f = Split(d, '\x1f');
-    std::string rel = f[0].substr(1);
-    size_t slash = rel.rfind('/');
-    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
-    if (dir < 0) Die(kDevice, errno, f[0]);
-    mode_t mode = static_cast<mode_t>(strtol(f[4].c_str(), nullptr, 8)) | (f[1] == "b" ? S_IFBLK : S_IFCHR);
-    std::string name = rel.substr(slash + 1);
-    if (mknodat(dir, name.c_str(), mode, makedev(atoi(f[2].c_str()), atoi(f[3].c_str()))) != 0) Die(kDevice, errno, f[0]);
-    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
-    close(dir);
-  }
-  // symlink=TARGET\x1fPATH
-  for (const std::string& s : spec.All("symlink")) {
-    Strings f = Split(s, '\x1f');
-    std::string rel = f[1].substr(1);
-    size_t slash = rel.rfind('/');
-    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
-    if (dir < 0) Die(kDevice, errno, f[1]);
-    if (symlinkat(f[0].c_str(), dir, rel.substr(slash + 1).c_str()) != 0 && errno != EEXIST) Die(kDevice, errno, f[1]);
-    close(dir);
-  }
-  std::string hostname = spec.Get("hostname");
-  if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
-
-  // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
-  if (fchdir(root) != 0) Die(kPivot, errno);
-  if (syscall(SYS_pivot_root, ".", ".") == 0) {
-    if (umount2(".", MNT_DETACH) != 0) Die(kPivot, errno, "detach old root");
-  } else if (errno == EINVAL) {
-    // The host root is a ramdisk (initramfs): pivot_root cannot work; move and chroot.
-    if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) Die(kPivot, errno, "MS_MOVE");
-    if (chroot(".") != 0) Die(kPivot, errno, "chroot");
-  } else {
-    Die(kPivot, errno);
-  }
-  if (chdir("/") != 0) Die(kPivot, errno);
-  close(root);
-
-  for (const std::string& p : spec.All("masked")) {
-    struct stat st;
-    if (lstat(p.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) Die(kMask, errno, p);
-    } else if (mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      Die(kMask, errno, p);
-    }
-  }
-  for (const std::string& p : spec.All("readonly")) {
-    if (access(p.c_str(), F_OK) != 0) continue;
-    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
-    if (mount(nullptr, p.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) Die(kReadonly, errno, p);
-  }
-  if (spec.Get("readonly_rootfs") == "1") {
-    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
-  }
-
+// The last steps, shared by run and exec: terminal, limits, user, capabilities, cwd, execve.
+[[noreturn]] void Become(const Spec& spec, int pty_sock) {
   if (pty_sock >= 0) SetupPty(pty_sock);
 
   // rlimit=NAME\x1fSOFT\x1fHARD (TS has already checked them against the hard limits)
@@ -574,6 +500,131 @@ int RecvFd(int sock) {
     else if (errno != ENOENT && errno != ENOTDIR) Die(kExec, errno, file);
   }
   Die(kExec, saw_eacces ? EACCES : ENOENT, file);
+}
+
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
+  char c;
+  ssize_t n;
+  do {
+    n = read(sync_fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
+  close(sync_fd);
+
+
+  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  bool own_net = spec.Get("network", "none") != "host";
+  if (own_net) ns |= CLONE_NEWNET;
+  // After the parent placed us in our cgroups: the cgroup namespace's root is ours.
+  if (unshare(ns) != 0) Die(kUnshare, errno);
+  if (own_net) LoopbackUp();
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
+
+  std::string merged = spec.Get("merged");
+  // lowerdir uses short links relative to the store root: 60 layers fit in a page.
+  if (chdir(spec.Get("store_root").c_str()) != 0) Die(kRootfs, errno, spec.Get("store_root"));
+  std::string opts = spec.Get("overlay_options");
+  if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
+  int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) Die(kRootfs, errno, merged);
+
+  for (const std::string& m : spec.All("mount")) DoMount(root, m);
+
+  // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE
+  for (const std::string& d : spec.All("device")) {
+    Strings f = Split(d, '\x1f');
+    std::string rel = f[0].substr(1);
+    size_t slash = rel.rfind('/');
+    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
+    if (dir < 0) Die(kDevice, errno, f[0]);
+    mode_t mode = static_cast<mode_t>(strtol(f[4].c_str(), nullptr, 8)) | (f[1] == "b" ? S_IFBLK : S_IFCHR);
+    std::string name = rel.substr(slash + 1);
+    if (mknodat(dir, name.c_str(), mode, makedev(atoi(f[2].c_str()), atoi(f[3].c_str()))) != 0) Die(kDevice, errno, f[0]);
+    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
+    close(dir);
+  }
+  // symlink=TARGET\x1fPATH
+  for (const std::string& s : spec.All("symlink")) {
+    Strings f = Split(s, '\x1f');
+    std::string rel = f[1].substr(1);
+    size_t slash = rel.rfind('/');
+    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
+    if (dir < 0) Die(kDevice, errno, f[1]);
+    if (symlinkat(f[0].c_str(), dir, rel.substr(slash + 1).c_str()) != 0 && errno != EEXIST) Die(kDevice, errno, f[1]);
+    close(dir);
+  }
+  std::string hostname = spec.Get("hostname");
+  if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
+
+  // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
+  if (fchdir(root) != 0) Die(kPivot, errno);
+  if (syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (umount2(".", MNT_DETACH) != 0) Die(kPivot, errno, "detach old root");
+  } else if (errno == EINVAL) {
+    // The host root is a ramdisk (initramfs): pivot_root cannot work; move and chroot.
+    if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) Die(kPivot, errno, "MS_MOVE");
+    if (chroot(".") != 0) Die(kPivot, errno, "chroot");
+  } else {
+    Die(kPivot, errno);
+  }
+  if (chdir("/") != 0) Die(kPivot, errno);
+  close(root);
+
+  for (const std::string& p : spec.All("masked")) {
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) Die(kMask, errno, p);
+    } else if (mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      Die(kMask, errno, p);
+    }
+  }
+  for (const std::string& p : spec.All("readonly")) {
+    if (access(p.c_str(), F_OK) != 0) continue;
+    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
+    if (mount(nullptr, p.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) Die(kReadonly, errno, p);
+  }
+  if (spec.Get("readonly_rootfs") == "1") {
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
+  }
+
+  Become(spec, pty_sock);
+}
+
+// exec: the new process is already in the container's namespaces (the monitor joined them
+// before forking); it only waits to be placed in the cgroups.
+[[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock) {
+  char c;
+  ssize_t n;
+  do {
+    n = read(sync_fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
+  close(sync_fd);
+  Become(spec, pty_sock);
+}
+
+// Joins the namespaces of a running container's init. The mount namespace goes last: after
+// it, /proc is the container's, and root and cwd are the container's root.
+bool JoinNamespaces(pid_t target, std::string* error) {
+  const char* kinds[] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
+  int fds[6];
+  for (int i = 0; i < 6; i++) {
+    std::string p = "/proc/" + std::to_string(target) + "/ns/" + kinds[i];
+    fds[i] = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) {
+      *error = "open " + p + ": " + strerror(errno);
+      return false;
+    }
+  }
+  for (int i = 0; i < 6; i++) {
+    if (setns(fds[i], 0) != 0) {
+      *error = std::string("setns ") + kinds[i] + ": " + strerror(errno);
+      return false;
+    }
+    close(fds[i]);
+  }
+  return true;
 }
 
 // ---- the monitor ----
@@ -689,13 +740,15 @@ void Pump(int out_fd, int err_fd, int log_fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: gocker-monitor SPEC\n");
+  bool exec_mode = argc == 3 && strcmp(argv[1], "--exec") == 0;
+  if (argc != 2 && !exec_mode) {
+    fprintf(stderr, "usage: gocker-monitor [--exec] SPEC\n");
     return 125;
   }
+  const char* spec_file = argv[argc - 1];
   std::string raw;
-  if (!ReadFile(argv[1], &raw)) {
-    fprintf(stderr, "gocker-monitor: cannot read spec %s: %s\n", argv[1], strerror(errno));
+  if (!ReadFile(spec_file, &raw)) {
+    fprintf(stderr, "gocker-monitor: cannot read spec %s: %s\n", spec_file, strerror(errno));
     return 125;
   }
   Spec spec;
@@ -727,8 +780,24 @@ int main(int argc, char** argv) {
     WriteExit(125, 0, Now(), std::string("socketpair: ") + strerror(errno));
     return 125;
   }
-  // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
-  if (unshare(CLONE_NEWPID) != 0) {
+  // cgroup.procs files are opened now: an exec cannot see the host's /sys/fs/cgroup later.
+  std::vector<int> cg_fds;
+  std::string cg_error;
+  for (const std::string& f : spec.All("cgroup_procs")) {
+    int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && cg_error.empty()) cg_error = "cgroup " + f + ": " + strerror(errno);
+    cg_fds.push_back(fd);
+  }
+  if (exec_mode) {
+    std::string ef = spec.Get("exit_file");
+    g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    std::string why;
+    if (!JoinNamespaces(static_cast<pid_t>(spec.Num("target_pid")), &why)) {
+      WriteExit(125, 0, Now(), why);
+      return 125;
+    }
+  } else if (unshare(CLONE_NEWPID) != 0) {
+    // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
     WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
     return 125;
   }
@@ -758,6 +827,7 @@ int main(int argc, char** argv) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (pty_sock[0] >= 0) close(pty_sock[0]);
+    if (exec_mode) ExecChild(spec, sync[0], pty_sock[1]);
     Child(spec, sync[0], pty_sock[1]);
   }
   g_child = pid;
@@ -776,16 +846,17 @@ int main(int argc, char** argv) {
   std::string error;
   int early_code = 0;
   // Into the cgroups before the child runs anything of its own.
-  for (const std::string& f : spec.All("cgroup_procs")) {
-    int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
+  if (!cg_error.empty()) {
+    error = cg_error;
+    early_code = 125;
+  }
+  for (int fd : cg_fds) {
     std::string p = std::to_string(pid);
-    if (fd < 0 || !WriteAll(fd, p.data(), p.size())) {
-      error = "cgroup " + f + ": " + strerror(errno);
+    if (!early_code && !WriteAll(fd, p.data(), p.size())) {
+      error = std::string("cgroup: ") + strerror(errno);
       early_code = 125;
-      if (fd >= 0) close(fd);
-      break;
     }
-    close(fd);
+    if (fd >= 0) close(fd);
   }
   WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
   if (early_code) {

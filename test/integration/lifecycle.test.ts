@@ -64,6 +64,24 @@ test('run -d, ps, logs, inspect -f, stop with the trap, wait, rm', async () => {
   assert.match(gone.stderr, /No such container: web/);
 });
 
+test('exec joins the namespaces and cgroup: -e, -w, -u, exit codes, 127, -d', async () => {
+  const id = g(['run', '-d', '--name', 'ex', '--memory', '64m', 'busybox', 'sh', '-c', 'echo hi > /tmp/f; exec sleep 100']).stdout.trim();
+  await sleep(200);
+  const r = g(['exec', 'ex', 'sh', '-c', 'cat /tmp/f; hostname; ps -o pid,comm | sed -n 2p | tr -s " "; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; exit 6']);
+  assert.equal(r.status, 6, r.stderr);
+  assert.equal(r.stdout, `hi\n${id.slice(0, 12)}\n 1 sleep\n${64 * 1024 * 1024}\n`);
+  assert.equal(g(['exec', '-u', 'app', '-w', '/home', '-e', 'X=1', 'ex', 'sh', '-c', 'id -u; pwd; echo $X']).stdout, '1000\n/home\n1\n');
+  const nf = g(['exec', 'ex', 'nosuch']);
+  assert.equal(nf.status, 127);
+  assert.match(nf.stderr, /executable file not found/);
+  assert.equal(g(['exec', '-d', 'ex', 'sh', '-c', 'echo bg > /tmp/bg']).status, 0);
+  await sleep(300);
+  assert.equal(g(['exec', 'ex', 'cat', '/tmp/bg']).stdout, 'bg\n');
+  assert.equal(g(['rm', '-f', 'ex']).status, 0);
+  const stopped = g(['exec', 'ex', 'true']);
+  assert.equal(stopped.status, 1);
+});
+
 test('kill -s, names are unique', () => {
   g(['run', '-d', '--name', 'k1', 'busybox', 'sleep', '100']);
   const dup = g(['run', '-d', '--name', 'k1', 'busybox', 'true']);

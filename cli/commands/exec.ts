@@ -1,0 +1,31 @@
+import type { Argv, Options } from 'yargs';
+import { execInContainer } from '../../lib/container/exec';
+import type { GlobalArgs } from '../types';
+import { engine } from '../util';
+
+// As run: main() learns from this table where the container's name ends and the command begins.
+export const OPTIONS: Record<string, Options> = {
+  'interactive': { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
+  'tty': { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' },
+  'detach': { alias: 'd', type: 'boolean', describe: 'Detached mode: run command in the background' },
+  'env': { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' },
+  'workdir': { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
+  'user': { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  'privileged': { type: 'boolean', describe: 'Give extended privileges to the command' },
+};
+
+export function builder(y: Argv<GlobalArgs>) {
+  return y
+    .positional('container', { type: 'string', demandOption: true })
+    .positional('command', { type: 'string', array: true })
+    .options(OPTIONS);
+}
+
+type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; interactive?: boolean; tty?: boolean; detach?: boolean; env?: string[]; workdir?: string; user?: string; privileged?: boolean };
+
+export async function handler(argv: ExecArgs): Promise<number> {
+  const g = engine(argv);
+  const r = await execInContainer(g.paths, g.store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String) });
+  if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
+  return r.exitCode;
+}

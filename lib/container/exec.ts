@@ -1,0 +1,101 @@
+// `gocker exec`: a new process in a running container, through the monitor's exec mode
+// (setns needs a single-threaded process; Node is not one).
+import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cgroupManager } from '../cgroups';
+import { GockerError } from '../errors';
+import type { Store } from '../store';
+import type { StorePaths } from '../store/paths';
+import { CAPS, effectiveCaps } from './caps';
+import { find } from './lifecycle';
+import { addSpec, helperPath, mergeEnv, serialise } from './run';
+import { resolveUser } from './user';
+
+export interface ExecOptions {
+  container: string;
+  command: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  privileged?: boolean;
+}
+
+export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
+  const rec = find(paths, o.container);
+  if (!rec.State.Running) throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
+  if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });
+  const image = store.loadImage(rec.Image);
+  const layers = image?.layers.map((l) => l.dir) ?? [];
+  // The container's own files come first: /etc/passwd may have changed since it started.
+  const dirs = [...layers, rec.GraphDriver.Data.UpperDir];
+  const u = resolveUser(o.user ?? rec.Config.User ?? '' ? (o.user ?? rec.Config.User) : '0', dirs);
+  const caps = effectiveCaps({ add: rec.HostConfig.CapAdd ?? undefined, drop: rec.HostConfig.CapDrop ?? undefined, privileged: o.privileged || rec.HostConfig.Privileged });
+  const run = paths.runContainer(rec.Id);
+  const tag = crypto.randomBytes(6).toString('hex');
+  const spec = new Map<string, string[]>();
+  addSpec(spec, 'target_pid', rec.State.Pid);
+  for (const a of o.command) addSpec(spec, 'arg', a);
+  let env = mergeEnv(rec.Config.Env, o.env ?? []);
+  if (o.tty && !env.some((e) => e.startsWith('TERM='))) env = [...env, 'TERM=xterm'];
+  for (const e of env) addSpec(spec, 'env', e);
+  addSpec(spec, 'cwd', o.workdir ?? (rec.Config.WorkingDir || '/'));
+  addSpec(spec, 'uid', u.uid);
+  addSpec(spec, 'gid', u.gid);
+  addSpec(spec, 'groups', u.groups.join(','));
+  addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
+  if ((rec.HostConfig.SecurityOpt ?? []).some((s) => /^no-new-privileges(=true|:true)?$/.test(s))) addSpec(spec, 'no_new_privileges', '1');
+  for (const f of cgroupManager().open(rec.CgroupPath).procsFiles()) addSpec(spec, 'cgroup_procs', f);
+  addSpec(spec, 'pid_file', path.join(run, `exec-${tag}.pid`));
+  addSpec(spec, 'exit_file', path.join(run, `exec-${tag}.json`));
+  addSpec(spec, 'log_file', '/dev/null');
+  if (o.detach) addSpec(spec, 'detach', '1');
+  if (o.interactive) addSpec(spec, 'stdin', '1');
+  if (o.tty) addSpec(spec, 'tty', '1');
+  const specFile = path.join(run, `exec-${tag}.spec`);
+  fs.writeFileSync(specFile, serialise(spec));
+  const cleanup = (): void => {
+    for (const f of [specFile, path.join(run, `exec-${tag}.pid`), path.join(run, `exec-${tag}.json`)]) fs.rmSync(f, { force: true });
+  };
+  const child = spawn(helperPath('gocker-monitor'), ['--exec', specFile], {
+    stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    detached: !!o.detach,
+  });
+  if (o.detach) {
+    child.unref();
+    // The spec is read at once; the result files are the monitor's to leave behind.
+    await new Promise((r) => setTimeout(r, 50));
+    return { exitCode: 0 };
+  }
+  const forward = (sig: NodeJS.Signals): void => {
+    try {
+      child.kill(sig);
+    } catch {
+      /* gone */
+    }
+  };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  for (const s of sigs) process.on(s, forward);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', () => resolve());
+      child.once('error', reject);
+    });
+    const exit = (() => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(run, `exec-${tag}.json`), 'utf8')) as { exitCode: number; error: string };
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!exit) return { exitCode: 125, error: 'exec: the monitor exited without recording an exit status' };
+    return { exitCode: exit.exitCode, error: exit.error || undefined };
+  } finally {
+    for (const s of sigs) process.off(s, forward);
+    cleanup();
+  }
+}
