@@ -10,7 +10,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { find } from './lifecycle';
-import { addSpec, helperPath, mergeEnv, serialise } from './run';
+import { SignalProxy, addSpec, helperPath, mergeEnv, serialise } from './run';
 import { resolveUser } from './user';
 
 export interface ExecOptions {
@@ -61,6 +61,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const cleanup = (): void => {
     for (const f of [specFile, path.join(run, `exec-${tag}.pid`), path.join(run, `exec-${tag}.json`)]) fs.rmSync(f, { force: true });
   };
+  const proxy = o.detach ? undefined : new SignalProxy();
   const child = spawn(helperPath('gocker-monitor'), ['--exec', specFile], {
     stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     detached: !!o.detach,
@@ -71,20 +72,8 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     await new Promise((r) => setTimeout(r, 50));
     return { exitCode: 0 };
   }
-  const forward = (sig: NodeJS.Signals): void => {
-    try {
-      child.kill(sig);
-    } catch {
-      /* gone */
-    }
-  };
-  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  for (const s of sigs) process.on(s, forward);
   try {
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', () => resolve());
-      child.once('error', reject);
-    });
+    await proxy!.forwardUntilExit(child);
     const exit = (() => {
       try {
         return JSON.parse(fs.readFileSync(path.join(run, `exec-${tag}.json`), 'utf8')) as { exitCode: number; error: string };
@@ -95,7 +84,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     if (!exit) return { exitCode: 125, error: 'exec: the monitor exited without recording an exit status' };
     return { exitCode: exit.exitCode, error: exit.error || undefined };
   } finally {
-    for (const s of sigs) process.off(s, forward);
+    proxy?.stop();
     cleanup();
   }
 }

@@ -1,6 +1,6 @@
 // `gocker run`: image config + flags -> a container record and a spec for the monitor, then
 // the monitor runs it. Everything decided here; the monitor only carries it out.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cgroupManager, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
@@ -62,6 +62,48 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const US = '\x1f';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
+
+/**
+ * docker's sig-proxy: signals a user sends the CLI go to the monitor, which passes them to
+ * the container. Installed before the monitor is spawned, so one that arrives early is
+ * held and delivered, not taken as the CLI's own death.
+ */
+export class SignalProxy {
+  private static readonly SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  private child?: ChildProcess;
+  private readonly pending: NodeJS.Signals[] = [];
+  private readonly handler = (sig: NodeJS.Signals): void => {
+    if (this.child) this.send(sig);
+    else this.pending.push(sig);
+  };
+
+  constructor() {
+    for (const s of SignalProxy.SIGNALS) process.on(s, this.handler);
+  }
+
+  private send(sig: NodeJS.Signals): void {
+    try {
+      this.child!.kill(sig);
+    } catch {
+      /* gone */
+    }
+  }
+
+  /** Forwards to child (and what came before) until it exits. */
+  async forwardUntilExit(child: ChildProcess): Promise<void> {
+    this.child = child;
+    for (const s of this.pending.splice(0)) this.send(s);
+    await new Promise<void>((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.once('error', reject);
+    });
+  }
+
+  stop(): void {
+    for (const s of SignalProxy.SIGNALS) process.off(s, this.handler);
+  }
+}
 
 /** A helper executable built by binding.gyp next to the addon. */
 export function helperPath(name: 'gocker-monitor' | 'gocker-init'): string {
@@ -348,12 +390,14 @@ export class Runner {
     if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
     const resources = parseResources(o);
     let prepared: Prepared | undefined;
+    let proxy: SignalProxy | undefined;
     try {
       prepared = this.prepare(o, image, resources);
       const { rec, spec } = prepared;
       const run = this.paths.runContainer(rec.Id);
       fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
       saveRecord(this.paths, rec);
+      proxy = o.detach ? undefined : new SignalProxy();
       const child = spawn(helperPath('gocker-monitor'), [path.join(run, 'spec')], {
         // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
         stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
@@ -369,22 +413,14 @@ export class Runner {
         child.unref();
         return await this.waitStarted(rec, prepared.cgroup);
       }
-      const forward = (sig: NodeJS.Signals): void => {
-        try {
-          child.kill(sig);
-        } catch {
-          /* gone */
-        }
-      };
-      const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-      for (const s of sigs) process.on(s, forward);
       rec.State = { ...rec.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
-      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      for (const s of sigs) process.off(s, forward);
+      await proxy!.forwardUntilExit(child);
       return await this.finish(rec, prepared.cgroup, !!o.rm);
     } catch (e) {
       if (prepared) await this.remove(prepared.rec.Id, prepared.cgroup);
       throw e;
+    } finally {
+      proxy?.stop();
     }
   }
 

@@ -502,7 +502,8 @@ int RecvFd(int sock) {
   Die(kExec, saw_eacces ? EACCES : ENOENT, file);
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
+// Blocks until the monitor has placed us in our cgroups.
+void WaitForParent(int sync_fd) {
   char c;
   ssize_t n;
   do {
@@ -510,6 +511,10 @@ int RecvFd(int sock) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
   close(sync_fd);
+}
+
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
+  WaitForParent(sync_fd);
 
 
   int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
@@ -594,13 +599,7 @@ int RecvFd(int sock) {
 // exec: the new process is already in the container's namespaces (the monitor joined them
 // before forking); it only waits to be placed in the cgroups.
 [[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock) {
-  char c;
-  ssize_t n;
-  do {
-    n = read(sync_fd, &c, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
-  close(sync_fd);
+  WaitForParent(sync_fd);
   Become(spec, pty_sock);
 }
 
