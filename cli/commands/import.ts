@@ -21,6 +21,7 @@ export async function handler(argv: GlobalArgs & { file: string; reference?: str
     if (!fs.existsSync(argv.file)) throw new GockerError(`open ${argv.file}: no such file or directory`);
     input = fs.createReadStream(argv.file);
   }
-  const id = await engine(argv).importImage(input, argv.reference, { source: argv.file, changes: argv.change, message: argv.message });
+  const source = argv.file === '' ? '-' : argv.file;
+  const id = await engine(argv).importImage(input, argv.reference, { source, changes: argv.change, message: argv.message });
   process.stdout.write(`${id}\n`);
 }
