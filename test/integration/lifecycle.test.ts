@@ -82,6 +82,28 @@ test('exec joins the namespaces and cgroup: -e, -w, -u, exit codes, 127, -d', as
   assert.equal(stopped.status, 1);
 });
 
+test('diff, commit (runs with the changes, shares the base layers) and export', () => {
+  assert.equal(g(['run', '--name', 'ch', 'busybox', 'sh', '-c', 'rm /etc/group; echo new > /home/app/new; echo x >> /etc/passwd']).status, 0);
+  assert.equal(g(['diff', 'ch']).stdout, 'C /etc\nD /etc/group\nC /etc/passwd\nC /home\nC /home/app\nA /home/app/new\n');
+  const layers = fs.readdirSync(path.join(roots.root, 'layers')).length;
+  const id = g(['commit', '-m', 'msg', '-a', 'me', '-c', 'CMD ["cat", "/home/app/new"]', 'ch', 'committed:1']).stdout.trim();
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(fs.readdirSync(path.join(roots.root, 'layers')).length, layers + 1, 'one new layer on the shared base');
+  assert.equal(g(['run', '--rm', 'committed:1']).stdout, 'new\n');
+  assert.equal(g(['run', '--rm', 'committed:1', 'sh', '-c', 'test -e /etc/group || echo gone; tail -1 /etc/passwd']).stdout, 'gone\nx\n');
+  assert.match(g(['history', 'committed:1']).stdout.split('\n')[1], /msg$/);
+  const out = path.join(os.tmpdir(), `gocker-export-${process.pid}.tar`);
+  try {
+    assert.equal(g(['export', '-o', out, 'ch']).status, 0);
+    const names = execFileSync('tar', ['-tf', out]).toString().split('\n');
+    assert.ok(names.includes('home/app/new') && names.includes('bin/busybox') && !names.includes('etc/group'));
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+  assert.equal(g(['rm', 'ch']).status, 0);
+  assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes(roots.runroot));
+});
+
 test('kill -s, names are unique', () => {
   g(['run', '-d', '--name', 'k1', 'busybox', 'sleep', '100']);
   const dup = g(['run', '-d', '--name', 'k1', 'busybox', 'true']);

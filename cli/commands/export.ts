@@ -1,0 +1,18 @@
+import * as fs from 'node:fs';
+import type { Argv } from 'yargs';
+import { exportContainer } from '../../lib/container/changes';
+import { GockerError } from '../../lib/errors';
+import type { GlobalArgs } from '../types';
+import { engine } from '../util';
+
+export function builder(y: Argv<GlobalArgs>) {
+  return y
+    .positional('container', { type: 'string', demandOption: true })
+    .option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' });
+}
+
+export async function handler(argv: GlobalArgs & { container: string; output?: string }): Promise<void> {
+  if (!argv.output && process.stdout.isTTY) throw new GockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const out = argv.output ? fs.createWriteStream(argv.output) : process.stdout;
+  await exportContainer(engine(argv).store, argv.container, out);
+}

@@ -1,0 +1,163 @@
+// What a container changed: diff (A/C/D from its writable layer), commit (that layer as a new
+// image layer, whiteouts in the OCI form), export (its whole filesystem as a tar).
+import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { GockerError } from '../errors';
+import { applyChanges } from '../image/import';
+import type { ImageConfig } from '../image/types';
+import { MNT_DETACH, MS, native } from '../native';
+import { familiarRepo, parseReference } from '../name';
+import { Store, sha256 } from '../store';
+import { find } from './lifecycle';
+import type { ContainerRecord } from './record';
+
+export interface Change { kind: 'A' | 'C' | 'D'; path: string }
+
+/** Mount points the runtime creates in the writable layer: not the user's changes (docker hides them too). */
+const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/sbin/docker-init']);
+
+function isWhiteout(st: fs.Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+function isOpaque(dir: string): boolean {
+  try {
+    return execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', dir], { stdio: ['ignore', 'pipe', 'ignore'] }).toString() === 'y';
+  } catch {
+    return false;
+  }
+}
+
+function lowerDirs(rec: ContainerRecord): string[] {
+  return rec.GraphDriver.Data.LowerDir ? rec.GraphDriver.Data.LowerDir.split(':') : [];
+}
+
+function inLower(lowers: string[], rel: string): boolean {
+  return lowers.some((l) => {
+    try {
+      return !isWhiteout(fs.lstatSync(path.join(l, rel)));
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function diffContainer(store: Store, ref: string): Change[] {
+  const rec = find(store.paths, ref);
+  const upper = rec.GraphDriver.Data.UpperDir;
+  const lowers = lowerDirs(rec);
+  const out: Change[] = [];
+  const walk = (rel: string): void => {
+    for (const name of fs.readdirSync(path.join(upper, rel)).sort()) {
+      const r = `${rel}/${name}`;
+      const st = fs.lstatSync(path.join(upper, r));
+      if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? fs.readdirSync(path.join(upper, r)).length === 0 : st.size === 0)) continue;
+      if (isWhiteout(st)) {
+        out.push({ kind: 'D', path: r });
+        continue;
+      }
+      out.push({ kind: inLower(lowers, r) ? 'C' : 'A', path: r });
+      if (st.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** A copy of the upper dir (hardlinks, no data copied) with whiteouts in the OCI form. */
+function stageLayer(upper: string, stage: string): void {
+  execFileSync('cp', ['-a', '--link', `${upper}/.`, stage]);
+  const walk = (dir: string): void => {
+    for (const name of fs.readdirSync(dir)) {
+      const p = path.join(dir, name);
+      const st = fs.lstatSync(p);
+      if (isWhiteout(st)) {
+        fs.unlinkSync(p);
+        fs.writeFileSync(path.join(dir, `.wh.${name}`), '');
+      } else if (st.isDirectory()) {
+        if (isOpaque(path.join(upper, path.relative(stage, p)))) fs.writeFileSync(path.join(p, '.wh..wh..opq'), '');
+        walk(p);
+      }
+    }
+  };
+  walk(stage);
+}
+
+export interface CommitOptions { message?: string; author?: string; changes?: string[]; pause?: boolean }
+
+export async function commitContainer(store: Store, ref: string, name: string | undefined, o: CommitOptions = {}): Promise<string> {
+  const rec = find(store.paths, ref);
+  const base = store.loadImage(rec.Image);
+  if (!base) throw new GockerError(`the image of container ${rec.Id.slice(0, 12)} is gone`);
+  const target = name ? parseReference(name) : undefined;
+  if (target?.digest) throw new GockerError(`refusing to create a tag with a digest reference: ${name}`);
+  fs.mkdirSync(store.paths.tmp, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(store.paths.tmp, 'commit-'));
+  try {
+    const stage = path.join(tmp, 'stage');
+    fs.mkdirSync(stage);
+    stageLayer(rec.GraphDriver.Data.UpperDir, stage);
+    for (const p of RUNTIME_PATHS) {
+      const f = path.join(stage, p);
+      try {
+        const st = fs.lstatSync(f);
+        if (st.isDirectory() ? fs.readdirSync(f).length === 0 : st.size === 0) fs.rmSync(f, { recursive: true });
+      } catch {
+        /* not there */
+      }
+    }
+    const layerFile = path.join(tmp, 'layer.tar');
+    const entries = fs.readdirSync(stage);
+    if (entries.length) await pipeline(tar.c({ cwd: stage, portable: false, noDirRecurse: false }, entries), fs.createWriteStream(layerFile));
+    else fs.writeFileSync(layerFile, Buffer.alloc(1024));
+    const diffId = sha256(fs.readFileSync(layerFile));
+    const parent = base.layers[base.layers.length - 1]?.chainId ?? null;
+    await store.addLayer(parent, { file: layerFile, diffId, mediaType: 'application/vnd.oci.image.layer.v1.tar' });
+    const now = new Date().toISOString();
+    const cfg: ImageConfig = JSON.parse(JSON.stringify(base.config)) as ImageConfig;
+    cfg.created = now;
+    if (o.author) cfg.author = o.author;
+    cfg.config = applyChanges({ ...(cfg.config ?? {}), Cmd: rec.Config.Cmd ?? cfg.config?.Cmd, Env: rec.Config.Env }, o.changes ?? []);
+    cfg.rootfs = { type: 'layers', diff_ids: [...cfg.rootfs.diff_ids, diffId] };
+    cfg.history = [...(cfg.history ?? []), { created: now, created_by: [rec.Path, ...rec.Args].join(' '), author: o.author, comment: o.message ?? '' }];
+    const configBuf = Buffer.from(JSON.stringify(cfg));
+    const layerDigest = store.putBlob(fs.readFileSync(layerFile));
+    const baseManifest = JSON.parse(fs.readFileSync(path.join(store.paths.image(base.id), 'manifest.json'), 'utf8')) as { layers: unknown[] };
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(configBuf), size: configBuf.length },
+      layers: [...baseManifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: fs.statSync(layerFile).size }],
+    }));
+    store.putBlob(configBuf);
+    store.putBlob(manifest);
+    return await store.registerImage(configBuf, manifest, target ? [{ ...target, tag: target.tag ?? 'latest' }] : []);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The container's whole tree as a tar. Its layers are mounted read-only in the host with the
+ * writable layer as the top lower (so a running container's upper is not taken over), then
+ * unmounted.
+ */
+export async function exportContainer(store: Store, ref: string, out: NodeJS.WritableStream): Promise<void> {
+  const rec = find(store.paths, ref);
+  const mnt = path.join(store.paths.runContainer(rec.Id), `export-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(mnt, { recursive: true });
+  const lowers = [rec.GraphDriver.Data.UpperDir, ...lowerDirs(rec)];
+  native().mount('overlay', mnt, 'overlay', MS.RDONLY, `lowerdir=${lowers.join(':')}`);
+  try {
+    await pipeline(tar.c({ cwd: mnt, portable: false }, fs.readdirSync(mnt)), out, { end: out !== process.stdout });
+  } finally {
+    native().umount(mnt, MNT_DETACH);
+    fs.rmdirSync(mnt);
+  }
+}
+
+export { familiarRepo };
