@@ -390,14 +390,27 @@ export class Runner {
     if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
     const resources = parseResources(o);
     let prepared: Prepared | undefined;
-    let proxy: SignalProxy | undefined;
     try {
       prepared = this.prepare(o, image, resources);
-      const { rec, spec } = prepared;
-      const run = this.paths.runContainer(rec.Id);
-      fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
-      saveRecord(this.paths, rec);
-      proxy = o.detach ? undefined : new SignalProxy();
+      // Kept with the record: `start` runs the same spec again.
+      fs.writeFileSync(path.join(this.paths.container(prepared.rec.Id), 'spec'), serialise(prepared.spec));
+      saveRecord(this.paths, prepared.rec);
+      return await this.launch(prepared.rec, prepared.spec, prepared.cgroup, o, onStart);
+    } catch (e) {
+      if (prepared) await this.remove(prepared.rec.Id, prepared.cgroup);
+      throw e;
+    }
+  }
+
+  /** Starts the monitor on a spec; foreground: waits for the exit, detached: for the start. */
+  private async launch(rec: ContainerRecord, spec: Map<string, string[]>, cgroup: ContainerCgroup,
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart?: (id: string, monitorPid: number) => void): Promise<RunResult> {
+    const run = this.paths.runContainer(rec.Id);
+    spec.set('detach', o.detach ? ['1'] : []);
+    spec.set('stdin', o.interactive ? ['1'] : []);
+    fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
+    const proxy = o.detach ? undefined : new SignalProxy();
+    try {
       const child = spawn(helperPath('gocker-monitor'), [path.join(run, 'spec')], {
         // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
         stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
@@ -411,17 +424,39 @@ export class Runner {
       onStart?.(rec.Id, monitorPid);
       if (o.detach) {
         child.unref();
-        return await this.waitStarted(rec, prepared.cgroup);
+        return await this.waitStarted(rec, cgroup);
       }
       rec.State = { ...rec.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
       await proxy!.forwardUntilExit(child);
-      return await this.finish(rec, prepared.cgroup, !!o.rm);
-    } catch (e) {
-      if (prepared) await this.remove(prepared.rec.Id, prepared.cgroup);
-      throw e;
+      return await this.finish(rec, cgroup, !!o.rm);
     } finally {
       proxy?.stop();
     }
+  }
+
+  /** `start`: a stopped container again, on its own writable layer; -a attaches. */
+  async start(ref: string, o: { attach?: boolean; interactive?: boolean } = {}): Promise<RunResult> {
+    const { find } = await import('./lifecycle');
+    const rec = find(this.paths, ref);
+    if (rec.State.Running) return { id: rec.Id, exitCode: 0, oomKilled: false };
+    const specFile = path.join(this.paths.container(rec.Id), 'spec');
+    const spec = new Map<string, string[]>();
+    for (const entry of readOr(specFile, '').split('\0')) {
+      const i = entry.indexOf('=');
+      if (i > 0) addSpec(spec, entry.slice(0, i), entry.slice(i + 1));
+    }
+    if (!spec.size) throw engineError(`container ${rec.Id.slice(0, 12)} cannot be started again: its spec is missing`);
+    const h = rec.HostConfig;
+    const cgroup = cgroupManager().create(rec.CgroupPath, {
+      memory: h.Memory || undefined, memorySwap: h.MemorySwap || undefined, nanoCpus: h.NanoCpus || undefined,
+      cpuShares: h.CpuShares || undefined, cpusetCpus: h.CpusetCpus || undefined, pidsLimit: h.PidsLimit ?? undefined,
+    });
+    const run = this.paths.runContainer(rec.Id);
+    for (const f of ['exit.json', 'pid', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
+    fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
+    rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
+    saveRecord(this.paths, rec);
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false });
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */

@@ -104,6 +104,31 @@ test('diff, commit (runs with the changes, shares the base layers) and export', 
   assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes(roots.runroot));
 });
 
+test('start again on the same writable layer (-a attaches), restart, top, stats', async () => {
+  assert.equal(g(['run', '--name', 'again', '--memory', '32m', 'busybox', 'sh', '-c', 'echo x >> /n; wc -l < /n']).stdout, '1\n');
+  const a = g(['start', '-a', 'again']);
+  assert.equal(a.stdout, '2\n');
+  assert.equal(g(['start', 'again']).stdout, 'again\n');
+  assert.equal(g(['wait', 'again']).stdout, '0\n');
+  assert.match(g(['logs', 'again']).stdout, /3\n$/);
+  assert.equal(g(['inspect', '-f', '{{.HostConfig.Memory}}', 'again']).stdout, `${32 * 1024 * 1024}\n`);
+  assert.equal(g(['rm', 'again']).status, 0);
+
+  g(['run', '-d', '--name', 'svc', '--memory', '64m', 'busybox', 'sh', '-c', 'while true; do sleep 0.1; done']);
+  await sleep(200);
+  const top = g(['top', 'svc']).stdout.split('\n');
+  assert.match(top[0], /PID\s+PPID/);
+  assert.ok(top.some((l) => l.includes('while true')));
+  const stats = g(['stats', '--no-stream', 'svc']).stdout.split('\n');
+  assert.match(stats[0], /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/);
+  assert.match(stats[1], /svc\s+[\d.]+%\s+[\d.]+MiB \/ 64\.00MiB\s+[\d.]+%\s+[12]$/);
+  const pid1 = g(['inspect', '-f', '{{.State.Pid}}', 'svc']).stdout;
+  assert.equal(g(['restart', '-t', '1', 'svc']).status, 0);
+  assert.match(g(['ps']).stdout, /Up .* svc/);
+  assert.notEqual(g(['inspect', '-f', '{{.State.Pid}}', 'svc']).stdout, pid1);
+  assert.equal(g(['rm', '-f', 'svc']).status, 0);
+});
+
 test('kill -s, names are unique', () => {
   g(['run', '-d', '--name', 'k1', 'busybox', 'sleep', '100']);
   const dup = g(['run', '-d', '--name', 'k1', 'busybox', 'true']);

@@ -1,0 +1,30 @@
+import type { Argv } from 'yargs';
+import { stop } from '../../lib/container/lifecycle';
+import { Runner } from '../../lib/container/run';
+import { errorLine } from '../../lib/errors';
+import type { GlobalArgs } from '../types';
+import { engine } from '../util';
+
+export function builder(y: Argv<GlobalArgs>) {
+  return y
+    .positional('containers', { type: 'string', array: true, demandOption: true })
+    .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait for stop before killing the container' });
+}
+
+export async function handler(argv: GlobalArgs & { containers: string[]; time: number }): Promise<number> {
+  const g = engine(argv);
+  const runner = new Runner(g.paths, g.store);
+  let code = 0;
+  for (const c of argv.containers) {
+    try {
+      await stop(g.paths, String(c), argv.time);
+      const r = await runner.start(String(c));
+      if (r.error) throw new Error(r.error);
+      process.stdout.write(`${c}\n`);
+    } catch (e) {
+      process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}
