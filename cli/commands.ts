@@ -25,6 +25,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'history <image>', describe: 'Show the history of an image', module: 'history' },
   { command: 'image <action> <images..>', describe: 'Manage images (inspect)', module: 'image' },
   { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', module: 'import' },
+  { command: 'save <images..>', describe: 'Save one or more images to a tar archive (streamed to STDOUT by default)', module: 'save' },
   { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load' },
   { command: 'run <image> [command..]', describe: 'Create and run a new container from an image', module: 'run', passthrough: true },
   { command: 'exec <container> [command..]', describe: 'Execute a command in a running container', module: 'exec', passthrough: true },

@@ -61,6 +61,23 @@ test('load a docker-archive written by skopeo; images lists it; image inspect is
   assert.equal(g(['run', '--rm', 'example.com/multi:v2', 'cat', '/data/dir-to-file']).stdout, 'now a file\n');
 });
 
+test('save writes a docker-archive that skopeo reads and load takes back', async () => {
+  const out = path.join(work, 'saved.tar');
+  assert.equal(g(['save', '-o', out, 'example.com/multi:v2']).status, 0);
+  const inspect = JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${out}`]).toString());
+  assert.equal(inspect.Layers.length, 5);
+  assert.equal(inspect.Os, 'linux');
+  const other = tempRoots('gocker-images2-');
+  try {
+    assert.equal(gocker([...other.args, 'load', '-i', out]).stdout, 'Loaded image: example.com/multi:v2\n');
+    assert.equal(gocker([...other.args, 'run', '--rm', 'example.com/multi:v2', 'cat', '/data/opaque/new']).stdout, 'new\n');
+  } finally {
+    other.remove();
+  }
+  assert.equal(g(['save', '-o', path.join(work, 'x.tar'), 'nosuch:1']).status, 1);
+  assert.ok(!fs.existsSync(path.join(work, 'x.tar')));
+});
+
 test('tag and rmi: untag, refuse an image a container uses, delete unshared layers', () => {
   assert.equal(g(['tag', 'rootfs:a', 'other/name:x']).status, 0);
   assert.match(g(['images', 'other/name']).stdout, /other\/name\s+x/);
