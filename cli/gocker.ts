@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The gocker CLI: parses flags, calls lib/, prints. No engine policy lives here.
-import yargs from 'yargs/yargs';
-import type { Argv } from 'yargs';
+import type { Argv, Options } from 'yargs';
+import { fastParse } from './fastparse';
 import { COMMANDS } from './commands';
 import type { CommandModule, GlobalArgs } from './types';
 import { errorLine } from '../lib/errors';
@@ -40,9 +40,21 @@ export async function main(args: string[]): Promise<void> {
   const first = args.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_FLAGS.includes(args[i - 1] ?? ''));
   const pass = COMMANDS.find((c) => c.passthrough && c.command.split(' ')[0] === first);
   if (pass) {
-    const mod = require(`./commands/${pass.module}`) as { OPTIONS: Record<string, { type?: string; alias?: string }> };
-    args = splitPassthrough(args, first!, mod.OPTIONS);
+    const mod = require(`./commands/${pass.module}`) as CommandModule & { OPTIONS: Record<string, Options> };
+    const fast = fastParse(args, first!, pass.command.split(' ')[1].replace(/[<>]/g, ''), mod.OPTIONS);
+    if (fast) {
+      try {
+        const code = await mod.handler(fast as never);
+        if (typeof code === 'number') process.exitCode = code;
+      } catch (e) {
+        fail(errorLine(e), typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 125);
+      }
+      return;
+    }
+    args = splitPassthrough(args, first!, mod.OPTIONS as Record<string, { type?: string; alias?: string }>);
   }
+  // Loaded here, not at the top: the fast path above never needs it.
+  const yargs = (require('yargs/yargs') as typeof import('yargs/yargs'));
   let y: Argv<GlobalArgs> = yargs(args)
     .scriptName('gocker')
     .usage('Usage: gocker [OPTIONS] COMMAND')
