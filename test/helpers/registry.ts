@@ -26,7 +26,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(opts: { auth?: 'none' | 'basic' } = {}): Promise<Registry> {
+export interface TokenAuth { realm: string; service: string; issuer: string; certFile: string }
+
+export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: TokenAuth } = {}): Promise<Registry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -39,6 +41,10 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic' } = {}): Pro
     const htpasswd = execFileSync('htpasswd', ['-Bbn', username, password]).toString();
     fs.writeFileSync(path.join(dir, 'htpasswd'), htpasswd);
     auth = `auth:\n  htpasswd:\n    realm: gocker-test\n    path: ${path.join(dir, 'htpasswd')}\n`;
+  }
+  if (opts.token) {
+    const t = opts.token;
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certFile}\n`;
   }
   const config = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n${auth}`;
   fs.writeFileSync(path.join(dir, 'config.yml'), config);
@@ -75,5 +81,5 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic' } = {}): Pro
 /** Pushes with skopeo (not gocker): src is a skopeo reference such as oci:/dir:tag. */
 export function pushImage(src: string, reg: Registry, repoTag: string, extra: string[] = []): void {
   const creds = reg.username ? ['--dest-creds', `${reg.username}:${reg.password}`] : [];
-  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, ...extra, src, `docker://${reg.host}/${repoTag}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, ...extra, src, `docker://${reg.host}/${repoTag}`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
 }

@@ -9,9 +9,13 @@ import { busyboxImage, multiLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
 import { pushImage, startRegistry, type Registry } from '../helpers/registry';
 import { startProxy, type Fault } from '../helpers/proxy';
+import { startTokenServer, type TokenServer } from '../helpers/token';
 
 let reg: Registry;
 let auth: Registry;
+let tokenReg: Registry;
+let tokens: TokenServer;
+const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-token-'));
 const dockerConfig = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-dockercfg-'));
 const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
 const cleanups: Array<() => void> = [];
@@ -47,11 +51,19 @@ before(async () => {
   pushImage((await busyboxImage()).ref, reg, 'busybox:latest');
   pushImage((await multiLayerImage()).ref, reg, 'lib/multi:v1');
   pushImage((await busyboxImage()).ref, auth, 'private/busybox:1');
+  tokens = await startTokenServer(tokenDir);
+  tokenReg = await startRegistry({ token: tokens });
+  for (const repo of ['public/busybox:1', 'private/busybox:1']) {
+    pushImage((await busyboxImage()).ref, { ...tokenReg, username: 'tester', password: 'token-pw' }, repo);
+  }
 });
 
 after(async () => {
   await reg?.stop();
   await auth?.stop();
+  await tokenReg?.stop();
+  await tokens?.stop();
+  fs.rmSync(tokenDir, { recursive: true, force: true });
   for (const c of cleanups) c();
   fs.rmSync(dockerConfig, { recursive: true, force: true });
 });
@@ -116,6 +128,25 @@ describe('pull', () => {
     assert.equal(g(['pull', `${auth.host}/private/busybox:1`]).status, 0);
     assert.equal(g(['logout', auth.host]).status, 0);
     assert.ok(!JSON.parse(fs.readFileSync(path.join(dockerConfig, 'config.json'), 'utf8')).auths[auth.host]);
+  });
+
+  test('token auth (Docker Hub\'s flow): anonymous pull where allowed, credentials where not', async () => {
+    const { ga, root } = fresh();
+    const pub = await ga(['pull', '-q', `${tokenReg.host}/public/busybox:1`]);
+    assert.equal(pub.status, 0, pub.stderr);
+    assert.ok(tokens.requests().some((r) => r.scope === 'repository:public/busybox:pull' && r.user === ''));
+    const priv = await ga(['pull', `${tokenReg.host}/private/busybox:1`]);
+    assert.equal(priv.status, 125);
+    assert.match(priv.stderr, /unauthorized/);
+    assert.equal(Object.keys(book(root)).length, 1);
+    const login = await ga(['login', tokenReg.host, '-u', 'tester', '-p', 'token-pw']);
+    assert.equal(login.stdout, 'Login Succeeded\n', login.stderr);
+    const bad = await ga(['login', tokenReg.host, '-u', 'tester', '-p', 'nope']);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /unauthorized: incorrect username or password/);
+    assert.equal((await ga(['pull', '-q', `${tokenReg.host}/private/busybox:1`])).status, 0);
+    assert.ok(tokens.requests().some((r) => r.scope === 'repository:private/busybox:pull' && r.user === 'tester'));
+    await ga(['logout', tokenReg.host]);
   });
 
   test('invalid references and unknown images: one line, 125, nothing registered', () => {
