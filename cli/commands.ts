@@ -23,7 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'tag <source> <target>', describe: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', module: 'tag' },
   { command: 'rmi <images..>', describe: 'Remove one or more images', module: 'rmi' },
   { command: 'history <image>', describe: 'Show the history of an image', module: 'history' },
-  { command: 'image <action> <images..>', describe: 'Manage images (inspect)', module: 'image' },
+  { command: 'image <action> [images..]', describe: 'Manage images (inspect, prune)', module: 'image' },
   { command: 'import <file> [reference]', describe: 'Import the contents from a tarball to create a filesystem image', module: 'import' },
   { command: 'save <images..>', describe: 'Save one or more images to a tar archive (streamed to STDOUT by default)', module: 'save' },
   { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load' },
@@ -43,6 +43,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'top <container>', describe: 'Display the running processes of a container', module: 'top' },
   { command: 'stats [containers..]', describe: 'Display a live stream of container(s) resource usage statistics', module: 'stats' },
   { command: 'rm <containers..>', describe: 'Remove one or more containers', module: 'rm' },
+  { command: 'system <action>', describe: 'Manage gocker (df: show disk usage)', module: 'system' },
   { command: 'info', describe: 'Display system-wide information', module: 'info' },
   { command: 'version', describe: 'Show the gocker version information', module: 'version' },
 ];

@@ -47,3 +47,19 @@ export function table(head: string[], rows: string[][]): string {
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd();
   return [line(head), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }
+
+/** Asks on stderr, reads one line from stdin; true for y or yes. EOF or anything else: false. */
+export async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(question);
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.once('line', resolve);
+      rl.once('close', () => resolve(''));
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

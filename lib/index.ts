@@ -7,6 +7,7 @@ import { Store } from './store';
 import type { ImageRecord } from './image/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
+import type { PruneResult, UsageRow } from './image/prune';
 import { gockerVersion } from './version';
 
 export class Gocker {
@@ -61,8 +62,28 @@ export class Gocker {
     (require('./remote/auth') as typeof import('./remote/auth')).storeCredentials(registry, undefined);
   }
 
+  /** docker image prune: dangling images, or with `all` every image no container uses. */
+  async pruneImages(opts: { all?: boolean } = {}): Promise<PruneResult> {
+    const { pruneImages } = await import('./image/prune');
+    return pruneImages(this.store, !!opts.all);
+  }
+
+  /** docker system df: images, containers (volumes and build cache are always empty). */
+  diskUsage(): UsageRow[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./image/prune') as typeof import('./image/prune')).diskUsage(this.store);
+  }
+
   images(): ImageRecord[] {
     return this.store.listImages();
+  }
+
+  /** Images no name refers to that are still on disk because a container runs on them. */
+  danglingImages(): ImageRecord[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { storedImageIds } = require('./image/prune') as typeof import('./image/prune');
+    const named = new Set(this.images().map((i) => i.id));
+    return storedImageIds(this.store).filter((id) => !named.has(id)).map((id) => this.store.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
   }
 
   image(nameOrId: string): ImageRecord | undefined {
@@ -74,5 +95,6 @@ export { GockerError, errorLine } from './errors';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';
+export type { PruneResult, UsageRow, Collected } from './image/prune';
 export { parseReference, familiarString, type Reference } from './name';
 export type { CgroupLayout, CgroupMode, CgroupHierarchy } from './cgroups/detect';

@@ -89,7 +89,12 @@ function stageLayer(upper: string, stage: string): void {
 
 export interface CommitOptions { message?: string; author?: string; changes?: string[]; pause?: boolean }
 
+/** Under the store's shared gc lock: see Store.adding. */
 export async function commitContainer(store: Store, ref: string, name: string | undefined, o: CommitOptions = {}): Promise<string> {
+  return store.adding(() => commitContainerLocked(store, ref, name, o));
+}
+
+async function commitContainerLocked(store: Store, ref: string, name: string | undefined, o: CommitOptions = {}): Promise<string> {
   const rec = find(store.paths, ref);
   const base = store.loadImage(rec.Image);
   if (!base) throw new GockerError(`the image of container ${rec.Id.slice(0, 12)} is gone`);

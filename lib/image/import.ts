@@ -38,6 +38,11 @@ export interface ImportOptions {
 
 /** A rootfs tarball (plain or compressed) from a stream becomes a one-layer image. Returns the image id. */
 export async function importImage(store: Store, input: NodeJS.ReadableStream, name: string | undefined, source: string, opts: ImportOptions = {}): Promise<string> {
+  return store.adding(() => importImageLocked(store, input, name, source, opts));
+}
+
+/** The import itself, under the store's shared gc lock (see Store.adding). */
+async function importImageLocked(store: Store, input: NodeJS.ReadableStream, name: string | undefined, source: string, opts: ImportOptions = {}): Promise<string> {
   const names = parseName(name);
   store.sweepTmp();
   fs.mkdirSync(store.paths.tmp, { recursive: true });
@@ -129,6 +134,11 @@ interface Descriptor { mediaType?: string; digest: string; size?: number; annota
 
 /** Loads every image of a docker-archive or OCI layout tarball. Returns what docker prints. */
 export async function loadImages(store: Store, input: NodeJS.ReadableStream): Promise<string[]> {
+  return store.adding(() => loadImagesLocked(store, input));
+}
+
+/** The load itself, under the store's shared gc lock (see Store.adding). */
+async function loadImagesLocked(store: Store, input: NodeJS.ReadableStream): Promise<string[]> {
   store.sweepTmp();
   fs.mkdirSync(store.paths.tmp, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(store.paths.tmp, 'load-'));
@@ -158,11 +168,35 @@ function readJson<T>(file: string): T {
   }
 }
 
+/**
+ * A file the archive's own JSON names, resolved inside the unpacked archive. The names are
+ * data from the archive: '../../etc/shadow', or a symlink the archive carries pointing at
+ * the host, must not pull a host file into an image. (docker save itself writes symlinks
+ * between layer files, so links that stay inside are fine.)
+ */
+function inArchive(dir: string, name: string, what: string): string {
+  let real: string;
+  try {
+    real = fs.realpathSync(path.resolve(dir, name));
+  } catch {
+    throw new GockerError(`load: ${what} ${name} is missing from the archive`);
+  }
+  const root = fs.realpathSync(dir);
+  if (!real.startsWith(root + path.sep)) throw new GockerError(`load: ${what} ${name} points outside the archive`);
+  if (!fs.statSync(real).isFile()) throw new GockerError(`load: ${what} ${name} is not a regular file`);
+  return real;
+}
+
+/** OCI layout blobs live at blobs/<alg>/<hex>; the digest must be one the store can hold. */
+function ociBlob(dir: string, digest: unknown, what: string): string {
+  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new GockerError(`load: ${what} has an invalid or unsupported digest ${JSON.stringify(digest)}`);
+  return inArchive(dir, path.join('blobs', 'sha256', digest.slice(7)), what);
+}
+
 async function storeLayers(store: Store, layers: Array<{ file: string; mediaType?: string }>, diffIds: string[]): Promise<void> {
   if (layers.length !== diffIds.length) throw new GockerError(`load: the image has ${layers.length} layers but its config lists ${diffIds.length}`);
   let parent: string | null = null;
   for (const [i, l] of layers.entries()) {
-    if (!fs.existsSync(l.file)) throw new GockerError(`load: layer ${i + 1} is missing from the archive`);
     const meta = await store.addLayer(parent, { file: l.file, mediaType: l.mediaType, diffId: diffIds[i] });
     parent = meta.chainId;
   }
@@ -172,11 +206,11 @@ async function loadDockerArchive(store: Store, dir: string): Promise<string[]> {
   const entries = readJson<Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>>(path.join(dir, 'manifest.json'));
   const out: string[] = [];
   for (const e of entries) {
-    const configBuf = fs.readFileSync(path.join(dir, e.Config));
-    const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
-    await storeLayers(store, e.Layers.map((l) => ({ file: path.join(dir, l) })), config.rootfs.diff_ids);
-    const layerDescs = e.Layers.map((l, i) => {
-      const file = path.join(dir, l);
+    const configBuf = fs.readFileSync(inArchive(dir, e.Config, 'config'));
+    const config = parseConfig(configBuf);
+    const files = e.Layers.map((l) => inArchive(dir, l, 'layer'));
+    await storeLayers(store, files.map((file) => ({ file })), config.rootfs.diff_ids);
+    const layerDescs = files.map((file, i) => {
       const digest = fileDigest(file);
       store.putBlobCopy(file, digest);
       return { mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest, size: fs.statSync(file).size, diffId: config.rootfs.diff_ids[i] };
@@ -198,26 +232,34 @@ async function loadDockerArchive(store: Store, dir: string): Promise<string[]> {
 }
 
 async function loadOciLayout(store: Store, dir: string): Promise<string[]> {
-  const blob = (d: string): string => path.join(dir, 'blobs', ...d.split(':'));
   const index = readJson<{ manifests: Descriptor[] }>(path.join(dir, 'index.json'));
   const out: string[] = [];
   for (const top of index.manifests) {
     let desc = top;
     // A nested index (multi-platform): take the host's platform.
     if (desc.mediaType === OCI_INDEX || desc.mediaType === DOCKER_LIST) {
-      const inner = readJson<{ manifests: Descriptor[] }>(blob(desc.digest));
+      const inner = readJson<{ manifests: Descriptor[] }>(ociBlob(dir, desc.digest, 'index'));
       const pick = inner.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === goArch());
       if (!pick) throw new GockerError(`load: no manifest for linux/${goArch()} in the archive`);
       desc = pick;
     }
-    const manifestBuf = fs.readFileSync(blob(desc.digest));
+    const manifestBuf = fs.readFileSync(ociBlob(dir, desc.digest, 'manifest'));
     if (sha256(manifestBuf) !== desc.digest) throw new GockerError(`load: manifest ${desc.digest} does not match its digest`);
     const manifest = JSON.parse(manifestBuf.toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
-    const configBuf = fs.readFileSync(blob(manifest.config.digest));
+    const configBuf = fs.readFileSync(ociBlob(dir, manifest.config?.digest, 'config'));
     if (sha256(configBuf) !== manifest.config.digest) throw new GockerError(`load: config ${manifest.config.digest} does not match its digest`);
-    const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
-    await storeLayers(store, manifest.layers.map((l) => ({ file: blob(l.digest), mediaType: l.mediaType })), config.rootfs.diff_ids);
-    for (const l of manifest.layers) store.putBlobCopy(blob(l.digest), l.digest);
+    const config = parseConfig(configBuf);
+    // Each layer blob is checked against its descriptor (digest and size) before it is
+    // applied; the extractor then checks the uncompressed stream against the diff_id.
+    const files = (manifest.layers ?? []).map((l) => {
+      const file = ociBlob(dir, l.digest, 'layer');
+      const size = fs.statSync(file).size;
+      if (typeof l.size === 'number' && size !== l.size) throw new GockerError(`load: layer ${l.digest} is ${size} bytes, its manifest says ${l.size}`);
+      if (fileDigest(file) !== l.digest) throw new GockerError(`load: layer ${l.digest} does not match its digest`);
+      return file;
+    });
+    await storeLayers(store, files.map((file, i) => ({ file, mediaType: manifest.layers[i].mediaType })), config.rootfs.diff_ids);
+    files.forEach((file, i) => store.putBlobCopy(file, manifest.layers[i].digest));
     store.putBlob(configBuf);
     store.putBlob(manifestBuf);
     const refName = top.annotations?.['io.containerd.image.name'] ?? top.annotations?.['org.opencontainers.image.ref.name'];
@@ -230,6 +272,17 @@ async function loadOciLayout(store: Store, dir: string): Promise<string[]> {
     out.push(names.length ? `Loaded image: ${familiarString(names[0])}` : `Loaded image ID: ${id}`);
   }
   return out;
+}
+
+function parseConfig(buf: Buffer): ImageConfig {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(buf.toString('utf8')) as ImageConfig;
+  } catch {
+    throw new GockerError('load: the image config is not valid JSON');
+  }
+  if (!Array.isArray(config?.rootfs?.diff_ids)) throw new GockerError('load: the image config has no rootfs.diff_ids');
+  return config;
 }
 
 function fileDigest(file: string): string {

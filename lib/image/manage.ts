@@ -1,10 +1,10 @@
 // tag, rmi, image inspect and history: the book-keeping side of images.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listRecords } from '../container/state';
 import { GockerError } from '../errors';
 import { familiarRepo, familiarString, parseReference } from '../name';
-import { Store, chainIds } from '../store';
+import { Store } from '../store';
+import { collectGarbage } from './prune';
 import { hexOf } from '../store/paths';
 import type { ImageRecord } from './types';
 
@@ -57,17 +57,11 @@ export async function removeImage(store: Store, name: string, force: boolean): P
     }
   });
   out.push(...untag.map((t) => `Untagged: ${t}`));
-  // An image a container still uses keeps its files (docker leaves it dangling).
+  // An image a container still uses keeps its files (docker leaves it dangling); otherwise
+  // it goes, with the layers and blobs no other image or container needs.
   if (remaining.length === 0 && users.length === 0) {
-    const keep = new Set(store.listImages().filter((i) => i.id !== img.id).flatMap((i) => chainIds(i.config.rootfs.diff_ids)));
-    fs.rmSync(store.paths.image(img.id), { recursive: true, force: true });
-    out.push(`Deleted: ${img.id}`);
-    for (const l of img.layers.slice().reverse()) {
-      if (keep.has(l.chainId)) continue;
-      fs.rmSync(path.join(store.paths.links, l.link), { force: true });
-      fs.rmSync(store.paths.layer(l.chainId), { recursive: true, force: true });
-      out.push(`Deleted: ${l.chainId}`);
-    }
+    const gone = await collectGarbage(store, [img.id]);
+    out.push(...gone.images.map((i) => `Deleted: ${i}`), ...gone.layers.map((l) => `Deleted: ${l}`));
   }
   return out;
 }

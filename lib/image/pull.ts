@@ -20,7 +20,12 @@ export interface PullOptions extends ClientOptions {
 
 const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);
 
+/** Under the store's shared gc lock: see Store.adding. */
 export async function pullImage(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
+  return store.adding(() => pullImageLocked(store, name, opts));
+}
+
+async function pullImageLocked(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
   const ref = parseReference(name);
   const emit = opts.onEvent ?? (() => undefined);
   const client = new RegistryClient(opts);

@@ -36,13 +36,13 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Runs fn while holding an exclusive flock on lockFile (created if missing). */
-export async function withLock<T>(lockFile: string, fn: () => Promise<T> | T): Promise<T> {
+/** Runs fn while holding a flock on lockFile (created if missing): exclusive unless shared. */
+export async function withLock<T>(lockFile: string, fn: () => Promise<T> | T, shared = false): Promise<T> {
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
   const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
     // Blocking flock would stall the event loop; poll with LOCK_NB instead.
-    for (let delay = 2; !native().flock(fd, LOCK.EX | LOCK.NB); delay = Math.min(delay * 2, 50)) {
+    for (let delay = 2; !native().flock(fd, (shared ? LOCK.SH : LOCK.EX) | LOCK.NB); delay = Math.min(delay * 2, 50)) {
       await new Promise((r) => setTimeout(r, delay));
     }
     return await fn();

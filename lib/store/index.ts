@@ -64,6 +64,20 @@ export class Store {
     });
   }
 
+  /**
+   * Anything that adds layers and then registers an image holds the gc lock shared for the
+   * whole sequence; garbage collection (rmi, image prune) holds it exclusively. Otherwise a
+   * collector would see a pull's stored-but-unregistered layers as garbage, or delete a
+   * layer a pull has just found "already exists".
+   */
+  adding<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.paths.lock('gc'), fn, true);
+  }
+
+  collecting<T>(fn: () => Promise<T> | T): Promise<T> {
+    return withLock(this.paths.lock('gc'), fn);
+  }
+
   /** An image by name ('alpine', 'repo:tag', 'name@sha256:') or id (full, 'sha256:...', or a unique prefix). */
   resolveImage(nameOrId: string): ImageRecord | undefined {
     const id = this.resolveId(nameOrId);

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs, dockerArchive, multiLayerImage } from '../helpers/fixtures';
+import { busyboxImage, busyboxRootfs, dockerArchive, multiLayerImage } from '../helpers/fixtures';
 import { gocker, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-images-');
@@ -78,6 +78,47 @@ test('save writes a docker-archive that skopeo reads and load takes back', async
   assert.ok(!fs.existsSync(path.join(work, 'x.tar')));
 });
 
+test('load checks what the archive says: layer digests, and names that point outside it', async () => {
+  const fx = await busyboxImage();
+  // An OCI layout as umoci wrote it loads (skopeo's `oci-archive:` is the same thing, tarred).
+  const good = path.join(work, 'layout.tar');
+  execFileSync('tar', ['-cf', good, '-C', fx.layout, '.']);
+  assert.equal(g(['load', '-i', good]).stdout, `Loaded image: localhost/oci-image:${fx.tag}\n`);
+  assert.equal(g(['rmi', `localhost/oci-image:${fx.tag}`]).status, 0);
+  const before = g(['images', '-q']).stdout;
+  // One byte of a layer blob changed: refused before anything is stored.
+  const bad = fs.mkdtempSync(path.join(work, 'badlayout-'));
+  execFileSync('cp', ['-a', `${fx.layout}/.`, bad]);
+  const index = JSON.parse(fs.readFileSync(path.join(bad, 'index.json'), 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(path.join(bad, 'blobs', 'sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+  const layer = path.join(bad, 'blobs', 'sha256', manifest.layers[0].digest.slice(7));
+  const bytes = fs.readFileSync(layer);
+  bytes[bytes.length - 30] ^= 0xff;
+  fs.writeFileSync(layer, bytes);
+  const badTar = path.join(work, 'bad-layout.tar');
+  execFileSync('tar', ['-cf', badTar, '-C', bad, '.']);
+  const r = g(['load', '-i', badTar]);
+  assert.equal(r.status, 125);
+  assert.equal(r.stderr, `gocker: load: layer ${manifest.layers[0].digest} does not match its digest\n`);
+  // A docker-archive whose manifest names a host file: by '..' (our check), or through a
+  // symlink the archive carries (the tar package refuses to unpack that link at all).
+  const cases: Array<[string, string | undefined, RegExp]> = [
+    ['../../../../../../etc/passwd', undefined, /^gocker: load: config \S+ points outside the archive\n$/],
+    ['evil', '../../../../../../../../etc/passwd', /^gocker: load: not a readable tar archive: .*linkpath escapes extraction directory\n$/],
+  ];
+  for (const [name, link, want] of cases) {
+    const d = fs.mkdtempSync(path.join(work, 'evil-'));
+    if (link) fs.symlinkSync(link, path.join(d, name));
+    fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify([{ Config: name, RepoTags: ['evil:1'], Layers: [] }]));
+    const t = `${d}.tar`;
+    execFileSync('tar', ['-cf', t, '-C', d, '.']);
+    const e = g(['load', '-i', t]);
+    assert.equal(e.status, 125);
+    assert.match(e.stderr, want);
+  }
+  assert.equal(g(['images', '-q']).stdout, before);
+});
+
 test('tag and rmi: untag, refuse an image a container uses, delete unshared layers', () => {
   assert.equal(g(['tag', 'rootfs:a', 'other/name:x']).status, 0);
   assert.match(g(['images', 'other/name']).stdout, /other\/name\s+x/);
@@ -97,4 +138,38 @@ test('tag and rmi: untag, refuse an image a container uses, delete unshared laye
   const none = g(['rmi', 'nosuch:image']);
   assert.equal(none.status, 1);
   assert.match(none.stderr, /No such image: nosuch:image/);
+});
+
+test('rmi -f of an image a container uses leaves it dangling; image prune and system df; no blob left behind', () => {
+  const blobs = path.join(roots.root, 'blobs', 'sha256');
+  const id = g(['image', 'inspect', '-f', '{{.Id}}', 'example.com/multi:v2']).stdout.trim();
+  assert.equal(g(['import', tarball, 'rootfs:d']).status, 0);
+  assert.equal(g(['run', '--name', 'holder', 'example.com/multi:v2', 'true']).status, 0);
+  assert.equal(g(['rmi', '-f', 'example.com/multi:v2']).stdout, 'Untagged: example.com/multi:v2\n');
+  assert.match(g(['images']).stdout, new RegExp(`<none>\\s+<none>\\s+${id.slice(7, 19)}`));
+  assert.equal(g(['images', '-q', '--filter', 'dangling=true']).stdout, `${id.slice(7, 19)}\n`);
+  const df = g(['system', 'df']).stdout.split('\n');
+  assert.match(df[0], /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
+  assert.match(df[1], /^Images\s+2\s+1\s+\S+MB\s+\S+MB \(\d+%\)$/);
+  assert.match(df[2], /^Containers\s+1\s+0\s+/);
+  const dfJson = g(['system', 'df', '--format', '{{json .}}']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(dfJson.map((r) => r.Type), ['Images', 'Containers', 'Local Volumes', 'Build Cache']);
+  // The container still needs it: nothing to prune, and its files are all there.
+  assert.equal(g(['image', 'prune', '-f']).stdout, 'Total reclaimed space: 0B\n');
+  assert.equal(g(['start', '-a', 'holder']).status, 0);
+  // Without -f, prune asks; anything but y keeps everything.
+  const asked = g(['image', 'prune'], Buffer.from('n\n'));
+  assert.match(asked.stderr, /WARNING! This will remove all dangling images\.\nAre you sure you want to continue\? \[y\/N\]/);
+  assert.equal(asked.stdout, '');
+  assert.equal(g(['rm', 'holder']).status, 0);
+  const pruned = g(['image', 'prune'], Buffer.from('y\n'));
+  assert.match(pruned.stdout, new RegExp(`^Deleted Images:\\ndeleted: ${id}\\n(deleted: sha256:[0-9a-f]{64}\\n){5}\\nTotal reclaimed space: \\S+MB\\n$`));
+  // rootfs:d is named: dangling prune keeps it; -a takes it, with every layer and blob.
+  assert.match(g(['images']).stdout, /rootfs\s+d\s+/);
+  const all = g(['image', 'prune', '-a', '-f']);
+  assert.match(all.stdout, /^Deleted Images:\nuntagged: rootfs:d\ndeleted: sha256:/);
+  assert.deepEqual(fs.readdirSync(blobs), []);
+  assert.deepEqual(fs.readdirSync(path.join(roots.root, 'layers')), []);
+  assert.deepEqual(fs.readdirSync(path.join(roots.root, 'l')), []);
+  assert.match(g(['system', 'df']).stdout, /Images\s+0\s+0\s+0B\s+0B\n/);
 });

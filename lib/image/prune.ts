@@ -1,0 +1,216 @@
+// Garbage collection of the image store (rmi, image prune) and `system df`.
+//
+// What stays is decided from two sources only: images.json (what is installed) and the
+// container records (an untagged image a container runs on stays, as docker keeps it
+// dangling). Everything else under images/, layers/, l/ and blobs/ is garbage once no live
+// image names it. Collection runs under the exclusive gc lock, so a pull that has stored
+// layers but not yet registered its image is never collected (see Store.adding).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { containers } from '../container/lifecycle';
+import { listRecords } from '../container/state';
+import { isErrno } from '../errors';
+import { Store, chainIds, sha256 } from '../store';
+import { hexOf } from '../store/paths';
+import type { ImageConfig } from './types';
+
+export interface Collected {
+  /** image ids whose directories were deleted */
+  images: string[];
+  /** chain ids of deleted layers */
+  layers: string[];
+  /** bytes freed: deleted layers' sizes and deleted blobs' sizes */
+  bytes: number;
+}
+
+export interface PruneResult extends Collected {
+  /** 'repo:tag' or 'repo@digest' entries taken out of images.json */
+  untagged: string[];
+}
+
+const HEX = /^[0-9a-f]{64}$/;
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
+function listHex(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter((n) => HEX.test(n));
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return [];
+    throw e;
+  }
+}
+
+/** Image ids present on disk (a directory with a config), named or not. */
+export function storedImageIds(store: Store): string[] {
+  return listHex(store.paths.images).map((h) => `sha256:${h}`).filter((id) => fs.existsSync(path.join(store.paths.image(id), 'config.json')));
+}
+
+function bookIds(store: Store): Set<string> {
+  const ids = new Set<string>();
+  for (const tags of Object.values(store.readBook())) for (const id of Object.values(tags)) ids.add(id);
+  return ids;
+}
+
+function containerImageIds(store: Store): Set<string> {
+  return new Set(listRecords(store.paths).map((c) => c.Image));
+}
+
+/**
+ * Deletes every image directory in `candidates` that is not live, then every layer, short
+ * link and blob no live image refers to. The caller holds the gc lock.
+ */
+function collectLocked(store: Store, candidates: Iterable<string>): Collected {
+  const live = new Set([...bookIds(store), ...containerImageIds(store)]);
+  const out: Collected = { images: [], layers: [], bytes: 0 };
+  for (const id of candidates) {
+    if (live.has(id)) continue;
+    fs.rmSync(store.paths.image(id), { recursive: true, force: true });
+    out.images.push(id);
+  }
+  // What the remaining images need: their layers, and the blobs save/push read.
+  const keepLayers = new Set<string>();
+  const keepBlobs = new Set<string>();
+  for (const id of storedImageIds(store)) {
+    const dir = store.paths.image(id);
+    const config = readJson<ImageConfig>(path.join(dir, 'config.json'));
+    if (!config) continue;
+    for (const c of chainIds(config.rootfs.diff_ids)) keepLayers.add(hexOf(c));
+    keepBlobs.add(hexOf(id));
+    let manifest: Buffer | undefined;
+    try {
+      manifest = fs.readFileSync(path.join(dir, 'manifest.json'));
+    } catch {
+      continue;
+    }
+    keepBlobs.add(hexOf(sha256(manifest)));
+    const m = JSON.parse(manifest.toString('utf8')) as { config?: { digest: string }; layers?: Array<{ digest: string }> };
+    if (m.config) keepBlobs.add(hexOf(m.config.digest));
+    for (const l of m.layers ?? []) keepBlobs.add(hexOf(l.digest));
+  }
+  for (const hex of listHex(store.paths.layers)) {
+    if (keepLayers.has(hex)) continue;
+    const meta = store.layerMeta(`sha256:${hex}`);
+    // The short link first: a dangling link is harmless, a link to a half-deleted tree is not.
+    if (meta) fs.rmSync(path.join(store.paths.links, meta.link), { force: true });
+    fs.rmSync(store.paths.layer(`sha256:${hex}`), { recursive: true, force: true });
+    out.layers.push(`sha256:${hex}`);
+    out.bytes += meta?.size ?? 0;
+  }
+  for (const hex of listHex(store.paths.blobs)) {
+    if (keepBlobs.has(hex)) continue;
+    const file = path.join(store.paths.blobs, hex);
+    try {
+      out.bytes += fs.statSync(file).size;
+      fs.rmSync(file, { force: true });
+    } catch {
+      /* gone already */
+    }
+  }
+  return out;
+}
+
+/** Deletes the given images if nothing names or uses them, and whatever only they needed. */
+export function collectGarbage(store: Store, candidates: Iterable<string> = []): Promise<Collected> {
+  return store.collecting(() => collectLocked(store, candidates));
+}
+
+/**
+ * docker image prune: dangling images (no name in images.json) that no container uses; with
+ * `all`, every image no container uses, its names removed first.
+ */
+export async function pruneImages(store: Store, all: boolean): Promise<PruneResult> {
+  return store.collecting(async () => {
+    const used = containerImageIds(store);
+    const untagged: string[] = [];
+    if (all) {
+      await store.updateBook((book) => {
+        for (const [repo, tags] of Object.entries(book)) {
+          for (const [tag, id] of Object.entries(tags)) {
+            if (used.has(id)) continue;
+            untagged.push(tag.startsWith('sha256:') ? `${repo}@${tag}` : `${repo}:${tag}`);
+            delete tags[tag];
+          }
+        }
+      });
+    }
+    return { untagged, ...collectLocked(store, storedImageIds(store)) };
+  });
+}
+
+export interface UsageRow {
+  Type: 'Images' | 'Containers' | 'Local Volumes' | 'Build Cache';
+  TotalCount: number;
+  Active: number;
+  /** bytes */
+  Size: number;
+  /** bytes */
+  Reclaimable: number;
+}
+
+function treeSize(dir: string): number {
+  let n = 0;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const p = path.join(dir, name);
+    const st = fs.lstatSync(p, { throwIfNoEntry: false });
+    if (!st) continue;
+    n += st.isDirectory() ? treeSize(p) : st.isFile() ? st.size : 0;
+  }
+  return n;
+}
+
+/**
+ * docker system df. Images: shared layers count once; reclaimable is what removing every
+ * image no container uses would free. Containers: the size of their writable layers;
+ * reclaimable is that of the stopped ones. gocker has no volumes or build cache.
+ */
+export function diskUsage(store: Store): UsageRow[] {
+  const book = bookIds(store);
+  const records = containers(store.paths, true);
+  const used = new Set(records.map((c) => c.Image));
+  const ids = storedImageIds(store).filter((id) => book.has(id) || used.has(id));
+  const layerSize = new Map<string, number>();
+  const activeLayers = new Set<string>();
+  for (const id of ids) {
+    const config = readJson<ImageConfig>(path.join(store.paths.image(id), 'config.json'));
+    if (!config) continue;
+    for (const c of chainIds(config.rootfs.diff_ids)) {
+      if (!layerSize.has(c)) layerSize.set(c, store.layerMeta(c)?.size ?? 0);
+      if (used.has(id)) activeLayers.add(c);
+    }
+  }
+  let size = 0;
+  let reclaimable = 0;
+  for (const [c, n] of layerSize) {
+    size += n;
+    if (!activeLayers.has(c)) reclaimable += n;
+  }
+  let csize = 0;
+  let creclaim = 0;
+  let running = 0;
+  for (const c of records) {
+    const n = treeSize(c.GraphDriver.Data.UpperDir);
+    csize += n;
+    if (c.State.Running) running++;
+    else creclaim += n;
+  }
+  return [
+    { Type: 'Images', TotalCount: ids.length, Active: ids.filter((id) => used.has(id)).length, Size: size, Reclaimable: reclaimable },
+    { Type: 'Containers', TotalCount: records.length, Active: running, Size: csize, Reclaimable: creclaim },
+    { Type: 'Local Volumes', TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
+    { Type: 'Build Cache', TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
+  ];
+}
