@@ -50,8 +50,7 @@ export async function handler(argv: GlobalArgs & { name: string; quiet?: boolean
     maxConcurrentDownloads: argv.maxConcurrentDownloads,
     onEvent: argv.quiet ? undefined : progress(!!process.stdout.isTTY),
   });
-  if (argv.quiet) {
-    const { familiarString, parseReference } = await import('../../lib/name');
-    process.stdout.write(`${familiarString(parseReference(argv.name))}\n`);
-  }
+  // docker ends with the fully qualified reference, and -q prints only that.
+  const { referenceString, parseReference } = await import('../../lib/name');
+  process.stdout.write(`${referenceString(parseReference(argv.name))}\n`);
 }

@@ -70,6 +70,8 @@ function sha256Hex(b: Buffer): string {
 export class RegistryClient {
   private readonly tokens = new Map<string, { token: string; expires: number }>();
   private readonly basic = new Map<string, string>();
+  /** registry/repository -> the endpoint (a mirror or the registry) that served its manifest */
+  private readonly served = new Map<string, string>();
   private readonly config: EngineConfig;
 
   constructor(private readonly opts: ClientOptions = {}) {
@@ -146,25 +148,34 @@ export class RegistryClient {
     return this.opts.timeoutMs ?? (Number(process.env.GOCKER_REGISTRY_TIMEOUT_MS) || 30_000);
   }
 
+  /** Blobs come from where the manifest came from: a mirror serves both or neither. */
+  private blobBase(ref: Reference): string {
+    return this.served.get(`${ref.registry}/${ref.repository}`) ?? this.endpoints(ref.registry).at(-1)!;
+  }
+
   private async authed(registry: string, url: string, scope: string, init: RequestInit, creds?: Credentials): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set('User-Agent', this.opts.userAgent ?? 'gocker');
-    const key = `${registry}|${scope}`;
+    // Tokens and basic auth belong to the host that asked for them: a mirror's token is
+    // never sent to docker.io, nor docker.io's credentials to a mirror.
+    const host = new URL(url).host;
+    const isMirror = host !== new URL(this.base(registry)).host;
+    const key = `${host}|${scope}`;
     const tok = this.tokens.get(key);
     if (tok && tok.expires > Date.now()) headers.set('Authorization', `Bearer ${tok.token}`);
-    else if (this.basic.has(registry)) headers.set('Authorization', this.basic.get(registry)!);
+    else if (this.basic.has(host)) headers.set('Authorization', this.basic.get(host)!);
     let res = await this.fetchHeaders(url, { ...init, headers });
     if (res.status !== 401) return res;
     const ch = parseChallenge(res.headers.get('www-authenticate'));
     await res.body?.cancel();
-    const c = creds ?? this.creds(registry);
+    const c = creds ?? this.creds(isMirror ? host : registry);
     if (ch?.scheme === 'bearer') {
       const token = await this.fetchToken(ch.params, scope, c);
       this.tokens.set(key, token);
       headers.set('Authorization', `Bearer ${token.token}`);
     } else if (ch?.scheme === 'basic' && c) {
       const b = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
-      this.basic.set(registry, b);
+      this.basic.set(host, b);
       headers.set('Authorization', b);
     } else {
       return res;
@@ -233,6 +244,7 @@ export class RegistryClient {
         } catch {
           throw new RegistryError(`manifest for ${referenceString(ref)} is not valid JSON`);
         }
+        this.served.set(`${ref.registry}/${ref.repository}`, base);
         return { body, mediaType, digest };
       } catch (e) {
         last = e as Error;
@@ -284,7 +296,7 @@ export class RegistryClient {
         const headers: Record<string, string> = {};
         if (got > 0) headers.Range = `bytes=${got}-`;
         try {
-          const res = await this.request(ref.registry, `${this.endpoints(ref.registry).at(-1)}/v2/${ref.repository}/blobs/${desc.digest}`, scope,
+          const res = await this.request(ref.registry, `${this.blobBase(ref)}/v2/${ref.repository}/blobs/${desc.digest}`, scope,
             { what: `blob ${desc.digest}`, headers });
           if (got > 0 && res.status !== 206) {
             // No range support: start over.
@@ -345,7 +357,7 @@ export class RegistryClient {
     const retries = this.opts.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.request(ref.registry, `${this.endpoints(ref.registry).at(-1)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what });
+        const res = await this.request(ref.registry, `${this.blobBase(ref)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what });
         const chunks: Buffer[] = [];
         await this.readBody(res, (c) => chunks.push(c));
         const body = Buffer.concat(chunks);

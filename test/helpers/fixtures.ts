@@ -229,3 +229,23 @@ export function dockerArchive(fx: OciFixture, file: string, repoTag = 'fixture:l
   run('skopeo', ['copy', '--quiet', fx.ref, `docker-archive:${file}:${repoTag}`]);
   return file;
 }
+
+/** busybox plus a layer holding `mb` megabytes of random (incompressible) data in /data/random. */
+export async function bigLayerImage(mb = 8): Promise<OciFixture> {
+  const tag = 'latest';
+  const root = cached(inputsKey('big-layer-image', String(mb)), (d) => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-fx-'));
+    try {
+      const layout = newBusyboxImage(d, work, tag);
+      const dir = path.join(work, 'big');
+      fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'data', 'random'), crypto.randomBytes(mb << 20));
+      const t = path.join(work, 'big.tar');
+      run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-cf', t, '-C', dir, 'data']);
+      run('umoci', ['raw', 'add-layer', '--image', `${layout}:${tag}`, t]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+  return ociFixture(path.join(root, 'layout'), tag);
+}

@@ -1,13 +1,13 @@
 // Pulls from Debian's docker-registry, with images pushed by skopeo, faults injected by a proxy.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxImage, multiLayerImage } from '../helpers/fixtures';
+import { bigLayerImage, busyboxImage, multiLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
-import { pushImage, startRegistry, type Registry } from '../helpers/registry';
+import { freePort, pushImage, startRegistry, type Registry } from '../helpers/registry';
 import { startProxy, type Fault } from '../helpers/proxy';
 import { startTokenServer, type TokenServer } from '../helpers/token';
 
@@ -49,6 +49,8 @@ before(async () => {
   reg = await startRegistry();
   auth = await startRegistry({ auth: 'basic' });
   pushImage((await busyboxImage()).ref, reg, 'busybox:latest');
+  pushImage((await busyboxImage()).ref, reg, 'library/busybox:latest');
+  pushImage((await bigLayerImage()).ref, reg, 'big:1');
   pushImage((await multiLayerImage()).ref, reg, 'lib/multi:v1');
   pushImage((await busyboxImage()).ref, auth, 'private/busybox:1');
   tokens = await startTokenServer(tokenDir);
@@ -75,7 +77,7 @@ describe('pull', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^latest: Pulling from busybox\n/);
     assert.match(r.stdout, /[0-9a-f]{12}: Pull complete\n/);
-    assert.match(r.stdout, /Digest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for 127\.0\.0\.1:\d+\/busybox:latest\n$/);
+    assert.match(r.stdout, /Digest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for 127\.0\.0\.1:\d+\/busybox:latest\n127\.0\.0\.1:\d+\/busybox:latest\n$/);
     assert.equal(g(['run', '--rm', `${reg.host}/busybox`, 'echo', 'pulled']).stdout, 'pulled\n');
     assert.match(g(['pull', `${reg.host}/busybox`]).stdout, /Status: Image is up to date/);
     assert.equal(g(['pull', '-q', `${reg.host}/busybox`]).stdout, `${reg.host}/busybox:latest\n`);
@@ -149,6 +151,18 @@ describe('pull', () => {
     await ga(['logout', tokenReg.host]);
   });
 
+  test('docker.io through registry-mirrors from gocker\'s config: a dead mirror is skipped, blobs come from the mirror that answered', async () => {
+    const dead = await freePort();
+    const cfg = path.join(tokenDir, 'registries.json');
+    fs.writeFileSync(cfg, JSON.stringify({ 'registry-mirrors': [`http://127.0.0.1:${dead}`, reg.url] }));
+    const { g } = fresh();
+    const r = g(['pull', 'busybox'], { GOCKER_CONFIG: cfg, GOCKER_REGISTRY_TIMEOUT_MS: '3000' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Status: Downloaded newer image for busybox:latest\ndocker\.io\/library\/busybox:latest\n$/);
+    assert.match(g(['images', 'busybox']).stdout, /^busybox\s+latest\s+/m);
+    assert.equal(g(['run', '--rm', 'busybox', 'echo', 'mirrored']).stdout, 'mirrored\n');
+  });
+
   test('invalid references and unknown images: one line, 125, nothing registered', () => {
     const { g, root } = fresh();
     const r = g(['pull', 'Bad:Ref']);
@@ -209,6 +223,28 @@ describe('faults', () => {
       assert.equal(layerCount(root), 1);
     } finally {
       await proxy.stop();
+    }
+  });
+
+  test('a full disk: a clear error, the previous images.json intact, nothing half-stored', () => {
+    const { g, root } = fresh();
+    // A 6 MB tmpfs as the root: busybox fits, 8 MB of random data does not.
+    fs.mkdirSync(root, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'gocker-test-full', root]);
+    try {
+      assert.equal(g(['pull', '-q', `${reg.host}/busybox`]).status, 0);
+      const before = fs.readFileSync(path.join(root, 'images', 'images.json'));
+      const layers = layerCount(root);
+      const r = g(['pull', `${reg.host}/big:1`]);
+      assert.equal(r.status, 125, r.stdout);
+      assert.match(r.stderr, /no space left on device/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.deepEqual(fs.readFileSync(path.join(root, 'images', 'images.json')), before);
+      assert.equal(layerCount(root), layers);
+      assert.deepEqual(fs.readdirSync(path.join(root, 'tmp')), []);
+      assert.equal(g(['run', '--rm', `${reg.host}/busybox`, 'true']).status, 0);
+    } finally {
+      execFileSync('umount', [root]);
     }
   });
 
