@@ -249,3 +249,14 @@ export async function bigLayerImage(mb = 8): Promise<OciFixture> {
   });
   return ociFixture(path.join(root, 'layout'), tag);
 }
+
+/** The busybox image with its config claiming another architecture (for multi-platform indexes). */
+export async function busyboxAsArch(arch: string): Promise<OciFixture> {
+  const tag = 'latest';
+  const src = await busyboxImage();
+  const root = cached(inputsKey('busybox-as', arch), (d) => {
+    run('cp', ['-a', src.layout, path.join(d, 'layout')]);
+    run('umoci', ['config', '--image', `${path.join(d, 'layout')}:${tag}`, '--architecture', arch]);
+  });
+  return ociFixture(path.join(root, 'layout'), tag);
+}

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bigLayerImage, busyboxImage, multiLayerImage } from '../helpers/fixtures';
+import { bigLayerImage, busyboxAsArch, busyboxImage, multiLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
 import { freePort, pushImage, startRegistry, type Registry } from '../helpers/registry';
 import { startProxy, type Fault } from '../helpers/proxy';
@@ -42,6 +42,8 @@ function book(root: string): Record<string, Record<string, string>> {
     return {};
   }
 }
+
+const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
 
 const layerCount = (root: string): number => (fs.existsSync(path.join(root, 'layers')) ? fs.readdirSync(path.join(root, 'layers')).length : 0);
 
@@ -149,6 +151,36 @@ describe('pull', () => {
     assert.equal((await ga(['pull', '-q', `${tokenReg.host}/private/busybox:1`])).status, 0);
     assert.ok(tokens.requests().some((r) => r.scope === 'repository:private/busybox:pull' && r.user === 'tester'));
     await ga(['logout', tokenReg.host]);
+  });
+
+  test('a multi-platform index: the host\'s platform by default, --platform to choose, a list when none matches', async () => {
+    // Two single-platform images pushed by skopeo, then an OCI index over them put by hand.
+    const host = goArch();
+    const other = host === 'arm64' ? 'amd64' : 'arm64';
+    pushImage((await busyboxImage()).ref, reg, `plat/multi:${host}`);
+    pushImage((await busyboxAsArch(other)).ref, reg, `plat/multi:${other}`);
+    const desc = async (tag: string, arch: string) => {
+      const res = await fetch(`${reg.url}/v2/plat/multi/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const body = Buffer.from(await res.arrayBuffer());
+      return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: res.headers.get('docker-content-digest')!, size: body.length, platform: { os: 'linux', architecture: arch } };
+    };
+    const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [await desc(other, other), await desc(host, host)] });
+    const put = await fetch(`${reg.url}/v2/plat/multi/manifests/latest`, { method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: index });
+    assert.equal(put.status, 201, await put.text());
+    const indexDigest = put.headers.get('docker-content-digest')!;
+
+    const { ga } = fresh();
+    const r = await ga(['pull', `${reg.host}/plat/multi`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Digest: ${indexDigest}\n`));
+    assert.equal((await ga(['image', 'inspect', '-f', '{{.Architecture}}', `${reg.host}/plat/multi`])).stdout, `${host}\n`);
+    assert.equal((await ga(['run', '--rm', `${reg.host}/plat/multi`, 'echo', 'native'])).stdout, 'native\n');
+    const o = await ga(['pull', '--platform', `linux/${other}`, `${reg.host}/plat/multi`]);
+    assert.equal(o.status, 0, o.stderr);
+    assert.equal((await ga(['image', 'inspect', '-f', '{{.Architecture}}', `${reg.host}/plat/multi`])).stdout, `${other}\n`);
+    const none = await ga(['pull', '--platform', 'linux/s390x', `${reg.host}/plat/multi`]);
+    assert.equal(none.status, 125);
+    assert.equal(none.stderr, `gocker: no matching manifest for linux/s390x in the manifest list entries (available: linux/${other}, linux/${host})\n`);
   });
 
   test('docker.io through registry-mirrors from gocker\'s config: a dead mirror is skipped, blobs come from the mirror that answered', async () => {
