@@ -6,7 +6,8 @@ import { cgroupManager } from '../cgroups';
 import { GockerError } from '../errors';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
-import { listRecords, readExit, resolveContainer, saveRecord } from './state';
+import { acquireLock } from '../store/atomic';
+import { containerLock, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
 
 function readPid(file: string): number {
   try {
@@ -119,9 +120,23 @@ export async function wait(paths: StorePaths, ref: string): Promise<number> {
   return rec.State.ExitCode;
 }
 
-/** Removes a container: -f kills it first. Its cgroups, writable layer and runtime files go. */
+/**
+ * Removes a container: -f kills it first. Its cgroups, writable layer and runtime files go.
+ * Under the container's lock: a concurrent rm, start or `run --rm` finishing either went
+ * first (then this one finds no such container) or waits.
+ */
 export async function remove(paths: StorePaths, ref: string, force = false): Promise<ContainerRecord> {
-  const rec = find(paths, ref);
+  const id = find(paths, ref).Id;
+  const release = await acquireLock(containerLock(paths, id));
+  try {
+    if (!loadRecord(paths, id)) throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
+    return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force);
+  } finally {
+    release();
+  }
+}
+
+async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: boolean): Promise<ContainerRecord> {
   if (rec.State.Running) {
     if (!force) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
@@ -136,6 +151,7 @@ export async function remove(paths: StorePaths, ref: string, force = false): Pro
   await cgroupManager().open(rec.CgroupPath).destroy();
   fs.rmSync(paths.runContainer(rec.Id), { recursive: true, force: true });
   fs.rmSync(paths.container(rec.Id), { recursive: true, force: true });
+  fs.rmSync(containerLock(paths, rec.Id), { force: true });
   return rec;
 }
 

@@ -11,7 +11,8 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
-import { listRecords, newContainerId, readExit, saveRecord, type ExitInfo } from './state';
+import { acquireLock } from '../store/atomic';
+import { containerLock, listRecords, newContainerId, readExit, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
 
 export interface RunOptions extends ResourceFlags {
@@ -385,7 +386,6 @@ export class Runner {
 
   /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
   async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void): Promise<RunResult> {
-    if (o.rm && o.detach) throw engineError('--rm with -d is not supported yet: remove the container yourself once it exits');
     const image = this.store.resolveImage(o.image);
     if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
     const resources = parseResources(o);
@@ -395,16 +395,28 @@ export class Runner {
       // Kept with the record: `start` runs the same spec again.
       fs.writeFileSync(path.join(this.paths.container(prepared.rec.Id), 'spec'), serialise(prepared.spec));
       saveRecord(this.paths, prepared.rec);
-      return await this.launch(prepared.rec, prepared.spec, prepared.cgroup, o, onStart);
+      if (o.rm) {
+        // Removal once it exits, by the monitor, when no CLI is there to do it: always with
+        // -d, and in the foreground if this process is killed.
+        const cli = path.join(__dirname, '..', '..', 'cli', 'gocker.js');
+        prepared.spec.set('exit_command', [process.execPath, cli, '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', prepared.rec.Id]);
+      }
+      const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
+      return await this.launch(prepared.rec, prepared.spec, prepared.cgroup, o, onStart, release);
     } catch (e) {
       if (prepared) await this.remove(prepared.rec.Id, prepared.cgroup);
       throw e;
     }
   }
 
-  /** Starts the monitor on a spec; foreground: waits for the exit, detached: for the start. */
+  /**
+   * Starts the monitor on a spec; foreground: waits for the exit, detached: for the start.
+   * The caller holds the container's lock; it is released once the container is under way
+   * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
+   */
   private async launch(rec: ContainerRecord, spec: Map<string, string[]>, cgroup: ContainerCgroup,
-    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart?: (id: string, monitorPid: number) => void): Promise<RunResult> {
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
+    release: () => void): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
     spec.set('detach', o.detach ? ['1'] : []);
     spec.set('stdin', o.interactive ? ['1'] : []);
@@ -424,18 +436,42 @@ export class Runner {
       onStart?.(rec.Id, monitorPid);
       if (o.detach) {
         child.unref();
-        return await this.waitStarted(rec, cgroup);
+        return await this.waitStarted(rec, cgroup, !!o.rm);
       }
+      release();
       rec.State = { ...rec.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
       await proxy!.forwardUntilExit(child);
-      return await this.finish(rec, cgroup, !!o.rm);
+      // Read before waiting for the lock: an rm -f that killed the container may hold it
+      // and delete exit.json. The monitor's own exit status is the container's code too.
+      const exit = readExit(this.paths, rec.Id) ?? (child.exitCode !== null
+        ? { exitCode: child.exitCode, signal: child.exitCode > 128 ? child.exitCode - 128 : 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: '' }
+        : undefined);
+      const again = await acquireLock(containerLock(this.paths, rec.Id));
+      try {
+        return await this.finish(rec, cgroup, !!o.rm, exit);
+      } finally {
+        again();
+      }
     } finally {
       proxy?.stop();
+      release();
     }
   }
 
   /** `start`: a stopped container again, on its own writable layer; -a attaches. */
   async start(ref: string, o: { attach?: boolean; interactive?: boolean } = {}): Promise<RunResult> {
+    const { find } = await import('./lifecycle');
+    const id = find(this.paths, ref).Id;
+    // Two starts at once: the second waits, then finds it running and does nothing.
+    const release = await acquireLock(containerLock(this.paths, id));
+    try {
+      return await this.startLocked(ref, o, release);
+    } finally {
+      release();
+    }
+  }
+
+  private async startLocked(ref: string, o: { attach?: boolean; interactive?: boolean }, release: () => void): Promise<RunResult> {
     const { find } = await import('./lifecycle');
     const rec = find(this.paths, ref);
     if (rec.State.Running) return { id: rec.Id, exitCode: 0, oomKilled: false };
@@ -456,21 +492,21 @@ export class Runner {
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     saveRecord(this.paths, rec);
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false });
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release);
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */
-  private async waitStarted(rec: ContainerRecord, cgroup: ContainerCgroup): Promise<RunResult> {
+  private async waitStarted(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
     for (let i = 0; i < 2000; i++) {
       const exit = readExit(this.paths, rec.Id);
-      if (exit?.error) return this.finish(rec, cgroup, false);
+      if (exit?.error) return this.finish(rec, cgroup, rm);
       const pid = Number(readOr(path.join(run, 'pid'), '0'));
       if (pid > 0 && (exit || i > 20 || fs.existsSync(`/proc/${pid}`))) {
         // exec happened once the error pipe closed; give it a moment to report a failure.
         await new Promise((r) => setTimeout(r, 5));
         const again = readExit(this.paths, rec.Id);
-        if (again?.error) return this.finish(rec, cgroup, false);
+        if (again?.error) return this.finish(rec, cgroup, rm);
         rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, StartedAt: new Date().toISOString() };
         saveRecord(this.paths, rec);
         return { id: rec.Id, exitCode: 0, oomKilled: false };
@@ -480,24 +516,28 @@ export class Runner {
     throw engineError(`container ${rec.Id.slice(0, 12)} did not start`);
   }
 
-  private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean): Promise<RunResult> {
-    const exit: ExitInfo = readExit(this.paths, rec.Id) ?? { exitCode: 255, signal: 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: 'the monitor exited without recording an exit status' };
+  /** Records the exit (or removes the container with --rm). The caller holds the container's lock. */
+  private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean, known?: ExitInfo): Promise<RunResult> {
+    const exit: ExitInfo = known ?? readExit(this.paths, rec.Id) ?? { exitCode: 255, signal: 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: 'the monitor exited without recording an exit status' };
     const oomKilled = cgroup.oomKilled() && exit.signal === 9;
     const exitCode = oomKilled ? 137 : exit.exitCode;
     rec.State = {
       Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exitCode, OOMKilled: oomKilled,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error,
     };
+    // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
+    if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
     if (rm) await this.remove(rec.Id, cgroup);
     else saveRecord(this.paths, rec);
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }
 
-  /** Everything a container had: cgroup, upper dir, runtime dir. */
+  /** Everything a container had: cgroup, upper dir, runtime dir, lock. */
   async remove(id: string, cgroup: ContainerCgroup): Promise<void> {
     await cgroup.destroy();
     fs.rmSync(this.paths.runContainer(id), { recursive: true, force: true });
     fs.rmSync(this.paths.container(id), { recursive: true, force: true });
+    fs.rmSync(containerLock(this.paths, id), { force: true });
   }
 }
 

@@ -15,6 +15,11 @@ export interface ExitInfo {
   error: string;
 }
 
+/** Held while a container is started, finished or removed, so those never interleave. */
+export function containerLock(paths: StorePaths, id: string): string {
+  return paths.lock(`container-${id}`);
+}
+
 export function newContainerId(): string {
   return crypto.randomBytes(32).toString('hex');
 }

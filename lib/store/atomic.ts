@@ -36,8 +36,8 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Runs fn while holding a flock on lockFile (created if missing): exclusive unless shared. */
-export async function withLock<T>(lockFile: string, fn: () => Promise<T> | T, shared = false): Promise<T> {
+/** Takes a flock on lockFile (created if missing): exclusive unless shared. Returns its release. */
+export async function acquireLock(lockFile: string, shared = false): Promise<() => void> {
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
   const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
   try {
@@ -45,8 +45,23 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T> | T, sh
     for (let delay = 2; !native().flock(fd, (shared ? LOCK.SH : LOCK.EX) | LOCK.NB); delay = Math.min(delay * 2, 50)) {
       await new Promise((r) => setTimeout(r, delay));
     }
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  let held = true;
+  return () => {
+    if (held) fs.closeSync(fd); // closing the last fd releases the flock
+    held = false;
+  };
+}
+
+/** Runs fn while holding a flock on lockFile (created if missing): exclusive unless shared. */
+export async function withLock<T>(lockFile: string, fn: () => Promise<T> | T, shared = false): Promise<T> {
+  const release = await acquireLock(lockFile, shared);
+  try {
     return await fn();
   } finally {
-    fs.closeSync(fd); // closing the last fd releases the flock
+    release();
   }
 }

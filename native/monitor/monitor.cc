@@ -648,9 +648,12 @@ void CopyWinsize(int from, int to) {
   if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
 }
 
+void LogLine(int log_fd, const char* stream, const std::string& line);
+
 // Foreground -t: the CLI's terminal in raw mode, bytes relayed both ways until the
-// container side of the pty closes.
-void RelayPty(int master, bool forward_stdin) {
+// container side of the pty closes. What the container writes also goes to the log (one
+// stream with a tty, as docker), so `logs` shows a foreground run too.
+void RelayPty(int master, bool forward_stdin, int log_fd) {
   struct termios saved;
   bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
   if (raw) {
@@ -661,6 +664,8 @@ void RelayPty(int master, bool forward_stdin) {
   }
   struct pollfd p[2] = {{master, POLLIN, 0}, {forward_stdin ? 0 : -1, POLLIN, 0}};
   char buf[16384];
+  std::string pending;
+  bool tee = true;
   for (;;) {
     if (g_winch) {
       g_winch = 0;
@@ -672,7 +677,18 @@ void RelayPty(int master, bool forward_stdin) {
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(master, buf, sizeof buf);
       if (n <= 0 && errno != EINTR && errno != EAGAIN) break;  // EIO: every slave fd closed
-      if (n > 0) WriteAll(1, buf, static_cast<size_t>(n));
+      if (n > 0) {
+        // A CLI killed with -9 takes the terminal's reader away: keep logging regardless.
+        if (tee && !WriteAll(1, buf, static_cast<size_t>(n))) tee = false;
+        if (log_fd >= 0) {
+          pending.append(buf, static_cast<size_t>(n));
+          size_t nl;
+          while ((nl = pending.find('\n')) != std::string::npos) {
+            LogLine(log_fd, "stdout", pending.substr(0, nl + 1));
+            pending.erase(0, nl + 1);
+          }
+        }
+      }
     }
     if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof buf);
@@ -686,6 +702,7 @@ void RelayPty(int master, bool forward_stdin) {
       }
     }
   }
+  if (log_fd >= 0 && !pending.empty()) LogLine(log_fd, "stdout", pending);
   if (raw) tcsetattr(0, TCSANOW, &saved);
 }
 
@@ -703,11 +720,14 @@ void LogLine(int log_fd, const char* stream, const std::string& line) {
   WriteAll(log_fd, j.data(), j.size());
 }
 
-// Reads both pipes and writes docker json-file lines until both close.
-void Pump(int out_fd, int err_fd, int log_fd) {
+// Reads both pipes and writes docker json-file lines until both close. In the foreground
+// (tee) the bytes also go on, unchanged, to the monitor's own stdout and stderr, which are
+// the CLI's; once a write there fails (the CLI was killed) only the log is written.
+void Pump(int out_fd, int err_fd, int log_fd, bool tee) {
   struct pollfd p[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
   std::string pending[2];
   const char* names[2] = {"stdout", "stderr"};
+  bool tee_ok[2] = {tee, tee};
   int open_count = err_fd >= 0 ? 2 : 1;
   char buf[65536];
   while (open_count > 0) {
@@ -719,13 +739,15 @@ void Pump(int out_fd, int err_fd, int log_fd) {
       ssize_t n = read(p[i].fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        if (!pending[i].empty()) LogLine(log_fd, names[i], pending[i]);
+        if (log_fd >= 0 && !pending[i].empty()) LogLine(log_fd, names[i], pending[i]);
         pending[i].clear();
         close(p[i].fd);
         p[i].fd = -1;
         open_count--;
         continue;
       }
+      if (tee_ok[i] && !WriteAll(i + 1, buf, static_cast<size_t>(n))) tee_ok[i] = false;
+      if (log_fd < 0) continue;
       pending[i].append(buf, static_cast<size_t>(n));
       size_t nl;
       while ((nl = pending[i].find('\n')) != std::string::npos) {
@@ -757,6 +779,7 @@ int main(int argc, char** argv) {
   }
   g_exit_file = spec.Get("exit_file");
   bool detach = spec.Get("detach") == "1";
+  pid_t parent = getppid();
   if (detach) setsid();
 
   int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1};
@@ -764,17 +787,21 @@ int main(int argc, char** argv) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
+  // Containers log whether detached or not (docker logs works after a foreground run);
+  // exec's output is not logged, and a foreground exec keeps the CLI's stdio directly.
+  g_tty = spec.Get("tty") == "1";
+  bool logging = !exec_mode && !spec.Get("log_file").empty();
+  bool piped = !g_tty && (detach || logging);
   int log_fd = -1;
-  if (detach) {
-    log_fd = open(spec.Get("log_file").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (log_fd < 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+  if (logging || detach) {
+    log_fd = logging ? open(spec.Get("log_file").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (log_fd < 0 || (piped && (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0))) {
       WriteExit(125, 0, Now(), std::string("log: ") + strerror(errno));
       return 125;
     }
   }
   int master = -1;
   int pty_sock[2] = {-1, -1};
-  g_tty = spec.Get("tty") == "1";
   if (g_tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pty_sock) != 0) {
     WriteExit(125, 0, Now(), std::string("socketpair: ") + strerror(errno));
     return 125;
@@ -787,6 +814,7 @@ int main(int argc, char** argv) {
     if (fd < 0 && cg_error.empty()) cg_error = "cgroup " + f + ": " + strerror(errno);
     cg_fds.push_back(fd);
   }
+  int own_pidns = -1;  // to leave the container's pid namespace for the exit command
   if (exec_mode) {
     std::string ef = spec.Get("exit_file");
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -795,7 +823,7 @@ int main(int argc, char** argv) {
       WriteExit(125, 0, Now(), why);
       return 125;
     }
-  } else if (unshare(CLONE_NEWPID) != 0) {
+  } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 || unshare(CLONE_NEWPID) != 0) {
     // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
     WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
     return 125;
@@ -813,12 +841,12 @@ int main(int argc, char** argv) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
-    } else if (detach) {
-      int devnull = open("/dev/null", O_RDONLY);
-      if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) Die(kStdio, errno);
-    } else if (spec.Get("stdin") != "1") {
-      int devnull = open("/dev/null", O_RDONLY);
-      if (devnull < 0 || dup2(devnull, 0) < 0) Die(kStdio, errno);
+    } else {
+      if (detach || spec.Get("stdin") != "1") {
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull < 0 || dup2(devnull, 0) < 0) Die(kStdio, errno);
+      }
+      if (piped && (dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)) Die(kStdio, errno);
     }
     // Signals the monitor ignores or forwards must be default again in the container.
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
@@ -832,10 +860,12 @@ int main(int argc, char** argv) {
   g_child = pid;
   close(sync[0]);
   close(errp[1]);
-  if (detach) {
+  if (piped) {
     close(out[1]);
     close(err[1]);
   }
+  // The CLI may go away while we still relay to it: a failed write, not a death.
+  signal(SIGPIPE, SIG_IGN);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = Forward;
@@ -897,13 +927,11 @@ int main(int argc, char** argv) {
   }
 
   if (g_tty && master >= 0 && detach) {
-    close(err[0]);
-    close(out[0]);
-    Pump(master, -1, log_fd);
+    Pump(master, -1, log_fd, false);
   } else if (g_tty && master >= 0) {
-    RelayPty(master, spec.Get("stdin") == "1");
-  } else if (detach) {
-    Pump(out[0], err[0], log_fd);
+    RelayPty(master, spec.Get("stdin") == "1", log_fd);
+  } else if (piped) {
+    Pump(out[0], err[0], log_fd, !detach);
   }
 
   int status = 0;
@@ -920,5 +948,17 @@ int main(int argc, char** argv) {
     code = WEXITSTATUS(status);
   }
   WriteExit(code, sig, started, error);
+  // --rm: what removes the container once it has exited (podman's exit command). In the
+  // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
+  Strings exit_cmd = spec.All("exit_command");
+  if (!exit_cmd.empty() && (detach || getppid() != parent)) {
+    // Our children still go to the container's pid namespace, which died with it: neither
+    // a fork nor the threads Node starts would work there. Back to our own first.
+    if (own_pidns >= 0) setns(own_pidns, CLONE_NEWPID);
+    std::vector<char*> args;
+    for (std::string& a : exit_cmd) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+  }
   return code;
 }

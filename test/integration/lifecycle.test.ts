@@ -151,6 +151,90 @@ test('the CLI killed with -9 during a foreground run: ps shows the truth, rm -f 
   for (const c of fs.readdirSync('/sys/fs/cgroup')) assert.ok(!fs.existsSync(path.join('/sys/fs/cgroup', c, 'gocker', id)), c);
 });
 
+test('foreground runs are logged too (streams apart, -t as one stream), and go on being logged after the CLI is killed', async () => {
+  const r = g(['run', '--name', 'fg', 'busybox', 'sh', '-c', 'echo out; echo err >&2; printf tail']);
+  assert.equal(r.stdout, 'out\ntail');
+  assert.equal(r.stderr, 'err\n');
+  const logs = g(['logs', 'fg']);
+  assert.equal(logs.stdout, 'out\ntail');
+  assert.equal(logs.stderr, 'err\n');
+  const lines = fs.readFileSync(g(['inspect', '-f', '{{.LogPath}}', 'fg']).stdout.trim(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.stream, l.log]).sort(), [['stderr', 'err\n'], ['stdout', 'out\n'], ['stdout', 'tail']]);
+  assert.ok(lines.every((l) => !Number.isNaN(Date.parse(l.time))));
+  assert.equal(g(['rm', 'fg']).status, 0);
+  // -t: what the pty carries, through script(1) so the CLI has a terminal.
+  const t = execFileSync('script', ['-qec', `${process.execPath} ${BIN} ${roots.args.join(' ')} run -t --name fgt busybox echo on-a-tty`, '/dev/null']).toString();
+  assert.match(t, /on-a-tty\r\n/);
+  assert.equal(g(['logs', 'fgt']).stdout, 'on-a-tty\r\n');
+  assert.equal(g(['rm', 'fgt']).status, 0);
+  // The CLI killed: the monitor keeps the log.
+  const child = spawn(process.execPath, [BIN, ...roots.args, 'run', '--name', 'fgk', 'busybox', 'sh', '-c', 'echo before; sleep 0.6; echo after'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let seen = '';
+  child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+  for (let i = 0; i < 100 && !seen.includes('before'); i++) await sleep(20);
+  child.kill('SIGKILL');
+  assert.equal(g(['wait', 'fgk']).stdout, '0\n');
+  assert.equal(g(['logs', 'fgk']).stdout, 'before\nafter\n');
+  assert.equal(g(['rm', 'fgk']).status, 0);
+});
+
+test('--rm with -d: the monitor removes the container once it exits; so it does for a foreground --rm whose CLI was killed', async () => {
+  const gone = async (id: string): Promise<boolean> => {
+    for (let i = 0; i < 100; i++) {
+      if (!fs.existsSync(path.join(roots.root, 'containers', id))) return true;
+      await sleep(50);
+    }
+    return false;
+  };
+  const cgroupsOf = (id: string): string[] => fs.readdirSync('/sys/fs/cgroup').filter((c) => fs.existsSync(path.join('/sys/fs/cgroup', c, 'gocker', id)));
+  const id = g(['run', '-d', '--rm', 'busybox', 'sh', '-c', 'sleep 0.3']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.match(g(['ps']).stdout, new RegExp(id.slice(0, 12)));
+  assert.ok(await gone(id), 'removed after exit');
+  assert.deepEqual(cgroupsOf(id), []);
+  assert.ok(!fs.existsSync(path.join(roots.runroot, 'containers', id)));
+  // A -d --rm that fails to start is removed too, and says why.
+  const bad = g(['run', '-d', '--rm', 'busybox', 'no-such-command']);
+  assert.equal(bad.status, 127);
+  assert.equal(g(['ps', '-aq']).stdout, '');
+
+  const child = spawn(process.execPath, [BIN, ...roots.args, 'run', '--rm', '--name', 'fgrm', 'busybox', 'sleep', '0.5'], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !g(['ps', '-q']).stdout; i++) await sleep(20);
+  const fid = g(['inspect', '-f', '{{.Id}}', 'fgrm']).stdout.trim();
+  child.kill('SIGKILL');
+  assert.ok(await gone(fid), 'removed after its CLI was killed');
+  assert.deepEqual(cgroupsOf(fid), []);
+});
+
+test('concurrent rm -f and run --rm on one container, and two starts at once: no crash, no leak', async () => {
+  const cli = (args: string[]) => new Promise<{ code: number | null; err: string }>((resolve) => {
+    const c = spawn(process.execPath, [BIN, ...roots.args, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    c.on('exit', (code) => resolve({ code, err }));
+  });
+  for (let round = 0; round < 3; round++) {
+    const run = cli(['run', '--rm', '--name', 'race', 'busybox', 'sleep', '5']);
+    for (let i = 0; i < 100 && !g(['ps', '-q']).stdout; i++) await sleep(20);
+    const id = g(['inspect', '-f', '{{.Id}}', 'race']).stdout.trim();
+    const [rm1, rm2, r] = await Promise.all([cli(['rm', '-f', 'race']), cli(['rm', '-f', 'race']), run]);
+    // One rm removes it; the other finds it gone (or removes nothing): never a stack trace.
+    assert.ok([rm1.code, rm2.code].includes(0), `${rm1.err}${rm2.err}`);
+    for (const x of [rm1, rm2, r]) assert.doesNotMatch(x.err, /\n\s+at /);
+    assert.equal(r.code, 137, r.err);
+    assert.ok(!fs.existsSync(path.join(roots.root, 'containers', id)));
+    assert.ok(!fs.existsSync(path.join(roots.runroot, 'containers', id)));
+    for (const c of fs.readdirSync('/sys/fs/cgroup')) assert.ok(!fs.existsSync(path.join('/sys/fs/cgroup', c, 'gocker', id)), c);
+  }
+  assert.equal(g(['run', '--name', 'twice', 'busybox', 'sleep', '1']).status, 0);
+  const starts = await Promise.all([cli(['start', 'twice']), cli(['start', 'twice']), cli(['start', 'twice'])]);
+  assert.deepEqual(starts.map((x) => x.code), [0, 0, 0], starts.map((x) => x.err).join(''));
+  const id = g(['inspect', '-f', '{{.Id}}', 'twice']).stdout.trim();
+  const monitors = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes('gocker-monitor') && l.includes(id));
+  assert.equal(monitors.length, 1, monitors.join('\n'));
+  assert.equal(g(['rm', '-f', 'twice']).status, 0);
+});
+
 test('the monitor killed: the next command marks the container exited; rm -f works', async () => {
   const id = g(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim();
   const monitor = Number(fs.readFileSync(path.join(roots.runroot, 'containers', id, 'monitor.pid'), 'utf8'));
