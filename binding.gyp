@@ -1,10 +1,10 @@
 {
   "targets": [
     {
-      # The addon: every native/*.cc plus the layer code, so a new module needs no
+      # The addon: every native/*.cc plus the layer and copy code, so a new module needs no
       # edit here. Helper executables have targets of their own below.
       "target_name": "gocker",
-      "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc)"],
+      "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc native/copy/*.cc)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { GockerError } from './errors';
 
 /** The ABI this TypeScript was written against; native/addon.cc kAbi must match. */
-export const NATIVE_ABI = 1;
+export const NATIVE_ABI = 2;
 
 export interface Utsname {
   sysname: string;
@@ -41,6 +41,14 @@ export interface NativeBinding {
    */
   extractLayer(file: string, dir: string, compression: 'none' | 'gzip' | 'zstd', whiteouts: 'overlay' | 'delete'):
     Promise<{ diffId: string; size: number; entries: number }>;
+  /**
+   * Copies src to dst (which must not exist; its parent must), on a worker thread, keeping
+   * types, modes, xattrs, times and hardlinks; owners too unless uid/gid are >= 0. Each path
+   * is resolved inside its root as if that were '/'. File data by reflink, copy_file_range
+   * or read/write, in that order of preference.
+   */
+  copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number):
+    Promise<{ entries: number; bytes: number; reflinked: number }>;
 }
 
 let cached: NativeBinding | undefined;

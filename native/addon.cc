@@ -6,7 +6,7 @@ namespace gocker {
 
 // Bumped whenever the binding's surface changes; lib/native.ts refuses an addon
 // whose ABI differs, so a stale build fails with one clear line, not a TypeError.
-static constexpr int kAbi = 1;
+static constexpr int kAbi = 2;
 
 static std::vector<InitFn>& Registry() {
   static std::vector<InitFn> fns;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { applyLayerFile, type WhiteoutMode } from '../../lib/layer';
 import { MNT_DETACH, MS, native } from '../../lib/native';
 import { multiLayerImage, umociUnpack } from '../helpers/fixtures';
+import { describeTree, treeDiff } from '../helpers/tree';
 import { gzip, tar, type TarEntry } from '../helpers/tar';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-layer-'));
@@ -235,30 +236,10 @@ describe('equal to umoci unpack', () => {
     return { layers: m.layers.map((l, i) => ({ file: blob(l.digest), mediaType: l.mediaType, diffId: cfg.rootfs.diff_ids[i] })) };
   }
 
-  function tree(root: string): Map<string, string> {
-    const out = new Map<string, string>();
-    const walk = (rel: string): void => {
-      for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
-        const r = rel ? `${rel}/${name}` : name;
-        const p = path.join(root, r);
-        const st = fs.lstatSync(p, { bigint: true });
-        let desc = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs / 1000n}`;
-        if (st.isFile()) desc += ` ${st.size} ${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')} nlink=${st.nlink}`;
-        if (st.isSymbolicLink()) desc += ` -> ${fs.readlinkSync(p)}`;
-        if (st.isCharacterDevice() || st.isBlockDevice()) desc += ` dev=${st.rdev}`;
-        out.set(r, desc);
-        if (st.isDirectory()) walk(r);
-      }
-    };
-    walk('');
-    return out;
-  }
-
   function assertSameTree(ours: string, theirs: string): void {
-    const a = tree(ours);
-    const b = tree(theirs);
-    const diffs = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ours=${a.get(k)} umoci=${b.get(k)}`);
-    assert.deepEqual(diffs, []);
+    const a = describeTree(ours, { xattrs: true });
+    const b = describeTree(theirs, { xattrs: true });
+    assert.deepEqual(treeDiff(a, b, ['ours', 'umoci']), []);
     assert.ok(a.size > 100, `a real tree was compared (${a.size} entries)`);
   }
 
@@ -294,10 +275,9 @@ describe('equal to umoci unpack', () => {
       // copy's times: directory mtimes can differ from umoci's single tree, nothing else.
       const noDirTimes = (m: Map<string, string>): Map<string, string> =>
         new Map([...m].map(([k, v]) => [k, v.startsWith('40') ? v.split(' ').slice(0, 2).join(' ') : v]));
-      const a = noDirTimes(tree(merged));
-      const b = noDirTimes(tree(rootfs));
-      const diffs = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ours=${a.get(k)} umoci=${b.get(k)}`);
-      assert.deepEqual(diffs, []);
+      const a = noDirTimes(describeTree(merged, { xattrs: true }));
+      const b = noDirTimes(describeTree(rootfs, { xattrs: true }));
+      assert.deepEqual(treeDiff(a, b, ['ours', 'umoci']), []);
     } finally {
       native().umount(merged, MNT_DETACH);
     }

@@ -1,0 +1,61 @@
+// A tree copy that keeps what the extractor keeps: types, owners, modes (setuid included),
+// xattrs, times (directories after their contents), hardlinks within the tree. File data
+// goes by reflink where the filesystem shares extents, else copy_file_range, else
+// read/write. Both ends are resolved inside a root (openat2 RESOLVE_IN_ROOT), so a copy
+// into or out of a container's tree cannot be steered outside it by the tree's symlinks.
+#pragma once
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+namespace gocker {
+namespace copy {
+
+struct SysFailure {
+  int err;
+  const char* syscall;
+  std::string path;
+};
+
+struct CopyOptions {
+  // Owner for everything created; -1 keeps the source's.
+  int64_t uid = -1;
+  int64_t gid = -1;
+};
+
+struct CopyStats {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  uint64_t reflinked = 0;  // files whose data was shared, not copied
+};
+
+class TreeCopier {
+ public:
+  // src_root/dst_root: open directory fds the paths are resolved in.
+  TreeCopier(int src_root, int dst_root, const CopyOptions& o);
+  // Copies src (a file, link, device or directory tree; the last component is not
+  // followed) to dst, which must not exist; dst's parent must.
+  CopyStats Copy(const std::string& src, const std::string& dst);
+
+ private:
+  void CopyEntry(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel);
+  void CopyData(int in, int out, const std::string& rel);
+  void SetMeta(int sparent, const std::string& sname, int dparent, const std::string& dname, const struct stat& st, const std::string& rel);
+  void CopyXattrs(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel);
+
+  int src_root_, dst_root_;
+  CopyOptions o_;
+  bool is_root_;
+  CopyStats stats_;
+  // (dev, ino) of a source with several links -> its copy, relative to the copy's top.
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+  int dst_top_ = -1;  // the copy's top directory, for linkat of later hardlinks
+  std::string top_name_;
+};
+
+}  // namespace copy
+}  // namespace gocker

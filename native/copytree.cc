@@ -1,0 +1,90 @@
+// The addon's tree copy: copyTree(srcRoot, src, dstRoot, dst, uid, gid) ->
+// Promise<{entries, bytes, reflinked}>, in a worker thread. src and dst are resolved
+// inside their roots ('/' for host paths, a container's rootfs for its side of gocker cp).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "copy/copy.h"
+#include "errors.h"
+#include "module.h"
+
+namespace gocker {
+namespace {
+
+class CopyWorker : public Napi::AsyncWorker {
+ public:
+  CopyWorker(Napi::Env env, std::string src_root, std::string src, std::string dst_root, std::string dst, copy::CopyOptions o)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), src_root_(std::move(src_root)),
+        src_(std::move(src)), dst_root_(std::move(dst_root)), dst_(std::move(dst)), o_(o) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    int sr = open(src_root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (sr < 0) return Set(errno, "open", src_root_);
+    int dr = open(dst_root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dr < 0) {
+      close(sr);
+      return Set(errno, "open", dst_root_);
+    }
+    try {
+      copy::TreeCopier c(sr, dr, o_);
+      stats_ = c.Copy(src_, dst_);
+    } catch (const copy::SysFailure& f) {
+      Set(f.err, f.syscall, f.path);
+    }
+    close(sr);
+    close(dr);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_) {
+      deferred_.Reject(SysError(env, err_, syscall_, path_).Value());
+      return;
+    }
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("entries", Napi::Number::New(env, static_cast<double>(stats_.entries)));
+    r.Set("bytes", Napi::Number::New(env, static_cast<double>(stats_.bytes)));
+    r.Set("reflinked", Napi::Number::New(env, static_cast<double>(stats_.reflinked)));
+    deferred_.Resolve(r);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  void Set(int err, const char* syscall, const std::string& path) {
+    err_ = err;
+    syscall_ = syscall;
+    path_ = path;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::string src_root_, src_, dst_root_, dst_;
+  copy::CopyOptions o_;
+  copy::CopyStats stats_;
+  int err_ = 0;
+  const char* syscall_ = "";
+  std::string path_;
+};
+
+Napi::Value CopyTree(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  copy::CopyOptions o;
+  o.uid = info[4].As<Napi::Number>().Int64Value();
+  o.gid = info[5].As<Napi::Number>().Int64Value();
+  auto* w = new CopyWorker(env, info[0].As<Napi::String>(), info[1].As<Napi::String>(), info[2].As<Napi::String>(),
+                           info[3].As<Napi::String>(), o);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("copyTree", Napi::Function::New(env, CopyTree, "copyTree"));
+}
+
+GOCKER_MODULE(Init);
+
+}  // namespace
+}  // namespace gocker
