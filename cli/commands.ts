@@ -37,6 +37,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'wait <containers..>', describe: 'Block until containers stop, then print their exit codes', module: 'wait' },
   { command: 'diff <container>', describe: "Inspect changes to files or directories on a container's filesystem", module: 'diff' },
   { command: 'commit <container> [repository]', describe: "Create a new image from a container's changes", module: 'commit' },
+  { command: 'cp <src> <dest>', describe: 'Copy files/folders between a container and the local filesystem', module: 'cp' },
   { command: 'export <container>', describe: "Export a container's filesystem as a tar archive", module: 'export' },
   { command: 'start <containers..>', describe: 'Start one or more stopped containers', module: 'start' },
   { command: 'restart <containers..>', describe: 'Restart one or more containers', module: 'restart' },

@@ -45,10 +45,13 @@ export interface NativeBinding {
    * Copies src to dst (which must not exist; its parent must), on a worker thread, keeping
    * types, modes, xattrs, times and hardlinks; owners too unless uid/gid are >= 0. Each path
    * is resolved inside its root as if that were '/'. File data by reflink, copy_file_range
-   * or read/write, in that order of preference.
+   * or read/write, in that order of preference. merge: into an existing tree, directories
+   * merging and other entries replacing what is there.
    */
-  copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number):
+  copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number, merge?: boolean):
     Promise<{ entries: number; bytes: number; reflinked: number }>;
+  /** The type of path resolved inside root, or null when it does not exist. */
+  statIn(root: string, path: string, follow: boolean): 'file' | 'dir' | 'symlink' | 'other' | null;
 }
 
 let cached: NativeBinding | undefined;

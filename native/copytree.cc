@@ -1,4 +1,4 @@
-// The addon's tree copy: copyTree(srcRoot, src, dstRoot, dst, uid, gid) ->
+// The addon's tree copy: copyTree(srcRoot, src, dstRoot, dst, uid, gid, merge) ->
 // Promise<{entries, bytes, reflinked}>, in a worker thread. src and dst are resolved
 // inside their roots ('/' for host paths, a container's rootfs for its side of gocker cp).
 #include <fcntl.h>
@@ -73,6 +73,7 @@ Napi::Value CopyTree(const Napi::CallbackInfo& info) {
   copy::CopyOptions o;
   o.uid = info[4].As<Napi::Number>().Int64Value();
   o.gid = info[5].As<Napi::Number>().Int64Value();
+  o.merge = info.Length() > 6 && info[6].ToBoolean();
   auto* w = new CopyWorker(env, info[0].As<Napi::String>(), info[1].As<Napi::String>(), info[2].As<Napi::String>(),
                            info[3].As<Napi::String>(), o);
   Napi::Promise p = w->Promise();
@@ -80,8 +81,30 @@ Napi::Value CopyTree(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// statIn(root, path, follow) -> 'file' | 'dir' | 'symlink' | 'other' | null
+Napi::Value StatIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string root = info[0].As<Napi::String>();
+  std::string p = info[1].As<Napi::String>();
+  int fd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    SysError(env, errno, "open", root).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  try {
+    std::string t = copy::StatIn(fd, p, info[2].ToBoolean());
+    close(fd);
+    return t.empty() ? env.Null() : Napi::String::New(env, t);
+  } catch (const copy::SysFailure& f) {
+    close(fd);
+    SysError(env, f.err, f.syscall, f.path).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyTree", Napi::Function::New(env, CopyTree, "copyTree"));
+  exports.Set("statIn", Napi::Function::New(env, StatIn, "statIn"));
 }
 
 GOCKER_MODULE(Init);

@@ -108,11 +108,12 @@ void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, c
       // Fall through: copy it as a file of its own.
     }
   }
+  if (!S_ISDIR(st.st_mode)) MakeRoom(dparent, dname, false, rel);
   switch (st.st_mode & S_IFMT) {
     case S_IFDIR: {
       Fd sdir(openat(sparent, sname.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (sdir.fd < 0) Fail(errno, "open", rel);
-      if (mkdirat(dparent, dn, 0700) != 0) Fail(errno, "mkdirat", rel);
+      if (!MakeRoom(dparent, dname, true, rel) && mkdirat(dparent, dn, 0700) != 0) Fail(errno, "mkdirat", rel);
       Fd ddir(openat(dparent, dn, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (ddir.fd < 0) Fail(errno, "open", rel);
       if (dst_top_ < 0) dst_top_ = dup(ddir.fd);
@@ -165,6 +166,21 @@ void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, c
     links_.emplace(std::make_pair(st.st_dev, st.st_ino), inside);
   }
   SetMeta(sparent, sname, dparent, dname, st, rel);
+}
+
+// Merging: true when dname is a directory to merge into; an old non-directory is removed
+// to make room for a non-directory. Not merging: nothing to do (creation fails on EEXIST).
+bool TreeCopier::MakeRoom(int dparent, const std::string& dname, bool src_is_dir, const std::string& rel) {
+  if (!o_.merge) return false;
+  struct stat old;
+  if (fstatat(dparent, dname.c_str(), &old, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return false;
+    Fail(errno, "fstatat", rel);
+  }
+  if (S_ISDIR(old.st_mode) != src_is_dir) Fail(src_is_dir ? ENOTDIR : EISDIR, "copy", rel);
+  if (src_is_dir) return true;
+  if (unlinkat(dparent, dname.c_str(), 0) != 0) Fail(errno, "unlinkat", rel);
+  return false;
 }
 
 void TreeCopier::CopyData(int in, int out, const std::string& rel) {
@@ -244,6 +260,24 @@ void TreeCopier::SetMeta(int sparent, const std::string& sname, int dparent, con
   CopyXattrs(sparent, sname, dparent, dname, rel);
   struct timespec ts[2] = {st.st_atim, st.st_mtim};
   if (utimensat(dparent, dn, ts, AT_SYMLINK_NOFOLLOW) != 0) Fail(errno, "utimensat", rel);
+}
+
+std::string StatIn(int root, const std::string& path, bool follow) {
+  uint64_t flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+  long fd = Openat2(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return "";
+    Fail(errno, "openat2", path);
+  }
+  struct stat st;
+  int r = fstat(static_cast<int>(fd), &st);
+  int err = errno;
+  close(static_cast<int>(fd));
+  if (r != 0) Fail(err, "fstat", path);
+  if (S_ISREG(st.st_mode)) return "file";
+  if (S_ISDIR(st.st_mode)) return "dir";
+  if (S_ISLNK(st.st_mode)) return "symlink";
+  return "other";
 }
 
 }  // namespace copy

@@ -25,6 +25,9 @@ struct CopyOptions {
   // Owner for everything created; -1 keeps the source's.
   int64_t uid = -1;
   int64_t gid = -1;
+  // Into an existing tree: directories merge, other entries replace what is there (a
+  // directory never replaces a non-directory nor the other way round: ENOTDIR / EISDIR).
+  bool merge = false;
 };
 
 struct CopyStats {
@@ -38,12 +41,13 @@ class TreeCopier {
   // src_root/dst_root: open directory fds the paths are resolved in.
   TreeCopier(int src_root, int dst_root, const CopyOptions& o);
   // Copies src (a file, link, device or directory tree; the last component is not
-  // followed) to dst, which must not exist; dst's parent must.
+  // followed) to dst, which must not exist unless merging; dst's parent must.
   CopyStats Copy(const std::string& src, const std::string& dst);
 
  private:
   void CopyEntry(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel);
   void CopyData(int in, int out, const std::string& rel);
+  bool MakeRoom(int dparent, const std::string& dname, bool src_is_dir, const std::string& rel);
   void SetMeta(int sparent, const std::string& sname, int dparent, const std::string& dname, const struct stat& st, const std::string& rel);
   void CopyXattrs(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel);
 
@@ -56,6 +60,10 @@ class TreeCopier {
   int dst_top_ = -1;  // the copy's top directory, for linkat of later hardlinks
   std::string top_name_;
 };
+
+// The type of path inside root ('file', 'dir', 'symlink', 'other'), or "" when it does not
+// exist; follow: whether a symlink as the last component is followed (within root).
+std::string StatIn(int root, const std::string& path, bool follow);
 
 }  // namespace copy
 }  // namespace gocker

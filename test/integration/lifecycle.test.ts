@@ -129,6 +129,67 @@ test('start again on the same writable layer (-a attaches), restart, top, stats'
   assert.equal(g(['rm', '-f', 'svc']).status, 0);
 });
 
+test('cp into and out of a running and a stopped container, with docker\'s path rules; links in the container stay in it', () => {
+  const host = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-cp-'));
+  try {
+    fs.mkdirSync(path.join(host, 'dir', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(host, 'dir', 'sub', 'f'), 'deep\n');
+    fs.writeFileSync(path.join(host, 'file'), 'top\n');
+    fs.chownSync(path.join(host, 'file'), 1000, 1000);
+    assert.equal(g(['run', '-d', '--name', 'cpl', 'busybox', 'sleep', '100']).status, 0);
+    // A file into an existing directory, a directory as a new name, a directory's contents.
+    assert.equal(g(['cp', path.join(host, 'file'), 'cpl:/tmp']).stderr, 'Successfully copied 4B to cpl:/tmp\n');
+    assert.equal(g(['cp', '-q', path.join(host, 'dir'), 'cpl:/tmp/newdir']).status, 0);
+    assert.equal(g(['cp', '-q', `${path.join(host, 'dir')}/.`, 'cpl:/home/app']).status, 0);
+    const seen = g(['exec', 'cpl', 'sh', '-c', 'cat /tmp/file /tmp/newdir/sub/f /home/app/sub/f; stat -c %u:%g /tmp/file']);
+    assert.equal(seen.stdout, 'top\ndeep\ndeep\n0:0\n');
+    // -a keeps the owner.
+    assert.equal(g(['cp', '-a', '-q', path.join(host, 'file'), 'cpl:/tmp/owned']).status, 0);
+    assert.equal(g(['exec', 'cpl', 'stat', '-c', '%u:%g', '/tmp/owned']).stdout, '1000:1000\n');
+    // Out: a file to a new name, a directory into an existing one.
+    assert.equal(g(['cp', '-q', 'cpl:/etc/passwd', path.join(host, 'passwd')]).status, 0);
+    assert.match(fs.readFileSync(path.join(host, 'passwd'), 'utf8'), /^root:x:0:0:/);
+    assert.equal(g(['cp', '-q', 'cpl:/tmp/newdir', host]).status, 0);
+    assert.equal(fs.readFileSync(path.join(host, 'newdir', 'sub', 'f'), 'utf8'), 'deep\n');
+    // The container's own links: an absolute one and one climbing out, both mean the
+    // container's paths, never the host's.
+    const outside = path.join(host, 'outside');
+    fs.mkdirSync(outside);
+    assert.equal(g(['exec', 'cpl', 'sh', '-c', `ln -s ${outside} /tmp/esc && ln -s ../../../../../.. /tmp/up`]).status, 0);
+    const esc = g(['cp', path.join(host, 'file'), 'cpl:/tmp/esc/x']);
+    assert.equal(esc.status, 1);
+    assert.match(esc.stderr, /no such directory/);
+    assert.equal(g(['cp', '-q', path.join(host, 'file'), 'cpl:/tmp/up/tmp/up/landed']).status, 0);
+    assert.equal(g(['exec', 'cpl', 'cat', '/landed']).stdout, 'top\n');
+    assert.deepEqual(fs.readdirSync(outside), []);
+    assert.equal(g(['cp', '-q', 'cpl:/tmp/up/etc/hostname', path.join(host, 'hn')]).status, 0);
+    assert.equal(fs.readFileSync(path.join(host, 'hn'), 'utf8'), g(['exec', 'cpl', 'cat', '/etc/hostname']).stdout);
+    // Errors: one line, exit 1.
+    for (const [args, msg] of [
+      [['cpl:/nope', host], /^gocker: Could not find the file \/nope in container cpl\n$/],
+      [[path.join(host, 'dir'), 'cpl:/etc/passwd'], /^gocker: cannot copy a directory to a file: \/etc\/passwd\n$/],
+      [[path.join(host, 'file'), path.join(host, 'x')], /^gocker: must specify at least one container source\n$/],
+      [['cpl:/etc/passwd', 'cpl:/tmp/x'], /^gocker: copying between containers is not supported\n$/],
+    ] as const) {
+      const r = g(['cp', ...args]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, msg);
+    }
+    assert.equal(g(['rm', '-f', 'cpl']).status, 0);
+    // A stopped container: its overlay mounted for the copy, unmounted after.
+    assert.equal(g(['run', '--name', 'cps', 'busybox', 'sh', '-c', 'echo made > /made']).status, 0);
+    assert.equal(g(['cp', '-q', 'cps:/made', path.join(host, 'made')]).status, 0);
+    assert.equal(fs.readFileSync(path.join(host, 'made'), 'utf8'), 'made\n');
+    assert.equal(g(['cp', '-q', path.join(host, 'file'), 'cps:/etc/']).status, 0);
+    assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes('cp-merged'));
+    assert.equal(g(['diff', 'cps']).stdout, 'C /etc\nA /etc/file\nA /made\n');
+    assert.equal(g(['start', '-a', 'cps']).status, 0);
+    assert.equal(g(['rm', 'cps']).status, 0);
+  } finally {
+    fs.rmSync(host, { recursive: true, force: true });
+  }
+});
+
 test('kill -s, names are unique', () => {
   g(['run', '-d', '--name', 'k1', 'busybox', 'sleep', '100']);
   const dup = g(['run', '-d', '--name', 'k1', 'busybox', 'true']);
