@@ -8,6 +8,7 @@ const GLOBAL: Record<string, Options> = {
   root: { type: 'string' },
   runroot: { type: 'string' },
   'log-level': { type: 'string' },
+  'storage-driver': { type: 'string' },
 };
 
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -12,7 +12,7 @@ function fail(message: string, code = 125): never {
 }
 
 /** Global flags that take a value, wherever they stand. */
-const GLOBAL_VALUE_FLAGS = ['--root', '--runroot', '--log-level'];
+const GLOBAL_VALUE_FLAGS = ['--root', '--runroot', '--log-level', '--storage-driver'];
 
 /**
  * For `run IMAGE CMD...`: inserts '--' after the image so yargs leaves the container's
@@ -61,6 +61,7 @@ export async function main(args: string[]): Promise<void> {
     .option('root', { type: 'string', describe: 'Root of persistent state (env GOCKER_ROOT)', default: undefined, defaultDescription: '/var/lib/gocker' })
     .option('runroot', { type: 'string', describe: 'Root of runtime state (env GOCKER_RUNROOT)', default: undefined, defaultDescription: '/var/run/gocker' })
     .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'] as const, describe: 'Logging level' })
+    .option('storage-driver', { type: 'string', describe: 'Storage driver: overlay2 or vfs (env GOCKER_STORAGE_DRIVER)', defaultDescription: 'overlay2' })
     // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
     // --no-trunc is docker's flag, not the negation of a --trunc.
     .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })

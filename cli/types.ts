@@ -1,11 +1,12 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import type { LogLevel } from '../lib/options';
+import type { LogLevel, StorageDriver } from '../lib/options';
 
 /** Options every command takes. */
 export interface GlobalArgs {
   root?: string;
   runroot?: string;
   logLevel?: LogLevel;
+  storageDriver?: StorageDriver;
 }
 
 /** What each cli/commands/*.ts exports. Loaded only when its command runs. */

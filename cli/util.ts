@@ -3,7 +3,7 @@ import type { GlobalArgs } from './types';
 
 /** The engine for a command, with the global options applied. */
 export function engine(argv: GlobalArgs): Gocker {
-  return new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel });
+  return new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
 }
 
 /** Bytes as docker prints them: 1.23MB (decimal units). */

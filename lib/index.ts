@@ -16,7 +16,7 @@ export class Gocker {
 
   constructor(opts: GockerOptions = {}) {
     this.options = resolveOptions(opts);
-    this.paths = new StorePaths(this.options.root, this.options.runroot);
+    this.paths = StorePaths.forDriver(this.options.root, this.options.runroot, this.options.storageDriver);
   }
 
   /** What the engine sees: kernel, overlay support, cgroups, namespaces, disk use. */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { hostCgroups, type CgroupLayout } from './cgroups/detect';
 import { CLONE, MNT_DETACH, type NativeBinding } from './native';
 import { StorePaths } from './store/paths';
-import type { ResolvedOptions } from './options';
+import type { ResolvedOptions, StorageDriver } from './options';
 
 export interface OverlayProbe {
   supported: boolean;
@@ -31,6 +31,8 @@ export interface DirUsage {
 export interface EngineInfo {
   version: string;
   kernel: { release: string; version: string; arch: string };
+  /** the driver in use (--storage-driver); storage says whether overlay would work here */
+  storageDriver: StorageDriver;
   storage: OverlayProbe;
   cgroups: CgroupLayout;
   namespaces: NamespaceProbe;
@@ -166,11 +168,12 @@ function countDirs(dir: string): number {
 }
 
 export function engineInfo(n: NativeBinding, opts: ResolvedOptions, version: string): EngineInfo {
-  const paths = new StorePaths(opts.root, opts.runroot);
+  const paths = StorePaths.forDriver(opts.root, opts.runroot, opts.storageDriver);
   const u = n.uname();
   return {
     version,
     kernel: { release: u.release, version: u.version, arch: u.machine },
+    storageDriver: opts.storageDriver,
     storage: probeOverlay(n, paths.tmp),
     cgroups: hostCgroups(n),
     namespaces: probeNamespaces(n),

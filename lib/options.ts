@@ -1,4 +1,5 @@
 // Where gocker keeps its state. Flags win over the environment, which wins over defaults.
+import { GockerError } from './errors';
 
 export interface GockerOptions {
   /** persistent state: blobs, layers, images.json, containers (default /var/lib/gocker) */
@@ -7,7 +8,17 @@ export interface GockerOptions {
   runroot?: string;
   /** 'error' | 'warn' | 'info' | 'debug' */
   logLevel?: LogLevel;
+  /**
+   * 'overlay2' (default): layers as overlayfs lowers, a container gets an upper dir.
+   * 'vfs': docker's fallback where overlay cannot be mounted: every layer is a full copy of
+   * its parent plus its changes, a container a full copy of its image. Each driver keeps
+   * its own images and containers (under ROOT/vfs for vfs), as docker does.
+   */
+  storageDriver?: StorageDriver;
 }
+
+export type StorageDriver = 'overlay2' | 'vfs';
+export const STORAGE_DRIVERS: readonly StorageDriver[] = ['overlay2', 'vfs'];
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
@@ -16,6 +27,7 @@ export interface ResolvedOptions {
   root: string;
   runroot: string;
   logLevel: LogLevel;
+  storageDriver: StorageDriver;
 }
 
 export const DEFAULT_ROOT = '/var/lib/gocker';
@@ -27,5 +39,12 @@ export function resolveOptions(opts: GockerOptions = {}, env: NodeJS.ProcessEnv 
     root: opts.root || env.GOCKER_ROOT || DEFAULT_ROOT,
     runroot: opts.runroot || env.GOCKER_RUNROOT || DEFAULT_RUNROOT,
     logLevel: LOG_LEVELS.includes(level) ? level : 'warn',
+    storageDriver: storageDriver(opts.storageDriver || env.GOCKER_STORAGE_DRIVER || 'overlay2'),
   };
+}
+
+function storageDriver(name: string): StorageDriver {
+  if (name === 'overlay') return 'overlay2';
+  if ((STORAGE_DRIVERS as readonly string[]).includes(name)) return name as StorageDriver;
+  throw new GockerError(`unknown storage driver "${name}" (supported: ${STORAGE_DRIVERS.join(', ')})`);
 }

@@ -23,7 +23,7 @@ function render(i: EngineInfo): string {
   lines.push(`Server Version: ${i.version} (daemonless)`);
   lines.push(`Kernel Version: ${i.kernel.release}`);
   lines.push(`Architecture: ${i.kernel.arch}`);
-  lines.push(`Storage Driver: ${i.storage.supported ? 'overlay2' : 'vfs'}`);
+  lines.push(`Storage Driver: ${i.storageDriver}`);
   lines.push(` Backing Filesystem: ${i.storage.backingFilesystem}`);
   lines.push(` Overlay Mounts: ${i.storage.supported ? 'supported' : `unsupported (${i.storage.error})`}`);
   lines.push(` Supports d_type: ${yes(i.storage.dType)}`);

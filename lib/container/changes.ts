@@ -48,6 +48,7 @@ function inLower(lowers: string[], rel: string): boolean {
 
 export function diffContainer(store: Store, ref: string): Change[] {
   const rec = find(store.paths, ref);
+  if (rec.GraphDriver.Name === 'vfs') return vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir);
   const upper = rec.GraphDriver.Data.UpperDir;
   const lowers = lowerDirs(rec);
   const out: Change[] = [];
@@ -66,6 +67,97 @@ export function diffContainer(store: Store, ref: string): Change[] {
   };
   walk('');
   return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** vfs: the image's top layer is its whole tree (undefined for an image without layers). */
+function imageTree(store: Store, rec: ContainerRecord): string | undefined {
+  const image = store.loadImage(rec.Image);
+  if (!image) throw new GockerError(`the image of container ${rec.Id.slice(0, 12)} is gone`);
+  return image.layers[image.layers.length - 1]?.dir;
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  return fs.lstatSync(p, { throwIfNoEntry: false });
+}
+
+/**
+ * vfs has no writable layer to read changes from: compare the container's tree with its
+ * image's, as docker's vfs driver does. Same metadata (type, mode, owner, size, mtime, link
+ * target) means unchanged; the copy kept every mtime, so any write shows.
+ */
+function vfsChanges(base: string | undefined, rootfs: string): Change[] {
+  const out: Change[] = [];
+  const added = (rel: string): void => {
+    out.push({ kind: 'A', path: rel });
+    if (fs.lstatSync(path.join(rootfs, rel)).isDirectory()) for (const n of fs.readdirSync(path.join(rootfs, rel))) added(`${rel}/${n}`);
+  };
+  const walk = (rel: string): void => {
+    const here = new Set(fs.readdirSync(path.join(rootfs, rel)));
+    const before = base && lstatOrUndefined(path.join(base, rel))?.isDirectory() ? fs.readdirSync(path.join(base, rel)) : [];
+    for (const n of before) if (!here.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
+    for (const n of here) {
+      const r = `${rel}/${n}`;
+      const st = fs.lstatSync(path.join(rootfs, r));
+      const old = base ? lstatOrUndefined(path.join(base, r)) : undefined;
+      if (!old) {
+        if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? fs.readdirSync(path.join(rootfs, r)).length === 0 : st.size === 0)) continue;
+        added(r);
+        continue;
+      }
+      const same = st.mode === old.mode && st.uid === old.uid && st.gid === old.gid && st.mtimeMs === old.mtimeMs
+        && (st.isDirectory() || st.size === old.size)
+        && (!st.isSymbolicLink() || fs.readlinkSync(path.join(rootfs, r)) === fs.readlinkSync(path.join(base!, r)));
+      if (!same) out.push({ kind: 'C', path: r });
+      if (st.isDirectory() && old.isDirectory()) walk(r);
+      else if (st.isDirectory()) for (const c of fs.readdirSync(path.join(rootfs, r))) added(`${r}/${c}`);
+    }
+  };
+  walk('');
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * vfs: the changes as an OCI layer tree: added and changed entries copied (an added
+ * directory whole), deletions as `.wh.` files. Parent directories come with the container's
+ * metadata, so applying the layer does not reset them.
+ */
+async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): Promise<void> {
+  const ensureParents = (rel: string): void => {
+    const parts = rel.split('/').filter(Boolean).slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const r = parts.slice(0, i).join('/');
+      const d = path.join(stage, r);
+      if (fs.existsSync(d)) continue;
+      const st = fs.lstatSync(path.join(rootfs, r));
+      fs.mkdirSync(d);
+      fs.chownSync(d, st.uid, st.gid);
+      fs.chmodSync(d, st.mode & 0o7777);
+      fs.utimesSync(d, st.atime, st.mtime);
+    }
+  };
+  let skipUnder: string | undefined;
+  for (const c of changes) {
+    if (skipUnder && c.path.startsWith(`${skipUnder}/`)) continue;
+    skipUnder = undefined;
+    ensureParents(c.path);
+    const rel = c.path.slice(1);
+    if (c.kind === 'D') {
+      fs.writeFileSync(path.join(stage, path.dirname(rel), `.wh.${path.basename(rel)}`), '');
+      continue;
+    }
+    const st = fs.lstatSync(path.join(rootfs, rel));
+    if (st.isDirectory() && c.kind === 'C') {
+      // Only the directory itself: its changed children are changes of their own.
+      const d = path.join(stage, rel);
+      if (!fs.existsSync(d)) fs.mkdirSync(d);
+      fs.chownSync(d, st.uid, st.gid);
+      fs.chmodSync(d, st.mode & 0o7777);
+      fs.utimesSync(d, st.atime, st.mtime);
+      continue;
+    }
+    await native().copyTree('/', path.join(rootfs, rel), '/', path.join(stage, rel), -1, -1, true);
+    if (st.isDirectory()) skipUnder = c.path;
+  }
 }
 
 /** A copy of the upper dir (hardlinks, no data copied) with whiteouts in the OCI form. */
@@ -105,7 +197,8 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
   try {
     const stage = path.join(tmp, 'stage');
     fs.mkdirSync(stage);
-    stageLayer(rec.GraphDriver.Data.UpperDir, stage);
+    if (rec.GraphDriver.Name === 'vfs') await stageVfsLayer(vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir), rec.GraphDriver.Data.UpperDir, stage);
+    else stageLayer(rec.GraphDriver.Data.UpperDir, stage);
     for (const p of RUNTIME_PATHS) {
       const f = path.join(stage, p);
       try {
@@ -153,6 +246,12 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
  */
 export async function exportContainer(store: Store, ref: string, out: NodeJS.WritableStream): Promise<void> {
   const rec = find(store.paths, ref);
+  if (rec.GraphDriver.Name === 'vfs') {
+    // vfs: the container's tree is a plain directory already.
+    const rootfs = rec.GraphDriver.Data.UpperDir;
+    await pipeline(tar.c({ cwd: rootfs, portable: false }, fs.readdirSync(rootfs)), out, { end: out !== process.stdout });
+    return;
+  }
   const mnt = path.join(store.paths.runContainer(rec.Id), `export-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(mnt, { recursive: true });
   const lowers = [rec.GraphDriver.Data.UpperDir, ...lowerDirs(rec)];

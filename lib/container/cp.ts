@@ -34,6 +34,8 @@ const cpError = (msg: string): GockerError => new GockerError(msg, { exitCode: 1
 /** The container's root for the copy, and how to let go of it. */
 async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{ root: string; done: () => void }> {
   if (rec.State.Running && rec.State.Pid > 0) return { root: `/proc/${rec.State.Pid}/root`, done: () => undefined };
+  // vfs: a stopped container's tree is a plain directory.
+  if (rec.GraphDriver.Name === 'vfs') return { root: rec.GraphDriver.Data.UpperDir, done: () => undefined };
   // Stopped: its overlay, mounted while the container lock keeps a start from racing us.
   const release = await acquireLock(containerLock(paths, rec.Id));
   let mounted = '';

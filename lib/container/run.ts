@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { cgroupManager, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import type { ImageRecord } from '../image/types';
-import { packageRoot } from '../native';
+import { native, packageRoot } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
@@ -254,8 +254,14 @@ export class Runner {
 
     const dir = this.paths.container(id);
     const run = this.paths.runContainer(id);
-    fs.mkdirSync(path.join(dir, 'upper'), { recursive: true, mode: 0o755 });
-    fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
+    const vfs = this.paths.driver === 'vfs';
+    // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
+    // copy of the image's top layer (a full tree) by run() before the monitor starts.
+    if (!vfs) {
+      fs.mkdirSync(path.join(dir, 'upper'), { recursive: true, mode: 0o755 });
+      fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
+    }
+    fs.mkdirSync(dir, { recursive: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
     const hostnamePath = path.join(dir, 'hostname');
     const hostsPath = path.join(dir, 'hosts');
@@ -271,7 +277,8 @@ export class Runner {
     const lower = image.layers.slice().reverse().map((l) => `l/${l.link}`).join(':');
     const spec = new Map<string, string[]>();
     addSpec(spec, 'store_root', this.paths.root);
-    addSpec(spec, 'overlay_options', `lowerdir=${lower},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`);
+    if (vfs) addSpec(spec, 'rootfs_bind', path.join(dir, 'rootfs'));
+    else addSpec(spec, 'overlay_options', `lowerdir=${lower},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`);
     addSpec(spec, 'merged', path.join(run, 'merged'));
     addSpec(spec, 'hostname', hostname);
     addSpec(spec, 'network', network);
@@ -348,10 +355,13 @@ export class Runner {
       },
       Mounts: volumes,
       NetworkSettings: { IPAddress: '', Networks: { [network]: {} } },
-      GraphDriver: {
-        Name: 'overlay2',
-        Data: { LowerDir: image.layers.slice().reverse().map((l) => l.dir).join(':'), UpperDir: path.join(dir, 'upper'), MergedDir: path.join(run, 'merged'), WorkDir: path.join(dir, 'work') },
-      },
+      // vfs has no layers under the container: its whole tree is the "upper" dir.
+      GraphDriver: vfs
+        ? { Name: 'vfs', Data: { LowerDir: '', UpperDir: path.join(dir, 'rootfs'), MergedDir: path.join(run, 'merged'), WorkDir: '' } }
+        : {
+          Name: 'overlay2',
+          Data: { LowerDir: image.layers.slice().reverse().map((l) => l.dir).join(':'), UpperDir: path.join(dir, 'upper'), MergedDir: path.join(run, 'merged'), WorkDir: path.join(dir, 'work') },
+        },
       LogPath: logPath,
       HostnamePath: hostnamePath,
       HostsPath: hostsPath,
@@ -392,6 +402,12 @@ export class Runner {
     let prepared: Prepared | undefined;
     try {
       prepared = this.prepare(o, image, resources);
+      if (this.paths.driver === 'vfs') {
+        const rootfs = prepared.rec.GraphDriver.Data.UpperDir;
+        const top = image.layers[image.layers.length - 1];
+        if (top) await native().copyTree('/', top.dir, '/', rootfs, -1, -1);
+        else fs.mkdirSync(rootfs, { mode: 0o755 });
+      }
       // Kept with the record: `start` runs the same spec again.
       fs.writeFileSync(path.join(this.paths.container(prepared.rec.Id), 'spec'), serialise(prepared.spec));
       saveRecord(this.paths, prepared.rec);

@@ -83,7 +83,7 @@ export function inspectImage(store: Store, name: string): Record<string, unknown
     Variant: c.variant,
     Os: c.os ?? '',
     Size: img.layers.reduce((n, l) => n + l.size, 0),
-    GraphDriver: {
+    GraphDriver: store.paths.driver === 'vfs' ? { Name: 'vfs', Data: { Dir: top?.dir } } : {
       Name: 'overlay2',
       Data: {
         LowerDir: img.layers.slice(0, -1).reverse().map((l) => l.dir).join(':') || undefined,

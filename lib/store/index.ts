@@ -7,6 +7,7 @@ import { GockerError, isErrno } from '../errors';
 import type { ImageConfig, ImageRecord, LayerRecord } from '../image/types';
 import { applyLayerFile, type WhiteoutMode } from '../layer';
 import { familiarRepo, parseReference, type Reference } from '../name';
+import { native } from '../native';
 import { withLock, writeFileAtomic } from './atomic';
 import { StorePaths, hexOf } from './paths';
 
@@ -186,8 +187,14 @@ export class Store {
     const tmp = fs.mkdtempSync(path.join(this.paths.tmp, 'layer-'));
     try {
       const diff = path.join(tmp, 'diff');
-      fs.mkdirSync(diff, { mode: 0o755 });
-      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts });
+      if (this.paths.driver === 'vfs' && parent !== null) {
+        // vfs: the parent's whole tree first (shared extents where the filesystem allows),
+        // then this layer applied onto it with whiteouts deleting.
+        await native().copyTree('/', path.join(this.paths.layer(parent), 'diff'), '/', diff, -1, -1);
+      } else {
+        fs.mkdirSync(diff, { mode: 0o755 });
+      }
+      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts: this.paths.driver === 'vfs' ? 'delete' : whiteouts });
       const chainId = parent === null ? r.diffId : chainIds([parent, r.diffId])[1];
       // overlay2-style short link: keeps the lowerdir option of a 60-layer image under a page.
       const link = hexOf(chainId).slice(0, 20);

@@ -10,9 +10,15 @@
 //   containers/<id>/              pid, monitor socket, merged/ mount point
 //   locks/
 import * as path from 'node:path';
+import type { StorageDriver } from '../options';
 
 export class StorePaths {
-  constructor(readonly root: string, readonly runroot: string) {}
+  constructor(readonly root: string, readonly runroot: string, readonly driver: StorageDriver = 'overlay2') {}
+
+  /** A driver's own store: overlay2 at the roots themselves, vfs under ROOT/vfs and RUNROOT/vfs. */
+  static forDriver(root: string, runroot: string, driver: StorageDriver): StorePaths {
+    return driver === 'vfs' ? new StorePaths(path.join(root, 'vfs'), path.join(runroot, 'vfs'), driver) : new StorePaths(root, runroot, driver);
+  }
 
   get blobs(): string { return path.join(this.root, 'blobs', 'sha256'); }
   blob(digest: string): string { return path.join(this.blobs, hexOf(digest)); }

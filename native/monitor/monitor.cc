@@ -528,8 +528,14 @@ void WaitForParent(int sync_fd) {
   std::string merged = spec.Get("merged");
   // lowerdir uses short links relative to the store root: 60 layers fit in a page.
   if (chdir(spec.Get("store_root").c_str()) != 0) Die(kRootfs, errno, spec.Get("store_root"));
-  std::string opts = spec.Get("overlay_options");
-  if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
+  std::string bind = spec.Get("rootfs_bind");
+  if (!bind.empty()) {
+    // vfs: the container's own full copy of its image, bind-mounted as the root.
+    if (mount(bind.c_str(), merged.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kRootfs, errno, "bind " + bind);
+  } else {
+    std::string opts = spec.Get("overlay_options");
+    if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
+  }
   int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) Die(kRootfs, errno, merged);
 

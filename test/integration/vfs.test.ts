@@ -1,0 +1,83 @@
+// The vfs storage driver: every layer a full tree (its parent's, copied, plus its own
+// changes), every container a full copy of its image, no overlay mount anywhere.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { dockerArchive, multiLayerImage, umociUnpack } from '../helpers/fixtures';
+import { gocker, tempRoots } from '../helpers/cli';
+import { describeTree, treeDiff } from '../helpers/tree';
+
+const roots = tempRoots('gocker-vfs-');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-vfsw-'));
+const g = (args: string[]) => gocker([...roots.args, '--storage-driver', 'vfs', ...args]);
+const vfsRoot = path.join(roots.root, 'vfs');
+
+before(async () => {
+  const archive = dockerArchive(await multiLayerImage(), path.join(work, 'multi.tar'), 'multi:1');
+  const r = g(['load', '-i', archive]);
+  assert.equal(r.stdout, 'Loaded image: multi:1\n', r.stderr);
+});
+
+after(() => {
+  for (const id of fs.existsSync(path.join(vfsRoot, 'containers')) ? fs.readdirSync(path.join(vfsRoot, 'containers')) : []) g(['rm', '-f', id]);
+  roots.remove();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('each layer is a full tree; the top one equals umoci unpack; the overlay store is not touched', async () => {
+  const top = g(['image', 'inspect', '-f', '{{.GraphDriver.Name}} {{.GraphDriver.Data.Dir}}', 'multi:1']).stdout.trim().split(' ');
+  assert.equal(top[0], 'vfs');
+  assert.ok(top[1].startsWith(path.join(vfsRoot, 'layers')), top[1]);
+  const rootfs = umociUnpack(await multiLayerImage(), path.join(work, 'umoci'));
+  assert.deepEqual(treeDiff(describeTree(top[1], { xattrs: true }), describeTree(rootfs, { xattrs: true }), ['vfs', 'umoci']), []);
+  // No whiteout device or opaque marker anywhere: deletions were applied.
+  assert.equal(execFileSync('find', [path.join(vfsRoot, 'layers'), '-type', 'c']).toString(), '');
+  assert.equal(fs.readdirSync(path.join(vfsRoot, 'layers')).length, 5);
+  assert.ok(!fs.existsSync(path.join(roots.root, 'images')));
+  assert.equal(gocker([...roots.args, 'images', '-q']).stdout, '');
+  assert.match(g(['info']).stdout, /Storage Driver: vfs\n/);
+});
+
+test('run on a copy of the image (bind, not overlay): diff, commit, export, cp, rm', () => {
+  const r = g(['run', '--name', 'v1', 'multi:1', 'sh', '-c',
+    'grep -c " / " /proc/self/mountinfo >/dev/null; awk \'$5 == "/" {print $9}\' /proc/self/mountinfo; echo new > /data/added; rm /data/keep; mkdir -p /n/d; echo x > /n/d/f']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.notEqual(r.stdout.trim(), 'overlay');
+  const rec = JSON.parse(g(['inspect', 'v1']).stdout)[0];
+  assert.equal(rec.GraphDriver.Name, 'vfs');
+  const rootfs = rec.GraphDriver.Data.UpperDir as string;
+  assert.equal(fs.readFileSync(path.join(rootfs, 'data', 'added'), 'utf8'), 'new\n');
+  // The image's tree is untouched.
+  const top = g(['image', 'inspect', '-f', '{{.GraphDriver.Data.Dir}}', 'multi:1']).stdout.trim();
+  assert.ok(fs.existsSync(path.join(top, 'data', 'keep')));
+  assert.ok(!fs.existsSync(path.join(top, 'data', 'added')));
+  assert.equal(g(['diff', 'v1']).stdout, 'C /data\nA /data/added\nD /data/keep\nC /etc\nA /n\nA /n/d\nA /n/d/f\n');
+  assert.match(g(['commit', 'v1', 'multi:2']).stdout, /^sha256:[0-9a-f]{64}\n$/);
+  assert.equal(g(['run', '--rm', 'multi:2', 'sh', '-c', 'cat /data/added /n/d/f; ls /data/keep 2>&1; cat /data/dir-to-file']).stdout,
+    'new\nx\nls: /data/keep: No such file or directory\nnow a file\n');
+  const tarball = path.join(work, 'export.tar');
+  assert.equal(g(['export', '-o', tarball, 'v1']).status, 0);
+  const names = execFileSync('tar', ['-tf', tarball]).toString().split('\n');
+  assert.ok(names.includes('data/added') || names.includes('./data/added'), names.slice(0, 5).join(','));
+  assert.equal(g(['cp', '-q', 'v1:/n/d/f', path.join(work, 'f')]).status, 0);
+  assert.equal(fs.readFileSync(path.join(work, 'f'), 'utf8'), 'x\n');
+  assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes(vfsRoot));
+  assert.equal(g(['rm', 'v1']).status, 0);
+  assert.ok(!fs.existsSync(rootfs));
+  // rmi and prune take the copies away like any layer.
+  assert.equal(g(['rmi', 'multi:2']).status, 0);
+  assert.equal(g(['image', 'prune', '-a', '-f']).status, 0);
+  assert.deepEqual(fs.readdirSync(path.join(vfsRoot, 'layers')), []);
+});
+
+test('an unknown driver is refused in one line', () => {
+  const r = gocker([...roots.args, '--storage-driver', 'zfs', 'images']);
+  assert.equal(r.status, 125);
+  assert.equal(r.stderr, 'gocker: unknown storage driver "zfs" (supported: overlay2, vfs)\n');
+  const env = gocker([...roots.args, 'images'], { env: { ...process.env, GOCKER_STORAGE_DRIVER: 'zfs' } });
+  assert.equal(env.status, 125);
+  assert.equal(env.stderr, 'gocker: unknown storage driver "zfs" (supported: overlay2, vfs)\n');
+});
