@@ -36,10 +36,12 @@ export interface NativeBinding {
   /** flock(2) on fd; false only when LOCK_NB was given and the lock is held elsewhere. */
   flock(fd: number, op: number): boolean;
   /**
-   * Applies a layer tar (optionally compressed) from file into dir, on worker threads.
+   * Applies a layer tar (optionally compressed) from file into dir, on worker threads;
+   * onProgress hears how much of the file has been consumed, every half megabyte or so.
    * Rejects with code 'EBADLAYER' (message names the entry) or a fs-shaped error.
    */
-  extractLayer(file: string, dir: string, compression: 'none' | 'gzip' | 'zstd', whiteouts: 'overlay' | 'delete'):
+  extractLayer(file: string, dir: string, compression: 'none' | 'gzip' | 'zstd', whiteouts: 'overlay' | 'delete',
+    onProgress?: (compressedBytesRead: number) => void):
     Promise<{ diffId: string; size: number; entries: number }>;
   /**
    * Copies src to dst (which must not exist; its parent must), on a worker thread, keeping

@@ -114,15 +114,25 @@ class Pipeline {
   std::string error_;
 };
 
-class ExtractWorker : public Napi::AsyncWorker {
+// Progress goes to JS as the count of compressed bytes consumed (what a pull shows against
+// the layer's size), at most every kProgressStep bytes; the last report may be coalesced.
+class ExtractWorker : public Napi::AsyncProgressWorker<uint64_t> {
  public:
-  ExtractWorker(Napi::Env env, std::string file, std::string dir, Compression c, Whiteouts w)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)),
-        file_(std::move(file)), dir_(std::move(dir)), c_(c), w_(w) {}
+  ExtractWorker(Napi::Env env, std::string file, std::string dir, Compression c, Whiteouts w, Napi::Function on_progress)
+      : Napi::AsyncProgressWorker<uint64_t>(env), deferred_(Napi::Promise::Deferred::New(env)),
+        file_(std::move(file)), dir_(std::move(dir)), c_(c), w_(w) {
+    if (!on_progress.IsEmpty()) progress_cb_ = Napi::Persistent(on_progress);
+  }
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  void Execute() override {
+  void OnProgress(const uint64_t* data, size_t count) override {
+    if (count == 0 || progress_cb_.IsEmpty()) return;
+    Napi::HandleScope scope(Env());
+    progress_cb_.Call({Napi::Number::New(Env(), static_cast<double>(data[count - 1]))});
+  }
+
+  void Execute(const ExecutionProgress& progress) override {
     int fd = open(file_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return SetSys(errno, "open", file_);
     int root = open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -134,7 +144,17 @@ class ExtractWorker : public Napi::AsyncWorker {
       Pipeline pipe(fd, c_);
       pipe.Start();
       layer::Extractor ex(root, w_, geteuid() == 0);
-      layer::ExtractStats st = ex.Run([&pipe](uint8_t* b, size_t n) { return pipe.Read(b, n); });
+      uint64_t reported = 0;
+      const bool report = !progress_cb_.IsEmpty();
+      layer::ExtractStats st = ex.Run([&](uint8_t* b, size_t n) {
+        size_t got = pipe.Read(b, n);
+        uint64_t in = pipe.bytes_in;
+        if (report && in >= reported + kProgressStep) {
+          reported = in;
+          progress.Send(&in, 1);
+        }
+        return got;
+      });
       pipe.Drain();
       pipe.Stop();
       entries_ = st.entries;
@@ -182,7 +202,9 @@ class ExtractWorker : public Napi::AsyncWorker {
     path_ = path;
   }
 
+  static constexpr uint64_t kProgressStep = 512 * 1024;
   Napi::Promise::Deferred deferred_;
+  Napi::FunctionReference progress_cb_;
   std::string file_, dir_;
   Compression c_;
   Whiteouts w_;
@@ -193,7 +215,7 @@ class ExtractWorker : public Napi::AsyncWorker {
   uint64_t size_ = 0, entries_ = 0;
 };
 
-// extractLayer(file, dir, compression: 'none'|'gzip'|'zstd', whiteouts: 'overlay'|'delete')
+// extractLayer(file, dir, compression: 'none'|'gzip'|'zstd', whiteouts: 'overlay'|'delete', onProgress?)
 Napi::Value ExtractLayer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string file = info[0].As<Napi::String>();
@@ -202,7 +224,8 @@ Napi::Value ExtractLayer(const Napi::CallbackInfo& info) {
   std::string wh = info[3].As<Napi::String>();
   Compression c = comp == "gzip" ? Compression::Gzip : comp == "zstd" ? Compression::Zstd : Compression::None;
   Whiteouts w = wh == "delete" ? Whiteouts::Delete : Whiteouts::Overlay;
-  auto* worker = new ExtractWorker(env, file, dir, c, w);
+  Napi::Function cb = info.Length() > 4 && info[4].IsFunction() ? info[4].As<Napi::Function>() : Napi::Function();
+  auto* worker = new ExtractWorker(env, file, dir, c, w, cb);
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

@@ -32,13 +32,14 @@ function progress(tty: boolean): (e: PullEvent) => void {
       return;
     }
     let text: string = e.status;
-    if (e.status === 'Downloading' && e.total) text = `Downloading ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
+    if ((e.status === 'Downloading' || e.status === 'Extracting') && e.total) text = `${e.status} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
     if (tty) {
       if (!lines.has(e.id)) order.push(e.id);
       lines.set(e.id, text);
       redraw();
-    } else if (e.status !== 'Downloading') {
-      process.stdout.write(`${e.id}: ${text}\n`);
+    } else if (e.status !== 'Downloading' && !e.current) {
+      // Not a terminal: one line per state, no byte counts.
+      process.stdout.write(`${e.id}: ${e.status}\n`);
     }
   };
 }

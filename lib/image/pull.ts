@@ -84,8 +84,9 @@ async function pullImageLocked(store: Store, name: string, opts: PullOptions = {
     for (const [i, l] of img.layers.entries()) {
       if (files[i]) {
         const file = await files[i]!;
-        emit({ kind: 'layer', id: short(l.digest), status: 'Extracting' });
-        await store.addLayer(parent, { file, mediaType: l.mediaType, diffId: diffIds[i] });
+        emit({ kind: 'layer', id: short(l.digest), status: 'Extracting', current: 0, total: l.size });
+        await store.addLayer(parent, { file, mediaType: l.mediaType, diffId: diffIds[i],
+          onProgress: (n) => emit({ kind: 'layer', id: short(l.digest), status: 'Extracting', current: n, total: l.size }) });
         store.putBlobFile(file, l.digest);
         emit({ kind: 'layer', id: short(l.digest), status: 'Pull complete' });
       }

@@ -17,6 +17,8 @@ export interface ApplyOptions {
   diffId?: string;
   /** overlay: `.wh.` entries become overlayfs whiteouts; delete: they remove (flat trees) */
   whiteouts: WhiteoutMode;
+  /** bytes of the (compressed) file consumed so far, reported from the extractor's thread */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface ApplyResult {
@@ -57,7 +59,7 @@ export async function applyLayerFile(file: string, dir: string, opts: ApplyOptio
   const compression = compressionOf(opts.mediaType) ?? sniffFile(file);
   let r: ApplyResult;
   try {
-    r = await native().extractLayer(file, dir, compression, opts.whiteouts);
+    r = await native().extractLayer(file, dir, compression, opts.whiteouts, opts.onProgress);
   } catch (e) {
     if (isErrno(e, 'EBADLAYER')) throw new GockerError(`failed to apply layer: ${(e as Error).message}`, { code: 'EBADLAYER', cause: e });
     throw e;

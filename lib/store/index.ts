@@ -28,6 +28,7 @@ export interface LayerSource {
   mediaType?: string;
   /** the config's diff_id for it, verified while extracting; unknown for `import` */
   diffId?: string;
+  onProgress?: (bytes: number) => void;
 }
 
 export function chainIds(diffIds: string[]): string[] {
@@ -194,7 +195,7 @@ export class Store {
       } else {
         fs.mkdirSync(diff, { mode: 0o755 });
       }
-      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts: this.paths.driver === 'vfs' ? 'delete' : whiteouts });
+      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts: this.paths.driver === 'vfs' ? 'delete' : whiteouts, onProgress: src.onProgress });
       const chainId = parent === null ? r.diffId : chainIds([parent, r.diffId])[1];
       // overlay2-style short link: keeps the lowerdir option of a 60-layer image under a page.
       const link = hexOf(chainId).slice(0, 20);

@@ -153,6 +153,23 @@ describe('pull', () => {
     await ga(['logout', tokenReg.host]);
   });
 
+  test('the library reports download and extraction progress per layer, from the extractor\'s thread', async () => {
+    const { root } = fresh();
+    const { Gocker } = await import('../../lib/index');
+    const events: Array<{ id: string; status: string; current?: number; total?: number }> = [];
+    const g = new Gocker({ root, runroot: path.join(path.dirname(root), 'run') });
+    const { id } = await g.pull(`${reg.host}/big:1`, { onEvent: (e) => { if (e.kind === 'layer') events.push(e); } });
+    assert.match(id, /^sha256:/);
+    // The big layer's reports (busybox's layer is reported too, under its own id).
+    const big = events.reduce((a, e) => ((e.total ?? 0) > (a.total ?? 0) ? e : a)).id;
+    const extracting = events.filter((e) => e.id === big && e.status === 'Extracting' && e.current);
+    const total = extracting[0]?.total ?? 0;
+    // 8 MB of random data: reported in steps, rising, never past the layer's size.
+    assert.ok(extracting.length >= 4, `${extracting.length} extraction reports`);
+    assert.ok(extracting.every((e, i) => e.total === total && e.current! <= total && (i === 0 || e.current! >= extracting[i - 1].current!)));
+    assert.ok(events.some((e) => e.id === big && e.status === 'Downloading' && e.current === total));
+  });
+
   test('a multi-platform index: the host\'s platform by default, --platform to choose, a list when none matches', async () => {
     // Two single-platform images pushed by skopeo, then an OCI index over them put by hand.
     const host = goArch();
