@@ -1,5 +1,7 @@
 #include "copy.h"
 
+#include "../fsutil.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -22,26 +24,9 @@ namespace {
   throw SysFailure{err, syscall, path};
 }
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
 
 long Openat2(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve) {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = flags;
-  how.resolve = resolve;
-  long r;
-  do {
-    r = syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
-  } while (r < 0 && (errno == EINTR || errno == EAGAIN));
-  return r;
+  return gocker::Openat2(dirfd, path.c_str(), flags, resolve);
 }
 
 // "a/b/c" -> parent "a/b" (or "."), base "c". Trailing slashes are dropped.

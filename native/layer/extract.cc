@@ -1,5 +1,7 @@
 #include "extract.h"
 
+#include "../fsutil.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -27,18 +29,6 @@ const std::string kWhPrefix = ".wh.";
 const std::string kOpaque = ".wh..wh..opq";
 const std::string kMetaPrefix = ".wh..wh.";
 
-long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = flags;
-  how.resolve = resolve;
-  long r;
-  do {
-    r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-  } while (r < 0 && (errno == EINTR || errno == EAGAIN));
-  return r;
-}
-
 [[noreturn]] void Fail(int err, const char* syscall, const std::string& path) {
   throw SysFailure{err, syscall, path};
 }
@@ -47,20 +37,6 @@ long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
   throw LayerError{"invalid layer entry '" + entry + "': " + why};
 }
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int release() {
-    int f = fd;
-    fd = -1;
-    return f;
-  }
-};
 
 // Octal (space/NUL terminated) or GNU base-256 numbers.
 bool ParseNumeric(const uint8_t* p, size_t n, int64_t* out) {
