@@ -49,7 +49,9 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   addSpec(spec, 'groups', u.groups.join(','));
   addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
   if ((rec.HostConfig.SecurityOpt ?? []).some((s) => /^no-new-privileges(=true|:true)?$/.test(s))) addSpec(spec, 'no_new_privileges', '1');
-  for (const f of cgroupManager().open(rec.CgroupPath).procsFiles()) addSpec(spec, 'cgroup_procs', f);
+  const join = cgroupManager().open(rec.CgroupPath).attachFiles();
+  for (const f of join.self) addSpec(spec, 'cgroup_self', f);
+  for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
   addSpec(spec, 'pid_file', path.join(run, `exec-${tag}.pid`));
   addSpec(spec, 'exit_file', path.join(run, `exec-${tag}.json`));
   addSpec(spec, 'log_file', '/dev/null');

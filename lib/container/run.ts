@@ -322,7 +322,9 @@ export class Runner {
     addSpec(spec, 'cwd', o.workdir ?? (cfg.WorkingDir || '/'));
     for (const a of argv) addSpec(spec, 'arg', a);
     for (const e of env) addSpec(spec, 'env', e);
-    for (const f of cgroup.procsFiles()) addSpec(spec, 'cgroup_procs', f);
+    const join = cgroup.attachFiles();
+    for (const f of join.self) addSpec(spec, 'cgroup_self', f);
+    for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
     addSpec(spec, 'pid_file', path.join(run, 'pid'));
     addSpec(spec, 'exit_file', path.join(run, 'exit.json'));
     const logPath = path.join(dir, `${id}-json.log`);

@@ -160,7 +160,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup,
 };
 
 const char* StageName(int s) {
@@ -183,6 +183,7 @@ const char* StageName(int s) {
     case kExec: return "exec";
     case kNetwork: return "set up loopback";
     case kStdio: return "stdio";
+    case kCgroup: return "join cgroup";
   }
   return "setup";
 }
@@ -812,13 +813,17 @@ int main(int argc, char** argv) {
     WriteExit(125, 0, Now(), std::string("socketpair: ") + strerror(errno));
     return 125;
   }
-  // cgroup.procs files are opened now: an exec cannot see the host's /sys/fs/cgroup later.
-  std::vector<int> cg_fds;
+  // cgroup files are opened now: an exec cannot see the host's /sys/fs/cgroup later.
+  // cgroup_procs: we write the child's pid; cgroup_self (v1 tasks): the child writes "0"
+  // itself, which spares the kernel's global threadgroup lock (see lib/cgroups).
+  std::vector<int> cg_fds, cg_self_fds;
   std::string cg_error;
-  for (const std::string& f : spec.All("cgroup_procs")) {
-    int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0 && cg_error.empty()) cg_error = "cgroup " + f + ": " + strerror(errno);
-    cg_fds.push_back(fd);
+  for (const char* key : {"cgroup_procs", "cgroup_self"}) {
+    for (const std::string& f : spec.All(key)) {
+      int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 && cg_error.empty()) cg_error = "cgroup " + f + ": " + strerror(errno);
+      (strcmp(key, "cgroup_self") == 0 ? cg_self_fds : cg_fds).push_back(fd);
+    }
   }
   int own_pidns = -1;  // to leave the container's pid namespace for the exit command
   if (exec_mode) {
@@ -844,6 +849,11 @@ int main(int argc, char** argv) {
     close(sync[1]);
     close(errp[0]);
     g_err_fd = errp[1];
+    // Into the container's cgroups before anything of the container happens. (A failure
+    // to open one is the parent's to report: it kills us.)
+    for (int fd : cg_self_fds) {
+      if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
+    }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
@@ -864,6 +874,9 @@ int main(int argc, char** argv) {
     Child(spec, sync[0], pty_sock[1]);
   }
   g_child = pid;
+  for (int fd : cg_self_fds) {
+    if (fd >= 0) close(fd);
+  }
   close(sync[0]);
   close(errp[1]);
   if (piped) {

@@ -32,7 +32,7 @@ test('v2: controllers enabled down the chain, limits written, OOM read from memo
     assert.equal(read('cpu.weight'), String(sharesToWeight(512)));
     assert.equal(read('cpuset.cpus'), '0');
     assert.equal(read('pids.max'), '50');
-    assert.deepEqual(cg.procsFiles(), [path.join(dir, 'cgroup.procs')]);
+    assert.deepEqual(cg.attachFiles(), { self: [], byPid: [path.join(dir, 'cgroup.procs')] });
     fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 0\n');
     assert.equal(cg.oomKilled(), false);
     fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n');
@@ -89,7 +89,8 @@ test('v1: one directory per hierarchy, cpuset inherited from the parent, docker 
     assert.equal(read('cpuset', 'cpuset.cpus'), '0-1');
     assert.equal(read('cpuset', 'cpuset.mems'), '0');
     assert.equal(read('pids', 'pids.max'), '7');
-    assert.equal(cg.procsFiles().length, 4);
+    assert.deepEqual(cg.attachFiles().byPid, []);
+    assert.deepEqual(cg.attachFiles().self.map((f) => path.relative(root, f)).sort(), ['cpu/gocker/id1/tasks', 'cpuset/gocker/id1/tasks', 'memory/gocker/id1/tasks', 'pids/gocker/id1/tasks']);
     fs.writeFileSync(path.join(root, 'memory', 'gocker', 'id1', 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
     assert.equal(cg.oomKilled(), true);
   } finally {
