@@ -89,3 +89,23 @@ test('symlinks in either root resolve inside it, never on the host', async () =>
   await native().copyTree(root, '/up/up/inside/secret-in-root', '/', path.join(work, 's'), -1, -1);
   assert.equal(fs.readFileSync(path.join(work, 's'), 'utf8'), 'in root\n');
 });
+
+test('on a filesystem with shared extents (XFS, reflink=1, on a loop device) file data is reflinked, not copied', async () => {
+  const dir = fs.mkdtempSync(path.join(work, 'xfs-'));
+  const img = path.join(dir, 'img');
+  const mnt = path.join(dir, 'mnt');
+  fs.mkdirSync(mnt);
+  fs.writeFileSync(img, '');
+  fs.truncateSync(img, 300 << 20);
+  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', img]);
+  execFileSync('mount', ['-o', 'loop', img, mnt]); // the loop device goes with the umount (autoclear)
+  try {
+    execFileSync('cp', ['-a', path.join(src, 'extra'), path.join(mnt, 'src')]);
+    const r = await native().copyTree('/', path.join(mnt, 'src'), '/', path.join(mnt, 'dst'), -1, -1);
+    const files = execFileSync('find', [path.join(mnt, 'src'), '-type', 'f', '-links', '1']).toString().trim().split('\n').length;
+    assert.ok(r.reflinked >= files, `${r.reflinked} reflinked of ${files} single-link files`);
+    assert.deepEqual(treeDiff(describeTree(path.join(mnt, 'src'), { xattrs: true }), describeTree(path.join(mnt, 'dst'), { xattrs: true }), ['src', 'copy']), []);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+});
