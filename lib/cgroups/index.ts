@@ -2,7 +2,7 @@
 // v1) and pure cgroup v2. Files are written with plain fs calls: all of this is policy.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isErrno } from '../errors';
+import { GockerError, isErrno } from '../errors';
 import { native } from '../native';
 import { hostCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import { sharesToWeight, type Resources } from './resources';
@@ -228,6 +228,18 @@ class V2Cgroup implements ContainerCgroup {
       cur = path.join(cur, part);
       fs.mkdirSync(cur, { recursive: true });
     }
+    // A limit whose controller is not enabled here is refused, not dropped: the user asked
+    // for it. (The interface files of a controller exist only once it is enabled.)
+    const enabled = new Set(fs.readFileSync(path.join(this.dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/));
+    const needs: Array<[boolean, string, string]> = [
+      [!!r.memory, 'memory', '--memory'], [!!(r.nanoCpus || r.cpuShares), 'cpu', '--cpus/--cpu-shares'],
+      [!!r.cpusetCpus, 'cpuset', '--cpuset-cpus'], [!!r.pidsLimit, 'pids', '--pids-limit'],
+    ];
+    for (const [asked, controller, flag] of needs) {
+      if (asked && !enabled.has(controller)) {
+        throw new GockerError(`cannot apply ${flag}: the cgroup v2 controller "${controller}" is not enabled for ${this.dir} (available: ${[...enabled].filter(Boolean).join(' ') || 'none'})`);
+      }
+    }
     if (r.memory) {
       write(path.join(this.dir, 'memory.max'), r.memory);
       const swapFile = path.join(this.dir, 'memory.swap.max');
@@ -315,5 +327,10 @@ class Manager implements CgroupManager {
 
 /** The host's manager; `layout` lets tests point it at a fake tree. */
 export function cgroupManager(opts: { layout?: CgroupLayout } = {}): CgroupManager {
-  return new Manager(opts.layout ?? hostCgroups(native()));
+  if (opts.layout) return new Manager(opts.layout);
+  const host = hostCgroups(native());
+  // GOCKER_CGROUP_MANAGER=v2 on a hybrid host: containers in the unified hierarchy alone
+  // (the controllers the host enabled there, often none), as on a pure v2 machine.
+  if (process.env.GOCKER_CGROUP_MANAGER === 'v2' && host.mode === 'hybrid' && host.unifiedMount) return new Manager({ ...host, mode: 'v2' });
+  return new Manager(host);
 }

@@ -22,6 +22,8 @@ test('v2: controllers enabled down the chain, limits written, OOM read from memo
     const dir = path.join(root, 'gocker', 'abc');
     fs.mkdirSync(dir, { recursive: true });
     for (const f of ['memory.swap.max']) fs.writeFileSync(path.join(dir, f), 'max\n');
+    // What the parent's subtree_control enabled for it.
+    fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
     const cg = mgr.create('gocker/abc', parseResources({ memory: '64m', memorySwap: '96m', cpus: '1.5', cpuShares: '512', cpusetCpus: '0', pidsLimit: '50' }, { cpus: 2, onlineCpus: '0-1' }));
     const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
     assert.equal(fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8'), '+cpu +cpuset +memory +pids +io');
@@ -55,6 +57,7 @@ test('v2: --memory-swap -1 is unlimited swap; shares map to weight as runc does'
     const dir = path.join(root, 'gocker', 'x');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'memory.swap.max'), '0');
+    fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'memory pids\n');
     cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } }).create('gocker/x', parseResources({ memory: '1g', memorySwap: '-1' }, { cpus: 2, onlineCpus: '0-1' }));
     assert.equal(fs.readFileSync(path.join(dir, 'memory.swap.max'), 'utf8'), 'max');
   } finally {
@@ -118,4 +121,27 @@ test('docker\'s resource validation messages', () => {
   assert.equal(msg({ cpus: 'abc' }), 'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number');
   assert.equal(msg({ cpusetCpus: '0-3' }), 'Requested CPUs are not available - requested 0-3, available: 0-1');
   assert.deepEqual(parseResources({ memory: '1.5g', pidsLimit: '-1' }, host), { memory: 1.5 * 1024 ** 3 });
+});
+
+test('v2: a limit whose controller is not enabled is refused, naming the controller and what is there', async () => {
+  const root = fakeV2();
+  try {
+    const mgr = cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } });
+    const fresh = (name: string): string => {
+      const dir = path.join(root, 'gocker', name);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'hugetlb\n');
+      return dir;
+    };
+    const a = fresh('a');
+    assert.throws(() => mgr.create('gocker/a', parseResources({ memory: '64m' }, { cpus: 2, onlineCpus: '0-1' })),
+      { message: `cannot apply --memory: the cgroup v2 controller "memory" is not enabled for ${a} (available: hugetlb)` });
+    fresh('b');
+    assert.throws(() => mgr.create('gocker/b', parseResources({ pidsLimit: '10' }, { cpus: 2, onlineCpus: '0-1' })), /controller "pids"/);
+    // No limits asked: nothing to refuse.
+    fresh('c');
+    assert.equal(mgr.create('gocker/c', parseResources({}, { cpus: 2, onlineCpus: '0-1' })).name, 'gocker/c');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
