@@ -56,13 +56,13 @@ export function resolveUser(spec: string, layerDirs: string[]): ExecUser {
       name = p[0];
     }
   } else {
-    throw new GockerError(`unable to find user ${userPart}: no matching entries in passwd file`, { exitCode: 126 });
+    throw new GockerError(`unable to find user ${userPart}: no matching entries in passwd file`, { exitCode: 125 });
   }
   if (groupPart !== undefined && groupPart !== '') {
     const g = group.find((e) => e[0] === groupPart);
     if (g) gid = Number(g[2]);
     else if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
-    else throw new GockerError(`unable to find group ${groupPart}: no matching entries in group file`, { exitCode: 126 });
+    else throw new GockerError(`unable to find group ${groupPart}: no matching entries in group file`, { exitCode: 125 });
   }
   gid ??= 0;
   const groups = name ? group.filter((g) => (g[3] ?? '').split(',').includes(name!)).map((g) => Number(g[2])) : [];

@@ -94,9 +94,13 @@ describe('process and exit codes', () => {
     assert.equal(id, 'uid=1000(app) gid=1000(app) groups=10(wheel),29(audio)');
     assert.equal(g(['run', '--rm', '-u', '1234:10', 'busybox', 'id']).stdout, 'uid=1234 gid=10(wheel)\n');
     assert.equal(g(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'a', 'b']).stdout, 'a b\n');
+    // dockerd resolves the user before anything runs: its error, and the CLI's 125.
     const nu = g(['run', '--rm', '-u', 'nobody-here', 'busybox', 'id']);
-    assert.notEqual(nu.status, 0);
-    assert.match(nu.stderr, /unable to find user nobody-here/);
+    assert.equal(nu.status, 125);
+    assert.equal(nu.stderr, 'gocker: unable to find user nobody-here: no matching entries in passwd file\n');
+    const ng = g(['run', '--rm', '-u', 'app:no-group', 'busybox', 'id']);
+    assert.equal(ng.status, 125);
+    assert.equal(ng.stderr, 'gocker: unable to find group no-group: no matching entries in group file\n');
   });
 
   test('capabilities: docker\'s 14 by default, --cap-drop ALL, --cap-add, no-new-privileges', () => {
