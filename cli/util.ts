@@ -1,9 +1,24 @@
-import { Gocker } from '../lib/index';
+import type { Gocker } from '../lib/index';
+import type { Store } from '../lib/store';
 import type { GlobalArgs } from './types';
+
+// Required on use, not at load: commands that only format output should not pay for the
+// whole engine (start time of run is a benchmark target).
+/* eslint-disable @typescript-eslint/no-require-imports */
 
 /** The engine for a command, with the global options applied. */
 export function engine(argv: GlobalArgs): Gocker {
-  return new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  const { Gocker: G } = require('../lib/index') as typeof import('../lib/index');
+  return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+}
+
+/** Just the store, for run and exec: the engine facade would load every image module. */
+export function storeFor(argv: GlobalArgs): Store {
+  const { resolveOptions } = require('../lib/options') as typeof import('../lib/options');
+  const { StorePaths } = require('../lib/store/paths') as typeof import('../lib/store/paths');
+  const { Store: S } = require('../lib/store') as typeof import('../lib/store');
+  const o = resolveOptions({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  return new S(StorePaths.forDriver(o.root, o.runroot, o.storageDriver));
 }
 
 /** Bytes as docker prints them: 1.23MB (decimal units). */

@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import { execInContainer } from '../../lib/container/exec';
 import type { GlobalArgs } from '../types';
-import { engine } from '../util';
+import { storeFor } from '../util';
 
 // As run: main() learns from this table where the container's name ends and the command begins.
 export const OPTIONS: Record<string, Options> = {
@@ -24,8 +24,8 @@ export function builder(y: Argv<GlobalArgs>) {
 type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; interactive?: boolean; tty?: boolean; detach?: boolean; env?: string[]; workdir?: string; user?: string; privileged?: boolean };
 
 export async function handler(argv: ExecArgs): Promise<number> {
-  const g = engine(argv);
-  const r = await execInContainer(g.paths, g.store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String) });
+  const store = storeFor(argv);
+  const r = await execInContainer(store.paths, store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String) });
   if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
   return r.exitCode;
 }

@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import { Runner } from '../../lib/container/run';
 import type { GlobalArgs } from '../types';
-import { engine } from '../util';
+import { storeFor } from '../util';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
 // a value, so it can tell where the image name ends and the container's command begins.
@@ -52,8 +52,8 @@ type RunArgs = GlobalArgs & {
 };
 
 export async function handler(argv: RunArgs): Promise<number> {
-  const g = engine(argv);
-  const runner = new Runner(g.paths, g.store);
+  const store = storeFor(argv);
+  const runner = new Runner(store.paths, store);
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
   const r = await runner.run({ ...argv, command });
