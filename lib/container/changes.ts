@@ -1,11 +1,10 @@
 // What a container changed: diff (A/C/D from its writable layer), commit (that layer as a new
 // image layer, whiteouts in the OCI form), export (its whole filesystem as a tar).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
 import { GockerError } from '../errors';
 import { applyChanges } from '../image/import';
 import type { ImageConfig } from '../image/types';
@@ -16,6 +15,26 @@ import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
+
+/**
+ * A tar of entries under dir, written by GNU tar: PAX with xattrs (SCHILY.xattr.*, so file
+ * capabilities and user.* attributes survive commit and export, as docker keeps them),
+ * numeric owners, no atime/ctime records. The tar npm package drops xattrs.
+ */
+async function writeTar(dir: string, entries: string[], out: NodeJS.WritableStream): Promise<void> {
+  const child = spawn('tar', ['--format=pax', '--pax-option=delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*',
+    '--numeric-owner', '-C', dir, '-cf', '-', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  await pipeline(child.stdout!, out, { end: out !== process.stdout });
+  const code = await exited;
+  // 1: a file changed while it was read (a running container's export); the archive is whole.
+  if (code !== 0 && code !== 1) throw new GockerError(`tar of ${dir} failed: ${err.trim().split('\n')[0] || `exit ${code}`}`);
+}
 
 /** Mount points the runtime creates in the writable layer: not the user's changes (docker hides them too). */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/sbin/docker-init']);
@@ -210,7 +229,7 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
     }
     const layerFile = path.join(tmp, 'layer.tar');
     const entries = fs.readdirSync(stage);
-    if (entries.length) await pipeline(tar.c({ cwd: stage, portable: false, noDirRecurse: false }, entries), fs.createWriteStream(layerFile));
+    if (entries.length) await writeTar(stage, entries, fs.createWriteStream(layerFile));
     else fs.writeFileSync(layerFile, Buffer.alloc(1024));
     const diffId = sha256(fs.readFileSync(layerFile));
     const parent = base.layers[base.layers.length - 1]?.chainId ?? null;
@@ -249,7 +268,7 @@ export async function exportContainer(store: Store, ref: string, out: NodeJS.Wri
   if (rec.GraphDriver.Name === 'vfs') {
     // vfs: the container's tree is a plain directory already.
     const rootfs = rec.GraphDriver.Data.UpperDir;
-    await pipeline(tar.c({ cwd: rootfs, portable: false }, fs.readdirSync(rootfs)), out, { end: out !== process.stdout });
+    await writeTar(rootfs, fs.readdirSync(rootfs), out);
     return;
   }
   const mnt = path.join(store.paths.runContainer(rec.Id), `export-${crypto.randomBytes(4).toString('hex')}`);
@@ -257,7 +276,7 @@ export async function exportContainer(store: Store, ref: string, out: NodeJS.Wri
   const lowers = [rec.GraphDriver.Data.UpperDir, ...lowerDirs(rec)];
   native().mount('overlay', mnt, 'overlay', MS.RDONLY, `lowerdir=${lowers.join(':')}`);
   try {
-    await pipeline(tar.c({ cwd: mnt, portable: false }, fs.readdirSync(mnt)), out, { end: out !== process.stdout });
+    await writeTar(mnt, fs.readdirSync(mnt), out);
   } finally {
     native().umount(mnt, MNT_DETACH);
     fs.rmdirSync(mnt);

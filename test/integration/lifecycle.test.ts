@@ -85,6 +85,10 @@ test('exec joins the namespaces and cgroup: -e, -w, -u, exit codes, 127, -d', as
 test('diff, commit (runs with the changes, shares the base layers) and export', () => {
   assert.equal(g(['run', '--name', 'ch', 'busybox', 'sh', '-c', 'rm /etc/group; echo new > /home/app/new; echo x >> /etc/passwd']).status, 0);
   assert.equal(g(['diff', 'ch']).stdout, 'C /etc\nD /etc/group\nC /etc/passwd\nC /home\nC /home/app\nA /home/app/new\n');
+  // A file capability and a user xattr on the new file (set from the host: busybox has no setcap).
+  const upper = g(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', 'ch']).stdout.trim();
+  execFileSync('setfattr', ['-n', 'user.gocker', '-v', 'kept', path.join(upper, 'home/app/new')]);
+  execFileSync('setfattr', ['-n', 'security.capability', '-v', '0x0100000200200000000000000000000000000000', path.join(upper, 'home/app/new')]);
   const layers = fs.readdirSync(path.join(roots.root, 'layers')).length;
   const id = g(['commit', '-m', 'msg', '-a', 'me', '-c', 'CMD ["cat", "/home/app/new"]', 'ch', 'committed:1']).stdout.trim();
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
@@ -92,11 +96,17 @@ test('diff, commit (runs with the changes, shares the base layers) and export', 
   assert.equal(g(['run', '--rm', 'committed:1']).stdout, 'new\n');
   assert.equal(g(['run', '--rm', 'committed:1', 'sh', '-c', 'test -e /etc/group || echo gone; tail -1 /etc/passwd']).stdout, 'gone\nx\n');
   assert.match(g(['history', 'committed:1']).stdout.split('\n')[1], /msg$/);
+  // The xattrs went into the layer and came out of it.
+  const top = JSON.parse(g(['image', 'inspect', 'committed:1']).stdout)[0].GraphDriver.Data.UpperDir as string;
+  const attrs = execFileSync('getfattr', ['-d', '-m', '-', '-e', 'hex', '--absolute-names', path.join(top, 'home/app/new')]).toString();
+  assert.match(attrs, /^user\.gocker=0x6b657074$/m);
+  assert.match(attrs, /^security\.capability=0x0100000200200000000000000000000000000000$/m);
   const out = path.join(os.tmpdir(), `gocker-export-${process.pid}.tar`);
   try {
     assert.equal(g(['export', '-o', out, 'ch']).status, 0);
     const names = execFileSync('tar', ['-tf', out]).toString().split('\n');
     assert.ok(names.includes('home/app/new') && names.includes('bin/busybox') && !names.includes('etc/group'));
+    assert.match(execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-tvvf', out, 'home/app/new']).toString(), /user\.gocker/);
   } finally {
     fs.rmSync(out, { force: true });
   }
