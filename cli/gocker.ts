@@ -5,6 +5,8 @@ import { fastParse } from './fastparse';
 import { COMMANDS } from './commands';
 import type { CommandModule, GlobalArgs } from './types';
 import { errorLine } from '../lib/errors';
+import { log, logEnabled, setLogLevel } from '../lib/log';
+import { parseLogLevel } from '../lib/options';
 
 function fail(message: string, code = 125): never {
   process.stderr.write(`gocker: ${message}\n`);
@@ -36,6 +38,24 @@ export function splitPassthrough(args: string[], command: string, options: Recor
   return args;
 }
 
+/**
+ * Runs one command's handler with the global log level applied; an error becomes one line and
+ * its exit code (the stack only at --log-level debug).
+ */
+async function runHandler(argv: GlobalArgs, handler: () => Promise<number | void> | number | void): Promise<void> {
+  const started = Date.now();
+  try {
+    setLogLevel(parseLogLevel(argv.logLevel || process.env.GOCKER_LOG_LEVEL || 'warn'));
+    const code = await handler();
+    if (typeof code === 'number') process.exitCode = code;
+    log.debug('command done', { ms: Date.now() - started, exit: process.exitCode ?? 0 });
+  } catch (e) {
+    const exit = typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 125;
+    if (logEnabled('debug') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    fail(errorLine(e), exit);
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
   const first = args.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_FLAGS.includes(args[i - 1] ?? ''));
   const pass = COMMANDS.find((c) => c.passthrough && c.command.split(' ')[0] === first);
@@ -43,12 +63,7 @@ export async function main(args: string[]): Promise<void> {
     const mod = require(`./commands/${pass.module}`) as CommandModule & { OPTIONS: Record<string, Options> };
     const fast = fastParse(args, first!, pass.command.split(' ')[1].replace(/[<>]/g, ''), mod.OPTIONS);
     if (fast) {
-      try {
-        const code = await mod.handler(fast as never);
-        if (typeof code === 'number') process.exitCode = code;
-      } catch (e) {
-        fail(errorLine(e), typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 125);
-      }
+      await runHandler(fast as GlobalArgs, () => mod.handler(fast as never));
       return;
     }
     args = splitPassthrough(args, first!, mod.OPTIONS as Record<string, { type?: string; alias?: string }>);
@@ -60,7 +75,7 @@ export async function main(args: string[]): Promise<void> {
     .usage('Usage: gocker [OPTIONS] COMMAND')
     .option('root', { type: 'string', describe: 'Root of persistent state (env GOCKER_ROOT)', default: undefined, defaultDescription: '/var/lib/gocker' })
     .option('runroot', { type: 'string', describe: 'Root of runtime state (env GOCKER_RUNROOT)', default: undefined, defaultDescription: '/var/run/gocker' })
-    .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'] as const, describe: 'Logging level' })
+    .option('log-level', { type: 'string', describe: 'Logging level: error, warn, info or debug (env GOCKER_LOG_LEVEL)', defaultDescription: 'warn' })
     .option('storage-driver', { type: 'string', describe: 'Storage driver: overlay2 or vfs (env GOCKER_STORAGE_DRIVER)', defaultDescription: 'overlay2' })
     // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
     // --no-trunc is docker's flag, not the negation of a --trunc.
@@ -85,16 +100,7 @@ export async function main(args: string[]): Promise<void> {
       aliases: entry.aliases,
       describe: entry.describe,
       builder: (sub: Argv<GlobalArgs>) => load().builder(sub),
-      handler: async (argv) => {
-        try {
-          const code = await load().handler(argv as never);
-          if (typeof code === 'number') process.exitCode = code;
-        } catch (e) {
-          const exit = typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 125;
-          if (process.env.GOCKER_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-          fail(errorLine(e), exit);
-        }
-      },
+      handler: (argv) => runHandler(argv, () => load().handler(argv as never)),
     }) as Argv<GlobalArgs>;
   }
   await y.parseAsync();

@@ -1,5 +1,6 @@
 // The engine as a library: `const { Gocker } = require('gocker')`.
 import { engineInfo, type EngineInfo } from './info';
+import { setLogLevel } from './log';
 import { native } from './native';
 import { resolveOptions, type GockerOptions, type ResolvedOptions } from './options';
 import { StorePaths } from './store/paths';
@@ -16,6 +17,7 @@ export class Gocker {
 
   constructor(opts: GockerOptions = {}) {
     this.options = resolveOptions(opts);
+    setLogLevel(this.options.logLevel);
     this.paths = StorePaths.forDriver(this.options.root, this.options.runroot, this.options.storageDriver);
   }
 
@@ -92,6 +94,7 @@ export class Gocker {
 }
 
 export { GockerError, errorLine } from './errors';
+export { setLogSink, setLogLevel } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';

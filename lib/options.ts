@@ -34,13 +34,18 @@ export const DEFAULT_ROOT = '/var/lib/gocker';
 export const DEFAULT_RUNROOT = '/var/run/gocker';
 
 export function resolveOptions(opts: GockerOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
-  const level = opts.logLevel ?? (env.GOCKER_LOG_LEVEL as LogLevel | undefined) ?? 'warn';
   return {
     root: opts.root || env.GOCKER_ROOT || DEFAULT_ROOT,
     runroot: opts.runroot || env.GOCKER_RUNROOT || DEFAULT_RUNROOT,
-    logLevel: LOG_LEVELS.includes(level) ? level : 'warn',
+    logLevel: parseLogLevel(opts.logLevel || env.GOCKER_LOG_LEVEL || 'warn'),
     storageDriver: storageDriver(opts.storageDriver || env.GOCKER_STORAGE_DRIVER || 'overlay2'),
   };
+}
+
+/** docker's wording for a level it does not know. */
+export function parseLogLevel(name: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(name)) return name as LogLevel;
+  throw new GockerError(`Unable to parse logging level: ${name}`);
 }
 
 function storageDriver(name: string): StorageDriver {
