@@ -17,8 +17,6 @@ export interface OciFixture {
   ref: string;
 }
 
-/** Bump when a recipe below changes, so stale caches are not reused. */
-const RECIPE_VERSION = 3;
 const BUSYBOX = '/bin/busybox';
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -37,10 +35,25 @@ function run(cmd: string, args: string[], opts: { cwd?: string; input?: Buffer }
   }
 }
 
-let busyboxHash: string | undefined;
+/**
+ * What every fixture depends on: the recipes (this module's own compiled code, so editing a
+ * recipe invalidates the cache without anyone remembering to), the busybox binary, and the
+ * versions of the tools that write the images.
+ */
+let baseKey: string | undefined;
 function inputsKey(name: string, extra = ''): string {
-  busyboxHash ??= crypto.createHash('sha256').update(fs.readFileSync(BUSYBOX)).digest('hex');
-  return `${name}-${crypto.createHash('sha256').update(`${RECIPE_VERSION}\0${busyboxHash}\0${extra}`).digest('hex').slice(0, 16)}`;
+  if (baseKey === undefined) {
+    const h = crypto.createHash('sha256').update(fs.readFileSync(__filename)).update(fs.readFileSync(BUSYBOX));
+    for (const [tool, arg] of [['umoci', '--version'], ['skopeo', '--version'], ['tar', '--version']]) {
+      try {
+        h.update(execFileSync(tool, [arg], { stdio: ['ignore', 'pipe', 'ignore'] }));
+      } catch {
+        h.update(`${tool}: missing`); // the recipe that needs it fails with its own message
+      }
+    }
+    baseKey = h.digest('hex');
+  }
+  return `${name}-${crypto.createHash('sha256').update(`${baseKey}\0${extra}`).digest('hex').slice(0, 16)}`;
 }
 
 /** Build into a temp sibling, then rename: concurrent or killed builds never expose a partial fixture. */
