@@ -1,9 +1,15 @@
-// Image references as docker reads them: `alpine` is docker.io/library/alpine:latest, a
-// first component with a '.' or ':' (or `localhost`) is a registry host.
+// Image references as docker reads them (distribution/reference's ParseNormalizedNamed):
+// `alpine` is docker.io/library/alpine:latest; a first component with a '.' or ':', that is
+// `localhost`, or that has an upper-case letter is a registry host. Errors carry docker's
+// wording, since scripts and users match on it.
 import { GockerError } from '../errors';
 
 export const DEFAULT_REGISTRY = 'docker.io';
 export const DEFAULT_TAG = 'latest';
+const LEGACY_REGISTRY = 'index.docker.io';
+const OFFICIAL_PREFIX = 'library/';
+/** distribution's RepositoryNameTotalLengthMax: it counts the path, not the host. */
+const NAME_MAX = 255;
 
 export interface Reference {
   /** 'docker.io', 'localhost:5000', 'registry.example.com' */
@@ -14,67 +20,76 @@ export interface Reference {
   digest?: string;
 }
 
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const DOMAIN_COMPONENT = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
+// The grammar of distribution/reference, written out as regular expressions.
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REMOTE_NAME = `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])`;
+const DOMAIN = `${HOST}(?::[0-9]+)?`;
+const TAG = '[\\w][\\w.-]{0,127}';
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const REFERENCE_RE = new RegExp(`^((?:${DOMAIN}/)?${REMOTE_NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const NAME_RE = new RegExp(`^(?:(${DOMAIN})/)?(${REMOTE_NAME})$`);
+const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
+/** go-digest's registered algorithms and the hex length of each. */
+const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+const GO_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 function invalid(msg = 'invalid reference format'): GockerError {
   return new GockerError(msg, { code: 'EINVALREF', exitCode: 125 });
 }
 
-function validDomain(d: string): boolean {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+)(?::(\d+))?$/.exec(d);
-  if (!m) return false;
-  if (m[1].startsWith('[')) return true;
-  return m[1].split('.').every((c) => DOMAIN_COMPONENT.test(c));
+/** go-digest's Validate: the same checks in the same order, so the same message wins. */
+function checkDigest(d: string): void {
+  const i = d.indexOf(':');
+  if (i <= 0 || i + 1 === d.length) throw invalid('invalid checksum digest format');
+  const alg = d.slice(0, i);
+  const hex = d.slice(i + 1);
+  const want = DIGEST_HEX[alg];
+  if (want === undefined) throw invalid(GO_DIGEST_RE.test(d) ? 'unsupported digest algorithm' : 'invalid checksum digest format');
+  if (hex.length !== want) throw invalid('invalid checksum digest length');
+  if (!/^[a-f0-9]+$/.test(hex)) throw invalid('invalid checksum digest format');
+}
+
+/** Where the host ends: docker's splitDockerDomain. */
+function splitDomain(s: string): [string, string] {
+  const slash = s.indexOf('/');
+  if (slash < 0) return [DEFAULT_REGISTRY, OFFICIAL_PREFIX + s];
+  const first = s.slice(0, slash);
+  const rest = s.slice(slash + 1);
+  let domain = DEFAULT_REGISTRY;
+  let remote = s;
+  if (first === 'localhost' || /[.:]/.test(first) || first !== first.toLowerCase()) [domain, remote] = [first, rest];
+  else if (first === LEGACY_REGISTRY) remote = rest;
+  if (domain === LEGACY_REGISTRY) domain = DEFAULT_REGISTRY;
+  if (domain === DEFAULT_REGISTRY && !remote.includes('/')) remote = OFFICIAL_PREFIX + remote;
+  return [domain, remote];
 }
 
 export function parseReference(input: string): Reference {
-  const s = input.trim();
-  if (!s || s !== input) throw invalid();
-  let rest = s;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw invalid();
-    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw invalid('invalid reference format');
+  if (IDENTIFIER_RE.test(input)) {
+    throw invalid(`invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`);
   }
-  let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw invalid();
+  const [domain, remainder] = splitDomain(input);
+  const colon = remainder.indexOf(':');
+  const remote = colon >= 0 ? remainder.slice(0, colon) : remainder;
+  if (remote !== remote.toLowerCase()) {
+    throw invalid(`invalid reference format: repository name (${remote}) must be lowercase`);
   }
-  if (!rest) throw invalid();
-  let registry = DEFAULT_REGISTRY;
-  let path = rest;
-  const slash = rest.indexOf('/');
-  if (slash >= 0) {
-    const first = rest.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
-      if (first !== first.toLowerCase() && !first.includes('.') && !first.includes(':')) {
-        // An upper-case first component that is not a host: a bad repository name.
-      } else {
-        if (!validDomain(first)) throw invalid();
-        registry = first;
-        path = rest.slice(slash + 1);
-      }
-    }
+  const full = `${domain}/${remainder}`;
+  const m = REFERENCE_RE.exec(full);
+  if (!m) {
+    const lower = full.toLowerCase();
+    throw invalid(lower !== full && REFERENCE_RE.test(lower) ? 'repository name must be lowercase' : undefined);
   }
-  if (registry === 'index.docker.io') registry = DEFAULT_REGISTRY;
-  if (registry === DEFAULT_REGISTRY && !path.includes('/')) path = `library/${path}`;
-  if (path !== path.toLowerCase()) {
-    throw invalid(`invalid reference format: repository name (${path}) must be lowercase`);
-  }
-  if (!path.split('/').every((c) => COMPONENT.test(c))) throw invalid();
-  if (`${registry}/${path}`.length > 255) throw invalid('invalid reference format: repository name must not be more than 255 characters');
-  if (!tag && !digest) tag = DEFAULT_TAG;
-  return { registry, repository: path, tag, digest };
+  const name = NAME_RE.exec(m[1])!;
+  const registry = name[1];
+  const repository = name[2];
+  if (repository.length > NAME_MAX) throw invalid(`repository name must not be more than ${NAME_MAX} characters`);
+  const digest = m[3];
+  if (digest !== undefined) checkDigest(digest);
+  const tag = m[2] ?? (digest ? undefined : DEFAULT_TAG);
+  return { registry, repository, tag, digest };
 }
 
 /** The repository as docker prints it: 'alpine', 'user/app', 'localhost:5000/app'. */
