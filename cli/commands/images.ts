@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../types';
 import { engine, humanSize, timeAgo, table } from '../util';
-import { familiarRepo, parseReference } from '../../lib/name';
+import { imageRows } from '../../lib/image/manage';
 
 export function builder(y: Argv<GlobalArgs>) {
   return y
@@ -24,38 +24,21 @@ export function handler(argv: GlobalArgs & { repository?: string; quiet?: boolea
     }
     dangling = m[1] === 'true';
   }
-  const want = argv.repository ? familiarRepo(parseReference(argv.repository)) : undefined;
-  const rows: string[][] = [];
-  const seen = new Set<string>();
   // Named images, then untagged ones a container still runs on (docker shows those as <none>).
   const named = g.images();
   const untagged = g.danglingImages();
   const images = dangling === undefined ? [...named, ...untagged] : dangling ? untagged : named;
-  for (const img of images) {
-    const id = argv.noTrunc ? img.id : img.id.slice(7, 19);
-    const size = humanSize(img.layers.reduce((n, l) => n + l.size, 0));
-    const created = img.config.created ? timeAgo(new Date(img.config.created)) : 'N/A';
-    const tags = img.repoTags.length ? img.repoTags : ['<none>:<none>'];
-    for (const rt of tags) {
-      const i = rt.lastIndexOf(':');
-      const repo = rt.slice(0, i);
-      if (want && repo !== want) continue;
-      if (argv.quiet) {
-        if (!seen.has(id)) rows.push([id]);
-        seen.add(id);
-        continue;
-      }
-      const row = [repo, rt.slice(i + 1)];
-      if (argv.digests) row.push(img.repoDigests[0]?.split('@')[1] ?? '<none>');
-      row.push(id, created, size);
-      rows.push(row);
-    }
-  }
+  const rows = imageRows(g.store, images, { digests: argv.digests, filter: argv.repository });
+  const id = (i: string): string => (argv.noTrunc ? i : i.slice(7, 19));
   if (argv.quiet) {
-    process.stdout.write(rows.map((r) => `${r[0]}\n`).join(''));
+    process.stdout.write([...new Set(rows.map((r) => id(r.image.id)))].map((i) => `${i}\n`).join(''));
     return 0;
   }
   const head = ['REPOSITORY', 'TAG', ...(argv.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
-  process.stdout.write(table(head, rows));
+  process.stdout.write(table(head, rows.map((r) => [
+    r.repository, r.tag, ...(argv.digests ? [r.digest] : []), id(r.image.id),
+    r.image.config.created ? timeAgo(new Date(r.image.config.created)) : 'N/A',
+    humanSize(r.image.layers.reduce((n, l) => n + l.size, 0)),
+  ])));
   return 0;
 }

@@ -8,7 +8,7 @@ export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('file', { type: 'string', describe: "a rootfs tarball (plain, gzip or zstd), or '-' for stdin", demandOption: true })
     .positional('reference', { type: 'string', describe: 'REPOSITORY[:TAG] to give the image' })
-    .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL)' })
+    .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)' })
     .option('message', { alias: 'm', type: 'string', describe: 'Set commit message for imported image' });
 }
 
@@ -17,6 +17,8 @@ export async function handler(argv: GlobalArgs & { file: string; reference?: str
   // yargs hands a lone '-' positional over as ''.
   if (argv.file === '-' || argv.file === '') {
     input = process.stdin;
+  } else if (/^https?:\/\//i.test(argv.file)) {
+    throw new GockerError(`import from a URL is not supported: ${argv.file} (download it, then import the file or '-')`);
   } else {
     if (!fs.existsSync(argv.file)) throw new GockerError(`open ${argv.file}: no such file or directory`);
     input = fs.createReadStream(argv.file);

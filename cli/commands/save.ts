@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { GockerError } from '../../lib/errors';
-import { saveImages } from '../../lib/image/save';
+import { saveImages, saveImagesToFile } from '../../lib/image/save';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -12,15 +11,9 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { images: string[]; output?: string }): Promise<void> {
-  if (!argv.output && process.stdout.isTTY) throw new GockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  if (!argv.output && process.stdout.isTTY) throw new GockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect', { exitCode: 1 });
   const store = engine(argv).store;
-  if (!argv.output) return saveImages(store, argv.images.map(String), process.stdout);
-  // Written beside the target and renamed: a failed save leaves no half file.
-  const tmp = `${argv.output}.tmp-${process.pid}`;
-  try {
-    await saveImages(store, argv.images.map(String), fs.createWriteStream(tmp));
-    fs.renameSync(tmp, argv.output);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
+  const names = argv.images.map(String);
+  if (argv.output) await saveImagesToFile(store, names, argv.output);
+  else await saveImages(store, names, process.stdout);
 }

@@ -9,6 +9,7 @@ import * as tar from 'tar';
 import { GockerError, isErrno } from '../errors';
 import { sniffCompression } from '../layer';
 import { parseReference, familiarString, type Reference } from '../name';
+import { hostPlatform } from '../remote';
 import { Store, sha256 } from '../store';
 import type { ImageConfig } from './types';
 
@@ -88,43 +89,110 @@ async function importImageLocked(store: Store, input: NodeJS.ReadableStream, nam
   }
 }
 
-/** docker import -c: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL. */
+/** Splits `A=1 B="two words"` as a Dockerfile line is split: quotes group, backslash escapes. */
+function words(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote = '';
+  let any = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (c === '\\' && quote === '"' && i + 1 < s.length) cur += s[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      any = true;
+    } else if (c === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      any = true;
+    } else if (/\s/.test(c)) {
+      if (cur || any) out.push(cur);
+      cur = '';
+      any = false;
+    } else {
+      cur += c;
+      any = true;
+    }
+  }
+  if (quote) throw new GockerError(`unexpected end of statement while looking for matching ${quote}`);
+  if (cur || any) out.push(cur);
+  return out;
+}
+
+/** `KEY=VALUE ...` pairs, or the old single `KEY VALUE` form (ENV, LABEL). */
+function pairs(instr: string, arg: string): Array<[string, string]> {
+  const t = arg.trim();
+  const first = /^\S+/.exec(t)?.[0] ?? '';
+  if (!first.includes('=')) {
+    const value = t.slice(first.length).trim();
+    if (!first || !value) throw new GockerError(`${instr} must have two arguments`);
+    return [[first, words(value).join(' ')]];
+  }
+  return words(t).map((w) => {
+    const i = w.indexOf('=');
+    if (i <= 0) throw new GockerError(`Syntax error - can't find = in "${w}". Must be of the form: name=value`);
+    return [w.slice(0, i), w.slice(i + 1)];
+  });
+}
+
+/** A JSON array of strings, or undefined when the argument is not one (the shell form). */
+function jsonList(arg: string): string[] | undefined {
+  const t = arg.trim();
+  if (!t.startsWith('[')) return undefined;
+  try {
+    const v = JSON.parse(t) as unknown;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch {
+    /* not JSON: the shell form */
+  }
+  return undefined;
+}
+
+/** EXPOSE 80, 53/udp, 8000-8002/tcp: docker expands a range to its ports. */
+function exposed(spec: string): string[] {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
+  if (!m) throw new GockerError(`invalid containerPort: ${spec}`);
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  if (lo < 1 || hi > 65535 || hi < lo) throw new GockerError(`invalid range format for --expose: ${spec}`);
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  return Array.from({ length: hi - lo + 1 }, (_, i) => `${lo + i}/${proto}`);
+}
+
+/** docker import -c / commit -c: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR. */
 export function applyChanges(cfg: NonNullable<ImageConfig['config']>, changes: string[]): NonNullable<ImageConfig['config']> {
   for (const change of changes) {
-    const m = /^\s*(\w+)\s+(.*)$/s.exec(change);
+    const m = /^\s*(\w+)(?:\s+(.*))?$/s.exec(change);
     if (!m) throw new GockerError(`invalid change: ${change}`);
-    const [, instr, arg] = m;
-    const list = (): string[] => {
-      const t = arg.trim();
-      if (t.startsWith('[')) {
-        try {
-          const v = JSON.parse(t) as unknown;
-          if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-        } catch {
-          /* shell form below */
+    const instr = m[1].toUpperCase();
+    const arg = (m[2] ?? '').trim();
+    const known = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
+    if (!known.includes(instr)) throw new GockerError(`${m[1]} is not a valid change command`);
+    if (!arg && instr !== 'CMD' && instr !== 'ENTRYPOINT') throw new GockerError(`${instr} requires at least one argument`);
+    const command = (): string[] => jsonList(arg) ?? (arg ? ['/bin/sh', '-c', arg] : []);
+    switch (instr) {
+      case 'CMD': cfg.Cmd = command(); break;
+      case 'ENTRYPOINT': cfg.Entrypoint = command(); break;
+      case 'ENV':
+        for (const [k, v] of pairs(instr, arg)) cfg.Env = [...(cfg.Env ?? []).filter((e) => e.split('=')[0] !== k), `${k}=${v}`];
+        break;
+      case 'LABEL':
+        for (const [k, v] of pairs(instr, arg)) cfg.Labels = { ...(cfg.Labels ?? {}), [k]: v };
+        break;
+      case 'EXPOSE':
+        for (const p of words(arg).flatMap(exposed)) cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), [p]: {} };
+        break;
+      case 'VOLUME':
+        for (const v of jsonList(arg) ?? words(arg)) {
+          if (!v) throw new GockerError('VOLUME specified can not be an empty string');
+          cfg.Volumes = { ...(cfg.Volumes ?? {}), [v]: {} };
         }
-      }
-      return ['/bin/sh', '-c', t];
-    };
-    switch (instr.toUpperCase()) {
-      case 'CMD': cfg.Cmd = list(); break;
-      case 'ENTRYPOINT': cfg.Entrypoint = list(); break;
-      case 'ENV': {
-        const kv = arg.includes('=') ? arg.trim() : arg.trim().replace(/\s+/, '=');
-        const key = kv.split('=')[0];
-        cfg.Env = [...(cfg.Env ?? []).filter((e) => e.split('=')[0] !== key), kv];
         break;
-      }
-      case 'WORKDIR': cfg.WorkingDir = arg.trim(); break;
-      case 'USER': cfg.User = arg.trim(); break;
-      case 'STOPSIGNAL': cfg.StopSignal = arg.trim(); break;
-      case 'LABEL': {
-        const [k, ...v] = arg.trim().split('=');
-        cfg.Labels = { ...(cfg.Labels ?? {}), [k]: v.join('=').replace(/^"(.*)"$/, '$1') };
-        break;
-      }
-      case 'EXPOSE': cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), [arg.includes('/') ? arg.trim() : `${arg.trim()}/tcp`]: {} }; break;
-      default: throw new GockerError(`${instr} is not a valid change command`);
+      case 'WORKDIR': cfg.WorkingDir = words(arg).join(' '); break;
+      case 'USER': cfg.User = words(arg).join(' '); break;
+      case 'STOPSIGNAL': cfg.StopSignal = words(arg).join(' '); break;
     }
   }
   return cfg;
@@ -239,9 +307,7 @@ async function loadOciLayout(store: Store, dir: string): Promise<string[]> {
     // A nested index (multi-platform): take the host's platform.
     if (desc.mediaType === OCI_INDEX || desc.mediaType === DOCKER_LIST) {
       const inner = readJson<{ manifests: Descriptor[] }>(ociBlob(dir, desc.digest, 'index'));
-      const pick = inner.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === goArch());
-      if (!pick) throw new GockerError(`load: no manifest for linux/${goArch()} in the archive`);
-      desc = pick;
+      desc = pickPlatform(inner.manifests ?? []);
     }
     const manifestBuf = fs.readFileSync(ociBlob(dir, desc.digest, 'manifest'));
     if (sha256(manifestBuf) !== desc.digest) throw new GockerError(`load: manifest ${desc.digest} does not match its digest`);
@@ -272,6 +338,25 @@ async function loadOciLayout(store: Store, dir: string): Promise<string[]> {
     out.push(names.length ? `Loaded image: ${familiarString(names[0])}` : `Loaded image ID: ${id}`);
   }
   return out;
+}
+
+const platformName = (p: NonNullable<Descriptor['platform']>): string => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+
+/**
+ * The host's entry of a multi-platform index: same os and architecture, and the same
+ * variant (arm64's v8 is also written as none), else one that names no variant.
+ */
+function pickPlatform(manifests: Descriptor[]): Descriptor {
+  const host = hostPlatform();
+  const norm = (arch: string, v: string | undefined): string => (arch === 'arm64' && v === 'v8' ? '' : v ?? '');
+  const same = manifests.filter((m) => m.platform?.os === host.os && m.platform.architecture === host.architecture);
+  const pick = same.find((m) => norm(host.architecture, m.platform!.variant) === norm(host.architecture, host.variant))
+    ?? same.find((m) => !m.platform!.variant);
+  if (!pick) {
+    const avail = manifests.filter((m) => m.platform).map((m) => platformName(m.platform!));
+    throw new GockerError(`load: no manifest for ${platformName(host)} in the archive (available: ${avail.join(', ') || 'none'})`);
+  }
+  return pick;
 }
 
 function parseConfig(buf: Buffer): ImageConfig {

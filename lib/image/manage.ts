@@ -1,10 +1,12 @@
 // tag, rmi, image inspect and history: the book-keeping side of images.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listRecords } from '../container/state';
 import { GockerError } from '../errors';
 import { familiarRepo, familiarString, parseReference } from '../name';
 import { Store } from '../store';
 import { collectGarbage } from './prune';
+import { writeFileAtomic } from '../store/atomic';
 import { hexOf } from '../store/paths';
 import type { ImageRecord } from './types';
 
@@ -25,38 +27,63 @@ export async function tagImage(store: Store, source: string, target: string): Pr
   });
 }
 
-/** docker rmi: untags a name; deletes the image (and layers no other image uses) once it has no name left. */
+/** Every name images.json gives an image: 'repo:tag', or 'repo@sha256:...' for one pulled by digest alone. */
+function bookRefs(book: Record<string, Record<string, string>>, id: string): string[] {
+  const out: string[] = [];
+  for (const [repo, tags] of Object.entries(book)) {
+    for (const [k, v] of Object.entries(tags)) if (v === id) out.push(k.startsWith('sha256:') ? `${repo}@${k}` : `${repo}:${k}`);
+  }
+  return out;
+}
+
+/** 'repo:tag' or 'repo@sha256:...' split at its separator. */
+function splitRef(r: string): [string, string] {
+  const at = r.indexOf('@');
+  const i = at >= 0 ? at : r.lastIndexOf(':');
+  return [r.slice(0, i), r.slice(i + 1)];
+}
+
+/**
+ * docker rmi: removes one reference (a tag, or a digest reference `repo@sha256:...`);
+ * deletes the image (and layers no other image uses) once it has no reference left.
+ */
 export async function removeImage(store: Store, name: string, force: boolean): Promise<string[]> {
   const img = mustResolve(store, name);
   const out: string[] = [];
   const users = listRecords(store.paths).filter((c) => c.Image === img.id);
   const byId = hexOf(img.id).startsWith(name.replace(/^sha256:/, ''));
-  let untag: string[] = [];
+  const refs = bookRefs(store.readBook(), img.id);
+  let untag: string[];
   if (!byId) {
     const ref = parseReference(name);
-    untag = [`${familiarRepo(ref)}:${ref.tag ?? 'latest'}`];
+    const repo = familiarRepo(ref);
+    // By digest the digest reference goes, never a tag the image also has.
+    untag = [ref.digest ? `${repo}@${ref.digest}` : `${repo}:${ref.tag ?? 'latest'}`];
+    // docker: the last tag of a repository takes that repository's digest references with it.
+    const left = refs.filter((r) => !untag.includes(r) && splitRef(r)[0] === repo);
+    if (!ref.digest && left.every((r) => r.includes('@'))) untag.push(...left);
   } else {
-    if (img.repoTags.length > 1 && !force) {
+    if (new Set(refs.map((t) => splitRef(t)[0])).size > 1 && !force) {
       throw new GockerError(`conflict: unable to delete ${short(img.id)} (must be forced) - image is referenced in multiple repositories`, { exitCode: 1 });
     }
-    untag = img.repoTags;
+    untag = refs;
   }
-  const remaining = img.repoTags.filter((t) => !untag.includes(t));
+  const remaining = refs.filter((t) => !untag.includes(t));
   if (users.length && remaining.length === 0 && !force) {
     const what = byId ? short(img.id) : `repository reference "${name}"`;
     throw new GockerError(`conflict: unable to ${byId ? 'delete' : 'remove'} ${what} (must force) - container ${users[0].Id.slice(0, 12)} is using its referenced image ${short(img.id)}`, { exitCode: 1 });
   }
   await store.updateBook((book) => {
     for (const t of untag) {
-      const i = t.lastIndexOf(':');
-      delete book[t.slice(0, i)]?.[t.slice(i + 1)];
-    }
-    if (remaining.length === 0) {
-      // Digest-only entries go with the image.
-      for (const tags of Object.values(book)) for (const [k, v] of Object.entries(tags)) if (v === img.id) delete tags[k];
+      const [repo, key] = splitRef(t);
+      if (book[repo]?.[key] === img.id) delete book[repo][key];
     }
   });
-  out.push(...untag.map((t) => `Untagged: ${t}`));
+  // The digests it was pulled by, of a repository it no longer has a name in, go too.
+  const named = new Set(remaining.map((r) => splitRef(r)[0]));
+  const digestsGone = img.repoDigests.filter((d) => untag.includes(d) || !named.has(splitRef(d)[0]));
+  dropRepoDigests(store, img.id, digestsGone);
+  out.push(...[...untag, ...digestsGone.filter((d) => !untag.includes(d))].map((t) => `Untagged: ${t}`));
   // An image a container still uses keeps its files (docker leaves it dangling); otherwise
   // it goes, with the layers and blobs no other image or container needs.
   if (remaining.length === 0 && users.length === 0) {
@@ -64,6 +91,74 @@ export async function removeImage(store: Store, name: string, force: boolean): P
     out.push(...gone.images.map((i) => `Deleted: ${i}`), ...gone.layers.map((l) => `Deleted: ${l}`));
   }
   return out;
+}
+
+/** The image's recorded RepoDigests (repodigests.json, written by the store on pull) less some. */
+function dropRepoDigests(store: Store, id: string, drop: string[]): void {
+  const file = path.join(store.paths.image(id), 'repodigests.json');
+  let list: string[];
+  try {
+    list = JSON.parse(fs.readFileSync(file, 'utf8')) as string[];
+  } catch {
+    return;
+  }
+  const kept = list.filter((d) => !drop.includes(d));
+  if (kept.length !== list.length) writeFileAtomic(file, JSON.stringify(kept));
+}
+
+export interface ImageRow { repository: string; tag: string; digest: string; image: ImageRecord }
+
+/**
+ * The rows of `docker images`: one per repo:tag (with that repository's digest when asked),
+ * one `repo <none>` per repository the image is known by digest alone, `<none> <none>` for
+ * an image with no name; newest image first. `filter` is docker's REPOSITORY[:TAG] argument.
+ */
+export function imageRows(store: Store, images: ImageRecord[], opts: { digests?: boolean; filter?: string } = {}): ImageRow[] {
+  let want: { repo: string; tag?: string } | undefined;
+  if (opts.filter) {
+    const ref = parseReference(opts.filter);
+    const bare = opts.filter.split('@')[0];
+    const explicitTag = bare.lastIndexOf(':') > bare.lastIndexOf('/');
+    want = { repo: familiarRepo(ref), tag: explicitTag ? ref.tag : undefined };
+  }
+  const book = store.readBook();
+  const created = (i: ImageRecord): number => (i.config.created ? Date.parse(i.config.created) || 0 : 0);
+  const rows: ImageRow[] = [];
+  for (const image of [...images].sort((a, b) => created(b) - created(a))) {
+    const refs = bookRefs(book, image.id);
+    const tags = new Map<string, string[]>();
+    const digests = new Map<string, string[]>();
+    const add = (m: Map<string, string[]>, k: string, v: string): void => {
+      const l = m.get(k) ?? [];
+      if (!l.includes(v)) l.push(v);
+      m.set(k, l);
+    };
+    for (const r of refs) {
+      const [repo, key] = splitRef(r);
+      add(r.includes('@') ? digests : tags, repo, key);
+    }
+    // Digests the image was pulled by count for a repository it still has a name in.
+    for (const d of image.repoDigests) {
+      const [repo, key] = splitRef(d);
+      if (tags.has(repo) || digests.has(repo)) add(digests, repo, key);
+    }
+    const mine: ImageRow[] = [];
+    for (const [repo, ts] of tags) {
+      const ds = opts.digests ? digests.get(repo) ?? [] : [];
+      for (const tag of ts) {
+        if (ds.length === 0) mine.push({ repository: repo, tag, digest: '<none>', image });
+        for (const digest of ds) mine.push({ repository: repo, tag, digest, image });
+      }
+    }
+    for (const [repo, ds] of digests) {
+      if (tags.has(repo)) continue;
+      if (opts.digests) for (const digest of ds) mine.push({ repository: repo, tag: '<none>', digest, image });
+      else mine.push({ repository: repo, tag: '<none>', digest: '<none>', image });
+    }
+    if (refs.length === 0) mine.push({ repository: '<none>', tag: '<none>', digest: '<none>', image });
+    rows.push(...mine.filter((r) => !want || (r.repository === want.repo && (want.tag === undefined || r.tag === want.tag))));
+  }
+  return rows;
 }
 
 export function inspectImage(store: Store, name: string): Record<string, unknown> {

@@ -43,14 +43,45 @@ export async function saveImages(store: Store, names: string[], out: NodeJS.Writ
         else await pipeline(src, dst);
         written.add(rel);
       }
-      // Saved by name: that name; by id: every name the image has (as docker save).
+      // Saved by name: that name; by id: every name the image has (as docker save). One
+      // entry an image, however many of its names are asked for.
       const byId = /^(sha256:)?[0-9a-f]{6,64}$/.test(name) && hexOf(img.id).startsWith(name.replace(/^sha256:/, ''));
       const tags = byId ? img.repoTags : [familiarString(parseReference(name))];
-      manifest.push({ Config: configName, RepoTags: tags, Layers: layers });
+      const entry = manifest.find((m) => m.Config === configName);
+      if (entry) entry.RepoTags.push(...tags.filter((t) => !entry.RepoTags.includes(t)));
+      else manifest.push({ Config: configName, RepoTags: [...tags], Layers: layers });
     }
     fs.writeFileSync(path.join(stage, 'manifest.json'), JSON.stringify(manifest));
     await pipeline(tar.c({ cwd: stage, portable: true }, fs.readdirSync(stage)), out);
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** save -o: written beside the target and renamed into place, so a failed save leaves no half file. */
+export async function saveImagesToFile(store: Store, names: string[], file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  // docker's check and wording (its CLI exits 1 on it).
+  if (!fs.existsSync(dir)) throw new GockerError(`failed to save image: invalid output path: directory "${dir}" does not exist`, { exitCode: 1 });
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+  } catch (e) {
+    throw new GockerError(`failed to save image: ${(e as Error).message}`, { cause: e });
+  }
+  const out = fs.createWriteStream('', { fd });
+  try {
+    await saveImages(store, names, out);
+    const sync = fs.openSync(tmp, 'r');
+    try {
+      fs.fsyncSync(sync);
+    } finally {
+      fs.closeSync(sync);
+    }
+    fs.renameSync(tmp, file);
+  } finally {
+    out.destroy();
+    fs.rmSync(tmp, { force: true });
   }
 }

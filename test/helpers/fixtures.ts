@@ -273,3 +273,40 @@ export async function busyboxAsArch(arch: string): Promise<OciFixture> {
   });
   return ociFixture(path.join(root, 'layout'), tag);
 }
+
+/** An OCI archive (a tarred OCI layout) of the fixture, written by skopeo; refName is its index's ref name. */
+export function ociArchive(fx: OciFixture, file: string, refName = 'latest'): string {
+  run('skopeo', ['copy', '--quiet', fx.ref, `oci-archive:${file}:${refName}`]);
+  return file;
+}
+
+/** One OCI layout holding several images, each under its ref name, as skopeo writes them into it. */
+export function ociLayoutOf(images: Array<[OciFixture, string]>, dir: string): string {
+  for (const [fx, refName] of images) run('skopeo', ['copy', '--quiet', fx.ref, `oci:${dir}:${refName}`]);
+  return dir;
+}
+
+/**
+ * A docker-archive with several images in it (docker save's format, one manifest.json entry
+ * an image), written by `podman save --multi-image-archive` from a private podman store:
+ * skopeo writes one image per archive. `images` are [fixture, name, ...more names].
+ */
+export function multiImageDockerArchive(images: Array<[OciFixture, ...string[]]>): string {
+  const key = crypto.createHash('sha256').update(JSON.stringify(images.map(([fx, ...names]) => [fs.readFileSync(path.join(fx.layout, 'index.json'), 'utf8'), names]))).digest('hex').slice(0, 16);
+  const dir = cached(`multi-image-archive-${key}`, (d) => {
+    const pod = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-fx-podman-'));
+    const podman = (...a: string[]): string => run('podman', ['--root', path.join(pod, 'root'), '--runroot', path.join(pod, 'run'), '--storage-driver', 'vfs', ...a]);
+    try {
+      const all: string[] = [];
+      for (const [fx, ...names] of images) {
+        const id = podman('pull', '-q', fx.ref).trim();
+        for (const n of names) podman('tag', id, n);
+        all.push(...names);
+      }
+      podman('save', '--multi-image-archive', '-o', path.join(d, 'archive.tar'), ...all);
+    } finally {
+      fs.rmSync(pod, { recursive: true, force: true });
+    }
+  });
+  return path.join(dir, 'archive.tar');
+}

@@ -1,12 +1,14 @@
 // import, load, images, tag, rmi, history, image inspect on a private store.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxImage, busyboxRootfs, dockerArchive, multiLayerImage } from '../helpers/fixtures';
-import { gocker, tempRoots } from '../helpers/cli';
+import { bigLayerImage, busyboxImage, busyboxRootfs, dockerArchive, multiImageDockerArchive, multiLayerImage, ociArchive, ociLayoutOf, umociUnpack, type OciFixture } from '../helpers/fixtures';
+import { BIN, gocker, tempRoots } from '../helpers/cli';
+import { pushImage, startRegistry } from '../helpers/registry';
 
 const roots = tempRoots('gocker-images-');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-imgw-'));
@@ -89,6 +91,7 @@ test('save writes a docker-archive that skopeo reads and load takes back', async
   }
   assert.equal(g(['save', '-o', path.join(work, 'x.tar'), 'nosuch:1']).status, 1);
   assert.ok(!fs.existsSync(path.join(work, 'x.tar')));
+  assert.deepEqual(fs.readdirSync(work).filter((f) => f.includes('.tmp-')), []);
 });
 
 test('load checks what the archive says: layer digests, and names that point outside it', async () => {
@@ -185,4 +188,254 @@ test('rmi -f of an image a container uses leaves it dangling; image prune and sy
   assert.deepEqual(fs.readdirSync(path.join(roots.root, 'layers')), []);
   assert.deepEqual(fs.readdirSync(path.join(roots.root, 'l')), []);
   assert.match(g(['system', 'df']).stdout, /Images\s+0\s+0\s+0B\s+0B\n/);
+});
+
+/** What a tree holds under /data, by type: the oracle is umoci's own unpack of the image. */
+const DATA_LISTING = "for t in f d l; do echo \"== $t\"; find /data -type $t | sort; done; cat /data/keep /data/opaque/new /data/dir-to-file /data/file-to-dir/now; readlink /data/link";
+
+function umociListing(fx: OciFixture): string {
+  const dest = fs.mkdtempSync(path.join(work, 'umoci-'));
+  try {
+    const rootfs = umociUnpack(fx, path.join(dest, 'bundle'));
+    return execFileSync('chroot', [rootfs, '/bin/sh', '-c', DATA_LISTING]).toString();
+  } finally {
+    fs.rmSync(dest, { recursive: true, force: true });
+  }
+}
+
+test('load: skopeo oci-archive and docker-archive of the multi-layer image run, whiteouts applied as umoci does', async () => {
+  const fx = await multiLayerImage();
+  const want = umociListing(fx);
+  assert.match(want, /== f\n(.*\n)*\/data\/opaque\/new\n/);
+  assert.doesNotMatch(want, /\/data\/gone|\/data\/dir\/|old1/);
+  const h = tempRoots('gocker-images-load-');
+  const hg = (args: string[]) => gocker([...h.args, ...args]);
+  try {
+    const oci = ociArchive(fx, path.join(work, 'multi-oci.tar'), 'example.com/multi-oci:3');
+    assert.equal(hg(['load', '-i', oci]).stdout, 'Loaded image: example.com/multi-oci:3\n');
+    const docker = dockerArchive(fx, path.join(work, 'multi-docker.tar'), 'example.com/multi-docker:4');
+    assert.equal(hg(['load', '-i', docker]).stdout, 'Loaded image: example.com/multi-docker:4\n');
+    for (const img of ['example.com/multi-oci:3', 'example.com/multi-docker:4']) {
+      assert.equal(hg(['run', '--rm', img, 'true']).status, 0, img);
+      const r = hg(['run', '--rm', img, 'sh', '-c', DATA_LISTING]);
+      assert.equal(r.stdout, want, `${img}: ${r.stderr}`);
+    }
+    // Same layers either way: stored once.
+    assert.equal(hg(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'example.com/multi-oci:3']).stdout,
+      hg(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'example.com/multi-docker:4']).stdout);
+    assert.equal(fs.readdirSync(path.join(h.root, 'layers')).length, 5);
+  } finally {
+    h.remove();
+  }
+});
+
+test('load: a multi-image docker-archive (podman save -m), and an OCI layout with several ref names', async () => {
+  const bb = await busyboxImage();
+  const big = await bigLayerImage();
+  const h = tempRoots('gocker-images-multi-');
+  const hg = (args: string[], input?: Buffer) => gocker([...h.args, ...args], input ? { input } : {});
+  try {
+    const archive = multiImageDockerArchive([[bb, 'example.com/one:1', 'example.com/one:alias'], [big, 'example.com/big:2']]);
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json']).toString()) as Array<{ RepoTags: string[] }>;
+    assert.equal(manifest.length, 2);
+    const r = hg(['load', '-i', archive]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), ['Loaded image: example.com/big:2', 'Loaded image: example.com/one:1', 'Loaded image: example.com/one:alias']);
+    assert.equal(hg(['run', '--rm', 'example.com/big:2', 'sh', '-c', 'wc -c < /data/random']).stdout.trim(), String(8 << 20));
+    assert.equal(hg(['run', '--rm', 'example.com/one:alias', 'true']).status, 0);
+    // From stdin too, into an OCI layout that skopeo filled with two images under two names.
+    const layout = ociLayoutOf([[bb, 'one'], [big, 'example.com/two:2']], path.join(work, 'two-layout'));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')).manifests.length, 2);
+    const t = path.join(work, 'two-layout.tar');
+    execFileSync('tar', ['-cf', t, '-C', layout, '.']);
+    const l = hg(['load'], fs.readFileSync(t));
+    assert.equal(l.stdout, 'Loaded image: localhost/oci-image:one\nLoaded image: example.com/two:2\n', l.stderr);
+    assert.equal(hg(['image', 'inspect', '-f', '{{.Id}}', 'example.com/two:2']).stdout, hg(['image', 'inspect', '-f', '{{.Id}}', 'example.com/big:2']).stdout);
+    assert.equal(hg(['run', '--rm', 'localhost/oci-image:one', 'true']).status, 0);
+  } finally {
+    h.remove();
+  }
+});
+
+test('load: a nested multi-platform index picks the host platform, variant included', async () => {
+  const fx = await busyboxImage();
+  const dir = fs.mkdtempSync(path.join(work, 'nested-'));
+  execFileSync('cp', ['-a', `${fx.layout}/.`, dir]);
+  const blob = (d: string) => path.join(dir, 'blobs', 'sha256', d.slice(7));
+  const put = (obj: unknown): { digest: string; size: number } => {
+    const buf = Buffer.from(JSON.stringify(obj));
+    const digest = `sha256:${crypto.createHash('sha256').update(buf).digest('hex')}`;
+    fs.writeFileSync(blob(digest), buf);
+    return { digest, size: buf.length };
+  };
+  const top = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')).manifests[0];
+  const manifest = JSON.parse(fs.readFileSync(blob(top.digest), 'utf8'));
+  const config = JSON.parse(fs.readFileSync(blob(manifest.config.digest), 'utf8'));
+  const host = ({ x64: ['amd64', undefined], arm64: ['arm64', 'v8'] } as Record<string, [string, string | undefined]>)[process.arch] ?? [process.arch, undefined];
+  // One image a platform, each config telling which it is (a label), same layer.
+  const variant = (arch: string, v: string | undefined, label: string) => {
+    const c = put({ ...config, architecture: arch, ...(v ? { variant: v } : {}), config: { ...config.config, Labels: { which: label } } });
+    const m = put({ ...manifest, config: { ...manifest.config, ...c } });
+    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, platform: { os: 'linux', architecture: arch, ...(v ? { variant: v } : {}) } };
+  };
+  const entries = [
+    variant(host[0], host[0] === 'arm64' ? 'v9' : 'v3', 'other-variant'),
+    variant('s390x', undefined, 's390x'),
+    variant(host[0], host[1], 'host'),
+  ];
+  const inner = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries });
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...inner, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+  const t = path.join(work, 'nested.tar');
+  execFileSync('tar', ['-cf', t, '-C', dir, '.']);
+  const h = tempRoots('gocker-images-nested-');
+  try {
+    const r = gocker([...h.args, 'load', '-i', t]);
+    assert.equal(r.stdout, 'Loaded image: localhost/oci-image:multi\n', r.stderr);
+    assert.equal(gocker([...h.args, 'image', 'inspect', '-f', '{{.Config.Labels.which}}', 'localhost/oci-image:multi']).stdout, 'host\n');
+    assert.equal(gocker([...h.args, 'run', '--rm', 'localhost/oci-image:multi', 'true']).status, 0);
+    // No entry for this host: a clear error naming what there is, nothing stored.
+    fs.writeFileSync(blob(inner.digest), JSON.stringify({ schemaVersion: 2, manifests: [entries[1]] }));
+    const only = put({ schemaVersion: 2, manifests: [entries[1]] });
+    fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...only }] }));
+    execFileSync('tar', ['-cf', t, '-C', dir, '.']);
+    const e = gocker([...h.args, 'load', '-i', t]);
+    assert.equal(e.status, 125);
+    assert.match(e.stderr, /^gocker: load: no manifest for linux\/\S+ in the archive \(available: linux\/s390x\)\n$/);
+  } finally {
+    h.remove();
+  }
+});
+
+test('images: per-repository digests, digest-only rows, REPOSITORY[:TAG], newest first, -q, --no-trunc; rmi repo@digest', async () => {
+  const reg = await startRegistry();
+  const h = tempRoots('gocker-images-reg-');
+  const hg = (args: string[]) => gocker([...h.args, ...args]);
+  try {
+    pushImage((await busyboxImage()).ref, reg, 'bb:latest');
+    pushImage((await multiLayerImage()).ref, reg, 'multi:1');
+    const dM = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${reg.host}/multi:1`]).toString()).Digest as string;
+    const p = hg(['pull', `${reg.host}/bb:latest`]);
+    assert.equal(p.status, 0, p.stderr);
+    const dB = /Digest: (sha256:[0-9a-f]{64})/.exec(p.stdout)![1];
+    assert.equal(hg(['pull', `${reg.host}/multi@${dM}`]).status, 0);
+    assert.equal(hg(['tag', `${reg.host}/bb`, 'other/bb:x']).status, 0);
+    assert.equal(hg(['import', tarball, 'imp:1']).status, 0);
+    const idOf = (n: string) => hg(['image', 'inspect', '-f', '{{.Id}}', n]).stdout.trim();
+    const [idB, idM, idI] = [`${reg.host}/bb:latest`, `${reg.host}/multi@${dM}`, 'imp:1'].map(idOf);
+    const rows = (args: string[]) => hg(['images', ...args]).stdout.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/));
+    const plain = rows([]);
+    assert.deepEqual(plain.map((r) => r.slice(0, 3)).sort(), [
+      [`${reg.host}/bb`, 'latest', idB.slice(7, 19)],
+      [`${reg.host}/multi`, '<none>', idM.slice(7, 19)],
+      ['imp', '1', idI.slice(7, 19)],
+      ['other/bb', 'x', idB.slice(7, 19)],
+    ].sort());
+    // Newest first, as docker: by the image's created time.
+    const created = plain.map((r) => Date.parse(hg(['image', 'inspect', '-f', '{{.Created}}', r[2]]).stdout.trim()));
+    assert.deepEqual(created, [...created].sort((a, b) => b - a));
+    assert.equal(plain[0][0], 'imp');
+    const dig = rows(['--digests']);
+    assert.deepEqual(dig.map((r) => r.slice(0, 3)).sort(), [
+      [`${reg.host}/bb`, 'latest', dB],
+      [`${reg.host}/multi`, '<none>', dM],
+      ['imp', '1', '<none>'],
+      ['other/bb', 'x', '<none>'],
+    ].sort());
+    assert.deepEqual(rows([`${reg.host}/bb:latest`]).map((r) => r[1]), ['latest']);
+    assert.deepEqual(rows([`${reg.host}/bb:nosuch`]), []);
+    assert.deepEqual(rows(['other/bb']).map((r) => r[1]), ['x']);
+    assert.deepEqual(rows([`${reg.host}/multi`]).map((r) => r[1]), ['<none>']);
+    assert.equal(hg(['images', 'Bad:Name']).status, 125);
+    const q = hg(['images', '-q']).stdout.trim().split('\n');
+    assert.deepEqual(q.sort(), [idB, idM, idI].map((i) => i.slice(7, 19)).sort());
+    assert.deepEqual(hg(['images', '-q', '--no-trunc']).stdout.trim().split('\n').sort(), [idB, idM, idI].sort());
+    assert.ok(rows(['--no-trunc']).every((r) => /^sha256:[0-9a-f]{64}$/.test(r[2])));
+    // rmi by digest removes that digest reference, never the tag the image also has.
+    assert.equal(hg(['pull', `${reg.host}/bb@${dB}`]).status, 0);
+    const u = hg(['rmi', `${reg.host}/bb@${dB}`]);
+    assert.equal(u.stdout, `Untagged: ${reg.host}/bb@${dB}\n`, u.stderr);
+    assert.deepEqual(rows(['--digests', `${reg.host}/bb`]).map((r) => r.slice(0, 3)), [[`${reg.host}/bb`, 'latest', '<none>']]);
+    assert.equal(hg(['image', 'inspect', '-f', '{{json .RepoDigests}}', `${reg.host}/bb`]).stdout, '[]\n');
+    const m = hg(['rmi', `${reg.host}/multi@${dM}`]);
+    assert.match(m.stdout, new RegExp(`^Untagged: ${reg.host}/multi@${dM}\\nDeleted: ${idM}\\n`));
+    assert.equal(hg(['image', 'inspect', idM]).status, 1);
+    assert.equal(hg(['rmi', `${reg.host}/bb:latest`]).stdout, `Untagged: ${reg.host}/bb:latest\n`);
+    assert.equal(idOf('other/bb:x'), idB);
+  } finally {
+    h.remove();
+    await reg.stop();
+  }
+});
+
+test('save: one archive entry an image however many names, to stdout when not a terminal, refused on a terminal', () => {
+  const h = tempRoots('gocker-images-save-');
+  const hg = (args: string[]) => gocker([...h.args, ...args], { encoding: 'buffer' as BufferEncoding, maxBuffer: 64 << 20 });
+  try {
+    assert.equal(gocker([...h.args, 'import', tarball, 'sv:a']).status, 0);
+    assert.equal(gocker([...h.args, 'import', '-c', 'CMD ["true"]', tarball, 'sv:b']).status, 0);
+    assert.equal(gocker([...h.args, 'tag', 'sv:a', 'sv:alias']).status, 0);
+    const r = spawnSync(process.execPath, [BIN, ...h.args, 'save', 'sv:a', 'sv:alias', 'sv:b'], { maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const file = path.join(work, 'stdout-save.tar');
+    fs.writeFileSync(file, r.stdout);
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', file, 'manifest.json']).toString()) as Array<{ RepoTags: string[] }>;
+    assert.deepEqual(manifest.map((m) => m.RepoTags), [['sv:a', 'sv:alias'], ['sv:b']]);
+    const other = tempRoots('gocker-images-save2-');
+    try {
+      const l = gocker([...other.args, 'load', '-i', file]);
+      assert.equal(l.stdout, 'Loaded image: sv:a\nLoaded image: sv:alias\nLoaded image: sv:b\n', l.stderr);
+      assert.equal(gocker([...other.args, 'run', '--rm', 'sv:b']).status, 0);
+    } finally {
+      other.remove();
+    }
+    // stdout a terminal (script(1) gives the command a pty): docker's refusal, nothing written.
+    const cmd = [process.execPath, BIN, ...h.args, 'save', 'sv:a'].map((a) => `'${a}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    assert.equal(tty.status, 1);
+    assert.equal(tty.stdout.replace(/\r/g, ''), 'gocker: cowardly refusing to save to a terminal. Use the -o flag or redirect\n');
+    // -o into a directory that does not exist: a clear error, no temp file left.
+    const bad = hg(['save', '-o', path.join(work, 'no', 'such', 'x.tar'), 'sv:a']);
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr.toString(), `gocker: failed to save image: invalid output path: directory "${path.join(work, 'no', 'such')}" does not exist\n`);
+    assert.deepEqual(fs.readdirSync(work).filter((f) => f.includes('.tmp-')), []);
+  } finally {
+    h.remove();
+  }
+});
+
+test('import: -c takes the Dockerfile instructions docker import does, -m the comment; a URL is refused', () => {
+  const h = tempRoots('gocker-images-import-');
+  const hg = (args: string[]) => gocker([...h.args, ...args]);
+  try {
+    const changes = [
+      'ENTRYPOINT ["/bin/sh", "-c"]', 'CMD ["echo $GREETING from $(pwd) as $(id -u)"]',
+      'ENV GREETING="hello world" OTHER=2', 'ENV OLD style value', 'EXPOSE 80 53/udp 8000-8001',
+      'USER 1000', 'WORKDIR /tmp', 'LABEL a=1 "b c"="d e"', 'STOPSIGNAL SIGINT', 'VOLUME ["/data", "/logs"]', 'VOLUME /cache',
+    ];
+    const r = hg(['import', '-m', 'my message', ...changes.flatMap((c) => ['-c', c]), tarball, 'chg:1']);
+    assert.equal(r.status, 0, r.stderr);
+    const info = JSON.parse(hg(['image', 'inspect', 'chg:1']).stdout)[0];
+    assert.deepEqual(info.Config.Entrypoint, ['/bin/sh', '-c']);
+    assert.deepEqual(info.Config.Env, ['GREETING=hello world', 'OTHER=2', 'OLD=style value']);
+    assert.deepEqual(Object.keys(info.Config.ExposedPorts).sort(), ['53/udp', '80/tcp', '8000/tcp', '8001/tcp']);
+    assert.equal(info.Config.User, '1000');
+    assert.equal(info.Config.WorkingDir, '/tmp');
+    assert.deepEqual(info.Config.Labels, { a: '1', 'b c': 'd e' });
+    assert.equal(info.Config.StopSignal, 'SIGINT');
+    assert.deepEqual(Object.keys(info.Config.Volumes).sort(), ['/cache', '/data', '/logs']);
+    assert.equal(info.Comment, 'my message');
+    assert.equal(hg(['run', '--rm', 'chg:1']).stdout, 'hello world from /tmp as 1000\n');
+    assert.match(hg(['history', 'chg:1']).stdout, /my message\n$/);
+    for (const [c, msg] of [['FROM alpine', 'FROM is not a valid change command'], ['EXPOSE 70000', 'invalid range format for --expose: 70000'], ['ENV A', 'ENV must have two arguments']]) {
+      const e = hg(['import', '-c', c, tarball, 'bad:1']);
+      assert.equal(e.status, 125, c);
+      assert.equal(e.stderr, `gocker: ${msg}\n`);
+    }
+    const url = hg(['import', 'http://127.0.0.1:1/rootfs.tar', 'url:1']);
+    assert.equal(url.status, 125);
+    assert.equal(url.stderr, "gocker: import from a URL is not supported: http://127.0.0.1:1/rootfs.tar (download it, then import the file or '-')\n");
+    assert.doesNotMatch(hg(['images']).stdout, /bad|url/);
+  } finally {
+    h.remove();
+  }
 });
