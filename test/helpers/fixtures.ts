@@ -292,8 +292,8 @@ export function ociLayoutOf(images: Array<[OciFixture, string]>, dir: string): s
  * skopeo writes one image per archive. `images` are [fixture, name, ...more names].
  */
 export function multiImageDockerArchive(images: Array<[OciFixture, ...string[]]>): string {
-  const key = crypto.createHash('sha256').update(JSON.stringify(images.map(([fx, ...names]) => [fs.readFileSync(path.join(fx.layout, 'index.json'), 'utf8'), names]))).digest('hex').slice(0, 16);
-  const dir = cached(`multi-image-archive-${key}`, (d) => {
+  const inputs = JSON.stringify([run('podman', ['--version']), ...images.map(([fx, ...names]) => [fs.readFileSync(path.join(fx.layout, 'index.json'), 'utf8'), names])]);
+  const dir = cached(inputsKey('multi-image-archive', inputs), (d) => {
     const pod = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-fx-podman-'));
     const podman = (...a: string[]): string => run('podman', ['--root', path.join(pod, 'root'), '--runroot', path.join(pod, 'run'), '--storage-driver', 'vfs', ...a]);
     try {
