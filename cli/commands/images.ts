@@ -5,7 +5,7 @@ import { imageRows } from '../../lib/image/manage';
 
 export function builder(y: Argv<GlobalArgs>) {
   return y
-    .positional('repository', { type: 'string', describe: 'Only images of this repository' })
+    .positional('repository', { type: 'string', describe: 'REPOSITORY[:TAG]: only images with a name it matches (* and ? patterns, as docker)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
     .option('digests', { type: 'boolean', describe: 'Show digests' })

@@ -109,54 +109,73 @@ function dropRepoDigests(store: Store, id: string, drop: string[]): void {
 export interface ImageRow { repository: string; tag: string; digest: string; image: ImageRecord }
 
 /**
+ * Go's path.Match as a regular expression: `*` and `?` stop at '/', `[...]` classes with `^`
+ * negation, backslash escapes. docker matches `images PATTERN` with it.
+ */
+function globRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\') {
+      if (++i >= pattern.length) throw new GockerError('syntax error in pattern');
+      re += pattern[i].replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+    } else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) throw new GockerError('syntax error in pattern');
+      let body = pattern.slice(i + 1, close);
+      const neg = body.startsWith('^');
+      if (neg) body = body.slice(1);
+      re += `[${neg ? '^/' : ''}${body.replace(/[\]\\^]/g, '\\$&')}]`;
+      i = close;
+    } else re += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
  * The rows of `docker images`: one per repo:tag (with that repository's digest when asked),
  * one `repo <none>` per repository the image is known by digest alone, `<none> <none>` for
- * an image with no name; newest image first. `filter` is docker's REPOSITORY[:TAG] argument.
+ * an image with no name; newest image first. `filter` is docker's REPOSITORY[:TAG] argument:
+ * a pattern each name is matched against, as `repo:tag` (or `repo@digest`) or as `repo`;
+ * names that do not match are left out, and images with none that do.
  */
 export function imageRows(store: Store, images: ImageRecord[], opts: { digests?: boolean; filter?: string } = {}): ImageRow[] {
-  let want: { repo: string; tag?: string } | undefined;
-  if (opts.filter) {
-    const ref = parseReference(opts.filter);
-    const bare = opts.filter.split('@')[0];
-    const explicitTag = bare.lastIndexOf(':') > bare.lastIndexOf('/');
-    want = { repo: familiarRepo(ref), tag: explicitTag ? ref.tag : undefined };
-  }
+  const pattern = opts.filter === undefined ? undefined : globRegExp(opts.filter);
+  const matches = (ref: string): boolean => !pattern || pattern.test(ref) || pattern.test(splitRef(ref)[0]);
   const book = store.readBook();
   const created = (i: ImageRecord): number => (i.config.created ? Date.parse(i.config.created) || 0 : 0);
   const rows: ImageRow[] = [];
   for (const image of [...images].sort((a, b) => created(b) - created(a))) {
     const refs = bookRefs(book, image.id);
+    const tagged = new Set(refs.filter((r) => !r.includes('@')).map((r) => splitRef(r)[0]));
+    // Digests the image was pulled by count for a repository it still has a name in.
+    const digestRefs = [...new Set([...refs.filter((r) => r.includes('@')), ...image.repoDigests.filter((d) => refs.some((r) => splitRef(r)[0] === splitRef(d)[0]))])];
     const tags = new Map<string, string[]>();
     const digests = new Map<string, string[]>();
-    const add = (m: Map<string, string[]>, k: string, v: string): void => {
-      const l = m.get(k) ?? [];
-      if (!l.includes(v)) l.push(v);
-      m.set(k, l);
-    };
-    for (const r of refs) {
+    const add = (m: Map<string, string[]>, r: string): void => {
       const [repo, key] = splitRef(r);
-      add(r.includes('@') ? digests : tags, repo, key);
+      m.set(repo, [...(m.get(repo) ?? []), key]);
+    };
+    for (const r of refs) if (!r.includes('@') && matches(r)) add(tags, r);
+    for (const r of digestRefs) if (matches(r)) add(digests, r);
+    if (refs.length === 0) {
+      if (!pattern) rows.push({ repository: '<none>', tag: '<none>', digest: '<none>', image });
+      continue;
     }
-    // Digests the image was pulled by count for a repository it still has a name in.
-    for (const d of image.repoDigests) {
-      const [repo, key] = splitRef(d);
-      if (tags.has(repo) || digests.has(repo)) add(digests, repo, key);
-    }
-    const mine: ImageRow[] = [];
     for (const [repo, ts] of tags) {
       const ds = opts.digests ? digests.get(repo) ?? [] : [];
       for (const tag of ts) {
-        if (ds.length === 0) mine.push({ repository: repo, tag, digest: '<none>', image });
-        for (const digest of ds) mine.push({ repository: repo, tag, digest, image });
+        if (ds.length === 0) rows.push({ repository: repo, tag, digest: '<none>', image });
+        for (const digest of ds) rows.push({ repository: repo, tag, digest, image });
       }
     }
     for (const [repo, ds] of digests) {
-      if (tags.has(repo)) continue;
-      if (opts.digests) for (const digest of ds) mine.push({ repository: repo, tag: '<none>', digest, image });
-      else mine.push({ repository: repo, tag: '<none>', digest: '<none>', image });
+      if (tagged.has(repo)) continue;
+      if (opts.digests) for (const digest of ds) rows.push({ repository: repo, tag: '<none>', digest, image });
+      else rows.push({ repository: repo, tag: '<none>', digest: '<none>', image });
     }
-    if (refs.length === 0) mine.push({ repository: '<none>', tag: '<none>', digest: '<none>', image });
-    rows.push(...mine.filter((r) => !want || (r.repository === want.repo && (want.tag === undefined || r.tag === want.tag))));
   }
   return rows;
 }

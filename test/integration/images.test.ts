@@ -345,7 +345,16 @@ test('images: per-repository digests, digest-only rows, REPOSITORY[:TAG], newest
     assert.deepEqual(rows([`${reg.host}/bb:nosuch`]), []);
     assert.deepEqual(rows(['other/bb']).map((r) => r[1]), ['x']);
     assert.deepEqual(rows([`${reg.host}/multi`]).map((r) => r[1]), ['<none>']);
-    assert.equal(hg(['images', 'Bad:Name']).status, 125);
+    // The argument is a pattern (Go's path.Match), as docker's reference filter: against
+    // repo:tag or repo; an image with no matching name is not listed.
+    assert.deepEqual(rows(['other/*']).map((r) => r.slice(0, 2)), [['other/bb', 'x']]);
+    assert.deepEqual(rows(['*/bb:?atest']).map((r) => r.slice(0, 2)), [[`${reg.host}/bb`, 'latest']]);
+    assert.deepEqual(rows(['im[a-p]']).map((r) => r.slice(0, 2)), [['imp', '1']]);
+    assert.deepEqual(rows(['*']).map((r) => r[0]), ['imp']);
+    assert.deepEqual(rows(['Bad:Name']), []);
+    const badPattern = hg(['images', 'imp[']);
+    assert.equal(badPattern.status, 125);
+    assert.equal(badPattern.stderr, 'gocker: syntax error in pattern\n');
     const q = hg(['images', '-q']).stdout.trim().split('\n');
     assert.deepEqual(q.sort(), [idB, idM, idI].map((i) => i.slice(7, 19)).sort());
     assert.deepEqual(hg(['images', '-q', '--no-trunc']).stdout.trim().split('\n').sort(), [idB, idM, idI].sort());
