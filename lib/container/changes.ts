@@ -8,11 +8,12 @@ import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { applyChanges } from '../image/import';
 import type { ImageConfig } from '../image/types';
-import { MNT_DETACH, MS, native } from '../native';
+import { MNT_DETACH, native } from '../native';
 import { familiarRepo, parseReference } from '../name';
 import { Store, sha256 } from '../store';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
+import { mountContainerLayers } from './state';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
@@ -71,18 +72,23 @@ export function diffContainer(store: Store, ref: string): Change[] {
   const upper = rec.GraphDriver.Data.UpperDir;
   const lowers = lowerDirs(rec);
   const out: Change[] = [];
-  const walk = (rel: string): void => {
+  /** Whether rel held nothing but the runtime's mount points. */
+  const walk = (rel: string): boolean => {
+    let onlyRuntime = true;
     for (const name of fs.readdirSync(path.join(upper, rel)).sort()) {
       const r = `${rel}/${name}`;
       const st = fs.lstatSync(path.join(upper, r));
       if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? fs.readdirSync(path.join(upper, r)).length === 0 : st.size === 0)) continue;
+      onlyRuntime = false;
       if (isWhiteout(st)) {
         out.push({ kind: 'D', path: r });
         continue;
       }
-      out.push({ kind: inLower(lowers, r) ? 'C' : 'A', path: r });
-      if (st.isDirectory()) walk(r);
+      const at = out.push({ kind: inLower(lowers, r) ? 'C' : 'A', path: r }) - 1;
+      // A directory copied up only to hold /etc/hostname and the like is no change of the user's.
+      if (st.isDirectory() && walk(r) && out[at].kind === 'C' && fs.readdirSync(path.join(upper, r)).length > 0) out.splice(at, 1);
     }
+    return onlyRuntime;
   };
   walk('');
   return out.sort((a, b) => a.path.localeCompare(b.path));
@@ -238,7 +244,11 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
     const cfg: ImageConfig = JSON.parse(JSON.stringify(base.config)) as ImageConfig;
     cfg.created = now;
     if (o.author) cfg.author = o.author;
-    cfg.config = applyChanges({ ...(cfg.config ?? {}), Cmd: rec.Config.Cmd ?? cfg.config?.Cmd, Env: rec.Config.Env }, o.changes ?? []);
+    // As docker: the container's own settings (from run's flags) become the image's, then -c.
+    cfg.config = applyChanges({
+      ...(cfg.config ?? {}), Cmd: rec.Config.Cmd ?? cfg.config?.Cmd, Entrypoint: rec.Config.Entrypoint ?? undefined, Env: rec.Config.Env,
+      WorkingDir: rec.Config.WorkingDir || cfg.config?.WorkingDir, User: rec.Config.User || cfg.config?.User,
+    }, o.changes ?? []);
     cfg.rootfs = { type: 'layers', diff_ids: [...cfg.rootfs.diff_ids, diffId] };
     cfg.history = [...(cfg.history ?? []), { created: now, created_by: [rec.Path, ...rec.Args].join(' '), author: o.author, comment: o.message ?? '' }];
     const configBuf = Buffer.from(JSON.stringify(cfg));
@@ -273,8 +283,12 @@ export async function exportContainer(store: Store, ref: string, out: NodeJS.Wri
   }
   const mnt = path.join(store.paths.runContainer(rec.Id), `export-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(mnt, { recursive: true });
-  const lowers = [rec.GraphDriver.Data.UpperDir, ...lowerDirs(rec)];
-  native().mount('overlay', mnt, 'overlay', MS.RDONLY, `lowerdir=${lowers.join(':')}`);
+  try {
+    mountContainerLayers(store.paths, rec, mnt, { readonly: true });
+  } catch (e) {
+    fs.rmdirSync(mnt);
+    throw e;
+  }
   try {
     await writeTar(mnt, fs.readdirSync(mnt), out);
   } finally {

@@ -12,7 +12,7 @@ import { acquireLock } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
-import { containerLock } from './state';
+import { containerLock, mountContainerLayers } from './state';
 
 export interface CpOptions {
   /** keep the source's owners (-a); otherwise root in the container, the caller on the host */
@@ -40,20 +40,9 @@ async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{
   const release = await acquireLock(containerLock(paths, rec.Id));
   let mounted = '';
   try {
-    const spec = fs.readFileSync(path.join(paths.container(rec.Id), 'spec'), 'utf8').split('\0');
-    const opts = spec.find((e) => e.startsWith('overlay_options='))?.slice('overlay_options='.length);
-    if (!opts) throw cpError(`container ${rec.Id.slice(0, 12)} has no overlay options recorded`);
     const merged = path.join(paths.runContainer(rec.Id), 'cp-merged');
     fs.mkdirSync(merged, { recursive: true });
-    // lowerdir names short links relative to the store root (as the monitor mounts it),
-    // which keeps a 60-layer option string under a page.
-    const cwd = process.cwd();
-    process.chdir(paths.root);
-    try {
-      native().mount('overlay', merged, 'overlay', 0, opts);
-    } finally {
-      process.chdir(cwd);
-    }
+    mountContainerLayers(paths, rec, merged, { readonly: false });
     mounted = merged;
     return {
       root: merged,

@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
+import { MS, native } from '../native';
 import { writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { RECORD_FILE, type ContainerRecord } from './record';
@@ -65,4 +66,45 @@ export function resolveContainer(paths: StorePaths, ref: string): ContainerRecor
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new GockerError(`multiple IDs found with provided prefix: ${ref}`, { exitCode: 1 });
   throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
+}
+
+/**
+ * The monitor spec a container was created with, kept with its record (start runs it again):
+ * NUL-separated key=value entries, a key repeated for a list.
+ */
+export function readStoredSpec(paths: StorePaths, id: string): Map<string, string[]> {
+  const spec = new Map<string, string[]>();
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(paths.container(id), 'spec'), 'utf8');
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return spec;
+    throw e;
+  }
+  for (const entry of text.split('\0')) {
+    const i = entry.indexOf('=');
+    if (i > 0) spec.set(entry.slice(0, i), [...(spec.get(entry.slice(0, i)) ?? []), entry.slice(i + 1)]);
+  }
+  return spec;
+}
+
+/**
+ * Mounts a container's layers read at target, from the store root as the monitor does: the
+ * stored lowerdir names layers by their short l/ links, relative to it, so 60 layers or more
+ * still fit the page the kernel allows for mount options. `upper` (a full path) goes on top,
+ * as the writable layer (with workdir) or, with no work dir, as one more read-only lower.
+ */
+export function mountContainerLayers(paths: StorePaths, rec: ContainerRecord, target: string, o: { readonly: boolean }): void {
+  const opts = readStoredSpec(paths, rec.Id).get('overlay_options')?.[0];
+  const lower = opts?.split(',').find((e) => e.startsWith('lowerdir='))?.slice('lowerdir='.length);
+  if (!opts || lower === undefined) throw new GockerError(`container ${rec.Id.slice(0, 12)} has no overlay options recorded`);
+  const { UpperDir, WorkDir } = rec.GraphDriver.Data;
+  const data = o.readonly ? `lowerdir=${UpperDir}:${lower}` : `lowerdir=${lower},upperdir=${UpperDir},workdir=${WorkDir}`;
+  const cwd = process.cwd();
+  process.chdir(paths.root);
+  try {
+    native().mount('overlay', target, 'overlay', o.readonly ? MS.RDONLY : 0, data);
+  } finally {
+    process.chdir(cwd);
+  }
 }
