@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { find, followLogs, readLogs, type LogLine } from '../../lib/container/lifecycle';
+import { find, parseLogTime, streamLogs, type LogLine } from '../../lib/container/lifecycle';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -7,19 +7,26 @@ export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('container', { type: 'string', demandOption: true })
     .option('follow', { alias: 'f', type: 'boolean', describe: 'Follow log output' })
-    .option('tail', { alias: 'n', type: 'string', describe: 'Number of lines to show from the end of the logs (or "all")' })
-    .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' });
+    .option('tail', { alias: 'n', type: 'string', describe: 'Number of lines to show from the end of the logs (default "all")' })
+    .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' })
+    .option('since', { type: 'string', describe: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' })
+    .option('until', { type: 'string', describe: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' });
 }
 
-export async function handler(argv: GlobalArgs & { container: string; follow?: boolean; tail?: string; timestamps?: boolean }): Promise<void> {
+type LogsArgs = GlobalArgs & { container: string; follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string };
+
+export async function handler(argv: LogsArgs): Promise<void> {
   const g = engine(argv);
   const rec = find(g.paths, argv.container);
   const emit = (l: LogLine): void => {
-    const text = argv.timestamps ? `${l.time} ${l.log}` : l.log;
-    (l.stream === 'stderr' ? process.stderr : process.stdout).write(text);
+    (l.stream === 'stderr' ? process.stderr : process.stdout).write(argv.timestamps ? `${l.time} ${l.log}` : l.log);
   };
-  const tail = argv.tail === undefined || argv.tail === 'all' ? undefined : Number(argv.tail);
-  const all = readLogs(rec);
-  for (const l of readLogs(rec, tail)) emit(l);
-  if (argv.follow) await followLogs(g.paths, rec, all.length, emit);
+  // As the daemon: anything but a whole number (such as "all") means every line.
+  const tail = argv.tail !== undefined && /^-?\d+$/.test(argv.tail.trim()) ? Number(argv.tail) : undefined;
+  await streamLogs(g.paths, rec, {
+    follow: argv.follow,
+    tail,
+    since: argv.since ? parseLogTime(argv.since, 'since') : undefined,
+    until: argv.until ? parseLogTime(argv.until, 'until') : undefined,
+  }, emit);
 }

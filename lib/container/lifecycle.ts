@@ -1,9 +1,10 @@
 // The container lifecycle after run: state from what the monitor left, and ps, rm, stop,
 // kill, wait, logs. No daemon: every command reads the records and the monitor's files.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { cgroupManager } from '../cgroups';
-import { GockerError } from '../errors';
+import { GockerError, isErrno } from '../errors';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { acquireLock } from '../store/atomic';
@@ -64,22 +65,35 @@ export function find(paths: StorePaths, ref: string): ContainerRecord {
   return reconcile(paths, resolveContainer(paths, ref));
 }
 
-export function signalNumber(sig: string): NodeJS.Signals {
-  const s = sig.toUpperCase();
+/** Signal numbers as `kill -l` lists them: os.constants lacks the real-time ones. */
+const SIGRTMIN = 34;
+const SIGRTMAX = 64;
+
+/** A signal as docker takes it: a number, a name with or without SIG, or RTMIN+n / RTMAX-n. */
+export function signalNumber(sig: string): number {
+  const invalid = (): GockerError => new GockerError(`Invalid signal: ${sig}`, { exitCode: 1 });
+  const s = sig.toUpperCase().replace(/^SIG/, '');
   if (/^\d+$/.test(s)) {
-    const name = Object.entries(require('node:os').constants.signals as Record<string, number>).find(([, n]) => n === Number(s))?.[0];
-    if (!name) throw new GockerError(`invalid signal: ${sig}`);
-    return name as NodeJS.Signals;
+    const n = Number(s);
+    if (n < 1 || n > SIGRTMAX) throw invalid();
+    return n;
   }
-  const name = s.startsWith('SIG') ? s : `SIG${s}`;
-  if (!(name in require('node:os').constants.signals)) throw new GockerError(`invalid signal: ${sig}`);
-  return name as NodeJS.Signals;
+  const rt = /^RT(MIN|MAX)(?:([+-])(\d+))?$/.exec(s);
+  if (rt) {
+    const n = (rt[1] === 'MIN' ? SIGRTMIN : SIGRTMAX) + (rt[2] === '-' ? -1 : 1) * Number(rt[3] ?? 0);
+    if (n < SIGRTMIN || n > SIGRTMAX) throw invalid();
+    return n;
+  }
+  const n = (os.constants.signals as Record<string, number>)[`SIG${s}`];
+  if (n === undefined) throw invalid();
+  return n;
 }
 
 export function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): ContainerRecord {
+  const signal = signalNumber(sig);
   const rec = find(paths, ref);
   if (!rec.State.Running) throw new GockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { exitCode: 1 });
-  process.kill(rec.State.Pid, signalNumber(sig));
+  process.kill(rec.State.Pid, signal);
   return rec;
 }
 
@@ -93,11 +107,12 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Pr
 }
 
 /** The image's StopSignal (or SIGTERM), then SIGKILL after the grace period. */
-export async function stop(paths: StorePaths, ref: string, graceSeconds = 10): Promise<ContainerRecord> {
+export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, signal?: string): Promise<ContainerRecord> {
   const rec = find(paths, ref);
   if (!rec.State.Running) return rec;
+  const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
   try {
-    process.kill(rec.State.Pid, signalNumber(rec.Config.StopSignal || 'SIGTERM'));
+    process.kill(rec.State.Pid, first);
   } catch {
     /* exited meanwhile */
   }
@@ -157,26 +172,85 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
 
 export interface LogLine { stream: 'stdout' | 'stderr'; log: string; time: string }
 
-export function readLogs(rec: ContainerRecord, tail?: number): LogLine[] {
-  let text = '';
-  try {
-    text = fs.readFileSync(rec.LogPath, 'utf8');
-  } catch {
-    return [];
-  }
-  const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
-  return tail !== undefined && tail >= 0 ? lines.slice(Math.max(0, lines.length - tail)) : lines;
+export interface LogOptions {
+  follow?: boolean;
+  /** the last N lines only; undefined or negative: all */
+  tail?: number;
+  /** ms since the epoch: lines stamped before since, or after until, are left out */
+  since?: number;
+  until?: number;
 }
 
-/** -f: prints new lines as they come until the container exits. */
-export async function followLogs(paths: StorePaths, rec: ContainerRecord, from: number, emit: (l: LogLine) => void): Promise<void> {
-  let seen = from;
-  for (;;) {
-    const done = reconcile(paths, rec).State.Status === 'exited';
-    const lines = readLogs(rec);
-    for (const l of lines.slice(seen)) emit(l);
-    seen = lines.length;
-    if (done) return;
-    await new Promise((r) => setTimeout(r, 50));
+/**
+ * The complete lines of a json-file log from byte `from` on, and the offset just past the
+ * last of them: a line the monitor is still writing is left for the next read.
+ */
+function readLogsFrom(fd: number, from: number): { lines: LogLine[]; next: number } {
+  const size = fs.fstatSync(fd).size;
+  if (size <= from) return { lines: [], next: from };
+  const buf = Buffer.alloc(size - from);
+  let got = 0;
+  while (got < buf.length) {
+    const n = fs.readSync(fd, buf, got, buf.length - got, from + got);
+    if (n === 0) break;
+    got += n;
   }
+  const end = buf.lastIndexOf(0x0a, got - 1);
+  if (end < 0) return { lines: [], next: from };
+  const lines = buf.subarray(0, end).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+  return { lines, next: from + end + 1 };
+}
+
+/**
+ * logs: what is there (after --since/--until/--tail), then with follow the lines as they
+ * come, read from where the last read ended, until the container stops.
+ */
+export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: LogOptions, emit: (l: LogLine) => void): Promise<void> {
+  let fd: number;
+  try {
+    fd = fs.openSync(rec.LogPath, 'r');
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
+    return;
+  }
+  const inRange = (l: LogLine): boolean => {
+    if (o.since === undefined && o.until === undefined) return true;
+    const t = Date.parse(l.time);
+    return (o.since === undefined || t >= o.since) && (o.until === undefined || t <= o.until);
+  };
+  try {
+    const first = readLogsFrom(fd, 0);
+    const old = first.lines.filter(inRange);
+    for (const l of o.tail !== undefined && o.tail >= 0 ? old.slice(Math.max(0, old.length - o.tail)) : old) emit(l);
+    if (!o.follow) return;
+    let offset = first.next;
+    for (;;) {
+      // Checked before the read: the lines written up to the exit are read once more after it.
+      const done = !reconcile(paths, rec).State.Running || (o.until !== undefined && Date.now() > o.until);
+      const more = readLogsFrom(fd, offset);
+      for (const l of more.lines) if (inRange(l)) emit(l);
+      offset = more.next;
+      if (done) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A --since/--until value as docker takes it: RFC 3339 (or a date), a Unix timestamp with
+ * optional fraction, or a Go duration ("10m", "1h30m") meaning that long ago.
+ */
+export function parseLogTime(value: string, flag: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) {
+    let ms = 0;
+    for (const [, n, u] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * unit[u];
+    return now - ms;
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new GockerError(`invalid value for "${flag}": failed to parse "${value}" as a timestamp or duration`, { exitCode: 1 });
+  return t;
 }
