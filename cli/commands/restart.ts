@@ -8,16 +8,17 @@ import { engine } from '../util';
 export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('containers', { type: 'string', array: true, demandOption: true })
-    .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait for stop before killing the container' });
+    .option('time', { alias: ['t', 'timeout'], type: 'number', default: 10, describe: 'Seconds to wait for stop before killing the container' })
+    .option('signal', { alias: 's', type: 'string', describe: "Signal to send to the container (default: the image's StopSignal, or SIGTERM)" });
 }
 
-export async function handler(argv: GlobalArgs & { containers: string[]; time: number }): Promise<number> {
+export async function handler(argv: GlobalArgs & { containers: string[]; time: number; signal?: string }): Promise<number> {
   const g = engine(argv);
   const runner = new Runner(g.paths, g.store);
   let code = 0;
   for (const c of argv.containers) {
     try {
-      await stop(g.paths, String(c), argv.time);
+      await stop(g.paths, String(c), argv.time, argv.signal);
       const r = await runner.start(String(c));
       if (r.error) throw new Error(r.error);
       process.stdout.write(`${c}\n`);

@@ -7,15 +7,16 @@ import { engine } from '../util';
 export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('containers', { type: 'string', array: true, demandOption: true })
-    .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing the container' });
+    .option('time', { alias: ['t', 'timeout'], type: 'number', default: 10, describe: 'Seconds to wait before killing the container' })
+    .option('signal', { alias: 's', type: 'string', describe: "Signal to send to the container (default: the image's StopSignal, or SIGTERM)" });
 }
 
-export async function handler(argv: GlobalArgs & { containers: string[]; time: number }): Promise<number> {
+export async function handler(argv: GlobalArgs & { containers: string[]; time: number; signal?: string }): Promise<number> {
   const g = engine(argv);
   let code = 0;
   for (const c of argv.containers) {
     try {
-      await stop(g.paths, String(c), argv.time);
+      await stop(g.paths, String(c), argv.time, argv.signal);
       process.stdout.write(`${c}\n`);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
