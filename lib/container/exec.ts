@@ -10,6 +10,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { find } from './lifecycle';
+import { readStoredSpec } from './state';
 import { SignalProxy, addSpec, helperPath, mergeEnv, serialise } from './run';
 import { resolveUser } from './user';
 
@@ -48,6 +49,8 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   addSpec(spec, 'gid', u.gid);
   addSpec(spec, 'groups', u.groups.join(','));
   addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
+  // --ulimit holds for every process of the container, as runc applies the spec's rlimits to exec.
+  for (const r of readStoredSpec(paths, rec.Id).get('rlimit') ?? []) addSpec(spec, 'rlimit', r);
   if ((rec.HostConfig.SecurityOpt ?? []).some((s) => /^no-new-privileges(=true|:true)?$/.test(s))) addSpec(spec, 'no_new_privileges', '1');
   const join = cgroupManager().open(rec.CgroupPath).attachFiles();
   for (const f of join.self) addSpec(spec, 'cgroup_self', f);
