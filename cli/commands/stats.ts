@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { cgroupManager } from '../../lib/cgroups';
 import { containers, find } from '../../lib/container/lifecycle';
+import { sampleStats } from '../../lib/container/stats';
 import type { GlobalArgs } from '../types';
 import { engine, table } from '../util';
 
@@ -8,26 +8,34 @@ export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('containers', { type: 'string', array: true })
     .option('no-stream', { type: 'boolean', describe: 'Disable streaming stats and only pull the first result' })
+    .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
     .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' });
 }
 
-const mib = (b: number): string => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)}GiB` : `${(b / 1024 ** 2).toFixed(2)}MiB`);
+/** docker's sizes: %.{precision}g of a unit of 1024 (binary) or 1000. */
+function size(bytes: number, binary: boolean, precision: number): string {
+  const units = binary ? ['B', 'KiB', 'MiB', 'GiB', 'TiB'] : ['B', 'kB', 'MB', 'GB', 'TB'];
+  const base = binary ? 1024 : 1000;
+  let v = bytes;
+  let i = 0;
+  while (v >= base && i < units.length - 1) {
+    v /= base;
+    i++;
+  }
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
+}
 
-/** One sample a tenth of a second apart for CPU %, from the cgroups (docker reads the same files). */
-export async function handler(argv: GlobalArgs & { containers?: string[]; noStream?: boolean; all?: boolean }): Promise<void> {
+export async function handler(argv: GlobalArgs & { containers?: string[]; noStream?: boolean; noTrunc?: boolean; all?: boolean }): Promise<void> {
   const g = engine(argv);
   const recs = argv.containers?.length ? argv.containers.map((c) => find(g.paths, String(c))) : containers(g.paths, !!argv.all);
-  const mgr = cgroupManager();
-  const totalMem = require('node:os').totalmem() as number;
-  do {
-    const first = recs.map((r) => ({ r, cg: mgr.open(r.CgroupPath), s: mgr.open(r.CgroupPath).stats(), t: process.hrtime.bigint() }));
-    await new Promise((res) => setTimeout(res, 100));
-    const rows = first.map(({ r, cg, s, t }) => {
-      const s2 = cg.stats();
-      const cpu = (s2.cpuUsageNs - s.cpuUsageNs) / Number(process.hrtime.bigint() - t) * 100;
-      const limit = s2.memoryLimit && s2.memoryLimit < totalMem ? s2.memoryLimit : totalMem;
-      return [r.Id.slice(0, 12), r.Name.slice(1), `${cpu.toFixed(2)}%`, `${mib(s2.memoryUsage)} / ${mib(limit)}`, `${((s2.memoryUsage / limit) * 100).toFixed(2)}%`, String(s2.pids)];
-    });
-    process.stdout.write(table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], rows));
-  } while (!argv.noStream && (await new Promise((res) => setTimeout(res, 900)), true));
+  for (;;) {
+    const rows = (await sampleStats(recs)).map((s) => [
+      argv.noTrunc ? s.id : s.id.slice(0, 12), s.name, `${s.cpuPercent.toFixed(2)}%`,
+      `${size(s.memoryUsage, true, 4)} / ${size(s.memoryLimit, true, 4)}`, `${s.memoryPercent.toFixed(2)}%`,
+      `${size(s.netRx, false, 3)} / ${size(s.netTx, false, 3)}`, `${size(s.blockRead, false, 3)} / ${size(s.blockWrite, false, 3)}`, String(s.pids),
+    ]);
+    process.stdout.write(table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'], rows));
+    if (argv.noStream) return;
+    await new Promise((res) => setTimeout(res, 900));
+  }
 }

@@ -1,0 +1,92 @@
+// `gocker stats`: what docker's stats shows, from the container's cgroups and network namespace.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cgroupManager } from '../cgroups';
+import type { ContainerRecord } from './record';
+
+export interface ContainerStats {
+  id: string;
+  name: string;
+  cpuPercent: number;
+  memoryUsage: number;
+  memoryLimit: number;
+  memoryPercent: number;
+  netRx: number;
+  netTx: number;
+  blockRead: number;
+  blockWrite: number;
+  pids: number;
+}
+
+/** Bytes through the container's own interfaces (none with --network host, as docker shows). */
+function netIo(rec: ContainerRecord): [number, number] {
+  if (!rec.State.Running || rec.HostConfig.NetworkMode === 'host') return [0, 0];
+  let rx = 0;
+  let tx = 0;
+  try {
+    for (const line of fs.readFileSync(`/proc/${rec.State.Pid}/net/dev`, 'utf8').split('\n').slice(2)) {
+      const [name, rest] = line.split(':');
+      if (!rest || name.trim() === 'lo') continue;
+      const f = rest.trim().split(/\s+/).map(Number);
+      rx += f[0];
+      tx += f[8];
+    }
+  } catch {
+    /* exited meanwhile */
+  }
+  return [rx, tx];
+}
+
+/** v1 blkio.throttle.io_service_bytes_recursive or v2 io.stat, summed over devices. */
+function blockIo(dirs: string[]): [number, number] {
+  let read = 0;
+  let write = 0;
+  for (const d of dirs) {
+    const v1 = path.join(d, 'blkio.throttle.io_service_bytes_recursive');
+    const v2 = path.join(d, 'io.stat');
+    try {
+      if (fs.existsSync(v1)) {
+        for (const [, op, n] of fs.readFileSync(v1, 'utf8').matchAll(/^\S+ (Read|Write) (\d+)$/gm)) {
+          if (op === 'Read') read += Number(n);
+          else write += Number(n);
+        }
+      } else if (fs.existsSync(v2)) {
+        for (const [, op, n] of fs.readFileSync(v2, 'utf8').matchAll(/\b(rbytes|wbytes)=(\d+)/g)) {
+          if (op === 'rbytes') read += Number(n);
+          else write += Number(n);
+        }
+      }
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  return [read, write];
+}
+
+/** One sample: CPU % over intervalMs, of the whole machine's capacity per CPU, as docker's. */
+export async function sampleStats(recs: ContainerRecord[], intervalMs = 100): Promise<ContainerStats[]> {
+  const mgr = cgroupManager();
+  const totalMem = os.totalmem();
+  const first = recs.map((r) => ({ r, cg: mgr.open(r.CgroupPath), cpu: mgr.open(r.CgroupPath).stats().cpuUsageNs, t: process.hrtime.bigint() }));
+  await new Promise((res) => setTimeout(res, intervalMs));
+  return first.map(({ r, cg, cpu, t }) => {
+    const s = cg.stats();
+    const limit = s.memoryLimit && s.memoryLimit < totalMem ? s.memoryLimit : totalMem;
+    const [netRx, netTx] = netIo(r);
+    const [blockRead, blockWrite] = blockIo(cg.dirs());
+    return {
+      id: r.Id,
+      name: r.Name.slice(1),
+      cpuPercent: r.State.Running ? ((s.cpuUsageNs - cpu) / Number(process.hrtime.bigint() - t)) * 100 : 0,
+      memoryUsage: s.memoryUsage,
+      memoryLimit: limit,
+      memoryPercent: limit ? (s.memoryUsage / limit) * 100 : 0,
+      netRx,
+      netTx,
+      blockRead,
+      blockWrite,
+      pids: s.pids,
+    };
+  });
+}
