@@ -1,15 +1,15 @@
 // The container lifecycle without a daemon, against real containers and real faults.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../helpers/fixtures';
+import { busyboxRootfs, manyLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-life-');
-const g = (args: string[]) => gocker([...roots.args, ...args]);
+const g = (args: string[], input?: string) => gocker([...roots.args, ...args], input === undefined ? {} : { input });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
@@ -130,8 +130,8 @@ test('start again on the same writable layer (-a attaches), restart, top, stats'
   assert.match(top[0], /PID\s+PPID/);
   assert.ok(top.some((l) => l.includes('while true')));
   const stats = g(['stats', '--no-stream', 'svc']).stdout.split('\n');
-  assert.match(stats[0], /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/);
-  assert.match(stats[1], /svc\s+[\d.]+%\s+[\d.]+MiB \/ 64\.00MiB\s+[\d.]+%\s+[12]$/);
+  assert.match(stats[0], /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+  assert.match(stats[1], /svc\s+[\d.]+%\s+[\d.]+(KiB|MiB) \/ 64MiB\s+[\d.]+%\s+0B \/ 0B\s+[\d.]+k?B \/ [\d.]+k?B\s+[12]$/);
   const pid1 = g(['inspect', '-f', '{{.State.Pid}}', 'svc']).stdout;
   assert.equal(g(['restart', '-t', '1', 'svc']).status, 0);
   assert.match(g(['ps']).stdout, /Up .* svc/);
@@ -316,12 +316,23 @@ test('the monitor killed: the next command marks the container exited; rm -f wor
   assert.equal(g(['rm', '-f', id]).status, 0);
 });
 
-test('after a reboot (runroot empty) containers show as exited', () => {
-  const id = g(['run', '-d', 'busybox', 'true']).stdout.trim();
-  assert.equal(g(['wait', id]).stdout, '0\n');
-  fs.rmSync(path.join(roots.runroot, 'containers', id), { recursive: true, force: true });
-  assert.match(g(['ps', '-a']).stdout, /Exited \(0\)/);
-  assert.equal(g(['rm', id]).status, 0);
+test('after a reboot (runroot empty, monitor and container gone) containers show as exited and start again', async () => {
+  const id = g(['run', '-d', '--name', 'rb', 'busybox', 'sleep', '100']).stdout.trim();
+  const pid = Number(g(['inspect', '-f', '{{.State.Pid}}', 'rb']).stdout);
+  const monitor = Number(fs.readFileSync(path.join(roots.runroot, 'containers', id, 'monitor.pid'), 'utf8'));
+  // What a reboot does to them: both gone, and the runroot (a tmpfs) empty.
+  for (const p of [monitor, pid]) process.kill(p, 'SIGKILL');
+  for (let i = 0; i < 100 && [monitor, pid].some((p) => fs.existsSync(`/proc/${p}`)); i++) await sleep(20);
+  fs.rmSync(roots.runroot, { recursive: true, force: true });
+  assert.match(g(['ps', '-a', '-f', 'name=rb']).stdout, /Exited \(\d+\) .* ago\s+rb\n$/);
+  assert.equal(g(['inspect', '-f', '{{.State.Running}} {{.State.Pid}}', 'rb']).stdout, 'false 0\n');
+  const started = g(['start', 'rb']);
+  assert.equal(started.status, 0, started.stderr);
+  assert.match(g(['ps', '-f', 'name=rb']).stdout, /Up .*\s+rb\n$/);
+  const again = Number(g(['inspect', '-f', '{{.State.Pid}}', 'rb']).stdout);
+  assert.ok(again > 0 && again !== pid && fs.existsSync(`/proc/${again}`));
+  assert.equal(g(['rm', '-f', 'rb']).status, 0);
+  assert.ok(!fs.existsSync(`/proc/${again}`));
 });
 
 test('five run -d leave no Node process behind, and each monitor stays under 2 MB', async () => {
@@ -334,4 +345,342 @@ test('five run -d leave no Node process behind, and each monitor stays under 2 M
     assert.ok(rss < 2048, `monitor RSS ${rss} kB`);
   }
   assert.equal(g(['rm', '-f', ...ids]).status, 0);
+});
+
+/** Runs the CLI without blocking, for commands that go on while the test acts. */
+function gAsync(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> } {
+  const t0 = Date.now();
+  const c = spawn(process.execPath, [BIN, ...roots.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { done: new Promise((resolve) => c.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 }))) };
+}
+
+/** The host pids in every hierarchy's cgroup.procs of a container. */
+function cgroupProcs(id: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const c of fs.readdirSync('/sys/fs/cgroup')) {
+    const f = path.join('/sys/fs/cgroup', c, 'gocker', id, 'cgroup.procs');
+    if (fs.existsSync(f)) out.set(c, fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map(Number));
+  }
+  return out;
+}
+
+test('export of a container on a 60-layer image: the layers mounted by their short links', async () => {
+  const fx = await manyLayerImage(60);
+  const t = path.join(os.tmpdir(), `gocker-life-many-${process.pid}.tar`);
+  const out = path.join(os.tmpdir(), `gocker-life-many-export-${process.pid}.tar`);
+  try {
+    execFileSync('tar', ['-cf', t, '-C', fx.layout, '.']);
+    assert.equal(g(['load', '-i', t]).status, 0);
+    assert.equal(g(['run', '--name', 'many', 'localhost/oci-image', 'sh', '-c', 'echo mine > /layers/mine; rm /layers/2']).status, 0);
+    // The full layer paths would not fit the kernel's page of mount options.
+    assert.ok(g(['inspect', '-f', '{{.GraphDriver.Data.LowerDir}}', 'many']).stdout.length > 4096);
+    const r = g(['export', '-o', out, 'many']);
+    assert.equal(r.status, 0, r.stderr);
+    const names = execFileSync('tar', ['-tf', out], { maxBuffer: 64 << 20 }).toString().split('\n');
+    assert.ok(names.includes('layers/60') && names.includes('layers/mine') && names.includes('bin/busybox'));
+    assert.ok(!names.includes('layers/2'));
+    assert.equal(execFileSync('tar', ['-xOf', out, 'layers/60']).toString(), '60\n');
+    assert.equal(g(['diff', 'many']).stdout, 'C /layers\nD /layers/2\nA /layers/mine\n');
+    assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes(roots.runroot));
+    assert.equal(g(['rm', 'many']).status, 0);
+    assert.equal(g(['rmi', 'localhost/oci-image']).status, 0);
+  } finally {
+    fs.rmSync(t, { force: true });
+    fs.rmSync(out, { force: true });
+  }
+});
+
+test('logs -f follows until the exit, each line once, streams apart; -t, --tail, --since, --until', async () => {
+  g(['run', '-d', '--name', 'lf', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; sleep 0.2; done']);
+  const f = await gAsync(['logs', '-f', 'lf']).done;
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(f.stdout, 'out1\nout2\nout3\nout4\nout5\n');
+  assert.equal(f.stderr, 'err1\nerr2\nerr3\nerr4\nerr5\n');
+  assert.equal(g(['inspect', '-f', '{{.State.Running}}', 'lf']).stdout, 'false\n', 'returned only once the container exited');
+
+  // A fast writer while logs -f starts: every line exactly once, in order, none torn.
+  g(['run', '-d', '--name', 'lfast', 'busybox', 'sh', '-c', 'seq 1 60000; sleep 0.3; echo end']);
+  const fast = await gAsync(['logs', '-f', 'lfast']).done;
+  assert.equal(fast.code, 0, fast.stderr.slice(0, 500));
+  const want = `${Array.from({ length: 60000 }, (_, i) => i + 1).join('\n')}\nend\n`;
+  assert.ok(fast.stdout === want, `${fast.stdout.split('\n').length - 1} lines instead of 60001`);
+
+  const stamped = g(['logs', '-t', 'lf']).stdout.split('\n').filter(Boolean);
+  assert.equal(stamped.length, 5);
+  for (const [i, l] of stamped.entries()) assert.match(l, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z out${i + 1}$`));
+  // --tail counts the lines of both streams together, as docker's.
+  const tail2 = g(['logs', '--tail', '2', 'lf']);
+  assert.deepEqual([tail2.stdout, tail2.stderr], ['out5\n', 'err5\n']);
+  assert.equal(g(['logs', '-n', '0', 'lf']).stdout, '');
+  assert.equal(g(['logs', '--tail', 'all', 'lf']).stdout, 'out1\nout2\nout3\nout4\nout5\n');
+  // Between out2 and out3 (0.2 s apart): --since keeps what came after, --until what came before.
+  const t2 = Date.parse(stamped[1].split(' ')[0]);
+  const t3 = Date.parse(stamped[2].split(' ')[0]);
+  const mid = new Date((t2 + t3) / 2).toISOString();
+  assert.equal(g(['logs', '--since', mid, 'lf']).stdout, 'out3\nout4\nout5\n');
+  assert.equal(g(['logs', '--until', mid, 'lf']).stdout, 'out1\nout2\n');
+  assert.equal(g(['logs', '--since', String((t2 + t3) / 2000), '--tail', '3', 'lf']).stdout, 'out5\n');
+  assert.equal(g(['logs', '--since', '1h', 'lf']).stderr, 'err1\nerr2\nerr3\nerr4\nerr5\n');
+  const bad = g(['logs', '--since', 'yesterday-ish', 'lf']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^gocker: invalid value for "since"/);
+  assert.equal(g(['rm', 'lf', 'lfast']).status, 0);
+});
+
+test('ps: -a, -q, --no-trunc, -f status= / name= / id=, STATUS texts', async () => {
+  const up = g(['run', '-d', '--name', 'psup', 'busybox', 'sleep', '100']).stdout.trim();
+  const ex = g(['run', '-d', '--name', 'psex', 'busybox', 'sh', '-c', 'exit 3']).stdout.trim();
+  assert.equal(g(['wait', 'psex']).stdout, '3\n');
+  await sleep(1100);
+  const running = g(['ps', '-f', 'name=ps']).stdout.split('\n');
+  assert.equal(running.length, 3, running.join('\n'));
+  assert.match(running[1], new RegExp(`^${up.slice(0, 12)}\\s+busybox\\s+"sleep 100"\\s+\\d+ seconds? ago\\s+Up \\d+ seconds?\\s+psup$`));
+  assert.equal(g(['ps', '-q', '-f', 'name=ps']).stdout, `${up.slice(0, 12)}\n`);
+  assert.equal(g(['ps', '-aq', '-f', 'name=ps']).stdout, `${ex.slice(0, 12)}\n${up.slice(0, 12)}\n`, 'newest first');
+  assert.equal(g(['ps', '-aq', '--no-trunc', '-f', 'name=ps']).stdout, `${ex}\n${up}\n`);
+  assert.match(g(['ps', '-a', '-f', 'status=exited', '-f', 'name=ps']).stdout, new RegExp(`\\n${ex.slice(0, 12)} .*"sh -c exit 3"\\s+.* ago\\s+Exited \\(3\\) \\d+ seconds? ago\\s+psex\\n$`));
+  assert.equal(g(['ps', '-q', '-f', 'status=exited', '-f', 'name=ps']).stdout, `${ex.slice(0, 12)}\n`, 'a status filter implies -a');
+  assert.equal(g(['ps', '-aq', '-f', 'status=running', '-f', 'name=ps']).stdout, `${up.slice(0, 12)}\n`);
+  assert.equal(g(['ps', '-aq', '-f', 'name=psex']).stdout, `${ex.slice(0, 12)}\n`);
+  assert.equal(g(['ps', '-aq', '-f', `id=${up.slice(0, 8)}`]).stdout, `${up.slice(0, 12)}\n`);
+  assert.equal(g(['ps', '-aq', '-f', 'name=nothing-like-it']).stdout, '');
+  const long = g(['run', '-d', '--name', 'pslong', 'busybox', 'sh', '-c', 'sleep 100 # a command longer than twenty']).stdout.trim();
+  assert.match(g(['ps', '-f', 'name=pslong']).stdout, /"sh -c sleep 100 # …"/);
+  assert.match(g(['ps', '--no-trunc', '-f', 'name=pslong']).stdout, new RegExp(`^${long} .*"sh -c sleep 100 # a command longer than twenty"`, 'm'));
+  const bad = g(['ps', '-f', 'colour=blue']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /invalid filter 'colour=blue'/);
+  assert.equal(g(['rm', '-f', 'psup', 'psex', 'pslong']).status, 0);
+});
+
+test('exec: -i, -t, 126, -u name, -w, the container\'s --ulimit, and its cgroup', async () => {
+  const id = g(['run', '-d', '--name', 'ex2', '--ulimit', 'nofile=321:654', 'busybox', 'sleep', '100']).stdout.trim();
+  assert.equal(g(['exec', '-i', 'ex2', 'sh', '-c', 'tr a-z A-Z'], 'piped in\n').stdout, 'PIPED IN\n');
+  assert.equal(g(['exec', 'ex2', 'cat'], 'not without -i\n').stdout, '');
+  const cli = `${process.execPath} ${BIN} ${roots.args.join(' ')}`;
+  const tty = spawnSync('script', ['-qec', `${cli} exec -t ex2 sh -c 'tty; echo $TERM; exit 4'`, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.match(tty.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\nxterm\n$/);
+  assert.equal(tty.status, 4);
+  const noexec = g(['exec', 'ex2', '/etc/passwd']);
+  assert.equal(noexec.status, 126);
+  assert.match(noexec.stderr, /permission denied/);
+  assert.equal(g(['exec', '-u', 'app', 'ex2', 'sh', '-c', 'id -un; id -u; id -G']).stdout, 'app\n1000\n1000 10 29\n');
+  assert.equal(g(['exec', '-w', '/var/log', 'ex2', 'pwd']).stdout, '/var/log\n');
+  assert.equal(g(['exec', 'ex2', 'sh', '-c', 'ulimit -n; ulimit -Hn']).stdout, '321\n654\n');
+  // In the container's cgroups, seen through its cgroup namespace as its PID 1 sees its own.
+  const mine = g(['exec', 'ex2', 'cat', '/proc/self/cgroup']).stdout;
+  assert.equal(mine, g(['exec', 'ex2', 'cat', '/proc/1/cgroup']).stdout);
+  for (const line of mine.trim().split('\n')) {
+    if (!line.startsWith('0::') && !/:(hugetlb|misc|rdma|net_cls|net_prio|perf_event|blkio|devices|freezer)/.test(line)) assert.match(line, /:\/$/, line);
+  }
+  // From the host: the exec'd process is listed in each of the container's cgroup.procs.
+  assert.equal(g(['exec', '-d', 'ex2', 'sleep', '37']).status, 0);
+  let sleeper = 0;
+  for (let i = 0; i < 100 && !sleeper; i++) {
+    await sleep(20);
+    sleeper = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x0037\x00' && fs.readlinkSync(`/proc/${p}/ns/pid`) === fs.readlinkSync(`/proc/${g(['inspect', '-f', '{{.State.Pid}}', 'ex2']).stdout.trim()}/ns/pid`);
+      } catch {
+        return false;
+      }
+    }) ?? 0;
+  }
+  assert.ok(sleeper > 0, 'the exec -d process on the host');
+  const procs = cgroupProcs(id);
+  assert.ok(procs.has('memory') && procs.has('pids'), [...procs.keys()].join(','));
+  for (const [c, pids] of procs) assert.ok(pids.includes(sleeper), `${sleeper} in ${c}/cgroup.procs`);
+  assert.equal(g(['rm', '-f', 'ex2']).status, 0);
+});
+
+test('stop: the image\'s StopSignal, then SIGKILL after -t; restart -t; kill -s by name and number, a bad one', async () => {
+  assert.equal(g(['run', '--name', 'sigbase', 'busybox', 'true']).status, 0);
+  assert.match(g(['commit', '-c', 'STOPSIGNAL SIGUSR1', 'sigbase', 'usr1img']).stdout, /^sha256:/);
+  g(['run', '-d', '--name', 'usr1', 'usr1img', 'sh', '-c', 'trap "echo got-usr1; exit 7" USR1; trap "echo got-term; exit 8" TERM; while true; do sleep 0.1; done']);
+  assert.equal(g(['inspect', '-f', '{{.Config.StopSignal}}', 'usr1']).stdout, 'SIGUSR1\n');
+  await sleep(200);
+  assert.equal(g(['stop', 'usr1']).stdout, 'usr1\n');
+  assert.equal(g(['wait', 'usr1']).stdout, '7\n');
+  assert.equal(g(['logs', 'usr1']).stdout, 'got-usr1\n');
+
+  // TERM ignored: SIGKILL once the grace period is over, and not later.
+  g(['run', '-d', '--name', 'deaf', 'busybox', 'sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']);
+  await sleep(200);
+  let t0 = Date.now();
+  assert.equal(g(['stop', '-t', '1', 'deaf']).status, 0);
+  let took = Date.now() - t0;
+  assert.ok(took >= 1000 && took < 4000, `stop -t 1 took ${took} ms`);
+  assert.equal(g(['inspect', '-f', '{{.State.ExitCode}} {{.State.Status}}', 'deaf']).stdout, '137 exited\n');
+  assert.equal(g(['start', 'deaf']).status, 0);
+  const pid = g(['inspect', '-f', '{{.State.Pid}}', 'deaf']).stdout;
+  t0 = Date.now();
+  assert.equal(g(['restart', '--time', '1', 'deaf']).stdout, 'deaf\n');
+  took = Date.now() - t0;
+  assert.ok(took >= 1000 && took < 5000, `restart -t 1 took ${took} ms`);
+  assert.match(g(['ps', '-f', 'name=deaf']).stdout, /Up .*deaf\n$/);
+  assert.notEqual(g(['inspect', '-f', '{{.State.Pid}}', 'deaf']).stdout, pid);
+  // stop -s overrides the StopSignal.
+  g(['run', '-d', '--name', 'usr1b', 'usr1img', 'sh', '-c', 'trap "exit 7" USR1; trap "exit 8" TERM; while true; do sleep 0.1; done']);
+  await sleep(200);
+  assert.equal(g(['stop', '-s', 'TERM', 'usr1b']).status, 0);
+  assert.equal(g(['wait', 'usr1b']).stdout, '8\n');
+
+  g(['run', '-d', '--name', 'ks', 'busybox', 'sh', '-c', 'trap "echo usr1" USR1; trap "echo usr2" USR2; while true; do sleep 0.1; done']);
+  await sleep(200);
+  assert.equal(g(['kill', '-s', 'USR1', 'ks']).stdout, 'ks\n');
+  await sleep(300);
+  assert.equal(g(['kill', '-s', '12', 'ks']).status, 0);
+  await sleep(300);
+  assert.equal(g(['kill', '--signal', 'SIGUSR1', 'ks']).status, 0);
+  await sleep(300);
+  assert.equal(g(['logs', 'ks']).stdout, 'usr1\nusr2\nusr1\n');
+  for (const badSig of ['BOGUS', '0', '99']) {
+    const bad = g(['kill', '-s', badSig, 'ks']);
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr, `Error response from daemon: Invalid signal: ${badSig}\n`);
+  }
+  assert.match(g(['ps', '-f', 'name=ks']).stdout, /Up .*ks\n$/);
+  assert.equal(g(['kill', 'ks']).status, 0);
+  assert.equal(g(['wait', 'ks']).stdout, '137\n');
+  const notRunning = g(['kill', 'ks']);
+  assert.equal(notRunning.status, 1);
+  assert.match(notRunning.stderr, /^Error response from daemon: cannot kill container: ks: container [0-9a-f]{64} is not running\n$/);
+  assert.equal(g(['rm', '-f', 'sigbase', 'usr1', 'deaf', 'usr1b', 'ks']).status, 0);
+  assert.equal(g(['rmi', 'usr1img']).status, 0);
+});
+
+test('inspect: docker\'s shape with the values the flags set; -f with json, index, len; several; images', () => {
+  const host = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-life-bind-'));
+  try {
+    const id = g(['run', '-d', '--name', 'shape', '--hostname', 'shapely', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'app', '--memory', '64m',
+      '--cpus', '0.5', '--pids-limit', '20', '-v', `${host}:/mnt:ro`, '--entrypoint', 'sh', 'busybox', '-c', 'sleep 100']).stdout.trim();
+    const [c] = JSON.parse(g(['inspect', 'shape']).stdout);
+    assert.equal(c.Id, id);
+    assert.equal(c.Name, '/shape');
+    assert.ok(Math.abs(Date.parse(c.Created) - Date.now()) < 60_000);
+    assert.equal(c.Path, 'sh');
+    assert.deepEqual(c.Args, ['-c', 'sleep 100']);
+    assert.equal(c.State.Status, 'running');
+    assert.equal(c.State.Running, true);
+    assert.equal(c.State.Paused, false);
+    assert.ok(c.State.Pid > 1 && fs.existsSync(`/proc/${c.State.Pid}`));
+    assert.equal(c.State.ExitCode, 0);
+    assert.equal(c.State.OOMKilled, false);
+    assert.ok(Math.abs(Date.parse(c.State.StartedAt) - Date.now()) < 60_000);
+    assert.equal(c.State.FinishedAt, '0001-01-01T00:00:00Z');
+    assert.equal(c.Config.Hostname, 'shapely');
+    assert.ok(c.Config.Env.includes('FOO=bar') && c.Config.Env.some((e: string) => e.startsWith('PATH=')));
+    assert.deepEqual(c.Config.Cmd, ['-c', 'sleep 100']);
+    assert.deepEqual(c.Config.Entrypoint, ['sh']);
+    assert.equal(c.Config.Image, 'busybox');
+    assert.equal(c.Config.WorkingDir, '/tmp');
+    assert.equal(c.Config.User, 'app');
+    assert.equal(c.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(c.HostConfig.NanoCpus, 500_000_000);
+    assert.equal(c.HostConfig.PidsLimit, 20);
+    assert.deepEqual(c.HostConfig.Binds, [`${host}:/mnt:ro`]);
+    assert.deepEqual(c.Mounts, [{ Type: 'bind', Source: host, Destination: '/mnt', Mode: 'ro', RW: false, Propagation: 'rprivate' }]);
+    assert.equal(typeof c.NetworkSettings, 'object');
+    assert.equal(c.NetworkSettings.IPAddress, '');
+    assert.equal(c.GraphDriver.Name, 'overlay2');
+    const d = c.GraphDriver.Data;
+    assert.equal(d.UpperDir, path.join(roots.root, 'containers', id, 'upper'));
+    assert.equal(d.WorkDir, path.join(roots.root, 'containers', id, 'work'));
+    assert.equal(d.MergedDir, path.join(roots.runroot, 'containers', id, 'merged'));
+    assert.ok(d.LowerDir.split(':').length >= 1 && d.LowerDir.split(':').every((l: string) => fs.statSync(path.join(l, 'bin')).isDirectory()));
+    // What the container sees agrees.
+    assert.equal(g(['exec', 'shape', 'sh', '-c', 'hostname; pwd; id -un; echo $FOO; cat /sys/fs/cgroup/pids/pids.max']).stdout, 'shapely\n/tmp\napp\nbar\n20\n');
+
+    assert.deepEqual(JSON.parse(g(['inspect', '-f', '{{json .Config}}', 'shape']).stdout), c.Config);
+    assert.equal(g(['inspect', '-f', '{{.State.Pid}}', 'shape']).stdout, `${c.State.Pid}\n`);
+    assert.equal(g(['inspect', '-f', '{{index .Config.Entrypoint 0}} {{len .Mounts}} {{(index .Mounts 0).Destination}}', 'shape']).stdout, 'sh 1 /mnt\n');
+    assert.equal(g(['inspect', '-f', '{{.Config.Cmd | json}} {{index .NetworkSettings.Networks "none" | json}}', 'shape']).stdout, '["-c","sleep 100"] {}\n');
+    const oob = g(['inspect', '-f', '{{index .Config.Cmd 5}}', 'shape']);
+    assert.equal(oob.status, 1);
+    assert.match(oob.stderr, /error calling index: index out of range: 5/);
+    assert.match(g(['inspect', '-f', '{{nosuch .Id}}', 'shape']).stderr, /function "nosuch" not defined/);
+
+    g(['run', '--name', 'shape2', 'busybox', 'sh', '-c', 'exit 2']);
+    const two = JSON.parse(g(['inspect', 'shape', 'shape2']).stdout);
+    assert.deepEqual(two.map((x: { Name: string }) => x.Name), ['/shape', '/shape2']);
+    assert.equal(two[1].State.ExitCode, 2);
+    assert.equal(g(['inspect', '-f', '{{.Name}} {{.State.Status}}', 'shape', 'shape2']).stdout, '/shape running\n/shape2 exited\n');
+    // docker inspect falls back to images; a name that is neither is an error, the others still print.
+    const img = JSON.parse(g(['inspect', 'busybox']).stdout);
+    assert.deepEqual(img[0].RepoTags, ['busybox:latest']);
+    assert.match(img[0].Id, /^sha256:/);
+    const mixed = g(['inspect', '-f', '{{.Name}}', 'shape', 'nosuch']);
+    assert.equal(mixed.status, 1);
+    assert.equal(mixed.stdout, '/shape\n');
+    assert.equal(mixed.stderr, 'Error: No such object: nosuch\n');
+    assert.equal(g(['inspect', '--type', 'container', 'busybox']).stderr, 'Error: No such container: busybox\n');
+    assert.equal(g(['rm', '-f', 'shape', 'shape2']).status, 0);
+  } finally {
+    fs.rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('commit: whiteouts in the OCI form in the layer blob; -c CMD, ENV, WORKDIR, STOPSIGNAL; a running container', async () => {
+  assert.equal(g(['run', '--name', 'wh', 'busybox', 'sh', '-c', 'rm /etc/group; rm -rf /usr/sbin && mkdir /usr/sbin && echo only > /usr/sbin/only']).status, 0);
+  const imgId = g(['commit', '-c', 'CMD ["sh", "-c", "pwd; echo $GREETING; ls /usr/sbin"]', '-c', 'ENV GREETING=hi', '-c', 'WORKDIR /srv',
+    '-c', 'STOPSIGNAL SIGUSR2', 'wh', 'whimg']).stdout.trim();
+  const [img] = JSON.parse(g(['image', 'inspect', 'whimg']).stdout);
+  assert.equal(img.Id, imgId);
+  const blob = path.join(roots.root, 'blobs', 'sha256', (img.RootFS.Layers.at(-1) as string).replace('sha256:', ''));
+  const listing = execFileSync('tar', ['-tvf', blob]).toString();
+  const names = listing.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(5).join(' '));
+  assert.ok(names.includes('etc/.wh.group'), listing);
+  assert.ok(names.includes('usr/sbin/.wh..wh..opq'), listing);
+  assert.ok(names.includes('usr/sbin/only'), listing);
+  assert.deepEqual(names.filter((n) => n.split('/').pop()!.startsWith('.wh.')), ['etc/.wh.group', 'usr/sbin/.wh..wh..opq']);
+  assert.match(listing, /^-[^\n]* 0 [^\n]* etc\/\.wh\.group$/m, 'a whiteout is an empty regular file, not a device');
+  assert.equal(img.Config.StopSignal, 'SIGUSR2');
+  assert.equal(img.Config.WorkingDir, '/srv');
+  assert.ok(img.Config.Env.includes('GREETING=hi'));
+  assert.equal(g(['run', '--rm', 'whimg']).stdout, '/srv\nhi\nonly\n');
+  assert.equal(g(['run', '--rm', 'whimg', 'sh', '-c', 'test -e /etc/group || echo no-group']).stdout, 'no-group\n');
+
+  // A running container: committed as it is (gocker does not pause it, unlike docker's default).
+  g(['run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo live > /live; exec sleep 100']);
+  await sleep(300);
+  assert.match(g(['commit', 'live', 'liveimg']).stdout, /^sha256:/);
+  assert.match(g(['ps', '-f', 'name=live']).stdout, /Up .*live\n$/);
+  assert.equal(g(['run', '--rm', 'liveimg', 'cat', '/live']).stdout, 'live\n');
+  assert.equal(g(['rm', '-f', 'wh', 'live']).status, 0);
+  assert.equal(g(['rmi', 'whimg', 'liveimg']).status, 0);
+});
+
+test('rm of several with one unknown: the others go, exit 1; wait on several; stats --no-stream', async () => {
+  g(['run', '--name', 'rm1', 'busybox', 'true']);
+  g(['run', '--name', 'rm2', 'busybox', 'true']);
+  const r = g(['rm', 'rm1', 'nosuch', 'rm2']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, 'rm1\nrm2\n');
+  assert.equal(r.stderr, 'Error response from daemon: No such container: nosuch\n');
+  assert.equal(g(['ps', '-aq', '-f', 'name=rm']).stdout, '');
+
+  g(['run', '-d', '--name', 'w1', 'busybox', 'sh', '-c', 'sleep 0.5; exit 3']);
+  g(['run', '-d', '--name', 'w2', 'busybox', 'sh', '-c', 'exit 4']);
+  const w = await gAsync(['wait', 'w1', 'nosuch', 'w2']).done;
+  assert.equal(w.stdout, '3\n4\n');
+  assert.equal(w.stderr, 'Error response from daemon: No such container: nosuch\n');
+  assert.equal(w.code, 1);
+
+  g(['run', '-d', '--name', 's1', '--memory', '32m', 'busybox', 'sh', '-c', 'sleep 100 & sleep 100 & wait']);
+  g(['run', '-d', '--name', 's2', 'busybox', 'sleep', '100']);
+  await sleep(300);
+  const stats = g(['stats', '--no-stream', 's1', 's2']).stdout.split('\n').filter(Boolean);
+  // docker's columns and units: binary sizes to 4 digits for memory, decimal to 3 for I/O.
+  assert.match(stats[0], /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+  assert.equal(stats.length, 3);
+  const row = (name: string): string => stats.find((l) => new RegExp(`\\s${name}\\s`).test(l)) ?? '';
+  const io = '\\d+(\\.\\d+)?(B|kB|MB) \\/ \\d+(\\.\\d+)?(B|kB|MB)';
+  assert.match(row('s1'), new RegExp(`^[0-9a-f]{12}\\s+s1\\s+\\d+\\.\\d\\d%\\s+[\\d.]+(KiB|MiB) \\/ 32MiB\\s+\\d+\\.\\d\\d%\\s+0B \\/ 0B\\s+${io}\\s+3$`));
+  assert.match(row('s2'), new RegExp(`^[0-9a-f]{12}\\s+s2\\s+\\d+\\.\\d\\d%\\s+[\\d.]+(KiB|MiB) \\/ [\\d.]+GiB\\s+\\d+\\.\\d\\d%\\s+0B \\/ 0B\\s+${io}\\s+1$`));
+  assert.match(g(['stats', '--no-stream', '--no-trunc', 's2']).stdout, new RegExp(`^${g(['inspect', '-f', '{{.Id}}', 's2']).stdout.trim()}\\s+s2\\s`, 'm'));
+  assert.equal(g(['rm', '-f', 'w1', 'w2', 's1', 's2']).status, 0);
 });
