@@ -18,8 +18,23 @@ type LogsArgs = GlobalArgs & { container: string; follow?: boolean; tail?: strin
 export async function handler(argv: LogsArgs): Promise<void> {
   const g = engine(argv);
   const rec = find(g.paths, argv.container);
+  // Runs of one stream go out in one write: a write per line made a large log slow.
+  let pending = '';
+  let pendingStream: LogLine['stream'] = 'stdout';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending) (pendingStream === 'stderr' ? process.stderr : process.stdout).write(pending);
+    pending = '';
+  };
   const emit = (l: LogLine): void => {
-    (l.stream === 'stderr' ? process.stderr : process.stdout).write(argv.timestamps ? `${l.time} ${l.log}` : l.log);
+    if (l.stream !== pendingStream || pending.length > 65536) flush();
+    pendingStream = l.stream;
+    pending += argv.timestamps ? `${l.time} ${l.log}` : l.log;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
   // As the daemon: anything but a whole number (such as "all") means every line.
   const tail = argv.tail !== undefined && /^-?\d+$/.test(argv.tail.trim()) ? Number(argv.tail) : undefined;
@@ -29,4 +44,5 @@ export async function handler(argv: LogsArgs): Promise<void> {
     since: argv.since ? parseLogTime(argv.since, 'since') : undefined,
     until: argv.until ? parseLogTime(argv.until, 'until') : undefined,
   }, emit);
+  flush();
 }

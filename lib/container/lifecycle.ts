@@ -182,23 +182,26 @@ export interface LogOptions {
 }
 
 /**
- * The complete lines of a json-file log from byte `from` on, and the offset just past the
- * last of them: a line the monitor is still writing is left for the next read.
+ * Calls each() for the complete lines of a json-file log from byte `from` on, read a chunk at
+ * a time (a log may be large); returns the offset just past the last complete line, so a
+ * line the monitor is still writing is read whole next time.
  */
-function readLogsFrom(fd: number, from: number): { lines: LogLine[]; next: number } {
-  const size = fs.fstatSync(fd).size;
-  if (size <= from) return { lines: [], next: from };
-  const buf = Buffer.alloc(size - from);
-  let got = 0;
-  while (got < buf.length) {
-    const n = fs.readSync(fd, buf, got, buf.length - got, from + got);
-    if (n === 0) break;
-    got += n;
+function scanLogs(fd: number, from: number, each: (l: LogLine) => void): number {
+  const chunk = Buffer.alloc(1 << 20);
+  let carry = Buffer.alloc(0);
+  let offset = from;
+  for (;;) {
+    const n = fs.readSync(fd, chunk, 0, chunk.length, offset + carry.length);
+    if (n === 0) return offset;
+    const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+    let start = 0;
+    for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+      if (nl > start) each(JSON.parse(buf.toString('utf8', start, nl)) as LogLine);
+      start = nl + 1;
+    }
+    offset += start;
+    carry = Buffer.from(buf.subarray(start));
   }
-  const end = buf.lastIndexOf(0x0a, got - 1);
-  if (end < 0) return { lines: [], next: from };
-  const lines = buf.subarray(0, end).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
-  return { lines, next: from + end + 1 };
 }
 
 /**
@@ -219,17 +222,20 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
     return (o.since === undefined || t >= o.since) && (o.until === undefined || t <= o.until);
   };
   try {
-    const first = readLogsFrom(fd, 0);
-    const old = first.lines.filter(inRange);
-    for (const l of o.tail !== undefined && o.tail >= 0 ? old.slice(Math.max(0, old.length - o.tail)) : old) emit(l);
+    const tail = o.tail !== undefined && o.tail >= 0 ? o.tail : undefined;
+    const last: LogLine[] = [];
+    let offset = scanLogs(fd, 0, (l) => {
+      if (!inRange(l)) return;
+      if (tail === undefined) return emit(l);
+      last.push(l);
+      if (last.length > 2 * tail + 1024) last.splice(0, last.length - tail);
+    });
+    if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
     if (!o.follow) return;
-    let offset = first.next;
     for (;;) {
       // Checked before the read: the lines written up to the exit are read once more after it.
       const done = !reconcile(paths, rec).State.Running || (o.until !== undefined && Date.now() > o.until);
-      const more = readLogsFrom(fd, offset);
-      for (const l of more.lines) if (inRange(l)) emit(l);
-      offset = more.next;
+      offset = scanLogs(fd, offset, (l) => inRange(l) && emit(l));
       if (done) return;
       await new Promise((r) => setTimeout(r, 50));
     }
