@@ -251,14 +251,14 @@ test('foreground runs are logged too (streams apart, -t as one stream), and go o
 
 test('--rm with -d: the monitor removes the container once it exits; so it does for a foreground --rm whose CLI was killed', async () => {
   const gone = async (id: string): Promise<boolean> => {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 200; i++) {
       if (!fs.existsSync(path.join(roots.root, 'containers', id))) return true;
       await sleep(50);
     }
     return false;
   };
   const cgroupsOf = (id: string): string[] => fs.readdirSync('/sys/fs/cgroup').filter((c) => fs.existsSync(path.join('/sys/fs/cgroup', c, 'gocker', id)));
-  const id = g(['run', '-d', '--rm', 'busybox', 'sh', '-c', 'sleep 0.3']).stdout.trim();
+  const id = g(['run', '-d', '--rm', 'busybox', 'sh', '-c', 'sleep 1.5']).stdout.trim();
   assert.match(id, /^[0-9a-f]{64}$/);
   assert.match(g(['ps']).stdout, new RegExp(id.slice(0, 12)));
   assert.ok(await gone(id), 'removed after exit');
