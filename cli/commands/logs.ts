@@ -9,11 +9,12 @@ export function builder(y: Argv<GlobalArgs>) {
     .option('follow', { alias: 'f', type: 'boolean', describe: 'Follow log output' })
     .option('tail', { alias: 'n', type: 'string', describe: 'Number of lines to show from the end of the logs (default "all")' })
     .option('timestamps', { alias: 't', type: 'boolean', describe: 'Show timestamps' })
+    .option('details', { type: 'boolean', describe: 'Show extra details provided to logs' })
     .option('since', { type: 'string', describe: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' })
     .option('until', { type: 'string', describe: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' });
 }
 
-type LogsArgs = GlobalArgs & { container: string; follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string };
+type LogsArgs = GlobalArgs & { container: string; follow?: boolean; tail?: string; timestamps?: boolean; details?: boolean; since?: string; until?: string };
 
 export async function handler(argv: LogsArgs): Promise<void> {
   const g = engine(argv);
@@ -30,7 +31,9 @@ export async function handler(argv: LogsArgs): Promise<void> {
   const emit = (l: LogLine): void => {
     if (l.stream !== pendingStream || pending.length > 65536) flush();
     pendingStream = l.stream;
-    pending += argv.timestamps ? `${l.time} ${l.log}` : l.log;
+    // --details: the attributes a log driver was given (--log-opt labels/env), none here, so
+    // just the space docker's daemon puts after them.
+    pending += `${argv.timestamps ? `${l.time} ` : ''}${argv.details ? ' ' : ''}${l.log}`;
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
