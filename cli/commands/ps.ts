@@ -13,6 +13,8 @@ export function builder(y: Argv<GlobalArgs>) {
     .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output (status=..., name=...)' });
 }
 
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
 /** docker's STATUS column: "Up 3 seconds", "Exited (0) 5 seconds ago", "Created". */
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.State;
@@ -26,6 +28,7 @@ export function handler(argv: GlobalArgs & { all?: boolean; quiet?: boolean; noT
   const filters = (argv.filter ?? []).map((f) => {
     const i = f.indexOf('=');
     if (i < 0 || !['status', 'name', 'id'].includes(f.slice(0, i))) throw new GockerError(`invalid filter '${f}'`);
+    if (f.slice(0, i) === 'status' && !STATUSES.includes(f.slice(i + 1))) throw new GockerError(`invalid filter '${f}'`);
     return [f.slice(0, i), f.slice(i + 1)] as const;
   });
   const rows = containers(g.paths, !!argv.all || filters.some(([k]) => k === 'status')).filter((r) => filters.every(([k, v]) =>
