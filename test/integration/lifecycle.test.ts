@@ -269,9 +269,11 @@ test('--rm with -d: the monitor removes the container once it exits; so it does 
   assert.equal(bad.status, 127);
   assert.equal(g(['ps', '-aq']).stdout, '');
 
-  const child = spawn(process.execPath, [BIN, ...roots.args, 'run', '--rm', '--name', 'fgrm', 'busybox', 'sleep', '0.5'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, ...roots.args, 'run', '--rm', '--name', 'fgrm', 'busybox', 'sleep', '3'], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !g(['ps', '-q']).stdout; i++) await sleep(20);
   const fid = g(['inspect', '-f', '{{.Id}}', 'fgrm']).stdout.trim();
+  assert.match(fid, /^[0-9a-f]{64}$/);
+  assert.equal(child.exitCode, null, 'the CLI is still there to be killed');
   child.kill('SIGKILL');
   assert.ok(await gone(fid), 'removed after its CLI was killed');
   assert.deepEqual(cgroupsOf(fid), []);
@@ -417,6 +419,7 @@ test('logs -f follows until the exit, each line once, streams apart; -t, --tail,
   assert.deepEqual([tail2.stdout, tail2.stderr], ['out5\n', 'err5\n']);
   assert.equal(g(['logs', '-n', '0', 'lf']).stdout, '');
   assert.equal(g(['logs', '--tail', 'all', 'lf']).stdout, 'out1\nout2\nout3\nout4\nout5\n');
+  assert.equal(g(['logs', '--details', '--tail', '1', 'lf']).stderr, ' err5\n');
   // Between out2 and out3 (0.2 s apart): --since keeps what came after, --until what came before.
   const t2 = Date.parse(stamped[1].split(' ')[0]);
   const t3 = Date.parse(stamped[2].split(' ')[0]);
@@ -451,9 +454,11 @@ test('ps: -a, -q, --no-trunc, -f status= / name= / id=, STATUS texts', async () 
   const long = g(['run', '-d', '--name', 'pslong', 'busybox', 'sh', '-c', 'sleep 100 # a command longer than twenty']).stdout.trim();
   assert.match(g(['ps', '-f', 'name=pslong']).stdout, /"sh -c sleep 100 # a…"/);
   assert.match(g(['ps', '--no-trunc', '-f', 'name=pslong']).stdout, new RegExp(`^${long} .*"sh -c sleep 100 # a command longer than twenty"`, 'm'));
-  const bad = g(['ps', '-f', 'colour=blue']);
-  assert.notEqual(bad.status, 0);
-  assert.match(bad.stderr, /invalid filter 'colour=blue'/);
+  for (const f of ['colour=blue', 'status=sleepy']) {
+    const bad = g(['ps', '-f', f]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, new RegExp(`invalid filter '${f}'`));
+  }
   assert.equal(g(['rm', '-f', 'psup', 'psex', 'pslong']).status, 0);
 });
 
