@@ -234,7 +234,9 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
     if (!o.follow) return;
     for (;;) {
       // Checked before the read: the lines written up to the exit are read once more after it.
-      const done = !reconcile(paths, rec).State.Running || (o.until !== undefined && Date.now() > o.until);
+      // From the record on disk: an rm -f from elsewhere ends the follow too.
+      const now = loadRecord(paths, rec.Id);
+      const done = !now || !reconcile(paths, now).State.Running || (o.until !== undefined && Date.now() > o.until);
       offset = scanLogs(fd, offset, (l) => inRange(l) && emit(l));
       if (done) return;
       await new Promise((r) => setTimeout(r, 50));

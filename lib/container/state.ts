@@ -89,10 +89,11 @@ export function readStoredSpec(paths: StorePaths, id: string): Map<string, strin
 }
 
 /**
- * Mounts a container's layers read at target, from the store root as the monitor does: the
- * stored lowerdir names layers by their short l/ links, relative to it, so 60 layers or more
- * still fit the page the kernel allows for mount options. `upper` (a full path) goes on top,
- * as the writable layer (with workdir) or, with no work dir, as one more read-only lower.
+ * Mounts a container's layers at target from the store root, as the monitor does: the stored
+ * lowerdir names the layers by their short l/ links relative to it, so 60 layers and more
+ * still fit the page the kernel allows for mount options. The writable layer goes on top:
+ * as the upper dir (with its work dir) or, read-only, as the topmost lower, so a running
+ * container's upper dir is never mounted twice as an upper.
  */
 export function mountContainerLayers(paths: StorePaths, rec: ContainerRecord, target: string, o: { readonly: boolean }): void {
   const opts = readStoredSpec(paths, rec.Id).get('overlay_options')?.[0];

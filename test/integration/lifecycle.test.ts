@@ -431,6 +431,14 @@ test('logs -f follows until the exit, each line once, streams apart; -t, --tail,
   const bad = g(['logs', '--since', 'yesterday-ish', 'lf']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^gocker: invalid value for "since"/);
+  // Removed while followed: the follow ends, without an error.
+  const lrm = g(['run', '-d', '--name', 'lrm', 'busybox', 'sh', '-c', 'echo up; while true; do sleep 0.1; done']).stdout.trim();
+  const following = gAsync(['logs', '-f', 'lrm']).done;
+  await sleep(1000);
+  assert.equal(g(['rm', '-f', 'lrm']).status, 0);
+  const ended = await following;
+  assert.deepEqual([ended.code, ended.stdout, ended.stderr], [0, 'up\n', '']);
+  assert.ok(!fs.existsSync(path.join(roots.root, 'containers', lrm)), 'the follow did not write the record back');
   assert.equal(g(['rm', 'lf', 'lfast']).status, 0);
 });
 
@@ -534,7 +542,7 @@ test('stop: the image\'s StopSignal, then SIGKILL after -t; restart -t; kill -s 
   assert.equal(g(['stop', '-s', 'TERM', 'usr1b']).status, 0);
   assert.equal(g(['wait', 'usr1b']).stdout, '8\n');
 
-  g(['run', '-d', '--name', 'ks', 'busybox', 'sh', '-c', 'trap "echo usr1" USR1; trap "echo usr2" USR2; while true; do sleep 0.1; done']);
+  g(['run', '-d', '--name', 'ks', 'busybox', 'sh', '-c', 'trap "echo usr1" USR1; trap "echo usr2" USR2; trap "echo rt3" 37; while true; do sleep 0.1; done']);
   await sleep(200);
   assert.equal(g(['kill', '-s', 'USR1', 'ks']).stdout, 'ks\n');
   await sleep(300);
@@ -542,7 +550,9 @@ test('stop: the image\'s StopSignal, then SIGKILL after -t; restart -t; kill -s 
   await sleep(300);
   assert.equal(g(['kill', '--signal', 'SIGUSR1', 'ks']).status, 0);
   await sleep(300);
-  assert.equal(g(['logs', 'ks']).stdout, 'usr1\nusr2\nusr1\n');
+  assert.equal(g(['kill', '-s', 'RTMIN+3', 'ks']).status, 0);
+  await sleep(300);
+  assert.equal(g(['logs', 'ks']).stdout, 'usr1\nusr2\nusr1\nrt3\n');
   for (const badSig of ['BOGUS', '0', '99']) {
     const bad = g(['kill', '-s', badSig, 'ks']);
     assert.equal(bad.status, 1);
