@@ -5,9 +5,11 @@ import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
 import { native } from '../native';
 import { hostCgroups, type CgroupLayout, type CgroupMode } from './detect';
+import { v1Line } from './devices';
 import { sharesToWeight, type Resources } from './resources';
 
 export { parseResources, parseSize, type Resources, type ResourceFlags } from './resources';
+export { ALLOW_ALL, DEFAULT_DEVICE_RULES, program as deviceProgram, type DeviceRule } from './devices';
 
 export interface CgroupStats {
   memoryUsage: number;
@@ -29,7 +31,17 @@ export interface ContainerCgroup {
    */
   attachFiles(): { self: string[]; byPid: string[] };
   dirs(): string[];
-  oomKilled(): boolean;
+  /**
+   * The file whose `oom_kill` line counts OOM kills in this cgroup (v1 memory.oom_control,
+   * v2 memory.events); the monitor reads it as the container starts and as it ends, so a
+   * kill from an earlier run of the same container does not count.
+   */
+  oomEventsFile(): string | undefined;
+  /**
+   * v2: the directory a BPF device program is attached to (by the monitor, before the
+   * container runs); v1 writes its device rules itself.
+   */
+  deviceProgramTarget(): string | undefined;
   stats(): CgroupStats;
   pids(): number[];
   /** kills leftovers and removes every directory; idempotent */
@@ -38,7 +50,7 @@ export interface ContainerCgroup {
 
 export interface CgroupManager {
   readonly mode: CgroupMode;
-  create(name: string, r: Resources): ContainerCgroup;
+  create(name: string, r: Resources): Promise<ContainerCgroup>;
   open(name: string): ContainerCgroup;
 }
 
@@ -80,13 +92,16 @@ function procs(dir: string): number[] {
 
 /** rmdir, retrying while the kernel finishes tearing down exited tasks. */
 async function removeDir(dir: string): Promise<void> {
-  for (let i = 0; ; i++) {
+  // A task killed a moment ago stays in the cgroup until it has finished exiting, which
+  // under load takes more than the 2 s this used to allow.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
     try {
       fs.rmdirSync(dir);
       return;
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return;
-      if (!isErrno(e, 'EBUSY') || i > 200) throw e;
+      if (!isErrno(e, 'EBUSY') || Date.now() > deadline) throw e;
       for (const pid of procs(dir)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -163,13 +178,22 @@ class V1Cgroup implements ContainerCgroup {
     if (cpuset && r.cpusetCpus) write(path.join(cpuset, 'cpuset.cpus'), r.cpusetCpus);
     const pids = this.dir('pids');
     if (pids && r.pidsLimit) write(path.join(pids, 'pids.max'), r.pidsLimit);
+    const devices = this.dir('devices');
+    if (devices && r.devices) {
+      // One rule per write(2), as the controller parses them; 'a' to deny first empties
+      // the list inherited from the parent.
+      fs.appendFileSync(path.join(devices, 'devices.deny'), 'a');
+      for (const rule of r.devices) fs.appendFileSync(path.join(devices, 'devices.allow'), v1Line(rule));
+    }
   }
 
-  oomKilled(): boolean {
+  oomEventsFile(): string | undefined {
     const mem = this.dir('memory');
-    if (!mem) return false;
-    const c = readKeyed(path.join(mem, 'memory.oom_control'));
-    return (c.oom_kill ?? 0) > 0;
+    return mem && path.join(mem, 'memory.oom_control');
+  }
+
+  deviceProgramTarget(): string | undefined {
+    return undefined;
   }
 
   stats(): CgroupStats {
@@ -190,10 +214,18 @@ class V1Cgroup implements ContainerCgroup {
   }
 
   async destroy(): Promise<void> {
+    // Every hierarchy is tried even when one refuses: a first failure used to leave all
+    // of them behind.
+    let first: unknown;
     for (const d of this.dirs()) {
-      await removeDir(d);
-      removeParentIfEmpty(d);
+      try {
+        await removeDir(d);
+        removeParentIfEmpty(d);
+      } catch (e) {
+        first ??= e;
+      }
     }
+    if (first) throw first;
   }
 }
 
@@ -254,8 +286,12 @@ class V2Cgroup implements ContainerCgroup {
     if (r.pidsLimit) write(path.join(this.dir, 'pids.max'), r.pidsLimit);
   }
 
-  oomKilled(): boolean {
-    return (readKeyed(path.join(this.dir, 'memory.events')).oom_kill ?? 0) > 0;
+  oomEventsFile(): string | undefined {
+    return path.join(this.dir, 'memory.events');
+  }
+
+  deviceProgramTarget(): string | undefined {
+    return this.dir;
   }
 
   stats(): CgroupStats {
@@ -313,12 +349,14 @@ class Manager implements CgroupManager {
     return new V1Cgroup(name, this.v1);
   }
 
-  create(name: string, r: Resources): ContainerCgroup {
+  async create(name: string, r: Resources): Promise<ContainerCgroup> {
     const cg = this.open(name);
     try {
       (cg as V1Cgroup | V2Cgroup).create(r);
     } catch (e) {
-      void cg.destroy().catch(() => undefined);
+      // Awaited: the CLI exits right after the error, and an unawaited removal left
+      // directories behind.
+      await cg.destroy().catch(() => undefined);
       throw e;
     }
     return cg;

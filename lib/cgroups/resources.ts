@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { GockerError } from '../errors';
+import type { DeviceRule } from './devices';
 
 export interface Resources {
   /** bytes; 0 = unlimited */
@@ -14,6 +15,8 @@ export interface Resources {
   cpusetCpus?: string;
   /** 0 or -1 = unlimited */
   pidsLimit?: number;
+  /** the device allow-list (deny all else); undefined leaves the cgroup's as it is */
+  devices?: readonly DeviceRule[];
 }
 
 export interface ResourceFlags {
@@ -65,11 +68,12 @@ export function parseResources(f: ResourceFlags, host: { cpus: number; onlineCpu
     if (r.memory > 0 && r.memory < 6 * 1024 * 1024) throw bad('Minimum memory limit allowed is 6MB');
   }
   if (f.memorySwap !== undefined && f.memorySwap !== '') {
-    r.memorySwap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap');
-    if (!r.memory) throw bad('You should always set the Memory limit when using Memoryswap limit, see usage');
-    if (r.memorySwap !== -1 && r.memorySwap > 0 && r.memorySwap < r.memory) {
-      throw bad('Minimum memoryswap limit should be larger than memory limit, see usage');
-    }
+    const swap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap');
+    // As docker: 0 is "not set" (memory-swap then defaults to twice --memory), and only a
+    // positive total needs a --memory to be a total of.
+    if (swap > 0 && !r.memory) throw bad('You should always set the Memory limit when using Memoryswap limit, see usage');
+    if (swap > 0 && swap < r.memory!) throw bad('Minimum memoryswap limit should be larger than memory limit, see usage');
+    if (swap !== 0 && r.memory) r.memorySwap = swap;
   }
   if (f.cpus !== undefined && f.cpus !== '') {
     const v = Number(f.cpus);

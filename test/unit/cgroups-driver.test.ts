@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cgroupManager, parseResources } from '../../lib/cgroups';
+import { DEFAULT_DEVICE_RULES, cgroupManager, parseResources } from '../../lib/cgroups';
 import { sharesToWeight } from '../../lib/cgroups/resources';
 
 function fakeV2(): string {
@@ -24,7 +24,7 @@ test('v2: controllers enabled down the chain, limits written, OOM read from memo
     for (const f of ['memory.swap.max']) fs.writeFileSync(path.join(dir, f), 'max\n');
     // What the parent's subtree_control enabled for it.
     fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
-    const cg = mgr.create('gocker/abc', parseResources({ memory: '64m', memorySwap: '96m', cpus: '1.5', cpuShares: '512', cpusetCpus: '0', pidsLimit: '50' }, { cpus: 2, onlineCpus: '0-1' }));
+    const cg = await mgr.create('gocker/abc', parseResources({ memory: '64m', memorySwap: '96m', cpus: '1.5', cpuShares: '512', cpusetCpus: '0', pidsLimit: '50' }, { cpus: 2, onlineCpus: '0-1' }));
     const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
     assert.equal(fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8'), '+cpu +cpuset +memory +pids +io');
     assert.equal(fs.readFileSync(path.join(root, 'gocker', 'cgroup.subtree_control'), 'utf8'), '+cpu +cpuset +memory +pids +io');
@@ -35,10 +35,9 @@ test('v2: controllers enabled down the chain, limits written, OOM read from memo
     assert.equal(read('cpuset.cpus'), '0');
     assert.equal(read('pids.max'), '50');
     assert.deepEqual(cg.attachFiles(), { self: [], byPid: [path.join(dir, 'cgroup.procs')] });
-    fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 0\n');
-    assert.equal(cg.oomKilled(), false);
-    fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n');
-    assert.equal(cg.oomKilled(), true);
+    // The monitor reads OOM kills from memory.events; device programs are attached to the dir.
+    assert.equal(cg.oomEventsFile(), path.join(dir, 'memory.events'));
+    assert.equal(cg.deviceProgramTarget(), dir);
     fs.writeFileSync(path.join(dir, 'memory.current'), '4096\n');
     fs.writeFileSync(path.join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\n');
     fs.writeFileSync(path.join(dir, 'pids.current'), '3\n');
@@ -48,7 +47,7 @@ test('v2: controllers enabled down the chain, limits written, OOM read from memo
   }
 });
 
-test('v2: --memory-swap -1 is unlimited swap; shares map to weight as runc does', () => {
+test('v2: --memory-swap -1 is unlimited swap; shares map to weight as runc does', async () => {
   assert.equal(sharesToWeight(2), 1);
   assert.equal(sharesToWeight(1024), 39);
   assert.equal(sharesToWeight(262144), 10000);
@@ -58,14 +57,14 @@ test('v2: --memory-swap -1 is unlimited swap; shares map to weight as runc does'
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'memory.swap.max'), '0');
     fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'memory pids\n');
-    cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } }).create('gocker/x', parseResources({ memory: '1g', memorySwap: '-1' }, { cpus: 2, onlineCpus: '0-1' }));
+    await cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } }).create('gocker/x', parseResources({ memory: '1g', memorySwap: '-1' }, { cpus: 2, onlineCpus: '0-1' }));
     assert.equal(fs.readFileSync(path.join(dir, 'memory.swap.max'), 'utf8'), 'max');
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
 
-test('v1: one directory per hierarchy, cpuset inherited from the parent, docker swap default', () => {
+test('v1: one directory per hierarchy, cpuset inherited from the parent, docker swap default, device rules', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg1-'));
   try {
     const mount = (c: string): string => {
@@ -73,7 +72,7 @@ test('v1: one directory per hierarchy, cpuset inherited from the parent, docker 
       fs.mkdirSync(m);
       return m;
     };
-    const hier = ['memory', 'cpu', 'cpuset', 'pids'].map((c) => ({ version: 1 as const, mountpoint: mount(c), controllers: [c] }));
+    const hier = ['memory', 'cpu', 'cpuset', 'pids', 'devices'].map((c) => ({ version: 1 as const, mountpoint: mount(c), controllers: [c] }));
     fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.cpus'), '0-1\n');
     fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.mems'), '0\n');
     for (const d of ['gocker', 'gocker/id1']) {
@@ -83,7 +82,8 @@ test('v1: one directory per hierarchy, cpuset inherited from the parent, docker 
     }
     fs.mkdirSync(path.join(root, 'memory', 'gocker', 'id1'), { recursive: true });
     fs.writeFileSync(path.join(root, 'memory', 'gocker', 'id1', 'memory.memsw.limit_in_bytes'), '');
-    const cg = cgroupManager({ layout: { mode: 'v1', hierarchies: hier } }).create('gocker/id1', parseResources({ memory: '100m', cpus: '0.5', pidsLimit: '7' }, { cpus: 2, onlineCpus: '0-1' }));
+    const cg = await cgroupManager({ layout: { mode: 'v1', hierarchies: hier } }).create('gocker/id1',
+      { ...parseResources({ memory: '100m', cpus: '0.5', pidsLimit: '7' }, { cpus: 2, onlineCpus: '0-1' }), devices: DEFAULT_DEVICE_RULES });
     const read = (c: string, f: string): string => fs.readFileSync(path.join(root, c, 'gocker', 'id1', f), 'utf8');
     assert.equal(read('memory', 'memory.limit_in_bytes'), String(100 * 1024 * 1024));
     assert.equal(read('memory', 'memory.memsw.limit_in_bytes'), String(200 * 1024 * 1024));
@@ -93,9 +93,14 @@ test('v1: one directory per hierarchy, cpuset inherited from the parent, docker 
     assert.equal(read('cpuset', 'cpuset.mems'), '0');
     assert.equal(read('pids', 'pids.max'), '7');
     assert.deepEqual(cg.attachFiles().byPid, []);
-    assert.deepEqual(cg.attachFiles().self.map((f) => path.relative(root, f)).sort(), ['cpu/gocker/id1/tasks', 'cpuset/gocker/id1/tasks', 'memory/gocker/id1/tasks', 'pids/gocker/id1/tasks']);
-    fs.writeFileSync(path.join(root, 'memory', 'gocker', 'id1', 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
-    assert.equal(cg.oomKilled(), true);
+    assert.deepEqual(cg.attachFiles().self.map((f) => path.relative(root, f)).sort(),
+      ['cpu/gocker/id1/tasks', 'cpuset/gocker/id1/tasks', 'devices/gocker/id1/tasks', 'memory/gocker/id1/tasks', 'pids/gocker/id1/tasks']);
+    assert.equal(cg.oomEventsFile(), path.join(root, 'memory', 'gocker', 'id1', 'memory.oom_control'));
+    assert.equal(cg.deviceProgramTarget(), undefined);
+    // docker's list after a deny-all, one rule per write (appended here, in a plain file).
+    assert.equal(read('devices', 'devices.deny'), 'a');
+    assert.equal(read('devices', 'devices.allow'), ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm',
+      'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'].join(''));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -121,6 +126,30 @@ test('docker\'s resource validation messages', () => {
   assert.equal(msg({ cpus: 'abc' }), 'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number');
   assert.equal(msg({ cpusetCpus: '0-3' }), 'Requested CPUs are not available - requested 0-3, available: 0-1');
   assert.deepEqual(parseResources({ memory: '1.5g', pidsLimit: '-1' }, host), { memory: 1.5 * 1024 ** 3 });
+  // --memory-swap 0 is "not set" for docker, with or without --memory.
+  assert.deepEqual(parseResources({ memory: '64m', memorySwap: '0' }, host), { memory: 64 * 1024 ** 2 });
+  assert.deepEqual(parseResources({ memorySwap: '0' }, host), {});
+});
+
+test('--memory-swap 0 writes the default swap, never zero or a negative one', async () => {
+  const host = { cpus: 2, onlineCpus: '0-1' };
+  const root = fakeV2();
+  try {
+    const dir = path.join(root, 'gocker', 's');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'memory.swap.max'), 'max');
+    fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'memory\n');
+    await cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } }).create('gocker/s', parseResources({ memory: '64m', memorySwap: '0' }, host));
+    assert.equal(fs.readFileSync(path.join(dir, 'memory.swap.max'), 'utf8'), String(64 * 1024 ** 2));
+    const m = path.join(root, 'v1mem');
+    fs.mkdirSync(path.join(m, 'gocker', 's'), { recursive: true });
+    fs.writeFileSync(path.join(m, 'gocker', 's', 'memory.memsw.limit_in_bytes'), '');
+    await cgroupManager({ layout: { mode: 'v1', hierarchies: [{ version: 1, mountpoint: m, controllers: ['memory'] }] } })
+      .create('gocker/s', parseResources({ memory: '64m', memorySwap: '0' }, host));
+    assert.equal(fs.readFileSync(path.join(m, 'gocker', 's', 'memory.memsw.limit_in_bytes'), 'utf8'), String(128 * 1024 ** 2));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('v2: a limit whose controller is not enabled is refused, naming the controller and what is there', async () => {
@@ -134,13 +163,13 @@ test('v2: a limit whose controller is not enabled is refused, naming the control
       return dir;
     };
     const a = fresh('a');
-    assert.throws(() => mgr.create('gocker/a', parseResources({ memory: '64m' }, { cpus: 2, onlineCpus: '0-1' })),
+    await assert.rejects(() => mgr.create('gocker/a', parseResources({ memory: '64m' }, { cpus: 2, onlineCpus: '0-1' })),
       { message: `cannot apply --memory: the cgroup v2 controller "memory" is not enabled for ${a} (available: hugetlb)` });
     fresh('b');
-    assert.throws(() => mgr.create('gocker/b', parseResources({ pidsLimit: '10' }, { cpus: 2, onlineCpus: '0-1' })), /controller "pids"/);
+    await assert.rejects(() => mgr.create('gocker/b', parseResources({ pidsLimit: '10' }, { cpus: 2, onlineCpus: '0-1' })), /controller "pids"/);
     // No limits asked: nothing to refuse.
     fresh('c');
-    assert.equal(mgr.create('gocker/c', parseResources({}, { cpus: 2, onlineCpus: '0-1' })).name, 'gocker/c');
+    assert.equal((await mgr.create('gocker/c', parseResources({}, { cpus: 2, onlineCpus: '0-1' }))).name, 'gocker/c');
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
