@@ -1,11 +1,12 @@
 // gocker-init: a minimal PID 1 for --init (what tini and docker-init do). It runs the
 // command as its child, forwards every signal it can catch to it, reaps whatever zombies
-// the namespace hands it, and exits as the command did.
+// the namespace hands it, and exits as soon as the command does, with its status.
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
   signal(SIGTTOU, SIG_IGN);
   signal(SIGTTIN, SIG_IGN);
   sigprocmask(SIG_SETMASK, &old, nullptr);
+  // Until the command exits, reap whatever else ends (orphans the namespace hands us).
+  // Then, as tini and docker-init, exit with its status after one last non-blocking reap:
+  // anything it left running in the background goes with the namespace when we exit, so
+  // `sh -c 'sleep 100 & exit 0'` ends at once instead of after 100 s.
   int code = 0;
   for (;;) {
     int status;
@@ -58,7 +63,12 @@ int main(int argc, char** argv) {
       if (errno == EINTR) continue;
       break;  // ECHILD: nothing left
     }
-    if (p == child) code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (p == child) {
+      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+  }
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
   return code;
 }
