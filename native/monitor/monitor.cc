@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <net/if.h>
@@ -287,6 +288,10 @@ unsigned long MountFlags(const std::string& s) {
     else if (o == "rbind") f |= MS_BIND | MS_REC;
     else if (o == "strictatime") f |= MS_STRICTATIME;
     else if (o == "relatime") f |= MS_RELATIME;
+    else if (o == "noatime") f |= MS_NOATIME;
+    else if (o == "nodiratime") f |= MS_NODIRATIME;
+    else if (o == "sync") f |= MS_SYNCHRONOUS;
+    else if (o == "dirsync") f |= MS_DIRSYNC;
   }
   return f;
 }
@@ -457,6 +462,14 @@ int RecvFd(int sock) {
   if (setgroups(groups.size(), groups.data()) != 0) Die(kUser, errno, "setgroups");
   if (setresgid(gid, gid, gid) != 0) Die(kUser, errno, "setgid");
   if (setresuid(uid, uid, uid) != 0) Die(kUser, errno, "setuid");
+  // A change of credentials clears the parent-death signal: set it again, then make sure
+  // the monitor did not die before it was set (getppid() is 0 in a new pid namespace, so
+  // ask the error pipe: its write end reports POLLERR once the monitor's read end is gone).
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Die(kUser, errno, "pdeathsig");
+  {
+    struct pollfd pf = {g_err_fd, POLLOUT, 0};
+    if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) _exit(1);
+  }
 
   // Root keeps the chosen set in effective and permitted; others get none (as docker).
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -542,7 +555,7 @@ void WaitForParent(int sync_fd) {
 
   for (const std::string& m : spec.All("mount")) DoMount(root, m);
 
-  // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE
+  // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE[\x1fUID\x1fGID]
   for (const std::string& d : spec.All("device")) {
     Strings f = Split(d, '\x1f');
     std::string rel = f[0].substr(1);
@@ -553,6 +566,7 @@ void WaitForParent(int sync_fd) {
     std::string name = rel.substr(slash + 1);
     if (mknodat(dir, name.c_str(), mode, makedev(atoi(f[2].c_str()), atoi(f[3].c_str()))) != 0) Die(kDevice, errno, f[0]);
     fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
+    if (f.size() >= 7 && fchownat(dir, name.c_str(), atoi(f[5].c_str()), atoi(f[6].c_str()), AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, f[0]);
     close(dir);
   }
   // symlink=TARGET\x1fPATH
@@ -715,11 +729,70 @@ void RelayPty(int master, bool forward_stdin, int log_fd) {
 
 std::string g_exit_file;
 
-void WriteExit(int code, int sig, const std::string& started, const std::string& error) {
+void WriteExit(int code, int sig, const std::string& started, const std::string& error, bool oom_killed = false) {
   std::string j = "{\"exitCode\":" + std::to_string(code) + ",\"signal\":" + std::to_string(sig) +
+                  ",\"oomKilled\":" + (oom_killed ? "true" : "false") +
                   ",\"startedAt\":\"" + started + "\",\"finishedAt\":\"" + Now() + "\",\"error\":\"" +
                   JsonEscape(error) + "\"}\n";
   WriteFileAtomic(g_exit_file, j);
+}
+
+// The "oom_kill N" line of v1 memory.oom_control or v2 memory.events; -1 when unreadable.
+long OomKills(const std::string& file) {
+  std::string text;
+  if (file.empty() || !ReadFile(file, &text)) return -1;
+  for (const std::string& line : Split(text, '\n')) {
+    if (line.compare(0, 9, "oom_kill ") == 0) return strtol(line.c_str() + 9, nullptr, 10);
+  }
+  return -1;
+}
+
+// cgroup v2's device control: the BPF_PROG_TYPE_CGROUP_DEVICE program TypeScript assembled
+// (hex), loaded and attached to the container's cgroup before anything runs in it. An
+// attach without flags replaces what a previous start of the same container left there.
+bool AttachDeviceProgram(const std::string& hex, const std::string& cgroup_dir, std::string* error) {
+  std::string code;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) code.push_back(static_cast<char>(strtol(hex.substr(i, 2).c_str(), nullptr, 16)));
+  union bpf_attr load;
+  memset(&load, 0, sizeof load);
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = reinterpret_cast<uint64_t>(code.data());
+  load.insn_cnt = static_cast<uint32_t>(code.size() / sizeof(struct bpf_insn));
+  load.license = reinterpret_cast<uint64_t>("GPL");
+  int prog = static_cast<int>(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load));
+  if (prog < 0) {
+    // Again with the verifier's log, for the message only (a log that does not fit is
+    // itself an error, ENOSPC, so it is not asked for the first time).
+    int err = errno;
+    static char log[16384];
+    load.log_buf = reinterpret_cast<uint64_t>(log);
+    load.log_size = sizeof log;
+    load.log_level = 1;
+    syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+    log[sizeof log - 1] = 0;
+    std::string last = log;
+    while (!last.empty() && last.back() == '\n') last.pop_back();
+    last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+    *error = std::string("device cgroup: load BPF program: ") + ErrText(err) + (last.empty() ? "" : ": " + last);
+    return false;
+  }
+  int dir = open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    *error = "device cgroup: open " + cgroup_dir + ": " + ErrText(errno);
+    close(prog);
+    return false;
+  }
+  union bpf_attr attach;
+  memset(&attach, 0, sizeof attach);
+  attach.target_fd = static_cast<uint32_t>(dir);
+  attach.attach_bpf_fd = static_cast<uint32_t>(prog);
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  bool ok = syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) == 0;
+  if (!ok) *error = "device cgroup: attach BPF program to " + cgroup_dir + ": " + ErrText(errno);
+  // The attachment holds the program; our fds are not needed past this.
+  close(dir);
+  close(prog);
+  return ok;
 }
 
 void LogLine(int log_fd, const char* stream, const std::string& line) {
@@ -839,7 +912,16 @@ int main(int argc, char** argv) {
     WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
     return 125;
   }
+  std::string oom_file = spec.Get("oom_events");
+  long oom_before = OomKills(oom_file);
   std::string started = Now();
+  if (!spec.Get("device_bpf").empty()) {
+    std::string why;
+    if (!AttachDeviceProgram(spec.Get("device_bpf"), spec.Get("device_cgroup"), &why)) {
+      WriteExit(125, 0, started, why);
+      return 125;
+    }
+  }
   pid_t pid = fork();
   if (pid < 0) {
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
@@ -966,7 +1048,14 @@ int main(int argc, char** argv) {
   } else {
     code = WEXITSTATUS(status);
   }
-  WriteExit(code, sig, started, error);
+  long oom_after = OomKills(oom_file);
+  WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
+  // exec -d: nobody reads the result; the monitor takes its files with it.
+  if (exec_mode && detach && g_state_dir >= 0) {
+    std::string base = g_exit_file.substr(g_exit_file.rfind('/') + 1);
+    base = base.substr(0, base.rfind('.'));
+    for (const char* ext : {".json", ".pid", ".spec"}) unlinkat(g_state_dir, (base + ext).c_str(), 0);
+  }
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
   Strings exit_cmd = spec.All("exit_command");
