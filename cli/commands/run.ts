@@ -12,6 +12,7 @@ export const OPTIONS: Record<string, Options> = {
   'init': { type: 'boolean', describe: 'Run an init inside the container that forwards signals and reaps processes' },
   'rm': { type: 'boolean', describe: 'Automatically remove the container when it exits' },
   'name': { type: 'string', describe: 'Assign a name to the container' },
+  'cidfile': { type: 'string', describe: 'Write the container ID to the file' },
   'entrypoint': { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' },
   'env': { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' },
   'env-file': { type: 'string', array: true, describe: 'Read in a file of environment variables' },
@@ -45,7 +46,7 @@ export function builder(y: Argv<GlobalArgs>) {
 
 type RunArgs = GlobalArgs & {
   _?: Array<string | number>;
-  image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; entrypoint?: string;
+  image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; cidfile?: string; entrypoint?: string;
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;
   volume?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;

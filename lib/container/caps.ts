@@ -22,9 +22,29 @@ function norm(c: string): string {
   return name;
 }
 
+/**
+ * The capabilities this process may hand on: its bounding set (a host, or an engine in a
+ * container, can lack some: this machine's root has no CAP_SYS_RESOURCE), which is what
+ * "all" means for --privileged and --cap-add ALL. Asking for more fails in capset(2).
+ */
+export function boundingCaps(status = readStatus()): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status);
+  if (!m) return Object.keys(CAPS);
+  const bits = BigInt(`0x${m[1]}`);
+  return Object.keys(CAPS).filter((c) => (bits >> BigInt(CAPS[c])) & 1n);
+}
+
+function readStatus(): string {
+  try {
+    return require('node:fs').readFileSync('/proc/self/status', 'utf8') as string;
+  } catch {
+    return '';
+  }
+}
+
 /** The capability names the container gets, docker's order of rules: drop, then add. */
-export function effectiveCaps(opts: { add?: string[]; drop?: string[]; privileged?: boolean }): string[] {
-  const all = Object.keys(CAPS);
+export function effectiveCaps(opts: { add?: string[]; drop?: string[]; privileged?: boolean; available?: string[] }): string[] {
+  const all = opts.available ?? boundingCaps();
   if (opts.privileged) return all;
   const add = (opts.add ?? []).map(norm);
   const drop = (opts.drop ?? []).map(norm);

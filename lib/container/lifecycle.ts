@@ -8,6 +8,7 @@ import { GockerError, isErrno } from '../errors';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { acquireLock } from '../store/atomic';
+import { releaseName } from './names';
 import { containerLock, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
 
 function readPid(file: string): number {
@@ -39,8 +40,8 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
   const exit = readExit(paths, rec.Id);
   const monitorPid = readPid(path.join(run, 'monitor.pid'));
   if (exit) {
-    const oom = exit.signal === 9 && cgroupManager().open(rec.CgroupPath).oomKilled();
-    rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: oom ? 137 : exit.exitCode, OOMKilled: oom,
+    const oom = exit.oomKilled === true;
+    rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: oom,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error };
     saveRecord(paths, rec);
   } else if (monitorAlive(monitorPid)) {
@@ -166,6 +167,7 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
   await cgroupManager().open(rec.CgroupPath).destroy();
   fs.rmSync(paths.runContainer(rec.Id), { recursive: true, force: true });
   fs.rmSync(paths.container(rec.Id), { recursive: true, force: true });
+  releaseName(paths, rec.Name, rec.Id);
   fs.rmSync(containerLock(paths, rec.Id), { force: true });
   return rec;
 }

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cgroupManager, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
+import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, deviceProgram, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import type { ImageRecord } from '../image/types';
 import { native, packageRoot } from '../native';
@@ -12,7 +12,8 @@ import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
 import { acquireLock } from '../store/atomic';
-import { containerLock, listRecords, newContainerId, readExit, saveRecord, type ExitInfo } from './state';
+import { releaseName, reserveName } from './names';
+import { containerLock, newContainerId, readExit, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
 
 export interface RunOptions extends ResourceFlags {
@@ -41,6 +42,8 @@ export interface RunOptions extends ResourceFlags {
   shmSize?: string;
   /** run gocker-init as PID 1 (reaps zombies, forwards signals), as docker's --init */
   init?: boolean;
+  /** write the container's id to this file (which must not exist), as docker's --cidfile */
+  cidfile?: string;
 }
 
 export interface RunResult {
@@ -138,14 +141,26 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
   return [...out.values()];
 }
 
+// docker's ulimit names (go-units), with the /proc/self/limits label of each.
+const ULIMITS: Record<string, string> = {
+  core: 'Max core file size', cpu: 'Max cpu time', data: 'Max data size', fsize: 'Max file size', locks: 'Max file locks',
+  memlock: 'Max locked memory', msgqueue: 'Max msgqueue size', nice: 'Max nice priority', nofile: 'Max open files',
+  nproc: 'Max processes', rss: 'Max resident set', rtprio: 'Max realtime priority', rttime: 'Max realtime timeout',
+  sigpending: 'Max pending signals', stack: 'Max stack size',
+};
+
+/**
+ * The hard limits the container would inherit: this process's. (Node raises its soft
+ * RLIMIT_NOFILE to the hard limit at start-up, so a container's nofile is soft = hard, as
+ * under docker and podman, which give containers their own raised limits; the other soft
+ * limits are the caller's.)
+ */
 function hardLimits(): Map<string, number> {
   const out = new Map<string, number>();
   try {
-    const names: Record<string, string> = { 'Max open files': 'nofile', 'Max processes': 'nproc', 'Max core file size': 'core',
-      'Max stack size': 'stack', 'Max locked memory': 'memlock', 'Max file size': 'fsize', 'Max cpu time': 'cpu' };
     for (const line of fs.readFileSync('/proc/self/limits', 'utf8').split('\n')) {
-      for (const [label, key] of Object.entries(names)) {
-        if (line.startsWith(label)) {
+      for (const [key, label] of Object.entries(ULIMITS)) {
+        if (line.startsWith(`${label} `)) {
           const hard = line.slice(26).trim().split(/\s+/)[1];
           out.set(key, hard === 'unlimited' ? Infinity : Number(hard));
         }
@@ -157,19 +172,83 @@ function hardLimits(): Map<string, number> {
   return out;
 }
 
-function parseUlimits(specs: string[]): Array<[string, number, number]> {
-  const hard = hardLimits();
+/** name=soft[:hard]; -1 is unlimited. Never above the current hard limit. */
+export function parseUlimits(specs: string[], hard: Map<string, number> = hardLimits()): Array<[string, number, number]> {
+  const inf = (n: number): number => (n === -1 ? Infinity : n);
+  const show = (n: number): string => (n === Infinity ? 'unlimited' : String(n));
   return specs.map((s) => {
-    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
-    if (!m) throw engineError(`invalid argument "${s}" for "--ulimit" flag: invalid ulimit argument: ${s}`);
-    const soft = Number(m[2]);
-    const h = m[3] === undefined ? soft : Number(m[3]);
-    if (soft > h) throw engineError(`invalid argument "${s}" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: ${soft} > ${h}`);
+    const bad = (why: string): GockerError => engineError(`invalid argument "${s}" for "--ulimit" flag: ${why}`);
+    const m = /^([^=]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
+    if (!m) throw bad(`invalid ulimit argument: ${s}`);
+    if (!(m[1] in ULIMITS)) throw bad(`invalid ulimit type: ${m[1]}`);
+    const soft = inf(Number(m[2]));
+    const h = m[3] === undefined ? soft : inf(Number(m[3]));
+    if (soft < 0 || h < 0) throw bad(`invalid ulimit argument: ${s}`);
+    if (soft > h) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${show(soft)} > ${show(h)}`);
     const cur = hard.get(m[1]);
     // Raising a hard limit needs CAP_SYS_RESOURCE in the host's namespace and surprises users.
-    if (cur !== undefined && h > cur) throw engineError(`ulimit ${m[1]}: hard limit ${h} exceeds the current hard limit ${cur}`);
+    if (cur !== undefined && h > cur) throw engineError(`ulimit ${m[1]}: hard limit ${show(h)} exceeds the current hard limit ${show(cur)}`);
     return [m[1], soft, h];
   });
+}
+
+// mount(8) words that are flags, not tmpfs data; the value says whether the flag is set.
+const FLAG_WORDS: Record<string, [string, boolean]> = {
+  ro: ['ro', true], rw: ['ro', false], noexec: ['noexec', true], exec: ['noexec', false], nosuid: ['nosuid', true],
+  suid: ['nosuid', false], nodev: ['nodev', true], dev: ['nodev', false], sync: ['sync', true], async: ['sync', false],
+  dirsync: ['dirsync', true], noatime: ['noatime', true], atime: ['noatime', false], nodiratime: ['nodiratime', true],
+  diratime: ['nodiratime', false], relatime: ['relatime', true], norelatime: ['relatime', false], strictatime: ['strictatime', true],
+};
+
+/** --tmpfs /dst[:opts]: docker's defaults nosuid,nodev,noexec, flag words as flags, the rest (size=, mode=) as data. */
+export function parseTmpfs(spec: string): { dest: string; flags: string; data: string } {
+  const i = spec.indexOf(':');
+  const dest = i < 0 ? spec : spec.slice(0, i);
+  const opts = i < 0 ? '' : spec.slice(i + 1);
+  if (!dest.startsWith('/')) throw engineError(`invalid mount config for type "tmpfs": invalid mount path '${dest}': mount path must be absolute`);
+  const flags = new Set(['nosuid', 'nodev', 'noexec']);
+  const data: string[] = [];
+  for (const o of opts.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const f = FLAG_WORDS[o];
+    if (!f) data.push(o);
+    else if (f[1]) flags.add(f[0]);
+    else flags.delete(f[0]);
+  }
+  return { dest: path.posix.normalize(dest), flags: [...flags].join(','), data: data.join(',') };
+}
+
+// What --privileged leaves out of the host's /dev: mounted or made per container, or
+// meaningless inside one.
+const HOST_DEV_SKIP = new Set(['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/fd', '/dev/console', '/dev/ptmx', '/dev/tty']);
+
+/** --privileged: the host's device nodes, as docker gives them (same numbers, modes, owners). */
+function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number, string, number, number]> = []): typeof out {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (HOST_DEV_SKIP.has(p) || DEVICES.some(([d]) => d === p)) continue;
+    if (e.isDirectory()) {
+      hostDevices(p, out);
+    } else if (e.isCharacterDevice() || e.isBlockDevice()) {
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(p);
+      } catch {
+        continue;
+      }
+      // glibc's gnu_dev_major/minor: the 64-bit dev_t's two split fields.
+      const rdev = BigInt(st.rdev);
+      const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+      const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+      out.push([p, e.isBlockDevice() ? 'b' : 'c', major, minor, (st.mode & 0o7777).toString(8), st.uid, st.gid]);
+    }
+  }
+  return out;
 }
 
 function parseVolumes(specs: string[]): MountRecord[] {
@@ -182,6 +261,13 @@ function parseVolumes(specs: string[]): MountRecord[] {
     if (!['rw', 'ro'].includes(mode)) throw engineError(`invalid mode: ${mode}`);
     return { Type: 'bind', Source: path.resolve(src), Destination: path.posix.normalize(dst), Mode: mode, RW: mode !== 'ro', Propagation: 'rprivate' };
   });
+}
+
+interface PrepareVars {
+  id: string; name: string; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
+  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; volumes: MountRecord[];
+  ulimits: Array<[string, number, number]>; caps: string[]; noNewPrivs: boolean; shmSize: number;
+  tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
 }
 
 interface Prepared {
@@ -211,14 +297,13 @@ export class Runner {
   constructor(private readonly paths: StorePaths, private readonly store: Store) {}
 
   /** Validates, creates the record, dirs, cgroup and spec. Nothing is left behind on error. */
-  private prepare(o: RunOptions, image: ImageRecord, resources: Resources): Prepared {
+  private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
     const cfg = image.config.config ?? {};
     const id = newContainerId();
     const name = o.name ?? `${path.basename(image.repoTags[0]?.split(':')[0] ?? 'ctr')}_${id.slice(0, 6)}`;
     if (o.name !== undefined && !NAME_RE.test(o.name)) throw engineError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    const clash = listRecords(this.paths).find((r) => r.Name === `/${name}`);
-    if (clash) {
-      throw engineError(`Conflict. The container name "/${name}" is already in use by container "${clash.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
+      throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
     }
     let entrypoint: string[] = cfg.Entrypoint ?? [];
     let cmd: string[] = cfg.Cmd ?? [];
@@ -251,17 +336,40 @@ export class Runner {
       if (!/^no-new-privileges(=(true|false)|:(true|false))?$/.test(s)) throw engineError(`invalid --security-opt: "${s}"`);
     }
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
+    const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
 
     const dir = this.paths.container(id);
     const run = this.paths.runContainer(id);
     const vfs = this.paths.driver === 'vfs';
+    // The directory first: it is what makes the name's claim live (see names.ts).
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      await reserveName(this.paths, name, id);
+    } catch (e) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    let cgroup: ContainerCgroup | undefined;
+    try {
+      return await this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, shmSize, tmpfs, dir, run, vfs },
+        (c) => (cgroup = c));
+    } catch (e) {
+      await cgroup?.destroy().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(run, { recursive: true, force: true });
+      releaseName(this.paths, name, id);
+      throw e;
+    }
+  }
+
+  private async prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars, created: (c: ContainerCgroup) => void): Promise<Prepared> {
+    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
       fs.mkdirSync(path.join(dir, 'upper'), { recursive: true, mode: 0o755 });
       fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
     }
-    fs.mkdirSync(dir, { recursive: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
     const hostnamePath = path.join(dir, 'hostname');
     const hostsPath = path.join(dir, 'hosts');
@@ -272,7 +380,9 @@ export class Runner {
     fs.writeFileSync(resolvPath, network === 'host' ? readOr('/etc/resolv.conf', '') : resolvForContainer());
 
     const cgroupName = `gocker/${id}`;
-    const cgroup = cgroupManager().create(cgroupName, resources);
+    const mgr = cgroupManager();
+    const cgroup = await mgr.create(cgroupName, { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES });
+    created(cgroup);
 
     const lower = image.layers.slice().reverse().map((l) => `l/${l.link}`).join(':');
     const spec = new Map<string, string[]>();
@@ -293,17 +403,14 @@ export class Runner {
     else m('sysfs', 'sysfs', '/sys', `nosuid,noexec,nodev${o.privileged ? '' : ',ro'}`);
     // v1: a tmpfs holding one mount per hierarchy; made read-only with the other paths below.
     if (this.cgroupMounts(m, o.privileged === true) && !o.privileged) addSpec(spec, 'readonly', '/sys/fs/cgroup');
-    for (const v of volumes) m('', v.Source, v.Destination, `rbind${v.RW ? '' : ',ro'}`);
-    for (const t of o.tmpfs ?? []) {
-      const [dest, opts = ''] = t.split(':');
-      if (!dest.startsWith('/')) throw engineError(`invalid tmpfs destination: ${dest}`);
-      m('tmpfs', 'tmpfs', dest, 'nosuid,nodev,noexec', opts);
-    }
+    for (const b of volumes) m('', b.Source, b.Destination, `rbind${b.RW ? '' : ',ro'}`);
+    for (const t of tmpfs) m('tmpfs', 'tmpfs', t.dest, t.flags, t.data);
     m('', resolvPath, '/etc/resolv.conf', 'bind');
     m('', hostnamePath, '/etc/hostname', 'bind');
     m('', hostsPath, '/etc/hosts', 'bind');
     if (o.init) m('', helperPath('gocker-init'), '/sbin/docker-init', 'bind,ro');
     for (const [p, t, maj, min, mode] of DEVICES) addSpec(spec, 'device', [p, t, maj, min, mode].join(US));
+    if (o.privileged) for (const d of hostDevices()) addSpec(spec, 'device', d.join(US));
     for (const [target, link] of [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
       ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'], ['/proc/kcore', '/dev/core']]) {
       addSpec(spec, 'symlink', `${target}${US}${link}`);
@@ -313,7 +420,9 @@ export class Runner {
       for (const p of READONLY) addSpec(spec, 'readonly', p);
     }
     if (o.readOnly) addSpec(spec, 'readonly_rootfs', '1');
-    for (const [n, s, h] of ulimits) addSpec(spec, 'rlimit', [n, s, h].join(US));
+    // -1: RLIM_INFINITY once the monitor has read it as an unsigned 64-bit number.
+    const lim = (n: number): number => (n === Infinity ? -1 : n);
+    for (const [n, s, h] of ulimits) addSpec(spec, 'rlimit', [n, lim(s), lim(h)].join(US));
     addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
     if (noNewPrivs) addSpec(spec, 'no_new_privileges', '1');
     addSpec(spec, 'uid', u.uid);
@@ -325,6 +434,13 @@ export class Runner {
     const join = cgroup.attachFiles();
     for (const f of join.self) addSpec(spec, 'cgroup_self', f);
     for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
+    const oom = cgroup.oomEventsFile();
+    if (oom) addSpec(spec, 'oom_events', oom);
+    const bpfTarget = cgroup.deviceProgramTarget();
+    if (bpfTarget && !o.privileged) {
+      addSpec(spec, 'device_bpf', deviceProgram(DEFAULT_DEVICE_RULES).toString('hex'));
+      addSpec(spec, 'device_cgroup', bpfTarget);
+    }
     addSpec(spec, 'pid_file', path.join(run, 'pid'));
     addSpec(spec, 'exit_file', path.join(run, 'exit.json'));
     const logPath = path.join(dir, `${id}-json.log`);
@@ -352,8 +468,8 @@ export class Runner {
         ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: o.securityOpt ?? null, Init: !!o.init,
         Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
-        Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':')[1] ?? ''])) : null,
-        Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft, Hard })) : null,
+        Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
+        Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
       },
       Mounts: volumes,
       NetworkSettings: { IPAddress: '', Networks: { [network]: {} } },
@@ -403,7 +519,8 @@ export class Runner {
     const resources = parseResources(o);
     let prepared: Prepared | undefined;
     try {
-      prepared = this.prepare(o, image, resources);
+      prepared = await this.prepare(o, image, resources);
+      if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, prepared.rec.Id, { flag: 'wx' });
       if (this.paths.driver === 'vfs') {
         const rootfs = prepared.rec.GraphDriver.Data.UpperDir;
         const top = image.layers[image.layers.length - 1];
@@ -422,7 +539,7 @@ export class Runner {
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       return await this.launch(prepared.rec, prepared.spec, prepared.cgroup, o, onStart, release);
     } catch (e) {
-      if (prepared) await this.remove(prepared.rec.Id, prepared.cgroup);
+      if (prepared) await this.remove(prepared.rec, prepared.cgroup);
       throw e;
     }
   }
@@ -444,7 +561,11 @@ export class Runner {
       const child = spawn(helperPath('gocker-monitor'), [path.join(run, 'spec')], {
         // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
         stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-        detached: !!o.detach,
+        // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
+        // the CLI forwards it; a monitor in that group got it a second time. (With -t the
+        // terminal is raw and ^C reaches the container through its pty; the monitor stays
+        // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
+        detached: !!o.detach || !o.tty,
       });
       const monitorPid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));
@@ -501,9 +622,10 @@ export class Runner {
     }
     if (!spec.size) throw engineError(`container ${rec.Id.slice(0, 12)} cannot be started again: its spec is missing`);
     const h = rec.HostConfig;
-    const cgroup = cgroupManager().create(rec.CgroupPath, {
+    const cgroup = await cgroupManager().create(rec.CgroupPath, {
       memory: h.Memory || undefined, memorySwap: h.MemorySwap || undefined, nanoCpus: h.NanoCpus || undefined,
       cpuShares: h.CpuShares || undefined, cpusetCpus: h.CpusetCpus || undefined, pidsLimit: h.PidsLimit ?? undefined,
+      devices: h.Privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES,
     });
     const run = this.paths.runContainer(rec.Id);
     for (const f of ['exit.json', 'pid', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
@@ -537,25 +659,28 @@ export class Runner {
   /** Records the exit (or removes the container with --rm). The caller holds the container's lock. */
   private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean, known?: ExitInfo): Promise<RunResult> {
     const exit: ExitInfo = known ?? readExit(this.paths, rec.Id) ?? { exitCode: 255, signal: 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: 'the monitor exited without recording an exit status' };
-    const oomKilled = cgroup.oomKilled() && exit.signal === 9;
-    const exitCode = oomKilled ? 137 : exit.exitCode;
+    // The monitor compared the cgroup's OOM-kill count at the start and at the end of this
+    // run: a kill left over from an earlier run of the same container does not count.
+    const oomKilled = exit.oomKilled === true;
+    const exitCode = exit.exitCode;
     rec.State = {
       Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exitCode, OOMKilled: oomKilled,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error,
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
-    if (rm) await this.remove(rec.Id, cgroup);
+    if (rm) await this.remove(rec, cgroup);
     else saveRecord(this.paths, rec);
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }
 
-  /** Everything a container had: cgroup, upper dir, runtime dir, lock. */
-  async remove(id: string, cgroup: ContainerCgroup): Promise<void> {
+  /** Everything a container had: cgroup, upper dir, runtime dir, name, lock. */
+  async remove(rec: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
     await cgroup.destroy();
-    fs.rmSync(this.paths.runContainer(id), { recursive: true, force: true });
-    fs.rmSync(this.paths.container(id), { recursive: true, force: true });
-    fs.rmSync(containerLock(this.paths, id), { force: true });
+    fs.rmSync(this.paths.runContainer(rec.Id), { recursive: true, force: true });
+    fs.rmSync(this.paths.container(rec.Id), { recursive: true, force: true });
+    releaseName(this.paths, rec.Name, rec.Id);
+    fs.rmSync(containerLock(this.paths, rec.Id), { force: true });
   }
 }
 

@@ -11,6 +11,8 @@ import { RECORD_FILE, type ContainerRecord } from './record';
 export interface ExitInfo {
   exitCode: number;
   signal: number;
+  /** the cgroup's OOM-kill count rose during this run (written by the monitor) */
+  oomKilled?: boolean;
   startedAt: string;
   finishedAt: string;
   error: string;

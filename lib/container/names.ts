@@ -1,0 +1,96 @@
+// Container names, reserved as ROOT/names/<name> files created with O_EXCL and holding the
+// owner's id: two concurrent `run --name x` cannot both win (a scan of the records could
+// not tell them apart), and a run checks one file instead of reading every record.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError, isErrno } from '../errors';
+import { acquireLock } from '../store/atomic';
+import type { StorePaths } from '../store/paths';
+import { RECORD_FILE } from './record';
+
+function namesDir(paths: StorePaths): string {
+  return path.join(paths.root, 'names');
+}
+
+function conflict(name: string, owner: string): GockerError {
+  return new GockerError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 125 });
+}
+
+function tryCreate(file: string, id: string): boolean {
+  try {
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+    try {
+      fs.writeSync(fd, id);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'EEXIST')) return false;
+    throw e;
+  }
+}
+
+function readOwner(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Claims `name` for container `id`, whose directory must already exist: a claim whose
+ * container directory is gone is stale (a crash between claim and record, or a removal
+ * cut short) and is taken over, under a lock so that two takers cannot both win.
+ */
+export async function reserveName(paths: StorePaths, name: string, id: string): Promise<void> {
+  const dir = namesDir(paths);
+  if (!fs.existsSync(dir)) await migrate(paths, dir);
+  const file = path.join(dir, name);
+  if (tryCreate(file, id)) return;
+  const release = await acquireLock(paths.lock('names'));
+  try {
+    const owner = readOwner(file);
+    if (owner && fs.existsSync(paths.container(owner))) throw conflict(name, owner);
+    fs.rmSync(file, { force: true });
+    if (!tryCreate(file, id)) throw conflict(name, readOwner(file) ?? '');
+  } finally {
+    release();
+  }
+}
+
+/** Frees `name` if `id` holds it. */
+export function releaseName(paths: StorePaths, name: string, id: string): void {
+  const file = path.join(namesDir(paths), name.replace(/^\//, ''));
+  if (readOwner(file) === id) fs.rmSync(file, { force: true });
+}
+
+/** A store from before names/ existed: its containers' names are claimed once, first. */
+async function migrate(paths: StorePaths, dir: string): Promise<void> {
+  const release = await acquireLock(paths.lock('names'));
+  try {
+    if (fs.existsSync(dir)) return;
+    const tmp = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp, { recursive: true });
+    let ids: string[] = [];
+    try {
+      ids = fs.readdirSync(paths.containers);
+    } catch {
+      /* no containers yet */
+    }
+    for (const id of ids) {
+      try {
+        const rec = JSON.parse(fs.readFileSync(path.join(paths.container(id), RECORD_FILE), 'utf8')) as { Name?: string };
+        if (rec.Name) fs.writeFileSync(path.join(tmp, rec.Name.replace(/^\//, '')), id);
+      } catch {
+        /* a half-written container: no name to keep */
+      }
+    }
+    fs.renameSync(tmp, dir);
+  } finally {
+    release();
+  }
+}
