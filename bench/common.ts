@@ -22,7 +22,8 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export function bench(title: string, contenders: Contender[], runs: number, baseline: string): void {
+/** Prints the table; returns every contender's timings (ms) for checks of the caller's own. */
+export function bench(title: string, contenders: Contender[], runs: number, baseline: string): Map<string, number[]> {
   const results = new Map<string, number[]>();
   // Interleaved rounds: drift in machine load hits every contender alike.
   for (let i = 0; i < runs; i++) {
@@ -47,4 +48,5 @@ export function bench(title: string, contenders: Contender[], runs: number, base
     const m = median(xs);
     console.log(`  ${c.name.padEnd(34)} ${m.toFixed(1).padStart(8)} ms   ${(m / base).toFixed(2)}x`);
   }
+  return results;
 }
