@@ -555,6 +555,8 @@ export class Runner {
     const run = this.paths.runContainer(rec.Id);
     spec.set('detach', o.detach ? ['1'] : []);
     spec.set('stdin', o.interactive ? ['1'] : []);
+    // Set here, not in prepare(): a spec kept from an older gocker may lack it.
+    spec.set('started_file', [path.join(run, 'started')]);
     fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
     const proxy = o.detach ? undefined : new SignalProxy();
     try {
@@ -628,7 +630,7 @@ export class Runner {
       devices: h.Privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES,
     });
     const run = this.paths.runContainer(rec.Id);
-    for (const f of ['exit.json', 'pid', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
+    for (const f of ['exit.json', 'pid', 'started', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     saveRecord(this.paths, rec);
@@ -638,15 +640,13 @@ export class Runner {
   /** -d: wait until the monitor has the process running (or it failed to start). */
   private async waitStarted(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
-    for (let i = 0; i < 2000; i++) {
+    // The monitor writes `started` once execve has succeeded, exit.json once it is over (or
+    // could not start): one of the two comes, and says which.
+    for (let i = 0; i < 4000; i++) {
       const exit = readExit(this.paths, rec.Id);
       if (exit?.error) return this.finish(rec, cgroup, rm);
-      const pid = Number(readOr(path.join(run, 'pid'), '0'));
-      if (pid > 0 && (exit || i > 20 || fs.existsSync(`/proc/${pid}`))) {
-        // exec happened once the error pipe closed; give it a moment to report a failure.
-        await new Promise((r) => setTimeout(r, 5));
-        const again = readExit(this.paths, rec.Id);
-        if (again?.error) return this.finish(rec, cgroup, rm);
+      if (exit || fs.existsSync(path.join(run, 'started'))) {
+        const pid = Number(readOr(path.join(run, 'pid'), '0'));
         rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, StartedAt: new Date().toISOString() };
         saveRecord(this.paths, rec);
         return { id: rec.Id, exitCode: 0, oomKilled: false };

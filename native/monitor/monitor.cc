@@ -1011,6 +1011,9 @@ int main(int argc, char** argv) {
     n = read(errp[0], &ce, sizeof ce);
   } while (n < 0 && errno == EINTR);
   close(errp[0]);
+  // The error pipe closed without a report: execve succeeded. Said in a file of its own, so
+  // `run -d` can tell "started" from "about to fail" without guessing how long to wait.
+  if (n == 0 && !early_code && !spec.Get("started_file").empty()) WriteFileAtomic(spec.Get("started_file"), std::to_string(pid) + "\n");
   if (n == static_cast<ssize_t>(sizeof ce)) {
     // Not found -> 127, not executable -> 126, as docker.
     if (ce.stage == kExec && (ce.err == ENOENT || ce.err == ENOTDIR)) {
