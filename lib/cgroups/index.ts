@@ -114,6 +114,21 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Runs a step that creates directories under the shared 'gocker' parent again if that
+ * parent vanished meanwhile (the last other container's removal takes it: see below).
+ */
+function retryVanished(step: () => void): void {
+  for (let i = 0; ; i++) {
+    try {
+      step();
+      return;
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT') || i >= 5) throw e;
+    }
+  }
+}
+
 /** The shared 'gocker' parent goes with its last container, so nothing of ours lingers. */
 function removeParentIfEmpty(dir: string): void {
   try {
@@ -143,7 +158,7 @@ class V1Cgroup implements ContainerCgroup {
     for (const d of this.dirs()) {
       // cpuset: a new cgroup starts with empty cpus and mems and refuses tasks; inherit
       // the parent's at every level (the v1 cpuset quirk).
-      if (this.mounts.get('cpuset') && d.startsWith(this.mounts.get('cpuset')!)) {
+      if (this.mounts.get('cpuset') && d.startsWith(this.mounts.get('cpuset')!)) retryVanished(() => {
         const root = this.mounts.get('cpuset')!;
         let cur = root;
         for (const part of this.name.split('/')) {
@@ -154,9 +169,8 @@ class V1Cgroup implements ContainerCgroup {
           }
           cur = next;
         }
-      } else {
-        fs.mkdirSync(d, { recursive: true });
-      }
+      });
+      else retryVanished(() => fs.mkdirSync(d, { recursive: true }));
     }
     const mem = this.dir('memory');
     if (mem && r.memory) {
@@ -258,7 +272,8 @@ class V2Cgroup implements ContainerCgroup {
         }
       }
       cur = path.join(cur, part);
-      fs.mkdirSync(cur, { recursive: true });
+      const dir = cur;
+      retryVanished(() => fs.mkdirSync(dir, { recursive: true }));
     }
     // A limit whose controller is not enabled here is refused, not dropped: the user asked
     // for it. (The interface files of a controller exist only once it is enabled.)
