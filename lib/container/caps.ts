@@ -1,4 +1,5 @@
 // Linux capabilities: docker's default set and the --cap-add / --cap-drop / --privileged rules.
+import * as fs from 'node:fs';
 import { GockerError } from '../errors';
 
 export const CAPS: Record<string, number> = {
@@ -36,7 +37,7 @@ export function boundingCaps(status = readStatus()): string[] {
 
 function readStatus(): string {
   try {
-    return require('node:fs').readFileSync('/proc/self/status', 'utf8') as string;
+    return fs.readFileSync('/proc/self/status', 'utf8');
   } catch {
     return '';
   }
