@@ -69,7 +69,9 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const proxy = o.detach ? undefined : new SignalProxy();
   const child = spawn(helperPath('gocker-monitor'), ['--exec', specFile], {
     stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-    detached: !!o.detach,
+    // Its own session unless -t, as run's monitor: otherwise a terminal's ^C reaches it
+    // directly and again through the proxy.
+    detached: !!o.detach || !o.tty,
   });
   if (o.detach) {
     child.unref();

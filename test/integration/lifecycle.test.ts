@@ -510,6 +510,24 @@ test('exec: -i, -t, 126, -u name, -w, the container\'s --ulimit, and its cgroup'
   assert.equal(g(['rm', '-f', 'ex2']).status, 0);
 });
 
+test('exec: a SIGINT to the CLI\'s whole process group (a terminal\'s ^C) arrives once', async () => {
+  assert.equal(g(['run', '-d', '--name', 'ex3', 'busybox', 'sleep', '100']).status, 0);
+  // The CLI leads its own process group, as a shell's job would.
+  const child = spawn(process.execPath, [BIN, ...roots.args, 'exec', 'ex3', 'sh', '-c',
+    'n=0; trap "n=\\$((n+1)); echo INT \\$n" INT; trap "echo total \\$n; exit 0" TERM; echo ready; while :; do :; done'],
+  { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 400 && !out.includes('ready'); i++) await sleep(25);
+  assert.ok(out.includes('ready'), out);
+  process.kill(-child.pid!, 'SIGINT');
+  await sleep(1000);
+  child.kill('SIGTERM');
+  assert.equal(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))), 0);
+  assert.equal(out, 'ready\nINT 1\ntotal 1\n');
+  assert.equal(g(['rm', '-f', 'ex3']).status, 0);
+});
+
 test('stop: the image\'s StopSignal, then SIGKILL after -t; restart -t; kill -s by name and number, a bad one', async () => {
   assert.equal(g(['run', '--name', 'sigbase', 'busybox', 'true']).status, 0);
   assert.match(g(['commit', '-c', 'STOPSIGNAL SIGUSR1', 'sigbase', 'usr1img']).stdout, /^sha256:/);
