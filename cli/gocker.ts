@@ -22,10 +22,11 @@ const GLOBAL_VALUE_FLAGS = ['--root', '--runroot', '--log-level', '--storage-dri
  */
 export function splitPassthrough(args: string[], command: string, options: Record<string, { type?: string; alias?: string | readonly string[] }>): string[] {
   const valueFlags = new Set(GLOBAL_VALUE_FLAGS);
+  const known = new Set([...GLOBAL_VALUE_FLAGS, '--help']);
   for (const [name, o] of Object.entries(options)) {
-    if (o.type === 'boolean') continue;
-    valueFlags.add(`--${name}`);
-    for (const a of ([] as string[]).concat(o.alias ?? [])) valueFlags.add(a.length === 1 ? `-${a}` : `--${a}`);
+    const names = [`--${name}`, ...([] as string[]).concat(o.alias ?? []).map((a) => (a.length === 1 ? `-${a}` : `--${a}`))];
+    for (const n of names) known.add(n);
+    if (o.type !== 'boolean') for (const n of names) valueFlags.add(n);
   }
   let i = args.indexOf(command);
   if (i < 0) return args;
@@ -33,9 +34,37 @@ export function splitPassthrough(args: string[], command: string, options: Recor
     const a = args[i];
     if (a === '--') return args;
     if (!a.startsWith('-') || a === '-') return [...args.slice(0, i + 1), '--', ...args.slice(i + 1)];
+    // Before the image every flag is the command's: an unknown one would otherwise take the
+    // image as its value, and yargs would then ask for an image.
+    if (a.startsWith('--') && !known.has(a.split('=')[0])) usageError(`unknown flag: ${a.split('=')[0]}`, command);
+    if (!a.startsWith('--')) {
+      const bad = [...a.slice(1)].find((c) => !known.has(`-${c}`));
+      if (bad) usageError(`unknown shorthand flag: '${bad}' in ${a}`, command);
+    }
     if (!a.includes('=') && valueFlags.has(a)) i++;
   }
   return args;
+}
+
+/** docker's two lines for a command line it cannot parse; exit 125. */
+function usageError(message: string, command?: string): never {
+  fail(`${message}\nSee 'gocker ${command ? `${command} ` : ''}--help'.`);
+}
+
+/**
+ * yargs' wording turned into docker's: "Unknown argument: x" is an unknown flag, "Not
+ * enough non-option arguments" a missing argument.
+ */
+function dockerUsage(msg: string, command: string | undefined, word: string | undefined): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) {
+    const first = unknown[1].split(', ')[0];
+    if (!command && first === word) return `'${word}' is not a gocker command.`;
+    return first.length === 1 ? `unknown shorthand flag: '${first}' in -${first}` : `unknown flag: --${first}`;
+  }
+  const few = /^Not enough non-option arguments: got \d+, need at least (\d+)$/.exec(msg);
+  if (few && command) return `"gocker ${command}" requires at least ${few[1]} argument${few[1] === '1' ? '' : 's'}.`;
+  return msg;
 }
 
 /**
@@ -58,6 +87,18 @@ async function runHandler(argv: GlobalArgs, handler: () => Promise<number | void
 
 export async function main(args: string[]): Promise<void> {
   const first = args.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_FLAGS.includes(args[i - 1] ?? ''));
+  // Before the command only global flags stand; an unknown one would take the command as its value.
+  for (const a of args.slice(0, first === undefined ? args.length : args.indexOf(first))) {
+    if (a === '--version' || a === '-v') {
+      // docker --version: one line.
+      const { gockerVersion } = require('../lib/version') as typeof import('../lib/version');
+      process.stdout.write(`gocker version ${gockerVersion()}\n`);
+      return;
+    }
+    if (a.startsWith('-') && ![...GLOBAL_VALUE_FLAGS, '--help'].includes(a.split('=')[0]) && !GLOBAL_VALUE_FLAGS.some((f) => args[args.indexOf(a) - 1] === f)) {
+      usageError(a.startsWith('--') ? `unknown flag: ${a.split('=')[0]}` : `unknown shorthand flag: '${a[1]}' in ${a}`);
+    }
+  }
   const pass = COMMANDS.find((c) => c.passthrough && c.command.split(' ')[0] === first);
   if (pass) {
     const mod = require(`./commands/${pass.module}`) as CommandModule & { OPTIONS: Record<string, Options> };
@@ -89,7 +130,8 @@ export async function main(args: string[]): Promise<void> {
     .wrap(Math.min(120, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) fail(errorLine(err));
-      fail(`${msg}\nSee 'gocker --help'.`);
+      const command = COMMANDS.find((c) => c.command.split(' ')[0] === first || c.aliases?.includes(first ?? ''))?.command.split(' ')[0];
+      usageError(dockerUsage(msg, command, first), command);
     }) as Argv<GlobalArgs>;
 
   for (const entry of COMMANDS) {
