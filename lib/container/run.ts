@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, deviceProgram, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
+import { log } from '../log';
 import type { ImageRecord } from '../image/types';
 import { native, packageRoot } from '../native';
 import type { Store } from '../store';
@@ -520,6 +521,7 @@ export class Runner {
     let prepared: Prepared | undefined;
     try {
       prepared = await this.prepare(o, image, resources);
+      log.debug('container prepared', { id: prepared.rec.Id.slice(0, 12), image: image.id.slice(7, 19), ms: Math.round(performance.now()) });
       if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, prepared.rec.Id, { flag: 'wx' });
       if (this.paths.driver === 'vfs') {
         const rootfs = prepared.rec.GraphDriver.Data.UpperDir;
@@ -574,6 +576,7 @@ export class Runner {
         child.once('error', reject);
       });
       fs.writeFileSync(path.join(run, 'monitor.pid'), `${monitorPid}\n`);
+      log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: monitorPid, ms: Math.round(performance.now()) });
       onStart?.(rec.Id, monitorPid);
       if (o.detach) {
         child.unref();
@@ -587,6 +590,7 @@ export class Runner {
       const exit = readExit(this.paths, rec.Id) ?? (child.exitCode !== null
         ? { exitCode: child.exitCode, signal: child.exitCode > 128 ? child.exitCode - 128 : 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: '' }
         : undefined);
+      log.debug('container exited', { id: rec.Id.slice(0, 12), exit: exit?.exitCode, ms: Math.round(performance.now()) });
       const again = await acquireLock(containerLock(this.paths, rec.Id));
       try {
         return await this.finish(rec, cgroup, !!o.rm, exit);
@@ -671,6 +675,7 @@ export class Runner {
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
     if (rm) await this.remove(rec, cgroup);
     else saveRecord(this.paths, rec);
+    log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: Math.round(performance.now()) });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }
 
