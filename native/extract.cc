@@ -73,31 +73,39 @@ class Pipeline {
 
  private:
   void Produce() {
+    std::vector<uint8_t> chunk;
+    size_t n = 0;
     try {
       for (;;) {
-        std::vector<uint8_t> chunk(kChunk);
-        size_t n = 0;
+        chunk.resize(kChunk);
+        n = 0;
         while (n < kChunk) {
           size_t r = src_.Read(chunk.data() + n, kChunk - n);
           if (r == 0) break;
           n += r;
         }
         bytes_in = src_.total_in();
-        chunk.resize(n);
-        std::unique_lock<std::mutex> lk(mu_);
-        if (n == 0) break;
-        cv_.wait(lk, [this] { return q_.size() < kDepth || stop_; });
-        if (stop_) break;
-        q_.push_back(std::move(chunk));
-        cv_.notify_all();
+        if (n == 0 || !Push(std::move(chunk), n)) break;
       }
     } catch (const layer::SourceError& e) {
+      // What was inflated before the fault goes first, so the error names the entry it hit.
+      if (n > 0) Push(std::move(chunk), n);
       std::lock_guard<std::mutex> lk(mu_);
       error_ = e.message;
     }
     std::lock_guard<std::mutex> lk(mu_);
     done_ = true;
     cv_.notify_all();
+  }
+
+  bool Push(std::vector<uint8_t>&& chunk, size_t n) {
+    chunk.resize(n);
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [this] { return q_.size() < kDepth || stop_; });
+    if (stop_) return false;
+    q_.push_back(std::move(chunk));
+    cv_.notify_all();
+    return true;
   }
 
   static constexpr size_t kChunk = 1 << 20;
@@ -155,7 +163,11 @@ class ExtractWorker : public Napi::AsyncProgressWorker<uint64_t> {
         }
         return got;
       });
-      pipe.Drain();
+      try {
+        pipe.Drain();
+      } catch (const layer::SourceError& e) {
+        throw layer::LayerError{e.message + " after the end of the archive (last entry '" + st.last + "')"};
+      }
       pipe.Stop();
       entries_ = st.entries;
       digest_ = pipe.Digest();

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace gocker {
 
@@ -23,6 +24,11 @@ inline long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolv
   } while (r < 0 && (errno == EINTR || errno == EAGAIN));
   return r;
 }
+
+// The path through which the kernel reaches exactly fd's inode: how an O_PATH descriptor
+// (which fchmod and fsetxattr refuse) gets a chmod or an xattr without a name lookup that a
+// symlink could redirect.
+inline std::string ProcFd(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 // Closes on scope exit.
 struct Fd {

@@ -44,6 +44,7 @@ size_t Source::Fill() {
 }
 
 size_t Source::ReadRaw(uint8_t* out, size_t cap) {
+  if (!pending_.empty()) throw SourceError{pending_};
   switch (c_) {
     case Compression::None: {
       if (in_pos_ == in_len_ && Fill() == 0) return 0;
@@ -72,7 +73,13 @@ size_t Source::ReadRaw(uint8_t* out, size_t cap) {
         if (r == Z_STREAM_END) {
           stream_end_ = true;
         } else if (r != Z_OK && r != Z_BUF_ERROR) {
-          throw SourceError{std::string("corrupt gzip stream: ") + (z_.msg ? z_.msg : "inflate failed")};
+          std::string why = std::string("corrupt gzip stream: ") + (z_.msg ? z_.msg : "inflate failed");
+          // Hand out what came before the fault first: the error then names the entry it hit.
+          if (produced > 0) {
+            pending_ = why;
+            return produced;
+          }
+          throw SourceError{why};
         }
         if (produced > 0) return produced;
       }
@@ -87,7 +94,14 @@ size_t Source::ReadRaw(uint8_t* out, size_t cap) {
         ZSTD_outBuffer ob{out, cap, 0};
         size_t r = ZSTD_decompressStream(zs_, &ob, &ib);
         in_pos_ = ib.pos;
-        if (ZSTD_isError(r)) throw SourceError{std::string("corrupt zstd stream: ") + ZSTD_getErrorName(r)};
+        if (ZSTD_isError(r)) {
+          std::string why = std::string("corrupt zstd stream: ") + ZSTD_getErrorName(r);
+          if (ob.pos > 0) {
+            pending_ = why;
+            return ob.pos;
+          }
+          throw SourceError{why};
+        }
         stream_end_ = (r == 0);
         if (ob.pos > 0) return ob.pos;
       }

@@ -50,6 +50,7 @@ class Source {
   EVP_MD_CTX* md_ = nullptr;
   uint64_t total_out_ = 0;
   uint64_t total_in_ = 0;
+  std::string pending_;  // an error found after some output, thrown on the next read
 };
 
 }  // namespace layer

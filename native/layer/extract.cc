@@ -1,6 +1,7 @@
 #include "extract.h"
 
 #include "../fsutil.h"
+#include "decompress.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -33,9 +34,45 @@ const std::string kMetaPrefix = ".wh..wh.";
   throw SysFailure{err, syscall, path};
 }
 
-[[noreturn]] void Invalid(const std::string& entry, const std::string& why) {
-  throw LayerError{"invalid layer entry '" + entry + "': " + why};
+// Entry names go into one-line messages: a NUL or newline in a hostile name is shown escaped.
+std::string Printable(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\0') out += "\\0";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
 }
+
+[[noreturn]] void Invalid(const std::string& entry, const std::string& why) {
+  throw LayerError{"invalid layer entry '" + Printable(entry) + "': " + why};
+}
+
+bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+// Strict unsigned decimal, as a PAX value must be: digits only, no sign, space or overflow.
+bool ParseDecimal(const std::string& v, uint64_t max, uint64_t* out) {
+  if (v.empty() || v.size() > 20) return false;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (n > (UINT64_MAX - d) / 10) return false;
+    n = n * 10 + d;
+  }
+  if (n > max) return false;
+  *out = n;
+  return true;
+}
+
+// uid_t and gid_t are 32 bits, and (uid_t)-1 means "leave unchanged" to chown.
+constexpr uint64_t kMaxId = 0xfffffffeULL;
+
+// Go's archive/tar: these types never carry data, whatever their size field says.
+bool HeaderOnly(char t) { return t == '1' || t == '2' || t == '3' || t == '4' || t == '5' || t == '6'; }
+
+uint64_t Padding(uint64_t n) { return (kBlock - n % kBlock) % kBlock; }
 
 
 // Octal (space/NUL terminated) or GNU base-256 numbers.
@@ -99,19 +136,30 @@ bool CleanPath(const std::string& name, std::string* out) {
   return true;
 }
 
+// PAX times: an optional '-', decimal seconds, optionally '.' and more digits (kept to ns).
 bool ParseTimeSpec(const std::string& v, int64_t* sec, int64_t* nsec) {
-  char* end = nullptr;
-  errno = 0;
-  long long s = strtoll(v.c_str(), &end, 10);
-  if (errno || end == v.c_str()) return false;
-  *sec = s;
-  *nsec = 0;
-  if (*end == '.') {
-    std::string frac(end + 1);
-    frac = frac.substr(0, 9);
-    while (frac.size() < 9) frac += '0';
-    *nsec = strtoll(frac.c_str(), nullptr, 10);
-    if (s < 0) *nsec = -*nsec;  // rare: pre-1970 with fraction
+  size_t i = 0;
+  bool neg = !v.empty() && v[0] == '-';
+  if (neg) i++;
+  size_t dot = v.find('.', i);
+  std::string whole = v.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+  uint64_t s = 0;
+  if (!ParseDecimal(whole, static_cast<uint64_t>(INT64_MAX), &s)) return false;
+  int64_t ns = 0;
+  if (dot != std::string::npos) {
+    std::string frac = v.substr(dot + 1);
+    if (frac.empty()) return false;
+    for (size_t k = 0; k < frac.size(); k++) {
+      if (frac[k] < '0' || frac[k] > '9') return false;
+      if (k < 9) ns = ns * 10 + (frac[k] - '0');
+    }
+    for (size_t k = frac.size(); k < 9; k++) ns *= 10;
+  }
+  *sec = neg ? -static_cast<int64_t>(s) : static_cast<int64_t>(s);
+  *nsec = ns;
+  if (neg && ns) {  // -1.5 is 1.5 s before the epoch: { -2, 500000000 }
+    *sec -= 1;
+    *nsec = 1000000000 - ns;
   }
   return true;
 }
@@ -153,12 +201,14 @@ void Extractor::Skip(uint64_t n) {
   }
 }
 
-std::string Extractor::ReadString(uint64_t n, const std::string& what) {
-  if (n > kMaxMeta) throw LayerError{what + " record too large"};
+std::string Extractor::ReadString(uint64_t n, const std::string& entry, const std::string& last) {
+  if (n > kMaxMeta) {
+    throw LayerError{"invalid layer entry '" + Printable(entry) + "' after '" + Printable(last) + "': metadata record of " +
+                     std::to_string(n) + " bytes is too large"};
+  }
   std::string s(n, '\0');
   if (n && !ReadExact(reinterpret_cast<uint8_t*>(&s[0]), n)) throw Truncated{};
-  uint64_t pad = (kBlock - n % kBlock) % kBlock;
-  Skip(pad);
+  Skip(Padding(n));
   return s;
 }
 
@@ -166,9 +216,14 @@ ExtractStats Extractor::Run(const ReadFn& read) {
   read_ = &read;
   std::string last = "(start of archive)";
   try {
-    return RunEntries(&last);
+    ExtractStats st = RunEntries(&last);
+    st.last = last;
+    return st;
   } catch (const Truncated&) {
-    throw LayerError{"truncated archive in or after entry '" + last + "'"};
+    throw LayerError{"truncated archive in or after entry '" + Printable(last) + "'"};
+  } catch (const SourceError& e) {
+    // A corrupt or cut compressed stream surfaces wherever the parser happens to be reading.
+    throw LayerError{e.message + " in or after entry '" + Printable(last) + "'"};
   }
 }
 
@@ -179,20 +234,28 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
   std::string long_name, long_link;
   std::map<std::string, std::string> pax, global_pax;
   bool have_long_name = false, have_long_link = false;
+  auto is_zero = [](const uint8_t* b) { return std::all_of(b, b + kBlock, [](uint8_t c) { return c == 0; }); };
   for (;;) {
     bool got = ReadExact(hdr, kBlock);
-    if (!got) throw LayerError{"truncated archive after entry '" + last + "': no end-of-archive marker"};
-    bool zero = std::all_of(hdr, hdr + kBlock, [](uint8_t b) { return b == 0; });
-    if (zero) break;  // end of archive (the second zero block and any padding are drained by the caller)
+    if (!got) throw LayerError{"truncated archive after entry '" + Printable(last) + "': no end-of-archive marker"};
+    if (is_zero(hdr)) {
+      // The end: two zero blocks, or (as Go's archive/tar accepts) one just before the end
+      // of the stream. A zero block followed by anything else is corrupt.
+      if (ReadExact(hdr, kBlock) && !is_zero(hdr)) {
+        throw LayerError{"corrupt tar stream after entry '" + Printable(last) + "': a header follows a zero block"};
+      }
+      break;
+    }
 
     int64_t chk = 0;
-    if (!ParseNumeric(hdr + 148, 8, &chk)) throw LayerError{"corrupt tar header after entry '" + last + "'"};
+    if (!ParseNumeric(hdr + 148, 8, &chk)) throw LayerError{"corrupt tar header after entry '" + Printable(last) + "'"};
     int64_t sum = 0;
     for (size_t i = 0; i < kBlock; i++) sum += (i >= 148 && i < 156) ? ' ' : hdr[i];
-    if (sum != chk) throw LayerError{"corrupt tar header (checksum) after entry '" + last + "'"};
+    if (sum != chk) throw LayerError{"corrupt tar header (checksum) after entry '" + Printable(last) + "'"};
 
     Header h;
     bool ustar = memcmp(hdr + 257, "ustar\0", 6) == 0;
+    bool gnu = memcmp(hdr + 257, "ustar  \0", 8) == 0;
     std::string name = CString(hdr, 100);
     if (ustar) {
       std::string prefix = CString(hdr + 345, 155);
@@ -204,14 +267,15 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
         !ParseNumeric(hdr + 136, 12, &h.mtime)) {
       Invalid(name, "bad numeric field in header");
     }
-    ParseNumeric(hdr + 329, 8, &h.devmajor);
-    ParseNumeric(hdr + 337, 8, &h.devminor);
+    if ((ustar || gnu) && (h.type == '3' || h.type == '4') &&
+        (!ParseNumeric(hdr + 329, 8, &h.devmajor) || !ParseNumeric(hdr + 337, 8, &h.devminor))) {
+      Invalid(name, "bad device number in header");
+    }
     h.linkname = CString(hdr + 157, 100);
-    if (h.size < 0 || static_cast<uint64_t>(h.size) > kMaxSize) Invalid(name, "size out of range");
 
     // Metadata records that describe the next entry.
     if (h.type == 'L' || h.type == 'K' || h.type == 'x' || h.type == 'g') {
-      std::string data = ReadString(static_cast<uint64_t>(h.size), "metadata");
+      std::string data = ReadString(static_cast<uint64_t>(h.size), name, last);
       if (h.type == 'L') {
         long_name = CString(reinterpret_cast<const uint8_t*>(data.data()), data.size());
         have_long_name = true;
@@ -223,14 +287,14 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
         size_t p = 0;
         while (p < data.size()) {
           size_t sp = data.find(' ', p);
-          if (sp == std::string::npos) Invalid(name, "malformed PAX record");
-          long len = strtol(data.c_str() + p, nullptr, 10);
-          if (len <= 0 || p + static_cast<size_t>(len) > data.size() || data[p + len - 1] != '\n') {
-            Invalid(name, "malformed PAX record");
+          uint64_t len = 0;
+          if (sp == std::string::npos || !ParseDecimal(data.substr(p, sp - p), data.size() - p, &len) ||
+              len <= sp - p + 1 || data[p + len - 1] != '\n') {
+            Invalid(name, "malformed PAX record after '" + Printable(last) + "'");
           }
           std::string rec = data.substr(sp + 1, p + len - 1 - (sp + 1));
           size_t eq = rec.find('=');
-          if (eq == std::string::npos) Invalid(name, "malformed PAX record");
+          if (eq == std::string::npos || eq == 0) Invalid(name, "malformed PAX record after '" + Printable(last) + "'");
           into[rec.substr(0, eq)] = rec.substr(eq + 1);
           p += static_cast<size_t>(len);
         }
@@ -244,30 +308,51 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
     if (have_long_name) name = long_name;
     if (have_long_link) h.linkname = long_link;
     have_long_name = have_long_link = false;
+    // Names first, so every later message names the entry as the archive does.
+    if (rec.count("path")) name = rec["path"];
+    if (rec.count("linkpath")) h.linkname = rec["linkpath"];
+    h.name = name;
+    last = name;
+    // A PAX value may hold a NUL that every syscall would stop at: "..\0x" would pass the
+    // path checks and then mean "..".
+    if (HasNul(name)) Invalid(name, "NUL in name");
+    if (HasNul(h.linkname)) Invalid(name, "NUL in link name");
     for (auto& kv : rec) {
       const std::string& k = kv.first;
       const std::string& v = kv.second;
-      if (k == "path") name = v;
-      else if (k == "linkpath") h.linkname = v;
-      else if (k == "size") {
-        char* end;
-        errno = 0;
-        unsigned long long s = strtoull(v.c_str(), &end, 10);
-        if (errno || *end || s > kMaxSize) Invalid(name, "PAX size out of range");
+      if (k == "size") {
+        uint64_t s;
+        if (!ParseDecimal(v, kMaxSize, &s)) Invalid(name, "PAX size '" + Printable(v) + "' out of range");
         h.size = static_cast<int64_t>(s);
-      } else if (k == "uid") h.uid = strtoll(v.c_str(), nullptr, 10);
-      else if (k == "gid") h.gid = strtoll(v.c_str(), nullptr, 10);
-      else if (k == "mtime") {
-        if (!ParseTimeSpec(v, &h.mtime, &h.mtime_nsec)) Invalid(name, "bad PAX mtime");
+      } else if (k == "uid" || k == "gid") {
+        uint64_t id;
+        if (!ParseDecimal(v, kMaxId, &id)) Invalid(name, "PAX " + k + " '" + Printable(v) + "' out of range");
+        (k == "uid" ? h.uid : h.gid) = static_cast<int64_t>(id);
+      } else if (k == "mtime") {
+        if (!ParseTimeSpec(v, &h.mtime, &h.mtime_nsec)) Invalid(name, "bad PAX mtime '" + Printable(v) + "'");
       } else if (k.compare(0, 13, "SCHILY.xattr.") == 0) {
-        h.xattrs.emplace_back(k.substr(13), v);
+        std::string xname = k.substr(13);
+        if (xname.empty() || HasNul(xname)) Invalid(name, "bad xattr name '" + Printable(xname) + "'");
+        // overlayfs's own attributes would re-layer the tree (opaque dirs, redirects):
+        // only the whiteout entries may set them.
+        if (xname.compare(0, 16, "trusted.overlay.") == 0 || xname.compare(0, 13, "user.overlay.") == 0) continue;
+        h.xattrs.emplace_back(xname, v);
+      } else if (k.compare(0, 11, "GNU.sparse.") == 0) {
+        Invalid(name, "sparse files are not supported");
       }
     }
-    h.name = name;
-    last = name;
+    if (h.uid < 0 || static_cast<uint64_t>(h.uid) > kMaxId || h.gid < 0 || static_cast<uint64_t>(h.gid) > kMaxId) {
+      Invalid(name, "owner out of range");
+    }
+    if (h.type == 'S') Invalid(name, "sparse files are not supported");
+    // A V7 regular file whose name ends in '/' is a directory (as Go reads it).
+    if (h.type == '\0' && !name.empty() && name.back() == '/') h.type = '5';
+    if (HeaderOnly(h.type)) h.size = 0;
+    if (static_cast<uint64_t>(h.size) > kMaxSize) Invalid(name, "size out of range");
     if (!CleanPath(name, &h.rel)) Invalid(name, "path escapes the layer");
 
-    ApplyEntry(h);
+    bool consumed = ApplyEntry(h);
+    if (!consumed) Skip(static_cast<uint64_t>(h.size) + Padding(static_cast<uint64_t>(h.size)));
     stats.entries++;
   }
   // Directory times last: writing into a directory changes its mtime. Deepest first.
@@ -401,35 +486,49 @@ void Extractor::RemoveLowerChildren(int at, const std::string& rel) {
 
 void Extractor::Whiteout(int parent, const std::string& dir_rel, const std::string& name, const std::string& entry) {
   std::string rel = dir_rel.empty() ? name : dir_rel + "/" + name;
-  if (mode_ == Whiteouts::Delete) {
-    RemoveAt(parent, name, rel);
-    return;
-  }
-  // overlayfs's whiteout: a 0/0 character device with the hidden name.
   RemoveAt(parent, name, rel);
+  if (mode_ == Whiteouts::Delete) return;
+  // overlayfs's whiteout: a 0/0 character device with the hidden name.
   if (mknodat(parent, name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) Fail(errno, "mknodat", entry);
 }
 
-void Extractor::SetMeta(int parent, const std::string& base, const Header& h, bool is_symlink) {
-  const char* p = base.c_str();
+// Metadata through a descriptor of the entry itself, never through its name: a name that
+// became a symlink after it was created cannot steer a chown, chmod or xattr to the link's
+// target. fd is either open for I/O or an O_PATH descriptor (the /proc/self/fd forms then).
+void Extractor::SetMeta(int fd, bool opath, const Header& h, bool is_symlink) {
   if (is_root_ || h.uid == geteuid()) {
-    if (fchownat(parent, p, static_cast<uid_t>(h.uid), static_cast<gid_t>(h.gid), AT_SYMLINK_NOFOLLOW) != 0) {
+    if (fchownat(fd, "", static_cast<uid_t>(h.uid), static_cast<gid_t>(h.gid), AT_EMPTY_PATH) != 0) {
       Fail(errno, "fchownat", h.name);
     }
   }
   // chmod after chown: chown clears setuid/setgid.
-  if (!is_symlink && fchmodat(parent, p, static_cast<mode_t>(h.mode & 07777), 0) != 0) Fail(errno, "fchmodat", h.name);
-  if (!h.xattrs.empty()) {
-    // lsetxattr by a path through our own fd: the final component is not followed.
-    std::string via = "/proc/self/fd/" + std::to_string(parent) + "/" + base;
-    for (auto& x : h.xattrs) {
-      if (lsetxattr(via.c_str(), x.first.c_str(), x.second.data(), x.second.size(), 0) != 0) {
-        // Unprivileged or on a filesystem without that namespace: skip, as containerd does.
-        if (errno == ENOTSUP || (errno == EPERM && !is_root_)) continue;
-        Fail(errno, "lsetxattr", h.name);
-      }
+  if (!is_symlink) {
+    mode_t mode = static_cast<mode_t>(h.mode & 07777);
+    int r = opath ? chmod(ProcFd(fd).c_str(), mode) : fchmod(fd, mode);
+    if (r != 0) Fail(errno, "fchmod", h.name);
+  }
+  for (auto& x : h.xattrs) {
+    // After the chown, which drops security.capability.
+    int r = opath ? setxattr(ProcFd(fd).c_str(), x.first.c_str(), x.second.data(), x.second.size(), 0)
+                  : fsetxattr(fd, x.first.c_str(), x.second.data(), x.second.size(), 0);
+    if (r != 0) {
+      // Unprivileged or on a filesystem without that namespace: skip, as containerd does.
+      if (errno == ENOTSUP || (errno == EPERM && !is_root_)) continue;
+      Fail(errno, "setxattr", h.name);
     }
   }
+}
+
+// The entry just created at parent/base, as an O_PATH descriptor of exactly that type.
+int Extractor::OpenCreated(int parent, const std::string& base, mode_t kind, const Header& h) {
+  int fd = openat(parent, base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) Fail(errno, "openat", h.name);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != kind) {
+    close(fd);
+    Fail(ESTALE, "fstat", h.name);  // replaced under us
+  }
+  return fd;
 }
 
 void Extractor::WriteFile(int parent, const std::string& base, const Header& h) {
@@ -453,21 +552,23 @@ void Extractor::WriteFile(int parent, const std::string& base, const Header& h) 
     }
     left -= chunk;
   }
-  Skip((kBlock - static_cast<uint64_t>(h.size) % kBlock) % kBlock);
+  Skip(Padding(static_cast<uint64_t>(h.size)));
+  SetMeta(fd.fd, false, h, false);
+  struct timespec ts[2] = {{h.mtime, h.mtime_nsec}, {h.mtime, h.mtime_nsec}};
+  if (futimens(fd.fd, ts) != 0) Fail(errno, "futimens", h.name);
 }
 
-void Extractor::ApplyEntry(Header& h) {
+// Applies one entry; true when it consumed the entry's data (regular files), else the
+// caller skips it.
+bool Extractor::ApplyEntry(Header& h) {
   char t = h.type == '\0' || h.type == '7' ? '0' : h.type;
-  uint64_t data = static_cast<uint64_t>(h.size);
-  bool has_data = t == '0';
 
   if (h.rel.empty()) {
     // The layer root itself ("./"): only a directory may describe it.
     if (t != '5') Invalid(h.name, "the root of a layer must be a directory");
-    SetMeta(root_fd_, ".", h, false);
+    SetMeta(root_fd_, true, h, false);
     dir_times_.push_back({"", h.mtime, h.mtime_nsec});
-    Skip(data);
-    return;
+    return false;
   }
 
   std::string base;
@@ -475,19 +576,23 @@ void Extractor::ApplyEntry(Header& h) {
   bool is_whiteout = h.rel.compare(slash == std::string::npos ? 0 : slash + 1, kWhPrefix.size(), kWhPrefix) == 0;
   int pfd;
   try {
-    pfd = OpenParent(h.rel, &base, true);
+    // A deleting whiteout never creates its parent: nothing below a missing directory to hide.
+    pfd = OpenParent(h.rel, &base, !(is_whiteout && mode_ == Whiteouts::Delete));
   } catch (const SysFailure& f) {
     // umoci writes "a" (now a file) then "a/.wh.x" for what the directory held: the file
     // already hides it.
     if (!(is_whiteout && f.err == ENOTDIR)) throw;
-    Skip(data + (has_data ? (kBlock - data % kBlock) % kBlock : 0));
-    return;
+    return false;
+  } catch (const LayerError&) {
+    if (!is_whiteout) throw;
+    return false;  // under a dangling symlink: nothing there to hide
   }
+  if (pfd < 0) return false;
   Fd parent(pfd);
   std::string dir_rel = slash == std::string::npos ? "" : h.rel.substr(0, slash);
   Touch(parent.fd, dir_rel);
 
-  if (base.compare(0, kWhPrefix.size(), kWhPrefix) == 0) {
+  if (is_whiteout) {
     if (base == kOpaque) {
       if (mode_ == Whiteouts::Overlay) {
         Fd dir(openat(parent.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -503,8 +608,7 @@ void Extractor::ApplyEntry(Header& h) {
       if (hidden.empty() || hidden == "." || hidden == "..") Invalid(h.name, "whiteout of '" + hidden + "'");
       Whiteout(parent.fd, dir_rel, hidden, h.name);
     }
-    Skip(data + (has_data ? (kBlock - data % kBlock) % kBlock : 0));
-    return;
+    return false;
   }
 
   struct stat st;
@@ -512,56 +616,57 @@ void Extractor::ApplyEntry(Header& h) {
   if (exists && !(t == '5' && S_ISDIR(st.st_mode))) RemoveAt(parent.fd, base, h.rel);
   if (mode_ == Whiteouts::Delete) created_.insert(h.rel);
 
+  mode_t kind;
   switch (t) {
     case '0':
       WriteFile(parent.fd, base, h);
-      SetMeta(parent.fd, base, h, false);
-      break;
-    case '5':
+      return true;
+    case '5': {
       if (!exists || !S_ISDIR(st.st_mode)) {
         if (mkdirat(parent.fd, base.c_str(), 0700) != 0) Fail(errno, "mkdirat", h.name);
       }
-      SetMeta(parent.fd, base, h, false);
+      Fd dir(OpenCreated(parent.fd, base, S_IFDIR, h));
+      SetMeta(dir.fd, true, h, false);
       dir_times_.push_back({h.rel, h.mtime, h.mtime_nsec});
-      Skip(data);
-      return;  // times later
+      return false;  // times later
+    }
     case '2':
       if (symlinkat(h.linkname.c_str(), parent.fd, base.c_str()) != 0) Fail(errno, "symlinkat", h.name);
-      SetMeta(parent.fd, base, h, true);
+      kind = S_IFLNK;
       break;
     case '1': {
       std::string target;
-      if (!CleanPath(h.linkname, &target) || target.empty()) Invalid(h.name, "hardlink target '" + h.linkname + "' escapes the layer");
+      if (!CleanPath(h.linkname, &target) || target.empty()) Invalid(h.name, "hardlink target '" + Printable(h.linkname) + "' escapes the layer");
       std::string tbase;
       int tp = OpenParent(target, &tbase, false);
-      if (tp < 0) Invalid(h.name, "hardlink target '" + h.linkname + "' does not exist");
+      if (tp < 0) Invalid(h.name, "hardlink target '" + Printable(h.linkname) + "' does not exist");
       Fd tparent(tp);
       // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
       if (linkat(tparent.fd, tbase.c_str(), parent.fd, base.c_str(), 0) != 0) {
-        if (errno == ENOENT) Invalid(h.name, "hardlink target '" + h.linkname + "' does not exist");
+        if (errno == ENOENT) Invalid(h.name, "hardlink target '" + Printable(h.linkname) + "' does not exist");
         Fail(errno, "linkat", h.name);
       }
-      Skip(data);
-      return;  // a hardlink shares its target's metadata
+      return false;  // a hardlink shares its target's metadata
     }
     case '3':
     case '4':
     case '6': {
-      mode_t kind = t == '3' ? S_IFCHR : t == '4' ? S_IFBLK : S_IFIFO;
-      if (kind != S_IFIFO && !is_root_) break;  // devices need root; skip them unprivileged, as rootless engines do
+      kind = t == '3' ? S_IFCHR : t == '4' ? S_IFBLK : S_IFIFO;
+      if (kind != S_IFIFO && !is_root_) return false;  // devices need root; skip them unprivileged, as rootless engines do
       dev_t dev = kind == S_IFIFO ? 0 : makedev(static_cast<unsigned>(h.devmajor), static_cast<unsigned>(h.devminor));
       if (mknodat(parent.fd, base.c_str(), kind | 0600, dev) != 0) Fail(errno, "mknodat", h.name);
-      SetMeta(parent.fd, base, h, false);
       break;
     }
     default:
-      // Unknown types (sparse 'S', volume 'V', ...): skip their data, as docker does.
-      Skip(data + (kBlock - data % kBlock) % kBlock);
-      return;
+      // Unknown types (volume 'V', vendor extensions): their data is skipped, as Go's reader
+      // hands them on and umoci ignores them.
+      return false;
   }
+  Fd fd(OpenCreated(parent.fd, base, kind, h));
+  SetMeta(fd.fd, true, h, kind == S_IFLNK);
   struct timespec ts[2] = {{h.mtime, h.mtime_nsec}, {h.mtime, h.mtime_nsec}};
-  if (utimensat(parent.fd, base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) Fail(errno, "utimensat", h.name);
-  if (t != '0') Skip(data + (kBlock - data % kBlock) % kBlock);
+  if (utimensat(fd.fd, "", ts, AT_EMPTY_PATH) != 0) Fail(errno, "utimensat", h.name);
+  return false;
 }
 
 }  // namespace layer

@@ -1,5 +1,7 @@
 // Applies one OCI layer (a tar stream) into a directory, never writing outside it.
 #pragma once
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +29,7 @@ using ReadFn = std::function<size_t(uint8_t*, size_t)>;
 
 struct ExtractStats {
   uint64_t entries = 0;
+  std::string last;  // the last entry's name, for errors found after it
 };
 
 class Extractor {
@@ -41,14 +44,15 @@ class Extractor {
   ExtractStats RunEntries(std::string* last_entry);
   bool ReadExact(uint8_t* buf, size_t n);
   void Skip(uint64_t n);
-  std::string ReadString(uint64_t n, const std::string& what);
-  void ApplyEntry(Header& h);
+  std::string ReadString(uint64_t n, const std::string& entry, const std::string& last);
+  bool ApplyEntry(Header& h);
   int OpenParent(const std::string& rel, std::string* base, bool create);
   int ResolveDir(const std::string& rel, bool create);
   void RemoveAt(int dirfd, const std::string& name, const std::string& rel);
   void RemoveTree(int at, const std::string& name);
   void RemoveLowerChildren(int at, const std::string& rel);
-  void SetMeta(int parent, const std::string& base, const Header& h, bool is_symlink);
+  void SetMeta(int fd, bool opath, const Header& h, bool is_symlink);
+  int OpenCreated(int parent, const std::string& base, mode_t kind, const Header& h);
   void WriteFile(int parent, const std::string& base, const Header& h);
   void Whiteout(int parent, const std::string& dir_rel, const std::string& name, const std::string& entry);
 

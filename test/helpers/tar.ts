@@ -4,7 +4,7 @@ import * as zlib from 'node:zlib';
 
 export interface TarEntry {
   name: string;
-  type?: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'L' | 'x' | 'raw';
+  type?: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'L' | 'K' | 'x' | 'S';
   data?: Buffer | string;
   mode?: number;
   uid?: number;
@@ -22,10 +22,12 @@ export interface TarEntry {
 }
 
 const TYPEFLAG: Record<string, string> = {
-  file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6', L: 'L', x: 'x',
+  file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6', L: 'L', K: 'K', x: 'x', S: 'S',
 };
 
-function octal(n: number, width: number): string {
+/** An octal header number field of width bytes (for sizeField). */
+
+export function octal(n: number, width: number): string {
   return `${n.toString(8).padStart(width - 1, '0')}\0`;
 }
 
@@ -65,7 +67,8 @@ function paxRecord(key: string, value: string | Buffer): Buffer {
   return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
-export function tar(entries: TarEntry[], opts: { end?: boolean } = {}): Buffer {
+/** end: false leaves out the end-of-archive marker; endBlocks: how many zero blocks make it (2). */
+export function tar(entries: TarEntry[], opts: { end?: boolean; endBlocks?: number } = {}): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
     if (e.pax) {
@@ -76,7 +79,7 @@ export function tar(entries: TarEntry[], opts: { end?: boolean } = {}): Buffer {
     parts.push(header(e, data.length));
     if (data.length) parts.push(pad(data));
   }
-  if (opts.end !== false) parts.push(Buffer.alloc(1024));
+  if (opts.end !== false) parts.push(Buffer.alloc(opts.endBlocks === undefined ? 1024 : 512 * opts.endBlocks));
   return Buffer.concat(parts);
 }
 

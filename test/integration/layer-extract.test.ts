@@ -10,7 +10,7 @@ import { applyLayerFile, type WhiteoutMode } from '../../lib/layer';
 import { MNT_DETACH, MS, native } from '../../lib/native';
 import { multiLayerImage, umociUnpack } from '../helpers/fixtures';
 import { describeTree, treeDiff } from '../helpers/tree';
-import { gzip, tar, type TarEntry } from '../helpers/tar';
+import { gzip, octal, tar, type TarEntry } from '../helpers/tar';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-layer-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -217,12 +217,203 @@ describe('invalid archives', () => {
   test('corrupt gzip, bad checksum, absurd size', async () => {
     const gz = gzip(tar([{ name: 'a', data: 'a'.repeat(100_000) }]));
     gz[gz.length >> 1] ^= 0xff;
-    await assert.rejects(apply(gz, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }), { code: 'EBADLAYER', message: /gzip/ });
+    await assert.rejects(apply(gz, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }), { code: 'EBADLAYER', message: /^failed to apply layer: corrupt gzip stream: [^\n]* entry 'a'\)?$/ });
+    const cut = gzip(tar([{ name: 'first', data: 'f' }, { name: 'second', data: crypto.randomBytes(200_000) }]));
+    await assert.rejects(apply(cut.subarray(0, cut.length >> 1)), { code: 'EBADLAYER', message: /^failed to apply layer: unexpected end of gzip stream in or after entry 'second'$/ });
+    const zfile = path.join(work, 'cut.tar');
+    fs.writeFileSync(zfile, tar([{ name: 'zfirst', data: crypto.randomBytes(300_000) }]));
+    execFileSync('zstd', ['-q', '-f', zfile, '-o', `${zfile}.zst`]);
+    const z = fs.readFileSync(`${zfile}.zst`);
+    await assert.rejects(apply(z.subarray(0, z.length - 1000)), { code: 'EBADLAYER', message: /zstd stream.* in or after entry 'zfirst'$/ });
     await assert.rejects(apply([{ name: 'ok', data: 'x' }, { name: 'bad', data: 'x', badChecksum: true }]), { code: 'EBADLAYER', message: /checksum.*'ok'/ });
     const huge = Buffer.alloc(12, 0);
     huge[0] = 0x80;
     huge.fill(0xff, 4);
     await assert.rejects(apply([{ name: 'huge', data: '', sizeField: huge }]), { code: 'EBADLAYER', message: /'huge'.*(size|numeric)/ });
+  });
+});
+
+describe('malicious headers', () => {
+  // Each runs in a layer dir of its own with a sentinel beside it: the layer's parent is
+  // exactly what a NUL-truncated ".." would reach.
+  async function applyBeside(entries: TarEntry[], whiteouts: WhiteoutMode = 'overlay') {
+    const box = path.join(work, `box${++seq}`);
+    const dir = path.join(box, 'root');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(box, 0o711);
+    fs.writeFileSync(path.join(box, 'sentinel'), 'keep\n');
+    const run = apply(entries, { into: dir, whiteouts });
+    const untouched = (): void => {
+      assert.equal(fs.readFileSync(path.join(box, 'sentinel'), 'utf8'), 'keep\n');
+      const st = fs.statSync(box);
+      assert.equal(st.mode & 0o7777, 0o711);
+      assert.equal(st.uid, 0);
+      assert.ok(fs.statSync(dir).isDirectory());
+    };
+    return { run, untouched };
+  }
+
+  const nul = (s: string): Buffer => Buffer.from(s.replace(/@/g, '\0'), 'binary');
+
+  for (const [what, entries] of [
+    ['a file named ..\\0x (would delete the layer\'s parent)', [{ name: 'f', data: 'x', pax: { path: nul('..@x') } }]],
+    ['a directory named ..\\0 (would chown and chmod the parent)', [{ name: 'd/', type: 'dir', mode: 0o777, uid: 4242, pax: { path: nul('..@') } }]],
+    ['a whiteout .wh...\\0 (would hide or delete the parent)', [{ name: 'w', pax: { path: nul('.wh...@') } }]],
+    ['a deleting whiteout sub/.wh...\\0', [{ name: 'sub/', type: 'dir' }, { name: 'w', pax: { path: nul('sub/.wh...@') } }]],
+  ] as Array<[string, TarEntry[]]>) {
+    test(`NUL in a PAX path is refused: ${what}`, async () => {
+      for (const mode of ['overlay', 'delete'] as const) {
+        const { run, untouched } = await applyBeside(entries, mode);
+        await assert.rejects(run, { code: 'EBADLAYER', message: /invalid layer entry '.*\\0.*': NUL in name/ });
+        untouched();
+      }
+    });
+  }
+
+  test('NUL in a link name or an xattr name is refused', async () => {
+    await assert.rejects(apply([{ name: 'l', type: 'symlink', linkname: 'x', pax: { linkpath: nul('target@junk') } }]), { code: 'EBADLAYER', message: /'l': NUL in link name/ });
+    await assert.rejects(apply([{ name: 'h', type: 'hardlink', linkname: 'x', pax: { linkpath: nul('..@') } }]), { code: 'EBADLAYER', message: /'h': NUL in link name/ });
+    await assert.rejects(apply([{ name: 'x', data: 'x', pax: { 'SCHILY.xattr.user.a\0b': 'v' } }]), { code: 'EBADLAYER', message: /'x': bad xattr name 'user\.a\\0b'/ });
+    // A NUL in an xattr's value is data (file capabilities are binary).
+    const { dir } = await apply([{ name: 'v', data: 'x', pax: { 'SCHILY.xattr.user.bin': Buffer.from([0, 1, 0, 2]) } }]);
+    assert.match(execFileSync('getfattr', ['--absolute-names', '-e', 'hex', '-n', 'user.bin', path.join(dir, 'v')]).toString(), /0x00010002/);
+  });
+
+  test('PAX numbers are strict: garbage, signs and out-of-range values name the entry', async () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ size: '18446744073709551616' }, /'p': PAX size '18446744073709551616' out of range/],
+      [{ size: '99999999999999999999999999' }, /'p': PAX size .* out of range/],
+      [{ size: '17592186044417' }, /'p': PAX size .* out of range/],
+      [{ size: '-1' }, /'p': PAX size '-1' out of range/],
+      [{ size: '1x' }, /'p': PAX size '1x'/],
+      [{ uid: 'abc' }, /'p': PAX uid 'abc' out of range/],
+      [{ uid: '-1' }, /'p': PAX uid '-1'/],
+      [{ uid: '4294967295' }, /'p': PAX uid '4294967295'/],
+      [{ gid: ' 5' }, /'p': PAX gid ' 5'/],
+      [{ gid: '' }, /'p': PAX gid ''/],
+      [{ mtime: '12x' }, /'p': bad PAX mtime '12x'/],
+      [{ mtime: '1.2.3' }, /'p': bad PAX mtime/],
+      [{ mtime: '99999999999999999999' }, /'p': bad PAX mtime/],
+    ];
+    for (const [pax, message] of cases) {
+      await assert.rejects(apply([{ name: 'p', data: 'x', pax }]), { code: 'EBADLAYER', message }, JSON.stringify(pax));
+    }
+    const { dir } = await apply([{ name: 'ok', data: 'x', pax: { uid: '4294967294', gid: '7', mtime: '-1.25' } }]);
+    const st = fs.lstatSync(path.join(dir, 'ok'), { bigint: true });
+    assert.equal(st.uid, 4294967294n);
+    assert.equal(st.mtimeNs, -1_250_000_000n);
+  });
+
+  test('a metadata record too large to be real names where it was found', async () => {
+    await assert.rejects(apply([{ name: 'before', data: 'b' }, { name: 'big', data: 'x', pax: { comment: 'c'.repeat(2 << 20) } }]),
+      { code: 'EBADLAYER', message: /invalid layer entry 'PaxHeader' after 'before': metadata record of \d+ bytes is too large/ });
+  });
+
+  test('sparse files are refused by name (never extracted with their map as content)', async () => {
+    await assert.rejects(apply([{ name: 'ok', data: 'x' }, { name: 'holes', type: 'S', data: 'x' }]), { code: 'EBADLAYER', message: /'holes': sparse files are not supported/ });
+    await assert.rejects(apply([{ name: 'GNUSparseFile.0/holes', data: '1\n0\n1\nx', pax: { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'holes', 'GNU.sparse.realsize': '4096' } }]),
+      { code: 'EBADLAYER', message: /sparse files are not supported/ });
+  });
+});
+
+describe('archive framing, as Go\'s archive/tar reads it', () => {
+  test('directories, links, devices and fifos carry no data whatever their size field says', async () => {
+    // A writer that fills in the size of header-only entries: Go (umoci, containerd) reads
+    // the next header right after them, so must we.
+    const { dir, r } = await apply([
+      { name: 'd/', type: 'dir', sizeField: octal(700, 12) },
+      { name: 'd/a', data: 'A' },
+      { name: 'l', type: 'symlink', linkname: 'd/a', sizeField: octal(5, 12) },
+      { name: 'h', type: 'hardlink', linkname: 'd/a', sizeField: octal(1, 12) },
+      { name: 'p', type: 'fifo', sizeField: octal(513, 12) },
+      { name: 'c', type: 'char', devmajor: 1, devminor: 3, sizeField: octal(1024, 12) },
+      { name: './', type: 'dir', sizeField: octal(3, 12) },
+      { name: 'after', data: 'still aligned' },
+    ]);
+    assert.equal(r.entries, 8);
+    assert.equal(fs.readFileSync(path.join(dir, 'after'), 'utf8'), 'still aligned');
+    assert.equal(fs.readlinkSync(path.join(dir, 'l')), 'd/a');
+    assert.equal(fs.statSync(path.join(dir, 'h')).ino, fs.statSync(path.join(dir, 'd/a')).ino);
+    assert.ok(fs.lstatSync(path.join(dir, 'p')).isFIFO());
+  });
+
+  test('one zero block at the end is an end; a zero block then a header is corrupt', async () => {
+    const { dir } = await apply(tar([{ name: 'one', data: '1' }], { endBlocks: 1 }));
+    assert.equal(fs.readFileSync(path.join(dir, 'one'), 'utf8'), '1');
+    const bad = Buffer.concat([tar([{ name: 'one', data: '1' }], { end: false }), Buffer.alloc(512), tar([{ name: 'hidden', data: '2' }])]);
+    await assert.rejects(apply(bad), { code: 'EBADLAYER', message: /after entry 'one': a header follows a zero block/ });
+  });
+});
+
+describe('more entry forms', () => {
+  test('GNU long link names (type K) for symlinks and hardlinks', async () => {
+    const target = `${'t'.repeat(120)}/${'u'.repeat(60)}`;
+    const { dir } = await apply([
+      { name: `${target}`.slice(0, 99), type: 'dir' },
+      { name: '././@LongLink', type: 'L', data: `${target}\0` },
+      { name: 'ignored', data: 'long' },
+      { name: '././@LongLink', type: 'K', data: `/${target}\0` },
+      { name: 'sym', type: 'symlink', linkname: 'short' },
+      { name: '././@LongLink', type: 'K', data: `${target}\0` },
+      { name: 'hard', type: 'hardlink', linkname: 'short' },
+    ]);
+    assert.equal(fs.readlinkSync(path.join(dir, 'sym')), `/${target}`);
+    assert.equal(fs.readFileSync(path.join(dir, 'hard'), 'utf8'), 'long');
+    assert.equal(fs.statSync(path.join(dir, 'hard')).ino, fs.statSync(path.join(dir, target)).ino);
+  });
+
+  test('trusted.* xattrs and setgid survive the chown; overlay\'s own xattrs from a layer are dropped', async () => {
+    const { dir } = await apply([
+      { name: 'shared/', type: 'dir', mode: 0o2775, uid: 1000, gid: 50, pax: { 'SCHILY.xattr.trusted.gocker': 'kept', 'SCHILY.xattr.trusted.overlay.opaque': 'y' } },
+      { name: 'shared/tool', data: '#!/bin/sh\n', mode: 0o2755, uid: 1000, gid: 50, pax: { 'SCHILY.xattr.trusted.md5': 'abc', 'SCHILY.xattr.user.overlay.redirect': '/x', 'SCHILY.xattr.trusted.overlay.redirect': '/etc' } },
+    ]);
+    const d = fs.statSync(path.join(dir, 'shared'));
+    assert.equal(d.mode & 0o7777, 0o2775);
+    assert.equal(d.gid, 50);
+    const f = fs.statSync(path.join(dir, 'shared/tool'));
+    assert.equal(f.mode & 0o7777, 0o2755);
+    assert.equal(f.uid, 1000);
+    const dump = (p: string): string => execFileSync('getfattr', ['--absolute-names', '-d', '-m', '-', path.join(dir, p)]).toString();
+    assert.match(dump('shared'), /trusted\.gocker="kept"/);
+    assert.doesNotMatch(dump('shared'), /overlay/);
+    assert.match(dump('shared/tool'), /trusted\.md5="abc"/);
+    assert.doesNotMatch(dump('shared/tool'), /overlay/);
+  });
+
+  test('a whiteout under a symlinked parent never deletes through it', async () => {
+    const rel = path.relative('/', outside);
+    const base = await apply([
+      { name: 'esc', type: 'symlink', linkname: outside },
+      { name: 'up', type: 'symlink', linkname: '../../../../../../../..' },
+      { name: 'keep', data: 'k' },
+    ], { whiteouts: 'delete' });
+    await apply([
+      { name: 'esc/.wh.victim' },
+      { name: `up/${rel}/.wh.victim` },
+      { name: 'esc/.wh..wh..opq' },
+    ], { whiteouts: 'delete', into: base.dir });
+    assertOutsideUntouched();
+    assert.equal(fs.readlinkSync(path.join(base.dir, 'esc')), outside);
+    assert.equal(fs.readFileSync(path.join(base.dir, 'keep'), 'utf8'), 'k');
+    // In the overlay form the whiteout lands inside the layer, never outside.
+    const { dir } = await apply([{ name: 'esc', type: 'symlink', linkname: outside }, { name: 'esc/.wh.victim' }, { name: `up/${rel}/.wh.victim` }]);
+    assertOutsideUntouched();
+    assert.ok(fs.lstatSync(path.join(dir, 'up', rel, 'victim')).isCharacterDevice());
+  });
+
+  test('progress is reported from the worker, in growing byte counts up to the file size', async () => {
+    const raw = tar([{ name: 'noise', data: crypto.randomBytes(12 << 20) }, { name: 'more', data: crypto.randomBytes(1 << 20) }]);
+    const file = path.join(work, 'progress.tar.gz');
+    fs.writeFileSync(file, gzip(raw));
+    const dir = path.join(work, 'progress');
+    fs.mkdirSync(dir);
+    const seen: number[] = [];
+    await applyLayerFile(file, dir, { whiteouts: 'overlay', onProgress: (n) => seen.push(n) });
+    // The inflating thread runs up to 8 MB ahead of the writer, so early reports coalesce.
+    assert.ok(seen.length >= 3, `${seen.length} reports: ${seen.join(',')}`);
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i] > seen[i - 1], seen.join(','));
+    assert.ok(seen[seen.length - 1] <= fs.statSync(file).size);
+    assert.equal(fs.statSync(path.join(dir, 'noise')).size, 12 << 20);
   });
 });
 
