@@ -77,9 +77,19 @@ void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, c
   struct stat st;
   if (fstatat(sparent, sname.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) Fail(errno, "fstatat", rel);
   stats_.entries++;
+  const mode_t kind = st.st_mode & S_IFMT;
+  if (kind == S_IFSOCK) return;  // sockets: nothing to copy
+  // The source as a descriptor of exactly what was stat'ed: a live container may swap the
+  // name for a symlink (O_NOFOLLOW refuses it) or a FIFO (O_NONBLOCK: the open cannot hang,
+  // and the type check refuses it) between the stat and the open.
+  int sflags = kind == S_IFREG ? O_RDONLY | O_NONBLOCK : kind == S_IFDIR ? O_RDONLY | O_DIRECTORY : O_PATH;
+  Fd src(openat(sparent, sname.c_str(), sflags | O_NOFOLLOW | O_CLOEXEC));
+  if (src.fd < 0) Fail(errno, "open", rel);
+  if (fstat(src.fd, &st) != 0) Fail(errno, "fstat", rel);
+  if ((st.st_mode & S_IFMT) != kind) Fail(ESTALE, "open", rel);  // replaced while we looked
   const char* dn = dname.c_str();
   // A second name of a file already copied: link to the copy.
-  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && dst_top_ >= 0) {
+  if (kind != S_IFDIR && st.st_nlink > 1 && dst_top_ >= 0) {
     auto it = links_.find({st.st_dev, st.st_ino});
     if (it != links_.end()) {
       std::string p, b;
@@ -93,16 +103,17 @@ void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, c
       // Fall through: copy it as a file of its own.
     }
   }
-  if (!S_ISDIR(st.st_mode)) MakeRoom(dparent, dname, false, rel);
-  switch (st.st_mode & S_IFMT) {
+  if (kind != S_IFDIR) MakeRoom(dparent, dname, false, rel);
+  // The copy, likewise as a descriptor: every change after its creation goes through it, so
+  // a name swapped for a symlink cannot carry a chmod, chown or xattr out of the root.
+  Fd dst;
+  switch (kind) {
     case S_IFDIR: {
-      Fd sdir(openat(sparent, sname.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (sdir.fd < 0) Fail(errno, "open", rel);
       if (!MakeRoom(dparent, dname, true, rel) && mkdirat(dparent, dn, 0700) != 0) Fail(errno, "mkdirat", rel);
-      Fd ddir(openat(dparent, dn, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (ddir.fd < 0) Fail(errno, "open", rel);
-      if (dst_top_ < 0) dst_top_ = dup(ddir.fd);
-      DIR* d = fdopendir(dup(sdir.fd));
+      dst.fd = openat(dparent, dn, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (dst.fd < 0) Fail(errno, "open", rel);
+      if (dst_top_ < 0) dst_top_ = dup(dst.fd);
+      DIR* d = fdopendir(dup(src.fd));
       if (!d) Fail(errno, "fdopendir", rel);
       std::vector<std::string> names;
       errno = 0;
@@ -112,45 +123,53 @@ void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, c
       int rerr = errno;
       closedir(d);
       if (rerr) Fail(rerr, "readdir", rel);
-      for (const std::string& n : names) CopyEntry(sdir.fd, n, ddir.fd, n, rel + "/" + n);
-      SetMeta(sparent, sname, dparent, dname, st, rel);
+      for (const std::string& n : names) CopyEntry(src.fd, n, dst.fd, n, rel + "/" + n);
+      SetMeta(src.fd, false, dst.fd, false, st, rel);
       return;
     }
-    case S_IFREG: {
-      Fd in(openat(sparent, sname.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (in.fd < 0) Fail(errno, "open", rel);
-      Fd out(openat(dparent, dn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (out.fd < 0) Fail(errno, "openat", rel);
-      CopyData(in.fd, out.fd, rel);
+    case S_IFREG:
+      dst.fd = openat(dparent, dn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (dst.fd < 0) Fail(errno, "openat", rel);
+      CopyData(src.fd, dst.fd, rel);
       break;
-    }
     case S_IFLNK: {
       std::vector<char> target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 255) + 1);
-      ssize_t n = readlinkat(sparent, sname.c_str(), target.data(), target.size());
+      ssize_t n = readlinkat(src.fd, "", target.data(), target.size());
       if (n < 0) Fail(errno, "readlinkat", rel);
       target.resize(static_cast<size_t>(n));
       target.push_back('\0');
       if (symlinkat(target.data(), dparent, dn) != 0) Fail(errno, "symlinkat", rel);
+      dst.fd = OpenCreated(dparent, dname, S_IFLNK, rel);
       break;
     }
-    case S_IFCHR:
-    case S_IFBLK:
-    case S_IFIFO:
-      if (mknodat(dparent, dn, st.st_mode & S_IFMT, st.st_rdev) != 0) {
+    default:  // character and block devices, fifos
+      if (mknodat(dparent, dn, kind, st.st_rdev) != 0) {
         // Devices need privilege; a copy without it skips them, as cp does with a warning.
-        if (errno == EPERM && !S_ISFIFO(st.st_mode)) return;
+        if (errno == EPERM && kind != S_IFIFO) return;
         Fail(errno, "mknodat", rel);
       }
+      dst.fd = OpenCreated(dparent, dname, kind, rel);
       break;
-    default:
-      return;  // sockets: nothing to copy
   }
-  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && dst_top_ >= 0) {
+  if (st.st_nlink > 1 && dst_top_ >= 0) {
     // Relative to the copy's top: rel starts with the top's own name.
     std::string inside = rel.size() > top_name_.size() ? rel.substr(top_name_.size() + 1) : ".";
     links_.emplace(std::make_pair(st.st_dev, st.st_ino), inside);
   }
-  SetMeta(sparent, sname, dparent, dname, st, rel);
+  bool opath = kind != S_IFREG;
+  SetMeta(src.fd, opath, dst.fd, opath, st, rel);
+}
+
+// The entry just made at dparent/dname, as an O_PATH descriptor that must be of that type.
+int TreeCopier::OpenCreated(int dparent, const std::string& dname, mode_t kind, const std::string& rel) {
+  int fd = openat(dparent, dname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) Fail(errno, "open", rel);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != kind) {
+    close(fd);
+    Fail(ESTALE, "open", rel);
+  }
+  return fd;
 }
 
 // Merging: true when dname is a directory to merge into; an old non-directory is removed
@@ -206,45 +225,50 @@ void TreeCopier::CopyData(int in, int out, const std::string& rel) {
   }
 }
 
-void TreeCopier::CopyXattrs(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel) {
-  // l*xattr through our own directory fds: the final component is never followed.
-  std::string from = "/proc/self/fd/" + std::to_string(sparent) + "/" + sname;
-  std::string to = "/proc/self/fd/" + std::to_string(dparent) + "/" + dname;
-  ssize_t len = llistxattr(from.c_str(), nullptr, 0);
+// Both ends by descriptor (O_PATH ones through /proc/self/fd, which reaches exactly that
+// inode and never a symlink's target).
+void TreeCopier::CopyXattrs(int sfd, bool sopath, int dfd, bool dopath, const std::string& rel) {
+  std::string from = ProcFd(sfd), to = ProcFd(dfd);
+  auto list = [&](char* buf, size_t n) { return sopath ? listxattr(from.c_str(), buf, n) : flistxattr(sfd, buf, n); };
+  auto get = [&](const char* name, void* buf, size_t n) { return sopath ? getxattr(from.c_str(), name, buf, n) : fgetxattr(sfd, name, buf, n); };
+  ssize_t len = list(nullptr, 0);
   if (len <= 0) return;  // none, or a filesystem without xattrs
   std::vector<char> names(static_cast<size_t>(len));
-  len = llistxattr(from.c_str(), names.data(), names.size());
+  len = list(names.data(), names.size());
   if (len <= 0) return;
   std::vector<char> val;
   for (size_t i = 0; i < static_cast<size_t>(len); i += strlen(names.data() + i) + 1) {
     const char* name = names.data() + i;
     // overlayfs's own bookkeeping belongs to the source tree's layering, not to the file.
     if (!strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13)) continue;
-    ssize_t vl = lgetxattr(from.c_str(), name, nullptr, 0);
+    ssize_t vl = get(name, nullptr, 0);
     if (vl < 0) continue;
     val.resize(static_cast<size_t>(vl) + 1);
-    vl = lgetxattr(from.c_str(), name, val.data(), val.size());
+    vl = get(name, val.data(), val.size());
     if (vl < 0) continue;
-    if (lsetxattr(to.c_str(), name, val.data(), static_cast<size_t>(vl), 0) != 0) {
+    int r = dopath ? setxattr(to.c_str(), name, val.data(), static_cast<size_t>(vl), 0)
+                   : fsetxattr(dfd, name, val.data(), static_cast<size_t>(vl), 0);
+    if (r != 0) {
       // Unprivileged (trusted.*, security.*) or a filesystem without the namespace: skip.
       if (errno == ENOTSUP || errno == EPERM) continue;
-      Fail(errno, "lsetxattr", rel);
+      Fail(errno, "setxattr", rel);
     }
   }
 }
 
 // In this order: chown clears setuid/setgid and file capabilities, so modes and xattrs come
 // after it; times come last, as every other change moves them.
-void TreeCopier::SetMeta(int sparent, const std::string& sname, int dparent, const std::string& dname, const struct stat& st, const std::string& rel) {
-  const char* dn = dname.c_str();
-  bool is_link = S_ISLNK(st.st_mode);
+void TreeCopier::SetMeta(int sfd, bool sopath, int dfd, bool dopath, const struct stat& st, const std::string& rel) {
   uid_t uid = o_.uid >= 0 ? static_cast<uid_t>(o_.uid) : st.st_uid;
   gid_t gid = o_.gid >= 0 ? static_cast<gid_t>(o_.gid) : st.st_gid;
-  if (is_root_ && fchownat(dparent, dn, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) Fail(errno, "fchownat", rel);
-  if (!is_link && fchmodat(dparent, dn, st.st_mode & 07777, 0) != 0) Fail(errno, "fchmodat", rel);
-  CopyXattrs(sparent, sname, dparent, dname, rel);
+  if (is_root_ && fchownat(dfd, "", uid, gid, AT_EMPTY_PATH) != 0) Fail(errno, "fchownat", rel);
+  if (!S_ISLNK(st.st_mode)) {
+    mode_t mode = st.st_mode & 07777;
+    if ((dopath ? chmod(ProcFd(dfd).c_str(), mode) : fchmod(dfd, mode)) != 0) Fail(errno, "fchmod", rel);
+  }
+  CopyXattrs(sfd, sopath, dfd, dopath, rel);
   struct timespec ts[2] = {st.st_atim, st.st_mtim};
-  if (utimensat(dparent, dn, ts, AT_SYMLINK_NOFOLLOW) != 0) Fail(errno, "utimensat", rel);
+  if (utimensat(dfd, "", ts, AT_EMPTY_PATH) != 0) Fail(errno, "utimensat", rel);
 }
 
 std::string StatIn(int root, const std::string& path, bool follow) {

@@ -48,8 +48,10 @@ class TreeCopier {
   void CopyEntry(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel);
   void CopyData(int in, int out, const std::string& rel);
   bool MakeRoom(int dparent, const std::string& dname, bool src_is_dir, const std::string& rel);
-  void SetMeta(int sparent, const std::string& sname, int dparent, const std::string& dname, const struct stat& st, const std::string& rel);
-  void CopyXattrs(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel);
+  int OpenCreated(int dparent, const std::string& dname, mode_t kind, const std::string& rel);
+  // sopath/dopath: the descriptor is O_PATH (not open for I/O).
+  void SetMeta(int sfd, bool sopath, int dfd, bool dopath, const struct stat& st, const std::string& rel);
+  void CopyXattrs(int sfd, bool sopath, int dfd, bool dopath, const std::string& rel);
 
   int src_root_, dst_root_;
   CopyOptions o_;

@@ -109,3 +109,70 @@ test('on a filesystem with shared extents (XFS, reflink=1, on a loop device) fil
     execFileSync('umount', [mnt]);
   }
 });
+
+test('a symlink at a destination name is replaced, never followed out of the root', async () => {
+  const root = path.join(work, 'live');
+  const outside = path.join(work, 'host');
+  fs.mkdirSync(path.join(root, 'dst'), { recursive: true });
+  fs.mkdirSync(outside);
+  const victim = path.join(outside, 'victim');
+  fs.writeFileSync(victim, 'host file\n', { mode: 0o600 });
+  fs.symlinkSync(victim, path.join(root, 'dst', 'setuid'));
+  fs.symlinkSync(outside, path.join(root, 'dst', 'deep'));
+  // Merging (as gocker cp into an existing directory does): the file replaces the link, and
+  // the directory is refused rather than merged into the link's target.
+  await native().copyTree('/', path.join(src, 'extra/setuid'), root, '/dst/setuid', -1, -1, true);
+  const st = fs.lstatSync(path.join(root, 'dst', 'setuid'));
+  assert.ok(st.isFile());
+  assert.equal(st.mode & 0o7777, 0o4755);
+  await assert.rejects(native().copyTree('/', path.join(src, 'extra/deep'), root, '/dst/deep', -1, -1, true), { code: 'ENOTDIR' });
+  const v = fs.statSync(victim);
+  assert.equal(v.mode & 0o7777, 0o600);
+  assert.equal(v.uid, 0);
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'host file\n');
+  assert.deepEqual(fs.readdirSync(outside), ['victim']);
+});
+
+test('a tree that swaps each new name for a symlink while being copied into cannot get a host file changed', async () => {
+  // A live container racing gocker cp: as each file appears, it renames a symlink to a host
+  // file over it. Every change after creation must go through the copy's own descriptor.
+  const race = path.join(work, 'race');
+  const from = path.join(race, 'from');
+  const root = path.join(race, 'root');
+  const victim = path.join(race, 'victim');
+  fs.mkdirSync(from, { recursive: true });
+  fs.mkdirSync(root);
+  fs.writeFileSync(victim, 'host\n', { mode: 0o600 });
+  // Files big enough that their data takes a while: the window between create and chmod.
+  const data = Buffer.alloc(256 << 10, 1);
+  for (let i = 0; i < 400; i++) fs.writeFileSync(path.join(from, `f${i}`), data, { mode: 0o4777 });
+  execFileSync('chown', ['-R', '4321:4321', from]);
+  const order = fs.readdirSync(from); // readdir order, as the copy walks it
+  const { Worker } = await import('node:worker_threads');
+  const attacker = new Worker(`
+    const fs = require('node:fs');
+    const { workerData: { order, dst, victim } } = require('node:worker_threads');
+    for (const name of order) {
+      const p = dst + '/' + name;
+      try { fs.symlinkSync(victim, p + '.tmp'); } catch {}
+      for (;;) {
+        try { fs.lstatSync(p); break; } catch {}
+      }
+      try { fs.renameSync(p + '.tmp', p); } catch {}
+    }
+  `, { eval: true, workerData: { order, dst: path.join(root, 'dst'), victim } });
+  try {
+    await native().copyTree('/', from, root, '/dst', -1, -1).catch((e: NodeJS.ErrnoException) => {
+      // Refusing what was swapped under it is fine; following it is not.
+      assert.ok(['ESTALE', 'EEXIST', 'ENOENT'].includes(String(e.code)), String(e));
+    });
+  } finally {
+    await attacker.terminate();
+  }
+  const v = fs.statSync(victim);
+  assert.equal(v.mode & 0o7777, 0o600);
+  assert.equal(`${v.uid}:${v.gid}`, '0:0');
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'host\n');
+  const swapped = fs.readdirSync(path.join(root, 'dst')).filter((f) => fs.lstatSync(path.join(root, 'dst', f)).isSymbolicLink()).length;
+  assert.ok(swapped > 0, 'the attacker raced at least one name');
+});
