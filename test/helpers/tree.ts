@@ -29,7 +29,8 @@ export function describeTree(root: string, opts: { xattrs?: boolean; nlink?: boo
       const r = rel ? `${rel}/${name}` : name;
       const p = path.join(root, r);
       const st = fs.lstatSync(p, { bigint: true });
-      let desc = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs / 1000n}`;
+      // mtimes to the nanosecond: PAX records and utimensat both carry them.
+      let desc = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeNs}`;
       if (st.isFile()) desc += ` ${st.size} ${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`;
       if (st.isFile() && opts.nlink !== false) desc += ` nlink=${st.nlink}`;
       if (st.isSymbolicLink()) desc += ` -> ${fs.readlinkSync(p)}`;
