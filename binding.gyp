@@ -5,7 +5,17 @@
       # edit here. Helper executables have targets of their own below.
       "target_name": "gocker",
       "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc native/copy/*.cc)"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(SHARED_INTERMEDIATE_DIR)"],
+      # The sources' hash as a header, remade whenever any of them changes: lib/native.ts
+      # compares it with the shipped sources, so a stale build is named as such.
+      "actions": [
+        {
+          "action_name": "source_hash",
+          "inputs": ["native/source-hash.js", "binding.gyp", "<!@(node native/source-hash.js --list)"],
+          "outputs": ["<(SHARED_INTERMEDIATE_DIR)/gocker_source_hash.h", "<(PRODUCT_DIR)/gocker-sources.json"],
+          "action": ["node", "native/source-hash.js", "--header", "<@(_outputs)"]
+        }
+      ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],

@@ -2,9 +2,6 @@
 import * as path from 'node:path';
 import { GockerError } from './errors';
 
-/** The ABI this TypeScript was written against; native/addon.cc kAbi must match. */
-export const NATIVE_ABI = 2;
-
 export interface Utsname {
   sysname: string;
   nodename: string;
@@ -25,7 +22,8 @@ export interface StatFs {
 
 /** Everything native/ exports. Errors thrown are Node-fs-shaped (code, errno, syscall, path). */
 export interface NativeBinding {
-  abi: number;
+  /** sha256 of the native sources it was built from (native/source-hash.js) */
+  sourceHash: string;
   uname(): Utsname;
   statfs(path: string): StatFs;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -70,9 +68,26 @@ export function packageRoot(): string {
   return path.resolve(__dirname, '..', '..');
 }
 
+/**
+ * Whether the addon was built from the native sources beside it, by the script the build ran
+ * (which also wrote the stamp next to the addon); true when the sources are not shipped.
+ */
+function builtFromShippedSources(root: string, builtHash: string): boolean {
+  const script = path.join(root, 'native', 'source-hash.js');
+  let check: { isCurrent(dir: string, hash: string, stamp: string): boolean };
+  try {
+    check = require(script) as typeof check;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return true;
+    throw e;
+  }
+  return check.isCurrent(root, builtHash, path.join(root, 'build', 'Release', 'gocker-sources.json'));
+}
+
 export function native(): NativeBinding {
   if (cached) return cached;
-  const file = path.join(packageRoot(), 'build', 'Release', 'gocker.node');
+  const root = packageRoot();
+  const file = path.join(root, 'build', 'Release', 'gocker.node');
   let mod: NativeBinding;
   try {
     mod = require(file) as NativeBinding;
@@ -81,8 +96,8 @@ export function native(): NativeBinding {
     const why = err.code === 'MODULE_NOT_FOUND' ? 'is not built' : `cannot be loaded (${err.message.split('\n')[0]})`;
     throw new GockerError(`native addon ${file} ${why}: ${BUILD_HINT}`, { code: 'ENATIVE' });
   }
-  if (mod.abi !== NATIVE_ABI) {
-    throw new GockerError(`native addon ${file} is stale (ABI ${mod.abi}, need ${NATIVE_ABI}): ${BUILD_HINT}`, { code: 'ENATIVE' });
+  if (!builtFromShippedSources(root, mod.sourceHash)) {
+    throw new GockerError(`native addon ${file} is stale (built from other sources than ${path.join(root, 'native')}): ${BUILD_HINT}`, { code: 'ENATIVE' });
   }
   cached = mod;
   return mod;

@@ -2,7 +2,7 @@
 // package installed into another project.
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -108,6 +108,29 @@ test('a missing addon build gives one line that says how to build', () => {
     const stderr = String(err.stderr);
     assert.equal(stderr.trim().split('\n').length, 1);
     assert.match(stderr, /native addon .* is not built: run `npm run build:native`/);
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('a stale addon build (sources changed since) gives one line that says so and how to rebuild', () => {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-stale-'));
+  try {
+    for (const d of ['dist', 'native']) fs.cpSync(path.join(REPO, d), path.join(copy, d), { recursive: true });
+    for (const f of ['package.json', 'binding.gyp']) fs.copyFileSync(path.join(REPO, f), path.join(copy, f));
+    fs.mkdirSync(path.join(copy, 'build', 'Release'), { recursive: true });
+    for (const f of ['gocker.node', 'gocker-sources.json']) fs.copyFileSync(path.join(REPO, 'build', 'Release', f), path.join(copy, 'build', 'Release', f));
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'));
+    const run = () => spawnSync(process.execPath, [path.join(copy, 'dist', 'cli', 'gocker.js'), 'info', ...roots.args], { encoding: 'utf8' });
+    // The same sources (copied, so every file's time moved): the build is current.
+    const fresh = run();
+    assert.equal(fresh.status, 0, fresh.stderr);
+    fs.appendFileSync(path.join(copy, 'native', 'sys.cc'), '// edited after the build\n');
+    const stale = run();
+    assert.equal(stale.status, 125);
+    assert.equal(stale.stdout, '');
+    assert.equal(stale.stderr.trim().split('\n').length, 1, stale.stderr);
+    assert.match(stale.stderr, /^gocker: native addon .*gocker\.node is stale \(built from other sources than .*\/native\): run `npm run build:native`/);
   } finally {
     fs.rmSync(copy, { recursive: true, force: true });
   }
