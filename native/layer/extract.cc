@@ -180,6 +180,10 @@ struct Extractor::Header {
 Extractor::Extractor(int root_fd, Whiteouts mode, bool is_root)
     : root_fd_(root_fd), mode_(mode), is_root_(is_root), buf_(1 << 20) {}
 
+Extractor::~Extractor() {
+  if (cached_fd_ >= 0) close(cached_fd_);
+}
+
 bool Extractor::ReadExact(uint8_t* buf, size_t n) {
   size_t got = 0;
   while (got < n) {
@@ -417,6 +421,23 @@ int Extractor::OpenParent(const std::string& rel, std::string* base, bool create
   return ResolveDir(slash == std::string::npos ? "" : rel.substr(0, slash), create);
 }
 
+// OpenParent for the entry being applied, from a one-directory cache: archives list a
+// directory's entries together, and resolving the same path for each costs a walk. Only a
+// removal can change where a path leads (this layer never renames), so RemoveAt drops it.
+int Extractor::ParentDir(const std::string& rel, std::string* base, bool create) {
+  size_t slash = rel.rfind('/');
+  *base = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash);
+  if (cache_valid_ && dir == cached_dir_) return cached_fd_;
+  int fd = ResolveDir(dir, create);
+  if (fd < 0) return -1;
+  if (cached_fd_ >= 0) close(cached_fd_);
+  cached_fd_ = fd;
+  cached_dir_ = dir;
+  cache_valid_ = true;
+  return fd;
+}
+
 void Extractor::Touch(int dirfd, const std::string& rel) {
   if (mode_ != Whiteouts::Delete || created_.count(rel) || !touched_.insert(rel).second) return;
   struct stat st;
@@ -446,6 +467,7 @@ void Extractor::RemoveTree(int at, const std::string& name) {
 }
 
 void Extractor::RemoveAt(int dirfd, const std::string& name, const std::string& rel) {
+  cache_valid_ = false;  // the fd stays open: the caller may still be using it
   struct stat st;
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return;
@@ -532,7 +554,12 @@ int Extractor::OpenCreated(int parent, const std::string& base, mode_t kind, con
 }
 
 void Extractor::WriteFile(int parent, const std::string& base, const Header& h) {
-  Fd fd(openat(parent, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  Fd fd(openat(parent, base.c_str(), flags, 0600));
+  if (fd.fd < 0 && errno == EEXIST) {
+    RemoveAt(parent, base, h.rel);
+    fd.fd = openat(parent, base.c_str(), flags, 0600);
+  }
   if (fd.fd < 0) Fail(errno, "openat", h.name);
   uint64_t left = static_cast<uint64_t>(h.size);
   while (left > 0) {
@@ -574,10 +601,10 @@ bool Extractor::ApplyEntry(Header& h) {
   std::string base;
   size_t slash = h.rel.rfind('/');
   bool is_whiteout = h.rel.compare(slash == std::string::npos ? 0 : slash + 1, kWhPrefix.size(), kWhPrefix) == 0;
-  int pfd;
+  int pdir;
   try {
     // A deleting whiteout never creates its parent: nothing below a missing directory to hide.
-    pfd = OpenParent(h.rel, &base, !(is_whiteout && mode_ == Whiteouts::Delete));
+    pdir = ParentDir(h.rel, &base, !(is_whiteout && mode_ == Whiteouts::Delete));
   } catch (const SysFailure& f) {
     // umoci writes "a" (now a file) then "a/.wh.x" for what the directory held: the file
     // already hides it.
@@ -587,64 +614,78 @@ bool Extractor::ApplyEntry(Header& h) {
     if (!is_whiteout) throw;
     return false;  // under a dangling symlink: nothing there to hide
   }
-  if (pfd < 0) return false;
-  Fd parent(pfd);
+  if (pdir < 0) return false;
   std::string dir_rel = slash == std::string::npos ? "" : h.rel.substr(0, slash);
-  Touch(parent.fd, dir_rel);
+  Touch(pdir, dir_rel);
 
   if (is_whiteout) {
     if (base == kOpaque) {
       if (mode_ == Whiteouts::Overlay) {
-        Fd dir(openat(parent.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        Fd dir(openat(pdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (dir.fd < 0) Fail(errno, "openat", h.name);
         if (fsetxattr(dir.fd, "trusted.overlay.opaque", "y", 1, 0) != 0) Fail(errno, "fsetxattr", h.name);
       } else {
-        RemoveLowerChildren(parent.fd, dir_rel);
+        RemoveLowerChildren(pdir, dir_rel);
       }
     } else if (base.compare(0, kMetaPrefix.size(), kMetaPrefix) == 0) {
       // Other AUFS metadata (.wh..wh.plnk and friends): not part of the tree.
     } else {
       std::string hidden = base.substr(kWhPrefix.size());
       if (hidden.empty() || hidden == "." || hidden == "..") Invalid(h.name, "whiteout of '" + hidden + "'");
-      Whiteout(parent.fd, dir_rel, hidden, h.name);
+      Whiteout(pdir, dir_rel, hidden, h.name);
     }
     return false;
   }
 
-  struct stat st;
-  bool exists = fstatat(parent.fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-  if (exists && !(t == '5' && S_ISDIR(st.st_mode))) RemoveAt(parent.fd, base, h.rel);
   if (mode_ == Whiteouts::Delete) created_.insert(h.rel);
-
+  // Each kind is created first and only a name already taken is looked at: most entries are
+  // new, and a failed create costs less than a stat of every name.
+  const char* b = base.c_str();
   mode_t kind;
   switch (t) {
     case '0':
-      WriteFile(parent.fd, base, h);
+      WriteFile(pdir, base, h);
       return true;
     case '5': {
-      if (!exists || !S_ISDIR(st.st_mode)) {
-        if (mkdirat(parent.fd, base.c_str(), 0700) != 0) Fail(errno, "mkdirat", h.name);
+      if (mkdirat(pdir, b, 0700) != 0) {
+        if (errno != EEXIST) Fail(errno, "mkdirat", h.name);
+        struct stat st;
+        if (fstatat(pdir, b, &st, AT_SYMLINK_NOFOLLOW) != 0) Fail(errno, "fstatat", h.name);
+        if (!S_ISDIR(st.st_mode)) {
+          RemoveAt(pdir, base, h.rel);
+          if (mkdirat(pdir, b, 0700) != 0) Fail(errno, "mkdirat", h.name);
+        }
       }
-      Fd dir(OpenCreated(parent.fd, base, S_IFDIR, h));
+      Fd dir(OpenCreated(pdir, base, S_IFDIR, h));
       SetMeta(dir.fd, true, h, false);
       dir_times_.push_back({h.rel, h.mtime, h.mtime_nsec});
       return false;  // times later
     }
     case '2':
-      if (symlinkat(h.linkname.c_str(), parent.fd, base.c_str()) != 0) Fail(errno, "symlinkat", h.name);
+      if (symlinkat(h.linkname.c_str(), pdir, b) != 0) {
+        if (errno != EEXIST) Fail(errno, "symlinkat", h.name);
+        RemoveAt(pdir, base, h.rel);
+        if (symlinkat(h.linkname.c_str(), pdir, b) != 0) Fail(errno, "symlinkat", h.name);
+      }
       kind = S_IFLNK;
       break;
     case '1': {
       std::string target;
       if (!CleanPath(h.linkname, &target) || target.empty()) Invalid(h.name, "hardlink target '" + Printable(h.linkname) + "' escapes the layer");
-      std::string tbase;
-      int tp = OpenParent(target, &tbase, false);
-      if (tp < 0) Invalid(h.name, "hardlink target '" + Printable(h.linkname) + "' does not exist");
-      Fd tparent(tp);
-      // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
-      if (linkat(tparent.fd, tbase.c_str(), parent.fd, base.c_str(), 0) != 0) {
+      auto link = [&]() {
+        std::string tbase;
+        int tp = OpenParent(target, &tbase, false);
+        if (tp < 0) Invalid(h.name, "hardlink target '" + Printable(h.linkname) + "' does not exist");
+        Fd tparent(tp);
+        // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, never its target.
+        if (linkat(tparent.fd, tbase.c_str(), pdir, b, 0) == 0) return true;
         if (errno == ENOENT) Invalid(h.name, "hardlink target '" + Printable(h.linkname) + "' does not exist");
-        Fail(errno, "linkat", h.name);
+        if (errno != EEXIST) Fail(errno, "linkat", h.name);
+        return false;
+      };
+      if (!link()) {
+        RemoveAt(pdir, base, h.rel);
+        if (!link()) Fail(EEXIST, "linkat", h.name);
       }
       return false;  // a hardlink shares its target's metadata
     }
@@ -652,9 +693,18 @@ bool Extractor::ApplyEntry(Header& h) {
     case '4':
     case '6': {
       kind = t == '3' ? S_IFCHR : t == '4' ? S_IFBLK : S_IFIFO;
-      if (kind != S_IFIFO && !is_root_) return false;  // devices need root; skip them unprivileged, as rootless engines do
+      if (kind != S_IFIFO && !is_root_) {
+        // Devices need root; skipped unprivileged, as rootless engines do. What the name
+        // held below is still replaced.
+        RemoveAt(pdir, base, h.rel);
+        return false;
+      }
       dev_t dev = kind == S_IFIFO ? 0 : makedev(static_cast<unsigned>(h.devmajor), static_cast<unsigned>(h.devminor));
-      if (mknodat(parent.fd, base.c_str(), kind | 0600, dev) != 0) Fail(errno, "mknodat", h.name);
+      if (mknodat(pdir, b, kind | 0600, dev) != 0) {
+        if (errno != EEXIST) Fail(errno, "mknodat", h.name);
+        RemoveAt(pdir, base, h.rel);
+        if (mknodat(pdir, b, kind | 0600, dev) != 0) Fail(errno, "mknodat", h.name);
+      }
       break;
     }
     default:
@@ -662,7 +712,7 @@ bool Extractor::ApplyEntry(Header& h) {
       // hands them on and umoci ignores them.
       return false;
   }
-  Fd fd(OpenCreated(parent.fd, base, kind, h));
+  Fd fd(OpenCreated(pdir, base, kind, h));
   SetMeta(fd.fd, true, h, kind == S_IFLNK);
   struct timespec ts[2] = {{h.mtime, h.mtime_nsec}, {h.mtime, h.mtime_nsec}};
   if (utimensat(fd.fd, "", ts, AT_EMPTY_PATH) != 0) Fail(errno, "utimensat", h.name);

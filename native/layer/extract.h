@@ -35,6 +35,9 @@ struct ExtractStats {
 class Extractor {
  public:
   Extractor(int root_fd, Whiteouts mode, bool is_root);
+  ~Extractor();
+  Extractor(const Extractor&) = delete;
+  Extractor& operator=(const Extractor&) = delete;
   // Reads a whole tar archive through read (which returns 0 at the end).
   ExtractStats Run(const ReadFn& read);
 
@@ -47,6 +50,7 @@ class Extractor {
   std::string ReadString(uint64_t n, const std::string& entry, const std::string& last);
   bool ApplyEntry(Header& h);
   int OpenParent(const std::string& rel, std::string* base, bool create);
+  int ParentDir(const std::string& rel, std::string* base, bool create);
   int ResolveDir(const std::string& rel, bool create);
   void RemoveAt(int dirfd, const std::string& name, const std::string& rel);
   void RemoveTree(int at, const std::string& name);
@@ -61,6 +65,10 @@ class Extractor {
   bool is_root_;
   const ReadFn* read_ = nullptr;
   std::vector<uint8_t> buf_;
+  // ParentDir's cache: the last parent resolved, borrowed by the entry being applied.
+  std::string cached_dir_;
+  int cached_fd_ = -1;
+  bool cache_valid_ = false;
   // Paths this layer created (delete mode): an opaque marker must not remove them.
   std::unordered_set<std::string> created_;
   struct DirTime {
