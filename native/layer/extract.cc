@@ -175,6 +175,12 @@ struct Extractor::Header {
   int64_t devmajor = 0, devminor = 0;
   std::string linkname;
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // A sparse file: its data holds these (offset, length) fragments of a file of realsize
+  // bytes, the rest holes; map_in_data: PAX 1.0, where the map leads the data.
+  bool sparse = false;
+  bool map_in_data = false;
+  std::vector<std::pair<uint64_t, uint64_t>> frags;
+  uint64_t realsize = 0;
 };
 
 Extractor::Extractor(int root_fd, Whiteouts mode, bool is_root)
@@ -299,7 +305,15 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
           std::string rec = data.substr(sp + 1, p + len - 1 - (sp + 1));
           size_t eq = rec.find('=');
           if (eq == std::string::npos || eq == 0) Invalid(name, "malformed PAX record after '" + Printable(last) + "'");
-          into[rec.substr(0, eq)] = rec.substr(eq + 1);
+          std::string key = rec.substr(0, eq);
+          if (h.type == 'x' && (key == "GNU.sparse.offset" || key == "GNU.sparse.numbytes")) {
+            // GNU sparse 0.0 repeats these, one pair per fragment: kept in order, as Go's
+            // archive/tar joins them into a map.
+            std::string& m = into["GNU.sparse.map"];
+            m += (m.empty() ? "" : ",") + rec.substr(eq + 1);
+          } else {
+            into[key] = rec.substr(eq + 1);
+          }
           p += static_cast<size_t>(len);
         }
       }
@@ -315,6 +329,9 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
     // Names first, so every later message names the entry as the archive does.
     if (rec.count("path")) name = rec["path"];
     if (rec.count("linkpath")) h.linkname = rec["linkpath"];
+    if (h.type != 'S' && (rec.count("GNU.sparse.major") || rec.count("GNU.sparse.minor") || rec.count("GNU.sparse.map"))) {
+      ParsePaxSparse(rec, &name, &h);
+    }
     h.name = name;
     last = name;
     // A PAX value may hold a NUL that every syscall would stop at: "..\0x" would pass the
@@ -341,14 +358,12 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
         // only the whiteout entries may set them.
         if (xname.compare(0, 16, "trusted.overlay.") == 0 || xname.compare(0, 13, "user.overlay.") == 0) continue;
         h.xattrs.emplace_back(xname, v);
-      } else if (k.compare(0, 11, "GNU.sparse.") == 0) {
-        Invalid(name, "sparse files are not supported");
       }
     }
     if (h.uid < 0 || static_cast<uint64_t>(h.uid) > kMaxId || h.gid < 0 || static_cast<uint64_t>(h.gid) > kMaxId) {
       Invalid(name, "owner out of range");
     }
-    if (h.type == 'S') Invalid(name, "sparse files are not supported");
+    if (h.type == 'S') ReadOldSparse(hdr, &h);
     // A V7 regular file whose name ends in '/' is a directory (as Go reads it).
     if (h.type == '\0' && !name.empty() && name.back() == '/') h.type = '5';
     if (HeaderOnly(h.type)) h.size = 0;
@@ -561,28 +576,143 @@ void Extractor::WriteFile(int parent, const std::string& base, const Header& h) 
     fd.fd = openat(parent, base.c_str(), flags, 0600);
   }
   if (fd.fd < 0) Fail(errno, "openat", h.name);
-  uint64_t left = static_cast<uint64_t>(h.size);
-  while (left > 0) {
-    size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, buf_.size()));
+  if (h.sparse) {
+    WriteSparse(fd.fd, h);
+  } else {
+    WriteData(fd.fd, 0, static_cast<uint64_t>(h.size), h);
+  }
+  Skip(Padding(static_cast<uint64_t>(h.size)));
+  SetMeta(fd.fd, false, h, false);
+  struct timespec ts[2] = {{h.mtime, h.mtime_nsec}, {h.mtime, h.mtime_nsec}};
+  if (futimens(fd.fd, ts) != 0) Fail(errno, "futimens", h.name);
+}
+
+// n bytes of the archive's data to fd at offset off.
+void Extractor::WriteData(int fd, uint64_t off, uint64_t n, const Header& h) {
+  while (n > 0) {
+    size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, buf_.size()));
     size_t got = 0;
     while (got < chunk) {
       size_t r = (*read_)(buf_.data() + got, chunk - got);
       if (r == 0) throw Truncated{};
       got += r;
     }
-    size_t off = 0;
-    while (off < chunk) {
-      ssize_t w = write(fd.fd, buf_.data() + off, chunk - off);
+    size_t done = 0;
+    while (done < chunk) {
+      ssize_t w = pwrite(fd, buf_.data() + done, chunk - done, static_cast<off_t>(off + done));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) Fail(errno, "write", h.name);
-      off += static_cast<size_t>(w);
+      done += static_cast<size_t>(w);
     }
-    left -= chunk;
+    off += chunk;
+    n -= chunk;
   }
-  Skip(Padding(static_cast<uint64_t>(h.size)));
-  SetMeta(fd.fd, false, h, false);
-  struct timespec ts[2] = {{h.mtime, h.mtime_nsec}, {h.mtime, h.mtime_nsec}};
-  if (futimens(fd.fd, ts) != 0) Fail(errno, "futimens", h.name);
+}
+
+// A sparse file's fragments written where they belong; what lies between stays a hole.
+void Extractor::WriteSparse(int fd, const Header& h) {
+  uint64_t physical = static_cast<uint64_t>(h.size);
+  uint64_t used = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> frags = h.frags;
+  if (h.map_in_data) {
+    // PAX 1.0: decimal numbers, one a line (the count, then offset and length pairs), in
+    // as many blocks as they need, before the data.
+    std::string text;
+    size_t pos = 0;
+    auto number = [&]() {
+      for (;;) {
+        size_t nl = text.find('\n', pos);
+        if (nl != std::string::npos) {
+          uint64_t v;
+          if (!ParseDecimal(text.substr(pos, nl - pos), kMaxSize, &v)) Invalid(h.name, "bad GNU sparse map");
+          pos = nl + 1;
+          return v;
+        }
+        if (used + kBlock > physical) Invalid(h.name, "bad GNU sparse map");
+        text.append(kBlock, '\0');
+        if (!ReadExact(reinterpret_cast<uint8_t*>(&text[text.size() - kBlock]), kBlock)) throw Truncated{};
+        used += kBlock;
+      }
+    };
+    uint64_t count = number();
+    if (count > physical) Invalid(h.name, "bad GNU sparse map");
+    for (uint64_t i = 0; i < count; i++) {
+      uint64_t off = number();
+      uint64_t len = number();
+      frags.emplace_back(off, len);
+    }
+  }
+  // As Go's archive/tar validates them: in order, not overlapping, inside the file; and the
+  // data must be exactly the fragments.
+  uint64_t end = 0, total = 0;
+  for (auto& f : frags) {
+    if (f.first < end || f.second > kMaxSize || f.first + f.second > h.realsize) Invalid(h.name, "bad GNU sparse map");
+    end = f.first + f.second;
+    total += f.second;
+  }
+  if (total != physical - used) Invalid(h.name, "GNU sparse map does not match the data");
+  for (auto& f : frags) WriteData(fd, f.first, f.second, h);
+  if (ftruncate(fd, static_cast<off_t>(h.realsize)) != 0) Fail(errno, "ftruncate", h.name);
+}
+
+// GNU.sparse.* PAX records (formats 0.0, 0.1 and 1.0), read as Go's archive/tar reads them;
+// name becomes the file's real name.
+void Extractor::ParsePaxSparse(std::map<std::string, std::string>& rec, std::string* name, Header* h) {
+  auto get = [&](const char* k) { auto it = rec.find(k); return it == rec.end() ? std::string() : it->second; };
+  std::string major = get("GNU.sparse.major"), minor = get("GNU.sparse.minor");
+  bool v1 = major == "1" && minor == "0";
+  if (!v1 && !(major == "0" && (minor == "0" || minor == "1")) && !(major.empty() && minor.empty())) {
+    Invalid(*name, "GNU sparse format " + Printable(major) + "." + Printable(minor) + " is not supported");
+  }
+  if (!get("GNU.sparse.name").empty()) *name = get("GNU.sparse.name");
+  std::string size = get("GNU.sparse.size");
+  if (size.empty()) size = get("GNU.sparse.realsize");
+  uint64_t realsize;
+  if (!ParseDecimal(size, kMaxSize, &realsize)) Invalid(*name, "bad GNU sparse size '" + Printable(size) + "'");
+  h->sparse = true;
+  h->realsize = realsize;
+  if (v1) {
+    h->map_in_data = true;
+    return;
+  }
+  std::string map = get("GNU.sparse.map");
+  std::vector<uint64_t> nums;
+  for (size_t p = 0; !map.empty() && p <= map.size();) {
+    size_t c = map.find(',', p);
+    if (c == std::string::npos) c = map.size();
+    uint64_t v;
+    if (!ParseDecimal(map.substr(p, c - p), kMaxSize, &v)) Invalid(*name, "bad GNU sparse map");
+    nums.push_back(v);
+    p = c + 1;
+  }
+  if (nums.size() % 2) Invalid(*name, "bad GNU sparse map");
+  for (size_t i = 0; i < nums.size(); i += 2) h->frags.emplace_back(nums[i], nums[i + 1]);
+}
+
+// The old GNU format (type 'S'): four map entries in the header, more in extension blocks
+// that follow it (not counted in its size), and the real size at 483.
+void Extractor::ReadOldSparse(const uint8_t* hdr, Header* h) {
+  auto entries = [&](const uint8_t* p, int n) {
+    for (int i = 0; i < n; i++, p += 24) {
+      if (p[0] == 0) break;  // GNU and BSD tar stop at the first empty offset
+      int64_t off, len;
+      if (!ParseNumeric(p, 12, &off) || !ParseNumeric(p + 12, 12, &len)) Invalid(h->name, "bad GNU sparse map");
+      h->frags.emplace_back(static_cast<uint64_t>(off), static_cast<uint64_t>(len));
+    }
+  };
+  entries(hdr + 386, 4);
+  int64_t realsize;
+  if (!ParseNumeric(hdr + 483, 12, &realsize) || static_cast<uint64_t>(realsize) > kMaxSize) Invalid(h->name, "bad GNU sparse size");
+  bool more = hdr[482] != 0;
+  uint8_t ext[kBlock];
+  while (more) {
+    if (!ReadExact(ext, kBlock)) throw Truncated{};
+    entries(ext, 21);
+    more = ext[504] != 0;
+  }
+  h->sparse = true;
+  h->realsize = static_cast<uint64_t>(realsize);
+  h->type = '0';
 }
 
 // Applies one entry; true when it consumed the entry's data (regular files), else the

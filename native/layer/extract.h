@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -58,6 +59,10 @@ class Extractor {
   void SetMeta(int fd, bool opath, const Header& h, bool is_symlink);
   int OpenCreated(int parent, const std::string& base, mode_t kind, const Header& h);
   void WriteFile(int parent, const std::string& base, const Header& h);
+  void WriteData(int fd, uint64_t off, uint64_t n, const Header& h);
+  void WriteSparse(int fd, const Header& h);
+  void ParsePaxSparse(std::map<std::string, std::string>& rec, std::string* name, Header* h);
+  void ReadOldSparse(const uint8_t* hdr, Header* h);
   void Whiteout(int parent, const std::string& dir_rel, const std::string& name, const std::string& entry);
 
   int root_fd_;
