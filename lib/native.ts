@@ -36,10 +36,12 @@ export interface NativeBinding {
   /**
    * Applies a layer tar (optionally compressed) from file into dir, on worker threads;
    * onProgress hears how much of the file has been consumed, every half megabyte or so.
+   * lowers (overlay form, top first): directories the layer needs but does not describe take
+   * their mode, owner and times from these, as a mount would show them.
    * Rejects with code 'EBADLAYER' (message names the entry) or a fs-shaped error.
    */
   extractLayer(file: string, dir: string, compression: 'none' | 'gzip' | 'zstd', whiteouts: 'overlay' | 'delete',
-    onProgress?: (compressedBytesRead: number) => void):
+    onProgress?: (compressedBytesRead: number) => void, lowers?: string[]):
     Promise<{ diffId: string; size: number; entries: number }>;
   /**
    * Copies src to dst (which must not exist; its parent must), on a worker thread, keeping

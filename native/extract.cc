@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "errors.h"
 #include "layer/decompress.h"
@@ -126,9 +127,10 @@ class Pipeline {
 // the layer's size), at most every kProgressStep bytes; the last report may be coalesced.
 class ExtractWorker : public Napi::AsyncProgressWorker<uint64_t> {
  public:
-  ExtractWorker(Napi::Env env, std::string file, std::string dir, Compression c, Whiteouts w, Napi::Function on_progress)
+  ExtractWorker(Napi::Env env, std::string file, std::string dir, Compression c, Whiteouts w, Napi::Function on_progress,
+                std::vector<std::string> lowers)
       : Napi::AsyncProgressWorker<uint64_t>(env), deferred_(Napi::Promise::Deferred::New(env)),
-        file_(std::move(file)), dir_(std::move(dir)), c_(c), w_(w) {
+        file_(std::move(file)), dir_(std::move(dir)), c_(c), w_(w), lowers_(std::move(lowers)) {
     if (!on_progress.IsEmpty()) progress_cb_ = Napi::Persistent(on_progress);
   }
 
@@ -149,9 +151,20 @@ class ExtractWorker : public Napi::AsyncProgressWorker<uint64_t> {
       return SetSys(errno, "open", dir_);
     }
     try {
+      layer::Extractor ex(root, w_, geteuid() == 0);
+      std::vector<int> lower_fds;
+      for (const std::string& l : lowers_) {
+        int lfd = open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (lfd < 0) {
+          int err = errno;
+          for (int f : lower_fds) close(f);
+          throw layer::SysFailure{err, "open", l};
+        }
+        lower_fds.push_back(lfd);
+      }
+      ex.SetLowers(std::move(lower_fds));
       Pipeline pipe(fd, c_);
       pipe.Start();
-      layer::Extractor ex(root, w_, geteuid() == 0);
       uint64_t reported = 0;
       const bool report = !progress_cb_.IsEmpty();
       layer::ExtractStats st = ex.Run([&](uint8_t* b, size_t n) {
@@ -220,6 +233,7 @@ class ExtractWorker : public Napi::AsyncProgressWorker<uint64_t> {
   std::string file_, dir_;
   Compression c_;
   Whiteouts w_;
+  std::vector<std::string> lowers_;
   Kind kind_ = Kind::Ok;
   int err_ = 0;
   const char* syscall_ = "";
@@ -227,7 +241,7 @@ class ExtractWorker : public Napi::AsyncProgressWorker<uint64_t> {
   uint64_t size_ = 0, entries_ = 0;
 };
 
-// extractLayer(file, dir, compression: 'none'|'gzip'|'zstd', whiteouts: 'overlay'|'delete', onProgress?)
+// extractLayer(file, dir, compression: 'none'|'gzip'|'zstd', whiteouts: 'overlay'|'delete', onProgress?, lowers?)
 Napi::Value ExtractLayer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string file = info[0].As<Napi::String>();
@@ -237,7 +251,12 @@ Napi::Value ExtractLayer(const Napi::CallbackInfo& info) {
   Compression c = comp == "gzip" ? Compression::Gzip : comp == "zstd" ? Compression::Zstd : Compression::None;
   Whiteouts w = wh == "delete" ? Whiteouts::Delete : Whiteouts::Overlay;
   Napi::Function cb = info.Length() > 4 && info[4].IsFunction() ? info[4].As<Napi::Function>() : Napi::Function();
-  auto* worker = new ExtractWorker(env, file, dir, c, w, cb);
+  std::vector<std::string> lowers;
+  if (info.Length() > 5 && info[5].IsArray()) {
+    Napi::Array a = info[5].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) lowers.push_back(a.Get(i).As<Napi::String>());
+  }
+  auto* worker = new ExtractWorker(env, file, dir, c, w, cb, std::move(lowers));
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

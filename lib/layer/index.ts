@@ -19,6 +19,12 @@ export interface ApplyOptions {
   whiteouts: WhiteoutMode;
   /** bytes of the (compressed) file consumed so far, reported from the extractor's thread */
   onProgress?: (bytes: number) => void;
+  /**
+   * overlay: the layers below this one, top first. A directory this layer needs but does not
+   * describe then takes the mode, owner and times the lower layers give it, so the mounted
+   * tree equals the single tree umoci unpacks (docker and containerd leave it 0755, now).
+   */
+  lowerDirs?: string[];
 }
 
 export interface ApplyResult {
@@ -59,7 +65,7 @@ export async function applyLayerFile(file: string, dir: string, opts: ApplyOptio
   const compression = compressionOf(opts.mediaType) ?? sniffFile(file);
   let r: ApplyResult;
   try {
-    r = await native().extractLayer(file, dir, compression, opts.whiteouts, opts.onProgress);
+    r = await native().extractLayer(file, dir, compression, opts.whiteouts, opts.onProgress, opts.whiteouts === 'overlay' ? opts.lowerDirs : undefined);
   } catch (e) {
     if (isErrno(e, 'EBADLAYER')) throw new GockerError(`failed to apply layer: ${(e as Error).message}`, { code: 'EBADLAYER', cause: e });
     throw e;

@@ -188,6 +188,12 @@ Extractor::Extractor(int root_fd, Whiteouts mode, bool is_root)
 
 Extractor::~Extractor() {
   if (cached_fd_ >= 0) close(cached_fd_);
+  for (int fd : lowers_) close(fd);
+}
+
+void Extractor::SetLowers(std::vector<int> fds) {
+  for (int fd : lowers_) close(fd);
+  lowers_ = std::move(fds);
 }
 
 bool Extractor::ReadExact(uint8_t* buf, size_t n) {
@@ -427,7 +433,41 @@ int Extractor::ResolveDir(const std::string& rel, bool create) {
   created_.insert(rel);
   fd = Openat2(parent.fd, base.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
   if (fd < 0) Fail(errno, "openat2", rel);
+  if (mode_ == Whiteouts::Overlay) InheritFromLower(static_cast<int>(fd), rel);
   return static_cast<int>(fd);
+}
+
+// Overlay form: a directory this layer needs but does not describe is what a mount shows
+// (overlayfs takes the upper-most copy's attributes). Given the lower layers, it takes the
+// copy they show, mode, owner and times, so the merged tree equals umoci's single tree;
+// without them (or where they have none) it stays 0755 root, now, as docker's and
+// containerd's extractors leave it.
+void Extractor::InheritFromLower(int fd, const std::string& rel) {
+  for (int lower : lowers_) {
+    // Within the lower as it is on disk, no symlink followed: overlayfs never follows a
+    // lower's symlink to find a directory either.
+    const uint64_t how = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    long l = Openat2(lower, rel.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, how);
+    if (l < 0) {
+      if (errno != ENOENT) return;  // a file, whiteout or symlink on the way hides what is below
+      // An opaque ancestor in this lower hides the layers below it.
+      for (size_t slash = rel.rfind('/'); slash != std::string::npos && slash > 0; slash = rel.rfind('/', slash - 1)) {
+        long a = Openat2(lower, rel.substr(0, slash).c_str(), O_PATH | O_CLOEXEC, how);
+        if (a < 0) continue;
+        Fd anc(static_cast<int>(a));
+        char v = 0;
+        if (getxattr(ProcFd(anc.fd).c_str(), "trusted.overlay.opaque", &v, 1) == 1 && v == 'y') return;
+      }
+      continue;
+    }
+    Fd lf(static_cast<int>(l));
+    struct stat st;
+    if (fstat(lf.fd, &st) != 0 || !S_ISDIR(st.st_mode)) return;
+    if (is_root_ && fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) != 0) Fail(errno, "fchownat", rel);
+    if (chmod(ProcFd(fd).c_str(), st.st_mode & 07777) != 0) Fail(errno, "fchmod", rel);
+    dir_times_.push_back({rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec});
+    return;
+  }
 }
 
 int Extractor::OpenParent(const std::string& rel, std::string* base, bool create) {

@@ -39,6 +39,9 @@ class Extractor {
   ~Extractor();
   Extractor(const Extractor&) = delete;
   Extractor& operator=(const Extractor&) = delete;
+  // Overlay form: the lower layers' directories (top first), owned from now on; see
+  // InheritFromLower.
+  void SetLowers(std::vector<int> fds);
   // Reads a whole tar archive through read (which returns 0 at the end).
   ExtractStats Run(const ReadFn& read);
 
@@ -52,6 +55,7 @@ class Extractor {
   bool ApplyEntry(Header& h);
   int OpenParent(const std::string& rel, std::string* base, bool create);
   int ParentDir(const std::string& rel, std::string* base, bool create);
+  void InheritFromLower(int fd, const std::string& rel);
   int ResolveDir(const std::string& rel, bool create);
   void RemoveAt(int dirfd, const std::string& name, const std::string& rel);
   void RemoveTree(int at, const std::string& name);
@@ -70,6 +74,7 @@ class Extractor {
   bool is_root_;
   const ReadFn* read_ = nullptr;
   std::vector<uint8_t> buf_;
+  std::vector<int> lowers_;
   // ParentDir's cache: the last parent resolved, borrowed by the entry being applied.
   std::string cached_dir_;
   int cached_fd_ = -1;
