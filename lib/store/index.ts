@@ -195,7 +195,10 @@ export class Store {
       } else {
         fs.mkdirSync(diff, { mode: 0o755 });
       }
-      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts: this.paths.driver === 'vfs' ? 'delete' : whiteouts, onProgress: src.onProgress });
+      // overlay: the layers below, top first, for the directories this one needs but does not describe.
+      const lowerDirs: string[] = [];
+      for (let id = parent; id !== null && lowerDirs.length < 128; id = this.layerMeta(id)?.parent ?? null) lowerDirs.push(path.join(this.paths.layer(id), 'diff'));
+      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts: this.paths.driver === 'vfs' ? 'delete' : whiteouts, onProgress: src.onProgress, lowerDirs });
       const chainId = parent === null ? r.diffId : chainIds([parent, r.diffId])[1];
       // overlay2-style short link: keeps the lowerdir option of a 60-layer image under a page.
       const link = hexOf(chainId).slice(0, 20);
