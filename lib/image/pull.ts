@@ -29,15 +29,18 @@ export async function pullImage(store: Store, name: string, opts: PullOptions = 
 async function pullImageLocked(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
   const ref = parseReference(name);
   const emit = opts.onEvent ?? (() => undefined);
+  const layerDigests = new Set<string>();
   const client = new RegistryClient({
     ...opts,
     onRetry: (what, attempt, err, delayMs) => {
+      // Shown on the layer's line, as docker does; the manifest and config have none.
       const m = /^blob (sha256:[0-9a-f]{64})$/.exec(what);
-      if (m) emit({ kind: 'layer', id: short(m[1]), status: 'Retrying', delayMs, attempt, error: err.message });
+      if (m && layerDigests.has(m[1])) emit({ kind: 'layer', id: short(m[1]), status: 'Retrying', delayMs, attempt, error: err.message });
       opts.onRetry?.(what, attempt, err, delayMs);
     },
   });
   const img = await client.resolve(ref);
+  for (const l of img.layers) layerDigests.add(l.digest);
   const configBuf = await client.fetchBlobBuffer(ref, img.config);
   const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
