@@ -242,7 +242,7 @@ export class Store {
     const target = path.join('..', 'layers', hexOf(meta.chainId), 'diff');
     try {
       if (fs.readlinkSync(linkPath) === target) return;
-      fs.rmSync(linkPath, { force: true }); // a link of another layer with the same short id cannot be: 80 bits
+      fs.rmSync(linkPath, { force: true }); // pointing elsewhere: 20 hex digits do not collide, so a torn write
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
     }
