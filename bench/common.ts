@@ -37,7 +37,9 @@ export function bench(title: string, contenders: Contender[], runs: number, base
       (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(ms);
     }
   }
-  const base = median(results.get(baseline) ?? [NaN]);
+  // Ratios to a baseline that did not run would be meaningless: refuse rather than print them.
+  if (!results.has(baseline)) throw new Error(`the baseline, ${baseline}, did not run: ${contenders.find((c) => c.name === baseline)?.why ?? 'no such contender'}`);
+  const base = median(results.get(baseline)!);
   console.log(`${title} — median of ${runs} runs; ratio = time / ${baseline}`);
   for (const c of contenders) {
     const xs = results.get(c.name);

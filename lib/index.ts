@@ -80,12 +80,11 @@ export class Gocker {
     return this.store.listImages();
   }
 
-  /** Images no name refers to that are still on disk because a container runs on them. */
+  /** Images no name refers to that are still on disk because a container uses them. */
   danglingImages(): ImageRecord[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { storedImageIds } = require('./image/prune') as typeof import('./image/prune');
-    const named = new Set(this.images().map((i) => i.id));
-    return storedImageIds(this.store).filter((id) => !named.has(id)).map((id) => this.store.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
+    const { danglingImageIds } = require('./image/prune') as typeof import('./image/prune');
+    return danglingImageIds(this.store).map((id) => this.store.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
   }
 
   image(nameOrId: string): ImageRecord | undefined {

@@ -32,14 +32,19 @@ function progress(tty: boolean): (e: PullEvent) => void {
       return;
     }
     let text: string = e.status;
-    if ((e.status === 'Downloading' || e.status === 'Extracting') && e.total) text = `${e.status} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
+    if (e.status === 'Retrying') {
+      const s = Math.max(1, Math.round(e.delayMs / 1000));
+      text = `Retrying in ${s} second${s === 1 ? '' : 's'}`;
+    } else if ((e.status === 'Downloading' || e.status === 'Extracting') && e.total) {
+      text = `${e.status} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
+    }
     if (tty) {
       if (!lines.has(e.id)) order.push(e.id);
       lines.set(e.id, text);
       redraw();
-    } else if (e.status !== 'Downloading' && !e.current) {
+    } else if (e.status === 'Retrying' || (e.status !== 'Downloading' && !e.current)) {
       // Not a terminal: one line per state, no byte counts.
-      process.stdout.write(`${e.id}: ${e.status}\n`);
+      process.stdout.write(`${e.id}: ${e.status === 'Retrying' ? text : e.status}\n`);
     }
   };
 }

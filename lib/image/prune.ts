@@ -64,6 +64,18 @@ function containerImageIds(store: Store): Set<string> {
 }
 
 /**
+ * docker's dangling images as gocker has them: on disk, named by nothing in images.json, kept
+ * because a container uses them. Any other unnamed image directory is garbage (a pull killed
+ * before it wrote images.json, an image whose last tag moved on): never shown, collected by
+ * the next rmi or image prune.
+ */
+export function danglingImageIds(store: Store): string[] {
+  const named = bookIds(store);
+  const used = containerImageIds(store);
+  return storedImageIds(store).filter((id) => !named.has(id) && used.has(id));
+}
+
+/**
  * Deletes every image directory in `candidates` that is not live, then every layer, short
  * link and blob no live image refers to. The caller holds the gc lock.
  */
@@ -103,6 +115,18 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     fs.rmSync(store.paths.layer(`sha256:${hex}`), { recursive: true, force: true });
     out.layers.push(`sha256:${hex}`);
     out.bytes += meta?.size ?? 0;
+  }
+  // Short links whose layer is gone: left by a command killed after making the link and
+  // before renaming its layer into place (see Store.addLayer). No adder runs now.
+  let links: string[] = [];
+  try {
+    links = fs.readdirSync(store.paths.links);
+  } catch {
+    /* no layers yet */
+  }
+  for (const n of links) {
+    const p = path.join(store.paths.links, n);
+    if (!fs.existsSync(p)) fs.rmSync(p, { force: true });
   }
   for (const hex of listHex(store.paths.blobs)) {
     if (keepBlobs.has(hex)) continue;

@@ -10,7 +10,8 @@ import type { ImageConfig } from './types';
 
 export type PullEvent =
   | { kind: 'resolved'; ref: string; tag: string; repository: string; layers: string[] }
-  | { kind: 'layer'; id: string; status: 'Already exists' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete' | 'Retrying'; current?: number; total?: number }
+  | { kind: 'layer'; id: string; status: 'Already exists' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete'; current?: number; total?: number }
+  | { kind: 'layer'; id: string; status: 'Retrying'; /** ms until the next attempt */ delayMs: number; attempt: number; error: string }
   | { kind: 'done'; digest: string; id: string; ref: string; fresh: boolean };
 
 export interface PullOptions extends ClientOptions {
@@ -28,9 +29,18 @@ export async function pullImage(store: Store, name: string, opts: PullOptions = 
 async function pullImageLocked(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
   const ref = parseReference(name);
   const emit = opts.onEvent ?? (() => undefined);
-  const client = new RegistryClient(opts);
-  store.sweepTmp();
+  const layerDigests = new Set<string>();
+  const client = new RegistryClient({
+    ...opts,
+    onRetry: (what, attempt, err, delayMs) => {
+      // Shown on the layer's line, as docker does; the manifest and config have none.
+      const m = /^blob (sha256:[0-9a-f]{64})$/.exec(what);
+      if (m && layerDigests.has(m[1])) emit({ kind: 'layer', id: short(m[1]), status: 'Retrying', delayMs, attempt, error: err.message });
+      opts.onRetry?.(what, attempt, err, delayMs);
+    },
+  });
   const img = await client.resolve(ref);
+  for (const l of img.layers) layerDigests.add(l.digest);
   const configBuf = await client.fetchBlobBuffer(ref, img.config);
   const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
@@ -44,12 +54,20 @@ async function pullImageLocked(store: Store, name: string, opts: PullOptions = {
   fs.mkdirSync(store.paths.tmp, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(store.paths.tmp, 'pull-'));
   try {
-    const needed = img.layers.map((l, i) => !store.layerMeta(chains[i]));
-    const files: Array<Promise<string> | undefined> = [];
+    // A layer counts as present only with its blob (save and push read it): a pull killed
+    // between storing one and the other fetches what is missing next time.
+    const haveBlob = img.layers.map((l) => fs.existsSync(store.paths.blob(l.digest)));
+    const haveLayer = img.layers.map((_, i) => {
+      const meta = store.layerMeta(chains[i]);
+      if (meta) store.ensureLink(meta); // a command killed between a layer's rename and its link
+      return !!meta;
+    });
+    const blobs: Array<Promise<void> | undefined> = [];
     const queue: Array<() => void> = [];
     let active = 0;
     const limit = Math.max(1, opts.maxConcurrentDownloads ?? 3);
-    const download = (l: Descriptor, i: number): Promise<string> => new Promise((resolve, reject) => {
+    // Downloaded, verified, then moved into blobs/ before any layer is made from it.
+    const download = (l: Descriptor, i: number): Promise<void> => new Promise((resolve, reject) => {
       const start = (): void => {
         active++;
         const file = path.join(tmp, `layer-${i}`);
@@ -57,9 +75,11 @@ async function pullImageLocked(store: Store, name: string, opts: PullOptions = {
         client.fetchBlobToFile(ref, l, file, (n) => emit({ kind: 'layer', id: short(l.digest), status: 'Downloading', current: n, total: l.size }))
           .then(() => {
             emit({ kind: 'layer', id: short(l.digest), status: 'Verifying Checksum' });
+            store.putBlobFile(file, l.digest);
             emit({ kind: 'layer', id: short(l.digest), status: 'Download complete' });
-            resolve(file);
-          }, reject)
+            resolve();
+          })
+          .catch(reject)
           .finally(() => {
             active--;
             queue.shift()?.();
@@ -72,24 +92,27 @@ async function pullImageLocked(store: Store, name: string, opts: PullOptions = {
       }
     });
     img.layers.forEach((l, i) => {
-      if (!needed[i]) {
+      if (haveLayer[i] && haveBlob[i]) {
         emit({ kind: 'layer', id: short(l.digest), status: 'Already exists' });
         return;
       }
-      files[i] = download(l, i);
-      files[i]!.catch(() => undefined); // awaited below, in order
+      if (haveBlob[i]) {
+        emit({ kind: 'layer', id: short(l.digest), status: 'Download complete' });
+        return;
+      }
+      blobs[i] = download(l, i);
+      blobs[i]!.catch(() => undefined); // awaited below, in order
     });
     // Apply in order (each layer's chain id needs its parent's) while later ones still download.
     let parent: string | null = null;
     for (const [i, l] of img.layers.entries()) {
-      if (files[i]) {
-        const file = await files[i]!;
+      if (blobs[i]) await blobs[i];
+      if (!haveLayer[i]) {
         emit({ kind: 'layer', id: short(l.digest), status: 'Extracting', current: 0, total: l.size });
-        await store.addLayer(parent, { file, mediaType: l.mediaType, diffId: diffIds[i],
+        await store.addLayer(parent, { file: store.paths.blob(l.digest), mediaType: l.mediaType, diffId: diffIds[i],
           onProgress: (n) => emit({ kind: 'layer', id: short(l.digest), status: 'Extracting', current: n, total: l.size }) });
-        store.putBlobFile(file, l.digest);
-        emit({ kind: 'layer', id: short(l.digest), status: 'Pull complete' });
       }
+      if (!haveLayer[i] || !haveBlob[i]) emit({ kind: 'layer', id: short(l.digest), status: 'Pull complete' });
       parent = chains[i];
     }
     store.putBlob(configBuf);

@@ -62,13 +62,69 @@ export interface Challenge {
   params: Record<string, string>;
 }
 
-/** WWW-Authenticate: Bearer realm="https://auth",service="registry",scope="repository:x:pull" */
-export function parseChallenge(header: string | null): Challenge | undefined {
-  if (!header) return undefined;
-  const m = /^(\w+)\s*(.*)$/.exec(header.trim());
-  if (!m) return undefined;
-  const params: Record<string, string> = {};
-  const re = /(\w+)=(?:"([^"]*)"|([^,\s]*))/g;
-  for (let p; (p = re.exec(m[2]));) params[p[1].toLowerCase()] = p[2] ?? p[3];
-  return { scheme: m[1].toLowerCase(), params };
+/**
+ * Every challenge in a WWW-Authenticate header (RFC 7235): a header may carry several
+ * (`Basic realm="x", Bearer realm="y",scope="a,b"`), values may be quoted strings with
+ * backslash escapes and commas inside, or bare tokens.
+ */
+export function parseChallenges(header: string | null | undefined): Challenge[] {
+  const out: Challenge[] = [];
+  if (!header) return out;
+  const s = header;
+  let i = 0;
+  const skip = (re: RegExp): void => {
+    while (i < s.length && re.test(s[i])) i++;
+  };
+  const token = (): string => {
+    const start = i;
+    // tchar, plus the token68 characters a bare value may use (base64 '/', '+', '=' padding)
+    while (i < s.length && /[!#$%&'*+\-.^_`|~0-9A-Za-z/:]/.test(s[i])) i++;
+    return s.slice(start, i);
+  };
+  const quoted = (): string => {
+    let v = '';
+    for (i++; i < s.length && s[i] !== '"'; i++) v += s[i] === '\\' && i + 1 < s.length ? s[++i] : s[i];
+    i++; // the closing quote (or the end of an unterminated string)
+    return v;
+  };
+  let current: Challenge | undefined;
+  // A bare token straight after a scheme, with no comma between, is that challenge's token68.
+  let justScheme = false;
+  while (i < s.length) {
+    const before = i;
+    skip(/[\s,]/);
+    if (s.slice(before, i).includes(',')) justScheme = false;
+    if (i >= s.length) break;
+    const name = token();
+    if (!name) {
+      i++; // a character no grammar allows here: step over it
+      continue;
+    }
+    skip(/[ \t]/);
+    if (s[i] === '=' && current && s[i + 1] !== '=') {
+      // name=value: a parameter of the current challenge
+      i++;
+      skip(/[ \t]/);
+      current.params[name.toLowerCase()] = s[i] === '"' ? quoted() : token();
+      justScheme = false;
+      continue;
+    }
+    if ((s[i] === '=' || justScheme) && current) {
+      // token68 ('abc==' or 'abc'): the current challenge's opaque data, not a parameter
+      skip(/=/);
+      justScheme = false;
+      continue;
+    }
+    // a bare token: a new challenge's scheme
+    current = { scheme: name.toLowerCase(), params: {} };
+    out.push(current);
+    justScheme = true;
+  }
+  return out;
+}
+
+/** The challenge to answer: Bearer when offered (the token flow), else Basic, else the first. */
+export function parseChallenge(header: string | null | undefined): Challenge | undefined {
+  const all = parseChallenges(header);
+  return all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic') ?? all[0];
 }

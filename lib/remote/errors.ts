@@ -2,10 +2,22 @@ import { GockerError } from '../errors';
 
 /** A registry's answer that was not what we asked for; `temporary` drives retries. */
 export class RegistryError extends GockerError {
+  /** how long the registry asked us to wait before trying again (Retry-After), in ms */
+  retryAfterMs?: number;
+
   constructor(message: string, readonly status?: number, readonly registryCode?: string, readonly temporary = false) {
     super(message, { code: registryCode ?? (status ? `HTTP_${status}` : 'EREGISTRY'), exitCode: 125 });
     this.name = 'RegistryError';
   }
+}
+
+/** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 10.2.3). */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const v = header.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
 const TEMPORARY_CODES = new Set(['TOOMANYREQUESTS', 'UNAVAILABLE']);
@@ -27,7 +39,11 @@ export async function fromResponse(res: Response, what: string): Promise<Registr
     : code === 'UNAUTHORIZED' || res.status === 401
       ? `${what}: unauthorized: authentication required`
       : code === 'DENIED' || res.status === 403
-        ? `${what}: denied: requested access to the resource is denied`
-        : `${what}: ${res.status} ${res.statusText}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
-  return new RegistryError(text, res.status, code, temporary);
+        ? `${what}: denied: ${message || 'requested access to the resource is denied'}`
+        : code === 'TOOMANYREQUESTS' || res.status === 429
+          ? `${what}: toomanyrequests: ${message || 'too many requests'}`
+          : `${what}: ${res.status} ${res.statusText}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
+  const err = new RegistryError(text, res.status, code, temporary);
+  err.retryAfterMs = retryAfterMs(res.headers.get('retry-after'));
+  return err;
 }

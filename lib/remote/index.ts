@@ -32,6 +32,8 @@ export const MEDIA = {
 };
 const ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(', ');
 const MAX_MANIFEST = 4 << 20;
+/** The longest Retry-After we wait out; a registry asking for more fails the pull at once. */
+const MAX_RETRY_AFTER_MS = 20_000;
 
 export interface ClientOptions {
   platform?: Platform;
@@ -40,7 +42,8 @@ export interface ClientOptions {
   config?: EngineConfig;
   dockerConfigFile?: string;
   userAgent?: string;
-  onRetry?: (what: string, attempt: number, err: Error) => void;
+  /** before each retry: what failed, the attempt about to be made (1 = first retry), the wait */
+  onRetry?: (what: string, attempt: number, err: Error, delayMs: number) => void;
 }
 
 export function hostPlatform(): Platform {
@@ -65,6 +68,30 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function sha256Hex(b: Buffer): string {
   return crypto.createHash('sha256').update(b).digest('hex');
+}
+
+/**
+ * A failure of our own disk (ENOSPC, EIO, EROFS...) while storing what the registry sent:
+ * permanent, so never retried as if the network had failed.
+ */
+function storageError(e: unknown, file: string): GockerError {
+  const err = e as NodeJS.ErrnoException;
+  const text = err.code === 'ENOSPC' ? 'no space left on device' : err.code === 'EDQUOT' ? 'disk quota exceeded' : (err.message ?? String(e)).replace(/^\w+: /, '');
+  return new GockerError(`${err.syscall ?? 'write'} ${file}: ${text}`, { code: err.code ?? 'EIO', cause: e });
+}
+
+const isStorageError = (e: unknown): boolean => e instanceof GockerError && !(e instanceof RegistryError);
+
+/** The wait before retry number `attempt`: exponential backoff, or what Retry-After asked within the cap. */
+function retryDelay(attempt: number, err: RegistryError): number {
+  const backoff = Math.min(200 * 2 ** attempt, 3000);
+  return err.retryAfterMs === undefined ? backoff : Math.max(backoff, err.retryAfterMs);
+}
+
+/** The first byte position of a 206's Content-Range ('bytes 100-199/200'). */
+function rangeStart(header: string | null): number | undefined {
+  const m = /^bytes\s+(\d+)-\d+\/(?:\d+|\*)$/.exec(header?.trim() ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 export class RegistryClient {
@@ -96,23 +123,30 @@ export class RegistryClient {
   }
 
   /** One request with auth, timeout and retries of temporary failures. */
-  private async request(registry: string, url: string, scope: string, init: RequestInit & { what: string }, creds?: Credentials): Promise<Response> {
-    const retries = this.opts.retries ?? 3;
+  private async request(registry: string, url: string, scope: string, init: RequestInit & { what: string; retries?: number }, creds?: Credentials): Promise<Response> {
+    const retries = init.retries ?? this.opts.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
+      let err: RegistryError;
       try {
         const res = await this.authed(registry, url, scope, init, creds);
         if (res.ok || res.status === 206 || res.status === 304) return res;
-        const err = await fromResponse(res, init.what);
-        if (!err.temporary || attempt >= retries) throw err;
-        this.opts.onRetry?.(init.what, attempt + 1, err);
+        err = await fromResponse(res, init.what);
       } catch (e) {
-        if (e instanceof RegistryError && !e.temporary) throw e;
-        const err = e instanceof RegistryError ? e : this.networkError(e, init.what);
-        if (attempt >= retries) throw err;
-        this.opts.onRetry?.(init.what, attempt + 1, err);
+        err = e instanceof RegistryError ? e : this.networkError(e, init.what);
       }
-      await sleep(Math.min(200 * 2 ** attempt, 3000));
+      await this.beforeRetry(init.what, attempt, retries, err);
     }
+  }
+
+  /** Throws err unless it is temporary and retries are left; otherwise reports and waits. */
+  private async beforeRetry(what: string, attempt: number, retries: number, err: RegistryError): Promise<void> {
+    if (!err.temporary || attempt >= retries) throw err;
+    if ((err.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
+      throw new RegistryError(`${err.message} (the registry asks to retry after ${Math.ceil(err.retryAfterMs! / 1000)} s)`, err.status, err.registryCode, true);
+    }
+    const delay = retryDelay(attempt, err);
+    this.opts.onRetry?.(what, attempt + 1, err, delay);
+    await sleep(delay);
   }
 
   private networkError(e: unknown, what: string): RegistryError {
@@ -227,10 +261,20 @@ export class RegistryClient {
       try {
         const res = await this.request(ref.registry, `${base}/v2/${ref.repository}/manifests/${reference}`, scope,
           { what: `manifest for ${referenceString(ref)}`, headers: { Accept: ACCEPT } });
-        const len = Number(res.headers.get('content-length') ?? 0);
-        if (len > MAX_MANIFEST) throw new RegistryError(`manifest for ${referenceString(ref)} is larger than ${MAX_MANIFEST} bytes`);
-        const body = Buffer.from(await res.arrayBuffer());
-        if (body.length > MAX_MANIFEST) throw new RegistryError(`manifest for ${referenceString(ref)} is larger than ${MAX_MANIFEST} bytes`);
+        const tooLarge = (): RegistryError => new RegistryError(`manifest for ${referenceString(ref)} is larger than ${MAX_MANIFEST} bytes`, undefined, 'MANIFEST_INVALID');
+        if (Number(res.headers.get('content-length') ?? 0) > MAX_MANIFEST) {
+          await res.body?.cancel();
+          throw tooLarge();
+        }
+        // Chunked answers have no length: count as they come and stop at the cap.
+        const chunks: Buffer[] = [];
+        let size = 0;
+        await this.readBody(res, `manifest for ${referenceString(ref)}`, (c) => {
+          size += c.length;
+          if (size > MAX_MANIFEST) throw tooLarge();
+          chunks.push(c);
+        });
+        const body = Buffer.concat(chunks);
         const digest = `sha256:${sha256Hex(body)}`;
         if (reference.startsWith('sha256:') && digest !== reference) {
           throw new RegistryError(`manifest verification failed for digest ${reference}: got ${digest}`, undefined, 'DIGEST_INVALID');
@@ -290,37 +334,57 @@ export class RegistryClient {
     const retries = this.opts.retries ?? 3;
     let hash = crypto.createHash('sha256');
     let got = 0;
-    const fd = fs.openSync(file, 'w', 0o600);
+    const disk = <T>(f: () => T): T => {
+      try {
+        return f();
+      } catch (e) {
+        throw storageError(e, file);
+      }
+    };
+    const fd = disk(() => fs.openSync(file, 'w', 0o600));
+    const restart = (): void => {
+      got = 0;
+      disk(() => fs.ftruncateSync(fd, 0));
+      hash = crypto.createHash('sha256');
+    };
     try {
       for (let attempt = 0; ; attempt++) {
         const headers: Record<string, string> = {};
         if (got > 0) headers.Range = `bytes=${got}-`;
         try {
+          // Retried by this loop, which resumes, not by request()'s.
           const res = await this.request(ref.registry, `${this.blobBase(ref)}/v2/${ref.repository}/blobs/${desc.digest}`, scope,
-            { what: `blob ${desc.digest}`, headers });
-          if (got > 0 && res.status !== 206) {
-            // No range support: start over.
-            got = 0;
-            fs.ftruncateSync(fd, 0);
-            hash = crypto.createHash('sha256');
+            { what: `blob ${desc.digest}`, headers, retries: 0 });
+          if (res.status === 206) {
+            // Only the bytes we asked for can be appended: any other range means starting over.
+            const start = rangeStart(res.headers.get('content-range'));
+            if (got === 0 || start !== got) {
+              await res.body?.cancel();
+              restart();
+              throw new RegistryError(`blob ${desc.digest}: the registry answered range ${res.headers.get('content-range') ?? '(none)'} for bytes=${got}-`, 206, 'RANGE_INVALID', true);
+            }
+          } else if (got > 0) {
+            restart(); // no range support: the whole blob again
           }
-          await this.readBody(res, (chunk) => {
+          await this.readBody(res, `blob ${desc.digest}`, (chunk) => {
             if (got + chunk.length > desc.size) throw new RegistryError(`blob ${desc.digest}: more than the ${desc.size} bytes the manifest gives`, undefined, 'SIZE_INVALID');
-            fs.writeSync(fd, chunk, 0, chunk.length, got);
+            disk(() => fs.writeSync(fd, chunk, 0, chunk.length, got));
             hash.update(chunk);
             got += chunk.length;
             onProgress?.(got);
+          }).catch((e: unknown) => {
+            // The body broke off (reset, closed): say how far it got.
+            if (e instanceof GockerError) throw e;
+            throw new RegistryError(`blob ${desc.digest}: connection closed after ${got} of ${desc.size} bytes`, undefined, 'ETRUNCATED', true);
           });
           if (got < desc.size) throw new RegistryError(`blob ${desc.digest}: connection closed after ${got} of ${desc.size} bytes`, undefined, 'ETRUNCATED', true);
           break;
         } catch (e) {
-          const err = e instanceof RegistryError ? e : this.networkError(e, `blob ${desc.digest}`);
-          if (!err.temporary || attempt >= retries) throw err;
-          this.opts.onRetry?.(`blob ${desc.digest}`, attempt + 1, err);
-          await sleep(Math.min(200 * 2 ** attempt, 3000));
+          if (isStorageError(e)) throw e;
+          await this.beforeRetry(`blob ${desc.digest}`, attempt, retries, e instanceof RegistryError ? e : this.networkError(e, `blob ${desc.digest}`));
         }
       }
-      fs.fsyncSync(fd);
+      disk(() => fs.fsyncSync(fd));
     } finally {
       fs.closeSync(fd);
     }
@@ -329,13 +393,13 @@ export class RegistryClient {
   }
 
   /** Reads a body, failing when no byte arrives for the timeout (a stalled connection). */
-  private async readBody(res: Response, onChunk: (b: Buffer) => void): Promise<void> {
+  private async readBody(res: Response, what: string, onChunk: (b: Buffer) => void): Promise<void> {
     if (!res.body) return;
     const reader = res.body.getReader();
     for (;;) {
       let timer: NodeJS.Timeout | undefined;
       const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new RegistryError(`download stalled: no data for ${this.timeout()} ms`, undefined, 'TIMEOUT', true)), this.timeout());
+        timer = setTimeout(() => reject(new RegistryError(`${what}: download stalled: no data for ${this.timeout()} ms`, undefined, 'TIMEOUT', true)), this.timeout());
       });
       try {
         const { done, value } = await Promise.race([reader.read(), stalled]);
@@ -357,18 +421,15 @@ export class RegistryClient {
     const retries = this.opts.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.request(ref.registry, `${this.blobBase(ref)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what });
+        const res = await this.request(ref.registry, `${this.blobBase(ref)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what, retries: 0 });
         const chunks: Buffer[] = [];
-        await this.readBody(res, (c) => chunks.push(c));
+        await this.readBody(res, what, (c) => chunks.push(c));
         const body = Buffer.concat(chunks);
         if (body.length < desc.size) throw new RegistryError(`${what}: connection closed after ${body.length} of ${desc.size} bytes`, undefined, 'ETRUNCATED', true);
         if (`sha256:${sha256Hex(body)}` !== desc.digest) throw new RegistryError(`${what}: digest mismatch, got sha256:${sha256Hex(body)}`, undefined, 'DIGEST_INVALID');
         return body;
       } catch (e) {
-        const err = e instanceof RegistryError ? e : this.networkError(e, what);
-        if (!err.temporary || attempt >= retries) throw err;
-        this.opts.onRetry?.(what, attempt + 1, err);
-        await sleep(Math.min(200 * 2 ** attempt, 3000));
+        await this.beforeRetry(what, attempt, retries, e instanceof RegistryError ? e : this.networkError(e, what));
       }
     }
   }

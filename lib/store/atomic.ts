@@ -56,6 +56,27 @@ export async function acquireLock(lockFile: string, shared = false): Promise<() 
   };
 }
 
+/**
+ * Takes an exclusive flock on lockFile only if nobody holds it in any mode, without waiting.
+ * Returns its release, or undefined when the lock is busy.
+ */
+export function tryExclusiveLock(lockFile: string): (() => void) | undefined {
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  let got = false;
+  try {
+    got = native().flock(fd, LOCK.EX | LOCK.NB);
+  } finally {
+    if (!got) fs.closeSync(fd);
+  }
+  if (!got) return undefined;
+  let held = true;
+  return () => {
+    if (held) fs.closeSync(fd);
+    held = false;
+  };
+}
+
 /** Runs fn while holding a flock on lockFile (created if missing): exclusive unless shared. */
 export async function withLock<T>(lockFile: string, fn: () => Promise<T> | T, shared = false): Promise<T> {
   const release = await acquireLock(lockFile, shared);

@@ -8,7 +8,7 @@ import type { ImageConfig, ImageRecord, LayerRecord } from '../image/types';
 import { applyLayerFile, type WhiteoutMode } from '../layer';
 import { familiarRepo, parseReference, type Reference } from '../name';
 import { native } from '../native';
-import { withLock, writeFileAtomic } from './atomic';
+import { tryExclusiveLock, withLock, writeFileAtomic } from './atomic';
 import { StorePaths, hexOf } from './paths';
 
 /** repo -> tag -> image id, as the seeds' images.json. Tags include 'latest'. */
@@ -73,11 +73,15 @@ export class Store {
    * layer a pull has just found "already exists".
    */
   adding<T>(fn: () => Promise<T>): Promise<T> {
+    this.sweepTmp();
     return withLock(this.paths.lock('gc'), fn, true);
   }
 
   collecting<T>(fn: () => Promise<T> | T): Promise<T> {
-    return withLock(this.paths.lock('gc'), fn);
+    return withLock(this.paths.lock('gc'), () => {
+      this.sweepTmpLocked();
+      return fn();
+    });
   }
 
   /** An image by name ('alpine', 'repo:tag', 'name@sha256:') or id (full, 'sha256:...', or a unique prefix). */
@@ -182,7 +186,10 @@ export class Store {
   async addLayer(parent: string | null, src: LayerSource, whiteouts: WhiteoutMode = 'overlay'): Promise<LayerMeta> {
     if (src.diffId) {
       const existing = this.layerMeta(parent === null ? src.diffId : chainIds([parent, src.diffId])[1]);
-      if (existing) return existing;
+      if (existing) {
+        this.ensureLink(existing);
+        return existing;
+      }
     }
     fs.mkdirSync(this.paths.tmp, { recursive: true });
     const tmp = fs.mkdtempSync(path.join(this.paths.tmp, 'layer-'));
@@ -198,29 +205,55 @@ export class Store {
       // overlay: the layers below, top first, for the directories this one needs but does not describe.
       const lowerDirs: string[] = [];
       for (let id = parent; id !== null && lowerDirs.length < 128; id = this.layerMeta(id)?.parent ?? null) lowerDirs.push(path.join(this.paths.layer(id), 'diff'));
-      const r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts: this.paths.driver === 'vfs' ? 'delete' : whiteouts, onProgress: src.onProgress, lowerDirs });
+      let r: Awaited<ReturnType<typeof applyLayerFile>>;
+      try {
+        r = await applyLayerFile(src.file, diff, { mediaType: src.mediaType, diffId: src.diffId, whiteouts: this.paths.driver === 'vfs' ? 'delete' : whiteouts, onProgress: src.onProgress, lowerDirs });
+      } catch (e) {
+        // docker's wording; the extractor's own message names only the path inside the layer
+        if (isErrno(e, 'ENOSPC') || isErrno(e, 'EDQUOT')) {
+          throw new GockerError(`failed to register layer: write ${(e as NodeJS.ErrnoException).path ?? diff}: ${e.code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded'}`, { code: e.code, cause: e });
+        }
+        throw e;
+      }
       const chainId = parent === null ? r.diffId : chainIds([parent, r.diffId])[1];
       // overlay2-style short link: keeps the lowerdir option of a 60-layer image under a page.
       const link = hexOf(chainId).slice(0, 20);
       const meta: LayerMeta = { chainId, diffId: r.diffId, parent, size: r.size, link };
       fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(meta));
       fs.mkdirSync(this.paths.layers, { recursive: true });
-      fs.mkdirSync(this.paths.links, { recursive: true });
+      // The short link before the rename: dangling until then, which nothing minds, so a
+      // crash can never leave a stored layer without its link.
+      this.ensureLink(meta);
       try {
         fs.renameSync(tmp, this.paths.layer(chainId));
       } catch (e) {
         if (!isErrno(e, 'ENOTEMPTY') && !isErrno(e, 'EEXIST')) throw e;
         return this.layerMeta(chainId)!; // another process stored it first
       }
-      const linkPath = path.join(this.paths.links, link);
-      try {
-        fs.symlinkSync(path.join('..', 'layers', hexOf(chainId), 'diff'), linkPath);
-      } catch (e) {
-        if (!isErrno(e, 'EEXIST')) throw e;
-      }
       return meta;
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The layer's short link l/<link> -> ../layers/<chain>/diff, made if missing: layers stored
+   * by an older gocker, or by one killed between the two steps, get theirs back here.
+   */
+  ensureLink(meta: LayerMeta): void {
+    const linkPath = path.join(this.paths.links, meta.link);
+    const target = path.join('..', 'layers', hexOf(meta.chainId), 'diff');
+    try {
+      if (fs.readlinkSync(linkPath) === target) return;
+      fs.rmSync(linkPath, { force: true }); // pointing elsewhere: 20 hex digits do not collide, so a torn write
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e;
+    }
+    fs.mkdirSync(this.paths.links, { recursive: true });
+    try {
+      fs.symlinkSync(target, linkPath);
+    } catch (e) {
+      if (!isErrno(e, 'EEXIST')) throw e; // made by a concurrent command, with the same target
     }
   }
 
@@ -282,22 +315,44 @@ export class Store {
     return id;
   }
 
-  /** Removes what a crashed command left in tmp/ (older than a minute: not someone's work in progress). */
+  /**
+   * Removes what crashed commands left in tmp/, but only when no other command is adding to
+   * the store or collecting from it (the gc lock is free): an entry's age says nothing about
+   * whether a concurrent pull is still downloading into it. Called by adding() before it takes
+   * the lock shared; a no-op when the lock is held, by others or by this process.
+   */
   sweepTmp(): void {
+    const release = tryExclusiveLock(this.paths.lock('gc'));
+    if (!release) return;
+    try {
+      this.sweepTmpLocked();
+    } finally {
+      release();
+    }
+  }
+
+  /** The caller holds the gc lock exclusively. */
+  private sweepTmpLocked(): void {
     let names: string[];
     try {
       names = fs.readdirSync(this.paths.tmp);
     } catch {
       return;
     }
-    const cutoff = Date.now() - 60_000;
+    // Entries of commands that add to the store hold the gc lock while they exist, so with
+    // it held here they are a dead command's. `save` and the overlay probe work in tmp/
+    // without it: theirs go only when a day old.
+    const cutoff = Date.now() - 24 * 3600_000;
     for (const n of names) {
       const p = path.join(this.paths.tmp, n);
       try {
-        if (fs.lstatSync(p).mtimeMs < cutoff) fs.rmSync(p, { recursive: true, force: true });
+        if (ADDERS.test(n) || fs.lstatSync(p).mtimeMs < cutoff) fs.rmSync(p, { recursive: true, force: true });
       } catch {
-        /* raced with its owner */
+        /* gone already */
       }
     }
   }
 }
+
+/** tmp/ entries of the commands that run under Store.adding. */
+const ADDERS = /^(pull|layer|import|load|commit)-/;

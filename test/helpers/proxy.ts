@@ -1,63 +1,211 @@
 // A fault-injecting HTTP proxy in front of a real registry, for the failure paths of pull.
+// Blob faults hit layer blobs only: the proxy reads each manifest it relays and leaves that
+// manifest's config blob alone, so the streaming download path (size and digest checks while
+// writing, Range resume) is what a fault exercises, not the small in-memory config fetch.
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
-export type Fault = 'none' | 'corrupt-blob' | 'truncate-blob' | 'error-500-twice' | 'stall-blob';
+export type Fault =
+  | 'none'
+  /** every layer GET: one byte flipped in the middle */
+  | 'corrupt-blob'
+  /** every layer GET: half the body, then the connection is cut */
+  | 'truncate-blob'
+  /** the first GET of each layer is cut after half its body; later ones (resumes) pass */
+  | 'truncate-once'
+  /** as truncate-once, and a resume is answered from byte 0 (a 206 for a range not asked for) */
+  | 'wrong-range'
+  /** the first two layer GETs answer 500 */
+  | 'error-500-twice'
+  /** every layer GET: half the body, then silence */
+  | 'stall-blob'
+  /** layer GETs are held `delayMs` before they are relayed (to watch concurrency) */
+  | 'slow-blob'
+  /** the first layer GET answers 429 TOOMANYREQUESTS with Retry-After: 1 */
+  | 'error-429-once'
+  /** every layer GET answers 429 TOOMANYREQUESTS with Retry-After: 1 */
+  | 'error-429-always'
+  /** manifests answer 403 DENIED */
+  | 'denied'
+  /** manifests fetched by digest come back with one more byte of whitespace */
+  | 'rewrite-manifest'
+  /** manifests are an endless chunked stream of whitespace */
+  | 'huge-manifest'
+  /** manifests fetched by tag are a Docker schema 1 manifest */
+  | 'schema1';
+
+export interface Logged {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  /** ms since the proxy started */
+  at: number;
+  /** set once the proxy has answered: the status it sent */
+  status?: number;
+}
 
 export interface Proxy {
   host: string;
+  url: string;
+  /** 'GET /v2/...' for every request, in order */
   requests: string[];
+  log: Logged[];
+  /** digests of config blobs seen in relayed manifests */
+  configs: Set<string>;
+  /** the most layer GETs that were open at the same time */
+  maxOpenLayerGets(): number;
+  /** bytes of the huge-manifest stream written before the client hung up */
+  hugeSent(): number;
   stop(): Promise<void>;
 }
 
-export async function startProxy(upstream: string, fault: Fault): Promise<Proxy> {
+const SCHEMA1 = JSON.stringify({
+  schemaVersion: 1,
+  name: 'busybox',
+  tag: 'latest',
+  architecture: 'amd64',
+  fsLayers: [{ blobSum: `sha256:${'a'.repeat(64)}` }],
+  history: [{ v1Compatibility: '{"id":"x","created":"2016-01-01T00:00:00Z"}' }],
+  signatures: [{ header: { alg: 'ES256' }, signature: 'c2ln', protected: 'cHJvdA' }],
+}, null, 3);
+
+export async function startProxy(upstream: string, fault: Fault, opts: { delayMs?: number; host?: string } = {}): Promise<Proxy> {
+  const t0 = Date.now();
   const requests: string[] = [];
-  let failures = 0;
-  const sockets = new Set<import('node:net').Socket>();
+  const log: Logged[] = [];
+  const configs = new Set<string>();
+  const seen = new Map<string, number>();
+  let layerFaults = 0;
+  let open = 0;
+  let maxOpen = 0;
+  let hugeSent = 0;
+  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
+    const entry: Logged = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, at: Date.now() - t0 };
     requests.push(`${req.method} ${req.url}`);
-    const isBlob = /\/blobs\/sha256:/.test(req.url ?? '') && req.method === 'GET';
-    if (isBlob && fault === 'error-500-twice' && failures < 2) {
-      failures++;
-      res.writeHead(500, { 'Content-Type': 'application/json' });
-      res.end('{"errors":[{"code":"UNKNOWN","message":"injected"}]}');
+    log.push(entry);
+    const send = (status: number, headers: http.OutgoingHttpHeaders, body?: string | Buffer): void => {
+      entry.status = status;
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    const digest = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? '')?.[1];
+    const isLayer = req.method === 'GET' && digest !== undefined && !configs.has(digest);
+    const manifestRef = req.method === 'GET' ? /\/manifests\/([^/]+)$/.exec(req.url ?? '')?.[1] : undefined;
+    const nth = digest ? (seen.set(digest, (seen.get(digest) ?? 0) + 1).get(digest)!) : 0;
+    if (isLayer) {
+      open++;
+      maxOpen = Math.max(maxOpen, open);
+      res.once('close', () => open--);
+    }
+
+    if (isLayer && ((fault === 'error-500-twice' && layerFaults < 2) || (fault === 'error-429-once' && layerFaults < 1) || fault === 'error-429-always')) {
+      layerFaults++;
+      if (fault === 'error-500-twice') send(500, { 'Content-Type': 'application/json' }, '{"errors":[{"code":"UNKNOWN","message":"injected"}]}');
+      else send(429, { 'Content-Type': 'application/json', 'Retry-After': '1' }, '{"errors":[{"code":"TOOMANYREQUESTS","message":"injected rate limit"}]}');
       return;
     }
-    const up = http.request(`${upstream}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(upstream).host } }, (ur) => {
-      const headers = { ...ur.headers };
-      if (!isBlob || fault === 'none' || fault === 'error-500-twice' || (ur.statusCode ?? 0) >= 300) {
-        res.writeHead(ur.statusCode ?? 502, headers);
-        ur.pipe(res);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      ur.on('data', (c: Buffer) => chunks.push(c));
-      ur.on('end', () => {
-        const body = Buffer.concat(chunks);
-        res.writeHead(ur.statusCode ?? 200, headers);
-        if (fault === 'corrupt-blob') {
-          body[body.length >> 1] ^= 0xff;
-          res.end(body);
-        } else if (fault === 'truncate-blob') {
-          res.write(body.subarray(0, body.length >> 1));
-          res.socket?.destroy();
-        } else {
-          res.write(body.subarray(0, body.length >> 1)); // then nothing: a stalled connection
+    if (manifestRef && fault === 'denied') {
+      send(403, { 'Content-Type': 'application/json' }, '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}');
+      return;
+    }
+    if (manifestRef && fault === 'schema1' && !manifestRef.startsWith('sha256:')) {
+      send(200, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v1+prettyjws', 'Content-Length': Buffer.byteLength(SCHEMA1) }, SCHEMA1);
+      return;
+    }
+    if (manifestRef && fault === 'huge-manifest') {
+      // No Content-Length: the client can only find out by counting.
+      entry.status = 200;
+      res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' });
+      const chunk = Buffer.alloc(64 << 10, 0x20);
+      let stopped = false;
+      res.once('close', () => (stopped = true));
+      const pump = (): void => {
+        while (!stopped && hugeSent < (1 << 30)) {
+          hugeSent += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
         }
+        if (!stopped) res.end();
+      };
+      res.write('{"schemaVersion":2,');
+      pump();
+      return;
+    }
+
+    const relay = (): void => {
+      const headers = { ...req.headers, host: new URL(upstream).host };
+      if (isLayer && fault === 'wrong-range' && headers.range) headers.range = 'bytes=0-';
+      const up = http.request(`${upstream}${req.url}`, { method: req.method, headers }, (ur) => {
+        const status = ur.statusCode ?? 502;
+        const headers = { ...ur.headers };
+        if (manifestRef && status === 200) {
+          // Read every manifest: its config blob is exempt from blob faults.
+          const chunks: Buffer[] = [];
+          ur.on('data', (c: Buffer) => chunks.push(c));
+          ur.on('end', () => {
+            let body = Buffer.concat(chunks);
+            try {
+              const m = JSON.parse(body.toString('utf8')) as { config?: { digest?: string } };
+              if (m.config?.digest) configs.add(m.config.digest);
+            } catch {
+              /* not JSON: relayed as it is */
+            }
+            if (fault === 'rewrite-manifest' && manifestRef.startsWith('sha256:')) {
+              body = Buffer.concat([body, Buffer.from('\n')]);
+              headers['content-length'] = String(body.length);
+            }
+            send(status, headers, body);
+          });
+          return;
+        }
+        const faulty = isLayer && status < 300 && (fault === 'corrupt-blob' || fault === 'truncate-blob' || fault === 'stall-blob' || ((fault === 'truncate-once' || fault === 'wrong-range') && nth === 1));
+        if (!faulty) {
+          entry.status = status;
+          res.writeHead(status, headers);
+          ur.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        ur.on('data', (c: Buffer) => chunks.push(c));
+        ur.on('end', () => {
+          const body = Buffer.concat(chunks);
+          entry.status = status;
+          res.writeHead(status, headers);
+          if (fault === 'corrupt-blob') {
+            body[body.length >> 1] ^= 0xff;
+            res.end(body);
+          } else if (fault === 'truncate-blob' || fault === 'truncate-once' || fault === 'wrong-range') {
+            res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+          } else {
+            res.write(body.subarray(0, body.length >> 1)); // then nothing: a stalled connection
+          }
+        });
       });
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    if (isLayer && fault === 'slow-blob') setTimeout(relay, opts.delayMs ?? 400);
+    else relay();
   });
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const listenHost = opts.host ?? '127.0.0.1';
+  await new Promise<void>((r) => server.listen(0, listenHost, r));
   const port = (server.address() as AddressInfo).port;
+  const host = listenHost.includes(':') ? `[${listenHost}]:${port}` : `${listenHost}:${port}`;
   return {
-    host: `127.0.0.1:${port}`,
+    host,
+    url: `http://${host}`,
     requests,
+    log,
+    configs,
+    maxOpenLayerGets: () => maxOpen,
+    hugeSent: () => hugeSent,
     stop: () => new Promise((r) => {
       for (const s of sockets) s.destroy();
       server.close(() => r());
