@@ -212,3 +212,13 @@ export async function startProxy(upstream: string, fault: Fault, opts: { delayMs
     }),
   };
 }
+
+/** Runs fn against a proxy started for it; the proxy stops whatever fn does. */
+export async function withProxy<T>(args: Parameters<typeof startProxy>, fn: (proxy: Proxy) => Promise<T>): Promise<T> {
+  const proxy = await startProxy(...args);
+  try {
+    return await fn(proxy);
+  } finally {
+    await proxy.stop();
+  }
+}

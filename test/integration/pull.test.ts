@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { bigLayerImage, busyboxAsArch, busyboxImage, multiLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
 import { freePort, pushImage, startRegistry, type Registry } from '../helpers/registry';
-import { startProxy, type Fault, type Proxy } from '../helpers/proxy';
+import { startProxy, withProxy, type Fault, type Proxy } from '../helpers/proxy';
 import { startTokenServer, type TokenServer } from '../helpers/token';
 
 let reg: Registry;
@@ -174,8 +174,7 @@ describe('pull', () => {
   });
 
   test('a second image on the same base downloads and stores nothing for the base', async () => {
-    const proxy = await startProxy(reg.url, 'none');
-    try {
+    await withProxy([reg.url, 'none'], async (proxy) => {
       const { ga, root } = fresh();
       assert.equal((await ga(['pull', `${proxy.host}/lib/multi:base`])).status, 0);
       assert.equal(layerCount(root), 1);
@@ -211,9 +210,7 @@ describe('pull', () => {
         'hardlinked',
         '',
       ].join('\n'));
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('basic auth: refused without credentials, works after login (written to DOCKER_CONFIG)', () => {
@@ -329,8 +326,7 @@ describe('pull', () => {
 describe('registry client', () => {
   test('pull by digest: a manifest that does not match its digest is refused by name, nothing stored', async () => {
     const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(fresh().g(['pull', `${reg.host}/busybox`]).stdout)![1];
-    const proxy = await startProxy(reg.url, 'rewrite-manifest');
-    try {
+    await withProxy([reg.url, 'rewrite-manifest'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox@${digest}`]);
       assert.equal(r.status, 125, r.stdout);
@@ -341,14 +337,11 @@ describe('registry client', () => {
       assert.deepEqual(ls(path.join(root, 'blobs', 'sha256')), []);
       // The same pull by tag is fine: only digests are checked against the body.
       assert.equal((await ga(['pull', '-q', `${proxy.host}/busybox`])).status, 0);
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('a manifest larger than 4 MiB, chunked: reading stops at the cap', async () => {
-    const proxy = await startProxy(reg.url, 'huge-manifest');
-    try {
+    await withProxy([reg.url, 'huge-manifest'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox`]);
       assert.equal(r.status, 125, r.stdout);
@@ -356,29 +349,23 @@ describe('registry client', () => {
       // The proxy would send 1 GiB; the client hung up just past 4 MiB (plus what sat in buffers).
       assert.ok(proxy.hugeSent() < 16 << 20, `${proxy.hugeSent()} bytes sent`);
       assert.deepEqual(book(root), {});
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('a Docker schema 1 manifest: a clear "unsupported" error', async () => {
-    const proxy = await startProxy(reg.url, 'schema1');
-    try {
+    await withProxy([reg.url, 'schema1'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox`]);
       assert.equal(r.status, 125, r.stdout);
       assert.equal(r.stderr, `gocker: ${proxy.host}/busybox:latest: Docker Image Format v1 and Docker Image manifest version 2, schema 1 are not supported\n`);
       assert.deepEqual(book(root), {});
       assert.ok(!proxy.requests.some((q) => q.includes('/blobs/')));
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('layers download concurrently, at most --max-concurrent-downloads at once (default 3)', async () => {
     for (const [flag, want] of [[[], 3], [['--max-concurrent-downloads', '2'], 2], [['--max-concurrent-downloads', '1'], 1]] as Array<[string[], number]>) {
-      const proxy = await startProxy(reg.url, 'slow-blob', { delayMs: 300 });
-      try {
+      await withProxy([reg.url, 'slow-blob', { delayMs: 300 }], async (proxy) => {
         const { ga } = fresh();
         const r = await ga(['pull', ...flag, `${proxy.host}/lib/multi:v1`]);
         assert.equal(r.status, 0, r.stderr);
@@ -386,15 +373,12 @@ describe('registry client', () => {
         // Five layers held 300 ms each: the limit is reached, never passed.
         assert.equal(proxy.maxOpenLayerGets(), want, `${flag.join(' ') || 'default'}`);
         assert.equal((r.stdout.match(/: Waiting\n/g) ?? []).length, 5 - want);
-      } finally {
-        await proxy.stop();
-      }
+      });
     }
   });
 
   test('429 TOOMANYREQUESTS: temporary, retried after Retry-After; the pull completes and says it retried', async () => {
-    const proxy = await startProxy(reg.url, 'error-429-once');
-    try {
+    await withProxy([reg.url, 'error-429-once'], async (proxy) => {
       const { ga } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox`]);
       assert.equal(r.status, 0, r.stderr);
@@ -404,9 +388,7 @@ describe('registry client', () => {
       // Retry-After: 1 was honoured (the backoff alone would wait 200 ms).
       assert.ok(gets[1].at - gets[0].at >= 950, `${gets[1].at - gets[0].at} ms between attempts`);
       assert.match(r.stdout, new RegExp(`${layer.slice(7, 19)}: Retrying in 1 second\n`));
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('typed errors carry the registry\'s code: TOOMANYREQUESTS is temporary, DENIED is not and is not retried', async () => {
@@ -480,8 +462,7 @@ describe('registry client', () => {
   });
 
   test('progress on a terminal: one line per layer redrawn in place, byte counts, every state, retries', async () => {
-    const proxy = await startProxy(reg.url, 'error-500-twice');
-    try {
+    await withProxy([reg.url, 'error-500-twice'], async (proxy) => {
       const { root } = fresh();
       const cmd = [process.execPath, BIN, '--root', root, '--runroot', path.join(path.dirname(root), 'run'), 'pull', '--max-concurrent-downloads', '1', `${proxy.host}/big:1`].join(' ');
       // script(1) gives the CLI a real terminal, as a user's shell would.
@@ -508,9 +489,7 @@ describe('registry client', () => {
       // The two injected 500s hit busybox's layer, and were shown.
       assert.deepEqual(states(ids[0]).filter((t) => t.startsWith('Retrying')), ['Retrying in 1 second', 'Retrying in 1 second']);
       assert.match(out, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/big:1\r?\n/);
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 });
 
@@ -523,8 +502,7 @@ describe('faults', () => {
   ];
   for (const [fault, message] of cases) {
     test(`${fault} on a layer: a clear error naming it, no image registered, nothing left`, async () => {
-      const proxy = await startProxy(reg.url, fault);
-      try {
+      await withProxy([reg.url, fault], async (proxy) => {
         const { ga, root } = fresh();
         const r = await ga(['pull', `${proxy.host}/busybox`], { GOCKER_REGISTRY_TIMEOUT_MS: '1500' });
         assert.equal(r.status, 125, r.stdout);
@@ -546,15 +524,12 @@ describe('faults', () => {
         assert.ok(!fs.existsSync(path.join(root, 'blobs', 'sha256', layer.slice(7))), 'the layer blob is not stored');
         assert.deepEqual(ls(path.join(root, 'tmp')), []);
         assert.deepEqual(ls(path.join(root, 'images')).filter((n) => n !== 'images.json'), []);
-      } finally {
-        await proxy.stop();
-      }
+      });
     });
   }
 
   test('a connection cut mid-layer: the download resumes with Range and the pull succeeds', async () => {
-    const proxy = await startProxy(reg.url, 'truncate-once');
-    try {
+    await withProxy([reg.url, 'truncate-once'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/big:1`]);
       assert.equal(r.status, 0, r.stderr);
@@ -569,14 +544,11 @@ describe('faults', () => {
       }
       assert.match(r.stdout, /: Retrying in 1 second\n/);
       assert.equal((await ga(['run', '--rm', `${proxy.host}/big:1`, 'sh', '-c', 'wc -c < /data/random'])).stdout.trim(), String(8 << 20));
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('a resume answered with another range than asked: the download starts over, the pull succeeds', async () => {
-    const proxy = await startProxy(reg.url, 'wrong-range');
-    try {
+    await withProxy([reg.url, 'wrong-range'], async (proxy) => {
       const { ga } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox`]);
       assert.equal(r.status, 0, r.stderr);
@@ -585,22 +557,17 @@ describe('faults', () => {
       // cut; resume asked from the cut and answered from 0 (refused); whole again
       assert.deepEqual(gets.map((q) => [q.headers.range === undefined ? 'whole' : 'range', q.status]), [['whole', 200], ['range', 206], ['whole', 200]]);
       assert.equal((await ga(['run', '--rm', `${proxy.host}/busybox`, 'echo', 'ok'])).stdout, 'ok\n');
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('500s that then succeed: retried and pulled', async () => {
-    const proxy = await startProxy(reg.url, 'error-500-twice');
-    try {
+    await withProxy([reg.url, 'error-500-twice'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox`]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(proxy.log.filter((q) => q.status === 500).length, 2);
       assert.equal(Object.keys(book(root)).length, 1);
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('a full disk: one line at once (not retried), the previous images.json intact, nothing half-stored', async () => {
@@ -719,8 +686,7 @@ describe('crash safety', () => {
   }
 
   test('killed during a layer download', async () => {
-    const proxy = await startProxy(reg.url, 'stall-blob');
-    try {
+    await withProxy([reg.url, 'stall-blob'], async (proxy) => {
       const { ga, root } = fresh();
       const p = spawnPull(root, [`${proxy.host}/busybox`]);
       await until('a layer download', () => layerDigests(proxy).length > 0);
@@ -730,14 +696,11 @@ describe('crash safety', () => {
       assert.equal(layerCount(root), 0);
       assert.equal(ls(path.join(root, 'tmp')).length, 1, 'the download was in progress');
       await recovers(root, ga, `${reg.host}/busybox`, [['echo', 'ok'], 'ok\n']);
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('killed while extracting a layer: the next pull uses the stored blob and extracts it again', async () => {
-    const proxy = await startProxy(reg.url, 'none');
-    try {
+    await withProxy([reg.url, 'none'], async (proxy) => {
       const { ga, root } = fresh();
       const p = spawnPull(root, [`${proxy.host}/huge:1`]);
       // The second "Extracting" is the 64 MB layer's; stop the process there and look.
@@ -752,9 +715,7 @@ describe('crash safety', () => {
       const gets = proxy.requests.length;
       await recovers(root, ga, `${proxy.host}/huge:1`, [['sh', '-c', 'wc -c < /data/random'], `${64 << 20}\n`]);
       assert.ok(!proxy.requests.slice(gets).some((q) => q.includes('/blobs/') && !proxy.configs.has(q.slice(q.lastIndexOf('/') + 1))), 'no layer downloaded again');
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   test('killed just before images.json is written: no <none> image appears, the next pull completes', async () => {
@@ -811,8 +772,7 @@ describe('crash safety', () => {
   });
 
   test('a pull does not sweep a concurrent pull\'s long-running work out of tmp/', async () => {
-    const proxy = await startProxy(reg.url, 'slow-blob', { delayMs: 2500 });
-    try {
+    await withProxy([reg.url, 'slow-blob', { delayMs: 2500 }], async (proxy) => {
       const { ga, root } = fresh();
       const slow = spawnPull(root, ['-q', `${proxy.host}/big:1`]);
       await until('the slow pull\'s download', () => layerDigests(proxy).length > 0);
@@ -822,9 +782,7 @@ describe('crash safety', () => {
       assert.equal((await ga(['pull', '-q', `${reg.host}/busybox`])).status, 0);
       assert.equal(await slow.exited, 0, 'the slow pull completed');
       assert.equal((await ga(['run', '--rm', `${proxy.host}/big:1`, 'sh', '-c', 'wc -c < /data/random'])).stdout.trim(), String(8 << 20));
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 });
 
