@@ -45,7 +45,6 @@ export async function importImage(store: Store, input: NodeJS.ReadableStream, na
 /** The import itself, under the store's shared gc lock (see Store.adding). */
 async function importImageLocked(store: Store, input: NodeJS.ReadableStream, name: string | undefined, source: string, opts: ImportOptions = {}): Promise<string> {
   const names = parseName(name);
-  store.sweepTmp();
   fs.mkdirSync(store.paths.tmp, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(store.paths.tmp, 'import-'));
   try {
@@ -207,7 +206,6 @@ export async function loadImages(store: Store, input: NodeJS.ReadableStream): Pr
 
 /** The load itself, under the store's shared gc lock (see Store.adding). */
 async function loadImagesLocked(store: Store, input: NodeJS.ReadableStream): Promise<string[]> {
-  store.sweepTmp();
   fs.mkdirSync(store.paths.tmp, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(store.paths.tmp, 'load-'));
   try {
