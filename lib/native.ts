@@ -1,4 +1,5 @@
 // The one typed declaration of the addon, and the one place that loads it.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from './errors';
 
@@ -54,20 +55,44 @@ export interface NativeBinding {
     Promise<{ entries: number; bytes: number; reflinked: number }>;
   /** The type of path resolved inside root, or null when it does not exist. */
   statIn(root: string, path: string, follow: boolean): 'file' | 'dir' | 'symlink' | 'other' | null;
+  /**
+   * posix_spawn(file, argv) with its fds 0, 1, 2 (and on) from these of ours (-1: /dev/null),
+   * every signal at its default and none blocked; newSession: setsid. Returns the pid once
+   * it has exec'ed.
+   */
+  spawn(file: string, argv: string[], stdio: number[], newSession: boolean): number;
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number];
+  /** cb once the child pid (ours) exits and is reaped; the event loop stays alive meanwhile. */
+  watchExit(pid: number, cb: (code: number | null, signal: number | null) => void): void;
+  /** The watch on pid no longer keeps the event loop alive (it still reaps). */
+  unrefExit(pid: number): void;
+  /**
+   * rm -rf on a worker thread: never follows a symlink, refuses (EXDEV) a directory on
+   * another filesystem; a missing path is no error.
+   */
+  removeTree(path: string): Promise<void>;
+  /** n random bytes from getrandom(2), as hex. */
+  randomHex(bytes: number): string;
+  /** sha256 of a string (as UTF-8) or buffer, as hex. */
+  sha256(data: string | Buffer): string;
 }
 
 let cached: NativeBinding | undefined;
 
 const BUILD_HINT = 'run `npm run build:native` (node-gyp rebuild) in the gocker package';
 
-/** The package's own directory, whether running from dist/lib or lib. */
+let packageDir: string | undefined;
+
+/** The package's own directory, whether running from dist/lib, lib or the CLI's bundle in dist/cli. */
 export function packageRoot(): string {
+  if (packageDir !== undefined) return packageDir;
   let dir = __dirname;
   for (let i = 0; i < 4; i++) {
-    if (require('node:fs').existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    if (fs.existsSync(path.join(dir, 'binding.gyp'))) return (packageDir = dir);
     dir = path.dirname(dir);
   }
-  return path.resolve(__dirname, '..', '..');
+  return (packageDir = path.resolve(__dirname, '..', '..'));
 }
 
 /**
@@ -75,10 +100,10 @@ export function packageRoot(): string {
  * (which also wrote the stamp next to the addon); true when the sources are not shipped.
  */
 function builtFromShippedSources(root: string, builtHash: string): boolean {
-  const script = path.join(root, 'native', 'source-hash.js');
   let check: { isCurrent(dir: string, hash: string, stamp: string): boolean };
   try {
-    check = require(script) as typeof check;
+    // A fixed path from dist/lib, so the CLI's bundle takes the script in (and its code cache).
+    check = require('../../native/source-hash.js') as typeof check;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return true;
     throw e;
@@ -92,10 +117,13 @@ export function native(): NativeBinding {
   const file = path.join(root, 'build', 'Release', 'gocker.node');
   let mod: NativeBinding;
   try {
-    mod = require(file) as NativeBinding;
+    // process.dlopen, not require: the path is known, and require's search for it costs a
+    // container start a fifth of a millisecond.
+    const m = { exports: {} as NativeBinding };
+    process.dlopen(m, file);
+    mod = m.exports;
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'MODULE_NOT_FOUND' ? 'is not built' : `cannot be loaded (${err.message.split('\n')[0]})`;
+    const why = fs.existsSync(file) ? `cannot be loaded (${(e as Error).message.split('\n')[0]})` : 'is not built';
     throw new GockerError(`native addon ${file} ${why}: ${BUILD_HINT}`, { code: 'ENATIVE' });
   }
   if (!builtFromShippedSources(root, mod.sourceHash)) {

@@ -36,11 +36,16 @@ function sourceHash(packageDir) {
   return h.digest('hex');
 }
 
-/** name -> "size mtime" of every hashed file: cheap to compare on each load. */
+/**
+ * name -> "size mtime" of every hashed file and of every directory they are in (a file
+ * added or removed changes its directory's time): cheap to compare on each load.
+ */
 function sourceStats(packageDir) {
-  const files = sourceFiles(path.join(packageDir, 'native')).map((f) => `native/${f}`).concat('binding.gyp');
+  const sources = sourceFiles(path.join(packageDir, 'native')).map((f) => `native/${f}`);
+  const files = sources.concat('binding.gyp');
+  const dirs = [...new Set(sources.map((f) => path.dirname(f)))];
   const out = {};
-  for (const f of files) {
+  for (const f of [...files, ...dirs]) {
     const st = fs.statSync(path.join(packageDir, f));
     out[f] = `${st.size} ${st.mtimeMs}`;
   }
@@ -49,17 +54,28 @@ function sourceStats(packageDir) {
 
 /**
  * Whether the addon (built from builtHash) matches the sources in packageDir. The stamp the
- * build wrote answers without reading a source when no file's size or time has moved; else
- * the sources are hashed again (a checkout that only touched them is still current).
+ * build wrote answers with a stat of each name it lists, no directory read, when none has
+ * moved (the CLI does this on every start); else the sources are hashed again (a checkout
+ * that only touched them is still current).
  */
 function isCurrent(packageDir, builtHash, stampFile) {
   try {
     const stamp = JSON.parse(fs.readFileSync(stampFile, 'utf8'));
-    if (stamp.hash === builtHash && JSON.stringify(stamp.files) === JSON.stringify(sourceStats(packageDir))) return true;
+    if (stamp.hash === builtHash && unmoved(packageDir, stamp.files)) return true;
   } catch {
     // no stamp, or a file gone: the full check decides
   }
   return sourceHash(packageDir) === builtHash;
+}
+
+function unmoved(packageDir, recorded) {
+  const names = Object.keys(recorded);
+  if (!names.includes('native')) return false; // a stamp from before directories were in it
+  for (const f of names) {
+    const st = fs.statSync(path.join(packageDir, f));
+    if (recorded[f] !== `${st.size} ${st.mtimeMs}`) return false;
+  }
+  return true;
 }
 
 module.exports = { sourceHash, sourceFiles, isCurrent };

@@ -1,0 +1,227 @@
+// Starting and waiting for gocker's helper processes (the monitor), without Node's
+// child_process: loading it (with net, stream and dgram behind it) and forking the whole
+// Node process cost a container start several milliseconds. posix_spawn uses
+// clone(CLONE_VM | CLONE_VFORK), safe in a multi-threaded process; the exit is watched
+// through a pidfd on Node's own event loop, so no thread waits and no SIGCHLD handler is
+// needed. Plus the two small primitives the start path needs: random bytes and sha256.
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "errors.h"
+#include "module.h"
+
+extern char** environ;
+
+namespace gocker {
+namespace {
+
+// spawn(file, args, stdio, setsid) -> pid. stdio: the child's fds 0, 1, 2 (and on, for
+// more), each the caller's own fd to pass on, or -1 for /dev/null. The child starts with
+// every signal at its default and none blocked (Node ignores SIGPIPE, and that would be
+// inherited).
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string file = info[0].As<Napi::String>();
+  Napi::Array jsArgs = info[1].As<Napi::Array>();
+  Napi::Array stdio = info[2].As<Napi::Array>();
+  bool newSession = info[3].ToBoolean();
+  std::vector<std::string> args;
+  for (uint32_t i = 0; i < jsArgs.Length(); i++) args.push_back(jsArgs.Get(i).As<Napi::String>());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (uint32_t i = 0; i < stdio.Length(); i++) {
+    int fd = stdio.Get(i).As<Napi::Number>().Int32Value();
+    // dup2 onto itself too: glibc then clears FD_CLOEXEC, which Node sets on its stdio.
+    if (fd < 0) posix_spawn_file_actions_addopen(&actions, static_cast<int>(i), "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    else posix_spawn_file_actions_adddup2(&actions, fd, static_cast<int>(i));
+  }
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? POSIX_SPAWN_SETSID : 0));
+  pid_t pid = -1;
+  int err = posix_spawn(&pid, file.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) ThrowSys(env, err, "posix_spawn", file);
+  return Napi::Number::New(env, pid);
+}
+
+// One child being waited for: its pidfd polled on the loop, the callback called once.
+struct ExitWatch {
+  uv_poll_t poll;
+  pid_t pid;
+  int pidfd;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::AsyncContext* context;
+};
+
+// The watches not yet fired, by pid: unrefExit finds them there (a fired one is gone).
+std::map<pid_t, ExitWatch*>& Watches() {
+  static std::map<pid_t, ExitWatch*> m;
+  return m;
+}
+
+void OnClosed(uv_handle_t* handle) {
+  ExitWatch* w = static_cast<ExitWatch*>(handle->data);
+  close(w->pidfd);
+  delete w->context;
+  delete w;
+}
+
+void OnReadable(uv_poll_t* handle, int status, int events) {
+  ExitWatch* w = static_cast<ExitWatch*>(handle->data);
+  int wstatus = 0;
+  pid_t r;
+  do {
+    r = waitpid(w->pid, &wstatus, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return;  // woken early: not exited yet
+  uv_poll_stop(handle);
+  Watches().erase(w->pid);
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  Napi::Value code = env.Null(), signal = env.Null();
+  // r < 0: reaped by someone else (a SIGCHLD handler of an embedding program): no status.
+  if (r > 0 && WIFEXITED(wstatus)) {
+    code = Napi::Number::New(env, WEXITSTATUS(wstatus));
+  } else if (r > 0 && WIFSIGNALED(wstatus)) {
+    signal = Napi::Number::New(env, WTERMSIG(wstatus));
+  }
+  // MakeCallback, not Call: promises resolved in the callback settle before the loop goes on.
+  w->callback.MakeCallback(Napi::Object::New(env), {code, signal}, *w->context);
+  w->callback.Reset();
+  uv_close(reinterpret_cast<uv_handle_t*>(handle), OnClosed);
+}
+
+// watchExit(pid, cb): cb(code, signal) once the child exits (and is reaped). The watch
+// keeps the event loop alive, as a ChildProcess does, until unrefExit(pid). pidfd_open is Linux 5.3; gocker
+// already needs 5.6 (openat2).
+Napi::Value WatchExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) ThrowSys(env, errno, "pidfd_open");
+  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    close(pidfd);
+    throw CodedError(env, "ENATIVE", "watchExit: no event loop");
+  }
+  ExitWatch* w = new ExitWatch();
+  w->pid = pid;
+  w->pidfd = pidfd;
+  w->env = env;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->context = new Napi::AsyncContext(env, "gocker:watchExit");
+  w->poll.data = w;
+  int err = uv_poll_init(loop, &w->poll, pidfd);
+  if (err == 0) err = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
+  if (err != 0) {
+    w->callback.Reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosed);
+    ThrowSys(env, -err, "uv_poll_start");
+  }
+  Watches()[pid] = w;
+  return env.Undefined();
+}
+
+// unrefExit(pid): the watch on pid no longer keeps the event loop alive (run -d: the CLI
+// exits and leaves the monitor running); it still reaps the child if it exits meanwhile.
+Napi::Value UnrefExit(const Napi::CallbackInfo& info) {
+  auto it = Watches().find(info[0].As<Napi::Number>().Int32Value());
+  if (it != Watches().end()) uv_unref(reinterpret_cast<uv_handle_t*>(&it->second->poll));
+  return info.Env().Undefined();
+}
+
+// pipe() -> [read fd, write fd], both close-on-exec (spawn passes one on by dup2): Node
+// makes pipes only through child_process or net.
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) ThrowSys(info.Env(), errno, "pipe2");
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  a.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return a;
+}
+
+// randomHex(bytes): getrandom(2), hex. For ids: node:crypto costs a start 2.5 ms to load.
+Napi::Value RandomHex(const Napi::CallbackInfo& info) {
+  uint32_t n = info[0].As<Napi::Number>().Uint32Value();
+  std::vector<unsigned char> buf(n);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = getrandom(buf.data() + got, n - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) ThrowSys(info.Env(), errno, "getrandom");
+    got += static_cast<size_t>(r);
+  }
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : buf) {
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 15]);
+  }
+  return Napi::String::New(info.Env(), out);
+}
+
+// sha256(data: string | Buffer) -> hex, with the OpenSSL inside Node.
+Napi::Value Sha256(const Napi::CallbackInfo& info) {
+  std::string text;
+  const unsigned char* p;
+  size_t len;
+  if (info[0].IsBuffer()) {
+    Napi::Buffer<unsigned char> b = info[0].As<Napi::Buffer<unsigned char>>();
+    p = b.Data();
+    len = b.Length();
+  } else {
+    text = info[0].As<Napi::String>().Utf8Value();
+    p = reinterpret_cast<const unsigned char*>(text.data());
+    len = text.size();
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdLen = 0;
+  if (EVP_Digest(p, len, md, &mdLen, EVP_sha256(), nullptr) != 1) throw CodedError(info.Env(), "ENATIVE", "sha256 failed");
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < mdLen; i++) {
+    out.push_back(hex[md[i] >> 4]);
+    out.push_back(hex[md[i] & 15]);
+  }
+  return Napi::String::New(info.Env(), out);
+}
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
+  exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
+  exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));
+  exports.Set("randomHex", Napi::Function::New(env, RandomHex, "randomHex"));
+  exports.Set("sha256", Napi::Function::New(env, Sha256, "sha256"));
+}
+
+GOCKER_MODULE(Init);
+
+}  // namespace
+}  // namespace gocker
