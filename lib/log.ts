@@ -27,6 +27,14 @@ export function logEnabled(l: LogLevel): boolean {
   return RANK[l] <= RANK[level];
 }
 
+/**
+ * Milliseconds since this process started, for debug lines that show where a command's time
+ * goes. process.uptime(), not performance.now(): that one loads perf_hooks (0.7 ms a start).
+ */
+export function sinceStart(): number {
+  return Math.round(process.uptime() * 1000);
+}
+
 /** logfmt quoting: values with spaces, quotes or '=' are quoted, inner quotes escaped. */
 function value(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);

@@ -12,6 +12,8 @@ export interface CgroupHierarchy {
   version: 1 | 2;
   mountpoint: string;
   controllers: string[];
+  /** v1: the mount's super options less rw/ro ('cpu,cpuacct', 'xattr,name=systemd'), as a container mounts it again */
+  options?: string[];
 }
 
 export interface CgroupLayout {
@@ -73,7 +75,7 @@ export function detectCgroups(
     for (const m of mounts) {
       if (m.fstype !== 'cgroup') continue;
       const controllers = m.superOptions.filter((o) => V1_CONTROLLERS.has(o) || o.startsWith('name='));
-      hierarchies.push({ version: 1, mountpoint: m.mountpoint, controllers });
+      hierarchies.push({ version: 1, mountpoint: m.mountpoint, controllers, options: m.superOptions.filter((o) => o !== 'rw' && o !== 'ro') });
     }
     if (mode === 'v1' && hierarchies.length === 0) mode = 'none';
   }

@@ -50,6 +50,8 @@ export interface ContainerCgroup {
 
 export interface CgroupManager {
   readonly mode: CgroupMode;
+  /** the host's hierarchies, as detected */
+  readonly layout: CgroupLayout;
   create(name: string, r: Resources): Promise<ContainerCgroup>;
   open(name: string): ContainerCgroup;
 }
@@ -197,7 +199,12 @@ class V1Cgroup implements ContainerCgroup {
       // One rule per write(2), as the controller parses them; 'a' to deny first empties
       // the list inherited from the parent.
       fs.appendFileSync(path.join(devices, 'devices.deny'), 'a');
-      for (const rule of r.devices) fs.appendFileSync(path.join(devices, 'devices.allow'), v1Line(rule));
+      const fd = fs.openSync(path.join(devices, 'devices.allow'), 'w');
+      try {
+        for (const rule of r.devices) fs.writeSync(fd, v1Line(rule));
+      } finally {
+        fs.closeSync(fd);
+      }
     }
   }
 
@@ -347,7 +354,7 @@ class Manager implements CgroupManager {
   private readonly v1 = new Map<string, string>();
   private readonly unified?: string;
 
-  constructor(layout: CgroupLayout) {
+  constructor(readonly layout: CgroupLayout) {
     this.mode = layout.mode;
     if (layout.mode === 'v2') {
       this.unified = layout.unifiedMount;
@@ -378,12 +385,20 @@ class Manager implements CgroupManager {
   }
 }
 
-/** The host's manager; `layout` lets tests point it at a fake tree. */
+let hostManager: { forced: string | undefined; manager: Manager } | undefined;
+
+/**
+ * The host's manager (detected once a process: a run asks more than once, and the layout of
+ * the hierarchies does not change under it); `layout` lets tests point it at a fake tree.
+ */
 export function cgroupManager(opts: { layout?: CgroupLayout } = {}): CgroupManager {
   if (opts.layout) return new Manager(opts.layout);
+  const forced = process.env.GOCKER_CGROUP_MANAGER;
+  if (hostManager && hostManager.forced === forced) return hostManager.manager;
   const host = hostCgroups(native());
   // GOCKER_CGROUP_MANAGER=v2 on a hybrid host: containers in the unified hierarchy alone
   // (the controllers the host enabled there, often none), as on a pure v2 machine.
-  if (process.env.GOCKER_CGROUP_MANAGER === 'v2' && host.mode === 'hybrid' && host.unifiedMount) return new Manager({ ...host, mode: 'v2' });
-  return new Manager(host);
+  const manager = forced === 'v2' && host.mode === 'hybrid' && host.unifiedMount ? new Manager({ ...host, mode: 'v2' }) : new Manager(host);
+  hostManager = { forced, manager };
+  return manager;
 }

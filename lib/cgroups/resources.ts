@@ -1,6 +1,5 @@
 // docker's resource flags, with docker's validation messages.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { GockerError } from '../errors';
 import type { DeviceRule } from './devices';
 
@@ -39,11 +38,13 @@ export function parseSize(value: string, flag: string): number {
   return Math.floor(parseFloat(m[1]) * UNITS[m[2].toLowerCase()]);
 }
 
-function onlineCpus(): string {
+/** The host's CPUs: read only for the flags that need them, not on every run. */
+function hostCpus(): { cpus: number; onlineCpus: string } {
+  const cpus = (require('node:os') as typeof import('node:os')).cpus().length;
   try {
-    return fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+    return { cpus, onlineCpus: fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim() };
   } catch {
-    return `0-${os.cpus().length - 1}`;
+    return { cpus, onlineCpus: `0-${cpus - 1}` };
   }
 }
 
@@ -61,8 +62,10 @@ export function parseCpuList(s: string): number[] | undefined {
   return out;
 }
 
-export function parseResources(f: ResourceFlags, host: { cpus: number; onlineCpus: string } = { cpus: os.cpus().length, onlineCpus: onlineCpus() }): Resources {
+export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onlineCpus: string }): Resources {
   const r: Resources = {};
+  let known = hostInfo;
+  const host = (): { cpus: number; onlineCpus: string } => (known ??= hostCpus());
   if (f.memory !== undefined && f.memory !== '') {
     r.memory = parseSize(String(f.memory), '-m, --memory');
     if (r.memory > 0 && r.memory < 6 * 1024 * 1024) throw bad('Minimum memory limit allowed is 6MB');
@@ -81,8 +84,8 @@ export function parseResources(f: ResourceFlags, host: { cpus: number; onlineCpu
       throw bad(`invalid argument "${f.cpus}" for "--cpus" flag: failed to parse ${f.cpus} as a rational number`);
     }
     const nano = Math.round(v * 1e9);
-    if (nano !== 0 && (nano < 1e7 || nano > host.cpus * 1e9)) {
-      throw bad(`Range of CPUs is from 0.01 to ${host.cpus.toFixed(2)}, as there are only ${host.cpus} CPUs available`);
+    if (nano !== 0 && (nano < 1e7 || nano > host().cpus * 1e9)) {
+      throw bad(`Range of CPUs is from 0.01 to ${host().cpus.toFixed(2)}, as there are only ${host().cpus} CPUs available`);
     }
     if (nano) r.nanoCpus = nano;
   }
@@ -94,9 +97,9 @@ export function parseResources(f: ResourceFlags, host: { cpus: number; onlineCpu
   if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') {
     const want = parseCpuList(f.cpusetCpus);
     if (!want) throw bad(`Invalid value ${f.cpusetCpus} for cpuset cpus`);
-    const have = new Set(parseCpuList(host.onlineCpus) ?? []);
+    const have = new Set(parseCpuList(host().onlineCpus) ?? []);
     const missing = want.filter((c) => !have.has(c));
-    if (missing.length) throw bad(`Requested CPUs are not available - requested ${f.cpusetCpus}, available: ${host.onlineCpus}`);
+    if (missing.length) throw bad(`Requested CPUs are not available - requested ${f.cpusetCpus}, available: ${host().onlineCpus}`);
     r.cpusetCpus = f.cpusetCpus;
   }
   if (f.pidsLimit !== undefined && f.pidsLimit !== '') {

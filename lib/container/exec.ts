@@ -1,17 +1,17 @@
 // `gocker exec`: a new process in a running container, through the monitor's exec mode
 // (setns needs a single-threaded process; Node is not one).
-import { spawn } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cgroupManager } from '../cgroups';
 import { GockerError } from '../errors';
+import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { find } from './lifecycle';
 import { readStoredSpec } from './state';
-import { SignalProxy, addSpec, helperPath, mergeEnv, serialise } from './run';
+import { SignalProxy, startMonitor } from './monitor';
+import { addSpec, mergeEnv, serialise } from './run';
 import { resolveUser } from './user';
 
 export interface ExecOptions {
@@ -37,7 +37,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const u = resolveUser(o.user ?? rec.Config.User ?? '' ? (o.user ?? rec.Config.User) : '0', dirs);
   const caps = effectiveCaps({ add: rec.HostConfig.CapAdd ?? undefined, drop: rec.HostConfig.CapDrop ?? undefined, privileged: o.privileged || rec.HostConfig.Privileged });
   const run = paths.runContainer(rec.Id);
-  const tag = crypto.randomBytes(6).toString('hex');
+  const tag = native().randomHex(6);
   const spec = new Map<string, string[]>();
   addSpec(spec, 'target_pid', rec.State.Pid);
   for (const a of o.command) addSpec(spec, 'arg', a);
@@ -67,8 +67,8 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     for (const f of [specFile, path.join(run, `exec-${tag}.pid`), path.join(run, `exec-${tag}.json`)]) fs.rmSync(f, { force: true });
   };
   const proxy = o.detach ? undefined : new SignalProxy();
-  const child = spawn(helperPath('gocker-monitor'), ['--exec', specFile], {
-    stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+  const child = startMonitor(['--exec', specFile], {
+    stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     // Its own session unless -t, as run's monitor: otherwise a terminal's ^C reaches it
     // directly and again through the proxy.
     detached: !!o.detach || !o.tty,

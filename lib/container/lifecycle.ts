@@ -8,8 +8,7 @@ import { GockerError, isErrno } from '../errors';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { acquireLock } from '../store/atomic';
-import { releaseName } from './names';
-import { containerLock, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
+import { containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 
 function readPid(file: string): number {
   try {
@@ -164,11 +163,7 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     }
     await waitExit(paths, rec, 10_000);
   }
-  await cgroupManager().open(rec.CgroupPath).destroy();
-  fs.rmSync(paths.runContainer(rec.Id), { recursive: true, force: true });
-  fs.rmSync(paths.container(rec.Id), { recursive: true, force: true });
-  releaseName(paths, rec.Name, rec.Id);
-  fs.rmSync(containerLock(paths, rec.Id), { force: true });
+  await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath));
   return rec;
 }
 

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
-import { acquireLock } from '../store/atomic';
+import { acquireLock, unlinkIfThere } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { RECORD_FILE } from './record';
 
@@ -64,7 +64,7 @@ export async function reserveName(paths: StorePaths, name: string, id: string): 
 /** Frees `name` if `id` holds it. */
 export function releaseName(paths: StorePaths, name: string, id: string): void {
   const file = path.join(namesDir(paths), name.replace(/^\//, ''));
-  if (readOwner(file) === id) fs.rmSync(file, { force: true });
+  if (readOwner(file) === id) unlinkIfThere(file);
 }
 
 /** A store from before names/ existed: its containers' names are claimed once, first. */

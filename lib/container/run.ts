@@ -1,11 +1,10 @@
 // `gocker run`: image config + flags -> a container record and a spec for the monitor, then
 // the monitor runs it. Everything decided here; the monitor only carries it out.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, deviceProgram, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
-import { log } from '../log';
+import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../image/types';
 import { native, packageRoot } from '../native';
 import type { Store } from '../store';
@@ -14,8 +13,9 @@ import { CAPS, effectiveCaps } from './caps';
 import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
 import { acquireLock } from '../store/atomic';
 import { releaseName, reserveName } from './names';
-import { containerLock, newContainerId, readExit, saveRecord, type ExitInfo } from './state';
+import { containerLock, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
+import { SignalProxy, helperPath, startMonitor, type Monitor } from './monitor';
 
 export interface RunOptions extends ResourceFlags {
   image: string;
@@ -67,55 +67,6 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const US = '\x1f';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
-
-/**
- * docker's sig-proxy: signals a user sends the CLI go to the monitor, which passes them to
- * the container. Installed before the monitor is spawned, so one that arrives early is
- * held and delivered, not taken as the CLI's own death.
- */
-export class SignalProxy {
-  private static readonly SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  private child?: ChildProcess;
-  private readonly pending: NodeJS.Signals[] = [];
-  private readonly handler = (sig: NodeJS.Signals): void => {
-    if (this.child) this.send(sig);
-    else this.pending.push(sig);
-  };
-
-  constructor() {
-    for (const s of SignalProxy.SIGNALS) process.on(s, this.handler);
-  }
-
-  private send(sig: NodeJS.Signals): void {
-    try {
-      this.child!.kill(sig);
-    } catch {
-      /* gone */
-    }
-  }
-
-  /** Forwards to child (and what came before) until it exits. */
-  async forwardUntilExit(child: ChildProcess): Promise<void> {
-    this.child = child;
-    for (const s of this.pending.splice(0)) this.send(s);
-    await new Promise<void>((resolve, reject) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.once('error', reject);
-    });
-  }
-
-  stop(): void {
-    for (const s of SignalProxy.SIGNALS) process.off(s, this.handler);
-  }
-}
-
-/** A helper executable built by binding.gyp next to the addon. */
-export function helperPath(name: 'gocker-monitor' | 'gocker-init'): string {
-  const p = path.join(packageRoot(), 'build', 'Release', name);
-  if (!fs.existsSync(p)) throw new GockerError(`${p} is not built: run \`npm run build:native\` (node-gyp rebuild) in the gocker package`);
-  return p;
-}
 
 function parseEnvFile(file: string): string[] {
   let text: string;
@@ -174,7 +125,9 @@ function hardLimits(): Map<string, number> {
 }
 
 /** name=soft[:hard]; -1 is unlimited. Never above the current hard limit. */
-export function parseUlimits(specs: string[], hard: Map<string, number> = hardLimits()): Array<[string, number, number]> {
+export function parseUlimits(specs: string[], hardLimitsNow?: Map<string, number>): Array<[string, number, number]> {
+  if (specs.length === 0) return [];
+  const hard = hardLimitsNow ?? hardLimits();
   const inf = (n: number): number => (n === -1 ? Infinity : n);
   const show = (n: number): string => (n === Infinity ? 'unlimited' : String(n));
   return specs.map((s) => {
@@ -274,7 +227,9 @@ interface PrepareVars {
 interface Prepared {
   rec: ContainerRecord;
   spec: Map<string, string[]>;
+  /** where the container's cgroup goes: made by launch(), while the monitor sets up */
   cgroup: ContainerCgroup;
+  limits: Resources;
 }
 
 export function addSpec(spec: Map<string, string[]>, key: string, value: string | number): void {
@@ -297,7 +252,7 @@ export function serialise(spec: Map<string, string[]>): Buffer {
 export class Runner {
   constructor(private readonly paths: StorePaths, private readonly store: Store) {}
 
-  /** Validates, creates the record, dirs, cgroup and spec. Nothing is left behind on error. */
+  /** Validates; makes the dirs and the spec, and the record to save. Nothing is left behind on error. */
   private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
     const cfg = image.config.config ?? {};
     const id = newContainerId();
@@ -350,12 +305,9 @@ export class Runner {
       fs.rmSync(dir, { recursive: true, force: true });
       throw e;
     }
-    let cgroup: ContainerCgroup | undefined;
     try {
-      return await this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, shmSize, tmpfs, dir, run, vfs },
-        (c) => (cgroup = c));
+      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, shmSize, tmpfs, dir, run, vfs });
     } catch (e) {
-      await cgroup?.destroy().catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
       releaseName(this.paths, name, id);
@@ -363,7 +315,7 @@ export class Runner {
     }
   }
 
-  private async prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars, created: (c: ContainerCgroup) => void): Promise<Prepared> {
+  private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
     const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
@@ -381,9 +333,7 @@ export class Runner {
     fs.writeFileSync(resolvPath, network === 'host' ? readOr('/etc/resolv.conf', '') : resolvForContainer());
 
     const cgroupName = `gocker/${id}`;
-    const mgr = cgroupManager();
-    const cgroup = await mgr.create(cgroupName, { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES });
-    created(cgroup);
+    const cgroup = cgroupManager().open(cgroupName);
 
     const lower = image.layers.slice().reverse().map((l) => `l/${l.link}`).join(':');
     const spec = new Map<string, string[]>();
@@ -487,7 +437,7 @@ export class Runner {
       ResolvConfPath: resolvPath,
       CgroupPath: cgroupName,
     };
-    return { rec, spec, cgroup };
+    return { rec, spec, cgroup, limits: { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES } };
   }
 
   /** A read-only /sys/fs/cgroup showing the container's own cgroup namespace. */
@@ -500,15 +450,9 @@ export class Runner {
       return false;
     }
     m('tmpfs', 'tmpfs', '/sys/fs/cgroup', 'nosuid,noexec,nodev', 'mode=755');
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
-    for (const line of mounts) {
-      const sep = line.indexOf(' - ');
-      if (sep < 0) continue;
-      const post = line.slice(sep + 3).split(' ');
-      if (post[0] !== 'cgroup') continue;
-      const mp = line.slice(0, sep).split(' ')[4];
-      const opts = post[2].split(',').filter((x) => x !== 'rw' && x !== 'ro').join(',');
-      m('cgroup', 'cgroup', path.posix.join('/sys/fs/cgroup', path.basename(mp)), `nosuid,noexec,nodev${ro}`, opts);
+    for (const h of mgr.layout.hierarchies) {
+      if (h.version !== 1) continue;
+      m('cgroup', 'cgroup', path.posix.join('/sys/fs/cgroup', path.basename(h.mountpoint)), `nosuid,noexec,nodev${ro}`, (h.options ?? h.controllers).join(','));
     }
     return true;
   }
@@ -521,7 +465,7 @@ export class Runner {
     let prepared: Prepared | undefined;
     try {
       prepared = await this.prepare(o, image, resources);
-      log.debug('container prepared', { id: prepared.rec.Id.slice(0, 12), image: image.id.slice(7, 19), ms: Math.round(performance.now()) });
+      log.debug('container prepared', { id: prepared.rec.Id.slice(0, 12), image: image.id.slice(7, 19), ms: sinceStart() });
       if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, prepared.rec.Id, { flag: 'wx' });
       if (this.paths.driver === 'vfs') {
         const rootfs = prepared.rec.GraphDriver.Data.UpperDir;
@@ -531,66 +475,93 @@ export class Runner {
       }
       // Kept with the record: `start` runs the same spec again.
       fs.writeFileSync(path.join(this.paths.container(prepared.rec.Id), 'spec'), serialise(prepared.spec));
-      saveRecord(this.paths, prepared.rec);
       if (o.rm) {
         // Removal once it exits, by the monitor, when no CLI is there to do it: always with
         // -d, and in the foreground if this process is killed.
-        const cli = path.join(__dirname, '..', '..', 'cli', 'gocker.js');
+        const cli = path.join(packageRoot(), 'dist', 'cli', 'gocker.js');
         prepared.spec.set('exit_command', [process.execPath, cli, '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', prepared.rec.Id]);
       }
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
-      return await this.launch(prepared.rec, prepared.spec, prepared.cgroup, o, onStart, release);
+      const { rec, limits } = prepared;
+      return await this.launch(rec, prepared.spec, prepared.cgroup, o, onStart, release, async () => {
+        await cgroupManager().create(rec.CgroupPath, limits);
+        saveRecord(this.paths, rec);
+      });
     } catch (e) {
-      if (prepared) await this.remove(prepared.rec, prepared.cgroup);
+      if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup);
       throw e;
     }
   }
 
   /**
    * Starts the monitor on a spec; foreground: waits for the exit, detached: for the start.
+   * beforeStart (making the cgroup, saving the record) runs while the monitor makes the
+   * container's namespaces and mounts, which wait for it at the cgroups (the spec's go_fd).
    * The caller holds the container's lock; it is released once the container is under way
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
    */
   private async launch(rec: ContainerRecord, spec: Map<string, string[]>, cgroup: ContainerCgroup,
     o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
-    release: () => void): Promise<RunResult> {
+    release: () => void, beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
     spec.set('detach', o.detach ? ['1'] : []);
     spec.set('stdin', o.interactive ? ['1'] : []);
-    // Set here, not in prepare(): a spec kept from an older gocker may lack it.
+    // Set here, not in prepare(): a spec kept from an older gocker may lack them.
     spec.set('started_file', [path.join(run, 'started')]);
+    spec.set('go_fd', ['3']);
     fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
     const proxy = o.detach ? undefined : new SignalProxy();
+    const [goRead, goWrite] = native().pipe();
+    let go: number | undefined = goWrite;
+    const closeGo = (): void => {
+      if (go !== undefined) fs.closeSync(go);
+      go = undefined;
+    };
     try {
-      const child = spawn(helperPath('gocker-monitor'), [path.join(run, 'spec')], {
+      let child: Monitor;
+      try {
+        child = startMonitor([path.join(run, 'spec')], {
         // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
-        stdio: o.detach ? 'ignore' : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+        stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
         // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
         // the CLI forwards it; a monitor in that group got it a second time. (With -t the
         // terminal is raw and ^C reaches the container through its pty; the monitor stays
         // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
         detached: !!o.detach || !o.tty,
-      });
-      const monitorPid = await new Promise<number>((resolve, reject) => {
-        child.once('spawn', () => resolve(child.pid!));
-        child.once('error', reject);
-      });
-      fs.writeFileSync(path.join(run, 'monitor.pid'), `${monitorPid}\n`);
-      log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: monitorPid, ms: Math.round(performance.now()) });
-      onStart?.(rec.Id, monitorPid);
+          extraFds: [goRead],
+        });
+      } finally {
+        fs.closeSync(goRead);
+      }
+      fs.writeFileSync(path.join(run, 'monitor.pid'), `${child.pid}\n`);
+      log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: child.pid, ms: sinceStart() });
+      try {
+        await beforeStart();
+      } catch (e) {
+        // The monitor reads the end of the pipe as "do not start": it kills what it made.
+        closeGo();
+        await child.exited;
+        throw e;
+      }
+      fs.writeSync(go!, 'g');
+      closeGo();
+      onStart?.(rec.Id, child.pid);
       if (o.detach) {
-        child.unref();
-        return await this.waitStarted(rec, cgroup, !!o.rm);
+        try {
+          return await this.waitStarted(rec, cgroup, !!o.rm);
+        } finally {
+          child.unref();
+        }
       }
       release();
       rec.State = { ...rec.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
-      await proxy!.forwardUntilExit(child);
+      const status = await proxy!.forwardUntilExit(child);
       // Read before waiting for the lock: an rm -f that killed the container may hold it
       // and delete exit.json. The monitor's own exit status is the container's code too.
-      const exit = readExit(this.paths, rec.Id) ?? (child.exitCode !== null
-        ? { exitCode: child.exitCode, signal: child.exitCode > 128 ? child.exitCode - 128 : 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: '' }
+      const exit = readExit(this.paths, rec.Id) ?? (status.code !== null
+        ? { exitCode: status.code, signal: status.code > 128 ? status.code - 128 : 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: '' }
         : undefined);
-      log.debug('container exited', { id: rec.Id.slice(0, 12), exit: exit?.exitCode, ms: Math.round(performance.now()) });
+      log.debug('container exited', { id: rec.Id.slice(0, 12), exit: exit?.exitCode, ms: sinceStart() });
       const again = await acquireLock(containerLock(this.paths, rec.Id));
       try {
         return await this.finish(rec, cgroup, !!o.rm, exit);
@@ -598,6 +569,7 @@ export class Runner {
         again();
       }
     } finally {
+      closeGo();
       proxy?.stop();
       release();
     }
@@ -638,7 +610,8 @@ export class Runner {
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     saveRecord(this.paths, rec);
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release);
+    // The cgroup is made before the record says "created" again: nothing to do meanwhile.
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, async () => undefined);
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */
@@ -673,20 +646,12 @@ export class Runner {
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
-    if (rm) await this.remove(rec, cgroup);
+    if (rm) await removeContainer(this.paths, rec, cgroup);
     else saveRecord(this.paths, rec);
-    log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: Math.round(performance.now()) });
+    log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: sinceStart() });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }
 
-  /** Everything a container had: cgroup, upper dir, runtime dir, name, lock. */
-  async remove(rec: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
-    await cgroup.destroy();
-    fs.rmSync(this.paths.runContainer(rec.Id), { recursive: true, force: true });
-    fs.rmSync(this.paths.container(rec.Id), { recursive: true, force: true });
-    releaseName(this.paths, rec.Name, rec.Id);
-    fs.rmSync(containerLock(this.paths, rec.Id), { force: true });
-  }
 }
 
 function readOr(file: string, fallback: string): string {

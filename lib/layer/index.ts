@@ -3,7 +3,6 @@
 // extracted into a directory the caller renames into place only when this resolves.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { GockerError, isErrno } from '../errors';
 import { native } from '../native';
 
@@ -84,6 +83,8 @@ export async function applyLayerFile(file: string, dir: string, opts: ApplyOptio
 export async function applyLayer(input: NodeJS.ReadableStream, dir: string, opts: ApplyOptions): Promise<ApplyResult> {
   const spool = path.join(path.dirname(dir), `.spool-${process.pid}-${path.basename(dir)}`);
   try {
+    // Required here: the store imports this module, and `run` should not load node:stream.
+    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
     await pipeline(input, fs.createWriteStream(spool, { mode: 0o600 }));
     return await applyLayerFile(spool, dir, opts);
   } finally {

@@ -1,6 +1,5 @@
 // The image store: blobs by digest, layers by chain id (each stored once, shared by every
 // image that has it), images.json as the book of what is installed.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
@@ -35,13 +34,13 @@ export function chainIds(diffIds: string[]): string[] {
   const out: string[] = [];
   for (const d of diffIds) {
     const prev = out[out.length - 1];
-    out.push(prev === undefined ? d : `sha256:${crypto.createHash('sha256').update(`${prev} ${d}`).digest('hex')}`);
+    out.push(prev === undefined ? d : `sha256:${native().sha256(`${prev} ${d}`)}`);
   }
   return out;
 }
 
 export function sha256(data: Buffer | string): string {
-  return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${native().sha256(data)}`;
 }
 
 export class Store {

@@ -102,6 +102,9 @@ bool WriteAll(int fd, const void* data, size_t len) {
 // namespace (where host paths no longer resolve). -1: use the paths as they are.
 int g_state_dir = -1;
 
+// Every file the monitor writes is in the runroot, which is meant to die with the machine
+// (a tmpfs by default): atomic for readers through the rename, with no fsync, which on a
+// disk would hold up the container's start (the pid file is written before it is released).
 bool WriteFileAtomic(const std::string& path, const std::string& data) {
   int dir = AT_FDCWD;
   std::string name = path;
@@ -112,7 +115,7 @@ bool WriteFileAtomic(const std::string& path, const std::string& data) {
   std::string tmp = name + ".tmp";
   int fd = openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
-  bool ok = WriteAll(fd, data.data(), data.size()) && fsync(fd) == 0;
+  bool ok = WriteAll(fd, data.data(), data.size());
   close(fd);
   return ok && renameat(dir, tmp.c_str(), dir, name.c_str()) == 0;
 }
@@ -527,14 +530,30 @@ void WaitForParent(int sync_fd) {
   close(sync_fd);
 }
 
+// True for the mounts that show cgroups (v1's tmpfs and hierarchies, or v2): they need the
+// cgroup namespace, which is made only once the container is in its cgroups.
+bool CgroupMount(const std::string& m) {
+  Strings f = Split(m, '\x1f');
+  return f.size() >= 3 && (f[0] == "cgroup" || f[0] == "cgroup2" || f[2] == "/sys/fs/cgroup" || f[2].compare(0, 15, "/sys/fs/cgroup/") == 0);
+}
+
+// Joins the v1 hierarchies by writing "0" to their tasks files: a single-threaded task
+// moving itself spares the kernel's global threadgroup lock (see lib/cgroups).
+void JoinCgroupsSelf(const Spec& spec) {
+  for (const std::string& f : spec.All("cgroup_self")) {
+    int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) Die(kCgroup, errno, f);
+    close(fd);
+  }
+}
+
 [[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
-  WaitForParent(sync_fd);
-
-
-  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  // The namespaces, the root filesystem and the mounts before the cgroup ones are made while
+  // the monitor (and, on a first start, the CLI) is still preparing the cgroups: as runc, the
+  // container's namespaces but its cgroup one come before it is placed in its cgroups.
+  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   bool own_net = spec.Get("network", "none") != "host";
   if (own_net) ns |= CLONE_NEWNET;
-  // After the parent placed us in our cgroups: the cgroup namespace's root is ours.
   if (unshare(ns) != 0) Die(kUnshare, errno);
   if (own_net) LoopbackUp();
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
@@ -553,7 +572,16 @@ void WaitForParent(int sync_fd) {
   int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) Die(kRootfs, errno, merged);
 
-  for (const std::string& m : spec.All("mount")) DoMount(root, m);
+  Strings mounts = spec.All("mount");
+  size_t first_cgroup = 0;
+  while (first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup])) DoMount(root, mounts[first_cgroup++]);
+
+  // Placed in our cgroups (v2 by the monitor, v1 by ourselves), then the cgroup namespace:
+  // its root is the cgroup we are in.
+  WaitForParent(sync_fd);
+  JoinCgroupsSelf(spec);
+  if (unshare(CLONE_NEWCGROUP) != 0) Die(kUnshare, errno, "cgroup namespace");
+  for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i]);
 
   // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE[\x1fUID\x1fGID]
   for (const std::string& d : spec.All("device")) {
@@ -886,17 +914,22 @@ int main(int argc, char** argv) {
     WriteExit(125, 0, Now(), std::string("socketpair: ") + strerror(errno));
     return 125;
   }
-  // cgroup files are opened now: an exec cannot see the host's /sys/fs/cgroup later.
-  // cgroup_procs: we write the child's pid; cgroup_self (v1 tasks): the child writes "0"
-  // itself, which spares the kernel's global threadgroup lock (see lib/cgroups).
+  // exec: the cgroup files are opened now, before joining the container's namespaces hides
+  // the host's /sys/fs/cgroup; cgroup_procs: we write the child's pid, cgroup_self (v1
+  // tasks): the child writes "0" itself. run: the child joins v1 itself once released, and
+  // the v2 files are opened after the fork (the CLI may still be making the cgroups).
   std::vector<int> cg_fds, cg_self_fds;
   std::string cg_error;
-  for (const char* key : {"cgroup_procs", "cgroup_self"}) {
+  auto open_cgroup_files = [&](const char* key, std::vector<int>* fds) {
     for (const std::string& f : spec.All(key)) {
       int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
       if (fd < 0 && cg_error.empty()) cg_error = "cgroup " + f + ": " + strerror(errno);
-      (strcmp(key, "cgroup_self") == 0 ? cg_self_fds : cg_fds).push_back(fd);
+      fds->push_back(fd);
     }
+  };
+  if (exec_mode) {
+    open_cgroup_files("cgroup_procs", &cg_fds);
+    open_cgroup_files("cgroup_self", &cg_self_fds);
   }
   int own_pidns = -1;  // to leave the container's pid namespace for the exit command
   if (exec_mode) {
@@ -912,16 +945,7 @@ int main(int argc, char** argv) {
     WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
     return 125;
   }
-  std::string oom_file = spec.Get("oom_events");
-  long oom_before = OomKills(oom_file);
   std::string started = Now();
-  if (!spec.Get("device_bpf").empty()) {
-    std::string why;
-    if (!AttachDeviceProgram(spec.Get("device_bpf"), spec.Get("device_cgroup"), &why)) {
-      WriteExit(125, 0, started, why);
-      return 125;
-    }
-  }
   pid_t pid = fork();
   if (pid < 0) {
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
@@ -931,8 +955,8 @@ int main(int argc, char** argv) {
     close(sync[1]);
     close(errp[0]);
     g_err_fd = errp[1];
-    // Into the container's cgroups before anything of the container happens. (A failure
-    // to open one is the parent's to report: it kills us.)
+    // exec: into the container's cgroups before anything else. (A failure to open one is
+    // the parent's to report: it kills us.)
     for (int fd : cg_self_fds) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
@@ -975,8 +999,29 @@ int main(int argc, char** argv) {
 
   std::string error;
   int early_code = 0;
+  // go_fd: the CLI started us before it made the container's cgroups (so that the child's
+  // namespaces and mounts are made meanwhile) and says 'g' on this fd once they are ready;
+  // end of file instead means it gave up, or died.
+  long go_fd = spec.Num("go_fd", -1);
+  if (go_fd >= 0) {
+    char go = 0;
+    ssize_t r;
+    do {
+      r = read(static_cast<int>(go_fd), &go, 1);
+    } while (r < 0 && errno == EINTR);
+    close(static_cast<int>(go_fd));
+    if (r != 1 || go != 'g') {
+      error = "gocker exited before the container was started";
+      early_code = 125;
+    }
+  }
+  if (!exec_mode && !early_code) open_cgroup_files("cgroup_procs", &cg_fds);
+  std::string oom_file = spec.Get("oom_events");
+  long oom_before = early_code ? -1 : OomKills(oom_file);
+  started = Now();
+  if (!early_code && !spec.Get("device_bpf").empty() && !AttachDeviceProgram(spec.Get("device_bpf"), spec.Get("device_cgroup"), &error)) early_code = 125;
   // Into the cgroups before the child runs anything of its own.
-  if (!cg_error.empty()) {
+  if (!early_code && !cg_error.empty()) {
     error = cg_error;
     early_code = 125;
   }
@@ -988,7 +1033,6 @@ int main(int argc, char** argv) {
     }
     if (fd >= 0) close(fd);
   }
-  WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
   if (early_code) {
     kill(pid, SIGKILL);
   } else {
@@ -996,6 +1040,8 @@ int main(int argc, char** argv) {
     WriteAll(sync[1], &go, 1);
   }
   close(sync[1]);
+  // While the child finishes its set-up.
+  WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
   if (g_tty) {
     close(pty_sock[1]);
     master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why

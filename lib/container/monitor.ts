@@ -1,0 +1,87 @@
+// The helper executables (gocker-monitor, gocker-init) and how the CLI starts and watches a
+// monitor: through the addon's posix_spawn and pidfd, not node:child_process, whose load
+// (net, stream, dgram) and fork of the whole Node process were a fifth of a container start.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError } from '../errors';
+import { native, packageRoot } from '../native';
+
+/** A helper executable built by binding.gyp next to the addon. */
+export function helperPath(name: 'gocker-monitor' | 'gocker-init'): string {
+  const p = path.join(packageRoot(), 'build', 'Release', name);
+  if (!fs.existsSync(p)) throw new GockerError(`${p} is not built: run \`npm run build:native\` (node-gyp rebuild) in the gocker package`);
+  return p;
+}
+
+export interface MonitorExit {
+  /** the exit status, or null when killed by a signal */
+  code: number | null;
+  signal: number | null;
+}
+
+export interface Monitor {
+  readonly pid: number;
+  /** false from the moment it has been reaped: its pid may then be someone else's */
+  readonly running: boolean;
+  readonly exited: Promise<MonitorExit>;
+  /** From now on this process may end while the monitor runs on (run -d, exec -d). */
+  unref(): void;
+}
+
+/**
+ * Starts a monitor. stdio: 'inherit' passes this process's fd, 'ignore' gives /dev/null;
+ * extraFds become its fds 3 and on. detached: in a session of its own (setsid).
+ */
+export function startMonitor(args: string[], o: { stdio: Array<'inherit' | 'ignore'>; detached: boolean; extraFds?: number[] }): Monitor {
+  const file = helperPath('gocker-monitor');
+  const fds = [0, 1, 2].map((i) => (o.stdio[i] === 'inherit' ? i : -1)).concat(o.extraFds ?? []);
+  const n = native();
+  const pid = n.spawn(file, [file, ...args], fds, o.detached);
+  let running = true;
+  const exited = new Promise<MonitorExit>((resolve) => {
+    n.watchExit(pid, (code, signal) => {
+      running = false;
+      resolve({ code, signal });
+    });
+  });
+  return { pid, get running() { return running; }, exited, unref: () => n.unrefExit(pid) };
+}
+
+/**
+ * docker's sig-proxy: signals a user sends the CLI go to the monitor, which passes them to
+ * the container. Installed before the monitor is spawned, so one that arrives early is
+ * held and delivered, not taken as the CLI's own death.
+ */
+export class SignalProxy {
+  private static readonly SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  private child?: Monitor;
+  private readonly pending: NodeJS.Signals[] = [];
+  private readonly handler = (sig: NodeJS.Signals): void => {
+    if (this.child) this.send(sig);
+    else this.pending.push(sig);
+  };
+
+  constructor() {
+    for (const s of SignalProxy.SIGNALS) process.on(s, this.handler);
+  }
+
+  private send(sig: NodeJS.Signals): void {
+    if (!this.child?.running) return;
+    try {
+      process.kill(this.child.pid, sig);
+    } catch {
+      /* gone */
+    }
+  }
+
+  /** Forwards to child (and what came before) until it exits. */
+  async forwardUntilExit(child: Monitor): Promise<MonitorExit> {
+    this.child = child;
+    for (const s of this.pending.splice(0)) this.send(s);
+    return child.exited;
+  }
+
+  stop(): void {
+    for (const s of SignalProxy.SIGNALS) process.off(s, this.handler);
+  }
+}
