@@ -484,8 +484,10 @@ export class Runner {
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, limits } = prepared;
       return await this.launch(rec, prepared.spec, prepared.cgroup, o, onStart, release, async () => {
-        await cgroupManager().create(rec.CgroupPath, limits);
+        // The record first: a CLI killed from here on leaves a container that `rm` (the
+        // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
+        await cgroupManager().create(rec.CgroupPath, limits);
       });
     } catch (e) {
       if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup);
