@@ -44,7 +44,8 @@ function value(v: unknown): string {
 function write(l: LogLevel, msg: string, fields: Record<string, unknown>): void {
   if (!logEnabled(l)) return;
   const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${value(v)}`).join('');
-  sink(`time="${new Date().toISOString()}" level=${l} msg=${JSON.stringify(msg)}${extra}\n`);
+  // logrus (docker, podman) names the level 'warning' in its lines.
+  sink(`time="${new Date().toISOString()}" level=${l === 'warn' ? 'warning' : l} msg=${JSON.stringify(msg)}${extra}\n`);
 }
 
 export const log = {

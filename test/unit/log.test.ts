@@ -21,7 +21,7 @@ test('levels gate what is written; lines are logfmt with quoted values', () => {
     setLogLevel('debug');
     log.debug('now "quoted"');
     assert.equal(lines.length, 2);
-    assert.match(lines[0], /^time="\d{4}-\d\d-\d\dT[\d:.]+Z" level=warn msg="shown" layer=sha256:ab path="\/a b" n=3\n$/);
+    assert.match(lines[0], /^time="\d{4}-\d\d-\d\dT[\d:.]+Z" level=warning msg="shown" layer=sha256:ab path="\/a b" n=3\n$/);
     assert.match(lines[1], / level=debug msg="now \\"quoted\\""\n$/);
   } finally {
     setLogSink((l) => process.stderr.write(l));
