@@ -25,6 +25,38 @@ test('native errors are shaped like Node fs errors', () => {
   assert.throws(() => n.umount('/nonexistent/gocker'), { code: 'ENOENT', syscall: 'umount2' });
 });
 
+test('removeTree: rm -rf that leaves what a symlink points to, and stops at another filesystem', async () => {
+  const n = native();
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-rmtree-'));
+  const outside = path.join(base, 'outside');
+  const tree = path.join(base, 'tree');
+  let mounted = false;
+  try {
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'keep'), 'host file');
+    fs.mkdirSync(path.join(tree, 'a', 'b', 'c'), { recursive: true });
+    fs.writeFileSync(path.join(tree, 'a', 'b', 'c', 'f'), 'x');
+    fs.mkdirSync(path.join(tree, 'locked'), { mode: 0o000 });
+    fs.symlinkSync(outside, path.join(tree, 'a', 'to-outside'));
+    fs.symlinkSync(path.join(outside, 'keep'), path.join(tree, 'file-link'));
+    await n.removeTree(tree);
+    assert.equal(fs.existsSync(tree), false);
+    assert.equal(fs.readFileSync(path.join(outside, 'keep'), 'utf8'), 'host file');
+    await n.removeTree(tree); // gone already: no error, as rm -f
+
+    // A mount inside the tree: refused, and what is on it stays.
+    fs.mkdirSync(path.join(tree, 'm'), { recursive: true });
+    n.mount('tmpfs', path.join(tree, 'm'), 'tmpfs', 0, 'size=1m');
+    mounted = true;
+    fs.writeFileSync(path.join(tree, 'm', 'on-tmpfs'), 'y');
+    await assert.rejects(n.removeTree(tree), { code: 'EXDEV', syscall: 'rmdir', path: path.join(tree, 'm') });
+    assert.equal(fs.readFileSync(path.join(tree, 'm', 'on-tmpfs'), 'utf8'), 'y');
+  } finally {
+    if (mounted) n.umount(path.join(tree, 'm'));
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
+
 test('info reports what the host has, read through the addon', () => {
   const r = gocker(['info', '-f', 'json', ...roots.args]);
   assert.equal(r.status, 0, r.stderr);

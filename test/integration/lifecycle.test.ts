@@ -717,3 +717,20 @@ test('rm of several with one unknown: the others go, exit 1; wait on several; st
   assert.match(g(['stats', '--no-stream', '--no-trunc', 's2']).stdout, new RegExp(`^${g(['inspect', '-f', '{{.Id}}', 's2']).stdout.trim()}\\s+s2\\s`, 'm'));
   assert.equal(g(['rm', '-f', 'w1', 'w2', 's1', 's2']).status, 0);
 });
+
+test('a record cut short (a crash while a --rm container ran: its record is not fsynced) is skipped with a warning', () => {
+  const started = g(['run', '-d', '--name', 'whole', 'busybox', 'sleep', '30']);
+  assert.equal(started.status, 0, started.stderr);
+  const torn = path.join(roots.root, 'containers', 'f'.repeat(64));
+  fs.mkdirSync(torn, { recursive: true });
+  try {
+    fs.writeFileSync(path.join(torn, 'config.v2.json'), '');
+    const r = g(['ps', '-aq', '--no-trunc']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, started.stdout);
+    assert.match(r.stderr, /level=warning msg="skipping a container whose record cannot be read" file=.*ffff\/config\.v2\.json/);
+  } finally {
+    fs.rmSync(torn, { recursive: true, force: true });
+    g(['rm', '-f', 'whole']);
+  }
+});

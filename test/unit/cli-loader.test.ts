@@ -1,0 +1,76 @@
+// cli/gocker.ts runs the CLI's bundle through a V8 code cache per command. What it must not
+// do is run something other than what was built: a cache V8 refuses is made again, and a
+// bundle older than the compiled modules is passed over for them. Works on a copy of dist/
+// (no root, no addon: `--version` needs neither).
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+function withCopy(fn: (dir: string) => void): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-loader-'));
+  try {
+    fs.cpSync(path.join(REPO, 'dist'), path.join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
+    fs.rmSync(path.join(dir, 'dist', 'cli', 'cache'), { recursive: true, force: true });
+    fs.copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const version = (dir: string) => spawnSync(process.execPath, [path.join(dir, 'dist', 'cli', 'gocker.js'), '--version'], { encoding: 'utf8' });
+const caches = (dir: string) => {
+  try {
+    return fs.readdirSync(path.join(dir, 'dist', 'cli', 'cache'));
+  } catch {
+    return [];
+  }
+};
+
+test('the bundle runs, and its first successful run of a command leaves that command\'s cache', () => {
+  withCopy((dir) => {
+    const hash = /^\/\/ gocker-bundle ([0-9a-f]{16})\n/.exec(fs.readFileSync(path.join(dir, 'dist', 'cli', 'main.bundle.js'), 'utf8'))?.[1];
+    assert.ok(hash, 'the bundle names itself by its hash');
+    const first = version(dir);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /^gocker version \d+\.\d+\.\d+\n$/);
+    assert.deepEqual(caches(dir), [`none-${hash}.bin`]);
+    const again = version(dir);
+    assert.equal(again.stdout, first.stdout);
+    assert.equal(again.stderr, '');
+  });
+});
+
+test('a cache V8 refuses (here: garbage) is not run, and is made again', () => {
+  withCopy((dir) => {
+    assert.equal(version(dir).status, 0);
+    const [name] = caches(dir);
+    const file = path.join(dir, 'dist', 'cli', 'cache', name);
+    const good = fs.readFileSync(file);
+    fs.writeFileSync(file, Buffer.alloc(good.length, 0x5a));
+    const r = version(dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^gocker version /);
+    assert.notDeepEqual(fs.readFileSync(file), Buffer.alloc(good.length, 0x5a));
+  });
+});
+
+test('a bundle older than the compiled modules (tsc ran alone) is passed over for them', () => {
+  withCopy((dir) => {
+    const bundle = path.join(dir, 'dist', 'cli', 'main.bundle.js');
+    // A bundle that could not run at all: the modules must be what answers.
+    fs.writeFileSync(bundle, '// gocker-bundle 0000000000000000\nthrow new Error("stale bundle ran");\n');
+    const past = new Date(Date.now() - 3600_000);
+    fs.utimesSync(bundle, past, past);
+    const r = version(dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^gocker version /);
+    assert.deepEqual(caches(dir), []);
+  });
+});
