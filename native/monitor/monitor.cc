@@ -548,9 +548,10 @@ void JoinCgroupsSelf(const Spec& spec) {
 }
 
 [[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
-  // The namespaces, the root filesystem and the mounts before the cgroup ones are made while
-  // the monitor (and, on a first start, the CLI) is still preparing the cgroups: as runc, the
-  // container's namespaces but its cgroup one come before it is placed in its cgroups.
+  // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
+  // the hostname are made while the monitor (and, on a first start, the CLI) is still
+  // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
+  // before it is placed in its cgroups.
   int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   bool own_net = spec.Get("network", "none") != "host";
   if (own_net) ns |= CLONE_NEWNET;
@@ -575,13 +576,6 @@ void JoinCgroupsSelf(const Spec& spec) {
   Strings mounts = spec.All("mount");
   size_t first_cgroup = 0;
   while (first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup])) DoMount(root, mounts[first_cgroup++]);
-
-  // Placed in our cgroups (v2 by the monitor, v1 by ourselves), then the cgroup namespace:
-  // its root is the cgroup we are in.
-  WaitForParent(sync_fd);
-  JoinCgroupsSelf(spec);
-  if (unshare(CLONE_NEWCGROUP) != 0) Die(kUnshare, errno, "cgroup namespace");
-  for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i]);
 
   // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE[\x1fUID\x1fGID]
   for (const std::string& d : spec.All("device")) {
@@ -609,6 +603,13 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
   std::string hostname = spec.Get("hostname");
   if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
+
+  // Placed in our cgroups (v2 by the monitor, v1 by ourselves), then the cgroup namespace:
+  // its root is the cgroup we are in.
+  WaitForParent(sync_fd);
+  JoinCgroupsSelf(spec);
+  if (unshare(CLONE_NEWCGROUP) != 0) Die(kUnshare, errno, "cgroup namespace");
+  for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i]);
 
   // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
   if (fchdir(root) != 0) Die(kPivot, errno);
