@@ -25,6 +25,16 @@ async function main(): Promise<void> {
       { name: 'gocker run --rm busybox true', cmd: [process.execPath, BIN, ...roots, 'run', '--rm', 'busybox', 'true'] },
       { name: 'node -e 0', cmd: [process.execPath, '-e', '0'] },
     ];
+    // Node reads NODE_EXTRA_CA_CERTS, and with it all its own root certificates, before any
+    // script runs (tens of ms here): where it is set, the pair again without it shows what
+    // gocker costs over Node itself on a machine that does not set it.
+    const noCa = process.env.NODE_EXTRA_CA_CERTS ? ['env', '-u', 'NODE_EXTRA_CA_CERTS'] : undefined;
+    if (noCa) {
+      contenders.push(
+        { name: 'gocker run (no NODE_EXTRA_CA_CERTS)', cmd: [...noCa, ...contenders[0].cmd!] },
+        { name: 'node -e 0 (no NODE_EXTRA_CA_CERTS)', cmd: [...noCa, ...contenders[1].cmd!] },
+      );
+    }
     if (which('runc')) {
       execFileSync('runc', ['spec', '--bundle', bundle]);
       const cfg = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
@@ -90,6 +100,11 @@ async function main(): Promise<void> {
     };
     check('<= 1.3x node -e 0', 'node -e 0', 1.3);
     for (const c of contenders.filter((x) => x.name.startsWith('podman'))) check(`<= 0.5x ${c.name}`, c.name, 0.5);
+    if (noCa) {
+      const ratio = median(results.get('gocker run (no NODE_EXTRA_CA_CERTS)')!) / median(results.get('node -e 0 (no NODE_EXTRA_CA_CERTS)')!);
+      const podman = results.get('podman run --rm (runc)');
+      console.log(`  without NODE_EXTRA_CA_CERTS: ${ratio.toFixed(2)}x node -e 0${podman ? `, ${(median(results.get('gocker run (no NODE_EXTRA_CA_CERTS)')!) / median(podman)).toFixed(2)}x podman (runc)` : ''}`);
+    }
     if (results.has('docker run --rm')) spawnSync('docker', ['rmi', 'gocker-bench-busybox'], { stdio: 'ignore' });
     if (which('podman')) spawnSync('podman', ['--root', path.join(work, 'podman'), '--runroot', path.join(work, 'podman-run'), 'system', 'reset', '-f'], { stdio: 'ignore' });
   } finally {
