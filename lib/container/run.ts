@@ -230,6 +230,8 @@ interface Prepared {
   /** where the container's cgroup goes: made by launch(), while the monitor sets up */
   cgroup: ContainerCgroup;
   limits: Resources;
+  /** files the container bind-mounts (after its cgroups): written while the monitor sets up */
+  files: Array<[string, string]>;
 }
 
 export function addSpec(spec: Map<string, string[]>, key: string, value: string | number): void {
@@ -327,10 +329,12 @@ export class Runner {
     const hostnamePath = path.join(dir, 'hostname');
     const hostsPath = path.join(dir, 'hosts');
     const resolvPath = path.join(dir, 'resolv.conf');
-    fs.writeFileSync(hostnamePath, `${hostname}\n`);
-    fs.writeFileSync(hostsPath, network === 'host' ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n')
-      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`);
-    fs.writeFileSync(resolvPath, network === 'host' ? readOr('/etc/resolv.conf', '') : resolvForContainer());
+    const files: Array<[string, string]> = [
+      [hostnamePath, `${hostname}\n`],
+      [hostsPath, network === 'host' ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n')
+        : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`],
+      [resolvPath, network === 'host' ? readOr('/etc/resolv.conf', '') : resolvForContainer()],
+    ];
 
     const cgroupName = `gocker/${id}`;
     const cgroup = cgroupManager().open(cgroupName);
@@ -437,7 +441,7 @@ export class Runner {
       ResolvConfPath: resolvPath,
       CgroupPath: cgroupName,
     };
-    return { rec, spec, cgroup, limits: { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES } };
+    return { rec, spec, cgroup, limits: { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES }, files };
   }
 
   /** A read-only /sys/fs/cgroup showing the container's own cgroup namespace. */
@@ -466,15 +470,14 @@ export class Runner {
     try {
       prepared = await this.prepare(o, image, resources);
       log.debug('container prepared', { id: prepared.rec.Id.slice(0, 12), image: image.id.slice(7, 19), ms: sinceStart() });
-      if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, prepared.rec.Id, { flag: 'wx' });
       if (this.paths.driver === 'vfs') {
         const rootfs = prepared.rec.GraphDriver.Data.UpperDir;
         const top = image.layers[image.layers.length - 1];
         if (top) await native().copyTree('/', top.dir, '/', rootfs, -1, -1);
         else fs.mkdirSync(rootfs, { mode: 0o755 });
       }
-      // Kept with the record: `start` runs the same spec again.
-      fs.writeFileSync(path.join(this.paths.container(prepared.rec.Id), 'spec'), serialise(prepared.spec));
+      // Kept with the record (`start` runs it again): as it is now, before launch adds to it.
+      const stored = new Map(prepared.spec);
       if (o.rm) {
         // Removal once it exits, by the monitor, when no CLI is there to do it: always with
         // -d, and in the foreground if this process is killed.
@@ -482,11 +485,14 @@ export class Runner {
         prepared.spec.set('exit_command', [process.execPath, cli, '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', prepared.rec.Id]);
       }
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
-      const { rec, limits } = prepared;
+      const { rec, limits, files } = prepared;
       return await this.launch(rec, prepared.spec, prepared.cgroup, o, onStart, release, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
+        for (const [file, text] of files) fs.writeFileSync(file, text);
+        fs.writeFileSync(path.join(this.paths.container(rec.Id), 'spec'), serialise(stored));
+        if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, rec.Id, { flag: 'wx' });
         await cgroupManager().create(rec.CgroupPath, limits);
       });
     } catch (e) {
