@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "hex.h"
 #include "module.h"
 
 extern char** environ;
@@ -177,13 +178,7 @@ Napi::Value RandomHex(const Napi::CallbackInfo& info) {
     if (r < 0) ThrowSys(info.Env(), errno, "getrandom");
     got += static_cast<size_t>(r);
   }
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : buf) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 15]);
-  }
-  return Napi::String::New(info.Env(), out);
+  return Napi::String::New(info.Env(), Hex(buf.data(), buf.size()));
 }
 
 // sha256(data: string | Buffer) -> hex, with the OpenSSL inside Node.
@@ -203,13 +198,7 @@ Napi::Value Sha256(const Napi::CallbackInfo& info) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int mdLen = 0;
   if (EVP_Digest(p, len, md, &mdLen, EVP_sha256(), nullptr) != 1) throw CodedError(info.Env(), "ENATIVE", "sha256 failed");
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < mdLen; i++) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return Napi::String::New(info.Env(), out);
+  return Napi::String::New(info.Env(), Hex(md, mdLen));
 }
 
 void Init(Napi::Env env, Napi::Object exports) {

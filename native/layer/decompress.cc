@@ -1,5 +1,7 @@
 #include "decompress.h"
 
+#include "../hex.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -129,13 +131,7 @@ std::string Source::HexDigest() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(md_, md, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < len; i++) {
-    s += hex[md[i] >> 4];
-    s += hex[md[i] & 15];
-  }
-  return s;
+  return Hex(md, len);
 }
 
 }  // namespace layer
