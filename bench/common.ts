@@ -25,13 +25,16 @@ export function median(xs: number[]): number {
 /** Prints the table; returns every contender's timings (ms) for checks of the caller's own. */
 export function bench(title: string, contenders: Contender[], runs: number, baseline: string): Map<string, number[]> {
   const results = new Map<string, number[]>();
-  // Interleaved rounds: drift in machine load hits every contender alike.
+  // Interleaved rounds: drift in machine load hits every contender alike. Each round starts
+  // one contender further on, so what a run leaves the kernel to finish (a network namespace
+  // torn down, a container's mounts) falls on every contender in turn, not on one always.
+  const runnable = contenders.filter((c) => c.cmd);
   for (let i = 0; i < runs; i++) {
-    for (const c of contenders) {
-      if (!c.cmd) continue;
+    for (let k = 0; k < runnable.length; k++) {
+      const c = runnable[(i + k) % runnable.length];
       c.reset?.();
       const t = process.hrtime.bigint();
-      const r = spawnSync(c.cmd[0], c.cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      const r = spawnSync(c.cmd![0], c.cmd!.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
       const ms = Number(process.hrtime.bigint() - t) / 1e6;
       if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${String(r.stderr).trim().split('\n').pop()}`);
       (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(ms);

@@ -49,8 +49,8 @@ export function startMonitor(args: string[], o: { stdio: Array<'inherit' | 'igno
 
 /**
  * docker's sig-proxy: signals a user sends the CLI go to the monitor, which passes them to
- * the container. Installed before the monitor is spawned, so one that arrives early is
- * held and delivered, not taken as the CLI's own death.
+ * the container. Installed before the container is released, so one that arrives before it
+ * runs is held and delivered, not taken as the CLI's own death.
  */
 export class SignalProxy {
   private static readonly SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];

@@ -518,7 +518,7 @@ export class Runner {
     spec.set('started_file', [path.join(run, 'started')]);
     spec.set('go_fd', ['3']);
     fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
-    const proxy = o.detach ? undefined : new SignalProxy();
+    let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
     let go: number | undefined = goWrite;
     const closeGo = (): void => {
@@ -529,18 +529,21 @@ export class Runner {
       let child: Monitor;
       try {
         child = startMonitor([path.join(run, 'spec')], {
-        // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
-        stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-        // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
-        // the CLI forwards it; a monitor in that group got it a second time. (With -t the
-        // terminal is raw and ^C reaches the container through its pty; the monitor stays
-        // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
-        detached: !!o.detach || !o.tty,
+          // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
+          stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+          // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
+          // the CLI forwards it; a monitor in that group got it a second time. (With -t the
+          // terminal is raw and ^C reaches the container through its pty; the monitor stays
+          // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
+          detached: !!o.detach || !o.tty,
           extraFds: [goRead],
         });
       } finally {
         fs.closeSync(goRead);
       }
+      // While the monitor sets up, and before the container is let go: a signal from then on
+      // reaches it. (One before makes this process end, and the monitor give up at the pipe.)
+      if (!o.detach) proxy = new SignalProxy();
       fs.writeFileSync(path.join(run, 'monitor.pid'), `${child.pid}\n`);
       log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: child.pid, ms: sinceStart() });
       try {
