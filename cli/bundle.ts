@@ -23,6 +23,10 @@ const result = buildSync({
   // The addon's require(file) and native/source-hash.js's are computed paths by design.
   logOverride: { 'unsupported-require-call': 'silent' },
   logLevel: 'warning',
+  // A third less to read and a smaller cache to load on every start (0.8 ms of `run`'s);
+  // names are kept, so a stack (--log-level debug) still says where it was.
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
 const code = Buffer.from(result.outputFiles[0].contents);
 const hash = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
