@@ -1,22 +1,22 @@
 #!/usr/bin/env node
 // The gocker command. A Node CLI's start goes mostly to finding, reading and compiling its
 // JavaScript, and `gocker run`'s start is a benchmark target: so cli/main.ts and all it
-// requires are bundled into one file at build time (cli/bundle.ts), and that file is run
-// through a V8 code cache, one per command, written by the command's first successful run
-// (it holds the functions that run compiled: a cache made before running holds only the
-// top level). A missing bundle, or one older than the compiled modules (tsc ran alone),
-// means loading the modules one by one, as usual.
+// requires are bundled into one file at build time (cli/bundle.ts), and run and exec
+// (cli/fast.ts) into one more, and a bundle is run through a V8 code cache, one per command,
+// written by the command's first successful run (it holds the functions that run compiled: a
+// cache made before running holds only the top level). A missing bundle, or one older than
+// the compiled modules (tsc ran alone), means loading the modules one by one, as usual.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 
-const BUNDLE = path.join(__dirname, 'main.bundle.js');
-/** Written by cli/bundle.ts: its first line names the bundle by a hash of its content. */
+/** Written by cli/bundle.ts: a bundle's first line names it by a hash of its content. */
 const BANNER = /^\/\/ gocker-bundle ([0-9a-f]{16})\n/;
-/** The global flags that take a value as the next word (as in cli/main.ts). */
+/** The global flags that take a value as the next word (as in cli/dispatch.ts). */
 const VALUE_FLAGS = new Set(['--root', '--runroot', '--log-level', '--storage-driver']);
 
 type Main = typeof import('./main');
+type Fast = typeof import('./fast');
 
 /** The command a cache is kept for: the first word that is not a flag or a flag's value. */
 function commandOf(args: string[]): string {
@@ -27,11 +27,13 @@ function commandOf(args: string[]): string {
   return 'none';
 }
 
-function loadBundle(args: string[]): Main | undefined {
+/** dist/cli/<name>.bundle.js through its code cache for this command; undefined: use the modules. */
+function loadBundle<T>(name: 'main' | 'fast', command: string): T | undefined {
+  const file = path.join(__dirname, `${name}.bundle.js`);
   let source: string;
   try {
-    if (fs.statSync(BUNDLE).mtimeMs < fs.statSync(path.join(__dirname, 'main.js')).mtimeMs) return undefined;
-    source = fs.readFileSync(BUNDLE, 'utf8');
+    if (fs.statSync(file).mtimeMs < fs.statSync(path.join(__dirname, `${name}.js`)).mtimeMs) return undefined;
+    source = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -39,14 +41,14 @@ function loadBundle(args: string[]): Main | undefined {
   if (!hash) return undefined;
   // By the bundle's content hash: V8 itself checks only the source's length, and the
   // versions and flags it was made with.
-  const cacheFile = path.join(__dirname, 'cache', `${commandOf(args)}-${hash}.bin`);
+  const cacheFile = path.join(__dirname, 'cache', `${command}-${hash}.bin`);
   let cachedData: Buffer | undefined;
   try {
     cachedData = fs.readFileSync(cacheFile);
   } catch {
     /* first run of this command: made at exit */
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     process.once('exit', (code) => {
       if (code !== 0) return; // a failed run compiled the failure's path, not the command's
@@ -60,11 +62,15 @@ function loadBundle(args: string[]): Main | undefined {
       }
     });
   }
-  const mod = { exports: {} as Main };
+  const mod = { exports: {} as T };
   // This module's own require: it resolves from this directory, the bundle's.
-  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, require, mod, BUNDLE, __dirname);
+  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, require, mod, file, __dirname);
   return mod.exports;
 }
 
 const args = process.argv.slice(2);
-(loadBundle(args) ?? (require('./main') as Main)).cli(args);
+const command = commandOf(args);
+const whole = (): void => (loadBundle<Main>('main', command) ?? (require('./main') as Main)).cli(args);
+const fast = command === 'run' || command === 'exec' ? loadBundle<Fast>('fast', command) : undefined;
+if (fast) fast.cliFast(args, whole);
+else whole();

@@ -1,20 +1,11 @@
 // The gocker CLI: parses flags, calls lib/, prints. No engine policy lives here. Started by
 // cli/gocker.ts, which loads this module and what it requires as one bundle, code-cached.
 import type { Argv, Options } from 'yargs';
-import { fastParse } from './fastparse';
 import { COMMANDS } from './commands';
+import { GLOBAL_VALUE_FLAGS, checkGlobalFlags, commandWord, fail, runHandler, usageError } from './dispatch';
+import { fast } from './fast';
 import type { CommandModule, GlobalArgs } from './types';
 import { errorLine } from '../lib/errors';
-import { log, logEnabled, setLogLevel } from '../lib/log';
-import { parseLogLevel } from '../lib/options';
-
-function fail(message: string, code = 125): never {
-  process.stderr.write(`gocker: ${message}\n`);
-  process.exit(code);
-}
-
-/** Global flags that take a value, wherever they stand. */
-const GLOBAL_VALUE_FLAGS = ['--root', '--runroot', '--log-level', '--storage-driver'];
 
 /**
  * For `run IMAGE CMD...`: inserts '--' after the image so yargs leaves the container's
@@ -46,11 +37,6 @@ export function splitPassthrough(args: string[], command: string, options: Recor
   return args;
 }
 
-/** docker's two lines for a command line it cannot parse; exit 125. */
-function usageError(message: string, command?: string): never {
-  fail(`${message}\nSee 'gocker ${command ? `${command} ` : ''}--help'.`);
-}
-
 /**
  * yargs' wording turned into docker's: "Unknown argument: x" is an unknown flag, "Not
  * enough non-option arguments" a missing argument.
@@ -67,50 +53,22 @@ function dockerUsage(msg: string, command: string | undefined, word: string | un
   return msg;
 }
 
-/**
- * Runs one command's handler with the global log level applied; an error becomes one line and
- * its exit code (the stack only at --log-level debug).
- */
-async function runHandler(argv: GlobalArgs, handler: () => Promise<number | void> | number | void): Promise<void> {
-  const started = Date.now();
-  try {
-    setLogLevel(parseLogLevel(argv.logLevel || process.env.GOCKER_LOG_LEVEL || 'warn'));
-    const code = await handler();
-    if (typeof code === 'number') process.exitCode = code;
-    log.debug('command done', { ms: Date.now() - started, exit: process.exitCode ?? 0 });
-  } catch (e) {
-    const exit = typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 125;
-    if (logEnabled('debug') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    fail(errorLine(e), exit);
-  }
-}
-
 export async function main(args: string[]): Promise<void> {
-  const first = args.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_FLAGS.includes(args[i - 1] ?? ''));
-  // Before the command only global flags stand; an unknown one would take the command as its value.
-  for (const a of args.slice(0, first === undefined ? args.length : args.indexOf(first))) {
-    if (a === '--version' || a === '-v') {
-      // docker --version: one line.
-      const { gockerVersion } = require('../lib/version') as typeof import('../lib/version');
-      process.stdout.write(`gocker version ${gockerVersion()}\n`);
-      return;
-    }
-    if (a.startsWith('-') && ![...GLOBAL_VALUE_FLAGS, '--help'].includes(a.split('=')[0]) && !GLOBAL_VALUE_FLAGS.some((f) => args[args.indexOf(a) - 1] === f)) {
-      usageError(a.startsWith('--') ? `unknown flag: ${a.split('=')[0]}` : `unknown shorthand flag: '${a[1]}' in ${a}`);
-    }
+  if (await fast(args)) return;
+  const first = commandWord(args);
+  if (checkGlobalFlags(args, first)) {
+    // docker --version: one line.
+    const { gockerVersion } = require('../lib/version') as typeof import('../lib/version');
+    process.stdout.write(`gocker version ${gockerVersion()}\n`);
+    return;
   }
   const pass = COMMANDS.find((c) => c.passthrough && c.command.split(' ')[0] === first);
   if (pass) {
     // With the extension: the bundler (cli/bundle.ts) then takes ./commands/*.js, not their maps.
     const mod = require(`./commands/${pass.module}.js`) as CommandModule & { OPTIONS: Record<string, Options> };
-    const fast = fastParse(args, first!, pass.command.split(' ')[1].replace(/[<>]/g, ''), mod.OPTIONS);
-    if (fast) {
-      await runHandler(fast as GlobalArgs, () => mod.handler(fast as never));
-      return;
-    }
     args = splitPassthrough(args, first!, mod.OPTIONS as Record<string, { type?: string; alias?: string }>);
   }
-  // Loaded here, not at the top: the fast path above never needs it.
+  // Loaded here, not at the top: run and exec (cli/fast.ts) mostly do without it.
   const yargs = (require('yargs/yargs') as typeof import('yargs/yargs'));
   let y: Argv<GlobalArgs> = yargs(args)
     .scriptName('gocker')

@@ -1,5 +1,4 @@
 import type { Gocker } from '../lib/index';
-import type { Store } from '../lib/store';
 import type { GlobalArgs } from './types';
 
 // Required on use, not at load: commands that only format output should not pay for the
@@ -10,15 +9,6 @@ import type { GlobalArgs } from './types';
 export function engine(argv: GlobalArgs): Gocker {
   const { Gocker: G } = require('../lib/index') as typeof import('../lib/index');
   return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
-}
-
-/** Just the store, for run and exec: the engine facade would load every image module. */
-export function storeFor(argv: GlobalArgs): Store {
-  const { resolveOptions } = require('../lib/options') as typeof import('../lib/options');
-  const { StorePaths } = require('../lib/store/paths') as typeof import('../lib/store/paths');
-  const { Store: S } = require('../lib/store') as typeof import('../lib/store');
-  const o = resolveOptions({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
-  return new S(StorePaths.forDriver(o.root, o.runroot, o.storageDriver));
 }
 
 /** Bytes as docker prints them: 1.23MB (decimal units). */

@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import { execInContainer } from '../../lib/container/exec';
 import type { GlobalArgs } from '../types';
-import { storeFor } from '../util';
+import { storeFor } from '../store';
 
 // As run: main() learns from this table where the container's name ends and the command begins.
 export const OPTIONS: Record<string, Options> = {

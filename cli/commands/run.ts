@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import { Runner } from '../../lib/container/run';
 import type { GlobalArgs } from '../types';
-import { storeFor } from '../util';
+import { storeFor } from '../store';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
 // a value, so it can tell where the image name ends and the container's command begins.

@@ -74,3 +74,18 @@ test('a bundle older than the compiled modules (tsc ran alone) is passed over fo
     assert.deepEqual(caches(dir), []);
   });
 });
+
+test('run and exec start from their own bundle, which hands what it does not take to the whole CLI', () => {
+  withCopy((dir) => {
+    const bundle = path.join(dir, 'dist', 'cli', 'fast.bundle.js');
+    // A stand-in that shows it ran, and gives up on anything with --bogus.
+    fs.writeFileSync(bundle, '// gocker-bundle 1111111111111111\nexports.cliFast = (args, otherwise) => args.includes("--bogus") ? otherwise() : process.stdout.write(`fast ${args.join(" ")}\\n`);\n');
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(dir, 'dist', 'cli', 'gocker.js'), ...args], { encoding: 'utf8' });
+    assert.equal(cli(['run', 'busybox', 'true']).stdout, 'fast run busybox true\n');
+    assert.equal(cli(['--root', '/x', 'exec', 'c1', 'ls']).stdout, 'fast --root /x exec c1 ls\n');
+    const handedOn = cli(['run', '--bogus', 'busybox']);
+    assert.equal(handedOn.stderr, "gocker: unknown flag: --bogus\nSee 'gocker run --help'.\n");
+    assert.equal(handedOn.status, 125);
+    assert.match(cli(['--version']).stdout, /^gocker version /);
+  });
+});
