@@ -456,7 +456,7 @@ export class Runner {
     m('tmpfs', 'tmpfs', '/sys/fs/cgroup', 'nosuid,noexec,nodev', 'mode=755');
     for (const h of mgr.layout.hierarchies) {
       if (h.version !== 1) continue;
-      m('cgroup', 'cgroup', path.posix.join('/sys/fs/cgroup', path.basename(h.mountpoint)), `nosuid,noexec,nodev${ro}`, (h.options ?? h.controllers).join(','));
+      m('cgroup', 'cgroup', `/sys/fs/cgroup/${path.basename(h.mountpoint)}`, `nosuid,noexec,nodev${ro}`, (h.options ?? h.controllers).join(','));
     }
     return true;
   }

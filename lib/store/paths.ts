@@ -13,32 +13,41 @@ import * as path from 'node:path';
 import type { StorageDriver } from '../options';
 
 export class StorePaths {
-  constructor(readonly root: string, readonly runroot: string, readonly driver: StorageDriver = 'overlay2') {}
+  // The fixed directories are joined once; an id or digest is then appended as it is (hex, no
+  // separator): a container's start asks for these paths dozens of times.
+  readonly blobs: string;
+  readonly layers: string;
+  readonly links: string;
+  readonly images: string;
+  readonly imagesJson: string;
+  readonly containers: string;
+  readonly runContainers: string;
+  readonly tmp: string;
+  readonly locks: string;
+
+  constructor(readonly root: string, readonly runroot: string, readonly driver: StorageDriver = 'overlay2') {
+    this.blobs = path.join(root, 'blobs', 'sha256');
+    this.layers = path.join(root, 'layers');
+    this.links = path.join(root, 'l');
+    this.images = path.join(root, 'images');
+    this.imagesJson = path.join(this.images, 'images.json');
+    this.containers = path.join(root, 'containers');
+    this.runContainers = path.join(runroot, 'containers');
+    this.tmp = path.join(root, 'tmp');
+    this.locks = path.join(runroot, 'locks');
+  }
 
   /** A driver's own store: overlay2 at the roots themselves, vfs under ROOT/vfs and RUNROOT/vfs. */
   static forDriver(root: string, runroot: string, driver: StorageDriver): StorePaths {
     return driver === 'vfs' ? new StorePaths(path.join(root, 'vfs'), path.join(runroot, 'vfs'), driver) : new StorePaths(root, runroot, driver);
   }
 
-  get blobs(): string { return path.join(this.root, 'blobs', 'sha256'); }
-  blob(digest: string): string { return path.join(this.blobs, hexOf(digest)); }
-
-  get layers(): string { return path.join(this.root, 'layers'); }
-  layer(chainId: string): string { return path.join(this.layers, hexOf(chainId)); }
-  get links(): string { return path.join(this.root, 'l'); }
-
-  get images(): string { return path.join(this.root, 'images'); }
-  get imagesJson(): string { return path.join(this.images, 'images.json'); }
-  image(imageId: string): string { return path.join(this.images, hexOf(imageId)); }
-
-  get containers(): string { return path.join(this.root, 'containers'); }
-  container(id: string): string { return path.join(this.containers, id); }
-  get runContainers(): string { return path.join(this.runroot, 'containers'); }
-  runContainer(id: string): string { return path.join(this.runContainers, id); }
-
-  get tmp(): string { return path.join(this.root, 'tmp'); }
-  get locks(): string { return path.join(this.runroot, 'locks'); }
-  lock(name: string): string { return path.join(this.locks, `${name}.lock`); }
+  blob(digest: string): string { return `${this.blobs}/${hexOf(digest)}`; }
+  layer(chainId: string): string { return `${this.layers}/${hexOf(chainId)}`; }
+  image(imageId: string): string { return `${this.images}/${hexOf(imageId)}`; }
+  container(id: string): string { return `${this.containers}/${id}`; }
+  runContainer(id: string): string { return `${this.runContainers}/${id}`; }
+  lock(name: string): string { return `${this.locks}/${name}.lock`; }
 }
 
 /** 'sha256:abc' -> 'abc'; a bare hex stays as it is. */
