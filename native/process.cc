@@ -87,9 +87,23 @@ std::map<pid_t, ExitWatch*>& Watches() {
 void OnClosed(uv_handle_t* handle) {
   ExitWatch* w = static_cast<ExitWatch*>(handle->data);
   close(w->pidfd);
-  delete w->context;
   delete w;
 }
+
+// Releases what holds on to JavaScript (while the environment still exists) and closes the
+// poll handle; the watch is freed once libuv has closed it.
+void Retire(ExitWatch* w) {
+  uv_poll_stop(&w->poll);
+  Watches().erase(w->pid);
+  w->callback.Reset();
+  delete w->context;
+  w->context = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosed);
+}
+
+// The environment is going away with the watch not fired (run -d: the monitor outlives the
+// CLI): no callback may run into a stopping environment.
+void OnEnvCleanup(void* arg) { Retire(static_cast<ExitWatch*>(arg)); }
 
 void OnReadable(uv_poll_t* handle, int status, int events) {
   ExitWatch* w = static_cast<ExitWatch*>(handle->data);
@@ -100,7 +114,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   } while (r < 0 && errno == EINTR);
   if (r == 0) return;  // woken early: not exited yet
   uv_poll_stop(handle);
-  Watches().erase(w->pid);
+  napi_remove_env_cleanup_hook(w->env, OnEnvCleanup, w);
   Napi::Env env(w->env);
   Napi::HandleScope scope(env);
   Napi::Value code = env.Null(), signal = env.Null();
@@ -111,14 +125,19 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
     signal = Napi::Number::New(env, WTERMSIG(wstatus));
   }
   // MakeCallback, not Call: promises resolved in the callback settle before the loop goes on.
-  w->callback.MakeCallback(Napi::Object::New(env), {code, signal}, *w->context);
-  w->callback.Reset();
-  uv_close(reinterpret_cast<uv_handle_t*>(handle), OnClosed);
+  // A C++ exception must not leave a libuv callback: one thrown by the callback is the
+  // program's uncaught exception, as from any event.
+  try {
+    w->callback.MakeCallback(Napi::Object::New(env), {code, signal}, *w->context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(w->env, e.Value());
+  }
+  Retire(w);
 }
 
 // watchExit(pid, cb): cb(code, signal) once the child exits (and is reaped). The watch
-// keeps the event loop alive, as a ChildProcess does, until unrefExit(pid). pidfd_open is Linux 5.3; gocker
-// already needs 5.6 (openat2).
+// keeps the event loop alive, as a ChildProcess does, until unrefExit(pid). pidfd_open is
+// Linux 5.3; gocker already needs 5.6 (openat2).
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   pid_t pid = info[0].As<Napi::Number>().Int32Value();
@@ -141,10 +160,13 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   if (err == 0) err = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
   if (err != 0) {
     w->callback.Reset();
+    delete w->context;
+    w->context = nullptr;
     uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosed);
     ThrowSys(env, -err, "uv_poll_start");
   }
   Watches()[pid] = w;
+  napi_add_env_cleanup_hook(env, OnEnvCleanup, w);
   return env.Undefined();
 }
 

@@ -734,3 +734,19 @@ test('a record cut short (a crash while a --rm container ran: its record is not 
     g(['rm', '-f', 'whole']);
   }
 });
+
+test('run -d of a command that is over at once: the CLI ends cleanly whether its monitor is gone first or not', () => {
+  // The monitor's exit can land while the CLI is already ending: its watch must not call into
+  // an environment that is going away (this aborted the process once).
+  const ids: string[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      const r = g(['run', '-d', 'busybox', 'true']);
+      if (/^[0-9a-f]{64}\n$/.test(r.stdout)) ids.push(r.stdout.trim());
+      assert.equal(r.stderr, '');
+      assert.equal(r.status, 0);
+    }
+  } finally {
+    if (ids.length) g(['rm', '-f', ...ids]);
+  }
+});
