@@ -10,7 +10,7 @@ import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { find } from './lifecycle';
 import { readStoredSpec } from './state';
-import { SignalProxy, startMonitor } from './monitor';
+import { SignalProxy, startMonitor, type Monitor } from './monitor';
 import { addSpec, mergeEnv, serialise } from './run';
 import { resolveUser } from './user';
 
@@ -55,16 +55,25 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const join = cgroupManager().open(rec.CgroupPath).attachFiles();
   for (const f of join.self) addSpec(spec, 'cgroup_self', f);
   for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
-  addSpec(spec, 'pid_file', path.join(run, `exec-${tag}.pid`));
-  addSpec(spec, 'exit_file', path.join(run, `exec-${tag}.json`));
+  const file = (ext: string): string => path.join(run, `exec-${tag}.${ext}`);
+  addSpec(spec, 'pid_file', file('pid'));
+  addSpec(spec, 'exit_file', file('json'));
+  addSpec(spec, 'started_file', file('started'));
   addSpec(spec, 'log_file', '/dev/null');
   if (o.detach) addSpec(spec, 'detach', '1');
   if (o.interactive) addSpec(spec, 'stdin', '1');
   if (o.tty) addSpec(spec, 'tty', '1');
-  const specFile = path.join(run, `exec-${tag}.spec`);
+  const specFile = file('spec');
   fs.writeFileSync(specFile, serialise(spec));
   const cleanup = (): void => {
-    for (const f of [specFile, path.join(run, `exec-${tag}.pid`), path.join(run, `exec-${tag}.json`)]) fs.rmSync(f, { force: true });
+    for (const ext of ['spec', 'pid', 'json', 'started']) fs.rmSync(file(ext), { force: true });
+  };
+  const result = (): { exitCode: number; error: string } | undefined => {
+    try {
+      return JSON.parse(fs.readFileSync(file('json'), 'utf8')) as { exitCode: number; error: string };
+    } catch {
+      return undefined;
+    }
   };
   const proxy = o.detach ? undefined : new SignalProxy();
   const child = startMonitor(['--exec', specFile], {
@@ -75,23 +84,36 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   });
   if (o.detach) {
     child.unref();
-    // The spec is read at once; the result files are the monitor's to leave behind.
-    await new Promise((r) => setTimeout(r, 50));
-    return { exitCode: 0 };
+    return waitExecStarted(child, file('started'), result, cleanup);
   }
   try {
     await proxy!.forwardUntilExit(child);
-    const exit = (() => {
-      try {
-        return JSON.parse(fs.readFileSync(path.join(run, `exec-${tag}.json`), 'utf8')) as { exitCode: number; error: string };
-      } catch {
-        return undefined;
-      }
-    })();
+    const exit = result();
     if (!exit) return { exitCode: 125, error: 'exec: the monitor exited without recording an exit status' };
     return { exitCode: exit.exitCode, error: exit.error || undefined };
   } finally {
     proxy?.stop();
     cleanup();
   }
+}
+
+/**
+ * exec -d, as docker: back once the command has started, or with why it could not (126, 127).
+ * The monitor writes `started` after the execve; if it is over first, the command ran and
+ * ended, or never started and left its result.
+ */
+async function waitExecStarted(child: Monitor, started: string, result: () => { exitCode: number; error: string } | undefined,
+  cleanup: () => void): Promise<{ exitCode: number; error?: string }> {
+  for (let i = 0; i < 4000 && child.running && !fs.existsSync(started); i++) await new Promise((r) => setTimeout(r, i < 20 ? 1 : 5));
+  if (fs.existsSync(started)) {
+    fs.rmSync(started, { force: true });
+    return { exitCode: 0 };
+  }
+  const exit = result();
+  if (exit?.error) {
+    cleanup();
+    return { exitCode: exit.exitCode, error: exit.error };
+  }
+  if (child.running) throw new GockerError('exec: the command did not start', { exitCode: 125 });
+  return { exitCode: 0 };
 }

@@ -1060,7 +1060,8 @@ int main(int argc, char** argv) {
   close(errp[0]);
   // The error pipe closed without a report: execve succeeded. Said in a file of its own, so
   // `run -d` can tell "started" from "about to fail" without guessing how long to wait.
-  if (n == 0 && !early_code && !spec.Get("started_file").empty()) WriteFileAtomic(spec.Get("started_file"), std::to_string(pid) + "\n");
+  bool exec_started = n == 0 && !early_code;
+  if (exec_started && !spec.Get("started_file").empty()) WriteFileAtomic(spec.Get("started_file"), std::to_string(pid) + "\n");
   if (n == static_cast<ssize_t>(sizeof ce)) {
     // Not found -> 127, not executable -> 126, as docker.
     if (ce.stage == kExec && (ce.err == ENOENT || ce.err == ENOTDIR)) {
@@ -1100,11 +1101,13 @@ int main(int argc, char** argv) {
   }
   long oom_after = OomKills(oom_file);
   WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
-  // exec -d: nobody reads the result; the monitor takes its files with it.
+  // exec -d: the CLI has gone once the command started; the monitor takes its files with it.
+  // One that did not start keeps its result, for the CLI waiting to say why.
   if (exec_mode && detach && g_state_dir >= 0) {
     std::string base = g_exit_file.substr(g_exit_file.rfind('/') + 1);
     base = base.substr(0, base.rfind('.'));
-    for (const char* ext : {".json", ".pid", ".spec"}) unlinkat(g_state_dir, (base + ext).c_str(), 0);
+    for (const char* ext : {".pid", ".spec"}) unlinkat(g_state_dir, (base + ext).c_str(), 0);
+    if (exec_started) unlinkat(g_state_dir, (base + ".json").c_str(), 0);
   }
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).

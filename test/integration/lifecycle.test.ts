@@ -77,6 +77,14 @@ test('exec joins the namespaces and cgroup: -e, -w, -u, exit codes, 127, -d', as
   assert.equal(g(['exec', '-d', 'ex', 'sh', '-c', 'echo bg > /tmp/bg']).status, 0);
   await sleep(300);
   assert.equal(g(['exec', 'ex', 'cat', '/tmp/bg']).stdout, 'bg\n');
+  // -d waits for the start, as docker: what cannot start says why, with its code.
+  const bgMissing = g(['exec', '-d', 'ex', 'nosuch']);
+  assert.equal(bgMissing.status, 127);
+  assert.match(bgMissing.stderr, /exec: "nosuch": executable file not found in \$PATH/);
+  assert.equal(g(['exec', '-d', 'ex', '/etc/passwd']).status, 126);
+  assert.equal(g(['exec', '-d', 'ex', 'true']).status, 0);
+  await sleep(100);
+  assert.deepEqual(fs.readdirSync(path.join(roots.runroot, 'containers', id)).filter((f) => f.startsWith('exec-')), []);
   assert.equal(g(['rm', '-f', 'ex']).status, 0);
   const stopped = g(['exec', 'ex', 'true']);
   assert.equal(stopped.status, 1);
