@@ -85,12 +85,13 @@ export class Store {
 
   /** An image by name ('alpine', 'repo:tag', 'name@sha256:') or id (full, 'sha256:...', or a unique prefix). */
   resolveImage(nameOrId: string): ImageRecord | undefined {
-    const id = this.resolveId(nameOrId);
-    return id === undefined ? undefined : this.loadImage(id);
+    // images.json read once: a run reads nothing else of the other images.
+    const book = this.readBook();
+    const id = this.resolveId(nameOrId, book);
+    return id === undefined ? undefined : this.loadImage(id, book);
   }
 
-  resolveId(nameOrId: string): string | undefined {
-    const book = this.readBook();
+  resolveId(nameOrId: string, book: ImagesBook = this.readBook()): string | undefined {
     const ids = new Set<string>();
     for (const tags of Object.values(book)) for (const id of Object.values(tags)) ids.add(id);
     const hex = nameOrId.startsWith('sha256:') ? nameOrId.slice(7) : nameOrId;
@@ -136,7 +137,7 @@ export class Store {
     }
   }
 
-  loadImage(id: string): ImageRecord | undefined {
+  loadImage(id: string, book: ImagesBook = this.readBook()): ImageRecord | undefined {
     let config: ImageConfig;
     try {
       config = JSON.parse(fs.readFileSync(path.join(this.paths.image(id), 'config.json'), 'utf8')) as ImageConfig;
@@ -145,7 +146,7 @@ export class Store {
       throw e;
     }
     const repoTags: string[] = [];
-    for (const [repo, tags] of Object.entries(this.readBook())) {
+    for (const [repo, tags] of Object.entries(book)) {
       for (const [tag, tid] of Object.entries(tags)) if (tid === id && !tag.startsWith('sha256:')) repoTags.push(`${repo}:${tag}`);
     }
     const layers = chainIds(config.rootfs.diff_ids).map((chainId, i): LayerRecord => {
@@ -172,9 +173,10 @@ export class Store {
   }
 
   listImages(): ImageRecord[] {
+    const book = this.readBook();
     const ids = new Set<string>();
-    for (const tags of Object.values(this.readBook())) for (const id of Object.values(tags)) ids.add(id);
-    return [...ids].map((id) => this.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
+    for (const tags of Object.values(book)) for (const id of Object.values(tags)) ids.add(id);
+    return [...ids].map((id) => this.loadImage(id, book)).filter((r): r is ImageRecord => r !== undefined);
   }
 
   /**
