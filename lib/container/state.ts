@@ -31,17 +31,15 @@ export function newContainerId(): string {
 
 /**
  * Everything a stopped container had: cgroup, writable layer and record, runtime dir, name,
- * lock. The directories go on the addon's worker threads while the cgroup is taken down;
- * every part is tried, and the first failure is reported.
+ * lock. The runtime dir goes on an addon worker thread while the cgroup is taken down; the
+ * record's directory only once the cgroup is gone, so a cgroup that cannot be removed leaves
+ * a container that `rm` can be asked to remove again.
  */
 export async function removeContainer(paths: StorePaths, rec: ContainerRecord, cgroup: ContainerCgroup): Promise<void> {
-  const results = await Promise.allSettled([
-    native().removeTree(paths.runContainer(rec.Id)),
-    native().removeTree(paths.container(rec.Id)),
-    cgroup.destroy(),
-  ]);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const [runDir, cg] = await Promise.allSettled([native().removeTree(paths.runContainer(rec.Id)), cgroup.destroy()]);
+  if (cg.status === 'rejected') throw cg.reason;
+  await native().removeTree(paths.container(rec.Id));
+  if (runDir.status === 'rejected') throw runDir.reason;
   releaseName(paths, rec.Name, rec.Id);
   unlinkIfThere(containerLock(paths, rec.Id));
 }
