@@ -10,7 +10,7 @@ import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { find } from './lifecycle';
 import { readStoredSpec } from './state';
-import { SignalProxy, startMonitor, type Monitor } from './monitor';
+import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
 import { addSpec, mergeEnv, serialise } from './run';
 import { resolveUser } from './user';
 
@@ -104,8 +104,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
  */
 async function waitExecStarted(child: Monitor, started: string, result: () => { exitCode: number; error: string } | undefined,
   cleanup: () => void): Promise<{ exitCode: number; error?: string }> {
-  for (let i = 0; i < 4000 && child.running && !fs.existsSync(started); i++) await new Promise((r) => setTimeout(r, i < 20 ? 1 : 5));
-  if (fs.existsSync(started)) {
+  if (await startedOrOver(started, () => !child.running)) {
     fs.rmSync(started, { force: true });
     return { exitCode: 0 };
   }

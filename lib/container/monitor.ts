@@ -48,6 +48,20 @@ export function startMonitor(args: string[], o: { stdio: Array<'inherit' | 'igno
 }
 
 /**
+ * Waits for a monitor's `started` file (written once the command's execve succeeded) until
+ * over() says nothing more will come; true when it is there. `run -d` and `exec -d` return on
+ * it. Often at first: a command is usually under way 2 to 4 ms after its release.
+ */
+export async function startedOrOver(startedFile: string, over: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 4000; i++) {
+    if (fs.existsSync(startedFile)) return true;
+    if (over()) return fs.existsSync(startedFile);
+    await new Promise((r) => setTimeout(r, i < 20 ? 1 : 5));
+  }
+  return false;
+}
+
+/**
  * docker's sig-proxy: signals a user sends the CLI go to the monitor, which passes them to
  * the container. Installed before the container is released, so one that arrives before it
  * runs is held and delivered, not taken as the CLI's own death.

@@ -15,7 +15,7 @@ import { acquireLock } from '../store/atomic';
 import { releaseName, reserveName } from './names';
 import { containerLock, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
-import { SignalProxy, helperPath, startMonitor, type Monitor } from './monitor';
+import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
 
 export interface RunOptions extends ResourceFlags {
   image: string;
@@ -630,17 +630,14 @@ export class Runner {
     const run = this.paths.runContainer(rec.Id);
     // The monitor writes `started` once execve has succeeded, exit.json once it is over (or
     // could not start): one of the two comes, and says which.
-    for (let i = 0; i < 4000; i++) {
-      const exit = readExit(this.paths, rec.Id);
-      if (exit?.error) return this.finish(rec, cgroup, rm);
-      if (exit || fs.existsSync(path.join(run, 'started'))) {
-        const pid = Number(readOr(path.join(run, 'pid'), '0'));
-        rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, StartedAt: new Date().toISOString() };
-        saveRecord(this.paths, rec);
-        return { id: rec.Id, exitCode: 0, oomKilled: false };
-      }
-      // A container is usually under way 2 to 4 ms after its release: look often then.
-      await new Promise((r) => setTimeout(r, i < 20 ? 1 : 5));
+    const started = await startedOrOver(path.join(run, 'started'), () => readExit(this.paths, rec.Id) !== undefined);
+    const exit = readExit(this.paths, rec.Id);
+    if (exit?.error) return this.finish(rec, cgroup, rm);
+    if (started || exit) {
+      const pid = Number(readOr(path.join(run, 'pid'), '0'));
+      rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid, StartedAt: new Date().toISOString() };
+      saveRecord(this.paths, rec);
+      return { id: rec.Id, exitCode: 0, oomKilled: false };
     }
     throw engineError(`container ${rec.Id.slice(0, 12)} did not start`);
   }
