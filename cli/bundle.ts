@@ -21,8 +21,9 @@ function bundle(name: string): string {
     write: false,
     outfile: out,
     // Loaded from node_modules when a command needs them (yargs reads its locale files
-    // relative to itself); the addon and native/source-hash.js by computed paths.
-    external: ['yargs', 'yargs/*', 'tar'],
+    // relative to itself; undici only for https with extra certificates); the addon and
+    // native/source-hash.js by computed paths.
+    external: ['yargs', 'yargs/*', 'tar', 'undici'],
     // The addon's require(file) and native/source-hash.js's are computed paths by design.
     logOverride: { 'unsupported-require-call': 'silent' },
     logLevel: 'warning',
@@ -39,9 +40,35 @@ function bundle(name: string): string {
   return `${path.relative(process.cwd(), out)} (${(code.length / 1024).toFixed(0)} KiB, ${hash})`;
 }
 
+/**
+ * The gocker command's first lines, in place of tsc's `#!/usr/bin/env node`: sh, then node on
+ * the same file. Node reads NODE_EXTRA_CA_CERTS, and all of its own root certificates with it,
+ * before any script runs (about 40 ms, more than the rest of a `run`); the variable is handed
+ * over as GOCKER_EXTRA_CA_CERTS, which the registry client (lib/remote/tls.ts) reads at its
+ * first https request. The second line is `:` to sh and a string and a comment to JavaScript,
+ * and stays in the directive prologue, before tsc's "use strict". Node resolves "$0" through
+ * npm's bin symlink itself, as it does for any script.
+ */
+const LAUNCHER = [
+  '#!/bin/sh',
+  '":" //; if [ -n "$NODE_EXTRA_CA_CERTS" ]; then GOCKER_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export GOCKER_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi; exec node "$0" "$@"',
+].join('\n');
+
+function launcher(): void {
+  const file = path.join(dir, 'gocker.js');
+  const text = fs.readFileSync(file, 'utf8');
+  if (text.startsWith(`${LAUNCHER}\n`)) return; // tsc did not write it again
+  const shebang = '#!/usr/bin/env node\n';
+  if (!text.startsWith(shebang)) throw new Error(`${file}: expected tsc's output to start with ${JSON.stringify(shebang)}`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${LAUNCHER}\n${text.slice(shebang.length)}`, { mode: 0o755 });
+  fs.renameSync(tmp, file);
+}
+
 // The whole CLI, and run and exec on their own (cli/fast.ts): a container's start reads and
 // loads half as much.
 const made = ['main', 'fast'].map(bundle);
+launcher();
 // Caches of earlier bundles are never read again.
 fs.rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
 console.log(`bundles: ${made.join(', ')}`);

@@ -6,6 +6,8 @@
 // written by the command's first successful run (it holds the functions that run compiled: a
 // cache made before running holds only the top level). A missing bundle, or one older than
 // the compiled modules (tsc ran alone), means loading the modules one by one, as usual.
+// The shebang below is what tsc emits; cli/bundle.ts replaces it with a two-line sh launcher
+// that keeps Node from loading NODE_EXTRA_CA_CERTS at start (see LAUNCHER there).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';

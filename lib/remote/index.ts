@@ -4,9 +4,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { loadConfig, type EngineConfig } from '../config';
 import { GockerError } from '../errors';
+import { log } from '../log';
 import { referenceString, type Reference } from '../name';
 import { credentialsFor, parseChallenge, storeCredentials, type Credentials } from './auth';
 import { RegistryError, fromResponse } from './errors';
+import { fetchFor } from './tls';
 
 export { RegistryError } from './errors';
 
@@ -160,6 +162,11 @@ export class RegistryClient {
       UND_ERR_CONNECT_TIMEOUT: 'timed out connecting',
       ENOTFOUND: 'no such host',
     };
+    // A certificate that does not verify (OpenSSL's verify results, as Node names them), or
+    // no TLS at the other end, stays so: not retried.
+    if (code && /CERT|CRL|SELF_SIGNED|^UNABLE_TO_|^INVALID_(CA|PURPOSE)$|^PATH_LENGTH_EXCEEDED$|^HOSTNAME_MISMATCH$|^ERR_TLS_|^ERR_SSL_/.test(code)) {
+      return new RegistryError(`${what}: tls: ${err.cause?.message ?? err.message}`, undefined, code, false);
+    }
     const detail = (code && words[code]) ?? err.cause?.message ?? err.message;
     return new RegistryError(`${what}: ${detail}`, undefined, code ?? 'ENETWORK', true);
   }
@@ -169,7 +176,7 @@ export class RegistryClient {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new RegistryError(`${new URL(url).host}: timed out after ${this.timeout()} ms waiting for an answer`, undefined, 'TIMEOUT', true)), this.timeout());
     try {
-      return await fetch(url, { ...init, signal: ac.signal });
+      return await fetchFor(String(url))(url, { ...init, signal: ac.signal });
     } catch (e) {
       if (ac.signal.aborted && ac.signal.reason instanceof RegistryError) throw ac.signal.reason;
       throw e;
@@ -257,7 +264,8 @@ export class RegistryClient {
   private async getManifest(ref: Reference, reference: string): Promise<{ body: Buffer; mediaType: string; digest: string }> {
     const scope = `repository:${ref.repository}:pull`;
     let last: Error | undefined;
-    for (const base of this.endpoints(ref.registry)) {
+    const bases = this.endpoints(ref.registry);
+    for (const base of bases) {
       try {
         const res = await this.request(ref.registry, `${base}/v2/${ref.repository}/manifests/${reference}`, scope,
           { what: `manifest for ${referenceString(ref)}`, headers: { Accept: ACCEPT } });
@@ -292,6 +300,8 @@ export class RegistryClient {
         return { body, mediaType, digest };
       } catch (e) {
         last = e as Error;
+        // As dockerd logs it: a mirror's failure is otherwise hidden behind the next one's.
+        if (base !== bases.at(-1)) log.warn(`${base} failed, trying the next endpoint: ${last.message}`);
       }
     }
     throw last ?? new RegistryError(`no endpoint for ${ref.registry}`);

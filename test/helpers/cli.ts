@@ -1,4 +1,6 @@
-// Runs the built CLI the way a user does: `node dist/cli/gocker.js ...`, in a fresh process.
+// Runs the built CLI the way a user does, in a fresh process: gocker() and gockerAsync() run
+// dist/cli/gocker.js itself, as the `gocker` command npm installs (through its sh launcher);
+// tests that spawn `node dist/cli/gocker.js` directly cover the path without it.
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +17,7 @@ export interface CliResult {
 }
 
 export function gocker(args: string[], opts: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, ...opts });
+  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 120_000, ...opts });
   return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
@@ -35,7 +37,7 @@ export function tempRoots(prefix = 'gocker-test-'): { root: string; runroot: str
 /** Like gocker(), without blocking the event loop: for tests that serve something in-process. */
 export function gockerAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(BIN, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,6 +1,7 @@
 // A real registry for tests: Debian's docker-registry (CNCF distribution) on a free loopback
-// port, with storage in a temp dir; anonymous or htpasswd basic auth. stop() ends the process
-// we started (by its pid) and removes its files.
+// port, with storage in a temp dir; anonymous or htpasswd basic auth; plain HTTP, or TLS with
+// a certificate from a test CA. stop() ends the process we started (by its pid) and removes
+// its files.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -28,7 +29,34 @@ export async function freePort(): Promise<number> {
 
 export interface TokenAuth { realm: string; service: string; issuer: string; certFile: string }
 
-export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: TokenAuth } = {}): Promise<Registry> {
+/** A test CA (ca.pem) and a certificate it signed for 127.0.0.1 (server.pem, server.key), in dir. */
+export interface TestCa { caFile: string; certFile: string; keyFile: string }
+
+export function makeTestCa(dir: string): TestCa {
+  const f = (name: string): string => path.join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const openssl = (args: string[]): void => void execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl(['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-subj', '/CN=gocker test CA', '-days', '1',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
+  fs.writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+    '-out', f('server.pem'), '-days', '1', '-extfile', f('server.ext')]);
+  return { caFile: f('ca.pem'), certFile: f('server.pem'), keyFile: f('server.key') };
+}
+
+/** Whether something accepts connections on 127.0.0.1:port (a TLS registry cannot be asked /v2/ without its CA). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: TokenAuth; tls?: TestCa } = {}): Promise<Registry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -46,7 +74,8 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: Tok
     const t = opts.token;
     auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certFile}\n`;
   }
-  const config = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n${auth}`;
+  const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.certFile}\n    key: ${opts.tls.keyFile}\n` : '';
+  const config = `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n${tls}${auth}`;
   fs.writeFileSync(path.join(dir, 'config.yml'), config);
   const child: ChildProcess = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -60,12 +89,16 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: Tok
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  // Ready when /v2/ answers (401 counts: auth is on).
+  // Ready when /v2/ answers (401 counts: auth is on); over TLS, when it listens.
   for (let i = 0; ; i++) {
     try {
-      const r = await fetch(`http://${host}/v2/`);
-      await r.body?.cancel();
-      if (r.status === 200 || r.status === 401) break;
+      if (opts.tls) {
+        if (await listening(port)) break;
+      } else {
+        const r = await fetch(`http://${host}/v2/`);
+        await r.body?.cancel();
+        if (r.status === 200 || r.status === 401) break;
+      }
     } catch {
       /* not listening yet */
     }
@@ -75,7 +108,7 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: Tok
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { host, url: `http://${host}`, username, password, stop };
+  return { host, url: `${opts.tls ? 'https' : 'http'}://${host}`, username, password, stop };
 }
 
 /** Pushes with skopeo (not gocker): src is a skopeo reference such as oci:/dir:tag. */

@@ -1,7 +1,7 @@
 // Pulls from Debian's docker-registry, with images pushed by skopeo, faults injected by a proxy.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as dns from 'node:dns/promises';
 import * as fs from 'node:fs';
@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bigLayerImage, busyboxAsArch, busyboxImage, multiLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
-import { freePort, pushImage, startRegistry, type Registry } from '../helpers/registry';
+import { freePort, makeTestCa, pushImage, startRegistry, type Registry } from '../helpers/registry';
 import { startProxy, withProxy, type Fault, type Proxy } from '../helpers/proxy';
 import { startTokenServer, type TokenServer } from '../helpers/token';
 
@@ -322,6 +322,84 @@ describe('pull', () => {
   });
 });
 
+
+describe('https', () => {
+  // A registry over TLS, its certificate from a CA of the test's own: a docker.io mirror, as
+  // registries on loopback are spoken to in plain HTTP (as docker does).
+  let tlsReg: Registry;
+  let caFile: string;
+  const caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-ca-'));
+  before(async () => {
+    const ca = makeTestCa(caDir);
+    caFile = ca.caFile;
+    tlsReg = await startRegistry({ tls: ca });
+    pushImage((await busyboxImage()).ref, tlsReg, 'library/busybox:latest');
+  });
+  after(async () => {
+    await tlsReg?.stop();
+    fs.rmSync(caDir, { recursive: true, force: true });
+  });
+  const mirrors = (list: string[]): string => {
+    const cfg = path.join(caDir, `registries-${list.length}.json`);
+    fs.writeFileSync(cfg, JSON.stringify({ 'registry-mirrors': list }));
+    return cfg;
+  };
+  const withoutCa = (): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...env };
+    delete e.NODE_EXTRA_CA_CERTS;
+    delete e.GOCKER_EXTRA_CA_CERTS;
+    return e;
+  };
+
+  test('a CA from NODE_EXTRA_CA_CERTS is trusted, by the gocker command (which reads it at its first https request) and under node', () => {
+    const cfg = mirrors([tlsReg.url]);
+    const { g } = fresh();
+    const r = g(['pull', 'busybox'], { ...withoutCa(), GOCKER_CONFIG: cfg, NODE_EXTRA_CA_CERTS: caFile });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /Status: Downloaded newer image for busybox:latest\n/);
+    assert.equal(g(['run', '--rm', 'busybox', 'echo', 'over tls']).stdout, 'over tls\n');
+    // `node dist/cli/gocker.js`: Node has read the file itself, and fetch trusts it as it is.
+    const { root } = fresh();
+    const n = spawnSync(process.execPath, [BIN, '--root', root, '--runroot', path.join(path.dirname(root), 'run'), 'pull', '-q', 'busybox'],
+      { encoding: 'utf8', env: { ...withoutCa(), GOCKER_CONFIG: cfg, NODE_EXTRA_CA_CERTS: caFile } });
+    assert.equal(n.status, 0, n.stderr);
+    assert.equal(n.stdout, 'docker.io/library/busybox:latest\n');
+  });
+
+  test('without the CA the mirror is refused in one line, at once, and the next endpoint serves; an unreadable CA file is named', () => {
+    const cfg = mirrors([tlsReg.url, reg.url]);
+    const tlsLine = new RegExp(`level=warning msg="${tlsReg.url.replace(/[.]/g, '\\.')} failed, trying the next endpoint: manifest for docker\\.io/library/busybox:latest: tls: unable to verify the first certificate"`);
+    const plain = fresh().g(['pull', 'busybox'], { ...withoutCa(), GOCKER_CONFIG: cfg });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stderr, tlsLine);
+    assert.equal(plain.stderr.split('\n').filter(Boolean).length, 1, plain.stderr);
+    const missing = path.join(caDir, 'no-such-ca.pem');
+    const bad = fresh().g(['pull', 'busybox'], { ...withoutCa(), GOCKER_CONFIG: cfg, NODE_EXTRA_CA_CERTS: missing });
+    assert.equal(bad.status, 0, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`level=warning msg="ignoring extra certificates from ${missing}: ENOENT"`));
+    assert.match(bad.stderr, tlsLine);
+  });
+
+  test('a certificate that does not verify is not retried', async () => {
+    const { RegistryClient } = await import('../../lib/remote');
+    const { parseReference } = await import('../../lib/name');
+    const { setLogSink } = await import('../../lib/log');
+    const lines: string[] = [];
+    setLogSink((l) => lines.push(l));
+    try {
+      const retried: string[] = [];
+      const client = new RegistryClient({ retries: 3, config: { insecureRegistries: [], registryMirrors: [tlsReg.url, reg.url] }, onRetry: (what) => retried.push(what) });
+      const img = await client.resolve(parseReference('busybox'));
+      assert.match(img.manifestDigest, /^sha256:/);
+      assert.deepEqual(retried, []);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0], /tls: /);
+    } finally {
+      setLogSink((l) => process.stderr.write(l));
+    }
+  });
+});
 
 describe('registry client', () => {
   test('pull by digest: a manifest that does not match its digest is refused by name, nothing stored', async () => {

@@ -89,3 +89,33 @@ test('run and exec start from their own bundle, which hands what it does not tak
     assert.match(cli(['--version']).stdout, /^gocker version /);
   });
 });
+
+test('the gocker command starts through its sh launcher: Node does not read NODE_EXTRA_CA_CERTS at start, which is handed on', () => {
+  withCopy((dir) => {
+    const bin = path.join(dir, 'dist', 'cli', 'gocker.js');
+    assert.ok((fs.statSync(bin).mode & 0o111) !== 0, 'executable');
+    // npm's bin link: a symlink from another directory, found on PATH.
+    const binDir = path.join(dir, 'bin');
+    fs.mkdirSync(binDir);
+    fs.symlinkSync(bin, path.join(binDir, 'gocker'));
+    // A file that cannot be read: Node says so at start when it reads it (the control).
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${binDir}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') };
+    delete env.GOCKER_EXTRA_CA_CERTS;
+    const viaNode = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env });
+    assert.equal(viaNode.status, 0, viaNode.stderr);
+    assert.match(viaNode.stderr, /Warning: Ignoring extra certs from/);
+    const viaCommand = spawnSync('gocker', ['--version'], { encoding: 'utf8', env });
+    assert.equal(viaCommand.status, 0, viaCommand.stderr);
+    assert.match(viaCommand.stdout, /^gocker version /);
+    assert.equal(viaCommand.stderr, '');
+    // Arguments arrive as given, and the variable is there under its new name only.
+    fs.writeFileSync(path.join(dir, 'dist', 'cli', 'fast.bundle.js'),
+      '// gocker-bundle 2222222222222222\nexports.cliFast = (args) => process.stdout.write(JSON.stringify([args, process.env.GOCKER_EXTRA_CA_CERTS, process.env.NODE_EXTRA_CA_CERTS ?? null]));\n');
+    const echo = spawnSync('gocker', ['run', 'a b', '', "c'd", '$HOME', '*'], { encoding: 'utf8', env });
+    assert.deepEqual(JSON.parse(echo.stdout), [['run', 'a b', '', "c'd", '$HOME', '*'], env.NODE_EXTRA_CA_CERTS, null]);
+    const without = { ...env };
+    delete without.NODE_EXTRA_CA_CERTS;
+    // (JSON has no undefined: neither variable is set.)
+    assert.deepEqual(JSON.parse(spawnSync('gocker', ['run'], { encoding: 'utf8', env: without }).stdout), [['run'], null, null]);
+  });
+});
