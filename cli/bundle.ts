@@ -63,6 +63,11 @@ function launcher(): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${LAUNCHER}\n${text.slice(shebang.length)}`, { mode: 0o755 });
   fs.renameSync(tmp, file);
+  // One line more before the code: its source map starts one (empty) line later too.
+  const mapFile = `${file}.map`;
+  const map = JSON.parse(fs.readFileSync(mapFile, 'utf8')) as { mappings: string };
+  map.mappings = `;${map.mappings}`;
+  fs.writeFileSync(mapFile, JSON.stringify(map));
 }
 
 // The whole CLI, and run and exec on their own (cli/fast.ts): a container's start reads and
