@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { containers } from '../../lib/container/lifecycle';
+import { listContainers } from '../../lib/container/lifecycle';
 import type { ContainerRecord } from '../../lib/container/record';
 import { GockerError } from '../../lib/errors';
 import type { GlobalArgs } from '../types';
@@ -23,7 +23,7 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
   return s.Status.charAt(0).toUpperCase() + s.Status.slice(1);
 }
 
-export function handler(argv: GlobalArgs & { all?: boolean; quiet?: boolean; noTrunc?: boolean; filter?: string[] }): void {
+export async function handler(argv: GlobalArgs & { all?: boolean; quiet?: boolean; noTrunc?: boolean; filter?: string[] }): Promise<void> {
   const g = engine(argv);
   const filters = (argv.filter ?? []).map((f) => {
     const i = f.indexOf('=');
@@ -31,7 +31,7 @@ export function handler(argv: GlobalArgs & { all?: boolean; quiet?: boolean; noT
     if (f.slice(0, i) === 'status' && !STATUSES.includes(f.slice(i + 1))) throw new GockerError(`invalid filter '${f}'`);
     return [f.slice(0, i), f.slice(i + 1)] as const;
   });
-  const rows = containers(g.paths, !!argv.all || filters.some(([k]) => k === 'status')).filter((r) => filters.every(([k, v]) =>
+  const rows = (await listContainers(g.paths, !!argv.all || filters.some(([k]) => k === 'status'))).filter((r) => filters.every(([k, v]) =>
     k === 'status' ? r.State.Status === v : k === 'name' ? r.Name.slice(1).includes(v) : r.Id.startsWith(v)));
   if (argv.quiet) {
     process.stdout.write(rows.map((r) => `${argv.noTrunc ? r.Id : r.Id.slice(0, 12)}\n`).join(''));

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { containers, find } from '../../lib/container/lifecycle';
+import { find, listContainers } from '../../lib/container/lifecycle';
 import { sampleStats } from '../../lib/container/stats';
 import type { GlobalArgs } from '../types';
 import { engine, table } from '../util';
@@ -27,7 +27,7 @@ function size(bytes: number, binary: boolean, precision: number): string {
 
 export async function handler(argv: GlobalArgs & { containers?: string[]; noStream?: boolean; noTrunc?: boolean; all?: boolean }): Promise<void> {
   const g = engine(argv);
-  const recs = argv.containers?.length ? argv.containers.map((c) => find(g.paths, String(c))) : containers(g.paths, !!argv.all);
+  const recs = argv.containers?.length ? argv.containers.map((c) => find(g.paths, String(c))) : await listContainers(g.paths, !!argv.all);
   for (;;) {
     const rows = (await sampleStats(recs)).map((s) => [
       argv.noTrunc ? s.id : s.id.slice(0, 12), s.name, `${s.cpuPercent.toFixed(2)}%`,

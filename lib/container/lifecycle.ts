@@ -7,7 +7,8 @@ import { cgroupManager } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
-import { acquireLock } from '../store/atomic';
+import { log } from '../log';
+import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 
 function readPid(file: string): number {
@@ -50,15 +51,55 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
       if (rec.State.StartedAt.startsWith('0001')) rec.State.StartedAt = new Date().toISOString();
     }
   } else if (rec.State.Status === 'running' || monitorPid) {
-    rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: 'container monitor exited unexpectedly' };
+    rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: LOST };
     saveRecord(paths, rec);
   }
   return rec;
 }
 
+/** The State.Error of a container whose monitor went (a reboot, a kill) without recording an exit. */
+const LOST = 'container monitor exited unexpectedly';
+
 export function containers(paths: StorePaths, all: boolean): ContainerRecord[] {
-  return listRecords(paths).map((r) => reconcile(paths, r)).filter((r) => all || r.State.Running)
-    .sort((a, b) => b.Created.localeCompare(a.Created));
+  return listed(listRecords(paths).map((r) => reconcile(paths, r)), all);
+}
+
+const listed = (recs: ContainerRecord[], all: boolean): ContainerRecord[] =>
+  recs.filter((r) => all || r.State.Running).sort((a, b) => b.Created.localeCompare(a.Created));
+
+/**
+ * containers() for ps and stats, which first remove the --rm containers nothing else will:
+ * those whose monitor went without recording an exit (a reboot, or the monitor killed), so
+ * that no exit command ran and no CLI is there to remove them. dockerd removes its AutoRemove
+ * containers the same way when it starts again. A container whose lock is held is left to
+ * its holder: a foreground `run --rm` whose monitor died removes its own.
+ */
+export async function listContainers(paths: StorePaths, all: boolean): Promise<ContainerRecord[]> {
+  const kept: ContainerRecord[] = [];
+  for (const rec of listRecords(paths).map((r) => reconcile(paths, r))) {
+    if (!(rec.HostConfig.AutoRemove && rec.State.Error === LOST && (await removeLost(paths, rec.Id)))) kept.push(rec);
+  }
+  return listed(kept, all);
+}
+
+/** True once the lost --rm container id is gone, by this call or by another just before. */
+async function removeLost(paths: StorePaths, id: string): Promise<boolean> {
+  const release = tryExclusiveLock(containerLock(paths, id));
+  if (!release) return false;
+  try {
+    const now = loadRecord(paths, id);
+    if (!now) return true;
+    const rec = reconcile(paths, now);
+    if (rec.State.Error !== LOST || rec.State.Running) return false; // started again meanwhile
+    await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath));
+    log.info('removed a --rm container whose monitor had gone', { id: id.slice(0, 12) });
+    return true;
+  } catch (e) {
+    log.warn(`could not remove --rm container ${id.slice(0, 12)}: ${(e as Error).message}`);
+    return false;
+  } finally {
+    release();
+  }
 }
 
 export function find(paths: StorePaths, ref: string): ContainerRecord {

@@ -345,6 +345,35 @@ test('after a reboot (runroot empty, monitor and container gone) containers show
   assert.ok(!fs.existsSync(`/proc/${again}`));
 });
 
+test('a --rm container whose monitor went without an exit (a reboot) is removed by the next ps, as dockerd does when it restarts; a held lock defers it', async () => {
+  const id = g(['run', '-d', '--rm', '--name', 'rbrm', 'busybox', 'sleep', '100']).stdout.trim();
+  const pid = Number(g(['inspect', '-f', '{{.State.Pid}}', 'rbrm']).stdout);
+  const run = path.join(roots.runroot, 'containers', id);
+  const monitor = Number(fs.readFileSync(path.join(run, 'monitor.pid'), 'utf8'));
+  const cgroupDirs = cgroupProcs(id);
+  assert.ok(cgroupDirs.size > 0, `cgroups of ${id} found`);
+  for (const p of [monitor, pid]) process.kill(p, 'SIGKILL');
+  for (let i = 0; i < 100 && [monitor, pid].some((p) => fs.existsSync(`/proc/${p}`)); i++) await sleep(20);
+  fs.rmSync(run, { recursive: true, force: true }); // the runroot is a tmpfs
+  // Someone holds its lock (a CLI that will remove it itself): listed, not touched.
+  const { tryExclusiveLock } = await import('../../lib/store/atomic');
+  const release = tryExclusiveLock(path.join(roots.runroot, 'locks', `container-${id}.lock`));
+  assert.ok(release, 'the lock was free');
+  try {
+    assert.match(g(['ps', '-a', '-f', 'name=rbrm']).stdout, /Exited \(255\) .* ago\s+rbrm\n$/);
+  } finally {
+    release();
+  }
+  const ps = g(['ps', '-a', '-f', 'name=rbrm']);
+  assert.equal(ps.status, 0, ps.stderr);
+  assert.equal(ps.stdout.split('\n').filter(Boolean).length, 1, ps.stdout); // the header alone
+  assert.ok(!fs.existsSync(path.join(roots.root, 'containers', id)), 'the container\'s directory is gone');
+  assert.deepEqual([...cgroupProcs(id).keys()], [], 'its cgroups are gone');
+  assert.equal(g(['inspect', 'rbrm']).status, 1);
+  // Its name is free again.
+  assert.equal(g(['run', '--rm', '--name', 'rbrm', 'busybox', 'true']).status, 0);
+});
+
 test('five run -d leave no Node process behind, and each monitor stays under 2 MB', async () => {
   const ids = [1, 2, 3, 4, 5].map(() => g(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim());
   const nodes = execFileSync('ps', ['-eo', 'pid,args']).toString().split('\n').filter((l) => l.includes(BIN) && l.includes(roots.root));
