@@ -84,6 +84,8 @@ export async function main(args: string[]): Promise<void> {
     .demandCommand(1, 'a command is required: see gocker --help')
     .recommendCommands()
     .version(false)
+    // docker's messages are English whatever LANG says, and dockerUsage reads yargs' English.
+    .locale('en')
     // No -h: `run -h` is --hostname, as in docker.
     .help('help')
     .wrap(Math.min(120, process.stdout.columns || 100))

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 const BIN = path.resolve(__dirname, '..', '..', 'cli', 'gocker.js');
-const gocker = (args: string[]) => spawnSync(process.execPath, [BIN, '--root', '/nonexistent/gocker-usage', ...args], { encoding: 'utf8' });
+const gocker = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [BIN, '--root', '/nonexistent/gocker-usage', ...args], { encoding: 'utf8', env });
 
 test('unknown flags, missing arguments and unknown commands, as docker words them', () => {
   const cases: Array<[string[], string]> = [
@@ -20,11 +20,16 @@ test('unknown flags, missing arguments and unknown commands, as docker words the
     [['nosuch'], "gocker: 'nosuch' is not a gocker command.\nSee 'gocker --help'.\n"],
     [['--bogus', 'info'], "gocker: unknown flag: --bogus\nSee 'gocker --help'.\n"],
   ];
-  for (const [args, stderr] of cases) {
-    const r = gocker(args);
-    assert.equal(r.stderr, stderr, args.join(' '));
-    assert.equal(r.status, 125, args.join(' '));
+  // docker speaks English whatever the locale; yargs would otherwise translate its messages
+  // (German: "Unbekanntes Argument: bogus"), and they would no longer read as docker's.
+  for (const env of [process.env, { ...process.env, LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' }]) {
+    for (const [args, stderr] of cases) {
+      const r = gocker(args, env);
+      assert.equal(r.stderr, stderr, `${args.join(' ')} (LC_ALL=${env.LC_ALL ?? ''})`);
+      assert.equal(r.status, 125, args.join(' '));
+    }
   }
+  assert.match(gocker(['--help'], { ...process.env, LC_ALL: 'de_DE.UTF-8' }).stdout, /^Commands:$/m);
 });
 
 test('flags after the image belong to the command; --version is one line', () => {
