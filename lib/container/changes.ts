@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
+import { byCodeUnit } from '../format/order';
 import { applyChanges } from '../image/import';
 import type { ImageConfig } from '../image/types';
 import { MNT_DETACH, native } from '../native';
@@ -91,7 +92,7 @@ export function diffContainer(store: Store, ref: string): Change[] {
     return onlyRuntime;
   };
   walk('');
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
 
 /** vfs: the image's top layer is its whole tree (undefined for an image without layers). */
@@ -138,7 +139,7 @@ function vfsChanges(base: string | undefined, rootfs: string): Change[] {
     }
   };
   walk('');
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
 
 /**

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cgroupManager } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
+import { byCodeUnit } from '../format/order';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { log } from '../log';
@@ -65,7 +66,7 @@ export function containers(paths: StorePaths, all: boolean): ContainerRecord[] {
 }
 
 const listed = (recs: ContainerRecord[], all: boolean): ContainerRecord[] =>
-  recs.filter((r) => all || r.State.Running).sort((a, b) => b.Created.localeCompare(a.Created));
+  recs.filter((r) => all || r.State.Running).sort((a, b) => byCodeUnit(b.Created, a.Created));
 
 /**
  * containers() for ps and stats, which first remove the --rm containers nothing else will:

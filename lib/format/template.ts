@@ -2,6 +2,7 @@
 // ({{.State.Pid}}), the functions json, index, len, join, upper, lower, pipelines
 // ({{.Config.Env | json}}), parenthesised calls, and literal text around them. No range/if.
 import { GockerError } from '../errors';
+import { byCodeUnit } from './order';
 
 type Token = { kind: 'field' | 'chain' | 'ident' | 'string' | 'number' | '(' | ')' | '|'; text: string };
 
@@ -59,7 +60,7 @@ function lookup(root: unknown, pathExpr: string, col: number, shown: string): un
 function show(v: unknown): string {
   if (v === null || v === undefined) return '<no value>';
   if (Array.isArray(v)) return `[${v.map(show).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => `${k}:${show(x)}`).join(' ')}]`;
+  if (typeof v === 'object') return `map[${Object.entries(v as Record<string, unknown>).sort(([a], [b]) => byCodeUnit(a, b)).map(([k, x]) => `${k}:${show(x)}`).join(' ')}]`;
   return String(v);
 }
 
