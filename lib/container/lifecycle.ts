@@ -30,6 +30,9 @@ function monitorAlive(pid: number): boolean {
   }
 }
 
+/** The State.Error of a container whose monitor went (a reboot, a kill) without recording an exit. */
+const LOST = 'container monitor exited unexpectedly';
+
 /**
  * Brings a record up to date with the monitor's files: exited once exit.json is written;
  * exited (255, as podman reports a lost conmon) when the monitor died without writing it or
@@ -57,9 +60,6 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
   }
   return rec;
 }
-
-/** The State.Error of a container whose monitor went (a reboot, a kill) without recording an exit. */
-const LOST = 'container monitor exited unexpectedly';
 
 export function containers(paths: StorePaths, all: boolean): ContainerRecord[] {
   return listed(listRecords(paths).map((r) => reconcile(paths, r)), all);
@@ -92,7 +92,7 @@ async function removeLost(paths: StorePaths, id: string): Promise<boolean> {
     if (!now) return true;
     const rec = reconcile(paths, now);
     if (rec.State.Error !== LOST || rec.State.Running) return false; // started again meanwhile
-    await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath));
+    await removeLocked(paths, rec, false);
     log.info('removed a --rm container whose monitor had gone', { id: id.slice(0, 12) });
     return true;
   } catch (e) {
