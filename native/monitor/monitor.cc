@@ -7,22 +7,28 @@
 // Spec: a file of NUL-terminated "key=value" records (values may repeat). Fields within a
 // value are separated by \x1f.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <termios.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -30,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -164,7 +171,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds,
 };
 
 const char* StageName(int s) {
@@ -188,6 +195,8 @@ const char* StageName(int s) {
     case kNetwork: return "set up loopback";
     case kStdio: return "stdio";
     case kCgroup: return "join cgroup";
+    case kKeyring: return "join session keyring";
+    case kFds: return "close inherited fds";
   }
   return "setup";
 }
@@ -200,11 +209,19 @@ struct ChildError {
 
 int g_err_fd = -1;
 
+// The kernel feature the last call that failed with ENOSYS needed: on an old kernel the
+// error then names it ("openat2 (Linux 5.6)") rather than a bare "function not implemented".
+const char* g_missing = nullptr;
+
 [[noreturn]] void Die(int stage, int err, const std::string& detail = "") {
   ChildError e{};
   e.stage = stage;
   e.err = err;
-  snprintf(e.detail, sizeof e.detail, "%s", detail.c_str());
+  if (err == ENOSYS && g_missing) {
+    snprintf(e.detail, sizeof e.detail, "%s%sthis kernel lacks %s", detail.c_str(), detail.empty() ? "" : ": ", g_missing);
+  } else {
+    snprintf(e.detail, sizeof e.detail, "%s", detail.c_str());
+  }
   WriteAll(g_err_fd, &e, sizeof e);
   _exit(1);
 }
@@ -215,7 +232,71 @@ long Openat2(int dirfd, const char* path, uint64_t flags, uint64_t resolve, mode
   how.flags = flags;
   how.resolve = resolve;
   how.mode = (flags & O_CREAT) ? mode : 0;
-  return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  if (r < 0 && errno == ENOSYS) g_missing = "openat2 (Linux 5.6)";
+  return r;
+}
+
+// Closes every fd from 3 on but those in keep. The monitor holds host fds (the state dir,
+// cgroup files, the CLI's pipe); a process the container can see must hold none of them,
+// not even close-on-exec ones: until execve they are reachable through /proc/PID/fd and
+// chdir("/proc/self/fd/N") (runc CVE-2024-21626).
+bool CloseFdsExcept(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned lo = 3;
+  auto close_upto = [&](unsigned hi) -> bool {
+    if (hi < lo) return true;
+    if (syscall(SYS_close_range, lo, hi, 0) == 0) return true;
+    if (errno != ENOSYS) return false;
+    // Before Linux 5.9: one by one, up to the limit nothing above can be open.
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = lo; fd <= static_cast<long>(hi) && fd < (max > 0 ? max : 1048576); fd++) close(static_cast<int>(fd));
+    return true;
+  };
+  for (int k : keep) {
+    if (k < static_cast<int>(lo)) continue;
+    if (!close_upto(static_cast<unsigned>(k) - 1)) return false;
+    lo = static_cast<unsigned>(k) + 1;
+  }
+  return close_upto(~0U);
+}
+
+// Sets a bind mount's flags (ro, nosuid, nodev, noexec, atime), with recursive on every mount
+// below it too: MS_REMOUNT reaches only the top mount, so the submounts of a read-only
+// volume, or of /proc/sys, stayed writable. fd: the mount's root (O_PATH).
+bool SetBindFlags(int fd, unsigned long flags, bool recursive) {
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME) attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+  if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
+    attr.attr_clr |= MOUNT_ATTR__ATIME;
+    attr.attr_set |= (flags & MS_NOATIME) ? MOUNT_ATTR_NOATIME : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME : MOUNT_ATTR_RELATIME;
+  }
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) == 0) return true;
+  if (errno != ENOSYS) return false;
+  g_missing = "mount_setattr (Linux 5.12)";
+  // Without it, a mount with nothing below it can still be remounted alone; one with
+  // submounts cannot be made read-only as a whole, and we say so rather than half do it.
+  std::string info;
+  char target[4096];
+  ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof target - 1);
+  if (n < 0 || !ReadFile("/proc/self/mountinfo", &info)) return false;
+  target[n] = 0;
+  std::string prefix = std::string(target) + (target[n - 1] == '/' ? "" : "/");
+  int below = 0;
+  for (const std::string& line : Split(info, '\n')) {
+    Strings f = Split(line, ' ');
+    if (f.size() > 4 && f[4].compare(0, prefix.size(), prefix) == 0) below++;
+  }
+  if (recursive && below > 0) {
+    errno = ENOSYS;
+    return false;
+  }
+  return mount(nullptr, ("/proc/self/fd/" + std::to_string(fd)).c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0;
 }
 
 // Opens (creating as needed: directories, or an empty file for a file bind) a mount
@@ -258,7 +339,10 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
         return -1;
       }
     } else if (S_ISLNK(st.st_mode)) {
-      if (no_symlinks) {
+      // A symlink in procfs is a magic link (/proc/self/fd/N, /proc/PID/cwd): its text names
+      // no path in this root, and is not to be followed as one.
+      struct statfs sfs;
+      if (no_symlinks || (fstatfs(pfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)) {
         close(pfd);
         errno = ELOOP;
         return -1;
@@ -324,8 +408,7 @@ void DoMount(int root, const std::string& m) {
       // mount: our fd still points beneath it, so open the destination again.
       int mfd = OpenDest(root, dest, as_file, false);
       if (mfd < 0) Die(kMount, errno, dest);
-      std::string mt = FdPath(mfd);
-      if (mount(nullptr, mt.c_str(), nullptr, MS_REMOUNT | MS_BIND | rest, nullptr) != 0) Die(kMount, errno, dest);
+      if (!SetBindFlags(mfd, rest, flags & MS_REC)) Die(kMount, errno, dest);
       close(mfd);
     }
   } else if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
@@ -445,15 +528,17 @@ int RecvFd(int sock) {
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 
   // The working directory is created if the image lacks it (as root, before the user
-  // switch), as docker does.
+  // switch), as docker does. It is resolved inside the container's root, symlinks included,
+  // and never through a magic link (/proc/self/fd/N, /proc/PID/cwd): those could name a
+  // directory outside the root, which chdir would happily enter (runc CVE-2024-21626).
   std::string cwd = spec.Get("cwd", "/");
+  int cwd_fd;
   {
-    std::string sofar;
-    for (const std::string& part : Split(cwd, '/')) {
-      if (part.empty()) continue;
-      sofar += "/" + part;
-      mkdir(sofar.c_str(), 0755);
-    }
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) Die(kCwd, errno, "/");
+    cwd_fd = OpenDest(root, cwd, false, false);
+    if (cwd_fd < 0) Die(kCwd, errno, cwd);
+    close(root);
   }
 
   uid_t uid = static_cast<uid_t>(spec.Num("uid"));
@@ -485,7 +570,15 @@ int RecvFd(int sock) {
   if (syscall(SYS_capset, &hdr, data) != 0) Die(kCaps, errno);
   if (spec.Get("no_new_privileges") == "1" && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
 
-  if (chdir(cwd.c_str()) != 0) Die(kCwd, errno, cwd);
+  // As the user, so that its permissions apply; then checked: a cwd the root cannot reach
+  // reads "(unreachable)/..." (the kernel's getcwd), never a path starting with '/'.
+  if (fchdir(cwd_fd) != 0) Die(kCwd, errno, cwd);
+  close(cwd_fd);
+  {
+    char buf[4096];
+    long n = syscall(SYS_getcwd, buf, sizeof buf);
+    if (n <= 0 || buf[0] != '/') Die(kCwd, EPERM, cwd + " is outside the container");
+  }
 
   Strings args = spec.All("arg");
   Strings envs = spec.All("env");
@@ -517,6 +610,13 @@ int RecvFd(int sock) {
     else if (errno != ENOENT && errno != ENOTDIR) Die(kExec, errno, file);
   }
   Die(kExec, saw_eacces ? EACCES : ENOENT, file);
+}
+
+// A session keyring of our own: the one inherited is the host's (the CLI's), and keys are
+// not namespaced, so a container would otherwise read or link keys there (as runc does).
+// Anonymous: nothing else is to join it. Before the seccomp filter, which refuses keyctl.
+void JoinNewKeyring() {
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) Die(kKeyring, errno);
 }
 
 // Blocks until the monitor has placed us in our cgroups.
@@ -603,6 +703,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
   std::string hostname = spec.Get("hostname");
   if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
+  JoinNewKeyring();
 
   // Placed in our cgroups (v2 by the monitor, v1 by ourselves), then the cgroup namespace:
   // its root is the cgroup we are in.
@@ -637,7 +738,9 @@ void JoinCgroupsSelf(const Spec& spec) {
   for (const std::string& p : spec.All("readonly")) {
     if (access(p.c_str(), F_OK) != 0) continue;
     if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
-    if (mount(nullptr, p.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) Die(kReadonly, errno, p);
+    int fd = open(p.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !SetBindFlags(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true)) Die(kReadonly, errno, p);
+    close(fd);
   }
   if (spec.Get("readonly_rootfs") == "1") {
     if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
@@ -650,6 +753,7 @@ void JoinCgroupsSelf(const Spec& spec) {
 // before forking); it only waits to be placed in the cgroups.
 [[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock) {
   WaitForParent(sync_fd);
+  JoinNewKeyring();
   Become(spec, pty_sock);
 }
 
@@ -699,11 +803,15 @@ void CopyWinsize(int from, int to) {
 }
 
 void LogLine(int log_fd, const char* stream, const std::string& line);
+void LogLines(int log_fd, const char* stream, std::string* pending);
+void SetNonBlocking(int fd);
 
 // Foreground -t: the CLI's terminal in raw mode, bytes relayed both ways until the
-// container side of the pty closes. What the container writes also goes to the log (one
-// stream with a tty, as docker), so `logs` shows a foreground run too.
-void RelayPty(int master, bool forward_stdin, int log_fd) {
+// container side of the pty closes, or the command has exited (pidfd: a background process
+// of an exec may hold the pty on) and what it wrote has been read. What the container
+// writes also goes to the log (one stream with a tty, as docker), so `logs` shows a
+// foreground run too.
+void RelayPty(int master, bool forward_stdin, int log_fd, int pidfd) {
   struct termios saved;
   bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
   if (raw) {
@@ -712,34 +820,35 @@ void RelayPty(int master, bool forward_stdin, int log_fd) {
     tcsetattr(0, TCSANOW, &t);
     CopyWinsize(0, master);
   }
-  struct pollfd p[2] = {{master, POLLIN, 0}, {forward_stdin ? 0 : -1, POLLIN, 0}};
+  struct pollfd p[3] = {{master, POLLIN, 0}, {forward_stdin ? 0 : -1, POLLIN, 0}, {pidfd, POLLIN, 0}};
   char buf[16384];
   std::string pending;
   bool tee = true;
+  bool exited = false;
   for (;;) {
     if (g_winch) {
       g_winch = 0;
       CopyWinsize(0, master);
     }
-    int r = poll(p, 2, -1);
+    int r = exited ? 1 : poll(p, 3, -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) break;
-    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (!exited && p[2].fd >= 0 && (p[2].revents & POLLIN)) {
+      exited = true;
+      SetNonBlocking(master);
+    }
+    if (exited || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(master, buf, sizeof buf);
-      if (n <= 0 && errno != EINTR && errno != EAGAIN) break;  // EIO: every slave fd closed
-      if (n > 0) {
-        // A CLI killed with -9 takes the terminal's reader away: keep logging regardless.
-        if (tee && !WriteAll(1, buf, static_cast<size_t>(n))) tee = false;
-        if (log_fd >= 0) {
-          pending.append(buf, static_cast<size_t>(n));
-          size_t nl;
-          while ((nl = pending.find('\n')) != std::string::npos) {
-            LogLine(log_fd, "stdout", pending.substr(0, nl + 1));
-            pending.erase(0, nl + 1);
-          }
-        }
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // EIO: every slave fd closed; EAGAIN: drained after the exit
+      // A CLI killed with -9 takes the terminal's reader away: keep logging regardless.
+      if (tee && !WriteAll(1, buf, static_cast<size_t>(n))) tee = false;
+      if (log_fd >= 0) {
+        pending.append(buf, static_cast<size_t>(n));
+        LogLines(log_fd, "stdout", &pending);
       }
     }
+    if (exited) continue;
     if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof buf);
       if (n <= 0) {
@@ -829,20 +938,63 @@ void LogLine(int log_fd, const char* stream, const std::string& line) {
   WriteAll(log_fd, j.data(), j.size());
 }
 
-// Reads both pipes and writes docker json-file lines until both close. In the foreground
-// (tee) the bytes also go on, unchanged, to the monitor's own stdout and stderr, which are
-// the CLI's; once a write there fails (the CLI was killed) only the log is written.
-void Pump(int out_fd, int err_fd, int log_fd, bool tee) {
-  struct pollfd p[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+// docker's json-file splits a line at 16 KiB (the later parts carry on where it stopped,
+// without a newline): whatever a container prints, what the monitor holds for it outside the
+// container's cgroup stays this small.
+constexpr size_t kMaxLogLine = 16 * 1024;
+
+void LogLines(int log_fd, const char* stream, std::string* pending) {
+  size_t nl;
+  while ((nl = pending->find('\n')) != std::string::npos) {
+    LogLine(log_fd, stream, pending->substr(0, nl + 1));
+    pending->erase(0, nl + 1);
+  }
+  while (pending->size() >= kMaxLogLine) {
+    LogLine(log_fd, stream, pending->substr(0, kMaxLogLine));
+    pending->erase(0, kMaxLogLine);
+  }
+}
+
+// What is still in a pipe once the command has exited, without waiting for writers that
+// outlive it (a background process of an exec keeps the pipe open).
+void SetNonBlocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+// Relays the container's stdio: stdout and stderr pipes to docker json-file lines and, in
+// the foreground (tee), on unchanged to the monitor's own stdout and stderr, which are the
+// CLI's (once a write there fails, the CLI was killed, only the log is written); with in_fd,
+// the monitor's stdin to the container's stdin pipe. The container never holds the CLI's own
+// fds: a background process would keep them, and read what is typed after the exec ended.
+// Ends when both pipes close, or once the command has exited (pidfd) and what it left in
+// the pipes has been read.
+void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
+  enum { kOut, kErr, kIn, kStdin, kExit };
+  struct pollfd p[5] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {-1, POLLOUT, 0}, {in_fd >= 0 ? 0 : -1, POLLIN, 0}, {pidfd, POLLIN, 0}};
   std::string pending[2];
   const char* names[2] = {"stdout", "stderr"};
   bool tee_ok[2] = {tee, tee};
   int open_count = err_fd >= 0 ? 2 : 1;
+  std::string input;  // read from our stdin, not yet taken by the container: at most one read's worth
+  bool exited = false;
+  if (in_fd >= 0) SetNonBlocking(in_fd);
   char buf[65536];
   while (open_count > 0) {
-    int r = poll(p, 2, -1);
+    p[kIn].fd = in_fd >= 0 && !input.empty() ? in_fd : -1;
+    p[kStdin].fd = in_fd >= 0 && input.empty() ? 0 : -1;
+    int r = exited ? 0 : poll(p, 5, -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) break;
+    if (exited || (p[kExit].fd >= 0 && (p[kExit].revents & POLLIN))) {
+      if (!exited) {
+        exited = true;
+        for (int i = 0; i < 2; i++) {
+          if (p[i].fd >= 0) SetNonBlocking(p[i].fd);
+        }
+      }
+      for (int i = 0; i < 2; i++) p[i].revents = p[i].fd >= 0 ? POLLIN : 0;
+    }
     for (int i = 0; i < 2; i++) {
       if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t n = read(p[i].fd, buf, sizeof buf);
@@ -858,13 +1010,65 @@ void Pump(int out_fd, int err_fd, int log_fd, bool tee) {
       if (tee_ok[i] && !WriteAll(i + 1, buf, static_cast<size_t>(n))) tee_ok[i] = false;
       if (log_fd < 0) continue;
       pending[i].append(buf, static_cast<size_t>(n));
-      size_t nl;
-      while ((nl = pending[i].find('\n')) != std::string::npos) {
-        LogLine(log_fd, names[i], pending[i].substr(0, nl + 1));
-        pending[i].erase(0, nl + 1);
+      LogLines(log_fd, names[i], &pending[i]);
+    }
+    if (exited) continue;
+    if (p[kStdin].fd >= 0 && (p[kStdin].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n > 0) {
+        input.assign(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(in_fd);  // end of input: the container reads end of file
+        in_fd = -1;
+      }
+    }
+    if (p[kIn].fd >= 0 && (p[kIn].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = write(in_fd, input.data(), input.size());
+      if (n > 0) {
+        input.erase(0, static_cast<size_t>(n));
+      } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        close(in_fd);  // the container closed its stdin: stop reading ours
+        in_fd = -1;
       }
     }
   }
+  if (in_fd >= 0) close(in_fd);
+}
+
+constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+bool RunningSealed() {
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int seals = fcntl(fd, F_GET_SEALS);
+  close(fd);
+  return seals >= 0 && (seals & kSeals) == kSeals;
+}
+
+// exec: a process the container can see runs this program until its execve, and
+// /proc/PID/exe of it would name our binary on the host: opened there (by a container root
+// with CAP_SYS_PTRACE, which non-dumpable does not stop) and written once we are gone, it
+// would run as root at the next exec (runc CVE-2019-5736). So exec mode runs from a sealed
+// memfd copy, as runc did: no write can reach it, and it is no path on the host. The binary
+// is static and about 1 MB; the copy costs well under a millisecond, once per exec.
+// A read-only bind of the binary (runc's later answer) would need a mount namespace of our
+// own, which setns into the container's replaces. Returns only on failure.
+std::string ExecSealedCopy(char** argv) {
+  int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (src < 0) return std::string("open /proc/self/exe: ") + strerror(errno);
+  struct stat st;
+  int mfd = memfd_create("gocker-monitor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0 || fstat(src, &st) != 0) return std::string("memfd_create: ") + strerror(errno);
+  off_t done = 0;
+  while (done < st.st_size) {
+    ssize_t n = sendfile(mfd, src, &done, static_cast<size_t>(st.st_size - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::string("copy the monitor to a memfd: ") + strerror(n < 0 ? errno : EIO);
+  }
+  close(src);
+  if (fcntl(mfd, F_ADD_SEALS, kSeals) != 0) return std::string("seal the monitor's memfd: ") + strerror(errno);
+  fexecve(mfd, argv, environ);
+  return std::string("fexecve the monitor's memfd: ") + strerror(errno);
 }
 
 }  // namespace
@@ -875,6 +1079,14 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: gocker-monitor [--exec] SPEC\n");
     return 125;
   }
+  if (exec_mode && !RunningSealed()) {
+    fprintf(stderr, "gocker-monitor: %s\n", ExecSealedCopy(argv).c_str());
+    return 125;
+  }
+  // Not dumpable until the container's command replaces us: no process in the container
+  // may open /proc/PID/fd, /proc/PID/exe or /proc/PID/mem of the child before its execve
+  // (which makes it dumpable again), nor ptrace it. The fork inherits it.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const char* spec_file = argv[argc - 1];
   std::string raw;
   if (!ReadFile(spec_file, &raw)) {
@@ -891,23 +1103,26 @@ int main(int argc, char** argv) {
   pid_t parent = getppid();
   if (detach) setsid();
 
-  int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1};
+  int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
   // Containers log whether detached or not (docker logs works after a foreground run);
-  // exec's output is not logged, and a foreground exec keeps the CLI's stdio directly.
+  // exec's output is not logged. Either way the container gets pipes (or a pty) that we
+  // relay, never the CLI's own stdio: see Pump.
   g_tty = spec.Get("tty") == "1";
   bool logging = !exec_mode && !spec.Get("log_file").empty();
-  bool piped = !g_tty && (detach || logging);
+  bool piped = !g_tty;
+  bool piped_stdin = piped && !detach && spec.Get("stdin") == "1";
   int log_fd = -1;
   if (logging || detach) {
     log_fd = logging ? open(spec.Get("log_file").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (log_fd < 0 || (piped && (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0))) {
-      WriteExit(125, 0, Now(), std::string("log: ") + strerror(errno));
-      return 125;
-    }
+  }
+  if ((log_fd < 0 && (logging || detach)) || (piped && (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)) ||
+      (piped_stdin && pipe2(in, O_CLOEXEC) != 0)) {
+    WriteExit(125, 0, Now(), std::string("log: ") + strerror(errno));
+    return 125;
   }
   int master = -1;
   int pty_sock[2] = {-1, -1};
@@ -961,15 +1176,20 @@ int main(int argc, char** argv) {
     for (int fd : cg_self_fds) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
+    // From here on we hold nothing of the host's but pipes and a socket to the monitor.
+    if (!CloseFdsExcept({sync[0], errp[1], pty_sock[1], out[1], err[1], in[0]})) Die(kFds, errno);
+    g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
     } else {
-      if (detach || spec.Get("stdin") != "1") {
-        int devnull = open("/dev/null", O_RDONLY);
+      if (!piped_stdin) {
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (devnull < 0 || dup2(devnull, 0) < 0) Die(kStdio, errno);
+      } else if (dup2(in[0], 0) < 0) {
+        Die(kStdio, errno);
       }
-      if (piped && (dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)) Die(kStdio, errno);
+      if (dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) Die(kStdio, errno);
     }
     // Signals the monitor ignores or forwards must be default again in the container.
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
@@ -990,6 +1210,9 @@ int main(int argc, char** argv) {
     close(out[1]);
     close(err[1]);
   }
+  if (piped_stdin) close(in[0]);
+  // The command's exit, for the relays: they stop there, whoever else holds its pipes.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   // The CLI may go away while we still relay to it: a failed write, not a death.
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa;
@@ -1079,11 +1302,11 @@ int main(int argc, char** argv) {
   }
 
   if (g_tty && master >= 0 && detach) {
-    Pump(master, -1, log_fd, false);
+    Pump(master, -1, -1, log_fd, false, pidfd);
   } else if (g_tty && master >= 0) {
-    RelayPty(master, spec.Get("stdin") == "1", log_fd);
+    RelayPty(master, spec.Get("stdin") == "1", log_fd, pidfd);
   } else if (piped) {
-    Pump(out[0], err[0], log_fd, !detach);
+    Pump(out[0], err[0], piped_stdin ? in[1] : -1, log_fd, !detach, pidfd);
   }
 
   int status = 0;
