@@ -354,8 +354,9 @@ export class Runner {
     m('devpts', 'devpts', '/dev/pts', 'nosuid,noexec', 'newinstance,ptmxmode=0666,mode=0620,gid=5');
     m('tmpfs', 'shm', '/dev/shm', 'nosuid,noexec,nodev', `mode=1777,size=${shmSize}`);
     m('mqueue', 'mqueue', '/dev/mqueue', 'nosuid,noexec,nodev');
-    if (network === 'host') m('', '/sys', '/sys', `rbind${o.privileged ? '' : ',ro'}`);
-    else m('sysfs', 'sysfs', '/sys', `nosuid,noexec,nodev${o.privileged ? '' : ',ro'}`);
+    // A sysfs of its own with --network host too (as runc): a bind of the host's /sys would
+    // bring its submounts (cgroup hierarchies, bpffs, tracefs, debugfs) along, writable.
+    m('sysfs', 'sysfs', '/sys', `nosuid,noexec,nodev${o.privileged ? '' : ',ro'}`);
     // v1: a tmpfs holding one mount per hierarchy; made read-only with the other paths below.
     if (this.cgroupMounts(m, o.privileged === true) && !o.privileged) addSpec(spec, 'readonly', '/sys/fs/cgroup');
     for (const b of volumes) m('', b.Source, b.Destination, `rbind${b.RW ? '' : ',ro'}`);

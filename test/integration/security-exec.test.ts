@@ -155,3 +155,62 @@ test('the exec helper, held before its execve, shows the container neither its f
   const monitorBin = path.join(REPO, 'build', 'Release', 'gocker-monitor');
   assert.notEqual(spawnSync(monitorBin, []).status, null);
 });
+
+test('a container has a session keyring of its own: it does not possess the caller\'s keys', () => {
+  // A key only its possessor may see, in a session keyring the CLI starts in. /proc/keys is
+  // masked in a default container, as docker's: --privileged shows it, and changes nothing
+  // of how keyrings are set up.
+  assert.equal(g(['run', '-d', '--name', 'keys', '--privileged', 'busybox', 'sleep', '1000']).status, 0);
+  for (const cmd of ['run --rm --privileged busybox', 'exec keys']) {
+    const script = `id=$(keyctl add user gocker-secret topsecret @s) && keyctl setperm $id 0x3f000000 &&
+      exec ${BIN} ${roots.args.join(' ')} ${cmd} cat /proc/keys`;
+    const r = spawnSync('keyctl', ['session', '-', 'sh', '-c', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /keyring/);
+    assert.doesNotMatch(r.stdout, /gocker-secret/, cmd);
+  }
+  assert.equal(g(['rm', '-f', 'keys']).status, 0);
+});
+
+test('read-only binds are read-only all the way down', () => {
+  const vol = fs.mkdtempSync(path.join(work, 'vol-'));
+  fs.mkdirSync(path.join(vol, 'sub'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'gocker-test', path.join(vol, 'sub')]);
+  try {
+    const r = g(['run', '--rm', '-v', `${vol}:/data:ro`, 'busybox', 'sh', '-c', 'touch /data/top; touch /data/sub/below; ls /data/sub']);
+    assert.match(r.stderr, /\/data\/top: Read-only file system/);
+    assert.match(r.stderr, /\/data\/sub\/below: Read-only file system/);
+    assert.equal(r.stdout, '');
+    assert.ok(!fs.existsSync(path.join(vol, 'sub', 'below')));
+    // A writable volume stays writable below too.
+    assert.equal(g(['run', '--rm', '-v', `${vol}:/data`, 'busybox', 'touch', '/data/sub/below']).status, 0);
+  } finally {
+    execFileSync('umount', [path.join(vol, 'sub')]);
+  }
+});
+
+test('--network host gets a sysfs of its own, not the host\'s /sys with its submounts', () => {
+  // A host whose /sys has a writable submount (tracefs here, mounted for the test when the
+  // host has none): the container's /sys shows no such thing, and every visible mount under
+  // it is read-only.
+  const tracing = '/sys/kernel/tracing';
+  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === tracing);
+  if (!mounted) execFileSync('mount', ['-t', 'tracefs', 'nodev', tracing]);
+  try {
+    const sys = g(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'grep " /sys" /proc/self/mountinfo']);
+    assert.equal(sys.status, 0, sys.stderr);
+    // The last line for a mount point is the mount on top, the one that is reached.
+    const top = new Map<string, { options: string; type: string }>();
+    for (const l of sys.stdout.trim().split('\n')) {
+      const f = l.split(' ');
+      top.set(f[4], { options: f[5], type: f[f.indexOf('-') + 1] });
+    }
+    assert.ok(top.has('/sys'));
+    assert.equal(top.get('/sys')!.type, 'sysfs');
+    for (const [at, m] of top) assert.match(m.options, /^ro(,|$)/, `${at} is ${m.options}`);
+    assert.ok(![...top.values()].some((m) => m.type === 'tracefs'), sys.stdout);
+    assert.equal(g(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', `echo 1 > ${tracing}/tracing_on`]).status, 1);
+  } finally {
+    if (!mounted) execFileSync('umount', [tracing]);
+  }
+});
