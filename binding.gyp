@@ -21,14 +21,15 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
       "defines": ["_GNU_SOURCE"],
       # zlib and zstd from Debian (zlib1g-dev, libzstd-dev); sha256 comes from the
-      # OpenSSL that Node itself exports, through Node's own headers.
-      "libraries": ["-lz", "-lzstd"]
+      # OpenSSL that Node itself exports, through Node's own headers. libseccomp
+      # (libseccomp-dev) compiles seccomp profiles; the monitor only loads the result.
+      "libraries": ["-lz", "-lzstd", "-lseccomp"]
     },
     {
       # One per container: creates the container process, holds its stdio, records its exit.
       "target_name": "gocker-monitor",
       "type": "executable",
-      "sources": ["native/monitor/monitor.cc"],
+      "sources": ["native/monitor/monitor.cc", "native/monitor/seccomp.cc"],
       "cflags_cc": ["-std=c++17", "-Os", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       # Static: one monitor stays resident per container, and a static binary maps no
       # shared libstdc++/libc pages (RSS about 1 MB instead of 3).

@@ -49,8 +49,12 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   addSpec(spec, 'gid', u.gid);
   addSpec(spec, 'groups', u.groups.join(','));
   addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
-  // --ulimit holds for every process of the container, as runc applies the spec's rlimits to exec.
-  for (const r of readStoredSpec(paths, rec.Id).get('rlimit') ?? []) addSpec(spec, 'rlimit', r);
+  // --ulimit holds for every process of the container, as runc applies the spec's rlimits to
+  // exec; so does its seccomp filter (compiled for the container's capabilities, even with
+  // exec --privileged, as under docker).
+  const stored = readStoredSpec(paths, rec.Id);
+  for (const r of stored.get('rlimit') ?? []) addSpec(spec, 'rlimit', r);
+  for (const k of ['seccomp_bpf', 'seccomp_flags']) for (const v of stored.get(k) ?? []) addSpec(spec, k, v);
   if ((rec.HostConfig.SecurityOpt ?? []).some((s) => /^no-new-privileges(=true|:true)?$/.test(s))) addSpec(spec, 'no_new_privileges', '1');
   const join = cgroupManager().open(rec.CgroupPath).attachFiles();
   for (const f of join.self) addSpec(spec, 'cgroup_self', f);

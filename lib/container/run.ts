@@ -15,6 +15,7 @@ import { acquireLock } from '../store/atomic';
 import { releaseName, reserveName } from './names';
 import { containerLock, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
+import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
 
 export interface RunOptions extends ResourceFlags {
@@ -221,6 +222,7 @@ interface PrepareVars {
   id: string; name: string; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
   user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; volumes: MountRecord[];
   ulimits: Array<[string, number, number]>; caps: string[]; noNewPrivs: boolean; shmSize: number;
+  securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>;
   tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
 }
 
@@ -289,10 +291,11 @@ export class Runner {
     const volumes = parseVolumes(o.volume ?? []);
     const ulimits = parseUlimits(o.ulimit ?? []);
     const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
-    const noNewPrivs = (o.securityOpt ?? []).some((s) => /^no-new-privileges(=true|:true)?$/.test(s));
-    for (const s of o.securityOpt ?? []) {
-      if (!/^no-new-privileges(=(true|false)|:(true|false))?$/.test(s)) throw engineError(`invalid --security-opt: "${s}"`);
-    }
+    // seccomp=FILE becomes the profile itself, as docker's CLI sends it: the record holds it.
+    const securityOpt = normaliseSecurityOpts(o.securityOpt ?? []);
+    const noNewPrivs = securityOpt.some((s) => /^no-new-privileges(=true|:true)?$/.test(s));
+    // Compiled now, before anything of the container exists: a bad profile leaves nothing.
+    const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
     const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
 
@@ -308,7 +311,7 @@ export class Runner {
       throw e;
     }
     try {
-      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, shmSize, tmpfs, dir, run, vfs });
+      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, shmSize, tmpfs, dir, run, vfs });
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
@@ -318,7 +321,7 @@ export class Runner {
   }
 
   private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, shmSize, tmpfs, dir, run, vfs } = v;
+    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
@@ -381,6 +384,11 @@ export class Runner {
     for (const [n, s, h] of ulimits) addSpec(spec, 'rlimit', [n, lim(s), lim(h)].join(US));
     addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
     if (noNewPrivs) addSpec(spec, 'no_new_privileges', '1');
+    // Kept with the spec (start and exec reuse it, as runc applies the container's profile to exec).
+    if (seccomp) {
+      addSpec(spec, 'seccomp_bpf', seccomp.bpf.toString('hex'));
+      if (seccomp.flags) addSpec(spec, 'seccomp_flags', seccomp.flags);
+    }
     addSpec(spec, 'uid', u.uid);
     addSpec(spec, 'gid', u.gid);
     addSpec(spec, 'groups', u.groups.join(','));
@@ -421,7 +429,7 @@ export class Runner {
       },
       HostConfig: {
         Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
-        ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: o.securityOpt ?? null, Init: !!o.init,
+        ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
         Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,

@@ -46,6 +46,8 @@
 #include <string>
 #include <vector>
 
+#include "seccomp.h"
+
 namespace {
 
 using Strings = std::vector<std::string>;
@@ -171,7 +173,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp,
 };
 
 const char* StageName(int s) {
@@ -197,6 +199,7 @@ const char* StageName(int s) {
     case kCgroup: return "join cgroup";
     case kKeyring: return "join session keyring";
     case kFds: return "close inherited fds";
+    case kSeccomp: return "seccomp";
   }
   return "setup";
 }
@@ -499,6 +502,15 @@ int RecvFd(int sock) {
   return fd;
 }
 
+// The container's seccomp filter (docker's default profile unless unconfined), compiled by
+// TypeScript with libseccomp and carried in the spec; none for unconfined and --privileged.
+void ApplySeccomp(const Spec& spec) {
+  std::string prog = spec.Get("seccomp_bpf");
+  if (prog.empty()) return;
+  int e = gocker_monitor::LoadSeccomp(prog, static_cast<unsigned>(spec.Num("seccomp_flags")));
+  if (e != 0) Die(kSeccomp, e);
+}
+
 // The last steps, shared by run and exec: terminal, limits, user, capabilities, cwd, execve.
 [[noreturn]] void Become(const Spec& spec, int pty_sock) {
   if (pty_sock >= 0) SetupPty(pty_sock);
@@ -547,6 +559,10 @@ int RecvFd(int sock) {
   for (const std::string& g : Split(spec.Get("groups"), ',')) {
     if (!g.empty()) groups.push_back(static_cast<gid_t>(atol(g.c_str())));
   }
+  // Loading a filter takes CAP_SYS_ADMIN or no_new_privs. Without no_new_privs it goes in
+  // here, before the user switch and capset drop our capabilities (as runc); the profile
+  // allows the few calls left. With it, right before execve, the latest point.
+  if (spec.Get("no_new_privileges") != "1") ApplySeccomp(spec);
   if (setgroups(groups.size(), groups.data()) != 0) Die(kUser, errno, "setgroups");
   if (setresgid(gid, gid, gid) != 0) Die(kUser, errno, "setgid");
   if (setresuid(uid, uid, uid) != 0) Die(kUser, errno, "setuid");
@@ -592,6 +608,7 @@ int RecvFd(int sock) {
   // Every fd but stdio closes on exec (the error pipe too, which is how the parent learns
   // that execve succeeded).
   syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+  if (spec.Get("no_new_privileges") == "1") ApplySeccomp(spec);
 
   const std::string& file = args[0];
   if (file.find('/') != std::string::npos) {
