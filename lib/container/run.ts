@@ -573,8 +573,12 @@ export class Runner {
           child.unref();
         }
       }
-      release();
+      // Saved, under the lock still: ps and inspect from elsewhere read it (they showed "Up
+      // Less than a second" and a new StartedAt each time). The pid comes from the monitor's
+      // file, which reconcile reads.
       rec.State = { ...rec.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
+      saveRecord(this.paths, rec);
+      release();
       const status = await proxy!.forwardUntilExit(child);
       // Read before waiting for the lock: an rm -f that killed the container may hold it
       // and delete exit.json. The monitor's own exit status is the container's code too.

@@ -246,6 +246,19 @@ test('foreground runs are logged too (streams apart, -t as one stream), and go o
   assert.match(t, /on-a-tty\r\n/);
   assert.equal(g(['logs', 'fgt']).stdout, 'on-a-tty\r\n');
   assert.equal(g(['rm', 'fgt']).status, 0);
+  // A foreground container's running state is saved: StartedAt stays put, and ps counts up.
+  const up = spawn(BIN, [...roots.args, 'run', '--name', 'fgup', 'busybox', 'sleep', '3'], { stdio: 'ignore' });
+  await sleep(1300);
+  const started = g(['inspect', '-f', '{{.State.StartedAt}}', 'fgup']).stdout;
+  await sleep(100);
+  assert.equal(g(['inspect', '-f', '{{.State.StartedAt}}', 'fgup']).stdout, started);
+  assert.match(g(['ps', '-f', 'name=fgup']).stdout, /Up \d+ seconds?\s+fgup/);
+  assert.equal(await new Promise((resolve) => up.on('exit', resolve)), 0);
+  assert.equal(g(['rm', 'fgup']).status, 0);
+  // -t --init: the init hands the terminal to the command (it stopped on SIGTTOU doing so).
+  const ti = execFileSync('script', ['-qec', `${process.execPath} ${BIN} ${roots.args.join(' ')} run -t --init --rm busybox sh -c 'echo $$ on-a-tty'`,
+    '/dev/null'], { timeout: 20_000 }).toString();
+  assert.match(ti, /^2 on-a-tty\r\n/);
   // The CLI killed: the monitor keeps the log.
   const child = spawn(process.execPath, [BIN, ...roots.args, 'run', '--name', 'fgk', 'busybox', 'sh', '-c', 'echo before; sleep 0.6; echo after'], { stdio: ['ignore', 'pipe', 'ignore'] });
   let seen = '';
