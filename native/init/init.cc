@@ -35,7 +35,13 @@ int main(int argc, char** argv) {
     sigprocmask(SIG_SETMASK, &old, nullptr);
     // Its own process group in the foreground, so a terminal's ^C reaches it, as under tini.
     setpgid(0, 0);
-    if (isatty(0)) tcsetpgrp(0, getpid());
+    if (isatty(0)) {
+      // From a group not yet in the foreground, tcsetpgrp raises SIGTTOU, whose default
+      // stops us (and `run -t --init` hung): ignored for the call, as tini does.
+      signal(SIGTTOU, SIG_IGN);
+      tcsetpgrp(0, getpid());
+      signal(SIGTTOU, SIG_DFL);
+    }
     execvp(argv[first], argv + first);
     fprintf(stderr, "gocker-init: exec %s: %s\n", argv[first], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
