@@ -35,6 +35,8 @@ export const OPTIONS: Record<string, Options> = {
   'cpu-shares': { alias: 'c', type: 'string', describe: 'CPU shares (relative weight)' },
   'cpuset-cpus': { type: 'string', describe: 'CPUs in which to allow execution (0-3, 0,1)' },
   'pids-limit': { type: 'string', describe: 'Tune container pids limit (set -1 for unlimited)' },
+  'log-driver': { type: 'string', describe: 'Logging driver for the container (json-file, none)' },
+  'log-opt': { type: 'string', array: true, describe: 'Log driver options (max-size, max-file)' },
 };
 
 export function builder(y: Argv<GlobalArgs>) {
@@ -50,6 +52,7 @@ type RunArgs = GlobalArgs & {
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;
   volume?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
+  logDriver?: string; logOpt?: string[];
 };
 
 export async function handler(argv: RunArgs): Promise<number> {

@@ -248,27 +248,37 @@ function scanLogs(fd: number, from: number, each: (l: LogLine) => void): number 
  * come, read from where the last read ended, until the container stops.
  */
 export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: LogOptions, emit: (l: LogLine) => void): Promise<void> {
-  let fd: number;
-  try {
-    fd = fs.openSync(rec.LogPath, 'r');
-  } catch (e) {
-    if (!isErrno(e, 'ENOENT')) throw e;
-    return;
-  }
+  if (rec.HostConfig.LogConfig?.Type === 'none') throw new GockerError('configured logging driver does not support reading', { exitCode: 1 });
   const inRange = (l: LogLine): boolean => {
     if (o.since === undefined && o.until === undefined) return true;
     const t = Date.parse(l.time);
     return (o.since === undefined || t >= o.since) && (o.until === undefined || t <= o.until);
   };
+  const tail = o.tail !== undefined && o.tail >= 0 ? o.tail : undefined;
+  const last: LogLine[] = [];
+  const first = (l: LogLine): void => {
+    if (!inRange(l)) return;
+    if (tail === undefined) return emit(l);
+    last.push(l);
+    if (last.length > 2 * tail + 1024) last.splice(0, last.length - tail);
+  };
+  // --log-opt max-file: the rotated files first, oldest (the highest number) first.
+  for (let i = rotatedCount(rec.LogPath); i >= 1; i--) {
+    const fd = openLog(`${rec.LogPath}.${i}`);
+    if (fd === undefined) continue;
+    try {
+      scanLogs(fd, 0, first);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  let fd = openLog(rec.LogPath);
+  if (fd === undefined) {
+    if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
+    return;
+  }
   try {
-    const tail = o.tail !== undefined && o.tail >= 0 ? o.tail : undefined;
-    const last: LogLine[] = [];
-    let offset = scanLogs(fd, 0, (l) => {
-      if (!inRange(l)) return;
-      if (tail === undefined) return emit(l);
-      last.push(l);
-      if (last.length > 2 * tail + 1024) last.splice(0, last.length - tail);
-    });
+    let offset = scanLogs(fd, 0, first);
     if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
     if (!o.follow) return;
     for (;;) {
@@ -276,13 +286,41 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
       // From the record on disk: an rm -f from elsewhere ends the follow too.
       const now = loadRecord(paths, rec.Id);
       const done = !now || !reconcile(paths, now).State.Running || (o.until !== undefined && Date.now() > o.until);
+      // Truncated (max-file 1): from its start again.
+      if (fs.fstatSync(fd).size < offset) offset = 0;
       offset = scanLogs(fd, offset, (l) => inRange(l) && emit(l));
+      // Rotated: the rest of the old file was just read; on with the new one.
+      const current = fs.statSync(rec.LogPath, { throwIfNoEntry: false });
+      if (current && current.ino !== fs.fstatSync(fd).ino) {
+        const next = openLog(rec.LogPath);
+        if (next !== undefined) {
+          fs.closeSync(fd);
+          fd = next;
+          offset = 0;
+          continue;
+        }
+      }
       if (done) return;
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function openLog(file: string): number | undefined {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
+    return undefined;
+  }
+}
+
+function rotatedCount(logPath: string): number {
+  let n = 0;
+  while (fs.existsSync(`${logPath}.${n + 1}`)) n++;
+  return n;
 }
 
 /**

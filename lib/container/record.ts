@@ -45,6 +45,8 @@ export interface HostConfigRecord {
   ShmSize: number;
   Tmpfs: Record<string, string> | null;
   Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;
+  /** --log-driver and --log-opt; absent in records from before they existed (json-file) */
+  LogConfig?: { Type: 'json-file' | 'none'; Config: Record<string, string> };
 }
 
 export interface ContainerConfigRecord {

@@ -46,6 +46,10 @@ export interface RunOptions extends ResourceFlags {
   init?: boolean;
   /** write the container's id to this file (which must not exist), as docker's --cidfile */
   cidfile?: string;
+  /** json-file (the default) or none */
+  logDriver?: string;
+  /** the driver's options, KEY=VALUE: json-file's max-size and max-file */
+  logOpt?: string[];
 }
 
 export interface RunResult {
@@ -68,6 +72,42 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const US = '\x1f';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
+
+// json-file's options, as dockerd's driver knows them; gocker implements the rotation ones.
+const JSON_FILE_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
+
+/** A size as docker's units.FromHumanSize reads one: decimal multiples ("10m" is 10,000,000). */
+function humanSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(v.trim());
+  if (!m) throw engineError(`invalid size: '${v}'`);
+  return Math.floor(Number(m[1]) * 1000 ** ' kmgtp'.indexOf(m[2].toLowerCase() || ' '));
+}
+
+/**
+ * --log-driver and --log-opt as dockerd checks them: json-file (rotated at max-size, keeping
+ * max-file files) or none. The options that only label what --details shows, and compress,
+ * are refused rather than taken and ignored.
+ */
+export function parseLogConfig(driver = 'json-file', opts: string[] = []): { Type: 'json-file' | 'none'; Config: Record<string, string> } {
+  if (driver !== 'json-file' && driver !== 'none') throw engineError(`logger: no log driver named '${driver}' is registered`);
+  const config: Record<string, string> = {};
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw engineError(`invalid log opt '${o}': must be of the form key=value`);
+    config[o.slice(0, eq)] = o.slice(eq + 1);
+  }
+  if (driver === 'none') return { Type: 'none', Config: config };
+  for (const k of Object.keys(config)) {
+    if (!JSON_FILE_OPTS.has(k)) throw engineError(`unknown log opt '${k}' for json-file log driver`);
+    if (k !== 'max-size' && k !== 'max-file' && !(k === 'compress' && config[k] === 'false')) throw engineError(`log opt '${k}' is not supported by gocker's json-file log driver`);
+  }
+  if (config['max-size'] !== undefined && humanSize(config['max-size']) <= 0) throw engineError('max-size must be a positive number');
+  if (config['max-file'] !== undefined) {
+    if (!/^-?\d+$/.test(config['max-file'])) throw engineError(`strconv.Atoi: parsing "${config['max-file']}": invalid syntax`);
+    if (Number(config['max-file']) < 1) throw engineError('max-file cannot be less than 1');
+  }
+  return { Type: 'json-file', Config: config };
+}
 
 function parseEnvFile(file: string): string[] {
   let text: string;
@@ -222,7 +262,7 @@ interface PrepareVars {
   id: string; name: string; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
   user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; volumes: MountRecord[];
   ulimits: Array<[string, number, number]>; caps: string[]; noNewPrivs: boolean; shmSize: number;
-  securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>;
+  securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
   tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
 }
 
@@ -298,6 +338,7 @@ export class Runner {
     const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
     const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
+    const logConfig = parseLogConfig(o.logDriver, o.logOpt);
 
     const dir = this.paths.container(id);
     const run = this.paths.runContainer(id);
@@ -311,7 +352,7 @@ export class Runner {
       throw e;
     }
     try {
-      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, shmSize, tmpfs, dir, run, vfs });
+      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
@@ -321,7 +362,7 @@ export class Runner {
   }
 
   private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, shmSize, tmpfs, dir, run, vfs } = v;
+    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
@@ -408,7 +449,12 @@ export class Runner {
     addSpec(spec, 'pid_file', path.join(run, 'pid'));
     addSpec(spec, 'exit_file', path.join(run, 'exit.json'));
     const logPath = path.join(dir, `${id}-json.log`);
-    addSpec(spec, 'log_file', logPath);
+    if (logConfig.Type === 'json-file') {
+      addSpec(spec, 'log_file', logPath);
+      // The monitor rotates: LOG, LOG.1 ... LOG.(max-file - 1), as dockerd's json-file.
+      if (logConfig.Config['max-size'] !== undefined) addSpec(spec, 'log_max_size', humanSize(logConfig.Config['max-size']));
+      addSpec(spec, 'log_max_file', logConfig.Config['max-file'] ?? '1');
+    }
     if (o.detach) addSpec(spec, 'detach', '1');
     if (o.interactive) addSpec(spec, 'stdin', '1');
     if (o.tty) addSpec(spec, 'tty', '1');
@@ -434,6 +480,7 @@ export class Runner {
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
         Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
+        LogConfig: logConfig,
       },
       Mounts: volumes,
       NetworkSettings: { IPAddress: '', Networks: { [network]: {} } },

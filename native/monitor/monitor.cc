@@ -950,9 +950,39 @@ bool AttachDeviceProgram(const std::string& hex, const std::string& cgroup_dir, 
   return ok;
 }
 
+// --log-opt max-size / max-file: the log is rotated as dockerd's json-file does it, LOG to
+// LOG.1 and on up to LOG.(max-file - 1), the oldest dropped; with one file it is truncated.
+// A new file takes the old one's fd number (dup3), so the relays' fd stays the log's.
+struct LogRotation {
+  int fd = -1;
+  std::string path;
+  long long max_size = 0;  // 0: never rotated
+  long max_file = 1;
+  long long size = 0;
+} g_rotation;
+
+void RotateLog() {
+  LogRotation& r = g_rotation;
+  if (r.max_file <= 1) {
+    if (ftruncate(r.fd, 0) == 0) r.size = 0;
+    return;
+  }
+  for (long i = r.max_file - 1; i >= 1; i--) {
+    std::string from = i == 1 ? r.path : r.path + "." + std::to_string(i - 1);
+    rename(from.c_str(), (r.path + "." + std::to_string(i)).c_str());
+  }
+  int fd = open(r.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return;  // the renamed file goes on being written
+  dup3(fd, r.fd, O_CLOEXEC);
+  close(fd);
+  r.size = 0;
+}
+
 void LogLine(int log_fd, const char* stream, const std::string& line) {
   std::string j = "{\"log\":\"" + JsonEscape(line) + "\",\"stream\":\"" + stream + "\",\"time\":\"" + Now() + "\"}\n";
-  WriteAll(log_fd, j.data(), j.size());
+  bool rotated = log_fd == g_rotation.fd && g_rotation.max_size > 0;
+  if (rotated && g_rotation.size > 0 && g_rotation.size + static_cast<long long>(j.size()) > g_rotation.max_size) RotateLog();
+  if (WriteAll(log_fd, j.data(), j.size()) && rotated) g_rotation.size += static_cast<long long>(j.size());
 }
 
 // docker's json-file splits a line at 16 KiB (the later parts carry on where it stopped,
@@ -961,15 +991,15 @@ void LogLine(int log_fd, const char* stream, const std::string& line) {
 constexpr size_t kMaxLogLine = 16 * 1024;
 
 void LogLines(int log_fd, const char* stream, std::string* pending) {
-  size_t nl;
-  while ((nl = pending->find('\n')) != std::string::npos) {
-    LogLine(log_fd, stream, pending->substr(0, nl + 1));
-    pending->erase(0, nl + 1);
+  size_t done = 0;
+  for (;;) {
+    size_t nl = pending->find('\n', done);
+    size_t n = nl == std::string::npos ? (pending->size() - done >= kMaxLogLine ? kMaxLogLine : 0) : std::min(nl + 1 - done, kMaxLogLine);
+    if (n == 0) break;
+    LogLine(log_fd, stream, pending->substr(done, n));
+    done += n;
   }
-  while (pending->size() >= kMaxLogLine) {
-    LogLine(log_fd, stream, pending->substr(0, kMaxLogLine));
-    pending->erase(0, kMaxLogLine);
-  }
+  pending->erase(0, done);
 }
 
 // What is still in a pipe once the command has exited, without waiting for writers that
@@ -1135,6 +1165,14 @@ int main(int argc, char** argv) {
   int log_fd = -1;
   if (logging || detach) {
     log_fd = logging ? open(spec.Get("log_file").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : open("/dev/null", O_WRONLY | O_CLOEXEC);
+  }
+  if (logging && log_fd >= 0 && spec.Num("log_max_size") > 0) {
+    struct stat st;
+    g_rotation.fd = log_fd;
+    g_rotation.path = spec.Get("log_file");
+    g_rotation.max_size = spec.Num("log_max_size");
+    g_rotation.max_file = spec.Num("log_max_file", 1);
+    g_rotation.size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
   }
   if ((log_fd < 0 && (logging || detach)) || (piped && (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)) ||
       (piped_stdin && pipe2(in, O_CLOEXEC) != 0)) {
