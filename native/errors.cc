@@ -21,6 +21,14 @@ Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::str
   if (!text.empty()) text[0] = static_cast<char>(tolower(text[0]));
   std::string msg = code + ": " + text + ", " + syscall;
   if (!path.empty()) msg += " '" + path + "'";
+  // An old kernel: say which feature it lacks, not only "function not implemented".
+  if (err == ENOSYS) {
+    static const struct { const char* call; const char* since; } kSince[] = {
+        {"openat2", "5.6"}, {"close_range", "5.9"}, {"mount_setattr", "5.12"}, {"pidfd_open", "5.3"}, {"copy_file_range", "4.5"}};
+    for (const auto& k : kSince) {
+      if (strcmp(k.call, syscall) == 0) msg += std::string(" (this kernel lacks ") + k.call + ", which needs Linux " + k.since + " or later)";
+    }
+  }
   Napi::Error e = Napi::Error::New(env, msg);
   e.Set("code", Napi::String::New(env, code));
   e.Set("errno", Napi::Number::New(env, -err));
