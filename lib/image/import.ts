@@ -9,7 +9,8 @@ import * as tar from 'tar';
 import { GockerError, isErrno } from '../errors';
 import { sniffCompression } from '../layer';
 import { parseReference, familiarString, type Reference } from '../name';
-import { hostPlatform } from '../remote';
+import { validateDigest, splitDigest, type Digest } from '../name/digest';
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, hostPlatform } from '../remote';
 import { Store, sha256 } from '../store';
 import type { ImageConfig } from './types';
 
@@ -225,12 +226,28 @@ async function loadImagesLocked(store: Store, input: NodeJS.ReadableStream): Pro
   }
 }
 
-function readJson<T>(file: string): T {
+/** A JSON file of the archive, read only when it is no larger than max (a manifest's cap). */
+function readJson<T>(file: string, max = MAX_MANIFEST_BYTES): T {
+  return parseJson<T>(readCapped(file, max, path.basename(file)), path.basename(file));
+}
+
+function readCapped(file: string, max: number, what: string): Buffer {
+  let size: number;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    size = fs.statSync(file).size;
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) throw new GockerError(`load: ${path.basename(file)} is missing from the archive`);
-    throw new GockerError(`load: ${path.basename(file)} is not valid JSON`);
+    if (isErrno(e, 'ENOENT')) throw new GockerError(`load: ${what} is missing from the archive`);
+    throw e;
+  }
+  if (size > max) throw new GockerError(`load: ${what} is ${size} bytes, more than the ${max} allowed`);
+  return fs.readFileSync(file);
+}
+
+function parseJson<T>(buf: Buffer, what: string): T {
+  try {
+    return JSON.parse(buf.toString('utf8')) as T;
+  } catch {
+    throw new GockerError(`load: ${what} is not valid JSON`);
   }
 }
 
@@ -253,10 +270,33 @@ function inArchive(dir: string, name: string, what: string): string {
   return real;
 }
 
-/** OCI layout blobs live at blobs/<alg>/<hex>; the digest must be one the store can hold. */
-function ociBlob(dir: string, digest: unknown, what: string): string {
-  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new GockerError(`load: ${what} has an invalid or unsupported digest ${JSON.stringify(digest)}`);
-  return inArchive(dir, path.join('blobs', 'sha256', digest.slice(7)), what);
+/**
+ * An OCI descriptor from the archive's index or a manifest: its digest validated (algorithm
+ * and exact hex length) before it names blobs/<alg>/<hex>, its size a byte count.
+ */
+function checkDescriptor(d: unknown, what: string): Descriptor & { digest: Digest } {
+  if (typeof d !== 'object' || d === null) throw new GockerError(`load: ${what} is not a descriptor`);
+  const desc = d as Descriptor;
+  validateDigest(desc.digest, `load: ${what}`);
+  if (desc.size !== undefined && (typeof desc.size !== 'number' || !Number.isSafeInteger(desc.size) || desc.size < 0)) {
+    throw new GockerError(`load: ${what} ${desc.digest} has an invalid size ${JSON.stringify(desc.size)}`);
+  }
+  return desc as Descriptor & { digest: Digest };
+}
+
+/**
+ * The blob a descriptor names, inside the archive, checked against the descriptor: size (when
+ * given) and content, by the digest's own algorithm. Returns the file.
+ */
+function ociBlob(dir: string, raw: unknown, what: string, max?: number): string {
+  const desc = checkDescriptor(raw, what);
+  const { algorithm, hex } = splitDigest(desc.digest);
+  const file = inArchive(dir, path.join('blobs', algorithm, hex), what);
+  const size = fs.statSync(file).size;
+  if (typeof desc.size === 'number' && size !== desc.size) throw new GockerError(`load: ${what} ${desc.digest} is ${size} bytes, its descriptor says ${desc.size}`);
+  if (max !== undefined && size > max) throw new GockerError(`load: ${what} ${desc.digest} is ${size} bytes, more than the ${max} allowed`);
+  if (fileDigest(file, algorithm) !== desc.digest) throw new GockerError(`load: ${what} ${desc.digest} does not match its digest`);
+  return file;
 }
 
 async function storeLayers(store: Store, layers: Array<{ file: string; mediaType?: string }>, diffIds: string[]): Promise<void> {
@@ -270,9 +310,14 @@ async function storeLayers(store: Store, layers: Array<{ file: string; mediaType
 
 async function loadDockerArchive(store: Store, dir: string): Promise<string[]> {
   const entries = readJson<Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>>(path.join(dir, 'manifest.json'));
+  // The shape first: every name below becomes a path inside the archive.
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!Array.isArray(entries) || !entries.every((e) => typeof e?.Config === 'string' && strings(e.Layers) && (e.RepoTags == null || strings(e.RepoTags)))) {
+    throw new GockerError('load: manifest.json is not a list of {Config, RepoTags, Layers}');
+  }
   const out: string[] = [];
   for (const e of entries) {
-    const configBuf = fs.readFileSync(inArchive(dir, e.Config, 'config'));
+    const configBuf = readCapped(inArchive(dir, e.Config, 'config'), MAX_CONFIG_BYTES, `config ${e.Config}`);
     const config = parseConfig(configBuf);
     const files = e.Layers.map((l) => inArchive(dir, l, 'layer'));
     await storeLayers(store, files.map((file) => ({ file })), config.rootfs.diff_ids);
@@ -299,31 +344,27 @@ async function loadDockerArchive(store: Store, dir: string): Promise<string[]> {
 
 async function loadOciLayout(store: Store, dir: string): Promise<string[]> {
   const index = readJson<{ manifests: Descriptor[] }>(path.join(dir, 'index.json'));
+  if (!Array.isArray(index?.manifests)) throw new GockerError('load: index.json has no manifests');
   const out: string[] = [];
-  for (const top of index.manifests) {
-    let desc = top;
+  for (const [n, top] of index.manifests.entries()) {
+    let desc = checkDescriptor(top, `index.json manifests[${n}]`);
     // A nested index (multi-platform): take the host's platform.
     if (desc.mediaType === OCI_INDEX || desc.mediaType === DOCKER_LIST) {
-      const inner = readJson<{ manifests: Descriptor[] }>(ociBlob(dir, desc.digest, 'index'));
-      desc = pickPlatform(inner.manifests ?? []);
+      const inner = parseJson<{ manifests: Descriptor[] }>(fs.readFileSync(ociBlob(dir, desc, 'index', MAX_MANIFEST_BYTES)), `index ${desc.digest}`);
+      if (!Array.isArray(inner?.manifests)) throw new GockerError(`load: index ${desc.digest} has no manifests`);
+      desc = checkDescriptor(pickPlatform(inner.manifests.filter((m) => typeof m === 'object' && m !== null)), `index ${desc.digest} entry`);
     }
-    const manifestBuf = fs.readFileSync(ociBlob(dir, desc.digest, 'manifest'));
-    if (sha256(manifestBuf) !== desc.digest) throw new GockerError(`load: manifest ${desc.digest} does not match its digest`);
-    const manifest = JSON.parse(manifestBuf.toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
-    const configBuf = fs.readFileSync(ociBlob(dir, manifest.config?.digest, 'config'));
-    if (sha256(configBuf) !== manifest.config.digest) throw new GockerError(`load: config ${manifest.config.digest} does not match its digest`);
+    // Every blob is checked against its descriptor (size, and digest by its algorithm)
+    // before it is read; the extractor then checks each layer's tar against its diff_id.
+    const manifestBuf = fs.readFileSync(ociBlob(dir, desc, 'manifest', MAX_MANIFEST_BYTES));
+    const manifest = parseJson<{ config: Descriptor; layers: Descriptor[] }>(manifestBuf, `manifest ${desc.digest}`);
+    if (!Array.isArray(manifest?.layers ?? [])) throw new GockerError(`load: manifest ${desc.digest} has no list of layers`);
+    const configBuf = fs.readFileSync(ociBlob(dir, manifest.config, 'config', MAX_CONFIG_BYTES));
     const config = parseConfig(configBuf);
-    // Each layer blob is checked against its descriptor (digest and size) before it is
-    // applied; the extractor then checks the uncompressed stream against the diff_id.
-    const files = (manifest.layers ?? []).map((l) => {
-      const file = ociBlob(dir, l.digest, 'layer');
-      const size = fs.statSync(file).size;
-      if (typeof l.size === 'number' && size !== l.size) throw new GockerError(`load: layer ${l.digest} is ${size} bytes, its manifest says ${l.size}`);
-      if (fileDigest(file) !== l.digest) throw new GockerError(`load: layer ${l.digest} does not match its digest`);
-      return file;
-    });
+    const layerDescs = (manifest.layers ?? []).map((l, i) => checkDescriptor(l, `layer ${i} of manifest ${desc.digest}`));
+    const files = layerDescs.map((l) => ociBlob(dir, l, 'layer'));
     await storeLayers(store, files.map((file, i) => ({ file, mediaType: manifest.layers[i].mediaType })), config.rootfs.diff_ids);
-    files.forEach((file, i) => store.putBlobCopy(file, manifest.layers[i].digest));
+    files.forEach((file, i) => store.putBlobCopy(file, layerDescs[i].digest));
     store.putBlob(configBuf);
     store.putBlob(manifestBuf);
     const refName = top.annotations?.['io.containerd.image.name'] ?? top.annotations?.['org.opencontainers.image.ref.name'];
@@ -365,11 +406,13 @@ function parseConfig(buf: Buffer): ImageConfig {
     throw new GockerError('load: the image config is not valid JSON');
   }
   if (!Array.isArray(config?.rootfs?.diff_ids)) throw new GockerError('load: the image config has no rootfs.diff_ids');
+  // They become chain ids and so layer paths; sha256 only, as the extractor verifies them.
+  config.rootfs.diff_ids.forEach((d, i) => validateDigest(d, `load: image config rootfs.diff_ids[${i}]`, { sha256Only: true }));
   return config;
 }
 
-function fileDigest(file: string): string {
-  const h = crypto.createHash('sha256');
+function fileDigest(file: string, algorithm: 'sha256' | 'sha384' | 'sha512' = 'sha256'): string {
+  const h = crypto.createHash(algorithm);
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
@@ -377,5 +420,5 @@ function fileDigest(file: string): string {
   } finally {
     fs.closeSync(fd);
   }
-  return `sha256:${h.digest('hex')}`;
+  return `${algorithm}:${h.digest('hex')}`;
 }

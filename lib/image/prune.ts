@@ -11,6 +11,7 @@ import { containers } from '../container/lifecycle';
 import { listRecords } from '../container/state';
 import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
+import { DIGEST_HEX_LENGTH, isDigest } from '../name/digest';
 import { hexOf } from '../store/paths';
 import type { ImageConfig } from './types';
 
@@ -39,9 +40,10 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-function listHex(dir: string): string[] {
+function listHex(dir: string, len = 64): string[] {
+  const re = len === 64 ? HEX : new RegExp(`^[0-9a-f]{${len}}$`);
   try {
-    return fs.readdirSync(dir).filter((n) => HEX.test(n));
+    return fs.readdirSync(dir).filter((n) => re.test(n));
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return [];
     throw e;
@@ -95,23 +97,30 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     const config = readJson<ImageConfig>(path.join(dir, 'config.json'));
     if (!config) continue;
     for (const c of chainIds(config.rootfs.diff_ids)) keepLayers.add(hexOf(c));
-    keepBlobs.add(hexOf(id));
+    keepBlobs.add(id);
     let manifest: Buffer | undefined;
     try {
       manifest = fs.readFileSync(path.join(dir, 'manifest.json'));
     } catch {
       continue;
     }
-    keepBlobs.add(hexOf(sha256(manifest)));
+    keepBlobs.add(sha256(manifest));
     const m = JSON.parse(manifest.toString('utf8')) as { config?: { digest: string }; layers?: Array<{ digest: string }> };
-    if (m.config) keepBlobs.add(hexOf(m.config.digest));
-    for (const l of m.layers ?? []) keepBlobs.add(hexOf(l.digest));
+    // Read back from disk: only well-formed digests name blobs to keep (a bad one names none).
+    if (isDigest(m?.config?.digest)) keepBlobs.add(m.config.digest);
+    for (const l of Array.isArray(m?.layers) ? m.layers : []) if (isDigest(l?.digest)) keepBlobs.add(l.digest);
   }
   for (const hex of listHex(store.paths.layers)) {
     if (keepLayers.has(hex)) continue;
-    const meta = store.layerMeta(`sha256:${hex}`);
+    let meta: ReturnType<Store['layerMeta']>;
+    try {
+      meta = store.layerMeta(`sha256:${hex}`);
+    } catch {
+      meta = undefined; // corrupt metadata: the layer goes all the same, its size unknown
+    }
     // The short link first: a dangling link is harmless, a link to a half-deleted tree is not.
-    if (meta) fs.rmSync(path.join(store.paths.links, meta.link), { force: true });
+    // Its name is the one gocker gives it, from the chain id, never meta.json's word for it.
+    fs.rmSync(path.join(store.paths.links, hex.slice(0, 20)), { force: true });
     fs.rmSync(store.paths.layer(`sha256:${hex}`), { recursive: true, force: true });
     out.layers.push(`sha256:${hex}`);
     out.bytes += meta?.size ?? 0;
@@ -128,9 +137,9 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     const p = path.join(store.paths.links, n);
     if (!fs.existsSync(p)) fs.rmSync(p, { force: true });
   }
-  for (const hex of listHex(store.paths.blobs)) {
-    if (keepBlobs.has(hex)) continue;
-    const file = path.join(store.paths.blobs, hex);
+  for (const [alg, len] of Object.entries(DIGEST_HEX_LENGTH)) for (const hex of listHex(path.join(store.paths.root, 'blobs', alg), len)) {
+    if (keepBlobs.has(`${alg}:${hex}`)) continue;
+    const file = store.paths.blob(`${alg}:${hex}`);
     try {
       out.bytes += fs.statSync(file).size;
       fs.rmSync(file, { force: true });

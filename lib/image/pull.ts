@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../errors';
 import { familiarString, parseReference } from '../name';
+import { validateDigest } from '../name/digest';
 import { RegistryClient, type ClientOptions, type Descriptor } from '../remote';
 import { Store, chainIds } from '../store';
 import type { ImageConfig } from './types';
@@ -19,7 +20,7 @@ export interface PullOptions extends ClientOptions {
   onEvent?: (e: PullEvent) => void;
 }
 
-const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);
+const short = (d: string): string => d.slice(d.indexOf(':') + 1, d.indexOf(':') + 13);
 
 /** Under the store's shared gc lock: see Store.adding. */
 export async function pullImage(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
@@ -34,7 +35,7 @@ async function pullImageLocked(store: Store, name: string, opts: PullOptions = {
     ...opts,
     onRetry: (what, attempt, err, delayMs) => {
       // Shown on the layer's line, as docker does; the manifest and config have none.
-      const m = /^blob (sha256:[0-9a-f]{64})$/.exec(what);
+      const m = /^blob (sha(?:256|384|512):[0-9a-f]+)$/.exec(what);
       if (m && layerDigests.has(m[1])) emit({ kind: 'layer', id: short(m[1]), status: 'Retrying', delayMs, attempt, error: err.message });
       opts.onRetry?.(what, attempt, err, delayMs);
     },
@@ -42,8 +43,17 @@ async function pullImageLocked(store: Store, name: string, opts: PullOptions = {
   const img = await client.resolve(ref);
   for (const l of img.layers) layerDigests.add(l.digest);
   const configBuf = await client.fetchBlobBuffer(ref, img.config);
-  const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
-  const diffIds = config.rootfs?.diff_ids ?? [];
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
+  } catch {
+    throw new GockerError(`${familiarString(ref)}: the image config is not valid JSON`);
+  }
+  const diffIds = config?.rootfs?.diff_ids ?? [];
+  if (!Array.isArray(diffIds)) throw new GockerError(`${familiarString(ref)}: the image config's rootfs.diff_ids is not a list`);
+  // They become chain ids, and so layer paths: checked before anything is looked up by them
+  // (sha256 only: the extractor verifies each layer's tar as a sha256).
+  diffIds.forEach((d, i) => validateDigest(d, `${familiarString(ref)}: image config rootfs.diff_ids[${i}]`, { sha256Only: true }));
   if (diffIds.length !== img.layers.length) {
     throw new GockerError(`${familiarString(ref)}: the manifest has ${img.layers.length} layers but the config lists ${diffIds.length}`);
   }

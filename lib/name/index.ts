@@ -3,6 +3,7 @@
 // `localhost`, or that has an upper-case letter is a registry host. Errors carry docker's
 // wording, since scripts and users match on it.
 import { GockerError } from '../errors';
+import { digestProblem } from './digest';
 
 export const DEFAULT_REGISTRY = 'docker.io';
 export const DEFAULT_TAG = 'latest';
@@ -31,9 +32,6 @@ const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{
 const REFERENCE_RE = new RegExp(`^((?:${DOMAIN}/)?${REMOTE_NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 const NAME_RE = new RegExp(`^(?:(${DOMAIN})/)?(${REMOTE_NAME})$`);
 const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
-/** go-digest's registered algorithms and the hex length of each. */
-const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
-const GO_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 function invalid(msg = 'invalid reference format'): GockerError {
   return new GockerError(msg, { code: 'EINVALREF', exitCode: 125 });
@@ -41,14 +39,8 @@ function invalid(msg = 'invalid reference format'): GockerError {
 
 /** go-digest's Validate: the same checks in the same order, so the same message wins. */
 function checkDigest(d: string): void {
-  const i = d.indexOf(':');
-  if (i <= 0 || i + 1 === d.length) throw invalid('invalid checksum digest format');
-  const alg = d.slice(0, i);
-  const hex = d.slice(i + 1);
-  const want = DIGEST_HEX[alg];
-  if (want === undefined) throw invalid(GO_DIGEST_RE.test(d) ? 'unsupported digest algorithm' : 'invalid checksum digest format');
-  if (hex.length !== want) throw invalid('invalid checksum digest length');
-  if (!/^[a-f0-9]+$/.test(hex)) throw invalid('invalid checksum digest format');
+  const problem = digestProblem(d);
+  if (problem) throw invalid(problem);
 }
 
 /** Where the host ends: docker's splitDockerDomain. */

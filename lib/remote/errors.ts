@@ -1,4 +1,5 @@
 import { GockerError } from '../errors';
+import { MAX_ERROR_BODY_BYTES, readBodyCapped } from './body';
 
 /** A registry's answer that was not what we asked for; `temporary` drives retries. */
 export class RegistryError extends GockerError {
@@ -27,9 +28,13 @@ export async function fromResponse(res: Response, what: string): Promise<Registr
   let code: string | undefined;
   let message = '';
   try {
-    const body = (await res.json()) as { errors?: Array<{ code?: string; message?: string }> };
-    code = body.errors?.[0]?.code;
-    message = body.errors?.[0]?.message ?? '';
+    // Only the code and message matter: a long (or endless) error body is cut, not read whole.
+    const raw = await readBodyCapped(res, { what, max: MAX_ERROR_BODY_BYTES, truncate: true, stallMs: 10_000, deadlineMs: 10_000 });
+    const body = JSON.parse(raw.toString('utf8')) as { errors?: Array<{ code?: string; message?: string }> };
+    const first = body?.errors?.[0];
+    // The registry's words go into our one-line message: strings only, on one line, short.
+    if (typeof first?.code === 'string') code = first.code.slice(0, 64);
+    if (typeof first?.message === 'string') message = first.message.replace(/\s+/g, ' ').trim().slice(0, 300);
   } catch {
     /* not JSON */
   }

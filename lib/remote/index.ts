@@ -6,11 +6,14 @@ import { loadConfig, type EngineConfig } from '../config';
 import { GockerError } from '../errors';
 import { log } from '../log';
 import { referenceString, type Reference } from '../name';
+import { splitDigest, validateDigest, type DigestAlgorithm } from '../name/digest';
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES, readBody, readBodyCapped } from './body';
 import { credentialsFor, parseChallenge, storeCredentials, type Credentials } from './auth';
 import { RegistryError, fromResponse } from './errors';
 import { fetchFor } from './tls';
 
 export { RegistryError } from './errors';
+export { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES } from './body';
 
 export interface Platform { os: string; architecture: string; variant?: string }
 export interface Descriptor { mediaType: string; digest: string; size: number; platform?: Platform; annotations?: Record<string, string>; urls?: string[] }
@@ -33,7 +36,6 @@ export const MEDIA = {
   dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
 };
 const ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(', ');
-const MAX_MANIFEST = 4 << 20;
 /** The longest Retry-After we wait out; a registry asking for more fails the pull at once. */
 const MAX_RETRY_AFTER_MS = 20_000;
 
@@ -68,8 +70,29 @@ function isLoopback(host: string): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function sha256Hex(b: Buffer): string {
-  return crypto.createHash('sha256').update(b).digest('hex');
+/** d (validated) computed over b with d's own algorithm: sha256, sha384 or sha512. */
+function digestOf(b: Buffer, algorithm: DigestAlgorithm): string {
+  return `${algorithm}:${crypto.createHash(algorithm).update(b).digest('hex')}`;
+}
+
+/**
+ * A descriptor from a registry's manifest or index, checked before any of it is used: the
+ * digest (algorithm and exact hex length) goes into URLs and store paths, the size bounds
+ * the download. Anything else is refused as the registry's error.
+ */
+export function checkDescriptor(d: unknown, what: string): Descriptor {
+  if (typeof d !== 'object' || d === null) throw new RegistryError(`${what}: not a descriptor`, undefined, 'MANIFEST_INVALID');
+  const desc = d as Descriptor;
+  try {
+    validateDigest(desc.digest, what);
+  } catch (e) {
+    throw new RegistryError((e as Error).message, undefined, 'DIGEST_INVALID');
+  }
+  if (typeof desc.size !== 'number' || !Number.isSafeInteger(desc.size) || desc.size < 0) {
+    throw new RegistryError(`${what}: invalid size ${JSON.stringify(desc.size)?.slice(0, 40)} for ${desc.digest}`, undefined, 'SIZE_INVALID');
+  }
+  if (desc.mediaType !== undefined && typeof desc.mediaType !== 'string') throw new RegistryError(`${what}: invalid media type for ${desc.digest}`, undefined, 'MANIFEST_INVALID');
+  return desc;
 }
 
 /**
@@ -243,11 +266,22 @@ export class RegistryClient {
       await res.body?.cancel();
       throw new RegistryError(`token from ${u.host}: ${res.status === 401 ? 'unauthorized: incorrect username or password' : `${res.status} ${res.statusText}`}`, res.status, res.status === 401 ? 'UNAUTHORIZED' : undefined, res.status >= 500);
     }
-    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
-    const token = body.token ?? body.access_token;
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      // Bounded like a manifest: a token server is as untrusted as the registry.
+      const raw = await readBodyCapped(res, { what: `token from ${u.host}`, max: MAX_TOKEN_BYTES, stallMs: this.timeout(), deadlineMs: this.timeout(), code: 'UNAUTHORIZED' });
+      body = JSON.parse(raw.toString('utf8')) as typeof body;
+    } catch (e) {
+      if (e instanceof RegistryError) throw e;
+      throw new RegistryError(`token from ${u.host}: the answer is not valid JSON`, res.status, 'UNAUTHORIZED');
+    }
+    const token = typeof body?.token === 'string' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;
+    // A token goes into a header: no line breaks or other control characters.
+    if (token && /[^\x21-\x7e]/.test(token)) throw new RegistryError(`token from ${u.host}: the token is not a printable string`, res.status, 'UNAUTHORIZED');
     if (!token) throw new RegistryError(`token from ${u.host}: no token in the answer`, res.status, 'UNAUTHORIZED');
     // Renew a little early; 60 s is the spec's default lifetime.
-    return { token, expires: Date.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000 };
+    const life = typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in : 60;
+    return { token, expires: Date.now() + Math.max(10, life - 10) * 1000 };
   }
 
   async ping(registry: string, creds?: Credentials): Promise<void> {
@@ -261,31 +295,31 @@ export class RegistryClient {
     storeCredentials(registry, { username, password }, this.opts.dockerConfigFile);
   }
 
-  private async getManifest(ref: Reference, reference: string): Promise<{ body: Buffer; mediaType: string; digest: string }> {
+  /**
+   * A manifest or index by tag or digest. By digest it is verified with the digest's own
+   * algorithm; from an index, `expected` is the descriptor that named it and the body may be
+   * no longer than its size. Either way no more than MAX_MANIFEST_BYTES is ever read.
+   */
+  private async getManifest(ref: Reference, reference: string, expected?: Descriptor): Promise<{ body: Buffer; mediaType: string; digest: string }> {
     const scope = `repository:${ref.repository}:pull`;
+    const byDigest = reference.includes(':');
+    if (byDigest) validateDigest(reference, `manifest for ${referenceString(ref)}`);
     let last: Error | undefined;
     const bases = this.endpoints(ref.registry);
     for (const base of bases) {
       try {
+        const what = `manifest for ${referenceString(ref)}`;
         const res = await this.request(ref.registry, `${base}/v2/${ref.repository}/manifests/${reference}`, scope,
-          { what: `manifest for ${referenceString(ref)}`, headers: { Accept: ACCEPT } });
-        const tooLarge = (): RegistryError => new RegistryError(`manifest for ${referenceString(ref)} is larger than ${MAX_MANIFEST} bytes`, undefined, 'MANIFEST_INVALID');
-        if (Number(res.headers.get('content-length') ?? 0) > MAX_MANIFEST) {
-          await res.body?.cancel();
-          throw tooLarge();
-        }
-        // Chunked answers have no length: count as they come and stop at the cap.
-        const chunks: Buffer[] = [];
-        let size = 0;
-        await this.readBody(res, `manifest for ${referenceString(ref)}`, (c) => {
-          size += c.length;
-          if (size > MAX_MANIFEST) throw tooLarge();
-          chunks.push(c);
-        });
-        const body = Buffer.concat(chunks);
-        const digest = `sha256:${sha256Hex(body)}`;
-        if (reference.startsWith('sha256:') && digest !== reference) {
+          { what, headers: { Accept: ACCEPT } });
+        const body = await readBodyCapped(res, { what, max: MAX_MANIFEST_BYTES, expected: expected?.size, stallMs: this.timeout(), deadlineMs: this.bodyDeadline(), code: 'MANIFEST_INVALID' });
+        // The digest the registry is known by is sha256 of the bytes (distribution's
+        // canonical); fetched by a digest of another algorithm, that one must match too.
+        const digest = digestOf(body, byDigest ? splitDigest(reference).algorithm : 'sha256');
+        if (byDigest && digest !== reference) {
           throw new RegistryError(`manifest verification failed for digest ${reference}: got ${digest}`, undefined, 'DIGEST_INVALID');
+        }
+        if (expected && body.length !== expected.size) {
+          throw new RegistryError(`${what}: ${body.length} bytes, its descriptor gives ${expected.size}`, undefined, 'SIZE_INVALID');
         }
         let mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
         try {
@@ -314,6 +348,8 @@ export class RegistryClient {
     if (m.mediaType === MEDIA.ociIndex || m.mediaType === MEDIA.dockerList) {
       indexDigest = m.digest;
       const idx = JSON.parse(m.body.toString('utf8')) as { manifests: Descriptor[] };
+      if (!Array.isArray(idx?.manifests)) throw new RegistryError(`${referenceString(ref)}: the index has no list of manifests`, undefined, 'MANIFEST_INVALID');
+      idx.manifests = idx.manifests.filter((d) => typeof d === 'object' && d !== null);
       const ok = (d: Descriptor): boolean => !!d.platform && d.platform.os === want.os && d.platform.architecture === want.architecture;
       const candidates = idx.manifests.filter(ok);
       const pick = candidates.find((d) => (want.variant ?? '') === (d.platform?.variant ?? '')) ?? candidates.find((d) => !want.variant || !d.platform?.variant) ?? candidates[0];
@@ -321,7 +357,7 @@ export class RegistryClient {
         const avail = idx.manifests.filter((d) => d.platform && d.platform.architecture !== 'unknown').map((d) => platformString(d.platform!));
         throw new GockerError(`no matching manifest for ${platformString(want)} in the manifest list entries (available: ${avail.join(', ') || 'none'})`, { code: 'ENOPLATFORM' });
       }
-      m = await this.getManifest(ref, pick.digest);
+      m = await this.getManifest(ref, checkDescriptor(pick, `${referenceString(ref)}: index entry`).digest, pick);
     }
     if (m.mediaType === MEDIA.dockerSchema1 || m.mediaType === MEDIA.dockerSchema1Signed) {
       throw new GockerError(`${referenceString(ref)}: Docker Image Format v1 and Docker Image manifest version 2, schema 1 are not supported`, { code: 'EUNSUPPORTED' });
@@ -330,19 +366,23 @@ export class RegistryClient {
       throw new GockerError(`${referenceString(ref)}: unsupported manifest media type ${m.mediaType}`, { code: 'EUNSUPPORTED' });
     }
     const man = JSON.parse(m.body.toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
-    return { ref, manifestDigest: m.digest, manifest: m.body, mediaType: m.mediaType, config: man.config, layers: man.layers, indexDigest };
+    const where = `manifest for ${referenceString(ref)}`;
+    if (!Array.isArray(man?.layers)) throw new RegistryError(`${where}: no list of layers`, undefined, 'MANIFEST_INVALID');
+    const config = checkDescriptor(man.config, `${where}: config`);
+    const layers = man.layers.map((l, i) => checkDescriptor(l, `${where}: layer ${i}`));
+    return { ref, manifestDigest: m.digest, manifest: m.body, mediaType: m.mediaType, config, layers, indexDigest };
   }
 
   /**
-   * Downloads a blob into file, checking size and sha256 as it streams. Transient failures
+   * Downloads a blob into file, checking size and digest (sha256, sha384 or sha512) as it streams. Transient failures
    * are retried, resuming with Range where the registry allows it.
    */
   async fetchBlobToFile(ref: Reference, desc: Descriptor, file: string, onProgress?: (bytes: number) => void): Promise<void> {
-    const hex = desc.digest.replace(/^sha256:/, '');
-    if (!desc.digest.startsWith('sha256:') || !/^[0-9a-f]{64}$/.test(hex)) throw new RegistryError(`unsupported digest ${desc.digest}`);
+    checkDescriptor(desc, 'blob');
+    const { algorithm, hex } = splitDigest(desc.digest);
     const scope = `repository:${ref.repository}:pull`;
     const retries = this.opts.retries ?? 3;
-    let hash = crypto.createHash('sha256');
+    let hash = crypto.createHash(algorithm);
     let got = 0;
     const disk = <T>(f: () => T): T => {
       try {
@@ -355,7 +395,7 @@ export class RegistryClient {
     const restart = (): void => {
       got = 0;
       disk(() => fs.ftruncateSync(fd, 0));
-      hash = crypto.createHash('sha256');
+      hash = crypto.createHash(algorithm);
     };
     try {
       for (let attempt = 0; ; attempt++) {
@@ -376,7 +416,7 @@ export class RegistryClient {
           } else if (got > 0) {
             restart(); // no range support: the whole blob again
           }
-          await this.readBody(res, `blob ${desc.digest}`, (chunk) => {
+          await readBody(res, { what: `blob ${desc.digest}`, stallMs: this.timeout() }, (chunk) => {
             if (got + chunk.length > desc.size) throw new RegistryError(`blob ${desc.digest}: more than the ${desc.size} bytes the manifest gives`, undefined, 'SIZE_INVALID');
             disk(() => fs.writeSync(fd, chunk, 0, chunk.length, got));
             hash.update(chunk);
@@ -399,49 +439,35 @@ export class RegistryClient {
       fs.closeSync(fd);
     }
     const actual = hash.digest('hex');
-    if (actual !== hex) throw new RegistryError(`blob ${desc.digest}: digest mismatch, got sha256:${actual}`, undefined, 'DIGEST_INVALID');
+    if (actual !== hex) throw new RegistryError(`blob ${desc.digest}: digest mismatch, got ${algorithm}:${actual}`, undefined, 'DIGEST_INVALID');
   }
 
-  /** Reads a body, failing when no byte arrives for the timeout (a stalled connection). */
-  private async readBody(res: Response, what: string, onChunk: (b: Buffer) => void): Promise<void> {
-    if (!res.body) return;
-    const reader = res.body.getReader();
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new RegistryError(`${what}: download stalled: no data for ${this.timeout()} ms`, undefined, 'TIMEOUT', true)), this.timeout());
-      });
-      try {
-        const { done, value } = await Promise.race([reader.read(), stalled]);
-        if (done) return;
-        onChunk(Buffer.from(value));
-      } catch (e) {
-        void reader.cancel().catch(() => undefined);
-        throw e;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
+  /** How long a small body (manifest, config) may take in all, however it trickles. */
+  private bodyDeadline(): number {
+    return Math.max(4 * this.timeout(), 60_000);
   }
 
-  /** A small blob (a config) in memory, verified; retried like any request. */
+  /**
+   * A small blob (a config) in memory, verified; retried like any request. Read to its
+   * descriptor's size and no further, which may not exceed MAX_CONFIG_BYTES.
+   */
   async fetchBlobBuffer(ref: Reference, desc: Descriptor): Promise<Buffer> {
-    if (desc.size > MAX_MANIFEST * 4) throw new RegistryError(`blob ${desc.digest} is too large for a config`);
+    checkDescriptor(desc, 'config');
     const what = `blob ${desc.digest}`;
+    if (desc.size > MAX_CONFIG_BYTES) throw new RegistryError(`${what} is ${desc.size} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`, undefined, 'SIZE_INVALID');
+    const { algorithm } = splitDigest(desc.digest);
     const retries = this.opts.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.request(ref.registry, `${this.blobBase(ref)}/v2/${ref.repository}/blobs/${desc.digest}`, `repository:${ref.repository}:pull`, { what, retries: 0 });
-        const chunks: Buffer[] = [];
-        await this.readBody(res, what, (c) => chunks.push(c));
-        const body = Buffer.concat(chunks);
+        const body = await readBodyCapped(res, { what, max: MAX_CONFIG_BYTES, expected: desc.size, stallMs: this.timeout(), deadlineMs: this.bodyDeadline() });
         if (body.length < desc.size) throw new RegistryError(`${what}: connection closed after ${body.length} of ${desc.size} bytes`, undefined, 'ETRUNCATED', true);
-        if (`sha256:${sha256Hex(body)}` !== desc.digest) throw new RegistryError(`${what}: digest mismatch, got sha256:${sha256Hex(body)}`, undefined, 'DIGEST_INVALID');
+        const actual = digestOf(body, algorithm);
+        if (actual !== desc.digest) throw new RegistryError(`${what}: digest mismatch, got ${actual}`, undefined, 'DIGEST_INVALID');
         return body;
       } catch (e) {
         await this.beforeRetry(what, attempt, retries, e instanceof RegistryError ? e : this.networkError(e, what));
       }
     }
   }
-
 }

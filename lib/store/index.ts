@@ -6,6 +6,7 @@ import { GockerError, isErrno } from '../errors';
 import type { ImageConfig, ImageRecord, LayerRecord } from '../image/types';
 import { applyLayerFile, type WhiteoutMode } from '../layer';
 import { familiarRepo, parseReference, type Reference } from '../name';
+import { isDigest, isSha256Digest, quoteInput, validateDigest } from '../name/digest';
 import { native } from '../native';
 import { tryExclusiveLock, withLock, writeFileAtomic } from './atomic';
 import { StorePaths, hexOf } from './paths';
@@ -30,9 +31,17 @@ export interface LayerSource {
   onProgress?: (bytes: number) => void;
 }
 
-export function chainIds(diffIds: string[]): string[] {
+/**
+ * Chain ids, which name layer directories. The diff_ids are checked here too (sha256 only:
+ * the extractor verifies a layer's diff_id as a sha256), so a caller that forgot to validate
+ * a config still cannot turn 'sha256:../..' into a path; callers at the boundary validate
+ * first with a message that says where the digest came from.
+ */
+export function chainIds(diffIds: readonly string[], where = 'rootfs.diff_ids'): string[] {
+  if (!Array.isArray(diffIds)) throw new GockerError(`${where}: not a list`, { code: 'EDIGEST' });
   const out: string[] = [];
-  for (const d of diffIds) {
+  for (const [i, d] of diffIds.entries()) {
+    validateDigest(d, `${where}[${i}]`, { sha256Only: true });
     const prev = out[out.length - 1];
     out.push(prev === undefined ? d : `sha256:${native().sha256(`${prev} ${d}`)}`);
   }
@@ -47,12 +56,14 @@ export class Store {
   constructor(readonly paths: StorePaths) {}
 
   readBook(): ImagesBook {
+    let book: unknown;
     try {
-      return JSON.parse(fs.readFileSync(this.paths.imagesJson, 'utf8')) as ImagesBook;
+      book = JSON.parse(fs.readFileSync(this.paths.imagesJson, 'utf8'));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return {};
       throw new GockerError(`images.json is unreadable: ${(e as Error).message}`, { cause: e });
     }
+    return checkBook(book, this.paths.imagesJson);
   }
 
   /** Changes images.json under the store lock; the write is atomic. */
@@ -138,6 +149,7 @@ export class Store {
   }
 
   loadImage(id: string, book: ImagesBook = this.readBook()): ImageRecord | undefined {
+    validateDigest(id, 'image id', { sha256Only: true });
     let config: ImageConfig;
     try {
       config = JSON.parse(fs.readFileSync(path.join(this.paths.image(id), 'config.json'), 'utf8')) as ImageConfig;
@@ -149,7 +161,8 @@ export class Store {
     for (const [repo, tags] of Object.entries(book)) {
       for (const [tag, tid] of Object.entries(tags)) if (tid === id && !tag.startsWith('sha256:')) repoTags.push(`${repo}:${tag}`);
     }
-    const layers = chainIds(config.rootfs.diff_ids).map((chainId, i): LayerRecord => {
+    // The config read back is input like any other: its diff_ids become layer paths.
+    const layers = chainIds(config?.rootfs?.diff_ids, `image ${hexOf(id).slice(0, 12)}: config.json: rootfs.diff_ids`).map((chainId, i): LayerRecord => {
       const meta = this.layerMeta(chainId);
       if (!meta) throw new GockerError(`image ${hexOf(id).slice(0, 12)} is missing layer ${chainId}: pull it again`);
       return { chainId, diffId: config.rootfs.diff_ids[i], dir: path.join(this.paths.layer(chainId), 'diff'), link: meta.link, size: meta.size };
@@ -164,12 +177,16 @@ export class Store {
   }
 
   layerMeta(chainId: string): LayerMeta | undefined {
+    const file = path.join(this.paths.layer(chainId), 'meta.json');
+    let raw: unknown;
     try {
-      return JSON.parse(fs.readFileSync(path.join(this.paths.layer(chainId), 'meta.json'), 'utf8')) as LayerMeta;
+      raw = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return undefined;
+      if (e instanceof SyntaxError) throw corruptMeta(file, 'not valid JSON');
       throw e;
     }
+    return checkLayerMeta(raw, chainId, file);
   }
 
   listImages(): ImageRecord[] {
@@ -185,6 +202,8 @@ export class Store {
    * visible; when two processes race, the first rename wins and the other's copy is dropped.
    */
   async addLayer(parent: string | null, src: LayerSource, whiteouts: WhiteoutMode = 'overlay'): Promise<LayerMeta> {
+    if (parent !== null) validateDigest(parent, 'parent layer', { sha256Only: true });
+    if (src.diffId !== undefined) validateDigest(src.diffId, 'layer diff_id', { sha256Only: true });
     if (src.diffId) {
       const existing = this.layerMeta(parent === null ? src.diffId : chainIds([parent, src.diffId])[1]);
       if (existing) {
@@ -242,6 +261,8 @@ export class Store {
    * by an older gocker, or by one killed between the two steps, get theirs back here.
    */
   ensureLink(meta: LayerMeta): void {
+    // meta may come from disk: its link and chain id name the symlink and its target.
+    checkLayerMeta(meta, meta?.chainId, 'layer metadata');
     const linkPath = path.join(this.paths.links, meta.link);
     const target = path.join('..', 'layers', hexOf(meta.chainId), 'diff');
     try {
@@ -260,15 +281,16 @@ export class Store {
 
   /** Moves a verified file into blobs/ under its digest (kept for save and push). */
   putBlobFile(file: string, digest: string): void {
-    fs.mkdirSync(this.paths.blobs, { recursive: true });
-    fs.renameSync(file, this.paths.blob(digest));
+    const dest = this.paths.blob(digest);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.renameSync(file, dest);
   }
 
   /** Copies a file into blobs/ (the caller has verified its digest). */
   putBlobCopy(file: string, digest: string): void {
     const dest = this.paths.blob(digest);
     if (fs.existsSync(dest)) return;
-    fs.mkdirSync(this.paths.blobs, { recursive: true });
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${process.pid}.tmp`;
     fs.copyFileSync(file, tmp);
     fs.renameSync(tmp, dest);
@@ -288,7 +310,7 @@ export class Store {
   async registerImage(config: Buffer, manifest: Buffer, names: Reference[], repoDigest?: string): Promise<string> {
     const id = sha256(config);
     const parsed = JSON.parse(config.toString('utf8')) as ImageConfig;
-    for (const chainId of chainIds(parsed.rootfs.diff_ids)) {
+    for (const chainId of chainIds(parsed?.rootfs?.diff_ids, 'image config: rootfs.diff_ids')) {
       if (!this.layerMeta(chainId)) throw new GockerError(`cannot register image ${id}: layer ${chainId} is not stored`);
     }
     const dir = this.paths.image(id);
@@ -353,6 +375,46 @@ export class Store {
       }
     }
   }
+}
+
+function corruptMeta(file: string, why: string): GockerError {
+  return new GockerError(`layer metadata ${file} is corrupt: ${why}`, { code: 'ECORRUPT', exitCode: 125 });
+}
+
+/**
+ * meta.json read back from disk, checked field by field before any of it becomes a path:
+ * its chain id must be the directory it sits in, its link exactly the one gocker makes
+ * (the first 20 hex digits of the chain id), its parent and diff_id sha256 digests. A
+ * tampered file (or one a layer's own contents planted, reached through a bad diff_id)
+ * must not make ensureLink create or remove a symlink elsewhere.
+ */
+function checkLayerMeta(raw: unknown, chainId: string, file: string): LayerMeta {
+  const m = raw as Partial<LayerMeta> | null;
+  if (typeof m !== 'object' || m === null) throw corruptMeta(file, 'not an object');
+  if (!isSha256Digest(m.chainId) || m.chainId !== chainId) throw corruptMeta(file, `chainId ${quoteInput(m.chainId)} is not ${quoteInput(chainId)}`);
+  if (!isSha256Digest(m.diffId)) throw corruptMeta(file, `diffId ${quoteInput(m.diffId)} is not a sha256 digest`);
+  if (m.parent !== null && !isSha256Digest(m.parent)) throw corruptMeta(file, `parent ${quoteInput(m.parent)} is not a sha256 digest`);
+  if (m.link !== m.chainId.slice(7, 27)) throw corruptMeta(file, `link ${quoteInput(m.link)} is not the short form of its chain id`);
+  if (typeof m.size !== 'number' || !Number.isSafeInteger(m.size) || m.size < 0) throw corruptMeta(file, `size ${quoteInput(m.size)} is not a byte count`);
+  return m as LayerMeta;
+}
+
+/**
+ * images.json read back: repo -> tag -> image id, where a tag is a docker tag or a digest
+ * (an image pulled by digest alone) and an id is a sha256 digest. The ids become paths
+ * (images/<hex>, removed recursively by rmi), so a bad one fails the command here.
+ */
+function checkBook(raw: unknown, file: string): ImagesBook {
+  const bad = (why: string): GockerError => new GockerError(`${file} is corrupt: ${why}`, { code: 'ECORRUPT', exitCode: 125 });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not an object');
+  for (const [repo, tags] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw bad(`${quoteInput(repo)} is not an object`);
+    for (const [tag, id] of Object.entries(tags as Record<string, unknown>)) {
+      if (!isSha256Digest(id)) throw bad(`image id ${quoteInput(id)} of ${quoteInput(`${repo}:${tag}`)} is not a sha256 digest`);
+      if (!/^[\w][\w.-]{0,127}$/.test(tag) && !isDigest(tag)) throw bad(`${quoteInput(tag)} of ${quoteInput(repo)} is neither a tag nor a digest`);
+    }
+  }
+  return raw as ImagesBook;
 }
 
 /** tmp/ entries of the commands that run under Store.adding. */

@@ -1,5 +1,6 @@
 // The on-disk layout, in one place. Under root (persistent):
-//   blobs/sha256/<hex>            content-addressed blobs (compressed layers, configs, manifests)
+//   blobs/<alg>/<hex>             content-addressed blobs (compressed layers, configs, manifests);
+//                                 <alg> is sha256, sha384 or sha512
 //   layers/<chain-hex>/           one dir per layer, by chain id: diff/ (the tree), link, lower, meta.json
 //   l/<short>                     overlay2-style short links -> ../layers/<chain-hex>/diff
 //   images/images.json            repo -> tag -> image id (config digest)
@@ -10,6 +11,8 @@
 //   containers/<id>/              pid, monitor socket, merged/ mount point
 //   locks/
 import * as path from 'node:path';
+import { GockerError } from '../errors';
+import { isDigest, isSha256Digest, quoteInput, splitDigest } from '../name/digest';
 import type { StorageDriver } from '../options';
 
 export class StorePaths {
@@ -42,16 +45,31 @@ export class StorePaths {
     return driver === 'vfs' ? new StorePaths(path.join(root, 'vfs'), path.join(runroot, 'vfs'), driver) : new StorePaths(root, runroot, driver);
   }
 
-  blob(digest: string): string { return `${this.blobs}/${hexOf(digest)}`; }
-  layer(chainId: string): string { return `${this.layers}/${hexOf(chainId)}`; }
-  image(imageId: string): string { return `${this.images}/${hexOf(imageId)}`; }
+  // Every helper that turns a digest into a path checks it first and throws otherwise: a
+  // digest is input (an archive, a registry, a file of the store read back), and
+  // 'sha256:../../etc' joined onto a directory is a host path. The check is a regular
+  // expression, cheap beside the file operation that follows.
+  blob(digest: string): string {
+    const { algorithm, hex } = splitDigest(digest);
+    return algorithm === 'sha256' ? `${this.blobs}/${hex}` : path.join(this.root, 'blobs', algorithm, hex);
+  }
+  /** Layers are keyed by chain id, always a sha256 (of the diff_ids, themselves sha256). */
+  layer(chainId: string): string { return `${this.layers}/${sha256Hex(chainId, 'layer')}`; }
+  /** Image ids are the sha256 of the config. */
+  image(imageId: string): string { return `${this.images}/${sha256Hex(imageId, 'image')}`; }
   container(id: string): string { return `${this.containers}/${id}`; }
   runContainer(id: string): string { return `${this.runContainers}/${id}`; }
   lock(name: string): string { return `${this.locks}/${name}.lock`; }
 }
 
-/** 'sha256:abc' -> 'abc'; a bare hex stays as it is. */
+/** 'sha256:abc' -> 'abc'; a bare hex of a known length stays as it is. Anything else throws. */
 export function hexOf(digest: string): string {
-  const i = digest.indexOf(':');
-  return i >= 0 ? digest.slice(i + 1) : digest;
+  if (isDigest(digest)) return digest.slice(digest.indexOf(':') + 1);
+  if (typeof digest === 'string' && /^(?:[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$/.test(digest)) return digest;
+  throw new GockerError(`refusing to use ${quoteInput(digest)} as a digest: not a sha256, sha384 or sha512 digest`, { code: 'EDIGEST', exitCode: 125 });
+}
+
+function sha256Hex(id: string, what: string): string {
+  if (!isSha256Digest(id)) throw new GockerError(`refusing to use ${quoteInput(id)} as ${what === 'image' ? 'an' : 'a'} ${what} id: not a sha256 digest`, { code: 'EDIGEST', exitCode: 125 });
+  return id.slice(7);
 }
