@@ -1,7 +1,8 @@
 // The on-disk layout, in one place. Under root (persistent):
 //   blobs/<alg>/<hex>             content-addressed blobs (compressed layers, configs, manifests);
 //                                 <alg> is sha256, sha384 or sha512
-//   layers/<chain-hex>/           one dir per layer, by chain id: diff/ (the tree), link, lower, meta.json
+//   layers/<chain-hex>/           one dir per layer, by chain id: diff/ (the tree), meta.json (chain id,
+//                                 diff_id, parent, short link name, size; checked when read back)
 //   l/<short>                     overlay2-style short links -> ../layers/<chain-hex>/diff
 //   images/images.json            repo -> tag -> image id (config digest)
 //   images/<image-hex>/           manifest.json, config.json
