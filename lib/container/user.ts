@@ -1,6 +1,5 @@
 // -u NAME|UID[:GROUP|GID], resolved in the image's own /etc/passwd and /etc/group, as docker does.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { GockerError } from '../errors';
 
 export interface ExecUser {
@@ -11,21 +10,190 @@ export interface ExecUser {
   home: string;
 }
 
-/** A file as the container will see it: the top-most layer that has it wins; a whiteout hides it. */
-export function readImageFile(layerDirs: string[], rel: string): string | undefined {
-  for (let i = layerDirs.length - 1; i >= 0; i--) {
-    const p = path.join(layerDirs[i], rel);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(p);
-    } catch {
-      continue;
-    }
-    if (st.isCharacterDevice() && st.rdev === 0) return undefined; // overlay whiteout
-    if (!st.isFile()) return undefined;
-    return fs.readFileSync(p, 'utf8');
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
+const O_DIRECTORY = fs.constants.O_DIRECTORY;
+const O_NONBLOCK = fs.constants.O_NONBLOCK;
+/** Symlinks followed in one lookup before giving up, as the kernel's MAXSYMLINKS. */
+const MAX_LINKS = 40;
+/** /etc/passwd and /etc/group are read whole: a bigger one is an attack on our memory. */
+const MAX_FILE = 32 << 20;
+
+/**
+ * name inside the directory open as fd: the kernel follows the /proc magic link to exactly that
+ * directory, then looks name up in it alone, so a path prefix the container could swap for a
+ * symlink is never walked again (openat() without the addon).
+ */
+export function at(fd: number, name: string): string {
+  return `/proc/self/fd/${fd}/${name}`;
+}
+
+function isWhiteout(st: fs.Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+/** trusted.overlay.opaque on the directory open as fd (getfattr gets the fd itself, as its fd 3). */
+function isOpaqueFd(fd: number): boolean {
+  // Required here, and only for a directory more than one layer has: loading child_process
+  // costs `run` a noticeable part of its start.
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  try {
+    return execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', '/proc/self/fd/3'],
+      { stdio: ['ignore', 'pipe', 'ignore', fd] }).toString() === 'y';
+  } catch {
+    return false;
   }
-  return undefined;
+}
+
+type Found =
+  | { kind: 'none' }
+  | { kind: 'link'; target: string }
+  | { kind: 'file'; dir: number }
+  | { kind: 'dir'; dirs: number[] };
+
+/**
+ * A union of layer directories read as overlayfs would show it, with every lookup relative to
+ * an open directory and none following a symlink: symlinks are resolved here, against the
+ * union's own root, so none can lead out of it (what openat2's RESOLVE_IN_ROOT does for one
+ * tree; the rootfs is several).
+ */
+class UnionRoot {
+  private readonly fds: number[] = [];
+
+  constructor(private readonly layerDirs: string[]) {}
+
+  close(): void {
+    for (const fd of this.fds.splice(0)) fs.closeSync(fd);
+  }
+
+  private openDir(p: string): number | undefined {
+    try {
+      const fd = fs.openSync(p, fs.constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      this.fds.push(fd);
+      return fd;
+    } catch {
+      return undefined; // gone or swapped for a non-directory meanwhile: as if absent
+    }
+  }
+
+  /** The layer roots, top first. (A root marked opaque is not honoured: overlay ignores it too.) */
+  roots(): number[] {
+    const out: number[] = [];
+    for (let i = this.layerDirs.length - 1; i >= 0; i--) {
+      const fd = this.openDir(this.layerDirs[i]);
+      if (fd !== undefined) out.push(fd);
+    }
+    return out;
+  }
+
+  /** name in the union directory whose layers (top first, cut at an opaque one) are dirs. */
+  lookup(dirs: number[], name: string): Found {
+    for (let i = 0; i < dirs.length; i++) {
+      const st = fs.lstatSync(at(dirs[i], name), { throwIfNoEntry: false });
+      if (!st) continue;
+      if (isWhiteout(st)) return { kind: 'none' };
+      if (st.isSymbolicLink()) {
+        try {
+          return { kind: 'link', target: fs.readlinkSync(at(dirs[i], name)) };
+        } catch {
+          return { kind: 'none' };
+        }
+      }
+      if (!st.isDirectory()) return { kind: 'file', dir: dirs[i] };
+      const top = this.openDir(at(dirs[i], name));
+      if (top === undefined) return { kind: 'none' };
+      const merged = [top];
+      // The layers below merge in unless one hides them: a whiteout, a non-directory, or an
+      // opaque directory above (checked only when there is something below it to hide).
+      let above = top;
+      for (let j = i + 1; j < dirs.length; j++) {
+        const lst = fs.lstatSync(at(dirs[j], name), { throwIfNoEntry: false });
+        if (!lst) continue;
+        if (!lst.isDirectory()) break;
+        if (isOpaqueFd(above)) break;
+        const fd = this.openDir(at(dirs[j], name));
+        if (fd === undefined) break;
+        merged.push(fd);
+        above = fd;
+      }
+      return { kind: 'dir', dirs: merged };
+    }
+    return { kind: 'none' };
+  }
+
+  /**
+   * The regular file at rel as the container sees it, symlinks followed with the union's
+   * root as "/" ("..", absolute targets and all), or undefined when there is none.
+   */
+  readFile(rel: string): string | undefined {
+    const root = this.roots();
+    const stack: number[][] = [root];
+    const queue = rel.split('/');
+    let links = 0;
+    while (queue.length) {
+      const name = queue.shift()!;
+      if (name === '' || name === '.') continue;
+      if (name === '..') {
+        if (stack.length > 1) stack.pop();
+        continue;
+      }
+      const last = queue.every((n) => n === '' || n === '.');
+      const found = this.lookup(stack[stack.length - 1], name);
+      if (found.kind === 'none') return undefined;
+      if (found.kind === 'link') {
+        if (++links > MAX_LINKS) return undefined;
+        if (found.target.startsWith('/')) stack.length = 1;
+        queue.unshift(...found.target.split('/'));
+        continue;
+      }
+      if (found.kind === 'dir') {
+        if (last) return undefined;
+        stack.push(found.dirs);
+        continue;
+      }
+      if (!last) return undefined;
+      return this.readRegular(found.dir, name);
+    }
+    return undefined;
+  }
+
+  private readRegular(dir: number, name: string): string | undefined {
+    let fd: number;
+    try {
+      // O_NONBLOCK: a FIFO swapped in must not hang us; O_NOFOLLOW: nor a symlink redirect us.
+      fd = fs.openSync(at(dir, name), fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | fs.constants.O_NOCTTY);
+    } catch {
+      return undefined;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) return undefined;
+      if (st.size > MAX_FILE) throw new GockerError(`/${name} in the container is too large to read (${st.size} bytes)`, { exitCode: 125 });
+      const buf = Buffer.alloc(st.size);
+      let n = 0;
+      while (n < buf.length) {
+        const r = fs.readSync(fd, buf, n, buf.length - n, n);
+        if (r === 0) break;
+        n += r;
+      }
+      return buf.toString('utf8', 0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/**
+ * A file as the container will see it: its layers (bottom first; the writable one last) as
+ * one tree, whiteouts and opaque directories honoured, symlinks followed inside that tree
+ * only. Never a file of the host, whatever links the image or the container made.
+ */
+export function readImageFile(layerDirs: string[], rel: string): string | undefined {
+  const u = new UnionRoot(layerDirs);
+  try {
+    return u.readFile(rel);
+  } finally {
+    u.close();
+  }
 }
 
 function entries(text: string | undefined): string[][] {
