@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "fsutil.h"
 #include "module.h"
+#include "tree.h"
 
 namespace gocker {
 namespace {
@@ -24,59 +25,6 @@ struct Failure {
   const char* syscall;
   std::string path;
 };
-
-// Empties the directory open as dirfd (shown as path); dev is the tree's filesystem.
-void Empty(int dirfd, const std::string& path, dev_t dev) {
-  int dupfd = dup(dirfd);
-  if (dupfd < 0) throw Failure{errno, "dup", path};
-  DIR* d = fdopendir(dupfd);
-  if (d == nullptr) {
-    int err = errno;
-    close(dupfd);
-    throw Failure{err, "fdopendir", path};
-  }
-  for (;;) {
-    errno = 0;
-    struct dirent* e = readdir(d);
-    if (e == nullptr) {
-      int err = errno;
-      closedir(d);
-      if (err != 0) throw Failure{err, "readdir", path};
-      return;
-    }
-    const char* name = e->d_name;
-    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
-    std::string child = path + "/" + name;
-    bool dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
-      struct stat st;
-      if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;
-        int err = errno;
-        closedir(d);
-        throw Failure{err, "fstatat", child};
-      }
-      dir = S_ISDIR(st.st_mode);
-    }
-    try {
-      if (dir) {
-        Fd sub(openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (sub.fd < 0) {
-          if (errno == ENOENT) continue;
-          throw Failure{errno, "openat", child};
-        }
-        struct stat st;
-        if (fstat(sub.fd, &st) != 0) throw Failure{errno, "fstat", child};
-        if (st.st_dev != dev) throw Failure{EXDEV, "rmdir", child};
-        Empty(sub.fd, child, dev);
-      }
-      if (unlinkat(dirfd, name, dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) throw Failure{errno, dir ? "rmdir" : "unlink", child};
-    } catch (...) {
-      closedir(d);
-      throw;
-    }
-  }
-}
 
 class RemoveWorker : public Napi::AsyncWorker {
  public:
@@ -95,12 +43,13 @@ class RemoveWorker : public Napi::AsyncWorker {
         if (unlink(path_.c_str()) != 0 && errno != ENOENT) throw Failure{errno, "unlink", path_};
         return;
       }
-      struct stat st;
-      if (fstat(top.fd, &st) != 0) throw Failure{errno, "fstat", path_};
-      Empty(top.fd, path_, st.st_dev);
-      if (rmdir(path_.c_str()) != 0 && errno != ENOENT) throw Failure{errno, "rmdir", path_};
+      // Iterative, with a bounded number of descriptors: a container can nest directories
+      // deeper than the stack, RLIMIT_NOFILE or PATH_MAX allow a recursive walk.
+      RemoveDirTree(AT_FDCWD, path_, path_);
     } catch (const Failure& f) {
       failure_ = f;
+    } catch (const TreeFailure& f) {
+      failure_ = Failure{f.err, f.syscall, f.path};
     }
   }
 

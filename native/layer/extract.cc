@@ -1,6 +1,7 @@
 #include "extract.h"
 
 #include "../fsutil.h"
+#include "../tree.h"
 #include "decompress.h"
 
 #include <dirent.h>
@@ -68,6 +69,42 @@ bool ParseDecimal(const std::string& v, uint64_t max, uint64_t* out) {
 
 // uid_t and gid_t are 32 bits, and (uid_t)-1 means "leave unchanged" to chown.
 constexpr uint64_t kMaxId = 0xfffffffeULL;
+
+// Bytes of path given to one openat2: PATH_MAX less its NUL (ENAMETOOLONG beyond it), so
+// every path one call could resolve is still resolved by one call, as before, and a deeper
+// path is walked a chunk at a time.
+constexpr size_t kChunk = 4095;
+constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+
+// The end of rel's chunk that starts at p: at the last '/' that keeps it within kChunk
+// bytes, or at the end; a single longer name is a chunk of its own (and the kernel's error).
+size_t ChunkEnd(const std::string& rel, size_t p) {
+  if (rel.size() - p <= kChunk) return rel.size();
+  size_t s = rel.rfind('/', p + kChunk);
+  if (s == std::string::npos || s <= p) {
+    s = rel.find('/', p);
+    if (s == std::string::npos) s = rel.size();
+  }
+  return s;
+}
+
+// path below dirfd, however long, following no symlink; -1 with errno as openat2 sets it.
+int OpenBeneath(int dirfd, const std::string& path, int flags) {
+  int cur = -1;
+  for (size_t p = 0; p < path.size();) {
+    size_t e = ChunkEnd(path, p);
+    long fd = Openat2(cur < 0 ? dirfd : cur, path.substr(p, e - p).c_str(), flags | O_CLOEXEC, kBeneath);
+    int err = errno;
+    if (cur >= 0) close(cur);
+    if (fd < 0) {
+      errno = err;
+      return -1;
+    }
+    cur = static_cast<int>(fd);
+    p = e + 1;
+  }
+  return cur;
+}
 
 // Go's archive/tar: these types never carry data, whatever their size field says.
 bool HeaderOnly(char t) { return t == '1' || t == '2' || t == '3' || t == '4' || t == '5' || t == '6'; }
@@ -405,37 +442,128 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
 }
 
 // Resolves a directory inside the root: symlinks are followed as if the root were "/"
-// (RESOLVE_IN_ROOT), so neither "..", absolute links nor magic links can leave it.
+// (RESOLVE_IN_ROOT), so neither "..", absolute links nor magic links can leave it. A path
+// longer than one openat2 takes (PATH_MAX) is resolved so for its first kChunk bytes and a
+// chunk at a time below that, where no symlink is followed: one there would have to be
+// resolved against the root from a path the kernel cannot take, so it is refused rather
+// than guessed at. Nothing here recurses or holds more than two descriptors, whatever the
+// depth (an image may nest directories 100,000 deep).
 int Extractor::ResolveDir(const std::string& rel, bool create) {
   if (rel.empty()) {
     int fd = fcntl(root_fd_, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) Fail(errno, "fcntl", "/");
     return fd;
   }
-  long fd = Openat2(root_fd_, rel.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
-                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+  size_t end = ChunkEnd(rel, 0);
+  Fd cur(ResolveInRoot(end == rel.size() ? rel : rel.substr(0, end), create));
+  if (cur.fd < 0) return -1;
+  for (size_t p = end; p < rel.size();) {
+    p++;  // the '/'
+    size_t e = ChunkEnd(rel, p);
+    long fd = Openat2(cur.fd, rel.substr(p, e - p).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, kBeneath);
+    if (fd < 0 && errno == ENOENT && create) fd = CreateChain(cur.fd, rel, p, e, false);
+    if (fd < 0) {
+      if (errno == ENOENT) return -1;
+      if (errno == ELOOP) DeepSymlink(rel);
+      Fail(errno, "openat2", rel);
+    }
+    close(cur.fd);
+    cur.fd = static_cast<int>(fd);
+    p = e;
+  }
+  return cur.release();
+}
+
+[[noreturn]] void Extractor::DeepSymlink(const std::string& rel) {
+  throw LayerError{"invalid layer entry under '" + Printable(rel.substr(0, 200)) + "...': a symlink more than " +
+                   std::to_string(kChunk) + " bytes deep is not followed"};
+}
+
+// rel (at most kChunk bytes) resolved inside the root; what is missing is created when asked.
+int Extractor::ResolveInRoot(const std::string& rel, bool create) {
+  const uint64_t how = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  long fd = Openat2(root_fd_, rel.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, how);
   if (fd >= 0) return static_cast<int>(fd);
   if (errno != ENOENT || !create) {
     if (errno == ENOENT) return -1;
     Fail(errno, "openat2", rel);
   }
-  // Create what is missing, one component at a time, each resolved inside the root.
-  size_t slash = rel.rfind('/');
-  std::string parent_rel = slash == std::string::npos ? "" : rel.substr(0, slash);
-  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  Fd parent(ResolveDir(parent_rel, true));
-  Touch(parent.fd, parent_rel);
-  if (mkdirat(parent.fd, base.c_str(), 0755) != 0) {
-    // EEXIST here means a symlink whose target (inside the root) does not exist.
-    if (errno == EEXIST) throw LayerError{"invalid layer entry under '" + rel + "': parent is a dangling symlink"};
-    Fail(errno, "mkdirat", rel);
+  // The deepest ancestor that exists, then the rest created one component at a time.
+  size_t start = 0;
+  Fd parent;
+  for (size_t p = rel.size(); parent.fd < 0;) {
+    size_t slash = p == 0 ? std::string::npos : rel.rfind('/', p - 1);
+    if (slash == std::string::npos) {
+      parent.fd = fcntl(root_fd_, F_DUPFD_CLOEXEC, 0);
+      if (parent.fd < 0) Fail(errno, "fcntl", "/");
+      break;
+    }
+    long a = Openat2(root_fd_, rel.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, how);
+    if (a >= 0) {
+      parent.fd = static_cast<int>(a);
+      start = slash + 1;
+    } else if (errno != ENOENT) {
+      Fail(errno, "openat2", rel.substr(0, slash));
+    }
+    p = slash;
   }
-  created_.insert(rel);
-  fd = Openat2(parent.fd, base.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
-  if (fd < 0) Fail(errno, "openat2", rel);
-  if (mode_ == Whiteouts::Overlay) InheritFromLower(static_cast<int>(fd), rel);
-  return static_cast<int>(fd);
+  return CreateChain(parent.fd, rel, start, rel.size(), true);
 }
+
+// Makes rel[p, e) below from (which is rel[0, p - 1)), one component at a time, and returns
+// it open. in_root: the part resolved inside the root, where a name that exists and is a
+// symlink is one whose target is missing, and where the lower layers' copies are looked up.
+int Extractor::CreateChain(int from, const std::string& rel, size_t p, size_t e, bool in_root) {
+  Fd cur(fcntl(from, F_DUPFD_CLOEXEC, 0));
+  if (cur.fd < 0) Fail(errno, "fcntl", rel);
+  bool made = false;
+  // No O_NOFOLLOW: with O_PATH it would open a symlink itself; RESOLVE_NO_SYMLINKS makes one
+  // ELOOP, which says what it is.
+  while (p < e) {
+    size_t s = rel.find('/', p);
+    if (s == std::string::npos || s > e) s = e;
+    std::string name = rel.substr(p, s - p);
+    bool fresh = false;
+    // Until one is made, each name may exist; after that none can.
+    long fd = made ? -1 : Openat2(cur.fd, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, kBeneath);
+    if (fd < 0 && (made || errno == ENOENT)) {
+      // Delete mode keeps the times of a directory it writes into; the first one made here
+      // is the only one whose parent was not made here too.
+      if (!made && mode_ == Whiteouts::Delete) Touch(cur.fd, p == 0 ? std::string() : rel.substr(0, p - 1));
+      if (mkdirat(cur.fd, name.c_str(), 0755) == 0) {
+        fresh = made = true;
+      } else if (errno != EEXIST) {
+        Fail(errno, "mkdirat", rel.substr(0, s));
+      }
+      fd = Openat2(cur.fd, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, kBeneath);
+    }
+    if (fd < 0) {
+      if (errno == ELOOP) {
+        if (!in_root) DeepSymlink(rel);
+        // Resolved inside the root it was missing: a symlink whose target does not exist.
+        throw LayerError{"invalid layer entry under '" + Printable(rel) + "': parent is a dangling symlink"};
+      }
+      Fail(errno, "openat2", rel.substr(0, s));
+    }
+    close(cur.fd);
+    cur.fd = static_cast<int>(fd);
+    if (fresh) {
+      if (mode_ == Whiteouts::Delete) {
+        // Known by inode, not by path: a chain of 100,000 new directories would otherwise
+        // keep 100,000 ever longer paths.
+        struct stat st;
+        if (fstat(cur.fd, &st) != 0) Fail(errno, "fstat", rel.substr(0, s));
+        fresh_.insert({st.st_dev, st.st_ino});
+      } else if (in_root) {
+        InheritFromLower(cur.fd, rel.substr(0, s));
+      }
+    }
+    p = s + 1;
+  }
+  return cur.release();
+}
+
+bool Extractor::IsFresh(const struct stat& st) const { return fresh_.count({st.st_dev, st.st_ino}) != 0; }
 
 // Overlay form: a directory this layer needs but does not describe is what a mount shows
 // (overlayfs takes the upper-most copy's attributes). Given the lower layers, it takes the
@@ -494,31 +622,23 @@ int Extractor::ParentDir(const std::string& rel, std::string* base, bool create)
 }
 
 void Extractor::Touch(int dirfd, const std::string& rel) {
-  if (mode_ != Whiteouts::Delete || created_.count(rel) || !touched_.insert(rel).second) return;
+  if (mode_ != Whiteouts::Delete || created_.count(rel) || touched_.count(rel)) return;
   struct stat st;
   if (fstat(dirfd, &st) != 0) Fail(errno, "fstat", rel);
+  if (IsFresh(st)) {
+    created_.insert(rel);  // made by this layer: its times are this layer's
+    return;
+  }
+  touched_.insert(rel);
   touched_times_.push_back({rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec});
 }
 
-void Extractor::RemoveTree(int at, const std::string& name) {
-  int fd = openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) Fail(errno, "openat", name);
-  DIR* d = fdopendir(fd);
-  if (d == nullptr) {
-    close(fd);
-    Fail(errno, "fdopendir", name);
+void Extractor::RemoveTree(int at, const std::string& name, const std::string& rel) {
+  try {
+    RemoveDirTree(at, name, rel);
+  } catch (const TreeFailure& f) {
+    Fail(f.err, f.syscall, f.path);
   }
-  std::vector<std::pair<std::string, bool>> kids;
-  while (struct dirent* e = readdir(d)) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    kids.emplace_back(e->d_name, e->d_type == DT_DIR);
-  }
-  for (auto& k : kids) {
-    if (k.second) RemoveTree(::dirfd(d), k.first);
-    else if (unlinkat(::dirfd(d), k.first.c_str(), 0) != 0 && errno != ENOENT) Fail(errno, "unlinkat", k.first);
-  }
-  closedir(d);
-  if (unlinkat(at, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) Fail(errno, "unlinkat", name);
 }
 
 void Extractor::RemoveAt(int dirfd, const std::string& name, const std::string& rel) {
@@ -528,37 +648,48 @@ void Extractor::RemoveAt(int dirfd, const std::string& name, const std::string& 
     if (errno == ENOENT) return;
     Fail(errno, "fstatat", rel);
   }
-  if (S_ISDIR(st.st_mode)) RemoveTree(dirfd, name);
+  if (S_ISDIR(st.st_mode)) RemoveTree(dirfd, name, rel);
   else if (unlinkat(dirfd, name.c_str(), 0) != 0) Fail(errno, "unlinkat", rel);
 }
 
 // Delete mode's opaque directory: everything the lower layers put there goes; what this
-// layer already added stays.
+// layer already added stays. A worklist, not recursion: the directories this layer
+// described can nest as deep as the archive is long.
 void Extractor::RemoveLowerChildren(int at, const std::string& rel) {
-  int fd = openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) Fail(errno, "openat", rel);
-  DIR* d = fdopendir(fd);
-  if (d == nullptr) {
-    close(fd);
-    Fail(errno, "fdopendir", rel);
-  }
-  std::vector<std::pair<std::string, bool>> kids;
-  while (struct dirent* e = readdir(d)) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    kids.emplace_back(e->d_name, e->d_type == DT_DIR);
-  }
-  for (auto& k : kids) {
-    std::string child = rel.empty() ? k.first : rel + "/" + k.first;
-    if (created_.count(child)) {
-      if (k.second) {
-        Fd sub(openat(::dirfd(d), k.first.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (sub.fd >= 0) RemoveLowerChildren(sub.fd, child);
-      }
-      continue;
+  std::vector<std::string> work{std::string()};  // below at
+  while (!work.empty()) {
+    std::string sub = std::move(work.back());
+    work.pop_back();
+    Fd dfd(sub.empty() ? openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : OpenBeneath(at, sub, O_RDONLY | O_DIRECTORY));
+    if (dfd.fd < 0) {
+      if (sub.empty()) Fail(errno, "openat", rel);
+      continue;  // replaced by something else meanwhile: nothing of the lowers below it
     }
-    RemoveAt(::dirfd(d), k.first, child);
+    std::string here = sub.empty() ? rel : rel.empty() ? sub : rel + "/" + sub;
+    int dupfd = fcntl(dfd.fd, F_DUPFD_CLOEXEC, 0);
+    DIR* d = dupfd < 0 ? nullptr : fdopendir(dupfd);
+    if (d == nullptr) {
+      if (dupfd >= 0) close(dupfd);
+      Fail(errno, "fdopendir", here);
+    }
+    std::vector<std::pair<std::string, bool>> kids;
+    while (struct dirent* e = readdir(d)) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      kids.emplace_back(e->d_name, e->d_type == DT_DIR);
+    }
+    closedir(d);
+    for (auto& k : kids) {
+      std::string child = here.empty() ? k.first : here + "/" + k.first;
+      if (created_.count(child)) {
+        if (k.second) work.push_back(sub.empty() ? k.first : sub + "/" + k.first);
+        continue;
+      }
+      struct stat st;
+      // A directory this layer made for an entry it did not describe holds only this layer's.
+      if (k.second && fstatat(dfd.fd, k.first.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && IsFresh(st)) continue;
+      RemoveAt(dfd.fd, k.first, child);
+    }
   }
-  closedir(d);
 }
 
 void Extractor::Whiteout(int parent, const std::string& dir_rel, const std::string& name, const std::string& entry) {

@@ -1,10 +1,12 @@
 // Applies one OCI layer (a tar stream) into a directory, never writing outside it.
 #pragma once
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -57,8 +59,12 @@ class Extractor {
   int ParentDir(const std::string& rel, std::string* base, bool create);
   void InheritFromLower(int fd, const std::string& rel);
   int ResolveDir(const std::string& rel, bool create);
+  int ResolveInRoot(const std::string& rel, bool create);
+  int CreateChain(int from, const std::string& rel, size_t p, size_t e, bool in_root);
+  [[noreturn]] void DeepSymlink(const std::string& rel);
+  bool IsFresh(const struct stat& st) const;
   void RemoveAt(int dirfd, const std::string& name, const std::string& rel);
-  void RemoveTree(int at, const std::string& name);
+  void RemoveTree(int at, const std::string& name, const std::string& rel);
   void RemoveLowerChildren(int at, const std::string& rel);
   void SetMeta(int fd, bool opath, const Header& h, bool is_symlink);
   int OpenCreated(int parent, const std::string& base, mode_t kind, const Header& h);
@@ -81,6 +87,8 @@ class Extractor {
   bool cache_valid_ = false;
   // Paths this layer created (delete mode): an opaque marker must not remove them.
   std::unordered_set<std::string> created_;
+  // Delete mode: directories this layer made for entries it did not describe, by (dev, ino).
+  std::set<std::pair<dev_t, ino_t>> fresh_;
   struct DirTime {
     std::string rel;
     int64_t sec;
