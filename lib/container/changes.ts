@@ -15,6 +15,7 @@ import { Store, sha256 } from '../store';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { mountContainerLayers } from './state';
+import { at } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
@@ -24,7 +25,10 @@ export interface Change { kind: 'A' | 'C' | 'D'; path: string }
  * numeric owners, no atime/ctime records. The tar npm package drops xattrs.
  */
 async function writeTar(dir: string, entries: string[], out: NodeJS.WritableStream): Promise<void> {
-  const child = spawn('tar', ['--format=pax', '--pax-option=delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*',
+  // --ignore-failed-read: an entry a running container removed after it was listed is a
+  // warning, not a failed export. GNU tar walks with openat and O_NOFOLLOW, so what it
+  // archives of a link is the link.
+  const child = spawn('tar', ['--ignore-failed-read', '--format=pax', '--pax-option=delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*',
     '--numeric-owner', '-C', dir, '-cf', '-', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -45,11 +49,63 @@ function isWhiteout(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
-function isOpaque(dir: string): boolean {
+/** trusted.overlay.opaque on the directory open as fd (getfattr gets the fd itself, as its fd 3). */
+function isOpaqueFd(fd: number): boolean {
   try {
-    return execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', dir], { stdio: ['ignore', 'pipe', 'ignore'] }).toString() === 'y';
+    return execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', '/proc/self/fd/3'], { stdio: ['ignore', 'pipe', 'ignore', fd] }).toString() === 'y';
   } catch {
     return false;
+  }
+}
+
+/*
+ * A container's tree is changed by the container while these walk it: a directory can become a
+ * symlink to the host between the moment it was listed and the moment it is entered. So no
+ * path into it is ever walked twice: each directory is opened (O_NOFOLLOW) relative to its
+ * parent's open fd, and everything in it is looked at through that fd (user.ts's at()).
+ */
+
+/** The directory name in the one open as parent, never through a symlink; undefined if not a directory now. */
+function openDirAt(parent: number | string, name?: string): number | undefined {
+  try {
+    return fs.openSync(name === undefined ? (parent as string) : at(parent as number, name), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+}
+
+function listAt(fd: number): string[] {
+  try {
+    return fs.readdirSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return [];
+  }
+}
+
+function lstatAt(fd: number, name: string): fs.Stats | undefined {
+  return fs.lstatSync(at(fd, name), { throwIfNoEntry: false });
+}
+
+function readlinkAt(fd: number, name: string): string | undefined {
+  try {
+    return fs.readlinkSync(at(fd, name));
+  } catch {
+    return undefined;
+  }
+}
+
+function closeAll(fds: Array<number | undefined>): void {
+  for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
+}
+
+/** Whether the directory open as fd is empty (or went away), so a runtime mount point. */
+function emptyDirAt(parent: number, name: string): boolean {
+  const fd = openDirAt(parent, name);
+  if (fd === undefined) return true;
+  try {
+    return listAt(fd).length === 0;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -57,41 +113,52 @@ function lowerDirs(rec: ContainerRecord): string[] {
   return rec.GraphDriver.Data.LowerDir ? rec.GraphDriver.Data.LowerDir.split(':') : [];
 }
 
-function inLower(lowers: string[], rel: string): boolean {
-  return lowers.some((l) => {
-    try {
-      return !isWhiteout(fs.lstatSync(path.join(l, rel)));
-    } catch {
-      return false;
-    }
-  });
-}
-
 export function diffContainer(store: Store, ref: string): Change[] {
   const rec = find(store.paths, ref);
   if (rec.GraphDriver.Name === 'vfs') return vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir);
-  const upper = rec.GraphDriver.Data.UpperDir;
-  const lowers = lowerDirs(rec);
   const out: Change[] = [];
-  /** Whether rel held nothing but the runtime's mount points. */
-  const walk = (rel: string): boolean => {
+  /**
+   * upper: the writable layer's directory rel, open; lowers: the same directory in each lower
+   * layer that has it (open, no link followed). Whether rel held nothing but the runtime's
+   * mount points.
+   */
+  const walk = (upper: number, lowers: number[], rel: string): boolean => {
     let onlyRuntime = true;
-    for (const name of fs.readdirSync(path.join(upper, rel)).sort()) {
+    for (const name of listAt(upper).sort(byCodeUnit)) {
       const r = `${rel}/${name}`;
-      const st = fs.lstatSync(path.join(upper, r));
-      if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? fs.readdirSync(path.join(upper, r)).length === 0 : st.size === 0)) continue;
+      const st = lstatAt(upper, name);
+      if (!st) continue; // removed since it was listed
+      if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(upper, name) : st.size === 0)) continue;
       onlyRuntime = false;
       if (isWhiteout(st)) {
         out.push({ kind: 'D', path: r });
         continue;
       }
-      const at = out.push({ kind: inLower(lowers, r) ? 'C' : 'A', path: r }) - 1;
-      // A directory copied up only to hold /etc/hostname and the like is no change of the user's.
-      if (st.isDirectory() && walk(r) && out[at].kind === 'C' && fs.readdirSync(path.join(upper, r)).length > 0) out.splice(at, 1);
+      const lowerSt = lowers.map((l) => lstatAt(l, name));
+      const inLower = lowerSt.some((l) => l && !isWhiteout(l));
+      const at0 = out.push({ kind: inLower ? 'C' : 'A', path: r }) - 1;
+      if (!st.isDirectory()) continue;
+      const child = openDirAt(upper, name);
+      if (child === undefined) continue; // no longer a directory: nothing under it to list
+      const childLowers: Array<number | undefined> = [];
+      try {
+        for (let i = 0; i < lowers.length; i++) if (lowerSt[i]?.isDirectory()) childLowers.push(openDirAt(lowers[i], name));
+        // A directory copied up only to hold /etc/hostname and the like is no change of the user's.
+        if (walk(child, childLowers.filter((f): f is number => f !== undefined), r) && out[at0].kind === 'C' && listAt(child).length > 0) out.splice(at0, 1);
+      } finally {
+        closeAll([child, ...childLowers]);
+      }
     }
     return onlyRuntime;
   };
-  walk('');
+  const top = openDirAt(rec.GraphDriver.Data.UpperDir);
+  if (top === undefined) throw new GockerError(`the writable layer of container ${rec.Id.slice(0, 12)} is gone`);
+  const lowers = lowerDirs(rec).map((l) => openDirAt(l));
+  try {
+    walk(top, lowers.filter((f): f is number => f !== undefined), '');
+  } finally {
+    closeAll([top, ...lowers]);
+  }
   return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
 
@@ -102,10 +169,6 @@ function imageTree(store: Store, rec: ContainerRecord): string | undefined {
   return image.layers[image.layers.length - 1]?.dir;
 }
 
-function lstatOrUndefined(p: string): fs.Stats | undefined {
-  return fs.lstatSync(p, { throwIfNoEntry: false });
-}
-
 /**
  * vfs has no writable layer to read changes from: compare the container's tree with its
  * image's, as docker's vfs driver does. Same metadata (type, mode, owner, size, mtime, link
@@ -113,33 +176,74 @@ function lstatOrUndefined(p: string): fs.Stats | undefined {
  */
 function vfsChanges(base: string | undefined, rootfs: string): Change[] {
   const out: Change[] = [];
-  const added = (rel: string): void => {
+  const added = (parent: number, name: string, rel: string): void => {
     out.push({ kind: 'A', path: rel });
-    if (fs.lstatSync(path.join(rootfs, rel)).isDirectory()) for (const n of fs.readdirSync(path.join(rootfs, rel))) added(`${rel}/${n}`);
+    const fd = lstatAt(parent, name)?.isDirectory() ? openDirAt(parent, name) : undefined;
+    if (fd === undefined) return;
+    try {
+      for (const n of listAt(fd)) added(fd, n, `${rel}/${n}`);
+    } finally {
+      fs.closeSync(fd);
+    }
   };
-  const walk = (rel: string): void => {
-    const here = new Set(fs.readdirSync(path.join(rootfs, rel)));
-    const before = base && lstatOrUndefined(path.join(base, rel))?.isDirectory() ? fs.readdirSync(path.join(base, rel)) : [];
-    for (const n of before) if (!here.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
-    for (const n of here) {
+  /** here: the container's directory rel, open; before: the image's, when it has one there. */
+  const walk = (here: number, before: number | undefined, rel: string): void => {
+    const names = new Set(listAt(here));
+    for (const n of before === undefined ? [] : listAt(before)) if (!names.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
+    for (const n of names) {
       const r = `${rel}/${n}`;
-      const st = fs.lstatSync(path.join(rootfs, r));
-      const old = base ? lstatOrUndefined(path.join(base, r)) : undefined;
+      const st = lstatAt(here, n);
+      if (!st) continue;
+      const old = before === undefined ? undefined : lstatAt(before, n);
       if (!old) {
-        if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? fs.readdirSync(path.join(rootfs, r)).length === 0 : st.size === 0)) continue;
-        added(r);
+        if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(here, n) : st.size === 0)) continue;
+        added(here, n, r);
         continue;
       }
       const same = st.mode === old.mode && st.uid === old.uid && st.gid === old.gid && st.mtimeMs === old.mtimeMs
         && (st.isDirectory() || st.size === old.size)
-        && (!st.isSymbolicLink() || fs.readlinkSync(path.join(rootfs, r)) === fs.readlinkSync(path.join(base!, r)));
+        && (!st.isSymbolicLink() || readlinkAt(here, n) === readlinkAt(before!, n));
       if (!same) out.push({ kind: 'C', path: r });
-      if (st.isDirectory() && old.isDirectory()) walk(r);
-      else if (st.isDirectory()) for (const c of fs.readdirSync(path.join(rootfs, r))) added(`${r}/${c}`);
+      if (!st.isDirectory()) continue;
+      const child = openDirAt(here, n);
+      if (child === undefined) continue;
+      const oldChild = old.isDirectory() ? openDirAt(before!, n) : undefined;
+      try {
+        if (oldChild !== undefined) walk(child, oldChild, r);
+        else for (const c of listAt(child)) added(child, c, `${r}/${c}`);
+      } finally {
+        closeAll([child, oldChild]);
+      }
     }
   };
-  walk('');
+  const top = openDirAt(rootfs);
+  if (top === undefined) throw new GockerError(`the container's tree ${rootfs} is gone`);
+  const baseFd = base === undefined ? undefined : openDirAt(base);
+  try {
+    walk(top, baseFd, '');
+  } finally {
+    closeAll([top, baseFd]);
+  }
   return out.sort((a, b) => byCodeUnit(a.path, b.path));
+}
+
+/** lstat of rel inside root, each directory on the way entered without following a link. */
+function lstatIn(root: string, rel: string): fs.Stats | undefined {
+  const parts = rel.split('/').filter(Boolean);
+  const last = parts.pop();
+  let fd = openDirAt(root);
+  try {
+    for (const p of parts) {
+      if (fd === undefined) return undefined;
+      const next = openDirAt(fd, p);
+      fs.closeSync(fd);
+      fd = next;
+    }
+    if (fd === undefined) return undefined;
+    return last === undefined ? fs.fstatSync(fd) : lstatAt(fd, last);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 
 /**
@@ -154,7 +258,8 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
       const r = parts.slice(0, i).join('/');
       const d = path.join(stage, r);
       if (fs.existsSync(d)) continue;
-      const st = fs.lstatSync(path.join(rootfs, r));
+      const st = lstatIn(rootfs, r);
+      if (!st?.isDirectory()) throw new GockerError(`/${r} changed while the container was committed`);
       fs.mkdirSync(d);
       fs.chownSync(d, st.uid, st.gid);
       fs.chmodSync(d, st.mode & 0o7777);
@@ -171,7 +276,8 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
       fs.writeFileSync(path.join(stage, path.dirname(rel), `.wh.${path.basename(rel)}`), '');
       continue;
     }
-    const st = fs.lstatSync(path.join(rootfs, rel));
+    const st = lstatIn(rootfs, rel);
+    if (!st) continue; // removed since the changes were listed
     if (st.isDirectory() && c.kind === 'C') {
       // Only the directory itself: its changed children are changes of their own.
       const d = path.join(stage, rel);
@@ -181,28 +287,60 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
       fs.utimesSync(d, st.atime, st.mtime);
       continue;
     }
-    await native().copyTree('/', path.join(rootfs, rel), '/', path.join(stage, rel), -1, -1, true);
+    // Both ends resolved inside their trees: a link the container made on the way is
+    // followed (if at all) inside its own root, never on the host.
+    await native().copyTree(rootfs, `/${rel}`, stage, `/${rel}`, -1, -1, true);
     if (st.isDirectory()) skipUnder = c.path;
   }
 }
 
-/** A copy of the upper dir (hardlinks, no data copied) with whiteouts in the OCI form. */
+/**
+ * A copy of the upper dir (hardlinks, no data copied) with whiteouts in the OCI form. Walked
+ * by open directory fds (see above), not `cp -a`, which re-walks paths a running container
+ * can turn into links to the host between its stat and its descent.
+ */
 function stageLayer(upper: string, stage: string): void {
-  execFileSync('cp', ['-a', '--link', `${upper}/.`, stage]);
-  const walk = (dir: string): void => {
-    for (const name of fs.readdirSync(dir)) {
-      const p = path.join(dir, name);
-      const st = fs.lstatSync(p);
+  const walk = (src: number, dst: string): void => {
+    for (const name of listAt(src)) {
+      const st = lstatAt(src, name);
+      if (!st) continue;
+      const d = path.join(dst, name);
       if (isWhiteout(st)) {
-        fs.unlinkSync(p);
-        fs.writeFileSync(path.join(dir, `.wh.${name}`), '');
-      } else if (st.isDirectory()) {
-        if (isOpaque(path.join(upper, path.relative(stage, p)))) fs.writeFileSync(path.join(p, '.wh..wh..opq'), '');
-        walk(p);
+        fs.writeFileSync(path.join(dst, `.wh.${name}`), '');
+        continue;
+      }
+      if (st.isDirectory()) {
+        const fd = openDirAt(src, name);
+        if (fd === undefined) continue; // swapped for something else since: as if absent
+        try {
+          const dst2 = fs.fstatSync(fd);
+          fs.mkdirSync(d);
+          walk(fd, d);
+          if (isOpaqueFd(fd)) fs.writeFileSync(path.join(d, '.wh..wh..opq'), '');
+          fs.chownSync(d, dst2.uid, dst2.gid);
+          fs.chmodSync(d, dst2.mode & 0o7777);
+          fs.utimesSync(d, dst2.atime, dst2.mtime);
+        } finally {
+          fs.closeSync(fd);
+        }
+        continue;
+      }
+      // link(2) does not follow its source's last component: whatever is there now (a file,
+      // a link, a device) is what is linked, and the prefix is the directory we hold open.
+      try {
+        fs.linkSync(at(src, name), d);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     }
   };
-  walk(stage);
+  const top = openDirAt(upper);
+  if (top === undefined) throw new GockerError(`the writable layer ${upper} is gone`);
+  try {
+    walk(top, stage);
+  } finally {
+    fs.closeSync(top);
+  }
 }
 
 export interface CommitOptions { message?: string; author?: string; changes?: string[]; pause?: boolean }
