@@ -12,12 +12,32 @@ import { log } from '../log';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 
+/** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
+const PID_MAX = 4194304;
+
+/**
+ * A pid file's number, or 0 when it is missing or is not one: a pid file is input (written
+ * by the monitor, but read while it may be half-written, or left by an older gocker), and a
+ * 0, a -1 or a NaN reaching kill(2) would signal our own process group or every process.
+ */
+export function parsePid(text: string): number {
+  const t = text.trim();
+  if (!/^[0-9]{1,7}$/.test(t)) return 0;
+  const n = Number(t);
+  return n > 1 && n <= PID_MAX ? n : 0;
+}
+
 function readPid(file: string): number {
   try {
-    return Number(fs.readFileSync(file, 'utf8').trim()) || 0;
-  } catch {
+    return parsePid(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    if (isErrno(e, 'EACCES') || isErrno(e, 'EPERM')) throw permissionDenied(e);
     return 0;
   }
+}
+
+function permissionDenied(cause: unknown): GockerError {
+  return new GockerError(`permission denied: gocker must run as root to manage containers (${(cause as Error).message})`, { exitCode: 1, code: 'EACCES', cause });
 }
 
 /** Is pid alive and still a gocker-monitor (not a recycled pid)? */
@@ -131,11 +151,62 @@ export function signalNumber(sig: string): number {
   return n;
 }
 
+/** The parent pid in /proc/pid/stat (after the command name, which may hold spaces and parens). */
+function parentOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Is pid the monitor of this container (its argv is [gocker-monitor, RUN/spec])? */
+function isMonitorOf(pid: number, paths: StorePaths, rec: ContainerRecord): boolean {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv[0].endsWith('gocker-monitor') && argv[1] === path.join(paths.runContainer(rec.Id), 'spec');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The container's process, verified as this container's: a pid above 1 that is a child of the
+ * live monitor of this very container (the monitor forks it and reaps it, so until the
+ * monitor has seen it exit the pid cannot be another process's). Anything else — no pid
+ * yet, a 0, garbage, a host process, another container's — throws; nothing is signalled.
+ */
+function containerPid(paths: StorePaths, rec: ContainerRecord, what: string): number {
+  const run = paths.runContainer(rec.Id);
+  const monitor = readPid(path.join(run, 'monitor.pid'));
+  const pid = readPid(path.join(run, 'pid'));
+  if (!monitor || !isMonitorOf(monitor, paths, rec)) throw new GockerError(`${what}: container ${rec.Id} has no monitor running`, { exitCode: 1 });
+  if (!pid || parentOf(pid) !== monitor) throw new GockerError(`${what}: container ${rec.Id} has no process of its own to signal (its pid is not known yet, or not its own)`, { exitCode: 1 });
+  return pid;
+}
+
+/**
+ * Signals the container's verified process. False when it has gone meanwhile. (The addon has
+ * no pidfd_send_signal yet; the parent check above is what keeps a recycled pid out.)
+ */
+function signalContainer(paths: StorePaths, rec: ContainerRecord, signal: number | NodeJS.Signals, what: string): boolean {
+  const pid = containerPid(paths, rec, what);
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'ESRCH')) return false;
+    if (isErrno(e, 'EPERM')) throw new GockerError(`${what}: permission denied`, { exitCode: 1, code: 'EACCES', cause: e });
+    throw e;
+  }
+}
+
 export function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): ContainerRecord {
   const signal = signalNumber(sig);
   const rec = find(paths, ref);
   if (!rec.State.Running) throw new GockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { exitCode: 1 });
-  process.kill(rec.State.Pid, signal);
+  signalContainer(paths, rec, signal, `cannot kill container: ${ref}`);
   return rec;
 }
 
@@ -153,18 +224,18 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, si
   const rec = find(paths, ref);
   if (!rec.State.Running) return rec;
   const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
-  try {
-    process.kill(rec.State.Pid, first);
-  } catch {
-    /* exited meanwhile */
-  }
+  const what = `cannot stop container: ${ref}`;
+  // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
+  // the name as if it stopped, while it runs on, is what docker never does.
+  signalContainer(paths, rec, first, what);
   if (!(await waitExit(paths, rec, graceSeconds * 1000))) {
     try {
-      process.kill(rec.State.Pid, 'SIGKILL');
-    } catch {
-      /* exited meanwhile */
+      signalContainer(paths, rec, 'SIGKILL', what);
+    } catch (e) {
+      // Its process gone (reaped) since the grace period began is an exit on its way.
+      if (reconcile(paths, rec).State.Running && (e as GockerError).code === 'EACCES') throw e;
     }
-    await waitExit(paths, rec, 10_000);
+    if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`${what}: tried to kill container, but did not receive an exit event`, { exitCode: 1 });
   }
   return rec;
 }
@@ -198,12 +269,8 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     if (!force) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
     }
-    try {
-      process.kill(rec.State.Pid, 'SIGKILL');
-    } catch {
-      /* exited meanwhile */
-    }
-    await waitExit(paths, rec, 10_000);
+    signalContainer(paths, rec, 'SIGKILL', `could not kill running container ${rec.Id}, cannot remove`);
+    if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not kill running container ${rec.Id}, cannot remove: no exit seen`, { exitCode: 1 });
   }
   await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath));
   return rec;
