@@ -404,15 +404,35 @@ void DoMount(int root, const std::string& m) {
   if (fd < 0) Die(kMount, errno, special && errno == ELOOP ? dest + " is a symlink in the image" : dest);
   std::string target = FdPath(fd);
   if (bind) {
-    if (mount(source.c_str(), target.c_str(), nullptr, flags & (MS_BIND | MS_REC), nullptr) != 0) Die(kMount, errno, dest);
     unsigned long rest = flags & ~(MS_BIND | MS_REC);
-    if (rest) {
-      // Bind mounts ignore other flags until remounted, and the remount must name the new
-      // mount: our fd still points beneath it, so open the destination again.
-      int mfd = OpenDest(root, dest, as_file, false);
-      if (mfd < 0) Die(kMount, errno, dest);
-      if (!SetBindFlags(mfd, rest, flags & MS_REC)) Die(kMount, errno, dest);
-      close(mfd);
+    // A detached copy of the source, given its flags before it is attached, then moved onto
+    // the destination as resolved once. Resolving the destination again to remount it could
+    // be raced onto another directory (a symlink swapped in by another container sharing the
+    // volume), which got the read-only flag while ours stayed writable (runc CVE-2021-30465).
+    int tree = open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
+    if (tree < 0 && errno != ENOSYS) Die(kMount, errno, dest);
+    if (tree >= 0 && rest && !SetBindFlags(tree, rest, flags & MS_REC)) {
+      if (errno != ENOSYS) Die(kMount, errno, dest);
+      close(tree);  // mount_setattr is newer (5.12) than open_tree (5.2): the old way below
+      tree = -1;
+    }
+    if (tree >= 0) {
+      if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);
+      close(tree);
+    } else {
+      if (mount(source.c_str(), target.c_str(), nullptr, flags & (MS_BIND | MS_REC), nullptr) != 0) Die(kMount, errno, dest);
+      if (rest) {
+        // Bind mounts ignore other flags until remounted, and the remount must name the new
+        // mount: our fd still points beneath it, so open the destination again, and make
+        // sure what we reached is the bind (the source's own inode), not a raced-in other.
+        int mfd = OpenDest(root, dest, as_file, false);
+        struct stat want, got;
+        if (mfd < 0) Die(kMount, errno, dest);
+        if (stat(source.c_str(), &want) != 0 || fstat(mfd, &got) != 0) Die(kMount, errno, dest);
+        if (want.st_dev != got.st_dev || want.st_ino != got.st_ino) Die(kMount, EBUSY, dest + " changed while it was mounted");
+        if (!SetBindFlags(mfd, rest, flags & MS_REC)) Die(kMount, errno, dest);
+        close(mfd);
+      }
     }
   } else if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
     Die(kMount, errno, dest);
