@@ -465,7 +465,8 @@ int ResourceOf(const std::string& n) {
 
 // -t: the pty comes from the container's own devpts instance (so `tty` names /dev/pts/0
 // inside it); its master goes to the monitor over the socket, as runc's console socket.
-void SetupPty(int sock) {
+// Returns the slave, opened.
+int OpenPty(int sock) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) Die(kStdio, errno, "/dev/ptmx");
   int unlock = 0;
@@ -494,9 +495,16 @@ void SetupPty(int sock) {
   while (read(sock, &ack, 1) < 0 && errno == EINTR) {
   }
   close(sock);
+  int t = open(slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (t < 0) Die(kStdio, errno, slave);
+  return t;
+}
+
+// The pty's slave as the controlling terminal and stdio of a new session: done by the
+// process that will exec the command, which is then its session leader.
+void TakePty(int t) {
   if (setsid() < 0) Die(kStdio, errno, "setsid");
-  int t = open(slave.c_str(), O_RDWR);
-  if (t < 0 || ioctl(t, TIOCSCTTY, 0) != 0) Die(kStdio, errno, slave);
+  if (ioctl(t, TIOCSCTTY, 0) != 0) Die(kStdio, errno, "controlling terminal");
   if (dup2(t, 0) < 0 || dup2(t, 1) < 0 || dup2(t, 2) < 0) Die(kStdio, errno);
   if (t > 2) close(t);
 }
@@ -532,8 +540,14 @@ void ApplySeccomp(const Spec& spec) {
 }
 
 // The last steps, shared by run and exec: terminal, limits, user, capabilities, cwd, execve.
-[[noreturn]] void Become(const Spec& spec, int pty_sock) {
-  if (pty_sock >= 0) SetupPty(pty_sock);
+// report_fd (exec): the process that does all this is not in the container's pid namespace,
+// and forks the one that execs the command into it only once it has no more privileges than
+// the command will have; that one's pid goes to the monitor on report_fd. A process the
+// container can see never holds more: non-dumpable does not keep out a container root with
+// CAP_SYS_PTRACE, which has it in the host's user namespace.
+[[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd = -1) {
+  int pty = pty_sock >= 0 ? OpenPty(pty_sock) : -1;
+  if (pty >= 0 && report_fd < 0) TakePty(pty);
 
   // rlimit=NAME\x1fSOFT\x1fHARD (TS has already checked them against the hard limits)
   for (const std::string& r : spec.All("rlimit")) {
@@ -625,10 +639,25 @@ void ApplySeccomp(const Spec& spec) {
   envp.push_back(nullptr);
   if (args.empty()) Die(kExec, ENOENT, "no command specified");
 
+  if (report_fd >= 0) {
+    // exec: everything is dropped but the filter (when it waits for no_new_privs): then the
+    // command's process, in the container's pid namespace; we go, and the monitor (a
+    // subreaper) becomes its parent.
+    if (spec.Get("no_new_privileges") == "1") ApplySeccomp(spec);
+    pid_t command = fork();
+    if (command < 0) Die(kExec, errno, "fork");
+    if (command > 0) {
+      WriteAll(report_fd, &command, sizeof command);
+      _exit(0);
+    }
+    close(report_fd);
+    if (pty >= 0) TakePty(pty);
+  }
+
   // Every fd but stdio closes on exec (the error pipe too, which is how the parent learns
   // that execve succeeded).
   syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-  if (spec.Get("no_new_privileges") == "1") ApplySeccomp(spec);
+  if (spec.Get("no_new_privileges") == "1" && report_fd < 0) ApplySeccomp(spec);
 
   const std::string& file = args[0];
   if (file.find('/') != std::string::npos) {
@@ -788,15 +817,19 @@ void JoinCgroupsSelf(const Spec& spec) {
 
 // exec: the new process is already in the container's namespaces (the monitor joined them
 // before forking); it only waits to be placed in the cgroups.
-[[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock) {
+[[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock, int pidns, int report_fd) {
   WaitForParent(sync_fd);
   JoinNewKeyring();
-  Become(spec, pty_sock);
+  // Our children are born into the container's pid namespace; we stay outside it.
+  if (setns(pidns, CLONE_NEWPID) != 0) Die(kUnshare, errno, "setns pid");
+  close(pidns);
+  Become(spec, pty_sock, report_fd);
 }
 
 // Joins the namespaces of a running container's init. The mount namespace goes last: after
-// it, /proc is the container's, and root and cwd are the container's root.
-bool JoinNamespaces(pid_t target, std::string* error) {
+// it, /proc is the container's, and root and cwd are the container's root. The pid
+// namespace is only opened (*pidns): the child joins it, for its own child (see Become).
+bool JoinNamespaces(pid_t target, int* pidns, std::string* error) {
   const char* kinds[] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
   int fds[6];
   for (int i = 0; i < 6; i++) {
@@ -808,6 +841,10 @@ bool JoinNamespaces(pid_t target, std::string* error) {
     }
   }
   for (int i = 0; i < 6; i++) {
+    if (i == 3) {
+      *pidns = fds[i];
+      continue;
+    }
     if (setns(fds[i], 0) != 0) {
       *error = std::string("setns ") + kinds[i] + ": " + strerror(errno);
       return false;
@@ -1223,12 +1260,19 @@ int main(int argc, char** argv) {
     open_cgroup_files("cgroup_self", &cg_self_fds);
   }
   int own_pidns = -1;  // to leave the container's pid namespace for the exit command
+  int pidns = -1, report[2] = {-1, -1};
   if (exec_mode) {
     std::string ef = spec.Get("exit_file");
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     std::string why;
-    if (!JoinNamespaces(static_cast<pid_t>(spec.Num("target_pid")), &why)) {
+    if (!JoinNamespaces(static_cast<pid_t>(spec.Num("target_pid")), &pidns, &why)) {
       WriteExit(125, 0, Now(), why);
+      return 125;
+    }
+    // The command is our grandchild (see Become): once its parent has gone, it is ours to
+    // wait for. The report pipe brings its pid.
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+      WriteExit(125, 0, Now(), std::string("exec: ") + strerror(errno));
       return 125;
     }
   } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 || unshare(CLONE_NEWPID) != 0) {
@@ -1252,7 +1296,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], pty_sock[1], out[1], err[1], in[0]})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1]})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
@@ -1272,13 +1316,15 @@ int main(int argc, char** argv) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (pty_sock[0] >= 0) close(pty_sock[0]);
-    if (exec_mode) ExecChild(spec, sync[0], pty_sock[1]);
+    if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
     Child(spec, sync[0], pty_sock[1]);
   }
   g_child = pid;
   for (int fd : cg_self_fds) {
     if (fd >= 0) close(fd);
   }
+  if (pidns >= 0) close(pidns);
+  if (report[1] >= 0) close(report[1]);
   close(sync[0]);
   close(errp[1]);
   if (piped) {
@@ -1286,8 +1332,6 @@ int main(int argc, char** argv) {
     close(err[1]);
   }
   if (piped_stdin) close(in[0]);
-  // The command's exit, for the relays: they stop there, whoever else holds its pipes.
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   // The CLI may go away while we still relay to it: a failed write, not a death.
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa;
@@ -1340,7 +1384,7 @@ int main(int argc, char** argv) {
   }
   close(sync[1]);
   // While the child finishes its set-up.
-  WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
+  if (!exec_mode) WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
   if (g_tty) {
     close(pty_sock[1]);
     master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why
@@ -1349,6 +1393,27 @@ int main(int argc, char** argv) {
     WriteAll(pty_sock[0], &ack, 1);
     close(pty_sock[0]);
   }
+  bool no_command = false;
+  if (exec_mode) {
+    // The command's process, forked by the child once it had dropped what the command may
+    // not have; the child itself is over.
+    pid_t command = -1;
+    ssize_t r;
+    do {
+      r = read(report[0], &command, sizeof command);
+    } while (r < 0 && errno == EINTR);
+    close(report[0]);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    no_command = r != static_cast<ssize_t>(sizeof command) || command <= 0;
+    if (!no_command) {
+      pid = command;
+      g_child = pid;
+      WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
+    }
+  }
+  // The command's exit, for the relays: they stop there, whoever else holds its pipes.
+  int pidfd = no_command ? -1 : static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 
   ChildError ce{};
   ssize_t n;
@@ -1358,7 +1423,7 @@ int main(int argc, char** argv) {
   close(errp[0]);
   // The error pipe closed without a report: execve succeeded. Said in a file of its own, so
   // `run -d` can tell "started" from "about to fail" without guessing how long to wait.
-  bool exec_started = n == 0 && !early_code;
+  bool exec_started = n == 0 && !early_code && !no_command;
   if (exec_started && !spec.Get("started_file").empty()) WriteFileAtomic(spec.Get("started_file"), std::to_string(pid) + "\n");
   if (n == static_cast<ssize_t>(sizeof ce)) {
     // Not found -> 127, not executable -> 126, as docker.
@@ -1374,6 +1439,10 @@ int main(int argc, char** argv) {
       early_code = 125;
       error = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);
     }
+  }
+  if (no_command && !early_code) {
+    early_code = 125;
+    error = "exec: the command's process was not started";
   }
 
   if (g_tty && master >= 0 && detach) {
