@@ -28,7 +28,10 @@ export interface ExecOptions {
 
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
   const rec = find(paths, o.container);
-  if (!rec.State.Running) throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
+  // Running from the moment its monitor wrote the pid; joinable once its command started.
+  if (!rec.State.Running || !fs.existsSync(path.join(paths.runContainer(rec.Id), 'started'))) {
+    throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
+  }
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });
   const image = store.loadImage(rec.Image);
   const layers = image?.layers.map((l) => l.dir) ?? [];
@@ -40,6 +43,10 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const tag = native().randomHex(6);
   const spec = new Map<string, string[]>();
   addSpec(spec, 'target_pid', rec.State.Pid);
+  // The monitor joins only a container whose command has started (its root is then the
+  // container's) and not exited.
+  addSpec(spec, 'target_started', path.join(paths.runContainer(rec.Id), 'started'));
+  addSpec(spec, 'target_exit', path.join(paths.runContainer(rec.Id), 'exit.json'));
   for (const a of o.command) addSpec(spec, 'arg', a);
   let env = mergeEnv(rec.Config.Env, o.env ?? []);
   if (o.tty && !env.some((e) => e.startsWith('TERM='))) env = [...env, 'TERM=xterm'];

@@ -829,7 +829,19 @@ void JoinCgroupsSelf(const Spec& spec) {
 // Joins the namespaces of a running container's init. The mount namespace goes last: after
 // it, /proc is the container's, and root and cwd are the container's root. The pid
 // namespace is only opened (*pidns): the child joins it, for its own child (see Become).
-bool JoinNamespaces(pid_t target, int* pidns, std::string* error) {
+//
+// The target is named by a pid the CLI read from the container's files: a pidfd taken
+// first, and found alive once the namespace files are open, proves they are that process's
+// (its pid cannot have been reused while it lives). And it must be the container's command,
+// not the monitor's child still setting up (whose root is not yet the container's): the
+// container's started file is there, its exit file not.
+bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
+  pid_t target = static_cast<pid_t>(spec.Num("target_pid"));
+  int pidfd = target > 1 ? static_cast<int>(syscall(SYS_pidfd_open, target, 0)) : -1;
+  if (pidfd < 0 || access(spec.Get("target_started").c_str(), F_OK) != 0 || access(spec.Get("target_exit").c_str(), F_OK) == 0) {
+    *error = "container is not running";
+    return false;
+  }
   const char* kinds[] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
   int fds[6];
   for (int i = 0; i < 6; i++) {
@@ -840,6 +852,11 @@ bool JoinNamespaces(pid_t target, int* pidns, std::string* error) {
       return false;
     }
   }
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) != 0) {
+    *error = "container is not running";
+    return false;
+  }
+  close(pidfd);
   for (int i = 0; i < 6; i++) {
     if (i == 3) {
       *pidns = fds[i];
@@ -1265,7 +1282,7 @@ int main(int argc, char** argv) {
     std::string ef = spec.Get("exit_file");
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     std::string why;
-    if (!JoinNamespaces(static_cast<pid_t>(spec.Num("target_pid")), &pidns, &why)) {
+    if (!JoinNamespaces(spec, &pidns, &why)) {
       WriteExit(125, 0, Now(), why);
       return 125;
     }

@@ -110,9 +110,11 @@ test('the exec helper, held before its execve, is not in the container at all', 
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
     }
-    const target = Number(g(['inspect', '-f', '{{.State.Pid}}', ctr]).stdout);
+    const [target, id] = g(['inspect', '-f', '{{.State.Pid}} {{.Id}}', ctr]).stdout.trim().split(' ');
+    const state = path.join(roots.runroot, 'containers', id);
     const rec = (k: string, v: string | number): string => `${k}=${v}\0`;
-    fs.writeFileSync(path.join(dir, 'spec'), rec('target_pid', target) + rec('arg', 'true') + rec('cwd', '/') + rec('uid', 0) + rec('gid', 0) +
+    fs.writeFileSync(path.join(dir, 'spec'), rec('target_pid', target) + rec('target_started', path.join(state, 'started')) +
+      rec('target_exit', path.join(state, 'exit.json')) + rec('arg', 'true') + rec('cwd', '/') + rec('uid', 0) + rec('gid', 0) +
       rec('groups', '') + rec('caps', '') + rec('cgroup_procs', fifo) + rec('pid_file', path.join(dir, 'x.pid')) +
       rec('exit_file', path.join(dir, 'x.json')) + rec('log_file', '/dev/null'));
     const monitor = spawn(path.join(REPO, 'build', 'Release', 'gocker-monitor'), ['--exec', path.join(dir, 'spec')], { stdio: 'ignore' });
