@@ -106,6 +106,13 @@ int OpenBeneath(int dirfd, const std::string& path, int flags) {
   return cur;
 }
 
+// A sparse map is metadata like a PAX record, held in memory before any data is written:
+// bounded the same way, so a map of millions of entries (Go's CVE-2022-2879 class; a
+// gzip stream inflates one from a few kilobytes) fails at once, not after using its memory.
+[[noreturn]] void SparseTooLarge(const std::string& entry) {
+  Invalid(entry, "GNU sparse map larger than " + std::to_string(kMaxMeta) + " bytes");
+}
+
 // Go's archive/tar: these types never carry data, whatever their size field says.
 bool HeaderOnly(char t) { return t == '1' || t == '2' || t == '3' || t == '4' || t == '5' || t == '6'; }
 
@@ -800,6 +807,7 @@ void Extractor::WriteSparse(int fd, const Header& h) {
           return v;
         }
         if (used + kBlock > physical) Invalid(h.name, "bad GNU sparse map");
+        if (used + kBlock > kMaxMeta) SparseTooLarge(h.name);
         text.append(kBlock, '\0');
         if (!ReadExact(reinterpret_cast<uint8_t*>(&text[text.size() - kBlock]), kBlock)) throw Truncated{};
         used += kBlock;
@@ -807,6 +815,7 @@ void Extractor::WriteSparse(int fd, const Header& h) {
     };
     uint64_t count = number();
     if (count > physical) Invalid(h.name, "bad GNU sparse map");
+    if (count > kMaxMeta / 4) SparseTooLarge(h.name);  // each entry takes at least "0\n0\n"
     for (uint64_t i = 0; i < count; i++) {
       uint64_t off = number();
       uint64_t len = number();
@@ -876,7 +885,8 @@ void Extractor::ReadOldSparse(const uint8_t* hdr, Header* h) {
   if (!ParseNumeric(hdr + 483, 12, &realsize) || static_cast<uint64_t>(realsize) > kMaxSize) Invalid(h->name, "bad GNU sparse size");
   bool more = hdr[482] != 0;
   uint8_t ext[kBlock];
-  while (more) {
+  for (uint64_t read = 0; more; read += kBlock) {
+    if (read + kBlock > kMaxMeta) SparseTooLarge(h->name);
     if (!ReadExact(ext, kBlock)) throw Truncated{};
     entries(ext, 21);
     more = ext[504] != 0;
