@@ -4,6 +4,7 @@ import { setLogLevel } from './log';
 import { native } from './native';
 import { resolveOptions, type GockerOptions, type ResolvedOptions } from './options';
 import { StorePaths } from './store/paths';
+import { secureStore } from './store/perms';
 import { Store } from './store';
 import type { ImageRecord } from './image/types';
 import type { ImportOptions } from './image/import';
@@ -19,6 +20,8 @@ export class Gocker {
     this.options = resolveOptions(opts);
     setLogLevel(this.options.logLevel);
     this.paths = StorePaths.forDriver(this.options.root, this.options.runroot, this.options.storageDriver);
+    // Opening the engine opens the store: closed to other users before anything reads it.
+    secureStore(this.paths);
   }
 
   /** What the engine sees: kernel, overlay support, cgroups, namespaces, disk use. */

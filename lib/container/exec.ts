@@ -7,6 +7,7 @@ import { GockerError } from '../errors';
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
+import { PRIVATE_FILE } from '../store/perms';
 import { CAPS, effectiveCaps } from './caps';
 import { find } from './lifecycle';
 import { readStoredSpec } from './state';
@@ -75,7 +76,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   if (o.interactive) addSpec(spec, 'stdin', '1');
   if (o.tty) addSpec(spec, 'tty', '1');
   const specFile = file('spec');
-  fs.writeFileSync(specFile, serialise(spec));
+  fs.writeFileSync(specFile, serialise(spec), { mode: PRIVATE_FILE }); // holds the env
   const cleanup = (): void => {
     for (const ext of ['spec', 'pid', 'json', 'started']) fs.rmSync(file(ext), { force: true });
   };

@@ -12,6 +12,7 @@ import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
 import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
 import { acquireLock } from '../store/atomic';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
 import { containerLock, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
@@ -343,8 +344,9 @@ export class Runner {
     const dir = this.paths.container(id);
     const run = this.paths.runContainer(id);
     const vfs = this.paths.driver === 'vfs';
-    // The directory first: it is what makes the name's claim live (see names.ts).
-    fs.mkdirSync(dir, { recursive: true });
+    // The directory first: it is what makes the name's claim live (see names.ts). 0700, as
+    // what is made under runroot: the container's state is root's alone (store/perms.ts).
+    fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
     try {
       await reserveName(this.paths, name, id);
     } catch (e) {
@@ -369,7 +371,7 @@ export class Runner {
       fs.mkdirSync(path.join(dir, 'upper'), { recursive: true, mode: 0o755 });
       fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
     }
-    fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
+    fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
     const hostnamePath = path.join(dir, 'hostname');
     const hostsPath = path.join(dir, 'hosts');
     const resolvPath = path.join(dir, 'resolv.conf');
@@ -547,7 +549,7 @@ export class Runner {
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
         for (const [file, text] of files) fs.writeFileSync(file, text);
-        fs.writeFileSync(path.join(this.paths.container(rec.Id), 'spec'), serialise(stored));
+        fs.writeFileSync(path.join(this.paths.container(rec.Id), 'spec'), serialise(stored), { mode: PRIVATE_FILE }); // holds the env
         if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, rec.Id, { flag: 'wx' });
         await cgroupManager().create(rec.CgroupPath, limits);
       });
@@ -573,7 +575,7 @@ export class Runner {
     // Set here, not in prepare(): a spec kept from an older gocker may lack them.
     spec.set('started_file', [path.join(run, 'started')]);
     spec.set('go_fd', ['3']);
-    fs.writeFileSync(path.join(run, 'spec'), serialise(spec));
+    fs.writeFileSync(path.join(run, 'spec'), serialise(spec), { mode: PRIVATE_FILE }); // holds the env
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
     let go: number | undefined = goWrite;
@@ -678,7 +680,7 @@ export class Runner {
     });
     const run = this.paths.runContainer(rec.Id);
     for (const f of ['exit.json', 'pid', 'started', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
-    fs.mkdirSync(path.join(run, 'merged'), { recursive: true });
+    fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     saveRecord(this.paths, rec);
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.

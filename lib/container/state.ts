@@ -6,6 +6,7 @@ import { MS, native } from '../native';
 import { log } from '../log';
 import { unlinkIfThere, writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
+import { PRIVATE_FILE } from '../store/perms';
 import type { ContainerCgroup } from '../cgroups';
 import { releaseName } from './names';
 import { RECORD_FILE, type ContainerRecord } from './record';
@@ -50,7 +51,9 @@ export async function removeContainer(paths: StorePaths, rec: ContainerRecord, c
  * were a tenth of `run --rm`'s start.
  */
 export function saveRecord(paths: StorePaths, rec: ContainerRecord): void {
-  writeFileAtomic(path.join(paths.container(rec.Id), RECORD_FILE), `${JSON.stringify(rec, null, 2)}\n`, 0o644, !rec.HostConfig.AutoRemove);
+  // 0600: the record holds the container's environment, `-e` secrets included. A record an
+  // older gocker wrote 0644 is replaced by this one (a new file, renamed over it).
+  writeFileAtomic(path.join(paths.container(rec.Id), RECORD_FILE), `${JSON.stringify(rec, null, 2)}\n`, PRIVATE_FILE, !rec.HostConfig.AutoRemove);
 }
 
 export function loadRecord(paths: StorePaths, id: string): ContainerRecord | undefined {
@@ -76,8 +79,11 @@ export function listRecords(paths: StorePaths): ContainerRecord[] {
   let ids: string[];
   try {
     ids = fs.readdirSync(paths.containers);
-  } catch {
-    return [];
+  } catch (e) {
+    // None yet. Anything else (a non-root user facing root's private store) is said as it
+    // is: read as "no containers" it became "No such container" for one that runs.
+    if (isErrno(e, 'ENOENT')) return [];
+    throw e;
   }
   return ids.map((id) => loadRecord(paths, id)).filter((r): r is ContainerRecord => r !== undefined);
 }

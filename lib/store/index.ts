@@ -10,6 +10,7 @@ import { isDigest, isSha256Digest, quoteInput, validateDigest } from '../name/di
 import { native } from '../native';
 import { tryExclusiveLock, withLock, writeFileAtomic } from './atomic';
 import { StorePaths, hexOf } from './paths';
+import { secureStore } from './perms';
 
 /** repo -> tag -> image id, as the seeds' images.json. Tags include 'latest'. */
 export type ImagesBook = Record<string, Record<string, string>>;
@@ -53,7 +54,9 @@ export function sha256(data: Buffer | string): string {
 }
 
 export class Store {
-  constructor(readonly paths: StorePaths) {}
+  constructor(readonly paths: StorePaths) {
+    secureStore(paths);
+  }
 
   readBook(): ImagesBook {
     let book: unknown;
