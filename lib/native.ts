@@ -49,10 +49,13 @@ export interface NativeBinding {
    * types, modes, xattrs, times and hardlinks; owners too unless uid/gid are >= 0. Each path
    * is resolved inside its root as if that were '/'. File data by reflink, copy_file_range
    * or read/write, in that order of preference. merge: into an existing tree, directories
-   * merging and other entries replacing what is there.
+   * merging and other entries replacing what is there. opts, for a copy onto the host out of
+   * a container: skipDevices makes no device nodes (listed in skipped, relative to src, '' for
+   * src itself); stripPrivilege drops setuid/setgid bits and file capabilities.
    */
-  copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number, merge?: boolean):
-    Promise<{ entries: number; bytes: number; reflinked: number }>;
+  copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number, merge?: boolean,
+    opts?: { skipDevices?: boolean; stripPrivilege?: boolean }):
+    Promise<{ entries: number; bytes: number; reflinked: number; skipped: string[] }>;
   /** The type of path resolved inside root, or null when it does not exist. */
   statIn(root: string, path: string, follow: boolean): 'file' | 'dir' | 'symlink' | 'other' | null;
   /**

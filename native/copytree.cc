@@ -1,5 +1,5 @@
-// The addon's tree copy: copyTree(srcRoot, src, dstRoot, dst, uid, gid, merge) ->
-// Promise<{entries, bytes, reflinked}>, in a worker thread. src and dst are resolved
+// The addon's tree copy: copyTree(srcRoot, src, dstRoot, dst, uid, gid, merge, opts) ->
+// Promise<{entries, bytes, reflinked, skipped}>, in a worker thread. src and dst are resolved
 // inside their roots ('/' for host paths, a container's rootfs for its side of gocker cp).
 #include <fcntl.h>
 #include <unistd.h>
@@ -47,6 +47,9 @@ class CopyWorker : public Napi::AsyncWorker {
     r.Set("entries", Napi::Number::New(env, static_cast<double>(stats_.entries)));
     r.Set("bytes", Napi::Number::New(env, static_cast<double>(stats_.bytes)));
     r.Set("reflinked", Napi::Number::New(env, static_cast<double>(stats_.reflinked)));
+    Napi::Array skipped = Napi::Array::New(env, stats_.skipped.size());
+    for (size_t i = 0; i < stats_.skipped.size(); i++) skipped.Set(static_cast<uint32_t>(i), Napi::String::New(env, stats_.skipped[i]));
+    r.Set("skipped", skipped);
     deferred_.Resolve(r);
   }
 
@@ -74,6 +77,12 @@ Napi::Value CopyTree(const Napi::CallbackInfo& info) {
   o.uid = info[4].As<Napi::Number>().Int64Value();
   o.gid = info[5].As<Napi::Number>().Int64Value();
   o.merge = info.Length() > 6 && info[6].ToBoolean();
+  // { skipDevices, stripPrivilege }: for a copy out of a container onto the host.
+  if (info.Length() > 7 && info[7].IsObject()) {
+    Napi::Object x = info[7].As<Napi::Object>();
+    o.skip_devices = x.Get("skipDevices").ToBoolean();
+    o.strip_privilege = x.Get("stripPrivilege").ToBoolean();
+  }
   auto* w = new CopyWorker(env, info[0].As<Napi::String>(), info[1].As<Napi::String>(), info[2].As<Napi::String>(),
                            info[3].As<Napi::String>(), o);
   Napi::Promise p = w->Promise();

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../errors';
+import { log } from '../log';
 import { MNT_DETACH, native } from '../native';
 import { acquireLock } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
@@ -15,7 +16,10 @@ import type { ContainerRecord } from './record';
 import { containerLock, mountContainerLayers } from './state';
 
 export interface CpOptions {
-  /** keep the source's owners (-a); otherwise root in the container, the caller on the host */
+  /**
+   * keep the source's owners (-a); otherwise root in the container, the caller on the host.
+   * Out of a container, -a also keeps setuid/setgid bits and file capabilities.
+   */
   archive?: boolean;
 }
 
@@ -98,10 +102,16 @@ export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: strin
       target = contentsOnly ? dstPath : path.posix.join(dstPath, basename(srcPath));
       merge = true;
     }
+    // Onto the host, what container root made is hostile: no device nodes ever (whoever
+    // reaches the copy would reach the device), and without -a nothing that carries the
+    // container's choice of privilege (setuid/setgid, file capabilities) to the copy's owner.
+    const toHost = !dst.container;
     const owner = o.archive ? -1 : dst.container ? 0 : process.getuid?.() ?? 0;
     const group = o.archive ? -1 : dst.container ? 0 : process.getgid?.() ?? 0;
     try {
-      const r = await native().copyTree(srcRoot, contentsOnly ? `${srcPath}/.` : srcPath, dstRoot, target, owner, group, merge);
+      const r = await native().copyTree(srcRoot, contentsOnly ? `${srcPath}/.` : srcPath, dstRoot, target, owner, group, merge,
+        { skipDevices: toHost, stripPrivilege: toHost && !o.archive });
+      for (const rel of r.skipped) log.warn(`skipping device node ${path.posix.join(srcPath, rel)}: device nodes are not copied out of a container`, { container: src.container });
       return r.bytes;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

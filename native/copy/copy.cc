@@ -103,6 +103,11 @@ void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, c
       // Fall through: copy it as a file of its own.
     }
   }
+  if (o_.skip_devices && (kind == S_IFCHR || kind == S_IFBLK)) {
+    // Before MakeRoom: what the destination has at that name stays as it is.
+    stats_.skipped.push_back(rel.size() > top_name_.size() ? rel.substr(top_name_.size() + 1) : "");
+    return;
+  }
   if (kind != S_IFDIR) MakeRoom(dparent, dname, false, rel);
   // The copy, likewise as a descriptor: every change after its creation goes through it, so
   // a name swapped for a symlink cannot carry a chmod, chown or xattr out of the root.
@@ -241,6 +246,8 @@ void TreeCopier::CopyXattrs(int sfd, bool sopath, int dfd, bool dopath, const st
     const char* name = names.data() + i;
     // overlayfs's own bookkeeping belongs to the source tree's layering, not to the file.
     if (!strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13)) continue;
+    // File capabilities are privilege like a setuid bit (see CopyOptions::strip_privilege).
+    if (o_.strip_privilege && !strcmp(name, "security.capability")) continue;
     ssize_t vl = get(name, nullptr, 0);
     if (vl < 0) continue;
     val.resize(static_cast<size_t>(vl) + 1);
@@ -264,6 +271,7 @@ void TreeCopier::SetMeta(int sfd, bool sopath, int dfd, bool dopath, const struc
   if (is_root_ && fchownat(dfd, "", uid, gid, AT_EMPTY_PATH) != 0) Fail(errno, "fchownat", rel);
   if (!S_ISLNK(st.st_mode)) {
     mode_t mode = st.st_mode & 07777;
+    if (o_.strip_privilege) mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
     if ((dopath ? chmod(ProcFd(dfd).c_str(), mode) : fchmod(dfd, mode)) != 0) Fail(errno, "fchmod", rel);
   }
   CopyXattrs(sfd, sopath, dfd, dopath, rel);

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace gocker {
 namespace copy {
@@ -28,12 +29,22 @@ struct CopyOptions {
   // Into an existing tree: directories merge, other entries replace what is there (a
   // directory never replaces a non-directory nor the other way round: ENOTDIR / EISDIR).
   bool merge = false;
+  // Out of a container onto the host (gocker cp): a device node made there would give
+  // whoever can reach it the device, whatever container root chose as its mode. Skipped
+  // (and listed), as podman does; FIFOs are still made, sockets never are.
+  bool skip_devices = false;
+  // Without -a the copy is the caller's: no setuid/setgid bits and no file capabilities
+  // (security.capability), which would hand the container's choice of privilege to any
+  // user who can run the copy. As docker's archive extraction for a non-root owner.
+  bool strip_privilege = false;
 };
 
 struct CopyStats {
   uint64_t entries = 0;
   uint64_t bytes = 0;
   uint64_t reflinked = 0;  // files whose data was shared, not copied
+  // Device nodes not made (skip_devices), relative to the source given ("" for itself).
+  std::vector<std::string> skipped;
 };
 
 class TreeCopier {
