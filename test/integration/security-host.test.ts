@@ -165,3 +165,21 @@ test('cp out of a container: no device nodes (a warning each), no setuid/setgid 
     g(['rm', '-f', id]);
   }
 });
+
+test('cp out of a container: file capabilities, like setuid, only with -a', () => {
+  const made = g(['run', '--name', 'capc', 'busybox', 'cp', '/bin/busybox', '/cap']);
+  const ctr = g(['inspect', '-f', '{{.Id}}', 'capc']).stdout.trim();
+  try {
+    assert.equal(made.status, 0, made.stderr);
+    // busybox has no setcap: the capability (cap_net_raw+ep) set from the host on the stopped
+    // container's upper dir, which cp mounts for the copy.
+    execFileSync('setfattr', ['-n', 'security.capability', '-v', '0x0100000200200000000000000000000000000000', path.join(roots.root, 'containers', ctr, 'upper', 'cap')]);
+    const caps = (f: string): string => spawnSync('getfattr', ['-n', 'security.capability', '--only-values', '-e', 'hex', f], { encoding: 'utf8' }).stdout;
+    assert.equal(g(['cp', '-q', `${ctr}:/cap`, path.join(host, 'cap-plain')]).status, 0);
+    assert.equal(caps(path.join(host, 'cap-plain')), '');
+    assert.equal(g(['cp', '-q', '-a', `${ctr}:/cap`, path.join(host, 'cap-archive')]).status, 0);
+    assert.notEqual(caps(path.join(host, 'cap-archive')), '');
+  } finally {
+    g(['rm', '-f', 'capc']);
+  }
+});
