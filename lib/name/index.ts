@@ -77,6 +77,9 @@ export function parseReference(input: string): Reference {
   const name = NAME_RE.exec(m[1])!;
   const registry = name[1];
   const repository = name[2];
+  // The host splitDomain chose is no host by the grammar ("docker.io__a/x" is one long path
+  // instead): a reference with no registry to pull it from.
+  if (registry === undefined) throw invalid();
   if (repository.length > NAME_MAX) throw invalid(`repository name must not be more than ${NAME_MAX} characters`);
   const digest = m[3];
   if (digest !== undefined) checkDigest(digest);

@@ -18,9 +18,9 @@ function wellFormed(input: string): void {
 }
 
 // Found by fast-check's run of fuzz/reference.fuzz.js: a first component with a '.' that is
-// not a valid domain ("docker.io__a") leaves registry undefined, and referenceString then
-// prints "undefined/docker.io__a/0". lib/name is being reworked; todo until that lands.
-test('a first component that looks like a domain but is not one ("docker.io__a/0")', { todo: 'parseReference returns registry undefined' }, () => {
+// not a valid domain ("docker.io__a") left registry undefined, and referenceString then
+// printed "undefined/docker.io__a/0". Now an invalid reference format.
+test('a first component that looks like a domain but is not one ("docker.io__a/0")', () => {
   wellFormed('docker.io__a/0');
   wellFormed('example.com__x/app:tag');
 });
