@@ -56,13 +56,39 @@ class TreeCopier {
   CopyStats Copy(const std::string& src, const std::string& dst);
 
  private:
-  void CopyEntry(int sparent, const std::string& sname, int dparent, const std::string& dname, const std::string& rel);
-  void CopyData(int in, int out, const std::string& rel);
-  bool MakeRoom(int dparent, const std::string& dname, bool src_is_dir, const std::string& rel);
-  int OpenCreated(int dparent, const std::string& dname, mode_t kind, const std::string& rel);
+  // A directory being copied: its contents are copied from the loop in Copy, one entry at a
+  // time, and its metadata set once they are done. Only the last tree_detail::kOpenLevels
+  // directories keep their descriptors; a deeper walk reopens the others through ".." on
+  // its way back, checked by dev/ino to be the same directories (see native/tree.h). So a
+  // tree 100,000 directories deep is copied with no recursion, a bounded number of
+  // descriptors and no full paths (those are built only for errors and skipped devices).
+  struct Dir {
+    std::string name;  // in the directory above (the source's and the copy's are the same)
+    int sfd = -1, dfd = -1;
+    dev_t sdev = 0, ddev = 0;
+    ino_t sino = 0, dino = 0;
+    struct stat st;  // the source's, applied to the copy after its contents
+    size_t len = 0;  // of the path inside the copy, the top's name excluded
+    std::vector<std::string> names;  // still to copy, the next one last
+  };
+
+  // One entry: sname in sparent to dname in dparent. A directory is made and pushed (its
+  // contents come later), anything else is copied whole here.
+  void CopyEntry(int sparent, const std::string& sname, int dparent, const std::string& dname);
+  // Back up one level: the directory above gets its descriptors back if it gave them up.
+  void Reopen(Dir& up, const Dir& from);
+  void CopyData(int in, int out);
+  bool MakeRoom(int dparent, const std::string& dname, bool src_is_dir);
+  int OpenCreated(int dparent, const std::string& dname, mode_t kind);
   // sopath/dopath: the descriptor is O_PATH (not open for I/O).
-  void SetMeta(int sfd, bool sopath, int dfd, bool dopath, const struct stat& st, const std::string& rel);
-  void CopyXattrs(int sfd, bool sopath, int dfd, bool dopath, const std::string& rel);
+  void SetMeta(int sfd, bool sopath, int dfd, bool dopath, const struct stat& st);
+  void CopyXattrs(int sfd, bool sopath, int dfd, bool dopath);
+  // The entry being copied (leaf_ in the deepest directory, or that directory itself) as a
+  // path inside the copy: with the top's own name (for errors), or without it (`empty` for
+  // the top itself).
+  std::string Where() const;
+  std::string Inside(const char* empty) const;
+  [[noreturn]] void Fail(int err, const char* syscall) const;
 
   int src_root_, dst_root_;
   CopyOptions o_;
@@ -72,6 +98,8 @@ class TreeCopier {
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
   int dst_top_ = -1;  // the copy's top directory, for linkat of later hardlinks
   std::string top_name_;
+  std::vector<Dir> stack_;
+  const std::string* leaf_ = nullptr;  // the name being copied in stack_.back(), if any
 };
 
 // The type of path inside root ('file', 'dir', 'symlink', 'other'), or "" when it does not
