@@ -149,7 +149,32 @@ export function compactJson(text: string): string {
  * profile itself and a later start needs no file. An unreadable file or one that is not
  * JSON is refused with docker's message. Options gocker does not know are refused.
  */
-export function normaliseSecurityOpts(opts: string[], readFile: (f: string) => string = (f) => fs.readFileSync(f, 'utf8')): string[] {
+// docker's default profile is about 20 KiB; a profile is data the user names, but /dev/zero
+// or a FIFO named by mistake must not hold the CLI for ever or fill its memory.
+const MAX_PROFILE = 4 << 20;
+
+/** A profile file: a regular file (not a FIFO, a device), read whole up to MAX_PROFILE. */
+function readProfile(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_PROFILE) throw new Error(`larger than ${MAX_PROFILE >> 20} MiB`);
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const r = fs.readSync(fd, buf, n, buf.length - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function normaliseSecurityOpts(opts: string[], readFile: (f: string) => string = readProfile): string[] {
   return opts.map((opt) => {
     if (/^no-new-privileges(=(true|false)|:(true|false))?$/.test(opt)) return opt;
     const m = /^seccomp[=:](.+)$/s.exec(opt);

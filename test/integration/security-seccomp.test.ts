@@ -223,8 +223,14 @@ describe('seccomp: custom profiles', () => {
     const badAction = path.join(work, 'badaction.json');
     fs.writeFileSync(badAction, JSON.stringify({ defaultAction: 'SCMP_ACT_MAYBE', syscalls: [] }));
     const missing = path.join(work, 'missing.json');
+    // Named by mistake: an endless device and a FIFO no one writes (they held the CLI for
+    // ever, /dev/zero filling its memory).
+    const fifo = path.join(work, 'profile.fifo');
+    execFileSync('mkfifo', [fifo]);
     const cases: Array<[string, RegExp]> = [
       [missing, /^gocker: opening seccomp profile \(.*missing\.json\) failed: open .*missing\.json: no such file or directory\n/],
+      ['/dev/zero', /^gocker: opening seccomp profile \(\/dev\/zero\) failed: open \/dev\/zero: not a regular file\n/],
+      [fifo, /^gocker: opening seccomp profile \(.*profile\.fifo\) failed: open .*profile\.fifo: not a regular file\n/],
       [invalid, /^gocker: compacting json for seccomp profile \(.*invalid\.json\) failed: /],
       [badAction, /^gocker: Decoding seccomp profile failed: defaultAction: unknown action "SCMP_ACT_MAYBE"\n/],
     ];
