@@ -31,10 +31,13 @@ export function secureStore(paths: StorePaths): void {
 
 function secureDir(dir: string): void {
   if (done.has(dir)) return;
+  // A non-root caller cannot fix root's store (nor read it: its own commands fail on their
+  // own with permission denied); a store of its own is its own business.
+  if (process.geteuid?.() !== 0) return;
   try {
-    let st: fs.Stats;
+    let link: fs.Stats;
     try {
-      st = fs.statSync(dir);
+      link = fs.lstatSync(dir);
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
       // The parents as mkdir -p makes them (they are /var/lib, /var/run or the user's own);
@@ -45,24 +48,46 @@ function secureDir(dir: string): void {
       } catch (e2) {
         if (!isErrno(e2, 'EEXIST')) throw e2; // made by a concurrent command: checked below
       }
-      st = fs.statSync(dir);
+      link = fs.lstatSync(dir);
     }
-    // Any bit for group or others is one too many (0710 included: no group here needs in).
-    if ((st.mode & 0o077) !== 0) {
-      fs.chmodSync(dir, PRIVATE_DIR);
-      log.debug('store directory made private', { dir, was: (st.mode & 0o7777).toString(8) });
+    // A symlink is followed only when root made it: one a user planted (in a sticky /tmp,
+    // say) would have us make any directory private, or use one the user controls.
+    if (link.isSymbolicLink() && link.uid !== 0) throw refuse(dir, `is a symlink owned by uid ${link.uid}`);
+    const real = fs.realpathSync.native(dir);
+    // Nothing on the way may be another user's to rename or replace: owned by root, and not
+    // writable by others unless sticky (as /tmp).
+    for (let p = path.dirname(real); ; p = path.dirname(p)) {
+      const st = fs.lstatSync(p);
+      if (st.uid !== 0) throw refuse(dir, `is inside ${p}, owned by uid ${st.uid}`);
+      if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) throw refuse(dir, `is inside ${p}, which other users can write`);
+      if (p === '/') break;
     }
-    // Its owner could open it again at will: said, not changed (a deliberate set-up, or not).
-    if (process.geteuid?.() === 0 && st.uid !== 0) log.warn('the store directory is owned by another user, who can open it to everyone', { dir, uid: st.uid });
+    // The mode is read and set through one descriptor, which no rename can redirect.
+    const fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+    try {
+      const st = fs.fstatSync(fd);
+      // Its owner could open it, or plant records and layers in it, at will.
+      if (st.uid !== 0) throw refuse(dir, `is owned by uid ${st.uid}`);
+      // Any bit for group or others is one too many (0710 included: no group here needs in).
+      if ((st.mode & 0o077) !== 0) {
+        fs.fchmodSync(fd, PRIVATE_DIR);
+        log.debug('store directory made private', { dir, was: (st.mode & 0o7777).toString(8) });
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
     done.add(dir);
   } catch (e) {
-    // A non-root caller cannot fix root's store (nor read it: its own commands fail on their
-    // own with permission denied). A read-only store cannot be written through either.
-    if (process.geteuid?.() !== 0) return;
+    if (e instanceof GockerError) throw e;
+    // A read-only store cannot be written through either.
     if (isErrno(e, 'EROFS')) {
       log.warn('cannot make the store private: read-only file system', { dir });
       return;
     }
     throw new GockerError(`cannot make ${dir} private to root: ${(e as Error).message}`, { cause: e });
   }
+}
+
+function refuse(dir: string, why: string): GockerError {
+  return new GockerError(`${dir} ${why}: gocker keeps its store only where no other user can reach or replace it`, { exitCode: 125 });
 }

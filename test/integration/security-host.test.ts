@@ -183,3 +183,28 @@ test('cp out of a container: file capabilities, like setuid, only with -a', () =
     g(['rm', '-f', 'capc']);
   }
 });
+
+test('a store path another user planted (a symlink, a directory of theirs) is refused, and nothing it names is touched', () => {
+  // In the sticky /tmp, as a user could: a symlink to a root-owned directory, and a
+  // directory of their own that they could fill with records and layers.
+  const victim = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-victim-'));
+  fs.chmodSync(victim, 0o755);
+  const link = path.join(os.tmpdir(), `gocker-planted-link-${process.pid}`);
+  const theirs = path.join(os.tmpdir(), `gocker-planted-dir-${process.pid}`);
+  try {
+    assert.equal(asNobody(['ln', '-s', victim, link]).status, 0);
+    assert.equal(asNobody(['mkdir', theirs]).status, 0);
+    for (const [flag, dir] of [['--root', link], ['--runroot', link], ['--root', theirs]]) {
+      const other = flag === '--root' ? ['--runroot', roots.runroot] : ['--root', roots.root];
+      const r = gocker([flag, dir, ...other, 'images']);
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, /^gocker: .* (is a symlink owned by uid 65534|is owned by uid 65534): gocker keeps its store only where no other user can reach or replace it\n$/);
+    }
+    assert.equal(fs.statSync(victim).mode & 0o777, 0o755);
+    assert.deepEqual(fs.readdirSync(theirs), []);
+  } finally {
+    fs.rmSync(link, { force: true });
+    fs.rmSync(theirs, { recursive: true, force: true });
+    fs.rmSync(victim, { recursive: true, force: true });
+  }
+});
