@@ -11,7 +11,7 @@ import { log } from '../log';
 import { MNT_DETACH, native } from '../native';
 import { acquireLock } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
-import { find } from './lifecycle';
+import { containerPid, find } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { containerLock, mountContainerLayers } from './state';
 
@@ -37,7 +37,22 @@ const cpError = (msg: string): GockerError => new GockerError(msg, { exitCode: 1
 
 /** The container's root for the copy, and how to let go of it. */
 async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{ root: string; done: () => void }> {
-  if (rec.State.Running && rec.State.Pid > 0) return { root: `/proc/${rec.State.Pid}/root`, done: () => undefined };
+  if (rec.State.Running && rec.State.Pid > 0) {
+    // The root of the container's command, as exec joins it: once it has started (before,
+    // the monitor's child is still on the host's /), verified as this container's (not a
+    // recycled pid), and held by a descriptor for the whole copy, so that no later lookup of
+    // /proc/PID can land on another process.
+    if (!fs.existsSync(path.join(paths.runContainer(rec.Id), 'started'))) throw cpError(`container ${rec.Id} is not running yet`);
+    const pid = containerPid(paths, rec, 'cp');
+    const fd = fs.openSync(`/proc/${pid}/root`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      if (containerPid(paths, rec, 'cp') !== pid) throw cpError(`container ${rec.Id} is not running`);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+    return { root: `/proc/self/fd/${fd}`, done: () => fs.closeSync(fd) };
+  }
   // vfs: a stopped container's tree is a plain directory.
   if (rec.GraphDriver.Name === 'vfs') return { root: rec.GraphDriver.Data.UpperDir, done: () => undefined };
   // Stopped: its overlay, mounted while the container lock keeps a start from racing us.

@@ -177,7 +177,7 @@ function isMonitorOf(pid: number, paths: StorePaths, rec: ContainerRecord): bool
  * monitor has seen it exit the pid cannot be another process's). Anything else — no pid
  * yet, a 0, garbage, a host process, another container's — throws; nothing is signalled.
  */
-function containerPid(paths: StorePaths, rec: ContainerRecord, what: string): number {
+export function containerPid(paths: StorePaths, rec: ContainerRecord, what: string): number {
   const run = paths.runContainer(rec.Id);
   const monitor = readPid(path.join(run, 'monitor.pid'));
   const pid = readPid(path.join(run, 'pid'));
