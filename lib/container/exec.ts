@@ -9,7 +9,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_FILE } from '../store/perms';
 import { CAPS, effectiveCaps } from './caps';
-import { find } from './lifecycle';
+import { containerPid, find } from './lifecycle';
 import { readStoredSpec } from './state';
 import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
 import { addSpec, mergeEnv, serialise } from './run';
@@ -43,9 +43,12 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const run = paths.runContainer(rec.Id);
   const tag = native().randomHex(6);
   const spec = new Map<string, string[]>();
-  addSpec(spec, 'target_pid', rec.State.Pid);
-  // The monitor joins only a container whose command has started (its root is then the
-  // container's) and not exited.
+  // The container's command, verified as the child of this container's own monitor; the
+  // monitor checks that again through a pidfd before it joins (a pid recycled meanwhile is
+  // some host process, whose namespaces are the host's). And only a container whose command
+  // has started (its root is then the container's) and not exited.
+  addSpec(spec, 'target_pid', containerPid(paths, rec, 'exec'));
+  addSpec(spec, 'target_parent', fs.readFileSync(path.join(run, 'monitor.pid'), 'utf8').trim());
   addSpec(spec, 'target_started', path.join(paths.runContainer(rec.Id), 'started'));
   addSpec(spec, 'target_exit', path.join(paths.runContainer(rec.Id), 'exit.json'));
   for (const a of o.command) addSpec(spec, 'arg', a);

@@ -826,6 +826,17 @@ void JoinCgroupsSelf(const Spec& spec) {
   Become(spec, pty_sock, report_fd);
 }
 
+// The parent pid of a process (/proc/PID/stat's fourth field, after the parenthesised name,
+// which may itself hold spaces and parentheses); -1 when unknown.
+pid_t ParentOf(pid_t pid) {
+  std::string stat;
+  if (!ReadFile("/proc/" + std::to_string(pid) + "/stat", &stat)) return -1;
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  Strings f = Split(stat.substr(close + 2), ' ');
+  return f.size() > 1 ? static_cast<pid_t>(atol(f[1].c_str())) : -1;
+}
+
 // Joins the namespaces of a running container's init. The mount namespace goes last: after
 // it, /proc is the container's, and root and cwd are the container's root. The pid
 // namespace is only opened (*pidns): the child joins it, for its own child (see Become).
@@ -838,7 +849,8 @@ void JoinCgroupsSelf(const Spec& spec) {
 bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
   pid_t target = static_cast<pid_t>(spec.Num("target_pid"));
   int pidfd = target > 1 ? static_cast<int>(syscall(SYS_pidfd_open, target, 0)) : -1;
-  if (pidfd < 0 || access(spec.Get("target_started").c_str(), F_OK) != 0 || access(spec.Get("target_exit").c_str(), F_OK) == 0) {
+  if (pidfd < 0 || access(spec.Get("target_started").c_str(), F_OK) != 0 || access(spec.Get("target_exit").c_str(), F_OK) == 0 ||
+      ParentOf(target) != static_cast<pid_t>(spec.Num("target_parent", -1))) {
     *error = "container is not running";
     return false;
   }

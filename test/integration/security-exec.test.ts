@@ -113,7 +113,8 @@ test('the exec helper, held before its execve, is not in the container at all', 
     const [target, id] = g(['inspect', '-f', '{{.State.Pid}} {{.Id}}', ctr]).stdout.trim().split(' ');
     const state = path.join(roots.runroot, 'containers', id);
     const rec = (k: string, v: string | number): string => `${k}=${v}\0`;
-    fs.writeFileSync(path.join(dir, 'spec'), rec('target_pid', target) + rec('target_started', path.join(state, 'started')) +
+    fs.writeFileSync(path.join(dir, 'spec'), rec('target_pid', target) + rec('target_parent', fs.readFileSync(path.join(state, 'monitor.pid'), 'utf8').trim()) +
+      rec('target_started', path.join(state, 'started')) +
       rec('target_exit', path.join(state, 'exit.json')) + rec('arg', 'true') + rec('cwd', '/') + rec('uid', 0) + rec('gid', 0) +
       rec('groups', '') + rec('caps', '') + rec('cgroup_procs', fifo) + rec('pid_file', path.join(dir, 'x.pid')) +
       rec('exit_file', path.join(dir, 'x.json')) + rec('log_file', '/dev/null'));
@@ -298,5 +299,30 @@ test('a read-only bind inside a shared volume stays read-only while another cont
     assert.deepEqual(fs.readdirSync(secret), []);
   } finally {
     g(['rm', '-f', racer]);
+  }
+});
+
+test('exec and cp act on the container\'s own process, never on whatever pid its files name', () => {
+  // The pid a container's files give is only a number: one recycled after the container
+  // exited, or written wrong, names some host process, whose root and namespaces are the
+  // host's. Here the pid file names this test's own process.
+  const id = g(['run', '-d', 'busybox', 'sleep', '1000']).stdout.trim();
+  const pidFile = path.join(roots.runroot, 'containers', id, 'pid');
+  const real = fs.readFileSync(pidFile, 'utf8');
+  try {
+    fs.writeFileSync(pidFile, `${process.pid}\n`);
+    const ex = g(['exec', id, 'cat', '/etc/hostname']);
+    assert.notEqual(ex.status, 0);
+    assert.notEqual(ex.stdout, fs.readFileSync('/etc/hostname', 'utf8'));
+    const out = path.join(work, 'hostname-copied');
+    const cp = g(['cp', `${id}:/etc/hostname`, out]);
+    assert.notEqual(cp.status, 0);
+    assert.ok(!fs.existsSync(out) || fs.readFileSync(out, 'utf8') !== fs.readFileSync('/etc/hostname', 'utf8'));
+    fs.writeFileSync(pidFile, real);
+    assert.equal(g(['exec', id, 'cat', '/etc/hostname']).stdout, `${id.slice(0, 12)}\n`);
+  } finally {
+    // The real pid back first: rm -f signals only the container's own process.
+    fs.writeFileSync(pidFile, real);
+    g(['rm', '-f', id]);
   }
 });
