@@ -34,6 +34,8 @@ export interface NativeBinding {
   supportsDType(dir: string): boolean;
   /** flock(2) on fd; false only when LOCK_NB was given and the lock is held elsewhere. */
   flock(fd: number, op: number): boolean;
+  /** getxattr(2) (follows a last symlink, so /proc/self/fd/N reaches fd's inode); null when there is no such attribute. */
+  getxattr(path: string, name: string): Buffer | null;
   /**
    * Applies a layer tar (optionally compressed) from file into dir, on worker threads;
    * onProgress hears how much of the file has been consumed, every half megabyte or so.

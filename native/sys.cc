@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -114,6 +115,31 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   }
 }
 
+// getxattr(path, name) -> Buffer | null (null: no such attribute, or none on that
+// filesystem). lib/container/changes.ts reads overlay's opaque marker on every directory
+// of a container's upper dir through /proc/self/fd/N: a getfattr process for each was
+// 13 ms a directory, 13 s for a tree 1,000 deep.
+Napi::Value GetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  for (;;) {
+    ssize_t n = getxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (n < 0) {
+      if (errno == ENODATA || errno == ENOTSUP) return env.Null();
+      ThrowSys(env, errno, "getxattr", path);
+    }
+    std::string buf(static_cast<size_t>(n), '\0');
+    ssize_t m = getxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+    if (m < 0 && errno == ERANGE) continue;  // grew in between
+    if (m < 0) {
+      if (errno == ENODATA || errno == ENOTSUP) return env.Null();
+      ThrowSys(env, errno, "getxattr", path);
+    }
+    return Napi::Buffer<char>::Copy(env, buf.data(), static_cast<size_t>(m));
+  }
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("uname", Napi::Function::New(env, Uname, "uname"));
   exports.Set("statfs", Napi::Function::New(env, Statfs, "statfs"));
@@ -122,6 +148,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeNamespace", Napi::Function::New(env, ProbeNamespace, "probeNamespace"));
   exports.Set("supportsDType", Napi::Function::New(env, SupportsDType, "supportsDType"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("getxattr", Napi::Function::New(env, GetXattr, "getxattr"));
 }
 
 GOCKER_MODULE(Init);

@@ -49,10 +49,10 @@ function isWhiteout(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
-/** trusted.overlay.opaque on the directory open as fd (getfattr gets the fd itself, as its fd 3). */
+/** trusted.overlay.opaque on the directory open as fd (through the addon: a getfattr process a directory was 13 ms each). */
 function isOpaqueFd(fd: number): boolean {
   try {
-    return execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', '/proc/self/fd/3'], { stdio: ['ignore', 'pipe', 'ignore', fd] }).toString() === 'y';
+    return native().getxattr(`/proc/self/fd/${fd}`, 'trusted.overlay.opaque')?.toString() === 'y';
   } catch {
     return false;
   }
@@ -98,6 +98,82 @@ function closeAll(fds: Array<number | undefined>): void {
   for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
 }
 
+/*
+ * The walks below are iterative, over an explicit stack of directories, and hold descriptors
+ * for the deepest OPEN_LEVELS of them only: a container can nest directories 100,000 deep,
+ * deeper than the JavaScript stack and than RLIMIT_NOFILE. A directory that gave up its
+ * descriptors gets them back on the way up, as '..' of the directory below it, accepted only
+ * if it is the very directory the walk came down through (device and inode, as native/tree.h
+ * does). A tree walked side by side that has no counterpart in the directory below (a lower
+ * layer without it, the image without it) keeps its descriptor: along one path there are at
+ * most as many of those as trees, so the count stays bounded.
+ */
+const OPEN_LEVELS = 16;
+
+/** A directory of one of the trees walked side by side; fd undefined while given up. */
+interface Dir { fd: number | undefined; dev: bigint; ino: bigint }
+
+/** The directory name in the one open as parent (never through a symlink), as a Dir; undefined if not a directory now. */
+function dirAt(parent: number | string, name?: string): Dir | undefined {
+  const fd = openDirAt(parent, name);
+  if (fd === undefined) return undefined;
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return { fd, dev: st.dev, ino: st.ino };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** A directory being walked: the same directory in each tree (undefined where a tree lacks it). */
+interface Frame { dirs: Array<Dir | undefined>; rel: string }
+
+class DirStack<F extends Frame> {
+  private readonly frames: F[] = [];
+
+  top(): F | undefined {
+    return this.frames[this.frames.length - 1];
+  }
+
+  push(f: F): void {
+    this.frames.push(f);
+    if (this.frames.length <= OPEN_LEVELS) return;
+    const far = this.frames[this.frames.length - 1 - OPEN_LEVELS];
+    const below = this.frames[this.frames.length - OPEN_LEVELS];
+    far.dirs.forEach((d, i) => {
+      if (d?.fd === undefined || below.dirs[i] === undefined) return;
+      fs.closeSync(d.fd);
+      d.fd = undefined;
+    });
+  }
+
+  /** Drops the deepest directory; the one above it has its descriptors again. */
+  pop(): void {
+    const f = this.frames.pop()!;
+    try {
+      const up = this.top();
+      up?.dirs.forEach((d, i) => {
+        if (!d || d.fd !== undefined) return;
+        // The deepest directory is always open: each pop reopens the one above it.
+        const back = dirAt(f.dirs[i]!.fd!, '..');
+        if (back?.dev !== d.dev || back.ino !== d.ino) {
+          if (back) fs.closeSync(back.fd!);
+          throw new GockerError(`${up.rel || '/'} was moved while it was walked; try again`);
+        }
+        d.fd = back.fd;
+      });
+    } finally {
+      closeAll(f.dirs.map((d) => d?.fd));
+    }
+  }
+
+  closeAll(): void {
+    for (const f of this.frames) closeAll(f.dirs.map((d) => d?.fd));
+    this.frames.length = 0;
+  }
+}
+
 /** Whether the directory open as fd is empty (or went away), so a runtime mount point. */
 function emptyDirAt(parent: number, name: string): boolean {
   const fd = openDirAt(parent, name);
@@ -118,46 +194,51 @@ export function diffContainer(store: Store, ref: string): Change[] {
   if (rec.GraphDriver.Name === 'vfs') return vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir);
   const out: Change[] = [];
   /**
-   * upper: the writable layer's directory rel, open; lowers: the same directory in each lower
-   * layer that has it (open, no link followed). Whether rel held nothing but the runtime's
-   * mount points.
+   * dirs: the writable layer's directory rel, then the same directory in each lower layer that
+   * has it (no link followed). names: what is left to look at in it; at: the index in out of
+   * the directory's own change; onlyRuntime: whether it held nothing but the runtime's mount
+   * points so far.
    */
-  const walk = (upper: number, lowers: number[], rel: string): boolean => {
-    let onlyRuntime = true;
-    for (const name of listAt(upper).sort(byCodeUnit)) {
-      const r = `${rel}/${name}`;
+  interface DiffFrame extends Frame { names: string[]; next: number; at: number; onlyRuntime: boolean }
+  const stack = new DirStack<DiffFrame>();
+  try {
+    const top = dirAt(rec.GraphDriver.Data.UpperDir);
+    if (top === undefined) throw new GockerError(`the writable layer of container ${rec.Id.slice(0, 12)} is gone`);
+    stack.push({ dirs: [top], rel: '', names: [], next: 0, at: -1, onlyRuntime: true });
+    for (const l of lowerDirs(rec)) stack.top()!.dirs.push(dirAt(l));
+    stack.top()!.names = listAt(top.fd!).sort(byCodeUnit);
+    for (let f = stack.top(); f; f = stack.top()) {
+      if (f.next === f.names.length) {
+        stack.pop();
+        // A directory copied up only to hold /etc/hostname and the like is no change of the user's.
+        if (f.at >= 0 && f.onlyRuntime && f.names.length > 0 && out[f.at].kind === 'C') out.splice(f.at, 1);
+        continue;
+      }
+      const name = f.names[f.next++];
+      const upper = f.dirs[0]!.fd!;
+      const lowers = f.dirs.slice(1);
+      const r = `${f.rel}/${name}`;
       const st = lstatAt(upper, name);
       if (!st) continue; // removed since it was listed
       if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(upper, name) : st.size === 0)) continue;
-      onlyRuntime = false;
+      f.onlyRuntime = false;
       if (isWhiteout(st)) {
         out.push({ kind: 'D', path: r });
         continue;
       }
-      const lowerSt = lowers.map((l) => lstatAt(l, name));
+      const lowerSt = lowers.map((l) => (l ? lstatAt(l.fd!, name) : undefined));
       const inLower = lowerSt.some((l) => l && !isWhiteout(l));
       const at0 = out.push({ kind: inLower ? 'C' : 'A', path: r }) - 1;
       if (!st.isDirectory()) continue;
-      const child = openDirAt(upper, name);
+      const child = dirAt(upper, name);
       if (child === undefined) continue; // no longer a directory: nothing under it to list
-      const childLowers: Array<number | undefined> = [];
-      try {
-        for (let i = 0; i < lowers.length; i++) if (lowerSt[i]?.isDirectory()) childLowers.push(openDirAt(lowers[i], name));
-        // A directory copied up only to hold /etc/hostname and the like is no change of the user's.
-        if (walk(child, childLowers.filter((f): f is number => f !== undefined), r) && out[at0].kind === 'C' && listAt(child).length > 0) out.splice(at0, 1);
-      } finally {
-        closeAll([child, ...childLowers]);
-      }
+      const dirs: Array<Dir | undefined> = [child];
+      stack.push({ dirs, rel: r, names: [], next: 0, at: at0, onlyRuntime: true });
+      lowers.forEach((l, i) => dirs.push(l && lowerSt[i]?.isDirectory() ? dirAt(l.fd!, name) : undefined));
+      stack.top()!.names = listAt(child.fd!).sort(byCodeUnit);
     }
-    return onlyRuntime;
-  };
-  const top = openDirAt(rec.GraphDriver.Data.UpperDir);
-  if (top === undefined) throw new GockerError(`the writable layer of container ${rec.Id.slice(0, 12)} is gone`);
-  const lowers = lowerDirs(rec).map((l) => openDirAt(l));
-  try {
-    walk(top, lowers.filter((f): f is number => f !== undefined), '');
   } finally {
-    closeAll([top, ...lowers]);
+    stack.closeAll();
   }
   return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
@@ -176,53 +257,70 @@ function imageTree(store: Store, rec: ContainerRecord): string | undefined {
  */
 function vfsChanges(base: string | undefined, rootfs: string): Change[] {
   const out: Change[] = [];
-  const added = (parent: number, name: string, rel: string): void => {
-    out.push({ kind: 'A', path: rel });
-    const fd = lstatAt(parent, name)?.isDirectory() ? openDirAt(parent, name) : undefined;
-    if (fd === undefined) return;
-    try {
-      for (const n of listAt(fd)) added(fd, n, `${rel}/${n}`);
-    } finally {
-      fs.closeSync(fd);
-    }
+  /**
+   * dirs: the container's directory rel, then the image's when it has one there. compare:
+   * whether this is a comparison (else everything under rel is added, the image's aside).
+   */
+  interface VfsFrame extends Frame { names: string[]; next: number; compare: boolean }
+  const stack = new DirStack<VfsFrame>();
+  const enter = (here: Dir, before: Dir | undefined, rel: string, compare: boolean): void => {
+    const f: VfsFrame = { dirs: [here, before], rel, names: [], next: 0, compare };
+    stack.push(f);
+    f.names = listAt(here.fd!);
+    if (!compare || before === undefined) return;
+    const names = new Set(f.names);
+    for (const n of listAt(before.fd!)) if (!names.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
   };
-  /** here: the container's directory rel, open; before: the image's, when it has one there. */
-  const walk = (here: number, before: number | undefined, rel: string): void => {
-    const names = new Set(listAt(here));
-    for (const n of before === undefined ? [] : listAt(before)) if (!names.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
-    for (const n of names) {
-      const r = `${rel}/${n}`;
+  try {
+    const top = dirAt(rootfs);
+    if (top === undefined) throw new GockerError(`the container's tree ${rootfs} is gone`);
+    let baseDir: Dir | undefined;
+    try {
+      baseDir = base === undefined ? undefined : dirAt(base);
+    } catch (e) {
+      fs.closeSync(top.fd!);
+      throw e;
+    }
+    enter(top, baseDir, '', true);
+    for (let f = stack.top(); f; f = stack.top()) {
+      if (f.next === f.names.length) {
+        stack.pop();
+        continue;
+      }
+      const n = f.names[f.next++];
+      const here = f.dirs[0]!.fd!;
+      const before = f.compare ? f.dirs[1] : undefined;
+      const r = `${f.rel}/${n}`;
       const st = lstatAt(here, n);
+      if (!f.compare) {
+        // Under an added directory: everything is added.
+        out.push({ kind: 'A', path: r });
+        const child = st?.isDirectory() ? dirAt(here, n) : undefined;
+        if (child) enter(child, undefined, r, false);
+        continue;
+      }
       if (!st) continue;
-      const old = before === undefined ? undefined : lstatAt(before, n);
+      const old = before === undefined ? undefined : lstatAt(before.fd!, n);
       if (!old) {
         if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(here, n) : st.size === 0)) continue;
-        added(here, n, r);
+        out.push({ kind: 'A', path: r });
+        const child = st.isDirectory() ? dirAt(here, n) : undefined;
+        if (child) enter(child, undefined, r, false);
         continue;
       }
       const same = st.mode === old.mode && st.uid === old.uid && st.gid === old.gid && st.mtimeMs === old.mtimeMs
         && (st.isDirectory() || st.size === old.size)
-        && (!st.isSymbolicLink() || readlinkAt(here, n) === readlinkAt(before!, n));
+        && (!st.isSymbolicLink() || readlinkAt(here, n) === readlinkAt(before!.fd!, n));
       if (!same) out.push({ kind: 'C', path: r });
       if (!st.isDirectory()) continue;
-      const child = openDirAt(here, n);
+      const child = dirAt(here, n);
       if (child === undefined) continue;
-      const oldChild = old.isDirectory() ? openDirAt(before!, n) : undefined;
-      try {
-        if (oldChild !== undefined) walk(child, oldChild, r);
-        else for (const c of listAt(child)) added(child, c, `${r}/${c}`);
-      } finally {
-        closeAll([child, oldChild]);
-      }
+      const oldChild = old.isDirectory() ? dirAt(before!.fd!, n) : undefined;
+      if (oldChild === undefined) enter(child, undefined, r, false);
+      else enter(child, oldChild, r, true);
     }
-  };
-  const top = openDirAt(rootfs);
-  if (top === undefined) throw new GockerError(`the container's tree ${rootfs} is gone`);
-  const baseFd = base === undefined ? undefined : openDirAt(base);
-  try {
-    walk(top, baseFd, '');
   } finally {
-    closeAll([top, baseFd]);
+    stack.closeAll();
   }
   return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
@@ -300,46 +398,62 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
  * can turn into links to the host between its stat and its descent.
  */
 function stageLayer(upper: string, stage: string): void {
-  const walk = (src: number, dst: string): void => {
-    for (const name of listAt(src)) {
+  /**
+   * dirs: the upper dir's directory and its copy in the stage, both open: the copy is made
+   * by descriptors too, a tree deeper than PATH_MAX has no path. st: the upper directory's,
+   * given to the copy once its contents are in.
+   */
+  interface StageFrame extends Frame { names: string[]; next: number; st?: fs.Stats }
+  const stack = new DirStack<StageFrame>();
+  try {
+    const top = dirAt(upper);
+    if (top === undefined) throw new GockerError(`the writable layer ${upper} is gone`);
+    const root: StageFrame = { dirs: [top], rel: '', names: listAt(top.fd!), next: 0 };
+    stack.push(root);
+    root.dirs.push(dirAt(stage));
+    if (root.dirs[1] === undefined) throw new GockerError(`the commit's stage ${stage} is gone`);
+    for (let f = stack.top(); f; f = stack.top()) {
+      const src = f.dirs[0]!.fd!;
+      const dst = f.dirs[1]!.fd!;
+      if (f.next === f.names.length) {
+        if (f.st) {
+          if (isOpaqueFd(src)) fs.writeFileSync(at(dst, '.wh..wh..opq'), '');
+          fs.fchownSync(dst, f.st.uid, f.st.gid);
+          fs.fchmodSync(dst, f.st.mode & 0o7777);
+          fs.futimesSync(dst, f.st.atime, f.st.mtime);
+        }
+        stack.pop();
+        continue;
+      }
+      const name = f.names[f.next++];
       const st = lstatAt(src, name);
       if (!st) continue;
-      const d = path.join(dst, name);
       if (isWhiteout(st)) {
-        fs.writeFileSync(path.join(dst, `.wh.${name}`), '');
+        fs.writeFileSync(at(dst, `.wh.${name}`), '');
         continue;
       }
       if (st.isDirectory()) {
-        const fd = openDirAt(src, name);
-        if (fd === undefined) continue; // swapped for something else since: as if absent
-        try {
-          const dst2 = fs.fstatSync(fd);
-          fs.mkdirSync(d);
-          walk(fd, d);
-          if (isOpaqueFd(fd)) fs.writeFileSync(path.join(d, '.wh..wh..opq'), '');
-          fs.chownSync(d, dst2.uid, dst2.gid);
-          fs.chmodSync(d, dst2.mode & 0o7777);
-          fs.utimesSync(d, dst2.atime, dst2.mtime);
-        } finally {
-          fs.closeSync(fd);
-        }
+        const child = dirAt(src, name);
+        if (child === undefined) continue; // swapped for something else since: as if absent
+        const frame: StageFrame = { dirs: [child], rel: `${f.rel}/${name}`, names: [], next: 0 };
+        stack.push(frame);
+        frame.st = fs.fstatSync(child.fd!);
+        fs.mkdirSync(at(dst, name));
+        frame.dirs.push(dirAt(dst, name));
+        if (frame.dirs[1] === undefined) throw new GockerError(`the commit's stage lost ${frame.rel}`);
+        frame.names = listAt(child.fd!);
         continue;
       }
       // link(2) does not follow its source's last component: whatever is there now (a file,
       // a link, a device) is what is linked, and the prefix is the directory we hold open.
       try {
-        fs.linkSync(at(src, name), d);
+        fs.linkSync(at(src, name), at(dst, name));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     }
-  };
-  const top = openDirAt(upper);
-  if (top === undefined) throw new GockerError(`the writable layer ${upper} is gone`);
-  try {
-    walk(top, stage);
   } finally {
-    fs.closeSync(top);
+    stack.closeAll();
   }
 }
 
@@ -403,7 +517,8 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
     store.putBlob(manifest);
     return await store.registerImage(configBuf, manifest, target ? [{ ...target, tag: target.tag ?? 'latest' }] : []);
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    // Not fs.rmSync: its recursive walk builds full paths, and the stage is as deep as the container's tree.
+    await native().removeTree(tmp);
   }
 }
 
