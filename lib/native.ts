@@ -68,6 +68,10 @@ export interface NativeBinding {
   spawn(file: string, argv: string[], stdio: number[], newSession: boolean): number;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
+  /** pidfd_open(2): a close-on-exec fd for exactly this process. */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal(2); false when the process has exited. */
+  pidfdSignal(pidfd: number, signal: number): boolean;
   /** cb once the child pid (ours) exits and is reaped; the event loop stays alive meanwhile. */
   watchExit(pid: number, cb: (code: number | null, signal: number | null) => void): void;
   /** The watch on pid no longer keeps the event loop alive (it still reaps). */

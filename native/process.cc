@@ -178,6 +178,26 @@ Napi::Value UnrefExit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// pidfdOpen(pid) -> fd: a handle on exactly this process, which no recycling of its pid can
+// redirect; pidfdSignal(fd, sig) -> false when it has exited. kill(2) on a pid read, then
+// checked, then signalled leaves a window in which the pid can be someone else's.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  if (pid <= 0) ThrowSys(info.Env(), EINVAL, "pidfd_open");
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) ThrowSys(info.Env(), errno, "pidfd_open");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value PidfdSignal(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) == 0) return Napi::Boolean::New(info.Env(), true);
+  if (errno == ESRCH) return Napi::Boolean::New(info.Env(), false);
+  ThrowSys(info.Env(), errno, "pidfd_send_signal");
+}
+
 // pipe() -> [read fd, write fd], both close-on-exec (spawn passes one on by dup2): Node
 // makes pipes only through child_process or net.
 Napi::Value Pipe(const Napi::CallbackInfo& info) {
@@ -226,6 +246,8 @@ Napi::Value Sha256(const Napi::CallbackInfo& info) {
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal, "pidfdSignal"));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));
   exports.Set("randomHex", Napi::Function::New(env, RandomHex, "randomHex"));

@@ -9,6 +9,7 @@ import { byCodeUnit } from '../format/order';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { log } from '../log';
+import { native } from '../native';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 
@@ -187,18 +188,34 @@ export function containerPid(paths: StorePaths, rec: ContainerRecord, what: stri
 }
 
 /**
- * Signals the container's verified process. False when it has gone meanwhile. (The addon has
- * no pidfd_send_signal yet; the parent check above is what keeps a recycled pid out.)
+ * Signals the container's verified process through a pidfd taken after the check and checked
+ * again once it is held: the process checked is the process signalled, whatever happens to
+ * its pid meanwhile. False when it has gone.
  */
 function signalContainer(paths: StorePaths, rec: ContainerRecord, signal: number | NodeJS.Signals, what: string): boolean {
   const pid = containerPid(paths, rec, what);
+  let pidfd: number;
   try {
-    process.kill(pid, signal);
-    return true;
+    pidfd = native().pidfdOpen(pid);
   } catch (e) {
     if (isErrno(e, 'ESRCH')) return false;
+    throw e;
+  }
+  try {
+    // Still the monitor's child with the pidfd held: not a pid recycled since the check.
+    let same: boolean;
+    try {
+      same = containerPid(paths, rec, what) === pid;
+    } catch {
+      same = false;
+    }
+    if (!same) return false;
+    return native().pidfdSignal(pidfd, typeof signal === 'number' ? signal : os.constants.signals[signal]);
+  } catch (e) {
     if (isErrno(e, 'EPERM')) throw new GockerError(`${what}: permission denied`, { exitCode: 1, code: 'EACCES', cause: e });
     throw e;
+  } finally {
+    fs.closeSync(pidfd);
   }
 }
 
