@@ -36,6 +36,8 @@ export interface EngineInfo {
   storage: OverlayProbe;
   cgroups: CgroupLayout;
   namespaces: NamespaceProbe;
+  /** the system calls containment needs: present, and the kernel that brought each */
+  kernelFeatures: Array<{ name: string; present: boolean; since: string; needed: string }>;
   root: DirUsage;
   runroot: DirUsage;
   images: number;
@@ -100,6 +102,20 @@ const NAMESPACES: Array<[string, number]> = [
   ['mnt', CLONE.NEWNS], ['uts', CLONE.NEWUTS], ['ipc', CLONE.NEWIPC], ['pid', CLONE.NEWPID],
   ['net', CLONE.NEWNET], ['cgroup', CLONE.NEWCGROUP], ['user', CLONE.NEWUSER],
 ];
+
+const KERNEL_FEATURES: Array<[keyof ReturnType<NativeBinding['kernelFeatures']>, string, string]> = [
+  ['openat2', '5.6', 'paths resolved inside a root (mounts, cwd, layers, cp)'],
+  ['close_range', '5.9', 'closing inherited fds (slower without)'],
+  ['mount_setattr', '5.12', 'recursive read-only mounts'],
+  ['open_tree', '5.2', 'bind mounts made without a second lookup'],
+  ['pidfd_open', '5.3', 'waiting for and signalling containers'],
+  ['seccomp', '3.17', 'the seccomp filter'],
+];
+
+export function probeKernelFeatures(n: NativeBinding): EngineInfo['kernelFeatures'] {
+  const have = n.kernelFeatures();
+  return KERNEL_FEATURES.map(([name, since, needed]) => ({ name, present: have[name], since, needed }));
+}
 
 export function probeNamespaces(n: NativeBinding): NamespaceProbe {
   const out: NamespaceProbe = {};
@@ -177,6 +193,7 @@ export function engineInfo(n: NativeBinding, opts: ResolvedOptions, version: str
     storage: probeOverlay(n, paths.tmp),
     cgroups: hostCgroups(n),
     namespaces: probeNamespaces(n),
+    kernelFeatures: probeKernelFeatures(n),
     root: diskUsage(opts.root),
     runroot: diskUsage(opts.runroot),
     images: countImages(paths),

@@ -31,6 +31,8 @@ export interface NativeBinding {
   umount(target: string, flags?: number): void;
   /** true, or the Node-shaped error unshare(2) returned. */
   probeNamespace(cloneFlag: number): true | NodeJS.ErrnoException;
+  /** Which of the system calls containment needs this kernel has (false: ENOSYS). */
+  kernelFeatures(): Record<'openat2' | 'close_range' | 'mount_setattr' | 'open_tree' | 'pidfd_open' | 'seccomp', boolean>;
   supportsDType(dir: string): boolean;
   /** flock(2) on fd; false only when LOCK_NB was given and the lock is held elsewhere. */
   flock(fd: number, op: number): boolean;

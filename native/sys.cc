@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -19,6 +20,31 @@
 
 namespace gocker {
 namespace {
+
+// The system calls gocker's containment rests on, each tried with arguments that can only
+// fail: ENOSYS says the kernel lacks it, any other error that it is there. (Before the first
+// container needs one, so info can name what is missing.)
+Napi::Value KernelFeatures(const Napi::CallbackInfo& info) {
+  struct Probe {
+    const char* name;
+    long (*call)();
+  };
+  static const Probe kProbes[] = {
+      {"openat2", [] { return syscall(SYS_openat2, -1, "", nullptr, 0); }},
+      {"close_range", [] { return syscall(SYS_close_range, 2U, 1U, 0); }},
+      {"mount_setattr", [] { return syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0); }},
+      {"open_tree", [] { return syscall(SYS_open_tree, -1, "", 0); }},
+      {"pidfd_open", [] { return syscall(SYS_pidfd_open, 0, 0); }},
+      {"seccomp", [] { return syscall(SYS_seccomp, 0xffff, 0, nullptr); }},
+  };
+  Napi::Object out = Napi::Object::New(info.Env());
+  for (const Probe& p : kProbes) {
+    errno = 0;
+    bool present = !(p.call() < 0 && errno == ENOSYS);
+    out.Set(p.name, Napi::Boolean::New(info.Env(), present));
+  }
+  return out;
+}
 
 Napi::Value Uname(const Napi::CallbackInfo& info) {
   struct utsname u;
@@ -142,6 +168,7 @@ Napi::Value GetXattr(const Napi::CallbackInfo& info) {
 
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("uname", Napi::Function::New(env, Uname, "uname"));
+  exports.Set("kernelFeatures", Napi::Function::New(env, KernelFeatures, "kernelFeatures"));
   exports.Set("statfs", Napi::Function::New(env, Statfs, "statfs"));
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
   exports.Set("umount", Napi::Function::New(env, Umount, "umount"));

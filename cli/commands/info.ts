@@ -14,6 +14,10 @@ export function handler(argv: GlobalArgs & { format?: string }): void {
     return;
   }
   process.stdout.write(render(info));
+  // As docker's info: what the host lacks, as warnings after the rest.
+  for (const f of info.kernelFeatures.filter((k) => !k.present)) {
+    process.stderr.write(`WARNING: this kernel lacks ${f.name} (Linux ${f.since}): no ${f.needed}\n`);
+  }
 }
 
 const yes = (b: boolean): string => (b ? 'true' : 'false');
@@ -38,6 +42,8 @@ function render(i: EngineInfo): string {
   for (const [name, p] of Object.entries(i.namespaces)) {
     lines.push(` ${name}: ${p.supported ? 'yes' : `no (${p.error})`}`);
   }
+  lines.push('Kernel Features:');
+  for (const f of i.kernelFeatures) lines.push(` ${f.name}: ${f.present ? 'yes' : `no (Linux ${f.since}; needed for ${f.needed})`}`);
   lines.push(`Root Dir: ${i.root.path} (${i.root.exists ? humanSize(i.root.bytes) : 'not created'})`);
   lines.push(`Run Root: ${i.runroot.path} (${i.runroot.exists ? humanSize(i.runroot.bytes) : 'not created'})`);
   lines.push(`Images: ${i.images}`);
