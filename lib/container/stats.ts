@@ -24,7 +24,12 @@ function netIo(rec: ContainerRecord): [number, number] {
   if (!rec.State.Running || rec.HostConfig.NetworkMode === 'host') return [0, 0];
   let rx = 0;
   let tx = 0;
+  // The recorded pid is only a number: it is the container's while it is in the container's
+  // cgroup, checked before and after the read (a recycled pid would show a host process's
+  // interfaces).
+  const ours = (): boolean => fs.readFileSync(`/proc/${rec.State.Pid}/cgroup`, 'utf8').split('\n').some((l) => l.endsWith(`/${rec.CgroupPath}`));
   try {
+    if (!ours()) return [0, 0];
     for (const line of fs.readFileSync(`/proc/${rec.State.Pid}/net/dev`, 'utf8').split('\n').slice(2)) {
       const [name, rest] = line.split(':');
       if (!rest || name.trim() === 'lo') continue;
@@ -32,6 +37,7 @@ function netIo(rec: ContainerRecord): [number, number] {
       rx += f[0];
       tx += f[8];
     }
+    if (!ours()) return [0, 0];
   } catch {
     /* exited meanwhile */
   }
