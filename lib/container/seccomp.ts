@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GockerError } from '../errors';
+import { readWhole } from '../fsread';
 import { native, packageRoot } from '../native';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -161,14 +162,7 @@ function readProfile(file: string): string {
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (!st.isFile()) throw new Error('not a regular file');
     if (st.size > MAX_PROFILE) throw new Error(`larger than ${MAX_PROFILE >> 20} MiB`);
-    const buf = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < buf.length) {
-      const r = fs.readSync(fd, buf, n, buf.length - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    return buf.toString('utf8', 0, n);
+    return readWhole(fd, st.size).toString('utf8');
   } finally {
     fs.closeSync(fd);
   }

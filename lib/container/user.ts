@@ -1,6 +1,7 @@
 // -u NAME|UID[:GROUP|GID], resolved in the image's own /etc/passwd and /etc/group, as docker does.
 import * as fs from 'node:fs';
 import { GockerError } from '../errors';
+import { readWhole } from '../fsread';
 
 export interface ExecUser {
   uid: number;
@@ -27,12 +28,13 @@ export function at(fd: number, name: string): string {
   return `/proc/self/fd/${fd}/${name}`;
 }
 
-function isWhiteout(st: fs.Stats): boolean {
+/** overlay's whiteout: a character device 0/0. */
+export function isWhiteout(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
 /** trusted.overlay.opaque on the directory open as fd. */
-function isOpaqueFd(fd: number): boolean {
+export function isOpaqueFd(fd: number): boolean {
   // The addon's getxattr: a getfattr process per directory cost exec and run about 5 ms
   // each. Required here, so that this module (and its unit tests) need no addon otherwise.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -168,14 +170,7 @@ class UnionRoot {
       const st = fs.fstatSync(fd);
       if (!st.isFile()) return undefined;
       if (st.size > MAX_FILE) throw new GockerError(`/${name} in the container is too large to read (${st.size} bytes)`, { exitCode: 125 });
-      const buf = Buffer.alloc(st.size);
-      let n = 0;
-      while (n < buf.length) {
-        const r = fs.readSync(fd, buf, n, buf.length - n, n);
-        if (r === 0) break;
-        n += r;
-      }
-      return buf.toString('utf8', 0, n);
+      return readWhole(fd, st.size).toString('utf8');
     } finally {
       fs.closeSync(fd);
     }
