@@ -15,7 +15,7 @@ import { Store, sha256 } from '../store';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { mountContainerLayers } from './state';
-import { at } from './user';
+import { at, isOpaqueFd, isWhiteout } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
@@ -44,19 +44,6 @@ async function writeTar(dir: string, entries: string[], out: NodeJS.WritableStre
 
 /** Mount points the runtime creates in the writable layer: not the user's changes (docker hides them too). */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/sbin/docker-init']);
-
-function isWhiteout(st: fs.Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
-}
-
-/** trusted.overlay.opaque on the directory open as fd (through the addon: a getfattr process a directory was 13 ms each). */
-function isOpaqueFd(fd: number): boolean {
-  try {
-    return native().getxattr(`/proc/self/fd/${fd}`, 'trusted.overlay.opaque')?.toString() === 'y';
-  } catch {
-    return false;
-  }
-}
 
 /*
  * A container's tree is changed by the container while these walk it: a directory can become a
@@ -449,7 +436,10 @@ function stageLayer(upper: string, stage: string): void {
       try {
         fs.linkSync(at(src, name), at(dst, name));
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        // Gone, or made a directory (which link refuses, EPERM) since the stat: as if absent,
+        // as a directory swapped for something else is above.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && !(code === 'EPERM' && lstatAt(src, name)?.isDirectory())) throw e;
       }
     }
   } finally {
