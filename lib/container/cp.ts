@@ -11,7 +11,7 @@ import { log } from '../log';
 import { MNT_DETACH, native } from '../native';
 import { acquireLock } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
-import { containerPid, find } from './lifecycle';
+import { containerPid, find, startedProcess } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { containerLock, mountContainerLayers } from './state';
 
@@ -42,8 +42,7 @@ async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{
     // the monitor's child is still on the host's /), verified as this container's (not a
     // recycled pid), and held by a descriptor for the whole copy, so that no later lookup of
     // /proc/PID can land on another process.
-    if (!fs.existsSync(path.join(paths.runContainer(rec.Id), 'started'))) throw cpError(`container ${rec.Id} is not running yet`);
-    const pid = containerPid(paths, rec, 'cp');
+    const { pid } = startedProcess(paths, rec, 'cp');
     const fd = fs.openSync(`/proc/${pid}/root`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try {
       if (containerPid(paths, rec, 'cp') !== pid) throw cpError(`container ${rec.Id} is not running`);

@@ -9,7 +9,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_FILE } from '../store/perms';
 import { CAPS, effectiveCaps } from './caps';
-import { containerPid, find } from './lifecycle';
+import { find, startedProcess } from './lifecycle';
 import { readStoredSpec } from './state';
 import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
 import { addSpec, mergeEnv, serialise } from './run';
@@ -30,9 +30,7 @@ export interface ExecOptions {
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
   const rec = find(paths, o.container);
   // Running from the moment its monitor wrote the pid; joinable once its command started.
-  if (!rec.State.Running || !fs.existsSync(path.join(paths.runContainer(rec.Id), 'started'))) {
-    throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
-  }
+  const target = startedProcess(paths, rec, 'exec');
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });
   const image = store.loadImage(rec.Image);
   const layers = image?.layers.map((l) => l.dir) ?? [];
@@ -47,10 +45,10 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   // monitor checks that again through a pidfd before it joins (a pid recycled meanwhile is
   // some host process, whose namespaces are the host's). And only a container whose command
   // has started (its root is then the container's) and not exited.
-  addSpec(spec, 'target_pid', containerPid(paths, rec, 'exec'));
-  addSpec(spec, 'target_parent', fs.readFileSync(path.join(run, 'monitor.pid'), 'utf8').trim());
-  addSpec(spec, 'target_started', path.join(paths.runContainer(rec.Id), 'started'));
-  addSpec(spec, 'target_exit', path.join(paths.runContainer(rec.Id), 'exit.json'));
+  addSpec(spec, 'target_pid', target.pid);
+  addSpec(spec, 'target_parent', target.monitor);
+  addSpec(spec, 'target_started', path.join(run, 'started'));
+  addSpec(spec, 'target_exit', path.join(run, 'exit.json'));
   for (const a of o.command) addSpec(spec, 'arg', a);
   let env = mergeEnv(rec.Config.Env, o.env ?? []);
   if (o.tty && !env.some((e) => e.startsWith('TERM='))) env = [...env, 'TERM=xterm'];

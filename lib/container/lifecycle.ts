@@ -179,12 +179,29 @@ function isMonitorOf(pid: number, paths: StorePaths, rec: ContainerRecord): bool
  * yet, a 0, garbage, a host process, another container's — throws; nothing is signalled.
  */
 export function containerPid(paths: StorePaths, rec: ContainerRecord, what: string): number {
+  return containerProcess(paths, rec, what).pid;
+}
+
+/** containerPid, and the pid of the monitor it was verified against. */
+function containerProcess(paths: StorePaths, rec: ContainerRecord, what: string): { pid: number; monitor: number } {
   const run = paths.runContainer(rec.Id);
   const monitor = readPid(path.join(run, 'monitor.pid'));
   const pid = readPid(path.join(run, 'pid'));
   if (!monitor || !isMonitorOf(monitor, paths, rec)) throw new GockerError(`${what}: container ${rec.Id} has no monitor running`, { exitCode: 1 });
   if (!pid || parentOf(pid) !== monitor) throw new GockerError(`${what}: container ${rec.Id} has no process of its own to signal (its pid is not known yet, or not its own)`, { exitCode: 1 });
-  return pid;
+  return { pid, monitor };
+}
+
+/**
+ * The process exec joins and cp reaches into: the container's verified process, once its
+ * command has started (before, the monitor's child has not yet pivoted into the container's
+ * root, and its / is the host's).
+ */
+export function startedProcess(paths: StorePaths, rec: ContainerRecord, what: string): { pid: number; monitor: number } {
+  if (!rec.State.Running || !fs.existsSync(path.join(paths.runContainer(rec.Id), 'started'))) {
+    throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
+  }
+  return containerProcess(paths, rec, what);
 }
 
 /**
