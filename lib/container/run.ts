@@ -454,8 +454,10 @@ export class Runner {
     if (logConfig.Type === 'json-file') {
       addSpec(spec, 'log_file', logPath);
       // The monitor rotates: LOG, LOG.1 ... LOG.(max-file - 1), as dockerd's json-file.
-      if (logConfig.Config['max-size'] !== undefined) addSpec(spec, 'log_max_size', humanSize(logConfig.Config['max-size']));
-      addSpec(spec, 'log_max_file', logConfig.Config['max-file'] ?? '1');
+      if (logConfig.Config['max-size'] !== undefined) {
+        addSpec(spec, 'log_max_size', humanSize(logConfig.Config['max-size']));
+        addSpec(spec, 'log_max_file', logConfig.Config['max-file'] ?? '1');
+      }
     }
     if (o.detach) addSpec(spec, 'detach', '1');
     if (o.interactive) addSpec(spec, 'stdin', '1');
