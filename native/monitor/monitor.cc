@@ -7,7 +7,6 @@
 // Spec: a file of NUL-terminated "key=value" records (values may repeat). Fields within a
 // value are separated by \x1f.
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/bpf.h>
@@ -264,6 +263,23 @@ bool CloseFdsExcept(std::vector<int> keep) {
   return close_upto(~0U);
 }
 
+std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// Is any mount below the one whose root fd is (by /proc/self/mountinfo)? Unknown counts as yes.
+bool HasSubmounts(int fd) {
+  std::string info;
+  char target[4096];
+  ssize_t n = readlink(FdPath(fd).c_str(), target, sizeof target - 1);
+  if (n <= 0 || !ReadFile("/proc/self/mountinfo", &info)) return true;
+  target[n] = 0;
+  std::string prefix = std::string(target) + (target[n - 1] == '/' ? "" : "/");
+  for (const std::string& line : Split(info, '\n')) {
+    Strings f = Split(line, ' ');
+    if (f.size() > 4 && f[4].compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
 // Sets a bind mount's flags (ro, nosuid, nodev, noexec, atime), with recursive on every mount
 // below it too: MS_REMOUNT reaches only the top mount, so the submounts of a read-only
 // volume, or of /proc/sys, stayed writable. fd: the mount's root (O_PATH).
@@ -284,22 +300,11 @@ bool SetBindFlags(int fd, unsigned long flags, bool recursive) {
   g_missing = "mount_setattr (Linux 5.12)";
   // Without it, a mount with nothing below it can still be remounted alone; one with
   // submounts cannot be made read-only as a whole, and we say so rather than half do it.
-  std::string info;
-  char target[4096];
-  ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof target - 1);
-  if (n < 0 || !ReadFile("/proc/self/mountinfo", &info)) return false;
-  target[n] = 0;
-  std::string prefix = std::string(target) + (target[n - 1] == '/' ? "" : "/");
-  int below = 0;
-  for (const std::string& line : Split(info, '\n')) {
-    Strings f = Split(line, ' ');
-    if (f.size() > 4 && f[4].compare(0, prefix.size(), prefix) == 0) below++;
-  }
-  if (recursive && below > 0) {
+  if (recursive && HasSubmounts(fd)) {
     errno = ENOSYS;
     return false;
   }
-  return mount(nullptr, ("/proc/self/fd/" + std::to_string(fd)).c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0;
+  return mount(nullptr, FdPath(fd).c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0;
 }
 
 // Opens (creating as needed: directories, or an empty file for a file bind) a mount
@@ -364,8 +369,6 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
   }
   return static_cast<int>(Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res));
 }
-
-std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 unsigned long MountFlags(const std::string& s) {
   unsigned long f = 0;
@@ -595,8 +598,10 @@ void ApplySeccomp(const Spec& spec) {
   }
   // Loading a filter takes CAP_SYS_ADMIN or no_new_privs. Without no_new_privs it goes in
   // here, before the user switch and capset drop our capabilities (as runc); the profile
-  // allows the few calls left. With it, right before execve, the latest point.
-  if (spec.Get("no_new_privileges") != "1") ApplySeccomp(spec);
+  // allows the few calls left. With it, right before execve (exec: before the fork), the
+  // latest point.
+  const bool nnp = spec.Get("no_new_privileges") == "1";
+  if (!nnp) ApplySeccomp(spec);
   if (setgroups(groups.size(), groups.data()) != 0) Die(kUser, errno, "setgroups");
   if (setresgid(gid, gid, gid) != 0) Die(kUser, errno, "setgid");
   if (setresuid(uid, uid, uid) != 0) Die(kUser, errno, "setuid");
@@ -618,7 +623,7 @@ void ApplySeccomp(const Spec& spec) {
     data[1].effective = data[1].permitted = static_cast<uint32_t>(keep >> 32);
   }
   if (syscall(SYS_capset, &hdr, data) != 0) Die(kCaps, errno);
-  if (spec.Get("no_new_privileges") == "1" && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
+  if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
 
   // As the user, so that its permissions apply; then checked: a cwd the root cannot reach
   // reads "(unreachable)/..." (the kernel's getcwd), never a path starting with '/'.
@@ -643,7 +648,7 @@ void ApplySeccomp(const Spec& spec) {
     // exec: everything is dropped but the filter (when it waits for no_new_privs): then the
     // command's process, in the container's pid namespace; we go, and the monitor (a
     // subreaper) becomes its parent.
-    if (spec.Get("no_new_privileges") == "1") ApplySeccomp(spec);
+    if (nnp) ApplySeccomp(spec);
     pid_t command = fork();
     if (command < 0) Die(kExec, errno, "fork");
     if (command > 0) {
@@ -657,7 +662,7 @@ void ApplySeccomp(const Spec& spec) {
   // Every fd but stdio closes on exec (the error pipe too, which is how the parent learns
   // that execve succeeded).
   syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
-  if (spec.Get("no_new_privileges") == "1" && report_fd < 0) ApplySeccomp(spec);
+  if (nnp && report_fd < 0) ApplySeccomp(spec);
 
   const std::string& file = args[0];
   if (file.find('/') != std::string::npos) {
@@ -815,8 +820,9 @@ void JoinCgroupsSelf(const Spec& spec) {
   Become(spec, pty_sock);
 }
 
-// exec: the new process is already in the container's namespaces (the monitor joined them
-// before forking); it only waits to be placed in the cgroups.
+// exec: the new process is in the container's namespaces but its pid one (the monitor joined
+// them before forking); it waits to be placed in the cgroups, then joins the pid namespace
+// for the command's process it forks in Become.
 [[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock, int pidns, int report_fd) {
   WaitForParent(sync_fd);
   JoinNewKeyring();
