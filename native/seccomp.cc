@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "fsutil.h"
 #include "module.h"
 
 namespace gocker {
@@ -23,13 +24,6 @@ struct Ctx {
   explicit Ctx(uint32_t def) : ctx(seccomp_init(def)) {}
   ~Ctx() {
     if (ctx) seccomp_release(ctx);
-  }
-};
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) close(fd);
   }
 };
 
