@@ -12,7 +12,7 @@ import { listRecords } from '../container/state';
 import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
 import { DIGEST_HEX_LENGTH, isDigest } from '../name/digest';
-import { hexOf } from '../store/paths';
+import { hexOf, shortLink } from '../store/paths';
 import type { ImageConfig } from './types';
 
 export interface Collected {
@@ -120,7 +120,7 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     }
     // The short link first: a dangling link is harmless, a link to a half-deleted tree is not.
     // Its name is the one gocker gives it, from the chain id, never meta.json's word for it.
-    fs.rmSync(path.join(store.paths.links, hex.slice(0, 20)), { force: true });
+    fs.rmSync(path.join(store.paths.links, shortLink(hex)), { force: true });
     fs.rmSync(store.paths.layer(`sha256:${hex}`), { recursive: true, force: true });
     out.layers.push(`sha256:${hex}`);
     out.bytes += meta?.size ?? 0;

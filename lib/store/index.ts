@@ -9,7 +9,7 @@ import { familiarRepo, parseReference, type Reference } from '../name';
 import { isDigest, isSha256Digest, quoteInput, validateDigest } from '../name/digest';
 import { native } from '../native';
 import { tryExclusiveLock, withLock, writeFileAtomic } from './atomic';
-import { StorePaths, hexOf } from './paths';
+import { StorePaths, hexOf, shortLink } from './paths';
 import { secureStore } from './perms';
 
 /** repo -> tag -> image id, as the seeds' images.json. Tags include 'latest'. */
@@ -240,7 +240,7 @@ export class Store {
       }
       const chainId = parent === null ? r.diffId : chainIds([parent, r.diffId])[1];
       // overlay2-style short link: keeps the lowerdir option of a 60-layer image under a page.
-      const link = hexOf(chainId).slice(0, 20);
+      const link = shortLink(chainId);
       const meta: LayerMeta = { chainId, diffId: r.diffId, parent, size: r.size, link };
       fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(meta));
       fs.mkdirSync(this.paths.layers, { recursive: true });
@@ -397,7 +397,7 @@ function checkLayerMeta(raw: unknown, chainId: string, file: string): LayerMeta 
   if (!isSha256Digest(m.chainId) || m.chainId !== chainId) throw corruptMeta(file, `chainId ${quoteInput(m.chainId)} is not ${quoteInput(chainId)}`);
   if (!isSha256Digest(m.diffId)) throw corruptMeta(file, `diffId ${quoteInput(m.diffId)} is not a sha256 digest`);
   if (m.parent !== null && !isSha256Digest(m.parent)) throw corruptMeta(file, `parent ${quoteInput(m.parent)} is not a sha256 digest`);
-  if (m.link !== m.chainId.slice(7, 27)) throw corruptMeta(file, `link ${quoteInput(m.link)} is not the short form of its chain id`);
+  if (m.link !== shortLink(m.chainId)) throw corruptMeta(file, `link ${quoteInput(m.link)} is not the short form of its chain id`);
   if (typeof m.size !== 'number' || !Number.isSafeInteger(m.size) || m.size < 0) throw corruptMeta(file, `size ${quoteInput(m.size)} is not a byte count`);
   return m as LayerMeta;
 }

@@ -70,6 +70,11 @@ export function hexOf(digest: string): string {
   throw new GockerError(`refusing to use ${quoteInput(digest)} as a digest: not a sha256, sha384 or sha512 digest`, { code: 'EDIGEST', exitCode: 125 });
 }
 
+/** A layer's overlay2-style short link, its name under l/: the chain id's first 20 hex digits. */
+export function shortLink(chainId: string): string {
+  return hexOf(chainId).slice(0, 20);
+}
+
 function sha256Hex(id: string, what: string): string {
   if (!isSha256Digest(id)) throw new GockerError(`refusing to use ${quoteInput(id)} as ${what === 'image' ? 'an' : 'a'} ${what} id: not a sha256 digest`, { code: 'EDIGEST', exitCode: 125 });
   return id.slice(7);
