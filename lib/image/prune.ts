@@ -11,7 +11,7 @@ import { containers } from '../container/lifecycle';
 import { listRecords } from '../container/state';
 import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
-import { DIGEST_HEX_LENGTH, isDigest } from '../name/digest';
+import { DIGEST_HEX_LENGTH, isDigest, type DigestAlgorithm } from '../name/digest';
 import { hexOf, shortLink } from '../store/paths';
 import type { ImageConfig } from './types';
 
@@ -137,7 +137,7 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     const p = path.join(store.paths.links, n);
     if (!fs.existsSync(p)) fs.rmSync(p, { force: true });
   }
-  for (const [alg, len] of Object.entries(DIGEST_HEX_LENGTH)) for (const hex of listHex(path.join(store.paths.root, 'blobs', alg), len)) {
+  for (const [alg, len] of Object.entries(DIGEST_HEX_LENGTH) as Array<[DigestAlgorithm, number]>) for (const hex of listHex(store.paths.blobDir(alg), len)) {
     if (keepBlobs.has(`${alg}:${hex}`)) continue;
     const file = store.paths.blob(`${alg}:${hex}`);
     try {

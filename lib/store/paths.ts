@@ -13,7 +13,7 @@
 //   locks/
 import * as path from 'node:path';
 import { GockerError } from '../errors';
-import { isDigest, isSha256Digest, quoteInput, splitDigest } from '../name/digest';
+import { isDigest, isSha256Digest, quoteInput, splitDigest, type DigestAlgorithm } from '../name/digest';
 import type { StorageDriver } from '../options';
 
 export class StorePaths {
@@ -52,7 +52,11 @@ export class StorePaths {
   // expression, cheap beside the file operation that follows.
   blob(digest: string): string {
     const { algorithm, hex } = splitDigest(digest);
-    return algorithm === 'sha256' ? `${this.blobs}/${hex}` : path.join(this.root, 'blobs', algorithm, hex);
+    return `${this.blobDir(algorithm)}/${hex}`;
+  }
+  /** blobs/<alg>: the blobs of one digest algorithm. */
+  blobDir(algorithm: DigestAlgorithm): string {
+    return algorithm === 'sha256' ? this.blobs : path.join(this.root, 'blobs', algorithm);
   }
   /** Layers are keyed by chain id, always a sha256 (of the diff_ids, themselves sha256). */
   layer(chainId: string): string { return `${this.layers}/${sha256Hex(chainId, 'layer')}`; }
