@@ -1,7 +1,8 @@
 // rm -rf of a directory tree, iterative and with a bounded number of open descriptors: a
 // container (or an image) can nest directories 100,000 deep, deeper than any call stack,
 // than RLIMIT_NOFILE and than PATH_MAX. Shared by removeTree (native/remove.cc) and the
-// layer extractor's replacements and whiteouts.
+// layer extractor's replacements and whiteouts; its bounded descriptors (kOpenLevels,
+// ReopenParent) by the tree copy (native/copy/copy.cc).
 #pragma once
 #include <dirent.h>
 #include <fcntl.h>
@@ -39,6 +40,22 @@ struct Level {
 inline bool IsDots(const char* n) { return n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)); }
 
 }  // namespace tree_detail
+
+// The directory above the one open as fd, opened through "..", which is its parent wherever
+// it has been moved: accepted only if it is the very directory (dev, ino) a walk came down
+// through. -1 with errno (ESTALE: another directory) otherwise. How a walk that gave up a
+// level's descriptor (tree_detail::kOpenLevels) gets it back on the way up.
+inline int ReopenParent(int fd, dev_t dev, ino_t ino) {
+  int p = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (p < 0) return -1;
+  struct stat st;
+  if (fstat(p, &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
+    close(p);
+    errno = ESTALE;
+    return -1;
+  }
+  return p;
+}
 
 // Removes the directory `name` in `parent` and everything below it. Never follows a symlink
 // and never crosses into another filesystem (EXDEV: a mount left in a container's directory
@@ -149,16 +166,8 @@ inline void RemoveDirTree(int parent, const std::string& name, const std::string
     }
     Level& up = stack[stack.size() - 2];
     if (up.fd < 0) {
-      // ".." of a directory is its parent wherever it has been moved: accepted only if it is
-      // the very directory the walk came down through.
-      int fd = openat(top.fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0) throw TreeFailure{errno, "openat", where(nullptr) + "/.."};
-      struct stat st;
-      if (fstat(fd, &st) != 0 || st.st_dev != up.dev || st.st_ino != up.ino) {
-        close(fd);
-        throw TreeFailure{ESTALE, "openat", where(nullptr) + "/.."};
-      }
-      up.fd = fd;
+      up.fd = ReopenParent(top.fd, up.dev, up.ino);
+      if (up.fd < 0) throw TreeFailure{errno, "openat", where(nullptr) + "/.."};
     }
     std::string gone = std::move(top.name);
     close(top.fd);

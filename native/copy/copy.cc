@@ -125,20 +125,11 @@ CopyStats TreeCopier::Copy(const std::string& src, const std::string& dst) {
 }
 
 void TreeCopier::Reopen(Dir& up, const Dir& from) {
-  // ".." of a directory is its parent wherever it has been moved (a live container can move
-  // it): accepted only if it is the very directory the walk came down through, on both sides.
-  auto parent = [&](int fd, dev_t dev, ino_t ino) {
-    int p = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (p < 0) Fail(errno, "openat");
-    struct stat st;
-    if (fstat(p, &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
-      close(p);
-      Fail(ESTALE, "openat");
-    }
-    return p;
-  };
-  up.sfd = parent(from.sfd, up.sdev, up.sino);
-  up.dfd = parent(from.dfd, up.ddev, up.dino);
+  // On both sides (a live container can move its directories): see ReopenParent.
+  up.sfd = ReopenParent(from.sfd, up.sdev, up.sino);
+  if (up.sfd < 0) Fail(errno, "openat");
+  up.dfd = ReopenParent(from.dfd, up.ddev, up.dino);
+  if (up.dfd < 0) Fail(errno, "openat");
 }
 
 void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, const std::string& dname) {
