@@ -4,9 +4,7 @@
 // step is relative to an open directory and never follows a symlink, and a directory on
 // another filesystem is refused rather than emptied: a mount left under a container's
 // directory must not take the host's files with it.
-#include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,12 +18,6 @@
 namespace gocker {
 namespace {
 
-struct Failure {
-  int err;
-  const char* syscall;
-  std::string path;
-};
-
 class RemoveWorker : public Napi::AsyncWorker {
  public:
   RemoveWorker(Napi::Env env, std::string path)
@@ -38,18 +30,16 @@ class RemoveWorker : public Napi::AsyncWorker {
       Fd top(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (top.fd < 0) {
         if (errno == ENOENT) return;  // as rm -f: nothing there is nothing to do
-        if (errno != ENOTDIR && errno != ELOOP) throw Failure{errno, "open", path_};
+        if (errno != ENOTDIR && errno != ELOOP) throw TreeFailure{errno, "open", path_};
         // A file or a symlink: removed itself.
-        if (unlink(path_.c_str()) != 0 && errno != ENOENT) throw Failure{errno, "unlink", path_};
+        if (unlink(path_.c_str()) != 0 && errno != ENOENT) throw TreeFailure{errno, "unlink", path_};
         return;
       }
       // Iterative, with a bounded number of descriptors: a container can nest directories
       // deeper than the stack, RLIMIT_NOFILE or PATH_MAX allow a recursive walk.
       RemoveDirTree(AT_FDCWD, path_, path_);
-    } catch (const Failure& f) {
-      failure_ = f;
     } catch (const TreeFailure& f) {
-      failure_ = Failure{f.err, f.syscall, f.path};
+      failure_ = f;
     }
   }
 
@@ -63,7 +53,7 @@ class RemoveWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::string path_;
-  Failure failure_{0, "", ""};
+  TreeFailure failure_{0, "", ""};
 };
 
 Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
