@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import * as tar from 'tar';
 import { GockerError, isErrno } from '../errors';
+import { readWhole } from '../fsread';
 import { sniffCompression } from '../layer';
 import { parseReference, familiarString, type Reference } from '../name';
 import { validateDigest, splitDigest, type Digest } from '../name/digest';
@@ -231,16 +232,22 @@ function readJson<T>(file: string, max = MAX_MANIFEST_BYTES): T {
   return parseJson<T>(readCapped(file, max, path.basename(file)), path.basename(file));
 }
 
+/** A file of the archive, through one descriptor: its size checked, then no more than that read. */
 function readCapped(file: string, max: number, what: string): Buffer {
-  let size: number;
+  let fd: number;
   try {
-    size = fs.statSync(file).size;
+    fd = fs.openSync(file, 'r');
   } catch (e) {
     if (isErrno(e, 'ENOENT')) throw new GockerError(`load: ${what} is missing from the archive`);
     throw e;
   }
-  if (size > max) throw new GockerError(`load: ${what} is ${size} bytes, more than the ${max} allowed`);
-  return fs.readFileSync(file);
+  try {
+    const { size } = fs.fstatSync(fd);
+    if (size > max) throw new GockerError(`load: ${what} is ${size} bytes, more than the ${max} allowed`);
+    return readWhole(fd, size);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function parseJson<T>(buf: Buffer, what: string): T {
