@@ -5,6 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { hostPlatform } from '../../lib/remote';
 
 export interface FakeRegistry {
   host: string;
@@ -110,6 +111,7 @@ export function serveImage(reg: FakeRegistry, tag: string, o: { layer: Buffer; d
   return { manifest, config };
 }
 
+/** The host's architecture as an image config names it: the one pull asks a registry for. */
 export function goArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+  return hostPlatform().architecture;
 }
