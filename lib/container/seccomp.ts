@@ -89,7 +89,7 @@ const OPS: Record<string, number> = {
 const ARCHES = new Set(['X86', 'X86_64', 'X32', 'ARM', 'AARCH64', 'LOONGARCH64', 'MIPS', 'MIPS64', 'MIPS64N32', 'MIPSEL', 'MIPSEL64',
   'MIPSEL64N32', 'PPC', 'PPC64', 'PPC64LE', 'S390', 'S390X', 'PARISC', 'PARISC64', 'RISCV64'].map((a) => `SCMP_ARCH_${a}`));
 /** The seccomp(2) flags a profile may ask for; the monitor passes them on. */
-export const FILTER_FLAGS: Record<string, number> = {
+const FILTER_FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1, SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
 };
 
@@ -106,7 +106,7 @@ const NATIVE_TO_SCMP: Record<string, string> = {
 };
 
 /** This host, as a profile sees it. */
-export function hostTarget(caps: string[]): SeccompTarget {
+function hostTarget(caps: string[]): SeccompTarget {
   return { arch: NODE_TO_NATIVE[process.arch] ?? process.arch, kernel: parseKernel(os.release()) ?? [0, 0], caps };
 }
 
@@ -116,7 +116,7 @@ function parseKernel(release: string): [number, number] | undefined {
 }
 
 /** The profile docker applies when none is named: docker's own, shipped with the package. */
-export function defaultProfilePath(): string {
+function defaultProfilePath(): string {
   // The package root, not __dirname: the CLI's bundle runs from dist/cli.
   return path.join(packageRoot(), 'profiles', 'seccomp', 'default.json');
 }
@@ -365,7 +365,7 @@ export function flatten(r: ResolvedSeccomp): CompiledRules {
 }
 
 /** The seccomp(2) flags for the monitor. */
-export function filterFlags(r: ResolvedSeccomp): number {
+function filterFlags(r: ResolvedSeccomp): number {
   return r.flags.reduce((n, f) => n | FILTER_FLAGS[f], 0);
 }
 

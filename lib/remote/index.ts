@@ -80,7 +80,7 @@ function digestOf(b: Buffer, algorithm: DigestAlgorithm): string {
  * digest (algorithm and exact hex length) goes into URLs and store paths, the size bounds
  * the download. Anything else is refused as the registry's error.
  */
-export function checkDescriptor(d: unknown, what: string): Descriptor {
+function checkDescriptor(d: unknown, what: string): Descriptor {
   if (typeof d !== 'object' || d === null) throw new RegistryError(`${what}: not a descriptor`, undefined, 'MANIFEST_INVALID');
   const desc = d as Descriptor;
   try {
