@@ -1,7 +1,41 @@
-// Reading a file whole through a descriptor already opened (and checked with fstat): the
-// callers open without following links, or refuse what is not a regular file, before they
-// know how much to read.
+// Reading a tree someone else can change while it is read (a container's, an image's):
+// every lookup relative to a directory already open, none following a link, and a file read
+// whole through a descriptor already opened (and checked with fstat): the callers open
+// without following links, or refuse what is not a regular file, before they know how much
+// to read.
 import * as fs from 'node:fs';
+
+/**
+ * name inside the directory open as fd: the kernel follows the /proc magic link to exactly that
+ * directory, then looks name up in it alone, so a path prefix the container could swap for a
+ * symlink is never walked again (openat() without the addon).
+ */
+export function at(fd: number, name: string): string {
+  return `/proc/self/fd/${fd}/${name}`;
+}
+
+/** The directory name in the one open as parent (or the path parent), never through a symlink; undefined if not a directory now. */
+export function openDirAt(parent: number | string, name?: string): number | undefined {
+  try {
+    return fs.openSync(name === undefined ? (parent as string) : at(parent as number, name), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+}
+
+/** lstat of name in the directory open as fd; undefined if there is none. */
+export function lstatAt(fd: number, name: string): fs.Stats | undefined {
+  return fs.lstatSync(at(fd, name), { throwIfNoEntry: false });
+}
+
+/** The target of the symlink name in the directory open as fd; undefined if it is none (now). */
+export function readlinkAt(fd: number, name: string): string | undefined {
+  try {
+    return fs.readlinkSync(at(fd, name));
+  } catch {
+    return undefined;
+  }
+}
 
 /** Up to size bytes of fd from its start; fewer if the file shrank meanwhile. */
 export function readWhole(fd: number, size: number): Buffer {

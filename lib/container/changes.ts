@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { byCodeUnit } from '../format/order';
+import { at, lstatAt, openDirAt, readlinkAt } from '../fsread';
 import { applyChanges } from '../image/import';
 import type { ImageConfig } from '../image/types';
 import { MNT_DETACH, native } from '../native';
@@ -15,7 +16,7 @@ import { Store, sha256 } from '../store';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { mountContainerLayers } from './state';
-import { at, isOpaqueFd, isWhiteout } from './user';
+import { isOpaqueFd, isWhiteout } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
@@ -49,35 +50,14 @@ const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'
  * A container's tree is changed by the container while these walk it: a directory can become a
  * symlink to the host between the moment it was listed and the moment it is entered. So no
  * path into it is ever walked twice: each directory is opened (O_NOFOLLOW) relative to its
- * parent's open fd, and everything in it is looked at through that fd (user.ts's at()).
+ * parent's open fd, and everything in it is looked at through that fd (fsread.ts's at()).
  */
-
-/** The directory name in the one open as parent, never through a symlink; undefined if not a directory now. */
-function openDirAt(parent: number | string, name?: string): number | undefined {
-  try {
-    return fs.openSync(name === undefined ? (parent as string) : at(parent as number, name), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-}
 
 function listAt(fd: number): string[] {
   try {
     return fs.readdirSync(`/proc/self/fd/${fd}`);
   } catch {
     return [];
-  }
-}
-
-function lstatAt(fd: number, name: string): fs.Stats | undefined {
-  return fs.lstatSync(at(fd, name), { throwIfNoEntry: false });
-}
-
-function readlinkAt(fd: number, name: string): string | undefined {
-  try {
-    return fs.readlinkSync(at(fd, name));
-  } catch {
-    return undefined;
   }
 }
 

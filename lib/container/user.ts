@@ -1,7 +1,7 @@
 // -u NAME|UID[:GROUP|GID], resolved in the image's own /etc/passwd and /etc/group, as docker does.
 import * as fs from 'node:fs';
 import { GockerError } from '../errors';
-import { readWhole } from '../fsread';
+import { at, lstatAt, openDirAt, readWhole, readlinkAt } from '../fsread';
 
 export interface ExecUser {
   uid: number;
@@ -12,21 +12,11 @@ export interface ExecUser {
 }
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
-const O_DIRECTORY = fs.constants.O_DIRECTORY;
 const O_NONBLOCK = fs.constants.O_NONBLOCK;
 /** Symlinks followed in one lookup before giving up, as the kernel's MAXSYMLINKS. */
 const MAX_LINKS = 40;
 /** /etc/passwd and /etc/group are read whole: a bigger one is an attack on our memory. */
 const MAX_FILE = 32 << 20;
-
-/**
- * name inside the directory open as fd: the kernel follows the /proc magic link to exactly that
- * directory, then looks name up in it alone, so a path prefix the container could swap for a
- * symlink is never walked again (openat() without the addon).
- */
-export function at(fd: number, name: string): string {
-  return `/proc/self/fd/${fd}/${name}`;
-}
 
 /** overlay's whiteout: a character device 0/0. */
 export function isWhiteout(st: fs.Stats): boolean {
@@ -67,14 +57,11 @@ class UnionRoot {
     for (const fd of this.fds.splice(0)) fs.closeSync(fd);
   }
 
-  private openDir(p: string): number | undefined {
-    try {
-      const fd = fs.openSync(p, fs.constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-      this.fds.push(fd);
-      return fd;
-    } catch {
-      return undefined; // gone or swapped for a non-directory meanwhile: as if absent
-    }
+  /** Kept open until close(); undefined when gone or swapped for a non-directory meanwhile: as if absent. */
+  private openDir(parent: number | string, name?: string): number | undefined {
+    const fd = openDirAt(parent, name);
+    if (fd !== undefined) this.fds.push(fd);
+    return fd;
   }
 
   /** The layer roots, top first. (A root marked opaque is not honoured: overlay ignores it too.) */
@@ -90,29 +77,26 @@ class UnionRoot {
   /** name in the union directory whose layers (top first, cut at an opaque one) are dirs. */
   lookup(dirs: number[], name: string): Found {
     for (let i = 0; i < dirs.length; i++) {
-      const st = fs.lstatSync(at(dirs[i], name), { throwIfNoEntry: false });
+      const st = lstatAt(dirs[i], name);
       if (!st) continue;
       if (isWhiteout(st)) return { kind: 'none' };
       if (st.isSymbolicLink()) {
-        try {
-          return { kind: 'link', target: fs.readlinkSync(at(dirs[i], name)) };
-        } catch {
-          return { kind: 'none' };
-        }
+        const target = readlinkAt(dirs[i], name);
+        return target === undefined ? { kind: 'none' } : { kind: 'link', target };
       }
       if (!st.isDirectory()) return { kind: 'file', dir: dirs[i] };
-      const top = this.openDir(at(dirs[i], name));
+      const top = this.openDir(dirs[i], name);
       if (top === undefined) return { kind: 'none' };
       const merged = [top];
       // The layers below merge in unless one hides them: a whiteout, a non-directory, or an
       // opaque directory above (checked only when there is something below it to hide).
       let above = top;
       for (let j = i + 1; j < dirs.length; j++) {
-        const lst = fs.lstatSync(at(dirs[j], name), { throwIfNoEntry: false });
+        const lst = lstatAt(dirs[j], name);
         if (!lst) continue;
         if (!lst.isDirectory()) break;
         if (isOpaqueFd(above)) break;
-        const fd = this.openDir(at(dirs[j], name));
+        const fd = this.openDir(dirs[j], name);
         if (fd === undefined) break;
         merged.push(fd);
         above = fd;
