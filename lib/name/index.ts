@@ -32,6 +32,12 @@ const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{
 const REFERENCE_RE = new RegExp(`^((?:${DOMAIN}/)?${REMOTE_NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 const NAME_RE = new RegExp(`^(?:(${DOMAIN})/)?(${REMOTE_NAME})$`);
 const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
+const TAG_RE = new RegExp(`^${TAG}$`);
+
+/** A tag by the reference grammar ('latest', '3.19'), as images.json keeps one. */
+export function isTag(s: string): boolean {
+  return TAG_RE.test(s);
+}
 
 function invalid(msg = 'invalid reference format'): GockerError {
   return new GockerError(msg, { code: 'EINVALREF', exitCode: 125 });

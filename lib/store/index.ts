@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
 import type { ImageConfig, ImageRecord, LayerRecord } from '../image/types';
 import { applyLayerFile, type WhiteoutMode } from '../layer';
-import { familiarRepo, parseReference, type Reference } from '../name';
+import { familiarRepo, isTag, parseReference, type Reference } from '../name';
 import { isDigest, isSha256Digest, quoteInput, validateDigest } from '../name/digest';
 import { native } from '../native';
 import { tryExclusiveLock, withLock, writeFileAtomic } from './atomic';
@@ -414,7 +414,7 @@ function checkBook(raw: unknown, file: string): ImagesBook {
     if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw bad(`${quoteInput(repo)} is not an object`);
     for (const [tag, id] of Object.entries(tags as Record<string, unknown>)) {
       if (!isSha256Digest(id)) throw bad(`image id ${quoteInput(id)} of ${quoteInput(`${repo}:${tag}`)} is not a sha256 digest`);
-      if (!/^[\w][\w.-]{0,127}$/.test(tag) && !isDigest(tag)) throw bad(`${quoteInput(tag)} of ${quoteInput(repo)} is neither a tag nor a digest`);
+      if (!isTag(tag) && !isDigest(tag)) throw bad(`${quoteInput(tag)} of ${quoteInput(repo)} is neither a tag nor a digest`);
     }
   }
   return raw as ImagesBook;
