@@ -1,6 +1,6 @@
 // What a container changed: diff (A/C/D from its writable layer), commit (that layer as a new
 // image layer, whiteouts in the OCI form), export (its whole filesystem as a tar).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
