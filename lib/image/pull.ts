@@ -35,8 +35,9 @@ async function pullImageLocked(store: Store, name: string, opts: PullOptions = {
     ...opts,
     onRetry: (what, attempt, err, delayMs) => {
       // Shown on the layer's line, as docker does; the manifest and config have none.
-      const m = /^blob (sha(?:256|384|512):[0-9a-f]+)$/.exec(what);
-      if (m && layerDigests.has(m[1])) emit({ kind: 'layer', id: short(m[1]), status: 'Retrying', delayMs, attempt, error: err.message });
+      // The layers' digests were validated by resolve: a set lookup, no digest grammar again.
+      const digest = what.startsWith('blob ') ? what.slice(5) : '';
+      if (layerDigests.has(digest)) emit({ kind: 'layer', id: short(digest), status: 'Retrying', delayMs, attempt, error: err.message });
       opts.onRetry?.(what, attempt, err, delayMs);
     },
   });
