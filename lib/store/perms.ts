@@ -4,9 +4,10 @@
 // run or read those (docker CVE-2021-41091). Docker closes its roots 0710, podman 0700: here
 // both roots are 0700, made so when missing and put right when an older store left them open.
 //
-// Only the two top directories are checked, once per process: a stat each when they are
-// already right (the common case, and all a container start pays), a chmod when not. What lies
-// below is unreachable through them, so no tree walk; directories below are made 0700 too
+// Only the two top directories are checked, once per process: when they are already right (the
+// common case, and all a container start pays) an lstat, a realpath, an lstat of each directory
+// above and an open and fstat each, about 0.2 ms for both; a chmod when not. What lies below is
+// unreachable through them, so no tree walk; directories below are made 0700 too
 // (run.ts) in case a root is ever opened up again by hand.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
