@@ -126,7 +126,7 @@ CopyStats TreeCopier::Copy(const std::string& src, const std::string& dst) {
 
 void TreeCopier::Reopen(Dir& up, const Dir& from) {
   // On both sides (a live container can move its directories): see ReopenParent.
-  up.sfd = ReopenParent(from.sfd, up.sdev, up.sino);
+  up.sfd = ReopenParent(from.sfd, up.st.st_dev, up.st.st_ino);
   if (up.sfd < 0) Fail(errno, "openat");
   up.dfd = ReopenParent(from.dfd, up.ddev, up.dino);
   if (up.dfd < 0) Fail(errno, "openat");
@@ -206,8 +206,6 @@ void TreeCopier::CopyEntry(int sparent, const std::string& sname, int dparent, c
       // Copied last first, so in the order they were read.
       std::reverse(d.names.begin(), d.names.end());
       d.name = stack_.empty() ? "" : dname;
-      d.sdev = st.st_dev;
-      d.sino = st.st_ino;
       d.ddev = dst_st.st_dev;
       d.dino = dst_st.st_ino;
       d.sfd = src.release();

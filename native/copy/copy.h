@@ -65,8 +65,8 @@ class TreeCopier {
   struct Dir {
     std::string name;  // in the directory above (the source's and the copy's are the same)
     int sfd = -1, dfd = -1;
-    dev_t sdev = 0, ddev = 0;
-    ino_t sino = 0, dino = 0;
+    dev_t ddev = 0;  // the copy's (the source's are st's)
+    ino_t dino = 0;
     struct stat st;  // the source's, applied to the copy after its contents
     size_t len = 0;  // of the path inside the copy, the top's name excluded
     std::vector<std::string> names;  // still to copy, the next one last
