@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "../hex.h"
 #include "seccomp.h"
 
 namespace {
@@ -999,7 +1000,10 @@ long OomKills(const std::string& file) {
 // attach without flags replaces what a previous start of the same container left there.
 bool AttachDeviceProgram(const std::string& hex, const std::string& cgroup_dir, std::string* error) {
   std::string code;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) code.push_back(static_cast<char>(strtol(hex.substr(i, 2).c_str(), nullptr, 16)));
+  if (!gocker::FromHex(hex, &code) || code.empty() || code.size() % sizeof(struct bpf_insn) != 0) {
+    *error = "device cgroup: the program in the spec is not whole BPF instructions in hex";
+    return false;
+  }
   union bpf_attr load;
   memset(&load, 0, sizeof load);
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
