@@ -45,3 +45,28 @@ export function gockerAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = 
     c.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
   });
 }
+
+/**
+ * The busybox rootfs of test/helpers/fixtures as image NAME (busybox) in the store storeArgs
+ * name (--root/--runroot): what most integration files do first.
+ */
+export async function importBusybox(storeArgs: string[], name = 'busybox'): Promise<void> {
+  // Loaded here: fixtures' own imports are only for the files that build images.
+  const { busyboxRootfs } = await import('./fixtures');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-bb-'));
+  try {
+    const tarball = path.join(dir, 'busybox.tar');
+    const tar = spawnSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.'], { encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
+    const r = gocker([...storeArgs, 'import', tarball, name]);
+    if (r.status !== 0) throw new Error(`gocker import: ${r.stderr}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** rm -f of every container the store under root holds: from the records themselves, so a failing test cannot hide what it left running. */
+export function removeAllContainers(root: string, storeArgs: string[]): void {
+  const dir = path.join(root, 'containers');
+  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) gocker([...storeArgs, 'rm', '-f', id]);
+}

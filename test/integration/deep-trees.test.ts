@@ -9,8 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../lib/native';
-import { busyboxRootfs } from '../helpers/fixtures';
-import { gocker } from '../helpers/cli';
+import { gocker, importBusybox, removeAllContainers } from '../helpers/cli';
 import { tar, type TarEntry } from '../helpers/tar';
 
 const DEPTH = 100_000;
@@ -128,16 +127,10 @@ describe('containers', () => {
   const roots = { root: path.join(work, 'root'), args: ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'run')] };
   const g = (args: string[]) => gocker([...roots.args, ...args]);
 
-  before(async () => {
-    const tarball = path.join(work, 'busybox.tar');
-    execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.']);
-    assert.equal(g(['import', tarball, 'busybox']).status, 0);
-    fs.rmSync(tarball);
-  });
+  before(() => importBusybox(roots.args));
 
   after(() => {
-    const dir = path.join(roots.root, 'containers');
-    for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g(['rm', '-f', id]);
+    removeAllContainers(roots.root, roots.args);
     // The tmpfs goes with everything on it; a mount the store left there goes first.
     execFileSync('sh', ['-c', `grep -o " ${work}/[^ ]*" /proc/self/mounts | sort -r | xargs -r umount -l`]);
   });

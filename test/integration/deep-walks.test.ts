@@ -14,8 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../lib/native';
-import { busyboxRootfs } from '../helpers/fixtures';
-import { gocker } from '../helpers/cli';
+import { gocker, importBusybox } from '../helpers/cli';
 
 const CP_DEPTH = 100_000;
 const DIFF_DEPTH = 5_000;   // 25 MB of listing
@@ -78,13 +77,7 @@ function chainLines(kind: string, depth: number): string[] {
 }
 
 describe('deep trees in containers', () => {
-  before(async () => {
-    const tarball = path.join(work, 'busybox.tar');
-    execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.']);
-    const r = g(['import', tarball, 'busybox']);
-    assert.equal(r.status, 0, r.stderr);
-    fs.rmSync(tarball);
-  });
+  before(() => importBusybox(roots.args));
 
   test(`diff lists a container's tree ${DIFF_DEPTH} directories deep`, async () => {
     await withDeepContainer('busybox', DIFF_DEPTH, (id) => {

@@ -5,24 +5,17 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs, manyLayerImage } from '../helpers/fixtures';
-import { BIN, gocker, tempRoots } from '../helpers/cli';
+import { manyLayerImage } from '../helpers/fixtures';
+import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-life-');
 const g = (args: string[], input?: string) => gocker([...roots.args, ...args], input === undefined ? {} : { input });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-before(async () => {
-  const tarball = path.join(os.tmpdir(), `gocker-life-${process.pid}.tar`);
-  execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.']);
-  assert.equal(g(['import', tarball, 'busybox']).status, 0);
-  fs.rmSync(tarball);
-});
+before(() => importBusybox(roots.args));
 
 after(async () => {
-  // From the records themselves, so a failing test cannot hide what it left running.
-  const dir = path.join(roots.root, 'containers');
-  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g(['rm', '-f', id]);
+  removeAllContainers(roots.root, roots.args);
   roots.remove();
 });
 

@@ -4,26 +4,18 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../helpers/fixtures';
-import { BIN, gocker, tempRoots } from '../helpers/cli';
+import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-logs-');
 const g = (args: string[]) => gocker([...roots.args, ...args]);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const logFiles = (id: string): string[] => fs.readdirSync(path.join(roots.root, 'containers', id)).filter((f) => f.includes('-json.log')).sort();
 
-before(async () => {
-  const tarball = path.join(os.tmpdir(), `gocker-logs-${process.pid}.tar`);
-  execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.']);
-  assert.equal(g(['import', tarball, 'busybox']).status, 0);
-  fs.rmSync(tarball);
-});
+before(() => importBusybox(roots.args));
 
 after(() => {
-  const dir = path.join(roots.root, 'containers');
-  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g(['rm', '-f', id]);
+  removeAllContainers(roots.root, roots.args);
   roots.remove();
 });
 

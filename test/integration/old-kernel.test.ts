@@ -8,8 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../helpers/fixtures';
-import { BIN, gocker, tempRoots } from '../helpers/cli';
+import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-oldk-');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-oldkw-'));
@@ -38,14 +37,11 @@ int main(int argc, char** argv) {
 before(async () => {
   fs.writeFileSync(`${wrapper}.c`, WRAPPER_C);
   execFileSync('cc', ['-O1', '-o', wrapper, `${wrapper}.c`, '-lseccomp']);
-  const tarball = path.join(work, 'bb.tar');
-  execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.']);
-  assert.equal(gocker([...roots.args, 'import', tarball, 'busybox']).status, 0);
+  await importBusybox(roots.args);
 });
 
 after(() => {
-  const dir = path.join(roots.root, 'containers');
-  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) gocker([...roots.args, 'rm', '-f', id]);
+  removeAllContainers(roots.root, roots.args);
   roots.remove();
   fs.rmSync(work, { recursive: true, force: true });
 });

@@ -7,8 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../helpers/fixtures';
-import { BIN, REPO, gocker, tempRoots } from '../helpers/cli';
+import { BIN, REPO, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-secx-');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-secxw-'));
@@ -16,16 +15,13 @@ const g = (args: string[], input?: string) => gocker([...roots.args, ...args], i
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
-  const tarball = path.join(work, 'bb.tar');
-  execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.']);
-  assert.equal(g(['import', tarball, 'busybox']).status, 0);
+  await importBusybox(roots.args);
   assert.equal(g(['run', '-d', '--name', 'box', 'busybox', 'sleep', '1000']).status, 0);
   assert.equal(g(['run', '-d', '--name', 'ptracer', '--cap-add', 'SYS_PTRACE', 'busybox', 'sleep', '1000']).status, 0);
 });
 
 after(() => {
-  const dir = path.join(roots.root, 'containers');
-  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g(['rm', '-f', id]);
+  removeAllContainers(roots.root, roots.args);
   roots.remove();
   fs.rmSync(work, { recursive: true, force: true });
 });
