@@ -3,7 +3,8 @@
 // a map naming lib/x.ts must carry that file's text). No root, no addon.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -32,5 +33,25 @@ test('every source map in the package carries the sources it names, or names onl
       const inPackage = packed.has(path.posix.normalize(path.posix.join(path.posix.dirname(m), src)));
       assert.ok(inPackage || typeof map.sourcesContent?.[i] === 'string', `${m}: ${src} is neither packed nor inlined`);
     });
+  }
+});
+
+test('the install step names the missing Debian packages before node-gyp starts', () => {
+  // A PATH with node and sh but no compiler, make or python3: what a machine without
+  // build-essential looks like to the install script.
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-preflight-'));
+  try {
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
+    const r = spawnSync(path.join(bin, 'node'), [path.join(REPO, 'native', 'preflight.js')], { encoding: 'utf8', env: { PATH: bin } });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^gocker: cannot build the native addon: missing make \(build-essential\), g\+\+ \(build-essential\), python3/);
+    assert.match(r.stderr, /apt-get install -y make g\+\+ python3\n$/);
+    // And on this machine, where the build works, it passes quietly.
+    const ok = spawnSync(process.execPath, [path.join(REPO, 'native', 'preflight.js')], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stderr, '');
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
   }
 });
