@@ -17,6 +17,7 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { command: 'pull <name>', describe: 'Download an image from a registry', module: 'pull' },
+  { command: 'push <name>', describe: 'Upload an image to a registry', module: 'push' },
   { command: 'login [server]', describe: 'Log in to a registry', module: 'login' },
   { command: 'logout [server]', describe: 'Log out from a registry', module: 'logout' },
   { command: 'images [repository]', describe: 'List images', module: 'images' },

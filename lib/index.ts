@@ -9,6 +9,7 @@ import { Store } from './store';
 import type { ImageRecord } from './image/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
+import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult, UsageRow } from './image/prune';
 import { gockerVersion } from './version';
 
@@ -56,6 +57,18 @@ export class Gocker {
     return pullImage(this.store, name, opts);
   }
 
+  /**
+   * Pushes repo:tag (or, with allTags, every tag of repo) to its registry, with the
+   * credentials `login` stored; returns each tag's manifest digest and size. Progress comes
+   * as events (docker's per-layer states); opts.signal aborts, and the promise then rejects
+   * with its reason once nothing is sending any more. An upload cut short is continued by
+   * the next push to the same repository.
+   */
+  async push(name: string, opts: PushOptions = {}): Promise<PushResult[]> {
+    const { pushImage } = await import('./image/push');
+    return pushImage(this.store, name, opts);
+  }
+
   /** Verifies the credentials, then writes them to ~/.docker/config.json as docker login does. */
   async login(registry: string, username: string, password: string): Promise<void> {
     const { RegistryClient } = await import('./remote');
@@ -101,5 +114,7 @@ export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';
 export type { PruneResult, UsageRow, Collected } from './image/prune';
+export type { PullEvent, PullOptions } from './image/pull';
+export type { PushEvent, PushOptions, PushResult } from './image/push';
 export { parseReference, familiarString, type Reference } from './name';
 export type { CgroupLayout, CgroupMode, CgroupHierarchy } from './cgroups/detect';

@@ -420,5 +420,8 @@ function checkBook(raw: unknown, file: string): ImagesBook {
   return raw as ImagesBook;
 }
 
-/** tmp/ entries of the commands that run under Store.adding. */
-const ADDERS = /^(pull|layer|import|load|commit)-/;
+/**
+ * tmp/ entries of the commands that run under Store.adding. push's upload-*.json (an upload to
+ * continue) are not among them: they outlive their command, and go when a day old.
+ */
+const ADDERS = /^(pull|layer|import|load|commit|push)-/;

@@ -7,7 +7,8 @@
 //   images/images.json            repo -> tag -> image id (config digest)
 //   images/<image-hex>/           manifest.json, config.json
 //   containers/<id>/              config.v2.json (the record), upper/, work/, logs
-//   tmp/                          work in progress; anything here after a crash is garbage
+//   tmp/                          work in progress; anything here after a crash is garbage, but
+//                                 upload-<hash>.json: where an interrupted push's upload stands
 // Under runroot (dies with the machine):
 //   containers/<id>/              pid, monitor socket, merged/ mount point
 //   locks/
