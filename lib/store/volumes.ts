@@ -113,6 +113,9 @@ export class Volumes {
   private readMeta(name: string): VolumeMeta | undefined {
     let text: string;
     try {
+      // A real directory of ours, not a symlink planted in its place: its _data is what
+      // containers get bind-mounted, and its removal must stay inside volumes/.
+      if (!fs.lstatSync(this.volumeDir(name)).isDirectory()) return undefined;
       text = fs.readFileSync(path.join(this.volumeDir(name), META), 'utf8');
     } catch (e) {
       if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
