@@ -74,9 +74,8 @@ function checkTarget(type: string, target: string): string {
 
 /** One `-v` as docker's CLI and dockerd read it (ParseMountRaw). */
 export function parseVolumeFlag(raw: string, cwd = process.cwd()): MountPlan {
-  // docker's CLI: at most two colons, and a relative host path starting with . is the caller's.
-  if (raw.split(':').length > 3 || raw.startsWith(':')) throw engineError(`bad format for path: ${raw}`);
   const arr = raw.split(':');
+  if (arr.length > 3 || arr[0] === '') throw engineError(invalidSpec(raw));
   let source = '';
   let target: string;
   let mode = '';
@@ -90,13 +89,14 @@ export function parseVolumeFlag(raw: string, cwd = process.cwd()): MountPlan {
     [source, target, mode] = arr;
   }
   if (!validMode(mode)) throw engineError(`invalid mode: ${mode}`);
-  if (!target.startsWith('/')) throw engineError(`${target} is not an absolute path`);
+  // docker's CLI makes a relative host path starting with . the caller's.
   if (source.startsWith('.')) source = path.resolve(cwd, source);
   const words = mode ? mode.split(',') : [];
   const rw = !words.includes('ro') && !words.some((w) => w.startsWith('ro-') || w === 'rro');
   const propagation = words.find((w) => PROPAGATION.includes(w));
   const type = source === '' || !source.startsWith('/') ? 'volume' : 'bind';
   const fail = (why: string): GockerError => engineError(`${invalidSpec(raw)}: invalid mount config for type "${type}": ${why}`);
+  if (!target.startsWith('/')) throw fail(`invalid mount path: '${target}' mount path must be absolute`);
   if (path.posix.normalize(target) === '/') throw fail("invalid specification: destination can't be '/'");
   const dest = path.posix.normalize(target).replace(/(.)\/$/, '$1');
   if (type === 'volume') {

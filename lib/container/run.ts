@@ -474,7 +474,8 @@ export class Runner {
         Tty: !!o.tty, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
       },
       HostConfig: {
-        Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
+        // -v /path is no bind: docker keeps it with the container's (anonymous) volumes.
+        Binds: (o.volume ?? []).some((v) => v.includes(':')) ? o.volume!.filter((v) => v.includes(':')) : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
         Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
