@@ -46,16 +46,16 @@ export function timeAgo(d: Date, now = Date.now()): string {
   return `${humanDuration(now - d.getTime())} ago`;
 }
 
-/** Columns padded as docker's tabwriter does (three spaces between columns). */
-export function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+/** Columns padded as docker's tabwriter does (three spaces between columns, minWidth the least a column takes). */
+export function table(head: string[], rows: string[][], minWidth = 0): string {
+  const widths = head.map((h, i) => Math.max(h.length, minWidth - 3, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd();
   return [line(head), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }
 
-/** Asks on stderr, reads one line from stdin; true for y or yes. EOF or anything else: false. */
-export async function confirm(question: string): Promise<boolean> {
-  process.stderr.write(question);
+/** Asks (on stderr unless told), reads one line from stdin; true for y or yes. EOF or anything else: false. */
+export async function confirm(question: string, out: NodeJS.WritableStream = process.stderr): Promise<boolean> {
+  out.write(question);
   const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin });
   try {

@@ -6,6 +6,7 @@ import { resolveOptions, type GockerOptions, type ResolvedOptions } from './opti
 import { StorePaths } from './store/paths';
 import { secureStore } from './store/perms';
 import { Store } from './store';
+import { Volumes } from './store/volumes';
 import type { ImageRecord } from './image/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
@@ -37,6 +38,12 @@ export class Gocker {
   private storeCache?: Store;
   get store(): Store {
     return (this.storeCache ??= new Store(this.paths));
+  }
+
+  private volumesCache?: Volumes;
+  /** docker's local volumes: <root>/volumes/<name>/_data. */
+  get volumes(): Volumes {
+    return (this.volumesCache ??= new Volumes(this.paths));
   }
 
   /** A rootfs tarball (plain, gzip or zstd) becomes a one-layer image; returns its id. */
@@ -86,7 +93,7 @@ export class Gocker {
     return pruneImages(this.store, !!opts.all);
   }
 
-  /** docker system df: images, containers (volumes and build cache are always empty). */
+  /** docker system df: images, containers, volumes (the build cache is always empty). */
   diskUsage(): UsageRow[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./image/prune') as typeof import('./image/prune')).diskUsage(this.store);
@@ -113,6 +120,7 @@ export { setLogSink, setLogLevel } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';
+export type { VolumeInfo, CreateVolumeOptions } from './store/volumes';
 export type { PruneResult, UsageRow, Collected } from './image/prune';
 export type { PullEvent, PullOptions } from './image/pull';
 export type { PushEvent, PushOptions, PushResult } from './image/push';

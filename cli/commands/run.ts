@@ -21,7 +21,8 @@ export const OPTIONS: Record<string, Options> = {
   'hostname': { alias: 'h', type: 'string', describe: 'Container host name' },
   'read-only': { type: 'boolean', describe: "Mount the container's root filesystem as read only" },
   'network': { alias: 'net', type: 'string', describe: 'Connect a container to a network (none, host)' },
-  'volume': { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro])' },
+  'volume': { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro], NAME:/ctr[:ro], /ctr)' },
+  'mount': { type: 'string', array: true, describe: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=,target=,...)' },
   'tmpfs': { type: 'string', array: true, describe: 'Mount a tmpfs directory (/path[:options])' },
   'cap-add': { type: 'string', array: true, describe: 'Add Linux capabilities' },
   'cap-drop': { type: 'string', array: true, describe: 'Drop Linux capabilities' },
@@ -50,7 +51,7 @@ type RunArgs = GlobalArgs & {
   _?: Array<string | number>;
   image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; cidfile?: string; entrypoint?: string;
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;
-  volume?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
+  volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
   logDriver?: string; logOpt?: string[];
 };

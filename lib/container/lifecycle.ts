@@ -113,7 +113,7 @@ async function removeLost(paths: StorePaths, id: string): Promise<boolean> {
     if (!now) return true;
     const rec = reconcile(paths, now);
     if (rec.State.Error !== LOST || rec.State.Running) return false; // started again meanwhile
-    await removeLocked(paths, rec, false);
+    await removeLocked(paths, rec, false, true);
     log.info('removed a --rm container whose monitor had gone', { id: id.slice(0, 12) });
     return true;
   } catch (e) {
@@ -287,18 +287,18 @@ export async function wait(paths: StorePaths, ref: string): Promise<number> {
  * Under the container's lock: a concurrent rm, start or `run --rm` finishing either went
  * first (then this one finds no such container) or waits.
  */
-export async function remove(paths: StorePaths, ref: string, force = false): Promise<ContainerRecord> {
+export async function remove(paths: StorePaths, ref: string, force = false, volumes = false): Promise<ContainerRecord> {
   const id = find(paths, ref).Id;
   const release = await acquireLock(containerLock(paths, id));
   try {
     if (!loadRecord(paths, id)) throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
-    return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force);
+    return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force, volumes);
   } finally {
     release();
   }
 }
 
-async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: boolean): Promise<ContainerRecord> {
+async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: boolean, volumes = false): Promise<ContainerRecord> {
   if (rec.State.Running) {
     if (!force) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
@@ -306,7 +306,7 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     signalContainer(paths, rec, 'SIGKILL', `could not kill running container ${rec.Id}, cannot remove`);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not kill running container ${rec.Id}, cannot remove: no exit seen`, { exitCode: 1 });
   }
-  await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath));
+  await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath), volumes);
   return rec;
 }
 

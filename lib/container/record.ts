@@ -17,10 +17,13 @@ export interface ContainerState {
   Error: string;
 }
 
+/** One of docker's Mounts, in its key order; Name and Driver for volumes only. */
 export interface MountRecord {
   Type: 'bind' | 'tmpfs' | 'volume';
+  Name?: string;
   Source: string;
   Destination: string;
+  Driver?: string;
   Mode: string;
   RW: boolean;
   Propagation: string;
@@ -44,6 +47,8 @@ export interface HostConfigRecord {
   PidsLimit: number | null;
   ShmSize: number;
   Tmpfs: Record<string, string> | null;
+  /** --mount, as docker's HostConfig.Mounts (absent in records from before it) */
+  Mounts?: Array<Record<string, unknown>> | null;
   Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;
   /** --log-driver and --log-opt; absent in records from before they existed (json-file) */
   LogConfig?: { Type: 'json-file' | 'none'; Config: Record<string, string> };

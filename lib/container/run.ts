@@ -10,7 +10,8 @@ import { native, packageRoot } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { CAPS, effectiveCaps } from './caps';
-import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
+import { ZERO_TIME, type ContainerRecord } from './record';
+import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMounts } from './mounts';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
@@ -36,6 +37,8 @@ export interface RunOptions extends ResourceFlags {
   tty?: boolean;
   network?: string;
   volume?: string[];
+  /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... */
+  mount?: string[];
   tmpfs?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -247,21 +250,9 @@ function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number
   return out;
 }
 
-function parseVolumes(specs: string[]): MountRecord[] {
-  return specs.map((v) => {
-    const parts = v.split(':');
-    if (parts.length < 2 || parts.length > 3 || !parts[1].startsWith('/')) throw engineError(`invalid volume specification: '${v}'`);
-    const [src, dst, mode = 'rw'] = parts;
-    if (!src.startsWith('/')) throw engineError(`invalid volume specification: '${v}': named volumes are not supported; use an absolute host path`);
-    if (!fs.existsSync(src)) throw engineError(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
-    if (!['rw', 'ro'].includes(mode)) throw engineError(`invalid mode: ${mode}`);
-    return { Type: 'bind', Source: path.resolve(src), Destination: path.posix.normalize(dst), Mode: mode, RW: mode !== 'ro', Propagation: 'rprivate' };
-  });
-}
-
 interface PrepareVars {
   id: string; name: string; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
-  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; volumes: MountRecord[];
+  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; mounts: ResolvedMounts;
   ulimits: Array<[string, number, number]>; caps: string[]; noNewPrivs: boolean; shmSize: number;
   securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
   tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
@@ -329,7 +320,7 @@ export class Runner {
     env = mergeEnv(env, extraEnv);
     const network = o.network ?? 'none';
     if (!['none', 'host'].includes(network)) throw engineError(`network ${network} not found (supported: none, host)`);
-    const volumes = parseVolumes(o.volume ?? []);
+    checkWorkdir(o.workdir);
     const ulimits = parseUlimits(o.ulimit ?? []);
     const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
     // seccomp=FILE becomes the profile itself, as docker's CLI sends it: the record holds it.
@@ -339,6 +330,7 @@ export class Runner {
     const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
     const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
+    const mountPlan = planMounts(o, cfg.Volumes, tmpfs.map((t) => t.dest));
     const logConfig = parseLogConfig(o.logDriver, o.logOpt);
 
     const dir = this.paths.container(id);
@@ -353,18 +345,22 @@ export class Runner {
       fs.rmSync(dir, { recursive: true, force: true });
       throw e;
     }
+    let mounts: ResolvedMounts | undefined;
     try {
-      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
+      // Once the container's directory exists: it is what keeps its volumes in use.
+      mounts = await resolveMounts(this.paths, id, mountPlan, image);
+      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
       releaseName(this.paths, name, id);
+      if (mounts) await undoMounts(this.paths, id, mounts);
       throw e;
     }
   }
 
   private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
+    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
@@ -405,7 +401,7 @@ export class Runner {
     m('sysfs', 'sysfs', '/sys', `nosuid,noexec,nodev${o.privileged ? '' : ',ro'}`);
     // v1: a tmpfs holding one mount per hierarchy; made read-only with the other paths below.
     if (this.cgroupMounts(m, o.privileged === true) && !o.privileged) addSpec(spec, 'readonly', '/sys/fs/cgroup');
-    for (const b of volumes) m('', b.Source, b.Destination, `rbind${b.RW ? '' : ',ro'}`);
+    for (const x of mounts.monitor) m(x.type, x.source, x.dest, x.flags, x.data);
     for (const t of tmpfs) m('tmpfs', 'tmpfs', t.dest, t.flags, t.data);
     m('', resolvPath, '/etc/resolv.conf', 'bind');
     m('', hostnamePath, '/etc/hostname', 'bind');
@@ -478,15 +474,17 @@ export class Runner {
         Tty: !!o.tty, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
       },
       HostConfig: {
-        Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
+        // -v /path is no bind: docker keeps it with the container's (anonymous) volumes.
+        Binds: (o.volume ?? []).some((v) => v.includes(':')) ? o.volume!.filter((v) => v.includes(':')) : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
         Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
+        Mounts: mounts.specs.length ? mounts.specs : null,
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
         Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
         LogConfig: logConfig,
       },
-      Mounts: volumes,
+      Mounts: mounts.records,
       NetworkSettings: { IPAddress: '', Networks: { [network]: {} } },
       // vfs has no layers under the container: its whole tree is the "upper" dir.
       GraphDriver: vfs
@@ -542,7 +540,7 @@ export class Runner {
         // Removal once it exits, by the monitor, when no CLI is there to do it: always with
         // -d, and in the foreground if this process is killed.
         const cli = path.join(packageRoot(), 'dist', 'cli', 'gocker.js');
-        prepared.spec.set('exit_command', [process.execPath, cli, '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', prepared.rec.Id]);
+        prepared.spec.set('exit_command', [process.execPath, cli, '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', '-v', prepared.rec.Id]);
       }
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, limits, files } = prepared;
@@ -556,7 +554,7 @@ export class Runner {
         await cgroupManager().create(rec.CgroupPath, limits);
       });
     } catch (e) {
-      if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup);
+      if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup, true);
       throw e;
     }
   }
@@ -719,7 +717,8 @@ export class Runner {
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
-    if (rm) await removeContainer(this.paths, rec, cgroup);
+    // --rm: its anonymous volumes go with it, as docker's AutoRemove.
+    if (rm) await removeContainer(this.paths, rec, cgroup, true);
     else saveRecord(this.paths, rec);
     log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: sinceStart() });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };

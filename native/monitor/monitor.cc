@@ -390,8 +390,57 @@ unsigned long MountFlags(const std::string& s) {
   return f;
 }
 
-// mount=TYPE\x1fSOURCE\x1fDEST\x1fFLAGS\x1fDATA
-void DoMount(int root, const std::string& m) {
+// A bind's propagation word among its flags (docker's -v ...:rshared, bind-propagation=):
+// 0 for none, private or rprivate (this namespace is all private), else MS_SHARED or MS_SLAVE.
+unsigned long Propagation(const std::string& s, bool* recursive) {
+  for (const std::string& o : Split(s, ',')) {
+    if (o == "shared" || o == "rshared" || o == "slave" || o == "rslave") {
+      *recursive = o[0] == 'r';
+      return o.find("shared") != std::string::npos ? MS_SHARED : MS_SLAVE;
+    }
+  }
+  return 0;
+}
+
+// Binds that propagate are cloned before this namespace is made private: its mounts are then
+// still copies in the host's peer groups, and a clone (open_tree keeps a mount's propagation,
+// as a bind does) of a shared one is a peer of the host's mount. shared keeps that (mounts
+// made on either side appear on the other); slave makes the clone, and every mount below it,
+// the host mount's slave (the host's new mounts appear in the container, never the other
+// way). The clone gets its other flags here too, detached, and is attached in DoMount. Only
+// with open_tree and mount_setattr (Linux 5.12): without them this is refused, not half done.
+std::map<size_t, int> ClonePropagating(const Strings& mounts) {
+  std::map<size_t, int> out;
+  for (size_t i = 0; i < mounts.size(); i++) {
+    Strings f = Split(mounts[i], '\x1f');
+    if (f.size() < 5) Die(kMount, EINVAL, mounts[i]);
+    unsigned long flags = MountFlags(f[3]);
+    bool recursive = false;
+    unsigned long prop = Propagation(f[3], &recursive);
+    if (!(flags & MS_BIND) || !prop) continue;
+    int tree = open_tree(AT_FDCWD, f[1].c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
+    if (tree < 0) {
+      if (errno == ENOSYS) g_missing = "open_tree (Linux 5.2), for mount propagation";
+      Die(kMount, errno, f[2]);
+    }
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.propagation = prop;
+    unsigned int at = AT_EMPTY_PATH | (prop == MS_SLAVE || recursive ? AT_RECURSIVE : 0);
+    if (syscall(SYS_mount_setattr, tree, "", at, &attr, sizeof attr) != 0) {
+      if (errno == ENOSYS) g_missing = "mount_setattr (Linux 5.12), for mount propagation";
+      Die(kMount, errno, f[2]);
+    }
+    unsigned long rest = flags & ~(MS_BIND | MS_REC);
+    if (rest && !SetBindFlags(tree, rest, flags & MS_REC)) Die(kMount, errno, f[2]);
+    out[i] = tree;
+  }
+  return out;
+}
+
+// mount=TYPE\x1fSOURCE\x1fDEST\x1fFLAGS\x1fDATA. clone: the bind's source tree, made ready
+// by ClonePropagating, or -1.
+void DoMount(int root, const std::string& m, int clone = -1) {
   Strings f = Split(m, '\x1f');
   if (f.size() < 5) Die(kMount, EINVAL, m);
   const std::string &type = f[0], &source = f[1], &dest = f[2], &data = f[4];
@@ -407,7 +456,10 @@ void DoMount(int root, const std::string& m) {
   int fd = OpenDest(root, dest, as_file, special);
   if (fd < 0) Die(kMount, errno, special && errno == ELOOP ? dest + " is a symlink in the image" : dest);
   std::string target = FdPath(fd);
-  if (bind) {
+  if (clone >= 0) {
+    if (move_mount(clone, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);
+    close(clone);
+  } else if (bind) {
     unsigned long rest = flags & ~(MS_BIND | MS_REC);
     // A detached copy of the source, given its flags before it is attached, then moved onto
     // the destination as resolved once. Resolving the destination again to remount it could
@@ -729,6 +781,8 @@ void JoinCgroupsSelf(const Spec& spec) {
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);
   if (own_net) LoopbackUp();
+  Strings mounts = spec.All("mount");
+  std::map<size_t, int> clones = ClonePropagating(mounts);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
 
   std::string merged = spec.Get("merged");
@@ -745,9 +799,9 @@ void JoinCgroupsSelf(const Spec& spec) {
   int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) Die(kRootfs, errno, merged);
 
-  Strings mounts = spec.All("mount");
   size_t first_cgroup = 0;
-  while (first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup])) DoMount(root, mounts[first_cgroup++]);
+  auto clone_of = [&clones](size_t i) { auto it = clones.find(i); return it == clones.end() ? -1 : it->second; };
+  for (; first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup]); first_cgroup++) DoMount(root, mounts[first_cgroup], clone_of(first_cgroup));
 
   // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE[\x1fUID\x1fGID]
   for (const std::string& d : spec.All("device")) {
@@ -782,7 +836,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   WaitForParent(sync_fd);
   JoinCgroupsSelf(spec);
   if (unshare(CLONE_NEWCGROUP) != 0) Die(kUnshare, errno, "cgroup namespace");
-  for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i]);
+  for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i], clone_of(i));
 
   // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
   if (fchdir(root) != 0) Die(kPivot, errno);
