@@ -41,6 +41,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'export <container>', describe: "Export a container's filesystem as a tar archive", module: 'export' },
   { command: 'start <containers..>', describe: 'Start one or more stopped containers', module: 'start' },
   { command: 'restart <containers..>', describe: 'Restart one or more containers', module: 'restart' },
+  { command: 'port <container> [port]', describe: 'List port mappings or a specific mapping for the container', module: 'port' },
   { command: 'top <container>', describe: 'Display the running processes of a container', module: 'top' },
   { command: 'stats [containers..]', describe: 'Display a live stream of container(s) resource usage statistics', module: 'stats' },
   { command: 'rm <containers..>', describe: 'Remove one or more containers', module: 'rm' },

@@ -43,7 +43,7 @@ export interface ClientOptions {
   platform?: Platform;
   timeoutMs?: number;
   retries?: number;
-  config?: EngineConfig;
+  config?: Pick<EngineConfig, 'insecureRegistries' | 'registryMirrors'>;
   dockerConfigFile?: string;
   userAgent?: string;
   /** before each retry: what failed, the attempt about to be made (1 = first retry), the wait */
@@ -124,7 +124,7 @@ export class RegistryClient {
   private readonly basic = new Map<string, string>();
   /** registry/repository -> the endpoint (a mirror or the registry) that served its manifest */
   private readonly served = new Map<string, string>();
-  private readonly config: EngineConfig;
+  private readonly config: Pick<EngineConfig, 'insecureRegistries' | 'registryMirrors'>;
 
   constructor(private readonly opts: ClientOptions = {}) {
     this.config = opts.config ?? loadConfig();
