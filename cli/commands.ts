@@ -45,6 +45,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'top <container>', describe: 'Display the running processes of a container', module: 'top' },
   { command: 'stats [containers..]', describe: 'Display a live stream of container(s) resource usage statistics', module: 'stats' },
   { command: 'rm <containers..>', describe: 'Remove one or more containers', module: 'rm' },
+  { command: 'network <action> [names..]', describe: 'Manage networks (create, ls, inspect, rm, prune)', module: 'network' },
   { command: 'system <action>', describe: 'Manage gocker (df: show disk usage)', module: 'system' },
   { command: 'info', describe: 'Display system-wide information', module: 'info' },
   { command: 'version', describe: 'Show the gocker version information', module: 'version' },

@@ -14,7 +14,7 @@ import type { StorePaths } from '../store/paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { containerLock } from '../container/state';
 import { RECORD_FILE } from '../container/record';
-import { contains, formatAddress, formatSubnet, lastAddress, parseAddress, parseCidr, type Subnet } from './ipv4';
+import { contains, formatAddress, formatSubnet, lastAddress, overlaps, parseAddress, parseCidr, type Subnet } from './ipv4';
 
 export interface NetworkRecord {
   Name: string;
@@ -261,4 +261,21 @@ export function releaseAddresses(paths: StorePaths, n: NetworkRecord, id: string
 /** The containers holding addresses on network n (stale ones included). */
 export function addressHolders(paths: StorePaths, n: NetworkRecord): Map<string, string> {
   return new Map(Object.entries(readIpam(paths, n.Id).addresses).map(([a, id]) => [id, a]));
+}
+
+/**
+ * A subnet for a new network: the first of the pools' blocks that overlaps no network of the
+ * store and no route of the host's (docker's rule, so a container's neighbours stay reachable).
+ */
+export function freeSubnet(taken: Subnet[], pools: Array<{ base: string; size: number }>, routes: Subnet[]): Subnet {
+  for (const pool of pools) {
+    const p = parseCidr(pool.base);
+    if (!p || !(pool.size >= p.subnet.prefix && pool.size <= 30)) throw new GockerError(`invalid default-address-pools entry in gocker's config: ${JSON.stringify(pool)}`);
+    const step = 2 ** (32 - pool.size);
+    for (let base = p.subnet.base; base <= lastAddress(p.subnet); base += step) {
+      const s = { base, prefix: pool.size };
+      if (!taken.some((t) => overlaps(t, s)) && !routes.some((r) => overlaps(r, s))) return s;
+    }
+  }
+  throw new GockerError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
 }
