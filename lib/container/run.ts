@@ -18,7 +18,7 @@ import { containerLock, newContainerId, readExit, removeContainer, saveRecord, t
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
-import { BASE_HOSTS, connectContainer, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
+import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
 
 export interface RunOptions extends ResourceFlags {
   image: string;
@@ -331,14 +331,16 @@ export class Runner {
     const layerDirs = image.layers.map((l) => l.dir);
     const user = o.user ?? cfg.User ?? '';
     const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
-    const hostname = o.hostname ?? id.slice(0, 12);
+    const network = await planNetworking(this.paths, o, Object.keys(cfg.ExposedPorts ?? {}));
+    if (network.joined && o.hostname !== undefined) throw engineError('conflicting options: hostname and the network mode');
+    // container:NAME shares that container's hostname too, as docker.
+    const hostname = network.joined?.Config.Hostname ?? o.hostname ?? id.slice(0, 12);
     const extraEnv = [...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])];
     let env = mergeEnv(cfg.Env ?? [], [`HOSTNAME=${hostname}`]);
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${u.home}`);
     if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
     env = mergeEnv(env, extraEnv);
-    const network = await planNetworking(this.paths, o, Object.keys(cfg.ExposedPorts ?? {}));
     const volumes = parseVolumes(o.volume ?? []);
     const ulimits = parseUlimits(o.ulimit ?? []);
     const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
@@ -382,12 +384,14 @@ export class Runner {
       fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
     }
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
-    const hostnamePath = path.join(dir, 'hostname');
-    const hostsPath = path.join(dir, 'hosts');
-    const resolvPath = path.join(dir, 'resolv.conf');
+    // container:NAME: that container's files, as docker shares them (and never writes them here).
+    const joined = network.joined;
+    const hostnamePath = joined?.HostnamePath ?? path.join(dir, 'hostname');
+    const hostsPath = joined?.HostsPath ?? path.join(dir, 'hosts');
+    const resolvPath = joined?.ResolvConfPath ?? path.join(dir, 'resolv.conf');
     // On a bridge network the container's own address line is added when it has one (attach).
     const hostNet = network.mode === 'host';
-    const files: Array<[string, string]> = [
+    const files: Array<[string, string]> = joined ? [] : [
       [hostnamePath, `${hostname}\n`],
       [hostsPath, hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS],
       [resolvPath, hostNet ? readOr('/etc/resolv.conf', '') : resolvForContainer()],
@@ -563,7 +567,7 @@ export class Runner {
       try {
         // Under the container's lock: IPAM takes an address back only from a container that
         // has no record and no lock (store.ts holderGone).
-        net = await connectContainer(this.paths, rec, !o.rm);
+        net = await networkHook(this.paths, rec, !o.rm);
       } catch (e) {
         release();
         throw e;
@@ -601,9 +605,14 @@ export class Runner {
     spec.set('go_fd', ['3']);
     // A bridge network: the monitor reports the container's pid once its namespaces exist
     // (fd 4), and holds the published ports' sockets (fd 5 on) while it runs.
-    const [pidRead, pidWrite] = net ? native().pipe() : [-1, -1];
-    spec.set('pid_report_fd', net ? ['4'] : []);
-    spec.set('hold_fd', net ? net.hold.map((_, i) => String(5 + i)) : []);
+    // container:NAME: the namespace to join, open, after them.
+    const attach = net?.attach;
+    const [pidRead, pidWrite] = attach ? native().pipe() : [-1, -1];
+    const passed = attach ? [pidWrite, ...net!.hold] : [];
+    if (net?.netns !== undefined) passed.push(net.netns);
+    spec.set('pid_report_fd', attach ? ['4'] : []);
+    spec.set('hold_fd', attach ? net!.hold.map((_, i) => String(5 + i)) : []);
+    spec.set('netns_fd', net?.netns !== undefined ? [String(3 + passed.length)] : []);
     fs.writeFileSync(path.join(run, 'spec'), serialise(spec), { mode: PRIVATE_FILE }); // holds the env
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
@@ -623,11 +632,11 @@ export class Runner {
           // terminal is raw and ^C reaches the container through its pty; the monitor stays
           // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
           detached: !!o.detach || !o.tty,
-          extraFds: net ? [goRead, pidWrite, ...net.hold] : [goRead],
+          extraFds: [goRead, ...passed],
         });
       } finally {
         fs.closeSync(goRead);
-        if (net) fs.closeSync(pidWrite);
+        if (attach) fs.closeSync(pidWrite);
         net?.close();
       }
       // While the monitor sets up, and before the container is let go: a signal from then on
@@ -637,11 +646,11 @@ export class Runner {
       log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: child.pid, ms: sinceStart() });
       try {
         await beforeStart();
-        if (net) {
+        if (attach) {
           // The hook point of networking: the container's network namespace exists, and
           // its process waits for "go" before it runs anything of the image's.
           const pid = readReportedPid(pidRead);
-          if (pid) await net.attach(pid);
+          if (pid) await attach(pid);
         }
       } catch (e) {
         // The monitor reads the end of the pipe as "do not start": it kills what it made.
@@ -680,7 +689,7 @@ export class Runner {
       }
     } finally {
       closeGo();
-      if (net) fs.closeSync(pidRead);
+      if (attach) fs.closeSync(pidRead);
       proxy?.stop();
       release();
     }
@@ -720,7 +729,7 @@ export class Runner {
     for (const f of ['exit.json', 'pid', 'started', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
     // Its address again, and its host ports (the same ones: a restart keeps its mapping).
-    const net = await connectContainer(this.paths, rec, true);
+    const net = await networkHook(this.paths, rec, true);
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     try {
       saveRecord(this.paths, rec);

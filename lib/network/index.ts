@@ -43,6 +43,8 @@ export interface NetworkOptions {
 export interface NetworkPlan {
   /** HostConfig.NetworkMode */
   mode: string;
+  /** container:NAME: the container whose network (and hosts, resolv.conf, hostname) is shared */
+  joined?: ContainerRecord;
   /** the networks joined, by name (empty for none, host and container:) */
   networks: Record<string, EndpointSettings>;
   portBindings: PortMap;
@@ -67,6 +69,18 @@ export async function planNetworking(paths: StorePaths, o: NetworkOptions, image
   for (const p of o.publish ?? []) for (const k of parsePublish(p, portBindings)) exposed.add(k);
   if (o.publishAll) for (const k of exposed) portBindings[k] ??= [{ HostIp: '', HostPort: '' }];
   const plan: NetworkPlan = { mode, networks: {}, portBindings, exposed: [...exposed] };
+  if (mode.startsWith('container:')) {
+    const { find } = await import('../container/lifecycle');
+    let other: ContainerRecord;
+    try {
+      other = find(paths, mode.slice('container:'.length));
+    } catch (e) {
+      throw engineError((e as Error).message);
+    }
+    if (!other.State.Running) throw engineError(`cannot join network namespace of a non running container: ${other.Id}`);
+    plan.mode = `container:${other.Id}`;
+    plan.joined = other;
+  }
   if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) {
     if (o.networkAlias?.length) throw engineError('network-scoped alias is supported only for containers in user defined networks');
     if (o.ip) throw engineError('user specified IP address is supported on user defined networks only');
@@ -106,10 +120,39 @@ const endpoints = (rec: ContainerRecord): Array<[string, EndpointSettings]> =>
 export interface NetworkHook {
   /** fds for the monitor to hold while the container runs (the published ports' sockets) */
   hold: number[];
+  /** container:NAME: that container's network namespace, open, for the monitor to join */
+  netns?: number;
   /** sets up the network namespace of the container process pid, before it is released */
-  attach(pid: number): Promise<void>;
+  attach?(pid: number): Promise<void>;
   /** closes this process's copies of what the monitor holds */
   close(): void;
+}
+
+/**
+ * The hook of one start: a bridge network's (connectContainer), or the open network
+ * namespace of the container that container:NAME joins, from its verified process (checked
+ * again once open, so the namespace is that container's, not a recycled pid's).
+ */
+export async function networkHook(paths: StorePaths, rec: ContainerRecord, durable: boolean): Promise<NetworkHook | undefined> {
+  const mode = rec.HostConfig.NetworkMode;
+  if (!mode.startsWith('container:')) return connectContainer(paths, rec, durable);
+  const { find, startedProcess } = await import('../container/lifecycle');
+  const ref = mode.slice('container:'.length);
+  const what = 'cannot join network namespace';
+  let other: ContainerRecord;
+  try {
+    other = find(paths, ref);
+  } catch {
+    throw engineError(`${what}: no such container: ${ref}`);
+  }
+  if (!other.State.Running) throw engineError(`${what} of a non running container: ${other.Id}`);
+  const { pid } = startedProcess(paths, other, what);
+  const fd = fs.openSync(`/proc/${pid}/ns/net`, 'r');
+  if (startedProcess(paths, find(paths, ref), what).pid !== pid) {
+    fs.closeSync(fd);
+    throw engineError(`${what}: container ${other.Id} is not running`);
+  }
+  return { hold: [], netns: fd, close: () => fs.closeSync(fd) };
 }
 
 /**

@@ -135,3 +135,28 @@ test('network prune removes the networks no container is on, and their bridges',
   assert.equal(g(['network', 'rm', 'front']).status, 0);
   assert.deepEqual(leftovers(bridges), []);
 });
+
+test('--network container:NAME shares that container\'s network, hostname and /etc/hosts; docker\'s errors otherwise', () => {
+  const base = g(['run', '-d', '--name', 'base', '-h', 'basehost', 'busybox', 'sh', '-c', 'mkdir -p /w && echo shared > /w/index.html && exec httpd -f -p 8080 -h /w']);
+  assert.equal(base.status, 0, base.stderr);
+  const ip = g(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'base']).stdout.trim();
+  const r = g(['run', '--rm', '--network', 'container:base', 'busybox', 'sh', '-c',
+    'ip -4 -o addr show eth0; hostname; tail -n 1 /etc/hosts; for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:8080/ && exit 0; sleep 0.3; done; exit 1']);
+  assert.equal(r.status, 0, r.stderr);
+  const [addr, host, hostsLine, body] = r.stdout.split('\n');
+  assert.match(addr, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
+  assert.equal(host, 'basehost');
+  assert.equal(hostsLine, `${ip}\tbasehost`);
+  assert.equal(body, 'shared');
+  const hostname = g(['run', '--rm', '--network', 'container:base', '-h', 'x', 'busybox', 'true']);
+  assert.equal(hostname.status, 125);
+  assert.equal(hostname.stderr, 'gocker: conflicting options: hostname and the network mode\n');
+  const nosuch = g(['run', '--rm', '--network', 'container:nosuch', 'busybox', 'true']);
+  assert.equal(nosuch.status, 125);
+  assert.equal(nosuch.stderr, 'gocker: No such container: nosuch\n');
+  assert.equal(g(['stop', '-t', '0', 'base']).status, 0);
+  const stopped = g(['run', '--rm', '--network', 'container:base', 'busybox', 'true']);
+  assert.equal(stopped.status, 125);
+  assert.match(stopped.stderr, /^gocker: cannot join network namespace of a non running container: [0-9a-f]{64}\n$/);
+  assert.equal(g(['rm', 'base']).status, 0);
+});
