@@ -23,7 +23,8 @@
       # zlib and zstd from Debian (zlib1g-dev, libzstd-dev); sha256 comes from the
       # OpenSSL that Node itself exports, through Node's own headers. libseccomp
       # (libseccomp-dev) compiles seccomp profiles; the monitor only loads the result.
-      "libraries": ["-lz", "-lzstd", "-lseccomp"]
+      # libmnl (libmnl-dev) builds and reads the rtnetlink messages of native/net.cc.
+      "libraries": ["-lz", "-lzstd", "-lseccomp", "-lmnl"]
     },
     {
       # One per container: creates the container process, holds its stdio, records its exit.

@@ -14,6 +14,7 @@ const HEADERS = [
   ['zlib.h', 'zlib1g-dev'],
   ['zstd.h', 'libzstd-dev'],
   ['seccomp.h', 'libseccomp-dev'],
+  ['libmnl/libmnl.h', 'libmnl-dev'],
 ];
 
 const missing = [];

@@ -11,8 +11,10 @@ fail() { echo "main-job: $*" >&2; exit 1; }
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null ||
   fail "Node.js >= 20 is required (found $(node --version 2>&1 || echo none))"
 
-# What the build links against (native/preflight.js names the same), and the image's source.
-PACKAGES=(build-essential python3 zlib1g-dev libzstd-dev libseccomp-dev busybox-static)
+# What the build links against (native/preflight.js names the same), what the default network
+# uses, and the image's source.
+# iptables: the default bridge network's NAT.
+PACKAGES=(build-essential python3 zlib1g-dev libzstd-dev libseccomp-dev libmnl-dev iptables busybox-static)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

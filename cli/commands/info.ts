@@ -46,6 +46,10 @@ function render(i: EngineInfo): string {
   for (const f of i.kernelFeatures) lines.push(` ${f.name}: ${f.present ? 'yes' : `no (Linux ${f.since}; needed for ${f.needed})`}`);
   lines.push(`Root Dir: ${i.root.path} (${i.root.exists ? humanSize(i.root.bytes) : 'not created'})`);
   lines.push(`Run Root: ${i.runroot.path} (${i.runroot.exists ? humanSize(i.runroot.bytes) : 'not created'})`);
+  lines.push('Network:');
+  lines.push(` Backend: ${i.network.backend}`);
+  lines.push(` Firewall: ${i.network.firewall}`);
+  lines.push(` Default Bridge: ${i.network.bridge.name} (${i.network.bridge.bip})${i.network.bridge.present ? '' : ', made on first use'}`);
   lines.push(`Images: ${i.images}`);
   lines.push(`Containers: ${i.containers}`);
   return `${lines.join('\n')}\n`;

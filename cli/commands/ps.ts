@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { listContainers } from '../../lib/container/lifecycle';
 import type { ContainerRecord } from '../../lib/container/record';
 import { GockerError } from '../../lib/errors';
+import { formatPorts } from '../../lib/network/ports';
 import type { GlobalArgs } from '../types';
 import { engine, humanDuration, table, timeAgo } from '../util';
 
@@ -42,5 +43,5 @@ export async function handler(argv: GlobalArgs & { all?: boolean; quiet?: boolea
     return JSON.stringify(argv.noTrunc || c.length <= 20 ? c : `${c.slice(0, 19)}…`);
   };
   process.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-    rows.map((r) => [argv.noTrunc ? r.Id : r.Id.slice(0, 12), r.Config.Image, cmd(r), timeAgo(new Date(r.Created)), statusText(r), '', r.Name.slice(1)])));
+    rows.map((r) => [argv.noTrunc ? r.Id : r.Id.slice(0, 12), r.Config.Image, cmd(r), timeAgo(new Date(r.Created)), statusText(r), r.State.Running ? formatPorts(r.NetworkSettings?.Ports) : '', r.Name.slice(1)])));
 }

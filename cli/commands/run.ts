@@ -20,7 +20,12 @@ export const OPTIONS: Record<string, Options> = {
   'user': { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   'hostname': { alias: 'h', type: 'string', describe: 'Container host name' },
   'read-only': { type: 'boolean', describe: "Mount the container's root filesystem as read only" },
-  'network': { alias: 'net', type: 'string', describe: 'Connect a container to a network (none, host)' },
+  'network': { alias: 'net', type: 'string', describe: 'Connect a container to a network (bridge, none, host, a network name, container:NAME)' },
+  'network-alias': { alias: 'net-alias', type: 'string', array: true, describe: 'Add network-scoped alias for the container' },
+  'ip': { type: 'string', describe: 'IPv4 address (e.g., 172.30.100.104)' },
+  'publish': { alias: 'p', type: 'string', array: true, describe: "Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/proto])" },
+  'publish-all': { alias: 'P', type: 'boolean', describe: 'Publish all exposed ports to random ports' },
+  'expose': { type: 'string', array: true, describe: 'Expose a port or a range of ports' },
   'volume': { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro], NAME:/ctr[:ro], /ctr)' },
   'mount': { type: 'string', array: true, describe: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=,target=,...)' },
   'tmpfs': { type: 'string', array: true, describe: 'Mount a tmpfs directory (/path[:options])' },
@@ -50,7 +55,7 @@ export function builder(y: Argv<GlobalArgs>) {
 type RunArgs = GlobalArgs & {
   _?: Array<string | number>;
   image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; cidfile?: string; entrypoint?: string;
-  env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;
+  env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publish?: string[]; publishAll?: boolean; expose?: string[];
   volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
   logDriver?: string; logOpt?: string[];

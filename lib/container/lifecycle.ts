@@ -12,6 +12,7 @@ import { log } from '../log';
 import { native } from '../native';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
+import { networkStopped } from '../network';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 4194304;
@@ -57,7 +58,8 @@ const LOST = 'container monitor exited unexpectedly';
 /**
  * Brings a record up to date with the monitor's files: exited once exit.json is written;
  * exited (255, as podman reports a lost conmon) when the monitor died without writing it or
- * the runroot is gone (a reboot); running while the monitor lives.
+ * the runroot is gone (a reboot); running while the monitor lives. The command that sees
+ * the exit first takes down the published ports' rules.
  */
 export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRecord {
   if (rec.State.Status === 'exited' || rec.State.Status === 'dead') return rec;
@@ -69,6 +71,7 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
     rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: oom,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error };
     saveRecord(paths, rec);
+    networkStopped(rec);
   } else if (monitorAlive(monitorPid)) {
     const pid = readPid(path.join(run, 'pid'));
     if (rec.State.Status !== 'running' || rec.State.Pid !== pid) {
@@ -78,6 +81,7 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
   } else if (rec.State.Status === 'running' || monitorPid) {
     rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: LOST };
     saveRecord(paths, rec);
+    networkStopped(rec);
   }
   return rec;
 }

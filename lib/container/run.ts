@@ -19,6 +19,7 @@ import { containerLock, newContainerId, readExit, removeContainer, saveRecord, t
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
+import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
 
 export interface RunOptions extends ResourceFlags {
   image: string;
@@ -35,7 +36,17 @@ export interface RunOptions extends ResourceFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** none, host, bridge (the default), a network's name, or container:NAME */
   network?: string;
+  /** --network-alias: more names on a user network */
+  networkAlias?: string[];
+  /** --ip: the address on a user network */
+  ip?: string;
+  /** -p [hostIP:][hostPort:]containerPort[/proto] */
+  publish?: string[];
+  /** -P: every exposed port on a random host port */
+  publishAll?: boolean;
+  expose?: string[];
   volume?: string[];
   /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... */
   mount?: string[];
@@ -252,7 +263,7 @@ function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number
 
 interface PrepareVars {
   id: string; name: string; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
-  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; mounts: ResolvedMounts;
+  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: NetworkPlan; mounts: ResolvedMounts;
   ulimits: Array<[string, number, number]>; caps: string[]; noNewPrivs: boolean; shmSize: number;
   securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
   tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
@@ -311,15 +322,16 @@ export class Runner {
     const layerDirs = image.layers.map((l) => l.dir);
     const user = o.user ?? cfg.User ?? '';
     const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
-    const hostname = o.hostname ?? id.slice(0, 12);
+    const network = await planNetworking(this.paths, o, Object.keys(cfg.ExposedPorts ?? {}));
+    if (network.joined && o.hostname !== undefined) throw engineError('conflicting options: hostname and the network mode');
+    // container:NAME shares that container's hostname too, as docker.
+    const hostname = network.joined?.Config.Hostname ?? o.hostname ?? id.slice(0, 12);
     const extraEnv = [...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])];
     let env = mergeEnv(cfg.Env ?? [], [`HOSTNAME=${hostname}`]);
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${u.home}`);
     if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
     env = mergeEnv(env, extraEnv);
-    const network = o.network ?? 'none';
-    if (!['none', 'host'].includes(network)) throw engineError(`network ${network} not found (supported: none, host)`);
     checkWorkdir(o.workdir);
     const ulimits = parseUlimits(o.ulimit ?? []);
     const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
@@ -368,14 +380,17 @@ export class Runner {
       fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
     }
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
-    const hostnamePath = path.join(dir, 'hostname');
-    const hostsPath = path.join(dir, 'hosts');
-    const resolvPath = path.join(dir, 'resolv.conf');
-    const files: Array<[string, string]> = [
+    // container:NAME: that container's files, as docker shares them (and never writes them here).
+    const joined = network.joined;
+    const hostnamePath = joined?.HostnamePath ?? path.join(dir, 'hostname');
+    const hostsPath = joined?.HostsPath ?? path.join(dir, 'hosts');
+    const resolvPath = joined?.ResolvConfPath ?? path.join(dir, 'resolv.conf');
+    // On a bridge network the container's own address line is added when it has one (attach).
+    const hostNet = network.mode === 'host';
+    const files: Array<[string, string]> = joined ? [] : [
       [hostnamePath, `${hostname}\n`],
-      [hostsPath, network === 'host' ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n')
-        : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`],
-      [resolvPath, network === 'host' ? readOr('/etc/resolv.conf', '') : resolvForContainer()],
+      [hostsPath, hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS],
+      [resolvPath, hostNet ? readOr('/etc/resolv.conf', '') : resolvForContainer()],
     ];
 
     const cgroupName = `gocker/${id}`;
@@ -388,7 +403,7 @@ export class Runner {
     else addSpec(spec, 'overlay_options', `lowerdir=${lower},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`);
     addSpec(spec, 'merged', path.join(run, 'merged'));
     addSpec(spec, 'hostname', hostname);
-    addSpec(spec, 'network', network);
+    addSpec(spec, 'network', network.mode);
     const m = (type: string, source: string, dest: string, flags: string, data = ''): void =>
       addSpec(spec, 'mount', [type, source, dest, flags, data].join(US));
     m('proc', 'proc', '/proc', 'nosuid,noexec,nodev');
@@ -471,11 +486,13 @@ export class Runner {
       Config: {
         Hostname: hostname, User: user, Env: env, Cmd: cmd.length ? cmd : null, Entrypoint: entrypoint.length ? entrypoint : null,
         Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: cfg.Labels ?? {}, StopSignal: cfg.StopSignal,
+        ExposedPorts: network.exposed.length ? Object.fromEntries(network.exposed.map((p) => [p, {}])) : undefined,
         Tty: !!o.tty, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
       },
       HostConfig: {
         // -v /path is no bind: docker keeps it with the container's (anonymous) volumes.
-        Binds: (o.volume ?? []).some((v) => v.includes(':')) ? o.volume!.filter((v) => v.includes(':')) : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
+        Binds: (o.volume ?? []).some((v) => v.includes(':')) ? o.volume!.filter((v) => v.includes(':')) : null, NetworkMode: network.mode,
+        PortBindings: Object.keys(network.portBindings).length ? network.portBindings : null, PublishAllPorts: !!o.publishAll, AutoRemove: !!o.rm, Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
         Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
@@ -485,7 +502,7 @@ export class Runner {
         LogConfig: logConfig,
       },
       Mounts: mounts.records,
-      NetworkSettings: { IPAddress: '', Networks: { [network]: {} } },
+      NetworkSettings: { IPAddress: '', Ports: {}, Networks: Object.keys(network.networks).length ? network.networks : { [network.mode]: {} } },
       // vfs has no layers under the container: its whole tree is the "upper" dir.
       GraphDriver: vfs
         ? { Name: 'vfs', Data: { LowerDir: '', UpperDir: path.join(dir, 'rootfs'), MergedDir: path.join(run, 'merged'), WorkDir: '' } }
@@ -544,7 +561,16 @@ export class Runner {
       }
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, limits, files } = prepared;
-      return await this.launch(rec, prepared.spec, prepared.cgroup, o, onStart, release, async () => {
+      let net: NetworkHook | undefined;
+      try {
+        // Under the container's lock: IPAM takes an address back only from a container that
+        // has no record and no lock (store.ts holderGone).
+        net = await networkHook(this.paths, rec, !o.rm);
+      } catch (e) {
+        release();
+        throw e;
+      }
+      return await this.launch(rec, prepared.spec, prepared.cgroup, o, onStart, release, net, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
@@ -568,13 +594,23 @@ export class Runner {
    */
   private async launch(rec: ContainerRecord, spec: Map<string, string[]>, cgroup: ContainerCgroup,
     o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
-    release: () => void, beforeStart: () => Promise<void>): Promise<RunResult> {
+    release: () => void, net: NetworkHook | undefined, beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
     spec.set('detach', o.detach ? ['1'] : []);
     spec.set('stdin', o.interactive ? ['1'] : []);
     // Set here, not in prepare(): a spec kept from an older gocker may lack them.
     spec.set('started_file', [path.join(run, 'started')]);
     spec.set('go_fd', ['3']);
+    // A bridge network: the monitor reports the container's pid once its namespaces exist
+    // (fd 4), and holds the published ports' sockets (fd 5 on) while it runs.
+    // container:NAME: the namespace to join, open, after them.
+    const attach = net?.attach;
+    const [pidRead, pidWrite] = attach ? native().pipe() : [-1, -1];
+    const passed = attach ? [pidWrite, ...net!.hold] : [];
+    if (net?.netns !== undefined) passed.push(net.netns);
+    spec.set('pid_report_fd', attach ? ['4'] : []);
+    spec.set('hold_fd', attach ? net!.hold.map((_, i) => String(5 + i)) : []);
+    spec.set('netns_fd', net?.netns !== undefined ? [String(3 + passed.length)] : []);
     fs.writeFileSync(path.join(run, 'spec'), serialise(spec), { mode: PRIVATE_FILE }); // holds the env
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
@@ -594,10 +630,12 @@ export class Runner {
           // terminal is raw and ^C reaches the container through its pty; the monitor stays
           // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
           detached: !!o.detach || !o.tty,
-          extraFds: [goRead],
+          extraFds: [goRead, ...passed],
         });
       } finally {
         fs.closeSync(goRead);
+        if (attach) fs.closeSync(pidWrite);
+        net?.close();
       }
       // While the monitor sets up, and before the container is let go: a signal from then on
       // reaches it. (One before makes this process end, and the monitor give up at the pipe.)
@@ -606,6 +644,12 @@ export class Runner {
       log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: child.pid, ms: sinceStart() });
       try {
         await beforeStart();
+        if (attach) {
+          // The hook point of networking: the container's network namespace exists, and
+          // its process waits for "go" before it runs anything of the image's.
+          const pid = readReportedPid(pidRead);
+          if (pid) await attach(pid);
+        }
       } catch (e) {
         // The monitor reads the end of the pipe as "do not start": it kills what it made.
         closeGo();
@@ -643,6 +687,7 @@ export class Runner {
       }
     } finally {
       closeGo();
+      if (attach) fs.closeSync(pidRead);
       proxy?.stop();
       release();
     }
@@ -681,10 +726,17 @@ export class Runner {
     const run = this.paths.runContainer(rec.Id);
     for (const f of ['exit.json', 'pid', 'started', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
+    // Its address again, and its host ports (the same ones: a restart keeps its mapping).
+    const net = await networkHook(this.paths, rec, true);
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
-    saveRecord(this.paths, rec);
+    try {
+      saveRecord(this.paths, rec);
+    } catch (e) {
+      net?.close();
+      throw e;
+    }
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, async () => undefined);
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, net, async () => undefined);
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */
@@ -717,6 +769,7 @@ export class Runner {
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
+    networkStopped(rec);
     // --rm: its anonymous volumes go with it, as docker's AutoRemove.
     if (rm) await removeContainer(this.paths, rec, cgroup, true);
     else saveRecord(this.paths, rec);
@@ -724,6 +777,15 @@ export class Runner {
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }
 
+}
+
+/** The pid the monitor reports on fd (pid_report_fd); 0 when the container died first. */
+function readReportedPid(fd: number): number {
+  const buf = Buffer.alloc(16);
+  let n = 0;
+  for (let r; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
+  const pid = Number(buf.toString('utf8', 0, n).trim());
+  return Number.isInteger(pid) && pid > 1 ? pid : 0;
 }
 
 function readOr(file: string, fallback: string): string {

@@ -44,7 +44,7 @@ export interface ClientOptions {
   platform?: Platform;
   timeoutMs?: number;
   retries?: number;
-  config?: EngineConfig;
+  config?: Pick<EngineConfig, 'insecureRegistries' | 'registryMirrors'>;
   dockerConfigFile?: string;
   userAgent?: string;
   /** before each retry: what failed, the attempt about to be made (1 = first retry), the wait */
@@ -149,7 +149,7 @@ export class RegistryClient {
   private readonly served = new Map<string, string>();
   /** hosts that asked for basic auth when there were no credentials for them */
   private readonly basicWithout = new Set<string>();
-  private readonly config: EngineConfig;
+  private readonly config: Pick<EngineConfig, 'insecureRegistries' | 'registryMirrors'>;
 
   constructor(protected readonly opts: ClientOptions = {}) {
     this.config = opts.config ?? loadConfig();

@@ -173,7 +173,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork,
 };
 
 const char* StageName(int s) {
@@ -195,6 +195,7 @@ const char* StageName(int s) {
     case kCwd: return "chdir to working directory";
     case kExec: return "exec";
     case kNetwork: return "set up loopback";
+    case kJoinNetwork: return "join network namespace";
     case kStdio: return "stdio";
     case kCgroup: return "join cgroup";
     case kKeyring: return "join session keyring";
@@ -771,16 +772,29 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ns_ready) {
   // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
   // before it is placed in its cgroups.
   int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-  bool own_net = spec.Get("network", "none") != "host";
+  // netns_fd: another container's network namespace (--network container:NAME), opened by
+  // the CLI from that container's verified process.
+  long netns_fd = spec.Num("netns_fd", -1);
+  if (netns_fd >= 0) {
+    if (setns(static_cast<int>(netns_fd), CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
+    close(static_cast<int>(netns_fd));
+  }
+  bool own_net = spec.Get("network", "none") != "host" && netns_fd < 0;
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);
   if (own_net) LoopbackUp();
+  // The network namespace exists: the monitor may tell the CLI, which sets it up from outside.
+  if (ns_ready >= 0) {
+    char c = 'n';
+    if (write(ns_ready, &c, 1) != 1) Die(kSync, errno, "namespaces ready");
+    close(ns_ready);
+  }
   Strings mounts = spec.All("mount");
   std::map<size_t, int> clones = ClonePropagating(mounts);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
@@ -1300,7 +1314,18 @@ int main(int argc, char** argv) {
   pid_t parent = getppid();
   if (detach) setsid();
 
-  int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  // hold_fd: what the CLI gave us to keep while the container runs (the sockets holding its
+  // published ports); not for the exit command, nor anything it starts.
+  for (const std::string& f : spec.All("hold_fd")) fcntl(atoi(f.c_str()), F_SETFD, FD_CLOEXEC);
+  long netns_fd = spec.Num("netns_fd", -1);
+  // pid_report_fd: where the CLI learns the container process's pid once its namespaces
+  // exist, before it is released: the CLI sets up its network from outside meanwhile.
+  long pid_report_fd = exec_mode ? -1 : spec.Num("pid_report_fd", -1);
+  int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, ns_ready[2] = {-1, -1};
+  if (pid_report_fd >= 0 && pipe2(ns_ready, O_CLOEXEC) != 0) {
+    WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
+    return 125;
+  }
   if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
@@ -1389,7 +1414,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1]})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], ns_ready[1], static_cast<int>(netns_fd)})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
@@ -1410,7 +1435,8 @@ int main(int argc, char** argv) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (pty_sock[0] >= 0) close(pty_sock[0]);
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
-    Child(spec, sync[0], pty_sock[1]);
+    if (ns_ready[0] >= 0) close(ns_ready[0]);
+    Child(spec, sync[0], pty_sock[1], ns_ready[1]);
   }
   g_child = pid;
   for (int fd : cg_self_fds) {
@@ -1433,6 +1459,20 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
+  if (netns_fd >= 0) close(static_cast<int>(netns_fd));
+  if (pid_report_fd >= 0) {
+    close(ns_ready[1]);
+    char c;
+    ssize_t r;
+    do {
+      r = read(ns_ready[0], &c, 1);
+    } while (r < 0 && errno == EINTR);
+    close(ns_ready[0]);
+    // Nothing (end of file) when the child died first: its error pipe says why.
+    std::string p = std::to_string(pid) + "\n";
+    if (r == 1) WriteAll(static_cast<int>(pid_report_fd), p.data(), p.size());
+    close(static_cast<int>(pid_report_fd));
+  }
   std::string error;
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's

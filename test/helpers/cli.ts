@@ -5,8 +5,12 @@ import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { storeBridges, teardownBridges, useTestNetworkConfig } from './network';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
+
+// Every gocker this test process runs uses a bridge and subnets of its own (helpers/network.ts).
+useTestNetworkConfig();
 export const BIN = path.join(REPO, 'dist', 'cli', 'gocker.js');
 
 export interface CliResult {
@@ -21,7 +25,11 @@ export function gocker(args: string[], opts: SpawnSyncOptions = {}): CliResult {
   return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
-/** A private root and runroot for one test file; remove() deletes both. */
+/**
+ * A private root and runroot for one test file; remove() deletes both, and takes down the
+ * bridges the store made (its containers must be gone): it throws when anything of them
+ * (links, ports, rules) is still on the host after that.
+ */
 export function tempRoots(prefix = 'gocker-test-'): { root: string; runroot: string; args: string[]; remove(): void } {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const root = path.join(base, 'root');
@@ -30,7 +38,12 @@ export function tempRoots(prefix = 'gocker-test-'): { root: string; runroot: str
     root,
     runroot,
     args: ['--root', root, '--runroot', runroot],
-    remove: () => fs.rmSync(base, { recursive: true, force: true }),
+    remove: () => {
+      const bridges = storeBridges(root);
+      fs.rmSync(base, { recursive: true, force: true });
+      const left = bridges.length ? teardownBridges(bridges) : [];
+      if (left.length) throw new Error(`left on the host by ${root}: ${left.join('; ')}`);
+    },
   };
 }
 

@@ -290,9 +290,13 @@ describe('filesystem', () => {
     assert.equal(shm(['--shm-size', '128m']), 'tmpfs rw,nosuid,nodev,noexec,relatime,size=131072k');
     const mq = g(['run', '--rm', 'busybox', 'sh', '-c', 'grep " /dev/mqueue " /proc/mounts | cut -d" " -f1,3,4']);
     assert.equal(mq.stdout, 'mqueue mqueue rw,nosuid,nodev,noexec,relatime\n');
-    const files = g(['run', '--rm', 'busybox', 'sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/resolv.conf']);
-    const [hosts, resolv] = files.stdout.split('---\n');
-    assert.equal(hosts, '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n');
+    const base = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+    // On the default bridge, as docker's: its own address with its hostname last.
+    const files = g(['run', '--rm', '-h', 'box', 'busybox', 'sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/resolv.conf; echo ---; ip -4 -o addr show eth0']);
+    const [hosts, resolv, addr] = files.stdout.split('---\n');
+    const ip = /inet (\S+)\//.exec(addr)![1];
+    assert.equal(hosts, `${base}${ip}\tbox\n`);
+    assert.equal(g(['run', '--rm', '--network', 'none', 'busybox', 'cat', '/etc/hosts']).stdout, base);
     // The host's, less loopback resolvers (unreachable from a network namespace of its own).
     const host = fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(l));
     const want = host.some((l) => /^\s*nameserver/.test(l)) ? host.join('\n').replace(/\n*$/, '\n') : undefined;
@@ -527,9 +531,13 @@ describe('cgroup v2 driver on the real unified hierarchy', () => {
 });
 
 describe('network, signals, lifecycle', () => {
-  test('--network none has only lo, up; --network host sees the host', () => {
-    const none = g(['run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net; ip link show lo | grep -c UP']);
+  test('--network none has only lo, up; --network host sees the host; the default is the bridge', () => {
+    const none = g(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net; ip link show lo | grep -c UP']);
     assert.equal(none.stdout, 'lo\n1\n');
+    // docker's default: eth0 on the bridge, a default route through its gateway.
+    const bridge = g(['run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net; ip route']);
+    assert.equal(bridge.status, 0, bridge.stderr);
+    assert.match(bridge.stdout, /^eth0\nlo\ndefault via (\S+) dev eth0 \n/);
     const host = g(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']).stdout.trim().split('\n').sort();
     assert.deepEqual(host, fs.readdirSync('/sys/class/net').sort());
   });
