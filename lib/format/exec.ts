@@ -151,7 +151,8 @@ class State {
 
   private print(node: AnyNode, v: unknown): void {
     this.at(node);
-    if (v === undefined) this.shared.out += '<no value>';
+    if (typeof v === 'string') this.shared.out += v;
+    else if (v === undefined) this.shared.out += '<no value>';
     else if (typeof v === 'function') this.errorf(`can't print ${nodeString(node)} of type ${typeName(v)}`);
     else this.shared.out += fmtValue(v);
   }
