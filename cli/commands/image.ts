@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import { inspectImage } from '../../lib/image/manage';
 import { errorLine } from '../../lib/errors';
-import { renderTemplate } from '../../lib/format/template';
+import { lastFlag } from '../../lib/format/formatter';
+import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
 import type { GlobalArgs } from '../types';
 import { confirm, engine, humanSize } from '../util';
 
@@ -21,27 +22,42 @@ export function builder(y: Argv<GlobalArgs>) {
     });
 }
 
-type Args = GlobalArgs & { action: string; images?: string[]; format?: string; all?: boolean; force?: boolean };
+type Args = GlobalArgs & { action: string; images?: string[]; format?: string | string[]; all?: boolean; force?: boolean };
 
 export async function handler(argv: Args): Promise<number> {
   return argv.action === 'prune' ? prune(argv) : inspect(argv);
 }
 
 function inspect(argv: Args): number {
+  const format = lastFlag(argv.format) || undefined;
+  const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
   const store = engine(argv).store;
   const out: unknown[] = [];
   let code = 0;
+  let written = false;
   for (const i of argv.images ?? []) {
+    let info: Record<string, unknown>;
     try {
-      const info = inspectImage(store, String(i));
-      if (argv.format !== undefined) process.stdout.write(`${renderTemplate(argv.format, info)}\n`);
-      else out.push(info);
+      info = inspectImage(store, String(i));
     } catch (e) {
       process.stderr.write(`Error: ${errorLine(e)}\n`);
       code = 1;
+      continue;
+    }
+    if (!tmpl) {
+      out.push(info);
+      continue;
+    }
+    try {
+      process.stdout.write(`${renderInspect(tmpl, info)}\n`);
+      written = true;
+    } catch (e) {
+      process.stderr.write(`${errorLine(e)}\n`);
+      code = 1;
     }
   }
-  if (argv.format === undefined) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  if (!tmpl) process.stdout.write(`${format === 'json' ? JSON.stringify(out) : JSON.stringify(out, null, 4)}\n`);
+  else if (!written) process.stdout.write('\n');
   return code;
 }
 

@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import { errorLine } from '../../lib/errors';
-import { renderTemplate } from '../../lib/format/template';
+import { formatList, lastFlag } from '../../lib/format/formatter';
+import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
+import { NETWORK_HEADER, NETWORK_TABLE, networkContext } from '../contexts';
 import type { GlobalArgs } from '../types';
 import { confirm, engine, table } from '../util';
 
@@ -14,7 +16,7 @@ export function builder(y: Argv<GlobalArgs>) {
     .option('gateway', { type: 'string', describe: 'create: IPv4 gateway for the subnet' })
     .option('internal', { type: 'boolean', describe: 'create: restrict external access to the network' })
     .option('label', { type: 'string', array: true, describe: 'create: set metadata on a network' })
-    .option('format', { alias: 'f', type: 'string', describe: 'inspect: format output using a Go template' })
+    .option('format', { alias: 'f', type: 'string', describe: 'ls, inspect: format output using a Go template' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'ls: only display network IDs' })
     .option('no-trunc', { type: 'boolean', describe: "ls: don't truncate output" })
     .option('force', { type: 'boolean', describe: 'prune: do not prompt for confirmation' })
@@ -47,24 +49,27 @@ export async function handler(argv: Args): Promise<number> {
       const { listNetworks } = await import('../../lib/network/store');
       const all = (await listNetworks(paths)).sort((a, b) => a.Name.localeCompare(b.Name));
       const id = (i: string): string => (argv.noTrunc ? i : i.slice(0, 12));
+      const format = lastFlag(argv.format as string | string[] | undefined);
       if (argv.quiet) process.stdout.write(all.map((n) => `${id(n.Id)}\n`).join(''));
-      else process.stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], all.map((n) => [id(n.Id), n.Name, n.Driver, n.Scope])));
+      else process.stdout.write(formatList(format === undefined || format === 'table' ? NETWORK_TABLE : format, NETWORK_HEADER, all.map((n) => networkContext(n, !argv.noTrunc))));
       return 0;
     }
     case 'inspect': {
       const out: unknown[] = [];
       let code = 0;
+      const format = lastFlag(argv.format as string | string[] | undefined);
+      const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
       for (const name of names) {
         try {
           const n = await m.inspectNetwork(paths, name);
-          if (argv.format !== undefined) process.stdout.write(`${renderTemplate(argv.format, n)}\n`);
+          if (tmpl) process.stdout.write(`${renderInspect(tmpl, n)}\n`);
           else out.push(n);
         } catch (e) {
           process.stderr.write(`Error: ${errorLine(e)}\n`);
           code = 1;
         }
       }
-      if (argv.format === undefined) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      if (!tmpl) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
       return code;
     }
     case 'rm':

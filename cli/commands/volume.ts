@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import { errorLine, GockerError } from '../../lib/errors';
-import { renderTemplate } from '../../lib/format/template';
+import { formatList, lastFlag } from '../../lib/format/formatter';
+import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
+import { VOLUME_HEADER, VOLUME_TABLE, volumeContext } from '../contexts';
 import type { VolumeInfo, Volumes } from '../../lib/store/volumes';
 import { runHandler } from '../dispatch';
 import type { GlobalArgs } from '../types';
@@ -96,30 +98,27 @@ function list(a: Args, vols: Volumes): number {
     process.stdout.write(rows.map((v) => `${v.Name}\n`).join(''));
     return 0;
   }
-  if (a.format !== undefined) {
-    const labels = (v: VolumeInfo): string => Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(',');
-    for (const v of rows) process.stdout.write(`${renderTemplate(String(a.format), { ...v, Labels: labels(v), Links: 'N/A', Size: 'N/A' })}\n`);
-    return 0;
-  }
-  // docker's tabwriter: columns at least 10 wide.
-  process.stdout.write(table(['DRIVER', 'VOLUME NAME'], rows.map((v) => [v.Driver, v.Name]), 10));
+  const format = lastFlag(a.format as string | string[] | undefined);
+  process.stdout.write(formatList(format === undefined || format === 'table' ? VOLUME_TABLE : format, VOLUME_HEADER, rows.map(volumeContext)));
   return 0;
 }
 
 function inspect(a: Args, vols: Volumes): number {
   const out: VolumeInfo[] = [];
   let code = 0;
+  const format = lastFlag(a.format as string | string[] | undefined);
+  const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
   for (const n of ([] as unknown[]).concat(a.volumes ?? []).map(String)) {
     try {
       const v = vols.get(n);
-      if (a.format !== undefined) process.stdout.write(`${renderTemplate(String(a.format), v)}\n`);
+      if (tmpl) process.stdout.write(`${renderInspect(tmpl, v)}\n`);
       else out.push(v);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
       code = 1;
     }
   }
-  if (a.format === undefined) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  if (!tmpl) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   return code;
 }
 

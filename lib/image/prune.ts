@@ -189,7 +189,7 @@ export interface UsageRow {
   Reclaimable: number;
 }
 
-function treeSize(dir: string): number {
+export function treeSize(dir: string): number {
   let n = 0;
   let names: string[];
   try {

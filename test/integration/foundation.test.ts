@@ -121,7 +121,7 @@ test('--help on every command, and version', () => {
     assert.match(r.stdout, /--runroot/, name);
   }
   const v = gocker(['version', '-f', 'json']);
-  assert.equal(JSON.parse(v.stdout).Version, JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+  assert.equal(JSON.parse(v.stdout).Client.Version, JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
 });
 
 test('a missing addon build gives one line that says how to build', () => {
