@@ -53,6 +53,21 @@ function dockerUsage(msg: string, command: string | undefined, word: string | un
   return msg;
 }
 
+const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * A flag that takes one value, given more than once, keeps the last, as docker's flag parser
+ * does (`inspect -f X -f Y` formats with Y): yargs makes an array of every repeated flag, which
+ * reached handlers that expect a string. Flags declared as arrays (and variadic arguments) stay
+ * lists.
+ */
+export function lastOfRepeated(argv: Record<string, unknown>, y: { getOptions(): { array: string[]; alias: Record<string, string[]> } }): void {
+  const o = y.getOptions();
+  const lists = new Set<string>(['_']);
+  for (const k of o.array) for (const n of [k, ...(o.alias[k] ?? [])]) lists.add(n).add(camel(n));
+  for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && !lists.has(k)) argv[k] = v[v.length - 1];
+}
+
 export async function main(args: string[]): Promise<void> {
   if (await fast(args)) return;
   const first = commandWord(args);
@@ -80,6 +95,8 @@ export async function main(args: string[]): Promise<void> {
     // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
     // --no-trunc is docker's flag, not the negation of a --trunc.
     .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
+    // yargs passes itself, at the command's options, as a middleware's second argument (its types omit it).
+    .middleware(lastOfRepeated as unknown as (argv: object) => void, true)
     .strict()
     .demandCommand(1, 'a command is required: see gocker --help')
     .recommendCommands()

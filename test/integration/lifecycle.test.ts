@@ -793,3 +793,23 @@ test('run -d of a command that is over at once: the CLI ends cleanly whether its
     if (ids.length) g(['rm', '-f', ...ids]);
   }
 });
+
+test('a flag that takes one value, given twice, keeps the last (as docker\'s flag parser); list flags keep every value', () => {
+  try {
+    const id = g(['run', '-d', '--name', 'twice', '--hostname', 'first', '--hostname', 'second', '-e', 'A=1', '-e', 'B=2', 'busybox',
+      'sh', '-c', 'echo one; echo two; echo three; sleep 100']).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    // yargs made an array of these, which crashed the template ("tpl.replace is not a function").
+    const f = g(['inspect', '--format', '{{.Name}}', '--format', '{{.Config.Hostname}} {{json .Config.Env}}', 'twice']);
+    assert.equal(f.stderr, '');
+    assert.equal(f.stdout, 'second ["A=1","B=2"]\n');
+    assert.equal(g(['image', 'inspect', '-f', '{{.Id}}', '-f', '{{.Os}}', 'busybox']).stdout, 'linux\n');
+    for (let i = 0; i < 100 && !g(['logs', 'twice']).stdout.includes('three'); i++) execFileSync('sleep', ['0.05']);
+    assert.equal(g(['logs', '--tail', '1', '--tail', '2', 'twice']).stdout, 'two\nthree\n');
+    assert.equal(g(['commit', '-m', 'first', '-m', 'second', '-c', 'ENV X=1', '-c', 'ENV Y=2', 'twice', 'twiceimg']).status, 0);
+    assert.equal(g(['image', 'inspect', '-f', '{{.Comment}} {{json .Config.Env}}', 'twiceimg']).stdout, 'second ["A=1","B=2","X=1","Y=2"]\n');
+  } finally {
+    g(['rm', '-f', 'twice']);
+    g(['rmi', 'twiceimg']);
+  }
+});
