@@ -301,7 +301,6 @@ export class Runner {
   private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
     const cfg = image.config.config ?? {};
     const id = newContainerId();
-    const name = o.name ?? `${path.basename(image.repoTags[0]?.split(':')[0] ?? 'ctr')}_${id.slice(0, 6)}`;
     if (o.name !== undefined && !NAME_RE.test(o.name)) throw engineError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
       throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
@@ -347,8 +346,9 @@ export class Runner {
     // The directory first: it is what makes the name's claim live (see names.ts). 0700, as
     // what is made under runroot: the container's state is root's alone (store/perms.ts).
     fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    let name: string;
     try {
-      await reserveName(this.paths, name, id);
+      name = await reserveName(this.paths, o.name, id);
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw e;

@@ -813,3 +813,39 @@ test('a flag that takes one value, given twice, keeps the last (as docker\'s fla
     g(['rmi', 'twiceimg']);
   }
 });
+
+test('a container without --name gets docker\'s adjective_surname, unique, with a digit once the plain name is taken', async () => {
+  // The package gocker takes docker's lists from: the names must be from them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { left, right } = require('docker-names') as { left: string[]; right: string[] };
+  // A store of its own on a tmpfs: it is given every plain name (25,000 files), which a disk
+  // under load takes minutes to unlink and an unmount drops at once.
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-names-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m,mode=0700', 'tmpfs', base]);
+  const store = ['--root', path.join(base, 'root'), '--runroot', path.join(base, 'run')];
+  const n = (args: string[]) => gocker([...store, ...args]);
+  try {
+    await importBusybox(store);
+    const ids: string[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const id = n(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim();
+      ids.push(id);
+      const name = n(['inspect', '-f', '{{.Name}}', id]).stdout.trim();
+      const m = /^\/([a-z]+)_([a-z]+)$/.exec(name);
+      assert.ok(m && left.includes(m[1]) && right.includes(m[2]), name);
+      assert.ok(!seen.has(name), `${name} twice`);
+      seen.add(name);
+      assert.match(n(['ps', '-f', `id=${id}`]).stdout, new RegExp(` ${name.slice(1)}\n$`));
+    }
+    // Every plain name taken (by a live container): dockerd tries again with a digit appended.
+    const namesDir = path.join(base, 'root', 'names');
+    for (const l of left) for (const r of right) if (!fs.existsSync(path.join(namesDir, `${l}_${r}`))) fs.writeFileSync(path.join(namesDir, `${l}_${r}`), ids[0]);
+    const id = n(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim();
+    assert.match(n(['inspect', '-f', '{{.Name}}', id]).stdout, /^\/[a-z]+_[a-z]+\d\n$/);
+  } finally {
+    removeAllContainers(path.join(base, 'root'), store);
+    execFileSync('umount', [base]);
+    fs.rmdirSync(base);
+  }
+});
