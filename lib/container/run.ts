@@ -135,6 +135,21 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
   return [...out.values()];
 }
 
+/**
+ * A process's environment from a container's Config.Env, as dockerd makes it (PATH, HOSTNAME
+ * and with a terminal TERM, each unless Config.Env has it) and runc completes it (HOME, the
+ * user's home, unless set). None of these is stored in Config.Env, so `commit` never bakes a
+ * container's hostname or the default PATH into an image. Config.Env's own entries are taken
+ * as they are: one without '=' (an image's) never reads this process's environment.
+ */
+export function processEnv(configEnv: string[], hostname: string, tty: boolean, home: string): string[] {
+  const out = new Map<string, string>([['PATH', DEFAULT_PATH], ['HOSTNAME', `HOSTNAME=${hostname}`]]);
+  if (tty) out.set('TERM', 'TERM=xterm');
+  for (const e of configEnv) out.set(e.split('=')[0], e);
+  if (!out.has('HOME')) out.set('HOME', `HOME=${home}`);
+  return [...out.values()];
+}
+
 // docker's ulimit names (go-units), with the /proc/self/limits label of each.
 const ULIMITS: Record<string, string> = {
   core: 'Max core file size', cpu: 'Max cpu time', data: 'Max data size', fsize: 'Max file size', locks: 'Max file locks',
@@ -321,11 +336,9 @@ export class Runner {
     const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
     const hostname = o.hostname ?? id.slice(0, 12);
     const extraEnv = [...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])];
-    let env = mergeEnv(cfg.Env ?? [], [`HOSTNAME=${hostname}`]);
-    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${u.home}`);
-    if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-    env = mergeEnv(env, extraEnv);
+    // Config.Env: the image's and the flags' alone (what commit keeps); the process gets
+    // processEnv()'s defaults around it.
+    const env = mergeEnv(cfg.Env ?? [], extraEnv);
     const network = o.network ?? 'none';
     if (!['none', 'host'].includes(network)) throw engineError(`network ${network} not found (supported: none, host)`);
     const volumes = parseVolumes(o.volume ?? []);
@@ -437,7 +450,7 @@ export class Runner {
     addSpec(spec, 'groups', u.groups.join(','));
     addSpec(spec, 'cwd', o.workdir ?? (cfg.WorkingDir || '/'));
     for (const a of argv) addSpec(spec, 'arg', a);
-    for (const e of env) addSpec(spec, 'env', e);
+    for (const e of processEnv(env, hostname, !!o.tty, u.home)) addSpec(spec, 'env', e);
     const join = cgroup.attachFiles();
     for (const f of join.self) addSpec(spec, 'cgroup_self', f);
     for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
@@ -480,7 +493,7 @@ export class Runner {
       HostConfig: {
         Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
-        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
+        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? (resources.memory ? 2 * resources.memory : 0), NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
         Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,

@@ -649,7 +649,8 @@ test('inspect: docker\'s shape with the values the flags set; -f with json, inde
     assert.ok(Math.abs(Date.parse(c.State.StartedAt) - Date.now()) < 60_000);
     assert.equal(c.State.FinishedAt, '0001-01-01T00:00:00Z');
     assert.equal(c.Config.Hostname, 'shapely');
-    assert.ok(c.Config.Env.includes('FOO=bar') && c.Config.Env.some((e: string) => e.startsWith('PATH=')));
+    // The image's and the flags' alone: docker adds PATH, HOSTNAME and HOME to the process only.
+    assert.deepEqual(c.Config.Env, ['FOO=bar']);
     assert.deepEqual(c.Config.Cmd, ['-c', 'sleep 100']);
     assert.deepEqual(c.Config.Entrypoint, ['sh']);
     assert.equal(c.Config.Image, 'busybox');
@@ -847,5 +848,37 @@ test('a container without --name gets docker\'s adjective_surname, unique, with 
     removeAllContainers(path.join(base, 'root'), store);
     execFileSync('umount', [base]);
     fs.rmdirSync(base);
+  }
+});
+
+test('HOSTNAME, HOME, PATH and TERM reach the process but stay out of Config.Env, so commit bakes none of them in; MemorySwap as docker reports it', () => {
+  try {
+    const id = g(['run', '-d', '--name', 'envs', '-e', 'FOO=1', '--memory', '64m', 'busybox', 'sleep', '100']).stdout.trim();
+    const [c] = JSON.parse(g(['inspect', 'envs']).stdout);
+    assert.deepEqual(c.Config.Env, ['FOO=1']);
+    // docker: --memory without --memory-swap is as much swap again.
+    assert.equal(c.HostConfig.MemorySwap, 2 * 64 * 1024 * 1024);
+    const env = (r: { stdout: string }): string[] => r.stdout.split('\n').filter((l) => /^(FOO|HOSTNAME|HOME|PATH|TERM)=/.test(l)).sort();
+    const path0 = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    assert.deepEqual(env(g(['exec', 'envs', 'env'])), ['FOO=1', 'HOME=/root', `HOSTNAME=${id.slice(0, 12)}`, path0]);
+    assert.deepEqual(env(g(['exec', '-u', 'app', '-e', 'FOO=2', 'envs', 'env'])), ['FOO=2', 'HOME=/home/app', `HOSTNAME=${id.slice(0, 12)}`, path0]);
+    assert.equal(g(['commit', 'envs', 'envsimg']).status, 0);
+    assert.equal(g(['image', 'inspect', '-f', '{{json .Config.Env}}', 'envsimg']).stdout, '["FOO=1"]\n');
+    // The committed image's container has its own hostname, and HOME for its own user.
+    const run = g(['run', '--rm', '-u', 'app', '--hostname', 'other', '-t', 'envsimg', 'env']);
+    assert.deepEqual(env({ stdout: run.stdout.replace(/\r/g, '') }), ['FOO=1', 'HOME=/home/app', 'HOSTNAME=other', path0, 'TERM=xterm']);
+    const t = g(['run', '-d', '-t', '--name', 'envt', '-e', 'HOME=/srv', 'envsimg', 'sleep', '100']).stdout.trim();
+    assert.match(t, /^[0-9a-f]{64}$/);
+    assert.equal(g(['inspect', '-f', '{{json .Config.Env}}', 'envt']).stdout, '["FOO=1","HOME=/srv"]\n');
+    assert.deepEqual(env(g(['exec', 'envt', 'env'])), ['FOO=1', 'HOME=/srv', `HOSTNAME=${t.slice(0, 12)}`, path0]);
+    for (const [flags, swap] of [[['--memory', '64m', '--memory-swap', '-1'], -1], [['--memory', '64m', '--memory-swap', '100m'], 100 * 1024 * 1024], [[], 0]] as const) {
+      const k = g(['run', '-d', ...flags, 'busybox', 'true']).stdout.trim();
+      assert.match(k, /^[0-9a-f]{64}$/, flags.join(' '));
+      assert.equal(g(['inspect', '-f', '{{.HostConfig.MemorySwap}}', k]).stdout, `${swap}\n`, flags.join(' '));
+      g(['rm', '-f', k]);
+    }
+  } finally {
+    g(['rm', '-f', 'envs', 'envt']);
+    g(['rmi', 'envsimg']);
   }
 });
