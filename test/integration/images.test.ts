@@ -479,5 +479,9 @@ test('a reference docker refuses is refused before any lookup, in docker\'s word
   assert.ok(!fs.existsSync(out));
   assert.deepEqual(containers(), before.containers);
   assert.equal(g(['images', '-q', '--no-trunc']).stdout, before.images);
+  // An id is no reference: not found, never refused.
+  const id = g(['run', '--pull', 'never', `sha256:${'0'.repeat(64)}`, 'true']);
+  assert.equal(id.stderr, `gocker: No such image: sha256:${'0'.repeat(64)}\n`);
+  assert.equal(id.status, 125);
   assert.equal(g(['rmi', 'refs:1']).status, 0);
 });

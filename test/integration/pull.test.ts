@@ -864,6 +864,53 @@ describe('crash safety', () => {
   });
 });
 
+describe('run of an image not at hand', () => {
+  test('pulls it as docker does: "Unable to find image" then the pull\'s progress on stderr, then the run; --pull always, never; -q', () => {
+    const { g, root } = fresh();
+    const r = g(['run', '--rm', `${reg.host}/busybox`, 'echo', 'ran']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ran\n', 'the container\'s output alone on stdout');
+    assert.match(r.stderr, new RegExp(`^Unable to find image '${reg.host}/busybox:latest' locally\nlatest: Pulling from busybox\n`));
+    assert.match(r.stderr, /\n[0-9a-f]{12}: Pull complete\n/);
+    assert.match(r.stderr, new RegExp(`\nDigest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for ${reg.host}/busybox:latest\n$`));
+    assert.deepEqual(Object.keys(book(root)), [`${reg.host}/busybox`]);
+    // At hand now: nothing pulled, nothing said.
+    const again = g(['run', '--rm', `${reg.host}/busybox`, 'true']);
+    assert.equal(again.stderr, '');
+    assert.equal(again.status, 0);
+    // always: pulled though it is here (the registry says it is the same).
+    const always = g(['run', '--rm', '--pull', 'always', `${reg.host}/busybox`, 'echo', 'fresh']);
+    assert.equal(always.stdout, 'fresh\n');
+    assert.match(always.stderr, new RegExp(`^latest: Pulling from busybox\n[^]*Status: Image is up to date for ${reg.host}/busybox:latest\n$`));
+
+    const other = fresh();
+    const containers = (): string[] => ls(path.join(other.root, 'containers'));
+    // never: docker's error, 125, nothing pulled.
+    const never = other.g(['run', '--pull', 'never', `${reg.host}/busybox`, 'true']);
+    assert.equal(never.stderr, `gocker: No such image: ${reg.host}/busybox:latest\n`);
+    assert.equal(never.status, 125);
+    assert.deepEqual(book(other.root), {});
+    const bad = other.g(['run', '--pull', 'sometimes', `${reg.host}/busybox`, 'true']);
+    assert.equal(bad.stderr, 'gocker: invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"\nSee \'gocker run --help\'.\n');
+    assert.equal(bad.status, 125);
+    // Not in the registry either: the pull's error, 125, no container.
+    const nope = other.g(['run', `${reg.host}/nope`, 'true']);
+    assert.equal(nope.status, 125);
+    assert.match(nope.stderr, new RegExp(`^Unable to find image '${reg.host}/nope:latest' locally\ngocker: .*not found`));
+    assert.deepEqual(containers(), []);
+    // -q: the pull is silent, as docker's run -q; the container's output is all there is.
+    const quiet = other.g(['run', '--rm', '-q', `${reg.host}/lib/multi:v1`, 'echo', 'quiet']);
+    assert.equal(quiet.stderr, '');
+    assert.equal(quiet.stdout, 'quiet\n');
+    assert.equal(quiet.status, 0);
+    // -d: the id alone on stdout, the pull on stderr.
+    const d = other.g(['run', '-d', '--pull', 'always', `${reg.host}/busybox`, 'true']);
+    assert.match(d.stdout, /^[0-9a-f]{64}\n$/);
+    assert.match(d.stderr, /^latest: Pulling from busybox\n/);
+    assert.equal(other.g(['rm', '-f', d.stdout.trim()]).status, 0);
+  });
+});
+
 function execFileSyncStatus(cmd: string, args: string[]): number {
   try {
     execFileSync(cmd, args, { stdio: 'ignore' });
