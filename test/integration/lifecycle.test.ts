@@ -882,3 +882,96 @@ test('HOSTNAME, HOME, PATH and TERM reach the process but stay out of Config.Env
     g(['rmi', 'envsimg']);
   }
 });
+
+test('cp with -: a tar archive from stdin extracted into the container, a tar archive of a container path on stdout; cp\'s rules hold', () => {
+  const host = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-cp-stream-'));
+  const cp = (args: string[], input?: Buffer) => spawnSync(BIN, [...roots.args, 'cp', ...args], { input, maxBuffer: 64 << 20 });
+  const tar = (args: string[], input?: Buffer): Buffer => execFileSync('tar', args, { input, maxBuffer: 64 << 20 });
+  try {
+    const d = path.join(host, 'd');
+    fs.mkdirSync(path.join(d, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(d, 'sub', 'f'), 'deep\n');
+    fs.chownSync(path.join(d, 'sub', 'f'), 1000, 1000);
+    fs.chmodSync(path.join(d, 'sub', 'f'), 0o640);
+    fs.writeFileSync(path.join(d, 'suid'), '#!/bin/sh\n');
+    fs.chmodSync(path.join(d, 'suid'), 0o4755);
+    fs.symlinkSync('/etc/shadow', path.join(d, 'abs'));
+    fs.linkSync(path.join(d, 'sub', 'f'), path.join(d, 'hard'));
+    assert.equal(g(['run', '-d', '--name', 'cpstream', 'busybox', 'sleep', '100']).status, 0);
+
+    // In: an archive GNU tar made, plain and gzip. Owners, modes and links as the archive has them.
+    const plain = cp(['-', 'cpstream:/tmp'], tar(['-C', host, '-cf', '-', 'd']));
+    assert.equal(plain.status, 0, plain.stderr.toString());
+    assert.equal(plain.stdout.toString(), '');
+    assert.match(plain.stderr.toString(), /^Successfully copied \d+B to cpstream:\/tmp\n$/);
+    const seen = g(['exec', 'cpstream', 'sh', '-c', 'cat /tmp/d/sub/f; stat -c "%u:%g %a" /tmp/d/sub/f /tmp/d/suid; readlink /tmp/d/abs; test /tmp/d/hard -ef /tmp/d/sub/f && echo hardlinked']);
+    assert.equal(seen.stdout, 'deep\n1000:1000 640\n0:0 4755\n/etc/shadow\nhardlinked\n');
+    assert.equal(cp(['-q', '-', 'cpstream:/home'], tar(['-C', host, '-czf', '-', 'd'])).status, 0);
+    assert.equal(g(['exec', 'cpstream', 'cat', '/home/d/sub/f']).stdout, 'deep\n');
+    // A name that climbs is refused (as dockerd refuses it), an absolute one lands under the
+    // destination, and a link in the container to the host is never followed there.
+    const outside = path.join(host, 'outside');
+    fs.mkdirSync(outside);
+    assert.equal(g(['exec', 'cpstream', 'sh', '-c', `mkdir /tmp/in && ln -s ${outside} /tmp/in/esc`]).status, 0);
+    fs.writeFileSync(path.join(host, 'esc'), 'planted\n');
+    const climbing = cp(['-q', '-', 'cpstream:/tmp/in'], tar(['-C', host, '-cf', '-', '--transform', 's,^esc,../../esc,', 'esc']));
+    assert.equal(climbing.stderr.toString(), "gocker: Error processing tar file: ../../esc: Member name contains '..'\n");
+    assert.equal(climbing.status, 1);
+    const throughLink = cp(['-q', '-', 'cpstream:/tmp/in'], tar(['-C', host, '-cf', '-', '--transform', 's,^esc,esc/x,', 'esc']));
+    assert.equal(throughLink.stderr.toString(), 'gocker: cannot overwrite non-directory /tmp/in/esc with directory\n');
+    assert.equal(throughLink.status, 1);
+    assert.equal(cp(['-q', '-', 'cpstream:/tmp/in'], tar(['-C', host, '-cPf', '-', path.join(host, 'esc')])).status, 0);
+    assert.deepEqual(fs.readdirSync(outside), []);
+    assert.equal(g(['exec', 'cpstream', 'sh', '-c', `readlink /tmp/in/esc; cat /tmp/in${path.join(host, 'esc')}`]).stdout, `${outside}\nplanted\n`);
+
+    // Out: an archive GNU tar reads, named as docker names it.
+    assert.equal(g(['exec', 'cpstream', 'sh', '-c', 'mknod /tmp/d/null c 1 3 && ln -s ../../../../../.. /tmp/up']).status, 0);
+    const out = cp(['cpstream:/tmp/d', '-']);
+    assert.equal(out.status, 0, out.stderr.toString());
+    assert.match(out.stderr.toString(), /device nodes are not copied out of a container/);
+    const listing = tar(['-tvf', '-'], out.stdout).toString();
+    const entries = listing.split('\n').filter(Boolean).map((l) => l.split(/\s+/));
+    assert.deepEqual(entries.map((e) => e[5]).sort(), ['d/', 'd/abs', 'd/hard', 'd/sub/', 'd/sub/f', 'd/suid']);
+    // Without -a: the caller's owners, no setuid bit; never a device node.
+    assert.ok(entries.every((e) => e[1] === '0/0'), listing);
+    assert.match(listing, /^-rwxr-xr-x 0\/0 .* d\/suid$/m);
+    const back = path.join(host, 'back');
+    fs.mkdirSync(back);
+    tar(['-xf', '-', '-C', back], out.stdout);
+    assert.equal(fs.readFileSync(path.join(back, 'd', 'sub', 'f'), 'utf8'), 'deep\n');
+    assert.equal(fs.readlinkSync(path.join(back, 'd', 'abs')), '/etc/shadow');
+    const kept = tar(['-tvf', '-'], cp(['-a', 'cpstream:/tmp/d', '-']).stdout).toString();
+    assert.match(kept, /^-rwsr-xr-x 0\/0 .* d\/suid$/m);
+    assert.match(kept, /^-rw-r----- 1000\/1000 .* d\/sub\/f$/m);
+    assert.doesNotMatch(kept, /d\/null/);
+    // A file alone, a directory's contents (./), and a link that climbs out, read in the container.
+    assert.equal(tar(['-tf', '-'], cp(['cpstream:/etc/passwd', '-']).stdout).toString(), 'passwd\n');
+    assert.deepEqual(tar(['-tf', '-'], cp(['cpstream:/tmp/d/sub/.', '-']).stdout).toString().split('\n').filter(Boolean).sort(), ['./', './f']);
+    assert.equal(tar(['-xOf', '-'], cp(['cpstream:/tmp/up/etc/hostname', '-']).stdout).toString(), g(['exec', 'cpstream', 'cat', '/etc/hostname']).stdout);
+
+    // Errors: one line, exit 1, nothing copied.
+    const errors: Array<[string[], Buffer | undefined, string]> = [
+      [['-', 'cpstream:/etc/passwd'], tar(['-C', host, '-cf', '-', 'd']), 'gocker: destination "cpstream:/etc/passwd" must be a directory\n'],
+      [['-', 'cpstream:/tmp'], Buffer.from('not a tar archive\n'.repeat(100)), 'gocker: Error processing tar file: This does not look like a tar archive\n'],
+      [['cpstream:/nope', '-'], undefined, 'gocker: Could not find the file /nope in container cpstream\n'],
+      [['-', '-'], Buffer.alloc(0), 'gocker: must specify at least one container source\n'],
+      [['-', path.join(host, 'x')], Buffer.alloc(0), 'gocker: must specify at least one container source\n'],
+    ];
+    for (const [args, input, stderr] of errors) {
+      const r = cp(args, input);
+      assert.equal(r.stderr.toString(), stderr, args.join(' '));
+      assert.equal(r.status, 1, args.join(' '));
+    }
+    assert.equal(g(['exec', 'cpstream', 'ls', '/tmp']).stdout, 'd\nin\nup\n');
+    assert.deepEqual(fs.readdirSync(path.join(roots.root, 'tmp')).filter((n) => n.startsWith('cp-')), []);
+
+    // A stopped container: its overlay mounted for each copy, unmounted after.
+    assert.equal(g(['stop', '-t', '0', 'cpstream']).status, 0);
+    assert.equal(cp(['-q', '-', 'cpstream:/'], tar(['-C', path.join(host, 'd'), '-cf', '-', 'sub'])).status, 0);
+    assert.equal(tar(['-xOf', '-'], cp(['cpstream:/sub/f', '-']).stdout).toString(), 'deep\n');
+    assert.ok(!fs.readFileSync('/proc/mounts', 'utf8').includes('cp-merged'));
+  } finally {
+    g(['rm', '-f', 'cpstream']);
+    fs.rmSync(host, { recursive: true, force: true });
+  }
+});
