@@ -53,6 +53,35 @@ function dockerUsage(msg: string, command: string | undefined, word: string | un
   return msg;
 }
 
+const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * A flag that takes one value, given more than once, keeps the last, as docker's flag parser
+ * does (`inspect -f X -f Y` formats with Y): yargs makes an array of every repeated flag, which
+ * reached handlers that expect a string. Flags declared as arrays (and variadic arguments) stay
+ * lists.
+ */
+export function lastOfRepeated(argv: Record<string, unknown>, y: { getOptions(): { array: string[]; alias: Record<string, string[]> } }): void {
+  const o = y.getOptions();
+  const lists = new Set<string>(['_']);
+  for (const k of o.array) for (const n of [k, ...(o.alias[k] ?? [])]) lists.add(n).add(camel(n));
+  for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && !lists.has(k)) argv[k] = v[v.length - 1];
+}
+
+/**
+ * A lone '-' (stdin or stdout, as `cp - CTR:/dir` and `cp CTR:/file -` mean it): yargs takes
+ * it for a flag without a name, and a positional or a flag's value came out as '' or true. It
+ * goes through yargs as this placeholder, and stdioBack puts it back.
+ */
+const STDIO = '\u0000-';
+
+export function stdioBack(argv: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(argv)) {
+    if (v === STDIO) argv[k] = '-';
+    else if (Array.isArray(v) && v.includes(STDIO)) argv[k] = v.map((x: unknown) => (x === STDIO ? '-' : x));
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
   if (await fast(args)) return;
   const first = commandWord(args);
@@ -70,7 +99,7 @@ export async function main(args: string[]): Promise<void> {
   }
   // Loaded here, not at the top: run and exec (cli/fast.ts) mostly do without it.
   const yargs = (require('yargs/yargs') as typeof import('yargs/yargs'));
-  let y: Argv<GlobalArgs> = yargs(args)
+  let y: Argv<GlobalArgs> = yargs(args.map((a) => (a === '-' ? STDIO : a)))
     .scriptName('gocker')
     .usage('Usage: gocker [OPTIONS] COMMAND')
     .option('root', { type: 'string', describe: 'Root of persistent state (env GOCKER_ROOT)', default: undefined, defaultDescription: '/var/lib/gocker' })
@@ -80,6 +109,8 @@ export async function main(args: string[]): Promise<void> {
     // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
     // --no-trunc is docker's flag, not the negation of a --trunc.
     .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
+    // yargs passes itself, at the command's options, as a middleware's second argument (its types omit it).
+    .middleware([lastOfRepeated as unknown as (argv: object) => void, stdioBack as (argv: object) => void], true)
     .strict()
     .demandCommand(1, 'a command is required: see gocker --help')
     .recommendCommands()
@@ -89,8 +120,9 @@ export async function main(args: string[]): Promise<void> {
     // No -h: `run -h` is --hostname, as in docker.
     .help('help')
     .wrap(Math.min(120, process.stdout.columns || 100))
-    .fail((msg, err) => {
+    .fail((rawMsg, err) => {
       if (err) fail(errorLine(err));
+      const msg = rawMsg.split(STDIO).join('-');
       const command = COMMANDS.find((c) => c.command.split(' ')[0] === first || c.aliases?.includes(first ?? ''))?.command.split(' ')[0];
       usageError(dockerUsage(msg, command, first), command);
     }) as Argv<GlobalArgs>;

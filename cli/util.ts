@@ -5,23 +5,12 @@ import type { GlobalArgs } from './types';
 // whole engine (start time of run is a benchmark target).
 /* eslint-disable @typescript-eslint/no-require-imports */
 
+export { humanSize } from './units';
+
 /** The engine for a command, with the global options applied. */
 export function engine(argv: GlobalArgs): Gocker {
   const { Gocker: G } = require('../lib/index') as typeof import('../lib/index');
   return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
-}
-
-/** Bytes as docker prints them: 1.23MB (decimal units). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 999.5 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  // 3 significant digits, trailing zeros after the point dropped: 1.5MB, 170MB, 2.14GB.
-  return i === 0 ? `${v}B` : `${v.toPrecision(3).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')}${units[i]}`;
 }
 
 /** docker's humanized durations: "Less than a second", "About a minute", "3 hours". */

@@ -1,10 +1,8 @@
 // What a container changed: diff (A/C/D from its writable layer), commit (that layer as a new
 // image layer, whiteouts in the OCI form), export (its whole filesystem as a tar).
-import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { byCodeUnit } from '../format/order';
 import { at, lstatAt, openDirAt, readlinkAt } from '../fsread';
@@ -16,32 +14,10 @@ import { Store, sha256 } from '../store';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { mountContainerLayers } from './state';
+import { writeTar } from './tar';
 import { isOpaqueFd, isWhiteout } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
-
-/**
- * A tar of entries under dir, written by GNU tar: PAX with xattrs (SCHILY.xattr.*, so file
- * capabilities and user.* attributes survive commit and export, as docker keeps them),
- * numeric owners, no atime/ctime records. The tar npm package drops xattrs.
- */
-async function writeTar(dir: string, entries: string[], out: NodeJS.WritableStream): Promise<void> {
-  // --ignore-failed-read: an entry a running container removed after it was listed is a
-  // warning, not a failed export. GNU tar walks with openat and O_NOFOLLOW, so what it
-  // archives of a link is the link.
-  const child = spawn('tar', ['--ignore-failed-read', '--format=pax', '--pax-option=delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*',
-    '--numeric-owner', '-C', dir, '-cf', '-', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code));
-  });
-  await pipeline(child.stdout!, out, { end: out !== process.stdout });
-  const code = await exited;
-  // 1: a file changed while it was read (a running container's export); the archive is whole.
-  if (code !== 0 && code !== 1) throw new GockerError(`tar of ${dir} failed: ${err.trim().split('\n')[0] || `exit ${code}`}`);
-}
 
 /** Mount points the runtime creates in the writable layer: not the user's changes (docker hides them too). */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/sbin/docker-init']);

@@ -12,7 +12,7 @@ import { CAPS, effectiveCaps } from './caps';
 import { find, startedProcess } from './lifecycle';
 import { readStoredSpec } from './state';
 import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
-import { addSpec, mergeEnv, serialise } from './run';
+import { addSpec, mergeEnv, processEnv, serialise } from './run';
 import { resolveUser } from './user';
 
 export interface ExecOptions {
@@ -50,9 +50,8 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   addSpec(spec, 'target_started', path.join(run, 'started'));
   addSpec(spec, 'target_exit', path.join(run, 'exit.json'));
   for (const a of o.command) addSpec(spec, 'arg', a);
-  let env = mergeEnv(rec.Config.Env, o.env ?? []);
-  if (o.tty && !env.some((e) => e.startsWith('TERM='))) env = [...env, 'TERM=xterm'];
-  for (const e of env) addSpec(spec, 'env', e);
+  // As dockerd's exec: the defaults a run's process gets (TERM by exec's own -t), then -e.
+  for (const e of mergeEnv(processEnv(rec.Config.Env, rec.Config.Hostname, !!o.tty, u.home), o.env ?? [])) addSpec(spec, 'env', e);
   addSpec(spec, 'cwd', o.workdir ?? (rec.Config.WorkingDir || '/'));
   addSpec(spec, 'uid', u.uid);
   addSpec(spec, 'gid', u.gid);

@@ -149,6 +149,21 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
   return [...out.values()];
 }
 
+/**
+ * A process's environment from a container's Config.Env, as dockerd makes it (PATH, HOSTNAME
+ * and with a terminal TERM, each unless Config.Env has it) and runc completes it (HOME, the
+ * user's home, unless set). None of these is stored in Config.Env, so `commit` never bakes a
+ * container's hostname or the default PATH into an image. Config.Env's own entries are taken
+ * as they are: one without '=' (an image's) never reads this process's environment.
+ */
+export function processEnv(configEnv: string[], hostname: string, tty: boolean, home: string): string[] {
+  const out = new Map<string, string>([['PATH', DEFAULT_PATH], ['HOSTNAME', `HOSTNAME=${hostname}`]]);
+  if (tty) out.set('TERM', 'TERM=xterm');
+  for (const e of configEnv) out.set(e.split('=')[0], e);
+  if (!out.has('HOME')) out.set('HOME', `HOME=${home}`);
+  return [...out.values()];
+}
+
 // docker's ulimit names (go-units), with the /proc/self/limits label of each.
 const ULIMITS: Record<string, string> = {
   core: 'Max core file size', cpu: 'Max cpu time', data: 'Max data size', fsize: 'Max file size', locks: 'Max file locks',
@@ -303,7 +318,6 @@ export class Runner {
   private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
     const cfg = image.config.config ?? {};
     const id = newContainerId();
-    const name = o.name ?? `${path.basename(image.repoTags[0]?.split(':')[0] ?? 'ctr')}_${id.slice(0, 6)}`;
     if (o.name !== undefined && !NAME_RE.test(o.name)) throw engineError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
       throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
@@ -327,11 +341,9 @@ export class Runner {
     // container:NAME shares that container's hostname too, as docker.
     const hostname = network.joined?.Config.Hostname ?? o.hostname ?? id.slice(0, 12);
     const extraEnv = [...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])];
-    let env = mergeEnv(cfg.Env ?? [], [`HOSTNAME=${hostname}`]);
-    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${u.home}`);
-    if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-    env = mergeEnv(env, extraEnv);
+    // Config.Env: the image's and the flags' alone (what commit keeps); the process gets
+    // processEnv()'s defaults around it.
+    const env = mergeEnv(cfg.Env ?? [], extraEnv);
     checkWorkdir(o.workdir);
     const ulimits = parseUlimits(o.ulimit ?? []);
     const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
@@ -351,8 +363,9 @@ export class Runner {
     // The directory first: it is what makes the name's claim live (see names.ts). 0700, as
     // what is made under runroot: the container's state is root's alone (store/perms.ts).
     fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    let name: string;
     try {
-      await reserveName(this.paths, name, id);
+      name = await reserveName(this.paths, o.name, id);
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw e;
@@ -448,7 +461,7 @@ export class Runner {
     addSpec(spec, 'groups', u.groups.join(','));
     addSpec(spec, 'cwd', o.workdir ?? (cfg.WorkingDir || '/'));
     for (const a of argv) addSpec(spec, 'arg', a);
-    for (const e of env) addSpec(spec, 'env', e);
+    for (const e of processEnv(env, hostname, !!o.tty, u.home)) addSpec(spec, 'env', e);
     const join = cgroup.attachFiles();
     for (const f of join.self) addSpec(spec, 'cgroup_self', f);
     for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
@@ -494,7 +507,7 @@ export class Runner {
         Binds: (o.volume ?? []).some((v) => v.includes(':')) ? o.volume!.filter((v) => v.includes(':')) : null, NetworkMode: network.mode,
         PortBindings: Object.keys(network.portBindings).length ? network.portBindings : null, PublishAllPorts: !!o.publishAll, AutoRemove: !!o.rm, Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
-        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
+        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? (resources.memory ? 2 * resources.memory : 0), NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
         Mounts: mounts.specs.length ? mounts.specs : null,
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,

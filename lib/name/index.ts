@@ -3,7 +3,7 @@
 // `localhost`, or that has an upper-case letter is a registry host. Errors carry docker's
 // wording, since scripts and users match on it.
 import { GockerError } from '../errors';
-import { digestProblem } from './digest';
+import { digestProblem, isDigest } from './digest';
 
 export const DEFAULT_REGISTRY = 'docker.io';
 export const DEFAULT_TAG = 'latest';
@@ -91,6 +91,16 @@ export function parseReference(input: string): Reference {
   if (digest !== undefined) checkDigest(digest);
   const tag = m[2] ?? (digest ? undefined : DEFAULT_TAG);
   return { registry, repository, tag, digest };
+}
+
+/**
+ * An image argument as docker's CLI reads one (ParseAnyReference): an id (64 hex digits, or a
+ * digest) names no repository and gives undefined; anything else must parse as a reference,
+ * or fails with docker's error before any lookup.
+ */
+export function parseAnyReference(input: string): Reference | undefined {
+  if (IDENTIFIER_RE.test(input) || isDigest(input)) return undefined;
+  return parseReference(input);
 }
 
 /** The repository as docker prints it: 'alpine', 'user/app', 'localhost:5000/app'. */

@@ -450,3 +450,40 @@ test('import: -c takes the Dockerfile instructions docker import does, -m the co
     h.remove();
   }
 });
+
+test('a reference docker refuses is refused before any lookup, in docker\'s words: 125 for run, 1 for the image commands', () => {
+  assert.equal(g(['import', tarball, 'refs:1']).status, 0);
+  const containers = (): string[] => (fs.existsSync(path.join(roots.root, 'containers')) ? fs.readdirSync(path.join(roots.root, 'containers')) : []);
+  const before = { containers: containers(), images: g(['images', '-q', '--no-trunc']).stdout };
+  const upper = 'invalid reference format: repository name (library/Upper) must be lowercase';
+  const notTag = (s: string, why: string): string => `gocker: error parsing reference: "${s}" is not a valid repository/tag: ${why}\n`;
+  const out = path.join(work, 'refs.tar');
+  const cases: Array<[string[], string, number]> = [
+    // Until now these said "Unable to find image ... locally", as if the name could exist.
+    [['run', 'Upper', 'true'], `gocker: ${upper}\n`, 125],
+    [['run', '--rm', 'upper/Case:1', 'true'], 'gocker: invalid reference format: repository name (upper/Case) must be lowercase\n', 125],
+    [['run', 'bad::ref'], 'gocker: invalid reference format\n', 125],
+    [['tag', 'Upper', 'x'], notTag('Upper', upper), 1],
+    [['tag', 'refs:1', 'Upper'], notTag('Upper', upper), 1],
+    [['tag', 'refs:1', 'a'.repeat(64)], notTag('a'.repeat(64), `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`), 1],
+    [['rmi', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
+    [['image', 'inspect', 'Upper'], `Error: ${upper}\n`, 1],
+    [['history', 'Upper'], `gocker: ${upper}\n`, 1],
+    [['save', '-o', out, 'refs:1', 'Upper'], `gocker: ${upper}\n`, 1],
+    // docker inspect tries a container, then an image: a name that is neither is no object.
+    [['inspect', 'Upper'], 'Error: No such object: Upper\n', 1],
+  ];
+  for (const [args, stderr, status] of cases) {
+    const r = g(args);
+    assert.equal(r.stderr, stderr, args.join(' '));
+    assert.equal(r.status, status, args.join(' '));
+  }
+  assert.ok(!fs.existsSync(out));
+  assert.deepEqual(containers(), before.containers);
+  assert.equal(g(['images', '-q', '--no-trunc']).stdout, before.images);
+  // An id is no reference: not found, never refused.
+  const id = g(['run', '--pull', 'never', `sha256:${'0'.repeat(64)}`, 'true']);
+  assert.equal(id.stderr, `gocker: No such image: sha256:${'0'.repeat(64)}\n`);
+  assert.equal(id.status, 125);
+  assert.equal(g(['rmi', 'refs:1']).status, 0);
+});

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bigLayerImage, busyboxAsArch, busyboxImage, multiLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
-import { freePort, makeTestCa, pushImage, startRegistry, type Registry } from '../helpers/registry';
+import { freeBadPort, freePort, makeTestCa, pushImage, startRegistry, type Registry } from '../helpers/registry';
 import { startProxy, withProxy, type Fault, type Proxy } from '../helpers/proxy';
 import { startTokenServer, type TokenServer } from '../helpers/token';
 
@@ -861,6 +861,103 @@ describe('crash safety', () => {
       assert.equal(await slow.exited, 0, 'the slow pull completed');
       assert.equal((await ga(['run', '--rm', `${proxy.host}/big:1`, 'sh', '-c', 'wc -c < /data/random'])).stdout.trim(), String(8 << 20));
     });
+  });
+});
+
+describe('run of an image not at hand', () => {
+  test('pulls it as docker does: "Unable to find image" then the pull\'s progress on stderr, then the run; --pull always, never; -q', () => {
+    const { g, root } = fresh();
+    const r = g(['run', '--rm', `${reg.host}/busybox`, 'echo', 'ran']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ran\n', 'the container\'s output alone on stdout');
+    assert.match(r.stderr, new RegExp(`^Unable to find image '${reg.host}/busybox:latest' locally\nlatest: Pulling from busybox\n`));
+    assert.match(r.stderr, /\n[0-9a-f]{12}: Pull complete\n/);
+    assert.match(r.stderr, new RegExp(`\nDigest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for ${reg.host}/busybox:latest\n$`));
+    assert.deepEqual(Object.keys(book(root)), [`${reg.host}/busybox`]);
+    // At hand now: nothing pulled, nothing said.
+    const again = g(['run', '--rm', `${reg.host}/busybox`, 'true']);
+    assert.equal(again.stderr, '');
+    assert.equal(again.status, 0);
+    // always: pulled though it is here (the registry says it is the same).
+    const always = g(['run', '--rm', '--pull', 'always', `${reg.host}/busybox`, 'echo', 'fresh']);
+    assert.equal(always.stdout, 'fresh\n');
+    assert.match(always.stderr, new RegExp(`^latest: Pulling from busybox\n[^]*Status: Image is up to date for ${reg.host}/busybox:latest\n$`));
+
+    const other = fresh();
+    const containers = (): string[] => ls(path.join(other.root, 'containers'));
+    // never: docker's error, 125, nothing pulled.
+    const never = other.g(['run', '--pull', 'never', `${reg.host}/busybox`, 'true']);
+    assert.equal(never.stderr, `gocker: No such image: ${reg.host}/busybox:latest\n`);
+    assert.equal(never.status, 125);
+    assert.deepEqual(book(other.root), {});
+    const bad = other.g(['run', '--pull', 'sometimes', `${reg.host}/busybox`, 'true']);
+    assert.equal(bad.stderr, 'gocker: invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"\nSee \'gocker run --help\'.\n');
+    assert.equal(bad.status, 125);
+    // Not in the registry either: the pull's error, 125, no container.
+    const nope = other.g(['run', `${reg.host}/nope`, 'true']);
+    assert.equal(nope.status, 125);
+    assert.match(nope.stderr, new RegExp(`^Unable to find image '${reg.host}/nope:latest' locally\ngocker: .*not found`));
+    assert.deepEqual(containers(), []);
+    // -q: the pull is silent, as docker's run -q; the container's output is all there is.
+    const quiet = other.g(['run', '--rm', '-q', `${reg.host}/lib/multi:v1`, 'echo', 'quiet']);
+    assert.equal(quiet.stderr, '');
+    assert.equal(quiet.stdout, 'quiet\n');
+    assert.equal(quiet.status, 0);
+    // -d: the id alone on stdout, the pull on stderr.
+    const d = other.g(['run', '-d', '--pull', 'always', `${reg.host}/busybox`, 'true']);
+    assert.match(d.stdout, /^[0-9a-f]{64}\n$/);
+    assert.match(d.stderr, /^latest: Pulling from busybox\n/);
+    assert.equal(other.g(['rm', '-f', d.stdout.trim()]).status, 0);
+  });
+});
+
+describe('registries on the ports fetch refuses', () => {
+  // Node's fetch refuses the Fetch standard's "bad ports" before it connects; docker pulls
+  // from any port. One plain registry on such a port, one TLS mirror on another.
+  let bad: Registry;
+  let badTls: Registry;
+  let caFile: string;
+  const caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-badport-'));
+  before(async () => {
+    bad = await startRegistry({ port: await freeBadPort() });
+    pushImage((await busyboxImage()).ref, bad, 'busybox:latest');
+    const ca = makeTestCa(caDir);
+    caFile = ca.caFile;
+    badTls = await startRegistry({ tls: ca, port: await freeBadPort([Number(bad.host.split(':')[1])]) });
+    pushImage((await busyboxImage()).ref, badTls, 'library/busybox:latest');
+  });
+  after(async () => {
+    await bad?.stop();
+    await badTls?.stop();
+    fs.rmSync(caDir, { recursive: true, force: true });
+  });
+
+  test('pull and run from a registry on a port fetch refuses', async () => {
+    const port = bad.host.split(':')[1];
+    const refused = await fetch(`${bad.url}/v2/`).then(() => '', (e: { cause?: { message?: string } }) => e.cause?.message ?? '');
+    assert.equal(refused, 'bad port', `fetch refuses port ${port}`);
+    const { g } = fresh();
+    const r = g(['pull', `${bad.host}/busybox`]);
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, new RegExp(`Status: Downloaded newer image for 127\\.0\\.0\\.1:${port}/busybox:latest\n`));
+    assert.equal(g(['run', '--rm', `${bad.host}/busybox`, 'echo', `from ${port}`]).stdout, `from ${port}\n`);
+    assert.equal(g(['run', '--rm', '--pull', 'always', '-q', `${bad.host}/busybox`, 'true']).status, 0);
+  });
+
+  test('over TLS on such a port the certificate is still verified: trusted with the CA, refused without it', () => {
+    const cfg = path.join(caDir, 'registries.json');
+    // The second mirror serves when the first is refused (docker.io itself is never reached).
+    fs.writeFileSync(cfg, JSON.stringify({ 'registry-mirrors': [badTls.url, reg.url] }));
+    const noCa: NodeJS.ProcessEnv = { ...env, GOCKER_CONFIG: cfg };
+    delete noCa.NODE_EXTRA_CA_CERTS;
+    delete noCa.GOCKER_EXTRA_CA_CERTS;
+    const trusted = fresh().g(['pull', 'busybox'], { ...noCa, NODE_EXTRA_CA_CERTS: caFile });
+    assert.equal(trusted.status, 0, trusted.stderr);
+    assert.equal(trusted.stderr, '', 'served by the TLS mirror, not the next one');
+    const refused = fresh().g(['pull', 'busybox'], noCa);
+    assert.equal(refused.status, 0, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`${badTls.url.replace(/[.]/g, '\\.')} failed, trying the next endpoint: manifest for docker\\.io/library/busybox:latest: tls: unable to verify the first certificate`));
   });
 });
 

@@ -145,9 +145,9 @@ describe('process and exit codes', () => {
     const ne = g(['run', '--rm', 'busybox', '/etc/passwd']);
     assert.equal(ne.status, 126);
     assert.match(ne.stderr, /permission denied/);
-    const ni = g(['run', '--rm', 'nosuchimage', 'true']);
+    const ni = g(['run', '--rm', '--pull', 'never', 'nosuchimage', 'true']);
     assert.equal(ni.status, 125);
-    assert.equal(ni.stderr, "gocker: Unable to find image 'nosuchimage' locally\n");
+    assert.equal(ni.stderr, 'gocker: No such image: nosuchimage:latest\n');
     // A process signalled by its own kind (not PID 1, which the kernel protects).
     assert.equal(g(['run', '--rm', 'busybox', 'sh', '-c', 'sh -c "kill -TERM \\$\\$"; exit $?']).status, 143);
     assert.equal(g(['run', '--rm', 'busybox']).status, 0, 'CMD ["sh"] from the image, stdin closed');

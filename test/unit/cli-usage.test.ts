@@ -33,9 +33,9 @@ test('unknown flags, missing arguments and unknown commands, as docker words the
 });
 
 test('flags after the image belong to the command; --version is one line', () => {
-  // Parsed as far as the image (then it is not found): --bogus went to the command.
-  const r = gocker(['run', '--rm', 'no-such-image-here', '--bogus']);
-  assert.equal(r.stderr, "gocker: Unable to find image 'no-such-image-here' locally\n");
+  // Parsed as far as the image (then it is not found, and not pulled): --bogus went to the command.
+  const r = gocker(['run', '--rm', '--pull', 'never', 'no-such-image-here', '--bogus']);
+  assert.equal(r.stderr, 'gocker: No such image: no-such-image-here:latest\n');
   assert.equal(r.status, 125);
   const v = gocker(['--version']);
   assert.match(v.stdout, /^gocker version \d+\.\d+\.\d+\n$/);
