@@ -99,6 +99,15 @@ export interface NativeBinding {
   }): Buffer;
   /** libseccomp's version (major.minor.micro), which shapes what seccompCompile makes. */
   seccompVersion(): string;
+  /**
+   * distribution/reference's ParseNormalizedNamed (native/name/reference.cc): [registry,
+   * repository, tag, digest], or docker's message for an invalid reference.
+   */
+  parseReference(input: string): [string, string, string | undefined, string | undefined] | string;
+  /** go-digest's Validate for sha256, sha384 and sha512: null, or its message. */
+  digestProblem(d: string): string | null;
+  /** A tag by the reference grammar. */
+  isTag(s: string): boolean;
 }
 
 let cached: NativeBinding | undefined;
