@@ -53,11 +53,13 @@ const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'
  * parent's open fd, and everything in it is looked at through that fd (fsread.ts's at()).
  */
 
+/** The names in the directory open as fd; [] if it went away. Any other failure is thrown, not taken for an empty directory. */
 function listAt(fd: number): string[] {
   try {
     return fs.readdirSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return [];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
 }
 
