@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs the compiled suite with node's test runner. Unit tests (dist/test/unit) need no
-// root; those over references and digests (lib/name, and the store's paths through it) load
-// the addon, which `npm ci` builds, since the parser is native. Integration tests
-// (dist/test/integration) run as root against real registries, images and containers, and
-// are never skipped in CI.
+// root, but some load the addon, which `npm ci` builds: the reference and digest parser is
+// native (lib/name, and the store's paths through it), and so is user resolution's getxattr.
+// Integration tests (dist/test/integration) run as root against real registries, images and
+// containers, and are never skipped in CI.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
