@@ -1,10 +1,10 @@
 {
   "targets": [
     {
-      # The addon: every native/*.cc plus the layer and copy code, so a new module needs no
-      # edit here. Helper executables have targets of their own below.
+      # The addon: every native/*.cc plus the layer, copy and name code, so a new module needs
+      # no edit here. Helper executables have targets of their own below.
       "target_name": "gocker",
-      "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc native/copy/*.cc)"],
+      "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc native/copy/*.cc native/name/*.cc)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(SHARED_INTERMEDIATE_DIR)"],
       # The sources' hash as a header, remade whenever any of them changes: lib/native.ts
       # compares it with the shipped sources, so a stale build is named as such.

@@ -114,6 +114,15 @@ export interface NativeBinding {
   netAttachVeth(o: { netns: number; host: string; peer: string; bridge: string; mac: string; address: string; prefixLength: number; gateway: string }): void;
   /** A socket bound (not listening) to address:port, 0 for one the kernel picks; null for sctp without kernel support. */
   bindPort(proto: 'tcp' | 'udp' | 'sctp', address: string, port: number): { fd: number; port: number } | null;
+  /**
+   * distribution/reference's ParseNormalizedNamed (native/name/reference.cc): [registry,
+   * repository, tag, digest], or docker's message for an invalid reference.
+   */
+  parseReference(input: string): [string, string, string | undefined, string | undefined] | string;
+  /** go-digest's Validate for sha256, sha384 and sha512: null, or its message. */
+  digestProblem(d: string): string | null;
+  /** A tag by the reference grammar. */
+  isTag(s: string): boolean;
 }
 
 let cached: NativeBinding | undefined;

@@ -30,8 +30,6 @@ export interface PruneResult extends Collected {
   untagged: string[];
 }
 
-const HEX = /^[0-9a-f]{64}$/;
-
 function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
@@ -41,10 +39,10 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-function listHex(dir: string, len = 64): string[] {
-  const re = len === 64 ? HEX : new RegExp(`^[0-9a-f]{${len}}$`);
+/** The names in dir that are the hex of an alg digest (anything else there is not gocker's). */
+function listHex(dir: string, alg: DigestAlgorithm = 'sha256'): string[] {
   try {
-    return fs.readdirSync(dir).filter((n) => re.test(n));
+    return fs.readdirSync(dir).filter((n) => isDigest(`${alg}:${n}`));
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return [];
     throw e;
@@ -138,7 +136,7 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     const p = path.join(store.paths.links, n);
     if (!fs.existsSync(p)) fs.rmSync(p, { force: true });
   }
-  for (const [alg, len] of Object.entries(DIGEST_HEX_LENGTH) as Array<[DigestAlgorithm, number]>) for (const hex of listHex(store.paths.blobDir(alg), len)) {
+  for (const alg of Object.keys(DIGEST_HEX_LENGTH) as DigestAlgorithm[]) for (const hex of listHex(store.paths.blobDir(alg), alg)) {
     if (keepBlobs.has(`${alg}:${hex}`)) continue;
     const file = store.paths.blob(`${alg}:${hex}`);
     try {

@@ -14,7 +14,7 @@
 //   locks/
 import * as path from 'node:path';
 import { GockerError } from '../errors';
-import { isDigest, isSha256Digest, quoteInput, splitDigest, type DigestAlgorithm } from '../name/digest';
+import { DIGEST_HEX_LENGTH, isDigest, isSha256Digest, quoteInput, splitDigest, type DigestAlgorithm } from '../name/digest';
 import type { StorageDriver } from '../options';
 
 export class StorePaths {
@@ -71,7 +71,7 @@ export class StorePaths {
 /** 'sha256:abc' -> 'abc'; a bare hex of a known length stays as it is. Anything else throws. */
 export function hexOf(digest: string): string {
   if (isDigest(digest)) return digest.slice(digest.indexOf(':') + 1);
-  if (typeof digest === 'string' && /^(?:[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$/.test(digest)) return digest;
+  if (typeof digest === 'string' && (Object.keys(DIGEST_HEX_LENGTH) as DigestAlgorithm[]).some((alg) => isDigest(`${alg}:${digest}`))) return digest;
   throw new GockerError(`refusing to use ${quoteInput(digest)} as a digest: not a sha256, sha384 or sha512 digest`, { code: 'EDIGEST', exitCode: 125 });
 }
 
