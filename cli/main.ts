@@ -61,11 +61,19 @@ const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.
  * reached handlers that expect a string. Flags declared as arrays (and variadic arguments) stay
  * lists.
  */
-export function lastOfRepeated(argv: Record<string, unknown>, y: { getOptions(): { array: string[]; alias: Record<string, string[]> } }): void {
+export function lastOfRepeated(argv: Record<string, unknown>, y: { getOptions(): { array: string[]; string: string[]; number: string[]; alias: Record<string, string[]> } }): void {
   const o = y.getOptions();
-  const lists = new Set<string>(['_']);
-  for (const k of o.array) for (const n of [k, ...(o.alias[k] ?? [])]) lists.add(n).add(camel(n));
-  for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && !lists.has(k)) argv[k] = v[v.length - 1];
+  const names = (keys: string[]): Set<string> => {
+    const out = new Set<string>();
+    for (const k of keys) for (const n of [k, ...(o.alias[k] ?? [])]) out.add(n).add(camel(n));
+    return out;
+  };
+  // Only what is declared a one-value flag: a variadic argument of a nested command (`volume
+  // rm <volumes..>`) is not among the options yargs hands a global middleware, and must stay
+  // a list.
+  const single = names([...o.string, ...o.number]);
+  const lists = names(o.array);
+  for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && single.has(k) && !lists.has(k)) argv[k] = v[v.length - 1];
 }
 
 /**

@@ -71,8 +71,8 @@ describe('ps --format', () => {
     const t = out(['ps', '-a', '--no-trunc', '--format',
       '{{.Names}}|{{.ID}}|{{.Image}}|{{.Command}}|{{.Labels}}|{{.Mounts}}|{{.Networks}}|{{.State}}|{{.LocalVolumes}}|{{.Ports}}']);
     assert.equal(t, [
-      `done|${doneId}|busybox|"sh -c exit 3"|||none|exited|0|`,
-      `web|${webId}|labelled:1|"sleep 300"|com.example.role=db,tier=back|${hostDir}|none|running|0|`,
+      `done|${doneId}|busybox|"sh -c exit 3"|||bridge|exited|0|`,
+      `web|${webId}|labelled:1|"sleep 300"|com.example.role=db,tier=back|${hostDir}|bridge|running|0|`,
       '',
     ].join('\n'));
     const logic = out(['ps', '-a', '--format',
