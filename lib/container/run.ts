@@ -14,7 +14,7 @@ import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
-import { containerLock, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
+import { containerLock, loadRecord, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
@@ -719,8 +719,10 @@ export class Runner {
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
-    if (rm) await removeContainer(this.paths, rec, cgroup);
-    else saveRecord(this.paths, rec);
+    // The exit goes into the record as it is now: a rename or an update while it ran stays.
+    const now = { ...(loadRecord(this.paths, rec.Id) ?? rec), State: rec.State };
+    if (rm) await removeContainer(this.paths, now, cgroup);
+    else saveRecord(this.paths, now);
     log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: sinceStart() });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }

@@ -188,7 +188,8 @@ export interface UsageRow {
   Reclaimable: number;
 }
 
-function treeSize(dir: string): number {
+/** Bytes of the regular files under dir (a container's writable layer: what removing it frees). */
+export function treeSize(dir: string): number {
   let n = 0;
   let names: string[];
   try {
