@@ -1,8 +1,8 @@
 // Sizes as docker prints them, apart from cli/util.ts: run's bundle (cli/fast.ts) shows a
 // pull's progress too, and util.ts's engine() would bring the whole engine into it.
 
-/** Bytes as docker prints them: 1.23MB (decimal units). */
-export function humanSize(bytes: number): string {
+/** Bytes as docker prints them: 1.23MB (decimal units), `precision` significant digits (prune's 4). */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let i = 0;
@@ -11,5 +11,5 @@ export function humanSize(bytes: number): string {
     i++;
   }
   // 3 significant digits, trailing zeros after the point dropped: 1.5MB, 170MB, 2.14GB.
-  return i === 0 ? `${v}B` : `${v.toPrecision(3).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')}${units[i]}`;
+  return i === 0 ? `${v}B` : `${v.toPrecision(precision).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')}${units[i]}`;
 }

@@ -1,5 +1,7 @@
 import type { Gocker } from '../lib/index';
+import { ClientError } from './dispatch';
 import type { GlobalArgs } from './types';
+import { errorLine } from '../lib/errors';
 
 // Required on use, not at load: commands that only format output should not pay for the
 // whole engine (start time of run is a benchmark target).
@@ -7,10 +9,18 @@ import type { GlobalArgs } from './types';
 
 export { humanSize } from './units';
 
-/** The engine for a command, with the global options applied. */
+/**
+ * The engine for a command, with the global options applied. One that cannot be opened (a
+ * store another user could reach) is the CLI's failure to reach it, said bare as docker
+ * says it cannot connect to its daemon.
+ */
 export function engine(argv: GlobalArgs): Gocker {
   const { Gocker: G } = require('../lib/index') as typeof import('../lib/index');
-  return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  try {
+    return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  } catch (e) {
+    throw new ClientError(errorLine(e), { cause: e });
+  }
 }
 
 /** docker's humanized durations: "Less than a second", "About a minute", "3 hours". */
@@ -42,9 +52,9 @@ export function table(head: string[], rows: string[][], minWidth = 0): string {
   return [line(head), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }
 
-/** Asks (on stderr unless told), reads one line from stdin; true for y or yes. EOF or anything else: false. */
-export async function confirm(question: string, out: NodeJS.WritableStream = process.stderr): Promise<boolean> {
-  out.write(question);
+/** Asks on stdout, as docker does, and reads one line from stdin; true for y. EOF or anything else: false. */
+export async function confirm(question: string): Promise<boolean> {
+  process.stdout.write(question);
   const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin });
   try {
@@ -52,7 +62,7 @@ export async function confirm(question: string, out: NodeJS.WritableStream = pro
       rl.once('line', resolve);
       rl.once('close', () => resolve(''));
     });
-    return /^y(es)?$/i.test(answer.trim());
+    return answer.trim().toLowerCase() === 'y';
   } finally {
     rl.close();
   }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { GockerError } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -17,9 +17,9 @@ export async function handler(argv: GlobalArgs & { file: string; reference?: str
   if (argv.file === '-') {
     input = process.stdin;
   } else if (/^https?:\/\//i.test(argv.file)) {
-    throw new GockerError(`import from a URL is not supported: ${argv.file} (download it, then import the file or '-')`);
+    throw new ClientError(`import from a URL is not supported: ${argv.file} (download it, then import the file or '-')`);
   } else {
-    if (!fs.existsSync(argv.file)) throw new GockerError(`open ${argv.file}: no such file or directory`);
+    if (!fs.existsSync(argv.file)) throw new ClientError(`open ${argv.file}: no such file or directory`);
     input = fs.createReadStream(argv.file);
   }
   const id = await engine(argv).importImage(input, argv.reference, { source: argv.file, changes: argv.change, message: argv.message });

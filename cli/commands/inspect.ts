@@ -16,7 +16,10 @@ export function builder(y: Argv<GlobalArgs>) {
 
 const isCode = (e: unknown, code: string): boolean => (e as { code?: unknown }).code === code;
 
-/** As docker inspect: a name is a container's first, else an image's. */
+/**
+ * As docker inspect: a name is a container's first, else an image's (`container inspect`
+ * asks with type 'container').
+ */
 export function handler(argv: GlobalArgs & { containers: string[]; format?: string | string[]; type?: 'container' | 'image' }): number {
   const format = lastFlag(argv.format) || undefined;
   // A template that does not parse fails before any lookup (docker: exit 64).

@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import { parsePlatform } from '../../lib/remote';
 import { pullProgress } from '../progress';
+import { errorLine } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -13,6 +15,14 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { name: string; quiet?: boolean; platform?: string; maxConcurrentDownloads?: number }): Promise<void> {
+  const { referenceString, parseReference } = await import('../../lib/name');
+  let ref: ReturnType<typeof parseReference>;
+  try {
+    // docker's CLI reads the reference itself: one it cannot read is its own refusal.
+    ref = parseReference(argv.name);
+  } catch (e) {
+    throw new ClientError(errorLine(e), { cause: e });
+  }
   const g = engine(argv);
   await g.pull(argv.name, {
     platform: argv.platform ? parsePlatform(argv.platform) : undefined,
@@ -20,6 +30,5 @@ export async function handler(argv: GlobalArgs & { name: string; quiet?: boolean
     onEvent: argv.quiet ? undefined : pullProgress(process.stdout),
   });
   // docker ends with the fully qualified reference, and -q prints only that.
-  const { referenceString, parseReference } = await import('../../lib/name');
-  process.stdout.write(`${referenceString(parseReference(argv.name))}\n`);
+  process.stdout.write(`${referenceString(ref)}\n`);
 }

@@ -146,7 +146,7 @@ async function prune(a: Args, vols: Volumes): Promise<number> {
   const warning = all ? 'WARNING! This will remove all local volumes not used by at least one container.'
     : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
   // Cancelled: nothing printed, exit 0, as docker.
-  if (!a.force && !(await confirm(`${warning}\nAre you sure you want to continue? [y/N] `, process.stdout))) return 0;
+  if (!a.force && !(await confirm(`${warning}\nAre you sure you want to continue? [y/N] `))) return 0;
   const without = filters.get('label!') ?? [];
   const r = await vols.prune(all, (v) => hasLabels(v, filters.get('label') ?? []) && !without.some((w) => hasLabels(v, [w])));
   if (r.deleted.length) process.stdout.write(`Deleted Volumes:\n${r.deleted.map((n) => `${n}\n`).join('')}\n`);

@@ -29,6 +29,8 @@ export interface ExecOptions {
 
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
   const rec = find(paths, o.container);
+  // A frozen container would hold the new process frozen too, and the CLI with it.
+  if (rec.State.Paused) throw new GockerError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
   // Running from the moment its monitor wrote the pid; joinable once its command started.
   const target = startedProcess(paths, rec, 'exec');
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });

@@ -8,6 +8,14 @@ import { acquireLock, unlinkIfThere } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { RECORD_FILE } from './record';
 
+/** docker's container names: a letter or digit, then at least one of letters, digits, _ . - */
+export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** docker's refusal of a name outside NAME_PATTERN. */
+export function invalidName(name: string): GockerError {
+  return new GockerError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { code: 'EINVAL', exitCode: 125 });
+}
+
 function namesDir(paths: StorePaths): string {
   return path.join(paths.root, 'names');
 }

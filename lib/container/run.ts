@@ -15,7 +15,7 @@ import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMount
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
-import { containerLock, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
+import { containerLock, loadRecord, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
@@ -783,9 +783,11 @@ export class Runner {
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
     networkStopped(rec);
+    // The exit goes into the record as it is now: a rename or an update while it ran stays.
+    const now = { ...(loadRecord(this.paths, rec.Id) ?? rec), State: rec.State };
     // --rm: its anonymous volumes go with it, as docker's AutoRemove.
-    if (rm) await removeContainer(this.paths, rec, cgroup, true);
-    else saveRecord(this.paths, rec);
+    if (rm) await removeContainer(this.paths, now, cgroup, true);
+    else saveRecord(this.paths, now);
     log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: sinceStart() });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }

@@ -187,6 +187,7 @@ export interface UsageRow {
   Reclaimable: number;
 }
 
+/** Bytes of the regular files under dir (a container's writable layer: what removing it frees). */
 export function treeSize(dir: string): number {
   let n = 0;
   let names: string[];

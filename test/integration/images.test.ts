@@ -40,11 +40,13 @@ test('import from a file and from stdin (gzip), with -c changes', () => {
   assert.match(hist[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
   assert.match(hist[1], /gocker import -\s+\d.*MB\s+Imported from -$/);
   const bad = g(['import', path.join(work, 'missing.tar')]);
-  assert.equal(bad.status, 125);
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, `open ${path.join(work, 'missing.tar')}: no such file or directory\n`);
   const notTar = path.join(work, 'not.tar');
   fs.writeFileSync(notTar, 'this is not a tar archive at all'.repeat(40));
   const nt = g(['import', notTar, 'broken:1']);
-  assert.equal(nt.status, 125);
+  assert.equal(nt.status, 1);
+  assert.match(nt.stderr, /^Error response from daemon: /);
   assert.equal(nt.stderr.split('\n').length, 2);
   assert.doesNotMatch(g(['images']).stdout, /broken/);
 });
@@ -116,13 +118,13 @@ test('load checks what the archive says: layer digests, and names that point out
   const badTar = path.join(work, 'bad-layout.tar');
   execFileSync('tar', ['-cf', badTar, '-C', bad, '.']);
   const r = g(['load', '-i', badTar]);
-  assert.equal(r.status, 125);
-  assert.equal(r.stderr, `gocker: load: layer ${manifest.layers[0].digest} does not match its digest\n`);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `Error response from daemon: load: layer ${manifest.layers[0].digest} does not match its digest\n`);
   // A docker-archive whose manifest names a host file: by '..' (our check), or through a
   // symlink the archive carries (the tar package refuses to unpack that link at all).
   const cases: Array<[string, string | undefined, RegExp]> = [
-    ['../../../../../../etc/passwd', undefined, /^gocker: load: config \S+ points outside the archive\n$/],
-    ['evil', '../../../../../../../../etc/passwd', /^gocker: load: not a readable tar archive: .*linkpath escapes extraction directory\n$/],
+    ['../../../../../../etc/passwd', undefined, /^Error response from daemon: load: config \S+ points outside the archive\n$/],
+    ['evil', '../../../../../../../../etc/passwd', /^Error response from daemon: load: not a readable tar archive: .*linkpath escapes extraction directory\n$/],
   ];
   for (const [name, link, want] of cases) {
     const d = fs.mkdtempSync(path.join(work, 'evil-'));
@@ -131,7 +133,7 @@ test('load checks what the archive says: layer digests, and names that point out
     const t = `${d}.tar`;
     execFileSync('tar', ['-cf', t, '-C', d, '.']);
     const e = g(['load', '-i', t]);
-    assert.equal(e.status, 125);
+    assert.equal(e.status, 1);
     assert.match(e.stderr, want);
   }
   assert.equal(g(['images', '-q']).stdout, before);
@@ -177,11 +179,11 @@ test('rmi -f of an image a container uses leaves it dangling; image prune and sy
   assert.equal(g(['start', '-a', 'holder']).status, 0);
   // Without -f, prune asks; anything but y keeps everything.
   const asked = g(['image', 'prune'], Buffer.from('n\n'));
-  assert.match(asked.stderr, /WARNING! This will remove all dangling images\.\nAre you sure you want to continue\? \[y\/N\]/);
-  assert.equal(asked.stdout, '');
+  assert.equal(asked.stdout, 'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ');
+  assert.equal(asked.stderr, '');
   assert.equal(g(['rm', 'holder']).status, 0);
   const pruned = g(['image', 'prune'], Buffer.from('y\n'));
-  assert.match(pruned.stdout, new RegExp(`^Deleted Images:\\ndeleted: ${id}\\n(deleted: sha256:[0-9a-f]{64}\\n){5}\\nTotal reclaimed space: \\S+MB\\n$`));
+  assert.match(pruned.stdout, new RegExp(`^WARNING! .*\\n.* \\[y/N\\] Deleted Images:\\ndeleted: ${id}\\n(deleted: sha256:[0-9a-f]{64}\\n){5}\\nTotal reclaimed space: \\S+MB\\n$`));
   // rootfs:d is named: dangling prune keeps it; -a takes it, with every layer and blob.
   assert.match(g(['images']).stdout, /rootfs\s+d\s+/);
   const all = g(['image', 'prune', '-a', '-f']);
@@ -301,8 +303,8 @@ test('load: a nested multi-platform index picks the host platform, variant inclu
     fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...only }] }));
     execFileSync('tar', ['-cf', t, '-C', dir, '.']);
     const e = gocker([...h.args, 'load', '-i', t]);
-    assert.equal(e.status, 125);
-    assert.match(e.stderr, /^gocker: load: no manifest for linux\/\S+ in the archive \(available: linux\/s390x\)\n$/);
+    assert.equal(e.status, 1);
+    assert.match(e.stderr, /^Error response from daemon: load: no manifest for linux\/\S+ in the archive \(available: linux\/s390x\)\n$/);
   } finally {
     h.remove();
   }
@@ -355,8 +357,8 @@ test('images: per-repository digests, digest-only rows, REPOSITORY[:TAG], newest
     assert.deepEqual(rows(['*']).map((r) => r[0]), ['imp']);
     assert.deepEqual(rows(['Bad:Name']), []);
     const badPattern = hg(['images', 'imp[']);
-    assert.equal(badPattern.status, 125);
-    assert.equal(badPattern.stderr, 'gocker: syntax error in pattern\n');
+    assert.equal(badPattern.status, 1);
+    assert.equal(badPattern.stderr, 'Error response from daemon: syntax error in pattern\n');
     const q = hg(['images', '-q']).stdout.trim().split('\n');
     assert.deepEqual(q.sort(), [idB, idM, idI].map((i) => i.slice(7, 19)).sort());
     assert.deepEqual(hg(['images', '-q', '--no-trunc']).stdout.trim().split('\n').sort(), [idB, idM, idI].sort());
@@ -403,11 +405,11 @@ test('save: one archive entry an image however many names, to stdout when not a 
     const cmd = [process.execPath, BIN, ...h.args, 'save', 'sv:a'].map((a) => `'${a}'`).join(' ');
     const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
     assert.equal(tty.status, 1);
-    assert.equal(tty.stdout.replace(/\r/g, ''), 'gocker: cowardly refusing to save to a terminal. Use the -o flag or redirect\n');
+    assert.equal(tty.stdout.replace(/\r/g, ''), 'cowardly refusing to save to a terminal. Use the -o flag or redirect\n');
     // -o into a directory that does not exist: a clear error, no temp file left.
     const bad = hg(['save', '-o', path.join(work, 'no', 'such', 'x.tar'), 'sv:a']);
     assert.equal(bad.status, 1);
-    assert.equal(bad.stderr.toString(), `gocker: failed to save image: invalid output path: directory "${path.join(work, 'no', 'such')}" does not exist\n`);
+    assert.equal(bad.stderr.toString(), `failed to save image: invalid output path: directory "${path.join(work, 'no', 'such')}" does not exist\n`);
     assert.deepEqual(fs.readdirSync(work).filter((f) => f.includes('.tmp-')), []);
   } finally {
     h.remove();
@@ -439,12 +441,12 @@ test('import: -c takes the Dockerfile instructions docker import does, -m the co
     assert.match(hg(['history', 'chg:1']).stdout, /my message\n$/);
     for (const [c, msg] of [['FROM alpine', 'FROM is not a valid change command'], ['EXPOSE 70000', 'invalid range format for --expose: 70000'], ['ENV A', 'ENV must have two arguments']]) {
       const e = hg(['import', '-c', c, tarball, 'bad:1']);
-      assert.equal(e.status, 125, c);
-      assert.equal(e.stderr, `gocker: ${msg}\n`);
+      assert.equal(e.status, 1, c);
+      assert.equal(e.stderr, `Error response from daemon: ${msg}\n`);
     }
     const url = hg(['import', 'http://127.0.0.1:1/rootfs.tar', 'url:1']);
-    assert.equal(url.status, 125);
-    assert.equal(url.stderr, "gocker: import from a URL is not supported: http://127.0.0.1:1/rootfs.tar (download it, then import the file or '-')\n");
+    assert.equal(url.status, 1);
+    assert.equal(url.stderr, "import from a URL is not supported: http://127.0.0.1:1/rootfs.tar (download it, then import the file or '-')\n");
     assert.doesNotMatch(hg(['images']).stdout, /bad|url/);
   } finally {
     h.remove();

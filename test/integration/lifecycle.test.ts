@@ -176,12 +176,12 @@ test('cp into and out of a running and a stopped container, with docker\'s path 
     assert.deepEqual(fs.readdirSync(outside), []);
     assert.equal(g(['cp', '-q', 'cpl:/tmp/up/etc/hostname', path.join(host, 'hn')]).status, 0);
     assert.equal(fs.readFileSync(path.join(host, 'hn'), 'utf8'), g(['exec', 'cpl', 'cat', '/etc/hostname']).stdout);
-    // Errors: one line, exit 1.
+    // Errors: one line, exit 1. (The last two are docker's CLI's own, bare there.)
     for (const [args, msg] of [
-      [['cpl:/nope', host], /^gocker: Could not find the file \/nope in container cpl\n$/],
-      [[path.join(host, 'dir'), 'cpl:/etc/passwd'], /^gocker: cannot copy a directory to a file: \/etc\/passwd\n$/],
-      [[path.join(host, 'file'), path.join(host, 'x')], /^gocker: must specify at least one container source\n$/],
-      [['cpl:/etc/passwd', 'cpl:/tmp/x'], /^gocker: copying between containers is not supported\n$/],
+      [['cpl:/nope', host], /^Error response from daemon: Could not find the file \/nope in container cpl\n$/],
+      [[path.join(host, 'dir'), 'cpl:/etc/passwd'], /^Error response from daemon: cannot copy a directory to a file: \/etc\/passwd\n$/],
+      [[path.join(host, 'file'), path.join(host, 'x')], /^(Error response from daemon: )?must specify at least one container source\n$/],
+      [['cpl:/etc/passwd', 'cpl:/tmp/x'], /^(Error response from daemon: )?copying between containers is not supported\n$/],
     ] as const) {
       const r = g(['cp', ...args]);
       assert.equal(r.status, 1, r.stderr);
@@ -474,7 +474,7 @@ test('logs -f follows until the exit, each line once, streams apart; -t, --tail,
   assert.equal(g(['logs', '--since', '1h', 'lf']).stderr, 'err1\nerr2\nerr3\nerr4\nerr5\n');
   const bad = g(['logs', '--since', 'yesterday-ish', 'lf']);
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^gocker: invalid value for "since"/);
+  assert.match(bad.stderr, /^Error response from daemon: invalid value for "since"/);
   // Removed while followed: the follow ends, without an error.
   const lrm = g(['run', '-d', '--name', 'lrm', 'busybox', 'sh', '-c', 'echo up; while true; do sleep 0.1; done']).stdout.trim();
   const following = gAsync(['logs', '-f', 'lrm']).done;

@@ -69,7 +69,7 @@ test('--log-driver none keeps no log, and logs says so; bad drivers and options 
   assert.deepEqual(logFiles(id), []);
   const logs = g(['logs', id]);
   assert.equal(logs.status, 1);
-  assert.equal(logs.stderr, 'gocker: configured logging driver does not support reading\n');
+  assert.equal(logs.stderr, 'Error response from daemon: configured logging driver does not support reading\n');
   // A foreground run still shows its output.
   assert.equal(g(['run', '--rm', '--log-driver', 'none', 'busybox', 'echo', 'hi']).stdout, 'hi\n');
   const before = fs.readdirSync(path.join(roots.root, 'containers')).length;

@@ -154,7 +154,7 @@ describe('process and exit codes', () => {
     assert.equal(g(['run', '--rm', 'busybox', '--bogus']).status, 127, 'flags after the image belong to the command');
     const bf = g(['run', '--rm', '--bogus', 'busybox', 'true']);
     assert.equal(bf.status, 125, 'a flag of its own the engine does not know');
-    assert.equal(bf.stderr, "gocker: unknown flag: --bogus\nSee 'gocker run --help'.\n", 'docker\'s words, no stack trace');
+    assert.equal(bf.stderr, "unknown flag: --bogus\nSee 'gocker run --help'.\n", 'docker\'s words, no stack trace');
   });
 
   test('the command is PID 1 with its own hostname; host processes are invisible; no fds leak', () => {

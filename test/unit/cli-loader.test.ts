@@ -114,7 +114,7 @@ test('run and exec start from their own bundle, which hands what it does not tak
     assert.equal(cli(['run', 'busybox', 'true']).stdout, 'fast run busybox true\n');
     assert.equal(cli(['--root', '/x', 'exec', 'c1', 'ls']).stdout, 'fast --root /x exec c1 ls\n');
     const handedOn = cli(['run', '--bogus', 'busybox']);
-    assert.equal(handedOn.stderr, "gocker: unknown flag: --bogus\nSee 'gocker run --help'.\n");
+    assert.equal(handedOn.stderr, "unknown flag: --bogus\nSee 'gocker run --help'.\n");
     assert.equal(handedOn.status, 125);
     assert.match(cli(['--version']).stdout, /^gocker version /);
   });
