@@ -17,6 +17,8 @@ export interface CommandEntry {
   passthrough?: boolean;
   /** only as a management command's subcommand (`gocker image prune`): no top-level form */
   managementOnly?: boolean;
+  /** the module's `subcommands[part]` instead of the module itself (volume, network) */
+  part?: string;
 }
 
 export const COMMANDS: CommandEntry[] = [
@@ -57,8 +59,16 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'stats [containers..]', describe: 'Display a live stream of container(s) resource usage statistics', module: 'stats', usage: 'stats [OPTIONS] [CONTAINER...]' },
   { command: 'rm <containers..>', describe: 'Remove one or more containers', module: 'rm', usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]' },
   { command: 'container-prune', describe: 'Remove all stopped containers', module: 'container-prune', usage: 'prune [OPTIONS]', managementOnly: true },
-  { command: 'volume', describe: 'Manage volumes (create, inspect, ls, prune, rm)', module: 'volume', usage: 'volume COMMAND' },
-  { command: 'network <action> [names..]', describe: 'Manage networks (create, ls, inspect, rm, prune)', module: 'network', usage: 'network COMMAND' },
+  { command: 'volume-create [volumeName]', describe: 'Create a volume', module: 'volume', part: 'create', usage: 'create [OPTIONS] [VOLUME]', managementOnly: true },
+  { command: 'volume-ls', describe: 'List volumes', module: 'volume', part: 'ls', usage: 'ls [OPTIONS]', managementOnly: true },
+  { command: 'volume-inspect <volumes..>', describe: 'Display detailed information on one or more volumes', module: 'volume', part: 'inspect', usage: 'inspect [OPTIONS] VOLUME [VOLUME...]', managementOnly: true },
+  { command: 'volume-rm <volumes..>', describe: 'Remove one or more volumes', module: 'volume', part: 'rm', usage: 'rm [OPTIONS] VOLUME [VOLUME...]', managementOnly: true },
+  { command: 'volume-prune', describe: 'Remove unused local volumes', module: 'volume', part: 'prune', usage: 'prune [OPTIONS]', managementOnly: true },
+  { command: 'network-create <names..>', describe: 'Create a network', module: 'network', part: 'create', usage: 'create [OPTIONS] NETWORK', managementOnly: true },
+  { command: 'network-ls', describe: 'List networks', module: 'network', part: 'ls', usage: 'ls [OPTIONS]', managementOnly: true },
+  { command: 'network-inspect <names..>', describe: 'Display detailed information on one or more networks', module: 'network', part: 'inspect', usage: 'inspect [OPTIONS] NETWORK [NETWORK...]', managementOnly: true },
+  { command: 'network-rm <names..>', describe: 'Remove one or more networks', module: 'network', part: 'rm', usage: 'rm NETWORK [NETWORK...]', managementOnly: true },
+  { command: 'network-prune', describe: 'Remove all unused networks', module: 'network', part: 'prune', usage: 'prune [OPTIONS]', managementOnly: true },
   { command: 'system <action>', describe: 'Manage gocker (df: show disk usage)', module: 'system', usage: 'system df [OPTIONS]' },
   { command: 'info', describe: 'Display system-wide information', module: 'info', usage: 'info [OPTIONS]' },
   { command: 'version', describe: 'Show the gocker version information', module: 'version', usage: 'version [OPTIONS]' },
@@ -105,6 +115,24 @@ export const MANAGEMENT: ManagementCommand[] = [
       { name: 'load', target: 'load' }, { name: 'ls', aliases: ['list'], target: 'images' }, { name: 'prune', target: 'image-prune' },
       { name: 'pull', target: 'pull' }, { name: 'push', target: 'push' }, { name: 'rm', aliases: ['remove'], target: 'rmi' },
       { name: 'save', target: 'save' }, { name: 'tag', target: 'tag' },
+    ],
+  },
+  {
+    name: 'network',
+    describe: 'Manage networks',
+    subcommands: [
+      { name: 'create', target: 'network-create' }, { name: 'inspect', target: 'network-inspect' },
+      { name: 'ls', aliases: ['list'], target: 'network-ls' }, { name: 'prune', target: 'network-prune' },
+      { name: 'rm', aliases: ['remove'], target: 'network-rm' },
+    ],
+  },
+  {
+    name: 'volume',
+    describe: 'Manage volumes',
+    subcommands: [
+      { name: 'create', target: 'volume-create' }, { name: 'inspect', target: 'volume-inspect' },
+      { name: 'ls', aliases: ['list'], target: 'volume-ls' }, { name: 'prune', target: 'volume-prune' },
+      { name: 'rm', aliases: ['remove'], target: 'volume-rm' },
     ],
   },
 ];

@@ -115,7 +115,9 @@ export async function main(args: string[]): Promise<void> {
   }
   const r = route(args);
   // With the extension: the bundler (cli/bundle.ts) then takes ./commands/*.js, not their maps.
-  const mod = require(`./commands/${r.entry.module}.js`) as CommandModule;
+  const file = require(`./commands/${r.entry.module}.js`) as CommandModule & { subcommands?: Record<string, CommandModule> };
+  // A module may hold a management command's subcommands (volume, network): the entry names which.
+  const mod = r.entry.part ? file.subcommands![r.entry.part] : file;
   const spec = recordBuilder(mod.builder as (y: never) => unknown);
   const scan = scanFlags(args, r.last + 1, [...GLOBAL_FLAGS, ...spec.flags], !!r.entry.passthrough);
   if (scan.error) usageError(scan.error, r.path);

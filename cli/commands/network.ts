@@ -6,28 +6,32 @@ import { NETWORK_HEADER, NETWORK_TABLE, networkContext } from '../contexts';
 import type { GlobalArgs } from '../types';
 import { confirm, engine, table } from '../util';
 
-// `gocker network create|ls|inspect|rm|prune`: user-defined bridge networks.
-export function builder(y: Argv<GlobalArgs>) {
-  return y
-    .positional('action', { type: 'string', choices: ['create', 'ls', 'list', 'inspect', 'rm', 'remove', 'prune'], demandOption: true })
-    .positional('names', { type: 'string', array: true })
-    .option('driver', { alias: 'd', type: 'string', describe: 'create: driver to manage the network (bridge)' })
-    .option('subnet', { type: 'string', describe: 'create: subnet in CIDR format' })
-    .option('gateway', { type: 'string', describe: 'create: IPv4 gateway for the subnet' })
-    .option('internal', { type: 'boolean', describe: 'create: restrict external access to the network' })
-    .option('label', { type: 'string', array: true, describe: 'create: set metadata on a network' })
-    .option('format', { alias: 'f', type: 'string', describe: 'ls, inspect: format output using a Go template' })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'ls: only display network IDs' })
-    .option('no-trunc', { type: 'boolean', describe: "ls: don't truncate output" })
-    .option('force', { type: 'boolean', describe: 'prune: do not prompt for confirmation' })
+// `gocker network create|ls|inspect|rm|prune`: user-defined bridge networks, each subcommand a
+// command of its own (cli/commands.ts routes them) over one handler.
+const part = (action: string, builder: (y: Argv<GlobalArgs>) => Argv<GlobalArgs>) => ({
+  builder,
+  handler: (argv: Args): Promise<number> => handler({ ...argv, action }),
+});
+
+export const subcommands = {
+  create: part('create', (y) => y
+    .option('driver', { alias: 'd', type: 'string', describe: 'Driver to manage the Network (bridge)' })
+    .option('subnet', { type: 'string', describe: 'Subnet in CIDR format that represents a network segment' })
+    .option('gateway', { type: 'string', describe: 'IPv4 Gateway for the master subnet' })
+    .option('internal', { type: 'boolean', describe: 'Restrict external access to the network' })
+    .option('label', { type: 'string', array: true, describe: 'Set metadata on a network' })
     .check((a) => {
-      const names = (a.names as string[] | undefined) ?? [];
-      if (a.action === 'create' && names.length !== 1) throw new Error('"gocker network create" requires exactly 1 argument.');
-      if (['inspect', 'rm', 'remove'].includes(a.action as string) && !names.length) throw new Error(`"gocker network ${a.action}" requires at least 1 argument.`);
-      if (['ls', 'list', 'prune'].includes(a.action as string) && names.length) throw new Error(`"gocker network ${a.action}" accepts no arguments.`);
+      if (((a.names as string[] | undefined) ?? []).length !== 1) throw new Error('"gocker network create" requires exactly 1 argument.');
       return true;
-    });
-}
+    })),
+  ls: part('ls', (y) => y
+    .option('format', { type: 'string', describe: 'Format output using a Go template' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display network IDs' })
+    .option('no-trunc', { type: 'boolean', describe: 'Do not truncate the output' })),
+  inspect: part('inspect', (y) => y.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' })),
+  rm: part('rm', (y) => y),
+  prune: part('prune', (y) => y.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })),
+};
 
 type Args = GlobalArgs & {
   action: string; names?: string[]; driver?: string; subnet?: string; gateway?: string; internal?: boolean; label?: string[];

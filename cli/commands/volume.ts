@@ -4,7 +4,6 @@ import { formatList, lastFlag } from '../../lib/format/formatter';
 import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
 import { VOLUME_HEADER, VOLUME_TABLE, volumeContext } from '../contexts';
 import type { VolumeInfo, Volumes } from '../../lib/store/volumes';
-import { runHandler } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { confirm, engine, humanSize, table } from '../util';
 
@@ -12,9 +11,6 @@ import { confirm, engine, humanSize, table } from '../util';
 // -f is --filter for ls, --format for inspect and --force for rm and prune.
 
 type Args = GlobalArgs & Record<string, unknown>;
-
-const sub = <A extends Args>(fn: (a: A, v: Volumes) => Promise<number> | number) =>
-  (a: A): Promise<void> => runHandler(a, () => fn(a, engine(a).volumes));
 
 /** KEY=VALUE list flags as docker's opts.ConvertKVStringsToMap (a bare KEY is KEY=""). */
 function kvMap(values: unknown, flag: string, label = false): Record<string, string> {
@@ -154,47 +150,27 @@ async function prune(a: Args, vols: Volumes): Promise<number> {
   return 0;
 }
 
-export function builder(y: Argv<GlobalArgs>) {
-  return y
-    .command({
-      command: 'create [volumeName]', describe: 'Create a volume',
-      builder: (s: Argv<GlobalArgs>) => s
-        .positional('volumeName', { type: 'string', describe: 'the volume\'s name (a random one when none)' })
-        .option('driver', { alias: 'd', type: 'string', describe: 'Specify volume driver name (local)' })
-        .option('label', { type: 'string', array: true, describe: 'Set metadata for a volume' })
-        .option('opt', { alias: 'o', type: 'string', array: true, describe: 'Set driver specific options (type, device, o)' })
-        .option('name', { type: 'string', hidden: true }),
-      handler: sub(create),
-    })
-    .command({
-      command: 'ls', aliases: ['list'], describe: 'List volumes',
-      builder: (s: Argv<GlobalArgs>) => s
-        .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display volume names' })
-        .option('format', { type: 'string', describe: 'Format output using a Go template' })
-        .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Provide filter values (e.g. "dangling=true")' }),
-      handler: sub(list),
-    })
-    .command({
-      command: 'inspect <volumes..>', describe: 'Display detailed information on one or more volumes',
-      builder: (s: Argv<GlobalArgs>) => s.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }),
-      handler: sub(inspect),
-    })
-    .command({
-      command: 'rm <volumes..>', aliases: ['remove'], describe: 'Remove one or more volumes',
-      builder: (s: Argv<GlobalArgs>) => s.option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of one or more volumes' }),
-      handler: sub(remove),
-    })
-    .command({
-      command: 'prune', describe: 'Remove unused local volumes (anonymous ones, unless --all)',
-      builder: (s: Argv<GlobalArgs>) => s
-        .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused volumes, not just anonymous ones' })
-        .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
-        .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "label=<label>")' }),
-      handler: sub(prune),
-    })
-    .demandCommand(1, '"gocker volume" requires a subcommand: create, inspect, ls, prune or rm');
-}
+const part = (builder: (s: Argv<GlobalArgs>) => Argv<GlobalArgs>, fn: (a: Args, v: Volumes) => Promise<number> | number) => ({
+  builder,
+  handler: (a: Args): Promise<number> | number => fn(a, engine(a).volumes),
+});
 
-export function handler(): void {
-  // Every form of `volume` is one of the subcommands above, each with its own handler.
-}
+/** `volume create|ls|inspect|rm|prune`, each a command of its own (cli/commands.ts routes them). */
+export const subcommands = {
+  create: part((s) => s
+    .positional('volumeName', { type: 'string', describe: 'the volume\'s name (a random one when none)' })
+    .option('driver', { alias: 'd', type: 'string', describe: 'Specify volume driver name (local)' })
+    .option('label', { type: 'string', array: true, describe: 'Set metadata for a volume' })
+    .option('opt', { alias: 'o', type: 'string', array: true, describe: 'Set driver specific options (type, device, o)' })
+    .option('name', { type: 'string', hidden: true }), create),
+  ls: part((s) => s
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display volume names' })
+    .option('format', { type: 'string', describe: 'Format output using a Go template' })
+    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Provide filter values (e.g. "dangling=true")' }), list),
+  inspect: part((s) => s.option('format', { alias: 'f', type: 'string', describe: 'Format output using a Go template' }), inspect),
+  rm: part((s) => s.option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of one or more volumes' }), remove),
+  prune: part((s) => s
+    .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all unused volumes, not just anonymous ones' })
+    .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
+    .option('filter', { type: 'string', array: true, describe: 'Provide filter values (e.g. "label=<label>")' }), prune),
+};
