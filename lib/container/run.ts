@@ -417,8 +417,13 @@ export class Runner {
     addSpec(spec, 'merged', path.join(run, 'merged'));
     addSpec(spec, 'hostname', hostname);
     addSpec(spec, 'network', network.mode);
-    const m = (type: string, source: string, dest: string, flags: string, data = ''): void =>
+    const m = (type: string, source: string, dest: string, flags: string, data = ''): void => {
+      // The fields go to the monitor split at US: one holding it (an image's VOLUME can) would
+      // choose the fields after it, such as a propagation that shares the mount with the host.
+      const bad = [source, dest, data].find((f) => f.includes(US));
+      if (bad !== undefined) throw engineError(`invalid mount ${JSON.stringify(bad)}: a path or option may not contain the character \\x1f`);
       addSpec(spec, 'mount', [type, source, dest, flags, data].join(US));
+    };
     m('proc', 'proc', '/proc', 'nosuid,noexec,nodev');
     m('tmpfs', 'tmpfs', '/dev', 'nosuid,strictatime', 'mode=755,size=65536k');
     m('devpts', 'devpts', '/dev/pts', 'nosuid,noexec', 'newinstance,ptmxmode=0666,mode=0620,gid=5');

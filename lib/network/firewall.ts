@@ -206,8 +206,16 @@ export function removePortRules(id: string): void {
   });
 }
 
-/** The kernel settings a bridge needs: forwarding (unless internal), and 127.0.0.0/8 routable onto it. */
+/**
+ * The kernel settings a bridge needs: forwarding (unless internal), and 127.0.0.0/8 routable
+ * onto it. Forwarding is the whole host's: turned on for the bridges, it would route between
+ * the host's other networks too, so gocker, as dockerd, first sets FORWARD's policy to DROP
+ * when it is the one turning forwarding on (its own chain's jump lets its bridges' traffic by).
+ */
 export function bridgeSysctls(bridge: string, internal: boolean): void {
-  if (!internal && fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  if (!internal && fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') {
+    restore({ filter: [':FORWARD DROP [0:0]'] });
+    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  }
   fs.writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
 }

@@ -17,6 +17,16 @@ export const TEST_SUBNET = `10.${a}.${b}.0/24`;
 const TEST_POOL = `10.${a}.${b + 8}.0/21`;
 
 const initialForward = readForward();
+// gocker sets FORWARD's policy to DROP when it turns forwarding on: put back with it.
+const initialForwardPolicy = forwardPolicy();
+
+function forwardPolicy(): string | undefined {
+  try {
+    return /^:FORWARD (\S+)/m.exec(execFileSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1];
+  } catch {
+    return undefined; // no iptables (or not root): nothing gocker could have changed
+  }
+}
 
 function readForward(): string {
   try {
@@ -122,7 +132,10 @@ export function teardownBridges(bridges: string[]): string[] {
       if (text) execFileSync('iptables-restore', ['--noflush'], { input: `*${table}\n${text}\nCOMMIT\n` });
     }
   }
-  if (initialForward && readForward() !== initialForward) fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', initialForward);
+  if (initialForward && readForward() !== initialForward) {
+    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', initialForward);
+    if (initialForwardPolicy) execFileSync('iptables-restore', ['--noflush'], { input: `*filter\n:FORWARD ${initialForwardPolicy} [0:0]\nCOMMIT\n` });
+  }
   let left: string[] = [];
   for (let i = 0; i < 100; i++) {
     left = leftovers(bridges);

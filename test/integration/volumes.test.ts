@@ -387,3 +387,24 @@ test('what is read back from volumes/ is input: a planted symlink or a forged vo
   }
   assertClean();
 });
+
+test("an image's VOLUME cannot choose its mount's flags: a \\x1f in it (the monitor's field separator) is refused, nothing left", async () => {
+  try {
+    // The path "/vol\x1frbind,rshared" would otherwise reach the monitor as the destination
+    // /vol with the flags rbind,rshared: a volume shared with the host's mount (its peer group).
+    const { layout, tag } = await volumeImage();
+    const evil = path.join(work, 'evil-layout');
+    fs.cpSync(layout, evil, { recursive: true });
+    execFileSync('umoci', ['config', '--image', `${evil}:${tag}`, '--config.volume', '/vol\x1frbind,rshared']);
+    const archive = dockerArchive({ layout: evil, tag, ref: `oci:${evil}:${tag}` }, path.join(work, 'evil.tar'), 'evilvol:latest');
+    assert.equal(g(['load', '-i', archive]).status, 0);
+    const r = g(['run', '--rm', '--network', 'none', 'evilvol', 'cat', '/proc/self/mountinfo']);
+    assert.doesNotMatch(r.stdout, / \/vol .*shared:/, 'the volume is not a shared mount');
+    assert.equal(r.status, 125, r.stdout);
+    assert.match(r.stderr, /^gocker: invalid mount ".*": a path or option may not contain the character \\x1f\n$/);
+    assertClean();
+  } finally {
+    cleanup();
+    g(['rmi', 'evilvol']);
+  }
+});
