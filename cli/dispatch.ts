@@ -58,7 +58,10 @@ export function report(e: unknown, command: string | undefined): number {
 /** An error's line outside run: the engine's after docker's prefix for the daemon's, the CLI's bare. */
 export function errorText(e: unknown): string {
   // The engine could not be loaded at all: docker's "Cannot connect to the Docker daemon", bare too.
-  const client = e instanceof ClientError || (e as { code?: unknown }).code === 'ENATIVE';
+  // A --format template is docker's CLI's own to run, and some requests it refuses before
+  // asking (EUSAGE): those errors are said bare too.
+  const code = (e as { code?: unknown }).code;
+  const client = e instanceof ClientError || code === 'ENATIVE' || code === 'ETEMPLATE' || code === 'EUSAGE';
   return client ? errorLine(e) : `Error response from daemon: ${errorLine(e)}`;
 }
 

@@ -27,7 +27,7 @@ export function handler(argv: GlobalArgs & { format?: string | string[] }): void
       if (!(e instanceof TemplateExecError)) throw e;
       // As docker: what the template wrote, a newline, then the error.
       process.stdout.write(`${e.output}\n`);
-      throw new GockerError(e.message, { exitCode: 1 });
+      throw new GockerError(e.message, { exitCode: 1, code: 'ETEMPLATE' });
     }
     process.stdout.write(`${out}\n`);
     return;

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { find } from '../../lib/container/lifecycle';
 import { GockerError } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -18,7 +19,8 @@ export function handler(argv: GlobalArgs & { container: string; port?: string })
     const key = argv.port.includes('/') ? argv.port : `${argv.port}/tcp`;
     if (!/^\d+\/(tcp|udp|sctp)$/.test(key)) throw new GockerError(`invalid port (${argv.port}): must be PORT[/PROTO]`, { exitCode: 1 });
     const list = ports[key];
-    if (!list?.length) throw new GockerError(`No public port '${key}' published for ${argv.container}`, { exitCode: 1 });
+    // docker's CLI finds this itself, in what inspect gave it: its own error, bare.
+    if (!list?.length) throw new ClientError(`Error: No public port '${key}' published for ${argv.container}`);
     process.stdout.write(list.map((b) => `${b.HostIp}:${b.HostPort}\n`).join(''));
     return;
   }

@@ -40,14 +40,14 @@ function checkFormat(format: string): { size: boolean } {
   try {
     t = new Template(format, DOCKER_FUNCS);
   } catch (e) {
-    if (e instanceof TemplateSyntaxError) throw new GockerError(`failed to parse template: ${e.message}`, { exitCode: 1 });
+    if (e instanceof TemplateSyntaxError) throw new GockerError(`failed to parse template: ${e.message}`, { exitCode: 1, code: 'ETEMPLATE' });
     throw e;
   }
   let size = false;
   try {
     t.execute(containerContext(EMPTY, { trunc: true, onSize: () => { size = true; } }));
   } catch (e) {
-    if (e instanceof TemplateExecError) throw new GockerError(`failed to execute template: ${e.message}`, { exitCode: 1 });
+    if (e instanceof TemplateExecError) throw new GockerError(`failed to execute template: ${e.message}`, { exitCode: 1, code: 'ETEMPLATE' });
     throw e;
   }
   return { size };

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { GockerError, errorLine } from '../../lib/errors';
 import type { PushEvent } from '../../lib/image/push';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine, humanSize } from '../util';
 
@@ -62,8 +63,9 @@ export async function handler(argv: GlobalArgs & { name: string; allTags?: boole
   try {
     await engine(argv).push(argv.name, { allTags: argv.allTags, onEvent: argv.quiet ? undefined : progress(!!process.stdout.isTTY) });
   } catch (e) {
-    // docker push exits 1 on every failure, its own and the registry's alike.
-    throw new GockerError(errorLine(e), { exitCode: 1, cause: e });
+    // docker push exits 1 on every failure, its own and the registry's alike, and says them
+    // bare: the registry's come in the daemon's progress stream, not as its refusal.
+    throw new ClientError(errorLine(e), { cause: e });
   }
   if (argv.quiet) {
     // docker -q prints the reference pushed, in full: with -a, the repository alone.

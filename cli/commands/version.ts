@@ -52,5 +52,5 @@ export function handler(argv: GlobalArgs & { format?: string | string[] }): void
   }
   // docker writes version output through a tabwriter (minimum width 20, padding 1).
   process.stdout.write(tabwrite(`${out}\n`, { minwidth: 20, padding: 1 }));
-  if (failure) throw new GockerError(failure.message, { exitCode: 1 });
+  if (failure) throw new GockerError(failure.message, { exitCode: 1, code: 'ETEMPLATE' });
 }

@@ -35,6 +35,8 @@ export function parseCpArg(arg: string): Side {
 }
 
 const cpError = (msg: string): GockerError => new GockerError(msg, { exitCode: 1 });
+/** What docker's CLI refuses itself, before it asks the daemon anything (code EUSAGE). */
+const cpUsage = (msg: string): GockerError => new GockerError(msg, { exitCode: 1, code: 'EUSAGE' });
 
 /** The container's root for the copy, and how to let go of it. */
 async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{ root: string; done: () => void }> {
@@ -87,8 +89,8 @@ const basename = (p: string): string => path.posix.basename(p.replace(/\/+$/, ''
 export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: string, o: CpOptions = {}): Promise<number> {
   const src = parseCpArg(srcArg);
   const dst = parseCpArg(dstArg);
-  if (src.container && dst.container) throw cpError('copying between containers is not supported');
-  if (!src.container && !dst.container) throw cpError('must specify at least one container source');
+  if (src.container && dst.container) throw cpUsage('copying between containers is not supported');
+  if (!src.container && !dst.container) throw cpUsage('must specify at least one container source');
   const rec = find(paths, (src.container ?? dst.container)!);
   const ctr = await containerRoot(paths, rec);
   try {
@@ -168,7 +170,7 @@ async function withStage<T>(paths: StorePaths, fn: (stage: string) => Promise<T>
  */
 export async function copyArchiveIn(paths: StorePaths, dstArg: string, input: NodeJS.ReadableStream): Promise<number> {
   const dst = parseCpArg(dstArg);
-  if (!dst.container) throw cpError('must specify at least one container source');
+  if (!dst.container) throw cpUsage('must specify at least one container source');
   const rec = find(paths, dst.container);
   const dstPath = path.posix.join('/', dst.path);
   // Checked before the archive is read (as docker does), and again once it has been: a
@@ -215,7 +217,7 @@ export async function copyArchiveIn(paths: StorePaths, dstArg: string, input: No
  */
 export async function copyArchiveOut(paths: StorePaths, srcArg: string, out: NodeJS.WritableStream, o: CpOptions = {}): Promise<void> {
   const src = parseCpArg(srcArg);
-  if (!src.container) throw cpError('must specify at least one container source');
+  if (!src.container) throw cpUsage('must specify at least one container source');
   const rec = find(paths, src.container);
   await withStage(paths, async (stage) => {
     const srcPath = path.posix.join('/', src.path);

@@ -36,6 +36,22 @@ function readForward(): string {
   }
 }
 
+let stores = 0;
+
+/**
+ * A network config of its own for one more store of this process (written to file): a bridge
+ * and a /24 no other store of the process has, as two dockerds on one host need (gocker
+ * refuses a bridge another store made). The process's first store has TEST_BRIDGE.
+ */
+export function storeNetworkConfig(file: string): void {
+  const i = stores++ % 8;
+  fs.writeFileSync(file, JSON.stringify({
+    bridge: i === 0 ? TEST_BRIDGE : `${TEST_BRIDGE}`.slice(0, 13) + `s${i}`,
+    bip: `10.${a}.${b + i}.1/24`,
+    'default-address-pools': [{ base: TEST_POOL, size: 24 }],
+  }));
+}
+
 /** Writes this process's network config and points $GOCKER_CONFIG at it (once). */
 export function useTestNetworkConfig(): string {
   if (process.env.GOCKER_TEST_NETWORK_CONFIG) return process.env.GOCKER_TEST_NETWORK_CONFIG;

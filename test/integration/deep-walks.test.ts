@@ -71,7 +71,8 @@ function readDeep(dir: string, depth: number, name = 'd', leaf = 'f'): string | 
  * `depth` deep; driver: the storage driver's flags (vfs: the upper dir is the whole tree).
  */
 async function withDeepContainer(image: string, depth: number, fn: (id: string, upper: string) => void | Promise<void>, driver: string[] = []): Promise<void> {
-  const run = g([...driver, 'run', '-d', image, 'sleep', '600']);
+  // No network: the vfs store beside the overlay one would meet its bridge (two stores, one bridge name).
+  const run = g([...driver, 'run', '-d', '--network', 'none', image, 'sleep', '600']);
   assert.equal(run.status, 0, run.stderr);
   const id = run.stdout.trim();
   try {

@@ -108,12 +108,12 @@ describe('ps --format', () => {
     const id = g(['ps', '--format', '{{.Id}}']);
     assert.equal(id.status, 1);
     assert.equal(id.stdout, '');
-    assert.equal(id.stderr, 'gocker: failed to execute template: template: :1:2: executing "" at <.Id>: can\'t evaluate field Id in type *formatter.ContainerContext\n');
+    assert.equal(id.stderr, 'failed to execute template: template: :1:2: executing "" at <.Id>: can\'t evaluate field Id in type *formatter.ContainerContext\n');
     const parse = g(['ps', '--format', '{{.ID']);
     assert.equal(parse.status, 1);
-    assert.equal(parse.stderr, 'gocker: failed to parse template: template: :1: unclosed action\n');
+    assert.equal(parse.stderr, 'failed to parse template: template: :1: unclosed action\n');
     const fn = g(['ps', '--format', '{{nosuch .ID}}']);
-    assert.equal(fn.stderr, 'gocker: failed to parse template: template: :1: function "nosuch" not defined\n');
+    assert.equal(fn.stderr, 'failed to parse template: template: :1: function "nosuch" not defined\n');
     // -q wins over --format, with docker's warning; a second --format wins over the first.
     const q = g(['ps', '-q', '--format', '{{.Names}}']);
     assert.equal(q.stdout, `${webId.slice(0, 12)}\n`);
@@ -138,7 +138,7 @@ describe('images, history, stats and system df --format', () => {
     const bad = g(['images', '--format', '{{.Id}}']);
     assert.equal(bad.status, 1);
     assert.equal(bad.stdout, '');
-    assert.equal(bad.stderr, 'gocker: template parsing error: template: :1:2: executing "" at <.Id>: can\'t evaluate field Id in type *formatter.imageContext\n');
+    assert.equal(bad.stderr, 'template parsing error: template: :1:2: executing "" at <.Id>: can\'t evaluate field Id in type *formatter.imageContext\n');
   });
 
   test('history', () => {
@@ -194,11 +194,11 @@ describe('info, version and inspect --format', () => {
     assert.equal(info.CgroupVersion, info.cgroups.mode === 'v2' ? '2' : '1');
     const parse = g(['info', '--format', '{{.Driver']);
     assert.equal(parse.status, 64);
-    assert.equal(parse.stderr, 'gocker: template parsing error: template: :1: unclosed action\n');
+    assert.equal(parse.stderr, 'template parsing error: template: :1: unclosed action\n');
     const exec = g(['info', '--format', '{{.Driver}} {{.Nope}}']);
     assert.equal(exec.status, 1);
     assert.equal(exec.stdout, 'overlay2 \n');
-    assert.equal(exec.stderr, 'gocker: template: :1:14: executing "" at <.Nope>: can\'t evaluate field Nope in type system.dockerInfo\n');
+    assert.equal(exec.stderr, 'template: :1:14: executing "" at <.Nope>: can\'t evaluate field Nope in type system.dockerInfo\n');
   });
 
   test('version', () => {
@@ -211,7 +211,7 @@ describe('info, version and inspect --format', () => {
     assert.equal(out(['version', '-f', '{{.Client.Os}}\t{{.Client.Version}}']), `linux${' '.repeat(15)}${v}\n`);
     const bad = g(['version', '-f', '{{.Client.Nope}}']);
     assert.equal(bad.status, 1);
-    assert.equal(bad.stderr, 'gocker: template: version:1:9: executing "version" at <.Client.Nope>: can\'t evaluate field Nope in type system.clientVersion\n');
+    assert.equal(bad.stderr, 'template: version:1:9: executing "version" at <.Client.Nope>: can\'t evaluate field Nope in type system.clientVersion\n');
     assert.equal(g(['version', '-f', '{{if}}']).status, 64);
   });
 
@@ -229,7 +229,7 @@ describe('info, version and inspect --format', () => {
     assert.equal(bad.stderr, 'template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"\n'.repeat(2));
     const parse = g(['inspect', '-f', '{{.Id', 'web']);
     assert.equal(parse.status, 64);
-    assert.equal(parse.stderr, 'gocker: template parsing error: template: :1: unclosed action\n');
+    assert.equal(parse.stderr, 'template parsing error: template: :1: unclosed action\n');
     assert.equal(out(['image', 'inspect', '-f', '{{.ID}} {{.Config.Labels}}', 'labelled:1']).trim(), `${out(['image', 'inspect', '-f', '{{.Id}}', 'labelled:1']).trim()} map[com.example.role:db tier:back]`);
   });
 });

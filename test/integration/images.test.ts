@@ -458,7 +458,7 @@ test('a reference docker refuses is refused before any lookup, in docker\'s word
   const containers = (): string[] => (fs.existsSync(path.join(roots.root, 'containers')) ? fs.readdirSync(path.join(roots.root, 'containers')) : []);
   const before = { containers: containers(), images: g(['images', '-q', '--no-trunc']).stdout };
   const upper = 'invalid reference format: repository name (library/Upper) must be lowercase';
-  const notTag = (s: string, why: string): string => `gocker: error parsing reference: "${s}" is not a valid repository/tag: ${why}\n`;
+  const notTag = (s: string, why: string): string => `error parsing reference: "${s}" is not a valid repository/tag: ${why}\n`;
   const out = path.join(work, 'refs.tar');
   const cases: Array<[string[], string, number]> = [
     // Until now these said "Unable to find image ... locally", as if the name could exist.
@@ -470,8 +470,8 @@ test('a reference docker refuses is refused before any lookup, in docker\'s word
     [['tag', 'refs:1', 'a'.repeat(64)], notTag('a'.repeat(64), `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`), 1],
     [['rmi', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
     [['image', 'inspect', 'Upper'], `Error: ${upper}\n`, 1],
-    [['history', 'Upper'], `gocker: ${upper}\n`, 1],
-    [['save', '-o', out, 'refs:1', 'Upper'], `gocker: ${upper}\n`, 1],
+    [['history', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
+    [['save', '-o', out, 'refs:1', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
     // docker inspect tries a container, then an image: a name that is neither is no object.
     [['inspect', 'Upper'], 'Error: No such object: Upper\n', 1],
   ];

@@ -180,8 +180,8 @@ test('cp into and out of a running and a stopped container, with docker\'s path 
     for (const [args, msg] of [
       [['cpl:/nope', host], /^Error response from daemon: Could not find the file \/nope in container cpl\n$/],
       [[path.join(host, 'dir'), 'cpl:/etc/passwd'], /^Error response from daemon: cannot copy a directory to a file: \/etc\/passwd\n$/],
-      [[path.join(host, 'file'), path.join(host, 'x')], /^(Error response from daemon: )?must specify at least one container source\n$/],
-      [['cpl:/etc/passwd', 'cpl:/tmp/x'], /^(Error response from daemon: )?copying between containers is not supported\n$/],
+      [[path.join(host, 'file'), path.join(host, 'x')], /^must specify at least one container source\n$/],
+      [['cpl:/etc/passwd', 'cpl:/tmp/x'], /^copying between containers is not supported\n$/],
     ] as const) {
       const r = g(['cp', ...args]);
       assert.equal(r.status, 1, r.stderr);
@@ -834,7 +834,7 @@ test('a container without --name gets docker\'s adjective_surname, unique, with 
     const ids: string[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < 4; i++) {
-      const id = n(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim();
+      const id = n(['run', '-d', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
       ids.push(id);
       const name = n(['inspect', '-f', '{{.Name}}', id]).stdout.trim();
       const m = /^\/([a-z]+)_([a-z]+)$/.exec(name);
@@ -846,7 +846,7 @@ test('a container without --name gets docker\'s adjective_surname, unique, with 
     // Every plain name taken (by a live container): dockerd tries again with a digit appended.
     const namesDir = path.join(base, 'root', 'names');
     for (const l of left) for (const r of right) if (!fs.existsSync(path.join(namesDir, `${l}_${r}`))) fs.writeFileSync(path.join(namesDir, `${l}_${r}`), ids[0]);
-    const id = n(['run', '-d', 'busybox', 'sleep', '100']).stdout.trim();
+    const id = n(['run', '-d', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
     assert.match(n(['inspect', '-f', '{{.Name}}', id]).stdout, /^\/[a-z]+_[a-z]+\d\n$/);
   } finally {
     removeAllContainers(path.join(base, 'root'), store);
@@ -919,10 +919,10 @@ test('cp with -: a tar archive from stdin extracted into the container, a tar ar
     assert.equal(g(['exec', 'cpstream', 'sh', '-c', `mkdir /tmp/in && ln -s ${outside} /tmp/in/esc`]).status, 0);
     fs.writeFileSync(path.join(host, 'esc'), 'planted\n');
     const climbing = cp(['-q', '-', 'cpstream:/tmp/in'], tar(['-C', host, '-cf', '-', '--transform', 's,^esc,../../esc,', 'esc']));
-    assert.equal(climbing.stderr.toString(), "gocker: Error processing tar file: ../../esc: Member name contains '..'\n");
+    assert.equal(climbing.stderr.toString(), "Error response from daemon: Error processing tar file: ../../esc: Member name contains '..'\n");
     assert.equal(climbing.status, 1);
     const throughLink = cp(['-q', '-', 'cpstream:/tmp/in'], tar(['-C', host, '-cf', '-', '--transform', 's,^esc,esc/x,', 'esc']));
-    assert.equal(throughLink.stderr.toString(), 'gocker: cannot overwrite non-directory /tmp/in/esc with directory\n');
+    assert.equal(throughLink.stderr.toString(), 'Error response from daemon: cannot overwrite non-directory /tmp/in/esc with directory\n');
     assert.equal(throughLink.status, 1);
     assert.equal(cp(['-q', '-', 'cpstream:/tmp/in'], tar(['-C', host, '-cPf', '-', path.join(host, 'esc')])).status, 0);
     assert.deepEqual(fs.readdirSync(outside), []);
@@ -955,11 +955,11 @@ test('cp with -: a tar archive from stdin extracted into the container, a tar ar
 
     // Errors: one line, exit 1, nothing copied.
     const errors: Array<[string[], Buffer | undefined, string]> = [
-      [['-', 'cpstream:/etc/passwd'], tar(['-C', host, '-cf', '-', 'd']), 'gocker: destination "cpstream:/etc/passwd" must be a directory\n'],
-      [['-', 'cpstream:/tmp'], Buffer.from('not a tar archive\n'.repeat(100)), 'gocker: Error processing tar file: This does not look like a tar archive\n'],
-      [['cpstream:/nope', '-'], undefined, 'gocker: Could not find the file /nope in container cpstream\n'],
-      [['-', '-'], Buffer.alloc(0), 'gocker: must specify at least one container source\n'],
-      [['-', path.join(host, 'x')], Buffer.alloc(0), 'gocker: must specify at least one container source\n'],
+      [['-', 'cpstream:/etc/passwd'], tar(['-C', host, '-cf', '-', 'd']), 'Error response from daemon: destination "cpstream:/etc/passwd" must be a directory\n'],
+      [['-', 'cpstream:/tmp'], Buffer.from('not a tar archive\n'.repeat(100)), 'Error response from daemon: Error processing tar file: This does not look like a tar archive\n'],
+      [['cpstream:/nope', '-'], undefined, 'Error response from daemon: Could not find the file /nope in container cpstream\n'],
+      [['-', '-'], Buffer.alloc(0), 'must specify at least one container source\n'],
+      [['-', path.join(host, 'x')], Buffer.alloc(0), 'must specify at least one container source\n'],
     ];
     for (const [args, input, stderr] of errors) {
       const r = cp(args, input);

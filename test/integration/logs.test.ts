@@ -45,7 +45,7 @@ test('--log-opt max-size and max-file rotate as dockerd does; logs reads across 
   assert.ok(kept.length > 40 && kept.length < 100, `${kept.length} lines kept`);
   assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => `line${300 - kept.length + 1 + i}`));
   assert.equal(g(['logs', '--tail', '2', 'rot']).stdout, 'line299\nline300\n');
-  assert.equal(g(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'rot']).stdout, '{"Type":"json-file","Config":{"max-size":"2k","max-file":"3"}}\n');
+  assert.equal(g(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'rot']).stdout, '{"Type":"json-file","Config":{"max-file":"3","max-size":"2k"}}\n');
   // One file: truncated when full.
   assert.equal(g(['run', '--name', 'one', '--log-opt', 'max-size=1k', 'busybox', 'sh', '-c', print]).status, 0);
   const one = g(['inspect', '-f', '{{.Id}}', 'one']).stdout.trim();

@@ -47,7 +47,7 @@ test('network create, ls, inspect, rm: docker\'s shapes and errors; the bridge a
 
   const dup = g(['network', 'create', 'shapes']);
   assert.equal(dup.status, 1);
-  assert.equal(dup.stderr, 'gocker: network with name shapes already exists\n');
+  assert.equal(dup.stderr, 'Error response from daemon: network with name shapes already exists\n');
   const overlap = g(['network', 'create', '--subnet', '10.251.7.128/25', 'overlapping']);
   assert.equal(overlap.status, 1);
   assert.match(overlap.stderr, /Pool overlaps with other one on this address space/);
@@ -56,7 +56,7 @@ test('network create, ls, inspect, rm: docker\'s shapes and errors; the bridge a
   assert.equal(pre.stderr, 'Error response from daemon: bridge is a pre-defined network and cannot be removed\n');
   const missing = g(['run', '--rm', '--network', 'nosuch', 'busybox', 'true']);
   assert.equal(missing.status, 125);
-  assert.equal(missing.stderr, 'gocker: network nosuch not found\n');
+  assert.equal(missing.stderr, 'Error response from daemon: network nosuch not found\n');
 
   // A running container holds it; a stopped one does not (docker's "active endpoints").
   const r = g(['run', '-d', '--name', 'holder', '--network', 'shapes', 'busybox', 'sleep', '600']);

@@ -233,7 +233,7 @@ describe('published ports', () => {
       [`80/tcp -> 0.0.0.0:${web.port}`, `81/udp -> 127.0.0.1:${port('81/udp').port}`, `82/udp -> 0.0.0.0:${port('82/udp').port}`].sort());
     const none = g(['port', id, '83']);
     assert.equal(none.status, 1);
-    assert.equal(none.stderr, `gocker: No public port '83/tcp' published for ${id}\n`);
+    assert.equal(none.stderr, `Error: No public port '83/tcp' published for ${id}\n`);
     await rmChecked(id);
   });
 

@@ -255,7 +255,7 @@ describe('push', () => {
     assert.deepEqual((JSON.parse(skopeo(['list-tags', '--tls-verify=false', `docker://${reg.host}/all/bb`]).toString()) as { Tags: string[] }).Tags.sort(), ['a', 'b']);
     const bad = f.g(['push', '-a', `${reg.host}/all/bb:a`]);
     assert.equal(bad.status, 1);
-    assert.equal(bad.stderr, "gocker: tag can't be used with --all-tags/-a\n");
+    assert.equal(bad.stderr, "tag can't be used with --all-tags/-a\n");
     assert.equal(f.g(['push', '-a', '-q', `${reg.host}/all/bb`]).stdout, `${reg.host}/all/bb\n`);
   });
 
@@ -265,7 +265,7 @@ describe('push', () => {
     await importBusybox(f.args, image);
     const no = f.g(['push', image]);
     assert.equal(no.status, 1);
-    assert.equal(no.stderr, 'gocker: no basic auth credentials\n');
+    assert.equal(no.stderr, 'no basic auth credentials\n');
     assert.ok(f.g(['login', auth.host, '-u', auth.username!, '-p', auth.password!]).stdout.includes('Login Succeeded'));
     try {
       const r = f.g(['push', image]);
@@ -283,7 +283,7 @@ describe('push', () => {
     await importBusybox(f.args, image);
     const anon = await f.ga(['push', image]);
     assert.equal(anon.status, 1);
-    assert.equal(anon.stderr, 'gocker: unauthorized: authentication required\n');
+    assert.equal(anon.stderr, 'unauthorized: authentication required\n');
     assert.ok(tokens.requests().some((q) => q.scope === 'repository:private/a:pull,push' && q.user === ''));
     assert.equal((await f.ga(['login', tokenReg.host, '-u', 'tester', '-p', 'token-pw'])).status, 0);
     try {
@@ -335,22 +335,22 @@ describe('push', () => {
     const none = f.g(['push', `${reg.host}/nope:1`]);
     assert.equal(none.status, 1);
     assert.equal(none.stdout, `The push refers to repository [${reg.host}/nope]\n`);
-    assert.equal(none.stderr, `gocker: An image does not exist locally with the tag: ${reg.host}/nope\n`);
+    assert.equal(none.stderr, `An image does not exist locally with the tag: ${reg.host}/nope\n`);
     await importBusybox(f.args, `${reg.host}/e/bb:1`);
     const tag = f.g(['push', `${reg.host}/e/bb:2`]);
     assert.equal(tag.status, 1);
-    assert.equal(tag.stderr, `gocker: tag does not exist: ${reg.host}/e/bb:2\n`);
+    assert.equal(tag.stderr, `tag does not exist: ${reg.host}/e/bb:2\n`);
     const dig = f.g(['push', `${reg.host}/e/bb@sha256:${'0'.repeat(64)}`]);
     assert.equal(dig.status, 1);
-    assert.equal(dig.stderr, 'gocker: cannot push a digest reference\n');
+    assert.equal(dig.stderr, 'cannot push a digest reference\n');
     const bad = f.g(['push', 'Bad:Ref']);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /^gocker: invalid reference format[^\n]*\n$/);
+    assert.match(bad.stderr, /^invalid reference format[^\n]*\n$/);
     const dead = `127.0.0.1:${await freePort()}/e/bb:1`;
     assert.equal(f.g(['tag', `${reg.host}/e/bb:1`, dead]).status, 0);
     const down = f.g(['push', dead]);
     assert.equal(down.status, 1);
-    assert.match(down.stderr, /^gocker: blob sha256:[0-9a-f]{64}: connection refused\n$/);
+    assert.match(down.stderr, /^blob sha256:[0-9a-f]{64}: connection refused\n$/);
     assert.deepEqual(ls(path.join(f.root, 'tmp')), []);
     assert.deepEqual(JSON.parse(f.g(['image', 'inspect', '-f', '{{json .RepoDigests}}', dead]).stdout), []);
   });
