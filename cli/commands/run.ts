@@ -79,7 +79,8 @@ async function pull(store: Store, name: string, quiet: boolean): Promise<void> {
 
 export async function handler(argv: RunArgs): Promise<number> {
   const policy = argv.pull || 'missing';
-  if (!PULL_POLICIES.includes(policy)) usageError(`invalid pull option: '${policy}': must be one of "always", "missing" or "never"`, 'run');
+  // docker run says even a flag value's refusal after its own name (docker: ...).
+  if (!PULL_POLICIES.includes(policy)) usageError(`gocker: invalid pull option: '${policy}': must be one of "always", "missing" or "never"`, 'run');
   // docker's CLI reads the reference before anything else: an invalid one is its error, an
   // id (undefined) is never pulled when missing.
   const ref = parseAnyReference(argv.image);

@@ -41,13 +41,15 @@ let stores = 0;
 /**
  * A network config of its own for one more store of this process (written to file): a bridge
  * and a /24 no other store of the process has, as two dockerds on one host need (gocker
- * refuses a bridge another store made). The process's first store has TEST_BRIDGE.
+ * refuses a bridge another store made). The process's first store has TEST_BRIDGE; the others
+ * take /24s of 10.(160 + slot % 40).0.0/16, one each, up to 256 stores a process.
  */
 export function storeNetworkConfig(file: string): void {
-  const i = stores++ % 8;
+  const n = stores++;
+  if (n > 255) throw new Error('test/helpers/network: more than 256 stores in one test process');
   fs.writeFileSync(file, JSON.stringify({
-    bridge: i === 0 ? TEST_BRIDGE : `${TEST_BRIDGE}`.slice(0, 13) + `s${i}`,
-    bip: `10.${a}.${b + i}.1/24`,
+    bridge: n === 0 ? TEST_BRIDGE : `${TEST_BRIDGE.slice(0, 11)}s${n}`,
+    bip: n === 0 ? TEST_BIP : `10.${160 + (slot % 40)}.${n}.1/24`,
     'default-address-pools': [{ base: TEST_POOL, size: 24 }],
   }));
 }

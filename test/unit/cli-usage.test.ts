@@ -67,7 +67,7 @@ test('--help in docker\'s shape; management forms name the same commands', () =>
   assert.equal(ls.status, 0);
   assert.match(ls.stdout, /^\nUsage: {2}gocker container ls \[OPTIONS\]\n\nList containers\n\nAliases:\n {2}gocker container ls, gocker container list, gocker container ps, gocker ps\n\nOptions:\n/);
   // pflag's table: sorted by name, the value's type, usage three spaces after the longest.
-  assert.match(ls.stdout, /\n {2}-a, --all {11}Show all containers \(default shows just running\)\n {2}-f, --filter list {3}/);
+  assert.match(ls.stdout, /\n {2}-a, --all {13}Show all containers \(default shows just running\)\n {2}-f, --filter list {5}\S/);
   // The top-level form: the same usage text under its own name, the same aliases.
   const ps = gocker(['ps', '--help']);
   assert.equal(ps.stdout.replace('gocker ps [OPTIONS]', 'gocker container ls [OPTIONS]'), ls.stdout);
