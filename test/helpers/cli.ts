@@ -53,7 +53,10 @@ export function tempRoots(prefix = 'gocker-test-'): { root: string; runroot: str
     runroot,
     args: ['--root', root, '--runroot', runroot],
     remove: () => {
-      const bridges = storeBridges(root);
+      // The bridge its config names too: a test that failed before the store recorded its
+      // network must not leave the link behind.
+      const own = (JSON.parse(fs.readFileSync(path.join(base, 'netconfig.json'), 'utf8')) as { bridge: string }).bridge;
+      const bridges = [...new Set([...storeBridges(root), ...(fs.existsSync(`/sys/class/net/${own}`) ? [own] : [])])];
       fs.rmSync(base, { recursive: true, force: true });
       const left = bridges.length ? teardownBridges(bridges) : [];
       if (left.length) throw new Error(`left on the host by ${root}: ${left.join('; ')}`);
