@@ -11,7 +11,7 @@ import type { ContainerRecord } from './record';
 import { log } from '../log';
 import { native } from '../native';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
-import { containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
+import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 4194304;
@@ -162,11 +162,15 @@ function parentOf(pid: number): number {
   }
 }
 
-/** Is pid the monitor of this container (its argv is [gocker-monitor, RUN/spec])? */
+/**
+ * Is pid the monitor of this container (its argv is [gocker-monitor, RUN/config.json], or
+ * RUN/spec for one an older gocker started, which stop and kill still reach)?
+ */
 function isMonitorOf(pid: number, paths: StorePaths, rec: ContainerRecord): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv[0].endsWith('gocker-monitor') && argv[1] === path.join(paths.runContainer(rec.Id), 'spec');
+    const run = paths.runContainer(rec.Id);
+    return argv[0].endsWith('gocker-monitor') && (argv[1] === path.join(run, SPEC_FILE) || argv[1] === path.join(run, 'spec'));
   } catch {
     return false;
   }

@@ -2,19 +2,23 @@
 // the monitor runs it. Everything decided here; the monitor only carries it out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, deviceProgram, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
+import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../image/types';
 import { native, packageRoot } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
-import { CAPS, effectiveCaps } from './caps';
+import { boundingCaps, effectiveCaps } from './caps';
+import {
+  DEFAULT_DEVICES, buildSpec, commandOf, envOf, hostnameOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
+  type CreateConfig, type OciDevice, type OciSpec, type SpecMount,
+} from '../spec';
 import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
-import { containerLock, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
+import { SPEC_FILE, containerLock, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
@@ -61,28 +65,12 @@ export interface RunResult {
   oomKilled: boolean;
 }
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const MASKED = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
-const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-const DEVICES: Array<[string, 'c', number, number, string]> = [
-  ['/dev/null', 'c', 1, 3, '666'], ['/dev/zero', 'c', 1, 5, '666'], ['/dev/full', 'c', 1, 7, '666'],
-  ['/dev/random', 'c', 1, 8, '666'], ['/dev/urandom', 'c', 1, 9, '666'], ['/dev/tty', 'c', 5, 0, '666'],
-];
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const US = '\x1f';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
 // json-file's options, as dockerd's driver knows them; gocker implements the rotation ones.
 const JSON_FILE_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
-
-/** A size as docker's units.FromHumanSize reads one: decimal multiples ("10m" is 10,000,000). */
-function humanSize(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(v.trim());
-  if (!m) throw engineError(`invalid size: '${v}'`);
-  return Math.floor(Number(m[1]) * 1000 ** ' kmgtp'.indexOf(m[2].toLowerCase() || ' '));
-}
 
 /**
  * --log-driver and --log-opt as dockerd checks them: json-file (rotated at max-size, keeping
@@ -120,19 +108,17 @@ function parseEnvFile(file: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
-/** -e VAR (no '=') takes the value from the caller's environment, or is dropped, as docker. */
+/**
+ * base, then extra merged over it by name; a bare -e VAR (no '=') takes the value from the
+ * caller's environment, or is dropped, as docker's CLI does before it sends the body.
+ */
 export function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of base) out.set(e.split('=')[0], e);
-  for (const e of extra) {
-    const i = e.indexOf('=');
-    if (i < 0) {
-      if (process.env[e] !== undefined) out.set(e, `${e}=${process.env[e]}`);
-      continue;
-    }
-    out.set(e.slice(0, i), e);
-  }
-  return [...out.values()];
+  return mergeEnvs(base, resolveEnv(extra));
+}
+
+/** -e VAR without '=': VAR=<the caller's value>, or nothing when the caller has none. */
+export function resolveEnv(list: string[]): string[] {
+  return list.flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : []));
 }
 
 // docker's ulimit names (go-units), with the /proc/self/limits label of each.
@@ -197,7 +183,7 @@ const FLAG_WORDS: Record<string, [string, boolean]> = {
 };
 
 /** --tmpfs /dst[:opts]: docker's defaults nosuid,nodev,noexec, flag words as flags, the rest (size=, mode=) as data. */
-export function parseTmpfs(spec: string): { dest: string; flags: string; data: string } {
+export function parseTmpfs(spec: string): { dest: string; options: string[] } {
   const i = spec.indexOf(':');
   const dest = i < 0 ? spec : spec.slice(0, i);
   const opts = i < 0 ? '' : spec.slice(i + 1);
@@ -210,7 +196,7 @@ export function parseTmpfs(spec: string): { dest: string; flags: string; data: s
     else if (f[1]) flags.add(f[0]);
     else flags.delete(f[0]);
   }
-  return { dest: path.posix.normalize(dest), flags: [...flags].join(','), data: data.join(',') };
+  return { dest: path.posix.normalize(dest), options: [...flags, ...data] };
 }
 
 // What --privileged leaves out of the host's /dev: mounted or made per container, or
@@ -218,7 +204,7 @@ export function parseTmpfs(spec: string): { dest: string; flags: string; data: s
 const HOST_DEV_SKIP = new Set(['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/fd', '/dev/console', '/dev/ptmx', '/dev/tty']);
 
 /** --privileged: the host's device nodes, as docker gives them (same numbers, modes, owners). */
-function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number, string, number, number]> = []): typeof out {
+function hostDevices(dir = '/dev', out: OciDevice[] = []): OciDevice[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -227,7 +213,7 @@ function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (HOST_DEV_SKIP.has(p) || DEVICES.some(([d]) => d === p)) continue;
+    if (HOST_DEV_SKIP.has(p) || DEFAULT_DEVICES.some((d) => d.path === p)) continue;
     if (e.isDirectory()) {
       hostDevices(p, out);
     } else if (e.isCharacterDevice() || e.isBlockDevice()) {
@@ -241,7 +227,7 @@ function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number
       const rdev = BigInt(st.rdev);
       const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
       const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-      out.push([p, e.isBlockDevice() ? 'b' : 'c', major, minor, (st.mode & 0o7777).toString(8), st.uid, st.gid]);
+      out.push({ path: p, type: e.isBlockDevice() ? 'b' : 'c', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
     }
   }
   return out;
@@ -260,38 +246,21 @@ function parseVolumes(specs: string[]): MountRecord[] {
 }
 
 interface PrepareVars {
-  id: string; name: string; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
+  id: string; name: string; body: CreateConfig; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
   user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; volumes: MountRecord[];
-  ulimits: Array<[string, number, number]>; caps: string[]; noNewPrivs: boolean; shmSize: number;
+  ulimits: Array<[string, number, number]>; available: string[]; shmSize: number;
   securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
   tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
 }
 
 interface Prepared {
   rec: ContainerRecord;
-  spec: Map<string, string[]>;
+  spec: OciSpec;
   /** where the container's cgroup goes: made by launch(), while the monitor sets up */
   cgroup: ContainerCgroup;
   limits: Resources;
   /** files the container bind-mounts (after its cgroups): written while the monitor sets up */
   files: Array<[string, string]>;
-}
-
-export function addSpec(spec: Map<string, string[]>, key: string, value: string | number): void {
-  const list = spec.get(key) ?? [];
-  list.push(String(value));
-  spec.set(key, list);
-}
-
-export function serialise(spec: Map<string, string[]>): Buffer {
-  const parts: string[] = [];
-  for (const [k, vs] of spec) {
-    for (const v of vs) {
-      if (v.includes('\0')) throw engineError(`${k} may not contain a NUL byte`);
-      parts.push(`${k}=${v}\0`);
-    }
-  }
-  return Buffer.from(parts.join(''));
 }
 
 export class Runner {
@@ -306,35 +275,28 @@ export class Runner {
     if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
       throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
     }
-    let entrypoint: string[] = cfg.Entrypoint ?? [];
-    let cmd: string[] = cfg.Cmd ?? [];
-    if (o.entrypoint !== undefined) {
-      entrypoint = o.entrypoint === '' ? [] : [o.entrypoint];
-      cmd = [];
-    }
-    if (o.command && o.command.length) cmd = o.command;
-    const command = [...entrypoint, ...cmd];
-    if (command.length === 0) throw engineError('No command specified');
+    // docker's ContainerCreate Config, as docker's CLI would send it.
+    const body: CreateConfig = {
+      Hostname: o.hostname, User: o.user, Cmd: o.command?.length ? o.command : null, WorkingDir: o.workdir, Tty: !!o.tty,
+      Entrypoint: o.entrypoint === undefined ? null : o.entrypoint === '' ? [] : [o.entrypoint],
+      Env: resolveEnv([...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])]),
+    };
+    const { entrypoint, cmd, command } = commandOf(body, cfg);
     const argv = o.init ? ['/sbin/docker-init', '--', ...command] : command;
 
     const layerDirs = image.layers.map((l) => l.dir);
     const user = o.user ?? cfg.User ?? '';
     const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
-    const hostname = o.hostname ?? id.slice(0, 12);
-    const extraEnv = [...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])];
-    let env = mergeEnv(cfg.Env ?? [], [`HOSTNAME=${hostname}`]);
-    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${u.home}`);
-    if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-    env = mergeEnv(env, extraEnv);
+    const hostname = hostnameOf(id, body);
+    const env = envOf(body, cfg, hostname, u.home);
     const network = o.network ?? 'none';
     if (!['none', 'host'].includes(network)) throw engineError(`network ${network} not found (supported: none, host)`);
     const volumes = parseVolumes(o.volume ?? []);
     const ulimits = parseUlimits(o.ulimit ?? []);
-    const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
+    const available = boundingCaps();
+    const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged, available });
     // seccomp=FILE becomes the profile itself, as docker's CLI sends it: the record holds it.
     const securityOpt = normaliseSecurityOpts(o.securityOpt ?? []);
-    const noNewPrivs = securityOpt.some((s) => /^no-new-privileges(=true|:true)?$/.test(s));
     // Compiled now, before anything of the container exists: a bad profile leaves nothing.
     const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
@@ -354,7 +316,7 @@ export class Runner {
       throw e;
     }
     try {
-      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
+      return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
@@ -364,7 +326,7 @@ export class Runner {
   }
 
   private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
+    const { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
@@ -383,85 +345,48 @@ export class Runner {
     ];
 
     const cgroupName = `gocker/${id}`;
-    const cgroup = cgroupManager().open(cgroupName);
-
-    const lower = image.layers.slice().reverse().map((l) => `l/${l.link}`).join(':');
-    const spec = new Map<string, string[]>();
-    addSpec(spec, 'store_root', this.paths.root);
-    if (vfs) addSpec(spec, 'rootfs_bind', path.join(dir, 'rootfs'));
-    else addSpec(spec, 'overlay_options', `lowerdir=${lower},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`);
-    addSpec(spec, 'merged', path.join(run, 'merged'));
-    addSpec(spec, 'hostname', hostname);
-    addSpec(spec, 'network', network);
-    const m = (type: string, source: string, dest: string, flags: string, data = ''): void =>
-      addSpec(spec, 'mount', [type, source, dest, flags, data].join(US));
-    m('proc', 'proc', '/proc', 'nosuid,noexec,nodev');
-    m('tmpfs', 'tmpfs', '/dev', 'nosuid,strictatime', 'mode=755,size=65536k');
-    m('devpts', 'devpts', '/dev/pts', 'nosuid,noexec', 'newinstance,ptmxmode=0666,mode=0620,gid=5');
-    m('tmpfs', 'shm', '/dev/shm', 'nosuid,noexec,nodev', `mode=1777,size=${shmSize}`);
-    m('mqueue', 'mqueue', '/dev/mqueue', 'nosuid,noexec,nodev');
-    // A sysfs of its own with --network host too (as runc): a bind of the host's /sys would
-    // bring its submounts (cgroup hierarchies, bpffs, tracefs, debugfs) along, writable.
-    m('sysfs', 'sysfs', '/sys', `nosuid,noexec,nodev${o.privileged ? '' : ',ro'}`);
-    // v1: a tmpfs holding one mount per hierarchy; made read-only with the other paths below.
-    if (this.cgroupMounts(m, o.privileged === true) && !o.privileged) addSpec(spec, 'readonly', '/sys/fs/cgroup');
-    for (const b of volumes) m('', b.Source, b.Destination, `rbind${b.RW ? '' : ',ro'}`);
-    for (const t of tmpfs) m('tmpfs', 'tmpfs', t.dest, t.flags, t.data);
-    m('', resolvPath, '/etc/resolv.conf', 'bind');
-    m('', hostnamePath, '/etc/hostname', 'bind');
-    m('', hostsPath, '/etc/hosts', 'bind');
-    if (o.init) m('', helperPath('gocker-init'), '/sbin/docker-init', 'bind,ro');
-    for (const [p, t, maj, min, mode] of DEVICES) addSpec(spec, 'device', [p, t, maj, min, mode].join(US));
-    if (o.privileged) for (const d of hostDevices()) addSpec(spec, 'device', d.join(US));
-    for (const [target, link] of [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
-      ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'], ['/proc/kcore', '/dev/core']]) {
-      addSpec(spec, 'symlink', `${target}${US}${link}`);
-    }
-    if (!o.privileged) {
-      for (const p of MASKED) addSpec(spec, 'masked', p);
-      for (const p of READONLY) addSpec(spec, 'readonly', p);
-    }
-    if (o.readOnly) addSpec(spec, 'readonly_rootfs', '1');
-    // -1: RLIM_INFINITY once the monitor has read it as an unsigned 64-bit number.
-    const lim = (n: number): number => (n === Infinity ? -1 : n);
-    for (const [n, s, h] of ulimits) addSpec(spec, 'rlimit', [n, lim(s), lim(h)].join(US));
-    addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
-    if (noNewPrivs) addSpec(spec, 'no_new_privileges', '1');
-    // Kept with the spec (start and exec reuse it, as runc applies the container's profile to exec).
-    if (seccomp) {
-      addSpec(spec, 'seccomp_bpf', seccomp.bpf.toString('hex'));
-      if (seccomp.flags) addSpec(spec, 'seccomp_flags', seccomp.flags);
-    }
-    addSpec(spec, 'uid', u.uid);
-    addSpec(spec, 'gid', u.gid);
-    addSpec(spec, 'groups', u.groups.join(','));
-    addSpec(spec, 'cwd', o.workdir ?? (cfg.WorkingDir || '/'));
-    for (const a of argv) addSpec(spec, 'arg', a);
-    for (const e of env) addSpec(spec, 'env', e);
+    const mgr = cgroupManager();
+    const cgroup = mgr.open(cgroupName);
     const join = cgroup.attachFiles();
-    for (const f of join.self) addSpec(spec, 'cgroup_self', f);
-    for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
-    const oom = cgroup.oomEventsFile();
-    if (oom) addSpec(spec, 'oom_events', oom);
-    const bpfTarget = cgroup.deviceProgramTarget();
-    if (bpfTarget && !o.privileged) {
-      addSpec(spec, 'device_bpf', deviceProgram(DEFAULT_DEVICE_RULES).toString('hex'));
-      addSpec(spec, 'device_cgroup', bpfTarget);
-    }
-    addSpec(spec, 'pid_file', path.join(run, 'pid'));
-    addSpec(spec, 'exit_file', path.join(run, 'exit.json'));
     const logPath = path.join(dir, `${id}-json.log`);
-    if (logConfig.Type === 'json-file') {
-      addSpec(spec, 'log_file', logPath);
-      // The monitor rotates: LOG, LOG.1 ... LOG.(max-file - 1), as dockerd's json-file.
-      if (logConfig.Config['max-size'] !== undefined) {
-        addSpec(spec, 'log_max_size', humanSize(logConfig.Config['max-size']));
-        addSpec(spec, 'log_max_file', logConfig.Config['max-file'] ?? '1');
-      }
-    }
-    if (o.detach) addSpec(spec, 'detach', '1');
-    if (o.interactive) addSpec(spec, 'stdin', '1');
-    if (o.tty) addSpec(spec, 'tty', '1');
+    const lim = (n: number): number => (n === Infinity ? -1 : n);
+    const spec = buildSpec({
+      id,
+      config: body,
+      image: cfg,
+      hostConfig: {
+        NetworkMode: network, Privileged: !!o.privileged, ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null,
+        SecurityOpt: securityOpt, Init: !!o.init, ShmSize: shmSize, Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0,
+        NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0, CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null,
+        Ulimits: ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: lim(Soft), Hard: lim(Hard) })),
+        Mounts: [
+          ...volumes.map((b): SpecMount => ({ Type: 'bind', Source: b.Source, Target: b.Destination, ReadOnly: !b.RW })),
+          ...tmpfs.map((t): SpecMount => ({ Type: 'tmpfs', Target: t.dest, Options: t.options })),
+        ],
+        LogConfig: logConfig,
+      },
+      facts: {
+        user: { uid: u.uid, gid: u.gid, additionalGids: u.groups, home: u.home },
+        availableCaps: available,
+        seccomp,
+        cgroup: {
+          path: cgroupName,
+          mounts: mgr.mode === 'v2' ? 'v2'
+            : mgr.layout.hierarchies.filter((h) => h.version === 1).map((h) => ({ name: path.basename(h.mountpoint), options: h.options ?? h.controllers })),
+          joinSelf: join.self,
+          joinByPid: join.byPid,
+          oomEvents: cgroup.oomEventsFile(),
+          deviceProgramTarget: cgroup.deviceProgramTarget(),
+        },
+        hostDevices: o.privileged ? hostDevices() : [],
+        rootfs: vfs ? { bind: path.join(dir, 'rootfs') }
+          : { overlay: { root: this.paths.root, lower: image.layers.slice().reverse().map((l) => `l/${l.link}`), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') } },
+        paths: {
+          merged: path.join(run, 'merged'), pidFile: path.join(run, 'pid'), exitFile: path.join(run, 'exit.json'), startedFile: path.join(run, 'started'),
+          log: logPath, hostname: hostnamePath, hosts: hostsPath, resolvConf: resolvPath, init: o.init ? helperPath('gocker-init') : undefined,
+        },
+      },
+    });
 
     const now = new Date().toISOString();
     const rec: ContainerRecord = {
@@ -504,23 +429,6 @@ export class Runner {
     return { rec, spec, cgroup, limits: { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES }, files };
   }
 
-  /** A read-only /sys/fs/cgroup showing the container's own cgroup namespace. */
-  /** Returns true when the mount is a tmpfs that still has to be made read-only. */
-  private cgroupMounts(m: (type: string, source: string, dest: string, flags: string, data?: string) => void, privileged: boolean): boolean {
-    const ro = privileged ? '' : ',ro';
-    const mgr = cgroupManager();
-    if (mgr.mode === 'v2') {
-      m('cgroup2', 'cgroup', '/sys/fs/cgroup', `nosuid,noexec,nodev${ro}`);
-      return false;
-    }
-    m('tmpfs', 'tmpfs', '/sys/fs/cgroup', 'nosuid,noexec,nodev', 'mode=755');
-    for (const h of mgr.layout.hierarchies) {
-      if (h.version !== 1) continue;
-      m('cgroup', 'cgroup', `/sys/fs/cgroup/${path.basename(h.mountpoint)}`, `nosuid,noexec,nodev${ro}`, (h.options ?? h.controllers).join(','));
-    }
-    return true;
-  }
-
   /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
   async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void): Promise<RunResult> {
     const image = this.store.resolveImage(o.image);
@@ -536,22 +444,20 @@ export class Runner {
         if (top) await native().copyTree('/', top.dir, '/', rootfs, -1, -1);
         else fs.mkdirSync(rootfs, { mode: 0o755 });
       }
-      // Kept with the record (`start` runs it again): as it is now, before launch adds to it.
-      const stored = new Map(prepared.spec);
-      if (o.rm) {
-        // Removal once it exits, by the monitor, when no CLI is there to do it: always with
-        // -d, and in the foreground if this process is killed.
-        const cli = path.join(packageRoot(), 'dist', 'cli', 'gocker.js');
-        prepared.spec.set('exit_command', [process.execPath, cli, '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', prepared.rec.Id]);
-      }
+      // --rm: removal once it exits, by the monitor, when no CLI is there to do it: always
+      // with -d, and in the foreground if this process is killed.
+      const exitCommand = o.rm
+        ? [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', prepared.rec.Id]
+        : undefined;
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
-      const { rec, limits, files } = prepared;
-      return await this.launch(rec, prepared.spec, prepared.cgroup, o, onStart, release, async () => {
+      const { rec, spec, limits, files } = prepared;
+      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
         for (const [file, text] of files) fs.writeFileSync(file, text);
-        fs.writeFileSync(path.join(this.paths.container(rec.Id), 'spec'), serialise(stored), { mode: PRIVATE_FILE }); // holds the env
+        // Kept with the record: `start` runs it again.
+        writeSpec(path.join(this.paths.container(rec.Id), SPEC_FILE), spec);
         if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, rec.Id, { flag: 'wx' });
         await cgroupManager().create(rec.CgroupPath, limits);
       });
@@ -568,16 +474,12 @@ export class Runner {
    * The caller holds the container's lock; it is released once the container is under way
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
    */
-  private async launch(rec: ContainerRecord, spec: Map<string, string[]>, cgroup: ContainerCgroup,
+  private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
     o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
-    release: () => void, beforeStart: () => Promise<void>): Promise<RunResult> {
+    release: () => void, exitCommand: string[] | undefined, beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
-    spec.set('detach', o.detach ? ['1'] : []);
-    spec.set('stdin', o.interactive ? ['1'] : []);
-    // Set here, not in prepare(): a spec kept from an older gocker may lack them.
-    spec.set('started_file', [path.join(run, 'started')]);
-    spec.set('go_fd', ['3']);
-    fs.writeFileSync(path.join(run, 'spec'), serialise(spec), { mode: PRIVATE_FILE }); // holds the env
+    const runSpec = path.join(run, SPEC_FILE);
+    writeSpec(runSpec, launchSpec(spec, { detach: !!o.detach, stdin: !!o.interactive, goFd: 3, exitCommand }));
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
     let go: number | undefined = goWrite;
@@ -588,7 +490,7 @@ export class Runner {
     try {
       let child: Monitor;
       try {
-        child = startMonitor([path.join(run, 'spec')], {
+        child = startMonitor([runSpec], {
           // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
           stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
           // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
@@ -667,13 +569,7 @@ export class Runner {
     const { find } = await import('./lifecycle');
     const rec = find(this.paths, ref);
     if (rec.State.Running) return { id: rec.Id, exitCode: 0, oomKilled: false };
-    const specFile = path.join(this.paths.container(rec.Id), 'spec');
-    const spec = new Map<string, string[]>();
-    for (const entry of readOr(specFile, '').split('\0')) {
-      const i = entry.indexOf('=');
-      if (i > 0) addSpec(spec, entry.slice(0, i), entry.slice(i + 1));
-    }
-    if (!spec.size) throw engineError(`container ${rec.Id.slice(0, 12)} cannot be started again: its spec is missing`);
+    const spec = readSpec(this.paths, rec.Id);
     const h = rec.HostConfig;
     const cgroup = await cgroupManager().create(rec.CgroupPath, {
       memory: h.Memory || undefined, memorySwap: h.MemorySwap || undefined, nanoCpus: h.NanoCpus || undefined,
@@ -686,7 +582,7 @@ export class Runner {
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     saveRecord(this.paths, rec);
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, async () => undefined);
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, async () => undefined);
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */
