@@ -349,6 +349,9 @@ export class Runner {
     const cgroup = mgr.open(cgroupName);
     const join = cgroup.attachFiles();
     const logPath = path.join(dir, `${id}-json.log`);
+    // Kept with the container, as its spec is: the monitor reads it as it starts.
+    const seccompFile = path.join(dir, 'seccomp.bpf');
+    if (seccomp) fs.writeFileSync(seccompFile, seccomp.bpf, { mode: PRIVATE_FILE });
     const lim = (n: number): number => (n === Infinity ? -1 : n);
     const spec = buildSpec({
       id,
@@ -368,7 +371,7 @@ export class Runner {
       facts: {
         user: { uid: u.uid, gid: u.gid, additionalGids: u.groups, home: u.home },
         availableCaps: available,
-        seccomp,
+        seccomp: seccomp && { profile: seccomp.profile, program: seccompFile },
         cgroup: {
           path: cgroupName,
           mounts: mgr.mode === 'v2' ? 'v2'

@@ -365,7 +365,7 @@ export function flatten(r: ResolvedSeccomp): CompiledRules {
 }
 
 /**
- * The BPF program a container runs under (hex), with the resolved profile it was compiled from (the
+ * The BPF program a container runs under, with the resolved profile it was compiled from (the
  * spec's linux.seccomp), or undefined for none: its profile resolved for its capabilities on
  * this host, compiled by libseccomp. A profile that cannot be compiled is refused here,
  * before anything of the container exists.
@@ -373,30 +373,32 @@ export function flatten(r: ResolvedSeccomp): CompiledRules {
  * Resolving and compiling take 16-19 ms for docker's profile here (a third of a container's
  * start), and the result depends only on the profile, the capabilities, the arch, the
  * kernel's version and libseccomp's: kept under cacheDir (in the runroot, which only root can
- * reach) by a hash of those, each as one JSON file written whole and renamed into place.
+ * reach) by a hash of those, the program in KEY.bpf and the profile in KEY.json, each written
+ * whole and renamed into place (the profile last: it is what says the entry is there).
  */
-export function seccompProgram(securityOpt: string[], privileged: boolean, caps: string[], cacheDir?: string): { bpf: string; profile: ResolvedSeccomp } | undefined {
+export function seccompProgram(securityOpt: string[], privileged: boolean, caps: string[], cacheDir?: string): { bpf: Buffer; profile: ResolvedSeccomp } | undefined {
   const text = chosenProfile(securityOpt, privileged);
   if (text === undefined) return undefined;
   const target = hostTarget(caps);
   const n = native();
   const key = cacheDir === undefined ? undefined
     : n.sha256([text, [...caps].sort().join(','), target.arch, target.kernel.join('.'), n.seccompVersion(), n.sourceHash].join('\0'));
-  const file = key && path.join(cacheDir!, `${key}.json`);
+  const file = key && path.join(cacheDir!, key);
   if (file) {
     try {
-      const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { bpf: string; profile: ResolvedSeccomp };
+      const profile = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as ResolvedSeccomp;
+      const bpf = fs.readFileSync(`${file}.bpf`);
       // A program is whole instructions (8 bytes each).
-      if (/^(?:[0-9a-f]{16})+$/.test(cached.bpf) && typeof cached.profile?.defaultAction === 'string') return cached;
+      if (bpf.length > 0 && bpf.length % 8 === 0 && typeof profile?.defaultAction === 'string') return { bpf, profile };
     } catch {
       /* not compiled yet */
     }
   }
   const profile = resolveProfile(parseProfile(text), target);
   if (!profile) return undefined;
-  let bpf: string;
+  let bpf: Buffer;
   try {
-    bpf = n.seccompCompile(flatten(profile)).toString('hex');
+    bpf = n.seccompCompile(flatten(profile));
   } catch (e) {
     throw engineError(`seccomp profile cannot be compiled: ${(e as Error).message}`);
   }
@@ -404,8 +406,10 @@ export function seccompProgram(securityOpt: string[], privileged: boolean, caps:
     const tmp = `${file}.${process.pid}.tmp`;
     try {
       fs.mkdirSync(cacheDir!, { recursive: true, mode: 0o700 });
-      fs.writeFileSync(tmp, JSON.stringify({ bpf, profile }), { mode: 0o600 });
-      fs.renameSync(tmp, file);
+      for (const [ext, data] of [['bpf', bpf], ['json', JSON.stringify(profile)]] as const) {
+        fs.writeFileSync(tmp, data, { mode: 0o600 });
+        fs.renameSync(tmp, `${file}.${ext}`);
+      }
     } catch {
       // A cache only: the next start compiles again.
       fs.rmSync(tmp, { force: true });

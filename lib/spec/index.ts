@@ -40,7 +40,10 @@ export const ANNOTATIONS = {
   /** files the monitor writes the process's pid to before it runs (v2 cgroup.procs) */
   cgroupJoinPid: 'io.gocker.cgroup.join-pid',
   cgroupOomEvents: 'io.gocker.cgroup.oom-events',
-  /** linux.seccomp compiled (struct sock_filter[], hex): the monitor loads it, never compiles */
+  /**
+   * the file holding linux.seccomp compiled (struct sock_filter[]): the monitor loads it and
+   * never compiles. A file, not hex in here: the monitor would lex twice its size of JSON.
+   */
   seccompBpf: 'io.gocker.seccomp.bpf',
   /** v2: linux.resources.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program (hex), and its cgroup */
   devicesBpf: 'io.gocker.devices.bpf',
@@ -144,8 +147,8 @@ export interface SpecFacts {
   user: { uid: number; gid: number; additionalGids: number[]; home: string };
   /** the capability names this engine may hand on (its bounding set), without CAP_ */
   availableCaps: string[];
-  /** the resolved profile and its compiled program (hex); none: unconfined or privileged */
-  seccomp?: { profile: ResolvedSeccomp; bpf: string };
+  /** the resolved profile and the file its compiled program is kept in; none: unconfined or privileged */
+  seccomp?: { profile: ResolvedSeccomp; program: string };
   cgroup: {
     /** 'gocker/<id>' */
     path: string;
@@ -353,7 +356,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   annotations[a.cgroupJoinSelf] = JSON.stringify(facts.cgroup.joinSelf);
   annotations[a.cgroupJoinPid] = JSON.stringify(facts.cgroup.joinByPid);
   if (facts.cgroup.oomEvents) annotations[a.cgroupOomEvents] = facts.cgroup.oomEvents;
-  if (facts.seccomp) annotations[a.seccompBpf] = facts.seccomp.bpf;
+  if (facts.seccomp) annotations[a.seccompBpf] = facts.seccomp.program;
   if (facts.cgroup.deviceProgramTarget && !h.Privileged) {
     annotations[a.devicesBpf] = deviceProgram(rules).toString('hex');
     annotations[a.devicesCgroup] = facts.cgroup.deviceProgramTarget;

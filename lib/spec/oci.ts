@@ -122,65 +122,67 @@ export interface OciExecSpec {
   annotations: Record<string, string>;
 }
 
-/**
- * JSON text of a spec: JSON.stringify's, with bigint written as the exact integer it is.
- * indent: spaces per level (0: compact, which is what the monitor reads).
- */
-export function specJson(value: unknown, indent = 0): string {
-  const pad = (depth: number): string => (indent ? `\n${' '.repeat(indent * depth)}` : '');
-  const write = (v: unknown, depth: number): string => {
-    if (typeof v === 'bigint') return v.toString();
-    if (Array.isArray(v)) {
-      if (v.length === 0) return '[]';
-      return `[${v.map((x) => pad(depth + 1) + write(x, depth + 1)).join(',')}${pad(depth)}]`;
-    }
-    if (v !== null && typeof v === 'object') {
-      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-      if (entries.length === 0) return '{}';
-      const sep = indent ? ': ' : ':';
-      return `{${entries.map(([k, x]) => `${pad(depth + 1)}${JSON.stringify(k)}${sep}${write(x, depth + 1)}`).join(',')}${pad(depth)}}`;
-    }
-    return JSON.stringify(v);
-  };
-  return write(value, 0);
-}
-
 // A JSON string no spec holds (the builder and the monitor refuse NUL in every string).
 const BIG = '\u0000bigint:';
 
 /**
- * JSON.parse of a spec, losing nothing: an integer past 2^53 (RLIM_INFINITY, a seccomp
- * argument) comes back as the bigint it is, so the spec can be written out again unchanged.
+ * JSON text of a spec (or of an exec spec): JSON.stringify's, with the uint64 fields written
+ * as the exact integers they are. indent: spaces per level (0: compact, what the monitor reads).
+ */
+export function specJson(value: unknown, indent = 0): string {
+  let big = false;
+  const mark = (v: unknown): unknown => {
+    if (typeof v !== 'bigint') return v;
+    big = true;
+    return BIG + v.toString();
+  };
+  // Copies of just the objects that hold uint64 fields, with markers for their bigints: a
+  // replacer function would be called for every value (three times JSON.stringify's time).
+  const s = value as Partial<OciSpec> | null;
+  let out = value;
+  if (s && typeof s === 'object' && (s.process?.rlimits?.length || s.linux?.seccomp)) {
+    out = {
+      ...s,
+      process: s.process && { ...s.process, rlimits: s.process.rlimits?.map((r) => ({ ...r, soft: mark(r.soft), hard: mark(r.hard) })) },
+      linux: s.linux && {
+        ...s.linux,
+        seccomp: s.linux.seccomp && {
+          ...s.linux.seccomp,
+          syscalls: s.linux.seccomp.syscalls?.map((c) => (c.args ? { ...c, args: c.args.map((a) => ({ ...a, value: mark(a.value), valueTwo: mark(a.valueTwo) })) } : c)),
+        },
+      },
+    };
+  }
+  const text = JSON.stringify(out, null, indent || undefined);
+  return big ? text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1') : text;
+}
+
+/**
+ * JSON.parse of a spec, losing nothing: the uint64 fields past 2^53 (rlimits, seccomp argument
+ * values; RLIM_INFINITY is 2^64 - 1) come back as the bigint they are, so the spec can be
+ * written out again unchanged.
  */
 export function parseSpecJson(text: string): unknown {
-  const parts: string[] = [];
-  let last = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
-      i++;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
-      let j = c === '-' ? i + 1 : i;
-      while (j < text.length && text[j] >= '0' && text[j] <= '9') j++;
-      // Only long integers: they alone can be past 2^53.
-      if (/[.eE]/.test(text[j] ?? '')) {
-        // Not an integer: its fraction and exponent are no numbers of their own.
-        while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++;
-      } else if (j - i > 15) {
-        parts.push(text.slice(last, i), JSON.stringify(BIG + text.slice(i, j)));
-        last = j;
-      }
-      i = j;
-    } else {
-      i++;
-    }
-  }
-  parts.push(text.slice(last));
-  return JSON.parse(parts.join(''), (_k, v: unknown) => {
+  // Most specs have no integer that long: JSON.parse alone.
+  if (!/\d{16}/.test(text)) return JSON.parse(text);
+  // Strings are matched whole, so digits inside one are left alone.
+  const marked = text.replace(/"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![.eE\d])/g, (m) => (m[0] === '"' ? m : JSON.stringify(BIG + m)));
+  const spec = JSON.parse(marked) as { process?: { rlimits?: unknown }; linux?: { seccomp?: { syscalls?: unknown } } };
+  const exact = (v: unknown): unknown => {
     if (typeof v !== 'string' || !v.startsWith(BIG)) return v;
     const n = BigInt(v.slice(BIG.length));
     return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+  };
+  const each = (list: unknown, f: (o: Record<string, unknown>) => void): void => {
+    if (Array.isArray(list)) for (const o of list) if (o && typeof o === 'object') f(o as Record<string, unknown>);
+  };
+  each(spec.process?.rlimits, (r) => {
+    r.soft = exact(r.soft);
+    r.hard = exact(r.hard);
   });
+  each(spec.linux?.seccomp?.syscalls, (s) => each(s.args, (a) => {
+    a.value = exact(a.value);
+    a.valueTwo = exact(a.valueTwo);
+  }));
+  return spec;
 }

@@ -1,6 +1,13 @@
 #include "spec.h"
 
+#include <fcntl.h>
+#include <linux/filter.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cctype>
 #include <initializer_list>
@@ -339,6 +346,27 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
   }
 }
 
+// A compiled seccomp program: whole struct sock_filter instructions, no more than the kernel
+// takes (BPF_MAXINSNS), from a regular file. Returns why not, or "".
+std::string ReadProgram(const std::string& file, std::string* out) {
+  int fd = open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return strerror(errno);
+  struct stat st;
+  constexpr off_t kMax = BPF_MAXINSNS * sizeof(struct sock_filter);
+  std::string why;
+  if (fstat(fd, &st) != 0) {
+    why = strerror(errno);
+  } else if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size > kMax || st.st_size % sizeof(struct sock_filter) != 0) {
+    why = "not a BPF program (whole instructions, at most " + std::to_string(BPF_MAXINSNS) + ")";
+  } else {
+    out->resize(static_cast<size_t>(st.st_size));
+    ssize_t n = pread(fd, &(*out)[0], out->size(), 0);
+    if (n != static_cast<ssize_t>(out->size())) why = n < 0 ? strerror(errno) : "short read";
+  }
+  close(fd);
+  return why;
+}
+
 bool IsHex(const std::string& s) {
   for (char c : s) {
     if (!isxdigit(static_cast<unsigned char>(c))) return false;
@@ -402,8 +430,10 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
   if ((v = get("io.gocker.cgroup.join-pid"))) s->cgroup_procs = PathListIn(*v, where("io.gocker.cgroup.join-pid"));
   if ((v = get("io.gocker.seccomp.bpf"))) {
     if (s->seccomp_bpf.empty()) Refuse(where("io.gocker.seccomp.bpf"), "a program without linux.seccomp, which it must be compiled from");
-    s->seccomp_bpf = *v;
-    if (!IsHex(s->seccomp_bpf)) Refuse(where("io.gocker.seccomp.bpf"), "must be a BPF program in hex");
+    // Read now, on the host: exec joins the container's mount namespace before it loads it.
+    std::string file = AbsPath(*v, where("io.gocker.seccomp.bpf"));
+    std::string why = ReadProgram(file, &s->seccomp_bpf);
+    if (!why.empty()) Refuse(where("io.gocker.seccomp.bpf"), file + ": " + why);
   } else if (!s->seccomp_bpf.empty()) {
     Refuse("linux.seccomp", "needs its compiled program in io.gocker.seccomp.bpf: gocker-monitor does not compile profiles");
   }
@@ -479,21 +509,99 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
   }
 }
 
+// The document as nlohmann's DOM parser builds it, through its SAX interface, but for two
+// things: a key given twice in one object is refused (which one counts would be left to the
+// parser), and of linux.seccomp.syscalls only an empty list is kept. The monitor loads those
+// rules compiled (io.gocker.seccomp.bpf, checked to come with them) and never reads them, and
+// they are most of a spec's values: building them was a third of the parse.
+class Reader : public nlohmann::json_sax<json> {
+ public:
+  json root;
+  std::string twice;
+
+  bool null() override { return Put(json(nullptr)); }
+  bool boolean(bool v) override { return Put(json(v)); }
+  bool number_integer(number_integer_t v) override { return Put(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return Put(json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return Put(json(v)); }
+  bool string(string_t& v) override { return Put(json(std::move(v))); }
+  bool binary(binary_t&) override { return false; }  // no such thing in JSON text
+  bool start_object(std::size_t) override { return Open(json::object()); }
+  bool start_array(std::size_t) override {
+    if (!skip_ && stack_.size() == 3 && keys_[0] == "linux" && keys_[1] == "seccomp" && keys_[2] == "syscalls") {
+      skip_ = 1;
+      return true;
+    }
+    return Open(json::array());
+  }
+  bool key(string_t& k) override {
+    if (skip_) return true;
+    if (stack_.back()->contains(k)) {
+      twice = k;
+      return false;
+    }
+    keys_.back() = std::move(k);
+    return true;
+  }
+  bool end_object() override { return Close(); }
+  bool end_array() override {
+    if (skip_ == 1) {
+      skip_ = 0;
+      return Put(json::array());
+    }
+    return Close();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override { throw e; }
+
+ private:
+  std::vector<json*> stack_;  // the open objects and arrays, outermost first
+  Strings keys_;              // the key each open object is at
+  int skip_ = 0;              // how deep inside linux.seccomp.syscalls, from 1
+
+  // A value: the root, or at the end of the open array, or at the open object's key.
+  bool Put(json&& v) {
+    if (skip_) return true;
+    Place(std::move(v));
+    return true;
+  }
+  json* Place(json&& v) {
+    if (stack_.empty()) return &(root = std::move(v));
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    return &(top[keys_.back()] = std::move(v));
+  }
+  bool Open(json&& v) {
+    if (skip_) {
+      skip_++;
+      return true;
+    }
+    stack_.push_back(Place(std::move(v)));
+    keys_.emplace_back();
+    return true;
+  }
+  bool Close() {
+    if (skip_) {
+      skip_--;
+      return true;
+    }
+    stack_.pop_back();
+    keys_.pop_back();
+    return true;
+  }
+};
+
 }  // namespace
 
 bool ParseSpec(const std::string& text, bool exec, Spec* s, std::string* error) {
   try {
-    // A key given twice would leave which one counts to the parser: refused instead.
-    std::vector<std::set<std::string>> keys;
-    std::string twice;
-    auto check = [&](int, json::parse_event_t ev, json& parsed) {
-      if (ev == json::parse_event_t::object_start) keys.emplace_back();
-      else if (ev == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
-      else if (ev == json::parse_event_t::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second && twice.empty()) twice = parsed.get<std::string>();
-      return true;
-    };
-    json doc = json::parse(text, check);
-    if (!twice.empty()) Refuse("\"" + twice + "\"", "given twice in one object");
+    Reader reader;
+    bool whole = json::sax_parse(text, &reader);
+    if (!reader.twice.empty()) Refuse("\"" + reader.twice + "\"", "given twice in one object");
+    if (!whole) Refuse("the spec", "not JSON");
+    json& doc = reader.root;
     Object(doc, "the spec");
     if (exec) OnlyKeys(doc, "", {"ociVersion", "process", "linux", "annotations"});
     else OnlyKeys(doc, "", {"ociVersion", "process", "root", "hostname", "mounts", "linux", "annotations"});

@@ -57,7 +57,7 @@ struct Spec {
   bool own_network = true;
   std::vector<Device> devices;
   Strings masked, readonly;
-  std::string seccomp_bpf;  // hex
+  std::string seccomp_bpf;  // the program (struct sock_filter[]), read from its file
   unsigned seccomp_flags = 0;
   // io.gocker. annotations
   std::string overlay_root, overlay_options, rootfs_bind;

@@ -16,6 +16,9 @@ const MONITOR = path.join(REPO, 'build', 'Release', 'gocker-monitor');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-spec-cases-'));
 let id = '';
 let base = '';
+// Three bytes: no whole sock_filter instruction.
+const SHORT = path.join(work, 'short.bpf');
+fs.writeFileSync(SHORT, 'abc');
 
 before(async () => {
   await importBusybox(roots.args);
@@ -102,7 +105,9 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['resources nobody applies', (s) => { (s.linux.resources as unknown as Record<string, unknown>).blockIO = { weight: 10 }; }, /linux\.resources\.blockIO: not supported/],
   ['a seccomp profile without its program', (s) => { delete s.annotations['io.gocker.seccomp.bpf']; }, /linux\.seccomp: needs its compiled program in io\.gocker\.seccomp\.bpf/],
   ['a seccomp program without its profile', (s) => { delete s.linux.seccomp; }, /io\.gocker\.seccomp\.bpf: a program without linux\.seccomp/],
-  ['a seccomp program that is not hex', (s) => { s.annotations['io.gocker.seccomp.bpf'] = 'zz'; }, /io\.gocker\.seccomp\.bpf: must be a BPF program in hex/],
+  ['a seccomp program named by a relative path', (s) => { s.annotations['io.gocker.seccomp.bpf'] = 'seccomp.bpf'; }, /io\.gocker\.seccomp\.bpf: must be an absolute path/],
+  ['a seccomp program that is not there', (s) => { s.annotations['io.gocker.seccomp.bpf'] = '/nonexistent/seccomp.bpf'; }, /io\.gocker\.seccomp\.bpf: \/nonexistent\/seccomp\.bpf: No such file or directory/],
+  ['a seccomp program that is not whole instructions', (s) => { s.annotations['io.gocker.seccomp.bpf'] = SHORT; }, /io\.gocker\.seccomp\.bpf: \S+short\.bpf: not a BPF program/],
   ['a seccomp listener', (s) => { (s.linux.seccomp as unknown as Record<string, unknown>).listenerPath = '/run/x.sock'; }, /linux\.seccomp\.listenerPath: not supported/],
   ['an io.gocker annotation it does not know', (s) => { s.annotations['io.gocker.privileged'] = 'true'; }, /annotations\.io\.gocker\.privileged: not supported by gocker-monitor/],
   ['no exit file', (s) => { delete s.annotations['io.gocker.exit-file']; }, /annotations\.io\.gocker\.exit-file: missing/],

@@ -41,7 +41,7 @@ const facts = (o: Partial<SpecFacts> = {}): SpecFacts => ({
   // This machine's root, which lacks CAP_SYS_RESOURCE: what --privileged can hand on.
   availableCaps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID', 'NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE', 'MKNOD', 'AUDIT_WRITE',
     'SETFCAP', 'SETPCAP', 'NET_RAW', 'FSETID', 'NET_BIND_SERVICE', 'SYS_CHROOT'],
-  seccomp: { profile: PROFILE, bpf: '200000000400000015000001' + '3e0000c0' },
+  seccomp: { profile: PROFILE, program: `${DIR}/seccomp.bpf` },
   cgroup: {
     path: `gocker/${ID}`,
     mounts: [{ name: 'cpu', options: ['cpu'] }, { name: 'memory', options: ['memory'] }, { name: 'systemd', options: ['name=systemd'] }],
@@ -127,8 +127,12 @@ test('the same input gives the same spec, and the spec reads back unchanged (uin
   assert.match(text, /"soft":18446744073709551615,"hard":18446744073709551615/);
   assert.equal(specJson(parseSpecJson(text)), text);
   // Numbers that are not integers, and long digit runs inside strings, are left as they are.
-  const odd = '{"a":1.25e3,"b":"12345678901234567890","c":-12345678901234567890,"d":[0.12345678901234567]}';
-  assert.deepEqual(parseSpecJson(odd), { a: 1250, b: '12345678901234567890', c: -12345678901234567890n, d: [0.12345678901234567] });
+  const odd = '{"process":{"rlimits":[{"soft":9007199254740993,"hard":1234567890123456}]},"linux":{"seccomp":{"syscalls":[{"args":[{"value":18446744073709551615,"valueTwo":0}]}]}},"b":"12345678901234567890","d":[0.12345678901234567,1e-1234567890123456]}';
+  assert.deepEqual(parseSpecJson(odd), {
+    process: { rlimits: [{ soft: 9007199254740993n, hard: 1234567890123456 }] },
+    linux: { seccomp: { syscalls: [{ args: [{ value: 18446744073709551615n, valueTwo: 0 }] }] } },
+    b: '12345678901234567890', d: [0.12345678901234567, 0],
+  });
 });
 
 test('a start adds what holds for it alone, and nothing to the stored spec', () => {
