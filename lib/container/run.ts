@@ -519,7 +519,12 @@ export class Runner {
         await child.exited;
         throw e;
       }
-      fs.writeSync(go!, 'g');
+      try {
+        fs.writeSync(go!, 'g');
+      } catch (e) {
+        // The monitor is gone already (it refused the spec, say): its exit file says why.
+        if (!isErrno(e, 'EPIPE')) throw e;
+      }
       closeGo();
       onStart?.(rec.Id, child.pid);
       if (o.detach) {
