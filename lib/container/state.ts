@@ -145,6 +145,20 @@ export function writeSpec(file: string, spec: unknown): void {
 }
 
 /**
+ * The layers under a container, as its spec names them (l/<link>, top first, ':'-joined).
+ * A container from before config.json has them in its key=value spec: read from there, so
+ * that cp, diff, commit and export still reach what is in it before it is made again.
+ */
+function storedLowerDirs(paths: StorePaths, id: string): string | undefined {
+  const dir = paths.container(id);
+  if (!fs.existsSync(path.join(dir, SPEC_FILE)) && fs.existsSync(path.join(dir, 'spec'))) {
+    const entry = fs.readFileSync(path.join(dir, 'spec'), 'utf8').split('\0').find((e) => e.startsWith('overlay_options='));
+    return entry?.split(',').find((e) => e.startsWith('overlay_options=lowerdir=') || e.startsWith('lowerdir='))?.replace(/^(overlay_options=)?lowerdir=/, '');
+  }
+  return readSpec(paths, id).annotations[ANNOTATIONS.overlayLower];
+}
+
+/**
  * Mounts a container's layers at target from the store root, as the monitor does: the stored
  * lowerdir names the layers by their short l/ links relative to it, so 60 layers and more
  * still fit the page the kernel allows for mount options. The writable layer goes on top:
@@ -152,8 +166,8 @@ export function writeSpec(file: string, spec: unknown): void {
  * container's upper dir is never mounted twice as an upper.
  */
 export function mountContainerLayers(paths: StorePaths, rec: ContainerRecord, target: string, o: { readonly: boolean }): void {
-  const lower = readSpec(paths, rec.Id).annotations[ANNOTATIONS.overlayLower];
-  if (lower === undefined) throw new GockerError(`container ${rec.Id.slice(0, 12)} has no overlay layers recorded`);
+  const lower = storedLowerDirs(paths, rec.Id);
+  if (lower === undefined || !/^l\/[0-9A-Za-z]+(?::l\/[0-9A-Za-z]+)*$/.test(lower)) throw new GockerError(`container ${rec.Id.slice(0, 12)} has no overlay layers recorded`);
   const { UpperDir, WorkDir } = rec.GraphDriver.Data;
   const data = o.readonly ? `lowerdir=${UpperDir}:${lower}` : `lowerdir=${lower},upperdir=${UpperDir},workdir=${WorkDir}`;
   const cwd = process.cwd();

@@ -163,14 +163,15 @@ test('start of a container whose stored spec was tampered with: refused with the
   assert.equal(g(['rm', 'tampered']).status, 0);
 });
 
-test('a container from before config.json (a key=value spec) is refused at start with what to do; rm still works', () => {
-  const r = g(['run', '--name', 'old', 'busybox', 'true']);
+test('a container from before config.json (a key=value spec) is refused at start with what to do; diff and rm still work', () => {
+  const r = g(['run', '--name', 'old', 'busybox', 'touch', '/made-before']);
   assert.equal(r.status, 0, r.stderr);
   const oid = g(['inspect', '-f', '{{.Id}}', 'old']).stdout.trim();
   const dir = path.join(roots.root, 'containers', oid);
   // What an older gocker kept: NUL-separated key=value records, and no config.json.
+  const lower = (parseSpecJson(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as OciSpec).annotations['io.gocker.overlay.lowerdir'];
   fs.rmSync(path.join(dir, 'config.json'));
-  fs.writeFileSync(path.join(dir, 'spec'), 'arg=true\0uid=0\0gid=0\0caps=0,1,2\0', { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'spec'), `store_root=${roots.root}\0overlay_options=lowerdir=${lower},upperdir=${dir}/upper,workdir=${dir}/work\0arg=true\0uid=0\0gid=0\0caps=0,1,2\0`, { mode: 0o600 });
   const run = path.join(roots.runroot, 'containers', oid);
   const state = (): string => fs.readdirSync(run).sort().map((f) => (f === 'merged' ? f : `${f}=${fs.readFileSync(path.join(run, f), 'utf8')}`)).join('\n');
   const before = state();
@@ -180,6 +181,10 @@ test('a container from before config.json (a key=value spec) is refused at start
   assert.equal(g(['inspect', '-f', '{{.State.Status}}', 'old']).stdout, 'exited\n');
   // Refused before anything of a start: no monitor, the state files as the last run left them.
   assert.equal(state(), before);
+  // What it holds can still be looked at (and committed, exported, copied out) before it goes.
+  const diff = g(['diff', 'old']);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.match(diff.stdout, /^A \/made-before$/m);
   const rm = g(['rm', 'old']);
   assert.equal(rm.status, 0, rm.stderr);
   assert.equal(fs.existsSync(dir), false);
