@@ -3,7 +3,7 @@
 // module chooses the profile from --security-opt and --privileged, resolves its per-arch,
 // per-capability and minKernel conditions for one container into flat rules (pure, as moby's
 // setupSeccomp does), and has the addon compile those with libseccomp into a classic BPF
-// program. The monitor only loads that program (seccomp(2)) and never parses JSON.
+// program. The monitor only loads that program (seccomp(2)): it never compiles a profile.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
