@@ -46,7 +46,7 @@ export function builder(y: Argv<GlobalArgs>) {
     .options(OPTIONS);
 }
 
-type RunArgs = GlobalArgs & {
+export type RunArgs = GlobalArgs & {
   _?: Array<string | number>;
   image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; cidfile?: string; entrypoint?: string;
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;

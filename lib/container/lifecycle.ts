@@ -70,6 +70,8 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error };
     saveRecord(paths, rec);
   } else if (monitorAlive(monitorPid)) {
+    // Created (by create, or a run not yet released): it waits, nothing of it runs.
+    if (rec.State.Status === 'created' && !fs.existsSync(path.join(run, 'started'))) return rec;
     const pid = readPid(path.join(run, 'pid'));
     if (rec.State.Status !== 'running' || rec.State.Pid !== pid) {
       rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid };
@@ -303,6 +305,12 @@ export async function remove(paths: StorePaths, ref: string, force = false): Pro
 }
 
 async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: boolean): Promise<ContainerRecord> {
+  if (rec.State.Status === 'created' && monitorAlive(readPid(path.join(paths.runContainer(rec.Id), 'monitor.pid')))) {
+    // A created container's process waits to be released: killed, its monitor records that
+    // and goes, then it is removed as any other (as docker rm, without -f).
+    signalContainer(paths, rec, 'SIGKILL', `could not remove created container ${rec.Id}`);
+    if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not remove created container ${rec.Id}: no exit seen`, { exitCode: 1 });
+  }
   if (rec.State.Running) {
     if (!force) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });

@@ -57,6 +57,35 @@ export interface RunOptions extends ResourceFlags {
   logOpt?: string[];
 }
 
+/** A created container's namespaces, as files another process can open (setns, ip netns). */
+export interface NamespacePaths {
+  net: string;
+  ipc: string;
+  uts: string;
+  mnt: string;
+  pid: string;
+  cgroup: string;
+}
+
+/** What a caller does between a container's creation and its release. */
+export interface LaunchHooks {
+  /**
+   * Called once the container is created (its namespaces made, its pid known, nothing of it
+   * run yet) and before it is released: the place to configure it from outside, its
+   * network namespace say. A throw stops the start: the container is killed and the error
+   * comes back.
+   */
+  beforeRelease?: (pid: number, ns: NamespacePaths) => Promise<void> | void;
+}
+
+export const namespacePaths = (pid: number): NamespacePaths => {
+  const ns = (n: string): string => `/proc/${pid}/ns/${n}`;
+  return { net: ns('net'), ipc: ns('ipc'), uts: ns('uts'), mnt: ns('mnt'), pid: ns('pid'), cgroup: ns('cgroup') };
+};
+
+/** The FIFO a created container's monitor waits on, in its runroot directory. */
+const RELEASE_FIFO = 'release';
+
 export interface RunResult {
   id: string;
   exitCode: number;
@@ -433,7 +462,19 @@ export class Runner {
   }
 
   /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
-  async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void): Promise<RunResult> {
+  async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void, hooks: LaunchHooks = {}): Promise<RunResult> {
+    return this.runOrCreate(o, onStart, hooks, false);
+  }
+
+  /**
+   * `create`: the container made and left waiting to be released by `start` (from any
+   * process, any time later); its monitor runs on. Resolves with its id once it is created.
+   */
+  async create(o: RunOptions, hooks: LaunchHooks = {}): Promise<RunResult> {
+    return this.runOrCreate({ ...o, detach: true }, undefined, hooks, true);
+  }
+
+  private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean): Promise<RunResult> {
     const image = this.store.resolveImage(o.image);
     if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
     const resources = parseResources(o);
@@ -454,7 +495,7 @@ export class Runner {
         : undefined;
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
-      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, async () => {
+      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, { ...hooks, create }, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
@@ -479,16 +520,30 @@ export class Runner {
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
     o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
-    release: () => void, exitCommand: string[] | undefined, beforeStart: () => Promise<void>): Promise<RunResult> {
+    release: () => void, exitCommand: string[] | undefined, hooks: LaunchHooks & { create?: boolean }, beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
     const runSpec = path.join(run, SPEC_FILE);
-    writeSpec(runSpec, launchSpec(spec, { detach: !!o.detach, stdin: !!o.interactive, goFd: 3, exitCommand }));
+    writeSpec(runSpec, launchSpec(spec, {
+      detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
+      releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
+    }));
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
+    const [reportRead, reportWrite] = native().pipe();
     let go: number | undefined = goWrite;
     const closeGo = (): void => {
       if (go !== undefined) fs.closeSync(go);
       go = undefined;
+    };
+    // On the go pipe: 'g' (the cgroups are made; then: release it), 'w' (created: wait for a
+    // start), or nothing when the monitor has gone already (it refused the spec, say): its
+    // exit file says why. The end of the pipe before any of them is "do not start".
+    const say = (c: 'g' | 'w'): void => {
+      try {
+        fs.writeSync(go!, c);
+      } catch (e) {
+        if (!isErrno(e, 'EPIPE')) throw e;
+      }
     };
     try {
       let child: Monitor;
@@ -501,10 +556,11 @@ export class Runner {
           // terminal is raw and ^C reaches the container through its pty; the monitor stays
           // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
           detached: !!o.detach || !o.tty,
-          extraFds: [goRead],
+          extraFds: [goRead, reportWrite],
         });
       } finally {
         fs.closeSync(goRead);
+        fs.closeSync(reportWrite);
       }
       // While the monitor sets up, and before the container is let go: a signal from then on
       // reaches it. (One before makes this process end, and the monitor give up at the pipe.)
@@ -516,14 +572,41 @@ export class Runner {
       } catch (e) {
         // The monitor reads the end of the pipe as "do not start": it kills what it made.
         closeGo();
+        fs.closeSync(reportRead);
         await child.exited;
         throw e;
       }
+      say('g');
+      // Created (a "c" once the pid file is written), or the end of the pipe: the monitor or
+      // the child failed, and the exit file says why. A blocking read: the monitor answers
+      // within the time the child takes to make its namespaces and mounts, and this process
+      // has nothing else to do meanwhile.
+      let created: boolean;
       try {
-        fs.writeSync(go!, 'g');
-      } catch (e) {
-        // The monitor is gone already (it refused the spec, say): its exit file says why.
-        if (!isErrno(e, 'EPIPE')) throw e;
+        const b = Buffer.alloc(1);
+        created = fs.readSync(reportRead, b, 0, 1, null) === 1 && b[0] === 0x63;
+      } finally {
+        fs.closeSync(reportRead);
+      }
+      if (created) {
+        log.debug('container created', { id: rec.Id.slice(0, 12), ms: sinceStart() });
+        if (hooks.beforeRelease) {
+          const pid = Number(readOr(path.join(run, 'pid'), '').trim());
+          try {
+            await hooks.beforeRelease(pid, namespacePaths(pid));
+          } catch (e) {
+            closeGo();
+            await child.exited;
+            throw e;
+          }
+        }
+        if (hooks.create) {
+          say('w');
+          closeGo();
+          child.unref();
+          return { id: rec.Id, exitCode: 0, oomKilled: false };
+        }
+        say('g');
       }
       closeGo();
       onStart?.(rec.Id, child.pid);
@@ -577,6 +660,7 @@ export class Runner {
     const { find } = await import('./lifecycle');
     const rec = find(this.paths, ref);
     if (rec.State.Running) return { id: rec.Id, exitCode: 0, oomKilled: false };
+    if (rec.State.Status === 'created' && fs.existsSync(path.join(this.paths.runContainer(rec.Id), RELEASE_FIFO))) return this.release(rec, o, release);
     const spec = readSpec(this.paths, rec.Id);
     const h = rec.HostConfig;
     const cgroup = await cgroupManager().create(rec.CgroupPath, {
@@ -590,7 +674,37 @@ export class Runner {
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     saveRecord(this.paths, rec);
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, async () => undefined);
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, {}, async () => undefined);
+  }
+
+  /**
+   * `start` of a created container: a byte on the FIFO its monitor waits on releases it.
+   * -a follows what it writes (its log) until it exits; stdin (-i) cannot be attached: the
+   * monitor of a created container holds none of this process's.
+   */
+  private async release(rec: ContainerRecord, o: { attach?: boolean; interactive?: boolean }, unlock: () => void): Promise<RunResult> {
+    if (o.interactive) throw engineError(`container ${rec.Id.slice(0, 12)} was created without a terminal to attach: start -i of a created container is not supported yet`);
+    let fifo: number;
+    try {
+      // Non-blocking: with no reader (the monitor gone) this fails at once, ENXIO.
+      fifo = fs.openSync(path.join(this.paths.runContainer(rec.Id), RELEASE_FIFO), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (e) {
+      if (isErrno(e, 'ENXIO') || isErrno(e, 'ENOENT')) throw engineError(`container ${rec.Id.slice(0, 12)} cannot be started: its monitor is gone`);
+      throw e;
+    }
+    try {
+      fs.writeSync(fifo, 'g');
+    } finally {
+      fs.closeSync(fifo);
+    }
+    const cgroup = cgroupManager().open(rec.CgroupPath);
+    const r = await this.waitStarted(rec, cgroup, false);
+    if (!o.attach || r.error) return r;
+    unlock();
+    const { streamLogs } = await import('./lifecycle');
+    await streamLogs(this.paths, rec, { follow: true }, (l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.log));
+    const exit = readExit(this.paths, rec.Id);
+    return { id: rec.Id, exitCode: exit?.exitCode ?? 0, error: exit?.error || undefined, oomKilled: exit?.oomKilled === true };
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */

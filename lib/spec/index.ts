@@ -51,8 +51,12 @@ export const ANNOTATIONS = {
   // Set per start (the copy in the runroot), never kept with the container.
   detach: 'io.gocker.launch.detach',
   stdin: 'io.gocker.launch.stdin',
-  /** the fd the engine says "go" on once the cgroups are made */
+  /** the fd the engine says "go" on once the cgroups are made, and again to release (run) */
   goFd: 'io.gocker.launch.go-fd',
+  /** the fd the monitor says "created" on: the pid file is written, nothing has run */
+  reportFd: 'io.gocker.launch.report-fd',
+  /** create: the FIFO the monitor waits on to be released, written by a later start */
+  releaseFifo: 'io.gocker.launch.release-fifo',
   /** --rm: what the monitor runs once the container has exited and no CLI is there */
   exitCommand: 'io.gocker.launch.exit-command',
   // exec: the container's process to join, as the engine verified it.
@@ -453,12 +457,14 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
  * The runroot copy of a spec, for one start: the stored one with what holds for this start
  * only (detached or not, stdin, the go fd, --rm's exit command).
  */
-export function launchSpec(spec: OciSpec, o: { detach: boolean; stdin: boolean; goFd: number; exitCommand?: string[] }): OciSpec {
+export function launchSpec(spec: OciSpec, o: { detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[] }): OciSpec {
   const annotations = { ...spec.annotations };
   const a = ANNOTATIONS;
   if (o.detach) annotations[a.detach] = 'true';
   if (o.stdin) annotations[a.stdin] = 'true';
   annotations[a.goFd] = String(o.goFd);
+  if (o.reportFd !== undefined) annotations[a.reportFd] = String(o.reportFd);
+  if (o.releaseFifo !== undefined) annotations[a.releaseFifo] = o.releaseFifo;
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
   return { ...spec, annotations };
 }

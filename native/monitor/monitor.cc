@@ -671,7 +671,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock) {
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
   // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
@@ -727,6 +727,12 @@ void JoinCgroupsSelf(const Spec& spec) {
   if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
   JoinNewKeyring();
 
+  // Our namespaces are there (the monitor reports the container created, and whoever
+  // created it may configure them from outside, its network namespace say) and nothing of
+  // the container's has run: we wait to be released.
+  char ready = 'r';
+  if (!WriteAll(ready_fd, &ready, 1)) Die(kSync, errno);
+  close(ready_fd);
   // Placed in our cgroups (v2 by the monitor, v1 by ourselves), then the cgroup namespace:
   // its root is the cgroup we are in.
   WaitForParent(sync_fd);
@@ -1128,6 +1134,77 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
   if (in_fd >= 0) close(in_fd);
 }
 
+enum Created { kReleased, kChildFailed, kNotReleased, kKilled };
+
+// create: once the child has made its namespaces, the container is created: its pid goes to
+// the pid file, "c" to the report fd (the engine configures it from outside then, its network
+// namespace say), and it waits to be released: by a second 'g' on the go fd (run: create and
+// start in one), or, after a 'w' there, by a byte on the release FIFO, written by `start` from
+// any process at any time. Nothing of the container's has run until then. A child that dies
+// meanwhile (rm of a created container kills it) is not released; neither is one whose go fd
+// ends first (the engine gave up).
+Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::string* why) {
+  char r = 0;
+  ssize_t n;
+  do {
+    n = read(ready_fd, &r, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) return kChildFailed;
+  WriteFileAtomic(spec.pid_file, std::to_string(child) + "\n");
+  int fifo = -1;
+  if (!spec.release_fifo.empty()) {
+    // Read and write: no end of file when a start's writer closes, and no wait to open.
+    if ((mkfifo(spec.release_fifo.c_str(), 0600) != 0 && errno != EEXIST) ||
+        (fifo = open(spec.release_fifo.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0) {
+      *why = "release fifo " + spec.release_fifo + ": " + ErrText(errno);
+      return kNotReleased;
+    }
+  }
+  if (spec.report_fd >= 0) {
+    char c = 'c';
+    WriteAll(spec.report_fd, &c, 1);
+    close(spec.report_fd);
+  }
+  int source = go_fd >= 0 ? go_fd : fifo;
+  if (source < 0) return kReleased;  // nobody to wait for (a spec without either)
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+  struct pollfd p[2] = {{source, POLLIN, 0}, {pidfd, POLLIN, 0}};
+  for (;;) {
+    int k = poll(p, 2, -1);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      *why = std::string("wait for release: ") + ErrText(errno);
+      break;
+    }
+    if (p[1].revents & POLLIN) {
+      *why = "the container was killed before it was started";
+      if (fifo >= 0) close(fifo);
+      close(pidfd);
+      return kKilled;
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char go = 0;
+      ssize_t m = read(source, &go, 1);
+      if (m < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (m == 1 && go == 'g') {
+        if (fifo >= 0) close(fifo);
+        if (pidfd >= 0) close(pidfd);
+        return kReleased;
+      }
+      if (m == 1 && go == 'w' && source == go_fd && fifo >= 0) {
+        // Created, and left for a start: from now on the FIFO releases it.
+        p[0].fd = source = fifo;
+        continue;
+      }
+      *why = "gocker exited before the container was started";
+      break;
+    }
+  }
+  if (fifo >= 0) close(fifo);
+  if (pidfd >= 0) close(pidfd);
+  return kNotReleased;
+}
+
 constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
 bool RunningSealed() {
@@ -1202,8 +1279,8 @@ int main(int argc, char** argv) {
   pid_t parent = getppid();
   if (detach) setsid();
 
-  int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+  int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
@@ -1291,7 +1368,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1]})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1]})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
@@ -1312,7 +1389,7 @@ int main(int argc, char** argv) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (pty_sock[0] >= 0) close(pty_sock[0]);
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
-    Child(spec, sync[0], pty_sock[1]);
+    Child(spec, sync[0], pty_sock[1], ready[1]);
   }
   g_child = pid;
   for (int fd : cg_self_fds) {
@@ -1322,6 +1399,7 @@ int main(int argc, char** argv) {
   if (report[1] >= 0) close(report[1]);
   close(sync[0]);
   close(errp[1]);
+  if (ready[1] >= 0) close(ready[1]);
   if (piped) {
     close(out[1]);
     close(err[1]);
@@ -1340,23 +1418,27 @@ int main(int argc, char** argv) {
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's
   // namespaces and mounts are made meanwhile) and says 'g' on this fd once they are ready;
   // end of file instead means it gave up, or died.
-  long go_fd = spec.go_fd;
-  if (go_fd >= 0) {
+  // Without a release FIFO, a second 'g' on it releases the container once it is created.
+  int go_fd = spec.go_fd;
+  auto read_go = [&]() {
     char go = 0;
     ssize_t r;
     do {
-      r = read(static_cast<int>(go_fd), &go, 1);
+      r = read(go_fd, &go, 1);
     } while (r < 0 && errno == EINTR);
-    close(static_cast<int>(go_fd));
-    if (r != 1 || go != 'g') {
-      error = "gocker exited before the container was started";
-      early_code = 125;
-    }
+    return r == 1 && go == 'g';
+  };
+  if (go_fd >= 0 && !read_go()) {
+    error = "gocker exited before the container was started";
+    early_code = 125;
+  }
+  if (go_fd >= 0 && (early_code || exec_mode)) {
+    close(go_fd);
+    go_fd = -1;
   }
   if (!exec_mode && !early_code) open_cgroup_files(spec.cgroup_procs, &cg_fds);
   const std::string& oom_file = spec.oom_events;
   long oom_before = early_code ? -1 : OomKills(oom_file);
-  started = Now();
   if (!early_code && !spec.device_bpf.empty() && !AttachDeviceProgram(spec.device_bpf, spec.device_cgroup, &error)) early_code = 125;
   // Into the cgroups before the child runs anything of its own.
   if (!early_code && !cg_error.empty()) {
@@ -1371,6 +1453,26 @@ int main(int argc, char** argv) {
     }
     if (fd >= 0) close(fd);
   }
+  if (!exec_mode && !early_code) {
+    std::string why;
+    switch (Create(spec, pid, ready[0], go_fd, &why)) {
+      case kReleased:
+        break;
+      case kChildFailed:  // the error pipe says why
+        break;
+      case kNotReleased:
+        error = why;
+        early_code = 125;
+        break;
+      case kKilled:
+        error = why;
+        early_code = 128 + SIGKILL;
+        break;
+    }
+  }
+  if (ready[0] >= 0) close(ready[0]);
+  if (go_fd >= 0) close(go_fd);
+  started = Now();
   if (early_code) {
     kill(pid, SIGKILL);
   } else {
@@ -1378,8 +1480,6 @@ int main(int argc, char** argv) {
     WriteAll(sync[1], &go, 1);
   }
   close(sync[1]);
-  // While the child finishes its set-up.
-  if (!exec_mode) WriteFileAtomic(spec.pid_file, std::to_string(pid) + "\n");
   if (g_tty) {
     close(pty_sock[1]);
     master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why

@@ -495,6 +495,9 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       s->device_cgroup = AbsPath(*dcg, where("io.gocker.devices.cgroup"));
     }
     if ((v = get("io.gocker.launch.go-fd"))) s->go_fd = static_cast<int>(Decimal(*v, where("io.gocker.launch.go-fd"), 3, 1023));
+    if ((v = get("io.gocker.launch.report-fd"))) s->report_fd = static_cast<int>(Decimal(*v, where("io.gocker.launch.report-fd"), 3, 1023));
+    if ((v = get("io.gocker.launch.release-fifo"))) s->release_fifo = AbsPath(*v, where("io.gocker.launch.release-fifo"));
+    if (s->report_fd >= 0 && s->report_fd == s->go_fd) Refuse(where("io.gocker.launch.report-fd"), "the same fd as the go fd");
     if ((v = get("io.gocker.launch.exit-command"))) {
       std::string ew = where("io.gocker.launch.exit-command");
       json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);

@@ -70,6 +70,8 @@ struct Spec {
   std::string device_bpf, device_cgroup;
   bool detach = false, stdin_open = false;
   int go_fd = -1;
+  int report_fd = -1;        // where "created" is said, once the pid file is written
+  std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
   Strings exit_command;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;

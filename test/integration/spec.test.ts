@@ -111,6 +111,8 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['a seccomp listener', (s) => { (s.linux.seccomp as unknown as Record<string, unknown>).listenerPath = '/run/x.sock'; }, /linux\.seccomp\.listenerPath: not supported/],
   ['an io.gocker annotation it does not know', (s) => { s.annotations['io.gocker.privileged'] = 'true'; }, /annotations\.io\.gocker\.privileged: not supported by gocker-monitor/],
   ['no exit file', (s) => { delete s.annotations['io.gocker.exit-file']; }, /annotations\.io\.gocker\.exit-file: missing/],
+  ['a report fd that is the go fd', (s) => { s.annotations['io.gocker.launch.go-fd'] = '3'; s.annotations['io.gocker.launch.report-fd'] = '3'; }, /io\.gocker\.launch\.report-fd: the same fd as the go fd/],
+  ['a release FIFO by a relative path', (s) => { s.annotations['io.gocker.launch.release-fifo'] = 'release'; }, /io\.gocker\.launch\.release-fifo: must be an absolute path/],
   ['a layer that is not a short link', (s) => { s.annotations['io.gocker.overlay.lowerdir'] = '/etc'; }, /io\.gocker\.overlay\.lowerdir: must be l\/<link> entries/],
   ['an overlay dir with a comma', (s) => { s.annotations['io.gocker.overlay.upperdir'] += ',lowerdir=/'; }, /io\.gocker\.overlay\.upperdir: may not contain ',' or ':'/],
   ['an unknown rlimit', (s) => { s.process.rlimits.push({ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }); }, /process\.rlimits\[1\]\.type: unknown resource "RLIMIT_BOGUS"/],
