@@ -293,7 +293,8 @@ interface Prepared {
 }
 
 export class Runner {
-  constructor(private readonly paths: StorePaths, private readonly store: Store) {}
+  /** hooks: for every start this runner makes (run, create, start of a stopped container), unless a call gives its own */
+  constructor(private readonly paths: StorePaths, private readonly store: Store, private readonly hooks: LaunchHooks = {}) {}
 
   /** Validates; makes the dirs and the spec, and the record to save. Nothing is left behind on error. */
   private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
@@ -495,7 +496,7 @@ export class Runner {
         : undefined;
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
-      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, { ...hooks, create }, async () => {
+      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, { ...this.hooks, ...hooks, create }, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
@@ -674,7 +675,7 @@ export class Runner {
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     saveRecord(this.paths, rec);
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, {}, async () => undefined);
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, this.hooks, async () => undefined);
   }
 
   /**

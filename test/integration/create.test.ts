@@ -127,6 +127,19 @@ test('beforeRelease: called with the pid and namespace paths while nothing of th
   assert.match(seen[0].exe, /gocker-monitor/);
   assert.equal(await wait(store.paths, r.id), 0);
   assert.equal(g(['logs', r.id]).stdout, '1400\n');
+  // A runner's own hooks hold for every start it makes: a stopped container's start again
+  // (a new network namespace, configured anew).
+  const calls: number[] = [];
+  const again = new Runner(store.paths, store, {
+    beforeRelease: (pid, ns) => {
+      calls.push(pid);
+      execFileSync('nsenter', [`--net=${ns.net}`, 'ip', 'link', 'set', 'lo', 'mtu', '1300']);
+    },
+  });
+  assert.equal((await again.start(r.id)).error, undefined);
+  assert.equal(calls.length, 1);
+  assert.equal(await wait(store.paths, r.id), 0);
+  assert.equal(g(['logs', r.id]).stdout, '1400\n1300\n');
   // A hook that throws stops the start: the container never runs, the error comes back, and
   // nothing of it is left.
   const count = fs.readdirSync(path.join(roots.root, 'containers')).length;
