@@ -1,10 +1,10 @@
 {
   "targets": [
     {
-      # The addon: every native/*.cc plus the layer and copy code, so a new module needs no
-      # edit here. Helper executables have targets of their own below.
+      # The addon: every native/*.cc plus the layer, copy and name code, so a new module needs
+      # no edit here. Helper executables have targets of their own below.
       "target_name": "gocker",
-      "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc native/copy/*.cc)"],
+      "sources": ["<!@(ls -1 native/*.cc native/layer/*.cc native/copy/*.cc native/name/*.cc)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(SHARED_INTERMEDIATE_DIR)"],
       # The sources' hash as a header, remade whenever any of them changes: lib/native.ts
       # compares it with the shipped sources, so a stale build is named as such.
@@ -23,7 +23,8 @@
       # zlib and zstd from Debian (zlib1g-dev, libzstd-dev); sha256 comes from the
       # OpenSSL that Node itself exports, through Node's own headers. libseccomp
       # (libseccomp-dev) compiles seccomp profiles; the monitor only loads the result.
-      "libraries": ["-lz", "-lzstd", "-lseccomp"]
+      # libmnl (libmnl-dev) builds and reads the rtnetlink messages of native/net.cc.
+      "libraries": ["-lz", "-lzstd", "-lseccomp", "-lmnl"]
     },
     {
       # One per container: creates the container process, holds its stdio, records its exit.

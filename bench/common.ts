@@ -1,6 +1,7 @@
 // Shared by the benchmarks: run each contender in turn, N times, and report medians and
 // ratios from the same invocation (never absolute timings across runs).
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 
 export interface Contender {
   name: string;
@@ -20,6 +21,21 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One table as bench/all.ts gathers them: a line of JSON per table in $GOCKER_BENCH_JSON. */
+export interface TableRecord {
+  title: string;
+  baseline: string;
+  runs: number;
+  unit: 'ms' | 'MiB';
+  rows: Array<{ name: string; median?: number; ratio?: number; skipped?: string }>;
+}
+
+/** Appends a table to $GOCKER_BENCH_JSON when bench/all.ts runs this script; else nothing. */
+export function record(t: TableRecord): void {
+  const file = process.env.GOCKER_BENCH_JSON;
+  if (file) fs.appendFileSync(file, `${JSON.stringify(t)}\n`);
 }
 
 /** Prints the table; returns every contender's timings (ms) for checks of the caller's own. */
@@ -44,14 +60,18 @@ export function bench(title: string, contenders: Contender[], runs: number, base
   if (!results.has(baseline)) throw new Error(`the baseline, ${baseline}, did not run: ${contenders.find((c) => c.name === baseline)?.why ?? 'no such contender'}`);
   const base = median(results.get(baseline)!);
   console.log(`${title} — median of ${runs} runs; ratio = time / ${baseline}`);
+  const rows: TableRecord['rows'] = [];
   for (const c of contenders) {
     const xs = results.get(c.name);
     if (!xs) {
       console.log(`  ${c.name.padEnd(34)} skipped: ${c.why ?? 'not installed'}`);
+      rows.push({ name: c.name, skipped: c.why ?? 'not installed' });
       continue;
     }
     const m = median(xs);
     console.log(`  ${c.name.padEnd(34)} ${m.toFixed(1).padStart(8)} ms   ${(m / base).toFixed(2)}x`);
+    rows.push({ name: c.name, median: Number(m.toFixed(2)), ratio: Number((m / base).toFixed(3)) });
   }
+  record({ title, baseline, runs, unit: 'ms', rows });
   return results;
 }

@@ -75,6 +75,7 @@ function launcher(): void {
 // loads half as much.
 const made = ['main', 'fast'].map(bundle);
 launcher();
-// Caches of earlier bundles are never read again.
+// Where older builds kept their code caches (cli/gocker.ts now keeps them in the user's cache
+// directory, by the bundle's hash): never read again.
 fs.rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
 console.log(`bundles: ${made.join(', ')}`);

@@ -1,22 +1,86 @@
 // What the start of every command shares, in the run/exec bundle (cli/fast.ts) and the whole
 // CLI (cli/main.ts) alike: the global flags before the command, and turning a handler's
-// error into one line and its exit code.
+// error into docker's line and exit code.
+//
+// docker's scheme, which every command follows:
+// - a command line that cannot be parsed: the message, then where help is, bare; exit 125
+//   for a flag, 1 for a wrong number of arguments or an unknown command;
+// - run (and create): `gocker: MESSAGE`, exit 125 (126 and 127 for a command that cannot be
+//   run), as `docker: ...`;
+// - every other command: what the engine refused as `Error response from daemon: MESSAGE`
+//   (gocker has no daemon: the engine, lib/, stands where dockerd does), what the CLI refused
+//   itself (a file it opens, a flag's value, a terminal on stdout, an engine it cannot open)
+//   as the bare message (ClientError); exit 1.
 import type { GlobalArgs } from './types';
 import { errorLine } from '../lib/errors';
 import { log, logEnabled, setLogLevel } from '../lib/log';
-import { parseLogLevel } from '../lib/options';
+import { parseLogLevel, resolveOptions } from '../lib/options';
 
 /** Global flags that take a value, wherever they stand. */
 export const GLOBAL_VALUE_FLAGS = ['--root', '--runroot', '--log-level', '--storage-driver'];
 
-export function fail(message: string, code = 125): never {
-  process.stderr.write(`gocker: ${message}\n`);
+/** Commands whose errors are `gocker: MESSAGE`, exit 125, as docker's run and create. */
+const RUN_LIKE = new Set(['run', 'create']);
+
+/** An error of the CLI's own (not the engine's): said bare, as docker's CLI says its own. */
+export class ClientError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, opts: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'ClientError';
+    this.exitCode = opts.exitCode ?? 1;
+  }
+}
+
+/** docker's two lines for a command line it cannot parse, bare; exit 125 unless said. */
+export function usageError(message: string, command?: string, code = 125): never {
+  process.stderr.write(`${message}\nSee 'gocker ${command ? `${command} ` : ''}--help'.\n`);
   process.exit(code);
 }
 
-/** docker's two lines for a command line it cannot parse; exit 125. */
-export function usageError(message: string, command?: string): never {
-  fail(`${message}\nSee 'gocker ${command ? `${command} ` : ''}--help'.`);
+/**
+ * An error as `command` reports it (see the scheme above); returns the exit code. The stack
+ * only at --log-level debug.
+ */
+export function report(e: unknown, command: string | undefined): number {
+  if (logEnabled('debug') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  const given = (e as { exitCode?: unknown }).exitCode;
+  const line = errorLine(e);
+  if (command !== undefined && RUN_LIKE.has(command)) {
+    process.stderr.write(`gocker: ${line}\n`);
+    return typeof given === 'number' ? given : 125;
+  }
+  process.stderr.write(`${errorText(e)}\n`);
+  // 125 is the engine's "refused" for run; every other command exits 1 for it, as docker's.
+  return typeof given === 'number' && given !== 125 ? given : 1;
+}
+
+/** An error's line outside run: the engine's after docker's prefix for the daemon's, the CLI's bare. */
+export function errorText(e: unknown): string {
+  // The engine could not be loaded at all: docker's "Cannot connect to the Docker daemon", bare too.
+  // A --format template is docker's CLI's own to run, and some requests it refuses before
+  // asking (EUSAGE): those errors are said bare too.
+  const code = (e as { code?: unknown }).code;
+  const client = e instanceof ClientError || code === 'ENATIVE' || code === 'ETEMPLATE' || code === 'EUSAGE';
+  return client ? errorLine(e) : `Error response from daemon: ${errorLine(e)}`;
+}
+
+/**
+ * docker's loop over several containers: each name as given once done, each failure on a
+ * line of its own, and the others go on; 1 if any failed.
+ */
+export async function forEachNamed(names: string[], f: (name: string) => unknown): Promise<number> {
+  let code = 0;
+  for (const n of names.map(String)) {
+    try {
+      await f(n);
+      process.stdout.write(`${n}\n`);
+    } catch (e) {
+      process.stderr.write(`${errorText(e)}\n`);
+      code = 1;
+    }
+  }
+  return code;
 }
 
 /** The command: the first word that is not a global flag or a global flag's value. */
@@ -39,19 +103,31 @@ export function checkGlobalFlags(args: string[], first: string | undefined): boo
 }
 
 /**
- * Runs one command's handler with the global log level applied; an error becomes one line and
- * its exit code (the stack only at --log-level debug).
+ * The global flags' values, checked before any command runs, as docker checks --log-level:
+ * its words, bare, exit 1.
  */
-export async function runHandler(argv: GlobalArgs, handler: () => Promise<number | void> | number | void): Promise<void> {
-  const started = Date.now();
+function checkGlobalValues(argv: GlobalArgs): void {
   try {
     setLogLevel(parseLogLevel(argv.logLevel || process.env.GOCKER_LOG_LEVEL || 'warn'));
+    resolveOptions({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  } catch (e) {
+    process.stderr.write(`${errorLine(e)}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Runs one command's handler with the global log level applied; an error becomes docker's
+ * line and exit code for that command (report()).
+ */
+export async function runHandler(argv: GlobalArgs, handler: () => Promise<number | void> | number | void, command?: string): Promise<void> {
+  const started = Date.now();
+  checkGlobalValues(argv);
+  try {
     const code = await handler();
     if (typeof code === 'number') process.exitCode = code;
     log.debug('command done', { ms: Date.now() - started, exit: process.exitCode ?? 0 });
   } catch (e) {
-    const exit = typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : 125;
-    if (logEnabled('debug') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    fail(errorLine(e), exit);
+    process.exit(report(e, command));
   }
 }

@@ -7,10 +7,9 @@ import type { Options } from 'yargs';
 import { COMMANDS } from './commands';
 import * as execCommand from './commands/exec';
 import * as runCommand from './commands/run';
-import { checkGlobalFlags, commandWord, fail, runHandler } from './dispatch';
+import { checkGlobalFlags, commandWord, report, runHandler } from './dispatch';
 import { fastParse } from './fastparse';
 import type { GlobalArgs } from './types';
-import { errorLine } from '../lib/errors';
 
 const MODULES: Record<string, { OPTIONS: Record<string, Options>; handler(argv: never): Promise<number> }> = { run: runCommand, exec: execCommand };
 
@@ -22,11 +21,11 @@ export async function fast(args: string[]): Promise<boolean> {
   if (!entry || !mod || checkGlobalFlags(args, first)) return false;
   const parsed = fastParse(args, first!, entry.command.split(' ')[1].replace(/[<>]/g, ''), mod.OPTIONS);
   if (!parsed) return false;
-  await runHandler(parsed as GlobalArgs, () => mod.handler(parsed as never));
+  await runHandler(parsed as GlobalArgs, () => mod.handler(parsed as never), first);
   return true;
 }
 
 /** The bundle's entry (cli/gocker.ts): otherwise() runs the whole CLI. */
 export function cliFast(args: string[], otherwise: () => void): void {
-  fast(args).then((done) => done || otherwise(), (e: unknown) => fail(errorLine(e)));
+  fast(args).then((done) => done || otherwise(), (e: unknown) => process.exit(report(e, commandWord(args))));
 }

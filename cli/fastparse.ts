@@ -60,7 +60,8 @@ export function fastParse(args: string[], command: string, positional: string, o
           set(name, o, true);
           continue;
         }
-        const rest = a.slice(k + 1);
+        // The rest of the group is the value, after an '=' too (-m=64m), as pflag reads it.
+        const rest = a.slice(k + 1).replace(/^=/, '');
         if (rest) set(name, o, rest);
         else if (i + 1 < args.length) set(name, o, args[++i]);
         else return undefined;

@@ -1,27 +1,26 @@
 import type { Gocker } from '../lib/index';
+import { ClientError } from './dispatch';
 import type { GlobalArgs } from './types';
+import { errorLine } from '../lib/errors';
 
 // Required on use, not at load: commands that only format output should not pay for the
 // whole engine (start time of run is a benchmark target).
 /* eslint-disable @typescript-eslint/no-require-imports */
 
-/** The engine for a command, with the global options applied. */
+export { humanSize } from './units';
+
+/**
+ * The engine for a command, with the global options applied. One that cannot be opened (a
+ * store another user could reach) is the CLI's failure to reach it, said bare as docker
+ * says it cannot connect to its daemon.
+ */
 export function engine(argv: GlobalArgs): Gocker {
   const { Gocker: G } = require('../lib/index') as typeof import('../lib/index');
-  return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
-}
-
-/** Bytes as docker prints them: 1.23MB (decimal units). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 999.5 && i < units.length - 1) {
-    v /= 1000;
-    i++;
+  try {
+    return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  } catch (e) {
+    throw new ClientError(errorLine(e), { cause: e });
   }
-  // 3 significant digits, trailing zeros after the point dropped: 1.5MB, 170MB, 2.14GB.
-  return i === 0 ? `${v}B` : `${v.toPrecision(3).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')}${units[i]}`;
 }
 
 /** docker's humanized durations: "Less than a second", "About a minute", "3 hours". */
@@ -46,16 +45,16 @@ export function timeAgo(d: Date, now = Date.now()): string {
   return `${humanDuration(now - d.getTime())} ago`;
 }
 
-/** Columns padded as docker's tabwriter does (three spaces between columns). */
-export function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+/** Columns padded as docker's tabwriter does (three spaces between columns, minWidth the least a column takes). */
+export function table(head: string[], rows: string[][], minWidth = 0): string {
+  const widths = head.map((h, i) => Math.max(h.length, minWidth - 3, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd();
   return [line(head), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }
 
-/** Asks on stderr, reads one line from stdin; true for y or yes. EOF or anything else: false. */
+/** Asks on stdout, as docker does, and reads one line from stdin; true for y. EOF or anything else: false. */
 export async function confirm(question: string): Promise<boolean> {
-  process.stderr.write(question);
+  process.stdout.write(question);
   const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin });
   try {
@@ -63,7 +62,7 @@ export async function confirm(question: string): Promise<boolean> {
       rl.once('line', resolve);
       rl.once('close', () => resolve(''));
     });
-    return /^y(es)?$/i.test(answer.trim());
+    return answer.trim().toLowerCase() === 'y';
   } finally {
     rl.close();
   }

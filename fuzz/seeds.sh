@@ -1,7 +1,8 @@
 #!/bin/bash
 # Seed corpora for the fuzzers, made by real tools: GNU tar archives in every format the
 # reader knows (ustar, GNU long names, PAX, the three GNU sparse formats and the old GNU
-# one), with hardlinks, symlinks, devices, xattrs and whiteouts; and image references.
+# one), with hardlinks, symlinks, devices, xattrs and whiteouts; and image references (with
+# non-ASCII upper case and bytes that are not UTF-8 among them).
 # Each tar seed starts with one byte that fuzz/tar.cc uses to pick the whiteout mode.
 set -euo pipefail
 out=$1
@@ -41,7 +42,8 @@ for r in alpine alpine:3.19 library/alpine docker.io/library/alpine:latest index
   localhost/app localhost:5000/a/b:tag 127.0.0.1:5000/x/y/z:v1.2-rc_3 'host:5000/a/b:tag@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' \
   'alpine@sha512:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' \
   'a@sha384:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f' \
-  'sha256:../../etc/passwd' '[::1]:5000/app:tag' 'UPPER/case' 'a:b:c' ''; do
+  'sha256:../../etc/passwd' '[::1]:5000/app:tag' 'UPPER/case' 'a:b:c' '' docker.io/a.b/c 'Éx/y' 'İ.com/x' \
+  "x:$(printf '\xe2\x84\xaa')" 'a__b/c-d.e' "$(printf 'a\xff\xfe/b')"; do
   printf '%s' "$r" > "ref-$n"
   n=$((n + 1))
 done

@@ -1,7 +1,10 @@
 // Engine errors: one line of text for the user, a docker-like exit code for the CLI.
 
 export interface GockerErrorOptions {
-  /** machine-readable code, e.g. 'ENOIMAGE', 'EINVALREF', or an errno name */
+  /**
+   * machine-readable code, e.g. 'ENOIMAGE', 'EINVALREF', or an errno name; 'EUSAGE': a request
+   * malformed in a way docker's CLI itself refuses before asking the daemon
+   */
   code?: string;
   /** the exit code the CLI uses: 125 for engine errors, as docker */
   exitCode?: number;

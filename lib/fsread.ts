@@ -14,12 +14,19 @@ export function at(fd: number, name: string): string {
   return `/proc/self/fd/${fd}/${name}`;
 }
 
-/** The directory name in the one open as parent (or the path parent), never through a symlink; undefined if not a directory now. */
+/**
+ * The directory name in the one open as parent (or the path parent), never through a symlink;
+ * undefined if there is none now (gone, not a directory, a symlink). Any other failure
+ * (EMFILE, ENOMEM, EIO) is thrown: a walk must not take it for a missing directory and
+ * silently leave out what is below it.
+ */
 export function openDirAt(parent: number | string, name?: string): number | undefined {
   try {
     return fs.openSync(name === undefined ? (parent as string) : at(parent as number, name), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+    throw e;
   }
 }
 

@@ -6,9 +6,11 @@ import { resolveOptions, type GockerOptions, type ResolvedOptions } from './opti
 import { StorePaths } from './store/paths';
 import { secureStore } from './store/perms';
 import { Store } from './store';
+import { Volumes } from './store/volumes';
 import type { ImageRecord } from './image/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
+import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult, UsageRow } from './image/prune';
 import { gockerVersion } from './version';
 
@@ -38,6 +40,12 @@ export class Gocker {
     return (this.storeCache ??= new Store(this.paths));
   }
 
+  private volumesCache?: Volumes;
+  /** docker's local volumes: <root>/volumes/<name>/_data. */
+  get volumes(): Volumes {
+    return (this.volumesCache ??= new Volumes(this.paths));
+  }
+
   /** A rootfs tarball (plain, gzip or zstd) becomes a one-layer image; returns its id. */
   async importImage(input: NodeJS.ReadableStream, name?: string, opts: ImportOptions & { source?: string } = {}): Promise<string> {
     const { importImage } = await import('./image/import');
@@ -54,6 +62,18 @@ export class Gocker {
   async pull(name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
     const { pullImage } = await import('./image/pull');
     return pullImage(this.store, name, opts);
+  }
+
+  /**
+   * Pushes repo:tag (or, with allTags, every tag of repo) to its registry, with the
+   * credentials `login` stored; returns each tag's manifest digest and size. Progress comes
+   * as events (docker's per-layer states); opts.signal aborts, and the promise then rejects
+   * with its reason once nothing is sending any more. An upload cut short is continued by
+   * the next push to the same repository.
+   */
+  async push(name: string, opts: PushOptions = {}): Promise<PushResult[]> {
+    const { pushImage } = await import('./image/push');
+    return pushImage(this.store, name, opts);
   }
 
   /** Verifies the credentials, then writes them to ~/.docker/config.json as docker login does. */
@@ -73,7 +93,7 @@ export class Gocker {
     return pruneImages(this.store, !!opts.all);
   }
 
-  /** docker system df: images, containers (volumes and build cache are always empty). */
+  /** docker system df: images, containers, volumes (the build cache is always empty). */
   diskUsage(): UsageRow[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./image/prune') as typeof import('./image/prune')).diskUsage(this.store);
@@ -100,6 +120,9 @@ export { setLogSink, setLogLevel } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';
+export type { VolumeInfo, CreateVolumeOptions } from './store/volumes';
 export type { PruneResult, UsageRow, Collected } from './image/prune';
+export type { PullEvent, PullOptions } from './image/pull';
+export type { PushEvent, PushOptions, PushResult } from './image/push';
 export { parseReference, familiarString, type Reference } from './name';
 export type { CgroupLayout, CgroupMode, CgroupHierarchy } from './cgroups/detect';

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { hostCgroups, type CgroupLayout } from './cgroups/detect';
 import { CLONE, MNT_DETACH, type NativeBinding } from './native';
 import { StorePaths } from './store/paths';
+import { networkInfo, type NetworkInfo } from './network';
 import type { ResolvedOptions, StorageDriver } from './options';
 
 export interface OverlayProbe {
@@ -42,6 +43,7 @@ export interface EngineInfo {
   runroot: DirUsage;
   images: number;
   containers: number;
+  network: NetworkInfo;
 }
 
 const FS_NAMES: Record<number, string> = {
@@ -198,5 +200,6 @@ export function engineInfo(n: NativeBinding, opts: ResolvedOptions, version: str
     runroot: diskUsage(opts.runroot),
     images: countImages(paths),
     containers: countDirs(paths.containers),
+    network: networkInfo(),
   };
 }

@@ -99,6 +99,30 @@ export interface NativeBinding {
   }): Buffer;
   /** libseccomp's version (major.minor.micro), which shapes what seccompCompile makes. */
   seccompVersion(): string;
+  /** A bridge (rtnetlink), with this MAC; EEXIST when there is one of that name. */
+  netCreateBridge(name: string, mac: string): void;
+  /** Brings a link up and/or sets its alias (IFLA_IFALIAS). */
+  netSetLink(name: string, o: { up?: boolean; alias?: string }): void;
+  /** Adds (or replaces) an IPv4 address on a link. */
+  netAddAddress(name: string, address: string, prefixLength: number): void;
+  /** Deletes a link (a veth pair with either end); false when there is none of that name. */
+  netDeleteLink(name: string): boolean;
+  /**
+   * A veth pair: `host` on the bridge and up, `peer` made in the network namespace open at fd
+   * netns, up, with mac, address/prefixLength and a default route via gateway ('' for none).
+   */
+  netAttachVeth(o: { netns: number; host: string; peer: string; bridge: string; mac: string; address: string; prefixLength: number; gateway: string }): void;
+  /** A socket bound (not listening) to address:port, 0 for one the kernel picks; null for sctp without kernel support. */
+  bindPort(proto: 'tcp' | 'udp' | 'sctp', address: string, port: number): { fd: number; port: number } | null;
+  /**
+   * distribution/reference's ParseNormalizedNamed (native/name/reference.cc): [registry,
+   * repository, tag, digest], or docker's message for an invalid reference.
+   */
+  parseReference(input: string): [string, string, string | undefined, string | undefined] | string;
+  /** go-digest's Validate for sha256, sha384 and sha512: null, or its message. */
+  digestProblem(d: string): string | null;
+  /** A tag by the reference grammar. */
+  isTag(s: string): boolean;
 }
 
 let cached: NativeBinding | undefined;

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs the compiled suite with node's test runner. Unit tests (dist/test/unit) need
-// neither root nor the addon; integration tests (dist/test/integration) run as root
-// against real registries, images and containers, and are never skipped in CI.
+// Runs the compiled suite with node's test runner. Unit tests (dist/test/unit) need no
+// root, but some load the addon, which `npm ci` builds: the reference and digest parser is
+// native (lib/name, and the store's paths through it), and so is user resolution's getxattr.
+// Integration tests (dist/test/integration) run as root against real registries, images and
+// containers, and are never skipped in CI.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');

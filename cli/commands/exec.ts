@@ -26,6 +26,8 @@ type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; in
 export async function handler(argv: ExecArgs): Promise<number> {
   const store = storeFor(argv);
   const r = await execInContainer(store.paths, store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String) });
-  if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
+  // As docker's attached exec: why the command could not start, bare (the engine's refusals
+  // before it, such as a paused container, are thrown and said as the daemon's).
+  if (r.error) process.stderr.write(`${r.error}\n`);
   return r.exitCode;
 }

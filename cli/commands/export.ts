@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { exportContainer } from '../../lib/container/changes';
-import { GockerError } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -12,7 +12,7 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { container: string; output?: string }): Promise<void> {
-  if (!argv.output && process.stdout.isTTY) throw new GockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  if (!argv.output && process.stdout.isTTY) throw new ClientError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
   const out = argv.output ? fs.createWriteStream(argv.output) : process.stdout;
   await exportContainer(engine(argv).store, argv.container, out);
 }

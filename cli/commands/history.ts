@@ -1,23 +1,23 @@
 import type { Argv } from 'yargs';
+import { formatList, lastFlag } from '../../lib/format/formatter';
 import { imageHistory } from '../../lib/image/manage';
+import { HISTORY_HEADER, HISTORY_TABLE, historyContext } from '../contexts';
 import type { GlobalArgs } from '../types';
-import { engine, humanSize, table, timeAgo } from '../util';
+import { engine } from '../util';
 
 export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('image', { type: 'string', demandOption: true })
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' });
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
+    .option('format', { type: 'string', describe: "Format output: 'table', 'table TEMPLATE', 'json', or a Go template, e.g. '{{.ID}} {{.CreatedBy}}'" });
 }
 
-export function handler(argv: GlobalArgs & { image: string; noTrunc?: boolean; quiet?: boolean }): void {
+export function handler(argv: GlobalArgs & { image: string; noTrunc?: boolean; quiet?: boolean; format?: string | string[] }): void {
   const rows = imageHistory(engine(argv).store, argv.image);
-  const id = (s: string): string => (s === '<missing>' || argv.noTrunc ? s : s.slice(7, 19));
-  if (argv.quiet) {
-    process.stdout.write(rows.map((r) => `${id(r.id)}\n`).join(''));
-    return;
-  }
-  const by = (s: string): string => (argv.noTrunc || s.length <= 45 ? s : `${s.slice(0, 44)}…`);
-  process.stdout.write(table(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'],
-    rows.map((r) => [id(r.id), r.created ? timeAgo(new Date(r.created)) : '', by(r.createdBy), humanSize(r.size), r.comment])));
+  const format = lastFlag(argv.format) || 'table';
+  // As docker: -q only changes the default table; a template of one's own is used as it is.
+  const template = format === 'table' ? (argv.quiet ? '{{.ID}}' : HISTORY_TABLE) : format;
+  const now = Date.now();
+  process.stdout.write(formatList(template, HISTORY_HEADER, rows.map((r) => historyContext(r, { trunc: !argv.noTrunc, now }))));
 }

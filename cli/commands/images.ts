@@ -1,7 +1,9 @@
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../types';
-import { engine, humanSize, timeAgo, table } from '../util';
+import { engine } from '../util';
 import { imageRows } from '../../lib/image/manage';
+import { formatList, isTableFormat, lastFlag } from '../../lib/format/formatter';
+import { IMAGE_HEADER, IMAGE_RAW, IMAGE_RAW_DIGESTS, IMAGE_TABLE, IMAGE_TABLE_DIGESTS, imageContext } from '../contexts';
 
 export function builder(y: Argv<GlobalArgs>) {
   return y
@@ -10,10 +12,18 @@ export function builder(y: Argv<GlobalArgs>) {
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
     .option('digests', { type: 'boolean', describe: 'Show digests' })
     .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (gocker keeps no intermediate images: the same list)' })
-    .option('filter', { type: 'string', array: true, describe: 'Filter output: dangling=true|false' });
+    .option('filter', { type: 'string', array: true, describe: 'Filter output: dangling=true|false' })
+    .option('format', { type: 'string', describe: "Format output: 'table', 'table TEMPLATE', 'json', or a Go template, e.g. '{{.Repository}}:{{.Tag}}'" });
 }
 
-export function handler(argv: GlobalArgs & { repository?: string; quiet?: boolean; noTrunc?: boolean; digests?: boolean; filter?: string[] }): number {
+/** docker's NewImageFormat: the template for a --format value. */
+function imageFormat(source: string, digests: boolean): string {
+  if (source === 'table') return digests ? IMAGE_TABLE_DIGESTS : IMAGE_TABLE;
+  if (source === 'raw') return digests ? IMAGE_RAW_DIGESTS : IMAGE_RAW;
+  return isTableFormat(source) && digests && !source.includes('{{.Digest}}') ? `${source}\t{{.Digest}}` : source;
+}
+
+export function handler(argv: GlobalArgs & { repository?: string; quiet?: boolean; noTrunc?: boolean; digests?: boolean; filter?: string[]; format?: string | string[] }): number {
   const g = engine(argv);
   let dangling: boolean | undefined;
   for (const f of argv.filter ?? []) {
@@ -24,21 +34,23 @@ export function handler(argv: GlobalArgs & { repository?: string; quiet?: boolea
     }
     dangling = m[1] === 'true';
   }
+  const format = lastFlag(argv.format) || undefined;
   // Named images, then untagged ones a container still runs on (docker shows those as <none>).
   const named = g.images();
   const untagged = g.danglingImages();
   const images = dangling === undefined ? [...named, ...untagged] : dangling ? untagged : named;
-  const rows = imageRows(g.store, images, { digests: argv.digests, filter: argv.repository });
-  const id = (i: string): string => (argv.noTrunc ? i : i.slice(7, 19));
-  if (argv.quiet) {
+  const template = imageFormat(format ?? 'table', !!argv.digests);
+  // Digests are looked up when shown (docker's needDigest).
+  const rows = imageRows(g.store, images, { digests: argv.digests || template.includes('{{.Digest}}'), filter: argv.repository });
+  if (argv.quiet && (format === undefined || format === 'table')) {
+    const id = (i: string): string => (argv.noTrunc ? i : i.slice(7, 19));
     process.stdout.write([...new Set(rows.map((r) => id(r.image.id)))].map((i) => `${i}\n`).join(''));
     return 0;
   }
-  const head = ['REPOSITORY', 'TAG', ...(argv.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
-  process.stdout.write(table(head, rows.map((r) => [
-    r.repository, r.tag, ...(argv.digests ? [r.digest] : []), id(r.image.id),
-    r.image.config.created ? timeAgo(new Date(r.image.config.created)) : 'N/A',
-    humanSize(r.image.layers.reduce((n, l) => n + l.size, 0)),
-  ])));
+  const now = Date.now();
+  process.stdout.write(formatList(template, IMAGE_HEADER, rows.map((r) => imageContext({
+    id: r.image.id, repository: r.repository, tag: r.tag, digest: r.digest, created: r.image.config.created,
+    size: r.image.layers.reduce((n, l) => n + l.size, 0),
+  }, { trunc: !argv.noTrunc, now }))));
   return 0;
 }

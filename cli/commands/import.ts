@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { GockerError } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -14,16 +14,14 @@ export function builder(y: Argv<GlobalArgs>) {
 
 export async function handler(argv: GlobalArgs & { file: string; reference?: string; change?: string[]; message?: string }): Promise<void> {
   let input: NodeJS.ReadableStream;
-  // yargs hands a lone '-' positional over as ''.
-  if (argv.file === '-' || argv.file === '') {
+  if (argv.file === '-') {
     input = process.stdin;
   } else if (/^https?:\/\//i.test(argv.file)) {
-    throw new GockerError(`import from a URL is not supported: ${argv.file} (download it, then import the file or '-')`);
+    throw new ClientError(`import from a URL is not supported: ${argv.file} (download it, then import the file or '-')`);
   } else {
-    if (!fs.existsSync(argv.file)) throw new GockerError(`open ${argv.file}: no such file or directory`);
+    if (!fs.existsSync(argv.file)) throw new ClientError(`open ${argv.file}: no such file or directory`);
     input = fs.createReadStream(argv.file);
   }
-  const source = argv.file === '' ? '-' : argv.file;
-  const id = await engine(argv).importImage(input, argv.reference, { source, changes: argv.change, message: argv.message });
+  const id = await engine(argv).importImage(input, argv.reference, { source: argv.file, changes: argv.change, message: argv.message });
   process.stdout.write(`${id}\n`);
 }

@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import { find } from '../../lib/container/lifecycle';
 import { errorLine, GockerError } from '../../lib/errors';
-import { renderTemplate } from '../../lib/format/template';
+import { lastFlag } from '../../lib/format/formatter';
+import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
 import { inspectImage } from '../../lib/image/manage';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -9,14 +10,20 @@ import { engine } from '../util';
 export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('containers', { type: 'string', array: true, demandOption: true })
-    .option('format', { alias: 'f', type: 'string', describe: "Format output using a Go template, e.g. '{{.State.Pid}}'" })
+    .option('format', { alias: 'f', type: 'string', describe: "Format output: 'json', or a Go template, e.g. '{{.State.Pid}}'" })
     .option('type', { type: 'string', choices: ['container', 'image'], describe: 'Only inspect objects of the given type' });
 }
 
 const isCode = (e: unknown, code: string): boolean => (e as { code?: unknown }).code === code;
 
-/** As docker inspect: a name is a container's first, else an image's. */
-export function handler(argv: GlobalArgs & { containers: string[]; format?: string; type?: 'container' | 'image' }): number {
+/**
+ * As docker inspect: a name is a container's first, else an image's (`container inspect`
+ * asks with type 'container').
+ */
+export function handler(argv: GlobalArgs & { containers: string[]; format?: string | string[]; type?: 'container' | 'image' }): number {
+  const format = lastFlag(argv.format) || undefined;
+  // A template that does not parse fails before any lookup (docker: exit 64).
+  const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
   const g = engine(argv);
   const out: unknown[] = [];
   let code = 0;
@@ -35,16 +42,32 @@ export function handler(argv: GlobalArgs & { containers: string[]; format?: stri
       throw new GockerError(`No such object: ${name}`, { exitCode: 1 });
     }
   };
+  let written = false;
   for (const c of argv.containers) {
+    let obj: unknown;
     try {
-      const obj = object(String(c));
-      if (argv.format !== undefined) process.stdout.write(`${renderTemplate(argv.format, obj)}\n`);
-      else out.push(obj);
+      obj = object(String(c));
     } catch (e) {
       process.stderr.write(`Error: ${errorLine(e)}\n`);
       code = 1;
+      continue;
+    }
+    if (!tmpl) {
+      out.push(obj);
+      continue;
+    }
+    try {
+      process.stdout.write(`${renderInspect(tmpl, obj as object)}\n`);
+      written = true;
+    } catch (e) {
+      // docker prints a template's error as it is: "template parsing error: ..."
+      process.stderr.write(`${errorLine(e)}\n`);
+      code = 1;
     }
   }
-  if (argv.format === undefined) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  // As docker: JSON indented by default, compact for --format json; an empty line when a
+  // template wrote nothing at all.
+  if (!tmpl) process.stdout.write(`${format === 'json' ? JSON.stringify(out) : JSON.stringify(out, null, 4)}\n`);
+  else if (!written) process.stdout.write('\n');
   return code;
 }

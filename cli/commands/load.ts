@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { GockerError } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -13,10 +13,10 @@ export function builder(y: Argv<GlobalArgs>) {
 export async function handler(argv: GlobalArgs & { input?: string; quiet?: boolean }): Promise<void> {
   let input: NodeJS.ReadableStream;
   if (argv.input) {
-    if (!fs.existsSync(argv.input)) throw new GockerError(`open ${argv.input}: no such file or directory`);
+    if (!fs.existsSync(argv.input)) throw new ClientError(`open ${argv.input}: no such file or directory`);
     input = fs.createReadStream(argv.input);
   } else {
-    if (process.stdin.isTTY) throw new GockerError('requested load from stdin, but stdin is empty');
+    if (process.stdin.isTTY) throw new ClientError('requested load from stdin, but stdin is empty');
     input = process.stdin;
   }
   const lines = await engine(argv).loadImages(input);

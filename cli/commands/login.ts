@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { GockerError } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -19,7 +19,7 @@ async function readStdin(): Promise<string> {
 
 export async function handler(argv: GlobalArgs & { server?: string; username?: string; password?: string; passwordStdin?: boolean }): Promise<void> {
   const password = argv.passwordStdin ? await readStdin() : argv.password;
-  if (!argv.username || !password) throw new GockerError('Must provide --username with --password or --password-stdin');
+  if (!argv.username || !password) throw new ClientError('Must provide --username with --password or --password-stdin');
   await engine(argv).login(argv.server ?? 'docker.io', argv.username, password);
   process.stdout.write('Login Succeeded\n');
 }

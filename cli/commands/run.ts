@@ -1,5 +1,9 @@
 import type { Argv, Options } from 'yargs';
-import { Runner } from '../../lib/container/run';
+import { Runner, type RunResult } from '../../lib/container/run';
+import { GockerError } from '../../lib/errors';
+import { familiarString, parseAnyReference } from '../../lib/name';
+import type { Store } from '../../lib/store';
+import { usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
 
@@ -20,8 +24,14 @@ export const OPTIONS: Record<string, Options> = {
   'user': { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   'hostname': { alias: 'h', type: 'string', describe: 'Container host name' },
   'read-only': { type: 'boolean', describe: "Mount the container's root filesystem as read only" },
-  'network': { alias: 'net', type: 'string', describe: 'Connect a container to a network (none, host)' },
-  'volume': { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro])' },
+  'network': { alias: 'net', type: 'string', describe: 'Connect a container to a network (bridge, none, host, a network name, container:NAME)' },
+  'network-alias': { alias: 'net-alias', type: 'string', array: true, describe: 'Add network-scoped alias for the container' },
+  'ip': { type: 'string', describe: 'IPv4 address (e.g., 172.30.100.104)' },
+  'publish': { alias: 'p', type: 'string', array: true, describe: "Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/proto])" },
+  'publish-all': { alias: 'P', type: 'boolean', describe: 'Publish all exposed ports to random ports' },
+  'expose': { type: 'string', array: true, describe: 'Expose a port or a range of ports' },
+  'volume': { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro], NAME:/ctr[:ro], /ctr)' },
+  'mount': { type: 'string', array: true, describe: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=,target=,...)' },
   'tmpfs': { type: 'string', array: true, describe: 'Mount a tmpfs directory (/path[:options])' },
   'cap-add': { type: 'string', array: true, describe: 'Add Linux capabilities' },
   'cap-drop': { type: 'string', array: true, describe: 'Drop Linux capabilities' },
@@ -37,6 +47,8 @@ export const OPTIONS: Record<string, Options> = {
   'pids-limit': { type: 'string', describe: 'Tune container pids limit (set -1 for unlimited)' },
   'log-driver': { type: 'string', describe: 'Logging driver for the container (json-file, none)' },
   'log-opt': { type: 'string', array: true, describe: 'Log driver options (max-size, max-file)' },
+  'pull': { type: 'string', describe: 'Pull image before running ("always", "missing", "never")', defaultDescription: 'missing' },
+  'quiet': { alias: 'q', type: 'boolean', describe: 'Suppress the pull output' },
 };
 
 export function builder(y: Argv<GlobalArgs>) {
@@ -49,18 +61,46 @@ export function builder(y: Argv<GlobalArgs>) {
 export type RunArgs = GlobalArgs & {
   _?: Array<string | number>;
   image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; cidfile?: string; entrypoint?: string;
-  env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string;
-  volume?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
+  env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publish?: string[]; publishAll?: boolean; expose?: string[];
+  volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
-  logDriver?: string; logOpt?: string[];
+  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean;
 };
 
+const PULL_POLICIES = ['always', 'missing', 'never'];
+
+/** The image into the store as `docker pull` would, its progress on stderr (stdout is the container's). */
+async function pull(store: Store, name: string, quiet: boolean): Promise<void> {
+  // Loaded only when a run pulls: a run of an image at hand never loads the registry client.
+  const { pullImage } = await import('../../lib/image/pull');
+  const { pullProgress } = await import('../progress');
+  await pullImage(store, name, { onEvent: quiet ? undefined : pullProgress(process.stderr) });
+}
+
 export async function handler(argv: RunArgs): Promise<number> {
+  const policy = argv.pull || 'missing';
+  // docker run says even a flag value's refusal after its own name (docker: ...).
+  if (!PULL_POLICIES.includes(policy)) usageError(`gocker: invalid pull option: '${policy}': must be one of "always", "missing" or "never"`, 'run');
+  // docker's CLI reads the reference before anything else: an invalid one is its error, an
+  // id (undefined) is never pulled when missing.
+  const ref = parseAnyReference(argv.image);
   const store = storeFor(argv);
   const runner = new Runner(store.paths, store);
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
-  const r = await runner.run({ ...argv, command });
+  if (policy === 'always') await pull(store, argv.image, !!argv.quiet);
+  let r: RunResult;
+  try {
+    r = await runner.run({ ...argv, command });
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'ENOIMAGE') throw e;
+    const shown = ref ? familiarString(ref) : argv.image;
+    if (!ref || policy !== 'missing') throw new GockerError(`No such image: ${shown}`, { code: 'ENOIMAGE', exitCode: 125 });
+    // As docker's CLI: said on stderr, then the pull's progress there, then the run.
+    if (!argv.quiet) process.stderr.write(`Unable to find image '${shown}' locally\n`);
+    await pull(store, argv.image, !!argv.quiet);
+    r = await runner.run({ ...argv, command });
+  }
   if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
   if (argv.detach && !r.error) process.stdout.write(`${r.id}\n`);
   return r.exitCode;

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Argv } from 'yargs';
-import { GockerError } from '../../lib/errors';
+import { ClientError } from '../dispatch';
 import { saveImages, saveImagesToFile } from '../../lib/image/save';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -11,7 +13,10 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { images: string[]; output?: string }): Promise<void> {
-  if (!argv.output && process.stdout.isTTY) throw new GockerError('cowardly refusing to save to a terminal. Use the -o flag or redirect', { exitCode: 1 });
+  if (!argv.output && process.stdout.isTTY) throw new ClientError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  // docker's CLI checks the output path itself, before asking for anything.
+  const dir = argv.output && path.dirname(path.resolve(argv.output));
+  if (dir && !fs.existsSync(dir)) throw new ClientError(`failed to save image: invalid output path: directory "${dir}" does not exist`);
   const store = engine(argv).store;
   const names = argv.images.map(String);
   if (argv.output) await saveImagesToFile(store, names, argv.output);

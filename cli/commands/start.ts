@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
+import { find } from '../../lib/container/lifecycle';
 import { Runner } from '../../lib/container/run';
-import { errorLine } from '../../lib/errors';
+import { GockerError, errorLine } from '../../lib/errors';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -17,6 +18,7 @@ export async function handler(argv: GlobalArgs & { containers: string[]; attach?
   let code = 0;
   for (const c of argv.containers) {
     try {
+      if (find(g.paths, String(c)).State.Paused) throw new GockerError('cannot start a paused container, try unpause instead', { exitCode: 1 });
       const r = await runner.start(String(c), { attach: argv.attach, interactive: argv.interactive });
       if (r.error) throw new Error(r.error);
       if (argv.attach) code = r.exitCode;

@@ -44,6 +44,24 @@ export interface ContainerCgroup {
   deviceProgramTarget(): string | undefined;
   stats(): CgroupStats;
   pids(): number[];
+  /**
+   * New limits on a live cgroup (docker update): only the fields given are written; memory
+   * comes with memorySwap, the total of memory and swap it must stay within (-1: unlimited),
+   * and a pidsLimit of 0 or -1 lifts the limit.
+   */
+  update(r: Resources): void;
+  /** Can memory+swap be limited here (v1 memory.memsw.*, v2 memory.swap.max)? docker's SwapLimit. */
+  swapLimited(): boolean;
+  /** Is the freezer holding the container's processes (docker pause)? */
+  frozen(): boolean;
+  /**
+   * Stops every process of the container where it stands (the v1 freezer, or v2's
+   * cgroup.freeze), returning once the kernel reports them all frozen; one that cannot be
+   * frozen within timeoutMs has the cgroup thawed again, and the call throws.
+   */
+  freeze(timeoutMs?: number): Promise<void>;
+  /** Lets them run on; returns once the kernel reports the cgroup thawed. */
+  thaw(timeoutMs?: number): Promise<void>;
   /** kills leftovers and removes every directory; idempotent */
   destroy(): Promise<void>;
 }
@@ -140,6 +158,36 @@ function removeParentIfEmpty(dir: string): void {
   }
 }
 
+/** Reads a file, trimmed; undefined when it is not there. */
+function readTrimmed(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Polls until done() holds, writing again (the kernel retries a freeze on each write) every
+ * 5 ms; false once timeoutMs has passed without it.
+ */
+async function settle(done: () => boolean, again: () => void, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 5));
+    again();
+  }
+}
+
+/** The freezer's default patience: runc gives up on a cgroup that does not freeze after about as long. */
+const FREEZE_TIMEOUT_MS = 5000;
+
+function noFreezer(name: string): GockerError {
+  return new GockerError(`cannot pause container ${path.basename(name)}: this host has no cgroup freezer (neither a v1 freezer hierarchy nor cgroup v2)`, { exitCode: 1 });
+}
+
 class V1Cgroup implements ContainerCgroup {
   // Made once (the mount points are absolute and clean, the name is gocker/<id>): a start
   // asks for them many times, and path.join's loop over every character, made hot, had V8
@@ -181,26 +229,7 @@ class V1Cgroup implements ContainerCgroup {
       });
       else retryVanished(() => fs.mkdirSync(d, { recursive: true }));
     }
-    const mem = this.dir('memory');
-    if (mem && r.memory) {
-      write(path.join(mem, 'memory.limit_in_bytes'), r.memory);
-      const memsw = path.join(mem, 'memory.memsw.limit_in_bytes');
-      if (fs.existsSync(memsw)) {
-        // docker's default: swap as large as memory (memory-swap = 2 x memory).
-        const swap = r.memorySwap === undefined ? r.memory * 2 : r.memorySwap;
-        write(memsw, swap);
-      }
-    }
-    const cpu = this.dir('cpu');
-    if (cpu && r.nanoCpus) {
-      write(path.join(cpu, 'cpu.cfs_period_us'), 100000);
-      write(path.join(cpu, 'cpu.cfs_quota_us'), Math.round(r.nanoCpus / 1e4));
-    }
-    if (cpu && r.cpuShares) write(path.join(cpu, 'cpu.shares'), r.cpuShares);
-    const cpuset = this.dir('cpuset');
-    if (cpuset && r.cpusetCpus) write(path.join(cpuset, 'cpuset.cpus'), r.cpusetCpus);
-    const pids = this.dir('pids');
-    if (pids && r.pidsLimit) write(path.join(pids, 'pids.max'), r.pidsLimit);
+    this.update(r);
     const devices = this.dir('devices');
     if (devices && r.devices) {
       // One rule per write(2), as the controller parses them; 'a' to deny first empties
@@ -212,6 +241,71 @@ class V1Cgroup implements ContainerCgroup {
       } finally {
         fs.closeSync(fd);
       }
+    }
+  }
+
+  update(r: Resources): void {
+    const mem = this.dir('memory');
+    if (mem && r.memory) {
+      const limit = path.join(mem, 'memory.limit_in_bytes');
+      const memsw = path.join(mem, 'memory.memsw.limit_in_bytes');
+      // docker's default: swap as large as memory (memory-swap = 2 x memory).
+      const swap = fs.existsSync(memsw) ? (r.memorySwap === undefined ? r.memory * 2 : r.memorySwap) : undefined;
+      // The kernel keeps the memory limit within memory+swap at every write: when the new
+      // total is above the memory limit now in force, it goes first (runc's order).
+      if (swap !== undefined && (swap === -1 || readInt(limit) < swap)) {
+        write(memsw, swap);
+        write(limit, r.memory);
+      } else {
+        write(limit, r.memory);
+        if (swap !== undefined) write(memsw, swap);
+      }
+    }
+    const cpu = this.dir('cpu');
+    if (cpu && r.nanoCpus) {
+      write(path.join(cpu, 'cpu.cfs_period_us'), 100000);
+      write(path.join(cpu, 'cpu.cfs_quota_us'), Math.round(r.nanoCpus / 1e4));
+    }
+    if (cpu && r.cpuShares) write(path.join(cpu, 'cpu.shares'), r.cpuShares);
+    const cpuset = this.dir('cpuset');
+    if (cpuset && r.cpusetCpus) write(path.join(cpuset, 'cpuset.cpus'), r.cpusetCpus);
+    const pids = this.dir('pids');
+    if (pids && r.pidsLimit !== undefined) write(path.join(pids, 'pids.max'), r.pidsLimit > 0 ? r.pidsLimit : 'max');
+  }
+
+  swapLimited(): boolean {
+    const mem = this.mounts.get('memory');
+    return !!mem && fs.existsSync(path.join(mem, 'memory.memsw.limit_in_bytes'));
+  }
+
+  private freezerState(): string | undefined {
+    const d = this.dir('freezer');
+    return d && readTrimmed(path.join(d, 'freezer.state'));
+  }
+
+  frozen(): boolean {
+    return this.freezerState() === 'FROZEN';
+  }
+
+  async freeze(timeoutMs = FREEZE_TIMEOUT_MS): Promise<void> {
+    const d = this.dir('freezer');
+    if (!d) throw noFreezer(this.name);
+    const state = path.join(d, 'freezer.state');
+    write(state, 'FROZEN');
+    // FREEZING until every task has stopped; a task the kernel cannot stop yet (in an
+    // uninterruptible sleep) keeps it there.
+    if (await settle(() => this.freezerState() === 'FROZEN', () => write(state, 'FROZEN'), timeoutMs)) return;
+    write(state, 'THAWED');
+    throw new GockerError(`cannot pause container ${path.basename(this.name)}: its processes did not freeze within ${timeoutMs / 1000}s`, { exitCode: 1 });
+  }
+
+  async thaw(timeoutMs = FREEZE_TIMEOUT_MS): Promise<void> {
+    const d = this.dir('freezer');
+    if (!d) throw noFreezer(this.name);
+    const state = path.join(d, 'freezer.state');
+    write(state, 'THAWED');
+    if (!(await settle(() => this.freezerState() === 'THAWED', () => write(state, 'THAWED'), timeoutMs))) {
+      throw new GockerError(`cannot unpause container ${path.basename(this.name)}: its cgroup did not thaw within ${timeoutMs / 1000}s`, { exitCode: 1 });
     }
   }
 
@@ -242,6 +336,16 @@ class V1Cgroup implements ContainerCgroup {
   }
 
   async destroy(): Promise<void> {
+    // A frozen task cannot even die: a paused container is thawed first (the kill below,
+    // or the one before the removal, is then delivered).
+    const freezer = this.dir('freezer');
+    if (freezer && this.frozen()) {
+      try {
+        write(path.join(freezer, 'freezer.state'), 'THAWED');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
     // Every hierarchy is tried even when one refuses: a first failure used to leave all
     // of them behind.
     let first: unknown;
@@ -289,12 +393,16 @@ class V2Cgroup implements ContainerCgroup {
       const dir = cur;
       retryVanished(() => fs.mkdirSync(dir, { recursive: true }));
     }
+    this.update(r);
+  }
+
+  update(r: Resources): void {
     // A limit whose controller is not enabled here is refused, not dropped: the user asked
     // for it. (The interface files of a controller exist only once it is enabled.)
     const enabled = new Set(fs.readFileSync(path.join(this.dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/));
     const needs: Array<[boolean, string, string]> = [
       [!!r.memory, 'memory', '--memory'], [!!(r.nanoCpus || r.cpuShares), 'cpu', '--cpus/--cpu-shares'],
-      [!!r.cpusetCpus, 'cpuset', '--cpuset-cpus'], [!!r.pidsLimit, 'pids', '--pids-limit'],
+      [!!r.cpusetCpus, 'cpuset', '--cpuset-cpus'], [r.pidsLimit !== undefined, 'pids', '--pids-limit'],
     ];
     for (const [asked, controller, flag] of needs) {
       if (asked && !enabled.has(controller)) {
@@ -312,7 +420,43 @@ class V2Cgroup implements ContainerCgroup {
     if (r.nanoCpus) write(path.join(this.dir, 'cpu.max'), `${Math.round(r.nanoCpus / 1e4)} 100000`);
     if (r.cpuShares) write(path.join(this.dir, 'cpu.weight'), sharesToWeight(r.cpuShares));
     if (r.cpusetCpus) write(path.join(this.dir, 'cpuset.cpus'), r.cpusetCpus);
-    if (r.pidsLimit) write(path.join(this.dir, 'pids.max'), r.pidsLimit);
+    if (r.pidsLimit !== undefined) write(path.join(this.dir, 'pids.max'), r.pidsLimit > 0 ? r.pidsLimit : 'max');
+  }
+
+  swapLimited(): boolean {
+    // The root has no memory files: the container's own cgroup, or the parent of all of
+    // them while it has none (a stopped container).
+    return [this.dir, path.dirname(this.dir)].some((d) => fs.existsSync(path.join(d, 'memory.swap.max')));
+  }
+
+  frozen(): boolean {
+    return readTrimmed(path.join(this.dir, 'cgroup.freeze')) === '1';
+  }
+
+  /** cgroup.events' `frozen` line: 1 once every task of the cgroup has stopped. */
+  private reportsFrozen(): boolean | undefined {
+    const events = readTrimmed(path.join(this.dir, 'cgroup.events'));
+    const line = events?.split('\n').find((l) => l.startsWith('frozen '));
+    return line === undefined ? undefined : line === 'frozen 1';
+  }
+
+  async freeze(timeoutMs = FREEZE_TIMEOUT_MS): Promise<void> {
+    const file = path.join(this.dir, 'cgroup.freeze');
+    // cgroup.freeze came with Linux 5.2: before it, v2 has no freezer.
+    if (!fs.existsSync(file)) throw noFreezer(this.name);
+    write(file, 1);
+    if (await settle(() => this.reportsFrozen() === true, () => undefined, timeoutMs)) return;
+    write(file, 0);
+    throw new GockerError(`cannot pause container ${path.basename(this.name)}: its processes did not freeze within ${timeoutMs / 1000}s`, { exitCode: 1 });
+  }
+
+  async thaw(timeoutMs = FREEZE_TIMEOUT_MS): Promise<void> {
+    const file = path.join(this.dir, 'cgroup.freeze');
+    if (!fs.existsSync(file)) throw noFreezer(this.name);
+    write(file, 0);
+    if (!(await settle(() => this.reportsFrozen() === false, () => undefined, timeoutMs))) {
+      throw new GockerError(`cannot unpause container ${path.basename(this.name)}: its cgroup did not thaw within ${timeoutMs / 1000}s`, { exitCode: 1 });
+    }
   }
 
   oomEventsFile(): string | undefined {

@@ -1,10 +1,8 @@
 // What a container changed: diff (A/C/D from its writable layer), commit (that layer as a new
 // image layer, whiteouts in the OCI form), export (its whole filesystem as a tar).
-import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { byCodeUnit } from '../format/order';
 import { at, lstatAt, openDirAt, readlinkAt } from '../fsread';
@@ -16,32 +14,10 @@ import { Store, sha256 } from '../store';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { mountContainerLayers } from './state';
+import { writeTar } from './tar';
 import { isOpaqueFd, isWhiteout } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
-
-/**
- * A tar of entries under dir, written by GNU tar: PAX with xattrs (SCHILY.xattr.*, so file
- * capabilities and user.* attributes survive commit and export, as docker keeps them),
- * numeric owners, no atime/ctime records. The tar npm package drops xattrs.
- */
-async function writeTar(dir: string, entries: string[], out: NodeJS.WritableStream): Promise<void> {
-  // --ignore-failed-read: an entry a running container removed after it was listed is a
-  // warning, not a failed export. GNU tar walks with openat and O_NOFOLLOW, so what it
-  // archives of a link is the link.
-  const child = spawn('tar', ['--ignore-failed-read', '--format=pax', '--pax-option=delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*',
-    '--numeric-owner', '-C', dir, '-cf', '-', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code));
-  });
-  await pipeline(child.stdout!, out, { end: out !== process.stdout });
-  const code = await exited;
-  // 1: a file changed while it was read (a running container's export); the archive is whole.
-  if (code !== 0 && code !== 1) throw new GockerError(`tar of ${dir} failed: ${err.trim().split('\n')[0] || `exit ${code}`}`);
-}
 
 /** Mount points the runtime creates in the writable layer: not the user's changes (docker hides them too). */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/sbin/docker-init']);
@@ -53,11 +29,13 @@ const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'
  * parent's open fd, and everything in it is looked at through that fd (fsread.ts's at()).
  */
 
+/** The names in the directory open as fd; [] if it went away. Any other failure is thrown, not taken for an empty directory. */
 function listAt(fd: number): string[] {
   try {
     return fs.readdirSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return [];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
 }
 
@@ -292,70 +270,105 @@ function vfsChanges(base: string | undefined, rootfs: string): Change[] {
   return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
 
-/** lstat of rel inside root, each directory on the way entered without following a link. */
-function lstatIn(root: string, rel: string): fs.Stats | undefined {
-  const parts = rel.split('/').filter(Boolean);
-  const last = parts.pop();
-  let fd = openDirAt(root);
-  try {
-    for (const p of parts) {
-      if (fd === undefined) return undefined;
-      const next = openDirAt(fd, p);
-      fs.closeSync(fd);
-      fd = next;
-    }
-    if (fd === undefined) return undefined;
-    return last === undefined ? fs.fstatSync(fd) : lstatAt(fd, last);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+/**
+ * Paths in the order a walk down the tree meets them: a directory, everything under it, then
+ * its next sibling ('/' before every other character; code-unit order puts '/a-b' between
+ * '/a' and '/a/b').
+ */
+function byWalk(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return x === 0x2f ? -1 : y === 0x2f ? 1 : x - y;
   }
+  return a.length - b.length;
 }
 
 /**
  * vfs: the changes as an OCI layer tree: added and changed entries copied (an added
  * directory whole), deletions as `.wh.` files. Parent directories come with the container's
- * metadata, so applying the layer does not reset them.
+ * metadata, given once what goes under them is in, so applying the layer does not reset
+ * them. Staged as stageLayer stages, down the container's tree and the stage side by side
+ * by open descriptors, the changes taken in the order of that walk: a change 100,000
+ * directories deep costs a lookup a level, never a path from the top (which PATH_MAX would
+ * refuse), and a directory the container swapped for a link since it was listed is not
+ * followed.
  */
 async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): Promise<void> {
-  const ensureParents = (rel: string): void => {
-    const parts = rel.split('/').filter(Boolean).slice(0, -1);
-    for (let i = 1; i <= parts.length; i++) {
-      const r = parts.slice(0, i).join('/');
-      const d = path.join(stage, r);
-      if (fs.existsSync(d)) continue;
-      const st = lstatIn(rootfs, r);
-      if (!st?.isDirectory()) throw new GockerError(`/${r} changed while the container was committed`);
-      fs.mkdirSync(d);
-      fs.chownSync(d, st.uid, st.gid);
-      fs.chmodSync(d, st.mode & 0o7777);
-      fs.utimesSync(d, st.atime, st.mtime);
+  /** dirs: the container's directory rel and its copy in the stage; st: the former's, for the latter once left. */
+  interface VfsStageFrame extends Frame { st?: fs.Stats }
+  const stack = new DirStack<VfsStageFrame>();
+  const leave = (): void => {
+    const f = stack.top()!;
+    if (f.st) {
+      const dst = f.dirs[1]!.fd!;
+      fs.fchownSync(dst, f.st.uid, f.st.gid);
+      fs.fchmodSync(dst, f.st.mode & 0o7777);
+      fs.futimesSync(dst, f.st.atime, f.st.mtime);
     }
+    stack.pop();
   };
-  let skipUnder: string | undefined;
-  for (const c of changes) {
-    if (skipUnder && c.path.startsWith(`${skipUnder}/`)) continue;
-    skipUnder = undefined;
-    ensureParents(c.path);
-    const rel = c.path.slice(1);
-    if (c.kind === 'D') {
-      fs.writeFileSync(path.join(stage, path.dirname(rel), `.wh.${path.basename(rel)}`), '');
-      continue;
+  /** Enters name, a directory of the container's in the one on top, and its copy in the stage (made if missing); false if it is no directory now. */
+  const enter = (name: string): boolean => {
+    const f = stack.top()!;
+    const src = dirAt(f.dirs[0]!.fd!, name);
+    if (src === undefined) return false;
+    const frame: VfsStageFrame = { dirs: [src], rel: `${f.rel}/${name}` };
+    stack.push(frame);
+    frame.st = fs.fstatSync(src.fd!);
+    try {
+      fs.mkdirSync(at(f.dirs[1]!.fd!, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const st = lstatIn(rootfs, rel);
-    if (!st) continue; // removed since the changes were listed
-    if (st.isDirectory() && c.kind === 'C') {
-      // Only the directory itself: its changed children are changes of their own.
-      const d = path.join(stage, rel);
-      if (!fs.existsSync(d)) fs.mkdirSync(d);
-      fs.chownSync(d, st.uid, st.gid);
-      fs.chmodSync(d, st.mode & 0o7777);
-      fs.utimesSync(d, st.atime, st.mtime);
-      continue;
+    frame.dirs.push(dirAt(f.dirs[1]!.fd!, name));
+    if (frame.dirs[1] === undefined) throw new GockerError(`the commit's stage lost ${frame.rel}`);
+    return true;
+  };
+  try {
+    const top = dirAt(rootfs);
+    if (top === undefined) throw new GockerError(`the container's tree ${rootfs} is gone`);
+    stack.push({ dirs: [top], rel: '' });
+    stack.top()!.dirs.push(dirAt(stage));
+    if (stack.top()!.dirs[1] === undefined) throw new GockerError(`the commit's stage ${stage} is gone`);
+    let skipUnder: string | undefined;
+    for (const c of [...changes].sort((a, b) => byWalk(a.path, b.path))) {
+      if (skipUnder && c.path.startsWith(`${skipUnder}/`)) continue;
+      skipUnder = undefined;
+      const slash = c.path.lastIndexOf('/');
+      const dir = c.path.slice(0, slash);
+      const name = c.path.slice(slash + 1);
+      // Up to the directory of the walk this change is under, then down to its parent.
+      while (stack.top()!.rel !== dir && !dir.startsWith(`${stack.top()!.rel}/`)) leave();
+      for (let f = stack.top()!; f.rel !== dir; f = stack.top()!) {
+        const end = dir.indexOf('/', f.rel.length + 1);
+        const next = dir.slice(f.rel.length + 1, end < 0 ? undefined : end);
+        if (!enter(next)) throw new GockerError(`${f.rel}/${next} changed while the container was committed`);
+      }
+      const here = stack.top()!;
+      const src = here.dirs[0]!.fd!;
+      const dst = here.dirs[1]!.fd!;
+      if (c.kind === 'D') {
+        fs.writeFileSync(at(dst, `.wh.${name}`), '');
+        continue;
+      }
+      const st = lstatAt(src, name);
+      if (!st) continue; // removed since the changes were listed
+      if (st.isDirectory() && c.kind === 'C') {
+        // Only the directory itself: its changed children are changes of their own, staged
+        // before it is left. Swapped for something else since the stat: as if absent.
+        enter(name);
+        continue;
+      }
+      // Both ends resolved inside the directories open here: a link the container made on the
+      // way is followed (if at all) inside its own root, never on the host.
+      await native().copyTree(at(src, '.'), `/${name}`, at(dst, '.'), `/${name}`, -1, -1, true);
+      if (st.isDirectory()) skipUnder = c.path;
     }
-    // Both ends resolved inside their trees: a link the container made on the way is
-    // followed (if at all) inside its own root, never on the host.
-    await native().copyTree(rootfs, `/${rel}`, stage, `/${rel}`, -1, -1, true);
-    if (st.isDirectory()) skipUnder = c.path;
+    while (stack.top()) leave();
+  } finally {
+    stack.closeAll();
   }
 }
 

@@ -14,6 +14,7 @@ import type { StorePaths } from '../store/paths';
 import { containerPid, find, startedProcess } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { containerLock, mountContainerLayers } from './state';
+import { extractTar, writeTar } from './tar';
 
 export interface CpOptions {
   /**
@@ -34,6 +35,8 @@ export function parseCpArg(arg: string): Side {
 }
 
 const cpError = (msg: string): GockerError => new GockerError(msg, { exitCode: 1 });
+/** What docker's CLI refuses itself, before it asks the daemon anything (code EUSAGE). */
+const cpUsage = (msg: string): GockerError => new GockerError(msg, { exitCode: 1, code: 'EUSAGE' });
 
 /** The container's root for the copy, and how to let go of it. */
 async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{ root: string; done: () => void }> {
@@ -86,9 +89,8 @@ const basename = (p: string): string => path.posix.basename(p.replace(/\/+$/, ''
 export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: string, o: CpOptions = {}): Promise<number> {
   const src = parseCpArg(srcArg);
   const dst = parseCpArg(dstArg);
-  if (srcArg === '-' || dstArg === '-') throw cpError('copying tar streams through - is not supported by gocker cp yet: copy to or from a path');
-  if (src.container && dst.container) throw cpError('copying between containers is not supported');
-  if (!src.container && !dst.container) throw cpError('must specify at least one container source');
+  if (src.container && dst.container) throw cpUsage('copying between containers is not supported');
+  if (!src.container && !dst.container) throw cpUsage('must specify at least one container source');
   const rec = find(paths, (src.container ?? dst.container)!);
   const ctr = await containerRoot(paths, rec);
   try {
@@ -128,13 +130,114 @@ export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: strin
       for (const rel of r.skipped) log.warn(`skipping device node ${path.posix.join(srcPath, rel)}: device nodes are not copied out of a container`, { container: src.container });
       return r.bytes;
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT' && err.syscall === 'openat2') throw cpError(`no such directory: ${path.posix.dirname(dst.path) || '/'}`);
-      if (err.code === 'EISDIR') throw cpError(`cannot overwrite directory ${err.path} with non-directory`);
-      if (err.code === 'ENOTDIR' && err.syscall === 'copy') throw cpError(`cannot overwrite non-directory ${err.path} with directory`);
-      throw cpError(`copying ${srcArg} to ${dstArg}: ${err.code ?? ''} ${err.syscall ?? ''} ${err.path ?? err.message}`.replace(/\s+/g, ' ').trim());
+      throw copyError(e, srcArg, dstArg, dst.path);
     }
   } finally {
     ctr.done();
   }
+}
+
+/** The tree copy's failure in docker's words. */
+function copyError(e: unknown, srcArg: string, dstArg: string, dstPath: string): GockerError {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT' && err.syscall === 'openat2') return cpError(`no such directory: ${path.posix.dirname(dstPath) || '/'}`);
+  if (err.code === 'EISDIR') return cpError(`cannot overwrite directory ${err.path} with non-directory`);
+  if (err.code === 'ENOTDIR' && err.syscall === 'copy') return cpError(`cannot overwrite non-directory ${err.path} with directory`);
+  return cpError(`copying ${srcArg} to ${dstArg}: ${err.code ?? ''} ${err.syscall ?? ''} ${err.path ?? err.message}`.replace(/\s+/g, ' ').trim());
+}
+
+/**
+ * A private directory under the store's tmp/ for a stream's files on their way: both ends of
+ * the copy then go through the tree copy, with its rules, and the stream is read or written by
+ * GNU tar on a tree of our own only.
+ */
+async function withStage<T>(paths: StorePaths, fn: (stage: string) => Promise<T>): Promise<T> {
+  fs.mkdirSync(paths.tmp, { recursive: true, mode: 0o700 });
+  const stage = fs.mkdtempSync(path.join(paths.tmp, 'cp-'));
+  try {
+    return await fn(stage);
+  } finally {
+    await native().removeTree(stage);
+  }
+}
+
+/**
+ * `cp - CTR:DIR`: a tar archive from input (plain, gzip or zstd) extracted into the
+ * container's directory DIR, which must exist. Entries keep the archive's owners, as dockerd
+ * extracts them; existing directories merge, other entries are replaced; DIR itself is left
+ * as it is (dockerd gives it the metadata of an archive's "./" entry). Returns the bytes
+ * copied. The archive is read whole before anything of the container is touched.
+ */
+export async function copyArchiveIn(paths: StorePaths, dstArg: string, input: NodeJS.ReadableStream): Promise<number> {
+  const dst = parseCpArg(dstArg);
+  if (!dst.container) throw cpUsage('must specify at least one container source');
+  const rec = find(paths, dst.container);
+  const dstPath = path.posix.join('/', dst.path);
+  // Checked before the archive is read (as docker does), and again once it has been: a
+  // stopped container's lock is not held while stdin is.
+  const check = (root: string): void => {
+    if (native().statIn(root, dstPath, true) !== 'dir') throw cpError(`destination "${dst.container}:${dst.path}" must be a directory`);
+  };
+  const first = await containerRoot(paths, rec);
+  try {
+    check(first.root);
+  } finally {
+    first.done();
+  }
+  return withStage(paths, async (stage) => {
+    const tree = path.join(stage, 'tree');
+    fs.mkdirSync(tree, { mode: 0o700 });
+    await extractTar(input, tree);
+    const ctr = await containerRoot(paths, rec);
+    try {
+      check(ctr.root);
+      // Entry by entry: the destination directory itself keeps its owner, mode and times.
+      let bytes = 0;
+      for (const name of fs.readdirSync(tree)) {
+        const r = await native().copyTree('/', path.join(tree, name), ctr.root, path.posix.join(dstPath, name), -1, -1, true).catch((e: unknown) => {
+          // Named by its path in the container: the copy names it from the entry down.
+          const err = e as NodeJS.ErrnoException;
+          if (err.path) err.path = path.posix.join(dstPath, err.path);
+          throw copyError(err, '-', dstArg, dst.path);
+        });
+        bytes += r.bytes;
+      }
+      return bytes;
+    } finally {
+      ctr.done();
+    }
+  });
+}
+
+/**
+ * `cp CTR:PATH -`: a tar archive of PATH written to out, named as docker names it (PATH's
+ * base name and what is under it; `PATH/.`: the contents, as `./`). What reaches the archive
+ * passed the same rules as a copy onto the host: no device nodes, and without -a no
+ * setuid/setgid bits or file capabilities, owners the caller's.
+ */
+export async function copyArchiveOut(paths: StorePaths, srcArg: string, out: NodeJS.WritableStream, o: CpOptions = {}): Promise<void> {
+  const src = parseCpArg(srcArg);
+  if (!src.container) throw cpUsage('must specify at least one container source');
+  const rec = find(paths, src.container);
+  await withStage(paths, async (stage) => {
+    const srcPath = path.posix.join('/', src.path);
+    const contentsOnly = /\/\.$/.test(src.path) || srcPath === '/';
+    const top = contentsOnly ? 'contents' : basename(srcPath);
+    const ctr = await containerRoot(paths, rec);
+    try {
+      const srcType = native().statIn(ctr.root, srcPath, false);
+      if (!srcType) throw cpError(`Could not find the file ${src.path} in container ${src.container}`);
+      if (contentsOnly && srcType !== 'dir') throw cpError(`${src.path}: not a directory`);
+      const from = contentsOnly ? `${srcPath.replace(/\/+$/, '')}/.` : srcPath;
+      const r = await native().copyTree(ctr.root, from, '/', path.join(stage, top), o.archive ? -1 : process.getuid?.() ?? 0,
+        o.archive ? -1 : process.getgid?.() ?? 0, false, { skipDevices: true, stripPrivilege: !o.archive }).catch((e: unknown) => {
+        throw copyError(e, srcArg, '-', '-');
+      });
+      for (const rel of r.skipped) log.warn(`skipping device node ${path.posix.join(srcPath, rel)}: device nodes are not copied out of a container`, { container: src.container });
+    } finally {
+      ctr.done();
+    }
+    if (contentsOnly) await writeTar(path.join(stage, top), ['.'], out);
+    else await writeTar(stage, [top], out);
+  });
 }

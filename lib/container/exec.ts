@@ -10,7 +10,7 @@ import { buildExecSpec } from '../spec';
 import { effectiveCaps } from './caps';
 import { find, startedProcess } from './lifecycle';
 import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
-import { mergeEnv } from './run';
+import { mergeEnv, processEnv } from './run';
 import { readSpec, writeSpec } from './state';
 import { resolveUser } from './user';
 
@@ -28,6 +28,8 @@ export interface ExecOptions {
 
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
   const rec = find(paths, o.container);
+  // A frozen container would hold the new process frozen too, and the CLI with it.
+  if (rec.State.Paused) throw new GockerError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
   // Running from the moment its monitor wrote the pid; joinable once its command started.
   const target = startedProcess(paths, rec, 'exec');
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });
@@ -39,8 +41,8 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const caps = effectiveCaps({ add: rec.HostConfig.CapAdd ?? undefined, drop: rec.HostConfig.CapDrop ?? undefined, privileged: o.privileged || rec.HostConfig.Privileged });
   const run = paths.runContainer(rec.Id);
   const tag = native().randomHex(6);
-  let env = mergeEnv(rec.Config.Env, o.env ?? []);
-  if (o.tty && !env.some((e) => e.startsWith('TERM='))) env = [...env, 'TERM=xterm'];
+  // As dockerd's exec: the defaults a run's process gets (TERM by exec's own -t), then -e.
+  const env = mergeEnv(processEnv(rec.Config.Env, rec.Config.Hostname, !!o.tty, u.home), o.env ?? []);
   const file = (ext: string): string => path.join(run, `exec-${tag}.${ext}`);
   const spec = buildExecSpec({
     // --ulimit, no-new-privileges and the seccomp filter (compiled for the container's

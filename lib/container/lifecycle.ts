@@ -11,7 +11,9 @@ import type { ContainerRecord } from './record';
 import { log } from '../log';
 import { native } from '../native';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
+import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
+import { networkStopped } from '../network';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 4194304;
@@ -57,29 +59,38 @@ const LOST = 'container monitor exited unexpectedly';
 /**
  * Brings a record up to date with the monitor's files: exited once exit.json is written;
  * exited (255, as podman reports a lost conmon) when the monitor died without writing it or
- * the runroot is gone (a reboot); running while the monitor lives.
+ * the runroot is gone (a reboot); running while the monitor lives, and paused (running too,
+ * as docker has it) while its cgroup's freezer holds it: the freezer is the truth, whoever
+ * froze or thawed it. The command that sees the exit first takes down the published ports' rules.
  */
 export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRecord {
   if (rec.State.Status === 'exited' || rec.State.Status === 'dead') return rec;
   const run = paths.runContainer(rec.Id);
-  const exit = readExit(paths, rec.Id);
   const monitorPid = readPid(path.join(run, 'monitor.pid'));
+  // The monitor writes exit.json before it exits: read after the monitor is seen gone, a
+  // missing exit.json is a monitor that went without one, not one that is writing it.
+  const alive = monitorAlive(monitorPid);
+  const exit = readExit(paths, rec.Id);
   if (exit) {
     const oom = exit.oomKilled === true;
-    rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: oom,
+    rec.State = { ...rec.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: oom,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error };
     saveRecord(paths, rec);
-  } else if (monitorAlive(monitorPid)) {
+    networkStopped(rec);
+  } else if (alive) {
     // Created (by create, or a run not yet released): it waits, nothing of it runs.
     if (rec.State.Status === 'created' && !fs.existsSync(path.join(run, 'started'))) return rec;
     const pid = readPid(path.join(run, 'pid'));
-    if (rec.State.Status !== 'running' || rec.State.Pid !== pid) {
-      rec.State = { ...rec.State, Status: 'running', Running: true, Pid: pid };
+    const paused = cgroupManager().open(rec.CgroupPath).frozen();
+    const status = paused ? 'paused' : 'running';
+    if (rec.State.Status !== status || rec.State.Pid !== pid || rec.State.Paused !== paused) {
+      rec.State = { ...rec.State, Status: status, Running: true, Paused: paused, Pid: pid };
       if (rec.State.StartedAt.startsWith('0001')) rec.State.StartedAt = new Date().toISOString();
     }
-  } else if (rec.State.Status === 'running' || monitorPid) {
-    rec.State = { ...rec.State, Status: 'exited', Running: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: LOST };
+  } else if (rec.State.Running || monitorPid) {
+    rec.State = { ...rec.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: LOST };
     saveRecord(paths, rec);
+    networkStopped(rec);
   }
   return rec;
 }
@@ -115,7 +126,7 @@ async function removeLost(paths: StorePaths, id: string): Promise<boolean> {
     if (!now) return true;
     const rec = reconcile(paths, now);
     if (rec.State.Error !== LOST || rec.State.Running) return false; // started again meanwhile
-    await removeLocked(paths, rec, false);
+    await removeLocked(paths, rec, false, true);
     log.info('removed a --rm container whose monitor had gone', { id: id.slice(0, 12) });
     return true;
   } catch (e) {
@@ -242,12 +253,111 @@ function signalContainer(paths: StorePaths, rec: ContainerRecord, signal: number
   }
 }
 
-export function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): ContainerRecord {
+/**
+ * A paused container's signal waits in the kernel until it is thawed. docker thaws it for
+ * SIGKILL and for the container's stop signal (any signal when it has none set), as those
+ * mean "end"; any other signal stays pending while it stays paused.
+ */
+function endsIt(rec: ContainerRecord, signal: number): boolean {
+  const stop = rec.Config.StopSignal;
+  if (!stop || signal === os.constants.signals.SIGKILL) return true;
+  try {
+    return signalNumber(stop) === signal;
+  } catch {
+    return true; // a stop signal no one can send: none set
+  }
+}
+
+/** Thaws a paused container so that the signal just sent reaches it. */
+async function thawToDeliver(rec: ContainerRecord): Promise<void> {
+  const cg = cgroupManager().open(rec.CgroupPath);
+  if (!cg.frozen()) return;
+  try {
+    await cg.thaw();
+  } catch (e) {
+    log.warn(`cannot unpause container ${rec.Id}: ${(e as Error).message}`);
+  }
+}
+
+export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): Promise<ContainerRecord> {
   const signal = signalNumber(sig);
   const rec = find(paths, ref);
   if (!rec.State.Running) throw new GockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { exitCode: 1 });
   signalContainer(paths, rec, signal, `cannot kill container: ${ref}`);
+  if (rec.State.Paused && endsIt(rec, signal)) await thawToDeliver(rec);
   return rec;
+}
+
+/**
+ * docker pause: the freezer stops every process of a running container where it stands.
+ * Under the container's lock, as start and rm are.
+ */
+export async function pause(paths: StorePaths, ref: string): Promise<ContainerRecord> {
+  return withContainer(paths, ref, async (rec) => {
+    if (!rec.State.Running) throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
+    if (rec.State.Paused) throw new GockerError(`Container ${rec.Id} is already paused`, { exitCode: 1 });
+    await cgroupManager().open(rec.CgroupPath).freeze();
+    rec.State = { ...rec.State, Status: 'paused', Paused: true };
+    saveRecord(paths, rec);
+    return rec;
+  });
+}
+
+/** docker unpause: the processes go on where they stood. */
+export async function unpause(paths: StorePaths, ref: string): Promise<ContainerRecord> {
+  return withContainer(paths, ref, async (rec) => {
+    if (!rec.State.Paused) throw new GockerError(`Container ${rec.Id} is not paused`, { exitCode: 1 });
+    await cgroupManager().open(rec.CgroupPath).thaw();
+    rec.State = { ...rec.State, Status: 'running', Paused: false };
+    saveRecord(paths, rec);
+    return rec;
+  });
+}
+
+/**
+ * docker rename: the new name is claimed first (names.ts: two claims of one name cannot both
+ * win), the record saved with it, and only then the old name freed; a failure on the way
+ * frees the new one and leaves the container as it was.
+ */
+export async function rename(paths: StorePaths, ref: string, newName: string): Promise<ContainerRecord> {
+  if (!ref || !newName) throw new GockerError('Neither old nor new names may be empty', { exitCode: 1 });
+  return withContainer(paths, ref, async (rec) => {
+    const name = newName.replace(/^\//, '');
+    if (rec.Name === `/${name}`) throw new GockerError('Renaming a container with the same name as its current name', { exitCode: 1 });
+    const allocating = (e: unknown): GockerError => new GockerError(`Error when allocating new name: ${(e as Error).message}`, { exitCode: 1, cause: e });
+    if (!NAME_PATTERN.test(name)) throw allocating(invalidName(newName));
+    try {
+      await reserveName(paths, name, rec.Id);
+    } catch (e) {
+      throw allocating(e);
+    }
+    const old = rec.Name;
+    try {
+      saveRecord(paths, { ...rec, Name: `/${name}` });
+    } catch (e) {
+      releaseName(paths, name, rec.Id);
+      throw e;
+    }
+    releaseName(paths, old, rec.Id);
+    rec.Name = `/${name}`;
+    return rec;
+  });
+}
+
+/**
+ * Runs f on the container's record as it is on disk, brought up to date, under the
+ * container's lock: a start, an rm or another change of it either went first or waits.
+ */
+export async function withContainer<T>(paths: StorePaths, ref: string, f: (rec: ContainerRecord) => Promise<T> | T): Promise<T> {
+  const id = find(paths, ref).Id;
+  const release = await acquireLock(containerLock(paths, id));
+  try {
+    const rec = loadRecord(paths, id);
+    if (!rec) throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
+    return await f(reconcile(paths, rec));
+  } finally {
+    release();
+  }
 }
 
 async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Promise<boolean> {
@@ -268,6 +378,8 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, si
   // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
   // the name as if it stopped, while it runs on, is what docker never does.
   signalContainer(paths, rec, first, what);
+  // Paused: thawed, as docker does, so that the stop signal is delivered.
+  if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
   if (!(await waitExit(paths, rec, graceSeconds * 1000))) {
     try {
       signalContainer(paths, rec, 'SIGKILL', what);
@@ -275,17 +387,52 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, si
       // Its process gone (reaped) since the grace period began is an exit on its way.
       if (reconcile(paths, rec).State.Running && (e as GockerError).code === 'EACCES') throw e;
     }
+    // Frozen again meanwhile (a pause from elsewhere): v1's freezer holds even SIGKILL.
+    await thawToDeliver(rec);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`${what}: tried to kill container, but did not receive an exit event`, { exitCode: 1 });
   }
   return rec;
 }
 
-export async function wait(paths: StorePaths, ref: string): Promise<number> {
-  const rec = find(paths, ref);
-  while (!(await waitExit(paths, rec, 60_000))) {
-    /* keep waiting */
+/** What `wait --condition` waits for, as docker's API names it. */
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+export const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
+
+/**
+ * The exit code once the condition holds: not-running (at once for a container that is not
+ * running), next-exit (the end of its next run, even if it is not running now) or removed
+ * (its exit, then its removal). The record is read by id each time: a removal while waiting
+ * ends the wait with the last exit seen.
+ */
+export async function wait(paths: StorePaths, ref: string, condition: WaitCondition = 'not-running'): Promise<number> {
+  if (!WAIT_CONDITIONS.includes(condition)) throw new GockerError(`invalid condition: ${JSON.stringify(condition)}`, { exitCode: 1 });
+  const first = find(paths, ref);
+  const finishedBefore = first.State.FinishedAt;
+  let code = first.State.ExitCode;
+  let running = first.State.Running;
+  // A removal can follow an exit closely (the monitor runs `rm` for --rm): removed is polled
+  // fast, so that the exit is seen first.
+  const every = condition === 'removed' ? 5 : 20;
+  for (;;) {
+    const onDisk = loadRecord(paths, first.Id);
+    if (!onDisk) {
+      // Removed without an exit seen since it ran: only rm -f removes a running container,
+      // and it does so with SIGKILL.
+      return running ? 128 + os.constants.signals.SIGKILL : code;
+    }
+    let rec: ContainerRecord;
+    try {
+      rec = reconcile(paths, onDisk);
+    } catch (e) {
+      // Its directory went while the exit was being recorded: removed, next time round.
+      if (loadRecord(paths, first.Id)) throw e;
+      continue;
+    }
+    running = rec.State.Running;
+    if (!running) code = rec.State.ExitCode;
+    if (!running && (condition === 'not-running' || (condition === 'next-exit' && rec.State.FinishedAt !== finishedBefore && rec.State.Status === 'exited'))) return code;
+    await new Promise((r) => setTimeout(r, every));
   }
-  return rec.State.ExitCode;
 }
 
 /**
@@ -293,18 +440,18 @@ export async function wait(paths: StorePaths, ref: string): Promise<number> {
  * Under the container's lock: a concurrent rm, start or `run --rm` finishing either went
  * first (then this one finds no such container) or waits.
  */
-export async function remove(paths: StorePaths, ref: string, force = false): Promise<ContainerRecord> {
+export async function remove(paths: StorePaths, ref: string, force = false, volumes = false): Promise<ContainerRecord> {
   const id = find(paths, ref).Id;
   const release = await acquireLock(containerLock(paths, id));
   try {
     if (!loadRecord(paths, id)) throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
-    return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force);
+    return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force, volumes);
   } finally {
     release();
   }
 }
 
-async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: boolean): Promise<ContainerRecord> {
+async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: boolean, volumes = false): Promise<ContainerRecord> {
   if (rec.State.Status === 'created' && monitorAlive(readPid(path.join(paths.runContainer(rec.Id), 'monitor.pid')))) {
     // A created container's process waits to be released: killed, its monitor records that
     // and goes, then it is removed as any other (as docker rm, without -f).
@@ -312,13 +459,17 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not remove created container ${rec.Id}: no exit seen`, { exitCode: 1 });
   }
   if (rec.State.Running) {
+    if (!force && rec.State.Paused) {
+      throw new GockerError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`, { exitCode: 1 });
+    }
     if (!force) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
     }
     signalContainer(paths, rec, 'SIGKILL', `could not kill running container ${rec.Id}, cannot remove`);
+    if (rec.State.Paused) await thawToDeliver(rec);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not kill running container ${rec.Id}, cannot remove: no exit seen`, { exitCode: 1 });
   }
-  await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath));
+  await removeContainer(paths, rec, cgroupManager().open(rec.CgroupPath), volumes);
   return rec;
 }
 

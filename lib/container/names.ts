@@ -8,6 +8,14 @@ import { acquireLock, unlinkIfThere } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { RECORD_FILE } from './record';
 
+/** docker's container names: a letter or digit, then at least one of letters, digits, _ . - */
+export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** docker's refusal of a name outside NAME_PATTERN. */
+export function invalidName(name: string): GockerError {
+  return new GockerError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { code: 'EINVAL', exitCode: 125 });
+}
+
 function namesDir(paths: StorePaths): string {
   return path.join(paths.root, 'names');
 }
@@ -43,22 +51,62 @@ function readOwner(file: string): string | undefined {
 /**
  * Claims `name` for container `id`, whose directory must already exist: a claim whose
  * container directory is gone is stale (a crash between claim and record, or a removal
- * cut short) and is taken over, under a lock so that two takers cannot both win.
+ * cut short) and is taken over, under a lock so that two takers cannot both win. Returns
+ * undefined once claimed, or the id of the container that holds it.
  */
-export async function reserveName(paths: StorePaths, name: string, id: string): Promise<void> {
+async function claim(paths: StorePaths, name: string, id: string): Promise<string | undefined> {
   const dir = namesDir(paths);
   if (!fs.existsSync(dir)) await migrate(paths, dir);
   const file = path.join(dir, name);
-  if (tryCreate(file, id)) return;
+  if (tryCreate(file, id)) return undefined;
   const release = await acquireLock(paths.lock('names'));
   try {
     const owner = readOwner(file);
-    if (owner && fs.existsSync(paths.container(owner))) throw conflict(name, owner);
+    if (owner && fs.existsSync(paths.container(owner))) return owner;
     fs.rmSync(file, { force: true });
-    if (!tryCreate(file, id)) throw conflict(name, readOwner(file) ?? '');
+    return tryCreate(file, id) ? undefined : readOwner(file) ?? '';
   } finally {
     release();
   }
+}
+
+/** How many generated names dockerd tries before it names a container by its id. */
+const GENERATED_TRIES = 6;
+
+/**
+ * A name as dockerd's namesgenerator makes one: an adjective and a notable scientist's or
+ * hacker's surname from its lists (as the docker-names package ships them), never
+ * "boring_wozniak"; from the second try on a random digit is appended.
+ */
+export function generatedName(retry: number): string {
+  // Required here: only a run without --name needs the lists.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { left, right } = require('docker-names') as { left: string[]; right: string[] };
+  // Math.random, as dockerd's math/rand: a name is no secret, and node:crypto costs a start
+  // milliseconds to load.
+  const pick = (n: number): number => Math.floor(Math.random() * n);
+  let name: string;
+  do name = `${left[pick(left.length)]}_${right[pick(right.length)]}`;
+  while (name === 'boring_wozniak');
+  return retry > 0 ? `${name}${pick(10)}` : name;
+}
+
+/**
+ * Claims `name` for container `id`, or without a name one generated as dockerd does: up to
+ * six generated names, then the id's first 12 characters. Returns the name claimed; a given
+ * name that is taken is docker's Conflict.
+ */
+export async function reserveName(paths: StorePaths, name: string | undefined, id: string): Promise<string> {
+  if (name !== undefined) {
+    const owner = await claim(paths, name, id);
+    if (owner !== undefined) throw conflict(name, owner);
+    return name;
+  }
+  for (let retry = 0; retry < GENERATED_TRIES; retry++) {
+    const generated = generatedName(retry);
+    if ((await claim(paths, generated, id)) === undefined) return generated;
+  }
+  return reserveName(paths, id.slice(0, 12), id);
 }
 
 /** Frees `name` if `id` holds it. */

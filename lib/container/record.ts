@@ -17,10 +17,13 @@ export interface ContainerState {
   Error: string;
 }
 
+/** One of docker's Mounts, in its key order; Name and Driver for volumes only. */
 export interface MountRecord {
   Type: 'bind' | 'tmpfs' | 'volume';
+  Name?: string;
   Source: string;
   Destination: string;
+  Driver?: string;
   Mode: string;
   RW: boolean;
   Propagation: string;
@@ -44,7 +47,12 @@ export interface HostConfigRecord {
   PidsLimit: number | null;
   ShmSize: number;
   Tmpfs: Record<string, string> | null;
+  /** --mount, as docker's HostConfig.Mounts (absent in records from before it) */
+  Mounts?: Array<Record<string, unknown>> | null;
   Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;
+  /** -p: "80/tcp" -> [{ HostIp, HostPort }] as asked (HostPort '' for any); absent in older records */
+  PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null;
+  PublishAllPorts?: boolean;
   /** --log-driver and --log-opt; absent in records from before they existed (json-file) */
   LogConfig?: { Type: 'json-file' | 'none'; Config: Record<string, string> };
 }
@@ -59,6 +67,7 @@ export interface ContainerConfigRecord {
   WorkingDir: string;
   Labels: Record<string, string>;
   StopSignal?: string;
+  ExposedPorts?: Record<string, object>;
   Tty: boolean;
   OpenStdin: boolean;
   AttachStdin: boolean;
@@ -81,7 +90,7 @@ export interface ContainerRecord {
   Config: ContainerConfigRecord;
   HostConfig: HostConfigRecord;
   Mounts: MountRecord[];
-  NetworkSettings: { IPAddress: string; Networks: Record<string, unknown> };
+  NetworkSettings: NetworkSettings;
   GraphDriver: {
     Name: 'overlay2' | 'vfs';
     Data: { LowerDir: string; UpperDir: string; MergedDir: string; WorkDir: string };
@@ -93,6 +102,42 @@ export interface ContainerRecord {
   ResolvConfPath: string;
   /** cgroup name under each hierarchy, e.g. 'gocker/<id>' */
   CgroupPath: string;
+}
+
+/** A container's place on one network, as docker's inspect shows it. */
+export interface EndpointSettings {
+  /** --ip */
+  IPAMConfig: { IPv4Address?: string } | null;
+  Links: null;
+  /** --network-alias */
+  Aliases: string[] | null;
+  MacAddress: string;
+  DriverOpts: null;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  /** the names others on a user network reach it by: its name, short id and aliases */
+  DNSNames: string[] | null;
+}
+
+export interface NetworkSettings {
+  Bridge?: string;
+  SandboxID?: string;
+  SandboxKey?: string;
+  /** "80/tcp" -> the host ports it is published on (null: exposed only), while it runs */
+  Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+  /** the default bridge's endpoint, repeated at the top as docker does */
+  IPAddress: string;
+  Gateway?: string;
+  IPPrefixLen?: number;
+  MacAddress?: string;
+  EndpointID?: string;
+  Networks: Record<string, EndpointSettings | Record<string, never>>;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

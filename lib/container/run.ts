@@ -11,17 +11,19 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { boundingCaps, effectiveCaps } from './caps';
 import {
-  DEFAULT_DEVICES, buildSpec, commandOf, envOf, hostnameOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
-  type CreateConfig, type OciDevice, type OciSpec, type SpecMount,
+  DEFAULT_DEVICES, buildSpec, commandOf, envOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
+  type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
 } from '../spec';
-import { ZERO_TIME, type ContainerRecord, type MountRecord } from './record';
+import { ZERO_TIME, type ContainerRecord } from './record';
+import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMounts } from './mounts';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
-import { SPEC_FILE, containerLock, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
+import { SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
+import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
 
 export interface RunOptions extends ResourceFlags {
   image: string;
@@ -38,8 +40,20 @@ export interface RunOptions extends ResourceFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** none, host, bridge (the default), a network's name, or container:NAME */
   network?: string;
+  /** --network-alias: more names on a user network */
+  networkAlias?: string[];
+  /** --ip: the address on a user network */
+  ip?: string;
+  /** -p [hostIP:][hostPort:]containerPort[/proto] */
+  publish?: string[];
+  /** -P: every exposed port on a random host port */
+  publishAll?: boolean;
+  expose?: string[];
   volume?: string[];
+  /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... */
+  mount?: string[];
   tmpfs?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -149,6 +163,8 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
 export function resolveEnv(list: string[]): string[] {
   return list.flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : []));
 }
+
+export { processEnv } from '../spec';
 
 // docker's ulimit names (go-units), with the /proc/self/limits label of each.
 const ULIMITS: Record<string, string> = {
@@ -262,21 +278,9 @@ function hostDevices(dir = '/dev', out: OciDevice[] = []): OciDevice[] {
   return out;
 }
 
-function parseVolumes(specs: string[]): MountRecord[] {
-  return specs.map((v) => {
-    const parts = v.split(':');
-    if (parts.length < 2 || parts.length > 3 || !parts[1].startsWith('/')) throw engineError(`invalid volume specification: '${v}'`);
-    const [src, dst, mode = 'rw'] = parts;
-    if (!src.startsWith('/')) throw engineError(`invalid volume specification: '${v}': named volumes are not supported; use an absolute host path`);
-    if (!fs.existsSync(src)) throw engineError(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
-    if (!['rw', 'ro'].includes(mode)) throw engineError(`invalid mode: ${mode}`);
-    return { Type: 'bind', Source: path.resolve(src), Destination: path.posix.normalize(dst), Mode: mode, RW: mode !== 'ro', Propagation: 'rprivate' };
-  });
-}
-
 interface PrepareVars {
   id: string; name: string; body: CreateConfig; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
-  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: string; volumes: MountRecord[];
+  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: NetworkPlan; mounts: ResolvedMounts;
   ulimits: Array<[string, number, number]>; available: string[]; shmSize: number;
   securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
   tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
@@ -300,7 +304,6 @@ export class Runner {
   private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
     const cfg = image.config.config ?? {};
     const id = newContainerId();
-    const name = o.name ?? `${path.basename(image.repoTags[0]?.split(':')[0] ?? 'ctr')}_${id.slice(0, 6)}`;
     if (o.name !== undefined && !NAME_RE.test(o.name)) throw engineError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
       throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
@@ -317,11 +320,15 @@ export class Runner {
     const layerDirs = image.layers.map((l) => l.dir);
     const user = o.user ?? cfg.User ?? '';
     const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
-    const hostname = hostnameOf(id, body);
-    const env = envOf(body, cfg, hostname, u.home);
-    const network = o.network ?? 'none';
-    if (!['none', 'host'].includes(network)) throw engineError(`network ${network} not found (supported: none, host)`);
-    const volumes = parseVolumes(o.volume ?? []);
+    const network = await planNetworking(this.paths, o, Object.keys(cfg.ExposedPorts ?? {}));
+    if (network.joined && o.hostname !== undefined) throw engineError('conflicting options: hostname and the network mode');
+    // container:NAME shares that container's hostname too, as docker.
+    if (network.joined) body.Hostname = network.joined.Config.Hostname;
+    const hostname = body.Hostname || id.slice(0, 12);
+    // Config.Env: the image's and the flags' alone (what commit keeps); the process gets
+    // processEnv()'s defaults around it (buildSpec).
+    const env = envOf(body, cfg);
+    checkWorkdir(o.workdir);
     const ulimits = parseUlimits(o.ulimit ?? []);
     const available = boundingCaps();
     const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged, available });
@@ -331,6 +338,7 @@ export class Runner {
     const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
     const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
+    const mountPlan = planMounts(o, cfg.Volumes, tmpfs.map((t) => t.dest));
     const logConfig = parseLogConfig(o.logDriver, o.logOpt);
 
     const dir = this.paths.container(id);
@@ -339,24 +347,29 @@ export class Runner {
     // The directory first: it is what makes the name's claim live (see names.ts). 0700, as
     // what is made under runroot: the container's state is root's alone (store/perms.ts).
     fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    let name: string;
     try {
-      await reserveName(this.paths, name, id);
+      name = await reserveName(this.paths, o.name, id);
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw e;
     }
+    let mounts: ResolvedMounts | undefined;
     try {
-      return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
+      // Once the container's directory exists: it is what keeps its volumes in use.
+      mounts = await resolveMounts(this.paths, id, mountPlan, image);
+      return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
       releaseName(this.paths, name, id);
+      if (mounts) await undoMounts(this.paths, id, mounts);
       throw e;
     }
   }
 
   private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, volumes, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
+    const { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
@@ -364,14 +377,17 @@ export class Runner {
       fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
     }
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
-    const hostnamePath = path.join(dir, 'hostname');
-    const hostsPath = path.join(dir, 'hosts');
-    const resolvPath = path.join(dir, 'resolv.conf');
-    const files: Array<[string, string]> = [
+    // container:NAME: that container's files, as docker shares them (and never writes them here).
+    const joined = network.joined;
+    const hostnamePath = joined?.HostnamePath ?? path.join(dir, 'hostname');
+    const hostsPath = joined?.HostsPath ?? path.join(dir, 'hosts');
+    const resolvPath = joined?.ResolvConfPath ?? path.join(dir, 'resolv.conf');
+    // On a bridge network the container's own address line is added when it has one (attach).
+    const hostNet = network.mode === 'host';
+    const files: Array<[string, string]> = joined ? [] : [
       [hostnamePath, `${hostname}\n`],
-      [hostsPath, network === 'host' ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n')
-        : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`],
-      [resolvPath, network === 'host' ? readOr('/etc/resolv.conf', '') : resolvForContainer()],
+      [hostsPath, hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS],
+      [resolvPath, hostNet ? readOr('/etc/resolv.conf', '') : resolvForContainer()],
     ];
 
     const cgroupName = `gocker/${id}`;
@@ -388,14 +404,11 @@ export class Runner {
       config: body,
       image: cfg,
       hostConfig: {
-        NetworkMode: network, Privileged: !!o.privileged, ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null,
+        NetworkMode: network.mode, Privileged: !!o.privileged, ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null,
         SecurityOpt: securityOpt, Init: !!o.init, ShmSize: shmSize, Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0,
         NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0, CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null,
         Ulimits: ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: lim(Soft), Hard: lim(Hard) })),
-        Mounts: [
-          ...volumes.map((b): SpecMount => ({ Type: 'bind', Source: b.Source, Target: b.Destination, ReadOnly: !b.RW })),
-          ...tmpfs.map((t): SpecMount => ({ Type: 'tmpfs', Target: t.dest, Options: t.options })),
-        ],
+        Mounts: tmpfs.map((t): SpecMount => ({ Type: 'tmpfs', Target: t.dest, Options: t.options })),
         LogConfig: logConfig,
       },
       facts: {
@@ -411,6 +424,13 @@ export class Runner {
           oomEvents: cgroup.oomEventsFile(),
           deviceProgramTarget: cgroup.deviceProgramTarget(),
         },
+        mounts: mounts.monitor.map((x): OciMount => {
+          // Refused as before config.json, when the monitor's spec split its fields at US: no
+          // path docker takes holds it, and an image's VOLUME with one meant to choose flags.
+          const bad = [x.source, x.dest, x.data].find((f) => f.includes('\x1f'));
+          if (bad !== undefined) throw engineError(`invalid mount ${JSON.stringify(bad)}: a path or option may not contain the character \\x1f`);
+          return { destination: x.dest, type: x.type || 'bind', source: x.source, options: [...x.flags.split(','), ...x.data.split(',')].filter(Boolean) };
+        }),
         hostDevices: o.privileged ? hostDevices() : [],
         rootfs: vfs ? { bind: path.join(dir, 'rootfs') }
           : { overlay: { root: this.paths.root, lower: image.layers.slice().reverse().map((l) => `l/${l.link}`), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') } },
@@ -433,19 +453,23 @@ export class Runner {
       Config: {
         Hostname: hostname, User: user, Env: env, Cmd: cmd.length ? cmd : null, Entrypoint: entrypoint.length ? entrypoint : null,
         Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: cfg.Labels ?? {}, StopSignal: cfg.StopSignal,
+        ExposedPorts: network.exposed.length ? Object.fromEntries(network.exposed.map((p) => [p, {}])) : undefined,
         Tty: !!o.tty, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
       },
       HostConfig: {
-        Binds: (o.volume ?? []).length ? o.volume! : null, NetworkMode: network, AutoRemove: !!o.rm, Privileged: !!o.privileged,
+        // -v /path is no bind: docker keeps it with the container's (anonymous) volumes.
+        Binds: (o.volume ?? []).some((v) => v.includes(':')) ? o.volume!.filter((v) => v.includes(':')) : null, NetworkMode: network.mode,
+        PortBindings: Object.keys(network.portBindings).length ? network.portBindings : null, PublishAllPorts: !!o.publishAll, AutoRemove: !!o.rm, Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
-        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0, NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
+        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? (resources.memory ? 2 * resources.memory : 0), NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
+        Mounts: mounts.specs.length ? mounts.specs : null,
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
         Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
         LogConfig: logConfig,
       },
-      Mounts: volumes,
-      NetworkSettings: { IPAddress: '', Networks: { [network]: {} } },
+      Mounts: mounts.records,
+      NetworkSettings: { IPAddress: '', Ports: {}, Networks: Object.keys(network.networks).length ? network.networks : { [network.mode]: {} } },
       // vfs has no layers under the container: its whole tree is the "upper" dir.
       GraphDriver: vfs
         ? { Name: 'vfs', Data: { LowerDir: '', UpperDir: path.join(dir, 'rootfs'), MergedDir: path.join(run, 'merged'), WorkDir: '' } }
@@ -492,11 +516,20 @@ export class Runner {
       // --rm: removal once it exits, by the monitor, when no CLI is there to do it: always
       // with -d, and in the foreground if this process is killed.
       const exitCommand = o.rm
-        ? [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', prepared.rec.Id]
+        ? [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', '-v', prepared.rec.Id]
         : undefined;
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
-      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, { ...this.hooks, ...hooks, create }, async () => {
+      let net: NetworkHook | undefined;
+      try {
+        // Under the container's lock: IPAM takes an address back only from a container that
+        // has no record and no lock (store.ts holderGone).
+        net = await networkHook(this.paths, rec, !o.rm);
+      } catch (e) {
+        release();
+        throw e;
+      }
+      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
@@ -507,7 +540,7 @@ export class Runner {
         await cgroupManager().create(rec.CgroupPath, limits);
       });
     } catch (e) {
-      if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup);
+      if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup, true);
       throw e;
     }
   }
@@ -521,12 +554,20 @@ export class Runner {
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
     o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
-    release: () => void, exitCommand: string[] | undefined, hooks: LaunchHooks & { create?: boolean }, beforeStart: () => Promise<void>): Promise<RunResult> {
+    release: () => void, exitCommand: string[] | undefined, net: NetworkHook | undefined, hooks: LaunchHooks & { create?: boolean },
+    beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
     const runSpec = path.join(run, SPEC_FILE);
+    // fds 3 (go) and 4 (created), then on a bridge network the published ports' sockets for
+    // the monitor to hold while the container runs, and with container:NAME that
+    // container's network namespace, open, to join.
+    const hold = net?.hold ?? [];
+    const passed = [...hold, ...(net?.netns !== undefined ? [net.netns] : [])];
     writeSpec(runSpec, launchSpec(spec, {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
+      holdFds: hold.map((_, i) => 5 + i),
+      netnsFd: net?.netns !== undefined ? 5 + hold.length : undefined,
     }));
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
@@ -557,11 +598,12 @@ export class Runner {
           // terminal is raw and ^C reaches the container through its pty; the monitor stays
           // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
           detached: !!o.detach || !o.tty,
-          extraFds: [goRead, reportWrite],
+          extraFds: [goRead, reportWrite, ...passed],
         });
       } finally {
         fs.closeSync(goRead);
         fs.closeSync(reportWrite);
+        net?.close();
       }
       // While the monitor sets up, and before the container is let go: a signal from then on
       // reaches it. (One before makes this process end, and the monitor give up at the pipe.)
@@ -591,10 +633,14 @@ export class Runner {
       }
       if (created) {
         log.debug('container created', { id: rec.Id.slice(0, 12), ms: sinceStart() });
-        if (hooks.beforeRelease) {
+        if (net?.attach || hooks.beforeRelease) {
           const pid = Number(readOr(path.join(run, 'pid'), '').trim());
           try {
-            await hooks.beforeRelease(pid, namespacePaths(pid));
+            // Networking first, the hook point it was made for: the container's network
+            // namespace exists and its process waits to be released before it runs anything
+            // of the image's. (A created container is networked now, ready for its start.)
+            if (net?.attach) await net.attach(pid);
+            if (hooks.beforeRelease) await hooks.beforeRelease(pid, namespacePaths(pid));
           } catch (e) {
             closeGo();
             await child.exited;
@@ -672,10 +718,17 @@ export class Runner {
     const run = this.paths.runContainer(rec.Id);
     for (const f of ['exit.json', 'pid', 'started', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
+    // Its address again, and its host ports (the same ones: a restart keeps its mapping).
+    const net = await networkHook(this.paths, rec, true);
     rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
-    saveRecord(this.paths, rec);
+    try {
+      saveRecord(this.paths, rec);
+    } catch (e) {
+      net?.close();
+      throw e;
+    }
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, this.hooks, async () => undefined);
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, net, this.hooks, async () => undefined);
   }
 
   /**
@@ -738,8 +791,12 @@ export class Runner {
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
-    if (rm) await removeContainer(this.paths, rec, cgroup);
-    else saveRecord(this.paths, rec);
+    networkStopped(rec);
+    // The exit goes into the record as it is now: a rename or an update while it ran stays.
+    const now = { ...(loadRecord(this.paths, rec.Id) ?? rec), State: rec.State };
+    // --rm: its anonymous volumes go with it, as docker's AutoRemove.
+    if (rm) await removeContainer(this.paths, now, cgroup, true);
+    else saveRecord(this.paths, now);
     log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: sinceStart() });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listRecords } from '../container/state';
-import { GockerError } from '../errors';
-import { familiarRepo, familiarString, parseReference } from '../name';
+import { GockerError, errorLine } from '../errors';
+import { familiarRepo, familiarString, parseAnyReference, parseReference } from '../name';
 import { Store } from '../store';
 import { collectGarbage } from './prune';
 import { writeFileAtomic } from '../store/atomic';
@@ -12,15 +12,33 @@ import type { ImageRecord } from './types';
 
 const short = (id: string): string => hexOf(id).slice(0, 12);
 
+/**
+ * An image argument checked as docker checks one, before any lookup: a reference docker
+ * refuses fails with its error (exit 1, as docker's image commands), worded by `wording`.
+ * parse: how docker reads it (an id or a reference, or a reference only).
+ */
+export function checkImageArgument(name: string, wording = (msg: string): string => msg, parse: (s: string) => unknown = parseAnyReference): void {
+  try {
+    parse(name);
+  } catch (e) {
+    throw new GockerError(wording(errorLine(e)), { code: 'EINVALREF', exitCode: 1 });
+  }
+}
+
 function mustResolve(store: Store, name: string): ImageRecord {
+  checkImageArgument(name);
   const img = store.resolveImage(name);
   if (!img) throw new GockerError(`No such image: ${name}`, { code: 'ENOIMAGE', exitCode: 1 });
   return img;
 }
 
 export async function tagImage(store: Store, source: string, target: string): Promise<void> {
-  const img = mustResolve(store, source);
+  // docker's client checks both names before it asks for the image.
+  const wording = (s: string) => (msg: string): string => `error parsing reference: "${s}" is not a valid repository/tag: ${msg}`;
+  checkImageArgument(source, wording(source));
+  checkImageArgument(target, wording(target), parseReference);
   const ref = parseReference(target);
+  const img = mustResolve(store, source);
   if (ref.digest) throw new GockerError(`refusing to create a tag with a digest reference: ${target}`);
   await store.updateBook((book) => {
     (book[familiarRepo(ref)] ??= {})[ref.tag!] = img.id;

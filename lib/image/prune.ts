@@ -13,6 +13,7 @@ import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
 import { DIGEST_HEX_LENGTH, isDigest, type DigestAlgorithm } from '../name/digest';
 import { hexOf, shortLink } from '../store/paths';
+import { Volumes } from '../store/volumes';
 import type { ImageConfig } from './types';
 
 export interface Collected {
@@ -29,8 +30,6 @@ export interface PruneResult extends Collected {
   untagged: string[];
 }
 
-const HEX = /^[0-9a-f]{64}$/;
-
 function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
@@ -40,10 +39,10 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-function listHex(dir: string, len = 64): string[] {
-  const re = len === 64 ? HEX : new RegExp(`^[0-9a-f]{${len}}$`);
+/** The names in dir that are the hex of an alg digest (anything else there is not gocker's). */
+function listHex(dir: string, alg: DigestAlgorithm = 'sha256'): string[] {
   try {
-    return fs.readdirSync(dir).filter((n) => re.test(n));
+    return fs.readdirSync(dir).filter((n) => isDigest(`${alg}:${n}`));
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return [];
     throw e;
@@ -137,7 +136,7 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     const p = path.join(store.paths.links, n);
     if (!fs.existsSync(p)) fs.rmSync(p, { force: true });
   }
-  for (const [alg, len] of Object.entries(DIGEST_HEX_LENGTH) as Array<[DigestAlgorithm, number]>) for (const hex of listHex(store.paths.blobDir(alg), len)) {
+  for (const alg of Object.keys(DIGEST_HEX_LENGTH) as DigestAlgorithm[]) for (const hex of listHex(store.paths.blobDir(alg), alg)) {
     if (keepBlobs.has(`${alg}:${hex}`)) continue;
     const file = store.paths.blob(`${alg}:${hex}`);
     try {
@@ -188,7 +187,8 @@ export interface UsageRow {
   Reclaimable: number;
 }
 
-function treeSize(dir: string): number {
+/** Bytes of the regular files under dir (a container's writable layer: what removing it frees). */
+export function treeSize(dir: string): number {
   let n = 0;
   let names: string[];
   try {
@@ -208,7 +208,8 @@ function treeSize(dir: string): number {
 /**
  * docker system df. Images: shared layers count once; reclaimable is what removing every
  * image no container uses would free. Containers: the size of their writable layers;
- * reclaimable is that of the stopped ones. gocker has no volumes or build cache.
+ * reclaimable is that of the stopped ones. Volumes: the size of their data; reclaimable is
+ * that of the ones no container uses. gocker has no build cache.
  */
 export function diskUsage(store: Store): UsageRow[] {
   const book = bookIds(store);
@@ -231,6 +232,8 @@ export function diskUsage(store: Store): UsageRow[] {
     size += n;
     if (!activeLayers.has(c)) reclaimable += n;
   }
+  // Volumes with driver options are mounts, not data here: left out, as dockerd does.
+  const vols = new Volumes(store.paths).usage();
   let csize = 0;
   let creclaim = 0;
   let running = 0;
@@ -243,7 +246,8 @@ export function diskUsage(store: Store): UsageRow[] {
   return [
     { Type: 'Images', TotalCount: ids.length, Active: ids.filter((id) => used.has(id)).length, Size: size, Reclaimable: reclaimable },
     { Type: 'Containers', TotalCount: records.length, Active: running, Size: csize, Reclaimable: creclaim },
-    { Type: 'Local Volumes', TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
+    { Type: 'Local Volumes', TotalCount: vols.length, Active: vols.filter((v) => v.used).length, Size: vols.reduce((n, v) => n + v.size, 0),
+      Reclaimable: vols.filter((v) => !v.used).reduce((n, v) => n + v.size, 0) },
     { Type: 'Build Cache', TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
   ];
 }

@@ -10,8 +10,10 @@ import { sniffCompression } from '../layer';
 import type { Store } from '../store';
 import { hexOf } from '../store/paths';
 import { familiarString, parseReference } from '../name';
+import { checkImageArgument } from './manage';
 
 export async function saveImages(store: Store, names: string[], out: NodeJS.WritableStream): Promise<void> {
+  for (const name of names) checkImageArgument(name);
   fs.mkdirSync(store.paths.tmp, { recursive: true });
   const stage = fs.mkdtempSync(path.join(store.paths.tmp, 'save-'));
   try {

@@ -2,9 +2,10 @@
 // registries and the store's own files. A digest ends up naming a file (blobs/<alg>/<hex>,
 // layers/<hex>, images/<hex>), so anything that is not exactly an algorithm gocker knows and
 // a lowercase hex of that algorithm's length is refused where it enters: 'sha256:../../etc'
-// must never reach path.join. No node:crypto here: the store's path helpers use this module
-// on every container start.
+// must never reach path.join. The check is the addon's (native/name/reference.cc), the one
+// parser the reference grammar uses too and the one fuzz/reference.cc fuzzes.
 import { GockerError } from '../errors';
+import { native } from '../native';
 
 /** go-digest's registered algorithms and the hex length of each; nothing else is accepted. */
 export const DIGEST_HEX_LENGTH: Readonly<Record<DigestAlgorithm, number>> = { sha256: 64, sha384: 96, sha512: 128 };
@@ -13,17 +14,12 @@ export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
 /** A string checked by validateDigest: '<alg>:<lowercase hex of its exact length>'. */
 export type Digest = string & { readonly __digest: unique symbol };
 
-const DIGEST_RE = /^(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/;
-const SHA256_RE = /^sha256:[0-9a-f]{64}$/;
-/** go-digest's grammar for the algorithm part, to tell "unknown algorithm" from "malformed". */
-const GO_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-
 export function isDigest(d: unknown): d is Digest {
-  return typeof d === 'string' && DIGEST_RE.test(d);
+  return typeof d === 'string' && native().digestProblem(d) === null;
 }
 
 export function isSha256Digest(d: unknown): d is Digest {
-  return typeof d === 'string' && SHA256_RE.test(d);
+  return isDigest(d) && d.startsWith('sha256:');
 }
 
 /**
@@ -32,13 +28,7 @@ export function isSha256Digest(d: unknown): d is Digest {
  */
 export function digestProblem(d: unknown): string | undefined {
   if (typeof d !== 'string') return 'invalid checksum digest format';
-  if (DIGEST_RE.test(d)) return undefined;
-  const i = d.indexOf(':');
-  if (i <= 0 || i + 1 === d.length) return 'invalid checksum digest format';
-  const want = (DIGEST_HEX_LENGTH as Record<string, number>)[d.slice(0, i)];
-  if (want === undefined) return GO_DIGEST_RE.test(d) ? 'unsupported digest algorithm' : 'invalid checksum digest format';
-  if (d.length - i - 1 !== want) return 'invalid checksum digest length';
-  return 'invalid checksum digest format'; // right length, not lowercase hex ('..', '/', 'A')
+  return native().digestProblem(d) ?? undefined;
 }
 
 /** An attacker's string, quoted and cut short, for a one-line message. */
@@ -58,7 +48,7 @@ export function quoteInput(v: unknown): string {
  */
 export function validateDigest(d: unknown, where: string, opts: { sha256Only?: boolean; code?: string } = {}): Digest {
   let problem = digestProblem(d);
-  if (!problem && opts.sha256Only && !SHA256_RE.test(d as string)) problem = 'unsupported digest algorithm (only sha256 is supported here)';
+  if (!problem && opts.sha256Only && !(d as string).startsWith('sha256:')) problem = 'unsupported digest algorithm (only sha256 is supported here)';
   if (problem) throw new GockerError(`${where}: ${problem}: ${quoteInput(d)}`, { code: opts.code ?? 'EDIGEST', exitCode: 125 });
   return d as Digest;
 }

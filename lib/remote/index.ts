@@ -1,5 +1,6 @@
 // The registry client: ping, auth (bearer token and basic), manifests (OCI and Docker,
-// indexes and lists), and blobs verified against their digests as they stream.
+// indexes and lists), and blobs verified against their digests as they stream. Pushing
+// (uploads, mounts, manifest PUT) is in push.ts, over the same transport.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { loadConfig, type EngineConfig } from '../config';
@@ -43,12 +44,23 @@ export interface ClientOptions {
   platform?: Platform;
   timeoutMs?: number;
   retries?: number;
-  config?: EngineConfig;
+  config?: Pick<EngineConfig, 'insecureRegistries' | 'registryMirrors'>;
   dockerConfigFile?: string;
   userAgent?: string;
   /** before each retry: what failed, the attempt about to be made (1 = first retry), the wait */
   onRetry?: (what: string, attempt: number, err: Error, delayMs: number) => void;
+  /** aborts every request, body and wait; the operation then rejects with the signal's reason */
+  signal?: AbortSignal;
 }
+
+/**
+ * A request body made afresh for every attempt (a stream is read once; an answer of 401
+ * sends the request again with credentials). `touch` is called as the body is read, and
+ * restarts the deadline: an upload takes as long as its bytes take, a silent one does not.
+ */
+export type UploadBody = (touch: () => void) => ReadableStream<Uint8Array> | Buffer;
+
+export type RequestOptions = RequestInit & { what: string; retries?: number; upload?: UploadBody };
 
 export function hostPlatform(): Platform {
   const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
@@ -68,7 +80,18 @@ function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\./.test(h);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A wait that an abort ends at once, rejecting with the signal's reason. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
+  const done = (): void => {
+    clearTimeout(timer);
+    reject(signal!.reason);
+  };
+  const timer = setTimeout(() => {
+    signal?.removeEventListener('abort', done);
+    resolve();
+  }, ms);
+  signal?.addEventListener('abort', done, { once: true });
+});
 
 /** d (validated) computed over b with d's own algorithm: sha256, sha384 or sha512. */
 function digestOf(b: Buffer, algorithm: DigestAlgorithm): string {
@@ -124,14 +147,16 @@ export class RegistryClient {
   private readonly basic = new Map<string, string>();
   /** registry/repository -> the endpoint (a mirror or the registry) that served its manifest */
   private readonly served = new Map<string, string>();
-  private readonly config: EngineConfig;
+  /** hosts that asked for basic auth when there were no credentials for them */
+  private readonly basicWithout = new Set<string>();
+  private readonly config: Pick<EngineConfig, 'insecureRegistries' | 'registryMirrors'>;
 
-  constructor(private readonly opts: ClientOptions = {}) {
+  constructor(protected readonly opts: ClientOptions = {}) {
     this.config = opts.config ?? loadConfig();
   }
 
   /** http for loopback (as docker) and registries configured insecure; https otherwise. */
-  private base(registry: string): string {
+  protected base(registry: string): string {
     const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
     const plain = isLoopback(host) || this.config.insecureRegistries.includes(registry);
     return `${plain ? 'http' : 'https'}://${host}`;
@@ -148,7 +173,7 @@ export class RegistryClient {
   }
 
   /** One request with auth, timeout and retries of temporary failures. */
-  private async request(registry: string, url: string, scope: string, init: RequestInit & { what: string; retries?: number }, creds?: Credentials): Promise<Response> {
+  protected async request(registry: string, url: string, scope: string, init: RequestOptions, creds?: Credentials): Promise<Response> {
     const retries = init.retries ?? this.opts.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       let err: RegistryError;
@@ -164,17 +189,29 @@ export class RegistryClient {
   }
 
   /** Throws err unless it is temporary and retries are left; otherwise reports and waits. */
-  private async beforeRetry(what: string, attempt: number, retries: number, err: RegistryError): Promise<void> {
+  protected async beforeRetry(what: string, attempt: number, retries: number, err: RegistryError): Promise<void> {
+    this.throwIfAborted();
     if (!err.temporary || attempt >= retries) throw err;
     if ((err.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
       throw new RegistryError(`${err.message} (the registry asks to retry after ${Math.ceil(err.retryAfterMs! / 1000)} s)`, err.status, err.registryCode, true);
     }
     const delay = retryDelay(attempt, err);
     this.opts.onRetry?.(what, attempt + 1, err, delay);
-    await sleep(delay);
+    await sleep(delay, this.opts.signal);
   }
 
-  private networkError(e: unknown, what: string): RegistryError {
+  /** The caller's abort, as its signal's reason: never taken for a network failure to retry. */
+  protected throwIfAborted(): void {
+    if (this.opts.signal?.aborted) throw this.opts.signal.reason;
+  }
+
+  /** Whether the registry asked for basic auth and there were no credentials to give it. */
+  askedForCredentials(registry: string): boolean {
+    return this.basicWithout.has(new URL(this.base(registry)).host);
+  }
+
+  protected networkError(e: unknown, what: string): RegistryError {
+    this.throwIfAborted();
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return new RegistryError(`${what}: timed out after ${this.timeout()} ms`, undefined, 'TIMEOUT', true);
     const code = err.cause?.code ?? (err as { code?: string }).code;
@@ -194,13 +231,25 @@ export class RegistryClient {
     return new RegistryError(`${what}: ${detail}`, undefined, code ?? 'ENETWORK', true);
   }
 
-  /** fetch with a deadline for the response headers only: bodies are watched for stalls by readBody. */
-  private async fetchHeaders(url: string | URL, init: RequestInit): Promise<Response> {
+  /**
+   * fetch with a deadline for the response headers only (bodies are watched for stalls by
+   * readBody); for an upload, the deadline runs from the last byte of the body read.
+   */
+  private async fetchHeaders(url: string | URL, init: RequestInit & { upload?: UploadBody }): Promise<Response> {
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new RegistryError(`${new URL(url).host}: timed out after ${this.timeout()} ms waiting for an answer`, undefined, 'TIMEOUT', true)), this.timeout());
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => ac.abort(new RegistryError(`${new URL(url).host}: timed out after ${this.timeout()} ms waiting for an answer`, undefined, 'TIMEOUT', true)), this.timeout());
+    };
+    arm();
+    const { upload, ...rest } = init;
+    const signal = this.opts.signal ? AbortSignal.any([ac.signal, this.opts.signal]) : ac.signal;
     try {
-      return await fetchFor(String(url))(url, { ...init, signal: ac.signal });
+      // duplex: fetch's word for a streamed request body (Node refuses one without it).
+      return await fetchFor(String(url))(url, { ...rest, ...(upload ? { body: upload(arm), duplex: 'half' } : {}), signal } as RequestInit);
     } catch (e) {
+      this.throwIfAborted();
       if (ac.signal.aborted && ac.signal.reason instanceof RegistryError) throw ac.signal.reason;
       throw e;
     } finally {
@@ -208,7 +257,7 @@ export class RegistryClient {
     }
   }
 
-  private timeout(): number {
+  protected timeout(): number {
     return this.opts.timeoutMs ?? (Number(process.env.GOCKER_REGISTRY_TIMEOUT_MS) || 30_000);
   }
 
@@ -217,7 +266,7 @@ export class RegistryClient {
     return this.served.get(`${ref.registry}/${ref.repository}`) ?? this.endpoints(ref.registry).at(-1)!;
   }
 
-  private async authed(registry: string, url: string, scope: string, init: RequestInit, creds?: Credentials): Promise<Response> {
+  private async authed(registry: string, url: string, scope: string, init: RequestInit & { upload?: UploadBody }, creds?: Credentials): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set('User-Agent', this.opts.userAgent ?? 'gocker');
     // Tokens and basic auth belong to the host that asked for them: a mirror's token is
@@ -242,18 +291,23 @@ export class RegistryClient {
       this.basic.set(host, b);
       headers.set('Authorization', b);
     } else {
+      if (ch?.scheme === 'basic') this.basicWithout.add(host);
       return res;
     }
     res = await this.fetchHeaders(url, { ...init, headers });
     return res;
   }
 
-  /** The token flow Docker Hub uses: GET realm?service=&scope=, anonymous or with basic credentials. */
+  /**
+   * The token flow Docker Hub uses: GET realm?service=&scope=, anonymous or with basic
+   * credentials. `scope` may hold several, space-separated (a mount needs pull on its
+   * source too): each is a scope parameter of its own, as docker sends them.
+   */
   private async fetchToken(p: Record<string, string>, scope: string, c?: Credentials): Promise<{ token: string; expires: number }> {
     if (!p.realm) throw new RegistryError('registry asked for a bearer token without a realm', 401, 'UNAUTHORIZED');
     const u = new URL(p.realm);
     if (p.service) u.searchParams.set('service', p.service);
-    if (scope) u.searchParams.set('scope', scope);
+    for (const s of scope.split(' ').filter(Boolean)) u.searchParams.append('scope', s);
     const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'gocker' };
     if (c) headers.Authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
     let res: Response;

@@ -9,17 +9,22 @@
 // user, or `node dist/cli/gocker.js`) Node has loaded the file itself and fetch is used as is.
 import * as fs from 'node:fs';
 import { log } from '../log';
+import { anyPort } from './ports';
 
 type Fetch = typeof fetch;
 
 /** undefined until the first https request; null: no extra certificates to add. */
 let extraFetch: Fetch | null | undefined;
+let plainFetch: Fetch | undefined;
 
-/** The fetch for url: Node's own, or for https one that also trusts GOCKER_EXTRA_CA_CERTS. */
+/**
+ * The fetch for url: Node's own, or for https one that also trusts GOCKER_EXTRA_CA_CERTS;
+ * either on any port (ports.ts).
+ */
 export function fetchFor(url: string): Fetch {
-  if (!url.startsWith('https:')) return fetch;
-  if (extraFetch === undefined) extraFetch = withExtraCa(process.env.GOCKER_EXTRA_CA_CERTS);
-  return extraFetch ?? fetch;
+  if (url.startsWith('https:') && extraFetch === undefined) extraFetch = withExtraCa(process.env.GOCKER_EXTRA_CA_CERTS);
+  if (url.startsWith('https:') && extraFetch) return extraFetch;
+  return (plainFetch ??= anyPort(fetch));
 }
 
 function withExtraCa(file: string | undefined): Fetch | null {
@@ -39,6 +44,6 @@ function withExtraCa(file: string | undefined): Fetch | null {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { rootCertificates } = require('node:tls') as typeof import('node:tls');
   const dispatcher = new undici.Agent({ connect: { ca: [...rootCertificates, pem] } });
-  return ((input: Parameters<Fetch>[0], init?: RequestInit) =>
-    undici.fetch(input as Parameters<typeof undici.fetch>[0], { ...(init as object), dispatcher } as Parameters<typeof undici.fetch>[1])) as unknown as Fetch;
+  return anyPort(((input: Parameters<Fetch>[0], init?: RequestInit) =>
+    undici.fetch(input as Parameters<typeof undici.fetch>[0], { ...(init as object), dispatcher } as Parameters<typeof undici.fetch>[1])) as unknown as Fetch, dispatcher);
 }

@@ -55,6 +55,8 @@ export const ANNOTATIONS = {
   goFd: 'io.gocker.launch.go-fd',
   /** the fd the monitor says "created" on: the pid file is written, nothing has run */
   reportFd: 'io.gocker.launch.report-fd',
+  /** the fds the monitor holds while the container runs (a bridge network's published ports' sockets), a JSON list */
+  holdFds: 'io.gocker.launch.hold-fds',
   /** create: the FIFO the monitor waits on to be released, written by a later start */
   releaseFifo: 'io.gocker.launch.release-fifo',
   /** --rm: what the monitor runs once the container has exited and no CLI is there */
@@ -164,6 +166,11 @@ export interface SpecFacts {
     /** v2: the directory the device program is attached to */
     deviceProgramTarget?: string;
   };
+  /**
+   * -v, --mount and the image's VOLUMEs as resolved (volumes to their directories, binds with
+   * their propagation as OCI's options say it: rshared, rslave, ...), in order
+   */
+  mounts?: OciMount[];
   /** --privileged: the host's device nodes */
   hostDevices: OciDevice[];
   rootfs: { overlay: { root: string; lower: string[]; upper: string; work: string } } | { bind: string };
@@ -207,17 +214,24 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
   return [...out.values()];
 }
 
+/** Config.Env: the image's, then the body's, and nothing else (what commit keeps). */
+export function envOf(config: CreateConfig, image: ImageRuntimeConfig): string[] {
+  return mergeEnv(image.Env ?? [], config.Env ?? []);
+}
+
 /**
- * The container's environment: the image's, HOSTNAME, a default PATH and HOME where the
- * image has none, TERM with -t, then the body's.
+ * A process's environment from a container's Config.Env, as dockerd makes it (PATH, HOSTNAME
+ * and with a terminal TERM, each unless Config.Env has it) and runc completes it (HOME, the
+ * user's home, unless set). None of these is stored in Config.Env, so `commit` never bakes a
+ * container's hostname or the default PATH into an image. Config.Env's own entries are taken
+ * as they are: one without '=' (an image's) never reads this process's environment.
  */
-export function envOf(config: CreateConfig, image: ImageRuntimeConfig, hostname: string, home: string): string[] {
-  let env = mergeEnv(image.Env ?? [], [`HOSTNAME=${hostname}`]);
-  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${home}`);
-  if (config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-  env = mergeEnv(env, config.Env ?? []);
-  return env;
+export function processEnv(configEnv: string[], hostname: string, tty: boolean, home: string): string[] {
+  const out = new Map<string, string>([['PATH', DEFAULT_PATH], ['HOSTNAME', `HOSTNAME=${hostname}`]]);
+  if (tty) out.set('TERM', 'TERM=xterm');
+  for (const e of configEnv) out.set(e.split('=')[0], e);
+  if (!out.has('HOME')) out.set('HOME', `HOME=${home}`);
+  return [...out.values()];
 }
 
 export const hostnameOf = (id: string, config: CreateConfig): string => config.Hostname || id.slice(0, 12);
@@ -279,6 +293,12 @@ function tmpfsOptions(target: string, options: string[]): string[] {
   return options;
 }
 
+/** One mount option, alone: a comma would smuggle more into the mount's data. */
+function mountOption(target: string, o: string): string {
+  if (o.includes(',') || o.includes('\0')) throw engineError(`invalid mount config for ${target}: unknown option '${o}'`);
+  return o;
+}
+
 const deviceRule = (r: DeviceRule, allow: boolean): OciSpec['linux']['resources']['devices'][number] => ({
   allow, type: r.type, major: r.major < 0 ? undefined : r.major, minor: r.minor < 0 ? undefined : r.minor, access: r.access,
 });
@@ -289,12 +309,12 @@ export function buildSpec(input: SpecInput): OciSpec {
   const { command } = commandOf(config, image);
   const args = h.Init ? ['/sbin/docker-init', '--', ...command] : command;
   const hostname = hostnameOf(id, config);
-  const env = envOf(config, image, hostname, facts.user.home);
+  const env = processEnv(envOf(config, image), hostname, !!config.Tty, facts.user.home);
   const uid = id32('uid', facts.user.uid);
   const gid = id32('gid', facts.user.gid);
   const additionalGids = facts.user.additionalGids.map((g) => id32('gid', g));
   const caps = effectiveCaps({ add: h.CapAdd ?? undefined, drop: h.CapDrop ?? undefined, privileged: h.Privileged, available: facts.availableCaps });
-  if (h.NetworkMode !== 'none' && h.NetworkMode !== 'host') throw engineError(`network ${h.NetworkMode} not found (supported: none, host)`);
+  if (!h.NetworkMode) throw engineError('no network mode');
 
   const mounts: OciMount[] = [];
   const m = (type: string, source: string, destination: string, options: string[]): void => {
@@ -319,6 +339,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     if (!h.Privileged) readonlyPaths.push('/sys/fs/cgroup');
   }
   for (const v of h.Mounts) if (v.Type === 'bind') m('bind', v.Source, v.Target, ['rbind', ...(v.ReadOnly ? ['ro'] : []), 'rprivate']);
+  for (const v of facts.mounts ?? []) m(v.type, v.source, v.destination, v.options.map((o) => mountOption(v.destination, o)));
   for (const v of h.Mounts) if (v.Type === 'tmpfs') m('tmpfs', 'tmpfs', v.Target, tmpfsOptions(v.Target, v.Options));
   m('bind', facts.paths.resolvConf, '/etc/resolv.conf', ['bind']);
   m('bind', facts.paths.hostname, '/etc/hostname', ['bind']);
@@ -457,8 +478,22 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
  * The runroot copy of a spec, for one start: the stored one with what holds for this start
  * only (detached or not, stdin, the go fd, --rm's exit command).
  */
-export function launchSpec(spec: OciSpec, o: { detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[] }): OciSpec {
+export function launchSpec(spec: OciSpec, o: {
+  detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[];
+  /** fds for the monitor to hold while the container runs */
+  holdFds?: number[];
+  /** container:NAME: that container's network namespace, open on this fd, to join */
+  netnsFd?: number;
+}): OciSpec {
   const annotations = { ...spec.annotations };
+  let linux = spec.linux;
+  if (o.netnsFd !== undefined) {
+    // OCI's way to join a namespace is its path; the monitor takes only its own inherited
+    // fd's, so the namespace joined is the one the engine opened and verified.
+    if (!linux.namespaces.some((n) => n.type === 'network')) throw engineError('a network namespace to join, for a container without one of its own');
+    linux = { ...linux, namespaces: linux.namespaces.map((n) => (n.type === 'network' ? { type: n.type, path: `/proc/self/fd/${o.netnsFd}` } : n)) };
+  }
+  if (o.holdFds?.length) annotations[ANNOTATIONS.holdFds] = JSON.stringify(o.holdFds.map(String));
   const a = ANNOTATIONS;
   if (o.detach) annotations[a.detach] = 'true';
   if (o.stdin) annotations[a.stdin] = 'true';
@@ -466,5 +501,5 @@ export function launchSpec(spec: OciSpec, o: { detach: boolean; stdin: boolean; 
   if (o.reportFd !== undefined) annotations[a.reportFd] = String(o.reportFd);
   if (o.releaseFifo !== undefined) annotations[a.releaseFifo] = o.releaseFifo;
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
-  return { ...spec, annotations };
+  return { ...spec, linux, annotations };
 }

@@ -47,6 +47,8 @@ export interface OciMount {
 
 export interface OciNamespace {
   type: 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'cgroup' | 'user';
+  /** an existing namespace to join instead of a new one */
+  path?: string;
 }
 
 export interface OciDevice {

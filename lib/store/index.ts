@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
 import type { ImageConfig, ImageRecord, LayerRecord } from '../image/types';
 import { applyLayerFile, type WhiteoutMode } from '../layer';
-import { familiarRepo, isTag, parseReference, type Reference } from '../name';
+import { familiarRepo, isTag, parseAnyReference, parseReference, type Reference } from '../name';
 import { isDigest, isSha256Digest, quoteInput, validateDigest } from '../name/digest';
 import { native } from '../native';
 import { tryExclusiveLock, withLock, writeFileAtomic } from './atomic';
@@ -117,12 +117,9 @@ export class Store {
       }
       if (nameOrId.startsWith('sha256:')) return undefined;
     }
-    let ref: Reference;
-    try {
-      ref = parseReference(nameOrId);
-    } catch {
-      return undefined;
-    }
+    // A reference docker would refuse fails here with docker's error, not as "no such image".
+    const ref = parseAnyReference(nameOrId);
+    if (!ref) return undefined;
     const tags = book[familiarRepo(ref)];
     if (!tags) return undefined;
     if (ref.digest) {
@@ -420,5 +417,8 @@ function checkBook(raw: unknown, file: string): ImagesBook {
   return raw as ImagesBook;
 }
 
-/** tmp/ entries of the commands that run under Store.adding. */
-const ADDERS = /^(pull|layer|import|load|commit)-/;
+/**
+ * tmp/ entries of the commands that run under Store.adding. push's upload-*.json (an upload to
+ * continue) are not among them: they outlive their command, and go when a day old.
+ */
+const ADDERS = /^(pull|layer|import|load|commit|push)-/;

@@ -7,13 +7,14 @@
 //   images/images.json            repo -> tag -> image id (config digest)
 //   images/<image-hex>/           manifest.json, config.json
 //   containers/<id>/              config.v2.json (the record), upper/, work/, logs
-//   tmp/                          work in progress; anything here after a crash is garbage
+//   tmp/                          work in progress; anything here after a crash is garbage, but
+//                                 upload-<hash>.json: where an interrupted push's upload stands
 // Under runroot (dies with the machine):
 //   containers/<id>/              pid, monitor socket, merged/ mount point
 //   locks/
 import * as path from 'node:path';
 import { GockerError } from '../errors';
-import { isDigest, isSha256Digest, quoteInput, splitDigest, type DigestAlgorithm } from '../name/digest';
+import { DIGEST_HEX_LENGTH, isDigest, isSha256Digest, quoteInput, splitDigest, type DigestAlgorithm } from '../name/digest';
 import type { StorageDriver } from '../options';
 
 export class StorePaths {
@@ -70,7 +71,7 @@ export class StorePaths {
 /** 'sha256:abc' -> 'abc'; a bare hex of a known length stays as it is. Anything else throws. */
 export function hexOf(digest: string): string {
   if (isDigest(digest)) return digest.slice(digest.indexOf(':') + 1);
-  if (typeof digest === 'string' && /^(?:[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$/.test(digest)) return digest;
+  if (typeof digest === 'string' && (Object.keys(DIGEST_HEX_LENGTH) as DigestAlgorithm[]).some((alg) => isDigest(`${alg}:${digest}`))) return digest;
   throw new GockerError(`refusing to use ${quoteInput(digest)} as a digest: not a sha256, sha384 or sha512 digest`, { code: 'EDIGEST', exitCode: 125 });
 }
 

@@ -17,6 +17,8 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace gocker {
 namespace layer {
@@ -157,26 +159,29 @@ std::string CString(const uint8_t* p, size_t n) {
 // Cleans an entry name to a path relative to the layer root. "" is the root itself.
 // A ".." that would climb above the root is refused, as moby's untar does.
 bool CleanPath(const std::string& name, std::string* out) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= name.size()) {
-    size_t j = name.find('/', i);
-    if (j == std::string::npos) j = name.size();
-    std::string c = name.substr(i, j - i);
-    if (c == "..") {
-      if (parts.empty()) return false;
-      parts.pop_back();
-    } else if (!c.empty() && c != ".") {
-      parts.push_back(c);
+  // One pass, the result written in place: an entry's name can hold 100,000 components, and
+  // a string (or a call) a component would make cleaning it the archive's slowest step.
+  std::string s(name.size(), '\0');
+  size_t len = 0;
+  std::vector<size_t> starts;  // where each component kept in s begins ('..' goes back to it)
+  for (size_t i = 0; i <= name.size();) {
+    size_t j = i;
+    while (j < name.size() && name[j] != '/') j++;
+    const size_t n = j - i;
+    if (n == 2 && name[i] == '.' && name[i + 1] == '.') {
+      if (starts.empty()) return false;
+      len = starts.back() == 0 ? 0 : starts.back() - 1;
+      starts.pop_back();
+    } else if (n != 0 && !(n == 1 && name[i] == '.')) {
+      if (len != 0) s[len++] = '/';
+      starts.push_back(len);
+      memcpy(&s[len], name.data() + i, n);
+      len += n;
     }
     i = j + 1;
   }
-  std::string s;
-  for (size_t k = 0; k < parts.size(); k++) {
-    if (k) s += '/';
-    s += parts[k];
-  }
-  *out = s;
+  s.resize(len);
+  *out = std::move(s);
   return true;
 }
 
@@ -424,26 +429,31 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
     if (!consumed) Skip(static_cast<uint64_t>(h.size) + Padding(static_cast<uint64_t>(h.size)));
     stats.entries++;
   }
-  // Directory times last: writing into a directory changes its mtime. Deepest first.
-  // Directories this layer only wrote into keep the times they had (as umoci does).
-  std::unordered_set<std::string> described;
-  for (auto& d : dir_times_) described.insert(d.rel);
-  for (auto& t : touched_times_) {
-    if (!described.count(t.rel)) dir_times_.push_back(t);
-  }
-  for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
-    struct timespec ts[2] = {{it->sec, it->nsec}, {it->sec, it->nsec}};
-    if (it->rel.empty()) {
+  // Directory times last: writing into a directory changes its mtime. A directory described
+  // more than once takes its last description, as any other entry; directories this layer
+  // only wrote into keep the times they had (as umoci does). In the archive's order, each
+  // parent through ParentDir's cache, so a chain of directories is walked once, not once
+  // from the top for each.
+  std::unordered_map<std::string_view, size_t> latest;
+  for (size_t i = 0; i < dir_times_.size(); i++) latest[dir_times_[i].rel] = i;
+  auto set_times = [&](const DirTime& t) {
+    struct timespec ts[2] = {{t.sec, t.nsec}, {t.sec, t.nsec}};
+    if (t.rel.empty()) {
       if (utimensat(root_fd_, "", ts, AT_EMPTY_PATH) != 0) Fail(errno, "utimensat", "/");
-      continue;
+      return;
     }
     std::string base;
-    int parent = OpenParent(it->rel, &base, false);
-    if (parent < 0) continue;  // removed later in the same layer
-    Fd pf(parent);
+    int parent = ParentDir(t.rel, &base, false);
+    if (parent < 0) return;  // removed later in the same layer
     if (utimensat(parent, base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT) {
-      Fail(errno, "utimensat", it->rel);
+      Fail(errno, "utimensat", t.rel);
     }
+  };
+  for (size_t i = 0; i < dir_times_.size(); i++) {
+    if (latest[dir_times_[i].rel] == i) set_times(dir_times_[i]);
+  }
+  for (auto& t : touched_times_) {
+    if (!latest.count(t.rel)) set_times(t);
   }
   return stats;
 }
@@ -614,16 +624,29 @@ int Extractor::OpenParent(const std::string& rel, std::string* base, bool create
 // OpenParent for the entry being applied, from a one-directory cache: archives list a
 // directory's entries together, and resolving the same path for each costs a walk. Only a
 // removal can change where a path leads (this layer never renames), so RemoveAt drops it.
+// A directory below the cached one is opened from it: archives list a directory before
+// what it holds, so down a chain of directories each entry's parent is the entry before,
+// one name below the cached one, and the chain costs a lookup a level, not a walk from the
+// top for each (quadratic in its depth). That step follows no symlink (kBeneath, as below
+// the first chunk of any path): a symlink or a missing directory on the way is left to
+// ResolveDir, which resolves it inside the root or creates what is missing, as before.
 int Extractor::ParentDir(const std::string& rel, std::string* base, bool create) {
   size_t slash = rel.rfind('/');
   *base = slash == std::string::npos ? rel : rel.substr(slash + 1);
   std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash);
-  if (cache_valid_ && dir == cached_dir_) return cached_fd_;
-  int fd = ResolveDir(dir, create);
+  int fd = -1;
+  if (cache_valid_) {
+    if (dir == cached_dir_) return cached_fd_;
+    size_t below = cached_dir_.empty() ? 0 : cached_dir_.size() + 1;
+    if (dir.size() > below && dir.compare(0, cached_dir_.size(), cached_dir_) == 0 && (below == 0 || dir[below - 1] == '/')) {
+      fd = OpenBeneath(cached_fd_, dir.substr(below), O_PATH | O_DIRECTORY);
+    }
+  }
+  if (fd < 0) fd = ResolveDir(dir, create);
   if (fd < 0) return -1;
   if (cached_fd_ >= 0) close(cached_fd_);
   cached_fd_ = fd;
-  cached_dir_ = dir;
+  cached_dir_ = std::move(dir);
   cache_valid_ = true;
   return fd;
 }

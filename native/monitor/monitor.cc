@@ -159,7 +159,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork,
 };
 
 const char* StageName(int s) {
@@ -181,6 +181,7 @@ const char* StageName(int s) {
     case kCwd: return "chdir to working directory";
     case kExec: return "exec";
     case kNetwork: return "set up loopback";
+    case kJoinNetwork: return "join network namespace";
     case kStdio: return "stdio";
     case kCgroup: return "join cgroup";
     case kKeyring: return "join session keyring";
@@ -357,7 +358,40 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
   return static_cast<int>(Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res));
 }
 
-void DoMount(int root, const Mount& m) {
+// Binds that propagate are cloned before this namespace is made private: its mounts are then
+// still copies in the host's peer groups, and a clone (open_tree keeps a mount's propagation,
+// as a bind does) of a shared one is a peer of the host's mount. shared keeps that (mounts
+// made on either side appear on the other); slave makes the clone, and every mount below it,
+// the host mount's slave (the host's new mounts appear in the container, never the other
+// way). The clone gets its other flags here too, detached, and is attached in DoMount. Only
+// with open_tree and mount_setattr (Linux 5.12): without them this is refused, not half done.
+std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts) {
+  std::map<size_t, int> out;
+  for (size_t i = 0; i < mounts.size(); i++) {
+    const Mount& m = mounts[i];
+    if (!(m.flags & MS_BIND) || !m.propagation) continue;
+    int tree = open_tree(AT_FDCWD, m.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
+    if (tree < 0) {
+      if (errno == ENOSYS) g_missing = "open_tree (Linux 5.2), for mount propagation";
+      Die(kMount, errno, m.dest);
+    }
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.propagation = m.propagation;
+    unsigned int at = AT_EMPTY_PATH | (m.propagation == MS_SLAVE || m.propagation_recursive ? AT_RECURSIVE : 0);
+    if (syscall(SYS_mount_setattr, tree, "", at, &attr, sizeof attr) != 0) {
+      if (errno == ENOSYS) g_missing = "mount_setattr (Linux 5.12), for mount propagation";
+      Die(kMount, errno, m.dest);
+    }
+    unsigned long rest = m.flags & ~(MS_BIND | MS_REC);
+    if (rest && !SetBindFlags(tree, rest, m.flags & MS_REC)) Die(kMount, errno, m.dest);
+    out[i] = tree;
+  }
+  return out;
+}
+
+// clone: the bind's source tree, made ready by ClonePropagating, or -1.
+void DoMount(int root, const Mount& m, int clone = -1) {
   const std::string &type = m.type, &source = m.source, &dest = m.dest, &data = m.data;
   unsigned long flags = m.flags;
   bool bind = flags & MS_BIND;
@@ -371,7 +405,10 @@ void DoMount(int root, const Mount& m) {
   int fd = OpenDest(root, dest, as_file, special);
   if (fd < 0) Die(kMount, errno, special && errno == ELOOP ? dest + " is a symlink in the image" : dest);
   std::string target = FdPath(fd);
-  if (bind) {
+  if (clone >= 0) {
+    if (move_mount(clone, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);
+    close(clone);
+  } else if (bind) {
     unsigned long rest = flags & ~(MS_BIND | MS_REC);
     // A detached copy of the source, given its flags before it is attached, then moved onto
     // the destination as resolved once. Resolving the destination again to remount it could
@@ -677,10 +714,18 @@ void JoinCgroupsSelf(const Spec& spec) {
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
   // before it is placed in its cgroups.
   int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  // netns_fd: another container's network namespace (--network container:NAME), opened by
+  // the CLI from that container's verified process.
+  if (spec.netns_fd >= 0) {
+    if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
+    close(spec.netns_fd);
+  }
   bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);
   if (own_net) LoopbackUp();
+  const std::vector<Mount>& mounts = spec.mounts;
+  std::map<size_t, int> clones = ClonePropagating(mounts);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
 
   const std::string& merged = spec.root;
@@ -697,9 +742,9 @@ void JoinCgroupsSelf(const Spec& spec) {
   int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) Die(kRootfs, errno, merged);
 
-  const std::vector<Mount>& mounts = spec.mounts;
   size_t first_cgroup = 0;
-  while (first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup])) DoMount(root, mounts[first_cgroup++]);
+  auto clone_of = [&clones](size_t i) { auto it = clones.find(i); return it == clones.end() ? -1 : it->second; };
+  for (; first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup]); first_cgroup++) DoMount(root, mounts[first_cgroup], clone_of(first_cgroup));
 
   for (const Device& d : spec.devices) {
     std::string rel = d.path.substr(1);
@@ -738,7 +783,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   WaitForParent(sync_fd);
   JoinCgroupsSelf(spec);
   if (unshare(CLONE_NEWCGROUP) != 0) Die(kUnshare, errno, "cgroup namespace");
-  for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i]);
+  for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i], clone_of(i));
 
   // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
   if (fchdir(root) != 0) Die(kPivot, errno);
@@ -1279,6 +1324,9 @@ int main(int argc, char** argv) {
   pid_t parent = getppid();
   if (detach) setsid();
 
+  // hold_fds: what the CLI gave us to keep while the container runs (the sockets holding its
+  // published ports); not for the exit command, nor anything it starts.
+  for (int fd : spec.hold_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
   int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
@@ -1368,7 +1416,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1]})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
@@ -1413,6 +1461,7 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
+  if (spec.netns_fd >= 0) close(spec.netns_fd);
   std::string error;
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's

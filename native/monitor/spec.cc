@@ -233,7 +233,7 @@ Mount ParseMount(const json& m, const std::string& w) {
   Strings options;
   if (const json* o = Field(m, "options")) options = StrList(*o, w + ".options");
   Strings data;
-  bool bind_option = false;
+  bool bind_option = false, propagation_seen = false;
   for (const std::string& o : options) {
     auto f = FlagWords().find(o);
     if (f != FlagWords().end()) {
@@ -242,8 +242,14 @@ Mount ParseMount(const json& m, const std::string& w) {
     } else if (bind && (o == "bind" || o == "rbind")) {
       out.flags |= MS_BIND | (o == "rbind" ? MS_REC : 0);
       bind_option = true;
-    } else if (bind && (o == "private" || o == "rprivate")) {
-      // What every mount in the container is: its mount namespace is made private first.
+    } else if (bind && (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" || o == "slave" || o == "rslave")) {
+      // private: what every mount in the container is, its mount namespace made private
+      // first. shared and slave keep the bind in (or under) the host mount's peer group.
+      if (propagation_seen) Refuse(w + ".options", "more than one propagation: " + Shown(o));
+      propagation_seen = true;
+      bool shared = o.find("shared") != std::string::npos, slave = o.find("slave") != std::string::npos;
+      out.propagation = shared ? MS_SHARED : slave ? MS_SLAVE : 0;
+      out.propagation_recursive = o[0] == 'r';
     } else if (!bind && o.find(',') == std::string::npos && DataOption(out.type, o)) {
       data.push_back(o);
     } else {
@@ -255,6 +261,8 @@ Mount ParseMount(const json& m, const std::string& w) {
   return out;
 }
 
+long long Decimal(const std::string& v, const std::string& where, long long min, long long max);
+
 void ParseNamespaces(const json& v, Spec* s) {
   const std::string w = "linux.namespaces";
   if (!v.is_array()) Refuse(w, "must be a list, not " + Shown(v));
@@ -262,9 +270,18 @@ void ParseNamespaces(const json& v, Spec* s) {
   for (size_t i = 0; i < v.size(); i++) {
     const std::string nw = w + "[" + std::to_string(i) + "]";
     const json& n = Object(v[i], nw);
-    if (Field(n, "path")) Refuse(nw + ".path", "joining an existing namespace is not supported by gocker-monitor");
-    OnlyKeys(n, nw, {"type"});
+    OnlyKeys(n, nw, {"type", "path"});
     std::string type = Str(Required(n, nw, "type"), nw + ".type");
+    if (const json* p = Field(n, "path")) {
+      // Only a network namespace is joined, and only through an fd the engine handed over
+      // open (it verified whose namespace it is): a path would be opened here, after the
+      // check, and could name another process's by then.
+      std::string path = Str(*p, nw + ".path");
+      const std::string prefix = "/proc/self/fd/";
+      if (type != "network") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
+      if (path.compare(0, prefix.size(), prefix) != 0) Refuse(nw + ".path", "must be /proc/self/fd/N (an fd the engine passed), not " + Shown(*p));
+      s->netns_fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
+    }
     static const std::set<std::string> known = {"pid", "network", "mount", "ipc", "uts", "cgroup"};
     if (!known.count(type)) Refuse(nw + ".type", "unsupported namespace type " + Shown(n["type"]));
     if (!seen.insert(type).second) Refuse(nw + ".type", "namespace " + type + " given twice");
@@ -273,7 +290,7 @@ void ParseNamespaces(const json& v, Spec* s) {
   for (const char* need : {"pid", "mount", "ipc", "uts", "cgroup"}) {
     if (!seen.count(need)) Refuse(w, std::string("must include ") + need + ": gocker-monitor always makes a new one");
   }
-  s->own_network = seen.count("network") > 0;
+  s->own_network = seen.count("network") > 0 && s->netns_fd < 0;
 }
 
 Device ParseDevice(const json& d, const std::string& w) {
@@ -498,6 +515,19 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
     if ((v = get("io.gocker.launch.report-fd"))) s->report_fd = static_cast<int>(Decimal(*v, where("io.gocker.launch.report-fd"), 3, 1023));
     if ((v = get("io.gocker.launch.release-fifo"))) s->release_fifo = AbsPath(*v, where("io.gocker.launch.release-fifo"));
     if (s->report_fd >= 0 && s->report_fd == s->go_fd) Refuse(where("io.gocker.launch.report-fd"), "the same fd as the go fd");
+    if ((v = get("io.gocker.launch.hold-fds"))) {
+      std::string hw = where("io.gocker.launch.hold-fds");
+      json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);
+      if (list.is_discarded() || !list.is_array()) Refuse(hw, "must be a JSON list, not " + Shown(*v));
+      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd};
+      for (size_t i = 0; i < list.size(); i++) {
+        std::string iw = hw + "[" + std::to_string(i) + "]";
+        int fd = static_cast<int>(Decimal(Str(list[i], iw), iw, 3, 1023));
+        if (!taken.insert(fd).second) Refuse(hw, "fd " + std::to_string(fd) + " given twice, or also as another of the launch's fds");
+        s->hold_fds.push_back(fd);
+      }
+    }
+    if (s->netns_fd >= 0 && (s->netns_fd == s->go_fd || s->netns_fd == s->report_fd)) Refuse("linux.namespaces", "the network namespace's fd is also the go or report fd");
     if ((v = get("io.gocker.launch.exit-command"))) {
       std::string ew = where("io.gocker.launch.exit-command");
       json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);

@@ -20,6 +20,10 @@ struct Mount {
   std::string dest;
   unsigned long flags = 0;  // MS_*; MS_BIND (and MS_REC) for a bind
   std::string data;         // the filesystem's own options, comma-joined
+  // A bind's propagation (shared, rshared, slave, rslave): MS_SHARED or MS_SLAVE, else 0
+  // (private, as every mount of the container's namespace is once it is made private).
+  unsigned long propagation = 0;
+  bool propagation_recursive = false;
 };
 
 struct Device {
@@ -55,6 +59,7 @@ struct Spec {
   std::string hostname;
   std::vector<Mount> mounts;
   bool own_network = true;
+  int netns_fd = -1;  // a network namespace to join: linux.namespaces' network path /proc/self/fd/N
   std::vector<Device> devices;
   Strings masked, readonly;
   std::string seccomp_bpf;  // the program (struct sock_filter[]), read from its file
@@ -71,6 +76,7 @@ struct Spec {
   bool detach = false, stdin_open = false;
   int go_fd = -1;
   int report_fd = -1;        // where "created" is said, once the pid file is written
+  std::vector<int> hold_fds; // kept open while the container runs (published ports' sockets)
   std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
   Strings exit_command;
   // exec: the container's process to join

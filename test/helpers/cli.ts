@@ -5,8 +5,12 @@ import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { storeBridges, storeNetworkConfig, teardownBridges, useTestNetworkConfig } from './network';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
+
+// Every gocker this test process runs uses a bridge and subnets of its own (helpers/network.ts).
+useTestNetworkConfig();
 export const BIN = path.join(REPO, 'dist', 'cli', 'gocker.js');
 
 export interface CliResult {
@@ -16,28 +20,51 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The environment a command on this store runs with: a store tempRoots() made has a network
+ * config of its own beside it, used unless the caller names another config.
+ */
+function storeEnv(args: string[], env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+  const base = env ?? process.env;
+  const i = args.indexOf('--root');
+  if (i < 0 || (base.GOCKER_CONFIG !== undefined && base.GOCKER_CONFIG !== process.env.GOCKER_TEST_NETWORK_CONFIG)) return base;
+  const cfg = path.join(path.dirname(args[i + 1]), 'netconfig.json');
+  return fs.existsSync(cfg) ? { ...base, GOCKER_CONFIG: cfg } : base;
+}
+
 export function gocker(args: string[], opts: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 120_000, ...opts });
+  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 120_000, ...opts, env: storeEnv(args, opts.env) });
   return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
-/** A private root and runroot for one test file; remove() deletes both. */
+/**
+ * A private root and runroot for one test file; remove() deletes both, and takes down the
+ * bridges the store made (its containers must be gone): it throws when anything of them
+ * (links, ports, rules) is still on the host after that.
+ */
 export function tempRoots(prefix = 'gocker-test-'): { root: string; runroot: string; args: string[]; remove(): void } {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  // Its own bridge and subnet: two stores of one test file must not meet at one bridge.
+  storeNetworkConfig(path.join(base, 'netconfig.json'));
   const root = path.join(base, 'root');
   const runroot = path.join(base, 'run');
   return {
     root,
     runroot,
     args: ['--root', root, '--runroot', runroot],
-    remove: () => fs.rmSync(base, { recursive: true, force: true }),
+    remove: () => {
+      const bridges = storeBridges(root);
+      fs.rmSync(base, { recursive: true, force: true });
+      const left = bridges.length ? teardownBridges(bridges) : [];
+      if (left.length) throw new Error(`left on the host by ${root}: ${left.join('; ')}`);
+    },
   };
 }
 
 /** Like gocker(), without blocking the event loop: for tests that serve something in-process. */
 export function gockerAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const c = spawn(BIN, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(BIN, args, { env: storeEnv(args, opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

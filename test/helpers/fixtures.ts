@@ -310,3 +310,38 @@ export function multiImageDockerArchive(images: Array<[OciFixture, ...string[]]>
   });
   return path.join(dir, 'archive.tar');
 }
+
+/**
+ * busybox plus a layer for volumes, with VOLUME /data, /cache and /escape in its config
+ * (umoci config --config.volume): /data holds a tree with owners, modes, a symlink and a
+ * hardlink for copy-up to keep; /cache is empty; /escape is an absolute symlink to /etc,
+ * which copy-up must resolve inside the image (its passwd), never on the host.
+ */
+export async function volumeImage(): Promise<OciFixture> {
+  const tag = 'latest';
+  const root = cached(inputsKey('volume-image'), (d) => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-fx-'));
+    try {
+      const layout = newBusyboxImage(d, work, tag);
+      repack(layout, tag, path.join(work, 'bundle'), (r) => {
+        fs.mkdirSync(path.join(r, 'data/app/deep'), { recursive: true });
+        fs.writeFileSync(path.join(r, 'data/app/config'), 'setting=1\n');
+        fs.writeFileSync(path.join(r, 'data/app/deep/file'), 'deep\n');
+        fs.chownSync(path.join(r, 'data/app'), 1000, 1000);
+        fs.chownSync(path.join(r, 'data/app/config'), 1000, 1000);
+        fs.chmodSync(path.join(r, 'data/app/config'), 0o640);
+        fs.chmodSync(path.join(r, 'data/app'), 0o750);
+        fs.symlinkSync('app/config', path.join(r, 'data/link'));
+        fs.linkSync(path.join(r, 'data/app/deep/file'), path.join(r, 'data/hardlink'));
+        fs.chownSync(path.join(r, 'data'), 1000, 1000);
+        fs.chmodSync(path.join(r, 'data'), 0o770);
+        fs.mkdirSync(path.join(r, 'cache'));
+        fs.symlinkSync('/etc', path.join(r, 'escape'));
+      });
+      run('umoci', ['config', '--image', `${layout}:${tag}`, '--config.volume', '/data', '--config.volume', '/cache', '--config.volume', '/escape']);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+  return ociFixture(path.join(root, 'layout'), tag);
+}

@@ -1,7 +1,9 @@
-// A fault-injecting HTTP proxy in front of a real registry, for the failure paths of pull.
-// Blob faults hit layer blobs only: the proxy reads each manifest it relays and leaves that
+// A fault-injecting HTTP proxy in front of a real registry, for the failure paths of pull and
+// push. Blob faults hit layer blobs only: the proxy reads each manifest it relays and leaves that
 // manifest's config blob alone, so the streaming download path (size and digest checks while
 // writing, Range resume) is what a fault exercises, not the small in-memory config fetch.
+// Upload faults hit the PATCHes of chunked uploads. The registry's Locations are rewritten to
+// the proxy's own address, so an upload's every request passes through it.
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -32,7 +34,14 @@ export type Fault =
   /** manifests are an endless chunked stream of whitespace */
   | 'huge-manifest'
   /** manifests fetched by tag are a Docker schema 1 manifest */
-  | 'schema1';
+  | 'schema1'
+  /**
+   * the PATCH after the first `afterPatches` (default 2) is taken and held: neither it nor its
+   * body reaches the registry, and it is never answered (the client is to be killed). Once.
+   */
+  | 'stall-upload'
+  /** the first PATCH: half its body reaches the registry, then both connections are cut. Once. */
+  | 'cut-upload';
 
 export interface Logged {
   method: string;
@@ -42,6 +51,8 @@ export interface Logged {
   at: number;
   /** set once the proxy has answered: the status it sent */
   status?: number;
+  /** a request the proxy holds (stall-upload) */
+  held?: boolean;
 }
 
 export interface Proxy {
@@ -69,7 +80,7 @@ const SCHEMA1 = JSON.stringify({
   signatures: [{ header: { alg: 'ES256' }, signature: 'c2ln', protected: 'cHJvdA' }],
 }, null, 3);
 
-export async function startProxy(upstream: string, fault: Fault, opts: { delayMs?: number; host?: string } = {}): Promise<Proxy> {
+export async function startProxy(upstream: string, fault: Fault, opts: { delayMs?: number; host?: string; afterPatches?: number } = {}): Promise<Proxy> {
   const t0 = Date.now();
   const requests: string[] = [];
   const log: Logged[] = [];
@@ -79,6 +90,8 @@ export async function startProxy(upstream: string, fault: Fault, opts: { delayMs
   let open = 0;
   let maxOpen = 0;
   let hugeSent = 0;
+  let patches = 0;
+  let self = '';
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const entry: Logged = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, at: Date.now() - t0 };
@@ -135,12 +148,20 @@ export async function startProxy(upstream: string, fault: Fault, opts: { delayMs
       return;
     }
 
+    const patch = req.method === 'PATCH' ? ++patches : 0;
+    if (fault === 'stall-upload' && patch === (opts.afterPatches ?? 2) + 1) {
+      entry.held = true;
+      req.resume(); // the body is taken, and goes nowhere
+      return;
+    }
+
     const relay = (): void => {
       const headers = { ...req.headers, host: new URL(upstream).host };
       if (isLayer && fault === 'wrong-range' && headers.range) headers.range = 'bytes=0-';
       const up = http.request(`${upstream}${req.url}`, { method: req.method, headers }, (ur) => {
         const status = ur.statusCode ?? 502;
         const headers = { ...ur.headers };
+        if (headers.location?.startsWith(upstream)) headers.location = self + headers.location.slice(upstream.length);
         if (manifestRef && status === 200) {
           // Read every manifest: its config blob is exempt from blob faults.
           const chunks: Buffer[] = [];
@@ -185,6 +206,24 @@ export async function startProxy(upstream: string, fault: Fault, opts: { delayMs
         });
       });
       up.on('error', () => res.destroy());
+      if (fault === 'cut-upload' && patch === 1) {
+        // Half the declared body upstream, then both sides cut: the registry holds part of a chunk.
+        const half = Math.floor(Number(req.headers['content-length'] ?? 0) / 2);
+        let sent = 0;
+        req.on('data', (c: Buffer) => {
+          if (sent >= half) return;
+          const part = c.subarray(0, half - sent);
+          sent += part.length;
+          up.write(part, () => {
+            if (sent < half) return;
+            setTimeout(() => {
+              up.destroy();
+              req.socket.destroy();
+            }, 200);
+          });
+        });
+        return;
+      }
       req.pipe(up);
     };
     if (isLayer && fault === 'slow-blob') setTimeout(relay, opts.delayMs ?? 400);
@@ -198,6 +237,7 @@ export async function startProxy(upstream: string, fault: Fault, opts: { delayMs
   await new Promise<void>((r) => server.listen(0, listenHost, r));
   const port = (server.address() as AddressInfo).port;
   const host = listenHost.includes(':') ? `[${listenHost}]:${port}` : `${listenHost}:${port}`;
+  self = `http://${host}`;
   return {
     host,
     url: `http://${host}`,

@@ -4,6 +4,7 @@
 // its files.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -56,9 +57,10 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: TokenAuth; tls?: TestCa } = {}): Promise<Registry> {
+/** port: where to listen (a free one by default) */
+export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: TokenAuth; tls?: TestCa; port?: number } = {}): Promise<Registry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-registry-'));
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const host = `127.0.0.1:${port}`;
   let auth = '';
   let username: string | undefined;
@@ -94,10 +96,13 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: Tok
     try {
       if (opts.tls) {
         if (await listening(port)) break;
-      } else {
-        const r = await fetch(`http://${host}/v2/`);
-        await r.body?.cancel();
-        if (r.status === 200 || r.status === 401) break;
+      } else if (await listening(port)) {
+        // http.get, not fetch: fetch refuses some ports (its "bad ports"), which tests listen on.
+        const status = await new Promise<number>((resolve, reject) => http.get(`http://${host}/v2/`, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        }).on('error', reject));
+        if (status === 200 || status === 401) break;
       }
     } catch {
       /* not listening yet */
@@ -115,4 +120,26 @@ export async function startRegistry(opts: { auth?: 'none' | 'basic'; token?: Tok
 export function pushImage(src: string, reg: Registry, repoTag: string, extra: string[] = []): void {
   const creds = reg.username ? ['--dest-creds', `${reg.username}:${reg.password}`] : [];
   execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, ...extra, src, `docker://${reg.host}/${repoTag}`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+}
+
+/** Ports Node's fetch refuses to connect to (the Fetch standard's "bad ports"), and docker does not. */
+const FETCH_BAD_PORTS = [6000, 6665, 6666, 6667, 6668, 6669, 6697, 10080, 5060, 5061, 4045, 6679];
+
+/**
+ * A port of fetch's bad ports nothing listens on, and that fetch refuses, checked: a test of
+ * gocker on such a port would prove nothing if fetch took it. skip: ports already chosen.
+ */
+export async function freeBadPort(skip: number[] = []): Promise<number> {
+  for (const port of FETCH_BAD_PORTS) {
+    if (skip.includes(port) || await listening(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (!free) continue;
+    const refused = await fetch(`http://127.0.0.1:${port}/`).then(() => false, (e: { cause?: { message?: string } }) => e.cause?.message === 'bad port');
+    if (refused) return port;
+  }
+  throw new Error(`none of fetch's bad ports is free here: ${FETCH_BAD_PORTS.join(', ')}`);
 }

@@ -15,7 +15,7 @@ export interface TokenServer {
   service: string;
   issuer: string;
   certFile: string;
-  /** every token request so far: scope and the user it was for ('' when anonymous) */
+  /** every token request so far: its scopes (space-separated) and the user it was for ('' when anonymous) */
   requests(): Array<{ scope: string; user: string }>;
   stop(): Promise<void>;
 }
@@ -25,7 +25,10 @@ const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64ur
 const SERVICE = 'gocker-test-registry';
 const ISSUER = 'gocker-test-issuer';
 
-/** Anonymous users get pull on `public/*`; `tester` (password `token-pw`) gets everything. */
+/**
+ * Anonymous users get pull on `public/*`; `tester` (password `token-pw`) gets everything.
+ * A request may name several scopes (a cross-repository mount asks pull on its source too).
+ */
 export async function startTokenServer(dir: string): Promise<TokenServer> {
   const keyFile = path.join(dir, 'token.key');
   const certFile = path.join(dir, 'token.crt');
@@ -60,7 +63,8 @@ function serve(keyFile: string, certFile: string, log: string): void {
   const der = new crypto.X509Certificate(fs.readFileSync(certFile)).raw;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const scope = url.searchParams.get('scope') ?? '';
+    const scopes = url.searchParams.getAll('scope');
+    const scope = scopes.join(' ');
     let user = '';
     const auth = req.headers.authorization;
     if (auth?.startsWith('Basic ')) {
@@ -72,11 +76,11 @@ function serve(keyFile: string, certFile: string, log: string): void {
       user = u;
     }
     fs.appendFileSync(log, JSON.stringify({ scope, user }) + '\n');
-    const access = scope ? (() => {
-      const [type, name, actions] = scope.split(':');
+    const access = scopes.map((s) => {
+      const [type, name, actions] = s.split(':');
       const allowed = user ? actions.split(',') : name.startsWith('public/') ? actions.split(',').filter((a) => a === 'pull') : [];
-      return [{ type, name, actions: allowed }];
-    })() : [];
+      return { type, name, actions: allowed };
+    });
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', x5c: [der.toString('base64')] };
     const claims = { iss: ISSUER, sub: user, aud: SERVICE, exp: now + 300, nbf: now - 10, iat: now, jti: crypto.randomBytes(8).toString('hex'), access };

@@ -1,35 +1,49 @@
-// diff, commit and cp on trees deeper than a call stack, RLIMIT_NOFILE (20000 here) or
-// PATH_MAX: the walks behind them are iterative with a bounded number of open descriptors.
+// diff, commit and cp on trees deeper than a call stack or PATH_MAX, each run with at most
+// NOFILE descriptors (prlimit, soft and hard, so Node cannot raise it): the walks behind them
+// are iterative and hold a bounded number of descriptors, and one that kept a descriptor a
+// level would fail (EMFILE) a few hundred levels down, far above these depths.
 // Before: diff overflowed the JavaScript stack at 4,000 levels, commit at 2,000 (taking 13 s
-// for 1,000, a getfattr process a directory), and cp either way failed at 10,000 (EMFILE).
+// for 1,000, a getfattr process a directory), cp either way failed at 10,000 (EMFILE), and a
+// vfs commit of a change deeper than PATH_MAX failed (ENAMETOOLONG).
 // diff and commit are tested short of 100,000 for the size of what they make, not of the
 // walk: every path names all the directories above it, so a chain D deep is about D² bytes
-// of output (10 GB at 100,000: diff's listing, commit's layer), and applying a layer
-// resolves each entry's path from the top. The trees are made and checked with perl (as in deep-trees),
-// which walks with chdir and never builds a full path.
+// of output (10 GB at 100,000: diff's listing, commit's layer), and commit's layer is written
+// by GNU tar, whose own recursion overflows its stack near 10,000 levels. The trees are made
+// and checked with perl (as in deep-trees), which walks with chdir and never builds a full path.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../lib/native';
-import { gocker, importBusybox } from '../helpers/cli';
+import { BIN, gocker, importBusybox, type CliResult } from '../helpers/cli';
 
+const NOFILE = 256;
 const CP_DEPTH = 100_000;
-const DIFF_DEPTH = 5_000;   // 25 MB of listing
-const COMMIT_DEPTH = 3_000; // a 13 MB layer
+const DIFF_DEPTH = 10_000;  // 100 MB of listing
+const COMMIT_DEPTH = 5_000; // a 25 MB layer
+const VFS_DEPTH = 5_000;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-deepwalk-'));
 // A tmpfs of its own, the store on it too: 100,000 mkdirs on tmpfs take 0.3 s, on ext4 17 s.
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2g,mode=0700', 'gocker-deepwalk-test', work]);
 const roots = { root: path.join(work, 'root'), args: ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'run')] };
 const g = (args: string[]) => gocker([...roots.args, ...args], { maxBuffer: 256 << 20 });
+/** The gocker command as g runs it, with at most NOFILE descriptors. */
+function limited(args: string[]): CliResult {
+  const r = spawnSync('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, BIN, ...roots.args, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 });
+  return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+const VFS = ['--storage-driver', 'vfs'];
 
 after(() => {
-  const dir = path.join(roots.root, 'containers');
   try {
-    for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g(['rm', '-f', id]);
+    for (const driver of [[], VFS]) {
+      const dir = path.join(roots.root, ...(driver.length ? ['vfs'] : []), 'containers');
+      for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g([...driver, 'rm', '-f', id]);
+    }
   } finally {
     // Mounts the store left on the tmpfs first, then the tmpfs with everything on it.
     execFileSync('sh', ['-c', `grep -o " ${work}/[^ ]*" /proc/self/mounts | sort -r | xargs -r umount -l`]);
@@ -43,27 +57,31 @@ function makeDeep(dir: string, depth: number, name = 'd'): void {
   execFileSync('perl', ['-e', 'chdir $ARGV[0] or die "$!"; for (1..$ARGV[1]) { mkdir $ARGV[2] or die "mkdir: $!"; chdir $ARGV[2] or die "chdir: $!" } open(F, ">f") or die "$!"; print F "deep\\n"', dir, String(depth), name]);
 }
 
-/** The content of f at the bottom of `depth` levels of `name` under dir, or null. */
-function readDeep(dir: string, depth: number, name = 'd'): string | null {
+/** The content of `leaf` at the bottom of `depth` levels of `name` under dir, or null. */
+function readDeep(dir: string, depth: number, name = 'd', leaf = 'f'): string | null {
   try {
-    return execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { chdir $ARGV[2] or die } open(F, "<", "f") or die; print <F>', dir, String(depth), name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    return execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { chdir $ARGV[2] or die } open(F, "<", $ARGV[3]) or die; print <F>', dir, String(depth), name, leaf], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   } catch {
     return null;
   }
 }
 
-/** A running container (removed after fn, whatever happens) whose upper dir holds a chain `depth` deep. */
-async function withDeepContainer(image: string, depth: number, fn: (id: string, upper: string) => void | Promise<void>): Promise<void> {
-  const run = g(['run', '-d', image, 'sleep', '600']);
+/**
+ * A running container (removed after fn, whatever happens) whose upper dir holds a chain
+ * `depth` deep; driver: the storage driver's flags (vfs: the upper dir is the whole tree).
+ */
+async function withDeepContainer(image: string, depth: number, fn: (id: string, upper: string) => void | Promise<void>, driver: string[] = []): Promise<void> {
+  // No network: the vfs store beside the overlay one would meet its bridge (two stores, one bridge name).
+  const run = g([...driver, 'run', '-d', '--network', 'none', image, 'sleep', '600']);
   assert.equal(run.status, 0, run.stderr);
   const id = run.stdout.trim();
   try {
-    const upper = g(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim();
+    const upper = g([...driver, 'inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim();
     // Made from the host, as the container's root could make it (mkdir d; cd d; ...) only slower.
     if (depth > 0) makeDeep(upper, depth);
     await fn(id, upper);
   } finally {
-    g(['rm', '-f', id]);
+    g([...driver, 'rm', '-f', id]);
   }
 }
 
@@ -79,10 +97,10 @@ function chainLines(kind: string, depth: number): string[] {
 describe('deep trees in containers', () => {
   before(() => importBusybox(roots.args));
 
-  test(`diff lists a container's tree ${DIFF_DEPTH} directories deep`, async () => {
+  test(`diff lists a container's tree ${DIFF_DEPTH} directories deep, with ${NOFILE} descriptors`, async () => {
     await withDeepContainer('busybox', DIFF_DEPTH, (id) => {
       const t = Date.now();
-      const r = g(['diff', id]);
+      const r = limited(['diff', id]);
       assert.equal(r.stderr, '');
       assert.equal(r.status, 0);
       assert.deepEqual(r.stdout.split('\n').slice(0, -1), chainLines('A', DIFF_DEPTH));
@@ -90,9 +108,9 @@ describe('deep trees in containers', () => {
     });
   });
 
-  test(`commit of a tree ${COMMIT_DEPTH} deep; the image runs, and a change at its bottom is a diff of changed directories`, async () => {
+  test(`commit of a tree ${COMMIT_DEPTH} deep with ${NOFILE} descriptors; the image runs, and a change at its bottom is a diff of changed directories`, async () => {
     await withDeepContainer('busybox', COMMIT_DEPTH, (id) => {
-      const c = g(['commit', id, 'deep:1']);
+      const c = limited(['commit', id, 'deep:1']);
       assert.equal(c.stderr, '');
       assert.equal(c.status, 0);
     });
@@ -107,18 +125,42 @@ describe('deep trees in containers', () => {
     await withDeepContainer('deep:1', 0, (id) => {
       const w = g(['exec', id, 'sh', '-c', `${down}; echo more >> f`]);
       assert.equal(w.status, 0, w.stderr);
-      const d = g(['diff', id]);
+      const d = limited(['diff', id]);
       assert.equal(d.stderr, '');
       assert.deepEqual(d.stdout.split('\n').slice(0, -1), chainLines('C', COMMIT_DEPTH));
     });
   });
 
-  test(`cp out of a container: a tree ${CP_DEPTH} directories deep`, async () => {
+  test(`vfs: commit of a change at the bottom of an image's tree ${VFS_DEPTH} deep, with ${NOFILE} descriptors`, async () => {
+    // busybox and the deep tree, by GNU tar (a real archive, every directory in it), imported.
+    const { busyboxRootfs } = await import('../helpers/fixtures');
+    const src = path.join(work, 'vfs-src');
+    fs.mkdirSync(src);
+    makeDeep(src, VFS_DEPTH);
+    const tarball = path.join(work, 'vfs-deep.tar');
+    execFileSync('tar', ['--format=posix', '--numeric-owner', '-cf', tarball, '-C', await busyboxRootfs(), '.', '-C', src, 'd']);
+    await native().removeTree(src);
+    const imp = g([...VFS, 'import', tarball, 'deepv:1']);
+    fs.rmSync(tarball);
+    assert.equal(imp.status, 0, imp.stderr);
+    await withDeepContainer('deepv:1', 0, (id, rootfs) => {
+      // At the bottom, through the container's own copy of the image: its directory changes.
+      execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { chdir "d" or die } open(F, ">g") or die; print F "new\\n"', rootfs, String(VFS_DEPTH)]);
+      const c = limited([...VFS, 'commit', id, 'deepv:2']);
+      assert.equal(c.stderr, '');
+      assert.equal(c.status, 0);
+    }, VFS);
+    const dir = g([...VFS, 'image', 'inspect', '-f', '{{.GraphDriver.Data.Dir}}', 'deepv:2']).stdout.trim();
+    assert.equal(readDeep(dir, VFS_DEPTH, 'd', 'g'), 'new\n');
+    assert.equal(readDeep(dir, VFS_DEPTH), 'deep\n');
+  });
+
+  test(`cp out of a container: a tree ${CP_DEPTH} directories deep, with ${NOFILE} descriptors`, async () => {
     await withDeepContainer('busybox', CP_DEPTH, async (id) => {
       const out = path.join(work, 'out');
       fs.mkdirSync(out);
       try {
-        const r = g(['cp', `${id}:/d`, `${out}/`]);
+        const r = limited(['cp', `${id}:/d`, `${out}/`]);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(readDeep(out, CP_DEPTH), 'deep\n');
       } finally {
@@ -127,13 +169,13 @@ describe('deep trees in containers', () => {
     });
   });
 
-  test(`cp into a container: a tree ${CP_DEPTH} directories deep`, async () => {
+  test(`cp into a container: a tree ${CP_DEPTH} directories deep, with ${NOFILE} descriptors`, async () => {
     await withDeepContainer('busybox', 0, async (id, upper) => {
       const src = path.join(work, 'in');
       fs.mkdirSync(src);
       try {
         makeDeep(src, CP_DEPTH, 'e');
-        const r = g(['cp', path.join(src, 'e'), `${id}:/`]);
+        const r = limited(['cp', path.join(src, 'e'), `${id}:/`]);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(readDeep(path.join(upper, 'e'), CP_DEPTH - 1, 'e'), 'deep\n');
       } finally {

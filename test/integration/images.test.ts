@@ -40,11 +40,13 @@ test('import from a file and from stdin (gzip), with -c changes', () => {
   assert.match(hist[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
   assert.match(hist[1], /gocker import -\s+\d.*MB\s+Imported from -$/);
   const bad = g(['import', path.join(work, 'missing.tar')]);
-  assert.equal(bad.status, 125);
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, `open ${path.join(work, 'missing.tar')}: no such file or directory\n`);
   const notTar = path.join(work, 'not.tar');
   fs.writeFileSync(notTar, 'this is not a tar archive at all'.repeat(40));
   const nt = g(['import', notTar, 'broken:1']);
-  assert.equal(nt.status, 125);
+  assert.equal(nt.status, 1);
+  assert.match(nt.stderr, /^Error response from daemon: /);
   assert.equal(nt.stderr.split('\n').length, 2);
   assert.doesNotMatch(g(['images']).stdout, /broken/);
 });
@@ -85,7 +87,9 @@ test('save writes a docker-archive that skopeo reads and load takes back', async
   const other = tempRoots('gocker-images2-');
   try {
     assert.equal(gocker([...other.args, 'load', '-i', out]).stdout, 'Loaded image: example.com/multi:v2\n');
-    assert.equal(gocker([...other.args, 'run', '--rm', 'example.com/multi:v2', 'cat', '/data/opaque/new']).stdout, 'new\n');
+    // A second store beside this file's: without a bridge of its own in the config, it keeps
+    // off the network (the first store's bridge is not its to share, as with two dockerds).
+    assert.equal(gocker([...other.args, 'run', '--rm', '--network', 'none', 'example.com/multi:v2', 'cat', '/data/opaque/new']).stdout, 'new\n');
   } finally {
     other.remove();
   }
@@ -114,13 +118,13 @@ test('load checks what the archive says: layer digests, and names that point out
   const badTar = path.join(work, 'bad-layout.tar');
   execFileSync('tar', ['-cf', badTar, '-C', bad, '.']);
   const r = g(['load', '-i', badTar]);
-  assert.equal(r.status, 125);
-  assert.equal(r.stderr, `gocker: load: layer ${manifest.layers[0].digest} does not match its digest\n`);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `Error response from daemon: load: layer ${manifest.layers[0].digest} does not match its digest\n`);
   // A docker-archive whose manifest names a host file: by '..' (our check), or through a
   // symlink the archive carries (the tar package refuses to unpack that link at all).
   const cases: Array<[string, string | undefined, RegExp]> = [
-    ['../../../../../../etc/passwd', undefined, /^gocker: load: config \S+ points outside the archive\n$/],
-    ['evil', '../../../../../../../../etc/passwd', /^gocker: load: not a readable tar archive: .*linkpath escapes extraction directory\n$/],
+    ['../../../../../../etc/passwd', undefined, /^Error response from daemon: load: config \S+ points outside the archive\n$/],
+    ['evil', '../../../../../../../../etc/passwd', /^Error response from daemon: load: not a readable tar archive: .*linkpath escapes extraction directory\n$/],
   ];
   for (const [name, link, want] of cases) {
     const d = fs.mkdtempSync(path.join(work, 'evil-'));
@@ -129,7 +133,7 @@ test('load checks what the archive says: layer digests, and names that point out
     const t = `${d}.tar`;
     execFileSync('tar', ['-cf', t, '-C', d, '.']);
     const e = g(['load', '-i', t]);
-    assert.equal(e.status, 125);
+    assert.equal(e.status, 1);
     assert.match(e.stderr, want);
   }
   assert.equal(g(['images', '-q']).stdout, before);
@@ -175,11 +179,11 @@ test('rmi -f of an image a container uses leaves it dangling; image prune and sy
   assert.equal(g(['start', '-a', 'holder']).status, 0);
   // Without -f, prune asks; anything but y keeps everything.
   const asked = g(['image', 'prune'], Buffer.from('n\n'));
-  assert.match(asked.stderr, /WARNING! This will remove all dangling images\.\nAre you sure you want to continue\? \[y\/N\]/);
-  assert.equal(asked.stdout, '');
+  assert.equal(asked.stdout, 'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ');
+  assert.equal(asked.stderr, '');
   assert.equal(g(['rm', 'holder']).status, 0);
   const pruned = g(['image', 'prune'], Buffer.from('y\n'));
-  assert.match(pruned.stdout, new RegExp(`^Deleted Images:\\ndeleted: ${id}\\n(deleted: sha256:[0-9a-f]{64}\\n){5}\\nTotal reclaimed space: \\S+MB\\n$`));
+  assert.match(pruned.stdout, new RegExp(`^WARNING! .*\\n.* \\[y/N\\] Deleted Images:\\ndeleted: ${id}\\n(deleted: sha256:[0-9a-f]{64}\\n){5}\\nTotal reclaimed space: \\S+MB\\n$`));
   // rootfs:d is named: dangling prune keeps it; -a takes it, with every layer and blob.
   assert.match(g(['images']).stdout, /rootfs\s+d\s+/);
   const all = g(['image', 'prune', '-a', '-f']);
@@ -216,8 +220,8 @@ test('load: skopeo oci-archive and docker-archive of the multi-layer image run, 
     const docker = dockerArchive(fx, path.join(work, 'multi-docker.tar'), 'example.com/multi-docker:4');
     assert.equal(hg(['load', '-i', docker]).stdout, 'Loaded image: example.com/multi-docker:4\n');
     for (const img of ['example.com/multi-oci:3', 'example.com/multi-docker:4']) {
-      assert.equal(hg(['run', '--rm', img, 'true']).status, 0, img);
-      const r = hg(['run', '--rm', img, 'sh', '-c', DATA_LISTING]);
+      assert.equal(hg(['run', '--rm', '--network', 'none', img, 'true']).status, 0, img);
+      const r = hg(['run', '--rm', '--network', 'none', img, 'sh', '-c', DATA_LISTING]);
       assert.equal(r.stdout, want, `${img}: ${r.stderr}`);
     }
     // Same layers either way: stored once.
@@ -241,8 +245,8 @@ test('load: a multi-image docker-archive (podman save -m), and an OCI layout wit
     const r = hg(['load', '-i', archive]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n').sort(), ['Loaded image: example.com/big:2', 'Loaded image: example.com/one:1', 'Loaded image: example.com/one:alias']);
-    assert.equal(hg(['run', '--rm', 'example.com/big:2', 'sh', '-c', 'wc -c < /data/random']).stdout.trim(), String(8 << 20));
-    assert.equal(hg(['run', '--rm', 'example.com/one:alias', 'true']).status, 0);
+    assert.equal(hg(['run', '--rm', '--network', 'none', 'example.com/big:2', 'sh', '-c', 'wc -c < /data/random']).stdout.trim(), String(8 << 20));
+    assert.equal(hg(['run', '--rm', '--network', 'none', 'example.com/one:alias', 'true']).status, 0);
     // From stdin too, into an OCI layout that skopeo filled with two images under two names.
     const layout = ociLayoutOf([[bb, 'one'], [big, 'example.com/two:2']], path.join(work, 'two-layout'));
     assert.equal(JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')).manifests.length, 2);
@@ -251,7 +255,7 @@ test('load: a multi-image docker-archive (podman save -m), and an OCI layout wit
     const l = hg(['load'], fs.readFileSync(t));
     assert.equal(l.stdout, 'Loaded image: localhost/oci-image:one\nLoaded image: example.com/two:2\n', l.stderr);
     assert.equal(hg(['image', 'inspect', '-f', '{{.Id}}', 'example.com/two:2']).stdout, hg(['image', 'inspect', '-f', '{{.Id}}', 'example.com/big:2']).stdout);
-    assert.equal(hg(['run', '--rm', 'localhost/oci-image:one', 'true']).status, 0);
+    assert.equal(hg(['run', '--rm', '--network', 'none', 'localhost/oci-image:one', 'true']).status, 0);
   } finally {
     h.remove();
   }
@@ -292,15 +296,15 @@ test('load: a nested multi-platform index picks the host platform, variant inclu
     const r = gocker([...h.args, 'load', '-i', t]);
     assert.equal(r.stdout, 'Loaded image: localhost/oci-image:multi\n', r.stderr);
     assert.equal(gocker([...h.args, 'image', 'inspect', '-f', '{{.Config.Labels.which}}', 'localhost/oci-image:multi']).stdout, 'host\n');
-    assert.equal(gocker([...h.args, 'run', '--rm', 'localhost/oci-image:multi', 'true']).status, 0);
+    assert.equal(gocker([...h.args, 'run', '--rm', '--network', 'none', 'localhost/oci-image:multi', 'true']).status, 0);
     // No entry for this host: a clear error naming what there is, nothing stored.
     fs.writeFileSync(blob(inner.digest), JSON.stringify({ schemaVersion: 2, manifests: [entries[1]] }));
     const only = put({ schemaVersion: 2, manifests: [entries[1]] });
     fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...only }] }));
     execFileSync('tar', ['-cf', t, '-C', dir, '.']);
     const e = gocker([...h.args, 'load', '-i', t]);
-    assert.equal(e.status, 125);
-    assert.match(e.stderr, /^gocker: load: no manifest for linux\/\S+ in the archive \(available: linux\/s390x\)\n$/);
+    assert.equal(e.status, 1);
+    assert.match(e.stderr, /^Error response from daemon: load: no manifest for linux\/\S+ in the archive \(available: linux\/s390x\)\n$/);
   } finally {
     h.remove();
   }
@@ -353,8 +357,8 @@ test('images: per-repository digests, digest-only rows, REPOSITORY[:TAG], newest
     assert.deepEqual(rows(['*']).map((r) => r[0]), ['imp']);
     assert.deepEqual(rows(['Bad:Name']), []);
     const badPattern = hg(['images', 'imp[']);
-    assert.equal(badPattern.status, 125);
-    assert.equal(badPattern.stderr, 'gocker: syntax error in pattern\n');
+    assert.equal(badPattern.status, 1);
+    assert.equal(badPattern.stderr, 'Error response from daemon: syntax error in pattern\n');
     const q = hg(['images', '-q']).stdout.trim().split('\n');
     assert.deepEqual(q.sort(), [idB, idM, idI].map((i) => i.slice(7, 19)).sort());
     assert.deepEqual(hg(['images', '-q', '--no-trunc']).stdout.trim().split('\n').sort(), [idB, idM, idI].sort());
@@ -393,7 +397,7 @@ test('save: one archive entry an image however many names, to stdout when not a 
     try {
       const l = gocker([...other.args, 'load', '-i', file]);
       assert.equal(l.stdout, 'Loaded image: sv:a\nLoaded image: sv:alias\nLoaded image: sv:b\n', l.stderr);
-      assert.equal(gocker([...other.args, 'run', '--rm', 'sv:b']).status, 0);
+      assert.equal(gocker([...other.args, 'run', '--rm', '--network', 'none', 'sv:b']).status, 0);
     } finally {
       other.remove();
     }
@@ -401,11 +405,11 @@ test('save: one archive entry an image however many names, to stdout when not a 
     const cmd = [process.execPath, BIN, ...h.args, 'save', 'sv:a'].map((a) => `'${a}'`).join(' ');
     const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
     assert.equal(tty.status, 1);
-    assert.equal(tty.stdout.replace(/\r/g, ''), 'gocker: cowardly refusing to save to a terminal. Use the -o flag or redirect\n');
+    assert.equal(tty.stdout.replace(/\r/g, ''), 'cowardly refusing to save to a terminal. Use the -o flag or redirect\n');
     // -o into a directory that does not exist: a clear error, no temp file left.
     const bad = hg(['save', '-o', path.join(work, 'no', 'such', 'x.tar'), 'sv:a']);
     assert.equal(bad.status, 1);
-    assert.equal(bad.stderr.toString(), `gocker: failed to save image: invalid output path: directory "${path.join(work, 'no', 'such')}" does not exist\n`);
+    assert.equal(bad.stderr.toString(), `failed to save image: invalid output path: directory "${path.join(work, 'no', 'such')}" does not exist\n`);
     assert.deepEqual(fs.readdirSync(work).filter((f) => f.includes('.tmp-')), []);
   } finally {
     h.remove();
@@ -433,18 +437,55 @@ test('import: -c takes the Dockerfile instructions docker import does, -m the co
     assert.equal(info.Config.StopSignal, 'SIGINT');
     assert.deepEqual(Object.keys(info.Config.Volumes).sort(), ['/cache', '/data', '/logs']);
     assert.equal(info.Comment, 'my message');
-    assert.equal(hg(['run', '--rm', 'chg:1']).stdout, 'hello world from /tmp as 1000\n');
+    assert.equal(hg(['run', '--rm', '--network', 'none', 'chg:1']).stdout, 'hello world from /tmp as 1000\n');
     assert.match(hg(['history', 'chg:1']).stdout, /my message\n$/);
     for (const [c, msg] of [['FROM alpine', 'FROM is not a valid change command'], ['EXPOSE 70000', 'invalid range format for --expose: 70000'], ['ENV A', 'ENV must have two arguments']]) {
       const e = hg(['import', '-c', c, tarball, 'bad:1']);
-      assert.equal(e.status, 125, c);
-      assert.equal(e.stderr, `gocker: ${msg}\n`);
+      assert.equal(e.status, 1, c);
+      assert.equal(e.stderr, `Error response from daemon: ${msg}\n`);
     }
     const url = hg(['import', 'http://127.0.0.1:1/rootfs.tar', 'url:1']);
-    assert.equal(url.status, 125);
-    assert.equal(url.stderr, "gocker: import from a URL is not supported: http://127.0.0.1:1/rootfs.tar (download it, then import the file or '-')\n");
+    assert.equal(url.status, 1);
+    assert.equal(url.stderr, "import from a URL is not supported: http://127.0.0.1:1/rootfs.tar (download it, then import the file or '-')\n");
     assert.doesNotMatch(hg(['images']).stdout, /bad|url/);
   } finally {
     h.remove();
   }
+});
+
+test('a reference docker refuses is refused before any lookup, in docker\'s words: 125 for run, 1 for the image commands', () => {
+  assert.equal(g(['import', tarball, 'refs:1']).status, 0);
+  const containers = (): string[] => (fs.existsSync(path.join(roots.root, 'containers')) ? fs.readdirSync(path.join(roots.root, 'containers')) : []);
+  const before = { containers: containers(), images: g(['images', '-q', '--no-trunc']).stdout };
+  const upper = 'invalid reference format: repository name (library/Upper) must be lowercase';
+  const notTag = (s: string, why: string): string => `error parsing reference: "${s}" is not a valid repository/tag: ${why}\n`;
+  const out = path.join(work, 'refs.tar');
+  const cases: Array<[string[], string, number]> = [
+    // Until now these said "Unable to find image ... locally", as if the name could exist.
+    [['run', 'Upper', 'true'], `gocker: ${upper}\n`, 125],
+    [['run', '--rm', 'upper/Case:1', 'true'], 'gocker: invalid reference format: repository name (upper/Case) must be lowercase\n', 125],
+    [['run', 'bad::ref'], 'gocker: invalid reference format\n', 125],
+    [['tag', 'Upper', 'x'], notTag('Upper', upper), 1],
+    [['tag', 'refs:1', 'Upper'], notTag('Upper', upper), 1],
+    [['tag', 'refs:1', 'a'.repeat(64)], notTag('a'.repeat(64), `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`), 1],
+    [['rmi', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
+    [['image', 'inspect', 'Upper'], `Error: ${upper}\n`, 1],
+    [['history', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
+    [['save', '-o', out, 'refs:1', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
+    // docker inspect tries a container, then an image: a name that is neither is no object.
+    [['inspect', 'Upper'], 'Error: No such object: Upper\n', 1],
+  ];
+  for (const [args, stderr, status] of cases) {
+    const r = g(args);
+    assert.equal(r.stderr, stderr, args.join(' '));
+    assert.equal(r.status, status, args.join(' '));
+  }
+  assert.ok(!fs.existsSync(out));
+  assert.deepEqual(containers(), before.containers);
+  assert.equal(g(['images', '-q', '--no-trunc']).stdout, before.images);
+  // An id is no reference: not found, never refused.
+  const id = g(['run', '--pull', 'never', `sha256:${'0'.repeat(64)}`, 'true']);
+  assert.equal(id.stderr, `gocker: No such image: sha256:${'0'.repeat(64)}\n`);
+  assert.equal(id.status, 125);
+  assert.equal(g(['rmi', 'refs:1']).status, 0);
 });

@@ -454,6 +454,22 @@ describe('more entry forms', () => {
     }
   });
 
+  test('a directory\'s times are its last description\'s (as docker\'s archive.Unpack), not the lower layers\' or an earlier one', async () => {
+    const lower = await apply([{ name: 'a/', type: 'dir', mtime: 1_400_000_000 }]);
+    const { dir } = await apply([
+      { name: 'twice/', type: 'dir', mtime: 1_500_000_000 },
+      { name: 'twice/f', data: 'f' },
+      { name: 'twice/', type: 'dir', mtime: 1_600_000_000 },
+      // Made first for a/f (taking the lower's copy), then described.
+      { name: 'a/f', data: 'f' },
+      { name: 'a/', type: 'dir', mode: 0o750, mtime: 1_700_000_000 },
+    ], { lowers: [lower.dir] });
+    assert.equal(fs.statSync(path.join(dir, 'twice')).mtimeMs, 1_600_000_000_000);
+    const a = fs.statSync(path.join(dir, 'a'));
+    assert.equal(a.mode & 0o7777, 0o750);
+    assert.equal(a.mtimeMs, 1_700_000_000_000);
+  });
+
   test('progress is reported from the worker, in growing byte counts up to the file size', async () => {
     const raw = tar([{ name: 'noise', data: crypto.randomBytes(12 << 20) }, { name: 'more', data: crypto.randomBytes(1 << 20) }]);
     const file = path.join(work, 'progress.tar.gz');

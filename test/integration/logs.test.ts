@@ -45,7 +45,7 @@ test('--log-opt max-size and max-file rotate as dockerd does; logs reads across 
   assert.ok(kept.length > 40 && kept.length < 100, `${kept.length} lines kept`);
   assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => `line${300 - kept.length + 1 + i}`));
   assert.equal(g(['logs', '--tail', '2', 'rot']).stdout, 'line299\nline300\n');
-  assert.equal(g(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'rot']).stdout, '{"Type":"json-file","Config":{"max-size":"2k","max-file":"3"}}\n');
+  assert.equal(g(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'rot']).stdout, '{"Type":"json-file","Config":{"max-file":"3","max-size":"2k"}}\n');
   // One file: truncated when full.
   assert.equal(g(['run', '--name', 'one', '--log-opt', 'max-size=1k', 'busybox', 'sh', '-c', print]).status, 0);
   const one = g(['inspect', '-f', '{{.Id}}', 'one']).stdout.trim();
@@ -69,7 +69,7 @@ test('--log-driver none keeps no log, and logs says so; bad drivers and options 
   assert.deepEqual(logFiles(id), []);
   const logs = g(['logs', id]);
   assert.equal(logs.status, 1);
-  assert.equal(logs.stderr, 'gocker: configured logging driver does not support reading\n');
+  assert.equal(logs.stderr, 'Error response from daemon: configured logging driver does not support reading\n');
   // A foreground run still shows its output.
   assert.equal(g(['run', '--rm', '--log-driver', 'none', 'busybox', 'echo', 'hi']).stdout, 'hi\n');
   const before = fs.readdirSync(path.join(roots.root, 'containers')).length;

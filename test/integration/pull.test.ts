@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bigLayerImage, busyboxAsArch, busyboxImage, multiLayerImage } from '../helpers/fixtures';
 import { BIN, gocker, gockerAsync, tempRoots } from '../helpers/cli';
-import { freePort, makeTestCa, pushImage, startRegistry, type Registry } from '../helpers/registry';
+import { freeBadPort, freePort, makeTestCa, pushImage, startRegistry, type Registry } from '../helpers/registry';
 import { startProxy, withProxy, type Fault, type Proxy } from '../helpers/proxy';
 import { startTokenServer, type TokenServer } from '../helpers/token';
 
@@ -170,7 +170,7 @@ describe('pull', () => {
     assert.equal(g2(['run', '--rm', `${reg.host}/busybox@${digest}`, 'true']).status, 0);
     assert.ok(Object.values(book(root)[`${reg.host}/busybox`]).length === 1);
     const bad = g2(['pull', `${reg.host}/busybox@sha256:${'0'.repeat(64)}`]);
-    assert.equal(bad.status, 125);
+    assert.equal(bad.status, 1);
   });
 
   test('a second image on the same base downloads and stores nothing for the base', async () => {
@@ -216,11 +216,11 @@ describe('pull', () => {
   test('basic auth: refused without credentials, works after login (written to DOCKER_CONFIG)', () => {
     const { g, root } = fresh();
     const no = g(['pull', `${auth.host}/private/busybox:1`]);
-    assert.equal(no.status, 125);
+    assert.equal(no.status, 1);
     assert.match(no.stderr, /unauthorized/);
     assert.deepEqual(book(root), {});
     const bad = g(['login', auth.host, '-u', 'tester', '-p', 'wrong']);
-    assert.equal(bad.status, 125);
+    assert.equal(bad.status, 1);
     assert.ok(!fs.existsSync(path.join(dockerConfig, 'config.json')) || !fs.readFileSync(path.join(dockerConfig, 'config.json'), 'utf8').includes(auth.host));
     const ok = g(['login', auth.host, '-u', auth.username!, '-p', auth.password!]);
     assert.equal(ok.stdout, 'Login Succeeded\n', ok.stderr);
@@ -237,13 +237,13 @@ describe('pull', () => {
     assert.equal(pub.status, 0, pub.stderr);
     assert.ok(tokens.requests().some((r) => r.scope === 'repository:public/busybox:pull' && r.user === ''));
     const priv = await ga(['pull', `${tokenReg.host}/private/busybox:1`]);
-    assert.equal(priv.status, 125);
+    assert.equal(priv.status, 1);
     assert.match(priv.stderr, /unauthorized/);
     assert.equal(Object.keys(book(root)).length, 1);
     const login = await ga(['login', tokenReg.host, '-u', 'tester', '-p', 'token-pw']);
     assert.equal(login.stdout, 'Login Succeeded\n', login.stderr);
     const bad = await ga(['login', tokenReg.host, '-u', 'tester', '-p', 'nope']);
-    assert.equal(bad.status, 125);
+    assert.equal(bad.status, 1);
     assert.match(bad.stderr, /unauthorized: incorrect username or password/);
     assert.equal((await ga(['pull', '-q', `${tokenReg.host}/private/busybox:1`])).status, 0);
     assert.ok(tokens.requests().some((r) => r.scope === 'repository:private/busybox:pull' && r.user === 'tester'));
@@ -294,8 +294,8 @@ describe('pull', () => {
     assert.equal(o.status, 0, o.stderr);
     assert.equal((await ga(['image', 'inspect', '-f', '{{.Architecture}}', `${reg.host}/plat/multi`])).stdout, `${other}\n`);
     const none = await ga(['pull', '--platform', 'linux/s390x', `${reg.host}/plat/multi`]);
-    assert.equal(none.status, 125);
-    assert.equal(none.stderr, `gocker: no matching manifest for linux/s390x in the manifest list entries (available: linux/${other}, linux/${host})\n`);
+    assert.equal(none.status, 1);
+    assert.equal(none.stderr, `Error response from daemon: no matching manifest for linux/s390x in the manifest list entries (available: linux/${other}, linux/${host})\n`);
   });
 
   test('docker.io through registry-mirrors from gocker\'s config: a dead mirror is skipped, blobs come from the mirror that answered', async () => {
@@ -310,13 +310,13 @@ describe('pull', () => {
     assert.equal(g(['run', '--rm', 'busybox', 'echo', 'mirrored']).stdout, 'mirrored\n');
   });
 
-  test('invalid references and unknown images: one line, 125, nothing registered', () => {
+  test('invalid references and unknown images: one line, exit 1, nothing registered', () => {
     const { g, root } = fresh();
     const r = g(['pull', 'Bad:Ref']);
-    assert.equal(r.status, 125);
-    assert.match(r.stderr, /^gocker: invalid reference format/);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^invalid reference format/);
     const u = g(['pull', `${reg.host}/nope`]);
-    assert.equal(u.status, 125);
+    assert.equal(u.status, 1);
     assert.match(u.stderr, /not found/);
     assert.deepEqual(book(root), {});
   });
@@ -407,8 +407,8 @@ describe('registry client', () => {
     await withProxy([reg.url, 'rewrite-manifest'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox@${digest}`]);
-      assert.equal(r.status, 125, r.stdout);
-      assert.match(r.stderr, new RegExp(`^gocker: manifest verification failed for digest ${digest}: got sha256:[0-9a-f]{64}\n$`));
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(r.stderr, new RegExp(`^Error response from daemon: manifest verification failed for digest ${digest}: got sha256:[0-9a-f]{64}\n$`));
       assert.ok(proxy.requests.some((q) => q === `GET /v2/busybox/manifests/${digest}`));
       assert.deepEqual(book(root), {});
       assert.equal(layerCount(root), 0);
@@ -422,8 +422,8 @@ describe('registry client', () => {
     await withProxy([reg.url, 'huge-manifest'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox`]);
-      assert.equal(r.status, 125, r.stdout);
-      assert.match(r.stderr, /^gocker: manifest for 127\.0\.0\.1:\d+\/busybox:latest is larger than 4194304 bytes\n$/);
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(r.stderr, /^Error response from daemon: manifest for 127\.0\.0\.1:\d+\/busybox:latest is larger than 4194304 bytes\n$/);
       // The proxy would send 1 GiB; the client hung up just past 4 MiB (plus what sat in buffers).
       assert.ok(proxy.hugeSent() < 16 << 20, `${proxy.hugeSent()} bytes sent`);
       assert.deepEqual(book(root), {});
@@ -434,8 +434,8 @@ describe('registry client', () => {
     await withProxy([reg.url, 'schema1'], async (proxy) => {
       const { ga, root } = fresh();
       const r = await ga(['pull', `${proxy.host}/busybox`]);
-      assert.equal(r.status, 125, r.stdout);
-      assert.equal(r.stderr, `gocker: ${proxy.host}/busybox:latest: Docker Image Format v1 and Docker Image manifest version 2, schema 1 are not supported\n`);
+      assert.equal(r.status, 1, r.stdout);
+      assert.equal(r.stderr, `Error response from daemon: ${proxy.host}/busybox:latest: Docker Image Format v1 and Docker Image manifest version 2, schema 1 are not supported\n`);
       assert.deepEqual(book(root), {});
       assert.ok(!proxy.requests.some((q) => q.includes('/blobs/')));
     });
@@ -497,8 +497,8 @@ describe('registry client', () => {
       assert.equal(denied.requests.filter((q) => q.includes('/manifests/')).length, 1, 'not retried');
       const { ga } = fresh();
       const cli = await ga(['pull', `${denied.host}/busybox`]);
-      assert.equal(cli.status, 125);
-      assert.equal(cli.stderr, `gocker: manifest for ${denied.host}/busybox:latest: denied: requested access to the resource is denied\n`);
+      assert.equal(cli.status, 1);
+      assert.equal(cli.stderr, `Error response from daemon: manifest for ${denied.host}/busybox:latest: denied: requested access to the resource is denied\n`);
     } finally {
       await limited.stop();
       await denied.stop();
@@ -526,7 +526,7 @@ describe('registry client', () => {
       const host = `${name}:${proxy.host.split(':')[1]}`;
       const { ga } = fresh();
       const tls = await ga(['pull', `${host}/busybox`]);
-      assert.equal(tls.status, 125);
+      assert.equal(tls.status, 1);
       assert.equal(tls.stderr.split('\n').length, 2, tls.stderr);
       assert.equal(proxy.log.length, 0, 'no plain HTTP request was made');
       fs.writeFileSync(cfg, JSON.stringify({ 'insecure-registries': [host] }));
@@ -574,16 +574,16 @@ describe('registry client', () => {
 describe('faults', () => {
   // Each fault hits the layer blobs; the config (fetched whole, in memory) passes untouched.
   const cases: Array<[Fault, RegExp]> = [
-    ['corrupt-blob', /^gocker: blob (sha256:[0-9a-f]{64}): digest mismatch, got sha256:[0-9a-f]{64}\n$/],
-    ['truncate-blob', /^gocker: blob (sha256:[0-9a-f]{64}): connection closed after \d+ of \d+ bytes\n$/],
-    ['stall-blob', /^gocker: blob (sha256:[0-9a-f]{64}): download stalled: no data for 1500 ms\n$/],
+    ['corrupt-blob', /^Error response from daemon: blob (sha256:[0-9a-f]{64}): digest mismatch, got sha256:[0-9a-f]{64}\n$/],
+    ['truncate-blob', /^Error response from daemon: blob (sha256:[0-9a-f]{64}): connection closed after \d+ of \d+ bytes\n$/],
+    ['stall-blob', /^Error response from daemon: blob (sha256:[0-9a-f]{64}): download stalled: no data for 1500 ms\n$/],
   ];
   for (const [fault, message] of cases) {
     test(`${fault} on a layer: a clear error naming it, no image registered, nothing left`, async () => {
       await withProxy([reg.url, fault], async (proxy) => {
         const { ga, root } = fresh();
         const r = await ga(['pull', `${proxy.host}/busybox`], { GOCKER_REGISTRY_TIMEOUT_MS: '1500' });
-        assert.equal(r.status, 125, r.stdout);
+        assert.equal(r.status, 1, r.stdout);
         assert.match(r.stderr, message);
         const layer = layerDigests(proxy)[0];
         assert.equal(proxy.configs.size, 1, 'the config came through the proxy');
@@ -661,8 +661,8 @@ describe('faults', () => {
       const before = fs.readFileSync(path.join(root, 'images', 'images.json'));
       const layers = layerCount(root);
       const r = await ga(['pull', '--max-concurrent-downloads', '1', `${proxy.host}/big:1`]);
-      assert.equal(r.status, 125, r.stdout);
-      assert.match(r.stderr, /^gocker: write \S+: no space left on device\n$/);
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(r.stderr, /^Error response from daemon: write \S+: no space left on device\n$/);
       const big = layerDigests(proxy).at(-1)!;
       assert.equal(proxy.requests.filter((q) => q.endsWith(big)).length, 1, 'a full disk is not a network error: no retry');
       assert.doesNotMatch(r.stdout, /Retrying/);
@@ -685,8 +685,8 @@ describe('faults', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1536k', 'gocker-test-full', root]);
     try {
       const r = await ga(['pull', `${reg.host}/busybox`]);
-      assert.equal(r.status, 125, r.stdout);
-      assert.match(r.stderr, /^gocker: failed to register layer: write \S+: no space left on device\n$/);
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(r.stderr, /^Error response from daemon: failed to register layer: write \S+: no space left on device\n$/);
       assert.match(r.stdout, /: Extracting\n/);
       assert.deepEqual(book(root), {});
       assert.equal(layerCount(root), 0);
@@ -717,8 +717,8 @@ describe('faults', () => {
       for (const pages of [0, 3]) {
         fill(pages);
         const r = await ga(['pull', `${reg.host}/lib/multi:v1`]);
-        assert.equal(r.status, 125, r.stdout);
-        assert.match(r.stderr, pages === 0 ? /^gocker: no space left on device writing \S+\/config\.json\n$/ : /^gocker: no space left on device writing \S+\/images\.json\n$/);
+        assert.equal(r.status, 1, r.stdout);
+        assert.match(r.stderr, pages === 0 ? /^Error response from daemon: no space left on device writing \S+\/config\.json\n$/ : /^Error response from daemon: no space left on device writing \S+\/images\.json\n$/);
         assert.deepEqual(fs.readFileSync(path.join(images, 'images.json')), before);
         assert.equal(layerCount(root), 5, 'the layers were stored');
         const list = await ga(['images']);
@@ -861,6 +861,103 @@ describe('crash safety', () => {
       assert.equal(await slow.exited, 0, 'the slow pull completed');
       assert.equal((await ga(['run', '--rm', `${proxy.host}/big:1`, 'sh', '-c', 'wc -c < /data/random'])).stdout.trim(), String(8 << 20));
     });
+  });
+});
+
+describe('run of an image not at hand', () => {
+  test('pulls it as docker does: "Unable to find image" then the pull\'s progress on stderr, then the run; --pull always, never; -q', () => {
+    const { g, root } = fresh();
+    const r = g(['run', '--rm', `${reg.host}/busybox`, 'echo', 'ran']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ran\n', 'the container\'s output alone on stdout');
+    assert.match(r.stderr, new RegExp(`^Unable to find image '${reg.host}/busybox:latest' locally\nlatest: Pulling from busybox\n`));
+    assert.match(r.stderr, /\n[0-9a-f]{12}: Pull complete\n/);
+    assert.match(r.stderr, new RegExp(`\nDigest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for ${reg.host}/busybox:latest\n$`));
+    assert.deepEqual(Object.keys(book(root)), [`${reg.host}/busybox`]);
+    // At hand now: nothing pulled, nothing said.
+    const again = g(['run', '--rm', `${reg.host}/busybox`, 'true']);
+    assert.equal(again.stderr, '');
+    assert.equal(again.status, 0);
+    // always: pulled though it is here (the registry says it is the same).
+    const always = g(['run', '--rm', '--pull', 'always', `${reg.host}/busybox`, 'echo', 'fresh']);
+    assert.equal(always.stdout, 'fresh\n');
+    assert.match(always.stderr, new RegExp(`^latest: Pulling from busybox\n[^]*Status: Image is up to date for ${reg.host}/busybox:latest\n$`));
+
+    const other = fresh();
+    const containers = (): string[] => ls(path.join(other.root, 'containers'));
+    // never: docker's error, 125, nothing pulled.
+    const never = other.g(['run', '--pull', 'never', `${reg.host}/busybox`, 'true']);
+    assert.equal(never.stderr, `gocker: No such image: ${reg.host}/busybox:latest\n`);
+    assert.equal(never.status, 125);
+    assert.deepEqual(book(other.root), {});
+    const bad = other.g(['run', '--pull', 'sometimes', `${reg.host}/busybox`, 'true']);
+    assert.equal(bad.stderr, 'gocker: invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"\nSee \'gocker run --help\'.\n');
+    assert.equal(bad.status, 125);
+    // Not in the registry either: the pull's error, 125, no container.
+    const nope = other.g(['run', `${reg.host}/nope`, 'true']);
+    assert.equal(nope.status, 125);
+    assert.match(nope.stderr, new RegExp(`^Unable to find image '${reg.host}/nope:latest' locally\ngocker: .*not found`));
+    assert.deepEqual(containers(), []);
+    // -q: the pull is silent, as docker's run -q; the container's output is all there is.
+    const quiet = other.g(['run', '--rm', '-q', `${reg.host}/lib/multi:v1`, 'echo', 'quiet']);
+    assert.equal(quiet.stderr, '');
+    assert.equal(quiet.stdout, 'quiet\n');
+    assert.equal(quiet.status, 0);
+    // -d: the id alone on stdout, the pull on stderr.
+    const d = other.g(['run', '-d', '--pull', 'always', `${reg.host}/busybox`, 'true']);
+    assert.match(d.stdout, /^[0-9a-f]{64}\n$/);
+    assert.match(d.stderr, /^latest: Pulling from busybox\n/);
+    assert.equal(other.g(['rm', '-f', d.stdout.trim()]).status, 0);
+  });
+});
+
+describe('registries on the ports fetch refuses', () => {
+  // Node's fetch refuses the Fetch standard's "bad ports" before it connects; docker pulls
+  // from any port. One plain registry on such a port, one TLS mirror on another.
+  let bad: Registry;
+  let badTls: Registry;
+  let caFile: string;
+  const caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-badport-'));
+  before(async () => {
+    bad = await startRegistry({ port: await freeBadPort() });
+    pushImage((await busyboxImage()).ref, bad, 'busybox:latest');
+    const ca = makeTestCa(caDir);
+    caFile = ca.caFile;
+    badTls = await startRegistry({ tls: ca, port: await freeBadPort([Number(bad.host.split(':')[1])]) });
+    pushImage((await busyboxImage()).ref, badTls, 'library/busybox:latest');
+  });
+  after(async () => {
+    await bad?.stop();
+    await badTls?.stop();
+    fs.rmSync(caDir, { recursive: true, force: true });
+  });
+
+  test('pull and run from a registry on a port fetch refuses', async () => {
+    const port = bad.host.split(':')[1];
+    const refused = await fetch(`${bad.url}/v2/`).then(() => '', (e: { cause?: { message?: string } }) => e.cause?.message ?? '');
+    assert.equal(refused, 'bad port', `fetch refuses port ${port}`);
+    const { g } = fresh();
+    const r = g(['pull', `${bad.host}/busybox`]);
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, new RegExp(`Status: Downloaded newer image for 127\\.0\\.0\\.1:${port}/busybox:latest\n`));
+    assert.equal(g(['run', '--rm', `${bad.host}/busybox`, 'echo', `from ${port}`]).stdout, `from ${port}\n`);
+    assert.equal(g(['run', '--rm', '--pull', 'always', '-q', `${bad.host}/busybox`, 'true']).status, 0);
+  });
+
+  test('over TLS on such a port the certificate is still verified: trusted with the CA, refused without it', () => {
+    const cfg = path.join(caDir, 'registries.json');
+    // The second mirror serves when the first is refused (docker.io itself is never reached).
+    fs.writeFileSync(cfg, JSON.stringify({ 'registry-mirrors': [badTls.url, reg.url] }));
+    const noCa: NodeJS.ProcessEnv = { ...env, GOCKER_CONFIG: cfg };
+    delete noCa.NODE_EXTRA_CA_CERTS;
+    delete noCa.GOCKER_EXTRA_CA_CERTS;
+    const trusted = fresh().g(['pull', 'busybox'], { ...noCa, NODE_EXTRA_CA_CERTS: caFile });
+    assert.equal(trusted.status, 0, trusted.stderr);
+    assert.equal(trusted.stderr, '', 'served by the TLS mirror, not the next one');
+    const refused = fresh().g(['pull', 'busybox'], noCa);
+    assert.equal(refused.status, 0, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`${badTls.url.replace(/[.]/g, '\\.')} failed, trying the next endpoint: manifest for docker\\.io/library/busybox:latest: tls: unable to verify the first certificate`));
   });
 });
 

@@ -2,7 +2,7 @@
 // files read back never become paths unchecked, sha384/sha512 content is verified like
 // sha256, and registry bodies held in memory are bounded. Each test is an attack class; each
 // asserts nothing was created or removed outside the store, nothing registered, one line of
-// error and exit code 125.
+// error and docker's exit code (1, or 125 for run).
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -50,7 +50,7 @@ function snapshot(root: string): string {
   return out.join('\n');
 }
 
-function assertRefused(r: { status: number | null; stderr: string; stdout: string }, want: RegExp, status = 125): void {
+function assertRefused(r: { status: number | null; stderr: string; stdout: string }, want: RegExp, status = 1): void {
   assert.equal(r.status, status, `${r.stdout}${r.stderr}`);
   assert.match(r.stderr, want);
   assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
@@ -97,10 +97,10 @@ test('load: diff_ids that are not digests never name a path (docker-archive)', (
   const layer = tar([{ name: 'f', data: 'x' }]);
   const before = snapshot(root);
   const cases: Array<[string, RegExp]> = [
-    [`${sha('sha256', plant)}/diff/x`, /^gocker: load: image config rootfs\.diff_ids\[0\]: invalid checksum digest length: "sha256:[0-9a-f]{64}\/diff\/x"\n$/],
-    [`sha256:${path.relative(path.join(root, 'layers'), hostDir)}`, /^gocker: load: image config rootfs\.diff_ids\[0\]: invalid checksum digest (length|format): /],
-    [`sha256:${'../'.repeat(21)}a`, /^gocker: load: image config rootfs\.diff_ids\[0\]: invalid checksum digest format: /],
-    [`sha512:${'a'.repeat(128)}`, /^gocker: load: image config rootfs\.diff_ids\[0\]: unsupported digest algorithm \(only sha256 is supported here\): /],
+    [`${sha('sha256', plant)}/diff/x`, /^Error response from daemon: load: image config rootfs\.diff_ids\[0\]: invalid checksum digest length: "sha256:[0-9a-f]{64}\/diff\/x"\n$/],
+    [`sha256:${path.relative(path.join(root, 'layers'), hostDir)}`, /^Error response from daemon: load: image config rootfs\.diff_ids\[0\]: invalid checksum digest (length|format): /],
+    [`sha256:${'../'.repeat(21)}a`, /^Error response from daemon: load: image config rootfs\.diff_ids\[0\]: invalid checksum digest format: /],
+    [`sha512:${'a'.repeat(128)}`, /^Error response from daemon: load: image config rootfs\.diff_ids\[0\]: unsupported digest algorithm \(only sha256 is supported here\): /],
   ];
   for (const [diffId, want] of cases) {
     const t = dockerArchive('evil', { 'c.json': config([diffId]), 'l/layer.tar': layer }, [{ Config: 'c.json', RepoTags: ['evil:1'], Layers: ['l/layer.tar'] }]);
@@ -111,9 +111,9 @@ test('load: diff_ids that are not digests never name a path (docker-archive)', (
   }
   // Names in manifest.json are paths inside the archive, and nothing else (already so).
   const out = dockerArchive('outside', { 'c.json': config([sha('sha256', layer)]) }, [{ Config: 'c.json', RepoTags: ['evil:2'], Layers: ['../../../../../../../../../etc/passwd'] }]);
-  assertRefused(g(['load', '-i', out]), /^gocker: load: layer \S+ points outside the archive\n$/);
+  assertRefused(g(['load', '-i', out]), /^Error response from daemon: load: layer \S+ points outside the archive\n$/);
   const shape = dockerArchive('shape', {}, [{ Config: { evil: 1 }, Layers: 'x' }]);
-  assertRefused(g(['load', '-i', shape]), /^gocker: load: manifest\.json is not a list of \{Config, RepoTags, Layers\}\n$/);
+  assertRefused(g(['load', '-i', shape]), /^Error response from daemon: load: manifest\.json is not a list of \{Config, RepoTags, Layers\}\n$/);
   assert.equal(snapshot(root), before);
 });
 
@@ -165,11 +165,11 @@ test('load: OCI layout digests are validated and every algorithm verified (sha25
     return { blobs: b.blobs, index: { schemaVersion: 2, manifests: [{ mediaType: OCI_INDEX, digest: claimed, size: inner.length }] } };
   })();
   const cases: Array<[string, Map<string, Buffer>, unknown, RegExp]> = [
-    ['sha512 layer, other bytes', wrong.blobs, { schemaVersion: 2, manifests: [wrong.desc] }, /^gocker: load: layer sha512:[0-9a-f]{128} does not match its digest\n$/],
-    ['nested index, other bytes', nestedWrong.blobs, nestedWrong.index, /^gocker: load: index sha512:[0-9a-f]{128} does not match its digest\n$/],
-    ['index entry ../', good.blobs, { schemaVersion: 2, manifests: [{ ...good.desc, digest: 'sha256:../../../../etc/passwd' }] }, /^gocker: load: index\.json manifests\[0\]: invalid checksum digest length: "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd"\n$/],
-    ['layer ../', build(`sha256:${'a'.repeat(61)}/..`).blobs, undefined, /^gocker: load: layer 0 of manifest \S+: invalid checksum digest format: /],
-    ['md5', good.blobs, { schemaVersion: 2, manifests: [{ ...good.desc, digest: `md5:${'a'.repeat(32)}` }] }, /^gocker: load: index\.json manifests\[0\]: unsupported digest algorithm: /],
+    ['sha512 layer, other bytes', wrong.blobs, { schemaVersion: 2, manifests: [wrong.desc] }, /^Error response from daemon: load: layer sha512:[0-9a-f]{128} does not match its digest\n$/],
+    ['nested index, other bytes', nestedWrong.blobs, nestedWrong.index, /^Error response from daemon: load: index sha512:[0-9a-f]{128} does not match its digest\n$/],
+    ['index entry ../', good.blobs, { schemaVersion: 2, manifests: [{ ...good.desc, digest: 'sha256:../../../../etc/passwd' }] }, /^Error response from daemon: load: index\.json manifests\[0\]: invalid checksum digest length: "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd"\n$/],
+    ['layer ../', build(`sha256:${'a'.repeat(61)}/..`).blobs, undefined, /^Error response from daemon: load: layer 0 of manifest \S+: invalid checksum digest format: /],
+    ['md5', good.blobs, { schemaVersion: 2, manifests: [{ ...good.desc, digest: `md5:${'a'.repeat(32)}` }] }, /^Error response from daemon: load: index\.json manifests\[0\]: unsupported digest algorithm: /],
   ];
   for (const [what, blobs, idx, want] of cases) {
     let index = idx;
@@ -199,7 +199,7 @@ test('store metadata read back is input: a tampered images.json or meta.json rea
   const evilId = `sha256:${path.relative(path.join(root, 'images'), victimDir)}`;
   fs.writeFileSync(bookFile, JSON.stringify({ ...JSON.parse(book), evil: { '1': evilId } }));
   // Each command with docker's prefix and exit code for an engine error.
-  const commands: Array<[string[], string, number]> = [[['rmi', 'evil:1'], 'Error response from daemon', 1], [['images'], 'gocker', 125], [['image', 'inspect', 'evil:1'], 'Error', 1]];
+  const commands: Array<[string[], string, number]> = [[['rmi', 'evil:1'], 'Error response from daemon', 1], [['images'], 'Error response from daemon', 1], [['image', 'inspect', 'evil:1'], 'Error', 1]];
   for (const [args, prefix, status] of commands) {
     assertRefused(g(args), new RegExp(`^${prefix}: \\S+images\\.json is corrupt: image id "sha256:\\.\\./.*" of "evil:1" is not a sha256 digest\\n$`), status);
   }
@@ -215,7 +215,7 @@ test('store metadata read back is input: a tampered images.json or meta.json rea
   const precious = path.join(victims, 'precious');
   fs.writeFileSync(precious, 'precious\n');
   const before = snapshot(root);
-  const uses: Array<[string, string[], string, number]> = [[newLink, ['load', '-i', t], 'gocker', 125], [precious, ['rmi', 'meta:1'], 'Error response from daemon', 1], [newLink, ['run', '--rm', 'meta:1', 'true'], 'gocker', 125]];
+  const uses: Array<[string, string[], string, number]> = [[newLink, ['load', '-i', t], 'Error response from daemon', 1], [precious, ['rmi', 'meta:1'], 'Error response from daemon', 1], [newLink, ['run', '--rm', 'meta:1', 'true'], 'gocker', 125]];
   for (const [target, args, prefix, status] of uses) {
     fs.writeFileSync(metaFile, JSON.stringify({ ...meta, link: path.relative(path.join(root, 'l'), target) }));
     assertRefused(g(args), new RegExp(`^${prefix}: layer metadata \\S+meta\\.json is corrupt: link "\\.\\./.*" is not the short form of its chain id\\n$`), status);
@@ -225,7 +225,7 @@ test('store metadata read back is input: a tampered images.json or meta.json rea
   // Other fields, each on its own.
   for (const bad of [{ chainId: `sha256:${'1'.repeat(64)}` }, { parent: '../../x' }, { diffId: 'sha256:..' }]) {
     fs.writeFileSync(metaFile, JSON.stringify({ ...meta, ...bad }));
-    assertRefused(g(['load', '-i', t]), /^gocker: layer metadata \S+meta\.json is corrupt: (chainId|parent|diffId) /);
+    assertRefused(g(['load', '-i', t]), /^Error response from daemon: layer metadata \S+meta\.json is corrupt: (chainId|parent|diffId) /);
   }
   fs.writeFileSync(metaFile, JSON.stringify(meta));
   assert.equal(snapshot(root), before);
@@ -265,11 +265,11 @@ test('pull: digests from a registry never name a path; sha384/sha512 are verifie
   assert.equal(plain.status, 0, plain.stderr);
   const before = snapshot(root);
   const cases: Array<[string, RegExp]> = [
-    ['hostfile', /^gocker: manifest for \S+: layer 0: invalid checksum digest (length|format): "sha256:\.\.\/.*"\n$/],
-    ['diffid', /^gocker: \S+evil:diffid: image config rootfs\.diff_ids\[0\]: invalid checksum digest length: /],
-    ['lying-index', /^gocker: manifest verification failed for digest sha512:[0-9a-f]{128}: got sha512:[0-9a-f]{128}\n$/],
-    ['index-dotdot', /^gocker: \S+: index entry: invalid checksum digest length: "sha256:\.\.\//],
-    ['sha512-wrong', /^gocker: blob sha512:[0-9a-f]{128}: digest mismatch, got sha512:[0-9a-f]{128}\n$/],
+    ['hostfile', /^Error response from daemon: manifest for \S+: layer 0: invalid checksum digest (length|format): "sha256:\.\.\/.*"\n$/],
+    ['diffid', /^Error response from daemon: \S+evil:diffid: image config rootfs\.diff_ids\[0\]: invalid checksum digest length: /],
+    ['lying-index', /^Error response from daemon: manifest verification failed for digest sha512:[0-9a-f]{128}: got sha512:[0-9a-f]{128}\n$/],
+    ['index-dotdot', /^Error response from daemon: \S+: index entry: invalid checksum digest length: "sha256:\.\.\//],
+    ['sha512-wrong', /^Error response from daemon: blob sha512:[0-9a-f]{128}: digest mismatch, got sha512:[0-9a-f]{128}\n$/],
   ];
   for (const [tag, want] of cases) {
     assertRefused(await ga(['pull', '-q', `${repo}:${tag}`]), want);
@@ -334,15 +334,15 @@ test('pull: manifests, configs, tokens and error bodies are read to their size a
   // Bytes first: what the client read is the point; the message says why it stopped.
   const c = await ga(['pull', '-q', `${repo}:endless-config`]);
   assert.ok(sent.config() < 8 << 20, `the config stream was read for ${sent.config()} bytes`);
-  assertRefused(c, new RegExp(`^gocker: blob ${configDigest} is larger than the ${cfg.length} bytes its descriptor gives\\n$`));
+  assertRefused(c, new RegExp(`^Error response from daemon: blob ${configDigest} is larger than the ${cfg.length} bytes its descriptor gives\\n$`));
   const e = await ga(['pull', '-q', `${repo}:endless-error`]);
   assert.ok(sent.error() < 8 << 20, `the error body was read for ${sent.error()} bytes`);
-  assertRefused(e, /^gocker: manifest for \S+: not found\n$/);
-  assertRefused(await ga(['pull', '-q', `${repo}:cl-lie`]), /^gocker: manifest for \S+( is not valid JSON|: .*)\n$/);
+  assertRefused(e, /^Error response from daemon: manifest for \S+: not found\n$/);
+  assertRefused(await ga(['pull', '-q', `${repo}:cl-lie`]), /^Error response from daemon: manifest for \S+( is not valid JSON|: .*)\n$/);
   tokenMode = true;
   const tk = await ga(['pull', '-q', `${repo}:cl-lie`]);
   assert.ok(sent.token() < 8 << 20, `the token answer was read for ${sent.token()} bytes`);
-  assertRefused(tk, /^gocker: token from 127\.0\.0\.1:\d+ is larger than 1048576 bytes\n$/);
+  assertRefused(tk, /^Error response from daemon: token from 127\.0\.0\.1:\d+ is larger than 1048576 bytes\n$/);
   assert.ok(Date.now() - t0 < 60_000, 'bounded reads fail fast');
   assertNothingAt(path.join(root, 'images', 'images.json'));
   assert.deepEqual(fs.existsSync(path.join(root, 'tmp')) ? fs.readdirSync(path.join(root, 'tmp')) : [], []);

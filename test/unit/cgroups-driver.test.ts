@@ -174,3 +174,96 @@ test('v2: a limit whose controller is not enabled is refused, naming the control
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('v2 freezer: cgroup.freeze written, done once cgroup.events says frozen; thawed back when it never does', async () => {
+  const root = fakeV2();
+  try {
+    const mgr = cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } });
+    const dir = path.join(root, 'gocker', 'f');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = (f: string): string => path.join(dir, f);
+    fs.writeFileSync(file('cgroup.freeze'), '0\n');
+    fs.writeFileSync(file('cgroup.events'), 'populated 1\nfrozen 0\n');
+    const cg = mgr.open('gocker/f');
+    assert.equal(cg.frozen(), false);
+    // The kernel reports frozen once every task has stopped: here, once the test says so.
+    let done = false;
+    const freezing = cg.freeze(2000).then(() => (done = true));
+    assert.equal(fs.readFileSync(file('cgroup.freeze'), 'utf8'), '1');
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(done, false, 'not done before cgroup.events says frozen');
+    fs.writeFileSync(file('cgroup.events'), 'populated 1\nfrozen 1\n');
+    await freezing;
+    assert.equal(cg.frozen(), true);
+    const thawing = cg.thaw(2000);
+    assert.equal(fs.readFileSync(file('cgroup.freeze'), 'utf8'), '0');
+    fs.writeFileSync(file('cgroup.events'), 'populated 1\nfrozen 0\n');
+    await thawing;
+    assert.equal(cg.frozen(), false);
+    // Tasks that never stop: the cgroup is thawed again and the pause refused.
+    await assert.rejects(() => cg.freeze(60), { message: 'cannot pause container f: its processes did not freeze within 0.06s' });
+    assert.equal(fs.readFileSync(file('cgroup.freeze'), 'utf8'), '0');
+    assert.equal(cg.frozen(), false);
+    // Before Linux 5.2 there is no cgroup.freeze: no freezer at all.
+    fs.mkdirSync(path.join(root, 'gocker', 'old'));
+    await assert.rejects(() => mgr.open('gocker/old').freeze(60), /this host has no cgroup freezer/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('v1 freezer: freezer.state FROZEN and THAWED; a cgroup without a freezer hierarchy cannot pause; destroy thaws first', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg1f-'));
+  try {
+    const freezer = path.join(root, 'freezer');
+    const dir = path.join(freezer, 'gocker', 'id2');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'freezer.state'), 'THAWED\n');
+    const cg = cgroupManager({ layout: { mode: 'v1', hierarchies: [{ version: 1, mountpoint: freezer, controllers: ['freezer'] }] } }).open('gocker/id2');
+    assert.equal(cg.frozen(), false);
+    await cg.freeze(500);
+    assert.equal(fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8'), 'FROZEN');
+    assert.equal(cg.frozen(), true);
+    await cg.thaw(500);
+    assert.equal(cg.frozen(), false);
+    const none = cgroupManager({ layout: { mode: 'v1', hierarchies: [{ version: 1, mountpoint: path.join(root, 'memory'), controllers: ['memory'] }] } }).open('gocker/id2');
+    assert.equal(none.frozen(), false);
+    await assert.rejects(() => none.freeze(60), { message: 'cannot pause container id2: this host has no cgroup freezer (neither a v1 freezer hierarchy nor cgroup v2)' });
+    await cg.freeze(500);
+    // A frozen task cannot die: destroy writes THAWED before anything else (the fake
+    // directory then refuses to go, as it still holds its file).
+    await assert.rejects(() => cg.destroy());
+    assert.equal(fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8'), 'THAWED');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('update: only the limits given are written; swap as a total over memory; pids -1 lifts the limit', () => {
+  const root = fakeV2();
+  try {
+    const dir = path.join(root, 'gocker', 'u');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'cpu memory pids\n');
+    for (const f of ['memory.max', 'memory.swap.max', 'cpu.max', 'pids.max']) fs.writeFileSync(path.join(dir, f), 'untouched');
+    const cg = cgroupManager({ layout: { mode: 'v2', unifiedMount: root, hierarchies: [] } }).open('gocker/u');
+    const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
+    cg.update({ pidsLimit: -1 });
+    assert.equal(read('pids.max'), 'max');
+    assert.equal(read('memory.max'), 'untouched');
+    assert.equal(read('cpu.max'), 'untouched');
+    cg.update({ memory: 256 * 1024 ** 2, memorySwap: 512 * 1024 ** 2, nanoCpus: 5e8 });
+    assert.equal(read('memory.max'), String(256 * 1024 ** 2));
+    assert.equal(read('memory.swap.max'), String(256 * 1024 ** 2));
+    assert.equal(read('cpu.max'), '50000 100000');
+    cg.update({ memory: 64 * 1024 ** 2, memorySwap: -1 });
+    assert.equal(read('memory.swap.max'), 'max');
+    assert.equal(cg.swapLimited(), true);
+    // A controller the parent did not enable for it: refused, as at create.
+    fs.writeFileSync(path.join(dir, 'cgroup.controllers'), 'memory\n');
+    assert.throws(() => cg.update({ pidsLimit: 5 }), /cannot apply --pids-limit: the cgroup v2 controller "pids" is not enabled/);
+    assert.equal(read('pids.max'), 'max');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,8 @@
 // cli/gocker.ts runs the CLI's bundle through a V8 code cache per command. What it must not
 // do is run something other than what was built: a cache V8 refuses is made again, and a
-// bundle older than the compiled modules is passed over for them. Works on a copy of dist/
-// (no root, no addon: `--version` needs neither).
+// bundle older than the compiled modules is passed over for them, and no cache is read from
+// or written to a place that is not the user's own. Works on a copy of dist/ with a cache
+// directory of its own (no root, no addon: `--version` needs neither).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,8 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 
 function withCopy(fn: (dir: string) => void): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-loader-'));
+  const xdg = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = path.join(dir, 'xdg');  // inherited by every spawn below
   try {
     fs.cpSync(path.join(REPO, 'dist'), path.join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
     fs.rmSync(path.join(dir, 'dist', 'cli', 'cache'), { recursive: true, force: true });
@@ -20,14 +23,18 @@ function withCopy(fn: (dir: string) => void): void {
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
     fn(dir);
   } finally {
+    if (xdg === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = xdg;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const cacheDir = (dir: string) => path.join(dir, 'xdg', 'gocker', 'v8');
+
 const version = (dir: string) => spawnSync(process.execPath, [path.join(dir, 'dist', 'cli', 'gocker.js'), '--version'], { encoding: 'utf8' });
 const caches = (dir: string) => {
   try {
-    return fs.readdirSync(path.join(dir, 'dist', 'cli', 'cache'));
+    return fs.readdirSync(cacheDir(dir));
   } catch {
     return [];
   }
@@ -41,9 +48,32 @@ test('the bundle runs, and its first successful run of a command leaves that com
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /^gocker version \d+\.\d+\.\d+\n$/);
     assert.deepEqual(caches(dir), [`none-${hash}.bin`]);
+    assert.equal(fs.statSync(cacheDir(dir)).mode & 0o777, 0o700);
+    assert.equal(fs.existsSync(path.join(dir, 'dist', 'cli', 'cache')), false, 'nothing written into the install');
     const again = version(dir);
     assert.equal(again.stdout, first.stdout);
     assert.equal(again.stderr, '');
+  });
+});
+
+test('a cache directory others may write into is neither read nor written', () => {
+  withCopy((dir) => {
+    assert.equal(version(dir).status, 0);
+    const [name] = caches(dir);
+    const file = path.join(cacheDir(dir), name);
+    // A planted cache: V8 would reject this one, but a well-formed one would run. Either
+    // way it must not be read, nor replaced, from a directory that is not ours alone.
+    fs.writeFileSync(file, 'planted');
+    fs.chmodSync(cacheDir(dir), 0o777);
+    const r = version(dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^gocker version /);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'planted');
+    // The same for the gocker directory above it.
+    fs.chmodSync(cacheDir(dir), 0o700);
+    fs.chmodSync(path.dirname(cacheDir(dir)), 0o775);
+    assert.equal(version(dir).status, 0);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'planted');
   });
 });
 
@@ -51,7 +81,7 @@ test('a cache V8 refuses (here: garbage) is not run, and is made again', () => {
   withCopy((dir) => {
     assert.equal(version(dir).status, 0);
     const [name] = caches(dir);
-    const file = path.join(dir, 'dist', 'cli', 'cache', name);
+    const file = path.join(cacheDir(dir), name);
     const good = fs.readFileSync(file);
     fs.writeFileSync(file, Buffer.alloc(good.length, 0x5a));
     const r = version(dir);
@@ -84,7 +114,7 @@ test('run and exec start from their own bundle, which hands what it does not tak
     assert.equal(cli(['run', 'busybox', 'true']).stdout, 'fast run busybox true\n');
     assert.equal(cli(['--root', '/x', 'exec', 'c1', 'ls']).stdout, 'fast --root /x exec c1 ls\n');
     const handedOn = cli(['run', '--bogus', 'busybox']);
-    assert.equal(handedOn.stderr, "gocker: unknown flag: --bogus\nSee 'gocker run --help'.\n");
+    assert.equal(handedOn.stderr, "unknown flag: --bogus\nSee 'gocker run --help'.\n");
     assert.equal(handedOn.status, 125);
     assert.match(cli(['--version']).stdout, /^gocker version /);
   });

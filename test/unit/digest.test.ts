@@ -1,5 +1,5 @@
 // Digests are validated where they enter and before they name a path; registry bodies held
-// in memory are bounded. Neither root nor the addon is needed here.
+// in memory are bounded. The check is the addon's (lib/name calls it); no root is needed.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { digestProblem, isDigest, splitDigest, validateDigest } from '../../lib/name/digest';
@@ -25,6 +25,10 @@ test('validateDigest: sha256, sha384, sha512 at their exact lowercase hex length
     [`SHA256:${H(64)}`, 'invalid checksum digest format'],
     [H(64), 'invalid checksum digest format'],
     [`sha256:${H(64)}\n`, 'invalid checksum digest length'],
+    // Lengths in bytes, as go-digest counts them: 32 two-byte characters are 64 bytes.
+    [`sha256:${H(32, 'é')}`, 'invalid checksum digest format'],
+    [`sha256:${H(64, 'é')}`, 'invalid checksum digest length'],
+    [`sha256:${H(63)}\u0000`, 'invalid checksum digest format'],
     ['', 'invalid checksum digest format'],
     [undefined, 'invalid checksum digest format'],
     [{ toString: () => `sha256:${H(64)}` }, 'invalid checksum digest format'],

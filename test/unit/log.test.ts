@@ -37,7 +37,7 @@ test('levels from options and the environment; an unknown one is refused in dock
   assert.throws(() => resolveOptions({}, { GOCKER_LOG_LEVEL: 'loud' }), /Unable to parse logging level: loud/);
 });
 
-test('the CLI: --log-level debug writes debug lines to stderr only; a bad level is one line, 125', () => {
+test('the CLI: --log-level debug writes debug lines to stderr only; a bad level is docker\'s one line, exit 1', () => {
   const quiet = spawnSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' });
   assert.equal(quiet.status, 0);
   assert.equal(quiet.stderr, '');
@@ -47,9 +47,11 @@ test('the CLI: --log-level debug writes debug lines to stderr only; a bad level 
   assert.match(loud.stderr, /^time="[^"]+" level=debug msg="command done" ms=\d+ exit=0\n$/);
   const env = spawnSync(process.execPath, [BIN, 'version'], { encoding: 'utf8', env: { ...process.env, GOCKER_LOG_LEVEL: 'debug' } });
   assert.match(env.stderr, /level=debug/);
-  for (const args of [['--log-level', 'loud', 'version'], ['--log-level=loud', 'run', 'busybox']]) {
-    const bad = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-    assert.equal(bad.status, 125, args.join(' '));
-    assert.equal(bad.stderr, 'gocker: Unable to parse logging level: loud\n');
+  // As docker's CLI: checked before any command runs, run included; bare, exit 1.
+  for (const [args, env] of [[['--log-level', 'loud', 'version'], {}], [['--log-level=loud', 'run', 'busybox'], {}], [['ps', '--log-level', 'loud'], {}],
+    [['version'], { GOCKER_LOG_LEVEL: 'loud' }]] as Array<[string[], NodeJS.ProcessEnv]>) {
+    const bad = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(bad.status, 1, args.join(' '));
+    assert.equal(bad.stderr, 'Unable to parse logging level: loud\n');
   }
 });

@@ -74,6 +74,13 @@ test('invalid references: docker wording, one line, exit 125', () => {
     ['localhost:5000/App', 'invalid reference format: repository name (App) must be lowercase'],
     ['Foo/Bar', 'invalid reference format: repository name (Bar) must be lowercase'],
     ['foo/Bar:tag', 'invalid reference format: repository name (foo/Bar) must be lowercase'],
+    // Upper case beyond ASCII, by Go's strings.ToLower (simple case mapping), as docker sees it.
+    ['Éclair', 'invalid reference format: repository name (library/Éclair) must be lowercase'],
+    ['ns/\u212a', 'invalid reference format: repository name (ns/\u212a) must be lowercase'],
+    ['İ.com/x', 'repository name must be lowercase'], // its lower case, 'i.com/x', is a reference
+    ['alpine:\u212a', 'repository name must be lowercase'], // the Kelvin sign's is 'k'
+    ['alpine:é', 'invalid reference format'],
+    ['a\u0000b', 'invalid reference format'],
   ];
   for (const [s, message] of cases) {
     assert.throws(() => parseReference(s), (e: { code: string; exitCode: number; message: string }) => {
@@ -83,6 +90,9 @@ test('invalid references: docker wording, one line, exit 125', () => {
       return true;
     }, s);
   }
+  // Docker's short form of a Docker Hub path whose first component has a '.' is docker's
+  // too, though it reads as a host.
+  assert.equal(familiarString(parseReference('docker.io/a.b/c')), 'a.b/c:latest');
   // A 64-hex string with a name in front is an ordinary name.
   assert.equal(parseReference(`ns/${hex}`).repository, `ns/${hex}`);
 });

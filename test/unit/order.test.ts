@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { byCodeUnit } from '../../lib/format/order';
-import { renderTemplate } from '../../lib/format/template';
+import { Template } from '../../lib/format/exec';
 
 test('strings in Go\'s order, not the locale\'s', () => {
   assert.deepEqual(['a', 'B', '/etc/x', '/etc-old', '/etc', 'é', 'z'].sort(byCodeUnit), ['/etc', '/etc-old', '/etc/x', 'B', 'a', 'z', 'é']);
@@ -12,5 +12,5 @@ test('strings in Go\'s order, not the locale\'s', () => {
 });
 
 test('a map prints with its keys in byte order, as Go\'s fmt does', () => {
-  assert.equal(renderTemplate('{{.Config.Labels}}', { Config: { Labels: { b: '2', a: '1', B: '3', 'a.z': '4' } } }), 'map[B:3 a:1 a.z:4 b:2]');
+  assert.equal(new Template('{{.Config.Labels}}').execute({ Config: { Labels: { b: '2', a: '1', B: '3', 'a.z': '4' } } }), 'map[B:3 a:1 a.z:4 b:2]');
 });

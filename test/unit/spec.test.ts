@@ -90,6 +90,16 @@ const cases: Array<[string, SpecInput]> = [
       ],
       ShmSize: 1 << 20,
     },
+    // -v and --mount as lib/container/mounts.ts resolves them: a volume's directory, binds
+    // with docker's propagation, a volume made with tmpfs options.
+    facts: {
+      mounts: [
+        { destination: '/vol', type: 'bind', source: '/var/lib/gocker/volumes/v1/_data', options: ['rbind'] },
+        { destination: '/shared', type: 'bind', source: '/srv/shared', options: ['rbind', 'rshared'] },
+        { destination: '/slave', type: 'bind', source: '/srv/slave', options: ['bind', 'ro', 'slave'] },
+        { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['size=2m', 'mode=700'] },
+      ],
+    },
   })],
   ['user', input({
     config: { User: 'nobody', Env: ['A=1', 'PATH=/bin'], Tty: true, WorkingDir: '/tmp', Entrypoint: ['/bin/echo'], Cmd: ['hi'] },
@@ -140,6 +150,13 @@ test('a start adds what holds for it alone, and nothing to the stored spec', () 
   const before = specJson(stored);
   golden('launch', launchSpec(stored, { detach: true, stdin: false, goFd: 3, exitCommand: ['/usr/bin/node', '/opt/gocker/dist/cli/gocker.js', 'rm', ID] }).annotations);
   assert.equal(specJson(stored), before);
+  // A bridge network's published ports held by the monitor; container:NAME's namespace joined
+  // through the fd the engine opened, as OCI names a namespace to join: by its path.
+  const net = launchSpec(stored, { detach: false, stdin: true, goFd: 3, reportFd: 4, holdFds: [5, 6], netnsFd: 7 });
+  golden('launch-network', { namespaces: net.linux.namespaces, annotations: net.annotations });
+  assert.equal(specJson(stored), before);
+  assert.throws(() => launchSpec(buildSpec(input({ hostConfig: { NetworkMode: 'host' } })), { detach: false, stdin: false, goFd: 3, netnsFd: 5 }),
+    /a network namespace to join, for a container without one of its own/);
 });
 
 test('exec: the container\'s rlimits, no-new-privileges, seccomp and cgroups, its own process', () => {
@@ -162,7 +179,7 @@ test('input the spec cannot hold is refused (125), never written as something el
   refused(input({ hostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/t', Options: ['shared'] }] } }), /unknown option 'shared'/);
   refused(input({ hostConfig: { Ulimits: [{ Name: 'bogus', Soft: 1, Hard: 1 }] } }), /invalid ulimit type: bogus/);
   refused(input({ hostConfig: { CapAdd: ['CAP_BOGUS'] } }), /invalid capability: CAP_BOGUS/);
-  refused(input({ hostConfig: { NetworkMode: 'bridge' } }), /network bridge not found/);
+  refused(input({ facts: { mounts: [{ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['size=1m,exec'] }] } }), /unknown option 'size=1m,exec'/);
   refused({ ...input(), image: {} }, /No command specified/);
 });
 

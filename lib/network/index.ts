@@ -1,0 +1,335 @@
+// A container's networks: none and host (the monitor alone), a bridge network (the default
+// `bridge`, or one made by `network create`), or another container's (container:NAME).
+//
+// For a bridge network the container gets its own network namespace from the monitor, as
+// for none; gocker sets it up from outside, in the window between the monitor reporting the
+// container's pid (its namespaces made) and the CLI releasing it to run its command:
+//   plan (run's prepare)   the flags checked against the networks; nothing made
+//   connect (each start)   an address from the network's IPAM (kept until rm), the host
+//                          ports bound and held (by the monitor, while it runs)
+//   attach (before "go")   the bridge made if missing, a veth pair into the namespace with
+//                          the address and default route, the DNAT rules of the ports, the
+//                          /etc/hosts of the container and its neighbours
+//   stopped (its exit)     the DNAT rules go; the veth pair goes with the namespace
+//   release (rm)           the addresses go back; the neighbours' /etc/hosts forget it
+// Names on a user network resolve through /etc/hosts, which gocker rewrites in place in
+// every member (a bind mount of a file in the container's directory) as members come and
+// go: no resolver to keep running beside daemonless containers.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError, isErrno } from '../errors';
+import { log } from '../log';
+import { native } from '../native';
+import { acquireLock } from '../store/atomic';
+import type { StorePaths } from '../store/paths';
+import type { ContainerRecord, EndpointSettings } from '../container/record';
+import { ensureBridge, randomMac } from './bridge';
+import { addPortRules, iptablesVersion, removePortRules, type PortRule } from './firewall';
+import { loadConfig } from '../config';
+import { addressing, allocateAddress, findNetwork, isDefaultBridge, listNetworks, networkLock, releaseAddresses, type NetworkRecord } from './store';
+import { exposedKeys, holdPorts, parsePublish, portsShown, releaseHeld, type PortMap, type Proto } from './ports';
+
+const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
+
+export interface NetworkOptions {
+  network?: string;
+  networkAlias?: string[];
+  ip?: string;
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+}
+
+export interface NetworkPlan {
+  /** HostConfig.NetworkMode */
+  mode: string;
+  /** container:NAME: the container whose network (and hosts, resolv.conf, hostname) is shared */
+  joined?: ContainerRecord;
+  /** the networks joined, by name (empty for none, host and container:) */
+  networks: Record<string, EndpointSettings>;
+  portBindings: PortMap;
+  exposed: string[];
+}
+
+export const BASE_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+
+function endpoint(n: NetworkRecord, aliases: string[] | null, ip: string | undefined): EndpointSettings {
+  return {
+    IPAMConfig: ip ? { IPv4Address: ip } : null, Links: null, Aliases: aliases, MacAddress: '', DriverOpts: null, NetworkID: n.Id, EndpointID: '',
+    Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+  };
+}
+
+/** The flags against the store's networks, as dockerd checks them; nothing is made. */
+export async function planNetworking(paths: StorePaths, o: NetworkOptions, imageExposed: string[]): Promise<NetworkPlan> {
+  const mode = o.network ?? 'bridge';
+  const portBindings: PortMap = {};
+  const exposed = new Set<string>();
+  for (const e of [...imageExposed, ...(o.expose ?? [])]) for (const k of exposedKeys(e)) exposed.add(k);
+  for (const p of o.publish ?? []) for (const k of parsePublish(p, portBindings)) exposed.add(k);
+  if (o.publishAll) for (const k of exposed) portBindings[k] ??= [{ HostIp: '', HostPort: '' }];
+  const plan: NetworkPlan = { mode, networks: {}, portBindings, exposed: [...exposed] };
+  if (mode.startsWith('container:')) {
+    const { find } = await import('../container/lifecycle');
+    let other: ContainerRecord;
+    try {
+      other = find(paths, mode.slice('container:'.length));
+    } catch (e) {
+      throw engineError((e as Error).message);
+    }
+    if (!other.State.Running) throw engineError(`cannot join network namespace of a non running container: ${other.Id}`);
+    plan.mode = `container:${other.Id}`;
+    plan.joined = other;
+  }
+  if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) {
+    if (o.networkAlias?.length) throw engineError('network-scoped alias is supported only for containers in user defined networks');
+    if (o.ip) throw engineError('user specified IP address is supported on user defined networks only');
+    if (mode === 'host' && Object.keys(portBindings).length) log.warn('Published ports are discarded when using host network mode');
+    if (mode.startsWith('container:') && Object.keys(portBindings).length) throw engineError('conflicting options: port publishing and the container type network mode');
+    plan.portBindings = mode === 'none' ? portBindings : {};
+    return plan;
+  }
+  let n: NetworkRecord;
+  try {
+    n = await findNetwork(paths, mode);
+  } catch (e) {
+    if ((e as GockerError).code === 'ENONETWORK') throw engineError(`network ${mode} not found`);
+    throw e;
+  }
+  if (n.Driver !== 'bridge') {
+    // `--network <id of host>` and the like: the predefined ones by their names.
+    return planNetworking(paths, { ...o, network: n.Driver === 'null' ? 'none' : 'host' }, imageExposed);
+  }
+  const userDefined = !isDefaultBridge(n);
+  if (o.networkAlias?.length && !userDefined) throw engineError('network-scoped alias is supported only for containers in user defined networks');
+  if (o.ip && !userDefined) throw engineError('user specified IP address is supported on user defined networks only');
+  plan.mode = userDefined ? n.Name : 'bridge';
+  plan.networks[n.Name] = endpoint(n, o.networkAlias?.length ? o.networkAlias : null, o.ip);
+  return plan;
+}
+
+/** Whether the container has networks of its own for gocker to set up (bridge ones). */
+export function hasBridgeNetworks(rec: ContainerRecord): boolean {
+  return Object.values(rec.NetworkSettings?.Networks ?? {}).some((e) => typeof (e as EndpointSettings).NetworkID === 'string' && (e as EndpointSettings).NetworkID !== '');
+}
+
+const endpoints = (rec: ContainerRecord): Array<[string, EndpointSettings]> =>
+  Object.entries(rec.NetworkSettings.Networks).filter((e): e is [string, EndpointSettings] => typeof (e[1] as EndpointSettings).NetworkID === 'string' && (e[1] as EndpointSettings).NetworkID !== '');
+
+/** What launch needs of the networking of one start. */
+export interface NetworkHook {
+  /** fds for the monitor to hold while the container runs (the published ports' sockets) */
+  hold: number[];
+  /** container:NAME: that container's network namespace, open, for the monitor to join */
+  netns?: number;
+  /** sets up the network namespace of the container process pid, before it is released */
+  attach?(pid: number): Promise<void>;
+  /** closes this process's copies of what the monitor holds */
+  close(): void;
+}
+
+/**
+ * The hook of one start: a bridge network's (connectContainer), or the open network
+ * namespace of the container that container:NAME joins, from its verified process (checked
+ * again once open, so the namespace is that container's, not a recycled pid's).
+ */
+export async function networkHook(paths: StorePaths, rec: ContainerRecord, durable: boolean): Promise<NetworkHook | undefined> {
+  const mode = rec.HostConfig.NetworkMode;
+  if (!mode.startsWith('container:')) return connectContainer(paths, rec, durable);
+  const { find, startedProcess } = await import('../container/lifecycle');
+  const ref = mode.slice('container:'.length);
+  const what = 'cannot join network namespace';
+  let other: ContainerRecord;
+  try {
+    other = find(paths, ref);
+  } catch {
+    throw engineError(`${what}: no such container: ${ref}`);
+  }
+  if (!other.State.Running) throw engineError(`${what} of a non running container: ${other.Id}`);
+  const { pid } = startedProcess(paths, other, what);
+  const fd = fs.openSync(`/proc/${pid}/ns/net`, 'r');
+  if (startedProcess(paths, find(paths, ref), what).pid !== pid) {
+    fs.closeSync(fd);
+    throw engineError(`${what}: container ${other.Id} is not running`);
+  }
+  return { hold: [], netns: fd, close: () => fs.closeSync(fd) };
+}
+
+/**
+ * A start's addresses and host ports, into the record (which the caller saves); undefined for
+ * a container without bridge networks. durable: the IPAM change is fsync'd (not for --rm).
+ */
+export async function connectContainer(paths: StorePaths, rec: ContainerRecord, durable: boolean): Promise<NetworkHook | undefined> {
+  if (!hasBridgeNetworks(rec)) return undefined;
+  const all = await listNetworks(paths);
+  const nets = new Map<string, NetworkRecord>();
+  const release = await acquireLock(networkLock(paths));
+  try {
+    for (const [name, ep] of endpoints(rec)) {
+      const n = all.find((x) => x.Id === ep.NetworkID);
+      if (!n) throw engineError(`network ${name} not found`);
+      const { subnet, gateway } = addressing(n);
+      ep.IPAddress = allocateAddress(paths, n, rec.Id, ep.IPAMConfig?.IPv4Address, durable);
+      ep.IPPrefixLen = subnet.prefix;
+      ep.Gateway = n.Internal ? '' : formatGateway(gateway);
+      ep.MacAddress ||= randomMac();
+      ep.EndpointID ||= native().randomHex(32);
+      ep.DNSNames = isDefaultBridge(n) ? null : [...new Set([rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])])];
+      nets.set(name, n);
+      if (isDefaultBridge(n)) {
+        Object.assign(rec.NetworkSettings, { IPAddress: ep.IPAddress, Gateway: ep.Gateway, IPPrefixLen: ep.IPPrefixLen, MacAddress: ep.MacAddress, EndpointID: ep.EndpointID });
+      }
+    }
+  } finally {
+    release();
+  }
+  const [firstName, first] = endpoints(rec)[0];
+  const held = holdPorts(rec.HostConfig.PortBindings ?? {}, rec.NetworkSettings.Ports ?? {}, `${rec.Name.slice(1)} (${first.EndpointID})`);
+  rec.NetworkSettings.Ports = portsShown(Object.keys(rec.Config.ExposedPorts ?? {}), held);
+  rec.NetworkSettings.SandboxID = '';
+  return {
+    hold: held.map((h) => h.fd).filter((fd): fd is number => fd !== null),
+    attach: async (pid: number) => {
+      const rules: PortRule[] = held.map((h) => ({
+        hostIp: h.hostIp, hostPort: h.hostPort, proto: h.key.split('/')[1] as Proto, containerIp: first.IPAddress, containerPort: Number(h.key.split('/')[0]),
+      }));
+      try {
+        for (const n of nets.values()) ensureBridge(n);
+        let ns: number;
+        try {
+          ns = fs.openSync(`/proc/${pid}/ns/net`, 'r');
+        } catch (e) {
+          // The container's process failed in its own set-up meanwhile (a zombie has no
+          // namespaces): the monitor reports why once released; there is nothing to attach.
+          if (isErrno(e, 'ENOENT') || isErrno(e, 'ESRCH')) return;
+          throw e;
+        }
+        try {
+          let i = 0;
+          for (const [name, ep] of endpoints(rec)) {
+            const n = nets.get(name)!;
+            native().netAttachVeth({
+              netns: ns, host: `gkv${native().randomHex(6)}`, peer: `eth${i++}`, bridge: n.Options['com.docker.network.bridge.name'],
+              mac: ep.MacAddress, address: ep.IPAddress, prefixLength: ep.IPPrefixLen, gateway: ep.Gateway,
+            });
+          }
+        } finally {
+          fs.closeSync(ns);
+        }
+        addPortRules(rec.Id, rules);
+        await writeHosts(paths, rec, [...nets.values()].filter((n) => !isDefaultBridge(n)));
+        log.debug('network attached', { id: rec.Id.slice(0, 12), network: firstName, address: first.IPAddress });
+      } catch (e) {
+        if (rules.length) removePortRules(rec.Id);
+        throw e;
+      }
+    },
+    close: () => releaseHeld(held),
+  };
+}
+
+const formatGateway = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+
+/** Whether the container had ports published on its last start (rules to take down). */
+function publishes(rec: ContainerRecord): boolean {
+  return Object.values(rec.NetworkSettings?.Ports ?? {}).some((l) => l && l.length);
+}
+
+/** The container has exited: its published ports' rules go (its veth pair went with its namespace). */
+export function networkStopped(rec: ContainerRecord): void {
+  if (!hasBridgeNetworks(rec) || !publishes(rec)) return;
+  try {
+    removePortRules(rec.Id);
+  } catch (e) {
+    log.warn(`could not remove the port rules of container ${rec.Id.slice(0, 12)}: ${(e as Error).message}`);
+  }
+}
+
+/** rm: the addresses go back to their networks, and the neighbours' /etc/hosts forget the container. */
+export async function releaseNetworking(paths: StorePaths, rec: ContainerRecord): Promise<void> {
+  if (!hasBridgeNetworks(rec)) return;
+  if (publishes(rec)) removePortRules(rec.Id);
+  const all = await listNetworks(paths);
+  const nets = endpoints(rec).map(([, ep]) => all.find((n) => n.Id === ep.NetworkID)).filter((n): n is NetworkRecord => n !== undefined);
+  const release = await acquireLock(networkLock(paths));
+  try {
+    for (const n of nets) releaseAddresses(paths, n, rec.Id);
+  } finally {
+    release();
+  }
+  const user = nets.filter((n) => !isDefaultBridge(n));
+  if (user.length) await writeHosts(paths, undefined, user, rec.Id);
+}
+
+/**
+ * /etc/hosts: docker's lines, the container's own address and hostname, and on user
+ * networks every member by its DNS names.
+ */
+export function hostsFile(rec: ContainerRecord, members: ContainerRecord[]): string {
+  let text = BASE_HOSTS;
+  const eps = endpoints(rec);
+  if (eps.length && eps[0][1].IPAddress) text += `${eps[0][1].IPAddress}\t${rec.Config.Hostname}\n`;
+  const lines = new Set<string>();
+  for (const [, ep] of eps) {
+    if (ep.DNSNames === null) continue;
+    for (const m of members) {
+      const theirs = endpoints(m).find(([, e]) => e.NetworkID === ep.NetworkID)?.[1];
+      if (theirs?.IPAddress && theirs.DNSNames?.length) lines.add(`${theirs.IPAddress}\t${theirs.DNSNames.join(' ')}`);
+    }
+  }
+  return lines.size ? `${text}${[...lines].join('\n')}\n` : text;
+}
+
+/**
+ * Rewrites, under the network lock, the /etc/hosts of rec (when given) and of every member
+ * of the user networks nets (but gone, when given: a container being removed). In place: the
+ * file is bind-mounted into running containers, so it keeps its inode. Paths are the store's
+ * own, never the record's.
+ */
+async function writeHosts(paths: StorePaths, rec: ContainerRecord | undefined, nets: NetworkRecord[], gone?: string): Promise<void> {
+  const { listRecords } = await import('../container/state');
+  const release = nets.length ? await acquireLock(networkLock(paths)) : () => undefined;
+  try {
+    const ids = new Set(nets.map((n) => n.Id));
+    // On the default bridge alone, only rec's own file: no neighbours to read or write.
+    const all = (nets.length ? listRecords(paths) : []).filter((r) => r.Id !== gone).map((r) => (rec && r.Id === rec.Id ? rec : r));
+    if (rec && !all.some((r) => r.Id === rec.Id)) all.push(rec);
+    const members = all.filter((r) => endpoints(r).some(([, e]) => ids.has(e.NetworkID)));
+    const targets = rec ? [rec, ...members.filter((m) => m.Id !== rec.Id)] : members;
+    for (const t of targets) {
+      const file = path.join(paths.container(t.Id), 'hosts');
+      const text = Buffer.from(hostsFile(t, all));
+      let fd: number;
+      try {
+        fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW);
+      } catch {
+        continue; // not made yet, or removed meanwhile
+      }
+      try {
+        fs.writeSync(fd, text, 0, text.length, 0);
+        fs.ftruncateSync(fd, text.length);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  } finally {
+    release();
+  }
+}
+
+export interface NetworkInfo {
+  /** how links, addresses and routes are made, and NAT and filtering */
+  backend: string;
+  firewall: string;
+  /** the default bridge, from the config, and whether it exists now */
+  bridge: { name: string; bip: string; present: boolean };
+}
+
+/** What `gocker info` says of networking. */
+export function networkInfo(): NetworkInfo {
+  const cfg = loadConfig();
+  const present = /^[a-zA-Z0-9_.-]{1,15}$/.test(cfg.bridge) && fs.existsSync(`/sys/class/net/${cfg.bridge}`);
+  return { backend: 'rtnetlink (libmnl, in the addon)', firewall: iptablesVersion() ?? 'iptables not installed', bridge: { name: cfg.bridge, bip: cfg.bip, present } };
+}
+
+export { findNetwork, listNetworks };

@@ -1,0 +1,378 @@
+// Volumes, as docker's local driver keeps them: <root>/volumes/<name>/_data is the data a
+// container mounts, beside it volume.json (labels, driver options, creation time) and refs/,
+// one empty file per container that uses the volume. A volume is made in a temporary
+// directory and renamed into place, so a crash never leaves half of one; every change of the
+// set of volumes or of their references is made under one flock (volumes.lock), so two
+// `volume create x` or a `run -v x:/p` racing a `volume rm x` are serialised.
+//
+// What is read back is input: names listed from the directory are checked against docker's
+// pattern before they name a path, volume.json is validated field by field, and a reference
+// counts only while the container directory it names (a 64-hex id) exists.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError, isErrno } from '../errors';
+import { log } from '../log';
+import { native } from '../native';
+import { acquireLock, fsyncDir, writeFileAtomic } from './atomic';
+import type { StorePaths } from './paths';
+import { PRIVATE_DIR, PRIVATE_FILE } from './perms';
+
+/** docker's names.RestrictedNamePattern, which keeps a name from leaving volumes/. */
+export const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+/** The label docker (23 and later) sets on volumes made without a name. */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
+/** docker's local driver options: a filesystem to mount instead of a plain directory. */
+const VALID_OPTS = ['type', 'o', 'device', 'size'];
+const MANDATORY_OPTS: Array<[string, string[]]> = [['device', ['type']], ['type', ['device']], ['o', ['device', 'type']]];
+const CONTAINER_ID_RE = /^[0-9a-f]{64}$/;
+const META = 'volume.json';
+
+/** `docker volume inspect`'s object, in its key order. */
+export interface VolumeInfo {
+  CreatedAt: string;
+  Driver: 'local';
+  Labels: Record<string, string> | null;
+  Mountpoint: string;
+  Name: string;
+  Options: Record<string, string> | null;
+  Scope: 'local';
+}
+
+interface VolumeMeta {
+  Name: string;
+  CreatedAt: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+}
+
+export interface CreateVolumeOptions {
+  driver?: string;
+  /** null: the volume was made implicitly (by -v NAME:/p), which docker shows as null */
+  labels?: Record<string, string> | null;
+  options?: Record<string, string> | null;
+  /** a container (its directory must exist) that uses the volume from now on */
+  ref?: string;
+}
+
+/** docker's volume errors are the daemon's OpErr: "<op> <name>: <why>"; the CLI exits 1. */
+const opError = (op: string, name: string, why: string, code = 'EVOLUME'): GockerError =>
+  new GockerError(`${op} ${name}: ${why}`, { exitCode: 1, code });
+
+export function noSuchVolume(name: string): GockerError {
+  return opError('get', name, 'no such volume', 'ENOVOLUME');
+}
+
+/** The checks docker's local driver makes of a name, in its words. */
+export function validateVolumeName(name: string): void {
+  if (name.length === 1) throw opError('create', name, 'volume name is too short, names should be at least two alphanumeric characters');
+  if (!VOLUME_NAME_RE.test(name)) {
+    throw opError('create', name, `"${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  }
+}
+
+/** docker's local driver's option checks (type, o, device; size needs quota support). */
+export function validateVolumeOptions(name: string, opts: Record<string, string> | null | undefined): void {
+  if (!opts || !Object.keys(opts).length) return;
+  for (const k of Object.keys(opts)) if (!VALID_OPTS.includes(k)) throw opError('create', name, `invalid option: "${k}"`);
+  if (opts.size !== undefined) {
+    if (!/^\d+(\.\d+)?\s*[kmgtp]?i?b?$/i.test(opts.size)) throw opError('create', name, `invalid size: '${opts.size}'`);
+    // Project quotas (xfs pquota) are not something gocker sets up: as docker without them.
+    if (parseFloat(opts.size) > 0) throw opError('create', name, 'quota size requested but no quota support');
+  }
+  for (const [k, needs] of MANDATORY_OPTS) {
+    if (opts[k] === undefined) continue;
+    for (const n of needs) if (opts[n] === undefined) throw opError('create', name, `missing required option: "${n}"`);
+  }
+}
+
+const isStringMap = (v: unknown): v is Record<string, string> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'string');
+
+export class Volumes {
+  readonly dir: string;
+
+  constructor(readonly paths: StorePaths) {
+    this.dir = path.join(paths.root, 'volumes');
+  }
+
+  /** The volume's directory; the name is checked first, as it becomes a path. */
+  volumeDir(name: string): string {
+    if (!VOLUME_NAME_RE.test(name)) throw noSuchVolume(name);
+    return path.join(this.dir, name);
+  }
+
+  dataPath(name: string): string {
+    return path.join(this.volumeDir(name), '_data');
+  }
+
+  /** Held for every change of the set of volumes or of their references. */
+  async lock(): Promise<() => void> {
+    return acquireLock(this.paths.lock('volumes'));
+  }
+
+  private readMeta(name: string): VolumeMeta | undefined {
+    let text: string;
+    try {
+      // A real directory of ours, not a symlink planted in its place: its _data is what
+      // containers get bind-mounted, and its removal must stay inside volumes/.
+      if (!fs.lstatSync(this.volumeDir(name)).isDirectory()) return undefined;
+      text = fs.readFileSync(path.join(this.volumeDir(name), META), 'utf8');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
+      throw e;
+    }
+    let m: unknown;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      m = undefined;
+    }
+    const v = m as Partial<VolumeMeta> | undefined;
+    const ok = v !== null && typeof v === 'object' && v.Name === name && typeof v.CreatedAt === 'string' && !Number.isNaN(Date.parse(v.CreatedAt)) &&
+      (v.Labels === null || isStringMap(v.Labels)) && (v.Options === null || (isStringMap(v.Options) && Object.keys(v.Options).every((k) => VALID_OPTS.includes(k))));
+    if (!ok) {
+      log.warn('skipping a volume whose metadata cannot be read', { volume: name });
+      return undefined;
+    }
+    return v as VolumeMeta;
+  }
+
+  private info(meta: VolumeMeta): VolumeInfo {
+    return {
+      CreatedAt: meta.CreatedAt, Driver: 'local', Labels: meta.Labels, Mountpoint: this.dataPath(meta.Name), Name: meta.Name,
+      Options: meta.Options, Scope: 'local',
+    };
+  }
+
+  /** The volume, or undefined when there is none by that name. */
+  find(name: string): VolumeInfo | undefined {
+    if (!VOLUME_NAME_RE.test(name)) return undefined;
+    const meta = this.readMeta(name);
+    return meta && this.info(meta);
+  }
+
+  get(name: string): VolumeInfo {
+    const v = this.find(name);
+    if (!v) throw noSuchVolume(name);
+    return v;
+  }
+
+  /** Every volume, by name. Anything in volumes/ that is not one (a leftover, a stray file) is skipped. */
+  list(): VolumeInfo[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
+    return names.filter((n) => VOLUME_NAME_RE.test(n)).sort().map((n) => this.find(n)).filter((v): v is VolumeInfo => v !== undefined);
+  }
+
+  /**
+   * Creates the volume, or returns the one by that name (docker's create is idempotent: the
+   * options of a second create are not applied). name undefined: an anonymous volume, named
+   * by 64 random hex digits and labelled as docker labels them.
+   */
+  async create(name: string | undefined, o: CreateVolumeOptions = {}): Promise<{ volume: VolumeInfo; created: boolean }> {
+    const anonymous = name === undefined;
+    const n = name ?? native().randomHex(32);
+    validateVolumeName(n);
+    const driver = o.driver ?? 'local';
+    if (driver !== 'local') throw opError('create', n, `error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    validateVolumeOptions(n, o.options);
+    const release = await this.lock();
+    try {
+      const existing = this.find(n);
+      if (existing) {
+        if (o.ref) this.addRefLocked(n, o.ref);
+        return { volume: existing, created: false };
+      }
+      if (fs.existsSync(this.volumeDir(n))) throw opError('create', n, `volume already exists under ${this.volumeDir(n)}, and its metadata cannot be read`);
+      const labels = anonymous ? { ...(o.labels ?? {}), [ANONYMOUS_LABEL]: '' } : o.labels ?? null;
+      const meta: VolumeMeta = { Name: n, CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Labels: labels, Options: o.options ?? null };
+      this.makeLocked(meta, o.ref);
+      return { volume: this.info(meta), created: true };
+    } finally {
+      release();
+    }
+  }
+
+  private makeLocked(meta: VolumeMeta, ref?: string): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: PRIVATE_DIR });
+    const tmp = path.join(this.dir, `.tmp-${native().randomHex(8)}`);
+    fs.mkdirSync(tmp, { mode: PRIVATE_DIR });
+    try {
+      // 0755 whatever the umask: a container's non-root user must be able to enter its volume.
+      fs.mkdirSync(path.join(tmp, '_data'));
+      fs.chmodSync(path.join(tmp, '_data'), 0o755);
+      fs.mkdirSync(path.join(tmp, 'refs'), { mode: PRIVATE_DIR });
+      if (ref) this.writeRef(path.join(tmp, 'refs'), ref);
+      writeFileAtomic(path.join(tmp, META), `${JSON.stringify(meta, null, 2)}\n`, PRIVATE_FILE);
+      fs.renameSync(tmp, path.join(this.dir, meta.Name));
+      fsyncDir(this.dir);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private writeRef(refsDir: string, id: string): void {
+    if (!CONTAINER_ID_RE.test(id)) throw new GockerError(`refusing ${JSON.stringify(id)} as a container id`);
+    fs.writeFileSync(path.join(refsDir, id), '', { mode: PRIVATE_FILE });
+  }
+
+  private addRefLocked(name: string, id: string): void {
+    const refs = path.join(this.volumeDir(name), 'refs');
+    fs.mkdirSync(refs, { recursive: true, mode: PRIVATE_DIR });
+    this.writeRef(refs, id);
+  }
+
+  /** Container id now uses the volume (which must exist: `volume rm` may have won the race). */
+  async addRef(name: string, id: string): Promise<void> {
+    const release = await this.lock();
+    try {
+      if (!this.find(name)) throw noSuchVolume(name);
+      this.addRefLocked(name, id);
+    } finally {
+      release();
+    }
+  }
+
+  /** Container id no longer uses these volumes (it is being removed). */
+  async dropRefs(names: string[], id: string): Promise<void> {
+    if (!CONTAINER_ID_RE.test(id) || !names.length) return;
+    const release = await this.lock();
+    try {
+      for (const n of names) {
+        if (!VOLUME_NAME_RE.test(n)) continue;
+        try {
+          fs.unlinkSync(path.join(this.volumeDir(n), 'refs', id));
+        } catch (e) {
+          if (!isErrno(e, 'ENOENT') && !isErrno(e, 'ENOTDIR')) throw e;
+        }
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** The containers that use the volume: its references whose container still exists. */
+  users(name: string): string[] {
+    let ids: string[];
+    try {
+      ids = fs.readdirSync(path.join(this.volumeDir(name), 'refs'));
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return [];
+      throw e;
+    }
+    return ids.filter((id) => CONTAINER_ID_RE.test(id) && fs.existsSync(this.paths.container(id))).sort();
+  }
+
+  /**
+   * docker volume rm: refused while a container (running or not) uses it, in docker's words.
+   * force: a volume that does not exist is no error, as `docker volume rm -f`.
+   */
+  async remove(name: string, force = false): Promise<void> {
+    const release = await this.lock();
+    try {
+      if (!this.find(name)) {
+        if (force) return;
+        throw noSuchVolume(name);
+      }
+      const users = this.users(name);
+      if (users.length) throw opError('remove', name, `volume is in use - [${users.join(', ')}]`, 'EVOLUMEINUSE');
+      await this.removeLocked(name);
+    } finally {
+      release();
+    }
+  }
+
+  private async removeLocked(name: string): Promise<void> {
+    // Renamed out of sight first: a removal cut short leaves a dot-name that no listing shows
+    // and the next removal of the same name cannot trip over.
+    const dir = this.volumeDir(name);
+    const doomed = path.join(this.dir, `.rm-${native().randomHex(8)}`);
+    fs.renameSync(dir, doomed);
+    await native().removeTree(doomed);
+  }
+
+  /** Removes the volumes that no container uses any more, of those named (anonymous ones, for rm -v). */
+  async removeUnused(names: string[]): Promise<string[]> {
+    const removed: string[] = [];
+    const release = await this.lock();
+    try {
+      for (const n of names) {
+        if (!this.find(n) || this.users(n).length) continue;
+        await this.removeLocked(n);
+        removed.push(n);
+      }
+    } finally {
+      release();
+    }
+    return removed;
+  }
+
+  /**
+   * docker volume prune (23 and later): unused anonymous volumes, or with all every unused
+   * volume; never one with driver options (a mount, not data of ours), as dockerd. keep
+   * says which of the candidates the filters leave.
+   */
+  async prune(all: boolean, keep: (v: VolumeInfo) => boolean = () => true): Promise<{ deleted: string[]; bytes: number }> {
+    const deleted: string[] = [];
+    let bytes = 0;
+    const release = await this.lock();
+    try {
+      for (const v of this.list()) {
+        if (v.Options && Object.keys(v.Options).length) continue;
+        if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
+        if (!keep(v) || this.users(v.Name).length) continue;
+        const size = treeSize(v.Mountpoint);
+        await this.removeLocked(v.Name);
+        deleted.push(v.Name);
+        bytes += size;
+      }
+    } finally {
+      release();
+    }
+    return { deleted, bytes };
+  }
+
+  /** Data sizes for system df: each volume's, and whether a container uses it. */
+  usage(): Array<{ volume: VolumeInfo; size: number; used: boolean }> {
+    return this.list().filter((v) => !(v.Options && Object.keys(v.Options).length))
+      .map((v) => ({ volume: v, size: treeSize(v.Mountpoint), used: this.users(v.Name).length > 0 }));
+  }
+}
+
+/**
+ * The bytes of the regular files under dir, walked without recursion and without following a
+ * symlink or leaving dir's filesystem (a volume's contents are a container's to shape).
+ */
+export function treeSize(dir: string): number {
+  let total = 0;
+  let top: fs.Stats;
+  try {
+    top = fs.lstatSync(dir);
+  } catch {
+    return 0;
+  }
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    let names: string[];
+    try {
+      names = fs.readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const p = path.join(d, name);
+      const st = fs.lstatSync(p, { throwIfNoEntry: false });
+      if (!st || st.dev !== top.dev) continue;
+      if (st.isDirectory()) stack.push(p);
+      else if (st.isFile()) total += st.size;
+    }
+  }
+  return total;
+}
