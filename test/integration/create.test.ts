@@ -98,9 +98,10 @@ test('rm of a created container (no -f, as docker) leaves nothing: no process, n
 
 test('create refuses what run refuses, and leaves nothing', () => {
   const before = fs.readdirSync(path.join(roots.root, 'containers'));
-  const r = g(['create', 'no-such-image']);
+  // As run: --pull never refuses an image not at hand in docker's words (missing would pull it).
+  const r = g(['create', '--pull', 'never', 'no-such-image']);
   assert.equal(r.status, 125);
-  assert.equal(r.stderr, "gocker: Unable to find image 'no-such-image' locally\n");
+  assert.equal(r.stderr, 'gocker: No such image: no-such-image:latest\n');
   const t = g(['create', '--tmpfs', '/t:bogus=1', 'busybox', 'true']);
   assert.equal(t.status, 125);
   assert.match(t.stderr, /unknown option 'bogus=1'/);
