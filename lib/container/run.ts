@@ -756,8 +756,17 @@ export class Runner {
     if (!o.attach || r.error) return r;
     unlock();
     const { streamLogs } = await import('./lifecycle');
-    await streamLogs(this.paths, rec, { follow: true }, (l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.log));
-    const exit = readExit(this.paths, rec.Id);
+    // Its exit as soon as the monitor writes it: with --rm the monitor's exit command removes
+    // the container, exit file and all, once it is written, and may be done before the
+    // follow below has seen the end.
+    let seen = readExit(this.paths, rec.Id);
+    const watch = setInterval(() => (seen ??= readExit(this.paths, rec.Id)), 10);
+    try {
+      await streamLogs(this.paths, rec, { follow: true }, (l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.log));
+    } finally {
+      clearInterval(watch);
+    }
+    const exit = readExit(this.paths, rec.Id) ?? seen;
     return { id: rec.Id, exitCode: exit?.exitCode ?? 0, error: exit?.error || undefined, oomKilled: exit?.oomKilled === true };
   }
 
