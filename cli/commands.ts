@@ -36,6 +36,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'save <images..>', describe: 'Save one or more images to a tar archive (streamed to STDOUT by default)', module: 'save', usage: 'save [OPTIONS] IMAGE [IMAGE...]' },
   { command: 'load', describe: 'Load an image from a tar archive or STDIN', module: 'load', usage: 'load [OPTIONS]' },
   { command: 'run <image> [command..]', describe: 'Create and run a new container from an image', module: 'run', usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', passthrough: true },
+  { command: 'create <image> [command..]', describe: 'Create a new container', module: 'create', usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', passthrough: true },
   { command: 'exec <container> [command..]', describe: 'Execute a command in a running container', module: 'exec', usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', passthrough: true },
   { command: 'ps', describe: 'List containers', module: 'ps', usage: 'ps [OPTIONS]' },
   { command: 'logs <container>', describe: 'Fetch the logs of a container', module: 'logs', usage: 'logs [OPTIONS] CONTAINER' },

@@ -15,6 +15,7 @@ const HEADERS = [
   ['zstd.h', 'libzstd-dev'],
   ['seccomp.h', 'libseccomp-dev'],
   ['libmnl/libmnl.h', 'libmnl-dev'],
+  ['nlohmann/json.hpp', 'nlohmann-json3-dev'],
 ];
 
 const missing = [];

@@ -14,7 +14,7 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 # What the build links against (native/preflight.js names the same), what the default network
 # uses, and the image's source.
 # iptables: the default bridge network's NAT.
-PACKAGES=(build-essential python3 zlib1g-dev libzstd-dev libseccomp-dev libmnl-dev iptables busybox-static)
+PACKAGES=(build-essential python3 zlib1g-dev libzstd-dev libseccomp-dev libmnl-dev nlohmann-json3-dev iptables busybox-static)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -58,7 +58,7 @@ export function builder(y: Argv<GlobalArgs>) {
     .options(OPTIONS);
 }
 
-type RunArgs = GlobalArgs & {
+export type RunArgs = GlobalArgs & {
   _?: Array<string | number>;
   image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; cidfile?: string; entrypoint?: string;
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publish?: string[]; publishAll?: boolean; expose?: string[];
@@ -77,21 +77,21 @@ async function pull(store: Store, name: string, quiet: boolean): Promise<void> {
   await pullImage(store, name, { onEvent: quiet ? undefined : pullProgress(process.stderr) });
 }
 
-export async function handler(argv: RunArgs): Promise<number> {
+/**
+ * What run and create do about the image, as docker's CLI: --pull checked and an invalid
+ * reference refused before anything else, then act(); a missing image pulled (missing) and
+ * act() again, or refused.
+ */
+export async function withPull<T>(argv: RunArgs, command: string, store: Store, act: () => Promise<T>): Promise<T> {
   const policy = argv.pull || 'missing';
   // docker run says even a flag value's refusal after its own name (docker: ...).
-  if (!PULL_POLICIES.includes(policy)) usageError(`gocker: invalid pull option: '${policy}': must be one of "always", "missing" or "never"`, 'run');
+  if (!PULL_POLICIES.includes(policy)) usageError(`gocker: invalid pull option: '${policy}': must be one of "always", "missing" or "never"`, command);
   // docker's CLI reads the reference before anything else: an invalid one is its error, an
   // id (undefined) is never pulled when missing.
   const ref = parseAnyReference(argv.image);
-  const store = storeFor(argv);
-  const runner = new Runner(store.paths, store);
-  // main() put '--' after the image: the container's command is verbatim in argv._.
-  const command = (argv._ ?? []).slice(1).map(String);
   if (policy === 'always') await pull(store, argv.image, !!argv.quiet);
-  let r: RunResult;
   try {
-    r = await runner.run({ ...argv, command });
+    return await act();
   } catch (e) {
     if ((e as { code?: unknown }).code !== 'ENOIMAGE') throw e;
     const shown = ref ? familiarString(ref) : argv.image;
@@ -99,8 +99,16 @@ export async function handler(argv: RunArgs): Promise<number> {
     // As docker's CLI: said on stderr, then the pull's progress there, then the run.
     if (!argv.quiet) process.stderr.write(`Unable to find image '${shown}' locally\n`);
     await pull(store, argv.image, !!argv.quiet);
-    r = await runner.run({ ...argv, command });
+    return act();
   }
+}
+
+export async function handler(argv: RunArgs): Promise<number> {
+  const store = storeFor(argv);
+  const runner = new Runner(store.paths, store);
+  // main() put '--' after the image: the container's command is verbatim in argv._.
+  const command = (argv._ ?? []).slice(1).map(String);
+  const r: RunResult = await withPull(argv, 'run', store, () => runner.run({ ...argv, command }));
   if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
   if (argv.detach && !r.error) process.stdout.write(`${r.id}\n`);
   return r.exitCode;

@@ -2,17 +2,16 @@
 // (setns needs a single-threaded process; Node is not one).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cgroupManager } from '../cgroups';
 import { GockerError } from '../errors';
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
-import { PRIVATE_FILE } from '../store/perms';
-import { CAPS, effectiveCaps } from './caps';
+import { buildExecSpec } from '../spec';
+import { effectiveCaps } from './caps';
 import { find, startedProcess } from './lifecycle';
-import { readStoredSpec } from './state';
 import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
-import { addSpec, mergeEnv, processEnv, serialise } from './run';
+import { mergeEnv, processEnv } from './run';
+import { readSpec, writeSpec } from './state';
 import { resolveUser } from './user';
 
 export interface ExecOptions {
@@ -42,43 +41,26 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const caps = effectiveCaps({ add: rec.HostConfig.CapAdd ?? undefined, drop: rec.HostConfig.CapDrop ?? undefined, privileged: o.privileged || rec.HostConfig.Privileged });
   const run = paths.runContainer(rec.Id);
   const tag = native().randomHex(6);
-  const spec = new Map<string, string[]>();
-  // The container's command, verified as the child of this container's own monitor; the
-  // monitor checks that again through a pidfd before it joins (a pid recycled meanwhile is
-  // some host process, whose namespaces are the host's). And only a container whose command
-  // has started (its root is then the container's) and not exited.
-  addSpec(spec, 'target_pid', target.pid);
-  addSpec(spec, 'target_parent', target.monitor);
-  addSpec(spec, 'target_started', path.join(run, 'started'));
-  addSpec(spec, 'target_exit', path.join(run, 'exit.json'));
-  for (const a of o.command) addSpec(spec, 'arg', a);
   // As dockerd's exec: the defaults a run's process gets (TERM by exec's own -t), then -e.
-  for (const e of mergeEnv(processEnv(rec.Config.Env, rec.Config.Hostname, !!o.tty, u.home), o.env ?? [])) addSpec(spec, 'env', e);
-  addSpec(spec, 'cwd', o.workdir ?? (rec.Config.WorkingDir || '/'));
-  addSpec(spec, 'uid', u.uid);
-  addSpec(spec, 'gid', u.gid);
-  addSpec(spec, 'groups', u.groups.join(','));
-  addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
-  // --ulimit holds for every process of the container, as runc applies the spec's rlimits to
-  // exec; so does its seccomp filter (compiled for the container's capabilities, even with
-  // exec --privileged, as under docker).
-  const stored = readStoredSpec(paths, rec.Id);
-  for (const r of stored.get('rlimit') ?? []) addSpec(spec, 'rlimit', r);
-  for (const k of ['seccomp_bpf', 'seccomp_flags']) for (const v of stored.get(k) ?? []) addSpec(spec, k, v);
-  if ((rec.HostConfig.SecurityOpt ?? []).some((s) => /^no-new-privileges(=true|:true)?$/.test(s))) addSpec(spec, 'no_new_privileges', '1');
-  const join = cgroupManager().open(rec.CgroupPath).attachFiles();
-  for (const f of join.self) addSpec(spec, 'cgroup_self', f);
-  for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
+  const env = mergeEnv(processEnv(rec.Config.Env, rec.Config.Hostname, !!o.tty, u.home), o.env ?? []);
   const file = (ext: string): string => path.join(run, `exec-${tag}.${ext}`);
-  addSpec(spec, 'pid_file', file('pid'));
-  addSpec(spec, 'exit_file', file('json'));
-  addSpec(spec, 'started_file', file('started'));
-  addSpec(spec, 'log_file', '/dev/null');
-  if (o.detach) addSpec(spec, 'detach', '1');
-  if (o.interactive) addSpec(spec, 'stdin', '1');
-  if (o.tty) addSpec(spec, 'tty', '1');
+  const spec = buildExecSpec({
+    // --ulimit, no-new-privileges and the seccomp filter (compiled for the container's
+    // capabilities, even with exec --privileged, as under docker) hold for exec too, and the
+    // cgroups it joins are the container's.
+    container: readSpec(paths, rec.Id),
+    args: o.command, env, cwd: o.workdir ?? (rec.Config.WorkingDir || '/'),
+    user: { uid: u.uid, gid: u.gid, additionalGids: u.groups }, caps, tty: !!o.tty,
+    // The container's command, verified as the child of this container's own monitor; the
+    // monitor checks that again through a pidfd before it joins (a pid recycled meanwhile is
+    // some host process, whose namespaces are the host's). And only a container whose command
+    // has started (its root is then the container's) and not exited.
+    target: { pid: target.pid, parent: target.monitor, startedFile: path.join(run, 'started'), exitFile: path.join(run, 'exit.json') },
+    files: { pid: file('pid'), exit: file('json'), started: file('started') },
+    detach: !!o.detach, stdin: !!o.interactive,
+  });
   const specFile = file('spec');
-  fs.writeFileSync(specFile, serialise(spec), { mode: PRIVATE_FILE }); // holds the env
+  writeSpec(specFile, spec);
   const cleanup = (): void => {
     for (const ext of ['spec', 'pid', 'json', 'started']) fs.rmSync(file(ext), { force: true });
   };

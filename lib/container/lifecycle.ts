@@ -12,7 +12,7 @@ import { log } from '../log';
 import { native } from '../native';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
-import { containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
+import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 import { networkStopped } from '../network';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
@@ -78,6 +78,8 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
     saveRecord(paths, rec);
     networkStopped(rec);
   } else if (alive) {
+    // Created (by create, or a run not yet released): it waits, nothing of it runs.
+    if (rec.State.Status === 'created' && !fs.existsSync(path.join(run, 'started'))) return rec;
     const pid = readPid(path.join(run, 'pid'));
     const paused = cgroupManager().open(rec.CgroupPath).frozen();
     const status = paused ? 'paused' : 'running';
@@ -173,11 +175,15 @@ function parentOf(pid: number): number {
   }
 }
 
-/** Is pid the monitor of this container (its argv is [gocker-monitor, RUN/spec])? */
+/**
+ * Is pid the monitor of this container (its argv is [gocker-monitor, RUN/config.json], or
+ * RUN/spec for one an older gocker started, which stop and kill still reach)?
+ */
 function isMonitorOf(pid: number, paths: StorePaths, rec: ContainerRecord): boolean {
   try {
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv[0].endsWith('gocker-monitor') && argv[1] === path.join(paths.runContainer(rec.Id), 'spec');
+    const run = paths.runContainer(rec.Id);
+    return argv[0].endsWith('gocker-monitor') && (argv[1] === path.join(run, SPEC_FILE) || argv[1] === path.join(run, 'spec'));
   } catch {
     return false;
   }
@@ -446,6 +452,12 @@ export async function remove(paths: StorePaths, ref: string, force = false, volu
 }
 
 async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: boolean, volumes = false): Promise<ContainerRecord> {
+  if (rec.State.Status === 'created' && monitorAlive(readPid(path.join(paths.runContainer(rec.Id), 'monitor.pid')))) {
+    // A created container's process waits to be released: killed, its monitor records that
+    // and goes, then it is removed as any other (as docker rm, without -f).
+    signalContainer(paths, rec, 'SIGKILL', `could not remove created container ${rec.Id}`);
+    if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not remove created container ${rec.Id}: no exit seen`, { exitCode: 1 });
+  }
   if (rec.State.Running) {
     if (!force && rec.State.Paused) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`, { exitCode: 1 });

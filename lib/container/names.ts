@@ -61,7 +61,14 @@ async function claim(paths: StorePaths, name: string, id: string): Promise<strin
   if (tryCreate(file, id)) return undefined;
   const release = await acquireLock(paths.lock('names'));
   try {
-    const owner = readOwner(file);
+    let owner = readOwner(file);
+    // Empty: another claim between its create and its write (tryCreate), not a stale one;
+    // taken for stale at once, two runs of one --name both won. Empty for good only when
+    // that claimer died in between.
+    for (let i = 0; i < 100 && owner === ''; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      owner = readOwner(file);
+    }
     if (owner && fs.existsSync(paths.container(owner))) return owner;
     fs.rmSync(file, { force: true });
     return tryCreate(file, id) ? undefined : readOwner(file) ?? '';

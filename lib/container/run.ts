@@ -2,20 +2,24 @@
 // the monitor runs it. Everything decided here; the monitor only carries it out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, deviceProgram, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
+import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../image/types';
 import { native, packageRoot } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
-import { CAPS, effectiveCaps } from './caps';
+import { boundingCaps, effectiveCaps } from './caps';
+import {
+  DEFAULT_DEVICES, buildSpec, commandOf, envOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
+  type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
+} from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
 import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMounts } from './mounts';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
-import { containerLock, loadRecord, newContainerId, readExit, removeContainer, saveRecord, type ExitInfo } from './state';
+import { SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
@@ -67,6 +71,35 @@ export interface RunOptions extends ResourceFlags {
   logOpt?: string[];
 }
 
+/** A created container's namespaces, as files another process can open (setns, ip netns). */
+export interface NamespacePaths {
+  net: string;
+  ipc: string;
+  uts: string;
+  mnt: string;
+  pid: string;
+  cgroup: string;
+}
+
+/** What a caller does between a container's creation and its release. */
+export interface LaunchHooks {
+  /**
+   * Called once the container is created (its namespaces made, its pid known, nothing of it
+   * run yet) and before it is released: the place to configure it from outside, its
+   * network namespace say. A throw stops the start: the container is killed and the error
+   * comes back.
+   */
+  beforeRelease?: (pid: number, ns: NamespacePaths) => Promise<void> | void;
+}
+
+export const namespacePaths = (pid: number): NamespacePaths => {
+  const ns = (n: string): string => `/proc/${pid}/ns/${n}`;
+  return { net: ns('net'), ipc: ns('ipc'), uts: ns('uts'), mnt: ns('mnt'), pid: ns('pid'), cgroup: ns('cgroup') };
+};
+
+/** The FIFO a created container's monitor waits on, in its runroot directory. */
+const RELEASE_FIFO = 'release';
+
 export interface RunResult {
   id: string;
   exitCode: number;
@@ -75,28 +108,12 @@ export interface RunResult {
   oomKilled: boolean;
 }
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const MASKED = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
-const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-const DEVICES: Array<[string, 'c', number, number, string]> = [
-  ['/dev/null', 'c', 1, 3, '666'], ['/dev/zero', 'c', 1, 5, '666'], ['/dev/full', 'c', 1, 7, '666'],
-  ['/dev/random', 'c', 1, 8, '666'], ['/dev/urandom', 'c', 1, 9, '666'], ['/dev/tty', 'c', 5, 0, '666'],
-];
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const US = '\x1f';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
 // json-file's options, as dockerd's driver knows them; gocker implements the rotation ones.
 const JSON_FILE_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
-
-/** A size as docker's units.FromHumanSize reads one: decimal multiples ("10m" is 10,000,000). */
-function humanSize(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(v.trim());
-  if (!m) throw engineError(`invalid size: '${v}'`);
-  return Math.floor(Number(m[1]) * 1000 ** ' kmgtp'.indexOf(m[2].toLowerCase() || ' '));
-}
 
 /**
  * --log-driver and --log-opt as dockerd checks them: json-file (rotated at max-size, keeping
@@ -134,35 +151,20 @@ function parseEnvFile(file: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
-/** -e VAR (no '=') takes the value from the caller's environment, or is dropped, as docker. */
+/**
+ * base, then extra merged over it by name; a bare -e VAR (no '=') takes the value from the
+ * caller's environment, or is dropped, as docker's CLI does before it sends the body.
+ */
 export function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of base) out.set(e.split('=')[0], e);
-  for (const e of extra) {
-    const i = e.indexOf('=');
-    if (i < 0) {
-      if (process.env[e] !== undefined) out.set(e, `${e}=${process.env[e]}`);
-      continue;
-    }
-    out.set(e.slice(0, i), e);
-  }
-  return [...out.values()];
+  return mergeEnvs(base, resolveEnv(extra));
 }
 
-/**
- * A process's environment from a container's Config.Env, as dockerd makes it (PATH, HOSTNAME
- * and with a terminal TERM, each unless Config.Env has it) and runc completes it (HOME, the
- * user's home, unless set). None of these is stored in Config.Env, so `commit` never bakes a
- * container's hostname or the default PATH into an image. Config.Env's own entries are taken
- * as they are: one without '=' (an image's) never reads this process's environment.
- */
-export function processEnv(configEnv: string[], hostname: string, tty: boolean, home: string): string[] {
-  const out = new Map<string, string>([['PATH', DEFAULT_PATH], ['HOSTNAME', `HOSTNAME=${hostname}`]]);
-  if (tty) out.set('TERM', 'TERM=xterm');
-  for (const e of configEnv) out.set(e.split('=')[0], e);
-  if (!out.has('HOME')) out.set('HOME', `HOME=${home}`);
-  return [...out.values()];
+/** -e VAR without '=': VAR=<the caller's value>, or nothing when the caller has none. */
+export function resolveEnv(list: string[]): string[] {
+  return list.flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : []));
 }
+
+export { processEnv } from '../spec';
 
 // docker's ulimit names (go-units), with the /proc/self/limits label of each.
 const ULIMITS: Record<string, string> = {
@@ -226,7 +228,7 @@ const FLAG_WORDS: Record<string, [string, boolean]> = {
 };
 
 /** --tmpfs /dst[:opts]: docker's defaults nosuid,nodev,noexec, flag words as flags, the rest (size=, mode=) as data. */
-export function parseTmpfs(spec: string): { dest: string; flags: string; data: string } {
+export function parseTmpfs(spec: string): { dest: string; options: string[] } {
   const i = spec.indexOf(':');
   const dest = i < 0 ? spec : spec.slice(0, i);
   const opts = i < 0 ? '' : spec.slice(i + 1);
@@ -239,7 +241,7 @@ export function parseTmpfs(spec: string): { dest: string; flags: string; data: s
     else if (f[1]) flags.add(f[0]);
     else flags.delete(f[0]);
   }
-  return { dest: path.posix.normalize(dest), flags: [...flags].join(','), data: data.join(',') };
+  return { dest: path.posix.normalize(dest), options: [...flags, ...data] };
 }
 
 // What --privileged leaves out of the host's /dev: mounted or made per container, or
@@ -247,7 +249,7 @@ export function parseTmpfs(spec: string): { dest: string; flags: string; data: s
 const HOST_DEV_SKIP = new Set(['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/fd', '/dev/console', '/dev/ptmx', '/dev/tty']);
 
 /** --privileged: the host's device nodes, as docker gives them (same numbers, modes, owners). */
-function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number, string, number, number]> = []): typeof out {
+function hostDevices(dir = '/dev', out: OciDevice[] = []): OciDevice[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -256,7 +258,7 @@ function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (HOST_DEV_SKIP.has(p) || DEVICES.some(([d]) => d === p)) continue;
+    if (HOST_DEV_SKIP.has(p) || DEFAULT_DEVICES.some((d) => d.path === p)) continue;
     if (e.isDirectory()) {
       hostDevices(p, out);
     } else if (e.isCharacterDevice() || e.isBlockDevice()) {
@@ -270,23 +272,23 @@ function hostDevices(dir = '/dev', out: Array<[string, 'c' | 'b', number, number
       const rdev = BigInt(st.rdev);
       const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
       const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-      out.push([p, e.isBlockDevice() ? 'b' : 'c', major, minor, (st.mode & 0o7777).toString(8), st.uid, st.gid]);
+      out.push({ path: p, type: e.isBlockDevice() ? 'b' : 'c', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
     }
   }
   return out;
 }
 
 interface PrepareVars {
-  id: string; name: string; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
+  id: string; name: string; body: CreateConfig; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
   user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: NetworkPlan; mounts: ResolvedMounts;
-  ulimits: Array<[string, number, number]>; caps: string[]; noNewPrivs: boolean; shmSize: number;
+  ulimits: Array<[string, number, number]>; available: string[]; shmSize: number;
   securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
   tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
 }
 
 interface Prepared {
   rec: ContainerRecord;
-  spec: Map<string, string[]>;
+  spec: OciSpec;
   /** where the container's cgroup goes: made by launch(), while the monitor sets up */
   cgroup: ContainerCgroup;
   limits: Resources;
@@ -294,25 +296,9 @@ interface Prepared {
   files: Array<[string, string]>;
 }
 
-export function addSpec(spec: Map<string, string[]>, key: string, value: string | number): void {
-  const list = spec.get(key) ?? [];
-  list.push(String(value));
-  spec.set(key, list);
-}
-
-export function serialise(spec: Map<string, string[]>): Buffer {
-  const parts: string[] = [];
-  for (const [k, vs] of spec) {
-    for (const v of vs) {
-      if (v.includes('\0')) throw engineError(`${k} may not contain a NUL byte`);
-      parts.push(`${k}=${v}\0`);
-    }
-  }
-  return Buffer.from(parts.join(''));
-}
-
 export class Runner {
-  constructor(private readonly paths: StorePaths, private readonly store: Store) {}
+  /** hooks: for every start this runner makes (run, create, start of a stopped container), unless a call gives its own */
+  constructor(private readonly paths: StorePaths, private readonly store: Store, private readonly hooks: LaunchHooks = {}) {}
 
   /** Validates; makes the dirs and the spec, and the record to save. Nothing is left behind on error. */
   private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
@@ -322,15 +308,13 @@ export class Runner {
     if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
       throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
     }
-    let entrypoint: string[] = cfg.Entrypoint ?? [];
-    let cmd: string[] = cfg.Cmd ?? [];
-    if (o.entrypoint !== undefined) {
-      entrypoint = o.entrypoint === '' ? [] : [o.entrypoint];
-      cmd = [];
-    }
-    if (o.command && o.command.length) cmd = o.command;
-    const command = [...entrypoint, ...cmd];
-    if (command.length === 0) throw engineError('No command specified');
+    // docker's ContainerCreate Config, as docker's CLI would send it.
+    const body: CreateConfig = {
+      Hostname: o.hostname, User: o.user, Cmd: o.command?.length ? o.command : null, WorkingDir: o.workdir, Tty: !!o.tty,
+      Entrypoint: o.entrypoint === undefined ? null : o.entrypoint === '' ? [] : [o.entrypoint],
+      Env: resolveEnv([...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])]),
+    };
+    const { entrypoint, cmd, command } = commandOf(body, cfg);
     const argv = o.init ? ['/sbin/docker-init', '--', ...command] : command;
 
     const layerDirs = image.layers.map((l) => l.dir);
@@ -339,17 +323,17 @@ export class Runner {
     const network = await planNetworking(this.paths, o, Object.keys(cfg.ExposedPorts ?? {}));
     if (network.joined && o.hostname !== undefined) throw engineError('conflicting options: hostname and the network mode');
     // container:NAME shares that container's hostname too, as docker.
-    const hostname = network.joined?.Config.Hostname ?? o.hostname ?? id.slice(0, 12);
-    const extraEnv = [...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])];
+    if (network.joined) body.Hostname = network.joined.Config.Hostname;
+    const hostname = body.Hostname || id.slice(0, 12);
     // Config.Env: the image's and the flags' alone (what commit keeps); the process gets
-    // processEnv()'s defaults around it.
-    const env = mergeEnv(cfg.Env ?? [], extraEnv);
+    // processEnv()'s defaults around it (buildSpec).
+    const env = envOf(body, cfg);
     checkWorkdir(o.workdir);
     const ulimits = parseUlimits(o.ulimit ?? []);
-    const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
+    const available = boundingCaps();
+    const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged, available });
     // seccomp=FILE becomes the profile itself, as docker's CLI sends it: the record holds it.
     const securityOpt = normaliseSecurityOpts(o.securityOpt ?? []);
-    const noNewPrivs = securityOpt.some((s) => /^no-new-privileges(=true|:true)?$/.test(s));
     // Compiled now, before anything of the container exists: a bad profile leaves nothing.
     const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
@@ -374,7 +358,7 @@ export class Runner {
     try {
       // Once the container's directory exists: it is what keeps its volumes in use.
       mounts = await resolveMounts(this.paths, id, mountPlan, image);
-      return this.prepareDirs(o, image, resources, { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
+      return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
@@ -385,7 +369,7 @@ export class Runner {
   }
 
   private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, caps, noNewPrivs, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
+    const { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
@@ -407,90 +391,55 @@ export class Runner {
     ];
 
     const cgroupName = `gocker/${id}`;
-    const cgroup = cgroupManager().open(cgroupName);
-
-    const lower = image.layers.slice().reverse().map((l) => `l/${l.link}`).join(':');
-    const spec = new Map<string, string[]>();
-    addSpec(spec, 'store_root', this.paths.root);
-    if (vfs) addSpec(spec, 'rootfs_bind', path.join(dir, 'rootfs'));
-    else addSpec(spec, 'overlay_options', `lowerdir=${lower},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`);
-    addSpec(spec, 'merged', path.join(run, 'merged'));
-    addSpec(spec, 'hostname', hostname);
-    addSpec(spec, 'network', network.mode);
-    const m = (type: string, source: string, dest: string, flags: string, data = ''): void => {
-      // The fields go to the monitor split at US: one holding it (an image's VOLUME can) would
-      // choose the fields after it, such as a propagation that shares the mount with the host.
-      const bad = [source, dest, data].find((f) => f.includes(US));
-      if (bad !== undefined) throw engineError(`invalid mount ${JSON.stringify(bad)}: a path or option may not contain the character \\x1f`);
-      addSpec(spec, 'mount', [type, source, dest, flags, data].join(US));
-    };
-    m('proc', 'proc', '/proc', 'nosuid,noexec,nodev');
-    m('tmpfs', 'tmpfs', '/dev', 'nosuid,strictatime', 'mode=755,size=65536k');
-    m('devpts', 'devpts', '/dev/pts', 'nosuid,noexec', 'newinstance,ptmxmode=0666,mode=0620,gid=5');
-    m('tmpfs', 'shm', '/dev/shm', 'nosuid,noexec,nodev', `mode=1777,size=${shmSize}`);
-    m('mqueue', 'mqueue', '/dev/mqueue', 'nosuid,noexec,nodev');
-    // A sysfs of its own with --network host too (as runc): a bind of the host's /sys would
-    // bring its submounts (cgroup hierarchies, bpffs, tracefs, debugfs) along, writable.
-    m('sysfs', 'sysfs', '/sys', `nosuid,noexec,nodev${o.privileged ? '' : ',ro'}`);
-    // v1: a tmpfs holding one mount per hierarchy; made read-only with the other paths below.
-    if (this.cgroupMounts(m, o.privileged === true) && !o.privileged) addSpec(spec, 'readonly', '/sys/fs/cgroup');
-    for (const x of mounts.monitor) m(x.type, x.source, x.dest, x.flags, x.data);
-    for (const t of tmpfs) m('tmpfs', 'tmpfs', t.dest, t.flags, t.data);
-    m('', resolvPath, '/etc/resolv.conf', 'bind');
-    m('', hostnamePath, '/etc/hostname', 'bind');
-    m('', hostsPath, '/etc/hosts', 'bind');
-    if (o.init) m('', helperPath('gocker-init'), '/sbin/docker-init', 'bind,ro');
-    for (const [p, t, maj, min, mode] of DEVICES) addSpec(spec, 'device', [p, t, maj, min, mode].join(US));
-    if (o.privileged) for (const d of hostDevices()) addSpec(spec, 'device', d.join(US));
-    for (const [target, link] of [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
-      ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'], ['/proc/kcore', '/dev/core']]) {
-      addSpec(spec, 'symlink', `${target}${US}${link}`);
-    }
-    if (!o.privileged) {
-      for (const p of MASKED) addSpec(spec, 'masked', p);
-      for (const p of READONLY) addSpec(spec, 'readonly', p);
-    }
-    if (o.readOnly) addSpec(spec, 'readonly_rootfs', '1');
-    // -1: RLIM_INFINITY once the monitor has read it as an unsigned 64-bit number.
-    const lim = (n: number): number => (n === Infinity ? -1 : n);
-    for (const [n, s, h] of ulimits) addSpec(spec, 'rlimit', [n, lim(s), lim(h)].join(US));
-    addSpec(spec, 'caps', caps.map((c) => CAPS[c]).join(','));
-    if (noNewPrivs) addSpec(spec, 'no_new_privileges', '1');
-    // Kept with the spec (start and exec reuse it, as runc applies the container's profile to exec).
-    if (seccomp) {
-      addSpec(spec, 'seccomp_bpf', seccomp.bpf.toString('hex'));
-      if (seccomp.flags) addSpec(spec, 'seccomp_flags', seccomp.flags);
-    }
-    addSpec(spec, 'uid', u.uid);
-    addSpec(spec, 'gid', u.gid);
-    addSpec(spec, 'groups', u.groups.join(','));
-    addSpec(spec, 'cwd', o.workdir ?? (cfg.WorkingDir || '/'));
-    for (const a of argv) addSpec(spec, 'arg', a);
-    for (const e of processEnv(env, hostname, !!o.tty, u.home)) addSpec(spec, 'env', e);
+    const mgr = cgroupManager();
+    const cgroup = mgr.open(cgroupName);
     const join = cgroup.attachFiles();
-    for (const f of join.self) addSpec(spec, 'cgroup_self', f);
-    for (const f of join.byPid) addSpec(spec, 'cgroup_procs', f);
-    const oom = cgroup.oomEventsFile();
-    if (oom) addSpec(spec, 'oom_events', oom);
-    const bpfTarget = cgroup.deviceProgramTarget();
-    if (bpfTarget && !o.privileged) {
-      addSpec(spec, 'device_bpf', deviceProgram(DEFAULT_DEVICE_RULES).toString('hex'));
-      addSpec(spec, 'device_cgroup', bpfTarget);
-    }
-    addSpec(spec, 'pid_file', path.join(run, 'pid'));
-    addSpec(spec, 'exit_file', path.join(run, 'exit.json'));
     const logPath = path.join(dir, `${id}-json.log`);
-    if (logConfig.Type === 'json-file') {
-      addSpec(spec, 'log_file', logPath);
-      // The monitor rotates: LOG, LOG.1 ... LOG.(max-file - 1), as dockerd's json-file.
-      if (logConfig.Config['max-size'] !== undefined) {
-        addSpec(spec, 'log_max_size', humanSize(logConfig.Config['max-size']));
-        addSpec(spec, 'log_max_file', logConfig.Config['max-file'] ?? '1');
-      }
-    }
-    if (o.detach) addSpec(spec, 'detach', '1');
-    if (o.interactive) addSpec(spec, 'stdin', '1');
-    if (o.tty) addSpec(spec, 'tty', '1');
+    // Kept with the container, as its spec is: the monitor reads it as it starts.
+    const seccompFile = path.join(dir, 'seccomp.bpf');
+    if (seccomp) fs.writeFileSync(seccompFile, seccomp.bpf, { mode: PRIVATE_FILE });
+    const lim = (n: number): number => (n === Infinity ? -1 : n);
+    const spec = buildSpec({
+      id,
+      config: body,
+      image: cfg,
+      hostConfig: {
+        NetworkMode: network.mode, Privileged: !!o.privileged, ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null,
+        SecurityOpt: securityOpt, Init: !!o.init, ShmSize: shmSize, Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0,
+        NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0, CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null,
+        Ulimits: ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: lim(Soft), Hard: lim(Hard) })),
+        Mounts: tmpfs.map((t): SpecMount => ({ Type: 'tmpfs', Target: t.dest, Options: t.options })),
+        LogConfig: logConfig,
+      },
+      facts: {
+        user: { uid: u.uid, gid: u.gid, additionalGids: u.groups, home: u.home },
+        availableCaps: available,
+        seccomp: seccomp && { profile: seccomp.profile, program: seccompFile },
+        cgroup: {
+          path: cgroupName,
+          mounts: mgr.mode === 'v2' ? 'v2'
+            : mgr.layout.hierarchies.filter((h) => h.version === 1).map((h) => ({ name: path.basename(h.mountpoint), options: h.options ?? h.controllers })),
+          joinSelf: join.self,
+          joinByPid: join.byPid,
+          oomEvents: cgroup.oomEventsFile(),
+          deviceProgramTarget: cgroup.deviceProgramTarget(),
+        },
+        mounts: mounts.monitor.map((x): OciMount => {
+          // Refused as before config.json, when the monitor's spec split its fields at US: no
+          // path docker takes holds it, and an image's VOLUME with one meant to choose flags.
+          const bad = [x.source, x.dest, x.data].find((f) => f.includes('\x1f'));
+          if (bad !== undefined) throw engineError(`invalid mount ${JSON.stringify(bad)}: a path or option may not contain the character \\x1f`);
+          return { destination: x.dest, type: x.type || 'bind', source: x.source, options: [...x.flags.split(','), ...x.data.split(',')].filter(Boolean) };
+        }),
+        hostDevices: o.privileged ? hostDevices() : [],
+        rootfs: vfs ? { bind: path.join(dir, 'rootfs') }
+          : { overlay: { root: this.paths.root, lower: image.layers.slice().reverse().map((l) => `l/${l.link}`), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') } },
+        paths: {
+          merged: path.join(run, 'merged'), pidFile: path.join(run, 'pid'), exitFile: path.join(run, 'exit.json'), startedFile: path.join(run, 'started'),
+          log: logPath, hostname: hostnamePath, hosts: hostsPath, resolvConf: resolvPath, init: o.init ? helperPath('gocker-init') : undefined,
+        },
+      },
+    });
 
     const now = new Date().toISOString();
     const rec: ContainerRecord = {
@@ -537,25 +486,20 @@ export class Runner {
     return { rec, spec, cgroup, limits: { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES }, files };
   }
 
-  /** A read-only /sys/fs/cgroup showing the container's own cgroup namespace. */
-  /** Returns true when the mount is a tmpfs that still has to be made read-only. */
-  private cgroupMounts(m: (type: string, source: string, dest: string, flags: string, data?: string) => void, privileged: boolean): boolean {
-    const ro = privileged ? '' : ',ro';
-    const mgr = cgroupManager();
-    if (mgr.mode === 'v2') {
-      m('cgroup2', 'cgroup', '/sys/fs/cgroup', `nosuid,noexec,nodev${ro}`);
-      return false;
-    }
-    m('tmpfs', 'tmpfs', '/sys/fs/cgroup', 'nosuid,noexec,nodev', 'mode=755');
-    for (const h of mgr.layout.hierarchies) {
-      if (h.version !== 1) continue;
-      m('cgroup', 'cgroup', `/sys/fs/cgroup/${path.basename(h.mountpoint)}`, `nosuid,noexec,nodev${ro}`, (h.options ?? h.controllers).join(','));
-    }
-    return true;
+  /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
+  async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void, hooks: LaunchHooks = {}): Promise<RunResult> {
+    return this.runOrCreate(o, onStart, hooks, false);
   }
 
-  /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
-  async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void): Promise<RunResult> {
+  /**
+   * `create`: the container made and left waiting to be released by `start` (from any
+   * process, any time later); its monitor runs on. Resolves with its id once it is created.
+   */
+  async create(o: RunOptions, hooks: LaunchHooks = {}): Promise<RunResult> {
+    return this.runOrCreate({ ...o, detach: true }, undefined, hooks, true);
+  }
+
+  private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean): Promise<RunResult> {
     const image = this.store.resolveImage(o.image);
     if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
     const resources = parseResources(o);
@@ -569,16 +513,13 @@ export class Runner {
         if (top) await native().copyTree('/', top.dir, '/', rootfs, -1, -1);
         else fs.mkdirSync(rootfs, { mode: 0o755 });
       }
-      // Kept with the record (`start` runs it again): as it is now, before launch adds to it.
-      const stored = new Map(prepared.spec);
-      if (o.rm) {
-        // Removal once it exits, by the monitor, when no CLI is there to do it: always with
-        // -d, and in the foreground if this process is killed.
-        const cli = path.join(packageRoot(), 'dist', 'cli', 'gocker.js');
-        prepared.spec.set('exit_command', [process.execPath, cli, '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', '-v', prepared.rec.Id]);
-      }
+      // --rm: removal once it exits, by the monitor, when no CLI is there to do it: always
+      // with -d, and in the foreground if this process is killed.
+      const exitCommand = o.rm
+        ? [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', '-v', prepared.rec.Id]
+        : undefined;
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
-      const { rec, limits, files } = prepared;
+      const { rec, spec, limits, files } = prepared;
       let net: NetworkHook | undefined;
       try {
         // Under the container's lock: IPAM takes an address back only from a container that
@@ -588,12 +529,13 @@ export class Runner {
         release();
         throw e;
       }
-      return await this.launch(rec, prepared.spec, prepared.cgroup, o, onStart, release, net, async () => {
+      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
         for (const [file, text] of files) fs.writeFileSync(file, text);
-        fs.writeFileSync(path.join(this.paths.container(rec.Id), 'spec'), serialise(stored), { mode: PRIVATE_FILE }); // holds the env
+        // Kept with the record: `start` runs it again.
+        writeSpec(path.join(this.paths.container(rec.Id), SPEC_FILE), spec);
         if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, rec.Id, { flag: 'wx' });
         await cgroupManager().create(rec.CgroupPath, limits);
       });
@@ -610,37 +552,45 @@ export class Runner {
    * The caller holds the container's lock; it is released once the container is under way
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
    */
-  private async launch(rec: ContainerRecord, spec: Map<string, string[]>, cgroup: ContainerCgroup,
+  private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
     o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
-    release: () => void, net: NetworkHook | undefined, beforeStart: () => Promise<void>): Promise<RunResult> {
+    release: () => void, exitCommand: string[] | undefined, net: NetworkHook | undefined, hooks: LaunchHooks & { create?: boolean },
+    beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
-    spec.set('detach', o.detach ? ['1'] : []);
-    spec.set('stdin', o.interactive ? ['1'] : []);
-    // Set here, not in prepare(): a spec kept from an older gocker may lack them.
-    spec.set('started_file', [path.join(run, 'started')]);
-    spec.set('go_fd', ['3']);
-    // A bridge network: the monitor reports the container's pid once its namespaces exist
-    // (fd 4), and holds the published ports' sockets (fd 5 on) while it runs.
-    // container:NAME: the namespace to join, open, after them.
-    const attach = net?.attach;
-    const [pidRead, pidWrite] = attach ? native().pipe() : [-1, -1];
-    const passed = attach ? [pidWrite, ...net!.hold] : [];
-    if (net?.netns !== undefined) passed.push(net.netns);
-    spec.set('pid_report_fd', attach ? ['4'] : []);
-    spec.set('hold_fd', attach ? net!.hold.map((_, i) => String(5 + i)) : []);
-    spec.set('netns_fd', net?.netns !== undefined ? [String(3 + passed.length)] : []);
-    fs.writeFileSync(path.join(run, 'spec'), serialise(spec), { mode: PRIVATE_FILE }); // holds the env
+    const runSpec = path.join(run, SPEC_FILE);
+    // fds 3 (go) and 4 (created), then on a bridge network the published ports' sockets for
+    // the monitor to hold while the container runs, and with container:NAME that
+    // container's network namespace, open, to join.
+    const hold = net?.hold ?? [];
+    const passed = [...hold, ...(net?.netns !== undefined ? [net.netns] : [])];
+    writeSpec(runSpec, launchSpec(spec, {
+      detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
+      releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
+      holdFds: hold.map((_, i) => 5 + i),
+      netnsFd: net?.netns !== undefined ? 5 + hold.length : undefined,
+    }));
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
+    const [reportRead, reportWrite] = native().pipe();
     let go: number | undefined = goWrite;
     const closeGo = (): void => {
       if (go !== undefined) fs.closeSync(go);
       go = undefined;
     };
+    // On the go pipe: 'g' (the cgroups are made; then: release it), 'w' (created: wait for a
+    // start), or nothing when the monitor has gone already (it refused the spec, say): its
+    // exit file says why. The end of the pipe before any of them is "do not start".
+    const say = (c: 'g' | 'w'): void => {
+      try {
+        fs.writeSync(go!, c);
+      } catch (e) {
+        if (!isErrno(e, 'EPIPE')) throw e;
+      }
+    };
     try {
       let child: Monitor;
       try {
-        child = startMonitor([path.join(run, 'spec')], {
+        child = startMonitor([runSpec], {
           // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
           stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
           // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
@@ -648,11 +598,11 @@ export class Runner {
           // terminal is raw and ^C reaches the container through its pty; the monitor stays
           // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
           detached: !!o.detach || !o.tty,
-          extraFds: [goRead, ...passed],
+          extraFds: [goRead, reportWrite, ...passed],
         });
       } finally {
         fs.closeSync(goRead);
-        if (attach) fs.closeSync(pidWrite);
+        fs.closeSync(reportWrite);
         net?.close();
       }
       // While the monitor sets up, and before the container is let go: a signal from then on
@@ -662,19 +612,49 @@ export class Runner {
       log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: child.pid, ms: sinceStart() });
       try {
         await beforeStart();
-        if (attach) {
-          // The hook point of networking: the container's network namespace exists, and
-          // its process waits for "go" before it runs anything of the image's.
-          const pid = readReportedPid(pidRead);
-          if (pid) await attach(pid);
-        }
       } catch (e) {
         // The monitor reads the end of the pipe as "do not start": it kills what it made.
         closeGo();
+        fs.closeSync(reportRead);
         await child.exited;
         throw e;
       }
-      fs.writeSync(go!, 'g');
+      say('g');
+      // Created (a "c" once the pid file is written), or the end of the pipe: the monitor or
+      // the child failed, and the exit file says why. A blocking read: the monitor answers
+      // within the time the child takes to make its namespaces and mounts, and this process
+      // has nothing else to do meanwhile.
+      let created: boolean;
+      try {
+        const b = Buffer.alloc(1);
+        created = fs.readSync(reportRead, b, 0, 1, null) === 1 && b[0] === 0x63;
+      } finally {
+        fs.closeSync(reportRead);
+      }
+      if (created) {
+        log.debug('container created', { id: rec.Id.slice(0, 12), ms: sinceStart() });
+        if (net?.attach || hooks.beforeRelease) {
+          const pid = Number(readOr(path.join(run, 'pid'), '').trim());
+          try {
+            // Networking first, the hook point it was made for: the container's network
+            // namespace exists and its process waits to be released before it runs anything
+            // of the image's. (A created container is networked now, ready for its start.)
+            if (net?.attach) await net.attach(pid);
+            if (hooks.beforeRelease) await hooks.beforeRelease(pid, namespacePaths(pid));
+          } catch (e) {
+            closeGo();
+            await child.exited;
+            throw e;
+          }
+        }
+        if (hooks.create) {
+          say('w');
+          closeGo();
+          child.unref();
+          return { id: rec.Id, exitCode: 0, oomKilled: false };
+        }
+        say('g');
+      }
       closeGo();
       onStart?.(rec.Id, child.pid);
       if (o.detach) {
@@ -705,7 +685,6 @@ export class Runner {
       }
     } finally {
       closeGo();
-      if (attach) fs.closeSync(pidRead);
       proxy?.stop();
       release();
     }
@@ -728,13 +707,8 @@ export class Runner {
     const { find } = await import('./lifecycle');
     const rec = find(this.paths, ref);
     if (rec.State.Running) return { id: rec.Id, exitCode: 0, oomKilled: false };
-    const specFile = path.join(this.paths.container(rec.Id), 'spec');
-    const spec = new Map<string, string[]>();
-    for (const entry of readOr(specFile, '').split('\0')) {
-      const i = entry.indexOf('=');
-      if (i > 0) addSpec(spec, entry.slice(0, i), entry.slice(i + 1));
-    }
-    if (!spec.size) throw engineError(`container ${rec.Id.slice(0, 12)} cannot be started again: its spec is missing`);
+    if (rec.State.Status === 'created' && fs.existsSync(path.join(this.paths.runContainer(rec.Id), RELEASE_FIFO))) return this.release(rec, o, release);
+    const spec = readSpec(this.paths, rec.Id);
     const h = rec.HostConfig;
     const cgroup = await cgroupManager().create(rec.CgroupPath, {
       memory: h.Memory || undefined, memorySwap: h.MemorySwap || undefined, nanoCpus: h.NanoCpus || undefined,
@@ -754,7 +728,46 @@ export class Runner {
       throw e;
     }
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, net, async () => undefined);
+    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, net, this.hooks, async () => undefined);
+  }
+
+  /**
+   * `start` of a created container: a byte on the FIFO its monitor waits on releases it.
+   * -a follows what it writes (its log) until it exits; stdin (-i) cannot be attached: the
+   * monitor of a created container holds none of this process's.
+   */
+  private async release(rec: ContainerRecord, o: { attach?: boolean; interactive?: boolean }, unlock: () => void): Promise<RunResult> {
+    if (o.interactive) throw engineError(`container ${rec.Id.slice(0, 12)} was created without a terminal to attach: start -i of a created container is not supported yet`);
+    let fifo: number;
+    try {
+      // Non-blocking: with no reader (the monitor gone) this fails at once, ENXIO.
+      fifo = fs.openSync(path.join(this.paths.runContainer(rec.Id), RELEASE_FIFO), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (e) {
+      if (isErrno(e, 'ENXIO') || isErrno(e, 'ENOENT')) throw engineError(`container ${rec.Id.slice(0, 12)} cannot be started: its monitor is gone`);
+      throw e;
+    }
+    try {
+      fs.writeSync(fifo, 'g');
+    } finally {
+      fs.closeSync(fifo);
+    }
+    const cgroup = cgroupManager().open(rec.CgroupPath);
+    const r = await this.waitStarted(rec, cgroup, false);
+    if (!o.attach || r.error) return r;
+    unlock();
+    const { streamLogs } = await import('./lifecycle');
+    // Its exit as soon as the monitor writes it: with --rm the monitor's exit command removes
+    // the container, exit file and all, once it is written, and may be done before the
+    // follow below has seen the end.
+    let seen = readExit(this.paths, rec.Id);
+    const watch = setInterval(() => (seen ??= readExit(this.paths, rec.Id)), 10);
+    try {
+      await streamLogs(this.paths, rec, { follow: true }, (l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.log));
+    } finally {
+      clearInterval(watch);
+    }
+    const exit = readExit(this.paths, rec.Id) ?? seen;
+    return { id: rec.Id, exitCode: exit?.exitCode ?? 0, error: exit?.error || undefined, oomKilled: exit?.oomKilled === true };
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */
@@ -797,15 +810,6 @@ export class Runner {
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }
 
-}
-
-/** The pid the monitor reports on fd (pid_report_fd); 0 when the container died first. */
-function readReportedPid(fd: number): number {
-  const buf = Buffer.alloc(16);
-  let n = 0;
-  for (let r; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
-  const pid = Number(buf.toString('utf8', 0, n).trim());
-  return Number.isInteger(pid) && pid > 1 ? pid : 0;
 }
 
 function readOr(file: string, fallback: string): string {

@@ -3,7 +3,7 @@
 // module chooses the profile from --security-opt and --privileged, resolves its per-arch,
 // per-capability and minKernel conditions for one container into flat rules (pure, as moby's
 // setupSeccomp does), and has the addon compile those with libseccomp into a classic BPF
-// program. The monitor only loads that program (seccomp(2)) and never parses JSON.
+// program. The monitor only loads that program (seccomp(2)): it never compiles a profile.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -364,59 +364,56 @@ export function flatten(r: ResolvedSeccomp): CompiledRules {
   return { defaultAction, architectures: r.architectures, rules };
 }
 
-/** The seccomp(2) flags for the monitor. */
-function filterFlags(r: ResolvedSeccomp): number {
-  return r.flags.reduce((n, f) => n | FILTER_FLAGS[f], 0);
-}
-
 /**
- * The BPF program a container runs under (and its seccomp(2) flags), or undefined for none:
- * its profile resolved for its capabilities on this host, compiled by libseccomp. A
- * profile that cannot be compiled is refused here, before anything of the container exists.
+ * The BPF program a container runs under, with the resolved profile it was compiled from (the
+ * spec's linux.seccomp), or undefined for none: its profile resolved for its capabilities on
+ * this host, compiled by libseccomp. A profile that cannot be compiled is refused here,
+ * before anything of the container exists.
  *
- * libseccomp takes 16-19 ms for docker's profile here (a third of a container's start), and
- * the result depends only on the profile, the capabilities, the arch, the kernel's version
- * and libseccomp's: kept under cacheDir (in the runroot, which only root can reach) by a hash
- * of those, each program a file written whole and renamed into place.
+ * Resolving and compiling take 16-19 ms for docker's profile here (a third of a container's
+ * start), and the result depends only on the profile, the capabilities, the arch, the
+ * kernel's version and libseccomp's: kept under cacheDir (in the runroot, which only root can
+ * reach) by a hash of those, the program in KEY.bpf and the profile in KEY.json, each written
+ * whole and renamed into place (the profile last: it is what says the entry is there).
  */
-export function seccompProgram(securityOpt: string[], privileged: boolean, caps: string[], cacheDir?: string): { bpf: Buffer; flags: number } | undefined {
+export function seccompProgram(securityOpt: string[], privileged: boolean, caps: string[], cacheDir?: string): { bpf: Buffer; profile: ResolvedSeccomp } | undefined {
   const text = chosenProfile(securityOpt, privileged);
   if (text === undefined) return undefined;
   const target = hostTarget(caps);
   const n = native();
   const key = cacheDir === undefined ? undefined
     : n.sha256([text, [...caps].sort().join(','), target.arch, target.kernel.join('.'), n.seccompVersion(), n.sourceHash].join('\0'));
-  const file = key && path.join(cacheDir!, `${key}.bpf`);
+  const file = key && path.join(cacheDir!, key);
   if (file) {
     try {
-      const cached = fs.readFileSync(file);
-      // The flags are the program's first 4 bytes (little-endian); a program is whole instructions.
-      if (cached.length > 4 && (cached.length - 4) % 8 === 0) return { flags: cached.readUInt32LE(0), bpf: cached.subarray(4) };
+      const profile = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as ResolvedSeccomp;
+      const bpf = fs.readFileSync(`${file}.bpf`);
+      // A program is whole instructions (8 bytes each).
+      if (bpf.length > 0 && bpf.length % 8 === 0 && typeof profile?.defaultAction === 'string') return { bpf, profile };
     } catch {
       /* not compiled yet */
     }
   }
-  const resolved = resolveProfile(parseProfile(text), target);
-  if (!resolved) return undefined;
+  const profile = resolveProfile(parseProfile(text), target);
+  if (!profile) return undefined;
   let bpf: Buffer;
   try {
-    bpf = n.seccompCompile(flatten(resolved));
+    bpf = n.seccompCompile(flatten(profile));
   } catch (e) {
     throw engineError(`seccomp profile cannot be compiled: ${(e as Error).message}`);
   }
-  const flags = filterFlags(resolved);
   if (file) {
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(flags, 0);
     const tmp = `${file}.${process.pid}.tmp`;
     try {
       fs.mkdirSync(cacheDir!, { recursive: true, mode: 0o700 });
-      fs.writeFileSync(tmp, Buffer.concat([head, bpf]), { mode: 0o600 });
-      fs.renameSync(tmp, file);
+      for (const [ext, data] of [['bpf', bpf], ['json', JSON.stringify(profile)]] as const) {
+        fs.writeFileSync(tmp, data, { mode: 0o600 });
+        fs.renameSync(tmp, `${file}.${ext}`);
+      }
     } catch {
       // A cache only: the next start compiles again.
       fs.rmSync(tmp, { force: true });
     }
   }
-  return { bpf, flags };
+  return { bpf, profile };
 }

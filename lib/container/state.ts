@@ -11,6 +11,9 @@ import type { ContainerCgroup } from '../cgroups';
 import { releaseVolumes } from './mounts';
 import { releaseName } from './names';
 import { RECORD_FILE, type ContainerRecord } from './record';
+import { ANNOTATIONS, parseSpecJson, specJson, type OciSpec } from '../spec';
+
+const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
 export interface ExitInfo {
   exitCode: number;
@@ -116,24 +119,51 @@ export function resolveContainer(paths: StorePaths, ref: string): ContainerRecor
   throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
 }
 
+/** A container's spec, as kept with it (start runs it again) and as the monitor reads it. */
+export const SPEC_FILE = 'config.json';
+
 /**
- * The monitor spec a container was created with, kept with its record (start runs it again):
- * NUL-separated key=value entries, a key repeated for a list.
+ * The spec a container was created with. A container made by a gocker from before config.json
+ * has a key=value `spec` instead: it is refused with what to do, rather than converted (see
+ * the README): its spec was not validated as the monitor now validates, and the record it
+ * would be rebuilt from lacks what was resolved at its creation.
  */
-export function readStoredSpec(paths: StorePaths, id: string): Map<string, string[]> {
-  const spec = new Map<string, string[]>();
+export function readSpec(paths: StorePaths, id: string): OciSpec {
+  const dir = paths.container(id);
   let text: string;
   try {
-    text = fs.readFileSync(path.join(paths.container(id), 'spec'), 'utf8');
+    text = fs.readFileSync(path.join(dir, SPEC_FILE), 'utf8');
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) return spec;
-    throw e;
+    if (!isErrno(e, 'ENOENT')) throw e;
+    if (fs.existsSync(path.join(dir, 'spec'))) {
+      throw engineError(`container ${id.slice(0, 12)} was created by an older gocker (its spec is not a config.json): remove it and create it again`);
+    }
+    throw engineError(`container ${id.slice(0, 12)} cannot be started again: its spec is missing`);
   }
-  for (const entry of text.split('\0')) {
-    const i = entry.indexOf('=');
-    if (i > 0) spec.set(entry.slice(0, i), [...(spec.get(entry.slice(0, i)) ?? []), entry.slice(i + 1)]);
+  try {
+    return parseSpecJson(text) as OciSpec;
+  } catch (e) {
+    throw engineError(`container ${id.slice(0, 12)}: its ${SPEC_FILE} is not JSON: ${(e as Error).message}`);
   }
-  return spec;
+}
+
+/** Writes a spec, 0600: it holds the environment. */
+export function writeSpec(file: string, spec: unknown): void {
+  fs.writeFileSync(file, specJson(spec), { mode: PRIVATE_FILE });
+}
+
+/**
+ * The layers under a container, as its spec names them (l/<link>, top first, ':'-joined).
+ * A container from before config.json has them in its key=value spec: read from there, so
+ * that cp, diff, commit and export still reach what is in it before it is made again.
+ */
+function storedLowerDirs(paths: StorePaths, id: string): string | undefined {
+  const dir = paths.container(id);
+  if (!fs.existsSync(path.join(dir, SPEC_FILE)) && fs.existsSync(path.join(dir, 'spec'))) {
+    const entry = fs.readFileSync(path.join(dir, 'spec'), 'utf8').split('\0').find((e) => e.startsWith('overlay_options='));
+    return entry?.split(',').find((e) => e.startsWith('overlay_options=lowerdir=') || e.startsWith('lowerdir='))?.replace(/^(overlay_options=)?lowerdir=/, '');
+  }
+  return readSpec(paths, id).annotations[ANNOTATIONS.overlayLower];
 }
 
 /**
@@ -144,9 +174,8 @@ export function readStoredSpec(paths: StorePaths, id: string): Map<string, strin
  * container's upper dir is never mounted twice as an upper.
  */
 export function mountContainerLayers(paths: StorePaths, rec: ContainerRecord, target: string, o: { readonly: boolean }): void {
-  const opts = readStoredSpec(paths, rec.Id).get('overlay_options')?.[0];
-  const lower = opts?.split(',').find((e) => e.startsWith('lowerdir='))?.slice('lowerdir='.length);
-  if (!opts || lower === undefined) throw new GockerError(`container ${rec.Id.slice(0, 12)} has no overlay options recorded`);
+  const lower = storedLowerDirs(paths, rec.Id);
+  if (lower === undefined || !/^l\/[0-9A-Za-z]+(?::l\/[0-9A-Za-z]+)*$/.test(lower)) throw new GockerError(`container ${rec.Id.slice(0, 12)} has no overlay layers recorded`);
   const { UpperDir, WorkDir } = rec.GraphDriver.Data;
   const data = o.readonly ? `lowerdir=${UpperDir}:${lower}` : `lowerdir=${lower},upperdir=${UpperDir},workdir=${WorkDir}`;
   const cwd = process.cwd();

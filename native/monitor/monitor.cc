@@ -4,8 +4,8 @@
 // ended in exit.json. Being single-threaded, the child may run ordinary code between fork
 // and execve, which Node's threads would not allow inside the addon.
 //
-// Spec: a file of NUL-terminated "key=value" records (values may repeat). Fields within a
-// value are separated by \x1f.
+// Spec: an OCI runtime-spec config.json with gocker's io.gocker.* annotations, read and
+// checked whole by spec.cc before anything is made.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -47,28 +47,14 @@
 
 #include "../hex.h"
 #include "seccomp.h"
+#include "spec.h"
 
 namespace {
 
-using Strings = std::vector<std::string>;
-
-struct Spec {
-  std::multimap<std::string, std::string> kv;
-  std::string Get(const std::string& k, const std::string& def = "") const {
-    auto it = kv.find(k);
-    return it == kv.end() ? def : it->second;
-  }
-  Strings All(const std::string& k) const {
-    Strings out;
-    auto r = kv.equal_range(k);
-    for (auto it = r.first; it != r.second; ++it) out.push_back(it->second);
-    return out;
-  }
-  long Num(const std::string& k, long def = 0) const {
-    std::string v = Get(k);
-    return v.empty() ? def : strtol(v.c_str(), nullptr, 10);
-  }
-};
+using gocker_monitor::Device;
+using gocker_monitor::Mount;
+using gocker_monitor::Spec;
+using gocker_monitor::Strings;
 
 Strings Split(const std::string& s, char sep) {
   Strings out;
@@ -372,37 +358,6 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
   return static_cast<int>(Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res));
 }
 
-unsigned long MountFlags(const std::string& s) {
-  unsigned long f = 0;
-  for (const std::string& o : Split(s, ',')) {
-    if (o == "ro") f |= MS_RDONLY;
-    else if (o == "nosuid") f |= MS_NOSUID;
-    else if (o == "nodev") f |= MS_NODEV;
-    else if (o == "noexec") f |= MS_NOEXEC;
-    else if (o == "bind") f |= MS_BIND;
-    else if (o == "rbind") f |= MS_BIND | MS_REC;
-    else if (o == "strictatime") f |= MS_STRICTATIME;
-    else if (o == "relatime") f |= MS_RELATIME;
-    else if (o == "noatime") f |= MS_NOATIME;
-    else if (o == "nodiratime") f |= MS_NODIRATIME;
-    else if (o == "sync") f |= MS_SYNCHRONOUS;
-    else if (o == "dirsync") f |= MS_DIRSYNC;
-  }
-  return f;
-}
-
-// A bind's propagation word among its flags (docker's -v ...:rshared, bind-propagation=):
-// 0 for none, private or rprivate (this namespace is all private), else MS_SHARED or MS_SLAVE.
-unsigned long Propagation(const std::string& s, bool* recursive) {
-  for (const std::string& o : Split(s, ',')) {
-    if (o == "shared" || o == "rshared" || o == "slave" || o == "rslave") {
-      *recursive = o[0] == 'r';
-      return o.find("shared") != std::string::npos ? MS_SHARED : MS_SLAVE;
-    }
-  }
-  return 0;
-}
-
 // Binds that propagate are cloned before this namespace is made private: its mounts are then
 // still copies in the host's peer groups, and a clone (open_tree keeps a mount's propagation,
 // as a bind does) of a shared one is a peer of the host's mount. shared keeps that (mounts
@@ -410,42 +365,35 @@ unsigned long Propagation(const std::string& s, bool* recursive) {
 // the host mount's slave (the host's new mounts appear in the container, never the other
 // way). The clone gets its other flags here too, detached, and is attached in DoMount. Only
 // with open_tree and mount_setattr (Linux 5.12): without them this is refused, not half done.
-std::map<size_t, int> ClonePropagating(const Strings& mounts) {
+std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts) {
   std::map<size_t, int> out;
   for (size_t i = 0; i < mounts.size(); i++) {
-    Strings f = Split(mounts[i], '\x1f');
-    if (f.size() < 5) Die(kMount, EINVAL, mounts[i]);
-    unsigned long flags = MountFlags(f[3]);
-    bool recursive = false;
-    unsigned long prop = Propagation(f[3], &recursive);
-    if (!(flags & MS_BIND) || !prop) continue;
-    int tree = open_tree(AT_FDCWD, f[1].c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
+    const Mount& m = mounts[i];
+    if (!(m.flags & MS_BIND) || !m.propagation) continue;
+    int tree = open_tree(AT_FDCWD, m.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
     if (tree < 0) {
       if (errno == ENOSYS) g_missing = "open_tree (Linux 5.2), for mount propagation";
-      Die(kMount, errno, f[2]);
+      Die(kMount, errno, m.dest);
     }
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.propagation = prop;
-    unsigned int at = AT_EMPTY_PATH | (prop == MS_SLAVE || recursive ? AT_RECURSIVE : 0);
+    attr.propagation = m.propagation;
+    unsigned int at = AT_EMPTY_PATH | (m.propagation == MS_SLAVE || m.propagation_recursive ? AT_RECURSIVE : 0);
     if (syscall(SYS_mount_setattr, tree, "", at, &attr, sizeof attr) != 0) {
       if (errno == ENOSYS) g_missing = "mount_setattr (Linux 5.12), for mount propagation";
-      Die(kMount, errno, f[2]);
+      Die(kMount, errno, m.dest);
     }
-    unsigned long rest = flags & ~(MS_BIND | MS_REC);
-    if (rest && !SetBindFlags(tree, rest, flags & MS_REC)) Die(kMount, errno, f[2]);
+    unsigned long rest = m.flags & ~(MS_BIND | MS_REC);
+    if (rest && !SetBindFlags(tree, rest, m.flags & MS_REC)) Die(kMount, errno, m.dest);
     out[i] = tree;
   }
   return out;
 }
 
-// mount=TYPE\x1fSOURCE\x1fDEST\x1fFLAGS\x1fDATA. clone: the bind's source tree, made ready
-// by ClonePropagating, or -1.
-void DoMount(int root, const std::string& m, int clone = -1) {
-  Strings f = Split(m, '\x1f');
-  if (f.size() < 5) Die(kMount, EINVAL, m);
-  const std::string &type = f[0], &source = f[1], &dest = f[2], &data = f[4];
-  unsigned long flags = MountFlags(f[3]);
+// clone: the bind's source tree, made ready by ClonePropagating, or -1.
+void DoMount(int root, const Mount& m, int clone = -1) {
+  const std::string &type = m.type, &source = m.source, &dest = m.dest, &data = m.data;
+  unsigned long flags = m.flags;
   bool bind = flags & MS_BIND;
   bool as_file = false;
   if (bind) {
@@ -507,17 +455,6 @@ void LoopbackUp() {
   ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
   if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) Die(kNetwork, errno);
   close(s);
-}
-
-int ResourceOf(const std::string& n) {
-  static const std::map<std::string, int> m = {
-      {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA}, {"fsize", RLIMIT_FSIZE},
-      {"locks", RLIMIT_LOCKS}, {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
-      {"nice", RLIMIT_NICE}, {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS},
-      {"rtprio", RLIMIT_RTPRIO}, {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING},
-      {"stack", RLIMIT_STACK}, {"as", RLIMIT_AS}};
-  auto it = m.find(n);
-  return it == m.end() ? -1 : it->second;
 }
 
 // -t: the pty comes from the container's own devpts instance (so `tty` names /dev/pts/0
@@ -590,9 +527,8 @@ int RecvFd(int sock) {
 // The container's seccomp filter (docker's default profile unless unconfined), compiled by
 // TypeScript with libseccomp and carried in the spec; none for unconfined and --privileged.
 void ApplySeccomp(const Spec& spec) {
-  std::string prog = spec.Get("seccomp_bpf");
-  if (prog.empty()) return;
-  int e = gocker_monitor::LoadSeccomp(prog, static_cast<unsigned>(spec.Num("seccomp_flags")));
+  if (spec.seccomp_bpf.empty()) return;
+  int e = gocker_monitor::LoadSeccomp(spec.seccomp_bpf, spec.seccomp_flags);
   if (e != 0) Die(kSeccomp, e);
 }
 
@@ -606,20 +542,14 @@ void ApplySeccomp(const Spec& spec) {
   int pty = pty_sock >= 0 ? OpenPty(pty_sock) : -1;
   if (pty >= 0 && report_fd < 0) TakePty(pty);
 
-  // rlimit=NAME\x1fSOFT\x1fHARD (TS has already checked them against the hard limits)
-  for (const std::string& r : spec.All("rlimit")) {
-    Strings f = Split(r, '\x1f');
-    int res = ResourceOf(f[0]);
-    struct rlimit rl = {static_cast<rlim_t>(strtoull(f[1].c_str(), nullptr, 10)), static_cast<rlim_t>(strtoull(f[2].c_str(), nullptr, 10))};
-    if (res < 0 || setrlimit(res, &rl) != 0) Die(kRlimit, res < 0 ? EINVAL : errno, f[0]);
+  // (TS has already checked them against the hard limits)
+  for (const gocker_monitor::Rlimit& r : spec.rlimits) {
+    struct rlimit rl = {r.soft, r.hard};
+    if (setrlimit(r.resource, &rl) != 0) Die(kRlimit, errno, r.name);
   }
 
   // The bounding set first (needs CAP_SETPCAP, which we still have as root).
-  Strings caps = Split(spec.Get("caps"), ',');
-  uint64_t keep = 0;
-  for (const std::string& c : caps) {
-    if (!c.empty()) keep |= 1ULL << atoi(c.c_str());
-  }
+  const uint64_t keep = spec.bounding;
   int last_cap = 40;
   {
     std::string s;
@@ -634,7 +564,7 @@ void ApplySeccomp(const Spec& spec) {
   // switch), as docker does. It is resolved inside the container's root, symlinks included,
   // and never through a magic link (/proc/self/fd/N, /proc/PID/cwd): those could name a
   // directory outside the root, which chdir would happily enter (runc CVE-2024-21626).
-  std::string cwd = spec.Get("cwd", "/");
+  const std::string& cwd = spec.cwd;
   int cwd_fd;
   {
     int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -644,21 +574,22 @@ void ApplySeccomp(const Spec& spec) {
     close(root);
   }
 
-  uid_t uid = static_cast<uid_t>(spec.Num("uid"));
-  gid_t gid = static_cast<gid_t>(spec.Num("gid"));
-  std::vector<gid_t> groups;
-  for (const std::string& g : Split(spec.Get("groups"), ',')) {
-    if (!g.empty()) groups.push_back(static_cast<gid_t>(atol(g.c_str())));
-  }
+  const uid_t uid = spec.uid;
+  const gid_t gid = spec.gid;
+  const std::vector<gid_t>& groups = spec.groups;
   // Loading a filter takes CAP_SYS_ADMIN or no_new_privs. Without no_new_privs it goes in
   // here, before the user switch and capset drop our capabilities (as runc); the profile
   // allows the few calls left. With it, right before execve (exec: before the fork), the
   // latest point.
-  const bool nnp = spec.Get("no_new_privileges") == "1";
+  const bool nnp = spec.no_new_privs;
   if (!nnp) ApplySeccomp(spec);
   if (setgroups(groups.size(), groups.data()) != 0) Die(kUser, errno, "setgroups");
   if (setresgid(gid, gid, gid) != 0) Die(kUser, errno, "setgid");
+  // A user but root keeps the permitted set the spec gives it only with keepcaps across the
+  // switch (which then empties effective; capset below sets it again).
+  if (uid != 0 && spec.permitted && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) Die(kUser, errno, "keepcaps");
   if (setresuid(uid, uid, uid) != 0) Die(kUser, errno, "setuid");
+  if (uid != 0 && spec.permitted && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) Die(kUser, errno, "keepcaps");
   // A change of credentials clears the parent-death signal: set it again, then make sure
   // the monitor did not die before it was set (getppid() is 0 in a new pid namespace, so
   // ask the error pipe: its write end reports POLLERR once the monitor's read end is gone).
@@ -668,15 +599,21 @@ void ApplySeccomp(const Spec& spec) {
     if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) _exit(1);
   }
 
-  // Root keeps the chosen set in effective and permitted; others get none (as docker).
+  // The sets as the spec has them (docker's: root keeps the chosen set in effective and
+  // permitted, others get none), then the ambient ones, which must be in both of those.
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
-  if (uid == 0) {
-    data[0].effective = data[0].permitted = static_cast<uint32_t>(keep);
-    data[1].effective = data[1].permitted = static_cast<uint32_t>(keep >> 32);
-  }
+  data[0].effective = static_cast<uint32_t>(spec.effective);
+  data[1].effective = static_cast<uint32_t>(spec.effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(spec.permitted);
+  data[1].permitted = static_cast<uint32_t>(spec.permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(spec.inheritable);
+  data[1].inheritable = static_cast<uint32_t>(spec.inheritable >> 32);
   if (syscall(SYS_capset, &hdr, data) != 0) Die(kCaps, errno);
+  for (int cap = 0; cap < 64; cap++) {
+    if ((spec.ambient & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) Die(kCaps, errno, "ambient");
+  }
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
 
   // As the user, so that its permissions apply; then checked: a cwd the root cannot reach
@@ -689,12 +626,12 @@ void ApplySeccomp(const Spec& spec) {
     if (n <= 0 || buf[0] != '/') Die(kCwd, EPERM, cwd + " is outside the container");
   }
 
-  Strings args = spec.All("arg");
-  Strings envs = spec.All("env");
+  const Strings& args = spec.args;
+  const Strings& envs = spec.env;
   std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  for (auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
+  for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   if (args.empty()) Die(kExec, ENOENT, "no command specified");
 
@@ -757,22 +694,21 @@ void WaitForParent(int sync_fd) {
 
 // True for the mounts that show cgroups (v1's tmpfs and hierarchies, or v2): they need the
 // cgroup namespace, which is made only once the container is in its cgroups.
-bool CgroupMount(const std::string& m) {
-  Strings f = Split(m, '\x1f');
-  return f.size() >= 3 && (f[0] == "cgroup" || f[0] == "cgroup2" || f[2] == "/sys/fs/cgroup" || f[2].compare(0, 15, "/sys/fs/cgroup/") == 0);
+bool CgroupMount(const Mount& m) {
+  return m.type == "cgroup" || m.type == "cgroup2" || m.dest == "/sys/fs/cgroup" || m.dest.compare(0, 15, "/sys/fs/cgroup/") == 0;
 }
 
 // Joins the v1 hierarchies by writing "0" to their tasks files: a single-threaded task
 // moving itself spares the kernel's global threadgroup lock (see lib/cgroups).
 void JoinCgroupsSelf(const Spec& spec) {
-  for (const std::string& f : spec.All("cgroup_self")) {
+  for (const std::string& f : spec.cgroup_self) {
     int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) Die(kCgroup, errno, f);
     close(fd);
   }
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ns_ready) {
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
   // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
@@ -780,34 +716,27 @@ void JoinCgroupsSelf(const Spec& spec) {
   int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   // netns_fd: another container's network namespace (--network container:NAME), opened by
   // the CLI from that container's verified process.
-  long netns_fd = spec.Num("netns_fd", -1);
-  if (netns_fd >= 0) {
-    if (setns(static_cast<int>(netns_fd), CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
-    close(static_cast<int>(netns_fd));
+  if (spec.netns_fd >= 0) {
+    if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
+    close(spec.netns_fd);
   }
-  bool own_net = spec.Get("network", "none") != "host" && netns_fd < 0;
+  bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);
   if (own_net) LoopbackUp();
-  // The network namespace exists: the monitor may tell the CLI, which sets it up from outside.
-  if (ns_ready >= 0) {
-    char c = 'n';
-    if (write(ns_ready, &c, 1) != 1) Die(kSync, errno, "namespaces ready");
-    close(ns_ready);
-  }
-  Strings mounts = spec.All("mount");
+  const std::vector<Mount>& mounts = spec.mounts;
   std::map<size_t, int> clones = ClonePropagating(mounts);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
 
-  std::string merged = spec.Get("merged");
-  // lowerdir uses short links relative to the store root: 60 layers fit in a page.
-  if (chdir(spec.Get("store_root").c_str()) != 0) Die(kRootfs, errno, spec.Get("store_root"));
-  std::string bind = spec.Get("rootfs_bind");
+  const std::string& merged = spec.root;
+  const std::string& bind = spec.rootfs_bind;
   if (!bind.empty()) {
     // vfs: the container's own full copy of its image, bind-mounted as the root.
     if (mount(bind.c_str(), merged.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kRootfs, errno, "bind " + bind);
   } else {
-    std::string opts = spec.Get("overlay_options");
+    // lowerdir uses short links relative to the store root: 60 layers fit in a page.
+    if (chdir(spec.overlay_root.c_str()) != 0) Die(kRootfs, errno, spec.overlay_root);
+    const std::string& opts = spec.overlay_options;
     if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
   }
   int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -817,34 +746,38 @@ void JoinCgroupsSelf(const Spec& spec) {
   auto clone_of = [&clones](size_t i) { auto it = clones.find(i); return it == clones.end() ? -1 : it->second; };
   for (; first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup]); first_cgroup++) DoMount(root, mounts[first_cgroup], clone_of(first_cgroup));
 
-  // device=PATH\x1fTYPE(c|b)\x1fMAJOR\x1fMINOR\x1fMODE[\x1fUID\x1fGID]
-  for (const std::string& d : spec.All("device")) {
-    Strings f = Split(d, '\x1f');
-    std::string rel = f[0].substr(1);
+  for (const Device& d : spec.devices) {
+    std::string rel = d.path.substr(1);
     size_t slash = rel.rfind('/');
     int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
-    if (dir < 0) Die(kDevice, errno, f[0]);
-    mode_t mode = static_cast<mode_t>(strtol(f[4].c_str(), nullptr, 8)) | (f[1] == "b" ? S_IFBLK : S_IFCHR);
+    if (dir < 0) Die(kDevice, errno, d.path);
+    mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
     std::string name = rel.substr(slash + 1);
-    if (mknodat(dir, name.c_str(), mode, makedev(atoi(f[2].c_str()), atoi(f[3].c_str()))) != 0) Die(kDevice, errno, f[0]);
+    if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
     fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
-    if (f.size() >= 7 && fchownat(dir, name.c_str(), atoi(f[5].c_str()), atoi(f[6].c_str()), AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, f[0]);
+    if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
     close(dir);
   }
-  // symlink=TARGET\x1fPATH
-  for (const std::string& s : spec.All("symlink")) {
-    Strings f = Split(s, '\x1f');
-    std::string rel = f[1].substr(1);
-    size_t slash = rel.rfind('/');
-    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
-    if (dir < 0) Die(kDevice, errno, f[1]);
-    if (symlinkat(f[0].c_str(), dir, rel.substr(slash + 1).c_str()) != 0 && errno != EEXIST) Die(kDevice, errno, f[1]);
-    close(dir);
+  // The links a runtime makes in /dev (the runtime spec's, and runc's /dev/core): not in
+  // the spec, as they are the same for every container.
+  static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
+                                          {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"}};
+  int dev = OpenDest(root, "/dev", false, true);
+  if (dev < 0) Die(kDevice, errno, "/dev");
+  for (const auto& l : kLinks) {
+    if (symlinkat(l[0], dev, l[1] + 5) != 0 && errno != EEXIST) Die(kDevice, errno, l[1]);
   }
-  std::string hostname = spec.Get("hostname");
+  close(dev);
+  const std::string& hostname = spec.hostname;
   if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
   JoinNewKeyring();
 
+  // Our namespaces are there (the monitor reports the container created, and whoever
+  // created it may configure them from outside, its network namespace say) and nothing of
+  // the container's has run: we wait to be released.
+  char ready = 'r';
+  if (!WriteAll(ready_fd, &ready, 1)) Die(kSync, errno);
+  close(ready_fd);
   // Placed in our cgroups (v2 by the monitor, v1 by ourselves), then the cgroup namespace:
   // its root is the cgroup we are in.
   WaitForParent(sync_fd);
@@ -866,7 +799,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   if (chdir("/") != 0) Die(kPivot, errno);
   close(root);
 
-  for (const std::string& p : spec.All("masked")) {
+  for (const std::string& p : spec.masked) {
     struct stat st;
     if (lstat(p.c_str(), &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
@@ -875,14 +808,14 @@ void JoinCgroupsSelf(const Spec& spec) {
       Die(kMask, errno, p);
     }
   }
-  for (const std::string& p : spec.All("readonly")) {
+  for (const std::string& p : spec.readonly) {
     if (access(p.c_str(), F_OK) != 0) continue;
     if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
     int fd = open(p.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || !SetBindFlags(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true)) Die(kReadonly, errno, p);
     close(fd);
   }
-  if (spec.Get("readonly_rootfs") == "1") {
+  if (spec.root_readonly) {
     if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
   }
 
@@ -922,10 +855,10 @@ pid_t ParentOf(pid_t pid) {
 // not the monitor's child still setting up (whose root is not yet the container's): the
 // container's started file is there, its exit file not.
 bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
-  pid_t target = static_cast<pid_t>(spec.Num("target_pid"));
+  pid_t target = spec.target_pid;
   int pidfd = target > 1 ? static_cast<int>(syscall(SYS_pidfd_open, target, 0)) : -1;
-  if (pidfd < 0 || access(spec.Get("target_started").c_str(), F_OK) != 0 || access(spec.Get("target_exit").c_str(), F_OK) == 0 ||
-      ParentOf(target) != static_cast<pid_t>(spec.Num("target_parent", -1))) {
+  if (pidfd < 0 || access(spec.target_started.c_str(), F_OK) != 0 || access(spec.target_exit.c_str(), F_OK) == 0 ||
+      ParentOf(target) != spec.target_parent) {
     *error = "container is not running";
     return false;
   }
@@ -1246,6 +1179,77 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
   if (in_fd >= 0) close(in_fd);
 }
 
+enum Created { kReleased, kChildFailed, kNotReleased, kKilled };
+
+// create: once the child has made its namespaces, the container is created: its pid goes to
+// the pid file, "c" to the report fd (the engine configures it from outside then, its network
+// namespace say), and it waits to be released: by a second 'g' on the go fd (run: create and
+// start in one), or, after a 'w' there, by a byte on the release FIFO, written by `start` from
+// any process at any time. Nothing of the container's has run until then. A child that dies
+// meanwhile (rm of a created container kills it) is not released; neither is one whose go fd
+// ends first (the engine gave up).
+Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::string* why) {
+  char r = 0;
+  ssize_t n;
+  do {
+    n = read(ready_fd, &r, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) return kChildFailed;
+  WriteFileAtomic(spec.pid_file, std::to_string(child) + "\n");
+  int fifo = -1;
+  if (!spec.release_fifo.empty()) {
+    // Read and write: no end of file when a start's writer closes, and no wait to open.
+    if ((mkfifo(spec.release_fifo.c_str(), 0600) != 0 && errno != EEXIST) ||
+        (fifo = open(spec.release_fifo.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0) {
+      *why = "release fifo " + spec.release_fifo + ": " + ErrText(errno);
+      return kNotReleased;
+    }
+  }
+  if (spec.report_fd >= 0) {
+    char c = 'c';
+    WriteAll(spec.report_fd, &c, 1);
+    close(spec.report_fd);
+  }
+  int source = go_fd >= 0 ? go_fd : fifo;
+  if (source < 0) return kReleased;  // nobody to wait for (a spec without either)
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+  struct pollfd p[2] = {{source, POLLIN, 0}, {pidfd, POLLIN, 0}};
+  for (;;) {
+    int k = poll(p, 2, -1);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      *why = std::string("wait for release: ") + ErrText(errno);
+      break;
+    }
+    if (p[1].revents & POLLIN) {
+      *why = "the container was killed before it was started";
+      if (fifo >= 0) close(fifo);
+      close(pidfd);
+      return kKilled;
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char go = 0;
+      ssize_t m = read(source, &go, 1);
+      if (m < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (m == 1 && go == 'g') {
+        if (fifo >= 0) close(fifo);
+        if (pidfd >= 0) close(pidfd);
+        return kReleased;
+      }
+      if (m == 1 && go == 'w' && source == go_fd && fifo >= 0) {
+        // Created, and left for a start: from now on the FIFO releases it.
+        p[0].fd = source = fifo;
+        continue;
+      }
+      *why = "gocker exited before the container was started";
+      break;
+    }
+  }
+  if (fifo >= 0) close(fifo);
+  if (pidfd >= 0) close(pidfd);
+  return kNotReleased;
+}
+
 constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
 bool RunningSealed() {
@@ -1305,48 +1309,46 @@ int main(int argc, char** argv) {
     return 125;
   }
   Spec spec;
-  for (const std::string& rec : Split(raw, '\0')) {
-    size_t eq = rec.find('=');
-    if (eq != std::string::npos) spec.kv.emplace(rec.substr(0, eq), rec.substr(eq + 1));
+  std::string refused;
+  if (!gocker_monitor::ParseSpec(raw, exec_mode, &spec, &refused)) {
+    // Nothing is made from a spec refused. Said on stderr and, where the spec names a
+    // readable exit file, there too: a detached start has no stderr to tell.
+    refused = std::string("invalid spec ") + spec_file + ": " + refused;
+    fprintf(stderr, "gocker-monitor: %s\n", refused.c_str());
+    g_exit_file = gocker_monitor::ExitFileOf(raw);
+    if (!g_exit_file.empty()) WriteExit(125, 0, Now(), refused);
+    return 125;
   }
-  g_exit_file = spec.Get("exit_file");
-  bool detach = spec.Get("detach") == "1";
+  g_exit_file = spec.exit_file;
+  bool detach = spec.detach;
   pid_t parent = getppid();
   if (detach) setsid();
 
-  // hold_fd: what the CLI gave us to keep while the container runs (the sockets holding its
+  // hold_fds: what the CLI gave us to keep while the container runs (the sockets holding its
   // published ports); not for the exit command, nor anything it starts.
-  for (const std::string& f : spec.All("hold_fd")) fcntl(atoi(f.c_str()), F_SETFD, FD_CLOEXEC);
-  long netns_fd = spec.Num("netns_fd", -1);
-  // pid_report_fd: where the CLI learns the container process's pid once its namespaces
-  // exist, before it is released: the CLI sets up its network from outside meanwhile.
-  long pid_report_fd = exec_mode ? -1 : spec.Num("pid_report_fd", -1);
-  int sync[2], errp[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, ns_ready[2] = {-1, -1};
-  if (pid_report_fd >= 0 && pipe2(ns_ready, O_CLOEXEC) != 0) {
-    WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
-    return 125;
-  }
-  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+  for (int fd : spec.hold_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
   // Containers log whether detached or not (docker logs works after a foreground run);
   // exec's output is not logged. Either way the container gets pipes (or a pty) that we
   // relay, never the CLI's own stdio: see Pump.
-  g_tty = spec.Get("tty") == "1";
-  bool logging = !exec_mode && !spec.Get("log_file").empty();
+  g_tty = spec.terminal;
+  bool logging = !exec_mode && !spec.log_file.empty();
   bool piped = !g_tty;
-  bool piped_stdin = piped && !detach && spec.Get("stdin") == "1";
+  bool piped_stdin = piped && !detach && spec.stdin_open;
   int log_fd = -1;
   if (logging || detach) {
-    log_fd = logging ? open(spec.Get("log_file").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : open("/dev/null", O_WRONLY | O_CLOEXEC);
+    log_fd = logging ? open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : open("/dev/null", O_WRONLY | O_CLOEXEC);
   }
-  if (logging && log_fd >= 0 && spec.Num("log_max_size") > 0) {
+  if (logging && log_fd >= 0 && spec.log_max_size > 0) {
     struct stat st;
     g_rotation.fd = log_fd;
-    g_rotation.path = spec.Get("log_file");
-    g_rotation.max_size = spec.Num("log_max_size");
-    g_rotation.max_file = spec.Num("log_max_file", 1);
+    g_rotation.path = spec.log_file;
+    g_rotation.max_size = spec.log_max_size;
+    g_rotation.max_file = spec.log_max_file;
     g_rotation.size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
   }
   if ((log_fd < 0 && (logging || detach)) || (piped && (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)) ||
@@ -1366,21 +1368,21 @@ int main(int argc, char** argv) {
   // the v2 files are opened after the fork (the CLI may still be making the cgroups).
   std::vector<int> cg_fds, cg_self_fds;
   std::string cg_error;
-  auto open_cgroup_files = [&](const char* key, std::vector<int>* fds) {
-    for (const std::string& f : spec.All(key)) {
+  auto open_cgroup_files = [&](const Strings& files, std::vector<int>* fds) {
+    for (const std::string& f : files) {
       int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
       if (fd < 0 && cg_error.empty()) cg_error = "cgroup " + f + ": " + strerror(errno);
       fds->push_back(fd);
     }
   };
   if (exec_mode) {
-    open_cgroup_files("cgroup_procs", &cg_fds);
-    open_cgroup_files("cgroup_self", &cg_self_fds);
+    open_cgroup_files(spec.cgroup_procs, &cg_fds);
+    open_cgroup_files(spec.cgroup_self, &cg_self_fds);
   }
   int own_pidns = -1;  // to leave the container's pid namespace for the exit command
   int pidns = -1, report[2] = {-1, -1};
   if (exec_mode) {
-    std::string ef = spec.Get("exit_file");
+    const std::string& ef = spec.exit_file;
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     std::string why;
     if (!JoinNamespaces(spec, &pidns, &why)) {
@@ -1414,7 +1416,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], ns_ready[1], static_cast<int>(netns_fd)})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
@@ -1435,8 +1437,7 @@ int main(int argc, char** argv) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (pty_sock[0] >= 0) close(pty_sock[0]);
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
-    if (ns_ready[0] >= 0) close(ns_ready[0]);
-    Child(spec, sync[0], pty_sock[1], ns_ready[1]);
+    Child(spec, sync[0], pty_sock[1], ready[1]);
   }
   g_child = pid;
   for (int fd : cg_self_fds) {
@@ -1446,6 +1447,7 @@ int main(int argc, char** argv) {
   if (report[1] >= 0) close(report[1]);
   close(sync[0]);
   close(errp[1]);
+  if (ready[1] >= 0) close(ready[1]);
   if (piped) {
     close(out[1]);
     close(err[1]);
@@ -1459,43 +1461,34 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
-  if (netns_fd >= 0) close(static_cast<int>(netns_fd));
-  if (pid_report_fd >= 0) {
-    close(ns_ready[1]);
-    char c;
-    ssize_t r;
-    do {
-      r = read(ns_ready[0], &c, 1);
-    } while (r < 0 && errno == EINTR);
-    close(ns_ready[0]);
-    // Nothing (end of file) when the child died first: its error pipe says why.
-    std::string p = std::to_string(pid) + "\n";
-    if (r == 1) WriteAll(static_cast<int>(pid_report_fd), p.data(), p.size());
-    close(static_cast<int>(pid_report_fd));
-  }
+  if (spec.netns_fd >= 0) close(spec.netns_fd);
   std::string error;
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's
   // namespaces and mounts are made meanwhile) and says 'g' on this fd once they are ready;
   // end of file instead means it gave up, or died.
-  long go_fd = spec.Num("go_fd", -1);
-  if (go_fd >= 0) {
+  // Without a release FIFO, a second 'g' on it releases the container once it is created.
+  int go_fd = spec.go_fd;
+  auto read_go = [&]() {
     char go = 0;
     ssize_t r;
     do {
-      r = read(static_cast<int>(go_fd), &go, 1);
+      r = read(go_fd, &go, 1);
     } while (r < 0 && errno == EINTR);
-    close(static_cast<int>(go_fd));
-    if (r != 1 || go != 'g') {
-      error = "gocker exited before the container was started";
-      early_code = 125;
-    }
+    return r == 1 && go == 'g';
+  };
+  if (go_fd >= 0 && !read_go()) {
+    error = "gocker exited before the container was started";
+    early_code = 125;
   }
-  if (!exec_mode && !early_code) open_cgroup_files("cgroup_procs", &cg_fds);
-  std::string oom_file = spec.Get("oom_events");
+  if (go_fd >= 0 && (early_code || exec_mode)) {
+    close(go_fd);
+    go_fd = -1;
+  }
+  if (!exec_mode && !early_code) open_cgroup_files(spec.cgroup_procs, &cg_fds);
+  const std::string& oom_file = spec.oom_events;
   long oom_before = early_code ? -1 : OomKills(oom_file);
-  started = Now();
-  if (!early_code && !spec.Get("device_bpf").empty() && !AttachDeviceProgram(spec.Get("device_bpf"), spec.Get("device_cgroup"), &error)) early_code = 125;
+  if (!early_code && !spec.device_bpf.empty() && !AttachDeviceProgram(spec.device_bpf, spec.device_cgroup, &error)) early_code = 125;
   // Into the cgroups before the child runs anything of its own.
   if (!early_code && !cg_error.empty()) {
     error = cg_error;
@@ -1509,6 +1502,26 @@ int main(int argc, char** argv) {
     }
     if (fd >= 0) close(fd);
   }
+  if (!exec_mode && !early_code) {
+    std::string why;
+    switch (Create(spec, pid, ready[0], go_fd, &why)) {
+      case kReleased:
+        break;
+      case kChildFailed:  // the error pipe says why
+        break;
+      case kNotReleased:
+        error = why;
+        early_code = 125;
+        break;
+      case kKilled:
+        error = why;
+        early_code = 128 + SIGKILL;
+        break;
+    }
+  }
+  if (ready[0] >= 0) close(ready[0]);
+  if (go_fd >= 0) close(go_fd);
+  started = Now();
   if (early_code) {
     kill(pid, SIGKILL);
   } else {
@@ -1516,8 +1529,6 @@ int main(int argc, char** argv) {
     WriteAll(sync[1], &go, 1);
   }
   close(sync[1]);
-  // While the child finishes its set-up.
-  if (!exec_mode) WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
   if (g_tty) {
     close(pty_sock[1]);
     master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why
@@ -1542,7 +1553,7 @@ int main(int argc, char** argv) {
     if (!no_command) {
       pid = command;
       g_child = pid;
-      WriteFileAtomic(spec.Get("pid_file"), std::to_string(pid) + "\n");
+      WriteFileAtomic(spec.pid_file, std::to_string(pid) + "\n");
     }
   }
   // The command's exit, for the relays: they stop there, whoever else holds its pipes.
@@ -1557,7 +1568,7 @@ int main(int argc, char** argv) {
   // The error pipe closed without a report: execve succeeded. Said in a file of its own, so
   // `run -d` can tell "started" from "about to fail" without guessing how long to wait.
   bool exec_started = n == 0 && !early_code && !no_command;
-  if (exec_started && !spec.Get("started_file").empty()) WriteFileAtomic(spec.Get("started_file"), std::to_string(pid) + "\n");
+  if (exec_started && !spec.started_file.empty()) WriteFileAtomic(spec.started_file, std::to_string(pid) + "\n");
   if (n == static_cast<ssize_t>(sizeof ce)) {
     // Not found -> 127, not executable -> 126, as docker.
     if (ce.stage == kExec && (ce.err == ENOENT || ce.err == ENOTDIR)) {
@@ -1581,7 +1592,7 @@ int main(int argc, char** argv) {
   if (g_tty && master >= 0 && detach) {
     Pump(master, -1, -1, log_fd, false, pidfd);
   } else if (g_tty && master >= 0) {
-    RelayPty(master, spec.Get("stdin") == "1", log_fd, pidfd);
+    RelayPty(master, spec.stdin_open, log_fd, pidfd);
   } else if (piped) {
     Pump(out[0], err[0], piped_stdin ? in[1] : -1, log_fd, !detach, pidfd);
   }
@@ -1611,7 +1622,7 @@ int main(int argc, char** argv) {
   }
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
-  Strings exit_cmd = spec.All("exit_command");
+  Strings exit_cmd = spec.exit_command;
   if (!exit_cmd.empty() && (detach || getppid() != parent)) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.

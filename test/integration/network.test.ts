@@ -302,6 +302,23 @@ describe('published ports', () => {
     assert.deepEqual(leftovers([], [id]), []);
     await rmChecked(id);
   });
+
+  test('create -p, then start from another process: the container runs on its address with its port published; rm of a created one leaves nothing', async () => {
+    const c = g(['create', '-p', '80', 'busybox', 'sh', '-c', HTTPD]);
+    assert.equal(c.status, 0, c.stderr);
+    const id = c.stdout.trim();
+    const ip = ipOf(id);
+    assert.ok(ip.startsWith(`${TEST_SUBNET.split('.').slice(0, 3).join('.')}.`), ip);
+    assert.equal(g(['start', id]).status, 0);
+    const hostPort = Number(g(['port', id, '80']).stdout.trim().split(':')[1]);
+    assert.equal(await httpUp('127.0.0.1', hostPort), `hello-${id.slice(0, 12)}\n`);
+    assert.match(g(['exec', id, 'ip', '-4', '-o', 'addr', 'show', 'eth0']).stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
+    await rmChecked(id);
+    // Created, never started: its address, port and rules go with it.
+    const never = g(['create', '-p', '80', 'busybox', 'true']);
+    assert.equal(never.status, 0, never.stderr);
+    await rmChecked(never.stdout.trim());
+  });
 });
 
 describe('a CLI killed mid-setup', () => {

@@ -108,12 +108,20 @@ test('the exec helper, held before its execve, is not in the container at all', 
     }
     const [target, id] = g(['inspect', '-f', '{{.State.Pid}} {{.Id}}', ctr]).stdout.trim().split(' ');
     const state = path.join(roots.runroot, 'containers', id);
-    const rec = (k: string, v: string | number): string => `${k}=${v}\0`;
-    fs.writeFileSync(path.join(dir, 'spec'), rec('target_pid', target) + rec('target_parent', fs.readFileSync(path.join(state, 'monitor.pid'), 'utf8').trim()) +
-      rec('target_started', path.join(state, 'started')) +
-      rec('target_exit', path.join(state, 'exit.json')) + rec('arg', 'true') + rec('cwd', '/') + rec('uid', 0) + rec('gid', 0) +
-      rec('groups', '') + rec('caps', '') + rec('cgroup_procs', fifo) + rec('pid_file', path.join(dir, 'x.pid')) +
-      rec('exit_file', path.join(dir, 'x.json')) + rec('log_file', '/dev/null'));
+    // An exec spec as gocker writes one, but for the cgroup file it is placed through: the FIFO.
+    fs.writeFileSync(path.join(dir, 'spec'), JSON.stringify({
+      ociVersion: '1.0.2',
+      process: { user: { uid: 0, gid: 0 }, args: ['true'], cwd: '/', capabilities: { bounding: [], effective: [], permitted: [] } },
+      annotations: {
+        'io.gocker.exec.target-pid': target,
+        'io.gocker.exec.target-parent': fs.readFileSync(path.join(state, 'monitor.pid'), 'utf8').trim(),
+        'io.gocker.exec.target-started': path.join(state, 'started'),
+        'io.gocker.exec.target-exit': path.join(state, 'exit.json'),
+        'io.gocker.cgroup.join-pid': JSON.stringify([fifo]),
+        'io.gocker.pid-file': path.join(dir, 'x.pid'),
+        'io.gocker.exit-file': path.join(dir, 'x.json'),
+      },
+    }), { mode: 0o600 });
     const monitor = spawn(path.join(REPO, 'build', 'Release', 'gocker-monitor'), ['--exec', path.join(dir, 'spec')], { stdio: 'ignore' });
     try {
       const helper = await childOf(monitor.pid!);

@@ -62,8 +62,8 @@ test('another user reaches nothing of a container: no upper dir, no record, no s
       ['list the upper dir', ['ls', path.join(dir, 'upper')]],
       ['run the planted setuid binary', [path.join(dir, 'upper', 'suid'), 'id', '-u']],
       ['read the record', ['cat', path.join(dir, 'config.v2.json')]],
-      ['read the stored spec', ['cat', path.join(dir, 'spec')]],
-      ['read the runroot spec', ['cat', path.join(run, 'spec')]],
+      ['read the stored spec', ['cat', path.join(dir, 'config.json')]],
+      ['read the runroot spec', ['cat', path.join(run, 'config.json')]],
       ['list the runroot dir', ['ls', run]],
     ];
     for (const [what, argv] of tries) {
@@ -76,7 +76,7 @@ test('another user reaches nothing of a container: no upper dir, no record, no s
     for (const d of [roots.root, roots.runroot, path.join(roots.root, 'containers'), dir, path.join(roots.runroot, 'containers'), run]) {
       assert.equal(fs.statSync(d).mode & 0o077, 0, `${d} is open to others: ${(fs.statSync(d).mode & 0o777).toString(8)}`);
     }
-    for (const f of [path.join(dir, 'config.v2.json'), path.join(dir, 'spec'), path.join(run, 'spec')]) {
+    for (const f of [path.join(dir, 'config.v2.json'), path.join(dir, 'config.json'), path.join(run, 'config.json')]) {
       assert.equal(fs.statSync(f).mode & 0o777, 0o600, `${f}: ${(fs.statSync(f).mode & 0o777).toString(8)}`);
     }
     assert.ok(fs.readFileSync(path.join(dir, 'config.v2.json'), 'utf8').includes(SECRET), 'the record is the file that holds the env');

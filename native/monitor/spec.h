@@ -1,0 +1,94 @@
+// The container's spec, as the monitor carries it out: an OCI runtime-spec config.json
+// (gocker's own facts in io.gocker.* annotations), read and checked field by field. Anything
+// the monitor does not understand, or that is not what it must be, is refused with what and
+// where: a spec never becomes a default, a uid 0 or an unchanged capability set by accident.
+#pragma once
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gocker_monitor {
+
+using Strings = std::vector<std::string>;
+
+struct Mount {
+  std::string type;  // "bind" for a bind, else the filesystem's
+  std::string source;
+  std::string dest;
+  unsigned long flags = 0;  // MS_*; MS_BIND (and MS_REC) for a bind
+  std::string data;         // the filesystem's own options, comma-joined
+  // A bind's propagation (shared, rshared, slave, rslave): MS_SHARED or MS_SLAVE, else 0
+  // (private, as every mount of the container's namespace is once it is made private).
+  unsigned long propagation = 0;
+  bool propagation_recursive = false;
+};
+
+struct Device {
+  std::string path;
+  bool block = false;
+  unsigned major = 0, minor = 0;
+  mode_t mode = 0;  // permission bits
+  bool owned = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct Rlimit {
+  std::string name;
+  int resource = -1;
+  rlim_t soft = 0, hard = 0;
+};
+
+struct Spec {
+  // process
+  Strings args, env;
+  std::string cwd;
+  bool terminal = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
+  std::vector<Rlimit> rlimits;
+  bool no_new_privs = false;
+  // root, hostname, mounts, linux (a new container only)
+  std::string root;
+  bool root_readonly = false;
+  std::string hostname;
+  std::vector<Mount> mounts;
+  bool own_network = true;
+  int netns_fd = -1;  // a network namespace to join: linux.namespaces' network path /proc/self/fd/N
+  std::vector<Device> devices;
+  Strings masked, readonly;
+  std::string seccomp_bpf;  // the program (struct sock_filter[]), read from its file
+  unsigned seccomp_flags = 0;
+  // io.gocker. annotations
+  std::string overlay_root, overlay_options, rootfs_bind;
+  std::string log_file;
+  long long log_max_size = 0;
+  long log_max_file = 1;
+  std::string pid_file, exit_file, started_file;
+  Strings cgroup_self, cgroup_procs;
+  std::string oom_events;
+  std::string device_bpf, device_cgroup;
+  bool detach = false, stdin_open = false;
+  int go_fd = -1;
+  int report_fd = -1;        // where "created" is said, once the pid file is written
+  std::vector<int> hold_fds; // kept open while the container runs (published ports' sockets)
+  std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
+  Strings exit_command;
+  // exec: the container's process to join
+  pid_t target_pid = 0, target_parent = 0;
+  std::string target_started, target_exit;
+};
+
+// Parses and checks text. exec: an exec spec (process, the container's seccomp, annotations).
+// On error returns false with *error one line saying which field and why.
+bool ParseSpec(const std::string& text, bool exec, Spec* spec, std::string* error);
+
+// The exit file named by text's annotations, if it is one (for reporting a spec refused).
+std::string ExitFileOf(const std::string& text);
+
+}  // namespace gocker_monitor
