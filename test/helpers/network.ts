@@ -37,6 +37,12 @@ function readForward(): string {
 }
 
 let stores = 0;
+/** Every bridge this process's configs name: taken down at its exit, whatever a test left. */
+const named = new Set<string>([TEST_BRIDGE]);
+process.on('exit', () => {
+  const present = [...named].filter((b) => fs.existsSync(`/sys/class/net/${b}`));
+  if (present.length) teardownBridges(present);
+});
 
 /**
  * A network config of its own for one more store of this process (written to file): a bridge
@@ -47,8 +53,10 @@ let stores = 0;
 export function storeNetworkConfig(file: string): void {
   const n = stores++;
   if (n > 255) throw new Error('test/helpers/network: more than 256 stores in one test process');
+  const bridge = n === 0 ? TEST_BRIDGE : `${TEST_BRIDGE.slice(0, 11)}s${n}`;
+  named.add(bridge);
   fs.writeFileSync(file, JSON.stringify({
-    bridge: n === 0 ? TEST_BRIDGE : `${TEST_BRIDGE.slice(0, 11)}s${n}`,
+    bridge,
     bip: n === 0 ? TEST_BIP : `10.${160 + (slot % 40)}.${n}.1/24`,
     'default-address-pools': [{ base: TEST_POOL, size: 24 }],
   }));
