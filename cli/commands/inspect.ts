@@ -21,13 +21,10 @@ const isCode = (e: unknown, code: string): boolean => (e as { code?: unknown }).
  * asks with type 'container').
  */
 export function handler(argv: GlobalArgs & { containers: string[]; format?: string | string[]; type?: 'container' | 'image' }): number {
-  const format = lastFlag(argv.format) || undefined;
-  // A template that does not parse fails before any lookup (docker: exit 64).
-  const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
-  const g = engine(argv);
-  const out: unknown[] = [];
-  let code = 0;
-  const object = (name: string): unknown => {
+  // Opened at the first lookup: a template that does not parse fails before it.
+  let opened: ReturnType<typeof engine> | undefined;
+  return printInspected(argv.containers.map(String), argv.format, (name) => {
+    const g = (opened ??= engine(argv));
     if (argv.type !== 'image') {
       try {
         return find(g.paths, name);
@@ -41,12 +38,25 @@ export function handler(argv: GlobalArgs & { containers: string[]; format?: stri
       if (argv.type === 'image') throw e;
       throw new GockerError(`No such object: ${name}`, { exitCode: 1 });
     }
-  };
+  });
+}
+
+/**
+ * docker's inspect output for each name lookup() finds: JSON indented by default, compact for
+ * --format json, else the template per object; a name not found is an error line, the others
+ * are still shown; exit 1 when any failed. Shared by inspect, container inspect, image inspect.
+ */
+export function printInspected(names: string[], formatFlag: string | string[] | undefined, lookup: (name: string) => unknown): number {
+  const format = lastFlag(formatFlag) || undefined;
+  // A template that does not parse fails before any lookup (docker: exit 64).
+  const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
+  const out: unknown[] = [];
+  let code = 0;
   let written = false;
-  for (const c of argv.containers) {
+  for (const name of names) {
     let obj: unknown;
     try {
-      obj = object(String(c));
+      obj = lookup(name);
     } catch (e) {
       process.stderr.write(`Error: ${errorLine(e)}\n`);
       code = 1;
