@@ -13,7 +13,7 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 
 # What the build links against (native/preflight.js names the same), what the default network
 # uses, and the image's source.
-# iptables: the default bridge network's NAT.
+# iptables: the default bridge network's NAT (for the user's containers after this one).
 PACKAGES=(build-essential python3 zlib1g-dev libzstd-dev libseccomp-dev libmnl-dev nlohmann-json3-dev iptables busybox-static)
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -43,8 +43,9 @@ if ! gocker image inspect busybox:main-job >/dev/null 2>&1; then
 fi
 
 # The container: its own pid, mount, uts and network namespaces, overlay root, and a memory
-# cgroup it cannot grow past.
-gocker run --rm --memory 64m busybox:main-job sh -c '
+# cgroup it cannot grow past. --network none: the default bridge would stay on the host after
+# it (as docker0 does), and the main job leaves nothing behind but its image.
+gocker run --rm --network none --memory 64m busybox:main-job sh -c '
   echo "hello from $(hostname), pid $$ in its own namespace"
   limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
   echo "memory limit: $limit bytes"'
