@@ -4,6 +4,7 @@
 // uses (a container's .Size walks its upper directory). A new list command (network ls,
 // volume ls) adds a header, a default table and a context here, and calls formatList.
 import type { ContainerRecord } from '../lib/container/record';
+import type { ContainerStats } from '../lib/container/stats';
 import { formatPorts } from '../lib/network/ports';
 import { goQuote } from '../lib/format/parse';
 import { method, withGoType, type GoType } from '../lib/format/values';
@@ -199,20 +200,9 @@ export function statsSize(bytes: number, binary: boolean, precision: number): st
   return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
-export interface StatsRow {
-  /** the name or ID the user gave (the ID when listing all) */
+/** A stats row: lib's numbers, and the name or ID the user gave (the ID when listing all). */
+export interface StatsRow extends ContainerStats {
   container: string;
-  id: string;
-  name: string;
-  cpuPercent: number;
-  memoryUsage: number;
-  memoryLimit: number;
-  memoryPercent: number;
-  netRx: number;
-  netTx: number;
-  blockRead: number;
-  blockWrite: number;
-  pids: number;
 }
 
 /** What `stats --format` sees of one container (docker's statsContext). */

@@ -7,17 +7,11 @@ import { withContainer } from './lifecycle';
 import type { ContainerRecord, HostConfigRecord } from './record';
 import { saveRecord } from './state';
 
-/** What an update asks for: a field left out keeps its value, as docker's zero values do. */
-export interface UpdateRequest {
-  memory?: number;
-  /** memory + swap, -1 for unlimited swap */
-  memorySwap?: number;
-  nanoCpus?: number;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  /** -1: no limit */
-  pidsLimit?: number;
-}
+/**
+ * What an update asks for: the limits of a container's Resources it names, a field left out
+ * keeps its value, as docker's zero values do.
+ */
+export type UpdateRequest = Pick<Resources, 'memory' | 'memorySwap' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'pidsLimit'>;
 
 const invalid = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 125 });
 
