@@ -164,17 +164,19 @@ export const HISTORY_TABLE = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t
 const EPOCH_2000 = Date.UTC(2000, 0, 1);
 
 /** What `history --format` sees of one entry (docker's historyContext). */
-export function historyContext(h: { id: string; created: string; createdBy: string; size: number; comment: string }, o: { trunc: boolean; now?: number }): object {
+export function historyContext(h: { id: string; created: string; createdBy: string; size: number; comment: string }, o: { trunc: boolean; now?: number; human?: boolean }): object {
+  // -H=false: RFC 3339 dates and sizes in bytes, as docker's.
+  const human = o.human !== false;
   const created = h.created ? Date.parse(h.created) || 0 : 0;
   return withGoType({
     get ID() { return o.trunc ? truncateId(h.id) : h.id; },
-    get CreatedSince() { return created <= EPOCH_2000 ? 'N/A' : timeAgo(new Date(created), o.now); },
+    get CreatedSince() { return !human ? goRFC3339(created) : created <= EPOCH_2000 ? 'N/A' : timeAgo(new Date(created), o.now); },
     get CreatedAt() { return goRFC3339(created); },
     get CreatedBy() {
       const by = h.createdBy.replace(/\t/g, ' ');
       return o.trunc ? ellipsis(by, 45) : by;
     },
-    get Size() { return humanSize(h.size); },
+    get Size() { return human ? humanSize(h.size) : String(h.size); },
     get Comment() { return h.comment; },
   }, struct('*image.historyContext'));
 }
