@@ -107,6 +107,8 @@ export interface NativeBinding {
   netAddAddress(name: string, address: string, prefixLength: number): void;
   /** Deletes a link (a veth pair with either end); false when there is none of that name. */
   netDeleteLink(name: string): boolean;
+  /** Deletes the link with this MAC in the network namespace open at fd netns; false when there is none. */
+  netDeleteLinkIn(netns: number, mac: string): boolean;
   /**
    * A veth pair: `host` on the bridge and up, `peer` made in the network namespace open at fd
    * netns, up, with mac, address/prefixLength and a default route via gateway ('' for none).
