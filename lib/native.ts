@@ -62,6 +62,8 @@ export interface NativeBinding {
     Promise<{ entries: number; bytes: number; reflinked: number; skipped: string[] }>;
   /** The type of path resolved inside root, or null when it does not exist. */
   statIn(root: string, path: string, follow: boolean): 'file' | 'dir' | 'symlink' | 'other' | null;
+  /** The target of the symlink at path resolved inside root, as text; null when it is not one. */
+  readlinkIn(root: string, path: string): string | null;
   /**
    * posix_spawn(file, argv) with its fds 0, 1, 2 (and on) from these of ours (-1: /dev/null),
    * every signal at its default and none blocked; newSession: setsid. Returns the pid once
