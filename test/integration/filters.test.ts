@@ -110,6 +110,49 @@ test('ps -n, -l: the newest containers in any state, after the filters; -s: dock
   assert.match(ok(['ps', '-a', '-s', '-f', 'name=fl-zero']).split('\n')[1], new RegExp(`\\s0B \\(virtual ${image.replace('.', '\\.')}\\)$`));
 });
 
+test('system df -v: docker\'s tables of images, containers, local volumes and an empty build cache', () => {
+  const out = ok(['system', 'df', '-v']);
+  const sections = out.split(/\n(?=Containers space usage:|Local Volumes space usage:|Build cache usage:)/);
+  assert.equal(sections.length, 4, out);
+  const rows = (section: string): string[][] => section.split('\n').slice(3).filter(Boolean).map((l) => l.split(/ {2,}/));
+  // Images: every column docker has; sizes as `images` shows them; busybox's layers are all
+  // shared with derived:1, which adds one of its own; the containers made from each.
+  const [images, containers, volumes, cache] = sections;
+  assert.match(images, /^Images space usage:\n\nREPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+SHARED SIZE\s+UNIQUE SIZE\s+CONTAINERS\n/);
+  const bySize = (ref: string): string => ok(['images', '--format', '{{.Size}}', ref]).trim();
+  const imageRows = rows(images);
+  assert.equal(imageRows.length, 2, images);
+  const [derived, busybox] = imageRows;
+  assert.deepEqual([derived[0], derived[1], derived[2]], ['derived', '1', ok(['images', '-q', 'derived:1']).trim()]);
+  assert.deepEqual([busybox[0], busybox[1], busybox[2]], ['busybox', 'latest', ok(['images', '-q', 'busybox']).trim()]);
+  assert.match(derived[3], / ago$/);
+  assert.equal(derived[4], bySize('derived:1'));
+  assert.equal(busybox[4], bySize('busybox'));
+  const bbBytes = Number(ok(['image', 'inspect', '-f', '{{.Size}}', 'busybox']).trim());
+  const derivedBytes = Number(ok(['image', 'inspect', '-f', '{{.Size}}', 'derived:1']).trim());
+  const human4 = (n: number): string => {
+    const units = ['B', 'kB', 'MB', 'GB'];
+    let i = 0;
+    while (n >= 999.5 && i < units.length - 1) { n /= 1000; i++; }
+    return i === 0 ? `${n}B` : `${Number(n.toPrecision(4))}${units[i]}`;
+  };
+  assert.deepEqual(busybox.slice(5), [human4(bbBytes), '0B', '3']);
+  assert.deepEqual(derived.slice(5), [human4(bbBytes), human4(derivedBytes - bbBytes), '1']);
+  // Containers: newest first, docker's columns, each size as ps -s shows it.
+  assert.match(containers, /^Containers space usage:\n\nCONTAINER ID\s+IMAGE\s+COMMAND\s+LOCAL VOLUMES\s+SIZE\s+CREATED\s+STATUS\s+NAMES\n/);
+  const ctrRows = rows(containers);
+  assert.deepEqual(ctrRows.map((r) => r[r.length - 1]), ['fl-made', 'fl-up', 'fl-three', 'fl-zero']);
+  const ps = ok(['ps', '-a', '--format', '{{.ID}}|{{.Image}}|{{.Command}}|{{.Size}}|{{.Names}}']).split('\n').filter(Boolean).map((l) => l.split('|'));
+  for (const [i, r] of ctrRows.entries()) {
+    assert.deepEqual([r[0], r[1], r[2], r[4], r[7]], ps[i], r.join(' | '));
+    assert.equal(r[3], r[7] === 'fl-zero' ? '1' : '0');
+  }
+  assert.match(ctrRows[1][4], /^3kB \(virtual /);
+  assert.match(volumes, /^Local Volumes space usage:\n\nVOLUME NAME\s+LINKS\s+SIZE\n/);
+  assert.deepEqual(rows(volumes), [['fl-vol', '1', '0B']]);
+  assert.equal(cache, 'Build cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n');
+});
+
 test('images --filter: reference globs, label, before, since, dangling; docker\'s errors', () => {
   ok(['tag', 'busybox', 'fl/other:v2']);
   const rows = (args: string[]): string[] => ok(['images', ...args, '--format', '{{.Repository}}:{{.Tag}}']).split('\n').filter(Boolean);
