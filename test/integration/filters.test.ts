@@ -2,6 +2,9 @@
 // containers and images in a store of this file's own, with docker's output and errors.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 
 const roots = tempRoots('gocker-filters-');
@@ -57,7 +60,12 @@ test('ps --filter: status, exited, name (a regexp), id, label, ancestor, before,
   // ancestor=: the image by name, name:tag, id, and the images built on it.
   const bbId = ok(['image', 'inspect', '-f', '{{.Id}}', 'busybox']).trim();
   for (const ref of ['busybox', 'busybox:latest', bbId, bbId.slice(7, 19)]) assert.deepEqual(names(['-a', '-f', `ancestor=${ref}`]), ['fl-made', 'fl-up', 'fl-three', 'fl-zero'], ref);
+  // By digest: the manifest the store keeps for it, as NAME@sha256:...
+  const manifest = fs.readFileSync(path.join(roots.root, 'images', bbId.slice(7), 'manifest.json'));
+  const digest = `sha256:${crypto.createHash('sha256').update(manifest).digest('hex')}`;
+  assert.deepEqual(names(['-a', '-f', `ancestor=busybox@${digest}`]), ['fl-made', 'fl-up', 'fl-three', 'fl-zero']);
   assert.deepEqual(names(['-a', '-f', 'ancestor=derived:1']), ['fl-made']);
+  assert.deepEqual(names(['-a', '-f', 'ancestor=derived:1', '-f', 'ancestor=no-such-image']), ['fl-made']);
   assert.deepEqual(names(['-a', '-f', 'ancestor=no-such-image']), []);
   assert.deepEqual(names(['-a', '-f', 'before=fl-up']), ['fl-three', 'fl-zero']);
   assert.deepEqual(names(['-a', '-f', 'since=fl-three']), ['fl-made', 'fl-up']);

@@ -184,7 +184,20 @@ test('connect and disconnect: docker\'s errors for a missing network or containe
   assert.equal(ports(br).length, before);
   assert.deepEqual(leases('nc-err'), {});
   assert.ok(!ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'nc-plain']).includes('nc-err'));
-  ok(['rm', '-f', 'nc-joined', 'nc-none', 'nc-host', 'nc-plain']);
+  // A stopped container still names a network removed since: -f takes it out of its record.
+  ok(['network', 'create', 'nc-gone']);
+  ok(['run', '--name', 'nc-stale', 'busybox', 'true']);
+  ok(['network', 'connect', 'nc-gone', 'nc-stale']);
+  const goneBridge = bridgeOf('nc-gone');
+  ok(['network', 'rm', 'nc-gone']);
+  const gone = g(['network', 'disconnect', 'nc-gone', 'nc-stale']);
+  assert.equal(gone.status, 1);
+  assert.equal(gone.stderr, 'Error response from daemon: network nc-gone not found\n');
+  assert.ok(ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'nc-stale']).includes('nc-gone'));
+  ok(['network', 'disconnect', '-f', 'nc-gone', 'nc-stale']);
+  assert.ok(!ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'nc-stale']).includes('nc-gone'));
+  assert.deepEqual(leftovers([goneBridge]), []);
+  ok(['rm', '-f', 'nc-joined', 'nc-none', 'nc-host', 'nc-plain', 'nc-stale']);
   ok(['network', 'rm', 'nc-err']);
   assert.deepEqual(leftovers([br]), []);
 });
