@@ -6,7 +6,8 @@ import type { StorePaths } from '../store/paths';
 import { find } from './lifecycle';
 import type { ContainerRecord, EndpointSettings } from './record';
 
-const ACCEPTED = ['ancestor', 'before', 'exited', 'id', 'label', 'name', 'network', 'since', 'status', 'volume'];
+const ACCEPTED = ['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 export const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 const invalid = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 1 });
@@ -62,6 +63,11 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
       throw new GockerError((e as Error).message, { code: 'ENOCONTAINER', exitCode: 1 });
     }
   };
+  for (const h of get('health')) if (!HEALTH.includes(h)) throw invalid(`Unrecognised filter value for health: ${h}`);
+  const task = get('is-task');
+  if (task.length && !(task.every((v) => v === 'true') || task.every((v) => v === 'false'))) throw invalid(`invalid filter 'is-task=[${task.join(' ')}]'`);
+  const publish = ports('publish', get('publish'));
+  const expose = ports('expose', get('expose'));
   const before = ref('before');
   const since = ref('since');
   const ancestors = f.has('ancestor') ? ancestorImages(store, get('ancestor')) : undefined;
@@ -82,6 +88,11 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
       if (ancestors && !ancestors.has(r.Image)) return false;
       if (!any('network', (v) => Object.entries(r.NetworkSettings?.Networks ?? {}).some(([name, ep]) =>
         name === v || (typeof (ep as EndpointSettings).NetworkID === 'string' && (ep as EndpointSettings).NetworkID !== '' && (ep as EndpointSettings).NetworkID.startsWith(v))))) return false;
+      // gocker has no health checks (every container's is "none") and no swarm tasks.
+      if (f.has('health') && !get('health').includes('none')) return false;
+      if (task[0] === 'true') return false;
+      if (publish.size && !Object.keys(r.HostConfig.PortBindings ?? {}).some((p) => publish.has(p))) return false;
+      if (expose.size && !Object.keys(r.Config.ExposedPorts ?? {}).some((p) => expose.has(p))) return false;
       if (!any('volume', (v) => (r.Mounts ?? []).some((m) => (m.Type === 'volume' && m.Name === v) || m.Destination === v))) return false;
       // Created earlier (later) than the container named, running or not: docker walks its
       // whole list, newest first, for these two.
@@ -90,6 +101,29 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
       return true;
     },
   };
+}
+
+/**
+ * publish= and expose= values as dockerd reads them: PORT[/PROTO] or START-END[/PROTO], tcp
+ * unless said; the set of "port/proto" keys they name.
+ */
+function ports(key: string, values: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const v of values) {
+    if (v.includes(':')) throw invalid(`filter for '${key}' should not contain ':': ${v}`);
+    const slash = v.indexOf('/');
+    const proto = slash < 0 ? 'tcp' : v.slice(slash + 1).toLowerCase() || 'tcp';
+    const range = slash < 0 ? v : v.slice(0, slash);
+    const bad = (what: string): GockerError => invalid(`error while looking up for ${key} ${v}: strconv.ParseUint: parsing ${JSON.stringify(what)}: invalid syntax`);
+    const [a, b = a] = range.split('-');
+    if (!/^\d+$/.test(a)) throw bad(a);
+    if (!/^\d+$/.test(b)) throw bad(b);
+    const start = Number(a);
+    const end = Number(b);
+    if (start > 65535 || end > 65535 || end < start) throw invalid(`error while looking up for ${key} ${v}: invalid range specified for port: ${range}`);
+    for (let p = start; p <= end; p++) out.add(`${p}/${proto}`);
+  }
+  return out;
 }
 
 /** The ids of the images named (an unknown one names none, as docker ignores it) and their descendants. */

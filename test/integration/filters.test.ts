@@ -216,3 +216,35 @@ test('history -H=false: sizes in bytes and RFC 3339 dates, as docker prints them
   const total = Number(ok(['image', 'inspect', '-f', '{{.Size}}', 'derived:1']).trim());
   assert.equal(bytes.reduce((a, b) => a + b, 0), total);
 });
+
+test('ps --filter publish=, expose= (ports and ranges, tcp unless said), health=, is-task=, as docker reads them', () => {
+  ok(['create', '--name', 'fl-pub', '-p', '127.0.0.1::8080', '--expose', '9000/udp', 'busybox', 'true']);
+  try {
+    assert.deepEqual(names(['-a', '-f', 'publish=8080']), ['fl-pub']);
+    assert.deepEqual(names(['-a', '-f', 'publish=8000-8090/tcp']), ['fl-pub']);
+    assert.deepEqual(names(['-a', '-f', 'publish=8080/udp']), []);
+    assert.deepEqual(names(['-a', '-f', 'publish=9000/udp']), [], 'exposed, not published');
+    assert.deepEqual(names(['-a', '-f', 'expose=9000/udp']), ['fl-pub']);
+    assert.deepEqual(names(['-a', '-f', 'expose=8999-9001/udp', '-f', 'publish=8080']), ['fl-pub']);
+    assert.deepEqual(names(['-a', '-f', 'expose=8080']), ['fl-pub'], '-p exposes 8080/tcp too');
+    assert.deepEqual(names(['-a', '-f', 'expose=9000']), [], '9000/tcp');
+    assert.deepEqual(names(['-f', 'publish=8080']), [], 'created, not running: -a needed');
+    // No health checks in gocker: every container's health is "none"; no swarm tasks.
+    assert.equal(names(['-a', '-f', 'health=none']).length, 5);
+    assert.deepEqual(names(['-a', '-f', 'health=healthy']), []);
+    assert.equal(names(['-a', '-f', 'is-task=false']).length, 5);
+    assert.deepEqual(names(['-a', '-f', 'is-task=true']), []);
+    for (const [f, said] of [
+      ['publish=80:80', "filter for 'publish' should not contain ':': 80:80"],
+      ['expose=http', 'error while looking up for expose http: strconv.ParseUint: parsing "http": invalid syntax'],
+      ['health=sick', 'Unrecognised filter value for health: sick'],
+      ['is-task=maybe', "invalid filter 'is-task=[maybe]'"],
+    ]) {
+      const r = g(['ps', '-f', f]);
+      assert.equal(r.stderr, `Error response from daemon: ${said}\n`, f);
+      assert.equal(r.status, 1, f);
+    }
+  } finally {
+    g(['rm', '-f', 'fl-pub']);
+  }
+});
