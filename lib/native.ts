@@ -111,6 +111,8 @@ export interface NativeBinding {
   netDeleteLink(name: string): boolean;
   /** Deletes the link with this MAC in the network namespace open at fd netns; false when there is none. */
   netDeleteLinkIn(netns: number, mac: string): boolean;
+  /** The default route of the network namespace open at fd netns, via gateway on the link with this MAC; false when there is no such link. */
+  netRouteVia(netns: number, mac: string, gateway: string): boolean;
   /**
    * A veth pair: `host` on the bridge and up, `peer` made in the network namespace open at fd
    * netns, up, with mac, address/prefixLength and a default route via gateway ('' for none).

@@ -407,10 +407,15 @@ export async function disconnectNetwork(paths: StorePaths, netRef: string, ctrRe
     const bridgeEp = typeof (ep as EndpointSettings).NetworkID === 'string' && (ep as EndpointSettings).NetworkID !== '' ? ep as EndpointSettings : undefined;
     if (bridgeEp && n) {
       const first = endpoints(rec)[0]?.[1] === bridgeEp;
+      // The default route goes through the first network with a gateway (attach, connect):
+      // when that one goes, the next such network takes it over, as docker's sandbox does.
+      const gateways = endpoints(rec).filter(([, e]) => e.IPAddress !== '' && e.Gateway !== '');
+      const heir = gateways[0]?.[1] === bridgeEp ? gateways[1]?.[1] : undefined;
       const live = await liveNamespace(paths, rec, `cannot disconnect container ${rec.Id} from network ${name}`);
       if (live !== undefined) {
         try {
           if (bridgeEp.MacAddress) native().netDeleteLinkIn(live.fd, bridgeEp.MacAddress);
+          if (heir) native().netRouteVia(live.fd, heir.MacAddress, heir.Gateway);
         } finally {
           fs.closeSync(live.fd);
         }

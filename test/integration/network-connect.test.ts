@@ -43,6 +43,7 @@ test('connect at run time: a new link and address, reached by name, alias and ad
   ok(['network', 'create', 'nc-front']);
   ok(['network', 'create', 'nc-back']);
   const back = bridgeOf('nc-back');
+  const front = bridgeOf('nc-front');
   ok(['run', '-d', '--name', 'nc-web', '--network', 'nc-front', 'busybox', 'sleep', '600']);
   const dbId = ok(['run', '-d', '--name', 'nc-db', '--network', 'nc-back', 'busybox', 'sleep', '600']).trim();
   const dbIp = ipOn('nc-db', 'nc-back');
@@ -106,9 +107,22 @@ test('connect at run time: a new link and address, reached by name, alias and ad
   assert.equal(notOn.status, 1);
   assert.equal(notOn.stderr, `Error response from daemon: container ${webId} is not connected to network nc-back\n`);
 
+  // Its default route's network going, the route moves to the other one, as docker's does.
+  ok(['network', 'connect', 'nc-back', 'nc-web']);
+  const frontGw = ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "nc-front").Gateway}}', 'nc-web']).trim();
+  const backGw = ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "nc-back").Gateway}}', 'nc-web']).trim();
+  assert.match(ok(['exec', 'nc-web', 'ip', 'route']), new RegExp(`^default via ${frontGw.replace(/\./g, '\\.')} `, 'm'));
+  ok(['network', 'disconnect', 'nc-front', 'nc-web']);
+  const routes = ok(['exec', 'nc-web', 'ip', 'route']);
+  assert.match(routes, new RegExp(`^default via ${backGw.replace(/\./g, '\\.')} dev eth\\d`, 'm'));
+  assert.ok(!routes.includes(frontGw), routes);
+  assert.equal(ping('nc-web', backGw).status, 0);
+  assert.equal(ping('nc-web', 'nc-db').status, 0);
+  assert.deepEqual(Object.keys(JSON.parse(ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'nc-web']))), ['nc-back']);
+
   ok(['rm', '-f', 'nc-web', 'nc-db']);
   ok(['network', 'rm', 'nc-front', 'nc-back']);
-  assert.deepEqual(leftovers([back], [webId, dbId]), []);
+  assert.deepEqual(leftovers([back, front], [webId, dbId]), []);
 });
 
 test('a created or stopped container gets the network at its start; disconnecting it while stopped gives the address back', () => {
