@@ -13,19 +13,12 @@ const part = (action: string, builder: (y: Argv<GlobalArgs>) => Argv<GlobalArgs>
   handler: (argv: Args): Promise<number> => handler({ ...argv, action }),
 });
 
-const twoArgs = (action: string) => (a: Record<string, unknown>): boolean => {
-  if (((a.names as string[] | undefined) ?? []).length !== 2) throw new Error(`"gocker network ${action}" requires exactly 2 arguments.`);
-  return true;
-};
-
 export const subcommands = {
   connect: part('connect', (y) => y
     .option('alias', { type: 'string', array: true, describe: 'Add network-scoped alias for the container' })
-    .option('ip', { type: 'string', describe: 'IPv4 address (e.g., "172.30.100.104")' })
-    .check(twoArgs('connect'))),
+    .option('ip', { type: 'string', describe: 'IPv4 address (e.g., "172.30.100.104")' })),
   disconnect: part('disconnect', (y) => y
-    .option('force', { alias: 'f', type: 'boolean', describe: 'Force the container to disconnect from a network' })
-    .check(twoArgs('disconnect'))),
+    .option('force', { alias: 'f', type: 'boolean', describe: 'Force the container to disconnect from a network' })),
   create: part('create', (y) => y
     .option('driver', { alias: 'd', type: 'string', describe: 'Driver to manage the Network (bridge)' })
     .option('subnet', { type: 'string', describe: 'Subnet in CIDR format that represents a network segment' })
@@ -47,7 +40,7 @@ export const subcommands = {
 
 type Args = GlobalArgs & {
   action: string; names?: string[]; driver?: string; subnet?: string; gateway?: string; internal?: boolean; label?: string[];
-  format?: string; quiet?: boolean; noTrunc?: boolean; force?: boolean; alias?: string[]; ip?: string;
+  format?: string; quiet?: boolean; noTrunc?: boolean; force?: boolean; alias?: string[]; ip?: string; network?: string; container?: string;
 };
 
 export async function handler(argv: Args): Promise<number> {
@@ -57,12 +50,12 @@ export async function handler(argv: Args): Promise<number> {
   switch (argv.action) {
     case 'connect': {
       const { connectNetwork } = await import('../../lib/network');
-      await connectNetwork(paths, names[0], names[1], { aliases: (argv.alias ?? []).map(String), ip: argv.ip });
+      await connectNetwork(paths, String(argv.network), String(argv.container), { aliases: (argv.alias ?? []).map(String), ip: argv.ip });
       return 0;
     }
     case 'disconnect': {
       const { disconnectNetwork } = await import('../../lib/network');
-      await disconnectNetwork(paths, names[0], names[1], !!argv.force);
+      await disconnectNetwork(paths, String(argv.network), String(argv.container), !!argv.force);
       return 0;
     }
     case 'create': {

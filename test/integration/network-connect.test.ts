@@ -188,7 +188,7 @@ test('connect and disconnect: docker\'s errors for a missing network or containe
   assert.equal(joined.stderr, `Error response from daemon: container ${joinedId} is not connected to network nc-err\n`);
   const count = g(['network', 'connect', 'nc-err']);
   assert.equal(count.status, 1);
-  assert.match(count.stderr, /"gocker network connect" requires exactly 2 arguments\./);
+  assert.equal(count.stderr, '"gocker network connect" requires exactly 2 arguments.\nSee \'gocker network connect --help\'.\n\nUsage:  gocker network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network\n');
   // An --ip outside the network: refused, and nothing of it stays (no link, no lease, no entry).
   const br = bridgeOf('nc-err');
   const before = ports(br).length;
