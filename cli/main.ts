@@ -120,7 +120,8 @@ export async function main(args: string[]): Promise<void> {
   const mod = r.entry.part ? file.subcommands![r.entry.part] : file;
   const spec = recordBuilder(mod.builder as (y: never) => unknown);
   const scan = scanFlags(args, r.last + 1, [...GLOBAL_FLAGS, ...spec.flags], !!r.entry.passthrough);
-  if (scan.error) usageError(scan.error, r.path);
+  // `system df` is one command here with its action an argument; docker's help path names both.
+  if (scan.error) usageError(scan.error, r.entry.module === 'system' && scan.positionals[0] === 'df' ? 'system df' : r.path);
   if (scan.help) {
     process.stdout.write(commandHelp(r.entry, r.path, spec.flags));
     return;

@@ -40,6 +40,8 @@ test('unknown flags, missing arguments and unknown commands, as docker words the
     [['ps', '-n'], flag("flag needs an argument: 'n' in -n", 'ps '), 125],
     [['images', 'busybox', '-x'], flag("unknown shorthand flag: 'x' in -x", 'images '), 125],
     [['cp', '-Lx', 'a', 'b'], flag("unknown shorthand flag: 'x' in -Lx", 'cp '), 125],
+    [['system', 'df', '-vx'], flag("unknown shorthand flag: 'x' in -vx", 'system df '), 125],
+    [['system', '-x', 'df'], flag("unknown shorthand flag: 'x' in -x", 'system '), 125],
     [['run'], '"gocker run" requires at least 1 argument.\nSee \'gocker run --help\'.\n\nUsage:  gocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n', 1],
     [['tag', 'x'], '"gocker tag" requires exactly 2 arguments.\nSee \'gocker tag --help\'.\n\nUsage:  gocker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n', 1],
     [['container', 'rename', 'x'], '"gocker container rename" requires exactly 2 arguments.\nSee \'gocker container rename --help\'.\n\nUsage:  gocker container rename CONTAINER NEW_NAME\n\nRename a container\n', 1],
