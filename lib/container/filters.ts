@@ -24,12 +24,12 @@ export function groupFilters(values: string[]): Map<string, string[]> {
   return out;
 }
 
-/** Go's regexp.MatchString, as filters.Args.Match uses it: a value that is no regexp matches as text. */
+/** Go's regexp.MatchString, as filters.Args.Match uses it: a value that is no regexp matches nothing. */
 function matches(pattern: string, source: string): boolean {
   try {
     return new RegExp(pattern).test(source);
   } catch {
-    return source.includes(pattern);
+    return false;
   }
 }
 

@@ -48,6 +48,9 @@ test('ps --filter: status, exited, name (a regexp), id, label, ancestor, before,
   assert.deepEqual(names(['-a', '-f', 'name=^fl-(up|zero)$']), ['fl-up', 'fl-zero']);
   assert.deepEqual(names(['-a', '-f', 'name=^/fl-made']), ['fl-made']);
   assert.deepEqual(names(['-a', '-f', 'name=thr']), ['fl-three']);
+  // A value that is no regexp matches nothing (Go's regexp.MatchString fails; docker skips it).
+  assert.deepEqual(names(['-a', '-f', 'name=fl-(']), []);
+  assert.deepEqual(names(['-a', '-f', 'name=fl-(', '-f', 'name=zero$']), ['fl-zero']);
   const id = ok(['inspect', '-f', '{{.Id}}', 'fl-three']).trim();
   assert.deepEqual(names(['-a', '-f', `id=${id.slice(0, 10)}`]), ['fl-three']);
   // Labels come from the image: the derived one has tier=web, busybox none.
