@@ -62,6 +62,8 @@ export interface NativeBinding {
     Promise<{ entries: number; bytes: number; reflinked: number; skipped: string[] }>;
   /** The type of path resolved inside root, or null when it does not exist. */
   statIn(root: string, path: string, follow: boolean): 'file' | 'dir' | 'symlink' | 'other' | null;
+  /** The target of the symlink at path resolved inside root, as text; null when it is not one. */
+  readlinkIn(root: string, path: string): string | null;
   /**
    * posix_spawn(file, argv) with its fds 0, 1, 2 (and on) from these of ours (-1: /dev/null),
    * every signal at its default and none blocked; newSession: setsid. Returns the pid once
@@ -107,6 +109,10 @@ export interface NativeBinding {
   netAddAddress(name: string, address: string, prefixLength: number): void;
   /** Deletes a link (a veth pair with either end); false when there is none of that name. */
   netDeleteLink(name: string): boolean;
+  /** Deletes the link with this MAC in the network namespace open at fd netns; false when there is none. */
+  netDeleteLinkIn(netns: number, mac: string): boolean;
+  /** The default route of the network namespace open at fd netns, via gateway on the link with this MAC; false when there is no such link. */
+  netRouteVia(netns: number, mac: string, gateway: string): boolean;
   /**
    * A veth pair: `host` on the bridge and up, `peer` made in the network namespace open at fd
    * netns, up, with mac, address/prefixLength and a default route via gateway ('' for none).
