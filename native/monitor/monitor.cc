@@ -159,7 +159,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl,
 };
 
 const char* StageName(int s) {
@@ -187,6 +187,7 @@ const char* StageName(int s) {
     case kKeyring: return "join session keyring";
     case kFds: return "close inherited fds";
     case kSeccomp: return "seccomp";
+    case kSysctl: return "write sysctl";
   }
   return "setup";
 }
@@ -713,12 +714,16 @@ void JoinCgroupsSelf(const Spec& spec) {
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
   // before it is placed in its cgroups.
-  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  int ns = CLONE_NEWNS | (spec.own_uts ? CLONE_NEWUTS : 0) | (spec.own_ipc ? CLONE_NEWIPC : 0);
   // netns_fd: another container's network namespace (--network container:NAME), opened by
-  // the CLI from that container's verified process.
+  // the CLI from that container's verified process; ipcns_fd the same for --ipc container:.
   if (spec.netns_fd >= 0) {
     if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
     close(spec.netns_fd);
+  }
+  if (spec.ipcns_fd >= 0) {
+    if (setns(spec.ipcns_fd, CLONE_NEWIPC) != 0) Die(kUnshare, errno, "setns ipc");
+    close(spec.ipcns_fd);
   }
   bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
@@ -798,6 +803,18 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
   if (chdir("/") != 0) Die(kPivot, errno);
   close(root);
+
+  // linux.sysctl, through the container's own /proc (its namespaces' values), before
+  // /proc/sys is made read-only and before anything of the image's runs.
+  for (const auto& kv : spec.sysctls) {
+    std::string file = "/proc/sys/" + kv.first;
+    for (size_t i = 10; i < file.size(); i++) {
+      if (file[i] == '.') file[i] = '/';
+    }
+    int fd = open(file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !WriteAll(fd, kv.second.data(), kv.second.size())) Die(kSysctl, errno, kv.first);
+    close(fd);
+  }
 
   for (const std::string& p : spec.masked) {
     struct stat st;
@@ -1395,11 +1412,15 @@ int main(int argc, char** argv) {
       WriteExit(125, 0, Now(), std::string("exec: ") + strerror(errno));
       return 125;
     }
-  } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 || unshare(CLONE_NEWPID) != 0) {
-    // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
-    WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
+  } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid ? unshare(CLONE_NEWPID) : 0) != 0) {
+    // CLONE_NEWPID applies to the children we create from now on: the container is PID 1
+    // (or, --pid container:NAME, one more process of that container's namespace; --pid
+    // host, one of the host's).
+    WriteExit(125, 0, Now(), std::string(spec.pidns_fd >= 0 ? "join pid namespace: " : "unshare pid namespace: ") + strerror(errno));
     return 125;
   }
+  if (spec.pidns_fd >= 0) close(spec.pidns_fd);
   std::string started = Now();
   pid_t pid = fork();
   if (pid < 0) {
@@ -1416,7 +1437,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
@@ -1462,6 +1483,7 @@ int main(int argc, char** argv) {
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
   if (spec.netns_fd >= 0) close(spec.netns_fd);
+  if (spec.ipcns_fd >= 0) close(spec.ipcns_fd);
   std::string error;
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's

@@ -60,6 +60,11 @@ struct Spec {
   std::vector<Mount> mounts;
   bool own_network = true;
   int netns_fd = -1;  // a network namespace to join: linux.namespaces' network path /proc/self/fd/N
+  // pid, ipc, uts: a new one each, unless the spec leaves it out (--pid/--ipc/--uts host: the
+  // monitor's own, the host's) or names one to join by an fd the engine passed (container:NAME).
+  bool own_pid = true, own_ipc = true, own_uts = true;
+  int pidns_fd = -1, ipcns_fd = -1;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl: name (dotted), value
   std::vector<Device> devices;
   Strings masked, readonly;
   std::string seccomp_bpf;  // the program (struct sock_filter[]), read from its file
