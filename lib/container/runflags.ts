@@ -30,15 +30,19 @@ function kvFile(file: string): string[] {
 /**
  * Config.Labels: the image's, then --label-file's lines, then -l's, later ones winning (as
  * dockerd merges the image's labels under the container's). A label without '=' is empty.
+ * As docker's CLI, only -l's names are checked (not empty, no whitespace), and no name is trimmed.
  */
 export function parseLabels(image: Record<string, string> | undefined, labels: string[] = [], files: string[] = []): Record<string, string> {
-  const out: Record<string, string> = { ...(image ?? {}) };
-  for (const l of [...files.flatMap(kvFile), ...labels]) {
+  for (const l of labels) {
     const eq = l.indexOf('=');
     const key = (eq < 0 ? l : l.slice(0, eq)).trim();
     if (!key) throw badFlag(l, '-l, --label', `invalid label '${l}': empty name`);
     if (/\s/.test(key)) throw badFlag(l, '-l, --label', `label '${key}' contains whitespaces`);
-    out[key] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  const out: Record<string, string> = { ...(image ?? {}) };
+  for (const l of [...files.flatMap(kvFile), ...labels]) {
+    const eq = l.indexOf('=');
+    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
   return out;
 }
@@ -82,13 +86,13 @@ export function parseDns(list: string[] = []): string[] {
 // docker's validateDomain: labels of letters, digits and inner hyphens, dot-separated.
 const DOMAIN = /^(:?(?:[a-zA-Z0-9]|(?:[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*[a-zA-Z0-9]))(:?\.(?:[a-zA-Z0-9]|(?:[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*[a-zA-Z0-9])))*)\.?\s*$/;
 
-/** --dns-search: domains, or '.' for none. */
+/** --dns-search: domains (without a trailing dot, as docker's validateDomain gives them back), or '.' for none. */
 export function parseDnsSearch(list: string[] = []): string[] {
   return list.map((v) => {
     if (v === '.') return v;
-    if (!DOMAIN.test(v)) throw badFlag(v, '--dns-search', `${v} is not a valid domain`);
-    if (v.length > 255) throw badFlag(v, '--dns-search', `domain name ${JSON.stringify(v)} too long`);
-    return v;
+    const m = /[a-zA-Z]/.test(v) ? DOMAIN.exec(v) : null;
+    if (!m || m[1].length >= 255) throw badFlag(v, '--dns-search', `${v} is not a valid domain`);
+    return m[1];
   });
 }
 
@@ -162,10 +166,12 @@ function deviceNode(file: string, dest: string): OciDevice {
 export function resolveDevices(mappings: DeviceMapping[]): Array<{ node: OciDevice; access: string }> {
   return mappings.map((m) => {
     const dest = m.PathInContainer;
+    // The host's node first: a missing one is docker's error whatever the destination.
+    const node = deviceNode(m.PathOnHost, dest);
     if (!dest.startsWith('/dev/') || dest === '/dev/' || dest.split('/').includes('..')) {
       throw engineError(`--device ${m.PathOnHost}: the path in the container must be under /dev, not ${dest}`);
     }
-    return { node: deviceNode(m.PathOnHost, dest), access: m.CgroupPermissions };
+    return { node, access: m.CgroupPermissions };
   });
 }
 

@@ -100,7 +100,10 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['an unknown namespace type', (s) => { (s.linux.namespaces as Array<{ type: string }>).push({ type: 'bogus' }); }, /unsupported namespace type "bogus"/],
   // A path would be opened after the engine checked whose namespace it is: only an fd it passed.
   ['a network namespace to join by path', (s) => { s.linux.namespaces[1].path = '/proc/1/ns/net'; }, /linux\.namespaces\[1\]\.path: must be \/proc\/self\/fd\/N \(an fd the engine passed\), not "\/proc\/1\/ns\/net"/],
-  ['another namespace to join', (s) => { s.linux.namespaces[2].path = '/proc/self/fd/5'; }, /linux\.namespaces\[2\]\.path: joining an existing ipc namespace is not supported/],
+  ['a uts namespace to join', (s) => { s.linux.namespaces[3].path = '/proc/self/fd/5'; }, /linux\.namespaces\[3\]\.path: joining an existing uts namespace is not supported/],
+  ['two namespaces to join on one fd', (s) => { s.linux.namespaces[1].path = '/proc/self/fd/5'; s.linux.namespaces[2].path = '/proc/self/fd/5'; }, /linux\.namespaces: two namespaces joined through one fd/],
+  // Without its own uts namespace, sethostname would rename the host.
+  ['a hostname without a uts namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'uts'); }, /hostname: set without a uts namespace of the container's own/],
   ['a network namespace on an fd that is no fd', (s) => { s.linux.namespaces[1].path = '/proc/self/fd/1'; }, /linux\.namespaces\[1\]\.path: must be from 3 to 1023, not 1/],
   ['held fds not a list', (s) => { s.annotations['io.gocker.launch.hold-fds'] = '5'; }, /annotations\.io\.gocker\.launch\.hold-fds: must be a JSON list/],
   ['a held fd that is no number', (s) => { s.annotations['io.gocker.launch.hold-fds'] = '["5","x"]'; }, /io\.gocker\.launch\.hold-fds\[1\]: must be a number, not "x"/],
@@ -108,7 +111,10 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['a held fd that is the go fd', (s) => { s.annotations['io.gocker.launch.go-fd'] = '3'; s.annotations['io.gocker.launch.hold-fds'] = '["3"]'; }, /io\.gocker\.launch\.hold-fds: fd 3 given twice, or also as another of the launch's fds/],
   ['no mount namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'mount'); }, /linux\.namespaces: must include mount/],
   ['hooks', (s) => { (s as unknown as Record<string, unknown>).hooks = { prestart: [{ path: '/bin/true' }] }; }, /^gocker-monitor: invalid spec \S+: hooks: not supported by gocker-monitor$/],
-  ['sysctls', (s) => { (s.linux as unknown as Record<string, unknown>).sysctl = { 'kernel.x': '1' }; }, /linux\.sysctl: not supported by gocker-monitor/],
+  ['a sysctl no namespace of the container holds', (s) => { s.linux.sysctl = { 'kernel.x': '1' }; }, /linux\.sysctl\.kernel\.x: not in a namespace of the container's own/],
+  ['a sysctl name that climbs out of /proc/sys', (s) => { s.linux.sysctl = { 'net.ipv4/../../kernel.core_pattern': '|/x' }; }, /linux\.sysctl\.net\.ipv4\/\.\.\/\.\.\/kernel\.core_pattern: not a sysctl name/],
+  ['a net sysctl in the host\'s network namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'network'); s.linux.sysctl = { 'net.ipv4.ip_forward': '1' }; }, /linux\.sysctl\.net\.ipv4\.ip_forward: needs a network namespace other than the host's/],
+  ['an IPC sysctl in the host\'s IPC namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'ipc'); s.linux.sysctl = { 'kernel.shmmax': '1' }; }, /linux\.sysctl\.kernel\.shmmax: needs an IPC namespace other than the host's/],
   ['uid mappings', (s) => { (s.linux as unknown as Record<string, unknown>).uidMappings = []; }, /linux\.uidMappings: not supported by gocker-monitor/],
   ['an AppArmor profile', (s) => { (s.process as unknown as Record<string, unknown>).apparmorProfile = 'x'; }, /process\.apparmorProfile: not supported/],
   ['resources nobody applies', (s) => { (s.linux.resources as unknown as Record<string, unknown>).blockIO = { weight: 10 }; }, /linux\.resources\.blockIO: not supported/],
