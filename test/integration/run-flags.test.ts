@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxRootfs } from '../helpers/fixtures';
-import { gocker, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
+import { busyboxAsArch, busyboxImage, busyboxRootfs } from '../helpers/fixtures';
+import { gocker, gockerAsync, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
+import { pushImage, startRegistry } from '../helpers/registry';
 
 const roots = tempRoots('gocker-runflags-');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-runflagsw-'));
@@ -297,6 +298,38 @@ test('--platform: the image\'s own accepted; another refused with dockerd\'s mes
   const other = arch === 'arm64' ? 'amd64' : 'arm64';
   refused(['--pull', 'never', '--platform', `linux/${other}`, 'busybox', 'true'],
     `image with reference busybox was found but does not match the specified platform: wanted linux/${other}, actual: linux/${arch}`);
+});
+
+test('--platform picks what a run pulls: a missing image, or the one here for another platform, as that platform\'s', async () => {
+  const reg = await startRegistry();
+  try {
+    // Two single-platform images pushed by skopeo (busybox, and busybox with its config
+    // claiming the other architecture), then an OCI index over them put by hand.
+    const host = inspect('busybox', '{{.Architecture}}');
+    const other = host === 'arm64' ? 'amd64' : 'arm64';
+    pushImage((await busyboxImage()).ref, reg, `plat/multi:${host}`);
+    pushImage((await busyboxAsArch(other)).ref, reg, `plat/multi:${other}`);
+    const desc = async (arch: string) => {
+      const res = await fetch(`${reg.url}/v2/plat/multi/manifests/${arch}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const body = Buffer.from(await res.arrayBuffer());
+      return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: res.headers.get('docker-content-digest')!, size: body.length, platform: { os: 'linux', architecture: arch } };
+    };
+    const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [await desc(host), await desc(other)] });
+    const put = await fetch(`${reg.url}/v2/plat/multi/manifests/latest`, { method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: index });
+    assert.equal(put.status, 201, await put.text());
+    const name = `${reg.host}/plat/multi`;
+    const missing = await gockerAsync([...roots.args, 'run', '--rm', '--network', 'none', '-q', '--platform', `linux/${other}`, name, 'echo', 'pulled']);
+    assert.equal(missing.stdout, 'pulled\n', missing.stderr);
+    assert.equal(inspect(name, '{{.Architecture}}'), other);
+    // Here, for the other platform: pulled again, the one asked for.
+    const again = await gockerAsync([...roots.args, 'run', '--rm', '--network', 'none', '--platform', `linux/${host}`, name, 'echo', 'again']);
+    assert.equal(again.stdout, 'again\n', again.stderr);
+    assert.match(again.stderr, new RegExp(`^Unable to find image '${name}:latest' locally\n`));
+    assert.equal(inspect(name, '{{.Architecture}}'), host);
+    assert.equal(g(['rmi', name]).status, 0);
+  } finally {
+    await reg.stop();
+  }
 });
 
 test('-a: only the streams named reach the caller (the log has them all); -a with -d and a bad stream refused', () => {
