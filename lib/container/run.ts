@@ -415,7 +415,7 @@ export class Runner {
     const hostNet = network.mode === 'host';
     const files: Array<[string, string]> = joined ? [] : [
       [hostnamePath, `${hostname}\n`],
-      [hostsPath, (hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS) + extraHostsLines(flags.extraHosts, hostGateway())],
+      [hostsPath, (hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS) + extraHostsLines(flags.extraHosts, hostGateway)],
       [resolvPath, resolvConf(hostNet ? readOr('/etc/resolv.conf', '') : resolvForContainer(), flags.dns, flags.dnsSearch, flags.dnsOptions)],
     ];
 

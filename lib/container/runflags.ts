@@ -65,12 +65,15 @@ export function parseExtraHosts(list: string[] = []): string[] {
   });
 }
 
-/** /etc/hosts lines for HostConfig.ExtraHosts, host-gateway as the default bridge's gateway. */
-export function extraHostsLines(extra: string[] | null | undefined, gateway: string): string {
+/**
+ * /etc/hosts lines for HostConfig.ExtraHosts, host-gateway as the default bridge's gateway
+ * (asked of gateway() only when an entry names it).
+ */
+export function extraHostsLines(extra: string[] | null | undefined, gateway: () => string): string {
   return (extra ?? []).map((e) => {
     const i = e.indexOf(':');
     const ip = e.slice(i + 1);
-    return `${ip === HOST_GATEWAY ? gateway : ip}\t${e.slice(0, i)}\n`;
+    return `${ip === HOST_GATEWAY ? gateway() : ip}\t${e.slice(0, i)}\n`;
   }).join('');
 }
 

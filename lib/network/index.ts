@@ -276,7 +276,7 @@ export async function releaseNetworking(paths: StorePaths, rec: ContainerRecord)
  */
 export function hostsFile(rec: ContainerRecord, members: ContainerRecord[]): string {
   // --add-host's entries after docker's lines, before the container's own, as libnetwork's.
-  let text = BASE_HOSTS + extraHostsLines(rec.HostConfig.ExtraHosts, hostGateway());
+  let text = BASE_HOSTS + extraHostsLines(rec.HostConfig.ExtraHosts, hostGateway);
   const eps = endpoints(rec);
   if (eps.length && eps[0][1].IPAddress) text += `${eps[0][1].IPAddress}\t${rec.Config.Hostname}\n`;
   const lines = new Set<string>();

@@ -910,6 +910,30 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
 
 // ---- the monitor ----
 
+// Every process still in the container's cgroup, SIGKILLed until none is left (a process
+// forking meanwhile is caught by a later round). The cgroup is the one the spec joins: v2's
+// cgroup.procs, or v1's beside its tasks file.
+void KillCgroupLeftovers(const Spec& spec) {
+  std::string file;
+  if (!spec.cgroup_procs.empty()) file = spec.cgroup_procs[0];
+  else if (!spec.cgroup_self.empty()) file = spec.cgroup_self[0].substr(0, spec.cgroup_self[0].rfind('/')) + "/cgroup.procs";
+  if (file.empty()) return;
+  for (int round = 0; round < 200; round++) {
+    std::string text;
+    if (!ReadFile(file, &text)) return;
+    bool any = false;
+    for (const std::string& line : Split(text, '\n')) {
+      pid_t p = static_cast<pid_t>(atol(line.c_str()));
+      if (p > 1) {
+        kill(p, SIGKILL);
+        any = true;
+      }
+    }
+    if (!any) return;
+    usleep(5000);
+  }
+}
+
 pid_t g_child = -1;
 
 volatile sig_atomic_t g_winch = 0;
@@ -1623,6 +1647,10 @@ int main(int argc, char** argv) {
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) break;
   }
+  // Without a pid namespace of its own (--pid host, or another container's) nothing ends
+  // what the command left running when it ends: as runc, what is left in its cgroup is
+  // killed before the exit is reported.
+  if (!exec_mode && !spec.own_pid) KillCgroupLeftovers(spec);
   int code, sig = 0;
   if (early_code) {
     code = early_code;

@@ -180,6 +180,18 @@ describe('namespaces', () => {
   test('--pid host sees the host\'s processes; --ipc host shares its IPC namespace and /dev/shm; --uts host its name', () => {
     const pid = g(['run', '--rm', '--network', 'none', '--pid', 'host', 'busybox', 'sh', '-c', `readlink /proc/self/ns/pid; test -d /proc/${process.pid} && echo sees-me`]);
     assert.equal(pid.stdout, `${ns('pid')}\nsees-me\n`, pid.stderr);
+    // No pid namespace dies with the command: what it left in its cgroup is killed at its exit, as runc does.
+    const tag = `${process.pid}${Date.now() % 100000}`;
+    const left = g(['run', '--rm', '--network', 'none', '--pid', 'host', 'busybox', 'sh', '-c', `sleep ${tag} & exit 3`]);
+    assert.equal(left.status, 3, left.stderr);
+    const alive = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\0${tag}\0`;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(alive, []);
     const marker = path.join('/dev/shm', `gocker-runflags-${process.pid}`);
     fs.writeFileSync(marker, 'shm');
     try {

@@ -41,8 +41,9 @@ test('--add-host: host:ip, host=ip, [v6], host-gateway; docker\'s refusals; the 
   assert.deepEqual(refusal(() => parseExtraHosts(['nohost'])), ['invalid argument "nohost" for "--add-host" flag: bad format for add-host: "nohost"', 125]);
   assert.deepEqual(refusal(() => parseExtraHosts(['a:b:c'])), ['invalid argument "a:b:c" for "--add-host" flag: invalid IP address in add-host: "b:c"', 125]);
   assert.deepEqual(refusal(() => parseExtraHosts(['a:300.1.1.1'])), ['invalid argument "a:300.1.1.1" for "--add-host" flag: invalid IP address in add-host: "300.1.1.1"', 125]);
-  assert.equal(extraHostsLines(['a:1.2.3.4', 'gw:host-gateway', 'six:::1'], '10.0.0.1'), '1.2.3.4\ta\n10.0.0.1\tgw\n::1\tsix\n');
-  assert.equal(extraHostsLines(null, '10.0.0.1'), '');
+  assert.equal(extraHostsLines(['a:1.2.3.4', 'gw:host-gateway', 'six:::1'], () => '10.0.0.1'), '1.2.3.4\ta\n10.0.0.1\tgw\n::1\tsix\n');
+  assert.equal(extraHostsLines(['a:1.2.3.4'], () => assert.fail('no host-gateway entry: the gateway is not looked up')), '1.2.3.4\ta\n');
+  assert.equal(extraHostsLines(null, () => '10.0.0.1'), '');
 });
 
 test('DNS: addresses and domains checked as docker does; resolv.conf as libnetwork builds it', () => {
