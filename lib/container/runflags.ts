@@ -145,7 +145,18 @@ export function parseDevices(list: string[] = []): DeviceMapping[] {
 }
 
 /** A device node as the host has it: type, numbers, mode and owner (glibc's major/minor split of dev_t). */
-function deviceNode(file: string, dest: string): OciDevice {
+function nodeOf(st: fs.Stats, dest: string): OciDevice {
+  const rdev = BigInt(st.rdev);
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+  return { path: dest, type: st.isBlockDevice() ? 'b' : 'c', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+}
+
+/**
+ * The nodes one --device stands for: its node, or, for a directory, every node under it (not
+ * through symlinks) at the same place under the destination, as dockerd's devicesFromPath.
+ */
+function deviceNodes(file: string, dest: string): OciDevice[] {
   const what = `error gathering device information while adding custom device ${JSON.stringify(file)}`;
   let st: fs.Stats;
   try {
@@ -155,11 +166,18 @@ function deviceNode(file: string, dest: string): OciDevice {
     const code = (e as NodeJS.ErrnoException).code;
     throw engineError(`${what}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
   }
-  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw engineError(`${what}: not a device node`);
-  const rdev = BigInt(st.rdev);
-  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-  return { path: dest, type: st.isBlockDevice() ? 'b' : 'c', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  if (st.isCharacterDevice() || st.isBlockDevice()) return [nodeOf(st, dest)];
+  if (!st.isDirectory()) throw engineError(`${what}: not a device node`);
+  const out: OciDevice[] = [];
+  const walk = (dir: string, to: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p, path.posix.join(to, e.name));
+      else if (e.isCharacterDevice() || e.isBlockDevice()) out.push(nodeOf(fs.lstatSync(p), path.posix.join(to, e.name)));
+    }
+  };
+  walk(file, dest);
+  return out;
 }
 
 /**
@@ -167,14 +185,14 @@ function deviceNode(file: string, dest: string): OciDevice {
  * /dev: the container's /dev is a tmpfs of its own, the one place the monitor makes nodes.
  */
 export function resolveDevices(mappings: DeviceMapping[]): Array<{ node: OciDevice; access: string }> {
-  return mappings.map((m) => {
+  return mappings.flatMap((m) => {
     const dest = m.PathInContainer;
     // The host's node first: a missing one is docker's error whatever the destination.
-    const node = deviceNode(m.PathOnHost, dest);
+    const nodes = deviceNodes(m.PathOnHost, dest);
     if (!dest.startsWith('/dev/') || dest === '/dev/' || dest.split('/').includes('..')) {
       throw engineError(`--device ${m.PathOnHost}: the path in the container must be under /dev, not ${dest}`);
     }
-    return { node, access: m.CgroupPermissions };
+    return nodes.map((node) => ({ node, access: m.CgroupPermissions }));
   });
 }
 

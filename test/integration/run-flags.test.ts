@@ -152,6 +152,19 @@ describe('devices', () => {
     });
   }
 
+  test('--device DIR: every node under it, at the same place under the destination (links not followed)', () => {
+    const dir = path.join(work, 'devdir');
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    execFileSync('mknod', ['-m', '640', path.join(dir, 'zero'), 'c', '1', '5']);
+    execFileSync('mknod', ['-m', '666', path.join(dir, 'sub', 'null'), 'c', '1', '3']);
+    fs.symlinkSync('/dev/full', path.join(dir, 'link'));
+    fs.writeFileSync(path.join(dir, 'plain'), '');
+    const r = g(['run', '--rm', '--network', 'none', '--device', `${dir}:/dev/mine`, 'busybox', 'sh', '-c',
+      'find /dev/mine | sort; stat -c "%n %t:%T %a" /dev/mine/zero /dev/mine/sub/null; head -c 3 /dev/mine/zero | wc -c']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '/dev/mine\n/dev/mine/sub\n/dev/mine/sub/null\n/dev/mine/zero\n/dev/mine/zero 1:5 640\n/dev/mine/sub/null 1:3 666\n3\n');
+  });
+
   test('a missing device, a bad mode, a bad rule: docker\'s messages, nothing left', () => {
     refused(['--device', '/dev/gocker-none', 'busybox', 'true'], 'error gathering device information while adding custom device "/dev/gocker-none": no such file or directory');
     refused(['--device', '/etc/passwd:/dev/passwd', 'busybox', 'true'], 'error gathering device information while adding custom device "/etc/passwd": not a device node');

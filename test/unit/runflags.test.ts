@@ -76,7 +76,13 @@ test('--device: docker\'s three forms and its refusals; the host\'s node read wi
   assert.deepEqual(refusal(() => resolveDevices(parseDevices(['/dev/null:/etc/null']))), ['--device /dev/null: the path in the container must be under /dev, not /etc/null', 125]);
   assert.deepEqual(refusal(() => resolveDevices(parseDevices(['/gocker-no-such-device']))),
     ['error gathering device information while adding custom device "/gocker-no-such-device": no such file or directory', 125]);
-  assert.deepEqual(refusal(() => resolveDevices(parseDevices([`${os.tmpdir()}:/dev/tmp`]))), [`error gathering device information while adding custom device "${os.tmpdir()}": not a device node`, 125]);
+  const file = path.join(os.tmpdir(), `gocker-not-a-device-${process.pid}`);
+  fs.writeFileSync(file, '');
+  try {
+    assert.deepEqual(refusal(() => resolveDevices(parseDevices([`${file}:/dev/x`]))), [`error gathering device information while adding custom device "${file}": not a device node`, 125]);
+  } finally {
+    fs.rmSync(file);
+  }
 });
 
 test('--device-cgroup-rule: docker\'s pattern; the allow-list is the defaults, --device\'s, then the rules', () => {
