@@ -468,6 +468,8 @@ export class Runner {
         paths: {
           merged: path.join(run, 'merged'), pidFile: path.join(run, 'pid'), exitFile: path.join(run, 'exit.json'), startedFile: path.join(run, 'started'),
           log: logPath, hostname: hostnamePath, hosts: hostsPath, resolvConf: resolvPath, init: o.init ? helperPath('gocker-init') : undefined,
+          shm: flags.ipcMode === 'shareable' ? path.join(run, 'shm')
+            : flags.ipcMode.startsWith('container:') ? path.join(this.paths.runContainer(flags.ipcMode.slice(10)), 'shm') : undefined,
         },
       },
     });

@@ -48,6 +48,9 @@ export const ANNOTATIONS = {
   /** v2: linux.resources.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program (hex), and its cgroup */
   devicesBpf: 'io.gocker.devices.bpf',
   devicesCgroup: 'io.gocker.devices.cgroup',
+  /** --ipc shareable: the host directory the monitor mounts the container's /dev/shm on, and its size */
+  shmPath: 'io.gocker.shm.path',
+  shmSize: 'io.gocker.shm.size',
   // Set per start (the copy in the runroot), never kept with the container.
   detach: 'io.gocker.launch.detach',
   stdin: 'io.gocker.launch.stdin',
@@ -191,6 +194,8 @@ export interface SpecFacts {
     log: string; hostname: string; hosts: string; resolvConf: string;
     /** --init: gocker-init on the host */
     init?: string;
+    /** --ipc shareable: where the monitor mounts its /dev/shm; container:NAME: that container's */
+    shm?: string;
   };
 }
 
@@ -366,8 +371,13 @@ export function buildSpec(input: SpecInput): OciSpec {
   m('proc', 'proc', '/proc', ['nosuid', 'noexec', 'nodev']);
   m('tmpfs', 'tmpfs', '/dev', ['nosuid', 'strictatime', 'mode=755', 'size=65536k']);
   m('devpts', 'devpts', '/dev/pts', ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']);
-  // --ipc host: the host's /dev/shm, as docker binds it; none: no /dev/shm at all.
+  // --ipc host: the host's /dev/shm, as docker binds it; none: no /dev/shm at all;
+  // shareable: one on the host the monitor mounts (facts.paths.shm), which a container
+  // joining its IPC namespace binds too.
+  const shareable = h.IpcMode === 'shareable' || h.IpcMode?.startsWith('container:');
+  if (shareable && !facts.paths.shm) throw engineError(`--ipc ${h.IpcMode}: no /dev/shm to share`);
   if (h.IpcMode === 'host') m('bind', '/dev/shm', '/dev/shm', ['rbind', 'rprivate']);
+  else if (shareable) m('bind', facts.paths.shm!, '/dev/shm', ['rbind', 'rprivate']);
   else if (h.IpcMode !== 'none') m('tmpfs', 'shm', '/dev/shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${h.ShmSize}`]);
   m('mqueue', 'mqueue', '/dev/mqueue', ['nosuid', 'noexec', 'nodev']);
   // A sysfs of its own with --network host too (as runc): a bind of the host's /sys would
@@ -428,6 +438,10 @@ export function buildSpec(input: SpecInput): OciSpec {
   annotations[a.cgroupJoinPid] = JSON.stringify(facts.cgroup.joinByPid);
   if (facts.cgroup.oomEvents) annotations[a.cgroupOomEvents] = facts.cgroup.oomEvents;
   if (facts.seccomp) annotations[a.seccompBpf] = facts.seccomp.program;
+  if (h.IpcMode === 'shareable') {
+    annotations[a.shmPath] = facts.paths.shm!;
+    annotations[a.shmSize] = String(h.ShmSize);
+  }
   if (facts.cgroup.deviceProgramTarget && !h.Privileged) {
     annotations[a.devicesBpf] = deviceProgram(rules).toString('hex');
     annotations[a.devicesCgroup] = facts.cgroup.deviceProgramTarget;

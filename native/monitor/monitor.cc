@@ -1445,9 +1445,20 @@ int main(int argc, char** argv) {
     return 125;
   }
   if (spec.pidns_fd >= 0) close(spec.pidns_fd);
+  // --ipc shareable: its /dev/shm is a tmpfs on the host, which the container binds and a
+  // container joining its IPC namespace binds too; it lives as long as this monitor.
+  if (!exec_mode && !spec.shm_path.empty()) {
+    std::string opts = "mode=1777,size=" + std::to_string(spec.shm_size);
+    if ((mkdir(spec.shm_path.c_str(), 0700) != 0 && errno != EEXIST) ||
+        mount("shm", spec.shm_path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) != 0) {
+      WriteExit(125, 0, Now(), "shm " + spec.shm_path + ": " + strerror(errno));
+      return 125;
+    }
+  }
   std::string started = Now();
   pid_t pid = fork();
   if (pid < 0) {
+    if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
     return 125;
   }
@@ -1651,6 +1662,7 @@ int main(int argc, char** argv) {
   // what the command left running when it ends: as runc, what is left in its cgroup is
   // killed before the exit is reported.
   if (!exec_mode && !spec.own_pid) KillCgroupLeftovers(spec);
+  if (!exec_mode && !spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
   int code, sig = 0;
   if (early_code) {
     code = early_code;

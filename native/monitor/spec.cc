@@ -540,6 +540,13 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       s->log_max_file = static_cast<long>(Decimal(*v, where("io.gocker.log.max-file"), 1, 1000000));
     }
     if ((v = get("io.gocker.cgroup.oom-events"))) s->oom_events = AbsPath(*v, where("io.gocker.cgroup.oom-events"));
+    const json* shm = get("io.gocker.shm.path");
+    const json* shm_size = get("io.gocker.shm.size");
+    if (!shm != !shm_size) Refuse(w, "io.gocker.shm.path and io.gocker.shm.size go together");
+    if (shm) {
+      s->shm_path = AbsPath(*shm, where("io.gocker.shm.path"));
+      s->shm_size = Decimal(*shm_size, where("io.gocker.shm.size"), 1, INT64_MAX / 2);
+    }
     const json* dbpf = get("io.gocker.devices.bpf");
     const json* dcg = get("io.gocker.devices.cgroup");
     if (!dbpf != !dcg) Refuse(w, "io.gocker.devices.bpf and io.gocker.devices.cgroup go together");

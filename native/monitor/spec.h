@@ -78,6 +78,10 @@ struct Spec {
   Strings cgroup_self, cgroup_procs;
   std::string oom_events;
   std::string device_bpf, device_cgroup;
+  // --ipc shareable: the tmpfs the monitor mounts on the host for the container's /dev/shm
+  // (a joiner binds the same), unmounted when the container ends
+  std::string shm_path;
+  long long shm_size = 0;
   bool detach = false, stdin_open = false;
   int go_fd = -1;
   int report_fd = -1;        // where "created" is said, once the pid file is written

@@ -228,14 +228,19 @@ describe('namespaces', () => {
     assert.equal(sh.stdout, 'tmpfs\n');
   });
 
-  test('--pid and --ipc container:NAME join a running container\'s; a private IPC donor, a stopped one, bad modes are refused', () => {
-    const d = g(['run', '-d', '--name', 'nsdonor', '--network', 'none', '--ipc', 'shareable', 'busybox', 'sleep', '60']);
+  test('--pid and --ipc container:NAME join a running container\'s (its /dev/shm too); a private IPC donor, a stopped one, bad modes are refused', () => {
+    const d = g(['run', '-d', '--name', 'nsdonor', '--network', 'none', '--ipc', 'shareable', '--shm-size', '8m', 'busybox', 'sh', '-c', 'echo donor > /dev/shm/d; exec sleep 60']);
     assert.equal(d.status, 0, d.stderr);
     const donorPid = Number(inspect('nsdonor', '{{.State.Pid}}'));
     const j = g(['run', '--name', 'joiner', '--network', 'none', '--pid', 'container:nsdonor', '--ipc', 'container:nsdonor', 'busybox', 'sh', '-c',
-      'cat /proc/1/cmdline | tr "\\0" " "; echo; readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc']);
+      'cat /proc/1/cmdline | tr "\\0" " "; echo; readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; cat /dev/shm/d; echo joiner > /dev/shm/j']);
     assert.equal(j.status, 0, j.stderr);
-    assert.equal(j.stdout, `sleep 60 \n${fs.readlinkSync(`/proc/${donorPid}/ns/pid`)}\n${fs.readlinkSync(`/proc/${donorPid}/ns/ipc`)}\n`);
+    assert.equal(j.stdout, `sleep 60 \n${fs.readlinkSync(`/proc/${donorPid}/ns/pid`)}\n${fs.readlinkSync(`/proc/${donorPid}/ns/ipc`)}\ndonor\n`);
+    // One /dev/shm: the donor sees what the joiner wrote; a tmpfs of its --shm-size on the host, while it runs.
+    assert.equal(g(['exec', 'nsdonor', 'cat', '/dev/shm/j']).stdout, 'joiner\n');
+    const shmMounts = (): string[] => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${d.stdout.trim()}/shm `));
+    assert.equal(shmMounts().length, 1);
+    assert.match(shmMounts()[0], / tmpfs shm rw,size=8192k/);
     const id = d.stdout.trim();
     assert.equal(inspect('joiner', '{{.HostConfig.PidMode}} {{.HostConfig.IpcMode}}'), `container:${id} container:${id}`);
     // Started again: joined again.
@@ -247,6 +252,7 @@ describe('namespaces', () => {
     assert.equal(g(['stop', '-t', '0', 'privdonor']).status, 0);
     refused(['--pid', 'container:privdonor', 'busybox', 'true'], `cannot join PID of a non running container: ${p.stdout.trim()}`);
     assert.equal(g(['rm', '-f', 'nsdonor', 'privdonor']).status, 0);
+    assert.deepEqual(shmMounts(), []);
     refused(['--pid', 'container:nonesuch', 'busybox', 'true'], 'No such container: nonesuch');
     refused(['--pid', 'sideways', 'busybox', 'true'], '--pid: invalid PID mode');
     refused(['--ipc', 'sideways', 'busybox', 'true'], '--ipc: invalid IPC mode');

@@ -111,6 +111,7 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['a held fd that is the go fd', (s) => { s.annotations['io.gocker.launch.go-fd'] = '3'; s.annotations['io.gocker.launch.hold-fds'] = '["3"]'; }, /io\.gocker\.launch\.hold-fds: fd 3 given twice, or also as another of the launch's fds/],
   ['no mount namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'mount'); }, /linux\.namespaces: must include mount/],
   ['hooks', (s) => { (s as unknown as Record<string, unknown>).hooks = { prestart: [{ path: '/bin/true' }] }; }, /^gocker-monitor: invalid spec \S+: hooks: not supported by gocker-monitor$/],
+  ['a shm mount without its size', (s) => { s.annotations['io.gocker.shm.path'] = '/run/x/shm'; }, /io\.gocker\.shm\.path and io\.gocker\.shm\.size go together/],
   ['a sysctl no namespace of the container holds', (s) => { s.linux.sysctl = { 'kernel.x': '1' }; }, /linux\.sysctl\.kernel\.x: not in a namespace of the container's own/],
   ['a sysctl name that climbs out of /proc/sys', (s) => { s.linux.sysctl = { 'net.ipv4/../../kernel.core_pattern': '|/x' }; }, /linux\.sysctl\.net\.ipv4\/\.\.\/\.\.\/kernel\.core_pattern: not a sysctl name/],
   ['a net sysctl in the host\'s network namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'network'); s.linux.sysctl = { 'net.ipv4.ip_forward': '1' }; }, /linux\.sysctl\.net\.ipv4\.ip_forward: needs a network namespace other than the host's/],

@@ -134,6 +134,8 @@ const cases: Array<[string, SpecInput]> = [
   })],
   // --ipc none (no /dev/shm) and IPC sysctls in its own namespace.
   ['ipc-none-sysctl', input({ hostConfig: { IpcMode: 'none', Sysctls: { 'kernel.shmmax': '4096', 'fs.mqueue.msg_max': '20' } } })],
+  // --ipc shareable: its /dev/shm a tmpfs the monitor mounts on the host, bound in.
+  ['ipc-shareable', input({ hostConfig: { IpcMode: 'shareable', ShmSize: 8 << 20 }, facts: { paths: { ...facts().paths, shm: `${RUN}/shm` } } })],
 ];
 
 for (const [name, i] of cases) {
@@ -199,6 +201,7 @@ test('input the spec cannot hold is refused (125), never written as something el
   refused(input({ hostConfig: { CapAdd: ['CAP_BOGUS'] } }), /invalid capability: CAP_BOGUS/);
   refused(input({ facts: { mounts: [{ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['size=1m,exec'] }] } }), /unknown option 'size=1m,exec'/);
   refused({ ...input(), image: {} }, /No command specified/);
+  refused(input({ hostConfig: { IpcMode: 'shareable' } }), /--ipc shareable: no \/dev\/shm to share/);
 });
 
 test('the goldens are the spec as the monitor reads it: OCI field names, CAP_ names, every io.gocker. key documented', () => {
