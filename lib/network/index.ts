@@ -27,6 +27,7 @@ import { ensureBridge, randomMac } from './bridge';
 import { addPortRules, iptablesVersion, removePortRules, type PortRule } from './firewall';
 import { loadConfig } from '../config';
 import { addressing, allocateAddress, findNetwork, isDefaultBridge, listNetworks, networkLock, releaseAddresses, type NetworkRecord } from './store';
+import { extraHostsLines } from '../container/runflags';
 import { exposedKeys, holdPorts, parsePublish, portsShown, releaseHeld, type PortMap, type Proto } from './ports';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -438,6 +439,14 @@ export async function disconnectNetwork(paths: StorePaths, netRef: string, ctrRe
   });
 }
 
+/**
+ * What --add-host's host-gateway stands for: the default bridge's gateway (the address its
+ * bridge has on the host), as dockerd's default host-gateway-ip.
+ */
+export function hostGateway(): string {
+  return loadConfig().bip.split('/')[0];
+}
+
 const formatGateway = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
 
 /** Whether the container had ports published on its last start (rules to take down). */
@@ -476,7 +485,8 @@ export async function releaseNetworking(paths: StorePaths, rec: ContainerRecord)
  * networks every member by its DNS names.
  */
 export function hostsFile(rec: ContainerRecord, members: ContainerRecord[]): string {
-  let text = BASE_HOSTS;
+  // --add-host's entries after docker's lines, before the container's own, as libnetwork's.
+  let text = BASE_HOSTS + extraHostsLines(rec.HostConfig.ExtraHosts, hostGateway);
   const eps = endpoints(rec);
   if (eps.length && eps[0][1].IPAddress) text += `${eps[0][1].IPAddress}\t${rec.Config.Hostname}\n`;
   const lines = new Set<string>();
