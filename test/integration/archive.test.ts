@@ -158,3 +158,37 @@ test('export of a file over 8 GiB: its size in a PAX record, read by GNU tar', (
     g(['rm', '-f', id]);
   }
 });
+
+test('a directory the container swaps for a link to / while export and commit run: never the host in the archive', async () => {
+  // Four loops, so that the writer's window between a check and its use is hit within seconds.
+  const swap = [0, 1, 2, 3].map((i) => `while :; do mkdir /s${i}; echo x > /s${i}/f; rm -rf /s${i}; ln -s / /s${i}; rm /s${i}; done &`).join(' ');
+  const run = g(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', `${swap} wait`]);
+  assert.equal(run.status, 0, run.stderr);
+  const id = run.stdout.trim();
+  try {
+    // Under s0..s3 there is only ever f: anything else is a tree read through the link, the
+    // host's own root (the writer runs on the host, where / is the host's).
+    const strays = (names: string[]) => names.filter((n) => /^s\d\/./.test(n) && !/^s\d\/f$/.test(n));
+    const out = path.join(work, 'race.tar');
+    let exports = 0;
+    for (const end = Date.now() + 8000; Date.now() < end; exports++) {
+      const e = g(['export', '-o', out, id]);
+      assert.equal(e.status, 0, e.stderr);
+      const names = execFileSync('tar', ['-tf', out], { maxBuffer: 64 << 20 }).toString().split('\n');
+      assert.deepEqual(strays(names), [], `export ${exports}`);
+    }
+    let commits = 0;
+    for (const end = Date.now() + 8000; Date.now() < end; commits++) {
+      const c = g(['commit', id, 'race:1']);
+      assert.equal(c.status, 0, c.stderr);
+      const layers = JSON.parse(g(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'race:1']).stdout) as string[];
+      const blob = path.join(roots.root, 'blobs', 'sha256', layers[layers.length - 1].slice('sha256:'.length));
+      const names = execFileSync('tar', ['-tf', blob], { maxBuffer: 64 << 20 }).toString().split('\n');
+      assert.deepEqual(strays(names), [], `commit ${commits}`);
+      assert.equal(g(['rmi', 'race:1']).status, 0);
+    }
+    assert.ok(exports > 3 && commits > 3, `${exports} exports, ${commits} commits`);
+  } finally {
+    g(['rm', '-f', id]);
+  }
+});
