@@ -7,11 +7,12 @@
 // names and link targets, sizes of 8 GiB and more, sub-second mtimes and xattrs
 // (SCHILY.xattr.*) in extended headers; numeric owners, uname and gname empty; hard links
 // as links (by device and inode), symlinks, FIFOs and devices; sockets left out. GNU tar
-// recursed a call a directory and overflowed its stack near 10,000 levels. This walk is the
-// tree walk of native/tree.h: iterative, each directory opened relative to its parent's
-// descriptor and never through a symlink (a container racing the archive cannot point it at
-// the host), and only the deepest kOpenLevels directories held open, the others reopened
-// through ".." (checked by device and inode) on the way back.
+// recursed a call a directory and overflowed its stack near 10,000 levels. This walk is
+// native/tree.h's, as removeTree's and the tree copy's are (its kOpenLevels, ReopenParent):
+// iterative, each directory opened relative to its parent's descriptor and never through a
+// symlink (a container racing the archive cannot point it at the host), and only the
+// deepest kOpenLevels directories held open, the others reopened through ".." (checked by
+// device and inode) on the way back.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
