@@ -947,7 +947,9 @@ test('cp with -: a tar archive from stdin extracted into the container, a tar ar
     assert.equal(fs.readlinkSync(path.join(back, 'd', 'abs')), '/etc/shadow');
     const kept = tar(['-tvf', '-'], cp(['-a', 'cpstream:/tmp/d', '-']).stdout).toString();
     assert.match(kept, /^-rwsr-xr-x 0\/0 .* d\/suid$/m);
-    assert.match(kept, /^-rw-r----- 1000\/1000 .* d\/sub\/f$/m);
+    // d/hard before d/sub/f (names in byte order): the file, and d/sub/f its link.
+    assert.match(kept, /^hrw-r----- 1000\/1000 .* d\/sub\/f link to d\/hard$/m);
+    assert.match(kept, /^-rw-r----- 1000\/1000 .* d\/hard$/m);
     assert.doesNotMatch(kept, /d\/null/);
     // A file alone, a directory's contents (./), and a link that climbs out, read in the container.
     assert.equal(tar(['-tf', '-'], cp(['cpstream:/etc/passwd', '-']).stdout).toString(), 'passwd\n');
