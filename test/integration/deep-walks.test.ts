@@ -6,10 +6,10 @@
 // for 1,000, a getfattr process a directory), cp either way failed at 10,000 (EMFILE), and a
 // vfs commit of a change deeper than PATH_MAX failed (ENAMETOOLONG).
 // Every path names all the directories above it, so a chain D deep is about D² bytes of
-// output: 10 GB at 100,000, for diff's listing, commit's layer and export's archive. diff and
-// the vfs commit are tested short of that; commit and export at 100,000 once, in a store on
-// disk (the layer is larger than the tmpfs), their archives written by the addon's tar
-// writer (GNU tar, which wrote them before, overflowed its stack near 10,000 levels). The
+// output: 10 GB at 100,000, for diff's listing, commit's layer and export's archive. diff,
+// export and the vfs commit are tested short of that (export writes what commit writes, by
+// the same walk); commit at 100,000 once, in a store on disk (the layer is larger than the
+// tmpfs), its archive written by the addon's tar writer (GNU tar, which wrote them before, overflowed its stack near 10,000 levels). The
 // trees are made and checked with perl (as in deep-trees), which walks with chdir and never
 // builds a full path.
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +26,7 @@ const NOFILE = 256;
 const CP_DEPTH = 100_000;
 const DIFF_DEPTH = 10_000;  // 100 MB of listing
 const COMMIT_DEPTH = 5_000; // a 25 MB layer
+const EXPORT_DEPTH = 20_000; // a 400 MB archive
 const ARCHIVE_DEPTH = 100_000; // a 10 GB layer
 const VFS_DEPTH = 5_000;
 
@@ -135,19 +136,11 @@ describe('deep trees in containers', () => {
     });
   });
 
-  test(`commit and export of a tree ${ARCHIVE_DEPTH} deep, with ${NOFILE} descriptors; the image runs and its deepest file is there`, { timeout: 1_800_000 }, async () => {
-    const disk = tempRoots('gocker-deepwalk-disk-');
-    const d = (args: string[]) => gocker([...disk.args, ...args]);
-    try {
-      await importBusybox(disk.args);
-      const run = d(['run', '-d', '--network', 'none', 'busybox', 'sleep', '900']);
-      assert.equal(run.status, 0, run.stderr);
-      const id = run.stdout.trim();
-      makeDeep(d(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim(), ARCHIVE_DEPTH);
-
+  test(`export of a tree ${EXPORT_DEPTH} deep, with ${NOFILE} descriptors: every directory is an entry, the deepest file is there`, async () => {
+    await withDeepContainer('busybox', EXPORT_DEPTH, async (id) => {
       // export, read as it is written by the tar package's parser (a reader not ours): every
       // directory of the chain is an entry, and the file at the bottom holds what it did.
-      const deepest = `${'d/'.repeat(ARCHIVE_DEPTH)}f`;
+      const deepest = `${'d/'.repeat(EXPORT_DEPTH)}f`;
       let dirs = 0;
       let bottom = '';
       const parser = new Parser();
@@ -156,7 +149,7 @@ describe('deep trees in containers', () => {
         if (e.path === deepest) e.on('data', (b: Buffer) => (bottom += b.toString()));
         e.resume();
       });
-      const exp = spawn('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, BIN, ...disk.args, 'export', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exp = spawn('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, BIN, ...roots.args, 'export', id], { stdio: ['ignore', 'pipe', 'pipe'] });
       let expErr = '';
       exp.stderr.on('data', (b: Buffer) => (expErr += b.toString()));
       exp.stdout.pipe(parser);
@@ -166,8 +159,20 @@ describe('deep trees in containers', () => {
       ]);
       assert.equal(expErr, '');
       assert.equal(code, 0);
-      assert.equal(dirs, ARCHIVE_DEPTH);
+      assert.equal(dirs, EXPORT_DEPTH);
       assert.equal(bottom, 'deep\n');
+    });
+  });
+
+  test(`commit of a tree ${ARCHIVE_DEPTH} deep, with ${NOFILE} descriptors; the image runs and its deepest file is there`, { timeout: 1_800_000 }, async () => {
+    const disk = tempRoots('gocker-deepwalk-disk-');
+    const d = (args: string[]) => gocker([...disk.args, ...args]);
+    try {
+      await importBusybox(disk.args);
+      const run = d(['run', '-d', '--network', 'none', 'busybox', 'sleep', '900']);
+      assert.equal(run.status, 0, run.stderr);
+      const id = run.stdout.trim();
+      makeDeep(d(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim(), ARCHIVE_DEPTH);
 
       const c = limited(['commit', id, 'deep:100k'], disk.args, 1_200_000);
       assert.equal(c.stderr, '');
