@@ -43,6 +43,10 @@ export function usageError(message: string, command?: string, code = 125): never
  * only at --log-level debug.
  */
 export function report(e: unknown, command: string | undefined): number {
+  // The reader of our output went away (`diff | head`): docker's CLI dies of SIGPIPE there,
+  // silently, and the shell says 141. Nothing of ours failed.
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'EPIPE' && err.syscall === 'write') return 141;
   if (logEnabled('debug') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   const given = (e as { exitCode?: unknown }).exitCode;
   const line = errorLine(e);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { diffContainer } from '../../lib/container/changes';
+import { once } from 'node:events';
+import { eachChange } from '../../lib/container/changes';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -7,6 +8,25 @@ export function builder(y: Argv<GlobalArgs>) {
   return y.positional('container', { type: 'string', demandOption: true });
 }
 
-export function handler(argv: GlobalArgs & { container: string }): void {
-  process.stdout.write(diffContainer(engine(argv).store, argv.container).map((c) => `${c.kind} ${c.path}\n`).join(''));
+export async function handler(argv: GlobalArgs & { container: string }): Promise<void> {
+  // Lines go out as they come, in chunks of 1 MiB, waiting for stdout to drain: a listing can
+  // be gigabytes (every path names the directories above it), more than memory holds.
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const flush = async (): Promise<void> => {
+    const chunk = Buffer.concat(chunks, size);
+    chunks.length = 0;
+    size = 0;
+    if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+  };
+  for (const [kind, p] of eachChange(engine(argv).store, argv.container)) {
+    // The path's buffer is the walk's own: copied before the walk goes on.
+    const line = Buffer.allocUnsafe(p.length + 3);
+    line.write(`${kind} `);
+    p.copy(line, 2);
+    line[line.length - 1] = 0x0a;
+    chunks.push(line);
+    if ((size += line.length) >= 1 << 20) await flush();
+  }
+  if (size > 0) await flush();
 }

@@ -136,58 +136,133 @@ function lowerDirs(rec: ContainerRecord): string[] {
   return rec.GraphDriver.Data.LowerDir ? rec.GraphDriver.Data.LowerDir.split(':') : [];
 }
 
+/** diff's changes of the container ref, in the order of their paths (as diff prints them). */
 export function diffContainer(store: Store, ref: string): Change[] {
-  const rec = find(store.paths, ref);
-  if (rec.GraphDriver.Name === 'vfs') return vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir);
   const out: Change[] = [];
+  for (const [kind, p] of eachChange(store, ref)) out.push({ kind, path: p.toString() });
+  return out;
+}
+
+/** Where a directory's change is dropped if it holds nothing but runtime mount points. */
+const RUNTIME_PARENTS = new Set([...RUNTIME_PATHS].map((p) => p.slice(0, p.lastIndexOf('/'))));
+
+/**
+ * The container's changes, one at a time in the order of their paths (by code unit, as diff
+ * has always printed them), none of them kept: a chain 100,000 deep has 10 GB of paths. Each
+ * path is in a buffer that is valid until the next one is asked for. The overlay walk needs no sort:
+ * under a directory, a child's own change is ordered by its name and everything below it by
+ * its name and '/', which is where each falls among the full paths (/a, /a-b, /a/c).
+ */
+export function* eachChange(store: Store, ref: string): Generator<[Change['kind'], Buffer]> {
+  const rec = find(store.paths, ref);
+  if (rec.GraphDriver.Name === 'vfs') {
+    for (const c of vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir)) yield [c.kind, Buffer.from(c.path)];
+    return;
+  }
+  /** What is left to do in a directory: a child's own change, or the walk below it (sub). */
+  interface Item { name: string; key: string; sub?: Item; descend?: boolean; lowerDirs?: boolean[] }
   /**
    * dirs: the writable layer's directory rel, then the same directory in each lower layer that
-   * has it (no link followed). names: what is left to look at in it; at: the index in out of
-   * the directory's own change; onlyRuntime: whether it held nothing but the runtime's mount
-   * points so far.
+   * has it (no link followed). items: its children's changes and subtrees, in path order;
+   * len: the length of its path in the buffer.
    */
-  interface DiffFrame extends Frame { names: string[]; next: number; at: number; onlyRuntime: boolean }
+  interface DiffFrame extends Frame { items: Item[]; next: number; len: number }
+  let buf = Buffer.alloc(4096);
+  /** The path of the directory whose path ends at len, with '/name' after it; its new length. */
+  const append = (len: number, name: string): number => {
+    const need = len + 1 + Buffer.byteLength(name);
+    if (need > buf.length) {
+      const bigger = Buffer.alloc(Math.max(need, buf.length * 2));
+      buf.copy(bigger, 0, 0, len);
+      buf = bigger;
+    }
+    buf[len] = 0x2f;
+    buf.write(name, len + 1);
+    return need;
+  };
+  const listItems = (fd: number): Item[] => {
+    let ents: fs.Dirent[];
+    try {
+      ents = fs.readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const items: Item[] = [];
+    for (const e of ents) {
+      const self: Item = { name: e.name, key: e.name };
+      items.push(self);
+      if (e.isDirectory()) items.push((self.sub = { name: e.name, key: `${e.name}/` }));
+    }
+    return items.sort((x, y) => byCodeUnit(x.key, y.key));
+  };
+  /** Whether the directory name in the one open as fd holds something, and only the runtime's mount points. */
+  const onlyRuntime = (fd: number, name: string, rel: string): boolean => {
+    const dir = openDirAt(fd, name);
+    if (dir === undefined) return false;
+    try {
+      const names = listAt(dir);
+      return names.length > 0 && names.every((n) => {
+        const r = `${rel}/${n}`;
+        if (!RUNTIME_PATHS.has(r)) return false;
+        const st = lstatAt(dir, n);
+        return !st || (st.isDirectory() ? emptyDirAt(dir, n) : st.size === 0);
+      });
+    } finally {
+      fs.closeSync(dir);
+    }
+  };
   const stack = new DirStack<DiffFrame>();
   try {
     const top = dirAt(rec.GraphDriver.Data.UpperDir);
     if (top === undefined) throw new GockerError(`the writable layer of container ${rec.Id.slice(0, 12)} is gone`);
-    stack.push({ dirs: [top], rel: '', names: [], next: 0, at: -1, onlyRuntime: true });
+    stack.push({ dirs: [top], rel: '', items: [], next: 0, len: 0 });
     for (const l of lowerDirs(rec)) stack.top()!.dirs.push(dirAt(l));
-    stack.top()!.names = listAt(top.fd!).sort(byCodeUnit);
+    stack.top()!.items = listItems(top.fd!);
     for (let f = stack.top(); f; f = stack.top()) {
-      if (f.next === f.names.length) {
+      if (f.next === f.items.length) {
         stack.pop();
-        // A directory copied up only to hold /etc/hostname and the like is no change of the user's.
-        if (f.at >= 0 && f.onlyRuntime && f.names.length > 0 && out[f.at].kind === 'C') out.splice(f.at, 1);
         continue;
       }
-      const name = f.names[f.next++];
+      const item = f.items[f.next++];
       const upper = f.dirs[0]!.fd!;
       const lowers = f.dirs.slice(1);
-      const r = `${f.rel}/${name}`;
+      if (item.sub === undefined && item.key !== item.name) {
+        // The walk below a directory whose own change said to descend.
+        if (!item.descend) continue;
+        const child = dirAt(upper, item.name);
+        if (child === undefined) continue; // no longer a directory: nothing under it to list
+        const dirs: Array<Dir | undefined> = [child];
+        const rel = f.len < 64 ? `${f.rel}/${item.name}` : '';
+        stack.push({ dirs, rel, items: [], next: 0, len: append(f.len, item.name) });
+        lowers.forEach((l, i) => dirs.push(l && item.lowerDirs![i] ? dirAt(l.fd!, item.name) : undefined));
+        stack.top()!.items = listItems(child.fd!);
+        continue;
+      }
+      const name = item.name;
+      // Only the first levels' paths are kept as strings (rel), for the runtime's mount points.
+      const r = f.len < 64 ? `${f.rel}/${name}` : undefined;
       const st = lstatAt(upper, name);
       if (!st) continue; // removed since it was listed
-      if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(upper, name) : st.size === 0)) continue;
-      f.onlyRuntime = false;
+      if (r !== undefined && RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(upper, name) : st.size === 0)) continue;
+      const len = append(f.len, name);
       if (isWhiteout(st)) {
-        out.push({ kind: 'D', path: r });
+        yield ['D', buf.subarray(0, len)];
         continue;
       }
       const lowerSt = lowers.map((l) => (l ? lstatAt(l.fd!, name) : undefined));
       const inLower = lowerSt.some((l) => l && !isWhiteout(l));
-      const at0 = out.push({ kind: inLower ? 'C' : 'A', path: r }) - 1;
-      if (!st.isDirectory()) continue;
-      const child = dirAt(upper, name);
-      if (child === undefined) continue; // no longer a directory: nothing under it to list
-      const dirs: Array<Dir | undefined> = [child];
-      stack.push({ dirs, rel: r, names: [], next: 0, at: at0, onlyRuntime: true });
-      lowers.forEach((l, i) => dirs.push(l && lowerSt[i]?.isDirectory() ? dirAt(l.fd!, name) : undefined));
-      stack.top()!.names = listAt(child.fd!).sort(byCodeUnit);
+      if (st.isDirectory() && item.sub) {
+        // A directory copied up only to hold /etc/hostname and the like is no change of the user's.
+        if (inLower && r !== undefined && RUNTIME_PARENTS.has(r) && onlyRuntime(upper, name, r)) continue;
+        item.sub.descend = true;
+        item.sub.lowerDirs = lowerSt.map((l) => l?.isDirectory() === true);
+      }
+      yield [inLower ? 'C' : 'A', buf.subarray(0, len)];
     }
   } finally {
     stack.closeAll();
   }
-  return out.sort((a, b) => byCodeUnit(a.path, b.path));
 }
 
 /** vfs: the image's top layer is its whole tree (undefined for an image without layers). */

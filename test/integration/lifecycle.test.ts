@@ -83,6 +83,18 @@ test('exec joins the namespaces and cgroup: -e, -w, -u, exit codes, 127, -d', as
   assert.equal(stopped.status, 1);
 });
 
+test('diff lists changes in the order of their paths, names sorting around a directory\'s subtree', () => {
+  // '/o/a b/y' < '/o/a-b' < '/o/a.c' < '/o/a/x': ' ', '-' and '.' sort before '/'. diff walks
+  // without sorting what it found (it holds none of it): the order must come out all the same.
+  const made = g(['run', '--name', 'order', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir -p "/o/a b" /o/a /o/a.c/z; touch "/o/a b/y" /o/a-b /o/a/x /o/a.c/z/w']);
+  try {
+    assert.equal(made.status, 0, made.stderr);
+    assert.equal(g(['diff', 'order']).stdout, ['/o', '/o/a', '/o/a b', '/o/a b/y', '/o/a-b', '/o/a.c', '/o/a.c/z', '/o/a.c/z/w', '/o/a/x'].map((p) => `A ${p}\n`).join(''));
+  } finally {
+    g(['rm', '-f', 'order']);
+  }
+});
+
 test('diff, commit (runs with the changes, shares the base layers) and export', () => {
   assert.equal(g(['run', '--name', 'ch', 'busybox', 'sh', '-c', 'rm /etc/group; echo new > /home/app/new; echo x >> /etc/passwd']).status, 0);
   assert.equal(g(['diff', 'ch']).stdout, 'C /etc\nD /etc/group\nC /etc/passwd\nC /home\nC /home/app\nA /home/app/new\n');
