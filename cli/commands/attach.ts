@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { attach } from '../../lib/container/attach';
 import { find, kill } from '../../lib/container/lifecycle';
 import type { GlobalArgs } from '../types';
 import { useTerminal } from '../terminal';
@@ -23,7 +22,7 @@ export async function handler(argv: AttachArgs): Promise<number> {
   const rec = find(g.paths, argv.container);
   const tty = rec.Config.Tty;
   const input = !argv.noStdin && rec.Config.OpenStdin;
-  const a = await attach(g.paths, rec, {
+  const a = await g.attach(rec.Id, {
     stdin: input ? process.stdin : undefined,
     stdout: process.stdout,
     stderr: tty ? undefined : process.stderr,

@@ -116,7 +116,8 @@ export async function handler(argv: RunArgs): Promise<number> {
     stdin: argv.interactive ? process.stdin : undefined,
     stdout: process.stdout,
     onAttached: (a) => {
-      restore = useTerminal(a, !!argv.interactive);
+      // Raw with -t alone too, as gocker's monitor had it: its output unchanged by this terminal.
+      restore = useTerminal(a, true);
     },
   } : undefined;
   let r: RunResult;

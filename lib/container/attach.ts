@@ -69,7 +69,10 @@ export interface Attachment {
   resize(rows: number, cols: number): void;
   /** leaves the container running */
   detach(): void;
-  /** the container's exit, or the detach */
+  /**
+   * the container's exit, or the detach; rejects when the monitor cut the connection off (a
+   * client that does not read what the container prints is dropped) or died
+   */
   readonly done: Promise<AttachEnd>;
 }
 
@@ -113,11 +116,15 @@ export async function connectAttach(paths: StorePaths, id: string, tty: boolean,
   sock.write(frame(HELLO, Buffer.from([want])));
 
   let finish!: (end: AttachEnd) => void;
-  const done = new Promise<AttachEnd>((resolve) => {
+  let fail!: (e: Error) => void;
+  const done = new Promise<AttachEnd>((resolve, reject) => {
     finish = resolve;
+    fail = reject;
   });
+  // A caller that detaches without waiting for done must not see its failure as unhandled.
+  done.catch(() => undefined);
   let over = false;
-  const end = (e: AttachEnd): void => {
+  const end = (e: AttachEnd | Error): void => {
     if (over) return;
     over = true;
     if (o.stdin) {
@@ -127,7 +134,8 @@ export async function connectAttach(paths: StorePaths, id: string, tty: boolean,
     }
     o.signal?.removeEventListener('abort', detach);
     sock.destroy();
-    finish(e);
+    if (e instanceof Error) fail(e);
+    else finish(e);
   };
   const detach = (): void => end({ detached: true });
 
@@ -152,9 +160,12 @@ export async function connectAttach(paths: StorePaths, id: string, tty: boolean,
       }
     }
   });
-  // Gone without an exit frame (its monitor killed): the exit as recorded, or docker's 255
-  // for a lost monitor.
-  sock.on('close', () => end({ detached: false, exitCode: readExit(paths, id)?.exitCode ?? 255 }));
+  // Gone without an exit frame: the exit as recorded if there is one; else the monitor
+  // dropped this client (it did not read in time) or was killed.
+  sock.on('close', () => {
+    const exit = readExit(paths, id);
+    end(exit ? { detached: false, exitCode: exit.exitCode } : new GockerError(`the attachment to container ${id.slice(0, 12)} was cut off by its monitor`, { exitCode: 1 }));
+  });
   sock.on('error', () => undefined);
 
   // Input: the detach keys are looked for across reads; a partial match is held back until it
