@@ -234,3 +234,29 @@ test('an attacher that does not read is dropped: the container goes on printing 
     g(['rm', '-f', id]);
   }
 });
+
+test('--sig-proxy (the default) passes a signal the attach process gets to the container; --sig-proxy=false does not', async () => {
+  const trap = 'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done';
+  const proxied = g(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', trap]).stdout.trim();
+  const plain = g(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', trap]).stdout.trim();
+  const attachTo = (args: string[]): { out: () => string; exit: Promise<[number | null, string | null]>; kill: (s: NodeJS.Signals) => void } => {
+    const c = spawn(BIN, [...roots.args, 'attach', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    return { out: () => out, exit: new Promise((resolve) => c.on('exit', (code, sig) => resolve([code, sig]))), kill: (s) => c.kill(s) };
+  };
+  try {
+    const a = attachTo([proxied]);
+    const b = attachTo(['--sig-proxy=false', plain]);
+    // Attached once the CLI has loaded: the trap is set from the start, so a late signal is no loss.
+    await sleep(1500);
+    a.kill('SIGINT');
+    b.kill('SIGINT');
+    assert.deepEqual(await a.exit, [9, null]);
+    assert.match(a.out(), /got-int\n/);
+    assert.deepEqual(await b.exit, [null, 'SIGINT']);
+    assert.equal(status(plain), 'running');
+  } finally {
+    g(['rm', '-f', proxied, plain]);
+  }
+});
