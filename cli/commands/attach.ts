@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { find, kill } from '../../lib/container/lifecycle';
+import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { useTerminal } from '../terminal';
 import { engine } from '../util';
@@ -22,6 +23,8 @@ export async function handler(argv: AttachArgs): Promise<number> {
   const rec = find(g.paths, argv.container);
   const tty = rec.Config.Tty;
   const input = !argv.noStdin && rec.Config.OpenStdin;
+  // docker's CLI checks this before it attaches: a terminal's keys need a terminal.
+  if (tty && !argv.noStdin && !process.stdin.isTTY) throw new ClientError('the input device is not a TTY');
   const a = await g.attach(rec.Id, {
     stdin: input ? process.stdin : undefined,
     stdout: process.stdout,

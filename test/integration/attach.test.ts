@@ -141,9 +141,16 @@ test('--detach-keys: ctrl-x,y detaches (ctrl-p ctrl-q then does not), and keys d
   assert.equal(r.status, 1);
   assert.equal(status('attach-keys'), 'running');
 
-  const bad = g(['attach', '--detach-keys', 'ctrl-1', 'attach-keys']);
-  assert.equal(bad.stderr, 'Error response from daemon: Invalid detach keys (ctrl-1) provided\n');
+  // Its stdin on a pipe: docker's CLI wants a terminal for a tty's keys (--no-stdin does not).
+  const piped = g(['attach', 'attach-keys']);
+  assert.equal(piped.stderr, 'the input device is not a TTY\n');
+  assert.equal(piped.status, 1);
+  const bad = onTty(['attach', '--detach-keys', 'ctrl-1', 'attach-keys'], []);
+  assert.match(bad.out, /^Error response from daemon: Invalid detach keys \(ctrl-1\) provided\n$/);
   assert.equal(bad.status, 1);
+  const badPiped = g(['attach', '--no-stdin', '--detach-keys', 'ctrl-1', 'attach-keys']);
+  assert.equal(badPiped.stderr, 'Error response from daemon: Invalid detach keys (ctrl-1) provided\n');
+  assert.equal(badPiped.status, 1);
   // run refuses them before it makes anything.
   const before = g(['ps', '-aq']).stdout;
   const run = g(['run', '-it', '--detach-keys', 'ab', '--network', 'none', 'busybox', 'true']);
