@@ -77,6 +77,8 @@ if status is None:
 print(json.dumps({'out': out.decode('utf8', 'replace'), 'status': status}))
 `;
 
+// An attachment to a shell begins with ['w', '\r'], ['e', '# ']: its prompt comes only once
+// attached (and the terminal raw: ^Q before would be the terminal's own flow control).
 type Step = ['w', string] | ['e', string] | ['s', number] | ['r', [number, number]];
 
 /** The CLI with args on a pty of rows x cols, driven by steps. */
@@ -100,14 +102,14 @@ test('attach to a run -itd shell: what is typed runs, the detach keys leave it r
   assert.ok(sock.isSocket());
   assert.equal(sock.mode & 0o777, 0o600);
 
-  const first = onTty(['attach', 'attach-sh'], [['s', 0.3], ['w', 'echo typed-$((6*7))\r'], ['e', 'typed-42'], ['w', CTRL_P + CTRL_Q]]);
+  const first = onTty(['attach', 'attach-sh'], [['w', '\r'], ['e', '# '], ['w', 'echo typed-$((6*7))\r'], ['e', 'typed-42'], ['w', CTRL_P + CTRL_Q]]);
   assert.match(first.out, /\ntyped-42\n/);
   // docker's attach says the detach as its error.
   assert.match(first.out, /read escape sequence\n$/);
   assert.equal(first.status, 1);
   assert.equal(status('attach-sh'), 'running');
 
-  const again = onTty(['attach', 'attach-sh'], [['s', 0.3], ['w', 'echo again-$((1+2))\r'], ['e', 'again-3'], ['w', 'exit 7\r']]);
+  const again = onTty(['attach', 'attach-sh'], [['w', '\r'], ['e', '# '], ['w', 'echo again-$((1+2))\r'], ['e', 'again-3'], ['w', 'exit 7\r']]);
   assert.match(again.out, /\nagain-3\n/);
   assert.equal(again.status, 7);
   assert.equal(status('attach-sh'), 'exited');
@@ -134,7 +136,7 @@ test('attaching to a stopped or created container is refused as docker refuses i
 test('--detach-keys: ctrl-x,y detaches (ctrl-p ctrl-q then does not), and keys docker cannot read are refused', () => {
   assert.equal(g(['run', '-itd', '--network', 'none', '--name', 'attach-keys', 'busybox', 'sh']).status, 0);
   const r = onTty(['attach', '--detach-keys', 'ctrl-x,y', 'attach-keys'], [
-    ['s', 0.3], ['w', CTRL_P + CTRL_Q], ['w', 'echo still-$((2+2))\r'], ['e', 'still-4'], ['w', '\x18y'],
+    ['w', '\r'], ['e', '# '], ['w', CTRL_P + CTRL_Q], ['w', 'echo still-$((2+2))\r'], ['e', 'still-4'], ['w', '\x18y'],
   ]);
   assert.match(r.out, /\nstill-4\n/);
   assert.match(r.out, /read escape sequence\n$/);
@@ -171,7 +173,7 @@ test('run -it: the terminal\'s size and its changes reach the container; detache
   assert.equal(status('attach-run'), 'running');
   // Attached from a terminal of another size: the container's is set to it, and follows it.
   const a = onTty(['attach', 'attach-run'], [
-    ['s', 0.3], ['w', 'stty size | tr " " x\r'], ['e', '40x120'], ['r', [50, 130]], ['s', 0.3], ['w', 'stty size | tr " " x\r'], ['e', '50x130'], ['w', 'exit 3\r'],
+    ['w', '\r'], ['e', '# '], ['w', 'stty size | tr " " x\r'], ['e', '40x120'], ['r', [50, 130]], ['s', 0.3], ['w', 'stty size | tr " " x\r'], ['e', '50x130'], ['w', 'exit 3\r'],
   ], 40, 120);
   assert.match(a.out, /\n40x120\n[^]*\n50x130\n/);
   assert.equal(a.status, 3);
@@ -187,7 +189,7 @@ test('two attachers both see what the container prints', async () => {
   const secondExit = new Promise<number | null>((resolve) => second.on('exit', (code) => resolve(code)));
   try {
     await sleep(500);
-    const first = onTty(['attach', 'attach-two'], [['s', 0.3], ['w', 'echo both-$((3*5))\r'], ['e', 'both-15'], ['w', 'exit 4\r']]);
+    const first = onTty(['attach', 'attach-two'], [['w', '\r'], ['e', '# '], ['w', 'echo both-$((3*5))\r'], ['e', 'both-15'], ['w', 'exit 4\r']]);
     assert.match(first.out, /\nboth-15\n/);
     assert.equal(first.status, 4);
     // The second sees the same, and the same exit.
