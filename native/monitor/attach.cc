@@ -157,7 +157,9 @@ void AttachServer::Read(Client* c) {
         if (len >= 1) c->want = static_cast<unsigned char>(payload[0]);
         break;
       case kFrameStdin:
-        if (c->want & kWantStdin) stdin_.append(payload, len);
+        // Nobody to read it (no -i, or the container closed its stdin): dropped, so a
+        // client that types on is not held up.
+        if ((c->want & kWantStdin) && !stdin_closed_) stdin_.append(payload, len);
         break;
       case kFrameStdinEnd:
         if ((c->want & kWantStdin) && (c->want & kWantStdinOnce)) stdin_end_ = true;
@@ -228,6 +230,10 @@ void AttachServer::Relay(const AttachIo& io) {
   const unsigned wants[2] = {kWantStdout, kWantStderr};
   int local[2] = {io.local_out, io.local_err};
   int in = io.in, local_in = io.local_in;
+  if (in < 0) {
+    stdin_closed_ = true;
+    stdin_.clear();
+  }
   for (int fd : {src[0], src[1], in}) {
     if (fd >= 0) SetNonBlocking(fd);
   }
@@ -245,7 +251,7 @@ void AttachServer::Relay(const AttachIo& io) {
       close(in);
     }
     in = -1;
-    stdin_.clear();
+    stdin_closed_ = true;
   };
   enum { kOut, kErr, kIn, kLocalIn, kExit, kListen, kClients };
   // stdin_end_: a client with stdin-once (or the CLI's stdin) has ended its input.
@@ -305,6 +311,7 @@ void AttachServer::Relay(const AttachIo& io) {
           // The container closed its stdin: nobody reads what the clients type.
           if (!io.tty) close(in);
           in = -1;
+          stdin_closed_ = true;
           stdin_.clear();
         }
       }

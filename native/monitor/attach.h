@@ -73,6 +73,7 @@ class AttachServer {
   int master_ = -1;
   std::string stdin_;  // from the clients, for the container's stdin: bounded, the clients wait
   bool stdin_end_ = false;
+  bool stdin_closed_ = false;  // the container's stdin is closed, or it has none
 };
 
 }  // namespace gocker_monitor
