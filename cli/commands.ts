@@ -53,6 +53,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'commit <container> [repository]', describe: "Create a new image from a container's changes", module: 'commit', usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]' },
   { command: 'cp <src> <dest>', describe: 'Copy files/folders between a container and the local filesystem', module: 'cp', usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tgocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH' },
   { command: 'export <container>', describe: "Export a container's filesystem as a tar archive", module: 'export', usage: 'export [OPTIONS] CONTAINER' },
+  { command: 'attach <container>', describe: "Attach local standard input, output, and error streams to a running container", module: 'attach', usage: 'attach [OPTIONS] CONTAINER' },
   { command: 'start <containers..>', describe: 'Start one or more stopped containers', module: 'start', usage: 'start [OPTIONS] CONTAINER [CONTAINER...]' },
   { command: 'restart <containers..>', describe: 'Restart one or more containers', module: 'restart', usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]' },
   { command: 'port <container> [port]', describe: 'List port mappings or a specific mapping for the container', module: 'port', usage: 'port CONTAINER [PRIVATE_PORT[/PROTO]]' },

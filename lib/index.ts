@@ -12,6 +12,7 @@ import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
 import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult, UsageRow } from './image/prune';
+import type { AttachOptions, Attachment } from './container/attach';
 import { gockerVersion } from './version';
 
 export class Gocker {
@@ -44,6 +45,17 @@ export class Gocker {
   /** docker's local volumes: <root>/volumes/<name>/_data. */
   get volumes(): Volumes {
     return (this.volumesCache ??= new Volumes(this.paths));
+  }
+
+  /**
+   * docker attach: a running container's stdio, through the socket its monitor serves (as
+   * run -it and start -a are). stdin goes in only to a container created with -i; the
+   * detach keys (default ctrl-p,ctrl-q) are looked for in it with a tty, and opts.signal
+   * detaches too. done says the container's exit code, or that it was detached.
+   */
+  async attach(ref: string, opts: AttachOptions = {}): Promise<Attachment> {
+    const [{ attach }, { find }] = await Promise.all([import('./container/attach'), import('./container/lifecycle')]);
+    return attach(this.paths, find(this.paths, ref), opts);
   }
 
   /** A rootfs tarball (plain, gzip or zstd) becomes a one-layer image; returns its id. */

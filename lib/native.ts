@@ -90,6 +90,10 @@ export interface NativeBinding {
    * it has exec'ed.
    */
   spawn(file: string, argv: string[], stdio: number[], newSession: boolean): number;
+  /** cfmakeraw on a terminal (as docker's CLI): the settings before, or null when fd is no terminal. */
+  ttyMakeRaw(fd: number): Buffer | null;
+  /** The settings ttyMakeRaw returned, back. */
+  ttyRestore(fd: number, saved: Buffer): void;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
   /** pidfd_open(2): a close-on-exec fd for exactly this process. */

@@ -1,5 +1,5 @@
 // Small syscall-level primitives: uname, statfs, mount/umount, namespace probes,
-// d_type probe and file locks. Policy (what to probe, what it means) is in lib/.
+// d_type probe, file locks and a terminal's raw mode. Policy (what to probe, what it means) is in lib/.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -166,7 +167,38 @@ Napi::Value GetXattr(const Napi::CallbackInfo& info) {
   }
 }
 
+// ttyMakeRaw(fd) -> Buffer (the settings before) | null (not a terminal): cfmakeraw, as
+// docker's CLI makes its terminal raw (moby/term). Node's setRawMode leaves ONLCR on, so the
+// "\r\n" a container's pty already made would reach the screen as "\r\r\n".
+Napi::Value TtyMakeRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct termios saved;
+  if (tcgetattr(fd, &saved) != 0) {
+    if (errno == ENOTTY || errno == EBADF) return env.Null();
+    ThrowSys(env, errno, "tcgetattr");
+  }
+  struct termios raw = saved;
+  cfmakeraw(&raw);
+  if (tcsetattr(fd, TCSANOW, &raw) != 0) ThrowSys(env, errno, "tcsetattr");
+  return Napi::Buffer<char>::Copy(env, reinterpret_cast<const char*>(&saved), sizeof saved);
+}
+
+// ttyRestore(fd, saved): the settings ttyMakeRaw returned, back.
+Napi::Value TtyRestore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
+  struct termios saved;
+  if (b.Length() != sizeof saved) throw CodedError(env, "ENATIVE", "ttyRestore: not the settings ttyMakeRaw returned");
+  memcpy(&saved, b.Data(), sizeof saved);
+  if (tcsetattr(fd, TCSANOW, &saved) != 0 && errno != ENOTTY && errno != EBADF && errno != EIO) ThrowSys(env, errno, "tcsetattr");
+  return env.Undefined();
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ttyMakeRaw", Napi::Function::New(env, TtyMakeRaw, "ttyMakeRaw"));
+  exports.Set("ttyRestore", Napi::Function::New(env, TtyRestore, "ttyRestore"));
   exports.Set("uname", Napi::Function::New(env, Uname, "uname"));
   exports.Set("kernelFeatures", Napi::Function::New(env, KernelFeatures, "kernelFeatures"));
   exports.Set("statfs", Napi::Function::New(env, Statfs, "statfs"));

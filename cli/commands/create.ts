@@ -6,7 +6,7 @@ import { OPTIONS as RUN_OPTIONS, withPull, type RunArgs } from './run';
 
 // docker create: run's flags, less the ones only a start has (-d: a created container is
 // started later, by `start`).
-const { detach: _detach, ...rest } = RUN_OPTIONS;
+const { detach: _detach, 'detach-keys': _detachKeys, ...rest } = RUN_OPTIONS;
 export const OPTIONS: Record<string, Options> = rest;
 
 export function builder(y: Argv<GlobalArgs>) {

@@ -1,11 +1,12 @@
 import type { Argv, Options } from 'yargs';
-import { Runner, type RunResult } from '../../lib/container/run';
+import { Runner, type AttachIo, type RunResult } from '../../lib/container/run';
 import { GockerError } from '../../lib/errors';
 import { familiarString, parseAnyReference } from '../../lib/name';
 import type { Store } from '../../lib/store';
 import { usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
+import { useTerminal } from '../terminal';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
 // a value, so it can tell where the image name ends and the container's command begins.
@@ -13,6 +14,7 @@ export const OPTIONS: Record<string, Options> = {
   'detach': { alias: 'd', type: 'boolean', describe: 'Run container in background and print container ID' },
   'interactive': { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
   'tty': { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' },
+  'detach-keys': { type: 'string', describe: 'Override the key sequence for detaching a container' },
   'init': { type: 'boolean', describe: 'Run an init inside the container that forwards signals and reaps processes' },
   'rm': { type: 'boolean', describe: 'Automatically remove the container when it exits' },
   'name': { type: 'string', describe: 'Assign a name to the container' },
@@ -81,7 +83,7 @@ export type RunArgs = GlobalArgs & {
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publish?: string[]; publishAll?: boolean; expose?: string[];
   volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
-  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean;
+  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean; detachKeys?: string;
   attach?: string[]; label?: string[]; labelFile?: string[]; addHost?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOption?: string[];
   device?: string[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; sysctl?: string[]; stopSignal?: string; stopTimeout?: string; platform?: string;
 };
@@ -131,7 +133,24 @@ export async function handler(argv: RunArgs): Promise<number> {
   const runner = new Runner(store.paths, store);
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
-  const r: RunResult = await withPull(argv, 'run', store, () => runner.run({ ...argv, command }));
+  // -t in the foreground: this terminal, through the container's attach socket.
+  let restore = (): void => undefined;
+  const io: AttachIo | undefined = argv.tty && !argv.detach ? {
+    stdin: argv.interactive ? process.stdin : undefined,
+    stdout: process.stdout,
+    onAttached: (a) => {
+      // Raw with -t alone too, as gocker's monitor had it: its output unchanged by this terminal.
+      restore = useTerminal(a, true);
+    },
+  } : undefined;
+  let r: RunResult;
+  try {
+    r = await withPull(argv, 'run', store, () => runner.run({ ...argv, command }, undefined, {}, io));
+  } finally {
+    restore();
+  }
+  // Detached with the detach keys: the container runs on, and run says nothing (as docker).
+  if (r.detached) return 0;
   if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
   if (argv.detach && !r.error) process.stdout.write(`${r.id}\n`);
   return r.exitCode;

@@ -20,10 +20,11 @@ import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMount
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
-import { SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
+import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
+import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
 
@@ -96,6 +97,17 @@ export interface RunOptions extends ResourceFlags {
   platform?: string;
   /** -a: the streams a foreground run attaches (STDIN, STDOUT, STDERR) */
   attach?: string[];
+  /** docker's --detach-keys for the attachment (run -it) */
+  detachKeys?: string;
+}
+
+/**
+ * A caller's stdio for an attachment made by run or start: connected to the container's
+ * attach socket before it is released. onAttached: called then, before it runs (the place to
+ * send its terminal's size, which it then starts with).
+ */
+export interface AttachIo extends Omit<AttachOptions, 'detachKeys'> {
+  onAttached?: (a: Attachment) => void;
 }
 
 /** A created container's namespaces, as files another process can open (setns, ip netns). */
@@ -119,6 +131,16 @@ export interface LaunchHooks {
   beforeRelease?: (pid: number, ns: NamespacePaths) => Promise<void> | void;
 }
 
+export interface StartOptions {
+  /** -a: attach io (through the container's attach socket) until it exits */
+  attach?: boolean;
+  /** -i: io's stdin too */
+  interactive?: boolean;
+  io?: AttachIo;
+  /** docker's --detach-keys */
+  detachKeys?: string;
+}
+
 export const namespacePaths = (pid: number): NamespacePaths => {
   const ns = (n: string): string => `/proc/${pid}/ns/${n}`;
   return { net: ns('net'), ipc: ns('ipc'), uts: ns('uts'), mnt: ns('mnt'), pid: ns('pid'), cgroup: ns('cgroup') };
@@ -133,6 +155,8 @@ export interface RunResult {
   /** an engine or exec error, one line, when the command never ran */
   error?: string;
   oomKilled: boolean;
+  /** the attachment ended with the detach keys: the container runs on */
+  detached?: boolean;
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -527,8 +551,12 @@ export class Runner {
   }
 
   /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
-  async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void, hooks: LaunchHooks = {}): Promise<RunResult> {
-    return this.runOrCreate(o, onStart, hooks, false);
+  /**
+   * io: the caller's stdio for -t in the foreground, through the container's attach socket
+   * (detachable with o.detachKeys); without it the output is only logged.
+   */
+  async run(o: RunOptions, onStart?: (id: string, monitorPid: number) => void, hooks: LaunchHooks = {}, io?: AttachIo): Promise<RunResult> {
+    return this.runOrCreate(o, onStart, hooks, false, io);
   }
 
   /**
@@ -539,7 +567,9 @@ export class Runner {
     return this.runOrCreate({ ...o, detach: true }, undefined, hooks, true);
   }
 
-  private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean): Promise<RunResult> {
+  private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean, io?: AttachIo): Promise<RunResult> {
+    // Refused before anything is made (docker refuses them at the attach, after the create).
+    if (o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys, 125);
     const image = this.store.resolveImage(o.image);
     if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
     if (o.platform) await checkPlatform(image, o.image, o.platform);
@@ -570,7 +600,9 @@ export class Runner {
         release();
         throw e;
       }
-      return await this.launch(rec, spec, prepared.cgroup, o, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
+      // Only -t goes through the socket: without it the monitor writes to this process's own stdio.
+      const attachTo = io && o.tty && !o.detach && !create ? { ...io, detachKeys: o.detachKeys, stdinOnce: true } : undefined;
+      return await this.launch(rec, spec, prepared.cgroup, { ...o, streams: o.attach, attach: attachTo }, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
@@ -594,7 +626,7 @@ export class Runner {
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
-    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; attach?: string[] }, onStart: ((id: string, monitorPid: number) => void) | undefined,
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: string[]; attach?: AttachIo & { detachKeys?: string } }, onStart: ((id: string, monitorPid: number) => void) | undefined,
     release: () => void, exitCommand: string[] | undefined, net: JoinHook | undefined, hooks: LaunchHooks & { create?: boolean },
     beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
@@ -609,13 +641,15 @@ export class Runner {
     writeSpec(runSpec, launchSpec(spec, {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
+      attachSocket: path.join(run, ATTACH_SOCKET),
       holdFds: hold.map((_, i) => 5 + i),
       netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
     }));
     // -a: only the streams named reach this process; the others still go to the log.
-    const attach = parseAttach(o.attach, false);
-    const attached = (stream: 'stdin' | 'stdout' | 'stderr'): 'inherit' | 'ignore' => (!attach || attach[stream] ? 'inherit' : 'ignore');
+    const streams = parseAttach(o.streams, false);
+    const attached = (stream: 'stdin' | 'stdout' | 'stderr'): 'inherit' | 'ignore' => (!streams || streams[stream] ? 'inherit' : 'ignore');
     let proxy: SignalProxy | undefined;
+    let attachment: Attachment | undefined;
     const [goRead, goWrite] = native().pipe();
     const [reportRead, reportWrite] = native().pipe();
     let go: number | undefined = goWrite;
@@ -637,13 +671,15 @@ export class Runner {
       let child: Monitor;
       try {
         child = startMonitor([runSpec], {
-          // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
-          stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? attached('stdin') : 'ignore', attached('stdout'), attached('stderr')],
-          // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
-          // the CLI forwards it; a monitor in that group got it a second time. (With -t the
-          // terminal is raw and ^C reaches the container through its pty; the monitor stays
-          // in the terminal's foreground group for SIGWINCH and to set the terminal's mode.)
-          detached: !!o.detach || !o.tty,
+          // Without -t in the foreground, the monitor writes to this process's stdio (and reads
+          // its stdin with -i), only the streams -a names; with -t it serves the terminal on
+          // the attach socket.
+          stdio: o.detach || o.tty ? ['ignore', 'ignore', 'ignore'] : [o.interactive ? attached('stdin') : 'ignore', attached('stdout'), attached('stderr')],
+          // Its own session: a terminal's ^C signals the CLI's process group, and the CLI
+          // forwards it; a monitor in that group got it a second time. With -t the CLI is a
+          // client of the attach socket as any other: the monitor never has the terminal,
+          // and outlives a detach.
+          detached: true,
           extraFds: [goRead, reportWrite, ...passed],
         });
       } finally {
@@ -699,16 +735,36 @@ export class Runner {
           child.unref();
           return { id: rec.Id, exitCode: 0, oomKilled: false };
         }
+        if (o.attach) {
+          // Before the release: it sees all the container prints, and starts at its size.
+          try {
+            attachment = await (await import('./attach')).connectAttach(this.paths, rec.Id, !!o.tty, o.attach);
+            o.attach.onAttached?.(attachment);
+          } catch (e) {
+            closeGo();
+            await child.exited;
+            throw e;
+          }
+        }
         say('g');
       }
       closeGo();
       onStart?.(rec.Id, child.pid);
       if (o.detach) {
+        let started: RunResult;
         try {
-          return await this.waitStarted(rec, cgroup, !!o.rm);
+          started = await this.waitStarted(rec, cgroup, !!o.rm);
         } finally {
           child.unref();
         }
+        if (!attachment || started.error) {
+          attachment?.detach();
+          return started;
+        }
+        // start -a: its output until it exits (or the detach keys); the exit is the
+        // monitor's to record, as for any detached start.
+        release();
+        return this.attached(rec.Id, await attachment.done);
       }
       // Saved, under the lock still: ps and inspect from elsewhere read it (they showed "Up
       // Less than a second" and a new StartedAt each time). The pid comes from the monitor's
@@ -716,6 +772,14 @@ export class Runner {
       rec.State = { ...rec.State, Status: 'running', Running: true, StartedAt: new Date().toISOString() };
       saveRecord(this.paths, rec);
       release();
+      if (attachment) {
+        const end = await attachment.done;
+        if (end.detached) {
+          // The container runs on without this process; with --rm its monitor removes it.
+          child.unref();
+          return { id: rec.Id, exitCode: 0, oomKilled: false, detached: true };
+        }
+      }
       const status = await proxy!.forwardUntilExit(child);
       // Read before waiting for the lock: an rm -f that killed the container may hold it
       // and delete exit.json. The monitor's own exit status is the container's code too.
@@ -736,8 +800,14 @@ export class Runner {
     }
   }
 
-  /** `start`: a stopped container again, on its own writable layer; -a attaches. */
-  async start(ref: string, o: { attach?: boolean; interactive?: boolean } = {}): Promise<RunResult> {
+  /**
+   * `start`: a stopped container again, on its own writable layer. -a with io attaches (-i:
+   * io's stdin too) through its attach socket before it is released, until it exits or the
+   * detach keys are typed.
+   */
+  async start(ref: string, o: StartOptions = {}): Promise<RunResult> {
+    // Refused before anything starts (a bad key would otherwise stop it half way).
+    if (o.attach && o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys);
     const { find } = await import('./lifecycle');
     const id = find(this.paths, ref).Id;
     // Two starts at once: the second waits, then finds it running and does nothing.
@@ -749,7 +819,7 @@ export class Runner {
     }
   }
 
-  private async startLocked(ref: string, o: { attach?: boolean; interactive?: boolean }, release: () => void): Promise<RunResult> {
+  private async startLocked(ref: string, o: StartOptions, release: () => void): Promise<RunResult> {
     const { find } = await import('./lifecycle');
     const rec = find(this.paths, ref);
     if (rec.State.Running) return { id: rec.Id, exitCode: 0, oomKilled: false };
@@ -775,16 +845,43 @@ export class Runner {
       throw e;
     }
     // The cgroup is made before the record says "created" again: nothing to do meanwhile.
-    return this.launch(rec, spec, cgroup, { detach: !o.attach, interactive: o.interactive, tty: rec.Config.Tty, rm: false }, undefined, release, undefined, net, this.hooks, async () => undefined);
+    // Detached, as far as the monitor goes: -a is a client of its socket. Its stdin is open
+    // (for this attachment and any later) when it was created with -i.
+    return this.launch(rec, spec, cgroup, { detach: true, interactive: rec.Config.OpenStdin, tty: rec.Config.Tty, rm: false, attach: this.attachFor(rec, o) },
+      undefined, release, undefined, net, this.hooks, async () => undefined);
+  }
+
+  /** start -a's attachment: stdin with -i, and only from a container created with -i. */
+  private attachFor(rec: ContainerRecord, o: StartOptions): (AttachIo & { detachKeys?: string }) | undefined {
+    if (!o.attach || !o.io) return undefined;
+    return { ...o.io, stdin: o.interactive && rec.Config.OpenStdin ? o.io.stdin : undefined, stdinOnce: true, detachKeys: o.detachKeys };
+  }
+
+  private attached(id: string, end: AttachEnd): RunResult {
+    if (end.detached) return { id, exitCode: 0, oomKilled: false, detached: true };
+    const exit = readExit(this.paths, id);
+    return { id, exitCode: end.exitCode, error: exit?.error || undefined, oomKilled: exit?.oomKilled === true };
   }
 
   /**
    * `start` of a created container: a byte on the FIFO its monitor waits on releases it.
-   * -a follows what it writes (its log) until it exits; stdin (-i) cannot be attached: the
-   * monitor of a created container holds none of this process's.
+   * -a attaches to its socket first, so nothing it prints is missed.
    */
-  private async release(rec: ContainerRecord, o: { attach?: boolean; interactive?: boolean }, unlock: () => void): Promise<RunResult> {
-    if (o.interactive) throw engineError(`container ${rec.Id.slice(0, 12)} was created without a terminal to attach: start -i of a created container is not supported yet`);
+  private async release(rec: ContainerRecord, o: StartOptions, unlock: () => void): Promise<RunResult> {
+    const io = this.attachFor(rec, o);
+    let attachment: Attachment | undefined;
+    if (io) {
+      attachment = await (await import('./attach')).connectAttach(this.paths, rec.Id, rec.Config.Tty, io);
+      io.onAttached?.(attachment);
+    }
+    try {
+      return await this.releaseAttached(rec, attachment, unlock);
+    } finally {
+      attachment?.detach();
+    }
+  }
+
+  private async releaseAttached(rec: ContainerRecord, attachment: Attachment | undefined, unlock: () => void): Promise<RunResult> {
     let fifo: number;
     try {
       // Non-blocking: with no reader (the monitor gone) this fails at once, ENXIO.
@@ -800,21 +897,9 @@ export class Runner {
     }
     const cgroup = cgroupManager().open(rec.CgroupPath);
     const r = await this.waitStarted(rec, cgroup, false);
-    if (!o.attach || r.error) return r;
+    if (!attachment || r.error) return r;
     unlock();
-    const { streamLogs } = await import('./lifecycle');
-    // Its exit as soon as the monitor writes it: with --rm the monitor's exit command removes
-    // the container, exit file and all, once it is written, and may be done before the
-    // follow below has seen the end.
-    let seen = readExit(this.paths, rec.Id);
-    const watch = setInterval(() => (seen ??= readExit(this.paths, rec.Id)), 10);
-    try {
-      await streamLogs(this.paths, rec, { follow: true }, (l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.log));
-    } finally {
-      clearInterval(watch);
-    }
-    const exit = readExit(this.paths, rec.Id) ?? seen;
-    return { id: rec.Id, exitCode: exit?.exitCode ?? 0, error: exit?.error || undefined, oomKilled: exit?.oomKilled === true };
+    return this.attached(rec.Id, await attachment.done);
   }
 
   /** -d: wait until the monitor has the process running (or it failed to start). */

@@ -127,6 +127,9 @@ export function resolveContainer(paths: StorePaths, ref: string): ContainerRecor
   throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
 }
 
+/** The socket a container's monitor serves its stdio on, in its runroot directory (attach.ts). */
+export const ATTACH_SOCKET = 'attach';
+
 /** A container's spec, as kept with it (start runs it again) and as the monitor reads it. */
 export const SPEC_FILE = 'config.json';
 

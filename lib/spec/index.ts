@@ -62,6 +62,8 @@ export const ANNOTATIONS = {
   holdFds: 'io.gocker.launch.hold-fds',
   /** create: the FIFO the monitor waits on to be released, written by a later start */
   releaseFifo: 'io.gocker.launch.release-fifo',
+  /** the unix socket the monitor serves the container's stdio on (lib/container/attach.ts) */
+  attachSocket: 'io.gocker.launch.attach-socket',
   /** --rm: what the monitor runs once the container has exited and no CLI is there */
   exitCommand: 'io.gocker.launch.exit-command',
   // exec: the container's process to join, as the engine verified it.
@@ -541,7 +543,7 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
  * only (detached or not, stdin, the go fd, --rm's exit command).
  */
 export function launchSpec(spec: OciSpec, o: {
-  detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[];
+  detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; attachSocket?: string;
   /** fds for the monitor to hold while the container runs */
   holdFds?: number[];
   /** container:NAME: that container's network namespace, open on this fd, to join */
@@ -570,6 +572,7 @@ export function launchSpec(spec: OciSpec, o: {
   annotations[a.goFd] = String(o.goFd);
   if (o.reportFd !== undefined) annotations[a.reportFd] = String(o.reportFd);
   if (o.releaseFifo !== undefined) annotations[a.releaseFifo] = o.releaseFifo;
+  if (o.attachSocket !== undefined) annotations[a.attachSocket] = o.attachSocket;
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
   return { ...spec, linux, annotations };
 }

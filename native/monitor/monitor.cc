@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "../hex.h"
+#include "attach.h"
 #include "seccomp.h"
 #include "spec.h"
 
@@ -1140,6 +1141,20 @@ void LogLines(int log_fd, const char* stream, std::string* pending) {
   pending->erase(0, done);
 }
 
+// attach: the relay's output to the log, line by line, per stream.
+int g_log_fd = -1;
+void LogOutput(const char* stream, const char* data, size_t len, bool flush) {
+  static std::string pending[2];
+  std::string& p = pending[strcmp(stream, "stderr") == 0 ? 1 : 0];
+  if (flush) {
+    if (!p.empty()) LogLine(g_log_fd, stream, p);
+    p.clear();
+    return;
+  }
+  p.append(data, len);
+  LogLines(g_log_fd, stream, &p);
+}
+
 // What is still in a pipe once the command has exited, without waiting for writers that
 // outlive it (a background process of an exec keeps the pipe open).
 void SetNonBlocking(int fd) {
@@ -1379,7 +1394,10 @@ int main(int argc, char** argv) {
   g_tty = spec.terminal;
   bool logging = !exec_mode && !spec.log_file.empty();
   bool piped = !g_tty;
-  bool piped_stdin = piped && !detach && spec.stdin_open;
+  // attach: a container's stdio is served on its attach socket (attach.cc); -i then keeps
+  // its stdin open for the clients, detached or not. exec relays to the CLI alone.
+  bool attachable = !exec_mode && !spec.attach_socket.empty();
+  bool piped_stdin = piped && spec.stdin_open && (!detach || attachable);
   int log_fd = -1;
   if (logging || detach) {
     log_fd = logging ? open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -1543,6 +1561,11 @@ int main(int argc, char** argv) {
     go_fd = -1;
   }
   if (!exec_mode && !early_code) open_cgroup_files(spec.cgroup_procs, &cg_fds);
+  // ---- attach: listening before the container is created, so a client that connects
+  // before its release (run -it, start -a) sees everything it prints.
+  gocker_monitor::AttachServer attach;
+  if (attachable && !early_code && !attach.Listen(spec.attach_socket, &error)) early_code = 125;
+  // ---- end attach
   const std::string& oom_file = spec.oom_events;
   long oom_before = early_code ? -1 : OomKills(oom_file);
   if (!early_code && !spec.device_bpf.empty() && !AttachDeviceProgram(spec.device_bpf, spec.device_cgroup, &error)) early_code = 125;
@@ -1589,7 +1612,11 @@ int main(int argc, char** argv) {
   if (g_tty) {
     close(pty_sock[1]);
     master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why
-    if (master >= 0 && isatty(0)) CopyWinsize(0, master);
+    if (attachable) {
+      if (master >= 0) attach.Prime(master);  // the size the clients waiting asked for
+    } else if (master >= 0 && isatty(0)) {
+      CopyWinsize(0, master);
+    }
     char ack = 'a';
     WriteAll(pty_sock[0], &ack, 1);
     close(pty_sock[0]);
@@ -1646,7 +1673,25 @@ int main(int argc, char** argv) {
     error = "exec: the command's process was not started";
   }
 
-  if (g_tty && master >= 0 && detach) {
+  if (attachable) {
+    // ---- attach: the CLI's own stdio only for a foreground run without -t; with -t the
+    // CLI attaches through the socket as any other client.
+    gocker_monitor::AttachIo io;
+    io.tty = g_tty;
+    io.out = g_tty ? master : out[0];
+    io.err = g_tty ? -1 : err[0];
+    io.in = g_tty ? (spec.stdin_open ? master : -1) : (piped_stdin ? in[1] : -1);
+    if (!g_tty && !detach) {
+      io.local_out = 1;
+      io.local_err = 2;
+      io.local_in = piped_stdin ? 0 : -1;
+    }
+    io.pidfd = pidfd;
+    g_log_fd = log_fd;
+    if (log_fd >= 0) io.log = LogOutput;
+    attach.Relay(io);
+    // ---- end attach
+  } else if (g_tty && master >= 0 && detach) {
     Pump(master, -1, -1, log_fd, false, pidfd);
   } else if (g_tty && master >= 0) {
     RelayPty(master, spec.stdin_open, log_fd, pidfd);
@@ -1674,6 +1719,7 @@ int main(int argc, char** argv) {
   }
   long oom_after = OomKills(oom_file);
   WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
+  attach.Finish(code);  // attach: after exit.json, which a client may read on the exit frame
   // exec -d: the CLI has gone once the command started; the monitor takes its files with it.
   // One that did not start keeps its result, for the CLI waiting to say why.
   if (exec_mode && detach && g_state_dir >= 0) {

@@ -558,6 +558,7 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
     if ((v = get("io.gocker.launch.go-fd"))) s->go_fd = static_cast<int>(Decimal(*v, where("io.gocker.launch.go-fd"), 3, 1023));
     if ((v = get("io.gocker.launch.report-fd"))) s->report_fd = static_cast<int>(Decimal(*v, where("io.gocker.launch.report-fd"), 3, 1023));
     if ((v = get("io.gocker.launch.release-fifo"))) s->release_fifo = AbsPath(*v, where("io.gocker.launch.release-fifo"));
+    if ((v = get("io.gocker.launch.attach-socket"))) s->attach_socket = AbsPath(*v, where("io.gocker.launch.attach-socket"));
     if (s->report_fd >= 0 && s->report_fd == s->go_fd) Refuse(where("io.gocker.launch.report-fd"), "the same fd as the go fd");
     if ((v = get("io.gocker.launch.hold-fds"))) {
       std::string hw = where("io.gocker.launch.hold-fds");

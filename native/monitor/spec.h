@@ -87,6 +87,7 @@ struct Spec {
   int report_fd = -1;        // where "created" is said, once the pid file is written
   std::vector<int> hold_fds; // kept open while the container runs (published ports' sockets)
   std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
+  std::string attach_socket; // where the monitor serves the container's stdio (attach.h)
   Strings exit_command;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
