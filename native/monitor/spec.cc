@@ -140,7 +140,7 @@ int RlimitResource(const std::string& n) {
 void ParseProcess(const json& p, Spec* s) {
   const std::string w = "process";
   Object(p, w);
-  OnlyKeys(p, w, {"terminal", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges"});
+  OnlyKeys(p, w, {"terminal", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges", "oomScoreAdj"});
   if (const json* t = Field(p, "terminal")) s->terminal = Bool(*t, w + ".terminal");
   const json& user = Object(Required(p, w, "user"), w + ".user");
   OnlyKeys(user, w + ".user", {"uid", "gid", "additionalGids"});
@@ -187,6 +187,11 @@ void ParseProcess(const json& p, Spec* s) {
     }
   }
   if (const json* n = Field(p, "noNewPrivileges")) s->no_new_privs = Bool(*n, w + ".noNewPrivileges");
+  if (const json* o = Field(p, "oomScoreAdj")) {
+    if (!o->is_number_integer() || o->get<long long>() < -1000 || o->get<long long>() > 1000) Refuse(w + ".oomScoreAdj", "must be a number from -1000 to 1000, not " + Shown(*o));
+    s->oom_score_adj_set = true;
+    s->oom_score_adj = static_cast<int>(o->get<long long>());
+  }
 }
 
 // mount(8)'s flag words: the flag, and whether the word sets or clears it.
@@ -273,22 +278,31 @@ void ParseNamespaces(const json& v, Spec* s) {
     OnlyKeys(n, nw, {"type", "path"});
     std::string type = Str(Required(n, nw, "type"), nw + ".type");
     if (const json* p = Field(n, "path")) {
-      // Only a network namespace is joined, and only through an fd the engine handed over
-      // open (it verified whose namespace it is): a path would be opened here, after the
-      // check, and could name another process's by then.
+      // Only network, ipc and uts namespaces are joined (a pod's containers share their
+      // sandbox's), and only through an fd the engine or gocker-runtime opened and handed over:
+      // a path would be opened here, after whatever check the caller made of it.
       std::string path = Str(*p, nw + ".path");
       const std::string prefix = "/proc/self/fd/";
-      if (type != "network") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
+      if (type != "network" && type != "ipc" && type != "uts") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
       if (path.compare(0, prefix.size(), prefix) != 0) Refuse(nw + ".path", "must be /proc/self/fd/N (an fd the engine passed), not " + Shown(*p));
-      s->netns_fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
+      int fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
+      (type == "network" ? s->netns_fd : type == "ipc" ? s->ipcns_fd : s->utsns_fd) = fd;
     }
     static const std::set<std::string> known = {"pid", "network", "mount", "ipc", "uts", "cgroup"};
     if (!known.count(type)) Refuse(nw + ".type", "unsupported namespace type " + Shown(n["type"]));
     if (!seen.insert(type).second) Refuse(nw + ".type", "namespace " + type + " given twice");
   }
-  // The monitor always makes these: a spec without one asks for what it would not get.
-  for (const char* need : {"pid", "mount", "ipc", "uts", "cgroup"}) {
+  // The monitor always makes these (or joins ipc and uts by path): a spec without one asks for
+  // what it would not get. A cgroup namespace is made whether asked for or not: it only hides
+  // the host's cgroup tree, and the cgroup mounts are made inside it.
+  for (const char* need : {"pid", "mount", "ipc", "uts"}) {
     if (!seen.count(need)) Refuse(w, std::string("must include ") + need + ": gocker-monitor always makes a new one");
+  }
+  int given[] = {s->netns_fd, s->ipcns_fd, s->utsns_fd};
+  for (int i = 0; i < 3; i++) {
+    for (int j = i + 1; j < 3; j++) {
+      if (given[i] >= 0 && given[i] == given[j]) Refuse(w, "one fd given for two namespaces");
+    }
   }
   s->own_network = seen.count("network") > 0 && s->netns_fd < 0;
 }
@@ -339,13 +353,34 @@ unsigned SeccompFlags(const json& seccomp, const std::string& w) {
   return flags;
 }
 
+// linux.sysctl: only those the container's own namespaces hold (its network, ipc and uts
+// ones), as runc allows them; one of the host's (vm.*, kernel.* but these) would change the
+// machine. Written from the container's side, through /proc/sys, before the pivot.
+void ParseSysctls(const json& o, Spec* s) {
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    const std::string w = "linux.sysctl." + it.key();
+    const std::string& k = it.key();
+    std::string v = Str(it.value(), w);
+    bool name_ok = !k.empty() && k.front() != '.' && k.back() != '.' && k.find("..") == std::string::npos;
+    for (char c : k) name_ok = name_ok && (isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+    if (!name_ok) Refuse(w, "not a sysctl name");
+    static const std::set<std::string> ipc = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                              "kernel.shmmni", "kernel.shm_rmid_forced", "kernel.hostname", "kernel.domainname"};
+    bool ns = k.compare(0, 4, "net.") == 0 || k.compare(0, 9, "fs.mqueue.") == 0 || ipc.count(k) > 0;
+    if (!ns) Refuse(w, "not a namespaced sysctl: it would change the host");
+    if (k.compare(0, 4, "net.") == 0 && s->netns_fd < 0 && !s->own_network) Refuse(w, "a network sysctl without a network namespace of the container's own");
+    if (v.find('\n') != std::string::npos) Refuse(w, "may not contain a newline");
+    s->sysctls.emplace_back(k, v);
+  }
+}
+
 void ParseLinux(const json& l, bool exec, Spec* s) {
   const std::string w = "linux";
   Object(l, w);
   if (exec) {
     OnlyKeys(l, w, {"seccomp"});
   } else {
-    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "seccomp", "maskedPaths", "readonlyPaths"});
+    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "seccomp", "maskedPaths", "readonlyPaths", "sysctl"});
     ParseNamespaces(Required(l, w, "namespaces"), s);
     if (const json* d = Field(l, "devices")) {
       if (!d->is_array()) Refuse(w + ".devices", "must be a list, not " + Shown(*d));
@@ -356,6 +391,7 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
     if (const json* c = Field(l, "cgroupsPath")) Str(*c, w + ".cgroupsPath");
     if (const json* m = Field(l, "maskedPaths")) s->masked = PathList(*m, w + ".maskedPaths");
     if (const json* r = Field(l, "readonlyPaths")) s->readonly = PathList(*r, w + ".readonlyPaths");
+    if (const json* sc = Field(l, "sysctl")) ParseSysctls(Object(*sc, w + ".sysctl"), s);
   }
   if (const json* sc = Field(l, "seccomp")) {
     s->seccomp_flags = SeccompFlags(*sc, w + ".seccomp");
@@ -456,6 +492,15 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
   }
   s->detach = boolean("io.gocker.launch.detach");
   s->stdin_open = boolean("io.gocker.launch.stdin");
+  s->stdio_inherit = boolean("io.gocker.launch.stdio-inherit");
+  s->hand_over = boolean("io.gocker.launch.hand-over");
+  if ((v = get("io.gocker.launch.console-fd"))) {
+    s->console_fd = static_cast<int>(Decimal(*v, where("io.gocker.launch.console-fd"), 3, 1023));
+    if (!s->terminal) Refuse(where("io.gocker.launch.console-fd"), "without process.terminal");
+    if (s->console_fd == s->netns_fd || s->console_fd == s->ipcns_fd || s->console_fd == s->utsns_fd) Refuse(where("io.gocker.launch.console-fd"), "the same fd as a namespace's");
+  }
+  if (s->hand_over && !s->stdio_inherit) Refuse(where("io.gocker.launch.hand-over"), "only with io.gocker.launch.stdio-inherit: nobody would relay the container's output");
+  if (s->terminal && s->hand_over && s->console_fd < 0) Refuse(where("io.gocker.launch.hand-over"), "a terminal needs io.gocker.launch.console-fd");
   if (exec) {
     const char* need[] = {"io.gocker.exec.target-pid", "io.gocker.exec.target-parent", "io.gocker.exec.target-started", "io.gocker.exec.target-exit"};
     for (const char* k : need) {
@@ -519,7 +564,7 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       std::string hw = where("io.gocker.launch.hold-fds");
       json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);
       if (list.is_discarded() || !list.is_array()) Refuse(hw, "must be a JSON list, not " + Shown(*v));
-      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd};
+      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd, s->ipcns_fd, s->utsns_fd, s->console_fd};
       for (size_t i = 0; i < list.size(); i++) {
         std::string iw = hw + "[" + std::to_string(i) + "]";
         int fd = static_cast<int>(Decimal(Str(list[i], iw), iw, 3, 1023));
@@ -527,7 +572,9 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
         s->hold_fds.push_back(fd);
       }
     }
-    if (s->netns_fd >= 0 && (s->netns_fd == s->go_fd || s->netns_fd == s->report_fd)) Refuse("linux.namespaces", "the network namespace's fd is also the go or report fd");
+    for (int fd : {s->netns_fd, s->ipcns_fd, s->utsns_fd, s->console_fd}) {
+      if (fd >= 0 && (fd == s->go_fd || fd == s->report_fd)) Refuse("linux.namespaces", "a namespace's or the console's fd is also the go or report fd");
+    }
     if ((v = get("io.gocker.launch.exit-command"))) {
       std::string ew = where("io.gocker.launch.exit-command");
       json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gocker_monitor {
@@ -60,6 +61,10 @@ struct Spec {
   std::vector<Mount> mounts;
   bool own_network = true;
   int netns_fd = -1;  // a network namespace to join: linux.namespaces' network path /proc/self/fd/N
+  int ipcns_fd = -1, utsns_fd = -1;  // likewise for ipc and uts (a pod's sandbox's)
+  bool oom_score_adj_set = false;
+  int oom_score_adj = 0;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl: name (dotted), value
   std::vector<Device> devices;
   Strings masked, readonly;
   std::string seccomp_bpf;  // the program (struct sock_filter[]), read from its file
@@ -79,6 +84,12 @@ struct Spec {
   std::vector<int> hold_fds; // kept open while the container runs (published ports' sockets)
   std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
   Strings exit_command;
+  // gocker-runtime (runc's command line, for containerd's shim): the container takes the
+  // monitor's own stdio rather than relayed pipes; with -t its pty master goes to the console
+  // socket the runtime connected (console_fd); and once the command runs the monitor leaves,
+  // so the container's init is reparented to the shim, which reaps it (see ARCHITECTURE.md).
+  bool stdio_inherit = false, hand_over = false;
+  int console_fd = -1;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;
