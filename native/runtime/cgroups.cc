@@ -14,6 +14,8 @@
 #include <set>
 #include <utility>
 
+#include "../devices_bpf.h"
+#include "../hex.h"
 #include "runtime.h"
 
 namespace gocker_runtime {
@@ -126,7 +128,7 @@ std::vector<Hierarchy> Hierarchies() {
   return out;
 }
 
-Cgroups MakeCgroups(const std::string& path, const json* resources) {
+Cgroups MakeCgroups(const std::string& path, const json* resources, std::string* device_program) {
   if (path.find(':') != std::string::npos) Fail("linux.cgroupsPath: the systemd form " + path + " is not supported by gocker-runtime (cgroupfs paths only)");
   Strings parts;
   for (const std::string& p : Split(path, '/')) {
@@ -170,7 +172,7 @@ Cgroups MakeCgroups(const std::string& path, const json* resources) {
       }
       cg.dirs.push_back(dir);
     }
-    if (resources) ApplyResources(cg, *resources, "linux.resources");
+    if (resources) ApplyResources(cg, *resources, "linux.resources", device_program);
   } catch (...) {
     for (auto it = made.rbegin(); it != made.rend(); ++it) rmdir(it->c_str());
     throw;
@@ -178,7 +180,7 @@ Cgroups MakeCgroups(const std::string& path, const json* resources) {
   return cg;
 }
 
-void ApplyResources(const Cgroups& cg, const json& r, const std::string& w) {
+void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std::string* device_program) {
   OnlyKeys(r, w, {"devices", "memory", "cpu", "pids"});
   // The directory of the hierarchy with a controller (v1), or the one directory (v2); "" if
   // this host has no such controller.
@@ -201,7 +203,27 @@ void ApplyResources(const Cgroups& cg, const json& r, const std::string& w) {
   if (const auto it = r.find("devices"); it != r.end() && !it->is_null()) {
     if (!it->is_array()) Fail(w + ".devices: must be a list");
     if (cg.v2) {
-      Fail(w + ".devices: device rules on cgroup v2 are not supported by gocker-runtime yet (cgroup v1's devices controller only)");
+      // No interface file: a program the monitor attaches before the container runs, made by
+      // the addon's assembler, which allows what a rule allows and denies the rest. So a deny
+      // rule can only be a leading deny-all (what the program does anyway); any other would
+      // need rules in order, and is refused rather than dropped.
+      if (!device_program) Fail(w + ".devices: cannot be changed on cgroup v2 once the container is created");
+      std::vector<gocker::DeviceRule> rules;
+      for (size_t i = 0; i < it->size(); i++) {
+        bool allow;
+        std::string line = DeviceLine((*it)[i], w + ".devices[" + std::to_string(i) + "]", &allow);
+        if (!allow) {
+          if (!rules.empty() || line != "a *:* rwm") Fail(w + ".devices[" + std::to_string(i) + "]: on cgroup v2 only a leading deny-all is supported among deny rules");
+          continue;
+        }
+        Strings f = Split(line, ' ');
+        Strings mm = f.size() == 3 ? Split(f[1], ':') : Strings{"*", "*"};
+        auto num = [](const std::string& x) { return x == "*" ? -1L : atol(x.c_str()); };
+        rules.push_back({line[0], num(mm[0]), num(mm[1]), f.size() == 3 ? f[2] : "rwm"});
+      }
+      std::string prog = gocker::DeviceProgram(rules);
+      *device_program = gocker::Hex(reinterpret_cast<const unsigned char*>(prog.data()), prog.size());
+      return ApplyResources(cg, [&] { json rest = r; rest.erase("devices"); return rest; }(), w, nullptr);
     }
     std::string d = need("devices", w + ".devices");
     for (size_t i = 0; i < it->size(); i++) {

@@ -413,7 +413,8 @@ int Create(const Strings& argv, size_t at) {
       cg_path = (*linux)["cgroupsPath"];
     }
     const json* resources = linux && linux->contains("resources") && !(*linux)["resources"].is_null() ? &(*linux)["resources"] : nullptr;
-    s.cg = MakeCgroups(cg_path, resources);
+    std::string device_program;
+    s.cg = MakeCgroups(cg_path, resources, &device_program);
     made_cgroups = true;
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) Fail(std::string("pipe: ") + ErrText(errno));
@@ -423,6 +424,10 @@ int Create(const Strings& argv, size_t at) {
     an["io.gocker.exit-file"] = s.dir + "/exit.json";
     an["io.gocker.started-file"] = s.dir + "/started";
     an["io.gocker.cgroup.join-pid"] = json(ProcsFiles(s.cg)).dump();
+    if (!device_program.empty()) {
+      an["io.gocker.devices.bpf"] = device_program;
+      an["io.gocker.devices.cgroup"] = s.cg.dirs[0];
+    }
     an["io.gocker.launch.release-fifo"] = s.dir + "/release";
     an["io.gocker.launch.report-fd"] = std::to_string(report[1]);
     an["io.gocker.launch.stdio-inherit"] = "true";
@@ -718,7 +723,7 @@ int Update(const Strings& argv, size_t at) {
   if (!r.is_object()) Fail("update: the resources are not a JSON object");
   State s = Load(id);
   if (Status(s) == "stopped") Fail("container not running");
-  ApplyResources(s.cg, r, "resources");
+  ApplyResources(s.cg, r, "resources", nullptr);
   return 0;
 }
 

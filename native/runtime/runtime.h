@@ -44,9 +44,10 @@ struct Hierarchy {
 };
 std::vector<Hierarchy> Hierarchies();
 // Makes the cgroup (every level, each hierarchy) and sets resources in it; on failure removes
-// what it made and throws.
-Cgroups MakeCgroups(const std::string& cgroups_path, const json* resources);
-void ApplyResources(const Cgroups& cg, const json& resources, const std::string& where);
+// what it made and throws. device_program: on cgroup v2, the device rules as the program the
+// monitor attaches (hex), "" when there are none; without it (update) v2 rules are refused.
+Cgroups MakeCgroups(const std::string& cgroups_path, const json* resources, std::string* device_program);
+void ApplyResources(const Cgroups& cg, const json& resources, const std::string& where, std::string* device_program);
 std::vector<pid_t> Procs(const Cgroups& cg);
 bool Frozen(const Cgroups& cg);
 void Freeze(const Cgroups& cg, bool frozen);

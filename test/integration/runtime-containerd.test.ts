@@ -1,32 +1,22 @@
 // gocker-runtime under a real containerd (Debian's), as the runtime its io.containerd.runc.v2
 // shim drives in place of runc: `ctr run --runc-binary` of the busybox fixture, imported from a
-// `gocker save` archive. The containerd is this file's own (its root, state and sockets in a
-// temporary directory, the CRI plugin off), stopped by its pid at the end, everything it made
-// removed even when a test failed.
+// `gocker save` archive. The containerd is this file's own (test/helpers/containerd: its root,
+// state and sockets in a temporary directory, the CRI plugin off), stopped by its pid at the
+// end, everything it made removed even when a test failed.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO, gocker, importBusybox, tempRoots } from '../helpers/cli';
+import { IMAGE, RUNTIME, cgroupDirs, startContainerd, type Containerd } from '../helpers/containerd';
 
-const RUNTIME = path.join(REPO, 'build', 'Release', 'gocker-runtime');
-const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-rt-ctd-'));
-const SOCK = path.join(base, 'containerd.sock');
-// The shim's runc --root: ctr's --runc-root, under which the shim adds the namespace.
-const RUNC_ROOT = path.join(base, 'runc-root');
-// A containerd namespace of this process's own: containerd's cgroupsPath is /NAMESPACE/ID.
-const NS = `gocker-rt-${process.pid}`;
-const IMAGE = 'docker.io/library/busybox:latest';
-const RUN_DIRS = ['/run/containerd/fifo', '/run/containerd/s', '/run/containerd/runc', '/run/containerd'];
-const runDirsBefore = new Set(RUN_DIRS.filter((d) => fs.existsSync(d)));
-let containerd: ChildProcess | undefined;
+let c: Containerd;
+let SOCK = '';
+let RUNC_ROOT = '';
+let NS = '';
+let base = '';
 
-function ctr(args: string[], timeout = 60_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('ctr', ['-a', SOCK, '-n', NS, ...args], { encoding: 'utf8', timeout });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
+const ctr = (args: string[], timeout?: number) => c.ctr(args, timeout);
 const run = (args: string[]) => ctr(['run', '--runc-binary', RUNTIME, '--runc-root', RUNC_ROOT, ...args]);
 const runtime = (args: string[]) => spawnSync(RUNTIME, ['--root', path.join(RUNC_ROOT, NS), ...args], { encoding: 'utf8' });
 
@@ -41,88 +31,13 @@ async function waitFor(what: string, ok: () => boolean, ms = 20_000): Promise<vo
   assert.fail(`timed out waiting for ${what}`);
 }
 
-/** The containerd shims serving this file's containerd (by its socket in their argv). */
-function ourShims(): number[] {
-  const out: number[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (argv[0].endsWith('containerd-shim-runc-v2') && argv.includes(SOCK)) out.push(Number(p));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** The directories of a cgroup path under every hierarchy this host mounts. */
-function cgroupDirs(rel: string): string[] {
-  const root = '/sys/fs/cgroup';
-  if (fs.existsSync(path.join(root, 'cgroup.controllers'))) return [path.join(root, rel)];
-  return fs.readdirSync(root).map((h) => path.join(root, h, rel));
-}
-
 before(async () => {
-  fs.writeFileSync(path.join(base, 'config.toml'), [
-    'version = 2',
-    `root = "${base}/root"`,
-    `state = "${base}/state"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]',
-    `  address = "${SOCK}"`,
-    '[ttrpc]',
-    `  address = "${SOCK}.ttrpc"`,
-    '',
-  ].join('\n'));
-  const log = fs.openSync(path.join(base, 'containerd.log'), 'w');
-  containerd = spawn('containerd', ['--config', path.join(base, 'config.toml')], { stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  await waitFor('containerd to serve', () => ctr(['version'], 5000).status === 0);
-  // The busybox fixture, by way of gocker's own docker-archive.
-  const roots = tempRoots('gocker-rt-img-');
-  try {
-    await importBusybox(roots.args, IMAGE);
-    const archive = path.join(base, 'busybox.tar');
-    const s = gocker([...roots.args, 'save', '-o', archive, IMAGE]);
-    assert.equal(s.status, 0, s.stderr);
-    const i = ctr(['images', 'import', archive]);
-    assert.equal(i.status, 0, i.stderr);
-  } finally {
-    roots.remove();
-  }
+  c = await startContainerd('gocker-rt-ctd-');
+  ({ sock: SOCK, runcRoot: RUNC_ROOT, ns: NS, base } = c);
 });
 
 after(async () => {
-  if (containerd?.exitCode === null) {
-    for (const line of ctr(['containers', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
-      ctr(['task', 'rm', '-f', line]);
-      ctr(['containers', 'rm', line]);
-    }
-    ctr(['images', 'rm', IMAGE]);
-    const exited = new Promise((r) => containerd!.once('exit', r));
-    process.kill(containerd.pid!, 'SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (containerd.exitCode === null) process.kill(containerd.pid!, 'SIGKILL');
-  }
-  for (const pid of ourShims()) process.kill(pid, 'SIGKILL');
-  // Snapshots a failed test left mounted, deepest first.
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(base + '/'));
-  for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
-  fs.rmSync(base, { recursive: true, force: true });
-  for (const d of cgroupDirs(NS)) {
-    if (!fs.existsSync(d)) continue;
-    for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
-    fs.rmdirSync(d);
-  }
-  for (const d of RUN_DIRS) {
-    if (runDirsBefore.has(d)) continue;
-    try {
-      fs.rmdirSync(d);
-    } catch {
-      // not empty: not only ours
-    }
-  }
+  await c?.stop();
 });
 
 test('ctr run: the output, the exit status, and the container in a cgroup namespace of its own (gocker always makes one)', () => {
