@@ -718,7 +718,16 @@ int Update(const Strings& argv, size_t at) {
   std::string id = OneId(a, "update");
   if (!a.Has("resources") && !a.Has("r")) Fail("update: only --resources FILE (or - for stdin) is supported by gocker-runtime");
   std::string file = a.Has("resources") ? a.Get("resources") : a.Get("r"), text;
-  if (!ReadFile(file == "-" ? "/dev/stdin" : file, &text)) Fail("open " + file + ": " + ErrText(errno));
+  if (file == "-") {
+    // fd 0 itself: it may be a socket, which /dev/stdin cannot reopen.
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+    }
+  } else if (!ReadFile(file, &text)) {
+    Fail("open " + file + ": " + ErrText(errno));
+  }
   json r = json::parse(text, nullptr, false);
   if (!r.is_object()) Fail("update: the resources are not a JSON object");
   State s = Load(id);

@@ -76,7 +76,23 @@ test('a detached task: its init is the shim\'s child; state, exec, ps, pause, re
     assert.equal(ctr(['task', 'resume', 'det']).status, 0);
     assert.equal(task('det').status, 'RUNNING');
 
-    assert.equal(ctr(['task', 'kill', '-s', 'SIGKILL', 'det']).status, 0);
+    // update --resources -: new limits on stdin, as the shim hands them over (this ctr has no
+    // `task update`, so the runtime is asked directly, as go-runc does).
+    const up = spawnSync(RUNTIME, ['--root', path.join(RUNC_ROOT, NS), 'update', '--resources', '-', 'det'], { input: '{"memory":{"limit":50331648}}', encoding: 'utf8' });
+    assert.equal(up.status, 0, up.stderr);
+    const memDir = cgroupDirs(path.join(NS, 'det')).find((d) => fs.existsSync(path.join(d, 'memory.max')) || fs.existsSync(path.join(d, 'memory.limit_in_bytes')))!;
+    assert.equal(fs.readFileSync(path.join(memDir, fs.existsSync(path.join(memDir, 'memory.max')) ? 'memory.max' : 'memory.limit_in_bytes'), 'utf8').trim(), '50331648');
+
+    // An exec with a terminal: its pty master comes over the console socket once exec returns.
+    const cmd = `ctr -a ${SOCK} -n ${NS} task exec -t --exec-id e2 det sh -c 'tty; exit 6'`;
+    const t = spawnSync('script', ['-eqc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(t.status, 6, t.stdout + t.stderr);
+    assert.match(t.stdout, /\/dev\/pts\/\d+\r+\n/);
+
+    // kill --all reaches every process of the container (a background one of an exec too).
+    assert.equal(ctr(['task', 'exec', '-d', '--exec-id', 'bg', 'det', 'sleep', '999']).status, 0);
+    await waitFor('the exec\'d sleep', () => ctr(['task', 'ps', 'det']).stdout.trim().split('\n').length === 3);
+    assert.equal(ctr(['task', 'kill', '--all', '-s', 'SIGKILL', 'det']).status, 0);
     await waitFor('the task to stop', () => task('det').status === 'STOPPED');
     const rm = ctr(['task', 'rm', 'det']);
     assert.equal(rm.status, 0, rm.stderr);
