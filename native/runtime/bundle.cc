@@ -86,6 +86,14 @@ void AddDefaultDevices(json* doc) {
     for (const json& x : l["devices"]) have = have || (x.is_object() && x.value("path", "") == d.path);
     if (!have) l["devices"].push_back({{"path", d.path}, {"type", "c"}, {"major", d.major}, {"minor", d.minor}, {"fileMode", 0666}, {"uid", 0}, {"gid", 0}});
   }
+  // And the device cgroup lets them, and the container's ptys (/dev/pts/*, /dev/ptmx), be
+  // opened, as runc adds them after a spec's own rules: dockerd's spec leaves them to it.
+  if (l.contains("resources") && l["resources"].is_object() && l["resources"].contains("devices") && l["resources"]["devices"].is_array()) {
+    json& rules = l["resources"]["devices"];
+    for (const auto& d : kDefaults) rules.push_back({{"allow", true}, {"type", "c"}, {"major", d.major}, {"minor", d.minor}, {"access", "rwm"}});
+    rules.push_back({{"allow", true}, {"type", "c"}, {"major", 5}, {"minor", 2}, {"access", "rwm"}});
+    rules.push_back({{"allow", true}, {"type", "c"}, {"major", 136}, {"access", "rwm"}});
+  }
 }
 
 uint32_t Action(const json& v, const json* errno_ret, const std::string& w) {

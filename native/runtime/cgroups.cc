@@ -78,8 +78,8 @@ std::string DeviceLine(const json& d, const std::string& w, bool* allow) {
     if (!d.contains(k) || d[k].is_null()) return "*";
     const json& v = d[k];
     if (v.is_number_integer() && v.get<long long>() == -1) return "*";
-    if (!v.is_number_unsigned()) Fail(w + "." + k + ": must be a number, not " + v.dump());
-    return std::to_string(v.get<unsigned long long>());
+    if (!v.is_number_integer() || v.get<long long>() < 0) Fail(w + "." + k + ": must be a number, not " + v.dump());
+    return std::to_string(v.get<long long>());
   };
   std::string access = "rwm";
   if (d.contains("access")) {
@@ -181,7 +181,16 @@ Cgroups MakeCgroups(const std::string& path, const json* resources, std::string*
 }
 
 void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std::string* device_program) {
-  OnlyKeys(r, w, {"devices", "memory", "cpu", "pids"});
+  OnlyKeys(r, w, {"devices", "memory", "cpu", "pids", "blockIO"});
+  // dockerd sends blockIO with every field zero or empty (unset): only that is taken.
+  if (const auto it = r.find("blockIO"); it != r.end() && !it->is_null()) {
+    if (!it->is_object()) Fail(w + ".blockIO: must be an object");
+    for (auto b = it->begin(); b != it->end(); ++b) {
+      const json& v = b.value();
+      bool unset = v.is_null() || (v.is_number() && v.get<double>() == 0) || (v.is_array() && v.empty());
+      if (!unset) Fail(w + ".blockIO." + b.key() + ": not supported by gocker-runtime");
+    }
+  }
   // The directory of the hierarchy with a controller (v1), or the one directory (v2); "" if
   // this host has no such controller.
   auto dir_of = [&](const std::string& controller) -> std::string {
@@ -245,7 +254,7 @@ void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std:
         long long s = m["swap"].get<long long>(), l = m.value("limit", -1LL);
         Write(d, "memory.swap.max", s < 0 ? "max" : std::to_string(l >= 0 && s >= l ? s - l : 0));
       }
-      if (m.contains("swappiness") || m.contains("disableOOMKiller")) Fail(mw + ": swappiness and disableOOMKiller are cgroup v1's only");
+      if ((m.contains("swappiness") && !m["swappiness"].is_null()) || m.value("disableOOMKiller", false)) Fail(mw + ": swappiness and disableOOMKiller are cgroup v1's only");
     } else {
       bool swap = m.contains("swap") && Exists(d + "/memory.memsw.limit_in_bytes");
       if (m.contains("swap") && !swap && m["swap"].get<long long>() != -1) Fail(mw + ".swap: this kernel has no swap accounting");
@@ -268,7 +277,11 @@ void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std:
   if (const auto it = r.find("cpu"); it != r.end() && !it->is_null()) {
     const std::string cw = w + ".cpu";
     OnlyKeys(*it, cw, {"shares", "quota", "period", "cpus", "mems"});
-    const json& c = *it;
+    // Zero is dockerd's "unset" (the kernel refuses cpu.shares 0): left out, as runc does.
+    json c = *it;
+    for (const char* k : {"shares", "quota", "period"}) {
+      if (c.contains(k) && c[k].is_number() && c[k].get<double>() == 0) c.erase(k);
+    }
     if (c.contains("shares") || c.contains("quota") || c.contains("period")) {
       std::string d = need("cpu", cw);
       if (cg.v2) {

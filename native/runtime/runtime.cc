@@ -258,6 +258,7 @@ struct State {
   unsigned long long init_start = 0, monitor_start = 0;
   Cgroups cg;
   json annotations = json::object();
+  json hooks = json::object();
 };
 
 std::string StateDir(const std::string& id) { return g.root + "/" + id; }
@@ -281,6 +282,7 @@ State Load(const std::string& id) {
     s.monitor_start = j.at("monitor_start");
     s.cg = Cgroups::FromJson(j.at("cgroups"));
     s.annotations = j.value("annotations", json::object());
+    s.hooks = j.value("hooks", json::object());
   } catch (const json::exception& e) {
     Fail("container " + id + ": state.json: " + e.what());
   }
@@ -290,7 +292,7 @@ State Load(const std::string& id) {
 void Save(const State& s) {
   json j = {{"id", s.id}, {"bundle", s.bundle}, {"rootfs", s.rootfs}, {"created", s.created}, {"ociVersion", s.oci_version},
             {"init", s.init}, {"init_start", s.init_start}, {"monitor", s.monitor}, {"monitor_start", s.monitor_start},
-            {"cgroups", s.cg.ToJson()}, {"annotations", s.annotations}};
+            {"cgroups", s.cg.ToJson()}, {"annotations", s.annotations}, {"hooks", s.hooks}};
   WriteFileAtomic(s.dir + "/state.json", j.dump() + "\n");
 }
 
@@ -369,6 +371,88 @@ pid_t StartMonitor(const std::string& spec_file, bool exec, std::vector<int> kee
   return pid;
 }
 
+// ---- hooks ----
+
+// The hooks run in the runtime's own namespaces (runc's prestart/createRuntime, poststart,
+// poststop), given the container's state on stdin as runc gives it. createContainer and
+// startContainer run inside the container's namespaces: refused, as the monitor does not
+// run them.
+json TakeHooks(json* spec) {
+  if (!spec->contains("hooks") || (*spec)["hooks"].is_null()) return json::object();
+  json hooks = (*spec)["hooks"];
+  spec->erase("hooks");
+  if (!hooks.is_object()) Fail("hooks: must be an object");
+  for (auto it = hooks.begin(); it != hooks.end(); ++it) {
+    const std::string& k = it.key();
+    if (k != "prestart" && k != "createRuntime" && k != "poststart" && k != "poststop") Fail("hooks." + k + ": not supported by gocker-runtime (it runs hooks in its own namespaces only)");
+    if (!it->is_array()) Fail("hooks." + k + ": must be a list");
+    for (size_t i = 0; i < it->size(); i++) {
+      const json& h = (*it)[i];
+      const std::string w = "hooks." + k + "[" + std::to_string(i) + "]";
+      if (!h.is_object() || !h.contains("path") || !h["path"].is_string() || h["path"].get<std::string>().empty() || h["path"].get<std::string>()[0] != '/') Fail(w + ".path: must be an absolute path");
+      for (auto f = h.begin(); f != h.end(); ++f) {
+        if (f.key() != "path" && f.key() != "args" && f.key() != "env" && f.key() != "timeout") Fail(w + "." + f.key() + ": not supported by gocker-runtime");
+      }
+    }
+  }
+  return hooks;
+}
+
+// Runs each hook of kind in turn; the first that fails (or outlives its timeout) fails the
+// command with its stderr.
+void RunHooks(const json& hooks, const char* kind, const json& state) {
+  if (!hooks.contains(kind)) return;
+  std::string input = state.dump();
+  const json& list = hooks[kind];
+  for (size_t i = 0; i < list.size(); i++) {
+    const json& h = list[i];
+    Strings args = h.contains("args") ? h["args"].get<Strings>() : Strings{h["path"].get<std::string>()};
+    Strings env = h.contains("env") ? h["env"].get<Strings>() : Strings{};
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    int in[2], err[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) Fail(std::string("pipe: ") + ErrText(errno));
+    std::string path = h["path"];
+    pid_t pid = fork();
+    if (pid < 0) Fail(std::string("fork: ") + ErrText(errno));
+    if (pid == 0) {
+      dup2(in[0], 0);
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(err[1], 2);
+      signal(SIGPIPE, SIG_DFL);
+      execve(path.c_str(), argv.data(), envp.data());
+      fprintf(stderr, "exec %s: %s", path.c_str(), strerror(errno));
+      _exit(127);
+    }
+    close(in[0]);
+    close(err[1]);
+    ssize_t n = write(in[1], input.data(), input.size());
+    (void)n;
+    close(in[1]);
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    int timeout = h.contains("timeout") && h["timeout"].is_number_unsigned() ? h["timeout"].get<int>() * 1000 : -1;
+    bool done = pidfd < 0 || WaitExit(pidfd, timeout);
+    if (!done) kill(pid, SIGKILL);
+    if (pidfd >= 0) close(pidfd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::string out;
+    char buf[4096];
+    while ((n = read(err[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    close(err[0]);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    std::string w = std::string(kind) + " hook #" + std::to_string(i);
+    if (!done) Fail(w + ": timeout after " + std::to_string(timeout / 1000) + "s");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      Fail(w + ": " + (WIFSIGNALED(status) ? std::string("killed by ") + strsignal(WTERMSIG(status)) : "exit status " + std::to_string(WEXITSTATUS(status))) + (out.empty() ? "" : ", stderr: " + out));
+    }
+  }
+}
+
 // ---- commands ----
 
 int Create(const Strings& argv, size_t at) {
@@ -402,6 +486,7 @@ int Create(const Strings& argv, size_t at) {
     if (config.is_discarded()) Fail("config.json: not JSON");
     std::vector<int> keep;
     json spec = BundleSpec(config, bundle, s.dir, &keep);
+    s.hooks = TakeHooks(&spec);
     s.bundle = bundle;
     s.rootfs = spec["root"]["path"];
     s.oci_version = spec.value("ociVersion", "1.0.2");
@@ -416,6 +501,8 @@ int Create(const Strings& argv, size_t at) {
     std::string device_program;
     s.cg = MakeCgroups(cg_path, resources, &device_program);
     made_cgroups = true;
+    // Applied, here: the monitor's reader takes only what gocker's own engine sets.
+    if (resources) spec["linux"].erase("resources");
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) Fail(std::string("pipe: ") + ErrText(errno));
     keep.push_back(report[1]);
@@ -463,6 +550,11 @@ int Create(const Strings& argv, size_t at) {
     if (!ProcStat(s.init, &s.init_start, &st) || !ProcStat(monitor, &s.monitor_start, &st)) Fail("the container's process went away while it was created");
     s.monitor = monitor;
     s.created = Now();
+    // The container's namespaces exist and nothing of it has run: what runc's prestart and
+    // createRuntime hooks see (dockerd's sets up the network namespace from here).
+    json created = {{"ociVersion", s.oci_version}, {"id", s.id}, {"status", "created"}, {"pid", s.init}, {"bundle", s.bundle}, {"annotations", s.annotations}};
+    RunHooks(s.hooks, "prestart", created);
+    RunHooks(s.hooks, "createRuntime", created);
     Save(s);
     if (a.Has("pid-file")) {
       // As runc: the pid then a rename, so the shim never reads half a number.
@@ -500,6 +592,7 @@ int Start(const Strings& argv, size_t at) {
   WaitExit(mon, -1);
   close(mon);
   if (!Exists(s.dir + "/started")) Fail(MonitorError(s.dir + "/exit.json", 0));
+  RunHooks(s.hooks, "poststart", StateJson(s));
   return 0;
 }
 
@@ -560,7 +653,13 @@ int Delete(const Strings& argv, size_t at) {
     close(mon);
   }
   RemoveCgroups(s.cg);
+  json st = StateJson(s);
   RemoveStateDir(s.dir);
+  // As runc: a poststop hook's failure is not the delete's.
+  try {
+    RunHooks(s.hooks, "poststop", st);
+  } catch (const Failure&) {
+  }
   return 0;
 }
 
