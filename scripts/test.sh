@@ -14,7 +14,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # Fixture tools (busybox-static, umoci, skopeo, mmdebstrap), the real registry
 # (docker-registry, apache2-utils for htpasswd), peers (runc, crun; podman reads what
-# save writes; containerd and docker.io's dockerd run gocker-runtime in runc's place), keyutils (keyctl, for the session keyring test), iptables (the bridge
+# save writes; containerd and docker.io's dockerd run gocker-runtime in runc's place),
+# keyutils (keyctl, for the session keyring test), iptables (the bridge
 # networks' NAT and filtering; iproute2 for the tests' checks), and what the native build
 # links against (libmnl-dev: the addon's rtnetlink; nlohmann-json3-dev: the JSON library the
 # monitor reads its config.json with).
