@@ -884,6 +884,7 @@ void JoinCgroupsSelf(const Spec& spec) {
 [[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock, int pidns, int report_fd) {
   WaitForParent(sync_fd);
   JoinNewKeyring();
+  ApplyNamespacedSettings(spec);  // process.oomScoreAdj (an exec spec has no sysctls)
   // Our children are born into the container's pid namespace; we stay outside it.
   if (setns(pidns, CLONE_NEWPID) != 0) Die(kUnshare, errno, "setns pid");
   close(pidns);
