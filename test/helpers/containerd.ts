@@ -36,6 +36,9 @@ export async function startContainerd(prefix: string): Promise<Containerd> {
   const sock = path.join(base, 'containerd.sock');
   const ns = `${path.basename(base)}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const runDirsBefore = new Set(RUN_DIRS.filter((d) => fs.existsSync(d)));
+  // ctr leaves the FIFOs of a detached exec in a directory of their own there.
+  const fifos = (): string[] => (fs.existsSync(RUN_DIRS[0]) ? fs.readdirSync(RUN_DIRS[0]) : []);
+  const fifosBefore = new Set(fifos());
   const ctr = (args: string[], timeout = 60_000) => {
     const r = spawnSync('ctr', ['-a', sock, '-n', ns, ...args], { encoding: 'utf8', timeout });
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
@@ -91,6 +94,7 @@ export async function startContainerd(prefix: string): Promise<Containerd> {
       for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
       fs.rmdirSync(d);
     }
+    for (const f of fifos()) if (!fifosBefore.has(f)) fs.rmSync(path.join(RUN_DIRS[0], f), { recursive: true, force: true });
     for (const d of RUN_DIRS) {
       if (runDirsBefore.has(d)) continue;
       try {
