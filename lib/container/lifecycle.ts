@@ -369,10 +369,14 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Pr
   }
 }
 
-/** The image's StopSignal (or SIGTERM), then SIGKILL after the grace period. */
-export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, signal?: string): Promise<ContainerRecord> {
+/**
+ * The container's StopSignal (--stop-signal, else the image's, else SIGTERM), then SIGKILL
+ * after the grace period: graceSeconds, else its --stop-timeout, else 10 (-1: no SIGKILL).
+ */
+export async function stop(paths: StorePaths, ref: string, graceSeconds?: number, signal?: string): Promise<ContainerRecord> {
   const rec = find(paths, ref);
   if (!rec.State.Running) return rec;
+  const grace = graceSeconds ?? rec.Config.StopTimeout ?? 10;
   const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
   const what = `cannot stop container: ${ref}`;
   // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
@@ -380,7 +384,7 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, si
   signalContainer(paths, rec, first, what);
   // Paused: thawed, as docker does, so that the stop signal is delivered.
   if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
-  if (!(await waitExit(paths, rec, graceSeconds * 1000))) {
+  if (!(await waitExit(paths, rec, grace < 0 ? Infinity : grace * 1000))) {
     try {
       signalContainer(paths, rec, 'SIGKILL', what);
     } catch (e) {

@@ -159,7 +159,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl, kOomScoreAdj,
 };
 
 const char* StageName(int s) {
@@ -188,6 +188,7 @@ const char* StageName(int s) {
     case kFds: return "close inherited fds";
     case kSeccomp: return "seccomp";
     case kSysctl: return "write sysctl";
+    case kOomScoreAdj: return "oom_score_adj";
   }
   return "setup";
 }
@@ -705,23 +706,13 @@ void JoinNewKeyring() {
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) Die(kKeyring, errno);
 }
 
-// linux.sysctl (spec.cc allows only the ones our namespaces hold: /proc/sys of those is the
-// namespace of whoever opens it) and process.oomScoreAdj, in the child's new namespaces and
-// before anything of the container's runs.
-void ApplyNamespacedSettings(const Spec& spec) {
-  for (const auto& kv : spec.sysctls) {
-    std::string path = "/proc/sys/" + kv.first;
-    std::replace(path.begin() + 10, path.end(), '.', '/');
-    int fd = open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || !WriteAll(fd, kv.second.data(), kv.second.size())) Die(kSysctl, errno, kv.first);
-    close(fd);
-  }
-  if (spec.oom_score_adj_set) {
-    std::string v = std::to_string(spec.oom_score_adj);
-    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || !WriteAll(fd, v.data(), v.size())) Die(kSysctl, errno, "oom_score_adj");
-    close(fd);
-  }
+// process.oomScoreAdj, before anything of the container's runs (exec: for its command too).
+void ApplyOomScoreAdj(const Spec& spec) {
+  if (!spec.oom_score_adj_set) return;
+  std::string v = std::to_string(spec.oom_score_adj);
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || !WriteAll(fd, v.data(), v.size())) Die(kOomScoreAdj, errno, "oom_score_adj");
+  close(fd);
 }
 
 // Blocks until the monitor has placed us in our cgroups.
@@ -756,26 +747,27 @@ void JoinCgroupsSelf(const Spec& spec) {
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
   // before it is placed in its cgroups.
-  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  int ns = CLONE_NEWNS | (spec.own_uts ? CLONE_NEWUTS : 0) | (spec.own_ipc ? CLONE_NEWIPC : 0);
   // netns_fd: another container's network namespace (--network container:NAME), opened by
-  // the CLI from that container's verified process.
+  // the CLI from that container's verified process; ipcns_fd the same for --ipc container:.
   if (spec.netns_fd >= 0) {
     if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
     close(spec.netns_fd);
   }
-  // ipc and uts of a pod's sandbox (gocker-runtime opened them from the spec's paths).
-  for (int fd : {spec.ipcns_fd, spec.utsns_fd}) {
-    if (fd < 0) continue;
-    int type = fd == spec.ipcns_fd ? CLONE_NEWIPC : CLONE_NEWUTS;
-    if (setns(fd, type) != 0) Die(kUnshare, errno, type == CLONE_NEWIPC ? "join ipc namespace" : "join uts namespace");
-    ns &= ~type;
-    close(fd);
+  if (spec.ipcns_fd >= 0) {
+    if (setns(spec.ipcns_fd, CLONE_NEWIPC) != 0) Die(kUnshare, errno, "setns ipc");
+    close(spec.ipcns_fd);
+  }
+  // uts of a pod's sandbox (gocker-runtime opened it from the spec's path).
+  if (spec.utsns_fd >= 0) {
+    if (setns(spec.utsns_fd, CLONE_NEWUTS) != 0) Die(kUnshare, errno, "setns uts");
+    close(spec.utsns_fd);
   }
   bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);
   if (own_net) LoopbackUp();
-  ApplyNamespacedSettings(spec);
+  ApplyOomScoreAdj(spec);
   const std::vector<Mount>& mounts = spec.mounts;
   std::map<size_t, int> clones = ClonePropagating(mounts);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
@@ -855,6 +847,18 @@ void JoinCgroupsSelf(const Spec& spec) {
   if (chdir("/") != 0) Die(kPivot, errno);
   close(root);
 
+  // linux.sysctl, through the container's own /proc (its namespaces' values), before
+  // /proc/sys is made read-only and before anything of the image's runs.
+  for (const auto& kv : spec.sysctls) {
+    std::string file = "/proc/sys/" + kv.first;
+    for (size_t i = 10; i < file.size(); i++) {
+      if (file[i] == '.') file[i] = '/';
+    }
+    int fd = open(file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !WriteAll(fd, kv.second.data(), kv.second.size())) Die(kSysctl, errno, kv.first);
+    close(fd);
+  }
+
   for (const std::string& p : spec.masked) {
     struct stat st;
     if (lstat(p.c_str(), &st) != 0) continue;
@@ -884,7 +888,7 @@ void JoinCgroupsSelf(const Spec& spec) {
 [[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock, int pidns, int report_fd) {
   WaitForParent(sync_fd);
   JoinNewKeyring();
-  ApplyNamespacedSettings(spec);  // process.oomScoreAdj (an exec spec has no sysctls)
+  ApplyOomScoreAdj(spec);
   // Our children are born into the container's pid namespace; we stay outside it.
   if (setns(pidns, CLONE_NEWPID) != 0) Die(kUnshare, errno, "setns pid");
   close(pidns);
@@ -949,6 +953,30 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
 }
 
 // ---- the monitor ----
+
+// Every process still in the container's cgroup, SIGKILLed until none is left (a process
+// forking meanwhile is caught by a later round). The cgroup is the one the spec joins: v2's
+// cgroup.procs, or v1's beside its tasks file.
+void KillCgroupLeftovers(const Spec& spec) {
+  std::string file;
+  if (!spec.cgroup_procs.empty()) file = spec.cgroup_procs[0];
+  else if (!spec.cgroup_self.empty()) file = spec.cgroup_self[0].substr(0, spec.cgroup_self[0].rfind('/')) + "/cgroup.procs";
+  if (file.empty()) return;
+  for (int round = 0; round < 200; round++) {
+    std::string text;
+    if (!ReadFile(file, &text)) return;
+    bool any = false;
+    for (const std::string& line : Split(text, '\n')) {
+      pid_t p = static_cast<pid_t>(atol(line.c_str()));
+      if (p > 1) {
+        kill(p, SIGKILL);
+        any = true;
+      }
+    }
+    if (!any) return;
+    usleep(5000);
+  }
+}
 
 pid_t g_child = -1;
 
@@ -1455,14 +1483,29 @@ int main(int argc, char** argv) {
       WriteExit(125, 0, Now(), std::string("exec: ") + strerror(errno));
       return 125;
     }
-  } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 || unshare(CLONE_NEWPID) != 0) {
-    // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
-    WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
+  } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid ? unshare(CLONE_NEWPID) : 0) != 0) {
+    // CLONE_NEWPID applies to the children we create from now on: the container is PID 1
+    // (or, --pid container:NAME, one more process of that container's namespace; --pid
+    // host, one of the host's).
+    WriteExit(125, 0, Now(), std::string(spec.pidns_fd >= 0 ? "join pid namespace: " : "unshare pid namespace: ") + strerror(errno));
     return 125;
+  }
+  if (spec.pidns_fd >= 0) close(spec.pidns_fd);
+  // --ipc shareable: its /dev/shm is a tmpfs on the host, which the container binds and a
+  // container joining its IPC namespace binds too; it lives as long as this monitor.
+  if (!exec_mode && !spec.shm_path.empty()) {
+    std::string opts = "mode=1777,size=" + std::to_string(spec.shm_size);
+    if ((mkdir(spec.shm_path.c_str(), 0700) != 0 && errno != EEXIST) ||
+        mount("shm", spec.shm_path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) != 0) {
+      WriteExit(125, 0, Now(), "shm " + spec.shm_path + ": " + strerror(errno));
+      return 125;
+    }
   }
   std::string started = Now();
   pid_t pid = fork();
   if (pid < 0) {
+    if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
     return 125;
   }
@@ -1679,6 +1722,11 @@ int main(int argc, char** argv) {
   while (!(spec.hand_over && !exec_mode) && waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) break;
   }
+  // Without a pid namespace of its own (--pid host, or another container's) nothing ends
+  // what the command left running when it ends: as runc, what is left in its cgroup is
+  // killed before the exit is reported.
+  if (!exec_mode && !spec.own_pid) KillCgroupLeftovers(spec);
+  if (!exec_mode && !spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
   int code, sig = 0;
   if (early_code) {
     code = early_code;
