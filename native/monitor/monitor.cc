@@ -888,7 +888,6 @@ void JoinCgroupsSelf(const Spec& spec) {
 [[noreturn]] void ExecChild(const Spec& spec, int sync_fd, int pty_sock, int pidns, int report_fd) {
   WaitForParent(sync_fd);
   JoinNewKeyring();
-  ApplyOomScoreAdj(spec);
   // Our children are born into the container's pid namespace; we stay outside it.
   if (setns(pidns, CLONE_NEWPID) != 0) Die(kUnshare, errno, "setns pid");
   close(pidns);
@@ -1472,6 +1471,17 @@ int main(int argc, char** argv) {
     const std::string& ef = spec.exit_file;
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     std::string why;
+    // process.oomScoreAdj of an exec: set here, on the host's /proc (the container's has no
+    // /proc/self for a process outside its pid namespace), and inherited by the command.
+    if (spec.oom_score_adj_set) {
+      std::string v = std::to_string(spec.oom_score_adj);
+      int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || !WriteAll(fd, v.data(), v.size())) {
+        WriteExit(125, 0, Now(), std::string("oom_score_adj: ") + strerror(errno));
+        return 125;
+      }
+      close(fd);
+    }
     if (!JoinNamespaces(spec, &pidns, &why)) {
       WriteExit(125, 0, Now(), why);
       return 125;

@@ -204,7 +204,7 @@ json BundleSpec(const json& config, const std::string& bundle, const std::string
       for (json& n : l["namespaces"]) {
         if (!n.is_object() || !n.contains("path") || !n["path"].is_string()) continue;
         std::string type = n.value("type", "");
-        if (type != "network" && type != "ipc" && type != "uts") continue;  // the monitor names what it refuses
+        if (type != "network" && type != "ipc" && type != "uts" && type != "pid") continue;  // the monitor names what it refuses
         std::string path = n["path"].get<std::string>();
         // Kept open (not close-on-exec) for the monitor, which joins it by this fd.
         int fd = open(path.c_str(), O_RDONLY);
