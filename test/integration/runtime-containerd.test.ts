@@ -121,6 +121,10 @@ test('two containers in one network namespace, as a pod: the second joins the fi
     assert.equal(r.stdout.trim(), fs.readlinkSync(`/proc/${pid}/ns/net`));
     const own = run(['--rm', IMAGE, 'alone', 'readlink', '/proc/self/ns/net']);
     assert.notEqual(own.stdout.trim(), fs.readlinkSync(`/proc/${pid}/ns/net`));
+    // A pod that shares its pid namespace too: the member sees the sandbox's init as its 1.
+    const p = run(['--rm', '--with-ns', `pid:/proc/${pid}/ns/pid`, IMAGE, 'pidmember', 'cat', '/proc/1/comm']);
+    assert.equal(p.status, 0, p.stderr);
+    assert.equal(p.stdout, 'sleep\n');
   } finally {
     ctr(['task', 'rm', '-f', 'sandbox']);
     ctr(['containers', 'rm', 'sandbox']);
