@@ -36,9 +36,10 @@ export async function startContainerd(prefix: string): Promise<Containerd> {
   const sock = path.join(base, 'containerd.sock');
   const ns = `${path.basename(base)}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const runDirsBefore = new Set(RUN_DIRS.filter((d) => fs.existsSync(d)));
-  // ctr leaves the FIFOs of a detached exec in a directory of their own there.
-  const fifos = (): string[] => (fs.existsSync(RUN_DIRS[0]) ? fs.readdirSync(RUN_DIRS[0]) : []);
-  const fifosBefore = new Set(fifos());
+  // ctr leaves the FIFOs of a detached exec in a directory of their own there, and a shim
+  // killed rather than stopped leaves its socket.
+  const entries = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+  const before = new Map(RUN_DIRS.slice(0, 2).map((d) => [d, new Set(entries(d))]));
   const ctr = (args: string[], timeout = 60_000) => {
     const r = spawnSync('ctr', ['-a', sock, '-n', ns, ...args], { encoding: 'utf8', timeout });
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
@@ -94,7 +95,7 @@ export async function startContainerd(prefix: string): Promise<Containerd> {
       for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
       fs.rmdirSync(d);
     }
-    for (const f of fifos()) if (!fifosBefore.has(f)) fs.rmSync(path.join(RUN_DIRS[0], f), { recursive: true, force: true });
+    for (const [dir, had] of before) for (const f of entries(dir)) if (!had.has(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
     for (const d of RUN_DIRS) {
       if (runDirsBefore.has(d)) continue;
       try {
