@@ -218,6 +218,12 @@ json BundleSpec(const json& config, const std::string& bundle, const std::string
       doc["annotations"]["io.gocker.seccomp.bpf"] = state_dir + "/seccomp.bpf";
     }
   }
+  // No AppArmor profile asked for ("unconfined", dockerd's --security-opt apparmor=unconfined)
+  // is nothing to apply; any other profile is left for the monitor to refuse.
+  if (doc.contains("process") && doc["process"].is_object() && doc["process"].contains("apparmorProfile")) {
+    const json& a = doc["process"]["apparmorProfile"];
+    if (a.is_string() && (a.get<std::string>().empty() || a.get<std::string>() == "unconfined")) doc["process"].erase("apparmorProfile");
+  }
   SpellCgroupMount(&doc);
   AddDefaultDevices(&doc);
   return doc;

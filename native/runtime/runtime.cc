@@ -750,6 +750,11 @@ int Exec(const Strings& argv, size_t at) {
     process["terminal"] = a.Bool("tty");
     if (a.Has("cwd")) process["cwd"] = a.Get("cwd");
   }
+  // As at create: no AppArmor profile is nothing to apply; another the monitor refuses.
+  if (process.contains("apparmorProfile") && process["apparmorProfile"].is_string() &&
+      (process["apparmorProfile"].get<std::string>().empty() || process["apparmorProfile"].get<std::string>() == "unconfined")) {
+    process.erase("apparmorProfile");
+  }
   bool terminal = process.value("terminal", false);
   if (terminal && !a.Has("console-socket")) Fail("cannot allocate tty if runc will detach without setting console socket");
   if (!terminal && a.Has("console-socket")) Fail("cannot use console socket if runc will not detach or allocate tty");
