@@ -23,6 +23,7 @@ const PARENT = `gocker-rt-dk-${process.pid}`;
 const FIXED = ['/etc/docker/key.json', '/run/docker/plugins', '/run/docker'];
 const fixedBefore = new Set(FIXED.filter((f) => fs.existsSync(f)));
 const shimSocketsBefore = new Set(fs.existsSync('/run/containerd/s') ? fs.readdirSync('/run/containerd/s') : []);
+const shimDirsBefore = new Set(['/run/containerd/s', '/run/containerd'].filter((d) => fs.existsSync(d)));
 let dockerd: ChildProcess | undefined;
 
 function docker(args: string[], timeout = 60_000): { status: number | null; stdout: string; stderr: string } {
@@ -79,6 +80,14 @@ after(async () => {
   }
   for (const f of FIXED) if (!fixedBefore.has(f)) fs.rmSync(f, { recursive: true, force: true });
   for (const s of fs.existsSync('/run/containerd/s') ? fs.readdirSync('/run/containerd/s') : []) if (!shimSocketsBefore.has(s)) fs.rmSync(path.join('/run/containerd/s', s), { force: true });
+  for (const d of ['/run/containerd/s', '/run/containerd']) {
+    if (shimDirsBefore.has(d)) continue;
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      // not empty: not only ours
+    }
+  }
 });
 
 test('docker run --runtime gocker: output, exit status, and dockerd\'s prestart hook run by gocker-runtime', () => {
