@@ -44,6 +44,20 @@
       "defines": ["_GNU_SOURCE"]
     },
     {
+      # runc's command line over gocker-monitor, for containerd's shim and dockerd. Native, as
+      # the shim runs it several times per container. libseccomp (dynamic: this is no resident
+      # process) compiles a bundle's linux.seccomp with the addon's own compiler; cgroup v2 device
+      # rules go through the addon's device program assembler.
+      "target_name": "gocker-runtime",
+      "type": "executable",
+      "sources": ["native/runtime/runtime.cc", "native/runtime/cgroups.cc", "native/runtime/bundle.cc", "native/seccomp_bpf.cc",
+                  "native/devices_bpf.cc"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
+      "defines": ["_GNU_SOURCE"],
+      "libraries": ["-lseccomp"]
+    },
+    {
       # --init: PID 1 that reaps zombies and forwards signals; bind-mounted into the container.
       "target_name": "gocker-init",
       "type": "executable",

@@ -11,6 +11,7 @@ import type { TableRecord } from './common';
 const SCRIPTS: Array<[string, string]> = [
   ['start', 'CLI container start: run --rm'],
   ['exec', 'exec into a running container'],
+  ['runtime', 'containerd: ctr run --rm with gocker-runtime, runc, crun'],
   ['detached', '50 x run -d and resident memory per container'],
   ['cli', 'ps -a, images, inspect'],
   ['pull', 'cold pull from a local registry'],

@@ -123,6 +123,12 @@ export interface NativeBinding {
     defaultAction: number; architectures: string[];
     rules: Array<{ name: string; action: number; args: Array<[number, number, bigint, bigint]> }>;
   }): Buffer;
+  /**
+   * cgroup v2 device rules (all allows; -1: any major or minor) as a
+   * BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]): the first rule that matches
+   * allows, none matching denies.
+   */
+  deviceProgram(rules: Array<{ type: 'a' | 'c' | 'b'; major: number; minor: number; access: string }>): Buffer;
   /** libseccomp's version (major.minor.micro), which shapes what seccompCompile makes. */
   seccompVersion(): string;
   /** A bridge (rtnetlink), with this MAC; EEXIST when there is one of that name. */

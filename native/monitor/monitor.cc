@@ -160,7 +160,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl, kOomScoreAdj,
 };
 
 const char* StageName(int s) {
@@ -189,6 +189,7 @@ const char* StageName(int s) {
     case kFds: return "close inherited fds";
     case kSeccomp: return "seccomp";
     case kSysctl: return "write sysctl";
+    case kOomScoreAdj: return "oom_score_adj";
   }
   return "setup";
 }
@@ -459,19 +460,15 @@ void LoopbackUp() {
   close(s);
 }
 
-// -t: the pty comes from the container's own devpts instance (so `tty` names /dev/pts/0
-// inside it); its master goes to the monitor over the socket, as runc's console socket.
-// Returns the slave, opened.
-int OpenPty(int sock) {
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) Die(kStdio, errno, "/dev/ptmx");
+// Unlocks a new pty's master and sends it over sock (SCM_RIGHTS, with the slave's path as the
+// message, as runc's console socket has it); returns the slave's path.
+std::string SendPty(int master, int sock) {
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) != 0) Die(kStdio, errno, "unlock pty");
   int pty_num = -1;
   if (ioctl(master, TIOCGPTN, &pty_num) != 0) Die(kStdio, errno, "pty number");
   std::string slave = "/dev/pts/" + std::to_string(pty_num);
-  char data = 'p';
-  struct iovec iov = {&data, 1};
+  struct iovec iov = {const_cast<char*>(slave.data()), slave.size()};
   char ctrl[CMSG_SPACE(sizeof(int))];
   memset(ctrl, 0, sizeof ctrl);
   struct msghdr msg = {};
@@ -484,16 +481,40 @@ int OpenPty(int sock) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (sendmsg(sock, &msg, 0) != 1) Die(kStdio, errno, "send pty");
+  if (sendmsg(sock, &msg, 0) != static_cast<ssize_t>(slave.size())) Die(kStdio, errno, "send pty");
   close(master);
+  return slave;
+}
+
+// -t: the pty comes from the container's own devpts instance (so `tty` names /dev/pts/0
+// inside it); its master goes to the monitor over the socket, as runc's console socket.
+// Returns the slave, opened. console: the socket is a runtime caller's console socket, which
+// sends no acknowledgement (the shim takes the master only once `exec` has returned).
+int OpenPty(int sock, bool console) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) Die(kStdio, errno, "/dev/ptmx");
+  std::string slave = SendPty(master, sock);
   // Wait until the monitor has given the pty its size, so the command starts with it.
   char ack;
-  while (read(sock, &ack, 1) < 0 && errno == EINTR) {
+  while (!console && read(sock, &ack, 1) < 0 && errno == EINTR) {
   }
   close(sock);
   int t = open(slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (t < 0) Die(kStdio, errno, slave);
   return t;
+}
+
+// gocker-runtime's create with a terminal: the shim takes the pty master from the console
+// socket before it starts the container, so it is made before the container is reported
+// created, from the container's devpts (mounted by then; the pivot is still to come).
+// Returns the slave's path, opened in Become once the root is the container's.
+std::string g_console_slave;
+
+void SendConsole(int root, int sock) {
+  int master = static_cast<int>(Openat2(root, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS));
+  if (master < 0) Die(kStdio, errno, "/dev/pts/ptmx");
+  g_console_slave = SendPty(master, sock);
+  close(sock);
 }
 
 // The pty's slave as the controlling terminal and stdio of a new session: done by the
@@ -541,7 +562,8 @@ void ApplySeccomp(const Spec& spec) {
 // container can see never holds more: non-dumpable does not keep out a container root with
 // CAP_SYS_PTRACE, which has it in the host's user namespace.
 [[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd = -1) {
-  int pty = pty_sock >= 0 ? OpenPty(pty_sock) : -1;
+  int pty = pty_sock >= 0 ? OpenPty(pty_sock, spec.console_fd >= 0) : -1;
+  if (!g_console_slave.empty() && (pty = open(g_console_slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) Die(kStdio, errno, g_console_slave);
   if (pty >= 0 && report_fd < 0) TakePty(pty);
 
   // (TS has already checked them against the hard limits)
@@ -655,6 +677,8 @@ void ApplySeccomp(const Spec& spec) {
   // Every fd but stdio closes on exec (the error pipe too, which is how the parent learns
   // that execve succeeded).
   syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+  // Handed over (gocker-runtime): the monitor goes once we run, and the command must outlive it.
+  if (spec.hand_over && report_fd < 0 && prctl(PR_SET_PDEATHSIG, 0) != 0) Die(kUser, errno, "pdeathsig");
   if (nnp && report_fd < 0) ApplySeccomp(spec);
 
   const std::string& file = args[0];
@@ -681,6 +705,15 @@ void ApplySeccomp(const Spec& spec) {
 // Anonymous: nothing else is to join it. Before the seccomp filter, which refuses keyctl.
 void JoinNewKeyring() {
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) Die(kKeyring, errno);
+}
+
+// process.oomScoreAdj, before anything of the container's runs (exec: for its command too).
+void ApplyOomScoreAdj(const Spec& spec) {
+  if (!spec.oom_score_adj_set) return;
+  std::string v = std::to_string(spec.oom_score_adj);
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || !WriteAll(fd, v.data(), v.size())) Die(kOomScoreAdj, errno, "oom_score_adj");
+  close(fd);
 }
 
 // Blocks until the monitor has placed us in our cgroups.
@@ -726,10 +759,16 @@ void JoinCgroupsSelf(const Spec& spec) {
     if (setns(spec.ipcns_fd, CLONE_NEWIPC) != 0) Die(kUnshare, errno, "setns ipc");
     close(spec.ipcns_fd);
   }
+  // uts of a pod's sandbox (gocker-runtime opened it from the spec's path).
+  if (spec.utsns_fd >= 0) {
+    if (setns(spec.utsns_fd, CLONE_NEWUTS) != 0) Die(kUnshare, errno, "setns uts");
+    close(spec.utsns_fd);
+  }
   bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);
   if (own_net) LoopbackUp();
+  ApplyOomScoreAdj(spec);
   const std::vector<Mount>& mounts = spec.mounts;
   std::map<size_t, int> clones = ClonePropagating(mounts);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
@@ -778,6 +817,10 @@ void JoinCgroupsSelf(const Spec& spec) {
   if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
   JoinNewKeyring();
 
+  if (spec.console_fd >= 0) {
+    SendConsole(root, pty_sock);
+    pty_sock = -1;
+  }
   // Our namespaces are there (the monitor reports the container created, and whoever
   // created it may configure them from outside, its network namespace say) and nothing of
   // the container's has run: we wait to be released.
@@ -1393,7 +1436,7 @@ int main(int argc, char** argv) {
   // relay, never the CLI's own stdio: see Pump.
   g_tty = spec.terminal;
   bool logging = !exec_mode && !spec.log_file.empty();
-  bool piped = !g_tty;
+  bool piped = !g_tty && !spec.stdio_inherit;
   // attach: a container's stdio is served on its attach socket (attach.cc); -i then keeps
   // its stdin open for the clients, detached or not. exec relays to the CLI alone.
   bool attachable = !exec_mode && !spec.attach_socket.empty();
@@ -1417,7 +1460,9 @@ int main(int argc, char** argv) {
   }
   int master = -1;
   int pty_sock[2] = {-1, -1};
-  if (g_tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pty_sock) != 0) {
+  if (g_tty && spec.console_fd >= 0) {
+    pty_sock[1] = spec.console_fd;  // the child sends the master to the runtime's caller
+  } else if (g_tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pty_sock) != 0) {
     WriteExit(125, 0, Now(), std::string("socketpair: ") + strerror(errno));
     return 125;
   }
@@ -1444,13 +1489,25 @@ int main(int argc, char** argv) {
     const std::string& ef = spec.exit_file;
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     std::string why;
+    // process.oomScoreAdj of an exec: set here, on the host's /proc (the container's has no
+    // /proc/self for a process outside its pid namespace), and inherited by the command.
+    if (spec.oom_score_adj_set) {
+      std::string v = std::to_string(spec.oom_score_adj);
+      int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || !WriteAll(fd, v.data(), v.size())) {
+        WriteExit(125, 0, Now(), std::string("oom_score_adj: ") + strerror(errno));
+        return 125;
+      }
+      close(fd);
+    }
     if (!JoinNamespaces(spec, &pidns, &why)) {
       WriteExit(125, 0, Now(), why);
       return 125;
     }
     // The command is our grandchild (see Become): once its parent has gone, it is ours to
-    // wait for. The report pipe brings its pid.
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+    // wait for. The report pipe brings its pid. Handed over, it goes to the nearest subreaper
+    // above us instead: containerd's shim, which waits for it.
+    if ((!spec.hand_over && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) || pipe2(report, O_CLOEXEC) != 0) {
       WriteExit(125, 0, Now(), std::string("exec: ") + strerror(errno));
       return 125;
     }
@@ -1490,11 +1547,13 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd, spec.utsns_fd})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
+    } else if (spec.stdio_inherit) {
+      // the monitor's own, which its caller (containerd's shim) gave it for the container
     } else {
       if (!piped_stdin) {
         int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1535,8 +1594,16 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
-  if (spec.netns_fd >= 0) close(spec.netns_fd);
-  if (spec.ipcns_fd >= 0) close(spec.ipcns_fd);
+  for (int fd : {spec.netns_fd, spec.ipcns_fd, spec.utsns_fd}) {
+    if (fd >= 0) close(fd);
+  }
+  if (spec.stdio_inherit) {
+    // The container's stdio is its own now: ours must not keep the caller's pipes open after
+    // the container closes them (the shim waits for their end).
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; devnull >= 0 && fd < 3; fd++) dup2(devnull, fd);
+    if (devnull > 2) close(devnull);
+  }
   std::string error;
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's
@@ -1609,7 +1676,9 @@ int main(int argc, char** argv) {
     WriteAll(sync[1], &go, 1);
   }
   close(sync[1]);
-  if (g_tty) {
+  if (g_tty && spec.console_fd >= 0) {
+    close(spec.console_fd);
+  } else if (g_tty) {
     close(pty_sock[1]);
     master = RecvFd(pty_sock[0]);  // -1 when the child failed before: the error pipe says why
     if (attachable) {
@@ -1672,6 +1741,9 @@ int main(int argc, char** argv) {
     early_code = 125;
     error = "exec: the command's process was not started";
   }
+  // Handed over: the command runs, and its parent from now on is the subreaper above us (the
+  // shim), which reaps it and so learns its exit status: nothing is left for us to do.
+  if (spec.hand_over && exec_started) return 0;
 
   if (attachable) {
     // ---- attach: the CLI's own stdio only for a foreground run without -t; with -t the
@@ -1700,7 +1772,9 @@ int main(int argc, char** argv) {
   }
 
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
+  // Handed over, the container's init is never ours to reap, even when it failed before its
+  // command ran: the shim learns of its end only by reaping it itself, once we are gone.
+  while (!(spec.hand_over && !exec_mode) && waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) break;
   }
   // Without a pid namespace of its own (--pid host, or another container's) nothing ends

@@ -140,7 +140,7 @@ int RlimitResource(const std::string& n) {
 void ParseProcess(const json& p, Spec* s) {
   const std::string w = "process";
   Object(p, w);
-  OnlyKeys(p, w, {"terminal", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges"});
+  OnlyKeys(p, w, {"terminal", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges", "oomScoreAdj"});
   if (const json* t = Field(p, "terminal")) s->terminal = Bool(*t, w + ".terminal");
   const json& user = Object(Required(p, w, "user"), w + ".user");
   OnlyKeys(user, w + ".user", {"uid", "gid", "additionalGids"});
@@ -187,6 +187,11 @@ void ParseProcess(const json& p, Spec* s) {
     }
   }
   if (const json* n = Field(p, "noNewPrivileges")) s->no_new_privs = Bool(*n, w + ".noNewPrivileges");
+  if (const json* o = Field(p, "oomScoreAdj")) {
+    if (!o->is_number_integer() || o->get<long long>() < -1000 || o->get<long long>() > 1000) Refuse(w + ".oomScoreAdj", "must be a number from -1000 to 1000, not " + Shown(*o));
+    s->oom_score_adj_set = true;
+    s->oom_score_adj = static_cast<int>(o->get<long long>());
+  }
 }
 
 // mount(8)'s flag words: the flag, and whether the word sets or clears it.
@@ -281,26 +286,28 @@ void ParseNamespaces(const json& v, Spec* s) {
       // process's by then.
       std::string path = Str(*p, nw + ".path");
       const std::string prefix = "/proc/self/fd/";
-      if (type != "network" && type != "pid" && type != "ipc") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
+      if (type != "network" && type != "pid" && type != "ipc" && type != "uts") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
       if (path.compare(0, prefix.size(), prefix) != 0) Refuse(nw + ".path", "must be /proc/self/fd/N (an fd the engine passed), not " + Shown(*p));
       int fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
-      (type == "network" ? s->netns_fd : type == "pid" ? s->pidns_fd : s->ipcns_fd) = fd;
+      (type == "network" ? s->netns_fd : type == "pid" ? s->pidns_fd : type == "ipc" ? s->ipcns_fd : s->utsns_fd) = fd;
     }
   }
-  // The monitor always makes these: a spec without one asks for what it would not get.
-  for (const char* need : {"mount", "cgroup"}) {
+  // The monitor always makes these: a spec without one asks for what it would not get. A
+  // cgroup namespace is made whether asked for or not (a runtime spec from containerd may leave
+  // it out): it only hides the host's cgroup tree, and the cgroup mounts are made inside it.
+  for (const char* need : {"mount"}) {
     if (!seen.count(need)) Refuse(w, std::string("must include ") + need + ": gocker-monitor always makes a new one");
   }
-  int fds[] = {s->netns_fd, s->pidns_fd, s->ipcns_fd};
-  for (int i = 0; i < 3; i++) {
-    for (int j = i + 1; j < 3; j++) {
+  int fds[] = {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd};
+  for (int i = 0; i < 4; i++) {
+    for (int j = i + 1; j < 4; j++) {
       if (fds[i] >= 0 && fds[i] == fds[j]) Refuse(w, "two namespaces joined through one fd");
     }
   }
   s->own_network = seen.count("network") > 0 && s->netns_fd < 0;
   s->own_pid = seen.count("pid") > 0 && s->pidns_fd < 0;
   s->own_ipc = seen.count("ipc") > 0 && s->ipcns_fd < 0;
-  s->own_uts = seen.count("uts") > 0;
+  s->own_uts = seen.count("uts") > 0 && s->utsns_fd < 0;
 }
 
 // linux.sysctl: only the names that are the container's own namespaces' (docker's list:
@@ -493,6 +500,15 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
   }
   s->detach = boolean("io.gocker.launch.detach");
   s->stdin_open = boolean("io.gocker.launch.stdin");
+  s->stdio_inherit = boolean("io.gocker.launch.stdio-inherit");
+  s->hand_over = boolean("io.gocker.launch.hand-over");
+  if ((v = get("io.gocker.launch.console-fd"))) {
+    s->console_fd = static_cast<int>(Decimal(*v, where("io.gocker.launch.console-fd"), 3, 1023));
+    if (!s->terminal) Refuse(where("io.gocker.launch.console-fd"), "without process.terminal");
+    if (s->console_fd == s->netns_fd || s->console_fd == s->ipcns_fd || s->console_fd == s->utsns_fd) Refuse(where("io.gocker.launch.console-fd"), "the same fd as a namespace's");
+  }
+  if (s->hand_over && !s->stdio_inherit) Refuse(where("io.gocker.launch.hand-over"), "only with io.gocker.launch.stdio-inherit: nobody would relay the container's output");
+  if (s->terminal && s->hand_over && s->console_fd < 0) Refuse(where("io.gocker.launch.hand-over"), "a terminal needs io.gocker.launch.console-fd");
   if (exec) {
     const char* need[] = {"io.gocker.exec.target-pid", "io.gocker.exec.target-parent", "io.gocker.exec.target-started", "io.gocker.exec.target-exit"};
     for (const char* k : need) {
@@ -564,7 +580,7 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       std::string hw = where("io.gocker.launch.hold-fds");
       json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);
       if (list.is_discarded() || !list.is_array()) Refuse(hw, "must be a JSON list, not " + Shown(*v));
-      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd, s->pidns_fd, s->ipcns_fd};
+      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->console_fd};
       for (size_t i = 0; i < list.size(); i++) {
         std::string iw = hw + "[" + std::to_string(i) + "]";
         int fd = static_cast<int>(Decimal(Str(list[i], iw), iw, 3, 1023));
@@ -572,8 +588,8 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
         s->hold_fds.push_back(fd);
       }
     }
-    for (int fd : {s->netns_fd, s->pidns_fd, s->ipcns_fd}) {
-      if (fd >= 0 && (fd == s->go_fd || fd == s->report_fd)) Refuse("linux.namespaces", "a namespace's fd is also the go or report fd");
+    for (int fd : {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->console_fd}) {
+      if (fd >= 0 && (fd == s->go_fd || fd == s->report_fd)) Refuse("linux.namespaces", "a namespace's or the console's fd is also the go or report fd");
     }
     if ((v = get("io.gocker.launch.exit-command"))) {
       std::string ew = where("io.gocker.launch.exit-command");

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gocker_monitor {
@@ -61,9 +62,12 @@ struct Spec {
   bool own_network = true;
   int netns_fd = -1;  // a network namespace to join: linux.namespaces' network path /proc/self/fd/N
   // pid, ipc, uts: a new one each, unless the spec leaves it out (--pid/--ipc/--uts host: the
-  // monitor's own, the host's) or names one to join by an fd the engine passed (container:NAME).
+  // monitor's own, the host's) or names one to join by an fd the engine (or gocker-runtime, for
+  // a pod's sandbox's) passed (container:NAME).
   bool own_pid = true, own_ipc = true, own_uts = true;
-  int pidns_fd = -1, ipcns_fd = -1;
+  int pidns_fd = -1, ipcns_fd = -1, utsns_fd = -1;
+  bool oom_score_adj_set = false;
+  int oom_score_adj = 0;
   std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl: name (dotted), value
   std::vector<Device> devices;
   Strings masked, readonly;
@@ -89,6 +93,12 @@ struct Spec {
   std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
   std::string attach_socket; // where the monitor serves the container's stdio (attach.h)
   Strings exit_command;
+  // gocker-runtime (runc's command line, for containerd's shim): the container takes the
+  // monitor's own stdio rather than relayed pipes; with -t its pty master goes to the console
+  // socket the runtime connected (console_fd); and once the command runs the monitor leaves,
+  // so the container's init is reparented to the shim, which reaps it (see ARCHITECTURE.md).
+  bool stdio_inherit = false, hand_over = false;
+  int console_fd = -1;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;

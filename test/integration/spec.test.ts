@@ -100,7 +100,7 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['an unknown namespace type', (s) => { (s.linux.namespaces as Array<{ type: string }>).push({ type: 'bogus' }); }, /unsupported namespace type "bogus"/],
   // A path would be opened after the engine checked whose namespace it is: only an fd it passed.
   ['a network namespace to join by path', (s) => { s.linux.namespaces[1].path = '/proc/1/ns/net'; }, /linux\.namespaces\[1\]\.path: must be \/proc\/self\/fd\/N \(an fd the engine passed\), not "\/proc\/1\/ns\/net"/],
-  ['a uts namespace to join', (s) => { s.linux.namespaces[3].path = '/proc/self/fd/5'; }, /linux\.namespaces\[3\]\.path: joining an existing uts namespace is not supported/],
+  ['a mount namespace to join', (s) => { s.linux.namespaces[4].path = '/proc/self/fd/5'; }, /linux\.namespaces\[4\]\.path: joining an existing mount namespace is not supported/],
   ['two namespaces to join on one fd', (s) => { s.linux.namespaces[1].path = '/proc/self/fd/5'; s.linux.namespaces[2].path = '/proc/self/fd/5'; }, /linux\.namespaces: two namespaces joined through one fd/],
   // Without its own uts namespace, sethostname would rename the host.
   ['a hostname without a uts namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'uts'); }, /hostname: set without a uts namespace of the container's own/],
@@ -116,6 +116,8 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['a sysctl name that climbs out of /proc/sys', (s) => { s.linux.sysctl = { 'net.ipv4/../../kernel.core_pattern': '|/x' }; }, /linux\.sysctl\.net\.ipv4\/\.\.\/\.\.\/kernel\.core_pattern: not a sysctl name/],
   ['a net sysctl in the host\'s network namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'network'); s.linux.sysctl = { 'net.ipv4.ip_forward': '1' }; }, /linux\.sysctl\.net\.ipv4\.ip_forward: needs a network namespace other than the host's/],
   ['an IPC sysctl in the host\'s IPC namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'ipc'); s.linux.sysctl = { 'kernel.shmmax': '1' }; }, /linux\.sysctl\.kernel\.shmmax: needs an IPC namespace other than the host's/],
+  ['an oomScoreAdj out of range', (s) => { (s.process as unknown as Record<string, unknown>).oomScoreAdj = 1001; }, /process\.oomScoreAdj: must be a number from -1000 to 1000, not 1001/],
+  ['hand-over without inherited stdio', (s) => { s.annotations['io.gocker.launch.hand-over'] = 'true'; }, /annotations\.io\.gocker\.launch\.hand-over: only with io\.gocker\.launch\.stdio-inherit/],
   ['uid mappings', (s) => { (s.linux as unknown as Record<string, unknown>).uidMappings = []; }, /linux\.uidMappings: not supported by gocker-monitor/],
   ['an AppArmor profile', (s) => { (s.process as unknown as Record<string, unknown>).apparmorProfile = 'x'; }, /process\.apparmorProfile: not supported/],
   ['resources nobody applies', (s) => { (s.linux.resources as unknown as Record<string, unknown>).blockIO = { weight: 10 }; }, /linux\.resources\.blockIO: not supported/],

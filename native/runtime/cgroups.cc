@@ -1,0 +1,379 @@
+// The bundle's cgroup, made as runc's cgroupfs manager makes it: linux.cgroupsPath ("/a/b") under
+// every hierarchy mounted at /sys/fs/cgroup (v1, with v2's unified one of a hybrid host), or
+// under the one v2 hierarchy, with linux.resources written to its files before the container's
+// process is placed in it. The systemd form ("slice:prefix:name") is refused: gocker talks to
+// no systemd.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "../devices_bpf.h"
+#include "../hex.h"
+#include "runtime.h"
+
+namespace gocker_runtime {
+namespace {
+
+Strings Split(const std::string& s, char sep) {
+  Strings out;
+  size_t i = 0;
+  for (;;) {
+    size_t j = s.find(sep, i);
+    out.push_back(s.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) return out;
+    i = j + 1;
+  }
+}
+
+const char* const kRoot = "/sys/fs/cgroup";
+
+void Write(const std::string& dir, const std::string& file, const std::string& value) {
+  if (!WriteFile(dir + "/" + file, value)) Fail("cgroup: write " + value + " to " + dir + "/" + file + ": " + ErrText(errno));
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+std::string Trimmed(const std::string& path) {
+  std::string s;
+  if (!ReadFile(path, &s)) return "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string Num(const json& v, const std::string& where) {
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  if (v.is_number_unsigned()) return std::to_string(v.get<unsigned long long>());
+  Fail(where + ": must be a number, not " + v.dump());
+}
+
+void OnlyKeys(const json& o, const std::string& where, std::initializer_list<const char*> known) {
+  if (!o.is_object()) Fail(where + ": must be an object");
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || it.key() == k;
+    if (!ok) Fail(where + "." + it.key() + ": not supported by gocker-runtime");
+  }
+}
+
+// One linux.resources.devices entry as a v1 devices.allow/deny line.
+std::string DeviceLine(const json& d, const std::string& w, bool* allow) {
+  OnlyKeys(d, w, {"allow", "type", "major", "minor", "access"});
+  auto a = d.find("allow");
+  if (a == d.end() || !a->is_boolean()) Fail(w + ".allow: must be true or false");
+  *allow = a->get<bool>();
+  std::string type = "a";
+  if (d.contains("type")) {
+    if (!d["type"].is_string()) Fail(w + ".type: must be a string");
+    type = d["type"].get<std::string>();
+  }
+  if (type != "a" && type != "c" && type != "b") Fail(w + ".type: must be a, c or b, not " + d["type"].dump());
+  auto id = [&](const char* k) -> std::string {
+    if (!d.contains(k) || d[k].is_null()) return "*";
+    const json& v = d[k];
+    if (v.is_number_integer() && v.get<long long>() == -1) return "*";
+    if (!v.is_number_integer() || v.get<long long>() < 0) Fail(w + "." + k + ": must be a number, not " + v.dump());
+    return std::to_string(v.get<long long>());
+  };
+  std::string access = "rwm";
+  if (d.contains("access")) {
+    if (!d["access"].is_string()) Fail(w + ".access: must be a string");
+    access = d["access"].get<std::string>();
+    if (access.empty() || access.find_first_not_of("rwm") != std::string::npos) Fail(w + ".access: must be letters of rwm, not " + d["access"].dump());
+  }
+  return type + " " + id("major") + ":" + id("minor") + " " + access;
+}
+
+}  // namespace
+
+json Cgroups::ToJson() const { return json{{"dirs", dirs}, {"v2", v2}}; }
+
+Cgroups Cgroups::FromJson(const json& j) {
+  Cgroups c;
+  c.dirs = j.at("dirs").get<Strings>();
+  c.v2 = j.at("v2").get<bool>();
+  return c;
+}
+
+std::vector<Hierarchy> Hierarchies() {
+  std::string info;
+  std::vector<Hierarchy> out;
+  if (!ReadFile("/proc/self/mountinfo", &info)) return out;
+  static const std::set<std::string> controllers = {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "net_prio",
+                                                    "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"};
+  std::set<std::string> seen;
+  for (const std::string& line : Split(info, '\n')) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    Strings left = Split(line.substr(0, dash), ' ');
+    Strings right = Split(line.substr(dash + 3), ' ');
+    if (left.size() < 5 || right.size() < 3) continue;
+    const std::string& mp = left[4];
+    if (right[0] != "cgroup" && right[0] != "cgroup2") continue;
+    if (mp != kRoot && mp.compare(0, strlen(kRoot) + 1, std::string(kRoot) + "/") != 0) continue;
+    if (!seen.insert(mp).second || mp.find('\\') != std::string::npos) continue;
+    Hierarchy h{mp, right[0], {}};
+    for (const std::string& o : Split(right[2], ',')) {
+      if (controllers.count(o) || o.compare(0, 5, "name=") == 0) h.options.push_back(o);
+    }
+    if (h.type == "cgroup" && h.options.empty()) continue;
+    out.push_back(h);
+  }
+  return out;
+}
+
+Cgroups MakeCgroups(const std::string& path, const json* resources, std::string* device_program) {
+  if (path.find(':') != std::string::npos) Fail("linux.cgroupsPath: the systemd form " + path + " is not supported by gocker-runtime (cgroupfs paths only)");
+  Strings parts;
+  for (const std::string& p : Split(path, '/')) {
+    if (p.empty()) continue;
+    if (p == "." || p == "..") Fail("linux.cgroupsPath: may not contain . or .. (" + path + ")");
+    parts.push_back(p);
+  }
+  if (parts.empty()) Fail("linux.cgroupsPath: names no cgroup below the root (" + path + ")");
+  Cgroups cg;
+  std::vector<Hierarchy> hs = Hierarchies();
+  if (hs.empty()) Fail("cgroup: no cgroup hierarchy is mounted at /sys/fs/cgroup");
+  cg.v2 = hs.size() == 1 && hs[0].type == "cgroup2" && hs[0].mountpoint == kRoot;
+  std::vector<std::string> made;
+  try {
+    for (const Hierarchy& h : hs) {
+      std::string dir = h.mountpoint;
+      bool cpuset = false;
+      for (const std::string& o : h.options) cpuset = cpuset || o == "cpuset";
+      for (const std::string& p : parts) {
+        if (cg.v2) {
+          // Controllers reach a child only through its parent's subtree_control: as runc,
+          // every one the parent has (those the kernel refuses, as busy, are left out).
+          std::string have = Trimmed(dir + "/cgroup.controllers");
+          for (const std::string& c : Split(have, ' ')) {
+            if (!c.empty()) WriteFile(dir + "/cgroup.subtree_control", "+" + c);
+          }
+        }
+        std::string parent = dir;
+        dir += "/" + p;
+        if (mkdir(dir.c_str(), 0755) == 0) {
+          made.push_back(dir);
+        } else if (errno != EEXIST) {
+          Fail("cgroup: mkdir " + dir + ": " + ErrText(errno));
+        }
+        // v1 cpuset: a new cgroup has no cpus or mems until given its parent's.
+        if (cpuset) {
+          for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+            if (Trimmed(dir + "/" + f).empty()) Write(dir, f, Trimmed(parent + "/" + f));
+          }
+        }
+      }
+      cg.dirs.push_back(dir);
+    }
+    if (resources) ApplyResources(cg, *resources, "linux.resources", device_program);
+  } catch (...) {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) rmdir(it->c_str());
+    throw;
+  }
+  return cg;
+}
+
+void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std::string* device_program) {
+  OnlyKeys(r, w, {"devices", "memory", "cpu", "pids", "blockIO"});
+  // dockerd sends blockIO with every field zero or empty (unset): only that is taken.
+  if (const auto it = r.find("blockIO"); it != r.end() && !it->is_null()) {
+    if (!it->is_object()) Fail(w + ".blockIO: must be an object");
+    for (auto b = it->begin(); b != it->end(); ++b) {
+      const json& v = b.value();
+      bool unset = v.is_null() || (v.is_number() && v.get<double>() == 0) || (v.is_array() && v.empty());
+      if (!unset) Fail(w + ".blockIO." + b.key() + ": not supported by gocker-runtime");
+    }
+  }
+  // The directory of the hierarchy with a controller (v1), or the one directory (v2); "" if
+  // this host has no such controller.
+  auto dir_of = [&](const std::string& controller) -> std::string {
+    // A file only that controller's directory has.
+    static const std::map<std::string, std::pair<const char*, const char*>> probe = {
+        {"devices", {"devices.allow", ""}}, {"memory", {"memory.limit_in_bytes", "memory.max"}}, {"cpu", {"cpu.shares", "cpu.max"}},
+        {"cpuset", {"cpuset.cpus", "cpuset.cpus"}}, {"pids", {"pids.max", "pids.max"}}};
+    const auto& f = probe.at(controller);
+    for (const std::string& d : cg.dirs) {
+      if (*(cg.v2 ? f.second : f.first) && Exists(d + "/" + (cg.v2 ? f.second : f.first))) return d;
+    }
+    return "";
+  };
+  auto need = [&](const char* controller, const std::string& field) {
+    std::string d = dir_of(controller);
+    if (d.empty()) Fail(field + ": this host has no " + controller + " cgroup controller");
+    return d;
+  };
+  if (const auto it = r.find("devices"); it != r.end() && !it->is_null()) {
+    if (!it->is_array()) Fail(w + ".devices: must be a list");
+    if (cg.v2) {
+      // No interface file: a program the monitor attaches before the container runs, made by
+      // the addon's assembler, which allows what a rule allows and denies the rest. So a deny
+      // rule can only be a leading deny-all (what the program does anyway); any other would
+      // need rules in order, and is refused rather than dropped.
+      if (!device_program) Fail(w + ".devices: cannot be changed on cgroup v2 once the container is created");
+      std::vector<gocker::DeviceRule> rules;
+      for (size_t i = 0; i < it->size(); i++) {
+        bool allow;
+        std::string line = DeviceLine((*it)[i], w + ".devices[" + std::to_string(i) + "]", &allow);
+        if (!allow) {
+          if (!rules.empty() || line != "a *:* rwm") Fail(w + ".devices[" + std::to_string(i) + "]: on cgroup v2 only a leading deny-all is supported among deny rules");
+          continue;
+        }
+        Strings f = Split(line, ' ');
+        Strings mm = f.size() == 3 ? Split(f[1], ':') : Strings{"*", "*"};
+        auto num = [](const std::string& x) { return x == "*" ? -1L : atol(x.c_str()); };
+        rules.push_back({line[0], num(mm[0]), num(mm[1]), f.size() == 3 ? f[2] : "rwm"});
+      }
+      std::string prog = gocker::DeviceProgram(rules);
+      *device_program = gocker::Hex(reinterpret_cast<const unsigned char*>(prog.data()), prog.size());
+      return ApplyResources(cg, [&] { json rest = r; rest.erase("devices"); return rest; }(), w, nullptr);
+    }
+    std::string d = need("devices", w + ".devices");
+    for (size_t i = 0; i < it->size(); i++) {
+      bool allow;
+      std::string line = DeviceLine((*it)[i], w + ".devices[" + std::to_string(i) + "]", &allow);
+      Write(d, allow ? "devices.allow" : "devices.deny", line);
+    }
+  }
+  if (const auto it = r.find("memory"); it != r.end() && !it->is_null()) {
+    const std::string mw = w + ".memory";
+    OnlyKeys(*it, mw, {"limit", "reservation", "swap", "swappiness", "disableOOMKiller"});
+    std::string d = need("memory", mw);
+    const json& m = *it;
+    if (cg.v2) {
+      if (m.contains("limit")) Write(d, "memory.max", m["limit"].get<long long>() < 0 ? "max" : Num(m["limit"], mw + ".limit"));
+      if (m.contains("reservation")) Write(d, "memory.low", Num(m["reservation"], mw + ".reservation"));
+      if (m.contains("swap")) {
+        // v1's swap is memory plus swap; v2's swap.max is swap alone (as runc converts).
+        long long s = m["swap"].get<long long>(), l = m.value("limit", -1LL);
+        Write(d, "memory.swap.max", s < 0 ? "max" : std::to_string(l >= 0 && s >= l ? s - l : 0));
+      }
+      if ((m.contains("swappiness") && !m["swappiness"].is_null()) || m.value("disableOOMKiller", false)) Fail(mw + ": swappiness and disableOOMKiller are cgroup v1's only");
+    } else {
+      bool swap = m.contains("swap") && Exists(d + "/memory.memsw.limit_in_bytes");
+      if (m.contains("swap") && !swap && m["swap"].get<long long>() != -1) Fail(mw + ".swap: this kernel has no swap accounting");
+      if (m.contains("limit")) {
+        // memsw must stay at least the limit: which goes first depends on the direction.
+        std::string lim = Num(m["limit"], mw + ".limit");
+        if (!WriteFile(d + "/memory.limit_in_bytes", lim)) {
+          if (!swap) Fail("cgroup: write " + lim + " to " + d + "/memory.limit_in_bytes: " + ErrText(errno));
+          Write(d, "memory.memsw.limit_in_bytes", Num(m["swap"], mw + ".swap"));
+          Write(d, "memory.limit_in_bytes", lim);
+          swap = false;
+        }
+      }
+      if (swap) Write(d, "memory.memsw.limit_in_bytes", Num(m["swap"], mw + ".swap"));
+      if (m.contains("reservation")) Write(d, "memory.soft_limit_in_bytes", Num(m["reservation"], mw + ".reservation"));
+      if (m.contains("swappiness") && !m["swappiness"].is_null()) Write(d, "memory.swappiness", Num(m["swappiness"], mw + ".swappiness"));
+      if (m.contains("disableOOMKiller") && m["disableOOMKiller"].is_boolean() && m["disableOOMKiller"].get<bool>()) Write(d, "memory.oom_control", "1");
+    }
+  }
+  if (const auto it = r.find("cpu"); it != r.end() && !it->is_null()) {
+    const std::string cw = w + ".cpu";
+    OnlyKeys(*it, cw, {"shares", "quota", "period", "cpus", "mems"});
+    // Zero is dockerd's "unset" (the kernel refuses cpu.shares 0): left out, as runc does.
+    json c = *it;
+    for (const char* k : {"shares", "quota", "period"}) {
+      if (c.contains(k) && c[k].is_number() && c[k].get<double>() == 0) c.erase(k);
+    }
+    if (c.contains("shares") || c.contains("quota") || c.contains("period")) {
+      std::string d = need("cpu", cw);
+      if (cg.v2) {
+        if (c.contains("shares")) {
+          unsigned long long s = c["shares"].get<unsigned long long>();
+          // runc's conversion of v1 shares (2..262144) to v2 weight (1..10000).
+          Write(d, "cpu.weight", std::to_string(s == 0 ? 100 : 1 + ((s < 2 ? 2 : s) - 2) * 9999 / 262142));
+        }
+        if (c.contains("quota") || c.contains("period")) {
+          long long q = c.value("quota", -1LL);
+          Write(d, "cpu.max", (q <= 0 ? std::string("max") : std::to_string(q)) + " " + (c.contains("period") ? Num(c["period"], cw + ".period") : "100000"));
+        }
+      } else {
+        if (c.contains("shares")) Write(d, "cpu.shares", Num(c["shares"], cw + ".shares"));
+        if (c.contains("period")) Write(d, "cpu.cfs_period_us", Num(c["period"], cw + ".period"));
+        if (c.contains("quota")) Write(d, "cpu.cfs_quota_us", Num(c["quota"], cw + ".quota"));
+      }
+    }
+    for (const char* k : {"cpus", "mems"}) {
+      if (!c.contains(k) || (c[k].is_string() && c[k].get<std::string>().empty())) continue;
+      if (!c[k].is_string()) Fail(cw + "." + k + ": must be a string");
+      Write(need("cpuset", cw + "." + k), std::string("cpuset.") + k, c[k].get<std::string>());
+    }
+  }
+  if (const auto it = r.find("pids"); it != r.end() && !it->is_null()) {
+    OnlyKeys(*it, w + ".pids", {"limit"});
+    const json& l = (*it)["limit"];
+    Write(need("pids", w + ".pids"), "pids.max", l.is_number_integer() && l.get<long long>() <= 0 ? "max" : Num(l, w + ".pids.limit"));
+  }
+}
+
+Strings ProcsFiles(const Cgroups& cg) {
+  Strings out;
+  for (const std::string& d : cg.dirs) out.push_back(d + "/cgroup.procs");
+  return out;
+}
+
+std::vector<pid_t> Procs(const Cgroups& cg) {
+  std::set<pid_t> pids;
+  for (const std::string& d : cg.dirs) {
+    std::string s;
+    if (!ReadFile(d + "/cgroup.procs", &s)) continue;
+    for (const std::string& l : Split(s, '\n')) {
+      if (!l.empty()) pids.insert(static_cast<pid_t>(atol(l.c_str())));
+    }
+  }
+  return std::vector<pid_t>(pids.begin(), pids.end());
+}
+
+namespace {
+std::string FreezerDir(const Cgroups& cg) {
+  for (const std::string& d : cg.dirs) {
+    if (cg.v2 ? Exists(d + "/cgroup.freeze") : Exists(d + "/freezer.state")) return d;
+  }
+  return "";
+}
+}  // namespace
+
+bool Frozen(const Cgroups& cg) {
+  std::string d = FreezerDir(cg);
+  if (d.empty()) return false;
+  return cg.v2 ? Trimmed(d + "/cgroup.freeze") == "1" : Trimmed(d + "/freezer.state") == "FROZEN";
+}
+
+void Freeze(const Cgroups& cg, bool frozen) {
+  std::string d = FreezerDir(cg);
+  if (d.empty()) Fail("cgroup: this host has no freezer");
+  if (cg.v2) {
+    Write(d, "cgroup.freeze", frozen ? "1" : "0");
+  } else {
+    Write(d, "freezer.state", frozen ? "FROZEN" : "THAWED");
+  }
+  // v1 reports FREEZING until every task has stopped; v2's cgroup.events says "frozen 1".
+  for (int i = 0; i < 1000; i++) {
+    if (!frozen) return;
+    std::string s = cg.v2 ? Trimmed(d + "/cgroup.events") : Trimmed(d + "/freezer.state");
+    if (cg.v2 ? s.find("frozen 1") != std::string::npos : s == "FROZEN") return;
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, nullptr);
+  }
+  Write(d, cg.v2 ? "cgroup.freeze" : "freezer.state", cg.v2 ? "0" : "THAWED");
+  Fail("cgroup: the container's processes did not freeze");
+}
+
+void RemoveCgroups(const Cgroups& cg) {
+  for (const std::string& d : cg.dirs) {
+    // Emptied by the kill just before; the kernel may take a moment to let the last go.
+    for (int i = 0; i < 500 && rmdir(d.c_str()) != 0 && errno == EBUSY; i++) {
+      struct timespec ts = {0, 2000000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+}
+
+}  // namespace gocker_runtime

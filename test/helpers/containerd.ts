@@ -1,0 +1,129 @@
+// A containerd of the caller's own (Debian's containerd): its root, state and sockets in a
+// temporary directory, the CRI plugin off, busybox imported from a `gocker save` archive.
+// stop() ends it by its pid and removes everything it and its shims made, for tests and
+// bench/runtime alike.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO, gocker, importBusybox, tempRoots } from './cli';
+
+export const RUNTIME = path.join(REPO, 'build', 'Release', 'gocker-runtime');
+export const IMAGE = 'docker.io/library/busybox:latest';
+// Made by ctr and the shims, whatever containerd's own root and state are.
+const RUN_DIRS = ['/run/containerd/fifo', '/run/containerd/s', '/run/containerd/runc', '/run/containerd'];
+
+export interface Containerd {
+  base: string;
+  sock: string;
+  /** the shim's runc --root (ctr's --runc-root), under which the shim adds the namespace */
+  runcRoot: string;
+  /** a containerd namespace of the caller's own: containerd's cgroupsPath is /NAMESPACE/ID */
+  ns: string;
+  ctr(args: string[], timeout?: number): { status: number | null; stdout: string; stderr: string };
+  stop(): Promise<void>;
+}
+
+/** The directories of a cgroup path under every hierarchy this host mounts. */
+export function cgroupDirs(rel: string): string[] {
+  const root = '/sys/fs/cgroup';
+  if (fs.existsSync(path.join(root, 'cgroup.controllers'))) return [path.join(root, rel)];
+  return fs.readdirSync(root).map((h) => path.join(root, h, rel));
+}
+
+export async function startContainerd(prefix: string): Promise<Containerd> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const sock = path.join(base, 'containerd.sock');
+  const ns = `${path.basename(base)}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const runDirsBefore = new Set(RUN_DIRS.filter((d) => fs.existsSync(d)));
+  // ctr leaves the FIFOs of a detached exec in a directory of their own there, and a shim
+  // killed rather than stopped leaves its socket.
+  const entries = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+  const before = new Map(RUN_DIRS.slice(0, 2).map((d) => [d, new Set(entries(d))]));
+  const ctr = (args: string[], timeout = 60_000) => {
+    const r = spawnSync('ctr', ['-a', sock, '-n', ns, ...args], { encoding: 'utf8', timeout });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  };
+  fs.writeFileSync(path.join(base, 'config.toml'), [
+    'version = 2',
+    `root = "${base}/root"`,
+    `state = "${base}/state"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[grpc]',
+    `  address = "${sock}"`,
+    '[ttrpc]',
+    `  address = "${sock}.ttrpc"`,
+    '',
+  ].join('\n'));
+  const log = fs.openSync(path.join(base, 'containerd.log'), 'w');
+  const daemon: ChildProcess = spawn('containerd', ['--config', path.join(base, 'config.toml')], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+
+  /** The containerd shims serving this containerd (by its socket in their argv). */
+  const shims = (): number[] => {
+    const out: number[] = [];
+    for (const p of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        if (argv[0].endsWith('containerd-shim-runc-v2') && argv.includes(sock)) out.push(Number(p));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return out;
+  };
+  const stop = async (): Promise<void> => {
+    if (daemon.exitCode === null && daemon.signalCode === null) {
+      for (const id of ctr(['containers', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+        ctr(['task', 'rm', '-f', id]);
+        ctr(['containers', 'rm', id]);
+      }
+      ctr(['images', 'rm', IMAGE]);
+      const exited = new Promise((r) => daemon.once('exit', r));
+      process.kill(daemon.pid!, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (daemon.exitCode === null && daemon.signalCode === null) process.kill(daemon.pid!, 'SIGKILL');
+    }
+    for (const pid of shims()) process.kill(pid, 'SIGKILL');
+    // Snapshots a failure left mounted, deepest first.
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(base + '/'));
+    for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
+    fs.rmSync(base, { recursive: true, force: true });
+    for (const d of cgroupDirs(ns)) {
+      if (!fs.existsSync(d)) continue;
+      for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
+      fs.rmdirSync(d);
+    }
+    for (const [dir, had] of before) for (const f of entries(dir)) if (!had.has(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    for (const d of RUN_DIRS) {
+      if (runDirsBefore.has(d)) continue;
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        // not empty: not only ours
+      }
+    }
+  };
+  try {
+    for (let end = Date.now() + 20_000; ctr(['version'], 5000).status !== 0; await new Promise((r) => setTimeout(r, 100))) {
+      if (Date.now() > end || daemon.exitCode !== null) throw new Error(`containerd did not start: ${fs.readFileSync(path.join(base, 'containerd.log'), 'utf8').trim().split('\n').pop()}`);
+    }
+    // The busybox fixture, by way of gocker's own docker-archive.
+    const roots = tempRoots(`${prefix}img-`);
+    try {
+      await importBusybox(roots.args, IMAGE);
+      const archive = path.join(base, 'busybox.tar');
+      const s = gocker([...roots.args, 'save', '-o', archive, IMAGE]);
+      if (s.status !== 0) throw new Error(`gocker save: ${s.stderr}`);
+      const i = ctr(['images', 'import', archive]);
+      if (i.status !== 0) throw new Error(`ctr images import: ${i.stderr}`);
+    } finally {
+      roots.remove();
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { base, sock, runcRoot: path.join(base, 'runc-root'), ns, ctr, stop };
+}
