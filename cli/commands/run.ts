@@ -1,5 +1,6 @@
 import type { Argv, Options } from 'yargs';
 import { Runner, type RunResult } from '../../lib/container/run';
+import { RestartFlagError, restartPolicyOf } from '../../lib/container/restart';
 import { GockerError } from '../../lib/errors';
 import { familiarString, parseAnyReference } from '../../lib/name';
 import type { Store } from '../../lib/store';
@@ -49,6 +50,8 @@ export const OPTIONS: Record<string, Options> = {
   'log-opt': { type: 'string', array: true, describe: 'Log driver options (max-size, max-file)' },
   'pull': { type: 'string', describe: 'Pull image before running ("always", "missing", "never")', defaultDescription: 'missing' },
   'quiet': { alias: 'q', type: 'boolean', describe: 'Suppress the pull output' },
+  // restart policies (lib/container/restart.ts)
+  'restart': { type: 'string', describe: 'Restart policy to apply when a container exits', defaultDescription: '"no"' },
 };
 
 export function builder(y: Argv<GlobalArgs>) {
@@ -64,8 +67,21 @@ export type RunArgs = GlobalArgs & {
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publish?: string[]; publishAll?: boolean; expose?: string[];
   volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
-  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean;
+  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean; restart?: string;
 };
+
+/**
+ * --restart's format and its conflict with --rm are docker's CLI's own refusals (with the
+ * usage hint), made before anything else; what is left (an unknown policy, a count on a
+ * policy but on-failure) is the engine's, from Runner.
+ */
+export function checkRestart(argv: RunArgs, command: string): void {
+  try {
+    restartPolicyOf(argv.restart, !!argv.rm);
+  } catch (e) {
+    if (e instanceof RestartFlagError) usageError(`gocker: ${e.message}`, command);
+  }
+}
 
 const PULL_POLICIES = ['always', 'missing', 'never'];
 
@@ -108,6 +124,7 @@ export async function handler(argv: RunArgs): Promise<number> {
   const runner = new Runner(store.paths, store);
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
+  checkRestart(argv, 'run');
   const r: RunResult = await withPull(argv, 'run', store, () => runner.run({ ...argv, command }));
   if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
   if (argv.detach && !r.error) process.stdout.write(`${r.id}\n`);

@@ -14,6 +14,8 @@ import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 import { networkStopped } from '../network';
+import { containerEvent } from '../events';
+import { markStopped, restarterAlive } from './restart';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 4194304;
@@ -65,6 +67,14 @@ const LOST = 'container monitor exited unexpectedly';
  */
 export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRecord {
   if (rec.State.Status === 'exited' || rec.State.Status === 'dead') return rec;
+  if (rec.State.Status === 'restarting') {
+    // Between runs, its exit recorded: restarting while the exit command waits out the
+    // back-off, exited once that process has gone (a reboot) without starting it again.
+    if (restarterAlive(paths, rec.Id)) return rec;
+    rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false, Pid: 0 };
+    saveRecord(paths, rec);
+    return rec;
+  }
   const run = paths.runContainer(rec.Id);
   const monitorPid = readPid(path.join(run, 'monitor.pid'));
   // The monitor writes exit.json before it exits: read after the monitor is seen gone, a
@@ -283,9 +293,31 @@ export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): Pro
   const signal = signalNumber(sig);
   const rec = find(paths, ref);
   if (!rec.State.Running) throw new GockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { exitCode: 1 });
+  // As docker: a kill by the user is no exit for the restart policy (a signal meant to end
+  // it cancels this run's restart; any keeps unless-stopped down), and ends a back-off.
+  if (await cancelRestart(paths, rec)) return rec;
+  markStopped(paths, rec, endsIt(rec, signal));
   signalContainer(paths, rec, signal, `cannot kill container: ${ref}`);
+  containerEvent(paths, 'kill', rec, { signal: String(signal) });
   if (rec.State.Paused && endsIt(rec, signal)) await thawToDeliver(rec);
   return rec;
+}
+
+/**
+ * A container waiting out its restart policy's back-off has no process to signal: stop and
+ * kill end the wait instead (the exit command, which waits without the lock, then finds it
+ * no longer restarting). False when it is not restarting.
+ */
+async function cancelRestart(paths: StorePaths, rec: ContainerRecord): Promise<boolean> {
+  if (!rec.State.Restarting) return false;
+  return withContainer(paths, rec.Id, (now) => {
+    if (!now.State.Restarting) return false;
+    markStopped(paths, now, true);
+    now.State = { ...now.State, Status: 'exited', Running: false, Restarting: false, Pid: 0 };
+    saveRecord(paths, now);
+    rec.State = now.State;
+    return true;
+  });
 }
 
 /**
@@ -299,6 +331,7 @@ export async function pause(paths: StorePaths, ref: string): Promise<ContainerRe
     await cgroupManager().open(rec.CgroupPath).freeze();
     rec.State = { ...rec.State, Status: 'paused', Paused: true };
     saveRecord(paths, rec);
+    containerEvent(paths, 'pause', rec);
     return rec;
   });
 }
@@ -310,6 +343,7 @@ export async function unpause(paths: StorePaths, ref: string): Promise<Container
     await cgroupManager().open(rec.CgroupPath).thaw();
     rec.State = { ...rec.State, Status: 'running', Paused: false };
     saveRecord(paths, rec);
+    containerEvent(paths, 'unpause', rec);
     return rec;
   });
 }
@@ -340,6 +374,7 @@ export async function rename(paths: StorePaths, ref: string, newName: string): P
     }
     releaseName(paths, old, rec.Id);
     rec.Name = `/${name}`;
+    containerEvent(paths, 'rename', rec, { oldName: old });
     return rec;
   });
 }
@@ -373,11 +408,18 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Pr
 export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, signal?: string): Promise<ContainerRecord> {
   const rec = find(paths, ref);
   if (!rec.State.Running) return rec;
+  if (await cancelRestart(paths, rec)) {
+    containerEvent(paths, 'stop', rec);
+    return rec;
+  }
   const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
   const what = `cannot stop container: ${ref}`;
+  // Before the signal: the exit it brings is the user's, which the restart policy leaves be.
+  markStopped(paths, rec, true);
   // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
   // the name as if it stopped, while it runs on, is what docker never does.
   signalContainer(paths, rec, first, what);
+  containerEvent(paths, 'kill', rec, { signal: String(first) });
   // Paused: thawed, as docker does, so that the stop signal is delivered.
   if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
   if (!(await waitExit(paths, rec, graceSeconds * 1000))) {
@@ -387,10 +429,12 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, si
       // Its process gone (reaped) since the grace period began is an exit on its way.
       if (reconcile(paths, rec).State.Running && (e as GockerError).code === 'EACCES') throw e;
     }
+    containerEvent(paths, 'kill', rec, { signal: String(os.constants.signals.SIGKILL) });
     // Frozen again meanwhile (a pause from elsewhere): v1's freezer holds even SIGKILL.
     await thawToDeliver(rec);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`${what}: tried to kill container, but did not receive an exit event`, { exitCode: 1 });
   }
+  containerEvent(paths, 'stop', rec);
   return rec;
 }
 
@@ -458,7 +502,10 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     signalContainer(paths, rec, 'SIGKILL', `could not remove created container ${rec.Id}`);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not remove created container ${rec.Id}: no exit seen`, { exitCode: 1 });
   }
-  if (rec.State.Running) {
+  if (rec.State.Restarting) {
+    if (!force) throw new GockerError(`cannot remove container "${rec.Name}": container is restarting: stop the container before removing or force remove`, { exitCode: 1 });
+    // No process between runs: the exit command finds no record once its back-off is over.
+  } else if (rec.State.Running) {
     if (!force && rec.State.Paused) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`, { exitCode: 1 });
     }

@@ -8,6 +8,8 @@ export interface ContainerState {
   Status: ContainerStatus;
   Running: boolean;
   Paused: boolean;
+  /** waiting out the restart policy's back-off (Running too, as docker has it); absent in older records */
+  Restarting?: boolean;
   Pid: number;
   ExitCode: number;
   OOMKilled: boolean;
@@ -55,6 +57,8 @@ export interface HostConfigRecord {
   PublishAllPorts?: boolean;
   /** --log-driver and --log-opt; absent in records from before they existed (json-file) */
   LogConfig?: { Type: 'json-file' | 'none'; Config: Record<string, string> };
+  /** --restart; absent in records from before it (no) */
+  RestartPolicy?: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
 }
 
 export interface ContainerConfigRecord {
@@ -87,6 +91,8 @@ export interface ContainerRecord {
   /** image id, 'sha256:...' */
   Image: string;
   State: ContainerState;
+  /** restarts by its restart policy since the user last started it */
+  RestartCount?: number;
   Config: ContainerConfigRecord;
   HostConfig: HostConfigRecord;
   Mounts: MountRecord[];

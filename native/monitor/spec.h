@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,10 @@ struct Spec {
   std::vector<int> hold_fds; // kept open while the container runs (published ports' sockets)
   std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
   Strings exit_command;
+  // the engine's event log, where the monitor records the container's oom and die, and the
+  // container's actor in it (its id; its labels, image and name)
+  std::string events_file, event_id;
+  std::map<std::string, std::string> event_attributes;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;
