@@ -45,7 +45,10 @@ export interface GockerEvent {
 }
 
 /** A filter as `events --filter` takes it: container, event, type, image, label; values of one key are alternatives. */
-export type EventFilters = Partial<Record<'container' | 'event' | 'type' | 'image' | 'label', string[]>>;
+export type EventFilters = Partial<Record<'container' | 'event' | 'type' | 'image' | 'label' | 'scope' | (typeof OTHER_KEYS)[number], string[]>>;
+
+/** Keys docker's events take for objects gocker records no events of: given, they match none. */
+const OTHER_KEYS = ['config', 'daemon', 'network', 'node', 'plugin', 'secret', 'service', 'volume'] as const;
 
 export interface EventsOptions {
   /** ms since the epoch: events before are left out */
@@ -142,7 +145,7 @@ export function imageEvent(paths: StorePaths, action: ImageAction, id: string, n
   recordEvent(paths, 'image', action, { ID: id, Attributes: { name } });
 }
 
-const FILTER_KEYS = ['container', 'event', 'type', 'image', 'label'];
+const FILTER_KEYS: string[] = ['container', 'event', 'type', 'image', 'label', 'scope', ...OTHER_KEYS];
 
 /** `--filter key=value`s as docker's daemon takes them: an unknown key is refused. */
 export function parseEventFilters(list: string[]): EventFilters {
@@ -170,6 +173,8 @@ export function matchesFilters(ev: GockerEvent, f: EventFilters): boolean {
   // FuzzyMatch: the value itself, or a prefix of it (an id's first characters).
   const fuzzy = (vals: string[], s: string | undefined): boolean => s !== undefined && vals.some((v) => s === v || s.startsWith(v));
   if (f.type && !f.type.includes(ev.Type)) return false;
+  if (f.scope && !f.scope.includes(ev.scope)) return false;
+  if (OTHER_KEYS.some((k) => f[k]?.length)) return false;
   if (f.event && !f.event.includes(ev.Action)) return false;
   if (f.container && !(ev.Type === 'container' && (fuzzy(f.container, ev.Actor.ID) || fuzzy(f.container, a.name)))) return false;
   if (f.image) {

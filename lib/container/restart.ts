@@ -151,12 +151,15 @@ export function restarterAlive(paths: StorePaths, id: string): boolean {
 
 /**
  * What the monitor runs once the container has exited and no CLI is there: the removal with
- * --rm, the restart policy's exit command with one, nothing otherwise.
+ * --rm, the restart policy's exit command with one, nothing otherwise. created: a container
+ * `create` makes, whose monitor is spawned now and released by a later start: it gets the
+ * policy's exit command whatever its policy now, as `update --restart` may give it one before
+ * that start (the command does nothing for a container without one).
  */
-export function exitCommandFor(paths: StorePaths, rec: ContainerRecord): string[] | undefined {
+export function exitCommandFor(paths: StorePaths, rec: ContainerRecord, created = false): string[] | undefined {
   const global = ['--root', paths.root, '--runroot', paths.runroot];
   if (rec.HostConfig.AutoRemove) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), ...global, 'rm', '-v', rec.Id];
-  if (hasPolicy(rec)) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'exit-command.js'), ...global, rec.Id];
+  if (created || hasPolicy(rec)) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'exit-command.js'), ...global, rec.Id];
   return undefined;
 }
 
@@ -178,6 +181,10 @@ export function handOffExit(paths: StorePaths, rec: ContainerRecord): void {
  * container started again as `gocker start` starts it.
  */
 export async function onContainerExit(paths: StorePaths, store: Store, id: string): Promise<void> {
+  // Its command never ran (the start failed, or was given up by the CLI that made it, which
+  // may hold the lock until this process, the monitor's pid, is gone): nothing to restart,
+  // as docker does not restart a container whose start failed.
+  if (!fs.existsSync(path.join(paths.runContainer(id), 'started'))) return;
   const { reconcile } = await import('./lifecycle');
   let delay: number;
   const release = await acquireLock(containerLock(paths, id));

@@ -524,7 +524,7 @@ export class Runner {
       // --rm: removal once it exits, by the monitor, when no CLI is there to do it: always
       // with -d, and in the foreground if this process is killed. A restart policy: the
       // exit command that applies it (restart.ts).
-      const exitCommand = exitCommandFor(this.paths, prepared.rec);
+      const exitCommand = exitCommandFor(this.paths, prepared.rec, create);
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
       let net: NetworkHook | undefined;
