@@ -291,11 +291,12 @@ async function thawToDeliver(rec: ContainerRecord): Promise<void> {
 
 export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): Promise<ContainerRecord> {
   const signal = signalNumber(sig);
-  const rec = find(paths, ref);
+  let rec = find(paths, ref);
   if (!rec.State.Running) throw new GockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { exitCode: 1 });
   // As docker: a kill by the user is no exit for the restart policy (a signal meant to end
   // it cancels this run's restart; any keeps unless-stopped down), and ends a back-off.
   if (await cancelRestart(paths, rec)) return rec;
+  if (rec.State.Restarting) rec = find(paths, ref);
   markStopped(paths, rec, endsIt(rec, signal));
   signalContainer(paths, rec, signal, `cannot kill container: ${ref}`);
   containerEvent(paths, 'kill', rec, { signal: String(signal) });
@@ -406,11 +407,25 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Pr
 
 /** The image's StopSignal (or SIGTERM), then SIGKILL after the grace period. */
 export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, signal?: string): Promise<ContainerRecord> {
-  const rec = find(paths, ref);
-  if (!rec.State.Running) return rec;
+  let rec = find(paths, ref);
+  if (!rec.State.Running) {
+    // Exited just now, its exit command not yet at the policy (the record says exited as
+    // soon as the monitor is gone): docker's daemon is never between the two; this stop
+    // still keeps the policy from restarting it.
+    markStopped(paths, rec, true);
+    return rec;
+  }
   if (await cancelRestart(paths, rec)) {
     containerEvent(paths, 'stop', rec);
     return rec;
+  }
+  // Started again by its policy just before: as it is now (and gone again: kept down).
+  if (rec.State.Restarting) {
+    rec = find(paths, ref);
+    if (!rec.State.Running || rec.State.Restarting) {
+      markStopped(paths, rec, true);
+      return rec;
+    }
   }
   const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
   const what = `cannot stop container: ${ref}`;

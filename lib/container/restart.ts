@@ -115,7 +115,12 @@ const RESTARTER_FILE = 'restarter.pid';
 export function markStopped(paths: StorePaths, rec: ContainerRecord, exitOnNext: boolean): void {
   if (!hasPolicy(rec)) return;
   fs.writeFileSync(path.join(paths.container(rec.Id), MANUALLY_STOPPED), '');
-  if (exitOnNext) fs.writeFileSync(path.join(paths.runContainer(rec.Id), EXIT_ON_NEXT), '');
+  try {
+    if (exitOnNext) fs.writeFileSync(path.join(paths.runContainer(rec.Id), EXIT_ON_NEXT), '');
+  } catch (e) {
+    // No runtime directory: it has not run since a reboot, and no exit command is pending.
+    if (!isErrno(e, 'ENOENT')) throw e;
+  }
 }
 
 /** A start by the user: the policy applies again, from a count of 0 and the first delay. */
