@@ -242,10 +242,16 @@ export async function* readEvents(paths: StorePaths, o: EventsOptions = {}): Asy
   // Watched before the backlog is read: nothing written in between is missed.
   let wake: (() => void) | undefined;
   let pending = false;
+  let gone = false;
   const watcher = follow ? fs.watch(dir, () => {
     pending = true;
     wake?.();
   }) : undefined;
+  // The directory removed (the store with it): nothing more will come.
+  watcher?.on('error', () => {
+    gone = true;
+    wake?.();
+  });
   const timer = follow && o.until !== undefined ? setTimeout(() => wake?.(), Math.max(0, o.until - Date.now()) + 1) : undefined;
   const onAbort = (): void => wake?.();
   o.signal?.addEventListener('abort', onAbort);
@@ -269,7 +275,7 @@ export async function* readEvents(paths: StorePaths, o: EventsOptions = {}): Asy
     }
     if (!follow) return;
     for (;;) {
-      if (o.signal?.aborted || Date.now() > (o.until ?? Infinity)) return;
+      if (gone || o.signal?.aborted || Date.now() > (o.until ?? Infinity)) return;
       if (!pending) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       pending = false;

@@ -528,6 +528,7 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
       throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
     }
     signalContainer(paths, rec, 'SIGKILL', `could not kill running container ${rec.Id}, cannot remove`);
+    containerEvent(paths, 'kill', rec, { signal: String(os.constants.signals.SIGKILL) });
     if (rec.State.Paused) await thawToDeliver(rec);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not kill running container ${rec.Id}, cannot remove: no exit seen`, { exitCode: 1 });
   }
