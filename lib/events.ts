@@ -92,14 +92,16 @@ export function recordEvent(paths: StorePaths, type: EventType, action: Containe
   };
   const dir = eventsDir(paths);
   const file = path.join(dir, EVENTS_FILE);
+  // Never through a link: the log is root's, in root's store.
+  const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
   try {
     let fd: number;
     try {
-      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+      fd = fs.openSync(file, flags, 0o600);
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+      fd = fs.openSync(file, flags, 0o600);
     }
     let size: number;
     try {

@@ -1008,7 +1008,7 @@ void RecordExitEvents(const Spec& spec, int code, bool oom) {
            "}},\"scope\":\"local\",\"time\":" + std::to_string(ts.tv_sec) + ",\"timeNano\":" + ns + "}\n";
   };
   std::string text = (oom ? line("oom", false) : "") + line("die", true);
-  int fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return;
   WriteAll(fd, text.data(), text.size());
   close(fd);
