@@ -186,3 +186,13 @@ test('the log is bounded: rotated past its size, and read across the two files i
   recordEvent(paths, 'image', 'tag', actor);
   assert.deepEqual(fs.readdirSync(path.join(roots.root, 'events')).sort(), ['events.log', 'events.log.1']);
 });
+
+test('an OOM kill: oom, then die with 137, both from the monitor', () => {
+  const t0 = Date.now();
+  const r = g(['run', '--name', 'ev7', '--network', 'none', '--memory', '64m', 'busybox', 'sh', '-c', 'x=$(head -c 300000000 /dev/zero | tr "\\0" a); echo survived']);
+  assert.equal(r.status, 137, r.stderr);
+  const got = past(['--since', ts(t0), '--filter', 'container=ev7', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']).stdout;
+  // A key the map lacks prints <no value>, as Go's template does.
+  assert.equal(got, 'create <no value>\nstart <no value>\noom <no value>\ndie 137\n');
+  assert.equal(g(['rm', 'ev7']).status, 0);
+});
