@@ -196,3 +196,35 @@ test('an OOM kill: oom, then die with 137, both from the monitor', () => {
   assert.equal(got, 'create <no value>\nstart <no value>\noom <no value>\ndie 137\n');
   assert.equal(g(['rm', 'ev7']).status, 0);
 });
+
+test('pause, unpause, rename; and images: tag, save, untag, delete, load', () => {
+  const t0 = Date.now();
+  const id = g(['run', '-d', '--name', 'ev8', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
+  for (const args of [['pause', 'ev8'], ['unpause', 'ev8'], ['rename', 'ev8', 'ev8b'], ['rm', '-f', 'ev8b']]) assert.equal(g(args).status, 0, args.join(' '));
+  const fmt = ['--format', '{{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes "oldName"}}'];
+  assert.equal(past(['--since', ts(t0), '--filter', `container=${id}`, '--filter', 'event=pause', '--filter', 'event=unpause', '--filter', 'event=rename', '--filter', 'event=destroy', ...fmt]).stdout,
+    'pause ev8 \nunpause ev8 \nrename ev8b /ev8\ndestroy ev8b \n');
+
+  const t1 = Date.now();
+  const imageId = g(['image', 'inspect', '-f', '{{.Id}}', 'busybox']).stdout.trim();
+  const tar = path.join(roots.root, '..', 'ev-save.tar');
+  assert.equal(g(['tag', 'busybox', 'evimg:v1']).status, 0);
+  assert.equal(g(['save', '-o', tar, 'evimg:v1']).status, 0);
+  assert.equal(g(['rmi', 'evimg:v1']).status, 0);
+  assert.equal(g(['load', '-i', tar]).status, 0);
+  assert.equal(g(['rmi', 'evimg:v1']).status, 0);
+  const images = past(['--since', ts(t1), '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}']).stdout;
+  assert.equal(images, [`tag ${imageId} evimg:v1`, `save ${imageId} evimg:v1`, `untag ${imageId} ${imageId}`, `load ${imageId} evimg:v1`, `untag ${imageId} ${imageId}`, ''].join('\n'));
+  fs.rmSync(tar, { force: true });
+  // delete: an image no name and no container holds any more.
+  const t2 = Date.now();
+  g(['tag', 'busybox', 'evimg:v2']);
+  const c = g(['create', '--name', 'ev9', '--network', 'none', 'busybox', 'true']);
+  assert.equal(c.status, 0, c.stderr);
+  assert.equal(g(['commit', 'ev9', 'evdel:v1']).status, 0);
+  const delId = g(['image', 'inspect', '-f', '{{.Id}}', 'evdel:v1']).stdout.trim();
+  assert.equal(g(['rm', 'ev9']).status, 0);
+  assert.equal(g(['rmi', 'evdel:v1', 'evimg:v2']).status, 0);
+  const del = past(['--since', ts(t2), '--filter', 'event=delete', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}}']).stdout;
+  assert.equal(del, `image delete ${delId}\n`);
+});
