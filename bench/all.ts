@@ -15,6 +15,7 @@ const SCRIPTS: Array<[string, string]> = [
   ['cli', 'ps -a, images, inspect'],
   ['pull', 'cold pull from a local registry'],
   ['extract', 'layer extraction'],
+  ['commit', 'export and commit: the tar writer, GNU tar before'],
 ];
 
 function machine(): Record<string, string | number> {

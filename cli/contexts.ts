@@ -135,6 +135,9 @@ export interface ImageRowData {
   /** RFC 3339, or undefined when the image does not say */
   created?: string;
   size: number;
+  /** system df -v: bytes of layers other images have too, and the containers made from it */
+  shared?: number;
+  containers?: number;
 }
 
 /** What `images --format` sees of one row (docker's imageContext). */
@@ -148,9 +151,10 @@ export function imageContext(i: ImageRowData, o: { trunc: boolean; now?: number 
     get CreatedSince() { return created ? timeAgo(new Date(created), o.now) : ''; },
     get CreatedAt() { return goTimeString(created); },
     get Size() { return humanSize(i.size); },
-    get Containers() { return 'N/A'; },
-    get SharedSize() { return 'N/A'; },
-    get UniqueSize() { return 'N/A'; },
+    // docker's units.HumanSize for these: four significant digits.
+    get Containers() { return i.containers === undefined ? 'N/A' : String(i.containers); },
+    get SharedSize() { return i.shared === undefined ? 'N/A' : humanSize(i.shared, 4); },
+    get UniqueSize() { return i.shared === undefined ? 'N/A' : humanSize(i.size - i.shared, 4); },
   }, struct('*formatter.imageContext'));
 }
 
@@ -165,17 +169,19 @@ export const HISTORY_TABLE = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t
 const EPOCH_2000 = Date.UTC(2000, 0, 1);
 
 /** What `history --format` sees of one entry (docker's historyContext). */
-export function historyContext(h: { id: string; created: string; createdBy: string; size: number; comment: string }, o: { trunc: boolean; now?: number }): object {
+export function historyContext(h: { id: string; created: string; createdBy: string; size: number; comment: string }, o: { trunc: boolean; now?: number; human?: boolean }): object {
+  // -H=false: RFC 3339 dates and sizes in bytes, as docker's.
+  const human = o.human !== false;
   const created = h.created ? Date.parse(h.created) || 0 : 0;
   return withGoType({
     get ID() { return o.trunc ? truncateId(h.id) : h.id; },
-    get CreatedSince() { return created <= EPOCH_2000 ? 'N/A' : timeAgo(new Date(created), o.now); },
+    get CreatedSince() { return !human ? goRFC3339(created) : created <= EPOCH_2000 ? 'N/A' : timeAgo(new Date(created), o.now); },
     get CreatedAt() { return goRFC3339(created); },
     get CreatedBy() {
       const by = h.createdBy.replace(/\t/g, ' ');
       return o.trunc ? ellipsis(by, 45) : by;
     },
-    get Size() { return humanSize(h.size); },
+    get Size() { return human ? humanSize(h.size) : String(h.size); },
     get Comment() { return h.comment; },
   }, struct('*image.historyContext'));
 }
@@ -224,7 +230,12 @@ export function statsContext(s: StatsRow, o: { trunc: boolean }): object {
 /** What `volume ls --format` sees of a volume (docker's volumeContext). */
 export const VOLUME_HEADER = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Availability: 'AVAILABILITY', Group: 'GROUP' };
 export const VOLUME_TABLE = 'table {{.Driver}}\t{{.Name}}';
-export function volumeContext(v: { Name: string; Driver: string; Scope?: string; Mountpoint: string; Labels?: Record<string, string> | null }): object {
+export function volumeContext(v: {
+  Name: string; Driver: string; Scope?: string; Mountpoint: string; Labels?: Record<string, string> | null;
+  /** system df -v: what it holds and how many containers use it, as docker's */
+  UsageData?: { Size: number; RefCount: number };
+}): object {
+  const usage = v.UsageData;
   const labels = v.Labels ?? {};
   return withGoType({
     get Name() { return v.Name; },
@@ -232,8 +243,8 @@ export function volumeContext(v: { Name: string; Driver: string; Scope?: string;
     get Scope() { return v.Scope ?? 'local'; },
     get Mountpoint() { return v.Mountpoint; },
     get Labels() { return Object.entries(labels).map(([k, x]) => `${k}=${x}`).join(','); },
-    get Links() { return 'N/A'; },
-    get Size() { return 'N/A'; },
+    get Links() { return usage ? String(usage.RefCount) : 'N/A'; },
+    get Size() { return usage ? humanSize(usage.Size, 4) : 'N/A'; },
     get Availability() { return 'N/A'; },
     get Group() { return 'N/A'; },
     Label: method(['string'], (name: string) => labels[name] ?? ''),

@@ -95,11 +95,18 @@ export function commandWord(args: string[]): string | undefined {
 export function checkGlobalFlags(args: string[], first: string | undefined): boolean {
   for (const a of args.slice(0, first === undefined ? args.length : args.indexOf(first))) {
     if (a === '--version' || a === '-v') return true;
+    if (a === '-h') continue;
     if (a.startsWith('-') && ![...GLOBAL_VALUE_FLAGS, '--help'].includes(a.split('=')[0]) && !GLOBAL_VALUE_FLAGS.some((f) => args[args.indexOf(a) - 1] === f)) {
-      usageError(a.startsWith('--') ? `unknown flag: ${a.split('=')[0]}` : `unknown shorthand flag: '${a[1]}' in ${a}`);
+      usageError(a.startsWith('--') ? `unknown flag: ${a.split('=')[0]}` : unknownShort(a, ['v', 'h']));
     }
   }
   return false;
+}
+
+/** pflag's words for a group of short flags (-vx) with one it does not know: the first such letter. */
+export function unknownShort(group: string, known: string[]): string {
+  const letters = [...group.slice(1)];
+  return `unknown shorthand flag: '${letters.find((c) => !known.includes(c)) ?? letters[0]}' in ${group}`;
 }
 
 /**

@@ -78,6 +78,10 @@ export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopA
     for (const n of [f.name, ...f.long]) long.set(n, f);
     if (f.short) short.set(f.short, f);
   }
+  // cobra's -h for --help, on every command whose own flags leave the letter free (run's -h is
+  // its hostname).
+  const help = long.get('help');
+  if (help && !short.has('h')) short.set('h', help);
   const out: ScanResult = { positionals: [], help: false, args: [] };
   for (let i = from; i < args.length; i++) {
     const a = args[i];
@@ -104,6 +108,7 @@ export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopA
         const f = short.get(group[k]);
         if (!f) return { ...out, error: `unknown shorthand flag: '${group[k]}' in -${group}` };
         if (f.type === 'boolean') {
+          if (f.name === 'help') out.help = true;
           // -a=false
           if (group[k + 1] === '=') {
             out.args.push(`--${f.name}=${group.slice(k + 2)}`);

@@ -7,7 +7,7 @@
 // values for the one command routed to.
 import type { Argv } from 'yargs';
 import { MANAGEMENT, COMMANDS, entryNamed, nameOf, subcommandsOf, type CommandEntry } from './commands';
-import { GLOBAL_VALUE_FLAGS, checkGlobalFlags, commandWord, report, runHandler, usageError } from './dispatch';
+import { GLOBAL_VALUE_FLAGS, checkGlobalFlags, commandWord, report, runHandler, unknownShort, usageError } from './dispatch';
 import { fast } from './fast';
 import { argCountError, recordBuilder, scanFlags } from './flags';
 import { GLOBAL_FLAGS, commandHelp, managementHelp, rootHelp, usageLine } from './help';
@@ -27,18 +27,18 @@ function route(args: string[]): Route {
   const first = args.findIndex((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_FLAGS.includes(args[i - 1] ?? ''));
   if (first < 0) {
     // As docker: no command shows the help, on stderr unless it was asked for.
-    (args.includes('--help') ? process.stdout : process.stderr).write(rootHelp());
+    (args.includes('--help') || args.includes('-h') ? process.stdout : process.stderr).write(rootHelp());
     process.exit(0);
   }
   const word = args[first];
   const group = MANAGEMENT.find((m) => m.name === word);
   if (group) {
     const sub = args[first + 1];
-    if (sub === undefined || sub === '--help') {
+    if (sub === undefined || sub === '--help' || sub === '-h') {
       (sub ? process.stdout : process.stderr).write(managementHelp(group));
       process.exit(0);
     }
-    if (sub.startsWith('-')) usageError(sub.startsWith('--') ? `unknown flag: ${sub.split('=')[0]}` : `unknown shorthand flag: '${sub[1]}' in ${sub}`, group.name);
+    if (sub.startsWith('-')) usageError(sub.startsWith('--') ? `unknown flag: ${sub.split('=')[0]}` : unknownShort(sub, ['h']), group.name);
     const s = subcommandsOf(group).find((c) => c.name === sub || c.aliases?.includes(sub));
     if (!s) {
       // docker's answer to a subcommand it does not have: the group's usage, exit 1.
@@ -120,7 +120,8 @@ export async function main(args: string[]): Promise<void> {
   const mod = r.entry.part ? file.subcommands![r.entry.part] : file;
   const spec = recordBuilder(mod.builder as (y: never) => unknown);
   const scan = scanFlags(args, r.last + 1, [...GLOBAL_FLAGS, ...spec.flags], !!r.entry.passthrough);
-  if (scan.error) usageError(scan.error, r.path);
+  // `system df` is one command here with its action an argument; docker's help path names both.
+  if (scan.error) usageError(scan.error, r.entry.module === 'system' && scan.positionals[0] === 'df' ? 'system df' : r.path);
   if (scan.help) {
     process.stdout.write(commandHelp(r.entry, r.path, spec.flags));
     return;

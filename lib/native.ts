@@ -21,7 +21,18 @@ export interface StatFs {
   ffree: number;
 }
 
+/** An archive being written by the addon's tar writer (native/tarwrite.cc). */
+export interface TarHandle { readonly h: unknown }
+
+export interface TarOptions {
+  /** an overlay upper dir as an OCI layer: whiteout devices as .wh.NAME, opaque directories with .wh..wh..opq */
+  ociWhiteouts?: boolean;
+  /** archive paths (no leading or trailing '/') left out when they are an empty file or directory */
+  skipEmpty?: string[];
+}
+
 /** Everything native/ exports. Errors thrown are Node-fs-shaped (code, errno, syscall, path). */
+
 export interface NativeBinding {
   /** sha256 of the native sources it was built from (native/source-hash.js) */
   sourceHash: string;
@@ -60,8 +71,19 @@ export interface NativeBinding {
   copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number, merge?: boolean,
     opts?: { skipDevices?: boolean; stripPrivilege?: boolean }):
     Promise<{ entries: number; bytes: number; reflinked: number; skipped: string[] }>;
+  /**
+   * A tar archive (PAX, GNU tar's pax flavour) of names (entries of dir, "." for dir itself)
+   * and everything under them, walked as removeTree walks: tarRead gives its next bytes (at
+   * least `bytes` unless it ends; null once it has), made on a worker thread; one read at a
+   * time. tarClose releases the walk (at the end of a read under way).
+   */
+  tarOpen(dir: string, names: string[], o?: TarOptions): TarHandle;
+  tarRead(h: TarHandle, bytes: number): Promise<Buffer | null>;
+  tarClose(h: TarHandle): void;
   /** The type of path resolved inside root, or null when it does not exist. */
   statIn(root: string, path: string, follow: boolean): 'file' | 'dir' | 'symlink' | 'other' | null;
+  /** The target of the symlink at path resolved inside root, as text; null when it is not one. */
+  readlinkIn(root: string, path: string): string | null;
   /**
    * posix_spawn(file, argv) with its fds 0, 1, 2 (and on) from these of ours (-1: /dev/null),
    * every signal at its default and none blocked; newSession: setsid. Returns the pid once
@@ -107,6 +129,10 @@ export interface NativeBinding {
   netAddAddress(name: string, address: string, prefixLength: number): void;
   /** Deletes a link (a veth pair with either end); false when there is none of that name. */
   netDeleteLink(name: string): boolean;
+  /** Deletes the link with this MAC in the network namespace open at fd netns; false when there is none. */
+  netDeleteLinkIn(netns: number, mac: string): boolean;
+  /** The default route of the network namespace open at fd netns, via gateway on the link with this MAC; false when there is no such link. */
+  netRouteVia(netns: number, mac: string, gateway: string): boolean;
   /**
    * A veth pair: `host` on the bridge and up, `peer` made in the network namespace open at fd
    * netns, up, with mac, address/prefixLength and a default route via gateway ('' for none).

@@ -111,9 +111,32 @@ Napi::Value StatIn(const Napi::CallbackInfo& info) {
   }
 }
 
+// readlinkIn(root, path) -> the target of the symlink at path inside root, or null when path
+// is not a symlink (cp -L follows it in the container's root, never on the host).
+Napi::Value ReadlinkIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string root = info[0].As<Napi::String>();
+  std::string p = info[1].As<Napi::String>();
+  int fd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    SysError(env, errno, "open", root).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  try {
+    std::string t = copy::ReadlinkIn(fd, p);
+    close(fd);
+    return t.empty() ? env.Null() : Napi::String::New(env, t);
+  } catch (const copy::SysFailure& f) {
+    close(fd);
+    SysError(env, f.err, f.syscall, f.path).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyTree", Napi::Function::New(env, CopyTree, "copyTree"));
   exports.Set("statIn", Napi::Function::New(env, StatIn, "statIn"));
+  exports.Set("readlinkIn", Napi::Function::New(env, ReadlinkIn, "readlinkIn"));
 }
 
 GOCKER_MODULE(Init);

@@ -354,6 +354,115 @@ Napi::Value AttachVeth(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The indexes of the links with this MAC, as the namespace rtnl lives in knows them (a dump
+// of its links); 0 on success, else the errno.
+int LinksByMac(Rtnl& rtnl, const unsigned char hw[6], std::vector<unsigned>* found) {
+  struct Want {
+    const unsigned char* hw;
+    std::vector<unsigned>* found;
+  } want{hw, found};
+  Msg m(RTM_GETLINK, NLM_F_DUMP);
+  ifinfomsg* ifi = m.Extra<ifinfomsg>();
+  ifi->ifi_family = AF_UNSPEC;
+  return rtnl.Request(m.nlh, [](const nlmsghdr* h, void* data) -> int {
+    Want* w = static_cast<Want*>(data);
+    const ifinfomsg* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(h));
+    // mnl_attr_for_each, whose void* assignments C++ refuses.
+    const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(h));
+    for (const nlattr* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(h, sizeof(ifinfomsg)));
+         mnl_attr_ok(a, static_cast<int>(tail - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a)) {
+      if (mnl_attr_get_type(a) == IFLA_ADDRESS && mnl_attr_get_payload_len(a) == 6 && memcmp(mnl_attr_get_payload(a), w->hw, 6) == 0) {
+        w->found->push_back(static_cast<unsigned>(ifi->ifi_index));
+      }
+    }
+    return MNL_CB_OK;
+  }, &want);
+}
+
+// netDeleteLinkIn(netns, mac): deletes the link with this MAC in the network namespace open at
+// fd netns (`network disconnect`: the container's end of a veth pair, and with it the pair,
+// its address and its routes); false when that namespace has no such link. By MAC, not by
+// name: gocker gave each of a container's endpoints a MAC of its own, and a name in the
+// container is the container's to change.
+Napi::Value DeleteLinkIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int nsfd = info[0].As<Napi::Number>().Int32Value();
+  std::string mac = info[1].As<Napi::String>();
+  unsigned char hw[6];
+  if (!ParseMac(mac, hw)) throw CodedError(env, "EINVAL", "not a MAC address: " + mac);
+  std::vector<unsigned> found;
+  std::string failed;
+  int err = InNamespace(nsfd, [&]() -> int {
+    Rtnl inner;
+    if (!inner.ok()) {
+      failed = "netlink socket";
+      return errno;
+    }
+    int e = LinksByMac(inner, hw, &found);
+    if (e != 0) {
+      failed = "RTM_GETLINK";
+      return e;
+    }
+    for (unsigned index : found) {
+      Msg m(RTM_DELLINK, 0);
+      ifinfomsg* ifi = m.Extra<ifinfomsg>();
+      ifi->ifi_family = AF_UNSPEC;
+      ifi->ifi_index = static_cast<int>(index);
+      e = inner.Request(m.nlh);
+      // Its pair went first (deleting one end takes the other): nothing left to do.
+      if (e != 0 && e != ENODEV) {
+        failed = "RTM_DELLINK";
+        return e;
+      }
+    }
+    return 0;
+  });
+  if (err != 0) ThrowSys(env, err, failed.empty() ? "setns" : failed.c_str(), mac);
+  return Napi::Boolean::New(env, !found.empty());
+}
+
+// netRouteVia(netns, mac, gateway): the default route of the network namespace open at fd
+// netns, through gateway on the link with this MAC (made, or replacing the one there); false
+// when there is no such link. `network disconnect` of the network a container's default route
+// went through hands the route to another of its networks, as docker's sandbox does.
+Napi::Value RouteVia(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int nsfd = info[0].As<Napi::Number>().Int32Value();
+  std::string mac = info[1].As<Napi::String>();
+  in_addr gateway = ParseIPv4(env, info[2].As<Napi::String>());
+  unsigned char hw[6];
+  if (!ParseMac(mac, hw)) throw CodedError(env, "EINVAL", "not a MAC address: " + mac);
+  std::vector<unsigned> found;
+  std::string failed;
+  int err = InNamespace(nsfd, [&]() -> int {
+    Rtnl inner;
+    if (!inner.ok()) {
+      failed = "netlink socket";
+      return errno;
+    }
+    int e = LinksByMac(inner, hw, &found);
+    if (e != 0) {
+      failed = "RTM_GETLINK";
+      return e;
+    }
+    if (found.empty()) return 0;
+    Msg m(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+    rtmsg* rtm = m.Extra<rtmsg>();
+    rtm->rtm_family = AF_INET;
+    rtm->rtm_dst_len = 0;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = RTPROT_BOOT;
+    rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm->rtm_type = RTN_UNICAST;
+    mnl_attr_put_u32(m.nlh, RTA_GATEWAY, gateway.s_addr);
+    mnl_attr_put_u32(m.nlh, RTA_OIF, found[0]);
+    if ((e = inner.Request(m.nlh)) != 0) failed = "RTM_NEWROUTE";
+    return e;
+  });
+  if (err != 0) ThrowSys(env, err, failed.empty() ? "setns" : failed.c_str(), mac);
+  return Napi::Boolean::New(env, !found.empty());
+}
+
 // bindPort(proto, address, port) -> { fd, port }: a socket bound to address:port (0: one the
 // kernel picks), close-on-exec, never listening. Held while a container runs, it keeps the
 // host port its published port is forwarded from: nothing else on the host can bind it, and
@@ -398,6 +507,8 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netAddAddress", Napi::Function::New(env, AddAddress));
   exports.Set("netDeleteLink", Napi::Function::New(env, DeleteLink));
   exports.Set("netAttachVeth", Napi::Function::New(env, AttachVeth));
+  exports.Set("netDeleteLinkIn", Napi::Function::New(env, DeleteLinkIn));
+  exports.Set("netRouteVia", Napi::Function::New(env, RouteVia));
   exports.Set("bindPort", Napi::Function::New(env, BindPort));
 }
 

@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
-import { imageRows } from '../../lib/image/manage';
+import { imageFilter, imageRows } from '../../lib/image/manage';
+import { usageError } from '../dispatch';
 import { formatList, isTableFormat, lastFlag } from '../../lib/format/formatter';
 import { IMAGE_HEADER, IMAGE_RAW, IMAGE_RAW_DIGESTS, IMAGE_TABLE, IMAGE_TABLE_DIGESTS, imageContext } from '../contexts';
 
@@ -12,7 +13,7 @@ export function builder(y: Argv<GlobalArgs>) {
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
     .option('digests', { type: 'boolean', describe: 'Show digests' })
     .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (gocker keeps no intermediate images: the same list)' })
-    .option('filter', { type: 'string', array: true, describe: 'Filter output: dangling=true|false' })
+    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output based on conditions provided' })
     .option('format', { type: 'string', describe: "Format output: 'table', 'table TEMPLATE', 'json', or a Go template, e.g. '{{.Repository}}:{{.Tag}}'" });
 }
 
@@ -25,23 +26,19 @@ function imageFormat(source: string, digests: boolean): string {
 
 export function handler(argv: GlobalArgs & { repository?: string; quiet?: boolean; noTrunc?: boolean; digests?: boolean; filter?: string[]; format?: string | string[] }): number {
   const g = engine(argv);
-  let dangling: boolean | undefined;
-  for (const f of argv.filter ?? []) {
-    const m = /^dangling=(true|false)$/.exec(String(f));
-    if (!m) {
-      process.stderr.write(`Error response from daemon: invalid filter '${f}' (gocker supports dangling=true|false)\n`);
-      return 125;
-    }
-    dangling = m[1] === 'true';
-  }
+  const bad = (argv.filter ?? []).find((f) => !String(f).includes('='));
+  if (bad !== undefined) usageError(`invalid argument "${bad}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 'images');
+  const f = imageFilter(g.store, (argv.filter ?? []).map(String));
   const format = lastFlag(argv.format) || undefined;
   // Named images, then untagged ones a container still runs on (docker shows those as <none>).
   const named = g.images();
   const untagged = g.danglingImages();
-  const images = dangling === undefined ? [...named, ...untagged] : dangling ? untagged : named;
+  const images = (f.dangling === undefined ? [...named, ...untagged] : f.dangling ? untagged : named).filter(f.test);
   const template = imageFormat(format ?? 'table', !!argv.digests);
+  // The positional is one more reference= pattern, as docker's CLI sends it.
+  const references = [...f.references, ...(argv.repository === undefined ? [] : [String(argv.repository)])];
   // Digests are looked up when shown (docker's needDigest).
-  const rows = imageRows(g.store, images, { digests: argv.digests || template.includes('{{.Digest}}'), filter: argv.repository });
+  const rows = imageRows(g.store, images, { digests: argv.digests || template.includes('{{.Digest}}'), filter: references.length ? references : undefined });
   if (argv.quiet && (format === undefined || format === 'table')) {
     const id = (i: string): string => (argv.noTrunc ? i : i.slice(7, 19));
     process.stdout.write([...new Set(rows.map((r) => id(r.image.id)))].map((i) => `${i}\n`).join(''));

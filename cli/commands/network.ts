@@ -14,6 +14,11 @@ const part = (action: string, builder: (y: Argv<GlobalArgs>) => Argv<GlobalArgs>
 });
 
 export const subcommands = {
+  connect: part('connect', (y) => y
+    .option('alias', { type: 'string', array: true, describe: 'Add network-scoped alias for the container' })
+    .option('ip', { type: 'string', describe: 'IPv4 address (e.g., "172.30.100.104")' })),
+  disconnect: part('disconnect', (y) => y
+    .option('force', { alias: 'f', type: 'boolean', describe: 'Force the container to disconnect from a network' })),
   create: part('create', (y) => y
     .option('driver', { alias: 'd', type: 'string', describe: 'Driver to manage the Network (bridge)' })
     .option('subnet', { type: 'string', describe: 'Subnet in CIDR format that represents a network segment' })
@@ -35,7 +40,7 @@ export const subcommands = {
 
 type Args = GlobalArgs & {
   action: string; names?: string[]; driver?: string; subnet?: string; gateway?: string; internal?: boolean; label?: string[];
-  format?: string; quiet?: boolean; noTrunc?: boolean; force?: boolean;
+  format?: string; quiet?: boolean; noTrunc?: boolean; force?: boolean; alias?: string[]; ip?: string; network?: string; container?: string;
 };
 
 export async function handler(argv: Args): Promise<number> {
@@ -43,6 +48,16 @@ export async function handler(argv: Args): Promise<number> {
   const m = await import('../../lib/network/manage');
   const names = (argv.names ?? []).map(String);
   switch (argv.action) {
+    case 'connect': {
+      const { connectNetwork } = await import('../../lib/network');
+      await connectNetwork(paths, String(argv.network), String(argv.container), { aliases: (argv.alias ?? []).map(String), ip: argv.ip });
+      return 0;
+    }
+    case 'disconnect': {
+      const { disconnectNetwork } = await import('../../lib/network');
+      await disconnectNetwork(paths, String(argv.network), String(argv.container), !!argv.force);
+      return 0;
+    }
     case 'create': {
       const n = await m.createNetwork(paths, names[0], { driver: argv.driver, subnet: argv.subnet, gateway: argv.gateway, internal: argv.internal, labels: argv.label });
       process.stdout.write(`${n.Id}\n`);

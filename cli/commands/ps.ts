@@ -5,6 +5,8 @@ import { GockerError } from '../../lib/errors';
 import { Template, TemplateExecError } from '../../lib/format/exec';
 import { formatList, lastFlag } from '../../lib/format/formatter';
 import { DOCKER_FUNCS } from '../../lib/format/funcs';
+import { containerFilter } from '../../lib/container/filters';
+import { usageError } from '../dispatch';
 import { TemplateSyntaxError } from '../../lib/format/parse';
 import { CONTAINER_HEADER, CONTAINER_RAW, CONTAINER_TABLE, containerContext } from '../contexts';
 import type { GlobalArgs } from '../types';
@@ -17,11 +19,12 @@ export function builder(y: Argv<GlobalArgs>) {
     .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
     .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
-    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output (status=..., name=...)' })
+    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter output based on conditions provided' })
+    .option('last', { alias: 'n', type: 'number', describe: 'Show n last created containers (includes all states)' })
+    .option('latest', { alias: 'l', type: 'boolean', describe: 'Show the latest created container (includes all states)' })
+    .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes' })
     .option('format', { type: 'string', describe: "Format output: 'table', 'table TEMPLATE', 'json', or a Go template, e.g. '{{.ID}} {{.Names}}'" });
 }
-
-const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 /** A container with nothing in it: docker runs a --format template on one before listing. */
 const EMPTY = {
@@ -53,24 +56,28 @@ function checkFormat(format: string): { size: boolean } {
   return { size };
 }
 
-export async function handler(argv: GlobalArgs & { all?: boolean; quiet?: boolean; noTrunc?: boolean; filter?: string[]; format?: string | string[] }): Promise<void> {
+type Args = GlobalArgs & {
+  all?: boolean; quiet?: boolean; noTrunc?: boolean; filter?: string[]; format?: string | string[]; last?: number; latest?: boolean; size?: boolean;
+};
+
+export async function handler(argv: Args): Promise<void> {
   const g = engine(argv);
-  const filters = (argv.filter ?? []).map((f) => {
-    const i = f.indexOf('=');
-    if (i < 0 || !['status', 'name', 'id'].includes(f.slice(0, i))) throw new GockerError(`invalid filter '${f}'`);
-    if (f.slice(0, i) === 'status' && !STATUSES.includes(f.slice(i + 1))) throw new GockerError(`invalid filter '${f}'`);
-    return [f.slice(0, i), f.slice(i + 1)] as const;
-  });
+  const bad = (argv.filter ?? []).find((f) => !String(f).includes('='));
+  if (bad !== undefined) usageError(`invalid argument "${bad}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 'ps');
+  const filter = containerFilter(g.paths, g.store, (argv.filter ?? []).map(String));
+  // docker's -n and -l: the newest containers, in any state, after the filters.
+  const limit = argv.latest ? 1 : argv.last !== undefined && argv.last > 0 ? Math.floor(argv.last) : undefined;
   const format = lastFlag(argv.format) || undefined;
   if (format !== undefined && argv.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
-  const { size } = format !== undefined ? checkFormat(format) : { size: false };
-  const rows = (await listContainers(g.paths, !!argv.all || filters.some(([k]) => k === 'status'))).filter((r) => filters.every(([k, v]) =>
-    k === 'status' ? r.State.Status === v : k === 'name' ? r.Name.slice(1).includes(v) : r.Id.startsWith(v)));
+  const size = (format !== undefined && checkFormat(format).size) || !!argv.size;
+  const rows = (await listContainers(g.paths, !!argv.all || filter.all || limit !== undefined)).filter((r) => filter.test(r)).slice(0, limit);
   if (argv.quiet) {
     process.stdout.write(rows.map((r) => `${argv.noTrunc ? r.Id : r.Id.slice(0, 12)}\n`).join(''));
     return;
   }
-  const template = format === undefined || format === 'table' ? CONTAINER_TABLE : format === 'raw' ? CONTAINER_RAW : format;
+  // -s adds docker's SIZE column (a line of raw) to the default formats.
+  const template = format === undefined || format === 'table' ? `${CONTAINER_TABLE}${argv.size ? '\t{{.Size}}' : ''}`
+    : format === 'raw' ? `${CONTAINER_RAW}${argv.size ? 'size: {{.Size}}\n' : ''}` : format;
   const sizes = size ? (r: ContainerRecord): [number, number] => containerSizes(g, r) : undefined;
   const now = Date.now();
   process.stdout.write(formatList(template, CONTAINER_HEADER, rows.map((r) => containerContext(r, { trunc: !argv.noTrunc, sizes, now }))));

@@ -9,11 +9,11 @@ import { engine } from '../util';
 export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('containers', { type: 'string', array: true, demandOption: true })
-    .option('time', { alias: ['t', 'timeout'], type: 'number', default: 10, describe: 'Seconds to wait for stop before killing the container' })
-    .option('signal', { alias: 's', type: 'string', describe: "Signal to send to the container (default: the image's StopSignal, or SIGTERM)" });
+    .option('time', { alias: ['t', 'timeout'], type: 'number', defaultDescription: "the container's --stop-timeout, or 10", describe: 'Seconds to wait for stop before killing the container' })
+    .option('signal', { alias: 's', type: 'string', describe: "Signal to send to the container (default: its --stop-signal, the image's StopSignal, or SIGTERM)" });
 }
 
-export async function handler(argv: GlobalArgs & { containers: string[]; time: number; signal?: string }): Promise<number> {
+export async function handler(argv: GlobalArgs & { containers: string[]; time?: number; signal?: string }): Promise<number> {
   const g = engine(argv);
   const runner = new Runner(g.paths, g.store);
   let code = 0;

@@ -50,6 +50,23 @@ export const OPTIONS: Record<string, Options> = {
   'log-opt': { type: 'string', array: true, describe: 'Log driver options (max-size, max-file)' },
   'pull': { type: 'string', describe: 'Pull image before running ("always", "missing", "never")', defaultDescription: 'missing' },
   'quiet': { alias: 'q', type: 'boolean', describe: 'Suppress the pull output' },
+  // Config and HostConfig fields (lib/container/runflags.ts reads them).
+  'attach': { alias: 'a', type: 'string', array: true, describe: 'Attach to STDIN, STDOUT or STDERR' },
+  'label': { alias: 'l', type: 'string', array: true, describe: 'Set meta data on a container' },
+  'label-file': { type: 'string', array: true, describe: 'Read in a line delimited file of labels' },
+  'add-host': { type: 'string', array: true, describe: 'Add a custom host-to-IP mapping (host:ip)' },
+  'dns': { type: 'string', array: true, describe: 'Set custom DNS servers' },
+  'dns-search': { type: 'string', array: true, describe: 'Set custom DNS search domains' },
+  'dns-option': { type: 'string', array: true, describe: 'Set DNS options' },
+  'device': { type: 'string', array: true, describe: 'Add a host device to the container' },
+  'device-cgroup-rule': { type: 'string', array: true, describe: 'Add a rule to the cgroup allowed devices list' },
+  'pid': { type: 'string', describe: 'PID namespace to use' },
+  'ipc': { type: 'string', describe: 'IPC mode to use' },
+  'uts': { type: 'string', describe: 'UTS namespace to use' },
+  'sysctl': { type: 'string', array: true, describe: 'Sysctl options' },
+  'stop-signal': { type: 'string', describe: 'Signal to stop the container' },
+  'stop-timeout': { type: 'string', describe: 'Timeout (in seconds) to stop a container' },
+  'platform': { type: 'string', describe: 'Set platform if server is multi-platform capable' },
   // restart policies (lib/container/restart.ts)
   'restart': { type: 'string', describe: 'Restart policy to apply when a container exits', defaultDescription: '"no"' },
 };
@@ -68,6 +85,8 @@ export type RunArgs = GlobalArgs & {
   volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
   logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean; restart?: string;
+  attach?: string[]; label?: string[]; labelFile?: string[]; addHost?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOption?: string[];
+  device?: string[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; sysctl?: string[]; stopSignal?: string; stopTimeout?: string; platform?: string;
 };
 
 /**
@@ -86,11 +105,12 @@ export function checkRestart(argv: RunArgs, command: string): void {
 const PULL_POLICIES = ['always', 'missing', 'never'];
 
 /** The image into the store as `docker pull` would, its progress on stderr (stdout is the container's). */
-async function pull(store: Store, name: string, quiet: boolean): Promise<void> {
+async function pull(store: Store, name: string, quiet: boolean, platform?: string): Promise<void> {
   // Loaded only when a run pulls: a run of an image at hand never loads the registry client.
   const { pullImage } = await import('../../lib/image/pull');
+  const { parsePlatform } = await import('../../lib/remote');
   const { pullProgress } = await import('../progress');
-  await pullImage(store, name, { onEvent: quiet ? undefined : pullProgress(process.stderr) });
+  await pullImage(store, name, { onEvent: quiet ? undefined : pullProgress(process.stderr), platform: platform ? parsePlatform(platform.toLowerCase()) : undefined });
 }
 
 /**
@@ -105,16 +125,19 @@ export async function withPull<T>(argv: RunArgs, command: string, store: Store, 
   // docker's CLI reads the reference before anything else: an invalid one is its error, an
   // id (undefined) is never pulled when missing.
   const ref = parseAnyReference(argv.image);
-  if (policy === 'always') await pull(store, argv.image, !!argv.quiet);
+  if (policy === 'always') await pull(store, argv.image, !!argv.quiet, argv.platform);
   try {
     return await act();
   } catch (e) {
-    if ((e as { code?: unknown }).code !== 'ENOIMAGE') throw e;
+    const code = (e as { code?: unknown }).code;
+    // EPLATFORM: the image is here, for another --platform; dockerd's not-found, said as it is.
+    if (code !== 'ENOIMAGE' && code !== 'EPLATFORM') throw e;
     const shown = ref ? familiarString(ref) : argv.image;
+    if (code === 'EPLATFORM' && (!ref || policy !== 'missing')) throw e;
     if (!ref || policy !== 'missing') throw new GockerError(`No such image: ${shown}`, { code: 'ENOIMAGE', exitCode: 125 });
     // As docker's CLI: said on stderr, then the pull's progress there, then the run.
     if (!argv.quiet) process.stderr.write(`Unable to find image '${shown}' locally\n`);
-    await pull(store, argv.image, !!argv.quiet);
+    await pull(store, argv.image, !!argv.quiet, argv.platform);
     return act();
   }
 }

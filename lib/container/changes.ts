@@ -3,6 +3,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { byCodeUnit } from '../format/order';
 import { at, lstatAt, openDirAt, readlinkAt } from '../fsread';
@@ -14,8 +16,8 @@ import { Store, sha256 } from '../store';
 import { find } from './lifecycle';
 import type { ContainerRecord } from './record';
 import { mountContainerLayers } from './state';
-import { writeTar } from './tar';
-import { isOpaqueFd, isWhiteout } from './user';
+import { tarStream, writeTar } from './tar';
+import { isWhiteout } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
@@ -289,8 +291,7 @@ function byWalk(a: string, b: string): number {
  * vfs: the changes as an OCI layer tree: added and changed entries copied (an added
  * directory whole), deletions as `.wh.` files. Parent directories come with the container's
  * metadata, given once what goes under them is in, so applying the layer does not reset
- * them. Staged as stageLayer stages, down the container's tree and the stage side by side
- * by open descriptors, the changes taken in the order of that walk: a change 100,000
+ * them. Staged down the container's tree and the stage side by side by open descriptors, the changes taken in the order of that walk: a change 100,000
  * directories deep costs a lookup a level, never a path from the top (which PATH_MAX would
  * refuse), and a directory the container swapped for a link since it was listed is not
  * followed.
@@ -372,74 +373,6 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
   }
 }
 
-/**
- * A copy of the upper dir (hardlinks, no data copied) with whiteouts in the OCI form. Walked
- * by open directory fds (see above), not `cp -a`, which re-walks paths a running container
- * can turn into links to the host between its stat and its descent.
- */
-function stageLayer(upper: string, stage: string): void {
-  /**
-   * dirs: the upper dir's directory and its copy in the stage, both open: the copy is made
-   * by descriptors too, a tree deeper than PATH_MAX has no path. st: the upper directory's,
-   * given to the copy once its contents are in.
-   */
-  interface StageFrame extends Frame { names: string[]; next: number; st?: fs.Stats }
-  const stack = new DirStack<StageFrame>();
-  try {
-    const top = dirAt(upper);
-    if (top === undefined) throw new GockerError(`the writable layer ${upper} is gone`);
-    const root: StageFrame = { dirs: [top], rel: '', names: listAt(top.fd!), next: 0 };
-    stack.push(root);
-    root.dirs.push(dirAt(stage));
-    if (root.dirs[1] === undefined) throw new GockerError(`the commit's stage ${stage} is gone`);
-    for (let f = stack.top(); f; f = stack.top()) {
-      const src = f.dirs[0]!.fd!;
-      const dst = f.dirs[1]!.fd!;
-      if (f.next === f.names.length) {
-        if (f.st) {
-          if (isOpaqueFd(src)) fs.writeFileSync(at(dst, '.wh..wh..opq'), '');
-          fs.fchownSync(dst, f.st.uid, f.st.gid);
-          fs.fchmodSync(dst, f.st.mode & 0o7777);
-          fs.futimesSync(dst, f.st.atime, f.st.mtime);
-        }
-        stack.pop();
-        continue;
-      }
-      const name = f.names[f.next++];
-      const st = lstatAt(src, name);
-      if (!st) continue;
-      if (isWhiteout(st)) {
-        fs.writeFileSync(at(dst, `.wh.${name}`), '');
-        continue;
-      }
-      if (st.isDirectory()) {
-        const child = dirAt(src, name);
-        if (child === undefined) continue; // swapped for something else since: as if absent
-        const frame: StageFrame = { dirs: [child], rel: `${f.rel}/${name}`, names: [], next: 0 };
-        stack.push(frame);
-        frame.st = fs.fstatSync(child.fd!);
-        fs.mkdirSync(at(dst, name));
-        frame.dirs.push(dirAt(dst, name));
-        if (frame.dirs[1] === undefined) throw new GockerError(`the commit's stage lost ${frame.rel}`);
-        frame.names = listAt(child.fd!);
-        continue;
-      }
-      // link(2) does not follow its source's last component: whatever is there now (a file,
-      // a link, a device) is what is linked, and the prefix is the directory we hold open.
-      try {
-        fs.linkSync(at(src, name), at(dst, name));
-      } catch (e) {
-        // Gone, or made a directory (which link refuses, EPERM) since the stat: as if absent,
-        // as a directory swapped for something else is above.
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && !(code === 'EPERM' && lstatAt(src, name)?.isDirectory())) throw e;
-      }
-    }
-  } finally {
-    stack.closeAll();
-  }
-}
-
 export interface CommitOptions { message?: string; author?: string; changes?: string[]; pause?: boolean }
 
 /** Under the store's shared gc lock: see Store.adding. */
@@ -456,24 +389,27 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
   fs.mkdirSync(store.paths.tmp, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(store.paths.tmp, 'commit-'));
   try {
-    const stage = path.join(tmp, 'stage');
-    fs.mkdirSync(stage);
-    if (rec.GraphDriver.Name === 'vfs') await stageVfsLayer(vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir), rec.GraphDriver.Data.UpperDir, stage);
-    else stageLayer(rec.GraphDriver.Data.UpperDir, stage);
-    for (const p of RUNTIME_PATHS) {
-      const f = path.join(stage, p);
-      try {
-        const st = fs.lstatSync(f);
-        if (st.isDirectory() ? fs.readdirSync(f).length === 0 : st.size === 0) fs.rmSync(f, { recursive: true });
-      } catch {
-        /* not there */
-      }
+    // overlay: the upper dir itself is the layer, whiteouts written in the OCI form as the
+    // archive is. vfs: the changes staged as such a tree first.
+    let layerDir = rec.GraphDriver.Data.UpperDir;
+    if (rec.GraphDriver.Name === 'vfs') {
+      layerDir = path.join(tmp, 'stage');
+      fs.mkdirSync(layerDir);
+      await stageVfsLayer(vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir), rec.GraphDriver.Data.UpperDir, layerDir);
     }
+    // Written once and hashed on its way: a layer can be far larger than memory (a tree
+    // 100,000 directories deep is 10 GB of names).
     const layerFile = path.join(tmp, 'layer.tar');
-    const entries = fs.readdirSync(stage);
-    if (entries.length) await writeTar(stage, entries, fs.createWriteStream(layerFile));
-    else fs.writeFileSync(layerFile, Buffer.alloc(1024));
-    const diffId = sha256(fs.readFileSync(layerFile));
+    const hash = crypto.createHash('sha256');
+    const skipEmpty = [...RUNTIME_PATHS].map((p) => p.slice(1));
+    await pipeline(tarStream(layerDir, fs.readdirSync(layerDir), { ociWhiteouts: rec.GraphDriver.Name !== 'vfs', skipEmpty }), new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    }), fs.createWriteStream(layerFile));
+    const diffId = `sha256:${hash.digest('hex')}`;
+    const layerSize = fs.statSync(layerFile).size;
     const parent = base.layers[base.layers.length - 1]?.chainId ?? null;
     await store.addLayer(parent, { file: layerFile, diffId, mediaType: 'application/vnd.oci.image.layer.v1.tar' });
     const now = new Date().toISOString();
@@ -488,14 +424,15 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
     cfg.rootfs = { type: 'layers', diff_ids: [...cfg.rootfs.diff_ids, diffId] };
     cfg.history = [...(cfg.history ?? []), { created: now, created_by: [rec.Path, ...rec.Args].join(' '), author: o.author, comment: o.message ?? '' }];
     const configBuf = Buffer.from(JSON.stringify(cfg));
-    const layerDigest = store.putBlob(fs.readFileSync(layerFile));
     const baseManifest = JSON.parse(fs.readFileSync(path.join(store.paths.image(base.id), 'manifest.json'), 'utf8')) as { layers: unknown[] };
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(configBuf), size: configBuf.length },
-      layers: [...baseManifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: fs.statSync(layerFile).size }],
+      layers: [...baseManifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: diffId, size: layerSize }],
     }));
+    // Uncompressed: the blob's digest is the diff id.
+    store.putBlobFile(layerFile, diffId);
     store.putBlob(configBuf);
     store.putBlob(manifest);
     return await store.registerImage(configBuf, manifest, target ? [{ ...target, tag: target.tag ?? 'latest' }] : []);

@@ -22,6 +22,8 @@ export interface CpOptions {
    * Out of a container, -a also keeps setuid/setgid bits and file capabilities.
    */
   archive?: boolean;
+  /** -L: a source that is a symlink is copied as what it points to, under its own name */
+  followLink?: boolean;
 }
 
 interface Side { container?: string; path: string }
@@ -100,7 +102,10 @@ export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: strin
     const srcPath = src.container ? path.posix.join('/', src.path) : path.resolve(src.path);
     const dstPath = dst.container ? path.posix.join('/', dst.path) : path.resolve(dst.path);
     const contentsOnly = /\/\.$/.test(src.path);
-    const srcType = native().statIn(srcRoot, srcPath, false);
+    // -L: the link's target, resolved inside the source's root (the container's, never the
+    // host's, for a container's path), copied under the link's name.
+    const from = o.followLink && !contentsOnly ? followLinks(srcRoot, srcPath) : srcPath;
+    const srcType = native().statIn(srcRoot, from, false);
     if (!srcType) {
       throw cpError(src.container ? `Could not find the file ${src.path} in container ${src.container}` : `lstat ${srcPath}: no such file or directory`);
     }
@@ -125,7 +130,7 @@ export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: strin
     const owner = o.archive ? -1 : dst.container ? 0 : process.getuid?.() ?? 0;
     const group = o.archive ? -1 : dst.container ? 0 : process.getgid?.() ?? 0;
     try {
-      const r = await native().copyTree(srcRoot, contentsOnly ? `${srcPath}/.` : srcPath, dstRoot, target, owner, group, merge,
+      const r = await native().copyTree(srcRoot, contentsOnly ? `${srcPath}/.` : from, dstRoot, target, owner, group, merge,
         { skipDevices: toHost, stripPrivilege: toHost && !o.archive });
       for (const rel of r.skipped) log.warn(`skipping device node ${path.posix.join(srcPath, rel)}: device nodes are not copied out of a container`, { container: src.container });
       return r.bytes;
@@ -135,6 +140,22 @@ export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: strin
   } finally {
     ctr.done();
   }
+}
+
+/**
+ * Where the symlink at p leads, link after link, each read inside root (readlinkIn resolves
+ * the leading components there too): an absolute target is taken from root's top, a relative
+ * one from the link's directory, and the kernel resolves the result inside root again.
+ */
+function followLinks(root: string, p: string): string {
+  let at = p.replace(/(.)\/+$/, '$1');
+  // Linux's limit on the links of one path (ELOOP).
+  for (let i = 0; i < 40; i++) {
+    const target = native().readlinkIn(root, at);
+    if (target === null) return at;
+    at = target.startsWith('/') ? target : `${path.posix.dirname(at)}/${target}`;
+  }
+  throw cpError(`${p}: too many levels of symbolic links`);
 }
 
 /** The tree copy's failure in docker's words. */
@@ -225,10 +246,12 @@ export async function copyArchiveOut(paths: StorePaths, srcArg: string, out: Nod
     const top = contentsOnly ? 'contents' : basename(srcPath);
     const ctr = await containerRoot(paths, rec);
     try {
-      const srcType = native().statIn(ctr.root, srcPath, false);
+      // -L: the link's target, under the link's name (top).
+      const followed = o.followLink && !contentsOnly ? followLinks(ctr.root, srcPath) : srcPath;
+      const srcType = native().statIn(ctr.root, followed, false);
       if (!srcType) throw cpError(`Could not find the file ${src.path} in container ${src.container}`);
       if (contentsOnly && srcType !== 'dir') throw cpError(`${src.path}: not a directory`);
-      const from = contentsOnly ? `${srcPath.replace(/\/+$/, '')}/.` : srcPath;
+      const from = contentsOnly ? `${srcPath.replace(/\/+$/, '')}/.` : followed;
       const r = await native().copyTree(ctr.root, from, '/', path.join(stage, top), o.archive ? -1 : process.getuid?.() ?? 0,
         o.archive ? -1 : process.getgid?.() ?? 0, false, { skipDevices: true, stripPrivilege: !o.archive }).catch((e: unknown) => {
         throw copyError(e, srcArg, '-', '-');

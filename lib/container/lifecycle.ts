@@ -405,8 +405,11 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Pr
   }
 }
 
-/** The image's StopSignal (or SIGTERM), then SIGKILL after the grace period. */
-export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, signal?: string): Promise<ContainerRecord> {
+/**
+ * The container's StopSignal (--stop-signal, else the image's, else SIGTERM), then SIGKILL
+ * after the grace period: graceSeconds, else its --stop-timeout, else 10 (-1: no SIGKILL).
+ */
+export async function stop(paths: StorePaths, ref: string, graceSeconds?: number, signal?: string): Promise<ContainerRecord> {
   let rec = find(paths, ref);
   if (!rec.State.Running) {
     // Exited just now, its exit command not yet at the policy (the record says exited as
@@ -427,6 +430,7 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, si
       return rec;
     }
   }
+  const grace = graceSeconds ?? rec.Config.StopTimeout ?? 10;
   const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
   const what = `cannot stop container: ${ref}`;
   // Before the signal: the exit it brings is the user's, which the restart policy leaves be.
@@ -437,7 +441,7 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds = 10, si
   containerEvent(paths, 'kill', rec, { signal: String(first) });
   // Paused: thawed, as docker does, so that the stop signal is delivered.
   if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
-  if (!(await waitExit(paths, rec, graceSeconds * 1000))) {
+  if (!(await waitExit(paths, rec, grace < 0 ? Infinity : grace * 1000))) {
     try {
       signalContainer(paths, rec, 'SIGKILL', what);
     } catch (e) {

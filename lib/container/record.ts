@@ -57,6 +57,20 @@ export interface HostConfigRecord {
   PublishAllPorts?: boolean;
   /** --log-driver and --log-opt; absent in records from before they existed (json-file) */
   LogConfig?: { Type: 'json-file' | 'none'; Config: Record<string, string> };
+  /** --add-host, host:ip as given (host-gateway unresolved), and the DNS flags */
+  ExtraHosts?: string[] | null;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  /** --device and --device-cgroup-rule */
+  Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }>;
+  DeviceCgroupRules?: string[] | null;
+  /** --ipc (private by default), --pid and --uts ('' : its own); container:ID for a joined one */
+  IpcMode?: string;
+  PidMode?: string;
+  UTSMode?: string;
+  /** --sysctl; absent when none, as docker's */
+  Sysctls?: Record<string, string>;
   /** --restart; absent in records from before it (no) */
   RestartPolicy?: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
 }
@@ -71,6 +85,8 @@ export interface ContainerConfigRecord {
   WorkingDir: string;
   Labels: Record<string, string>;
   StopSignal?: string;
+  /** --stop-timeout: stop's grace period when -t is not given */
+  StopTimeout?: number;
   ExposedPorts?: Record<string, object>;
   Tty: boolean;
   OpenStdin: boolean;

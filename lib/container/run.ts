@@ -1,8 +1,9 @@
 // `gocker run`: image config + flags -> a container record and a spec for the monitor, then
 // the monitor runs it. Everything decided here; the monitor only carries it out.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { ALLOW_ALL, DEFAULT_DEVICE_RULES, cgroupManager, parseResources, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
+import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../image/types';
@@ -11,7 +12,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { boundingCaps, effectiveCaps } from './caps';
 import {
-  DEFAULT_DEVICES, buildSpec, commandOf, envOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
+  DEFAULT_DEVICES, buildSpec, commandOf, deviceRules, envOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
   type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
 } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
@@ -23,7 +24,8 @@ import { SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpe
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
-import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
+import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
+import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
 import { exitCommandFor, handOffExit, hasPolicy, resetRestart, restartPolicyOf } from './restart';
 
@@ -71,6 +73,31 @@ export interface RunOptions extends ResourceFlags {
   logDriver?: string;
   /** the driver's options, KEY=VALUE: json-file's max-size and max-file */
   logOpt?: string[];
+  /** -l KEY=VALUE, and files of them: Config.Labels over the image's */
+  label?: string[];
+  labelFile?: string[];
+  /** --add-host host:ip (ip may be host-gateway) */
+  addHost?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  /** --device /dev/x[:/dev/y][:rwm] */
+  device?: string[];
+  /** --device-cgroup-rule 'c 1:3 rwm' */
+  deviceCgroupRule?: string[];
+  /** --pid host|container:NAME, --ipc private|shareable|host|none|container:NAME, --uts host */
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  /** --sysctl k=v (namespaced ones only) */
+  sysctl?: string[];
+  stopSignal?: string;
+  /** seconds; -1 waits for ever */
+  stopTimeout?: string | number;
+  /** os/arch[/variant] the image must be */
+  platform?: string;
+  /** -a: the streams a foreground run attaches (STDIN, STDOUT, STDERR) */
+  attach?: string[];
   /** docker's --restart: no (the default), on-failure[:N], always, unless-stopped */
   restart?: string;
 }
@@ -287,7 +314,7 @@ interface PrepareVars {
   user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: NetworkPlan; mounts: ResolvedMounts;
   ulimits: Array<[string, number, number]>; available: string[]; shmSize: number;
   securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
-  tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean;
+  tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean; flags: RunFlags;
 }
 
 interface Prepared {
@@ -326,6 +353,8 @@ export class Runner {
     const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
     const network = await planNetworking(this.paths, o, Object.keys(cfg.ExposedPorts ?? {}));
     if (network.joined && o.hostname !== undefined) throw engineError('conflicting options: hostname and the network mode');
+    const flags = await parseRunFlags(this.paths, o, cfg, network);
+    if (flags.utsMode === 'host') body.Hostname = os.hostname();
     // container:NAME shares that container's hostname too, as docker.
     if (network.joined) body.Hostname = network.joined.Config.Hostname;
     const hostname = body.Hostname || id.slice(0, 12);
@@ -364,7 +393,7 @@ export class Runner {
     try {
       // Once the container's directory exists: it is what keeps its volumes in use.
       mounts = await resolveMounts(this.paths, id, mountPlan, image);
-      return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs });
+      return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs, flags });
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(run, { recursive: true, force: true });
@@ -375,7 +404,7 @@ export class Runner {
   }
 
   private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs } = v;
+    const { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs, flags } = v;
     // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
     // copy of the image's top layer (a full tree) by run() before the monitor starts.
     if (!vfs) {
@@ -392,8 +421,8 @@ export class Runner {
     const hostNet = network.mode === 'host';
     const files: Array<[string, string]> = joined ? [] : [
       [hostnamePath, `${hostname}\n`],
-      [hostsPath, hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS],
-      [resolvPath, hostNet ? readOr('/etc/resolv.conf', '') : resolvForContainer()],
+      [hostsPath, (hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS) + extraHostsLines(flags.extraHosts, hostGateway)],
+      [resolvPath, resolvConf(hostNet ? readOr('/etc/resolv.conf', '') : resolvForContainer(), flags.dns, flags.dnsSearch, flags.dnsOptions)],
     ];
 
     const cgroupName = `gocker/${id}`;
@@ -416,6 +445,7 @@ export class Runner {
         Ulimits: ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: lim(Soft), Hard: lim(Hard) })),
         Mounts: tmpfs.map((t): SpecMount => ({ Type: 'tmpfs', Target: t.dest, Options: t.options })),
         LogConfig: logConfig,
+        PidMode: flags.pidMode, IpcMode: flags.ipcMode, UTSMode: flags.utsMode, Sysctls: flags.sysctls, DeviceCgroupRules: flags.deviceCgroupRules,
       },
       facts: {
         user: { uid: u.uid, gid: u.gid, additionalGids: u.groups, home: u.home },
@@ -438,11 +468,14 @@ export class Runner {
           return { destination: x.dest, type: x.type || 'bind', source: x.source, options: [...x.flags.split(','), ...x.data.split(',')].filter(Boolean) };
         }),
         hostDevices: o.privileged ? hostDevices() : [],
+        devices: flags.devices,
         rootfs: vfs ? { bind: path.join(dir, 'rootfs') }
           : { overlay: { root: this.paths.root, lower: image.layers.slice().reverse().map((l) => `l/${l.link}`), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') } },
         paths: {
           merged: path.join(run, 'merged'), pidFile: path.join(run, 'pid'), exitFile: path.join(run, 'exit.json'), startedFile: path.join(run, 'started'),
           log: logPath, hostname: hostnamePath, hosts: hostsPath, resolvConf: resolvPath, init: o.init ? helperPath('gocker-init') : undefined,
+          shm: flags.ipcMode === 'shareable' ? path.join(run, 'shm')
+            : flags.ipcMode.startsWith('container:') ? path.join(this.paths.runContainer(flags.ipcMode.slice(10)), 'shm') : undefined,
         },
       },
     });
@@ -459,9 +492,12 @@ export class Runner {
       State: { Status: 'created', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
       Config: {
         Hostname: hostname, User: user, Env: env, Cmd: cmd.length ? cmd : null, Entrypoint: entrypoint.length ? entrypoint : null,
-        Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: cfg.Labels ?? {}, StopSignal: cfg.StopSignal,
+        Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: flags.labels, StopSignal: flags.stopSignal, StopTimeout: flags.stopTimeout,
         ExposedPorts: network.exposed.length ? Object.fromEntries(network.exposed.map((p) => [p, {}])) : undefined,
-        Tty: !!o.tty, OpenStdin: !!o.interactive, AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach,
+        Tty: !!o.tty, OpenStdin: !!o.interactive,
+        // -a names the streams; without it a foreground run attaches stdout, stderr and with -i stdin.
+        AttachStdin: flags.attach ? flags.attach.stdin : !!o.interactive && !o.detach,
+        AttachStdout: flags.attach ? flags.attach.stdout : !o.detach, AttachStderr: flags.attach ? flags.attach.stderr : !o.detach,
       },
       HostConfig: {
         // -v /path is no bind: docker keeps it with the container's (anonymous) volumes.
@@ -474,6 +510,10 @@ export class Runner {
         Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
         Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
         LogConfig: logConfig,
+        ExtraHosts: flags.extraHosts.length ? flags.extraHosts : null, Dns: flags.dns, DnsSearch: flags.dnsSearch, DnsOptions: flags.dnsOptions,
+        Devices: flags.deviceMappings, DeviceCgroupRules: flags.deviceCgroupRules.length ? flags.deviceCgroupRules : null,
+        IpcMode: flags.ipcMode, PidMode: flags.pidMode, UTSMode: flags.utsMode,
+        ...(Object.keys(flags.sysctls).length ? { Sysctls: flags.sysctls } : {}),
         RestartPolicy: restartPolicyOf(o.restart, !!o.rm),
       },
       Mounts: mounts.records,
@@ -491,7 +531,7 @@ export class Runner {
       ResolvConfPath: resolvPath,
       CgroupPath: cgroupName,
     };
-    return { rec, spec, cgroup, limits: { ...resources, devices: o.privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES }, files };
+    return { rec, spec, cgroup, limits: { ...resources, devices: deviceRules({ Privileged: !!o.privileged, DeviceCgroupRules: flags.deviceCgroupRules }, flags.devices) }, files };
   }
 
   /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
@@ -510,6 +550,7 @@ export class Runner {
   private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean): Promise<RunResult> {
     const image = this.store.resolveImage(o.image);
     if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
+    if (o.platform) await checkPlatform(image, o.image, o.platform);
     const resources = parseResources(o);
     let prepared: Prepared | undefined;
     try {
@@ -527,11 +568,11 @@ export class Runner {
       const exitCommand = exitCommandFor(this.paths, prepared.rec, create);
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
-      let net: NetworkHook | undefined;
+      let net: JoinHook | undefined;
       try {
         // Under the container's lock: IPAM takes an address back only from a container that
         // has no record and no lock (store.ts holderGone).
-        net = await networkHook(this.paths, rec, !o.rm);
+        net = await withJoined(this.paths, rec, await networkHook(this.paths, rec, !o.rm));
       } catch (e) {
         release();
         throw e;
@@ -561,8 +602,8 @@ export class Runner {
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
-    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
-    release: () => void, exitCommand: string[] | undefined, net: NetworkHook | undefined, hooks: LaunchHooks & { create?: boolean },
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; attach?: string[] }, onStart: ((id: string, monitorPid: number) => void) | undefined,
+    release: () => void, exitCommand: string[] | undefined, net: JoinHook | undefined, hooks: LaunchHooks & { create?: boolean },
     beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
     const runSpec = path.join(run, SPEC_FILE);
@@ -570,15 +611,20 @@ export class Runner {
     // the monitor to hold while the container runs, and with container:NAME that
     // container's network namespace, open, to join.
     const hold = net?.hold ?? [];
-    const passed = [...hold, ...(net?.netns !== undefined ? [net.netns] : [])];
+    const passed = [...hold];
+    // Each namespace to join on the next fd after the held ones.
+    const nsFd = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 5 + passed.push(fd) - 1);
     writeSpec(runSpec, launchSpec(spec, {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
       // The monitor records the die (and oom) itself: no CLI may be there when it comes.
       events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec) },
       holdFds: hold.map((_, i) => 5 + i),
-      netnsFd: net?.netns !== undefined ? 5 + hold.length : undefined,
+      netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
     }));
+    // -a: only the streams named reach this process; the others still go to the log.
+    const attach = parseAttach(o.attach, false);
+    const attached = (stream: 'stdin' | 'stdout' | 'stderr'): 'inherit' | 'ignore' => (!attach || attach[stream] ? 'inherit' : 'ignore');
     let proxy: SignalProxy | undefined;
     const [goRead, goWrite] = native().pipe();
     const [reportRead, reportWrite] = native().pipe();
@@ -602,7 +648,7 @@ export class Runner {
       try {
         child = startMonitor([runSpec], {
           // With -t the monitor needs the terminal itself, to put it in raw mode and read its size.
-          stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+          stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? attached('stdin') : 'ignore', attached('stdout'), attached('stderr')],
           // Its own session unless -t: a terminal's ^C signals the CLI's process group, and
           // the CLI forwards it; a monitor in that group got it a second time. (With -t the
           // terminal is raw and ^C reaches the container through its pty; the monitor stays
@@ -753,13 +799,14 @@ export class Runner {
     const cgroup = await cgroupManager().create(rec.CgroupPath, {
       memory: h.Memory || undefined, memorySwap: h.MemorySwap || undefined, nanoCpus: h.NanoCpus || undefined,
       cpuShares: h.CpuShares || undefined, cpusetCpus: h.CpusetCpus || undefined, pidsLimit: h.PidsLimit ?? undefined,
-      devices: h.Privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES,
+      // The allow-list its spec has (--device and --device-cgroup-rule's rules with the defaults).
+      devices: h.Privileged ? ALLOW_ALL : allowedDevices(spec),
     });
     const run = this.paths.runContainer(rec.Id);
     for (const f of ['exit.json', 'pid', 'started', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
     // Its address again, and its host ports (the same ones: a restart keeps its mapping).
-    const net = await networkHook(this.paths, rec, true);
+    const net = await withJoined(this.paths, rec, await networkHook(this.paths, rec, true));
     rec.State = { ...rec.State, Status: 'created', Running: false, Restarting: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     try {
       saveRecord(this.paths, rec);
@@ -873,4 +920,50 @@ function resolvForContainer(): string {
   const kept = lines.filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(l));
   if (!kept.some((l) => /^\s*nameserver/.test(l))) kept.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
   return `${kept.filter((l, i) => l || i < kept.length - 1).join('\n')}\n`;
+}
+
+/** A start's networking hook, with the pid and IPC namespaces it joins (--pid/--ipc container:NAME). */
+type JoinHook = NetworkHook & { pidns?: number; ipcns?: number };
+
+async function withJoined(paths: StorePaths, rec: ContainerRecord, net: NetworkHook | undefined): Promise<JoinHook | undefined> {
+  let joined: Awaited<ReturnType<typeof joinedNamespaces>>;
+  try {
+    joined = await joinedNamespaces(paths, rec);
+  } catch (e) {
+    net?.close();
+    throw e;
+  }
+  if (joined.pid === undefined && joined.ipc === undefined) return net;
+  return {
+    hold: net?.hold ?? [], netns: net?.netns, attach: net?.attach, pidns: joined.pid, ipcns: joined.ipc,
+    close: () => {
+      net?.close();
+      joined.close();
+    },
+  };
+}
+
+/** The device cgroup's allow rules of a stored spec (after its deny-all), for a start that makes the cgroup again. */
+function allowedDevices(spec: OciSpec): DeviceRule[] {
+  return spec.linux.resources.devices.filter((r) => r.allow).map((r) => ({ type: r.type ?? 'a', major: r.major ?? -1, minor: r.minor ?? -1, access: r.access }));
+}
+
+/**
+ * --platform against the image at hand: os and architecture (and a variant, where both say
+ * one) must be the image's, else dockerd's not-found error, which a run pulls on (that
+ * platform's image, under the same name) unless --pull never.
+ */
+async function checkPlatform(image: ImageRecord, ref: string, platform: string): Promise<void> {
+  const { parsePlatform } = await import('../remote');
+  let want: ReturnType<typeof parsePlatform>;
+  try {
+    want = parsePlatform(platform.toLowerCase());
+  } catch (e) {
+    throw engineError((e as Error).message);
+  }
+  const c = image.config;
+  const have = { os: c.os ?? 'linux', architecture: c.architecture ?? '', variant: c.variant };
+  const show = (p: { os: string; architecture: string; variant?: string }): string => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+  if (want.os === have.os && want.architecture === have.architecture && (!want.variant || !have.variant || want.variant === have.variant)) return;
+  throw new GockerError(`image with reference ${ref} was found but does not match the specified platform: wanted ${show(want)}, actual: ${show(have)}`, { code: 'EPLATFORM', exitCode: 125 });
 }

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
-import { MS, native } from '../native';
+import { MNT_DETACH, MS, native } from '../native';
 import { log } from '../log';
 import { unlinkIfThere, writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
@@ -46,6 +46,14 @@ export async function removeContainer(paths: StorePaths, rec: ContainerRecord, c
   // Its addresses and port rules first: the record, which names them, is still there if this fails.
   if (Object.values(rec.NetworkSettings?.Networks ?? {}).some((e) => (e as { NetworkID?: string }).NetworkID)) {
     await (await import('../network')).releaseNetworking(paths, rec);
+  }
+  // --ipc shareable: its /dev/shm, which its monitor unmounts when it ends, unless it was killed.
+  if (rec.HostConfig.IpcMode === 'shareable') {
+    try {
+      native().umount(path.join(paths.runContainer(rec.Id), 'shm'), MNT_DETACH);
+    } catch {
+      /* not mounted: its monitor ended as it should */
+    }
   }
   const [runDir, cg] = await Promise.allSettled([native().removeTree(paths.runContainer(rec.Id)), cgroup.destroy()]);
   if (cg.status === 'rejected') throw cg.reason;

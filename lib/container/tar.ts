@@ -1,31 +1,41 @@
-// GNU tar for a container's trees: what export and commit write, and the archives cp reads
-// from stdin and writes to stdout.
+// The archives of a container's trees: export and commit write them with the addon's tar
+// writer, cp reads them (from stdin) with GNU tar.
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { sniffCompression } from '../layer';
+import { native, type TarOptions } from '../native';
+
+/** The size of each piece the writer is asked for: its reads and the stream's writes. */
+const PIECE = 1 << 20;
 
 /**
- * A tar of entries under dir, written by GNU tar: PAX with xattrs (SCHILY.xattr.*, so file
- * capabilities and user.* attributes survive commit and export, as docker keeps them),
- * numeric owners, no atime/ctime records. The tar npm package drops xattrs.
+ * A tar of names (entries of dir, '.' for dir itself) and everything under them, as a stream
+ * made as it is read: PAX with xattrs (SCHILY.xattr.*, so file capabilities and user.*
+ * attributes survive commit and export, as docker keeps them), numeric owners, sub-second
+ * mtimes, hard links as links. The walk is the addon's (native/tarwrite.cc): iterative, on a
+ * worker thread, with a bounded number of descriptors and never through a symlink, so a tree
+ * 100,000 directories deep is archived, and a running container cannot point it at the
+ * host's files. An entry removed while the archive is written is left out, as GNU tar's
+ * --ignore-failed-read did. o: for an overlay upper dir as an image layer (see TarOptions).
  */
-export async function writeTar(dir: string, entries: string[], out: NodeJS.WritableStream): Promise<void> {
-  // --ignore-failed-read: an entry a running container removed after it was listed is a
-  // warning, not a failed export. GNU tar walks with openat and O_NOFOLLOW, so what it
-  // archives of a link is the link.
-  const child = spawn('tar', ['--ignore-failed-read', '--format=pax', '--pax-option=delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*',
-    '--numeric-owner', '-C', dir, '-cf', '-', '--', ...entries], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code));
-  });
-  await pipeline(child.stdout!, out, { end: out !== process.stdout });
-  const code = await exited;
-  // 1: a file changed while it was read (a running container's export); the archive is whole.
-  if (code !== 0 && code !== 1) throw new GockerError(`tar of ${dir} failed: ${err.trim().split('\n')[0] || `exit ${code}`}`);
+export function tarStream(dir: string, names: string[], o?: TarOptions): Readable {
+  const h = native().tarOpen(dir, names, o);
+  async function* pieces(): AsyncGenerator<Buffer> {
+    // Ended or destroyed, the walk's descriptors are given back; a read under way ends first.
+    try {
+      for (let b = await native().tarRead(h, PIECE); b; b = await native().tarRead(h, PIECE)) yield b;
+    } finally {
+      native().tarClose(h);
+    }
+  }
+  return Readable.from(pieces(), { objectMode: false });
+}
+
+/** tarStream's archive written to out (process.stdout is not ended). */
+export async function writeTar(dir: string, names: string[], out: NodeJS.WritableStream): Promise<void> {
+  await pipeline(tarStream(dir, names), out, { end: out !== process.stdout });
 }
 
 /**

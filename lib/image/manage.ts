@@ -156,6 +156,71 @@ function globRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+const IMAGE_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until'];
+
+export interface ImageFilter {
+  /** dangling=: untagged images only (true), named ones only (false) */
+  dangling?: boolean;
+  /** reference= glob patterns: names any of them matches */
+  references: string[];
+  /** before=, since=, until=, label= */
+  test(i: ImageRecord): boolean;
+}
+
+/**
+ * `images --filter` values as dockerd takes them: a key it does not know, a dangling= that is
+ * no boolean, an image before= or since= names that is not there are refused in its words.
+ */
+export function imageFilter(store: Store, values: string[], now = Date.now()): ImageFilter {
+  const invalid = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 1 });
+  const f = new Map<string, string[]>();
+  for (const v of values) {
+    const i = v.indexOf('=');
+    const key = v.slice(0, i).trim().toLowerCase();
+    if (!IMAGE_FILTERS.includes(key)) throw invalid(`invalid filter '${key}'`);
+    f.set(key, [...(f.get(key) ?? []), v.slice(i + 1)]);
+  }
+  const out: ImageFilter = { references: f.get('reference') ?? [], test: () => true };
+  for (const d of f.get('dangling') ?? []) {
+    if (!/^(true|false|1|0)$/i.test(d)) throw invalid(`invalid filter 'dangling=${d}'`);
+    out.dangling = /^(true|1)$/i.test(d);
+  }
+  const created = (i: ImageRecord): number => (i.config.created ? Date.parse(i.config.created) || 0 : 0);
+  const at = (k: string): number | undefined => {
+    const v = f.get(k);
+    if (!v?.length) return undefined;
+    const image = store.resolveImage(v[v.length - 1]);
+    if (!image) throw new GockerError(`No such image: ${v[v.length - 1]}`, { code: 'ENOIMAGE', exitCode: 1 });
+    return created(image);
+  };
+  const before = at('before');
+  const since = at('since');
+  let until: number | undefined;
+  for (const u of f.get('until') ?? []) {
+    const { parseLogTime } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    try {
+      until = parseLogTime(u, 'until', now);
+    } catch {
+      throw invalid(`failed to parse value as time or duration: ${JSON.stringify(u)}`);
+    }
+  }
+  const labels = f.get('label') ?? [];
+  out.test = (image) => {
+    const c = created(image);
+    if (before !== undefined && !(c < before)) return false;
+    if (since !== undefined && !(c > since)) return false;
+    if (until !== undefined && !(c < until)) return false;
+    const mine = image.config.config?.Labels ?? {};
+    // Every label= must hold (docker's MatchKVList).
+    return labels.every((l) => {
+      const i = l.indexOf('=');
+      const key = i < 0 ? l : l.slice(0, i);
+      return Object.prototype.hasOwnProperty.call(mine, key) && (i < 0 || mine[key] === l.slice(i + 1));
+    });
+  };
+  return out;
+}
+
 /**
  * The rows of `docker images`: one per repo:tag (with that repository's digest when asked),
  * one `repo <none>` per repository the image is known by digest alone, `<none> <none>` for
@@ -163,9 +228,11 @@ function globRegExp(pattern: string): RegExp {
  * a pattern each name is matched against, as `repo:tag` (or `repo@digest`) or as `repo`;
  * names that do not match are left out, and images with none that do.
  */
-export function imageRows(store: Store, images: ImageRecord[], opts: { digests?: boolean; filter?: string } = {}): ImageRow[] {
-  const pattern = opts.filter === undefined ? undefined : globRegExp(opts.filter);
-  const matches = (ref: string): boolean => !pattern || pattern.test(ref) || pattern.test(splitRef(ref)[0]);
+export function imageRows(store: Store, images: ImageRecord[], opts: { digests?: boolean; filter?: string | string[] } = {}): ImageRow[] {
+  // Several patterns (the positional and reference= filters): a name any of them matches.
+  const patterns = opts.filter === undefined ? [] : ([] as string[]).concat(opts.filter).map(globRegExp);
+  const pattern = patterns.length ? patterns : undefined;
+  const matches = (ref: string): boolean => !pattern || pattern.some((p) => p.test(ref) || p.test(splitRef(ref)[0]));
   const book = store.readBook();
   const created = (i: ImageRecord): number => (i.config.created ? Date.parse(i.config.created) || 0 : 0);
   const rows: ImageRow[] = [];

@@ -251,3 +251,68 @@ export function diskUsage(store: Store): UsageRow[] {
     { Type: 'Build Cache', TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
   ];
 }
+
+/** One image of `system df -v`: docker's ImageSummary sizes. */
+export interface ImageUsage {
+  id: string;
+  /** the first of its names, repo:tag; undefined for an image no name refers to */
+  repoTag?: string;
+  created?: string;
+  /** bytes of all its layers */
+  size: number;
+  /** bytes of its layers some other image of the store has too */
+  shared: number;
+  /** containers made from it */
+  containers: number;
+}
+
+export interface VerboseUsage {
+  images: ImageUsage[];
+  /** every container, with its writable layer's bytes and its image's */
+  containers: Array<{ record: import('../container/record').ContainerRecord; rw: number; rootfs: number }>;
+  volumes: Array<{ volume: import('../store/volumes').VolumeInfo; links: number; size: number }>;
+}
+
+/** `system df -v`: the items behind diskUsage's totals, as dockerd's /system/df lists them. */
+export function diskUsageVerbose(store: Store): VerboseUsage {
+  const book = bookIds(store);
+  const records = containers(store.paths, true);
+  const used = new Map<string, number>();
+  for (const c of records) used.set(c.Image, (used.get(c.Image) ?? 0) + 1);
+  const ids = storedImageIds(store).filter((id) => book.has(id) || used.has(id));
+  const chainsOf = new Map<string, string[]>();
+  const layerSize = new Map<string, number>();
+  const holders = new Map<string, number>();
+  for (const id of ids) {
+    const config = readJson<ImageConfig>(path.join(store.paths.image(id), 'config.json'));
+    if (!config) continue;
+    const chains = chainIds(config.rootfs.diff_ids);
+    chainsOf.set(id, chains);
+    for (const c of new Set(chains)) {
+      if (!layerSize.has(c)) layerSize.set(c, store.layerMeta(c)?.size ?? 0);
+      holders.set(c, (holders.get(c) ?? 0) + 1);
+    }
+  }
+  const images = ids.filter((id) => chainsOf.has(id)).map((id): ImageUsage => {
+    const image = store.loadImage(id);
+    const chains = [...new Set(chainsOf.get(id)!)];
+    return {
+      id,
+      repoTag: image?.repoTags[0],
+      created: image?.config.created,
+      size: chains.reduce((n, c) => n + layerSize.get(c)!, 0),
+      shared: chains.filter((c) => holders.get(c)! > 1).reduce((n, c) => n + layerSize.get(c)!, 0),
+      containers: used.get(id) ?? 0,
+    };
+  });
+  const imageSize = new Map(images.map((i) => [i.id, i.size]));
+  const volumes = new Volumes(store.paths);
+  return {
+    images,
+    containers: records.map((record) => {
+      const rw = treeSize(record.GraphDriver.Data.UpperDir);
+      return { record, rw, rootfs: rw + (imageSize.get(record.Image) ?? 0) };
+    }),
+    volumes: volumes.usage().map((v) => ({ volume: v.volume, links: volumes.users(v.volume.Name).length, size: v.size })),
+  };
+}

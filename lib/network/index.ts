@@ -27,6 +27,7 @@ import { ensureBridge, randomMac } from './bridge';
 import { addPortRules, iptablesVersion, removePortRules, type PortRule } from './firewall';
 import { loadConfig } from '../config';
 import { addressing, allocateAddress, findNetwork, isDefaultBridge, listNetworks, networkLock, releaseAddresses, type NetworkRecord } from './store';
+import { extraHostsLines } from '../container/runflags';
 import { exposedKeys, holdPorts, parsePublish, portsShown, releaseHeld, type PortMap, type Proto } from './ports';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -206,12 +207,16 @@ export async function connectContainer(paths: StorePaths, rec: ContainerRecord, 
         }
         try {
           let i = 0;
+          // One default route: through the first network that has a gateway (a container
+          // connected to more networks reaches the others' subnets directly).
+          let routed = false;
           for (const [name, ep] of endpoints(rec)) {
             const n = nets.get(name)!;
             native().netAttachVeth({
               netns: ns, host: `gkv${native().randomHex(6)}`, peer: `eth${i++}`, bridge: n.Options['com.docker.network.bridge.name'],
-              mac: ep.MacAddress, address: ep.IPAddress, prefixLength: ep.IPPrefixLen, gateway: ep.Gateway,
+              mac: ep.MacAddress, address: ep.IPAddress, prefixLength: ep.IPPrefixLen, gateway: routed ? '' : ep.Gateway,
             });
+            routed ||= ep.Gateway !== '';
           }
         } finally {
           fs.closeSync(ns);
@@ -226,6 +231,220 @@ export async function connectContainer(paths: StorePaths, rec: ContainerRecord, 
     },
     close: () => releaseHeld(held),
   };
+}
+
+// ---- network connect / disconnect ----
+
+// dockerd's words (runconfig's errors, libnetwork's), exit 1 as every `network` command's.
+const refused = (msg: string): GockerError => new GockerError(msg, { exitCode: 1 });
+const SHARED = 'container sharing network namespace with another container or host cannot be connected to any other network';
+const HOST = 'container cannot be disconnected from host network or connected to host network';
+const NONE = 'container cannot be connected to multiple networks with one of the networks in private (none) mode';
+
+/**
+ * The network namespace of a container whose process is there (running, or created and
+ * waiting for its start), open; undefined when it has none (stopped: its networks are made at
+ * its next start). The pid is the monitor's verified child, checked again once the namespace
+ * is open, so the namespace is that container's, not a recycled pid's.
+ */
+async function liveNamespace(paths: StorePaths, rec: ContainerRecord, what: string): Promise<{ fd: number; pid: number } | undefined> {
+  const { containerPid } = await import('../container/lifecycle');
+  let pid: number;
+  try {
+    pid = containerPid(paths, rec, what);
+  } catch (e) {
+    if (rec.State.Running) throw e;
+    return undefined;
+  }
+  const fd = fs.openSync(`/proc/${pid}/ns/net`, 'r');
+  let same = false;
+  try {
+    same = containerPid(paths, rec, what) === pid;
+  } catch {
+    /* gone meanwhile */
+  }
+  if (!same) {
+    fs.closeSync(fd);
+    if (rec.State.Running) throw refused(`${what}: container ${rec.Id} is not running`);
+    return undefined;
+  }
+  return { fd, pid };
+}
+
+export interface ConnectOptions {
+  /** --alias */
+  aliases?: string[];
+  /** --ip */
+  ip?: string;
+}
+
+/**
+ * `network connect`: the network joins the container's record; a container whose process is
+ * there (running, or created) gets its address from the network's IPAM and a veth pair into
+ * its namespace at once, and its neighbours' /etc/hosts learn its names. A stopped one gets
+ * them at its next start. Checked as dockerd checks it, under the container's lock.
+ */
+export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: string, o: ConnectOptions = {}): Promise<void> {
+  const n = await findNetwork(paths, netRef);
+  const { withContainer } = await import('../container/lifecycle');
+  const { saveRecord } = await import('../container/state');
+  await withContainer(paths, ctrRef, async (rec) => {
+    const mode = rec.HostConfig.NetworkMode;
+    const what = `cannot connect container ${rec.Id} to network ${n.Name}`;
+    if (rec.State.Status === 'removing' || rec.State.Status === 'dead') {
+      throw refused(`Container ${rec.Id} is marked for removal and cannot be connected or disconnected to the network`);
+    }
+    if (mode.startsWith('container:')) throw refused(SHARED);
+    if (n.Driver === 'host' && mode !== 'host') throw refused(HOST);
+    const userDefined = n.Driver === 'bridge' && !isDefaultBridge(n);
+    if (!userDefined && o.ip) throw refused('user specified IP address is supported on user defined networks only');
+    if (!userDefined && o.aliases?.length) throw refused('network-scoped alias is supported only for containers in user defined networks');
+    const all = await listNetworks(paths);
+    for (const [name, ep] of Object.entries(rec.NetworkSettings.Networks)) {
+      const id = (ep as EndpointSettings).NetworkID;
+      const sn = all.find((x) => (id ? x.Id === id : x.Name === name));
+      if (!sn) continue;
+      if (sn.Id === n.Id) {
+        // A stopped container's record already has it: nothing to do, as dockerd does nothing.
+        if (!rec.State.Running) return;
+        throw refused(`endpoint with name ${rec.Name.slice(1)} already exists in network ${n.Name}`);
+      }
+      if (sn.Driver === 'host' || n.Driver === 'host') throw refused(SHARED);
+      if (sn.Name === 'none' || n.Name === 'none') throw refused(NONE);
+    }
+    if (n.Driver !== 'bridge') {
+      rec.NetworkSettings.Networks[n.Name] = {};
+      saveRecord(paths, rec);
+      return;
+    }
+    const ep = endpoint(n, o.aliases?.length ? o.aliases : null, o.ip);
+    rec.NetworkSettings.Networks[n.Name] = ep;
+    const live = await liveNamespace(paths, rec, what);
+    if (live === undefined) {
+      saveRecord(paths, rec);
+      return;
+    }
+    let leased = false;
+    try {
+      const release = await acquireLock(networkLock(paths));
+      try {
+        const { subnet, gateway } = addressing(n);
+        ep.IPAddress = allocateAddress(paths, n, rec.Id, ep.IPAMConfig?.IPv4Address, true);
+        leased = true;
+        ep.IPPrefixLen = subnet.prefix;
+        ep.Gateway = n.Internal ? '' : formatGateway(gateway);
+        ep.MacAddress = randomMac();
+        ep.EndpointID = native().randomHex(32);
+        ep.DNSNames = isDefaultBridge(n) ? null : [...new Set([rec.Name.slice(1), rec.Id.slice(0, 12), ...(ep.Aliases ?? [])])];
+      } finally {
+        release();
+      }
+      ensureBridge(n);
+      // The default route stays where it is; a container without one gets this network's.
+      const routed = endpoints(rec).some(([name, e]) => name !== n.Name && e.IPAddress !== '' && e.Gateway !== '');
+      native().netAttachVeth({
+        netns: live.fd, host: `gkv${native().randomHex(6)}`, peer: freeEthName(live.pid), bridge: n.Options['com.docker.network.bridge.name'],
+        mac: ep.MacAddress, address: ep.IPAddress, prefixLength: ep.IPPrefixLen, gateway: routed ? '' : ep.Gateway,
+      });
+      if (isDefaultBridge(n)) {
+        Object.assign(rec.NetworkSettings, { IPAddress: ep.IPAddress, Gateway: ep.Gateway, IPPrefixLen: ep.IPPrefixLen, MacAddress: ep.MacAddress, EndpointID: ep.EndpointID });
+      }
+      saveRecord(paths, rec);
+    } catch (e) {
+      delete rec.NetworkSettings.Networks[n.Name];
+      if (leased) {
+        const release = await acquireLock(networkLock(paths));
+        try {
+          releaseAddresses(paths, n, rec.Id);
+        } finally {
+          release();
+        }
+      }
+      throw e;
+    } finally {
+      fs.closeSync(live.fd);
+    }
+    await writeHosts(paths, rec, userNetworksOf(rec, all));
+    log.debug('network connected', { id: rec.Id.slice(0, 12), network: n.Name, address: ep.IPAddress });
+  });
+}
+
+/** The user networks among the container's. */
+function userNetworksOf(rec: ContainerRecord, all: NetworkRecord[]): NetworkRecord[] {
+  const ids = new Set(endpoints(rec).map(([, e]) => e.NetworkID));
+  return all.filter((x) => ids.has(x.Id) && !isDefaultBridge(x));
+}
+
+/** The first of eth0, eth1, ... the network namespace of the container's process pid has no link of. */
+function freeEthName(pid: number): string {
+  // /proc/PID/net/dev: the kernel's list of the links of that process's namespace.
+  const names = new Set(fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim()));
+  for (let i = 0; ; i++) if (!names.has(`eth${i}`)) return `eth${i}`;
+}
+
+/**
+ * `network disconnect`: the container's link on the network goes (its address and routes
+ * with it), its address goes back to the IPAM, its port rules go when they forwarded to that
+ * address, and the /etc/hosts of the network's members forget it. -f: a network that is gone
+ * is taken out of the record all the same.
+ */
+export async function disconnectNetwork(paths: StorePaths, netRef: string, ctrRef: string, force = false): Promise<void> {
+  let n: NetworkRecord | undefined;
+  try {
+    n = await findNetwork(paths, netRef);
+  } catch (e) {
+    if (!force || (e as GockerError).code !== 'ENONETWORK') throw e;
+  }
+  const { withContainer } = await import('../container/lifecycle');
+  const { saveRecord } = await import('../container/state');
+  await withContainer(paths, ctrRef, async (rec) => {
+    if (rec.State.Status === 'removing' || rec.State.Status === 'dead') {
+      throw refused(`Container ${rec.Id} is marked for removal and cannot be connected or disconnected to the network`);
+    }
+    const name = n?.Name ?? netRef;
+    if (rec.State.Running && n && rec.HostConfig.NetworkMode === 'host' && n.Driver === 'host') throw refused(HOST);
+    const ep = rec.NetworkSettings.Networks[name] as EndpointSettings | Record<string, never> | undefined;
+    if (!ep) throw refused(`container ${rec.Id} is not connected to ${rec.State.Running ? '' : 'the '}network ${name}`);
+    const bridgeEp = typeof (ep as EndpointSettings).NetworkID === 'string' && (ep as EndpointSettings).NetworkID !== '' ? ep as EndpointSettings : undefined;
+    if (bridgeEp && n) {
+      const first = endpoints(rec)[0]?.[1] === bridgeEp;
+      // The default route goes through the first network with a gateway (attach, connect):
+      // when that one goes, the next such network takes it over, as docker's sandbox does.
+      const gateways = endpoints(rec).filter(([, e]) => e.IPAddress !== '' && e.Gateway !== '');
+      const heir = gateways[0]?.[1] === bridgeEp ? gateways[1]?.[1] : undefined;
+      const live = await liveNamespace(paths, rec, `cannot disconnect container ${rec.Id} from network ${name}`);
+      if (live !== undefined) {
+        try {
+          if (bridgeEp.MacAddress) native().netDeleteLinkIn(live.fd, bridgeEp.MacAddress);
+          if (heir) native().netRouteVia(live.fd, heir.MacAddress, heir.Gateway);
+        } finally {
+          fs.closeSync(live.fd);
+        }
+      }
+      // Published ports forward to the first network's address: their rules go with it.
+      if (first && publishes(rec)) removePortRules(rec.Id);
+      const release = await acquireLock(networkLock(paths));
+      try {
+        releaseAddresses(paths, n, rec.Id);
+      } finally {
+        release();
+      }
+      if (isDefaultBridge(n)) Object.assign(rec.NetworkSettings, { IPAddress: '', Gateway: '', IPPrefixLen: 0, MacAddress: '', EndpointID: '' });
+    }
+    delete rec.NetworkSettings.Networks[name];
+    saveRecord(paths, rec);
+    // Its own /etc/hosts and the network's members'.
+    if (bridgeEp && n) await writeHosts(paths, rec, [...(isDefaultBridge(n) ? [] : [n]), ...userNetworksOf(rec, await listNetworks(paths))]);
+    log.debug('network disconnected', { id: rec.Id.slice(0, 12), network: name });
+  });
+}
+
+/**
+ * What --add-host's host-gateway stands for: the default bridge's gateway (the address its
+ * bridge has on the host), as dockerd's default host-gateway-ip.
+ */
+export function hostGateway(): string {
+  return loadConfig().bip.split('/')[0];
 }
 
 const formatGateway = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
@@ -266,7 +485,8 @@ export async function releaseNetworking(paths: StorePaths, rec: ContainerRecord)
  * networks every member by its DNS names.
  */
 export function hostsFile(rec: ContainerRecord, members: ContainerRecord[]): string {
-  let text = BASE_HOSTS;
+  // --add-host's entries after docker's lines, before the container's own, as libnetwork's.
+  let text = BASE_HOSTS + extraHostsLines(rec.HostConfig.ExtraHosts, hostGateway);
   const eps = endpoints(rec);
   if (eps.length && eps[0][1].IPAddress) text += `${eps[0][1].IPAddress}\t${rec.Config.Hostname}\n`;
   const lines = new Set<string>();

@@ -13,7 +13,7 @@ import { DEFAULT_DEVICE_RULES, ALLOW_ALL, program as deviceProgram, type DeviceR
 import { effectiveCaps } from '../container/caps';
 import type { ImageRuntimeConfig } from '../image/types';
 import type { ResolvedSeccomp } from '../container/seccomp';
-import { OCI_VERSION, type OciDevice, type OciExecSpec, type OciMount, type OciProcess, type OciRlimit, type OciSeccomp, type OciSpec } from './oci';
+import { OCI_VERSION, type OciDevice, type OciExecSpec, type OciMount, type OciNamespace, type OciProcess, type OciRlimit, type OciSeccomp, type OciSpec } from './oci';
 
 export * from './oci';
 
@@ -48,6 +48,9 @@ export const ANNOTATIONS = {
   /** v2: linux.resources.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program (hex), and its cgroup */
   devicesBpf: 'io.gocker.devices.bpf',
   devicesCgroup: 'io.gocker.devices.cgroup',
+  /** --ipc shareable: the host directory the monitor mounts the container's /dev/shm on, and its size */
+  shmPath: 'io.gocker.shm.path',
+  shmSize: 'io.gocker.shm.size',
   // Set per start (the copy in the runroot), never kept with the container.
   detach: 'io.gocker.launch.detach',
   stdin: 'io.gocker.launch.stdin',
@@ -149,6 +152,16 @@ export interface SpecHostConfig {
   Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;
   Mounts: SpecMount[];
   LogConfig: { Type: 'json-file' | 'none'; Config: Record<string, string> };
+  /** --pid: '' (its own namespace), host, or container:ID (joined through launchSpec's fd) */
+  PidMode?: string;
+  /** --ipc: private or shareable (its own), host, none (its own, no /dev/shm), container:ID */
+  IpcMode?: string;
+  /** --uts: '' (its own) or host */
+  UTSMode?: string;
+  /** --sysctl, already checked against the namespaces (container/runflags.ts) */
+  Sysctls?: Record<string, string> | null;
+  /** --device-cgroup-rule, as given ('c 1:3 rwm') */
+  DeviceCgroupRules?: string[] | null;
 }
 
 /** What the engine resolved on the host for this container. */
@@ -177,12 +190,16 @@ export interface SpecFacts {
   mounts?: OciMount[];
   /** --privileged: the host's device nodes */
   hostDevices: OciDevice[];
+  /** --device: the host's nodes at their paths in the container, each with its cgroup access */
+  devices?: Array<{ node: OciDevice; access: string }>;
   rootfs: { overlay: { root: string; lower: string[]; upper: string; work: string } } | { bind: string };
   paths: {
     merged: string; pidFile: string; exitFile: string; startedFile: string;
     log: string; hostname: string; hosts: string; resolvConf: string;
     /** --init: gocker-init on the host */
     init?: string;
+    /** --ipc shareable: where the monitor mounts its /dev/shm; container:NAME: that container's */
+    shm?: string;
   };
 }
 
@@ -307,6 +324,36 @@ const deviceRule = (r: DeviceRule, allow: boolean): OciSpec['linux']['resources'
   allow, type: r.type, major: r.major < 0 ? undefined : r.major, minor: r.minor < 0 ? undefined : r.minor, access: r.access,
 });
 
+/** One --device-cgroup-rule ('c 1:3 rwm', 'a *:* rwm'), as docker's CLI takes it. */
+export function parseCgroupRule(r: string): DeviceRule {
+  const m = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.exec(r);
+  if (!m) throw engineError(`invalid device cgroup format '${r}'`);
+  const n = (x: string): number => (x === '*' ? -1 : Number(x));
+  return { type: m[1] as DeviceRule['type'], major: n(m[2]), minor: n(m[3]), access: m[4] };
+}
+
+/**
+ * The device cgroup's allow-list: docker's defaults, then a rule per --device (its
+ * permissions), then --device-cgroup-rule's; --privileged: every device.
+ */
+export function deviceRules(h: Pick<SpecHostConfig, 'Privileged' | 'DeviceCgroupRules'>, devices: SpecFacts['devices'] = []): readonly DeviceRule[] {
+  if (h.Privileged) return ALLOW_ALL;
+  const extra = [...devices.map((d): DeviceRule => ({ type: d.node.type, major: d.node.major, minor: d.node.minor, access: d.access })),
+    ...(h.DeviceCgroupRules ?? []).map(parseCgroupRule)];
+  return extra.length ? [...DEFAULT_DEVICE_RULES, ...extra] : DEFAULT_DEVICE_RULES;
+}
+
+/** The namespaces a container gets: each of its own unless its mode shares the host's. */
+function namespacesOf(h: SpecHostConfig): OciNamespace[] {
+  const out: OciNamespace[] = [];
+  if (h.PidMode !== 'host') out.push({ type: 'pid' });
+  if (h.NetworkMode !== 'host') out.push({ type: 'network' });
+  if (h.IpcMode !== 'host') out.push({ type: 'ipc' });
+  if (h.UTSMode !== 'host') out.push({ type: 'uts' });
+  out.push({ type: 'mount' }, { type: 'cgroup' });
+  return out;
+}
+
 /** Builds a container's config.json. Throws (125) on input it cannot make a spec of. */
 export function buildSpec(input: SpecInput): OciSpec {
   const { id, config, hostConfig: h, image, facts } = input;
@@ -328,7 +375,14 @@ export function buildSpec(input: SpecInput): OciSpec {
   m('proc', 'proc', '/proc', ['nosuid', 'noexec', 'nodev']);
   m('tmpfs', 'tmpfs', '/dev', ['nosuid', 'strictatime', 'mode=755', 'size=65536k']);
   m('devpts', 'devpts', '/dev/pts', ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']);
-  m('tmpfs', 'shm', '/dev/shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${h.ShmSize}`]);
+  // --ipc host: the host's /dev/shm, as docker binds it; none: no /dev/shm at all;
+  // shareable: one on the host the monitor mounts (facts.paths.shm), which a container
+  // joining its IPC namespace binds too.
+  const shareable = h.IpcMode === 'shareable' || h.IpcMode?.startsWith('container:');
+  if (shareable && !facts.paths.shm) throw engineError(`--ipc ${h.IpcMode}: no /dev/shm to share`);
+  if (h.IpcMode === 'host') m('bind', '/dev/shm', '/dev/shm', ['rbind', 'rprivate']);
+  else if (shareable) m('bind', facts.paths.shm!, '/dev/shm', ['rbind', 'rprivate']);
+  else if (h.IpcMode !== 'none') m('tmpfs', 'shm', '/dev/shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${h.ShmSize}`]);
   m('mqueue', 'mqueue', '/dev/mqueue', ['nosuid', 'noexec', 'nodev']);
   // A sysfs of its own with --network host too (as runc): a bind of the host's /sys would
   // bring its submounts (cgroup hierarchies, bpffs, tracefs, debugfs) along, writable.
@@ -354,7 +408,9 @@ export function buildSpec(input: SpecInput): OciSpec {
   }
   if (!h.Privileged) readonlyPaths.push(...READONLY);
 
-  const rules = h.Privileged ? ALLOW_ALL : DEFAULT_DEVICE_RULES;
+  const rules = deviceRules(h, facts.devices);
+  const added = (facts.devices ?? []).map((d) => d.node);
+  const sysctl = h.Sysctls && Object.keys(h.Sysctls).length ? h.Sysctls : undefined;
   const memory = h.Memory || h.MemorySwap ? { limit: h.Memory || undefined, swap: h.MemorySwap || undefined } : undefined;
   const cpu = h.NanoCpus || h.CpuShares || h.CpusetCpus
     ? { shares: h.CpuShares || undefined, quota: h.NanoCpus ? Math.round((h.NanoCpus * 100000) / 1e9) : undefined, period: h.NanoCpus ? 100000 : undefined, cpus: h.CpusetCpus || undefined }
@@ -386,6 +442,10 @@ export function buildSpec(input: SpecInput): OciSpec {
   annotations[a.cgroupJoinPid] = JSON.stringify(facts.cgroup.joinByPid);
   if (facts.cgroup.oomEvents) annotations[a.cgroupOomEvents] = facts.cgroup.oomEvents;
   if (facts.seccomp) annotations[a.seccompBpf] = facts.seccomp.program;
+  if (h.IpcMode === 'shareable') {
+    annotations[a.shmPath] = facts.paths.shm!;
+    annotations[a.shmSize] = String(h.ShmSize);
+  }
   if (facts.cgroup.deviceProgramTarget && !h.Privileged) {
     annotations[a.devicesBpf] = deviceProgram(rules).toString('hex');
     annotations[a.devicesCgroup] = facts.cgroup.deviceProgramTarget;
@@ -404,11 +464,12 @@ export function buildSpec(input: SpecInput): OciSpec {
       noNewPrivileges: noNewPrivileges(h.SecurityOpt),
     },
     root: { path: facts.paths.merged, readonly: h.ReadonlyRootfs },
-    hostname,
+    // --uts host: the host's name stays; a hostname here would be set on the host.
+    hostname: h.UTSMode === 'host' ? undefined : hostname,
     mounts,
     linux: {
-      namespaces: [{ type: 'pid' }, ...(h.NetworkMode === 'host' ? [] : [{ type: 'network' as const }]), { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
-      devices: [...DEFAULT_DEVICES, ...(h.Privileged ? facts.hostDevices : [])],
+      namespaces: namespacesOf(h),
+      devices: [...DEFAULT_DEVICES, ...(h.Privileged ? facts.hostDevices : [])].filter((d) => !added.some((a) => a.path === d.path)).concat(added),
       resources: {
         // A deny-all first, then what is allowed (as runc's spec and docker's defaults).
         devices: [{ allow: false, access: 'rwm' }, ...rules.map((r) => deviceRule(r, true))],
@@ -417,6 +478,7 @@ export function buildSpec(input: SpecInput): OciSpec {
         pids: h.PidsLimit ? { limit: h.PidsLimit } : undefined,
       },
       cgroupsPath: facts.cgroup.path,
+      sysctl,
       seccomp: facts.seccomp ? ociSeccomp(facts.seccomp.profile) : undefined,
       maskedPaths: h.Privileged ? [] : MASKED,
       readonlyPaths,
@@ -490,6 +552,9 @@ export function launchSpec(spec: OciSpec, o: {
   holdFds?: number[];
   /** container:NAME: that container's network namespace, open on this fd, to join */
   netnsFd?: number;
+  /** --pid container:NAME, --ipc container:NAME: that container's namespace, open on this fd */
+  pidnsFd?: number;
+  ipcnsFd?: number;
 }): OciSpec {
   const annotations = { ...spec.annotations };
   let linux = spec.linux;
@@ -498,6 +563,11 @@ export function launchSpec(spec: OciSpec, o: {
     // fd's, so the namespace joined is the one the engine opened and verified.
     if (!linux.namespaces.some((n) => n.type === 'network')) throw engineError('a network namespace to join, for a container without one of its own');
     linux = { ...linux, namespaces: linux.namespaces.map((n) => (n.type === 'network' ? { type: n.type, path: `/proc/self/fd/${o.netnsFd}` } : n)) };
+  }
+  for (const [type, fd] of [['pid', o.pidnsFd], ['ipc', o.ipcnsFd]] as const) {
+    if (fd === undefined) continue;
+    if (!linux.namespaces.some((n) => n.type === type)) throw engineError(`a ${type} namespace to join, for a container without one of its own`);
+    linux = { ...linux, namespaces: linux.namespaces.map((n) => (n.type === type ? { type: n.type, path: `/proc/self/fd/${fd}` } : n)) };
   }
   if (o.holdFds?.length) annotations[ANNOTATIONS.holdFds] = JSON.stringify(o.holdFds.map(String));
   const a = ANNOTATIONS;

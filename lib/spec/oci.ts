@@ -96,6 +96,8 @@ export interface OciLinux {
   devices: OciDevice[];
   resources: OciResources;
   cgroupsPath: string;
+  /** written under /proc/sys in the container before its process starts */
+  sysctl?: Record<string, string>;
   seccomp?: OciSeccomp;
   maskedPaths: string[];
   readonlyPaths: string[];
@@ -105,7 +107,8 @@ export interface OciSpec {
   ociVersion: string;
   process: OciProcess;
   root: { path: string; readonly: boolean };
-  hostname: string;
+  /** none with --uts host */
+  hostname?: string;
   mounts: OciMount[];
   linux: OciLinux;
   annotations: Record<string, string>;

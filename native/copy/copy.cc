@@ -381,5 +381,27 @@ std::string StatIn(int root, const std::string& path, bool follow) {
   return "other";
 }
 
+// The target of the symlink at path, resolved inside root (its leading components too), as
+// text; empty when path is not a symlink or does not exist. Read through an O_PATH descriptor
+// of the link itself: nothing of it is followed here.
+std::string ReadlinkIn(int root, const std::string& path) {
+  long fd = Openat2(root, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return "";
+    Fail(errno, "openat2", path);
+  }
+  char buf[PATH_MAX];
+  ssize_t n = readlinkat(static_cast<int>(fd), "", buf, sizeof buf);
+  int err = errno;
+  close(static_cast<int>(fd));
+  if (n < 0) {
+    // Not a symlink: readlinkat with an empty path says ENOENT for what the fd is not a link
+    // of (EINVAL on older kernels).
+    if (err == ENOENT || err == EINVAL) return "";
+    Fail(err, "readlinkat", path);
+  }
+  return std::string(buf, static_cast<size_t>(n));
+}
+
 }  // namespace copy
 }  // namespace gocker

@@ -105,6 +105,7 @@ class TreeCopier {
 // The type of path inside root ('file', 'dir', 'symlink', 'other'), or "" when it does not
 // exist; follow: whether a symlink as the last component is followed (within root).
 std::string StatIn(int root, const std::string& path, bool follow);
+std::string ReadlinkIn(int root, const std::string& path);
 
 }  // namespace copy
 }  // namespace gocker

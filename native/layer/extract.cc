@@ -434,10 +434,31 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
   // only wrote into keep the times they had (as umoci does). In the archive's order, each
   // parent through ParentDir's cache, so a chain of directories is walked once, not once
   // from the top for each.
+  // Keyed by handle, or by path for a directory without one (a filesystem has handles for
+  // all of its directories or for none).
   std::unordered_map<std::string_view, size_t> latest;
-  for (size_t i = 0; i < dir_times_.size(); i++) latest[dir_times_[i].rel] = i;
+  auto key = [](const DirTime& t) { return std::string_view(t.handle.empty() ? t.rel : t.handle); };
+  for (size_t i = 0; i < dir_times_.size(); i++) latest[key(dir_times_[i])] = i;
+  Fd mount;  // open_by_handle_at's: an fd on the layer's filesystem that is no O_PATH one
   auto set_times = [&](const DirTime& t) {
     struct timespec ts[2] = {{t.sec, t.nsec}, {t.sec, t.nsec}};
+    if (!t.handle.empty()) {
+      if (mount.fd < 0) {
+        mount.fd = openat(root_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mount.fd < 0) Fail(errno, "open", "/");
+      }
+      // The very directory recorded (the handle names the inode and its generation, never a
+      // path): gone since (ESTALE), it was removed later in the same layer.
+      auto* fh = reinterpret_cast<struct file_handle*>(const_cast<char*>(t.handle.data()));
+      int fd = open_by_handle_at(mount.fd, fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) {
+        if (errno == ESTALE || errno == ENOENT) return;
+        Fail(errno, "open_by_handle_at", "/");
+      }
+      Fd dir(fd);
+      if (utimensat(dir.fd, "", ts, AT_EMPTY_PATH) != 0) Fail(errno, "utimensat", "/");
+      return;
+    }
     if (t.rel.empty()) {
       if (utimensat(root_fd_, "", ts, AT_EMPTY_PATH) != 0) Fail(errno, "utimensat", "/");
       return;
@@ -450,10 +471,10 @@ ExtractStats Extractor::RunEntries(std::string* last_entry) {
     }
   };
   for (size_t i = 0; i < dir_times_.size(); i++) {
-    if (latest[dir_times_[i].rel] == i) set_times(dir_times_[i]);
+    if (latest[key(dir_times_[i])] == i) set_times(dir_times_[i]);
   }
   for (auto& t : touched_times_) {
-    if (!latest.count(t.rel)) set_times(t);
+    if (!latest.count(key(t))) set_times(t);
   }
   return stats;
 }
@@ -610,9 +631,23 @@ void Extractor::InheritFromLower(int fd, const std::string& rel) {
     if (fstat(lf.fd, &st) != 0 || !S_ISDIR(st.st_mode)) return;
     if (is_root_ && fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) != 0) Fail(errno, "fchownat", rel);
     if (chmod(ProcFd(fd).c_str(), st.st_mode & 07777) != 0) Fail(errno, "fchmod", rel);
-    dir_times_.push_back({rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec});
+    dir_times_.push_back(Times(fd, rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
     return;
   }
+}
+
+Extractor::DirTime Extractor::Times(int fd, const std::string& rel, int64_t sec, int64_t nsec) const {
+  union {
+    struct file_handle fh;
+    char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+  } h;
+  h.fh.handle_bytes = MAX_HANDLE_SZ;
+  int mount_id;
+  // open_by_handle_at takes CAP_DAC_READ_SEARCH: without it, paths.
+  if (is_root_ && name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0) {
+    return DirTime{std::string(), std::string(h.bytes, sizeof(struct file_handle) + h.fh.handle_bytes), sec, nsec};
+  }
+  return DirTime{rel, std::string(), sec, nsec};
 }
 
 int Extractor::OpenParent(const std::string& rel, std::string* base, bool create) {
@@ -660,7 +695,7 @@ void Extractor::Touch(int dirfd, const std::string& rel) {
     return;
   }
   touched_.insert(rel);
-  touched_times_.push_back({rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec});
+  touched_times_.push_back(Times(dirfd, rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
 }
 
 void Extractor::RemoveTree(int at, const std::string& name, const std::string& rel) {
@@ -928,7 +963,7 @@ bool Extractor::ApplyEntry(Header& h) {
     // The layer root itself ("./"): only a directory may describe it.
     if (t != '5') Invalid(h.name, "the root of a layer must be a directory");
     SetMeta(root_fd_, true, h, false);
-    dir_times_.push_back({"", h.mtime, h.mtime_nsec});
+    dir_times_.push_back(Times(root_fd_, "", h.mtime, h.mtime_nsec));
     return false;
   }
 
@@ -992,7 +1027,7 @@ bool Extractor::ApplyEntry(Header& h) {
       }
       Fd dir(OpenCreated(pdir, base, S_IFDIR, h));
       SetMeta(dir.fd, true, h, false);
-      dir_times_.push_back({h.rel, h.mtime, h.mtime_nsec});
+      dir_times_.push_back(Times(dir.fd, h.rel, h.mtime, h.mtime_nsec));
       return false;  // times later
     }
     case '2':

@@ -89,12 +89,18 @@ class Extractor {
   std::unordered_set<std::string> created_;
   // Delete mode: directories this layer made for entries it did not describe, by (dev, ino).
   std::set<std::pair<dev_t, ino_t>> fresh_;
+  // A directory's times, set once the layer is applied. The directory is kept as a file
+  // handle (name_to_handle_at, some 20 bytes) where its filesystem gives one, not as its
+  // path: the paths of every directory of a chain D deep are D² bytes (10 GB, and as much
+  // again for the map below, at 100,000 levels, as a commit of such a tree describes).
   struct DirTime {
-    std::string rel;
+    std::string rel;     // when there is no handle
+    std::string handle;  // a struct file_handle, when there is
     int64_t sec;
     int64_t nsec;
   };
   std::vector<DirTime> dir_times_;
+  DirTime Times(int fd, const std::string& rel, int64_t sec, int64_t nsec) const;
   // Delete mode: directories that existed before this layer and that it wrote into.
   void Touch(int dirfd, const std::string& rel);
   std::unordered_set<std::string> touched_;

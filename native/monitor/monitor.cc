@@ -159,7 +159,7 @@ std::string Now() {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl,
 };
 
 const char* StageName(int s) {
@@ -187,6 +187,7 @@ const char* StageName(int s) {
     case kKeyring: return "join session keyring";
     case kFds: return "close inherited fds";
     case kSeccomp: return "seccomp";
+    case kSysctl: return "write sysctl";
   }
   return "setup";
 }
@@ -713,12 +714,16 @@ void JoinCgroupsSelf(const Spec& spec) {
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
   // before it is placed in its cgroups.
-  int ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  int ns = CLONE_NEWNS | (spec.own_uts ? CLONE_NEWUTS : 0) | (spec.own_ipc ? CLONE_NEWIPC : 0);
   // netns_fd: another container's network namespace (--network container:NAME), opened by
-  // the CLI from that container's verified process.
+  // the CLI from that container's verified process; ipcns_fd the same for --ipc container:.
   if (spec.netns_fd >= 0) {
     if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
     close(spec.netns_fd);
+  }
+  if (spec.ipcns_fd >= 0) {
+    if (setns(spec.ipcns_fd, CLONE_NEWIPC) != 0) Die(kUnshare, errno, "setns ipc");
+    close(spec.ipcns_fd);
   }
   bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
@@ -798,6 +803,18 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
   if (chdir("/") != 0) Die(kPivot, errno);
   close(root);
+
+  // linux.sysctl, through the container's own /proc (its namespaces' values), before
+  // /proc/sys is made read-only and before anything of the image's runs.
+  for (const auto& kv : spec.sysctls) {
+    std::string file = "/proc/sys/" + kv.first;
+    for (size_t i = 10; i < file.size(); i++) {
+      if (file[i] == '.') file[i] = '/';
+    }
+    int fd = open(file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !WriteAll(fd, kv.second.data(), kv.second.size())) Die(kSysctl, errno, kv.first);
+    close(fd);
+  }
 
   for (const std::string& p : spec.masked) {
     struct stat st;
@@ -892,6 +909,30 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
 }
 
 // ---- the monitor ----
+
+// Every process still in the container's cgroup, SIGKILLed until none is left (a process
+// forking meanwhile is caught by a later round). The cgroup is the one the spec joins: v2's
+// cgroup.procs, or v1's beside its tasks file.
+void KillCgroupLeftovers(const Spec& spec) {
+  std::string file;
+  if (!spec.cgroup_procs.empty()) file = spec.cgroup_procs[0];
+  else if (!spec.cgroup_self.empty()) file = spec.cgroup_self[0].substr(0, spec.cgroup_self[0].rfind('/')) + "/cgroup.procs";
+  if (file.empty()) return;
+  for (int round = 0; round < 200; round++) {
+    std::string text;
+    if (!ReadFile(file, &text)) return;
+    bool any = false;
+    for (const std::string& line : Split(text, '\n')) {
+      pid_t p = static_cast<pid_t>(atol(line.c_str()));
+      if (p > 1) {
+        kill(p, SIGKILL);
+        any = true;
+      }
+    }
+    if (!any) return;
+    usleep(5000);
+  }
+}
 
 pid_t g_child = -1;
 
@@ -1423,14 +1464,29 @@ int main(int argc, char** argv) {
       WriteExit(125, 0, Now(), std::string("exec: ") + strerror(errno));
       return 125;
     }
-  } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 || unshare(CLONE_NEWPID) != 0) {
-    // CLONE_NEWPID applies to the children we create from now on: the container is PID 1.
-    WriteExit(125, 0, Now(), std::string("unshare pid namespace: ") + strerror(errno));
+  } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid ? unshare(CLONE_NEWPID) : 0) != 0) {
+    // CLONE_NEWPID applies to the children we create from now on: the container is PID 1
+    // (or, --pid container:NAME, one more process of that container's namespace; --pid
+    // host, one of the host's).
+    WriteExit(125, 0, Now(), std::string(spec.pidns_fd >= 0 ? "join pid namespace: " : "unshare pid namespace: ") + strerror(errno));
     return 125;
+  }
+  if (spec.pidns_fd >= 0) close(spec.pidns_fd);
+  // --ipc shareable: its /dev/shm is a tmpfs on the host, which the container binds and a
+  // container joining its IPC namespace binds too; it lives as long as this monitor.
+  if (!exec_mode && !spec.shm_path.empty()) {
+    std::string opts = "mode=1777,size=" + std::to_string(spec.shm_size);
+    if ((mkdir(spec.shm_path.c_str(), 0700) != 0 && errno != EEXIST) ||
+        mount("shm", spec.shm_path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) != 0) {
+      WriteExit(125, 0, Now(), "shm " + spec.shm_path + ": " + strerror(errno));
+      return 125;
+    }
   }
   std::string started = Now();
   pid_t pid = fork();
   if (pid < 0) {
+    if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
     return 125;
   }
@@ -1444,7 +1500,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd})) Die(kFds, errno);
     g_state_dir = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
@@ -1490,6 +1546,7 @@ int main(int argc, char** argv) {
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
   if (spec.netns_fd >= 0) close(spec.netns_fd);
+  if (spec.ipcns_fd >= 0) close(spec.ipcns_fd);
   std::string error;
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's
@@ -1630,6 +1687,11 @@ int main(int argc, char** argv) {
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) break;
   }
+  // Without a pid namespace of its own (--pid host, or another container's) nothing ends
+  // what the command left running when it ends: as runc, what is left in its cgroup is
+  // killed before the exit is reported.
+  if (!exec_mode && !spec.own_pid) KillCgroupLeftovers(spec);
+  if (!exec_mode && !spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
   int code, sig = 0;
   if (early_code) {
     code = early_code;

@@ -272,25 +272,61 @@ void ParseNamespaces(const json& v, Spec* s) {
     const json& n = Object(v[i], nw);
     OnlyKeys(n, nw, {"type", "path"});
     std::string type = Str(Required(n, nw, "type"), nw + ".type");
-    if (const json* p = Field(n, "path")) {
-      // Only a network namespace is joined, and only through an fd the engine handed over
-      // open (it verified whose namespace it is): a path would be opened here, after the
-      // check, and could name another process's by then.
-      std::string path = Str(*p, nw + ".path");
-      const std::string prefix = "/proc/self/fd/";
-      if (type != "network") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
-      if (path.compare(0, prefix.size(), prefix) != 0) Refuse(nw + ".path", "must be /proc/self/fd/N (an fd the engine passed), not " + Shown(*p));
-      s->netns_fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
-    }
     static const std::set<std::string> known = {"pid", "network", "mount", "ipc", "uts", "cgroup"};
     if (!known.count(type)) Refuse(nw + ".type", "unsupported namespace type " + Shown(n["type"]));
     if (!seen.insert(type).second) Refuse(nw + ".type", "namespace " + type + " given twice");
+    if (const json* p = Field(n, "path")) {
+      // Joined only through an fd the engine handed over open (it verified whose namespace
+      // it is): a path would be opened here, after the check, and could name another
+      // process's by then.
+      std::string path = Str(*p, nw + ".path");
+      const std::string prefix = "/proc/self/fd/";
+      if (type != "network" && type != "pid" && type != "ipc") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
+      if (path.compare(0, prefix.size(), prefix) != 0) Refuse(nw + ".path", "must be /proc/self/fd/N (an fd the engine passed), not " + Shown(*p));
+      int fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
+      (type == "network" ? s->netns_fd : type == "pid" ? s->pidns_fd : s->ipcns_fd) = fd;
+    }
   }
   // The monitor always makes these: a spec without one asks for what it would not get.
-  for (const char* need : {"pid", "mount", "ipc", "uts", "cgroup"}) {
+  for (const char* need : {"mount", "cgroup"}) {
     if (!seen.count(need)) Refuse(w, std::string("must include ") + need + ": gocker-monitor always makes a new one");
   }
+  int fds[] = {s->netns_fd, s->pidns_fd, s->ipcns_fd};
+  for (int i = 0; i < 3; i++) {
+    for (int j = i + 1; j < 3; j++) {
+      if (fds[i] >= 0 && fds[i] == fds[j]) Refuse(w, "two namespaces joined through one fd");
+    }
+  }
   s->own_network = seen.count("network") > 0 && s->netns_fd < 0;
+  s->own_pid = seen.count("pid") > 0 && s->pidns_fd < 0;
+  s->own_ipc = seen.count("ipc") > 0 && s->ipcns_fd < 0;
+  s->own_uts = seen.count("uts") > 0;
+}
+
+// linux.sysctl: only the names that are the container's own namespaces' (docker's list:
+// net.* with a network namespace of its own, the IPC ones with an IPC namespace of its own),
+// each a path under /proc/sys made of plain words.
+void ParseSysctl(const json& v, Spec* s) {
+  const std::string w = "linux.sysctl";
+  Object(v, w);
+  static const std::set<std::string> ipc = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                            "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    const std::string& k = it.key();
+    const std::string kw = w + "." + k;
+    std::string value = Str(it.value(), kw);
+    bool words = !k.empty() && k.front() != '.' && k.back() != '.' && k.find("..") == std::string::npos;
+    for (char c : k) words = words && (isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+    if (!words) Refuse(kw, "not a sysctl name");
+    bool is_ipc = ipc.count(k) > 0 || k.compare(0, 10, "fs.mqueue.") == 0;
+    bool is_net = k.compare(0, 4, "net.") == 0;
+    if (!is_ipc && !is_net) Refuse(kw, "not in a namespace of the container's own");
+    // Its own, or another container's it joined: never the host's (the monitor's).
+    if (is_net && !s->own_network && s->netns_fd < 0) Refuse(kw, "needs a network namespace other than the host's");
+    if (is_ipc && !s->own_ipc && s->ipcns_fd < 0) Refuse(kw, "needs an IPC namespace other than the host's");
+    if (value.find('\n') != std::string::npos) Refuse(kw, "a value may not hold a newline");
+    s->sysctls.emplace_back(k, value);
+  }
 }
 
 Device ParseDevice(const json& d, const std::string& w) {
@@ -345,8 +381,9 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
   if (exec) {
     OnlyKeys(l, w, {"seccomp"});
   } else {
-    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "seccomp", "maskedPaths", "readonlyPaths"});
+    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths"});
     ParseNamespaces(Required(l, w, "namespaces"), s);
+    if (const json* sc = Field(l, "sysctl")) ParseSysctl(*sc, s);
     if (const json* d = Field(l, "devices")) {
       if (!d->is_array()) Refuse(w + ".devices", "must be a list, not " + Shown(*d));
       for (size_t i = 0; i < d->size(); i++) s->devices.push_back(ParseDevice((*d)[i], w + ".devices[" + std::to_string(i) + "]"));
@@ -503,6 +540,13 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       s->log_max_file = static_cast<long>(Decimal(*v, where("io.gocker.log.max-file"), 1, 1000000));
     }
     if ((v = get("io.gocker.cgroup.oom-events"))) s->oom_events = AbsPath(*v, where("io.gocker.cgroup.oom-events"));
+    const json* shm = get("io.gocker.shm.path");
+    const json* shm_size = get("io.gocker.shm.size");
+    if (!shm != !shm_size) Refuse(w, "io.gocker.shm.path and io.gocker.shm.size go together");
+    if (shm) {
+      s->shm_path = AbsPath(*shm, where("io.gocker.shm.path"));
+      s->shm_size = Decimal(*shm_size, where("io.gocker.shm.size"), 1, INT64_MAX / 2);
+    }
     const json* dbpf = get("io.gocker.devices.bpf");
     const json* dcg = get("io.gocker.devices.cgroup");
     if (!dbpf != !dcg) Refuse(w, "io.gocker.devices.bpf and io.gocker.devices.cgroup go together");
@@ -519,7 +563,7 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       std::string hw = where("io.gocker.launch.hold-fds");
       json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);
       if (list.is_discarded() || !list.is_array()) Refuse(hw, "must be a JSON list, not " + Shown(*v));
-      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd};
+      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd, s->pidns_fd, s->ipcns_fd};
       for (size_t i = 0; i < list.size(); i++) {
         std::string iw = hw + "[" + std::to_string(i) + "]";
         int fd = static_cast<int>(Decimal(Str(list[i], iw), iw, 3, 1023));
@@ -527,7 +571,9 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
         s->hold_fds.push_back(fd);
       }
     }
-    if (s->netns_fd >= 0 && (s->netns_fd == s->go_fd || s->netns_fd == s->report_fd)) Refuse("linux.namespaces", "the network namespace's fd is also the go or report fd");
+    for (int fd : {s->netns_fd, s->pidns_fd, s->ipcns_fd}) {
+      if (fd >= 0 && (fd == s->go_fd || fd == s->report_fd)) Refuse("linux.namespaces", "a namespace's fd is also the go or report fd");
+    }
     if ((v = get("io.gocker.launch.exit-command"))) {
       std::string ew = where("io.gocker.launch.exit-command");
       json list = json::parse(v->get_ref<const std::string&>(), nullptr, false);
@@ -666,6 +712,8 @@ bool ParseSpec(const std::string& text, bool exec, Spec* s, std::string* error) 
         for (size_t i = 0; i < m->size(); i++) s->mounts.push_back(ParseMount((*m)[i], "mounts[" + std::to_string(i) + "]"));
       }
       ParseLinux(Required(doc, "", "linux"), false, s);
+      // Without a UTS namespace of its own, sethostname would rename the host.
+      if (!s->own_uts && !s->hostname.empty()) Refuse("hostname", "set without a uts namespace of the container's own");
     } else if (const json* l = Field(doc, "linux")) {
       ParseLinux(*l, true, s);
     }

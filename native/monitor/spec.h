@@ -61,6 +61,11 @@ struct Spec {
   std::vector<Mount> mounts;
   bool own_network = true;
   int netns_fd = -1;  // a network namespace to join: linux.namespaces' network path /proc/self/fd/N
+  // pid, ipc, uts: a new one each, unless the spec leaves it out (--pid/--ipc/--uts host: the
+  // monitor's own, the host's) or names one to join by an fd the engine passed (container:NAME).
+  bool own_pid = true, own_ipc = true, own_uts = true;
+  int pidns_fd = -1, ipcns_fd = -1;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl: name (dotted), value
   std::vector<Device> devices;
   Strings masked, readonly;
   std::string seccomp_bpf;  // the program (struct sock_filter[]), read from its file
@@ -74,6 +79,10 @@ struct Spec {
   Strings cgroup_self, cgroup_procs;
   std::string oom_events;
   std::string device_bpf, device_cgroup;
+  // --ipc shareable: the tmpfs the monitor mounts on the host for the container's /dev/shm
+  // (a joiner binds the same), unmounted when the container ends
+  std::string shm_path;
+  long long shm_size = 0;
   bool detach = false, stdin_open = false;
   int go_fd = -1;
   int report_fd = -1;        // where "created" is said, once the pid file is written

@@ -5,24 +5,29 @@
 // Before: diff overflowed the JavaScript stack at 4,000 levels, commit at 2,000 (taking 13 s
 // for 1,000, a getfattr process a directory), cp either way failed at 10,000 (EMFILE), and a
 // vfs commit of a change deeper than PATH_MAX failed (ENAMETOOLONG).
-// diff and commit are tested short of 100,000 for the size of what they make, not of the
-// walk: every path names all the directories above it, so a chain D deep is about D² bytes
-// of output (10 GB at 100,000: diff's listing, commit's layer), and commit's layer is written
-// by GNU tar, whose own recursion overflows its stack near 10,000 levels. The trees are made
-// and checked with perl (as in deep-trees), which walks with chdir and never builds a full path.
+// Every path names all the directories above it, so a chain D deep is about D² bytes of
+// output: 10 GB at 100,000, for diff's listing, commit's layer and export's archive. diff,
+// export and the vfs commit are tested short of that (export writes what commit writes, by
+// the same walk); commit at 100,000 once, in a store on disk (the layer is larger than the
+// tmpfs), its archive written by the addon's tar writer (GNU tar, which wrote them before, overflowed its stack near 10,000 levels). The
+// trees are made and checked with perl (as in deep-trees), which walks with chdir and never
+// builds a full path.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Parser, type ReadEntry } from 'tar';
 import { native } from '../../lib/native';
-import { BIN, gocker, importBusybox, type CliResult } from '../helpers/cli';
+import { BIN, gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 
 const NOFILE = 256;
 const CP_DEPTH = 100_000;
 const DIFF_DEPTH = 10_000;  // 100 MB of listing
 const COMMIT_DEPTH = 5_000; // a 25 MB layer
+const EXPORT_DEPTH = 20_000; // a 400 MB archive
+const ARCHIVE_DEPTH = 100_000; // a 10 GB layer
 const VFS_DEPTH = 5_000;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-deepwalk-'));
@@ -30,9 +35,9 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-deepwalk-'));
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2g,mode=0700', 'gocker-deepwalk-test', work]);
 const roots = { root: path.join(work, 'root'), args: ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'run')] };
 const g = (args: string[]) => gocker([...roots.args, ...args], { maxBuffer: 256 << 20 });
-/** The gocker command as g runs it, with at most NOFILE descriptors. */
-function limited(args: string[]): CliResult {
-  const r = spawnSync('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, BIN, ...roots.args, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 });
+/** The gocker command as g runs it (or in the store storeArgs names), with at most NOFILE descriptors. */
+function limited(args: string[], storeArgs = roots.args, timeout = 120_000): CliResult {
+  const r = spawnSync('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, BIN, ...storeArgs, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, timeout });
   return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
@@ -129,6 +134,62 @@ describe('deep trees in containers', () => {
       assert.equal(d.stderr, '');
       assert.deepEqual(d.stdout.split('\n').slice(0, -1), chainLines('C', COMMIT_DEPTH));
     });
+  });
+
+  test(`export of a tree ${EXPORT_DEPTH} deep, with ${NOFILE} descriptors: every directory is an entry, the deepest file is there`, async () => {
+    await withDeepContainer('busybox', EXPORT_DEPTH, async (id) => {
+      // export, read as it is written by the tar package's parser (a reader not ours): every
+      // directory of the chain is an entry, and the file at the bottom holds what it did.
+      const deepest = `${'d/'.repeat(EXPORT_DEPTH)}f`;
+      let dirs = 0;
+      let bottom = '';
+      const parser = new Parser();
+      parser.on('entry', (e: ReadEntry) => {
+        if (e.type === 'Directory' && /^(d\/)+$/.test(e.path)) dirs++;
+        if (e.path === deepest) e.on('data', (b: Buffer) => (bottom += b.toString()));
+        e.resume();
+      });
+      const exp = spawn('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, BIN, ...roots.args, 'export', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let expErr = '';
+      exp.stderr.on('data', (b: Buffer) => (expErr += b.toString()));
+      exp.stdout.pipe(parser);
+      const [code] = await Promise.all([
+        new Promise<number | null>((resolve) => exp.on('close', resolve)),
+        new Promise((resolve) => parser.on('end', resolve)),
+      ]);
+      assert.equal(expErr, '');
+      assert.equal(code, 0);
+      assert.equal(dirs, EXPORT_DEPTH);
+      assert.equal(bottom, 'deep\n');
+    });
+  });
+
+  test(`commit of a tree ${ARCHIVE_DEPTH} deep, with ${NOFILE} descriptors; the image runs and its deepest file is there`, { timeout: 1_800_000 }, async () => {
+    const disk = tempRoots('gocker-deepwalk-disk-');
+    const d = (args: string[]) => gocker([...disk.args, ...args]);
+    try {
+      await importBusybox(disk.args);
+      const run = d(['run', '-d', '--network', 'none', 'busybox', 'sleep', '900']);
+      assert.equal(run.status, 0, run.stderr);
+      const id = run.stdout.trim();
+      makeDeep(d(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim(), ARCHIVE_DEPTH);
+
+      const c = limited(['commit', id, 'deep:100k'], disk.args, 1_200_000);
+      assert.equal(c.stderr, '');
+      assert.equal(c.status, 0);
+      assert.equal(d(['rm', '-f', id]).status, 0);
+      // Down 1,000 levels a cd, and the file read by the shell itself: an exec from down there
+      // would carry a 200 KB $PWD, past what execve takes.
+      const down = `for i in $(seq ${ARCHIVE_DEPTH / 1000}); do cd -P ${'d/'.repeat(1000)} || exit 1; done`;
+      const r = d(['run', '--rm', '--network', 'none', 'deep:100k', 'sh', '-c', `${down}; read l < f; echo "$l"`]);
+      assert.equal(r.stderr, '');
+      assert.equal(r.stdout, 'deep\n');
+    } finally {
+      removeAllContainers(disk.root, disk.args);
+      // The image's layer is as deep as the tree: fs.rmSync's walk builds full paths.
+      await native().removeTree(disk.root);
+      disk.remove();
+    }
   });
 
   test(`vfs: commit of a change at the bottom of an image's tree ${VFS_DEPTH} deep, with ${NOFILE} descriptors`, async () => {

@@ -30,6 +30,18 @@ test('unknown flags, missing arguments and unknown commands, as docker words the
     [['image', 'ls', '--bogus'], flag('unknown flag: --bogus', 'image ls '), 125],
     [['container', '--bogus'], flag('unknown flag: --bogus', 'container '), 125],
     [['--bogus', 'info'], flag('unknown flag: --bogus', ''), 125],
+    // The letter pflag stops at, not the group's first: -v and -h are the root's own.
+    [['-vx'], flag("unknown shorthand flag: 'x' in -vx", ''), 125],
+    [['-hz', 'ps'], flag("unknown shorthand flag: 'z' in -hz", ''), 125],
+    [['network', '-hx'], flag("unknown shorthand flag: 'x' in -hx", 'network '), 125],
+    [['network', 'connect', '-x', 'n', 'c'], flag("unknown shorthand flag: 'x' in -x", 'network connect '), 125],
+    [['network', 'disconnect', 'n', 'c', '-fq'], flag("unknown shorthand flag: 'q' in -fq", 'network disconnect '), 125],
+    [['history', 'img', '-Hz'], flag("unknown shorthand flag: 'z' in -Hz", 'history '), 125],
+    [['ps', '-n'], flag("flag needs an argument: 'n' in -n", 'ps '), 125],
+    [['images', 'busybox', '-x'], flag("unknown shorthand flag: 'x' in -x", 'images '), 125],
+    [['cp', '-Lx', 'a', 'b'], flag("unknown shorthand flag: 'x' in -Lx", 'cp '), 125],
+    [['system', 'df', '-vx'], flag("unknown shorthand flag: 'x' in -vx", 'system df '), 125],
+    [['system', '-x', 'df'], flag("unknown shorthand flag: 'x' in -x", 'system '), 125],
     [['run'], '"gocker run" requires at least 1 argument.\nSee \'gocker run --help\'.\n\nUsage:  gocker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image\n', 1],
     [['tag', 'x'], '"gocker tag" requires exactly 2 arguments.\nSee \'gocker tag --help\'.\n\nUsage:  gocker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n', 1],
     [['container', 'rename', 'x'], '"gocker container rename" requires exactly 2 arguments.\nSee \'gocker container rename --help\'.\n\nUsage:  gocker container rename CONTAINER NEW_NAME\n\nRename a container\n', 1],
@@ -60,6 +72,17 @@ test('a value-taking short flag takes the rest of its group, as pflag reads it',
     assert.equal(r.status, 0, args.join(' '));
     assert.match(r.stdout, /^\nUsage: {2}gocker \S+ /, args.join(' '));
   }
+});
+
+test('-h is --help wherever a command leaves the letter free (run\'s -h is its hostname)', () => {
+  for (const args of [['-h'], ['ps', '-h'], ['ps', '-ah'], ['network', '-h'], ['network', 'ls', '-h'], ['images', '-h'], ['exec', '-h']]) {
+    const r = gocker(args);
+    assert.equal(r.stderr, '', args.join(' '));
+    assert.equal(r.status, 0, args.join(' '));
+    assert.match(r.stdout, /^\nUsage: {2}gocker /, args.join(' '));
+  }
+  const run = gocker(['run', '-h']);
+  assert.equal(run.stderr, "flag needs an argument: 'h' in -h\nSee 'gocker run --help'.\n");
 });
 
 test('--help in docker\'s shape; management forms name the same commands', () => {

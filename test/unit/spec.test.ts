@@ -122,6 +122,20 @@ const cases: Array<[string, SpecInput]> = [
       rootfs: { bind: `/var/lib/gocker/vfs/containers/${ID}/rootfs` },
     },
   })],
+  // --pid, --ipc and --uts host (no namespace, no hostname, the host's /dev/shm), --sysctl,
+  // --device (a node of its own, its rule after docker's) and --device-cgroup-rule, on v2.
+  ['host-namespaces-devices-sysctl', input({
+    hostConfig: { NetworkMode: 'bridge', PidMode: 'host', IpcMode: 'host', UTSMode: 'host', Sysctls: { 'net.ipv4.ip_forward': '1' }, DeviceCgroupRules: ['c 10:* rw'] },
+    facts: {
+      devices: [{ node: { path: '/dev/disk0', type: 'b', major: 8, minor: 0, fileMode: 0o660, uid: 0, gid: 6 }, access: 'r' },
+        { node: { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }, access: 'rwm' }],
+      cgroup: { path: `gocker/${ID}`, mounts: 'v2', joinSelf: [], joinByPid: [`/sys/fs/cgroup/gocker/${ID}/cgroup.procs`], deviceProgramTarget: `/sys/fs/cgroup/gocker/${ID}` },
+    },
+  })],
+  // --ipc none (no /dev/shm) and IPC sysctls in its own namespace.
+  ['ipc-none-sysctl', input({ hostConfig: { IpcMode: 'none', Sysctls: { 'kernel.shmmax': '4096', 'fs.mqueue.msg_max': '20' } } })],
+  // --ipc shareable: its /dev/shm a tmpfs the monitor mounts on the host, bound in.
+  ['ipc-shareable', input({ hostConfig: { IpcMode: 'shareable', ShmSize: 8 << 20 }, facts: { paths: { ...facts().paths, shm: `${RUN}/shm` } } })],
 ];
 
 for (const [name, i] of cases) {
@@ -157,6 +171,12 @@ test('a start adds what holds for it alone, and nothing to the stored spec', () 
   assert.equal(specJson(stored), before);
   assert.throws(() => launchSpec(buildSpec(input({ hostConfig: { NetworkMode: 'host' } })), { detach: false, stdin: false, goFd: 3, netnsFd: 5 }),
     /a network namespace to join, for a container without one of its own/);
+  // --pid and --ipc container:NAME: joined the same way, each on its own fd.
+  const joined = launchSpec(stored, { detach: false, stdin: false, goFd: 3, reportFd: 4, pidnsFd: 5, ipcnsFd: 6 });
+  assert.deepEqual(joined.linux.namespaces, [{ type: 'pid', path: '/proc/self/fd/5' }, { type: 'network' }, { type: 'ipc', path: '/proc/self/fd/6' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }]);
+  assert.equal(specJson(stored), before);
+  assert.throws(() => launchSpec(buildSpec(input({ hostConfig: { PidMode: 'host' } })), { detach: false, stdin: false, goFd: 3, pidnsFd: 5 }),
+    /a pid namespace to join, for a container without one of its own/);
 });
 
 test('exec: the container\'s rlimits, no-new-privileges, seccomp and cgroups, its own process', () => {
@@ -181,6 +201,7 @@ test('input the spec cannot hold is refused (125), never written as something el
   refused(input({ hostConfig: { CapAdd: ['CAP_BOGUS'] } }), /invalid capability: CAP_BOGUS/);
   refused(input({ facts: { mounts: [{ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['size=1m,exec'] }] } }), /unknown option 'size=1m,exec'/);
   refused({ ...input(), image: {} }, /No command specified/);
+  refused(input({ hostConfig: { IpcMode: 'shareable' } }), /--ipc shareable: no \/dev\/shm to share/);
 });
 
 test('the goldens are the spec as the monitor reads it: OCI field names, CAP_ names, every io.gocker. key documented', () => {
