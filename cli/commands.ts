@@ -74,6 +74,7 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'network-rm <names..>', describe: 'Remove one or more networks', module: 'network', part: 'rm', usage: 'rm NETWORK [NETWORK...]', managementOnly: true },
   { command: 'network-prune', describe: 'Remove all unused networks', module: 'network', part: 'prune', usage: 'prune [OPTIONS]', managementOnly: true },
   { command: 'system <action>', describe: 'Manage gocker (df: show disk usage)', module: 'system', usage: 'system df [OPTIONS]' },
+  { command: 'events', describe: 'Get real time events from the server', module: 'events', usage: 'events [OPTIONS]' },
   { command: 'info', describe: 'Display system-wide information', module: 'info', usage: 'info [OPTIONS]' },
   { command: 'version', describe: 'Show the gocker version information', module: 'version', usage: 'version [OPTIONS]' },
 ];

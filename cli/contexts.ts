@@ -72,6 +72,7 @@ export const CONTAINER_RAW = 'container_id: {{.ID}}\nimage: {{.Image}}\ncommand:
 /** docker's STATUS column: "Up 3 seconds", "Exited (0) 5 seconds ago", "Created". */
 export function statusText(r: ContainerRecord, now = Date.now()): string {
   const s = r.State;
+  if (s.Restarting) return `Restarting (${s.ExitCode}) ${timeAgo(new Date(s.FinishedAt), now)}`;
   if (s.Running) return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${s.Paused ? ' (Paused)' : ''}`;
   if (s.Status === 'exited') return `Exited (${s.ExitCode}) ${timeAgo(new Date(s.FinishedAt), now)}`;
   return s.Status.charAt(0).toUpperCase() + s.Status.slice(1);

@@ -134,11 +134,32 @@ function checkGlobalValues(argv: GlobalArgs): void {
 export async function runHandler(argv: GlobalArgs, handler: () => Promise<number | void> | number | void, command?: string): Promise<void> {
   const started = Date.now();
   checkGlobalValues(argv);
+  await afterReboot(argv);
   try {
     const code = await handler();
     if (typeof code === 'number') process.exitCode = code;
     log.debug('command done', { ms: Date.now() - started, exit: process.exitCode ?? 0 });
   } catch (e) {
     process.exit(report(e, command));
+  }
+}
+
+/**
+ * The first command after a reboot starts the containers whose restart policy says so, as
+ * dockerd does when it starts (lib/container/restart.ts); on any other it is two small reads.
+ * A store this user cannot reach is the command's own business, said by the command.
+ */
+async function afterReboot(argv: GlobalArgs): Promise<void> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { StorePaths } = require('../lib/store/paths') as typeof import('../lib/store/paths');
+  const { Store } = require('../lib/store') as typeof import('../lib/store');
+  const { restartAfterBoot } = require('../lib/container/restart') as typeof import('../lib/container/restart');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  try {
+    const o = resolveOptions({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+    const paths = StorePaths.forDriver(o.root, o.runroot, o.storageDriver);
+    await restartAfterBoot(paths, new Store(paths));
+  } catch (e) {
+    log.debug(`after a reboot: ${errorLine(e)}`);
   }
 }

@@ -14,6 +14,7 @@ import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult, UsageRow } from './image/prune';
 import type { AttachOptions, Attachment } from './container/attach';
 import { gockerVersion } from './version';
+import { readEvents, type EventsOptions, type GockerEvent } from './events';
 
 export class Gocker {
   readonly options: ResolvedOptions;
@@ -125,6 +126,22 @@ export class Gocker {
   image(nameOrId: string): ImageRecord | undefined {
     return this.store.resolveImage(nameOrId);
   }
+
+  /**
+   * docker events: what happened to containers and images, oldest first, from the store's
+   * event log. Without since and until, only events from now on, as they happen, until
+   * signal aborts; with since, the past ones from then first; with until, it ends once until
+   * has passed (at once if it has already). Filters are docker's (container, event, type,
+   * image, label: the values of one key are alternatives, all keys must match).
+   *
+   * ```ts
+   * const ac = new AbortController();
+   * for await (const ev of gocker.events({ filters: { event: ['die'] }, signal: ac.signal })) console.log(ev.Actor.ID, ev.Actor.Attributes.exitCode);
+   * ```
+   */
+  events(opts: EventsOptions = {}): AsyncGenerator<GockerEvent> {
+    return readEvents(this.paths, opts);
+  }
 }
 
 export { GockerError, errorLine } from './errors';
@@ -138,3 +155,4 @@ export type { PullEvent, PullOptions } from './image/pull';
 export type { PushEvent, PushOptions, PushResult } from './image/push';
 export { parseReference, familiarString, type Reference } from './name';
 export type { CgroupLayout, CgroupMode, CgroupHierarchy } from './cgroups/detect';
+export type { GockerEvent, EventsOptions, EventFilters, EventActor, EventType, ContainerAction, ImageAction } from './events';

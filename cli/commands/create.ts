@@ -2,7 +2,7 @@ import type { Argv, Options } from 'yargs';
 import { Runner } from '../../lib/container/run';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
-import { OPTIONS as RUN_OPTIONS, withPull, type RunArgs } from './run';
+import { OPTIONS as RUN_OPTIONS, checkRestart, withPull, type RunArgs } from './run';
 
 // docker create: run's flags, less the ones only a start has (-d: a created container is
 // started later, by `start`).
@@ -21,6 +21,7 @@ export async function handler(argv: RunArgs): Promise<number> {
   const runner = new Runner(store.paths, store);
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
+  checkRestart(argv, 'create');
   const r = await withPull(argv, 'create', store, () => runner.create({ ...argv, command }));
   if (r.error) {
     process.stderr.write(`gocker: ${r.error}\n`);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { stop } from '../../lib/container/lifecycle';
+import { find, stop } from '../../lib/container/lifecycle';
+import { containerEvent } from '../../lib/events';
 import { Runner } from '../../lib/container/run';
 import { errorLine } from '../../lib/errors';
 import type { GlobalArgs } from '../types';
@@ -21,6 +22,7 @@ export async function handler(argv: GlobalArgs & { containers: string[]; time?: 
       await stop(g.paths, String(c), argv.time, argv.signal);
       const r = await runner.start(String(c));
       if (r.error) throw new Error(r.error);
+      containerEvent(g.paths, 'restart', find(g.paths, String(c)));
       process.stdout.write(`${c}\n`);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);

@@ -1,5 +1,6 @@
 import type { Argv, Options } from 'yargs';
 import { Runner, type AttachIo, type RunResult } from '../../lib/container/run';
+import { RestartFlagError, restartPolicyOf } from '../../lib/container/restart';
 import { GockerError } from '../../lib/errors';
 import { familiarString, parseAnyReference } from '../../lib/name';
 import type { Store } from '../../lib/store';
@@ -68,6 +69,8 @@ export const OPTIONS: Record<string, Options> = {
   'stop-signal': { type: 'string', describe: 'Signal to stop the container' },
   'stop-timeout': { type: 'string', describe: 'Timeout (in seconds) to stop a container' },
   'platform': { type: 'string', describe: 'Set platform if server is multi-platform capable' },
+  // restart policies (lib/container/restart.ts)
+  'restart': { type: 'string', describe: 'Restart policy to apply when a container exits', defaultDescription: '"no"' },
 };
 
 export function builder(y: Argv<GlobalArgs>) {
@@ -83,10 +86,23 @@ export type RunArgs = GlobalArgs & {
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publish?: string[]; publishAll?: boolean; expose?: string[];
   volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
   ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
-  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean; detachKeys?: string;
+  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean; detachKeys?: string; restart?: string;
   attach?: string[]; label?: string[]; labelFile?: string[]; addHost?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOption?: string[];
   device?: string[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; sysctl?: string[]; stopSignal?: string; stopTimeout?: string; platform?: string;
 };
+
+/**
+ * --restart's format and its conflict with --rm are docker's CLI's own refusals (with the
+ * usage hint), made before anything else; what is left (an unknown policy, a count on a
+ * policy but on-failure) is the engine's, from Runner.
+ */
+export function checkRestart(argv: RunArgs, command: string): void {
+  try {
+    restartPolicyOf(argv.restart, !!argv.rm);
+  } catch (e) {
+    if (e instanceof RestartFlagError) usageError(`gocker: ${e.message}`, command);
+  }
+}
 
 const PULL_POLICIES = ['always', 'missing', 'never'];
 
@@ -133,6 +149,7 @@ export async function handler(argv: RunArgs): Promise<number> {
   const runner = new Runner(store.paths, store);
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
+  checkRestart(argv, 'run');
   // -t in the foreground: this terminal, through the container's attach socket.
   let restore = (): void => undefined;
   const io: AttachIo | undefined = argv.tty && !argv.detach ? {

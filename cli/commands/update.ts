@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { parseUpdate, updateContainer, type UpdateRequest } from '../../lib/container/update';
 import { errorLine } from '../../lib/errors';
+import { RestartFlagError, parseRestartFlag } from '../../lib/container/restart';
 import { ClientError, errorText, usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -13,19 +14,23 @@ export function builder(y: Argv<GlobalArgs>) {
     .option('cpus', { type: 'string', describe: 'Number of CPUs' })
     .option('cpu-shares', { alias: 'c', type: 'string', describe: 'CPU shares (relative weight)' })
     .option('cpuset-cpus', { type: 'string', describe: 'CPUs in which to allow execution (0-3, 0,1)' })
-    .option('pids-limit', { type: 'string', describe: 'Tune container pids limit (set -1 for unlimited)' });
+    .option('pids-limit', { type: 'string', describe: 'Tune container pids limit (set -1 for unlimited)' })
+    .option('restart', { type: 'string', describe: 'Restart policy to apply when a container exits' });
 }
 
-type UpdateArgs = GlobalArgs & { containers: string[]; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string };
+type UpdateArgs = GlobalArgs & { containers: string[]; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string; restart?: string };
 
 export async function handler(argv: UpdateArgs): Promise<number> {
-  const given = [argv.memory, argv.memorySwap, argv.cpus, argv.cpuShares, argv.cpusetCpus, argv.pidsLimit].filter((v) => v !== undefined);
+  const given = [argv.memory, argv.memorySwap, argv.cpus, argv.cpuShares, argv.cpusetCpus, argv.pidsLimit, argv.restart].filter((v) => v !== undefined);
   if (!given.length) throw new ClientError('you must provide one or more flags when using this command');
   let req: UpdateRequest | undefined;
   let refused: unknown;
   try {
     req = parseUpdate(argv);
+    // --restart's format is the CLI's to refuse; the policy itself the daemon's, per container.
+    if (argv.restart !== undefined) req.restartPolicy = parseRestartFlag(argv.restart);
   } catch (e) {
+    if (e instanceof RestartFlagError) throw new ClientError(e.message);
     // A value that does not parse is the flag's (docker's CLI refuses it); a limit out of
     // range the daemon's, said for each container below.
     if (/^invalid argument "/.test(errorLine(e))) usageError(errorLine(e), 'update');

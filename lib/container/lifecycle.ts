@@ -14,6 +14,8 @@ import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 import { networkStopped } from '../network';
+import { containerEvent } from '../events';
+import { markStopped, restarterAlive } from './restart';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 4194304;
@@ -65,6 +67,14 @@ const LOST = 'container monitor exited unexpectedly';
  */
 export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRecord {
   if (rec.State.Status === 'exited' || rec.State.Status === 'dead') return rec;
+  if (rec.State.Status === 'restarting') {
+    // Between runs, its exit recorded: restarting while the exit command waits out the
+    // back-off, exited once that process has gone (a reboot) without starting it again.
+    if (restarterAlive(paths, rec.Id)) return rec;
+    rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false, Pid: 0 };
+    saveRecord(paths, rec);
+    return rec;
+  }
   const run = paths.runContainer(rec.Id);
   const monitorPid = readPid(path.join(run, 'monitor.pid'));
   // The monitor writes exit.json before it exits: read after the monitor is seen gone, a
@@ -281,11 +291,34 @@ async function thawToDeliver(rec: ContainerRecord): Promise<void> {
 
 export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): Promise<ContainerRecord> {
   const signal = signalNumber(sig);
-  const rec = find(paths, ref);
+  let rec = find(paths, ref);
   if (!rec.State.Running) throw new GockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { exitCode: 1 });
+  // As docker: a kill by the user is no exit for the restart policy (a signal meant to end
+  // it cancels this run's restart; any keeps unless-stopped down), and ends a back-off.
+  if (await cancelRestart(paths, rec)) return rec;
+  if (rec.State.Restarting) rec = find(paths, ref);
+  markStopped(paths, rec, endsIt(rec, signal));
   signalContainer(paths, rec, signal, `cannot kill container: ${ref}`);
+  containerEvent(paths, 'kill', rec, { signal: String(signal) });
   if (rec.State.Paused && endsIt(rec, signal)) await thawToDeliver(rec);
   return rec;
+}
+
+/**
+ * A container waiting out its restart policy's back-off has no process to signal: stop and
+ * kill end the wait instead (the exit command, which waits without the lock, then finds it
+ * no longer restarting). False when it is not restarting.
+ */
+async function cancelRestart(paths: StorePaths, rec: ContainerRecord): Promise<boolean> {
+  if (!rec.State.Restarting) return false;
+  return withContainer(paths, rec.Id, (now) => {
+    if (!now.State.Restarting) return false;
+    markStopped(paths, now, true);
+    now.State = { ...now.State, Status: 'exited', Running: false, Restarting: false, Pid: 0 };
+    saveRecord(paths, now);
+    rec.State = now.State;
+    return true;
+  });
 }
 
 /**
@@ -299,6 +332,7 @@ export async function pause(paths: StorePaths, ref: string): Promise<ContainerRe
     await cgroupManager().open(rec.CgroupPath).freeze();
     rec.State = { ...rec.State, Status: 'paused', Paused: true };
     saveRecord(paths, rec);
+    containerEvent(paths, 'pause', rec);
     return rec;
   });
 }
@@ -310,6 +344,7 @@ export async function unpause(paths: StorePaths, ref: string): Promise<Container
     await cgroupManager().open(rec.CgroupPath).thaw();
     rec.State = { ...rec.State, Status: 'running', Paused: false };
     saveRecord(paths, rec);
+    containerEvent(paths, 'unpause', rec);
     return rec;
   });
 }
@@ -340,6 +375,7 @@ export async function rename(paths: StorePaths, ref: string, newName: string): P
     }
     releaseName(paths, old, rec.Id);
     rec.Name = `/${name}`;
+    containerEvent(paths, 'rename', rec, { oldName: old });
     return rec;
   });
 }
@@ -374,14 +410,35 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Pr
  * after the grace period: graceSeconds, else its --stop-timeout, else 10 (-1: no SIGKILL).
  */
 export async function stop(paths: StorePaths, ref: string, graceSeconds?: number, signal?: string): Promise<ContainerRecord> {
-  const rec = find(paths, ref);
-  if (!rec.State.Running) return rec;
+  let rec = find(paths, ref);
+  if (!rec.State.Running) {
+    // Exited just now, its exit command not yet at the policy (the record says exited as
+    // soon as the monitor is gone): docker's daemon is never between the two; this stop
+    // still keeps the policy from restarting it.
+    markStopped(paths, rec, true);
+    return rec;
+  }
+  if (await cancelRestart(paths, rec)) {
+    containerEvent(paths, 'stop', rec);
+    return rec;
+  }
+  // Started again by its policy just before: as it is now (and gone again: kept down).
+  if (rec.State.Restarting) {
+    rec = find(paths, ref);
+    if (!rec.State.Running || rec.State.Restarting) {
+      markStopped(paths, rec, true);
+      return rec;
+    }
+  }
   const grace = graceSeconds ?? rec.Config.StopTimeout ?? 10;
   const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
   const what = `cannot stop container: ${ref}`;
+  // Before the signal: the exit it brings is the user's, which the restart policy leaves be.
+  markStopped(paths, rec, true);
   // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
   // the name as if it stopped, while it runs on, is what docker never does.
   signalContainer(paths, rec, first, what);
+  containerEvent(paths, 'kill', rec, { signal: String(first) });
   // Paused: thawed, as docker does, so that the stop signal is delivered.
   if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
   if (!(await waitExit(paths, rec, grace < 0 ? Infinity : grace * 1000))) {
@@ -391,10 +448,12 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds?: number
       // Its process gone (reaped) since the grace period began is an exit on its way.
       if (reconcile(paths, rec).State.Running && (e as GockerError).code === 'EACCES') throw e;
     }
+    containerEvent(paths, 'kill', rec, { signal: String(os.constants.signals.SIGKILL) });
     // Frozen again meanwhile (a pause from elsewhere): v1's freezer holds even SIGKILL.
     await thawToDeliver(rec);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`${what}: tried to kill container, but did not receive an exit event`, { exitCode: 1 });
   }
+  containerEvent(paths, 'stop', rec);
   return rec;
 }
 
@@ -462,7 +521,10 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     signalContainer(paths, rec, 'SIGKILL', `could not remove created container ${rec.Id}`);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not remove created container ${rec.Id}: no exit seen`, { exitCode: 1 });
   }
-  if (rec.State.Running) {
+  if (rec.State.Restarting) {
+    if (!force) throw new GockerError(`cannot remove container "${rec.Name}": container is restarting: stop the container before removing or force remove`, { exitCode: 1 });
+    // No process between runs: the exit command finds no record once its back-off is over.
+  } else if (rec.State.Running) {
     if (!force && rec.State.Paused) {
       throw new GockerError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`, { exitCode: 1 });
     }
@@ -470,6 +532,7 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
       throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
     }
     signalContainer(paths, rec, 'SIGKILL', `could not kill running container ${rec.Id}, cannot remove`);
+    containerEvent(paths, 'kill', rec, { signal: String(os.constants.signals.SIGKILL) });
     if (rec.State.Paused) await thawToDeliver(rec);
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not kill running container ${rec.Id}, cannot remove: no exit seen`, { exitCode: 1 });
   }

@@ -8,6 +8,8 @@ export interface ContainerState {
   Status: ContainerStatus;
   Running: boolean;
   Paused: boolean;
+  /** waiting out the restart policy's back-off (Running too, as docker has it); absent in older records */
+  Restarting?: boolean;
   Pid: number;
   ExitCode: number;
   OOMKilled: boolean;
@@ -69,6 +71,8 @@ export interface HostConfigRecord {
   UTSMode?: string;
   /** --sysctl; absent when none, as docker's */
   Sysctls?: Record<string, string>;
+  /** --restart; absent in records from before it (no) */
+  RestartPolicy?: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
 }
 
 export interface ContainerConfigRecord {
@@ -103,6 +107,8 @@ export interface ContainerRecord {
   /** image id, 'sha256:...' */
   Image: string;
   State: ContainerState;
+  /** restarts by its restart policy since the user last started it */
+  RestartCount?: number;
   Config: ContainerConfigRecord;
   HostConfig: HostConfigRecord;
   Mounts: MountRecord[];

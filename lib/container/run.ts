@@ -7,7 +7,7 @@ import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type Contain
 import { GockerError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../image/types';
-import { native, packageRoot } from '../native';
+import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { boundingCaps, effectiveCaps } from './caps';
@@ -27,6 +27,8 @@ import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } fr
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
+import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
+import { exitCommandFor, handOffExit, hasPolicy, resetRestart, restartPolicyOf } from './restart';
 
 export interface RunOptions extends ResourceFlags {
   image: string;
@@ -99,6 +101,8 @@ export interface RunOptions extends ResourceFlags {
   attach?: string[];
   /** docker's --detach-keys for the attachment (run -it) */
   detachKeys?: string;
+  /** docker's --restart: no (the default), on-failure[:N], always, unless-stopped */
+  restart?: string;
 }
 
 /**
@@ -393,6 +397,8 @@ export class Runner {
     const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
     const mountPlan = planMounts(o, cfg.Volumes, tmpfs.map((t) => t.dest));
     const logConfig = parseLogConfig(o.logDriver, o.logOpt);
+    // Checked with the other flags, before anything of the container exists.
+    restartPolicyOf(o.restart, !!o.rm);
 
     const dir = this.paths.container(id);
     const run = this.paths.runContainer(id);
@@ -506,7 +512,8 @@ export class Runner {
       Path: argv[0],
       Args: argv.slice(1),
       Image: image.id,
-      State: { Status: 'created', Running: false, Paused: false, Pid: 0, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
+      RestartCount: 0,
+      State: { Status: 'created', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
       Config: {
         Hostname: hostname, User: user, Env: env, Cmd: cmd.length ? cmd : null, Entrypoint: entrypoint.length ? entrypoint : null,
         Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: flags.labels, StopSignal: flags.stopSignal, StopTimeout: flags.stopTimeout,
@@ -531,6 +538,7 @@ export class Runner {
         Devices: flags.deviceMappings, DeviceCgroupRules: flags.deviceCgroupRules.length ? flags.deviceCgroupRules : null,
         IpcMode: flags.ipcMode, PidMode: flags.pidMode, UTSMode: flags.utsMode,
         ...(Object.keys(flags.sysctls).length ? { Sysctls: flags.sysctls } : {}),
+        RestartPolicy: restartPolicyOf(o.restart, !!o.rm),
       },
       Mounts: mounts.records,
       NetworkSettings: { IPAddress: '', Ports: {}, Networks: Object.keys(network.networks).length ? network.networks : { [network.mode]: {} } },
@@ -585,10 +593,9 @@ export class Runner {
         else fs.mkdirSync(rootfs, { mode: 0o755 });
       }
       // --rm: removal once it exits, by the monitor, when no CLI is there to do it: always
-      // with -d, and in the foreground if this process is killed.
-      const exitCommand = o.rm
-        ? [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), '--root', this.paths.root, '--runroot', this.paths.runroot, 'rm', '-v', prepared.rec.Id]
-        : undefined;
+      // with -d, and in the foreground if this process is killed. A restart policy: the
+      // exit command that applies it (restart.ts).
+      const exitCommand = exitCommandFor(this.paths, prepared.rec, create);
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
       let net: JoinHook | undefined;
@@ -606,6 +613,7 @@ export class Runner {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
+        containerEvent(this.paths, 'create', rec);
         for (const [file, text] of files) fs.writeFileSync(file, text);
         // Kept with the record: `start` runs it again.
         writeSpec(path.join(this.paths.container(rec.Id), SPEC_FILE), spec);
@@ -642,6 +650,8 @@ export class Runner {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
       attachSocket: path.join(run, ATTACH_SOCKET),
+      // The monitor records the die (and oom) itself: no CLI may be there when it comes.
+      events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec) },
       holdFds: hold.map((_, i) => 5 + i),
       netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
     }));
@@ -747,6 +757,7 @@ export class Runner {
           }
         }
         say('g');
+        containerEvent(this.paths, 'start', rec);
       }
       closeGo();
       onStart?.(rec.Id, child.pid);
@@ -789,7 +800,7 @@ export class Runner {
       log.debug('container exited', { id: rec.Id.slice(0, 12), exit: exit?.exitCode, ms: sinceStart() });
       const again = await acquireLock(containerLock(this.paths, rec.Id));
       try {
-        return await this.finish(rec, cgroup, !!o.rm, exit);
+        return await this.finish(rec, cgroup, !!o.rm, exit, true);
       } finally {
         again();
       }
@@ -819,10 +830,39 @@ export class Runner {
     }
   }
 
-  private async startLocked(ref: string, o: StartOptions, release: () => void): Promise<RunResult> {
+  /**
+   * The exit command's restart (restart.ts): the container started as `start` starts it, if
+   * it still waits for that (a stop, kill or rm during the back-off ended the wait). A start
+   * that fails leaves it exited, with the error, as docker's restart manager does.
+   */
+  async autoRestart(id: string): Promise<void> {
+    const release = await acquireLock(containerLock(this.paths, id));
+    try {
+      const now = loadRecord(this.paths, id);
+      if (!now?.State.Restarting) return;
+      let r: RunResult;
+      try {
+        r = await this.startLocked(id, {}, release, true);
+      } catch (e) {
+        r = { id, exitCode: 125, error: (e as Error).message, oomKilled: false };
+      }
+      const after = loadRecord(this.paths, id);
+      if (r.error && after && after.State.Status !== 'exited') {
+        after.State = { ...after.State, Status: 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: r.exitCode || 125, Error: r.error };
+        saveRecord(this.paths, after);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private async startLocked(ref: string, o: StartOptions, release: () => void, auto = false): Promise<RunResult> {
     const { find } = await import('./lifecycle');
     const rec = find(this.paths, ref);
-    if (rec.State.Running) return { id: rec.Id, exitCode: 0, oomKilled: false };
+    // Restarting is running to everyone but the exit command that waits to start it.
+    if (rec.State.Running && !(auto && rec.State.Restarting)) return { id: rec.Id, exitCode: 0, oomKilled: false };
+    // The user's start: the restart policy counts from 0 again, and applies again.
+    if (!auto) resetRestart(this.paths, rec);
     if (rec.State.Status === 'created' && fs.existsSync(path.join(this.paths.runContainer(rec.Id), RELEASE_FIFO))) return this.release(rec, o, release);
     const spec = readSpec(this.paths, rec.Id);
     const h = rec.HostConfig;
@@ -837,7 +877,7 @@ export class Runner {
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
     // Its address again, and its host ports (the same ones: a restart keeps its mapping).
     const net = await withJoined(this.paths, rec, await networkHook(this.paths, rec, true));
-    rec.State = { ...rec.State, Status: 'created', Running: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
+    rec.State = { ...rec.State, Status: 'created', Running: false, Restarting: false, Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', FinishedAt: ZERO_TIME };
     try {
       saveRecord(this.paths, rec);
     } catch (e) {
@@ -848,7 +888,7 @@ export class Runner {
     // Detached, as far as the monitor goes: -a is a client of its socket. Its stdin is open
     // (for this attachment and any later) when it was created with -i.
     return this.launch(rec, spec, cgroup, { detach: true, interactive: rec.Config.OpenStdin, tty: rec.Config.Tty, rm: false, attach: this.attachFor(rec, o) },
-      undefined, release, undefined, net, this.hooks, async () => undefined);
+      undefined, release, exitCommandFor(this.paths, rec), net, this.hooks, async () => undefined);
   }
 
   /** start -a's attachment: stdin with -i, and only from a container created with -i. */
@@ -897,6 +937,7 @@ export class Runner {
     }
     const cgroup = cgroupManager().open(rec.CgroupPath);
     const r = await this.waitStarted(rec, cgroup, false);
+    if (!r.error) containerEvent(this.paths, 'start', rec);
     if (!attachment || r.error) return r;
     unlock();
     return this.attached(rec.Id, await attachment.done);
@@ -919,15 +960,19 @@ export class Runner {
     throw engineError(`container ${rec.Id.slice(0, 12)} did not start`);
   }
 
-  /** Records the exit (or removes the container with --rm). The caller holds the container's lock. */
-  private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean, known?: ExitInfo): Promise<RunResult> {
+  /**
+   * Records the exit (or removes the container with --rm). The caller holds the container's
+   * lock. attached: this CLI saw the exit (the monitor then runs no exit command), and hands
+   * it to the restart policy's.
+   */
+  private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean, known?: ExitInfo, attached = false): Promise<RunResult> {
     const exit: ExitInfo = known ?? readExit(this.paths, rec.Id) ?? { exitCode: 255, signal: 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: 'the monitor exited without recording an exit status' };
     // The monitor compared the cgroup's OOM-kill count at the start and at the end of this
     // run: a kill left over from an earlier run of the same container does not count.
     const oomKilled = exit.oomKilled === true;
     const exitCode = exit.exitCode;
     rec.State = {
-      Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exitCode, OOMKilled: oomKilled,
+      Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: exitCode, OOMKilled: oomKilled,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error,
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
@@ -938,6 +983,7 @@ export class Runner {
     // --rm: its anonymous volumes go with it, as docker's AutoRemove.
     if (rm) await removeContainer(this.paths, now, cgroup, true);
     else saveRecord(this.paths, now);
+    if (attached && !rm && hasPolicy(now)) handOffExit(this.paths, now);
     log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: sinceStart() });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }

@@ -10,6 +10,7 @@ import { PRIVATE_FILE } from '../store/perms';
 import type { ContainerCgroup } from '../cgroups';
 import { releaseVolumes } from './mounts';
 import { releaseName } from './names';
+import { containerEvent } from '../events';
 import { RECORD_FILE, type ContainerRecord } from './record';
 import { ANNOTATIONS, parseSpecJson, specJson, type OciSpec } from '../spec';
 
@@ -62,6 +63,7 @@ export async function removeContainer(paths: StorePaths, rec: ContainerRecord, c
   await releaseVolumes(paths, rec, removeVolumes);
   releaseName(paths, rec.Name, rec.Id);
   unlinkIfThere(containerLock(paths, rec.Id));
+  containerEvent(paths, 'destroy', rec);
 }
 
 /**

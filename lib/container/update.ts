@@ -6,12 +6,16 @@ import type { StorePaths } from '../store/paths';
 import { withContainer } from './lifecycle';
 import type { ContainerRecord, HostConfigRecord } from './record';
 import { saveRecord } from './state';
+import { validateRestartPolicy, type RestartPolicy } from './restart';
 
 /**
  * What an update asks for: the limits of a container's Resources it names, a field left out
  * keeps its value, as docker's zero values do.
  */
-export type UpdateRequest = Pick<Resources, 'memory' | 'memorySwap' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'pidsLimit'>;
+export type UpdateRequest = Pick<Resources, 'memory' | 'memorySwap' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'pidsLimit'> & {
+  /** --restart: the policy applied from the container's next exit */
+  restartPolicy?: RestartPolicy;
+};
 
 const invalid = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 125 });
 
@@ -73,6 +77,12 @@ export async function updateContainer(paths: StorePaths, ref: string, request: U
     if (req.cpuShares) next.CpuShares = req.cpuShares;
     if (req.cpusetCpus) next.CpusetCpus = req.cpusetCpus;
     if (req.pidsLimit !== undefined) next.PidsLimit = req.pidsLimit > 0 ? req.pidsLimit : null;
+    if (req.restartPolicy) {
+      const p = validateRestartPolicy(req.restartPolicy);
+      // docker's words: a container removed at its exit has no exit to restart from.
+      if (h.AutoRemove && p.Name !== 'no') throw cannot('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      next.RestartPolicy = p;
+    }
     if (rec.State.Running) {
       // Swap is a total over memory: the kernel takes it only with a memory limit in force.
       const live: Resources = { nanoCpus: req.nanoCpus, cpuShares: req.cpuShares, cpusetCpus: req.cpusetCpus, pidsLimit: req.pidsLimit };

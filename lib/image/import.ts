@@ -14,6 +14,7 @@ import { validateDigest, splitDigest, type Digest } from '../name/digest';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, hostPlatform } from '../remote';
 import { Store, sha256 } from '../store';
 import type { ImageConfig } from './types';
+import { imageEvent } from '../events';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -84,7 +85,9 @@ async function importImageLocked(store: Store, input: NodeJS.ReadableStream, nam
     store.putBlobFile(blob, digest);
     store.putBlob(configBuf);
     store.putBlob(manifest);
-    return await store.registerImage(configBuf, manifest, names);
+    const id = await store.registerImage(configBuf, manifest, names);
+    imageEvent(store.paths, 'import', id, id);
+    return id;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -343,6 +346,7 @@ async function loadDockerArchive(store: Store, dir: string): Promise<string[]> {
     store.putBlob(manifest);
     const names = (e.RepoTags ?? []).map((t) => parseReference(t));
     const id = await store.registerImage(configBuf, manifest, names);
+    imageEvent(store.paths, 'load', id, names.length ? familiarString(names[0]) : id);
     if (names.length) for (const n of names) out.push(`Loaded image: ${familiarString(n)}`);
     else out.push(`Loaded image ID: ${id}`);
   }
@@ -381,6 +385,7 @@ async function loadOciLayout(store: Store, dir: string): Promise<string[]> {
       names = [parseReference(/[:/@]/.test(refName) ? refName : `localhost/oci-image:${refName}`)];
     }
     const id = await store.registerImage(configBuf, manifestBuf, names);
+    imageEvent(store.paths, 'load', id, names.length ? familiarString(names[0]) : id);
     out.push(names.length ? `Loaded image: ${familiarString(names[0])}` : `Loaded image ID: ${id}`);
   }
   return out;

@@ -9,6 +9,7 @@ import { collectGarbage } from './prune';
 import { writeFileAtomic } from '../store/atomic';
 import { hexOf } from '../store/paths';
 import type { ImageRecord } from './types';
+import { imageEvent } from '../events';
 
 const short = (id: string): string => hexOf(id).slice(0, 12);
 
@@ -43,6 +44,7 @@ export async function tagImage(store: Store, source: string, target: string): Pr
   await store.updateBook((book) => {
     (book[familiarRepo(ref)] ??= {})[ref.tag!] = img.id;
   });
+  imageEvent(store.paths, 'tag', img.id, familiarString(ref));
 }
 
 /** Every name images.json gives an image: 'repo:tag', or 'repo@sha256:...' for one pulled by digest alone. */
@@ -102,11 +104,13 @@ export async function removeImage(store: Store, name: string, force: boolean): P
   const digestsGone = img.repoDigests.filter((d) => untag.includes(d) || !named.has(splitRef(d)[0]));
   dropRepoDigests(store, img.id, digestsGone);
   out.push(...[...untag, ...digestsGone.filter((d) => !untag.includes(d))].map((t) => `Untagged: ${t}`));
+  for (let i = 0; i < untag.length; i++) imageEvent(store.paths, 'untag', img.id, img.id);
   // An image a container still uses keeps its files (docker leaves it dangling); otherwise
   // it goes, with the layers and blobs no other image or container needs.
   if (remaining.length === 0 && users.length === 0) {
     const gone = await collectGarbage(store, [img.id]);
     out.push(...gone.images.map((i) => `Deleted: ${i}`), ...gone.layers.map((l) => `Deleted: ${l}`));
+    for (const i of gone.images) imageEvent(store.paths, 'delete', i, i);
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { validateDigest } from '../name/digest';
 import { RegistryClient, type ClientOptions, type Descriptor } from '../remote';
 import { Store, chainIds } from '../store';
 import type { ImageConfig } from './types';
+import { imageEvent } from '../events';
 
 export type PullEvent =
   | { kind: 'resolved'; ref: string; tag: string; repository: string; layers: string[] }
@@ -24,7 +25,11 @@ const short = (d: string): string => d.slice(d.indexOf(':') + 1, d.indexOf(':') 
 
 /** Under the store's shared gc lock: see Store.adding. */
 export async function pullImage(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {
-  return store.adding(() => pullImageLocked(store, name, opts));
+  const r = await store.adding(() => pullImageLocked(store, name, opts));
+  // docker's actor: the reference pulled, named by its repository.
+  const ref = parseReference(name);
+  imageEvent(store.paths, 'pull', familiarString(ref), familiarString({ ...ref, tag: undefined, digest: undefined }));
+  return r;
 }
 
 async function pullImageLocked(store: Store, name: string, opts: PullOptions = {}): Promise<{ id: string; digest: string }> {

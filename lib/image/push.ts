@@ -19,6 +19,7 @@ import { PushClient, type UploadSession } from '../remote/push';
 import { Store, sha256 } from '../store';
 import { unlinkIfThere, writeFileAtomic } from '../store/atomic';
 import { hexOf } from '../store/paths';
+import { imageEvent } from '../events';
 
 export type PushEvent =
   /** docker's first line: "The push refers to repository [host/name]" */
@@ -303,6 +304,7 @@ async function pushTag(store: Store, ref: Reference, id: string, opts: PushOptio
   // As docker records it: the image is now known in this repository by this digest.
   await store.registerImage(img.config, img.manifest, [], `${familiarRepo(ref)}@${digest}`);
   emit({ kind: 'done', tag: ref.tag!, digest, size: img.manifest.length });
+  imageEvent(store.paths, 'push', familiarString(ref), familiarString({ ...ref, tag: undefined, digest: undefined }));
   return { tag: ref.tag!, digest, size: img.manifest.length };
 }
 

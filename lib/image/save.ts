@@ -11,6 +11,7 @@ import type { Store } from '../store';
 import { hexOf } from '../store/paths';
 import { familiarString, parseReference } from '../name';
 import { checkImageArgument } from './manage';
+import { imageEvent } from '../events';
 
 export async function saveImages(store: Store, names: string[], out: NodeJS.WritableStream): Promise<void> {
   for (const name of names) checkImageArgument(name);
@@ -55,6 +56,10 @@ export async function saveImages(store: Store, names: string[], out: NodeJS.Writ
     }
     fs.writeFileSync(path.join(stage, 'manifest.json'), JSON.stringify(manifest));
     await pipeline(tar.c({ cwd: stage, portable: true }, fs.readdirSync(stage)), out);
+    for (const name of names) {
+      const img = store.resolveImage(name);
+      if (img) imageEvent(store.paths, 'save', img.id, name);
+    }
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
   }

@@ -66,6 +66,10 @@ export const ANNOTATIONS = {
   attachSocket: 'io.gocker.launch.attach-socket',
   /** --rm: what the monitor runs once the container has exited and no CLI is there */
   exitCommand: 'io.gocker.launch.exit-command',
+  /** the engine's event log, where the monitor records the container's oom and die */
+  eventsFile: 'io.gocker.events.file',
+  /** the container's actor in those events, as JSON: {"ID", "Attributes"} (labels, image, name) */
+  eventsActor: 'io.gocker.events.actor',
   // exec: the container's process to join, as the engine verified it.
   execTargetPid: 'io.gocker.exec.target-pid',
   execTargetParent: 'io.gocker.exec.target-parent',
@@ -544,6 +548,8 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
  */
 export function launchSpec(spec: OciSpec, o: {
   detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; attachSocket?: string;
+  /** the event log and the container's actor there, for its die and oom events */
+  events?: { file: string; actor: { ID: string; Attributes: Record<string, string> } };
   /** fds for the monitor to hold while the container runs */
   holdFds?: number[];
   /** container:NAME: that container's network namespace, open on this fd, to join */
@@ -574,5 +580,9 @@ export function launchSpec(spec: OciSpec, o: {
   if (o.releaseFifo !== undefined) annotations[a.releaseFifo] = o.releaseFifo;
   if (o.attachSocket !== undefined) annotations[a.attachSocket] = o.attachSocket;
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
+  if (o.events) {
+    annotations[a.eventsFile] = o.events.file;
+    annotations[a.eventsActor] = JSON.stringify(o.events.actor);
+  }
   return { ...spec, linux, annotations };
 }

@@ -1071,6 +1071,34 @@ void WriteExit(int code, int sig, const std::string& started, const std::string&
   WriteFileAtomic(g_exit_file, j);
 }
 
+// The container's oom (when the kernel killed in its cgroup) and die, in the engine's event
+// log: recorded where the exit is learned, so that they are there whether or not a CLI waits
+// for the container (run -d, a CLI killed). One write on an O_APPEND fd: whole lines, never
+// interleaved with another writer's; the engine rotates the log. Times to the microsecond,
+// as the engine writes them (a double carries those exactly).
+void RecordExitEvents(const Spec& spec, int code, bool oom) {
+  if (spec.events_file.empty()) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  std::string ns = std::to_string(ts.tv_sec) + std::to_string(1000000000L + ts.tv_nsec / 1000 * 1000).substr(1);
+  auto it = spec.event_attributes.find("image");
+  std::string from = it == spec.event_attributes.end() ? "" : it->second;
+  auto line = [&](const char* action, bool with_code) {
+    std::map<std::string, std::string> attrs = spec.event_attributes;
+    if (with_code) attrs["exitCode"] = std::to_string(code);
+    std::string a;
+    for (const auto& kv : attrs) a += (a.empty() ? "\"" : ",\"") + JsonEscape(kv.first) + "\":\"" + JsonEscape(kv.second) + "\"";
+    return std::string("{\"status\":\"") + action + "\",\"id\":\"" + spec.event_id + "\",\"from\":\"" + JsonEscape(from) +
+           "\",\"Type\":\"container\",\"Action\":\"" + action + "\",\"Actor\":{\"ID\":\"" + spec.event_id + "\",\"Attributes\":{" + a +
+           "}},\"scope\":\"local\",\"time\":" + std::to_string(ts.tv_sec) + ",\"timeNano\":" + ns + "}\n";
+  };
+  std::string text = (oom ? line("oom", false) : "") + line("die", true);
+  int fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  WriteAll(fd, text.data(), text.size());
+  close(fd);
+}
+
 // The "oom_kill N" line of v1 memory.oom_control or v2 memory.events; -1 when unreadable.
 long OomKills(const std::string& file) {
   std::string text;
@@ -1666,6 +1694,7 @@ int main(int argc, char** argv) {
         break;
     }
   }
+  const bool released = !exec_mode && !early_code;  // a container's run, which ends in a die event
   if (ready[0] >= 0) close(ready[0]);
   if (go_fd >= 0) close(go_fd);
   started = Now();
@@ -1793,6 +1822,7 @@ int main(int argc, char** argv) {
   }
   long oom_after = OomKills(oom_file);
   WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
+  if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before);
   attach.Finish(code);  // attach: after exit.json, which a client may read on the exit frame
   // exec -d: the CLI has gone once the command started; the monitor takes its files with it.
   // One that did not start keeps its result, for the CLI waiting to say why.

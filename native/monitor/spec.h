@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,6 +100,10 @@ struct Spec {
   // so the container's init is reparented to the shim, which reaps it (see ARCHITECTURE.md).
   bool stdio_inherit = false, hand_over = false;
   int console_fd = -1;
+  // the engine's event log, where the monitor records the container's oom and die, and the
+  // container's actor in it (its id; its labels, image and name)
+  std::string events_file, event_id;
+  std::map<std::string, std::string> event_attributes;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;

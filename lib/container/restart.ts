@@ -1,0 +1,289 @@
+// Restart policies (docker's --restart: no, on-failure[:N], always, unless-stopped).
+//
+// Without a daemon, who restarts a container that exited? gocker-monitor learns the exit, but
+// a start is more than a process: the cgroup made with the container's limits, its network
+// (an address, a veth, port rules, made from outside by lib/network), the monitor spawned on
+// the stored spec with fresh pipes; all of it is TypeScript (Runner.startLocked) and shared
+// with `gocker start`. A monitor that restarted the command itself would have to redo all of
+// that in C++, or keep the old namespaces and cgroup, which a start does not. So, as podman
+// does with conmon's exit command (`podman container cleanup`), the monitor execs an exit
+// command once it has recorded the exit (cli/exit-command.ts, onContainerExit below), and that
+// process applies the policy: it waits out docker's back-off and starts the container through
+// the very path `gocker start` takes. With a CLI still attached (run without -d, start -a)
+// the monitor leaves the exit to the CLI, which hands it to the same command (Runner.finish).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError, isErrno } from '../errors';
+import { log } from '../log';
+import { native, packageRoot } from '../native';
+import type { Store } from '../store';
+import { acquireLock, unlinkIfThere, writeFileAtomic } from '../store/atomic';
+import type { StorePaths } from '../store/paths';
+import type { ContainerRecord } from './record';
+import { containerLock, listRecords, loadRecord, readExit, saveRecord } from './state';
+
+export type RestartPolicyName = '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
+
+/** docker's HostConfig.RestartPolicy. */
+export interface RestartPolicy {
+  Name: RestartPolicyName;
+  MaximumRetryCount: number;
+}
+
+export const NO_RESTART: RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+
+/**
+ * A refusal docker's CLI makes itself (the flag's format, --rm with --restart), said with its
+ * usage hint; the rest are the daemon's.
+ */
+export class RestartFlagError extends GockerError {}
+
+/** --restart as docker's CLI reads it: name[:count], the count an integer. */
+export function parseRestartFlag(value: string): RestartPolicy {
+  const colon = value.indexOf(':');
+  const name = colon < 0 ? value : value.slice(0, colon);
+  const count = colon < 0 ? '' : value.slice(colon + 1);
+  if (colon >= 0 && name === '') throw new RestartFlagError('invalid restart policy format: no policy provided before colon', { exitCode: 125 });
+  let n = 0;
+  if (count !== '') {
+    // Go's strconv.Atoi: an optional sign, digits, within int64.
+    if (!/^[+-]?\d+$/.test(count) || !Number.isSafeInteger(Number(count))) {
+      throw new RestartFlagError('invalid restart policy format: maximum retry count must be an integer', { exitCode: 125 });
+    }
+    n = Number(count);
+  }
+  return { Name: name as RestartPolicyName, MaximumRetryCount: n };
+}
+
+/** The daemon's check of a policy (ValidateRestartPolicy), in its words. */
+export function validateRestartPolicy(p: RestartPolicy): RestartPolicy {
+  const bad = (msg: string): GockerError => new GockerError(`invalid restart policy: ${msg}`, { exitCode: 125, code: 'EINVAL' });
+  switch (p.Name) {
+    case 'always':
+    case 'unless-stopped':
+    case 'no':
+      if (p.MaximumRetryCount !== 0) throw bad(`maximum retry count can only be used with 'on-failure'${p.MaximumRetryCount < 0 ? ' and cannot be negative' : ''}`);
+      return p;
+    case 'on-failure':
+      if (p.MaximumRetryCount < 0) throw bad('maximum retry count cannot be negative');
+      return p;
+    case '':
+      return { Name: 'no', MaximumRetryCount: 0 };
+    default:
+      throw bad(`unknown policy '${p.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+}
+
+/** run and create's --restart with --rm, checked as docker's CLI, then its daemon, checks them. */
+export function restartPolicyOf(value: string | undefined, autoRemove: boolean): RestartPolicy {
+  if (value === undefined) return NO_RESTART;
+  const p = parseRestartFlag(value);
+  if (autoRemove && p.Name !== '' && p.Name !== 'no') throw new RestartFlagError('conflicting options: cannot specify both --restart and --rm', { exitCode: 125 });
+  return validateRestartPolicy(p);
+}
+
+export const policyOf = (rec: ContainerRecord): RestartPolicy => rec.HostConfig.RestartPolicy ?? NO_RESTART;
+export const hasPolicy = (rec: ContainerRecord): boolean => !['', 'no'].includes(policyOf(rec).Name);
+
+// docker's restart manager: 100 ms, doubled at each restart up to a minute, and back to 100 ms
+// once a run lasted 10 s.
+const BACKOFF_FIRST_MS = 100;
+const BACKOFF_MAX_MS = 60_000;
+const BACKOFF_RESET_AFTER_MS = 10_000;
+
+/** The delay before the next restart, from the one before it and how long the last run lasted. */
+export function nextBackoff(previousMs: number, ranMs: number): number {
+  const prev = ranMs >= BACKOFF_RESET_AFTER_MS ? 0 : previousMs;
+  return prev <= 0 ? BACKOFF_FIRST_MS : Math.min(prev * 2, BACKOFF_MAX_MS);
+}
+
+// Markers, as docker's container fields: HasBeenManuallyStopped (kept with the container: it
+// outlives a reboot, for unless-stopped) and the restart manager's cancel (ExitOnNext: for
+// this run only, so in the runroot). `start` clears both.
+const MANUALLY_STOPPED = 'manually-stopped';
+const EXIT_ON_NEXT = 'exit-on-next';
+/** The delay of the last restart, for the next one's doubling. */
+const BACKOFF_FILE = 'restart-backoff';
+/** The pid of the process waiting out the back-off (the exit command). */
+const RESTARTER_FILE = 'restarter.pid';
+
+/**
+ * docker stop and docker kill: the policy no longer restarts this run (exitOnNext: kill with
+ * a signal meant to end it, and stop), and unless-stopped not even after a reboot. Written
+ * before the signal is sent, so that the exit it causes finds them.
+ */
+export function markStopped(paths: StorePaths, rec: ContainerRecord, exitOnNext: boolean): void {
+  if (!hasPolicy(rec)) return;
+  fs.writeFileSync(path.join(paths.container(rec.Id), MANUALLY_STOPPED), '');
+  try {
+    if (exitOnNext) fs.writeFileSync(path.join(paths.runContainer(rec.Id), EXIT_ON_NEXT), '');
+  } catch (e) {
+    // No runtime directory: it has not run since a reboot, and no exit command is pending.
+    if (!isErrno(e, 'ENOENT')) throw e;
+  }
+}
+
+/** A start by the user: the policy applies again, from a count of 0 and the first delay. */
+export function resetRestart(paths: StorePaths, rec: ContainerRecord): void {
+  unlinkIfThere(path.join(paths.container(rec.Id), MANUALLY_STOPPED));
+  for (const f of [EXIT_ON_NEXT, BACKOFF_FILE, RESTARTER_FILE]) unlinkIfThere(path.join(paths.runContainer(rec.Id), f));
+  rec.RestartCount = 0;
+}
+
+const manuallyStopped = (paths: StorePaths, id: string): boolean => fs.existsSync(path.join(paths.container(id), MANUALLY_STOPPED));
+
+/** docker's ShouldRestart, for an exit with this code. */
+export function shouldRestart(rec: ContainerRecord, exitCode: number, stopped: boolean): boolean {
+  const p = policyOf(rec);
+  switch (p.Name) {
+    case 'always': return true;
+    case 'unless-stopped': return !stopped;
+    case 'on-failure': return exitCode !== 0 && (p.MaximumRetryCount === 0 || (rec.RestartCount ?? 0) < p.MaximumRetryCount);
+    default: return false;
+  }
+}
+
+/** Is the process waiting to restart this container still there (not gone with a reboot or a kill)? */
+export function restarterAlive(paths: StorePaths, id: string): boolean {
+  try {
+    const pid = Number(fs.readFileSync(path.join(paths.runContainer(id), RESTARTER_FILE), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 1) return false;
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the monitor runs once the container has exited and no CLI is there: the removal with
+ * --rm, the restart policy's exit command with one, nothing otherwise. created: a container
+ * `create` makes, whose monitor is spawned now and released by a later start: it gets the
+ * policy's exit command whatever its policy now, as `update --restart` may give it one before
+ * that start (the command does nothing for a container without one).
+ */
+export function exitCommandFor(paths: StorePaths, rec: ContainerRecord, created = false): string[] | undefined {
+  const global = ['--root', paths.root, '--runroot', paths.runroot];
+  if (rec.HostConfig.AutoRemove) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), ...global, 'rm', '-v', rec.Id];
+  if (created || hasPolicy(rec)) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'exit-command.js'), ...global, rec.Id];
+  return undefined;
+}
+
+/**
+ * A CLI that saw the exit itself (run in the foreground, start -a) hands it to the exit
+ * command, detached: the back-off and the restart go on after this process has ended with
+ * the container's code, as docker's CLI ends while dockerd restarts the container.
+ */
+export function handOffExit(paths: StorePaths, rec: ContainerRecord): void {
+  const cmd = exitCommandFor(paths, rec);
+  if (!cmd || rec.HostConfig.AutoRemove) return;
+  native().spawn(cmd[0], cmd, [-1, -1, -1], true);
+}
+
+/**
+ * The exit command: the exit recorded (reconcile), and when the policy says so the container
+ * marked restarting (RestartCount counted, as docker counts it at the exit), the back-off
+ * waited out without the lock (stop, kill and rm can act meanwhile, and cancel it), and the
+ * container started again as `gocker start` starts it.
+ */
+export async function onContainerExit(paths: StorePaths, store: Store, id: string): Promise<void> {
+  // Its command never ran (the start failed, or was given up by the CLI that made it, which
+  // may hold the lock until this process, the monitor's pid, is gone): nothing to restart,
+  // as docker does not restart a container whose start failed.
+  if (!fs.existsSync(path.join(paths.runContainer(id), 'started'))) return;
+  const { reconcile } = await import('./lifecycle');
+  let delay: number;
+  const release = await acquireLock(containerLock(paths, id));
+  try {
+    const now = loadRecord(paths, id);
+    if (!now) return;
+    const rec = reconcile(paths, now);
+    const exit = readExit(paths, id);
+    if (rec.State.Status !== 'exited' || !exit) return; // started again meanwhile, or never ran
+    const run = paths.runContainer(id);
+    if (fs.existsSync(path.join(run, EXIT_ON_NEXT)) || !shouldRestart(rec, exit.exitCode, manuallyStopped(paths, id))) return;
+    const ran = Date.parse(exit.finishedAt) - Date.parse(exit.startedAt);
+    let previous = 0;
+    try {
+      previous = Number(fs.readFileSync(path.join(run, BACKOFF_FILE), 'utf8')) || 0;
+    } catch {
+      /* the first restart */
+    }
+    delay = nextBackoff(previous, Number.isFinite(ran) ? ran : 0);
+    fs.writeFileSync(path.join(run, BACKOFF_FILE), String(delay));
+    writeFileAtomic(path.join(run, RESTARTER_FILE), String(process.pid), 0o600, false);
+    rec.RestartCount = (rec.RestartCount ?? 0) + 1;
+    rec.State = { ...rec.State, Status: 'restarting', Running: true, Restarting: true, Pid: 0 };
+    saveRecord(paths, rec);
+  } finally {
+    release();
+  }
+  log.debug('restarting', { id: id.slice(0, 12), delay });
+  await new Promise((r) => setTimeout(r, delay));
+  const { Runner } = await import('./run');
+  await new Runner(paths, store).autoRestart(id);
+}
+
+// ---- after a reboot ----
+
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+const BOOT_FILE = 'boot_id';
+
+/**
+ * dockerd's start after a reboot, done by the first gocker command after one: the boot id
+ * recorded in the runroot differs from the kernel's (or none is recorded: the runroot is a
+ * tmpfs, gone with the machine). Containers that ran then have lost their monitors, and
+ * reconcile records them exited (255); those whose policy is always, and unless-stopped ones
+ * the user had not stopped, are started again, as dockerd starts them. The check is two small
+ * reads on every command; the restarts happen once per boot, under a lock.
+ */
+export async function restartAfterBoot(paths: StorePaths, store: Store): Promise<void> {
+  let boot: string;
+  try {
+    boot = fs.readFileSync(BOOT_ID, 'utf8').trim();
+  } catch {
+    return; // no procfs: nothing to tell boots apart by
+  }
+  const file = path.join(paths.runroot, BOOT_FILE);
+  const recorded = (): string | undefined => {
+    try {
+      return fs.readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+  };
+  if (recorded() === boot) return;
+  // A store with no containers yet: nothing ran before; this boot is the one they start in.
+  if (!fs.existsSync(paths.containers)) {
+    fs.mkdirSync(paths.runroot, { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, `${boot}\n`, 0o600, false);
+    return;
+  }
+  const release = await acquireLock(paths.lock('boot'));
+  const todo: string[] = [];
+  try {
+    if (recorded() === boot) return; // another command did it meanwhile
+    const { reconcile } = await import('./lifecycle');
+    for (const r of listRecords(paths)) {
+      const rec = reconcile(paths, r);
+      if (rec.State.Running && !rec.State.Restarting) continue; // its monitor survived: no reboot for it
+      const p = policyOf(rec).Name;
+      if (p === 'always' || (p === 'unless-stopped' && !manuallyStopped(paths, rec.Id))) todo.push(rec.Id);
+    }
+    fs.mkdirSync(paths.runroot, { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, `${boot}\n`, 0o600, false);
+  } finally {
+    release();
+  }
+  if (!todo.length) return;
+  const { Runner } = await import('./run');
+  const runner = new Runner(paths, store);
+  for (const id of todo) {
+    try {
+      await runner.start(id);
+      log.info('started after a reboot (restart policy)', { id: id.slice(0, 12) });
+    } catch (e) {
+      log.warn(`cannot start container ${id.slice(0, 12)} after a reboot: ${(e as Error).message}`);
+    }
+  }
+}

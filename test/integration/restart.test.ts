@@ -1,0 +1,215 @@
+// Restart policies against real containers: docker's refusals, on-failure's count, always,
+// stop and kill by the user, the back-off, the hand-off from a foreground run, update
+// --restart, and the start after a reboot (the recorded boot id made to differ).
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+
+const roots = tempRoots('gocker-restart-');
+const g = (args: string[]) => gocker([...roots.args, ...args]);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const inspect = (ref: string, f: string): string => g(['inspect', '-f', f, ref]).stdout.trim();
+
+/** The exit commands (restart.ts) alive for container id: they wait out a back-off. */
+const restarters = (id: string): number[] =>
+  execFileSync('ps', ['-eo', 'pid=,args=']).toString().split('\n').filter((l) => l.includes('exit-command.js') && l.includes(id)).map((l) => Number(l.trim().split(' ')[0]));
+
+/** Polls until f() holds (true), or fails with what f last saw. */
+async function until(what: string, f: () => boolean | string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last: boolean | string = false;
+  while (Date.now() < end) {
+    last = f();
+    if (last === true) return;
+    await sleep(50);
+  }
+  assert.fail(`${what}: not within ${ms} ms (last: ${String(last)})`);
+}
+
+/** The times (ms) of a container's events of one action, from the event log. */
+function eventTimes(id: string, action: string): number[] {
+  const r = g(['events', '--since', '0', '--until', String(Date.now() / 1000 + 1), '--filter', `container=${id}`, '--filter', `event=${action}`, '--format', '{{.TimeNano}}']);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean).map((t) => Number(t) / 1e6);
+}
+
+before(() => importBusybox(roots.args));
+
+after(async () => {
+  removeAllContainers(roots.root, roots.args);
+  // An exit command still waiting out a back-off finds its container gone and ends; wait for it.
+  for (let i = 0; i < 100 && execFileSync('ps', ['-eo', 'args=']).toString().includes(`exit-command.js --root ${roots.root} `); i++) await sleep(100);
+  roots.remove();
+});
+
+test('--restart refusals are docker\'s, on run and create, and leave nothing behind', () => {
+  for (const cmd of ['run', 'create']) {
+    const help = `See 'gocker ${cmd} --help'.\n`;
+    const rm = g([cmd, '--restart', 'always', '--rm', 'busybox', 'true']);
+    assert.deepEqual([rm.status, rm.stderr], [125, `gocker: conflicting options: cannot specify both --restart and --rm\n${help}`]);
+    const unknown = g([cmd, '--restart', 'sometimes', 'busybox', 'true']);
+    assert.deepEqual([unknown.status, unknown.stderr], [125, "gocker: invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'\n"]);
+    const count = g([cmd, '--restart', 'on-failure:three', 'busybox', 'true']);
+    assert.deepEqual([count.status, count.stderr], [125, `gocker: invalid restart policy format: maximum retry count must be an integer\n${help}`]);
+    const colon = g([cmd, '--restart', ':3', 'busybox', 'true']);
+    assert.deepEqual([colon.status, colon.stderr], [125, `gocker: invalid restart policy format: no policy provided before colon\n${help}`]);
+    const negative = g([cmd, '--restart', 'on-failure:-1', 'busybox', 'true']);
+    assert.deepEqual([negative.status, negative.stderr], [125, 'gocker: invalid restart policy: maximum retry count cannot be negative\n']);
+    for (const p of ['always:2', 'unless-stopped:1', 'no:1']) {
+      const r = g([cmd, '--restart', p, 'busybox', 'true']);
+      assert.deepEqual([r.status, r.stderr], [125, "gocker: invalid restart policy: maximum retry count can only be used with 'on-failure'\n"], p);
+    }
+    const both = g([cmd, '--restart', 'always:-2', 'busybox', 'true']);
+    assert.equal(both.stderr, "gocker: invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative\n");
+  }
+  // --rm with no is no conflict, as in docker.
+  assert.equal(g(['run', '--rm', '--restart', 'no', '--network', 'none', 'busybox', 'true']).status, 0);
+  assert.equal(g(['ps', '-aq']).stdout, '');
+});
+
+test('on-failure:2 restarts exactly twice, through start\'s setup (a bridge address each run), and inspect shows it', async () => {
+  const id = g(['run', '-d', '--name', 'twice', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; sleep 0.2; exit 3']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  await until('two restarts, then exited', () => {
+    const s = inspect('twice', '{{.RestartCount}} {{.State.Status}}');
+    return (s === '2 exited' && restarters(id).length === 0) || s;
+  });
+  // No third: the count is spent.
+  await sleep(1500);
+  assert.equal(inspect('twice', '{{.RestartCount}} {{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}} {{json .HostConfig.RestartPolicy}}'),
+    '2 exited false 3 {"Name":"on-failure","MaximumRetryCount":2}');
+  assert.equal(eventTimes(id, 'start').length, 3);
+  assert.equal(eventTimes(id, 'die').length, 3);
+  // Each run was networked as `start` networks it: an address on the store's bridge.
+  const addrs = g(['logs', 'twice']).stdout.split('\n').filter((l) => / inet /.test(l));
+  assert.equal(addrs.length, 3, g(['logs', 'twice']).stdout);
+  assert.equal(g(['rm', 'twice']).status, 0);
+});
+
+test('on-failure does not restart after exit 0; always does, and stop ends it for good', async () => {
+  const ok = g(['run', '-d', '--name', 'fine', '--network', 'none', '--restart', 'on-failure', 'busybox', 'true']).stdout.trim();
+  await until('exited', () => inspect('fine', '{{.State.Status}}') === 'exited');
+  await sleep(800);
+  assert.equal(inspect('fine', '{{.RestartCount}} {{.State.Status}}'), '0 exited');
+  assert.equal(restarters(ok).length, 0);
+
+  const id = g(['run', '-d', '--name', 'again', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'echo ran; sleep 0.3']).stdout.trim();
+  await until('two restarts after exit 0', () => Number(inspect('again', '{{.RestartCount}}')) >= 2);
+  assert.equal(inspect('again', '{{.State.ExitCode}}'), '0');
+  await until('running', () => inspect('again', '{{.State.Status}}') === 'running');
+  const stop = g(['stop', 'again']);
+  assert.deepEqual([stop.status, stop.stdout], [0, 'again\n']);
+  const count = inspect('again', '{{.RestartCount}}');
+  await until('no exit command left', () => restarters(id).length === 0, 5000);
+  await sleep(800);
+  assert.equal(inspect('again', '{{.State.Status}} {{.RestartCount}}'), `exited ${count}`);
+  // A start by the user counts from 0 again.
+  assert.equal(g(['start', 'again']).status, 0);
+  assert.equal(inspect('again', '{{.RestartCount}}'), '0');
+  assert.equal(g(['rm', '-f', 'again', 'fine']).status, 0);
+});
+
+test('kill by the user is no exit for the policy; stop during the back-off ends the wait', async () => {
+  const id = g(['run', '-d', '--name', 'killed', '--network', 'none', '--restart', 'always', 'busybox', 'sleep', '100']).stdout.trim();
+  assert.equal(g(['kill', 'killed']).status, 0);
+  await until('exited', () => inspect('killed', '{{.State.Status}}') === 'exited');
+  await sleep(800);
+  assert.equal(inspect('killed', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}'), 'exited 0 137');
+  assert.equal(restarters(id).length, 0);
+
+  // Exits at once, so the back-off grows (100, 200, 400, 800 ms, ...): caught while restarting.
+  const flap = g(['run', '-d', '--name', 'flap', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 4']).stdout.trim();
+  // From the fourth restart on, the wait is 1.6 s and more: long enough to act in.
+  await until('restarting, as ps and inspect show it', () => {
+    if (Number(inspect('flap', '{{.RestartCount}}')) < 4) return false;
+    const ps = g(['ps', '--filter', 'name=flap', '--format', '{{.Status}}']).stdout.trim();
+    return (/^Restarting \(4\) (Less than a second|\d+ seconds?) ago$/.test(ps) && inspect('flap', '{{.State.Restarting}} {{.State.Running}} {{.State.Status}}') === 'true true restarting') || ps;
+  });
+  const rm = g(['rm', 'flap']);
+  assert.deepEqual([rm.status, rm.stderr], [1, 'Error response from daemon: cannot remove container "/flap": container is restarting: stop the container before removing or force remove\n']);
+  await until('restarting again', () => inspect('flap', '{{.State.Status}}') === 'restarting', 70_000);
+  assert.equal(g(['stop', 'flap']).status, 0);
+  assert.equal(inspect('flap', '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}'), 'exited false 4');
+  const count = inspect('flap', '{{.RestartCount}}');
+  await until('its exit command gone', () => restarters(flap).length === 0, 70_000);
+  assert.equal(inspect('flap', '{{.State.Status}} {{.RestartCount}}'), `exited ${count}`);
+  assert.equal(g(['rm', 'killed', 'flap']).status, 0);
+});
+
+test('the back-off starts at 100 ms and doubles', async () => {
+  const id = g(['run', '-d', '--name', 'backoff', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 1']).stdout.trim();
+  await until('five restarts', () => Number(inspect('backoff', '{{.RestartCount}}')) >= 5);
+  g(['stop', 'backoff']);
+  const dies = eventTimes(id, 'die');
+  const starts = eventTimes(id, 'start');
+  // From each die to the next start: the delay, plus an exit command's and a start's own time.
+  const gaps = dies.slice(0, 4).map((d, i) => starts[i + 1] - d);
+  for (const [i, gap] of gaps.entries()) assert.ok(gap >= 100 * 2 ** i, `restart ${i + 1} after ${gap} ms, before ${100 * 2 ** i} ms: ${gaps.join(', ')}`);
+  // Loosely doubling: what the machine adds to each is about the same.
+  assert.ok(gaps[3] - gaps[1] >= 400, `gaps ${gaps.join(', ')}`);
+  await until('no exit command left', () => restarters(id).length === 0, 70_000);
+  assert.equal(g(['rm', 'backoff']).status, 0);
+});
+
+test('a foreground run ends with the container\'s code and hands its exit to the policy', async () => {
+  const r = g(['run', '--name', 'fg', '--network', 'none', '--restart', 'on-failure:1', 'busybox', 'sh', '-c', 'echo run; exit 7']);
+  assert.deepEqual([r.status, r.stdout], [7, 'run\n']);
+  await until('restarted once, then exited', () => {
+    const s = inspect('fg', '{{.RestartCount}} {{.State.Status}}');
+    return s === '1 exited' || s;
+  });
+  assert.equal(g(['logs', 'fg']).stdout, 'run\nrun\n');
+  assert.equal(g(['rm', 'fg']).status, 0);
+});
+
+test('update --restart as docker allows it', async () => {
+  const id = g(['create', '--name', 'upd', '--network', 'none', 'busybox', 'sh', '-c', 'exit 2']).stdout.trim();
+  const u = g(['update', '--restart', 'on-failure:1', 'upd']);
+  assert.deepEqual([u.status, u.stdout], [0, 'upd\n']);
+  assert.equal(inspect('upd', '{{json .HostConfig.RestartPolicy}}'), '{"Name":"on-failure","MaximumRetryCount":1}');
+  const bad = g(['update', '--restart', 'always:1', 'upd']);
+  assert.deepEqual([bad.status, bad.stderr], [1, "Error response from daemon: invalid restart policy: maximum retry count can only be used with 'on-failure'\n"]);
+  assert.equal(inspect('upd', '{{json .HostConfig.RestartPolicy}}'), '{"Name":"on-failure","MaximumRetryCount":1}');
+  // Created before the update: its start takes the policy the record has now.
+  assert.equal(g(['rm', 'upd']).status, 0);
+  g(['create', '--name', 'upd2', '--network', 'none', 'busybox', 'sh', '-c', 'exit 2']);
+  g(['update', '--restart', 'on-failure:1', 'upd2']);
+  g(['start', 'upd2']);
+  await until('restarted once', () => inspect('upd2', '{{.RestartCount}} {{.State.Status}}') === '1 exited');
+  const rmc = g(['run', '-d', '--rm', '--name', 'upd3', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
+  const conflict = g(['update', '--restart', 'always', 'upd3']);
+  assert.equal(conflict.status, 1);
+  assert.equal(conflict.stderr, `Error response from daemon: Cannot update container ${rmc}: Restart policy cannot be updated because AutoRemove is enabled for the container\n`);
+  assert.equal(g(['rm', '-f', 'upd2', 'upd3']).status, 0);
+  void id;
+});
+
+test('after a reboot (the recorded boot id differs): always and unless-stopped come back, unless the user stopped an unless-stopped one', async () => {
+  const run = (name: string, policy: string): string => g(['run', '-d', '--name', name, '--network', 'none', '--restart', policy, 'busybox', 'sleep', '1000']).stdout.trim();
+  const ids = { alwaysStopped: run('rb-always', 'always'), unlessRunning: run('rb-unless', 'unless-stopped'), unlessStopped: run('rb-unless-stopped', 'unless-stopped'), none: run('rb-none', 'no') };
+  assert.equal(g(['stop', '-t', '0', 'rb-always', 'rb-unless-stopped']).status, 0);
+  // What a reboot does to the ones that ran: monitor and process gone, no exit recorded.
+  for (const id of [ids.unlessRunning, ids.none]) {
+    const pid = Number(inspect(id, '{{.State.Pid}}'));
+    const monitor = Number(fs.readFileSync(path.join(roots.runroot, 'containers', id, 'monitor.pid'), 'utf8'));
+    for (const p of [monitor, pid]) process.kill(p, 'SIGKILL');
+    await until('gone', () => ![monitor, pid].some((p) => fs.existsSync(`/proc/${p}`)), 5000);
+  }
+  const bootFile = path.join(roots.runroot, 'boot_id');
+  assert.equal(fs.readFileSync(bootFile, 'utf8').trim(), fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  fs.writeFileSync(bootFile, '00000000-0000-0000-0000-000000000000\n');
+  const ps = g(['ps', '-a', '--filter', 'name=rb-', '--format', '{{.Names}} {{.Status}}']).stdout.split('\n').filter(Boolean).sort();
+  assert.equal(ps.length, 4, ps.join('\n'));
+  assert.match(ps[0], /^rb-always Up /);
+  assert.match(ps[1], /^rb-none Exited \(255\) /);
+  assert.match(ps[2], /^rb-unless Up /);
+  assert.match(ps[3], /^rb-unless-stopped Exited \(137\) /);
+  assert.equal(fs.readFileSync(bootFile, 'utf8').trim(), fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  // Once per boot: stopped again, they stay down on the next command.
+  assert.equal(g(['stop', '-t', '0', 'rb-always']).status, 0);
+  assert.match(g(['ps', '-a', '--filter', 'name=rb-always', '--format', '{{.Status}}']).stdout, /^Exited/);
+  assert.equal(g(['rm', '-f', 'rb-always', 'rb-unless', 'rb-unless-stopped', 'rb-none']).status, 0);
+});
