@@ -12,12 +12,17 @@ import { tryExclusiveLock } from './store/atomic';
 import type { StorePaths } from './store/paths';
 
 /** What an event is about, as docker's events.Type. */
-export type EventType = 'container' | 'image';
+export type EventType = 'container' | 'image' | 'network' | 'volume';
 
 /** What happened to a container. die and oom are recorded by the container's monitor. */
-export type ContainerAction = 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'pause' | 'unpause' | 'rename' | 'destroy';
+export type ContainerAction = 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'pause' | 'unpause' | 'rename' | 'destroy'
+  | 'commit' | 'attach' | `exec_create: ${string}` | `exec_start: ${string}` | 'exec_die';
 /** What happened to an image. */
 export type ImageAction = 'pull' | 'push' | 'tag' | 'untag' | 'delete' | 'load' | 'save' | 'import';
+/** What happened to a network (connect and disconnect name the container). */
+export type NetworkAction = 'create' | 'connect' | 'disconnect' | 'destroy';
+/** What happened to a volume. */
+export type VolumeAction = 'create' | 'destroy';
 
 /** The object an event is about: a container's id or an image's id or reference, and its attributes. */
 export interface EventActor {
@@ -35,7 +40,7 @@ export interface GockerEvent {
   /** a container's image (deprecated) */
   from?: string;
   Type: EventType;
-  Action: ContainerAction | ImageAction;
+  Action: ContainerAction | ImageAction | NetworkAction | VolumeAction;
   Actor: EventActor;
   scope: 'local';
   /** seconds since the epoch */
@@ -45,10 +50,10 @@ export interface GockerEvent {
 }
 
 /** A filter as `events --filter` takes it: container, event, type, image, label; values of one key are alternatives. */
-export type EventFilters = Partial<Record<'container' | 'event' | 'type' | 'image' | 'label' | 'scope' | (typeof OTHER_KEYS)[number], string[]>>;
+export type EventFilters = Partial<Record<'container' | 'event' | 'type' | 'image' | 'label' | 'scope' | 'network' | 'volume' | (typeof OTHER_KEYS)[number], string[]>>;
 
 /** Keys docker's events take for objects gocker records no events of: given, they match none. */
-const OTHER_KEYS = ['config', 'daemon', 'network', 'node', 'plugin', 'secret', 'service', 'volume'] as const;
+const OTHER_KEYS = ['config', 'daemon', 'node', 'plugin', 'secret', 'service'] as const;
 
 export interface EventsOptions {
   /** ms since the epoch: events before are left out */
@@ -84,7 +89,7 @@ function nowNano(): number {
  * Appends one event. Never throws: an event that cannot be recorded (a full disk) is
  * warned about, and what it records goes on, as docker's daemon goes on when no one listens.
  */
-export function recordEvent(paths: StorePaths, type: EventType, action: ContainerAction | ImageAction, actor: EventActor, from?: string): void {
+export function recordEvent(paths: StorePaths, type: EventType, action: GockerEvent['Action'], actor: EventActor, from?: string): void {
   const ns = nowNano();
   const ev: GockerEvent = {
     status: action, id: actor.ID, ...(from !== undefined ? { from } : {}),
@@ -142,12 +147,22 @@ export function containerEvent(paths: StorePaths, action: ContainerAction, rec: 
   recordEvent(paths, 'container', action, containerActor(rec, extra), rec.Config.Image);
 }
 
+/** Records a network event: its id, its name and driver (type), and the container connect and disconnect name. */
+export function networkEvent(paths: StorePaths, action: NetworkAction, n: { Id: string; Name: string; Driver: string }, container?: string): void {
+  recordEvent(paths, 'network', action, { ID: n.Id, Attributes: { name: n.Name, type: n.Driver, ...(container !== undefined ? { container } : {}) } });
+}
+
+/** Records a volume event: the volume's name is its id, as docker's. */
+export function volumeEvent(paths: StorePaths, action: VolumeAction, name: string, driver = 'local'): void {
+  recordEvent(paths, 'volume', action, { ID: name, Attributes: { driver } });
+}
+
 /** Records an image event: id is the image's id or the reference acted on, name its name. */
 export function imageEvent(paths: StorePaths, action: ImageAction, id: string, name: string): void {
   recordEvent(paths, 'image', action, { ID: id, Attributes: { name } });
 }
 
-const FILTER_KEYS: string[] = ['container', 'event', 'type', 'image', 'label', 'scope', ...OTHER_KEYS];
+const FILTER_KEYS: string[] = ['container', 'event', 'type', 'image', 'label', 'scope', 'network', 'volume', ...OTHER_KEYS];
 
 /** `--filter key=value`s as docker's daemon takes them: an unknown key is refused. */
 export function parseEventFilters(list: string[]): EventFilters {
@@ -169,6 +184,8 @@ function stripTag(image: string): string {
   return colon > slash ? image.slice(0, colon) : image;
 }
 
+const FUZZY_EVENTS = ['exec_create', 'exec_start', 'health_status'];
+
 /** docker's events filter: every key given must match, any of a key's values. */
 export function matchesFilters(ev: GockerEvent, f: EventFilters): boolean {
   const a = ev.Actor.Attributes ?? {};
@@ -177,8 +194,12 @@ export function matchesFilters(ev: GockerEvent, f: EventFilters): boolean {
   if (f.type && !f.type.includes(ev.Type)) return false;
   if (f.scope && !f.scope.includes(ev.scope)) return false;
   if (OTHER_KEYS.some((k) => f[k]?.length)) return false;
-  if (f.event && !f.event.includes(ev.Action)) return false;
-  if (f.container && !(ev.Type === 'container' && (fuzzy(f.container, ev.Actor.ID) || fuzzy(f.container, a.name)))) return false;
+  // exec_create and exec_start carry the command after a colon: those two (without one) match
+  // by prefix, as docker's matchEvent does it.
+  if (f.event && !(f.event.includes(ev.Action) || (f.event.some((e) => FUZZY_EVENTS.includes(e)) && fuzzy(f.event, ev.Action)))) return false;
+  // Each object's key matches its own type's events by id or name, and excludes the others'.
+  const named = (vals: string[] | undefined, type: EventType): boolean => !vals || (ev.Type === type && (fuzzy(vals, ev.Actor.ID) || fuzzy(vals, a.name)));
+  if (!named(f.container, 'container') || !named(f.network, 'network') || !named(f.volume, 'volume')) return false;
   if (f.image) {
     const image = ev.Type === 'container' ? a.image : a.name;
     const candidates = [image, ev.Type === 'image' ? ev.Actor.ID : undefined].filter((x): x is string => !!x);

@@ -8,6 +8,7 @@ import { GockerError, isErrno } from '../errors';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { ATTACH_SOCKET, readExit } from './state';
+import { containerEvent } from '../events';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
@@ -225,5 +226,7 @@ export async function attach(paths: StorePaths, rec: ContainerRecord, o: AttachO
   if (rec.State.Paused) throw new GockerError('You cannot attach to a paused container, unpause it first', { code: 'EUSAGE', exitCode: 1 });
   parseDetachKeys(o.detachKeys);
   // Without -i at its creation the container has no stdin to give.
-  return connectAttach(paths, rec.Id, rec.Config.Tty, { ...o, stdin: rec.Config.OpenStdin ? o.stdin : undefined });
+  const a = await connectAttach(paths, rec.Id, rec.Config.Tty, { ...o, stdin: rec.Config.OpenStdin ? o.stdin : undefined });
+  containerEvent(paths, 'attach', rec);
+  return a;
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
+import { containerEvent } from '../events';
 import { byCodeUnit } from '../format/order';
 import { at, lstatAt, openDirAt, readlinkAt } from '../fsread';
 import { applyChanges } from '../image/import';
@@ -510,7 +511,9 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
     store.putBlobFile(layerFile, diffId);
     store.putBlob(configBuf);
     store.putBlob(manifest);
-    return await store.registerImage(configBuf, manifest, target ? [{ ...target, tag: target.tag ?? 'latest' }] : []);
+    const id = await store.registerImage(configBuf, manifest, target ? [{ ...target, tag: target.tag ?? 'latest' }] : []);
+    containerEvent(store.paths, 'commit', rec, { comment: o.message ?? '', imageID: id, imageRef: name ?? '' });
+    return id;
   } finally {
     // Not fs.rmSync: its recursive walk builds full paths, and the stage is as deep as the container's tree.
     await native().removeTree(tmp);

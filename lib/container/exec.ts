@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../errors';
+import { containerEvent } from '../events';
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
@@ -61,6 +62,9 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   });
   const specFile = file('spec');
   writeSpec(specFile, spec);
+  // docker's exec events: the command after the action, the exec's id beside the container's.
+  const cmd = o.command.join(' ');
+  containerEvent(paths, `exec_create: ${cmd}`, rec, { execID: tag });
   const cleanup = (): void => {
     for (const ext of ['spec', 'pid', 'json', 'started']) fs.rmSync(file(ext), { force: true });
   };
@@ -78,6 +82,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     // directly and again through the proxy.
     detached: !!o.detach || !o.tty,
   });
+  containerEvent(paths, `exec_start: ${cmd}`, rec, { execID: tag });
   if (o.detach) {
     child.unref();
     return waitExecStarted(child, file('started'), result, cleanup);
@@ -86,6 +91,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     await proxy!.forwardUntilExit(child);
     const exit = result();
     if (!exit) return { exitCode: 125, error: 'exec: the monitor exited without recording an exit status' };
+    containerEvent(paths, 'exec_die', rec, { execID: tag, exitCode: String(exit.exitCode) });
     return { exitCode: exit.exitCode, error: exit.error || undefined };
   } finally {
     proxy?.stop();

@@ -29,6 +29,7 @@ import { loadConfig } from '../config';
 import { addressing, allocateAddress, findNetwork, isDefaultBridge, listNetworks, networkLock, releaseAddresses, type NetworkRecord } from './store';
 import { extraHostsLines } from '../container/runflags';
 import { exposedKeys, holdPorts, parsePublish, portsShown, releaseHeld, type PortMap, type Proto } from './ports';
+import { networkEvent } from '../events';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
@@ -365,6 +366,7 @@ export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: 
       fs.closeSync(live.fd);
     }
     await writeHosts(paths, rec, userNetworksOf(rec, all));
+    networkEvent(paths, 'connect', n, rec.Id);
     log.debug('network connected', { id: rec.Id.slice(0, 12), network: n.Name, address: ep.IPAddress });
   });
 }
@@ -435,6 +437,7 @@ export async function disconnectNetwork(paths: StorePaths, netRef: string, ctrRe
     saveRecord(paths, rec);
     // Its own /etc/hosts and the network's members'.
     if (bridgeEp && n) await writeHosts(paths, rec, [...(isDefaultBridge(n) ? [] : [n]), ...userNetworksOf(rec, await listNetworks(paths))]);
+    if (n) networkEvent(paths, 'disconnect', n, rec.Id);
     log.debug('network disconnected', { id: rec.Id.slice(0, 12), network: name });
   });
 }

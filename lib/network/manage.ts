@@ -11,6 +11,7 @@ import {
   BRIDGE_NAME_OPTION, PREDEFINED, addressing, findNetwork, freeSubnet, listNetworks, networkLock, newNetwork, removeNetworkRecord, saveNetwork,
   type NetworkRecord,
 } from './store';
+import { networkEvent } from '../events';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -82,6 +83,7 @@ export async function createNetwork(paths: StorePaths, name: string, o: CreateOp
     removeNetworkRecord(paths, n);
     throw e;
   }
+  networkEvent(paths, 'create', n);
   return n;
 }
 
@@ -116,6 +118,7 @@ export async function removeNetwork(paths: StorePaths, ref: string): Promise<Net
   } finally {
     release();
   }
+  networkEvent(paths, 'destroy', n);
   return n;
 }
 

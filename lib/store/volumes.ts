@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
+import { volumeEvent } from '../events';
 import { log } from '../log';
 import { native } from '../native';
 import { acquireLock, fsyncDir, writeFileAtomic } from './atomic';
@@ -192,6 +193,7 @@ export class Volumes {
       const labels = anonymous ? { ...(o.labels ?? {}), [ANONYMOUS_LABEL]: '' } : o.labels ?? null;
       const meta: VolumeMeta = { Name: n, CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Labels: labels, Options: o.options ?? null };
       this.makeLocked(meta, o.ref);
+      volumeEvent(this.paths, 'create', n);
       return { volume: this.info(meta), created: true };
     } finally {
       release();
@@ -294,6 +296,7 @@ export class Volumes {
     const dir = this.volumeDir(name);
     const doomed = path.join(this.dir, `.rm-${native().randomHex(8)}`);
     fs.renameSync(dir, doomed);
+    volumeEvent(this.paths, 'destroy', name);
     await native().removeTree(doomed);
   }
 

@@ -228,3 +228,59 @@ test('pause, unpause, rename; and images: tag, save, untag, delete, load', () =>
   const del = past(['--since', ts(t2), '--filter', 'event=delete', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}}']).stdout;
   assert.equal(del, `image delete ${delId}\n`);
 });
+
+test('exec, commit, attach, networks and volumes: their events as docker records them', async () => {
+  const t0 = Date.now();
+  const id = g(['run', '-d', '--name', 'ev-x', 'busybox', 'sh', '-c', 'while :; do echo tick; sleep 0.2; done']).stdout.trim();
+  try {
+    assert.equal(g(['exec', 'ev-x', 'sh', '-c', 'exit 3']).status, 3);
+    assert.equal(g(['commit', '-m', 'snap', 'ev-x', 'ev-snap']).status, 0);
+    const imageId = g(['image', 'inspect', '-f', '{{.Id}}', 'ev-snap']).stdout.trim();
+    // attach to a container without a tty: its output, until the attach is killed.
+    const a = spawn(BIN, [...roots.args, 'attach', '--no-stdin', 'ev-x'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve) => a.stdout.once('data', () => resolve()));
+    a.kill('SIGKILL');
+    await new Promise((r) => a.once('close', r));
+    assert.equal(g(['network', 'create', 'ev-net']).status, 0);
+    const netId = g(['network', 'inspect', '-f', '{{.Id}}', 'ev-net']).stdout.trim();
+    assert.equal(g(['network', 'connect', 'ev-net', 'ev-x']).status, 0);
+    assert.equal(g(['network', 'disconnect', 'ev-net', 'ev-x']).status, 0);
+    assert.equal(g(['network', 'rm', 'ev-net']).status, 0);
+    assert.equal(g(['volume', 'create', 'ev-vol']).status, 0);
+    assert.equal(g(['volume', 'rm', 'ev-vol']).status, 0);
+
+    const of = (...filters: string[]): string[] => {
+      const r = past(['--since', ts(t0), '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}', ...filters.flatMap((f) => ['--filter', f])]);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    const execs = of('container=ev-x', 'event=exec_create', 'event=exec_start', 'event=exec_die');
+    assert.equal(execs.length, 3, execs.join('\n'));
+    const execId = /"execID":"([0-9a-f]+)"/.exec(execs[0])?.[1];
+    assert.ok(execId);
+    assert.match(execs[0], new RegExp(`^container exec_create: sh -c exit 3 ${id} .*"execID":"${execId}"`));
+    assert.match(execs[1], new RegExp(`^container exec_start: sh -c exit 3 ${id} .*"execID":"${execId}"`));
+    assert.match(execs[2], new RegExp(`^container exec_die ${id} .*"execID":"${execId}".*"exitCode":"3"|^container exec_die ${id} .*"exitCode":"3".*"execID":"${execId}"`));
+    const commit = of('event=commit');
+    assert.equal(commit.length, 1);
+    assert.match(commit[0], new RegExp(`^container commit ${id} `));
+    assert.match(commit[0], /"comment":"snap"/);
+    assert.match(commit[0], new RegExp(`"imageID":"${imageId}"`));
+    assert.match(commit[0], /"imageRef":"ev-snap"/);
+    assert.deepEqual(of('event=attach').map((l) => l.split(' ').slice(0, 3).join(' ')), [`container attach ${id}`]);
+    assert.deepEqual(of('type=network', 'network=ev-net'), [
+      `network create ${netId} {"name":"ev-net","type":"bridge"}`,
+      `network connect ${netId} {"container":"${id}","name":"ev-net","type":"bridge"}`,
+      `network disconnect ${netId} {"container":"${id}","name":"ev-net","type":"bridge"}`,
+      `network destroy ${netId} {"name":"ev-net","type":"bridge"}`,
+    ]);
+    assert.deepEqual(of('volume=ev-vol'), ['volume create ev-vol {"driver":"local"}', 'volume destroy ev-vol {"driver":"local"}']);
+    // A container's key leaves out the other objects' events, as docker's filter does.
+    assert.ok(of('container=ev-x').every((l) => l.startsWith('container ')));
+  } finally {
+    g(['rm', '-f', 'ev-x']);
+    g(['network', 'rm', 'ev-net']);
+    g(['volume', 'rm', '-f', 'ev-vol']);
+    g(['rmi', 'ev-snap']);
+  }
+});
