@@ -137,8 +137,10 @@ struct TarOptions {
 
 class TarWalk {
  public:
-  TarWalk(std::string dir, std::vector<std::string> names, TarOptions o)
-      : dir_(std::move(dir)), top_names_(std::move(names)), o_(std::move(o)) {}
+  // names: the entries of dir to archive; all of them, as its own listing gives their bytes,
+  // when all is set.
+  TarWalk(std::string dir, std::vector<std::string> names, bool all, TarOptions o)
+      : dir_(std::move(dir)), top_names_(std::move(names)), all_(all), o_(std::move(o)) {}
   ~TarWalk() { Close(); }
 
   void Close() {
@@ -187,8 +189,9 @@ class TarWalk {
     Level top;
     top.fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (top.fd < 0) throw TreeFailure{errno, "open", dir_};
-    top.names.assign(top_names_.rbegin(), top_names_.rend());
     stack_.push_back(std::move(top));
+    if (all_) ReadNames(stack_.back().fd, "", stack_.back().names);
+    else stack_.back().names.assign(top_names_.rbegin(), top_names_.rend());
   }
 
   // Back up one level: the directory above gets its descriptor back if it gave it up.
@@ -453,6 +456,7 @@ class TarWalk {
 
   std::string dir_;
   std::vector<std::string> top_names_;
+  bool all_;
   TarOptions o_;
   bool started_ = false, done_ = false;
   std::vector<Level> stack_;
@@ -527,8 +531,11 @@ TarHandle* HandleOf(const Napi::CallbackInfo& info) {
 Napi::Value TarOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>();
-  Napi::Array a = info[1].As<Napi::Array>();
+  // null: every entry of dir, listed here. A name that is no UTF-8 (a container's file may
+  // have any bytes but '/' and NUL) would not come through a JavaScript string intact.
+  const bool all = info[1].IsNull();
   std::vector<std::string> names;
+  Napi::Array a = all ? Napi::Array::New(env) : info[1].As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
     std::string n = a.Get(i).As<Napi::String>();
     // Names in dir, not paths: every step of the walk is one openat of one name.
@@ -544,7 +551,7 @@ Napi::Value TarOpen(const Napi::CallbackInfo& info) {
       for (uint32_t i = 0; i < sk.Length(); i++) o.skip_empty.insert(sk.Get(i).As<Napi::String>());
     }
   }
-  auto* h = new TarHandle{std::make_unique<TarWalk>(std::move(dir), std::move(names), std::move(o))};
+  auto* h = new TarHandle{std::make_unique<TarWalk>(std::move(dir), std::move(names), all, std::move(o))};
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("h", Napi::External<TarHandle>::New(env, h, [](Napi::Env, TarHandle* t) { delete t; }));
   return handle;

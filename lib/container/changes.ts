@@ -477,7 +477,7 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
     const layerFile = path.join(tmp, 'layer.tar');
     const hash = crypto.createHash('sha256');
     const skipEmpty = [...RUNTIME_PATHS].map((p) => p.slice(1));
-    await pipeline(tarStream(layerDir, fs.readdirSync(layerDir), { ociWhiteouts: rec.GraphDriver.Name !== 'vfs', skipEmpty }), new Transform({
+    await pipeline(tarStream(layerDir, null, { ociWhiteouts: rec.GraphDriver.Name !== 'vfs', skipEmpty }), new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         cb(null, chunk);
@@ -527,7 +527,7 @@ export async function exportContainer(store: Store, ref: string, out: NodeJS.Wri
   if (rec.GraphDriver.Name === 'vfs') {
     // vfs: the container's tree is a plain directory already.
     const rootfs = rec.GraphDriver.Data.UpperDir;
-    await writeTar(rootfs, fs.readdirSync(rootfs), out);
+    await writeTar(rootfs, null, out);
     return;
   }
   const mnt = path.join(store.paths.runContainer(rec.Id), `export-${crypto.randomBytes(4).toString('hex')}`);
@@ -539,7 +539,7 @@ export async function exportContainer(store: Store, ref: string, out: NodeJS.Wri
     throw e;
   }
   try {
-    await writeTar(mnt, fs.readdirSync(mnt), out);
+    await writeTar(mnt, null, out);
   } finally {
     native().umount(mnt, MNT_DETACH);
     fs.rmdirSync(mnt);

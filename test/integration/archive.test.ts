@@ -132,6 +132,39 @@ test('commit and export keep what a container made: types, modes, owners, mtimes
   assert.equal(g(['rmi', 'archived:1']).status, 0);
 });
 
+test('a name that is no UTF-8 at the top of the tree is in the commit and the export, bytes as they were', () => {
+  // A container's names are any bytes but '/' and NUL; read into a JavaScript string, 0xff
+  // becomes U+FFFD, which names nothing, and the entry was left out of both archives.
+  const run = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '600']);
+  assert.equal(run.status, 0, run.stderr);
+  const id = run.stdout.trim();
+  const raw = Buffer.from([0x72, 0xff, 0x77]);
+  const has = (dir: string) => fs.readdirSync(dir, { encoding: 'buffer' }).some((n) => n.equals(raw));
+  try {
+    const r = g(['exec', id, 'sh', '-c', 'printf kept > "$(printf \'r\\377w\')"']);
+    assert.equal(r.status, 0, r.stderr);
+    const upper = g(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim();
+    assert.ok(has(upper), 'the container made the name');
+
+    const c = g(['commit', id, 'rawname:1']);
+    assert.equal(c.status, 0, c.stderr);
+    const top = JSON.parse(g(['image', 'inspect', 'rawname:1']).stdout)[0].GraphDriver.Data.UpperDir as string;
+    assert.ok(has(top), 'in the committed layer');
+
+    const exported = path.join(work, 'rawname.tar');
+    const e = g(['export', '-o', exported, id]);
+    assert.equal(e.status, 0, e.stderr);
+    const byTar = path.join(work, 'rawname');
+    fs.mkdirSync(byTar);
+    execFileSync('tar', ['-xf', exported, '-C', byTar]);
+    assert.ok(has(byTar), 'in the export');
+    assert.equal(fs.readFileSync(Buffer.concat([Buffer.from(`${byTar}/`), raw])).toString(), 'kept');
+  } finally {
+    g(['rm', '-f', id]);
+    g(['rmi', 'rawname:1']);
+  }
+});
+
 test('export of a file over 8 GiB: its size in a PAX record, read by GNU tar', () => {
   const run = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '600']);
   assert.equal(run.status, 0, run.stderr);
