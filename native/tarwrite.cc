@@ -122,6 +122,7 @@ struct Level {
   dev_t dev = 0;
   ino_t ino = 0;
   size_t path_len = 0;  // of path_ up to and including this directory's name and its '/'
+  size_t node = SIZE_MAX;  // its entry in TarWalk::dirs_, once a hard link's first name is under it
   std::vector<std::string> names;  // still to write, the next one last
 };
 
@@ -396,10 +397,10 @@ class TarWalk {
     if (kind != S_IFDIR && st.st_nlink > 1) {
       auto it = links_.find({st.st_dev, st.st_ino});
       if (it != links_.end()) {
-        link = it->second;
+        link = LinkPath(it->second);
         linked = true;
       } else {
-        links_.emplace(std::make_pair(st.st_dev, st.st_ino), path);
+        links_.emplace(std::make_pair(st.st_dev, st.st_ino), FirstName{DirNode(), name});
       }
     }
     if (linked) {
@@ -461,7 +462,46 @@ class TarWalk {
   bool started_ = false, done_ = false;
   std::vector<Level> stack_;
   std::string path_;  // the deepest directory's name in the archive, with its '/'
-  std::map<std::pair<dev_t, ino_t>, std::string> links_;  // first name of each multiply linked inode
+  // The first name of each multiply linked inode: its directory in dirs_ and its own name.
+  // Not its path: a container can give thousands of inodes two names each at the bottom of a
+  // chain 1 MB of names deep, and as many copies of that path exhausted memory, where the
+  // directories, each named once, take what the tree's listing does.
+  struct FirstName {
+    size_t dir;
+    std::string name;
+  };
+  std::map<std::pair<dev_t, ino_t>, FirstName> links_;
+  struct PathDir {
+    size_t parent;     // SIZE_MAX for the top
+    std::string name;  // with its '/'; empty for the top
+  };
+  std::vector<PathDir> dirs_;
+
+  // The deepest directory's entry in dirs_, made (with those of the directories above it
+  // that have none yet) on the way down from the last level that has one.
+  size_t DirNode() {
+    size_t i = stack_.size();
+    while (i > 0 && stack_[i - 1].node == SIZE_MAX) i--;
+    for (; i < stack_.size(); i++) {
+      size_t from = i == 0 ? 0 : stack_[i - 1].path_len;
+      dirs_.push_back(PathDir{i == 0 ? SIZE_MAX : stack_[i - 1].node, path_.substr(from, stack_[i].path_len - from)});
+      stack_[i].node = dirs_.size() - 1;
+    }
+    return stack_.back().node;
+  }
+
+  std::string LinkPath(const FirstName& f) const {
+    std::vector<const std::string*> parts;
+    size_t len = f.name.size();
+    for (size_t d = f.dir; d != SIZE_MAX; d = dirs_[d].parent) {
+      parts.push_back(&dirs_[d].name);
+      len += dirs_[d].name.size();
+    }
+    std::string p;
+    p.reserve(len);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) p += **it;
+    return p + f.name;
+  }
   int file_ = -1;  // the regular file whose data is being written
   uint64_t remaining_ = 0, size_ = 0;
   std::string file_name_;
