@@ -21,6 +21,8 @@ import { isWhiteout } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
+const SLASH = Buffer.from('/');
+
 /** Mount points the runtime creates in the writable layer: not the user's changes (docker hides them too). */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/sbin/docker-init']);
 
@@ -61,7 +63,7 @@ const OPEN_LEVELS = 16;
 interface Dir { fd: number | undefined; dev: bigint; ino: bigint }
 
 /** The directory name in the one open as parent (never through a symlink), as a Dir; undefined if not a directory now. */
-function dirAt(parent: number | string, name?: string): Dir | undefined {
+function dirAt(parent: number | string, name?: string | Buffer): Dir | undefined {
   const fd = openDirAt(parent, name);
   if (fd === undefined) return undefined;
   try {
@@ -122,7 +124,7 @@ class DirStack<F extends Frame> {
 }
 
 /** Whether the directory open as fd is empty (or went away), so a runtime mount point. */
-function emptyDirAt(parent: number, name: string): boolean {
+function emptyDirAt(parent: number, name: string | Buffer): boolean {
   const fd = openDirAt(parent, name);
   if (fd === undefined) return true;
   try {
@@ -147,11 +149,13 @@ export function diffContainer(store: Store, ref: string): Change[] {
 const RUNTIME_PARENTS = new Set([...RUNTIME_PATHS].map((p) => p.slice(0, p.lastIndexOf('/'))));
 
 /**
- * The container's changes, one at a time in the order of their paths (by code unit, as diff
- * has always printed them), none of them kept: a chain 100,000 deep has 10 GB of paths. Each
- * path is in a buffer that is valid until the next one is asked for. The overlay walk needs no sort:
+ * The container's changes, one at a time in the order of their paths (by byte, as Go sorts
+ * docker's), none of them kept: a chain 100,000 deep has 10 GB of paths. Each path is in a
+ * buffer that is valid until the next one is asked for. The overlay walk needs no sort:
  * under a directory, a child's own change is ordered by its name and everything below it by
- * its name and '/', which is where each falls among the full paths (/a, /a-b, /a/c).
+ * its name and '/', which is where each falls among the full paths (/a, /a-b, /a/c). Names
+ * are the bytes the directories list, never decoded: a name that is no UTF-8 would come
+ * back from a string as U+FFFD, name nothing, and its change would be left out.
  */
 export function* eachChange(store: Store, ref: string): Generator<[Change['kind'], Buffer]> {
   const rec = find(store.paths, ref);
@@ -160,7 +164,7 @@ export function* eachChange(store: Store, ref: string): Generator<[Change['kind'
     return;
   }
   /** What is left to do in a directory: a child's own change, or the walk below it (sub). */
-  interface Item { name: string; key: string; sub?: Item; descend?: boolean; lowerDirs?: boolean[] }
+  interface Item { name: Buffer; key: Buffer; sub?: Item; descend?: boolean; lowerDirs?: boolean[] }
   /**
    * dirs: the writable layer's directory rel, then the same directory in each lower layer that
    * has it (no link followed). items: its children's changes and subtrees, in path order;
@@ -169,35 +173,36 @@ export function* eachChange(store: Store, ref: string): Generator<[Change['kind'
   interface DiffFrame extends Frame { items: Item[]; next: number; len: number }
   let buf = Buffer.alloc(4096);
   /** The path of the directory whose path ends at len, with '/name' after it; its new length. */
-  const append = (len: number, name: string): number => {
-    const need = len + 1 + Buffer.byteLength(name);
+  const append = (len: number, name: Buffer): number => {
+    const need = len + 1 + name.length;
     if (need > buf.length) {
       const bigger = Buffer.alloc(Math.max(need, buf.length * 2));
       buf.copy(bigger, 0, 0, len);
       buf = bigger;
     }
     buf[len] = 0x2f;
-    buf.write(name, len + 1);
+    name.copy(buf, len + 1);
     return need;
   };
   const listItems = (fd: number): Item[] => {
-    let ents: fs.Dirent[];
+    let names: Buffer[];
     try {
-      ents = fs.readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true });
+      names = fs.readdirSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
+    // Each name's walk below it too, in case it is a directory when its turn comes (its own
+    // change says, after its lstat).
     const items: Item[] = [];
-    for (const e of ents) {
-      const self: Item = { name: e.name, key: e.name };
-      items.push(self);
-      if (e.isDirectory()) items.push((self.sub = { name: e.name, key: `${e.name}/` }));
+    for (const name of names) {
+      const self: Item = { name, key: name };
+      items.push(self, (self.sub = { name, key: Buffer.concat([name, SLASH]) }));
     }
-    return items.sort((x, y) => byCodeUnit(x.key, y.key));
+    return items.sort((x, y) => Buffer.compare(x.key, y.key));
   };
   /** Whether the directory name in the one open as fd holds something, and only the runtime's mount points. */
-  const onlyRuntime = (fd: number, name: string, rel: string): boolean => {
+  const onlyRuntime = (fd: number, name: Buffer, rel: string): boolean => {
     const dir = openDirAt(fd, name);
     if (dir === undefined) return false;
     try {
@@ -227,13 +232,13 @@ export function* eachChange(store: Store, ref: string): Generator<[Change['kind'
       const item = f.items[f.next++];
       const upper = f.dirs[0]!.fd!;
       const lowers = f.dirs.slice(1);
-      if (item.sub === undefined && item.key !== item.name) {
+      if (item.sub === undefined && item.key.length !== item.name.length) {
         // The walk below a directory whose own change said to descend.
         if (!item.descend) continue;
         const child = dirAt(upper, item.name);
         if (child === undefined) continue; // no longer a directory: nothing under it to list
         const dirs: Array<Dir | undefined> = [child];
-        const rel = f.len < 64 ? `${f.rel}/${item.name}` : '';
+        const rel = f.len < 64 ? `${f.rel}/${item.name.toString()}` : '';
         stack.push({ dirs, rel, items: [], next: 0, len: append(f.len, item.name) });
         lowers.forEach((l, i) => dirs.push(l && item.lowerDirs![i] ? dirAt(l.fd!, item.name) : undefined));
         stack.top()!.items = listItems(child.fd!);
@@ -241,7 +246,7 @@ export function* eachChange(store: Store, ref: string): Generator<[Change['kind'
       }
       const name = item.name;
       // Only the first levels' paths are kept as strings (rel), for the runtime's mount points.
-      const r = f.len < 64 ? `${f.rel}/${name}` : undefined;
+      const r = f.len < 64 ? `${f.rel}/${name.toString()}` : undefined;
       const st = lstatAt(upper, name);
       if (!st) continue; // removed since it was listed
       if (r !== undefined && RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(upper, name) : st.size === 0)) continue;

@@ -132,19 +132,25 @@ test('commit and export keep what a container made: types, modes, owners, mtimes
   assert.equal(g(['rmi', 'archived:1']).status, 0);
 });
 
-test('a name that is no UTF-8 at the top of the tree is in the commit and the export, bytes as they were', () => {
+test('a name that is no UTF-8 is in diff, the commit and the export, bytes as they were', () => {
   // A container's names are any bytes but '/' and NUL; read into a JavaScript string, 0xff
-  // becomes U+FFFD, which names nothing, and the entry was left out of both archives.
+  // becomes U+FFFD, which names nothing: the entry was left out of both archives (at the top
+  // of the tree) and its change out of diff (anywhere).
   const run = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '600']);
   assert.equal(run.status, 0, run.stderr);
   const id = run.stdout.trim();
   const raw = Buffer.from([0x72, 0xff, 0x77]);
   const has = (dir: string) => fs.readdirSync(dir, { encoding: 'buffer' }).some((n) => n.equals(raw));
   try {
-    const r = g(['exec', id, 'sh', '-c', 'printf kept > "$(printf \'r\\377w\')"']);
+    const r = g(['exec', id, 'sh', '-c', 'n="$(printf \'r\\377w\')"; printf kept > "/$n"; mkdir /n; printf kept > "/n/$n"']);
     assert.equal(r.status, 0, r.stderr);
     const upper = g(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim();
     assert.ok(has(upper), 'the container made the name');
+
+    // diff, read as bytes: the CLI writes the names as they are, as docker's does.
+    const diff = spawnSync(BIN, [...roots.args, 'diff', id]);
+    assert.equal(diff.status, 0, String(diff.stderr));
+    assert.deepEqual(diff.stdout, Buffer.concat([Buffer.from('A /n\nA /n/'), raw, Buffer.from('\nA /'), raw, Buffer.from('\n')]));
 
     const c = g(['commit', id, 'rawname:1']);
     assert.equal(c.status, 0, c.stderr);
