@@ -68,7 +68,7 @@ export interface NativeBinding {
    * a container: skipDevices makes no device nodes (listed in skipped, relative to src, '' for
    * src itself); stripPrivilege drops setuid/setgid bits and file capabilities.
    */
-  copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number, merge?: boolean,
+  copyTree(srcRoot: string, src: string | Buffer, dstRoot: string, dst: string | Buffer, uid: number, gid: number, merge?: boolean,
     opts?: { skipDevices?: boolean; stripPrivilege?: boolean }):
     Promise<{ entries: number; bytes: number; reflinked: number; skipped: string[] }>;
   /**

@@ -7,7 +7,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { byCodeUnit } from '../format/order';
-import { at, lstatAt, openDirAt, readlinkAt } from '../fsread';
+import { at, lstatAt, openDirAt } from '../fsread';
 import { applyChanges } from '../image/import';
 import type { ImageConfig } from '../image/types';
 import { MNT_DETACH, native } from '../native';
@@ -34,9 +34,9 @@ const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'
  */
 
 /** The names in the directory open as fd; [] if it went away. Any other failure is thrown, not taken for an empty directory. */
-function listAt(fd: number): string[] {
+function listAt(fd: number, encoding: BufferEncoding = 'utf8'): string[] {
   try {
-    return fs.readdirSync(`/proc/self/fd/${fd}`);
+    return fs.readdirSync(`/proc/self/fd/${fd}`, { encoding });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
@@ -160,7 +160,7 @@ const RUNTIME_PARENTS = new Set([...RUNTIME_PATHS].map((p) => p.slice(0, p.lastI
 export function* eachChange(store: Store, ref: string): Generator<[Change['kind'], Buffer]> {
   const rec = find(store.paths, ref);
   if (rec.GraphDriver.Name === 'vfs') {
-    for (const c of vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir)) yield [c.kind, Buffer.from(c.path)];
+    for (const c of vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir)) yield [c.kind, Buffer.from(c.path, 'latin1')];
     return;
   }
   /** What is left to do in a directory: a child's own change, or the walk below it (sub). */
@@ -278,9 +278,28 @@ function imageTree(store: Store, rec: ContainerRecord): string | undefined {
 }
 
 /**
+ * A name or path of vfs's walks as its bytes. Those walks hold them as latin1 strings, a
+ * character a byte: a container's names need not be UTF-8, and one that is not would come
+ * back from a UTF-8 string as U+FFFD and name nothing. Code-unit order is then byte order.
+ */
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** The target of the symlink name in the directory open as fd, as bytes; undefined if it is none (now). */
+function linkAt(fd: number, name: string): Buffer | undefined {
+  try {
+    return fs.readlinkSync(at(fd, bytes(name)), { encoding: 'buffer' });
+  } catch {
+    return undefined;
+  }
+}
+
+const sameLink = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a === undefined || b === undefined ? a === b : a.equals(b));
+
+/**
  * vfs has no writable layer to read changes from: compare the container's tree with its
  * image's, as docker's vfs driver does. Same metadata (type, mode, owner, size, mtime, link
- * target) means unchanged; the copy kept every mtime, so any write shows.
+ * target) means unchanged; the copy kept every mtime, so any write shows. Paths as latin1
+ * strings (see bytes).
  */
 function vfsChanges(base: string | undefined, rootfs: string): Change[] {
   const out: Change[] = [];
@@ -293,10 +312,10 @@ function vfsChanges(base: string | undefined, rootfs: string): Change[] {
   const enter = (here: Dir, before: Dir | undefined, rel: string, compare: boolean): void => {
     const f: VfsFrame = { dirs: [here, before], rel, names: [], next: 0, compare };
     stack.push(f);
-    f.names = listAt(here.fd!);
+    f.names = listAt(here.fd!, 'latin1');
     if (!compare || before === undefined) return;
     const names = new Set(f.names);
-    for (const n of listAt(before.fd!)) if (!names.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
+    for (const n of listAt(before.fd!, 'latin1')) if (!names.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
   };
   try {
     const top = dirAt(rootfs);
@@ -318,31 +337,31 @@ function vfsChanges(base: string | undefined, rootfs: string): Change[] {
       const here = f.dirs[0]!.fd!;
       const before = f.compare ? f.dirs[1] : undefined;
       const r = `${f.rel}/${n}`;
-      const st = lstatAt(here, n);
+      const st = lstatAt(here, bytes(n));
       if (!f.compare) {
         // Under an added directory: everything is added.
         out.push({ kind: 'A', path: r });
-        const child = st?.isDirectory() ? dirAt(here, n) : undefined;
+        const child = st?.isDirectory() ? dirAt(here, bytes(n)) : undefined;
         if (child) enter(child, undefined, r, false);
         continue;
       }
       if (!st) continue;
-      const old = before === undefined ? undefined : lstatAt(before.fd!, n);
+      const old = before === undefined ? undefined : lstatAt(before.fd!, bytes(n));
       if (!old) {
-        if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(here, n) : st.size === 0)) continue;
+        if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(here, bytes(n)) : st.size === 0)) continue;
         out.push({ kind: 'A', path: r });
-        const child = st.isDirectory() ? dirAt(here, n) : undefined;
+        const child = st.isDirectory() ? dirAt(here, bytes(n)) : undefined;
         if (child) enter(child, undefined, r, false);
         continue;
       }
       const same = st.mode === old.mode && st.uid === old.uid && st.gid === old.gid && st.mtimeMs === old.mtimeMs
         && (st.isDirectory() || st.size === old.size)
-        && (!st.isSymbolicLink() || readlinkAt(here, n) === readlinkAt(before!.fd!, n));
+        && (!st.isSymbolicLink() || sameLink(linkAt(here, n), linkAt(before!.fd!, n)));
       if (!same) out.push({ kind: 'C', path: r });
       if (!st.isDirectory()) continue;
-      const child = dirAt(here, n);
+      const child = dirAt(here, bytes(n));
       if (child === undefined) continue;
-      const oldChild = old.isDirectory() ? dirAt(before!.fd!, n) : undefined;
+      const oldChild = old.isDirectory() ? dirAt(before!.fd!, bytes(n)) : undefined;
       if (oldChild === undefined) enter(child, undefined, r, false);
       else enter(child, oldChild, r, true);
     }
@@ -374,7 +393,7 @@ function byWalk(a: string, b: string): number {
  * them. Staged down the container's tree and the stage side by side by open descriptors, the changes taken in the order of that walk: a change 100,000
  * directories deep costs a lookup a level, never a path from the top (which PATH_MAX would
  * refuse), and a directory the container swapped for a link since it was listed is not
- * followed.
+ * followed. changes: vfsChanges's, paths as latin1 strings.
  */
 async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): Promise<void> {
   /** dirs: the container's directory rel and its copy in the stage; st: the former's, for the latter once left. */
@@ -393,17 +412,17 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
   /** Enters name, a directory of the container's in the one on top, and its copy in the stage (made if missing); false if it is no directory now. */
   const enter = (name: string): boolean => {
     const f = stack.top()!;
-    const src = dirAt(f.dirs[0]!.fd!, name);
+    const src = dirAt(f.dirs[0]!.fd!, bytes(name));
     if (src === undefined) return false;
     const frame: VfsStageFrame = { dirs: [src], rel: `${f.rel}/${name}` };
     stack.push(frame);
     frame.st = fs.fstatSync(src.fd!);
     try {
-      fs.mkdirSync(at(f.dirs[1]!.fd!, name));
+      fs.mkdirSync(at(f.dirs[1]!.fd!, bytes(name)));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    frame.dirs.push(dirAt(f.dirs[1]!.fd!, name));
+    frame.dirs.push(dirAt(f.dirs[1]!.fd!, bytes(name)));
     if (frame.dirs[1] === undefined) throw new GockerError(`the commit's stage lost ${frame.rel}`);
     return true;
   };
@@ -431,10 +450,10 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
       const src = here.dirs[0]!.fd!;
       const dst = here.dirs[1]!.fd!;
       if (c.kind === 'D') {
-        fs.writeFileSync(at(dst, `.wh.${name}`), '');
+        fs.writeFileSync(at(dst, bytes(`.wh.${name}`)), '');
         continue;
       }
-      const st = lstatAt(src, name);
+      const st = lstatAt(src, bytes(name));
       if (!st) continue; // removed since the changes were listed
       if (st.isDirectory() && c.kind === 'C') {
         // Only the directory itself: its changed children are changes of their own, staged
@@ -444,7 +463,7 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
       }
       // Both ends resolved inside the directories open here: a link the container made on the
       // way is followed (if at all) inside its own root, never on the host.
-      await native().copyTree(at(src, '.'), `/${name}`, at(dst, '.'), `/${name}`, -1, -1, true);
+      await native().copyTree(at(src, '.'), bytes(`/${name}`), at(dst, '.'), bytes(`/${name}`), -1, -1, true);
       if (st.isDirectory()) skipUnder = c.path;
     }
     while (stack.top()) leave();
