@@ -10,8 +10,12 @@ import * as fs from 'node:fs';
  * directory, then looks name up in it alone, so a path prefix the container could swap for a
  * symlink is never walked again (openat() without the addon).
  */
-export function at(fd: number, name: string): string {
-  return `/proc/self/fd/${fd}/${name}`;
+export function at(fd: number, name: string): string;
+/** A name as the directory's listing gave its bytes (any but '/' and NUL, UTF-8 or not). */
+export function at(fd: number, name: Buffer): Buffer;
+export function at(fd: number, name: string | Buffer): string | Buffer {
+  if (typeof name === 'string') return `/proc/self/fd/${fd}/${name}`;
+  return Buffer.concat([Buffer.from(`/proc/self/fd/${fd}/`), name]);
 }
 
 /**
@@ -20,9 +24,9 @@ export function at(fd: number, name: string): string {
  * (EMFILE, ENOMEM, EIO) is thrown: a walk must not take it for a missing directory and
  * silently leave out what is below it.
  */
-export function openDirAt(parent: number | string, name?: string): number | undefined {
+export function openDirAt(parent: number | string, name?: string | Buffer): number | undefined {
   try {
-    return fs.openSync(name === undefined ? (parent as string) : at(parent as number, name), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+    return fs.openSync(name === undefined ? (parent as string) : typeof name === 'string' ? at(parent as number, name) : at(parent as number, name), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
@@ -31,8 +35,8 @@ export function openDirAt(parent: number | string, name?: string): number | unde
 }
 
 /** lstat of name in the directory open as fd; undefined if there is none. */
-export function lstatAt(fd: number, name: string): fs.Stats | undefined {
-  return fs.lstatSync(at(fd, name), { throwIfNoEntry: false });
+export function lstatAt(fd: number, name: string | Buffer): fs.Stats | undefined {
+  return fs.lstatSync(typeof name === 'string' ? at(fd, name) : at(fd, name), { throwIfNoEntry: false });
 }
 
 /** The target of the symlink name in the directory open as fd; undefined if it is none (now). */

@@ -68,7 +68,7 @@ export interface NativeBinding {
    * a container: skipDevices makes no device nodes (listed in skipped, relative to src, '' for
    * src itself); stripPrivilege drops setuid/setgid bits and file capabilities.
    */
-  copyTree(srcRoot: string, src: string, dstRoot: string, dst: string, uid: number, gid: number, merge?: boolean,
+  copyTree(srcRoot: string, src: string | Buffer, dstRoot: string, dst: string | Buffer, uid: number, gid: number, merge?: boolean,
     opts?: { skipDevices?: boolean; stripPrivilege?: boolean }):
     Promise<{ entries: number; bytes: number; reflinked: number; skipped: string[] }>;
   /**
@@ -77,7 +77,8 @@ export interface NativeBinding {
    * least `bytes` unless it ends; null once it has), made on a worker thread; one read at a
    * time. tarClose releases the walk (at the end of a read under way).
    */
-  tarOpen(dir: string, names: string[], o?: TarOptions): TarHandle;
+  /** names: entries of dir ('.' for dir itself); null for all of them, as dir's listing gives their bytes */
+  tarOpen(dir: string, names: string[] | null, o?: TarOptions): TarHandle;
   tarRead(h: TarHandle, bytes: number): Promise<Buffer | null>;
   tarClose(h: TarHandle): void;
   /** The type of path resolved inside root, or null when it does not exist. */

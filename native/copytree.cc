@@ -71,6 +71,16 @@ class CopyWorker : public Napi::AsyncWorker {
   std::string path_;
 };
 
+// A path as a string (UTF-8) or as a Buffer of its bytes: a container's names need not be
+// UTF-8.
+std::string PathArg(const Napi::Value& v) {
+  if (v.IsBuffer()) {
+    Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
+    return std::string(b.Data(), b.Length());
+  }
+  return v.As<Napi::String>();
+}
+
 Napi::Value CopyTree(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   copy::CopyOptions o;
@@ -83,8 +93,7 @@ Napi::Value CopyTree(const Napi::CallbackInfo& info) {
     o.skip_devices = x.Get("skipDevices").ToBoolean();
     o.strip_privilege = x.Get("stripPrivilege").ToBoolean();
   }
-  auto* w = new CopyWorker(env, info[0].As<Napi::String>(), info[1].As<Napi::String>(), info[2].As<Napi::String>(),
-                           info[3].As<Napi::String>(), o);
+  auto* w = new CopyWorker(env, info[0].As<Napi::String>(), PathArg(info[1]), info[2].As<Napi::String>(), PathArg(info[3]), o);
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;

@@ -122,6 +122,7 @@ struct Level {
   dev_t dev = 0;
   ino_t ino = 0;
   size_t path_len = 0;  // of path_ up to and including this directory's name and its '/'
+  size_t node = SIZE_MAX;  // its entry in TarWalk::dirs_, once a hard link's first name is under it
   std::vector<std::string> names;  // still to write, the next one last
 };
 
@@ -137,8 +138,10 @@ struct TarOptions {
 
 class TarWalk {
  public:
-  TarWalk(std::string dir, std::vector<std::string> names, TarOptions o)
-      : dir_(std::move(dir)), top_names_(std::move(names)), o_(std::move(o)) {}
+  // names: the entries of dir to archive; all of them, as its own listing gives their bytes,
+  // when all is set.
+  TarWalk(std::string dir, std::vector<std::string> names, bool all, TarOptions o)
+      : dir_(std::move(dir)), top_names_(std::move(names)), all_(all), o_(std::move(o)) {}
   ~TarWalk() { Close(); }
 
   void Close() {
@@ -187,8 +190,9 @@ class TarWalk {
     Level top;
     top.fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (top.fd < 0) throw TreeFailure{errno, "open", dir_};
-    top.names.assign(top_names_.rbegin(), top_names_.rend());
     stack_.push_back(std::move(top));
+    if (all_) ReadNames(stack_.back().fd, "", stack_.back().names);
+    else stack_.back().names.assign(top_names_.rbegin(), top_names_.rend());
   }
 
   // Back up one level: the directory above gets its descriptor back if it gave it up.
@@ -393,10 +397,10 @@ class TarWalk {
     if (kind != S_IFDIR && st.st_nlink > 1) {
       auto it = links_.find({st.st_dev, st.st_ino});
       if (it != links_.end()) {
-        link = it->second;
+        link = LinkPath(it->second);
         linked = true;
       } else {
-        links_.emplace(std::make_pair(st.st_dev, st.st_ino), path);
+        links_.emplace(std::make_pair(st.st_dev, st.st_ino), FirstName{DirNode(), name});
       }
     }
     if (linked) {
@@ -453,11 +457,51 @@ class TarWalk {
 
   std::string dir_;
   std::vector<std::string> top_names_;
+  bool all_;
   TarOptions o_;
   bool started_ = false, done_ = false;
   std::vector<Level> stack_;
   std::string path_;  // the deepest directory's name in the archive, with its '/'
-  std::map<std::pair<dev_t, ino_t>, std::string> links_;  // first name of each multiply linked inode
+  // The first name of each multiply linked inode: its directory in dirs_ and its own name.
+  // Not its path: a container can give thousands of inodes two names each at the bottom of a
+  // chain 1 MB of names deep, and as many copies of that path exhausted memory, where the
+  // directories, each named once, take what the tree's listing does.
+  struct FirstName {
+    size_t dir;
+    std::string name;
+  };
+  std::map<std::pair<dev_t, ino_t>, FirstName> links_;
+  struct PathDir {
+    size_t parent;     // SIZE_MAX for the top
+    std::string name;  // with its '/'; empty for the top
+  };
+  std::vector<PathDir> dirs_;
+
+  // The deepest directory's entry in dirs_, made (with those of the directories above it
+  // that have none yet) on the way down from the last level that has one.
+  size_t DirNode() {
+    size_t i = stack_.size();
+    while (i > 0 && stack_[i - 1].node == SIZE_MAX) i--;
+    for (; i < stack_.size(); i++) {
+      size_t from = i == 0 ? 0 : stack_[i - 1].path_len;
+      dirs_.push_back(PathDir{i == 0 ? SIZE_MAX : stack_[i - 1].node, path_.substr(from, stack_[i].path_len - from)});
+      stack_[i].node = dirs_.size() - 1;
+    }
+    return stack_.back().node;
+  }
+
+  std::string LinkPath(const FirstName& f) const {
+    std::vector<const std::string*> parts;
+    size_t len = f.name.size();
+    for (size_t d = f.dir; d != SIZE_MAX; d = dirs_[d].parent) {
+      parts.push_back(&dirs_[d].name);
+      len += dirs_[d].name.size();
+    }
+    std::string p;
+    p.reserve(len);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) p += **it;
+    return p + f.name;
+  }
   int file_ = -1;  // the regular file whose data is being written
   uint64_t remaining_ = 0, size_ = 0;
   std::string file_name_;
@@ -527,8 +571,11 @@ TarHandle* HandleOf(const Napi::CallbackInfo& info) {
 Napi::Value TarOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>();
-  Napi::Array a = info[1].As<Napi::Array>();
+  // null: every entry of dir, listed here. A name that is no UTF-8 (a container's file may
+  // have any bytes but '/' and NUL) would not come through a JavaScript string intact.
+  const bool all = info[1].IsNull();
   std::vector<std::string> names;
+  Napi::Array a = all ? Napi::Array::New(env) : info[1].As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
     std::string n = a.Get(i).As<Napi::String>();
     // Names in dir, not paths: every step of the walk is one openat of one name.
@@ -544,7 +591,7 @@ Napi::Value TarOpen(const Napi::CallbackInfo& info) {
       for (uint32_t i = 0; i < sk.Length(); i++) o.skip_empty.insert(sk.Get(i).As<Napi::String>());
     }
   }
-  auto* h = new TarHandle{std::make_unique<TarWalk>(std::move(dir), std::move(names), std::move(o))};
+  auto* h = new TarHandle{std::make_unique<TarWalk>(std::move(dir), std::move(names), all, std::move(o))};
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("h", Napi::External<TarHandle>::New(env, h, [](Napi::Env, TarHandle* t) { delete t; }));
   return handle;

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { GockerError } from '../errors';
 import { containerEvent } from '../events';
 import { byCodeUnit } from '../format/order';
-import { at, lstatAt, openDirAt, readlinkAt } from '../fsread';
+import { at, lstatAt, openDirAt } from '../fsread';
 import { applyChanges } from '../image/import';
 import type { ImageConfig } from '../image/types';
 import { MNT_DETACH, native } from '../native';
@@ -22,6 +22,8 @@ import { isWhiteout } from './user';
 
 export interface Change { kind: 'A' | 'C' | 'D'; path: string }
 
+const SLASH = Buffer.from('/');
+
 /** Mount points the runtime creates in the writable layer: not the user's changes (docker hides them too). */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/sbin/docker-init']);
 
@@ -33,9 +35,9 @@ const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'
  */
 
 /** The names in the directory open as fd; [] if it went away. Any other failure is thrown, not taken for an empty directory. */
-function listAt(fd: number): string[] {
+function listAt(fd: number, encoding: BufferEncoding = 'utf8'): string[] {
   try {
-    return fs.readdirSync(`/proc/self/fd/${fd}`);
+    return fs.readdirSync(`/proc/self/fd/${fd}`, { encoding });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
@@ -62,7 +64,7 @@ const OPEN_LEVELS = 16;
 interface Dir { fd: number | undefined; dev: bigint; ino: bigint }
 
 /** The directory name in the one open as parent (never through a symlink), as a Dir; undefined if not a directory now. */
-function dirAt(parent: number | string, name?: string): Dir | undefined {
+function dirAt(parent: number | string, name?: string | Buffer): Dir | undefined {
   const fd = openDirAt(parent, name);
   if (fd === undefined) return undefined;
   try {
@@ -123,7 +125,7 @@ class DirStack<F extends Frame> {
 }
 
 /** Whether the directory open as fd is empty (or went away), so a runtime mount point. */
-function emptyDirAt(parent: number, name: string): boolean {
+function emptyDirAt(parent: number, name: string | Buffer): boolean {
   const fd = openDirAt(parent, name);
   if (fd === undefined) return true;
   try {
@@ -148,20 +150,22 @@ export function diffContainer(store: Store, ref: string): Change[] {
 const RUNTIME_PARENTS = new Set([...RUNTIME_PATHS].map((p) => p.slice(0, p.lastIndexOf('/'))));
 
 /**
- * The container's changes, one at a time in the order of their paths (by code unit, as diff
- * has always printed them), none of them kept: a chain 100,000 deep has 10 GB of paths. Each
- * path is in a buffer that is valid until the next one is asked for. The overlay walk needs no sort:
+ * The container's changes, one at a time in the order of their paths (by byte, as Go sorts
+ * docker's), none of them kept: a chain 100,000 deep has 10 GB of paths. Each path is in a
+ * buffer that is valid until the next one is asked for. The overlay walk needs no sort:
  * under a directory, a child's own change is ordered by its name and everything below it by
- * its name and '/', which is where each falls among the full paths (/a, /a-b, /a/c).
+ * its name and '/', which is where each falls among the full paths (/a, /a-b, /a/c). Names
+ * are the bytes the directories list, never decoded: a name that is no UTF-8 would come
+ * back from a string as U+FFFD, name nothing, and its change would be left out.
  */
 export function* eachChange(store: Store, ref: string): Generator<[Change['kind'], Buffer]> {
   const rec = find(store.paths, ref);
   if (rec.GraphDriver.Name === 'vfs') {
-    for (const c of vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir)) yield [c.kind, Buffer.from(c.path)];
+    for (const c of vfsChanges(imageTree(store, rec), rec.GraphDriver.Data.UpperDir)) yield [c.kind, Buffer.from(c.path, 'latin1')];
     return;
   }
   /** What is left to do in a directory: a child's own change, or the walk below it (sub). */
-  interface Item { name: string; key: string; sub?: Item; descend?: boolean; lowerDirs?: boolean[] }
+  interface Item { name: Buffer; key: Buffer; sub?: Item; descend?: boolean; lowerDirs?: boolean[] }
   /**
    * dirs: the writable layer's directory rel, then the same directory in each lower layer that
    * has it (no link followed). items: its children's changes and subtrees, in path order;
@@ -170,35 +174,36 @@ export function* eachChange(store: Store, ref: string): Generator<[Change['kind'
   interface DiffFrame extends Frame { items: Item[]; next: number; len: number }
   let buf = Buffer.alloc(4096);
   /** The path of the directory whose path ends at len, with '/name' after it; its new length. */
-  const append = (len: number, name: string): number => {
-    const need = len + 1 + Buffer.byteLength(name);
+  const append = (len: number, name: Buffer): number => {
+    const need = len + 1 + name.length;
     if (need > buf.length) {
       const bigger = Buffer.alloc(Math.max(need, buf.length * 2));
       buf.copy(bigger, 0, 0, len);
       buf = bigger;
     }
     buf[len] = 0x2f;
-    buf.write(name, len + 1);
+    name.copy(buf, len + 1);
     return need;
   };
   const listItems = (fd: number): Item[] => {
-    let ents: fs.Dirent[];
+    let names: Buffer[];
     try {
-      ents = fs.readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true });
+      names = fs.readdirSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
+    // Each name's walk below it too, in case it is a directory when its turn comes (its own
+    // change says, after its lstat).
     const items: Item[] = [];
-    for (const e of ents) {
-      const self: Item = { name: e.name, key: e.name };
-      items.push(self);
-      if (e.isDirectory()) items.push((self.sub = { name: e.name, key: `${e.name}/` }));
+    for (const name of names) {
+      const self: Item = { name, key: name };
+      items.push(self, (self.sub = { name, key: Buffer.concat([name, SLASH]) }));
     }
-    return items.sort((x, y) => byCodeUnit(x.key, y.key));
+    return items.sort((x, y) => Buffer.compare(x.key, y.key));
   };
   /** Whether the directory name in the one open as fd holds something, and only the runtime's mount points. */
-  const onlyRuntime = (fd: number, name: string, rel: string): boolean => {
+  const onlyRuntime = (fd: number, name: Buffer, rel: string): boolean => {
     const dir = openDirAt(fd, name);
     if (dir === undefined) return false;
     try {
@@ -228,13 +233,13 @@ export function* eachChange(store: Store, ref: string): Generator<[Change['kind'
       const item = f.items[f.next++];
       const upper = f.dirs[0]!.fd!;
       const lowers = f.dirs.slice(1);
-      if (item.sub === undefined && item.key !== item.name) {
+      if (item.sub === undefined && item.key.length !== item.name.length) {
         // The walk below a directory whose own change said to descend.
         if (!item.descend) continue;
         const child = dirAt(upper, item.name);
         if (child === undefined) continue; // no longer a directory: nothing under it to list
         const dirs: Array<Dir | undefined> = [child];
-        const rel = f.len < 64 ? `${f.rel}/${item.name}` : '';
+        const rel = f.len < 64 ? `${f.rel}/${item.name.toString()}` : '';
         stack.push({ dirs, rel, items: [], next: 0, len: append(f.len, item.name) });
         lowers.forEach((l, i) => dirs.push(l && item.lowerDirs![i] ? dirAt(l.fd!, item.name) : undefined));
         stack.top()!.items = listItems(child.fd!);
@@ -242,7 +247,7 @@ export function* eachChange(store: Store, ref: string): Generator<[Change['kind'
       }
       const name = item.name;
       // Only the first levels' paths are kept as strings (rel), for the runtime's mount points.
-      const r = f.len < 64 ? `${f.rel}/${name}` : undefined;
+      const r = f.len < 64 ? `${f.rel}/${name.toString()}` : undefined;
       const st = lstatAt(upper, name);
       if (!st) continue; // removed since it was listed
       if (r !== undefined && RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(upper, name) : st.size === 0)) continue;
@@ -274,9 +279,28 @@ function imageTree(store: Store, rec: ContainerRecord): string | undefined {
 }
 
 /**
+ * A name or path of vfs's walks as its bytes. Those walks hold them as latin1 strings, a
+ * character a byte: a container's names need not be UTF-8, and one that is not would come
+ * back from a UTF-8 string as U+FFFD and name nothing. Code-unit order is then byte order.
+ */
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** The target of the symlink name in the directory open as fd, as bytes; undefined if it is none (now). */
+function linkAt(fd: number, name: string): Buffer | undefined {
+  try {
+    return fs.readlinkSync(at(fd, bytes(name)), { encoding: 'buffer' });
+  } catch {
+    return undefined;
+  }
+}
+
+const sameLink = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a === undefined || b === undefined ? a === b : a.equals(b));
+
+/**
  * vfs has no writable layer to read changes from: compare the container's tree with its
  * image's, as docker's vfs driver does. Same metadata (type, mode, owner, size, mtime, link
- * target) means unchanged; the copy kept every mtime, so any write shows.
+ * target) means unchanged; the copy kept every mtime, so any write shows. Paths as latin1
+ * strings (see bytes).
  */
 function vfsChanges(base: string | undefined, rootfs: string): Change[] {
   const out: Change[] = [];
@@ -289,10 +313,10 @@ function vfsChanges(base: string | undefined, rootfs: string): Change[] {
   const enter = (here: Dir, before: Dir | undefined, rel: string, compare: boolean): void => {
     const f: VfsFrame = { dirs: [here, before], rel, names: [], next: 0, compare };
     stack.push(f);
-    f.names = listAt(here.fd!);
+    f.names = listAt(here.fd!, 'latin1');
     if (!compare || before === undefined) return;
     const names = new Set(f.names);
-    for (const n of listAt(before.fd!)) if (!names.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
+    for (const n of listAt(before.fd!, 'latin1')) if (!names.has(n)) out.push({ kind: 'D', path: `${rel}/${n}` });
   };
   try {
     const top = dirAt(rootfs);
@@ -314,31 +338,31 @@ function vfsChanges(base: string | undefined, rootfs: string): Change[] {
       const here = f.dirs[0]!.fd!;
       const before = f.compare ? f.dirs[1] : undefined;
       const r = `${f.rel}/${n}`;
-      const st = lstatAt(here, n);
+      const st = lstatAt(here, bytes(n));
       if (!f.compare) {
         // Under an added directory: everything is added.
         out.push({ kind: 'A', path: r });
-        const child = st?.isDirectory() ? dirAt(here, n) : undefined;
+        const child = st?.isDirectory() ? dirAt(here, bytes(n)) : undefined;
         if (child) enter(child, undefined, r, false);
         continue;
       }
       if (!st) continue;
-      const old = before === undefined ? undefined : lstatAt(before.fd!, n);
+      const old = before === undefined ? undefined : lstatAt(before.fd!, bytes(n));
       if (!old) {
-        if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(here, n) : st.size === 0)) continue;
+        if (RUNTIME_PATHS.has(r) && (st.isDirectory() ? emptyDirAt(here, bytes(n)) : st.size === 0)) continue;
         out.push({ kind: 'A', path: r });
-        const child = st.isDirectory() ? dirAt(here, n) : undefined;
+        const child = st.isDirectory() ? dirAt(here, bytes(n)) : undefined;
         if (child) enter(child, undefined, r, false);
         continue;
       }
       const same = st.mode === old.mode && st.uid === old.uid && st.gid === old.gid && st.mtimeMs === old.mtimeMs
         && (st.isDirectory() || st.size === old.size)
-        && (!st.isSymbolicLink() || readlinkAt(here, n) === readlinkAt(before!.fd!, n));
+        && (!st.isSymbolicLink() || sameLink(linkAt(here, n), linkAt(before!.fd!, n)));
       if (!same) out.push({ kind: 'C', path: r });
       if (!st.isDirectory()) continue;
-      const child = dirAt(here, n);
+      const child = dirAt(here, bytes(n));
       if (child === undefined) continue;
-      const oldChild = old.isDirectory() ? dirAt(before!.fd!, n) : undefined;
+      const oldChild = old.isDirectory() ? dirAt(before!.fd!, bytes(n)) : undefined;
       if (oldChild === undefined) enter(child, undefined, r, false);
       else enter(child, oldChild, r, true);
     }
@@ -370,7 +394,7 @@ function byWalk(a: string, b: string): number {
  * them. Staged down the container's tree and the stage side by side by open descriptors, the changes taken in the order of that walk: a change 100,000
  * directories deep costs a lookup a level, never a path from the top (which PATH_MAX would
  * refuse), and a directory the container swapped for a link since it was listed is not
- * followed.
+ * followed. changes: vfsChanges's, paths as latin1 strings.
  */
 async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): Promise<void> {
   /** dirs: the container's directory rel and its copy in the stage; st: the former's, for the latter once left. */
@@ -389,17 +413,17 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
   /** Enters name, a directory of the container's in the one on top, and its copy in the stage (made if missing); false if it is no directory now. */
   const enter = (name: string): boolean => {
     const f = stack.top()!;
-    const src = dirAt(f.dirs[0]!.fd!, name);
+    const src = dirAt(f.dirs[0]!.fd!, bytes(name));
     if (src === undefined) return false;
     const frame: VfsStageFrame = { dirs: [src], rel: `${f.rel}/${name}` };
     stack.push(frame);
     frame.st = fs.fstatSync(src.fd!);
     try {
-      fs.mkdirSync(at(f.dirs[1]!.fd!, name));
+      fs.mkdirSync(at(f.dirs[1]!.fd!, bytes(name)));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    frame.dirs.push(dirAt(f.dirs[1]!.fd!, name));
+    frame.dirs.push(dirAt(f.dirs[1]!.fd!, bytes(name)));
     if (frame.dirs[1] === undefined) throw new GockerError(`the commit's stage lost ${frame.rel}`);
     return true;
   };
@@ -427,10 +451,10 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
       const src = here.dirs[0]!.fd!;
       const dst = here.dirs[1]!.fd!;
       if (c.kind === 'D') {
-        fs.writeFileSync(at(dst, `.wh.${name}`), '');
+        fs.writeFileSync(at(dst, bytes(`.wh.${name}`)), '');
         continue;
       }
-      const st = lstatAt(src, name);
+      const st = lstatAt(src, bytes(name));
       if (!st) continue; // removed since the changes were listed
       if (st.isDirectory() && c.kind === 'C') {
         // Only the directory itself: its changed children are changes of their own, staged
@@ -440,7 +464,7 @@ async function stageVfsLayer(changes: Change[], rootfs: string, stage: string): 
       }
       // Both ends resolved inside the directories open here: a link the container made on the
       // way is followed (if at all) inside its own root, never on the host.
-      await native().copyTree(at(src, '.'), `/${name}`, at(dst, '.'), `/${name}`, -1, -1, true);
+      await native().copyTree(at(src, '.'), bytes(`/${name}`), at(dst, '.'), bytes(`/${name}`), -1, -1, true);
       if (st.isDirectory()) skipUnder = c.path;
     }
     while (stack.top()) leave();
@@ -478,7 +502,7 @@ async function commitContainerLocked(store: Store, ref: string, name: string | u
     const layerFile = path.join(tmp, 'layer.tar');
     const hash = crypto.createHash('sha256');
     const skipEmpty = [...RUNTIME_PATHS].map((p) => p.slice(1));
-    await pipeline(tarStream(layerDir, fs.readdirSync(layerDir), { ociWhiteouts: rec.GraphDriver.Name !== 'vfs', skipEmpty }), new Transform({
+    await pipeline(tarStream(layerDir, null, { ociWhiteouts: rec.GraphDriver.Name !== 'vfs', skipEmpty }), new Transform({
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         cb(null, chunk);
@@ -530,7 +554,7 @@ export async function exportContainer(store: Store, ref: string, out: NodeJS.Wri
   if (rec.GraphDriver.Name === 'vfs') {
     // vfs: the container's tree is a plain directory already.
     const rootfs = rec.GraphDriver.Data.UpperDir;
-    await writeTar(rootfs, fs.readdirSync(rootfs), out);
+    await writeTar(rootfs, null, out);
     return;
   }
   const mnt = path.join(store.paths.runContainer(rec.Id), `export-${crypto.randomBytes(4).toString('hex')}`);
@@ -542,7 +566,7 @@ export async function exportContainer(store: Store, ref: string, out: NodeJS.Wri
     throw e;
   }
   try {
-    await writeTar(mnt, fs.readdirSync(mnt), out);
+    await writeTar(mnt, null, out);
   } finally {
     native().umount(mnt, MNT_DETACH);
     fs.rmdirSync(mnt);

@@ -11,7 +11,8 @@ import { native, type TarOptions } from '../native';
 const PIECE = 1 << 20;
 
 /**
- * A tar of names (entries of dir, '.' for dir itself) and everything under them, as a stream
+ * A tar of names (entries of dir, '.' for dir itself; null: all of dir's entries, whatever
+ * bytes their names are made of) and everything under them, as a stream
  * made as it is read: PAX with xattrs (SCHILY.xattr.*, so file capabilities and user.*
  * attributes survive commit and export, as docker keeps them), numeric owners, sub-second
  * mtimes, hard links as links. The walk is the addon's (native/tarwrite.cc): iterative, on a
@@ -20,7 +21,7 @@ const PIECE = 1 << 20;
  * host's files. An entry removed while the archive is written is left out, as GNU tar's
  * --ignore-failed-read did. o: for an overlay upper dir as an image layer (see TarOptions).
  */
-export function tarStream(dir: string, names: string[], o?: TarOptions): Readable {
+export function tarStream(dir: string, names: string[] | null, o?: TarOptions): Readable {
   const h = native().tarOpen(dir, names, o);
   async function* pieces(): AsyncGenerator<Buffer> {
     // Ended or destroyed, the walk's descriptors are given back; a read under way ends first.
@@ -34,7 +35,7 @@ export function tarStream(dir: string, names: string[], o?: TarOptions): Readabl
 }
 
 /** tarStream's archive written to out (process.stdout is not ended). */
-export async function writeTar(dir: string, names: string[], out: NodeJS.WritableStream): Promise<void> {
+export async function writeTar(dir: string, names: string[] | null, out: NodeJS.WritableStream): Promise<void> {
   await pipeline(tarStream(dir, names), out, { end: out !== process.stdout });
 }
 

@@ -636,16 +636,23 @@ void Extractor::InheritFromLower(int fd, const std::string& rel) {
   }
 }
 
-Extractor::DirTime Extractor::Times(int fd, const std::string& rel, int64_t sec, int64_t nsec) const {
+Extractor::DirTime Extractor::Times(int fd, const std::string& rel, int64_t sec, int64_t nsec) {
   union {
     struct file_handle fh;
     char bytes[sizeof(struct file_handle) + MAX_HANDLE_SZ];
   } h;
   h.fh.handle_bytes = MAX_HANDLE_SZ;
   int mount_id;
-  // open_by_handle_at takes CAP_DAC_READ_SEARCH: without it, paths.
-  if (is_root_ && name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0) {
-    return DirTime{std::string(), std::string(h.bytes, sizeof(struct file_handle) + h.fh.handle_bytes), sec, nsec};
+  // open_by_handle_at takes CAP_DAC_READ_SEARCH, which euid 0 does not imply: the first
+  // handle is opened again here to know, and without it the layer keeps paths, as before.
+  if (is_root_ && handles_ != 0 && name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0) {
+    if (handles_ < 0) {
+      Fd mount(openat(root_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (mount.fd < 0) Fail(errno, "open", "/");
+      Fd again(open_by_handle_at(mount.fd, &h.fh, O_PATH | O_CLOEXEC));
+      handles_ = again.fd >= 0 ? 1 : 0;
+    }
+    if (handles_ == 1) return DirTime{std::string(), std::string(h.bytes, sizeof(struct file_handle) + h.fh.handle_bytes), sec, nsec};
   }
   return DirTime{rel, std::string(), sec, nsec};
 }

@@ -100,7 +100,11 @@ class Extractor {
     int64_t nsec;
   };
   std::vector<DirTime> dir_times_;
-  DirTime Times(int fd, const std::string& rel, int64_t sec, int64_t nsec) const;
+  DirTime Times(int fd, const std::string& rel, int64_t sec, int64_t nsec);
+  // Whether handles open again (open_by_handle_at takes CAP_DAC_READ_SEARCH in the host's
+  // user namespace, which root in a container or a user namespace lacks): -1 until the
+  // first handle is tried.
+  int handles_ = -1;
   // Delete mode: directories that existed before this layer and that it wrote into.
   void Touch(int dirfd, const std::string& rel);
   std::unordered_set<std::string> touched_;

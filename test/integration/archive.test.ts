@@ -132,6 +132,83 @@ test('commit and export keep what a container made: types, modes, owners, mtimes
   assert.equal(g(['rmi', 'archived:1']).status, 0);
 });
 
+test('a name that is no UTF-8 is in diff, the commit and the export, bytes as they were', () => {
+  // A container's names are any bytes but '/' and NUL; read into a JavaScript string, 0xff
+  // becomes U+FFFD, which names nothing: the entry was left out of both archives (at the top
+  // of the tree) and its change out of diff (anywhere).
+  const run = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '600']);
+  assert.equal(run.status, 0, run.stderr);
+  const id = run.stdout.trim();
+  const raw = Buffer.from([0x72, 0xff, 0x77]);
+  const has = (dir: string) => fs.readdirSync(dir, { encoding: 'buffer' }).some((n) => n.equals(raw));
+  try {
+    const r = g(['exec', id, 'sh', '-c', 'n="$(printf \'r\\377w\')"; printf kept > "/$n"; mkdir /n; printf kept > "/n/$n"']);
+    assert.equal(r.status, 0, r.stderr);
+    const upper = g(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim();
+    assert.ok(has(upper), 'the container made the name');
+
+    // diff, read as bytes: the CLI writes the names as they are, as docker's does.
+    const diff = spawnSync(BIN, [...roots.args, 'diff', id]);
+    assert.equal(diff.status, 0, String(diff.stderr));
+    assert.deepEqual(diff.stdout, Buffer.concat([Buffer.from('A /n\nA /n/'), raw, Buffer.from('\nA /'), raw, Buffer.from('\n')]));
+
+    const c = g(['commit', id, 'rawname:1']);
+    assert.equal(c.status, 0, c.stderr);
+    const top = JSON.parse(g(['image', 'inspect', 'rawname:1']).stdout)[0].GraphDriver.Data.UpperDir as string;
+    assert.ok(has(top), 'in the committed layer');
+
+    const exported = path.join(work, 'rawname.tar');
+    const e = g(['export', '-o', exported, id]);
+    assert.equal(e.status, 0, e.stderr);
+    const byTar = path.join(work, 'rawname');
+    fs.mkdirSync(byTar);
+    execFileSync('tar', ['-xf', exported, '-C', byTar]);
+    assert.ok(has(byTar), 'in the export');
+    assert.equal(fs.readFileSync(Buffer.concat([Buffer.from(`${byTar}/`), raw])).toString(), 'kept');
+  } finally {
+    g(['rm', '-f', id]);
+    g(['rmi', 'rawname:1']);
+  }
+});
+
+test('thousands of hard links at the bottom of a chain 200 KB of names deep: export holds each first name once, not its path', () => {
+  // The writer kept the path of each multiply linked inode's first name: 4,000 of them under
+  // 1,000 names of 200 bytes were 800 MB (any container can make more), where the archive
+  // itself is streamed. The peak of the CLI's resident set is read by its parent, Python's
+  // getrusage of its children.
+  const run = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '600']);
+  assert.equal(run.status, 0, run.stderr);
+  const id = run.stdout.trim();
+  try {
+    const upper = g(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim();
+    // Past PATH_MAX, so made a directory descriptor at a time (the container could as well).
+    execFileSync('python3', ['-c', `
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.mkdir('deep', dir_fd=fd)
+for i in range(1000):
+    nfd = os.open('deep' if i == 0 else 'd' * 200, os.O_RDONLY, dir_fd=fd)
+    os.close(fd)
+    fd = nfd
+    os.mkdir('d' * 200, dir_fd=fd)
+for i in range(4000):
+    os.close(os.open('f%d' % i, os.O_CREAT | os.O_WRONLY, dir_fd=fd))
+    os.link('f%d' % i, 'g%d' % i, src_dir_fd=fd, dst_dir_fd=fd)
+`, upper]);
+    const peak = spawnSync('python3', ['-c', `
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+sys.stderr.write(r.stderr.decode())
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+`, BIN, ...roots.args, 'export', id], { encoding: 'utf8', timeout: 300_000 });
+    const [code, mb] = peak.stdout.trim().split(' ').map(Number);
+    assert.equal(code, 0, peak.stderr);
+    assert.ok(mb < 400, `export peaked at ${mb} MB`);
+  } finally {
+    g(['rm', '-f', id]);
+  }
+});
+
 test('export of a file over 8 GiB: its size in a PAX record, read by GNU tar', () => {
   const run = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '600']);
   assert.equal(run.status, 0, run.stderr);

@@ -1,7 +1,7 @@
 // The native extractor against archives the tests shape byte by byte, and against umoci.
 import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -468,6 +468,26 @@ describe('more entry forms', () => {
     const a = fs.statSync(path.join(dir, 'a'));
     assert.equal(a.mode & 0o7777, 0o750);
     assert.equal(a.mtimeMs, 1_700_000_000_000);
+  });
+
+  test('root without CAP_DAC_READ_SEARCH (root in a container, or in a user namespace) applies a layer, directory times and all', () => {
+    // Directory times are kept by file handle, and open_by_handle_at takes that capability
+    // in the host's user namespace, which euid 0 does not imply: every pull failed there.
+    const file = path.join(work, 'nocap.tar');
+    fs.writeFileSync(file, tar([
+      { name: 'd/', type: 'dir', mtime: 1_500_000_000 },
+      { name: 'd/e/', type: 'dir', mtime: 1_400_000_000 },
+      { name: 'd/e/f', data: 'f' },
+    ]));
+    const dir = path.join(work, 'nocap', 'root');
+    fs.mkdirSync(dir, { recursive: true });
+    const script = `require(${JSON.stringify(path.join(__dirname, '../../lib/layer'))}).applyLayerFile(${JSON.stringify(file)}, ${JSON.stringify(dir)}, { whiteouts: 'overlay' })
+      .then(() => {}, (e) => { console.error(e.message); process.exit(1); });`;
+    const r = spawnSync('setpriv', ['--bounding-set=-dac_read_search', '--inh-caps=-dac_read_search', '--', process.execPath, '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(fs.statSync(path.join(dir, 'd')).mtimeMs, 1_500_000_000_000);
+    assert.equal(fs.statSync(path.join(dir, 'd/e')).mtimeMs, 1_400_000_000_000);
+    assert.equal(fs.readFileSync(path.join(dir, 'd/e/f'), 'utf8'), 'f');
   });
 
   test('progress is reported from the worker, in growing byte counts up to the file size', async () => {

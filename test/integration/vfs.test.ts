@@ -2,12 +2,12 @@
 // changes), every container a full copy of its image, no overlay mount anywhere.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dockerArchive, multiLayerImage, umociUnpack } from '../helpers/fixtures';
-import { gocker, tempRoots } from '../helpers/cli';
+import { BIN, gocker, tempRoots } from '../helpers/cli';
 import { describeTree, treeDiff } from '../helpers/tree';
 
 const roots = tempRoots('gocker-vfs-');
@@ -49,6 +49,26 @@ test('each layer is a full tree; the top one equals umoci unpack; the overlay st
   assert.ok(!fs.existsSync(path.join(roots.root, 'images')));
   assert.equal(gocker([...roots.args, 'images', '-q']).stdout, '');
   assert.match(g(['info']).stdout, /Storage Driver: vfs\n/);
+});
+
+test('a name that is no UTF-8 is in diff and in the commit, bytes as they were', () => {
+  // vfs compares the container's tree with its image's by name: a name that is no UTF-8, read
+  // into a string, became U+FFFD, named nothing, and its change was left out of both.
+  const made = 'n="$(printf \'r\\377w\')"; echo kept > "/$n"; mkdir /m; echo kept > "/m/$n"';
+  const r = g(['run', '--name', 'v2', 'multi:1', 'sh', '-c', made]);
+  try {
+    assert.equal(r.status, 0, r.stderr);
+    const raw = Buffer.from([0x72, 0xff, 0x77]);
+    const diff = spawnSync(BIN, [...roots.args, '--storage-driver', 'vfs', 'diff', 'v2']);
+    assert.equal(diff.status, 0, String(diff.stderr));
+    assert.deepEqual(diff.stdout, Buffer.concat([Buffer.from('C /etc\nA /m\nA /m/'), raw, Buffer.from('\nA /'), raw, Buffer.from('\n')]));
+    assert.match(g(['commit', 'v2', 'multi:3']).stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const ran = g(['run', '--rm', 'multi:3', 'sh', '-c', 'n="$(printf \'r\\377w\')"; cat "/$n" "/m/$n"']);
+    assert.equal(ran.stdout, 'kept\nkept\n', ran.stderr);
+  } finally {
+    g(['rm', '-f', 'v2']);
+    g(['rmi', 'multi:3']);
+  }
 });
 
 test('run on a copy of the image (bind, not overlay): diff, commit, export, cp, rm', () => {
