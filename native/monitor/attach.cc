@@ -29,6 +29,10 @@ constexpr size_t kMaxClientBuffer = 1 << 20;
 // What clients typed that the container has not read yet; past it, clients are not read
 // from (they wait, as a writer on a full pipe), and the monitor's memory stays bounded.
 constexpr size_t kMaxStdin = 64 * 1024;
+// How long what the pipes hold once the command has exited is read: what it wrote is there
+// at once. A process it left (outside its pid namespace: --pid host, or another
+// container's), writing on, is not read after it: the monitor is to kill it and record the exit.
+constexpr long long kDrainMs = 1000;
 // A frame no client sends: the connection is not one of ours.
 constexpr size_t kMaxFrame = 1 << 20;
 constexpr size_t kHeader = 5;
@@ -238,6 +242,7 @@ void AttachServer::Relay(const AttachIo& io) {
     if (fd >= 0) SetNonBlocking(fd);
   }
   bool exited = false;
+  long long drain_until = 0;
   char buf[65536];
   std::vector<struct pollfd> p;
   // Ends the container's stdin, once it has what came before: end of file on its pipe, ^D on
@@ -274,7 +279,10 @@ void AttachServer::Relay(const AttachIo& io) {
       int r = poll(p.data(), p.size(), -1);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) break;
-      if (p[kExit].fd >= 0 && (p[kExit].revents & POLLIN)) exited = true;
+      if (p[kExit].fd >= 0 && (p[kExit].revents & POLLIN)) {
+        exited = true;
+        drain_until = NowMs() + kDrainMs;
+      }
     }
     // The clients first: one that connected before the output it is to see came is taken in
     // (and its hello read) before that output is read, even when the command was over
@@ -319,12 +327,13 @@ void AttachServer::Relay(const AttachIo& io) {
     }
     for (int i = 0; i < 2; i++) {
       if (src[i] < 0 || !(exited || (p[i].revents & (POLLIN | POLLHUP | POLLERR)))) continue;
-      ssize_t n = read(src[i], buf, sizeof buf);
+      ssize_t n = exited && NowMs() >= drain_until ? 0 : read(src[i], buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN && !exited) continue;
       if (n <= 0) {
         // End of file, EIO (every slave of the pty closed), or drained after the exit: a
-        // background process the command left may hold the pipe on, and is not waited for.
+        // background process the command left may hold the pipe on (and fill it as fast as
+        // it is read), and is not waited for.
         if (io.log) io.log(names[i], nullptr, 0, true);
         src[i] = -1;
         continue;
