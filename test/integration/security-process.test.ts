@@ -3,10 +3,27 @@
 // gocker-runtime given a hostile bundle.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-secproc-');
 const g = (args: string[], timeout = 120_000) => gocker([...roots.args, ...args], { timeout });
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const inspect = (ref: string, f: string): string => g(['inspect', '-f', f, ref]).stdout.trim();
+
+/** Polls until f() holds, or fails with what f last saw. */
+async function until(what: string, f: () => boolean | string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last: boolean | string = false;
+  while (Date.now() < end) {
+    last = f();
+    if (last === true) return;
+    await sleep(50);
+  }
+  assert.fail(`${what}: not within ${ms} ms (last: ${String(last)})`);
+}
 
 before(() => importBusybox(roots.args));
 
@@ -38,3 +55,37 @@ for (const tty of [false, true]) {
     }
   });
 }
+
+// A restarting container is one whose exit command (restarter.pid) waits out the back-off.
+// Once that process has gone (killed, or a reboot with a runroot on disk), its pid is free for
+// anyone's: a local user's process with the container's id among its arguments kept the
+// container "restarting" for ever, and `start` took it for running and did nothing.
+test('a restarter.pid that names another user\'s process (a recycled pid) is not the exit command', async () => {
+  const name = 'secproc-restarter';
+  const id = g(['run', '-d', '--name', name, '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1; exit 1']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const run = path.join(roots.runroot, 'containers', id);
+  // The next delay doubles this: a minute, long enough to act in.
+  fs.writeFileSync(path.join(run, 'restart-backoff'), '30000');
+  let impostor: ReturnType<typeof spawn> | undefined;
+  try {
+    await until('restarting', () => inspect(name, '{{.State.Status}}') === 'restarting');
+    const restarter = Number(fs.readFileSync(path.join(run, 'restarter.pid'), 'utf8'));
+    process.kill(restarter, 'SIGKILL');
+    await until('its exit command gone', () => !fs.existsSync(`/proc/${restarter}`));
+    // What a recycled pid looks like: nobody's process, named after the container.
+    impostor = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', 'sleep 60; :', id], { stdio: 'ignore' });
+    await until('the impostor runs', () => impostor!.pid !== undefined && fs.existsSync(`/proc/${impostor!.pid}`) &&
+      fs.readFileSync(`/proc/${impostor!.pid}/cmdline`, 'utf8').split('\0').includes(id));
+    fs.writeFileSync(path.join(run, 'restarter.pid'), String(impostor.pid));
+    assert.equal(inspect(name, '{{.State.Status}} {{.State.Restarting}}'), 'exited false');
+    // And a start by the user starts it.
+    const st = g(['start', name]);
+    assert.equal(st.status, 0, st.stderr);
+    assert.equal(inspect(name, '{{.State.Status}}'), 'running');
+  } finally {
+    impostor?.kill('SIGKILL');
+    g(['rm', '-f', name], 60_000);
+  }
+});
+
