@@ -3,9 +3,11 @@
 // gocker-runtime given a hostile bundle.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { RUNTIME } from '../helpers/containerd';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-secproc-');
@@ -89,3 +91,31 @@ test('a restarter.pid that names another user\'s process (a recycled pid) is not
   }
 });
 
+// A bundle's namespace path is opened by gocker-runtime (as root) to hand to the monitor. A
+// FIFO there blocked the create for ever (and left its state directory behind once killed);
+// a device was opened, whatever opening it does. What is no namespace is refused unopened.
+test('gocker-runtime: a namespace path that is no namespace (a FIFO, a device) is refused at once, and nothing is left', () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-secproc-bundle-'));
+  try {
+    const bundle = path.join(base, 'bundle');
+    const root = path.join(base, 'state');
+    fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
+    const fifo = path.join(base, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const [i, ns] of [fifo, '/dev/null'].entries()) {
+      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({
+        ociVersion: '1.0.2',
+        process: { args: ['/bin/true'], cwd: '/', user: { uid: 0, gid: 0 } },
+        root: { path: 'rootfs' },
+        linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: ns }], cgroupsPath: `/secproc-ns-${process.pid}` },
+      }));
+      const r = spawnSync(RUNTIME, ['--root', root, 'create', '--bundle', bundle, `secproc-ns${i}`], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.signal, null, `create with ${ns} did not return within 10 s`);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr.trim(), `linux.namespaces: ${ns} is not a namespace`);
+      assert.deepEqual(fs.existsSync(root) ? fs.readdirSync(root) : [], []);
+    }
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
