@@ -166,6 +166,9 @@ void CompileSeccomp(const json& sc, const std::string& file) {
           scmp_arg_cmp c{};
           c.arg = a["index"].get<unsigned>();
           c.op = op->second;
+          for (const char* k : {"value", "valueTwo"}) {
+            if (a.contains(k) && !a[k].is_number_unsigned()) Fail(aw + "." + k + ": must be a number from 0 to 2^64-1, not " + a[k].dump());
+          }
           c.datum_a = a.contains("value") ? a["value"].get<uint64_t>() : 0;
           c.datum_b = a.contains("valueTwo") ? a["valueTwo"].get<uint64_t>() : 0;
           args.push_back(c);

@@ -119,3 +119,31 @@ test('gocker-runtime: a namespace path that is no namespace (a FIFO, a device) i
     fs.rmSync(base, { recursive: true, force: true });
   }
 });
+
+// Every field of a hostile bundle is checked with its name: a seccomp argument's value that is
+// no number was read as one, and the create failed with the JSON library's words alone.
+test('gocker-runtime: a seccomp argument value that is no number is refused with its field named', () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-secproc-bundle-'));
+  try {
+    const bundle = path.join(base, 'bundle');
+    const root = path.join(base, 'state');
+    fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
+    for (const [i, value] of ['x', -1].entries()) {
+      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({
+        ociVersion: '1.0.2',
+        process: { args: ['/bin/true'], cwd: '/', user: { uid: 0, gid: 0 } },
+        root: { path: 'rootfs' },
+        linux: {
+          namespaces: [{ type: 'pid' }, { type: 'mount' }], cgroupsPath: `/secproc-sc-${process.pid}`,
+          seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_EQ', value }] }] },
+        },
+      }));
+      const r = spawnSync(RUNTIME, ['--root', root, 'create', '--bundle', bundle, `secproc-sc${i}`], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr.trim(), `linux.seccomp.syscalls[0].args[0].value: must be a number from 0 to 2^64-1, not ${JSON.stringify(value)}`);
+      assert.deepEqual(fs.existsSync(root) ? fs.readdirSync(root) : [], []);
+    }
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
