@@ -36,6 +36,9 @@ constexpr long long kDrainMs = 1000;
 // A frame no client sends: the connection is not one of ours.
 constexpr size_t kMaxFrame = 1 << 20;
 constexpr size_t kHeader = 5;
+// Clients served at once; more wait in the listen backlog until one goes. Each may hold
+// kMaxClientBuffer, and an fd: the monitor's fds must last for its log and its exit file.
+constexpr size_t kMaxClients = 128;
 
 void SetNonBlocking(int fd) {
   int fl = fcntl(fd, F_GETFL);
@@ -106,11 +109,16 @@ bool AttachServer::Listen(const std::string& path, std::string* error) {
   return true;
 }
 
+bool AttachServer::Accepting() const { return listen_fd_ >= 0 && !fds_full_ && clients_.size() < kMaxClients; }
+
 void AttachServer::Accept() {
-  for (;;) {
+  while (Accepting()) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of fds: the connection stays waiting, and the socket is not polled until a
+      // client goes (it would be readable, and the poll loop spin, meanwhile).
+      if (errno == EMFILE || errno == ENFILE) fds_full_ = true;
       return;  // EAGAIN: none waiting
     }
     Client c;
@@ -217,6 +225,7 @@ void AttachServer::Broadcast(unsigned want, char type, const char* data, size_t 
 void AttachServer::Drop(size_t i) {
   if (clients_[i].fd >= 0) close(clients_[i].fd);
   clients_.erase(clients_.begin() + static_cast<long>(i));
+  fds_full_ = false;
 }
 
 void AttachServer::Prime(int master) {
@@ -268,7 +277,7 @@ void AttachServer::Relay(const AttachIo& io) {
       p[kIn] = {in >= 0 && !stdin_.empty() ? in : -1, POLLOUT, 0};
       p[kLocalIn] = {in >= 0 && local_in >= 0 && stdin_.size() < kMaxStdin ? local_in : -1, POLLIN, 0};
       p[kExit] = {io.pidfd, POLLIN, 0};
-      p[kListen] = {listen_fd_, POLLIN, 0};
+      p[kListen] = {Accepting() ? listen_fd_ : -1, POLLIN, 0};
       for (Client& c : clients_) {
         short ev = 0;
         // A client with stdin to give waits while the container has not read what came before.

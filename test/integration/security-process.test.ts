@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RUNTIME } from '../helpers/containerd';
@@ -57,6 +58,48 @@ for (const tty of [false, true]) {
     }
   });
 }
+
+/** A process's CPU time so far, in clock ticks (utime + stime of /proc/PID/stat). */
+function cpuTicks(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]);
+}
+
+// The attach socket is root's, but a client (or many) must not take the monitor down: once
+// its fds ran out, accept failed while connections waited, the socket stayed readable and the
+// monitor spun at 100% CPU for as long as they waited. Its fd limit is lowered (prlimit) so
+// that a hundred clients reach it.
+test('clients waiting beyond the monitor\'s fds do not make it spin, and the container still stops', async () => {
+  const name = 'secproc-clients';
+  const id = g(['run', '-d', '--name', name, '--network', 'none', 'busybox', 'sleep', '300']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const run = path.join(roots.runroot, 'containers', id);
+  const monitor = Number(fs.readFileSync(path.join(run, 'monitor.pid'), 'utf8'));
+  const socks: net.Socket[] = [];
+  const dir = fs.openSync(run, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    execFileSync('prlimit', ['--nofile=64:64', `--pid=${monitor}`]);
+    await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve, reject) => {
+      const s = net.createConnection({ path: `/proc/self/fd/${dir}/attach` }, resolve);
+      s.on('error', reject);
+      socks.push(s);
+    })));
+    await sleep(500);
+    const before = cpuTicks(monitor);
+    await sleep(2000);
+    const spent = cpuTicks(monitor) - before;
+    assert.ok(spent < 20, `the monitor used ${spent} ticks of CPU in 2 s with clients waiting`);
+    for (const s of socks) s.destroy();
+    const stop = g(['stop', '-t', '1', name]);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(inspect(name, '{{.State.Status}} {{.State.ExitCode}}'), 'exited 137');
+  } finally {
+    for (const s of socks) s.destroy();
+    fs.closeSync(dir);
+    g(['rm', '-f', name], 60_000);
+  }
+});
 
 // A restarting container is one whose exit command (restarter.pid) waits out the back-off.
 // Once that process has gone (killed, or a reboot with a runroot on disk), its pid is free for
