@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUNTIME } from '../helpers/containerd';
+import { RUNTIME, cgroupDirs } from '../helpers/containerd';
+import { busyboxRootfs } from '../helpers/fixtures';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-secproc-');
@@ -187,6 +188,47 @@ test('gocker-runtime: a seccomp argument value that is no number is refused with
       assert.deepEqual(fs.existsSync(root) ? fs.readdirSync(root) : [], []);
     }
   } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
+
+// A bundle's cgroupsPath may name a cgroup that exists. One with processes in it is someone
+// else's (a host service's): gocker-runtime joined it, and `delete -f` then SIGKILLed every
+// process in it, and removed it. Refused at create, as runc refuses it; nothing is touched.
+test('gocker-runtime: a cgroupsPath naming a cgroup with processes in it is refused, and they live on', async () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-secproc-bundle-'));
+  const rel = `secproc-victim-${process.pid}`;
+  const dirs = cgroupDirs(rel);
+  const victimDir = dirs.find((d) => path.basename(path.dirname(d)) === 'pids') ?? dirs[0];
+  const victim = spawn('sleep', ['300'], { stdio: 'ignore' });
+  const root = path.join(base, 'state');
+  try {
+    fs.mkdirSync(victimDir);
+    fs.writeFileSync(path.join(victimDir, 'cgroup.procs'), String(victim.pid));
+    const bundle = path.join(base, 'bundle');
+    fs.mkdirSync(bundle);
+    execFileSync('cp', ['-a', await busyboxRootfs(), path.join(bundle, 'rootfs')]);
+    const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_SETUID', 'CAP_SETGID'];
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({
+      ociVersion: '1.0.2',
+      process: { args: ['sleep', '300'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 }, capabilities: { bounding: caps, effective: caps, permitted: caps } },
+      root: { path: 'rootfs' },
+      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }], cgroupsPath: `/${rel}` },
+    }));
+    const r = spawnSync(RUNTIME, ['--root', root, 'create', '--bundle', bundle, 'secproc-cg'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'ignore', 'pipe'] });
+    spawnSync(RUNTIME, ['--root', root, 'delete', '-f', 'secproc-cg'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.stderr.trim(), `linux.cgroupsPath: container's cgroup is not empty: 1 process(es) found (/${rel})`);
+    assert.equal(r.status, 1);
+    assert.equal(victim.exitCode ?? victim.signalCode, null, 'the process in the named cgroup was killed');
+    assert.equal(fs.readFileSync(path.join(victimDir, 'cgroup.procs'), 'utf8').trim(), String(victim.pid));
+    // What create made in the other hierarchies went with its failure.
+    assert.deepEqual(dirs.filter((d) => d !== victimDir && fs.existsSync(d)), []);
+  } finally {
+    victim.kill('SIGKILL');
+    await until('the victim gone', () => !fs.existsSync(victimDir) || fs.readFileSync(path.join(victimDir, 'cgroup.procs'), 'utf8').trim() === '');
+    for (const d of dirs) if (fs.existsSync(d)) fs.rmdirSync(d);
+    if (fs.existsSync(root)) spawnSync(RUNTIME, ['--root', root, 'delete', '-f', 'secproc-cg'], { timeout: 30_000 });
     fs.rmSync(base, { recursive: true, force: true });
   }
 });
