@@ -232,3 +232,28 @@ test('gocker-runtime: a cgroupsPath naming a cgroup with processes in it is refu
     fs.rmSync(base, { recursive: true, force: true });
   }
 });
+
+// A container's events carry its labels, and an image's labels can be megabytes (its config
+// is read up to 16 MiB). Each event of such a container was bigger than the log's bound, and
+// rotated it: two of them, and every other container's history was gone.
+test('a container with megabytes of labels does not rotate the other containers\' events away', () => {
+  const labels = path.join(os.tmpdir(), `gocker-secproc-labels-${process.pid}`);
+  try {
+    assert.equal(g(['run', '--name', 'secproc-ev-before', '--network', 'none', 'busybox', 'true']).status, 0);
+    fs.writeFileSync(labels, Array.from({ length: 40 }, (_, i) => `big${i}=${'x'.repeat(128 << 10)}\n`).join(''));
+    const c = g(['create', '--name', 'secproc-ev-big', '--network', 'none', '--label-file', labels, 'busybox', 'true']);
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(g(['start', '-a', 'secproc-ev-big']).status, 0);
+    assert.equal(g(['rm', 'secproc-ev-big', 'secproc-ev-before']).status, 0);
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    const before = g(['events', '--since', '0', '--until', until, '--filter', 'container=secproc-ev-before', '--format', '{{.Action}}']);
+    assert.deepEqual(before.stdout.split('\n').filter(Boolean).sort(), ['create', 'destroy', 'die', 'start'], before.stderr);
+    // Its own events are there, named, without the labels.
+    const big = g(['events', '--since', '0', '--until', until, '--filter', 'container=secproc-ev-big', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{len .Actor.Attributes}}']);
+    // (die is the monitor's, start the CLI's: a command that exits at once may have its die first.)
+    assert.deepEqual(big.stdout.split('\n').filter(Boolean).sort(), ['create secproc-ev-big 2', 'destroy secproc-ev-big 2', 'die secproc-ev-big 3', 'start secproc-ev-big 2'], big.stderr);
+  } finally {
+    fs.rmSync(labels, { force: true });
+    g(['rm', '-f', 'secproc-ev-big', 'secproc-ev-before']);
+  }
+});
