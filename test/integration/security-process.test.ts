@@ -1,6 +1,6 @@
 // What a container, its image or a local user can do to the processes that serve it: the
-// monitor (its relay of the container's output), the exit command of a restart policy, and
-// gocker-runtime given a hostile bundle.
+// monitor (its relay of the container's output, its attach socket), the exit command of a
+// restart policy, the event log, and gocker-runtime given a hostile bundle.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
