@@ -137,9 +137,18 @@ function rotate(paths: StorePaths, file: string): void {
   }
 }
 
+/**
+ * Labels past this, in all, are left out of a container's events: an image's labels (up to
+ * its config's 16 MiB) made each of its events bigger than the log's bound, and every one
+ * rotated the whole history of all containers away.
+ */
+export const MAX_EVENT_LABEL_BYTES = 64 << 10;
+
 /** A container's actor: its id, and docker's attributes (its labels, image and name). */
 export function containerActor(rec: { Id: string; Name: string; Config: { Image: string; Labels?: Record<string, string> | null } }, extra: Record<string, string> = {}): EventActor {
-  return { ID: rec.Id, Attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name.replace(/^\//, ''), ...extra } };
+  let labels = rec.Config.Labels ?? {};
+  if (Buffer.byteLength(JSON.stringify(labels)) > MAX_EVENT_LABEL_BYTES) labels = {};
+  return { ID: rec.Id, Attributes: { ...labels, image: rec.Config.Image, name: rec.Name.replace(/^\//, ''), ...extra } };
 }
 
 /** Records a container event (the Actor as containerActor makes it). */

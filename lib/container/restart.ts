@@ -106,6 +106,7 @@ const EXIT_ON_NEXT = 'exit-on-next';
 const BACKOFF_FILE = 'restart-backoff';
 /** The pid of the process waiting out the back-off (the exit command). */
 const RESTARTER_FILE = 'restarter.pid';
+const exitCommandScript = (): string => path.join(packageRoot(), 'dist', 'cli', 'exit-command.js');
 
 /**
  * docker stop and docker kill: the policy no longer restarts this run (exitOnNext: kill with
@@ -143,12 +144,21 @@ export function shouldRestart(rec: ContainerRecord, exitCode: number, stopped: b
   }
 }
 
-/** Is the process waiting to restart this container still there (not gone with a reboot or a kill)? */
+/**
+ * Is the process waiting to restart this container still there (not gone with a reboot or a
+ * kill)? Once it has gone its pid may be any process's: it is the exit command only if root
+ * runs it (real uid 0: any user can name a process after the id, and make it non-dumpable so
+ * that /proc shows it as root's) with the exit command's script and this id as its arguments.
+ */
 export function restarterAlive(paths: StorePaths, id: string): boolean {
   try {
     const pid = Number(fs.readFileSync(path.join(paths.runContainer(id), RESTARTER_FILE), 'utf8'));
     if (!Number.isInteger(pid) || pid <= 1) return false;
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id);
+    const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (uid?.[1] !== '0') return false;
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (argv.at(-1) === '') argv.pop();
+    return argv[1] === exitCommandScript() && argv.at(-1) === id;
   } catch {
     return false;
   }
@@ -164,7 +174,7 @@ export function restarterAlive(paths: StorePaths, id: string): boolean {
 export function exitCommandFor(paths: StorePaths, rec: ContainerRecord, created = false): string[] | undefined {
   const global = ['--root', paths.root, '--runroot', paths.runroot];
   if (rec.HostConfig.AutoRemove) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), ...global, 'rm', '-v', rec.Id];
-  if (created || hasPolicy(rec)) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'exit-command.js'), ...global, rec.Id];
+  if (created || hasPolicy(rec)) return [process.execPath, exitCommandScript(), ...global, rec.Id];
   return undefined;
 }
 

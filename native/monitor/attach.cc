@@ -29,9 +29,16 @@ constexpr size_t kMaxClientBuffer = 1 << 20;
 // What clients typed that the container has not read yet; past it, clients are not read
 // from (they wait, as a writer on a full pipe), and the monitor's memory stays bounded.
 constexpr size_t kMaxStdin = 64 * 1024;
+// How long what the pipes hold once the command has exited is read: what it wrote is there
+// at once. A process it left (outside its pid namespace: --pid host, or another
+// container's), writing on, is not read after it: the monitor is to kill it and record the exit.
+constexpr long long kDrainMs = 1000;
 // A frame no client sends: the connection is not one of ours.
 constexpr size_t kMaxFrame = 1 << 20;
 constexpr size_t kHeader = 5;
+// Clients served at once; more wait in the listen backlog until one goes. Each may hold
+// kMaxClientBuffer, and an fd: the monitor's fds must last for its log and its exit file.
+constexpr size_t kMaxClients = 128;
 
 void SetNonBlocking(int fd) {
   int fl = fcntl(fd, F_GETFL);
@@ -102,11 +109,16 @@ bool AttachServer::Listen(const std::string& path, std::string* error) {
   return true;
 }
 
+bool AttachServer::Accepting() const { return listen_fd_ >= 0 && !fds_full_ && clients_.size() < kMaxClients; }
+
 void AttachServer::Accept() {
-  for (;;) {
+  while (Accepting()) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of fds: the connection stays waiting, and the socket is not polled until a
+      // client goes (it would be readable, and the poll loop spin, meanwhile).
+      if (errno == EMFILE || errno == ENFILE) fds_full_ = true;
       return;  // EAGAIN: none waiting
     }
     Client c;
@@ -213,6 +225,7 @@ void AttachServer::Broadcast(unsigned want, char type, const char* data, size_t 
 void AttachServer::Drop(size_t i) {
   if (clients_[i].fd >= 0) close(clients_[i].fd);
   clients_.erase(clients_.begin() + static_cast<long>(i));
+  fds_full_ = false;
 }
 
 void AttachServer::Prime(int master) {
@@ -238,6 +251,7 @@ void AttachServer::Relay(const AttachIo& io) {
     if (fd >= 0) SetNonBlocking(fd);
   }
   bool exited = false;
+  long long drain_until = 0;
   char buf[65536];
   std::vector<struct pollfd> p;
   // Ends the container's stdin, once it has what came before: end of file on its pipe, ^D on
@@ -263,7 +277,7 @@ void AttachServer::Relay(const AttachIo& io) {
       p[kIn] = {in >= 0 && !stdin_.empty() ? in : -1, POLLOUT, 0};
       p[kLocalIn] = {in >= 0 && local_in >= 0 && stdin_.size() < kMaxStdin ? local_in : -1, POLLIN, 0};
       p[kExit] = {io.pidfd, POLLIN, 0};
-      p[kListen] = {listen_fd_, POLLIN, 0};
+      p[kListen] = {Accepting() ? listen_fd_ : -1, POLLIN, 0};
       for (Client& c : clients_) {
         short ev = 0;
         // A client with stdin to give waits while the container has not read what came before.
@@ -274,7 +288,10 @@ void AttachServer::Relay(const AttachIo& io) {
       int r = poll(p.data(), p.size(), -1);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) break;
-      if (p[kExit].fd >= 0 && (p[kExit].revents & POLLIN)) exited = true;
+      if (p[kExit].fd >= 0 && (p[kExit].revents & POLLIN)) {
+        exited = true;
+        drain_until = NowMs() + kDrainMs;
+      }
     }
     // The clients first: one that connected before the output it is to see came is taken in
     // (and its hello read) before that output is read, even when the command was over
@@ -319,12 +336,13 @@ void AttachServer::Relay(const AttachIo& io) {
     }
     for (int i = 0; i < 2; i++) {
       if (src[i] < 0 || !(exited || (p[i].revents & (POLLIN | POLLHUP | POLLERR)))) continue;
-      ssize_t n = read(src[i], buf, sizeof buf);
+      ssize_t n = exited && NowMs() >= drain_until ? 0 : read(src[i], buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN && !exited) continue;
       if (n <= 0) {
         // End of file, EIO (every slave of the pty closed), or drained after the exit: a
-        // background process the command left may hold the pipe on, and is not waited for.
+        // background process the command left may hold the pipe on (and fill it as fast as
+        // it is read), and is not waited for.
         if (io.log) io.log(names[i], nullptr, 0, true);
         src[i] = -1;
         continue;

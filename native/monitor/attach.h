@@ -59,6 +59,7 @@ class AttachServer {
     std::string in;   // received, not yet a whole frame
     std::string out;  // to send, bounded: a client that does not read is dropped
   };
+  bool Accepting() const;
   void Accept();
   void Read(Client* c);
   void Send(Client* c, char type, const char* data, size_t len);
@@ -68,6 +69,7 @@ class AttachServer {
   void Resize(unsigned rows, unsigned cols);
 
   int listen_fd_ = -1, dir_fd_ = -1;
+  bool fds_full_ = false;  // accept found no fd free: not again until a client has gone
   std::string name_;
   std::vector<Client> clients_;
   int master_ = -1;

@@ -1002,6 +1002,18 @@ void LogLine(int log_fd, const char* stream, const std::string& line);
 void LogLines(int log_fd, const char* stream, std::string* pending);
 void SetNonBlocking(int fd);
 
+// How long what the pipes (or the pty) hold once the command has exited is read: what it wrote
+// is there at once. A process it left outside its pid namespace (--pid host, or another
+// container's) may hold them open and fill them as fast as they are read: it is not read on
+// for ever, as the monitor is to kill it (KillCgroupLeftovers) and record the exit.
+constexpr long long kDrainMs = 1000;
+
+long long MonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 // Foreground -t: the CLI's terminal in raw mode, bytes relayed both ways until the
 // container side of the pty closes, or the command has exited (pidfd: a background process
 // of an exec may hold the pty on) and what it wrote has been read. What the container
@@ -1021,6 +1033,7 @@ void RelayPty(int master, bool forward_stdin, int log_fd, int pidfd) {
   std::string pending;
   bool tee = true;
   bool exited = false;
+  long long drain_until = 0;
   for (;;) {
     if (g_winch) {
       g_winch = 0;
@@ -1031,10 +1044,11 @@ void RelayPty(int master, bool forward_stdin, int log_fd, int pidfd) {
     if (r < 0) break;
     if (!exited && p[2].fd >= 0 && (p[2].revents & POLLIN)) {
       exited = true;
+      drain_until = MonotonicMs() + kDrainMs;
       SetNonBlocking(master);
     }
     if (exited || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t n = read(master, buf, sizeof buf);
+      ssize_t n = exited && MonotonicMs() >= drain_until ? 0 : read(master, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // EIO: every slave fd closed; EAGAIN: drained after the exit
       // A CLI killed with -9 takes the terminal's reader away: keep logging regardless.
@@ -1249,6 +1263,7 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
   int open_count = err_fd >= 0 ? 2 : 1;
   std::string input;  // read from our stdin, not yet taken by the container: at most one read's worth
   bool exited = false;
+  long long drain_until = 0;
   if (in_fd >= 0) SetNonBlocking(in_fd);
   char buf[65536];
   while (open_count > 0) {
@@ -1260,6 +1275,7 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
     if (exited || (p[kExit].fd >= 0 && (p[kExit].revents & POLLIN))) {
       if (!exited) {
         exited = true;
+        drain_until = MonotonicMs() + kDrainMs;
         for (int i = 0; i < 2; i++) {
           if (p[i].fd >= 0) SetNonBlocking(p[i].fd);
         }
@@ -1268,7 +1284,7 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
     }
     for (int i = 0; i < 2; i++) {
       if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = read(p[i].fd, buf, sizeof buf);
+      ssize_t n = exited && MonotonicMs() >= drain_until ? 0 : read(p[i].fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         if (log_fd >= 0 && !pending[i].empty()) LogLine(log_fd, names[i], pending[i]);

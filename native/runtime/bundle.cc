@@ -4,7 +4,9 @@
 // this host's hierarchies, linux.seccomp compiled. gocker's own io.gocker.* annotations are
 // added by the caller, and refused from the bundle: they name host files the monitor writes.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <seccomp.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -164,6 +166,9 @@ void CompileSeccomp(const json& sc, const std::string& file) {
           scmp_arg_cmp c{};
           c.arg = a["index"].get<unsigned>();
           c.op = op->second;
+          for (const char* k : {"value", "valueTwo"}) {
+            if (a.contains(k) && !a[k].is_number_unsigned()) Fail(aw + "." + k + ": must be a number from 0 to 2^64-1, not " + a[k].dump());
+          }
           c.datum_a = a.contains("value") ? a["value"].get<uint64_t>() : 0;
           c.datum_b = a.contains("valueTwo") ? a["valueTwo"].get<uint64_t>() : 0;
           args.push_back(c);
@@ -206,9 +211,20 @@ json BundleSpec(const json& config, const std::string& bundle, const std::string
         std::string type = n.value("type", "");
         if (type != "network" && type != "ipc" && type != "uts" && type != "pid") continue;  // the monitor names what it refuses
         std::string path = n["path"].get<std::string>();
-        // Kept open (not close-on-exec) for the monitor, which joins it by this fd.
-        int fd = open(path.c_str(), O_RDONLY);
-        if (fd < 0) Fail("linux.namespaces: open " + path + ": " + ErrText(errno));
+        // Looked at before it is opened for the monitor: a FIFO would block the open for
+        // ever, a device would act on it (a watchdog starts counting). Only then opened for
+        // the monitor, which joins it by this fd, kept open (not close-on-exec) for it.
+        int where = open(path.c_str(), O_PATH | O_CLOEXEC);
+        if (where < 0) Fail("linux.namespaces: open " + path + ": " + ErrText(errno));
+        struct statfs fs;
+        if (fstatfs(where, &fs) != 0 || fs.f_type != NSFS_MAGIC) {
+          close(where);
+          Fail("linux.namespaces: " + path + " is not a namespace");
+        }
+        int fd = open(("/proc/self/fd/" + std::to_string(where)).c_str(), O_RDONLY);
+        int err = errno;
+        close(where);
+        if (fd < 0) Fail("linux.namespaces: open " + path + ": " + ErrText(err));
         fds->push_back(fd);
         n["path"] = "/proc/self/fd/" + std::to_string(fd);
       }

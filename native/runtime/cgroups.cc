@@ -172,6 +172,11 @@ Cgroups MakeCgroups(const std::string& path, const json* resources, std::string*
       }
       cg.dirs.push_back(dir);
     }
+    // A cgroup with processes in it already is someone else's (a host service's, another
+    // container's): this container's limits would be put on them, and delete -f and kill
+    // --all would kill them. Refused, as runc refuses it.
+    std::vector<pid_t> there = Procs(cg);
+    if (!there.empty()) Fail("linux.cgroupsPath: container's cgroup is not empty: " + std::to_string(there.size()) + " process(es) found (" + path + ")");
     if (resources) ApplyResources(cg, *resources, "linux.resources", device_program);
   } catch (...) {
     for (auto it = made.rbegin(); it != made.rend(); ++it) rmdir(it->c_str());
