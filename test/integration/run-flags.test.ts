@@ -139,7 +139,7 @@ describe('devices', () => {
       assert.equal(dev.stdout, `${disk.major.toString(16)}:${disk.minor.toString(16)} ${(st.mode & 0o777).toString(8)}\nread\n`);
       assert.equal(g(['start', '-a', `dev${manager}`], env).stdout, dev.stdout);
       assert.equal(inspect(`dev${manager}`, '{{json .HostConfig.Devices}}'), JSON.stringify([{ PathOnHost: disk.file, PathInContainer: '/dev/disk0', CgroupPermissions: 'r' }]));
-      assert.equal(g(['rm', `dev${manager}`]).status, 0);
+      assert.equal(g(['rm', `dev${manager}`], env).status, 0);
       // 'm' alone: the node is there, and may not be read.
       assert.equal(g(['run', '--rm', '--network', 'none', '--device', `${disk.file}:/dev/disk0:m`, 'busybox', 'sh', '-c', read('/dev/disk0')], env).stdout,
         'head: /dev/disk0: Operation not permitted\n');
@@ -148,7 +148,7 @@ describe('devices', () => {
       assert.equal(rule.stdout, 'read\n', rule.stderr);
       assert.equal(g(['start', '-a', `rule${manager}`], env).stdout, 'read\n');
       assert.equal(inspect(`rule${manager}`, '{{json .HostConfig.DeviceCgroupRules}}'), JSON.stringify([`b ${disk.major}:${disk.minor} r`]));
-      assert.equal(g(['rm', `rule${manager}`]).status, 0);
+      assert.equal(g(['rm', `rule${manager}`], env).status, 0);
     });
   }
 
