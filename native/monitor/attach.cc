@@ -3,6 +3,7 @@
 // The monitor stays single-threaded: one poll loop over the container's output, its stdin,
 // the listening socket and every client.
 #include "attach.h"
+#include "util.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -43,17 +44,6 @@ constexpr size_t kMaxClients = 128;
 void SetNonBlocking(int fd) {
   int fl = fcntl(fd, F_GETFL);
   if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-bool WriteAll(int fd, const char* p, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 std::string Header(char type, size_t len) {

@@ -49,6 +49,7 @@
 #include "attach.h"
 #include "seccomp.h"
 #include "spec.h"
+#include "util.h"
 
 namespace {
 
@@ -56,43 +57,11 @@ using gocker_monitor::Device;
 using gocker_monitor::Mount;
 using gocker_monitor::Spec;
 using gocker_monitor::Strings;
-
-Strings Split(const std::string& s, char sep) {
-  Strings out;
-  size_t i = 0;
-  for (;;) {
-    size_t j = s.find(sep, i);
-    out.push_back(s.substr(i, j == std::string::npos ? std::string::npos : j - i));
-    if (j == std::string::npos) return out;
-    i = j + 1;
-  }
-}
-
-bool ReadFile(const std::string& path, std::string* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out->append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return true;
-}
-
-bool WriteAll(int fd, const void* data, size_t len) {
-  const char* p = static_cast<const char*>(data);
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
+using gocker_monitor::ErrText;
+using gocker_monitor::Now;
+using gocker_monitor::ReadFile;
+using gocker_monitor::Split;
+using gocker_monitor::WriteAll;
 
 // The directory of the state files, opened before an exec joins the container's mount
 // namespace (where host paths no longer resolve). -1: use the paths as they are.
@@ -136,24 +105,6 @@ std::string JsonEscape(const std::string& s) {
     }
   }
   return o;
-}
-
-// strerror as Go and docker word it: lower case ("permission denied").
-std::string ErrText(int err) {
-  std::string s = strerror(err);
-  if (!s.empty()) s[0] = static_cast<char>(tolower(s[0]));
-  return s;
-}
-
-std::string Now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char b[64];
-  size_t n = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(b + n, sizeof b - n, ".%09ldZ", ts.tv_nsec);
-  return b;
 }
 
 // ---- the child: everything from here to execve runs in the container's namespaces ----

@@ -21,17 +21,6 @@
 namespace gocker_runtime {
 namespace {
 
-Strings Split(const std::string& s, char sep) {
-  Strings out;
-  size_t i = 0;
-  for (;;) {
-    size_t j = s.find(sep, i);
-    out.push_back(s.substr(i, j == std::string::npos ? std::string::npos : j - i));
-    if (j == std::string::npos) return out;
-    i = j + 1;
-  }
-}
-
 const char* const kRoot = "/sys/fs/cgroup";
 
 void Write(const std::string& dir, const std::string& file, const std::string& value) {

@@ -36,20 +36,6 @@ namespace gocker_runtime {
 
 // ---- files ----
 
-bool ReadFile(const std::string& path, std::string* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out->append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return true;
-}
-
 bool WriteFile(const std::string& path, const std::string& data, int flags) {
   int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | (flags ? flags : O_TRUNC), 0644);
   if (fd < 0) return false;
@@ -70,23 +56,6 @@ void WriteFileAtomic(const std::string& path, const std::string& data) {
     unlink(tmp.c_str());
     Fail("write " + path + ": " + ErrText(e));
   }
-}
-
-std::string ErrText(int err) {
-  std::string s = strerror(err);
-  if (!s.empty()) s[0] = static_cast<char>(tolower(s[0]));
-  return s;
-}
-
-std::string Now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char b[64];
-  size_t n = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(b + n, sizeof b - n, ".%09ldZ", ts.tv_nsec);
-  return b;
 }
 
 namespace {

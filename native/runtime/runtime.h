@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../monitor/util.h"
+
 namespace gocker_runtime {
 
 using nlohmann::json;
@@ -22,12 +24,15 @@ struct Failure : std::runtime_error {
 };
 [[noreturn]] inline void Fail(const std::string& what) { throw Failure(what); }
 
-// files.cc
-bool ReadFile(const std::string& path, std::string* out);
+// The monitor's own helpers (monitor/util.h): Split, ReadFile, ErrText, Now.
+using gocker_monitor::ErrText;
+using gocker_monitor::Now;
+using gocker_monitor::ReadFile;
+using gocker_monitor::Split;
+
+// files (runtime.cc)
 bool WriteFile(const std::string& path, const std::string& data, int flags = 0);  // O_TRUNC unless flags
 void WriteFileAtomic(const std::string& path, const std::string& data);
-std::string ErrText(int err);
-std::string Now();
 
 // cgroups.cc: the cgroupfs manager (cgroupsPath "/a/b" under each hierarchy).
 struct Cgroups {
