@@ -243,30 +243,12 @@ class TarWalk {
     file_ = -1;
   }
 
-  // The xattrs of the entry open as fd (an O_PATH one through /proc/self/fd, as the tree
-  // copy reads them), as PAX records.
+  // The xattrs of the entry open as fd (overlayfs's bookkeeping left out: a commit's layer is
+  // made of the upper dir's own files), as PAX records.
   void Xattrs(int fd, bool opath, std::string& pax) {
-    std::string via = ProcFd(fd);
-    auto list = [&](char* buf, size_t n) { return opath ? listxattr(via.c_str(), buf, n) : flistxattr(fd, buf, n); };
-    auto get = [&](const char* name, void* buf, size_t n) { return opath ? getxattr(via.c_str(), name, buf, n) : fgetxattr(fd, name, buf, n); };
-    ssize_t len = list(nullptr, 0);
-    if (len <= 0) return;
-    std::vector<char> names(static_cast<size_t>(len));
-    len = list(names.data(), names.size());
-    if (len <= 0) return;
-    std::vector<char> val;
-    for (size_t i = 0; i < static_cast<size_t>(len); i += strlen(names.data() + i) + 1) {
-      const char* name = names.data() + i;
-      // overlayfs's bookkeeping (a commit's layer is made of the upper dir's own files)
-      // belongs to the container's layering, not to the file.
-      if (!strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13)) continue;
-      ssize_t vl = get(name, nullptr, 0);
-      if (vl < 0) continue;  // removed meanwhile
-      val.resize(static_cast<size_t>(vl) + 1);
-      vl = get(name, val.data(), val.size());
-      if (vl < 0) continue;
-      PaxRecord(pax, std::string("SCHILY.xattr.") + name, val.data(), static_cast<size_t>(vl));
-    }
+    ForEachXattr(fd, opath, [&](const char* name, const char* value, size_t len) {
+      PaxRecord(pax, std::string("SCHILY.xattr.") + name, value, len);
+    });
   }
 
   // A header (and its PAX extended header when the ustar fields cannot hold it all).

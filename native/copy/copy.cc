@@ -317,34 +317,14 @@ void TreeCopier::CopyData(int in, int out) {
 // Both ends by descriptor (O_PATH ones through /proc/self/fd, which reaches exactly that
 // inode and never a symlink's target).
 void TreeCopier::CopyXattrs(int sfd, bool sopath, int dfd, bool dopath) {
-  std::string from = ProcFd(sfd), to = ProcFd(dfd);
-  auto list = [&](char* buf, size_t n) { return sopath ? listxattr(from.c_str(), buf, n) : flistxattr(sfd, buf, n); };
-  auto get = [&](const char* name, void* buf, size_t n) { return sopath ? getxattr(from.c_str(), name, buf, n) : fgetxattr(sfd, name, buf, n); };
-  ssize_t len = list(nullptr, 0);
-  if (len <= 0) return;  // none, or a filesystem without xattrs
-  std::vector<char> names(static_cast<size_t>(len));
-  len = list(names.data(), names.size());
-  if (len <= 0) return;
-  std::vector<char> val;
-  for (size_t i = 0; i < static_cast<size_t>(len); i += strlen(names.data() + i) + 1) {
-    const char* name = names.data() + i;
-    // overlayfs's own bookkeeping belongs to the source tree's layering, not to the file.
-    if (!strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13)) continue;
+  std::string to = ProcFd(dfd);
+  ForEachXattr(sfd, sopath, [&](const char* name, const char* value, size_t len) {
     // File capabilities are privilege like a setuid bit (see CopyOptions::strip_privilege).
-    if (o_.strip_privilege && !strcmp(name, "security.capability")) continue;
-    ssize_t vl = get(name, nullptr, 0);
-    if (vl < 0) continue;
-    val.resize(static_cast<size_t>(vl) + 1);
-    vl = get(name, val.data(), val.size());
-    if (vl < 0) continue;
-    int r = dopath ? setxattr(to.c_str(), name, val.data(), static_cast<size_t>(vl), 0)
-                   : fsetxattr(dfd, name, val.data(), static_cast<size_t>(vl), 0);
-    if (r != 0) {
-      // Unprivileged (trusted.*, security.*) or a filesystem without the namespace: skip.
-      if (errno == ENOTSUP || errno == EPERM) continue;
-      Fail(errno, "setxattr");
-    }
-  }
+    if (o_.strip_privilege && !strcmp(name, "security.capability")) return;
+    int r = dopath ? setxattr(to.c_str(), name, value, len, 0) : fsetxattr(dfd, name, value, len, 0);
+    // Unprivileged (trusted.*, security.*) or a filesystem without the namespace: skipped.
+    if (r != 0 && errno != ENOTSUP && errno != EPERM) Fail(errno, "setxattr");
+  });
 }
 
 // In this order: chown clears setuid/setgid and file capabilities, so modes and xattrs come
