@@ -99,8 +99,10 @@ Napi::Value CopyTree(const Napi::CallbackInfo& info) {
   return p;
 }
 
-// statIn(root, path, follow) -> 'file' | 'dir' | 'symlink' | 'other' | null
-Napi::Value StatIn(const Napi::CallbackInfo& info) {
+// fn(fd, path) with root open as fd (O_PATH) and path the second argument: its answer as a
+// string, null when it is empty; a failure as Node's error.
+template <typename F>
+Napi::Value AnswerInRoot(const Napi::CallbackInfo& info, F fn) {
   Napi::Env env = info.Env();
   std::string root = info[0].As<Napi::String>();
   std::string p = info[1].As<Napi::String>();
@@ -110,7 +112,7 @@ Napi::Value StatIn(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   try {
-    std::string t = copy::StatIn(fd, p, info[2].ToBoolean());
+    std::string t = fn(fd, p);
     close(fd);
     return t.empty() ? env.Null() : Napi::String::New(env, t);
   } catch (const copy::SysFailure& f) {
@@ -120,26 +122,16 @@ Napi::Value StatIn(const Napi::CallbackInfo& info) {
   }
 }
 
+// statIn(root, path, follow) -> 'file' | 'dir' | 'symlink' | 'other' | null
+Napi::Value StatIn(const Napi::CallbackInfo& info) {
+  bool follow = info[2].ToBoolean();
+  return AnswerInRoot(info, [follow](int fd, const std::string& p) { return copy::StatIn(fd, p, follow); });
+}
+
 // readlinkIn(root, path) -> the target of the symlink at path inside root, or null when path
 // is not a symlink (cp -L follows it in the container's root, never on the host).
 Napi::Value ReadlinkIn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string root = info[0].As<Napi::String>();
-  std::string p = info[1].As<Napi::String>();
-  int fd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    SysError(env, errno, "open", root).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  try {
-    std::string t = copy::ReadlinkIn(fd, p);
-    close(fd);
-    return t.empty() ? env.Null() : Napi::String::New(env, t);
-  } catch (const copy::SysFailure& f) {
-    close(fd);
-    SysError(env, f.err, f.syscall, f.path).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  return AnswerInRoot(info, [](int fd, const std::string& p) { return copy::ReadlinkIn(fd, p); });
 }
 
 void Init(Napi::Env env, Napi::Object exports) {

@@ -166,6 +166,21 @@ Napi::Value SetLink(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// An RTM_NEWADDR's body: a/prefix on link index, with the broadcast address, as `ip addr add
+// ... brd +` and docker set it.
+void PutAddress(Msg& m, unsigned index, in_addr a, unsigned prefix) {
+  ifaddrmsg* ifa = m.Extra<ifaddrmsg>();
+  ifa->ifa_family = AF_INET;
+  ifa->ifa_prefixlen = static_cast<unsigned char>(prefix);
+  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa->ifa_index = index;
+  mnl_attr_put_u32(m.nlh, IFA_LOCAL, a.s_addr);
+  mnl_attr_put_u32(m.nlh, IFA_ADDRESS, a.s_addr);
+  in_addr brd{};
+  brd.s_addr = prefix >= 32 ? a.s_addr : (a.s_addr | htonl(~0U >> prefix));
+  mnl_attr_put_u32(m.nlh, IFA_BROADCAST, brd.s_addr);
+}
+
 // netAddAddress(name, address, prefixLength): replaces an address already there.
 Napi::Value AddAddress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -176,17 +191,7 @@ Napi::Value AddAddress(const Napi::CallbackInfo& info) {
   Rtnl rtnl;
   if (!rtnl.ok()) ThrowSys(env, errno, "netlink socket");
   Msg m(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
-  ifaddrmsg* ifa = m.Extra<ifaddrmsg>();
-  ifa->ifa_family = AF_INET;
-  ifa->ifa_prefixlen = static_cast<unsigned char>(prefix);
-  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-  ifa->ifa_index = index;
-  mnl_attr_put_u32(m.nlh, IFA_LOCAL, a.s_addr);
-  mnl_attr_put_u32(m.nlh, IFA_ADDRESS, a.s_addr);
-  // The broadcast address, as `ip addr add ... brd +` and docker set it.
-  in_addr brd{};
-  brd.s_addr = prefix >= 32 ? a.s_addr : (a.s_addr | htonl(~0U >> prefix));
-  mnl_attr_put_u32(m.nlh, IFA_BROADCAST, brd.s_addr);
+  PutAddress(m, index, a, prefix);
   Check(env, rtnl.Request(m.nlh), "RTM_NEWADDR", name);
   return env.Undefined();
 }
@@ -309,16 +314,7 @@ Napi::Value AttachVeth(const Napi::CallbackInfo& info) {
     }
     {
       Msg m(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
-      ifaddrmsg* ifa = m.Extra<ifaddrmsg>();
-      ifa->ifa_family = AF_INET;
-      ifa->ifa_prefixlen = static_cast<unsigned char>(prefix);
-      ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-      ifa->ifa_index = index;
-      mnl_attr_put_u32(m.nlh, IFA_LOCAL, addr.s_addr);
-      mnl_attr_put_u32(m.nlh, IFA_ADDRESS, addr.s_addr);
-      in_addr brd{};
-      brd.s_addr = prefix >= 32 ? addr.s_addr : (addr.s_addr | htonl(~0U >> prefix));
-      mnl_attr_put_u32(m.nlh, IFA_BROADCAST, brd.s_addr);
+      PutAddress(m, index, addr, prefix);
       if ((e = inner.Request(m.nlh)) != 0) {
         failed = "RTM_NEWADDR";
         return e;
@@ -379,15 +375,11 @@ int LinksByMac(Rtnl& rtnl, const unsigned char hw[6], std::vector<unsigned>* fou
   }, &want);
 }
 
-// netDeleteLinkIn(netns, mac): deletes the link with this MAC in the network namespace open at
-// fd netns (`network disconnect`: the container's end of a veth pair, and with it the pair,
-// its address and its routes); false when that namespace has no such link. By MAC, not by
-// name: gocker gave each of a container's endpoints a MAC of its own, and a name in the
-// container is the container's to change.
-Napi::Value DeleteLinkIn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int nsfd = info[0].As<Napi::Number>().Int32Value();
-  std::string mac = info[1].As<Napi::String>();
+// fn(rtnl, links, &failed) in the network namespace nsfd, links being those there with the
+// MAC mac; returns whether there were any. A failure (fn's errno, and the request it names in
+// failed) is thrown as Node's error.
+template <typename F>
+Napi::Value WithLinksByMac(Napi::Env env, int nsfd, const std::string& mac, F fn) {
   unsigned char hw[6];
   if (!ParseMac(mac, hw)) throw CodedError(env, "EINVAL", "not a MAC address: " + mac);
   std::vector<unsigned> found;
@@ -403,22 +395,34 @@ Napi::Value DeleteLinkIn(const Napi::CallbackInfo& info) {
       failed = "RTM_GETLINK";
       return e;
     }
-    for (unsigned index : found) {
+    return found.empty() ? 0 : fn(inner, found, &failed);
+  });
+  if (err != 0) ThrowSys(env, err, failed.empty() ? "setns" : failed.c_str(), mac);
+  return Napi::Boolean::New(env, !found.empty());
+}
+
+// netDeleteLinkIn(netns, mac): deletes the link with this MAC in the network namespace open at
+// fd netns (`network disconnect`: the container's end of a veth pair, and with it the pair,
+// its address and its routes); false when that namespace has no such link. By MAC, not by
+// name: gocker gave each of a container's endpoints a MAC of its own, and a name in the
+// container is the container's to change.
+Napi::Value DeleteLinkIn(const Napi::CallbackInfo& info) {
+  int nsfd = info[0].As<Napi::Number>().Int32Value();
+  return WithLinksByMac(info.Env(), nsfd, info[1].As<Napi::String>(), [](Rtnl& rtnl, const std::vector<unsigned>& links, std::string* failed) -> int {
+    for (unsigned index : links) {
       Msg m(RTM_DELLINK, 0);
       ifinfomsg* ifi = m.Extra<ifinfomsg>();
       ifi->ifi_family = AF_UNSPEC;
       ifi->ifi_index = static_cast<int>(index);
-      e = inner.Request(m.nlh);
+      int e = rtnl.Request(m.nlh);
       // Its pair went first (deleting one end takes the other): nothing left to do.
       if (e != 0 && e != ENODEV) {
-        failed = "RTM_DELLINK";
+        *failed = "RTM_DELLINK";
         return e;
       }
     }
     return 0;
   });
-  if (err != 0) ThrowSys(env, err, failed.empty() ? "setns" : failed.c_str(), mac);
-  return Napi::Boolean::New(env, !found.empty());
 }
 
 // netRouteVia(netns, mac, gateway): the default route of the network namespace open at fd
@@ -428,24 +432,8 @@ Napi::Value DeleteLinkIn(const Napi::CallbackInfo& info) {
 Napi::Value RouteVia(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int nsfd = info[0].As<Napi::Number>().Int32Value();
-  std::string mac = info[1].As<Napi::String>();
   in_addr gateway = ParseIPv4(env, info[2].As<Napi::String>());
-  unsigned char hw[6];
-  if (!ParseMac(mac, hw)) throw CodedError(env, "EINVAL", "not a MAC address: " + mac);
-  std::vector<unsigned> found;
-  std::string failed;
-  int err = InNamespace(nsfd, [&]() -> int {
-    Rtnl inner;
-    if (!inner.ok()) {
-      failed = "netlink socket";
-      return errno;
-    }
-    int e = LinksByMac(inner, hw, &found);
-    if (e != 0) {
-      failed = "RTM_GETLINK";
-      return e;
-    }
-    if (found.empty()) return 0;
+  return WithLinksByMac(env, nsfd, info[1].As<Napi::String>(), [gateway](Rtnl& rtnl, const std::vector<unsigned>& links, std::string* failed) -> int {
     Msg m(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
     rtmsg* rtm = m.Extra<rtmsg>();
     rtm->rtm_family = AF_INET;
@@ -455,12 +443,11 @@ Napi::Value RouteVia(const Napi::CallbackInfo& info) {
     rtm->rtm_scope = RT_SCOPE_UNIVERSE;
     rtm->rtm_type = RTN_UNICAST;
     mnl_attr_put_u32(m.nlh, RTA_GATEWAY, gateway.s_addr);
-    mnl_attr_put_u32(m.nlh, RTA_OIF, found[0]);
-    if ((e = inner.Request(m.nlh)) != 0) failed = "RTM_NEWROUTE";
+    mnl_attr_put_u32(m.nlh, RTA_OIF, links[0]);
+    int e = rtnl.Request(m.nlh);
+    if (e != 0) *failed = "RTM_NEWROUTE";
     return e;
   });
-  if (err != 0) ThrowSys(env, err, failed.empty() ? "setns" : failed.c_str(), mac);
-  return Napi::Boolean::New(env, !found.empty());
 }
 
 // bindPort(proto, address, port) -> { fd, port }: a socket bound to address:port (0: one the
