@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { until } from '../helpers/wait';
 
 const roots = tempRoots('gocker-restart-');
 const g = (args: string[]) => gocker([...roots.args, ...args]);
@@ -16,18 +17,6 @@ const inspect = (ref: string, f: string): string => g(['inspect', '-f', f, ref])
 /** The exit commands (restart.ts) alive for container id: they wait out a back-off. */
 const restarters = (id: string): number[] =>
   execFileSync('ps', ['-eo', 'pid=,args=']).toString().split('\n').filter((l) => l.includes('exit-command.js') && l.includes(id)).map((l) => Number(l.trim().split(' ')[0]));
-
-/** Polls until f() holds (true), or fails with what f last saw. */
-async function until(what: string, f: () => boolean | string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: boolean | string = false;
-  while (Date.now() < end) {
-    last = f();
-    if (last === true) return;
-    await sleep(50);
-  }
-  assert.fail(`${what}: not within ${ms} ms (last: ${String(last)})`);
-}
 
 /** The times (ms) of a container's events of one action, from the event log. */
 function eventTimes(id: string, action: string): number[] {

@@ -11,23 +11,12 @@ import * as path from 'node:path';
 import { RUNTIME, cgroupDirs } from '../helpers/containerd';
 import { busyboxRootfs } from '../helpers/fixtures';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { until } from '../helpers/wait';
 
 const roots = tempRoots('gocker-secproc-');
 const g = (args: string[], timeout = 120_000) => gocker([...roots.args, ...args], { timeout });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const inspect = (ref: string, f: string): string => g(['inspect', '-f', f, ref]).stdout.trim();
-
-/** Polls until f() holds, or fails with what f last saw. */
-async function until(what: string, f: () => boolean | string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: boolean | string = false;
-  while (Date.now() < end) {
-    last = f();
-    if (last === true) return;
-    await sleep(50);
-  }
-  assert.fail(`${what}: not within ${ms} ms (last: ${String(last)})`);
-}
 
 before(() => importBusybox(roots.args));
 
