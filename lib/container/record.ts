@@ -1,6 +1,7 @@
 // The container record: <root>/containers/<id>/config.v2.json, written atomically by the
 // engine (create, start, stop, rm), and the monitor's state under runroot. Every lifecycle
 // command reads these; only lib/container writes them.
+import type { HostConfigBase } from '../spec';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -31,27 +32,12 @@ export interface MountRecord {
   Propagation: string;
 }
 
-export interface HostConfigRecord {
+export interface HostConfigRecord extends HostConfigBase {
   Binds: string[] | null;
-  NetworkMode: string;
   AutoRemove: boolean;
-  Privileged: boolean;
-  ReadonlyRootfs: boolean;
-  CapAdd: string[] | null;
-  CapDrop: string[] | null;
-  SecurityOpt: string[] | null;
-  Init: boolean;
-  Memory: number;
-  MemorySwap: number;
-  NanoCpus: number;
-  CpuShares: number;
-  CpusetCpus: string;
-  PidsLimit: number | null;
-  ShmSize: number;
   Tmpfs: Record<string, string> | null;
   /** --mount, as docker's HostConfig.Mounts (absent in records from before it) */
   Mounts?: Array<Record<string, unknown>> | null;
-  Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;
   /** -p: "80/tcp" -> [{ HostIp, HostPort }] as asked (HostPort '' for any); absent in older records */
   PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null;
   PublishAllPorts?: boolean;

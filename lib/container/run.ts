@@ -25,12 +25,13 @@ import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from './seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
-import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkPlan } from '../network';
+import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from '../network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
 import { exitCommandFor, handOffExit, hasPolicy, resetRestart, restartPolicyOf } from './restart';
 
-export interface RunOptions extends ResourceFlags {
+/** docker's run/create options (the network ones are lib/network's NetworkOptions). */
+export interface RunOptions extends ResourceFlags, NetworkOptions {
   image: string;
   command?: string[];
   entrypoint?: string;
@@ -45,17 +46,6 @@ export interface RunOptions extends ResourceFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
-  /** none, host, bridge (the default), a network's name, or container:NAME */
-  network?: string;
-  /** --network-alias: more names on a user network */
-  networkAlias?: string[];
-  /** --ip: the address on a user network */
-  ip?: string;
-  /** -p [hostIP:][hostPort:]containerPort[/proto] */
-  publish?: string[];
-  /** -P: every exposed port on a random host port */
-  publishAll?: boolean;
-  expose?: string[];
   volume?: string[];
   /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... */
   mount?: string[];

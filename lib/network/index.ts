@@ -33,11 +33,17 @@ import { networkEvent } from '../events';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
+/** run/create's network options, as docker's flags give them. */
 export interface NetworkOptions {
+  /** none, host, bridge (the default), a network's name, or container:NAME */
   network?: string;
+  /** --network-alias: more names on a user network */
   networkAlias?: string[];
+  /** --ip: the address on a user network */
   ip?: string;
+  /** -p [hostIP:][hostPort:]containerPort[/proto] */
   publish?: string[];
+  /** -P: every exposed port on a random host port */
   publishAll?: boolean;
   expose?: string[];
 }

@@ -132,14 +132,14 @@ export type SpecMount =
   /** Options: mount flag words and tmpfs options (size=, mode=), docker's nosuid,nodev,noexec included */
   | { Type: 'tmpfs'; Target: string; Options: string[] };
 
-/** docker's HostConfig: the fields gocker takes, with -v and --tmpfs as typed mounts. */
-export interface SpecHostConfig {
+/** The fields of docker's HostConfig that the spec and the container's record take alike. */
+export interface HostConfigBase {
   NetworkMode: string;
   Privileged: boolean;
   ReadonlyRootfs: boolean;
   CapAdd: string[] | null;
   CapDrop: string[] | null;
-  /** normalised: seccomp=FILE already replaced by the profile's JSON */
+  /** in a spec's input, normalised: seccomp=FILE already replaced by the profile's JSON */
   SecurityOpt: string[] | null;
   Init: boolean;
   /** bytes */
@@ -152,6 +152,10 @@ export interface SpecHostConfig {
   PidsLimit: number | null;
   /** -1: unlimited */
   Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;
+}
+
+/** docker's HostConfig: the fields gocker takes, with -v and --tmpfs as typed mounts. */
+export interface SpecHostConfig extends HostConfigBase {
   Mounts: SpecMount[];
   LogConfig: { Type: 'json-file' | 'none'; Config: Record<string, string> };
   /** --pid: '' (its own namespace), host, or container:ID (joined through launchSpec's fd) */
