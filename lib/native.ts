@@ -105,6 +105,10 @@ export interface NativeBinding {
   watchExit(pid: number, cb: (code: number | null, signal: number | null) => void): void;
   /** The watch on pid no longer keeps the event loop alive (it still reaps). */
   unrefExit(pid: number): void;
+  /** cb once the process behind a pidfd (any process, not reaped) exits; the fd is the watch's. */
+  watchPidfd(pidfd: number, cb: () => void): void;
+  /** Ends a watchPidfd without its callback, closing the fd. */
+  unwatchPidfd(pidfd: number): void;
   /**
    * rm -rf on a worker thread: never follows a symlink, refuses (EXDEV) a directory on
    * another filesystem; a missing path is no error.
