@@ -1,7 +1,7 @@
 // tag, rmi, image inspect and history: the book-keeping side of images.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listRecords } from '../container/state';
+import { readRecords, type ImageUser } from '../store/records';
 import { GockerError, errorLine } from '../errors';
 import { familiarRepo, familiarString, parseAnyReference, parseReference } from '../name';
 import { Store } from '../store';
@@ -70,7 +70,7 @@ function splitRef(r: string): [string, string] {
 export async function removeImage(store: Store, name: string, force: boolean): Promise<string[]> {
   const img = mustResolve(store, name);
   const out: string[] = [];
-  const users = listRecords(store.paths).filter((c) => c.Image === img.id);
+  const users = readRecords<ImageUser>(store.paths).filter((c) => c.Image === img.id);
   const byId = hexOf(img.id).startsWith(name.replace(/^sha256:/, ''));
   const refs = bookRefs(store.readBook(), img.id);
   let untag: string[];

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { containers } from '../container/lifecycle';
-import { listRecords } from '../container/state';
+import { readRecords, type ImageUser } from '../store/records';
 import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
 import { DIGEST_HEX_LENGTH, isDigest, type DigestAlgorithm } from '../name/digest';
@@ -61,7 +61,7 @@ function bookIds(store: Store): Set<string> {
 }
 
 function containerImageIds(store: Store): Set<string> {
-  return new Set(listRecords(store.paths).map((c) => c.Image));
+  return new Set(readRecords<ImageUser>(store.paths).map((c) => c.Image));
 }
 
 /**
