@@ -11,7 +11,8 @@ import type { ImageRecord } from './image/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
 import type { PushOptions, PushResult } from './image/push';
-import type { PruneResult, UsageRow } from './image/prune';
+import type { PruneResult } from './image/prune';
+import type { UsageRow } from './system/df';
 import type { AttachOptions, Attachment } from './container/attach';
 import { gockerVersion } from './version';
 import { readEvents, type EventsOptions, type GockerEvent } from './events';
@@ -109,7 +110,7 @@ export class Gocker {
   /** docker system df: images, containers, volumes (the build cache is always empty). */
   diskUsage(): UsageRow[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('./image/prune') as typeof import('./image/prune')).diskUsage(this.store);
+    return (require('./system/df') as typeof import('./system/df')).diskUsage(this.store);
   }
 
   images(): ImageRecord[] {
@@ -150,7 +151,8 @@ export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';
 export type { VolumeInfo, CreateVolumeOptions } from './store/volumes';
-export type { PruneResult, UsageRow, Collected } from './image/prune';
+export type { PruneResult, Collected } from './image/prune';
+export type { UsageRow } from './system/df';
 export type { PullEvent, PullOptions } from './image/pull';
 export type { PushEvent, PushOptions, PushResult } from './image/push';
 export { parseReference, familiarString, type Reference } from './name';

@@ -197,9 +197,9 @@ export function imageFilter(store: Store, values: string[], now = Date.now()): I
   const since = at('since');
   let until: number | undefined;
   for (const u of f.get('until') ?? []) {
-    const { parseLogTime } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    const { parseTime } = require('../time') as typeof import('../time');
     try {
-      until = parseLogTime(u, 'until', now);
+      until = parseTime(u, 'until', now);
     } catch {
       throw invalid(`failed to parse value as time or duration: ${JSON.stringify(u)}`);
     }
