@@ -119,7 +119,7 @@ export interface NativeBinding {
   /** sha256 of a string (as UTF-8) or buffer, as hex. */
   sha256(data: string | Buffer): string;
   /**
-   * A seccomp filter compiled by libseccomp from flat rules (lib/container/seccomp.ts):
+   * A seccomp filter compiled by libseccomp from flat rules (lib/spec/seccomp.ts):
    * actions as SECCOMP_RET_* values, arches by docker's SCMP_ARCH_* names, argument
    * conditions as [index, SCMP_CMP_* number, datum_a, datum_b]. Returns the classic BPF
    * program (struct sock_filter[]); unknown syscall names are skipped, as runc does.
