@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { GockerError } from '../errors';
 import { log } from '../log';
 import { MNT_DETACH, MS, native } from '../native';
-import type { ImageRecord } from '../image/types';
+import type { ImageRecord } from '../store/types';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_DIR } from '../store/perms';
 import { ANONYMOUS_LABEL, Volumes } from '../store/volumes';

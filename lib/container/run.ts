@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
-import type { ImageRecord } from '../image/types';
+import type { ImageRecord } from '../store/types';
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';

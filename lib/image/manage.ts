@@ -8,7 +8,7 @@ import { Store } from '../store';
 import { collectGarbage } from './prune';
 import { writeFileAtomic } from '../store/atomic';
 import { hexOf } from '../store/paths';
-import type { ImageRecord } from './types';
+import type { ImageRecord } from '../store/types';
 import { imageEvent } from '../events';
 
 const short = (id: string): string => hexOf(id).slice(0, 12);

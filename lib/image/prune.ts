@@ -12,7 +12,7 @@ import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
 import { DIGEST_HEX_LENGTH, isDigest, type DigestAlgorithm } from '../name/digest';
 import { hexOf, shortLink } from '../store/paths';
-import type { ImageConfig } from './types';
+import type { ImageConfig } from '../store/types';
 
 export interface Collected {
   /** image ids whose directories were deleted */

@@ -11,7 +11,7 @@
 import { GockerError } from '../errors';
 import { DEFAULT_DEVICE_RULES, ALLOW_ALL, program as deviceProgram, type DeviceRule } from '../cgroups/devices';
 import { effectiveCaps } from './caps';
-import type { ImageRuntimeConfig } from '../image/types';
+import type { ImageRuntimeConfig } from '../store/types';
 import type { ResolvedSeccomp } from './seccomp';
 import { OCI_VERSION, type OciDevice, type OciExecSpec, type OciMount, type OciNamespace, type OciProcess, type OciRlimit, type OciSeccomp, type OciSpec } from './oci';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { containers } from '../container/lifecycle';
 import type { ContainerRecord } from '../container/record';
 import { bookIds, readJson, storedImageIds } from '../image/prune';
-import type { ImageConfig } from '../image/types';
+import type { ImageConfig } from '../store/types';
 import { chainIds, type Store } from '../store';
 import { treeSize } from '../fsread';
 import { Volumes, type VolumeInfo } from '../store/volumes';
