@@ -38,7 +38,11 @@ export interface NativeBinding {
   sourceHash: string;
   uname(): Utsname;
   statfs(path: string): StatFs;
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  /**
+   * mount(2); with cwd, relative paths in source and data are resolved from cwd (by a thread
+   * of its own: the process's working directory never changes).
+   */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd?: string): void;
   umount(target: string, flags?: number): void;
   /** true, or the Node-shaped error unshare(2) returned. */
   probeNamespace(cloneFlag: number): true | NodeJS.ErrnoException;
