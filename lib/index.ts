@@ -7,11 +7,12 @@ import { StorePaths } from './store/paths';
 import { secureStore } from './store/perms';
 import { Store } from './store';
 import { Volumes } from './store/volumes';
-import type { ImageRecord } from './image/types';
+import type { ImageRecord } from './store/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
 import type { PushOptions, PushResult } from './image/push';
-import type { PruneResult, UsageRow } from './image/prune';
+import type { PruneResult } from './image/prune';
+import type { UsageRow } from './system/df';
 import type { AttachOptions, Attachment } from './container/attach';
 import { gockerVersion } from './version';
 import { readEvents, type EventsOptions, type GockerEvent } from './events';
@@ -109,7 +110,7 @@ export class Gocker {
   /** docker system df: images, containers, volumes (the build cache is always empty). */
   diskUsage(): UsageRow[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('./image/prune') as typeof import('./image/prune')).diskUsage(this.store);
+    return (require('./system/df') as typeof import('./system/df')).diskUsage(this.store);
   }
 
   images(): ImageRecord[] {
@@ -148,9 +149,10 @@ export { GockerError, errorLine } from './errors';
 export { setLogSink, setLogLevel } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
-export type { ImageRecord, ImageConfig, LayerRecord } from './image/types';
+export type { ImageRecord, ImageConfig, LayerRecord } from './store/types';
 export type { VolumeInfo, CreateVolumeOptions } from './store/volumes';
-export type { PruneResult, UsageRow, Collected } from './image/prune';
+export type { PruneResult, Collected } from './image/prune';
+export type { UsageRow } from './system/df';
 export type { PullEvent, PullOptions } from './image/pull';
 export type { PushEvent, PushOptions, PushResult } from './image/push';
 export { parseReference, familiarString, type Reference } from './name';

@@ -38,7 +38,11 @@ export interface NativeBinding {
   sourceHash: string;
   uname(): Utsname;
   statfs(path: string): StatFs;
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  /**
+   * mount(2); with cwd, relative paths in source and data are resolved from cwd (by a thread
+   * of its own: the process's working directory never changes).
+   */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd?: string): void;
   umount(target: string, flags?: number): void;
   /** true, or the Node-shaped error unshare(2) returned. */
   probeNamespace(cloneFlag: number): true | NodeJS.ErrnoException;
@@ -105,6 +109,10 @@ export interface NativeBinding {
   watchExit(pid: number, cb: (code: number | null, signal: number | null) => void): void;
   /** The watch on pid no longer keeps the event loop alive (it still reaps). */
   unrefExit(pid: number): void;
+  /** cb once the process behind a pidfd (any process, not reaped) exits; the fd is the watch's. */
+  watchPidfd(pidfd: number, cb: () => void): void;
+  /** Ends a watchPidfd without its callback, closing the fd. */
+  unwatchPidfd(pidfd: number): void;
   /**
    * rm -rf on a worker thread: never follows a symlink, refuses (EXDEV) a directory on
    * another filesystem; a missing path is no error.
@@ -115,7 +123,7 @@ export interface NativeBinding {
   /** sha256 of a string (as UTF-8) or buffer, as hex. */
   sha256(data: string | Buffer): string;
   /**
-   * A seccomp filter compiled by libseccomp from flat rules (lib/container/seccomp.ts):
+   * A seccomp filter compiled by libseccomp from flat rules (lib/spec/seccomp.ts):
    * actions as SECCOMP_RET_* values, arches by docker's SCMP_ARCH_* names, argument
    * conditions as [index, SCMP_CMP_* number, datum_a, datum_b]. Returns the classic BPF
    * program (struct sock_filter[]); unknown syscall names are skipped, as runc does.

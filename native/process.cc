@@ -178,6 +178,99 @@ Napi::Value UnrefExit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// A process that is not ours (another CLI's monitor) being waited for: its pidfd turns
+// readable when it exits, whoever reaps it. The watch owns the fd; the callback runs once.
+struct PidfdWatch {
+  uv_poll_t poll;
+  int pidfd;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::AsyncContext* context;
+};
+
+std::map<int, PidfdWatch*>& PidfdWatches() {
+  static std::map<int, PidfdWatch*> m;
+  return m;
+}
+
+void OnPidfdClosed(uv_handle_t* handle) {
+  PidfdWatch* w = static_cast<PidfdWatch*>(handle->data);
+  close(w->pidfd);
+  delete w;
+}
+
+void OnPidfdEnvCleanup(void* arg);
+
+// cleanup: called from the environment's cleanup, whose hook is then already being run.
+void RetirePidfd(PidfdWatch* w, bool cleanup = false) {
+  uv_poll_stop(&w->poll);
+  PidfdWatches().erase(w->pidfd);
+  if (!cleanup) napi_remove_env_cleanup_hook(w->env, OnPidfdEnvCleanup, w);
+  w->callback.Reset();
+  delete w->context;
+  w->context = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnPidfdClosed);
+}
+
+void OnPidfdEnvCleanup(void* arg) { RetirePidfd(static_cast<PidfdWatch*>(arg), true); }
+
+void OnPidfdReadable(uv_poll_t* handle, int status, int events) {
+  PidfdWatch* w = static_cast<PidfdWatch*>(handle->data);
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  Napi::FunctionReference cb = std::move(w->callback);
+  Napi::AsyncContext* context = w->context;
+  w->context = nullptr;
+  RetirePidfd(w);
+  try {
+    cb.MakeCallback(Napi::Object::New(env), {}, *context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+  delete context;
+}
+
+// watchPidfd(fd, cb): cb() once the process behind the pidfd has exited; the fd is the
+// watch's from then on (closed when it fires or by unwatchPidfd). The loop stays alive
+// meanwhile: a `gocker wait` has nothing else to wait on.
+Napi::Value WatchPidfd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw CodedError(env, "ENATIVE", "watchPidfd: no event loop");
+  PidfdWatch* w = new PidfdWatch();
+  w->pidfd = fd;
+  w->env = env;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->context = new Napi::AsyncContext(env, "gocker:watchPidfd");
+  w->poll.data = w;
+  int err = uv_poll_init(loop, &w->poll, fd);
+  if (err != 0) {
+    w->callback.Reset();
+    delete w->context;
+    delete w;
+    ThrowSys(env, -err, "uv_poll_init");
+  }
+  err = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
+  if (err != 0) {
+    w->callback.Reset();
+    delete w->context;
+    w->context = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnPidfdClosed);
+    ThrowSys(env, -err, "uv_poll_start");
+  }
+  PidfdWatches()[fd] = w;
+  napi_add_env_cleanup_hook(env, OnPidfdEnvCleanup, w);
+  return env.Undefined();
+}
+
+// unwatchPidfd(fd): the watch ends without its callback, and the fd is closed.
+Napi::Value UnwatchPidfd(const Napi::CallbackInfo& info) {
+  auto it = PidfdWatches().find(info[0].As<Napi::Number>().Int32Value());
+  if (it != PidfdWatches().end()) RetirePidfd(it->second);
+  return info.Env().Undefined();
+}
+
 // pidfdOpen(pid) -> fd: a handle on exactly this process, which no recycling of its pid can
 // redirect; pidfdSignal(fd, sig) -> false when it has exited. kill(2) on a pid read, then
 // checked, then signalled leaves a window in which the pid can be someone else's.
@@ -250,6 +343,8 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal, "pidfdSignal"));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit, "watchExit"));
   exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));
+  exports.Set("watchPidfd", Napi::Function::New(env, WatchPidfd, "watchPidfd"));
+  exports.Set("unwatchPidfd", Napi::Function::New(env, UnwatchPidfd, "unwatchPidfd"));
   exports.Set("randomHex", Napi::Function::New(env, RandomHex, "randomHex"));
   exports.Set("sha256", Napi::Function::New(env, Sha256, "sha256"));
 }

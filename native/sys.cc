@@ -15,6 +15,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <thread>
 
 #include "errors.h"
 #include "module.h"
@@ -75,17 +77,42 @@ Napi::Value Statfs(const Napi::CallbackInfo& info) {
 }
 
 // mount(source, target, fstype, flags, data): flags is the numeric MS_* mask.
+// mount(source, target, fstype, flags, data, cwd?): with cwd, relative paths in the source
+// and the options (overlay's short l/ links, which keep 60 layers within the page the kernel
+// allows for options) are resolved from cwd, by a thread with a working directory of its own
+// (unshare(CLONE_FS)): the process's never changes, whatever else runs meanwhile.
 Napi::Value Mount(const Napi::CallbackInfo& info) {
   std::string source = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   std::string target = info[1].As<Napi::String>();
   std::string fstype = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
   unsigned long flags = info[3].IsNumber() ? static_cast<unsigned long>(info[3].As<Napi::Number>().Int64Value()) : 0;
   std::string data = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
-  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(),
-            fstype.empty() ? nullptr : fstype.c_str(), flags,
-            data.empty() ? nullptr : data.c_str()) != 0) {
-    ThrowSys(info.Env(), errno, "mount", target);
+  std::string cwd = info.Length() > 5 && info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
+  int err = 0;
+  const char* what = "mount";
+  auto mountIt = [&] {
+    if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
+              data.empty() ? nullptr : data.c_str()) != 0) {
+      err = errno;
+    }
+  };
+  if (cwd.empty()) {
+    mountIt();
+  } else {
+    std::thread t([&] {
+      if (unshare(CLONE_FS) != 0) {
+        err = errno;
+        what = "unshare(CLONE_FS)";
+      } else if (chdir(cwd.c_str()) != 0) {
+        err = errno;
+        what = "chdir";
+      } else {
+        mountIt();
+      }
+    });
+    t.join();
   }
+  if (err != 0) ThrowSys(info.Env(), err, what, std::string(what) == "chdir" ? cwd : target);
   return info.Env().Undefined();
 }
 

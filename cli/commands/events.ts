@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { parseLogTime } from '../../lib/container/lifecycle';
+import { parseTime } from '../../lib/time';
 import { eventLine, parseEventFilters, readEvents, type GockerEvent } from '../../lib/events';
 import { compileFormat, lastFlag } from '../../lib/format/formatter';
 import { withGoType, type GoType } from '../../lib/format/values';
@@ -30,8 +30,8 @@ export async function handler(argv: EventsArgs): Promise<number> {
   const filters = parseEventFilters((argv.filter ?? []).map(String));
   const format = lastFlag(argv.format);
   const tmpl = format ? compileFormat(format) : undefined;
-  const since = argv.since ? parseLogTime(argv.since, 'since') : undefined;
-  const until = argv.until ? parseLogTime(argv.until, 'until') : undefined;
+  const since = argv.since ? parseTime(argv.since, 'since') : undefined;
+  const until = argv.until ? parseTime(argv.until, 'until') : undefined;
   const g = engine(argv);
   // ^C (or a TERM) ends a follow as docker's CLI ends it: quietly, exit 0.
   const ac = new AbortController();

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { find, parseLogTime, streamLogs, type LogLine } from '../../lib/container/lifecycle';
+import { find, streamLogs, type LogLine } from '../../lib/container/lifecycle';
+import { parseTime } from '../../lib/time';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -44,8 +45,8 @@ export async function handler(argv: LogsArgs): Promise<void> {
   await streamLogs(g.paths, rec, {
     follow: argv.follow,
     tail,
-    since: argv.since ? parseLogTime(argv.since, 'since') : undefined,
-    until: argv.until ? parseLogTime(argv.until, 'until') : undefined,
+    since: argv.since ? parseTime(argv.since, 'since') : undefined,
+    until: argv.until ? parseTime(argv.until, 'until') : undefined,
   }, emit);
   flush();
 }

@@ -85,7 +85,7 @@ export async function handler(argv: Args): Promise<void> {
 
 /** The writable layer's bytes and, as docker's virtual size, those of the whole root. */
 function containerSizes(g: ReturnType<typeof engine>, r: ContainerRecord): [number, number] {
-  const { treeSize } = require('../../lib/image/prune') as typeof import('../../lib/image/prune');
+  const { treeSize } = require('../../lib/fsread') as typeof import('../../lib/fsread');
   const rw = treeSize(r.GraphDriver.Data.UpperDir);
   const image = g.store.loadImage(r.Image);
   return [rw, rw + (image?.layers.reduce((n, l) => n + l.size, 0) ?? 0)];

@@ -46,7 +46,7 @@ const CACHE_HEADER = { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', Cr
 
 /** `system df -v`: images, containers, local volumes, and gocker's build cache, which is always empty. */
 function verboseTables(g: ReturnType<typeof engine>): string {
-  const { diskUsageVerbose } = require('../../lib/image/prune') as typeof import('../../lib/image/prune');
+  const { diskUsageVerbose } = require('../../lib/system/df') as typeof import('../../lib/system/df');
   const u = diskUsageVerbose(g.store);
   const now = Date.now();
   const created = (c?: string): number => (c ? Date.parse(c) || 0 : 0);

@@ -10,7 +10,7 @@ import { containerEvent } from '../events';
 import { byCodeUnit } from '../format/order';
 import { at, lstatAt, openDirAt } from '../fsread';
 import { applyChanges } from '../image/import';
-import type { ImageConfig } from '../image/types';
+import type { ImageConfig } from '../store/types';
 import { MNT_DETACH, native } from '../native';
 import { familiarRepo, parseReference } from '../name';
 import { Store, sha256 } from '../store';

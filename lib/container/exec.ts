@@ -8,7 +8,7 @@ import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { buildExecSpec } from '../spec';
-import { effectiveCaps } from './caps';
+import { effectiveCaps } from '../spec/caps';
 import { find, startedProcess } from './lifecycle';
 import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
 import { mergeEnv, processEnv } from './run';

@@ -14,8 +14,9 @@ import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
 import { networkStopped } from '../network';
-import { containerEvent } from '../events';
+import { containerEvent, readEvents } from '../events';
 import { markStopped, restarterAlive } from './restart';
+import { ContainerWatch } from './watch';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 4194304;
@@ -54,6 +55,17 @@ function monitorAlive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * A watch on the container for the commands that wait on it (wait, stop, logs -f): woken by
+ * what changes on disk and by its monitor's death, never by a timer. Log writes wake only
+ * those that read the log.
+ */
+function watchContainer(paths: StorePaths, id: string, logs = false): ContainerWatch {
+  return new ContainerWatch(paths, id, { pid: () => readPid(path.join(paths.runContainer(id), 'monitor.pid')), alive: monitorAlive }, logs ? undefined : isLogFile);
+}
+
+const isLogFile = (name: string): boolean => name.includes('-json.log');
 
 /** The State.Error of a container whose monitor went (a reboot, a kill) without recording an exit. */
 const LOST = 'container monitor exited unexpectedly';
@@ -398,10 +410,16 @@ export async function withContainer<T>(paths: StorePaths, ref: string, f: (rec: 
 
 async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
-  for (;;) {
-    if (reconcile(paths, rec).State.Status === 'exited') return true;
-    if (Date.now() >= end) return false;
-    await new Promise((r) => setTimeout(r, 20));
+  const watch = watchContainer(paths, rec.Id);
+  try {
+    for (;;) {
+      if (reconcile(paths, rec).State.Status === 'exited') return true;
+      const left = end - Date.now();
+      if (left <= 0) return false;
+      await watch.next(left);
+    }
+  } finally {
+    watch.close();
   }
 }
 
@@ -465,23 +483,33 @@ export const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-e
  * The exit code once the condition holds: not-running (at once for a container that is not
  * running), next-exit (the end of its next run, even if it is not running now) or removed
  * (its exit, then its removal). The record is read by id each time: a removal while waiting
- * ends the wait with the last exit seen.
+ * ends the wait with the last exit seen. signal aborts the wait (rejecting with its reason).
  */
-export async function wait(paths: StorePaths, ref: string, condition: WaitCondition = 'not-running'): Promise<number> {
+export async function wait(paths: StorePaths, ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<number> {
   if (!WAIT_CONDITIONS.includes(condition)) throw new GockerError(`invalid condition: ${JSON.stringify(condition)}`, { exitCode: 1 });
   const first = find(paths, ref);
+  const since = Date.now();
+  // Set before the first look: whatever happens after it wakes the wait.
+  const watch = watchContainer(paths, first.Id);
+  try {
+    return await waitWatched(paths, first, condition, watch, since, signal);
+  } finally {
+    watch.close();
+  }
+}
+
+async function waitWatched(paths: StorePaths, first: ContainerRecord, condition: WaitCondition, watch: ContainerWatch, since: number, signal?: AbortSignal): Promise<number> {
   const finishedBefore = first.State.FinishedAt;
   let code = first.State.ExitCode;
   let running = first.State.Running;
-  // A removal can follow an exit closely (the monitor runs `rm` for --rm): removed is polled
-  // fast, so that the exit is seen first.
-  const every = condition === 'removed' ? 5 : 20;
   for (;;) {
+    signal?.throwIfAborted();
     const onDisk = loadRecord(paths, first.Id);
     if (!onDisk) {
-      // Removed without an exit seen since it ran: only rm -f removes a running container,
-      // and it does so with SIGKILL.
-      return running ? 128 + os.constants.signals.SIGKILL : code;
+      // Removed (the exit command of --rm runs rm as soon as the monitor is gone) before
+      // this wait saw the exit: its die event says the code. Without one since the wait
+      // began, only rm -f removes a running container, and it does so with SIGKILL.
+      return running ? (await lastDieCode(paths, first.Id, since)) ?? 128 + os.constants.signals.SIGKILL : code;
     }
     let rec: ContainerRecord;
     try {
@@ -494,8 +522,18 @@ export async function wait(paths: StorePaths, ref: string, condition: WaitCondit
     running = rec.State.Running;
     if (!running) code = rec.State.ExitCode;
     if (!running && (condition === 'not-running' || (condition === 'next-exit' && rec.State.FinishedAt !== finishedBefore && rec.State.Status === 'exited'))) return code;
-    await new Promise((r) => setTimeout(r, every));
+    await watch.next(Infinity, signal);
   }
+}
+
+/** The exit code of the container's last die event at or after since (ms), if any. */
+async function lastDieCode(paths: StorePaths, id: string, since: number): Promise<number | undefined> {
+  let code: number | undefined;
+  for await (const ev of readEvents(paths, { since, until: Date.now(), follow: false, filters: { container: [id], event: ['die'] } })) {
+    const n = Number(ev.Actor.Attributes.exitCode);
+    if (ev.Actor.ID === id && Number.isInteger(n)) code = n;
+  }
+  return code;
 }
 
 /**
@@ -549,6 +587,8 @@ export interface LogOptions {
   /** ms since the epoch: lines stamped before since, or after until, are left out */
   since?: number;
   until?: number;
+  /** ends a follow early (the lines read so far stay emitted) */
+  signal?: AbortSignal;
 }
 
 /**
@@ -603,20 +643,23 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
       fs.closeSync(fd);
     }
   }
+  // Set before the log is first read: a line written after that read wakes the follow.
+  const watch = o.follow ? watchContainer(paths, rec.Id, true) : undefined;
   let fd = openLog(rec.LogPath);
   if (fd === undefined) {
+    watch?.close();
     if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
     return;
   }
   try {
     let offset = scanLogs(fd, 0, first);
     if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
-    if (!o.follow) return;
+    if (!o.follow || !watch) return;
     for (;;) {
       // Checked before the read: the lines written up to the exit are read once more after it.
       // From the record on disk: an rm -f from elsewhere ends the follow too.
       const now = loadRecord(paths, rec.Id);
-      const done = !now || !reconcile(paths, now).State.Running || (o.until !== undefined && Date.now() > o.until);
+      const done = !now || !reconcile(paths, now).State.Running || (o.until !== undefined && Date.now() > o.until) || !!o.signal?.aborted;
       // Truncated (max-file 1): from its start again.
       if (fs.fstatSync(fd).size < offset) offset = 0;
       offset = scanLogs(fd, offset, (l) => inRange(l) && emit(l));
@@ -632,9 +675,10 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
         }
       }
       if (done) return;
-      await new Promise((r) => setTimeout(r, 50));
+      await watch.next(o.until === undefined ? Infinity : o.until - Date.now() + 1, o.signal);
     }
   } finally {
+    watch?.close();
     fs.closeSync(fd);
   }
 }
@@ -652,21 +696,4 @@ function rotatedCount(logPath: string): number {
   let n = 0;
   while (fs.existsSync(`${logPath}.${n + 1}`)) n++;
   return n;
-}
-
-/**
- * A --since/--until value as docker takes it: RFC 3339 (or a date), a Unix timestamp with
- * optional fraction, or a Go duration ("10m", "1h30m") meaning that long ago.
- */
-export function parseLogTime(value: string, flag: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) {
-    let ms = 0;
-    for (const [, n, u] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * unit[u];
-    return now - ms;
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new GockerError(`invalid value for "${flag}": failed to parse "${value}" as a timestamp or duration`, { exitCode: 1 });
-  return t;
 }

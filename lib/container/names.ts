@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
 import { acquireLock, unlinkIfThere } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
-import { RECORD_FILE } from './record';
+import { recordFile } from '../store/records';
 
 /** docker's container names: a letter or digit, then at least one of letters, digits, _ . - */
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -138,7 +138,7 @@ async function migrate(paths: StorePaths, dir: string): Promise<void> {
     }
     for (const id of ids) {
       try {
-        const rec = JSON.parse(fs.readFileSync(path.join(paths.container(id), RECORD_FILE), 'utf8')) as { Name?: string };
+        const rec = JSON.parse(fs.readFileSync(recordFile(paths, id), 'utf8')) as { Name?: string };
         if (rec.Name) fs.writeFileSync(path.join(tmp, rec.Name.replace(/^\//, '')), id);
       } catch {
         /* a half-written container: no name to keep */

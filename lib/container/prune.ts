@@ -1,10 +1,11 @@
 // docker container prune: every container that is not running (created, exited, dead),
 // narrowed by docker's prune filters (until=, label=, label!=).
 import { GockerError } from '../errors';
-import { treeSize } from '../image/prune';
+import { treeSize } from '../fsread';
 import { log } from '../log';
 import type { StorePaths } from '../store/paths';
-import { containers, parseLogTime, remove } from './lifecycle';
+import { containers, remove } from './lifecycle';
+import { parseTime } from '../time';
 import type { ContainerRecord } from './record';
 
 export interface ContainerPruneFilters {
@@ -46,7 +47,7 @@ export function parsePruneFilters(values: string[], now = Date.now()): Container
   if (until.length > 1) throw invalidFilter('more than one until filter specified');
   if (until.length === 1) {
     try {
-      f.until = parseLogTime(until[0], 'until', now);
+      f.until = parseTime(until[0], 'until', now);
     } catch {
       throw invalidFilter(`failed to parse value as time or duration: ${JSON.stringify(until[0])}`);
     }

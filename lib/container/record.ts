@@ -149,4 +149,3 @@ export interface NetworkSettings {
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
-export const RECORD_FILE = 'config.v2.json';

@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
-import type { ImageRecord } from '../image/types';
+import type { ImageRecord } from '../store/types';
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
-import { boundingCaps, effectiveCaps } from './caps';
+import { boundingCaps, effectiveCaps } from '../spec/caps';
 import {
   DEFAULT_DEVICES, buildSpec, commandOf, deviceRules, envOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
   type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
@@ -22,7 +22,7 @@ import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { releaseName, reserveName } from './names';
 import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
 import { resolveUser } from './user';
-import { normaliseSecurityOpts, seccompProgram } from './seccomp';
+import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from '../network';

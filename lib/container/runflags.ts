@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { GockerError } from '../errors';
 import type { DeviceRule } from '../cgroups/devices';
-import type { ImageRuntimeConfig } from '../image/types';
+import type { ImageRuntimeConfig } from '../store/types';
 import { parseCgroupRule, type OciDevice } from '../spec';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';

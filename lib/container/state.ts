@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
 import { MNT_DETACH, MS, native } from '../native';
-import { log } from '../log';
 import { unlinkIfThere, writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_FILE } from '../store/perms';
@@ -11,7 +10,8 @@ import type { ContainerCgroup } from '../cgroups';
 import { releaseVolumes } from './mounts';
 import { releaseName } from './names';
 import { containerEvent } from '../events';
-import { RECORD_FILE, type ContainerRecord } from './record';
+import type { ContainerRecord } from './record';
+import { containerLock, readRecord, readRecords, recordFile } from '../store/records';
 import { ANNOTATIONS, parseSpecJson, specJson, type OciSpec } from '../spec';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -26,10 +26,7 @@ export interface ExitInfo {
   error: string;
 }
 
-/** Held while a container is started, finished or removed, so those never interleave. */
-export function containerLock(paths: StorePaths, id: string): string {
-  return paths.lock(`container-${id}`);
-}
+export { containerLock };
 
 export function newContainerId(): string {
   return native().randomHex(32);
@@ -74,39 +71,15 @@ export async function removeContainer(paths: StorePaths, rec: ContainerRecord, c
 export function saveRecord(paths: StorePaths, rec: ContainerRecord): void {
   // 0600: the record holds the container's environment, `-e` secrets included. A record an
   // older gocker wrote 0644 is replaced by this one (a new file, renamed over it).
-  writeFileAtomic(path.join(paths.container(rec.Id), RECORD_FILE), `${JSON.stringify(rec, null, 2)}\n`, PRIVATE_FILE, !rec.HostConfig.AutoRemove);
+  writeFileAtomic(recordFile(paths, rec.Id), `${JSON.stringify(rec, null, 2)}\n`, PRIVATE_FILE, !rec.HostConfig.AutoRemove);
 }
 
 export function loadRecord(paths: StorePaths, id: string): ContainerRecord | undefined {
-  const file = path.join(paths.container(id), RECORD_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
-  try {
-    return JSON.parse(text) as ContainerRecord;
-  } catch {
-    // Empty or cut short: a crash while a --rm container ran, whose record is not fsynced
-    // (saveRecord). Skipped, as docker skips a config it cannot load.
-    log.warn('skipping a container whose record cannot be read', { file });
-    return undefined;
-  }
+  return readRecord<ContainerRecord>(paths, id);
 }
 
 export function listRecords(paths: StorePaths): ContainerRecord[] {
-  let ids: string[];
-  try {
-    ids = fs.readdirSync(paths.containers);
-  } catch (e) {
-    // None yet. Anything else (a non-root user facing root's private store) is said as it
-    // is: read as "no containers" it became "No such container" for one that runs.
-    if (isErrno(e, 'ENOENT')) return [];
-    throw e;
-  }
-  return ids.map((id) => loadRecord(paths, id)).filter((r): r is ContainerRecord => r !== undefined);
+  return readRecords<ContainerRecord>(paths);
 }
 
 export function readExit(paths: StorePaths, id: string): ExitInfo | undefined {
@@ -191,11 +164,5 @@ export function mountContainerLayers(paths: StorePaths, rec: ContainerRecord, ta
   if (lower === undefined || !/^l\/[0-9A-Za-z]+(?::l\/[0-9A-Za-z]+)*$/.test(lower)) throw new GockerError(`container ${rec.Id.slice(0, 12)} has no overlay layers recorded`);
   const { UpperDir, WorkDir } = rec.GraphDriver.Data;
   const data = o.readonly ? `lowerdir=${UpperDir}:${lower}` : `lowerdir=${lower},upperdir=${UpperDir},workdir=${WorkDir}`;
-  const cwd = process.cwd();
-  process.chdir(paths.root);
-  try {
-    native().mount('overlay', target, 'overlay', o.readonly ? MS.RDONLY : 0, data);
-  } finally {
-    process.chdir(cwd);
-  }
+  native().mount('overlay', target, 'overlay', o.readonly ? MS.RDONLY : 0, data, paths.root);
 }

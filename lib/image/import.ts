@@ -13,7 +13,7 @@ import { parseReference, familiarString, type Reference } from '../name';
 import { validateDigest, splitDigest, type Digest } from '../name/digest';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, hostPlatform } from '../remote';
 import { Store, sha256 } from '../store';
-import type { ImageConfig } from './types';
+import type { ImageConfig } from '../store/types';
 import { imageEvent } from '../events';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';

@@ -1,14 +1,14 @@
 // tag, rmi, image inspect and history: the book-keeping side of images.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listRecords } from '../container/state';
+import { readRecords, type ImageUser } from '../store/records';
 import { GockerError, errorLine } from '../errors';
 import { familiarRepo, familiarString, parseAnyReference, parseReference } from '../name';
 import { Store } from '../store';
 import { collectGarbage } from './prune';
 import { writeFileAtomic } from '../store/atomic';
 import { hexOf } from '../store/paths';
-import type { ImageRecord } from './types';
+import type { ImageRecord } from '../store/types';
 import { imageEvent } from '../events';
 
 const short = (id: string): string => hexOf(id).slice(0, 12);
@@ -70,7 +70,7 @@ function splitRef(r: string): [string, string] {
 export async function removeImage(store: Store, name: string, force: boolean): Promise<string[]> {
   const img = mustResolve(store, name);
   const out: string[] = [];
-  const users = listRecords(store.paths).filter((c) => c.Image === img.id);
+  const users = readRecords<ImageUser>(store.paths).filter((c) => c.Image === img.id);
   const byId = hexOf(img.id).startsWith(name.replace(/^sha256:/, ''));
   const refs = bookRefs(store.readBook(), img.id);
   let untag: string[];
@@ -197,9 +197,9 @@ export function imageFilter(store: Store, values: string[], now = Date.now()): I
   const since = at('since');
   let until: number | undefined;
   for (const u of f.get('until') ?? []) {
-    const { parseLogTime } = require('../container/lifecycle') as typeof import('../container/lifecycle');
+    const { parseTime } = require('../time') as typeof import('../time');
     try {
-      until = parseLogTime(u, 'until', now);
+      until = parseTime(u, 'until', now);
     } catch {
       throw invalid(`failed to parse value as time or duration: ${JSON.stringify(u)}`);
     }

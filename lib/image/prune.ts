@@ -1,4 +1,4 @@
-// Garbage collection of the image store (rmi, image prune) and `system df`.
+// Garbage collection of the image store (rmi, image prune).
 //
 // What stays is decided from two sources only: images.json (what is installed) and the
 // container records (an untagged image a container runs on stays, as docker keeps it
@@ -7,14 +7,12 @@
 // layers but not yet registered its image is never collected (see Store.adding).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { containers } from '../container/lifecycle';
-import { listRecords } from '../container/state';
+import { readRecords, type ImageUser } from '../store/records';
 import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
 import { DIGEST_HEX_LENGTH, isDigest, type DigestAlgorithm } from '../name/digest';
 import { hexOf, shortLink } from '../store/paths';
-import { Volumes } from '../store/volumes';
-import type { ImageConfig } from './types';
+import type { ImageConfig } from '../store/types';
 
 export interface Collected {
   /** image ids whose directories were deleted */
@@ -30,7 +28,7 @@ export interface PruneResult extends Collected {
   untagged: string[];
 }
 
-function readJson<T>(file: string): T | undefined {
+export function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch (e) {
@@ -54,14 +52,14 @@ export function storedImageIds(store: Store): string[] {
   return listHex(store.paths.images).map((h) => `sha256:${h}`).filter((id) => fs.existsSync(path.join(store.paths.image(id), 'config.json')));
 }
 
-function bookIds(store: Store): Set<string> {
+export function bookIds(store: Store): Set<string> {
   const ids = new Set<string>();
   for (const tags of Object.values(store.readBook())) for (const id of Object.values(tags)) ids.add(id);
   return ids;
 }
 
 function containerImageIds(store: Store): Set<string> {
-  return new Set(listRecords(store.paths).map((c) => c.Image));
+  return new Set(readRecords<ImageUser>(store.paths).map((c) => c.Image));
 }
 
 /**
@@ -175,144 +173,4 @@ export async function pruneImages(store: Store, all: boolean): Promise<PruneResu
     }
     return { untagged, ...collectLocked(store, storedImageIds(store)) };
   });
-}
-
-export interface UsageRow {
-  Type: 'Images' | 'Containers' | 'Local Volumes' | 'Build Cache';
-  TotalCount: number;
-  Active: number;
-  /** bytes */
-  Size: number;
-  /** bytes */
-  Reclaimable: number;
-}
-
-/** Bytes of the regular files under dir (a container's writable layer: what removing it frees). */
-export function treeSize(dir: string): number {
-  let n = 0;
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    const p = path.join(dir, name);
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    if (!st) continue;
-    n += st.isDirectory() ? treeSize(p) : st.isFile() ? st.size : 0;
-  }
-  return n;
-}
-
-/**
- * docker system df. Images: shared layers count once; reclaimable is what removing every
- * image no container uses would free. Containers: the size of their writable layers;
- * reclaimable is that of the stopped ones. Volumes: the size of their data; reclaimable is
- * that of the ones no container uses. gocker has no build cache.
- */
-export function diskUsage(store: Store): UsageRow[] {
-  const book = bookIds(store);
-  const records = containers(store.paths, true);
-  const used = new Set(records.map((c) => c.Image));
-  const ids = storedImageIds(store).filter((id) => book.has(id) || used.has(id));
-  const layerSize = new Map<string, number>();
-  const activeLayers = new Set<string>();
-  for (const id of ids) {
-    const config = readJson<ImageConfig>(path.join(store.paths.image(id), 'config.json'));
-    if (!config) continue;
-    for (const c of chainIds(config.rootfs.diff_ids)) {
-      if (!layerSize.has(c)) layerSize.set(c, store.layerMeta(c)?.size ?? 0);
-      if (used.has(id)) activeLayers.add(c);
-    }
-  }
-  let size = 0;
-  let reclaimable = 0;
-  for (const [c, n] of layerSize) {
-    size += n;
-    if (!activeLayers.has(c)) reclaimable += n;
-  }
-  // Volumes with driver options are mounts, not data here: left out, as dockerd does.
-  const vols = new Volumes(store.paths).usage();
-  let csize = 0;
-  let creclaim = 0;
-  let running = 0;
-  for (const c of records) {
-    const n = treeSize(c.GraphDriver.Data.UpperDir);
-    csize += n;
-    if (c.State.Running) running++;
-    else creclaim += n;
-  }
-  return [
-    { Type: 'Images', TotalCount: ids.length, Active: ids.filter((id) => used.has(id)).length, Size: size, Reclaimable: reclaimable },
-    { Type: 'Containers', TotalCount: records.length, Active: running, Size: csize, Reclaimable: creclaim },
-    { Type: 'Local Volumes', TotalCount: vols.length, Active: vols.filter((v) => v.used).length, Size: vols.reduce((n, v) => n + v.size, 0),
-      Reclaimable: vols.filter((v) => !v.used).reduce((n, v) => n + v.size, 0) },
-    { Type: 'Build Cache', TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
-  ];
-}
-
-/** One image of `system df -v`: docker's ImageSummary sizes. */
-export interface ImageUsage {
-  id: string;
-  /** the first of its names, repo:tag; undefined for an image no name refers to */
-  repoTag?: string;
-  created?: string;
-  /** bytes of all its layers */
-  size: number;
-  /** bytes of its layers some other image of the store has too */
-  shared: number;
-  /** containers made from it */
-  containers: number;
-}
-
-export interface VerboseUsage {
-  images: ImageUsage[];
-  /** every container, with its writable layer's bytes and its image's */
-  containers: Array<{ record: import('../container/record').ContainerRecord; rw: number; rootfs: number }>;
-  volumes: Array<{ volume: import('../store/volumes').VolumeInfo; links: number; size: number }>;
-}
-
-/** `system df -v`: the items behind diskUsage's totals, as dockerd's /system/df lists them. */
-export function diskUsageVerbose(store: Store): VerboseUsage {
-  const book = bookIds(store);
-  const records = containers(store.paths, true);
-  const used = new Map<string, number>();
-  for (const c of records) used.set(c.Image, (used.get(c.Image) ?? 0) + 1);
-  const ids = storedImageIds(store).filter((id) => book.has(id) || used.has(id));
-  const chainsOf = new Map<string, string[]>();
-  const layerSize = new Map<string, number>();
-  const holders = new Map<string, number>();
-  for (const id of ids) {
-    const config = readJson<ImageConfig>(path.join(store.paths.image(id), 'config.json'));
-    if (!config) continue;
-    const chains = chainIds(config.rootfs.diff_ids);
-    chainsOf.set(id, chains);
-    for (const c of new Set(chains)) {
-      if (!layerSize.has(c)) layerSize.set(c, store.layerMeta(c)?.size ?? 0);
-      holders.set(c, (holders.get(c) ?? 0) + 1);
-    }
-  }
-  const images = ids.filter((id) => chainsOf.has(id)).map((id): ImageUsage => {
-    const image = store.loadImage(id);
-    const chains = [...new Set(chainsOf.get(id)!)];
-    return {
-      id,
-      repoTag: image?.repoTags[0],
-      created: image?.config.created,
-      size: chains.reduce((n, c) => n + layerSize.get(c)!, 0),
-      shared: chains.filter((c) => holders.get(c)! > 1).reduce((n, c) => n + layerSize.get(c)!, 0),
-      containers: used.get(id) ?? 0,
-    };
-  });
-  const imageSize = new Map(images.map((i) => [i.id, i.size]));
-  const volumes = new Volumes(store.paths);
-  return {
-    images,
-    containers: records.map((record) => {
-      const rw = treeSize(record.GraphDriver.Data.UpperDir);
-      return { record, rw, rootfs: rw + (imageSize.get(record.Image) ?? 0) };
-    }),
-    volumes: volumes.usage().map((v) => ({ volume: v.volume, links: volumes.users(v.volume.Name).length, size: v.size })),
-  };
 }

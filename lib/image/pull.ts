@@ -7,7 +7,7 @@ import { familiarString, parseReference } from '../name';
 import { validateDigest } from '../name/digest';
 import { RegistryClient, type ClientOptions, type Descriptor } from '../remote';
 import { Store, chainIds } from '../store';
-import type { ImageConfig } from './types';
+import type { ImageConfig } from '../store/types';
 import { imageEvent } from '../events';
 
 export type PullEvent =

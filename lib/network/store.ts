@@ -12,8 +12,7 @@ import { native } from '../native';
 import { acquireLock, tryExclusiveLock, writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
-import { containerLock } from '../container/state';
-import { RECORD_FILE } from '../container/record';
+import { containerLock, recordFile } from '../store/records';
 import { contains, formatAddress, formatSubnet, lastAddress, overlaps, parseAddress, parseCidr, type Subnet } from './ipv4';
 
 export interface NetworkRecord {
@@ -198,7 +197,7 @@ function writeIpam(paths: StorePaths, id: string, ipam: Ipam, durable: boolean):
  */
 function holderGone(paths: StorePaths, id: string): boolean {
   if (!/^[0-9a-f]{64}$/.test(id)) return true;
-  const record = path.join(paths.container(id), RECORD_FILE);
+  const record = recordFile(paths, id);
   if (fs.existsSync(record)) return false;
   const release = tryExclusiveLock(containerLock(paths, id));
   if (!release) return false;

@@ -10,9 +10,9 @@
 // device programs. gocker-monitor reads all of it and refuses what it does not know.
 import { GockerError } from '../errors';
 import { DEFAULT_DEVICE_RULES, ALLOW_ALL, program as deviceProgram, type DeviceRule } from '../cgroups/devices';
-import { effectiveCaps } from '../container/caps';
-import type { ImageRuntimeConfig } from '../image/types';
-import type { ResolvedSeccomp } from '../container/seccomp';
+import { effectiveCaps } from './caps';
+import type { ImageRuntimeConfig } from '../store/types';
+import type { ResolvedSeccomp } from './seccomp';
 import { OCI_VERSION, type OciDevice, type OciExecSpec, type OciMount, type OciNamespace, type OciProcess, type OciRlimit, type OciSeccomp, type OciSpec } from './oci';
 
 export * from './oci';

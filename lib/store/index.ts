@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
-import type { ImageConfig, ImageRecord, LayerRecord } from '../image/types';
+import type { ImageConfig, ImageRecord, LayerRecord } from './types';
 import { applyLayerFile, type WhiteoutMode } from '../layer';
 import { familiarRepo, isTag, parseAnyReference, parseReference, type Reference } from '../name';
 import { isDigest, isSha256Digest, quoteInput, validateDigest } from '../name/digest';

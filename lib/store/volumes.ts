@@ -14,6 +14,7 @@ import { GockerError, isErrno } from '../errors';
 import { volumeEvent } from '../events';
 import { log } from '../log';
 import { native } from '../native';
+import { treeSize } from '../fsread';
 import { acquireLock, fsyncDir, writeFileAtomic } from './atomic';
 import type { StorePaths } from './paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from './perms';
@@ -348,34 +349,3 @@ export class Volumes {
   }
 }
 
-/**
- * The bytes of the regular files under dir, walked without recursion and without following a
- * symlink or leaving dir's filesystem (a volume's contents are a container's to shape).
- */
-export function treeSize(dir: string): number {
-  let total = 0;
-  let top: fs.Stats;
-  try {
-    top = fs.lstatSync(dir);
-  } catch {
-    return 0;
-  }
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    let names: string[];
-    try {
-      names = fs.readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p, { throwIfNoEntry: false });
-      if (!st || st.dev !== top.dev) continue;
-      if (st.isDirectory()) stack.push(p);
-      else if (st.isFile()) total += st.size;
-    }
-  }
-  return total;
-}

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_CAPS } from '../../lib/container/caps';
+import { DEFAULT_CAPS } from '../../lib/spec/caps';
 import {
   chosenProfile, compactJson, flatten, normaliseSecurityOpts, parseProfile, resolveProfile, type ResolvedSeccomp, type SeccompTarget,
-} from '../../lib/container/seccomp';
+} from '../../lib/spec/seccomp';
 
 // The shipped file, from the source tree (dist/test/unit -> the package root).
 const DEFAULT = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'profiles', 'seccomp', 'default.json'), 'utf8');

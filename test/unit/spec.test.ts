@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import {
   buildExecSpec, buildSpec, launchSpec, parseSpecJson, specJson, type OciSpec, type SpecFacts, type SpecHostConfig, type SpecInput,
 } from '../../lib/spec';
-import { DEFAULT_CAPS } from '../../lib/container/caps';
-import type { ResolvedSeccomp } from '../../lib/container/seccomp';
+import { DEFAULT_CAPS } from '../../lib/spec/caps';
+import type { ResolvedSeccomp } from '../../lib/spec/seccomp';
 
 // dist/test/unit -> the source tree's test/unit/golden
 const GOLDEN = path.join(__dirname, '..', '..', '..', 'test', 'unit', 'golden');
