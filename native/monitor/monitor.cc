@@ -1281,8 +1281,9 @@ enum Created { kReleased, kChildFailed, kNotReleased, kKilled };
 // start in one), or, after a 'w' there, by a byte on the release FIFO, written by `start` from
 // any process at any time. Nothing of the container's has run until then. A child that dies
 // meanwhile (rm of a created container kills it) is not released; neither is one whose go fd
-// ends first (the engine gave up).
-Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::string* why) {
+// ends first (the engine gave up). Meanwhile the attach socket's clients are served: a created
+// container's published ports may be released or held again (network disconnect, connect).
+Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, gocker_monitor::AttachServer* attach, std::string* why) {
   char r = 0;
   ssize_t n;
   do {
@@ -1307,10 +1308,13 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::stri
   int source = go_fd >= 0 ? go_fd : fifo;
   if (source < 0) return kReleased;  // nobody to wait for (a spec without either)
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
-  struct pollfd p[2] = {{source, POLLIN, 0}, {pidfd, POLLIN, 0}};
+  std::vector<struct pollfd> p;
   for (;;) {
-    int k = poll(p, 2, -1);
+    p.assign({{source, POLLIN, 0}, {pidfd, POLLIN, 0}});
+    attach->PollFds(&p);
+    int k = poll(p.data(), p.size(), -1);
     if (k < 0 && errno == EINTR) continue;
+    if (k > 0) attach->Serve(p, 2);
     if (k < 0) {
       *why = std::string("wait for release: ") + ErrText(errno);
       break;
@@ -1332,7 +1336,7 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::stri
       }
       if (m == 1 && go == 'w' && source == go_fd && fifo >= 0) {
         // Created, and left for a start: from now on the FIFO releases it.
-        p[0].fd = source = fifo;
+        source = fifo;
         continue;
       }
       *why = "gocker exited before the container was started";
@@ -1627,6 +1631,7 @@ int main(int argc, char** argv) {
   // before its release (run -it, start -a) sees everything it prints.
   gocker_monitor::AttachServer attach;
   if (attachable && !early_code && !attach.Listen(spec.attach_socket, &error)) early_code = 125;
+  attach.Hold(spec.hold_fds);
   // ---- end attach
   const std::string& oom_file = spec.oom_events;
   long oom_before = early_code ? -1 : OomKills(oom_file);
@@ -1646,7 +1651,7 @@ int main(int argc, char** argv) {
   }
   if (!exec_mode && !early_code) {
     std::string why;
-    switch (Create(spec, pid, ready[0], go_fd, &why)) {
+    switch (Create(spec, pid, ready[0], go_fd, &attach, &why)) {
       case kReleased:
         break;
       case kChildFailed:  // the error pipe says why
