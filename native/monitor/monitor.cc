@@ -1275,6 +1275,12 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
 
 enum Created { kReleased, kChildFailed, kNotReleased, kKilled };
 
+// An 'x' on the go fd: the engine gave up on this start (its set-up failed) and removes the
+// container itself, under the lock it holds meanwhile. The exit command (--rm's rm) is not
+// run then: it would wait for that lock while the engine waits for us. The end of the fd
+// alone is a CLI that died: the exit command does its cleaning then.
+bool g_abandoned = false;
+
 // create: once the child has made its namespaces, the container is created: its pid goes to
 // the pid file, "c" to the report fd (the engine configures it from outside then, its network
 // namespace say), and it waits to be released: by a second 'g' on the go fd (run: create and
@@ -1334,6 +1340,7 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, gocker_mo
         if (pidfd >= 0) close(pidfd);
         return kReleased;
       }
+      if (m == 1 && go == 'x') g_abandoned = true;
       if (m == 1 && go == 'w' && source == go_fd && fifo >= 0) {
         // Created, and left for a start: from now on the FIFO releases it.
         source = fifo;
@@ -1607,7 +1614,7 @@ int main(int argc, char** argv) {
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's
   // namespaces and mounts are made meanwhile) and says 'g' on this fd once they are ready;
-  // end of file instead means it gave up, or died.
+  // 'x' instead means it gave up (and removes the container itself), end of file that it died.
   // Without a release FIFO, a second 'g' on it releases the container once it is created.
   int go_fd = spec.go_fd;
   auto read_go = [&]() {
@@ -1616,6 +1623,7 @@ int main(int argc, char** argv) {
     do {
       r = read(go_fd, &go, 1);
     } while (r < 0 && errno == EINTR);
+    if (r == 1 && go == 'x') g_abandoned = true;
     return r == 1 && go == 'g';
   };
   if (go_fd >= 0 && !read_go()) {
@@ -1807,7 +1815,7 @@ int main(int argc, char** argv) {
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
   Strings exit_cmd = spec.exit_command;
-  if (!exit_cmd.empty() && (detach || getppid() != parent)) {
+  if (!exit_cmd.empty() && !g_abandoned && (detach || getppid() != parent)) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.
     if (own_pidns >= 0) setns(own_pidns, CLONE_NEWPID);
