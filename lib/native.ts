@@ -160,6 +160,12 @@ export interface NativeBinding {
   /** A socket bound (not listening) to address:port, 0 for one the kernel picks; null for sctp without kernel support. */
   bindPort(proto: 'tcp' | 'udp' | 'sctp', address: string, port: number): { fd: number; port: number } | null;
   /**
+   * Through the attach socket at socketPath, the container's monitor closes the published
+   * ports' sockets it holds (fds null), or holds these too; 'exited' when the container ended
+   * meanwhile. Synchronous: done when it returns. ETIMEDOUT after timeoutMs without an answer.
+   */
+  monitorPorts(socketPath: string, fds: number[] | null, timeoutMs: number): 'done' | 'exited';
+  /**
    * distribution/reference's ParseNormalizedNamed (native/name/reference.cc): [registry,
    * repository, tag, digest], or docker's message for an invalid reference.
    */

@@ -11,10 +11,13 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -23,6 +26,7 @@
 
 #include "errors.h"
 #include "module.h"
+#include "monitor/attach.h"
 
 namespace gocker {
 namespace {
@@ -488,6 +492,111 @@ Napi::Value BindPort(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// One frame of the monitor's attach protocol (monitor/attach.h), with fds (SCM_RIGHTS).
+bool SendFrame(int sock, char type, const std::string& payload, const std::vector<int>& fds) {
+  std::string bytes(5, '\0');
+  bytes[0] = type;
+  for (int i = 0; i < 4; i++) bytes[1 + i] = static_cast<char>((payload.size() >> (8 * (3 - i))) & 0xff);
+  bytes += payload;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    struct iovec iov = {&bytes[done], bytes.size() - done};
+    struct msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(struct cmsghdr) char ctrl[CMSG_SPACE(gocker_monitor::kMaxFdsPerFrame * sizeof(int))];
+    if (done == 0 && !fds.empty()) {
+      msg.msg_control = ctrl;
+      msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+      struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+      memcpy(CMSG_DATA(cm), fds.data(), fds.size() * sizeof(int));
+    }
+    ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// monitorPorts(socketPath, fds | null, timeoutMs) -> 'done' | 'exited': through a running (or
+// created) container's attach socket, its monitor closes the published ports' sockets it
+// holds (fds null: `network disconnect`), or holds these too (`network connect`). Answered
+// once done: the ports are free, or held, when this returns. 'exited': the container ended
+// meanwhile (its monitor lets go of everything with it).
+Napi::Value MonitorPorts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  bool release = info[1].IsNull();
+  std::vector<int> fds;
+  if (!release) {
+    Napi::Array list = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+  }
+  int timeout = info[2].As<Napi::Number>().Int32Value();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw CodedError(env, "ENAMETOOLONG", "attach socket path too long: " + path);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) ThrowSys(env, errno, "socket");
+  auto fail = [&](int e, const char* what) {
+    close(sock);
+    ThrowSys(env, e, what, path);
+  };
+  if (connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail(errno, "connect");
+  // Hello with no streams wanted: the container's output is not for this client.
+  if (!SendFrame(sock, gocker_monitor::kFrameHello, std::string(1, '\0'), {})) fail(errno, "sendmsg");
+  std::vector<std::vector<int>> frames;
+  if (release) frames.push_back({});
+  for (size_t i = 0; i < fds.size(); i += gocker_monitor::kMaxFdsPerFrame) {
+    frames.emplace_back(fds.begin() + i, fds.begin() + std::min(fds.size(), i + gocker_monitor::kMaxFdsPerFrame));
+  }
+  std::string in;
+  for (const std::vector<int>& part : frames) {
+    if (!SendFrame(sock, release ? gocker_monitor::kFramePortsRelease : gocker_monitor::kFramePortsHold, "", part)) fail(errno, "sendmsg");
+    // Its answer; output frames sent before the hello was read are passed over.
+    for (bool answered = false; !answered;) {
+      while (in.size() >= 5) {
+        const unsigned char* h = reinterpret_cast<const unsigned char*>(in.data());
+        size_t len = (size_t{h[1]} << 24) | (size_t{h[2]} << 16) | (size_t{h[3]} << 8) | h[4];
+        if (in.size() < 5 + len) break;
+        char type = in[0];
+        in.erase(0, 5 + len);
+        if (type == gocker_monitor::kFrameExit) {
+          close(sock);
+          return Napi::String::New(env, "exited");
+        }
+        if (type == gocker_monitor::kFramePortsDone) {
+          answered = true;
+          break;
+        }
+      }
+      if (answered) break;
+      struct pollfd p = {sock, POLLIN, 0};
+      int k = poll(&p, 1, timeout);
+      if (k < 0 && errno == EINTR) continue;
+      if (k == 0) fail(ETIMEDOUT, "the container's monitor did not answer");
+      if (k < 0) fail(errno, "poll");
+      char buf[4096];
+      ssize_t n = read(sock, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail(errno, "read");
+      if (n == 0) {
+        // The monitor went without an answer: it has exited, its fds with it.
+        close(sock);
+        return Napi::String::New(env, "exited");
+      }
+      in.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(sock);
+  return Napi::String::New(env, "done");
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netCreateBridge", Napi::Function::New(env, CreateBridge));
   exports.Set("netSetLink", Napi::Function::New(env, SetLink));
@@ -497,6 +606,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netDeleteLinkIn", Napi::Function::New(env, DeleteLinkIn));
   exports.Set("netRouteVia", Napi::Function::New(env, RouteVia));
   exports.Set("bindPort", Napi::Function::New(env, BindPort));
+  exports.Set("monitorPorts", Napi::Function::New(env, MonitorPorts));
 }
 
 GOCKER_MODULE(Init);

@@ -46,14 +46,27 @@ function permissionDenied(cause: unknown): GockerError {
   return new GockerError(`permission denied: gocker must run as root to manage containers (${(cause as Error).message})`, { exitCode: 1, code: 'EACCES', cause });
 }
 
+/**
+ * The argv of pid when it is a gocker-monitor; undefined for any other process. Its pid may
+ * have been recycled, and any local user can run a process whose argv imitates the monitor's
+ * (and make it non-dumpable, so that /proc shows it as root's): the monitor is root's, real
+ * uid 0, as restarterAlive checks the exit command.
+ */
+function monitorArgv(pid: number): string[] | undefined {
+  if (!pid) return undefined;
+  try {
+    const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (uid?.[1] !== '0') return undefined;
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv[0].endsWith('gocker-monitor') ? argv : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Is pid alive and still a gocker-monitor (not a recycled pid)? */
 function monitorAlive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0].endsWith('gocker-monitor');
-  } catch {
-    return false;
-  }
+  return monitorArgv(pid) !== undefined;
 }
 
 /**
@@ -202,13 +215,9 @@ function parentOf(pid: number): number {
  * RUN/spec for one an older gocker started, which stop and kill still reach)?
  */
 function isMonitorOf(pid: number, paths: StorePaths, rec: ContainerRecord): boolean {
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const run = paths.runContainer(rec.Id);
-    return argv[0].endsWith('gocker-monitor') && (argv[1] === path.join(run, SPEC_FILE) || argv[1] === path.join(run, 'spec'));
-  } catch {
-    return false;
-  }
+  const argv = monitorArgv(pid);
+  const run = paths.runContainer(rec.Id);
+  return argv !== undefined && (argv[1] === path.join(run, SPEC_FILE) || argv[1] === path.join(run, 'spec'));
 }
 
 /**

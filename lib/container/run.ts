@@ -659,13 +659,19 @@ export class Runner {
     };
     // On the go pipe: 'g' (the cgroups are made; then: release it), 'w' (created: wait for a
     // start), or nothing when the monitor has gone already (it refused the spec, say): its
-    // exit file says why. The end of the pipe before any of them is "do not start".
-    const say = (c: 'g' | 'w'): void => {
+    // exit file says why. The end of the pipe before any of them is "do not start"; 'x' before
+    // it (abandon) says this process removes the container itself: the monitor runs no exit
+    // command (--rm's rm), which would wait for the lock held here while this waits for it.
+    const say = (c: 'g' | 'w' | 'x'): void => {
       try {
         fs.writeSync(go!, c);
       } catch (e) {
         if (!isErrno(e, 'EPIPE')) throw e;
       }
+    };
+    const abandon = (): void => {
+      if (go !== undefined) say('x');
+      closeGo();
     };
     try {
       let child: Monitor;
@@ -695,8 +701,8 @@ export class Runner {
       try {
         await beforeStart();
       } catch (e) {
-        // The monitor reads the end of the pipe as "do not start": it kills what it made.
-        closeGo();
+        // The monitor reads 'x' as "do not start": it kills what it made.
+        abandon();
         fs.closeSync(reportRead);
         await child.exited;
         throw e;
@@ -724,7 +730,7 @@ export class Runner {
             if (net?.attach) await net.attach(pid);
             if (hooks.beforeRelease) await hooks.beforeRelease(pid, namespacePaths(pid));
           } catch (e) {
-            closeGo();
+            abandon();
             await child.exited;
             throw e;
           }
@@ -741,7 +747,7 @@ export class Runner {
             attachment = await (await import('./attach')).connectAttach(this.paths, rec.Id, !!o.tty, o.attach);
             o.attach.onAttached?.(attachment);
           } catch (e) {
-            closeGo();
+            abandon();
             await child.exited;
             throw e;
           }

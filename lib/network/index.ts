@@ -11,6 +11,10 @@
 //                          the address and default route, the DNAT rules of the ports, the
 //                          /etc/hosts of the container and its neighbours
 //   stopped (its exit)     the DNAT rules go; the veth pair goes with the namespace
+//   disconnect/connect     of the network that carries the published ports (the first): the
+//                          rules go and the monitor lets go of the host ports at once; they
+//                          are published again on the next network connected, as dockerd
+//                          does, the monitor given the new sockets to hold
 //   release (rm)           the addresses go back; the neighbours' /etc/hosts forget it
 // Names on a user network resolve through /etc/hosts, which gocker rewrites in place in
 // every member (a bind mount of a file in the container's directory) as members come and
@@ -28,8 +32,9 @@ import { addPortRules, iptablesVersion, removePortRules, type PortRule } from '.
 import { loadConfig } from '../config';
 import { addressing, allocateAddress, findNetwork, isDefaultBridge, listNetworks, networkLock, releaseAddresses, type NetworkRecord } from './store';
 import { extraHostsLines } from '../container/runflags';
-import { exposedKeys, holdPorts, parsePublish, portsShown, releaseHeld, type PortMap, type Proto } from './ports';
+import { exposedKeys, holdPorts, parsePublish, portsShown, releaseHeld, type HeldPort, type PortMap, type Proto } from './ports';
 import { networkEvent } from '../events';
+import { ATTACH_SOCKET } from '../container/state';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
@@ -332,6 +337,11 @@ export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: 
       return;
     }
     let leased = false;
+    let attached = false;
+    let given = false;
+    let held: HeldPort[] = [];
+    const portsBefore = rec.NetworkSettings.Ports;
+    const networksBefore = rec.NetworkSettings.Networks;
     try {
       const release = await acquireLock(networkLock(paths));
       try {
@@ -346,6 +356,17 @@ export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: 
       } finally {
         release();
       }
+      // No network carries the published ports (the one that did was disconnected): this one
+      // does, unless internal, as dockerd publishes them on the first endpoint of a sandbox
+      // without port mappings. Bound first: a port taken now fails the connect, as dockerd's.
+      if (!publishes(rec) && !n.Internal && Object.values(rec.HostConfig.PortBindings ?? {}).some((l) => l?.length)) {
+        try {
+          held = holdPorts(rec.HostConfig.PortBindings ?? {}, {}, `${rec.Name.slice(1)} (${ep.EndpointID})`);
+        } catch (e) {
+          if (e instanceof GockerError) throw refused(e.message);
+          throw e;
+        }
+      }
       ensureBridge(n);
       // The default route stays where it is; a container without one gets this network's.
       const routed = endpoints(rec).some(([name, e]) => name !== n.Name && e.IPAddress !== '' && e.Gateway !== '');
@@ -353,11 +374,38 @@ export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: 
         netns: live.fd, host: `gkv${native().randomHex(6)}`, peer: freeEthName(live.pid), bridge: n.Options['com.docker.network.bridge.name'],
         mac: ep.MacAddress, address: ep.IPAddress, prefixLength: ep.IPPrefixLen, gateway: routed ? '' : ep.Gateway,
       });
+      attached = true;
       if (isDefaultBridge(n)) {
         Object.assign(rec.NetworkSettings, { IPAddress: ep.IPAddress, Gateway: ep.Gateway, IPPrefixLen: ep.IPPrefixLen, MacAddress: ep.MacAddress, EndpointID: ep.EndpointID });
       }
+      const fds = held.map((h) => h.fd).filter((fd): fd is number => fd !== null);
+      // A container that ended meanwhile publishes nothing (its stop took its rules down).
+      if (held.length && (!fds.length || (given = monitorPorts(paths, rec, fds)))) {
+        addPortRules(rec.Id, held.map((h) => ({
+          hostIp: h.hostIp, hostPort: h.hostPort, proto: h.key.split('/')[1] as Proto, containerIp: ep.IPAddress, containerPort: Number(h.key.split('/')[0]),
+        })));
+        rec.NetworkSettings.Ports = portsShown(Object.keys(rec.Config.ExposedPorts ?? {}), held);
+        // The carrier of the ports is the first network (attach at each start, disconnect).
+        const { [n.Name]: self, ...rest } = rec.NetworkSettings.Networks;
+        rec.NetworkSettings.Networks = { [n.Name]: self, ...rest };
+      }
       saveRecord(paths, rec);
     } catch (e) {
+      if (held.length) removePortRules(rec.Id);
+      try {
+        if (given) monitorPorts(paths, rec, null);
+      } catch {
+        /* its ports go with it when it exits */
+      }
+      if (attached) {
+        try {
+          native().netDeleteLinkIn(live.fd, ep.MacAddress);
+        } catch {
+          /* the namespace went with the container meanwhile */
+        }
+      }
+      rec.NetworkSettings.Ports = portsBefore;
+      rec.NetworkSettings.Networks = networksBefore;
       delete rec.NetworkSettings.Networks[n.Name];
       if (leased) {
         const release = await acquireLock(networkLock(paths));
@@ -369,6 +417,8 @@ export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: 
       }
       throw e;
     } finally {
+      // The monitor has its own copies (or the connect failed): the ports are its to hold.
+      releaseHeld(held);
       fs.closeSync(live.fd);
     }
     await writeHosts(paths, rec, userNetworksOf(rec, all));
@@ -429,8 +479,14 @@ export async function disconnectNetwork(paths: StorePaths, netRef: string, ctrRe
           fs.closeSync(live.fd);
         }
       }
-      // Published ports forward to the first network's address: their rules go with it.
-      if (first && publishes(rec)) removePortRules(rec.Id);
+      // Published ports forward to the first network's address: their rules go with it, and
+      // the host ports are let go at once (another container may publish them), as dockerd
+      // frees them. Nothing carries them until a network is connected again.
+      if (first && publishes(rec)) {
+        removePortRules(rec.Id);
+        if (live !== undefined) monitorPorts(paths, rec, null);
+        rec.NetworkSettings.Ports = {};
+      }
       const release = await acquireLock(networkLock(paths));
       try {
         releaseAddresses(paths, n, rec.Id);
@@ -457,6 +513,31 @@ export function hostGateway(): string {
 }
 
 const formatGateway = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+
+/**
+ * The container's monitor lets go of the host ports it holds (fds null), or holds these too,
+ * through its attach socket; done when this returns. False when the container has ended
+ * meanwhile: a monitor that is gone, or going, holds nothing.
+ */
+function monitorPorts(paths: StorePaths, rec: ContainerRecord, fds: number[] | null): boolean {
+  let dir: number;
+  try {
+    dir = fs.openSync(paths.runContainer(rec.Id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return false;
+    throw e;
+  }
+  try {
+    // Through the directory's fd: the socket's path may be longer than sun_path's 108 bytes.
+    return native().monitorPorts(path.join('/proc/self/fd', String(dir), ATTACH_SOCKET), fds, 10_000) === 'done';
+  } catch (e) {
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'ECONNREFUSED')) return false;
+    const what = fds === null ? 'release' : 'hold';
+    throw new GockerError(`the monitor of container ${rec.Id} did not ${what} its published ports: ${(e as Error).message}`, { exitCode: 1 });
+  } finally {
+    fs.closeSync(dir);
+  }
+}
 
 /** Whether the container had ports published on its last start (rules to take down). */
 function publishes(rec: ContainerRecord): boolean {

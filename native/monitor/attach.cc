@@ -62,7 +62,10 @@ long long NowMs() {
 }  // namespace
 
 AttachServer::~AttachServer() {
-  for (Client& c : clients_) close(c.fd);
+  for (Client& c : clients_) {
+    close(c.fd);
+    for (int fd : c.fds) close(fd);
+  }
   if (listen_fd_ >= 0) close(listen_fd_);
   if (dir_fd_ >= 0) close(dir_fd_);
 }
@@ -118,7 +121,12 @@ void AttachServer::Accept() {
 }
 
 void AttachServer::Resize(unsigned rows, unsigned cols) {
-  if (master_ < 0) return;
+  if (master_ < 0) {
+    // Asked for before the container was released: set once the master is there.
+    rows_ = rows;
+    cols_ = cols;
+    return;
+  }
   struct winsize ws;
   memset(&ws, 0, sizeof ws);
   ws.ws_row = static_cast<unsigned short>(rows);
@@ -131,11 +139,30 @@ void AttachServer::Resize(unsigned rows, unsigned cols) {
 // what is no frame of ours, is marked for dropping (fd -1).
 void AttachServer::Read(Client* c) {
   char buf[16384];
+  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(kMaxFdsPerFrame * sizeof(int))];
   for (;;) {
-    ssize_t n = read(c->fd, buf, sizeof buf);
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctrl;
+    msg.msg_controllen = sizeof ctrl;
+    ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
-    if (n <= 0) {
+    // fds that came with the bytes ('H' frames' sockets): kept for the frame that takes them.
+    for (struct cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+        c->fds.push_back(fd);
+      }
+    }
+    // More than one frame's worth waiting, or some cut off: no client of ours sends that.
+    if (n <= 0 || (msg.msg_flags & MSG_CTRUNC) || c->fds.size() > kMaxFdsPerFrame) {
       close(c->fd);
       c->fd = -1;
       return;
@@ -172,9 +199,24 @@ void AttachServer::Read(Client* c) {
           Resize((p[0] << 8) | p[1], (p[2] << 8) | p[3]);
         }
         break;
+      case kFramePortsRelease:
+        // `network disconnect` of the network that carries them: the host ports are free
+        // once this is answered (another container, or anything on the host, may bind them).
+        for (int fd : held_) close(fd);
+        held_.clear();
+        Send(c, kFramePortsDone, nullptr, 0);
+        break;
+      case kFramePortsHold:
+        // `network connect` published them again: held as the start's were, until the
+        // container exits (close-on-exec: not for the exit command).
+        held_.insert(held_.end(), c->fds.begin(), c->fds.end());
+        c->fds.clear();
+        Send(c, kFramePortsDone, nullptr, 0);
+        break;
       default:
         break;
     }
+    if (c->fd < 0) return;
     done += kHeader + len;
   }
   c->in.erase(0, done);
@@ -214,6 +256,7 @@ void AttachServer::Broadcast(unsigned want, char type, const char* data, size_t 
 
 void AttachServer::Drop(size_t i) {
   if (clients_[i].fd >= 0) close(clients_[i].fd);
+  for (int fd : clients_[i].fds) close(fd);
   clients_.erase(clients_.begin() + static_cast<long>(i));
   fds_full_ = false;
 }
@@ -223,6 +266,36 @@ void AttachServer::Prime(int master) {
   if (listen_fd_ < 0) return;
   Accept();
   for (Client& c : clients_) Read(&c);
+  if (rows_ || cols_) Resize(rows_, cols_);
+}
+
+void AttachServer::PollFds(std::vector<struct pollfd>* p) const {
+  p->push_back({Accepting() ? listen_fd_ : -1, POLLIN, 0});
+  for (const Client& c : clients_) {
+    short ev = 0;
+    // As in Relay: a client with stdin to give waits while what came before is not read.
+    if (!((c.want & kWantStdin) && stdin_.size() >= kMaxStdin)) ev |= POLLIN;
+    if (!c.out.empty()) ev |= POLLOUT;
+    p->push_back({c.fd, ev, 0});
+  }
+}
+
+void AttachServer::Serve(const std::vector<struct pollfd>& p, size_t from) {
+  if (listen_fd_ < 0 || from >= p.size()) return;
+  for (size_t i = 0; from + 1 + i < p.size() && i < clients_.size(); i++) {
+    Client& c = clients_[i];
+    short rev = p[from + 1 + i].revents;
+    if (rev & POLLOUT) Flush(&c);
+    if (c.fd >= 0 && (rev & (POLLIN | POLLHUP | POLLERR))) Read(&c);
+  }
+  for (size_t i = clients_.size(); i-- > 0;) {
+    if (clients_[i].fd < 0) Drop(i);
+  }
+  if (p[from].revents & POLLIN) {
+    size_t known = clients_.size();
+    Accept();
+    for (size_t i = known; i < clients_.size(); i++) Read(&clients_[i]);
+  }
 }
 
 void AttachServer::Relay(const AttachIo& io) {

@@ -1275,14 +1275,21 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd) {
 
 enum Created { kReleased, kChildFailed, kNotReleased, kKilled };
 
+// An 'x' on the go fd: the engine gave up on this start (its set-up failed) and removes the
+// container itself, under the lock it holds meanwhile. The exit command (--rm's rm) is not
+// run then: it would wait for that lock while the engine waits for us. The end of the fd
+// alone is a CLI that died: the exit command does its cleaning then.
+bool g_abandoned = false;
+
 // create: once the child has made its namespaces, the container is created: its pid goes to
 // the pid file, "c" to the report fd (the engine configures it from outside then, its network
 // namespace say), and it waits to be released: by a second 'g' on the go fd (run: create and
 // start in one), or, after a 'w' there, by a byte on the release FIFO, written by `start` from
 // any process at any time. Nothing of the container's has run until then. A child that dies
 // meanwhile (rm of a created container kills it) is not released; neither is one whose go fd
-// ends first (the engine gave up).
-Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::string* why) {
+// ends first (the engine gave up). Meanwhile the attach socket's clients are served: a created
+// container's published ports may be released or held again (network disconnect, connect).
+Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, gocker_monitor::AttachServer* attach, std::string* why) {
   char r = 0;
   ssize_t n;
   do {
@@ -1307,10 +1314,13 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::stri
   int source = go_fd >= 0 ? go_fd : fifo;
   if (source < 0) return kReleased;  // nobody to wait for (a spec without either)
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
-  struct pollfd p[2] = {{source, POLLIN, 0}, {pidfd, POLLIN, 0}};
+  std::vector<struct pollfd> p;
   for (;;) {
-    int k = poll(p, 2, -1);
+    p.assign({{source, POLLIN, 0}, {pidfd, POLLIN, 0}});
+    attach->PollFds(&p);
+    int k = poll(p.data(), p.size(), -1);
     if (k < 0 && errno == EINTR) continue;
+    if (k > 0) attach->Serve(p, 2);
     if (k < 0) {
       *why = std::string("wait for release: ") + ErrText(errno);
       break;
@@ -1330,9 +1340,10 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, std::stri
         if (pidfd >= 0) close(pidfd);
         return kReleased;
       }
+      if (m == 1 && go == 'x') g_abandoned = true;
       if (m == 1 && go == 'w' && source == go_fd && fifo >= 0) {
         // Created, and left for a start: from now on the FIFO releases it.
-        p[0].fd = source = fifo;
+        source = fifo;
         continue;
       }
       *why = "gocker exited before the container was started";
@@ -1603,7 +1614,7 @@ int main(int argc, char** argv) {
   int early_code = 0;
   // go_fd: the CLI started us before it made the container's cgroups (so that the child's
   // namespaces and mounts are made meanwhile) and says 'g' on this fd once they are ready;
-  // end of file instead means it gave up, or died.
+  // 'x' instead means it gave up (and removes the container itself), end of file that it died.
   // Without a release FIFO, a second 'g' on it releases the container once it is created.
   int go_fd = spec.go_fd;
   auto read_go = [&]() {
@@ -1612,6 +1623,7 @@ int main(int argc, char** argv) {
     do {
       r = read(go_fd, &go, 1);
     } while (r < 0 && errno == EINTR);
+    if (r == 1 && go == 'x') g_abandoned = true;
     return r == 1 && go == 'g';
   };
   if (go_fd >= 0 && !read_go()) {
@@ -1627,6 +1639,7 @@ int main(int argc, char** argv) {
   // before its release (run -it, start -a) sees everything it prints.
   gocker_monitor::AttachServer attach;
   if (attachable && !early_code && !attach.Listen(spec.attach_socket, &error)) early_code = 125;
+  attach.Hold(spec.hold_fds);
   // ---- end attach
   const std::string& oom_file = spec.oom_events;
   long oom_before = early_code ? -1 : OomKills(oom_file);
@@ -1646,7 +1659,7 @@ int main(int argc, char** argv) {
   }
   if (!exec_mode && !early_code) {
     std::string why;
-    switch (Create(spec, pid, ready[0], go_fd, &why)) {
+    switch (Create(spec, pid, ready[0], go_fd, &attach, &why)) {
       case kReleased:
         break;
       case kChildFailed:  // the error pipe says why
@@ -1802,7 +1815,7 @@ int main(int argc, char** argv) {
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
   Strings exit_cmd = spec.exit_command;
-  if (!exit_cmd.empty() && (detach || getppid() != parent)) {
+  if (!exit_cmd.empty() && !g_abandoned && (detach || getppid() != parent)) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.
     if (own_pidns >= 0) setns(own_pidns, CLONE_NEWPID);
