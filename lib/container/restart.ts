@@ -166,16 +166,15 @@ export function restarterAlive(paths: StorePaths, id: string): boolean {
 
 /**
  * What the monitor runs once the container has exited and no CLI is there: the removal with
- * --rm, the restart policy's exit command with one, nothing otherwise. created: a container
- * `create` makes, whose monitor is spawned now and released by a later start: it gets the
- * policy's exit command whatever its policy now, as `update --restart` may give it one before
- * that start (the command does nothing for a container without one).
+ * --rm, the restart policy's exit command otherwise. Every container's monitor gets the
+ * latter, with a policy or without: `update --restart` may give it one while it runs (or
+ * before a created one starts), and docker applies that policy to the exit of the run under
+ * way. Without a policy the command only reads the record and ends (cli/exit-command.ts).
  */
-export function exitCommandFor(paths: StorePaths, rec: ContainerRecord, created = false): string[] | undefined {
+export function exitCommandFor(paths: StorePaths, rec: ContainerRecord): string[] {
   const global = ['--root', paths.root, '--runroot', paths.runroot];
   if (rec.HostConfig.AutoRemove) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), ...global, 'rm', '-v', rec.Id];
-  if (created || hasPolicy(rec)) return [process.execPath, exitCommandScript(), ...global, rec.Id];
-  return undefined;
+  return [process.execPath, exitCommandScript(), ...global, rec.Id];
 }
 
 /**
@@ -184,8 +183,8 @@ export function exitCommandFor(paths: StorePaths, rec: ContainerRecord, created 
  * the container's code, as docker's CLI ends while dockerd restarts the container.
  */
 export function handOffExit(paths: StorePaths, rec: ContainerRecord): void {
+  if (rec.HostConfig.AutoRemove) return;
   const cmd = exitCommandFor(paths, rec);
-  if (!cmd || rec.HostConfig.AutoRemove) return;
   native().spawn(cmd[0], cmd, [-1, -1, -1], true);
 }
 

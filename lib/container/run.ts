@@ -583,9 +583,9 @@ export class Runner {
         else fs.mkdirSync(rootfs, { mode: 0o755 });
       }
       // --rm: removal once it exits, by the monitor, when no CLI is there to do it: always
-      // with -d, and in the foreground if this process is killed. A restart policy: the
-      // exit command that applies it (restart.ts).
-      const exitCommand = exitCommandFor(this.paths, prepared.rec, create);
+      // with -d, and in the foreground if this process is killed. Otherwise the exit command
+      // of restart policies (restart.ts): the container's, or one `update` gives it meanwhile.
+      const exitCommand = exitCommandFor(this.paths, prepared.rec);
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
       let net: JoinHook | undefined;
