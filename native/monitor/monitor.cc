@@ -312,6 +312,56 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
   return static_cast<int>(Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res));
 }
 
+// Makes one device node in the container. Under /dev, the container's own tmpfs, no symlink
+// is followed. Elsewhere (docker's --device /dev/zero:/opt/z) the node goes into the root
+// filesystem as runc puts it there: every symlink on the way, the last name's too, resolved
+// as if root were "/" (OpenDest's walk), so that an image's link never points the node, or
+// the directories made for it, onto the host; a file already there is left as it is (runc's
+// EEXIST), as a second start finds the node its first made.
+void MakeDevice(int root, const Device& d) {
+  bool in_dev = d.path.compare(0, 5, "/dev/") == 0;
+  std::string dest = d.path;
+  for (int depth = 0;; depth++) {
+    if (depth > 40) Die(kDevice, ELOOP, d.path);
+    // Lexically clean (a link's target may hold . and ..), ".." at the top staying there.
+    Strings parts;
+    for (const std::string& p : Split(dest, '/')) {
+      if (p.empty() || p == ".") continue;
+      if (p == "..") {
+        if (!parts.empty()) parts.pop_back();
+        continue;
+      }
+      parts.push_back(p);
+    }
+    if (parts.empty()) Die(kDevice, EEXIST, d.path + ": mknod over the root");
+    std::string name = parts.back();
+    std::string parent;
+    for (size_t i = 0; i + 1 < parts.size(); i++) parent += "/" + parts[i];
+    int dir = OpenDest(root, parent.empty() ? "/" : parent, false, in_dev);
+    if (dir < 0) Die(kDevice, errno, d.path);
+    struct stat st;
+    if (!in_dev && fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (!S_ISLNK(st.st_mode)) {
+        close(dir);
+        return;
+      }
+      char target[4096];
+      ssize_t n = readlinkat(dir, name.c_str(), target, sizeof target - 1);
+      close(dir);
+      if (n < 0) Die(kDevice, errno, d.path);
+      target[n] = 0;
+      dest = target[0] == '/' ? std::string(target) : parent + "/" + target;
+      continue;
+    }
+    mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
+    if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
+    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
+    if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
+    close(dir);
+    return;
+  }
+}
+
 // Binds that propagate are cloned before this namespace is made private: its mounts are then
 // still copies in the host's peer groups, and a clone (open_tree keeps a mount's propagation,
 // as a bind does) of a shared one is a peer of the host's mount. shared keeps that (mounts
@@ -742,18 +792,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   auto clone_of = [&clones](size_t i) { auto it = clones.find(i); return it == clones.end() ? -1 : it->second; };
   for (; first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup]); first_cgroup++) DoMount(root, mounts[first_cgroup], clone_of(first_cgroup));
 
-  for (const Device& d : spec.devices) {
-    std::string rel = d.path.substr(1);
-    size_t slash = rel.rfind('/');
-    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
-    if (dir < 0) Die(kDevice, errno, d.path);
-    mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
-    std::string name = rel.substr(slash + 1);
-    if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
-    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
-    if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
-    close(dir);
-  }
+  for (const Device& d : spec.devices) MakeDevice(root, d);
   // The links a runtime makes in /dev (the runtime spec's, and runc's /dev/core): not in
   // the spec, as they are the same for every container.
   static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
