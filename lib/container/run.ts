@@ -27,7 +27,7 @@ import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } fr
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from '../network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
-import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
+import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, handOffExit, hasPolicy, resetRestart, restartPolicyOf } from './restart';
 
 /** docker's run/create options (the network ones are lib/network's NetworkOptions). */
@@ -641,7 +641,7 @@ export class Runner {
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
       attachSocket: path.join(run, ATTACH_SOCKET),
       // The monitor records the die (and oom) itself: no CLI may be there when it comes.
-      events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec) },
+      events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec), volumes: mountedVolumes(rec) },
       holdFds: hold.map((_, i) => 5 + i),
       netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
     }));
@@ -747,7 +747,7 @@ export class Runner {
           }
         }
         say('g');
-        containerEvent(this.paths, 'start', rec);
+        startEvents(this.paths, rec);
       }
       closeGo();
       onStart?.(rec.Id, child.pid);
@@ -927,7 +927,7 @@ export class Runner {
     }
     const cgroup = cgroupManager().open(rec.CgroupPath);
     const r = await this.waitStarted(rec, cgroup, false);
-    if (!r.error) containerEvent(this.paths, 'start', rec);
+    if (!r.error) startEvents(this.paths, rec);
     if (!attachment || r.error) return r;
     unlock();
     return this.attached(rec.Id, await attachment.done);

@@ -66,6 +66,8 @@ using gocker_monitor::WriteAll;
 // The directory of the state files, opened before an exec joins the container's mount
 // namespace (where host paths no longer resolve). -1: use the paths as they are.
 int g_state_dir = -1;
+// The event log, opened then for the same reason (exec -d records its exec_die there).
+int g_events_fd = -1;
 
 // Every file the monitor writes is in the runroot, which is meant to die with the machine
 // (a tmpfs by default): atomic for readers through the rename, with no fsync, which on a
@@ -1080,27 +1082,37 @@ void WriteExit(int code, int sig, const std::string& started, const std::string&
 // for the container (run -d, a CLI killed). One write on an O_APPEND fd: whole lines, never
 // interleaved with another writer's; the engine rotates the log. Times to the microsecond,
 // as the engine writes them (a double carries those exactly).
-void RecordExitEvents(const Spec& spec, int code, bool oom) {
-  if (spec.events_file.empty()) return;
+// A container's exit in the event log: its volumes' unmount (docker unmounts them in its
+// cleanup, before it logs the die), its oom, its die; exec -d's exec_die (the CLI has gone).
+void RecordExitEvents(const Spec& spec, int code, bool oom, bool exec) {
+  if (spec.events_file.empty() || spec.event_id.empty()) return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   std::string ns = std::to_string(ts.tv_sec) + std::to_string(1000000000L + ts.tv_nsec / 1000 * 1000).substr(1);
   auto it = spec.event_attributes.find("image");
   std::string from = it == spec.event_attributes.end() ? "" : it->second;
-  auto line = [&](const char* action, bool with_code) {
-    std::map<std::string, std::string> attrs = spec.event_attributes;
-    if (with_code) attrs["exitCode"] = std::to_string(code);
+  auto line = [&](const char* type, const std::string& id, const char* action, const std::map<std::string, std::string>& attrs, const std::string* image) {
     std::string a;
     for (const auto& kv : attrs) a += (a.empty() ? "\"" : ",\"") + JsonEscape(kv.first) + "\":\"" + JsonEscape(kv.second) + "\"";
-    return std::string("{\"status\":\"") + action + "\",\"id\":\"" + spec.event_id + "\",\"from\":\"" + JsonEscape(from) +
-           "\",\"Type\":\"container\",\"Action\":\"" + action + "\",\"Actor\":{\"ID\":\"" + spec.event_id + "\",\"Attributes\":{" + a +
+    return std::string("{\"status\":\"") + action + "\",\"id\":\"" + JsonEscape(id) + "\"" + (image ? ",\"from\":\"" + JsonEscape(*image) + "\"" : "") +
+           ",\"Type\":\"" + type + "\",\"Action\":\"" + action + "\",\"Actor\":{\"ID\":\"" + JsonEscape(id) + "\",\"Attributes\":{" + a +
            "}},\"scope\":\"local\",\"time\":" + std::to_string(ts.tv_sec) + ",\"timeNano\":" + ns + "}\n";
   };
-  std::string text = (oom ? line("oom", false) : "") + line("die", true);
-  int fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  std::map<std::string, std::string> with_code = spec.event_attributes;
+  with_code["exitCode"] = std::to_string(code);
+  std::string text;
+  if (exec) {
+    text = line("container", spec.event_id, "exec_die", with_code, &from);
+  } else {
+    for (const std::string& name : spec.event_volumes) text += line("volume", name, "unmount", {{"container", spec.event_id}, {"driver", "local"}}, nullptr);
+    if (oom) text += line("container", spec.event_id, "oom", spec.event_attributes, &from);
+    text += line("container", spec.event_id, "die", with_code, &from);
+  }
+  int fd = g_events_fd >= 0 ? g_events_fd : open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return;
   WriteAll(fd, text.data(), text.size());
   close(fd);
+  if (fd == g_events_fd) g_events_fd = -1;
 }
 
 // The "oom_kill N" line of v1 memory.oom_control or v2 memory.events; -1 when unreadable.
@@ -1522,6 +1534,7 @@ int main(int argc, char** argv) {
   if (exec_mode) {
     const std::string& ef = spec.exit_file;
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (!spec.events_file.empty()) g_events_fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     std::string why;
     // process.oomScoreAdj of an exec: set here, on the host's /proc (the container's has no
     // /proc/self for a process outside its pid namespace), and inherited by the command.
@@ -1828,7 +1841,9 @@ int main(int argc, char** argv) {
   }
   long oom_after = OomKills(oom_file);
   WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
-  if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before);
+  if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before, false);
+  // exec -d: its exec_die, which a CLI in the foreground records itself.
+  if (exec_mode && detach && exec_started) RecordExitEvents(spec, code, false, true);
   attach.Finish(code);  // attach: after exit.json, which a client may read on the exit frame
   // exec -d: the CLI has gone once the command started; the monitor takes its files with it.
   // One that did not start keeps its result, for the CLI waiting to say why.

@@ -104,6 +104,7 @@ struct Spec {
   // container's actor in it (its id; its labels, image and name)
   std::string events_file, event_id;
   std::map<std::string, std::string> event_attributes;
+  Strings event_volumes;  // names of the volumes it mounts, for their unmount events at its exit
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;
