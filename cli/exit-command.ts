@@ -1,7 +1,8 @@
-// What gocker-monitor runs once a container has exited and no CLI is there (podman's
-// `container cleanup`): `node exit-command.js --root R --runroot RR ID`. Every container that
-// is not removed at its exit gets it, for `update --restart` may give a running container a
-// policy; most have none, so the record is read first, and the engine loaded only for a policy.
+// What gocker-monitor runs once a container with a restart policy has exited and no CLI is
+// there (podman's `container cleanup`): `node exit-command.js --root R --runroot RR ID`. The
+// monitor runs it when the policy's marker is there (restart.ts markPolicy), which may be
+// stale (`update --restart no` while it ran): the record is read first, and the engine
+// loaded only for a policy.
 // Not a command of the CLI's: nothing a user would type, and it need not load the CLI.
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -28,7 +28,7 @@ import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from '../network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
-import { exitCommandFor, handOffExit, hasPolicy, resetRestart, restartPolicyOf } from './restart';
+import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart, restartPolicyOf } from './restart';
 
 /** docker's run/create options (the network ones are lib/network's NetworkOptions). */
 export interface RunOptions extends ResourceFlags, NetworkOptions {
@@ -636,8 +636,10 @@ export class Runner {
     const passed = [...hold];
     // Each namespace to join on the next fd after the held ones.
     const nsFd = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 5 + passed.push(fd) - 1);
+    markPolicy(this.paths, rec);
     writeSpec(runSpec, launchSpec(spec, {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
+      exitCommandIf: exitCommand ? exitCommandMarker(this.paths, rec) : undefined,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
       attachSocket: path.join(run, ATTACH_SOCKET),
       // The monitor records the die (and oom) itself: no CLI may be there when it comes.

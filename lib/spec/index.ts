@@ -66,6 +66,8 @@ export const ANNOTATIONS = {
   attachSocket: 'io.gocker.launch.attach-socket',
   /** --rm: what the monitor runs once the container has exited and no CLI is there */
   exitCommand: 'io.gocker.launch.exit-command',
+  /** a file that must be there at the exit for the exit command to run (the restart policy's marker) */
+  exitCommandIf: 'io.gocker.launch.exit-command-if',
   /** the engine's event log, where the monitor records the container's oom and die */
   eventsFile: 'io.gocker.events.file',
   /** the container's actor in those events, as JSON: {"ID", "Attributes"} (labels, image, name) */
@@ -559,7 +561,7 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
  * only (detached or not, stdin, the go fd, --rm's exit command).
  */
 export function launchSpec(spec: OciSpec, o: {
-  detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; attachSocket?: string;
+  detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; exitCommandIf?: string; attachSocket?: string;
   /** the event log and the container's actor there, for its die and oom events, and its volumes' unmount */
   events?: { file: string; actor: { ID: string; Attributes: Record<string, string> }; volumes?: string[] };
   /** fds for the monitor to hold while the container runs */
@@ -592,6 +594,7 @@ export function launchSpec(spec: OciSpec, o: {
   if (o.releaseFifo !== undefined) annotations[a.releaseFifo] = o.releaseFifo;
   if (o.attachSocket !== undefined) annotations[a.attachSocket] = o.attachSocket;
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
+  if (o.exitCommand && o.exitCommandIf !== undefined) annotations[a.exitCommandIf] = noNul('the exit command\'s marker', o.exitCommandIf);
   if (o.events) {
     annotations[a.eventsFile] = o.events.file;
     annotations[a.eventsActor] = JSON.stringify(o.events.actor);

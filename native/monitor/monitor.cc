@@ -1855,8 +1855,12 @@ int main(int argc, char** argv) {
   }
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
+  // exit-command-if: the restart policies' command, needed only once the container has a
+  // policy, which `update --restart` may give it while it runs: the marker says so, and an
+  // exit without one costs no process.
   Strings exit_cmd = spec.exit_command;
-  if (!exit_cmd.empty() && (detach || getppid() != parent)) {
+  bool wanted = spec.exit_command_if.empty() || access(spec.exit_command_if.c_str(), F_OK) == 0;
+  if (!exit_cmd.empty() && wanted && (detach || getppid() != parent)) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.
     if (own_pidns >= 0) setns(own_pidns, CLONE_NEWPID);

@@ -600,6 +600,10 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       s->exit_command = StrList(list, ew);
       if (s->exit_command.empty() || s->exit_command[0].empty() || s->exit_command[0][0] != '/') Refuse(ew, "must start with an absolute path");
     }
+    if ((v = get("io.gocker.launch.exit-command-if"))) {
+      if (s->exit_command.empty()) Refuse(where("io.gocker.launch.exit-command-if"), "without io.gocker.launch.exit-command");
+      s->exit_command_if = AbsPath(*v, where("io.gocker.launch.exit-command-if"));
+    }
   }
   if ((v = get("io.gocker.events.file"))) s->events_file = AbsPath(*v, where("io.gocker.events.file"));
   if ((v = get("io.gocker.events.actor"))) {

@@ -196,7 +196,13 @@ test('update --restart of a running container started without a policy applies t
   await until('no exit command left', () => restarters(plain).length === 0);
   await sleep(500);
   assert.equal(inspect('upd-none', '{{.RestartCount}} {{.State.Status}}'), '0 exited');
-  assert.equal(g(['rm', '-f', 'upd-live', 'upd-always', 'upd-none']).status, 0);
+  // And the other way: a policy taken away while it runs no longer restarts this run.
+  g(['run', '-d', '--name', 'upd-off', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1']);
+  assert.equal(g(['update', '--restart', 'no', 'upd-off']).status, 0);
+  await until('exited', () => inspect('upd-off', '{{.State.Status}}') === 'exited', 20_000);
+  await sleep(800);
+  assert.equal(inspect('upd-off', '{{.RestartCount}} {{.State.Status}}'), '0 exited');
+  assert.equal(g(['rm', '-f', 'upd-live', 'upd-always', 'upd-none', 'upd-off']).status, 0);
 });
 
 test('after a reboot (the recorded boot id differs): always and unless-stopped come back, unless the user stopped an unless-stopped one', async () => {
