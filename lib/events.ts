@@ -10,6 +10,7 @@ import { GockerError, isErrno } from './errors';
 import { log } from './log';
 import { tryExclusiveLock } from './store/atomic';
 import type { StorePaths } from './store/paths';
+import type { MountRecord } from './container/record';
 
 /** What an event is about, as docker's events.Type. */
 export type EventType = 'container' | 'image' | 'network' | 'volume';
@@ -22,7 +23,7 @@ export type ImageAction = 'pull' | 'push' | 'tag' | 'untag' | 'delete' | 'load' 
 /** What happened to a network (connect and disconnect name the container). */
 export type NetworkAction = 'create' | 'connect' | 'disconnect' | 'destroy';
 /** What happened to a volume. */
-export type VolumeAction = 'create' | 'destroy';
+export type VolumeAction = 'create' | 'destroy' | 'mount' | 'unmount';
 
 /** The object an event is about: a container's id or an image's id or reference, and its attributes. */
 export interface EventActor {
@@ -165,6 +166,25 @@ export function networkEvent(paths: StorePaths, action: NetworkAction, n: { Id: 
 export function volumeEvent(paths: StorePaths, action: VolumeAction, name: string, driver = 'local'): void {
   recordEvent(paths, 'volume', action, { ID: name, Attributes: { driver } });
 }
+
+/**
+ * A container's start, as dockerd logs it: a volume's mount for each volume it mounts (its
+ * setupMounts comes first), then the container's start. The unmounts come from the monitor,
+ * before its die (io.gocker.events.volumes).
+ */
+export function startEvents(paths: StorePaths, rec: Parameters<typeof containerActor>[0] & { Mounts: MountRecord[] }): void {
+  for (const m of rec.Mounts) {
+    if (m.Type !== 'volume' || !m.Name) continue;
+    recordEvent(paths, 'volume', 'mount', { ID: m.Name, Attributes: {
+      container: rec.Id, destination: m.Destination, driver: m.Driver || 'local', propagation: m.Propagation, 'read/write': String(m.RW),
+    } });
+  }
+  containerEvent(paths, 'start', rec);
+}
+
+/** The volumes whose unmount the monitor records at the container's exit. */
+export const mountedVolumes = (rec: { Mounts: MountRecord[] }): string[] =>
+  rec.Mounts.filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
 
 /** Records an image event: id is the image's id or the reference acted on, name its name. */
 export function imageEvent(paths: StorePaths, action: ImageAction, id: string, name: string): void {

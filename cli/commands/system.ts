@@ -1,9 +1,11 @@
 import type { Argv } from 'yargs';
-import { formatList, lastFlag } from '../../lib/format/formatter';
+import { compileFormat, formatList, isTableFormat, lastFlag } from '../../lib/format/formatter';
+import { TemplateExecError } from '../../lib/format/exec';
+import { ClientError } from '../dispatch';
 import { withGoType } from '../../lib/format/values';
 import type { GlobalArgs } from '../types';
 import { engine, humanSize } from '../util';
-import { CONTAINER_HEADER, IMAGE_HEADER, VOLUME_HEADER, containerContext, imageContext, volumeContext } from '../contexts';
+import { CONTAINER_HEADER, CONTAINER_RAW, IMAGE_HEADER, IMAGE_RAW_DIGESTS, VOLUME_HEADER, containerContext, imageContext, volumeContext } from '../contexts';
 
 // `gocker system df` (info and prune have their own commands).
 export function builder(y: Argv<GlobalArgs>) {
@@ -20,7 +22,7 @@ const DF_RAW = 'type: {{.Type}}\ntotal: {{.TotalCount}}\nactive: {{.Active}}\nsi
 export function handler(argv: GlobalArgs & { action: string; format?: string | string[]; verbose?: boolean }): number {
   const format = lastFlag(argv.format) || 'table';
   if (argv.verbose) {
-    process.stdout.write(verboseTables(engine(argv)));
+    process.stdout.write(format === 'table' ? verboseTables(verboseContexts(engine(argv), true)) : verboseTemplate(format, verboseContexts(engine(argv), isTableFormat(format))));
     return 0;
   }
   const rows = engine(argv).diskUsage();
@@ -44,8 +46,15 @@ const DF_VOLUMES = 'table {{.Name}}\t{{.Links}}\t{{.Size}}';
 const DF_CACHE = 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}';
 const CACHE_HEADER = { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' };
 
-/** `system df -v`: images, containers, local volumes, and gocker's build cache, which is always empty. */
-function verboseTables(g: ReturnType<typeof engine>): string {
+interface VerboseContexts { Images: object[]; Containers: object[]; Volumes: object[]; BuildCache: object[] }
+
+/**
+ * `system df -v`'s rows, as docker's diskUsageContext holds them: images, containers (their
+ * writable layer's size only: docker leaves the virtual size out), local volumes, and
+ * gocker's build cache, which is always empty. trunc: ids and commands cut short, as for a
+ * table.
+ */
+function verboseContexts(g: ReturnType<typeof engine>, trunc: boolean): VerboseContexts {
   const { diskUsageVerbose } = require('../../lib/system/df') as typeof import('../../lib/system/df');
   const u = diskUsageVerbose(g.store);
   const now = Date.now();
@@ -56,16 +65,45 @@ function verboseTables(g: ReturnType<typeof engine>): string {
     return imageContext({
       id: i.id, repository: i.repoTag ? i.repoTag.slice(0, at) : '<none>', tag: i.repoTag ? i.repoTag.slice(at + 1) : '<none>', digest: '<none>',
       created: i.created, size: i.size, shared: i.shared, containers: i.containers,
-    }, { trunc: true, now });
+    }, { trunc, now });
   });
-  const sizes = new Map(u.containers.map((c) => [c.record.Id, [c.rw, c.rootfs] as [number, number]]));
-  const containers = u.containers.map((c) => containerContext(c.record, { trunc: true, now, sizes: (r) => sizes.get(r.Id) ?? [0, 0] }));
+  const sizes = new Map(u.containers.map((c) => [c.record.Id, [c.rw, 0] as [number, number]]));
+  const containers = u.containers.map((c) => containerContext(c.record, { trunc, now, sizes: (r) => sizes.get(r.Id) ?? [0, 0] }));
   const volumes = [...u.volumes].sort((a, b) => (a.volume.Name < b.volume.Name ? -1 : a.volume.Name > b.volume.Name ? 1 : 0))
     .map((v) => volumeContext({ ...v.volume, UsageData: { Size: v.size, RefCount: v.links } }));
+  return withGoType({ Images: images, Containers: containers, Volumes: volumes, BuildCache: [] as object[] }, { kind: 'struct', name: '*formatter.diskUsageContext' });
+}
+
+/** docker's -v tables, one after another, each with its own columns. */
+function verboseTables(c: VerboseContexts): string {
   return [
-    'Images space usage:\n\n', formatList(DF_IMAGES, IMAGE_HEADER, images),
-    '\nContainers space usage:\n\n', formatList(DF_CONTAINERS, CONTAINER_HEADER, containers),
-    '\nLocal Volumes space usage:\n\n', formatList(DF_VOLUMES, VOLUME_HEADER, volumes),
+    'Images space usage:\n\n', formatList(DF_IMAGES, IMAGE_HEADER, c.Images),
+    '\nContainers space usage:\n\n', formatList(DF_CONTAINERS, CONTAINER_HEADER, c.Containers),
+    '\nLocal Volumes space usage:\n\n', formatList(DF_VOLUMES, VOLUME_HEADER, c.Volumes),
     `\nBuild cache usage: ${humanSize(0)}\n\n`, formatList(DF_CACHE, CACHE_HEADER, []),
   ].join('');
+}
+
+// -v with 'raw': docker's raw form of each row, under its type (gocker has no build cache: its
+// range never runs).
+const DF_VERBOSE_RAW = `{{range .Images}}type: Image\n${IMAGE_RAW_DIGESTS}\n{{end -}}
+{{range .Containers}}type: Container\n${CONTAINER_RAW}size: {{.Size}}\n\n{{end -}}
+{{range .Volumes}}type: Volume\nname: {{.Name}}\ndriver: {{.Driver}}\n\n{{end -}}
+{{range .BuildCache}}type: Build Cache\n{{end -}}`;
+
+/**
+ * -v with any other --format: as docker's, the template runs once, on the whole
+ * diskUsageContext ({{json .}}, {{range .Images}}...), not on each row, and nothing follows
+ * what it writes. An error there is the template's own (docker does not call it a parsing
+ * error), after what it wrote.
+ */
+function verboseTemplate(format: string, c: VerboseContexts): string {
+  const tmpl = compileFormat(format === 'raw' ? DF_VERBOSE_RAW : format);
+  try {
+    return tmpl.execute(c);
+  } catch (e) {
+    if (!(e instanceof TemplateExecError)) throw e;
+    process.stdout.write(e.output);
+    throw new ClientError(e.message);
+  }
 }

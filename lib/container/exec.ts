@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../errors';
-import { containerEvent } from '../events';
+import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
@@ -59,6 +59,8 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     target: { pid: target.pid, parent: target.monitor, startedFile: path.join(run, 'started'), exitFile: path.join(run, 'exit.json') },
     files: { pid: file('pid'), exit: file('json'), started: file('started') },
     detach: !!o.detach, stdin: !!o.interactive,
+    // -d: the monitor records the exec_die at its end, as this process is gone by then.
+    events: o.detach ? { file: path.join(eventsDir(paths), EVENTS_FILE), actor: containerActor(rec, { execID: tag }) } : undefined,
   });
   const specFile = file('spec');
   writeSpec(specFile, spec);

@@ -106,6 +106,8 @@ const EXIT_ON_NEXT = 'exit-on-next';
 const BACKOFF_FILE = 'restart-backoff';
 /** The pid of the process waiting out the back-off (the exit command). */
 const RESTARTER_FILE = 'restarter.pid';
+/** There while the container has a policy: the monitor runs the exit command only then. */
+const POLICY_MARKER = 'restart-policy';
 const exitCommandScript = (): string => path.join(packageRoot(), 'dist', 'cli', 'exit-command.js');
 
 /**
@@ -166,16 +168,40 @@ export function restarterAlive(paths: StorePaths, id: string): boolean {
 
 /**
  * What the monitor runs once the container has exited and no CLI is there: the removal with
- * --rm, the restart policy's exit command with one, nothing otherwise. created: a container
- * `create` makes, whose monitor is spawned now and released by a later start: it gets the
- * policy's exit command whatever its policy now, as `update --restart` may give it one before
- * that start (the command does nothing for a container without one).
+ * --rm, the restart policy's exit command otherwise. Every container's monitor is given the
+ * latter, with a policy or without: `update --restart` may give it one while it runs (or
+ * before a created one starts), and docker applies that policy to the exit of the run under
+ * way. The monitor runs it only when the policy's marker is there (exitCommandMarker), so that
+ * the exit of a container without a policy starts no process.
  */
-export function exitCommandFor(paths: StorePaths, rec: ContainerRecord, created = false): string[] | undefined {
+export function exitCommandFor(paths: StorePaths, rec: ContainerRecord): string[] {
   const global = ['--root', paths.root, '--runroot', paths.runroot];
   if (rec.HostConfig.AutoRemove) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), ...global, 'rm', '-v', rec.Id];
-  if (created || hasPolicy(rec)) return [process.execPath, exitCommandScript(), ...global, rec.Id];
-  return undefined;
+  return [process.execPath, exitCommandScript(), ...global, rec.Id];
+}
+
+/** The file whose presence at the exit makes the monitor run the policy's exit command (none for --rm's removal). */
+export function exitCommandMarker(paths: StorePaths, rec: ContainerRecord): string | undefined {
+  return rec.HostConfig.AutoRemove ? undefined : path.join(paths.runContainer(rec.Id), POLICY_MARKER);
+}
+
+/**
+ * The marker made to say what the record says, at each launch and when `update --restart`
+ * changes the policy. A container that has not run since a reboot has no runtime directory
+ * yet: its next launch marks it.
+ */
+export function markPolicy(paths: StorePaths, rec: ContainerRecord): void {
+  const marker = exitCommandMarker(paths, rec);
+  if (!marker) return;
+  if (!hasPolicy(rec)) {
+    unlinkIfThere(marker);
+    return;
+  }
+  try {
+    fs.writeFileSync(marker, '');
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
+  }
 }
 
 /**
@@ -184,8 +210,8 @@ export function exitCommandFor(paths: StorePaths, rec: ContainerRecord, created 
  * the container's code, as docker's CLI ends while dockerd restarts the container.
  */
 export function handOffExit(paths: StorePaths, rec: ContainerRecord): void {
+  if (rec.HostConfig.AutoRemove) return;
   const cmd = exitCommandFor(paths, rec);
-  if (!cmd || rec.HostConfig.AutoRemove) return;
   native().spawn(cmd[0], cmd, [-1, -1, -1], true);
 }
 

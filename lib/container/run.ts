@@ -27,8 +27,8 @@ import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } fr
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from '../network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
-import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
-import { exitCommandFor, handOffExit, hasPolicy, resetRestart, restartPolicyOf } from './restart';
+import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
+import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart, restartPolicyOf } from './restart';
 
 /** docker's run/create options (the network ones are lib/network's NetworkOptions). */
 export interface RunOptions extends ResourceFlags, NetworkOptions {
@@ -583,9 +583,9 @@ export class Runner {
         else fs.mkdirSync(rootfs, { mode: 0o755 });
       }
       // --rm: removal once it exits, by the monitor, when no CLI is there to do it: always
-      // with -d, and in the foreground if this process is killed. A restart policy: the
-      // exit command that applies it (restart.ts).
-      const exitCommand = exitCommandFor(this.paths, prepared.rec, create);
+      // with -d, and in the foreground if this process is killed. Otherwise the exit command
+      // of restart policies (restart.ts): the container's, or one `update` gives it meanwhile.
+      const exitCommand = exitCommandFor(this.paths, prepared.rec);
       const release = await acquireLock(containerLock(this.paths, prepared.rec.Id));
       const { rec, spec, limits, files } = prepared;
       let net: JoinHook | undefined;
@@ -636,12 +636,14 @@ export class Runner {
     const passed = [...hold];
     // Each namespace to join on the next fd after the held ones.
     const nsFd = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 5 + passed.push(fd) - 1);
+    markPolicy(this.paths, rec);
     writeSpec(runSpec, launchSpec(spec, {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
+      exitCommandIf: exitCommand ? exitCommandMarker(this.paths, rec) : undefined,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
       attachSocket: path.join(run, ATTACH_SOCKET),
       // The monitor records the die (and oom) itself: no CLI may be there when it comes.
-      events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec) },
+      events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec), volumes: mountedVolumes(rec) },
       holdFds: hold.map((_, i) => 5 + i),
       netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
     }));
@@ -753,7 +755,7 @@ export class Runner {
           }
         }
         say('g');
-        containerEvent(this.paths, 'start', rec);
+        startEvents(this.paths, rec);
       }
       closeGo();
       onStart?.(rec.Id, child.pid);
@@ -933,7 +935,7 @@ export class Runner {
     }
     const cgroup = cgroupManager().open(rec.CgroupPath);
     const r = await this.waitStarted(rec, cgroup, false);
-    if (!r.error) containerEvent(this.paths, 'start', rec);
+    if (!r.error) startEvents(this.paths, rec);
     if (!attachment || r.error) return r;
     unlock();
     return this.attached(rec.Id, await attachment.done);

@@ -181,17 +181,17 @@ function deviceNodes(file: string, dest: string): OciDevice[] {
 }
 
 /**
- * The nodes --device makes in the container, with the cgroup rule each needs. Only under
- * /dev: the container's /dev is a tmpfs of its own, the one place the monitor makes nodes.
+ * The nodes --device makes in the container, with the cgroup rule each needs: under /dev (the
+ * container's own tmpfs) or anywhere else in its root filesystem, where the monitor makes
+ * them as runc does (resolved inside the root, never through a link onto the host).
  */
 export function resolveDevices(mappings: DeviceMapping[]): Array<{ node: OciDevice; access: string }> {
   return mappings.flatMap((m) => {
     const dest = m.PathInContainer;
     // The host's node first: a missing one is docker's error whatever the destination.
     const nodes = deviceNodes(m.PathOnHost, dest);
-    if (!dest.startsWith('/dev/') || dest === '/dev/' || dest.split('/').includes('..')) {
-      throw engineError(`--device ${m.PathOnHost}: the path in the container must be under /dev, not ${dest}`);
-    }
+    // runc's refusal of a node in place of the root itself.
+    if (nodes.some((n) => n.path === '/')) throw engineError(`--device ${m.PathOnHost}: cannot make a device node over the container's root`);
     return nodes.map((node) => ({ node, access: m.CgroupPermissions }));
   });
 }

@@ -6,14 +6,14 @@ import type { StorePaths } from '../store/paths';
 import { withContainer } from './lifecycle';
 import type { ContainerRecord, HostConfigRecord } from './record';
 import { saveRecord } from './state';
-import { validateRestartPolicy, type RestartPolicy } from './restart';
+import { markPolicy, validateRestartPolicy, type RestartPolicy } from './restart';
 
 /**
  * What an update asks for: the limits of a container's Resources it names, a field left out
  * keeps its value, as docker's zero values do.
  */
 export type UpdateRequest = Pick<Resources, 'memory' | 'memorySwap' | 'nanoCpus' | 'cpuShares' | 'cpusetCpus' | 'pidsLimit'> & {
-  /** --restart: the policy applied from the container's next exit */
+  /** --restart: the policy applied from the container's next exit, that of the run under way included */
   restartPolicy?: RestartPolicy;
 };
 
@@ -98,6 +98,8 @@ export async function updateContainer(paths: StorePaths, ref: string, request: U
     }
     rec.HostConfig = next;
     saveRecord(paths, rec);
+    // A policy given to a running (or created) container: its monitor runs the exit command.
+    if (req.restartPolicy) markPolicy(paths, rec);
     return { rec, warnings };
   });
 }

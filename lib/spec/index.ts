@@ -66,10 +66,14 @@ export const ANNOTATIONS = {
   attachSocket: 'io.gocker.launch.attach-socket',
   /** --rm: what the monitor runs once the container has exited and no CLI is there */
   exitCommand: 'io.gocker.launch.exit-command',
+  /** a file that must be there at the exit for the exit command to run (the restart policy's marker) */
+  exitCommandIf: 'io.gocker.launch.exit-command-if',
   /** the engine's event log, where the monitor records the container's oom and die */
   eventsFile: 'io.gocker.events.file',
   /** the container's actor in those events, as JSON: {"ID", "Attributes"} (labels, image, name) */
   eventsActor: 'io.gocker.events.actor',
+  /** the volumes the container mounts, as JSON: their unmount events at its exit */
+  eventsVolumes: 'io.gocker.events.volumes',
   // exec: the container's process to join, as the engine verified it.
   execTargetPid: 'io.gocker.exec.target-pid',
   execTargetParent: 'io.gocker.exec.target-parent',
@@ -509,6 +513,8 @@ export interface ExecInput {
   files: { pid: string; exit: string; started: string };
   detach: boolean;
   stdin: boolean;
+  /** exec -d: the event log and the actor of its exec_die, which the monitor records */
+  events?: { file: string; actor: { ID: string; Attributes: Record<string, string> } };
 }
 
 /** Builds exec's spec. --ulimit and the seccomp filter hold for exec as for the container (as runc). */
@@ -528,6 +534,10 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
   for (const k of [a.cgroupJoinSelf, a.cgroupJoinPid, a.seccompBpf]) if (c.annotations[k] !== undefined) annotations[k] = c.annotations[k];
   if (o.detach) annotations[a.detach] = 'true';
   if (o.stdin) annotations[a.stdin] = 'true';
+  if (o.events) {
+    annotations[a.eventsFile] = o.events.file;
+    annotations[a.eventsActor] = JSON.stringify(o.events.actor);
+  }
   const uid = id32('uid', o.user.uid);
   return {
     ociVersion: OCI_VERSION,
@@ -551,9 +561,9 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
  * only (detached or not, stdin, the go fd, --rm's exit command).
  */
 export function launchSpec(spec: OciSpec, o: {
-  detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; attachSocket?: string;
-  /** the event log and the container's actor there, for its die and oom events */
-  events?: { file: string; actor: { ID: string; Attributes: Record<string, string> } };
+  detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; exitCommandIf?: string; attachSocket?: string;
+  /** the event log and the container's actor there, for its die and oom events, and its volumes' unmount */
+  events?: { file: string; actor: { ID: string; Attributes: Record<string, string> }; volumes?: string[] };
   /** fds for the monitor to hold while the container runs */
   holdFds?: number[];
   /** container:NAME: that container's network namespace, open on this fd, to join */
@@ -584,9 +594,11 @@ export function launchSpec(spec: OciSpec, o: {
   if (o.releaseFifo !== undefined) annotations[a.releaseFifo] = o.releaseFifo;
   if (o.attachSocket !== undefined) annotations[a.attachSocket] = o.attachSocket;
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
+  if (o.exitCommand && o.exitCommandIf !== undefined) annotations[a.exitCommandIf] = noNul('the exit command\'s marker', o.exitCommandIf);
   if (o.events) {
     annotations[a.eventsFile] = o.events.file;
     annotations[a.eventsActor] = JSON.stringify(o.events.actor);
+    if (o.events.volumes?.length) annotations[a.eventsVolumes] = JSON.stringify(o.events.volumes);
   }
   return { ...spec, linux, annotations };
 }

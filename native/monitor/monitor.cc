@@ -66,6 +66,8 @@ using gocker_monitor::WriteAll;
 // The directory of the state files, opened before an exec joins the container's mount
 // namespace (where host paths no longer resolve). -1: use the paths as they are.
 int g_state_dir = -1;
+// The event log, opened then for the same reason (exec -d records its exec_die there).
+int g_events_fd = -1;
 
 // Every file the monitor writes is in the runroot, which is meant to die with the machine
 // (a tmpfs by default): atomic for readers through the rename, with no fsync, which on a
@@ -310,6 +312,56 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
     cur = next;
   }
   return static_cast<int>(Openat2(root, rel.c_str(), O_PATH | O_CLOEXEC, res));
+}
+
+// Makes one device node in the container. Under /dev, the container's own tmpfs, no symlink
+// is followed. Elsewhere (docker's --device /dev/zero:/opt/z) the node goes into the root
+// filesystem as runc puts it there: every symlink on the way, the last name's too, resolved
+// as if root were "/" (OpenDest's walk), so that an image's link never points the node, or
+// the directories made for it, onto the host; a file already there is left as it is (runc's
+// EEXIST), as a second start finds the node its first made.
+void MakeDevice(int root, const Device& d) {
+  bool in_dev = d.path.compare(0, 5, "/dev/") == 0;
+  std::string dest = d.path;
+  for (int depth = 0;; depth++) {
+    if (depth > 40) Die(kDevice, ELOOP, d.path);
+    // Lexically clean (a link's target may hold . and ..), ".." at the top staying there.
+    Strings parts;
+    for (const std::string& p : Split(dest, '/')) {
+      if (p.empty() || p == ".") continue;
+      if (p == "..") {
+        if (!parts.empty()) parts.pop_back();
+        continue;
+      }
+      parts.push_back(p);
+    }
+    if (parts.empty()) Die(kDevice, EEXIST, d.path + ": mknod over the root");
+    std::string name = parts.back();
+    std::string parent;
+    for (size_t i = 0; i + 1 < parts.size(); i++) parent += "/" + parts[i];
+    int dir = OpenDest(root, parent.empty() ? "/" : parent, false, in_dev);
+    if (dir < 0) Die(kDevice, errno, d.path);
+    struct stat st;
+    if (!in_dev && fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (!S_ISLNK(st.st_mode)) {
+        close(dir);
+        return;
+      }
+      char target[4096];
+      ssize_t n = readlinkat(dir, name.c_str(), target, sizeof target - 1);
+      close(dir);
+      if (n < 0) Die(kDevice, errno, d.path);
+      target[n] = 0;
+      dest = target[0] == '/' ? std::string(target) : parent + "/" + target;
+      continue;
+    }
+    mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
+    if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
+    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
+    if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
+    close(dir);
+    return;
+  }
 }
 
 // Binds that propagate are cloned before this namespace is made private: its mounts are then
@@ -742,18 +794,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   auto clone_of = [&clones](size_t i) { auto it = clones.find(i); return it == clones.end() ? -1 : it->second; };
   for (; first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup]); first_cgroup++) DoMount(root, mounts[first_cgroup], clone_of(first_cgroup));
 
-  for (const Device& d : spec.devices) {
-    std::string rel = d.path.substr(1);
-    size_t slash = rel.rfind('/');
-    int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
-    if (dir < 0) Die(kDevice, errno, d.path);
-    mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
-    std::string name = rel.substr(slash + 1);
-    if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
-    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
-    if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
-    close(dir);
-  }
+  for (const Device& d : spec.devices) MakeDevice(root, d);
   // The links a runtime makes in /dev (the runtime spec's, and runc's /dev/core): not in
   // the spec, as they are the same for every container.
   static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
@@ -1041,27 +1082,37 @@ void WriteExit(int code, int sig, const std::string& started, const std::string&
 // for the container (run -d, a CLI killed). One write on an O_APPEND fd: whole lines, never
 // interleaved with another writer's; the engine rotates the log. Times to the microsecond,
 // as the engine writes them (a double carries those exactly).
-void RecordExitEvents(const Spec& spec, int code, bool oom) {
-  if (spec.events_file.empty()) return;
+// A container's exit in the event log: its volumes' unmount (docker unmounts them in its
+// cleanup, before it logs the die), its oom, its die; exec -d's exec_die (the CLI has gone).
+void RecordExitEvents(const Spec& spec, int code, bool oom, bool exec) {
+  if (spec.events_file.empty() || spec.event_id.empty()) return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   std::string ns = std::to_string(ts.tv_sec) + std::to_string(1000000000L + ts.tv_nsec / 1000 * 1000).substr(1);
   auto it = spec.event_attributes.find("image");
   std::string from = it == spec.event_attributes.end() ? "" : it->second;
-  auto line = [&](const char* action, bool with_code) {
-    std::map<std::string, std::string> attrs = spec.event_attributes;
-    if (with_code) attrs["exitCode"] = std::to_string(code);
+  auto line = [&](const char* type, const std::string& id, const char* action, const std::map<std::string, std::string>& attrs, const std::string* image) {
     std::string a;
     for (const auto& kv : attrs) a += (a.empty() ? "\"" : ",\"") + JsonEscape(kv.first) + "\":\"" + JsonEscape(kv.second) + "\"";
-    return std::string("{\"status\":\"") + action + "\",\"id\":\"" + spec.event_id + "\",\"from\":\"" + JsonEscape(from) +
-           "\",\"Type\":\"container\",\"Action\":\"" + action + "\",\"Actor\":{\"ID\":\"" + spec.event_id + "\",\"Attributes\":{" + a +
+    return std::string("{\"status\":\"") + action + "\",\"id\":\"" + JsonEscape(id) + "\"" + (image ? ",\"from\":\"" + JsonEscape(*image) + "\"" : "") +
+           ",\"Type\":\"" + type + "\",\"Action\":\"" + action + "\",\"Actor\":{\"ID\":\"" + JsonEscape(id) + "\",\"Attributes\":{" + a +
            "}},\"scope\":\"local\",\"time\":" + std::to_string(ts.tv_sec) + ",\"timeNano\":" + ns + "}\n";
   };
-  std::string text = (oom ? line("oom", false) : "") + line("die", true);
-  int fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  std::map<std::string, std::string> with_code = spec.event_attributes;
+  with_code["exitCode"] = std::to_string(code);
+  std::string text;
+  if (exec) {
+    text = line("container", spec.event_id, "exec_die", with_code, &from);
+  } else {
+    for (const std::string& name : spec.event_volumes) text += line("volume", name, "unmount", {{"container", spec.event_id}, {"driver", "local"}}, nullptr);
+    if (oom) text += line("container", spec.event_id, "oom", spec.event_attributes, &from);
+    text += line("container", spec.event_id, "die", with_code, &from);
+  }
+  int fd = g_events_fd >= 0 ? g_events_fd : open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return;
   WriteAll(fd, text.data(), text.size());
   close(fd);
+  if (fd == g_events_fd) g_events_fd = -1;
 }
 
 // The "oom_kill N" line of v1 memory.oom_control or v2 memory.events; -1 when unreadable.
@@ -1494,6 +1545,7 @@ int main(int argc, char** argv) {
   if (exec_mode) {
     const std::string& ef = spec.exit_file;
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (!spec.events_file.empty()) g_events_fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     std::string why;
     // process.oomScoreAdj of an exec: set here, on the host's /proc (the container's has no
     // /proc/self for a process outside its pid namespace), and inherited by the command.
@@ -1802,7 +1854,9 @@ int main(int argc, char** argv) {
   }
   long oom_after = OomKills(oom_file);
   WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
-  if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before);
+  if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before, false);
+  // exec -d: its exec_die, which a CLI in the foreground records itself.
+  if (exec_mode && detach && exec_started) RecordExitEvents(spec, code, false, true);
   attach.Finish(code);  // attach: after exit.json, which a client may read on the exit frame
   // exec -d: the CLI has gone once the command started; the monitor takes its files with it.
   // One that did not start keeps its result, for the CLI waiting to say why.
@@ -1814,8 +1868,12 @@ int main(int argc, char** argv) {
   }
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
+  // exit-command-if: the restart policies' command, needed only once the container has a
+  // policy, which `update --restart` may give it while it runs: the marker says so, and an
+  // exit without one costs no process.
   Strings exit_cmd = spec.exit_command;
-  if (!exit_cmd.empty() && !g_abandoned && (detach || getppid() != parent)) {
+  bool wanted = spec.exit_command_if.empty() || access(spec.exit_command_if.c_str(), F_OK) == 0;
+  if (!exit_cmd.empty() && wanted && !g_abandoned && (detach || getppid() != parent)) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.
     if (own_pidns >= 0) setns(own_pidns, CLONE_NEWPID);

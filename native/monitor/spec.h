@@ -94,6 +94,7 @@ struct Spec {
   std::string release_fifo;  // create: the FIFO a start writes to; else the go fd's second byte
   std::string attach_socket; // where the monitor serves the container's stdio (attach.h)
   Strings exit_command;
+  std::string exit_command_if;  // run it only if this file is there at the exit (a restart policy's marker)
   // gocker-runtime (runc's command line, for containerd's shim): the container takes the
   // monitor's own stdio rather than relayed pipes; with -t its pty master goes to the console
   // socket the runtime connected (console_fd); and once the command runs the monitor leaves,
@@ -104,6 +105,7 @@ struct Spec {
   // container's actor in it (its id; its labels, image and name)
   std::string events_file, event_id;
   std::map<std::string, std::string> event_attributes;
+  Strings event_volumes;  // names of the volumes it mounts, for their unmount events at its exit
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;

@@ -284,3 +284,83 @@ test('exec, commit, attach, networks and volumes: their events as docker records
     g(['rmi', 'ev-snap']);
   }
 });
+
+test('exec -d: its exec_die, with the exit code, is recorded once the command ends, though no CLI waits', async () => {
+  const t0 = Date.now();
+  const id = g(['run', '-d', '--name', 'ev-xd', '--network', 'none', 'labelled', 'sleep', '100']).stdout.trim();
+  try {
+    const r = g(['exec', '-d', 'ev-xd', 'sh', '-c', 'sleep 0.3; exit 4']);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [0, '', '']);
+    const fmt = ['--format', '{{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}', '--filter', 'container=ev-xd'];
+    const execs = (): string[] => past(['--since', ts(t0), ...fmt]).stdout.split('\n').filter((l) => l.startsWith('exec_'));
+    for (let i = 0; i < 100 && execs().length < 3; i++) await sleep(100);
+    const lines = execs();
+    assert.equal(lines.length, 3, lines.join('\n'));
+    const execId = /"execID":"([0-9a-f]+)"/.exec(lines[0])?.[1];
+    assert.ok(execId);
+    // docker's attributes: the container's (image, name, labels), the exec's id, and at the end its code.
+    const attrs = (extra: Record<string, string>): string => JSON.stringify(Object.fromEntries(Object.entries({ execID: execId, image: 'labelled', name: 'ev-xd', role: 'worker', team: 'blue', ...extra }).sort(([a], [b]) => (a < b ? -1 : 1))));
+    assert.deepEqual(lines, [
+      `exec_create: sh -c sleep 0.3; exit 4 ${id} ${attrs({})}`,
+      `exec_start: sh -c sleep 0.3; exit 4 ${id} ${attrs({})}`,
+      `exec_die ${id} ${attrs({ exitCode: '4' })}`,
+    ]);
+    // One that cannot start is no exec that ran: no exec_die for it.
+    const t1 = Date.now();
+    assert.equal(g(['exec', '-d', 'ev-xd', '/no/such/command']).status, 127);
+    await sleep(300);
+    assert.deepEqual(past(['--since', ts(t1), '--filter', 'event=exec_die', ...fmt]).stdout, '');
+  } finally {
+    g(['rm', '-f', 'ev-xd']);
+  }
+});
+
+test('volumes: mount at each start and unmount at each exit, named and anonymous, with docker\'s attributes and order', async () => {
+  const t0 = Date.now();
+  const id = g(['run', '-d', '--name', 'ev-v', '--network', 'none', '-v', 'ev-named:/data', '-v', 'ev-named:/ro:ro', '-v', '/anon', 'busybox', 'sh', '-c', 'sleep 0.5']).stdout.trim();
+  const anon = g(['inspect', '-f', '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}', 'ev-v']).stdout.trim();
+  assert.match(anon, /^[0-9a-f]{64}$/);
+  try {
+    const fmt = ['--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}'];
+    const since = (t: number): string[] => past(['--since', ts(t), ...fmt]).stdout.split('\n').filter(Boolean);
+    for (let i = 0; i < 100 && !since(t0).some((l) => l.startsWith('container die ')); i++) await sleep(100);
+    const mount = (name: string, dest: string, rw: boolean): string =>
+      `volume mount ${name} ${JSON.stringify({ container: id, destination: dest, driver: 'local', propagation: '', 'read/write': String(rw) })}`;
+    const unmount = (name: string): string => `volume unmount ${name} ${JSON.stringify({ container: id, driver: 'local' })}`;
+    // Which of its volumes goes first is not docker's to say (a map's order): each run of mounts or unmounts sorted.
+    const sortRuns = (ls: string[]): string[] => {
+      const out: string[] = [];
+      let group: string[] = [];
+      const kind = (l: string): string => /^volume (un)?mount /.exec(l)?.[0] ?? '';
+      for (const l of [...ls, '']) {
+        if (group.length && kind(l) !== kind(group[0])) out.push(...group.sort().splice(0));
+        if (kind(l)) group.push(l);
+        else if (l) out.push(l);
+      }
+      return out;
+    };
+    const run = sortRuns(since(t0).map((l) => (l.startsWith('container ') ? l.split(' ').slice(0, 2).join(' ') : l)));
+    // dockerd: the volumes made at create, mounted before the start, unmounted in the exit's
+    // cleanup, before the die.
+    assert.deepEqual(run, [
+      'volume create ev-named {"driver":"local"}', `volume create ${anon} {"driver":"local"}`,
+      'container create',
+      ...[mount('ev-named', '/data', true), mount('ev-named', '/ro', false), mount(anon, '/anon', true)].sort(),
+      'container start',
+      ...[unmount('ev-named'), unmount('ev-named'), unmount(anon)].sort(),
+      'container die',
+    ].map((l) => l), run.join('\n'));
+    // As docker's filters have them: type=volume, volume=NAME.
+    const typed = past(['--since', ts(t0), '--filter', 'type=volume', '--filter', 'event=mount', '--filter', 'event=unmount', '--format', '{{.Action}} {{.Actor.ID}}']);
+    assert.equal(typed.stdout.split('\n').filter(Boolean).length, 6, typed.stdout);
+    assert.deepEqual(past(['--since', ts(t0), '--filter', `volume=${anon}`, '--format', '{{.Action}}']).stdout, 'create\nmount\nunmount\n');
+    // A second start mounts and unmounts them again.
+    const t1 = Date.now();
+    assert.equal(g(['start', '-a', 'ev-v']).status, 0);
+    await sleep(200);
+    assert.deepEqual(past(['--since', ts(t1), '--filter', 'volume=ev-named', '--format', '{{.Action}}']).stdout, 'mount\nmount\nunmount\nunmount\n');
+  } finally {
+    g(['rm', '-f', '-v', 'ev-v']);
+    g(['volume', 'rm', '-f', 'ev-named']);
+  }
+});

@@ -176,6 +176,35 @@ test('update --restart as docker allows it', async () => {
   void id;
 });
 
+test('update --restart of a running container started without a policy applies to the exit of this run, as docker\'s', async () => {
+  // on-failure:1: the exit 3 of the run under way is restarted once, the second exit 3 is not.
+  const id = g(['run', '-d', '--name', 'upd-live', '--network', 'none', 'busybox', 'sh', '-c', 'echo ran; sleep 2; exit 3']).stdout.trim();
+  const u = g(['update', '--restart', 'on-failure:1', 'upd-live']);
+  assert.deepEqual([u.status, u.stderr], [0, '']);
+  assert.equal(inspect('upd-live', '{{.State.Status}} {{.RestartCount}}'), 'running 0');
+  await until('restarted once, then exited', () => inspect('upd-live', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}') === '1 exited 3', 20_000);
+  assert.equal(g(['logs', 'upd-live']).stdout, 'ran\nran\n');
+  assert.equal(eventTimes(id, 'start').length, 2);
+  // always, given to a running one: its exit 0 brings it back too; a stop ends it.
+  g(['run', '-d', '--name', 'upd-always', '--network', 'none', 'busybox', 'sh', '-c', 'sleep 1']);
+  assert.equal(g(['update', '--restart', 'always', 'upd-always']).status, 0);
+  await until('restarted by always', () => Number(inspect('upd-always', '{{.RestartCount}}')) >= 1, 20_000);
+  assert.equal(g(['stop', '-t', '0', 'upd-always']).status, 0);
+  // Without a policy (and none given): its exit stays an exit, and no exit command lingers.
+  const plain = g(['run', '-d', '--name', 'upd-none', '--network', 'none', 'busybox', 'sh', '-c', 'exit 3']).stdout.trim();
+  await until('exited', () => inspect('upd-none', '{{.State.Status}} {{.State.ExitCode}}') === 'exited 3');
+  await until('no exit command left', () => restarters(plain).length === 0);
+  await sleep(500);
+  assert.equal(inspect('upd-none', '{{.RestartCount}} {{.State.Status}}'), '0 exited');
+  // And the other way: a policy taken away while it runs no longer restarts this run.
+  g(['run', '-d', '--name', 'upd-off', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1']);
+  assert.equal(g(['update', '--restart', 'no', 'upd-off']).status, 0);
+  await until('exited', () => inspect('upd-off', '{{.State.Status}}') === 'exited', 20_000);
+  await sleep(800);
+  assert.equal(inspect('upd-off', '{{.RestartCount}} {{.State.Status}}'), '0 exited');
+  assert.equal(g(['rm', '-f', 'upd-live', 'upd-always', 'upd-none', 'upd-off']).status, 0);
+});
+
 test('after a reboot (the recorded boot id differs): always and unless-stopped come back, unless the user stopped an unless-stopped one', async () => {
   const run = (name: string, policy: string): string => g(['run', '-d', '--name', name, '--network', 'none', '--restart', policy, 'busybox', 'sleep', '1000']).stdout.trim();
   const ids = { alwaysStopped: run('rb-always', 'always'), unlessRunning: run('rb-unless', 'unless-stopped'), unlessStopped: run('rb-unless-stopped', 'unless-stopped'), none: run('rb-none', 'no') };

@@ -165,6 +165,21 @@ describe('devices', () => {
     assert.equal(r.stdout, '/dev/mine\n/dev/mine/sub\n/dev/mine/sub/null\n/dev/mine/zero\n/dev/mine/zero 1:5 640\n/dev/mine/sub/null 1:3 666\n3\n');
   });
 
+  test('--device to a path outside /dev: the node made there in the root filesystem, as docker makes it; a second start finds it', () => {
+    const r = g(['run', '--name', 'devout', '--network', 'none', '--device', '/dev/null:/mynull', '--device', '/dev/zero:/opt/z:rw', 'busybox', 'sh', '-c',
+      'stat -c "%n %F %t:%T" /mynull /opt/z; echo gone > /mynull; head -c 3 /opt/z | od -An -tx1']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '/mynull character special file 1:3\n/opt/z character special file 1:5\n 00 00 00\n');
+    assert.equal(inspect('devout', '{{json .HostConfig.Devices}}'), JSON.stringify([
+      { PathOnHost: '/dev/null', PathInContainer: '/mynull', CgroupPermissions: 'rwm' }, { PathOnHost: '/dev/zero', PathInContainer: '/opt/z', CgroupPermissions: 'rw' }]));
+    // The nodes are in its writable layer now: the next start keeps them, as runc leaves a node that is there.
+    const again = g(['start', '-a', 'devout']);
+    assert.deepEqual([again.status, again.stdout], [0, r.stdout], again.stderr);
+    assert.equal(g(['rm', 'devout']).status, 0);
+    // Over the root itself: refused, nothing left.
+    refused(['--device', '/dev/null:/', 'busybox', 'true'], "--device /dev/null: cannot make a device node over the container's root");
+  });
+
   test('a missing device, a bad mode, a bad rule: docker\'s messages, nothing left', () => {
     refused(['--device', '/dev/gocker-none', 'busybox', 'true'], 'error gathering device information while adding custom device "/dev/gocker-none": no such file or directory');
     refused(['--device', '/etc/passwd:/dev/passwd', 'busybox', 'true'], 'error gathering device information while adding custom device "/etc/passwd": not a device node');

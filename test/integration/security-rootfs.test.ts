@@ -58,6 +58,15 @@ before(async () => {
     fs.rmSync(path.join(r, 'etc'), { recursive: true });
     fs.symlinkSync(host, path.join(r, 'etc'));
   });
+  // Links where --device puts a node: a directory and the node's own name, each pointing at
+  // the host (absolutely, and climbing with ../), and a link to a directory not there yet.
+  await imageWith('dev-links', (r) => {
+    fs.mkdirSync(path.join(r, 'opt'), { recursive: true });
+    fs.symlinkSync(hostDir, path.join(r, 'opt/dir'));
+    fs.symlinkSync(path.join(host, 'devnode'), path.join(r, 'opt/node'));
+    fs.symlinkSync(`../../../../../../..${host}/relnode`, path.join(r, 'opt/relnode'));
+    fs.symlinkSync(path.join(host, 'newdir'), path.join(r, 'opt/newdir'));
+  });
   // What stays inside is followed, as the container itself would: /etc/passwd a relative link
   // into /usr/share, and /etc/group an absolute one read from the container's root.
   await imageWith('inside-links', (r) => {
@@ -85,6 +94,18 @@ test('-u is resolved inside the image: a passwd or /etc linked to the host is no
     assert.notEqual(r.status, 0, image);
     assert.match(r.stderr, /unable to find user evil/, image);
   }
+});
+
+test('--device outside /dev: the image\'s links are resolved inside its root, nothing is made on the host', () => {
+  const hostBefore = fs.readdirSync(hostDir);
+  const r = g(['run', '--rm', '--network', 'none', '--device', '/dev/null:/opt/dir/n', '--device', '/dev/zero:/opt/node', '--device', '/dev/zero:/opt/relnode',
+    '--device', '/dev/null:/opt/newdir/sub/n', 'dev-links', 'sh', '-c', `stat -c '%n %t:%T' ${hostDir}/n ${host}/devnode ${host}/relnode ${host}/newdir/sub/n`]);
+  assert.equal(r.status, 0, r.stderr);
+  // In the container, where the links lead inside its root.
+  assert.equal(r.stdout, `${hostDir}/n 1:3\n${host}/devnode 1:5\n${host}/relnode 1:5\n${host}/newdir/sub/n 1:3\n`);
+  // On the host: nothing new.
+  assert.deepEqual(fs.readdirSync(hostDir), hostBefore);
+  for (const p of ['devnode', 'relnode', 'newdir']) assert.equal(fs.existsSync(path.join(host, p)), false, p);
 });
 
 test('-u follows links that stay inside the image, as the container sees them', () => {
