@@ -5,14 +5,14 @@
 // loaded only for a policy.
 // Not a command of the CLI's: nothing a user would type, and it need not load the CLI.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { RECORD_FILE, type ContainerRecord } from '../lib/container/record';
+import type { ContainerRecord } from '../lib/container/record';
 import { StorePaths } from '../lib/store/paths';
+import { recordFile } from '../lib/store/records';
 
 /** Whether the record names a policy that restarts on some exit (a record gone or unreadable: no). */
 function hasPolicyNow(paths: StorePaths, id: string): boolean {
   try {
-    const rec = JSON.parse(fs.readFileSync(path.join(paths.container(id), RECORD_FILE), 'utf8')) as ContainerRecord;
+    const rec = JSON.parse(fs.readFileSync(recordFile(paths, id), 'utf8')) as ContainerRecord;
     return !['', 'no', undefined].includes(rec.HostConfig?.RestartPolicy?.Name);
   } catch {
     return false;
