@@ -694,6 +694,57 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
 }
 
+// A device node for a container in its own user namespace: the host's at the same path,
+// which must be that device (never a symlink), bound over an empty file made in dir. Our mount
+// namespace still shows the host's tree here (before pivot_root).
+void BindHostDevice(const gocker_monitor::Device& d, int dir, const std::string& name) {
+  int src = open(d.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (src < 0 || fstat(src, &st) != 0) Die(kDevice, errno, "host " + d.path);
+  if ((d.block ? !S_ISBLK(st.st_mode) : !S_ISCHR(st.st_mode)) || st.st_rdev != makedev(d.major, d.minor)) Die(kDevice, ENODEV, "host " + d.path + " is not that device");
+  int dst = openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (dst < 0) Die(kDevice, errno, d.path);
+  std::string from = "/proc/self/fd/" + std::to_string(src), to = "/proc/self/fd/" + std::to_string(dst);
+  if (mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) Die(kDevice, errno, "bind " + d.path);
+  close(src);
+  close(dst);
+}
+
+// The child's uid_map and gid_map, written from the host's user namespace (we have
+// CAP_SETUID and CAP_SETGID there, so any host IDs may be mapped, and setgroups stays allowed).
+bool WriteIdMaps(pid_t pid, const Spec& spec, std::string* why) {
+  for (bool uid : {true, false}) {
+    std::string text;
+    for (const gocker_monitor::IdMapping& m : uid ? spec.uid_mappings : spec.gid_mappings) {
+      text += std::to_string(m.container) + " " + std::to_string(m.host) + " " + std::to_string(m.size) + "\n";
+    }
+    std::string file = "/proc/" + std::to_string(pid) + (uid ? "/uid_map" : "/gid_map");
+    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    // One write: the kernel takes a map whole, once.
+    if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      *why = std::string(uid ? "linux.uidMappings" : "linux.gidMappings") + ": " + strerror(errno);
+      if (fd >= 0) close(fd);
+      return false;
+    }
+    close(fd);
+  }
+  return true;
+}
+
+// In a new user namespace, once the monitor has written its maps: root of it (its 0, which
+// the maps make a host ID), with every capability in it, before anything else is made.
+void BecomeNamespaceRoot(int maps_fd) {
+  char c;
+  ssize_t n;
+  do {
+    n = read(maps_fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) Die(kUser, n < 0 ? errno : EPIPE, "user namespace maps");
+  close(maps_fd);
+  if (setresgid(0, 0, 0) != 0) Die(kUser, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
+}
+
 [[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
   // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
@@ -749,6 +800,13 @@ void JoinCgroupsSelf(const Spec& spec) {
     if (dir < 0) Die(kDevice, errno, d.path);
     mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
     std::string name = rel.substr(slash + 1);
+    if (spec.own_user) {
+      // No mknod in a user namespace: the host's node, bound over a file made for it (as
+      // runc does), and only the very node the spec names.
+      BindHostDevice(d, dir, name);
+      close(dir);
+      continue;
+    }
     if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
     fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
     if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
@@ -889,6 +947,20 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
     return false;
   }
   close(pidfd);
+  // A container in a user namespace of its own: that first, and every other namespace of the
+  // container is then its (runc's order); the process's credentials are then set in it.
+  struct stat own_user, their_user;
+  std::string up = "/proc/" + std::to_string(target) + "/ns/user";
+  int userfd = open(up.c_str(), O_RDONLY | O_CLOEXEC);
+  if (userfd < 0 || fstat(userfd, &their_user) != 0 || stat("/proc/self/ns/user", &own_user) != 0) {
+    *error = "open " + up + ": " + strerror(errno);
+    return false;
+  }
+  if ((their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev) && setns(userfd, CLONE_NEWUSER) != 0) {
+    *error = std::string("setns user: ") + strerror(errno);
+    return false;
+  }
+  close(userfd);
   for (int i = 0; i < 6; i++) {
     if (i == 3) {
       *pidns = fds[i];
@@ -1414,6 +1486,12 @@ int main(int argc, char** argv) {
     return 125;
   }
   g_exit_file = spec.exit_file;
+  // In its own user namespace the child's root is not the host's: it cannot open the v1
+  // tasks files to move itself, so we move it, as we do on v2.
+  if (spec.own_user) {
+    spec.cgroup_procs.insert(spec.cgroup_procs.end(), spec.cgroup_self.begin(), spec.cgroup_self.end());
+    spec.cgroup_self.clear();
+  }
   bool detach = spec.detach;
   pid_t parent = getppid();
   if (detach) setsid();
@@ -1422,7 +1500,9 @@ int main(int argc, char** argv) {
   // published ports); not for the exit command, nor anything it starts.
   for (int fd : spec.hold_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
   int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0)) {
+  int userns[2] = {-1, -1};  // the monitor says 'm' on it once the child's maps are written
+  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0) ||
+      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
@@ -1507,7 +1587,7 @@ int main(int argc, char** argv) {
       return 125;
     }
   } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
-             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid ? unshare(CLONE_NEWPID) : 0) != 0) {
+             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid && !spec.own_user ? unshare(CLONE_NEWPID) : 0) != 0) {
     // CLONE_NEWPID applies to the children we create from now on: the container is PID 1
     // (or, --pid container:NAME, one more process of that container's namespace; --pid
     // host, one of the host's).
@@ -1526,7 +1606,10 @@ int main(int argc, char** argv) {
     }
   }
   std::string started = Now();
-  pid_t pid = fork();
+  // A user namespace of its own: made with the pid namespace by the clone, so that the pid
+  // namespace (and every one the child makes) is the user namespace's, as runc's are; a raw
+  // clone, which glibc's fork cannot pass flags to (we are single-threaded: no lock to reset).
+  pid_t pid = spec.own_user ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr)) : fork();
   if (pid < 0) {
     if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
@@ -1536,6 +1619,10 @@ int main(int argc, char** argv) {
     close(sync[1]);
     close(errp[0]);
     g_err_fd = errp[1];
+    if (spec.own_user) {
+      close(userns[1]);
+      BecomeNamespaceRoot(userns[0]);
+    }
     // exec: into the container's cgroups before anything else. (A failure to open one is
     // the parent's to report: it kills us.)
     for (int fd : cg_self_fds) {
@@ -1568,6 +1655,21 @@ int main(int argc, char** argv) {
     Child(spec, sync[0], pty_sock[1], ready[1]);
   }
   g_child = pid;
+  if (spec.own_user) {
+    close(userns[0]);
+    std::string why;
+    char m = 'm';
+    if (!WriteIdMaps(pid, spec, &why) || !WriteAll(userns[1], &m, 1)) {
+      if (why.empty()) why = std::string("user namespace: ") + strerror(errno);
+      kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
+      WriteExit(125, 0, started, why);
+      return 125;
+    }
+    close(userns[1]);
+  }
   for (int fd : cg_self_fds) {
     if (fd >= 0) close(fd);
   }

@@ -277,7 +277,7 @@ void ParseNamespaces(const json& v, Spec* s) {
     const json& n = Object(v[i], nw);
     OnlyKeys(n, nw, {"type", "path"});
     std::string type = Str(Required(n, nw, "type"), nw + ".type");
-    static const std::set<std::string> known = {"pid", "network", "mount", "ipc", "uts", "cgroup"};
+    static const std::set<std::string> known = {"pid", "network", "mount", "ipc", "uts", "cgroup", "user"};
     if (!known.count(type)) Refuse(nw + ".type", "unsupported namespace type " + Shown(n["type"]));
     if (!seen.insert(type).second) Refuse(nw + ".type", "namespace " + type + " given twice");
     if (const json* p = Field(n, "path")) {
@@ -308,6 +308,42 @@ void ParseNamespaces(const json& v, Spec* s) {
   s->own_pid = seen.count("pid") > 0 && s->pidns_fd < 0;
   s->own_ipc = seen.count("ipc") > 0 && s->ipcns_fd < 0;
   s->own_uts = seen.count("uts") > 0 && s->utsns_fd < 0;
+  s->own_user = seen.count("user") > 0;
+  // The user namespace is made with the pid namespace, before any other: the namespaces a
+  // container joins (the host's too) belong to the host's user namespace, where the
+  // container's root has no privilege to enter them or mount their proc and sysfs.
+  if (s->own_user) {
+    if (!s->own_pid) Refuse(w, "a user namespace needs a pid namespace of the container's own");
+    if (!s->own_network || !s->own_ipc || !s->own_uts) Refuse(w, "joining a namespace (or keeping the host's) together with a new user namespace is not supported by gocker-monitor");
+  }
+}
+
+std::vector<IdMapping> ParseIdMappings(const json& v, const std::string& w) {
+  if (!v.is_array()) Refuse(w, "must be a list, not " + Shown(v));
+  std::vector<IdMapping> out;
+  for (size_t i = 0; i < v.size(); i++) {
+    const std::string mw = w + "[" + std::to_string(i) + "]";
+    const json& m = Object(v[i], mw);
+    OnlyKeys(m, mw, {"containerID", "hostID", "size"});
+    IdMapping id;
+    id.container = static_cast<uint32_t>(Unsigned(Required(m, mw, "containerID"), mw + ".containerID", kMaxId));
+    id.host = static_cast<uint32_t>(Unsigned(Required(m, mw, "hostID"), mw + ".hostID", kMaxId));
+    id.size = static_cast<uint32_t>(Unsigned(Required(m, mw, "size"), mw + ".size", kMaxId));
+    if (id.size == 0) Refuse(mw + ".size", "must not be 0");
+    if (uint64_t(id.container) + id.size - 1 > kMaxId || uint64_t(id.host) + id.size - 1 > kMaxId) Refuse(mw, "runs past the largest ID");
+    out.push_back(id);
+  }
+  // The kernel takes at most 340 lines (since 4.15) and refuses overlaps with EINVAL: said here by field.
+  if (out.size() > 340) Refuse(w, "more than 340 mappings");
+  for (size_t i = 0; i < out.size(); i++) {
+    for (size_t j = i + 1; j < out.size(); j++) {
+      const IdMapping &a = out[i], &b = out[j];
+      bool c = uint64_t(a.container) < uint64_t(b.container) + b.size && uint64_t(b.container) < uint64_t(a.container) + a.size;
+      bool h = uint64_t(a.host) < uint64_t(b.host) + b.size && uint64_t(b.host) < uint64_t(a.host) + a.size;
+      if (c || h) Refuse(w, "mappings " + std::to_string(i) + " and " + std::to_string(j) + " overlap");
+    }
+  }
+  return out;
 }
 
 // linux.sysctl: only the names that are the container's own namespaces' (docker's list:
@@ -388,8 +424,17 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
   if (exec) {
     OnlyKeys(l, w, {"seccomp"});
   } else {
-    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths"});
+    OnlyKeys(l, w, {"namespaces", "uidMappings", "gidMappings", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths"});
     ParseNamespaces(Required(l, w, "namespaces"), s);
+    for (const char* k : {"uidMappings", "gidMappings"}) {
+      const json* m = Field(l, k);
+      if (!s->own_user) {
+        if (m && !(m->is_array() && m->empty())) Refuse(w + "." + k, "given without a user namespace");
+        continue;
+      }
+      if (!m || (m->is_array() && m->empty())) Refuse(w + "." + k, "a new user namespace needs its mappings");
+      (k[0] == 'u' ? s->uid_mappings : s->gid_mappings) = ParseIdMappings(*m, w + "." + k);
+    }
     if (const json* sc = Field(l, "sysctl")) ParseSysctl(*sc, s);
     if (const json* d = Field(l, "devices")) {
       if (!d->is_array()) Refuse(w + ".devices", "must be a list, not " + Shown(*d));

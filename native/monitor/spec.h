@@ -38,6 +38,12 @@ struct Device {
   gid_t gid = 0;
 };
 
+// One line of a user namespace's uid_map or gid_map: container IDs [container, container+size)
+// are host IDs [host, host+size).
+struct IdMapping {
+  uint32_t container = 0, host = 0, size = 0;
+};
+
 struct Rlimit {
   std::string name;
   int resource = -1;
@@ -67,6 +73,10 @@ struct Spec {
   // a pod's sandbox's) passed (container:NAME).
   bool own_pid = true, own_ipc = true, own_uts = true;
   int pidns_fd = -1, ipcns_fd = -1, utsns_fd = -1;
+  // linux.namespaces' user: the container's own user namespace, made first (every other
+  // namespace of the container is then its), its maps written by the monitor from outside.
+  bool own_user = false;
+  std::vector<IdMapping> uid_mappings, gid_mappings;
   bool oom_score_adj_set = false;
   int oom_score_adj = 0;
   std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl: name (dotted), value

@@ -96,7 +96,8 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['a mount type it does not make', (s) => { s.mounts.push({ destination: '/x', type: 'nfs', source: 'host:/x', options: [] }); }, /mounts\[\d+\]\.type: unsupported mount type "nfs"/],
   ['a bind without bind', (s) => { s.mounts.find((m) => m.destination === '/host')!.options = ['ro']; }, /a bind mount needs "bind" or "rbind"/],
   ['a relative mount destination', (s) => { s.mounts[0].destination = 'proc'; }, /mounts\[0\]\.destination: must be an absolute path/],
-  ['a user namespace', (s) => { s.linux.namespaces.push({ type: 'user' }); }, /linux\.namespaces\[6\]\.type: unsupported namespace type "user"/],
+  ['a user namespace without its mappings', (s) => { s.linux.namespaces.push({ type: 'user' }); }, /linux\.uidMappings: a new user namespace needs its mappings/],
+  ['a user namespace to join', (s) => { s.linux.namespaces.push({ type: 'user', path: '/proc/self/fd/5' }); }, /linux\.namespaces\[6\]\.path: joining an existing user namespace is not supported/],
   ['an unknown namespace type', (s) => { (s.linux.namespaces as Array<{ type: string }>).push({ type: 'bogus' }); }, /unsupported namespace type "bogus"/],
   // A path would be opened after the engine checked whose namespace it is: only an fd it passed.
   ['a network namespace to join by path', (s) => { s.linux.namespaces[1].path = '/proc/1/ns/net'; }, /linux\.namespaces\[1\]\.path: must be \/proc\/self\/fd\/N \(an fd the engine passed\), not "\/proc\/1\/ns\/net"/],
@@ -118,7 +119,7 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['an IPC sysctl in the host\'s IPC namespace', (s) => { s.linux.namespaces = s.linux.namespaces.filter((x) => x.type !== 'ipc'); s.linux.sysctl = { 'kernel.shmmax': '1' }; }, /linux\.sysctl\.kernel\.shmmax: needs an IPC namespace other than the host's/],
   ['an oomScoreAdj out of range', (s) => { (s.process as unknown as Record<string, unknown>).oomScoreAdj = 1001; }, /process\.oomScoreAdj: must be a number from -1000 to 1000, not 1001/],
   ['hand-over without inherited stdio', (s) => { s.annotations['io.gocker.launch.hand-over'] = 'true'; }, /annotations\.io\.gocker\.launch\.hand-over: only with io\.gocker\.launch\.stdio-inherit/],
-  ['uid mappings', (s) => { (s.linux as unknown as Record<string, unknown>).uidMappings = []; }, /linux\.uidMappings: not supported by gocker-monitor/],
+  ['uid mappings without a user namespace', (s) => { (s.linux as unknown as Record<string, unknown>).uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]; }, /linux\.uidMappings: given without a user namespace/],
   ['an AppArmor profile', (s) => { (s.process as unknown as Record<string, unknown>).apparmorProfile = 'x'; }, /process\.apparmorProfile: not supported/],
   ['resources nobody applies', (s) => { (s.linux.resources as unknown as Record<string, unknown>).blockIO = { weight: 10 }; }, /linux\.resources\.blockIO: not supported/],
   ['a seccomp profile without its program', (s) => { delete s.annotations['io.gocker.seccomp.bpf']; }, /linux\.seccomp: needs its compiled program in io\.gocker\.seccomp\.bpf/],

@@ -1,0 +1,159 @@
+// gocker-runtime driven directly with runtime-spec bundles, as a caller of runc's command line
+// does (create, start, state, kill, delete), for the parts of config.json the engines of
+// runtime-containerd and runtime-cri do not ask for in those tests: user namespaces with their
+// mappings. Each test's bundle, state root and cgroup parent are its own, removed even when it
+// fails.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RUNTIME, cgroupDirs } from '../helpers/containerd';
+import { busyboxRootfs } from '../helpers/fixtures';
+import { until } from '../helpers/wait';
+
+let base = '';
+let root = '';
+let rootfs = '';
+const CGROUP_PARENT = `gocker-rt-bundle-${process.pid}`;
+const HOST_ID = 100000;
+
+const runtime = (args: string[], input?: string) => spawnSync(RUNTIME, ['--root', root, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+
+/** A bundle dir whose config.json is the runtime spec's minimal one with over's fields set. */
+function bundle(id: string, over: { process?: object; mounts?: object[]; linux?: object }): string {
+  const dir = path.join(base, id);
+  fs.mkdirSync(dir);
+  const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_SETUID', 'CAP_SETGID', 'CAP_DAC_OVERRIDE'];
+  const config = {
+    ociVersion: '1.0.2',
+    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['true'], env: ['PATH=/bin:/usr/bin'], cwd: '/', capabilities: { bounding: caps, effective: caps, permitted: caps }, ...over.process },
+    root: { path: rootfs },
+    hostname: id,
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      ...(over.mounts ?? []),
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }, { type: 'network' }, { type: 'cgroup' }],
+      cgroupsPath: `/${CGROUP_PARENT}/${id}`,
+      maskedPaths: ['/proc/kcore'],
+      readonlyPaths: ['/proc/sys'],
+      ...over.linux,
+    },
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+/** A directory of the test's own that the container's root (host ID HOST_ID) may write. */
+function shared(name: string): string {
+  const d = path.join(base, name);
+  fs.mkdirSync(d);
+  fs.chownSync(d, HOST_ID, HOST_ID);
+  return d;
+}
+
+/**
+ * create: the container takes the runtime's stdio (as the shim's pipes), so it goes to a file
+ * of its own rather than to pipes spawnSync would wait on while the container runs.
+ */
+function create(id: string, dir: string): { status: number | null; stderr: string } {
+  const file = path.join(base, `${id}.stdio`);
+  const fd = fs.openSync(file, 'w');
+  try {
+    const r = spawnSync(RUNTIME, ['--root', root, 'create', '--bundle', dir, id], { stdio: ['ignore', fd, fd], timeout: 60_000 });
+    return { status: r.status, stderr: fs.readFileSync(file, 'utf8') };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const state = (id: string) => JSON.parse(runtime(['state', id]).stdout) as { pid: number; status: string };
+
+before(async () => {
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-rt-bundle-'));
+  fs.chmodSync(base, 0o755); // on the way to the rootfs, for the container's root in its user namespace
+  root = path.join(base, 'state');
+  // The rootfs of a container in a user namespace is the caller's to make its root's (runc
+  // and the runtime spec leave ownership to it; containerd chowns a remapped snapshot): here a
+  // copy of the busybox fixture, owned by HOST_ID.
+  rootfs = path.join(base, 'rootfs');
+  const cp = spawnSync('cp', ['-a', await busyboxRootfs(), rootfs]);
+  assert.equal(cp.status, 0, String(cp.stderr));
+  const ch = spawnSync('chown', ['-R', `${HOST_ID}:${HOST_ID}`, rootfs]);
+  assert.equal(ch.status, 0, String(ch.stderr));
+  fs.chmodSync(rootfs, 0o755);
+});
+
+after(() => {
+  if (root && fs.existsSync(root)) {
+    for (const id of fs.readdirSync(root)) runtime(['delete', '--force', id]);
+  }
+  for (const d of cgroupDirs(CGROUP_PARENT)) {
+    if (!fs.existsSync(d)) continue;
+    for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
+    fs.rmdirSync(d);
+  }
+  if (base) fs.rmSync(base, { recursive: true, force: true });
+});
+
+const userns = {
+  namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }, { type: 'network' }, { type: 'cgroup' }, { type: 'user' }],
+  uidMappings: [{ containerID: 0, hostID: HOST_ID, size: 65536 }],
+  gidMappings: [{ containerID: 0, hostID: HOST_ID, size: 65536 }],
+};
+
+test('linux.namespaces user with uid/gid mappings: root in the container is host ID 100000, its files too', async () => {
+  const out = shared('userns-out');
+  const script = 'cat /proc/self/uid_map > /out/uid_map; cat /proc/self/gid_map > /out/gid_map; id -u > /out/id; touch /out/made; echo x > /dev/null && echo ok > /out/devnull; exec sleep 1000';
+  const dir = bundle('userns', { process: { args: ['sh', '-c', script] }, mounts: [{ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }], linux: userns });
+  const c = create('userns', dir);
+  assert.equal(c.status, 0, c.stderr);
+  try {
+    const { pid } = state('userns');
+    assert.equal(runtime(['start', 'userns']).status, 0);
+    await until('the container\'s files', () => fs.existsSync(path.join(out, 'devnull')));
+    // Inside: the maps the spec gave, and uid 0.
+    assert.deepEqual(fs.readFileSync(path.join(out, 'uid_map'), 'utf8').trim().split(/\s+/), ['0', String(HOST_ID), '65536']);
+    assert.deepEqual(fs.readFileSync(path.join(out, 'gid_map'), 'utf8').trim().split(/\s+/), ['0', String(HOST_ID), '65536']);
+    assert.equal(fs.readFileSync(path.join(out, 'id'), 'utf8'), '0\n');
+    // On the host: the file it made is HOST_ID's, and so is its process; a user namespace not ours.
+    const st = fs.statSync(path.join(out, 'made'));
+    assert.deepEqual([st.uid, st.gid], [HOST_ID, HOST_ID]);
+    assert.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${HOST_ID}\\s+${HOST_ID}\\s+${HOST_ID}\\s+${HOST_ID}$`, 'm'));
+    assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/user`), fs.readlinkSync('/proc/self/ns/user'));
+    // Its other namespaces are the user namespace's: its root may set its hostname, not the host's.
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'), 'sleep\n');
+    assert.equal(fs.readFileSync(path.join(out, 'devnull'), 'utf8'), 'ok\n');
+    const proc = path.join(base, 'userns-exec.json');
+    fs.writeFileSync(proc, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['sh', '-c', 'hostname changed && hostname && id -u && cat /proc/self/uid_map'], env: ['PATH=/bin'], cwd: '/', capabilities: { bounding: ['CAP_SYS_ADMIN'], effective: ['CAP_SYS_ADMIN'], permitted: ['CAP_SYS_ADMIN'] } }));
+    const e = runtime(['exec', '--process', proc, 'userns']);
+    assert.equal(e.status, 0, e.stderr);
+    assert.match(e.stdout, new RegExp(`^changed\\n0\\n\\s*0\\s+${HOST_ID}\\s+65536\\n$`));
+    assert.notEqual(os.hostname(), 'changed');
+  } finally {
+    runtime(['delete', '--force', 'userns']);
+  }
+  assert.equal(runtime(['state', 'userns']).stderr, 'container does not exist\n');
+});
+
+test('user namespace specs refused by field: mappings without one, one with a joined namespace, overlapping maps', () => {
+  const cases: [string, object, RegExp][] = [
+    ['maps-alone', { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings }, /linux\.uidMappings: given without a user namespace/],
+    ['joined', { ...userns, namespaces: [...userns.namespaces.filter((n) => n.type !== 'network'), { type: 'network', path: '/proc/self/ns/net' }] }, /joining a namespace \(or keeping the host's\) together with a new user namespace is not supported/],
+    ['overlap', { ...userns, uidMappings: [{ containerID: 0, hostID: HOST_ID, size: 10 }, { containerID: 5, hostID: 200000, size: 10 }] }, /linux\.uidMappings: mappings 0 and 1 overlap/],
+    ['no-maps', { namespaces: userns.namespaces }, /linux\.uidMappings: a new user namespace needs its mappings/],
+  ];
+  for (const [id, linux, message] of cases) {
+    const r = create(id, bundle(id, { linux }));
+    assert.equal(r.status, 1, id);
+    assert.match(r.stderr, message, id);
+    assert.equal(runtime(['state', id]).stderr, 'container does not exist\n', id);
+    assert.deepEqual(cgroupDirs(path.join(CGROUP_PARENT, id)).filter((d) => fs.existsSync(d)), [], id);
+  }
+});
