@@ -111,7 +111,7 @@ std::string JsonEscape(const std::string& s) {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl, kOomScoreAdj,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl, kOomScoreAdj, kHook,
 };
 
 const char* StageName(int s) {
@@ -141,6 +141,7 @@ const char* StageName(int s) {
     case kSeccomp: return "seccomp";
     case kSysctl: return "write sysctl";
     case kOomScoreAdj: return "oom_score_adj";
+    case kHook: return "hook";
   }
   return "setup";
 }
@@ -506,6 +507,64 @@ void ApplySeccomp(const Spec& spec) {
   if (e != 0) Die(kSeccomp, e);
 }
 
+// hooks.startContainer, each in turn, as runc runs them: in the container, after pivot_root
+// and the switch to its user and capabilities, right before its command; the state on stdin
+// (status created, pid as the container sees its init). The first that fails, or outlives its
+// timeout, fails the start with what it printed.
+void RunStartContainerHooks(const Spec& spec) {
+  const std::string rest = spec.hook_state.size() > 2 ? "," + spec.hook_state.substr(1) : "}";
+  const std::string state = "{\"pid\":" + std::to_string(getpid()) + ",\"status\":\"created\"" + rest;
+  for (size_t i = 0; i < spec.start_container_hooks.size(); i++) {
+    const gocker_monitor::Hook& h = spec.start_container_hooks[i];
+    const std::string w = "startContainer hook #" + std::to_string(i);
+    std::vector<char*> argv, envp;
+    for (const auto& a : h.args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) Die(kHook, errno, w + ": pipe");
+    pid_t pid = fork();
+    if (pid < 0) Die(kHook, errno, w + ": fork");
+    if (pid == 0) {
+      if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) _exit(127);
+      execve(h.path.c_str(), argv.data(), envp.data());
+      dprintf(2, "exec %s: %s", h.path.c_str(), strerror(errno));
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    WriteAll(in[1], state.data(), state.size());  // a hook that reads none of it is no error
+    close(in[1]);
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    bool done = true;
+    if (pidfd >= 0 && h.timeout > 0) {
+      struct pollfd pf = {pidfd, POLLIN, 0};
+      int r;
+      do {
+        r = poll(&pf, 1, h.timeout * 1000);
+      } while (r < 0 && errno == EINTR);
+      done = r == 1;
+    }
+    if (!done) kill(pid, SIGKILL);
+    if (pidfd >= 0) close(pidfd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::string output;
+    char buf[512];
+    ssize_t n;
+    while (output.size() < 200 && (n = read(out[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<size_t>(n));
+    close(out[0]);
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    if (!done) Die(kHook, 0, w + ": timeout after " + std::to_string(h.timeout) + "s");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::string how = WIFSIGNALED(status) ? std::string("killed by ") + strsignal(WTERMSIG(status)) : "exit status " + std::to_string(WEXITSTATUS(status));
+      Die(kHook, 0, w + ": " + how + (output.empty() ? "" : ", output: " + output));
+    }
+  }
+}
+
 // The last steps, shared by run and exec: terminal, limits, user, capabilities, cwd, execve.
 // report_fd (exec): the process that does all this is not in the container's pid namespace,
 // and forks the one that execs the command into it only once it has no more privileges than
@@ -600,6 +659,8 @@ void ApplySeccomp(const Spec& spec) {
     long n = syscall(SYS_getcwd, buf, sizeof buf);
     if (n <= 0 || buf[0] != '/') Die(kCwd, EPERM, cwd + " is outside the container");
   }
+
+  if (report_fd < 0) RunStartContainerHooks(spec);
 
   const Strings& args = spec.args;
   const Strings& envs = spec.env;
@@ -1830,6 +1891,9 @@ int main(int argc, char** argv) {
     } else if (ce.stage == kExec && (ce.err == EACCES || ce.err == ENOEXEC || ce.err == EISDIR)) {
       early_code = 126;
       error = std::string("exec: \"") + ce.detail + "\": " + ErrText(ce.err == EISDIR ? EACCES : ce.err);
+    } else if (ce.stage == kHook && ce.err == 0) {
+      early_code = 125;
+      error = ce.detail;  // says which hook, and how it failed
     } else {
       early_code = 125;
       error = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);

@@ -504,6 +504,34 @@ std::string OverlayPath(const json& v, const std::string& where) {
   return p;
 }
 
+// hooks: the monitor runs startContainer, the only kind that must run inside the container
+// after its root is pivoted; its caller (gocker-runtime) runs the others.
+void ParseHooks(const json& h, Spec* s) {
+  const std::string w = "hooks";
+  Object(h, w);
+  for (auto it = h.begin(); it != h.end(); ++it) {
+    if (it.key() != "startContainer") Refuse(w + "." + it.key(), "not supported by gocker-monitor (its caller runs those)");
+  }
+  const json* list = Field(h, "startContainer");
+  if (!list) return;
+  if (!list->is_array()) Refuse(w + ".startContainer", "must be a list, not " + Shown(*list));
+  for (size_t i = 0; i < list->size(); i++) {
+    const std::string hw = w + ".startContainer[" + std::to_string(i) + "]";
+    const json& x = Object((*list)[i], hw);
+    OnlyKeys(x, hw, {"path", "args", "env", "timeout"});
+    Hook hook;
+    hook.path = AbsPath(Required(x, hw, "path"), hw + ".path");
+    if (const json* a = Field(x, "args")) hook.args = StrList(*a, hw + ".args");
+    if (hook.args.empty()) hook.args = {hook.path};
+    if (const json* e = Field(x, "env")) hook.env = StrList(*e, hw + ".env");
+    if (const json* t = Field(x, "timeout")) {
+      if (!t->is_number_integer() || t->get<long long>() <= 0 || t->get<long long>() > 86400) Refuse(hw + ".timeout", "must be a number of seconds from 1 to 86400, not " + Shown(*t));
+      hook.timeout = t->get<int>();
+    }
+    s->start_container_hooks.push_back(hook);
+  }
+}
+
 void ParseAnnotations(const json& a, bool exec, Spec* s) {
   const std::string w = "annotations";
   Object(a, w);
@@ -643,6 +671,13 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       s->exit_command = StrList(list, ew);
       if (s->exit_command.empty() || s->exit_command[0].empty() || s->exit_command[0][0] != '/') Refuse(ew, "must start with an absolute path");
     }
+    if ((v = get("io.gocker.hooks.state"))) {
+      std::string hw = where("io.gocker.hooks.state");
+      json st = json::parse(v->get_ref<const std::string&>(), nullptr, false);
+      if (st.is_discarded() || !st.is_object() || st.contains("pid") || st.contains("status")) Refuse(hw, "must be a JSON object without pid and status");
+      s->hook_state = st.dump();
+    }
+    if (!s->start_container_hooks.empty() && s->hook_state.empty()) Refuse("hooks.startContainer", "needs io.gocker.hooks.state, the state to give it");
     if ((v = get("io.gocker.events.file"))) s->events_file = AbsPath(*v, where("io.gocker.events.file"));
     if ((v = get("io.gocker.events.actor"))) {
       // {"ID": id, "Attributes": {string: string}}, as the event log's Actor.
@@ -759,7 +794,7 @@ bool ParseSpec(const std::string& text, bool exec, Spec* s, std::string* error) 
     json& doc = reader.root;
     Object(doc, "the spec");
     if (exec) OnlyKeys(doc, "", {"ociVersion", "process", "linux", "annotations"});
-    else OnlyKeys(doc, "", {"ociVersion", "process", "root", "hostname", "mounts", "linux", "annotations"});
+    else OnlyKeys(doc, "", {"ociVersion", "process", "root", "hostname", "mounts", "linux", "hooks", "annotations"});
     std::string version = Str(Required(doc, "", "ociVersion"), "ociVersion");
     if (version.compare(0, 2, "1.") != 0) Refuse("ociVersion", "unsupported version " + Shown(version));
     ParseProcess(Required(doc, "", "process"), s);
@@ -774,6 +809,7 @@ bool ParseSpec(const std::string& text, bool exec, Spec* s, std::string* error) 
         for (size_t i = 0; i < m->size(); i++) s->mounts.push_back(ParseMount((*m)[i], "mounts[" + std::to_string(i) + "]"));
       }
       ParseLinux(Required(doc, "", "linux"), false, s);
+      if (const json* h = Field(doc, "hooks")) ParseHooks(*h, s);
       // Without a UTS namespace of its own, sethostname would rename the host.
       if (!s->own_uts && !s->hostname.empty()) Refuse("hostname", "set without a uts namespace of the container's own");
     } else if (const json* l = Field(doc, "linux")) {

@@ -44,6 +44,13 @@ struct IdMapping {
   uint32_t container = 0, host = 0, size = 0;
 };
 
+// A runtime-spec hook: path run with args and env, killed after timeout seconds (-1: none).
+struct Hook {
+  std::string path;
+  Strings args, env;
+  int timeout = -1;
+};
+
 struct Rlimit {
   std::string name;
   int resource = -1;
@@ -114,6 +121,10 @@ struct Spec {
   // container's actor in it (its id; its labels, image and name)
   std::string events_file, event_id;
   std::map<std::string, std::string> event_attributes;
+  // hooks.startContainer: run in the container (after pivot_root and the user switch, right
+  // before the command), given the state on stdin: io.gocker.hooks.state, less pid and status.
+  std::vector<Hook> start_container_hooks;
+  std::string hook_state;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;

@@ -342,18 +342,32 @@ pid_t StartMonitor(const std::string& spec_file, bool exec, std::vector<int> kee
 
 // ---- hooks ----
 
-// The hooks run in the runtime's own namespaces (runc's prestart/createRuntime, poststart,
-// poststop), given the container's state on stdin as runc gives it. createContainer and
-// startContainer run inside the container's namespaces: refused, as the monitor does not
-// run them.
+// pid as its own pid namespace numbers it (the last of NSpid in its status), 0 if gone.
+pid_t NsPid(pid_t pid) {
+  std::string text;
+  if (!ReadFile("/proc/" + std::to_string(pid) + "/status", &text)) return 0;
+  size_t at = text.find("\nNSpid:");
+  if (at == std::string::npos) return pid;
+  std::string line = text.substr(at + 8, text.find('\n', at + 1) - at - 8);
+  size_t last = line.find_last_of(" \t");
+  return static_cast<pid_t>(atol(line.substr(last == std::string::npos ? 0 : last + 1).c_str()));
+}
+
+// The hooks of the runtime's own namespaces (runc's prestart/createRuntime, poststart,
+// poststop) run here, given the container's state on stdin as runc gives it; createContainer
+// too, run here but inside the container's namespaces (see RunHooks). startContainer must run
+// in the container once its root is pivoted: it goes to the monitor, in the spec's hooks.
 json TakeHooks(json* spec) {
-  if (!spec->contains("hooks") || (*spec)["hooks"].is_null()) return json::object();
+  if (!spec->contains("hooks") || (*spec)["hooks"].is_null()) {
+    spec->erase("hooks");
+    return json::object();
+  }
   json hooks = (*spec)["hooks"];
   spec->erase("hooks");
   if (!hooks.is_object()) Fail("hooks: must be an object");
   for (auto it = hooks.begin(); it != hooks.end(); ++it) {
     const std::string& k = it.key();
-    if (k != "prestart" && k != "createRuntime" && k != "poststart" && k != "poststop") Fail("hooks." + k + ": not supported by gocker-runtime (it runs hooks in its own namespaces only)");
+    if (k != "prestart" && k != "createRuntime" && k != "createContainer" && k != "startContainer" && k != "poststart" && k != "poststop") Fail("hooks." + k + ": not supported by gocker-runtime");
     if (!it->is_array()) Fail("hooks." + k + ": must be a list");
     for (size_t i = 0; i < it->size(); i++) {
       const json& h = (*it)[i];
@@ -364,12 +378,48 @@ json TakeHooks(json* spec) {
       }
     }
   }
+  if (hooks.contains("startContainer") && !hooks["startContainer"].empty()) (*spec)["hooks"] = {{"startContainer", hooks["startContainer"]}};
+  hooks.erase("startContainer");
   return hooks;
+}
+
+// Joins the namespaces of process pid, as an exec into the container does (its user
+// namespace first, when it has one of its own), then forks: the child is in its pid namespace
+// too. Returns in the child; the parent (this process) passes on the child's exit and ends.
+void EnterContainer(pid_t pid) {
+  struct stat own, theirs;
+  std::string dir = "/proc/" + std::to_string(pid) + "/ns/";
+  int user = open((dir + "user").c_str(), O_RDONLY | O_CLOEXEC);
+  if (user < 0 || fstat(user, &theirs) != 0 || stat("/proc/self/ns/user", &own) != 0) _exit(126);
+  if ((own.st_ino != theirs.st_ino || own.st_dev != theirs.st_dev) && setns(user, CLONE_NEWUSER) != 0) _exit(126);
+  close(user);
+  for (const char* kind : {"ipc", "uts", "net", "pid", "cgroup", "mnt"}) {
+    int fd = open((dir + kind).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, 0) != 0) {
+      dprintf(2, "join the container's %s namespace: %s", kind, strerror(errno));
+      _exit(126);
+    }
+    close(fd);
+  }
+  pid_t child = fork();
+  if (child < 0) _exit(126);
+  if (child == 0) return;
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    signal(WTERMSIG(status), SIG_DFL);
+    raise(WTERMSIG(status));
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
 }
 
 // Runs each hook of kind in turn; the first that fails (or outlives its timeout) fails the
 // command with its stderr.
-void RunHooks(const json& hooks, const char* kind, const json& state) {
+// in: createContainer's, run inside that container (its cgroups, then its namespaces: the
+// container's init, in its mount namespace before pivot_root, so the hook's path is the host's
+// as runc has it).
+void RunHooks(const json& hooks, const char* kind, const json& state, const State* into = nullptr) {
   if (!hooks.contains(kind)) return;
   std::string input = state.dump();
   const json& list = hooks[kind];
@@ -393,6 +443,19 @@ void RunHooks(const json& hooks, const char* kind, const json& state) {
       dup2(devnull, 1);
       dup2(err[1], 2);
       signal(SIGPIPE, SIG_DFL);
+      // Ours, not the hook's: the stdin pipe's write end would keep its EOF from coming (EnterContainer forks without exec).
+      close(in[1]);
+      close(err[0]);
+      if (into) {
+        std::string self = std::to_string(getpid());
+        for (const std::string& f : ProcsFiles(into->cg)) {
+          if (!WriteFile(f, self)) {
+            dprintf(2, "join cgroup %s: %s", f.c_str(), strerror(errno));
+            _exit(126);
+          }
+        }
+        EnterContainer(into->init);
+      }
       execve(path.c_str(), argv.data(), envp.data());
       fprintf(stderr, "exec %s: %s", path.c_str(), strerror(errno));
       _exit(127);
@@ -484,6 +547,9 @@ int Create(const Strings& argv, size_t at) {
       an["io.gocker.devices.bpf"] = device_program;
       an["io.gocker.devices.cgroup"] = s.cg.dirs[0];
     }
+    if (spec.contains("hooks")) {
+      an["io.gocker.hooks.state"] = json({{"ociVersion", s.oci_version}, {"id", s.id}, {"bundle", s.bundle}, {"annotations", s.annotations}}).dump();
+    }
     an["io.gocker.launch.release-fifo"] = s.dir + "/release";
     an["io.gocker.launch.report-fd"] = std::to_string(report[1]);
     an["io.gocker.launch.stdio-inherit"] = "true";
@@ -524,6 +590,12 @@ int Create(const Strings& argv, size_t at) {
     json created = {{"ociVersion", s.oci_version}, {"id", s.id}, {"status", "created"}, {"pid", s.init}, {"bundle", s.bundle}, {"annotations", s.annotations}};
     RunHooks(s.hooks, "prestart", created);
     RunHooks(s.hooks, "createRuntime", created);
+    // createContainer: the state as the container sees it (its init's pid in its own pid
+    // namespace), status creating as runc gives it.
+    json creating = created;
+    creating["status"] = "creating";
+    creating["pid"] = NsPid(s.init);
+    RunHooks(s.hooks, "createContainer", creating, &s);
     Save(s);
     if (a.Has("pid-file")) {
       // As runc: the pid then a rename, so the shim never reads half a number.

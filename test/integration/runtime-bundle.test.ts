@@ -94,12 +94,15 @@ after(() => {
   if (root && fs.existsSync(root)) {
     for (const id of fs.readdirSync(root)) runtime(['delete', '--force', id]);
   }
-  for (const d of cgroupDirs(CGROUP_PARENT)) {
-    if (!fs.existsSync(d)) continue;
-    for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
-    fs.rmdirSync(d);
+  try {
+    for (const d of cgroupDirs(CGROUP_PARENT)) {
+      if (!fs.existsSync(d)) continue;
+      for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
+      fs.rmdirSync(d);
+    }
+  } finally {
+    if (base) fs.rmSync(base, { recursive: true, force: true });
   }
-  if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 
 const userns = {
@@ -156,4 +159,76 @@ test('user namespace specs refused by field: mappings without one, one with a jo
     assert.equal(runtime(['state', id]).stderr, 'container does not exist\n', id);
     assert.deepEqual(cgroupDirs(path.join(CGROUP_PARENT, id)).filter((d) => fs.existsSync(d)), [], id);
   }
+});
+
+test('hooks: each kind in the runtime spec\'s order, createContainer and startContainer in the container\'s mount namespace', async () => {
+  const out = shared('hooks-out');
+  const order = path.join(out, 'order');
+  // Each hook appends its kind and its mount namespace; those in the container's namespaces
+  // keep the state they were given. createContainer runs before pivot_root (its path and
+  // files are the host's), startContainer after it (the container's /bin/sh, its /out).
+  const host = (kind: string, extra = '') => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${kind} $(readlink /proc/self/ns/mnt) >> ${order}${extra}`] });
+  const hooks = {
+    prestart: [host('prestart')],
+    createRuntime: [host('createRuntime')],
+    createContainer: [host('createContainer', `; cat > ${out}/createContainer.json`)],
+    startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo startContainer $(readlink /proc/self/ns/mnt) >> /out/order; cat > /out/startContainer.json; id -u > /out/startContainer.uid'] }],
+    poststart: [host('poststart')],
+    poststop: [host('poststop')],
+  };
+  const dir = bundle('hooks', { process: { args: ['sleep', '1000'] }, mounts: [{ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }] });
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, hooks }));
+  const ours = fs.readlinkSync('/proc/self/ns/mnt');
+  let theirs = '';
+  try {
+    const c = create('hooks', dir);
+    assert.equal(c.status, 0, c.stderr);
+    const { pid } = state('hooks');
+    theirs = fs.readlinkSync(`/proc/${pid}/ns/mnt`);
+    assert.notEqual(theirs, ours);
+    const kinds = () => fs.readFileSync(order, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+    assert.deepEqual(kinds(), ['prestart', 'createRuntime', 'createContainer']);
+    const s = runtime(['start', 'hooks']);
+    assert.equal(s.status, 0, s.stderr);
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'), 'sleep\n');
+    assert.deepEqual(kinds(), ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart']);
+    assert.equal(runtime(['delete', '--force', 'hooks']).status, 0);
+    const lines = fs.readFileSync(order, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    assert.deepEqual(lines, [['prestart', ours], ['createRuntime', ours], ['createContainer', theirs], ['startContainer', theirs], ['poststart', ours], ['poststop', ours]]);
+    // The state on their stdin: as the container sees its init (pid 1 of its pid namespace).
+    const cc = JSON.parse(fs.readFileSync(path.join(out, 'createContainer.json'), 'utf8'));
+    assert.deepEqual([cc.id, cc.status, cc.pid, cc.bundle], ['hooks', 'creating', 1, dir]);
+    const sc = JSON.parse(fs.readFileSync(path.join(out, 'startContainer.json'), 'utf8'));
+    assert.deepEqual([sc.id, sc.status, sc.pid, sc.bundle], ['hooks', 'created', 1, dir]);
+    assert.equal(fs.readFileSync(path.join(out, 'startContainer.uid'), 'utf8'), '0\n');
+  } finally {
+    runtime(['delete', '--force', 'hooks']);
+  }
+});
+
+test('a failing createContainer hook fails the create, a failing startContainer hook the start; nothing is left', () => {
+  const fail = (code: number, what: string) => [{ path: '/bin/sh', args: ['sh', '-c', `echo ${what} >&2; exit ${code}`] }];
+  const withHooks = (id: string, hooks: object) => {
+    const dir = bundle(id, { process: { args: ['sleep', '1000'] } });
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, hooks }));
+    return dir;
+  };
+  const c = create('hook-cc', withHooks('hook-cc', { createContainer: fail(3, 'nope') }));
+  assert.equal(c.status, 1);
+  assert.match(c.stderr, /^createContainer hook #0: exit status 3, stderr: nope$/m);
+  assert.equal(runtime(['state', 'hook-cc']).stderr, 'container does not exist\n');
+  assert.deepEqual(cgroupDirs(path.join(CGROUP_PARENT, 'hook-cc')).filter((d) => fs.existsSync(d)), []);
+
+  try {
+    assert.equal(create('hook-sc', withHooks('hook-sc', { startContainer: fail(4, 'bad') })).status, 0);
+    const s = runtime(['start', 'hook-sc']);
+    assert.equal(s.status, 1);
+    assert.match(s.stderr, /startContainer hook #0: exit status 4, output: bad/);
+    assert.equal(state('hook-sc').status, 'stopped');
+  } finally {
+    runtime(['delete', '--force', 'hook-sc']);
+  }
+  assert.deepEqual(cgroupDirs(path.join(CGROUP_PARENT, 'hook-sc')).filter((d) => fs.existsSync(d)), []);
 });
