@@ -644,6 +644,37 @@ int StateCmd(const Strings& argv, size_t at) {
   return 0;
 }
 
+// kill --all, as runc's: the cgroup frozen first, so that no process forks one the signal
+// would miss, and none exits and has its pid reused between the listing and the signal. Each
+// pid is held by a pidfd and checked to be in the cgroup still once held (a pid reused before
+// that is someone else's, outside it; nothing inside forks while frozen). Then thawed, unless
+// the container was paused already: it stays paused, but for SIGKILL and SIGTERM, which a
+// frozen task would not act on until thawed. Without a freezer, signalled unfrozen (runc warns
+// and goes on too).
+void KillAll(const Cgroups& cg, int sig) {
+  const bool paused = Frozen(cg);
+  bool froze = false;
+  if (!paused) {
+    try {
+      Freeze(cg, true);
+      froze = true;
+    } catch (const Failure&) {
+      // no freezer on this host, or the processes would not stop: signalled as they are
+    }
+  }
+  std::vector<std::pair<pid_t, int>> held;
+  for (pid_t p : Procs(cg)) {
+    int fd = static_cast<int>(syscall(SYS_pidfd_open, p, 0));
+    if (fd >= 0) held.push_back({p, fd});
+  }
+  std::vector<pid_t> now = Procs(cg);
+  for (const auto& [p, fd] : held) {
+    if (std::find(now.begin(), now.end(), p) != now.end()) syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
+    close(fd);
+  }
+  if (froze || (paused && (sig == SIGKILL || sig == SIGTERM))) Freeze(cg, false);
+}
+
 int Kill(const Strings& argv, size_t at) {
   Args a = Parse(argv, at, "kill", {}, {"all"}, {{"a", "all"}});
   std::string id = OneId(a, "kill", 1);
@@ -651,11 +682,7 @@ int Kill(const Strings& argv, size_t at) {
   State s = Load(id);
   if (Status(s) == "stopped") Fail("container not running");
   if (a.Bool("all")) {
-    for (pid_t p : Procs(s.cg)) kill(p, sig);
-    if (sig == SIGKILL || sig == SIGTERM) {
-      // A frozen task takes no signal until thawed (as runc's --all).
-      if (Frozen(s.cg)) Freeze(s.cg, false);
-    }
+    KillAll(s.cg, sig);
     return 0;
   }
   int fd = PidFd(s.init, s.init_start);
@@ -678,8 +705,7 @@ int Delete(const Strings& argv, size_t at) {
   if (status != "stopped" && status != "created" && !a.Bool("force")) Fail("cannot delete container " + id + " that is not stopped: " + status);
   if (status != "stopped") {
     int fd = PidFd(s.init, s.init_start);
-    for (pid_t p : Procs(s.cg)) kill(p, SIGKILL);
-    if (Frozen(s.cg)) Freeze(s.cg, false);
+    KillAll(s.cg, SIGKILL);
     if (fd >= 0) {
       syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
       if (!WaitExit(fd, 10000)) Fail("container " + id + " did not exit after SIGKILL");

@@ -232,3 +232,42 @@ test('a failing createContainer hook fails the create, a failing startContainer 
   }
   assert.deepEqual(cgroupDirs(path.join(CGROUP_PARENT, 'hook-sc')).filter((d) => fs.existsSync(d)), []);
 });
+
+test('kill --all: every process of the container by one call (frozen meanwhile); a paused container stays paused but for SIGKILL', async () => {
+  const procsOf = (id: string) => [...new Set(cgroupDirs(path.join(CGROUP_PARENT, id)).flatMap((d) => (fs.existsSync(path.join(d, 'cgroup.procs')) ? fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean) : [])))];
+  // 45 processes in two generations: the init, four subshells, ten sleeps of each.
+  const tree = 'for i in 1 2 3 4; do (for j in 1 2 3 4 5 6 7 8 9 10; do sleep 1000 & done; exec sleep 1000) & done; exec sleep 1000';
+  const dir = bundle('killall', { process: { args: ['sh', '-c', tree] } });
+  try {
+    assert.equal(create('killall', dir).status, 0);
+    assert.equal(runtime(['start', 'killall']).status, 0);
+    await until('its 45 processes', () => procsOf('killall').length === 45 || String(procsOf('killall').length));
+    const k = runtime(['kill', '--all', 'killall', 'KILL']);
+    assert.equal(k.status, 0, k.stderr);
+    await until('every process gone', () => procsOf('killall').length === 0 || procsOf('killall').join(' '));
+    await until('the container stopped', () => state('killall').status === 'stopped');
+  } finally {
+    runtime(['delete', '--force', 'killall']);
+  }
+
+  const dir2 = bundle('killpaused', { process: { args: ['sh', '-c', 'trap "echo usr1 > /dev/null" USR1; sleep 1000 & while :; do sleep 1; done'] } });
+  try {
+    assert.equal(create('killpaused', dir2).status, 0);
+    assert.equal(runtime(['start', 'killpaused']).status, 0);
+    await until('its processes', () => procsOf('killpaused').length >= 3);
+    assert.equal(runtime(['pause', 'killpaused']).status, 0);
+    // A signal but KILL and TERM leaves it paused (it is taken once resumed).
+    assert.equal(runtime(['kill', '--all', 'killpaused', 'USR1']).status, 0);
+    assert.equal(state('killpaused').status, 'paused');
+    // Pending in every process of it (SIGUSR1 is bit 9 of the shared pending set).
+    for (const p of procsOf('killpaused')) {
+      const pending = BigInt(`0x${/^ShdPnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))![1]}`);
+      assert.equal(pending & 0x200n, 0x200n, `pid ${p}`);
+    }
+    assert.equal(runtime(['kill', '--all', 'killpaused', 'KILL']).status, 0);
+    await until('the paused container killed', () => state('killpaused').status === 'stopped');
+    assert.deepEqual(procsOf('killpaused'), []);
+  } finally {
+    runtime(['delete', '--force', 'killpaused']);
+  }
+});
