@@ -763,8 +763,12 @@ void BindHostDevice(const gocker_monitor::Device& d, int dir, const std::string&
   struct stat st;
   if (src < 0 || fstat(src, &st) != 0) Die(kDevice, errno, "host " + d.path);
   if ((d.block ? !S_ISBLK(st.st_mode) : !S_ISCHR(st.st_mode)) || st.st_rdev != makedev(d.major, d.minor)) Die(kDevice, ENODEV, "host " + d.path + " is not that device");
-  int dst = openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (dst < 0) Die(kDevice, errno, d.path);
+  // The mount point: a file made for it, or what the rootfs (the image's) has there, held by
+  // an O_PATH fd: never opened for I/O (a FIFO would block, a device act) and never a symlink.
+  if (mknodat(dir, name.c_str(), S_IFREG | 0600, 0) != 0 && errno != EEXIST) Die(kDevice, errno, d.path);
+  int dst = openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (dst < 0 || fstat(dst, &st) != 0) Die(kDevice, errno, d.path);
+  if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) Die(kDevice, EEXIST, d.path);
   std::string from = "/proc/self/fd/" + std::to_string(src), to = "/proc/self/fd/" + std::to_string(dst);
   if (mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) Die(kDevice, errno, "bind " + d.path);
   close(src);
