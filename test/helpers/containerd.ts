@@ -162,7 +162,7 @@ export async function startContainerd(prefix: string, opts: { cri?: boolean } = 
       if (i.status !== 0) throw new Error(`ctr images import: ${i.stderr}`);
       if (opts.cri) {
         const pause = path.join(base, 'pause.tar');
-        for (const args of [['create', '--name', 'pause', IMAGE, 'true'], ['commit', '-c', 'CMD ["sleep", "2147483647"]', 'pause', PAUSE_IMAGE], ['rm', 'pause'], ['save', '-o', pause, IMAGE, PAUSE_IMAGE]]) {
+        for (const args of [['create', '--name', 'pause', IMAGE, 'true'], ['commit', '-c', 'CMD ["/bin/sleep", "2147483647"]', 'pause', PAUSE_IMAGE], ['rm', 'pause'], ['save', '-o', pause, IMAGE, PAUSE_IMAGE]]) {
           const r = gocker([...roots.args, ...args]);
           if (r.status !== 0) throw new Error(`gocker ${args[0]}: ${r.stderr}`);
         }

@@ -105,3 +105,26 @@ test('a pod with runtime handler gocker: sandbox and container run by gocker-run
     }
   }
 });
+
+test('the handler picks the runtime: a pod without it runs with the node\'s default (runc), not gocker-runtime', async () => {
+  const podConfig = {
+    metadata: { name: 'h16b-default-pod', uid: 'h16b-default-pod-uid', namespace: 'default', attempt: 0 },
+    linux: { cgroup_parent: c.cgroupParent, security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+  };
+  let podId = '';
+  try {
+    podId = (await cri.runtime('RunPodSandbox', { config: podConfig })).pod_sandbox_id;
+    const ps = await cri.runtime('PodSandboxStatus', { pod_sandbox_id: podId, verbose: true });
+    const psInfo = info(ps) as { pid: number; runtimeHandler: string; runtimeOptions: { binary_name?: string } };
+    assert.equal(psInfo.runtimeHandler, '');
+    assert.equal(runtime(['state', podId]).stderr, 'container does not exist\n');
+    const rs = spawnSync('runc', ['--root', path.join(c.base, 'runc-default', CRI_NS), 'state', podId], { encoding: 'utf8' });
+    assert.equal(rs.status, 0, rs.stderr);
+    assert.equal((JSON.parse(rs.stdout) as { pid: number }).pid, psInfo.pid);
+  } finally {
+    if (podId) {
+      await cri.runtime('StopPodSandbox', { pod_sandbox_id: podId }).catch(() => undefined);
+      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: podId }).catch(() => undefined);
+    }
+  }
+});
