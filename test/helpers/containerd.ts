@@ -138,6 +138,9 @@ export async function startContainerd(prefix: string, opts: { cri?: boolean } = 
       fs.rmdirSync(d);
     }
     for (const [dir, had] of before) for (const f of entries(dir)) if (!had.has(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    // The shim makes runc's default root for our namespace too (seen with a user namespace's
+    // container), whatever --runc-root says.
+    fs.rmSync(path.join('/run/containerd/runc', ns), { recursive: true, force: true });
     for (const d of RUN_DIRS) {
       if (runDirsBefore.has(d)) continue;
       try {
