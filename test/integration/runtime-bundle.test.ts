@@ -271,3 +271,9 @@ test('kill --all: every process of the container by one call (frozen meanwhile);
     runtime(['delete', '--force', 'killpaused']);
   }
 });
+
+test('features says so: the user namespace and every hook kind', () => {
+  const f = JSON.parse(runtime(['features']).stdout) as { hooks: string[]; linux: { namespaces: string[] } };
+  assert.deepEqual(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+  assert.ok(f.linux.namespaces.includes('user'));
+});
