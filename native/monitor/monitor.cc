@@ -796,6 +796,27 @@ bool WriteIdMaps(pid_t pid, const Spec& spec, std::string* why) {
   return true;
 }
 
+// A user namespace joined (a pod's sandbox's): this process, the monitor's child, enters it
+// and becomes its root, makes the container's pid namespace there (a pid namespace belongs to
+// the user namespace of whoever makes it, and the container's root may mount proc only for
+// its own), forks the container's init into it, says the init's pid and goes: the init, handed
+// over, is reparented to the shim above the monitor, which reaps it.
+void EnterUserNamespace(const Spec& spec, int relay_fd) {
+  if (setns(spec.userns_fd, CLONE_NEWUSER) != 0) Die(kUnshare, errno, "setns user");
+  close(spec.userns_fd);
+  if (setresgid(0, 0, 0) != 0) Die(kUser, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
+  if (spec.own_pid && unshare(CLONE_NEWPID) != 0) Die(kUnshare, errno, "pid namespace");
+  pid_t init = fork();
+  if (init < 0) Die(kUnshare, errno, "fork");
+  if (init == 0) {
+    close(relay_fd);
+    return;
+  }
+  WriteAll(relay_fd, &init, sizeof init);
+  _exit(0);
+}
+
 // In a new user namespace, once the monitor has written its maps: root of it (its 0, which
 // the maps make a host ID), with every capability in it, before anything else is made.
 void BecomeNamespaceRoot(int maps_fd) {
@@ -865,7 +886,7 @@ void BecomeNamespaceRoot(int maps_fd) {
     if (dir < 0) Die(kDevice, errno, d.path);
     mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
     std::string name = rel.substr(slash + 1);
-    if (spec.own_user) {
+    if (spec.in_user()) {
       // No mknod in a user namespace: the host's node, bound over a file made for it (as
       // runc does), and only the very node the spec names.
       BindHostDevice(d, dir, name);
@@ -1553,7 +1574,7 @@ int main(int argc, char** argv) {
   g_exit_file = spec.exit_file;
   // In its own user namespace the child's root is not the host's: it cannot open the v1
   // tasks files to move itself, so we move it, as we do on v2.
-  if (spec.own_user) {
+  if (spec.in_user()) {
     spec.cgroup_procs.insert(spec.cgroup_procs.end(), spec.cgroup_self.begin(), spec.cgroup_self.end());
     spec.cgroup_self.clear();
   }
@@ -1566,8 +1587,9 @@ int main(int argc, char** argv) {
   for (int fd : spec.hold_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
   int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   int userns[2] = {-1, -1};  // the monitor says 'm' on it once the child's maps are written
+  int relay[2] = {-1, -1};   // a joined user namespace: the intermediate says the init's pid on it
   if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0) ||
-      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0)) {
+      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0) || (spec.userns_fd >= 0 && pipe2(relay, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
@@ -1652,7 +1674,7 @@ int main(int argc, char** argv) {
       return 125;
     }
   } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
-             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid && !spec.own_user ? unshare(CLONE_NEWPID) : 0) != 0) {
+             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid && !spec.in_user() ? unshare(CLONE_NEWPID) : 0) != 0) {
     // CLONE_NEWPID applies to the children we create from now on: the container is PID 1
     // (or, --pid container:NAME, one more process of that container's namespace; --pid
     // host, one of the host's).
@@ -1688,6 +1710,10 @@ int main(int argc, char** argv) {
       close(userns[1]);
       BecomeNamespaceRoot(userns[0]);
     }
+    if (spec.userns_fd >= 0) {
+      close(relay[0]);
+      EnterUserNamespace(spec, relay[1]);  // returns in the container's init, the intermediate's child
+    }
     // exec: into the container's cgroups before anything else. (A failure to open one is
     // the parent's to report: it kills us.)
     for (int fd : cg_self_fds) {
@@ -1696,7 +1722,8 @@ int main(int argc, char** argv) {
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
     if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd, spec.utsns_fd})) Die(kFds, errno);
     g_state_dir = -1;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // (Not the init of a joined user namespace: its parent, the intermediate, is gone already.)
+    if (spec.userns_fd < 0) prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
     } else if (spec.stdio_inherit) {
@@ -1718,6 +1745,29 @@ int main(int argc, char** argv) {
     if (pty_sock[0] >= 0) close(pty_sock[0]);
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
     Child(spec, sync[0], pty_sock[1], ready[1]);
+  }
+  if (spec.userns_fd >= 0) {
+    // The intermediate's report: the init's pid (in our pid namespace), or nothing when it
+    // failed, which it said on the error pipe.
+    close(relay[1]);
+    pid_t init = -1;
+    ssize_t r;
+    do {
+      r = read(relay[0], &init, sizeof init);
+    } while (r < 0 && errno == EINTR);
+    close(relay[0]);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (r != static_cast<ssize_t>(sizeof init) || init <= 0) {
+      ChildError ce{};
+      close(errp[1]);
+      std::string why = "join user namespace: the intermediate process failed";
+      if (read(errp[0], &ce, sizeof ce) == static_cast<ssize_t>(sizeof ce)) why = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);
+      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
+      WriteExit(125, 0, started, why);
+      return 125;
+    }
+    pid = init;
   }
   g_child = pid;
   if (spec.own_user) {
@@ -1756,7 +1806,7 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
-  for (int fd : {spec.netns_fd, spec.ipcns_fd, spec.utsns_fd}) {
+  for (int fd : {spec.netns_fd, spec.ipcns_fd, spec.utsns_fd, spec.userns_fd}) {
     if (fd >= 0) close(fd);
   }
   if (spec.stdio_inherit) {

@@ -286,10 +286,10 @@ void ParseNamespaces(const json& v, Spec* s) {
       // process's by then.
       std::string path = Str(*p, nw + ".path");
       const std::string prefix = "/proc/self/fd/";
-      if (type != "network" && type != "pid" && type != "ipc" && type != "uts") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
+      if (type != "network" && type != "pid" && type != "ipc" && type != "uts" && type != "user") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
       if (path.compare(0, prefix.size(), prefix) != 0) Refuse(nw + ".path", "must be /proc/self/fd/N (an fd the engine passed), not " + Shown(*p));
       int fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
-      (type == "network" ? s->netns_fd : type == "pid" ? s->pidns_fd : type == "ipc" ? s->ipcns_fd : s->utsns_fd) = fd;
+      (type == "network" ? s->netns_fd : type == "pid" ? s->pidns_fd : type == "ipc" ? s->ipcns_fd : type == "user" ? s->userns_fd : s->utsns_fd) = fd;
     }
   }
   // The monitor always makes these: a spec without one asks for what it would not get. A
@@ -298,9 +298,9 @@ void ParseNamespaces(const json& v, Spec* s) {
   for (const char* need : {"mount"}) {
     if (!seen.count(need)) Refuse(w, std::string("must include ") + need + ": gocker-monitor always makes a new one");
   }
-  int fds[] = {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd};
-  for (int i = 0; i < 4; i++) {
-    for (int j = i + 1; j < 4; j++) {
+  int fds[] = {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->userns_fd};
+  for (int i = 0; i < 5; i++) {
+    for (int j = i + 1; j < 5; j++) {
       if (fds[i] >= 0 && fds[i] == fds[j]) Refuse(w, "two namespaces joined through one fd");
     }
   }
@@ -308,7 +308,7 @@ void ParseNamespaces(const json& v, Spec* s) {
   s->own_pid = seen.count("pid") > 0 && s->pidns_fd < 0;
   s->own_ipc = seen.count("ipc") > 0 && s->ipcns_fd < 0;
   s->own_uts = seen.count("uts") > 0 && s->utsns_fd < 0;
-  s->own_user = seen.count("user") > 0;
+  s->own_user = seen.count("user") > 0 && s->userns_fd < 0;
   // The user namespace is made with the pid namespace, before any other: the namespaces a
   // container joins (the host's too) belong to the host's user namespace, where the
   // container's root has no privilege to enter them or mount their proc and sysfs.
@@ -429,7 +429,7 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
     for (const char* k : {"uidMappings", "gidMappings"}) {
       const json* m = Field(l, k);
       if (!s->own_user) {
-        if (m && !(m->is_array() && m->empty())) Refuse(w + "." + k, "given without a user namespace");
+        if (m && !(m->is_array() && m->empty())) Refuse(w + "." + k, s->userns_fd >= 0 ? "given with a user namespace to join (its maps are made)" : "given without a user namespace");
         continue;
       }
       if (!m || (m->is_array() && m->empty())) Refuse(w + "." + k, "a new user namespace needs its mappings");
@@ -580,6 +580,8 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
     if (!s->terminal) Refuse(where("io.gocker.launch.console-fd"), "without process.terminal");
     if (s->console_fd == s->netns_fd || s->console_fd == s->ipcns_fd || s->console_fd == s->utsns_fd) Refuse(where("io.gocker.launch.console-fd"), "the same fd as a namespace's");
   }
+  // The container's init is then the intermediate's child, not ours to wait for: only handed over.
+  if (s->userns_fd >= 0 && !s->hand_over) Refuse("linux.namespaces", "joining a user namespace needs io.gocker.launch.hand-over");
   if (s->hand_over && !s->stdio_inherit) Refuse(where("io.gocker.launch.hand-over"), "only with io.gocker.launch.stdio-inherit: nobody would relay the container's output");
   if (s->terminal && s->hand_over && s->console_fd < 0) Refuse(where("io.gocker.launch.hand-over"), "a terminal needs io.gocker.launch.console-fd");
   if (exec) {
@@ -661,7 +663,7 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
         s->hold_fds.push_back(fd);
       }
     }
-    for (int fd : {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->console_fd}) {
+    for (int fd : {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->userns_fd, s->console_fd}) {
       if (fd >= 0 && (fd == s->go_fd || fd == s->report_fd)) Refuse("linux.namespaces", "a namespace's or the console's fd is also the go or report fd");
     }
     if ((v = get("io.gocker.launch.exit-command"))) {

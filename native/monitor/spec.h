@@ -84,6 +84,10 @@ struct Spec {
   // namespace of the container is then its), its maps written by the monitor from outside.
   bool own_user = false;
   std::vector<IdMapping> uid_mappings, gid_mappings;
+  // ... or another's joined (a pod's sandbox's, by an fd gocker-runtime opened): joined first
+  // by an intermediate process, which makes the pid namespace in it (see monitor.cc).
+  int userns_fd = -1;
+  bool in_user() const { return own_user || userns_fd >= 0; }
   bool oom_score_adj_set = false;
   int oom_score_adj = 0;
   std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl: name (dotted), value

@@ -145,6 +145,49 @@ test('linux.namespaces user with uid/gid mappings: root in the container is host
   assert.equal(runtime(['state', 'userns']).stderr, 'container does not exist\n');
 });
 
+test('a container joining a pod sandbox\'s user namespace by path, with its network, IPC and UTS namespaces (as a pod with user namespaces)', async () => {
+  const out = shared('userns-pod');
+  const mount = [{ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }];
+  const sb = bundle('pod-sandbox', { process: { args: ['sleep', '1000'] }, mounts: mount, linux: userns });
+  try {
+    assert.equal(create('pod-sandbox', sb).status, 0);
+    assert.equal(runtime(['start', 'pod-sandbox']).status, 0);
+    const sandbox = state('pod-sandbox').pid;
+    const joined = ['user', 'network', 'ipc', 'uts'].map((type) => ({ type, path: `/proc/${sandbox}/ns/${type === 'network' ? 'net' : type}` }));
+    const script = 'cat /proc/self/uid_map > /out/member-uid_map; id -u > /out/member-id; touch /out/member-made; hostname > /out/member-hostname; exec sleep 1000';
+    const member = bundle('pod-member', {
+      process: { args: ['sh', '-c', script] },
+      mounts: mount,
+      linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'cgroup' }, ...joined] },
+    });
+    // The sandbox's hostname is the member's (the UTS namespace joined): not set again.
+    const config = JSON.parse(fs.readFileSync(path.join(member, 'config.json'), 'utf8'));
+    delete config.hostname;
+    fs.writeFileSync(path.join(member, 'config.json'), JSON.stringify(config));
+    const c = create('pod-member', member);
+    assert.equal(c.status, 0, c.stderr);
+    const pid = state('pod-member').pid;
+    // Handed over as any init: its parent is not a process of ours (the intermediate is gone).
+    assert.equal(runtime(['start', 'pod-member']).status, 0);
+    await until('the member\'s files', () => fs.existsSync(path.join(out, 'member-hostname')));
+    for (const ns of ['user', 'net', 'ipc', 'uts']) assert.equal(fs.readlinkSync(`/proc/${pid}/ns/${ns}`), fs.readlinkSync(`/proc/${sandbox}/ns/${ns}`), ns);
+    for (const ns of ['mnt', 'pid']) assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/${ns}`), fs.readlinkSync(`/proc/${sandbox}/ns/${ns}`), ns);
+    assert.deepEqual(fs.readFileSync(path.join(out, 'member-uid_map'), 'utf8').trim().split(/\s+/), ['0', String(HOST_ID), '65536']);
+    assert.equal(fs.readFileSync(path.join(out, 'member-id'), 'utf8'), '0\n');
+    assert.equal(fs.readFileSync(path.join(out, 'member-hostname'), 'utf8'), 'pod-sandbox\n');
+    assert.equal(fs.statSync(path.join(out, 'member-made')).uid, HOST_ID);
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'), 'sleep\n');
+    // Mappings with a namespace to join are refused: the joined one has its maps.
+    const bad = bundle('pod-bad', { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, ...joined], uidMappings: userns.uidMappings, gidMappings: userns.gidMappings } });
+    const b = create('pod-bad', bad);
+    assert.equal(b.status, 1);
+    assert.match(b.stderr, /linux\.uidMappings: given with a user namespace to join/);
+  } finally {
+    runtime(['delete', '--force', 'pod-member']);
+    runtime(['delete', '--force', 'pod-sandbox']);
+  }
+});
+
 test('user namespace specs refused by field: mappings without one, one with a joined namespace, overlapping maps', () => {
   const cases: [string, object, RegExp][] = [
     ['maps-alone', { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings }, /linux\.uidMappings: given without a user namespace/],

@@ -97,7 +97,7 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['a bind without bind', (s) => { s.mounts.find((m) => m.destination === '/host')!.options = ['ro']; }, /a bind mount needs "bind" or "rbind"/],
   ['a relative mount destination', (s) => { s.mounts[0].destination = 'proc'; }, /mounts\[0\]\.destination: must be an absolute path/],
   ['a user namespace without its mappings', (s) => { s.linux.namespaces.push({ type: 'user' }); }, /linux\.uidMappings: a new user namespace needs its mappings/],
-  ['a user namespace to join', (s) => { s.linux.namespaces.push({ type: 'user', path: '/proc/self/fd/5' }); }, /linux\.namespaces\[6\]\.path: joining an existing user namespace is not supported/],
+  ['a user namespace to join, not handed over', (s) => { s.linux.namespaces.push({ type: 'user', path: '/proc/self/fd/5' }); }, /linux\.namespaces: joining a user namespace needs io\.gocker\.launch\.hand-over/],
   ['an unknown namespace type', (s) => { (s.linux.namespaces as Array<{ type: string }>).push({ type: 'bogus' }); }, /unsupported namespace type "bogus"/],
   // A path would be opened after the engine checked whose namespace it is: only an fd it passed.
   ['a network namespace to join by path', (s) => { s.linux.namespaces[1].path = '/proc/1/ns/net'; }, /linux\.namespaces\[1\]\.path: must be \/proc\/self\/fd\/N \(an fd the engine passed\), not "\/proc\/1\/ns\/net"/],
