@@ -113,7 +113,7 @@ std::string JsonEscape(const std::string& s) {
 
 enum Stage {
   kSync = 1, kUnshare, kMountPrivate, kRootfs, kMount, kDevice, kHostname, kPivot, kMask,
-  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl, kOomScoreAdj,
+  kReadonly, kRlimit, kUser, kCaps, kNoNewPrivs, kCwd, kExec, kNetwork, kStdio, kCgroup, kKeyring, kFds, kSeccomp, kJoinNetwork, kSysctl, kOomScoreAdj, kHook,
 };
 
 const char* StageName(int s) {
@@ -143,6 +143,7 @@ const char* StageName(int s) {
     case kSeccomp: return "seccomp";
     case kSysctl: return "write sysctl";
     case kOomScoreAdj: return "oom_score_adj";
+    case kHook: return "hook";
   }
   return "setup";
 }
@@ -319,8 +320,10 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
 // filesystem as runc puts it there: every symlink on the way, the last name's too, resolved
 // as if root were "/" (OpenDest's walk), so that an image's link never points the node, or
 // the directories made for it, onto the host; a file already there is left as it is (runc's
-// EEXIST), as a second start finds the node its first made.
-void MakeDevice(int root, const Device& d) {
+// EEXIST), as a second start finds the node its first made. In a user namespace, where
+// mknod is refused, the host's node is bound over a file made for it instead (as runc does).
+void BindHostDevice(const Device& d, int dir, const std::string& name);
+void MakeDevice(int root, const Device& d, bool in_user) {
   bool in_dev = d.path.compare(0, 5, "/dev/") == 0;
   std::string dest = d.path;
   for (int depth = 0;; depth++) {
@@ -344,6 +347,8 @@ void MakeDevice(int root, const Device& d) {
     struct stat st;
     if (!in_dev && fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       if (!S_ISLNK(st.st_mode)) {
+        // A file there: the node's place in a user namespace (the host's node bound over it).
+        if (in_user) BindHostDevice(d, dir, name);
         close(dir);
         return;
       }
@@ -354,6 +359,11 @@ void MakeDevice(int root, const Device& d) {
       target[n] = 0;
       dest = target[0] == '/' ? std::string(target) : parent + "/" + target;
       continue;
+    }
+    if (in_user) {
+      BindHostDevice(d, dir, name);
+      close(dir);
+      return;
     }
     mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
     if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
@@ -558,6 +568,64 @@ void ApplySeccomp(const Spec& spec) {
   if (e != 0) Die(kSeccomp, e);
 }
 
+// hooks.startContainer, each in turn, as runc runs them: in the container, after pivot_root
+// and the switch to its user and capabilities, right before its command; the state on stdin
+// (status created, pid as the container sees its init). The first that fails, or outlives its
+// timeout, fails the start with what it printed.
+void RunStartContainerHooks(const Spec& spec) {
+  const std::string rest = spec.hook_state.size() > 2 ? "," + spec.hook_state.substr(1) : "}";
+  const std::string state = "{\"pid\":" + std::to_string(getpid()) + ",\"status\":\"created\"" + rest;
+  for (size_t i = 0; i < spec.start_container_hooks.size(); i++) {
+    const gocker_monitor::Hook& h = spec.start_container_hooks[i];
+    const std::string w = "startContainer hook #" + std::to_string(i);
+    std::vector<char*> argv, envp;
+    for (const auto& a : h.args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) Die(kHook, errno, w + ": pipe");
+    pid_t pid = fork();
+    if (pid < 0) Die(kHook, errno, w + ": fork");
+    if (pid == 0) {
+      if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) _exit(127);
+      execve(h.path.c_str(), argv.data(), envp.data());
+      dprintf(2, "exec %s: %s", h.path.c_str(), strerror(errno));
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    WriteAll(in[1], state.data(), state.size());  // a hook that reads none of it is no error
+    close(in[1]);
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    bool done = true;
+    if (pidfd >= 0 && h.timeout > 0) {
+      struct pollfd pf = {pidfd, POLLIN, 0};
+      int r;
+      do {
+        r = poll(&pf, 1, h.timeout * 1000);
+      } while (r < 0 && errno == EINTR);
+      done = r == 1;
+    }
+    if (!done) kill(pid, SIGKILL);
+    if (pidfd >= 0) close(pidfd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::string output;
+    char buf[512];
+    ssize_t n;
+    while (output.size() < 200 && (n = read(out[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<size_t>(n));
+    close(out[0]);
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    if (!done) Die(kHook, 0, w + ": timeout after " + std::to_string(h.timeout) + "s");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::string how = WIFSIGNALED(status) ? std::string("killed by ") + strsignal(WTERMSIG(status)) : "exit status " + std::to_string(WEXITSTATUS(status));
+      Die(kHook, 0, w + ": " + how + (output.empty() ? "" : ", output: " + output));
+    }
+  }
+}
+
 // The last steps, shared by run and exec: terminal, limits, user, capabilities, cwd, execve.
 // report_fd (exec): the process that does all this is not in the container's pid namespace,
 // and forks the one that execs the command into it only once it has no more privileges than
@@ -653,6 +721,8 @@ void ApplySeccomp(const Spec& spec) {
     if (n <= 0 || buf[0] != '/') Die(kCwd, EPERM, cwd + " is outside the container");
   }
 
+  if (report_fd < 0) RunStartContainerHooks(spec);
+
   const Strings& args = spec.args;
   const Strings& envs = spec.env;
   std::vector<char*> argv, envp;
@@ -746,6 +816,82 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
 }
 
+// A device node for a container in its own user namespace: the host's at the same path,
+// which must be that device (never a symlink), bound over an empty file made in dir. Our mount
+// namespace still shows the host's tree here (before pivot_root).
+void BindHostDevice(const Device& d, int dir, const std::string& name) {
+  int src = open(d.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (src < 0 || fstat(src, &st) != 0) Die(kDevice, errno, "host " + d.path);
+  if ((d.block ? !S_ISBLK(st.st_mode) : !S_ISCHR(st.st_mode)) || st.st_rdev != makedev(d.major, d.minor)) Die(kDevice, ENODEV, "host " + d.path + " is not that device");
+  // The mount point: a file made for it, or what the rootfs (the image's) has there, held by
+  // an O_PATH fd: never opened for I/O (a FIFO would block, a device act) and never a symlink.
+  if (mknodat(dir, name.c_str(), S_IFREG | 0600, 0) != 0 && errno != EEXIST) Die(kDevice, errno, d.path);
+  int dst = openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (dst < 0 || fstat(dst, &st) != 0) Die(kDevice, errno, d.path);
+  if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) Die(kDevice, EEXIST, d.path);
+  std::string from = "/proc/self/fd/" + std::to_string(src), to = "/proc/self/fd/" + std::to_string(dst);
+  if (mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) Die(kDevice, errno, "bind " + d.path);
+  close(src);
+  close(dst);
+}
+
+// The child's uid_map and gid_map, written from the host's user namespace (we have
+// CAP_SETUID and CAP_SETGID there, so any host IDs may be mapped, and setgroups stays allowed).
+bool WriteIdMaps(pid_t pid, const Spec& spec, std::string* why) {
+  for (bool uid : {true, false}) {
+    std::string text;
+    for (const gocker_monitor::IdMapping& m : uid ? spec.uid_mappings : spec.gid_mappings) {
+      text += std::to_string(m.container) + " " + std::to_string(m.host) + " " + std::to_string(m.size) + "\n";
+    }
+    std::string file = "/proc/" + std::to_string(pid) + (uid ? "/uid_map" : "/gid_map");
+    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    // One write: the kernel takes a map whole, once.
+    if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      *why = std::string(uid ? "linux.uidMappings" : "linux.gidMappings") + ": " + strerror(errno);
+      if (fd >= 0) close(fd);
+      return false;
+    }
+    close(fd);
+  }
+  return true;
+}
+
+// A user namespace joined (a pod's sandbox's): this process, the monitor's child, enters it
+// and becomes its root, makes the container's pid namespace there (a pid namespace belongs to
+// the user namespace of whoever makes it, and the container's root may mount proc only for
+// its own), forks the container's init into it, says the init's pid and goes: the init, handed
+// over, is reparented to the shim above the monitor, which reaps it.
+void EnterUserNamespace(const Spec& spec, int relay_fd) {
+  if (setns(spec.userns_fd, CLONE_NEWUSER) != 0) Die(kUnshare, errno, "setns user");
+  close(spec.userns_fd);
+  if (setresgid(0, 0, 0) != 0) Die(kUser, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
+  if (spec.own_pid && unshare(CLONE_NEWPID) != 0) Die(kUnshare, errno, "pid namespace");
+  pid_t init = fork();
+  if (init < 0) Die(kUnshare, errno, "fork");
+  if (init == 0) {
+    close(relay_fd);
+    return;
+  }
+  WriteAll(relay_fd, &init, sizeof init);
+  _exit(0);
+}
+
+// In a new user namespace, once the monitor has written its maps: root of it (its 0, which
+// the maps make a host ID), with every capability in it, before anything else is made.
+void BecomeNamespaceRoot(int maps_fd) {
+  char c;
+  ssize_t n;
+  do {
+    n = read(maps_fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) Die(kUser, n < 0 ? errno : EPIPE, "user namespace maps");
+  close(maps_fd);
+  if (setresgid(0, 0, 0) != 0) Die(kUser, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
+}
+
 [[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
   // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
@@ -794,7 +940,7 @@ void JoinCgroupsSelf(const Spec& spec) {
   auto clone_of = [&clones](size_t i) { auto it = clones.find(i); return it == clones.end() ? -1 : it->second; };
   for (; first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup]); first_cgroup++) DoMount(root, mounts[first_cgroup], clone_of(first_cgroup));
 
-  for (const Device& d : spec.devices) MakeDevice(root, d);
+  for (const Device& d : spec.devices) MakeDevice(root, d, spec.in_user());
   // The links a runtime makes in /dev (the runtime spec's, and runc's /dev/core): not in
   // the spec, as they are the same for every container.
   static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
@@ -930,6 +1076,20 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
     return false;
   }
   close(pidfd);
+  // A container in a user namespace of its own: that first, and every other namespace of the
+  // container is then its (runc's order); the process's credentials are then set in it.
+  struct stat own_user, their_user;
+  std::string up = "/proc/" + std::to_string(target) + "/ns/user";
+  int userfd = open(up.c_str(), O_RDONLY | O_CLOEXEC);
+  if (userfd < 0 || fstat(userfd, &their_user) != 0 || stat("/proc/self/ns/user", &own_user) != 0) {
+    *error = "open " + up + ": " + strerror(errno);
+    return false;
+  }
+  if ((their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev) && setns(userfd, CLONE_NEWUSER) != 0) {
+    *error = std::string("setns user: ") + strerror(errno);
+    return false;
+  }
+  close(userfd);
   for (int i = 0; i < 6; i++) {
     if (i == 3) {
       *pidns = fds[i];
@@ -1476,6 +1636,12 @@ int main(int argc, char** argv) {
     return 125;
   }
   g_exit_file = spec.exit_file;
+  // In its own user namespace the child's root is not the host's: it cannot open the v1
+  // tasks files to move itself, so we move it, as we do on v2.
+  if (spec.in_user()) {
+    spec.cgroup_procs.insert(spec.cgroup_procs.end(), spec.cgroup_self.begin(), spec.cgroup_self.end());
+    spec.cgroup_self.clear();
+  }
   bool detach = spec.detach;
   pid_t parent = getppid();
   if (detach) setsid();
@@ -1484,7 +1650,10 @@ int main(int argc, char** argv) {
   // published ports); not for the exit command, nor anything it starts.
   for (int fd : spec.hold_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
   int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
-  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0)) {
+  int userns[2] = {-1, -1};  // the monitor says 'm' on it once the child's maps are written
+  int relay[2] = {-1, -1};   // a joined user namespace: the intermediate says the init's pid on it
+  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0) ||
+      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0) || (spec.userns_fd >= 0 && pipe2(relay, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
@@ -1570,7 +1739,7 @@ int main(int argc, char** argv) {
       return 125;
     }
   } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
-             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid ? unshare(CLONE_NEWPID) : 0) != 0) {
+             (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid && !spec.in_user() ? unshare(CLONE_NEWPID) : 0) != 0) {
     // CLONE_NEWPID applies to the children we create from now on: the container is PID 1
     // (or, --pid container:NAME, one more process of that container's namespace; --pid
     // host, one of the host's).
@@ -1589,7 +1758,10 @@ int main(int argc, char** argv) {
     }
   }
   std::string started = Now();
-  pid_t pid = fork();
+  // A user namespace of its own: made with the pid namespace by the clone, so that the pid
+  // namespace (and every one the child makes) is the user namespace's, as runc's are; a raw
+  // clone, which glibc's fork cannot pass flags to (we are single-threaded: no lock to reset).
+  pid_t pid = spec.own_user ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr)) : fork();
   if (pid < 0) {
     if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
@@ -1599,6 +1771,14 @@ int main(int argc, char** argv) {
     close(sync[1]);
     close(errp[0]);
     g_err_fd = errp[1];
+    if (spec.own_user) {
+      close(userns[1]);
+      BecomeNamespaceRoot(userns[0]);
+    }
+    if (spec.userns_fd >= 0) {
+      close(relay[0]);
+      EnterUserNamespace(spec, relay[1]);  // returns in the container's init, the intermediate's child
+    }
     // exec: into the container's cgroups before anything else. (A failure to open one is
     // the parent's to report: it kills us.)
     for (int fd : cg_self_fds) {
@@ -1607,7 +1787,8 @@ int main(int argc, char** argv) {
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
     if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd, spec.utsns_fd})) Die(kFds, errno);
     g_state_dir = -1;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // (Not the init of a joined user namespace: its parent, the intermediate, is gone already.)
+    if (spec.userns_fd < 0) prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
     } else if (spec.stdio_inherit) {
@@ -1630,7 +1811,45 @@ int main(int argc, char** argv) {
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
     Child(spec, sync[0], pty_sock[1], ready[1]);
   }
+  if (spec.userns_fd >= 0) {
+    // The intermediate's report: the init's pid (in our pid namespace), or nothing when it
+    // failed, which it said on the error pipe.
+    close(relay[1]);
+    pid_t init = -1;
+    ssize_t r;
+    do {
+      r = read(relay[0], &init, sizeof init);
+    } while (r < 0 && errno == EINTR);
+    close(relay[0]);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (r != static_cast<ssize_t>(sizeof init) || init <= 0) {
+      ChildError ce{};
+      close(errp[1]);
+      std::string why = "join user namespace: the intermediate process failed";
+      if (read(errp[0], &ce, sizeof ce) == static_cast<ssize_t>(sizeof ce)) why = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);
+      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
+      WriteExit(125, 0, started, why);
+      return 125;
+    }
+    pid = init;
+  }
   g_child = pid;
+  if (spec.own_user) {
+    close(userns[0]);
+    std::string why;
+    char m = 'm';
+    if (!WriteIdMaps(pid, spec, &why) || !WriteAll(userns[1], &m, 1)) {
+      if (why.empty()) why = std::string("user namespace: ") + strerror(errno);
+      kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
+      WriteExit(125, 0, started, why);
+      return 125;
+    }
+    close(userns[1]);
+  }
   for (int fd : cg_self_fds) {
     if (fd >= 0) close(fd);
   }
@@ -1652,7 +1871,7 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaction(s, &sa, nullptr);
 
-  for (int fd : {spec.netns_fd, spec.ipcns_fd, spec.utsns_fd}) {
+  for (int fd : {spec.netns_fd, spec.ipcns_fd, spec.utsns_fd, spec.userns_fd}) {
     if (fd >= 0) close(fd);
   }
   if (spec.stdio_inherit) {
@@ -1793,6 +2012,9 @@ int main(int argc, char** argv) {
     } else if (ce.stage == kExec && (ce.err == EACCES || ce.err == ENOEXEC || ce.err == EISDIR)) {
       early_code = 126;
       error = std::string("exec: \"") + ce.detail + "\": " + ErrText(ce.err == EISDIR ? EACCES : ce.err);
+    } else if (ce.stage == kHook && ce.err == 0) {
+      early_code = 125;
+      error = ce.detail;  // says which hook, and how it failed
     } else {
       early_code = 125;
       error = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);

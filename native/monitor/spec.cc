@@ -277,7 +277,7 @@ void ParseNamespaces(const json& v, Spec* s) {
     const json& n = Object(v[i], nw);
     OnlyKeys(n, nw, {"type", "path"});
     std::string type = Str(Required(n, nw, "type"), nw + ".type");
-    static const std::set<std::string> known = {"pid", "network", "mount", "ipc", "uts", "cgroup"};
+    static const std::set<std::string> known = {"pid", "network", "mount", "ipc", "uts", "cgroup", "user"};
     if (!known.count(type)) Refuse(nw + ".type", "unsupported namespace type " + Shown(n["type"]));
     if (!seen.insert(type).second) Refuse(nw + ".type", "namespace " + type + " given twice");
     if (const json* p = Field(n, "path")) {
@@ -286,10 +286,10 @@ void ParseNamespaces(const json& v, Spec* s) {
       // process's by then.
       std::string path = Str(*p, nw + ".path");
       const std::string prefix = "/proc/self/fd/";
-      if (type != "network" && type != "pid" && type != "ipc" && type != "uts") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
+      if (type != "network" && type != "pid" && type != "ipc" && type != "uts" && type != "user") Refuse(nw + ".path", "joining an existing " + type + " namespace is not supported by gocker-monitor");
       if (path.compare(0, prefix.size(), prefix) != 0) Refuse(nw + ".path", "must be /proc/self/fd/N (an fd the engine passed), not " + Shown(*p));
       int fd = static_cast<int>(Decimal(path.substr(prefix.size()), nw + ".path", 3, 1023));
-      (type == "network" ? s->netns_fd : type == "pid" ? s->pidns_fd : type == "ipc" ? s->ipcns_fd : s->utsns_fd) = fd;
+      (type == "network" ? s->netns_fd : type == "pid" ? s->pidns_fd : type == "ipc" ? s->ipcns_fd : type == "user" ? s->userns_fd : s->utsns_fd) = fd;
     }
   }
   // The monitor always makes these: a spec without one asks for what it would not get. A
@@ -298,9 +298,9 @@ void ParseNamespaces(const json& v, Spec* s) {
   for (const char* need : {"mount"}) {
     if (!seen.count(need)) Refuse(w, std::string("must include ") + need + ": gocker-monitor always makes a new one");
   }
-  int fds[] = {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd};
-  for (int i = 0; i < 4; i++) {
-    for (int j = i + 1; j < 4; j++) {
+  int fds[] = {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->userns_fd};
+  for (int i = 0; i < 5; i++) {
+    for (int j = i + 1; j < 5; j++) {
       if (fds[i] >= 0 && fds[i] == fds[j]) Refuse(w, "two namespaces joined through one fd");
     }
   }
@@ -308,6 +308,42 @@ void ParseNamespaces(const json& v, Spec* s) {
   s->own_pid = seen.count("pid") > 0 && s->pidns_fd < 0;
   s->own_ipc = seen.count("ipc") > 0 && s->ipcns_fd < 0;
   s->own_uts = seen.count("uts") > 0 && s->utsns_fd < 0;
+  s->own_user = seen.count("user") > 0 && s->userns_fd < 0;
+  // The user namespace is made with the pid namespace, before any other: the namespaces a
+  // container joins (the host's too) belong to the host's user namespace, where the
+  // container's root has no privilege to enter them or mount their proc and sysfs.
+  if (s->own_user) {
+    if (!s->own_pid) Refuse(w, "a user namespace needs a pid namespace of the container's own");
+    if (!s->own_network || !s->own_ipc || !s->own_uts) Refuse(w, "joining a namespace (or keeping the host's) together with a new user namespace is not supported by gocker-monitor");
+  }
+}
+
+std::vector<IdMapping> ParseIdMappings(const json& v, const std::string& w) {
+  if (!v.is_array()) Refuse(w, "must be a list, not " + Shown(v));
+  std::vector<IdMapping> out;
+  for (size_t i = 0; i < v.size(); i++) {
+    const std::string mw = w + "[" + std::to_string(i) + "]";
+    const json& m = Object(v[i], mw);
+    OnlyKeys(m, mw, {"containerID", "hostID", "size"});
+    IdMapping id;
+    id.container = static_cast<uint32_t>(Unsigned(Required(m, mw, "containerID"), mw + ".containerID", kMaxId));
+    id.host = static_cast<uint32_t>(Unsigned(Required(m, mw, "hostID"), mw + ".hostID", kMaxId));
+    id.size = static_cast<uint32_t>(Unsigned(Required(m, mw, "size"), mw + ".size", kMaxId));
+    if (id.size == 0) Refuse(mw + ".size", "must not be 0");
+    if (uint64_t(id.container) + id.size - 1 > kMaxId || uint64_t(id.host) + id.size - 1 > kMaxId) Refuse(mw, "runs past the largest ID");
+    out.push_back(id);
+  }
+  // The kernel takes at most 340 lines (since 4.15) and refuses overlaps with EINVAL: said here by field.
+  if (out.size() > 340) Refuse(w, "more than 340 mappings");
+  for (size_t i = 0; i < out.size(); i++) {
+    for (size_t j = i + 1; j < out.size(); j++) {
+      const IdMapping &a = out[i], &b = out[j];
+      bool c = uint64_t(a.container) < uint64_t(b.container) + b.size && uint64_t(b.container) < uint64_t(a.container) + a.size;
+      bool h = uint64_t(a.host) < uint64_t(b.host) + b.size && uint64_t(b.host) < uint64_t(a.host) + a.size;
+      if (c || h) Refuse(w, "mappings " + std::to_string(i) + " and " + std::to_string(j) + " overlap");
+    }
+  }
+  return out;
 }
 
 // linux.sysctl: only the names that are the container's own namespaces' (docker's list:
@@ -390,8 +426,17 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
   if (exec) {
     OnlyKeys(l, w, {"seccomp"});
   } else {
-    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths"});
+    OnlyKeys(l, w, {"namespaces", "uidMappings", "gidMappings", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths"});
     ParseNamespaces(Required(l, w, "namespaces"), s);
+    for (const char* k : {"uidMappings", "gidMappings"}) {
+      const json* m = Field(l, k);
+      if (!s->own_user) {
+        if (m && !(m->is_array() && m->empty())) Refuse(w + "." + k, s->userns_fd >= 0 ? "given with a user namespace to join (its maps are made)" : "given without a user namespace");
+        continue;
+      }
+      if (!m || (m->is_array() && m->empty())) Refuse(w + "." + k, "a new user namespace needs its mappings");
+      (k[0] == 'u' ? s->uid_mappings : s->gid_mappings) = ParseIdMappings(*m, w + "." + k);
+    }
     if (const json* sc = Field(l, "sysctl")) ParseSysctl(*sc, s);
     if (const json* d = Field(l, "devices")) {
       if (!d->is_array()) Refuse(w + ".devices", "must be a list, not " + Shown(*d));
@@ -461,6 +506,34 @@ std::string OverlayPath(const json& v, const std::string& where) {
   return p;
 }
 
+// hooks: the monitor runs startContainer, the only kind that must run inside the container
+// after its root is pivoted; its caller (gocker-runtime) runs the others.
+void ParseHooks(const json& h, Spec* s) {
+  const std::string w = "hooks";
+  Object(h, w);
+  for (auto it = h.begin(); it != h.end(); ++it) {
+    if (it.key() != "startContainer") Refuse(w + "." + it.key(), "not supported by gocker-monitor (its caller runs those)");
+  }
+  const json* list = Field(h, "startContainer");
+  if (!list) return;
+  if (!list->is_array()) Refuse(w + ".startContainer", "must be a list, not " + Shown(*list));
+  for (size_t i = 0; i < list->size(); i++) {
+    const std::string hw = w + ".startContainer[" + std::to_string(i) + "]";
+    const json& x = Object((*list)[i], hw);
+    OnlyKeys(x, hw, {"path", "args", "env", "timeout"});
+    Hook hook;
+    hook.path = AbsPath(Required(x, hw, "path"), hw + ".path");
+    if (const json* a = Field(x, "args")) hook.args = StrList(*a, hw + ".args");
+    if (hook.args.empty()) hook.args = {hook.path};
+    if (const json* e = Field(x, "env")) hook.env = StrList(*e, hw + ".env");
+    if (const json* t = Field(x, "timeout")) {
+      if (!t->is_number_integer() || t->get<long long>() <= 0 || t->get<long long>() > 86400) Refuse(hw + ".timeout", "must be a number of seconds from 1 to 86400, not " + Shown(*t));
+      hook.timeout = t->get<int>();
+    }
+    s->start_container_hooks.push_back(hook);
+  }
+}
+
 void ParseAnnotations(const json& a, bool exec, Spec* s) {
   const std::string w = "annotations";
   Object(a, w);
@@ -509,6 +582,8 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
     if (!s->terminal) Refuse(where("io.gocker.launch.console-fd"), "without process.terminal");
     if (s->console_fd == s->netns_fd || s->console_fd == s->ipcns_fd || s->console_fd == s->utsns_fd) Refuse(where("io.gocker.launch.console-fd"), "the same fd as a namespace's");
   }
+  // The container's init is then the intermediate's child, not ours to wait for: only handed over.
+  if (s->userns_fd >= 0 && !s->hand_over) Refuse("linux.namespaces", "joining a user namespace needs io.gocker.launch.hand-over");
   if (s->hand_over && !s->stdio_inherit) Refuse(where("io.gocker.launch.hand-over"), "only with io.gocker.launch.stdio-inherit: nobody would relay the container's output");
   if (s->terminal && s->hand_over && s->console_fd < 0) Refuse(where("io.gocker.launch.hand-over"), "a terminal needs io.gocker.launch.console-fd");
   if (exec) {
@@ -590,7 +665,7 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
         s->hold_fds.push_back(fd);
       }
     }
-    for (int fd : {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->console_fd}) {
+    for (int fd : {s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->userns_fd, s->console_fd}) {
       if (fd >= 0 && (fd == s->go_fd || fd == s->report_fd)) Refuse("linux.namespaces", "a namespace's or the console's fd is also the go or report fd");
     }
     if ((v = get("io.gocker.launch.exit-command"))) {
@@ -600,6 +675,13 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       s->exit_command = StrList(list, ew);
       if (s->exit_command.empty() || s->exit_command[0].empty() || s->exit_command[0][0] != '/') Refuse(ew, "must start with an absolute path");
     }
+    if ((v = get("io.gocker.hooks.state"))) {
+      std::string hw = where("io.gocker.hooks.state");
+      json st = json::parse(v->get_ref<const std::string&>(), nullptr, false);
+      if (st.is_discarded() || !st.is_object() || st.contains("pid") || st.contains("status")) Refuse(hw, "must be a JSON object without pid and status");
+      s->hook_state = st.dump();
+    }
+    if (!s->start_container_hooks.empty() && s->hook_state.empty()) Refuse("hooks.startContainer", "needs io.gocker.hooks.state, the state to give it");
     if ((v = get("io.gocker.launch.exit-command-if"))) {
       if (s->exit_command.empty()) Refuse(where("io.gocker.launch.exit-command-if"), "without io.gocker.launch.exit-command");
       s->exit_command_if = AbsPath(*v, where("io.gocker.launch.exit-command-if"));
@@ -728,7 +810,7 @@ bool ParseSpec(const std::string& text, bool exec, Spec* s, std::string* error) 
     json& doc = reader.root;
     Object(doc, "the spec");
     if (exec) OnlyKeys(doc, "", {"ociVersion", "process", "linux", "annotations"});
-    else OnlyKeys(doc, "", {"ociVersion", "process", "root", "hostname", "mounts", "linux", "annotations"});
+    else OnlyKeys(doc, "", {"ociVersion", "process", "root", "hostname", "mounts", "linux", "hooks", "annotations"});
     std::string version = Str(Required(doc, "", "ociVersion"), "ociVersion");
     if (version.compare(0, 2, "1.") != 0) Refuse("ociVersion", "unsupported version " + Shown(version));
     ParseProcess(Required(doc, "", "process"), s);
@@ -743,6 +825,7 @@ bool ParseSpec(const std::string& text, bool exec, Spec* s, std::string* error) 
         for (size_t i = 0; i < m->size(); i++) s->mounts.push_back(ParseMount((*m)[i], "mounts[" + std::to_string(i) + "]"));
       }
       ParseLinux(Required(doc, "", "linux"), false, s);
+      if (const json* h = Field(doc, "hooks")) ParseHooks(*h, s);
       // Without a UTS namespace of its own, sethostname would rename the host.
       if (!s->own_uts && !s->hostname.empty()) Refuse("hostname", "set without a uts namespace of the container's own");
     } else if (const json* l = Field(doc, "linux")) {

@@ -38,6 +38,19 @@ struct Device {
   gid_t gid = 0;
 };
 
+// One line of a user namespace's uid_map or gid_map: container IDs [container, container+size)
+// are host IDs [host, host+size).
+struct IdMapping {
+  uint32_t container = 0, host = 0, size = 0;
+};
+
+// A runtime-spec hook: path run with args and env, killed after timeout seconds (-1: none).
+struct Hook {
+  std::string path;
+  Strings args, env;
+  int timeout = -1;
+};
+
 struct Rlimit {
   std::string name;
   int resource = -1;
@@ -67,6 +80,14 @@ struct Spec {
   // a pod's sandbox's) passed (container:NAME).
   bool own_pid = true, own_ipc = true, own_uts = true;
   int pidns_fd = -1, ipcns_fd = -1, utsns_fd = -1;
+  // linux.namespaces' user: the container's own user namespace, made first (every other
+  // namespace of the container is then its), its maps written by the monitor from outside.
+  bool own_user = false;
+  std::vector<IdMapping> uid_mappings, gid_mappings;
+  // ... or another's joined (a pod's sandbox's, by an fd gocker-runtime opened): joined first
+  // by an intermediate process, which makes the pid namespace in it (see monitor.cc).
+  int userns_fd = -1;
+  bool in_user() const { return own_user || userns_fd >= 0; }
   bool oom_score_adj_set = false;
   int oom_score_adj = 0;
   std::vector<std::pair<std::string, std::string>> sysctls;  // linux.sysctl: name (dotted), value
@@ -106,6 +127,10 @@ struct Spec {
   std::string events_file, event_id;
   std::map<std::string, std::string> event_attributes;
   Strings event_volumes;  // names of the volumes it mounts, for their unmount events at its exit
+  // hooks.startContainer: run in the container (after pivot_root and the user switch, right
+  // before the command), given the state on stdin: io.gocker.hooks.state, less pid and status.
+  std::vector<Hook> start_container_hooks;
+  std::string hook_state;
   // exec: the container's process to join
   pid_t target_pid = 0, target_parent = 0;
   std::string target_started, target_exit;

@@ -209,7 +209,7 @@ json BundleSpec(const json& config, const std::string& bundle, const std::string
       for (json& n : l["namespaces"]) {
         if (!n.is_object() || !n.contains("path") || !n["path"].is_string()) continue;
         std::string type = n.value("type", "");
-        if (type != "network" && type != "ipc" && type != "uts" && type != "pid") continue;  // the monitor names what it refuses
+        if (type != "network" && type != "ipc" && type != "uts" && type != "pid" && type != "user") continue;  // the monitor names what it refuses
         std::string path = n["path"].get<std::string>();
         // Looked at before it is opened for the monitor: a FIFO would block the open for
         // ever, a device would act on it (a watchdog starts counting). Only then opened for

@@ -342,18 +342,32 @@ pid_t StartMonitor(const std::string& spec_file, bool exec, std::vector<int> kee
 
 // ---- hooks ----
 
-// The hooks run in the runtime's own namespaces (runc's prestart/createRuntime, poststart,
-// poststop), given the container's state on stdin as runc gives it. createContainer and
-// startContainer run inside the container's namespaces: refused, as the monitor does not
-// run them.
+// pid as its own pid namespace numbers it (the last of NSpid in its status), 0 if gone.
+pid_t NsPid(pid_t pid) {
+  std::string text;
+  if (!ReadFile("/proc/" + std::to_string(pid) + "/status", &text)) return 0;
+  size_t at = text.find("\nNSpid:");
+  if (at == std::string::npos) return pid;
+  std::string line = text.substr(at + 8, text.find('\n', at + 1) - at - 8);
+  size_t last = line.find_last_of(" \t");
+  return static_cast<pid_t>(atol(line.substr(last == std::string::npos ? 0 : last + 1).c_str()));
+}
+
+// The hooks of the runtime's own namespaces (runc's prestart/createRuntime, poststart,
+// poststop) run here, given the container's state on stdin as runc gives it; createContainer
+// too, run here but inside the container's namespaces (see RunHooks). startContainer must run
+// in the container once its root is pivoted: it goes to the monitor, in the spec's hooks.
 json TakeHooks(json* spec) {
-  if (!spec->contains("hooks") || (*spec)["hooks"].is_null()) return json::object();
+  if (!spec->contains("hooks") || (*spec)["hooks"].is_null()) {
+    spec->erase("hooks");
+    return json::object();
+  }
   json hooks = (*spec)["hooks"];
   spec->erase("hooks");
   if (!hooks.is_object()) Fail("hooks: must be an object");
   for (auto it = hooks.begin(); it != hooks.end(); ++it) {
     const std::string& k = it.key();
-    if (k != "prestart" && k != "createRuntime" && k != "poststart" && k != "poststop") Fail("hooks." + k + ": not supported by gocker-runtime (it runs hooks in its own namespaces only)");
+    if (k != "prestart" && k != "createRuntime" && k != "createContainer" && k != "startContainer" && k != "poststart" && k != "poststop") Fail("hooks." + k + ": not supported by gocker-runtime");
     if (!it->is_array()) Fail("hooks." + k + ": must be a list");
     for (size_t i = 0; i < it->size(); i++) {
       const json& h = (*it)[i];
@@ -364,12 +378,48 @@ json TakeHooks(json* spec) {
       }
     }
   }
+  if (hooks.contains("startContainer") && !hooks["startContainer"].empty()) (*spec)["hooks"] = {{"startContainer", hooks["startContainer"]}};
+  hooks.erase("startContainer");
   return hooks;
+}
+
+// Joins the namespaces of process pid, as an exec into the container does (its user
+// namespace first, when it has one of its own), then forks: the child is in its pid namespace
+// too. Returns in the child; the parent (this process) passes on the child's exit and ends.
+void EnterContainer(pid_t pid) {
+  struct stat own, theirs;
+  std::string dir = "/proc/" + std::to_string(pid) + "/ns/";
+  int user = open((dir + "user").c_str(), O_RDONLY | O_CLOEXEC);
+  if (user < 0 || fstat(user, &theirs) != 0 || stat("/proc/self/ns/user", &own) != 0) _exit(126);
+  if ((own.st_ino != theirs.st_ino || own.st_dev != theirs.st_dev) && setns(user, CLONE_NEWUSER) != 0) _exit(126);
+  close(user);
+  for (const char* kind : {"ipc", "uts", "net", "pid", "cgroup", "mnt"}) {
+    int fd = open((dir + kind).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, 0) != 0) {
+      dprintf(2, "join the container's %s namespace: %s", kind, strerror(errno));
+      _exit(126);
+    }
+    close(fd);
+  }
+  pid_t child = fork();
+  if (child < 0) _exit(126);
+  if (child == 0) return;
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    signal(WTERMSIG(status), SIG_DFL);
+    raise(WTERMSIG(status));
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
 }
 
 // Runs each hook of kind in turn; the first that fails (or outlives its timeout) fails the
 // command with its stderr.
-void RunHooks(const json& hooks, const char* kind, const json& state) {
+// in: createContainer's, run inside that container (its cgroups, then its namespaces: the
+// container's init, in its mount namespace before pivot_root, so the hook's path is the host's
+// as runc has it).
+void RunHooks(const json& hooks, const char* kind, const json& state, const State* into = nullptr) {
   if (!hooks.contains(kind)) return;
   std::string input = state.dump();
   const json& list = hooks[kind];
@@ -393,6 +443,19 @@ void RunHooks(const json& hooks, const char* kind, const json& state) {
       dup2(devnull, 1);
       dup2(err[1], 2);
       signal(SIGPIPE, SIG_DFL);
+      // Ours, not the hook's: the stdin pipe's write end would keep its EOF from coming (EnterContainer forks without exec).
+      close(in[1]);
+      close(err[0]);
+      if (into) {
+        std::string self = std::to_string(getpid());
+        for (const std::string& f : ProcsFiles(into->cg)) {
+          if (!WriteFile(f, self)) {
+            dprintf(2, "join cgroup %s: %s", f.c_str(), strerror(errno));
+            _exit(126);
+          }
+        }
+        EnterContainer(into->init);
+      }
       execve(path.c_str(), argv.data(), envp.data());
       fprintf(stderr, "exec %s: %s", path.c_str(), strerror(errno));
       _exit(127);
@@ -484,6 +547,9 @@ int Create(const Strings& argv, size_t at) {
       an["io.gocker.devices.bpf"] = device_program;
       an["io.gocker.devices.cgroup"] = s.cg.dirs[0];
     }
+    if (spec.contains("hooks")) {
+      an["io.gocker.hooks.state"] = json({{"ociVersion", s.oci_version}, {"id", s.id}, {"bundle", s.bundle}, {"annotations", s.annotations}}).dump();
+    }
     an["io.gocker.launch.release-fifo"] = s.dir + "/release";
     an["io.gocker.launch.report-fd"] = std::to_string(report[1]);
     an["io.gocker.launch.stdio-inherit"] = "true";
@@ -524,6 +590,12 @@ int Create(const Strings& argv, size_t at) {
     json created = {{"ociVersion", s.oci_version}, {"id", s.id}, {"status", "created"}, {"pid", s.init}, {"bundle", s.bundle}, {"annotations", s.annotations}};
     RunHooks(s.hooks, "prestart", created);
     RunHooks(s.hooks, "createRuntime", created);
+    // createContainer: the state as the container sees it (its init's pid in its own pid
+    // namespace), status creating as runc gives it.
+    json creating = created;
+    creating["status"] = "creating";
+    creating["pid"] = NsPid(s.init);
+    RunHooks(s.hooks, "createContainer", creating, &s);
     Save(s);
     if (a.Has("pid-file")) {
       // As runc: the pid then a rename, so the shim never reads half a number.
@@ -572,6 +644,37 @@ int StateCmd(const Strings& argv, size_t at) {
   return 0;
 }
 
+// kill --all, as runc's: the cgroup frozen first, so that no process forks one the signal
+// would miss, and none exits and has its pid reused between the listing and the signal. Each
+// pid is held by a pidfd and checked to be in the cgroup still once held (a pid reused before
+// that is someone else's, outside it; nothing inside forks while frozen). Then thawed, unless
+// the container was paused already: it stays paused, but for SIGKILL and SIGTERM, which a
+// frozen task would not act on until thawed. Without a freezer, signalled unfrozen (runc warns
+// and goes on too).
+void KillAll(const Cgroups& cg, int sig) {
+  const bool paused = Frozen(cg);
+  bool froze = false;
+  if (!paused) {
+    try {
+      Freeze(cg, true);
+      froze = true;
+    } catch (const Failure&) {
+      // no freezer on this host, or the processes would not stop: signalled as they are
+    }
+  }
+  std::vector<std::pair<pid_t, int>> held;
+  for (pid_t p : Procs(cg)) {
+    int fd = static_cast<int>(syscall(SYS_pidfd_open, p, 0));
+    if (fd >= 0) held.push_back({p, fd});
+  }
+  std::vector<pid_t> now = Procs(cg);
+  for (const auto& [p, fd] : held) {
+    if (std::find(now.begin(), now.end(), p) != now.end()) syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
+    close(fd);
+  }
+  if (froze || (paused && (sig == SIGKILL || sig == SIGTERM))) Freeze(cg, false);
+}
+
 int Kill(const Strings& argv, size_t at) {
   Args a = Parse(argv, at, "kill", {}, {"all"}, {{"a", "all"}});
   std::string id = OneId(a, "kill", 1);
@@ -579,11 +682,7 @@ int Kill(const Strings& argv, size_t at) {
   State s = Load(id);
   if (Status(s) == "stopped") Fail("container not running");
   if (a.Bool("all")) {
-    for (pid_t p : Procs(s.cg)) kill(p, sig);
-    if (sig == SIGKILL || sig == SIGTERM) {
-      // A frozen task takes no signal until thawed (as runc's --all).
-      if (Frozen(s.cg)) Freeze(s.cg, false);
-    }
+    KillAll(s.cg, sig);
     return 0;
   }
   int fd = PidFd(s.init, s.init_start);
@@ -606,8 +705,7 @@ int Delete(const Strings& argv, size_t at) {
   if (status != "stopped" && status != "created" && !a.Bool("force")) Fail("cannot delete container " + id + " that is not stopped: " + status);
   if (status != "stopped") {
     int fd = PidFd(s.init, s.init_start);
-    for (pid_t p : Procs(s.cg)) kill(p, SIGKILL);
-    if (Frozen(s.cg)) Freeze(s.cg, false);
+    KillAll(s.cg, SIGKILL);
     if (fd >= 0) {
       syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
       if (!WaitExit(fd, 10000)) Fail("container " + id + " did not exit after SIGKILL");
@@ -813,12 +911,12 @@ int Features() {
   json f = {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.1.0"},
-      {"hooks", json::array()},
+      {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions", {"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync", "noatime", "atime",
                         "nodiratime", "diratime", "relatime", "norelatime", "strictatime", "bind", "rbind", "private", "rprivate",
                         "shared", "rshared", "slave", "rslave"}},
       {"linux",
-       {{"namespaces", {"pid", "network", "mount", "ipc", "uts", "cgroup"}},
+       {{"namespaces", {"pid", "network", "mount", "ipc", "uts", "cgroup", "user"}},
         {"capabilities", {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
                           "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
                           "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",

@@ -131,6 +131,21 @@ test('two containers in one network namespace, as a pod: the second joins the fi
   }
 });
 
+test('ctr run --uidmap/--gidmap: a user namespace, root in it host ID 100000, the files it makes in a bind mount 100000\'s', () => {
+  // containerd gives the container a snapshot chowned to the mapping; the way to it (this
+  // file's temporary directory) must be passable by that root.
+  fs.chmodSync(base, 0o711);
+  const out = path.join(base, 'userns-out');
+  fs.mkdirSync(out);
+  fs.chownSync(out, 100000, 100000);
+  const r = run(['--rm', '--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536', '--mount', `type=bind,src=${out},dst=/out,options=rbind:rw`,
+    IMAGE, 'userns', 'sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /out/made']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\s*0\s+100000\s+65536\n\s*0\s+100000\s+65536\n0\n$/);
+  const st = fs.statSync(path.join(out, 'made'));
+  assert.deepEqual([st.uid, st.gid], [100000, 100000]);
+});
+
 test('linux.seccomp from config.json (ctr --seccomp, containerd\'s default profile) is compiled and loaded', () => {
   const r = run(['--rm', '--seccomp', IMAGE, 'sec', 'sh', '-c', 'grep ^Seccomp: /proc/self/status; unshare -r true']);
   assert.equal(r.status, 1);
