@@ -38,7 +38,8 @@ export interface NativeBinding {
   sourceHash: string;
   uname(): Utsname;
   statfs(path: string): StatFs;
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  /** cwd: where relative paths in data are read from, set on a thread of its own (the process's working directory never changes) */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd?: string): void;
   umount(target: string, flags?: number): void;
   /** true, or the Node-shaped error unshare(2) returned. */
   probeNamespace(cloneFlag: number): true | NodeJS.ErrnoException;

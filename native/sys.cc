@@ -15,6 +15,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <thread>
 
 #include "errors.h"
 #include "module.h"
@@ -74,18 +76,41 @@ Napi::Value Statfs(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// mount(source, target, fstype, flags, data): flags is the numeric MS_* mask.
+// mount(source, target, fstype, flags, data[, cwd]): flags is the numeric MS_* mask. cwd:
+// the directory relative paths are taken from (overlay's short l/ lower dirs, which keep a
+// deep image's options within the page the kernel reads them from). The mount is then made
+// on a thread of its own with a working directory of its own (unshare(CLONE_FS)), so the
+// process's, which a library's caller relies on, never changes.
 Napi::Value Mount(const Napi::CallbackInfo& info) {
   std::string source = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   std::string target = info[1].As<Napi::String>();
   std::string fstype = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
   unsigned long flags = info[3].IsNumber() ? static_cast<unsigned long>(info[3].As<Napi::Number>().Int64Value()) : 0;
   std::string data = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
-  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(),
-            fstype.empty() ? nullptr : fstype.c_str(), flags,
-            data.empty() ? nullptr : data.c_str()) != 0) {
-    ThrowSys(info.Env(), errno, "mount", target);
+  std::string cwd = info.Length() > 5 && info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
+  auto call = [&]() {
+    return mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
+                 data.empty() ? nullptr : data.c_str());
+  };
+  if (cwd.empty()) {
+    if (call() != 0) ThrowSys(info.Env(), errno, "mount", target);
+    return info.Env().Undefined();
   }
+  int err = 0;
+  const char* step = "mount";
+  std::thread t([&]() {
+    if (unshare(CLONE_FS) != 0) {
+      err = errno;
+      step = "unshare";
+    } else if (chdir(cwd.c_str()) != 0) {
+      err = errno;
+      step = "chdir";
+    } else if (call() != 0) {
+      err = errno;
+    }
+  });
+  t.join();
+  if (err != 0) ThrowSys(info.Env(), err, step, std::string(step) == "chdir" ? cwd : target);
   return info.Env().Undefined();
 }
 

@@ -489,14 +489,8 @@ async function withImageRoot(paths: StorePaths, id: string, image: ImageRecord, 
   fs.mkdirSync(path.join(work, 'empty'), { recursive: true, mode: PRIVATE_DIR });
   fs.mkdirSync(merged, { recursive: true, mode: PRIVATE_DIR });
   const lower = [path.join(work, 'empty'), ...image.layers.slice().reverse().map((l) => `l/${l.link}`)].join(':');
-  const cwd = process.cwd();
   // The short l/ links are relative to the store root, as the monitor mounts them.
-  process.chdir(paths.root);
-  try {
-    native().mount('overlay', merged, 'overlay', MS.RDONLY, `lowerdir=${lower}`);
-  } finally {
-    process.chdir(cwd);
-  }
+  native().mount('overlay', merged, 'overlay', MS.RDONLY, `lowerdir=${lower}`, paths.root);
   try {
     await fn(merged);
   } finally {

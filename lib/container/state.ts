@@ -191,11 +191,6 @@ export function mountContainerLayers(paths: StorePaths, rec: ContainerRecord, ta
   if (lower === undefined || !/^l\/[0-9A-Za-z]+(?::l\/[0-9A-Za-z]+)*$/.test(lower)) throw new GockerError(`container ${rec.Id.slice(0, 12)} has no overlay layers recorded`);
   const { UpperDir, WorkDir } = rec.GraphDriver.Data;
   const data = o.readonly ? `lowerdir=${UpperDir}:${lower}` : `lowerdir=${lower},upperdir=${UpperDir},workdir=${WorkDir}`;
-  const cwd = process.cwd();
-  process.chdir(paths.root);
-  try {
-    native().mount('overlay', target, 'overlay', o.readonly ? MS.RDONLY : 0, data);
-  } finally {
-    process.chdir(cwd);
-  }
+  // The short l/ links are relative to the store root, as the monitor mounts them.
+  native().mount('overlay', target, 'overlay', o.readonly ? MS.RDONLY : 0, data, paths.root);
 }
