@@ -334,6 +334,9 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   const { checkWorkdir, parseMountFlag, parseVolumeFlag } = await import('./container/mounts');
   const { restartPolicyOf } = await import('./container/restart');
   const { invalidName, NAME_PATTERN } = await import('./container/names');
+  for (const k of Object.keys(o)) {
+    if (!Object.hasOwn(RUN_OPTION_KEYS, k)) throw new InvalidOptionError(k, `unknown option: ${k}`, { exitCode: 125 });
+  }
   if (cmd !== undefined && (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string'))) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
   if (o.name !== undefined && !NAME_PATTERN.test(o.name)) throw invalidName(o.name);
   const env = envList(o.env);
@@ -398,6 +401,18 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
     network: o.network, networkAlias: o.networkAliases, ip: o.ip, publish: publish.length ? publish : undefined, publishAll: o.publishAll, expose: o.expose,
   };
 }
+
+// Every option run takes, so that a misspelt one is refused rather than left out unseen.
+const RUN_OPTION_KEYS: Record<keyof RunContainerOptions, true> = {
+  name: true, env: true, entrypoint: true, workingDir: true, user: true, hostname: true, labels: true,
+  tty: true, openStdin: true, rm: true, init: true, readOnly: true, privileged: true, capAdd: true,
+  capDrop: true, securityOpt: true, memory: true, memorySwap: true, cpus: true, cpuShares: true,
+  cpusetCpus: true, pidsLimit: true, shmSize: true, ulimits: true, network: true, networkAliases: true,
+  ip: true, publish: true, portBindings: true, publishAll: true, expose: true, volumes: true, binds: true,
+  mounts: true, tmpfs: true, extraHosts: true, dns: true, dnsSearch: true, dnsOptions: true, devices: true,
+  deviceCgroupRules: true, pid: true, ipc: true, uts: true, sysctls: true, stopSignal: true,
+  stopTimeout: true, logDriver: true, logOpts: true, restart: true, platform: true, attach: true,
+};
 
 /** A time as docker's logs take it, in ms since the epoch. */
 function logTime(v: Date | number | string | undefined, option: string): number | undefined {
@@ -582,6 +597,9 @@ export class Container {
     }
     const socketOf = (i: number): import('node:net').Socket | undefined => (fds[i] < 0 ? undefined : sockets[fds.slice(0, i).filter((f) => f >= 0).length]);
     const stdin = socketOf(0);
+    // Written after the command has stopped reading (or exited): EPIPE, and what is left is
+    // dropped, as docker drops it, rather than an 'error' no one listens to.
+    stdin?.on('error', () => undefined);
     const stdout: Readable = socketOf(1) ?? streams().Readable.from([]);
     // stderr through a PassThrough: why the command could not be run goes after what it wrote, as docker's.
     const errPipe = socketOf(2);

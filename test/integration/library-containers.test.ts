@@ -146,6 +146,12 @@ test('exec: stdout, stderr and stdin as streams, the exit code, a tty, a command
     assert.equal(mout, '');
     assert.match(merr, /no such file or directory/);
 
+    // stdin written after the command has gone: dropped, no unhandled error.
+    const gone = c.exec(['true'], { stdin: true });
+    assert.equal(await gone.exitCode, 0);
+    gone.stdin!.end('x'.repeat(1 << 20));
+    await new Promise((r) => setTimeout(r, 100));
+
     const quiet = c.exec(['sh', '-c', 'echo x; echo y >&2'], { stdout: false, stderr: false });
     assert.equal(await quiet.exitCode, 0);
     assert.equal(await text(quiet.stdout), '');
@@ -193,6 +199,7 @@ test('typed errors: a missing container or image, a name in use, a bad option, a
   await assert.rejects(g.removeImage('h13lib-no-image'), (e: unknown) => e instanceof NoSuchImageError && e.message === 'No such image: h13lib-no-image');
   await assert.rejects(g.run('busybox', ['true'], { memory: 'lots' }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memory' && e.code === 'EINVAL' && e.message === `invalid argument "lots" for "-m, --memory" flag: invalid size: 'lots'`);
   await assert.rejects(g.run('busybox', ['true'], { memory: 1024 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memory' && e.message === 'Minimum memory limit allowed is 6MB');
+  await assert.rejects(g.run('busybox', ['true'], { memroy: '64m' } as never), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memroy' && e.message === 'unknown option: memroy');
   await assert.rejects(g.run('busybox', ['true'], { env: ['HOME'] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'env');
   await assert.rejects(g.run('busybox', ['true'], { restart: 'always', rm: true }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'restart' && e.message === 'conflicting options: cannot specify both --restart and --rm');
   await assert.rejects(g.run('busybox', ['true'], { volumes: ['./here:/x'] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'volumes');
