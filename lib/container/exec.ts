@@ -2,7 +2,7 @@
 // (setns needs a single-threaded process; Node is not one).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError } from '../errors';
+import { ConflictError, GockerError } from '../errors';
 import { containerEvent } from '../events';
 import { native } from '../native';
 import type { Store } from '../store';
@@ -38,7 +38,7 @@ export interface ExecOptions {
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
   const rec = find(paths, o.container);
   // A frozen container would hold the new process frozen too, and the CLI with it.
-  if (rec.State.Paused) throw new GockerError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
+  if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
   // Running from the moment its monitor wrote the pid; joinable once its command started.
   const target = startedProcess(paths, rec, 'exec');
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });

@@ -328,7 +328,7 @@ async function cancelRestart(paths: StorePaths, rec: ContainerRecord): Promise<b
 export async function pause(paths: StorePaths, ref: string): Promise<ContainerRecord> {
   return withContainer(paths, ref, async (rec) => {
     if (!rec.State.Running) throw new NotRunningError(`container ${rec.Id} is not running`);
-    if (rec.State.Paused) throw new GockerError(`Container ${rec.Id} is already paused`, { exitCode: 1 });
+    if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is already paused`, { exitCode: 1 });
     await cgroupManager().open(rec.CgroupPath).freeze();
     rec.State = { ...rec.State, Status: 'paused', Paused: true };
     saveRecord(paths, rec);
@@ -340,7 +340,7 @@ export async function pause(paths: StorePaths, ref: string): Promise<ContainerRe
 /** docker unpause: the processes go on where they stood. */
 export async function unpause(paths: StorePaths, ref: string): Promise<ContainerRecord> {
   return withContainer(paths, ref, async (rec) => {
-    if (!rec.State.Paused) throw new GockerError(`Container ${rec.Id} is not paused`, { exitCode: 1 });
+    if (!rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is not paused`, { exitCode: 1 });
     await cgroupManager().open(rec.CgroupPath).thaw();
     rec.State = { ...rec.State, Status: 'running', Paused: false };
     saveRecord(paths, rec);

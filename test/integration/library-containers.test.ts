@@ -240,8 +240,11 @@ test('create then start; kill, stop, restart, pause, unpause, top, stats, rename
     assert.equal(samples.length, 2);
     await c.pause();
     assert.equal(c.inspect().State.Status, 'paused');
+    await assert.rejects(c.pause(), (e: unknown) => e instanceof ConflictError && e.message === `Container ${c.id} is already paused`);
+    await assert.rejects(c.exec(['true']).exitCode, (e: unknown) => e instanceof ConflictError && e.message === `Container ${c.id} is paused, unpause the container before exec`);
     await c.unpause();
     assert.equal(c.inspect().State.Status, 'running');
+    await assert.rejects(c.unpause(), (e: unknown) => e instanceof ConflictError && e.code === 'ECONFLICT');
     await c.stop();
     assert.deepEqual(await c.wait(), { exitCode: 5, oomKilled: false });
     await c.restart();
