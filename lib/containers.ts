@@ -495,7 +495,9 @@ export class Container {
   /**
    * Resolves once the condition holds: not-running (at once if it is not running),
    * next-exit, or removed. A container with rm may be gone by then: its exit is then the
-   * one its monitor recorded in the event log.
+   * one its monitor recorded in the event log. With a signal, the exit is awaited as its
+   * monitor's die event (inotify), and an abort rejects at once with the signal's reason,
+   * leaving nothing running.
    */
   async wait(opts: WaitOptions = {}): Promise<WaitResult> {
     const { wait } = lifecycle();
@@ -503,9 +505,16 @@ export class Container {
       const { WAIT_CONDITIONS } = lifecycle();
       if (!WAIT_CONDITIONS.includes(opts.condition)) throw new InvalidOptionError('condition', `invalid condition: ${JSON.stringify(opts.condition)}`, { exitCode: 1 });
     }
+    const condition = opts.condition ?? 'not-running';
+    // With a signal: the exit awaited as an event (inotify on the event log, which an abort
+    // ends), so that an aborted wait leaves nothing polling behind it.
+    if (opts.signal) {
+      const seen = await this.exitEvent(condition, opts.signal);
+      if (seen) return seen;
+    }
     let code: number | undefined;
     try {
-      code = await abortable(wait(this.paths, this.id, opts.condition), opts.signal);
+      code = await abortable(wait(this.paths, this.id, condition), opts.signal);
     } catch (e) {
       if (!(e instanceof NoSuchContainerError)) throw e;
     }
@@ -520,6 +529,45 @@ export class Container {
     const exit = readExit(this.paths, this.id);
     const sig = exit?.signal ? signalName(exit.signal) : undefined;
     return { exitCode: code ?? rec.State.ExitCode, oomKilled: rec.State.OOMKilled, ...(sig ? { signal: sig } : {}) };
+  }
+
+  /**
+   * Until the container's next die (removed: its destroy), from the event log its monitor
+   * writes them to, or signal's abort (rejecting with its reason); undefined at once when the
+   * condition holds already, or when it was removed before it died.
+   */
+  private async exitEvent(condition: WaitCondition, signal: AbortSignal): Promise<WaitResult | undefined> {
+    signal.throwIfAborted();
+    const { readEvents } = await import('./events');
+    const { readExit } = await import('./container/state');
+    const done = new AbortController();
+    // From now: the monitor writes exit.json before its die event, so a container seen running
+    // below has its die among these.
+    const events = readEvents(this.paths, { since: Date.now(), follow: true, signal: AbortSignal.any([signal, done.signal]), filters: { container: [this.id], event: ['oom', 'die', 'destroy'] } });
+    try {
+      let rec: ContainerRecord;
+      try {
+        rec = lifecycle().find(this.paths, this.id);
+      } catch (e) {
+        if (e instanceof NoSuchContainerError) return undefined;
+        throw e;
+      }
+      if (condition === 'not-running' && !rec.State.Running) return undefined;
+      let oom = false;
+      for await (const ev of events) {
+        if (ev.Action === 'destroy') return undefined;
+        if (ev.Action === 'oom') oom = true;
+        if (ev.Action !== 'die' || condition === 'removed') continue;
+        const exit = readExit(this.paths, this.id);
+        const exitCode = exit?.exitCode ?? Number(ev.Actor.Attributes.exitCode);
+        const sig = exit ? (exit.signal ? signalName(exit.signal) : undefined) : exitCode > 128 ? signalName(exitCode - 128) : undefined;
+        return { exitCode, oomKilled: exit?.oomKilled ?? oom, ...(sig ? { signal: sig } : {}) };
+      }
+      signal.throwIfAborted();
+      return undefined;
+    } finally {
+      done.abort();
+    }
   }
 
   /** Its last exit as its monitor recorded it in the event log (die, and oom before it). */
@@ -642,7 +690,11 @@ export class Container {
     if (tail !== undefined && !Number.isInteger(tail)) throw new InvalidOptionError('tail', `invalid tail: ${String(opts.tail)}`, { exitCode: 1 });
     const want = { stdout: opts.stdout !== false, stderr: opts.stderr !== false };
     const out = new (streams().Readable)({ read: () => undefined });
+    // streamLogs reads until on each round of a follow: an abort moves it to the past, so the
+    // follow ends at once rather than when the container next prints or stops.
+    const range: import('./container/lifecycle').LogOptions = { follow: opts.follow, tail, since, until };
     const onAbort = (): void => {
+      range.until = 0;
       out.destroy(opts.signal!.reason as Error);
     };
     if (opts.signal?.aborted) {
@@ -654,7 +706,7 @@ export class Container {
     void (async () => {
       try {
         const rec = find(this.paths, this.id);
-        await streamLogs(this.paths, rec, { follow: opts.follow, tail, since, until }, (l) => {
+        await streamLogs(this.paths, rec, range, (l) => {
           // Destroyed (aborted, or its reader gone): the next line ends the read too.
           if (out.destroyed) throw new Error('logs: the reader has gone');
           if (want[l.stream]) out.push(opts.timestamps ? `${l.time} ${l.log}` : l.log);

@@ -193,6 +193,49 @@ test('wait and logs follow end at once when their signal aborts', async () => {
   });
 });
 
+test('an aborted wait or logs follow leaves nothing behind: the process ends while the container runs on', () => {
+  const script = `
+    const { Gocker } = require('gocker');
+    const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(roots.runroot)} });
+    (async () => {
+      const c = await g.run('busybox', ['sleep', '300'], { network: 'none' });
+      process.stdout.write(c.id + '\\n');
+      const ac = new AbortController();
+      const waited = c.wait({ signal: ac.signal }).catch((e) => e.name);
+      const followed = (async () => { for await (const _ of c.logs({ follow: true, signal: ac.signal })) {} })().catch((e) => e.name);
+      setTimeout(() => ac.abort(), 300);
+      process.stdout.write((await waited) + ' ' + (await followed) + '\\n');
+    })();
+  `;
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', timeout: 15_000 });
+  const [id, names] = r.stdout.split('\n');
+  try {
+    assert.equal(r.signal, null, 'the process ended on its own');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(names, 'AbortError AbortError');
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(g.container(id).inspect().State.Running, true);
+  } finally {
+    if (id) cli(['rm', '-f', id]);
+  }
+});
+
+test('wait with a signal: the exit as it comes, for not-running and next-exit', async () => {
+  await withSleeper(async (c) => {
+    const ac = new AbortController();
+    const notRunning = c.wait({ signal: ac.signal });
+    const nextExit = c.wait({ condition: 'next-exit', signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 200));
+    // (sleep as PID 1 has no SIGTERM handler, and the kernel spares PID 1 what it does not handle.)
+    await c.kill('SIGKILL');
+    assert.deepEqual(await notRunning, { exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+    assert.deepEqual(await nextExit, { exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+    // Not running: at once.
+    assert.deepEqual(await c.wait({ signal: ac.signal }), { exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+  });
+});
+
 test('typed errors: a missing container or image, a name in use, a bad option, a running container to remove', async () => {
   assert.throws(() => g.container('h13lib-nope'), (e: unknown) => e instanceof NoSuchContainerError && e instanceof GockerError && e.code === 'ENOCONTAINER' && e.exitCode === 1 && e.message === 'No such container: h13lib-nope');
   await assert.rejects(g.run('h13lib-no-image'), (e: unknown) => e instanceof NoSuchImageError && e.code === 'ENOIMAGE' && e.message === "Unable to find image 'h13lib-no-image' locally");
