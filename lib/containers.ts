@@ -866,14 +866,28 @@ export async function createContainer(paths: StorePaths, store: Store, image: st
 }
 
 /**
- * docker run -d, with attach's streams connected before its start: created, then started;
- * resolves once its command runs. A failed start leaves no container behind with rm, and
- * a created one without (as docker run's).
+ * docker run -d: resolves once its command runs. With attach, created, its streams connected,
+ * then started (a failed start then leaves no container behind with rm, and a created one
+ * without, as docker run's); without, made and started in one, as the CLI's run -d. The
+ * handle's name is '' when an rm container was gone already when run returned.
  */
 export async function runContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: RunContainerOptions): Promise<Container> {
   if (o.attach?.detachKeys !== undefined) {
     const { parseDetachKeys } = await import('./container/attach');
     checked('attach', () => parseDetachKeys(o.attach!.detachKeys, 125));
+  }
+  if (!o.attach) {
+    const opts = await runOptionsOf(image, cmd, o);
+    const { Runner } = await import('./container/run');
+    // Detached: the monitor's stdio is not this process's, and no signal of it is passed on.
+    const r = await new Runner(paths, store).run({ ...opts, detach: true });
+    if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
+    try {
+      return containerHandle(paths, store, r.id);
+    } catch (e) {
+      if (!(e instanceof NoSuchContainerError) || !o.rm) throw e;
+      return new Container(paths, store, r.id, o.name ?? '');
+    }
   }
   const c = await createContainer(paths, store, image, cmd, o);
   try {
