@@ -140,6 +140,11 @@ test('exec: stdout, stderr and stdin as streams, the exit code, a tty, a command
     const t = c.exec(['sh', '-c', 'test -t 1 && echo tty; echo $V'], { tty: true, env: { V: 'from-env' } });
     assert.deepEqual(await Promise.all([t.exitCode, text(t.stdout), text(t.stderr)]), [0, 'tty\r\nfrom-env\r\n', '']);
 
+    // A tty with stdin: the terminal echoes what it is given; the end of stdin ends cat's.
+    const typed = c.exec(['cat'], { tty: true, stdin: true });
+    typed.stdin!.end('typed\n');
+    assert.deepEqual(await Promise.all([typed.exitCode, text(typed.stdout)]), [0, 'typed\r\ntyped\r\n']);
+
     const missing = c.exec(['/no/such/command']);
     const [mcode, mout, merr] = await Promise.all([missing.exitCode, text(missing.stdout), text(missing.stderr)]);
     assert.equal(mcode, 127);
