@@ -33,3 +33,65 @@ export function isErrno(e: unknown, code?: string): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' &&
     (code === undefined || (e as NodeJS.ErrnoException).code === code);
 }
+
+/** What a typed error takes: GockerError's options less the code, which the class fixes. */
+export type TypedErrorOptions = Omit<GockerErrorOptions, 'code'>;
+
+/** No container by that name or id (code ENOCONTAINER; docker's 404). */
+export class NoSuchContainerError extends GockerError {
+  constructor(message: string, opts: TypedErrorOptions = {}) {
+    super(message, { exitCode: 1, ...opts, code: 'ENOCONTAINER' });
+    this.name = 'NoSuchContainerError';
+  }
+}
+
+/** No image by that name, id or tag here (code ENOIMAGE; docker's 404). */
+export class NoSuchImageError extends GockerError {
+  constructor(message: string, opts: TypedErrorOptions = {}) {
+    super(message, { ...opts, code: 'ENOIMAGE' });
+    this.name = 'NoSuchImageError';
+  }
+}
+
+/**
+ * The request clashes with the state of things (code ECONFLICT; docker's 409): a name in
+ * use, a running container to remove without force, an image a container uses.
+ */
+export class ConflictError extends GockerError {
+  constructor(message: string, opts: TypedErrorOptions = {}) {
+    super(message, { ...opts, code: 'ECONFLICT' });
+    this.name = 'ConflictError';
+  }
+}
+
+/** The container must be running for this and is not (code ENOTRUNNING). */
+export class NotRunningError extends GockerError {
+  constructor(message: string, opts: TypedErrorOptions = {}) {
+    super(message, { exitCode: 1, ...opts, code: 'ENOTRUNNING' });
+    this.name = 'NotRunningError';
+  }
+}
+
+/**
+ * A registry's answer that was not what was asked for, or no answer (code EREGISTRY).
+ * `temporary`: worth trying again (a 5xx, a 429, a connection cut); `registryCode`: the
+ * registry's own code (distribution spec: MANIFEST_UNKNOWN, UNAUTHORIZED, ...) or the
+ * network error's; `status`: the HTTP status, when there was one.
+ */
+export class RegistryError extends GockerError {
+  /** how long the registry asked us to wait before trying again (Retry-After), in ms */
+  retryAfterMs?: number;
+
+  constructor(message: string, readonly status?: number, readonly registryCode?: string, readonly temporary = false) {
+    super(message, { code: 'EREGISTRY', exitCode: 125 });
+    this.name = 'RegistryError';
+  }
+}
+
+/** An option's value refused (code EINVAL); `option` names it as the caller gave it. */
+export class InvalidOptionError extends GockerError {
+  constructor(readonly option: string, message: string, opts: TypedErrorOptions = {}) {
+    super(message, { ...opts, code: 'EINVAL' });
+    this.name = 'InvalidOptionError';
+  }
+}

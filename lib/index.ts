@@ -14,6 +14,11 @@ import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult } from './image/prune';
 import type { UsageRow } from './system/df';
 import type { AttachOptions, Attachment } from './container/attach';
+import type { Container, ContainerOptions, ListContainersOptions, RunContainerOptions } from './containers';
+import type { ContainerRecord } from './container/record';
+import type { ContainerPruneResult } from './container/prune';
+import type { HistoryRow } from './image/manage';
+import type { Readable } from 'node:stream';
 import { gockerVersion } from './version';
 import { readEvents, type EventsOptions, type GockerEvent } from './events';
 
@@ -58,6 +63,92 @@ export class Gocker {
   async attach(ref: string, opts: AttachOptions = {}): Promise<Attachment> {
     const [{ attach }, { find }] = await Promise.all([import('./container/attach'), import('./container/lifecycle')]);
     return attach(this.paths, find(this.paths, ref), opts);
+  }
+
+  /**
+   * docker create: a container of image (a name or id in the store: pull it first), with
+   * cmd as its command (default: the image's), left created for start(). Bad options throw
+   * InvalidOptionError naming the option, a missing image NoSuchImageError, a name in use
+   * ConflictError.
+   */
+  async createContainer(image: string, cmd?: string[], opts: ContainerOptions = {}): Promise<Container> {
+    const { createContainer } = await import('./containers');
+    return createContainer(this.paths, this.store, image, cmd, opts);
+  }
+
+  /**
+   * docker run, detached: created and started; resolves once its command runs. Its output
+   * goes to its log (Container.logs) and to opts.attach's streams, never to this process's
+   * stdout. Then wait() says how it ended.
+   *
+   * ```ts
+   * const c = await gocker.run('busybox', ['sh', '-c', 'echo hello; exit 3'], { memory: '64m' });
+   * const { exitCode } = await c.wait(); // 3
+   * ```
+   */
+  async run(image: string, cmd?: string[], opts: RunContainerOptions = {}): Promise<Container> {
+    const { runContainer } = await import('./containers');
+    return runContainer(this.paths, this.store, image, cmd, opts);
+  }
+
+  /** The container ref (a name, an id or a unique prefix of one); NoSuchContainerError if there is none. */
+  container(ref: string): Container {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./containers') as typeof import('./containers')).containerHandle(this.paths, this.store, ref);
+  }
+
+  /** docker ps: the running containers (all: every one), newest first, through docker's filters. */
+  async containers(opts: ListContainersOptions = {}): Promise<ContainerRecord[]> {
+    const { listContainers } = await import('./containers');
+    return listContainers(this.paths, this.store, opts);
+  }
+
+  /** docker container prune: every container not running, narrowed by docker's prune filters (until, label, label!). */
+  async pruneContainers(opts: { filters?: Record<string, string[]> } = {}): Promise<ContainerPruneResult> {
+    const { parsePruneFilters, pruneContainers } = await import('./container/prune');
+    const values = Object.entries(opts.filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `${k}=${v}`));
+    return pruneContainers(this.paths, parsePruneFilters(values));
+  }
+
+  /** docker save: the images as a docker-archive tar stream; signal (or destroying it) stops it. */
+  saveImages(refs: string[], opts: { signal?: AbortSignal } = {}): Readable {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { streamFrom } = require('./containers') as typeof import('./containers');
+    return streamFrom(opts.signal, async (out) => {
+      const { saveImages } = await import('./image/save');
+      await saveImages(this.store, refs, out);
+    });
+  }
+
+  /** docker tag: target (repo[:tag]) names the image source names too. */
+  async tag(source: string, target: string): Promise<void> {
+    const { tagImage } = await import('./image/manage');
+    await tagImage(this.store, source, target);
+  }
+
+  /**
+   * docker rmi: the name untagged, and the image deleted once nothing names it; ConflictError
+   * when a container uses it or (by id) several names do, unless force. Resolves with
+   * docker's answer: what was untagged and deleted.
+   */
+  async removeImage(ref: string, opts: { force?: boolean } = {}): Promise<RemovedImage[]> {
+    const { removeImage } = await import('./image/manage');
+    return (await removeImage(this.store, ref, !!opts.force)).map((line) => {
+      const [what, ...rest] = line.split(': ');
+      return what === 'Untagged' ? { Untagged: rest.join(': ') } : { Deleted: rest.join(': ') };
+    });
+  }
+
+  /** docker history: the image's layers and the steps that made them, newest first. */
+  history(ref: string): HistoryRow[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./image/manage') as typeof import('./image/manage')).imageHistory(this.store, ref);
+  }
+
+  /** docker image inspect: the image as docker's API shows it; NoSuchImageError if there is none. */
+  inspectImage(ref: string): Record<string, unknown> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./image/manage') as typeof import('./image/manage')).inspectImage(this.store, ref);
   }
 
   /** A rootfs tarball (plain, gzip or zstd) becomes a one-layer image; returns its id. */
@@ -145,7 +236,28 @@ export class Gocker {
   }
 }
 
-export { GockerError, errorLine } from './errors';
+/** One line of docker rmi's answer: a name untagged, or an image (or layer) deleted. */
+export type RemovedImage = { Untagged: string } | { Deleted: string };
+
+export {
+  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
+  type GockerErrorOptions, type TypedErrorOptions,
+} from './errors';
+export { Container } from './containers';
+export type {
+  ContainerOptions, RunContainerOptions, Size, WaitOptions, WaitResult, LogsOptions, ContainerExecOptions, ExecProcess, StopOptions,
+  RemoveOptions, ContainerCommitOptions, ContainerChange, UpdateOptions, ArchiveOptions, ListContainersOptions,
+} from './containers';
+export type { AttachOptions, Attachment, AttachEnd } from './container/attach';
+export type { WaitCondition } from './container/lifecycle';
+export type {
+  ContainerRecord, ContainerState, ContainerStatus, ContainerConfigRecord, HostConfigRecord, MountRecord, NetworkSettings, EndpointSettings,
+} from './container/record';
+export type { ContainerStats } from './container/stats';
+export type { TopResult } from './container/top';
+export type { ContainerPruneResult } from './container/prune';
+export type { HistoryRow } from './image/manage';
+export type { ImportOptions } from './image/import';
 export { setLogSink, setLogLevel } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';

@@ -76,8 +76,7 @@ Napi::Value Statfs(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// mount(source, target, fstype, flags, data): flags is the numeric MS_* mask.
-// mount(source, target, fstype, flags, data, cwd?): with cwd, relative paths in the source
+// mount(source, target, fstype, flags, data, cwd?): flags is the numeric MS_* mask. With cwd, relative paths in the source
 // and the options (overlay's short l/ links, which keep 60 layers within the page the kernel
 // allows for options) are resolved from cwd, by a thread with a working directory of its own
 // (unshare(CLONE_FS)): the process's never changes, whatever else runs meanwhile.

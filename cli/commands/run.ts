@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import { Runner, type AttachIo, type RunResult } from '../../lib/container/run';
 import { RestartFlagError, restartPolicyOf } from '../../lib/container/restart';
-import { GockerError } from '../../lib/errors';
+import { NoSuchImageError } from '../../lib/errors';
 import { familiarString, parseAnyReference } from '../../lib/name';
 import type { Store } from '../../lib/store';
 import { usageError } from '../dispatch';
@@ -136,7 +136,7 @@ export async function withPull<T>(argv: RunArgs, command: string, store: Store, 
     if (code !== 'ENOIMAGE' && code !== 'EPLATFORM') throw e;
     const shown = ref ? familiarString(ref) : argv.image;
     if (code === 'EPLATFORM' && (!ref || policy !== 'missing')) throw e;
-    if (!ref || policy !== 'missing') throw new GockerError(`No such image: ${shown}`, { code: 'ENOIMAGE', exitCode: 125 });
+    if (!ref || policy !== 'missing') throw new NoSuchImageError(`No such image: ${shown}`, { exitCode: 125 });
     // As docker's CLI: said on stderr, then the pull's progress there, then the run.
     if (!argv.quiet) process.stderr.write(`Unable to find image '${shown}' locally\n`);
     await pull(store, argv.image, !!argv.quiet, argv.platform);

@@ -1,6 +1,6 @@
 // docker's resource flags, with docker's validation messages.
 import * as fs from 'node:fs';
-import { GockerError } from '../errors';
+import { InvalidOptionError } from '../errors';
 import type { DeviceRule } from './devices';
 
 export interface Resources {
@@ -27,14 +27,15 @@ export interface ResourceFlags {
   pidsLimit?: number | string;
 }
 
-const bad = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 125 });
+// option: the ResourceFlags field the value came in.
+const bad = (option: keyof ResourceFlags, msg: string): InvalidOptionError => new InvalidOptionError(option, msg, { exitCode: 125 });
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
 /** docker's RAMInBytes: '64m', '1.5g', '512k', '100' (bytes); units are binary. */
-export function parseSize(value: string, flag: string): number {
+export function parseSize(value: string, flag: string, option: keyof ResourceFlags = 'memory'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtpb]?)(?:i?b)?$/i.exec(value.trim());
-  if (!m) throw bad(`invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
+  if (!m) throw bad(option, `invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
   return Math.floor(parseFloat(m[1]) * UNITS[m[2].toLowerCase()]);
 }
 
@@ -68,43 +69,43 @@ export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onli
   const host = (): { cpus: number; onlineCpus: string } => (known ??= hostCpus());
   if (f.memory !== undefined && f.memory !== '') {
     r.memory = parseSize(String(f.memory), '-m, --memory');
-    if (r.memory > 0 && r.memory < 6 * 1024 * 1024) throw bad('Minimum memory limit allowed is 6MB');
+    if (r.memory > 0 && r.memory < 6 * 1024 * 1024) throw bad('memory', 'Minimum memory limit allowed is 6MB');
   }
   if (f.memorySwap !== undefined && f.memorySwap !== '') {
-    const swap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap');
+    const swap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap', 'memorySwap');
     // As docker: 0 is "not set" (memory-swap then defaults to twice --memory), and only a
     // positive total needs a --memory to be a total of.
-    if (swap > 0 && !r.memory) throw bad('You should always set the Memory limit when using Memoryswap limit, see usage');
-    if (swap > 0 && swap < r.memory!) throw bad('Minimum memoryswap limit should be larger than memory limit, see usage');
+    if (swap > 0 && !r.memory) throw bad('memorySwap', 'You should always set the Memory limit when using Memoryswap limit, see usage');
+    if (swap > 0 && swap < r.memory!) throw bad('memorySwap', 'Minimum memoryswap limit should be larger than memory limit, see usage');
     if (swap !== 0 && r.memory) r.memorySwap = swap;
   }
   if (f.cpus !== undefined && f.cpus !== '') {
     const v = Number(f.cpus);
     if (!/^\d*\.?\d+$/.test(String(f.cpus).trim()) || !Number.isFinite(v)) {
-      throw bad(`invalid argument "${f.cpus}" for "--cpus" flag: failed to parse ${f.cpus} as a rational number`);
+      throw bad('cpus', `invalid argument "${f.cpus}" for "--cpus" flag: failed to parse ${f.cpus} as a rational number`);
     }
     const nano = Math.round(v * 1e9);
     if (nano !== 0 && (nano < 1e7 || nano > host().cpus * 1e9)) {
-      throw bad(`Range of CPUs is from 0.01 to ${host().cpus.toFixed(2)}, as there are only ${host().cpus} CPUs available`);
+      throw bad('cpus', `Range of CPUs is from 0.01 to ${host().cpus.toFixed(2)}, as there are only ${host().cpus} CPUs available`);
     }
     if (nano) r.nanoCpus = nano;
   }
   if (f.cpuShares !== undefined && f.cpuShares !== '') {
     const v = Number(f.cpuShares);
-    if (!Number.isInteger(v) || v < 0) throw bad(`invalid argument "${f.cpuShares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${f.cpuShares}": invalid syntax`);
+    if (!Number.isInteger(v) || v < 0) throw bad('cpuShares', `invalid argument "${f.cpuShares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${f.cpuShares}": invalid syntax`);
     if (v) r.cpuShares = Math.max(2, Math.min(262144, v));
   }
   if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') {
     const want = parseCpuList(f.cpusetCpus);
-    if (!want) throw bad(`Invalid value ${f.cpusetCpus} for cpuset cpus`);
+    if (!want) throw bad('cpusetCpus', `Invalid value ${f.cpusetCpus} for cpuset cpus`);
     const have = new Set(parseCpuList(host().onlineCpus) ?? []);
     const missing = want.filter((c) => !have.has(c));
-    if (missing.length) throw bad(`Requested CPUs are not available - requested ${f.cpusetCpus}, available: ${host().onlineCpus}`);
+    if (missing.length) throw bad('cpusetCpus', `Requested CPUs are not available - requested ${f.cpusetCpus}, available: ${host().onlineCpus}`);
     r.cpusetCpus = f.cpusetCpus;
   }
   if (f.pidsLimit !== undefined && f.pidsLimit !== '') {
     const v = Number(f.pidsLimit);
-    if (!Number.isInteger(v)) throw bad(`invalid argument "${f.pidsLimit}" for "--pids-limit" flag: strconv.ParseInt: parsing "${f.pidsLimit}": invalid syntax`);
+    if (!Number.isInteger(v)) throw bad('pidsLimit', `invalid argument "${f.pidsLimit}" for "--pids-limit" flag: strconv.ParseInt: parsing "${f.pidsLimit}": invalid syntax`);
     if (v > 0) r.pidsLimit = v;
   }
   return r;

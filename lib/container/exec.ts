@@ -2,7 +2,7 @@
 // (setns needs a single-threaded process; Node is not one).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError } from '../errors';
+import { ConflictError, GockerError } from '../errors';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
 import { native } from '../native';
 import type { Store } from '../store';
@@ -25,12 +25,20 @@ export interface ExecOptions {
   workdir?: string;
   user?: string;
   privileged?: boolean;
+  /**
+   * The library's: the command's stdin, stdout and stderr as these fds (-1: none; with tty,
+   * stdout has the terminal's output and stderr is unused), not this process's own stdio,
+   * and no signal of this process's passed on to the command.
+   */
+  fds?: [number, number, number];
+  /** ends the command: SIGTERM through its monitor (the exec still resolves, with its exit code) */
+  signal?: AbortSignal;
 }
 
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
   const rec = find(paths, o.container);
   // A frozen container would hold the new process frozen too, and the CLI with it.
-  if (rec.State.Paused) throw new GockerError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
+  if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
   // Running from the moment its monitor wrote the pid; joinable once its command started.
   const target = startedProcess(paths, rec, 'exec');
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });
@@ -77,25 +85,32 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
       return undefined;
     }
   };
-  const proxy = o.detach ? undefined : new SignalProxy();
+  const proxy = o.detach || o.fds ? undefined : new SignalProxy();
   const child = startMonitor(['--exec', specFile], {
-    stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : o.fds ?? [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     // Its own session unless -t, as run's monitor: otherwise a terminal's ^C reaches it
-    // directly and again through the proxy.
-    detached: !!o.detach || !o.tty,
+    // directly and again through the proxy. The library's: never in its caller's session.
+    detached: !!o.detach || !o.tty || !!o.fds,
   });
   containerEvent(paths, `exec_start: ${cmd}`, rec, { execID: tag });
   if (o.detach) {
     child.unref();
     return waitExecStarted(child, file('started'), result, cleanup);
   }
+  // The monitor passes SIGTERM on to the command, as it does a proxied one.
+  const abort = (): void => {
+    if (child.running) process.kill(child.pid, 'SIGTERM');
+  };
+  if (o.signal?.aborted) abort();
+  else o.signal?.addEventListener('abort', abort);
   try {
-    await proxy!.forwardUntilExit(child);
+    await (proxy ? proxy.forwardUntilExit(child) : child.exited);
     const exit = result();
     if (!exit) return { exitCode: 125, error: 'exec: the monitor exited without recording an exit status' };
     containerEvent(paths, 'exec_die', rec, { execID: tag, exitCode: String(exit.exitCode) });
     return { exitCode: exit.exitCode, error: exit.error || undefined };
   } finally {
+    o.signal?.removeEventListener('abort', abort);
     proxy?.stop();
     cleanup();
   }

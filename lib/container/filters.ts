@@ -1,6 +1,6 @@
 // `ps --filter`, as dockerd's container list reads it (daemon/list.go): values of one key are
 // OR'ed, keys are AND'ed, and label= values are all required (filters.Args.MatchKVList).
-import { GockerError } from '../errors';
+import { GockerError, InvalidOptionError, NoSuchContainerError } from '../errors';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { find } from './lifecycle';
@@ -10,7 +10,7 @@ const ACCEPTED = ['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 export const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
-const invalid = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 1 });
+const invalid = (msg: string): GockerError => new InvalidOptionError('filters', msg, { exitCode: 1 });
 
 /** KEY=VALUE words grouped by key; docker's CLI refuses a word without '=' itself. */
 export function groupFilters(values: string[]): Map<string, string[]> {
@@ -60,7 +60,7 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
     try {
       return find(paths, v[v.length - 1]);
     } catch (e) {
-      throw new GockerError((e as Error).message, { code: 'ENOCONTAINER', exitCode: 1 });
+      throw new NoSuchContainerError((e as Error).message, { cause: e });
     }
   };
   for (const h of get('health')) if (!HEALTH.includes(h)) throw invalid(`Unrecognised filter value for health: ${h}`);

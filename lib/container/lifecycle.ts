@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cgroupManager } from '../cgroups';
-import { GockerError, isErrno } from '../errors';
+import { ConflictError, GockerError, NoSuchContainerError, NotRunningError, isErrno } from '../errors';
 import { byCodeUnit } from '../format/order';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
@@ -247,7 +247,7 @@ function containerProcess(paths: StorePaths, rec: ContainerRecord, what: string)
  */
 export function startedProcess(paths: StorePaths, rec: ContainerRecord, what: string): { pid: number; monitor: number } {
   if (!rec.State.Running || !fs.existsSync(path.join(paths.runContainer(rec.Id), 'started'))) {
-    throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
+    throw new NotRunningError(`container ${rec.Id} is not running`);
   }
   return containerProcess(paths, rec, what);
 }
@@ -313,7 +313,7 @@ async function thawToDeliver(rec: ContainerRecord): Promise<void> {
 export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): Promise<ContainerRecord> {
   const signal = signalNumber(sig);
   let rec = find(paths, ref);
-  if (!rec.State.Running) throw new GockerError(`cannot kill container: ${ref}: container ${rec.Id} is not running`, { exitCode: 1 });
+  if (!rec.State.Running) throw new NotRunningError(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
   // As docker: a kill by the user is no exit for the restart policy (a signal meant to end
   // it cancels this run's restart; any keeps unless-stopped down), and ends a back-off.
   if (await cancelRestart(paths, rec)) return rec;
@@ -348,8 +348,8 @@ async function cancelRestart(paths: StorePaths, rec: ContainerRecord): Promise<b
  */
 export async function pause(paths: StorePaths, ref: string): Promise<ContainerRecord> {
   return withContainer(paths, ref, async (rec) => {
-    if (!rec.State.Running) throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
-    if (rec.State.Paused) throw new GockerError(`Container ${rec.Id} is already paused`, { exitCode: 1 });
+    if (!rec.State.Running) throw new NotRunningError(`container ${rec.Id} is not running`);
+    if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is already paused`, { exitCode: 1 });
     await cgroupManager().open(rec.CgroupPath).freeze();
     rec.State = { ...rec.State, Status: 'paused', Paused: true };
     saveRecord(paths, rec);
@@ -361,7 +361,7 @@ export async function pause(paths: StorePaths, ref: string): Promise<ContainerRe
 /** docker unpause: the processes go on where they stood. */
 export async function unpause(paths: StorePaths, ref: string): Promise<ContainerRecord> {
   return withContainer(paths, ref, async (rec) => {
-    if (!rec.State.Paused) throw new GockerError(`Container ${rec.Id} is not paused`, { exitCode: 1 });
+    if (!rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is not paused`, { exitCode: 1 });
     await cgroupManager().open(rec.CgroupPath).thaw();
     rec.State = { ...rec.State, Status: 'running', Paused: false };
     saveRecord(paths, rec);
@@ -380,7 +380,8 @@ export async function rename(paths: StorePaths, ref: string, newName: string): P
   return withContainer(paths, ref, async (rec) => {
     const name = newName.replace(/^\//, '');
     if (rec.Name === `/${name}`) throw new GockerError('Renaming a container with the same name as its current name', { exitCode: 1 });
-    const allocating = (e: unknown): GockerError => new GockerError(`Error when allocating new name: ${(e as Error).message}`, { exitCode: 1, cause: e });
+    // A name in use is a conflict still (docker's 409), said in the same words.
+    const allocating = (e: unknown): GockerError => new (e instanceof ConflictError ? ConflictError : GockerError)(`Error when allocating new name: ${(e as Error).message}`, { exitCode: 1, cause: e });
     if (!NAME_PATTERN.test(name)) throw allocating(invalidName(newName));
     try {
       await reserveName(paths, name, rec.Id);
@@ -410,7 +411,7 @@ export async function withContainer<T>(paths: StorePaths, ref: string, f: (rec: 
   const release = await acquireLock(containerLock(paths, id));
   try {
     const rec = loadRecord(paths, id);
-    if (!rec) throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
+    if (!rec) throw new NoSuchContainerError(`No such container: ${ref}`);
     return await f(reconcile(paths, rec));
   } finally {
     release();
@@ -554,7 +555,7 @@ export async function remove(paths: StorePaths, ref: string, force = false, volu
   const id = find(paths, ref).Id;
   const release = await acquireLock(containerLock(paths, id));
   try {
-    if (!loadRecord(paths, id)) throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
+    if (!loadRecord(paths, id)) throw new NoSuchContainerError(`No such container: ${ref}`);
     return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force, volumes);
   } finally {
     release();
@@ -569,14 +570,14 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`could not remove created container ${rec.Id}: no exit seen`, { exitCode: 1 });
   }
   if (rec.State.Restarting) {
-    if (!force) throw new GockerError(`cannot remove container "${rec.Name}": container is restarting: stop the container before removing or force remove`, { exitCode: 1 });
+    if (!force) throw new ConflictError(`cannot remove container "${rec.Name}": container is restarting: stop the container before removing or force remove`, { exitCode: 1 });
     // No process between runs: the exit command finds no record once its back-off is over.
   } else if (rec.State.Running) {
     if (!force && rec.State.Paused) {
-      throw new GockerError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`, { exitCode: 1 });
+      throw new ConflictError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`, { exitCode: 1 });
     }
     if (!force) {
-      throw new GockerError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
+      throw new ConflictError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
     }
     signalContainer(paths, rec, 'SIGKILL', `could not kill running container ${rec.Id}, cannot remove`);
     containerEvent(paths, 'kill', rec, { signal: String(os.constants.signals.SIGKILL) });

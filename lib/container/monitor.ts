@@ -29,12 +29,13 @@ export interface Monitor {
 }
 
 /**
- * Starts a monitor. stdio: 'inherit' passes this process's fd, 'ignore' gives /dev/null;
- * extraFds become its fds 3 and on. detached: in a session of its own (setsid).
+ * Starts a monitor. stdio: 'inherit' passes this process's fd, 'ignore' gives /dev/null, a
+ * number passes that fd (a pipe the library reads, say); extraFds become its fds 3 and on.
+ * detached: in a session of its own (setsid).
  */
-export function startMonitor(args: string[], o: { stdio: Array<'inherit' | 'ignore'>; detached: boolean; extraFds?: number[] }): Monitor {
+export function startMonitor(args: string[], o: { stdio: Array<'inherit' | 'ignore' | number>; detached: boolean; extraFds?: number[] }): Monitor {
   const file = helperPath('gocker-monitor');
-  const fds = [0, 1, 2].map((i) => (o.stdio[i] === 'inherit' ? i : -1)).concat(o.extraFds ?? []);
+  const fds = [0, 1, 2].map((i) => { const s = o.stdio[i]; return s === 'inherit' ? i : typeof s === 'number' ? s : -1; }).concat(o.extraFds ?? []);
   const n = native();
   const pid = n.spawn(file, [file, ...args], fds, o.detached);
   let running = true;

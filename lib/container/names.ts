@@ -3,7 +3,7 @@
 // not tell them apart), and a run checks one file instead of reading every record.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError, isErrno } from '../errors';
+import { ConflictError, GockerError, InvalidOptionError, isErrno } from '../errors';
 import { acquireLock, unlinkIfThere } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { recordFile } from '../store/records';
@@ -13,7 +13,7 @@ export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** docker's refusal of a name outside NAME_PATTERN. */
 export function invalidName(name: string): GockerError {
-  return new GockerError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { code: 'EINVAL', exitCode: 125 });
+  return new InvalidOptionError('name', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { exitCode: 125 });
 }
 
 function namesDir(paths: StorePaths): string {
@@ -21,7 +21,7 @@ function namesDir(paths: StorePaths): string {
 }
 
 function conflict(name: string, owner: string): GockerError {
-  return new GockerError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 125 });
+  return new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 125 });
 }
 
 function tryCreate(file: string, id: string): boolean {

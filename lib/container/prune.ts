@@ -1,6 +1,6 @@
 // docker container prune: every container that is not running (created, exited, dead),
 // narrowed by docker's prune filters (until=, label=, label!=).
-import { GockerError } from '../errors';
+import { InvalidOptionError, type GockerError } from '../errors';
 import { treeSize } from '../fsread';
 import { log } from '../log';
 import type { StorePaths } from '../store/paths';
@@ -26,7 +26,7 @@ export interface ContainerPruneResult {
 
 const ACCEPTED = ['label', 'label!', 'until'];
 
-const invalidFilter = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 1 });
+const invalidFilter = (msg: string): GockerError => new InvalidOptionError('filters', msg, { exitCode: 1 });
 
 /**
  * `--filter KEY=VALUE` values as docker's daemon takes them for a container prune; a key it
@@ -39,7 +39,7 @@ export function parsePruneFilters(values: string[], now = Date.now()): Container
     const i = v.indexOf('=');
     const key = v.slice(0, i).trim().toLowerCase();
     const value = v.slice(i + 1);
-    if (i < 0) throw new GockerError(`bad format of filter (expected name=value)`, { code: 'EINVAL', exitCode: 125 });
+    if (i < 0) throw new InvalidOptionError('filters', `bad format of filter (expected name=value)`, { exitCode: 125 });
     if (!ACCEPTED.includes(key)) throw invalidFilter(`invalid filter '${key}'`);
     if (key === 'until') until.push(value);
     else (key === 'label' ? f.label : f.notLabel).push(value);

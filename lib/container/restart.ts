@@ -13,7 +13,7 @@
 // the monitor leaves the exit to the CLI, which hands it to the same command (Runner.finish).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError, isErrno } from '../errors';
+import { GockerError, InvalidOptionError, isErrno } from '../errors';
 import { log } from '../log';
 import { native, packageRoot } from '../native';
 import type { Store } from '../store';
@@ -57,7 +57,7 @@ export function parseRestartFlag(value: string): RestartPolicy {
 
 /** The daemon's check of a policy (ValidateRestartPolicy), in its words. */
 export function validateRestartPolicy(p: RestartPolicy): RestartPolicy {
-  const bad = (msg: string): GockerError => new GockerError(`invalid restart policy: ${msg}`, { exitCode: 125, code: 'EINVAL' });
+  const bad = (msg: string): GockerError => new InvalidOptionError('restart', `invalid restart policy: ${msg}`, { exitCode: 125 });
   switch (p.Name) {
     case 'always':
     case 'unless-stopped':

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
-import { GockerError, isErrno } from '../errors';
+import { GockerError, NoSuchImageError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../store/types';
 import { native } from '../native';
@@ -19,7 +19,7 @@ import { ZERO_TIME, type ContainerRecord } from './record';
 import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMounts } from './mounts';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
-import { releaseName, reserveName } from './names';
+import { invalidName, releaseName, reserveName } from './names';
 import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
@@ -349,7 +349,7 @@ export class Runner {
   private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
     const cfg = image.config.config ?? {};
     const id = newContainerId();
-    if (o.name !== undefined && !NAME_RE.test(o.name)) throw engineError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (o.name !== undefined && !NAME_RE.test(o.name)) throw invalidName(o.name);
     if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
       throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
     }
@@ -569,7 +569,7 @@ export class Runner {
     // Refused before anything is made (docker refuses them at the attach, after the create).
     if (o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys, 125);
     const image = this.store.resolveImage(o.image);
-    if (!image) throw new GockerError(`Unable to find image '${o.image}' locally`, { code: 'ENOIMAGE', exitCode: 125 });
+    if (!image) throw new NoSuchImageError(`Unable to find image '${o.image}' locally`, { exitCode: 125 });
     if (o.platform) await checkPlatform(image, o.image, o.platform);
     const resources = parseResources(o);
     let prepared: Prepared | undefined;

@@ -1,7 +1,7 @@
 // Container records on disk, and reconciling them with what the monitor left behind.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError, isErrno } from '../errors';
+import { GockerError, NoSuchContainerError, isErrno } from '../errors';
 import { MNT_DETACH, MS, native } from '../native';
 import { unlinkIfThere, writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
@@ -99,7 +99,7 @@ export function resolveContainer(paths: StorePaths, ref: string): ContainerRecor
   const matches = /^[0-9a-f]+$/.test(ref) ? all.filter((r) => r.Id.startsWith(ref)) : [];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new GockerError(`multiple IDs found with provided prefix: ${ref}`, { exitCode: 1 });
-  throw new GockerError(`No such container: ${ref}`, { code: 'ENOCONTAINER', exitCode: 1 });
+  throw new NoSuchContainerError(`No such container: ${ref}`);
 }
 
 /** The socket a container's monitor serves its stdio on, in its runroot directory (attach.ts). */

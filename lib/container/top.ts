@@ -1,7 +1,7 @@
 // `gocker top`: as docker, the host's ps, cut down to the processes in the container's cgroup.
 import { execFileSync } from 'node:child_process';
 import { cgroupManager } from '../cgroups';
-import { GockerError } from '../errors';
+import { GockerError, NotRunningError } from '../errors';
 import type { StorePaths } from '../store/paths';
 import { find } from './lifecycle';
 
@@ -13,7 +13,7 @@ export interface TopResult { Titles: string[]; Processes: string[][] }
  */
 export function top(paths: StorePaths, ref: string, psArgs: string[] = ['-ef']): TopResult {
   const rec = find(paths, ref);
-  if (!rec.State.Running) throw new GockerError(`container ${rec.Id} is not running`, { exitCode: 1 });
+  if (!rec.State.Running) throw new NotRunningError(`container ${rec.Id} is not running`);
   const pids = new Set(cgroupManager().open(rec.CgroupPath).pids());
   let out: string;
   try {

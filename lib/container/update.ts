@@ -1,7 +1,7 @@
 // docker update: new resource limits for a container, running (its live cgroup, then its
 // record) or not (its record, which the next start applies).
 import { cgroupManager, parseResources, parseSize, type ResourceFlags, type Resources } from '../cgroups';
-import { GockerError } from '../errors';
+import { GockerError, InvalidOptionError } from '../errors';
 import type { StorePaths } from '../store/paths';
 import { withContainer } from './lifecycle';
 import type { ContainerRecord, HostConfigRecord } from './record';
@@ -17,7 +17,7 @@ export type UpdateRequest = Pick<Resources, 'memory' | 'memorySwap' | 'nanoCpus'
   restartPolicy?: RestartPolicy;
 };
 
-const invalid = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 125 });
+const invalid = (option: keyof ResourceFlags, msg: string): GockerError => new InvalidOptionError(option, msg, { exitCode: 125 });
 
 /**
  * The flags of `docker update`, checked as docker's CLI and daemon check them: a value that
@@ -28,15 +28,15 @@ export function parseUpdate(f: ResourceFlags, hostInfo?: { cpus: number; onlineC
   const r = parseResources({ memory: f.memory, cpus: f.cpus, cpuShares: f.cpuShares, cpusetCpus: f.cpusetCpus }, hostInfo);
   const req: UpdateRequest = { memory: r.memory || undefined, nanoCpus: r.nanoCpus, cpuShares: r.cpuShares, cpusetCpus: r.cpusetCpus };
   if (f.memorySwap !== undefined && f.memorySwap !== '') {
-    const swap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap');
+    const swap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap', 'memorySwap');
     if (swap) req.memorySwap = swap;
   }
   if (req.memory && req.memorySwap && req.memorySwap > 0 && req.memorySwap < req.memory) {
-    throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
+    throw invalid('memorySwap', 'Minimum memoryswap limit should be larger than memory limit, see usage');
   }
   if (f.pidsLimit !== undefined && f.pidsLimit !== '') {
     const v = Number(f.pidsLimit);
-    if (!Number.isInteger(v)) throw invalid(`invalid argument "${f.pidsLimit}" for "--pids-limit" flag: strconv.ParseInt: parsing "${f.pidsLimit}": invalid syntax`);
+    if (!Number.isInteger(v)) throw invalid('pidsLimit', `invalid argument "${f.pidsLimit}" for "--pids-limit" flag: strconv.ParseInt: parsing "${f.pidsLimit}": invalid syntax`);
     if (v !== 0) req.pidsLimit = v > 0 ? v : -1;
   }
   return req;

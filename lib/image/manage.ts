@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readRecords, type ImageUser } from '../store/records';
-import { GockerError, errorLine } from '../errors';
+import { ConflictError, GockerError, InvalidOptionError, NoSuchImageError, errorLine } from '../errors';
 import { familiarRepo, familiarString, parseAnyReference, parseReference } from '../name';
 import { Store } from '../store';
 import { collectGarbage } from './prune';
@@ -29,7 +29,7 @@ export function checkImageArgument(name: string, wording = (msg: string): string
 function mustResolve(store: Store, name: string): ImageRecord {
   checkImageArgument(name);
   const img = store.resolveImage(name);
-  if (!img) throw new GockerError(`No such image: ${name}`, { code: 'ENOIMAGE', exitCode: 1 });
+  if (!img) throw new NoSuchImageError(`No such image: ${name}`, { exitCode: 1 });
   return img;
 }
 
@@ -84,14 +84,14 @@ export async function removeImage(store: Store, name: string, force: boolean): P
     if (!ref.digest && left.every((r) => r.includes('@'))) untag.push(...left);
   } else {
     if (new Set(refs.map((t) => splitRef(t)[0])).size > 1 && !force) {
-      throw new GockerError(`conflict: unable to delete ${short(img.id)} (must be forced) - image is referenced in multiple repositories`, { exitCode: 1 });
+      throw new ConflictError(`conflict: unable to delete ${short(img.id)} (must be forced) - image is referenced in multiple repositories`, { exitCode: 1 });
     }
     untag = refs;
   }
   const remaining = refs.filter((t) => !untag.includes(t));
   if (users.length && remaining.length === 0 && !force) {
     const what = byId ? short(img.id) : `repository reference "${name}"`;
-    throw new GockerError(`conflict: unable to ${byId ? 'delete' : 'remove'} ${what} (must force) - container ${users[0].Id.slice(0, 12)} is using its referenced image ${short(img.id)}`, { exitCode: 1 });
+    throw new ConflictError(`conflict: unable to ${byId ? 'delete' : 'remove'} ${what} (must force) - container ${users[0].Id.slice(0, 12)} is using its referenced image ${short(img.id)}`, { exitCode: 1 });
   }
   await store.updateBook((book) => {
     for (const t of untag) {
@@ -172,7 +172,7 @@ export interface ImageFilter {
  * no boolean, an image before= or since= names that is not there are refused in its words.
  */
 export function imageFilter(store: Store, values: string[], now = Date.now()): ImageFilter {
-  const invalid = (msg: string): GockerError => new GockerError(msg, { code: 'EINVAL', exitCode: 1 });
+  const invalid = (msg: string): GockerError => new InvalidOptionError('filters', msg, { exitCode: 1 });
   const f = new Map<string, string[]>();
   for (const v of values) {
     const i = v.indexOf('=');
@@ -190,7 +190,7 @@ export function imageFilter(store: Store, values: string[], now = Date.now()): I
     const v = f.get(k);
     if (!v?.length) return undefined;
     const image = store.resolveImage(v[v.length - 1]);
-    if (!image) throw new GockerError(`No such image: ${v[v.length - 1]}`, { code: 'ENOIMAGE', exitCode: 1 });
+    if (!image) throw new NoSuchImageError(`No such image: ${v[v.length - 1]}`, { exitCode: 1 });
     return created(image);
   };
   const before = at('before');

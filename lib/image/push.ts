@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { GockerError, isErrno } from '../errors';
+import { GockerError, NoSuchImageError, isErrno } from '../errors';
 import { compressionOf, sniffCompression, type Compression } from '../layer';
 import { familiarRepo, familiarString, isTag, parseReference, type Reference } from '../name';
 import { isDigest, validateDigest } from '../name/digest';
@@ -75,9 +75,9 @@ async function pushLocked(store: Store, ref: Reference, opts: PushOptions): Prom
   const tags = store.readBook()[repo] ?? {};
   const names = Object.keys(tags).filter(isTag);
   // docker's words and order: no image of the repository at all, then no such tag.
-  if (names.length === 0) throw new GockerError(`An image does not exist locally with the tag: ${repo}`, { code: 'ENOIMAGE' });
+  if (names.length === 0) throw new NoSuchImageError(`An image does not exist locally with the tag: ${repo}`);
   const todo = opts.allTags ? names.sort() : [ref.tag ?? 'latest'];
-  if (!tags[todo[0]]) throw new GockerError(`tag does not exist: ${familiarString(ref)}`, { code: 'ENOIMAGE' });
+  if (!tags[todo[0]]) throw new NoSuchImageError(`tag does not exist: ${familiarString(ref)}`);
   const out: PushResult[] = [];
   for (const tag of todo) out.push(await pushTag(store, { ...ref, tag }, tags[tag], opts, emit));
   return out;
@@ -379,7 +379,7 @@ function dockerWords(e: unknown, client: PushClient, ref: Reference): unknown {
 /** prepare(), with docker's "Preparing" for every layer first (compression happens then). */
 async function prepareEmitting(store: Store, id: string, emit: (e: PushEvent) => void): Promise<Prepared> {
   const img = store.loadImage(id);
-  if (!img) throw new GockerError(`image ${short(id)} is not in the store`, { code: 'ENOIMAGE' });
+  if (!img) throw new NoSuchImageError(`image ${short(id)} is not in the store`);
   const seen = new Set<string>();
   for (const l of [...img.layers].reverse()) if (!seen.has(l.diffId) && seen.add(l.diffId)) emit({ kind: 'layer', id: short(l.diffId), status: 'Preparing' });
   return prepare(store, id);

@@ -1,16 +1,8 @@
-import { GockerError } from '../errors';
+import { RegistryError } from '../errors';
 import { MAX_ERROR_BODY_BYTES, readBodyCapped } from './body';
 
-/** A registry's answer that was not what we asked for; `temporary` drives retries. */
-export class RegistryError extends GockerError {
-  /** how long the registry asked us to wait before trying again (Retry-After), in ms */
-  retryAfterMs?: number;
-
-  constructor(message: string, readonly status?: number, readonly registryCode?: string, readonly temporary = false) {
-    super(message, { code: registryCode ?? (status ? `HTTP_${status}` : 'EREGISTRY'), exitCode: 125 });
-    this.name = 'RegistryError';
-  }
-}
+// The class is lib/errors.ts's, with the other typed errors; remote/ made it and still names it here.
+export { RegistryError };
 
 /** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 10.2.3). */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {

@@ -1,6 +1,6 @@
 // Linux capabilities: docker's default set and the --cap-add / --cap-drop / --privileged rules.
 import * as fs from 'node:fs';
-import { GockerError } from '../errors';
+import { InvalidOptionError } from '../errors';
 
 export const CAPS: Record<string, number> = {
   CHOWN: 0, DAC_OVERRIDE: 1, DAC_READ_SEARCH: 2, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7,
@@ -16,10 +16,10 @@ export const DEFAULT_CAPS = [
   'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ];
 
-function norm(c: string): string {
+function norm(c: string, option: 'capAdd' | 'capDrop'): string {
   const u = c.trim().toUpperCase();
   const name = u.startsWith('CAP_') ? u.slice(4) : u;
-  if (name !== 'ALL' && !(name in CAPS)) throw new GockerError(`invalid capability: ${c}`, { code: 'EINVAL' });
+  if (name !== 'ALL' && !(name in CAPS)) throw new InvalidOptionError(option, `invalid capability: ${c}`);
   return name;
 }
 
@@ -47,8 +47,8 @@ function readStatus(): string {
 export function effectiveCaps(opts: { add?: string[]; drop?: string[]; privileged?: boolean; available?: string[] }): string[] {
   const all = opts.available ?? boundingCaps();
   if (opts.privileged) return all;
-  const add = (opts.add ?? []).map(norm);
-  const drop = (opts.drop ?? []).map(norm);
+  const add = (opts.add ?? []).map((c) => norm(c, 'capAdd'));
+  const drop = (opts.drop ?? []).map((c) => norm(c, 'capDrop'));
   let caps = new Set(DEFAULT_CAPS);
   if (drop.includes('ALL')) caps = new Set();
   for (const d of drop) caps.delete(d);

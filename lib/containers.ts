@@ -1,0 +1,862 @@
+// Containers in the library: `Gocker.run()`, `createContainer()` and `container()` give a
+// Container, a handle on the engine functions the CLI's commands call (lib/container/*).
+// Options take docker's API names and units, checked by the same parsers as the CLI's flags,
+// and nothing here touches the calling process's stdio, signals, working directory or
+// environment: a container's output goes to its log and to the streams the caller attaches.
+import type { Readable, Writable } from 'node:stream';
+import { GockerError, InvalidOptionError, NoSuchContainerError } from './errors';
+import type { Store } from './store';
+import type { StorePaths } from './store/paths';
+import type { AttachOptions, Attachment } from './container/attach';
+import type { ContainerRecord } from './container/record';
+import type { ContainerStats } from './container/stats';
+import type { TopResult } from './container/top';
+import type { RunOptions } from './container/run';
+import type { WaitCondition } from './container/lifecycle';
+
+/** A size: bytes, or docker's string with a binary unit ('64m', '1.5g', '512k'). */
+export type Size = number | string;
+
+/**
+ * A container's configuration, as docker's ContainerCreate body names it (Config and
+ * HostConfig fields, camelCased) or, where docker's CLI has a simpler form, its flag's name.
+ * A value refused throws InvalidOptionError naming the option, in docker's words.
+ */
+export interface ContainerOptions {
+  /** the container's name (docker's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`); default: a generated one */
+  name?: string;
+  /** KEY=VALUE strings or a record of them, over the image's Env (a bare KEY is refused: no caller's environment is read) */
+  env?: string[] | Record<string, string>;
+  /** replaces the image's ENTRYPOINT ('' clears it) */
+  entrypoint?: string;
+  workingDir?: string;
+  /** user[:group], by name or number */
+  user?: string;
+  hostname?: string;
+  /** Config.Labels, over the image's */
+  labels?: Record<string, string>;
+  /** a pseudo-terminal for the container's process (its stdout and stderr are then one stream) */
+  tty?: boolean;
+  /** keep its stdin open for attachments (docker's OpenStdin, the CLI's -i) */
+  openStdin?: boolean;
+  /** remove the container once it exits (docker's AutoRemove, the CLI's --rm) */
+  rm?: boolean;
+  /** gocker-init as PID 1: reaps zombies and passes signals on */
+  init?: boolean;
+  /** the root filesystem read-only (docker's ReadonlyRootfs) */
+  readOnly?: boolean;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** docker's SecurityOpt: no-new-privileges, seccomp=unconfined|FILE, ... */
+  securityOpt?: string[];
+  /** memory limit: bytes or '64m' (at least 6 MiB) */
+  memory?: Size;
+  /** memory plus swap: bytes or a size, -1 for unlimited swap */
+  memorySwap?: Size;
+  /** how many CPUs' time (0.5, '1.5') */
+  cpus?: number | string;
+  /** relative CPU weight (docker's CpuShares) */
+  cpuShares?: number;
+  /** CPUs allowed, as '0-2,4' */
+  cpusetCpus?: string;
+  /** most processes at once; -1 or 0 for no limit */
+  pidsLimit?: number;
+  /** /dev/shm's size (default 64m) */
+  shmSize?: Size;
+  ulimits?: Array<{ name: string; soft: number; hard?: number }>;
+  /** none, host, bridge (the default), a network's name, or container:NAME */
+  network?: string;
+  /** more names on a user network */
+  networkAliases?: string[];
+  /** its IPv4 address on a user network */
+  ip?: string;
+  /** docker's -p: [hostIP:][hostPort:]containerPort[/proto] */
+  publish?: string[];
+  /** docker's HostConfig.PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] } */
+  portBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>;
+  /** every exposed port on a random host port (the CLI's -P) */
+  publishAll?: boolean;
+  /** ports to expose, as '80' or '8000-8010/udp' */
+  expose?: string[];
+  /** docker's -v: /host:/ctr[:ro], NAME:/ctr[:ro], or /ctr for an anonymous volume; host paths absolute */
+  volumes?: string[];
+  /** docker's HostConfig.Binds: the same forms as volumes */
+  binds?: string[];
+  /** docker's --mount: type=bind|volume|tmpfs,source=,target=,... */
+  mounts?: string[];
+  /** tmpfs mounts: { '/run': 'size=64m' } */
+  tmpfs?: Record<string, string>;
+  /** host:ip lines for /etc/hosts (ip may be host-gateway) */
+  extraHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** host devices: /dev/x[:/dev/y][:rwm] */
+  devices?: string[];
+  /** device cgroup rules, as 'c 1:3 rwm' */
+  deviceCgroupRules?: string[];
+  /** host or container:NAME */
+  pid?: string;
+  /** private, shareable, host, none or container:NAME */
+  ipc?: string;
+  /** host */
+  uts?: string;
+  /** namespaced sysctls: { 'net.ipv4.ip_forward': '1' } */
+  sysctls?: Record<string, string>;
+  /** the signal stop sends first (default: the image's, else SIGTERM) */
+  stopSignal?: string;
+  /** seconds stop waits before SIGKILL (default 10; -1: for ever) */
+  stopTimeout?: number;
+  /** json-file (the default) or none */
+  logDriver?: string;
+  /** the log driver's options: json-file's max-size and max-file */
+  logOpts?: Record<string, string>;
+  /** no (the default), always, unless-stopped, on-failure[:N], or docker's RestartPolicy object */
+  restart?: string | { name: string; maximumRetryCount?: number };
+  /** os/arch[/variant] the image must be */
+  platform?: string;
+}
+
+/** What `run` takes: the container's options, and the streams to attach before it starts. */
+export interface RunContainerOptions extends ContainerOptions {
+  /**
+   * The container's stdio, connected before it is released so nothing it prints is missed
+   * (stdin: only with openStdin; detachKeys: looked for on stdin with a tty). The
+   * attachment is Container.attachment.
+   */
+  attach?: AttachOptions;
+}
+
+/** What Container.wait() waits for: its end (default), its next end, or its removal. */
+export interface WaitOptions {
+  condition?: WaitCondition;
+  signal?: AbortSignal;
+}
+
+/** How a container's run ended. */
+export interface WaitResult {
+  exitCode: number;
+  /** the signal that ended it, by name, when one did */
+  signal?: NodeJS.Signals;
+  /** the kernel's OOM killer ended it (its memory limit) */
+  oomKilled: boolean;
+}
+
+/** Container.logs(): docker's ContainerLogs query. */
+export interface LogsOptions {
+  /** go on with what it prints, until it stops (or signal aborts) */
+  follow?: boolean;
+  /** lines from then on: a Date, Unix seconds, or docker's string (RFC 3339, or a duration such as '10m' meaning that long ago) */
+  since?: Date | number | string;
+  /** lines up to then, in the same forms */
+  until?: Date | number | string;
+  /** the last N lines only ('all' or undefined: every line) */
+  tail?: number | 'all';
+  /** each line after its time (RFC 3339 with nanoseconds) and a space, as docker's */
+  timestamps?: boolean;
+  /** its stdout lines (default true) */
+  stdout?: boolean;
+  /** its stderr lines (default true) */
+  stderr?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Container.exec()'s options: docker's ExecConfig. */
+export interface ContainerExecOptions {
+  /** a Writable stdin for the command (exec.stdin); its end is the command's */
+  stdin?: boolean;
+  /** stdout as a Readable (default true; false: discarded) */
+  stdout?: boolean;
+  /** stderr as a Readable (default true; false: discarded; with tty there is none) */
+  stderr?: boolean;
+  /** a pseudo-terminal: its output all on stdout */
+  tty?: boolean;
+  /** KEY=VALUE strings or a record of them, over the container's */
+  env?: string[] | Record<string, string>;
+  workingDir?: string;
+  user?: string;
+  privileged?: boolean;
+  /** aborting sends the command SIGTERM; exitCode then still says how it ended */
+  signal?: AbortSignal;
+}
+
+/** A command running in a container, from Container.exec(). */
+export interface ExecProcess {
+  /** what it prints; ends when it exits (an empty stream when not asked for) */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** its stdin, when asked for */
+  readonly stdin?: Writable;
+  /**
+   * its exit code once it has exited (126/127 when it could not be run, the reason then at
+   * the end of stderr, as docker's); what it printed stays in the streams to be read. Rejects
+   * when the exec was refused (NotRunningError, NoSuchContainerError, ...).
+   */
+  readonly exitCode: Promise<number>;
+}
+
+/** Container.stop() and restart(). */
+export interface StopOptions {
+  /** seconds before SIGKILL (default: the container's stopTimeout, else 10; -1: for ever) */
+  timeout?: number;
+  /** the first signal (default: the container's stopSignal, else SIGTERM) */
+  signal?: string;
+}
+
+/** Container.remove(). */
+export interface RemoveOptions {
+  /** kill it first if it runs (SIGKILL) */
+  force?: boolean;
+  /** its anonymous volumes too */
+  volumes?: boolean;
+}
+
+/** Container.commit(): docker commit's. */
+export interface ContainerCommitOptions {
+  /** repository[:tag] for the new image; none: dangling */
+  repo?: string;
+  /** the commit message (the history's comment) */
+  comment?: string;
+  author?: string;
+  /** Dockerfile instructions applied to the config (CMD, ENV, LABEL, ...) */
+  changes?: string[];
+  /** freeze it while its files are read (default true, as docker's) */
+  pause?: boolean;
+}
+
+/** One change of a container's files against its image (Container.diff()). */
+export interface ContainerChange {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+}
+
+/** Container.update(): new limits, and a new restart policy. */
+export interface UpdateOptions {
+  memory?: Size;
+  memorySwap?: Size;
+  cpus?: number | string;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
+  restart?: string | { name: string; maximumRetryCount?: number };
+}
+
+/** Container.archive options. */
+export interface ArchiveOptions {
+  /** the path's owners and modes as they are (docker cp -a) */
+  archive?: boolean;
+  /** a symlink at the path: its target (docker cp -L) */
+  followLink?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Gocker.containers(): docker ps. */
+export interface ListContainersOptions {
+  /** the ones not running too */
+  all?: boolean;
+  /** docker's filters: { status: ['exited'], label: ['a=b'], name: [...], ancestor: [...], ... } */
+  filters?: Record<string, string[]>;
+}
+
+// Loaded on use: a CLI command that only formats output must not load the engine.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lifecycle = (): typeof import('./container/lifecycle') => require('./container/lifecycle') as typeof import('./container/lifecycle');
+const streams = (): typeof import('node:stream') => require('node:stream') as typeof import('node:stream');
+
+/** p, or signal's reason as soon as it aborts. */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    }, (e: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+  });
+}
+
+/** Refusals of option's value, from the CLI's own parsers, as InvalidOptionError naming it. */
+function checked<T>(option: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InvalidOptionError && e.option === option) throw e;
+    if (e instanceof GockerError) throw new InvalidOptionError(option, e.message, { exitCode: e.exitCode, cause: e });
+    throw e;
+  }
+}
+
+const keyValues = (r: Record<string, string> | undefined): string[] | undefined => r && Object.entries(r).map(([k, v]) => `${k}=${v}`);
+
+/** KEY=VALUE strings: a bare KEY would take the caller's environment (the CLI's -e VAR), which the library never reads. */
+function envList(env: string[] | Record<string, string> | undefined, option = 'env'): string[] | undefined {
+  if (env === undefined) return undefined;
+  const list = Array.isArray(env) ? env : keyValues(env)!;
+  for (const e of list) {
+    if (typeof e !== 'string' || !e.includes('=') || e.startsWith('=')) throw new InvalidOptionError(option, `invalid environment variable: ${String(e)}: must be KEY=VALUE`, { exitCode: 125 });
+  }
+  return list;
+}
+
+const sizeString = (v: Size | undefined): string | undefined => (v === undefined ? undefined : String(v));
+
+function restartString(r: ContainerOptions['restart']): string | undefined {
+  if (r === undefined || typeof r === 'string') return r;
+  return r.maximumRetryCount ? `${r.name}:${r.maximumRetryCount}` : r.name;
+}
+
+function publishOf(bindings: ContainerOptions['portBindings']): string[] {
+  const out: string[] = [];
+  for (const [port, list] of Object.entries(bindings ?? {})) {
+    for (const b of list?.length ? list : [{}]) out.push(`${b.HostIp ? `${b.HostIp}:` : ''}${b.HostIp || b.HostPort ? `${b.HostPort ?? ''}:` : ''}${port}`);
+  }
+  return out;
+}
+
+/**
+ * The library's options as lib's RunOptions (the CLI's flags' form), each checked by the
+ * parser its flag has, so that a refusal names the option. What can only be checked against
+ * the store (a network, a container to join, a user in the image) is checked by the create.
+ */
+export async function runOptionsOf(image: string, cmd: string[] | undefined, o: ContainerOptions): Promise<RunOptions> {
+  const { parseResources } = await import('./cgroups/resources');
+  const { parseLogConfig, parseTmpfs, parseUlimits } = await import('./container/run');
+  const rf = await import('./container/runflags');
+  const { checkWorkdir, parseMountFlag, parseVolumeFlag } = await import('./container/mounts');
+  const { restartPolicyOf } = await import('./container/restart');
+  const { invalidName, NAME_PATTERN } = await import('./container/names');
+  for (const k of Object.keys(o)) {
+    if (!Object.hasOwn(RUN_OPTION_KEYS, k)) throw new InvalidOptionError(k, `unknown option: ${k}`, { exitCode: 125 });
+  }
+  if (cmd !== undefined && (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string'))) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
+  if (o.name !== undefined && !NAME_PATTERN.test(o.name)) throw invalidName(o.name);
+  const env = envList(o.env);
+  const resources = { memory: sizeString(o.memory), memorySwap: sizeString(o.memorySwap), cpus: o.cpus === undefined ? undefined : String(o.cpus), cpuShares: o.cpuShares, cpusetCpus: o.cpusetCpus, pidsLimit: o.pidsLimit };
+  parseResources(resources);
+  const shmSize = sizeString(o.shmSize);
+  if (shmSize !== undefined) checked('shmSize', () => parseResources({ memory: shmSize }));
+  const ulimit = o.ulimits?.map((u) => `${u.name}=${u.soft}${u.hard === undefined ? '' : `:${u.hard}`}`);
+  if (ulimit) checked('ulimits', () => parseUlimits(ulimit));
+  const tmpfs = o.tmpfs && Object.entries(o.tmpfs).map(([p, opts]) => (opts ? `${p}:${opts}` : p));
+  tmpfs?.forEach((t) => checked('tmpfs', () => parseTmpfs(t)));
+  const volume = [...(o.volumes ?? []), ...(o.binds ?? [])];
+  for (const [option, list] of [['volumes', o.volumes], ['binds', o.binds]] as const) {
+    for (const v of list ?? []) {
+      // The CLI makes ./x its caller's directory: the library has none to offer.
+      if (v.startsWith('.')) throw new InvalidOptionError(option, `invalid volume specification: '${v}': a host path must be absolute`, { exitCode: 125 });
+      checked(option, () => parseVolumeFlag(v, '/'));
+    }
+  }
+  for (const m of o.mounts ?? []) checked('mounts', () => parseMountFlag(m, '/'));
+  if (o.workingDir !== undefined) checked('workingDir', () => checkWorkdir(o.workingDir));
+  if (o.logDriver !== undefined) checked('logDriver', () => parseLogConfig(o.logDriver));
+  const logOpt = keyValues(o.logOpts);
+  if (logOpt) checked('logOpts', () => parseLogConfig(o.logDriver, logOpt));
+  const restart = restartString(o.restart);
+  checked('restart', () => restartPolicyOf(restart, !!o.rm));
+  const label = keyValues(o.labels);
+  checked('labels', () => rf.parseLabels(undefined, label));
+  checked('extraHosts', () => rf.parseExtraHosts(o.extraHosts));
+  checked('dns', () => rf.parseDns(o.dns));
+  checked('dnsSearch', () => rf.parseDnsSearch(o.dnsSearch));
+  checked('devices', () => rf.parseDevices(o.devices));
+  checked('deviceCgroupRules', () => rf.parseDeviceCgroupRules(o.deviceCgroupRules));
+  checked('pid', () => rf.parsePidMode(o.pid));
+  const ipc = checked('ipc', () => rf.parseIpcMode(o.ipc));
+  checked('uts', () => rf.parseUtsMode(o.uts));
+  checked('stopTimeout', () => rf.parseStopTimeout(o.stopTimeout));
+  const sysctl = keyValues(o.sysctls);
+  const ownNetwork = o.network !== 'host' && !o.network?.startsWith('container:');
+  checked('sysctls', () => rf.parseSysctls(sysctl, { ownNetwork, ownIpc: ipc !== 'host' && !ipc.startsWith('container:') }));
+  if (o.stopSignal !== undefined) checked('stopSignal', () => lifecycle().signalNumber(o.stopSignal!));
+  if (o.securityOpt) {
+    const { normaliseSecurityOpts } = await import('./spec/seccomp');
+    checked('securityOpt', () => normaliseSecurityOpts(o.securityOpt!));
+  }
+  if (o.platform !== undefined) {
+    const { parsePlatform } = await import('./remote');
+    checked('platform', () => parsePlatform(o.platform!.toLowerCase()));
+  }
+  const publish = [...(o.publish ?? []), ...publishOf(o.portBindings)];
+  if (publish.length) {
+    const { parsePublish } = await import('./network/ports');
+    for (const p of publish) checked(o.publish?.includes(p) ? 'publish' : 'portBindings', () => parsePublish(p, {}));
+  }
+  return {
+    image, command: cmd, entrypoint: o.entrypoint, env, workdir: o.workingDir, user: o.user, hostname: o.hostname, name: o.name,
+    readOnly: o.readOnly, rm: o.rm, interactive: o.openStdin, tty: o.tty, volume: volume.length ? volume : undefined, mount: o.mounts, tmpfs,
+    capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, securityOpt: o.securityOpt, ulimit, shmSize, init: o.init,
+    logDriver: o.logDriver, logOpt, label, addHost: o.extraHosts, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOptions,
+    device: o.devices, deviceCgroupRule: o.deviceCgroupRules, pid: o.pid, ipc: o.ipc, uts: o.uts, sysctl, stopSignal: o.stopSignal,
+    stopTimeout: o.stopTimeout, platform: o.platform, restart, ...resources,
+    network: o.network, networkAlias: o.networkAliases, ip: o.ip, publish: publish.length ? publish : undefined, publishAll: o.publishAll, expose: o.expose,
+  };
+}
+
+// Every option run takes, so that a misspelt one is refused rather than left out unseen.
+const RUN_OPTION_KEYS: Record<keyof RunContainerOptions, true> = {
+  name: true, env: true, entrypoint: true, workingDir: true, user: true, hostname: true, labels: true,
+  tty: true, openStdin: true, rm: true, init: true, readOnly: true, privileged: true, capAdd: true,
+  capDrop: true, securityOpt: true, memory: true, memorySwap: true, cpus: true, cpuShares: true,
+  cpusetCpus: true, pidsLimit: true, shmSize: true, ulimits: true, network: true, networkAliases: true,
+  ip: true, publish: true, portBindings: true, publishAll: true, expose: true, volumes: true, binds: true,
+  mounts: true, tmpfs: true, extraHosts: true, dns: true, dnsSearch: true, dnsOptions: true, devices: true,
+  deviceCgroupRules: true, pid: true, ipc: true, uts: true, sysctls: true, stopSignal: true,
+  stopTimeout: true, logDriver: true, logOpts: true, restart: true, platform: true, attach: true,
+};
+
+/** A time as docker's logs take it, in ms since the epoch. */
+function logTime(v: Date | number | string | undefined, option: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number') return v * 1000;
+  return checked(option, () => (require('./time') as typeof import('./time')).parseTime(v, option));
+}
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
+
+function signalName(n: number): NodeJS.Signals | undefined {
+  if (!SIGNAL_NAMES.size) {
+    const { constants } = require('node:os') as typeof import('node:os');
+    for (const [name, num] of Object.entries(constants.signals)) if (!SIGNAL_NAMES.has(num)) SIGNAL_NAMES.set(num, name as NodeJS.Signals);
+  }
+  return SIGNAL_NAMES.get(n);
+}
+
+/**
+ * A container: created by Gocker.createContainer() or run(), or found by Gocker.container().
+ * Every method acts on the container as it is on disk now (another process, the CLI say,
+ * may have changed it meanwhile); a container removed meanwhile throws NoSuchContainerError.
+ */
+export class Container {
+  /** the container's stdio, when run() was asked to attach it */
+  attachment?: Attachment;
+
+  /** @internal handles are made by Gocker */
+  constructor(private readonly paths: StorePaths, private readonly store: Store, readonly id: string, private currentName: string) {}
+
+  /** its name, without docker's leading '/' */
+  get name(): string {
+    return this.currentName;
+  }
+
+  private runner(): import('./container/run').Runner {
+    const { Runner } = require('./container/run') as typeof import('./container/run');
+    return new Runner(this.paths, this.store);
+  }
+
+  /** docker inspect: the container's record, brought up to date with its monitor's files. */
+  inspect(): ContainerRecord {
+    const rec = lifecycle().find(this.paths, this.id);
+    this.currentName = rec.Name.replace(/^\//, '');
+    return rec;
+  }
+
+  /**
+   * Starts a created or stopped container; resolves once its command runs (a command that
+   * cannot be run rejects, with docker's reason). attach: a created container's stdio,
+   * connected before it is released (this.attachment).
+   */
+  async start(opts: { attach?: AttachOptions } = {}): Promise<void> {
+    if (opts.attach) {
+      const rec = this.inspect();
+      if (rec.State.Status !== 'created') throw new InvalidOptionError('attach', 'only a created container can be attached to as it starts: attach to a running one with attach()', { exitCode: 1 });
+      const { connectAttach } = await import('./container/attach');
+      this.attachment = await connectAttach(this.paths, this.id, rec.Config.Tty, { ...opts.attach, stdin: rec.Config.OpenStdin ? opts.attach.stdin : undefined, stdinOnce: true });
+    }
+    let r: import('./container/run').RunResult;
+    try {
+      r = await this.runner().start(this.id);
+    } catch (e) {
+      this.attachment?.detach();
+      throw e;
+    }
+    if (r.error) {
+      this.attachment?.detach();
+      throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
+    }
+  }
+
+  /** docker attach (Gocker.attach): a running container's stdio. */
+  async attach(opts: AttachOptions = {}): Promise<Attachment> {
+    const { attach } = await import('./container/attach');
+    return attach(this.paths, lifecycle().find(this.paths, this.id), opts);
+  }
+
+  /**
+   * Resolves once the condition holds: not-running (at once if it is not running),
+   * next-exit, or removed. A container with rm may be gone by then: its exit is then the
+   * one its monitor recorded in the event log. signal's abort rejects at once with its
+   * reason, leaving nothing running.
+   */
+  async wait(opts: WaitOptions = {}): Promise<WaitResult> {
+    const { wait } = lifecycle();
+    if (opts.condition !== undefined) {
+      const { WAIT_CONDITIONS } = lifecycle();
+      if (!WAIT_CONDITIONS.includes(opts.condition)) throw new InvalidOptionError('condition', `invalid condition: ${JSON.stringify(opts.condition)}`, { exitCode: 1 });
+    }
+    const condition = opts.condition ?? 'not-running';
+    let code: number | undefined;
+    try {
+      // Asleep until its monitor says something (inotify, its pidfd); an abort ends it at once.
+      code = await wait(this.paths, this.id, condition, opts.signal);
+    } catch (e) {
+      if (!(e instanceof NoSuchContainerError)) throw e;
+    }
+    const { loadRecord, readExit } = await import('./container/state');
+    const rec = loadRecord(this.paths, this.id);
+    if (!rec) {
+      const last = await this.lastExit();
+      if (last) return last;
+      if (code === undefined) throw new NoSuchContainerError(`No such container: ${this.id}`);
+      return { exitCode: code, oomKilled: false };
+    }
+    const exit = readExit(this.paths, this.id);
+    const sig = exit?.signal ? signalName(exit.signal) : undefined;
+    return { exitCode: code ?? rec.State.ExitCode, oomKilled: rec.State.OOMKilled, ...(sig ? { signal: sig } : {}) };
+  }
+
+  /** Its last exit as its monitor recorded it in the event log (die, and oom before it). */
+  private async lastExit(): Promise<WaitResult | undefined> {
+    const { readEvents } = await import('./events');
+    let last: WaitResult | undefined;
+    let oom = false;
+    for await (const ev of readEvents(this.paths, { since: 0, until: Date.now(), follow: false, filters: { container: [this.id], event: ['start', 'oom', 'die'] } })) {
+      if (ev.Action === 'start') oom = false;
+      else if (ev.Action === 'oom') oom = true;
+      else if (ev.Action === 'die') {
+        const exitCode = Number(ev.Actor.Attributes.exitCode);
+        const sig = exitCode > 128 ? signalName(exitCode - 128) : undefined;
+        last = { exitCode, oomKilled: oom, ...(sig ? { signal: sig } : {}) };
+      }
+    }
+    return last;
+  }
+
+  /** docker kill: a signal (default SIGKILL) to its process; NotRunningError if it is not running. */
+  async kill(signal: string | number = 'SIGKILL'): Promise<void> {
+    await lifecycle().kill(this.paths, this.id, String(signal));
+  }
+
+  /** docker stop: its stop signal, then SIGKILL after the timeout; resolves once it has stopped. */
+  async stop(opts: StopOptions = {}): Promise<void> {
+    await lifecycle().stop(this.paths, this.id, opts.timeout, opts.signal);
+  }
+
+  /** docker restart: stopped as stop() stops it, then started. */
+  async restart(opts: StopOptions = {}): Promise<void> {
+    await this.stop(opts);
+    await this.start();
+    const { containerEvent } = await import('./events');
+    containerEvent(this.paths, 'restart', lifecycle().find(this.paths, this.id));
+  }
+
+  /** docker pause: every process of it frozen where it stands. */
+  async pause(): Promise<void> {
+    await lifecycle().pause(this.paths, this.id);
+  }
+
+  /** docker unpause. */
+  async unpause(): Promise<void> {
+    await lifecycle().unpause(this.paths, this.id);
+  }
+
+  /**
+   * docker exec: cmd in the running container, with its output as streams. Read them (or
+   * ask for none): a command whose output is not read waits once the pipe is full.
+   */
+  exec(cmd: string[], opts: ContainerExecOptions = {}): ExecProcess {
+    const { native } = require('./native') as typeof import('./native');
+    const net = require('node:net') as typeof import('node:net');
+    const fs = require('node:fs') as typeof import('node:fs');
+    // Pipes: the monitor gets one end as its fd 0, 1 or 2, this process reads or writes the other.
+    const theirs: number[] = [];
+    const sockets: import('node:net').Socket[] = [];
+    const pipe = (reading: boolean): number => {
+      const [r, w] = native().pipe();
+      theirs.push(reading ? w : r);
+      sockets.push(new net.Socket({ fd: reading ? r : w, readable: reading, writable: !reading }));
+      return reading ? w : r;
+    };
+    const closeTheirs = (): void => {
+      for (const fd of theirs.splice(0)) fs.closeSync(fd);
+    };
+    let fds: [number, number, number];
+    try {
+      fds = [opts.stdin ? pipe(false) : -1, opts.stdout !== false ? pipe(true) : -1, opts.stderr !== false && !opts.tty ? pipe(true) : -1];
+    } catch (e) {
+      closeTheirs();
+      for (const s of sockets) s.destroy();
+      throw e;
+    }
+    const socketOf = (i: number): import('node:net').Socket | undefined => (fds[i] < 0 ? undefined : sockets[fds.slice(0, i).filter((f) => f >= 0).length]);
+    const stdin = socketOf(0);
+    // Written after the command has stopped reading (or exited): EPIPE, and what is left is
+    // dropped, as docker drops it, rather than an 'error' no one listens to.
+    stdin?.on('error', () => undefined);
+    const stdout: Readable = socketOf(1) ?? streams().Readable.from([]);
+    // stderr through a PassThrough: why the command could not be run goes after what it wrote, as docker's.
+    const errPipe = socketOf(2);
+    const stderr = new (streams().PassThrough)();
+    const errRead = errPipe ? new Promise<void>((res) => errPipe.on('end', res).on('close', res)) : Promise.resolve();
+    errPipe?.pipe(stderr, { end: false });
+    const run = async (): Promise<number> => {
+      try {
+        const { execInContainer } = await import('./container/exec');
+        const r = await execInContainer(this.paths, this.store, {
+          container: this.id, command: cmd, interactive: !!opts.stdin, tty: !!opts.tty, env: envList(opts.env), workdir: opts.workingDir,
+          user: opts.user, privileged: opts.privileged, fds, signal: opts.signal,
+        });
+        closeTheirs();
+        await errRead;
+        if (r.error && opts.stderr !== false) stderr.write(`${r.error}\n`);
+        stderr.end();
+        return r.exitCode;
+      } catch (e) {
+        closeTheirs();
+        for (const s of [stdout, stderr, ...sockets]) s.destroy();
+        throw e;
+      }
+    };
+    const exitCode = run();
+    // A caller that only reads the streams must not see a refusal as unhandled.
+    exitCode.catch(() => undefined);
+    return { stdout, stderr, stdin, exitCode };
+  }
+
+  /**
+   * docker logs: what it printed (json-file's log), as a byte stream that is also an async
+   * iterator of Buffers; with follow it goes on until the container stops, or until signal
+   * aborts (the stream is then destroyed with the signal's reason).
+   */
+  logs(opts: LogsOptions = {}): Readable {
+    const since = logTime(opts.since, 'since');
+    const until = logTime(opts.until, 'until');
+    const tail = opts.tail === undefined || opts.tail === 'all' ? undefined : opts.tail;
+    if (tail !== undefined && !Number.isInteger(tail)) throw new InvalidOptionError('tail', `invalid tail: ${String(opts.tail)}`, { exitCode: 1 });
+    const want = { stdout: opts.stdout !== false, stderr: opts.stderr !== false };
+    const out = new (streams().Readable)({ read: () => undefined });
+    // The follow sleeps until a line or the exit comes; an abort wakes and ends it.
+    const range: import('./container/lifecycle').LogOptions = { follow: opts.follow, tail, since, until, signal: opts.signal };
+    const onAbort = (): void => {
+      out.destroy(opts.signal!.reason as Error);
+    };
+    if (opts.signal?.aborted) {
+      queueMicrotask(onAbort);
+      return out;
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const { find, streamLogs } = lifecycle();
+    void (async () => {
+      try {
+        const rec = find(this.paths, this.id);
+        await streamLogs(this.paths, rec, range, (l) => {
+          // Destroyed (aborted, or its reader gone): the next line ends the read too.
+          if (out.destroyed) throw new Error('logs: the reader has gone');
+          if (want[l.stream]) out.push(opts.timestamps ? `${l.time} ${l.log}` : l.log);
+        });
+        out.push(null);
+      } catch (e) {
+        if (!out.destroyed) out.destroy(e as Error);
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+    })();
+    return out;
+  }
+
+  /** docker top: its processes, as ps -ef shows them (psArgs: other ps options). */
+  top(psArgs?: string[]): TopResult {
+    const { top } = require('./container/top') as typeof import('./container/top');
+    return top(this.paths, this.id, psArgs);
+  }
+
+  /**
+   * docker stats: one sample (CPU % over 100 ms, memory, network, block I/O, pids), or with
+   * stream one a second until signal aborts (the iterator then ends) or it stops running.
+   */
+  stats(opts: { stream: true; signal?: AbortSignal }): AsyncGenerator<ContainerStats>;
+  stats(opts?: { stream?: false }): Promise<ContainerStats>;
+  stats(opts: { stream?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<ContainerStats> | Promise<ContainerStats> {
+    const sample = async (): Promise<ContainerStats> => {
+      const { sampleStats } = await import('./container/stats');
+      return (await sampleStats([lifecycle().find(this.paths, this.id)]))[0];
+    };
+    if (!opts.stream) return sample();
+    const signal = opts.signal;
+    const self = this;
+    return (async function* () {
+      while (!signal?.aborted) {
+        yield await sample();
+        if (!self.inspect().State.Running) return;
+        try {
+          await abortable(new Promise((r) => setTimeout(r, 900)), signal);
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+
+  /** docker diff: what changed in its files against its image, path by path (A added, C changed, D deleted). */
+  async *diff(): AsyncGenerator<ContainerChange> {
+    const { eachChange } = await import('./container/changes');
+    for (const [kind, p] of eachChange(this.store, this.id)) yield { kind, path: p.toString('utf8') };
+  }
+
+  /** docker commit: its files and config as a new image; resolves with the image's id. */
+  async commit(opts: ContainerCommitOptions = {}): Promise<string> {
+    const { commitContainer } = await import('./container/changes');
+    return commitContainer(this.store, this.id, opts.repo, { message: opts.comment, author: opts.author, changes: opts.changes, pause: opts.pause });
+  }
+
+  /** docker export: its whole filesystem as a tar stream; signal (or destroying it) stops the read. */
+  export(opts: { signal?: AbortSignal } = {}): Readable {
+    return streamFrom(opts.signal, async (out) => {
+      const { exportContainer } = await import('./container/changes');
+      await exportContainer(this.store, this.id, out);
+    });
+  }
+
+  /** docker cp CONTAINER:PATH -: the file or directory at path as a tar stream. */
+  getArchive(path: string, opts: ArchiveOptions = {}): Readable {
+    return streamFrom(opts.signal, async (out) => {
+      const { copyArchiveOut } = await import('./container/cp');
+      await copyArchiveOut(this.paths, `${this.id}:${path}`, out, { archive: !!opts.archive, followLink: !!opts.followLink });
+    });
+  }
+
+  /** docker cp - CONTAINER:PATH: a tar stream unpacked into the directory at path; resolves with the bytes copied. */
+  async putArchive(path: string, tar: NodeJS.ReadableStream): Promise<number> {
+    const { copyArchiveIn } = await import('./container/cp');
+    return copyArchiveIn(this.paths, `${this.id}:${path}`, tar);
+  }
+
+  /** docker rename; ConflictError when the name is another's. */
+  async rename(newName: string): Promise<void> {
+    const rec = await lifecycle().rename(this.paths, this.id, newName);
+    this.currentName = rec.Name.replace(/^\//, '');
+  }
+
+  /**
+   * docker update: new limits, on the running container's cgroup and in its record (a
+   * stopped one gets them at its next start); resolves with docker's warnings.
+   */
+  async update(resources: UpdateOptions): Promise<{ warnings: string[] }> {
+    const { parseUpdate, updateContainer } = await import('./container/update');
+    const { parseRestartFlag, RestartFlagError } = await import('./container/restart');
+    const req = parseUpdate({
+      memory: sizeString(resources.memory), memorySwap: sizeString(resources.memorySwap), cpus: resources.cpus === undefined ? undefined : String(resources.cpus),
+      cpuShares: resources.cpuShares, cpusetCpus: resources.cpusetCpus, pidsLimit: resources.pidsLimit,
+    });
+    const restart = restartString(resources.restart);
+    if (restart !== undefined) {
+      try {
+        req.restartPolicy = parseRestartFlag(restart);
+      } catch (e) {
+        if (e instanceof RestartFlagError) throw new InvalidOptionError('restart', e.message, { exitCode: 1, cause: e });
+        throw e;
+      }
+    }
+    const { warnings } = await updateContainer(this.paths, this.id, req);
+    return { warnings };
+  }
+
+  /**
+   * docker rm: its writable layer, cgroups and runtime files; ConflictError when it runs
+   * (unless force, which kills it first). volumes: its anonymous volumes too.
+   */
+  async remove(opts: RemoveOptions = {}): Promise<void> {
+    await lifecycle().remove(this.paths, this.id, !!opts.force, !!opts.volumes);
+  }
+}
+
+/**
+ * A Readable that write() fills: what a writer-taking engine function (export, save, cp)
+ * writes, ended when it is done or destroyed with its error; destroying the stream, or
+ * signal, stops it (its pipe fails, and the function cleans up as on any write error).
+ */
+export function streamFrom(signal: AbortSignal | undefined, write: (out: NodeJS.WritableStream) => Promise<void>): Readable {
+  const out = new (streams().PassThrough)();
+  const onAbort = (): void => {
+    out.destroy(signal!.reason as Error);
+  };
+  if (signal?.aborted) {
+    queueMicrotask(onAbort);
+    return out;
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  void write(out).then(() => {
+    if (!out.writableEnded) out.end();
+  }, (e: unknown) => {
+    if (!out.destroyed) out.destroy(e as Error);
+  }).finally(() => signal?.removeEventListener('abort', onAbort));
+  return out;
+}
+
+/** The handle on container ref (a name, an id or a unique id prefix). */
+export function containerHandle(paths: StorePaths, store: Store, ref: string): Container {
+  const rec = lifecycle().find(paths, ref);
+  return new Container(paths, store, rec.Id, rec.Name.replace(/^\//, ''));
+}
+
+/** Creates the container; a name in use is ConflictError, an image not here NoSuchImageError. */
+export async function createContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: ContainerOptions): Promise<Container> {
+  const opts = await runOptionsOf(image, cmd, o);
+  const { Runner } = await import('./container/run');
+  const r = await new Runner(paths, store).create(opts);
+  if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
+  return containerHandle(paths, store, r.id);
+}
+
+/**
+ * docker run -d: resolves once its command runs. With attach, created, its streams connected,
+ * then started (a failed start then leaves no container behind with rm, and a created one
+ * without, as docker run's); without, made and started in one, as the CLI's run -d. The
+ * handle's name is '' when an rm container was gone already when run returned.
+ */
+export async function runContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: RunContainerOptions): Promise<Container> {
+  if (o.attach?.detachKeys !== undefined) {
+    const { parseDetachKeys } = await import('./container/attach');
+    checked('attach', () => parseDetachKeys(o.attach!.detachKeys, 125));
+  }
+  if (!o.attach) {
+    const opts = await runOptionsOf(image, cmd, o);
+    const { Runner } = await import('./container/run');
+    // Detached: the monitor's stdio is not this process's, and no signal of it is passed on.
+    const r = await new Runner(paths, store).run({ ...opts, detach: true });
+    if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
+    try {
+      return containerHandle(paths, store, r.id);
+    } catch (e) {
+      if (!(e instanceof NoSuchContainerError) || !o.rm) throw e;
+      return new Container(paths, store, r.id, o.name ?? '');
+    }
+  }
+  const c = await createContainer(paths, store, image, cmd, o);
+  try {
+    await c.start(o.attach ? { attach: o.attach } : {});
+  } catch (e) {
+    if (o.rm) await c.remove({ force: true, volumes: true }).catch(() => undefined);
+    throw e;
+  }
+  return c;
+}
+
+/** docker ps: the containers, newest first. */
+export async function listContainers(paths: StorePaths, store: Store, o: ListContainersOptions): Promise<ContainerRecord[]> {
+  const { containerFilter } = await import('./container/filters');
+  const values = Object.entries(o.filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `${k}=${v}`));
+  const filter = containerFilter(paths, store, values);
+  return (await lifecycle().listContainers(paths, !!o.all || filter.all)).filter((r) => filter.test(r));
+}
+

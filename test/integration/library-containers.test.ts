@@ -1,0 +1,388 @@
+// require('gocker')'s containers, in this process, against real containers: run, wait, logs,
+// exec and the rest of Container, the typed errors, and AbortSignal on the long operations.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import {
+  ConflictError, Container, Gocker, GockerError, InvalidOptionError, NoSuchContainerError, NoSuchImageError, NotRunningError, RegistryError,
+} from '../../lib/index';
+import { REPO, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { until } from '../helpers/wait';
+
+const roots = tempRoots('h13lib-lib-');
+// The store's own network config (its bridge and subnet), as the CLI's tests give their runs.
+process.env.GOCKER_CONFIG = path.join(path.dirname(roots.root), 'netconfig.json');
+const g = new Gocker({ root: roots.root, runroot: roots.runroot });
+const cli = (args: string[]) => gocker([...roots.args, ...args]);
+
+before(() => importBusybox(roots.args));
+
+after(() => {
+  removeAllContainers(roots.root, roots.args);
+  roots.remove();
+});
+
+const text = async (r: Readable): Promise<string> => {
+  let s = '';
+  for await (const chunk of r) s += String(chunk);
+  return s;
+};
+
+/** A container that runs until removed, removed after f whatever happens. */
+async function withSleeper(f: (c: Container) => Promise<void>, opts: Parameters<Gocker['run']>[2] = {}): Promise<void> {
+  const c = await g.run('busybox', ['sleep', '300'], { network: 'none', ...opts });
+  try {
+    await f(c);
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+test('run resolves once started; wait says the exit code; logs split stdout and stderr; remove', async () => {
+  const c = await g.run('busybox', ['sh', '-c', 'echo out; echo err >&2; exit 7'], { name: 'h13lib-first', labels: { a: 'b' }, env: { GREETING: 'hi there' }, network: 'none' });
+  assert.match(c.id, /^[0-9a-f]{64}$/);
+  assert.equal(c.name, 'h13lib-first');
+  assert.deepEqual(await c.wait(), { exitCode: 7, oomKilled: false });
+  assert.equal(await text(c.logs({ stderr: false })), 'out\n');
+  assert.equal(await text(c.logs({ stdout: false })), 'err\n');
+  assert.match(await text(c.logs({ timestamps: true, stderr: false })), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z out\n$/);
+  const rec = c.inspect();
+  assert.equal(rec.State.Status, 'exited');
+  assert.equal(rec.State.ExitCode, 7);
+  assert.equal(rec.Config.Labels?.a, 'b');
+  assert.ok(rec.Config.Env.includes('GREETING=hi there'));
+  // What the CLI sees of it is the same container.
+  assert.equal(cli(['inspect', '-f', '{{.State.ExitCode}} {{.Name}}', c.id]).stdout, '7 /h13lib-first\n');
+  assert.equal(g.container('h13lib-first').id, c.id);
+  assert.deepEqual((await g.containers({ all: true, filters: { name: ['h13lib-first'] } })).map((r) => r.Id), [c.id]);
+  assert.deepEqual(await g.containers({ filters: { name: ['h13lib-first'] } }), []);
+  await c.remove();
+  assert.throws(() => g.container(c.id), NoSuchContainerError);
+});
+
+test('a run writes nothing into its caller\'s stdout, adds no signal handler and keeps its working directory', () => {
+  const script = `
+    const { Gocker } = require('gocker');
+    const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(roots.runroot)} });
+    const cwd = process.cwd();
+    const handlers = () => ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s)).join(',');
+    const before = handlers();
+    (async () => {
+      const c = await g.run('busybox', ['sh', '-c', 'echo to-its-stdout; echo to-its-stderr >&2; exit 4'], { network: 'none' });
+      const { exitCode } = await c.wait();
+      const p = (await g.run('busybox', ['sleep', '60'], { network: 'none' }));
+      const e = p.exec(['echo', 'exec-output']);
+      const code = await e.exitCode;
+      const out = await new Promise((res) => { let s = ''; e.stdout.on('data', (d) => (s += d)).on('end', () => res(s)); });
+      await p.remove({ force: true });
+      await c.remove();
+      process.stderr.write(JSON.stringify({ exitCode, code, out, same: process.cwd() === cwd, handlers: handlers() === before }));
+    })().catch((e) => { process.stderr.write(String(e.stack)); process.exitCode = 1; });
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(JSON.parse(r.stderr), { exitCode: 4, code: 0, out: 'exec-output\n', same: true, handlers: true });
+});
+
+test('oomKilled: allocating past a small memory limit', async () => {
+  const c = await g.run('busybox', ['sh', '-c', 'x=$(head -c 300000000 /dev/zero | tr "\\0" a); echo survived'], { memory: '16m', network: 'none' });
+  try {
+    assert.deepEqual(await c.wait(), { exitCode: 137, signal: 'SIGKILL', oomKilled: true });
+    assert.equal(c.inspect().HostConfig.Memory, 16 * 1024 * 1024);
+    assert.equal(await text(c.logs()), '');
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
+test('rm: wait still says how it ended once the container has gone', async () => {
+  const c = await g.run('busybox', ['sh', '-c', 'exit 3'], { rm: true, network: 'none' });
+  assert.equal((await c.wait()).exitCode, 3);
+  await until('the --rm container removed', () => !fs.existsSync(path.join(roots.root, 'containers', c.id)), 10_000);
+  assert.equal((await c.wait()).exitCode, 3);
+});
+
+test('logs follow: the lines as they come, ending at the exit; run attach: the output before it starts', async () => {
+  const out = new PassThrough();
+  let attached = '';
+  out.on('data', (d) => (attached += d));
+  const c = await g.run('busybox', ['sh', '-c', 'echo first; sleep 0.3; echo second; sleep 0.3; echo third'], { network: 'none', attach: { stdout: out } });
+  try {
+    const seen: Array<[string, number]> = [];
+    const t0 = Date.now();
+    for await (const chunk of c.logs({ follow: true })) seen.push([String(chunk), Date.now() - t0]);
+    assert.deepEqual(seen.map(([l]) => l), ['first\n', 'second\n', 'third\n']);
+    // As they came, not all at the end.
+    assert.ok(seen[2][1] - seen[0][1] >= 400, JSON.stringify(seen));
+    assert.equal(c.inspect().State.Running, false);
+    assert.deepEqual(await c.attachment!.done, { detached: false, exitCode: 0 });
+    assert.equal(attached, 'first\nsecond\nthird\n');
+    assert.equal(await text(c.logs({ tail: 1 })), 'third\n');
+    assert.equal(await text(c.logs({ since: new Date(Date.now() + 60_000) })), '');
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
+test('exec: stdout, stderr and stdin as streams, the exit code, a tty, a command that cannot run', async () => {
+  await withSleeper(async (c) => {
+    const p = c.exec(['sh', '-c', 'read x; echo "got $x"; echo oops >&2; exit 9'], { stdin: true, env: ['V=1'] });
+    p.stdin!.end('hello\n');
+    const [code, out, err] = await Promise.all([p.exitCode, text(p.stdout), text(p.stderr)]);
+    assert.deepEqual([code, out, err], [9, 'got hello\n', 'oops\n']);
+
+    const t = c.exec(['sh', '-c', 'test -t 1 && echo tty; echo $V'], { tty: true, env: { V: 'from-env' } });
+    assert.deepEqual(await Promise.all([t.exitCode, text(t.stdout), text(t.stderr)]), [0, 'tty\r\nfrom-env\r\n', '']);
+
+    // A tty with stdin: the terminal echoes what it is given; the end of stdin ends cat's.
+    const typed = c.exec(['cat'], { tty: true, stdin: true });
+    typed.stdin!.end('typed\n');
+    assert.deepEqual(await Promise.all([typed.exitCode, text(typed.stdout)]), [0, 'typed\r\ntyped\r\n']);
+
+    const missing = c.exec(['/no/such/command']);
+    const [mcode, mout, merr] = await Promise.all([missing.exitCode, text(missing.stdout), text(missing.stderr)]);
+    assert.equal(mcode, 127);
+    assert.equal(mout, '');
+    assert.match(merr, /no such file or directory/);
+
+    // stdin written after the command has gone: dropped, no unhandled error.
+    const gone = c.exec(['true'], { stdin: true });
+    assert.equal(await gone.exitCode, 0);
+    gone.stdin!.end('x'.repeat(1 << 20));
+    await new Promise((r) => setTimeout(r, 100));
+
+    const quiet = c.exec(['sh', '-c', 'echo x; echo y >&2'], { stdout: false, stderr: false });
+    assert.equal(await quiet.exitCode, 0);
+    assert.equal(await text(quiet.stdout), '');
+  });
+});
+
+test('exec: signal ends the command; a stopped container refuses with NotRunningError', async () => {
+  await withSleeper(async (c) => {
+    const ac = new AbortController();
+    const p = c.exec(['sleep', '300'], { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    ac.abort();
+    assert.equal(await p.exitCode, 143);
+    assert.ok(Date.now() - t0 < 5000);
+    await c.kill();
+    await c.wait();
+    const refused = c.exec(['true']);
+    await assert.rejects(refused.exitCode, (e: unknown) => e instanceof NotRunningError && e.code === 'ENOTRUNNING' && e.message === `container ${c.id} is not running`);
+  });
+});
+
+test('wait and logs follow end at once when their signal aborts', async () => {
+  await withSleeper(async (c) => {
+    const ac = new AbortController();
+    const waiting = c.wait({ signal: ac.signal });
+    const logs = c.logs({ follow: true, signal: ac.signal });
+    const read = text(logs);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    ac.abort();
+    await assert.rejects(waiting, { name: 'AbortError' });
+    await assert.rejects(read, { name: 'AbortError' });
+    assert.ok(Date.now() - t0 < 1000);
+    assert.equal(c.inspect().State.Running, true);
+    // Aborted before it began: at once too.
+    await assert.rejects(c.wait({ signal: AbortSignal.abort() }), { name: 'AbortError' });
+    assert.equal((await c.stats({ stream: true, signal: AbortSignal.abort() }).next()).done, true);
+  });
+});
+
+test('an aborted wait or logs follow leaves nothing behind: the process ends while the container runs on', () => {
+  const script = `
+    const { Gocker } = require('gocker');
+    const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(roots.runroot)} });
+    (async () => {
+      const c = await g.run('busybox', ['sleep', '300'], { network: 'none' });
+      process.stdout.write(c.id + '\\n');
+      const ac = new AbortController();
+      const waited = c.wait({ signal: ac.signal }).catch((e) => e.name);
+      const followed = (async () => { for await (const _ of c.logs({ follow: true, signal: ac.signal })) {} })().catch((e) => e.name);
+      setTimeout(() => ac.abort(), 300);
+      process.stdout.write((await waited) + ' ' + (await followed) + '\\n');
+    })();
+  `;
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', timeout: 15_000 });
+  const [id, names] = r.stdout.split('\n');
+  try {
+    assert.equal(r.signal, null, 'the process ended on its own');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(names, 'AbortError AbortError');
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(g.container(id).inspect().State.Running, true);
+  } finally {
+    if (id) cli(['rm', '-f', id]);
+  }
+});
+
+test('wait with a signal: the exit as it comes, for not-running and next-exit', async () => {
+  await withSleeper(async (c) => {
+    const ac = new AbortController();
+    const notRunning = c.wait({ signal: ac.signal });
+    const nextExit = c.wait({ condition: 'next-exit', signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 200));
+    // (sleep as PID 1 has no SIGTERM handler, and the kernel spares PID 1 what it does not handle.)
+    await c.kill('SIGKILL');
+    assert.deepEqual(await notRunning, { exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+    assert.deepEqual(await nextExit, { exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+    // Not running: at once.
+    assert.deepEqual(await c.wait({ signal: ac.signal }), { exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+  });
+});
+
+test('typed errors: a missing container or image, a name in use, a bad option, a running container to remove', async () => {
+  assert.throws(() => g.container('h13lib-nope'), (e: unknown) => e instanceof NoSuchContainerError && e instanceof GockerError && e.code === 'ENOCONTAINER' && e.exitCode === 1 && e.message === 'No such container: h13lib-nope');
+  await assert.rejects(g.run('h13lib-no-image'), (e: unknown) => e instanceof NoSuchImageError && e.code === 'ENOIMAGE' && e.message === "Unable to find image 'h13lib-no-image' locally");
+  await assert.rejects(g.removeImage('h13lib-no-image'), (e: unknown) => e instanceof NoSuchImageError && e.message === 'No such image: h13lib-no-image');
+  await assert.rejects(g.run('busybox', ['true'], { memory: 'lots' }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memory' && e.code === 'EINVAL' && e.message === `invalid argument "lots" for "-m, --memory" flag: invalid size: 'lots'`);
+  await assert.rejects(g.run('busybox', ['true'], { memory: 1024 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memory' && e.message === 'Minimum memory limit allowed is 6MB');
+  await assert.rejects(g.run('busybox', ['true'], { memroy: '64m' } as never), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memroy' && e.message === 'unknown option: memroy');
+  await assert.rejects(g.run('busybox', ['true'], { env: ['HOME'] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'env');
+  await assert.rejects(g.run('busybox', ['true'], { restart: 'always', rm: true }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'restart' && e.message === 'conflicting options: cannot specify both --restart and --rm');
+  await assert.rejects(g.run('busybox', ['true'], { volumes: ['./here:/x'] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'volumes');
+  await assert.rejects(g.run('busybox', ['true'], { name: 'no/slash' }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'name');
+  await assert.rejects(g.run('busybox', ['true'], { capAdd: ['NOT_A_CAP'] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'capAdd');
+  await assert.rejects(g.run('busybox', ['true'], { ulimits: [{ name: 'nofile', soft: 10, hard: 5 }] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'ulimits');
+  await assert.rejects(g.run('busybox', ['true'], { portBindings: { '80/tcp': [{ HostPort: 'x' }] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'portBindings');
+  // Refused before anything was made.
+  assert.deepEqual(await g.containers({ all: true }), []);
+  await withSleeper(async (c) => {
+    await assert.rejects(g.createContainer('busybox', ['true'], { name: 'h13lib-taken' }), (e: unknown) => e instanceof ConflictError && e.code === 'ECONFLICT' && e.exitCode === 125 &&
+      e.message === `Conflict. The container name "/h13lib-taken" is already in use by container "${c.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    await assert.rejects(c.remove(), (e: unknown) => e instanceof ConflictError && e.message === 'cannot remove container "/h13lib-taken": container is running: stop the container before removing or force remove');
+    await c.stop({ timeout: 0 });
+    await assert.rejects(c.kill(), (e: unknown) => e instanceof NotRunningError && e.message === `cannot kill container: ${c.id}: container ${c.id} is not running`);
+  }, { name: 'h13lib-taken' });
+  assert.equal(new RegistryError('x', 503, 'UNAVAILABLE', true).code, 'EREGISTRY');
+  assert.equal(new RegistryError('x', 503, 'UNAVAILABLE', true).temporary, true);
+});
+
+test('create then start; kill, stop, restart, pause, unpause, top, stats, rename, update', async () => {
+  const c = await g.createContainer('busybox', ['sh', '-c', 'trap "exit 5" TERM; while true; do sleep 0.1; done'], { network: 'none', stopTimeout: 5 });
+  try {
+    assert.equal(c.inspect().State.Status, 'created');
+    await c.start();
+    assert.equal(c.inspect().State.Running, true);
+    assert.deepEqual(c.top().Titles.slice(0, 2), ['UID', 'PID']);
+    assert.ok(c.top().Processes.some((p) => p.join(' ').includes('sleep')));
+    const s = await c.stats();
+    assert.equal(s.id, c.id);
+    assert.ok(s.pids >= 1 && s.memoryUsage > 0);
+    const samples = [];
+    const ac = new AbortController();
+    for await (const one of c.stats({ stream: true, signal: ac.signal })) {
+      samples.push(one);
+      if (samples.length === 2) ac.abort();
+    }
+    assert.equal(samples.length, 2);
+    await c.pause();
+    assert.equal(c.inspect().State.Status, 'paused');
+    await assert.rejects(c.pause(), (e: unknown) => e instanceof ConflictError && e.message === `Container ${c.id} is already paused`);
+    await assert.rejects(c.exec(['true']).exitCode, (e: unknown) => e instanceof ConflictError && e.message === `Container ${c.id} is paused, unpause the container before exec`);
+    await c.unpause();
+    assert.equal(c.inspect().State.Status, 'running');
+    await assert.rejects(c.unpause(), (e: unknown) => e instanceof ConflictError && e.code === 'ECONFLICT');
+    await c.stop();
+    assert.deepEqual(await c.wait(), { exitCode: 5, oomKilled: false });
+    await c.restart();
+    assert.equal(c.inspect().State.Running, true);
+    await c.kill('SIGKILL');
+    assert.deepEqual(await c.wait(), { exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+    await c.rename('h13lib-renamed');
+    assert.equal(c.name, 'h13lib-renamed');
+    assert.equal(g.container('h13lib-renamed').id, c.id);
+    const { warnings } = await c.update({ memory: '32m', memorySwap: -1, pidsLimit: 50, restart: 'on-failure:2' });
+    assert.deepEqual(warnings, []);
+    const h = c.inspect().HostConfig;
+    assert.deepEqual([h.Memory, h.PidsLimit, h.RestartPolicy], [32 * 1024 * 1024, 50, { Name: 'on-failure', MaximumRetryCount: 2 }]);
+    await assert.rejects(c.update({ cpus: 'many' }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'cpus');
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
+test('diff, commit, export, getArchive and putArchive as tar streams', async () => {
+  await withSleeper(async (c) => {
+    const p = c.exec(['sh', '-c', 'mkdir /h13 && echo made > /h13/file && rm /bin/true']);
+    assert.equal(await p.exitCode, 0);
+    const changes = [];
+    for await (const ch of c.diff()) changes.push(`${ch.kind} ${ch.path}`);
+    for (const want of ['A /h13', 'A /h13/file', 'C /bin', 'D /bin/true']) assert.ok(changes.includes(want), `${want} in ${changes.join(', ')}`);
+
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'h13lib-tar-'));
+    try {
+      const archive = path.join(tmp, 'out.tar');
+      await finished(c.getArchive('/h13').pipe(fs.createWriteStream(archive)));
+      assert.equal(spawnSync('tar', ['-tf', archive], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort().join(' '), 'h13/ h13/file');
+      fs.mkdirSync(path.join(tmp, 'in'));
+      fs.writeFileSync(path.join(tmp, 'in', 'put.txt'), 'put in\n');
+      const tarIn = path.join(tmp, 'in.tar');
+      spawnSync('tar', ['-cf', tarIn, '-C', path.join(tmp, 'in'), 'put.txt']);
+      assert.ok((await c.putArchive('/h13', fs.createReadStream(tarIn))) > 0);
+      const cat = c.exec(['cat', '/h13/put.txt']);
+      assert.equal(await text(cat.stdout), 'put in\n');
+
+      const exported = path.join(tmp, 'export.tar');
+      await finished(c.export().pipe(fs.createWriteStream(exported)));
+      const names = spawnSync('tar', ['-tf', exported], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout.split('\n');
+      assert.ok(names.includes('h13/file') && names.includes('bin/sh') && !names.includes('bin/true'));
+      // Aborted: the stream fails with the reason, and nothing is left mounted.
+      const ac = new AbortController();
+      const ex = c.export({ signal: ac.signal });
+      ac.abort();
+      await assert.rejects(text(ex), { name: 'AbortError' });
+      await until('the export unmounted', () => !fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(`${c.id}/export-`), 5000);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+
+    const id = await c.commit({ repo: 'h13lib/committed:v1', comment: 'from the library', changes: ['CMD ["cat", "/h13/file"]'] });
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal((g.inspectImage('h13lib/committed:v1') as { Id: string }).Id, id);
+    assert.equal(g.history('h13lib/committed:v1')[0].comment, 'from the library');
+    const run = await g.run('h13lib/committed:v1', undefined, { network: 'none' });
+    assert.equal((await run.wait()).exitCode, 0);
+    assert.equal(await text(run.logs()), 'made\n');
+    await run.remove();
+  });
+});
+
+test('images: tag, history, inspect, save as a stream, remove; prune containers', async () => {
+  await g.tag('busybox', 'h13lib/tagged:one');
+  assert.equal((g.inspectImage('h13lib/tagged:one') as { Id: string }).Id, (g.inspectImage('busybox') as { Id: string }).Id);
+  assert.ok(g.history('busybox').length >= 1);
+  const tar = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    g.saveImages(['h13lib/tagged:one']).on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+  });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'h13lib-save-'));
+  try {
+    fs.writeFileSync(path.join(tmp, 's.tar'), tar);
+    assert.match(spawnSync('tar', ['-xOf', path.join(tmp, 's.tar'), 'manifest.json'], { encoding: 'utf8' }).stdout, /"RepoTags":\["h13lib\/tagged:one"\]/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  await assert.rejects(text(g.saveImages(['h13lib/none'])), (e: unknown) => e instanceof NoSuchImageError);
+  assert.deepEqual(await g.removeImage('h13lib/tagged:one'), [{ Untagged: 'h13lib/tagged:one' }]);
+
+  const done = await g.run('busybox', ['true'], { network: 'none', labels: { h13lib: 'prune' } });
+  await done.wait();
+  const kept = await g.run('busybox', ['true'], { network: 'none' });
+  await kept.wait();
+  const pruned = await g.pruneContainers({ filters: { label: ['h13lib=prune'] } });
+  assert.deepEqual(pruned.deleted, [done.id]);
+  assert.deepEqual((await g.containers({ all: true })).map((r) => r.Id), [kept.id]);
+  await assert.rejects(g.pruneContainers({ filters: { nope: ['x'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'filters');
+  await kept.remove();
+});
