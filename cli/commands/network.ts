@@ -46,15 +46,17 @@ type Args = GlobalArgs & {
 export async function handler(argv: Args): Promise<number> {
   const paths = engine(argv).paths;
   const m = await import('../../lib/network/manage');
+  const { networkMembers } = await import('../../lib/container/network');
+  const members = await networkMembers(paths);
   const names = (argv.names ?? []).map(String);
   switch (argv.action) {
     case 'connect': {
-      const { connectNetwork } = await import('../../lib/network');
+      const { connectNetwork } = await import('../../lib/container/network');
       await connectNetwork(paths, String(argv.network), String(argv.container), { aliases: (argv.alias ?? []).map(String), ip: argv.ip });
       return 0;
     }
     case 'disconnect': {
-      const { disconnectNetwork } = await import('../../lib/network');
+      const { disconnectNetwork } = await import('../../lib/container/network');
       await disconnectNetwork(paths, String(argv.network), String(argv.container), !!argv.force);
       return 0;
     }
@@ -80,7 +82,7 @@ export async function handler(argv: Args): Promise<number> {
       const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
       for (const name of names) {
         try {
-          const n = await m.inspectNetwork(paths, name);
+          const n = await m.inspectNetwork(paths, name, members);
           if (tmpl) process.stdout.write(`${renderInspect(tmpl, n)}\n`);
           else out.push(n);
         } catch (e) {
@@ -96,7 +98,7 @@ export async function handler(argv: Args): Promise<number> {
       let code = 0;
       for (const name of names) {
         try {
-          await m.removeNetwork(paths, name);
+          await m.removeNetwork(paths, name, members);
           process.stdout.write(`${name}\n`);
         } catch (e) {
           process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
@@ -107,7 +109,7 @@ export async function handler(argv: Args): Promise<number> {
     }
     default: {
       if (!argv.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return 0;
-      const removed = await m.pruneNetworks(paths);
+      const removed = await m.pruneNetworks(paths, members);
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.join('\n')}\n\n`);
       return 0;
     }

@@ -13,7 +13,7 @@ import { native } from '../native';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
-import { networkStopped } from '../network';
+import { networkStopped } from './network';
 import { containerEvent, readEvents } from '../events';
 import { markStopped, restarterAlive } from './restart';
 import { ContainerWatch } from './watch';

@@ -25,12 +25,13 @@ import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
-import { BASE_HOSTS, hostGateway, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from '../network';
+import { hostGateway } from '../network';
+import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from './network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart, restartPolicyOf } from './restart';
 
-/** docker's run/create options (the network ones are lib/network's NetworkOptions). */
+/** docker's run/create options (the network ones are container/network's NetworkOptions). */
 export interface RunOptions extends ResourceFlags, NetworkOptions {
   image: string;
   command?: string[];

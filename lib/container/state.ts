@@ -42,7 +42,7 @@ export function newContainerId(): string {
 export async function removeContainer(paths: StorePaths, rec: ContainerRecord, cgroup: ContainerCgroup, removeVolumes = false): Promise<void> {
   // Its addresses and port rules first: the record, which names them, is still there if this fails.
   if (Object.values(rec.NetworkSettings?.Networks ?? {}).some((e) => (e as { NetworkID?: string }).NetworkID)) {
-    await (await import('../network')).releaseNetworking(paths, rec);
+    await (await import('./network')).releaseNetworking(paths, rec);
   }
   // --ipc shareable: its /dev/shm, which its monitor unmounts when it ends, unless it was killed.
   if (rec.HostConfig.IpcMode === 'shareable') {

@@ -4,7 +4,6 @@ import { loadConfig } from '../config';
 import { GockerError } from '../errors';
 import { acquireLock } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
-import type { ContainerRecord, EndpointSettings } from '../container/record';
 import { ensureBridge, removeBridge } from './bridge';
 import { contains, formatAddress, formatSubnet, hostRoutes, lastAddress, overlaps, parseAddress, parseCidr, type Subnet } from './ipv4';
 import {
@@ -87,17 +86,30 @@ export async function createNetwork(paths: StorePaths, name: string, o: CreateOp
   return n;
 }
 
-async function containersOn(paths: StorePaths, n: NetworkRecord): Promise<ContainerRecord[]> {
-  const { containers } = await import('../container/lifecycle');
-  return containers(paths, true).filter((r) => Object.values(r.NetworkSettings?.Networks ?? {}).some((e) => (e as EndpointSettings).NetworkID === n.Id));
+/** A container as the network commands see it: the networks it is on, and whether it runs. */
+export interface NetworkMember {
+  Id: string;
+  Name: string;
+  State: { Running: boolean };
+  NetworkSettings?: { Networks?: Record<string, { NetworkID?: string; EndpointID?: string; MacAddress?: string; IPAddress?: string; IPPrefixLen?: number }> };
+}
+
+/**
+ * The store's containers, their state up to date: given by the container package
+ * (container/network.ts networkMembers), which is built on this one.
+ */
+export type MemberList = () => NetworkMember[];
+
+function containersOn(members: MemberList, n: NetworkRecord): NetworkMember[] {
+  return members().filter((r) => Object.values(r.NetworkSettings?.Networks ?? {}).some((e) => e.NetworkID === n.Id));
 }
 
 /** docker's `network inspect` object: the record, with the running containers on it. */
-export async function inspectNetwork(paths: StorePaths, ref: string): Promise<NetworkRecord & { Containers: Record<string, unknown> }> {
+export async function inspectNetwork(paths: StorePaths, ref: string, members: MemberList): Promise<NetworkRecord & { Containers: Record<string, unknown> }> {
   const n = await findNetwork(paths, ref);
   const Containers: Record<string, unknown> = {};
-  for (const r of (await containersOn(paths, n)).filter((c) => c.State.Running)) {
-    const ep = Object.values(r.NetworkSettings.Networks).find((e) => (e as EndpointSettings).NetworkID === n.Id) as EndpointSettings;
+  for (const r of containersOn(members, n).filter((c) => c.State.Running)) {
+    const ep = Object.values(r.NetworkSettings?.Networks ?? {}).find((e) => e.NetworkID === n.Id)!;
     Containers[r.Id] = { Name: r.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
   }
   const { Name, Id, Created, Scope, Driver, EnableIPv6, IPAM, Internal, Attachable, Ingress, ConfigFrom, ConfigOnly, Options, Labels } = n;
@@ -105,10 +117,10 @@ export async function inspectNetwork(paths: StorePaths, ref: string): Promise<Ne
 }
 
 /** `network rm`: not a predefined one, nor one a running container is on (docker's "active endpoints"). */
-export async function removeNetwork(paths: StorePaths, ref: string): Promise<NetworkRecord> {
+export async function removeNetwork(paths: StorePaths, ref: string, members: MemberList): Promise<NetworkRecord> {
   const n = await findNetwork(paths, ref);
   if (PREDEFINED.includes(n.Name)) throw new GockerError(`${n.Name} is a pre-defined network and cannot be removed`, { exitCode: 1 });
-  if ((await containersOn(paths, n)).some((r) => r.State.Running)) {
+  if (containersOn(members, n).some((r) => r.State.Running)) {
     throw new GockerError(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`, { exitCode: 1 });
   }
   const release = await acquireLock(networkLock(paths));
@@ -123,11 +135,11 @@ export async function removeNetwork(paths: StorePaths, ref: string): Promise<Net
 }
 
 /** `network prune`: the user networks no container (running or not) is on; returns their names. */
-export async function pruneNetworks(paths: StorePaths): Promise<string[]> {
+export async function pruneNetworks(paths: StorePaths, members: MemberList): Promise<string[]> {
   const removed: string[] = [];
   for (const n of await listNetworks(paths)) {
-    if (PREDEFINED.includes(n.Name) || (await containersOn(paths, n)).length) continue;
-    await removeNetwork(paths, n.Id);
+    if (PREDEFINED.includes(n.Name) || containersOn(members, n).length) continue;
+    await removeNetwork(paths, n.Id, members);
     removed.push(n.Name);
   }
   return removed.sort();
