@@ -10,6 +10,7 @@ import type { TableRecord } from './common';
 
 const SCRIPTS: Array<[string, string]> = [
   ['start', 'CLI container start: run --rm'],
+  ['inprocess', 'in-process start to exit: g.run(...).wait() vs crun run'],
   ['exec', 'exec into a running container'],
   ['runtime', 'containerd: ctr run --rm with gocker-runtime, runc, crun'],
   ['detached', '50 x run -d and resident memory per container'],

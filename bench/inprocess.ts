@@ -1,0 +1,110 @@
+// In-process start to exit: `await (await g.run('busybox', ['true'], { rm: true })).wait()`
+// from a program that already has gocker loaded (what a Node service pays per container),
+// against `crun run` and `runc run` of a prepared bundle of the same rootfs, in the same
+// invocation. gocker does more for it (an overlay over the image's layers, cgroups with
+// limits, docker's seccomp profile, a log, a record); the bundle runtimes get a plain
+// directory. Run as root: node dist/bench/inprocess.js
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { median, record, which, type TableRecord } from './common';
+import { busyboxRootfs } from '../test/helpers/fixtures';
+// Importing the CLI helper gives this process a bridge and subnet of its own (as a test's),
+// taken down at the end.
+import { BIN } from '../test/helpers/cli';
+import { storeBridges, teardownBridges } from '../test/helpers/network';
+import { Gocker } from '../lib';
+
+interface Timed {
+  name: string;
+  once?: () => Promise<void>;
+  why?: string;
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.env.RUNS ?? 20);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-bench-inprocess-'));
+  const root = path.join(work, 'root');
+  const runroot = path.join(work, 'run');
+  try {
+    const rootfs = await busyboxRootfs();
+    const tarball = path.join(work, 'busybox.tar');
+    execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', rootfs, '.']);
+    execFileSync(process.execPath, [BIN, '--root', root, '--runroot', runroot, 'import', tarball, 'busybox']);
+    const g = new Gocker({ root, runroot });
+    const contenders: Timed[] = [
+      { name: 'gocker in-process run --rm, wait', once: async () => void (await (await g.run('busybox', ['true'], { rm: true })).wait()) },
+      { name: 'gocker in-process, network none', once: async () => void (await (await g.run('busybox', ['true'], { rm: true, network: 'none' })).wait()) },
+    ];
+    // A bundle for runc and crun: a copy of the rootfs (a runtime makes /dev's nodes in it,
+    // which the shared fixture must not get) and `runc spec`'s config, running `true`.
+    const bundle = path.join(work, 'bundle');
+    fs.mkdirSync(bundle);
+    fs.cpSync(rootfs, path.join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+    if (which('runc')) {
+      execFileSync('runc', ['spec', '--bundle', bundle]);
+      const cfg = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+      cfg.process.terminal = false;
+      cfg.process.args = ['true'];
+      cfg.root.readonly = false;
+      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(cfg));
+    }
+    for (const runtime of ['crun', 'runc']) {
+      const name = `${runtime} run (prepared bundle)`;
+      if (!which(runtime) || !which('runc')) {
+        contenders.push({ name, why: `${which(runtime) ? 'runc' : runtime} not installed` });
+        continue;
+      }
+      const cmd = [runtime, 'run', '--bundle', bundle, `gocker-bench-${runtime}-${process.pid}`];
+      const probe = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+      contenders.push(probe.status === 0
+        ? { name, once: async () => {
+          const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+          if (r.status !== 0) throw new Error(`${name} failed (${r.status}): ${String(r.stderr).trim().split('\n').pop()}`);
+        } }
+        : { name, why: `${runtime} refuses this host: ${String(probe.stderr).trim().split('\n').pop()}` });
+    }
+    // Interleaved rounds, each starting one contender further on, as bench/common's.
+    const runnable = contenders.filter((c) => c.once);
+    const times = new Map<string, number[]>();
+    for (let i = 0; i < runs; i++) {
+      for (let k = 0; k < runnable.length; k++) {
+        const c = runnable[(i + k) % runnable.length];
+        const t = process.hrtime.bigint();
+        await c.once!();
+        (times.get(c.name) ?? times.set(c.name, []).get(c.name)!).push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }
+    const baseline = 'crun run (prepared bundle)';
+    const title = 'in-process start to exit';
+    const base = times.has(baseline) ? median(times.get(baseline)!) : undefined;
+    console.log(`${title} — median of ${runs} runs; ratio = time / ${base === undefined ? 'nothing (crun did not run)' : baseline}`);
+    const rows: TableRecord['rows'] = [];
+    for (const c of contenders) {
+      const xs = times.get(c.name);
+      if (!xs) {
+        console.log(`  ${c.name.padEnd(36)} skipped: ${c.why}`);
+        rows.push({ name: c.name, skipped: c.why });
+        continue;
+      }
+      const m = median(xs);
+      console.log(`  ${c.name.padEnd(36)} ${m.toFixed(1).padStart(8)} ms${base === undefined ? '' : `   ${(m / base).toFixed(2)}x`}`);
+      rows.push({ name: c.name, median: Number(m.toFixed(2)), ...(base === undefined ? {} : { ratio: Number((m / base).toFixed(3)) }) });
+    }
+    record({ title, baseline, runs, unit: 'ms', rows });
+    if (base !== undefined) {
+      const ratio = median(times.get(contenders[0].name)!) / base;
+      console.log(`  target <= 1.0x ${baseline}: ${ratio.toFixed(2)}x ${ratio <= 1 ? 'met' : 'NOT met'}`);
+    }
+  } finally {
+    const bridges = storeBridges(root);
+    fs.rmSync(work, { recursive: true, force: true });
+    if (bridges.length) teardownBridges(bridges);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench/inprocess: ${(e as Error).message}`);
+  process.exit(1);
+});
