@@ -2,6 +2,7 @@
 // ratios from the same invocation (never absolute timings across runs).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export interface Contender {
   name: string;
@@ -74,4 +75,23 @@ export function bench(title: string, contenders: Contender[], runs: number, base
   }
   record({ title, baseline, runs, unit: 'ms', rows });
   return results;
+}
+
+/**
+ * An OCI bundle for runc and crun in dir: a copy of rootfs (a runtime makes /dev's nodes in
+ * it, which a shared fixture must not get) and `runc spec`'s config running `true`. False when
+ * runc, whose `spec` writes the config, is not installed.
+ */
+export function prepareBundle(rootfs: string, dir: string): boolean {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.cpSync(rootfs, path.join(dir, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  if (!which('runc')) return false;
+  spawnSync('runc', ['spec', '--bundle', dir], { stdio: 'ignore' });
+  const file = path.join(dir, 'config.json');
+  const cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  cfg.process.terminal = false;
+  cfg.process.args = ['true'];
+  cfg.root.readonly = false;
+  fs.writeFileSync(file, JSON.stringify(cfg));
+  return true;
 }

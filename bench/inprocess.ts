@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { median, record, which, type TableRecord } from './common';
+import { median, prepareBundle, record, which, type TableRecord } from './common';
 import { busyboxRootfs } from '../test/helpers/fixtures';
 // Importing the CLI helper gives this process a bridge and subnet of its own (as a test's),
 // taken down at the end.
@@ -45,23 +45,12 @@ async function main(): Promise<void> {
       { name: 'gocker in-process run --rm, wait', once: () => runWait() },
       { name: 'gocker in-process, network none', once: () => runWait('none') },
     ];
-    // A bundle for runc and crun: a copy of the rootfs (a runtime makes /dev's nodes in it,
-    // which the shared fixture must not get) and `runc spec`'s config, running `true`.
     const bundle = path.join(work, 'bundle');
-    fs.mkdirSync(bundle);
-    fs.cpSync(rootfs, path.join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-    if (which('runc')) {
-      execFileSync('runc', ['spec', '--bundle', bundle]);
-      const cfg = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-      cfg.process.terminal = false;
-      cfg.process.args = ['true'];
-      cfg.root.readonly = false;
-      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(cfg));
-    }
+    const bundled = prepareBundle(rootfs, bundle);
     for (const runtime of ['crun', 'runc']) {
       const name = `${runtime} run (prepared bundle)`;
-      if (!which(runtime) || !which('runc')) {
-        contenders.push({ name, why: `${which(runtime) ? 'runc' : runtime} not installed` });
+      if (!which(runtime) || !bundled) {
+        contenders.push({ name, why: `${which(runtime) ? 'runc (for its spec)' : runtime} not installed` });
         continue;
       }
       const cmd = [runtime, 'run', '--bundle', bundle, `gocker-bench-${runtime}-${process.pid}`];

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bench, median, which, type Contender } from './common';
+import { bench, median, prepareBundle, which, type Contender } from './common';
 import { busyboxRootfs } from '../test/helpers/fixtures';
 // Importing the CLI helper gives this process a bridge and subnet of its own (as a test's),
 // taken down at the end.
@@ -24,8 +24,7 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, [BIN, ...roots, 'import', tarball, 'busybox']);
     // An OCI bundle for runc and crun: the same files, a config from `runc spec`.
     const bundle = path.join(work, 'bundle');
-    fs.mkdirSync(bundle);
-    fs.cpSync(rootfs, path.join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+    const bundled = prepareBundle(rootfs, bundle);
     // The gocker command as npm installs it: dist/cli/gocker.js itself, through its launcher.
     const run = [...roots, 'run', '--rm', 'busybox', 'true'];
     const contenders: Contender[] = [
@@ -52,13 +51,7 @@ async function main(): Promise<void> {
         { name: 'node -e 0 (no NODE_EXTRA_CA_CERTS)', cmd: [...noCa, ...contenders[1].cmd!] },
       );
     }
-    if (which('runc')) {
-      execFileSync('runc', ['spec', '--bundle', bundle]);
-      const cfg = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-      cfg.process.terminal = false;
-      cfg.process.args = ['true'];
-      cfg.root.readonly = false;
-      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(cfg));
+    if (bundled) {
       contenders.push({ name: 'runc run (prepared bundle)', cmd: ['runc', 'run', '--bundle', bundle, `gocker-bench-${process.pid}`] });
       const crun = which('crun');
       const probe = crun ? spawnSync('crun', ['run', '--bundle', bundle, `gocker-bench-probe-${process.pid}`], { encoding: 'utf8' }) : undefined;
