@@ -17,12 +17,28 @@ import type { WaitCondition } from './container/lifecycle';
 /** A size: bytes, or docker's string with a binary unit ('64m', '1.5g', '512k'). */
 export type Size = number | string;
 
+/** A container's resources, at create and in update(): docker's names and units. */
+export interface ResourceOptions {
+  /** memory limit: bytes or '64m' (at least 6 MiB) */
+  memory?: Size;
+  /** memory plus swap: bytes or a size, -1 for unlimited swap */
+  memorySwap?: Size;
+  /** how many CPUs' time (0.5, '1.5') */
+  cpus?: number | string;
+  /** relative CPU weight (docker's CpuShares) */
+  cpuShares?: number;
+  /** CPUs allowed, as '0-2,4' */
+  cpusetCpus?: string;
+  /** most processes at once; -1 or 0 for no limit */
+  pidsLimit?: number;
+}
+
 /**
  * A container's configuration, as docker's ContainerCreate body names it (Config and
  * HostConfig fields, camelCased) or, where docker's CLI has a simpler form, its flag's name.
  * A value refused throws InvalidOptionError naming the option, in docker's words.
  */
-export interface ContainerOptions {
+export interface ContainerOptions extends ResourceOptions {
   /** the container's name (docker's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`); default: a generated one */
   name?: string;
   /** KEY=VALUE strings or a record of them, over the image's Env (a bare KEY is refused: no caller's environment is read) */
@@ -50,18 +66,6 @@ export interface ContainerOptions {
   capDrop?: string[];
   /** docker's SecurityOpt: no-new-privileges, seccomp=unconfined|FILE, ... */
   securityOpt?: string[];
-  /** memory limit: bytes or '64m' (at least 6 MiB) */
-  memory?: Size;
-  /** memory plus swap: bytes or a size, -1 for unlimited swap */
-  memorySwap?: Size;
-  /** how many CPUs' time (0.5, '1.5') */
-  cpus?: number | string;
-  /** relative CPU weight (docker's CpuShares) */
-  cpuShares?: number;
-  /** CPUs allowed, as '0-2,4' */
-  cpusetCpus?: string;
-  /** most processes at once; -1 or 0 for no limit */
-  pidsLimit?: number;
   /** /dev/shm's size (default 64m) */
   shmSize?: Size;
   ulimits?: Array<{ name: string; soft: number; hard?: number }>;
@@ -232,14 +236,8 @@ export interface ContainerChange {
 }
 
 /** Container.update(): new limits, and a new restart policy. */
-export interface UpdateOptions {
-  memory?: Size;
-  memorySwap?: Size;
-  cpus?: number | string;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  pidsLimit?: number;
-  restart?: string | { name: string; maximumRetryCount?: number };
+export interface UpdateOptions extends ResourceOptions {
+  restart?: ContainerOptions['restart'];
 }
 
 /** Container.archive options. */
