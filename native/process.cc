@@ -68,19 +68,28 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, pid);
 }
 
-// One child being waited for: its pidfd polled on the loop, the callback called once.
+// A process being waited for: its pidfd polled on the loop, the callback called once. reap:
+// our child (the monitor this CLI started), reaped and its status given; otherwise any
+// process (another CLI's monitor), whose pidfd turns readable when it exits, whoever reaps it.
 struct ExitWatch {
   uv_poll_t poll;
   pid_t pid;
   int pidfd;
+  bool reap;
   napi_env env;
   Napi::FunctionReference callback;
   Napi::AsyncContext* context;
 };
 
-// The watches not yet fired, by pid: unrefExit finds them there (a fired one is gone).
+// The watches not yet fired: children by pid (unrefExit finds them there), others by their
+// pidfd (unwatchPidfd). A fired one is gone.
 std::map<pid_t, ExitWatch*>& Watches() {
   static std::map<pid_t, ExitWatch*> m;
+  return m;
+}
+
+std::map<int, ExitWatch*>& PidfdWatches() {
+  static std::map<int, ExitWatch*> m;
   return m;
 }
 
@@ -90,11 +99,19 @@ void OnClosed(uv_handle_t* handle) {
   delete w;
 }
 
+void OnEnvCleanup(void* arg);
+
 // Releases what holds on to JavaScript (while the environment still exists) and closes the
-// poll handle; the watch is freed once libuv has closed it.
-void Retire(ExitWatch* w) {
+// poll handle; the watch is freed once libuv has closed it. cleanup: called from the
+// environment's cleanup, whose hook is then already being run.
+void Retire(ExitWatch* w, bool cleanup = false) {
   uv_poll_stop(&w->poll);
-  Watches().erase(w->pid);
+  if (w->reap) {
+    Watches().erase(w->pid);
+  } else {
+    PidfdWatches().erase(w->pidfd);
+  }
+  if (!cleanup) napi_remove_env_cleanup_hook(w->env, OnEnvCleanup, w);
   w->callback.Reset();
   delete w->context;
   w->context = nullptr;
@@ -103,47 +120,51 @@ void Retire(ExitWatch* w) {
 
 // The environment is going away with the watch not fired (run -d: the monitor outlives the
 // CLI): no callback may run into a stopping environment.
-void OnEnvCleanup(void* arg) { Retire(static_cast<ExitWatch*>(arg)); }
+void OnEnvCleanup(void* arg) { Retire(static_cast<ExitWatch*>(arg), true); }
 
 void OnReadable(uv_poll_t* handle, int status, int events) {
   ExitWatch* w = static_cast<ExitWatch*>(handle->data);
   int wstatus = 0;
-  pid_t r;
-  do {
-    r = waitpid(w->pid, &wstatus, WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  if (r == 0) return;  // woken early: not exited yet
+  pid_t r = 0;
+  if (w->reap) {
+    do {
+      r = waitpid(w->pid, &wstatus, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) return;  // woken early: not exited yet
+  }
   uv_poll_stop(handle);
-  napi_remove_env_cleanup_hook(w->env, OnEnvCleanup, w);
   Napi::Env env(w->env);
   Napi::HandleScope scope(env);
-  Napi::Value code = env.Null(), signal = env.Null();
-  // r < 0: reaped by someone else (a SIGCHLD handler of an embedding program): no status.
-  if (r > 0 && WIFEXITED(wstatus)) {
-    code = Napi::Number::New(env, WEXITSTATUS(wstatus));
-  } else if (r > 0 && WIFSIGNALED(wstatus)) {
-    signal = Napi::Number::New(env, WTERMSIG(wstatus));
+  std::vector<napi_value> args;
+  if (w->reap) {
+    Napi::Value code = env.Null(), signal = env.Null();
+    // r < 0: reaped by someone else (a SIGCHLD handler of an embedding program): no status.
+    if (r > 0 && WIFEXITED(wstatus)) {
+      code = Napi::Number::New(env, WEXITSTATUS(wstatus));
+    } else if (r > 0 && WIFSIGNALED(wstatus)) {
+      signal = Napi::Number::New(env, WTERMSIG(wstatus));
+    }
+    args = {code, signal};
   }
+  // Out of the maps before the callback: one that watches again gets a watch of its own.
+  Napi::FunctionReference cb = std::move(w->callback);
+  Napi::AsyncContext* context = w->context;
+  w->context = nullptr;
+  Retire(w);
   // MakeCallback, not Call: promises resolved in the callback settle before the loop goes on.
   // A C++ exception must not leave a libuv callback: one thrown by the callback is the
   // program's uncaught exception, as from any event.
   try {
-    w->callback.MakeCallback(Napi::Object::New(env), {code, signal}, *w->context);
+    cb.MakeCallback(Napi::Object::New(env), args, *context);
   } catch (const Napi::Error& e) {
-    napi_fatal_exception(w->env, e.Value());
+    napi_fatal_exception(env, e.Value());
   }
-  Retire(w);
+  delete context;
 }
 
-// watchExit(pid, cb): cb(code, signal) once the child exits (and is reaped). The watch
-// keeps the event loop alive, as a ChildProcess does, until unrefExit(pid). pidfd_open is
-// Linux 5.3; gocker already needs 5.6 (openat2).
-Napi::Value WatchExit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  pid_t pid = info[0].As<Napi::Number>().Int32Value();
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) ThrowSys(env, errno, "pidfd_open");
-  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+// Starts polling pidfd on Node's loop; the watch owns the fd from here (closed when it ends).
+// The loop stays alive meanwhile, as for a ChildProcess, until unrefExit.
+ExitWatch* StartWatch(Napi::Env env, int pidfd, pid_t pid, bool reap, Napi::Function cb) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
     close(pidfd);
@@ -152,12 +173,20 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   ExitWatch* w = new ExitWatch();
   w->pid = pid;
   w->pidfd = pidfd;
+  w->reap = reap;
   w->env = env;
-  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
-  w->context = new Napi::AsyncContext(env, "gocker:watchExit");
+  w->callback = Napi::Persistent(cb);
+  w->context = new Napi::AsyncContext(env, reap ? "gocker:watchExit" : "gocker:watchPidfd");
   w->poll.data = w;
   int err = uv_poll_init(loop, &w->poll, pidfd);
-  if (err == 0) err = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
+  if (err != 0) {
+    close(pidfd);
+    w->callback.Reset();
+    delete w->context;
+    delete w;
+    ThrowSys(env, -err, "uv_poll_init");
+  }
+  err = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
   if (err != 0) {
     w->callback.Reset();
     delete w->context;
@@ -165,8 +194,24 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
     uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosed);
     ThrowSys(env, -err, "uv_poll_start");
   }
-  Watches()[pid] = w;
+  if (reap) {
+    Watches()[pid] = w;
+  } else {
+    PidfdWatches()[pidfd] = w;
+  }
   napi_add_env_cleanup_hook(env, OnEnvCleanup, w);
+  return w;
+}
+
+// watchExit(pid, cb): cb(code, signal) once the child exits (and is reaped). pidfd_open is
+// Linux 5.3; gocker already needs 5.6 (openat2).
+Napi::Value WatchExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) ThrowSys(env, errno, "pidfd_open");
+  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  StartWatch(env, pidfd, pid, true, info[1].As<Napi::Function>());
   return env.Undefined();
 }
 
@@ -178,96 +223,17 @@ Napi::Value UnrefExit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// A process that is not ours (another CLI's monitor) being waited for: its pidfd turns
-// readable when it exits, whoever reaps it. The watch owns the fd; the callback runs once.
-struct PidfdWatch {
-  uv_poll_t poll;
-  int pidfd;
-  napi_env env;
-  Napi::FunctionReference callback;
-  Napi::AsyncContext* context;
-};
-
-std::map<int, PidfdWatch*>& PidfdWatches() {
-  static std::map<int, PidfdWatch*> m;
-  return m;
-}
-
-void OnPidfdClosed(uv_handle_t* handle) {
-  PidfdWatch* w = static_cast<PidfdWatch*>(handle->data);
-  close(w->pidfd);
-  delete w;
-}
-
-void OnPidfdEnvCleanup(void* arg);
-
-// cleanup: called from the environment's cleanup, whose hook is then already being run.
-void RetirePidfd(PidfdWatch* w, bool cleanup = false) {
-  uv_poll_stop(&w->poll);
-  PidfdWatches().erase(w->pidfd);
-  if (!cleanup) napi_remove_env_cleanup_hook(w->env, OnPidfdEnvCleanup, w);
-  w->callback.Reset();
-  delete w->context;
-  w->context = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnPidfdClosed);
-}
-
-void OnPidfdEnvCleanup(void* arg) { RetirePidfd(static_cast<PidfdWatch*>(arg), true); }
-
-void OnPidfdReadable(uv_poll_t* handle, int status, int events) {
-  PidfdWatch* w = static_cast<PidfdWatch*>(handle->data);
-  Napi::Env env(w->env);
-  Napi::HandleScope scope(env);
-  Napi::FunctionReference cb = std::move(w->callback);
-  Napi::AsyncContext* context = w->context;
-  w->context = nullptr;
-  RetirePidfd(w);
-  try {
-    cb.MakeCallback(Napi::Object::New(env), {}, *context);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
-  delete context;
-}
-
-// watchPidfd(fd, cb): cb() once the process behind the pidfd has exited; the fd is the
-// watch's from then on (closed when it fires or by unwatchPidfd). The loop stays alive
-// meanwhile: a `gocker wait` has nothing else to wait on.
+// watchPidfd(fd, cb): cb() once the process behind the pidfd (any process, not reaped here)
+// has exited; the fd is the watch's from then on. A `gocker wait` sleeps on this.
 Napi::Value WatchPidfd(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw CodedError(env, "ENATIVE", "watchPidfd: no event loop");
-  PidfdWatch* w = new PidfdWatch();
-  w->pidfd = fd;
-  w->env = env;
-  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
-  w->context = new Napi::AsyncContext(env, "gocker:watchPidfd");
-  w->poll.data = w;
-  int err = uv_poll_init(loop, &w->poll, fd);
-  if (err != 0) {
-    w->callback.Reset();
-    delete w->context;
-    delete w;
-    ThrowSys(env, -err, "uv_poll_init");
-  }
-  err = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
-  if (err != 0) {
-    w->callback.Reset();
-    delete w->context;
-    w->context = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnPidfdClosed);
-    ThrowSys(env, -err, "uv_poll_start");
-  }
-  PidfdWatches()[fd] = w;
-  napi_add_env_cleanup_hook(env, OnPidfdEnvCleanup, w);
-  return env.Undefined();
+  StartWatch(info.Env(), info[0].As<Napi::Number>().Int32Value(), 0, false, info[1].As<Napi::Function>());
+  return info.Env().Undefined();
 }
 
 // unwatchPidfd(fd): the watch ends without its callback, and the fd is closed.
 Napi::Value UnwatchPidfd(const Napi::CallbackInfo& info) {
   auto it = PidfdWatches().find(info[0].As<Napi::Number>().Int32Value());
-  if (it != PidfdWatches().end()) RetirePidfd(it->second);
+  if (it != PidfdWatches().end()) Retire(it->second);
   return info.Env().Undefined();
 }
 
