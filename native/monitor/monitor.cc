@@ -747,9 +747,9 @@ void JoinCgroupsSelf(const Spec& spec) {
     size_t slash = rel.rfind('/');
     int dir = OpenDest(root, "/" + rel.substr(0, slash), false, true);
     if (dir < 0) Die(kDevice, errno, d.path);
-    mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
+    mode_t mode = d.mode | (d.fifo ? S_IFIFO : d.block ? S_IFBLK : S_IFCHR);
     std::string name = rel.substr(slash + 1);
-    if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
+    if (mknodat(dir, name.c_str(), mode, d.fifo ? 0 : makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
     fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
     if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
     close(dir);

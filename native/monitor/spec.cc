@@ -347,10 +347,14 @@ Device ParseDevice(const json& d, const std::string& w) {
     Refuse(w + ".path", "must name a file under /dev, not " + Shown(d["path"]));
   }
   std::string type = Str(Required(d, w, "type"), w + ".type");
-  if (type != "c" && type != "b") Refuse(w + ".type", "must be \"c\" or \"b\", not " + Shown(d["type"]));
+  // The runtime spec's four: "u" (unbuffered) is a character device too, as mknod has it.
+  if (type != "c" && type != "u" && type != "b" && type != "p") Refuse(w + ".type", "must be \"c\", \"u\", \"b\" or \"p\", not " + Shown(d["type"]));
   out.block = type == "b";
-  out.major = static_cast<unsigned>(Unsigned(Required(d, w, "major"), w + ".major", 4095));
-  out.minor = static_cast<unsigned>(Unsigned(Required(d, w, "minor"), w + ".minor", 1048575));
+  out.fifo = type == "p";
+  if (!out.fifo || Field(d, "major") || Field(d, "minor")) {
+    out.major = static_cast<unsigned>(Unsigned(Required(d, w, "major"), w + ".major", 4095));
+    out.minor = static_cast<unsigned>(Unsigned(Required(d, w, "minor"), w + ".minor", 1048575));
+  }
   out.mode = static_cast<mode_t>(Unsigned(Required(d, w, "fileMode"), w + ".fileMode", 07777));
   const json* uid = Field(d, "uid");
   const json* gid = Field(d, "gid");

@@ -31,6 +31,7 @@ struct Mount {
 struct Device {
   std::string path;
   bool block = false;
+  bool fifo = false;  // type "p": a named pipe, no numbers
   unsigned major = 0, minor = 0;
   mode_t mode = 0;  // permission bits
   bool owned = false;

@@ -1,0 +1,105 @@
+// gocker-runtime driven directly, as opencontainers/runtime-tools' validation suite drives it
+// (create --bundle, start, state, delete), on bundles shaped as that suite's are: the points
+// where the suite found it apart from the runtime spec (scripts/runtime-validation.ts runs the
+// whole suite). Each container's init writes what it saw to a bind-mounted host directory.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RUNTIME } from '../helpers/containerd';
+import { busyboxRootfs } from '../helpers/fixtures';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-rt-bundle-'));
+const root = path.join(work, 'state');
+let rootfs = '';
+let seq = 0;
+const CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL'];
+
+function rt(args: string[], log?: number) {
+  const r = spawnSync(RUNTIME, ['--root', root, ...args], { encoding: 'utf8', stdio: ['ignore', log ?? 'pipe', log ?? 'pipe'], timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** A bundle whose init runs `sh -c script`, with /out bound to a host directory; extra merged over the config. */
+function bundle(script: string, extra: Record<string, unknown> = {}, linux: Record<string, unknown> = {}) {
+  const dir = path.join(work, `b${seq++}`);
+  fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
+  const config = {
+    ociVersion: '1.0.2',
+    process: {
+      args: ['sh', '-c', script],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+      cwd: '/',
+      user: { uid: 0, gid: 0 },
+      capabilities: Object.fromEntries(['bounding', 'effective', 'permitted'].map((k) => [k, CAPS])),
+    },
+    root: { path: rootfs, readonly: false },
+    hostname: 'bundle',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/out', type: 'bind', source: path.join(dir, 'out'), options: ['rbind', 'rw'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }], ...linux },
+    ...extra,
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+/** create, start, wait for it to stop, delete: what its init wrote to /out/result. */
+async function runBundle(dir: string): Promise<string> {
+  const id = `h-${path.basename(dir)}`;
+  const log = fs.openSync(path.join(dir, 'stdio'), 'w');
+  try {
+    const c = rt(['create', '--bundle', dir, id], log);
+    assert.equal(c.status, 0, fs.readFileSync(path.join(dir, 'stdio'), 'utf8'));
+  } finally {
+    fs.closeSync(log);
+  }
+  assert.equal(rt(['start', id]).status, 0);
+  for (const end = Date.now() + 20_000; JSON.parse(rt(['state', id]).stdout || '{}').status !== 'stopped'; await new Promise((r) => setTimeout(r, 50))) {
+    assert.ok(Date.now() < end, 'the container did not stop');
+  }
+  assert.equal(rt(['delete', id]).status, 0);
+  return fs.readFileSync(path.join(dir, 'out', 'result'), 'utf8');
+}
+
+before(async () => {
+  rootfs = await busyboxRootfs();
+});
+
+after(() => {
+  for (const id of rt(['list', '-q']).stdout.split('\n').filter(Boolean)) rt(['delete', '--force', id]);
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('linux.devices: a FIFO (type p, no numbers) and an unbuffered character device (type u) are made as asked', async () => {
+  const out = await runBundle(bundle('stat -c "%n %F %t:%T %a %u:%g" /dev/gocker-fifo /dev/gocker-u > /out/result', {}, {
+    devices: [
+      { path: '/dev/gocker-fifo', type: 'p', fileMode: 0o640 },
+      { path: '/dev/gocker-u', type: 'u', major: 1, minor: 3, fileMode: 0o666, uid: 1000, gid: 1000 },
+    ],
+  }));
+  assert.equal(out, '/dev/gocker-fifo fifo 0:0 640 0:0\n/dev/gocker-u character special file 1:3 666 1000:1000\n');
+  const id = 'h-badtype';
+  const r = rt(['create', '--bundle', bundle('true', {}, { devices: [{ path: '/dev/x', type: 'q', major: 1, minor: 3 }] }), id]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /linux\.devices\[0\]\.type: must be "c", "u", "b" or "p", not "q"/);
+});
+
+test('linux.seccomp comparing one argument twice (runtime-tools\' default profile does, for personality): either value matches', async () => {
+  const out = await runBundle(bundle('linux32 true; echo "linux32 $?" > /out/result; true', {}, {
+    seccomp: {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{
+        names: ['personality'],
+        action: 'SCMP_ACT_ERRNO',
+        args: [{ index: 0, value: 0x40000, op: 'SCMP_CMP_EQ' }, { index: 0, value: 8, op: 'SCMP_CMP_EQ' }],
+      }],
+    },
+  }));
+  assert.equal(out, 'linux32 1\n');
+});
