@@ -76,6 +76,15 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
+test('a property the runtime spec does not define is ignored, as it says runtimes must; one it defines that gocker does not carry out is refused by name', async () => {
+  assert.equal(await runBundle(bundle('echo ran > /out/result', { unknown: 'unknown', 'x-extension': { a: 1 } })), 'ran\n');
+  const id = 'h-domainname';
+  const r = rt(['create', '--bundle', bundle('true', { domainname: 'example.org' }), id]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /domainname: not supported/);
+  assert.equal(rt(['state', id]).status, 1, 'nothing left of it');
+});
+
 test('linux.devices: a FIFO (type p, no numbers) and an unbuffered character device (type u) are made as asked', async () => {
   const out = await runBundle(bundle('stat -c "%n %F %t:%T %a %u:%g" /dev/gocker-fifo /dev/gocker-u > /out/result', {}, {
     devices: [
