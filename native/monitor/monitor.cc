@@ -798,6 +798,9 @@ void JoinCgroupsSelf(const Spec& spec) {
   }
   if (chdir("/") != 0) Die(kPivot, errno);
   close(root);
+  // Set on the container's root once it is the root (pivot_root needs it private before);
+  // in the container's own mount namespace, so "shared" starts a peer group of its own there.
+  if (spec.root_propagation && mount(nullptr, "/", nullptr, spec.root_propagation, nullptr) != 0) Die(kPivot, errno, "rootfsPropagation");
 
   // linux.sysctl, through the container's own /proc (its namespaces' values), before
   // /proc/sys is made read-only and before anything of the image's runs.

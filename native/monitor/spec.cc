@@ -392,8 +392,18 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
   if (exec) {
     OnlyKeys(l, w, {"seccomp"});
   } else {
-    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths"});
+    OnlyKeys(l, w, {"namespaces", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths", "rootfsPropagation"});
     ParseNamespaces(Required(l, w, "namespaces"), s);
+    if (const json* p = Field(l, "rootfsPropagation")) {
+      // The spec's four, and runc's recursive forms of them.
+      static const std::map<std::string, unsigned long> kinds = {{"shared", MS_SHARED}, {"slave", MS_SLAVE}, {"private", MS_PRIVATE},
+                                                                 {"unbindable", MS_UNBINDABLE}, {"rshared", MS_SHARED | MS_REC},
+                                                                 {"rslave", MS_SLAVE | MS_REC}, {"rprivate", MS_PRIVATE | MS_REC},
+                                                                 {"runbindable", MS_UNBINDABLE | MS_REC}};
+      auto k = kinds.find(Str(*p, w + ".rootfsPropagation"));
+      if (k == kinds.end()) Refuse(w + ".rootfsPropagation", "must be shared, slave, private or unbindable, not " + Shown(*p));
+      s->root_propagation = k->second;
+    }
     if (const json* sc = Field(l, "sysctl")) ParseSysctl(*sc, s);
     if (const json* d = Field(l, "devices")) {
       if (!d->is_array()) Refuse(w + ".devices", "must be a list, not " + Shown(*d));

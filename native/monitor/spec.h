@@ -59,6 +59,7 @@ struct Spec {
   // root, hostname, mounts, linux (a new container only)
   std::string root;
   bool root_readonly = false;
+  unsigned long root_propagation = 0;  // linux.rootfsPropagation: MS_SHARED and the like, 0 for none asked
   std::string hostname;
   std::vector<Mount> mounts;
   bool own_network = true;

@@ -112,3 +112,14 @@ test('linux.seccomp comparing one argument twice (runtime-tools\' default profil
   }));
   assert.equal(out, 'linux32 1\n');
 });
+
+test('linux.rootfsPropagation: the container\'s root mount is shared, private or unbindable as asked; an unknown kind is refused', async () => {
+  // mountinfo's optional fields of "/": shared:N, unbindable, or none (private).
+  const root = 'awk \'$5 == "/" { f = ""; for (i = 7; $i != "-"; i++) f = f " " $i; print "root" f }\' /proc/self/mountinfo > /out/result';
+  assert.match(await runBundle(bundle(root, {}, { rootfsPropagation: 'shared' })), /^root shared:\d+\n$/);
+  assert.equal(await runBundle(bundle(root, {}, { rootfsPropagation: 'private' })), 'root\n');
+  assert.equal(await runBundle(bundle(root, {}, { rootfsPropagation: 'unbindable' })), 'root unbindable\n');
+  const r = rt(['create', '--bundle', bundle('true', {}, { rootfsPropagation: 'sideways' }), 'h-badprop']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /linux\.rootfsPropagation: must be shared, slave, private or unbindable, not "sideways"/);
+});
