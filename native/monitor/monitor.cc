@@ -601,6 +601,8 @@ void ApplySeccomp(const Spec& spec) {
     if (n <= 0 || buf[0] != '/') Die(kCwd, EPERM, cwd + " is outside the container");
   }
 
+  if (spec.umask >= 0) umask(static_cast<mode_t>(spec.umask));
+
   const Strings& args = spec.args;
   const Strings& envs = spec.env;
   std::vector<char*> argv, envp;

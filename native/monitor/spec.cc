@@ -143,7 +143,8 @@ void ParseProcess(const json& p, Spec* s) {
   OnlyKeys(p, w, {"terminal", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges", "oomScoreAdj"});
   if (const json* t = Field(p, "terminal")) s->terminal = Bool(*t, w + ".terminal");
   const json& user = Object(Required(p, w, "user"), w + ".user");
-  OnlyKeys(user, w + ".user", {"uid", "gid", "additionalGids"});
+  OnlyKeys(user, w + ".user", {"uid", "gid", "umask", "additionalGids"});
+  if (const json* m = Field(user, "umask")) s->umask = static_cast<int>(Unsigned(*m, w + ".user.umask", 0777));
   s->uid = static_cast<uid_t>(Unsigned(Required(user, w + ".user", "uid"), w + ".user.uid", kMaxId));
   s->gid = static_cast<gid_t>(Unsigned(Required(user, w + ".user", "gid"), w + ".user.gid", kMaxId));
   if (const json* g = Field(user, "additionalGids")) {

@@ -56,6 +56,7 @@ struct Spec {
   uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
   std::vector<Rlimit> rlimits;
   bool no_new_privs = false;
+  int umask = -1;  // process.user.umask, -1 when not given (the monitor's own stays)
   // root, hostname, mounts, linux (a new container only)
   std::string root;
   bool root_readonly = false;

@@ -22,8 +22,8 @@ function rt(args: string[], log?: number) {
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** A bundle whose init runs `sh -c script`, with /out bound to a host directory; extra merged over the config. */
-function bundle(script: string, extra: Record<string, unknown> = {}, linux: Record<string, unknown> = {}) {
+/** A bundle whose init runs `sh -c script`, with /out bound to a host directory; extra merged over the config, user over process.user. */
+function bundle(script: string, extra: Record<string, unknown> = {}, linux: Record<string, unknown> = {}, user: Record<string, unknown> = {}) {
   const dir = path.join(work, `b${seq++}`);
   fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
   const config = {
@@ -32,7 +32,7 @@ function bundle(script: string, extra: Record<string, unknown> = {}, linux: Reco
       args: ['sh', '-c', script],
       env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
       cwd: '/',
-      user: { uid: 0, gid: 0 },
+      user: { uid: 0, gid: 0, ...user },
       capabilities: Object.fromEntries(['bounding', 'effective', 'permitted'].map((k) => [k, CAPS])),
     },
     root: { path: rootfs, readonly: false },
@@ -122,4 +122,12 @@ test('linux.rootfsPropagation: the container\'s root mount is shared, private or
   const r = rt(['create', '--bundle', bundle('true', {}, { rootfsPropagation: 'sideways' }), 'h-badprop']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /linux\.rootfsPropagation: must be shared, slave, private or unbindable, not "sideways"/);
+});
+
+test('process.user.umask is the init\'s umask: what it makes has the bits it masks off', async () => {
+  const script = 'umask > /out/result; touch /out/f; mkdir /out/d; stat -c "%n %a" /out/f /out/d >> /out/result';
+  assert.equal(await runBundle(bundle(script, {}, {}, { umask: 0o027 })), '0027\n/out/f 640\n/out/d 750\n');
+  const r = rt(['create', '--bundle', bundle('true', {}, {}, { umask: 0o1777 }), 'h-badumask']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /process\.user\.umask: /);
 });
