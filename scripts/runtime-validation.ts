@@ -35,7 +35,9 @@ interface Result {
   exit: number | null;
   /** the not-ok points' descriptions */
   failures: string[];
-  /** what the program said beside its points: the runtime's errors it passes on, its YAML "error"s */
+  /** YAML "error" diagnostics: how the lifecycle programs (hooks, prestart, poststop, ...) fail, with no point at all */
+  errors: string[];
+  /** what else the program said: the runtime's errors it passes on */
   notes: string[];
 }
 
@@ -57,7 +59,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 
 /** TAP 13 as tap-go writes it: `ok N - desc`, `not ok N - desc`, `ok N # SKIP why`, `1..N`, YAML blocks. */
 export function parseTap(out: string, stderr: string, exit: number | null): Result {
-  const r: Result = { pass: 0, fail: 0, skip: 0, exit, failures: [], notes: [] };
+  const r: Result = { pass: 0, fail: 0, skip: 0, exit, failures: [], errors: [], notes: [] };
   const notes = new Set<string>();
   for (const line of out.split('\n')) {
     let m: RegExpExecArray | null;
@@ -70,7 +72,7 @@ export function parseTap(out: string, stderr: string, exit: number | null): Resu
     } else if ((m = /^1\.\.(\d+)/.exec(line))) {
       r.planned = Number(m[1]);
     } else if ((m = /^\s*"error": (".*")\s*,?$/.exec(line))) {
-      notes.add((JSON.parse(m[1]) as string).split('\n')[0]);
+      r.errors.push((JSON.parse(m[1]) as string).split('\n')[0]);
     } else if (line.trim() && !/^(TAP version|\s)/.test(line)) {
       notes.add(line.trim());
     }
@@ -81,14 +83,17 @@ export function parseTap(out: string, stderr: string, exit: number | null): Resu
   return r;
 }
 
-/** A program passes when it exits 0 with no failed point (skips are points it did not test). */
+/**
+ * A program passes when it exits 0 with no failed point and no "error" diagnostic: the
+ * lifecycle programs report through the diagnostic alone, with no point (`1..0`).
+ */
 function passed(r: Result): boolean {
-  return r.exit === 0 && r.fail === 0 && r.pass + r.skip > 0;
+  return r.exit === 0 && r.fail === 0 && r.errors.length === 0;
 }
 
 function cell(r: Result | undefined): string {
   if (!r) return '-';
-  if (r.pass + r.fail + r.skip === 0) return 'error';
+  if (r.pass + r.fail + r.skip === 0) return r.exit !== 0 ? 'error' : passed(r) ? 'pass' : 'fail';
   const s = `${r.pass}/${r.pass + r.fail}${r.skip ? ` (${r.skip} skip)` : ''}`;
   return r.exit !== 0 && r.fail === 0 ? `${s}, exit ${r.exit}` : s;
 }
@@ -232,7 +237,7 @@ async function main(): Promise<void> {
     const m = machine();
     const names = runtimes.map((r) => r.name);
     console.log(`opencontainers/runtime-tools validation (${fs.readFileSync(path.join(src, 'VERSION'), 'utf8').trim().replace(/\s+/g, ' ')}) — ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Linux ${m.kernel}, ${m.date}`);
-    console.log('cells: TAP points passed / tested (skips apart); "error": the program stopped before its first point\n');
+    console.log('cells: TAP points passed / tested (skips apart); pass or fail: a program that reports by diagnostic alone; "error": it stopped before its first point\n');
     console.log(`| test | ${names.join(' | ')} |\n|---|${names.map(() => '---|').join('')}`);
     for (const t of tests) console.log(`| ${t} | ${runtimes.map((rt) => (rt.bin ? cell(results.get(t)!.get(rt.name)) : '-')).join(' | ')} |`);
     const totals = runtimes.map((rt) => {
@@ -249,7 +254,7 @@ async function main(): Promise<void> {
       console.log(`\n${rt.name} fails:`);
       for (const t of failing) {
         const r = results.get(t)!.get(rt.name)!;
-        console.log(`  ${t}: ${[...new Set(r.failures)].slice(0, 4).join('; ')}${r.failures.length && r.notes.length ? ' | ' : ''}${r.notes.slice(0, 4).join(' | ')}`);
+        console.log(`  ${t}: ${[...new Set([...r.failures, ...r.errors])].slice(0, 4).join('; ')} | ${r.notes.slice(0, 4).join(' | ')}`);
       }
     }
     const out = path.resolve(process.env.VALIDATION_OUT ?? 'runtime-validation.json');
