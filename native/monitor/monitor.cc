@@ -393,8 +393,15 @@ void DoMount(int root, const Mount& m, int clone = -1) {
         close(mfd);
       }
     }
-  } else if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
-    Die(kMount, errno, dest);
+  } else {
+    if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) Die(kMount, errno, dest);
+    if (m.propagation) {
+      // Set on the new mount itself: our fd is beneath it, so reach the destination again.
+      int mfd = OpenDest(root, dest, as_file, special);
+      if (mfd < 0) Die(kMount, errno, dest);
+      if (mount(nullptr, FdPath(mfd).c_str(), nullptr, m.propagation | (m.propagation_recursive ? MS_REC : 0), nullptr) != 0) Die(kMount, errno, dest);
+      close(mfd);
+    }
   }
   close(fd);
 }

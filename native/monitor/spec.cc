@@ -11,6 +11,7 @@
 
 #include <cctype>
 #include <initializer_list>
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -231,13 +232,15 @@ Mount ParseMount(const json& m, const std::string& w) {
   OnlyKeys(m, w, {"destination", "type", "source", "options"});
   Mount out;
   out.dest = AbsPath(Required(m, w, "destination"), w + ".destination");
-  out.type = Str(Required(m, w, "type"), w + ".type");
+  Strings options;
+  if (const json* o = Field(m, "options")) options = StrList(*o, w + ".options");
+  // type is optional in the runtime spec: a mount without one is a bind by its options (as runc has it).
+  bool bind_asked = std::find(options.begin(), options.end(), "bind") != options.end() || std::find(options.begin(), options.end(), "rbind") != options.end();
+  out.type = !Field(m, "type") && bind_asked ? "bind" : Str(Required(m, w, "type"), w + ".type");
   static const std::set<std::string> types = {"bind", "proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2"};
   if (!types.count(out.type)) Refuse(w + ".type", "unsupported mount type " + Shown(m["type"]));
   bool bind = out.type == "bind";
   out.source = bind ? AbsPath(Required(m, w, "source"), w + ".source") : Str(Required(m, w, "source"), w + ".source");
-  Strings options;
-  if (const json* o = Field(m, "options")) options = StrList(*o, w + ".options");
   Strings data;
   bool bind_option = false, propagation_seen = false;
   for (const std::string& o : options) {
@@ -248,13 +251,16 @@ Mount ParseMount(const json& m, const std::string& w) {
     } else if (bind && (o == "bind" || o == "rbind")) {
       out.flags |= MS_BIND | (o == "rbind" ? MS_REC : 0);
       bind_option = true;
-    } else if (bind && (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" || o == "slave" || o == "rslave")) {
+    } else if (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" || o == "slave" || o == "rslave" || o == "unbindable" ||
+               o == "runbindable") {
       // private: what every mount in the container is, its mount namespace made private
-      // first. shared and slave keep the bind in (or under) the host mount's peer group.
+      // first. shared and slave keep a bind in (or under) the host mount's peer group; a
+      // new filesystem's shared starts a peer group of the container's own (slave of none
+      // is private).
       if (propagation_seen) Refuse(w + ".options", "more than one propagation: " + Shown(o));
       propagation_seen = true;
       bool shared = o.find("shared") != std::string::npos, slave = o.find("slave") != std::string::npos;
-      out.propagation = shared ? MS_SHARED : slave ? MS_SLAVE : 0;
+      out.propagation = shared ? MS_SHARED : slave ? MS_SLAVE : o.find("unbindable") != std::string::npos ? MS_UNBINDABLE : 0;
       out.propagation_recursive = o[0] == 'r';
     } else if (!bind && o.find(',') == std::string::npos && DataOption(out.type, o)) {
       data.push_back(o);

@@ -22,8 +22,9 @@ struct Mount {
   std::string dest;
   unsigned long flags = 0;  // MS_*; MS_BIND (and MS_REC) for a bind
   std::string data;         // the filesystem's own options, comma-joined
-  // A bind's propagation (shared, rshared, slave, rslave): MS_SHARED or MS_SLAVE, else 0
-  // (private, as every mount of the container's namespace is once it is made private).
+  // The propagation asked for (shared, slave, unbindable, and their r- forms): MS_SHARED,
+  // MS_SLAVE or MS_UNBINDABLE, else 0 (private, as every mount of the container's namespace
+  // is once it is made private).
   unsigned long propagation = 0;
   bool propagation_recursive = false;
 };

@@ -24,6 +24,7 @@ function rt(args: string[], log?: number) {
 
 /** A bundle whose init runs `sh -c script`, with /out bound to a host directory; extra merged over the config, user over process.user. */
 function bundle(script: string, extra: Record<string, unknown> = {}, linux: Record<string, unknown> = {}, user: Record<string, unknown> = {}) {
+  const { mounts: more = [], ...rest } = extra as { mounts?: unknown[] };
   const dir = path.join(work, `b${seq++}`);
   fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
   const config = {
@@ -41,9 +42,10 @@ function bundle(script: string, extra: Record<string, unknown> = {}, linux: Reco
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
       { destination: '/out', type: 'bind', source: path.join(dir, 'out'), options: ['rbind', 'rw'] },
+      ...more,
     ],
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }], ...linux },
-    ...extra,
+    ...rest,
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   return dir;
@@ -130,4 +132,23 @@ test('process.user.umask is the init\'s umask: what it makes has the bits it mas
   const r = rt(['create', '--bundle', bundle('true', {}, {}, { umask: 0o1777 }), 'h-badumask']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /process\.user\.umask: /);
+});
+
+test('mounts: propagation on a new filesystem (a shared tmpfs), unbindable binds, and a bind known by its options alone (type is optional)', async () => {
+  const src = fs.mkdtempSync(path.join(work, 'src-'));
+  fs.writeFileSync(path.join(src, 'f'), 'from the host\n');
+  // Each mount's optional fields in mountinfo: shared:N, unbindable, or none.
+  const show = 'for d in /mnt/shared-tmpfs /mnt/unbindable /mnt/typeless; do awk -v d=$d \'$5 == d { f = ""; for (i = 7; $i != "-"; i++) f = f " " $i; print d f }\' /proc/self/mountinfo; done > /out/result; cat /mnt/typeless/f >> /out/result';
+  const out = await runBundle(bundle(show, {
+    mounts: [
+      { destination: '/mnt/shared-tmpfs', type: 'tmpfs', source: 'tmpfs', options: ['shared', 'size=1m'] },
+      { destination: '/mnt/unbindable', type: 'bind', source: src, options: ['bind', 'unbindable'] },
+      { destination: '/mnt/typeless', source: src, options: ['rbind', 'ro'] },
+    ],
+  }));
+  assert.match(out, /^\/mnt\/shared-tmpfs shared:\d+\n\/mnt\/unbindable unbindable\n\/mnt\/typeless\nfrom the host\n$/);
+  // Without bind or rbind, a mount still needs its type.
+  const r = rt(['create', '--bundle', bundle('true', { mounts: [{ destination: '/mnt/x', source: 'tmpfs', options: ['size=1m'] }] }), 'h-notype']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /mounts\[3\]\.type: missing/);
 });
