@@ -152,3 +152,26 @@ test('mounts: propagation on a new filesystem (a shared tmpfs), unbindable binds
   assert.equal(r.status, 1);
   assert.match(r.stderr, /mounts\[3\]\.type: missing/);
 });
+
+test('linux.resources.memory: kernel (deprecated) is ignored as runc ignores it; kernelTCP is cgroup v1\'s tcp limit', () => {
+  const cgPath = `/${path.basename(work)}-mem`;
+  const memory = { limit: 64 << 20, kernel: 32 << 20, kernelTCP: 16 << 20 };
+  const id = 'h-kmem';
+  const dir = bundle('true', {}, { cgroupsPath: cgPath, resources: { memory } });
+  const r = rt(['create', '--bundle', dir, id]);
+  try {
+    const v1 = fs.existsSync(`/sys/fs/cgroup/memory/memory.limit_in_bytes`);
+    if (v1) {
+      assert.equal(r.status, 0, r.stderr);
+      const cg = `/sys/fs/cgroup/memory${cgPath}`;
+      assert.equal(fs.readFileSync(`${cg}/memory.limit_in_bytes`, 'utf8').trim(), String(64 << 20));
+      assert.equal(fs.readFileSync(`${cg}/memory.kmem.tcp.limit_in_bytes`, 'utf8').trim(), String(16 << 20));
+    } else {
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /linux\.resources\.memory: swappiness, disableOOMKiller and kernelTCP are cgroup v1's only/);
+    }
+  } finally {
+    rt(['delete', '--force', id]);
+  }
+  assert.equal(fs.existsSync(`/sys/fs/cgroup/memory${cgPath}`), false, 'the cgroup goes with the container');
+});
