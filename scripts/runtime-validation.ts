@@ -5,7 +5,7 @@
 //
 // RUNTIME_TOOLS_SRC is a runtime-tools source tree: Debian's golang-github-opencontainers-
 // runtime-tools-dev has the library but not validation/ or cmd/runtimetest, so this takes an
-// upstream checkout, at the commit Debian 12 packages (0105384, the last that Go 1.19 builds).
+// upstream checkout, at the commit Debian 12 packages (0105384; its newest commits need Go 1.21).
 // It is built offline from its own vendor/ (GOFLAGS=-mod=vendor GOPROXY=off) into a temporary
 // directory with Debian's golang-go. Nothing is installed: a missing tool is named, with its
 // Debian package. The rootfs the suite unpacks into each bundle is busybox-static's
