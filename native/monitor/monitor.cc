@@ -222,6 +222,36 @@ bool HasSubmounts(int fd) {
   return false;
 }
 
+// Is the mount whose root top is (O_PATH) mounted right on the directory under is, by their
+// mount ids and /proc/self/mountinfo? How a destination resolved a second time is made sure
+// to be the mount just made on it, not one a symlink swapped in since led to.
+bool MountedOn(int top, int under) {
+  struct statx a, b;
+  if (statx(top, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) != 0 || statx(under, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) != 0) return false;
+  if (!(a.stx_mask & STATX_MNT_ID) || !(b.stx_mask & STATX_MNT_ID)) return false;
+  char target[4096];
+  ssize_t n = readlink(FdPath(under).c_str(), target, sizeof target - 1);
+  std::string info;
+  if (n <= 0 || !ReadFile("/proc/self/mountinfo", &info)) return false;
+  target[n] = 0;
+  for (const std::string& line : Split(info, '\n')) {
+    Strings f = Split(line, ' ');
+    if (f.size() < 5 || f[0] != std::to_string(a.stx_mnt_id)) continue;
+    // The mount point as mountinfo escapes it: space, tab, newline and backslash as \ooo.
+    std::string point;
+    for (size_t i = 0; i < f[4].size(); i++) {
+      if (f[4][i] == '\\' && i + 3 < f[4].size() && isdigit(static_cast<unsigned char>(f[4][i + 1]))) {
+        point += static_cast<char>(strtol(f[4].substr(i + 1, 3).c_str(), nullptr, 8));
+        i += 3;
+      } else {
+        point += f[4][i];
+      }
+    }
+    return f[1] == std::to_string(b.stx_mnt_id) && f[3] == "/" && point == target;
+  }
+  return false;
+}
+
 // Sets a bind mount's flags (ro, nosuid, nodev, noexec, atime), with recursive on every mount
 // below it too: MS_REMOUNT reaches only the top mount, so the submounts of a read-only
 // volume, or of /proc/sys, stayed writable. fd: the mount's root (O_PATH).
@@ -396,9 +426,11 @@ void DoMount(int root, const Mount& m, int clone = -1) {
   } else {
     if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) Die(kMount, errno, dest);
     if (m.propagation) {
-      // Set on the new mount itself: our fd is beneath it, so reach the destination again.
+      // Set on the new mount itself: our fd is beneath it, so reach the destination again,
+      // and make sure that is the mount just made on our fd's directory.
       int mfd = OpenDest(root, dest, as_file, special);
       if (mfd < 0) Die(kMount, errno, dest);
+      if (!MountedOn(mfd, fd)) Die(kMount, EBUSY, dest + " changed while it was mounted");
       if (mount(nullptr, FdPath(mfd).c_str(), nullptr, m.propagation | (m.propagation_recursive ? MS_REC : 0), nullptr) != 0) Die(kMount, errno, dest);
       close(mfd);
     }
