@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { TableRecord } from './common';
+import { machine, type TableRecord } from './common';
 
 const SCRIPTS: Array<[string, string]> = [
   ['start', 'CLI container start: run --rm'],
@@ -19,18 +19,6 @@ const SCRIPTS: Array<[string, string]> = [
   ['extract', 'layer extraction'],
   ['commit', 'export and commit: the tar writer, GNU tar before'],
 ];
-
-function machine(): Record<string, string | number> {
-  const cpu = os.cpus();
-  return {
-    date: new Date().toISOString(),
-    kernel: os.release(),
-    cpu: `${cpu.length} x ${cpu[0]?.model ?? 'unknown'}`,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    os: (/^PRETTY_NAME="?([^"\n]*)/m.exec(fs.existsSync('/etc/os-release') ? fs.readFileSync('/etc/os-release', 'utf8') : '')?.[1]) ?? os.type(),
-  };
-}
 
 function main(): void {
   const only = process.argv.slice(2);

@@ -2,6 +2,7 @@
 // ratios from the same invocation (never absolute timings across runs).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export interface Contender {
@@ -75,6 +76,19 @@ export function bench(title: string, contenders: Contender[], runs: number, base
   }
   record({ title, baseline, runs, unit: 'ms', rows });
   return results;
+}
+
+/** The machine a table was measured on, as the tables print it. */
+export function machine(): Record<string, string | number> {
+  const cpu = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    kernel: os.release(),
+    cpu: `${cpu.length} x ${cpu[0]?.model ?? 'unknown'}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: (/^PRETTY_NAME="?([^"\n]*)/m.exec(fs.existsSync('/etc/os-release') ? fs.readFileSync('/etc/os-release', 'utf8') : '')?.[1]) ?? os.type(),
+  };
 }
 
 /**

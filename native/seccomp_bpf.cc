@@ -53,7 +53,19 @@ bool CompileSeccomp(uint32_t def, const std::vector<std::string>& arches, const 
     if (nr == __NR_SCMP_ERROR) continue;
     // Not _exact: libseccomp may rewrite a rule for an arch where the call is multiplexed
     // (socketcall, ipc on x86), as runc lets it.
-    int rc = seccomp_rule_add_array(c.ctx, r.action, nr, static_cast<unsigned>(r.args.size()), r.args.empty() ? nullptr : r.args.data());
+    // A rule comparing one argument more than once (personality == 0, 8 or 0xffffffff in
+    // runtime-tools' default profile) matches when any of them holds, each its own rule, as
+    // runc reads it: libseccomp refuses such comparisons in one rule (EINVAL).
+    bool repeated = false;
+    for (size_t i = 0; i < r.args.size() && !repeated; i++) {
+      for (size_t j = i + 1; j < r.args.size(); j++) repeated = repeated || r.args[i].arg == r.args[j].arg;
+    }
+    int rc = 0;
+    if (!repeated) {
+      rc = seccomp_rule_add_array(c.ctx, r.action, nr, static_cast<unsigned>(r.args.size()), r.args.empty() ? nullptr : r.args.data());
+    } else {
+      for (size_t i = 0; i < r.args.size() && rc == 0; i++) rc = seccomp_rule_add_array(c.ctx, r.action, nr, 1, &r.args[i]);
+    }
     if (rc != 0) return Fail(error, err_no, -rc, "seccomp_rule_add " + r.name);
   }
   int fd = memfd_create("gocker-seccomp", MFD_CLOEXEC);

@@ -342,10 +342,9 @@ export function resolveProfile(p: SeccompProfile, t: SeccompTarget): ResolvedSec
 }
 
 /**
- * One libseccomp rule per name, as runc adds them: the conditions of a rule together, unless
- * two test the same argument, which libseccomp cannot AND (runc then adds each condition as
- * a rule of its own, an OR). A rule with the default action is left out (libseccomp refuses
- * it, and it changes nothing).
+ * One rule per name, with its conditions together (the compiler, native/seccomp_bpf.cc, makes
+ * a rule that tests one argument twice an OR, as runc does). A rule with the default action
+ * is left out (libseccomp refuses it, and it changes nothing).
  */
 export function flatten(r: ResolvedSeccomp): CompiledRules {
   const act = (a: string, ret?: number): number => ACTIONS[a](ret ?? EPERM);
@@ -355,11 +354,7 @@ export function flatten(r: ResolvedSeccomp): CompiledRules {
     const action = act(s.action, s.errnoRet);
     if (action === defaultAction) continue;
     const conds = (s.args ?? []).map((a): [number, number, bigint, bigint] => [a.index, OPS[a.op], BigInt(a.value), BigInt(a.valueTwo)]);
-    const shared = new Set(conds.map((c) => c[0])).size < conds.length;
-    for (const name of s.names) {
-      if (shared) for (const c of conds) rules.push({ name, action, args: [c] });
-      else rules.push({ name, action, args: conds });
-    }
+    for (const name of s.names) rules.push({ name, action, args: conds });
   }
   return { defaultAction, architectures: r.architectures, rules };
 }

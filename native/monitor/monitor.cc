@@ -225,6 +225,36 @@ bool HasSubmounts(int fd) {
   return false;
 }
 
+// Is the mount whose root top is (O_PATH) mounted right on the directory under is, by their
+// mount ids and /proc/self/mountinfo? How a destination resolved a second time is made sure
+// to be the mount just made on it, not one a symlink swapped in since led to.
+bool MountedOn(int top, int under) {
+  struct statx a, b;
+  if (statx(top, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) != 0 || statx(under, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) != 0) return false;
+  if (!(a.stx_mask & STATX_MNT_ID) || !(b.stx_mask & STATX_MNT_ID)) return false;
+  char target[4096];
+  ssize_t n = readlink(FdPath(under).c_str(), target, sizeof target - 1);
+  std::string info;
+  if (n <= 0 || !ReadFile("/proc/self/mountinfo", &info)) return false;
+  target[n] = 0;
+  for (const std::string& line : Split(info, '\n')) {
+    Strings f = Split(line, ' ');
+    if (f.size() < 5 || f[0] != std::to_string(a.stx_mnt_id)) continue;
+    // The mount point as mountinfo escapes it: space, tab, newline and backslash as \ooo.
+    std::string point;
+    for (size_t i = 0; i < f[4].size(); i++) {
+      if (f[4][i] == '\\' && i + 3 < f[4].size() && isdigit(static_cast<unsigned char>(f[4][i + 1]))) {
+        point += static_cast<char>(strtol(f[4].substr(i + 1, 3).c_str(), nullptr, 8));
+        i += 3;
+      } else {
+        point += f[4][i];
+      }
+    }
+    return f[1] == std::to_string(b.stx_mnt_id) && f[3] == "/" && point == target;
+  }
+  return false;
+}
+
 // Sets a bind mount's flags (ro, nosuid, nodev, noexec, atime), with recursive on every mount
 // below it too: MS_REMOUNT reaches only the top mount, so the submounts of a read-only
 // volume, or of /proc/sys, stayed writable. fd: the mount's root (O_PATH).
@@ -348,7 +378,7 @@ void MakeDevice(int root, const Device& d, bool in_user) {
     if (!in_dev && fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       if (!S_ISLNK(st.st_mode)) {
         // A file there: the node's place in a user namespace (the host's node bound over it).
-        if (in_user) BindHostDevice(d, dir, name);
+        if (in_user && !d.fifo) BindHostDevice(d, dir, name);
         close(dir);
         return;
       }
@@ -360,13 +390,14 @@ void MakeDevice(int root, const Device& d, bool in_user) {
       dest = target[0] == '/' ? std::string(target) : parent + "/" + target;
       continue;
     }
-    if (in_user) {
+    // A FIFO (the runtime spec's type p) needs no privilege to make, in a user namespace too.
+    if (in_user && !d.fifo) {
       BindHostDevice(d, dir, name);
       close(dir);
       return;
     }
-    mode_t mode = d.mode | (d.block ? S_IFBLK : S_IFCHR);
-    if (mknodat(dir, name.c_str(), mode, makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
+    mode_t mode = d.mode | (d.fifo ? S_IFIFO : d.block ? S_IFBLK : S_IFCHR);
+    if (mknodat(dir, name.c_str(), mode, d.fifo ? 0 : makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
     fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
     if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
     close(dir);
@@ -455,8 +486,17 @@ void DoMount(int root, const Mount& m, int clone = -1) {
         close(mfd);
       }
     }
-  } else if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
-    Die(kMount, errno, dest);
+  } else {
+    if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) Die(kMount, errno, dest);
+    if (m.propagation) {
+      // Set on the new mount itself: our fd is beneath it, so reach the destination again,
+      // and make sure that is the mount just made on our fd's directory.
+      int mfd = OpenDest(root, dest, as_file, special);
+      if (mfd < 0) Die(kMount, errno, dest);
+      if (!MountedOn(mfd, fd)) Die(kMount, EBUSY, dest + " changed while it was mounted");
+      if (mount(nullptr, FdPath(mfd).c_str(), nullptr, m.propagation | (m.propagation_recursive ? MS_REC : 0), nullptr) != 0) Die(kMount, errno, dest);
+      close(mfd);
+    }
   }
   close(fd);
 }
@@ -720,6 +760,8 @@ void RunStartContainerHooks(const Spec& spec) {
     long n = syscall(SYS_getcwd, buf, sizeof buf);
     if (n <= 0 || buf[0] != '/') Die(kCwd, EPERM, cwd + " is outside the container");
   }
+
+  if (spec.umask >= 0) umask(static_cast<mode_t>(spec.umask));
 
   if (report_fd < 0) RunStartContainerHooks(spec);
 
@@ -985,6 +1027,9 @@ void BecomeNamespaceRoot(int maps_fd) {
   }
   if (chdir("/") != 0) Die(kPivot, errno);
   close(root);
+  // Set on the container's root once it is the root (pivot_root needs it private before);
+  // in the container's own mount namespace, so "shared" starts a peer group of its own there.
+  if (spec.root_propagation && mount(nullptr, "/", nullptr, spec.root_propagation, nullptr) != 0) Die(kPivot, errno, "rootfsPropagation");
 
   // linux.sysctl, through the container's own /proc (its namespaces' values), before
   // /proc/sys is made read-only and before anything of the image's runs.

@@ -11,6 +11,7 @@
 
 #include <cctype>
 #include <initializer_list>
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -143,7 +144,8 @@ void ParseProcess(const json& p, Spec* s) {
   OnlyKeys(p, w, {"terminal", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges", "oomScoreAdj"});
   if (const json* t = Field(p, "terminal")) s->terminal = Bool(*t, w + ".terminal");
   const json& user = Object(Required(p, w, "user"), w + ".user");
-  OnlyKeys(user, w + ".user", {"uid", "gid", "additionalGids"});
+  OnlyKeys(user, w + ".user", {"uid", "gid", "umask", "additionalGids"});
+  if (const json* m = Field(user, "umask")) s->umask = static_cast<int>(Unsigned(*m, w + ".user.umask", 0777));
   s->uid = static_cast<uid_t>(Unsigned(Required(user, w + ".user", "uid"), w + ".user.uid", kMaxId));
   s->gid = static_cast<gid_t>(Unsigned(Required(user, w + ".user", "gid"), w + ".user.gid", kMaxId));
   if (const json* g = Field(user, "additionalGids")) {
@@ -230,13 +232,15 @@ Mount ParseMount(const json& m, const std::string& w) {
   OnlyKeys(m, w, {"destination", "type", "source", "options"});
   Mount out;
   out.dest = AbsPath(Required(m, w, "destination"), w + ".destination");
-  out.type = Str(Required(m, w, "type"), w + ".type");
+  Strings options;
+  if (const json* o = Field(m, "options")) options = StrList(*o, w + ".options");
+  // type is optional in the runtime spec: a mount without one is a bind by its options (as runc has it).
+  bool bind_asked = std::find(options.begin(), options.end(), "bind") != options.end() || std::find(options.begin(), options.end(), "rbind") != options.end();
+  out.type = !Field(m, "type") && bind_asked ? "bind" : Str(Required(m, w, "type"), w + ".type");
   static const std::set<std::string> types = {"bind", "proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2"};
   if (!types.count(out.type)) Refuse(w + ".type", "unsupported mount type " + Shown(m["type"]));
   bool bind = out.type == "bind";
   out.source = bind ? AbsPath(Required(m, w, "source"), w + ".source") : Str(Required(m, w, "source"), w + ".source");
-  Strings options;
-  if (const json* o = Field(m, "options")) options = StrList(*o, w + ".options");
   Strings data;
   bool bind_option = false, propagation_seen = false;
   for (const std::string& o : options) {
@@ -247,13 +251,16 @@ Mount ParseMount(const json& m, const std::string& w) {
     } else if (bind && (o == "bind" || o == "rbind")) {
       out.flags |= MS_BIND | (o == "rbind" ? MS_REC : 0);
       bind_option = true;
-    } else if (bind && (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" || o == "slave" || o == "rslave")) {
+    } else if (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" || o == "slave" || o == "rslave" || o == "unbindable" ||
+               o == "runbindable") {
       // private: what every mount in the container is, its mount namespace made private
-      // first. shared and slave keep the bind in (or under) the host mount's peer group.
+      // first. shared and slave keep a bind in (or under) the host mount's peer group; a
+      // new filesystem's shared starts a peer group of the container's own (slave of none
+      // is private).
       if (propagation_seen) Refuse(w + ".options", "more than one propagation: " + Shown(o));
       propagation_seen = true;
       bool shared = o.find("shared") != std::string::npos, slave = o.find("slave") != std::string::npos;
-      out.propagation = shared ? MS_SHARED : slave ? MS_SLAVE : 0;
+      out.propagation = shared ? MS_SHARED : slave ? MS_SLAVE : o.find("unbindable") != std::string::npos ? MS_UNBINDABLE : 0;
       out.propagation_recursive = o[0] == 'r';
     } else if (!bind && o.find(',') == std::string::npos && DataOption(out.type, o)) {
       data.push_back(o);
@@ -385,10 +392,14 @@ Device ParseDevice(const json& d, const std::string& w) {
     Refuse(w + ".path", "must name a file in the container, in its clean form, not " + Shown(d["path"]));
   }
   std::string type = Str(Required(d, w, "type"), w + ".type");
-  if (type != "c" && type != "b") Refuse(w + ".type", "must be \"c\" or \"b\", not " + Shown(d["type"]));
+  // The runtime spec's four: "u" (unbuffered) is a character device too, as mknod has it.
+  if (type != "c" && type != "u" && type != "b" && type != "p") Refuse(w + ".type", "must be \"c\", \"u\", \"b\" or \"p\", not " + Shown(d["type"]));
   out.block = type == "b";
-  out.major = static_cast<unsigned>(Unsigned(Required(d, w, "major"), w + ".major", 4095));
-  out.minor = static_cast<unsigned>(Unsigned(Required(d, w, "minor"), w + ".minor", 1048575));
+  out.fifo = type == "p";
+  if (!out.fifo || Field(d, "major") || Field(d, "minor")) {
+    out.major = static_cast<unsigned>(Unsigned(Required(d, w, "major"), w + ".major", 4095));
+    out.minor = static_cast<unsigned>(Unsigned(Required(d, w, "minor"), w + ".minor", 1048575));
+  }
   out.mode = static_cast<mode_t>(Unsigned(Required(d, w, "fileMode"), w + ".fileMode", 07777));
   const json* uid = Field(d, "uid");
   const json* gid = Field(d, "gid");
@@ -426,7 +437,7 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
   if (exec) {
     OnlyKeys(l, w, {"seccomp"});
   } else {
-    OnlyKeys(l, w, {"namespaces", "uidMappings", "gidMappings", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths"});
+    OnlyKeys(l, w, {"namespaces", "uidMappings", "gidMappings", "devices", "resources", "cgroupsPath", "sysctl", "seccomp", "maskedPaths", "readonlyPaths", "rootfsPropagation"});
     ParseNamespaces(Required(l, w, "namespaces"), s);
     for (const char* k : {"uidMappings", "gidMappings"}) {
       const json* m = Field(l, k);
@@ -436,6 +447,16 @@ void ParseLinux(const json& l, bool exec, Spec* s) {
       }
       if (!m || (m->is_array() && m->empty())) Refuse(w + "." + k, "a new user namespace needs its mappings");
       (k[0] == 'u' ? s->uid_mappings : s->gid_mappings) = ParseIdMappings(*m, w + "." + k);
+    }
+    if (const json* p = Field(l, "rootfsPropagation")) {
+      // The spec's four, and runc's recursive forms of them.
+      static const std::map<std::string, unsigned long> kinds = {{"shared", MS_SHARED}, {"slave", MS_SLAVE}, {"private", MS_PRIVATE},
+                                                                 {"unbindable", MS_UNBINDABLE}, {"rshared", MS_SHARED | MS_REC},
+                                                                 {"rslave", MS_SLAVE | MS_REC}, {"rprivate", MS_PRIVATE | MS_REC},
+                                                                 {"runbindable", MS_UNBINDABLE | MS_REC}};
+      auto k = kinds.find(Str(*p, w + ".rootfsPropagation"));
+      if (k == kinds.end()) Refuse(w + ".rootfsPropagation", "must be shared, slave, private or unbindable, not " + Shown(*p));
+      s->root_propagation = k->second;
     }
     if (const json* sc = Field(l, "sysctl")) ParseSysctl(*sc, s);
     if (const json* d = Field(l, "devices")) {

@@ -22,8 +22,9 @@ struct Mount {
   std::string dest;
   unsigned long flags = 0;  // MS_*; MS_BIND (and MS_REC) for a bind
   std::string data;         // the filesystem's own options, comma-joined
-  // A bind's propagation (shared, rshared, slave, rslave): MS_SHARED or MS_SLAVE, else 0
-  // (private, as every mount of the container's namespace is once it is made private).
+  // The propagation asked for (shared, slave, unbindable, and their r- forms): MS_SHARED,
+  // MS_SLAVE or MS_UNBINDABLE, else 0 (private, as every mount of the container's namespace
+  // is once it is made private).
   unsigned long propagation = 0;
   bool propagation_recursive = false;
 };
@@ -31,6 +32,7 @@ struct Mount {
 struct Device {
   std::string path;
   bool block = false;
+  bool fifo = false;  // type "p": a named pipe, no numbers
   unsigned major = 0, minor = 0;
   mode_t mode = 0;  // permission bits
   bool owned = false;
@@ -68,9 +70,11 @@ struct Spec {
   uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
   std::vector<Rlimit> rlimits;
   bool no_new_privs = false;
+  int umask = -1;  // process.user.umask, -1 when not given (the monitor's own stays)
   // root, hostname, mounts, linux (a new container only)
   std::string root;
   bool root_readonly = false;
+  unsigned long root_propagation = 0;  // linux.rootfsPropagation: MS_SHARED and the like, 0 for none asked
   std::string hostname;
   std::vector<Mount> mounts;
   bool own_network = true;

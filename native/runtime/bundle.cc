@@ -240,6 +240,16 @@ json BundleSpec(const json& config, const std::string& bundle, const std::string
     const json& a = doc["process"]["apparmorProfile"];
     if (a.is_string() && (a.get<std::string>().empty() || a.get<std::string>() == "unconfined")) doc["process"].erase("apparmorProfile");
   }
+  // A property the runtime spec does not define is ignored, as it says runtimes MUST (runc
+  // and crun do); one it defines and gocker does not carry out is still left for the monitor
+  // to refuse by name.
+  static const char* const kSpecProperties[] = {"ociVersion", "process", "root", "hostname", "domainname", "mounts", "hooks",
+                                                "annotations", "linux", "solaris", "windows", "vm", "zos"};
+  for (auto it = doc.begin(); it != doc.end();) {
+    bool known = false;
+    for (const char* k : kSpecProperties) known = known || it.key() == k;
+    it = known ? std::next(it) : doc.erase(it);
+  }
   SpellCgroupMount(&doc);
   AddDefaultDevices(&doc);
   return doc;

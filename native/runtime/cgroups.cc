@@ -237,7 +237,9 @@ void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std:
   }
   if (const auto it = r.find("memory"); it != r.end() && !it->is_null()) {
     const std::string mw = w + ".memory";
-    OnlyKeys(*it, mw, {"limit", "reservation", "swap", "swappiness", "disableOOMKiller"});
+    // kernel: deprecated by the runtime spec (the kernel stopped honouring it in 5.4) and
+    // ignored, as runc ignores it; kernelTCP is cgroup v1's memory.kmem.tcp.limit_in_bytes.
+    OnlyKeys(*it, mw, {"limit", "reservation", "swap", "swappiness", "disableOOMKiller", "kernel", "kernelTCP"});
     std::string d = need("memory", mw);
     const json& m = *it;
     if (cg.v2) {
@@ -248,7 +250,9 @@ void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std:
         long long s = m["swap"].get<long long>(), l = m.value("limit", -1LL);
         Write(d, "memory.swap.max", s < 0 ? "max" : std::to_string(l >= 0 && s >= l ? s - l : 0));
       }
-      if ((m.contains("swappiness") && !m["swappiness"].is_null()) || m.value("disableOOMKiller", false)) Fail(mw + ": swappiness and disableOOMKiller are cgroup v1's only");
+      if ((m.contains("swappiness") && !m["swappiness"].is_null()) || m.value("disableOOMKiller", false) || (m.contains("kernelTCP") && !m["kernelTCP"].is_null())) {
+        Fail(mw + ": swappiness, disableOOMKiller and kernelTCP are cgroup v1's only");
+      }
     } else {
       bool swap = m.contains("swap") && Exists(d + "/memory.memsw.limit_in_bytes");
       if (m.contains("swap") && !swap && m["swap"].get<long long>() != -1) Fail(mw + ".swap: this kernel has no swap accounting");
@@ -266,6 +270,10 @@ void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std:
       if (m.contains("reservation")) Write(d, "memory.soft_limit_in_bytes", Num(m["reservation"], mw + ".reservation"));
       if (m.contains("swappiness") && !m["swappiness"].is_null()) Write(d, "memory.swappiness", Num(m["swappiness"], mw + ".swappiness"));
       if (m.contains("disableOOMKiller") && m["disableOOMKiller"].is_boolean() && m["disableOOMKiller"].get<bool>()) Write(d, "memory.oom_control", "1");
+      if (m.contains("kernelTCP") && !m["kernelTCP"].is_null()) {
+        if (!Exists(d + "/memory.kmem.tcp.limit_in_bytes")) Fail(mw + ".kernelTCP: this kernel has no tcp memory accounting");
+        Write(d, "memory.kmem.tcp.limit_in_bytes", Num(m["kernelTCP"], mw + ".kernelTCP"));
+      }
     }
   }
   if (const auto it = r.find("cpu"); it != r.end() && !it->is_null()) {

@@ -216,6 +216,27 @@ describe('seccomp: custom profiles', () => {
     assert.equal(g(['rm', '-f', u.stdout.trim()]).status, 0);
   });
 
+  test('a rule comparing one argument twice matches either value, as runc reads it (libseccomp refuses them in one rule)', () => {
+    const file = path.join(work, 'personality.json');
+    fs.writeFileSync(file, JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{
+        names: ['personality'],
+        action: 'SCMP_ACT_ERRNO',
+        args: [
+          { index: 0, value: 0x0040000, op: 'SCMP_CMP_EQ' },
+          { index: 0, value: 0x0008, op: 'SCMP_CMP_EQ' },
+        ],
+      }],
+    }));
+    assert.deepEqual(probeRun(['--security-opt', `seccomp=${file}`], ['personality-norandom', 'personality-query']),
+      { 'personality-norandom': EPERM, 'personality-query': 0 });
+    // PER_LINUX32 (8), the other value: linux32 sets it.
+    const r = g(['run', '--rm', '--security-opt', `seccomp=${file}`, 'busybox', 'linux32', 'true']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /Operation not permitted/);
+  });
+
   test('an unreadable or invalid profile: 125, one clear line, nothing left behind', () => {
     const before = leftovers();
     const invalid = path.join(work, 'invalid.json');

@@ -73,7 +73,7 @@ test('minKernel: rules for newer kernels only where the kernel is at least that'
   assert.throws(() => parseProfile(JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_ALLOW', includes: { minKernel: '5' } }] })), /invalid kernel version/);
 });
 
-test('flatten: SECCOMP_RET_* actions, default errno EPERM, args shared by index split as runc does', () => {
+test('flatten: SECCOMP_RET_* actions, default errno EPERM, a rule\'s args kept together for the compiler', () => {
   const f = flatten(resolve());
   assert.equal(f.defaultAction, 0x00050001);
   assert.deepEqual(f.rules.find((r) => r.name === 'clone3'), { name: 'clone3', action: 0x00050026, args: [] });
@@ -86,8 +86,7 @@ test('flatten: SECCOMP_RET_* actions, default errno EPERM, args shared by index 
   ] }));
   const g = flatten(resolveProfile(p, target())!);
   assert.deepEqual(g.rules, [
-    { name: 'a', action: 0x00050001, args: [[0, 6, 1n, 0n]] },
-    { name: 'a', action: 0x00050001, args: [[0, 2, 5n, 0n]] },
+    { name: 'a', action: 0x00050001, args: [[0, 6, 1n, 0n], [0, 2, 5n, 0n]] },
     { name: 'b', action: 0x80000000, args: [[0, 4, 1n, 0n], [1, 4, 2n, 0n]] },
   ]);
 });

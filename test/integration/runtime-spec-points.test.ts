@@ -1,0 +1,180 @@
+// gocker-runtime driven directly, as opencontainers/runtime-tools' validation suite drives it
+// (create --bundle, start, state, delete), on bundles shaped as that suite's are: the points
+// where the suite found it apart from the runtime spec (scripts/runtime-validation.ts runs the
+// whole suite). Each container's init writes what it saw to a bind-mounted host directory.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RUNTIME } from '../helpers/containerd';
+import { busyboxRootfs } from '../helpers/fixtures';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-rt-points-'));
+const root = path.join(work, 'state');
+let rootfs = '';
+let seq = 0;
+const CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL'];
+
+function rt(args: string[], log?: number) {
+  const r = spawnSync(RUNTIME, ['--root', root, ...args], { encoding: 'utf8', stdio: ['ignore', log ?? 'pipe', log ?? 'pipe'], timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** A bundle whose init runs `sh -c script`, with /out bound to a host directory; extra merged over the config, user over process.user. */
+function bundle(script: string, extra: Record<string, unknown> = {}, linux: Record<string, unknown> = {}, user: Record<string, unknown> = {}) {
+  const { mounts: more = [], ...rest } = extra as { mounts?: unknown[] };
+  const dir = path.join(work, `b${seq++}`);
+  fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
+  const config = {
+    ociVersion: '1.0.2',
+    process: {
+      args: ['sh', '-c', script],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+      cwd: '/',
+      user: { uid: 0, gid: 0, ...user },
+      capabilities: Object.fromEntries(['bounding', 'effective', 'permitted'].map((k) => [k, CAPS])),
+    },
+    root: { path: rootfs, readonly: false },
+    hostname: 'bundle',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/out', type: 'bind', source: path.join(dir, 'out'), options: ['rbind', 'rw'] },
+      ...more,
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }], ...linux },
+    ...rest,
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+/** create, start, wait for it to stop, delete: what its init wrote to /out/result. */
+async function runBundle(dir: string): Promise<string> {
+  const id = `h-${path.basename(dir)}`;
+  const log = fs.openSync(path.join(dir, 'stdio'), 'w');
+  try {
+    const c = rt(['create', '--bundle', dir, id], log);
+    assert.equal(c.status, 0, fs.readFileSync(path.join(dir, 'stdio'), 'utf8'));
+  } finally {
+    fs.closeSync(log);
+  }
+  assert.equal(rt(['start', id]).status, 0);
+  for (const end = Date.now() + 20_000; JSON.parse(rt(['state', id]).stdout || '{}').status !== 'stopped'; await new Promise((r) => setTimeout(r, 50))) {
+    assert.ok(Date.now() < end, 'the container did not stop');
+  }
+  assert.equal(rt(['delete', id]).status, 0);
+  return fs.readFileSync(path.join(dir, 'out', 'result'), 'utf8');
+}
+
+before(async () => {
+  // A copy: a runtime makes /dev's nodes and the mount points it needs in a bundle's rootfs,
+  // which the shared fixture must never get.
+  rootfs = path.join(work, 'rootfs');
+  fs.cpSync(await busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+});
+
+after(() => {
+  for (const id of rt(['list', '-q']).stdout.split('\n').filter(Boolean)) rt(['delete', '--force', id]);
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('a property the runtime spec does not define is ignored, as it says runtimes must; one it defines that gocker does not carry out is refused by name', async () => {
+  assert.equal(await runBundle(bundle('echo ran > /out/result', { unknown: 'unknown', 'x-extension': { a: 1 } })), 'ran\n');
+  const id = 'h-domainname';
+  const r = rt(['create', '--bundle', bundle('true', { domainname: 'example.org' }), id]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /domainname: not supported/);
+  assert.equal(rt(['state', id]).status, 1, 'nothing left of it');
+});
+
+test('linux.devices: a FIFO (type p, no numbers) and an unbuffered character device (type u) are made as asked', async () => {
+  const out = await runBundle(bundle('stat -c "%n %F %t:%T %a %u:%g" /dev/gocker-fifo /dev/gocker-u > /out/result', {}, {
+    devices: [
+      { path: '/dev/gocker-fifo', type: 'p', fileMode: 0o640 },
+      { path: '/dev/gocker-u', type: 'u', major: 1, minor: 3, fileMode: 0o666, uid: 1000, gid: 1000 },
+    ],
+  }));
+  assert.equal(out, '/dev/gocker-fifo fifo 0:0 640 0:0\n/dev/gocker-u character special file 1:3 666 1000:1000\n');
+  const id = 'h-badtype';
+  const r = rt(['create', '--bundle', bundle('true', {}, { devices: [{ path: '/dev/x', type: 'q', major: 1, minor: 3 }] }), id]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /linux\.devices\[0\]\.type: must be "c", "u", "b" or "p", not "q"/);
+});
+
+test('linux.seccomp comparing one argument twice (runtime-tools\' default profile does, for personality): either value matches', async () => {
+  const out = await runBundle(bundle('linux32 true; echo "linux32 $?" > /out/result; true', {}, {
+    seccomp: {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{
+        names: ['personality'],
+        action: 'SCMP_ACT_ERRNO',
+        args: [{ index: 0, value: 0x40000, op: 'SCMP_CMP_EQ' }, { index: 0, value: 8, op: 'SCMP_CMP_EQ' }],
+      }],
+    },
+  }));
+  assert.equal(out, 'linux32 1\n');
+});
+
+test('linux.rootfsPropagation: the container\'s root mount is shared, private or unbindable as asked; an unknown kind is refused', async () => {
+  // mountinfo's optional fields of "/": shared:N, unbindable, or none (private).
+  const root = 'awk \'$5 == "/" { f = ""; for (i = 7; $i != "-"; i++) f = f " " $i; print "root" f }\' /proc/self/mountinfo > /out/result';
+  assert.match(await runBundle(bundle(root, {}, { rootfsPropagation: 'shared' })), /^root shared:\d+\n$/);
+  assert.equal(await runBundle(bundle(root, {}, { rootfsPropagation: 'private' })), 'root\n');
+  assert.equal(await runBundle(bundle(root, {}, { rootfsPropagation: 'unbindable' })), 'root unbindable\n');
+  const r = rt(['create', '--bundle', bundle('true', {}, { rootfsPropagation: 'sideways' }), 'h-badprop']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /linux\.rootfsPropagation: must be shared, slave, private or unbindable, not "sideways"/);
+});
+
+test('process.user.umask is the init\'s umask: what it makes has the bits it masks off', async () => {
+  const script = 'umask > /out/result; touch /out/f; mkdir /out/d; stat -c "%n %a" /out/f /out/d >> /out/result';
+  assert.equal(await runBundle(bundle(script, {}, {}, { umask: 0o027 })), '0027\n/out/f 640\n/out/d 750\n');
+  const r = rt(['create', '--bundle', bundle('true', {}, {}, { umask: 0o1777 }), 'h-badumask']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /process\.user\.umask: /);
+});
+
+test('mounts: propagation on a new filesystem (a shared tmpfs), unbindable binds, and a bind known by its options alone (type is optional)', async () => {
+  const src = fs.mkdtempSync(path.join(work, 'src-'));
+  fs.writeFileSync(path.join(src, 'f'), 'from the host\n');
+  // Each mount's optional fields in mountinfo: shared:N, unbindable, or none.
+  const show = 'for d in /mnt/shared-tmpfs /mnt/unbindable /mnt/typeless; do awk -v d=$d \'$5 == d { f = ""; for (i = 7; $i != "-"; i++) f = f " " $i; print d f }\' /proc/self/mountinfo; done > /out/result; cat /mnt/typeless/f >> /out/result';
+  const out = await runBundle(bundle(show, {
+    mounts: [
+      { destination: '/mnt/shared-tmpfs', type: 'tmpfs', source: 'tmpfs', options: ['shared', 'size=1m'] },
+      { destination: '/mnt/unbindable', type: 'bind', source: src, options: ['bind', 'unbindable'] },
+      { destination: '/mnt/typeless', source: src, options: ['rbind', 'ro'] },
+    ],
+  }));
+  assert.match(out, /^\/mnt\/shared-tmpfs shared:\d+\n\/mnt\/unbindable unbindable\n\/mnt\/typeless\nfrom the host\n$/);
+  // Without bind or rbind, a mount still needs its type.
+  const r = rt(['create', '--bundle', bundle('true', { mounts: [{ destination: '/mnt/x', source: 'tmpfs', options: ['size=1m'] }] }), 'h-notype']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /mounts\[3\]\.type: missing/);
+});
+
+test('linux.resources.memory: kernel (deprecated) is ignored as runc ignores it; kernelTCP is cgroup v1\'s tcp limit', () => {
+  const cgPath = `/${path.basename(work)}-mem`;
+  const memory = { limit: 64 << 20, kernel: 32 << 20, kernelTCP: 16 << 20 };
+  const id = 'h-kmem';
+  const dir = bundle('true', {}, { cgroupsPath: cgPath, resources: { memory } });
+  const r = rt(['create', '--bundle', dir, id]);
+  try {
+    const v1 = fs.existsSync(`/sys/fs/cgroup/memory/memory.limit_in_bytes`);
+    if (v1) {
+      assert.equal(r.status, 0, r.stderr);
+      const cg = `/sys/fs/cgroup/memory${cgPath}`;
+      assert.equal(fs.readFileSync(`${cg}/memory.limit_in_bytes`, 'utf8').trim(), String(64 << 20));
+      assert.equal(fs.readFileSync(`${cg}/memory.kmem.tcp.limit_in_bytes`, 'utf8').trim(), String(16 << 20));
+    } else {
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /linux\.resources\.memory: swappiness, disableOOMKiller and kernelTCP are cgroup v1's only/);
+    }
+  } finally {
+    rt(['delete', '--force', id]);
+  }
+  assert.equal(fs.existsSync(`/sys/fs/cgroup/memory${cgPath}`), false, 'the cgroup goes with the container');
+});
