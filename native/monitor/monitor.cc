@@ -397,8 +397,14 @@ void MakeDevice(int root, const Device& d, bool in_user) {
       return;
     }
     mode_t mode = d.mode | (d.fifo ? S_IFIFO : d.block ? S_IFBLK : S_IFCHR);
-    if (mknodat(dir, name.c_str(), mode, d.fifo ? 0 : makedev(d.major, d.minor)) != 0) Die(kDevice, errno, d.path);
-    fchmodat(dir, name.c_str(), mode & 07777, 0);  // not subject to the umask
+    // Made with its mode, the umask out of the way: nothing after mknod acts on the name by a
+    // call that follows a symlink (fchmodat does), as in a shared directory another container
+    // may swap the new node for a symlink to a host file at any moment.
+    mode_t old_umask = umask(0);
+    int made = mknodat(dir, name.c_str(), mode, d.fifo ? 0 : makedev(d.major, d.minor));
+    int made_errno = errno;
+    umask(old_umask);
+    if (made != 0) Die(kDevice, made_errno, d.path);
     if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
     close(dir);
     return;
