@@ -44,6 +44,21 @@ export function cgroupDirs(rel: string): string[] {
   return fs.readdirSync(root).map((h) => path.join(root, h, rel));
 }
 
+/** rel's cgroup (a runtime's cgroup parent) in every hierarchy, and the containers' below it, removed. */
+export function removeCgroupParent(rel: string): void {
+  for (const d of cgroupDirs(rel)) {
+    if (!fs.existsSync(d)) continue;
+    for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
+    fs.rmdirSync(d);
+  }
+}
+
+/** What a failure left mounted under dir, deepest first. */
+export function unmountUnder(dir: string): void {
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir + '/'));
+  for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
+}
+
 export async function startContainerd(prefix: string, opts: { cri?: boolean } = {}): Promise<Containerd> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const sock = path.join(base, 'containerd.sock');
@@ -128,15 +143,10 @@ export async function startContainerd(prefix: string, opts: { cri?: boolean } = 
       if (daemon.exitCode === null && daemon.signalCode === null) process.kill(daemon.pid!, 'SIGKILL');
     }
     for (const pid of shims()) process.kill(pid, 'SIGKILL');
-    // Snapshots a failure left mounted, deepest first.
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(base + '/'));
-    for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
+    // Snapshots a failure left mounted.
+    unmountUnder(base);
     fs.rmSync(base, { recursive: true, force: true });
-    for (const d of cgroupDirs(ns)) {
-      if (!fs.existsSync(d)) continue;
-      for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
-      fs.rmdirSync(d);
-    }
+    removeCgroupParent(ns);
     for (const [dir, had] of before) for (const f of entries(dir)) if (!had.has(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
     // The shim makes runc's default root for our namespace too (seen with a user namespace's
     // container), whatever --runc-root says.

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUNTIME, cgroupDirs } from '../helpers/containerd';
+import { RUNTIME, cgroupDirs, removeCgroupParent } from '../helpers/containerd';
 import { busyboxRootfs } from '../helpers/fixtures';
 import { until } from '../helpers/wait';
 
@@ -95,11 +95,7 @@ after(() => {
     for (const id of fs.readdirSync(root)) runtime(['delete', '--force', id]);
   }
   try {
-    for (const d of cgroupDirs(CGROUP_PARENT)) {
-      if (!fs.existsSync(d)) continue;
-      for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
-      fs.rmdirSync(d);
-    }
+    removeCgroupParent(CGROUP_PARENT);
   } finally {
     if (base) fs.rmSync(base, { recursive: true, force: true });
   }

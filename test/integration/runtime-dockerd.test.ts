@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gocker, importBusybox, tempRoots } from '../helpers/cli';
-import { RUNTIME, cgroupDirs } from '../helpers/containerd';
+import { RUNTIME, removeCgroupParent, unmountUnder } from '../helpers/containerd';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-rt-dk-'));
 const SOCK = path.join(base, 'docker.sock');
@@ -70,14 +70,9 @@ after(async () => {
       // gone meanwhile
     }
   }
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(base + '/'));
-  for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
+  unmountUnder(base);
   fs.rmSync(base, { recursive: true, force: true });
-  for (const d of cgroupDirs(PARENT)) {
-    if (!fs.existsSync(d)) continue;
-    for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
-    fs.rmdirSync(d);
-  }
+  removeCgroupParent(PARENT);
   for (const f of FIXED) if (!fixedBefore.has(f)) fs.rmSync(f, { recursive: true, force: true });
   for (const s of fs.existsSync('/run/containerd/s') ? fs.readdirSync('/run/containerd/s') : []) if (!shimSocketsBefore.has(s)) fs.rmSync(path.join('/run/containerd/s', s), { force: true });
   for (const d of ['/run/containerd/s', '/run/containerd']) {

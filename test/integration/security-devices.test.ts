@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUNTIME, cgroupDirs } from '../helpers/containerd';
+import { RUNTIME, removeCgroupParent } from '../helpers/containerd';
 import { busyboxRootfs } from '../helpers/fixtures';
 
 const CGROUP_PARENT = `gocker-sec-dev-${process.pid}`;
@@ -29,11 +29,7 @@ after(() => {
     for (const id of fs.readdirSync(root)) runtime(['delete', '--force', id]);
   }
   try {
-    for (const d of cgroupDirs(CGROUP_PARENT)) {
-      if (!fs.existsSync(d)) continue;
-      for (const c of fs.readdirSync(d, { withFileTypes: true })) if (c.isDirectory()) fs.rmdirSync(path.join(d, c.name));
-      fs.rmdirSync(d);
-    }
+    removeCgroupParent(CGROUP_PARENT);
   } finally {
     if (base) fs.rmSync(base, { recursive: true, force: true });
   }
