@@ -40,6 +40,14 @@ if (files.length === 0) {
   console.error('test/run.js: no tests found; run `npm run build:ts` first');
   process.exit(1);
 }
+// Every test store has a bridge of its own (test/helpers/network.ts); the default one, gocker0,
+// appearing during the run is a test or a code path that ignored its config: a failure.
+const DEFAULT_BRIDGE = '/sys/class/net/gocker0';
+const hadDefaultBridge = fs.existsSync(DEFAULT_BRIDGE);
 // Integration tests share the host's mounts and cgroups: one file at a time.
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+if (!unitOnly && !hadDefaultBridge && fs.existsSync(DEFAULT_BRIDGE)) {
+  console.error('test/run.js: the default bridge gocker0 was made during the run: a test reached the default network config');
+  process.exit(1);
+}
 process.exit(r.status === null ? 1 : r.status);
