@@ -9,6 +9,7 @@ const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 let level: LogLevel = 'warn';
 let sink: (line: string) => void = (line) => process.stderr.write(line);
 
+/** The least severe level that is written; below it nothing is (docker's --log-level). */
 export function setLogLevel(l: LogLevel): void {
   level = l;
 }
