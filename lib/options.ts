@@ -9,6 +9,8 @@ export interface GockerOptions {
   runroot?: string;
   /** 'error' | 'warn' | 'info' | 'debug' */
   logLevel?: LogLevel;
+  /** where this engine's log lines go (default: stderr), each with its newline */
+  logSink?: (line: string) => void;
   /**
    * 'overlay2' (default): layers as overlayfs lowers, a container gets an upper dir.
    * 'vfs': docker's fallback where overlay cannot be mounted: every layer is a full copy of
