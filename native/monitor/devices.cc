@@ -101,4 +101,17 @@ void BindHostDevice(const Device& d, int dir, const std::string& name) {
   close(dst);
 }
 
+// The links a runtime makes in /dev (the runtime spec's, and runc's /dev/core): not in
+// the spec, as they are the same for every container.
+void MakeDevLinks(int root) {
+  static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
+                                          {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"}};
+  int dev = OpenDest(root, "/dev", false, true);
+  if (dev < 0) Die(kDevice, errno, "/dev");
+  for (const auto& l : kLinks) {
+    if (symlinkat(l[0], dev, l[1] + 5) != 0 && errno != EEXIST) Die(kDevice, errno, l[1]);
+  }
+  close(dev);
+}
+
 }  // namespace gocker_monitor

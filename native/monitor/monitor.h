@@ -71,11 +71,16 @@ int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, 
 std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts);
 void DoMount(int root, const Mount& m, int clone = -1);
 bool CgroupMount(const Mount& m);
+int MountRootfs(const Spec& spec);
+void PivotRoot(const Spec& spec, int root);
+void MaskPaths(const Spec& spec);
+void ReadonlyPaths(const Spec& spec);
 
 // ---- devices.cc ----
 
 void MakeDevice(int root, const Device& d, bool in_user);
 void BindHostDevice(const Device& d, int dir, const std::string& name);
+void MakeDevLinks(int root);
 
 // ---- cgroups.cc ----
 

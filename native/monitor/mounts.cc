@@ -275,4 +275,72 @@ bool CgroupMount(const Mount& m) {
   return m.type == "cgroup" || m.type == "cgroup2" || m.dest == "/sys/fs/cgroup" || m.dest.compare(0, 15, "/sys/fs/cgroup/") == 0;
 }
 
+// The container's root filesystem on spec.root (the overlay of its image's layers, or vfs's
+// copy of them bound there); returns it, opened O_PATH.
+int MountRootfs(const Spec& spec) {
+  const std::string& merged = spec.root;
+  const std::string& bind = spec.rootfs_bind;
+  if (!bind.empty()) {
+    // vfs: the container's own full copy of its image, bind-mounted as the root.
+    if (mount(bind.c_str(), merged.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kRootfs, errno, "bind " + bind);
+  } else {
+    // lowerdir uses short links relative to the store root: 60 layers fit in a page.
+    if (chdir(spec.overlay_root.c_str()) != 0) Die(kRootfs, errno, spec.overlay_root);
+    const std::string& opts = spec.overlay_options;
+    if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
+  }
+  int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) Die(kRootfs, errno, merged);
+  return root;
+}
+
+// The container's root becomes ours, the host's goes; root (MountRootfs's) is closed.
+void PivotRoot(const Spec& spec, int root) {
+  // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
+  if (fchdir(root) != 0) Die(kPivot, errno);
+  if (syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (umount2(".", MNT_DETACH) != 0) Die(kPivot, errno, "detach old root");
+  } else if (errno == EINVAL) {
+    // The host root is a ramdisk (initramfs): pivot_root cannot work; move and chroot.
+    if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) Die(kPivot, errno, "MS_MOVE");
+    if (chroot(".") != 0) Die(kPivot, errno, "chroot");
+  } else {
+    Die(kPivot, errno);
+  }
+  if (chdir("/") != 0) Die(kPivot, errno);
+  close(root);
+  // Set on the container's root once it is the root (pivot_root needs it private before);
+  // in the container's own mount namespace, so "shared" starts a peer group of its own there.
+  if (spec.root_propagation && mount(nullptr, "/", nullptr, spec.root_propagation, nullptr) != 0) Die(kPivot, errno, "rootfsPropagation");
+}
+
+// linux.maskedPaths, after pivot_root: an empty read-only tmpfs over a directory, /dev/null
+// over anything else; one the image lacks is skipped.
+void MaskPaths(const Spec& spec) {
+  for (const std::string& p : spec.masked) {
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) Die(kMask, errno, p);
+    } else if (mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      Die(kMask, errno, p);
+    }
+  }
+}
+
+// linux.readonlyPaths, bound on themselves and made read-only with every mount below them;
+// then root.readonly, the container's root itself.
+void ReadonlyPaths(const Spec& spec) {
+  for (const std::string& p : spec.readonly) {
+    if (access(p.c_str(), F_OK) != 0) continue;
+    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
+    int fd = open(p.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !SetBindFlags(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true)) Die(kReadonly, errno, p);
+    close(fd);
+  }
+  if (spec.root_readonly) {
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
+  }
+}
+
 }  // namespace gocker_monitor

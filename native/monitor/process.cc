@@ -454,35 +454,14 @@ void BecomeNamespaceRoot(int maps_fd) {
   std::map<size_t, int> clones = ClonePropagating(mounts);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Die(kMountPrivate, errno);
 
-  const std::string& merged = spec.root;
-  const std::string& bind = spec.rootfs_bind;
-  if (!bind.empty()) {
-    // vfs: the container's own full copy of its image, bind-mounted as the root.
-    if (mount(bind.c_str(), merged.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kRootfs, errno, "bind " + bind);
-  } else {
-    // lowerdir uses short links relative to the store root: 60 layers fit in a page.
-    if (chdir(spec.overlay_root.c_str()) != 0) Die(kRootfs, errno, spec.overlay_root);
-    const std::string& opts = spec.overlay_options;
-    if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
-  }
-  int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) Die(kRootfs, errno, merged);
+  int root = MountRootfs(spec);
 
   size_t first_cgroup = 0;
   auto clone_of = [&clones](size_t i) { auto it = clones.find(i); return it == clones.end() ? -1 : it->second; };
   for (; first_cgroup < mounts.size() && !CgroupMount(mounts[first_cgroup]); first_cgroup++) DoMount(root, mounts[first_cgroup], clone_of(first_cgroup));
 
   for (const Device& d : spec.devices) MakeDevice(root, d, spec.in_user());
-  // The links a runtime makes in /dev (the runtime spec's, and runc's /dev/core): not in
-  // the spec, as they are the same for every container.
-  static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
-                                          {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"}};
-  int dev = OpenDest(root, "/dev", false, true);
-  if (dev < 0) Die(kDevice, errno, "/dev");
-  for (const auto& l : kLinks) {
-    if (symlinkat(l[0], dev, l[1] + 5) != 0 && errno != EEXIST) Die(kDevice, errno, l[1]);
-  }
-  close(dev);
+  MakeDevLinks(root);
   const std::string& hostname = spec.hostname;
   if (!hostname.empty() && sethostname(hostname.c_str(), hostname.size()) != 0) Die(kHostname, errno);
   JoinNewKeyring();
@@ -504,22 +483,7 @@ void BecomeNamespaceRoot(int maps_fd) {
   if (unshare(CLONE_NEWCGROUP) != 0) Die(kUnshare, errno, "cgroup namespace");
   for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i], clone_of(i));
 
-  // pivot_root(".", ".") then detach the old root (runc's trick: no temp dir needed).
-  if (fchdir(root) != 0) Die(kPivot, errno);
-  if (syscall(SYS_pivot_root, ".", ".") == 0) {
-    if (umount2(".", MNT_DETACH) != 0) Die(kPivot, errno, "detach old root");
-  } else if (errno == EINVAL) {
-    // The host root is a ramdisk (initramfs): pivot_root cannot work; move and chroot.
-    if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) Die(kPivot, errno, "MS_MOVE");
-    if (chroot(".") != 0) Die(kPivot, errno, "chroot");
-  } else {
-    Die(kPivot, errno);
-  }
-  if (chdir("/") != 0) Die(kPivot, errno);
-  close(root);
-  // Set on the container's root once it is the root (pivot_root needs it private before);
-  // in the container's own mount namespace, so "shared" starts a peer group of its own there.
-  if (spec.root_propagation && mount(nullptr, "/", nullptr, spec.root_propagation, nullptr) != 0) Die(kPivot, errno, "rootfsPropagation");
+  PivotRoot(spec, root);
 
   // linux.sysctl, through the container's own /proc (its namespaces' values), before
   // /proc/sys is made read-only and before anything of the image's runs.
@@ -533,25 +497,8 @@ void BecomeNamespaceRoot(int maps_fd) {
     close(fd);
   }
 
-  for (const std::string& p : spec.masked) {
-    struct stat st;
-    if (lstat(p.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) Die(kMask, errno, p);
-    } else if (mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      Die(kMask, errno, p);
-    }
-  }
-  for (const std::string& p : spec.readonly) {
-    if (access(p.c_str(), F_OK) != 0) continue;
-    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
-    int fd = open(p.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || !SetBindFlags(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true)) Die(kReadonly, errno, p);
-    close(fd);
-  }
-  if (spec.root_readonly) {
-    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
-  }
+  MaskPaths(spec);
+  ReadonlyPaths(spec);
 
   Become(spec, pty_sock);
 }
