@@ -12,6 +12,7 @@
 
 #include "monitor.h"
 #include "spec.h"
+#include "sys.h"
 #include "util.h"
 
 namespace gocker_monitor {
@@ -71,11 +72,11 @@ void MakeDevice(int root, const Device& d, bool in_user) {
     // call that follows a symlink (fchmodat does), as in a shared directory another container
     // may swap the new node for a symlink to a host file at any moment.
     mode_t old_umask = umask(0);
-    int made = mknodat(dir, name.c_str(), mode, d.fifo ? 0 : makedev(d.major, d.minor));
+    int made = g_sys->Mknodat(dir, name.c_str(), mode, d.fifo ? 0 : makedev(d.major, d.minor));
     int made_errno = errno;
     umask(old_umask);
     if (made != 0) Die(kDevice, made_errno, d.path);
-    if (d.owned && fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
+    if (d.owned && g_sys->Fchownat(dir, name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) Die(kDevice, errno, d.path);
     close(dir);
     return;
   }
@@ -91,12 +92,12 @@ void BindHostDevice(const Device& d, int dir, const std::string& name) {
   if ((d.block ? !S_ISBLK(st.st_mode) : !S_ISCHR(st.st_mode)) || st.st_rdev != makedev(d.major, d.minor)) Die(kDevice, ENODEV, "host " + d.path + " is not that device");
   // The mount point: a file made for it, or what the rootfs (the image's) has there, held by
   // an O_PATH fd: never opened for I/O (a FIFO would block, a device act) and never a symlink.
-  if (mknodat(dir, name.c_str(), S_IFREG | 0600, 0) != 0 && errno != EEXIST) Die(kDevice, errno, d.path);
+  if (g_sys->Mknodat(dir, name.c_str(), S_IFREG | 0600, 0) != 0 && errno != EEXIST) Die(kDevice, errno, d.path);
   int dst = openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (dst < 0 || fstat(dst, &st) != 0) Die(kDevice, errno, d.path);
   if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)) Die(kDevice, EEXIST, d.path);
   std::string from = "/proc/self/fd/" + std::to_string(src), to = "/proc/self/fd/" + std::to_string(dst);
-  if (mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) Die(kDevice, errno, "bind " + d.path);
+  if (g_sys->Mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) Die(kDevice, errno, "bind " + d.path);
   close(src);
   close(dst);
 }

@@ -190,6 +190,28 @@ void RelayPty(int master, bool forward_stdin, int log_fd, int pidfd) {
   if (raw) tcsetattr(0, TCSANOW, &saved);
 }
 
+std::string JsonEscape(const std::string& s) {
+  std::string o;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': o += "\\r"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char b[8];
+          snprintf(b, sizeof b, "\\u%04x", c);
+          o += b;
+        } else {
+          o += static_cast<char>(c);
+        }
+    }
+  }
+  return o;
+}
+
 // --log-opt max-size / max-file: the log is rotated as dockerd's json-file does it, LOG to
 // LOG.1 and on up to LOG.(max-file - 1), the oldest dropped; with one file it is truncated.
 // A new file takes the old one's fd number (dup3), so the relays' fd stays the log's.

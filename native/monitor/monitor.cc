@@ -60,28 +60,6 @@ bool WriteFileAtomic(const std::string& path, const std::string& data) {
   return ok && renameat(dir, tmp.c_str(), dir, name.c_str()) == 0;
 }
 
-std::string JsonEscape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\r': o += "\\r"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += static_cast<char>(c);
-        }
-    }
-  }
-  return o;
-}
-
 // ---- the monitor ----
 
 pid_t g_child = -1;

@@ -6,6 +6,7 @@
 //   cgroups.cc  joining cgroups, the v2 device program, oom counts, leftover processes
 //   io.cc       the container's stdio: the pty, the relays, the json-file log and its rotation
 //   exec.cc     exec: joining a running container's namespaces, the sealed copy of ourselves
+//   sys.cc      the system calls the policy above makes, behind sys.h's interface (a test fakes them)
 //   attach.cc   the attach socket; spec.cc the spec's reader; seccomp.cc the filter's loader
 #pragma once
 #include <signal.h>
@@ -51,6 +52,9 @@ bool CloseFdsExcept(std::vector<int> keep);
 void LoopbackUp();
 void ApplySeccomp(const Spec& spec);
 void RunStartContainerHooks(const Spec& spec);
+void SetRlimits(const Spec& spec);
+void DropBoundingSet(const Spec& spec);
+void SetCapabilities(const Spec& spec);
 [[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd = -1);
 void JoinNewKeyring();
 void ApplyOomScoreAdj(const Spec& spec);
@@ -114,6 +118,8 @@ struct LogRotation {
 };
 extern LogRotation g_rotation;
 void RotateLog();
+// A string as a JSON string literal's content (the log's lines, exit.json, the events).
+std::string JsonEscape(const std::string& s);
 void LogLine(int log_fd, const char* stream, const std::string& line);
 void LogLines(int log_fd, const char* stream, std::string* pending);
 // The log LogOutput writes to.
@@ -137,6 +143,5 @@ std::string ExecSealedCopy(char** argv);
 extern int g_state_dir;
 extern int g_events_fd;
 bool WriteFileAtomic(const std::string& path, const std::string& data);
-std::string JsonEscape(const std::string& s);
 
 }  // namespace gocker_monitor

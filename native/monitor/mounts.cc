@@ -21,6 +21,7 @@
 
 #include "monitor.h"
 #include "spec.h"
+#include "sys.h"
 #include "util.h"
 
 namespace gocker_monitor {
@@ -98,7 +99,7 @@ bool SetBindFlags(int fd, unsigned long flags, bool recursive) {
     attr.attr_clr |= MOUNT_ATTR__ATIME;
     attr.attr_set |= (flags & MS_NOATIME) ? MOUNT_ATTR_NOATIME : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME : MOUNT_ATTR_RELATIME;
   }
-  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) == 0) return true;
+  if (g_sys->MountSetattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) == 0) return true;
   if (errno != ENOSYS) return false;
   g_missing = "mount_setattr (Linux 5.12)";
   // Without it, a mount with nothing below it can still be remounted alone; one with
@@ -107,7 +108,7 @@ bool SetBindFlags(int fd, unsigned long flags, bool recursive) {
     errno = ENOSYS;
     return false;
   }
-  return mount(nullptr, FdPath(fd).c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0;
+  return g_sys->Mount(nullptr, FdPath(fd).c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0;
 }
 
 // Opens (creating as needed: directories, or an empty file for a file bind) a mount
@@ -185,7 +186,7 @@ std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts) {
   for (size_t i = 0; i < mounts.size(); i++) {
     const Mount& m = mounts[i];
     if (!(m.flags & MS_BIND) || !m.propagation) continue;
-    int tree = open_tree(AT_FDCWD, m.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
+    int tree = g_sys->OpenTree(AT_FDCWD, m.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m.flags & MS_REC) ? AT_RECURSIVE : 0));
     if (tree < 0) {
       if (errno == ENOSYS) g_missing = "open_tree (Linux 5.2), for mount propagation";
       Die(kMount, errno, m.dest);
@@ -194,7 +195,7 @@ std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts) {
     memset(&attr, 0, sizeof attr);
     attr.propagation = m.propagation;
     unsigned int at = AT_EMPTY_PATH | (m.propagation == MS_SLAVE || m.propagation_recursive ? AT_RECURSIVE : 0);
-    if (syscall(SYS_mount_setattr, tree, "", at, &attr, sizeof attr) != 0) {
+    if (g_sys->MountSetattr(tree, "", at, &attr, sizeof attr) != 0) {
       if (errno == ENOSYS) g_missing = "mount_setattr (Linux 5.12), for mount propagation";
       Die(kMount, errno, m.dest);
     }
@@ -221,7 +222,7 @@ void DoMount(int root, const Mount& m, int clone) {
   if (fd < 0) Die(kMount, errno, special && errno == ELOOP ? dest + " is a symlink in the image" : dest);
   std::string target = FdPath(fd);
   if (clone >= 0) {
-    if (move_mount(clone, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);
+    if (g_sys->MoveMount(clone, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);
     close(clone);
   } else if (bind) {
     unsigned long rest = flags & ~(MS_BIND | MS_REC);
@@ -229,7 +230,7 @@ void DoMount(int root, const Mount& m, int clone) {
     // the destination as resolved once. Resolving the destination again to remount it could
     // be raced onto another directory (a symlink swapped in by another container sharing the
     // volume), which got the read-only flag while ours stayed writable (runc CVE-2021-30465).
-    int tree = open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
+    int tree = g_sys->OpenTree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
     if (tree < 0 && errno != ENOSYS) Die(kMount, errno, dest);
     if (tree >= 0 && rest && !SetBindFlags(tree, rest, flags & MS_REC)) {
       if (errno != ENOSYS) Die(kMount, errno, dest);
@@ -237,10 +238,10 @@ void DoMount(int root, const Mount& m, int clone) {
       tree = -1;
     }
     if (tree >= 0) {
-      if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);
+      if (g_sys->MoveMount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);
       close(tree);
     } else {
-      if (mount(source.c_str(), target.c_str(), nullptr, flags & (MS_BIND | MS_REC), nullptr) != 0) Die(kMount, errno, dest);
+      if (g_sys->Mount(source.c_str(), target.c_str(), nullptr, flags & (MS_BIND | MS_REC), nullptr) != 0) Die(kMount, errno, dest);
       if (rest) {
         // Bind mounts ignore other flags until remounted, and the remount must name the new
         // mount: our fd still points beneath it, so open the destination again, and make
@@ -255,14 +256,14 @@ void DoMount(int root, const Mount& m, int clone) {
       }
     }
   } else {
-    if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) Die(kMount, errno, dest);
+    if (g_sys->Mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) Die(kMount, errno, dest);
     if (m.propagation) {
       // Set on the new mount itself: our fd is beneath it, so reach the destination again,
       // and make sure that is the mount just made on our fd's directory.
       int mfd = OpenDest(root, dest, as_file, special);
       if (mfd < 0) Die(kMount, errno, dest);
       if (!MountedOn(mfd, fd)) Die(kMount, EBUSY, dest + " changed while it was mounted");
-      if (mount(nullptr, FdPath(mfd).c_str(), nullptr, m.propagation | (m.propagation_recursive ? MS_REC : 0), nullptr) != 0) Die(kMount, errno, dest);
+      if (g_sys->Mount(nullptr, FdPath(mfd).c_str(), nullptr, m.propagation | (m.propagation_recursive ? MS_REC : 0), nullptr) != 0) Die(kMount, errno, dest);
       close(mfd);
     }
   }
@@ -282,12 +283,12 @@ int MountRootfs(const Spec& spec) {
   const std::string& bind = spec.rootfs_bind;
   if (!bind.empty()) {
     // vfs: the container's own full copy of its image, bind-mounted as the root.
-    if (mount(bind.c_str(), merged.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kRootfs, errno, "bind " + bind);
+    if (g_sys->Mount(bind.c_str(), merged.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kRootfs, errno, "bind " + bind);
   } else {
     // lowerdir uses short links relative to the store root: 60 layers fit in a page.
     if (chdir(spec.overlay_root.c_str()) != 0) Die(kRootfs, errno, spec.overlay_root);
     const std::string& opts = spec.overlay_options;
-    if (mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
+    if (g_sys->Mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) Die(kRootfs, errno, "overlay " + opts.substr(0, 200));
   }
   int root = open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) Die(kRootfs, errno, merged);
@@ -319,10 +320,10 @@ void PivotRoot(const Spec& spec, int root) {
 void MaskPaths(const Spec& spec) {
   for (const std::string& p : spec.masked) {
     struct stat st;
-    if (lstat(p.c_str(), &st) != 0) continue;
+    if (g_sys->Lstat(p.c_str(), &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) Die(kMask, errno, p);
-    } else if (mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      if (g_sys->Mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) Die(kMask, errno, p);
+    } else if (g_sys->Mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr) != 0) {
       Die(kMask, errno, p);
     }
   }
@@ -332,14 +333,14 @@ void MaskPaths(const Spec& spec) {
 // then root.readonly, the container's root itself.
 void ReadonlyPaths(const Spec& spec) {
   for (const std::string& p : spec.readonly) {
-    if (access(p.c_str(), F_OK) != 0) continue;
-    if (mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
-    int fd = open(p.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (g_sys->Access(p.c_str(), F_OK) != 0) continue;
+    if (g_sys->Mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) Die(kReadonly, errno, p);
+    int fd = g_sys->Open(p.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || !SetBindFlags(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true)) Die(kReadonly, errno, p);
     close(fd);
   }
   if (spec.root_readonly) {
-    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
+    if (g_sys->Mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) Die(kReadonly, errno, "/");
   }
 }
 

@@ -33,6 +33,7 @@
 #include "monitor.h"
 #include "seccomp.h"
 #include "spec.h"
+#include "sys.h"
 #include "util.h"
 
 namespace gocker_monitor {
@@ -192,6 +193,48 @@ void RunStartContainerHooks(const Spec& spec) {
   }
 }
 
+// process.rlimits as the spec gives them (TS has already checked them against the hard limits).
+void SetRlimits(const Spec& spec) {
+  for (const gocker_monitor::Rlimit& r : spec.rlimits) {
+    struct rlimit rl = {r.soft, r.hard};
+    if (g_sys->Setrlimit(r.resource, &rl) != 0) Die(kRlimit, errno, r.name);
+  }
+}
+
+// The bounding set cut to the spec's, and no ambient capability left, while we are still
+// root with every capability (dropping one needs CAP_SETPCAP).
+void DropBoundingSet(const Spec& spec) {
+  const uint64_t keep = spec.bounding;
+  int last_cap = 40;
+  {
+    std::string s;
+    if (ReadFile("/proc/sys/kernel/cap_last_cap", &s)) last_cap = atoi(s.c_str());
+  }
+  for (int cap = 0; cap <= last_cap; cap++) {
+    if (!(keep & (1ULL << cap)) && g_sys->Prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) Die(kCaps, errno);
+  }
+  g_sys->Prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+// After the switch to the spec's user.
+void SetCapabilities(const Spec& spec) {
+  // The sets as the spec has them (docker's: root keeps the chosen set in effective and
+  // permitted, others get none), then the ambient ones, which must be in both of those.
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  data[0].effective = static_cast<uint32_t>(spec.effective);
+  data[1].effective = static_cast<uint32_t>(spec.effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(spec.permitted);
+  data[1].permitted = static_cast<uint32_t>(spec.permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(spec.inheritable);
+  data[1].inheritable = static_cast<uint32_t>(spec.inheritable >> 32);
+  if (g_sys->Capset(&hdr, data) != 0) Die(kCaps, errno);
+  for (int cap = 0; cap < 64; cap++) {
+    if ((spec.ambient & (1ULL << cap)) && g_sys->Prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) Die(kCaps, errno, "ambient");
+  }
+}
+
 // The last steps, shared by run and exec: terminal, limits, user, capabilities, cwd, execve.
 // report_fd (exec): the process that does all this is not in the container's pid namespace,
 // and forks the one that execs the command into it only once it has no more privileges than
@@ -203,23 +246,8 @@ void RunStartContainerHooks(const Spec& spec) {
   if (!g_console_slave.empty() && (pty = open(g_console_slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) Die(kStdio, errno, g_console_slave);
   if (pty >= 0 && report_fd < 0) TakePty(pty);
 
-  // (TS has already checked them against the hard limits)
-  for (const gocker_monitor::Rlimit& r : spec.rlimits) {
-    struct rlimit rl = {r.soft, r.hard};
-    if (setrlimit(r.resource, &rl) != 0) Die(kRlimit, errno, r.name);
-  }
-
-  // The bounding set first (needs CAP_SETPCAP, which we still have as root).
-  const uint64_t keep = spec.bounding;
-  int last_cap = 40;
-  {
-    std::string s;
-    if (ReadFile("/proc/sys/kernel/cap_last_cap", &s)) last_cap = atoi(s.c_str());
-  }
-  for (int cap = 0; cap <= last_cap; cap++) {
-    if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) Die(kCaps, errno);
-  }
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  SetRlimits(spec);
+  DropBoundingSet(spec);
 
   // The working directory is created if the image lacks it (as root, before the user
   // switch), as docker does. It is resolved inside the container's root, symlinks included,
@@ -260,21 +288,7 @@ void RunStartContainerHooks(const Spec& spec) {
     if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) _exit(1);
   }
 
-  // The sets as the spec has them (docker's: root keeps the chosen set in effective and
-  // permitted, others get none), then the ambient ones, which must be in both of those.
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2];
-  memset(data, 0, sizeof data);
-  data[0].effective = static_cast<uint32_t>(spec.effective);
-  data[1].effective = static_cast<uint32_t>(spec.effective >> 32);
-  data[0].permitted = static_cast<uint32_t>(spec.permitted);
-  data[1].permitted = static_cast<uint32_t>(spec.permitted >> 32);
-  data[0].inheritable = static_cast<uint32_t>(spec.inheritable);
-  data[1].inheritable = static_cast<uint32_t>(spec.inheritable >> 32);
-  if (syscall(SYS_capset, &hdr, data) != 0) Die(kCaps, errno);
-  for (int cap = 0; cap < 64; cap++) {
-    if ((spec.ambient & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) Die(kCaps, errno, "ambient");
-  }
+  SetCapabilities(spec);
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
 
   // As the user, so that its permissions apply; then checked: a cwd the root cannot reach
