@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -332,6 +333,71 @@ void BindThroughSymlinkStaysInRoot() {
   close(root);
 }
 
+// A bind that propagates (--mount ...,bind-propagation=rslave) is cloned from the host's mount
+// before the namespace is made private: the clone made the host mount's slave, with every mount
+// below it, and given its other flags, detached; then attached as it is.
+void SlaveBindCloned() {
+  Scratch s;
+  s.Mkdir("src");
+  Recording sys(s);
+  int root = s.Root();
+  Mount m = Bind(s.Path("src"), "/data", MS_REC | MS_RDONLY);
+  m.propagation = MS_SLAVE;
+  std::map<size_t, int> clones = gocker_monitor::ClonePropagating({Bind(s.Path("src"), "/other", 0), m});
+  Expect(clones.size() == 1 && clones.count(1) == 1, "only the propagating bind is cloned");
+  gocker_monitor::DoMount(root, m, clones[1]);
+  ExpectCalls(sys, {"open_tree src clone rec", "mount_setattr src propagation=slave rec", "mount_setattr src set=ro rec", "move_mount src root/data"});
+  close(root);
+}
+
+// shared without r: the propagation is set on the top mount alone.
+void SharedBindNotRecursive() {
+  Scratch s;
+  s.Mkdir("src");
+  Recording sys(s);
+  Mount m = Bind(s.Path("src"), "/data", 0);
+  m.propagation = MS_SHARED;
+  std::map<size_t, int> clones = gocker_monitor::ClonePropagating({m});
+  for (const auto& c : clones) close(c.second);
+  ExpectCalls(sys, {"open_tree src clone", "mount_setattr src propagation=shared"});
+}
+
+// The mounts that wait for the cgroup namespace: cgroup filesystems, and whatever goes on or
+// below /sys/fs/cgroup; nothing else.
+void CgroupMounts() {
+  auto at = [](const std::string& type, const std::string& dest) {
+    Mount m;
+    m.type = type;
+    m.dest = dest;
+    return gocker_monitor::CgroupMount(m);
+  };
+  Expect(at("cgroup2", "/sys/fs/cgroup") && at("cgroup", "/x") && at("tmpfs", "/sys/fs/cgroup") && at("bind", "/sys/fs/cgroup/memory"), "cgroup mounts");
+  Expect(!at("sysfs", "/sys") && !at("bind", "/sys/fs/cgroupfoo") && !at("tmpfs", "/sys/fs"), "other mounts");
+}
+
+// /dev's links, made in the container's /dev, never through a link in the image.
+void DevLinks() {
+  Scratch s;
+  s.Mkdir("root/dev");
+  Recording sys(s);
+  int root = s.Root();
+  gocker_monitor::MakeDevLinks(root);
+  char buf[64];
+  ssize_t n = readlink(s.Path("root/dev/fd").c_str(), buf, sizeof buf - 1);
+  Expect(n > 0 && std::string(buf, static_cast<size_t>(n)) == "/proc/self/fd", "/dev/fd -> /proc/self/fd");
+  n = readlink(s.Path("root/dev/ptmx").c_str(), buf, sizeof buf - 1);
+  Expect(n > 0 && std::string(buf, static_cast<size_t>(n)) == "pts/ptmx", "/dev/ptmx -> pts/ptmx");
+  close(root);
+  Scratch t;
+  t.Mkdir("root/etc");
+  t.Symlink("/etc", "root/dev");
+  int troot = t.Root();
+  ChildError e = ExpectDie([&] { gocker_monitor::MakeDevLinks(troot); });
+  Expect(e.stage == gocker_monitor::kDevice && e.err == ELOOP, "a linked /dev refused");
+  Expect(!t.IsFile("root/etc/fd") && access(t.Path("root/etc/fd").c_str(), F_OK) != 0, "nothing made through the link");
+  close(troot);
+}
+
 // A filesystem mount is made on the destination as resolved once, with its type, flags and data.
 void TmpfsMount() {
   Scratch s;
@@ -566,6 +632,10 @@ const Case kCases[] = {
     {"file-bind-not-recursive", FileBindNotRecursive},
     {"plain-bind-no-setattr", PlainBindNoSetattr},
     {"bind-through-symlink-stays-in-root", BindThroughSymlinkStaysInRoot},
+    {"slave-bind-cloned", SlaveBindCloned},
+    {"shared-bind-not-recursive", SharedBindNotRecursive},
+    {"cgroup-mounts", CgroupMounts},
+    {"dev-links", DevLinks},
     {"tmpfs-mount", TmpfsMount},
     {"proc-on-symlink-refused", ProcOnSymlinkRefused},
     {"readonly-without-setattr", ReadonlyWithoutSetattr},
