@@ -16,6 +16,7 @@
 
 #include "monitor.h"
 #include "spec.h"
+#include "sys.h"
 #include "util.h"
 
 namespace gocker_monitor {
@@ -84,7 +85,7 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
     *error = "open " + up + ": " + strerror(errno);
     return false;
   }
-  if ((their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev) && setns(userfd, CLONE_NEWUSER) != 0) {
+  if ((their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev) && g_sys->Setns(userfd, CLONE_NEWUSER) != 0) {
     *error = std::string("setns user: ") + strerror(errno);
     return false;
   }
@@ -94,7 +95,7 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
       *pidns = fds[i];
       continue;
     }
-    if (setns(fds[i], 0) != 0) {
+    if (g_sys->Setns(fds[i], 0) != 0) {
       *error = std::string("setns ") + kinds[i] + ": " + strerror(errno);
       return false;
     }

@@ -2,6 +2,7 @@
 #include "sys.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -46,5 +47,7 @@ int KernelSys::Prctl(int option, unsigned long arg2, unsigned long arg3, unsigne
 }
 
 int KernelSys::Capset(cap_user_header_t header, const cap_user_data_t data) { return static_cast<int>(syscall(SYS_capset, header, data)); }
+
+int KernelSys::Setns(int fd, int nstype) { return setns(fd, nstype); }
 
 }  // namespace gocker_monitor

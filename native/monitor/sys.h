@@ -1,5 +1,5 @@
 // The system calls the monitor's policy makes, behind an interface: the mounts, device nodes,
-// limits and capabilities a spec asks for. KernelSys forwards each to the kernel; the policy
+// limits and capabilities a spec asks for, the namespaces an exec joins. KernelSys forwards each to the kernel; the policy
 // test (test/native/monitor-policy.cc) puts a recording fake in its place, so the real policy
 // code is driven, and checked call by call, without root. Only the calls that need privilege
 // or change the process are here: walking and creating directories inside the root
@@ -33,6 +33,7 @@ class Sys {
   virtual int Setrlimit(int resource, const struct rlimit* rl) = 0;
   virtual int Prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) = 0;
   virtual int Capset(cap_user_header_t header, const cap_user_data_t data) = 0;
+  virtual int Setns(int fd, int nstype) = 0;
 };
 
 class KernelSys : public Sys {
@@ -49,6 +50,7 @@ class KernelSys : public Sys {
   int Setrlimit(int resource, const struct rlimit* rl) override;
   int Prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) override;
   int Capset(cap_user_header_t header, const cap_user_data_t data) override;
+  int Setns(int fd, int nstype) override;
 };
 
 // The calls' way to the kernel: a KernelSys unless a test has put its own.

@@ -13,6 +13,8 @@
 #include <ftw.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -168,6 +170,13 @@ class RecordingSys : public gocker_monitor::Sys {
     calls.push_back("capset v" + std::to_string(header->version == _LINUX_CAPABILITY_VERSION_3 ? 3 : 0) + " effective=" +
                     set(&__user_cap_data_struct::effective) + " permitted=" + set(&__user_cap_data_struct::permitted) +
                     " inheritable=" + set(&__user_cap_data_struct::inheritable));
+    return 0;
+  }
+
+  int Setns(int fd, int nstype) override {
+    // The namespace by its link's text, "ipc:[4026531839]".
+    std::string ns = PathOf(fd);
+    calls.push_back("setns " + ns.substr(0, ns.find(':')) + (nstype == CLONE_NEWUSER ? " as user" : nstype ? " as " + std::to_string(nstype) : ""));
     return 0;
   }
 
@@ -567,6 +576,43 @@ void DeviceInUserNamespaceWrongHostNodeRefused() {
   close(root);
 }
 
+// exec: a running container's namespaces, joined with the mount namespace last (after it the
+// host's paths are gone) and the pid namespace only opened, for the command's process.
+void ExecJoinsNamespaces() {
+  Scratch s;
+  s.File("started");
+  pid_t target = fork();
+  if (target == 0) {
+    pause();
+    _exit(0);
+  }
+  Recording sys(s);
+  Spec spec;
+  spec.target_pid = target;
+  spec.target_parent = getpid();
+  spec.target_started = s.Path("started");
+  spec.target_exit = s.Path("exit.json");
+  int pidns = -1;
+  std::string error;
+  bool ok = gocker_monitor::JoinNamespaces(spec, &pidns, &error);
+  std::string pid_link = pidns >= 0 ? PathOf(pidns) : "";
+  // Not running: its exit file there, or another process's child by that pid.
+  s.File("exit.json");
+  std::string gone, impostor;
+  bool gone_ok = gocker_monitor::JoinNamespaces(spec, &pidns, &gone);
+  unlink(s.Path("exit.json").c_str());
+  spec.target_parent = 1;
+  bool impostor_ok = gocker_monitor::JoinNamespaces(spec, &pidns, &impostor);
+  kill(target, SIGKILL);
+  waitpid(target, nullptr, 0);
+  Expect(ok, "joined: " + error);
+  Expect(pid_link.compare(0, 4, "pid:") == 0, "the pid namespace is handed back: " + pid_link);
+  Expect(!gone_ok && gone == "container is not running", "an exited container refused: " + gone);
+  Expect(!impostor_ok && impostor == "container is not running", "a pid that is not the container's refused: " + impostor);
+  // The same user namespace as ours: not joined again.
+  ExpectCalls(sys, {"setns ipc", "setns uts", "setns net", "setns cgroup", "setns mnt"});
+}
+
 // process.rlimits, each as given, in order.
 void Rlimits() {
   Scratch s;
@@ -647,6 +693,7 @@ const Case kCases[] = {
     {"device-already-there-left", DeviceAlreadyThereLeft},
     {"device-in-user-namespace-bound", DeviceInUserNamespaceBound},
     {"device-in-user-namespace-wrong-host-node-refused", DeviceInUserNamespaceWrongHostNodeRefused},
+    {"exec-joins-namespaces", ExecJoinsNamespaces},
     {"rlimits", Rlimits},
     {"bounding-set", BoundingSet},
     {"capabilities", Capabilities},
