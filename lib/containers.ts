@@ -4,6 +4,7 @@
 // and nothing here touches the calling process's stdio, signals, working directory or
 // environment: a container's output goes to its log and to the streams the caller attaches.
 import type { Readable, Writable } from 'node:stream';
+import { bindLogScope } from './log';
 import { GockerError, InvalidOptionError, NoSuchContainerError } from './errors';
 import type { Store } from './store';
 import type { StorePaths } from './store/paths';
@@ -440,7 +441,10 @@ export class Container {
   attachment?: Attachment;
 
   /** @internal handles are made by Gocker */
-  constructor(private readonly paths: StorePaths, private readonly store: Store, readonly id: string, private currentName: string) {}
+  constructor(private readonly paths: StorePaths, private readonly store: Store, readonly id: string, private currentName: string) {
+    // Made by an engine's method: it logs at that engine's level, to its sink, later too.
+    bindLogScope(this);
+  }
 
   /** its name, without docker's leading '/' */
   get name(): string {

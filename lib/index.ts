@@ -1,6 +1,6 @@
 // The engine as a library: `const { Gocker } = require('gocker')`.
 import { engineInfo, type EngineInfo } from './info';
-import { setLogLevel } from './log';
+import { bindLogScope } from './log';
 import { native } from './native';
 import { resolveOptions, type GockerOptions, type ResolvedOptions } from './options';
 import { StorePaths } from './store/paths';
@@ -28,7 +28,8 @@ export class Gocker {
 
   constructor(opts: GockerOptions = {}) {
     this.options = resolveOptions(opts);
-    setLogLevel(this.options.logLevel);
+    // This engine's level and sink, for its own work only: the process's are the CLI's.
+    bindLogScope(this, { level: this.options.logLevel, sink: opts.logSink ?? ((line) => process.stderr.write(line)) });
     this.paths = StorePaths.forDriver(this.options.root, this.options.runroot, this.options.storageDriver);
     // Opening the engine opens the store: closed to other users before anything reads it.
     secureStore(this.paths);
@@ -258,7 +259,7 @@ export type { TopResult } from './container/top';
 export type { ContainerPruneResult } from './container/prune';
 export type { HistoryRow } from './image/manage';
 export type { ImportOptions } from './image/import';
-export { setLogSink, setLogLevel } from './log';
+export { setLogSink, setLogLevel, type LogSettings } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './store/types';

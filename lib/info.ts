@@ -7,42 +7,64 @@ import { StorePaths } from './store/paths';
 import { networkInfo, type NetworkInfo } from './network';
 import type { ResolvedOptions, StorageDriver } from './options';
 
+/** What a trial overlay mount on the store's filesystem found (docker's overlay2 checks). */
 export interface OverlayProbe {
+  /** an overlay mount of the store's directories worked */
   supported: boolean;
   /** why a plain overlay mount failed, when it did */
   error?: string;
+  /** the filesystem under the store, as docker names it ('extfs', 'xfs', ...) */
   backingFilesystem: string;
+  /** it records file types in directory entries, which overlay needs */
   dType: boolean;
   /** the optional mount options Docker's overlay2 probes for */
   indexOff: boolean;
+  /** overlay's metacopy=on mounts here */
   metacopy: boolean;
+  /** overlay's userxattr mounts here */
   userxattr: boolean;
 }
 
+/** Namespace kind ('pid', 'net', ...) -> whether a trial unshare of it worked, and why not. */
 export interface NamespaceProbe {
   [name: string]: { supported: boolean; error?: string };
 }
 
+/** The size of one of the store's directories. */
 export interface DirUsage {
+  /** the directory */
   path: string;
+  /** bytes of the files under it, each counted once */
   bytes: number;
+  /** false: it is not there yet (nothing was stored) */
   exists: boolean;
 }
 
+/** What `gocker info` shows: the engine, the host's kernel and what it allows, and the store. */
 export interface EngineInfo {
+  /** gocker's version */
   version: string;
+  /** uname's release, version and machine */
   kernel: { release: string; version: string; arch: string };
   /** the driver in use (--storage-driver); storage says whether overlay would work here */
   storageDriver: StorageDriver;
+  /** whether overlay works on the store's filesystem */
   storage: OverlayProbe;
+  /** the cgroup hierarchies mounted: v1, v2 or both */
   cgroups: CgroupLayout;
+  /** which namespaces can be made here */
   namespaces: NamespaceProbe;
   /** the system calls containment needs: present, and the kernel that brought each */
   kernelFeatures: Array<{ name: string; present: boolean; since: string; needed: string }>;
+  /** the persistent store's directory */
   root: DirUsage;
+  /** the runtime state's directory */
   runroot: DirUsage;
+  /** images in the store */
   images: number;
+  /** containers, in any state */
   containers: number;
+  /** the default bridge and the networks */
   network: NetworkInfo;
 }
 

@@ -1,6 +1,7 @@
 // Where gocker keeps its state. Flags win over the environment, which wins over defaults.
 import { GockerError } from './errors';
 
+/** Where an engine keeps its state, and how it logs; each unset one comes from the environment, then the default. */
 export interface GockerOptions {
   /** persistent state: blobs, layers, images.json, containers (default /var/lib/gocker) */
   root?: string;
@@ -8,6 +9,8 @@ export interface GockerOptions {
   runroot?: string;
   /** 'error' | 'warn' | 'info' | 'debug' */
   logLevel?: LogLevel;
+  /** where this engine's log lines go (default: stderr), each with its newline */
+  logSink?: (line: string) => void;
   /**
    * 'overlay2' (default): layers as overlayfs lowers, a container gets an upper dir.
    * 'vfs': docker's fallback where overlay cannot be mounted: every layer is a full copy of
@@ -17,16 +20,23 @@ export interface GockerOptions {
   storageDriver?: StorageDriver;
 }
 
+/** How images and containers are laid out on disk. */
 export type StorageDriver = 'overlay2' | 'vfs';
 export const STORAGE_DRIVERS: readonly StorageDriver[] = ['overlay2', 'vfs'];
 
+/** How much the engine writes to its log, least first. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 
+/** GockerOptions with every one settled: what an engine uses. */
 export interface ResolvedOptions {
+  /** --root, GOCKER_ROOT, or /var/lib/gocker */
   root: string;
+  /** --runroot, GOCKER_RUNROOT, or /var/run/gocker */
   runroot: string;
+  /** --log-level, GOCKER_LOG_LEVEL, or 'warn' */
   logLevel: LogLevel;
+  /** --storage-driver, GOCKER_STORAGE_DRIVER, or 'overlay2' */
   storageDriver: StorageDriver;
 }
 

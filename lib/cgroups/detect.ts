@@ -6,20 +6,28 @@ import type { NativeBinding } from '../native';
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const TMPFS_MAGIC = 0x01021994;
 
+/** How the host mounts cgroups: v1 only, the v2 tree only, both (systemd's hybrid), or none. */
 export type CgroupMode = 'v1' | 'v2' | 'hybrid' | 'none';
 
+/** One mounted cgroup hierarchy. */
 export interface CgroupHierarchy {
+  /** cgroup v1 or v2 */
   version: 1 | 2;
+  /** where it is mounted ('/sys/fs/cgroup/memory', '/sys/fs/cgroup') */
   mountpoint: string;
+  /** the controllers it has ('memory'; v2: cgroup.controllers' list) */
   controllers: string[];
   /** v1: the mount's super options less rw/ro ('cpu,cpuacct', 'xattr,name=systemd'), as a container mounts it again */
   options?: string[];
 }
 
+/** The host's cgroup hierarchies, as the engine found them. */
 export interface CgroupLayout {
+  /** which versions are mounted */
   mode: CgroupMode;
   /** the v2 mount: /sys/fs/cgroup on pure v2, /sys/fs/cgroup/unified on hybrid */
   unifiedMount?: string;
+  /** every hierarchy mounted, v1's and v2's */
   hierarchies: CgroupHierarchy[];
 }
 

@@ -110,6 +110,27 @@ function procs(dir: string): number[] {
   }
 }
 
+/**
+ * SIGKILL to a process read from the cgroup's list, through a pidfd taken before the list is
+ * read again: a pid is only a number, and the process may have exited and its pid gone to a
+ * host process in between. The pidfd stays the process it was opened on, so once the pid is
+ * seen in the list again after it, the signal reaches a process of this cgroup.
+ */
+function killIfStillIn(dir: string, pid: number): void {
+  const n = native();
+  let fd: number;
+  try {
+    fd = n.pidfdOpen(pid);
+  } catch {
+    return; // already gone
+  }
+  try {
+    if (procs(dir).includes(pid)) n.pidfdSignal(fd, 9);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** rmdir, retrying while the kernel finishes tearing down exited tasks. */
 async function removeDir(dir: string): Promise<void> {
   // A task killed a moment ago stays in the cgroup until it has finished exiting, which
@@ -122,13 +143,7 @@ async function removeDir(dir: string): Promise<void> {
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return;
       if (!isErrno(e, 'EBUSY') || Date.now() > deadline) throw e;
-      for (const pid of procs(dir)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      for (const pid of procs(dir)) killIfStillIn(dir, pid);
       await new Promise((r) => setTimeout(r, 10));
     }
   }

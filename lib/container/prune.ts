@@ -17,6 +17,7 @@ export interface ContainerPruneFilters {
   notLabel: string[];
 }
 
+/** What `container prune` removed. */
 export interface ContainerPruneResult {
   /** full ids, in the order removed */
   deleted: string[];

@@ -5,17 +5,29 @@ import * as path from 'node:path';
 import { cgroupManager } from '../cgroups';
 import type { ContainerRecord } from './record';
 
+/** One sample of a container's use of the machine: a row of `docker stats`. */
 export interface ContainerStats {
+  /** the container's id (64 hex chars) */
   id: string;
+  /** its name, without docker's leading '/' */
   name: string;
+  /** CPU time over the sample's interval, in percent of one CPU (so up to 100 x the CPUs); 0 when not running */
   cpuPercent: number;
+  /** bytes of memory its cgroup uses now */
   memoryUsage: number;
+  /** its memory limit in bytes, or the machine's memory when it has none (as docker) */
   memoryLimit: number;
+  /** memoryUsage in percent of memoryLimit */
   memoryPercent: number;
+  /** bytes received on its interfaces but lo (0 with --network host, as docker) */
   netRx: number;
+  /** bytes sent on its interfaces but lo (0 with --network host) */
   netTx: number;
+  /** bytes its cgroup read from block devices */
   blockRead: number;
+  /** bytes its cgroup wrote to block devices */
   blockWrite: number;
+  /** processes and threads in its cgroup */
   pids: number;
 }
 

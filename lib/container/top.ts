@@ -5,7 +5,13 @@ import { GockerError, NotRunningError } from '../errors';
 import type { StorePaths } from '../store/paths';
 import { find } from './lifecycle';
 
-export interface TopResult { Titles: string[]; Processes: string[][] }
+/** `docker top`'s answer: ps's header, and its rows for the container's processes. */
+export interface TopResult {
+  /** ps's column names */
+  Titles: string[];
+  /** a row per process, a string per column (the last, the command, may hold spaces) */
+  Processes: string[][];
+}
 
 /**
  * Runs ps with the caller's options (docker's default: -ef) and keeps the rows whose PID

@@ -33,6 +33,7 @@ function parseName(name: string | undefined): Reference[] {
   return [ref];
 }
 
+/** What `import` takes besides the tarball, as docker import's flags. */
 export interface ImportOptions {
   /** extra history comment, as `docker import -m` */
   message?: string;

@@ -299,7 +299,19 @@ export function inspectImage(store: Store, name: string): Record<string, unknown
   };
 }
 
-export interface HistoryRow { id: string; created: string; createdBy: string; size: number; comment: string }
+/** One row of `docker history`: a step of the image's build, newest first. */
+export interface HistoryRow {
+  /** the image's id on the newest row, '<missing>' on the others (as docker without a build cache) */
+  id: string;
+  /** when the step ran, RFC 3339 */
+  created: string;
+  /** the instruction that made it */
+  createdBy: string;
+  /** bytes its layer adds; 0 for a step without one (ENV, CMD, ...) */
+  size: number;
+  /** the step's comment (import's -m, commit's -m) */
+  comment: string;
+}
 
 /** Newest first, as docker history; empty layers (ENV, CMD) have size 0. */
 export function imageHistory(store: Store, name: string): HistoryRow[] {

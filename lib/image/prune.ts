@@ -14,6 +14,7 @@ import { DIGEST_HEX_LENGTH, isDigest, type DigestAlgorithm } from '../name/diges
 import { hexOf, shortLink } from '../store/paths';
 import type { ImageConfig } from '../store/types';
 
+/** What a garbage collection of the store deleted. */
 export interface Collected {
   /** image ids whose directories were deleted */
   images: string[];
@@ -23,6 +24,7 @@ export interface Collected {
   bytes: number;
 }
 
+/** What `image prune` did: the names it took away, and what was then deleted. */
 export interface PruneResult extends Collected {
   /** 'repo:tag' or 'repo@digest' entries taken out of images.json */
   untagged: string[];

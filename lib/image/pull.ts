@@ -10,14 +10,21 @@ import { Store, chainIds } from '../store';
 import type { ImageConfig } from '../store/types';
 import { imageEvent } from '../events';
 
+/**
+ * What a pull reports as it goes, docker's progress lines as data: the reference resolved, each
+ * layer's state (with bytes while downloading or extracting), retries, and the end.
+ */
 export type PullEvent =
   | { kind: 'resolved'; ref: string; tag: string; repository: string; layers: string[] }
   | { kind: 'layer'; id: string; status: 'Already exists' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete'; current?: number; total?: number }
   | { kind: 'layer'; id: string; status: 'Retrying'; /** ms until the next attempt */ delayMs: number; attempt: number; error: string }
   | { kind: 'done'; digest: string; id: string; ref: string; fresh: boolean };
 
+/** How to pull: the registry client's options (auth, platform, signal, ...) and these. */
 export interface PullOptions extends ClientOptions {
+  /** layers downloaded at once: 3, dockerd's max-concurrent-downloads */
   maxConcurrentDownloads?: number;
+  /** called with each step of the pull, in order */
   onEvent?: (e: PullEvent) => void;
 }
 

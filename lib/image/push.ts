@@ -21,6 +21,7 @@ import { unlinkIfThere, writeFileAtomic } from '../store/atomic';
 import { hexOf } from '../store/paths';
 import { imageEvent } from '../events';
 
+/** What a push reports as it goes, docker's progress lines as data. */
 export type PushEvent =
   /** docker's first line: "The push refers to repository [host/name]" */
   | { kind: 'repository'; name: string }
@@ -30,6 +31,7 @@ export type PushEvent =
   /** one tag pushed: docker's "<tag>: digest: <digest> size: <bytes>" */
   | { kind: 'done'; tag: string; digest: string; size: number };
 
+/** How to push: the registry client's options (auth, signal, ...) and these. */
 export interface PushOptions extends ClientOptions {
   /** every tag of the repository (`--all-tags`); the name then has none */
   allTags?: boolean;
@@ -37,10 +39,13 @@ export interface PushOptions extends ClientOptions {
   maxConcurrentUploads?: number;
   /** bytes a PATCH carries; a blob no larger goes in one PUT (remote/push.ts DEFAULT_CHUNK_SIZE) */
   chunkSize?: number;
+  /** called with each step of the push, in order */
   onEvent?: (e: PushEvent) => void;
 }
 
+/** One tag pushed. */
 export interface PushResult {
+  /** the tag */
   tag: string;
   /** the manifest's digest, as the registry now knows the tag by */
   digest: string;

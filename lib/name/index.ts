@@ -13,12 +13,15 @@ export const DEFAULT_TAG = 'latest';
 /** An image id as docker's CLI takes one: 64 hex digits, no algorithm. */
 const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 
+/** An image reference taken apart, normalised as docker's (docker.io and library/ filled in). */
 export interface Reference {
   /** 'docker.io', 'localhost:5000', 'registry.example.com' */
   registry: string;
   /** 'library/alpine', 'ns/name' */
   repository: string;
+  /** 'latest', '3.19': 'latest' when neither a tag nor a digest was given */
   tag?: string;
+  /** 'sha256:<hex>', when one was given */
   digest?: string;
 }
 
@@ -27,6 +30,7 @@ export function isTag(s: string): boolean {
   return native().isTag(s);
 }
 
+/** Parses an image reference as docker's distribution/reference does; throws (code EINVALREF) on one that is not valid. */
 export function parseReference(input: string): Reference {
   const r = native().parseReference(input);
   if (typeof r === 'string') throw new GockerError(r, { code: 'EINVALREF', exitCode: 125 });
@@ -53,6 +57,7 @@ export function familiarRepo(ref: Reference): string {
   return `${ref.registry}/${ref.repository}`;
 }
 
+/** The reference as docker shows it: docker.io/ and library/ left out ('alpine:3.19'). */
 export function familiarString(ref: Reference): string {
   return `${familiarRepo(ref)}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }

@@ -138,21 +138,33 @@ export type SpecMount =
 
 /** The fields of docker's HostConfig that the spec and the container's record take alike. */
 export interface HostConfigBase {
+  /** --network: 'bridge', 'none', 'host', a network's name, or container:ID */
   NetworkMode: string;
+  /** --privileged: every capability, every device, no seccomp filter, /sys and /proc writable */
   Privileged: boolean;
+  /** --read-only: the root filesystem mounted read-only */
   ReadonlyRootfs: boolean;
+  /** --cap-add, over docker's default set ('ALL' for every one) */
   CapAdd: string[] | null;
+  /** --cap-drop, from docker's default set ('ALL' for every one) */
   CapDrop: string[] | null;
   /** in a spec's input, normalised: seccomp=FILE already replaced by the profile's JSON */
   SecurityOpt: string[] | null;
+  /** --init: docker-init (tini) runs as pid 1 and runs the command */
   Init: boolean;
   /** bytes */
   ShmSize: number;
+  /** --memory in bytes; 0: no limit */
   Memory: number;
+  /** --memory-swap in bytes, memory and swap together; 0: twice Memory (docker's default), -1: unlimited swap */
   MemorySwap: number;
+  /** --cpus in billionths of a CPU; 0: no limit */
   NanoCpus: number;
+  /** --cpu-shares: the relative weight (1024 is one share's); 0: the default */
   CpuShares: number;
+  /** --cpuset-cpus: the CPUs it may run on ('0-1,3'); '': any */
   CpusetCpus: string;
+  /** --pids-limit; null: no limit */
   PidsLimit: number | null;
   /** -1: unlimited */
   Ulimits: Array<{ Name: string; Soft: number; Hard: number }> | null;

@@ -3,16 +3,25 @@
 
 /** OCI image config (application/vnd.oci.image.config.v1+json), the fields gocker uses. */
 export interface ImageConfig {
+  /** the CPU it was built for, in Go's names ('amd64', 'arm64', ...) */
   architecture?: string;
+  /** 'linux' */
   os?: string;
+  /** the CPU's variant ('v8' for arm64, ...) */
   variant?: string;
+  /** when it was made, RFC 3339 */
   created?: string;
+  /** who made it (commit's -a) */
   author?: string;
+  /** what a container runs by default */
   config?: ImageRuntimeConfig;
+  /** the digests of its layers, uncompressed, lowest first */
   rootfs: { type: 'layers'; diff_ids: string[] };
+  /** how it was built, a step each, oldest first (`history` shows it newest first) */
   history?: Array<{ created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }>;
 }
 
+/** The image config's `config`: a container's defaults, in docker's names. */
 export interface ImageRuntimeConfig {
   User?: string;
   ExposedPorts?: Record<string, object>;
@@ -28,7 +37,9 @@ export interface ImageRuntimeConfig {
 
 /** One layer of an image, as stored: shared by every image that has it. */
 export interface LayerRecord {
+  /** the OCI chain id: this layer and every one under it, 'sha256:<hex>' */
   chainId: string;
+  /** the digest of this layer's uncompressed tar, 'sha256:<hex>' */
   diffId: string;
   /** the layer's tree (an overlay lower dir) */
   dir: string;
@@ -44,7 +55,9 @@ export interface ImageRecord {
   id: string;
   /** familiar names, e.g. ['alpine:latest', 'localhost:5000/x:1'] */
   repoTags: string[];
+  /** the manifest digests it was pulled or pushed by, 'registry/repo@sha256:<hex>' */
   repoDigests: string[];
+  /** its OCI image config */
   config: ImageConfig;
   /** lowest layer first */
   layers: LayerRecord[];

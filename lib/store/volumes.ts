@@ -31,12 +31,19 @@ const META = 'volume.json';
 
 /** `docker volume inspect`'s object, in its key order. */
 export interface VolumeInfo {
+  /** RFC 3339, seconds, as docker */
   CreatedAt: string;
+  /** the only driver gocker has */
   Driver: 'local';
+  /** --label; null when it was made implicitly (by -v NAME:/p) */
   Labels: Record<string, string> | null;
+  /** its data's directory on the host */
   Mountpoint: string;
+  /** its name (an anonymous volume's is 64 hex chars) */
   Name: string;
+  /** --opt (type, o, device): a filesystem mounted there instead of a plain directory; null when none */
   Options: Record<string, string> | null;
+  /** 'local': on this host only */
   Scope: 'local';
 }
 
@@ -47,10 +54,13 @@ interface VolumeMeta {
   Options: Record<string, string> | null;
 }
 
+/** What `volume create` takes besides the name. */
 export interface CreateVolumeOptions {
+  /** 'local' (the default) is the only one */
   driver?: string;
   /** null: the volume was made implicitly (by -v NAME:/p), which docker shows as null */
   labels?: Record<string, string> | null;
+  /** docker's local driver options: type, o and device (size needs quotas, which gocker does not set up) */
   options?: Record<string, string> | null;
   /** a container (its directory must exist) that uses the volume from now on */
   ref?: string;

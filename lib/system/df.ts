@@ -9,9 +9,13 @@ import { chainIds, type Store } from '../store';
 import { treeSize } from '../fsread';
 import { Volumes, type VolumeInfo } from '../store/volumes';
 
+/** One row of `system df`: a kind of thing the store holds, and the disk it takes. */
 export interface UsageRow {
+  /** the kind, in docker's words */
   Type: 'Images' | 'Containers' | 'Local Volumes' | 'Build Cache';
+  /** how many there are */
   TotalCount: number;
+  /** how many are in use (images with containers, running containers, volumes mounted by one) */
   Active: number;
   /** bytes */
   Size: number;

@@ -55,3 +55,49 @@ test('the CLI: --log-level debug writes debug lines to stderr only; a bad level 
     assert.equal(bad.stderr, 'Unable to parse logging level: loud\n');
   }
 });
+
+test('an engine\'s logLevel and logSink hold for its own work only, later too; the process\'s are untouched', async () => {
+  const { Gocker } = await import('../../lib');
+  const { bindLogScope, logLevel } = await import('../../lib/log');
+  const os = await import('node:os');
+  const fs = await import('node:fs');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-log-'));
+  const processLines: string[] = [];
+  setLogSink((l) => processLines.push(l));
+  try {
+    const quiet: string[] = [];
+    const loud: string[] = [];
+    // Neither engine's level reaches the process's (the CLI's), nor the other engine's.
+    const a = new Gocker({ root: path.join(root, 'a'), runroot: path.join(root, 'ra'), logLevel: 'error', logSink: (l) => quiet.push(l) });
+    const b = new Gocker({ root: path.join(root, 'b'), runroot: path.join(root, 'rb'), logLevel: 'debug', logSink: (l) => loud.push(l) });
+    assert.equal(logLevel(), 'warn');
+    assert.ok(a && b);
+    // What an engine's method makes (a Container, a stream) keeps the engine's settings when
+    // it logs later, outside the method: the same binding the Container class gets.
+    class Worker {
+      later(): Promise<void> {
+        return new Promise((resolve) => setTimeout(() => { log.debug('from a timer'); resolve(); }, 5));
+      }
+      now(): void {
+        log.info('at once');
+      }
+    }
+    const inB = new Worker();
+    bindLogScope(inB, { level: 'debug', sink: (l) => loud.push(l) });
+    const inA = new Worker();
+    bindLogScope(inA, { level: 'error', sink: (l) => quiet.push(l) });
+    await Promise.all([inB.later(), inA.later()]);
+    inB.now();
+    inA.now();
+    log.warn('the process\'s');
+    assert.equal(loud.length, 2);
+    assert.match(loud[0], /level=debug msg="from a timer"/);
+    assert.match(loud[1], /level=info msg="at once"/);
+    assert.deepEqual(quiet, []);
+    assert.equal(processLines.length, 1);
+    assert.match(processLines[0], /level=warning msg="the process's"/);
+  } finally {
+    setLogSink((l) => process.stderr.write(l));
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
