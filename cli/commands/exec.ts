@@ -1,5 +1,7 @@
 import type { Argv, Options } from 'yargs';
-import { execInContainer } from '../../lib/container/exec';
+import type { Attachment } from '../../lib/container/attach';
+import { execInContainer, type ExecResult } from '../../lib/container/exec';
+import { useTerminal } from '../terminal';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
 
@@ -12,6 +14,7 @@ export const OPTIONS: Record<string, Options> = {
   'workdir': { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
   'user': { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   'privileged': { type: 'boolean', describe: 'Give extended privileges to the command' },
+  'detach-keys': { type: 'string', describe: 'Override the key sequence for detaching a container' },
 };
 
 export function builder(y: Argv<GlobalArgs>) {
@@ -21,11 +24,27 @@ export function builder(y: Argv<GlobalArgs>) {
     .options(OPTIONS);
 }
 
-type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; interactive?: boolean; tty?: boolean; detach?: boolean; env?: string[]; workdir?: string; user?: string; privileged?: boolean };
+type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; interactive?: boolean; tty?: boolean; detach?: boolean; env?: string[]; workdir?: string; user?: string; privileged?: boolean; detachKeys?: string };
 
 export async function handler(argv: ExecArgs): Promise<number> {
   const store = storeFor(argv);
-  const r = await execInContainer(store.paths, store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String) });
+  // -t in the foreground: this terminal, through the socket the exec's monitor serves (as
+  // run -it), so that the detach keys leave the command running.
+  let restore = (): void => undefined;
+  const attach = argv.tty && !argv.detach ? {
+    stdin: process.stdin, stdout: process.stdout, detachKeys: argv.detachKeys,
+    onAttached: (a: Attachment) => {
+      restore = useTerminal(a, true);
+    },
+  } : undefined;
+  let r: ExecResult;
+  try {
+    r = await execInContainer(store.paths, store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String), attach });
+  } finally {
+    restore();
+  }
+  // Detached with the detach keys: the command runs on, and exec says nothing (as docker).
+  if (r.detached) return 0;
   // As docker's attached exec: why the command could not start, bare (the engine's refusals
   // before it, such as a paused container, are thrown and said as the daemon's).
   if (r.error) process.stderr.write(`${r.error}\n`);

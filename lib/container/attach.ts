@@ -90,7 +90,9 @@ const notRunning = (): GockerError => new GockerError('You cannot attach to a st
  * Connects to a container's attach socket; the container need not have started yet (run and
  * start connect between its creation and its release, so nothing it prints is missed).
  */
-export async function connectAttach(paths: StorePaths, id: string, tty: boolean, o: AttachOptions): Promise<Attachment> {
+export async function connectAttach(paths: StorePaths, id: string, tty: boolean, o: AttachOptions,
+  /** an exec's socket in the container's runtime directory, and where its exit is recorded */
+  exec?: { socket: string; exit: () => { exitCode: number } | undefined }): Promise<Attachment> {
   const keys = tty && o.stdin ? parseDetachKeys(o.detachKeys) : undefined;
   // The directory's fd names it: the socket's path may be longer than sun_path's 108 bytes.
   let dir: number;
@@ -100,7 +102,7 @@ export async function connectAttach(paths: StorePaths, id: string, tty: boolean,
     if (isErrno(e, 'ENOENT')) throw notRunning();
     throw e;
   }
-  const sock = net.createConnection({ path: path.join('/proc/self/fd', String(dir), ATTACH_SOCKET) });
+  const sock = net.createConnection({ path: path.join('/proc/self/fd', String(dir), exec?.socket ?? ATTACH_SOCKET) });
   try {
     await new Promise<void>((resolve, reject) => {
       sock.once('connect', resolve);
@@ -164,7 +166,7 @@ export async function connectAttach(paths: StorePaths, id: string, tty: boolean,
   // Gone without an exit frame: the exit as recorded if there is one; else the monitor
   // dropped this client (it did not read in time) or was killed.
   sock.on('close', () => {
-    const exit = readExit(paths, id);
+    const exit = exec ? exec.exit() : readExit(paths, id);
     end(exit ? { detached: false, exitCode: exit.exitCode } : new GockerError(`the attachment to container ${id.slice(0, 12)} was cut off by its monitor`, { exitCode: 1 }));
   });
   sock.on('error', () => undefined);

@@ -9,6 +9,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { buildExecSpec } from '../spec';
 import { effectiveCaps } from '../spec/caps';
+import { connectAttach, parseDetachKeys, type Attachment } from './attach';
 import { find, startedProcess } from './lifecycle';
 import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
 import { mergeEnv, processEnv } from './run';
@@ -33,10 +34,27 @@ export interface ExecOptions {
   fds?: [number, number, number];
   /** ends the command: SIGTERM through its monitor (the exec still resolves, with its exit code) */
   signal?: AbortSignal;
+  /**
+   * exec -t in the foreground (the CLI's): the command's terminal through a socket its
+   * monitor serves, as a container's, so that the detach keys leave the command running.
+   * onAttached: called once this process is a client, before the command runs.
+   */
+  attach?: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; detachKeys?: string; onAttached?: (a: Attachment) => void };
 }
 
-export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
+/** How an exec ended: its exit code, why it could not start, or the detach keys. */
+export interface ExecResult {
+  exitCode: number;
+  error?: string;
+  /** exec -t left with the detach keys: the command runs on */
+  detached?: boolean;
+}
+
+export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<ExecResult> {
   const rec = find(paths, o.container);
+  const viaSocket = !!o.attach && !!o.tty && !o.detach && !o.fds;
+  // Refused before anything starts, in docker's words.
+  if (viaSocket) parseDetachKeys(o.attach!.detachKeys);
   // A frozen container would hold the new process frozen too, and the CLI with it.
   if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
   // Running from the moment its monitor wrote the pid; joinable once its command started.
@@ -67,8 +85,10 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     target: { pid: target.pid, parent: target.monitor, startedFile: path.join(run, 'started'), exitFile: path.join(run, 'exit.json') },
     files: { pid: file('pid'), exit: file('json'), started: file('started') },
     detach: !!o.detach, stdin: !!o.interactive,
-    // -d: the monitor records the exec_die at its end, as this process is gone by then.
-    events: o.detach ? { file: path.join(eventsDir(paths), EVENTS_FILE), actor: containerActor(rec, { execID: tag }) } : undefined,
+    // -d: the monitor records the exec_die at its end, as this process is gone by then (and
+    // may be with -t through the socket: detached).
+    events: o.detach || viaSocket ? { file: path.join(eventsDir(paths), EVENTS_FILE), actor: containerActor(rec, { execID: tag }) } : undefined,
+    attach: viaSocket ? { socket: file('sock'), goFd: 3, reportFd: 4 } : undefined,
   });
   const specFile = file('spec');
   writeSpec(specFile, spec);
@@ -76,7 +96,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const cmd = o.command.join(' ');
   containerEvent(paths, `exec_create: ${cmd}`, rec, { execID: tag });
   const cleanup = (): void => {
-    for (const ext of ['spec', 'pid', 'json', 'started']) fs.rmSync(file(ext), { force: true });
+    for (const ext of ['spec', 'pid', 'json', 'started', 'sock']) fs.rmSync(file(ext), { force: true });
   };
   const result = (): { exitCode: number; error: string } | undefined => {
     try {
@@ -85,6 +105,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
       return undefined;
     }
   };
+  if (viaSocket) return execAttached(paths, rec, o, { specFile, file, tag, cmd, result, cleanup });
   const proxy = o.detach || o.fds ? undefined : new SignalProxy();
   const child = startMonitor(['--exec', specFile], {
     stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : o.fds ?? [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
@@ -113,6 +134,87 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     o.signal?.removeEventListener('abort', abort);
     proxy?.stop();
     cleanup();
+  }
+}
+
+/**
+ * exec -t in the foreground: the monitor serves the command's terminal on a socket and holds
+ * it, never this process's; this process is a client of it as `run -it` is of a container's.
+ * The detach keys end the client only. The monitor records the exec_die.
+ */
+async function execAttached(paths: StorePaths, rec: ReturnType<typeof find>, o: ExecOptions, x: {
+  specFile: string; file: (ext: string) => string; tag: string; cmd: string; result: () => { exitCode: number; error: string } | undefined; cleanup: () => void;
+}): Promise<ExecResult> {
+  const [goRead, goWrite] = native().pipe();
+  const [reportRead, reportWrite] = native().pipe();
+  let go: number | undefined = goWrite;
+  const closeGo = (): void => {
+    if (go !== undefined) fs.closeSync(go);
+    go = undefined;
+  };
+  let child: Monitor;
+  try {
+    // Its own session, stdio /dev/null: the terminal is this process's alone, and the
+    // command outlives a detach.
+    child = startMonitor(['--exec', x.specFile], { stdio: ['ignore', 'ignore', 'ignore'], detached: true, extraFds: [goRead, reportWrite] });
+  } catch (e) {
+    closeGo();
+    x.cleanup();
+    throw e;
+  } finally {
+    fs.closeSync(goRead);
+    fs.closeSync(reportWrite);
+  }
+  containerEvent(paths, `exec_start: ${x.cmd}`, rec, { execID: x.tag });
+  const failed = async (fallback: string): Promise<ExecResult> => {
+    closeGo();
+    await child.exited;
+    const exit = x.result();
+    x.cleanup();
+    return { exitCode: exit?.exitCode ?? 125, error: exit?.error || fallback };
+  };
+  // 'l' once its socket listens; the end of the pipe: it failed, and its exit file says why.
+  const listening = await new Promise<boolean>((resolve) => {
+    fs.read(reportRead, Buffer.alloc(1), 0, 1, null, (err, n, b) => {
+      fs.closeSync(reportRead);
+      resolve(!err && n === 1 && b[0] === 0x6c);
+    });
+  });
+  if (!listening) return failed('exec: the monitor exited without recording an exit status');
+  let attachment: Attachment;
+  try {
+    attachment = await connectAttach(paths, rec.Id, true, { stdin: o.interactive ? o.attach!.stdin : undefined, stdout: o.attach!.stdout, detachKeys: o.attach!.detachKeys },
+      { socket: path.basename(x.file('sock')), exit: x.result });
+  } catch (e) {
+    // The end of the go pipe: the monitor gives the command up.
+    await failed('');
+    throw e;
+  }
+  o.attach!.onAttached?.(attachment);
+  try {
+    fs.writeSync(go!, 'g');
+  } catch {
+    /* gone already: the exit frame or the socket's end says how it ended */
+  }
+  closeGo();
+  const abort = (): void => {
+    if (child.running) process.kill(child.pid, 'SIGTERM');
+  };
+  if (o.signal?.aborted) abort();
+  else o.signal?.addEventListener('abort', abort);
+  try {
+    const end = await attachment.done;
+    if (end.detached) {
+      child.unref();
+      return { exitCode: 0, detached: true };
+    }
+    await child.exited;
+    // Kept by the monitor only for a command that did not start: why.
+    const exit = x.result();
+    x.cleanup();
+    return exit?.error ? { exitCode: exit.exitCode, error: exit.error } : { exitCode: end.exitCode };
+  } finally {
+    o.signal?.removeEventListener('abort', abort);
   }
 }
 

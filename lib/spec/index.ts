@@ -525,8 +525,13 @@ export interface ExecInput {
   files: { pid: string; exit: string; started: string };
   detach: boolean;
   stdin: boolean;
-  /** exec -d: the event log and the actor of its exec_die, which the monitor records */
+  /** exec -d (and exec -t through a socket): the event log and the actor of its exec_die, which the monitor records */
   events?: { file: string; actor: { ID: string; Attributes: Record<string, string> } };
+  /**
+   * exec -t in the foreground: the socket its terminal is served on (as a container's), the
+   * fd the monitor says 'l' on once it listens, and the fd it is released on ('g')
+   */
+  attach?: { socket: string; reportFd: number; goFd: number };
 }
 
 /** Builds exec's spec. --ulimit and the seccomp filter hold for exec as for the container (as runc). */
@@ -549,6 +554,11 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
   if (o.events) {
     annotations[a.eventsFile] = o.events.file;
     annotations[a.eventsActor] = JSON.stringify(o.events.actor);
+  }
+  if (o.attach) {
+    annotations[a.attachSocket] = o.attach.socket;
+    annotations[a.reportFd] = String(o.attach.reportFd);
+    annotations[a.goFd] = String(o.attach.goFd);
   }
   const uid = id32('uid', o.user.uid);
   return {

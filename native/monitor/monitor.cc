@@ -267,8 +267,10 @@ int main(int argc, char** argv) {
   bool logging = !exec_mode && !spec.log_file.empty();
   bool piped = !g_tty && !spec.stdio_inherit;
   // attach: a container's stdio is served on its attach socket (attach.cc); -i then keeps
-  // its stdin open for the clients, detached or not. exec relays to the CLI alone.
-  bool attachable = !exec_mode && !spec.attach_socket.empty();
+  // its stdin open for the clients, detached or not. exec relays to the CLI alone, but for
+  // exec -t in the foreground, whose terminal is served the same way (and so outlives the
+  // CLI's detach).
+  bool attachable = !spec.attach_socket.empty();
   bool piped_stdin = piped && spec.stdin_open && (!detach || attachable);
   int log_fd = -1;
   if (logging || detach) {
@@ -314,7 +316,15 @@ int main(int argc, char** argv) {
   }
   int own_pidns = -1;  // to leave the container's pid namespace for the exit command
   int pidns = -1, report[2] = {-1, -1};
+  gocker_monitor::AttachServer attach;
   if (exec_mode) {
+    // exec -t's socket: bound on the host's path before we join the container's mount
+    // namespace, where neither the path nor our /proc/self would be ours.
+    std::string listen_error;
+    if (attachable && !attach.Listen(spec.attach_socket, &listen_error)) {
+      WriteExit(125, 0, Now(), listen_error);
+      return 125;
+    }
     const std::string& ef = spec.exit_file;
     g_state_dir = open(ef.substr(0, ef.rfind('/')).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (!spec.events_file.empty()) g_events_fd = open(spec.events_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -500,20 +510,35 @@ int main(int argc, char** argv) {
     if (r == 1 && go == 'x') g_abandoned = true;
     return r == 1 && go == 'g';
   };
-  if (go_fd >= 0 && !read_go()) {
+  // exec's go fd (with an attach socket) is read once, after the socket listens.
+  if (go_fd >= 0 && !exec_mode && !read_go()) {
     error = "gocker exited before the container was started";
     early_code = 125;
   }
-  if (go_fd >= 0 && (early_code || exec_mode)) {
+  if (go_fd >= 0 && early_code) {
     close(go_fd);
     go_fd = -1;
   }
   if (!exec_mode && !early_code) open_cgroup_files(spec.cgroup_procs, &cg_fds);
   // ---- attach: listening before the container is created, so a client that connects
   // before its release (run -it, start -a) sees everything it prints.
-  gocker_monitor::AttachServer attach;
-  if (attachable && !early_code && !attach.Listen(spec.attach_socket, &error)) early_code = 125;
+  if (attachable && !exec_mode && !early_code && !attach.Listen(spec.attach_socket, &error)) early_code = 125;
   attach.Hold(spec.hold_fds);
+  // exec -t: 'l' once the socket listens (or the end of the pipe: the exit file says why),
+  // and the CLI says 'g' once it is a client, so that it sees all the command prints.
+  if (exec_mode && go_fd >= 0) {
+    if (spec.report_fd >= 0) {
+      char l = 'l';
+      if (!early_code) WriteAll(spec.report_fd, &l, 1);
+      close(spec.report_fd);
+    }
+    if (!early_code && !read_go()) {
+      error = "gocker exited before the command was started";
+      early_code = 125;
+    }
+    close(go_fd);
+    go_fd = -1;
+  }
   // ---- end attach
   const std::string& oom_file = spec.oom_events;
   long oom_before = early_code ? -1 : OomKills(oom_file);
@@ -681,14 +706,17 @@ int main(int argc, char** argv) {
   WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
   if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before, false);
   // exec -d: its exec_die, which a CLI in the foreground records itself.
-  if (exec_mode && detach && exec_started) RecordExitEvents(spec, code, false, true);
+  // exec -t through the attach socket too: its CLI may have detached.
+  if (exec_mode && (detach || attachable) && exec_started) RecordExitEvents(spec, code, false, true);
   attach.Finish(code);  // attach: after exit.json, which a client may read on the exit frame
   // exec -d: the CLI has gone once the command started; the monitor takes its files with it.
   // One that did not start keeps its result, for the CLI waiting to say why.
-  if (exec_mode && detach && g_state_dir >= 0) {
+  if (exec_mode && (detach || attachable) && g_state_dir >= 0) {
     std::string base = g_exit_file.substr(g_exit_file.rfind('/') + 1);
     base = base.substr(0, base.rfind('.'));
     for (const char* ext : {".pid", ".spec"}) unlinkat(g_state_dir, (base + ext).c_str(), 0);
+    // exec -t's CLI may have detached: nobody else would take its started file.
+    if (attachable) unlinkat(g_state_dir, (base + ".started").c_str(), 0);
     if (exec_started) unlinkat(g_state_dir, (base + ".json").c_str(), 0);
   }
   // --rm: what removes the container once it has exited (podman's exit command). In the

@@ -616,6 +616,22 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
     s->target_parent = static_cast<pid_t>(Decimal(*get(need[1]), where(need[1]), 1, 4194304));
     s->target_started = AbsPath(*get(need[2]), where(need[2]));
     s->target_exit = AbsPath(*get(need[3]), where(need[3]));
+    // exec -t in the foreground: its terminal served on a socket of its own, as a
+    // container's; the monitor says 'l' on the report fd once it listens, and the command is
+    // released ('g' on the go fd) once the CLI is a client of it.
+    const json* sock = get("io.gocker.launch.attach-socket");
+    const json* go = get("io.gocker.launch.go-fd");
+    const json* report = get("io.gocker.launch.report-fd");
+    if (!sock != !go || !sock != !report) {
+      Refuse(w, "io.gocker.launch.attach-socket, .go-fd and .report-fd go together in an exec spec");
+    }
+    if (sock) {
+      if (s->detach) Refuse(where("io.gocker.launch.attach-socket"), "with io.gocker.launch.detach: nobody would attach");
+      s->attach_socket = AbsPath(*sock, where("io.gocker.launch.attach-socket"));
+      s->go_fd = static_cast<int>(Decimal(*go, where("io.gocker.launch.go-fd"), 3, 1023));
+      s->report_fd = static_cast<int>(Decimal(*report, where("io.gocker.launch.report-fd"), 3, 1023));
+      if (s->report_fd == s->go_fd) Refuse(where("io.gocker.launch.report-fd"), "the same fd as the go fd");
+    }
   } else {
     const json* root = get("io.gocker.overlay.root");
     const json* lower = get("io.gocker.overlay.lowerdir");

@@ -269,3 +269,46 @@ test('--sig-proxy (the default) passes a signal the attach process gets to the c
     g(['rm', '-f', proxied, plain]);
   }
 });
+
+test('exec -it: its terminal through the socket its monitor serves; the detach keys leave the command running, and its exit is recorded when it comes', () => {
+  assert.equal(g(['run', '-d', '--network', 'none', '--name', 'attach-exec', 'busybox', 'sleep', '1000']).status, 0);
+  const runDir = path.join(roots.runroot, 'containers', g(['inspect', '-f', '{{.Id}}', 'attach-exec']).stdout.trim());
+  // Its size from the terminal, what is typed runs, and ctrl-p ctrl-q leaves it: exec says
+  // nothing about it and exits 0, as docker's.
+  const r = onTty(['exec', '-it', 'attach-exec', 'sh'], [
+    ['e', '# '], ['w', 'stty size | tr " " x\r'], ['e', '27x91'], ['w', 'echo $$ > /tmp/exec-sh.pid; echo typed-$((6*7))\r'], ['e', 'typed-42'], ['w', CTRL_P + CTRL_Q],
+  ], 27, 91);
+  assert.match(r.out, /\n27x91\n[^]*\ntyped-42\n/);
+  assert.doesNotMatch(r.out, /escape/);
+  assert.equal(r.status, 0);
+  // The shell runs on in the container.
+  const pid = g(['exec', 'attach-exec', 'cat', '/tmp/exec-sh.pid']).stdout.trim();
+  assert.match(pid, /^\d+$/);
+  assert.equal(g(['exec', 'attach-exec', 'sh', '-c', `test -d /proc/${pid} && cat /proc/${pid}/comm`]).stdout, 'sh\n');
+  // Its end is recorded by its monitor (the CLI is gone), which takes the exec's files away.
+  assert.equal(g(['exec', 'attach-exec', 'kill', '-9', pid]).status, 0);
+  let dies: string[] = [];
+  for (let i = 0; i < 100 && !dies.some((l) => l.includes('exitCode=137')); i++) {
+    dies = g(['events', '--since', '1h', '--until', '0s', '--filter', 'event=exec_die', '--filter', 'container=attach-exec']).stdout.trim().split('\n');
+    spawnSync('sleep', ['0.1']);
+  }
+  assert.ok(dies.some((l) => l.includes('exitCode=137')), dies.join('\n'));
+  for (let i = 0; i < 50 && fs.readdirSync(runDir).some((f) => f.startsWith('exec-')); i++) spawnSync('sleep', ['0.1']);
+  assert.deepEqual(fs.readdirSync(runDir).filter((f) => f.startsWith('exec-')), []);
+
+  // Not detached: the command's exit code, and why one could not start, as before.
+  const done = onTty(['exec', '-it', 'attach-exec', 'sh', '-c', 'echo out-$((2+3)); exit 9'], []);
+  assert.match(done.out, /out-5\n/);
+  assert.equal(done.status, 9);
+  const missing = onTty(['exec', '-it', 'attach-exec', 'no-such-command'], []);
+  assert.match(missing.out, /executable file not found in \$PATH/);
+  assert.equal(missing.status, 127);
+  // Other keys, and ones docker cannot read refused before anything runs.
+  const keys = onTty(['exec', '-it', '--detach-keys', 'ctrl-x,y', 'attach-exec', 'sh'], [['e', '# '], ['w', CTRL_P + CTRL_Q + 'echo still-$((1+1))\r'], ['e', 'still-2'], ['w', '\x18y']]);
+  assert.match(keys.out, /still-2/);
+  assert.equal(keys.status, 0);
+  const bad = g(['exec', '-it', '--detach-keys', 'ctrl-1', 'attach-exec', 'sh']);
+  assert.match(bad.stderr, /Invalid detach keys \(ctrl-1\) provided/);
+  assert.notEqual(bad.status, 0);
+  assert.equal(g(['rm', '-f', 'attach-exec']).status, 0);
+});
