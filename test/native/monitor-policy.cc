@@ -631,7 +631,6 @@ void BoundingSet() {
   Spec spec;
   spec.bounding = (1ULL << CAP_CHOWN) | (1ULL << CAP_KILL) | (1ULL << CAP_AUDIT_READ);
   gocker_monitor::DropBoundingSet(spec);
-  std::string text;
   int last = 40;
   FILE* f = fopen("/proc/sys/kernel/cap_last_cap", "r");
   if (f) {
