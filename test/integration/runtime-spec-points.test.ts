@@ -178,3 +178,33 @@ test('linux.resources.memory: kernel (deprecated) is ignored as runc ignores it;
   }
   assert.equal(fs.existsSync(`/sys/fs/cgroup/memory${cgPath}`), false, 'the cgroup goes with the container');
 });
+
+test('a failing poststart or poststop hook is a warning (on stderr, or in --log): the hooks after it run, and start and delete succeed', async () => {
+  const dir = bundle('sleep 1000');
+  const out = path.join(dir, 'out', 'hooks');
+  const hook = (kind: string, code: number) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${kind}-${code} >> ${out}; echo ${kind} went wrong >&2; exit ${code}`] });
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  config.hooks = { poststart: [hook('poststart', 3), hook('poststart', 0)], poststop: [hook('poststop', 4), hook('poststop', 0)] };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  const id = 'h-hookwarn';
+  const logFile = path.join(work, 'hookwarn.log');
+  const stdio = fs.openSync(path.join(dir, 'stdio'), 'w');
+  try {
+    assert.equal(rt(['create', '--bundle', dir, id], stdio).status, 0, fs.readFileSync(path.join(dir, 'stdio'), 'utf8'));
+    const s = rt(['start', id]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.match(s.stderr, /^time="[^"]+" level=warning msg="poststart hook #0: exit status 3, stderr: poststart went wrong"\n$/);
+    assert.equal(JSON.parse(rt(['state', id]).stdout).status, 'running');
+    // delete --force with runc's --log as containerd's shim passes it: the warning goes there.
+    const d = spawnSync(RUNTIME, ['--root', root, '--log', logFile, '--log-format', 'json', 'delete', '--force', id], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(d.status, 0, d.stderr);
+    assert.equal(d.stderr, '');
+    const logged = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+    assert.deepEqual(logged.map((l) => [l.level, l.msg]), [['warning', 'poststop hook #0: exit status 4, stderr: poststop went wrong']]);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'poststart-3\npoststart-0\npoststop-4\npoststop-0\n');
+    assert.equal(rt(['state', id]).status, 1, 'deleted');
+  } finally {
+    fs.closeSync(stdio);
+    rt(['delete', '--force', id]);
+  }
+});
