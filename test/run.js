@@ -23,8 +23,19 @@ function collect(dir) {
   return out.sort();
 }
 
-const files = collect(path.join(dist, 'unit'));
-if (!unitOnly) {
+// `node test/run.js [--unit] [FILE...]`: the files named (their .ts sources or compiled .js),
+// or every test; a developer runs one file, CI runs them all.
+const named = process.argv.slice(2).filter((a) => a !== '--unit').map((a) => {
+  const rel = path.relative(path.join(__dirname, '..'), path.resolve(a)).replace(/^dist\//, '').replace(/\.ts$/, '.js');
+  const file = path.join(dist, '..', rel);
+  if (!fs.existsSync(file)) {
+    console.error(`test/run.js: no compiled test ${file}; run \`npm run build:ts\` first`);
+    process.exit(1);
+  }
+  return file;
+});
+const files = named.length ? named : collect(path.join(dist, 'unit'));
+if (!unitOnly && !named.length) {
   if (process.getuid() !== 0) {
     const msg = 'integration tests need root (namespaces, mounts, cgroups)';
     if (process.env.CI) {
