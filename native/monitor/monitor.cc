@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <linux/openat2.h>
 #include <net/if.h>
 #include <poll.h>
@@ -493,7 +494,20 @@ void DoMount(int root, const Mount& m, int clone = -1) {
       }
     }
   } else {
-    if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) Die(kMount, errno, dest);
+    if (mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
+      // sysfs is its network namespace's: in a user namespace that does not own the network
+      // namespace (one joined, or the host's), the kernel refuses it. The /sys this mount
+      // namespace has (the host's) is bound instead, recursively, with the flags asked for,
+      // as runc falls back to.
+      if (type != "sysfs" || errno != EPERM) Die(kMount, errno, dest);
+      close(fd);
+      Mount b = m;
+      b.type = "bind";
+      b.source = "/sys";
+      b.data.clear();
+      b.flags = MS_BIND | MS_REC | (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+      return DoMount(root, b);
+    }
     if (m.propagation) {
       // Set on the new mount itself: our fd is beneath it, so reach the destination again,
       // and make sure that is the mount just made on our fd's directory.
@@ -926,6 +940,29 @@ void EnterUserNamespace(const Spec& spec, int relay_fd) {
   _exit(0);
 }
 
+// The network, IPC and UTS namespaces the spec joins, once: by Child, or before a new user
+// namespace is made (JoinThenMakeUser). netns_fd: another container's network namespace
+// (--network container:NAME), opened by the CLI from that container's verified process;
+// ipcns_fd the same for --ipc container:; utsns_fd a pod's sandbox's (gocker-runtime opened
+// each from the spec's path).
+void JoinGivenNamespaces(const Spec& spec) {
+  static bool joined = false;
+  if (joined) return;
+  joined = true;
+  if (spec.netns_fd >= 0) {
+    if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
+    close(spec.netns_fd);
+  }
+  if (spec.ipcns_fd >= 0) {
+    if (setns(spec.ipcns_fd, CLONE_NEWIPC) != 0) Die(kUnshare, errno, "setns ipc");
+    close(spec.ipcns_fd);
+  }
+  if (spec.utsns_fd >= 0) {
+    if (setns(spec.utsns_fd, CLONE_NEWUTS) != 0) Die(kUnshare, errno, "setns uts");
+    close(spec.utsns_fd);
+  }
+}
+
 // In a new user namespace, once the monitor has written its maps: root of it (its 0, which
 // the maps make a host ID), with every capability in it, before anything else is made.
 void BecomeNamespaceRoot(int maps_fd) {
@@ -940,27 +977,37 @@ void BecomeNamespaceRoot(int maps_fd) {
   if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
 }
 
+// A new user namespace with network, IPC or UTS namespaces joined (runc's order, in its
+// nsexec): each of those belongs to the user namespace that made it (the host's, a pod
+// sandbox's), where the new namespace's root has no privilege, so they are joined first, by
+// this process, the monitor's child, while it is still the host's root. Then the user
+// namespace is made, the monitor told ('u' on relay_fd) to write its maps, and, root of it,
+// the pid namespace is made in it and the container's init forked there, handed over as in
+// EnterUserNamespace: the init's pid goes on relay_fd, and this intermediate goes.
+void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd) {
+  JoinGivenNamespaces(spec);
+  if (unshare(CLONE_NEWUSER) != 0) Die(kUnshare, errno, "user namespace");
+  char u = 'u';
+  if (!WriteAll(relay_fd, &u, 1)) Die(kUser, errno, "user namespace maps");
+  BecomeNamespaceRoot(maps_fd);
+  if (unshare(CLONE_NEWPID) != 0) Die(kUnshare, errno, "pid namespace");
+  pid_t init = fork();
+  if (init < 0) Die(kUnshare, errno, "fork");
+  if (init == 0) {
+    close(relay_fd);
+    return;
+  }
+  WriteAll(relay_fd, &init, sizeof init);
+  _exit(0);
+}
+
 [[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
   // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
   // before it is placed in its cgroups.
   int ns = CLONE_NEWNS | (spec.own_uts ? CLONE_NEWUTS : 0) | (spec.own_ipc ? CLONE_NEWIPC : 0);
-  // netns_fd: another container's network namespace (--network container:NAME), opened by
-  // the CLI from that container's verified process; ipcns_fd the same for --ipc container:.
-  if (spec.netns_fd >= 0) {
-    if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
-    close(spec.netns_fd);
-  }
-  if (spec.ipcns_fd >= 0) {
-    if (setns(spec.ipcns_fd, CLONE_NEWIPC) != 0) Die(kUnshare, errno, "setns ipc");
-    close(spec.ipcns_fd);
-  }
-  // uts of a pod's sandbox (gocker-runtime opened it from the spec's path).
-  if (spec.utsns_fd >= 0) {
-    if (setns(spec.utsns_fd, CLONE_NEWUTS) != 0) Die(kUnshare, errno, "setns uts");
-    close(spec.utsns_fd);
-  }
+  JoinGivenNamespaces(spec);
   bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);
@@ -1128,7 +1175,10 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
   }
   close(pidfd);
   // A container in a user namespace of its own: that first, and every other namespace of the
-  // container is then its (runc's order); the process's credentials are then set in it.
+  // container is then its (runc's order); the process's credentials are then set in it. But
+  // for those it joined instead (a pod sandbox's network namespace, made by another user
+  // namespace): where the container's root has no privilege, they are entered before, as
+  // runc's nsexec enters them.
   struct stat own_user, their_user;
   std::string up = "/proc/" + std::to_string(target) + "/ns/user";
   int userfd = open(up.c_str(), O_RDONLY | O_CLOEXEC);
@@ -1136,12 +1186,29 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
     *error = "open " + up + ": " + strerror(errno);
     return false;
   }
-  if ((their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev) && setns(userfd, CLONE_NEWUSER) != 0) {
+  const bool other_user = their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev;
+  bool joined[6] = {};
+  for (int i = 0; other_user && i < 6; i++) {
+    if (i == 3) continue;
+    struct stat owner_st;
+    int owner = ioctl(fds[i], NS_GET_USERNS);
+    bool theirs = owner >= 0 && fstat(owner, &owner_st) == 0 && owner_st.st_ino == their_user.st_ino && owner_st.st_dev == their_user.st_dev;
+    if (owner >= 0) close(owner);
+    if (theirs) continue;
+    if (setns(fds[i], 0) != 0) {
+      *error = std::string("setns ") + kinds[i] + ": " + strerror(errno);
+      return false;
+    }
+    close(fds[i]);
+    joined[i] = true;
+  }
+  if (other_user && setns(userfd, CLONE_NEWUSER) != 0) {
     *error = std::string("setns user: ") + strerror(errno);
     return false;
   }
   close(userfd);
   for (int i = 0; i < 6; i++) {
+    if (joined[i]) continue;
     if (i == 3) {
       *pidns = fds[i];
       continue;
@@ -1703,8 +1770,11 @@ int main(int argc, char** argv) {
   int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   int userns[2] = {-1, -1};  // the monitor says 'm' on it once the child's maps are written
   int relay[2] = {-1, -1};   // a joined user namespace: the intermediate says the init's pid on it
+  // A new user namespace made after joining others (JoinThenMakeUser), by an intermediate too.
+  const bool user_after_joins = !exec_mode && spec.own_user && (spec.netns_fd >= 0 || spec.ipcns_fd >= 0 || spec.utsns_fd >= 0);
+  const bool intermediate = spec.userns_fd >= 0 || user_after_joins;
   if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0) ||
-      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0) || (spec.userns_fd >= 0 && pipe2(relay, O_CLOEXEC) != 0)) {
+      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0) || (intermediate && pipe2(relay, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
@@ -1812,7 +1882,7 @@ int main(int argc, char** argv) {
   // A user namespace of its own: made with the pid namespace by the clone, so that the pid
   // namespace (and every one the child makes) is the user namespace's, as runc's are; a raw
   // clone, which glibc's fork cannot pass flags to (we are single-threaded: no lock to reset).
-  pid_t pid = spec.own_user ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr)) : fork();
+  pid_t pid = spec.own_user && !user_after_joins ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr)) : fork();
   if (pid < 0) {
     if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
@@ -1822,7 +1892,11 @@ int main(int argc, char** argv) {
     close(sync[1]);
     close(errp[0]);
     g_err_fd = errp[1];
-    if (spec.own_user) {
+    if (user_after_joins) {
+      close(userns[1]);
+      close(relay[0]);
+      JoinThenMakeUser(spec, userns[0], relay[1]);  // returns in the container's init, the intermediate's child
+    } else if (spec.own_user) {
       close(userns[1]);
       BecomeNamespaceRoot(userns[0]);
     }
@@ -1839,7 +1913,7 @@ int main(int argc, char** argv) {
     if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd, spec.utsns_fd})) Die(kFds, errno);
     g_state_dir = -1;
     // (Not the init of a joined user namespace: its parent, the intermediate, is gone already.)
-    if (spec.userns_fd < 0) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (!intermediate) prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
     } else if (spec.stdio_inherit) {
@@ -1862,10 +1936,34 @@ int main(int argc, char** argv) {
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
     Child(spec, sync[0], pty_sock[1], ready[1]);
   }
-  if (spec.userns_fd >= 0) {
+  if (user_after_joins) {
+    // The intermediate's user namespace, once it has made it ('u'): its maps are written
+    // here, from the host, as for a clone's; nothing said is a failure, on the error pipe.
+    close(relay[1]);
+    relay[1] = -1;
+    close(userns[0]);
+    char u = 0;
+    ssize_t r;
+    do {
+      r = read(relay[0], &u, 1);
+    } while (r < 0 && errno == EINTR);
+    std::string why;
+    char m = 'm';
+    if (r == 1 && u == 'u' && (!WriteIdMaps(pid, spec, &why) || !WriteAll(userns[1], &m, 1))) {
+      if (why.empty()) why = std::string("user namespace: ") + strerror(errno);
+      kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
+      WriteExit(125, 0, started, why);
+      return 125;
+    }
+    close(userns[1]);
+  }
+  if (intermediate) {
     // The intermediate's report: the init's pid (in our pid namespace), or nothing when it
     // failed, which it said on the error pipe.
-    close(relay[1]);
+    if (relay[1] >= 0) close(relay[1]);
     pid_t init = -1;
     ssize_t r;
     do {
@@ -1886,7 +1984,7 @@ int main(int argc, char** argv) {
     pid = init;
   }
   g_child = pid;
-  if (spec.own_user) {
+  if (spec.own_user && !user_after_joins) {
     close(userns[0]);
     std::string why;
     char m = 'm';
