@@ -34,7 +34,13 @@ export function hugetlbForCrun(): () => void {
   }
   const made = !fs.existsSync(DIR);
   if (made) fs.mkdirSync(DIR);
-  const m = spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', DIR], { encoding: 'utf8' });
+  // EBUSY while a v2 cgroup gone a moment ago still holds the controller (its release is
+  // asynchronous): tried again for a few seconds.
+  let m = spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', DIR], { encoding: 'utf8' });
+  for (let i = 0; m.status !== 0 && i < 50; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    m = spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', DIR], { encoding: 'utf8' });
+  }
   if (m.status !== 0) {
     if (made) fs.rmdirSync(DIR);
     throw new Error(`mount -t cgroup -o hugetlb cgroup ${DIR}: ${m.stderr.trim()}`);
