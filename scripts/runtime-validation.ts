@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   fs.chmodSync(work, 0o755);
   cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
   cleanups.push(() => unmountUnder(work));
-  cleanups.push(() => {
+  const removeCgroups = (): void => {
     // Deepest first; a directory that is not empty of processes stays, and is named.
     for (const d of suiteCgroups()) {
       if (cgroupsBefore.has(d) || !fs.existsSync(d)) continue;
@@ -177,7 +177,8 @@ async function main(): Promise<void> {
         console.error(`runtime-validation: left ${d}: ${(e as Error).message}`);
       }
     }
-  });
+  };
+  cleanups.push(removeCgroups);
 
   try {
     // The suite's programs, runtimetest (static: it runs inside the busybox rootfs), and the
@@ -228,6 +229,10 @@ async function main(): Promise<void> {
         console.error(`${rt.name}: ${tests.length} programs in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
       } finally {
         sweep();
+        // Also what this runtime left in the cgroups the suite names, before the next one
+        // runs: on a hybrid host a v2 cgroup left with hugetlb would keep crun's hugetlb v1
+        // mount from taking the controller.
+        removeCgroups();
         cleanups.splice(cleanups.indexOf(sweep), 1);
         if (unmount) {
           cleanups.splice(cleanups.indexOf(unmount), 1);

@@ -1,7 +1,9 @@
 // exec: the monitor in --exec mode joins a running container's namespaces (proved to be that
 // container's command's), and runs from a sealed copy of itself while it does.
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -77,7 +79,10 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
   }
   close(pidfd);
   // A container in a user namespace of its own: that first, and every other namespace of the
-  // container is then its (runc's order); the process's credentials are then set in it.
+  // container is then its (runc's order); the process's credentials are then set in it. But
+  // for those it joined instead (a pod sandbox's network namespace, made by another user
+  // namespace): where the container's root has no privilege, they are entered before, as
+  // runc's nsexec enters them.
   struct stat own_user, their_user;
   std::string up = "/proc/" + std::to_string(target) + "/ns/user";
   int userfd = open(up.c_str(), O_RDONLY | O_CLOEXEC);
@@ -85,12 +90,29 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
     *error = "open " + up + ": " + strerror(errno);
     return false;
   }
-  if ((their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev) && g_sys->Setns(userfd, CLONE_NEWUSER) != 0) {
+  const bool other_user = their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev;
+  bool joined[6] = {};
+  for (int i = 0; other_user && i < 6; i++) {
+    if (i == 3) continue;
+    struct stat owner_st;
+    int owner = ioctl(fds[i], NS_GET_USERNS);
+    bool theirs = owner >= 0 && fstat(owner, &owner_st) == 0 && owner_st.st_ino == their_user.st_ino && owner_st.st_dev == their_user.st_dev;
+    if (owner >= 0) close(owner);
+    if (theirs) continue;
+    if (g_sys->Setns(fds[i], 0) != 0) {
+      *error = std::string("setns ") + kinds[i] + ": " + strerror(errno);
+      return false;
+    }
+    close(fds[i]);
+    joined[i] = true;
+  }
+  if (other_user && g_sys->Setns(userfd, CLONE_NEWUSER) != 0) {
     *error = std::string("setns user: ") + strerror(errno);
     return false;
   }
   close(userfd);
   for (int i = 0; i < 6; i++) {
+    if (joined[i]) continue;
     if (i == 3) {
       *pidns = fds[i];
       continue;

@@ -255,8 +255,11 @@ int main(int argc, char** argv) {
   int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   int userns[2] = {-1, -1};  // the monitor says 'm' on it once the child's maps are written
   int relay[2] = {-1, -1};   // a joined user namespace: the intermediate says the init's pid on it
+  // A new user namespace made after joining others (JoinThenMakeUser), by an intermediate too.
+  const bool user_after_joins = !exec_mode && spec.own_user && (spec.netns_fd >= 0 || spec.ipcns_fd >= 0 || spec.utsns_fd >= 0);
+  const bool intermediate = spec.userns_fd >= 0 || user_after_joins;
   if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || (!exec_mode && pipe2(ready, O_CLOEXEC) != 0) ||
-      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0) || (spec.userns_fd >= 0 && pipe2(relay, O_CLOEXEC) != 0)) {
+      (spec.own_user && pipe2(userns, O_CLOEXEC) != 0) || (intermediate && pipe2(relay, O_CLOEXEC) != 0)) {
     WriteExit(125, 0, Now(), std::string("pipe: ") + strerror(errno));
     return 125;
   }
@@ -374,7 +377,7 @@ int main(int argc, char** argv) {
   // A user namespace of its own: made with the pid namespace by the clone, so that the pid
   // namespace (and every one the child makes) is the user namespace's, as runc's are; a raw
   // clone, which glibc's fork cannot pass flags to (we are single-threaded: no lock to reset).
-  pid_t pid = spec.own_user ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr)) : fork();
+  pid_t pid = spec.own_user && !user_after_joins ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr)) : fork();
   if (pid < 0) {
     if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
     WriteExit(125, 0, started, std::string("fork: ") + strerror(errno));
@@ -384,7 +387,11 @@ int main(int argc, char** argv) {
     close(sync[1]);
     close(errp[0]);
     g_err_fd = errp[1];
-    if (spec.own_user) {
+    if (user_after_joins) {
+      close(userns[1]);
+      close(relay[0]);
+      JoinThenMakeUser(spec, userns[0], relay[1]);  // returns in the container's init, the intermediate's child
+    } else if (spec.own_user) {
       close(userns[1]);
       BecomeNamespaceRoot(userns[0]);
     }
@@ -401,7 +408,7 @@ int main(int argc, char** argv) {
     if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd, spec.utsns_fd})) Die(kFds, errno);
     g_state_dir = -1;
     // (Not the init of a joined user namespace: its parent, the intermediate, is gone already.)
-    if (spec.userns_fd < 0) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (!intermediate) prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (g_tty) {
       // stdio comes from the pty in Child()
     } else if (spec.stdio_inherit) {
@@ -424,10 +431,34 @@ int main(int argc, char** argv) {
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
     Child(spec, sync[0], pty_sock[1], ready[1]);
   }
-  if (spec.userns_fd >= 0) {
+  if (user_after_joins) {
+    // The intermediate's user namespace, once it has made it ('u'): its maps are written
+    // here, from the host, as for a clone's; nothing said is a failure, on the error pipe.
+    close(relay[1]);
+    relay[1] = -1;
+    close(userns[0]);
+    char u = 0;
+    ssize_t r;
+    do {
+      r = read(relay[0], &u, 1);
+    } while (r < 0 && errno == EINTR);
+    std::string why;
+    char m = 'm';
+    if (r == 1 && u == 'u' && (!WriteIdMaps(pid, spec, &why) || !WriteAll(userns[1], &m, 1))) {
+      if (why.empty()) why = std::string("user namespace: ") + strerror(errno);
+      kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
+      WriteExit(125, 0, started, why);
+      return 125;
+    }
+    close(userns[1]);
+  }
+  if (intermediate) {
     // The intermediate's report: the init's pid (in our pid namespace), or nothing when it
     // failed, which it said on the error pipe.
-    close(relay[1]);
+    if (relay[1] >= 0) close(relay[1]);
     pid_t init = -1;
     ssize_t r;
     do {
@@ -448,7 +479,7 @@ int main(int argc, char** argv) {
     pid = init;
   }
   g_child = pid;
-  if (spec.own_user) {
+  if (spec.own_user && !user_after_joins) {
     close(userns[0]);
     std::string why;
     char m = 'm';

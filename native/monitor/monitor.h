@@ -62,6 +62,8 @@ void WaitForParent(int sync_fd);
 bool WriteIdMaps(pid_t pid, const Spec& spec, std::string* why);
 void EnterUserNamespace(const Spec& spec, int relay_fd);
 void BecomeNamespaceRoot(int maps_fd);
+void JoinGivenNamespaces(const Spec& spec);
+void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd);
 [[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd);
 
 // ---- mounts.cc ----

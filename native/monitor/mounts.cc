@@ -256,7 +256,20 @@ void DoMount(int root, const Mount& m, int clone) {
       }
     }
   } else {
-    if (g_sys->Mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) Die(kMount, errno, dest);
+    if (g_sys->Mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
+      // sysfs is its network namespace's: in a user namespace that does not own the network
+      // namespace (one joined, or the host's), the kernel refuses it. The /sys this mount
+      // namespace has (the host's) is bound instead, recursively, with the flags asked for,
+      // as runc falls back to.
+      if (type != "sysfs" || errno != EPERM) Die(kMount, errno, dest);
+      close(fd);
+      Mount b = m;
+      b.type = "bind";
+      b.source = "/sys";
+      b.data.clear();
+      b.flags = MS_BIND | MS_REC | (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+      return DoMount(root, b);
+    }
     if (m.propagation) {
       // Set on the new mount itself: our fd is beneath it, so reach the destination again,
       // and make sure that is the mount just made on our fd's directory.

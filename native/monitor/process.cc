@@ -438,14 +438,15 @@ void BecomeNamespaceRoot(int maps_fd) {
   if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
-  // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
-  // the hostname are made while the monitor (and, on a first start, the CLI) is still
-  // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
-  // before it is placed in its cgroups.
-  int ns = CLONE_NEWNS | (spec.own_uts ? CLONE_NEWUTS : 0) | (spec.own_ipc ? CLONE_NEWIPC : 0);
-  // netns_fd: another container's network namespace (--network container:NAME), opened by
-  // the CLI from that container's verified process; ipcns_fd the same for --ipc container:.
+// The network, IPC and UTS namespaces the spec joins, once: by Child, or before a new user
+// namespace is made (JoinThenMakeUser). netns_fd: another container's network namespace
+// (--network container:NAME), opened by the CLI from that container's verified process;
+// ipcns_fd the same for --ipc container:; utsns_fd a pod's sandbox's (gocker-runtime opened
+// each from the spec's path).
+void JoinGivenNamespaces(const Spec& spec) {
+  static bool joined = false;
+  if (joined) return;
+  joined = true;
   if (spec.netns_fd >= 0) {
     if (setns(spec.netns_fd, CLONE_NEWNET) != 0) Die(kJoinNetwork, errno);
     close(spec.netns_fd);
@@ -454,11 +455,43 @@ void BecomeNamespaceRoot(int maps_fd) {
     if (setns(spec.ipcns_fd, CLONE_NEWIPC) != 0) Die(kUnshare, errno, "setns ipc");
     close(spec.ipcns_fd);
   }
-  // uts of a pod's sandbox (gocker-runtime opened it from the spec's path).
   if (spec.utsns_fd >= 0) {
     if (setns(spec.utsns_fd, CLONE_NEWUTS) != 0) Die(kUnshare, errno, "setns uts");
     close(spec.utsns_fd);
   }
+}
+
+// A new user namespace with network, IPC or UTS namespaces joined (runc's order, in its
+// nsexec): each of those belongs to the user namespace that made it (the host's, a pod
+// sandbox's), where the new namespace's root has no privilege, so they are joined first, by
+// this process, the monitor's child, while it is still the host's root. Then the user
+// namespace is made, the monitor told ('u' on relay_fd) to write its maps, and, root of it,
+// the pid namespace is made in it and the container's init forked there, handed over as in
+// EnterUserNamespace: the init's pid goes on relay_fd, and this intermediate goes.
+void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd) {
+  JoinGivenNamespaces(spec);
+  if (unshare(CLONE_NEWUSER) != 0) Die(kUnshare, errno, "user namespace");
+  char u = 'u';
+  if (!WriteAll(relay_fd, &u, 1)) Die(kUser, errno, "user namespace maps");
+  BecomeNamespaceRoot(maps_fd);
+  if (unshare(CLONE_NEWPID) != 0) Die(kUnshare, errno, "pid namespace");
+  pid_t init = fork();
+  if (init < 0) Die(kUnshare, errno, "fork");
+  if (init == 0) {
+    close(relay_fd);
+    return;
+  }
+  WriteAll(relay_fd, &init, sizeof init);
+  _exit(0);
+}
+
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
+  // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
+  // the hostname are made while the monitor (and, on a first start, the CLI) is still
+  // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
+  // before it is placed in its cgroups.
+  int ns = CLONE_NEWNS | (spec.own_uts ? CLONE_NEWUTS : 0) | (spec.own_ipc ? CLONE_NEWIPC : 0);
+  JoinGivenNamespaces(spec);
   bool own_net = spec.own_network;
   if (own_net) ns |= CLONE_NEWNET;
   if (unshare(ns) != 0) Die(kUnshare, errno);

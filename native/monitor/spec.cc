@@ -316,13 +316,13 @@ void ParseNamespaces(const json& v, Spec* s) {
   s->own_ipc = seen.count("ipc") > 0 && s->ipcns_fd < 0;
   s->own_uts = seen.count("uts") > 0 && s->utsns_fd < 0;
   s->own_user = seen.count("user") > 0 && s->userns_fd < 0;
-  // The user namespace is made with the pid namespace, before any other: the namespaces a
-  // container joins (the host's too) belong to the host's user namespace, where the
-  // container's root has no privilege to enter them or mount their proc and sysfs.
-  if (s->own_user) {
-    if (!s->own_pid) Refuse(w, "a user namespace needs a pid namespace of the container's own");
-    if (!s->own_network || !s->own_ipc || !s->own_uts) Refuse(w, "joining a namespace (or keeping the host's) together with a new user namespace is not supported by gocker-monitor");
-  }
+  // The user namespace is made with the pid namespace, before any other it makes. The
+  // network, IPC and UTS namespaces a container joins (or keeps, the host's) belong to
+  // another user namespace, where the container's root has no privilege: those joined are
+  // entered before the user namespace is made (runc's order), and sysfs, which the kernel
+  // gives only to the owner of the network namespace, is then the host's /sys bound (as runc
+  // binds it). A pid namespace must be the container's: its root mounts proc for it.
+  if (s->own_user && !s->own_pid) Refuse(w, "a user namespace needs a pid namespace of the container's own");
 }
 
 std::vector<IdMapping> ParseIdMappings(const json& v, const std::string& w) {
@@ -605,6 +605,9 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
   }
   // The container's init is then the intermediate's child, not ours to wait for: only handed over.
   if (s->userns_fd >= 0 && !s->hand_over) Refuse("linux.namespaces", "joining a user namespace needs io.gocker.launch.hand-over");
+  if (s->own_user && (s->netns_fd >= 0 || s->ipcns_fd >= 0 || s->utsns_fd >= 0) && !s->hand_over) {
+    Refuse("linux.namespaces", "joining a namespace together with a new user namespace needs io.gocker.launch.hand-over");
+  }
   if (s->hand_over && !s->stdio_inherit) Refuse(where("io.gocker.launch.hand-over"), "only with io.gocker.launch.stdio-inherit: nobody would relay the container's output");
   if (s->terminal && s->hand_over && s->console_fd < 0) Refuse(where("io.gocker.launch.hand-over"), "a terminal needs io.gocker.launch.console-fd");
   if (exec) {

@@ -3,11 +3,14 @@
 // under the one v2 hierarchy, with linux.resources written to its files before the container's
 // process is placed in it. The systemd form ("slice:prefix:name") is refused: gocker talks to
 // no systemd.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -79,7 +82,155 @@ std::string DeviceLine(const json& d, const std::string& w, bool* allow) {
   return type + " " + id("major") + ":" + id("minor") + " " + access;
 }
 
+// A directory of cg's with a file that begins with prefix (a controller's files, whose names
+// vary by host: hugetlb.2MB.max), and whether it is a v2 one; "" if none has.
+std::string DirWith(const Cgroups& cg, const Strings& files, bool* v2) {
+  for (const std::string& d : cg.dirs) {
+    for (const std::string& f : files) {
+      if (Exists(d + "/" + f)) {
+        *v2 = Exists(d + "/cgroup.controllers");
+        return d;
+      }
+    }
+  }
+  return "";
+}
+
+// linux.resources.hugepageLimits: hugetlb.<pageSize>.limit_in_bytes (v1) or .max (v2), and
+// the limit on reservations too where the kernel has it, as runc sets both (a reservation is
+// what mmap takes; the other limit is met only at fault time).
+void HugepageLimits(const Cgroups& cg, const json& list, const std::string& w) {
+  DIR* dir = opendir("/sys/kernel/mm/hugepages");
+  Strings have;  // "2MB", "1GB": the kernel's hugepages-2048kB as the cgroup files name it
+  for (struct dirent* e; dir && (e = readdir(dir));) {
+    unsigned long kb = 0;
+    if (sscanf(e->d_name, "hugepages-%lukB", &kb) != 1) continue;
+    have.push_back(kb >= 1 << 20 ? std::to_string(kb >> 20) + "GB" : kb >= 1 << 10 ? std::to_string(kb >> 10) + "MB" : std::to_string(kb) + "KB");
+  }
+  if (dir) closedir(dir);
+  Strings probes;
+  for (const std::string& h : have) probes.insert(probes.end(), {"hugetlb." + h + ".limit_in_bytes", "hugetlb." + h + ".max"});
+  bool v2 = false;
+  std::string d = DirWith(cg, probes, &v2);
+  if (d.empty()) Fail(w + ": this host has no hugetlb cgroup controller");
+  for (size_t i = 0; i < list.size(); i++) {
+    const std::string iw = w + "[" + std::to_string(i) + "]";
+    const json& l = list[i];
+    OnlyKeys(l, iw, {"pageSize", "limit"});
+    if (!l.contains("pageSize") || !l["pageSize"].is_string()) Fail(iw + ".pageSize: must be a string");
+    const std::string size = l["pageSize"];
+    if (std::find(have.begin(), have.end(), size) == have.end()) {
+      std::string all;
+      for (const std::string& h : have) all += (all.empty() ? "" : ", ") + h;
+      Fail(iw + ".pageSize: this host has no huge pages of size " + l["pageSize"].dump() + " (it has " + (all.empty() ? "none" : all) + ")");
+    }
+    if (!l.contains("limit")) Fail(iw + ".limit: missing");
+    const std::string limit = Num(l["limit"], iw + ".limit");
+    const std::string file = "hugetlb." + size + (v2 ? ".max" : ".limit_in_bytes");
+    const std::string rsvd = "hugetlb." + size + (v2 ? ".rsvd.max" : ".rsvd.limit_in_bytes");
+    Write(d, file, limit);
+    if (Exists(d + "/" + rsvd)) Write(d, rsvd, limit);
+  }
+}
+
+// One blockIO device entry's "major:minor".
+std::string DeviceNumbers(const json& e, const std::string& w) {
+  for (const char* k : {"major", "minor"}) {
+    if (!e.contains(k) || !e[k].is_number_integer() || e[k].get<long long>() < 0) Fail(w + "." + k + ": must be a number");
+  }
+  return std::to_string(e["major"].get<long long>()) + ":" + std::to_string(e["minor"].get<long long>());
+}
+
+// v1's blkio weight (10..1000) as v2's io.weight (1..10000), runc's conversion.
+std::string IoWeight(unsigned long long v1) { return std::to_string(v1 == 0 ? 0 : 1 + (v1 < 10 ? 0 : v1 - 10) * 9999 / 990); }
+
+// linux.resources.blockIO on v1's blkio controller (blkio.weight, or blkio.bfq.weight where
+// BFQ is the scheduler; blkio.throttle.*) or v2's io (io.bfq.weight or io.weight; io.max).
+void BlockIO(const Cgroups& cg, const json& b, const std::string& w) {
+  OnlyKeys(b, w, {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice"});
+  bool v2 = false;
+  std::string d = DirWith(cg, {"blkio.throttle.read_bps_device", "blkio.weight", "blkio.bfq.weight", "io.max", "io.weight", "io.bfq.weight"}, &v2);
+  if (d.empty()) Fail(w + ": this host has no blkio (v1) or io (v2) cgroup controller");
+  auto set = [&](const char* k) { return b.contains(k) && !b[k].is_null() && !(b[k].is_number() && b[k].get<double>() == 0) && !(b[k].is_array() && b[k].empty()); };
+  auto list = [&](const char* k) -> const json& {
+    if (!b[k].is_array()) Fail(w + "." + k + ": must be a list");
+    return b[k];
+  };
+  // The weight files: BFQ's where the device's scheduler is BFQ (its file then exists), else
+  // CFQ's (v1, gone from kernels since 5.0) or v2's io.weight; none on a kernel with neither.
+  const bool bfq = Exists(d + (v2 ? "/io.bfq.weight" : "/blkio.bfq.weight"));
+  auto weight_file = [&](const std::string& field) {
+    std::string f = v2 ? (bfq ? "io.bfq.weight" : "io.weight") : (bfq ? "blkio.bfq.weight" : "blkio.weight");
+    if (!Exists(d + "/" + f)) Fail(field + ": this kernel's " + (v2 ? "io" : "blkio") + " controller has no weight (no BFQ or CFQ I/O scheduler)");
+    return f;
+  };
+  auto weight = [&](const json& v) {
+    unsigned long long n = v.get<unsigned long long>();
+    return v2 && !bfq ? IoWeight(n) : std::to_string(n);
+  };
+  if (set("weight")) {
+    if (!b["weight"].is_number_unsigned()) Fail(w + ".weight: must be a number");
+    std::string f = weight_file(w + ".weight");
+    Write(d, f, (v2 ? "default " : "") + weight(b["weight"]));
+  }
+  if (set("leafWeight")) {
+    if (v2 || !Exists(d + "/blkio.leaf_weight")) Fail(w + ".leafWeight: this kernel has no leaf weight (CFQ's, gone since Linux 5.0)");
+    Write(d, "blkio.leaf_weight", Num(b["leafWeight"], w + ".leafWeight"));
+  }
+  if (set("weightDevice")) {
+    const json& l = list("weightDevice");
+    for (size_t i = 0; i < l.size(); i++) {
+      const std::string iw = w + ".weightDevice[" + std::to_string(i) + "]";
+      OnlyKeys(l[i], iw, {"major", "minor", "weight", "leafWeight"});
+      std::string dev = DeviceNumbers(l[i], iw);
+      if (l[i].contains("weight") && !l[i]["weight"].is_null()) {
+        if (!l[i]["weight"].is_number_unsigned()) Fail(iw + ".weight: must be a number");
+        std::string f = weight_file(iw + ".weight");
+        Write(d, v2 || bfq ? f : "blkio.weight_device", dev + " " + weight(l[i]["weight"]));
+      }
+      if (l[i].contains("leafWeight") && !l[i]["leafWeight"].is_null()) {
+        if (v2 || !Exists(d + "/blkio.leaf_weight_device")) Fail(iw + ".leafWeight: this kernel has no leaf weight (CFQ's, gone since Linux 5.0)");
+        Write(d, "blkio.leaf_weight_device", dev + " " + Num(l[i]["leafWeight"], iw + ".leafWeight"));
+      }
+    }
+  }
+  static const struct {
+    const char *field, *v1, *v2;
+  } throttles[] = {{"throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps"},
+                   {"throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps"},
+                   {"throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops"},
+                   {"throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops"}};
+  for (const auto& t : throttles) {
+    if (!set(t.field)) continue;
+    const json& l = list(t.field);
+    for (size_t i = 0; i < l.size(); i++) {
+      const std::string iw = w + "." + t.field + "[" + std::to_string(i) + "]";
+      OnlyKeys(l[i], iw, {"major", "minor", "rate"});
+      std::string dev = DeviceNumbers(l[i], iw);
+      if (!l[i].contains("rate")) Fail(iw + ".rate: missing");
+      std::string rate = Num(l[i]["rate"], iw + ".rate");
+      if (v2) {
+        Write(d, "io.max", dev + " " + t.v2 + "=" + (rate == "0" ? "max" : rate));
+      } else {
+        if (!Exists(d + "/" + t.v1)) Fail(iw + ": this kernel has no blkio throttling (CONFIG_BLK_DEV_THROTTLING)");
+        Write(d, t.v1, dev + " " + rate);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+// Whether a blockIO asks for anything: dockerd sends one with every field zero or empty
+// (unset) with each container, which needs no controller.
+bool BlockIOSet(const json& b) {
+  if (!b.is_object()) return !b.is_null();
+  for (auto it = b.begin(); it != b.end(); ++it) {
+    const json& v = it.value();
+    if (!(v.is_null() || (v.is_number() && v.get<double>() == 0) || (v.is_array() && v.empty()))) return true;
+  }
+  return false;
+}
 
 json Cgroups::ToJson() const { return json{{"dirs", dirs}, {"v2", v2}}; }
 
@@ -130,6 +281,18 @@ Cgroups MakeCgroups(const std::string& path, const json* resources, std::string*
   std::vector<Hierarchy> hs = Hierarchies();
   if (hs.empty()) Fail("cgroup: no cgroup hierarchy is mounted at /sys/fs/cgroup");
   cg.v2 = hs.size() == 1 && hs[0].type == "cgroup2" && hs[0].mountpoint == kRoot;
+  // On a hybrid host the v2 hierarchy has the controllers no v1 one has (here hugetlb, or io):
+  // only those the resources ask for are enabled down to the container's cgroup, so that a
+  // controller nobody uses stays free for a v1 hierarchy to take.
+  std::set<std::string> v1_controllers, hybrid_wanted;
+  for (const Hierarchy& h : hs) {
+    if (h.type == "cgroup") v1_controllers.insert(h.options.begin(), h.options.end());
+  }
+  if (resources && resources->is_object()) {
+    const json& r = *resources;
+    if (r.contains("hugepageLimits") && r["hugepageLimits"].is_array() && !r["hugepageLimits"].empty() && !v1_controllers.count("hugetlb")) hybrid_wanted.insert("hugetlb");
+    if (r.contains("blockIO") && BlockIOSet(r["blockIO"]) && !v1_controllers.count("blkio")) hybrid_wanted.insert("io");
+  }
   std::vector<std::string> made;
   try {
     for (const Hierarchy& h : hs) {
@@ -137,12 +300,13 @@ Cgroups MakeCgroups(const std::string& path, const json* resources, std::string*
       bool cpuset = false;
       for (const std::string& o : h.options) cpuset = cpuset || o == "cpuset";
       for (const std::string& p : parts) {
-        if (cg.v2) {
+        if (h.type == "cgroup2") {
           // Controllers reach a child only through its parent's subtree_control: as runc,
-          // every one the parent has (those the kernel refuses, as busy, are left out).
+          // every one the parent has (those the kernel refuses, as busy, are left out); on a
+          // hybrid host those wanted only.
           std::string have = Trimmed(dir + "/cgroup.controllers");
           for (const std::string& c : Split(have, ' ')) {
-            if (!c.empty()) WriteFile(dir + "/cgroup.subtree_control", "+" + c);
+            if (!c.empty() && (cg.v2 || hybrid_wanted.count(c))) WriteFile(dir + "/cgroup.subtree_control", "+" + c);
           }
         }
         std::string parent = dir;
@@ -175,16 +339,7 @@ Cgroups MakeCgroups(const std::string& path, const json* resources, std::string*
 }
 
 void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std::string* device_program) {
-  OnlyKeys(r, w, {"devices", "memory", "cpu", "pids", "blockIO"});
-  // dockerd sends blockIO with every field zero or empty (unset): only that is taken.
-  if (const auto it = r.find("blockIO"); it != r.end() && !it->is_null()) {
-    if (!it->is_object()) Fail(w + ".blockIO: must be an object");
-    for (auto b = it->begin(); b != it->end(); ++b) {
-      const json& v = b.value();
-      bool unset = v.is_null() || (v.is_number() && v.get<double>() == 0) || (v.is_array() && v.empty());
-      if (!unset) Fail(w + ".blockIO." + b.key() + ": not supported by gocker-runtime");
-    }
-  }
+  OnlyKeys(r, w, {"devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits", "network"});
   // The directory of the hierarchy with a controller (v1), or the one directory (v2); "" if
   // this host has no such controller.
   auto dir_of = [&](const std::string& controller) -> std::string {
@@ -312,6 +467,34 @@ void ApplyResources(const Cgroups& cg, const json& r, const std::string& w, std:
     OnlyKeys(*it, w + ".pids", {"limit"});
     const json& l = (*it)["limit"];
     Write(need("pids", w + ".pids"), "pids.max", l.is_number_integer() && l.get<long long>() <= 0 ? "max" : Num(l, w + ".pids.limit"));
+  }
+  if (const auto it = r.find("hugepageLimits"); it != r.end() && !it->is_null()) {
+    if (!it->is_array()) Fail(w + ".hugepageLimits: must be a list");
+    if (!it->empty()) HugepageLimits(cg, *it, w + ".hugepageLimits");
+  }
+  if (const auto it = r.find("blockIO"); it != r.end() && BlockIOSet(*it)) BlockIO(cg, *it, w + ".blockIO");
+  if (const auto it = r.find("network"); it != r.end() && !it->is_null()) {
+    // v1's net_cls and net_prio only (v2 has neither: a BPF program's business there).
+    const std::string nw = w + ".network";
+    OnlyKeys(*it, nw, {"classID", "priorities"});
+    bool v2 = false;
+    if (it->contains("classID") && !(*it)["classID"].is_null()) {
+      std::string d = DirWith(cg, {"net_cls.classid"}, &v2);
+      if (d.empty()) Fail(nw + ".classID: this host has no net_cls cgroup controller (cgroup v1's; none is mounted at /sys/fs/cgroup)");
+      Write(d, "net_cls.classid", Num((*it)["classID"], nw + ".classID"));
+    }
+    if (it->contains("priorities") && !(*it)["priorities"].is_null()) {
+      const json& l = (*it)["priorities"];
+      if (!l.is_array()) Fail(nw + ".priorities: must be a list");
+      std::string d = l.empty() ? "" : DirWith(cg, {"net_prio.ifpriomap"}, &v2);
+      if (!l.empty() && d.empty()) Fail(nw + ".priorities: this host has no net_prio cgroup controller (cgroup v1's; none is mounted at /sys/fs/cgroup)");
+      for (size_t i = 0; i < l.size(); i++) {
+        const std::string iw = nw + ".priorities[" + std::to_string(i) + "]";
+        OnlyKeys(l[i], iw, {"name", "priority"});
+        if (!l[i].contains("name") || !l[i]["name"].is_string()) Fail(iw + ".name: must be a string");
+        Write(d, "net_prio.ifpriomap", l[i]["name"].get<std::string>() + " " + Num(l[i].value("priority", json(0)), iw + ".priority"));
+      }
+    }
   }
 }
 

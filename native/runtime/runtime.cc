@@ -414,12 +414,17 @@ void EnterContainer(pid_t pid) {
   _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
 }
 
+void LogWarning(const std::string& msg);
+
 // Runs each hook of kind in turn; the first that fails (or outlives its timeout) fails the
-// command with its stderr.
+// command with its stderr. poststart and poststop hooks are past the point where the runtime
+// spec lets a hook undo anything: one that fails is a warning (on stderr and in --log), and
+// the rest, and the command, go on.
 // in: createContainer's, run inside that container (its cgroups, then its namespaces: the
 // container's init, in its mount namespace before pivot_root, so the hook's path is the host's
 // as runc has it).
 void RunHooks(const json& hooks, const char* kind, const json& state, const State* into = nullptr) {
+  const bool warn_only = strcmp(kind, "poststart") == 0 || strcmp(kind, "poststop") == 0;
   if (!hooks.contains(kind)) return;
   std::string input = state.dump();
   const json& list = hooks[kind];
@@ -477,11 +482,15 @@ void RunHooks(const json& hooks, const char* kind, const json& state, const Stat
     while ((n = read(err[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
     close(err[0]);
     while (!out.empty() && out.back() == '\n') out.pop_back();
-    std::string w = std::string(kind) + " hook #" + std::to_string(i);
-    if (!done) Fail(w + ": timeout after " + std::to_string(timeout / 1000) + "s");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      Fail(w + ": " + (WIFSIGNALED(status) ? std::string("killed by ") + strsignal(WTERMSIG(status)) : "exit status " + std::to_string(WEXITSTATUS(status))) + (out.empty() ? "" : ", stderr: " + out));
+    std::string w = std::string(kind) + " hook #" + std::to_string(i), failed;
+    if (!done) {
+      failed = w + ": timeout after " + std::to_string(timeout / 1000) + "s";
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      failed = w + ": " + (WIFSIGNALED(status) ? std::string("killed by ") + strsignal(WTERMSIG(status)) : "exit status " + std::to_string(WEXITSTATUS(status))) + (out.empty() ? "" : ", stderr: " + out);
     }
+    if (failed.empty()) continue;
+    if (!warn_only) Fail(failed);
+    LogWarning(failed);
   }
 }
 
@@ -722,10 +731,12 @@ int Delete(const Strings& argv, size_t at) {
   RemoveCgroups(s.cg);
   json st = StateJson(s);
   RemoveStateDir(s.dir);
-  // As runc: a poststop hook's failure is not the delete's.
+  // A failing poststop hook is a warning (RunHooks); a hook that cannot even be started
+  // (no pipe, no fork) is not the delete's failure either: the container is gone.
   try {
     RunHooks(s.hooks, "poststop", st);
-  } catch (const Failure&) {
+  } catch (const Failure& e) {
+    LogWarning(e.what());
   }
   return 0;
 }
@@ -939,15 +950,22 @@ int Features() {
 }
 
 // runc's logrus line, in --log-format's form.
+std::string LogLine(const char* level, const std::string& msg) {
+  if (g.log_format == "json") return json({{"level", level}, {"msg", msg}, {"time", Now()}}).dump() + "\n";
+  return "time=\"" + Now() + "\" level=" + level + " msg=" + json(msg).dump() + "\n";
+}
+
 void LogError(const std::string& msg) {
-  if (g.log.empty()) return;
-  std::string line;
-  if (g.log_format == "json") {
-    line = json({{"level", "error"}, {"msg", msg}, {"time", Now()}}).dump() + "\n";
+  if (!g.log.empty()) WriteFile(g.log, LogLine("error", msg), O_CREAT | O_APPEND);
+}
+
+// A warning goes where runc's logrus puts it: the --log file, else stderr.
+void LogWarning(const std::string& msg) {
+  if (!g.log.empty()) {
+    WriteFile(g.log, LogLine("warning", msg), O_CREAT | O_APPEND);
   } else {
-    line = "time=\"" + Now() + "\" level=error msg=" + json(msg).dump() + "\n";
+    fputs(LogLine("warning", msg).c_str(), stderr);
   }
-  WriteFile(g.log, line, O_CREAT | O_APPEND);
 }
 
 int Main(const Strings& argv) {

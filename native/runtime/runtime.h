@@ -53,6 +53,7 @@ std::vector<Hierarchy> Hierarchies();
 // monitor attaches (hex), "" when there are none; without it (update) v2 rules are refused.
 Cgroups MakeCgroups(const std::string& cgroups_path, const json* resources, std::string* device_program);
 void ApplyResources(const Cgroups& cg, const json& resources, const std::string& where, std::string* device_program);
+bool BlockIOSet(const json& block_io);  // anything asked for, not dockerd's all-zero blockIO
 std::vector<pid_t> Procs(const Cgroups& cg);
 bool Frozen(const Cgroups& cg);
 void Freeze(const Cgroups& cg, bool frozen);

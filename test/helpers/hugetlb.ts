@@ -20,9 +20,27 @@ function hugetlbMounted(): boolean {
 
 export function hugetlbForCrun(): () => void {
   if (fs.existsSync(`${ROOT}/cgroup.controllers`) || hugetlbMounted()) return () => {};
+  // A hybrid host's v2 hierarchy may have hugetlb enabled at its root (gocker-runtime, as runc
+  // on v2, enables what a container's hugepageLimits need and leaves it): the kernel moves the
+  // controller to a v1 hierarchy only when no v2 cgroup uses it, so it is disabled there first
+  // (refused, EBUSY, while a v2 cgroup below still has it: the mount then says so).
+  const unified = `${ROOT}/unified/cgroup.subtree_control`;
+  if (fs.existsSync(unified) && fs.readFileSync(unified, 'utf8').trim().split(' ').includes('hugetlb')) {
+    try {
+      fs.writeFileSync(unified, '-hugetlb');
+    } catch {
+      // the mount below fails and says why
+    }
+  }
   const made = !fs.existsSync(DIR);
   if (made) fs.mkdirSync(DIR);
-  const m = spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', DIR], { encoding: 'utf8' });
+  // EBUSY while a v2 cgroup gone a moment ago still holds the controller (its release is
+  // asynchronous): tried again for a few seconds.
+  let m = spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', DIR], { encoding: 'utf8' });
+  for (let i = 0; m.status !== 0 && i < 50; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    m = spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', DIR], { encoding: 'utf8' });
+  }
   if (m.status !== 0) {
     if (made) fs.rmdirSync(DIR);
     throw new Error(`mount -t cgroup -o hugetlb cgroup ${DIR}: ${m.stderr.trim()}`);

@@ -184,10 +184,65 @@ test('a container joining a pod sandbox\'s user namespace by path, with its netw
   }
 });
 
-test('user namespace specs refused by field: mappings without one, one with a joined namespace, overlapping maps', () => {
+test('a new user namespace with mappings that joins another container\'s network and IPC namespaces by path (joined first, as runc does); exec enters them too', async () => {
+  const out = shared('userns-join');
+  const mount = [{ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }];
+  // The first container: namespaces of its own, no user namespace (the host's root's).
+  const first = bundle('join-first', { process: { args: ['sleep', '1000'] } });
+  try {
+    assert.equal(create('join-first', first).status, 0);
+    assert.equal(runtime(['start', 'join-first']).status, 0);
+    const firstPid = state('join-first').pid;
+    const script = 'readlink /proc/self/ns/net > /out/net; readlink /proc/self/ns/ipc > /out/ipc; cat /proc/self/uid_map > /out/uid_map; id -u > /out/id; touch /out/made; ls /sys/class/net > /out/sys; exec sleep 1000';
+    const second = bundle('join-second', {
+      process: { args: ['sh', '-c', script] },
+      mounts: mount,
+      linux: {
+        ...userns,
+        namespaces: [
+          ...userns.namespaces.filter((n) => n.type !== 'network' && n.type !== 'ipc'),
+          { type: 'network', path: `/proc/${firstPid}/ns/net` },
+          { type: 'ipc', path: `/proc/${firstPid}/ns/ipc` },
+        ],
+      },
+    });
+    const c = create('join-second', second);
+    assert.equal(c.status, 0, c.stderr);
+    const pid = state('join-second').pid;
+    assert.equal(runtime(['start', 'join-second']).status, 0);
+    await until('the second container\'s files', () => fs.existsSync(path.join(out, 'sys')));
+    // The joined namespaces are the first container's (their inodes), the user namespace is
+    // new and neither the host's nor the first's, and its root is HOST_ID on the host.
+    for (const ns of ['net', 'ipc']) {
+      assert.equal(fs.readlinkSync(`/proc/${pid}/ns/${ns}`), fs.readlinkSync(`/proc/${firstPid}/ns/${ns}`), ns);
+      assert.equal(fs.readFileSync(path.join(out, ns), 'utf8').trim(), fs.readlinkSync(`/proc/${firstPid}/ns/${ns}`), `${ns} seen inside`);
+    }
+    assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
+    assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/user`), fs.readlinkSync('/proc/self/ns/user'));
+    assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/uts`), fs.readlinkSync(`/proc/${firstPid}/ns/uts`), 'uts: its own');
+    assert.deepEqual(fs.readFileSync(path.join(out, 'uid_map'), 'utf8').trim().split(/\s+/), ['0', String(HOST_ID), '65536']);
+    assert.equal(fs.readFileSync(path.join(out, 'id'), 'utf8'), '0\n');
+    assert.equal(fs.statSync(path.join(out, 'made')).uid, HOST_ID);
+    assert.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${HOST_ID}\\s`, 'm'));
+    // /sys (the host's bound: sysfs is the network namespace's owner's to mount) is there.
+    assert.match(fs.readFileSync(path.join(out, 'sys'), 'utf8'), /^lo$/m);
+    // exec: the joined network namespace entered before the container's user namespace.
+    const proc = path.join(base, 'join-exec.json');
+    fs.writeFileSync(proc, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['sh', '-c', 'readlink /proc/self/ns/net; id -u'], env: ['PATH=/bin'], cwd: '/', capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] } }));
+    const e = runtime(['exec', '--process', proc, 'join-second']);
+    assert.equal(e.status, 0, e.stderr);
+    assert.equal(e.stdout, `${fs.readlinkSync(`/proc/${firstPid}/ns/net`)}\n0\n`);
+  } finally {
+    runtime(['delete', '--force', 'join-second']);
+    runtime(['delete', '--force', 'join-first']);
+  }
+  assert.equal(runtime(['state', 'join-second']).stderr, 'container does not exist\n');
+});
+
+test('user namespace specs refused by field: mappings without one, one with a joined pid namespace, overlapping maps', () => {
   const cases: [string, object, RegExp][] = [
     ['maps-alone', { uidMappings: userns.uidMappings, gidMappings: userns.gidMappings }, /linux\.uidMappings: given without a user namespace/],
-    ['joined', { ...userns, namespaces: [...userns.namespaces.filter((n) => n.type !== 'network'), { type: 'network', path: '/proc/self/ns/net' }] }, /joining a namespace \(or keeping the host's\) together with a new user namespace is not supported/],
+    ['joined-pid', { ...userns, namespaces: [...userns.namespaces.filter((n) => n.type !== 'pid'), { type: 'pid', path: '/proc/self/ns/pid' }] }, /a user namespace needs a pid namespace of the container's own/],
     ['overlap', { ...userns, uidMappings: [{ containerID: 0, hostID: HOST_ID, size: 10 }, { containerID: 5, hostID: 200000, size: 10 }] }, /linux\.uidMappings: mappings 0 and 1 overlap/],
     ['no-maps', { namespaces: userns.namespaces }, /linux\.uidMappings: a new user namespace needs its mappings/],
   ];

@@ -178,3 +178,153 @@ test('linux.resources.memory: kernel (deprecated) is ignored as runc ignores it;
   }
   assert.equal(fs.existsSync(`/sys/fs/cgroup/memory${cgPath}`), false, 'the cgroup goes with the container');
 });
+
+test('a failing poststart or poststop hook is a warning (on stderr, or in --log): the hooks after it run, and start and delete succeed', async () => {
+  const dir = bundle('sleep 1000');
+  const out = path.join(dir, 'out', 'hooks');
+  const hook = (kind: string, code: number) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${kind}-${code} >> ${out}; echo ${kind} went wrong >&2; exit ${code}`] });
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  config.hooks = { poststart: [hook('poststart', 3), hook('poststart', 0)], poststop: [hook('poststop', 4), hook('poststop', 0)] };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  const id = 'h-hookwarn';
+  const logFile = path.join(work, 'hookwarn.log');
+  const stdio = fs.openSync(path.join(dir, 'stdio'), 'w');
+  try {
+    assert.equal(rt(['create', '--bundle', dir, id], stdio).status, 0, fs.readFileSync(path.join(dir, 'stdio'), 'utf8'));
+    const s = rt(['start', id]);
+    assert.equal(s.status, 0, s.stderr);
+    assert.match(s.stderr, /^time="[^"]+" level=warning msg="poststart hook #0: exit status 3, stderr: poststart went wrong"\n$/);
+    assert.equal(JSON.parse(rt(['state', id]).stdout).status, 'running');
+    // delete --force with runc's --log as containerd's shim passes it: the warning goes there.
+    const d = spawnSync(RUNTIME, ['--root', root, '--log', logFile, '--log-format', 'json', 'delete', '--force', id], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(d.status, 0, d.stderr);
+    assert.equal(d.stderr, '');
+    const logged = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+    assert.deepEqual(logged.map((l) => [l.level, l.msg]), [['warning', 'poststop hook #0: exit status 4, stderr: poststop went wrong']]);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'poststart-3\npoststart-0\npoststop-4\npoststop-0\n');
+    assert.equal(rt(['state', id]).status, 1, 'deleted');
+  } finally {
+    fs.closeSync(stdio);
+    rt(['delete', '--force', id]);
+  }
+});
+
+/** The cgroup directories of cgroupsPath p on this host: one per hierarchy mounted under /sys/fs/cgroup. */
+function cgroupDirsOf(p: string): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => {
+    const post = f.slice(f.indexOf('-') + 1);
+    return (post[0] === 'cgroup' || post[0] === 'cgroup2') && f[4]?.startsWith('/sys/fs/cgroup');
+  }).map((f) => `${f[4]}${p}`);
+}
+
+/** The mount point of a v1 hierarchy with the controller, or of a v2 one whose cgroup.controllers has it (v2's name, io for blkio). */
+function controllerRoot(v1: string, v2: string): string | undefined {
+  for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = l.split(' ');
+    const post = f.slice(f.indexOf('-') + 1);
+    if (!f[4]?.startsWith('/sys/fs/cgroup')) continue;
+    if (post[0] === 'cgroup' && (post[2] ?? '').split(',').includes(v1)) return f[4];
+    if (post[0] === 'cgroup2' && fs.readFileSync(`${f[4]}/cgroup.controllers`, 'utf8').trim().split(' ').includes(v2)) return f[4];
+  }
+  return undefined;
+}
+
+/**
+ * create with linux.resources, check(dirs) on the made cgroup, delete; then the cgroup must be
+ * gone. A v2 hierarchy's root subtree_control is put back as it was (the runtime enables the
+ * controller there, as runc does, and leaves it).
+ */
+function withResources(name: string, resources: object, check: (r: { status: number; stderr: string }) => void) {
+  const cgPath = `/${path.basename(work)}-${name}`;
+  const id = `h-${name}`;
+  const subtree = fs.existsSync('/sys/fs/cgroup/unified/cgroup.subtree_control') ? '/sys/fs/cgroup/unified/cgroup.subtree_control' : '/sys/fs/cgroup/cgroup.subtree_control';
+  const before = fs.existsSync(subtree) ? fs.readFileSync(subtree, 'utf8').trim().split(' ').filter(Boolean) : [];
+  try {
+    // The created container holds create's stdio until it runs: a file, not pipes to wait on.
+    const dir = bundle('true', {}, { cgroupsPath: cgPath, resources });
+    const stdio = fs.openSync(path.join(dir, 'stdio'), 'w');
+    const r = rt(['create', '--bundle', dir, id], stdio);
+    fs.closeSync(stdio);
+    check({ status: r.status ?? -1, stderr: fs.readFileSync(path.join(dir, 'stdio'), 'utf8') });
+  } finally {
+    rt(['delete', '--force', id]);
+    for (const d of cgroupDirsOf(cgPath)) if (fs.existsSync(d)) fs.rmdirSync(d);
+    if (fs.existsSync(subtree)) {
+      for (const c of fs.readFileSync(subtree, 'utf8').trim().split(' ').filter(Boolean)) if (!before.includes(c)) fs.writeFileSync(subtree, `-${c}`);
+    }
+  }
+  assert.deepEqual(cgroupDirsOf(cgPath).filter((d) => fs.existsSync(d)), [], 'the cgroup goes with the container');
+}
+
+test('linux.resources.hugepageLimits: the hugetlb controller\'s limit (v1 hugetlb.<size>.limit_in_bytes, v2 hugetlb.<size>.max); a page size the host has not is refused', (t) => {
+  const sizes = fs.readdirSync('/sys/kernel/mm/hugepages').map((d) => Number(/^hugepages-(\d+)kB$/.exec(d)?.[1])).filter(Boolean);
+  const where = controllerRoot('hugetlb', 'hugetlb');
+  if (!where || !sizes.length) {
+    t.skip(`this host has no hugetlb cgroup controller mounted (v1) or enabled (v2), or no huge page size: ${where ?? 'no controller'}, sizes ${sizes.join(',')}`);
+    return;
+  }
+  const size = sizes[0] >= 1 << 20 ? `${sizes[0] >> 20}GB` : `${sizes[0] >> 10}MB`;
+  const v2 = fs.existsSync(`${where}/cgroup.controllers`);
+  const limit = 64 * sizes[0] * 1024;
+  withResources('huge', { hugepageLimits: [{ pageSize: size, limit }] }, (r) => {
+    assert.equal(r.status, 0, r.stderr);
+    const dir = `${where}/${path.basename(work)}-huge`;
+    assert.equal(fs.readFileSync(`${dir}/hugetlb.${size}.${v2 ? 'max' : 'limit_in_bytes'}`, 'utf8').trim(), String(limit));
+    const rsvd = `${dir}/hugetlb.${size}.rsvd.${v2 ? 'max' : 'limit_in_bytes'}`;
+    if (fs.existsSync(rsvd)) assert.equal(fs.readFileSync(rsvd, 'utf8').trim(), String(limit), 'the reservations\' limit too');
+  });
+  withResources('huge3', { hugepageLimits: [{ pageSize: '3MB', limit }] }, (r) => {
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /linux\.resources\.hugepageLimits\[0\]\.pageSize: this host has no huge pages of size "3MB" \(it has [0-9A-Z, ]+\)/);
+  });
+});
+
+test('linux.resources.blockIO: throttles (v1 blkio.throttle.*, v2 io.max) and the weight (blkio.weight, io.weight), or a refusal naming what this kernel lacks', (t) => {
+  const where = controllerRoot('blkio', 'io');
+  if (!where) {
+    t.skip('this host has no blkio (v1) or io (v2) cgroup controller');
+    return;
+  }
+  // A whole disk of this host's (throttles take a disk, not a partition).
+  const disk = fs.readdirSync('/sys/block').find((d) => !/^(loop|ram|zram|dm-|md|sr)/.test(d));
+  if (!disk) {
+    t.skip('this host has no disk to throttle (only loop, ram, zram, dm or md devices)');
+    return;
+  }
+  const [major, minor] = fs.readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim().split(':').map(Number);
+  const v2 = fs.existsSync(`${where}/cgroup.controllers`);
+  const dir = `${where}/${path.basename(work)}-blkio`;
+  const blockIO = {
+    throttleReadBpsDevice: [{ major, minor, rate: 1048576 }],
+    throttleWriteBpsDevice: [{ major, minor, rate: 2097152 }],
+    throttleReadIOPSDevice: [{ major, minor, rate: 100 }],
+    throttleWriteIOPSDevice: [{ major, minor, rate: 200 }],
+  };
+  withResources('blkio', { blockIO }, (r) => {
+    assert.equal(r.status, 0, r.stderr);
+    if (v2) {
+      assert.equal(fs.readFileSync(`${dir}/io.max`, 'utf8').trim(), `${major}:${minor} rbps=1048576 wbps=2097152 riops=100 wiops=200`);
+    } else {
+      const read = (f: string) => fs.readFileSync(`${dir}/blkio.throttle.${f}`, 'utf8').trim();
+      assert.deepEqual([read('read_bps_device'), read('write_bps_device'), read('read_iops_device'), read('write_iops_device')],
+        [`${major}:${minor} 1048576`, `${major}:${minor} 2097152`, `${major}:${minor} 100`, `${major}:${minor} 200`]);
+    }
+  });
+  // The weight needs a scheduler that has one (BFQ; CFQ before Linux 5.0): set where the
+  // controller has its file, else refused by name, not dropped.
+  // A v1 root has the files a child gets; a v2 root has no io.weight of its own.
+  const v1Weight = ['blkio.bfq.weight', 'blkio.weight'].find((f) => fs.existsSync(`${where}/${f}`));
+  withResources('blkio-weight', { blockIO: { weight: 500 } }, (r) => {
+    if (!v2) assert.equal(r.status, v1Weight ? 0 : 1, r.stderr);
+    if (r.status === 0) {
+      const file = v1Weight ?? ['io.bfq.weight', 'io.weight'].find((f) => fs.existsSync(`${dir}-weight/${f}`))!;
+      // v2's io.weight is 1..10000: 500 of v1's 10..1000, as runc converts it.
+      assert.match(fs.readFileSync(`${dir}-weight/${file}`, 'utf8'), file === 'io.weight' ? /^default 5045$/m : /\b500\b/);
+    } else {
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /linux\.resources\.blockIO\.weight: this kernel's (blkio|io) controller has no weight \(no BFQ or CFQ I\/O scheduler\)/);
+    }
+  });
+  // dockerd's blockIO of zeros and empty lists asks for nothing: taken, as before.
+  withResources('blkio-unset', { blockIO: { weight: 0, weightDevice: [], throttleReadBpsDevice: [] } }, (r) => assert.equal(r.status, 0, r.stderr));
+});
