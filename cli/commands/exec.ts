@@ -2,6 +2,8 @@ import type { Argv, Options } from 'yargs';
 import { execInContainer } from '../../lib/container/exec';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
+import { resolveEnv } from '../runflags';
+import { SignalProxy } from '../sigproxy';
 
 // As run: main() learns from this table where the container's name ends and the command begins.
 export const OPTIONS: Record<string, Options> = {
@@ -25,7 +27,17 @@ type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; in
 
 export async function handler(argv: ExecArgs): Promise<number> {
   const store = storeFor(argv);
-  const r = await execInContainer(store.paths, store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String) });
+  // Attached, the signals this process gets go to the command (docker's sig-proxy).
+  const proxy = new SignalProxy();
+  let r: { exitCode: number; error?: string };
+  try {
+    r = await execInContainer(store.paths, store, {
+      ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String), env: argv.env && resolveEnv(argv.env),
+      onSignals: (t) => proxy.attach(t),
+    });
+  } finally {
+    proxy.stop();
+  }
   // As docker's attached exec: why the command could not start, bare (the engine's refusals
   // before it, such as a paused container, are thrown and said as the daemon's).
   if (r.error) process.stderr.write(`${r.error}\n`);

@@ -7,11 +7,10 @@ import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../event
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
-import { buildExecSpec } from '../spec';
+import { buildExecSpec, mergeEnv, processEnv } from '../spec';
 import { effectiveCaps } from '../spec/caps';
 import { find, startedProcess } from './lifecycle';
-import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
-import { mergeEnv, processEnv } from './run';
+import { HeldSignals, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import { readSpec, writeSpec } from './state';
 import { resolveUser } from './user';
 
@@ -21,6 +20,7 @@ export interface ExecOptions {
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
+  /** KEY=VALUE entries over the container's (the CLI resolves a bare -e VAR from its environment) */
   env?: string[];
   workdir?: string;
   user?: string;
@@ -33,6 +33,11 @@ export interface ExecOptions {
   fds?: [number, number, number];
   /** ends the command: SIGTERM through its monitor (the exec still resolves, with its exit code) */
   signal?: AbortSignal;
+  /**
+   * Attached (neither detach nor fds): called as its monitor starts, with where the signals
+   * the caller passes on go (docker's sig-proxy: the CLI's; the engine handles no signal of its process).
+   */
+  onSignals?: (target: SignalTarget) => void;
 }
 
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<{ exitCode: number; error?: string }> {
@@ -85,7 +90,8 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
       return undefined;
     }
   };
-  const proxy = o.detach || o.fds ? undefined : new SignalProxy();
+  const signals = o.detach || o.fds ? undefined : new HeldSignals();
+  if (signals) o.onSignals?.(signals);
   const child = startMonitor(['--exec', specFile], {
     stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : o.fds ?? [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     // Its own session unless -t, as run's monitor: otherwise a terminal's ^C reaches it
@@ -104,14 +110,13 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   if (o.signal?.aborted) abort();
   else o.signal?.addEventListener('abort', abort);
   try {
-    await (proxy ? proxy.forwardUntilExit(child) : child.exited);
+    await (signals ? signals.forwardUntilExit(child) : child.exited);
     const exit = result();
     if (!exit) return { exitCode: 125, error: 'exec: the monitor exited without recording an exit status' };
     containerEvent(paths, 'exec_die', rec, { execID: tag, exitCode: String(exit.exitCode) });
     return { exitCode: exit.exitCode, error: exit.error || undefined };
   } finally {
     o.signal?.removeEventListener('abort', abort);
-    proxy?.stop();
     cleanup();
   }
 }

@@ -12,7 +12,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { boundingCaps, effectiveCaps } from '../spec/caps';
 import {
-  DEFAULT_DEVICES, buildSpec, commandOf, deviceRules, envOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
+  DEFAULT_DEVICES, buildSpec, commandOf, deviceRules, envOf, humanSize, launchSpec,
   type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
 } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
@@ -23,21 +23,28 @@ import { invalidName, releaseName, reserveName } from './names';
 import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
-import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
+import { HeldSignals, helperPath, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { hostGateway } from '../network';
 import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from './network';
-import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
+import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type DeviceMapping, type RunFlags } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart, restartPolicyOf } from './restart';
 
-/** docker's run/create options (the network ones are container/network's NetworkOptions). */
+/**
+ * docker's run/create options, typed: docker's ContainerCreate body in the names of the CLI's
+ * flags (the network ones are container/network's NetworkOptions). Docker's flag syntax
+ * (`-e VAR`, --env-file, --ulimit, --tmpfs, --log-opt, -l and --label-file) is the caller's to
+ * read (cli/runflags.ts): nothing here reads the caller's environment, files or directory.
+ * Where docker's API itself takes a string (HostConfig.Binds' `a:b:ro`, a memory of '64m'),
+ * so does this.
+ */
 export interface RunOptions extends ResourceFlags, NetworkOptions {
   image: string;
   command?: string[];
   entrypoint?: string;
+  /** Config.Env over the image's: KEY=VALUE entries (the CLI resolves a bare -e VAR and reads --env-file) */
   env?: string[];
-  envFile?: string[];
   workdir?: string;
   user?: string;
   hostname?: string;
@@ -47,15 +54,18 @@ export interface RunOptions extends ResourceFlags, NetworkOptions {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** HostConfig.Binds as docker's -v: /host:/ctr[:mode], NAME:/ctr[:mode], or /ctr (an anonymous volume); a host path absolute */
   volume?: string[];
-  /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... */
+  /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... (a bind's source absolute) */
   mount?: string[];
-  tmpfs?: string[];
+  /** HostConfig.Tmpfs: a mount point and its options, { '/run': 'size=64m,mode=1777' } ('' for none) */
+  tmpfs?: Record<string, string>;
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
   securityOpt?: string[];
-  ulimit?: string[];
+  /** HostConfig.Ulimits: soft and hard limits, -1 for unlimited */
+  ulimits?: Ulimit[];
   shmSize?: string;
   /** run gocker-init as PID 1 (reaps zombies, forwards signals), as docker's --init */
   init?: boolean;
@@ -63,29 +73,28 @@ export interface RunOptions extends ResourceFlags, NetworkOptions {
   cidfile?: string;
   /** json-file (the default) or none */
   logDriver?: string;
-  /** the driver's options, KEY=VALUE: json-file's max-size and max-file */
-  logOpt?: string[];
-  /** -l KEY=VALUE, and files of them: Config.Labels over the image's */
-  label?: string[];
-  labelFile?: string[];
+  /** HostConfig.LogConfig.Config: the driver's options, json-file's max-size and max-file */
+  logOpts?: Record<string, string>;
+  /** Config.Labels, over the image's */
+  labels?: Record<string, string>;
   /** --add-host host:ip (ip may be host-gateway) */
   addHost?: string[];
   dns?: string[];
   dnsSearch?: string[];
   dnsOption?: string[];
-  /** --device /dev/x[:/dev/y][:rwm] */
-  device?: string[];
+  /** HostConfig.Devices: host nodes (or directories of them) made in the container */
+  devices?: DeviceMapping[];
   /** --device-cgroup-rule 'c 1:3 rwm' */
   deviceCgroupRule?: string[];
   /** --pid host|container:NAME, --ipc private|shareable|host|none|container:NAME, --uts host */
   pid?: string;
   ipc?: string;
   uts?: string;
-  /** --sysctl k=v (namespaced ones only) */
-  sysctl?: string[];
+  /** HostConfig.Sysctls: namespaced ones only, { 'net.ipv4.ip_forward': '1' } */
+  sysctls?: Record<string, string>;
   stopSignal?: string;
-  /** seconds; -1 waits for ever */
-  stopTimeout?: string | number;
+  /** Config.StopTimeout: whole seconds; -1 waits for ever */
+  stopTimeout?: number;
   /** os/arch[/variant] the image must be */
   platform?: string;
   /** -a: the streams a foreground run attaches (STDIN, STDOUT, STDERR) */
@@ -94,6 +103,13 @@ export interface RunOptions extends ResourceFlags, NetworkOptions {
   detachKeys?: string;
   /** docker's --restart: no (the default), on-failure[:N], always, unless-stopped */
   restart?: string;
+}
+
+/** One of HostConfig.Ulimits: a resource by docker's name (nofile, nproc, core, ...), -1 for unlimited. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
 }
 
 /**
@@ -124,6 +140,12 @@ export interface LaunchHooks {
    * comes back.
    */
   beforeRelease?: (pid: number, ns: NamespacePaths) => Promise<void> | void;
+  /**
+   * A foreground run's: called once its monitor has started, with where the signals the
+   * caller passes on go (held until the container is released). docker's sig-proxy is the
+   * caller's to install (the CLI's): the engine handles no signal of its process.
+   */
+  onSignals?: (target: SignalTarget) => void;
 }
 
 export interface StartOptions {
@@ -161,18 +183,22 @@ const engineError = (msg: string): GockerError => new GockerError(msg, { exitCod
 // json-file's options, as dockerd's driver knows them; gocker implements the rotation ones.
 const JSON_FILE_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
 
+/** HostConfig.LogConfig: the driver, and its options as docker's API has them. */
+export interface LogConfig {
+  Type: 'json-file' | 'none';
+  Config: Record<string, string>;
+}
+
 /**
- * --log-driver and --log-opt as dockerd checks them: json-file (rotated at max-size, keeping
+ * HostConfig.LogConfig as dockerd checks it: json-file (rotated at max-size, keeping
  * max-file files) or none. The options that only label what --details shows, and compress,
  * are refused rather than taken and ignored.
  */
-export function parseLogConfig(driver = 'json-file', opts: string[] = []): { Type: 'json-file' | 'none'; Config: Record<string, string> } {
+export function checkLogConfig(driver = 'json-file', opts: Record<string, string> = {}): LogConfig {
   if (driver !== 'json-file' && driver !== 'none') throw engineError(`logger: no log driver named '${driver}' is registered`);
-  const config: Record<string, string> = {};
-  for (const o of opts) {
-    const eq = o.indexOf('=');
-    if (eq <= 0) throw engineError(`invalid log opt '${o}': must be of the form key=value`);
-    config[o.slice(0, eq)] = o.slice(eq + 1);
+  const config: Record<string, string> = { ...opts };
+  for (const k of Object.keys(config)) {
+    if (!k) throw engineError(`invalid log opt '=${config[k]}': must be of the form key=value`);
   }
   if (driver === 'none') return { Type: 'none', Config: config };
   for (const k of Object.keys(config)) {
@@ -187,29 +213,6 @@ export function parseLogConfig(driver = 'json-file', opts: string[] = []): { Typ
   return { Type: 'json-file', Config: config };
 }
 
-function parseEnvFile(file: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw engineError(`open ${file}: no such file or directory`);
-  }
-  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-}
-
-/**
- * base, then extra merged over it by name; a bare -e VAR (no '=') takes the value from the
- * caller's environment, or is dropped, as docker's CLI does before it sends the body.
- */
-export function mergeEnv(base: string[], extra: string[]): string[] {
-  return mergeEnvs(base, resolveEnv(extra));
-}
-
-/** -e VAR without '=': VAR=<the caller's value>, or nothing when the caller has none. */
-export function resolveEnv(list: string[]): string[] {
-  return list.flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : []));
-}
-
 export { processEnv } from '../spec';
 
 // docker's ulimit names (go-units), with the /proc/self/limits label of each.
@@ -219,6 +222,9 @@ const ULIMITS: Record<string, string> = {
   nproc: 'Max processes', rss: 'Max resident set', rtprio: 'Max realtime priority', rttime: 'Max realtime timeout',
   sigpending: 'Max pending signals', stack: 'Max stack size',
 };
+
+/** The resources a ulimit may name (go-units' ulimitNameMapping). */
+export const ULIMIT_NAMES: readonly string[] = Object.keys(ULIMITS);
 
 /**
  * The hard limits the container would inherit: this process's. (Node raises its soft
@@ -243,25 +249,25 @@ function hardLimits(): Map<string, number> {
   return out;
 }
 
-/** name=soft[:hard]; -1 is unlimited. Never above the current hard limit. */
-export function parseUlimits(specs: string[], hardLimitsNow?: Map<string, number>): Array<[string, number, number]> {
-  if (specs.length === 0) return [];
+/**
+ * HostConfig.Ulimits checked, as [name, soft, hard] with Infinity for unlimited: a known
+ * resource, soft at most hard, and never above the current hard limit.
+ */
+export function checkUlimits(list: Ulimit[], hardLimitsNow?: Map<string, number>): Array<[string, number, number]> {
+  if (list.length === 0) return [];
   const hard = hardLimitsNow ?? hardLimits();
   const inf = (n: number): number => (n === -1 ? Infinity : n);
   const show = (n: number): string => (n === Infinity ? 'unlimited' : String(n));
-  return specs.map((s) => {
-    const bad = (why: string): GockerError => engineError(`invalid argument "${s}" for "--ulimit" flag: ${why}`);
-    const m = /^([^=]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
-    if (!m) throw bad(`invalid ulimit argument: ${s}`);
-    if (!(m[1] in ULIMITS)) throw bad(`invalid ulimit type: ${m[1]}`);
-    const soft = inf(Number(m[2]));
-    const h = m[3] === undefined ? soft : inf(Number(m[3]));
-    if (soft < 0 || h < 0) throw bad(`invalid ulimit argument: ${s}`);
-    if (soft > h) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${show(soft)} > ${show(h)}`);
-    const cur = hard.get(m[1]);
+  return list.map((u) => {
+    if (!Object.hasOwn(ULIMITS, u.name)) throw engineError(`invalid ulimit type: ${u.name}`);
+    const soft = inf(u.soft);
+    const h = inf(u.hard);
+    if (!Number.isInteger(u.soft) || !Number.isInteger(u.hard) || soft < 0 || h < 0) throw engineError(`invalid ulimit argument: ${u.name}=${u.soft}:${u.hard}`);
+    if (soft > h) throw engineError(`ulimit soft limit must be less than or equal to hard limit: ${show(soft)} > ${show(h)}`);
+    const cur = hard.get(u.name);
     // Raising a hard limit needs CAP_SYS_RESOURCE in the host's namespace and surprises users.
-    if (cur !== undefined && h > cur) throw engineError(`ulimit ${m[1]}: hard limit ${show(h)} exceeds the current hard limit ${show(cur)}`);
-    return [m[1], soft, h];
+    if (cur !== undefined && h > cur) throw engineError(`ulimit ${u.name}: hard limit ${show(h)} exceeds the current hard limit ${show(cur)}`);
+    return [u.name, soft, h];
   });
 }
 
@@ -273,12 +279,12 @@ const FLAG_WORDS: Record<string, [string, boolean]> = {
   diratime: ['nodiratime', false], relatime: ['relatime', true], norelatime: ['relatime', false], strictatime: ['strictatime', true],
 };
 
-/** --tmpfs /dst[:opts]: docker's defaults nosuid,nodev,noexec, flag words as flags, the rest (size=, mode=) as data. */
-export function parseTmpfs(spec: string): { dest: string; options: string[] } {
-  const i = spec.indexOf(':');
-  const dest = i < 0 ? spec : spec.slice(0, i);
-  const opts = i < 0 ? '' : spec.slice(i + 1);
-  if (!dest.startsWith('/')) throw engineError(`invalid mount config for type "tmpfs": invalid mount path '${dest}': mount path must be absolute`);
+/**
+ * One of HostConfig.Tmpfs as dockerd mounts it: docker's defaults nosuid,nodev,noexec, flag
+ * words as flags, the rest (size=, mode=) as data.
+ */
+export function tmpfsMount(target: string, opts = ''): { dest: string; options: string[] } {
+  if (!target.startsWith('/')) throw engineError(`invalid mount config for type "tmpfs": invalid mount path '${target}': mount path must be absolute`);
   const flags = new Set(['nosuid', 'nodev', 'noexec']);
   const data: string[] = [];
   for (const o of opts.split(',').map((x) => x.trim()).filter(Boolean)) {
@@ -287,7 +293,7 @@ export function parseTmpfs(spec: string): { dest: string; options: string[] } {
     else if (f[1]) flags.add(f[0]);
     else flags.delete(f[0]);
   }
-  return { dest: path.posix.normalize(dest), options: [...flags, ...data] };
+  return { dest: path.posix.normalize(target), options: [...flags, ...data] };
 }
 
 // What --privileged leaves out of the host's /dev: mounted or made per container, or
@@ -328,8 +334,8 @@ interface PrepareVars {
   id: string; name: string; body: CreateConfig; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
   user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: NetworkPlan; mounts: ResolvedMounts;
   ulimits: Array<[string, number, number]>; available: string[]; shmSize: number;
-  securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
-  tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean; flags: RunFlags;
+  securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: LogConfig;
+  tmpfs: Array<ReturnType<typeof tmpfsMount>>; dir: string; run: string; vfs: boolean; flags: RunFlags;
 }
 
 interface Prepared {
@@ -358,7 +364,7 @@ export class Runner {
     const body: CreateConfig = {
       Hostname: o.hostname, User: o.user, Cmd: o.command?.length ? o.command : null, WorkingDir: o.workdir, Tty: !!o.tty,
       Entrypoint: o.entrypoint === undefined ? null : o.entrypoint === '' ? [] : [o.entrypoint],
-      Env: resolveEnv([...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])]),
+      Env: o.env ?? [],
     };
     const { entrypoint, cmd, command } = commandOf(body, cfg);
     const argv = o.init ? ['/sbin/docker-init', '--', ...command] : command;
@@ -377,7 +383,7 @@ export class Runner {
     // processEnv()'s defaults around it (buildSpec).
     const env = envOf(body, cfg);
     checkWorkdir(o.workdir);
-    const ulimits = parseUlimits(o.ulimit ?? []);
+    const ulimits = checkUlimits(o.ulimits ?? []);
     const available = boundingCaps();
     const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged, available });
     // seccomp=FILE becomes the profile itself, as docker's CLI sends it: the record holds it.
@@ -385,9 +391,9 @@ export class Runner {
     // Compiled now, before anything of the container exists: a bad profile leaves nothing.
     const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
     const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
-    const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
+    const tmpfs = Object.entries(o.tmpfs ?? {}).map(([target, opts]) => tmpfsMount(target, opts));
     const mountPlan = planMounts(o, cfg.Volumes, tmpfs.map((t) => t.dest));
-    const logConfig = parseLogConfig(o.logDriver, o.logOpt);
+    const logConfig = checkLogConfig(o.logDriver, o.logOpts);
     // Checked with the other flags, before anything of the container exists.
     restartPolicyOf(o.restart, !!o.rm);
 
@@ -522,7 +528,7 @@ export class Runner {
         Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? (resources.memory ? 2 * resources.memory : 0), NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
         CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
         Mounts: mounts.specs.length ? mounts.specs : null,
-        Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
+        Tmpfs: Object.keys(o.tmpfs ?? {}).length ? { ...o.tmpfs } : null,
         Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
         LogConfig: logConfig,
         ExtraHosts: flags.extraHosts.length ? flags.extraHosts : null, Dns: flags.dns, DnsSearch: flags.dnsSearch, DnsOptions: flags.dnsOptions,
@@ -651,7 +657,7 @@ export class Runner {
     // -a: only the streams named reach this process; the others still go to the log.
     const streams = parseAttach(o.streams, false);
     const attached = (stream: 'stdin' | 'stdout' | 'stderr'): 'inherit' | 'ignore' => (!streams || streams[stream] ? 'inherit' : 'ignore');
-    let proxy: SignalProxy | undefined;
+    let signals: HeldSignals | undefined;
     let attachment: Attachment | undefined;
     const [goRead, goWrite] = native().pipe();
     const [reportRead, reportWrite] = native().pipe();
@@ -698,7 +704,10 @@ export class Runner {
       }
       // While the monitor sets up, and before the container is let go: a signal from then on
       // reaches it. (One before makes this process end, and the monitor give up at the pipe.)
-      if (!o.detach) proxy = new SignalProxy();
+      if (!o.detach) {
+        signals = new HeldSignals();
+        hooks.onSignals?.(signals);
+      }
       fs.writeFileSync(path.join(run, 'monitor.pid'), `${child.pid}\n`);
       log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: child.pid, ms: sinceStart() });
       try {
@@ -790,7 +799,7 @@ export class Runner {
           return { id: rec.Id, exitCode: 0, oomKilled: false, detached: true };
         }
       }
-      const status = await proxy!.forwardUntilExit(child);
+      const status = await signals!.forwardUntilExit(child);
       // Read before waiting for the lock: an rm -f that killed the container may hold it
       // and delete exit.json. The monitor's own exit status is the container's code too.
       const exit = readExit(this.paths, rec.Id) ?? (status.code !== null
@@ -805,7 +814,6 @@ export class Runner {
       }
     } finally {
       closeGo();
-      proxy?.stop();
       release();
     }
   }
