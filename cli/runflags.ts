@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../lib/errors';
-import { ULIMIT_NAMES, type RunOptions, type Ulimit } from '../lib/container/run';
+import { ULIMIT_NAMES, type RunOptions, type Ulimit } from '../lib/container/run-options';
 import { csvFields } from '../lib/container/mounts';
 import { validDeviceMode, type DeviceMapping } from '../lib/container/runflags';
 

@@ -11,7 +11,7 @@ import type { AttachOptions, Attachment } from './container/attach';
 import type { ContainerRecord } from './container/record';
 import type { ContainerStats } from './container/stats';
 import type { TopResult } from './container/top';
-import type { RunOptions } from './container/run';
+import type { RunOptions } from './container/run-options';
 import type { WaitCondition } from './container/lifecycle';
 
 /** A size: bytes, or docker's string with a binary unit ('64m', '1.5g', '512k'). */
@@ -337,7 +337,7 @@ function publishOf(bindings: ContainerOptions['portBindings']): string[] {
  */
 export async function runOptionsOf(image: string, cmd: string[] | undefined, o: ContainerOptions): Promise<RunOptions> {
   const { parseResources } = await import('./cgroups/resources');
-  const { checkLogConfig, checkUlimits, tmpfsMount } = await import('./container/run');
+  const { checkLogConfig, checkUlimits, tmpfsMount } = await import('./container/run-options');
   const rf = await import('./container/runflags');
   const { checkWorkdir, parseMountFlag, parseVolumeFlag } = await import('./container/mounts');
   const { restartPolicyOf } = await import('./container/restart');

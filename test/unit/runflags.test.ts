@@ -11,7 +11,7 @@ import {
   checkDevices, checkStopTimeout, checkSysctls, extraHostsLines, parseAttach, parseDeviceCgroupRules, parseDns, parseDnsSearch, parseExtraHosts, parseIpcMode,
   parsePidMode, parseUtsMode, resolvConf, resolveDevices,
 } from '../../lib/container/runflags';
-import { checkLogConfig, checkUlimits, tmpfsMount } from '../../lib/container/run';
+import { checkLogConfig, checkUlimits, tmpfsMount } from '../../lib/container/run-options';
 import {
   absoluteMount, absoluteVolume, devicesFromFlags, envFromFlags, labelsFromFlags, logOptsFromFlags, resolveEnv, runOptionsFromFlags, stopTimeoutFromFlag,
   sysctlsFromFlags, tmpfsFromFlags, ulimitsFromFlags,
