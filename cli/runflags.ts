@@ -1,7 +1,7 @@
 // Docker's flag syntax for run, create and exec, read as docker's CLI reads it before it
 // sends the ContainerCreate body: what the caller's environment gives a bare `-e VAR`, the
 // files --env-file and --label-file name, --ulimit's name=soft[:hard], --tmpfs's /dst:opts,
-// --log-opt's and --sysctl's key=value, --device's /dev/x[:/dev/y][:rwm], --stop-timeout's
+// --log-opt's and --sysctl's key=value, -a's stream names, --device's /dev/x[:/dev/y][:rwm], --stop-timeout's
 // integer, a relative -v or --mount source made the caller's directory's. The engine (lib/container/run.ts) takes the typed values and
 // checks them as dockerd does; a refusal here is docker's CLI's, in its words, exit 125.
 import * as fs from 'node:fs';
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { GockerError } from '../lib/errors';
 import { ULIMIT_NAMES, type RunOptions, type Ulimit } from '../lib/container/run-options';
 import { csvFields } from '../lib/container/mounts';
-import { validDeviceMode, type DeviceMapping } from '../lib/container/runflags';
+import { checkAttach, validDeviceMode, type AttachStreams, type DeviceMapping } from '../lib/container/runflags';
 
 const flagError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 const badFlag = (value: string, flag: string, why: string): GockerError => flagError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
@@ -165,10 +165,22 @@ export function sysctlsFromFlags(list: string[] = []): Record<string, string> {
   return out;
 }
 
+/** -a: the streams named (any case), checked against -d. */
+export function attachFromFlags(list: string[] | undefined, detach: boolean): AttachStreams | undefined {
+  if (!list?.length) return undefined;
+  const named = list.map((v) => {
+    const s = v.toLowerCase();
+    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw badFlag(v, '-a, --attach', 'valid streams are STDIN, STDOUT and STDERR');
+    return s;
+  });
+  return checkAttach({ stdin: named.includes('stdin'), stdout: named.includes('stdout'), stderr: named.includes('stderr') }, detach);
+}
+
 /** What run and create read of their flags, as yargs gives them. */
 export interface RunFlagArgs {
   env?: string[]; envFile?: string[]; label?: string[]; labelFile?: string[]; ulimit?: string[]; tmpfs?: string[];
   logOpt?: string[]; stopTimeout?: string | number; volume?: string[]; mount?: string[]; device?: string[]; sysctl?: string[];
+  attach?: string[]; detach?: boolean;
 }
 
 /**
@@ -177,11 +189,13 @@ export interface RunFlagArgs {
  */
 export function runOptionsFromFlags<A extends RunFlagArgs & { image: string }>(argv: A, command: string[]): RunOptions {
   const {
-    env, envFile, label, labelFile, ulimit, tmpfs, logOpt, stopTimeout, volume, mount, device, sysctl, ...rest
+    env, envFile, label, labelFile, ulimit, tmpfs, logOpt, stopTimeout, volume, mount, device, sysctl, attach, ...rest
   } = argv;
+  const streams = attachFromFlags(attach, !!argv.detach);
   return {
     ...(rest as Omit<RunOptions, 'image'> & { image: string }),
     command,
+    attach: streams,
     env: envFromFlags(envFile, env),
     labels: labelsFromFlags(label, labelFile),
     ulimits: ulimitsFromFlags(ulimit),

@@ -7,7 +7,7 @@ import type { ResourceFlags } from '../cgroups';
 import { GockerError } from '../errors';
 import { humanSize } from '../spec';
 import type { NetworkOptions } from './network';
-import type { DeviceMapping } from './runflags';
+import type { AttachStreams, DeviceMapping } from './runflags';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
@@ -77,8 +77,8 @@ export interface RunOptions extends ResourceFlags, NetworkOptions {
   stopTimeout?: number;
   /** os/arch[/variant] the image must be */
   platform?: string;
-  /** -a: the streams a foreground run attaches (STDIN, STDOUT, STDERR) */
-  attach?: string[];
+  /** -a: the streams a foreground run attaches (default: stdout and stderr, and stdin with interactive) */
+  attach?: AttachStreams;
   /** docker's --detach-keys for the attachment (run -it) */
   detachKeys?: string;
   /** docker's --restart: no (the default), on-failure[:N], always, unless-stopped */

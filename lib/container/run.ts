@@ -19,7 +19,7 @@ import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, readExit, readSpec
 import { HeldSignals, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { networkHook, networkStopped, type NetworkHook } from './network';
-import { joinedNamespaces, parseAttach } from './runflags';
+import { joinedNamespaces, type AttachStreams } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart } from './restart';
 import type { RunOptions } from './run-options';
@@ -175,7 +175,7 @@ export class Runner {
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
-    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: string[]; attach?: AttachIo & { detachKeys?: string } }, onStart: ((id: string, monitorPid: number) => void) | undefined,
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: AttachStreams; attach?: AttachIo & { detachKeys?: string } }, onStart: ((id: string, monitorPid: number) => void) | undefined,
     release: () => void, exitCommand: string[] | undefined, net: JoinHook | undefined, hooks: LaunchHooks & { create?: boolean },
     beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
@@ -199,7 +199,7 @@ export class Runner {
       netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
     }));
     // -a: only the streams named reach this process; the others still go to the log.
-    const streams = parseAttach(o.streams, false);
+    const streams = o.streams;
     const attached = (stream: 'stdin' | 'stdout' | 'stderr'): 'inherit' | 'ignore' => (!streams || streams[stream] ? 'inherit' : 'ignore');
     let signals: HeldSignals | undefined;
     let attachment: Attachment | undefined;

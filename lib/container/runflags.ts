@@ -2,7 +2,7 @@
 // checked as docker's CLI and daemon read them: labels, extra hosts and DNS, devices and
 // device cgroup rules, sysctls, the pid/ipc/uts modes, the stop signal and timeout, -a.
 // Each check throws docker's message (exit 125); nothing here touches the host but the
-// stat of a --device's node. (The syntax of -l and --label-file, --device, --sysctl and
+// stat of a --device's node. (The syntax of -l and --label-file, --device, --sysctl, -a and
 // --stop-timeout is the CLI's: cli/runflags.ts.)
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -230,16 +230,17 @@ export function checkStopTimeout(v: number | undefined): number | undefined {
   return v;
 }
 
-/** -a: the streams named (docker's lower case), checked against -d. */
-export function parseAttach(list: string[] | undefined, detach: boolean): { stdin: boolean; stdout: boolean; stderr: boolean } | undefined {
-  if (!list?.length) return undefined;
-  const named = list.map((v) => {
-    const s = v.toLowerCase();
-    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw badFlag(v, '-a, --attach', 'valid streams are STDIN, STDOUT and STDERR');
-    return s;
-  });
-  if (detach) throw engineError('conflicting options: cannot specify both --attach and --detach');
-  return { stdin: named.includes('stdin'), stdout: named.includes('stdout'), stderr: named.includes('stderr') };
+/** Config.AttachStdin, AttachStdout and AttachStderr as -a names them: the streams a foreground run attaches. */
+export interface AttachStreams {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** The streams -a named, which a detached container has none of (docker's refusal). */
+export function checkAttach(streams: AttachStreams | undefined, detach: boolean): AttachStreams | undefined {
+  if (streams && detach) throw engineError('conflicting options: cannot specify both --attach and --detach');
+  return streams;
 }
 
 /** Every flag above, read for one container. */
@@ -258,13 +259,14 @@ export interface RunFlags {
   sysctls: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;
-  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
+  attach?: AttachStreams;
 }
 
+/** What parseRunFlags reads of run-options.ts' RunOptions: typed, docker's API forms. */
 export interface RunFlagOptions {
   labels?: Record<string, string>; addHost?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOption?: string[];
   devices?: DeviceMapping[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; sysctls?: Record<string, string>;
-  stopSignal?: string; stopTimeout?: number; attach?: string[]; detach?: boolean; hostname?: string;
+  stopSignal?: string; stopTimeout?: number; attach?: AttachStreams; detach?: boolean; hostname?: string;
 }
 
 /**
@@ -272,7 +274,7 @@ export interface RunFlagOptions {
  * network plan; container:NAME modes name a running container, recorded by its id.
  */
 export async function parseRunFlags(paths: StorePaths, o: RunFlagOptions, image: ImageRuntimeConfig, network: { mode: string; joined?: unknown }): Promise<RunFlags> {
-  const attach = parseAttach(o.attach, !!o.detach);
+  const attach = checkAttach(o.attach, !!o.detach);
   // As dockerd merges them: the image's labels under the container's.
   const labels = { ...(image.Labels ?? {}), ...(o.labels ?? {}) };
   const extraHosts = parseExtraHosts(o.addHost);

@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  checkDevices, checkStopTimeout, checkSysctls, extraHostsLines, parseAttach, parseDeviceCgroupRules, parseDns, parseDnsSearch, parseExtraHosts, parseIpcMode,
+  checkAttach, checkDevices, checkStopTimeout, checkSysctls, extraHostsLines, parseDeviceCgroupRules, parseDns, parseDnsSearch, parseExtraHosts, parseIpcMode,
   parsePidMode, parseUtsMode, resolvConf, resolveDevices,
 } from '../../lib/container/runflags';
 import { checkLogConfig, checkUlimits, tmpfsMount } from '../../lib/container/run-options';
 import {
-  absoluteMount, absoluteVolume, devicesFromFlags, envFromFlags, labelsFromFlags, logOptsFromFlags, resolveEnv, runOptionsFromFlags, stopTimeoutFromFlag,
+  absoluteMount, absoluteVolume, attachFromFlags, devicesFromFlags, envFromFlags, labelsFromFlags, logOptsFromFlags, resolveEnv, runOptionsFromFlags, stopTimeoutFromFlag,
   sysctlsFromFlags, tmpfsFromFlags, ulimitsFromFlags,
 } from '../../cli/runflags';
 import { deviceRules } from '../../lib/spec';
@@ -141,10 +141,12 @@ test('namespace modes, the stop timeout and -a as docker reads them', () => {
   assert.deepEqual(refusal(() => stopTimeoutFromFlag('1.5')), ['invalid argument "1.5" for "--stop-timeout" flag: strconv.ParseInt: parsing "1.5": invalid syntax', 125]);
   assert.equal(checkStopTimeout(-1), -1);
   assert.deepEqual(refusal(() => checkStopTimeout(1.5)), ['invalid stop timeout: 1.5: must be a whole number of seconds', 125]);
-  assert.equal(parseAttach(undefined, true), undefined);
-  assert.deepEqual(parseAttach(['STDOUT', 'stderr'], false), { stdin: false, stdout: true, stderr: true });
-  assert.deepEqual(refusal(() => parseAttach(['stdout'], true)), ['conflicting options: cannot specify both --attach and --detach', 125]);
-  assert.deepEqual(refusal(() => parseAttach(['all'], false)), ['invalid argument "all" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR', 125]);
+  assert.equal(attachFromFlags(undefined, true), undefined);
+  assert.deepEqual(attachFromFlags(['STDOUT', 'stderr'], false), { stdin: false, stdout: true, stderr: true });
+  assert.deepEqual(refusal(() => attachFromFlags(['stdout'], true)), ['conflicting options: cannot specify both --attach and --detach', 125]);
+  assert.deepEqual(refusal(() => attachFromFlags(['all'], false)), ['invalid argument "all" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR', 125]);
+  // create's container is detached until its start: -a there is refused by the engine, as before.
+  assert.deepEqual(refusal(() => checkAttach({ stdin: false, stdout: true, stderr: false }, true)), ['conflicting options: cannot specify both --attach and --detach', 125]);
 });
 
 test('-e and --env-file: the file\'s lines then -e\'s; a bare name takes the caller\'s value, or is dropped', () => {
@@ -205,10 +207,10 @@ test('-v and --mount: a source starting with . made the caller\'s directory\'s, 
 test('run\'s flags become the engine\'s typed options, the others passed on as they are', () => {
   const o = runOptionsFromFlags({
     image: 'busybox', env: ['A=1'], label: ['l=1'], ulimit: ['nofile=1:2'], tmpfs: ['/t:size=1m'], logOpt: ['max-file=2'], stopTimeout: '3',
-    volume: ['/h:/c'], mount: ['type=tmpfs,dst=/m'], device: ['/dev/null:/dev/n:r'], sysctl: ['net.x=1'], memory: '64m', name: 'x',
+    volume: ['/h:/c'], mount: ['type=tmpfs,dst=/m'], device: ['/dev/null:/dev/n:r'], sysctl: ['net.x=1'], attach: ['STDOUT'], memory: '64m', name: 'x',
   }, ['true']);
   assert.deepEqual(o, {
-    image: 'busybox', command: ['true'], env: ['A=1'], labels: { l: '1' }, ulimits: [{ name: 'nofile', soft: 1, hard: 2 }], tmpfs: { '/t': 'size=1m' },
+    image: 'busybox', command: ['true'], attach: { stdin: false, stdout: true, stderr: false }, env: ['A=1'], labels: { l: '1' }, ulimits: [{ name: 'nofile', soft: 1, hard: 2 }], tmpfs: { '/t': 'size=1m' },
     logOpts: { 'max-file': '2' }, stopTimeout: 3, volume: ['/h:/c'], mount: ['type=tmpfs,dst=/m'],
     devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n', CgroupPermissions: 'r' }], sysctls: { 'net.x': '1' }, memory: '64m', name: 'x',
   });
