@@ -1,6 +1,6 @@
 // Containers in the library: `Gocker.run()`, `createContainer()` and `container()` give a
 // Container, a handle on the engine functions the CLI's commands call (lib/container/*).
-// Options take docker's API names and units, checked by the same parsers as the CLI's flags,
+// Options take docker's API names and units, checked by the same checks as the CLI's flags,
 // and nothing here touches the calling process's stdio, signals, working directory or
 // environment: a container's output goes to its log and to the streams the caller attaches.
 import type { Readable, Writable } from 'node:stream';
@@ -12,7 +12,7 @@ import type { AttachOptions, Attachment } from './container/attach';
 import type { ContainerRecord } from './container/record';
 import type { ContainerStats } from './container/stats';
 import type { TopResult } from './container/top';
-import type { RunOptions } from './container/run';
+import type { RunOptions } from './container/run-options';
 import type { WaitCondition } from './container/lifecycle';
 
 /** A size: bytes, or docker's string with a binary unit ('64m', '1.5g', '512k'). */
@@ -97,8 +97,8 @@ export interface ContainerOptions extends ResourceOptions {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
-  /** host devices: /dev/x[:/dev/y][:rwm] */
-  devices?: string[];
+  /** host devices (docker's HostConfig.Devices): a node, or a directory of nodes, at pathInContainer (default: the same path) with cgroupPermissions (default 'rwm') */
+  devices?: DeviceOption[];
   /** device cgroup rules, as 'c 1:3 rwm' */
   deviceCgroupRules?: string[];
   /** host or container:NAME */
@@ -121,6 +121,16 @@ export interface ContainerOptions extends ResourceOptions {
   restart?: string | { name: string; maximumRetryCount?: number };
   /** os/arch[/variant] the image must be */
   platform?: string;
+}
+
+/** One host device in a container (docker's DeviceMapping, camelCased). */
+export interface DeviceOption {
+  /** the host's node, or a directory of nodes (each then at the same place under pathInContainer) */
+  pathOnHost: string;
+  /** an absolute path in the container; default: pathOnHost */
+  pathInContainer?: string;
+  /** the device cgroup's access, some of r, w and m; default 'rwm' */
+  cgroupPermissions?: string;
 }
 
 /** What `run` takes: the container's options, and the streams to attach before it starts. */
@@ -322,13 +332,13 @@ function publishOf(bindings: ContainerOptions['portBindings']): string[] {
 }
 
 /**
- * The library's options as lib's RunOptions (the CLI's flags' form), each checked by the
- * parser its flag has, so that a refusal names the option. What can only be checked against
+ * The library's options as lib's RunOptions (typed, in the CLI's flags' names), each checked
+ * by the engine's check for it, so that a refusal names the option. What can only be checked against
  * the store (a network, a container to join, a user in the image) is checked by the create.
  */
 export async function runOptionsOf(image: string, cmd: string[] | undefined, o: ContainerOptions): Promise<RunOptions> {
   const { parseResources } = await import('./cgroups/resources');
-  const { parseLogConfig, parseTmpfs, parseUlimits } = await import('./container/run');
+  const { checkLogConfig, checkUlimits, tmpfsMount } = await import('./container/run-options');
   const rf = await import('./container/runflags');
   const { checkWorkdir, parseMountFlag, parseVolumeFlag } = await import('./container/mounts');
   const { restartPolicyOf } = await import('./container/restart');
@@ -343,39 +353,33 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   parseResources(resources);
   const shmSize = sizeString(o.shmSize);
   if (shmSize !== undefined) checked('shmSize', () => parseResources({ memory: shmSize }));
-  const ulimit = o.ulimits?.map((u) => `${u.name}=${u.soft}${u.hard === undefined ? '' : `:${u.hard}`}`);
-  if (ulimit) checked('ulimits', () => parseUlimits(ulimit));
-  const tmpfs = o.tmpfs && Object.entries(o.tmpfs).map(([p, opts]) => (opts ? `${p}:${opts}` : p));
-  tmpfs?.forEach((t) => checked('tmpfs', () => parseTmpfs(t)));
+  // A hard limit left out is the soft one, as docker's --ulimit name=soft.
+  const ulimits = o.ulimits?.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard ?? u.soft }));
+  if (ulimits) checked('ulimits', () => checkUlimits(ulimits));
+  for (const [target, opts] of Object.entries(o.tmpfs ?? {})) checked('tmpfs', () => tmpfsMount(target, opts));
   const volume = [...(o.volumes ?? []), ...(o.binds ?? [])];
   for (const [option, list] of [['volumes', o.volumes], ['binds', o.binds]] as const) {
-    for (const v of list ?? []) {
-      // The CLI makes ./x its caller's directory: the library has none to offer.
-      if (v.startsWith('.')) throw new InvalidOptionError(option, `invalid volume specification: '${v}': a host path must be absolute`, { exitCode: 125 });
-      checked(option, () => parseVolumeFlag(v, '/'));
-    }
+    // A relative host path is refused: the CLI makes ./x its caller's directory, the library has none to offer.
+    for (const v of list ?? []) checked(option, () => parseVolumeFlag(v));
   }
-  for (const m of o.mounts ?? []) checked('mounts', () => parseMountFlag(m, '/'));
+  for (const m of o.mounts ?? []) checked('mounts', () => parseMountFlag(m));
   if (o.workingDir !== undefined) checked('workingDir', () => checkWorkdir(o.workingDir));
-  if (o.logDriver !== undefined) checked('logDriver', () => parseLogConfig(o.logDriver));
-  const logOpt = keyValues(o.logOpts);
-  if (logOpt) checked('logOpts', () => parseLogConfig(o.logDriver, logOpt));
+  if (o.logDriver !== undefined) checked('logDriver', () => checkLogConfig(o.logDriver));
+  if (o.logOpts) checked('logOpts', () => checkLogConfig(o.logDriver, o.logOpts));
   const restart = restartString(o.restart);
   checked('restart', () => restartPolicyOf(restart, !!o.rm));
-  const label = keyValues(o.labels);
-  checked('labels', () => rf.parseLabels(undefined, label));
   checked('extraHosts', () => rf.parseExtraHosts(o.extraHosts));
   checked('dns', () => rf.parseDns(o.dns));
   checked('dnsSearch', () => rf.parseDnsSearch(o.dnsSearch));
-  checked('devices', () => rf.parseDevices(o.devices));
+  const devices = o.devices?.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer ?? d.pathOnHost, CgroupPermissions: d.cgroupPermissions ?? 'rwm' }));
+  checked('devices', () => rf.checkDevices(devices));
   checked('deviceCgroupRules', () => rf.parseDeviceCgroupRules(o.deviceCgroupRules));
   checked('pid', () => rf.parsePidMode(o.pid));
   const ipc = checked('ipc', () => rf.parseIpcMode(o.ipc));
   checked('uts', () => rf.parseUtsMode(o.uts));
-  checked('stopTimeout', () => rf.parseStopTimeout(o.stopTimeout));
-  const sysctl = keyValues(o.sysctls);
+  checked('stopTimeout', () => rf.checkStopTimeout(o.stopTimeout));
   const ownNetwork = o.network !== 'host' && !o.network?.startsWith('container:');
-  checked('sysctls', () => rf.parseSysctls(sysctl, { ownNetwork, ownIpc: ipc !== 'host' && !ipc.startsWith('container:') }));
+  checked('sysctls', () => rf.checkSysctls(o.sysctls, { ownNetwork, ownIpc: ipc !== 'host' && !ipc.startsWith('container:') }));
   if (o.stopSignal !== undefined) checked('stopSignal', () => lifecycle().signalNumber(o.stopSignal!));
   if (o.securityOpt) {
     const { normaliseSecurityOpts } = await import('./spec/seccomp');
@@ -392,10 +396,10 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   }
   return {
     image, command: cmd, entrypoint: o.entrypoint, env, workdir: o.workingDir, user: o.user, hostname: o.hostname, name: o.name,
-    readOnly: o.readOnly, rm: o.rm, interactive: o.openStdin, tty: o.tty, volume: volume.length ? volume : undefined, mount: o.mounts, tmpfs,
-    capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, securityOpt: o.securityOpt, ulimit, shmSize, init: o.init,
-    logDriver: o.logDriver, logOpt, label, addHost: o.extraHosts, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOptions,
-    device: o.devices, deviceCgroupRule: o.deviceCgroupRules, pid: o.pid, ipc: o.ipc, uts: o.uts, sysctl, stopSignal: o.stopSignal,
+    readOnly: o.readOnly, rm: o.rm, interactive: o.openStdin, tty: o.tty, volume: volume.length ? volume : undefined, mount: o.mounts, tmpfs: o.tmpfs,
+    capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, securityOpt: o.securityOpt, ulimits, shmSize, init: o.init,
+    logDriver: o.logDriver, logOpts: o.logOpts, labels: o.labels, addHost: o.extraHosts, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOptions,
+    devices, deviceCgroupRule: o.deviceCgroupRules, pid: o.pid, ipc: o.ipc, uts: o.uts, sysctls: o.sysctls, stopSignal: o.stopSignal,
     stopTimeout: o.stopTimeout, platform: o.platform, restart, ...resources,
     network: o.network, networkAlias: o.networkAliases, ip: o.ip, publish: publish.length ? publish : undefined, publishAll: o.publishAll, expose: o.expose,
   };

@@ -246,7 +246,7 @@ export {
 } from './errors';
 export { Container } from './containers';
 export type {
-  ContainerOptions, ResourceOptions, RunContainerOptions, Size, WaitOptions, WaitResult, LogsOptions, ContainerExecOptions, ExecProcess, StopOptions,
+  ContainerOptions, DeviceOption, ResourceOptions, RunContainerOptions, Size, WaitOptions, WaitResult, LogsOptions, ContainerExecOptions, ExecProcess, StopOptions,
   RemoveOptions, ContainerCommitOptions, ContainerChange, UpdateOptions, ArchiveOptions, ListContainersOptions,
 } from './containers';
 export type { AttachOptions, Attachment, AttachEnd } from './container/attach';

@@ -4,6 +4,8 @@ import { execInContainer, type ExecResult } from '../../lib/container/exec';
 import { useTerminal } from '../terminal';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
+import { resolveEnv } from '../runflags';
+import { SignalProxy } from '../sigproxy';
 
 // As run: main() learns from this table where the container's name ends and the command begins.
 export const OPTIONS: Record<string, Options> = {
@@ -37,10 +39,16 @@ export async function handler(argv: ExecArgs): Promise<number> {
       restore = useTerminal(a, true);
     },
   } : undefined;
+  // Attached, the signals this process gets go to the command (docker's sig-proxy).
+  const proxy = new SignalProxy();
   let r: ExecResult;
   try {
-    r = await execInContainer(store.paths, store, { ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String), attach });
+    r = await execInContainer(store.paths, store, {
+      ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String), env: argv.env && resolveEnv(argv.env),
+      attach, onSignals: (t) => proxy.attach(t),
+    });
   } finally {
+    proxy.stop();
     restore();
   }
   // Detached with the detach keys: the command runs on, and exec says nothing (as docker).

@@ -8,6 +8,8 @@ import { usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
 import { useTerminal } from '../terminal';
+import { runOptionsFromFlags } from '../runflags';
+import { SignalProxy } from '../sigproxy';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
 // a value, so it can tell where the image name ends and the container's command begins.
@@ -52,7 +54,7 @@ export const OPTIONS: Record<string, Options> = {
   'log-opt': { type: 'string', array: true, describe: 'Log driver options (max-size, max-file)' },
   'pull': { type: 'string', describe: 'Pull image before running ("always", "missing", "never")', defaultDescription: 'missing' },
   'quiet': { alias: 'q', type: 'boolean', describe: 'Suppress the pull output' },
-  // Config and HostConfig fields (lib/container/runflags.ts reads them).
+  // Config and HostConfig fields (cli/runflags.ts and lib/container/runflags.ts read them).
   'attach': { alias: 'a', type: 'string', array: true, describe: 'Attach to STDIN, STDOUT or STDERR' },
   'label': { alias: 'l', type: 'string', array: true, describe: 'Set meta data on a container' },
   'label-file': { type: 'string', array: true, describe: 'Read in a line delimited file of labels' },
@@ -160,10 +162,13 @@ export async function handler(argv: RunArgs): Promise<number> {
       restore = useTerminal(a, true);
     },
   } : undefined;
+  // In the foreground, the signals this process gets go to the container, from the moment its monitor exists.
+  const proxy = new SignalProxy();
   let r: RunResult;
   try {
-    r = await withPull(argv, 'run', store, () => runner.run({ ...argv, command }, undefined, {}, io));
+    r = await withPull(argv, 'run', store, () => runner.run(runOptionsFromFlags(argv, command), undefined, { onSignals: (t) => proxy.attach(t) }, io));
   } finally {
+    proxy.stop();
     restore();
   }
   // Detached with the detach keys: the container runs on, and run says nothing (as docker).

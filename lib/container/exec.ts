@@ -7,12 +7,11 @@ import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../event
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
-import { buildExecSpec } from '../spec';
+import { buildExecSpec, mergeEnv, processEnv } from '../spec';
 import { effectiveCaps } from '../spec/caps';
 import { connectAttach, parseDetachKeys, type Attachment } from './attach';
 import { find, startedProcess } from './lifecycle';
-import { SignalProxy, startMonitor, startedOrOver, type Monitor } from './monitor';
-import { mergeEnv, processEnv } from './run';
+import { HeldSignals, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import { readSpec, writeSpec } from './state';
 import { resolveUser } from './user';
 
@@ -22,6 +21,7 @@ export interface ExecOptions {
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
+  /** KEY=VALUE entries over the container's (the CLI resolves a bare -e VAR from its environment) */
   env?: string[];
   workdir?: string;
   user?: string;
@@ -40,6 +40,11 @@ export interface ExecOptions {
    * onAttached: called once this process is a client, before the command runs.
    */
   attach?: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; detachKeys?: string; onAttached?: (a: Attachment) => void };
+  /**
+   * Attached (neither detach nor fds): called as its monitor starts, with where the signals
+   * the caller passes on go (docker's sig-proxy: the CLI's; the engine handles no signal of its process).
+   */
+  onSignals?: (target: SignalTarget) => void;
 }
 
 /** How an exec ended: its exit code, why it could not start, or the detach keys. */
@@ -105,8 +110,11 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
       return undefined;
     }
   };
+  // -t through the socket: the terminal is raw, its ^C a byte to the command's pty, and no
+  // signal is passed on (docker's sig-proxy is for non-TTY mode only).
   if (viaSocket) return execAttached(paths, rec, o, { specFile, file, tag, cmd, result, cleanup });
-  const proxy = o.detach || o.fds ? undefined : new SignalProxy();
+  const signals = o.detach || o.fds ? undefined : new HeldSignals();
+  if (signals) o.onSignals?.(signals);
   const child = startMonitor(['--exec', specFile], {
     stdio: o.detach ? ['ignore', 'ignore', 'ignore'] : o.fds ?? [o.interactive || o.tty ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     // Its own session unless -t, as run's monitor: otherwise a terminal's ^C reaches it
@@ -125,14 +133,13 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   if (o.signal?.aborted) abort();
   else o.signal?.addEventListener('abort', abort);
   try {
-    await (proxy ? proxy.forwardUntilExit(child) : child.exited);
+    await (signals ? signals.forwardUntilExit(child) : child.exited);
     const exit = result();
     if (!exit) return { exitCode: 125, error: 'exec: the monitor exited without recording an exit status' };
     containerEvent(paths, 'exec_die', rec, { execID: tag, exitCode: String(exit.exitCode) });
     return { exitCode: exit.exitCode, error: exit.error || undefined };
   } finally {
     o.signal?.removeEventListener('abort', abort);
-    proxy?.stop();
     cleanup();
   }
 }

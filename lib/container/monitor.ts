@@ -63,24 +63,31 @@ export async function startedOrOver(startedFile: string, over: () => boolean): P
 }
 
 /**
- * docker's sig-proxy: signals a user sends the CLI go to the monitor, which passes them to
- * the container. Installed before the container is released, so one that arrives before it
- * runs is held and delivered, not taken as the CLI's own death.
+ * Where a caller sends the signals it passes on to a foreground container: docker's
+ * sig-proxy, which is the CLI's (cli/sigproxy.ts). The engine installs no handler of the
+ * process's own: what a library's caller does with its signals is its own business.
  */
-export class SignalProxy {
-  private static readonly SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+export interface SignalTarget {
+  /** Passes sig on to the container's process (or exec's command) through its monitor; nothing once that has exited. */
+  kill(sig: NodeJS.Signals): void;
+}
+
+/**
+ * A foreground monitor's SignalTarget: signals held until the monitor can take them (the
+ * container released: one that arrives before it runs is delivered then, not lost), then
+ * sent to the monitor, which passes them to the container, until it exits.
+ */
+export class HeldSignals implements SignalTarget {
   private child?: Monitor;
   private readonly pending: NodeJS.Signals[] = [];
-  private readonly handler = (sig: NodeJS.Signals): void => {
+
+  kill(sig: NodeJS.Signals): void {
     if (this.child) this.send(sig);
     else this.pending.push(sig);
-  };
-
-  constructor() {
-    for (const s of SignalProxy.SIGNALS) process.on(s, this.handler);
   }
 
   private send(sig: NodeJS.Signals): void {
+    // Only while it runs: reaped, its pid may be someone else's.
     if (!this.child?.running) return;
     try {
       process.kill(this.child.pid, sig);
@@ -89,14 +96,10 @@ export class SignalProxy {
     }
   }
 
-  /** Forwards to child (and what came before) until it exits. */
+  /** Sends to child (what came before first) until it exits. */
   async forwardUntilExit(child: Monitor): Promise<MonitorExit> {
     this.child = child;
     for (const s of this.pending.splice(0)) this.send(s);
     return child.exited;
-  }
-
-  stop(): void {
-    for (const s of SignalProxy.SIGNALS) process.off(s, this.handler);
   }
 }

@@ -72,8 +72,12 @@ function checkTarget(type: string, target: string): string {
   return path.posix.normalize(target).replace(/(.)\/$/, '$1');
 }
 
-/** One `-v` as docker's CLI and dockerd read it (ParseMountRaw). */
-export function parseVolumeFlag(raw: string, cwd = process.cwd()): MountPlan {
+/**
+ * One of HostConfig.Binds (docker's -v) as dockerd reads it (ParseMountRaw). A host path is
+ * absolute: docker's CLI makes a relative one its caller's (cli/runflags.ts), the engine has
+ * no directory of the caller's to resolve it against.
+ */
+export function parseVolumeFlag(raw: string): MountPlan {
   const arr = raw.split(':');
   if (arr.length > 3 || arr[0] === '') throw engineError(invalidSpec(raw));
   let source = '';
@@ -89,8 +93,7 @@ export function parseVolumeFlag(raw: string, cwd = process.cwd()): MountPlan {
     [source, target, mode] = arr;
   }
   if (!validMode(mode)) throw engineError(`invalid mode: ${mode}`);
-  // docker's CLI makes a relative host path starting with . the caller's.
-  if (source.startsWith('.')) source = path.resolve(cwd, source);
+  if (source.startsWith('.')) throw engineError(`${invalidSpec(raw)}: a host path must be absolute`);
   const words = mode ? mode.split(',') : [];
   const rw = !words.includes('ro') && !words.some((w) => w.startsWith('ro-') || w === 'rro');
   const propagation = words.find((w) => PROPAGATION.includes(w));
@@ -115,7 +118,7 @@ export function parseVolumeFlag(raw: string, cwd = process.cwd()): MountPlan {
 }
 
 /** A csv record as Go's encoding/csv reads one line: quoted fields may hold commas. */
-function csvFields(line: string): string[] {
+export function csvFields(line: string): string[] {
   const out: string[] = [];
   let i = 0;
   while (i <= line.length) {
@@ -162,8 +165,11 @@ function tmpfsSize(bytes: number): string {
   return String(bytes);
 }
 
-/** One `--mount`, as docker's CLI (opts/mount.go) and dockerd (ParseMountSpec) read it. */
-export function parseMountFlag(raw: string, cwd = process.cwd()): MountPlan {
+/**
+ * One `--mount`, as docker's CLI (opts/mount.go) and dockerd (ParseMountSpec) read it. A
+ * relative source is the CLI's to resolve (cli/runflags.ts): here it is refused for a bind.
+ */
+export function parseMountFlag(raw: string): MountPlan {
   const value = raw.trim();
   const flagError = (why: string): GockerError => engineError(`invalid argument "${raw}" for "--mount" flag: ${why}`);
   if (!value) throw flagError('value is empty');
@@ -208,7 +214,7 @@ export function parseMountFlag(raw: string, cwd = process.cwd()): MountPlan {
     switch (key) {
       case 'type': type = val.toLowerCase(); break;
       case 'source': case 'src':
-        source = !val.startsWith('/') && val.startsWith('.') ? path.resolve(cwd, val) : val;
+        source = val;
         break;
       case 'target': case 'dst': case 'destination': target = val; break;
       case 'readonly': case 'ro': readOnly = bool(key, val, has); break;

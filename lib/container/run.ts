@@ -1,100 +1,31 @@
-// `gocker run`: image config + flags -> a container record and a spec for the monitor, then
-// the monitor runs it. Everything decided here; the monitor only carries it out.
+// `gocker run`: image config + flags -> a container record and a spec for the monitor
+// (run-prepare.ts, from run-options.ts' typed options), then the monitor runs it: launched,
+// released, waited on, its exit recorded; `start` of a created or stopped one. Everything
+// decided here; the monitor only carries it out.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
+import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup } from '../cgroups';
 import { GockerError, NoSuchImageError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../store/types';
 import { native } from '../native';
 import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
-import { boundingCaps, effectiveCaps } from '../spec/caps';
-import {
-  DEFAULT_DEVICES, buildSpec, commandOf, deviceRules, envOf, humanSize, launchSpec, mergeEnv as mergeEnvs,
-  type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
-} from '../spec';
+import { launchSpec, type OciSpec } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
-import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMounts } from './mounts';
 import { acquireLock } from '../store/atomic';
-import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
-import { invalidName, releaseName, reserveName } from './names';
-import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
-import { resolveUser } from './user';
-import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
-import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
+import { PRIVATE_DIR } from '../store/perms';
+import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
+import { HeldSignals, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
-import { hostGateway } from '../network';
-import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from './network';
-import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
+import { networkHook, networkStopped, type NetworkHook } from './network';
+import { joinedNamespaces, type AttachStreams } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
-import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart, restartPolicyOf } from './restart';
+import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart } from './restart';
+import type { RunOptions } from './run-options';
+import { prepareContainer, readOr, type Prepared } from './run-prepare';
 
-/** docker's run/create options (the network ones are container/network's NetworkOptions). */
-export interface RunOptions extends ResourceFlags, NetworkOptions {
-  image: string;
-  command?: string[];
-  entrypoint?: string;
-  env?: string[];
-  envFile?: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  name?: string;
-  readOnly?: boolean;
-  rm?: boolean;
-  detach?: boolean;
-  interactive?: boolean;
-  tty?: boolean;
-  volume?: string[];
-  /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... */
-  mount?: string[];
-  tmpfs?: string[];
-  capAdd?: string[];
-  capDrop?: string[];
-  privileged?: boolean;
-  securityOpt?: string[];
-  ulimit?: string[];
-  shmSize?: string;
-  /** run gocker-init as PID 1 (reaps zombies, forwards signals), as docker's --init */
-  init?: boolean;
-  /** write the container's id to this file (which must not exist), as docker's --cidfile */
-  cidfile?: string;
-  /** json-file (the default) or none */
-  logDriver?: string;
-  /** the driver's options, KEY=VALUE: json-file's max-size and max-file */
-  logOpt?: string[];
-  /** -l KEY=VALUE, and files of them: Config.Labels over the image's */
-  label?: string[];
-  labelFile?: string[];
-  /** --add-host host:ip (ip may be host-gateway) */
-  addHost?: string[];
-  dns?: string[];
-  dnsSearch?: string[];
-  dnsOption?: string[];
-  /** --device /dev/x[:/dev/y][:rwm] */
-  device?: string[];
-  /** --device-cgroup-rule 'c 1:3 rwm' */
-  deviceCgroupRule?: string[];
-  /** --pid host|container:NAME, --ipc private|shareable|host|none|container:NAME, --uts host */
-  pid?: string;
-  ipc?: string;
-  uts?: string;
-  /** --sysctl k=v (namespaced ones only) */
-  sysctl?: string[];
-  stopSignal?: string;
-  /** seconds; -1 waits for ever */
-  stopTimeout?: string | number;
-  /** os/arch[/variant] the image must be */
-  platform?: string;
-  /** -a: the streams a foreground run attaches (STDIN, STDOUT, STDERR) */
-  attach?: string[];
-  /** docker's --detach-keys for the attachment (run -it) */
-  detachKeys?: string;
-  /** docker's --restart: no (the default), on-failure[:N], always, unless-stopped */
-  restart?: string;
-}
+export type { LogConfig, RunOptions, Ulimit } from './run-options';
 
 /**
  * A caller's stdio for an attachment made by run or start: connected to the container's
@@ -124,6 +55,12 @@ export interface LaunchHooks {
    * comes back.
    */
   beforeRelease?: (pid: number, ns: NamespacePaths) => Promise<void> | void;
+  /**
+   * A foreground run's: called once its monitor has started, with where the signals the
+   * caller passes on go (held until the container is released). docker's sig-proxy is the
+   * caller's to install (the CLI's): the engine handles no signal of its process.
+   */
+  onSignals?: (target: SignalTarget) => void;
 }
 
 export interface StartOptions {
@@ -154,400 +91,13 @@ export interface RunResult {
   detached?: boolean;
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
-// json-file's options, as dockerd's driver knows them; gocker implements the rotation ones.
-const JSON_FILE_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
-
-/**
- * --log-driver and --log-opt as dockerd checks them: json-file (rotated at max-size, keeping
- * max-file files) or none. The options that only label what --details shows, and compress,
- * are refused rather than taken and ignored.
- */
-export function parseLogConfig(driver = 'json-file', opts: string[] = []): { Type: 'json-file' | 'none'; Config: Record<string, string> } {
-  if (driver !== 'json-file' && driver !== 'none') throw engineError(`logger: no log driver named '${driver}' is registered`);
-  const config: Record<string, string> = {};
-  for (const o of opts) {
-    const eq = o.indexOf('=');
-    if (eq <= 0) throw engineError(`invalid log opt '${o}': must be of the form key=value`);
-    config[o.slice(0, eq)] = o.slice(eq + 1);
-  }
-  if (driver === 'none') return { Type: 'none', Config: config };
-  for (const k of Object.keys(config)) {
-    if (!JSON_FILE_OPTS.has(k)) throw engineError(`unknown log opt '${k}' for json-file log driver`);
-    if (k !== 'max-size' && k !== 'max-file' && !(k === 'compress' && config[k] === 'false')) throw engineError(`log opt '${k}' is not supported by gocker's json-file log driver`);
-  }
-  if (config['max-size'] !== undefined && humanSize(config['max-size']) <= 0) throw engineError('max-size must be a positive number');
-  if (config['max-file'] !== undefined) {
-    if (!/^-?\d+$/.test(config['max-file'])) throw engineError(`strconv.Atoi: parsing "${config['max-file']}": invalid syntax`);
-    if (Number(config['max-file']) < 1) throw engineError('max-file cannot be less than 1');
-  }
-  return { Type: 'json-file', Config: config };
-}
-
-function parseEnvFile(file: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw engineError(`open ${file}: no such file or directory`);
-  }
-  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-}
-
-/**
- * base, then extra merged over it by name; a bare -e VAR (no '=') takes the value from the
- * caller's environment, or is dropped, as docker's CLI does before it sends the body.
- */
-export function mergeEnv(base: string[], extra: string[]): string[] {
-  return mergeEnvs(base, resolveEnv(extra));
-}
-
-/** -e VAR without '=': VAR=<the caller's value>, or nothing when the caller has none. */
-export function resolveEnv(list: string[]): string[] {
-  return list.flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : []));
-}
-
 export { processEnv } from '../spec';
-
-// docker's ulimit names (go-units), with the /proc/self/limits label of each.
-const ULIMITS: Record<string, string> = {
-  core: 'Max core file size', cpu: 'Max cpu time', data: 'Max data size', fsize: 'Max file size', locks: 'Max file locks',
-  memlock: 'Max locked memory', msgqueue: 'Max msgqueue size', nice: 'Max nice priority', nofile: 'Max open files',
-  nproc: 'Max processes', rss: 'Max resident set', rtprio: 'Max realtime priority', rttime: 'Max realtime timeout',
-  sigpending: 'Max pending signals', stack: 'Max stack size',
-};
-
-/**
- * The hard limits the container would inherit: this process's. (Node raises its soft
- * RLIMIT_NOFILE to the hard limit at start-up, so a container's nofile is soft = hard, as
- * under docker and podman, which give containers their own raised limits; the other soft
- * limits are the caller's.)
- */
-function hardLimits(): Map<string, number> {
-  const out = new Map<string, number>();
-  try {
-    for (const line of fs.readFileSync('/proc/self/limits', 'utf8').split('\n')) {
-      for (const [key, label] of Object.entries(ULIMITS)) {
-        if (line.startsWith(`${label} `)) {
-          const hard = line.slice(26).trim().split(/\s+/)[1];
-          out.set(key, hard === 'unlimited' ? Infinity : Number(hard));
-        }
-      }
-    }
-  } catch {
-    /* no /proc: nothing to check against */
-  }
-  return out;
-}
-
-/** name=soft[:hard]; -1 is unlimited. Never above the current hard limit. */
-export function parseUlimits(specs: string[], hardLimitsNow?: Map<string, number>): Array<[string, number, number]> {
-  if (specs.length === 0) return [];
-  const hard = hardLimitsNow ?? hardLimits();
-  const inf = (n: number): number => (n === -1 ? Infinity : n);
-  const show = (n: number): string => (n === Infinity ? 'unlimited' : String(n));
-  return specs.map((s) => {
-    const bad = (why: string): GockerError => engineError(`invalid argument "${s}" for "--ulimit" flag: ${why}`);
-    const m = /^([^=]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
-    if (!m) throw bad(`invalid ulimit argument: ${s}`);
-    if (!(m[1] in ULIMITS)) throw bad(`invalid ulimit type: ${m[1]}`);
-    const soft = inf(Number(m[2]));
-    const h = m[3] === undefined ? soft : inf(Number(m[3]));
-    if (soft < 0 || h < 0) throw bad(`invalid ulimit argument: ${s}`);
-    if (soft > h) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${show(soft)} > ${show(h)}`);
-    const cur = hard.get(m[1]);
-    // Raising a hard limit needs CAP_SYS_RESOURCE in the host's namespace and surprises users.
-    if (cur !== undefined && h > cur) throw engineError(`ulimit ${m[1]}: hard limit ${show(h)} exceeds the current hard limit ${show(cur)}`);
-    return [m[1], soft, h];
-  });
-}
-
-// mount(8) words that are flags, not tmpfs data; the value says whether the flag is set.
-const FLAG_WORDS: Record<string, [string, boolean]> = {
-  ro: ['ro', true], rw: ['ro', false], noexec: ['noexec', true], exec: ['noexec', false], nosuid: ['nosuid', true],
-  suid: ['nosuid', false], nodev: ['nodev', true], dev: ['nodev', false], sync: ['sync', true], async: ['sync', false],
-  dirsync: ['dirsync', true], noatime: ['noatime', true], atime: ['noatime', false], nodiratime: ['nodiratime', true],
-  diratime: ['nodiratime', false], relatime: ['relatime', true], norelatime: ['relatime', false], strictatime: ['strictatime', true],
-};
-
-/** --tmpfs /dst[:opts]: docker's defaults nosuid,nodev,noexec, flag words as flags, the rest (size=, mode=) as data. */
-export function parseTmpfs(spec: string): { dest: string; options: string[] } {
-  const i = spec.indexOf(':');
-  const dest = i < 0 ? spec : spec.slice(0, i);
-  const opts = i < 0 ? '' : spec.slice(i + 1);
-  if (!dest.startsWith('/')) throw engineError(`invalid mount config for type "tmpfs": invalid mount path '${dest}': mount path must be absolute`);
-  const flags = new Set(['nosuid', 'nodev', 'noexec']);
-  const data: string[] = [];
-  for (const o of opts.split(',').map((x) => x.trim()).filter(Boolean)) {
-    const f = FLAG_WORDS[o];
-    if (!f) data.push(o);
-    else if (f[1]) flags.add(f[0]);
-    else flags.delete(f[0]);
-  }
-  return { dest: path.posix.normalize(dest), options: [...flags, ...data] };
-}
-
-// What --privileged leaves out of the host's /dev: mounted or made per container, or
-// meaningless inside one.
-const HOST_DEV_SKIP = new Set(['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/fd', '/dev/console', '/dev/ptmx', '/dev/tty']);
-
-/** --privileged: the host's device nodes, as docker gives them (same numbers, modes, owners). */
-function hostDevices(dir = '/dev', out: OciDevice[] = []): OciDevice[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (HOST_DEV_SKIP.has(p) || DEFAULT_DEVICES.some((d) => d.path === p)) continue;
-    if (e.isDirectory()) {
-      hostDevices(p, out);
-    } else if (e.isCharacterDevice() || e.isBlockDevice()) {
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(p);
-      } catch {
-        continue;
-      }
-      // glibc's gnu_dev_major/minor: the 64-bit dev_t's two split fields.
-      const rdev = BigInt(st.rdev);
-      const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-      const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-      out.push({ path: p, type: e.isBlockDevice() ? 'b' : 'c', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
-    }
-  }
-  return out;
-}
-
-interface PrepareVars {
-  id: string; name: string; body: CreateConfig; cfg: NonNullable<ImageRecord['config']['config']>; argv: string[]; entrypoint: string[]; cmd: string[];
-  user: string; u: ReturnType<typeof resolveUser>; hostname: string; env: string[]; network: NetworkPlan; mounts: ResolvedMounts;
-  ulimits: Array<[string, number, number]>; available: string[]; shmSize: number;
-  securityOpt: string[]; seccomp: ReturnType<typeof seccompProgram>; logConfig: ReturnType<typeof parseLogConfig>;
-  tmpfs: Array<ReturnType<typeof parseTmpfs>>; dir: string; run: string; vfs: boolean; flags: RunFlags;
-}
-
-interface Prepared {
-  rec: ContainerRecord;
-  spec: OciSpec;
-  /** where the container's cgroup goes: made by launch(), while the monitor sets up */
-  cgroup: ContainerCgroup;
-  limits: Resources;
-  /** files the container bind-mounts (after its cgroups): written while the monitor sets up */
-  files: Array<[string, string]>;
-}
 
 export class Runner {
   /** hooks: for every start this runner makes (run, create, start of a stopped container), unless a call gives its own */
   constructor(private readonly paths: StorePaths, private readonly store: Store, private readonly hooks: LaunchHooks = {}) {}
-
-  /** Validates; makes the dirs and the spec, and the record to save. Nothing is left behind on error. */
-  private async prepare(o: RunOptions, image: ImageRecord, resources: Resources): Promise<Prepared> {
-    const cfg = image.config.config ?? {};
-    const id = newContainerId();
-    if (o.name !== undefined && !NAME_RE.test(o.name)) throw invalidName(o.name);
-    if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
-      throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
-    }
-    // docker's ContainerCreate Config, as docker's CLI would send it.
-    const body: CreateConfig = {
-      Hostname: o.hostname, User: o.user, Cmd: o.command?.length ? o.command : null, WorkingDir: o.workdir, Tty: !!o.tty,
-      Entrypoint: o.entrypoint === undefined ? null : o.entrypoint === '' ? [] : [o.entrypoint],
-      Env: resolveEnv([...(o.envFile ?? []).flatMap(parseEnvFile), ...(o.env ?? [])]),
-    };
-    const { entrypoint, cmd, command } = commandOf(body, cfg);
-    const argv = o.init ? ['/sbin/docker-init', '--', ...command] : command;
-
-    const layerDirs = image.layers.map((l) => l.dir);
-    const user = o.user ?? cfg.User ?? '';
-    const u = user ? resolveUser(user, layerDirs) : resolveUser('0', layerDirs);
-    const network = await planNetworking(this.paths, o, Object.keys(cfg.ExposedPorts ?? {}));
-    if (network.joined && o.hostname !== undefined) throw engineError('conflicting options: hostname and the network mode');
-    const flags = await parseRunFlags(this.paths, o, cfg, network);
-    if (flags.utsMode === 'host') body.Hostname = os.hostname();
-    // container:NAME shares that container's hostname too, as docker.
-    if (network.joined) body.Hostname = network.joined.Config.Hostname;
-    const hostname = body.Hostname || id.slice(0, 12);
-    // Config.Env: the image's and the flags' alone (what commit keeps); the process gets
-    // processEnv()'s defaults around it (buildSpec).
-    const env = envOf(body, cfg);
-    checkWorkdir(o.workdir);
-    const ulimits = parseUlimits(o.ulimit ?? []);
-    const available = boundingCaps();
-    const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged, available });
-    // seccomp=FILE becomes the profile itself, as docker's CLI sends it: the record holds it.
-    const securityOpt = normaliseSecurityOpts(o.securityOpt ?? []);
-    // Compiled now, before anything of the container exists: a bad profile leaves nothing.
-    const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(this.paths.runroot, 'seccomp'));
-    const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
-    const tmpfs = (o.tmpfs ?? []).map(parseTmpfs);
-    const mountPlan = planMounts(o, cfg.Volumes, tmpfs.map((t) => t.dest));
-    const logConfig = parseLogConfig(o.logDriver, o.logOpt);
-    // Checked with the other flags, before anything of the container exists.
-    restartPolicyOf(o.restart, !!o.rm);
-
-    const dir = this.paths.container(id);
-    const run = this.paths.runContainer(id);
-    const vfs = this.paths.driver === 'vfs';
-    // The directory first: it is what makes the name's claim live (see names.ts). 0700, as
-    // what is made under runroot: the container's state is root's alone (store/perms.ts).
-    fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
-    let name: string;
-    try {
-      name = await reserveName(this.paths, o.name, id);
-    } catch (e) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      throw e;
-    }
-    let mounts: ResolvedMounts | undefined;
-    try {
-      // Once the container's directory exists: it is what keeps its volumes in use.
-      mounts = await resolveMounts(this.paths, id, mountPlan, image);
-      return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs, flags });
-    } catch (e) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.rmSync(run, { recursive: true, force: true });
-      releaseName(this.paths, name, id);
-      if (mounts) await undoMounts(this.paths, id, mounts);
-      throw e;
-    }
-  }
-
-  private prepareDirs(o: RunOptions, image: ImageRecord, resources: Resources, v: PrepareVars): Prepared {
-    const { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs, flags } = v;
-    // overlay2: an upper and a work dir over the image's layers. vfs: rootfs/, filled with a
-    // copy of the image's top layer (a full tree) by run() before the monitor starts.
-    if (!vfs) {
-      fs.mkdirSync(path.join(dir, 'upper'), { recursive: true, mode: 0o755 });
-      fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
-    }
-    fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
-    // container:NAME: that container's files, as docker shares them (and never writes them here).
-    const joined = network.joined;
-    const hostnamePath = joined?.HostnamePath ?? path.join(dir, 'hostname');
-    const hostsPath = joined?.HostsPath ?? path.join(dir, 'hosts');
-    const resolvPath = joined?.ResolvConfPath ?? path.join(dir, 'resolv.conf');
-    // On a bridge network the container's own address line is added when it has one (attach).
-    const hostNet = network.mode === 'host';
-    const files: Array<[string, string]> = joined ? [] : [
-      [hostnamePath, `${hostname}\n`],
-      [hostsPath, (hostNet ? readOr('/etc/hosts', '127.0.0.1\tlocalhost\n') : BASE_HOSTS) + extraHostsLines(flags.extraHosts, hostGateway)],
-      [resolvPath, resolvConf(hostNet ? readOr('/etc/resolv.conf', '') : resolvForContainer(), flags.dns, flags.dnsSearch, flags.dnsOptions)],
-    ];
-
-    const cgroupName = `gocker/${id}`;
-    const mgr = cgroupManager();
-    const cgroup = mgr.open(cgroupName);
-    const join = cgroup.attachFiles();
-    const logPath = path.join(dir, `${id}-json.log`);
-    // Kept with the container, as its spec is: the monitor reads it as it starts.
-    const seccompFile = path.join(dir, 'seccomp.bpf');
-    if (seccomp) fs.writeFileSync(seccompFile, seccomp.bpf, { mode: PRIVATE_FILE });
-    const lim = (n: number): number => (n === Infinity ? -1 : n);
-    const spec = buildSpec({
-      id,
-      config: body,
-      image: cfg,
-      hostConfig: {
-        NetworkMode: network.mode, Privileged: !!o.privileged, ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null,
-        SecurityOpt: securityOpt, Init: !!o.init, ShmSize: shmSize, Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? 0,
-        NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0, CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null,
-        Ulimits: ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: lim(Soft), Hard: lim(Hard) })),
-        Mounts: tmpfs.map((t): SpecMount => ({ Type: 'tmpfs', Target: t.dest, Options: t.options })),
-        LogConfig: logConfig,
-        PidMode: flags.pidMode, IpcMode: flags.ipcMode, UTSMode: flags.utsMode, Sysctls: flags.sysctls, DeviceCgroupRules: flags.deviceCgroupRules,
-      },
-      facts: {
-        user: { uid: u.uid, gid: u.gid, additionalGids: u.groups, home: u.home },
-        availableCaps: available,
-        seccomp: seccomp && { profile: seccomp.profile, program: seccompFile },
-        cgroup: {
-          path: cgroupName,
-          mounts: mgr.mode === 'v2' ? 'v2'
-            : mgr.layout.hierarchies.filter((h) => h.version === 1).map((h) => ({ name: path.basename(h.mountpoint), options: h.options ?? h.controllers })),
-          joinSelf: join.self,
-          joinByPid: join.byPid,
-          oomEvents: cgroup.oomEventsFile(),
-          deviceProgramTarget: cgroup.deviceProgramTarget(),
-        },
-        mounts: mounts.monitor.map((x): OciMount => {
-          // Refused as before config.json, when the monitor's spec split its fields at US: no
-          // path docker takes holds it, and an image's VOLUME with one meant to choose flags.
-          const bad = [x.source, x.dest, x.data].find((f) => f.includes('\x1f'));
-          if (bad !== undefined) throw engineError(`invalid mount ${JSON.stringify(bad)}: a path or option may not contain the character \\x1f`);
-          return { destination: x.dest, type: x.type || 'bind', source: x.source, options: [...x.flags.split(','), ...x.data.split(',')].filter(Boolean) };
-        }),
-        hostDevices: o.privileged ? hostDevices() : [],
-        devices: flags.devices,
-        rootfs: vfs ? { bind: path.join(dir, 'rootfs') }
-          : { overlay: { root: this.paths.root, lower: image.layers.slice().reverse().map((l) => `l/${l.link}`), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') } },
-        paths: {
-          merged: path.join(run, 'merged'), pidFile: path.join(run, 'pid'), exitFile: path.join(run, 'exit.json'), startedFile: path.join(run, 'started'),
-          log: logPath, hostname: hostnamePath, hosts: hostsPath, resolvConf: resolvPath, init: o.init ? helperPath('gocker-init') : undefined,
-          shm: flags.ipcMode === 'shareable' ? path.join(run, 'shm')
-            : flags.ipcMode.startsWith('container:') ? path.join(this.paths.runContainer(flags.ipcMode.slice(10)), 'shm') : undefined,
-        },
-      },
-    });
-
-    const now = new Date().toISOString();
-    const rec: ContainerRecord = {
-      Id: id,
-      Name: `/${name}`,
-      Created: now,
-      Path: argv[0],
-      Args: argv.slice(1),
-      Image: image.id,
-      RestartCount: 0,
-      State: { Status: 'created', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
-      Config: {
-        Hostname: hostname, User: user, Env: env, Cmd: cmd.length ? cmd : null, Entrypoint: entrypoint.length ? entrypoint : null,
-        Image: o.image, WorkingDir: o.workdir ?? cfg.WorkingDir ?? '', Labels: flags.labels, StopSignal: flags.stopSignal, StopTimeout: flags.stopTimeout,
-        ExposedPorts: network.exposed.length ? Object.fromEntries(network.exposed.map((p) => [p, {}])) : undefined,
-        Tty: !!o.tty, OpenStdin: !!o.interactive,
-        // -a names the streams; without it a foreground run attaches stdout, stderr and with -i stdin.
-        AttachStdin: flags.attach ? flags.attach.stdin : !!o.interactive && !o.detach,
-        AttachStdout: flags.attach ? flags.attach.stdout : !o.detach, AttachStderr: flags.attach ? flags.attach.stderr : !o.detach,
-      },
-      HostConfig: {
-        // -v /path is no bind: docker keeps it with the container's (anonymous) volumes.
-        Binds: (o.volume ?? []).some((v) => v.includes(':')) ? o.volume!.filter((v) => v.includes(':')) : null, NetworkMode: network.mode,
-        PortBindings: Object.keys(network.portBindings).length ? network.portBindings : null, PublishAllPorts: !!o.publishAll, AutoRemove: !!o.rm, Privileged: !!o.privileged,
-        ReadonlyRootfs: !!o.readOnly, CapAdd: o.capAdd ?? null, CapDrop: o.capDrop ?? null, SecurityOpt: securityOpt.length ? securityOpt : null, Init: !!o.init,
-        Memory: resources.memory ?? 0, MemorySwap: resources.memorySwap ?? (resources.memory ? 2 * resources.memory : 0), NanoCpus: resources.nanoCpus ?? 0, CpuShares: resources.cpuShares ?? 0,
-        CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
-        Mounts: mounts.specs.length ? mounts.specs : null,
-        Tmpfs: o.tmpfs?.length ? Object.fromEntries(o.tmpfs.map((t) => [t.split(':')[0], t.split(':').slice(1).join(':')])) : null,
-        Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
-        LogConfig: logConfig,
-        ExtraHosts: flags.extraHosts.length ? flags.extraHosts : null, Dns: flags.dns, DnsSearch: flags.dnsSearch, DnsOptions: flags.dnsOptions,
-        Devices: flags.deviceMappings, DeviceCgroupRules: flags.deviceCgroupRules.length ? flags.deviceCgroupRules : null,
-        IpcMode: flags.ipcMode, PidMode: flags.pidMode, UTSMode: flags.utsMode,
-        ...(Object.keys(flags.sysctls).length ? { Sysctls: flags.sysctls } : {}),
-        RestartPolicy: restartPolicyOf(o.restart, !!o.rm),
-      },
-      Mounts: mounts.records,
-      NetworkSettings: { IPAddress: '', Ports: {}, Networks: Object.keys(network.networks).length ? network.networks : { [network.mode]: {} } },
-      // vfs has no layers under the container: its whole tree is the "upper" dir.
-      GraphDriver: vfs
-        ? { Name: 'vfs', Data: { LowerDir: '', UpperDir: path.join(dir, 'rootfs'), MergedDir: path.join(run, 'merged'), WorkDir: '' } }
-        : {
-          Name: 'overlay2',
-          Data: { LowerDir: image.layers.slice().reverse().map((l) => l.dir).join(':'), UpperDir: path.join(dir, 'upper'), MergedDir: path.join(run, 'merged'), WorkDir: path.join(dir, 'work') },
-        },
-      LogPath: logPath,
-      HostnamePath: hostnamePath,
-      HostsPath: hostsPath,
-      ResolvConfPath: resolvPath,
-      CgroupPath: cgroupName,
-    };
-    return { rec, spec, cgroup, limits: { ...resources, devices: deviceRules({ Privileged: !!o.privileged, DeviceCgroupRules: flags.deviceCgroupRules }, flags.devices) }, files };
-  }
 
   /** Creates and runs a container. Foreground: resolves when it exits. Detached: once it started. */
   /**
@@ -575,7 +125,7 @@ export class Runner {
     const resources = parseResources(o);
     let prepared: Prepared | undefined;
     try {
-      prepared = await this.prepare(o, image, resources);
+      prepared = await prepareContainer(this.paths, o, image, resources);
       log.debug('container prepared', { id: prepared.rec.Id.slice(0, 12), image: image.id.slice(7, 19), ms: sinceStart() });
       if (this.paths.driver === 'vfs') {
         const rootfs = prepared.rec.GraphDriver.Data.UpperDir;
@@ -625,7 +175,7 @@ export class Runner {
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
-    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: string[]; attach?: AttachIo & { detachKeys?: string } }, onStart: ((id: string, monitorPid: number) => void) | undefined,
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: AttachStreams; attach?: AttachIo & { detachKeys?: string } }, onStart: ((id: string, monitorPid: number) => void) | undefined,
     release: () => void, exitCommand: string[] | undefined, net: JoinHook | undefined, hooks: LaunchHooks & { create?: boolean },
     beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
@@ -649,9 +199,9 @@ export class Runner {
       netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
     }));
     // -a: only the streams named reach this process; the others still go to the log.
-    const streams = parseAttach(o.streams, false);
+    const streams = o.streams;
     const attached = (stream: 'stdin' | 'stdout' | 'stderr'): 'inherit' | 'ignore' => (!streams || streams[stream] ? 'inherit' : 'ignore');
-    let proxy: SignalProxy | undefined;
+    let signals: HeldSignals | undefined;
     let attachment: Attachment | undefined;
     const [goRead, goWrite] = native().pipe();
     const [reportRead, reportWrite] = native().pipe();
@@ -698,7 +248,10 @@ export class Runner {
       }
       // While the monitor sets up, and before the container is let go: a signal from then on
       // reaches it. (One before makes this process end, and the monitor give up at the pipe.)
-      if (!o.detach) proxy = new SignalProxy();
+      if (!o.detach) {
+        signals = new HeldSignals();
+        hooks.onSignals?.(signals);
+      }
       fs.writeFileSync(path.join(run, 'monitor.pid'), `${child.pid}\n`);
       log.debug('monitor started', { id: rec.Id.slice(0, 12), pid: child.pid, ms: sinceStart() });
       try {
@@ -790,7 +343,7 @@ export class Runner {
           return { id: rec.Id, exitCode: 0, oomKilled: false, detached: true };
         }
       }
-      const status = await proxy!.forwardUntilExit(child);
+      const status = await signals!.forwardUntilExit(child);
       // Read before waiting for the lock: an rm -f that killed the container may hold it
       // and delete exit.json. The monitor's own exit status is the container's code too.
       const exit = readExit(this.paths, rec.Id) ?? (status.code !== null
@@ -805,7 +358,6 @@ export class Runner {
       }
     } finally {
       closeGo();
-      proxy?.stop();
       release();
     }
   }
@@ -987,23 +539,6 @@ export class Runner {
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }
 
-}
-
-function readOr(file: string, fallback: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (isErrno(e)) return fallback;
-    throw e;
-  }
-}
-
-/** The host's resolv.conf without loopback nameservers (unreachable from a new netns), as docker. */
-function resolvForContainer(): string {
-  const lines = readOr('/etc/resolv.conf', '').split('\n');
-  const kept = lines.filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(l));
-  if (!kept.some((l) => /^\s*nameserver/.test(l))) kept.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
-  return `${kept.filter((l, i) => l || i < kept.length - 1).join('\n')}\n`;
 }
 
 /** A start's networking hook, with the pid and IPC namespaces it joins (--pid/--ipc container:NAME). */

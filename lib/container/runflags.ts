@@ -1,8 +1,9 @@
 // The run/create flags that become plain fields of docker's Config and HostConfig, read and
 // checked as docker's CLI and daemon read them: labels, extra hosts and DNS, devices and
 // device cgroup rules, sysctls, the pid/ipc/uts modes, the stop signal and timeout, -a.
-// Each parser throws docker's message (exit 125); nothing here touches the host but the
-// stat of a --device's node and the reading of a --label-file.
+// Each check throws docker's message (exit 125); nothing here touches the host but the
+// stat of a --device's node. (The syntax of -l and --label-file, --device, --sysctl, -a and
+// --stop-timeout is the CLI's: cli/runflags.ts.)
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -15,37 +16,6 @@ import type { ContainerRecord } from './record';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 const badFlag = (value: string, flag: string, why: string): GockerError => engineError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
-
-/** A KEY=VALUE file as docker's CLI reads --env-file and --label-file: trimmed lines, '#' comments skipped. */
-function kvFile(file: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw engineError(`open ${file}: no such file or directory`);
-  }
-  return text.split('\n').map((l) => l.replace(/^\s+/, '')).filter((l) => l.trim() && !l.startsWith('#'));
-}
-
-/**
- * Config.Labels: the image's, then --label-file's lines, then -l's, later ones winning (as
- * dockerd merges the image's labels under the container's). A label without '=' is empty.
- * As docker's CLI, only -l's names are checked (not empty, no whitespace), and no name is trimmed.
- */
-export function parseLabels(image: Record<string, string> | undefined, labels: string[] = [], files: string[] = []): Record<string, string> {
-  for (const l of labels) {
-    const eq = l.indexOf('=');
-    const key = (eq < 0 ? l : l.slice(0, eq)).trim();
-    if (!key) throw badFlag(l, '-l, --label', `invalid label '${l}': empty name`);
-    if (/\s/.test(key)) throw badFlag(l, '-l, --label', `label '${key}' contains whitespaces`);
-  }
-  const out: Record<string, string> = { ...(image ?? {}) };
-  for (const l of [...files.flatMap(kvFile), ...labels]) {
-    const eq = l.indexOf('=');
-    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-  }
-  return out;
-}
 
 export const HOST_GATEWAY = 'host-gateway';
 
@@ -119,28 +89,26 @@ export function resolvConf(host: string, dns: string[], search: string[], option
 }
 
 /** HostConfig.Devices' entries, as docker's API has them. */
-export interface DeviceMapping { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }
+export interface DeviceMapping {
+  /** the host's node, or a directory of nodes */
+  PathOnHost: string;
+  /** where it goes in the container: an absolute path */
+  PathInContainer: string;
+  /** the device cgroup's access: some of r, w and m */
+  CgroupPermissions: string;
+}
 
-const validMode = (m: string): boolean => m.length > 0 && m.length <= 3 && /^[rwm]+$/.test(m) && new Set(m).size === m.length;
+/** Some of r, w and m, each at most once (docker's validDeviceMode). */
+export const validDeviceMode = (m: string): boolean => m.length > 0 && m.length <= 3 && /^[rwm]+$/.test(m) && new Set(m).size === m.length;
 
-/** --device /dev/x[:/dev/y][:rwm], as docker's CLI validates and splits it. */
-export function parseDevices(list: string[] = []): DeviceMapping[] {
-  return list.map((val) => {
-    const bad = (why: string): GockerError => badFlag(val, '--device', why);
-    const parts = val.split(':');
-    if (parts.length > 3 || !parts[0]) throw bad(`bad format for path: ${val}`);
-    let dst = parts[0];
-    let perms = 'rwm';
-    if (parts.length === 2) {
-      if (validMode(parts[1])) perms = parts[1];
-      else dst = parts[1];
-    } else if (parts.length === 3) {
-      dst = parts[1];
-      perms = parts[2];
-      if (!validMode(perms)) throw bad(`bad mode specified: ${perms}`);
-    }
-    if (!dst.startsWith('/')) throw bad(`${dst} is not an absolute path`);
-    return { PathOnHost: parts[0], PathInContainer: path.posix.normalize(dst), CgroupPermissions: perms };
+/** HostConfig.Devices as dockerd takes them: a host path, an absolute destination (normalised), docker's modes. */
+export function checkDevices(list: DeviceMapping[] = []): DeviceMapping[] {
+  return list.map((d) => {
+    const show = `${d.PathOnHost}:${d.PathInContainer}:${d.CgroupPermissions}`;
+    if (!d.PathOnHost) throw engineError(`invalid device mapping ${show}: no host path`);
+    if (!d.PathInContainer.startsWith('/')) throw engineError(`invalid device mapping ${show}: ${d.PathInContainer} is not an absolute path`);
+    if (!validDeviceMode(d.CgroupPermissions)) throw engineError(`invalid device mapping ${show}: bad mode specified: ${d.CgroupPermissions}`);
+    return { PathOnHost: d.PathOnHost, PathInContainer: path.posix.normalize(d.PathInContainer), CgroupPermissions: d.CgroupPermissions };
   });
 }
 
@@ -216,20 +184,18 @@ const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 
 const isIpcSysctl = (k: string): boolean => IPC_SYSCTLS.has(k) || k.startsWith('fs.mqueue.');
 
 /**
- * --sysctl k=v: HostConfig.Sysctls. docker's CLI refuses a name it does not know to be
- * namespaced; runc then refuses net.* without the container's own network namespace and the
- * IPC ones without its own IPC namespace (said here, before anything is made).
+ * HostConfig.Sysctls: docker's CLI refuses a name it does not know to be namespaced (said
+ * in its words, as the name=value it was given); runc then refuses net.* without the
+ * container's own network namespace and the IPC ones without its own IPC namespace (said
+ * here, before anything is made).
  */
-export function parseSysctls(list: string[] = [], ns: { ownNetwork: boolean; ownIpc: boolean }): Record<string, string> {
+export function checkSysctls(sysctls: Record<string, string> = {}, ns: { ownNetwork: boolean; ownIpc: boolean }): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const val of list) {
-    const eq = val.indexOf('=');
-    const key = eq < 0 ? val : val.slice(0, eq);
+  for (const [key, value] of Object.entries(sysctls)) {
+    const val = `${key}=${value}`;
     // Each name becomes a path under /proc/sys: dotted words only.
-    const ok = eq > 0 && /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i.test(key) && (isIpcSysctl(key) || key.startsWith('net.'));
-    if (!ok) throw badFlag(val, '--sysctl', `sysctl '${val}' is not allowed`);
-    const value = val.slice(eq + 1);
-    if (value.includes('\0') || value.includes('\n')) throw badFlag(val, '--sysctl', `sysctl '${val}' is not allowed`);
+    const ok = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i.test(key) && (isIpcSysctl(key) || key.startsWith('net.'));
+    if (!ok || typeof value !== 'string' || value.includes('\0') || value.includes('\n')) throw badFlag(val, '--sysctl', `sysctl '${val}' is not allowed`);
     if (key.startsWith('net.') && !ns.ownNetwork) throw engineError(`sysctl ${JSON.stringify(key)} not allowed in host network namespace`);
     if (isIpcSysctl(key) && !ns.ownIpc) throw engineError(`sysctl ${JSON.stringify(key)} is not allowed in the hosts ipc namespace`);
     out[key] = value;
@@ -258,24 +224,23 @@ export function parseUtsMode(v: string | undefined): string {
   throw engineError('--uts: invalid UTS mode');
 }
 
-/** --stop-timeout: whole seconds (-1: wait for ever), as the flag's int. */
-export function parseStopTimeout(v: string | number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const s = String(v);
-  if (!/^-?\d+$/.test(s)) throw badFlag(s, '--stop-timeout', `strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
-  return Number(s);
+/** Config.StopTimeout: whole seconds (-1: wait for ever). */
+export function checkStopTimeout(v: number | undefined): number | undefined {
+  if (v !== undefined && !Number.isInteger(v)) throw engineError(`invalid stop timeout: ${v}: must be a whole number of seconds`);
+  return v;
 }
 
-/** -a: the streams named (docker's lower case), checked against -d. */
-export function parseAttach(list: string[] | undefined, detach: boolean): { stdin: boolean; stdout: boolean; stderr: boolean } | undefined {
-  if (!list?.length) return undefined;
-  const named = list.map((v) => {
-    const s = v.toLowerCase();
-    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw badFlag(v, '-a, --attach', 'valid streams are STDIN, STDOUT and STDERR');
-    return s;
-  });
-  if (detach) throw engineError('conflicting options: cannot specify both --attach and --detach');
-  return { stdin: named.includes('stdin'), stdout: named.includes('stdout'), stderr: named.includes('stderr') };
+/** Config.AttachStdin, AttachStdout and AttachStderr as -a names them: the streams a foreground run attaches. */
+export interface AttachStreams {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** The streams -a named, which a detached container has none of (docker's refusal). */
+export function checkAttach(streams: AttachStreams | undefined, detach: boolean): AttachStreams | undefined {
+  if (streams && detach) throw engineError('conflicting options: cannot specify both --attach and --detach');
+  return streams;
 }
 
 /** Every flag above, read for one container. */
@@ -294,13 +259,14 @@ export interface RunFlags {
   sysctls: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;
-  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
+  attach?: AttachStreams;
 }
 
+/** What parseRunFlags reads of run-options.ts' RunOptions: typed, docker's API forms. */
 export interface RunFlagOptions {
-  label?: string[]; labelFile?: string[]; addHost?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOption?: string[];
-  device?: string[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; sysctl?: string[];
-  stopSignal?: string; stopTimeout?: string | number; attach?: string[]; detach?: boolean; hostname?: string;
+  labels?: Record<string, string>; addHost?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOption?: string[];
+  devices?: DeviceMapping[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; sysctls?: Record<string, string>;
+  stopSignal?: string; stopTimeout?: number; attach?: AttachStreams; detach?: boolean; hostname?: string;
 }
 
 /**
@@ -308,18 +274,19 @@ export interface RunFlagOptions {
  * network plan; container:NAME modes name a running container, recorded by its id.
  */
 export async function parseRunFlags(paths: StorePaths, o: RunFlagOptions, image: ImageRuntimeConfig, network: { mode: string; joined?: unknown }): Promise<RunFlags> {
-  const attach = parseAttach(o.attach, !!o.detach);
-  const labels = parseLabels(image.Labels, o.label, o.labelFile);
+  const attach = checkAttach(o.attach, !!o.detach);
+  // As dockerd merges them: the image's labels under the container's.
+  const labels = { ...(image.Labels ?? {}), ...(o.labels ?? {}) };
   const extraHosts = parseExtraHosts(o.addHost);
   const dns = parseDns(o.dns);
   const dnsSearch = parseDnsSearch(o.dnsSearch);
   const dnsOptions = o.dnsOption ?? [];
-  const deviceMappings = parseDevices(o.device);
+  const deviceMappings = checkDevices(o.devices);
   const deviceCgroupRules = parseDeviceCgroupRules(o.deviceCgroupRule);
   let pidMode = parsePidMode(o.pid);
   let ipcMode = parseIpcMode(o.ipc);
   const utsMode = parseUtsMode(o.uts);
-  const stopTimeout = parseStopTimeout(o.stopTimeout);
+  const stopTimeout = checkStopTimeout(o.stopTimeout);
   const joinedNet = network.mode.startsWith('container:');
   if (joinedNet && extraHosts.length) throw engineError('conflicting options: custom host-to-IP mapping and the network mode');
   if (joinedNet && (dns.length || dnsSearch.length || dnsOptions.length)) throw engineError('conflicting options: dns and the network mode');
@@ -342,7 +309,7 @@ export async function parseRunFlags(paths: StorePaths, o: RunFlagOptions, image:
     if (d.HostConfig.IpcMode !== 'shareable') throw engineError(`container ${d.Id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
     ipcMode = `container:${d.Id}`;
   }
-  const sysctls = parseSysctls(o.sysctl, { ownNetwork: network.mode !== 'host', ownIpc: ipcMode !== 'host' });
+  const sysctls = checkSysctls(o.sysctls, { ownNetwork: network.mode !== 'host', ownIpc: ipcMode !== 'host' });
   const stopSignal = o.stopSignal ?? image.StopSignal;
   if (o.stopSignal !== undefined) {
     try {

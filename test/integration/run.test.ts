@@ -315,6 +315,17 @@ describe('filesystem', () => {
     // --env-file in its argv, script arguments included, and exits 9 first: nodejs/node#54232.)
   });
 
+  test('exec -e VAR: the value from the CLI\'s own environment, as docker\'s CLI sends it; a name it lacks is left out', () => {
+    const id = g(['run', '-d', 'busybox', 'sleep', '300']).stdout.trim();
+    try {
+      const r = tracked(['exec', '-e', 'FROM_HOST', '-e', 'NOT_THERE', '-e', 'SET=x', id, 'sh', '-c', 'echo "$FROM_HOST|${NOT_THERE-unset}|$SET"'],
+        { env: { ...process.env, FROM_HOST: 'host value', NOT_THERE: undefined } });
+      assert.equal(r.stdout, 'host value|unset|x\n', r.stderr);
+    } finally {
+      g(['rm', '-f', id]);
+    }
+  });
+
   test('-i alone: stdin reaches the command; without it, the command reads nothing', () => {
     assert.equal(g(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo end'], 'line one\nline two\n').stdout, 'line one\nline two\nend\n');
     assert.equal(g(['run', '--rm', 'busybox', 'sh', '-c', 'cat; echo end'], 'ignored\n').stdout, 'end\n');

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { runOptionsOf } from '../../lib/containers';
 import { InvalidOptionError } from '../../lib/errors';
 
-test('docker\'s API forms become the CLI\'s flag values', async () => {
+test('docker\'s API forms become the engine\'s typed options', async () => {
   const o = await runOptionsOf('busybox', ['sh', '-c', 'true'], {
     name: 'web', env: { A: '1', B: 'x=y' }, labels: { role: 'db' }, memory: 64 * 1024 * 1024, memorySwap: '128m', cpus: 0.5, pidsLimit: 20,
     shmSize: '32m', ulimits: [{ name: 'nofile', soft: 100, hard: 200 }, { name: 'core', soft: 0 }], tmpfs: { '/run': 'size=1m', '/tmp': '' },
@@ -14,9 +14,10 @@ test('docker\'s API forms become the CLI\'s flag values', async () => {
     volumes: ['/srv:/srv:ro'], binds: ['data:/data'], workingDir: '/w', openStdin: true, tty: true, rm: false, stopTimeout: 3,
   });
   assert.deepEqual(
-    [o.image, o.command, o.name, o.env, o.label, o.memory, o.memorySwap, o.cpus, o.pidsLimit, o.shmSize, o.ulimit, o.tmpfs, o.publish, o.restart, o.logOpt, o.sysctl, o.volume, o.workdir, o.interactive, o.tty, o.stopTimeout],
-    ['busybox', ['sh', '-c', 'true'], 'web', ['A=1', 'B=x=y'], ['role=db'], '67108864', '128m', '0.5', 20, '32m', ['nofile=100:200', 'core=0'], ['/run:size=1m', '/tmp'],
-      ['127.0.0.1:81:81', '127.0.0.1:8080:80/tcp', '5353:53/udp', '9000/tcp'], 'on-failure:3', ['max-size=1m'], ['net.ipv4.ip_forward=1'], ['/srv:/srv:ro', 'data:/data'], '/w', true, true, 3],
+    [o.image, o.command, o.name, o.env, o.labels, o.memory, o.memorySwap, o.cpus, o.pidsLimit, o.shmSize, o.ulimits, o.tmpfs, o.publish, o.restart, o.logOpts, o.sysctls, o.volume, o.workdir, o.interactive, o.tty, o.stopTimeout],
+    ['busybox', ['sh', '-c', 'true'], 'web', ['A=1', 'B=x=y'], { role: 'db' }, '67108864', '128m', '0.5', 20, '32m',
+      [{ name: 'nofile', soft: 100, hard: 200 }, { name: 'core', soft: 0, hard: 0 }], { '/run': 'size=1m', '/tmp': '' },
+      ['127.0.0.1:81:81', '127.0.0.1:8080:80/tcp', '5353:53/udp', '9000/tcp'], 'on-failure:3', { 'max-size': '1m' }, { 'net.ipv4.ip_forward': '1' }, ['/srv:/srv:ro', 'data:/data'], '/w', true, true, 3],
   );
 });
 
@@ -39,7 +40,9 @@ test('a value refused names its option, in the words the CLI\'s flag gets', asyn
   await refused({ ulimits: [{ name: 'nosuch', soft: 1 }] }, 'ulimits', /invalid ulimit type: nosuch/);
   await refused({ tmpfs: { relative: '' } }, 'tmpfs', /mount path must be absolute/);
   await refused({ volumes: ['/a:relative'] }, 'volumes');
-  await refused({ binds: ['./here:/x'] }, 'binds');
+  await refused({ binds: ['./here:/x'] }, 'binds', "invalid volume specification: './here:/x': a host path must be absolute");
+  await refused({ ulimits: [{ name: 'nofile', soft: 10, hard: 5 }] }, 'ulimits', 'ulimit soft limit must be less than or equal to hard limit: 10 > 5');
+  await refused({ stopTimeout: 1.5 }, 'stopTimeout');
   await refused({ mounts: ['type=nope,target=/x'] }, 'mounts');
   await refused({ workingDir: 'relative' }, 'workingDir');
   await refused({ logDriver: 'syslog' }, 'logDriver', "logger: no log driver named 'syslog' is registered");
@@ -48,12 +51,13 @@ test('a value refused names its option, in the words the CLI\'s flag gets', asyn
   await refused({ restart: { name: 'always' }, rm: true }, 'restart', 'conflicting options: cannot specify both --restart and --rm');
   await refused({ extraHosts: ['nocolon'] }, 'extraHosts');
   await refused({ dns: ['not-an-ip'] }, 'dns');
-  await refused({ devices: ['relative'] }, 'devices');
+  await refused({ devices: [{ pathOnHost: '/dev/null', pathInContainer: 'relative' }] }, 'devices', 'invalid device mapping /dev/null:relative:rwm: relative is not an absolute path');
+  await refused({ devices: [{ pathOnHost: '/dev/null', cgroupPermissions: 'rx' }] }, 'devices', 'invalid device mapping /dev/null:/dev/null:rx: bad mode specified: rx');
   await refused({ deviceCgroupRules: ['x'] }, 'deviceCgroupRules');
   await refused({ pid: 'weird' }, 'pid');
   await refused({ ipc: 'weird' }, 'ipc');
   await refused({ uts: 'weird' }, 'uts');
-  await refused({ sysctls: { 'kernel.panic': '1' } }, 'sysctls');
+  await refused({ sysctls: { 'kernel.panic': '1' } }, 'sysctls', 'invalid argument "kernel.panic=1" for "--sysctl" flag: sysctl \'kernel.panic=1\' is not allowed');
   await refused({ stopSignal: 'SIGNOPE' }, 'stopSignal', 'Invalid signal: SIGNOPE');
   await refused({ publish: ['x:y:z:w'] }, 'publish');
   await refused({ env: ['PATH'] }, 'env', 'invalid environment variable: PATH: must be KEY=VALUE');

@@ -1,0 +1,210 @@
+// Docker's flag syntax for run, create and exec, read as docker's CLI reads it before it
+// sends the ContainerCreate body: what the caller's environment gives a bare `-e VAR`, the
+// files --env-file and --label-file name, --ulimit's name=soft[:hard], --tmpfs's /dst:opts,
+// --log-opt's and --sysctl's key=value, -a's stream names, --device's /dev/x[:/dev/y][:rwm], --stop-timeout's
+// integer, a relative -v or --mount source made the caller's directory's. The engine (lib/container/run.ts) takes the typed values and
+// checks them as dockerd does; a refusal here is docker's CLI's, in its words, exit 125.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GockerError } from '../lib/errors';
+import { ULIMIT_NAMES, type RunOptions, type Ulimit } from '../lib/container/run-options';
+import { csvFields } from '../lib/container/mounts';
+import { checkAttach, validDeviceMode, type AttachStreams, type DeviceMapping } from '../lib/container/runflags';
+
+const flagError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
+const badFlag = (value: string, flag: string, why: string): GockerError => flagError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
+
+/** A KEY=VALUE file as docker's CLI reads --env-file and --label-file: '#' comments and blank lines skipped. */
+function kvFile(file: string, trim: (l: string) => string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw flagError(`open ${file}: no such file or directory`);
+  }
+  return text.split('\n').map(trim).filter((l) => l.trim() && !l.trim().startsWith('#'));
+}
+
+/** -e VAR without '=': VAR=<the caller's value>, or nothing when the caller has none, as docker's CLI. */
+export function resolveEnv(list: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  return list.flatMap((e) => (e.includes('=') ? [e] : env[e] !== undefined ? [`${e}=${env[e]}`] : []));
+}
+
+/** Config.Env from --env-file's lines, then -e's, each bare name resolved from env. */
+export function envFromFlags(files: string[] = [], list: string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {
+  return resolveEnv([...files.flatMap((f) => kvFile(f, (l) => l.trim())), ...list], env);
+}
+
+/**
+ * Config.Labels from --label-file's lines, then -l's, later ones winning. A label without '='
+ * is empty. As docker's CLI, only -l's names are checked (not empty, no whitespace), and no
+ * name is trimmed (a file's line loses its leading blanks only).
+ */
+export function labelsFromFlags(labels: string[] = [], files: string[] = []): Record<string, string> {
+  for (const l of labels) {
+    const eq = l.indexOf('=');
+    const key = (eq < 0 ? l : l.slice(0, eq)).trim();
+    if (!key) throw badFlag(l, '-l, --label', `invalid label '${l}': empty name`);
+    if (/\s/.test(key)) throw badFlag(l, '-l, --label', `label '${key}' contains whitespaces`);
+  }
+  const out: Record<string, string> = {};
+  for (const l of [...files.flatMap((f) => kvFile(f, (x) => x.replace(/^\s+/, ''))), ...labels]) {
+    const eq = l.indexOf('=');
+    out[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return out;
+}
+
+/** --ulimit name=soft[:hard] (go-units' ParseUlimit): -1 is unlimited, hard defaults to soft. */
+export function ulimitsFromFlags(specs: string[] = []): Ulimit[] {
+  const show = (n: number): string => (n === -1 ? 'unlimited' : String(n));
+  return specs.map((s) => {
+    const bad = (why: string): GockerError => badFlag(s, '--ulimit', why);
+    const m = /^([^=]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
+    if (!m) throw bad(`invalid ulimit argument: ${s}`);
+    if (!ULIMIT_NAMES.includes(m[1])) throw bad(`invalid ulimit type: ${m[1]}`);
+    const soft = Number(m[2]);
+    const hard = m[3] === undefined ? soft : Number(m[3]);
+    if (soft < -1 || hard < -1) throw bad(`invalid ulimit argument: ${s}`);
+    if (hard !== -1 && (soft === -1 || soft > hard)) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${show(soft)} > ${show(hard)}`);
+    return { name: m[1], soft, hard };
+  });
+}
+
+/** --tmpfs /dst[:opts]: HostConfig.Tmpfs, as docker's CLI splits it (at the first ':'). */
+export function tmpfsFromFlags(list: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of list) {
+    const i = t.indexOf(':');
+    out[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1);
+  }
+  return out;
+}
+
+/** --log-opt key=value: HostConfig.LogConfig.Config. */
+export function logOptsFromFlags(list: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const o of list) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw flagError(`invalid log opt '${o}': must be of the form key=value`);
+    out[o.slice(0, eq)] = o.slice(eq + 1);
+  }
+  return out;
+}
+
+/** --stop-timeout: whole seconds (-1: wait for ever), as the flag's int. */
+export function stopTimeoutFromFlag(v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (!/^-?\d+$/.test(s)) throw badFlag(s, '--stop-timeout', `strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
+  return Number(s);
+}
+
+/** -v SRC:DST[:MODE]: a host path starting with '.' made absolute against cwd, as docker's CLI does. */
+export function absoluteVolume(raw: string, cwd = process.cwd()): string {
+  const i = raw.indexOf(':');
+  // A single field is the container's path (an anonymous volume): nothing of the host's.
+  if (i < 0 || !raw.startsWith('.')) return raw;
+  return `${path.resolve(cwd, raw.slice(0, i))}${raw.slice(i)}`;
+}
+
+/**
+ * --mount's source=./x made absolute against cwd, as docker's CLI does; the rest as it was.
+ * A value the csv reader refuses is left as it is, for the engine to refuse in its words.
+ */
+export function absoluteMount(raw: string, cwd = process.cwd()): string {
+  let fields: string[];
+  try {
+    fields = csvFields(raw.trim());
+  } catch {
+    return raw;
+  }
+  let changed = false;
+  const out = fields.map((f) => {
+    const eq = f.indexOf('=');
+    const key = eq < 0 ? '' : f.slice(0, eq).toLowerCase();
+    const val = f.slice(eq + 1);
+    if ((key !== 'source' && key !== 'src') || !val.startsWith('.')) return f;
+    changed = true;
+    return `${f.slice(0, eq)}=${path.resolve(cwd, val)}`;
+  });
+  if (!changed) return raw;
+  // Written back as Go's encoding/csv would read it again: a field with a comma or a quote quoted.
+  return out.map((f) => (/[",]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
+}
+
+/** --device /dev/x[:/dev/y][:rwm]: HostConfig.Devices, as docker's CLI validates and splits it. */
+export function devicesFromFlags(list: string[] = []): DeviceMapping[] {
+  return list.map((val) => {
+    const bad = (why: string): GockerError => badFlag(val, '--device', why);
+    const parts = val.split(':');
+    if (parts.length > 3 || !parts[0]) throw bad(`bad format for path: ${val}`);
+    let dst = parts[0];
+    let perms = 'rwm';
+    if (parts.length === 2) {
+      if (validDeviceMode(parts[1])) perms = parts[1];
+      else dst = parts[1];
+    } else if (parts.length === 3) {
+      dst = parts[1];
+      perms = parts[2];
+      if (!validDeviceMode(perms)) throw bad(`bad mode specified: ${perms}`);
+    }
+    if (!dst.startsWith('/')) throw bad(`${dst} is not an absolute path`);
+    return { PathOnHost: parts[0], PathInContainer: path.posix.normalize(dst), CgroupPermissions: perms };
+  });
+}
+
+/** --sysctl k=v: HostConfig.Sysctls (which names are allowed is the engine's check, in docker's CLI's words). */
+export function sysctlsFromFlags(list: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const val of list) {
+    const eq = val.indexOf('=');
+    if (eq <= 0) throw badFlag(val, '--sysctl', `sysctl '${val}' is not allowed`);
+    out[val.slice(0, eq)] = val.slice(eq + 1);
+  }
+  return out;
+}
+
+/** -a: the streams named (any case), checked against -d. */
+export function attachFromFlags(list: string[] | undefined, detach: boolean): AttachStreams | undefined {
+  if (!list?.length) return undefined;
+  const named = list.map((v) => {
+    const s = v.toLowerCase();
+    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw badFlag(v, '-a, --attach', 'valid streams are STDIN, STDOUT and STDERR');
+    return s;
+  });
+  return checkAttach({ stdin: named.includes('stdin'), stdout: named.includes('stdout'), stderr: named.includes('stderr') }, detach);
+}
+
+/** What run and create read of their flags, as yargs gives them. */
+export interface RunFlagArgs {
+  env?: string[]; envFile?: string[]; label?: string[]; labelFile?: string[]; ulimit?: string[]; tmpfs?: string[];
+  logOpt?: string[]; stopTimeout?: string | number; volume?: string[]; mount?: string[]; device?: string[]; sysctl?: string[];
+  attach?: string[]; detach?: boolean;
+}
+
+/**
+ * run and create's flags as the engine's typed RunOptions: docker's syntax read here, in the
+ * order docker's CLI reads it, and everything else passed on as it is.
+ */
+export function runOptionsFromFlags<A extends RunFlagArgs & { image: string }>(argv: A, command: string[]): RunOptions {
+  const {
+    env, envFile, label, labelFile, ulimit, tmpfs, logOpt, stopTimeout, volume, mount, device, sysctl, attach, ...rest
+  } = argv;
+  const streams = attachFromFlags(attach, !!argv.detach);
+  return {
+    ...(rest as Omit<RunOptions, 'image'> & { image: string }),
+    command,
+    attach: streams,
+    env: envFromFlags(envFile, env),
+    labels: labelsFromFlags(label, labelFile),
+    ulimits: ulimitsFromFlags(ulimit),
+    tmpfs: tmpfsFromFlags(tmpfs),
+    logOpts: logOptsFromFlags(logOpt),
+    stopTimeout: stopTimeoutFromFlag(stopTimeout),
+    volume: volume?.map((v) => absoluteVolume(v)),
+    mount: mount?.map((m) => absoluteMount(m)),
+    devices: devicesFromFlags(device),
+    sysctls: sysctlsFromFlags(sysctl),
+  };
+}
