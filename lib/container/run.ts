@@ -16,11 +16,12 @@ import {
   type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
 } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
-import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMounts } from './mounts';
+import { checkWorkdir, planMounts, resolveMounts, type ResolvedMounts } from './mounts';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
-import { invalidName, releaseName, reserveName } from './names';
-import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
+import { invalidName, reserveName } from './names';
+import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, saveRecord, writeSpec, type ExitInfo } from './state';
+import { abandonPrepared, removeContainer } from './teardown';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
@@ -401,7 +402,7 @@ export class Runner {
     try {
       name = await reserveName(this.paths, o.name, id);
     } catch (e) {
-      fs.rmSync(dir, { recursive: true, force: true });
+      await abandonPrepared(this.paths, id);
       throw e;
     }
     let mounts: ResolvedMounts | undefined;
@@ -410,10 +411,7 @@ export class Runner {
       mounts = await resolveMounts(this.paths, id, mountPlan, image);
       return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs, flags });
     } catch (e) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.rmSync(run, { recursive: true, force: true });
-      releaseName(this.paths, name, id);
-      if (mounts) await undoMounts(this.paths, id, mounts);
+      await abandonPrepared(this.paths, id, { name, mounts });
       throw e;
     }
   }
