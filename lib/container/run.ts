@@ -21,13 +21,13 @@ import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { invalidName, reserveName } from './names';
 import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, newContainerId, readExit, readSpec, saveRecord, writeSpec, type ExitInfo } from './state';
-import { abandonPrepared, removeContainer } from './teardown';
+import { abandonContainer, containerExited, removeContainer } from './teardown';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
 import { SignalProxy, helperPath, startMonitor, startedOrOver, type Monitor } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
 import { hostGateway } from '../network';
-import { BASE_HOSTS, networkHook, networkStopped, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from './network';
+import { BASE_HOSTS, networkHook, planNetworking, type NetworkHook, type NetworkOptions, type NetworkPlan } from './network';
 import { extraHostsLines, joinedNamespaces, parseAttach, parseRunFlags, resolvConf, type RunFlags } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart, restartPolicyOf } from './restart';
@@ -402,7 +402,7 @@ export class Runner {
     try {
       name = await reserveName(this.paths, o.name, id);
     } catch (e) {
-      await abandonPrepared(this.paths, id);
+      await abandonContainer(this.paths, { id });
       throw e;
     }
     let mounts: ResolvedMounts | undefined;
@@ -411,7 +411,7 @@ export class Runner {
       mounts = await resolveMounts(this.paths, id, mountPlan, image);
       return this.prepareDirs(o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs, flags });
     } catch (e) {
-      await abandonPrepared(this.paths, id, { name, mounts });
+      await abandonContainer(this.paths, { id, name, mounts });
       throw e;
     }
   }
@@ -610,7 +610,7 @@ export class Runner {
         await cgroupManager().create(rec.CgroupPath, limits);
       });
     } catch (e) {
-      if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup, true);
+      if (prepared) await abandonContainer(this.paths, { id: prepared.rec.Id, rec: prepared.rec, cgroup: prepared.cgroup });
       throw e;
     }
   }
@@ -974,7 +974,7 @@ export class Runner {
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
-    networkStopped(rec);
+    containerExited(this.paths, rec);
     // The exit goes into the record as it is now: a rename or an update while it ran stays.
     const now = { ...(loadRecord(this.paths, rec.Id) ?? rec), State: rec.State };
     // --rm: its anonymous volumes go with it, as docker's AutoRemove.
