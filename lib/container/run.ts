@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup, type ResourceFlags, type Resources } from '../cgroups';
-import { GockerError, NoSuchImageError, isErrno } from '../errors';
+import { ConflictError, GockerError, NoSuchImageError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../store/types';
 import { native } from '../native';
@@ -858,6 +858,8 @@ export class Runner {
     const rec = find(this.paths, ref);
     // Restarting is running to everyone but the exit command that waits to start it.
     if (rec.State.Running && !(auto && rec.State.Restarting)) return { id: rec.Id, exitCode: 0, oomKilled: false };
+    // Its removal failed half way (teardown.ts): what it had is gone, `rm` is what it waits for.
+    if (rec.State.Status === 'dead') throw new ConflictError('container is marked for removal and cannot be started', { exitCode: 1 });
     // The user's start: the restart policy counts from 0 again, and applies again.
     if (!auto) resetRestart(this.paths, rec);
     if (rec.State.Status === 'created' && fs.existsSync(path.join(this.paths.runContainer(rec.Id), RELEASE_FIFO))) return this.release(rec, o, release);

@@ -102,6 +102,10 @@ async function failsOnce(id: string, busy: string, volume: string): Promise<void
   assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.Running}}', 'td-busy']).trim(), 'dead false');
   assert.match(ok(['ps', '-a', '--format', '{{.Names}} {{.Status}}']), /^td-busy Dead$/m);
   assert.ok(ok(['volume', 'ls', '-q']).includes(volume), 'its volume is kept while the container is');
+  // Not started again, as docker's: what it ran with is gone.
+  const started = g(['start', 'td-busy']);
+  assert.notEqual(started.status, 0);
+  assert.match(started.stderr, /container is marked for removal and cannot be started/);
 }
 
 test('a step that fails (a mount left in the writable layer) stops none of the others; the container stays dead, and rm finishes once the mount is gone', async () => {
