@@ -12,8 +12,8 @@ import { log } from '../log';
 import { native } from '../native';
 import { acquireLock, tryExclusiveLock } from '../store/atomic';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
-import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, removeContainer, resolveContainer, saveRecord } from './state';
-import { networkStopped } from './network';
+import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
+import { containerExited, removeContainer } from './teardown';
 import { containerEvent, readEvents } from '../events';
 import { markStopped, restarterAlive } from './restart';
 import { ContainerWatch } from './watch';
@@ -111,7 +111,7 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
     rec.State = { ...rec.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: oom,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error };
     saveRecord(paths, rec);
-    networkStopped(rec);
+    containerExited(paths, rec);
   } else if (alive) {
     // Created (by create, or a run not yet released): it waits, nothing of it runs.
     if (rec.State.Status === 'created' && !fs.existsSync(path.join(run, 'started'))) return rec;
@@ -125,7 +125,7 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
   } else if (rec.State.Running || monitorPid) {
     rec.State = { ...rec.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: LOST };
     saveRecord(paths, rec);
-    networkStopped(rec);
+    containerExited(paths, rec);
   }
   return rec;
 }

@@ -538,20 +538,17 @@ function publishes(rec: ContainerRecord): boolean {
   return Object.values(rec.NetworkSettings?.Ports ?? {}).some((l) => l && l.length);
 }
 
-/** The container has exited: its published ports' rules go (its veth pair went with its namespace). */
-export function networkStopped(rec: ContainerRecord): void {
-  if (!hasBridgeNetworks(rec) || !publishes(rec)) return;
-  try {
-    removePortRules(rec.Id);
-  } catch (e) {
-    log.warn(`could not remove the port rules of container ${rec.Id.slice(0, 12)}: ${(e as Error).message}`);
-  }
+/**
+ * The container has exited: its published ports' rules go (its veth pair went with its
+ * namespace). Nothing to do when it has none, or they are gone already.
+ */
+export function removePublishedPorts(rec: ContainerRecord): void {
+  if (hasBridgeNetworks(rec) && publishes(rec)) removePortRules(rec.Id);
 }
 
 /** rm: the addresses go back to their networks, and the neighbours' /etc/hosts forget the container. */
 export async function releaseNetworking(paths: StorePaths, rec: ContainerRecord): Promise<void> {
   if (!hasBridgeNetworks(rec)) return;
-  if (publishes(rec)) removePortRules(rec.Id);
   const all = await listNetworks(paths);
   const nets = endpoints(rec).map(([, ep]) => all.find((n) => n.Id === ep.NetworkID)).filter((n): n is NetworkRecord => n !== undefined);
   const release = await acquireLock(networkLock(paths));

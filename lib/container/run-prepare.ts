@@ -15,9 +15,10 @@ import {
   type CreateConfig, type OciDevice, type OciMount, type OciSpec, type SpecMount,
 } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
-import { checkWorkdir, planMounts, resolveMounts, undoMounts, type ResolvedMounts } from './mounts';
+import { checkWorkdir, planMounts, resolveMounts, type ResolvedMounts } from './mounts';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
-import { invalidName, releaseName, reserveName } from './names';
+import { invalidName, reserveName } from './names';
+import { abandonContainer } from './teardown';
 import { newContainerId } from './state';
 import { resolveUser } from './user';
 import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
@@ -139,7 +140,7 @@ export async function prepareContainer(paths: StorePaths, o: RunOptions, image: 
   try {
     name = await reserveName(paths, o.name, id);
   } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await abandonContainer(paths, { id });
     throw e;
   }
   let mounts: ResolvedMounts | undefined;
@@ -148,10 +149,7 @@ export async function prepareContainer(paths: StorePaths, o: RunOptions, image: 
     mounts = await resolveMounts(paths, id, mountPlan, image);
     return prepareDirs(paths, o, image, resources, { id, name, body, cfg, argv, entrypoint, cmd, user, u, hostname, env, network, mounts, ulimits, available, securityOpt, seccomp, logConfig, shmSize, tmpfs, dir, run, vfs, flags });
   } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(run, { recursive: true, force: true });
-    releaseName(paths, name, id);
-    if (mounts) await undoMounts(paths, id, mounts);
+    await abandonContainer(paths, { id, name, mounts });
     throw e;
   }
 }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup } from '../cgroups';
-import { GockerError, NoSuchImageError, isErrno } from '../errors';
+import { ConflictError, GockerError, NoSuchImageError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../store/types';
 import { native } from '../native';
@@ -15,10 +15,11 @@ import { launchSpec, type OciSpec } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR } from '../store/perms';
-import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, readExit, readSpec, removeContainer, saveRecord, writeSpec, type ExitInfo } from './state';
+import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, readExit, readSpec, saveRecord, writeSpec, type ExitInfo } from './state';
+import { abandonContainer, containerExited, removeContainer } from './teardown';
 import { HeldSignals, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
-import { networkHook, networkStopped, type NetworkHook } from './network';
+import { networkHook, type NetworkHook } from './network';
 import { joinedNamespaces, type AttachStreams } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart } from './restart';
@@ -162,7 +163,7 @@ export class Runner {
         await cgroupManager().create(rec.CgroupPath, limits);
       });
     } catch (e) {
-      if (prepared) await removeContainer(this.paths, prepared.rec, prepared.cgroup, true);
+      if (prepared) await abandonContainer(this.paths, { id: prepared.rec.Id, rec: prepared.rec, cgroup: prepared.cgroup });
       throw e;
     }
   }
@@ -412,6 +413,8 @@ export class Runner {
     const rec = find(this.paths, ref);
     // Restarting is running to everyone but the exit command that waits to start it.
     if (rec.State.Running && !(auto && rec.State.Restarting)) return { id: rec.Id, exitCode: 0, oomKilled: false };
+    // Its removal failed half way (teardown.ts): what it had is gone, `rm` is what it waits for.
+    if (rec.State.Status === 'dead') throw new ConflictError('container is marked for removal and cannot be started', { exitCode: 1 });
     // The user's start: the restart policy counts from 0 again, and applies again.
     if (!auto) resetRestart(this.paths, rec);
     if (rec.State.Status === 'created' && fs.existsSync(path.join(this.paths.runContainer(rec.Id), RELEASE_FIFO))) return this.release(rec, o, release);
@@ -528,7 +531,7 @@ export class Runner {
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
     if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
-    networkStopped(rec);
+    containerExited(this.paths, rec);
     // The exit goes into the record as it is now: a rename or an update while it ran stays.
     const now = { ...(loadRecord(this.paths, rec.Id) ?? rec), State: rec.State };
     // --rm: its anonymous volumes go with it, as docker's AutoRemove.

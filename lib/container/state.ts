@@ -2,14 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError, NoSuchContainerError, isErrno } from '../errors';
-import { MNT_DETACH, MS, native } from '../native';
-import { unlinkIfThere, writeFileAtomic } from '../store/atomic';
+import { MS, native } from '../native';
+import { writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_FILE } from '../store/perms';
-import type { ContainerCgroup } from '../cgroups';
-import { releaseVolumes } from './mounts';
-import { releaseName } from './names';
-import { containerEvent } from '../events';
 import type { ContainerRecord } from './record';
 import { containerLock, readRecord, readRecords, recordFile } from '../store/records';
 import { ANNOTATIONS, parseSpecJson, specJson, type OciSpec } from '../spec';
@@ -30,37 +26,6 @@ export { containerLock };
 
 export function newContainerId(): string {
   return native().randomHex(32);
-}
-
-/**
- * Everything a stopped container had: addresses and port rules, cgroup, writable layer and
- * record, runtime dir, name, lock, its hold on its volumes (with removeVolumes, its anonymous
- * volumes too: rm -v). The runtime dir goes on an addon worker thread while the cgroup is
- * taken down; the record's directory only once the cgroup is gone, so a cgroup that cannot be
- * removed leaves a container that `rm` can be asked to remove again.
- */
-export async function removeContainer(paths: StorePaths, rec: ContainerRecord, cgroup: ContainerCgroup, removeVolumes = false): Promise<void> {
-  // Its addresses and port rules first: the record, which names them, is still there if this fails.
-  if (Object.values(rec.NetworkSettings?.Networks ?? {}).some((e) => (e as { NetworkID?: string }).NetworkID)) {
-    await (await import('./network')).releaseNetworking(paths, rec);
-  }
-  // --ipc shareable: its /dev/shm, which its monitor unmounts when it ends, unless it was killed.
-  if (rec.HostConfig.IpcMode === 'shareable') {
-    try {
-      native().umount(path.join(paths.runContainer(rec.Id), 'shm'), MNT_DETACH);
-    } catch {
-      /* not mounted: its monitor ended as it should */
-    }
-  }
-  const [runDir, cg] = await Promise.allSettled([native().removeTree(paths.runContainer(rec.Id)), cgroup.destroy()]);
-  if (cg.status === 'rejected') throw cg.reason;
-  await native().removeTree(paths.container(rec.Id));
-  if (runDir.status === 'rejected') throw runDir.reason;
-  // Once its directory is gone: until then the container counts as a user of its volumes.
-  await releaseVolumes(paths, rec, removeVolumes);
-  releaseName(paths, rec.Name, rec.Id);
-  unlinkIfThere(containerLock(paths, rec.Id));
-  containerEvent(paths, 'destroy', rec);
 }
 
 /**

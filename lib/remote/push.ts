@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import { GockerError } from '../errors';
 import { referenceString, type Reference } from '../name';
-import { RegistryClient, RegistryError, type Descriptor, type UploadBody } from './index';
+import { RegistryError } from './errors';
+import { Transport, type UploadBody } from './transport';
+import type { Descriptor } from './client';
 
 /** Where an upload stands: the URL the registry gave for its next request, and the bytes it holds. */
 export interface UploadSession {
@@ -83,7 +85,7 @@ function readFailure(e: unknown): GockerError | undefined {
   return undefined;
 }
 
-export class PushClient extends RegistryClient {
+export class PushClient extends Transport {
   private scope(ref: Reference): string {
     return `repository:${ref.repository}:pull,push`;
   }
