@@ -3,8 +3,7 @@
 // and each command's default table. Fields are getters, so a template pays only for what it
 // uses (a container's .Size walks its upper directory). A new list command (network ls,
 // volume ls) adds a header, a default table and a context here, and calls formatList.
-import type { ContainerRecord } from '../lib/container/record';
-import type { ContainerStats } from '../lib/container/stats';
+import type { ContainerRecord, ContainerStats } from '../lib/index';
 import { formatPorts } from '../lib/network/ports';
 import { goQuote } from '../lib/format/parse';
 import { method, withGoType, type GoType } from '../lib/format/values';

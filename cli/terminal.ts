@@ -1,6 +1,6 @@
 // The CLI's side of an attachment with a tty (run -it, start -ai, attach): the terminal raw
 // while its input goes to the container, and its size sent on, now and at each change.
-import type { Attachment } from '../lib/container/attach';
+import type { Attachment } from '../lib/index';
 import { native } from '../lib/native';
 
 /**

@@ -216,7 +216,29 @@ export interface StopOptions {
   /** seconds before SIGKILL (default: the container's stopTimeout, else 10; -1: for ever) */
   timeout?: number;
   /** the first signal (default: the container's stopSignal, else SIGTERM) */
-  signal?: string;
+  stopSignal?: string;
+  /**
+   * ends the wait for its exit at once, rejecting with the signal's reason: the stop signal
+   * (or SIGKILL) already sent stays sent, nothing more is (no SIGKILL after the timeout)
+   */
+  signal?: AbortSignal;
+}
+
+/** One line of a container's log (Container.logEntries()), as its json-file log holds it. */
+export interface LogEntry {
+  /** which of its outputs printed it */
+  stream: 'stdout' | 'stderr';
+  /** the line, with its newline (the last of a partial line has none) */
+  log: string;
+  /** when the monitor read it: RFC 3339 with nanoseconds */
+  time: string;
+}
+
+/** One change of a container's files (Container.changes()), its path as the bytes on disk. */
+export interface RawContainerChange {
+  kind: ContainerChange['kind'];
+  /** the path's bytes; the walk's own buffer, good until the next step of the iteration: copy it to keep it */
+  path: Buffer;
 }
 
 /** Container.remove(). */
@@ -266,6 +288,17 @@ export interface ListContainersOptions {
   all?: boolean;
   /** docker's filters: { status: ['exited'], label: ['a=b'], name: [...], ancestor: [...], ... } */
   filters?: Record<string, string[]>;
+}
+
+/** What Container.wait() takes as its condition, in docker's words. */
+export const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
+
+/**
+ * A signal as docker takes it (a number, a name with or without SIG, RTMIN+n, RTMAX-n) as
+ * its number; GockerError `Invalid signal: ...` for anything else.
+ */
+export function signalNumber(signal: string): number {
+  return lifecycle().signalNumber(signal);
 }
 
 // Loaded on use: a CLI command that only formats output must not load the engine.
@@ -444,8 +477,11 @@ export class Container {
   /** the container's stdio, when run() was asked to attach it */
   attachment?: Attachment;
 
-  /** @internal handles are made by Gocker */
-  constructor(private readonly paths: StorePaths, private readonly store: Store, readonly id: string, private currentName: string) {
+  /**
+   * @internal handles are made by Gocker. said: the container as the caller named it, which
+   * errors name it by, as docker's do (default: its id).
+   */
+  constructor(private readonly paths: StorePaths, private readonly store: Store, readonly id: string, private currentName: string, private readonly said = id) {
     // Made by an engine's method: it logs at that engine's level, to its sink, later too.
     bindLogScope(this);
   }
@@ -550,12 +586,15 @@ export class Container {
 
   /** docker kill: a signal (default SIGKILL) to its process; NotRunningError if it is not running. */
   async kill(signal: string | number = 'SIGKILL'): Promise<void> {
-    await lifecycle().kill(this.paths, this.id, String(signal));
+    await lifecycle().kill(this.paths, this.id, String(signal), this.said);
   }
 
-  /** docker stop: its stop signal, then SIGKILL after the timeout; resolves once it has stopped. */
+  /**
+   * docker stop: its stop signal, then SIGKILL after the timeout; resolves once it has
+   * stopped. signal's abort rejects at once with its reason (see StopOptions.signal).
+   */
   async stop(opts: StopOptions = {}): Promise<void> {
-    await lifecycle().stop(this.paths, this.id, opts.timeout, opts.signal);
+    await lifecycle().stop(this.paths, this.id, opts.timeout, opts.stopSignal, { named: this.said, abort: opts.signal });
   }
 
   /** docker restart: stopped as stop() stops it, then started. */
@@ -642,32 +681,48 @@ export class Container {
   /**
    * docker logs: what it printed (json-file's log), as a byte stream that is also an async
    * iterator of Buffers; with follow it goes on until the container stops, or until signal
-   * aborts (the stream is then destroyed with the signal's reason).
+   * aborts (the stream is then destroyed with the signal's reason). The log is read as the
+   * stream is: a reader that stops reading stops the read of the file.
    */
   logs(opts: LogsOptions = {}): Readable {
-    const since = logTime(opts.since, 'since');
-    const until = logTime(opts.until, 'until');
-    const tail = opts.tail === undefined || opts.tail === 'all' ? undefined : opts.tail;
-    if (tail !== undefined && !Number.isInteger(tail)) throw new InvalidOptionError('tail', `invalid tail: ${String(opts.tail)}`, { exitCode: 1 });
     const want = { stdout: opts.stdout !== false, stderr: opts.stderr !== false };
-    const out = new (streams().Readable)({ read: () => undefined });
-    // The follow sleeps until a line or the exit comes; an abort wakes and ends it.
-    const range: import('./container/lifecycle').LogOptions = { follow: opts.follow, tail, since, until, signal: opts.signal };
+    let resume: (() => void) | undefined;
+    const out = new (streams().Readable)({
+      read: () => {
+        const r = resume;
+        resume = undefined;
+        r?.();
+      },
+    });
     const onAbort = (): void => {
       out.destroy(opts.signal!.reason as Error);
     };
+    // Destroyed by its reader: a follow asleep on the container ends too.
+    const left = new AbortController();
+    const range = this.logRange(opts, left.signal);
     if (opts.signal?.aborted) {
       queueMicrotask(onAbort);
       return out;
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const { find, streamLogs } = lifecycle();
+    // Destroyed (aborted, or its reader gone): the next line or chunk ends the read too.
+    const gone = (): Error => new Error('logs: the reader has gone');
+    // A chunk of the log read into the stream's buffer past its mark: on once it is read.
+    range.drained = () => {
+      if (out.destroyed) throw gone();
+      if (out.readableLength < out.readableHighWaterMark) return undefined;
+      return new Promise<void>((res) => {
+        resume = res;
+      });
+    };
+    out.on('close', () => {
+      left.abort();
+      resume?.();
+    });
     void (async () => {
       try {
-        const rec = find(this.paths, this.id);
-        await streamLogs(this.paths, rec, range, (l) => {
-          // Destroyed (aborted, or its reader gone): the next line ends the read too.
-          if (out.destroyed) throw new Error('logs: the reader has gone');
+        await this.streamLog(range, (l) => {
+          if (out.destroyed) throw gone();
           if (want[l.stream]) out.push(opts.timestamps ? `${l.time} ${l.log}` : l.log);
         });
         out.push(null);
@@ -678,6 +733,93 @@ export class Container {
       }
     })();
     return out;
+  }
+
+  /**
+   * docker logs, line by line with which stream printed each and when (LogsOptions'
+   * timestamps aside: every entry has its time), in batches as the log is read: every line
+   * of a chunk of it (up to 1 MiB) at once. The read goes on as the batches are taken; a
+   * follow ends as logs()'s does, and signal's abort throws its reason.
+   */
+  async *logEntries(opts: LogsOptions = {}): AsyncGenerator<LogEntry[]> {
+    const want = { stdout: opts.stdout !== false, stderr: opts.stderr !== false };
+    // The consumer gone (a break out of the loop) ends a follow asleep on the container.
+    const left = new AbortController();
+    const range = this.logRange(opts, left.signal);
+    const ready: LogEntry[][] = [];
+    let batch: LogEntry[] = [];
+    let finished = false;
+    let failure: { e: unknown } | undefined;
+    let stopped = false;
+    let wakeReader: (() => void) | undefined;
+    let wakeWriter: (() => void) | undefined;
+    const wake = (): void => {
+      const w = wakeReader;
+      wakeReader = undefined;
+      w?.();
+    };
+    const handOver = (): void => {
+      if (batch.length) ready.push(batch);
+      batch = [];
+      wake();
+    };
+    range.drained = () => {
+      if (stopped) throw new Error('logs: the reader has gone');
+      handOver();
+      if (!ready.length) return undefined;
+      return new Promise<void>((res) => {
+        wakeWriter = res;
+      });
+    };
+    const reading = this.streamLog(range, (l) => {
+      if (stopped) throw new Error('logs: the reader has gone');
+      if (want[l.stream]) batch.push(l);
+    }).then(() => {
+      handOver();
+    }, (e: unknown) => {
+      failure = { e };
+    }).finally(() => {
+      finished = true;
+      wake();
+    });
+    try {
+      for (;;) {
+        if (ready.length) {
+          yield ready.shift()!;
+          continue;
+        }
+        const w = wakeWriter;
+        wakeWriter = undefined;
+        w?.();
+        if (finished) break;
+        await new Promise<void>((res) => {
+          wakeReader = res;
+        });
+      }
+      if (failure) throw failure.e;
+      opts.signal?.throwIfAborted();
+    } finally {
+      stopped = true;
+      left.abort();
+      wakeWriter?.();
+      await reading;
+    }
+  }
+
+  /** LogsOptions checked, as lifecycle's read takes them. */
+  private logRange(opts: LogsOptions, left?: AbortSignal): import('./container/lifecycle').LogOptions {
+    const since = logTime(opts.since, 'since');
+    const until = logTime(opts.until, 'until');
+    const tail = opts.tail === undefined || opts.tail === 'all' ? undefined : opts.tail;
+    if (tail !== undefined && !Number.isInteger(tail)) throw new InvalidOptionError('tail', `invalid tail: ${String(opts.tail)}`, { exitCode: 1 });
+    // The follow sleeps until a line or the exit comes; an abort wakes and ends it.
+    const signal = opts.signal && left ? AbortSignal.any([opts.signal, left]) : opts.signal ?? left;
+    return { follow: opts.follow, tail, since, until, signal };
+  }
+
+  private async streamLog(range: import('./container/lifecycle').LogOptions, emit: (l: LogEntry) => void): Promise<void> {
+    const { find, streamLogs } = lifecycle();
+    await streamLogs(this.paths, find(this.paths, this.id), range, emit);
   }
 
   /** docker top: its processes, as ps -ef shows them (psArgs: other ps options). */
@@ -711,6 +853,16 @@ export class Container {
         }
       }
     })();
+  }
+
+  /**
+   * diff()'s changes as they are walked, each path as the bytes on disk (not necessarily
+   * UTF-8), without a pause between them: a listing may be gigabytes (every path names the
+   * directories above it), and a consumer can write them out in chunks as they come.
+   */
+  *changes(): Generator<RawContainerChange> {
+    const { eachChange } = require('./container/changes') as typeof import('./container/changes');
+    for (const [kind, p] of eachChange(this.store, this.id)) yield { kind, path: p };
   }
 
   /** docker diff: what changed in its files against its image, path by path (A added, C changed, D deleted). */
@@ -812,7 +964,7 @@ export function streamFrom(signal: AbortSignal | undefined, write: (out: NodeJS.
 /** The handle on container ref (a name, an id or a unique id prefix). */
 export function containerHandle(paths: StorePaths, store: Store, ref: string): Container {
   const rec = lifecycle().find(paths, ref);
-  return new Container(paths, store, rec.Id, rec.Name.replace(/^\//, ''));
+  return new Container(paths, store, rec.Id, rec.Name.replace(/^\//, ''), ref);
 }
 
 /** Creates the container; a name in use is ConflictError, an image not here NoSuchImageError. */

@@ -77,13 +77,22 @@ export const EVENTS_FILE = 'events.log';
 
 export const eventsDir = (paths: StorePaths): string => path.join(paths.root, 'events');
 
+let lastMicros = 0;
+
 /**
- * ns since the epoch, to the microsecond the clock gives: a whole number of microseconds times
- * 1000 is what a double's 53 bits carry through JSON.parse and back unchanged (its shortest
- * form ends in 000), where the nanoseconds would come back rounded.
+ * ns since the epoch, in whole microseconds (times 1000: what a double's 53 bits carry through
+ * JSON.parse and back unchanged, where the nanoseconds would come back rounded): the wall
+ * clock's millisecond, and a microsecond more for each event this process recorded in it, so
+ * that its events stay in order. Not performance.timeOrigin + performance.now(): that is the
+ * monotonic clock anchored once, at the process's start, and it drifts from the wall clock
+ * (half a millisecond in a process's first second here, more as it lives, under NTP's slew);
+ * a library process stamped a container's start ahead of Date.now(), so that a read of the
+ * log `until: Date.now()` right after start() left it out, and the monitor's die (the
+ * kernel's CLOCK_REALTIME) came before it.
  */
 function nowNano(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000) * 1000;
+  lastMicros = Math.max(Date.now() * 1000, lastMicros + 1);
+  return lastMicros * 1000;
 }
 
 /**
@@ -284,7 +293,8 @@ function openIfThere(file: string): number | undefined {
 export async function* readEvents(paths: StorePaths, o: EventsOptions = {}): AsyncGenerator<GockerEvent> {
   const start = Date.now();
   const sinceNs = (o.since ?? (o.until === undefined ? start : -Infinity)) * 1e6;
-  const untilNs = o.until === undefined ? Infinity : o.until * 1e6;
+  // until is a millisecond, all of it: the events stamped in it (nowNano) are not after it.
+  const untilNs = o.until === undefined ? Infinity : (Math.floor(o.until) + 1) * 1e6 - 1;
   const follow = o.follow ?? (o.until === undefined || o.until > start);
   const keep = (ev: GockerEvent): boolean =>
     typeof ev.timeNano === 'number' && ev.timeNano >= sinceNs && ev.timeNano <= untilNs && matchesFilters(ev, o.filters ?? {});

@@ -18,6 +18,11 @@ import type { Container, ContainerOptions, ListContainersOptions, RunContainerOp
 import type { ContainerRecord } from './container/record';
 import type { ContainerPruneResult } from './container/prune';
 import type { HistoryRow } from './image/manage';
+import type { ContainerStats } from './container/stats';
+import type { CpOptions } from './container/cp';
+import type { ConnectOptions } from './container/network';
+import type { CreateOptions as NetworkCreateOptions } from './network/manage';
+import type { NetworkRecord } from './network/store';
 import type { Readable } from 'node:stream';
 import { gockerVersion } from './version';
 import { readEvents, type EventsOptions, type GockerEvent } from './events';
@@ -96,6 +101,106 @@ export class Gocker {
   container(ref: string): Container {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./containers') as typeof import('./containers')).containerHandle(this.paths, this.store, ref);
+  }
+
+  /**
+   * docker container inspect: the record of container ref (a name, an id or a unique prefix
+   * of one), brought up to date with its monitor's files; NoSuchContainerError if there is none.
+   */
+  inspectContainer(ref: string): ContainerRecord {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./container/lifecycle') as typeof import('./container/lifecycle')).find(this.paths, ref);
+  }
+
+  /**
+   * docker ps -s: the bytes of the container's writable layer (SizeRw) and, as docker's
+   * virtual size, those of its whole root, its image's layers included (SizeRootFs).
+   */
+  containerSize(rec: ContainerRecord): { SizeRw: number; SizeRootFs: number } {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { treeSize } = require('./fsread') as typeof import('./fsread');
+    const rw = treeSize(rec.GraphDriver.Data.UpperDir);
+    const image = this.store.loadImage(rec.Image);
+    return { SizeRw: rw, SizeRootFs: rw + (image?.layers.reduce((n, l) => n + l.size, 0) ?? 0) };
+  }
+
+  /**
+   * docker stats --no-stream of several containers: one sample of each (CPU % over the same
+   * 100 ms), in the order given.
+   */
+  async containerStats(recs: ContainerRecord[]): Promise<ContainerStats[]> {
+    const { sampleStats } = await import('./container/stats');
+    return sampleStats(recs);
+  }
+
+  /**
+   * docker cp: src and dest each a host path or CONTAINER:PATH (one of them a container's),
+   * docker's rules for what lands where; resolves with the bytes copied. A host path is
+   * taken as it is (relative: to this process's working directory): the caller's to check.
+   */
+  async copy(src: string, dest: string, opts: CpOptions = {}): Promise<number> {
+    const { copyFiles } = await import('./container/cp');
+    return copyFiles(this.paths, src, dest, opts);
+  }
+
+  /**
+   * docker cp CONTAINER:PATH -: the file or directory at the container's path (src, as docker's
+   * CLI takes it) written to out as a tar stream; resolves once it is all written.
+   */
+  async copyOut(src: string, out: NodeJS.WritableStream, opts: CpOptions = {}): Promise<void> {
+    const { copyArchiveOut } = await import('./container/cp');
+    await copyArchiveOut(this.paths, src, out, opts);
+  }
+
+  /** docker cp - CONTAINER:PATH: the tar stream input unpacked into the container's directory (dest); resolves with the bytes copied. */
+  async copyIn(dest: string, input: NodeJS.ReadableStream): Promise<number> {
+    const { copyArchiveIn } = await import('./container/cp');
+    return copyArchiveIn(this.paths, dest, input);
+  }
+
+  /** docker network ls: every network (bridge, host, none and the user's), as docker's API lists them. */
+  async networks(): Promise<NetworkRecord[]> {
+    const { listNetworks } = await import('./network/store');
+    return listNetworks(this.paths);
+  }
+
+  /** docker network create: a bridge network, its bridge made at once; resolves with its record. */
+  async createNetwork(name: string, opts: NetworkCreateOptions = {}): Promise<NetworkRecord> {
+    const { createNetwork } = await import('./network/manage');
+    return createNetwork(this.paths, name, opts);
+  }
+
+  /** docker network inspect: the network (a name, an id or a unique prefix of one) with the running containers on it. */
+  async inspectNetwork(ref: string): Promise<NetworkRecord & { Containers: Record<string, unknown> }> {
+    const [{ inspectNetwork }, { networkMembers }] = await Promise.all([import('./network/manage'), import('./container/network')]);
+    return inspectNetwork(this.paths, ref, await networkMembers(this.paths));
+  }
+
+  /** docker network rm: ConflictError while a container is on it; resolves with its record. */
+  async removeNetwork(ref: string): Promise<NetworkRecord> {
+    const [{ removeNetwork }, { networkMembers }] = await Promise.all([import('./network/manage'), import('./container/network')]);
+    return removeNetwork(this.paths, ref, await networkMembers(this.paths));
+  }
+
+  /** docker network prune: the user's networks no container is on; resolves with their names. */
+  async pruneNetworks(): Promise<string[]> {
+    const [{ pruneNetworks }, { networkMembers }] = await Promise.all([import('./network/manage'), import('./container/network')]);
+    return pruneNetworks(this.paths, await networkMembers(this.paths));
+  }
+
+  /**
+   * docker network connect: container (a name or id) joins network; a running one gets its
+   * address and interface at once, a stopped one at its next start.
+   */
+  async connectNetwork(network: string, container: string, opts: ConnectOptions = {}): Promise<void> {
+    const { connectNetwork } = await import('./container/network');
+    await connectNetwork(this.paths, network, container, opts);
+  }
+
+  /** docker network disconnect: the container off the network; force: off it even when the network is gone. */
+  async disconnectNetwork(network: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
+    const { disconnectNetwork } = await import('./container/network');
+    await disconnectNetwork(this.paths, network, container, !!opts.force);
   }
 
   /** docker ps: the running containers (all: every one), newest first, through docker's filters. */
@@ -244,8 +349,9 @@ export {
   GockerError, errorLine, NoSuchContainerError, NoSuchImageError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
-export { Container } from './containers';
+export { Container, WAIT_CONDITIONS, signalNumber } from './containers';
 export type {
+  LogEntry, RawContainerChange,
   ContainerOptions, DeviceOption, ResourceOptions, RunContainerOptions, Size, WaitOptions, WaitResult, LogsOptions, ContainerExecOptions, ExecProcess, StopOptions,
   RemoveOptions, ContainerCommitOptions, ContainerChange, UpdateOptions, ArchiveOptions, ListContainersOptions,
 } from './containers';
@@ -256,6 +362,10 @@ export type {
 } from './container/record';
 export type { ContainerStats } from './container/stats';
 export type { TopResult } from './container/top';
+export type { CpOptions } from './container/cp';
+export type { ConnectOptions } from './container/network';
+export type { NetworkCreateOptions };
+export type { NetworkRecord } from './network/store';
 export type { ContainerPruneResult } from './container/prune';
 export type { HistoryRow } from './image/manage';
 export type { ImportOptions } from './image/import';

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { find, kill } from '../../lib/container/lifecycle';
 import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { useTerminal } from '../terminal';
@@ -20,12 +19,13 @@ const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SI
 
 export async function handler(argv: AttachArgs): Promise<number> {
   const g = engine(argv);
-  const rec = find(g.paths, argv.container);
+  const c = g.container(argv.container);
+  const rec = c.inspect();
   const tty = rec.Config.Tty;
   const input = !argv.noStdin && rec.Config.OpenStdin;
   // docker's CLI checks this before it attaches: a terminal's keys need a terminal.
   if (tty && !argv.noStdin && !process.stdin.isTTY) throw new ClientError('the input device is not a TTY');
-  const a = await g.attach(rec.Id, {
+  const a = await c.attach({
     stdin: input ? process.stdin : undefined,
     stdout: process.stdout,
     stderr: tty ? undefined : process.stderr,
@@ -35,7 +35,7 @@ export async function handler(argv: AttachArgs): Promise<number> {
   // Without a tty, a signal this process gets goes to the container (with one, ^C is a byte
   // on its terminal), as docker's --sig-proxy.
   const proxy = (sig: NodeJS.Signals): void => {
-    kill(g.paths, rec.Id, sig).catch(() => undefined);
+    c.kill(sig).catch(() => undefined);
   };
   const proxied = !tty && argv.sigProxy !== false ? PROXIED : [];
   for (const s of proxied) process.on(s, proxy);

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { commitContainer } from '../../lib/container/changes';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -13,6 +12,6 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { container: string; repository?: string; message?: string; author?: string; change?: string[] }): Promise<void> {
-  const id = await commitContainer(engine(argv).store, argv.container, argv.repository, { message: argv.message, author: argv.author, changes: argv.change });
+  const id = await engine(argv).container(argv.container).commit({ repo: argv.repository, comment: argv.message, author: argv.author, changes: argv.change });
   process.stdout.write(`${id}\n`);
 }

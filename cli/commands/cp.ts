@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { copyArchiveIn, copyArchiveOut, copyFiles } from '../../lib/container/cp';
 import type { GlobalArgs } from '../types';
 import { engine, humanSize } from '../util';
 
@@ -13,12 +12,12 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { src: string; dest: string; archive?: boolean; followLink?: boolean; quiet?: boolean }): Promise<void> {
-  const { paths } = engine(argv);
+  const g = engine(argv);
   // As docker: the archive alone on stdout, nothing said.
-  if (argv.dest === '-' && argv.src !== '-') return copyArchiveOut(paths, String(argv.src), process.stdout, { archive: !!argv.archive, followLink: !!argv.followLink });
+  if (argv.dest === '-' && argv.src !== '-') return g.copyOut(String(argv.src), process.stdout, { archive: !!argv.archive, followLink: !!argv.followLink });
   const bytes = argv.src === '-'
-    ? await copyArchiveIn(paths, String(argv.dest), process.stdin)
-    : await copyFiles(paths, String(argv.src), String(argv.dest), { archive: !!argv.archive, followLink: !!argv.followLink });
+    ? await g.copyIn(String(argv.dest), process.stdin)
+    : await g.copy(String(argv.src), String(argv.dest), { archive: !!argv.archive, followLink: !!argv.followLink });
   // docker reports on stderr, so stdout stays clean for scripts.
   if (!argv.quiet) process.stderr.write(`Successfully copied ${humanSize(bytes)} to ${argv.dest}\n`);
 }

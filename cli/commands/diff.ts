@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
 import { once } from 'node:events';
-import { eachChange } from '../../lib/container/changes';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -19,7 +18,7 @@ export async function handler(argv: GlobalArgs & { container: string }): Promise
     size = 0;
     if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
   };
-  for (const [kind, p] of eachChange(engine(argv).store, argv.container)) {
+  for (const { kind, path: p } of engine(argv).container(argv.container).changes()) {
     // The path's buffer is the walk's own: copied before the walk goes on.
     const line = Buffer.allocUnsafe(p.length + 3);
     line.write(`${kind} `);

@@ -5,7 +5,7 @@ import { GockerError } from '../../lib/errors';
 import { TemplateExecError } from '../../lib/format/exec';
 import { compile, lastFlag } from '../../lib/format/formatter';
 import { withGoType } from '../../lib/format/values';
-import type { EngineInfo } from '../../lib/index';
+import type { ContainerRecord, EngineInfo } from '../../lib/index';
 import type { GlobalArgs } from '../types';
 import { engine, humanSize } from '../util';
 
@@ -13,7 +13,7 @@ export function builder(y: Argv<GlobalArgs>) {
   return y.option('format', { alias: 'f', type: 'string', describe: "Format output: 'json', or a Go template, e.g. '{{.Driver}} {{.CgroupVersion}}'" });
 }
 
-export function handler(argv: GlobalArgs & { format?: string | string[] }): void {
+export async function handler(argv: GlobalArgs & { format?: string | string[] }): Promise<void> {
   const format = lastFlag(argv.format) || undefined;
   // docker's --format json is the template {{json .}}; a syntax error exits 64.
   const tmpl = format === undefined ? undefined : compile(format === 'json' ? '{{json .}}' : format, 'template parsing error: ', 64);
@@ -22,7 +22,7 @@ export function handler(argv: GlobalArgs & { format?: string | string[] }): void
   if (tmpl) {
     let out: string;
     try {
-      out = tmpl.execute(dockerInfo(info, g));
+      out = tmpl.execute(dockerInfo(info, await g.containers({ all: true })));
     } catch (e) {
       if (!(e instanceof TemplateExecError)) throw e;
       // As docker: what the template wrote, a newline, then the error.
@@ -56,9 +56,7 @@ function osRelease(): { name: string; version: string } {
  * what gocker knows, in docker's order, then gocker's own probe results as `info -f json`
  * always gave them (.cgroups, .storage, .namespaces, .kernelFeatures, ...).
  */
-function dockerInfo(info: EngineInfo, g: ReturnType<typeof engine>): object {
-  const { containers } = require('../../lib/container/lifecycle') as typeof import('../../lib/container/lifecycle');
-  const recs = containers(g.paths, true);
+function dockerInfo(info: EngineInfo, recs: ContainerRecord[]): object {
   const running = recs.filter((r) => r.State.Running && !r.State.Paused).length;
   const paused = recs.filter((r) => r.State.Paused).length;
   const controllers = new Set(info.cgroups.hierarchies.flatMap((h) => h.controllers));

@@ -1,9 +1,7 @@
 import type { Argv } from 'yargs';
-import { find } from '../../lib/container/lifecycle';
 import { errorLine, GockerError } from '../../lib/errors';
 import { lastFlag } from '../../lib/format/formatter';
 import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
-import { inspectImage } from '../../lib/image/manage';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -27,13 +25,13 @@ export function handler(argv: GlobalArgs & { containers: string[]; format?: stri
     const g = (opened ??= engine(argv));
     if (argv.type !== 'image') {
       try {
-        return find(g.paths, name);
+        return g.inspectContainer(name);
       } catch (e) {
         if (!isCode(e, 'ENOCONTAINER') || argv.type === 'container') throw e;
       }
     }
     try {
-      return inspectImage(g.store, name);
+      return g.inspectImage(name);
     } catch (e) {
       if (argv.type === 'image') throw e;
       throw new GockerError(`No such object: ${name}`, { exitCode: 1 });

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { kill } from '../../lib/container/lifecycle';
+import { signalNumber } from '../../lib/index';
 import { forEachNamed } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -12,5 +12,9 @@ export function builder(y: Argv<GlobalArgs>) {
 
 export async function handler(argv: GlobalArgs & { containers: string[]; signal: string }): Promise<number> {
   const g = engine(argv);
-  return forEachNamed(argv.containers, (c) => kill(g.paths, c, argv.signal));
+  return forEachNamed(argv.containers, (c) => {
+    // The signal before the container, as the engine checks them: a bad one is said for each.
+    signalNumber(argv.signal);
+    return g.container(c).kill(argv.signal);
+  });
 }

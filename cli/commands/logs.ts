@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
-import { find, streamLogs, type LogLine } from '../../lib/container/lifecycle';
-import { parseTime } from '../../lib/time';
+import type { LogEntry } from '../../lib/index';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -19,17 +18,17 @@ type LogsArgs = GlobalArgs & { container: string; follow?: boolean; tail?: strin
 
 export async function handler(argv: LogsArgs): Promise<void> {
   const g = engine(argv);
-  const rec = find(g.paths, argv.container);
+  const c = g.container(argv.container);
   // Runs of one stream go out in one write: a write per line made a large log slow.
   let pending = '';
-  let pendingStream: LogLine['stream'] = 'stdout';
+  let pendingStream: LogEntry['stream'] = 'stdout';
   let scheduled = false;
   const flush = (): void => {
     scheduled = false;
     if (pending) (pendingStream === 'stderr' ? process.stderr : process.stdout).write(pending);
     pending = '';
   };
-  const emit = (l: LogLine): void => {
+  const emit = (l: LogEntry): void => {
     if (l.stream !== pendingStream || pending.length > 65536) flush();
     pendingStream = l.stream;
     // --details: the attributes a log driver was given (--log-opt labels/env), none here, so
@@ -42,11 +41,9 @@ export async function handler(argv: LogsArgs): Promise<void> {
   };
   // As the daemon: anything but a whole number (such as "all") means every line.
   const tail = argv.tail !== undefined && /^-?\d+$/.test(argv.tail.trim()) ? Number(argv.tail) : undefined;
-  await streamLogs(g.paths, rec, {
-    follow: argv.follow,
-    tail,
-    since: argv.since ? parseTime(argv.since, 'since') : undefined,
-    until: argv.until ? parseTime(argv.until, 'until') : undefined,
-  }, emit);
+  // --since and --until as given: the engine reads docker's forms (and refuses others in the same words).
+  for await (const batch of c.logEntries({ follow: argv.follow, tail: tail === undefined || tail < 0 ? undefined : tail, since: argv.since || undefined, until: argv.until || undefined })) {
+    for (const l of batch) emit(l);
+  }
   flush();
 }

@@ -44,31 +44,25 @@ type Args = GlobalArgs & {
 };
 
 export async function handler(argv: Args): Promise<number> {
-  const paths = engine(argv).paths;
-  const m = await import('../../lib/network/manage');
-  const { networkMembers } = await import('../../lib/container/network');
-  const members = await networkMembers(paths);
+  const g = engine(argv);
   const names = (argv.names ?? []).map(String);
   switch (argv.action) {
     case 'connect': {
-      const { connectNetwork } = await import('../../lib/container/network');
-      await connectNetwork(paths, String(argv.network), String(argv.container), { aliases: (argv.alias ?? []).map(String), ip: argv.ip });
+      await g.connectNetwork(String(argv.network), String(argv.container), { aliases: (argv.alias ?? []).map(String), ip: argv.ip });
       return 0;
     }
     case 'disconnect': {
-      const { disconnectNetwork } = await import('../../lib/container/network');
-      await disconnectNetwork(paths, String(argv.network), String(argv.container), !!argv.force);
+      await g.disconnectNetwork(String(argv.network), String(argv.container), { force: argv.force });
       return 0;
     }
     case 'create': {
-      const n = await m.createNetwork(paths, names[0], { driver: argv.driver, subnet: argv.subnet, gateway: argv.gateway, internal: argv.internal, labels: argv.label });
+      const n = await g.createNetwork(names[0], { driver: argv.driver, subnet: argv.subnet, gateway: argv.gateway, internal: argv.internal, labels: argv.label });
       process.stdout.write(`${n.Id}\n`);
       return 0;
     }
     case 'ls':
     case 'list': {
-      const { listNetworks } = await import('../../lib/network/store');
-      const all = (await listNetworks(paths)).sort((a, b) => a.Name.localeCompare(b.Name));
+      const all = (await g.networks()).sort((a, b) => a.Name.localeCompare(b.Name));
       const id = (i: string): string => (argv.noTrunc ? i : i.slice(0, 12));
       const format = lastFlag(argv.format as string | string[] | undefined);
       if (argv.quiet) process.stdout.write(all.map((n) => `${id(n.Id)}\n`).join(''));
@@ -82,7 +76,7 @@ export async function handler(argv: Args): Promise<number> {
       const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
       for (const name of names) {
         try {
-          const n = await m.inspectNetwork(paths, name, members);
+          const n = await g.inspectNetwork(name);
           if (tmpl) process.stdout.write(`${renderInspect(tmpl, n)}\n`);
           else out.push(n);
         } catch (e) {
@@ -98,7 +92,7 @@ export async function handler(argv: Args): Promise<number> {
       let code = 0;
       for (const name of names) {
         try {
-          await m.removeNetwork(paths, name, members);
+          await g.removeNetwork(name);
           process.stdout.write(`${name}\n`);
         } catch (e) {
           process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
@@ -109,7 +103,7 @@ export async function handler(argv: Args): Promise<number> {
     }
     default: {
       if (!argv.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return 0;
-      const removed = await m.pruneNetworks(paths, members);
+      const removed = await g.pruneNetworks();
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.join('\n')}\n\n`);
       return 0;
     }

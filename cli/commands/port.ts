@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { find } from '../../lib/container/lifecycle';
 import { GockerError } from '../../lib/errors';
 import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
@@ -12,7 +11,7 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export function handler(argv: GlobalArgs & { container: string; port?: string }): void {
-  const rec = find(engine(argv).paths, argv.container);
+  const rec = engine(argv).inspectContainer(argv.container);
   const ports = rec.State.Running ? rec.NetworkSettings?.Ports ?? {} : {};
   const byNumber = (a: string, b: string): number => Number(a.split('/')[0]) - Number(b.split('/')[0]) || a.localeCompare(b);
   if (argv.port !== undefined) {

@@ -1,11 +1,9 @@
 import type { Argv } from 'yargs';
-import { listContainers } from '../../lib/container/lifecycle';
-import type { ContainerRecord } from '../../lib/container/record';
+import type { ContainerRecord } from '../../lib/index';
 import { GockerError } from '../../lib/errors';
 import { Template, TemplateExecError } from '../../lib/format/exec';
 import { formatList, lastFlag } from '../../lib/format/formatter';
 import { DOCKER_FUNCS } from '../../lib/format/funcs';
-import { containerFilter } from '../../lib/container/filters';
 import { usageError } from '../dispatch';
 import { TemplateSyntaxError } from '../../lib/format/parse';
 import { CONTAINER_HEADER, CONTAINER_RAW, CONTAINER_TABLE, containerContext } from '../contexts';
@@ -64,13 +62,16 @@ export async function handler(argv: Args): Promise<void> {
   const g = engine(argv);
   const bad = (argv.filter ?? []).find((f) => !String(f).includes('='));
   if (bad !== undefined) usageError(`invalid argument "${bad}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 'ps');
-  const filter = containerFilter(g.paths, g.store, (argv.filter ?? []).map(String));
+  const filters: Record<string, string[]> = {};
+  for (const f of (argv.filter ?? []).map(String)) (filters[f.slice(0, f.indexOf('='))] ??= []).push(f.slice(f.indexOf('=') + 1));
   // docker's -n and -l: the newest containers, in any state, after the filters.
   const limit = argv.latest ? 1 : argv.last !== undefined && argv.last > 0 ? Math.floor(argv.last) : undefined;
+  // Listed (and the filters checked) before the format is: a bad filter is said first.
+  const listed = await g.containers({ all: !!argv.all || limit !== undefined, filters });
   const format = lastFlag(argv.format) || undefined;
   if (format !== undefined && argv.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
   const size = (format !== undefined && checkFormat(format).size) || !!argv.size;
-  const rows = (await listContainers(g.paths, !!argv.all || filter.all || limit !== undefined)).filter((r) => filter.test(r)).slice(0, limit);
+  const rows = listed.slice(0, limit);
   if (argv.quiet) {
     process.stdout.write(rows.map((r) => `${argv.noTrunc ? r.Id : r.Id.slice(0, 12)}\n`).join(''));
     return;
@@ -78,15 +79,10 @@ export async function handler(argv: Args): Promise<void> {
   // -s adds docker's SIZE column (a line of raw) to the default formats.
   const template = format === undefined || format === 'table' ? `${CONTAINER_TABLE}${argv.size ? '\t{{.Size}}' : ''}`
     : format === 'raw' ? `${CONTAINER_RAW}${argv.size ? 'size: {{.Size}}\n' : ''}` : format;
-  const sizes = size ? (r: ContainerRecord): [number, number] => containerSizes(g, r) : undefined;
+  const sizes = size ? (r: ContainerRecord): [number, number] => {
+    const s = g.containerSize(r);
+    return [s.SizeRw, s.SizeRootFs];
+  } : undefined;
   const now = Date.now();
   process.stdout.write(formatList(template, CONTAINER_HEADER, rows.map((r) => containerContext(r, { trunc: !argv.noTrunc, sizes, now }))));
-}
-
-/** The writable layer's bytes and, as docker's virtual size, those of the whole root. */
-function containerSizes(g: ReturnType<typeof engine>, r: ContainerRecord): [number, number] {
-  const { treeSize } = require('../../lib/fsread') as typeof import('../../lib/fsread');
-  const rw = treeSize(r.GraphDriver.Data.UpperDir);
-  const image = g.store.loadImage(r.Image);
-  return [rw, rw + (image?.layers.reduce((n, l) => n + l.size, 0) ?? 0)];
 }

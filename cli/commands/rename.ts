@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { rename } from '../../lib/container/lifecycle';
 import { errorText } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -19,7 +18,7 @@ export async function handler(argv: GlobalArgs & { container: string; name: stri
     return 1;
   }
   try {
-    await rename(engine(argv).paths, from, to);
+    await engine(argv).container(from).rename(to);
     return 0;
   } catch (e) {
     process.stderr.write(`${errorText(e)}\nError: failed to rename container named ${from}\n`);

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { remove } from '../../lib/container/lifecycle';
 import { errorLine } from '../../lib/errors';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -16,7 +15,7 @@ export async function handler(argv: GlobalArgs & { containers: string[]; force?:
   let code = 0;
   for (const c of argv.containers) {
     try {
-      await remove(g.paths, String(c), !!argv.force, !!argv.volumes);
+      await g.container(String(c)).remove({ force: argv.force, volumes: argv.volumes });
       process.stdout.write(`${c}\n`);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);

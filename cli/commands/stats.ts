@@ -1,6 +1,4 @@
 import type { Argv } from 'yargs';
-import { find, listContainers } from '../../lib/container/lifecycle';
-import { sampleStats } from '../../lib/container/stats';
 import { compileFormat, formatList, lastFlag } from '../../lib/format/formatter';
 import { STATS_HEADER, STATS_TABLE, statsContext } from '../contexts';
 import type { GlobalArgs } from '../types';
@@ -21,12 +19,12 @@ export async function handler(argv: GlobalArgs & { containers?: string[]; noStre
   const template = format === 'table' ? STATS_TABLE : format;
   const tmpl = compileFormat(template);
   const named = argv.containers?.length ? argv.containers.map(String) : undefined;
-  const recs = named ? named.map((c) => find(g.paths, c)) : await listContainers(g.paths, !!argv.all);
+  const recs = named ? named.map((c) => g.inspectContainer(c)) : await g.containers({ all: argv.all });
   // As docker: with --no-stream and nothing to show, nothing at all (not even the header).
   if (argv.noStream && recs.length === 0) return;
   for (;;) {
     // .Container is the name or ID as given, or the ID when listing them all.
-    const rows = (await sampleStats(recs)).map((s, i) => statsContext({ ...s, container: named?.[i] ?? s.id }, { trunc: !argv.noTrunc }));
+    const rows = (await g.containerStats(recs)).map((s, i) => statsContext({ ...s, container: named?.[i] ?? s.id }, { trunc: !argv.noTrunc }));
     process.stdout.write(formatList(template, STATS_HEADER, rows, tmpl));
     if (argv.noStream) return;
     await new Promise((res) => setTimeout(res, 900));

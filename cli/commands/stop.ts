@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { stop } from '../../lib/container/lifecycle';
 import { errorLine } from '../../lib/errors';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -16,7 +15,7 @@ export async function handler(argv: GlobalArgs & { containers: string[]; time?: 
   let code = 0;
   for (const c of argv.containers) {
     try {
-      await stop(g.paths, String(c), argv.time, argv.signal);
+      await g.container(String(c)).stop({ timeout: argv.time, stopSignal: argv.signal });
       process.stdout.write(`${c}\n`);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { top } from '../../lib/container/top';
 import type { GlobalArgs } from '../types';
 import { engine, table } from '../util';
 
@@ -8,6 +7,6 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export function handler(argv: GlobalArgs & { container: string }): void {
-  const r = top(engine(argv).paths, argv.container);
+  const r = engine(argv).container(argv.container).top();
   process.stdout.write(table(r.Titles, r.Processes));
 }

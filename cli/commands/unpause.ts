@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { unpause } from '../../lib/container/lifecycle';
 import { forEachNamed } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -10,5 +9,5 @@ export function builder(y: Argv<GlobalArgs>) {
 
 export async function handler(argv: GlobalArgs & { containers: string[] }): Promise<number> {
   const g = engine(argv);
-  return forEachNamed(argv.containers, (c) => unpause(g.paths, c));
+  return forEachNamed(argv.containers, (c) => g.container(c).unpause());
 }

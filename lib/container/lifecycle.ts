@@ -310,16 +310,17 @@ async function thawToDeliver(rec: ContainerRecord): Promise<void> {
   }
 }
 
-export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL'): Promise<ContainerRecord> {
+/** named: the container as the caller named it, in the errors (default: ref). */
+export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL', named = ref): Promise<ContainerRecord> {
   const signal = signalNumber(sig);
   let rec = find(paths, ref);
-  if (!rec.State.Running) throw new NotRunningError(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
+  if (!rec.State.Running) throw new NotRunningError(`cannot kill container: ${named}: container ${rec.Id} is not running`);
   // As docker: a kill by the user is no exit for the restart policy (a signal meant to end
   // it cancels this run's restart; any keeps unless-stopped down), and ends a back-off.
   if (await cancelRestart(paths, rec)) return rec;
   if (rec.State.Restarting) rec = find(paths, ref);
   markStopped(paths, rec, endsIt(rec, signal));
-  signalContainer(paths, rec, signal, `cannot kill container: ${ref}`);
+  signalContainer(paths, rec, signal, `cannot kill container: ${named}`);
   containerEvent(paths, 'kill', rec, { signal: String(signal) });
   if (rec.State.Paused && endsIt(rec, signal)) await thawToDeliver(rec);
   return rec;
@@ -418,15 +419,16 @@ export async function withContainer<T>(paths: StorePaths, ref: string, f: (rec: 
   }
 }
 
-async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Promise<boolean> {
+async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number, abort?: AbortSignal): Promise<boolean> {
   const end = Date.now() + ms;
   const watch = watchContainer(paths, rec.Id);
   try {
     for (;;) {
       if (reconcile(paths, rec).State.Status === 'exited') return true;
+      abort?.throwIfAborted();
       const left = end - Date.now();
       if (left <= 0) return false;
-      await watch.next(left);
+      await watch.next(left, abort);
     }
   } finally {
     watch.close();
@@ -436,8 +438,11 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number): Pr
 /**
  * The container's StopSignal (--stop-signal, else the image's, else SIGTERM), then SIGKILL
  * after the grace period: graceSeconds, else its --stop-timeout, else 10 (-1: no SIGKILL).
+ * named: the container as the caller named it, in the errors. abort ends the wait for the
+ * exit (rejecting with its reason): what was sent stays sent, nothing more is.
  */
-export async function stop(paths: StorePaths, ref: string, graceSeconds?: number, signal?: string): Promise<ContainerRecord> {
+export async function stop(paths: StorePaths, ref: string, graceSeconds?: number, signal?: string, o: { named?: string; abort?: AbortSignal } = {}): Promise<ContainerRecord> {
+  o.abort?.throwIfAborted();
   let rec = find(paths, ref);
   if (!rec.State.Running) {
     // Exited just now, its exit command not yet at the policy (the record says exited as
@@ -460,7 +465,7 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds?: number
   }
   const grace = graceSeconds ?? rec.Config.StopTimeout ?? 10;
   const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
-  const what = `cannot stop container: ${ref}`;
+  const what = `cannot stop container: ${o.named ?? ref}`;
   // Before the signal: the exit it brings is the user's, which the restart policy leaves be.
   markStopped(paths, rec, true);
   // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
@@ -469,7 +474,7 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds?: number
   containerEvent(paths, 'kill', rec, { signal: String(first) });
   // Paused: thawed, as docker does, so that the stop signal is delivered.
   if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
-  if (!(await waitExit(paths, rec, grace < 0 ? Infinity : grace * 1000))) {
+  if (!(await waitExit(paths, rec, grace < 0 ? Infinity : grace * 1000, o.abort))) {
     try {
       signalContainer(paths, rec, 'SIGKILL', what);
     } catch (e) {
@@ -479,7 +484,7 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds?: number
     containerEvent(paths, 'kill', rec, { signal: String(os.constants.signals.SIGKILL) });
     // Frozen again meanwhile (a pause from elsewhere): v1's freezer holds even SIGKILL.
     await thawToDeliver(rec);
-    if (!(await waitExit(paths, rec, 10_000))) throw new GockerError(`${what}: tried to kill container, but did not receive an exit event`, { exitCode: 1 });
+    if (!(await waitExit(paths, rec, 10_000, o.abort))) throw new GockerError(`${what}: tried to kill container, but did not receive an exit event`, { exitCode: 1 });
   }
   containerEvent(paths, 'stop', rec);
   return rec;
@@ -599,14 +604,20 @@ export interface LogOptions {
   until?: number;
   /** ends a follow early (the lines read so far stay emitted) */
   signal?: AbortSignal;
+  /**
+   * Asked after each chunk of the log (up to 1 MiB) has been emitted: the read goes on once
+   * what it returns has resolved. The reader's backpressure: a consumer that does not read
+   * holds the read of the file, not the whole log in memory.
+   */
+  drained?: () => Promise<void> | void;
 }
 
 /**
  * Calls each() for the complete lines of a json-file log from byte `from` on, read a chunk at
- * a time (a log may be large); returns the offset just past the last complete line, so a
- * line the monitor is still writing is read whole next time.
+ * a time (a log may be large), waiting on drained() after each; returns the offset just past
+ * the last complete line, so a line the monitor is still writing is read whole next time.
  */
-function scanLogs(fd: number, from: number, each: (l: LogLine) => void): number {
+async function scanLogs(fd: number, from: number, each: (l: LogLine) => void, drained?: () => Promise<void> | void): Promise<number> {
   const chunk = Buffer.alloc(1 << 20);
   let carry = Buffer.alloc(0);
   let offset = from;
@@ -621,6 +632,7 @@ function scanLogs(fd: number, from: number, each: (l: LogLine) => void): number 
     }
     offset += start;
     carry = Buffer.from(buf.subarray(start));
+    await drained?.();
   }
 }
 
@@ -648,7 +660,7 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
     const fd = openLog(`${rec.LogPath}.${i}`);
     if (fd === undefined) continue;
     try {
-      scanLogs(fd, 0, first);
+      await scanLogs(fd, 0, first, o.drained);
     } finally {
       fs.closeSync(fd);
     }
@@ -662,7 +674,7 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
     return;
   }
   try {
-    let offset = scanLogs(fd, 0, first);
+    let offset = await scanLogs(fd, 0, first, o.drained);
     if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
     if (!o.follow || !watch) return;
     for (;;) {
@@ -672,7 +684,7 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
       const done = !now || !reconcile(paths, now).State.Running || (o.until !== undefined && Date.now() > o.until) || !!o.signal?.aborted;
       // Truncated (max-file 1): from its start again.
       if (fs.fstatSync(fd).size < offset) offset = 0;
-      offset = scanLogs(fd, offset, (l) => inRange(l) && emit(l));
+      offset = await scanLogs(fd, offset, (l) => inRange(l) && emit(l), o.drained);
       // Rotated: the rest of the old file was just read; on with the new one.
       const current = fs.statSync(rec.LogPath, { throwIfNoEntry: false });
       if (current && current.ino !== fs.fstatSync(fd).ino) {

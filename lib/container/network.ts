@@ -21,7 +21,7 @@
 // go: no resolver to keep running beside daemonless containers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError, isErrno } from '../errors';
+import { GockerError, InvalidOptionError, isErrno } from '../errors';
 import { log } from '../log';
 import { native } from '../native';
 import { acquireLock } from '../store/atomic';
@@ -107,7 +107,8 @@ export async function planNetworking(paths: StorePaths, o: NetworkOptions, image
   try {
     n = await findNetwork(paths, mode);
   } catch (e) {
-    if ((e as GockerError).code === 'ENONETWORK') throw engineError(`network ${mode} not found`);
+    // The option names what the store lacks: the library's InvalidOptionError, the CLI's line as before.
+    if ((e as GockerError).code === 'ENONETWORK') throw new InvalidOptionError('network', `network ${mode} not found`, { exitCode: 125, cause: e });
     throw e;
   }
   if (n.Driver !== 'bridge') {

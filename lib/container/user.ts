@@ -1,6 +1,6 @@
 // -u NAME|UID[:GROUP|GID], resolved in the image's own /etc/passwd and /etc/group, as docker does.
 import * as fs from 'node:fs';
-import { GockerError } from '../errors';
+import { GockerError, InvalidOptionError } from '../errors';
 import { at, lstatAt, openDirAt, readWhole, readlinkAt } from '../fsread';
 
 export interface ExecUser {
@@ -203,13 +203,14 @@ export function resolveUser(spec: string, layerDirs: string[]): ExecUser {
       name = p[0];
     }
   } else {
-    throw new GockerError(`unable to find user ${userPart}: no matching entries in passwd file`, { exitCode: 125 });
+    // Not in this image's passwd: the option's value is refused, as the library's InvalidOptionError.
+    throw new InvalidOptionError('user', `unable to find user ${userPart}: no matching entries in passwd file`, { exitCode: 125 });
   }
   if (groupPart !== undefined && groupPart !== '') {
     const g = group.find((e) => e[0] === groupPart);
     if (g) gid = Number(g[2]);
     else if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
-    else throw new GockerError(`unable to find group ${groupPart}: no matching entries in group file`, { exitCode: 125 });
+    else throw new InvalidOptionError('user', `unable to find group ${groupPart}: no matching entries in group file`, { exitCode: 125 });
   }
   gid ??= 0;
   const groups = name ? group.filter((g) => (g[3] ?? '').split(',').includes(name!)).map((g) => Number(g[2])) : [];

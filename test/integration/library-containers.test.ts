@@ -386,3 +386,63 @@ test('images: tag, history, inspect, save as a stream, remove; prune containers'
   await assert.rejects(g.pruneContainers({ filters: { nope: ['x'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'filters');
   await kept.remove();
 });
+
+test('refusals only the store can make are InvalidOptionError naming the option: a network, a user or a group that is not there', async () => {
+  await assert.rejects(g.createContainer('busybox', ['true'], { network: 'h1api-no-such-net' }), (e: unknown) =>
+    e instanceof InvalidOptionError && e.option === 'network' && e.code === 'EINVAL' && e.message === 'network h1api-no-such-net not found');
+  await assert.rejects(g.createContainer('busybox', ['true'], { network: 'none', user: 'h1api-nobody' }), (e: unknown) =>
+    e instanceof InvalidOptionError && e.option === 'user' && e.message === 'unable to find user h1api-nobody: no matching entries in passwd file');
+  await assert.rejects(g.createContainer('busybox', ['true'], { network: 'none', user: 'root:h1api-nogroup' }), (e: unknown) =>
+    e instanceof InvalidOptionError && e.option === 'user' && e.message === 'unable to find group h1api-nogroup: no matching entries in group file');
+  // The CLI says them as before.
+  const r = cli(['run', '--rm', '--network', 'none', '-u', 'h1api-nobody', 'busybox', 'true']);
+  assert.equal(r.status, 125);
+  assert.equal(r.stderr, 'gocker: unable to find user h1api-nobody: no matching entries in passwd file\n');
+  for (const c of await g.containers({ all: true })) await g.container(c.Id).remove({ force: true });
+});
+
+test('stop with a signal: its abort ends the wait for the exit, and no SIGKILL follows', async () => {
+  // A command that ignores SIGTERM: stop would wait out its timeout, then SIGKILL it.
+  await withSleeper(async (c) => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const stopping = c.stop({ timeout: 30, signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('h1api: enough')), 300);
+    await assert.rejects(stopping, /h1api: enough/);
+    assert.ok(Date.now() - t0 < 5000, 'the abort ended the wait');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(c.inspect().State.Running, true, 'no SIGKILL after the abort');
+    // Aborted before: nothing is sent at all.
+    await assert.rejects(c.stop({ timeout: 0, signal: AbortSignal.abort(new Error('h1api: before')) }), /h1api: before/);
+    assert.equal(c.inspect().State.Running, true);
+  }, { stopSignal: 'SIGUSR1' });
+});
+
+test('logs: a reader that does not read holds the read of the file; logEntries: each line with its stream', async () => {
+  const c = await g.run('busybox', ['sh', '-c', 'yes h1api-0123456789abcdefghijklmnopqrstuvwxyz | head -n 300000; echo err >&2'], { network: 'none' });
+  try {
+    assert.equal((await c.wait()).exitCode, 0);
+    const r = c.logs();
+    await new Promise((res) => r.once('readable', res));
+    const first = r.read() as Buffer;
+    await new Promise((res) => setTimeout(res, 500));
+    // The whole log is 12 MB of lines: only what a chunk of the file (1 MiB) holds is waiting.
+    assert.ok(r.readableLength < 2 << 20, `${r.readableLength} bytes read ahead of the reader`);
+    let lines = 0;
+    const count = (d: Buffer): void => {
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
+    };
+    count(first);
+    r.on('data', count);
+    await finished(r);
+    assert.equal(lines, 300001);
+    const counts = { stdout: 0, stderr: 0 };
+    for await (const batch of c.logEntries({ tail: 2 })) for (const l of batch) counts[l.stream]++;
+    assert.deepEqual(counts, { stdout: 1, stderr: 1 });
+    let all = 0;
+    for await (const batch of c.logEntries()) all += batch.length;
+    assert.equal(all, 300001);
+  } finally {
+    await c.remove({ force: true });
+  }
+});
