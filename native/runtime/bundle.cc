@@ -95,6 +95,16 @@ void AddDefaultDevices(json* doc) {
     for (const auto& d : kDefaults) rules.push_back({{"allow", true}, {"type", "c"}, {"major", d.major}, {"minor", d.minor}, {"access", "rwm"}});
     rules.push_back({{"allow", true}, {"type", "c"}, {"major", 5}, {"minor", 2}, {"access", "rwm"}});
     rules.push_back({{"allow", true}, {"type", "c"}, {"major", 136}, {"access", "rwm"}});
+    // The spec's own device nodes are made by the container's init while the monitor places
+    // it in its cgroups, whose rules (set before the monitor starts) may deny them: runc sets
+    // the rules only once the nodes are made. Making them ('m') is let here, so that it does
+    // not depend on which comes first; reading and writing them stays with the spec's rules.
+    for (const json& d : l["devices"]) {
+      if (!d.is_object() || !d.contains("major") || !d.contains("minor") || !d["major"].is_number_integer() || !d["minor"].is_number_integer()) continue;
+      std::string type = d.value("type", "");
+      if (type != "c" && type != "u" && type != "b") continue;
+      rules.push_back({{"allow", true}, {"type", type == "b" ? "b" : "c"}, {"major", d["major"]}, {"minor", d["minor"]}, {"access", "m"}});
+    }
   }
 }
 

@@ -328,3 +328,34 @@ test('linux.resources.blockIO: throttles (v1 blkio.throttle.*, v2 io.max) and th
   // dockerd's blockIO of zeros and empty lists asks for nothing: taken, as before.
   withResources('blkio-unset', { blockIO: { weight: 0, weightDevice: [], throttleReadBpsDevice: [] } }, (r) => assert.equal(r.status, 0, r.stderr));
 });
+
+test('linux.devices under a deny-all device cgroup: making the spec\'s nodes is allowed (mknod only), whenever the init is placed in the cgroup', async () => {
+  const devicesRoot = controllerRoot('devices', '');
+  const cgPath = `/${path.basename(work)}-devrules`;
+  const id = 'h-devrules';
+  const dir = bundle('stat -c "%t:%T" /dev/gocker-misc /dev/gocker-blk > /out/result', {}, {
+    cgroupsPath: cgPath,
+    devices: [{ path: '/dev/gocker-misc', type: 'c', major: 10, minor: 237, fileMode: 0o600 }, { path: '/dev/gocker-blk', type: 'b', major: 7, minor: 200, fileMode: 0o600 }],
+    resources: { devices: [{ allow: false, access: 'rwm' }] },
+  });
+  const stdio = fs.openSync(path.join(dir, 'stdio'), 'w');
+  try {
+    const r = rt(['create', '--bundle', dir, id], stdio);
+    assert.equal(r.status, 0, fs.readFileSync(path.join(dir, 'stdio'), 'utf8'));
+    if (devicesRoot && !fs.existsSync(`${devicesRoot}/cgroup.controllers`)) {
+      // v1: the rules as the kernel lists them: mknod only for the spec's devices.
+      const list = fs.readFileSync(`${devicesRoot}${cgPath}/devices.list`, 'utf8').split('\n');
+      assert.ok(list.includes('c 10:237 m'), list.join('; '));
+      assert.ok(list.includes('b 7:200 m'), list.join('; '));
+    }
+    // The nodes are there (made by the init, which the rules let do it), numbers in hex.
+    assert.equal(rt(['start', id]).status, 0);
+    for (const end = Date.now() + 20_000; JSON.parse(rt(['state', id]).stdout || '{}').status !== 'stopped'; await new Promise((r) => setTimeout(r, 50))) {
+      assert.ok(Date.now() < end, 'the container did not stop');
+    }
+    assert.equal(fs.readFileSync(path.join(dir, 'out', 'result'), 'utf8'), 'a:ed\n7:c8\n');
+  } finally {
+    fs.closeSync(stdio);
+    rt(['delete', '--force', id]);
+  }
+});
