@@ -46,9 +46,11 @@ export interface ContainerOptions extends ResourceOptions {
   env?: string[] | Record<string, string>;
   /** replaces the image's ENTRYPOINT ('' clears it) */
   entrypoint?: string;
+  /** the command's working directory in the container (default: the image's, else /) */
   workingDir?: string;
   /** user[:group], by name or number */
   user?: string;
+  /** its hostname (default: the first 12 characters of its id) */
   hostname?: string;
   /** Config.Labels, over the image's */
   labels?: Record<string, string>;
@@ -62,13 +64,17 @@ export interface ContainerOptions extends ResourceOptions {
   init?: boolean;
   /** the root filesystem read-only (docker's ReadonlyRootfs) */
   readOnly?: boolean;
+  /** every capability and device, no seccomp filter, /sys and /proc writable */
   privileged?: boolean;
+  /** capabilities over docker's default set, with or without CAP_ ('ALL' for every one) */
   capAdd?: string[];
+  /** capabilities taken from docker's default set ('ALL' for every one) */
   capDrop?: string[];
   /** docker's SecurityOpt: no-new-privileges, seccomp=unconfined|FILE, ... */
   securityOpt?: string[];
   /** /dev/shm's size (default 64m) */
   shmSize?: Size;
+  /** resource limits (docker's Ulimits): name as ulimit's ('nofile', 'nproc', ...), soft and hard (default: soft) */
   ulimits?: Array<{ name: string; soft: number; hard?: number }>;
   /** none, host, bridge (the default), a network's name, or container:NAME */
   network?: string;
@@ -94,8 +100,11 @@ export interface ContainerOptions extends ResourceOptions {
   tmpfs?: Record<string, string>;
   /** host:ip lines for /etc/hosts (ip may be host-gateway) */
   extraHosts?: string[];
+  /** the nameservers its resolv.conf names (default: the host's, or the network's DNS) */
   dns?: string[];
+  /** its resolv.conf's search domains */
   dnsSearch?: string[];
+  /** its resolv.conf's options ('ndots:2', ...) */
   dnsOptions?: string[];
   /** host devices (docker's HostConfig.Devices): a node, or a directory of nodes, at pathInContainer (default: the same path) with cgroupPermissions (default 'rwm') */
   devices?: DeviceOption[];
@@ -145,12 +154,15 @@ export interface RunContainerOptions extends ContainerOptions {
 
 /** What Container.wait() waits for: its end (default), its next end, or its removal. */
 export interface WaitOptions {
+  /** 'not-running' (default), 'next-exit' or 'removed', as docker's wait --condition */
   condition?: WaitCondition;
+  /** stops the wait (the promise rejects with its reason); the container is not touched */
   signal?: AbortSignal;
 }
 
 /** How a container's run ended. */
 export interface WaitResult {
+  /** its command's exit code; 128 + the signal when a signal ended it */
   exitCode: number;
   /** the signal that ended it, by name, when one did */
   signal?: NodeJS.Signals;
@@ -174,6 +186,7 @@ export interface LogsOptions {
   stdout?: boolean;
   /** its stderr lines (default true) */
   stderr?: boolean;
+  /** ends the stream (and a follow) */
   signal?: AbortSignal;
 }
 
@@ -189,8 +202,11 @@ export interface ContainerExecOptions {
   tty?: boolean;
   /** KEY=VALUE strings or a record of them, over the container's */
   env?: string[] | Record<string, string>;
+  /** its working directory (default: the container's) */
   workingDir?: string;
+  /** user[:group], by name or number (default: the container's) */
   user?: string;
+  /** every capability, as exec --privileged (the seccomp filter stays, as under docker) */
   privileged?: boolean;
   /** aborting sends the command SIGTERM; exitCode then still says how it ended */
   signal?: AbortSignal;
@@ -200,6 +216,7 @@ export interface ContainerExecOptions {
 export interface ExecProcess {
   /** what it prints; ends when it exits (an empty stream when not asked for) */
   readonly stdout: Readable;
+  /** what it prints on stderr, likewise (empty with a tty, whose output is all on stdout) */
   readonly stderr: Readable;
   /** its stdin, when asked for */
   readonly stdin?: Writable;
@@ -236,6 +253,7 @@ export interface LogEntry {
 
 /** One change of a container's files (Container.changes()), its path as the bytes on disk. */
 export interface RawContainerChange {
+  /** A: added, C: changed, D: deleted */
   kind: ContainerChange['kind'];
   /** the path's bytes; the walk's own buffer, good until the next step of the iteration: copy it to keep it */
   path: Buffer;
@@ -255,6 +273,7 @@ export interface ContainerCommitOptions {
   repo?: string;
   /** the commit message (the history's comment) */
   comment?: string;
+  /** the image's author (docker commit -a) */
   author?: string;
   /** Dockerfile instructions applied to the config (CMD, ENV, LABEL, ...) */
   changes?: string[];
@@ -264,12 +283,15 @@ export interface ContainerCommitOptions {
 
 /** One change of a container's files against its image (Container.diff()). */
 export interface ContainerChange {
+  /** A: added, C: changed, D: deleted, as docker diff says */
   kind: 'A' | 'C' | 'D';
+  /** the path in the container */
   path: string;
 }
 
 /** Container.update(): new limits, and a new restart policy. */
 export interface UpdateOptions extends ResourceOptions {
+  /** the new restart policy; applies to the run under way too, as docker's */
   restart?: ContainerOptions['restart'];
 }
 
@@ -279,6 +301,7 @@ export interface ArchiveOptions {
   archive?: boolean;
   /** a symlink at the path: its target (docker cp -L) */
   followLink?: boolean;
+  /** ends the tar stream */
   signal?: AbortSignal;
 }
 
@@ -481,7 +504,9 @@ export class Container {
    * @internal handles are made by Gocker. said: the container as the caller named it, which
    * errors name it by, as docker's do (default: its id).
    */
-  constructor(private readonly paths: StorePaths, private readonly store: Store, readonly id: string, private currentName: string, private readonly said = id) {
+  constructor(private readonly paths: StorePaths, private readonly store: Store,
+    /** the container's id (64 hex chars) */
+    readonly id: string, private currentName: string, private readonly said = id) {
     // Made by an engine's method: it logs at that engine's level, to its sink, later too.
     bindLogScope(this);
   }

@@ -1,5 +1,6 @@
 // Engine errors: one line of text for the user, a docker-like exit code for the CLI.
 
+/** What a GockerError is made with besides its message. */
 export interface GockerErrorOptions {
   /**
    * machine-readable code, e.g. 'ENOIMAGE', 'EINVALREF', or an errno name; 'EUSAGE': a request
@@ -8,11 +9,19 @@ export interface GockerErrorOptions {
   code?: string;
   /** the exit code the CLI uses: 125 for engine errors, as docker */
   exitCode?: number;
+  /** the error this one comes from (Error's cause) */
   cause?: unknown;
 }
 
+/**
+ * Every error the engine means to give: a message that is one line for the user, a stable
+ * `code` to act on, and the exit code the CLI ends with. The subclasses are the codes a caller
+ * most often tells apart.
+ */
 export class GockerError extends Error {
+  /** stable and machine-readable: 'ENOCONTAINER', 'ENOIMAGE', 'ECONFLICT', 'ENOTRUNNING', 'EREGISTRY', 'EINVAL', 'EUSAGE', an errno name, or 'EGOCKER' */
   readonly code: string;
+  /** the exit code the CLI ends with for it (125: the engine's, 1: docker's for a missing container, ...) */
   readonly exitCode: number;
 
   constructor(message: string, opts: GockerErrorOptions = {}) {
@@ -29,6 +38,7 @@ export function errorLine(e: unknown): string {
   return String(e);
 }
 
+/** Whether e is an error from a system call (with that errno name, when one is given). */
 export function isErrno(e: unknown, code?: string): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' &&
     (code === undefined || (e as NodeJS.ErrnoException).code === code);
@@ -82,7 +92,13 @@ export class RegistryError extends GockerError {
   /** how long the registry asked us to wait before trying again (Retry-After), in ms */
   retryAfterMs?: number;
 
-  constructor(message: string, readonly status?: number, readonly registryCode?: string, readonly temporary = false) {
+  constructor(message: string,
+    /** the HTTP status, when there was an answer */
+    readonly status?: number,
+    /** the registry's own error code (MANIFEST_UNKNOWN, UNAUTHORIZED, ...) or the network error's */
+    readonly registryCode?: string,
+    /** worth trying again: a 5xx, a 429, a connection cut */
+    readonly temporary = false) {
     super(message, { code: 'EREGISTRY', exitCode: 125 });
     this.name = 'RegistryError';
   }
@@ -90,7 +106,9 @@ export class RegistryError extends GockerError {
 
 /** An option's value refused (code EINVAL); `option` names it as the caller gave it. */
 export class InvalidOptionError extends GockerError {
-  constructor(readonly option: string, message: string, opts: TypedErrorOptions = {}) {
+  constructor(
+    /** the option refused, by the name the caller gave it ('memory', 'network', 'user', ...) */
+    readonly option: string, message: string, opts: TypedErrorOptions = {}) {
     super(message, { ...opts, code: 'EINVAL' });
     this.name = 'InvalidOptionError';
   }

@@ -26,7 +26,9 @@ export type NetworkAction = 'create' | 'connect' | 'disconnect' | 'destroy';
 export type VolumeAction = 'create' | 'destroy' | 'mount' | 'unmount';
 
 /** The object an event is about: a container's id or an image's id or reference, and its attributes. */
+/** What an event is about. */
 export interface EventActor {
+  /** a container's or image's id, a network's id, a volume's name */
   ID: string;
   /** name and image of a container and its labels; exitCode (die), signal (kill), oldName (rename); name of an image */
   Attributes: Record<string, string>;
@@ -40,9 +42,13 @@ export interface GockerEvent {
   id?: string;
   /** a container's image (deprecated) */
   from?: string;
+  /** what kind of thing it happened to */
   Type: EventType;
+  /** what happened, in docker's words ('create', 'start', 'die', 'pull', 'exec_start: sh', ...) */
   Action: ContainerAction | ImageAction | NetworkAction | VolumeAction;
+  /** what it happened to */
   Actor: EventActor;
+  /** 'local': on this host */
   scope: 'local';
   /** seconds since the epoch */
   time: number;
@@ -56,11 +62,13 @@ export type EventFilters = Partial<Record<'container' | 'event' | 'type' | 'imag
 /** Keys docker's events take for objects gocker records no events of: given, they match none. */
 const OTHER_KEYS = ['config', 'daemon', 'node', 'plugin', 'secret', 'service'] as const;
 
+/** Which events Gocker.events() gives, and for how long. */
 export interface EventsOptions {
   /** ms since the epoch: events before are left out */
   since?: number;
   /** ms since the epoch: events after are left out, and a follow ends once it has passed */
   until?: number;
+  /** docker's filters: the values of one key are alternatives, all keys must match */
   filters?: EventFilters;
   /**
    * Go on with new events as they are written, until signal aborts or until passes. Without
@@ -68,6 +76,7 @@ export interface EventsOptions {
    * in the past.
    */
   follow?: boolean;
+  /** ends the iteration */
   signal?: AbortSignal;
 }
 

@@ -27,8 +27,21 @@ import type { Readable } from 'node:stream';
 import { gockerVersion } from './version';
 import { readEvents, type EventsOptions, type GockerEvent } from './events';
 
+/**
+ * An engine over one store: its images, containers, volumes and networks, as docker's
+ * daemon has them but in this process (no daemon). Every method that takes long is async and
+ * takes an AbortSignal; failures are GockerErrors with a stable `code`.
+ *
+ * ```ts
+ * const g = new Gocker({ root: '/var/lib/gocker' });
+ * const c = await g.run('busybox', ['echo', 'hi'], { rm: true });
+ * console.log(await c.wait());
+ * ```
+ */
 export class Gocker {
+  /** the options in force: root, runroot, log level and storage driver, each settled */
   readonly options: ResolvedOptions;
+  /** where each of the store's files is */
   readonly paths: StorePaths;
 
   constructor(opts: GockerOptions = {}) {
@@ -45,11 +58,13 @@ export class Gocker {
     return engineInfo(native(), this.options, gockerVersion());
   }
 
+  /** gocker's version, as `gocker version` prints it */
   version(): string {
     return gockerVersion();
   }
 
   private storeCache?: Store;
+  /** the image store itself (the layers, images.json, the gc lock), for what the methods here do not cover */
   get store(): Store {
     return (this.storeCache ??= new Store(this.paths));
   }
@@ -293,6 +308,7 @@ export class Gocker {
     await new RegistryClient().login(registry, username, password);
   }
 
+  /** Forgets the registry's credentials, as docker logout. */
   logout(registry: string): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('./remote/auth') as typeof import('./remote/auth')).storeCredentials(registry, undefined);
@@ -310,6 +326,7 @@ export class Gocker {
     return (require('./system/df') as typeof import('./system/df')).diskUsage(this.store);
   }
 
+  /** Every image in the store, as `images -a` lists them. */
   images(): ImageRecord[] {
     return this.store.listImages();
   }
@@ -321,6 +338,7 @@ export class Gocker {
     return danglingImageIds(this.store).map((id) => this.store.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
   }
 
+  /** The image a name, tag, digest or (short) id refers to, or undefined. */
   image(nameOrId: string): ImageRecord | undefined {
     return this.store.resolveImage(nameOrId);
   }

@@ -50,10 +50,13 @@ export function parseDetachKeys(keys: string | undefined, exitCode = 1): Buffer 
   return Buffer.from(out);
 }
 
+/** What an attachment to a container's stdio connects (Gocker.attach, run's attach). */
 export interface AttachOptions {
   /** what the container reads (a container created with -i); none: its stdin is not attached */
   stdin?: NodeJS.ReadableStream;
+  /** where what it prints on stdout goes (with a tty: all it prints); none: not attached */
   stdout?: NodeJS.WritableStream;
+  /** where what it prints on stderr goes; none: not attached */
   stderr?: NodeJS.WritableStream;
   /** the end of stdin ends the container's (docker's StdinOnce: run -i, start -i) */
   stdinOnce?: boolean;
@@ -63,8 +66,10 @@ export interface AttachOptions {
   signal?: AbortSignal;
 }
 
+/** How an attachment ended: the detach keys (or detach()), or the container's exit with its code. */
 export type AttachEnd = { detached: true } | { detached: false; exitCode: number };
 
+/** An attachment to a container's stdio, through the socket its monitor serves. */
 export interface Attachment {
   /** the container's pty size (with a tty; nothing without) */
   resize(rows: number, cols: number): void;

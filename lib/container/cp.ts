@@ -16,6 +16,7 @@ import type { ContainerRecord } from './record';
 import { containerLock, mountContainerLayers } from './state';
 import { extractTar, writeTar } from './tar';
 
+/** How docker cp copies. */
 export interface CpOptions {
   /**
    * keep the source's owners (-a); otherwise root in the container, the caller on the host.

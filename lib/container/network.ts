@@ -285,6 +285,7 @@ async function liveNamespace(paths: StorePaths, rec: ContainerRecord, what: stri
   return { fd, pid };
 }
 
+/** How `network connect` places the container on the network. */
 export interface ConnectOptions {
   /** --alias */
   aliases?: string[];

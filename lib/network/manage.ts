@@ -14,11 +14,17 @@ import { networkEvent } from '../events';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/** What `network create` takes besides the name. */
 export interface CreateOptions {
+  /** 'bridge' (the default) is the only one that can be made */
   driver?: string;
+  /** its IPv4 subnet in CIDR form (default: the next free one of the address pools) */
   subnet?: string;
+  /** the bridge's address in the subnet (default: its first) */
   gateway?: string;
+  /** no route out: its containers reach only each other */
   internal?: boolean;
+  /** KEY=VALUE labels */
   labels?: string[];
 }
 

@@ -15,20 +15,35 @@ import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
 import { containerLock, recordFile } from '../store/records';
 import { contains, formatAddress, formatSubnet, lastAddress, overlaps, parseAddress, parseCidr, type Subnet } from './ipv4';
 
+/** A network as `network inspect` shows it (docker's NetworkResource, the fields gocker has), and as it is stored. */
 export interface NetworkRecord {
+  /** its name: bridge, host, none, or a user network's */
   Name: string;
+  /** 64 hex chars */
   Id: string;
+  /** RFC 3339 with nanoseconds */
   Created: string;
+  /** 'local': this host's */
   Scope: 'local';
+  /** bridge for the default bridge and user networks; host and null for the predefined others */
   Driver: 'bridge' | 'host' | 'null';
+  /** gocker's networks are IPv4 */
   EnableIPv6: false;
+  /** its subnet and gateway */
   IPAM: { Driver: 'default'; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway: string }> };
+  /** --internal: no route out */
   Internal: boolean;
+  /** swarm's: never */
   Attachable: false;
+  /** swarm's: never */
   Ingress: false;
+  /** swarm's config networks: never used */
   ConfigFrom: { Network: string };
+  /** swarm's config networks: never */
   ConfigOnly: false;
+  /** the driver's options (com.docker.network.bridge.name: the bridge's interface) */
   Options: Record<string, string>;
+  /** --label */
   Labels: Record<string, string>;
 }
 

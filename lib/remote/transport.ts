@@ -13,12 +13,19 @@ import { fetchFor } from './tls';
 /** The longest Retry-After we wait out; a registry asking for more fails the pull at once. */
 const MAX_RETRY_AFTER_MS = 20_000;
 
+/** How a registry is talked to: for pull, push and login alike. */
 export interface ClientOptions {
+  /** the platform a manifest list is resolved for (default: this host's) */
   platform?: Platform;
+  /** how long a request may go without a byte before it is given up (default 30 s) */
   timeoutMs?: number;
+  /** attempts after the first, for failures worth another (5xx, 429, a connection cut; default 3) */
   retries?: number;
+  /** the insecure registries and docker.io's mirrors (default: gocker's config file) */
   config?: Pick<EngineConfig, 'insecureRegistries' | 'registryMirrors'>;
+  /** where the credentials are (default: ~/.docker/config.json, or $DOCKER_CONFIG's) */
   dockerConfigFile?: string;
+  /** the User-Agent header sent (default 'gocker') */
   userAgent?: string;
   /** before each retry: what failed, the attempt about to be made (1 = first retry), the wait */
   onRetry?: (what: string, attempt: number, err: Error, delayMs: number) => void;
