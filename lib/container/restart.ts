@@ -7,7 +7,7 @@
 // with `gocker start`. A monitor that restarted the command itself would have to redo all of
 // that in C++, or keep the old namespaces and cgroup, which a start does not. So, as podman
 // does with conmon's exit command (`podman container cleanup`), the monitor execs an exit
-// command once it has recorded the exit (cli/exit-command.ts, onContainerExit below), and that
+// command once it has recorded the exit (exit-command.ts, onContainerExit below), and that
 // process applies the policy: it waits out docker's back-off and starts the container through
 // the very path `gocker start` takes. With a CLI still attached (run without -d, start -a)
 // the monitor leaves the exit to the CLI, which hands it to the same command (Runner.finish).
@@ -108,7 +108,10 @@ const BACKOFF_FILE = 'restart-backoff';
 const RESTARTER_FILE = 'restarter.pid';
 /** There while the container has a policy: the monitor runs the exit command only then. */
 const POLICY_MARKER = 'restart-policy';
-const exitCommandScript = (): string => path.join(packageRoot(), 'dist', 'cli', 'exit-command.js');
+// The engine's own program (exit-command.ts), not the CLI's: a library user's containers are
+// cleaned up and restarted the same way. From the package root, as the CLI's bundle runs
+// from dist/cli.
+const exitCommandScript = (): string => path.join(packageRoot(), 'dist', 'lib', 'container', 'exit-command.js');
 
 /**
  * docker stop and docker kill: the policy no longer restarts this run (exitOnNext: kill with
@@ -176,8 +179,7 @@ export function restarterAlive(paths: StorePaths, id: string): boolean {
  */
 export function exitCommandFor(paths: StorePaths, rec: ContainerRecord): string[] {
   const global = ['--root', paths.root, '--runroot', paths.runroot];
-  if (rec.HostConfig.AutoRemove) return [process.execPath, path.join(packageRoot(), 'dist', 'cli', 'gocker.js'), ...global, 'rm', '-v', rec.Id];
-  return [process.execPath, exitCommandScript(), ...global, rec.Id];
+  return [process.execPath, exitCommandScript(), ...global, ...(rec.HostConfig.AutoRemove ? ['--remove'] : []), rec.Id];
 }
 
 /** The file whose presence at the exit makes the monitor run the policy's exit command (none for --rm's removal). */

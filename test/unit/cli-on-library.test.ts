@@ -60,11 +60,9 @@ const NOT_YET: Record<string, string[]> = {
   'terminal.ts': ['native'],
   'progress.ts': ['image/pull'],
   'main.ts': ['version'],
-  // The first command after a reboot restarts containers (dispatch.ts), and a monitor's exit
-  // command applies a restart policy (exit-command.ts): on every command's and every exit's
+  // The first command after a reboot restarts containers (dispatch.ts): on every command's
   // path, kept off the engine facade's load for now.
   'dispatch.ts': ['container/restart', 'store', 'store/paths'],
-  'exit-command.ts': ['container/restart', 'container/record', 'store', 'store/paths', 'store/records'],
 };
 
 function sources(dir: string): string[] {

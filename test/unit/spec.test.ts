@@ -162,7 +162,7 @@ test('the same input gives the same spec, and the spec reads back unchanged (uin
 test('a start adds what holds for it alone, and nothing to the stored spec', () => {
   const stored = buildSpec(input());
   const before = specJson(stored);
-  golden('launch', launchSpec(stored, { detach: true, stdin: false, goFd: 3, exitCommand: ['/usr/bin/node', '/opt/gocker/dist/cli/gocker.js', 'rm', ID] }).annotations);
+  golden('launch', launchSpec(stored, { detach: true, stdin: false, goFd: 3, exitCommand: ['/usr/bin/node', '/opt/gocker/dist/lib/container/exit-command.js', '--root', '/var/lib/gocker', '--runroot', '/var/run/gocker', '--remove', ID] }).annotations);
   assert.equal(specJson(stored), before);
   // A bridge network's published ports held by the monitor; container:NAME's namespace joined
   // through the fd the engine opened, as OCI names a namespace to join: by its path.
