@@ -431,6 +431,23 @@ int main(int argc, char** argv) {
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
     Child(spec, sync[0], pty_sock[1], ready[1]);
   }
+  // The user namespace's maps, written from the host to the process that made it (which waits
+  // for 'm'); one that cannot be written kills it, and the exit file says why.
+  auto write_maps = [&]() -> bool {
+    std::string why;
+    char m = 'm';
+    if (WriteIdMaps(pid, spec, &why) && WriteAll(userns[1], &m, 1)) {
+      close(userns[1]);
+      return true;
+    }
+    if (why.empty()) why = std::string("user namespace: ") + strerror(errno);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
+    WriteExit(125, 0, started, why);
+    return false;
+  };
   if (user_after_joins) {
     // The intermediate's user namespace, once it has made it ('u'): its maps are written
     // here, from the host, as for a clone's; nothing said is a failure, on the error pipe.
@@ -442,18 +459,11 @@ int main(int argc, char** argv) {
     do {
       r = read(relay[0], &u, 1);
     } while (r < 0 && errno == EINTR);
-    std::string why;
-    char m = 'm';
-    if (r == 1 && u == 'u' && (!WriteIdMaps(pid, spec, &why) || !WriteAll(userns[1], &m, 1))) {
-      if (why.empty()) why = std::string("user namespace: ") + strerror(errno);
-      kill(pid, SIGKILL);
-      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
-      WriteExit(125, 0, started, why);
-      return 125;
+    if (r == 1 && u == 'u') {
+      if (!write_maps()) return 125;
+    } else {
+      close(userns[1]);
     }
-    close(userns[1]);
   }
   if (intermediate) {
     // The intermediate's report: the init's pid (in our pid namespace), or nothing when it
@@ -481,18 +491,7 @@ int main(int argc, char** argv) {
   g_child = pid;
   if (spec.own_user && !user_after_joins) {
     close(userns[0]);
-    std::string why;
-    char m = 'm';
-    if (!WriteIdMaps(pid, spec, &why) || !WriteAll(userns[1], &m, 1)) {
-      if (why.empty()) why = std::string("user namespace: ") + strerror(errno);
-      kill(pid, SIGKILL);
-      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
-      WriteExit(125, 0, started, why);
-      return 125;
-    }
-    close(userns[1]);
+    if (!write_maps()) return 125;
   }
   for (int fd : cg_self_fds) {
     if (fd >= 0) close(fd);

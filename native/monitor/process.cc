@@ -408,12 +408,9 @@ bool WriteIdMaps(pid_t pid, const Spec& spec, std::string* why) {
 // the user namespace of whoever makes it, and the container's root may mount proc only for
 // its own), forks the container's init into it, says the init's pid and goes: the init, handed
 // over, is reparented to the shim above the monitor, which reaps it.
-void EnterUserNamespace(const Spec& spec, int relay_fd) {
-  if (setns(spec.userns_fd, CLONE_NEWUSER) != 0) Die(kUnshare, errno, "setns user");
-  close(spec.userns_fd);
-  if (setresgid(0, 0, 0) != 0) Die(kUser, errno, "setgid 0 in the user namespace");
-  if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
-  if (spec.own_pid && unshare(CLONE_NEWPID) != 0) Die(kUnshare, errno, "pid namespace");
+// The intermediate's last step: forks the container's init, says its pid on relay_fd and
+// goes; returns in the init.
+static void ForkInitAndGo(int relay_fd) {
   pid_t init = fork();
   if (init < 0) Die(kUnshare, errno, "fork");
   if (init == 0) {
@@ -422,6 +419,15 @@ void EnterUserNamespace(const Spec& spec, int relay_fd) {
   }
   WriteAll(relay_fd, &init, sizeof init);
   _exit(0);
+}
+
+void EnterUserNamespace(const Spec& spec, int relay_fd) {
+  if (setns(spec.userns_fd, CLONE_NEWUSER) != 0) Die(kUnshare, errno, "setns user");
+  close(spec.userns_fd);
+  if (setresgid(0, 0, 0) != 0) Die(kUser, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) != 0) Die(kUser, errno, "setuid 0 in the user namespace");
+  if (spec.own_pid && unshare(CLONE_NEWPID) != 0) Die(kUnshare, errno, "pid namespace");
+  ForkInitAndGo(relay_fd);
 }
 
 // In a new user namespace, once the monitor has written its maps: root of it (its 0, which
@@ -475,14 +481,7 @@ void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd) {
   if (!WriteAll(relay_fd, &u, 1)) Die(kUser, errno, "user namespace maps");
   BecomeNamespaceRoot(maps_fd);
   if (unshare(CLONE_NEWPID) != 0) Die(kUnshare, errno, "pid namespace");
-  pid_t init = fork();
-  if (init < 0) Die(kUnshare, errno, "fork");
-  if (init == 0) {
-    close(relay_fd);
-    return;
-  }
-  WriteAll(relay_fd, &init, sizeof init);
-  _exit(0);
+  ForkInitAndGo(relay_fd);
 }
 
 [[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
