@@ -151,16 +151,20 @@ test('a tree that swaps each new name for a symlink while being copied into cann
   const { Worker } = await import('node:worker_threads');
   const attacker = new Worker(`
     const fs = require('node:fs');
-    const { workerData: { order, dst, victim } } = require('node:worker_threads');
+    const { parentPort, workerData: { order, dst, victim } } = require('node:worker_threads');
     for (const name of order) {
       const p = dst + '/' + name;
       try { fs.symlinkSync(victim, p + '.tmp'); } catch {}
+      // Ready for the first name: the copy starts only now (a worker started late on a busy
+      // machine used to find the copy over, and race nothing).
+      if (name === order[0]) parentPort.postMessage('ready');
       for (;;) {
         try { fs.lstatSync(p); break; } catch {}
       }
       try { fs.renameSync(p + '.tmp', p); } catch {}
     }
   `, { eval: true, workerData: { order, dst: path.join(root, 'dst'), victim } });
+  await new Promise((resolve) => attacker.once('message', resolve));
   try {
     await native().copyTree('/', from, root, '/dst', -1, -1).catch((e: NodeJS.ErrnoException) => {
       // Refusing what was swapped under it is fine; following it is not.
