@@ -79,5 +79,12 @@ export async function extractTar(input: NodeJS.ReadableStream, dir: string): Pro
     const why = err.split('\n').find((l) => l && !/Removing leading|Exiting with failure status/.test(l)) ?? `exit ${code.value}`;
     throw new GockerError(`Error processing tar file: ${why.replace(/^tar: /, '')}`, { exitCode: 1 });
   }
-  if (fed.status === 'rejected') throw fed.reason;
+  if (fed.status === 'rejected') {
+    // tar reads up to the archive's end blocks and exits, 0: the padding after them (an
+    // archive is written in 10240-byte records) may still have been on its way to its
+    // stdin, whose close then fails the feed. Nothing of the archive was left unread.
+    const e = fed.reason as NodeJS.ErrnoException;
+    if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'EPIPE') return;
+    throw e;
+  }
 }
