@@ -73,6 +73,15 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
       return false;
     }
   }
+  // The user namespace too, before the check below: which of the others are joined as the
+  // host's root depends on it, so it must be the same process's.
+  struct stat own_user, their_user;
+  std::string up = "/proc/" + std::to_string(target) + "/ns/user";
+  int userfd = open(up.c_str(), O_RDONLY | O_CLOEXEC);
+  if (userfd < 0 || fstat(userfd, &their_user) != 0 || stat("/proc/self/ns/user", &own_user) != 0) {
+    *error = "open " + up + ": " + strerror(errno);
+    return false;
+  }
   if (syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) != 0) {
     *error = "container is not running";
     return false;
@@ -83,13 +92,6 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
   // for those it joined instead (a pod sandbox's network namespace, made by another user
   // namespace): where the container's root has no privilege, they are entered before, as
   // runc's nsexec enters them.
-  struct stat own_user, their_user;
-  std::string up = "/proc/" + std::to_string(target) + "/ns/user";
-  int userfd = open(up.c_str(), O_RDONLY | O_CLOEXEC);
-  if (userfd < 0 || fstat(userfd, &their_user) != 0 || stat("/proc/self/ns/user", &own_user) != 0) {
-    *error = "open " + up + ": " + strerror(errno);
-    return false;
-  }
   const bool other_user = their_user.st_ino != own_user.st_ino || their_user.st_dev != own_user.st_dev;
   bool joined[6] = {};
   for (int i = 0; other_user && i < 6; i++) {
