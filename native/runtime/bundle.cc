@@ -101,6 +101,10 @@ void AddDefaultDevices(json* doc) {
     // not depend on which comes first; reading and writing them stays with the spec's rules.
     for (const json& d : l["devices"]) {
       if (!d.is_object() || !d.contains("major") || !d.contains("minor") || !d["major"].is_number_integer() || !d["minor"].is_number_integer()) continue;
+      // One node's numbers, in the kernel's range: a negative one would be the rule's '*'
+      // (every device of the type), which the monitor's reader refuses anyway.
+      long long major = d["major"].get<long long>(), minor = d["minor"].get<long long>();
+      if (major < 0 || major > 4095 || minor < 0 || minor > 1048575) continue;
       std::string type = d.value("type", "");
       if (type != "c" && type != "u" && type != "b") continue;
       rules.push_back({{"allow", true}, {"type", type == "b" ? "b" : "c"}, {"major", d["major"]}, {"minor", d["minor"]}, {"access", "m"}});
