@@ -64,10 +64,17 @@ export async function extractTar(input: NodeJS.ReadableStream, dir: string): Pro
     child.once('error', reject);
     child.once('close', (code) => resolve(code));
   });
+  let inputFailed = false;
   async function* all(): AsyncGenerator<Buffer> {
     if (head.length) yield head;
     while (!done) {
-      const r = await it.next();
+      let r: IteratorResult<Buffer | string>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        inputFailed = true;
+        throw e;
+      }
       if (r.done) return;
       yield Buffer.from(r.value);
     }
@@ -82,9 +89,10 @@ export async function extractTar(input: NodeJS.ReadableStream, dir: string): Pro
   if (fed.status === 'rejected') {
     // tar reads up to the archive's end blocks and exits, 0: the padding after them (an
     // archive is written in 10240-byte records) may still have been on its way to its
-    // stdin, whose close then fails the feed. Nothing of the archive was left unread.
+    // stdin, whose close then fails the feed. Not when the input itself failed: one cut off
+    // (destroyed) fails the same way, and is a failure, whatever tar made of what it got.
     const e = fed.reason as NodeJS.ErrnoException;
-    if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'EPIPE') return;
+    if (!inputFailed && (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'EPIPE')) return;
     throw e;
   }
 }
