@@ -246,6 +246,8 @@ export const MS = {
 } as const;
 
 export const MNT_DETACH = 2;
+/** umount2(2): do not follow a symlink in the last component of the path. */
+export const UMOUNT_NOFOLLOW = 8;
 
 export const CLONE = {
   NEWNS: 0x00020000,

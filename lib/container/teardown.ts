@@ -16,7 +16,7 @@ import { cgroupManager, type ContainerCgroup } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import { containerEvent } from '../events';
 import { log } from '../log';
-import { MNT_DETACH, native } from '../native';
+import { MNT_DETACH, UMOUNT_NOFOLLOW, native } from '../native';
 import { unlinkIfThere } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { recordFile } from '../store/records';
@@ -218,7 +218,8 @@ function unmountUnder(dir: string): void {
     .sort((a, b) => b.length - a.length);
   for (const p of points) {
     try {
-      native().umount(p, MNT_DETACH);
+      // Not through a link: what is at the path must be the mount listed, not where it points.
+      native().umount(p, MNT_DETACH | UMOUNT_NOFOLLOW);
     } catch (e) {
       if (!isErrno(e, 'EINVAL') && !isErrno(e, 'ENOENT')) throw e;
     }
