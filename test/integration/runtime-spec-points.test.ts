@@ -161,17 +161,22 @@ test('linux.resources.memory: kernel (deprecated) is ignored as runc ignores it;
   const memory = { limit: 64 << 20, kernel: 32 << 20, kernelTCP: 16 << 20 };
   const id = 'h-kmem';
   const dir = bundle('true', {}, { cgroupsPath: cgPath, resources: { memory } });
-  const r = rt(['create', '--bundle', dir, id]);
+  // Its stdio to a file: a created init holds the caller's stdio until start, as runc's does,
+  // and a pipe would keep spawnSync waiting for its end until the timeout.
+  const stdio = fs.openSync(path.join(dir, 'stdio'), 'w');
+  const r = rt(['create', '--bundle', dir, id], stdio);
+  fs.closeSync(stdio);
+  const stderr = fs.readFileSync(path.join(dir, 'stdio'), 'utf8');
   try {
     const v1 = fs.existsSync(`/sys/fs/cgroup/memory/memory.limit_in_bytes`);
     if (v1) {
-      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.status, 0, stderr);
       const cg = `/sys/fs/cgroup/memory${cgPath}`;
       assert.equal(fs.readFileSync(`${cg}/memory.limit_in_bytes`, 'utf8').trim(), String(64 << 20));
       assert.equal(fs.readFileSync(`${cg}/memory.kmem.tcp.limit_in_bytes`, 'utf8').trim(), String(16 << 20));
     } else {
       assert.equal(r.status, 1);
-      assert.match(r.stderr, /linux\.resources\.memory: swappiness, disableOOMKiller and kernelTCP are cgroup v1's only/);
+      assert.match(stderr, /linux\.resources\.memory: swappiness, disableOOMKiller and kernelTCP are cgroup v1's only/);
     }
   } finally {
     rt(['delete', '--force', id]);
