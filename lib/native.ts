@@ -118,6 +118,8 @@ export interface NativeBinding {
    * another filesystem; a missing path is no error.
    */
   removeTree(path: string): Promise<void>;
+  /** removeTree on the calling thread: for synchronous paths under the store's gc lock. */
+  removeTreeSync(path: string): void;
   /** n random bytes from getrandom(2), as hex. */
   randomHex(bytes: number): string;
   /** sha256 of a string (as UTF-8) or buffer, as hex. */

@@ -18,6 +18,22 @@
 namespace gocker {
 namespace {
 
+// rm -rf of path: a file or symlink is unlinked itself, a directory emptied and removed.
+// Throws TreeFailure.
+void RemovePath(const std::string& path) {
+  Fd top(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (top.fd < 0) {
+    if (errno == ENOENT) return;  // as rm -f: nothing there is nothing to do
+    if (errno != ENOTDIR && errno != ELOOP) throw TreeFailure{errno, "open", path};
+    // A file or a symlink: removed itself.
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) throw TreeFailure{errno, "unlink", path};
+    return;
+  }
+  // Iterative, with a bounded number of descriptors: a container can nest directories
+  // deeper than the stack, RLIMIT_NOFILE or PATH_MAX allow a recursive walk.
+  RemoveDirTree(AT_FDCWD, path, path);
+}
+
 class RemoveWorker : public Napi::AsyncWorker {
  public:
   RemoveWorker(Napi::Env env, std::string path)
@@ -27,17 +43,7 @@ class RemoveWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      Fd top(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (top.fd < 0) {
-        if (errno == ENOENT) return;  // as rm -f: nothing there is nothing to do
-        if (errno != ENOTDIR && errno != ELOOP) throw TreeFailure{errno, "open", path_};
-        // A file or a symlink: removed itself.
-        if (unlink(path_.c_str()) != 0 && errno != ENOENT) throw TreeFailure{errno, "unlink", path_};
-        return;
-      }
-      // Iterative, with a bounded number of descriptors: a container can nest directories
-      // deeper than the stack, RLIMIT_NOFILE or PATH_MAX allow a recursive walk.
-      RemoveDirTree(AT_FDCWD, path_, path_);
+      RemovePath(path_);
     } catch (const TreeFailure& f) {
       failure_ = f;
     }
@@ -63,8 +69,22 @@ Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// The same, on the calling thread: for the store's garbage collection and its tmp/ sweep,
+// synchronous under the gc lock, where fs.rmSync's recursive JavaScript walk overflowed the
+// stack on a layer as deep as a container can nest its directories.
+Napi::Value RemoveTreeSync(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>();
+  try {
+    RemovePath(path);
+  } catch (const TreeFailure& f) {
+    ThrowSys(info.Env(), f.err, f.syscall, f.path);
+  }
+  return info.Env().Undefined();
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
+  exports.Set("removeTreeSync", Napi::Function::New(env, RemoveTreeSync, "removeTreeSync"));
 }
 
 GOCKER_MODULE(Init);

@@ -11,6 +11,7 @@ import { readRecords, type ImageUser } from '../store/records';
 import { isErrno } from '../errors';
 import { Store, chainIds, sha256 } from '../store';
 import { DIGEST_HEX_LENGTH, isDigest, type DigestAlgorithm } from '../name/digest';
+import { native } from '../native';
 import { hexOf, shortLink } from '../store/paths';
 import type { ImageConfig } from '../store/types';
 
@@ -120,7 +121,8 @@ function collectLocked(store: Store, candidates: Iterable<string>): Collected {
     // The short link first: a dangling link is harmless, a link to a half-deleted tree is not.
     // Its name is the one gocker gives it, from the chain id, never meta.json's word for it.
     fs.rmSync(path.join(store.paths.links, shortLink(hex)), { force: true });
-    fs.rmSync(store.paths.layer(`sha256:${hex}`), { recursive: true, force: true });
+    // Not fs.rmSync: its recursive walk overflows the stack on a layer 100,000 directories deep.
+    native().removeTreeSync(store.paths.layer(`sha256:${hex}`));
     out.layers.push(`sha256:${hex}`);
     out.bytes += meta?.size ?? 0;
   }

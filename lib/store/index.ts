@@ -252,7 +252,10 @@ export class Store {
       }
       return meta;
     } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      // A layer's tree (left here when another process stored it first, or by a failed
+      // extraction) can be as deep as a container nests its directories: not fs.rmSync's
+      // recursive walk, which overflows the stack there.
+      native().removeTreeSync(tmp);
     }
   }
 
@@ -369,7 +372,7 @@ export class Store {
     for (const n of names) {
       const p = path.join(this.paths.tmp, n);
       try {
-        if (ADDERS.test(n) || fs.lstatSync(p).mtimeMs < cutoff) fs.rmSync(p, { recursive: true, force: true });
+        if (ADDERS.test(n) || fs.lstatSync(p).mtimeMs < cutoff) native().removeTreeSync(p); // a dead command's layer tree, as deep as it was
       } catch {
         /* gone already */
       }

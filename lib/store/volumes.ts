@@ -225,7 +225,7 @@ export class Volumes {
       fs.renameSync(tmp, path.join(this.dir, meta.Name));
       fsyncDir(this.dir);
     } catch (e) {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      native().removeTreeSync(tmp); // _data copied from the image, as deep as its tree
       throw e;
     }
   }

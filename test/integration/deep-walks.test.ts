@@ -11,8 +11,8 @@
 // commit at 100,000 once, in a store on disk (the layer is larger than the tmpfs), its
 // archive written by the addon's tar writer (GNU tar, which wrote it before, overflowed its
 // stack near 10,000 levels); export, which writes what commit writes by the same walk, and the
-// vfs commit short of that. The trees are made and checked with perl (as in deep-trees),
-// which walks with chdir and never builds a full path.
+// vfs commit short of that; rmi removes the 100,000-deep image again. The trees are made and
+// checked with perl (as in deep-trees), which walks with chdir and never builds a full path.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -201,6 +201,7 @@ describe('deep trees in containers', () => {
       assert.equal(run.status, 0, run.stderr);
       const id = run.stdout.trim();
       makeDeep(d(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id]).stdout.trim(), ARCHIVE_DEPTH);
+      const layers = fs.readdirSync(path.join(disk.root, 'layers')).sort();
 
       const c = limited(['commit', id, 'deep:100k'], disk.args, 1_200_000);
       assert.equal(c.stderr, '');
@@ -209,9 +210,16 @@ describe('deep trees in containers', () => {
       // Down 1,000 levels a cd, and the file read by the shell itself: an exec from down there
       // would carry a 200 KB $PWD, past what execve takes.
       const down = `for i in $(seq ${ARCHIVE_DEPTH / 1000}); do cd -P ${'d/'.repeat(1000)} || exit 1; done`;
-      const r = d(['run', '--rm', '--network', 'none', 'deep:100k', 'sh', '-c', `${down}; read l < f; echo "$l"`]);
+      // 100 cds, each quadratic in its depth: minutes on a busy machine, past gocker()'s 2.
+      const r = gocker([...disk.args, 'run', '--rm', '--network', 'none', 'deep:100k', 'sh', '-c', `${down}; read l < f; echo "$l"`], { timeout: 900_000 });
       assert.equal(r.stderr, '');
       assert.equal(r.stdout, 'deep\n');
+      // And removed: the image's layer is as deep as the tree (the store's collection walked
+      // it recursively, and rmi failed with the stack overflowed, the layer left behind).
+      const rmi = limited(['rmi', 'deep:100k'], disk.args);
+      assert.equal(rmi.stderr, '');
+      assert.equal(rmi.status, 0);
+      assert.deepEqual(fs.readdirSync(path.join(disk.root, 'layers')).sort(), layers);
     } finally {
       removeAllContainers(disk.root, disk.args);
       // The image's layer is as deep as the tree: fs.rmSync's walk builds full paths.
