@@ -41,7 +41,7 @@ const NOT_YET: Record<string, string[]> = {
   'commands/restart.ts': ['container/lifecycle', 'container/run', 'events'],
   'commands/update.ts': ['container/restart', 'container/update'],
   'commands/exec.ts': ['container/attach', 'container/exec'],
-  'runflags.ts': ['container/mounts', 'container/run-options', 'container/runflags'],
+  'runflags.ts': ['container/run-options', 'container/runflags'],
   'sigproxy.ts': ['container/monitor'],
   'store.ts': ['store', 'store/paths'],
   // Not moved yet: images, volumes, events, system and the rest of the CLI's shell.
