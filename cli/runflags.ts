@@ -1,14 +1,17 @@
 // Docker's flag syntax for run, create and exec, read as docker's CLI reads it before it
 // sends the ContainerCreate body: what the caller's environment gives a bare `-e VAR`, the
 // files --env-file and --label-file name, --ulimit's name=soft[:hard], --tmpfs's /dst:opts,
-// --log-opt's and --sysctl's key=value, -a's stream names, --device's /dev/x[:/dev/y][:rwm], --stop-timeout's
-// integer, a relative -v or --mount source made the caller's directory's. The engine (lib/container/run.ts) takes the typed values and
+// --log-opt's and --sysctl's key=value, -a's stream names, --device's /dev/x[:/dev/y][:rwm],
+// --stop-timeout's integer, --mount's csv (mountflag.ts), -p and --expose (portflags.ts), the
+// profile --security-opt seccomp=FILE names, --cidfile's file, a relative -v or --mount source
+// made the caller's directory's. The engine (lib/container/run.ts) takes the typed values and
 // checks them as dockerd does; a refusal here is docker's CLI's, in its words, exit 125.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../lib/errors';
 import { ULIMIT_NAMES, type RunOptions, type Ulimit } from '../lib/container/run-options';
-import { csvFields } from '../lib/container/mounts';
+import { mountFromFlag } from './mountflag';
+import { portsFromFlags } from './portflags';
 import { checkAttach, validDeviceMode, type AttachStreams, type DeviceMapping } from '../lib/container/runflags';
 
 const flagError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -108,29 +111,87 @@ export function absoluteVolume(raw: string, cwd = process.cwd()): string {
   return `${path.resolve(cwd, raw.slice(0, i))}${raw.slice(i)}`;
 }
 
-/**
- * --mount's source=./x made absolute against cwd, as docker's CLI does; the rest as it was.
- * A value the csv reader refuses is left as it is, for the engine to refuse in its words.
- */
-export function absoluteMount(raw: string, cwd = process.cwd()): string {
-  let fields: string[];
+// docker's default profile is about 20 KiB; a profile is data the user names, but /dev/zero
+// or a FIFO named by mistake must not hold the CLI for ever or fill its memory.
+const MAX_PROFILE = 4 << 20;
+
+/** A profile file: a regular file (not a FIFO, a device), read whole up to MAX_PROFILE. */
+function readProfile(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    fields = csvFields(raw.trim());
-  } catch {
-    return raw;
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_PROFILE) throw new Error(`larger than ${MAX_PROFILE >> 20} MiB`);
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    for (let r; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, n)) > 0;) n += r;
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
   }
-  let changed = false;
-  const out = fields.map((f) => {
-    const eq = f.indexOf('=');
-    const key = eq < 0 ? '' : f.slice(0, eq).toLowerCase();
-    const val = f.slice(eq + 1);
-    if ((key !== 'source' && key !== 'src') || !val.startsWith('.')) return f;
-    changed = true;
-    return `${f.slice(0, eq)}=${path.resolve(cwd, val)}`;
+}
+
+/**
+ * Go's json.Compact: whitespace outside strings removed, nothing else changed (numbers keep
+ * their digits). docker's CLI keeps a profile named by path in SecurityOpt this way.
+ */
+export function compactJson(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/**
+ * --security-opt as docker's CLI sends it: seccomp=FILE (or seccomp:FILE) becomes
+ * seccomp=<the file's JSON, compacted>, so that the engine reads no file of the caller's and
+ * the record holds the profile itself. An unreadable file or one that is not JSON is refused
+ * with docker's message; the rest (which options are known) is the engine's to check.
+ */
+export function securityOptsFromFlags(opts: string[] = [], readFile: (f: string) => string = readProfile): string[] {
+  return opts.map((opt) => {
+    const m = /^seccomp[=:](.+)$/s.exec(opt);
+    if (!m) return opt;
+    const v = m[1];
+    if (v === 'unconfined' || v === 'builtin' || v.startsWith('{')) return opt;
+    let text: string;
+    try {
+      text = readFile(v);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+      throw flagError(`opening seccomp profile (${v}) failed: open ${v}: ${why}`);
+    }
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      throw flagError(`compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`);
+    }
+    return `seccomp=${compactJson(text)}`;
   });
-  if (!changed) return raw;
-  // Written back as Go's encoding/csv would read it again: a field with a comma or a quote quoted.
-  return out.map((f) => (/[",]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
+}
+
+/**
+ * --cidfile, as docker's CLI has it: a file already there refused before the container is
+ * made; then what writes the new container's id to it (once it is created, before it runs).
+ */
+export function cidfileWriter(file: string | undefined): ((id: string) => void) | undefined {
+  if (file === undefined) return undefined;
+  if (fs.existsSync(file)) throw flagError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
+  return (id) => fs.writeFileSync(file, id, { flag: 'wx' });
 }
 
 /** --device /dev/x[:/dev/y][:rwm]: HostConfig.Devices, as docker's CLI validates and splits it. */
@@ -180,16 +241,18 @@ export function attachFromFlags(list: string[] | undefined, detach: boolean): At
 export interface RunFlagArgs {
   env?: string[]; envFile?: string[]; label?: string[]; labelFile?: string[]; ulimit?: string[]; tmpfs?: string[];
   logOpt?: string[]; stopTimeout?: string | number; volume?: string[]; mount?: string[]; device?: string[]; sysctl?: string[];
-  attach?: string[]; detach?: boolean;
+  attach?: string[]; detach?: boolean; publish?: string[]; expose?: string[]; securityOpt?: string[]; cidfile?: string;
 }
 
 /**
  * run and create's flags as the engine's typed RunOptions: docker's syntax read here, in the
- * order docker's CLI reads it, and everything else passed on as it is.
+ * order docker's CLI reads it, and everything else passed on as it is. --cidfile is the
+ * caller's to write (cidfileWriter).
  */
 export function runOptionsFromFlags<A extends RunFlagArgs & { image: string }>(argv: A, command: string[]): RunOptions {
   const {
-    env, envFile, label, labelFile, ulimit, tmpfs, logOpt, stopTimeout, volume, mount, device, sysctl, attach, ...rest
+    env, envFile, label, labelFile, ulimit, tmpfs, logOpt, stopTimeout, volume, mount, device, sysctl, attach, publish, expose, securityOpt,
+    cidfile: _cidfile, ...rest
   } = argv;
   const streams = attachFromFlags(attach, !!argv.detach);
   return {
@@ -203,8 +266,11 @@ export function runOptionsFromFlags<A extends RunFlagArgs & { image: string }>(a
     logOpts: logOptsFromFlags(logOpt),
     stopTimeout: stopTimeoutFromFlag(stopTimeout),
     volume: volume?.map((v) => absoluteVolume(v)),
-    mount: mount?.map((m) => absoluteMount(m)),
+    mounts: mount?.map((m) => mountFromFlag(m)),
     devices: devicesFromFlags(device),
     sysctls: sysctlsFromFlags(sysctl),
+    // Only what was given: docker's ContainerCreate body leaves the others out.
+    ...(publish?.length || expose?.length ? portsFromFlags(publish, expose) : {}),
+    ...(securityOpt ? { securityOpt: securityOptsFromFlags(securityOpt) } : {}),
   };
 }

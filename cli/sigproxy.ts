@@ -2,7 +2,7 @@
 // go to the container, through the target the engine gives once the monitor has started
 // (lib/container/monitor.ts SignalTarget). Process-wide handlers are the CLI's to install:
 // the engine never touches its caller's signals.
-import type { SignalTarget } from '../lib/container/monitor';
+import type { SignalTarget } from '../lib/index';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 

@@ -12,6 +12,7 @@ import type { AttachOptions, Attachment } from './container/attach';
 import type { ContainerRecord } from './container/record';
 import type { ContainerStats } from './container/stats';
 import type { TopResult } from './container/top';
+import type { Mount } from './container/mounts';
 import type { RunOptions } from './container/run-options';
 import type { WaitCondition } from './container/lifecycle';
 
@@ -70,7 +71,7 @@ export interface ContainerOptions extends ResourceOptions {
   capAdd?: string[];
   /** capabilities taken from docker's default set ('ALL' for every one) */
   capDrop?: string[];
-  /** docker's SecurityOpt: no-new-privileges, seccomp=unconfined|FILE, ... */
+  /** docker's SecurityOpt: no-new-privileges, seccomp=unconfined|builtin|<a profile's JSON> (a file's name is refused: read it and give its JSON) */
   securityOpt?: string[];
   /** /dev/shm's size (default 64m) */
   shmSize?: Size;
@@ -82,20 +83,22 @@ export interface ContainerOptions extends ResourceOptions {
   networkAliases?: string[];
   /** its IPv4 address on a user network */
   ip?: string;
-  /** docker's -p: [hostIP:][hostPort:]containerPort[/proto] */
-  publish?: string[];
-  /** docker's HostConfig.PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] } */
-  portBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>;
+  /**
+   * docker's HostConfig.PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] };
+   * HostPort '' (or left out) for any free port, 'N-M' for one of a range; no bindings ([]) is
+   * one on any port
+   */
+  portBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
   /** every exposed port on a random host port (the CLI's -P) */
   publishAll?: boolean;
-  /** ports to expose, as '80' or '8000-8010/udp' */
-  expose?: string[];
+  /** docker's Config.ExposedPorts: { '80/tcp': {} } ('8000-8010/udp' for a range), over the image's */
+  exposedPorts?: Record<string, object>;
   /** docker's -v: /host:/ctr[:ro], NAME:/ctr[:ro], or /ctr for an anonymous volume; host paths absolute */
   volumes?: string[];
   /** docker's HostConfig.Binds: the same forms as volumes */
   binds?: string[];
-  /** docker's --mount: type=bind|volume|tmpfs,source=,target=,... */
-  mounts?: string[];
+  /** docker's HostConfig.Mounts: { Type: 'bind', Source: '/srv', Target: '/srv', ReadOnly: true }, volumes and tmpfs too */
+  mounts?: Mount[];
   /** tmpfs mounts: { '/run': 'size=64m' } */
   tmpfs?: Record<string, string>;
   /** host:ip lines for /etc/hosts (ip may be host-gateway) */
@@ -379,14 +382,6 @@ function restartString(r: ContainerOptions['restart']): string | undefined {
   return r.maximumRetryCount ? `${r.name}:${r.maximumRetryCount}` : r.name;
 }
 
-function publishOf(bindings: ContainerOptions['portBindings']): string[] {
-  const out: string[] = [];
-  for (const [port, list] of Object.entries(bindings ?? {})) {
-    for (const b of list?.length ? list : [{}]) out.push(`${b.HostIp ? `${b.HostIp}:` : ''}${b.HostIp || b.HostPort ? `${b.HostPort ?? ''}:` : ''}${port}`);
-  }
-  return out;
-}
-
 /**
  * The library's options as lib's RunOptions (typed, in the CLI's flags' names), each checked
  * by the engine's check for it, so that a refusal names the option. What can only be checked against
@@ -396,7 +391,7 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   const { parseResources } = await import('./cgroups/resources');
   const { checkLogConfig, checkUlimits, tmpfsMount } = await import('./container/run-options');
   const rf = await import('./container/runflags');
-  const { checkWorkdir, parseMountFlag, parseVolumeFlag } = await import('./container/mounts');
+  const { checkMount, checkWorkdir, parseVolumeFlag } = await import('./container/mounts');
   const { restartPolicyOf } = await import('./container/restart');
   const { invalidName, NAME_PATTERN } = await import('./container/names');
   for (const k of Object.keys(o)) {
@@ -418,7 +413,8 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
     // A relative host path is refused: the CLI makes ./x its caller's directory, the library has none to offer.
     for (const v of list ?? []) checked(option, () => parseVolumeFlag(v));
   }
-  for (const m of o.mounts ?? []) checked('mounts', () => parseMountFlag(m));
+  if (o.mounts !== undefined && !Array.isArray(o.mounts)) throw new InvalidOptionError('mounts', 'mounts must be an array of HostConfig.Mounts entries', { exitCode: 125 });
+  for (const m of o.mounts ?? []) checked('mounts', () => checkMount(m));
   if (o.workingDir !== undefined) checked('workingDir', () => checkWorkdir(o.workingDir));
   if (o.logDriver !== undefined) checked('logDriver', () => checkLogConfig(o.logDriver));
   if (o.logOpts) checked('logOpts', () => checkLogConfig(o.logDriver, o.logOpts));
@@ -438,26 +434,30 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   checked('sysctls', () => rf.checkSysctls(o.sysctls, { ownNetwork, ownIpc: ipc !== 'host' && !ipc.startsWith('container:') }));
   if (o.stopSignal !== undefined) checked('stopSignal', () => lifecycle().signalNumber(o.stopSignal!));
   if (o.securityOpt) {
-    const { normaliseSecurityOpts } = await import('./spec/seccomp');
-    checked('securityOpt', () => normaliseSecurityOpts(o.securityOpt!));
+    const { checkSecurityOpts } = await import('./spec/seccomp');
+    checked('securityOpt', () => checkSecurityOpts(o.securityOpt!));
   }
   if (o.platform !== undefined) {
     const { parsePlatform } = await import('./remote');
     checked('platform', () => parsePlatform(o.platform!.toLowerCase()));
   }
-  const publish = [...(o.publish ?? []), ...publishOf(o.portBindings)];
-  if (publish.length) {
-    const { parsePublish } = await import('./network/ports');
-    for (const p of publish) checked(o.publish?.includes(p) ? 'publish' : 'portBindings', () => parsePublish(p, {}));
+  let portBindings: RunOptions['portBindings'];
+  if (o.portBindings !== undefined || o.exposedPorts !== undefined) {
+    const { checkPortBindings, exposedPortKeys } = await import('./network/ports');
+    if (o.portBindings !== undefined) portBindings = checkPortBindings(o.portBindings).portBindings;
+    if (o.exposedPorts !== undefined) {
+      if (typeof o.exposedPorts !== 'object' || o.exposedPorts === null) throw new InvalidOptionError('exposedPorts', 'exposedPorts must be a map of "PORT/PROTO" to {}', { exitCode: 125 });
+      for (const k of Object.keys(o.exposedPorts)) exposedPortKeys(k);
+    }
   }
   return {
     image, command: cmd, entrypoint: o.entrypoint, env, workdir: o.workingDir, user: o.user, hostname: o.hostname, name: o.name,
-    readOnly: o.readOnly, rm: o.rm, interactive: o.openStdin, tty: o.tty, volume: volume.length ? volume : undefined, mount: o.mounts, tmpfs: o.tmpfs,
+    readOnly: o.readOnly, rm: o.rm, interactive: o.openStdin, tty: o.tty, volume: volume.length ? volume : undefined, mounts: o.mounts, tmpfs: o.tmpfs,
     capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, securityOpt: o.securityOpt, ulimits, shmSize, init: o.init,
     logDriver: o.logDriver, logOpts: o.logOpts, labels: o.labels, addHost: o.extraHosts, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOptions,
     devices, deviceCgroupRule: o.deviceCgroupRules, pid: o.pid, ipc: o.ipc, uts: o.uts, sysctls: o.sysctls, stopSignal: o.stopSignal,
     stopTimeout: o.stopTimeout, platform: o.platform, restart, ...resources,
-    network: o.network, networkAlias: o.networkAliases, ip: o.ip, publish: publish.length ? publish : undefined, publishAll: o.publishAll, expose: o.expose,
+    network: o.network, networkAlias: o.networkAliases, ip: o.ip, portBindings, publishAll: o.publishAll, exposedPorts: o.exposedPorts,
   };
 }
 
@@ -467,7 +467,7 @@ const RUN_OPTION_KEYS: Record<keyof RunContainerOptions, true> = {
   tty: true, openStdin: true, rm: true, init: true, readOnly: true, privileged: true, capAdd: true,
   capDrop: true, securityOpt: true, memory: true, memorySwap: true, cpus: true, cpuShares: true,
   cpusetCpus: true, pidsLimit: true, shmSize: true, ulimits: true, network: true, networkAliases: true,
-  ip: true, publish: true, portBindings: true, publishAll: true, expose: true, volumes: true, binds: true,
+  ip: true, portBindings: true, publishAll: true, exposedPorts: true, volumes: true, binds: true,
   mounts: true, tmpfs: true, extraHosts: true, dns: true, dnsSearch: true, dnsOptions: true, devices: true,
   deviceCgroupRules: true, pid: true, ipc: true, uts: true, sysctls: true, stopSignal: true,
   stopTimeout: true, logDriver: true, logOpts: true, restart: true, platform: true, attach: true,

@@ -375,6 +375,8 @@ export type {
 } from './containers';
 export type { AttachOptions, Attachment, AttachEnd } from './container/attach';
 export type { WaitCondition } from './container/lifecycle';
+export type { SignalTarget } from './container/monitor';
+export type { Mount } from './container/mounts';
 export type {
   ContainerRecord, ContainerState, ContainerStatus, ContainerConfigRecord, HostConfigRecord, MountRecord, NetworkSettings, EndpointSettings,
 } from './container/record';

@@ -2,7 +2,7 @@ import type { Argv, Options } from 'yargs';
 import { Runner } from '../../lib/container/run';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
-import { runOptionsFromFlags } from '../runflags';
+import { cidfileWriter, runOptionsFromFlags } from '../runflags';
 import { OPTIONS as RUN_OPTIONS, checkRestart, withPull, type RunArgs } from './run';
 
 // docker create: run's flags, less the ones only a start has (-d: a created container is
@@ -23,7 +23,7 @@ export async function handler(argv: RunArgs): Promise<number> {
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
   checkRestart(argv, 'create');
-  const r = await withPull(argv, 'create', store, () => runner.create(runOptionsFromFlags(argv, command)));
+  const r = await withPull(argv, 'create', store, () => runner.create(runOptionsFromFlags(argv, command), { onCreate: cidfileWriter(argv.cidfile) }));
   if (r.error) {
     process.stderr.write(`gocker: ${r.error}\n`);
     return r.exitCode || 125;

@@ -1,7 +1,4 @@
 import type { Argv } from 'yargs';
-import { find, stop } from '../../lib/container/lifecycle';
-import { containerEvent } from '../../lib/events';
-import { Runner } from '../../lib/container/run';
 import { errorLine } from '../../lib/errors';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -15,14 +12,10 @@ export function builder(y: Argv<GlobalArgs>) {
 
 export async function handler(argv: GlobalArgs & { containers: string[]; time?: number; signal?: string }): Promise<number> {
   const g = engine(argv);
-  const runner = new Runner(g.paths, g.store);
   let code = 0;
   for (const c of argv.containers) {
     try {
-      await stop(g.paths, String(c), argv.time, argv.signal);
-      const r = await runner.start(String(c));
-      if (r.error) throw new Error(r.error);
-      containerEvent(g.paths, 'restart', find(g.paths, String(c)));
+      await g.container(String(c)).restart({ timeout: argv.time, stopSignal: argv.signal });
       process.stdout.write(`${c}\n`);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);

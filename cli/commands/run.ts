@@ -8,7 +8,7 @@ import { usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { storeFor } from '../store';
 import { useTerminal } from '../terminal';
-import { runOptionsFromFlags } from '../runflags';
+import { cidfileWriter, runOptionsFromFlags } from '../runflags';
 import { SignalProxy } from '../sigproxy';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
@@ -166,7 +166,7 @@ export async function handler(argv: RunArgs): Promise<number> {
   const proxy = new SignalProxy();
   let r: RunResult;
   try {
-    r = await withPull(argv, 'run', store, () => runner.run(runOptionsFromFlags(argv, command), undefined, { onSignals: (t) => proxy.attach(t) }, io));
+    r = await withPull(argv, 'run', store, () => runner.run(runOptionsFromFlags(argv, command), undefined, { onSignals: (t) => proxy.attach(t), onCreate: cidfileWriter(argv.cidfile) }, io));
   } finally {
     proxy.stop();
     restore();

@@ -1,12 +1,12 @@
 // A container's mounts as docker makes them: `-v` (host paths, named and anonymous volumes,
-// with docker's modes), `--mount` (docker's csv syntax: bind, volume, tmpfs) and the image's
-// VOLUME entries, checked as dockerd checks them, then resolved into the records `inspect`
-// shows and the bind mounts the monitor makes. A new, empty volume gets what the image has
-// at its path (docker's local driver's "copy-up"), copied with the native tree copy so that
-// neither side's symlinks are followed on the host.
+// with docker's modes), HostConfig.Mounts (`--mount`, whose csv the CLI reads: bind, volume,
+// tmpfs) and the image's VOLUME entries, checked as dockerd checks them, then resolved into
+// the records `inspect` shows and the bind mounts the monitor makes. A new, empty volume
+// gets what the image has at its path (docker's local driver's "copy-up"), copied with the
+// native tree copy so that neither side's symlinks are followed on the host.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError } from '../errors';
+import { GockerError, InvalidOptionError } from '../errors';
 import { log } from '../log';
 import { MNT_DETACH, MS, native } from '../native';
 import type { ImageRecord } from '../store/types';
@@ -64,11 +64,13 @@ function validMode(mode: string): boolean {
 
 const invalidSpec = (raw: string): string => `invalid volume specification: '${raw}'`;
 const mountConfig = (type: string, why: string): GockerError => engineError(`invalid mount config for type "${type}": ${why}`);
+// HostConfig.Mounts' refusals, in dockerd's words, named as the library's option (the CLI says the message alone).
+const badMount = (type: string, why: string): GockerError => new InvalidOptionError('mounts', `invalid mount config for type "${type}": ${why}`, { exitCode: 125 });
 
 function checkTarget(type: string, target: string): string {
-  if (!target) throw mountConfig(type, 'field Target must not be empty');
-  if (path.posix.normalize(target) === '/') throw mountConfig(type, "invalid specification: destination can't be '/'");
-  if (!target.startsWith('/')) throw mountConfig(type, `invalid mount path: '${target}' mount path must be absolute`);
+  if (!target) throw badMount(type, 'field Target must not be empty');
+  if (path.posix.normalize(target) === '/') throw badMount(type, "invalid specification: destination can't be '/'");
+  if (!target.startsWith('/')) throw badMount(type, `invalid mount path: '${target}' mount path must be absolute`);
   return path.posix.normalize(target).replace(/(.)\/$/, '$1');
 }
 
@@ -117,44 +119,27 @@ export function parseVolumeFlag(raw: string): MountPlan {
   };
 }
 
-/** A csv record as Go's encoding/csv reads one line: quoted fields may hold commas. */
-export function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let v = '';
-      i++;
-      for (;;) {
-        if (i >= line.length) throw engineError(`invalid argument "${line}" for "--mount" flag: parse error on line 1, column ${i}: extraneous or missing " in quoted-field`);
-        if (line[i] === '"') {
-          if (line[i + 1] === '"') {
-            v += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        v += line[i++];
-      }
-      out.push(v);
-      if (i < line.length && line[i] !== ',') throw engineError(`invalid argument "${line}" for "--mount" flag: parse error on line 1, column ${i + 1}: extraneous or missing " in quoted-field`);
-      i++;
-    } else {
-      const j = line.indexOf(',', i);
-      out.push(line.slice(i, j < 0 ? line.length : j));
-      i = j < 0 ? line.length + 1 : j + 1;
-    }
-  }
-  return out;
-}
-
-/** A size as go-units' RAMInBytes reads one: binary multiples ("64m" is 64 MiB). */
-function ramInBytes(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(v.trim());
-  if (!m) return undefined;
-  return Math.floor(Number(m[1]) * 1024 ** ' kmgtp'.indexOf(m[2].toLowerCase() || ' '));
+/**
+ * One of HostConfig.Mounts, as docker's API has it (mount.Mount): what `--mount`'s csv
+ * becomes in docker's CLI (cli/mountflag.ts), and what a library caller gives.
+ */
+export interface Mount {
+  /** bind, volume or tmpfs */
+  Type: 'bind' | 'volume' | 'tmpfs';
+  /** bind: an absolute host path; volume: its name (none: an anonymous volume); tmpfs: none */
+  Source?: string;
+  /** an absolute path in the container */
+  Target: string;
+  /** mounted read-only (recursively, for a bind) */
+  ReadOnly?: boolean;
+  /** docker for Mac's; meaningless on Linux, taken and ignored as dockerd does */
+  Consistency?: string;
+  /** a bind's: its propagation, whether the mounts below its source come too, whether a missing source is made */
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
+  /** a volume's: no copy of the image's content, and the labels and driver of a volume this creates */
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+  /** a tmpfs's size in bytes and its root's mode (permission bits) */
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
 }
 
 /** tmpfs-size as dockerd writes it for the mount: the largest unit that divides it. */
@@ -165,124 +150,91 @@ function tmpfsSize(bytes: number): string {
   return String(bytes);
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringMap = (v: unknown): v is Record<string, string> => isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+
 /**
- * One `--mount`, as docker's CLI (opts/mount.go) and dockerd (ParseMountSpec) read it. A
- * relative source is the CLI's to resolve (cli/runflags.ts): here it is refused for a bind.
+ * The shape of one Mount, as dockerd's JSON decoding would refuse it: a caller's typed value
+ * (the CLI's csv reader only ever makes well-formed ones). Named as the option 'mounts'.
  */
-export function parseMountFlag(raw: string): MountPlan {
-  const value = raw.trim();
-  const flagError = (why: string): GockerError => engineError(`invalid argument "${raw}" for "--mount" flag: ${why}`);
-  if (!value) throw flagError('value is empty');
-  let type = 'volume';
-  let source = '';
-  let target = '';
-  let readOnly = false;
-  let propagation = '';
-  let nonRecursive = false;
-  let createSrc = false;
-  let bindOpts = false;
-  let volumeOpts = false;
-  let tmpfsOpts = false;
-  let noCopy = false;
-  let size: number | undefined;
-  let tmode: number | undefined;
-  const labels: Record<string, string> = {};
-  const options: Record<string, string> = {};
-  let driver: string | undefined;
-  const bool = (key: string, val: string, has: boolean): boolean => {
-    if (!has || val === '1' || val === 'true') return true;
-    if (val === '0' || val === 'false') return false;
-    throw flagError(`invalid value for '${key}': invalid boolean value (${JSON.stringify(val)}): must be one of "true", "1", "false", or "0" (default "true")`);
-  };
-  const setOn = (map: Record<string, string>, kv: string): void => {
-    const i = kv.indexOf('=');
-    const k = i < 0 ? kv : kv.slice(0, i);
-    if (k) map[k] = i < 0 ? '' : kv.slice(i + 1);
-  };
-  for (const field of csvFields(value)) {
-    const eq = field.indexOf('=');
-    const has = eq >= 0;
-    let key = has ? field.slice(0, eq) : field;
-    const val = has ? field.slice(eq + 1) : '';
-    if (key.trim() !== key) throw flagError(`invalid option '${key.trim()}' in '${field}': option should not have whitespace`);
-    if (has) {
-      if (val.trim() === '') throw flagError(`invalid value for '${key}': value is empty`);
-      if (val.trim() !== val) throw flagError(`invalid value for '${key}' in '${field}': value should not have whitespace`);
-    }
-    key = key.toLowerCase();
-    if (!has && !['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive', 'bind-create-src'].includes(key)) throw flagError(`invalid field '${field}' must be a key=value pair`);
-    switch (key) {
-      case 'type': type = val.toLowerCase(); break;
-      case 'source': case 'src':
-        source = val;
-        break;
-      case 'target': case 'dst': case 'destination': target = val; break;
-      case 'readonly': case 'ro': readOnly = bool(key, val, has); break;
-      case 'consistency': break; // docker for Mac's; meaningless on Linux, accepted as dockerd does
-      case 'bind-propagation': propagation = val.toLowerCase(); bindOpts = true; break;
-      case 'bind-nonrecursive': throw flagError('bind-nonrecursive is deprecated, use bind-recursive=disabled instead');
-      case 'bind-recursive':
-        if (!['enabled', 'disabled', 'writable', 'readonly'].includes(val)) throw flagError(`invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`);
-        if (val === 'writable') throw flagError('bind-recursive=writable (a read-only mount whose submounts stay writable) is not supported by gocker');
-        nonRecursive = val === 'disabled';
-        bindOpts = true;
-        break;
-      case 'bind-create-src': createSrc = bool(key, val, has); bindOpts = true; break;
-      case 'volume-nocopy': noCopy = bool(key, val, has); volumeOpts = true; break;
-      case 'volume-label': setOn(labels, val); volumeOpts = true; break;
-      case 'volume-driver': driver = val; volumeOpts = true; break;
-      case 'volume-opt': setOn(options, val); volumeOpts = true; break;
-      case 'volume-subpath': throw flagError('volume-subpath is not supported by gocker');
-      case 'tmpfs-size':
-        size = ramInBytes(val);
-        if (size === undefined) throw flagError(`invalid value for ${key}: ${val}`);
-        tmpfsOpts = true;
-        break;
-      case 'tmpfs-mode':
-        if (!/^[0-7]+$/.test(val) || parseInt(val, 8) > 0xffffffff) throw flagError(`invalid value for ${key}: ${val}`);
-        tmode = parseInt(val, 8);
-        tmpfsOpts = true;
-        break;
-      default: throw flagError(`unknown option '${key}' in '${field}'`);
-    }
+function checkMountShape(m: unknown): asserts m is Mount {
+  const bad = (why: string): GockerError => new InvalidOptionError('mounts', `invalid mount: ${why}`, { exitCode: 125 });
+  if (!isRecord(m)) throw bad('a mount is an object with Type and Target');
+  for (const k of ['Type', 'Source', 'Target', 'Consistency'] as const) {
+    if (m[k] !== undefined && typeof m[k] !== 'string') throw bad(`${k} must be a string`);
   }
-  if (!type) throw flagError('type is required');
-  if (type !== 'bind' && bindOpts) throw flagError(`cannot mix 'bind-*' options with mount type '${type}'`);
-  if (type !== 'volume' && volumeOpts) throw flagError(`cannot mix 'volume-*' options with mount type '${type}'`);
-  if (type !== 'tmpfs' && tmpfsOpts) throw flagError(`cannot mix 'tmpfs-*' options with mount type '${type}'`);
-  if (!['bind', 'volume', 'tmpfs'].includes(type)) {
-    throw engineError(type === 'image' || type === 'npipe' || type === 'cluster' ? `mount type ${type} is not supported by gocker` : `invalid mount config for type "${type}": mount type unknown`);
+  if (m.ReadOnly !== undefined && typeof m.ReadOnly !== 'boolean') throw bad('ReadOnly must be a boolean');
+  const b = m.BindOptions;
+  if (b !== undefined && (!isRecord(b) || (b.Propagation !== undefined && typeof b.Propagation !== 'string')
+    || [b.NonRecursive, b.CreateMountpoint].some((x) => x !== undefined && typeof x !== 'boolean'))) throw bad('BindOptions must be { Propagation?: string, NonRecursive?: boolean, CreateMountpoint?: boolean }');
+  const v = m.VolumeOptions;
+  if (v !== undefined && (!isRecord(v) || (v.NoCopy !== undefined && typeof v.NoCopy !== 'boolean') || (v.Labels !== undefined && !isStringMap(v.Labels))
+    || (v.DriverConfig !== undefined && (!isRecord(v.DriverConfig) || (v.DriverConfig.Name !== undefined && typeof v.DriverConfig.Name !== 'string')
+      || (v.DriverConfig.Options !== undefined && !isStringMap(v.DriverConfig.Options)))))) {
+    throw bad('VolumeOptions must be { NoCopy?: boolean, Labels?: { [name]: string }, DriverConfig?: { Name?: string, Options?: { [name]: string } } }');
   }
+  const t = m.TmpfsOptions;
+  const whole = (x: unknown, max: number): boolean => x === undefined || (Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max);
+  if (t !== undefined && (!isRecord(t) || !whole(t.SizeBytes, Number.MAX_SAFE_INTEGER) || !whole(t.Mode, 0xffffffff))) throw bad('TmpfsOptions must be { SizeBytes?: whole bytes, Mode?: permission bits }');
+}
+
+/**
+ * One of HostConfig.Mounts as dockerd checks it (ParseMountSpec), in its words: a type
+ * gocker mounts, an absolute target, a bind's absolute source that exists (unless it is to
+ * be made), each type's options on that type alone. A relative source is the CLI's to
+ * resolve (cli/runflags.ts): here it is refused for a bind.
+ */
+export function checkMount(m: Mount): MountPlan {
+  checkMountShape(m);
+  const type: string = m.Type ?? '';
+  if (type === 'image' || type === 'npipe' || type === 'cluster') throw new InvalidOptionError('mounts', `mount type ${type} is not supported by gocker`, { exitCode: 125 });
+  if (!['bind', 'volume', 'tmpfs'].includes(type)) throw badMount(type, 'mount type unknown');
+  const target = m.Target ?? '';
+  const source = m.Source ?? '';
+  const readOnly = !!m.ReadOnly;
   const dest = checkTarget(type, target);
+  if (type !== 'bind' && m.BindOptions) throw badMount(type, 'field BindOptions must not be specified');
+  if (type !== 'volume' && m.VolumeOptions) throw badMount(type, 'field VolumeOptions must not be specified');
+  if (type !== 'tmpfs' && m.TmpfsOptions) throw badMount(type, 'field TmpfsOptions must not be specified');
+  // What inspect shows as HostConfig.Mounts: the entry as given, its empty parts left out.
   const spec: Record<string, unknown> = { Type: type, Source: source, Target: target };
   if (readOnly) spec.ReadOnly = true;
   if (type === 'bind') {
-    if (!source) throw mountConfig('bind', 'field Source must not be empty');
-    if (propagation && !PROPAGATION.includes(propagation)) throw mountConfig('bind', `invalid propagation mode: ${propagation}`);
-    if (!source.startsWith('/')) throw mountConfig('bind', `invalid mount path: '${source}' mount path must be absolute`);
-    if (!createSrc && !fs.existsSync(source)) throw mountConfig('bind', `bind source path does not exist: ${source}`);
-    if (bindOpts) spec.BindOptions = { ...(propagation ? { Propagation: propagation } : {}), ...(nonRecursive ? { NonRecursive: true } : {}), ...(createSrc ? { CreateMountpoint: true } : {}) };
+    const propagation = m.BindOptions?.Propagation?.toLowerCase() ?? '';
+    const nonRecursive = !!m.BindOptions?.NonRecursive;
+    const createSrc = !!m.BindOptions?.CreateMountpoint;
+    if (!source) throw badMount('bind', 'field Source must not be empty');
+    if (propagation && !PROPAGATION.includes(propagation)) throw badMount('bind', `invalid propagation mode: ${propagation}`);
+    if (!source.startsWith('/')) throw badMount('bind', `invalid mount path: '${source}' mount path must be absolute`);
+    if (!createSrc && !fs.existsSync(source)) throw badMount('bind', `bind source path does not exist: ${source}`);
+    if (m.BindOptions) spec.BindOptions = { ...(propagation ? { Propagation: propagation } : {}), ...(nonRecursive ? { NonRecursive: true } : {}), ...(createSrc ? { CreateMountpoint: true } : {}) };
     return {
       Type: 'bind', Source: path.posix.normalize(source).replace(/(.)\/$/, '$1'), Destination: dest, RW: !readOnly, Mode: '', Propagation: propagation || 'rprivate',
       createSource: createSrc, copyData: false, nonRecursive, spec,
     };
   }
   if (type === 'volume') {
-    if (readOnly && !source) throw mountConfig('volume', 'must not set ReadOnly mode when using anonymous volumes');
-    if (volumeOpts) {
+    const noCopy = !!m.VolumeOptions?.NoCopy;
+    const labels = m.VolumeOptions?.Labels ?? {};
+    const driver = m.VolumeOptions?.DriverConfig?.Name || undefined;
+    const options = m.VolumeOptions?.DriverConfig?.Options ?? {};
+    if (readOnly && !source) throw badMount('volume', 'must not set ReadOnly mode when using anonymous volumes');
+    if (m.VolumeOptions) {
       spec.VolumeOptions = {
-        ...(noCopy ? { NoCopy: true } : {}), ...(Object.keys(labels).length ? { Labels: labels } : {}),
-        ...(driver || Object.keys(options).length ? { DriverConfig: { Name: driver ?? '', ...(Object.keys(options).length ? { Options: options } : {}) } } : {}),
+        ...(noCopy ? { NoCopy: true } : {}), ...(Object.keys(labels).length ? { Labels: { ...labels } } : {}),
+        ...(m.VolumeOptions.DriverConfig ? { DriverConfig: { Name: driver ?? '', ...(Object.keys(options).length ? { Options: { ...options } } : {}) } } : {}),
       };
     }
     return {
       Type: 'volume', Source: source, Destination: dest, RW: !readOnly, Mode: 'z', Propagation: '', createSource: false, copyData: !noCopy, nonRecursive: false,
-      volumeLabels: Object.keys(labels).length ? labels : undefined, volumeOptions: Object.keys(options).length ? options : undefined, volumeDriver: driver, spec,
+      volumeLabels: Object.keys(labels).length ? { ...labels } : undefined, volumeOptions: Object.keys(options).length ? { ...options } : undefined, volumeDriver: driver, spec,
     };
   }
-  if (source) throw mountConfig('tmpfs', 'field Source must not be specified');
+  if (source) throw badMount('tmpfs', 'field Source must not be specified');
+  const size = m.TmpfsOptions?.SizeBytes || undefined;
+  const tmode = m.TmpfsOptions?.Mode;
   const data = [...(tmode !== undefined ? [`mode=${tmode.toString(8)}`] : []), ...(size ? [`size=${tmpfsSize(size)}`] : [])];
-  if (tmpfsOpts) spec.TmpfsOptions = { ...(size ? { SizeBytes: size } : {}), ...(tmode !== undefined ? { Mode: tmode } : {}) };
+  if (m.TmpfsOptions) spec.TmpfsOptions = { ...(size ? { SizeBytes: size } : {}), ...(tmode !== undefined ? { Mode: tmode } : {}) };
   return {
     Type: 'tmpfs', Source: '', Destination: dest, RW: !readOnly, Mode: '', Propagation: '', createSource: false, copyData: false, nonRecursive: false,
     tmpfsData: data.join(','), spec,
@@ -294,7 +246,7 @@ export function parseMountFlag(raw: string): MountPlan {
  * binds and volumes, then --mount, then anonymous volumes for -v /path and the image's
  * VOLUME entries that nothing else mounts. tmpfsDests: --tmpfs's destinations.
  */
-export function planMounts(o: { volume?: string[]; mount?: string[] }, imageVolumes: Record<string, object> | undefined, tmpfsDests: string[]): MountPlan[] {
+export function planMounts(o: { volume?: string[]; mounts?: Mount[] }, imageVolumes: Record<string, object> | undefined, tmpfsDests: string[]): MountPlan[] {
   const out: MountPlan[] = [];
   const taken = new Set<string>();
   const anonymous: MountPlan[] = [];
@@ -310,8 +262,8 @@ export function planMounts(o: { volume?: string[]; mount?: string[] }, imageVolu
     taken.add(p.Destination);
     out.push(p);
   }
-  for (const raw of o.mount ?? []) {
-    const p = parseMountFlag(raw);
+  for (const m of o.mounts ?? []) {
+    const p = checkMount(m);
     if (taken.has(p.Destination) || tmpfsDests.includes(p.Destination)) throw duplicate(p.Destination);
     taken.add(p.Destination);
     out.push(p);

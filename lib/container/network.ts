@@ -32,7 +32,7 @@ import { addPortRules, removePortRules, type PortRule } from '../network/firewal
 import { hostGateway } from '../network';
 import { addressing, allocateAddress, findNetwork, isDefaultBridge, listNetworks, networkLock, releaseAddresses, type NetworkRecord } from '../network/store';
 import { extraHostsLines } from './runflags';
-import { exposedKeys, holdPorts, parsePublish, portsShown, releaseHeld, type HeldPort, type PortMap, type Proto } from '../network/ports';
+import { checkPortBindings, exposedKeys, exposedPortKeys, holdPorts, portsShown, releaseHeld, type HeldPort, type PortMap, type Proto } from '../network/ports';
 import { networkEvent } from '../events';
 import type { MemberList } from '../network/manage';
 import { ATTACH_SOCKET } from './state';
@@ -47,11 +47,12 @@ export interface NetworkOptions {
   networkAlias?: string[];
   /** --ip: the address on a user network */
   ip?: string;
-  /** -p [hostIP:][hostPort:]containerPort[/proto] */
-  publish?: string[];
+  /** HostConfig.PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] } (the CLI reads -p into it) */
+  portBindings?: PortMap;
   /** -P: every exposed port on a random host port */
   publishAll?: boolean;
-  expose?: string[];
+  /** Config.ExposedPorts: { '80/tcp': {} } ('8000-8002/udp' for a range), over the image's */
+  exposedPorts?: Record<string, object>;
 }
 
 export interface NetworkPlan {
@@ -77,10 +78,11 @@ function endpoint(n: NetworkRecord, aliases: string[] | null, ip: string | undef
 /** The flags against the store's networks, as dockerd checks them; nothing is made. */
 export async function planNetworking(paths: StorePaths, o: NetworkOptions, imageExposed: string[]): Promise<NetworkPlan> {
   const mode = o.network ?? 'bridge';
-  const portBindings: PortMap = {};
   const exposed = new Set<string>();
-  for (const e of [...imageExposed, ...(o.expose ?? [])]) for (const k of exposedKeys(e)) exposed.add(k);
-  for (const p of o.publish ?? []) for (const k of parsePublish(p, portBindings)) exposed.add(k);
+  for (const e of imageExposed) for (const k of exposedKeys(e)) exposed.add(k);
+  for (const e of Object.keys(o.exposedPorts ?? {})) for (const k of exposedPortKeys(e)) exposed.add(k);
+  const { portBindings, exposed: published } = checkPortBindings(o.portBindings ?? {});
+  for (const k of published) exposed.add(k);
   if (o.publishAll) for (const k of exposed) portBindings[k] ??= [{ HostIp: '', HostPort: '' }];
   const plan: NetworkPlan = { mode, networks: {}, portBindings, exposed: [...exposed] };
   if (mode.startsWith('container:')) {

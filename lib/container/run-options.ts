@@ -1,11 +1,13 @@
 // run and create's options, typed (docker's ContainerCreate body in the CLI's flags' names),
 // and the engine's checks of the ones that are docker's API forms: the log driver and its
-// options, ulimits, tmpfs mounts. Docker's flag syntax is the CLI's (cli/runflags.ts).
+// options, ulimits, tmpfs mounts. Docker's flag syntax (--mount's csv, -p, a seccomp=FILE to
+// read, a --cidfile to write) is the CLI's (cli/runflags.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResourceFlags } from '../cgroups';
 import { GockerError } from '../errors';
 import { humanSize } from '../spec';
+import type { Mount } from './mounts';
 import type { NetworkOptions } from './network';
 import type { AttachStreams, DeviceMapping } from './runflags';
 
@@ -14,8 +16,9 @@ const engineError = (msg: string): GockerError => new GockerError(msg, { exitCod
 /**
  * docker's run/create options, typed: docker's ContainerCreate body in the names of the CLI's
  * flags (the network ones are container/network's NetworkOptions). Docker's flag syntax
- * (`-e VAR`, --env-file, --ulimit, --tmpfs, --log-opt, -l and --label-file) is the caller's to
- * read (cli/runflags.ts): nothing here reads the caller's environment, files or directory.
+ * (`-e VAR`, --env-file, --ulimit, --tmpfs, --log-opt, -l and --label-file, --mount, -p and
+ * --expose, --security-opt seccomp=FILE) is the caller's to read (cli/runflags.ts): nothing
+ * here reads or writes the caller's environment, files or directory.
  * Where docker's API itself takes a string (HostConfig.Binds' `a:b:ro`, a memory of '64m'),
  * so does this.
  */
@@ -36,21 +39,20 @@ export interface RunOptions extends ResourceFlags, NetworkOptions {
   tty?: boolean;
   /** HostConfig.Binds as docker's -v: /host:/ctr[:mode], NAME:/ctr[:mode], or /ctr (an anonymous volume); a host path absolute */
   volume?: string[];
-  /** docker's --mount csv: type=bind|volume|tmpfs,source=,target=,... (a bind's source absolute) */
-  mount?: string[];
+  /** HostConfig.Mounts: bind, volume and tmpfs mounts as docker's API has them (a bind's source absolute) */
+  mounts?: Mount[];
   /** HostConfig.Tmpfs: a mount point and its options, { '/run': 'size=64m,mode=1777' } ('' for none) */
   tmpfs?: Record<string, string>;
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  /** HostConfig.SecurityOpt: no-new-privileges, seccomp=unconfined|builtin|<a profile's JSON> */
   securityOpt?: string[];
   /** HostConfig.Ulimits: soft and hard limits, -1 for unlimited */
   ulimits?: Ulimit[];
   shmSize?: string;
   /** run gocker-init as PID 1 (reaps zombies, forwards signals), as docker's --init */
   init?: boolean;
-  /** write the container's id to this file (which must not exist), as docker's --cidfile */
-  cidfile?: string;
   /** json-file (the default) or none */
   logDriver?: string;
   /** HostConfig.LogConfig.Config: the driver's options, json-file's max-size and max-file */

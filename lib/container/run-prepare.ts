@@ -21,7 +21,7 @@ import { invalidName, reserveName } from './names';
 import { abandonContainer } from './teardown';
 import { newContainerId } from './state';
 import { resolveUser } from './user';
-import { normaliseSecurityOpts, seccompProgram } from '../spec/seccomp';
+import { checkSecurityOpts, seccompProgram } from '../spec/seccomp';
 import { helperPath } from './monitor';
 import { hostGateway } from '../network';
 import { BASE_HOSTS, planNetworking, type NetworkPlan } from './network';
@@ -90,9 +90,6 @@ export async function prepareContainer(paths: StorePaths, o: RunOptions, image: 
   const cfg = image.config.config ?? {};
   const id = newContainerId();
   if (o.name !== undefined && !NAME_RE.test(o.name)) throw invalidName(o.name);
-  if (o.cidfile !== undefined && fs.existsSync(o.cidfile)) {
-    throw engineError(`Container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
-  }
   // docker's ContainerCreate Config, as docker's CLI would send it.
   const body: CreateConfig = {
     Hostname: o.hostname, User: o.user, Cmd: o.command?.length ? o.command : null, WorkingDir: o.workdir, Tty: !!o.tty,
@@ -119,8 +116,8 @@ export async function prepareContainer(paths: StorePaths, o: RunOptions, image: 
   const ulimits = checkUlimits(o.ulimits ?? []);
   const available = boundingCaps();
   const caps = effectiveCaps({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged, available });
-  // seccomp=FILE becomes the profile itself, as docker's CLI sends it: the record holds it.
-  const securityOpt = normaliseSecurityOpts(o.securityOpt ?? []);
+  // seccomp= holds the profile itself, as docker's CLI sends it: the record keeps it.
+  const securityOpt = checkSecurityOpts(o.securityOpt ?? []);
   // Compiled now, before anything of the container exists: a bad profile leaves nothing.
   const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(paths.runroot, 'seccomp'));
   const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;

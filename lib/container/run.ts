@@ -57,6 +57,11 @@ export interface LaunchHooks {
    */
   beforeRelease?: (pid: number, ns: NamespacePaths) => Promise<void> | void;
   /**
+   * Called with the container's id once its record is saved, before it is released: where
+   * docker's CLI writes --cidfile. A throw stops the start and removes the container.
+   */
+  onCreate?: (id: string) => Promise<void> | void;
+  /**
    * A foreground run's: called once its monitor has started, with where the signals the
    * caller passes on go (held until the container is released). docker's sig-proxy is the
    * caller's to install (the CLI's): the engine handles no signal of its process.
@@ -159,7 +164,7 @@ export class Runner {
         for (const [file, text] of files) fs.writeFileSync(file, text);
         // Kept with the record: `start` runs it again.
         writeSpec(path.join(this.paths.container(rec.Id), SPEC_FILE), spec);
-        if (o.cidfile !== undefined) fs.writeFileSync(o.cidfile, rec.Id, { flag: 'wx' });
+        await (hooks.onCreate ?? this.hooks.onCreate)?.(rec.Id);
         await cgroupManager().create(rec.CgroupPath, limits);
       });
     } catch (e) {

@@ -1,7 +1,8 @@
-// Published ports: docker's -p and -P as its nat package reads them, the host ports held
-// while a container runs, and how ps, inspect and `port` show them.
+// Published ports: HostConfig.PortBindings checked as dockerd takes them (docker's -p syntax
+// is the CLI's), the host ports held while a container runs, and how ps, inspect and `port`
+// show them.
 import * as fs from 'node:fs';
-import { GockerError, isErrno } from '../errors';
+import { GockerError, InvalidOptionError, isErrno } from '../errors';
 import { native } from '../native';
 import { parseAddress } from './ipv4';
 
@@ -20,43 +21,60 @@ function parseRange(s: string, what: string): [number, number] {
   return [lo, hi];
 }
 
+/** An IPv4 address as dotted quads, or undefined (what HostIp may be). */
+const ipv4 = (s: string): boolean => parseAddress(s) !== undefined;
+
 /**
- * One -p value, `[ip:][hostPort:]containerPort[/proto]` with ranges, into the port map and
- * the container ports it exposes.
+ * HostConfig.PortBindings as dockerd takes them, each key "PORT[/PROTO]" (tcp by default)
+ * and each binding's HostIp an IPv4 address or '' (any), HostPort 'N', 'N-M' (any free port
+ * of the range) or ''/'0' (any): the map normalised (every key with its protocol, every
+ * binding with both fields), and the container ports it exposes. A key with no bindings
+ * (null or []) is published on any port. Docker's `-p` syntax is the CLI's (cli/portflags.ts).
  */
-export function parsePublish(spec: string, into: PortMap): string[] {
-  const slash = spec.lastIndexOf('/');
-  const proto = slash < 0 ? 'tcp' : spec.slice(slash + 1).toLowerCase();
-  const rest = slash < 0 ? spec : spec.slice(0, slash);
-  if (!['tcp', 'udp', 'sctp'].includes(proto)) throw engineError(`invalid proto: ${proto}`);
-  if (rest.startsWith('[')) throw engineError(`invalid IP address ${rest.slice(0, rest.indexOf(']') + 1)}: gocker publishes ports on IPv4 addresses only`);
-  const parts = rest.split(':');
-  if (parts.length > 3) throw engineError(`invalid port format: ${spec}`);
-  const [ip, hostPort, containerPort] = parts.length === 3 ? parts : parts.length === 2 ? ['', parts[0], parts[1]] : ['', '', parts[0]];
-  if (!containerPort) throw engineError(`no port specified: ${spec}<empty>`);
-  if (ip && parseAddress(ip) === undefined) throw engineError(`invalid IP address: ${ip}`);
-  const [clo, chi] = parseRange(containerPort, 'containerPort');
-  // A host port of 0 is any, as an empty one.
-  const host = hostPort && hostPort !== '0' ? parseRange(hostPort, 'hostPort') : undefined;
-  if (host && chi - clo !== host[1] - host[0] && chi !== clo) {
-    throw engineError(`invalid ranges specified for container and host Ports: ${containerPort} and ${hostPort}`);
+export function checkPortBindings(bindings: unknown, option = 'portBindings'): { portBindings: PortMap; exposed: string[] } {
+  const bad = (why: string): GockerError => new InvalidOptionError(option, why, { exitCode: 125 });
+  if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) throw bad(`invalid ${option}: a map of "PORT/PROTO" to bindings`);
+  const out: PortMap = {};
+  for (const [key, list] of Object.entries(bindings)) {
+    const m = /^(\d+)(?:\/([a-z]+))?$/i.exec(key);
+    const proto = (m?.[2] ?? 'tcp').toLowerCase();
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw bad(`invalid containerPort: ${key}`);
+    if (!['tcp', 'udp', 'sctp'].includes(proto)) throw bad(`invalid proto: ${proto}`);
+    const port = `${Number(m[1])}/${proto}`;
+    if (list !== null && !Array.isArray(list)) throw bad(`invalid bindings for ${key}: an array of { HostIp, HostPort }`);
+    for (const b of list?.length ? list as unknown[] : [{}]) {
+      if (typeof b !== 'object' || b === null) throw bad(`invalid binding for ${key}: { HostIp, HostPort }`);
+      const { HostIp: ip = '', HostPort: hp = '' } = b as { HostIp?: unknown; HostPort?: unknown };
+      if (typeof ip !== 'string' || typeof hp !== 'string') throw bad(`invalid binding for ${key}: HostIp and HostPort are strings`);
+      if (ip.startsWith('[') || ip.includes(':')) throw bad(`invalid IP address ${ip}: gocker publishes ports on IPv4 addresses only`);
+      if (ip && !ipv4(ip)) throw bad(`invalid IP address: ${ip}`);
+      // A host port of 0 is any, as an empty one.
+      if (hp && hp !== '0') {
+        const r = /^(\d+)(?:-(\d+))?$/.exec(hp);
+        const lo = r ? Number(r[1]) : NaN;
+        const hi = r ? Number(r[2] ?? r[1]) : NaN;
+        if (!r || lo < 1 || hi > 65535 || hi < lo) throw bad(`invalid hostPort: ${hp}`);
+      }
+      (out[port] ??= []).push({ HostIp: ip, HostPort: hp === '0' ? '' : hp });
+    }
   }
-  const exposed: string[] = [];
-  for (let p = clo; p <= chi; p++) {
-    const key = `${p}/${proto}`;
-    // A host range for one container port: any free port of the range, as docker.
-    const hp = !host ? '' : chi === clo ? (host[0] === host[1] ? String(host[0]) : `${host[0]}-${host[1]}`) : String(host[0] + p - clo);
-    (into[key] ??= []).push({ HostIp: ip, HostPort: hp });
-    exposed.push(key);
-  }
-  return exposed;
+  return { portBindings: out, exposed: Object.keys(out) };
 }
 
-/** An exposed port as an image or --expose gives it ("80", "80/udp", "8000-8002/tcp"). */
+/** An exposed port as an image's config or a caller's ExposedPorts give it ("80", "80/udp", "8000-8002/tcp"). */
 export function exposedKeys(spec: string): string[] {
   const [port, proto = 'tcp'] = spec.split('/');
   const [lo, hi] = parseRange(port, 'port');
   return Array.from({ length: hi - lo + 1 }, (_, i) => `${lo + i}/${proto.toLowerCase()}`);
+}
+
+/** One of Config.ExposedPorts' keys a caller gives, as exposedKeys reads it; refused as the option exposedPorts. */
+export function exposedPortKeys(spec: string): string[] {
+  try {
+    return exposedKeys(spec);
+  } catch (e) {
+    throw new InvalidOptionError('exposedPorts', (e as Error).message, { exitCode: 125 });
+  }
 }
 
 export interface HeldPort {

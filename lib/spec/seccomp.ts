@@ -7,8 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GockerError } from '../errors';
-import { readWhole } from '../fsread';
+import { GockerError, InvalidOptionError } from '../errors';
 import { native, packageRoot } from '../native';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -121,74 +120,24 @@ function defaultProfilePath(): string {
   return path.join(packageRoot(), 'profiles', 'seccomp', 'default.json');
 }
 
-/**
- * Go's json.Compact: whitespace outside strings removed, nothing else changed (numbers keep
- * their digits). docker's CLI keeps a profile named by path in SecurityOpt this way.
- */
-export function compactJson(text: string): string {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      out += c;
-      if (c === '\\') out += text[++i] ?? '';
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r') {
-      out += c;
-    }
-  }
-  return out;
-}
+const invalidOpt = (msg: string): GockerError => new InvalidOptionError('securityOpt', msg, { exitCode: 125 });
 
 /**
- * --security-opt as docker's CLI leaves it for the engine: seccomp=FILE (or seccomp:FILE)
- * becomes seccomp=<the file's JSON, compacted>, so the record (and inspect) holds the
- * profile itself and a later start needs no file. An unreadable file or one that is not
- * JSON is refused with docker's message. Options gocker does not know are refused.
+ * HostConfig.SecurityOpt as dockerd takes it: no-new-privileges[=bool], and seccomp= with
+ * unconfined, builtin or a profile's JSON. docker's CLI reads seccomp=FILE and sends the
+ * file's JSON (cli/runflags.ts): the engine reads no file of its caller's, and the record
+ * (and inspect) holds the profile itself, so a later start needs no file either. Options
+ * gocker does not know are refused.
  */
-// docker's default profile is about 20 KiB; a profile is data the user names, but /dev/zero
-// or a FIFO named by mistake must not hold the CLI for ever or fill its memory.
-const MAX_PROFILE = 4 << 20;
-
-/** A profile file: a regular file (not a FIFO, a device), read whole up to MAX_PROFILE. */
-function readProfile(file: string): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (!st.isFile()) throw new Error('not a regular file');
-    if (st.size > MAX_PROFILE) throw new Error(`larger than ${MAX_PROFILE >> 20} MiB`);
-    return readWhole(fd, st.size).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-export function normaliseSecurityOpts(opts: string[], readFile: (f: string) => string = readProfile): string[] {
+export function checkSecurityOpts(opts: string[]): string[] {
   return opts.map((opt) => {
+    if (typeof opt !== 'string') throw invalidOpt(`invalid --security-opt: ${JSON.stringify(opt)}`);
     if (/^no-new-privileges(=(true|false)|:(true|false))?$/.test(opt)) return opt;
     const m = /^seccomp[=:](.+)$/s.exec(opt);
-    if (!m) throw engineError(`invalid --security-opt: "${opt}"`);
+    if (!m) throw invalidOpt(`invalid --security-opt: "${opt}"`);
     const v = m[1];
     if (v === 'unconfined' || v === 'builtin' || v.startsWith('{')) return opt;
-    let text: string;
-    try {
-      text = readFile(v);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-      throw engineError(`opening seccomp profile (${v}) failed: open ${v}: ${why}`);
-    }
-    try {
-      JSON.parse(text);
-    } catch (e) {
-      throw engineError(`compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`);
-    }
-    return `seccomp=${compactJson(text)}`;
+    throw invalidOpt(`invalid --security-opt: "${opt}": seccomp= takes unconfined, builtin or a profile's JSON, not a file's name (read the file and give its JSON)`);
   });
 }
 

@@ -446,3 +446,41 @@ test('logs: a reader that does not read holds the read of the file; logEntries: 
     await c.remove({ force: true });
   }
 });
+
+test('docker\'s typed values: HostConfig.Mounts, PortBindings and ExposedPorts, a seccomp profile as its JSON', async () => {
+  const host = fs.mkdtempSync(path.join(os.tmpdir(), 'h13lib-mounts-'));
+  try {
+    fs.writeFileSync(path.join(host, 'f'), 'from the host\n');
+    // mkdir refused with EPERM (1): the profile is data the caller gives, never a file the engine reads.
+    const profile = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] });
+    const c = await g.run('busybox', ['sh', '-c', 'cat /h/f; touch /h/x 2>/dev/null || echo ro; df -k /t | tail -1; mkdir /tmp/d 2>/dev/null || echo nomkdir'], {
+      mounts: [
+        { Type: 'bind', Source: host, Target: '/h', ReadOnly: true },
+        { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 2 << 20, Mode: 0o1777 } },
+      ],
+      portBindings: { '8080/tcp': [{ HostIp: '127.0.0.1' }] },
+      exposedPorts: { '9000/udp': {} },
+      securityOpt: [`seccomp=${profile}`],
+    });
+    assert.deepEqual(await c.wait(), { exitCode: 0, oomKilled: false });
+    const out = await text(c.logs());
+    assert.match(out, /^from the host\nro\ntmpfs\s+2048\s.*\nnomkdir\n$/);
+    const rec = c.inspect();
+    assert.deepEqual(rec.HostConfig.Mounts, [
+      { Type: 'bind', Source: host, Target: '/h', ReadOnly: true },
+      { Type: 'tmpfs', Source: '', Target: '/t', TmpfsOptions: { SizeBytes: 2 << 20, Mode: 0o1777 } },
+    ]);
+    assert.deepEqual(rec.HostConfig.PortBindings, { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+    assert.deepEqual(Object.keys(rec.Config.ExposedPorts ?? {}).sort(), ['8080/tcp', '9000/udp']);
+    assert.deepEqual(rec.HostConfig.SecurityOpt, [`seccomp=${profile}`]);
+    await c.remove();
+    // Docker's CLI syntax is the CLI's: the library takes none of it.
+    await assert.rejects(g.run('busybox', ['true'], { mounts: ['type=bind,src=/,dst=/h'] as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'mounts');
+    await assert.rejects(g.run('busybox', ['true'], { securityOpt: [`seccomp=${path.join(host, 'f')}`] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'securityOpt');
+    await assert.rejects(g.run('busybox', ['true'], { mounts: [{ Type: 'bind', Source: path.join(host, 'missing'), Target: '/m' }] }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'mounts'
+      && e.message === `invalid mount config for type "bind": bind source path does not exist: ${path.join(host, 'missing')}`);
+    assert.deepEqual(await g.containers({ all: true }), []);
+  } finally {
+    fs.rmSync(host, { recursive: true, force: true });
+  }
+});

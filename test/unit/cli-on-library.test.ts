@@ -38,11 +38,9 @@ const NOT_YET: Record<string, string[]> = {
   'commands/run.ts': ['container/restart', 'container/run', 'image/pull', 'name', 'remote', 'store'],
   'commands/create.ts': ['container/run'],
   'commands/start.ts': ['container/lifecycle', 'container/run'],
-  'commands/restart.ts': ['container/lifecycle', 'container/run', 'events'],
   'commands/update.ts': ['container/restart', 'container/update'],
   'commands/exec.ts': ['container/attach', 'container/exec'],
-  'runflags.ts': ['container/mounts', 'container/run-options', 'container/runflags'],
-  'sigproxy.ts': ['container/monitor'],
+  'runflags.ts': ['container/run-options', 'container/runflags'],
   'store.ts': ['store', 'store/paths'],
   // Not moved yet: images, volumes, events, system and the rest of the CLI's shell.
   'commands/events.ts': ['events'],

@@ -10,14 +10,15 @@ test('docker\'s API forms become the engine\'s typed options', async () => {
     name: 'web', env: { A: '1', B: 'x=y' }, labels: { role: 'db' }, memory: 64 * 1024 * 1024, memorySwap: '128m', cpus: 0.5, pidsLimit: 20,
     shmSize: '32m', ulimits: [{ name: 'nofile', soft: 100, hard: 200 }, { name: 'core', soft: 0 }], tmpfs: { '/run': 'size=1m', '/tmp': '' },
     portBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostPort: '5353' }], '9000/tcp': [] },
-    publish: ['127.0.0.1:81:81'], restart: { name: 'on-failure', maximumRetryCount: 3 }, logOpts: { 'max-size': '1m' }, sysctls: { 'net.ipv4.ip_forward': '1' },
+    exposedPorts: { '7000-7001/udp': {} }, restart: { name: 'on-failure', maximumRetryCount: 3 }, logOpts: { 'max-size': '1m' }, sysctls: { 'net.ipv4.ip_forward': '1' },
     volumes: ['/srv:/srv:ro'], binds: ['data:/data'], workingDir: '/w', openStdin: true, tty: true, rm: false, stopTimeout: 3,
   });
   assert.deepEqual(
-    [o.image, o.command, o.name, o.env, o.labels, o.memory, o.memorySwap, o.cpus, o.pidsLimit, o.shmSize, o.ulimits, o.tmpfs, o.publish, o.restart, o.logOpts, o.sysctls, o.volume, o.workdir, o.interactive, o.tty, o.stopTimeout],
+    [o.image, o.command, o.name, o.env, o.labels, o.memory, o.memorySwap, o.cpus, o.pidsLimit, o.shmSize, o.ulimits, o.tmpfs, o.portBindings, o.exposedPorts, o.restart, o.logOpts, o.sysctls, o.volume, o.workdir, o.interactive, o.tty, o.stopTimeout],
     ['busybox', ['sh', '-c', 'true'], 'web', ['A=1', 'B=x=y'], { role: 'db' }, '67108864', '128m', '0.5', 20, '32m',
       [{ name: 'nofile', soft: 100, hard: 200 }, { name: 'core', soft: 0, hard: 0 }], { '/run': 'size=1m', '/tmp': '' },
-      ['127.0.0.1:81:81', '127.0.0.1:8080:80/tcp', '5353:53/udp', '9000/tcp'], 'on-failure:3', { 'max-size': '1m' }, { 'net.ipv4.ip_forward': '1' }, ['/srv:/srv:ro', 'data:/data'], '/w', true, true, 3],
+      { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostIp: '', HostPort: '5353' }], '9000/tcp': [{ HostIp: '', HostPort: '' }] },
+      { '7000-7001/udp': {} }, 'on-failure:3', { 'max-size': '1m' }, { 'net.ipv4.ip_forward': '1' }, ['/srv:/srv:ro', 'data:/data'], '/w', true, true, 3],
   );
 });
 
@@ -43,7 +44,11 @@ test('a value refused names its option, in the words the CLI\'s flag gets', asyn
   await refused({ binds: ['./here:/x'] }, 'binds', "invalid volume specification: './here:/x': a host path must be absolute");
   await refused({ ulimits: [{ name: 'nofile', soft: 10, hard: 5 }] }, 'ulimits', 'ulimit soft limit must be less than or equal to hard limit: 10 > 5');
   await refused({ stopTimeout: 1.5 }, 'stopTimeout');
-  await refused({ mounts: ['type=nope,target=/x'] }, 'mounts');
+  await refused({ mounts: [{ Type: 'nope', Target: '/x' }] }, 'mounts', 'invalid mount config for type "nope": mount type unknown');
+  await refused({ mounts: [{ Type: 'bind', Source: './x', Target: '/x' }] }, 'mounts', "invalid mount config for type \"bind\": invalid mount path: './x' mount path must be absolute");
+  await refused({ mounts: [{ Type: 'tmpfs', Target: '/x', BindOptions: { Propagation: 'shared' } }] }, 'mounts', 'invalid mount config for type "tmpfs": field BindOptions must not be specified');
+  await refused({ mounts: [{ Type: 'volume', Target: '/x', ReadOnly: 'yes' }] }, 'mounts', 'invalid mount: ReadOnly must be a boolean');
+  await refused({ mounts: ['type=volume,target=/x'] }, 'mounts', 'invalid mount: a mount is an object with Type and Target');
   await refused({ workingDir: 'relative' }, 'workingDir');
   await refused({ logDriver: 'syslog' }, 'logDriver', "logger: no log driver named 'syslog' is registered");
   await refused({ logOpts: { 'max-size': '-1' } }, 'logOpts');
@@ -59,7 +64,12 @@ test('a value refused names its option, in the words the CLI\'s flag gets', asyn
   await refused({ uts: 'weird' }, 'uts');
   await refused({ sysctls: { 'kernel.panic': '1' } }, 'sysctls', 'invalid argument "kernel.panic=1" for "--sysctl" flag: sysctl \'kernel.panic=1\' is not allowed');
   await refused({ stopSignal: 'SIGNOPE' }, 'stopSignal', 'Invalid signal: SIGNOPE');
-  await refused({ publish: ['x:y:z:w'] }, 'publish');
+  await refused({ portBindings: { '80/tcp': [{ HostPort: 'x' }] } }, 'portBindings', 'invalid hostPort: x');
+  await refused({ portBindings: { '80/icmp': [] } }, 'portBindings', 'invalid proto: icmp');
+  await refused({ portBindings: { '80/tcp': [{ HostIp: '::1' }] } }, 'portBindings', 'invalid IP address ::1: gocker publishes ports on IPv4 addresses only');
+  await refused({ exposedPorts: { x: {} } }, 'exposedPorts', 'invalid port: x');
+  await refused({ securityOpt: ['seccomp=/etc/profile.json'] }, 'securityOpt', /^invalid --security-opt: "seccomp=\/etc\/profile\.json": seccomp= takes unconfined, builtin or a profile's JSON, not a file's name/);
+  await refused({ securityOpt: ['apparmor=x'] }, 'securityOpt', 'invalid --security-opt: "apparmor=x"');
   await refused({ env: ['PATH'] }, 'env', 'invalid environment variable: PATH: must be KEY=VALUE');
   await refused({ name: '-bad' }, 'name', 'Invalid container name (-bad), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
   await refused({ platform: 'linux' }, 'platform', 'invalid platform: "linux": expected os/arch[/variant]');

@@ -3,7 +3,14 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
-import { parseMountFlag, parseVolumeFlag, planMounts } from '../../lib/container/mounts';
+import { checkMount, parseVolumeFlag, planMounts as planTyped } from '../../lib/container/mounts';
+import { parseMountFlag as mountFromCsv } from '../../cli/mountflag';
+
+// --mount as a run reads it: docker's CLI's csv reader (cli/mountflag.ts), then dockerd's
+// checks of the HostConfig.Mounts entry it makes (lib/container/mounts.ts).
+const parseMountFlag = (raw: string): ReturnType<typeof checkMount> => checkMount(mountFromCsv(raw));
+const planMounts = (o: { volume?: string[]; mount?: string[] }, image: Record<string, object> | undefined, tmpfs: string[]): ReturnType<typeof planTyped> =>
+  planTyped({ volume: o.volume, mounts: o.mount?.map(mountFromCsv) }, image, tmpfs);
 
 const tmp = os.tmpdir();
 

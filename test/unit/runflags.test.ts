@@ -13,9 +13,10 @@ import {
 } from '../../lib/container/runflags';
 import { checkLogConfig, checkUlimits, tmpfsMount } from '../../lib/container/run-options';
 import {
-  absoluteMount, absoluteVolume, attachFromFlags, devicesFromFlags, envFromFlags, labelsFromFlags, logOptsFromFlags, resolveEnv, runOptionsFromFlags, stopTimeoutFromFlag,
+  absoluteVolume, attachFromFlags, devicesFromFlags, envFromFlags, labelsFromFlags, logOptsFromFlags, resolveEnv, runOptionsFromFlags, stopTimeoutFromFlag,
   sysctlsFromFlags, tmpfsFromFlags, ulimitsFromFlags,
 } from '../../cli/runflags';
+import { mountFromFlag } from '../../cli/mountflag';
 import { deviceRules } from '../../lib/spec';
 import { DEFAULT_DEVICE_RULES } from '../../lib/cgroups/devices';
 
@@ -198,10 +199,11 @@ test('-v and --mount: a source starting with . made the caller\'s directory\'s, 
   assert.equal(absoluteVolume('./only', '/base'), './only');
   assert.equal(absoluteVolume('/abs:/c', '/base'), '/abs:/c');
   assert.equal(absoluteVolume('name:/c', '/base'), 'name:/c');
-  assert.equal(absoluteMount('type=bind,src=./x,dst=/c,bind-create-src', '/base'), 'type=bind,src=/base/x,dst=/c,bind-create-src');
-  assert.equal(absoluteMount('type=bind,Source=./a,dst=/c,"volume-label=a=b,c"', '/base'), 'type=bind,Source=/base/a,dst=/c,"volume-label=a=b,c"');
-  assert.equal(absoluteMount('type=bind,src=/x,dst=/c', '/base'), 'type=bind,src=/x,dst=/c');
-  assert.equal(absoluteMount('type=bind,"src=./x', '/base'), 'type=bind,"src=./x');
+  // --mount's source, once its csv is read (cli/mountflag.ts).
+  assert.deepEqual(mountFromFlag('type=bind,src=./x,dst=/c,bind-create-src', '/base'), { Type: 'bind', Source: '/base/x', Target: '/c', BindOptions: { CreateMountpoint: true } });
+  assert.equal(mountFromFlag('type=bind,Source=./a,dst=/c', '/base').Source, '/base/a');
+  assert.equal(mountFromFlag('type=bind,src=/x,dst=/c', '/base').Source, '/x');
+  assert.throws(() => mountFromFlag('type=bind,"src=./x', '/base'), { message: 'invalid argument "type=bind,"src=./x" for "--mount" flag: parse error on line 1, column 18: extraneous or missing " in quoted-field', exitCode: 125 } as object);
 });
 
 test('run\'s flags become the engine\'s typed options, the others passed on as they are', () => {
@@ -211,7 +213,7 @@ test('run\'s flags become the engine\'s typed options, the others passed on as t
   }, ['true']);
   assert.deepEqual(o, {
     image: 'busybox', command: ['true'], attach: { stdin: false, stdout: true, stderr: false }, env: ['A=1'], labels: { l: '1' }, ulimits: [{ name: 'nofile', soft: 1, hard: 2 }], tmpfs: { '/t': 'size=1m' },
-    logOpts: { 'max-file': '2' }, stopTimeout: 3, volume: ['/h:/c'], mount: ['type=tmpfs,dst=/m'],
+    logOpts: { 'max-file': '2' }, stopTimeout: 3, volume: ['/h:/c'], mounts: [{ Type: 'tmpfs', Source: '', Target: '/m' }],
     devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n', CgroupPermissions: 'r' }], sysctls: { 'net.x': '1' }, memory: '64m', name: 'x',
   });
 });

@@ -7,8 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_CAPS } from '../../lib/spec/caps';
 import {
-  chosenProfile, compactJson, flatten, normaliseSecurityOpts, parseProfile, resolveProfile, type ResolvedSeccomp, type SeccompTarget,
+  checkSecurityOpts, chosenProfile, flatten, parseProfile, resolveProfile, type ResolvedSeccomp, type SeccompTarget,
 } from '../../lib/spec/seccomp';
+import { compactJson, securityOptsFromFlags } from '../../cli/runflags';
+
+// --security-opt as a run reads it: docker's CLI reads seccomp=FILE (cli/runflags.ts), the
+// engine checks what it sends (lib/spec/seccomp.ts).
+const normaliseSecurityOpts = (opts: string[], read: (f: string) => string): string[] => checkSecurityOpts(securityOptsFromFlags(opts, read));
 
 // The shipped file, from the source tree (dist/test/unit -> the package root).
 const DEFAULT = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'profiles', 'seccomp', 'default.json'), 'utf8');
