@@ -56,9 +56,7 @@ const NOT_YET: Record<string, string[]> = {
   'commands/system.ts': ['system/df'],
   'commands/tag.ts': ['image/manage'],
   'commands/volume.ts': ['store/volumes'],
-  'contexts.ts': ['network/ports'],
   'terminal.ts': ['native'],
-  'progress.ts': ['image/pull'],
   'main.ts': ['version'],
   // The first command after a reboot restarts containers (dispatch.ts): on every command's
   // path, kept off the engine facade's load for now.

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { exposedKeys, formatPorts, parsePublish, type PortMap } from '../../lib/network/ports';
+import { formatPorts } from '../../lib/format/ports';
+import { exposedKeys, parsePublish, type PortMap } from '../../lib/network/ports';
 import { contains, formatSubnet, hostRoutes, overlaps, parseAddress, parseCidr } from '../../lib/network/ipv4';
 
 const parse = (...specs: string[]): { map: PortMap; exposed: string[] } => {
