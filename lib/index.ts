@@ -12,12 +12,12 @@ import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
 import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult } from './image/prune';
-import type { UsageRow } from './system/df';
+import type { UsageRow, VerboseUsage } from './system/df';
 import type { AttachOptions, Attachment } from './container/attach';
 import type { Container, ContainerOptions, ListContainersOptions, RunContainerOptions } from './containers';
 import type { ContainerRecord } from './container/record';
 import type { ContainerPruneResult } from './container/prune';
-import type { HistoryRow } from './image/manage';
+import type { HistoryRow, ImageRow, ListImagesOptions } from './image/manage';
 import type { ContainerStats } from './container/stats';
 import type { CpOptions } from './container/cp';
 import type { ConnectOptions } from './container/network';
@@ -241,6 +241,16 @@ export class Gocker {
     });
   }
 
+  /**
+   * docker save -o: the images as a docker-archive tarball in file (a relative path: from this
+   * process's working directory), written beside it and renamed into place, so that a save
+   * that fails leaves no half file; GockerError when its directory is not there.
+   */
+  async saveImagesToFile(refs: string[], file: string): Promise<void> {
+    const { saveImagesToFile } = await import('./image/save');
+    await saveImagesToFile(this.store, refs, file);
+  }
+
   /** docker tag: target (repo[:tag]) names the image source names too. */
   async tag(source: string, target: string): Promise<void> {
     const { tagImage } = await import('./image/manage');
@@ -326,6 +336,12 @@ export class Gocker {
     return (require('./system/df') as typeof import('./system/df')).diskUsage(this.store);
   }
 
+  /** docker system df -v: the images, containers and volumes behind diskUsage's totals, each with its sizes. */
+  diskUsageVerbose(): VerboseUsage {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./system/df') as typeof import('./system/df')).diskUsageVerbose(this.store);
+  }
+
   /** Every image in the store, as `images -a` lists them. */
   images(): ImageRecord[] {
     return this.store.listImages();
@@ -336,6 +352,23 @@ export class Gocker {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { danglingImageIds } = require('./image/prune') as typeof import('./image/prune');
     return danglingImageIds(this.store).map((id) => this.store.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
+  }
+
+  /**
+   * docker images: a row per name (repository:tag, or repository@digest with opts.digests)
+   * of the images the filters leave, newest image first; named images, then the untagged ones
+   * a container still uses (`<none>`). A filter docker's daemon refuses is InvalidOptionError;
+   * a before= or since= image that is not here NoSuchImageError.
+   */
+  imageRows(opts: ListImagesOptions = {}): ImageRow[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { imageFilter, imageRows } = require('./image/manage') as typeof import('./image/manage');
+    const f = imageFilter(this.store, Object.entries(opts.filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `${k}=${v}`)));
+    const named = this.images();
+    const untagged = this.danglingImages();
+    const images = (f.dangling === undefined ? [...named, ...untagged] : f.dangling ? untagged : named).filter(f.test);
+    const references = [...f.references, ...(opts.reference === undefined ? [] : [opts.reference])];
+    return imageRows(this.store, images, { digests: opts.digests, filter: references.length ? references : undefined });
   }
 
   /** The image a name, tag, digest or (short) id refers to, or undefined. */
@@ -385,7 +418,7 @@ export type { ConnectOptions } from './container/network';
 export type { NetworkCreateOptions };
 export type { NetworkRecord } from './network/store';
 export type { ContainerPruneResult } from './container/prune';
-export type { HistoryRow } from './image/manage';
+export type { HistoryRow, ImageRow, ListImagesOptions } from './image/manage';
 export type { ImportOptions } from './image/import';
 export { setLogSink, setLogLevel, type LogSettings } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
@@ -393,7 +426,7 @@ export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info'
 export type { ImageRecord, ImageConfig, LayerRecord } from './store/types';
 export type { VolumeInfo, CreateVolumeOptions } from './store/volumes';
 export type { PruneResult, Collected } from './image/prune';
-export type { UsageRow } from './system/df';
+export type { UsageRow, VerboseUsage, ImageUsage } from './system/df';
 export type { PullEvent, PullOptions } from './image/pull';
 export type { PushEvent, PushOptions, PushResult } from './image/push';
 export { parseReference, familiarString, type Reference } from './name';

@@ -387,6 +387,40 @@ test('images: tag, history, inspect, save as a stream, remove; prune containers'
   await kept.remove();
 });
 
+test('images as docker images lists them: filters, a reference pattern, digests; save to a file; system df -v', async () => {
+  await g.tag('busybox', 'h5img/rows:one');
+  try {
+    const id = g.image('busybox')!.id;
+    const names = (rows: ReturnType<Gocker['imageRows']>): string[] => rows.map((r) => `${r.repository}:${r.tag}`).sort();
+    assert.deepEqual(names(g.imageRows({ reference: 'h5img/*' })), ['h5img/rows:one']);
+    assert.deepEqual(names(g.imageRows({ filters: { reference: ['busybox'] } })), ['busybox:latest']);
+    assert.deepEqual(names(g.imageRows({ filters: { dangling: ['true'] } })), []);
+    // Other tests' images (commits, imports) are in this store too: busybox's rows only.
+    assert.ok(g.imageRows({ reference: 'busybox' }).every((r) => r.image.id === id && r.digest === '<none>'));
+    assert.throws(() => g.imageRows({ filters: { nope: ['x'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'filters' && e.message === "invalid filter 'nope'");
+    assert.throws(() => g.imageRows({ filters: { before: ['h5img/none'] } }), (e: unknown) => e instanceof NoSuchImageError);
+
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'h5img-save-'));
+    try {
+      await g.saveImagesToFile(['h5img/rows:one'], path.join(tmp, 'out.tar'));
+      assert.match(spawnSync('tar', ['-xOf', path.join(tmp, 'out.tar'), 'manifest.json'], { encoding: 'utf8' }).stdout, /"RepoTags":\["h5img\/rows:one"\]/);
+      // A failed save leaves nothing behind, not even its temporary file.
+      await assert.rejects(g.saveImagesToFile(['h5img/none'], path.join(tmp, 'none.tar')), (e: unknown) => e instanceof NoSuchImageError);
+      assert.deepEqual(fs.readdirSync(tmp), ['out.tar']);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+
+    const u = g.diskUsageVerbose();
+    const mine = u.images.find((i) => i.id === id);
+    assert.ok(mine && mine.size > 0 && mine.size === (g.inspectImage('busybox') as { Size: number }).Size);
+    assert.ok(mine.size <= g.diskUsage().find((r) => r.Type === 'Images')!.Size);
+    assert.ok(Array.isArray(u.containers) && Array.isArray(u.volumes));
+  } finally {
+    await g.removeImage('h5img/rows:one');
+  }
+});
+
 test('refusals only the store can make are InvalidOptionError naming the option: a network, a user or a group that is not there', async () => {
   await assert.rejects(g.createContainer('busybox', ['true'], { network: 'h1api-no-such-net' }), (e: unknown) =>
     e instanceof InvalidOptionError && e.option === 'network' && e.code === 'EINVAL' && e.message === 'network h1api-no-such-net not found');
