@@ -45,9 +45,6 @@ const NOT_YET: Record<string, string[]> = {
   'sigproxy.ts': ['container/monitor'],
   'store.ts': ['store', 'store/paths'],
   // Not moved yet: images, volumes, events, system and the rest of the CLI's shell.
-  'commands/events.ts': ['events'],
-  'commands/pull.ts': ['name', 'remote'],
-  'commands/push.ts': ['image/push', 'name'],
   'commands/volume.ts': ['store/volumes'],
   'terminal.ts': ['native'],
   'main.ts': ['version'],
