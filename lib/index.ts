@@ -6,7 +6,10 @@ import { resolveOptions, type GockerOptions, type ResolvedOptions } from './opti
 import { StorePaths } from './store/paths';
 import { secureStore } from './store/perms';
 import { Store } from './store';
-import { Volumes } from './store/volumes';
+import {
+  Volumes, listVolumes, pruneVolumes, volumePruneAll,
+  type CreateVolumeOptions, type ListVolumesOptions, type PruneVolumesOptions, type VolumeInfo, type VolumePruneResult,
+} from './store/volumes';
 import type { ImageRecord } from './store/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
@@ -73,6 +76,53 @@ export class Gocker {
   /** docker's local volumes: <root>/volumes/<name>/_data. */
   get volumes(): Volumes {
     return (this.volumesCache ??= new Volumes(this.paths));
+  }
+
+  /**
+   * docker volume create: the volume, made; name undefined: an anonymous one (64 random hex
+   * digits, labelled as docker labels them). As docker's, a volume by that name already there
+   * is no error: it is returned as it is (the options are not applied to it). A bad name,
+   * driver or option is GockerError in dockerd's words.
+   */
+  async createVolume(name?: string, opts: Omit<CreateVolumeOptions, 'ref'> = {}): Promise<VolumeInfo> {
+    const { driver, labels, options } = opts;
+    return (await this.volumes.create(name, { driver, labels, options })).volume;
+  }
+
+  /** docker volume ls: the volumes the filters leave, by name; a filter dockerd refuses is InvalidOptionError. */
+  listVolumes(opts: ListVolumesOptions = {}): VolumeInfo[] {
+    return listVolumes(this.volumes, opts);
+  }
+
+  /** docker volume inspect: NoSuchVolumeError when there is none by that name. */
+  inspectVolume(name: string): VolumeInfo {
+    return this.volumes.get(name);
+  }
+
+  /**
+   * docker volume rm: ConflictError while a container (running or not) uses it,
+   * NoSuchVolumeError when there is none (force: no error then).
+   */
+  async removeVolume(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.volumes.remove(name, !!opts.force);
+  }
+
+  /**
+   * docker volume prune (docker 23 and later): the anonymous volumes no container uses, or
+   * with all every unused one, narrowed by the filters; never one with driver options (a
+   * mount, not data here). A filter dockerd refuses is InvalidOptionError.
+   */
+  async pruneVolumes(opts: PruneVolumesOptions = {}): Promise<VolumePruneResult> {
+    return pruneVolumes(this.volumes, opts);
+  }
+
+  /**
+   * Whether pruneVolumes(opts) would take every unused volume (true) or only the anonymous
+   * ones, its options checked as it checks them: for asking before a prune, as docker's CLI
+   * does.
+   */
+  volumePruneAll(opts: PruneVolumesOptions = {}): boolean {
+    return volumePruneAll(opts);
   }
 
   /**
@@ -397,7 +447,7 @@ export class Gocker {
 export type RemovedImage = { Untagged: string } | { Deleted: string };
 
 export {
-  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
+  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
 export { Container, WAIT_CONDITIONS, signalNumber } from './containers';
@@ -424,7 +474,7 @@ export { setLogSink, setLogLevel, type LogSettings } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './store/types';
-export type { VolumeInfo, CreateVolumeOptions } from './store/volumes';
+export type { VolumeInfo, CreateVolumeOptions, ListVolumesOptions, PruneVolumesOptions, VolumePruneResult } from './store/volumes';
 export type { PruneResult, Collected } from './image/prune';
 export type { UsageRow, VerboseUsage, ImageUsage } from './system/df';
 export type { PullEvent, PullOptions } from './image/pull';

@@ -45,7 +45,6 @@ const NOT_YET: Record<string, string[]> = {
   'sigproxy.ts': ['container/monitor'],
   'store.ts': ['store', 'store/paths'],
   // Not moved yet: images, volumes, events, system and the rest of the CLI's shell.
-  'commands/volume.ts': ['store/volumes'],
   'terminal.ts': ['native'],
   'main.ts': ['version'],
   // The first command after a reboot restarts containers (dispatch.ts): on every command's
