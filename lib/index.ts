@@ -28,6 +28,7 @@ import type { CreateOptions as NetworkCreateOptions } from './network/manage';
 import type { NetworkRecord } from './network/store';
 import type { Readable } from 'node:stream';
 import { gockerVersion } from './version';
+export { gockerVersion };
 import { readEvents, type EventsOptions, type GockerEvent } from './events';
 
 /**
