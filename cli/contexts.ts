@@ -4,7 +4,7 @@
 // uses (a container's .Size walks its upper directory). A new list command (network ls,
 // volume ls) adds a header, a default table and a context here, and calls formatList.
 import type { ContainerRecord, ContainerStats } from '../lib/index';
-import { formatPorts } from '../lib/network/ports';
+import { formatPorts } from '../lib/format/ports';
 import { goQuote } from '../lib/format/parse';
 import { method, withGoType, type GoType } from '../lib/format/values';
 import { humanDuration, humanSize, timeAgo } from './util';

@@ -109,7 +109,7 @@ export async function main(args: string[]): Promise<void> {
   if (await fast(args)) return;
   if (checkGlobalFlags(args, commandWord(args))) {
     // docker --version: one line.
-    const { gockerVersion } = require('../lib/version') as typeof import('../lib/version');
+    const { gockerVersion } = require('../lib/index') as typeof import('../lib/index');
     process.stdout.write(`gocker version ${gockerVersion()}\n`);
     return;
   }

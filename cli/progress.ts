@@ -1,5 +1,5 @@
 // A pull's progress as docker's CLI shows it, for `pull` and for a `run` that pulls.
-import type { PullEvent } from '../lib/image/pull';
+import type { PullEvent } from '../lib/index';
 import { humanSize } from './units';
 
 /**

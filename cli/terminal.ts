@@ -1,7 +1,6 @@
 // The CLI's side of an attachment with a tty (run -it, start -ai, attach): the terminal raw
 // while its input goes to the container, and its size sent on, now and at each change.
 import type { Attachment } from '../lib/index';
-import { native } from '../lib/native';
 
 /**
  * Sets the terminal up for a; returns what puts it back. raw: the terminal passes every byte
@@ -11,8 +10,7 @@ import { native } from '../lib/native';
 export function useTerminal(a: Attachment, raw: boolean): () => void {
   const undo: Array<() => void> = [];
   // Raw as docker's CLI makes it (cfmakeraw), not Node's setRawMode, which keeps ONLCR.
-  const saved = raw && process.stdin.isTTY ? native().ttyMakeRaw(0) : null;
-  if (saved) undo.push(() => native().ttyRestore(0, saved));
+  if (raw && process.stdin.isTTY) undo.push(a.rawTerminal(0));
   if (process.stdout.isTTY) {
     const send = (): void => a.resize(process.stdout.rows, process.stdout.columns);
     send();

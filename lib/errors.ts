@@ -63,6 +63,14 @@ export class NoSuchImageError extends GockerError {
   }
 }
 
+/** No volume by that name (code ENOVOLUME; docker's 404). */
+export class NoSuchVolumeError extends GockerError {
+  constructor(message: string, opts: TypedErrorOptions = {}) {
+    super(message, { exitCode: 1, ...opts, code: 'ENOVOLUME' });
+    this.name = 'NoSuchVolumeError';
+  }
+}
+
 /**
  * The request clashes with the state of things (code ECONFLICT; docker's 409): a name in
  * use, a running container to remove without force, an image a container uses.

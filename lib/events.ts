@@ -6,7 +6,7 @@
 // bounded: past MAX_BYTES it becomes events.log.1 (the one before is dropped).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError, isErrno } from './errors';
+import { InvalidOptionError, isErrno } from './errors';
 import { log } from './log';
 import { tryExclusiveLock } from './store/atomic';
 import type { StorePaths } from './store/paths';
@@ -211,14 +211,17 @@ export function imageEvent(paths: StorePaths, action: ImageAction, id: string, n
 
 const FILTER_KEYS: string[] = ['container', 'event', 'type', 'image', 'label', 'scope', 'network', 'volume', ...OTHER_KEYS];
 
-/** `--filter key=value`s as docker's daemon takes them: an unknown key is refused. */
+/**
+ * `events --filter key=value`s as docker's daemon takes them, for Gocker.events' filters: a
+ * value without a key, or a key it does not know, is InvalidOptionError (option 'filters').
+ */
 export function parseEventFilters(list: string[]): EventFilters {
   const out: EventFilters = {};
   for (const f of list) {
     const i = f.indexOf('=');
-    if (i <= 0) throw new GockerError(`bad format of filter (expected name=value)`, { exitCode: 1 });
+    if (i <= 0) throw new InvalidOptionError('filters', `bad format of filter (expected name=value)`, { exitCode: 1 });
     const key = f.slice(0, i).toLowerCase();
-    if (!FILTER_KEYS.includes(key)) throw new GockerError(`invalid filter '${f.slice(0, i)}'`, { exitCode: 1 });
+    if (!FILTER_KEYS.includes(key)) throw new InvalidOptionError('filters', `invalid filter '${f.slice(0, i)}'`, { exitCode: 1 });
     (out[key as keyof EventFilters] ??= []).push(f.slice(i + 1));
   }
   return out;
@@ -386,7 +389,10 @@ function rfc3339NanoFixed(ns: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${frac}${zone}`;
 }
 
-/** docker's default line: time, type, action, actor id, then the attributes by key. */
+/**
+ * The line `docker events` prints for ev without --format (newline included): its time in
+ * this process's zone to the nanosecond, type, action, actor id, then the attributes by key.
+ */
 export function eventLine(ev: GockerEvent): string {
   const attrs = Object.keys(ev.Actor.Attributes ?? {}).sort().map((k) => `${k}=${ev.Actor.Attributes[k]}`);
   return `${rfc3339NanoFixed(ev.timeNano)} ${ev.Type} ${ev.Action} ${ev.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;

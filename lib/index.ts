@@ -6,18 +6,21 @@ import { resolveOptions, type GockerOptions, type ResolvedOptions } from './opti
 import { StorePaths } from './store/paths';
 import { secureStore } from './store/perms';
 import { Store } from './store';
-import { Volumes } from './store/volumes';
+import {
+  Volumes, listVolumes, pruneVolumes, volumePruneAll,
+  type CreateVolumeOptions, type ListVolumesOptions, type PruneVolumesOptions, type VolumeInfo, type VolumePruneResult,
+} from './store/volumes';
 import type { ImageRecord } from './store/types';
 import type { ImportOptions } from './image/import';
 import type { PullOptions } from './image/pull';
 import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult } from './image/prune';
-import type { UsageRow } from './system/df';
+import type { UsageRow, VerboseUsage } from './system/df';
 import type { AttachOptions, Attachment } from './container/attach';
 import type { Container, ContainerOptions, ListContainersOptions, RunContainerOptions } from './containers';
 import type { ContainerRecord } from './container/record';
 import type { ContainerPruneResult } from './container/prune';
-import type { HistoryRow } from './image/manage';
+import type { HistoryRow, ImageRow, ListImagesOptions } from './image/manage';
 import type { ContainerStats } from './container/stats';
 import type { CpOptions } from './container/cp';
 import type { ConnectOptions } from './container/network';
@@ -25,6 +28,7 @@ import type { CreateOptions as NetworkCreateOptions } from './network/manage';
 import type { NetworkRecord } from './network/store';
 import type { Readable } from 'node:stream';
 import { gockerVersion } from './version';
+export { gockerVersion };
 import { readEvents, type EventsOptions, type GockerEvent } from './events';
 
 /**
@@ -73,6 +77,53 @@ export class Gocker {
   /** docker's local volumes: <root>/volumes/<name>/_data. */
   get volumes(): Volumes {
     return (this.volumesCache ??= new Volumes(this.paths));
+  }
+
+  /**
+   * docker volume create: the volume, made; name undefined: an anonymous one (64 random hex
+   * digits, labelled as docker labels them). As docker's, a volume by that name already there
+   * is no error: it is returned as it is (the options are not applied to it). A bad name,
+   * driver or option is GockerError in dockerd's words.
+   */
+  async createVolume(name?: string, opts: Omit<CreateVolumeOptions, 'ref'> = {}): Promise<VolumeInfo> {
+    const { driver, labels, options } = opts;
+    return (await this.volumes.create(name, { driver, labels, options })).volume;
+  }
+
+  /** docker volume ls: the volumes the filters leave, by name; a filter dockerd refuses is InvalidOptionError. */
+  listVolumes(opts: ListVolumesOptions = {}): VolumeInfo[] {
+    return listVolumes(this.volumes, opts);
+  }
+
+  /** docker volume inspect: NoSuchVolumeError when there is none by that name. */
+  inspectVolume(name: string): VolumeInfo {
+    return this.volumes.get(name);
+  }
+
+  /**
+   * docker volume rm: ConflictError while a container (running or not) uses it,
+   * NoSuchVolumeError when there is none (force: no error then).
+   */
+  async removeVolume(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.volumes.remove(name, !!opts.force);
+  }
+
+  /**
+   * docker volume prune (docker 23 and later): the anonymous volumes no container uses, or
+   * with all every unused one, narrowed by the filters; never one with driver options (a
+   * mount, not data here). A filter dockerd refuses is InvalidOptionError.
+   */
+  async pruneVolumes(opts: PruneVolumesOptions = {}): Promise<VolumePruneResult> {
+    return pruneVolumes(this.volumes, opts);
+  }
+
+  /**
+   * Whether pruneVolumes(opts) would take every unused volume (true) or only the anonymous
+   * ones, its options checked as it checks them: for asking before a prune, as docker's CLI
+   * does.
+   */
+  volumePruneAll(opts: PruneVolumesOptions = {}): boolean {
+    return volumePruneAll(opts);
   }
 
   /**
@@ -241,6 +292,16 @@ export class Gocker {
     });
   }
 
+  /**
+   * docker save -o: the images as a docker-archive tarball in file (a relative path: from this
+   * process's working directory), written beside it and renamed into place, so that a save
+   * that fails leaves no half file; GockerError when its directory is not there.
+   */
+  async saveImagesToFile(refs: string[], file: string): Promise<void> {
+    const { saveImagesToFile } = await import('./image/save');
+    await saveImagesToFile(this.store, refs, file);
+  }
+
   /** docker tag: target (repo[:tag]) names the image source names too. */
   async tag(source: string, target: string): Promise<void> {
     const { tagImage } = await import('./image/manage');
@@ -326,6 +387,12 @@ export class Gocker {
     return (require('./system/df') as typeof import('./system/df')).diskUsage(this.store);
   }
 
+  /** docker system df -v: the images, containers and volumes behind diskUsage's totals, each with its sizes. */
+  diskUsageVerbose(): VerboseUsage {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./system/df') as typeof import('./system/df')).diskUsageVerbose(this.store);
+  }
+
   /** Every image in the store, as `images -a` lists them. */
   images(): ImageRecord[] {
     return this.store.listImages();
@@ -336,6 +403,23 @@ export class Gocker {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { danglingImageIds } = require('./image/prune') as typeof import('./image/prune');
     return danglingImageIds(this.store).map((id) => this.store.loadImage(id)).filter((r): r is ImageRecord => r !== undefined);
+  }
+
+  /**
+   * docker images: a row per name (repository:tag, or repository@digest with opts.digests)
+   * of the images the filters leave, newest image first; named images, then the untagged ones
+   * a container still uses (`<none>`). A filter docker's daemon refuses is InvalidOptionError;
+   * a before= or since= image that is not here NoSuchImageError.
+   */
+  imageRows(opts: ListImagesOptions = {}): ImageRow[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { imageFilter, imageRows } = require('./image/manage') as typeof import('./image/manage');
+    const f = imageFilter(this.store, Object.entries(opts.filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `${k}=${v}`)));
+    const named = this.images();
+    const untagged = this.danglingImages();
+    const images = (f.dangling === undefined ? [...named, ...untagged] : f.dangling ? untagged : named).filter(f.test);
+    const references = [...f.references, ...(opts.reference === undefined ? [] : [opts.reference])];
+    return imageRows(this.store, images, { digests: opts.digests, filter: references.length ? references : undefined });
   }
 
   /** The image a name, tag, digest or (short) id refers to, or undefined. */
@@ -364,7 +448,7 @@ export class Gocker {
 export type RemovedImage = { Untagged: string } | { Deleted: string };
 
 export {
-  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
+  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
 export { Container, WAIT_CONDITIONS, signalNumber } from './containers';
@@ -387,17 +471,19 @@ export type { ConnectOptions } from './container/network';
 export type { NetworkCreateOptions };
 export type { NetworkRecord } from './network/store';
 export type { ContainerPruneResult } from './container/prune';
-export type { HistoryRow } from './image/manage';
+export type { HistoryRow, ImageRow, ListImagesOptions } from './image/manage';
 export type { ImportOptions } from './image/import';
 export { setLogSink, setLogLevel, type LogSettings } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
 export type { ImageRecord, ImageConfig, LayerRecord } from './store/types';
-export type { VolumeInfo, CreateVolumeOptions } from './store/volumes';
+export type { VolumeInfo, CreateVolumeOptions, ListVolumesOptions, PruneVolumesOptions, VolumePruneResult } from './store/volumes';
 export type { PruneResult, Collected } from './image/prune';
-export type { UsageRow } from './system/df';
+export type { UsageRow, VerboseUsage, ImageUsage } from './system/df';
 export type { PullEvent, PullOptions } from './image/pull';
 export type { PushEvent, PushOptions, PushResult } from './image/push';
-export { parseReference, familiarString, type Reference } from './name';
+export { parseReference, familiarString, referenceString, hasTag, type Reference } from './name';
+export { parsePlatform, type Platform } from './remote/platform';
 export type { CgroupLayout, CgroupMode, CgroupHierarchy } from './cgroups/detect';
 export type { GockerEvent, EventsOptions, EventFilters, EventActor, EventType, ContainerAction, ImageAction } from './events';
+export { eventLine, parseEventFilters } from './events';

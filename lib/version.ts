@@ -4,6 +4,7 @@ import { packageRoot } from './native';
 
 let cached: string | undefined;
 
+/** gocker's version (its package's), as `gocker version` and `gocker --version` print it. */
 export function gockerVersion(): string {
   if (cached === undefined) {
     try {

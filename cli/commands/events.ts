@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { parseTime } from '../../lib/time';
-import { eventLine, parseEventFilters, readEvents, type GockerEvent } from '../../lib/events';
+import { eventLine, parseEventFilters, type GockerEvent } from '../../lib/index';
 import { compileFormat, lastFlag } from '../../lib/format/formatter';
 import { withGoType, type GoType } from '../../lib/format/values';
 import type { GlobalArgs } from '../types';

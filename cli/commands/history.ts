@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
 import { formatList, lastFlag } from '../../lib/format/formatter';
-import { imageHistory } from '../../lib/image/manage';
 import { HISTORY_HEADER, HISTORY_TABLE, historyContext } from '../contexts';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -15,7 +14,7 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export function handler(argv: GlobalArgs & { image: string; noTrunc?: boolean; human?: boolean; quiet?: boolean; format?: string | string[] }): void {
-  const rows = imageHistory(engine(argv).store, argv.image);
+  const rows = engine(argv).history(argv.image);
   const format = lastFlag(argv.format) || 'table';
   // As docker: -q only changes the default table; a template of one's own is used as it is.
   const template = format === 'table' ? (argv.quiet ? '{{.ID}}' : HISTORY_TABLE) : format;

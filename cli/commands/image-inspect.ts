@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { inspectImage } from '../../lib/image/manage';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 import { printInspected } from './inspect';
@@ -13,5 +12,5 @@ export function builder(y: Argv<GlobalArgs>) {
 /** `gocker image inspect`: images only, as docker's. */
 export function handler(argv: GlobalArgs & { images: string[]; format?: string | string[] }): number {
   let opened: ReturnType<typeof engine> | undefined;
-  return printInspected(argv.images.map(String), argv.format, (name) => inspectImage((opened ??= engine(argv)).store, name));
+  return printInspected(argv.images.map(String), argv.format, (name) => (opened ??= engine(argv)).inspectImage(name));
 }

@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
-import { imageFilter, imageRows } from '../../lib/image/manage';
 import { usageError } from '../dispatch';
 import { formatList, isTableFormat, lastFlag } from '../../lib/format/formatter';
 import { IMAGE_HEADER, IMAGE_RAW, IMAGE_RAW_DIGESTS, IMAGE_TABLE, IMAGE_TABLE_DIGESTS, imageContext } from '../contexts';
@@ -28,17 +27,17 @@ export function handler(argv: GlobalArgs & { repository?: string; quiet?: boolea
   const g = engine(argv);
   const bad = (argv.filter ?? []).find((f) => !String(f).includes('='));
   if (bad !== undefined) usageError(`invalid argument "${bad}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 'images');
-  const f = imageFilter(g.store, (argv.filter ?? []).map(String));
+  // Checked by the engine, as docker's daemon checks them.
+  // No prototype: a key such as __proto__ is one more key the engine refuses, not Object's.
+  const filters = Object.create(null) as Record<string, string[]>;
+  for (const v of (argv.filter ?? []).map(String)) (filters[v.slice(0, v.indexOf('='))] ??= []).push(v.slice(v.indexOf('=') + 1));
   const format = lastFlag(argv.format) || undefined;
-  // Named images, then untagged ones a container still runs on (docker shows those as <none>).
-  const named = g.images();
-  const untagged = g.danglingImages();
-  const images = (f.dangling === undefined ? [...named, ...untagged] : f.dangling ? untagged : named).filter(f.test);
   const template = imageFormat(format ?? 'table', !!argv.digests);
-  // The positional is one more reference= pattern, as docker's CLI sends it.
-  const references = [...f.references, ...(argv.repository === undefined ? [] : [String(argv.repository)])];
-  // Digests are looked up when shown (docker's needDigest).
-  const rows = imageRows(g.store, images, { digests: argv.digests || template.includes('{{.Digest}}'), filter: references.length ? references : undefined });
+  // The positional is one more reference= pattern, as docker's CLI sends it; digests are
+  // looked up when shown (docker's needDigest).
+  const rows = g.imageRows({
+    filters, reference: argv.repository === undefined ? undefined : String(argv.repository), digests: argv.digests || template.includes('{{.Digest}}'),
+  });
   if (argv.quiet && (format === undefined || format === 'table')) {
     const id = (i: string): string => (argv.noTrunc ? i : i.slice(7, 19));
     process.stdout.write([...new Set(rows.map((r) => id(r.image.id)))].map((i) => `${i}\n`).join(''));

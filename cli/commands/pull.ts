@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { parsePlatform } from '../../lib/remote';
 import { pullProgress } from '../progress';
 import { errorLine } from '../../lib/errors';
 import { ClientError } from '../dispatch';
@@ -15,7 +14,7 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { name: string; quiet?: boolean; platform?: string; maxConcurrentDownloads?: number }): Promise<void> {
-  const { referenceString, parseReference } = await import('../../lib/name');
+  const { referenceString, parseReference, parsePlatform } = await import('../../lib/index');
   let ref: ReturnType<typeof parseReference>;
   try {
     // docker's CLI reads the reference itself: one it cannot read is its own refusal.

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { GockerError, errorLine } from '../../lib/errors';
-import type { PushEvent } from '../../lib/image/push';
+import { errorLine } from '../../lib/errors';
+import type { PushEvent } from '../../lib/index';
 import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine, humanSize } from '../util';
@@ -56,8 +56,7 @@ function progress(tty: boolean): (e: PushEvent) => void {
 }
 
 export async function handler(argv: GlobalArgs & { name: string; allTags?: boolean; quiet?: boolean }): Promise<void> {
-  const { hasTag } = await import('../../lib/image/push');
-  const { parseReference, referenceString } = await import('../../lib/name');
+  const { hasTag, parseReference, referenceString } = await import('../../lib/index');
   const tagged = hasTag(argv.name);
   if (!argv.allTags && !tagged && !argv.quiet) process.stdout.write('Using default tag: latest\n');
   try {

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { removeImage } from '../../lib/image/manage';
 import { errorLine } from '../../lib/errors';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -11,11 +10,12 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: GlobalArgs & { images: string[]; force?: boolean }): Promise<number> {
-  const store = engine(argv).store;
+  const g = engine(argv);
   let code = 0;
   for (const i of argv.images) {
     try {
-      for (const line of await removeImage(store, String(i), !!argv.force)) process.stdout.write(`${line}\n`);
+      // docker's lines: "Untagged: name", "Deleted: sha256:...".
+      for (const r of await g.removeImage(String(i), { force: argv.force })) process.stdout.write('Untagged' in r ? `Untagged: ${r.Untagged}\n` : `Deleted: ${r.Deleted}\n`);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
       code = 1;

@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { ClientError } from '../dispatch';
-import { saveImages, saveImagesToFile } from '../../lib/image/save';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -17,8 +16,13 @@ export async function handler(argv: GlobalArgs & { images: string[]; output?: st
   // docker's CLI checks the output path itself, before asking for anything.
   const dir = argv.output && path.dirname(path.resolve(argv.output));
   if (dir && !fs.existsSync(dir)) throw new ClientError(`failed to save image: invalid output path: directory "${dir}" does not exist`);
-  const store = engine(argv).store;
+  const g = engine(argv);
   const names = argv.images.map(String);
-  if (argv.output) await saveImagesToFile(store, names, argv.output);
-  else await saveImages(store, names, process.stdout);
+  if (argv.output) {
+    await g.saveImagesToFile(names, argv.output);
+    return;
+  }
+  const { pipeline } = await import('node:stream/promises');
+  // stdout is the process's, not the save's to end.
+  await pipeline(g.saveImages(names), process.stdout, { end: false });
 }

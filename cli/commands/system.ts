@@ -55,8 +55,7 @@ interface VerboseContexts { Images: object[]; Containers: object[]; Volumes: obj
  * table.
  */
 function verboseContexts(g: ReturnType<typeof engine>, trunc: boolean): VerboseContexts {
-  const { diskUsageVerbose } = require('../../lib/system/df') as typeof import('../../lib/system/df');
-  const u = diskUsageVerbose(g.store);
+  const u = g.diskUsageVerbose();
   const now = Date.now();
   const created = (c?: string): number => (c ? Date.parse(c) || 0 : 0);
   const images = [...u.images].sort((a, b) => created(b.created) - created(a.created)).map((i) => {

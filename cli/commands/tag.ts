@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { tagImage } from '../../lib/image/manage';
 import { errorLine } from '../../lib/errors';
 import { ClientError } from '../dispatch';
 import type { GlobalArgs } from '../types';
@@ -11,7 +10,7 @@ export function builder(y: Argv<GlobalArgs>) {
 
 export async function handler(argv: GlobalArgs & { source: string; target: string }): Promise<void> {
   try {
-    await tagImage(engine(argv).store, argv.source, argv.target);
+    await engine(argv).tag(argv.source, argv.target);
   } catch (e) {
     // docker's API client reads both references before any request: its own error, bare.
     if ((e as { code?: unknown }).code === 'EINVALREF') throw new ClientError(errorLine(e), { cause: e });

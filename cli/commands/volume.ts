@@ -3,7 +3,7 @@ import { errorLine, GockerError } from '../../lib/errors';
 import { formatList, lastFlag } from '../../lib/format/formatter';
 import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
 import { VOLUME_HEADER, VOLUME_TABLE, volumeContext } from '../contexts';
-import type { VolumeInfo, Volumes } from '../../lib/store/volumes';
+import type { Gocker, VolumeInfo } from '../../lib/index';
 import type { GlobalArgs } from '../types';
 import { confirm, engine, humanSize, table } from '../util';
 
@@ -24,72 +24,38 @@ function kvMap(values: unknown, flag: string, label = false): Record<string, str
   return out;
 }
 
-/** --filter KEY=VALUE as docker's FilterOpt: keys lower-cased, values kept per key. */
-function parseFilters(values: unknown, accepted: string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+/**
+ * --filter KEY=VALUE as docker's FilterOpt reads them: keys lower-cased, values kept per key.
+ * Which keys and values mean anything is the engine's to say, as dockerd's.
+ */
+function parseFilters(values: unknown): Record<string, string[]> {
+  // No prototype: a key such as __proto__ is one more key the engine refuses, not Object's.
+  const out = Object.create(null) as Record<string, string[]>;
   for (const raw of ([] as unknown[]).concat(values ?? []).map(String)) {
     if (!raw) continue;
     const i = raw.indexOf('=');
     if (i < 0) throw new GockerError('bad format of filter (expected name=value)', { exitCode: 125 });
-    const k = raw.slice(0, i).trim().toLowerCase();
-    out.set(k, [...(out.get(k) ?? []), raw.slice(i + 1).trim()]);
+    (out[raw.slice(0, i).trim().toLowerCase()] ??= []).push(raw.slice(i + 1).trim());
   }
-  for (const k of out.keys()) if (!accepted.includes(k)) throw new GockerError(`invalid filter '${k}'`, { exitCode: 1 });
   return out;
 }
 
-/** label=KEY or label=KEY=VALUE, all of them, as docker's MatchKVList. */
-function hasLabels(v: VolumeInfo, wanted: string[]): boolean {
-  return wanted.every((w) => {
-    const i = w.indexOf('=');
-    const k = i < 0 ? w : w.slice(0, i);
-    return !!v.Labels && k in v.Labels && (i < 0 || v.Labels[k] === w.slice(i + 1));
-  });
-}
-
-/** name=: any of them, as a regular expression or the whole name (docker's filters.Match). */
-function nameMatches(name: string, patterns: string[]): boolean {
-  return patterns.some((p) => {
-    if (p === name) return true;
-    try {
-      return new RegExp(p).test(name);
-    } catch {
-      return false;
-    }
-  });
-}
-
-function boolFilter(key: string, values: string[]): boolean {
-  const t = values.some((v) => v === 'true' || v === '1');
-  const f = values.some((v) => v === 'false' || v === '0');
-  if (t === f || values.some((v) => !['true', '1', 'false', '0'].includes(v))) {
-    throw new GockerError(`invalid filter '${key}=[${values.join(' ')}]'`, { exitCode: 1 });
-  }
-  return t;
-}
-
-function create(a: Args, vols: Volumes): Promise<number> {
+function create(a: Args, g: Gocker): Promise<number> {
   if (a.name !== undefined && a.volumeName !== undefined) throw new GockerError('conflicting options: cannot specify a volume-name through both --name and as a positional arg', { exitCode: 1 });
   const name = (a.name ?? a.volumeName) as string | undefined;
-  return vols.create(name === undefined ? undefined : String(name), {
+  return g.createVolume(name === undefined ? undefined : String(name), {
     driver: a.driver as string | undefined,
     // As docker's CLI sends them: empty maps when none were given (inspect shows {}).
     labels: kvMap(a.label, '--label', true),
     options: kvMap(a.opt, '--opt'),
-  }).then(({ volume }) => {
+  }).then((volume) => {
     process.stdout.write(`${volume.Name}\n`);
     return 0;
   });
 }
 
-function list(a: Args, vols: Volumes): number {
-  const filters = parseFilters(a.filter, ['dangling', 'name', 'driver', 'label']);
-  const dangling = filters.has('dangling') ? boolFilter('dangling', filters.get('dangling')!) : undefined;
-  const rows = vols.list().filter((v) =>
-    (!filters.has('name') || nameMatches(v.Name, filters.get('name')!)) &&
-    (!filters.has('driver') || filters.get('driver')!.includes(v.Driver)) &&
-    hasLabels(v, filters.get('label') ?? []) &&
-    (dangling === undefined || (vols.users(v.Name).length === 0) === dangling));
+function list(a: Args, g: Gocker): number {
+  const rows = g.listVolumes({ filters: parseFilters(a.filter) });
   if (a.quiet) {
     process.stdout.write(rows.map((v) => `${v.Name}\n`).join(''));
     return 0;
@@ -99,14 +65,14 @@ function list(a: Args, vols: Volumes): number {
   return 0;
 }
 
-function inspect(a: Args, vols: Volumes): number {
+function inspect(a: Args, g: Gocker): number {
   const out: VolumeInfo[] = [];
   let code = 0;
   const format = lastFlag(a.format as string | string[] | undefined);
   const tmpl = format === undefined || format === 'json' ? undefined : inspectTemplate(format);
   for (const n of ([] as unknown[]).concat(a.volumes ?? []).map(String)) {
     try {
-      const v = vols.get(n);
+      const v = g.inspectVolume(n);
       if (tmpl) process.stdout.write(`${renderInspect(tmpl, v)}\n`);
       else out.push(v);
     } catch (e) {
@@ -118,11 +84,11 @@ function inspect(a: Args, vols: Volumes): number {
   return code;
 }
 
-async function remove(a: Args, vols: Volumes): Promise<number> {
+async function remove(a: Args, g: Gocker): Promise<number> {
   let code = 0;
   for (const n of ([] as unknown[]).concat(a.volumes ?? []).map(String)) {
     try {
-      await vols.remove(n, !!a.force);
+      await g.removeVolume(n, { force: !!a.force });
       process.stdout.write(`${n}\n`);
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
@@ -132,27 +98,23 @@ async function remove(a: Args, vols: Volumes): Promise<number> {
   return code;
 }
 
-async function prune(a: Args, vols: Volumes): Promise<number> {
-  const filters = parseFilters(a.filter, ['label', 'label!', 'all']);
-  let all = !!a.all;
-  if (filters.has('all')) {
-    if (all) throw new GockerError('conflicting options: cannot specify both --all and --filter all=1', { exitCode: 1 });
-    all = boolFilter('all', filters.get('all')!);
-  }
+async function prune(a: Args, g: Gocker): Promise<number> {
+  const opts = { all: !!a.all, filters: parseFilters(a.filter) };
+  // Checked before asking: the question says which volumes go.
+  const all = g.volumePruneAll(opts);
   const warning = all ? 'WARNING! This will remove all local volumes not used by at least one container.'
     : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
   // Cancelled: nothing printed, exit 0, as docker.
   if (!a.force && !(await confirm(`${warning}\nAre you sure you want to continue? [y/N] `))) return 0;
-  const without = filters.get('label!') ?? [];
-  const r = await vols.prune(all, (v) => hasLabels(v, filters.get('label') ?? []) && !without.some((w) => hasLabels(v, [w])));
+  const r = await g.pruneVolumes(opts);
   if (r.deleted.length) process.stdout.write(`Deleted Volumes:\n${r.deleted.map((n) => `${n}\n`).join('')}\n`);
   process.stdout.write(`Total reclaimed space: ${humanSize(r.bytes)}\n`);
   return 0;
 }
 
-const part = (builder: (s: Argv<GlobalArgs>) => Argv<GlobalArgs>, fn: (a: Args, v: Volumes) => Promise<number> | number) => ({
+const part = (builder: (s: Argv<GlobalArgs>) => Argv<GlobalArgs>, fn: (a: Args, g: Gocker) => Promise<number> | number) => ({
   builder,
-  handler: (a: Args): Promise<number> | number => fn(a, engine(a).volumes),
+  handler: (a: Args): Promise<number> | number => fn(a, engine(a)),
 });
 
 /** `volume create|ls|inspect|rm|prune`, each a command of its own (cli/commands.ts routes them). */

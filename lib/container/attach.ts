@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { GockerError, isErrno } from '../errors';
+import { native } from '../native';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { ATTACH_SOCKET, readExit } from './state';
@@ -80,6 +81,13 @@ export interface Attachment {
    * client that does not read what the container prints is dropped) or died
    */
   readonly done: Promise<AttachEnd>;
+  /**
+   * The caller's terminal on fd made raw as docker's CLI makes it for a tty attachment
+   * (cfmakeraw: every byte passed on as it is typed, the container's output left as its pty
+   * made it, where Node's setRawMode keeps ONLCR); returns what puts it back. An fd that is
+   * no terminal is left as it is.
+   */
+  rawTerminal(fd: number): () => void;
 }
 
 function frame(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
@@ -221,7 +229,13 @@ export async function connectAttach(paths: StorePaths, id: string, tty: boolean,
     },
     detach,
     done,
+    rawTerminal,
   };
+}
+
+function rawTerminal(fd: number): () => void {
+  const saved = native().ttyMakeRaw(fd);
+  return saved ? () => native().ttyRestore(fd, saved) : () => undefined;
 }
 
 /**

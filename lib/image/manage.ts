@@ -128,7 +128,27 @@ function dropRepoDigests(store: Store, id: string, drop: string[]): void {
   if (kept.length !== list.length) writeFileAtomic(file, JSON.stringify(kept));
 }
 
-export interface ImageRow { repository: string; tag: string; digest: string; image: ImageRecord }
+/** One row of `docker images`: a name of an image (or `<none>`), with the image. */
+export interface ImageRow {
+  /** the repository as docker shows it ('busybox', 'localhost:5000/app'), or '<none>' */
+  repository: string;
+  /** the tag, or '<none>' for a row of a digest or of an image with no name */
+  tag: string;
+  /** the repository's digest of the image ('sha256:...') when digests were asked for and there is one, else '<none>' */
+  digest: string;
+  /** the image the row names */
+  image: ImageRecord;
+}
+
+/** What `docker images` takes: Gocker.imageRows's options. */
+export interface ListImagesOptions {
+  /** docker's --filter, each key's values: before, since and until, dangling, label, reference (a glob of names) */
+  filters?: Record<string, string[]>;
+  /** docker's REPOSITORY[:TAG] argument: a glob (`*`, `?`, `[...]`) names are matched against, one more reference= */
+  reference?: string;
+  /** a row for each digest a repository knows the image by (docker's --digests), with it in `digest` */
+  digests?: boolean;
+}
 
 /**
  * Go's path.Match as a regular expression: `*` and `?` stop at '/', `[...]` classes with `^`

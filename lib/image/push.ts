@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { GockerError, NoSuchImageError, isErrno } from '../errors';
 import { compressionOf, sniffCompression, type Compression } from '../layer';
-import { familiarRepo, familiarString, isTag, parseReference, type Reference } from '../name';
+import { familiarRepo, familiarString, hasTag, isTag, parseReference, type Reference } from '../name';
 import { isDigest, validateDigest } from '../name/digest';
 import { MEDIA, RegistryError, type ClientOptions, type Descriptor } from '../remote';
 import { PushClient, type UploadSession } from '../remote/push';
@@ -54,13 +54,6 @@ export interface PushResult {
 }
 
 const short = (d: string): string => hexOf(d).slice(0, 12);
-
-/** docker's: a name given without a tag pushes 'latest'; with --all-tags it must have none. */
-export function hasTag(name: string): boolean {
-  const at = name.indexOf('@');
-  const last = (at >= 0 ? name.slice(0, at) : name).split('/').pop() ?? '';
-  return last.includes(':');
-}
 
 /**
  * Pushes name (repo:tag, or with allTags every tag of repo). The store's shared gc lock is

@@ -62,6 +62,17 @@ export function familiarString(ref: Reference): string {
   return `${familiarRepo(ref)}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
+/**
+ * Whether name, as given, has a tag (docker's push: a name without one pushes 'latest', and
+ * with --all-tags it must have none). Read from the text, before any parse: 'host:5000/app'
+ * has none.
+ */
+export function hasTag(name: string): boolean {
+  const at = name.indexOf('@');
+  const last = (at >= 0 ? name.slice(0, at) : name).split('/').pop() ?? '';
+  return last.includes(':');
+}
+
 /** Fully qualified: docker.io/library/alpine:latest */
 export function referenceString(ref: Reference): string {
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;

@@ -10,7 +10,7 @@
 // counts only while the container directory it names (a 64-hex id) exists.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError, isErrno } from '../errors';
+import { ConflictError, GockerError, InvalidOptionError, NoSuchVolumeError, isErrno } from '../errors';
 import { volumeEvent } from '../events';
 import { log } from '../log';
 import { native } from '../native';
@@ -67,11 +67,11 @@ export interface CreateVolumeOptions {
 }
 
 /** docker's volume errors are the daemon's OpErr: "<op> <name>: <why>"; the CLI exits 1. */
-const opError = (op: string, name: string, why: string, code = 'EVOLUME'): GockerError =>
-  new GockerError(`${op} ${name}: ${why}`, { exitCode: 1, code });
+const opError = (op: string, name: string, why: string): GockerError =>
+  new GockerError(`${op} ${name}: ${why}`, { exitCode: 1, code: 'EVOLUME' });
 
 export function noSuchVolume(name: string): GockerError {
-  return opError('get', name, 'no such volume', 'ENOVOLUME');
+  return new NoSuchVolumeError(`get ${name}: no such volume`);
 }
 
 /** The checks docker's local driver makes of a name, in its words. */
@@ -294,7 +294,7 @@ export class Volumes {
         throw noSuchVolume(name);
       }
       const users = this.users(name);
-      if (users.length) throw opError('remove', name, `volume is in use - [${users.join(', ')}]`, 'EVOLUMEINUSE');
+      if (users.length) throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`, { exitCode: 1 });
       await this.removeLocked(name);
     } finally {
       release();
@@ -359,3 +359,107 @@ export class Volumes {
   }
 }
 
+
+// docker's volume filters, as its daemon reads them (volume/service/convert.go and
+// volume/mounts): the CLI sends each key's values, keys lower-cased.
+
+/** What Gocker.listVolumes takes. */
+export interface ListVolumesOptions {
+  /**
+   * docker's filters, each key's values: name (a regular expression, or the whole name),
+   * driver, label (KEY or KEY=VALUE: all must match), dangling ('true' or '1': used by no
+   * container; 'false' or '0': used by one)
+   */
+  filters?: Record<string, string[]>;
+}
+
+/** What Gocker.pruneVolumes takes. */
+export interface PruneVolumesOptions {
+  /** every unused volume, not just anonymous ones (docker's --all) */
+  all?: boolean;
+  /**
+   * docker's filters, each key's values: label (KEY or KEY=VALUE: all must match), label!
+   * (none may), all (as the option: 'true' or '1', 'false' or '0'; not with it)
+   */
+  filters?: Record<string, string[]>;
+}
+
+/** What Gocker.pruneVolumes removed. */
+export interface VolumePruneResult {
+  /** the volumes' names */
+  deleted: string[];
+  /** the bytes their data took */
+  bytes: number;
+}
+
+const invalidFilter = (msg: string): InvalidOptionError => new InvalidOptionError('filters', msg, { exitCode: 1 });
+
+function checkFilterKeys(filters: Record<string, string[]>, accepted: string[]): void {
+  for (const k of Object.keys(filters)) if (!accepted.includes(k)) throw invalidFilter(`invalid filter '${k}'`);
+}
+
+/** A boolean filter's values, as docker's ExactMatch on true/1 and false/0: both, or anything else, refused. */
+function boolFilter(key: string, values: string[]): boolean {
+  const t = values.some((v) => v === 'true' || v === '1');
+  const f = values.some((v) => v === 'false' || v === '0');
+  if (t === f || values.some((v) => !['true', '1', 'false', '0'].includes(v))) throw invalidFilter(`invalid filter '${key}=[${values.join(' ')}]'`);
+  return t;
+}
+
+/** label=KEY or label=KEY=VALUE, all of them, as docker's MatchKVList. */
+function hasLabels(v: VolumeInfo, wanted: string[]): boolean {
+  return wanted.every((w) => {
+    const i = w.indexOf('=');
+    const k = i < 0 ? w : w.slice(0, i);
+    return !!v.Labels && k in v.Labels && (i < 0 || v.Labels[k] === w.slice(i + 1));
+  });
+}
+
+/** name=: any of them, as a regular expression or the whole name (docker's filters.Match). */
+function nameMatches(name: string, patterns: string[]): boolean {
+  return patterns.some((p) => {
+    if (p === name) return true;
+    try {
+      return new RegExp(p).test(name);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** docker volume ls: the volumes the filters leave, by name; a filter dockerd refuses is InvalidOptionError. */
+export function listVolumes(vols: Volumes, opts: ListVolumesOptions = {}): VolumeInfo[] {
+  const filters = opts.filters ?? {};
+  checkFilterKeys(filters, ['dangling', 'name', 'driver', 'label']);
+  const dangling = filters.dangling ? boolFilter('dangling', filters.dangling) : undefined;
+  return vols.list().filter((v) =>
+    (!filters.name || nameMatches(v.Name, filters.name)) &&
+    (!filters.driver || filters.driver.includes(v.Driver)) &&
+    hasLabels(v, filters.label ?? []) &&
+    (dangling === undefined || (vols.users(v.Name).length === 0) === dangling));
+}
+
+/**
+ * Whether a prune with these options takes every unused volume (true) or the anonymous ones
+ * only: its options checked as the prune checks them, so that a caller can ask before it.
+ */
+export function volumePruneAll(opts: PruneVolumesOptions = {}): boolean {
+  const filters = opts.filters ?? {};
+  checkFilterKeys(filters, ['label', 'label!', 'all']);
+  if (!filters.all) return !!opts.all;
+  if (opts.all) throw new InvalidOptionError('all', 'conflicting options: cannot specify both --all and --filter all=1', { exitCode: 1 });
+  return boolFilter('all', filters.all);
+}
+
+/** docker volume prune (23 and later): see Volumes.prune; the filters as volumePruneAll checks them. */
+export function pruneVolumes(vols: Volumes, opts: PruneVolumesOptions = {}): Promise<VolumePruneResult> {
+  let all: boolean;
+  try {
+    all = volumePruneAll(opts);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const wanted = opts.filters?.label ?? [];
+  const without = opts.filters?.['label!'] ?? [];
+  return vols.prune(all, (v) => hasLabels(v, wanted) && !without.some((w) => hasLabels(v, [w])));
+}

@@ -72,9 +72,11 @@ export function diskUsage(store: Store): UsageRow[] {
 
 /** One image of `system df -v`: docker's ImageSummary sizes. */
 export interface ImageUsage {
+  /** the image's id, 'sha256:<hex>' */
   id: string;
   /** the first of its names, repo:tag; undefined for an image no name refers to */
   repoTag?: string;
+  /** when it was made (its config's), RFC 3339 */
   created?: string;
   /** bytes of all its layers */
   size: number;
@@ -84,10 +86,13 @@ export interface ImageUsage {
   containers: number;
 }
 
+/** `system df -v`: what is behind each of diskUsage's rows. */
 export interface VerboseUsage {
+  /** the images docker lists (named, or used by a container), in the store's order */
   images: ImageUsage[];
   /** every container, with its writable layer's bytes and its image's */
   containers: Array<{ record: ContainerRecord; rw: number; rootfs: number }>;
+  /** the local volumes (not those with driver options, which are mounts), with how many containers use each and its data's bytes */
   volumes: Array<{ volume: VolumeInfo; links: number; size: number }>;
 }
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import {
-  ConflictError, Container, Gocker, GockerError, InvalidOptionError, NoSuchContainerError, NoSuchImageError, NotRunningError, RegistryError,
+  ConflictError, Container, Gocker, GockerError, InvalidOptionError, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, NotRunningError, RegistryError,
 } from '../../lib/index';
 import { REPO, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 import { until } from '../helpers/wait';
@@ -385,6 +385,81 @@ test('images: tag, history, inspect, save as a stream, remove; prune containers'
   assert.deepEqual((await g.containers({ all: true })).map((r) => r.Id), [kept.id]);
   await assert.rejects(g.pruneContainers({ filters: { nope: ['x'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'filters');
   await kept.remove();
+});
+
+test('images as docker images lists them: filters, a reference pattern, digests; save to a file; system df -v', async () => {
+  await g.tag('busybox', 'h5img/rows:one');
+  try {
+    const id = g.image('busybox')!.id;
+    const names = (rows: ReturnType<Gocker['imageRows']>): string[] => rows.map((r) => `${r.repository}:${r.tag}`).sort();
+    assert.deepEqual(names(g.imageRows({ reference: 'h5img/*' })), ['h5img/rows:one']);
+    assert.deepEqual(names(g.imageRows({ filters: { reference: ['busybox'] } })), ['busybox:latest']);
+    assert.deepEqual(names(g.imageRows({ filters: { dangling: ['true'] } })), []);
+    // Other tests' images (commits, imports) are in this store too: busybox's rows only.
+    assert.ok(g.imageRows({ reference: 'busybox' }).every((r) => r.image.id === id && r.digest === '<none>'));
+    assert.throws(() => g.imageRows({ filters: { nope: ['x'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'filters' && e.message === "invalid filter 'nope'");
+    assert.throws(() => g.imageRows({ filters: { before: ['h5img/none'] } }), (e: unknown) => e instanceof NoSuchImageError);
+
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'h5img-save-'));
+    try {
+      await g.saveImagesToFile(['h5img/rows:one'], path.join(tmp, 'out.tar'));
+      assert.match(spawnSync('tar', ['-xOf', path.join(tmp, 'out.tar'), 'manifest.json'], { encoding: 'utf8' }).stdout, /"RepoTags":\["h5img\/rows:one"\]/);
+      // A failed save leaves nothing behind, not even its temporary file.
+      await assert.rejects(g.saveImagesToFile(['h5img/none'], path.join(tmp, 'none.tar')), (e: unknown) => e instanceof NoSuchImageError);
+      assert.deepEqual(fs.readdirSync(tmp), ['out.tar']);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+
+    const u = g.diskUsageVerbose();
+    const mine = u.images.find((i) => i.id === id);
+    assert.ok(mine && mine.size > 0 && mine.size === (g.inspectImage('busybox') as { Size: number }).Size);
+    assert.ok(mine.size <= g.diskUsage().find((r) => r.Type === 'Images')!.Size);
+    assert.ok(Array.isArray(u.containers) && Array.isArray(u.volumes));
+  } finally {
+    await g.removeImage('h5img/rows:one');
+  }
+});
+
+test('volumes: create, list with docker\'s filters, inspect, remove, prune; typed errors', async () => {
+  const named = await g.createVolume('h5img-vol', { labels: { team: 'a' } });
+  assert.equal(named.Name, 'h5img-vol');
+  assert.deepEqual(named.Labels, { team: 'a' });
+  // As docker: creating it again returns the one there, options not applied.
+  assert.deepEqual(await g.createVolume('h5img-vol', { labels: { team: 'b' } }), named);
+  const anon = await g.createVolume();
+  assert.match(anon.Name, /^[0-9a-f]{64}$/);
+  assert.deepEqual(g.inspectVolume('h5img-vol'), named);
+  assert.throws(() => g.inspectVolume('h5img-none'), (e: unknown) => e instanceof NoSuchVolumeError && e.code === 'ENOVOLUME' && e.exitCode === 1);
+
+  const listed = (filters: Record<string, string[]>): string[] => g.listVolumes({ filters }).map((v) => v.Name);
+  assert.deepEqual(listed({ label: ['team=a'] }), ['h5img-vol']);
+  assert.deepEqual(listed({ name: ['^h5img-'] }), ['h5img-vol']);
+  assert.deepEqual(listed({ name: ['^h5img-'], dangling: ['false'] }), []);
+  assert.throws(() => g.listVolumes({ filters: { nope: ['1'] } }), (e: unknown) => e instanceof InvalidOptionError && e.message === "invalid filter 'nope'");
+  assert.throws(() => g.listVolumes({ filters: { dangling: ['maybe'] } }), (e: unknown) => e instanceof InvalidOptionError && e.message === "invalid filter 'dangling=[maybe]'");
+
+  // In use: ConflictError while a container (running or not) has it.
+  const c = await g.createContainer('busybox', ['true'], { network: 'none', volumes: ['h5img-vol:/data'] });
+  try {
+    await assert.rejects(g.removeVolume('h5img-vol'), (e: unknown) => e instanceof ConflictError && e.exitCode === 1 && /volume is in use/.test((e as Error).message));
+  } finally {
+    await c.remove();
+  }
+
+  // Without all, the anonymous ones only; the check a caller asks before pruning agrees.
+  assert.equal(g.volumePruneAll({}), false);
+  assert.equal(g.volumePruneAll({ filters: { all: ['1'] } }), true);
+  assert.throws(() => g.volumePruneAll({ all: true, filters: { all: ['1'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'all');
+  await assert.rejects(g.pruneVolumes({ filters: { dangling: ['true'] } }), (e: unknown) => e instanceof InvalidOptionError && e.message === "invalid filter 'dangling'");
+  assert.deepEqual((await g.pruneVolumes({ filters: { label: ['nothing-has-this'] } })).deleted, []);
+  const pruned = await g.pruneVolumes();
+  assert.ok(pruned.deleted.includes(anon.Name) && !pruned.deleted.includes('h5img-vol'));
+  assert.deepEqual((await g.pruneVolumes({ all: true, filters: { 'label!': ['team'] } })).deleted, []);
+  await g.removeVolume('h5img-vol');
+  await g.removeVolume('h5img-vol', { force: true });
+  await assert.rejects(g.removeVolume('h5img-vol'), (e: unknown) => e instanceof NoSuchVolumeError);
+  assert.deepEqual(listed({ name: ['^h5img-'] }), []);
 });
 
 test('refusals only the store can make are InvalidOptionError naming the option: a network, a user or a group that is not there', async () => {

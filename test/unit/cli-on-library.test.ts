@@ -42,22 +42,6 @@ const NOT_YET: Record<string, string[]> = {
   'commands/exec.ts': ['container/attach', 'container/exec'],
   'runflags.ts': ['container/run-options', 'container/runflags'],
   'store.ts': ['store', 'store/paths'],
-  // Not moved yet: images, volumes, events, system and the rest of the CLI's shell.
-  'commands/events.ts': ['events'],
-  'commands/history.ts': ['image/manage'],
-  'commands/image-inspect.ts': ['image/manage'],
-  'commands/images.ts': ['image/manage'],
-  'commands/pull.ts': ['name', 'remote'],
-  'commands/push.ts': ['image/push', 'name'],
-  'commands/rmi.ts': ['image/manage'],
-  'commands/save.ts': ['image/save'],
-  'commands/system.ts': ['system/df'],
-  'commands/tag.ts': ['image/manage'],
-  'commands/volume.ts': ['store/volumes'],
-  'contexts.ts': ['network/ports'],
-  'terminal.ts': ['native'],
-  'progress.ts': ['image/pull'],
-  'main.ts': ['version'],
   // The first command after a reboot restarts containers (dispatch.ts): on every command's
   // path, kept off the engine facade's load for now.
   'dispatch.ts': ['container/restart', 'store', 'store/paths'],

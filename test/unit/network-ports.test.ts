@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { checkPortBindings, exposedKeys, formatPorts, type PortMap } from '../../lib/network/ports';
+import { formatPorts } from '../../lib/format/ports';
+import { checkPortBindings, exposedKeys, type PortMap } from '../../lib/network/ports';
 import { parsePublish } from '../../cli/portflags';
 import { contains, formatSubnet, hostRoutes, overlaps, parseAddress, parseCidr } from '../../lib/network/ipv4';
 
