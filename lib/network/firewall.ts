@@ -178,6 +178,15 @@ export interface PortRule {
  */
 export function addPortRules(id: string, rules: PortRule[]): void {
   if (!rules.length) return;
+  // Each field is written into iptables-restore's input as text: whatever a caller or an
+  // image got past the checks before, nothing but an address, a port and a protocol goes in.
+  const ip = /^(\d{1,3}\.){3}\d{1,3}$/;
+  const port = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
+  for (const r of rules) {
+    if (!['tcp', 'udp', 'sctp'].includes(r.proto) || !(r.hostIp === '' || ip.test(r.hostIp)) || !ip.test(r.containerIp) || !port(r.hostPort) || !port(r.containerPort)) {
+      throw new GockerError(`refusing a port rule that is not an address, a port and a protocol: ${JSON.stringify(r)}`);
+    }
+  }
   withHostLock(() => {
     const nat = save('nat');
     const tag = `gocker-ctr:${id}`;

@@ -63,7 +63,10 @@ export function checkPortBindings(bindings: unknown, option = 'portBindings'): {
 
 /** An exposed port as an image's config or a caller's ExposedPorts give it ("80", "80/udp", "8000-8002/tcp"). */
 export function exposedKeys(spec: string): string[] {
-  const [port, proto = 'tcp'] = spec.split('/');
+  const [port, proto = 'tcp', ...rest] = spec.split('/');
+  // The protocol ends up in iptables-restore's input (firewall.ts): only the three docker
+  // knows, as its nat.ParsePortSpec checks, never text from an image or a caller as such.
+  if (rest.length || !/^(tcp|udp|sctp)$/i.test(proto)) throw new GockerError(`invalid proto: ${JSON.stringify(spec.slice(port.length + 1)).slice(1, -1)}`); // escaped: one line
   const [lo, hi] = parseRange(port, 'port');
   return Array.from({ length: hi - lo + 1 }, (_, i) => `${lo + i}/${proto.toLowerCase()}`);
 }

@@ -411,7 +411,7 @@ function hasLabels(v: VolumeInfo, wanted: string[]): boolean {
   return wanted.every((w) => {
     const i = w.indexOf('=');
     const k = i < 0 ? w : w.slice(0, i);
-    return !!v.Labels && k in v.Labels && (i < 0 || v.Labels[k] === w.slice(i + 1));
+    return !!v.Labels && Object.prototype.hasOwnProperty.call(v.Labels, k) && (i < 0 || v.Labels[k] === w.slice(i + 1));
   });
 }
 

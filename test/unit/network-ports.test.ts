@@ -68,3 +68,19 @@ test('IPv4 addresses and subnets', () => {
     'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n';
   assert.deepEqual(hostRoutes(table).map(formatSubnet), ['192.0.2.0/24']);
 });
+
+test('an exposed port\'s protocol is tcp, udp or sctp: anything else (text for iptables-restore from an image or a caller) is refused', async () => {
+  const { exposedPortKeys } = await import('../../lib/network/ports');
+  const { addPortRules } = await import('../../lib/network/firewall');
+  assert.deepEqual(exposedKeys('80/UDP'), ['80/udp']);
+  assert.deepEqual(exposedKeys('53/sctp'), ['53/sctp']);
+  for (const spec of ['80/tcp\n--flush\n:x - [0:0]\n--append x -p tcp', '80/icmp', '80/tcp/udp', '80/']) {
+    assert.throws(() => exposedKeys(spec), /invalid proto: [^\n]*$/, JSON.stringify(spec));
+    assert.throws(() => exposedPortKeys(spec), (e: Error & { option?: string }) => e.option === 'exposedPorts', JSON.stringify(spec));
+  }
+  // The rules themselves, checked again where they become iptables-restore's text (before any lock or iptables call).
+  const rule = { hostIp: '', hostPort: 8080, proto: 'tcp' as const, containerIp: '10.1.0.2', containerPort: 80 };
+  for (const bad of [{ proto: 'tcp\n--flush' }, { hostIp: '1.2.3.4 -j ACCEPT' }, { containerIp: '10.1.0.2\n' }, { hostPort: 0 }, { containerPort: 1.5 }]) {
+    assert.throws(() => addPortRules('x', [{ ...rule, ...bad } as never]), /refusing a port rule/, JSON.stringify(bad));
+  }
+});
