@@ -160,6 +160,19 @@ const isStringMap = (v: unknown): v is Record<string, string> => isRecord(v) && 
 function checkMountShape(m: unknown): asserts m is Mount {
   const bad = (why: string): GockerError => new InvalidOptionError('mounts', `invalid mount: ${why}`, { exitCode: 125 });
   if (!isRecord(m)) throw bad('a mount is an object with Type and Target');
+  // A field of docker's gocker does not carry out (VolumeOptions.Subpath, BindOptions'
+  // ReadOnlyNonRecursive, TmpfsOptions.Options, ...) is refused by name, never dropped: a
+  // dropped Subpath mounted the whole volume where the caller asked for a part of it.
+  const only = (o: Record<string, unknown>, where: string, known: string[]): void => {
+    for (const k of Object.keys(o)) if (o[k] !== undefined && !known.includes(k)) throw bad(`${where}${k} is not supported by gocker`);
+  };
+  only(m, '', ['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions']);
+  if (isRecord(m.BindOptions)) only(m.BindOptions, 'BindOptions.', ['Propagation', 'NonRecursive', 'CreateMountpoint']);
+  if (isRecord(m.VolumeOptions)) {
+    only(m.VolumeOptions, 'VolumeOptions.', ['NoCopy', 'Labels', 'DriverConfig']);
+    if (isRecord(m.VolumeOptions.DriverConfig)) only(m.VolumeOptions.DriverConfig, 'VolumeOptions.DriverConfig.', ['Name', 'Options']);
+  }
+  if (isRecord(m.TmpfsOptions)) only(m.TmpfsOptions, 'TmpfsOptions.', ['SizeBytes', 'Mode']);
   for (const k of ['Type', 'Source', 'Target', 'Consistency'] as const) {
     if (m[k] !== undefined && typeof m[k] !== 'string') throw bad(`${k} must be a string`);
   }

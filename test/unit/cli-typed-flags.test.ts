@@ -90,6 +90,12 @@ test('HostConfig.Mounts typed: dockerd\'s checks, refused as the option mounts',
   bad({ Type: 'volume', Target: '/' }, 'invalid mount config for type "volume": invalid specification: destination can\'t be \'/\'');
   bad({ Type: 'volume', Target: '/x', ReadOnly: true }, 'invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes');
   bad({ Type: 'image', Target: '/x' }, 'mount type image is not supported by gocker');
+  // docker's fields gocker does not carry out are refused, not dropped (a dropped Subpath gave the whole volume).
+  bad({ Type: 'volume', Source: 'v', Target: '/x', VolumeOptions: { Subpath: 'pub' } }, 'invalid mount: VolumeOptions.Subpath is not supported by gocker');
+  bad({ Type: 'bind', Source: tmp, Target: '/x', BindOptions: { ReadOnlyNonRecursive: true } }, 'invalid mount: BindOptions.ReadOnlyNonRecursive is not supported by gocker');
+  bad({ Type: 'tmpfs', Target: '/x', TmpfsOptions: { Options: [['exec']] } }, 'invalid mount: TmpfsOptions.Options is not supported by gocker');
+  bad({ Type: 'volume', Source: 'v', Target: '/x', VolumeOptions: { DriverConfig: { Name: 'local', Extra: 1 } } }, 'invalid mount: VolumeOptions.DriverConfig.Extra is not supported by gocker');
+  bad({ Type: 'bind', Source: tmp, Target: '/x', Mode: 'z' }, 'invalid mount: Mode is not supported by gocker');
 });
 
 test('-p and --expose become PortBindings and ExposedPorts; the engine normalises and checks the typed map', () => {
