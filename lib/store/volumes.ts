@@ -445,6 +445,8 @@ export function listVolumes(vols: Volumes, opts: ListVolumesOptions = {}): Volum
  */
 export function volumePruneAll(opts: PruneVolumesOptions = {}): boolean {
   const filters = opts.filters ?? {};
+  // A truthy string ('false') is no yes: the wider prune only when asked for in so many words.
+  if (opts.all !== undefined && typeof opts.all !== 'boolean') throw new InvalidOptionError('all', 'all must be a boolean', { exitCode: 1 });
   checkFilterKeys(filters, ['label', 'label!', 'all']);
   if (!filters.all) return !!opts.all;
   if (opts.all) throw new InvalidOptionError('all', 'conflicting options: cannot specify both --all and --filter all=1', { exitCode: 1 });

@@ -451,6 +451,7 @@ test('volumes: create, list with docker\'s filters, inspect, remove, prune; type
   assert.equal(g.volumePruneAll({}), false);
   assert.equal(g.volumePruneAll({ filters: { all: ['1'] } }), true);
   assert.throws(() => g.volumePruneAll({ all: true, filters: { all: ['1'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'all');
+  assert.throws(() => g.volumePruneAll({ all: 'false' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'all', 'a string is no yes to the wider prune');
   await assert.rejects(g.pruneVolumes({ filters: { dangling: ['true'] } }), (e: unknown) => e instanceof InvalidOptionError && e.message === "invalid filter 'dangling'");
   assert.deepEqual((await g.pruneVolumes({ filters: { label: ['nothing-has-this'] } })).deleted, []);
   const pruned = await g.pruneVolumes();
