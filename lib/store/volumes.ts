@@ -192,6 +192,13 @@ export class Volumes {
     validateVolumeName(n);
     const driver = o.driver ?? 'local';
     if (driver !== 'local') throw opError('create', n, `error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    // As readMeta reads them back: a label or option that is not a string would make a
+    // volume no command can list, remove or create again.
+    for (const [what, m] of [['labels', o.labels], ['options', o.options]] as const) {
+      if (m !== undefined && m !== null && (typeof m !== 'object' || Array.isArray(m) || Object.values(m).some((x) => typeof x !== 'string'))) {
+        throw new InvalidOptionError(what, `volume ${what} must be strings, by name`, { exitCode: 1 });
+      }
+    }
     validateVolumeOptions(n, o.options);
     const release = await this.lock();
     try {

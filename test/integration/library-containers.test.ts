@@ -451,6 +451,10 @@ test('volumes: create, list with docker\'s filters, inspect, remove, prune; type
   assert.equal(g.volumePruneAll({}), false);
   assert.equal(g.volumePruneAll({ filters: { all: ['1'] } }), true);
   assert.throws(() => g.volumePruneAll({ all: true, filters: { all: ['1'] } }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'all');
+  for (const bad of [{ labels: { a: { b: 1 } } }, { options: { type: 'tmpfs', device: 7 } }]) {
+    await assert.rejects(g.createVolume('badvalues', bad as never), (e: unknown) => e instanceof InvalidOptionError, JSON.stringify(bad));
+  }
+  assert.equal((await g.listVolumes()).some((v) => v.Name === 'badvalues'), false, 'nothing made of it');
   assert.throws(() => g.volumePruneAll({ all: 'false' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'all', 'a string is no yes to the wider prune');
   await assert.rejects(g.pruneVolumes({ filters: { dangling: ['true'] } }), (e: unknown) => e instanceof InvalidOptionError && e.message === "invalid filter 'dangling'");
   assert.deepEqual((await g.pruneVolumes({ filters: { label: ['nothing-has-this'] } })).deleted, []);
