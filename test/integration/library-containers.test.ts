@@ -455,6 +455,10 @@ test('volumes: create, list with docker\'s filters, inspect, remove, prune; type
     await assert.rejects(g.createVolume('badvalues', bad as never), (e: unknown) => e instanceof InvalidOptionError, JSON.stringify(bad));
   }
   assert.equal((await g.listVolumes()).some((v) => v.Name === 'badvalues'), false, 'nothing made of it');
+  // A label filter names a volume's own labels, never the object's prototype (label=toString matched every labelled volume, and prune took them).
+  await g.createVolume('protolabel', { labels: { team: 'db' } });
+  for (const k of ['toString', 'constructor', '__proto__']) assert.equal((await g.listVolumes({ filters: { label: [k] } })).some((v) => v.Name === 'protolabel'), false, k);
+  await g.removeVolume('protolabel');
   assert.throws(() => g.volumePruneAll({ all: 'false' as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'all', 'a string is no yes to the wider prune');
   await assert.rejects(g.pruneVolumes({ filters: { dangling: ['true'] } }), (e: unknown) => e instanceof InvalidOptionError && e.message === "invalid filter 'dangling'");
   assert.deepEqual((await g.pruneVolumes({ filters: { label: ['nothing-has-this'] } })).deleted, []);
