@@ -3,19 +3,9 @@
 // with ranges, one binding per container port. A refusal here is docker's CLI's, in its
 // words, exit 125; the engine checks the typed map again (lib/network/ports.ts).
 import { GockerError } from '../lib/errors';
-
-/** HostConfig.PortBindings: "80/tcp" -> [{ HostIp, HostPort }], HostPort '' (any) or 'N' or 'N-M'. */
-export type PortBindings = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+import { portRange, type PortBindings } from '../lib/format/ports';
 
 const flagError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
-
-function parseRange(s: string, what: string): [number, number] {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  const lo = m ? Number(m[1]) : NaN;
-  const hi = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || lo < 1 || hi > 65535 || hi < lo) throw flagError(`invalid ${what}: ${s}`);
-  return [lo, hi];
-}
 
 /** A dotted-quad IPv4 address, no part with a leading zero (what a -p address may be here). */
 const isIPv4 = (s: string): boolean => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s);
@@ -35,9 +25,9 @@ export function parsePublish(spec: string, into: PortBindings): string[] {
   const [ip, hostPort, containerPort] = parts.length === 3 ? parts : parts.length === 2 ? ['', parts[0], parts[1]] : ['', '', parts[0]];
   if (!containerPort) throw flagError(`no port specified: ${spec}<empty>`);
   if (ip && !isIPv4(ip)) throw flagError(`invalid IP address: ${ip}`);
-  const [clo, chi] = parseRange(containerPort, 'containerPort');
+  const [clo, chi] = portRange(containerPort, 'containerPort');
   // A host port of 0 is any, as an empty one.
-  const host = hostPort && hostPort !== '0' ? parseRange(hostPort, 'hostPort') : undefined;
+  const host = hostPort && hostPort !== '0' ? portRange(hostPort, 'hostPort') : undefined;
   if (host && chi - clo !== host[1] - host[0] && chi !== clo) {
     throw flagError(`invalid ranges specified for container and host Ports: ${containerPort} and ${hostPort}`);
   }
@@ -55,7 +45,7 @@ export function parsePublish(spec: string, into: PortBindings): string[] {
 /** --expose's port or range ("80", "80/udp", "8000-8002/tcp"): Config.ExposedPorts' keys. */
 export function exposedKeys(spec: string): string[] {
   const [port, proto = 'tcp'] = spec.split('/');
-  const [lo, hi] = parseRange(port, 'port');
+  const [lo, hi] = portRange(port, 'port');
   return Array.from({ length: hi - lo + 1 }, (_, i) => `${lo + i}/${proto.toLowerCase()}`);
 }
 

@@ -2,8 +2,22 @@
 // docker's formatter prints them. Pure, so a command that only lists containers need not
 // load the network package to show them.
 
-/** NetworkSettings.Ports as docker's API has it: "80/tcp" -> its host bindings, or null for one only exposed. */
-type PortBindings = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+import { GockerError } from '../errors';
+
+/**
+ * docker's port map (HostConfig.PortBindings, NetworkSettings.Ports): "80/tcp" -> its host
+ * bindings, HostPort '' (any), 'N' or 'N-M'; null for a port only exposed.
+ */
+export type PortBindings = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+
+/** "N" or "N-M" within 1..65535, as -p, --expose and the engine's check of the typed map read a port or range. */
+export function portRange(s: string, what: string): [number, number] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || lo < 1 || hi > 65535 || hi < lo) throw new GockerError(`invalid ${what}: ${s}`, { exitCode: 125 });
+  return [lo, hi];
+}
 
 const portNum = (k: string): number => Number(k.split('/')[0]);
 

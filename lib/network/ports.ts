@@ -4,22 +4,15 @@
 import * as fs from 'node:fs';
 import { GockerError, InvalidOptionError, isErrno } from '../errors';
 import { native } from '../native';
+import { portRange, type PortBindings } from '../format/ports';
 import { parseAddress } from './ipv4';
 
 export type Proto = 'tcp' | 'udp' | 'sctp';
 
-/** docker's HostConfig.PortBindings: "80/tcp" -> [{ HostIp, HostPort }], HostPort '' (any) or 'N' or 'N-M'. */
-export type PortMap = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+/** docker's HostConfig.PortBindings (lib/format/ports.ts). */
+export type PortMap = PortBindings;
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
-
-function parseRange(s: string, what: string): [number, number] {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  const lo = m ? Number(m[1]) : NaN;
-  const hi = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || lo < 1 || hi > 65535 || hi < lo) throw engineError(`invalid ${what}: ${s}`);
-  return [lo, hi];
-}
 
 /** An IPv4 address as dotted quads, or undefined (what HostIp may be). */
 const ipv4 = (s: string): boolean => parseAddress(s) !== undefined;
@@ -67,7 +60,7 @@ export function exposedKeys(spec: string): string[] {
   // The protocol ends up in iptables-restore's input (firewall.ts): only the three docker
   // knows, as its nat.ParsePortSpec checks, never text from an image or a caller as such.
   if (rest.length || !/^(tcp|udp|sctp)$/i.test(proto)) throw new GockerError(`invalid proto: ${JSON.stringify(spec.slice(port.length + 1)).slice(1, -1)}`); // escaped: one line
-  const [lo, hi] = parseRange(port, 'port');
+  const [lo, hi] = portRange(port, 'port');
   return Array.from({ length: hi - lo + 1 }, (_, i) => `${lo + i}/${proto.toLowerCase()}`);
 }
 
