@@ -14,16 +14,7 @@ import { checkMount, type Mount } from '../../lib/container/mounts';
 import { checkPortBindings } from '../../lib/network/ports';
 import { checkSecurityOpts } from '../../lib/spec/seccomp';
 import { InvalidOptionError } from '../../lib/errors';
-
-/** The message and exit code f throws with. */
-function refusal(f: () => unknown): [string, unknown] {
-  try {
-    f();
-  } catch (e) {
-    return [(e as Error).message, (e as { exitCode?: unknown }).exitCode];
-  }
-  assert.fail('not refused');
-}
+import { refusal } from '../helpers/refusal';
 
 /** f's refusal: an InvalidOptionError naming option, with message. */
 function invalid(f: () => unknown, option: string, message: string | RegExp): void {

@@ -19,16 +19,7 @@ import {
 import { mountFromFlag } from '../../cli/mountflag';
 import { deviceRules } from '../../lib/spec';
 import { DEFAULT_DEVICE_RULES } from '../../lib/cgroups/devices';
-
-/** The message and exit code f throws with. */
-function refusal(f: () => unknown): [string, unknown] {
-  try {
-    f();
-  } catch (e) {
-    return [(e as Error).message, (e as { exitCode?: unknown }).exitCode];
-  }
-  assert.fail('not refused');
-}
+import { refusal } from '../helpers/refusal';
 
 test('labels: the file\'s, then -l\'s; a bare name is empty; an empty name or one with spaces refused', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-labels-'));
