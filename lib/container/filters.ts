@@ -5,6 +5,7 @@ import type { Store } from '../store';
 import type { StorePaths } from '../store/paths';
 import { find } from './lifecycle';
 import type { ContainerRecord, EndpointSettings } from './record';
+import { matchKVList } from '../labels';
 
 const ACCEPTED = ['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
@@ -79,12 +80,7 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
       if (!any('name', (v) => matches(v, r.Name) || matches(v, r.Name.slice(1)))) return false;
       if (!any('status', (v) => r.State.Status === v)) return false;
       if (exited.length && !(r.State.Status === 'exited' && exited.includes(r.State.ExitCode))) return false;
-      for (const l of get('label')) {
-        const i = l.indexOf('=');
-        const key = i < 0 ? l : l.slice(0, i);
-        const labels = r.Config.Labels ?? {};
-        if (!Object.prototype.hasOwnProperty.call(labels, key) || (i >= 0 && labels[key] !== l.slice(i + 1))) return false;
-      }
+      if (!matchKVList(get('label'), r.Config.Labels)) return false;
       if (ancestors && !ancestors.has(r.Image)) return false;
       if (!any('network', (v) => Object.entries(r.NetworkSettings?.Networks ?? {}).some(([name, ep]) =>
         name === v || (typeof (ep as EndpointSettings).NetworkID === 'string' && (ep as EndpointSettings).NetworkID !== '' && (ep as EndpointSettings).NetworkID.startsWith(v))))) return false;

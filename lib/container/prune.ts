@@ -7,6 +7,7 @@ import type { StorePaths } from '../store/paths';
 import { containers, remove } from './lifecycle';
 import { parseTime } from '../time';
 import type { ContainerRecord } from './record';
+import { matchKVList } from '../labels';
 
 export interface ContainerPruneFilters {
   /** ms since the epoch: only containers created before it */
@@ -56,21 +57,13 @@ export function parsePruneFilters(values: string[], now = Date.now()): Container
   return f;
 }
 
-/** docker's MatchKVList: every KEY or KEY=VALUE of the list is among the labels. */
-function matchAll(list: string[], labels: Record<string, string>): boolean {
-  return list.every((entry) => {
-    const i = entry.indexOf('=');
-    const key = i < 0 ? entry : entry.slice(0, i);
-    return Object.prototype.hasOwnProperty.call(labels, key) && (i < 0 || labels[key] === entry.slice(i + 1));
-  });
-}
 
 export function prunable(rec: ContainerRecord, f: ContainerPruneFilters): boolean {
   if (rec.State.Running) return false;
   if (f.until !== undefined && Date.parse(rec.Created) > f.until) return false;
   const labels = rec.Config.Labels ?? {};
-  if (f.label.length && !matchAll(f.label, labels)) return false;
-  if (f.notLabel.length && matchAll(f.notLabel, labels)) return false;
+  if (f.label.length && !matchKVList(f.label, labels)) return false;
+  if (f.notLabel.length && matchKVList(f.notLabel, labels)) return false;
   return true;
 }
 

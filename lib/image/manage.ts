@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../store/atomic';
 import { hexOf } from '../store/paths';
 import type { ImageRecord } from '../store/types';
 import { imageEvent } from '../events';
+import { matchKVList } from '../labels';
 
 const short = (id: string): string => hexOf(id).slice(0, 12);
 
@@ -230,13 +231,8 @@ export function imageFilter(store: Store, values: string[], now = Date.now()): I
     if (before !== undefined && !(c < before)) return false;
     if (since !== undefined && !(c > since)) return false;
     if (until !== undefined && !(c < until)) return false;
-    const mine = image.config.config?.Labels ?? {};
-    // Every label= must hold (docker's MatchKVList).
-    return labels.every((l) => {
-      const i = l.indexOf('=');
-      const key = i < 0 ? l : l.slice(0, i);
-      return Object.prototype.hasOwnProperty.call(mine, key) && (i < 0 || mine[key] === l.slice(i + 1));
-    });
+    // Every label= must hold.
+    return matchKVList(labels, image.config.config?.Labels ?? {});
   };
   return out;
 }

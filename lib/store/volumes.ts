@@ -18,6 +18,7 @@ import { treeSize } from '../fsread';
 import { acquireLock, fsyncDir, writeFileAtomic } from './atomic';
 import type { StorePaths } from './paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from './perms';
+import { matchKVList } from '../labels';
 
 /** docker's names.RestrictedNamePattern, which keeps a name from leaving volumes/. */
 export const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -413,14 +414,8 @@ function boolFilter(key: string, values: string[]): boolean {
   return t;
 }
 
-/** label=KEY or label=KEY=VALUE, all of them, as docker's MatchKVList. */
-function hasLabels(v: VolumeInfo, wanted: string[]): boolean {
-  return wanted.every((w) => {
-    const i = w.indexOf('=');
-    const k = i < 0 ? w : w.slice(0, i);
-    return !!v.Labels && Object.prototype.hasOwnProperty.call(v.Labels, k) && (i < 0 || v.Labels[k] === w.slice(i + 1));
-  });
-}
+/** label=KEY or label=KEY=VALUE, all of them. */
+const hasLabels = (v: VolumeInfo, wanted: string[]): boolean => matchKVList(wanted, v.Labels);
 
 /** name=: any of them, as a regular expression or the whole name (docker's filters.Match). */
 function nameMatches(name: string, patterns: string[]): boolean {
