@@ -655,19 +655,18 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
     last.push(l);
     if (last.length > 2 * tail + 1024) last.splice(0, last.length - tail);
   };
-  // --log-opt max-file: the rotated files first, oldest (the highest number) first.
-  for (let i = rotatedCount(rec.LogPath); i >= 1; i--) {
-    const fd = openLog(`${rec.LogPath}.${i}`);
-    if (fd === undefined) continue;
-    try {
-      await scanLogs(fd, 0, first, o.drained);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
   // Set before the log is first read: a line written after that read wakes the follow.
   const watch = o.follow ? watchContainer(paths, rec.Id, true) : undefined;
-  let fd = openLog(rec.LogPath);
+  // --log-opt max-file: the rotated files first, oldest (the highest number) first, then the
+  // current one, all opened before any is read: a rotation while they are read (a slow
+  // reader, a busy writer) moves names, not the files held.
+  const files = openLogFiles(rec.LogPath);
+  let fd = files.pop();
+  try {
+    for (const old of files) await scanLogs(old, 0, first, o.drained);
+  } finally {
+    for (const old of files) fs.closeSync(old);
+  }
   if (fd === undefined) {
     watch?.close();
     if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
@@ -685,16 +684,13 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
       // Truncated (max-file 1): from its start again.
       if (fs.fstatSync(fd).size < offset) offset = 0;
       offset = await scanLogs(fd, offset, (l) => inRange(l) && emit(l), o.drained);
-      // Rotated: the rest of the old file was just read; on with the new one.
-      const current = fs.statSync(rec.LogPath, { throwIfNoEntry: false });
-      if (current && current.ino !== fs.fstatSync(fd).ino) {
-        const next = openLog(rec.LogPath);
-        if (next !== undefined) {
-          fs.closeSync(fd);
-          fd = next;
-          offset = 0;
-          continue;
-        }
+      // Rotated: the rest of the old file was just read; on with the one written after it.
+      const next = openNextLog(rec.LogPath, fs.fstatSync(fd).ino);
+      if (next !== undefined) {
+        fs.closeSync(fd);
+        fd = next;
+        offset = 0;
+        continue;
       }
       if (done) return;
       await watch.next(o.until === undefined ? Infinity : o.until - Date.now() + 1, o.signal);
@@ -705,6 +701,63 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
   }
 }
 
+/**
+ * How many rotated files the log has (.1 to .N), or undefined while a rotation is moving them
+ * (the monitor renames .k to .k+1 from the oldest down, so a gap shows one under way).
+ */
+function rotatedFiles(logPath: string): number | undefined {
+  const base = `${path.basename(logPath)}.`;
+  const nums = fs.readdirSync(path.dirname(logPath)).filter((n) => n.startsWith(base) && /^\d+$/.test(n.slice(base.length)))
+    .map((n) => Number(n.slice(base.length))).sort((a, b) => a - b);
+  return nums.every((n, i) => n === i + 1) ? nums.length : undefined;
+}
+
+/** Whether each name still names the file opened from it (fd undefined: still nothing there). */
+function stillNamed(names: string[], fds: Array<number | undefined>): boolean {
+  return names.every((name, i) => {
+    const st = fs.statSync(name, { throwIfNoEntry: false });
+    const fd = fds[i];
+    return fd === undefined ? !st : st?.ino === fs.fstatSync(fd).ino;
+  });
+}
+
+/**
+ * The log's files, oldest first and the current one last (left out when there is none),
+ * opened as one set: retried until no rotation moved a name while they were opened.
+ */
+function openLogFiles(logPath: string): number[] {
+  for (;;) {
+    const n = rotatedFiles(logPath);
+    if (n === undefined) continue;
+    const names = [...Array.from({ length: n }, (_, i) => `${logPath}.${n - i}`), logPath];
+    const fds = names.map(openLog);
+    if (rotatedFiles(logPath) === n && stillNamed(names, fds)) return fds.filter((fd): fd is number => fd !== undefined);
+    for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * The file written after the one with inode ino, once that one is rotated: the one rotated
+ * in just after it (.k-1 where it is .k now), or the current one; undefined while ino is
+ * still the current file. One rotated past max-file is gone: then the oldest still kept.
+ */
+function openNextLog(logPath: string, ino: number): number | undefined {
+  for (;;) {
+    const current = fs.statSync(logPath, { throwIfNoEntry: false });
+    if (!current || current.ino === ino) return undefined;
+    const n = rotatedFiles(logPath);
+    if (n === undefined) continue;
+    let k = 1;
+    while (k <= n && fs.statSync(`${logPath}.${k}`, { throwIfNoEntry: false })?.ino !== ino) k++;
+    const name = k > n ? (n ? `${logPath}.${n}` : logPath) : k === 1 ? logPath : `${logPath}.${k - 1}`;
+    const fd = openLog(name);
+    // Nothing moved between finding it and opening it.
+    if (fd !== undefined && rotatedFiles(logPath) === n && stillNamed([name], [fd])
+      && (k > n || fs.statSync(`${logPath}.${k}`, { throwIfNoEntry: false })?.ino === ino)) return fd;
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 function openLog(file: string): number | undefined {
   try {
     return fs.openSync(file, 'r');
@@ -712,10 +765,4 @@ function openLog(file: string): number | undefined {
     if (!isErrno(e, 'ENOENT')) throw e;
     return undefined;
   }
-}
-
-function rotatedCount(logPath: string): number {
-  let n = 0;
-  while (fs.existsSync(`${logPath}.${n + 1}`)) n++;
-  return n;
 }

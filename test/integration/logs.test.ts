@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { until } from '../helpers/wait';
 
 const roots = tempRoots('gocker-logs-');
 const g = (args: string[]) => gocker([...roots.args, ...args]);
@@ -61,6 +62,39 @@ test('--log-opt max-size and max-file rotate as dockerd does; logs reads across 
   assert.equal(await new Promise((resolve) => f.on('exit', resolve)), 0);
   assert.ok(logFiles(id2).length > 5);
   assert.deepEqual(out.trim().split('\n'), Array.from({ length: 150 }, (_, i) => `line${i + 1}`));
+});
+
+test('-f of a log that rotates while its history is read, the reader slower than the writer: every line once, in order', async () => {
+  // 12 MB in 64 KiB files (none dropped), followed once 3 MB are there: more than logs reads
+  // ahead of a reader that has stopped, so the history is read while files rotate under it.
+  // Before, the rotated files were opened by name one after another, then the current one:
+  // a rotation in between skipped a file or read one twice.
+  const N = 120_000;
+  const pad = 'x'.repeat(80);
+  const id = g(['run', '-d', '--network', 'none', '--log-opt', 'max-size=64k', '--log-opt', 'max-file=400', 'busybox', 'sh', '-c',
+    `i=1; while [ $i -le ${N} ]; do echo "line$i ${pad}"; i=$((i+1)); done`]).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  try {
+    await until('3 MB logged', () => logFiles(id).length >= 48, 60_000);
+    const f = spawn(BIN, [...roots.args, 'logs', '-f', id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    let paused = false;
+    f.stdout!.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (paused) return;
+      paused = true;
+      // The reader stops for a while: the pipe fills, logs stops reading, the writer goes on.
+      f.stdout!.pause();
+      setTimeout(() => f.stdout!.resume(), 2000);
+    });
+    assert.equal(await new Promise((resolve) => f.on('exit', resolve)), 0);
+    const lines = Buffer.concat(chunks).toString().trim().split('\n');
+    const wrong = lines.findIndex((l, i) => l !== `line${i + 1} ${pad}`);
+    assert.equal(wrong, -1, `line ${wrong + 1}: ${lines[wrong]?.slice(0, 12)}`);
+    assert.equal(lines.length, N);
+  } finally {
+    g(['rm', '-f', id]);
+  }
 });
 
 test('--log-driver none keeps no log, and logs says so; bad drivers and options are refused before anything is made', () => {
