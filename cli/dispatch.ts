@@ -133,6 +133,10 @@ function checkGlobalValues(argv: GlobalArgs): void {
  */
 export async function runHandler(argv: GlobalArgs, handler: () => Promise<number | void> | number | void, command?: string): Promise<void> {
   const started = Date.now();
+  // A write to a reader that went away (`logs ID | head`) fails as the stream's 'error'
+  // event, after the write call returned: reported as report() reports EPIPE (141, silently),
+  // not as an unhandled error with its stack.
+  for (const s of [process.stdout, process.stderr]) s.on('error', (e) => process.exit(report(e, command)));
   checkGlobalValues(argv);
   await afterReboot(argv);
   try {

@@ -2,7 +2,7 @@
 // none driver; and what a container that prints without end costs outside its cgroup.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
@@ -92,6 +92,17 @@ test('-f of a log that rotates while its history is read, the reader slower than
     const wrong = lines.findIndex((l, i) => l !== `line${i + 1} ${pad}`);
     assert.equal(wrong, -1, `line ${wrong + 1}: ${lines[wrong]?.slice(0, 12)}`);
     assert.equal(lines.length, N);
+  } finally {
+    g(['rm', '-f', id]);
+  }
+});
+
+test('logs into a reader that goes away (| head): 141 as for SIGPIPE, and nothing on stderr (before: an unhandled EPIPE, with its stack)', async () => {
+  const id = g(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', 'i=1; while [ $i -le 50000 ]; do echo "line$i xxxxxxxxxxxxxxxxxxxx"; i=$((i+1)); done']).stdout.trim();
+  try {
+    await until('exited', () => g(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim() === 'exited');
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; "$@" logs "$ID" | head -1', 'bash', BIN, ...roots.args], { encoding: 'utf8', env: { ...process.env, ID: id } });
+    assert.deepEqual([r.status, r.stdout, r.stderr], [141, 'line1 xxxxxxxxxxxxxxxxxxxx\n', '']);
   } finally {
     g(['rm', '-f', id]);
   }
