@@ -21,10 +21,10 @@ function bundle(name: string): string {
     write: false,
     outfile: out,
     // Loaded from node_modules when a command needs them (tar by a few commands, undici
-    // only for https with extra certificates). yargs is bundled: loading it file by file
+    // only for https with extra certificates, re2js only for a name= or id= filter). yargs is bundled: loading it file by file
     // was a third of every other command's start; the locale files it then cannot find are
     // not needed, as the CLI speaks English (main.ts sets the locale).
-    external: ['tar', 'undici'],
+    external: ['re2js', 'tar', 'undici'],
     // The addon's require(file) and native/source-hash.js's are computed paths by design.
     logOverride: { 'unsupported-require-call': 'silent' },
     logLevel: 'warning',

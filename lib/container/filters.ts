@@ -6,6 +6,7 @@ import type { StorePaths } from '../store/paths';
 import { find } from './lifecycle';
 import type { ContainerRecord, EndpointSettings } from './record';
 import { matchKVList } from '../labels';
+import { goRegexp } from '../patterns';
 
 const ACCEPTED = ['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
@@ -23,15 +24,6 @@ export function groupFilters(values: string[]): Map<string, string[]> {
     out.set(key, [...(out.get(key) ?? []), v.slice(i + 1)]);
   }
   return out;
-}
-
-/** Go's regexp.MatchString, as filters.Args.Match uses it: a value that is no regexp matches nothing. */
-function matches(pattern: string, source: string): boolean {
-  try {
-    return new RegExp(pattern).test(source);
-  } catch {
-    return false;
-  }
 }
 
 export interface ContainerFilter {
@@ -73,11 +65,14 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
   const since = ref('since');
   const ancestors = f.has('ancestor') ? ancestorImages(store, get('ancestor')) : undefined;
   const any = (k: string, pred: (v: string) => boolean): boolean => !f.has(k) || get(k).some(pred);
+  // id= and name= are Go regular expressions (filters.Args.Match), compiled once for the list.
+  const ids = get('id').map(goRegexp);
+  const names = get('name').map(goRegexp);
   return {
     all: f.has('status'),
     test: (r) => {
-      if (!any('id', (v) => matches(v, r.Id))) return false;
-      if (!any('name', (v) => matches(v, r.Name) || matches(v, r.Name.slice(1)))) return false;
+      if (ids.length && !ids.some((m) => m(r.Id))) return false;
+      if (names.length && !names.some((m) => m(r.Name) || m(r.Name.slice(1)))) return false;
       if (!any('status', (v) => r.State.Status === v)) return false;
       if (exited.length && !(r.State.Status === 'exited' && exited.includes(r.State.ExitCode))) return false;
       if (!matchKVList(get('label'), r.Config.Labels)) return false;

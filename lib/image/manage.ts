@@ -11,6 +11,7 @@ import { hexOf } from '../store/paths';
 import type { ImageRecord } from '../store/types';
 import { imageEvent } from '../events';
 import { matchKVList } from '../labels';
+import { BadPatternError, globMatcher } from '../patterns';
 
 const short = (id: string): string => hexOf(id).slice(0, 12);
 
@@ -151,30 +152,14 @@ export interface ListImagesOptions {
   digests?: boolean;
 }
 
-/**
- * Go's path.Match as a regular expression: `*` and `?` stop at '/', `[...]` classes with `^`
- * negation, backslash escapes. docker matches `images PATTERN` with it.
- */
-function globRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '\\') {
-      if (++i >= pattern.length) throw new GockerError('syntax error in pattern');
-      re += pattern[i].replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-    } else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) throw new GockerError('syntax error in pattern');
-      let body = pattern.slice(i + 1, close);
-      const neg = body.startsWith('^');
-      if (neg) body = body.slice(1);
-      re += `[${neg ? '^/' : ''}${body.replace(/[\]\\^]/g, '\\$&')}]`;
-      i = close;
-    } else re += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/** docker's REPOSITORY[:TAG] glob (Go's path.Match), its error in path.Match's words. */
+function glob(pattern: string): (name: string) => boolean {
+  try {
+    return globMatcher(pattern);
+  } catch (e) {
+    if (e instanceof BadPatternError) throw new GockerError(e.message);
+    throw e;
   }
-  return new RegExp(`^${re}$`);
 }
 
 const IMAGE_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until'];
@@ -246,9 +231,9 @@ export function imageFilter(store: Store, values: string[], now = Date.now()): I
  */
 export function imageRows(store: Store, images: ImageRecord[], opts: { digests?: boolean; filter?: string | string[] } = {}): ImageRow[] {
   // Several patterns (the positional and reference= filters): a name any of them matches.
-  const patterns = opts.filter === undefined ? [] : ([] as string[]).concat(opts.filter).map(globRegExp);
+  const patterns = opts.filter === undefined ? [] : ([] as string[]).concat(opts.filter).map(glob);
   const pattern = patterns.length ? patterns : undefined;
-  const matches = (ref: string): boolean => !pattern || pattern.some((p) => p.test(ref) || p.test(splitRef(ref)[0]));
+  const matches = (ref: string): boolean => !pattern || pattern.some((p) => p(ref) || p(splitRef(ref)[0]));
   const book = store.readBook();
   const created = (i: ImageRecord): number => (i.config.created ? Date.parse(i.config.created) || 0 : 0);
   const rows: ImageRow[] = [];

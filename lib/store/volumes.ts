@@ -19,6 +19,7 @@ import { acquireLock, fsyncDir, writeFileAtomic } from './atomic';
 import type { StorePaths } from './paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from './perms';
 import { matchKVList } from '../labels';
+import { goRegexp } from '../patterns';
 
 /** docker's names.RestrictedNamePattern, which keeps a name from leaving volumes/. */
 export const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -417,16 +418,10 @@ function boolFilter(key: string, values: string[]): boolean {
 /** label=KEY or label=KEY=VALUE, all of them. */
 const hasLabels = (v: VolumeInfo, wanted: string[]): boolean => matchKVList(wanted, v.Labels);
 
-/** name=: any of them, as a regular expression or the whole name (docker's filters.Match). */
-function nameMatches(name: string, patterns: string[]): boolean {
-  return patterns.some((p) => {
-    if (p === name) return true;
-    try {
-      return new RegExp(p).test(name);
-    } catch {
-      return false;
-    }
-  });
+/** name=: any of them, as a Go regular expression or the whole name (docker's filters.Match). */
+function nameMatcher(patterns: string[]): (name: string) => boolean {
+  const res = patterns.map(goRegexp);
+  return (name) => patterns.includes(name) || res.some((m) => m(name));
 }
 
 /** docker volume ls: the volumes the filters leave, by name; a filter dockerd refuses is InvalidOptionError. */
@@ -434,8 +429,9 @@ export function listVolumes(vols: Volumes, opts: ListVolumesOptions = {}): Volum
   const filters = opts.filters ?? {};
   checkFilterKeys(filters, ['dangling', 'name', 'driver', 'label']);
   const dangling = filters.dangling ? boolFilter('dangling', filters.dangling) : undefined;
+  const named = filters.name ? nameMatcher(filters.name) : undefined;
   return vols.list().filter((v) =>
-    (!filters.name || nameMatches(v.Name, filters.name)) &&
+    (!named || named(v.Name)) &&
     (!filters.driver || filters.driver.includes(v.Driver)) &&
     hasLabels(v, filters.label ?? []) &&
     (dangling === undefined || (vols.users(v.Name).length === 0) === dangling));

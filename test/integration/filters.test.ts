@@ -2,10 +2,11 @@
 // containers and images in a store of this file's own, with docker's output and errors.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
+import { REPO, gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 
 const roots = tempRoots('gocker-filters-');
 const g = (args: string[]): CliResult => gocker([...roots.args, ...args]);
@@ -280,5 +281,68 @@ test('ps --filter publish=, expose= (ports and ranges, tcp unless said), health=
     }
   } finally {
     g(['rm', '-f', 'fl-pub']);
+  }
+});
+
+test('name=, id= and reference= patterns take time linear in the name: a backtracking pattern does not hold ps, volume ls or images, by the CLI or the library', () => {
+  // A JavaScript RegExp backtracks: ^(a+)+b$ against 30 a's is 2^30 steps (minutes), and a
+  // glob of nine stars against 40 a's the same. docker's Go regexp and path.Match take none.
+  const long = 'a'.repeat(30);
+  const repo = 'a'.repeat(40);
+  const regexp = '^(a+)+b$';
+  const glob = `${'*a'.repeat(9)}*b`;
+  ok(['create', '--name', long, '--network', 'none', 'busybox', 'true']);
+  ok(['volume', 'create', long]);
+  ok(['tag', 'busybox', `${repo}:latest`]);
+  try {
+    const timed = (args: string[]): { r: CliResult; ms: number } => {
+      const t = Date.now();
+      const r = g(args);
+      return { r, ms: Date.now() - t };
+    };
+    for (const args of [
+      ['ps', '-a', '-q', '-f', `name=${regexp}`],
+      ['ps', '-a', '-q', '-f', `id=${regexp}`],
+      ['volume', 'ls', '-q', '-f', `name=${regexp}`],
+      ['images', '-q', '-f', `reference=${glob}`],
+      ['images', '-q', glob],
+    ]) {
+      const { r, ms } = timed(args);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '', args.join(' '));
+      assert.ok(ms < 2000, `${args.join(' ')} took ${ms} ms`);
+    }
+    // The same patterns, made to match, still do; a long name matches as a short one.
+    assert.deepEqual(names(['-a', '-f', 'name=^(a+)+$']), [long]);
+    assert.equal(ok(['volume', 'ls', '-q', '-f', 'name=^(a+)+$']), `${long}\n`);
+    assert.equal(ok(['images', '--format', '{{.Repository}}', `${'*a'.repeat(9)}*`]), `${repo}\n`);
+
+    // The library's lists, in a process of their own: a backtracking match there would hold
+    // this one. Bounded, so that it fails rather than hangs.
+    const script = `
+      const { Gocker } = require('gocker');
+      const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(roots.runroot)} });
+      (async () => {
+        const out = {};
+        const time = async (k, f) => { const t = Date.now(); const v = await f(); out[k] = { ms: Date.now() - t, n: v.length }; };
+        await time('containers', () => g.containers({ all: true, filters: { name: [${JSON.stringify(regexp)}] } }));
+        await time('volumes', () => g.listVolumes({ filters: { name: [${JSON.stringify(regexp)}] } }));
+        await time('images', () => g.imageRows({ filters: { reference: [${JSON.stringify(glob)}] } }));
+        await time('matching', () => g.listVolumes({ filters: { name: ['^(a+)+$'] } }));
+        process.stdout.write(JSON.stringify(out));
+      })().catch((e) => { process.stderr.write(String(e.stack)); process.exitCode = 1; });
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr || `killed by ${r.signal}`);
+    const out = JSON.parse(r.stdout) as Record<string, { ms: number; n: number }>;
+    for (const k of ['containers', 'volumes', 'images']) {
+      assert.equal(out[k].n, 0, k);
+      assert.ok(out[k].ms < 2000, `${k} took ${out[k].ms} ms`);
+    }
+    assert.equal(out.matching.n, 1);
+  } finally {
+    g(['rm', '-f', long]);
+    g(['volume', 'rm', long]);
+    g(['rmi', `${repo}:latest`]);
   }
 });
