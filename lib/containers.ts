@@ -85,8 +85,8 @@ export interface ContainerOptions extends ResourceOptions {
   ip?: string;
   /**
    * docker's HostConfig.PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] };
-   * HostPort '' (or left out) for any free port, 'N-M' for one of a range; no bindings ([]) is
-   * one on any port
+   * HostPort '' (or left out) for any free port, 'N-M' for one of a range; no bindings ([] or
+   * null) exposes the port without publishing it, unless publishAll
    */
   portBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
   /** every exposed port on a random host port (the CLI's -P) */

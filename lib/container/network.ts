@@ -83,7 +83,9 @@ export async function planNetworking(paths: StorePaths, o: NetworkOptions, image
   for (const e of Object.keys(o.exposedPorts ?? {})) for (const k of exposedPortKeys(e)) exposed.add(k);
   const { portBindings, exposed: published } = checkPortBindings(o.portBindings ?? {});
   for (const k of published) exposed.add(k);
-  if (o.publishAll) for (const k of exposed) portBindings[k] ??= [{ HostIp: '', HostPort: '' }];
+  // Only publishAll publishes a port that has no binding (null or [], as given or exposed
+  // alone); without it such a port is exposed and no more, as dockerd's.
+  if (o.publishAll) for (const k of exposed) if (!portBindings[k]?.length) portBindings[k] = [{ HostIp: '', HostPort: '' }];
   const plan: NetworkPlan = { mode, networks: {}, portBindings, exposed: [...exposed] };
   if (mode.startsWith('container:')) {
     const { find } = await import('./lifecycle');

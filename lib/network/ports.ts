@@ -22,7 +22,9 @@ const ipv4 = (s: string): boolean => parseAddress(s) !== undefined;
  * and each binding's HostIp an IPv4 address or '' (any), HostPort 'N', 'N-M' (any free port
  * of the range) or ''/'0' (any): the map normalised (every key with its protocol, every
  * binding with both fields), and the container ports it exposes. A key with no bindings
- * (null or []) is published on any port. Docker's `-p` syntax is the CLI's (cli/portflags.ts).
+ * (null or []) is exposed, not published, as dockerd's: only publishAll gives it a port (a
+ * binding with HostPort '' is one on any free port, what `-p 80` makes). Docker's `-p`
+ * syntax is the CLI's (cli/portflags.ts).
  */
 export function checkPortBindings(bindings: unknown, option = 'portBindings'): { portBindings: PortMap; exposed: string[] } {
   const bad = (why: string): GockerError => new InvalidOptionError(option, why, { exitCode: 125 });
@@ -35,7 +37,9 @@ export function checkPortBindings(bindings: unknown, option = 'portBindings'): {
     if (!['tcp', 'udp', 'sctp'].includes(proto)) throw bad(`invalid proto: ${proto}`);
     const port = `${Number(m[1])}/${proto}`;
     if (list !== null && !Array.isArray(list)) throw bad(`invalid bindings for ${key}: an array of { HostIp, HostPort }`);
-    for (const b of list?.length ? list as unknown[] : [{}]) {
+    // Kept as given: the key is exposed and matched by ps's publish=, as docker's.
+    out[port] ??= list === null ? null : [];
+    for (const b of (list ?? []) as unknown[]) {
       if (typeof b !== 'object' || b === null) throw bad(`invalid binding for ${key}: { HostIp, HostPort }`);
       const { HostIp: ip = '', HostPort: hp = '' } = b as { HostIp?: unknown; HostPort?: unknown };
       if (typeof ip !== 'string' || typeof hp !== 'string') throw bad(`invalid binding for ${key}: HostIp and HostPort are strings`);

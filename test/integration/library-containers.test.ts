@@ -2,7 +2,7 @@
 // exec and the rest of Container, the typed errors, and AbortSignal on the long operations.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -566,5 +566,35 @@ test('docker\'s typed values: HostConfig.Mounts, PortBindings and ExposedPorts, 
     assert.deepEqual(await g.containers({ all: true }), []);
   } finally {
     fs.rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('portBindings: a port with no bindings ([] or null) is exposed, not published, as dockerd\'s; publishAll publishes it', async () => {
+  const natRules = (id: string): string[] => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`gocker-ctr:${id}`));
+  const made: Container[] = [];
+  try {
+    for (const list of [[], null]) {
+      const c = await g.run('busybox', ['sleep', '60'], { portBindings: { '8081/tcp': list } });
+      made.push(c);
+      const rec = c.inspect();
+      assert.deepEqual(rec.NetworkSettings.Ports, { '8081/tcp': null }, JSON.stringify(list));
+      assert.deepEqual(rec.HostConfig.PortBindings, { '8081/tcp': list });
+      assert.deepEqual(Object.keys(rec.Config.ExposedPorts ?? {}), ['8081/tcp']);
+      const port = cli(['port', c.id]);
+      assert.equal(port.status, 0, port.stderr);
+      assert.equal(port.stdout, '');
+      assert.deepEqual(natRules(c.id), []);
+    }
+    // With publishAll, an empty list gets one binding on any free port of any address.
+    const all = await g.run('busybox', ['sleep', '60'], { portBindings: { '8081/tcp': [] }, publishAll: true });
+    made.push(all);
+    const ports = all.inspect().NetworkSettings.Ports?.['8081/tcp'];
+    assert.equal(ports?.length, 1, JSON.stringify(ports));
+    assert.equal(ports![0].HostIp, '0.0.0.0');
+    assert.ok(Number(ports![0].HostPort) > 0);
+    assert.equal(cli(['port', all.id]).stdout, `8081/tcp -> 0.0.0.0:${ports![0].HostPort}\n`);
+    assert.ok(natRules(all.id).some((l) => l.includes(`--dport ${ports![0].HostPort}`)), natRules(all.id).join('\n'));
+  } finally {
+    for (const c of made) await c.remove({ force: true }).catch(() => undefined);
   }
 });

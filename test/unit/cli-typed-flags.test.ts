@@ -100,7 +100,8 @@ test('-p and --expose become PortBindings and ExposedPorts; the engine normalise
   assert.deepEqual(refusal(() => parsePublish('[::1]:80:80', {})), ['invalid IP address [::1]: gocker publishes ports on IPv4 addresses only', 125]);
   assert.deepEqual(checkPortBindings({ 80: [{ HostPort: '0' }], '53/UDP': null, '9000/tcp': [], '81/sctp': [{ HostIp: '10.0.0.1', HostPort: '8000-8010' }] }), {
     portBindings: {
-      '80/tcp': [{ HostIp: '', HostPort: '' }], '53/udp': [{ HostIp: '', HostPort: '' }], '9000/tcp': [{ HostIp: '', HostPort: '' }],
+      // No bindings (null or []) is kept as given: exposed, not published (only publishAll does).
+      '80/tcp': [{ HostIp: '', HostPort: '' }], '53/udp': null, '9000/tcp': [],
       '81/sctp': [{ HostIp: '10.0.0.1', HostPort: '8000-8010' }],
     },
     exposed: ['80/tcp', '53/udp', '9000/tcp', '81/sctp'],

@@ -17,7 +17,7 @@ test('docker\'s API forms become the engine\'s typed options', async () => {
     [o.image, o.command, o.name, o.env, o.labels, o.memory, o.memorySwap, o.cpus, o.pidsLimit, o.shmSize, o.ulimits, o.tmpfs, o.portBindings, o.exposedPorts, o.restart, o.logOpts, o.sysctls, o.volume, o.workdir, o.interactive, o.tty, o.stopTimeout],
     ['busybox', ['sh', '-c', 'true'], 'web', ['A=1', 'B=x=y'], { role: 'db' }, '67108864', '128m', '0.5', 20, '32m',
       [{ name: 'nofile', soft: 100, hard: 200 }, { name: 'core', soft: 0, hard: 0 }], { '/run': 'size=1m', '/tmp': '' },
-      { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostIp: '', HostPort: '5353' }], '9000/tcp': [{ HostIp: '', HostPort: '' }] },
+      { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostIp: '', HostPort: '5353' }], '9000/tcp': [] },
       { '7000-7001/udp': {} }, 'on-failure:3', { 'max-size': '1m' }, { 'net.ipv4.ip_forward': '1' }, ['/srv:/srv:ro', 'data:/data'], '/w', true, true, 3],
   );
 });
