@@ -196,6 +196,9 @@ const FLAG_WORDS: Record<string, [string, boolean]> = {
  * words as flags, the rest (size=, mode=) as data.
  */
 export function tmpfsMount(target: string, opts = ''): { dest: string; options: string[] } {
+  // A NUL ends the path (or the mount's data) where the kernel reads it: never what was asked.
+  if (target.includes('\0')) throw engineError('invalid mount config for type "tmpfs": field Target must not contain a NUL byte');
+  if (opts.includes('\0')) throw engineError('invalid mount config for type "tmpfs": its options must not contain a NUL byte');
   if (!target.startsWith('/')) throw engineError(`invalid mount config for type "tmpfs": invalid mount path '${target}': mount path must be absolute`);
   const flags = new Set(['nosuid', 'nodev', 'noexec']);
   const data: string[] = [];

@@ -201,6 +201,8 @@ export class Volumes {
         throw new InvalidOptionError(what, `volume ${what} must be strings, by name`, { exitCode: 1 });
       }
     }
+    // The options become mount(2)'s source and data, where a NUL ends them: never what was asked.
+    if (Object.entries(o.options ?? {}).some(([k, v]) => `${k}${v}`.includes('\0'))) throw new InvalidOptionError('options', 'volume options must not contain a NUL byte', { exitCode: 1 });
     validateVolumeOptions(n, o.options);
     const release = await this.lock();
     try {

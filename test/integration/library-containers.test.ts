@@ -598,3 +598,11 @@ test('portBindings: a port with no bindings ([] or null) is exposed, not publish
     for (const c of made) await c.remove({ force: true }).catch(() => undefined);
   }
 });
+
+test('a volume\'s options with a NUL byte (mount(2)\'s source and data) are refused at create, in one line; nothing is made', async () => {
+  for (const options of [{ type: 'none', o: 'bind', device: '/tmp/a\0b' }, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m\0,uid=0' }]) {
+    await assert.rejects(g.createVolume('h13lib-nul', { options }), (e: unknown) =>
+      e instanceof InvalidOptionError && e.option === 'options' && e.message === 'volume options must not contain a NUL byte');
+    assert.deepEqual(g.listVolumes({ filters: { name: ['^h13lib-nul$'] } }), []);
+  }
+});

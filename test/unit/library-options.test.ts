@@ -75,3 +75,30 @@ test('a value refused names its option, in the words the CLI\'s flag gets', asyn
   await refused({ platform: 'linux' }, 'platform', 'invalid platform: "linux": expected os/arch[/variant]');
   await refused({ memroy: '1g' }, 'memroy', 'unknown option: memroy');
 });
+
+test('a NUL byte in a path (a mount\'s Source or Target, a -v, a tmpfs, the working directory) is refused as its option, in one line', async () => {
+  // Node's fs calls throw a TypeError for such a path, and the kernel's end it at the NUL:
+  // the checks refuse it first, whatever else the entry says (CreateMountpoint skips the
+  // bind source's existence check, where a NUL went through before).
+  const cases: Array<[object, string, string]> = [
+    [{ mounts: [{ Type: 'bind', Source: '/tmp/a\0b', Target: '/x', BindOptions: { CreateMountpoint: true } }] }, 'mounts', 'invalid mount config for type "bind": field Source must not contain a NUL byte'],
+    [{ mounts: [{ Type: 'bind', Source: '/tmp', Target: '/x\0y' }] }, 'mounts', 'invalid mount config for type "bind": field Target must not contain a NUL byte'],
+    [{ mounts: [{ Type: 'volume', Source: 'v\0w', Target: '/x' }] }, 'mounts', 'invalid mount config for type "volume": field Source must not contain a NUL byte'],
+    [{ mounts: [{ Type: 'tmpfs', Target: '/x\0y' }] }, 'mounts', 'invalid mount config for type "tmpfs": field Target must not contain a NUL byte'],
+    [{ volumes: ['/tmp/a\0b:/x'] }, 'volumes', "invalid volume specification: '/tmp/a\\x00b:/x': a path or volume name must not contain a NUL byte"],
+    [{ volumes: ['/x\0y'] }, 'volumes', "invalid volume specification: '/x\\x00y': a path or volume name must not contain a NUL byte"],
+    [{ binds: ['v\0w:/x'] }, 'binds', "invalid volume specification: 'v\\x00w:/x': a path or volume name must not contain a NUL byte"],
+    [{ tmpfs: { '/x\0y': '' } }, 'tmpfs', 'invalid mount config for type "tmpfs": field Target must not contain a NUL byte'],
+    [{ tmpfs: { '/x': 'size=1m\0' } }, 'tmpfs', 'invalid mount config for type "tmpfs": its options must not contain a NUL byte'],
+    [{ workingDir: '/a\0b' }, 'workingDir', 'the working directory must not contain a NUL byte'],
+  ];
+  for (const [opts, option, message] of cases) {
+    await assert.rejects(runOptionsOf('busybox', undefined, opts), (e: unknown) => {
+      assert.ok(e instanceof InvalidOptionError, `${JSON.stringify(opts)}: ${String(e)}`);
+      assert.equal(e.option, option);
+      assert.equal(e.message, message);
+      assert.ok(!e.message.includes('\0'), 'the line holds no NUL itself');
+      return true;
+    }, JSON.stringify(opts));
+  }
+});
