@@ -4,7 +4,7 @@
 // without following links, or refuse what is not a regular file, before they know how much
 // to read.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { native } from './native';
 
 /**
  * name inside the directory open as fd: the kernel follows the /proc magic link to exactly that
@@ -62,34 +62,11 @@ export function readWhole(fd: number, size: number): Buffer {
 }
 
 /**
- * The bytes of the regular files under dir, walked without recursion and without following a
- * symlink or leaving dir's filesystem: a volume's contents and a writable layer are a
- * container's to shape, as deep as it likes.
+ * The bytes of the regular files under dir, not following a symlink or leaving dir's
+ * filesystem: a volume's contents and a writable layer are a container's to shape, as deep as
+ * it likes. The addon walks relative to open directories (native/remove.cc): a walk by full
+ * paths failed (ENAMETOOLONG) past PATH_MAX, some 2,000 levels down.
  */
 export function treeSize(dir: string): number {
-  let total = 0;
-  let top: fs.Stats;
-  try {
-    top = fs.lstatSync(dir);
-  } catch {
-    return 0;
-  }
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    let names: string[];
-    try {
-      names = fs.readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p, { throwIfNoEntry: false });
-      if (!st || st.dev !== top.dev) continue;
-      if (st.isDirectory()) stack.push(p);
-      else if (st.isFile()) total += st.size;
-    }
-  }
-  return total;
+  return native().treeUsageSync(dir);
 }

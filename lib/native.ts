@@ -120,6 +120,12 @@ export interface NativeBinding {
   removeTree(path: string): Promise<void>;
   /** removeTree on the calling thread: for synchronous paths under the store's gc lock. */
   removeTreeSync(path: string): void;
+  /**
+   * The bytes of the regular files under path, walked as removeTree walks (any depth, no
+   * full path built, no symlink followed, nothing on another filesystem); 0 if it is no
+   * directory. What cannot be read counts as nothing.
+   */
+  treeUsageSync(path: string): number;
   /** n random bytes from getrandom(2), as hex. */
   randomHex(bytes: number): string;
   /** sha256 of a string (as UTF-8) or buffer, as hex. */

@@ -4,11 +4,14 @@
 // step is relative to an open directory and never follows a symlink, and a directory on
 // another filesystem is refused rather than emptied: a mount left under a container's
 // directory must not take the host's files with it.
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "errors.h"
 #include "fsutil.h"
@@ -82,9 +85,96 @@ Napi::Value RemoveTreeSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The bytes of the regular files under path, for ps -s, system df and prune's reclaimed
+// space: a writable layer or a volume is the container's to shape, as deep as it likes, so
+// the walk is RemoveDirTree's (iterative, relative to open directories, never building a full
+// path, at most kOpenLevels descriptors) but only reads. Nothing on another filesystem is
+// counted and no symlink followed. What cannot be opened or read (gone meanwhile, a
+// directory the container made unreadable to root by a mount over it) counts as nothing, as
+// a walk racing the container's changes can only ever give an estimate.
+double TreeUsage(const std::string& path) {
+  using tree_detail::Level;
+  std::vector<Level> stack;
+  struct Closer {
+    std::vector<Level>& s;
+    ~Closer() {
+      for (auto& l : s) {
+        if (l.fd >= 0) close(l.fd);
+      }
+    }
+  } closer{stack};
+  double total = 0;
+  dev_t dev = 0;
+
+  // Opens `child` of the directory open as `at`, counts its files and pushes it with its
+  // subdirectories; false when it is no directory of this filesystem (now).
+  auto enter = [&](int at, const char* child) -> bool {
+    int fd = openat(at, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (!stack.empty() && st.st_dev != dev)) {
+      close(fd);
+      return false;
+    }
+    if (stack.empty()) dev = st.st_dev;
+    stack.push_back(Level{child, st.st_dev, st.st_ino, fd, {}});
+    if (stack.size() > tree_detail::kOpenLevels) {
+      Level& far = stack[stack.size() - 1 - tree_detail::kOpenLevels];
+      close(far.fd);
+      far.fd = -1;
+    }
+    int dupfd = dup(fd);
+    DIR* d = dupfd < 0 ? nullptr : fdopendir(dupfd);
+    if (d == nullptr) {
+      if (dupfd >= 0) close(dupfd);
+      return true;  // entered, nothing of it read
+    }
+    std::vector<std::string>& subdirs = stack.back().subdirs;
+    while (struct dirent* e = readdir(d)) {
+      const char* n = e->d_name;
+      if (tree_detail::IsDots(n)) continue;
+      if (e->d_type == DT_DIR) {
+        subdirs.emplace_back(n);
+        continue;
+      }
+      if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
+      struct stat cst;
+      if (fstatat(fd, n, &cst, AT_SYMLINK_NOFOLLOW) != 0 || cst.st_dev != dev) continue;
+      if (S_ISREG(cst.st_mode)) total += static_cast<double>(cst.st_size);
+      else if (S_ISDIR(cst.st_mode)) subdirs.emplace_back(n);
+    }
+    closedir(d);
+    return true;
+  };
+
+  if (!enter(AT_FDCWD, path.c_str())) return 0;
+  while (!stack.empty()) {
+    Level& top = stack.back();
+    if (!top.subdirs.empty()) {
+      std::string child = std::move(top.subdirs.back());
+      top.subdirs.pop_back();
+      enter(top.fd, child.c_str());
+      continue;
+    }
+    if (stack.size() > 1) {
+      Level& up = stack[stack.size() - 2];
+      // Moved away meanwhile (ESTALE): what is left above is no longer the tree asked about.
+      if (up.fd < 0 && (up.fd = ReopenParent(top.fd, up.dev, up.ino)) < 0) break;
+    }
+    close(top.fd);
+    stack.pop_back();
+  }
+  return total;
+}
+
+Napi::Value TreeUsageSync(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), TreeUsage(info[0].As<Napi::String>()));
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree, "removeTree"));
   exports.Set("removeTreeSync", Napi::Function::New(env, RemoveTreeSync, "removeTreeSync"));
+  exports.Set("treeUsageSync", Napi::Function::New(env, TreeUsageSync, "treeUsageSync"));
 }
 
 GOCKER_MODULE(Init);

@@ -21,7 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { native } from '../../lib/native';
-import { BIN, gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
+import { BIN, REPO, gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 
 const NOFILE = 256;
 const CP_DEPTH = 100_000;
@@ -30,6 +30,7 @@ const COMMIT_DEPTH = 5_000; // a 25 MB layer
 const EXPORT_DEPTH = 20_000; // a 400 MB archive
 const ARCHIVE_DEPTH = 100_000; // a 10 GB layer
 const VFS_DEPTH = 5_000;
+const SIZE_DEPTH = 10_000; // 20,000 bytes of path, five times PATH_MAX
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-deepwalk-'));
 // A tmpfs of its own, the store on it too: 100,000 mkdirs on tmpfs take 0.3 s, on ext4 17 s.
@@ -250,6 +251,37 @@ describe('deep trees in containers', () => {
     const dir = g([...VFS, 'image', 'inspect', '-f', '{{.GraphDriver.Data.Dir}}', 'deepv:2']).stdout.trim();
     assert.equal(readDeep(dir, VFS_DEPTH, 'd', 'g'), 'new\n');
     assert.equal(readDeep(dir, VFS_DEPTH), 'deep\n');
+  });
+
+  test(`ps -s and system df -v size a container's tree and a volume ${SIZE_DEPTH} deep, past PATH_MAX, with ${NOFILE} descriptors`, async () => {
+    // Before: the size walk lstat'ed full paths, and both failed with ENAMETOOLONG about
+    // 2,000 levels down.
+    const vol = g(['volume', 'create', 'deep-size']);
+    assert.equal(vol.status, 0, vol.stderr);
+    try {
+      makeDeep(g(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'deep-size']).stdout.trim(), SIZE_DEPTH);
+      await withDeepContainer('busybox', SIZE_DEPTH, (id, upper) => {
+        // 3,000 bytes more beside f (5 bytes) at the bottom: 3,005 bytes in the writable layer,
+        // docker's 3kB; the library's containerSize says the bytes.
+        execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { chdir "d" or die } open(F, ">big") or die; print F "x" x 3000', upper, String(SIZE_DEPTH)]);
+        const ps = limited(['ps', '-s', '-f', `id=${id}`, '--format', '{{.Size}}']);
+        assert.equal(ps.stderr, '');
+        assert.equal(ps.status, 0);
+        assert.match(ps.stdout, /^3kB \(virtual [0-9.]+MB\)\n$/);
+        const df = limited(['system', 'df', '-v']);
+        assert.equal(df.stderr, '');
+        assert.equal(df.status, 0);
+        assert.match(df.stdout, new RegExp(`^${id.slice(0, 12)}\\s.*\\s3kB\\s`, 'm'));
+        assert.match(df.stdout, /^deep-size\s+0\s+5B$/m);
+        const lib = spawnSync('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, process.execPath, '-e',
+          `const { Gocker } = require('gocker'); const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(path.join(work, 'run'))} }); process.stdout.write(JSON.stringify(g.containerSize(g.inspectContainer(${JSON.stringify(id)}))))`],
+        { cwd: REPO, encoding: 'utf8' });
+        assert.equal(lib.stderr, '');
+        assert.equal((JSON.parse(lib.stdout) as { SizeRw: number }).SizeRw, 3005);
+      });
+    } finally {
+      g(['volume', 'rm', '-f', 'deep-size']);
+    }
   });
 
   test(`cp out of a container: a tree ${CP_DEPTH} directories deep, with ${NOFILE} descriptors`, async () => {
