@@ -5,12 +5,13 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 import { until } from '../helpers/wait';
 
 const roots = tempRoots('gocker-restart-');
-const g = (args: string[]) => gocker([...roots.args, ...args]);
+const g = (args: string[], env?: NodeJS.ProcessEnv) => gocker([...roots.args, ...args], { env });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const inspect = (ref: string, f: string): string => g(['inspect', '-f', f, ref]).stdout.trim();
 
@@ -126,6 +127,59 @@ test('kill by the user is no exit for the policy; stop during the back-off ends 
   await until('its exit command gone', () => restarters(flap).length === 0, 70_000);
   assert.equal(inspect('flap', '{{.State.Status}} {{.RestartCount}}'), `exited ${count}`);
   assert.equal(g(['rm', 'killed', 'flap']).status, 0);
+});
+
+// Loaded into every node process of a gocker command by NODE_OPTIONS: holds an exit command
+// (only that) at its start until a file `go` is in this file's directory, which it takes,
+// or until the directory is gone, at most a minute.
+const HOLD = `const fs = require('fs');
+if ((process.argv[1] || '').endsWith('exit-command.js')) {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 3000 && fs.existsSync(__dirname); i++) {
+    try { fs.unlinkSync(__dirname + '/go'); break; } catch {}
+    Atomics.wait(nap, 0, 0, 20);
+  }
+}
+`;
+
+test('from its exit on, a container its policy restarts is restarting: rm refuses it and ps and inspect say so, however late its exit command starts; a stop then ends it', async () => {
+  // The exit command is a node process, which takes 100 ms and more to start: the record
+  // said exited until it had, and rm removed the container (the kill test's rm of "flap"
+  // did, under load). Held at its start here for as long as the test looks.
+  const gate = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-restart-gate-'));
+  try {
+    fs.writeFileSync(path.join(gate, 'hold.js'), HOLD);
+    const env = { ...process.env, NODE_OPTIONS: `--require ${path.join(gate, 'hold.js')}` };
+    const id = g(['run', '-d', '--name', 'race', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 3'], env).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const seen: number[] = [];
+    /** The exit command of the next exit, held: its monitor has recorded the exit and become it. */
+    const nextHeld = (): Promise<void> => until('the next exit\'s exit command', () => {
+      const pid = restarters(id).find((p) => !seen.includes(p));
+      if (pid) seen.push(pid);
+      return pid !== undefined;
+    });
+    for (let n = 1; n <= 3; n++) {
+      await nextHeld();
+      assert.equal(inspect(id, '{{.State.Status}} {{.State.Running}} {{.State.Restarting}} {{.RestartCount}} {{.State.ExitCode}}'), `restarting true true ${n} 3`, `exit ${n}`);
+      const rm = g(['rm', 'race']);
+      assert.deepEqual([rm.status, rm.stderr], [1, 'Error response from daemon: cannot remove container "/race": container is restarting: stop the container before removing or force remove\n'], `exit ${n}`);
+      assert.match(g(['ps', '--filter', 'name=race', '--format', '{{.Status}}']).stdout, /^Restarting \(3\) /, `exit ${n}`);
+      // Let go: it waits out the back-off and starts the container, which exits again.
+      fs.writeFileSync(path.join(gate, 'go'), '');
+    }
+    // A stop in that time wins: the exit command, let go, starts nothing.
+    await nextHeld();
+    assert.equal(g(['stop', 'race']).status, 0);
+    assert.equal(inspect(id, '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}} {{.RestartCount}}'), 'exited false 3 4');
+    fs.writeFileSync(path.join(gate, 'go'), '');
+    await until('its exit command gone', () => restarters(id).length === 0);
+    assert.equal(inspect(id, '{{.State.Status}} {{.RestartCount}}'), 'exited 4');
+    assert.equal(g(['rm', 'race']).status, 0);
+  } finally {
+    // A held exit command goes on once its directory is gone (the after hook removes the container).
+    fs.rmSync(gate, { recursive: true, force: true });
+  }
 });
 
 test('the back-off starts at 100 ms and doubles', async () => {
