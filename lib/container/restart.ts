@@ -170,13 +170,12 @@ export function restarterAlive(paths: StorePaths, id: string): boolean {
 export function exitCommandAlive(paths: StorePaths, id: string, pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 1) return false;
   try {
-    const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (uid?.[1] !== '0') return false;
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (/^Uid:\s+(\d+)/m.exec(status)?.[1] !== '0' || /^State:\s+[ZX]/m.test(status)) return false;
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    // No arguments: in the middle of its execve (the new image's are not set up yet), the
-    // monitor becoming the command. (A zombie has none either: the next look, once it is
-    // reaped, finds it gone.)
-    if (argv.length === 1 && argv[0] === '') return true;
+    // No arguments, neither a zombie nor a kernel thread (no exe): in the middle of its
+    // execve (the new image's are not set up yet), the monitor becoming the command.
+    if (argv.length === 1 && argv[0] === '') return fs.readlinkSync(`/proc/${pid}/exe`) !== '';
     if (argv.at(-1) === '') argv.pop();
     if (argv[0].endsWith('gocker-monitor')) return argv[1] === path.join(paths.runContainer(id), SPEC_FILE);
     return argv[1] === exitCommandScript() && argv.at(-1) === id;

@@ -142,7 +142,7 @@ if ((process.argv[1] || '').endsWith('exit-command.js')) {
 }
 `;
 
-test('from its exit on, a container its policy restarts is restarting: rm refuses it and ps and inspect say so, however late its exit command starts; a stop then ends it', async () => {
+test('from its exit on, a container its policy restarts is restarting: rm refuses it and ps and inspect say so, however late its exit command starts; a stop or update --restart no then ends it', async () => {
   // The exit command is a node process, which takes 100 ms and more to start: the record
   // said exited until it had, and rm removed the container (the kill test's rm of "flap"
   // did, under load). Held at its start here for as long as the test looks.
@@ -153,7 +153,11 @@ test('from its exit on, a container its policy restarts is restarting: rm refuse
     const id = g(['run', '-d', '--name', 'race', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 3'], env).stdout.trim();
     assert.match(id, /^[0-9a-f]{64}$/);
     const seen: number[] = [];
-    /** The exit command of the next exit, held: its monitor has recorded the exit and become it. */
+    /**
+     * The exit command of the next exit, held: its monitor has recorded the exit and become
+     * it. (Held when the command that started the monitor had NODE_OPTIONS: run, the exit
+     * command's restarts, and a start given env.)
+     */
     const nextHeld = (): Promise<void> => until('the next exit\'s exit command', () => {
       const pid = restarters(id).find((p) => !seen.includes(p));
       if (pid) seen.push(pid);
@@ -175,6 +179,14 @@ test('from its exit on, a container its policy restarts is restarting: rm refuse
     fs.writeFileSync(path.join(gate, 'go'), '');
     await until('its exit command gone', () => restarters(id).length === 0);
     assert.equal(inspect(id, '{{.State.Status}} {{.RestartCount}}'), 'exited 4');
+    // So does `update --restart no` (the record restarting already): nothing starts it again.
+    assert.equal(g(['start', 'race'], env).status, 0);
+    await nextHeld();
+    assert.equal(g(['update', '--restart', 'no', 'race']).status, 0);
+    fs.writeFileSync(path.join(gate, 'go'), '');
+    await until('its exit command gone', () => restarters(id).length === 0);
+    assert.equal(inspect(id, '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}'), 'exited false 3');
+    assert.equal(eventTimes(id, 'start').length, 5);
     assert.equal(g(['rm', 'race']).status, 0);
   } finally {
     // A held exit command goes on once its directory is gone (the after hook removes the container).
