@@ -542,6 +542,12 @@ async function waitWatched(paths: StorePaths, first: ContainerRecord, condition:
       if (loadRecord(paths, first.Id)) throw e;
       continue;
     }
+    // Started again (by its policy, from restarting): created for the time the start takes,
+    // which is no exit of a container that was running.
+    if (running && rec.State.Status === 'created') {
+      await watch.next(Infinity, signal);
+      continue;
+    }
     running = rec.State.Running;
     // An exit its policy restarts it from is an exit: restarting (running, as docker has it)
     // from the exit on, and dockerd wakes its waiters then, with that exit's code.
