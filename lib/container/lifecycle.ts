@@ -534,18 +534,20 @@ async function waitWatched(paths: StorePaths, first: ContainerRecord, condition:
       // began, only rm -f removes a running container, and it does so with SIGKILL.
       return running ? (await lastDieCode(paths, first.Id, since)) ?? 128 + os.constants.signals.SIGKILL : code;
     }
+    // Started again (by its policy, from restarting): created for the time the start takes,
+    // which is no exit of a container that was running. Not reconciled meanwhile either: its
+    // new monitor was seen gone there at times, and the record said exited (255) until the
+    // start saved it running.
+    if (running && onDisk.State.Status === 'created') {
+      await watch.next(Infinity, signal);
+      continue;
+    }
     let rec: ContainerRecord;
     try {
       rec = reconcile(paths, onDisk);
     } catch (e) {
       // Its directory went while the exit was being recorded: removed, next time round.
       if (loadRecord(paths, first.Id)) throw e;
-      continue;
-    }
-    // Started again (by its policy, from restarting): created for the time the start takes,
-    // which is no exit of a container that was running.
-    if (running && rec.State.Status === 'created') {
-      await watch.next(Infinity, signal);
       continue;
     }
     running = rec.State.Running;

@@ -267,7 +267,7 @@ test('wait returns at an exit the policy restarts the container from, with its c
     held.letGo();
     await held.next(id);
     await until('wait returned', () => status !== undefined);
-    assert.deepEqual([status, out], [0, '5\n']);
+    assert.deepEqual([status, out], [0, '5\n'], g(['events', '--since', '0', '--until', String(Date.now() / 1000 + 1), '--filter', `container=${id}`, '--format', '{{.Action}} {{.Actor.Attributes.exitCode}} {{.TimeNano}}']).stdout + inspect(id, '{{json .State}}'));
     // rm -f in that time: nothing to kill, removed; the exit command, let go, finds it gone.
     assert.equal(g(['rm', '-f', 'waited']).status, 0);
     held.letGo();
