@@ -15,7 +15,7 @@ import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
 import { containerExited, removeContainer } from './teardown';
 import { containerEvent, readEvents } from '../events';
-import { markStopped, restarterAlive } from './restart';
+import { applyPolicyAtExit, exitCommandAlive, markStopped, restarterAlive } from './restart';
 import { ContainerWatch } from './watch';
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
@@ -84,7 +84,8 @@ const isLogFile = (name: string): boolean => name.includes('-json.log');
 const LOST = 'container monitor exited unexpectedly';
 
 /**
- * Brings a record up to date with the monitor's files: exited once exit.json is written;
+ * Brings a record up to date with the monitor's files: exited once exit.json is written
+ * (restarting, when its policy restarts it: applyPolicyAtExit);
  * exited (255, as podman reports a lost conmon) when the monitor died without writing it or
  * the runroot is gone (a reboot); running while the monitor lives, and paused (running too,
  * as docker has it) while its cgroup's freezer holds it: the freezer is the truth, whoever
@@ -110,6 +111,11 @@ export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRec
     const oom = exit.oomKilled === true;
     rec.State = { ...rec.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: oom,
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error };
+    // Its monitor runs the restart policy's exit command after this exit: the policy applies
+    // now, restarting it, as dockerd does at the exit; not once that command has started (a
+    // node process: 100 ms and more, in which rm removed it). Not when the monitor died
+    // before it became that command, or that command died: nothing would restart it.
+    if (exit.restartPolicy && exitCommandAlive(paths, rec.Id, monitorPid)) applyPolicyAtExit(paths, rec, exit, monitorPid);
     saveRecord(paths, rec);
     containerExited(paths, rec);
   } else if (alive) {
@@ -424,7 +430,9 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number, abo
   const watch = watchContainer(paths, rec.Id);
   try {
     for (;;) {
-      if (reconcile(paths, rec).State.Status === 'exited') return true;
+      // Restarting is an exit too: its process is gone, and its policy restarts it.
+      const now = reconcile(paths, rec).State;
+      if (now.Status === 'exited' || now.Restarting) return true;
       abort?.throwIfAborted();
       const left = end - Date.now();
       if (left <= 0) return false;
@@ -526,6 +534,14 @@ async function waitWatched(paths: StorePaths, first: ContainerRecord, condition:
       // began, only rm -f removes a running container, and it does so with SIGKILL.
       return running ? (await lastDieCode(paths, first.Id, since)) ?? 128 + os.constants.signals.SIGKILL : code;
     }
+    // Started again (by its policy, from restarting): created for the time the start takes,
+    // which is no exit of a container that was running. Not reconciled meanwhile either: its
+    // new monitor was seen gone there at times, and the record said exited (255) until the
+    // start saved it running.
+    if (running && onDisk.State.Status === 'created') {
+      await watch.next(Infinity, signal);
+      continue;
+    }
     let rec: ContainerRecord;
     try {
       rec = reconcile(paths, onDisk);
@@ -535,8 +551,11 @@ async function waitWatched(paths: StorePaths, first: ContainerRecord, condition:
       continue;
     }
     running = rec.State.Running;
-    if (!running) code = rec.State.ExitCode;
-    if (!running && (condition === 'not-running' || (condition === 'next-exit' && rec.State.FinishedAt !== finishedBefore && rec.State.Status === 'exited'))) return code;
+    // An exit its policy restarts it from is an exit: restarting (running, as docker has it)
+    // from the exit on, and dockerd wakes its waiters then, with that exit's code.
+    const restarted = rec.State.Restarting && rec.State.FinishedAt !== finishedBefore;
+    if (!running || restarted) code = rec.State.ExitCode;
+    if ((!running || restarted) && (condition === 'not-running' || (condition === 'next-exit' && rec.State.FinishedAt !== finishedBefore && (rec.State.Status === 'exited' || restarted)))) return code;
     await watch.next(Infinity, signal);
   }
 }
@@ -584,6 +603,9 @@ async function removeLocked(paths: StorePaths, rec: ContainerRecord, force: bool
     if (!force) {
       throw new ConflictError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
     }
+    // As docker's kill: no restart of this run (its exit would show it restarting, which
+    // is no exit to waitExit).
+    markStopped(paths, rec, true);
     signalContainer(paths, rec, 'SIGKILL', `could not kill running container ${rec.Id}, cannot remove`);
     containerEvent(paths, 'kill', rec, { signal: String(os.constants.signals.SIGKILL) });
     if (rec.State.Paused) await thawToDeliver(rec);

@@ -20,7 +20,7 @@ import type { Store } from '../store';
 import { acquireLock, unlinkIfThere, writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
-import { containerLock, listRecords, loadRecord, readExit, saveRecord } from './state';
+import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, saveRecord, type ExitInfo } from './state';
 
 export type RestartPolicyName = '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
 
@@ -157,15 +157,57 @@ export function shouldRestart(rec: ContainerRecord, exitCode: number, stopped: b
  */
 export function restarterAlive(paths: StorePaths, id: string): boolean {
   try {
-    const pid = Number(fs.readFileSync(path.join(paths.runContainer(id), RESTARTER_FILE), 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 1) return false;
-    const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (uid?.[1] !== '0') return false;
+    return exitCommandAlive(paths, id, Number(fs.readFileSync(path.join(paths.runContainer(id), RESTARTER_FILE), 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Is pid this container's exit command, or its monitor about to become it (the monitor
+ * execs the command: same pid)? The monitor by its arguments too: this container's spec.
+ */
+export function exitCommandAlive(paths: StorePaths, id: string, pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (/^Uid:\s+(\d+)/m.exec(status)?.[1] !== '0' || /^State:\s+[ZX]/m.test(status)) return false;
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // No arguments, neither a zombie nor a kernel thread (no exe): in the middle of its
+    // execve (the new image's are not set up yet), the monitor becoming the command.
+    if (argv.length === 1 && argv[0] === '') return fs.readlinkSync(`/proc/${pid}/exe`) !== '';
     if (argv.at(-1) === '') argv.pop();
+    if (argv[0].endsWith('gocker-monitor')) return argv[1] === path.join(paths.runContainer(id), SPEC_FILE);
     return argv[1] === exitCommandScript() && argv.at(-1) === id;
   } catch {
     return false;
+  }
+}
+
+/**
+ * docker's restart manager at an exit, applied to rec (the exit just recorded in it): when
+ * the policy restarts it (and stop, kill or rm -f has not cancelled this run's restart), rec
+ * is restarting, RestartCount counted as docker counts it at the exit, and restarter (the
+ * exit command, or the monitor that becomes it) is the process that will start it again.
+ * Whoever sees the exit first applies it, with or without the container's lock, as dockerd
+ * applies it at the exit: the record never says exited for the time the exit command takes
+ * to start (a window in which `rm` removed a container docker keeps restarting, and `ps`
+ * showed it exited). Applying it twice gives the same record: rec is the record before it.
+ */
+export function applyPolicyAtExit(paths: StorePaths, rec: ContainerRecord, exit: ExitInfo, restarter: number): boolean {
+  if (fs.existsSync(path.join(paths.runContainer(rec.Id), EXIT_ON_NEXT)) || !shouldRestart(rec, exit.exitCode, manuallyStopped(paths, rec.Id))) return false;
+  writeFileAtomic(path.join(paths.runContainer(rec.Id), RESTARTER_FILE), String(restarter), 0o600, false);
+  rec.RestartCount = (rec.RestartCount ?? 0) + 1;
+  rec.State = { ...rec.State, Status: 'restarting', Running: true, Restarting: true, Paused: false, Pid: 0 };
+  return true;
+}
+
+/** The pid recorded as the one to restart the container, 0 when none is. */
+function restarterPid(paths: StorePaths, id: string): number {
+  try {
+    return Number(fs.readFileSync(path.join(paths.runContainer(id), RESTARTER_FILE), 'utf8')) || 0;
+  } catch {
+    return 0;
   }
 }
 
@@ -209,12 +251,14 @@ export function markPolicy(paths: StorePaths, rec: ContainerRecord): void {
 /**
  * A CLI that saw the exit itself (run in the foreground, start -a) hands it to the exit
  * command, detached: the back-off and the restart go on after this process has ended with
- * the container's code, as docker's CLI ends while dockerd restarts the container.
+ * the container's code, as docker's CLI ends while dockerd restarts the container. The
+ * policy is applied to rec (the exit recorded in it, to be saved by the caller, who holds the
+ * container's lock, which the command waits for) with the command as its restarter.
  */
-export function handOffExit(paths: StorePaths, rec: ContainerRecord): void {
+export function handOffExit(paths: StorePaths, rec: ContainerRecord, exit: ExitInfo): void {
   if (rec.HostConfig.AutoRemove) return;
   const cmd = exitCommandFor(paths, rec);
-  native().spawn(cmd[0], cmd, [-1, -1, -1], true);
+  applyPolicyAtExit(paths, rec, exit, native().spawn(cmd[0], cmd, [-1, -1, -1], true));
 }
 
 /**
@@ -234,11 +278,19 @@ export async function onContainerExit(paths: StorePaths, store: Store, id: strin
   try {
     const now = loadRecord(paths, id);
     if (!now) return;
+    // The exit recorded and the policy applied (applyPolicyAtExit), here or by whoever saw
+    // the exit first; a CLI that handed it over applied it before this process could.
     const rec = reconcile(paths, now);
     const exit = readExit(paths, id);
-    if (rec.State.Status !== 'exited' || !exit) return; // started again meanwhile, or never ran
+    // Recorded exited by one that found no exit command to restart it (it looked as this
+    // process failed to start, say), or by a CLI whose policy said no: applied again, which
+    // says what it said unless this process is what was missing. A stop, kill or rm -f that
+    // ended a restart said so first (exit-on-next).
+    if (exit && rec.State.Status === 'exited' && rec.State.FinishedAt === exit.finishedAt && applyPolicyAtExit(paths, rec, exit, process.pid)) saveRecord(paths, rec);
+    // Not this process's to restart: the policy said no, stop, kill or rm ended the wait,
+    // the user started it again, or it never ran.
+    if (rec.State.Status !== 'restarting' || !exit || restarterPid(paths, id) !== process.pid) return;
     const run = paths.runContainer(id);
-    if (fs.existsSync(path.join(run, EXIT_ON_NEXT)) || !shouldRestart(rec, exit.exitCode, manuallyStopped(paths, id))) return;
     const ran = Date.parse(exit.finishedAt) - Date.parse(exit.startedAt);
     let previous = 0;
     try {
@@ -248,10 +300,6 @@ export async function onContainerExit(paths: StorePaths, store: Store, id: strin
     }
     delay = nextBackoff(previous, Number.isFinite(ran) ? ran : 0);
     fs.writeFileSync(path.join(run, BACKOFF_FILE), String(delay));
-    writeFileAtomic(path.join(run, RESTARTER_FILE), String(process.pid), 0o600, false);
-    rec.RestartCount = (rec.RestartCount ?? 0) + 1;
-    rec.State = { ...rec.State, Status: 'restarting', Running: true, Restarting: true, Pid: 0 };
-    saveRecord(paths, rec);
   } finally {
     release();
   }

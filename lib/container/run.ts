@@ -539,10 +539,12 @@ export class Runner {
     containerExited(this.paths, rec);
     // The exit goes into the record as it is now: a rename or an update while it ran stays.
     const now = { ...(loadRecord(this.paths, rec.Id) ?? rec), State: rec.State };
+    // Its policy applied before the exit is saved: restarting from the first, never exited
+    // for the time the exit command takes to start.
+    if (attached && !rm && hasPolicy(now)) handOffExit(this.paths, now, exit);
     // --rm: its anonymous volumes go with it, as docker's AutoRemove.
     if (rm) await removeContainer(this.paths, now, cgroup, true);
     else saveRecord(this.paths, now);
-    if (attached && !rm && hasPolicy(now)) handOffExit(this.paths, now);
     log.debug(rm ? 'container removed' : 'exit recorded', { id: rec.Id.slice(0, 12), ms: sinceStart() });
     return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
   }

@@ -17,6 +17,8 @@ export interface ExitInfo {
   signal: number;
   /** the cgroup's OOM-kill count rose during this run (written by the monitor) */
   oomKilled?: boolean;
+  /** the monitor runs the restart policy's exit command after this exit (the policy applies at its first sight) */
+  restartPolicy?: boolean;
   startedAt: string;
   finishedAt: string;
   error: string;

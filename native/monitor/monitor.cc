@@ -76,9 +76,11 @@ void Forward(int sig) {
 
 std::string g_exit_file;
 
-void WriteExit(int code, int sig, const std::string& started, const std::string& error, bool oom_killed = false) {
+// policy: the restart policy's exit command runs once this is written (the engine applies
+// the policy at the first sight of this exit, lifecycle.ts reconcile).
+void WriteExit(int code, int sig, const std::string& started, const std::string& error, bool oom_killed = false, bool policy = false) {
   std::string j = "{\"exitCode\":" + std::to_string(code) + ",\"signal\":" + std::to_string(sig) +
-                  ",\"oomKilled\":" + (oom_killed ? "true" : "false") +
+                  ",\"oomKilled\":" + (oom_killed ? "true" : "false") + (policy ? ",\"restartPolicy\":true" : "") +
                   ",\"startedAt\":\"" + started + "\",\"finishedAt\":\"" + Now() + "\",\"error\":\"" +
                   JsonEscape(error) + "\"}\n";
   WriteFileAtomic(g_exit_file, j);
@@ -733,7 +735,19 @@ int main(int argc, char** argv) {
     code = WEXITSTATUS(status);
   }
   long oom_after = OomKills(oom_file);
-  WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before);
+  // --rm: what removes the container once it has exited (podman's exit command). In the
+  // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
+  // exit-command-if: the restart policies' command, needed only once the container has a
+  // policy, which `update --restart` may give it while it runs: the marker says so, and an
+  // exit without one costs no process. Decided before the exit is written, which says
+  // whether a policy's command follows it: from the exit on, the engine shows the container
+  // restarting when the policy restarts it (as dockerd marks it at the exit), not exited for
+  // the time the command takes to start, when `rm` removed it.
+  Strings exit_cmd = spec.exit_command;
+  bool wanted = spec.exit_command_if.empty() || access(spec.exit_command_if.c_str(), F_OK) == 0;
+  bool run_exit_cmd = !exit_cmd.empty() && wanted && !g_abandoned && (detach || getppid() != parent);
+  bool policy = run_exit_cmd && released && exec_started && !spec.exit_command_if.empty();
+  WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before, policy);
   if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before, false);
   // exec -d: its exec_die, which a CLI in the foreground records itself.
   // exec -t through the attach socket too: its CLI may have detached.
@@ -749,14 +763,7 @@ int main(int argc, char** argv) {
     if (attachable) unlinkat(g_state_dir, (base + ".started").c_str(), 0);
     if (exec_started) unlinkat(g_state_dir, (base + ".json").c_str(), 0);
   }
-  // --rm: what removes the container once it has exited (podman's exit command). In the
-  // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
-  // exit-command-if: the restart policies' command, needed only once the container has a
-  // policy, which `update --restart` may give it while it runs: the marker says so, and an
-  // exit without one costs no process.
-  Strings exit_cmd = spec.exit_command;
-  bool wanted = spec.exit_command_if.empty() || access(spec.exit_command_if.c_str(), F_OK) == 0;
-  if (!exit_cmd.empty() && wanted && !g_abandoned && (detach || getppid() != parent)) {
+  if (run_exit_cmd) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.
     if (own_pidns >= 0) setns(own_pidns, CLONE_NEWPID);

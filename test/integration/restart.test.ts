@@ -3,14 +3,15 @@
 // --restart, and the start after a reboot (the recorded boot id made to differ).
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 import { until } from '../helpers/wait';
 
 const roots = tempRoots('gocker-restart-');
-const g = (args: string[]) => gocker([...roots.args, ...args]);
+const g = (args: string[], env?: NodeJS.ProcessEnv) => gocker([...roots.args, ...args], { env });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const inspect = (ref: string, f: string): string => g(['inspect', '-f', f, ref]).stdout.trim();
 
@@ -23,6 +24,49 @@ function eventTimes(id: string, action: string): number[] {
   const r = g(['events', '--since', '0', '--until', String(Date.now() / 1000 + 1), '--filter', `container=${id}`, '--filter', `event=${action}`, '--format', '{{.TimeNano}}']);
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean).map((t) => Number(t) / 1e6);
+}
+
+// Loaded into every node process of a gocker command by NODE_OPTIONS: holds an exit command
+// (only that) at its start until a file `go` is in this file's directory, which it takes,
+// or until the directory is gone, at most a minute.
+const HOLD = `const fs = require('fs');
+if ((process.argv[1] || '').endsWith('exit-command.js')) {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 3000 && fs.existsSync(__dirname); i++) {
+    try { fs.unlinkSync(__dirname + '/go'); break; } catch {}
+    Atomics.wait(nap, 0, 0, 20);
+  }
+}
+`;
+
+/**
+ * Exit commands held at their start, until letGo() lets the next one go: HOLD, loaded by
+ * NODE_OPTIONS into the node processes of a command run with env, and so into the exit
+ * command of a monitor it starts (run, a start, and the exit command's own restarts).
+ * next(id): until the exit command of the container's next exit is there, held (its monitor
+ * has recorded the exit and become it).
+ */
+function heldExitCommands(): { env: NodeJS.ProcessEnv; next(id: string): Promise<void>; letGo(): void; remove(): void } {
+  const gate = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-restart-gate-'));
+  const seen: number[] = [];
+  // A held exit command goes on once the directory is gone.
+  const remove = (): void => fs.rmSync(gate, { recursive: true, force: true });
+  try {
+    fs.writeFileSync(path.join(gate, 'hold.js'), HOLD);
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  return {
+    env: { ...process.env, NODE_OPTIONS: `--require ${path.join(gate, 'hold.js')}` },
+    next: (id) => until('the next exit\'s exit command', () => {
+      const pid = restarters(id).find((p) => !seen.includes(p));
+      if (pid) seen.push(pid);
+      return pid !== undefined;
+    }),
+    letGo: () => fs.writeFileSync(path.join(gate, 'go'), ''),
+    remove,
+  };
 }
 
 before(() => importBusybox(roots.args));
@@ -95,10 +139,16 @@ test('on-failure does not restart after exit 0; always does, and stop ends it fo
   await until('no exit command left', () => restarters(id).length === 0, 5000);
   await sleep(800);
   assert.equal(inspect('again', '{{.State.Status}} {{.RestartCount}}'), `exited ${count}`);
-  // A start by the user counts from 0 again.
-  assert.equal(g(['start', 'again']).status, 0);
-  assert.equal(inspect('again', '{{.RestartCount}}'), '0');
-  assert.equal(g(['rm', '-f', 'again', 'fine']).status, 0);
+  // A start by the user counts from 0 again: 0, then 1 from its next exit on (counted at
+  // the exit, as docker counts it), and no more while that exit's command is held.
+  const held = heldExitCommands();
+  try {
+    assert.equal(g(['start', 'again'], held.env).status, 0);
+    assert.ok(['0', '1'].includes(inspect('again', '{{.RestartCount}}')), `${count} before`);
+    assert.equal(g(['rm', '-f', 'again', 'fine']).status, 0);
+  } finally {
+    held.remove();
+  }
 });
 
 test('kill by the user is no exit for the policy; stop during the back-off ends the wait', async () => {
@@ -109,23 +159,131 @@ test('kill by the user is no exit for the policy; stop during the back-off ends 
   assert.equal(inspect('killed', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}'), 'exited 0 137');
   assert.equal(restarters(id).length, 0);
 
-  // Exits at once, so the back-off grows (100, 200, 400, 800 ms, ...): caught while restarting.
-  const flap = g(['run', '-d', '--name', 'flap', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 4']).stdout.trim();
-  // From the fourth restart on, the wait is 1.6 s and more: long enough to act in.
-  await until('restarting, as ps and inspect show it', () => {
-    if (Number(inspect('flap', '{{.RestartCount}}')) < 4) return false;
-    const ps = g(['ps', '--filter', 'name=flap', '--format', '{{.Status}}']).stdout.trim();
-    return (/^Restarting \(4\) (Less than a second|\d+ seconds?) ago$/.test(ps) && inspect('flap', '{{.State.Restarting}} {{.State.Running}} {{.State.Status}}') === 'true true restarting') || ps;
-  });
-  const rm = g(['rm', 'flap']);
-  assert.deepEqual([rm.status, rm.stderr], [1, 'Error response from daemon: cannot remove container "/flap": container is restarting: stop the container before removing or force remove\n']);
-  await until('restarting again', () => inspect('flap', '{{.State.Status}}') === 'restarting', 70_000);
-  assert.equal(g(['stop', 'flap']).status, 0);
-  assert.equal(inspect('flap', '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}'), 'exited false 4');
-  const count = inspect('flap', '{{.RestartCount}}');
-  await until('its exit command gone', () => restarters(flap).length === 0, 70_000);
-  assert.equal(inspect('flap', '{{.State.Status}} {{.RestartCount}}'), `exited ${count}`);
+  // Exits at once, so the back-off grows (100, 200, 400, 800 ms, ...). Each exit's command
+  // is held until let go: the fourth exit is caught while restarting, for as long as the test
+  // looks (the time a node process takes to start was all it had, and under load rm came
+  // after that exit's restart, or in the window before its command marked it restarting).
+  const held = heldExitCommands();
+  try {
+    const flap = g(['run', '-d', '--name', 'flap', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 4'], held.env).stdout.trim();
+    for (let n = 1; n <= 3; n++) {
+      await held.next(flap);
+      held.letGo();
+    }
+    await held.next(flap);
+    assert.match(g(['ps', '--filter', 'name=flap', '--format', '{{.Status}}']).stdout.trim(), /^Restarting \(4\) (Less than a second|\d+ seconds?) ago$/);
+    assert.equal(inspect('flap', '{{.State.Restarting}} {{.State.Running}} {{.State.Status}} {{.RestartCount}}'), 'true true restarting 4');
+    const rm = g(['rm', 'flap']);
+    assert.deepEqual([rm.status, rm.stderr], [1, 'Error response from daemon: cannot remove container "/flap": container is restarting: stop the container before removing or force remove\n']);
+    // The sixth exit's back-off is 3.2 s: its command writes it down once it has marked the
+    // container restarting, then waits without the lock. A stop then ends the wait.
+    for (let n = 4; n <= 5; n++) {
+      held.letGo();
+      await held.next(flap);
+    }
+    held.letGo();
+    const backoff = path.join(roots.runroot, 'containers', flap, 'restart-backoff');
+    await until('waiting out its back-off', () => fs.existsSync(backoff) && fs.readFileSync(backoff, 'utf8') === '3200');
+    assert.equal(g(['stop', 'flap']).status, 0);
+    assert.equal(inspect('flap', '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}} {{.RestartCount}}'), 'exited false 4 6');
+    await until('its exit command gone', () => restarters(flap).length === 0, 10_000);
+    assert.equal(inspect('flap', '{{.State.Status}} {{.RestartCount}}'), 'exited 6');
+    assert.equal(eventTimes(flap, 'start').length, 6);
+  } finally {
+    held.remove();
+  }
   assert.equal(g(['rm', 'killed', 'flap']).status, 0);
+});
+
+test('from its exit on, a container its policy restarts is restarting: rm refuses it and ps and inspect say so, however late its exit command starts; a stop or update --restart no then ends it', async () => {
+  // The exit command is a node process, which takes 100 ms and more to start: the record
+  // said exited until it had, and rm removed the container (the kill test's rm of "flap"
+  // did, under load). Held at its start here for as long as the test looks.
+  const held = heldExitCommands();
+  try {
+    const id = g(['run', '-d', '--name', 'race', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 3'], held.env).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    for (let n = 1; n <= 3; n++) {
+      await held.next(id);
+      assert.equal(inspect(id, '{{.State.Status}} {{.State.Running}} {{.State.Restarting}} {{.RestartCount}} {{.State.ExitCode}}'), `restarting true true ${n} 3`, `exit ${n}`);
+      const rm = g(['rm', 'race']);
+      assert.deepEqual([rm.status, rm.stderr], [1, 'Error response from daemon: cannot remove container "/race": container is restarting: stop the container before removing or force remove\n'], `exit ${n}`);
+      assert.match(g(['ps', '--filter', 'name=race', '--format', '{{.Status}}']).stdout, /^Restarting \(3\) /, `exit ${n}`);
+      // Let go: it waits out the back-off and starts the container, which exits again.
+      held.letGo();
+    }
+    // A stop in that time wins: the exit command, let go, starts nothing.
+    await held.next(id);
+    assert.equal(g(['stop', 'race']).status, 0);
+    assert.equal(inspect(id, '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}} {{.RestartCount}}'), 'exited false 3 4');
+    held.letGo();
+    await until('its exit command gone', () => restarters(id).length === 0);
+    assert.equal(inspect(id, '{{.State.Status}} {{.RestartCount}}'), 'exited 4');
+    // So does `update --restart no` (the record restarting already): nothing starts it again.
+    assert.equal(g(['start', 'race'], held.env).status, 0);
+    await held.next(id);
+    assert.equal(g(['update', '--restart', 'no', 'race']).status, 0);
+    held.letGo();
+    await until('its exit command gone', () => restarters(id).length === 0);
+    assert.equal(inspect(id, '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}'), 'exited false 3');
+    assert.equal(eventTimes(id, 'start').length, 5);
+    assert.equal(g(['rm', 'race']).status, 0);
+  } finally {
+    held.remove();
+  }
+});
+
+/** Whether process pid has an inotify watch set (fs.watch: what wait sleeps on). */
+function watching(pid: number): boolean {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fdinfo`).some((fd) => {
+      try {
+        return /^inotify wd:/m.test(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+test('wait returns at an exit the policy restarts the container from, with its code, as dockerd wakes its waiters when it marks one restarting; rm -f then removes it, restarting or running', async () => {
+  const held = heldExitCommands();
+  let waiter: ChildProcess | undefined;
+  try {
+    const id = g(['run', '-d', '--name', 'waited', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 5'], held.env).stdout.trim();
+    await held.next(id);
+    // Begun while it is restarting: the next exit is what it waits for, as docker's does.
+    waiter = spawn(BIN, [...roots.args, 'wait', 'waited'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let status: number | null | undefined;
+    waiter.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    waiter.on('close', (code) => (status = code));
+    // It looks at the record before it sets its watch: from then on, the next exit is news to it.
+    const pid = waiter.pid!;
+    await until('wait watching', () => watching(pid) || status !== undefined);
+    assert.equal(status, undefined, `wait returned before the next exit: ${out}`);
+    held.letGo();
+    await held.next(id);
+    await until('wait returned', () => status !== undefined);
+    assert.deepEqual([status, out], [0, '5\n'], g(['events', '--since', '0', '--until', String(Date.now() / 1000 + 1), '--filter', `container=${id}`, '--format', '{{.Action}} {{.Actor.Attributes.exitCode}} {{.TimeNano}}']).stdout + inspect(id, '{{json .State}}'));
+    // rm -f in that time: nothing to kill, removed; the exit command, let go, finds it gone.
+    assert.equal(g(['rm', '-f', 'waited']).status, 0);
+    held.letGo();
+    await until('its exit command gone', () => restarters(id).length === 0);
+    assert.equal(g(['ps', '-aq', '--filter', 'name=waited']).stdout, '');
+    // rm -f of one that runs: its kill cancels the restart, as docker's (else its exit showed
+    // it restarting, and rm -f waited 10 s for an exit to see).
+    const running = g(['run', '-d', '--name', 'killed-by-rm', '--network', 'none', '--restart', 'always', 'busybox', 'sleep', '100']).stdout.trim();
+    const rm = g(['rm', '-f', 'killed-by-rm']);
+    assert.deepEqual([rm.status, rm.stdout, rm.stderr], [0, 'killed-by-rm\n', '']);
+    await until('no exit command left', () => restarters(running).length === 0);
+    assert.equal(g(['ps', '-aq', '--filter', 'name=killed-by-rm']).stdout, '');
+  } finally {
+    if (waiter && waiter.exitCode === null && waiter.signalCode === null) waiter.kill();
+    held.remove();
+  }
 });
 
 test('the back-off starts at 100 ms and doubles', async () => {
