@@ -184,13 +184,25 @@ export function securityOptsFromFlags(opts: string[] = [], readFile: (f: string)
   });
 }
 
+/** Whether anything is at file, a symlink counted as itself (a dangling one too): never followed. */
+function present(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * --cidfile, as docker's CLI has it: a file already there refused before the container is
  * made; then what writes the new container's id to it (once it is created, before it runs).
+ * A symlink there is such a file, dangling or not: the write's exclusive create would fail on
+ * it (EEXIST, as a bare line, after the container was made), and is never to follow it.
  */
 export function cidfileWriter(file: string | undefined): ((id: string) => void) | undefined {
   if (file === undefined) return undefined;
-  if (fs.existsSync(file)) throw flagError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
+  if (present(file)) throw flagError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
   return (id) => fs.writeFileSync(file, id, { flag: 'wx' });
 }
 
