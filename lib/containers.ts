@@ -27,12 +27,12 @@ export interface ResourceOptions {
   memorySwap?: Size;
   /** how many CPUs' time (0.5, '1.5') */
   cpus?: number | string;
-  /** relative CPU weight (docker's CpuShares) */
-  cpuShares?: number;
+  /** relative CPU weight (docker's CpuShares), or its flag's string */
+  cpuShares?: number | string;
   /** CPUs allowed, as '0-2,4' */
   cpusetCpus?: string;
-  /** most processes at once; -1 or 0 for no limit */
-  pidsLimit?: number;
+  /** most processes at once; -1 or 0 for no limit (a number, or its flag's string) */
+  pidsLimit?: number | string;
 }
 
 /**
@@ -59,6 +59,15 @@ export interface ContainerOptions extends ResourceOptions {
   tty?: boolean;
   /** keep its stdin open for attachments (docker's OpenStdin, the CLI's -i) */
   openStdin?: boolean;
+  /**
+   * docker's Config.AttachStdin (the CLI's -a stdin): the streams a start attaches, recorded
+   * with the container. Given none of the three: stdout and stderr, and stdin with openStdin
+   */
+  attachStdin?: boolean;
+  /** docker's Config.AttachStdout (the CLI's -a stdout); see attachStdin */
+  attachStdout?: boolean;
+  /** docker's Config.AttachStderr (the CLI's -a stderr); see attachStdin */
+  attachStderr?: boolean;
   /** remove the container once it exits (docker's AutoRemove, the CLI's --rm) */
   rm?: boolean;
   /** gocker-init as PID 1: reaps zombies and passes signals on */
@@ -292,6 +301,16 @@ export interface ContainerChange {
   path: string;
 }
 
+/** What Gocker.createContainer() calls while it makes the container. */
+export interface CreateHooks {
+  /**
+   * Called with the new container's id once its record is saved, before create resolves
+   * (where docker's CLI writes --cidfile). A throw fails the create, and the container is
+   * removed: none is left that the caller was not told of.
+   */
+  onCreate?: (id: string) => Promise<void> | void;
+}
+
 /** Container.update(): new limits, and a new restart policy. */
 export interface UpdateOptions extends ResourceOptions {
   /** the new restart policy; applies to the run under way too, as docker's */
@@ -352,13 +371,13 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
   });
 }
 
-/** Refusals of option's value, from the CLI's own parsers, as InvalidOptionError naming it. */
-function checked<T>(option: string, f: () => T): T {
+/** Refusals of option's value, from the CLI's own parsers, as InvalidOptionError naming it (exit code: the refusal's, unless given). */
+function checked<T>(option: string, f: () => T, exitCode?: number): T {
   try {
     return f();
   } catch (e) {
     if (e instanceof InvalidOptionError && e.option === option) throw e;
-    if (e instanceof GockerError) throw new InvalidOptionError(option, e.message, { exitCode: e.exitCode, cause: e });
+    if (e instanceof GockerError) throw new InvalidOptionError(option, e.message, { exitCode: exitCode ?? e.exitCode, cause: e });
     throw e;
   }
 }
@@ -432,7 +451,8 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   checked('stopTimeout', () => rf.checkStopTimeout(o.stopTimeout));
   const ownNetwork = o.network !== 'host' && !o.network?.startsWith('container:');
   checked('sysctls', () => rf.checkSysctls(o.sysctls, { ownNetwork, ownIpc: ipc !== 'host' && !ipc.startsWith('container:') }));
-  if (o.stopSignal !== undefined) checked('stopSignal', () => lifecycle().signalNumber(o.stopSignal!));
+  // A create's refusal, exit 125 as the others here (kill's own of a signal is 1).
+  if (o.stopSignal !== undefined) checked('stopSignal', () => lifecycle().signalNumber(o.stopSignal!), 125);
   if (o.securityOpt) {
     const { checkSecurityOpts } = await import('./spec/seccomp');
     checked('securityOpt', () => checkSecurityOpts(o.securityOpt!));
@@ -450,8 +470,10 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
       for (const k of Object.keys(o.exposedPorts)) exposedPortKeys(k);
     }
   }
+  const given = [o.attachStdin, o.attachStdout, o.attachStderr].some((a) => a !== undefined);
+  const attach = given ? { stdin: !!o.attachStdin, stdout: !!o.attachStdout, stderr: !!o.attachStderr } : undefined;
   return {
-    image, command: cmd, entrypoint: o.entrypoint, env, workdir: o.workingDir, user: o.user, hostname: o.hostname, name: o.name,
+    image, command: cmd, attach, entrypoint: o.entrypoint, env, workdir: o.workingDir, user: o.user, hostname: o.hostname, name: o.name,
     readOnly: o.readOnly, rm: o.rm, interactive: o.openStdin, tty: o.tty, volume: volume.length ? volume : undefined, mounts: o.mounts, tmpfs: o.tmpfs,
     capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, securityOpt: o.securityOpt, ulimits, shmSize, init: o.init,
     logDriver: o.logDriver, logOpts: o.logOpts, labels: o.labels, addHost: o.extraHosts, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOptions,
@@ -471,6 +493,7 @@ const RUN_OPTION_KEYS: Record<keyof RunContainerOptions, true> = {
   mounts: true, tmpfs: true, extraHosts: true, dns: true, dnsSearch: true, dnsOptions: true, devices: true,
   deviceCgroupRules: true, pid: true, ipc: true, uts: true, sysctls: true, stopSignal: true,
   stopTimeout: true, logDriver: true, logOpts: true, restart: true, platform: true, attach: true,
+  attachStdin: true, attachStdout: true, attachStderr: true,
 };
 
 /** A time as docker's logs take it, in ms since the epoch. */
@@ -993,10 +1016,10 @@ export function containerHandle(paths: StorePaths, store: Store, ref: string): C
 }
 
 /** Creates the container; a name in use is ConflictError, an image not here NoSuchImageError. */
-export async function createContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: ContainerOptions): Promise<Container> {
+export async function createContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: ContainerOptions, hooks: CreateHooks = {}): Promise<Container> {
   const opts = await runOptionsOf(image, cmd, o);
   const { Runner } = await import('./container/run');
-  const r = await new Runner(paths, store).create(opts);
+  const r = await new Runner(paths, store).create(opts, { onCreate: hooks.onCreate });
   if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
   return containerHandle(paths, store, r.id);
 }
