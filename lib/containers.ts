@@ -8,7 +8,7 @@ import { bindLogScope } from './log';
 import { GockerError, InvalidOptionError, NoSuchContainerError } from './errors';
 import type { Store } from './store';
 import type { StorePaths } from './store/paths';
-import type { AttachOptions, Attachment } from './container/attach';
+import type { AttachEnd, AttachOptions, Attachment } from './container/attach';
 import type { ContainerRecord } from './container/record';
 import type { ContainerStats } from './container/stats';
 import type { TopResult } from './container/top';
@@ -311,6 +311,15 @@ export interface CreateHooks {
   onCreate?: (id: string) => Promise<void> | void;
 }
 
+/** Container.startAttached(): the streams, as attach() takes them, and when they are connected. */
+export interface StartAttachedOptions extends AttachOptions {
+  /**
+   * Called once the streams are connected, before the container's command runs: the place
+   * to make the caller's terminal raw and send its size, which the command then starts with.
+   */
+  onAttached?: (a: Attachment) => void;
+}
+
 /** Container.update(): new limits, and a new restart policy. */
 export interface UpdateOptions extends ResourceOptions {
   /** the new restart policy; applies to the run under way too, as docker's */
@@ -574,6 +583,21 @@ export class Container {
       this.attachment?.detach();
       throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
     }
+  }
+
+  /**
+   * docker start -a: starts it (created or stopped) with its stdio connected before its
+   * command runs, and resolves once the attachment ends: the container's exit with its code,
+   * or the detach (opts.detachKeys on stdin with a tty, or opts.signal). stdin goes in only
+   * when given and the container was created with openStdin; its end ends the container's. A
+   * command that cannot be run rejects with docker's reason. A running container is neither
+   * started again nor attached to: it resolves at once, exit code 0.
+   */
+  async startAttached(opts: StartAttachedOptions = {}): Promise<AttachEnd> {
+    const { onAttached, detachKeys, ...streams } = opts;
+    const r = await this.runner().start(this.id, { attach: true, interactive: !!streams.stdin, io: { ...streams, onAttached }, detachKeys });
+    if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
+    return r.detached ? { detached: true } : { detached: false, exitCode: r.exitCode };
   }
 
   /** docker attach (Gocker.attach): a running container's stdio. */

@@ -453,7 +453,7 @@ export {
 } from './errors';
 export { Container, WAIT_CONDITIONS, signalNumber } from './containers';
 export type {
-  CreateHooks,
+  CreateHooks, StartAttachedOptions,
   LogEntry, RawContainerChange,
   ContainerOptions, DeviceOption, ResourceOptions, RunContainerOptions, Size, WaitOptions, WaitResult, LogsOptions, ContainerExecOptions, ExecProcess, StopOptions,
   RemoveOptions, ContainerCommitOptions, ContainerChange, UpdateOptions, ArchiveOptions, ListContainersOptions,
