@@ -982,22 +982,8 @@ export class Container {
    * stopped one gets them at its next start); resolves with docker's warnings.
    */
   async update(resources: UpdateOptions): Promise<{ warnings: string[] }> {
-    const { parseUpdate, updateContainer } = await import('./container/update');
-    const { parseRestartFlag, RestartFlagError } = await import('./container/restart');
-    const req = parseUpdate({
-      memory: sizeString(resources.memory), memorySwap: sizeString(resources.memorySwap), cpus: resources.cpus === undefined ? undefined : String(resources.cpus),
-      cpuShares: resources.cpuShares, cpusetCpus: resources.cpusetCpus, pidsLimit: resources.pidsLimit,
-    });
-    const restart = restartString(resources.restart);
-    if (restart !== undefined) {
-      try {
-        req.restartPolicy = parseRestartFlag(restart);
-      } catch (e) {
-        if (e instanceof RestartFlagError) throw new InvalidOptionError('restart', e.message, { exitCode: 1, cause: e });
-        throw e;
-      }
-    }
-    const { warnings } = await updateContainer(this.paths, this.id, req);
+    const { updateContainer } = await import('./container/update');
+    const { warnings } = await updateContainer(this.paths, this.id, updateRequest(resources));
     return { warnings };
   }
 
@@ -1008,6 +994,38 @@ export class Container {
   async remove(opts: RemoveOptions = {}): Promise<void> {
     await lifecycle().remove(this.paths, this.id, !!opts.force, !!opts.volumes);
   }
+}
+
+/** UpdateOptions checked and read as the engine's request, or InvalidOptionError naming the option. */
+function updateRequest(resources: UpdateOptions): import('./container/update').UpdateRequest {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { parseUpdate } = require('./container/update') as typeof import('./container/update');
+  const { parseRestartFlag, RestartFlagError } = require('./container/restart') as typeof import('./container/restart');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const req = parseUpdate({
+    memory: sizeString(resources.memory), memorySwap: sizeString(resources.memorySwap), cpus: resources.cpus === undefined ? undefined : String(resources.cpus),
+    cpuShares: resources.cpuShares, cpusetCpus: resources.cpusetCpus, pidsLimit: resources.pidsLimit,
+  });
+  const restart = restartString(resources.restart);
+  if (restart !== undefined) {
+    try {
+      req.restartPolicy = parseRestartFlag(restart);
+    } catch (e) {
+      if (e instanceof RestartFlagError) throw new InvalidOptionError('restart', e.message, { exitCode: 1, cause: e });
+      throw e;
+    }
+  }
+  return req;
+}
+
+/**
+ * Container.update()'s checks of resources that need no container (a value that does not
+ * read, a swap limit below the memory one, a restart policy's format), throwing what update()
+ * would: for refusing a request before any container is touched, as docker's CLI refuses a
+ * flag's value.
+ */
+export function checkUpdateOptions(resources: UpdateOptions): void {
+  updateRequest(resources);
 }
 
 /**

@@ -451,7 +451,7 @@ export {
   GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
-export { Container, WAIT_CONDITIONS, signalNumber } from './containers';
+export { Container, WAIT_CONDITIONS, signalNumber, checkUpdateOptions } from './containers';
 export type {
   CreateHooks, StartAttachedOptions,
   LogEntry, RawContainerChange,

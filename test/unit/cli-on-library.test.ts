@@ -36,7 +36,6 @@ const NOT_YET: Record<string, string[]> = {
   // (a foreground run's stdio, signals, the -t socket, pull on a missing image) still goes
   // through the engine's internals rather than Gocker's createContainer/run.
   'commands/run.ts': ['container/restart', 'container/run', 'image/pull', 'name', 'remote', 'store'],
-  'commands/update.ts': ['container/restart', 'container/update'],
   'commands/exec.ts': ['container/attach', 'container/exec'],
   'runflags.ts': ['container/run-options', 'container/runflags'],
   'store.ts': ['store', 'store/paths'],
