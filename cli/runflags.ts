@@ -13,6 +13,7 @@ import { ULIMIT_NAMES, type RunOptions, type Ulimit } from '../lib/container/run
 import { mountFromFlag } from './mountflag';
 import { portsFromFlags } from './portflags';
 import { checkAttach, validDeviceMode, type AttachStreams, type DeviceMapping } from '../lib/container/runflags';
+import type { ContainerOptions } from '../lib/index';
 
 const flagError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 const badFlag = (value: string, flag: string, why: string): GockerError => flagError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
@@ -184,13 +185,25 @@ export function securityOptsFromFlags(opts: string[] = [], readFile: (f: string)
   });
 }
 
+/** Whether anything is at file, a symlink counted as itself (a dangling one too): never followed. */
+function present(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * --cidfile, as docker's CLI has it: a file already there refused before the container is
  * made; then what writes the new container's id to it (once it is created, before it runs).
+ * A symlink there is such a file, dangling or not: the write's exclusive create would fail on
+ * it (EEXIST, as a bare line, after the container was made), and is never to follow it.
  */
 export function cidfileWriter(file: string | undefined): ((id: string) => void) | undefined {
   if (file === undefined) return undefined;
-  if (fs.existsSync(file)) throw flagError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
+  if (present(file)) throw flagError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
   return (id) => fs.writeFileSync(file, id, { flag: 'wx' });
 }
 
@@ -273,4 +286,47 @@ export function runOptionsFromFlags<A extends RunFlagArgs & { image: string }>(a
     ...(publish?.length || expose?.length ? portsFromFlags(publish, expose) : {}),
     ...(securityOpt ? { securityOpt: securityOptsFromFlags(securityOpt) } : {}),
   };
+}
+
+/** What create reads of its flags besides RunFlagArgs, as yargs gives them (run.ts's RunArgs). */
+export interface CreateFlagArgs extends RunFlagArgs {
+  interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; entrypoint?: string; workdir?: string; user?: string;
+  hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publishAll?: boolean; capAdd?: string[];
+  capDrop?: string[]; privileged?: boolean; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string;
+  cpusetCpus?: string; pidsLimit?: string; logDriver?: string; restart?: string; addHost?: string[]; dns?: string[]; dnsSearch?: string[];
+  dnsOption?: string[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; stopSignal?: string; platform?: string;
+}
+
+/**
+ * create's flags as the library's ContainerOptions (docker's API names): what
+ * runOptionsFromFlags reads, read the same way and in the same order, each under its API
+ * name; the engine checks the values as it checks a library caller's.
+ */
+export function containerOptionsFromFlags(argv: CreateFlagArgs): ContainerOptions {
+  const streams = attachFromFlags(argv.attach, !!argv.detach);
+  const env = envFromFlags(argv.envFile, argv.env);
+  const labels = labelsFromFlags(argv.label, argv.labelFile);
+  const ulimits = ulimitsFromFlags(argv.ulimit);
+  const tmpfs = tmpfsFromFlags(argv.tmpfs);
+  const logOpts = logOptsFromFlags(argv.logOpt);
+  const stopTimeout = stopTimeoutFromFlag(argv.stopTimeout);
+  const volumes = argv.volume?.map((v) => absoluteVolume(v));
+  const mounts = argv.mount?.map((m) => mountFromFlag(m));
+  const devices = devicesFromFlags(argv.device).map((d) => ({ pathOnHost: d.PathOnHost, pathInContainer: d.PathInContainer, cgroupPermissions: d.CgroupPermissions }));
+  const sysctls = sysctlsFromFlags(argv.sysctl);
+  const ports = argv.publish?.length || argv.expose?.length ? portsFromFlags(argv.publish, argv.expose) : {};
+  const securityOpt = argv.securityOpt && securityOptsFromFlags(argv.securityOpt);
+  const o: ContainerOptions = {
+    name: argv.name, env, entrypoint: argv.entrypoint, workingDir: argv.workdir, user: argv.user, hostname: argv.hostname, labels,
+    tty: argv.tty, openStdin: argv.interactive, rm: argv.rm, init: argv.init, readOnly: argv.readOnly, privileged: argv.privileged,
+    capAdd: argv.capAdd, capDrop: argv.capDrop, securityOpt, shmSize: argv.shmSize, ulimits, network: argv.network,
+    networkAliases: argv.networkAlias, ip: argv.ip, portBindings: ports.portBindings, publishAll: argv.publishAll, exposedPorts: ports.exposedPorts,
+    volumes, mounts, tmpfs, extraHosts: argv.addHost, dns: argv.dns, dnsSearch: argv.dnsSearch, dnsOptions: argv.dnsOption, devices,
+    deviceCgroupRules: argv.deviceCgroupRule, pid: argv.pid, ipc: argv.ipc, uts: argv.uts, sysctls, stopSignal: argv.stopSignal, stopTimeout,
+    logDriver: argv.logDriver, logOpts, restart: argv.restart, platform: argv.platform,
+    memory: argv.memory, memorySwap: argv.memorySwap, cpus: argv.cpus, cpuShares: argv.cpuShares, cpusetCpus: argv.cpusetCpus, pidsLimit: argv.pidsLimit,
+    ...(streams ? { attachStdin: streams.stdin, attachStdout: streams.stdout, attachStderr: streams.stderr } : {}),
+  };
+  // Only what was given: an option left undefined is one the caller did not set.
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as ContainerOptions;
 }

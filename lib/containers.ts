@@ -8,7 +8,7 @@ import { bindLogScope } from './log';
 import { GockerError, InvalidOptionError, NoSuchContainerError } from './errors';
 import type { Store } from './store';
 import type { StorePaths } from './store/paths';
-import type { AttachOptions, Attachment } from './container/attach';
+import type { AttachEnd, AttachOptions, Attachment } from './container/attach';
 import type { ContainerRecord } from './container/record';
 import type { ContainerStats } from './container/stats';
 import type { TopResult } from './container/top';
@@ -27,12 +27,12 @@ export interface ResourceOptions {
   memorySwap?: Size;
   /** how many CPUs' time (0.5, '1.5') */
   cpus?: number | string;
-  /** relative CPU weight (docker's CpuShares) */
-  cpuShares?: number;
+  /** relative CPU weight (docker's CpuShares), or its flag's string */
+  cpuShares?: number | string;
   /** CPUs allowed, as '0-2,4' */
   cpusetCpus?: string;
-  /** most processes at once; -1 or 0 for no limit */
-  pidsLimit?: number;
+  /** most processes at once; -1 or 0 for no limit (a number, or its flag's string) */
+  pidsLimit?: number | string;
 }
 
 /**
@@ -59,6 +59,15 @@ export interface ContainerOptions extends ResourceOptions {
   tty?: boolean;
   /** keep its stdin open for attachments (docker's OpenStdin, the CLI's -i) */
   openStdin?: boolean;
+  /**
+   * docker's Config.AttachStdin (the CLI's -a stdin): the streams a start attaches, recorded
+   * with the container. Given none of the three: stdout and stderr, and stdin with openStdin
+   */
+  attachStdin?: boolean;
+  /** docker's Config.AttachStdout (the CLI's -a stdout); see attachStdin */
+  attachStdout?: boolean;
+  /** docker's Config.AttachStderr (the CLI's -a stderr); see attachStdin */
+  attachStderr?: boolean;
   /** remove the container once it exits (docker's AutoRemove, the CLI's --rm) */
   rm?: boolean;
   /** gocker-init as PID 1: reaps zombies and passes signals on */
@@ -292,6 +301,25 @@ export interface ContainerChange {
   path: string;
 }
 
+/** What Gocker.createContainer() calls while it makes the container. */
+export interface CreateHooks {
+  /**
+   * Called with the new container's id once its record is saved, before create resolves
+   * (where docker's CLI writes --cidfile). A throw fails the create, and the container is
+   * removed: none is left that the caller was not told of.
+   */
+  onCreate?: (id: string) => Promise<void> | void;
+}
+
+/** Container.startAttached(): the streams, as attach() takes them, and when they are connected. */
+export interface StartAttachedOptions extends AttachOptions {
+  /**
+   * Called once the streams are connected, before the container's command runs: the place
+   * to make the caller's terminal raw and send its size, which the command then starts with.
+   */
+  onAttached?: (a: Attachment) => void;
+}
+
 /** Container.update(): new limits, and a new restart policy. */
 export interface UpdateOptions extends ResourceOptions {
   /** the new restart policy; applies to the run under way too, as docker's */
@@ -352,13 +380,13 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
   });
 }
 
-/** Refusals of option's value, from the CLI's own parsers, as InvalidOptionError naming it. */
-function checked<T>(option: string, f: () => T): T {
+/** Refusals of option's value, from the CLI's own parsers, as InvalidOptionError naming it (exit code: the refusal's, unless given). */
+function checked<T>(option: string, f: () => T, exitCode?: number): T {
   try {
     return f();
   } catch (e) {
     if (e instanceof InvalidOptionError && e.option === option) throw e;
-    if (e instanceof GockerError) throw new InvalidOptionError(option, e.message, { exitCode: e.exitCode, cause: e });
+    if (e instanceof GockerError) throw new InvalidOptionError(option, e.message, { exitCode: exitCode ?? e.exitCode, cause: e });
     throw e;
   }
 }
@@ -432,7 +460,8 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   checked('stopTimeout', () => rf.checkStopTimeout(o.stopTimeout));
   const ownNetwork = o.network !== 'host' && !o.network?.startsWith('container:');
   checked('sysctls', () => rf.checkSysctls(o.sysctls, { ownNetwork, ownIpc: ipc !== 'host' && !ipc.startsWith('container:') }));
-  if (o.stopSignal !== undefined) checked('stopSignal', () => lifecycle().signalNumber(o.stopSignal!));
+  // A create's refusal, exit 125 as the others here (kill's own of a signal is 1).
+  if (o.stopSignal !== undefined) checked('stopSignal', () => lifecycle().signalNumber(o.stopSignal!), 125);
   if (o.securityOpt) {
     const { checkSecurityOpts } = await import('./spec/seccomp');
     checked('securityOpt', () => checkSecurityOpts(o.securityOpt!));
@@ -450,8 +479,10 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
       for (const k of Object.keys(o.exposedPorts)) exposedPortKeys(k);
     }
   }
+  const given = [o.attachStdin, o.attachStdout, o.attachStderr].some((a) => a !== undefined);
+  const attach = given ? { stdin: !!o.attachStdin, stdout: !!o.attachStdout, stderr: !!o.attachStderr } : undefined;
   return {
-    image, command: cmd, entrypoint: o.entrypoint, env, workdir: o.workingDir, user: o.user, hostname: o.hostname, name: o.name,
+    image, command: cmd, attach, entrypoint: o.entrypoint, env, workdir: o.workingDir, user: o.user, hostname: o.hostname, name: o.name,
     readOnly: o.readOnly, rm: o.rm, interactive: o.openStdin, tty: o.tty, volume: volume.length ? volume : undefined, mounts: o.mounts, tmpfs: o.tmpfs,
     capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, securityOpt: o.securityOpt, ulimits, shmSize, init: o.init,
     logDriver: o.logDriver, logOpts: o.logOpts, labels: o.labels, addHost: o.extraHosts, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOptions,
@@ -471,6 +502,7 @@ const RUN_OPTION_KEYS: Record<keyof RunContainerOptions, true> = {
   mounts: true, tmpfs: true, extraHosts: true, dns: true, dnsSearch: true, dnsOptions: true, devices: true,
   deviceCgroupRules: true, pid: true, ipc: true, uts: true, sysctls: true, stopSignal: true,
   stopTimeout: true, logDriver: true, logOpts: true, restart: true, platform: true, attach: true,
+  attachStdin: true, attachStdout: true, attachStderr: true,
 };
 
 /** A time as docker's logs take it, in ms since the epoch. */
@@ -551,6 +583,21 @@ export class Container {
       this.attachment?.detach();
       throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
     }
+  }
+
+  /**
+   * docker start -a: starts it (created or stopped) with its stdio connected before its
+   * command runs, and resolves once the attachment ends: the container's exit with its code,
+   * or the detach (opts.detachKeys on stdin with a tty, or opts.signal). stdin goes in only
+   * when given and the container was created with openStdin; its end ends the container's. A
+   * command that cannot be run rejects with docker's reason. A running container is neither
+   * started again nor attached to: it resolves at once, exit code 0.
+   */
+  async startAttached(opts: StartAttachedOptions = {}): Promise<AttachEnd> {
+    const { onAttached, detachKeys, ...streams } = opts;
+    const r = await this.runner().start(this.id, { attach: true, interactive: !!streams.stdin, io: { ...streams, onAttached }, detachKeys });
+    if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
+    return r.detached ? { detached: true } : { detached: false, exitCode: r.exitCode };
   }
 
   /** docker attach (Gocker.attach): a running container's stdio. */
@@ -935,22 +982,8 @@ export class Container {
    * stopped one gets them at its next start); resolves with docker's warnings.
    */
   async update(resources: UpdateOptions): Promise<{ warnings: string[] }> {
-    const { parseUpdate, updateContainer } = await import('./container/update');
-    const { parseRestartFlag, RestartFlagError } = await import('./container/restart');
-    const req = parseUpdate({
-      memory: sizeString(resources.memory), memorySwap: sizeString(resources.memorySwap), cpus: resources.cpus === undefined ? undefined : String(resources.cpus),
-      cpuShares: resources.cpuShares, cpusetCpus: resources.cpusetCpus, pidsLimit: resources.pidsLimit,
-    });
-    const restart = restartString(resources.restart);
-    if (restart !== undefined) {
-      try {
-        req.restartPolicy = parseRestartFlag(restart);
-      } catch (e) {
-        if (e instanceof RestartFlagError) throw new InvalidOptionError('restart', e.message, { exitCode: 1, cause: e });
-        throw e;
-      }
-    }
-    const { warnings } = await updateContainer(this.paths, this.id, req);
+    const { updateContainer } = await import('./container/update');
+    const { warnings } = await updateContainer(this.paths, this.id, updateRequest(resources));
     return { warnings };
   }
 
@@ -961,6 +994,38 @@ export class Container {
   async remove(opts: RemoveOptions = {}): Promise<void> {
     await lifecycle().remove(this.paths, this.id, !!opts.force, !!opts.volumes);
   }
+}
+
+/** UpdateOptions checked and read as the engine's request, or InvalidOptionError naming the option. */
+function updateRequest(resources: UpdateOptions): import('./container/update').UpdateRequest {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { parseUpdate } = require('./container/update') as typeof import('./container/update');
+  const { parseRestartFlag, RestartFlagError } = require('./container/restart') as typeof import('./container/restart');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const req = parseUpdate({
+    memory: sizeString(resources.memory), memorySwap: sizeString(resources.memorySwap), cpus: resources.cpus === undefined ? undefined : String(resources.cpus),
+    cpuShares: resources.cpuShares, cpusetCpus: resources.cpusetCpus, pidsLimit: resources.pidsLimit,
+  });
+  const restart = restartString(resources.restart);
+  if (restart !== undefined) {
+    try {
+      req.restartPolicy = parseRestartFlag(restart);
+    } catch (e) {
+      if (e instanceof RestartFlagError) throw new InvalidOptionError('restart', e.message, { exitCode: 1, cause: e });
+      throw e;
+    }
+  }
+  return req;
+}
+
+/**
+ * Container.update()'s checks of resources that need no container (a value that does not
+ * read, a swap limit below the memory one, a restart policy's format), throwing what update()
+ * would: for refusing a request before any container is touched, as docker's CLI refuses a
+ * flag's value.
+ */
+export function checkUpdateOptions(resources: UpdateOptions): void {
+  updateRequest(resources);
 }
 
 /**
@@ -993,10 +1058,10 @@ export function containerHandle(paths: StorePaths, store: Store, ref: string): C
 }
 
 /** Creates the container; a name in use is ConflictError, an image not here NoSuchImageError. */
-export async function createContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: ContainerOptions): Promise<Container> {
+export async function createContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: ContainerOptions, hooks: CreateHooks = {}): Promise<Container> {
   const opts = await runOptionsOf(image, cmd, o);
   const { Runner } = await import('./container/run');
-  const r = await new Runner(paths, store).create(opts);
+  const r = await new Runner(paths, store).create(opts, { onCreate: hooks.onCreate });
   if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
   return containerHandle(paths, store, r.id);
 }

@@ -17,7 +17,7 @@ import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult } from './image/prune';
 import type { UsageRow, VerboseUsage } from './system/df';
 import type { AttachOptions, Attachment } from './container/attach';
-import type { Container, ContainerOptions, ListContainersOptions, RunContainerOptions } from './containers';
+import type { Container, ContainerOptions, CreateHooks, ListContainersOptions, RunContainerOptions } from './containers';
 import type { ContainerRecord } from './container/record';
 import type { ContainerPruneResult } from './container/prune';
 import type { HistoryRow, ImageRow, ListImagesOptions } from './image/manage';
@@ -141,11 +141,11 @@ export class Gocker {
    * docker create: a container of image (a name or id in the store: pull it first), with
    * cmd as its command (default: the image's), left created for start(). Bad options throw
    * InvalidOptionError naming the option, a missing image NoSuchImageError, a name in use
-   * ConflictError.
+   * ConflictError. hooks.onCreate: called with its id once it is recorded, before this resolves.
    */
-  async createContainer(image: string, cmd?: string[], opts: ContainerOptions = {}): Promise<Container> {
+  async createContainer(image: string, cmd?: string[], opts: ContainerOptions = {}, hooks: CreateHooks = {}): Promise<Container> {
     const { createContainer } = await import('./containers');
-    return createContainer(this.paths, this.store, image, cmd, opts);
+    return createContainer(this.paths, this.store, image, cmd, opts, hooks);
   }
 
   /**
@@ -451,8 +451,9 @@ export {
   GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
-export { Container, WAIT_CONDITIONS, signalNumber } from './containers';
+export { Container, WAIT_CONDITIONS, signalNumber, checkUpdateOptions } from './containers';
 export type {
+  CreateHooks, StartAttachedOptions,
   LogEntry, RawContainerChange,
   ContainerOptions, DeviceOption, ResourceOptions, RunContainerOptions, Size, WaitOptions, WaitResult, LogsOptions, ContainerExecOptions, ExecProcess, StopOptions,
   RemoveOptions, ContainerCommitOptions, ContainerChange, UpdateOptions, ArchiveOptions, ListContainersOptions,

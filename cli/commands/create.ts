@@ -1,8 +1,8 @@
 import type { Argv, Options } from 'yargs';
-import { Runner } from '../../lib/container/run';
 import type { GlobalArgs } from '../types';
-import { storeFor } from '../store';
-import { cidfileWriter, runOptionsFromFlags } from '../runflags';
+import { engine } from '../util';
+import { cidfileWriter, containerOptionsFromFlags } from '../runflags';
+import { pullProgress } from '../progress';
 import { OPTIONS as RUN_OPTIONS, checkRestart, withPull, type RunArgs } from './run';
 
 // docker create: run's flags, less the ones only a start has (-d: a created container is
@@ -18,16 +18,16 @@ export function builder(y: Argv<GlobalArgs>) {
 }
 
 export async function handler(argv: RunArgs): Promise<number> {
-  const store = storeFor(argv);
-  const runner = new Runner(store.paths, store);
+  const g = engine(argv);
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
   checkRestart(argv, 'create');
-  const r = await withPull(argv, 'create', store, () => runner.create(runOptionsFromFlags(argv, command), { onCreate: cidfileWriter(argv.cidfile) }));
-  if (r.error) {
-    process.stderr.write(`gocker: ${r.error}\n`);
-    return r.exitCode || 125;
-  }
-  process.stdout.write(`${r.id}\n`);
+  // The pull's progress on stderr, as run's: stdout is for the new container's id.
+  const pull = async (name: string, quiet: boolean, platform?: string): Promise<void> => {
+    const { parsePlatform } = await import('../../lib/index');
+    await g.pull(name, { onEvent: quiet ? undefined : pullProgress(process.stderr), platform: platform ? parsePlatform(platform.toLowerCase()) : undefined });
+  };
+  const c = await withPull(argv, 'create', pull, () => g.createContainer(argv.image, command, containerOptionsFromFlags(argv), { onCreate: cidfileWriter(argv.cidfile) }));
+  process.stdout.write(`${c.id}\n`);
   return 0;
 }

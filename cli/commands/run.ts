@@ -108,13 +108,18 @@ export function checkRestart(argv: RunArgs, command: string): void {
 
 const PULL_POLICIES = ['always', 'missing', 'never'];
 
+/** How run and create pull an image: its name, quiet (-q), the --platform given. */
+export type Puller = (name: string, quiet: boolean, platform?: string) => Promise<void>;
+
 /** The image into the store as `docker pull` would, its progress on stderr (stdout is the container's). */
-async function pull(store: Store, name: string, quiet: boolean, platform?: string): Promise<void> {
-  // Loaded only when a run pulls: a run of an image at hand never loads the registry client.
-  const { pullImage } = await import('../../lib/image/pull');
-  const { parsePlatform } = await import('../../lib/remote');
-  const { pullProgress } = await import('../progress');
-  await pullImage(store, name, { onEvent: quiet ? undefined : pullProgress(process.stderr), platform: platform ? parsePlatform(platform.toLowerCase()) : undefined });
+function storePuller(store: Store): Puller {
+  return async (name, quiet, platform) => {
+    // Loaded only when a run pulls: a run of an image at hand never loads the registry client.
+    const { pullImage } = await import('../../lib/image/pull');
+    const { parsePlatform } = await import('../../lib/remote');
+    const { pullProgress } = await import('../progress');
+    await pullImage(store, name, { onEvent: quiet ? undefined : pullProgress(process.stderr), platform: platform ? parsePlatform(platform.toLowerCase()) : undefined });
+  };
 }
 
 /**
@@ -122,14 +127,14 @@ async function pull(store: Store, name: string, quiet: boolean, platform?: strin
  * reference refused before anything else, then act(); a missing image pulled (missing) and
  * act() again, or refused.
  */
-export async function withPull<T>(argv: RunArgs, command: string, store: Store, act: () => Promise<T>): Promise<T> {
+export async function withPull<T>(argv: RunArgs, command: string, pull: Puller, act: () => Promise<T>): Promise<T> {
   const policy = argv.pull || 'missing';
   // docker run says even a flag value's refusal after its own name (docker: ...).
   if (!PULL_POLICIES.includes(policy)) usageError(`gocker: invalid pull option: '${policy}': must be one of "always", "missing" or "never"`, command);
   // docker's CLI reads the reference before anything else: an invalid one is its error, an
   // id (undefined) is never pulled when missing.
   const ref = parseAnyReference(argv.image);
-  if (policy === 'always') await pull(store, argv.image, !!argv.quiet, argv.platform);
+  if (policy === 'always') await pull(argv.image, !!argv.quiet, argv.platform);
   try {
     return await act();
   } catch (e) {
@@ -141,7 +146,7 @@ export async function withPull<T>(argv: RunArgs, command: string, store: Store, 
     if (!ref || policy !== 'missing') throw new NoSuchImageError(`No such image: ${shown}`, { exitCode: 125 });
     // As docker's CLI: said on stderr, then the pull's progress there, then the run.
     if (!argv.quiet) process.stderr.write(`Unable to find image '${shown}' locally\n`);
-    await pull(store, argv.image, !!argv.quiet, argv.platform);
+    await pull(argv.image, !!argv.quiet, argv.platform);
     return act();
   }
 }
@@ -166,7 +171,7 @@ export async function handler(argv: RunArgs): Promise<number> {
   const proxy = new SignalProxy();
   let r: RunResult;
   try {
-    r = await withPull(argv, 'run', store, () => runner.run(runOptionsFromFlags(argv, command), undefined, { onSignals: (t) => proxy.attach(t), onCreate: cidfileWriter(argv.cidfile) }, io));
+    r = await withPull(argv, 'run', storePuller(store), () => runner.run(runOptionsFromFlags(argv, command), undefined, { onSignals: (t) => proxy.attach(t), onCreate: cidfileWriter(argv.cidfile) }, io));
   } finally {
     proxy.stop();
     restore();

@@ -1,7 +1,5 @@
 import type { Argv } from 'yargs';
-import { find } from '../../lib/container/lifecycle';
-import { Runner, type AttachIo, type RunResult } from '../../lib/container/run';
-import { GockerError, errorLine } from '../../lib/errors';
+import { GockerError, errorLine, type AttachEnd } from '../../lib/index';
 import type { GlobalArgs } from '../types';
 import { useTerminal } from '../terminal';
 import { engine } from '../util';
@@ -16,29 +14,31 @@ export function builder(y: Argv<GlobalArgs>) {
 
 export async function handler(argv: GlobalArgs & { containers: string[]; attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number> {
   const g = engine(argv);
-  const runner = new Runner(g.paths, g.store);
   let code = 0;
   for (const c of argv.containers) {
     try {
-      if (find(g.paths, String(c)).State.Paused) throw new GockerError('cannot start a paused container, try unpause instead', { exitCode: 1 });
+      const container = g.container(String(c));
+      const rec = container.inspect();
+      if (rec.State.Paused) throw new GockerError('cannot start a paused container, try unpause instead', { exitCode: 1 });
       // -i attaches as -a does, stdin too (docker's start -i).
-      const attached = !!(argv.attach || argv.interactive);
+      if (!(argv.attach || argv.interactive)) {
+        await container.start();
+        process.stdout.write(`${c}\n`);
+        continue;
+      }
       let restore = (): void => undefined;
-      const io: AttachIo = {
-        stdin: process.stdin, stdout: process.stdout, stderr: process.stderr,
-        onAttached: (a) => {
-          restore = find(g.paths, String(c)).Config.Tty ? useTerminal(a, !!argv.interactive) : restore;
-        },
-      };
-      let r: RunResult;
+      let end: AttachEnd;
       try {
-        r = await runner.start(String(c), { attach: attached, interactive: argv.interactive, io, detachKeys: argv.detachKeys });
+        end = await container.startAttached({
+          stdin: argv.interactive ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr, detachKeys: argv.detachKeys,
+          onAttached: (a) => {
+            restore = rec.Config.Tty ? useTerminal(a, !!argv.interactive) : restore;
+          },
+        });
       } finally {
         restore();
       }
-      if (r.error) throw new Error(r.error);
-      if (attached) code = r.detached ? 0 : r.exitCode;
-      else process.stdout.write(`${c}\n`);
+      code = end.detached ? 0 : end.exitCode;
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
       code = 1;

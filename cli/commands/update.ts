@@ -1,7 +1,5 @@
 import type { Argv } from 'yargs';
-import { parseUpdate, updateContainer, type UpdateRequest } from '../../lib/container/update';
-import { errorLine } from '../../lib/errors';
-import { RestartFlagError, parseRestartFlag } from '../../lib/container/restart';
+import { InvalidOptionError, checkUpdateOptions, errorLine, type UpdateOptions } from '../../lib/index';
 import { ClientError, errorText, usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -23,14 +21,15 @@ type UpdateArgs = GlobalArgs & { containers: string[]; memory?: string; memorySw
 export async function handler(argv: UpdateArgs): Promise<number> {
   const given = [argv.memory, argv.memorySwap, argv.cpus, argv.cpuShares, argv.cpusetCpus, argv.pidsLimit, argv.restart].filter((v) => v !== undefined);
   if (!given.length) throw new ClientError('you must provide one or more flags when using this command');
-  let req: UpdateRequest | undefined;
+  const opts: UpdateOptions = {
+    memory: argv.memory, memorySwap: argv.memorySwap, cpus: argv.cpus, cpuShares: argv.cpuShares, cpusetCpus: argv.cpusetCpus, pidsLimit: argv.pidsLimit, restart: argv.restart,
+  };
   let refused: unknown;
   try {
-    req = parseUpdate(argv);
-    // --restart's format is the CLI's to refuse; the policy itself the daemon's, per container.
-    if (argv.restart !== undefined) req.restartPolicy = parseRestartFlag(argv.restart);
+    checkUpdateOptions(opts);
   } catch (e) {
-    if (e instanceof RestartFlagError) throw new ClientError(e.message);
+    // --restart's format is the CLI's to refuse; the policy itself the daemon's, per container.
+    if (e instanceof InvalidOptionError && e.option === 'restart') throw new ClientError(e.message);
     // A value that does not parse is the flag's (docker's CLI refuses it); a limit out of
     // range the daemon's, said for each container below.
     if (/^invalid argument "/.test(errorLine(e))) usageError(errorLine(e), 'update');
@@ -42,7 +41,7 @@ export async function handler(argv: UpdateArgs): Promise<number> {
   for (const c of argv.containers.map(String)) {
     try {
       if (refused) throw refused;
-      warnings.push(...(await updateContainer(g.paths, c, req!)).warnings);
+      warnings.push(...(await g.container(c).update(opts)).warnings);
       process.stdout.write(`${c}\n`);
     } catch (e) {
       errors.push(errorText(e));

@@ -131,7 +131,10 @@ export class Runner {
     const resources = parseResources(o);
     let prepared: Prepared | undefined;
     try {
-      prepared = await prepareContainer(this.paths, o, image, resources);
+      // A created container is not a detached run: `start` attaches to it or not later, and
+      // its record says what a start attaches as docker's create does (stdout and stderr, or
+      // -a's streams), not -d's nothing; -a is no conflict there.
+      prepared = await prepareContainer(this.paths, create ? { ...o, detach: false } : o, image, resources);
       log.debug('container prepared', { id: prepared.rec.Id.slice(0, 12), image: image.id.slice(7, 19), ms: sinceStart() });
       if (this.paths.driver === 'vfs') {
         const rootfs = prepared.rec.GraphDriver.Data.UpperDir;

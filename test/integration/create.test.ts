@@ -81,6 +81,21 @@ test('start -a of a created container: its output as it comes, its exit code (-i
   assert.equal(fs.existsSync(path.join(roots.root, 'containers', id)), false);
 });
 
+test('create records the streams a start attaches as docker\'s create: stdout and stderr (stdin with -i), or -a\'s, which is no conflict there', () => {
+  const attached = (args: string[]): string => {
+    const r = g(['create', '--network', 'none', ...args, 'busybox', 'true']);
+    assert.equal(r.status, 0, r.stderr);
+    const id = r.stdout.trim();
+    const out = g(['inspect', '-f', '{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}}', id]).stdout.trim();
+    assert.equal(g(['rm', id]).status, 0);
+    return out;
+  };
+  assert.equal(attached([]), 'false true true');
+  assert.equal(attached(['-i']), 'true true true');
+  assert.equal(attached(['-a', 'stdout']), 'false true false');
+  assert.equal(attached(['-i', '-a', 'STDIN', '-a', 'stderr']), 'true false true');
+});
+
 test('rm of a created container (no -f, as docker) leaves nothing: no process, no cgroup, no state', () => {
   const id = g(['create', 'busybox', 'sleep', '100']).stdout.trim();
   const pid = Number(fs.readFileSync(state(id, 'pid'), 'utf8'));

@@ -151,3 +151,17 @@ test('--cidfile: a file there already refused in docker\'s words; the id written
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--cidfile: a dangling symlink there is a file there, refused in the same words, and never followed', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-cidfile-'));
+  try {
+    const file = path.join(dir, 'cid');
+    const target = path.join(dir, 'elsewhere');
+    fs.symlinkSync(target, file);
+    assert.deepEqual(refusal(() => cidfileWriter(file)), [`Container ID file found, make sure the other container isn't running or delete ${file}`, 125]);
+    assert.equal(fs.existsSync(target), false);
+    assert.equal(fs.readlinkSync(file), target);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
