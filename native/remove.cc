@@ -95,14 +95,7 @@ Napi::Value RemoveTreeSync(const Napi::CallbackInfo& info) {
 double TreeUsage(const std::string& path) {
   using tree_detail::Level;
   std::vector<Level> stack;
-  struct Closer {
-    std::vector<Level>& s;
-    ~Closer() {
-      for (auto& l : s) {
-        if (l.fd >= 0) close(l.fd);
-      }
-    }
-  } closer{stack};
+  tree_detail::LevelsCloser closer{stack};
   double total = 0;
   dev_t dev = 0;
 

@@ -39,6 +39,16 @@ struct Level {
 
 inline bool IsDots(const char* n) { return n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)); }
 
+// Closes what a walk's stack still holds open, however the walk ends (a throw included).
+struct LevelsCloser {
+  std::vector<Level>& s;
+  ~LevelsCloser() {
+    for (auto& l : s) {
+      if (l.fd >= 0) close(l.fd);
+    }
+  }
+};
+
 }  // namespace tree_detail
 
 // The directory above the one open as fd, opened through "..", which is its parent wherever
@@ -64,14 +74,7 @@ inline int ReopenParent(int fd, dev_t dev, ino_t ino) {
 inline void RemoveDirTree(int parent, const std::string& name, const std::string& shown) {
   using tree_detail::Level;
   std::vector<Level> stack;
-  struct Closer {
-    std::vector<Level>& s;
-    ~Closer() {
-      for (auto& l : s) {
-        if (l.fd >= 0) close(l.fd);
-      }
-    }
-  } closer{stack};
+  tree_detail::LevelsCloser closer{stack};
   auto where = [&](const std::string* leaf) {
     std::string s = shown;
     for (size_t i = 1; i < stack.size(); i++) s += "/" + stack[i].name;
