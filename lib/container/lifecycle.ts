@@ -698,11 +698,18 @@ export async function streamLogs(paths: StorePaths, rec: ContainerRecord, o: Log
     let offset = await scanLogs(fd, 0, first, o.drained);
     if (tail !== undefined) for (const l of last.slice(Math.max(0, last.length - tail))) emit(l);
     if (!o.follow || !watch) return;
+    // The run followed: as docker's, whose log driver is closed at every exit, a follow ends at
+    // the exit of the run it began in, even one the restart policy starts again (restarting,
+    // or already running again: a later StartedAt).
+    let followed: string | undefined;
     for (;;) {
       // Checked before the read: the lines written up to the exit are read once more after it.
       // From the record on disk: an rm -f from elsewhere ends the follow too.
       const now = loadRecord(paths, rec.Id);
-      const done = !now || !reconcile(paths, now).State.Running || (o.until !== undefined && Date.now() > o.until) || !!o.signal?.aborted;
+      const state = now && reconcile(paths, now).State;
+      followed ??= state?.StartedAt;
+      const ended = !state || !state.Running || state.Restarting || state.StartedAt !== followed;
+      const done = ended || (o.until !== undefined && Date.now() > o.until) || !!o.signal?.aborted;
       // Truncated (max-file 1): from its start again.
       if (fs.fstatSync(fd).size < offset) offset = 0;
       offset = await scanLogs(fd, offset, (l) => inRange(l) && emit(l), o.drained);

@@ -286,6 +286,48 @@ test('wait returns at an exit the policy restarts the container from, with its c
   }
 });
 
+/** A `logs -f` of ref, its output and exit status as they come. */
+function follow(ref: string): { child: ChildProcess; out(): string; status(): number | null | undefined } {
+  const child = spawn(BIN, [...roots.args, 'logs', '-f', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let status: number | null | undefined;
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.on('close', (code) => (status = code));
+  return { child, out: () => out, status: () => status };
+}
+
+test('logs -f ends at the exit of the run it follows, as docker\'s (its log driver is closed at every exit), though the policy starts the container again', async () => {
+  const held = heldExitCommands();
+  const followers: ChildProcess[] = [];
+  try {
+    // Restarting when the follow looks: the exit command held.
+    const id = g(['run', '-d', '--name', 'followed', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'echo run; sleep 1; exit 3'], held.env).stdout.trim();
+    const first = follow('followed');
+    followers.push(first.child);
+    await until('the first line followed', () => first.out() === 'run\n' || first.out());
+    await held.next(id);
+    await until('logs -f ended at the exit', () => first.status() !== undefined || first.out());
+    assert.deepEqual([first.status(), first.out()], [0, 'run\n']);
+    held.letGo();
+    // Running again when the follow looks: stopped over the exit and the restart, it sees a
+    // later start than the one it began in.
+    const again = g(['run', '-d', '--name', 'followed-again', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'echo run; sleep 1; exit 3']).stdout.trim();
+    const second = follow('followed-again');
+    followers.push(second.child);
+    await until('the first line followed', () => second.out() === 'run\n' || second.out());
+    second.child.kill('SIGSTOP');
+    await until('restarted and running', () => inspect(again, '{{.RestartCount}} {{.State.Status}}') === '1 running');
+    second.child.kill('SIGCONT');
+    await until('logs -f ended at the exit', () => second.status() !== undefined || second.out());
+    assert.equal(second.status(), 0);
+    assert.match(second.out(), /^run\n(run\n)?$/);
+  } finally {
+    for (const c of followers) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    held.remove();
+  }
+});
+
 test('the back-off starts at 100 ms and doubles', async () => {
   const id = g(['run', '-d', '--name', 'backoff', '--network', 'none', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 1']).stdout.trim();
   await until('five restarts', () => Number(inspect('backoff', '{{.RestartCount}}')) >= 5);
