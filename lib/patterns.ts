@@ -45,7 +45,7 @@ export function globMatcher(pattern: string): (name: string) => boolean {
   const chunks = scanChunks([...pattern].map((c) => c.codePointAt(0)!));
   // path.Match reports a bad chunk only once it reaches it; docker's images lists nothing
   // but the error then, so the whole pattern is checked first.
-  for (const c of chunks) matchChunk(c.chunk, [], 0);
+  for (const c of chunks) matchChunk(c.chunk, [], 0, true);
   return (name) => {
     const s = [...name].map((c) => c.codePointAt(0)!);
     let at = 0;
@@ -100,11 +100,13 @@ function scanChunks(p: number[]): Chunk[] {
 }
 
 /**
- * Where chunk, matched against s from at, ends in s; -1 when it does not match. As
- * path.Match's matchChunk, the whole chunk is read whether or not s matched, so a bad one is
- * BadPatternError whatever the name.
+ * Where chunk, matched against s from at, ends in s; -1 when it does not match. With
+ * validate, as path.Match's matchChunk, the whole chunk is read whether or not s matched, so
+ * a bad one is BadPatternError whatever the name; a matcher's chunks are checked so once, and
+ * matching stops at the first mismatch (else a long chunk cost its whole length at each
+ * position a star tries).
  */
-function matchChunk(chunk: number[], s: number[], at: number): number {
+function matchChunk(chunk: number[], s: number[], at: number, validate = false): number {
   let failed = false;
   let i = 0;
   // One character of a class: a backslash quotes it; '-' and ']' cannot stand unquoted, and
@@ -117,6 +119,7 @@ function matchChunk(chunk: number[], s: number[], at: number): number {
     return c;
   };
   while (i < chunk.length) {
+    if (failed && !validate) return -1;
     if (!failed && at >= s.length) failed = true;
     const c = chunk[i];
     if (c === OPEN) {
