@@ -150,19 +150,16 @@ export async function runHandler(argv: GlobalArgs, handler: () => Promise<number
 
 /**
  * The first command after a reboot starts the containers whose restart policy says so, as
- * dockerd does when it starts (lib/container/restart.ts); on any other it is two small reads.
+ * dockerd does when it starts (Gocker.restartAfterBoot); on any other it is two small reads.
  * A store this user cannot reach is the command's own business, said by the command.
  */
 async function afterReboot(argv: GlobalArgs): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { StorePaths } = require('../lib/store/paths') as typeof import('../lib/store/paths');
-  const { Store } = require('../lib/store') as typeof import('../lib/store');
-  const { restartAfterBoot } = require('../lib/container/restart') as typeof import('../lib/container/restart');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  // Required here: lib/index loads little, but a command that fails before this (a bad
+  // global flag) need not load it at all.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Gocker } = require('../lib/index') as typeof import('../lib/index');
   try {
-    const o = resolveOptions({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
-    const paths = StorePaths.forDriver(o.root, o.runroot, o.storageDriver);
-    await restartAfterBoot(paths, new Store(paths));
+    await new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver }).restartAfterBoot();
   } catch (e) {
     log.debug(`after a reboot: ${errorLine(e)}`);
   }

@@ -4,16 +4,21 @@
 // --log-opt's and --sysctl's key=value, -a's stream names, --device's /dev/x[:/dev/y][:rwm],
 // --stop-timeout's integer, --mount's csv (mountflag.ts), -p and --expose (portflags.ts), the
 // profile --security-opt seccomp=FILE names, --cidfile's file, a relative -v or --mount source
-// made the caller's directory's. The engine (lib/container/run.ts) takes the typed values and
-// checks them as dockerd does; a refusal here is docker's CLI's, in its words, exit 125.
+// made the caller's directory's. The engine takes the values as the library's ContainerOptions
+// and checks them as dockerd does; a refusal here is docker's CLI's, in its words, exit 125.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../lib/errors';
-import { ULIMIT_NAMES, type RunOptions, type Ulimit } from '../lib/container/run-options';
 import { mountFromFlag } from './mountflag';
 import { portsFromFlags } from './portflags';
-import { checkAttach, validDeviceMode, type AttachStreams, type DeviceMapping } from '../lib/container/runflags';
-import type { ContainerOptions } from '../lib/index';
+import { isUlimitName, validDeviceMode, type ContainerOptions } from '../lib/index';
+
+/** --ulimit's value: ContainerOptions.ulimits' entry, the hard limit settled. */
+type Ulimit = { name: string; soft: number; hard: number };
+/** --device's value, in docker's HostConfig.Devices names (as docker's CLI checks it). */
+type DeviceMapping = { PathOnHost: string; PathInContainer: string; CgroupPermissions: string };
+/** -a's streams. */
+type AttachStreams = { stdin: boolean; stdout: boolean; stderr: boolean };
 
 const flagError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 const badFlag = (value: string, flag: string, why: string): GockerError => flagError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
@@ -66,7 +71,7 @@ export function ulimitsFromFlags(specs: string[] = []): Ulimit[] {
     const bad = (why: string): GockerError => badFlag(s, '--ulimit', why);
     const m = /^([^=]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
     if (!m) throw bad(`invalid ulimit argument: ${s}`);
-    if (!ULIMIT_NAMES.includes(m[1])) throw bad(`invalid ulimit type: ${m[1]}`);
+    if (!isUlimitName(m[1])) throw bad(`invalid ulimit type: ${m[1]}`);
     const soft = Number(m[2]);
     const hard = m[3] === undefined ? soft : Number(m[3]);
     if (soft < -1 || hard < -1) throw bad(`invalid ulimit argument: ${s}`);
@@ -247,7 +252,9 @@ export function attachFromFlags(list: string[] | undefined, detach: boolean): At
     if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') throw badFlag(v, '-a, --attach', 'valid streams are STDIN, STDOUT and STDERR');
     return s;
   });
-  return checkAttach({ stdin: named.includes('stdin'), stdout: named.includes('stdout'), stderr: named.includes('stderr') }, detach);
+  // A detached container has no streams to attach (docker's CLI's refusal).
+  if (detach) throw flagError('conflicting options: cannot specify both --attach and --detach');
+  return { stdin: named.includes('stdin'), stdout: named.includes('stdout'), stderr: named.includes('stderr') };
 }
 
 /** What run and create read of their flags, as yargs gives them. */
@@ -257,38 +264,7 @@ export interface RunFlagArgs {
   attach?: string[]; detach?: boolean; publish?: string[]; expose?: string[]; securityOpt?: string[]; cidfile?: string;
 }
 
-/**
- * run and create's flags as the engine's typed RunOptions: docker's syntax read here, in the
- * order docker's CLI reads it, and everything else passed on as it is. --cidfile is the
- * caller's to write (cidfileWriter).
- */
-export function runOptionsFromFlags<A extends RunFlagArgs & { image: string }>(argv: A, command: string[]): RunOptions {
-  const {
-    env, envFile, label, labelFile, ulimit, tmpfs, logOpt, stopTimeout, volume, mount, device, sysctl, attach, publish, expose, securityOpt,
-    cidfile: _cidfile, ...rest
-  } = argv;
-  const streams = attachFromFlags(attach, !!argv.detach);
-  return {
-    ...(rest as Omit<RunOptions, 'image'> & { image: string }),
-    command,
-    attach: streams,
-    env: envFromFlags(envFile, env),
-    labels: labelsFromFlags(label, labelFile),
-    ulimits: ulimitsFromFlags(ulimit),
-    tmpfs: tmpfsFromFlags(tmpfs),
-    logOpts: logOptsFromFlags(logOpt),
-    stopTimeout: stopTimeoutFromFlag(stopTimeout),
-    volume: volume?.map((v) => absoluteVolume(v)),
-    mounts: mount?.map((m) => mountFromFlag(m)),
-    devices: devicesFromFlags(device),
-    sysctls: sysctlsFromFlags(sysctl),
-    // Only what was given: docker's ContainerCreate body leaves the others out.
-    ...(publish?.length || expose?.length ? portsFromFlags(publish, expose) : {}),
-    ...(securityOpt ? { securityOpt: securityOptsFromFlags(securityOpt) } : {}),
-  };
-}
-
-/** What create reads of its flags besides RunFlagArgs, as yargs gives them (run.ts's RunArgs). */
+/** What run and create read of their flags besides RunFlagArgs, as yargs gives them (run.ts's RunArgs). */
 export interface CreateFlagArgs extends RunFlagArgs {
   interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; entrypoint?: string; workdir?: string; user?: string;
   hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publishAll?: boolean; capAdd?: string[];
@@ -298,9 +274,10 @@ export interface CreateFlagArgs extends RunFlagArgs {
 }
 
 /**
- * create's flags as the library's ContainerOptions (docker's API names): what
- * runOptionsFromFlags reads, read the same way and in the same order, each under its API
- * name; the engine checks the values as it checks a library caller's.
+ * run's and create's flags as the library's ContainerOptions (docker's API names): docker's
+ * syntax read here, in the order docker's CLI reads it, each value under its API name; the
+ * engine checks the values as it checks a library caller's. --cidfile is the caller's to
+ * write (cidfileWriter), -d and --detach-keys the caller's to act on.
  */
 export function containerOptionsFromFlags(argv: CreateFlagArgs): ContainerOptions {
   const streams = attachFromFlags(argv.attach, !!argv.detach);

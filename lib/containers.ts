@@ -13,6 +13,7 @@ import type { ContainerRecord } from './container/record';
 import type { ContainerStats } from './container/stats';
 import type { TopResult } from './container/top';
 import type { Mount } from './container/mounts';
+import type { SignalTarget } from './container/monitor';
 import type { RunOptions } from './container/run-options';
 import type { WaitCondition } from './container/lifecycle';
 
@@ -162,6 +163,94 @@ export interface RunContainerOptions extends ContainerOptions {
    * attachment is Container.attachment.
    */
   attach?: AttachOptions;
+}
+
+/**
+ * A foreground run's or exec's terminal (with tty): the streams connected to it through the
+ * socket its monitor serves, before it runs.
+ */
+export interface TerminalStreams {
+  /** what it reads (only with openStdin, or exec's interactive); its end ends the container's stdin */
+  stdin?: NodeJS.ReadableStream;
+  /** where all it prints goes */
+  stdout: NodeJS.WritableStream;
+  /**
+   * called once the streams are connected, before its command runs: the place to make the
+   * caller's terminal raw (Attachment.useTerminal) and send its size, which it then starts with
+   */
+  onAttached?: (a: Attachment) => void;
+}
+
+/**
+ * Gocker.runAttached(): docker run without -d, as a CLI runs it. Without tty the container's
+ * stdio is this process's own: its monitor is given fds 0, 1 and 2 (stdin only with
+ * openStdin; of the three, only those attachStdin, attachStdout and attachStderr name when
+ * any is given), and what the container prints is written there directly, without passing
+ * through this process.
+ */
+export interface RunAttachedOptions extends ContainerOptions {
+  /** with tty: the streams its terminal is connected to; none: what it prints is only in its log */
+  terminal?: TerminalStreams;
+  /** docker's --detach-keys (default ctrl-p,ctrl-q), looked for on terminal.stdin; a bad one is InvalidOptionError */
+  detachKeys?: string;
+}
+
+/** What Gocker.runAttached() calls while the container is made and runs. */
+export interface RunAttachedHooks extends CreateHooks {
+  /**
+   * Called once its monitor has started, with where signals for the container go: docker's
+   * sig-proxy, the caller's to install (the engine handles no signal of its process). Signals
+   * sent before the container is released are held until then.
+   */
+  onSignals?: (target: SignalTarget) => void;
+}
+
+/** How a foreground run or exec ended (Gocker.runAttached(), Container.execAttached()). */
+export interface AttachedEnd {
+  /** its exit code (128 + the signal when a signal ended it); 126 or 127 when its command could not be run; 0 when detached */
+  exitCode: number;
+  /** why its command could not be run (or the engine lost it), in docker's words */
+  error?: string;
+  /** left with the detach keys: it runs on */
+  detached: boolean;
+}
+
+/** Gocker.runAttached()'s answer: the container, and how its run ended. */
+export interface RunAttachedResult extends AttachedEnd {
+  /** the container's id (with rm it is gone by now, unless detached) */
+  id: string;
+}
+
+/** Container.execAttached() and execDetached(): docker's ExecConfig, as its CLI's flags give it. */
+export interface ExecCommandOptions {
+  /** keep its stdin open (docker's -i): this process's stdin, or terminal.stdin with tty */
+  interactive?: boolean;
+  /** a pseudo-terminal: its output all on stdout */
+  tty?: boolean;
+  /** KEY=VALUE strings or a record of them, over the container's */
+  env?: string[] | Record<string, string>;
+  /** its working directory (default: the container's) */
+  workingDir?: string;
+  /** user[:group], by name or number (default: the container's) */
+  user?: string;
+  /** every capability, as exec --privileged (the seccomp filter stays, as under docker) */
+  privileged?: boolean;
+}
+
+/**
+ * Container.execAttached(): as Gocker.runAttached's, the command's stdio is this process's
+ * own without tty (stdin only with interactive); with tty its terminal is served on a socket
+ * and connected to terminal's streams, so that the detach keys leave it running.
+ */
+export interface ExecAttachedOptions extends ExecCommandOptions {
+  /** with tty: the streams its terminal is connected to */
+  terminal?: TerminalStreams;
+  /** docker's --detach-keys, looked for on terminal.stdin; a bad one is InvalidOptionError */
+  detachKeys?: string;
+  /** without tty: called as its monitor starts, with where signals for the command go (docker's sig-proxy) */
+  onSignals?: (target: SignalTarget) => void;
+  /** aborting sends the command SIGTERM; the exit code then still says how it ended */
+  signal?: AbortSignal;
 }
 
 /** What Container.wait() waits for: its end (default), its next end, or its removal. */
@@ -751,6 +840,44 @@ export class Container {
   }
 
   /**
+   * docker exec without -d, as a CLI runs it: cmd in the running container with this
+   * process's stdio (see ExecAttachedOptions); resolves once it ends or is detached from. A
+   * command that cannot be run resolves with 126 or 127 and why; the exec's refusals
+   * (NotRunningError, a paused container's ConflictError, ...) reject.
+   */
+  async execAttached(cmd: string[], opts: ExecAttachedOptions = {}): Promise<AttachedEnd> {
+    const { terminal, detachKeys, onSignals, signal, ...rest } = opts;
+    const viaSocket = !!terminal && !!rest.tty;
+    if (viaSocket && detachKeys !== undefined) {
+      const { parseDetachKeys } = await import('./container/attach');
+      checked('detachKeys', () => parseDetachKeys(detachKeys));
+    }
+    const r = await this.execCommand(cmd, rest, {
+      attach: viaSocket ? { stdin: terminal.stdin, stdout: terminal.stdout, detachKeys, onAttached: terminal.onAttached } : undefined, onSignals, signal,
+    });
+    return { exitCode: r.exitCode, detached: !!r.detached, ...(r.error ? { error: r.error } : {}) };
+  }
+
+  /**
+   * docker exec -d: cmd started in the running container with no stdio; resolves once it has
+   * started (detached, exit code 0), or with 126 or 127 and why it could not be. The exec's
+   * refusals reject.
+   */
+  async execDetached(cmd: string[], opts: ExecCommandOptions = {}): Promise<AttachedEnd> {
+    const r = await this.execCommand(cmd, opts, { detach: true });
+    return { exitCode: r.exitCode, detached: !r.error, ...(r.error ? { error: r.error } : {}) };
+  }
+
+  private async execCommand(cmd: string[], o: ExecCommandOptions, more: Partial<import('./container/exec').ExecOptions>): Promise<import('./container/exec').ExecResult> {
+    if (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string')) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
+    const { execInContainer } = await import('./container/exec');
+    return execInContainer(this.paths, this.store, {
+      container: this.id, command: cmd, interactive: !!o.interactive, tty: !!o.tty, env: envList(o.env), workdir: o.workingDir,
+      user: o.user, privileged: o.privileged, ...more,
+    });
+  }
+
+  /**
    * docker logs: what it printed (json-file's log), as a byte stream that is also an async
    * iterator of Buffers; with follow it goes on until the container stops, or until signal
    * aborts (the stream is then destroyed with the signal's reason). The log is read as the
@@ -1029,6 +1156,23 @@ export function checkUpdateOptions(resources: UpdateOptions): void {
 }
 
 /**
+ * The refusals docker's CLI makes itself of a restart policy, before it asks the daemon: its
+ * format (a count that is not a number, nothing before the colon), and any policy but no with
+ * rm. Thrown as GockerError with code EUSAGE, exit code 125 (the CLI says them with its usage
+ * hint); what is left to the daemon (an unknown policy, a count on a policy but on-failure) is
+ * not checked here but by the create, as InvalidOptionError.
+ */
+export function checkRestartFlag(restart: ContainerOptions['restart'], rm = false): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { restartPolicyOf, RestartFlagError } = require('./container/restart') as typeof import('./container/restart');
+  try {
+    restartPolicyOf(restartString(restart), rm);
+  } catch (e) {
+    if (e instanceof RestartFlagError) throw new GockerError(e.message, { code: 'EUSAGE', exitCode: 125, cause: e });
+  }
+}
+
+/**
  * A Readable that write() fills: what a writer-taking engine function (export, save, cp)
  * writes, ended when it is done or destroyed with its error; destroying the stream, or
  * signal, stops it (its pipe fails, and the function cleans up as on any write error).
@@ -1072,7 +1216,7 @@ export async function createContainer(paths: StorePaths, store: Store, image: st
  * without, as docker run's); without, made and started in one, as the CLI's run -d. The
  * handle's name is '' when an rm container was gone already when run returned.
  */
-export async function runContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: RunContainerOptions): Promise<Container> {
+export async function runContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: RunContainerOptions, hooks: CreateHooks = {}): Promise<Container> {
   if (o.attach?.detachKeys !== undefined) {
     const { parseDetachKeys } = await import('./container/attach');
     checked('attach', () => parseDetachKeys(o.attach!.detachKeys, 125));
@@ -1081,7 +1225,7 @@ export async function runContainer(paths: StorePaths, store: Store, image: strin
     const opts = await runOptionsOf(image, cmd, o);
     const { Runner } = await import('./container/run');
     // Detached: the monitor's stdio is not this process's, and no signal of it is passed on.
-    const r = await new Runner(paths, store).run({ ...opts, detach: true });
+    const r = await new Runner(paths, store).run({ ...opts, detach: true }, undefined, { onCreate: hooks.onCreate });
     if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
     try {
       return containerHandle(paths, store, r.id);
@@ -1090,7 +1234,7 @@ export async function runContainer(paths: StorePaths, store: Store, image: strin
       return new Container(paths, store, r.id, o.name ?? '');
     }
   }
-  const c = await createContainer(paths, store, image, cmd, o);
+  const c = await createContainer(paths, store, image, cmd, o, hooks);
   try {
     await c.start(o.attach ? { attach: o.attach } : {});
   } catch (e) {
@@ -1098,6 +1242,25 @@ export async function runContainer(paths: StorePaths, store: Store, image: strin
     throw e;
   }
   return c;
+}
+
+/**
+ * docker run without -d: made, released and waited for in one, as the CLI's run (the same
+ * path): resolves once it exits or is detached from. Its stdio: see RunAttachedOptions.
+ */
+export async function runAttached(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: RunAttachedOptions, hooks: RunAttachedHooks = {}): Promise<RunAttachedResult> {
+  const { terminal, detachKeys, ...rest } = o;
+  if (detachKeys !== undefined) {
+    const { parseDetachKeys } = await import('./container/attach');
+    checked('detachKeys', () => parseDetachKeys(detachKeys, 125));
+  }
+  const opts = await runOptionsOf(image, cmd, rest);
+  const { Runner } = await import('./container/run');
+  // With -t, its terminal through the attach socket; without, the monitor has this process's fds.
+  const io = terminal && { stdin: opts.interactive ? terminal.stdin : undefined, stdout: terminal.stdout, onAttached: terminal.onAttached };
+  const r = await new Runner(paths, store).run({ ...opts, detachKeys }, undefined, { onCreate: hooks.onCreate, onSignals: hooks.onSignals }, io);
+  if (r.detached) return { id: r.id, exitCode: 0, detached: true };
+  return { id: r.id, exitCode: r.exitCode, detached: false, ...(r.error ? { error: r.error } : {}) };
 }
 
 /** docker ps: the containers, newest first. */

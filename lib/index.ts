@@ -1,14 +1,17 @@
 // The engine as a library: `const { Gocker } = require('gocker')`.
-import { engineInfo, type EngineInfo } from './info';
+//
+// Loading this module loads only what opening an engine and running a container need (the
+// CLI's `run` and `exec` go through it, and their start is a benchmark target): every other
+// method requires its modules when it is called. The values re-exported below come from
+// modules a run loads anyway.
+import type { EngineInfo } from './info';
 import { bindLogScope } from './log';
-import { native } from './native';
 import { resolveOptions, type GockerOptions, type ResolvedOptions } from './options';
 import { StorePaths } from './store/paths';
 import { secureStore } from './store/perms';
 import { Store } from './store';
-import {
-  Volumes, listVolumes, pruneVolumes, volumePruneAll,
-  type CreateVolumeOptions, type ListVolumesOptions, type PruneVolumesOptions, type VolumeInfo, type VolumePruneResult,
+import type {
+  Volumes, CreateVolumeOptions, ListVolumesOptions, PruneVolumesOptions, VolumeInfo, VolumePruneResult,
 } from './store/volumes';
 import type { ImageRecord } from './store/types';
 import type { ImportOptions } from './image/import';
@@ -17,7 +20,7 @@ import type { PushOptions, PushResult } from './image/push';
 import type { PruneResult } from './image/prune';
 import type { UsageRow, VerboseUsage } from './system/df';
 import type { AttachOptions, Attachment } from './container/attach';
-import type { Container, ContainerOptions, CreateHooks, ListContainersOptions, RunContainerOptions } from './containers';
+import type { Container, ContainerOptions, CreateHooks, ListContainersOptions, RunAttachedHooks, RunAttachedOptions, RunAttachedResult, RunContainerOptions } from './containers';
 import type { ContainerRecord } from './container/record';
 import type { ContainerPruneResult } from './container/prune';
 import type { HistoryRow, ImageRow, ListImagesOptions } from './image/manage';
@@ -59,6 +62,10 @@ export class Gocker {
 
   /** What the engine sees: kernel, overlay support, cgroups, namespaces, disk use. */
   info(): EngineInfo {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { engineInfo } = require('./info') as typeof import('./info');
+    const { native } = require('./native') as typeof import('./native');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     return engineInfo(native(), this.options, gockerVersion());
   }
 
@@ -76,7 +83,7 @@ export class Gocker {
   private volumesCache?: Volumes;
   /** docker's local volumes: <root>/volumes/<name>/_data. */
   get volumes(): Volumes {
-    return (this.volumesCache ??= new Volumes(this.paths));
+    return (this.volumesCache ??= new (volumeModule().Volumes)(this.paths));
   }
 
   /**
@@ -92,7 +99,7 @@ export class Gocker {
 
   /** docker volume ls: the volumes the filters leave, by name; a filter dockerd refuses is InvalidOptionError. */
   listVolumes(opts: ListVolumesOptions = {}): VolumeInfo[] {
-    return listVolumes(this.volumes, opts);
+    return volumeModule().listVolumes(this.volumes, opts);
   }
 
   /** docker volume inspect: NoSuchVolumeError when there is none by that name. */
@@ -114,7 +121,7 @@ export class Gocker {
    * mount, not data here). A filter dockerd refuses is InvalidOptionError.
    */
   async pruneVolumes(opts: PruneVolumesOptions = {}): Promise<VolumePruneResult> {
-    return pruneVolumes(this.volumes, opts);
+    return volumeModule().pruneVolumes(this.volumes, opts);
   }
 
   /**
@@ -123,7 +130,7 @@ export class Gocker {
    * does.
    */
   volumePruneAll(opts: PruneVolumesOptions = {}): boolean {
-    return volumePruneAll(opts);
+    return volumeModule().volumePruneAll(opts);
   }
 
   /**
@@ -151,16 +158,44 @@ export class Gocker {
   /**
    * docker run, detached: created and started; resolves once its command runs. Its output
    * goes to its log (Container.logs) and to opts.attach's streams, never to this process's
-   * stdout. Then wait() says how it ended.
+   * stdout. Then wait() says how it ended. hooks.onCreate: as createContainer's (the CLI's
+   * `run -d` is this call, and writes its --cidfile there).
    *
    * ```ts
    * const c = await gocker.run('busybox', ['sh', '-c', 'echo hello; exit 3'], { memory: '64m' });
    * const { exitCode } = await c.wait(); // 3
    * ```
    */
-  async run(image: string, cmd?: string[], opts: RunContainerOptions = {}): Promise<Container> {
+  async run(image: string, cmd?: string[], opts: RunContainerOptions = {}, hooks: CreateHooks = {}): Promise<Container> {
     const { runContainer } = await import('./containers');
-    return runContainer(this.paths, this.store, image, cmd, opts);
+    return runContainer(this.paths, this.store, image, cmd, opts, hooks);
+  }
+
+  /**
+   * docker run without -d, as its CLI runs it (the CLI's `run` is this): created, started
+   * and waited for; resolves once it exits, or is detached from with the detach keys. Without
+   * tty the container's stdio is this process's own fds, handed to its monitor (see
+   * RunAttachedOptions); with tty, opts.terminal's streams. Bad options and a missing image
+   * reject as createContainer's do; a command that cannot be run resolves with 126 or 127
+   * and why, as docker run exits.
+   *
+   * ```ts
+   * const { exitCode } = await gocker.runAttached('busybox', ['echo', 'hi'], { rm: true }); // "hi" on this process's stdout
+   * ```
+   */
+  async runAttached(image: string, cmd?: string[], opts: RunAttachedOptions = {}, hooks: RunAttachedHooks = {}): Promise<RunAttachedResult> {
+    const { runAttached } = await import('./containers');
+    return runAttached(this.paths, this.store, image, cmd, opts, hooks);
+  }
+
+  /**
+   * What dockerd does as it starts: after a reboot, the containers whose restart policy says
+   * so (always, unless-stopped not stopped by hand) started again. Once per boot: the first
+   * call after a boot does it, the others find it done (two small reads).
+   */
+  async restartAfterBoot(): Promise<void> {
+    const { restartAfterBoot } = await import('./container/restart');
+    await restartAfterBoot(this.paths, this.store);
   }
 
   /** The container ref (a name, an id or a unique prefix of one); NoSuchContainerError if there is none. */
@@ -444,6 +479,21 @@ export class Gocker {
   }
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports */
+
+/** Whether name is a resource a ulimit may name (ContainerOptions.ulimits: nofile, nproc, ..., as docker's go-units). */
+export function isUlimitName(name: string): boolean {
+  return (require('./container/run-options') as typeof import('./container/run-options')).ULIMIT_NAMES.includes(name);
+}
+
+/** Whether mode is a device cgroup access DeviceOption.cgroupPermissions takes: some of r, w and m, each at most once. */
+export function validDeviceMode(mode: string): boolean {
+  return (require('./container/runflags') as typeof import('./container/runflags')).validDeviceMode(mode);
+}
+
+const volumeModule = (): typeof import('./store/volumes') => require('./store/volumes') as typeof import('./store/volumes');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /** One line of docker rmi's answer: a name untagged, or an image (or layer) deleted. */
 export type RemovedImage = { Untagged: string } | { Deleted: string };
 
@@ -451,9 +501,10 @@ export {
   GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
-export { Container, WAIT_CONDITIONS, signalNumber, checkUpdateOptions } from './containers';
+export { Container, WAIT_CONDITIONS, signalNumber, checkUpdateOptions, checkRestartFlag } from './containers';
 export type {
-  CreateHooks, StartAttachedOptions,
+  CreateHooks, StartAttachedOptions, RunAttachedOptions, RunAttachedHooks, RunAttachedResult, AttachedEnd, TerminalStreams,
+  ExecCommandOptions, ExecAttachedOptions,
   LogEntry, RawContainerChange,
   ContainerOptions, DeviceOption, ResourceOptions, RunContainerOptions, Size, WaitOptions, WaitResult, LogsOptions, ContainerExecOptions, ExecProcess, StopOptions,
   RemoveOptions, ContainerCommitOptions, ContainerChange, UpdateOptions, ArchiveOptions, ListContainersOptions,
@@ -483,7 +534,7 @@ export type { PruneResult, Collected } from './image/prune';
 export type { UsageRow, VerboseUsage, ImageUsage } from './system/df';
 export type { PullEvent, PullOptions } from './image/pull';
 export type { PushEvent, PushOptions, PushResult } from './image/push';
-export { parseReference, familiarString, referenceString, hasTag, type Reference } from './name';
+export { parseReference, parseAnyReference, familiarString, referenceString, hasTag, type Reference } from './name';
 export { parsePlatform, type Platform } from './remote/platform';
 export type { CgroupLayout, CgroupMode, CgroupHierarchy } from './cgroups/detect';
 export type { GockerEvent, EventsOptions, EventFilters, EventActor, EventType, ContainerAction, ImageAction } from './events';

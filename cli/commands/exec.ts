@@ -1,9 +1,7 @@
 import type { Argv, Options } from 'yargs';
-import type { Attachment } from '../../lib/container/attach';
-import { execInContainer, type ExecResult } from '../../lib/container/exec';
+import { Gocker, type AttachedEnd, type Attachment } from '../../lib/index';
 import { useTerminal } from '../terminal';
 import type { GlobalArgs } from '../types';
-import { storeFor } from '../store';
 import { resolveEnv } from '../runflags';
 import { SignalProxy } from '../sigproxy';
 
@@ -29,29 +27,35 @@ export function builder(y: Argv<GlobalArgs>) {
 type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; interactive?: boolean; tty?: boolean; detach?: boolean; env?: string[]; workdir?: string; user?: string; privileged?: boolean; detachKeys?: string };
 
 export async function handler(argv: ExecArgs): Promise<number> {
-  const store = storeFor(argv);
-  // -t in the foreground: this terminal, through the socket the exec's monitor serves (as
-  // run -it), so that the detach keys leave the command running.
-  let restore = (): void => undefined;
-  const attach = argv.tty && !argv.detach ? {
-    stdin: process.stdin, stdout: process.stdout, detachKeys: argv.detachKeys,
-    onAttached: (a: Attachment) => {
-      restore = useTerminal(a, true);
-    },
-  } : undefined;
-  // Attached, the signals this process gets go to the command (docker's sig-proxy).
-  const proxy = new SignalProxy();
-  let r: ExecResult;
-  try {
-    r = await execInContainer(store.paths, store, {
-      ...argv, container: String(argv.container), command: (argv._ ?? []).slice(1).map(String), env: argv.env && resolveEnv(argv.env),
-      attach, onSignals: (t) => proxy.attach(t),
-    });
-  } finally {
-    proxy.stop();
-    restore();
+  // As run's: a store that cannot be opened is exec's error as any other.
+  const g = new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  const c = g.container(String(argv.container));
+  const command = (argv._ ?? []).slice(1).map(String);
+  const opts = { interactive: argv.interactive, tty: argv.tty, env: argv.env && resolveEnv(argv.env), workingDir: argv.workdir, user: argv.user, privileged: argv.privileged };
+  let r: AttachedEnd;
+  if (argv.detach) {
+    r = await c.execDetached(command, opts);
+  } else {
+    // -t: this terminal, through the socket the exec's monitor serves (as run -it), so that
+    // the detach keys leave the command running.
+    let restore = (): void => undefined;
+    const terminal = argv.tty ? {
+      stdin: process.stdin, stdout: process.stdout,
+      onAttached: (a: Attachment) => {
+        restore = useTerminal(a, true);
+      },
+    } : undefined;
+    // Attached, the signals this process gets go to the command (docker's sig-proxy).
+    const proxy = new SignalProxy();
+    try {
+      r = await c.execAttached(command, { ...opts, terminal, detachKeys: argv.detachKeys, onSignals: (t) => proxy.attach(t) });
+    } finally {
+      proxy.stop();
+      restore();
+    }
   }
-  // Detached with the detach keys: the command runs on, and exec says nothing (as docker).
+  // Started with -d, or detached with the detach keys: the command runs on, and exec says
+  // nothing (as docker).
   if (r.detached) return 0;
   // As docker's attached exec: why the command could not start, bare (the engine's refusals
   // before it, such as a paused container, are thrown and said as the daemon's).

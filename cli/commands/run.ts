@@ -1,14 +1,10 @@
 import type { Argv, Options } from 'yargs';
-import { Runner, type AttachIo, type RunResult } from '../../lib/container/run';
-import { RestartFlagError, restartPolicyOf } from '../../lib/container/restart';
+import { Gocker, checkRestartFlag, familiarString, parseAnyReference, parsePlatform, type Attachment, type Container, type RunAttachedResult } from '../../lib/index';
 import { NoSuchImageError } from '../../lib/errors';
-import { familiarString, parseAnyReference } from '../../lib/name';
-import type { Store } from '../../lib/store';
 import { usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
-import { storeFor } from '../store';
 import { useTerminal } from '../terminal';
-import { cidfileWriter, runOptionsFromFlags } from '../runflags';
+import { cidfileWriter, containerOptionsFromFlags } from '../runflags';
 import { SignalProxy } from '../sigproxy';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
@@ -96,13 +92,14 @@ export type RunArgs = GlobalArgs & {
 /**
  * --restart's format and its conflict with --rm are docker's CLI's own refusals (with the
  * usage hint), made before anything else; what is left (an unknown policy, a count on a
- * policy but on-failure) is the engine's, from Runner.
+ * policy but on-failure) is the engine's, from the create.
  */
 export function checkRestart(argv: RunArgs, command: string): void {
   try {
-    restartPolicyOf(argv.restart, !!argv.rm);
+    checkRestartFlag(argv.restart, !!argv.rm);
   } catch (e) {
-    if (e instanceof RestartFlagError) usageError(`gocker: ${e.message}`, command);
+    if ((e as { code?: unknown }).code === 'EUSAGE') usageError(`gocker: ${(e as Error).message}`, command);
+    throw e;
   }
 }
 
@@ -111,14 +108,12 @@ const PULL_POLICIES = ['always', 'missing', 'never'];
 /** How run and create pull an image: its name, quiet (-q), the --platform given. */
 export type Puller = (name: string, quiet: boolean, platform?: string) => Promise<void>;
 
-/** The image into the store as `docker pull` would, its progress on stderr (stdout is the container's). */
-function storePuller(store: Store): Puller {
+/** The image into the engine's store as `docker pull` would, its progress on stderr (stdout is the container's). */
+export function enginePuller(g: Gocker): Puller {
   return async (name, quiet, platform) => {
-    // Loaded only when a run pulls: a run of an image at hand never loads the registry client.
-    const { pullImage } = await import('../../lib/image/pull');
-    const { parsePlatform } = await import('../../lib/remote');
+    // Loaded only when a run pulls: a run of an image at hand never loads the progress display.
     const { pullProgress } = await import('../progress');
-    await pullImage(store, name, { onEvent: quiet ? undefined : pullProgress(process.stderr), platform: platform ? parsePlatform(platform.toLowerCase()) : undefined });
+    await g.pull(name, { onEvent: quiet ? undefined : pullProgress(process.stderr), platform: platform ? parsePlatform(platform.toLowerCase()) : undefined });
   };
 }
 
@@ -152,26 +147,36 @@ export async function withPull<T>(argv: RunArgs, command: string, pull: Puller, 
 }
 
 export async function handler(argv: RunArgs): Promise<number> {
-  const store = storeFor(argv);
-  const runner = new Runner(store.paths, store);
+  // Not util.ts's engine(): a store that cannot be opened is run's error as any other
+  // (`gocker: ...`, 125), as it was before run went through the library.
+  const g = new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
   checkRestart(argv, 'run');
-  // -t in the foreground: this terminal, through the container's attach socket.
+  const pull = enginePuller(g);
+  if (argv.detach) {
+    const c: Container = await withPull(argv, 'run', pull, () => g.run(argv.image, command, containerOptionsFromFlags(argv), { onCreate: cidfileWriter(argv.cidfile) }));
+    process.stdout.write(`${c.id}\n`);
+    return 0;
+  }
+  // -t: this terminal, through the container's attach socket; without, the monitor has this
+  // process's stdio.
   let restore = (): void => undefined;
-  const io: AttachIo | undefined = argv.tty && !argv.detach ? {
-    stdin: argv.interactive ? process.stdin : undefined,
+  const terminal = argv.tty ? {
+    stdin: process.stdin,
     stdout: process.stdout,
-    onAttached: (a) => {
+    onAttached: (a: Attachment) => {
       // Raw with -t alone too, as gocker's monitor had it: its output unchanged by this terminal.
       restore = useTerminal(a, true);
     },
   } : undefined;
-  // In the foreground, the signals this process gets go to the container, from the moment its monitor exists.
+  // The signals this process gets go to the container, from the moment its monitor exists.
   const proxy = new SignalProxy();
-  let r: RunResult;
+  let r: RunAttachedResult;
   try {
-    r = await withPull(argv, 'run', storePuller(store), () => runner.run(runOptionsFromFlags(argv, command), undefined, { onSignals: (t) => proxy.attach(t), onCreate: cidfileWriter(argv.cidfile) }, io));
+    r = await withPull(argv, 'run', pull, () => g.runAttached(argv.image, command, { ...containerOptionsFromFlags(argv), terminal, detachKeys: argv.detachKeys }, {
+      onSignals: (t) => proxy.attach(t), onCreate: cidfileWriter(argv.cidfile),
+    }));
   } finally {
     proxy.stop();
     restore();
@@ -179,6 +184,5 @@ export async function handler(argv: RunArgs): Promise<number> {
   // Detached with the detach keys: the container runs on, and run says nothing (as docker).
   if (r.detached) return 0;
   if (r.error) process.stderr.write(`gocker: ${r.error}\n`);
-  if (argv.detach && !r.error) process.stdout.write(`${r.id}\n`);
   return r.exitCode;
 }

@@ -90,6 +90,49 @@ test('a run writes nothing into its caller\'s stdout, adds no signal handler and
   assert.deepEqual(JSON.parse(r.stderr), { exitCode: 4, code: 0, out: 'exec-output\n', same: true, handlers: true });
 });
 
+test('runAttached and execAttached, as the CLI runs them: the container\'s stdio is the process\'s own, signals go where onSignals says', () => {
+  const script = `
+    const { Gocker, checkRestartFlag } = require('gocker');
+    const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(roots.runroot)} });
+    const handlers = () => ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s)).join(',');
+    const before = handlers();
+    const refusal = async (f) => { try { await f(); return 'none'; } catch (e) { return [e.name, e.code, e.option, e.exitCode, e.message].join('|'); } };
+    (async () => {
+      let created;
+      let target = false;
+      const ran = await g.runAttached('busybox', ['sh', '-c', 'echo run-out; echo run-err >&2; exit 4'], { network: 'none', rm: true },
+        { onCreate: (id) => { created = id; }, onSignals: (t) => { target = typeof t.kill === 'function'; } });
+      const missing = await g.runAttached('busybox', ['no-such-command'], { network: 'none', rm: true });
+      // A signal through the target: the container's sleep ends with it (128 + 15; init passes it on).
+      const killed = await g.runAttached('busybox', ['sleep', '60'], { network: 'none', rm: true, init: true }, { onSignals: (t) => setTimeout(() => t.kill('SIGTERM'), 300) });
+      const c = await g.run('busybox', ['sleep', '60'], { network: 'none' });
+      const exec = await c.execAttached(['sh', '-c', 'echo exec-out; echo exec-err >&2; exit 5'], { env: { A: '1' } });
+      const execMissing = await c.execAttached(['no-such-command']);
+      const detached = await c.execDetached(['sh', '-c', 'echo later > /tmp/x']);
+      const badKeys = await refusal(() => g.runAttached('busybox', ['true'], { network: 'none', tty: true, detachKeys: 'ctrl-1', terminal: { stdout: process.stdout } }));
+      const restart = await refusal(() => checkRestartFlag('always', true));
+      await c.remove({ force: true });
+      process.stderr.write('\\n' + JSON.stringify({
+        ran: [ran.exitCode, ran.detached, ran.id === created, !!ran.error], target, missing: [missing.exitCode, missing.error],
+        killed: killed.exitCode, exec, execMissing, detached, badKeys, restart, handlers: handlers() === before, unknown: checkRestartFlag('bogus') === undefined,
+      }));
+    })().catch((e) => { process.stderr.write(String(e.stack)); process.exitCode = 1; });
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', timeout: 90_000 });
+  assert.equal(r.status, 0, r.stderr);
+  // What the containers and commands printed, on this process's own stdout and stderr.
+  assert.equal(r.stdout, 'run-out\nexec-out\n');
+  const lines = r.stderr.split('\n');
+  assert.deepEqual(JSON.parse(lines.pop()!), {
+    ran: [4, false, true, false], target: true, missing: [127, 'exec: "no-such-command": executable file not found in $PATH'], killed: 143,
+    exec: { exitCode: 5, detached: false }, execMissing: { exitCode: 127, detached: false, error: 'exec: "no-such-command": executable file not found in $PATH' },
+    detached: { exitCode: 0, detached: true },
+    badKeys: 'InvalidOptionError|EINVAL|detachKeys|125|Invalid detach keys (ctrl-1) provided',
+    restart: 'GockerError|EUSAGE||125|conflicting options: cannot specify both --restart and --rm', handlers: true, unknown: true,
+  });
+  assert.deepEqual(lines, ['run-err', 'exec-err', '']);
+});
+
 test('oomKilled: allocating past a small memory limit', async () => {
   const c = await g.run('busybox', ['sh', '-c', 'x=$(head -c 300000000 /dev/zero | tr "\\0" a); echo survived'], { memory: '16m', network: 'none' });
   try {

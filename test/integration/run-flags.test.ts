@@ -407,3 +407,15 @@ test('--shm-size: the mount\'s size and HostConfig.ShmSize; create then start ke
   assert.equal(s.stdout, `rw,nosuid,nodev,noexec,relatime,size=131072k\n4096\n${fs.readlinkSync('/proc/self/ns/pid')}\n`, s.stderr);
   assert.equal(g(['rm', 'made']).status, 0);
 });
+
+test('-e with an empty name (=VALUE): refused in docker\'s one line by run and exec before anything runs, not by the monitor', () => {
+  refused(['-e', '=x', '--network', 'none', 'busybox', 'true'], 'invalid environment variable: =x: must be KEY=VALUE');
+  assert.equal(g(['run', '-d', '--name', 'env-exec', '--network', 'none', 'busybox', 'sleep', '60']).status, 0);
+  try {
+    const r = g(['exec', '-e', '=x', 'env-exec', 'true']);
+    assert.equal(r.stderr, 'Error response from daemon: invalid environment variable: =x: must be KEY=VALUE\n');
+    assert.equal(r.status, 1);
+  } finally {
+    g(['rm', '-f', 'env-exec']);
+  }
+});

@@ -31,25 +31,7 @@ const ALLOWED = [
  * onto the API. A file listed here that no longer needs its entry fails the test too, so that
  * the list only shrinks.
  */
-const NOT_YET: Record<string, string[]> = {
-  // The fast bundle's (cli/fast.ts: run and exec, with runflags.ts, store.ts and dispatch.ts,
-  // which they load): esbuild inlines every module lib/index requires, lazily or not. With
-  // lib/index in it (measured 2026-12, run --rm --network none, the CLI process's wall time,
-  // medians of 20 alternated runs): 332 -> 455 KiB, about +2 to +5 ms bundled alone and +7 to
-  // +8 ms once lib/index is evaluated (its top-level imports: info, volumes, events, ...),
-  // over the ~2 ms run's start may grow. They move once lib/index loads only what a run needs.
-  // run: the launch (a foreground run's stdio, signals, the -t socket, pull on a missing image)
-  // goes through the engine's internals rather than Gocker's run.
-  'commands/run.ts': ['container/restart', 'container/run', 'image/pull', 'name', 'remote', 'store'],
-  'commands/exec.ts': ['container/attach', 'container/exec'],
-  // ULIMIT_NAMES, checkAttach and validDeviceMode, values (not types) run's flags need.
-  'runflags.ts': ['container/run-options', 'container/runflags'],
-  // run's and exec's store, without the facade.
-  'store.ts': ['store', 'store/paths'],
-  // The first command after a reboot restarts containers (dispatch.ts): on every command's
-  // path, run's and exec's too, kept off the engine facade's load for now.
-  'dispatch.ts': ['container/restart', 'store', 'store/paths'],
-};
+const NOT_YET: Record<string, string[]> = {};
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mountFromFlag, parseMountFlag } from '../../cli/mountflag';
 import { parsePublish, portsFromFlags } from '../../cli/portflags';
-import { cidfileWriter, runOptionsFromFlags, securityOptsFromFlags } from '../../cli/runflags';
+import { cidfileWriter, containerOptionsFromFlags, securityOptsFromFlags } from '../../cli/runflags';
 import { checkMount, type Mount } from '../../lib/container/mounts';
 import { checkPortBindings } from '../../lib/network/ports';
 import { checkSecurityOpts } from '../../lib/spec/seccomp';
@@ -129,7 +129,7 @@ test('--security-opt seccomp=FILE: the CLI reads the file and sends its JSON; th
     invalid(() => checkSecurityOpts(['apparmor=x']), 'securityOpt', 'invalid --security-opt: "apparmor=x"');
     invalid(() => checkSecurityOpts([`seccomp=${file}`]), 'securityOpt', /^invalid --security-opt: "seccomp=.*p\.json": seccomp= takes unconfined, builtin or a profile's JSON, not a file's name/);
     // run's flags: the profile itself in the options, never the file's name.
-    assert.deepEqual(runOptionsFromFlags({ image: 'busybox', securityOpt: [`seccomp=${file}`] }, []).securityOpt, ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
+    assert.deepEqual(containerOptionsFromFlags({ securityOpt: [`seccomp=${file}`] }).securityOpt, ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -146,7 +146,7 @@ test('--cidfile: a file there already refused in docker\'s words; the id written
     assert.throws(() => write('def456'), { code: 'EEXIST' });
     assert.deepEqual(refusal(() => cidfileWriter(file)), [`Container ID file found, make sure the other container isn't running or delete ${file}`, 125]);
     // The engine never sees the file's name.
-    assert.equal('cidfile' in runOptionsFromFlags({ image: 'busybox', cidfile: file }, []), false);
+    assert.equal('cidfile' in containerOptionsFromFlags({ cidfile: file }), false);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import {
 } from '../../lib/container/runflags';
 import { checkLogConfig, checkUlimits, tmpfsMount } from '../../lib/container/run-options';
 import {
-  absoluteVolume, attachFromFlags, devicesFromFlags, envFromFlags, labelsFromFlags, logOptsFromFlags, resolveEnv, runOptionsFromFlags, stopTimeoutFromFlag,
+  absoluteVolume, attachFromFlags, devicesFromFlags, envFromFlags, labelsFromFlags, logOptsFromFlags, resolveEnv, containerOptionsFromFlags, stopTimeoutFromFlag,
   sysctlsFromFlags, tmpfsFromFlags, ulimitsFromFlags,
 } from '../../cli/runflags';
 import { mountFromFlag } from '../../cli/mountflag';
@@ -197,14 +197,15 @@ test('-v and --mount: a source starting with . made the caller\'s directory\'s, 
   assert.throws(() => mountFromFlag('type=bind,"src=./x', '/base'), { message: 'invalid argument "type=bind,"src=./x" for "--mount" flag: parse error on line 1, column 18: extraneous or missing " in quoted-field', exitCode: 125 } as object);
 });
 
-test('run\'s flags become the engine\'s typed options, the others passed on as they are', () => {
-  const o = runOptionsFromFlags({
-    image: 'busybox', env: ['A=1'], label: ['l=1'], ulimit: ['nofile=1:2'], tmpfs: ['/t:size=1m'], logOpt: ['max-file=2'], stopTimeout: '3',
+test('run\'s and create\'s flags become the library\'s ContainerOptions, under docker\'s API names', () => {
+  const o = containerOptionsFromFlags({
+    env: ['A=1'], label: ['l=1'], ulimit: ['nofile=1:2'], tmpfs: ['/t:size=1m'], logOpt: ['max-file=2'], stopTimeout: '3',
     volume: ['/h:/c'], mount: ['type=tmpfs,dst=/m'], device: ['/dev/null:/dev/n:r'], sysctl: ['net.x=1'], attach: ['STDOUT'], memory: '64m', name: 'x',
-  }, ['true']);
+  });
   assert.deepEqual(o, {
-    image: 'busybox', command: ['true'], attach: { stdin: false, stdout: true, stderr: false }, env: ['A=1'], labels: { l: '1' }, ulimits: [{ name: 'nofile', soft: 1, hard: 2 }], tmpfs: { '/t': 'size=1m' },
-    logOpts: { 'max-file': '2' }, stopTimeout: 3, volume: ['/h:/c'], mounts: [{ Type: 'tmpfs', Source: '', Target: '/m' }],
-    devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n', CgroupPermissions: 'r' }], sysctls: { 'net.x': '1' }, memory: '64m', name: 'x',
+    name: 'x', env: ['A=1'], labels: { l: '1' }, ulimits: [{ name: 'nofile', soft: 1, hard: 2 }], tmpfs: { '/t': 'size=1m' },
+    logOpts: { 'max-file': '2' }, stopTimeout: 3, volumes: ['/h:/c'], mounts: [{ Type: 'tmpfs', Source: '', Target: '/m' }],
+    devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/n', cgroupPermissions: 'r' }], sysctls: { 'net.x': '1' }, memory: '64m',
+    attachStdin: false, attachStdout: true, attachStderr: false,
   });
 });
