@@ -8,7 +8,6 @@
 import type { Argv } from 'yargs';
 import { MANAGEMENT, COMMANDS, entryNamed, nameOf, subcommandsOf, type CommandEntry } from './commands';
 import { GLOBAL_VALUE_FLAGS, checkGlobalFlags, commandWord, report, runHandler, unknownShort, usageError } from './dispatch';
-import { fast } from './fast';
 import { argCountError, recordBuilder, scanFlags } from './flags';
 import { GLOBAL_FLAGS, commandHelp, managementHelp, rootHelp, usageLine } from './help';
 import type { CommandModule, GlobalArgs } from './types';
@@ -105,8 +104,13 @@ export function stdioBack(argv: Record<string, unknown>): void {
   }
 }
 
+/** The commands cli/fast.ts runs without yargs when it can read their command line. */
+const FAST = new Set(['run', 'exec']);
+
 export async function main(args: string[]): Promise<void> {
-  if (await fast(args)) return;
+  // Required here, not at the top: fast.ts loads run's and exec's modules (the attach and
+  // exec clients, node:net, node:stream), which no other command needs.
+  if (FAST.has(commandWord(args)!) && await (require('./fast') as typeof import('./fast')).fast(args)) return;
   if (checkGlobalFlags(args, commandWord(args))) {
     // docker --version: one line.
     const { gockerVersion } = require('../lib/index') as typeof import('../lib/index');
