@@ -147,8 +147,9 @@ export async function main(args: string[]): Promise<void> {
       'root': { type: 'string' }, 'runroot': { type: 'string' }, 'log-level': { type: 'string' }, 'storage-driver': { type: 'string' },
     })
     // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
-    // --no-trunc is docker's flag, not the negation of a --trunc.
-    .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
+    // --no-trunc is docker's flag, not the negation of a --trunc. The words after '--'
+    // (create's command) stay as given: yargs made 0x10 and 1e3 the numbers 16 and 1000.
+    .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false, 'parse-positional-numbers': false })
     // yargs passes itself, at the command's options, as a middleware's second argument (its types omit it).
     .middleware([lastOfRepeated as unknown as (argv: object) => void, stdioBack as (argv: object) => void], true)
     .strict()
