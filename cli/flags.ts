@@ -2,7 +2,7 @@
 // unknown flag is reported wherever it stands, in a group of short flags too (`-itx`), and a
 // value-taking flag takes the rest of its group or the next word, as pflag's do. The flags
 // come from the command's own yargs builder, run against a recorder.
-import type { Options } from 'yargs';
+import type { Options, PositionalOptions } from 'yargs';
 
 export interface FlagInfo {
   name: string;
@@ -14,12 +14,22 @@ export interface FlagInfo {
   describe?: string;
   default?: unknown;
   hidden?: boolean;
+  /** the values yargs accepts, when the builder limits them */
+  choices?: readonly unknown[];
 }
 
 export interface CommandSpec {
   flags: FlagInfo[];
   /** the positionals the builder declares, in order */
   positionals: string[];
+  /** what the builder declares for each of them */
+  positionalOptions: Record<string, PositionalOptions>;
+  /**
+   * What the builder asks of yargs beyond the flags and positionals recorded here: methods
+   * (check, middleware, ...) and option keys (coerce, nargs, ...) by name. cli/argv.ts leaves
+   * a command that has any of them to yargs.
+   */
+  unsupported: string[];
 }
 
 function flagInfo(name: string, o: Options): FlagInfo {
@@ -33,17 +43,34 @@ function flagInfo(name: string, o: Options): FlagInfo {
     describe: o.describe as string | undefined,
     default: o.default,
     hidden: o.hidden === true,
+    choices: o.choices as readonly unknown[] | undefined,
   };
 }
 
+/** The keys of a flag's and a positional's options that FlagInfo and cli/argv.ts account for. */
+const OPTION_KEYS = new Set(['alias', 'type', 'array', 'default', 'describe', 'hidden', 'choices', 'defaultDescription']);
+const POSITIONAL_KEYS = new Set(['type', 'array', 'demandOption', 'describe', 'choices']);
+
 /** What a command's builder declares: run against a stand-in that records every option. */
 export function recordBuilder(builder: (y: never) => unknown): CommandSpec {
-  const spec: CommandSpec = { flags: [], positionals: [] };
+  const spec: CommandSpec = { flags: [], positionals: [], positionalOptions: {}, unsupported: [] };
+  const option = (name: string, o: Options): void => {
+    spec.flags.push(flagInfo(name, o));
+    for (const k of Object.keys(o)) if (!OPTION_KEYS.has(k)) spec.unsupported.push(`${name}: ${k}`);
+    // An untyped flag's value is a number when it looks like one; a list, a list of strings.
+    if (!['boolean', 'string', 'number'].includes(o.type as string) || (o.array && o.type !== 'string')) spec.unsupported.push(`${name}: type ${String(o.type)}`);
+  };
   const recorder: unknown = new Proxy({}, {
     get: (_t, prop) => (...a: unknown[]) => {
-      if (prop === 'option') spec.flags.push(flagInfo(a[0] as string, (a[1] ?? {}) as Options));
-      else if (prop === 'options') for (const [n, o] of Object.entries(a[0] as Record<string, Options>)) spec.flags.push(flagInfo(n, o));
-      else if (prop === 'positional') spec.positionals.push(a[0] as string);
+      if (prop === 'option') option(a[0] as string, (a[1] ?? {}) as Options);
+      else if (prop === 'options') for (const [n, o] of Object.entries(a[0] as Record<string, Options>)) option(n, o);
+      else if (prop === 'positional') {
+        const [name, o = {}] = a as [string, PositionalOptions | undefined];
+        spec.positionals.push(name);
+        spec.positionalOptions[name] = o;
+        for (const k of Object.keys(o)) if (!POSITIONAL_KEYS.has(k)) spec.unsupported.push(`${name}: ${k}`);
+        if (o.type !== undefined && o.type !== 'string') spec.unsupported.push(`${name}: type ${String(o.type)}`);
+      } else spec.unsupported.push(String(prop));
       return recorder;
     },
   });

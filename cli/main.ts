@@ -3,12 +3,13 @@
 //
 // A command line goes through three steps: the route (`container ls` is `ps`, docker's
 // management forms), the flags as docker's pflag reads them (cli/flags.ts: unknown flags,
-// --help, the number of arguments, all in docker's words), then yargs, which parses the
-// values for the one command routed to.
+// --help, the number of arguments, all in docker's words), then the values for the one
+// command routed to: made straight from the command's declared flags (cli/argv.ts), or,
+// for what that leaves alone, parsed by yargs, with yargs' messages.
 import type { Argv } from 'yargs';
 import { MANAGEMENT, COMMANDS, entryNamed, nameOf, subcommandsOf, type CommandEntry } from './commands';
 import { GLOBAL_VALUE_FLAGS, checkGlobalFlags, commandWord, report, runHandler, unknownShort, usageError } from './dispatch';
-import { fast } from './fast';
+import { directArgv, GLOBAL_OPTIONS } from './argv';
 import { argCountError, recordBuilder, scanFlags } from './flags';
 import { GLOBAL_FLAGS, commandHelp, managementHelp, rootHelp, usageLine } from './help';
 import type { CommandModule, GlobalArgs } from './types';
@@ -105,8 +106,13 @@ export function stdioBack(argv: Record<string, unknown>): void {
   }
 }
 
+/** The commands cli/fast.ts runs without yargs when it can read their command line. */
+const FAST = new Set(['run', 'exec']);
+
 export async function main(args: string[]): Promise<void> {
-  if (await fast(args)) return;
+  // Required here, not at the top: fast.ts loads run's and exec's modules (the attach and
+  // exec clients, node:net, node:stream), which no other command needs.
+  if (FAST.has(commandWord(args)!) && await (require('./fast') as typeof import('./fast')).fast(args)) return;
   if (checkGlobalFlags(args, commandWord(args))) {
     // docker --version: one line.
     const { gockerVersion } = require('../lib/index') as typeof import('../lib/index');
@@ -133,35 +139,49 @@ export async function main(args: string[]): Promise<void> {
     process.exit(1);
   }
   const name = nameOf(r.entry);
+  const pre = args.slice(0, r.first);
+  const argv = directArgv(pre, r.entry.command, spec, scan.args);
+  if (argv) {
+    // As the yargs path below reports a handler's failure: by the command's own name.
+    await runHandler(argv as GlobalArgs, () => mod.handler(argv as never), name).catch((e: unknown) => process.exit(report(e, name)));
+    return;
+  }
   // The command in its one-word form, its flags as pflag read them (scanFlags).
-  const words = [...args.slice(0, r.first), name, ...scan.args];
-  // Loaded here, not at the top: run and exec (cli/fast.ts) mostly do without it.
+  await yargsParse([...pre, name, ...scan.args], r.entry, mod.builder, (a) => runHandler(a, () => mod.handler(a as never), name), (msg, err) => {
+    if (err) process.exit(report(err, name));
+    usageError(dockerUsage(msg), r.path);
+  });
+}
+
+/**
+ * words (the global flags, the command's name, scanFlags' args) through yargs: handler gets
+ * the argv yargs makes, fail what yargs refuses (its message, the error a handler threw).
+ * Every command line directArgv leaves alone comes here.
+ */
+export async function yargsParse(words: string[], entry: CommandEntry, builder: CommandModule['builder'], handler: (argv: GlobalArgs) => Promise<void>, fail: (msg: string, err: Error | undefined) => void): Promise<void> {
+  // Loaded here, not at the top: most command lines do without it.
   const yargs = (require('yargs/yargs') as typeof import('yargs/yargs'));
   let y: Argv<GlobalArgs> = yargs(words.map((a) => (a === '-' ? STDIO : a)))
     .scriptName('gocker')
-    .options({
-      'root': { type: 'string' }, 'runroot': { type: 'string' }, 'log-level': { type: 'string' }, 'storage-driver': { type: 'string' },
-    })
+    .options(GLOBAL_OPTIONS)
     // `--cap-add X IMAGE` must not swallow the image: one value per array flag.
-    // --no-trunc is docker's flag, not the negation of a --trunc.
-    .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false })
+    // --no-trunc is docker's flag, not the negation of a --trunc. The words after '--'
+    // (create's command) stay as given: yargs made 0x10 and 1e3 the numbers 16 and 1000.
+    .parserConfiguration({ 'greedy-arrays': false, 'boolean-negation': false, 'parse-positional-numbers': false })
     // yargs passes itself, at the command's options, as a middleware's second argument (its types omit it).
     .middleware([lastOfRepeated as unknown as (argv: object) => void, stdioBack as (argv: object) => void], true)
     .strict()
     .version(false)
     // docker's messages are English whatever LANG says, and dockerUsage reads yargs' English.
     .locale('en')
-    // --help was answered above, in docker's shape.
+    // --help was answered before, in docker's shape.
     .help(false)
-    .fail((msg, err) => {
-      if (err) process.exit(report(err, name));
-      usageError(dockerUsage(msg.split(STDIO).join('-')), r.path);
-    }) as Argv<GlobalArgs>;
+    .fail((msg, err) => fail(msg?.split(STDIO).join('-'), err)) as Argv<GlobalArgs>;
   y = y.command({
-    command: r.entry.command,
-    describe: r.entry.describe,
-    builder: (sub: Argv<GlobalArgs>) => mod.builder(sub),
-    handler: (argv) => runHandler(argv, () => mod.handler(argv as never), name),
+    command: entry.command,
+    describe: entry.describe,
+    builder: (sub: Argv<GlobalArgs>) => builder(sub),
+    handler: (argv) => handler(argv),
   }) as Argv<GlobalArgs>;
   await y.parseAsync();
 }

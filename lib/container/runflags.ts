@@ -5,7 +5,6 @@
 // stat of a --device's node. (The syntax of -l and --label-file, --device, --sysctl, -a and
 // --stop-timeout is the CLI's: cli/runflags.ts.)
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { GockerError } from '../errors';
 import type { DeviceRule } from '../cgroups/devices';
@@ -13,6 +12,15 @@ import type { ImageRuntimeConfig } from '../store/types';
 import { parseCgroupRule, type OciDevice } from '../spec';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
+
+/**
+ * node:net's isIP, node:net loaded at the first --add-host or --dns read: ps and inspect load
+ * this module (through the container modules) and read neither.
+ */
+function isIP(s: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:net') as typeof import('node:net')).isIP(s);
+}
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 const badFlag = (value: string, flag: string, why: string): GockerError => engineError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
@@ -29,7 +37,7 @@ export function parseExtraHosts(list: string[] = []): string[] {
     if (sep < 0 || !k || k.includes(':')) throw badFlag(val, '--add-host', `bad format for add-host: ${JSON.stringify(val)}`);
     if (v !== HOST_GATEWAY) {
       if (v.length > 2 && v.startsWith('[') && v.endsWith(']')) v = v.slice(1, -1);
-      if (!net.isIP(v.trim())) throw badFlag(val, '--add-host', `invalid IP address in add-host: ${JSON.stringify(v)}`);
+      if (!isIP(v.trim())) throw badFlag(val, '--add-host', `invalid IP address in add-host: ${JSON.stringify(v)}`);
     }
     return `${k}:${v}`;
   });
@@ -51,7 +59,7 @@ export function extraHostsLines(extra: string[] | null | undefined, gateway: () 
 export function parseDns(list: string[] = []): string[] {
   return list.map((v) => {
     const a = v.trim();
-    if (!net.isIP(a)) throw badFlag(v, '--dns', `IP address is not correctly formatted: ${v}`);
+    if (!isIP(a)) throw badFlag(v, '--dns', `IP address is not correctly formatted: ${v}`);
     return a;
   });
 }

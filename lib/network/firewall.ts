@@ -15,7 +15,7 @@
 // Each rule is tagged (comment gocker-bridge:NAME or gocker-ctr:ID) and removed by its tag.
 // The chains are the host's, shared by every gocker store, so changes are made under one
 // host-wide lock; the chains go when the last bridge's rules do.
-import { execFileSync } from 'node:child_process';
+import type { ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import * as fs from 'node:fs';
 import { GockerError } from '../errors';
 import { log } from '../log';
@@ -23,6 +23,15 @@ import { LOCK, native } from '../native';
 import { formatSubnet, type Subnet } from './ipv4';
 
 const HOST_LOCK = '/run/gocker-network.lock';
+
+/**
+ * node:child_process at the first iptables call, not when the engine loads: ps, images and
+ * inspect load this module (through lib/info) and never change a rule.
+ */
+function execFileSync(file: string, args: string[], opts: ExecFileSyncOptionsWithStringEncoding): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:child_process') as typeof import('node:child_process')).execFileSync(file, args, opts);
+}
 
 const CHAINS = { filter: ['GOCKER-FORWARD', 'GOCKER-INBOUND', 'GOCKER-INPUT'], nat: ['GOCKER', 'GOCKER-POSTROUTING'] } as const;
 type Table = keyof typeof CHAINS;

@@ -69,6 +69,17 @@ test('create: the container made and waiting, its pid known, nothing of it run; 
   assert.equal(g(['rm', 'made']).status, 0);
 });
 
+test('create: the command as given, words that look like numbers too', () => {
+  // yargs read the words after the image as numbers where it could: echo 0x10 1e3 ran echo 16 1000.
+  const words = ['echo', '0x10', '1e3', '007', '-5', '1.50', '12'];
+  const id = g(['create', '--network', 'none', 'busybox', ...words]).stdout.trim();
+  try {
+    assert.equal(g(['inspect', '-f', '{{json .Config.Cmd}} {{json .Args}}', id]).stdout, `${JSON.stringify(words)} ${JSON.stringify(words.slice(1))}\n`);
+  } finally {
+    g(['rm', id]);
+  }
+});
+
 test('start -a of a created container: its output as it comes, its exit code (-i: see attach.test.ts)', () => {
   const id = g(['create', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']).stdout.trim();
   assert.equal(g(['inspect', '-f', '{{.State.Status}}', id]).stdout, 'created\n');
