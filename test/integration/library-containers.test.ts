@@ -593,6 +593,8 @@ test('portBindings: a port with no bindings ([] or null) is exposed, not publish
     assert.equal(ports![0].HostIp, '0.0.0.0');
     assert.ok(Number(ports![0].HostPort) > 0);
     assert.equal(cli(['port', all.id]).stdout, `8081/tcp -> 0.0.0.0:${ports![0].HostPort}\n`);
+    // HostConfig keeps the bindings as given, as dockerd's; the port chosen is NetworkSettings' alone.
+    assert.deepEqual(all.inspect().HostConfig.PortBindings, { '8081/tcp': [] });
     assert.ok(natRules(all.id).some((l) => l.includes(`--dport ${ports![0].HostPort}`)), natRules(all.id).join('\n'));
   } finally {
     for (const c of made) await c.remove({ force: true }).catch(() => undefined);
