@@ -224,7 +224,7 @@ test('update: the running container\'s live cgroup and its record; a stopped one
   assert.equal(host(), `${32 * 2 ** 20} -1 500000000 512 null\n`);
   for (const [args, stderr, code] of [
     [['--memory', '1k'], 'Error response from daemon: Minimum memory limit allowed is 6MB\n', 1],
-    [['--memory', 'x1'], 'invalid argument "x1" for "-m, --memory" flag: invalid size: \'x1\'\nSee \'gocker update --help\'.\n', 125],
+    [['--memory', 'x1'], 'invalid argument "x1" for "-m, --memory" flag: strconv.ParseFloat: parsing "x1": invalid syntax\nSee \'gocker update --help\'.\n', 125],
     [[], 'you must provide one or more flags when using this command\n', 1],
   ] as Array<[string[], string, number]>) {
     const r = g(['update', ...args, 'up']);

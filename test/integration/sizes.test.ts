@@ -47,3 +47,24 @@ test('a writable layer and a volume holding hard links and a symlink: docker\'s 
   assert.match(ok(['system', 'df', '-v']), /^sz-vol\s+0\s+1\.2kB$/m);
   assert.equal(ok(['volume', 'prune', '-a', '-f']), 'Deleted Volumes:\nsz-vol\n\nTotal reclaimed space: 1.2kB\n');
 });
+
+test('--memory and --mount\'s tmpfs-size read sizes as go-units\' RAMInBytes, both: what docker takes and refuses, in its words', () => {
+  // Before: --memory took 100bb and 64ib and refused 1e8; tmpfs-size (a parser of its own)
+  // took 64ib and refused 1e6.
+  for (const [value, bytes] of [['1e8', 100_000_000], ['64mib', 64 * 2 ** 20], ['64 MB', 64 * 2 ** 20], ['1.5g', 1.5 * 2 ** 30], ['8388608B', 8388608]] as Array<[string, number]>) {
+    const id = ok(['create', '--network', 'none', '--memory', value, '--mount', `type=tmpfs,target=/t,tmpfs-size=${value}`, 'busybox', 'true']).trim();
+    assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{(index .HostConfig.Mounts 0).TmpfsOptions.SizeBytes}}', id]), `${bytes} ${bytes}\n`, value);
+    ok(['rm', id]);
+  }
+  for (const [value, why] of [['100bb', "invalid suffix: 'bb'"], ['64ib', "invalid suffix: 'ib'"], ['64mi', "invalid suffix: 'mi'"], ['1x', "invalid suffix: 'x'"],
+    ['64  m', 'strconv.ParseFloat: parsing "64 ": invalid syntax'], ['lots', "invalid size: 'lots'"]]) {
+    const mem = g(['create', '--network', 'none', '--memory', value, 'busybox', 'true']);
+    assert.equal(mem.stderr, `gocker: invalid argument "${value}" for "-m, --memory" flag: ${why}\n`, value);
+    assert.equal(mem.status, 125, value);
+    const mount = `type=tmpfs,target=/t,tmpfs-size=${value}`;
+    const tmpfs = g(['create', '--network', 'none', '--mount', mount, 'busybox', 'true']);
+    assert.equal(tmpfs.stderr, `gocker: invalid argument "${mount}" for "--mount" flag: invalid value for tmpfs-size: ${value}\n`, value);
+    assert.equal(tmpfs.status, 125, value);
+  }
+  assert.equal(ok(['ps', '-a', '-q']), '');
+});
