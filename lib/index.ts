@@ -74,8 +74,8 @@ export class Gocker {
   }
 
   private volumesCache?: Volumes;
-  /** docker's local volumes: <root>/volumes/<name>/_data. */
-  get volumes(): Volumes {
+  /** docker's local volumes (<root>/volumes/<name>/_data), behind the volume methods below. */
+  private get volumes(): Volumes {
     return (this.volumesCache ??= new Volumes(this.paths));
   }
 
