@@ -272,8 +272,12 @@ test('create then start; kill, stop, restart, pause, unpause, top, stats, rename
   const c = await g.createContainer('busybox', ['sh', '-c', 'trap "exit 5" TERM; while true; do sleep 0.1; done'], { network: 'none', stopTimeout: 5 });
   try {
     assert.equal(c.inspect().State.Status, 'created');
+    // Created: the cgroup its start runs in takes the limit, not its record alone (before,
+    // the start ran with the create's: none).
+    await c.update({ pidsLimit: 40 });
     await c.start();
     assert.equal(c.inspect().State.Running, true);
+    assert.equal(fs.readFileSync(`/sys/fs/cgroup/pids/gocker/${c.id}/pids.max`, 'utf8').trim(), '40');
     assert.deepEqual(c.top().Titles.slice(0, 2), ['UID', 'PID']);
     assert.ok(c.top().Processes.some((p) => p.join(' ').includes('sleep')));
     const s = await c.stats();
