@@ -5,6 +5,7 @@
 // a bind's source that exists) is the engine's (lib/container/mounts.ts checkMount).
 import * as path from 'node:path';
 import { GockerError } from '../lib/errors';
+import { ramInBytes } from '../lib/format/size';
 import type { Mount } from '../lib/index';
 
 const flagError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -40,13 +41,6 @@ export function csvFields(line: string): string[] {
     }
   }
   return out;
-}
-
-/** A size as go-units' RAMInBytes reads one: binary multiples ("64m" is 64 MiB). */
-function ramInBytes(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(v.trim());
-  if (!m) return undefined;
-  return Math.floor(Number(m[1]) * 1024 ** ' kmgtp'.indexOf(m[2].toLowerCase() || ' '));
 }
 
 /**
@@ -119,8 +113,11 @@ export function parseMountFlag(raw: string): Mount {
       case 'volume-opt': setOn(options, val); volumeOpts = true; break;
       case 'volume-subpath': throw bad('volume-subpath is not supported by gocker');
       case 'tmpfs-size':
-        size = ramInBytes(val);
-        if (size === undefined) throw bad(`invalid value for ${key}: ${val}`);
+        try {
+          size = ramInBytes(val);
+        } catch {
+          throw bad(`invalid value for ${key}: ${val}`);
+        }
         tmpfsOpts = true;
         break;
       case 'tmpfs-mode':

@@ -1,4 +1,5 @@
 // Engine errors: one line of text for the user, a docker-like exit code for the CLI.
+import { escapeNonPrint } from './format/quote';
 
 /** What a GockerError is made with besides its message. */
 export interface GockerErrorOptions {
@@ -25,17 +26,18 @@ export class GockerError extends Error {
   readonly exitCode: number;
 
   constructor(message: string, opts: GockerErrorOptions = {}) {
-    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    // The names a message echoes are the caller's, anything argv or an API call can hold:
+    // what is not printable is written in Go's escapes, once for every error.
+    super(escapeNonPrint(message), opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'GockerError';
     this.code = opts.code ?? 'EGOCKER';
     this.exitCode = opts.exitCode ?? 125;
   }
 }
 
-/** The one line a user sees for any error: no stack trace. */
+/** The one line a user sees for any error: no stack trace, and no control character. */
 export function errorLine(e: unknown): string {
-  if (e instanceof Error) return e.message.split('\n')[0];
-  return String(e);
+  return escapeNonPrint(e instanceof Error ? e.message.split('\n')[0] : String(e));
 }
 
 /** Whether e is an error from a system call (with that errno name, when one is given). */

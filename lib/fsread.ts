@@ -62,10 +62,12 @@ export function readWhole(fd: number, size: number): Buffer {
 }
 
 /**
- * The bytes of the regular files under dir, not following a symlink or leaving dir's
- * filesystem: a volume's contents and a writable layer are a container's to shape, as deep as
- * it likes. The addon walks relative to open directories (native/remove.cc): a walk by full
- * paths failed (ENAMETOOLONG) past PATH_MAX, some 2,000 levels down.
+ * The bytes under dir as docker counts them (moby's directory.Size): every entry but a
+ * directory by its lstat size, a symlink's its target's length, a file with several hard
+ * links once; not following a symlink or leaving dir's filesystem: a volume's contents and a
+ * writable layer are a container's to shape, as deep as it likes. The addon walks relative
+ * to open directories (native/remove.cc): a walk by full paths failed (ENAMETOOLONG) past
+ * PATH_MAX, some 2,000 levels down.
  */
 export function treeSize(dir: string): number {
   return native().treeUsageSync(dir);

@@ -81,8 +81,8 @@ export class Gocker {
   }
 
   private volumesCache?: Volumes;
-  /** docker's local volumes: <root>/volumes/<name>/_data. */
-  get volumes(): Volumes {
+  /** docker's local volumes (<root>/volumes/<name>/_data), behind the volume methods below. */
+  private get volumes(): Volumes {
     return (this.volumesCache ??= new (volumeModule().Volumes)(this.paths));
   }
 

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "errors.h"
@@ -85,19 +86,25 @@ Napi::Value RemoveTreeSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The bytes of the regular files under path, for ps -s, system df and prune's reclaimed
-// space: a writable layer or a volume is the container's to shape, as deep as it likes, so
-// the walk is RemoveDirTree's (iterative, relative to open directories, never building a full
-// path, at most kOpenLevels descriptors) but only reads. Nothing on another filesystem is
-// counted and no symlink followed. What cannot be opened or read (gone meanwhile, a
-// directory the container made unreadable to root by a mount over it) counts as nothing, as
-// a walk racing the container's changes can only ever give an estimate.
+// The bytes under path, for ps -s, system df and prune's reclaimed space, counted as docker
+// counts them (moby's directory.Size, which is overlay2's DiffSize and a volume's size): the
+// lstat size of everything but directories, so a symlink's is its target's length, and a
+// file with several hard links once. A writable layer or a volume is the container's to
+// shape, as deep as it likes, so the walk is RemoveDirTree's (iterative, relative to open
+// directories, never building a full path, at most kOpenLevels descriptors) but only reads.
+// Nothing on another filesystem is counted and no symlink followed. What cannot be opened or
+// read (gone meanwhile, a directory the container made unreadable to root by a mount over
+// it) counts as nothing, as a walk racing the container's changes can only ever give an
+// estimate.
 double TreeUsage(const std::string& path) {
   using tree_detail::Level;
   std::vector<Level> stack;
   tree_detail::LevelsCloser closer{stack};
   double total = 0;
   dev_t dev = 0;
+  // Inodes with more than one link already counted: one filesystem, so the inode alone
+  // names the file.
+  std::unordered_set<ino_t> linked;
 
   // Opens `child` of the directory open as `at`, counts its files and pushes it with its
   // subdirectories; false when it is no directory of this filesystem (now).
@@ -130,11 +137,15 @@ double TreeUsage(const std::string& path) {
         subdirs.emplace_back(n);
         continue;
       }
-      if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
       struct stat cst;
       if (fstatat(fd, n, &cst, AT_SYMLINK_NOFOLLOW) != 0 || cst.st_dev != dev) continue;
-      if (S_ISREG(cst.st_mode)) total += static_cast<double>(cst.st_size);
-      else if (S_ISDIR(cst.st_mode)) subdirs.emplace_back(n);
+      if (S_ISDIR(cst.st_mode)) {
+        subdirs.emplace_back(n);
+        continue;
+      }
+      if (cst.st_size <= 0) continue;  // a device, fifo, socket, whiteout or empty file
+      if (cst.st_nlink > 1 && !linked.insert(cst.st_ino).second) continue;
+      total += static_cast<double>(cst.st_size);
     }
     closedir(d);
     return true;

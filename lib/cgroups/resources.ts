@@ -1,6 +1,7 @@
 // docker's resource flags, with docker's validation messages.
 import * as fs from 'node:fs';
 import { InvalidOptionError } from '../errors';
+import { ramInBytes } from '../format/size';
 import type { DeviceRule } from './devices';
 
 export interface Resources {
@@ -30,13 +31,13 @@ export interface ResourceFlags {
 // option: the ResourceFlags field the value came in.
 const bad = (option: keyof ResourceFlags, msg: string): InvalidOptionError => new InvalidOptionError(option, msg, { exitCode: 125 });
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
-/** docker's RAMInBytes: '64m', '1.5g', '512k', '100' (bytes); units are binary. */
+/** docker's RAMInBytes (lib/format/size.ts), refused in the flag's words. */
 export function parseSize(value: string, flag: string, option: keyof ResourceFlags = 'memory'): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtpb]?)(?:i?b)?$/i.exec(value.trim());
-  if (!m) throw bad(option, `invalid argument "${value}" for "${flag}" flag: invalid size: '${value}'`);
-  return Math.floor(parseFloat(m[1]) * UNITS[m[2].toLowerCase()]);
+  try {
+    return ramInBytes(value);
+  } catch (e) {
+    throw bad(option, `invalid argument "${value}" for "${flag}" flag: ${(e as Error).message}`);
+  }
 }
 
 /** The host's CPUs: read only for the flags that need them, not on every run. */

@@ -7,6 +7,7 @@ import { find } from './lifecycle';
 import type { ContainerRecord, EndpointSettings } from './record';
 import { matchKVList } from '../labels';
 import { goRegexp } from '../patterns';
+import { publishedBindings } from '../network/ports';
 
 const ACCEPTED = ['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
@@ -82,7 +83,7 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
       // gocker has no health checks (every container's is "none") and no swarm tasks.
       if (f.has('health') && !get('health').includes('none')) return false;
       if (task[0] === 'true') return false;
-      if (publish.size && !Object.keys(r.HostConfig.PortBindings ?? {}).some((p) => publish.has(p))) return false;
+      if (publish.size && !Object.keys(publishedBindings(r.HostConfig, Object.keys(r.Config.ExposedPorts ?? {}))).some((p) => publish.has(p))) return false;
       if (expose.size && !Object.keys(r.Config.ExposedPorts ?? {}).some((p) => expose.has(p))) return false;
       if (!any('volume', (v) => (r.Mounts ?? []).some((m) => (m.Type === 'volume' && m.Name === v) || m.Destination === v))) return false;
       // Created earlier (later) than the container named, running or not: docker walks its

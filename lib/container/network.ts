@@ -32,7 +32,7 @@ import { addPortRules, removePortRules, type PortRule } from '../network/firewal
 import { hostGateway } from '../network';
 import { addressing, allocateAddress, findNetwork, isDefaultBridge, listNetworks, networkLock, releaseAddresses, type NetworkRecord } from '../network/store';
 import { extraHostsLines } from './runflags';
-import { checkPortBindings, exposedKeys, exposedPortKeys, holdPorts, portsShown, releaseHeld, type HeldPort, type PortMap, type Proto } from '../network/ports';
+import { checkPortBindings, exposedKeys, exposedPortKeys, holdPorts, portsShown, publishedBindings, releaseHeld, type HeldPort, type PortMap, type Proto } from '../network/ports';
 import { networkEvent } from '../events';
 import type { MemberList } from '../network/manage';
 import { ATTACH_SOCKET } from './state';
@@ -84,8 +84,7 @@ export async function planNetworking(paths: StorePaths, o: NetworkOptions, image
   const { portBindings, exposed: published } = checkPortBindings(o.portBindings ?? {});
   for (const k of published) exposed.add(k);
   // Only publishAll publishes a port that has no binding (null or [], as given or exposed
-  // alone); without it such a port is exposed and no more, as dockerd's.
-  if (o.publishAll) for (const k of exposed) if (!portBindings[k]?.length) portBindings[k] = [{ HostIp: '', HostPort: '' }];
+  // alone), at each start (publishedBindings): the record keeps the bindings as given.
   const plan: NetworkPlan = { mode, networks: {}, portBindings, exposed: [...exposed] };
   if (mode.startsWith('container:')) {
     const { find } = await import('./lifecycle');
@@ -103,7 +102,7 @@ export async function planNetworking(paths: StorePaths, o: NetworkOptions, image
     if (o.networkAlias?.length) throw engineError('network-scoped alias is supported only for containers in user defined networks');
     if (o.ip) throw engineError('user specified IP address is supported on user defined networks only');
     if (mode === 'host' && Object.keys(portBindings).length) log.warn('Published ports are discarded when using host network mode');
-    if (mode.startsWith('container:') && Object.keys(portBindings).length) throw engineError('conflicting options: port publishing and the container type network mode');
+    if (mode.startsWith('container:') && (Object.keys(portBindings).length || o.publishAll)) throw engineError('conflicting options: port publishing and the container type network mode');
     plan.portBindings = mode === 'none' ? portBindings : {};
     return plan;
   }
@@ -203,7 +202,7 @@ export async function connectContainer(paths: StorePaths, rec: ContainerRecord, 
     release();
   }
   const [firstName, first] = endpoints(rec)[0];
-  const held = holdPorts(rec.HostConfig.PortBindings ?? {}, rec.NetworkSettings.Ports ?? {}, `${rec.Name.slice(1)} (${first.EndpointID})`);
+  const held = holdPorts(published(rec), rec.NetworkSettings.Ports ?? {}, `${rec.Name.slice(1)} (${first.EndpointID})`);
   rec.NetworkSettings.Ports = portsShown(Object.keys(rec.Config.ExposedPorts ?? {}), held);
   rec.NetworkSettings.SandboxID = '';
   return {
@@ -366,9 +365,9 @@ export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: 
       // No network carries the published ports (the one that did was disconnected): this one
       // does, unless internal, as dockerd publishes them on the first endpoint of a sandbox
       // without port mappings. Bound first: a port taken now fails the connect, as dockerd's.
-      if (!publishes(rec) && !n.Internal && Object.values(rec.HostConfig.PortBindings ?? {}).some((l) => l?.length)) {
+      if (!publishes(rec) && !n.Internal && Object.values(published(rec)).some((l) => l?.length)) {
         try {
-          held = holdPorts(rec.HostConfig.PortBindings ?? {}, {}, `${rec.Name.slice(1)} (${ep.EndpointID})`);
+          held = holdPorts(published(rec), {}, `${rec.Name.slice(1)} (${ep.EndpointID})`);
         } catch (e) {
           if (e instanceof GockerError) throw refused(e.message);
           throw e;
@@ -537,6 +536,11 @@ function monitorPorts(paths: StorePaths, rec: ContainerRecord, fds: number[] | n
   } finally {
     fs.closeSync(dir);
   }
+}
+
+/** The bindings a start of rec publishes: its own and, with -P, its exposed ports'. */
+function published(rec: ContainerRecord): PortMap {
+  return publishedBindings(rec.HostConfig, Object.keys(rec.Config.ExposedPorts ?? {}));
 }
 
 /** Whether the container had ports published on its last start (rules to take down). */

@@ -1,5 +1,6 @@
-// docker update: new resource limits for a container, running (its live cgroup, then its
-// record) or not (its record, which the next start applies).
+// docker update: new resource limits for a container, running or created (its live cgroup,
+// then its record) or not (its record, which the next start applies).
+import * as fs from 'node:fs';
 import { cgroupManager, parseResources, parseSize, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, InvalidOptionError } from '../errors';
 import type { StorePaths } from '../store/paths';
@@ -83,7 +84,11 @@ export async function updateContainer(paths: StorePaths, ref: string, request: U
       if (h.AutoRemove && p.Name !== 'no') throw cannot('Restart policy cannot be updated because AutoRemove is enabled for the container');
       next.RestartPolicy = p;
     }
-    if (rec.State.Running) {
+    // Running, or created and made ready to start (`create` makes the cgroup and the process
+    // that waits for `start`; start only lets it go): the cgroup in force takes the limits.
+    // Before, a created container's were written to its record alone, and its start ran
+    // with those of its create.
+    if (rec.State.Running || (rec.State.Status === 'created' && cg.dirs().some((d) => fs.existsSync(d)))) {
       // Swap is a total over memory: the kernel takes it only with a memory limit in force.
       const live: Resources = { nanoCpus: req.nanoCpus, cpuShares: req.cpuShares, cpusetCpus: req.cpusetCpus, pidsLimit: req.pidsLimit };
       if ((req.memory || req.memorySwap !== undefined) && next.Memory) {

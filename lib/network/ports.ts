@@ -85,6 +85,18 @@ export interface HeldPort {
 }
 
 /**
+ * What a start publishes, as dockerd works it out at each start
+ * (buildPortsRelatedCreateEndpointOptions): HostConfig.PortBindings and, with PublishAllPorts,
+ * every exposed port that has no binding, on any free port. HostConfig itself keeps the
+ * bindings as they were given; the ports chosen are NetworkSettings.Ports' alone.
+ */
+export function publishedBindings(host: { PortBindings?: PortMap | null; PublishAllPorts?: boolean }, exposed: string[]): PortMap {
+  const out: PortMap = { ...host.PortBindings };
+  if (host.PublishAllPorts) for (const k of exposed) if (!out[k]?.length) out[k] = [{ HostIp: '', HostPort: '' }];
+  return out;
+}
+
+/**
  * Binds the host side of each binding (0.0.0.0 unless an address is given), keeping the
  * sockets: they hold the ports while the container runs. `previous` (NetworkSettings.Ports
  * of an earlier start) pins a port that was chosen at random then: a restart keeps its

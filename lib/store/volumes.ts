@@ -20,6 +20,7 @@ import type { StorePaths } from './paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from './perms';
 import { matchKVList } from '../labels';
 import { goRegexp } from '../patterns';
+import { goQuote } from '../format/quote';
 
 /** docker's names.RestrictedNamePattern, which keeps a name from leaving volumes/. */
 export const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -80,7 +81,7 @@ export function noSuchVolume(name: string): GockerError {
 export function validateVolumeName(name: string): void {
   if (name.length === 1) throw opError('create', name, 'volume name is too short, names should be at least two alphanumeric characters');
   if (!VOLUME_NAME_RE.test(name)) {
-    throw opError('create', name, `"${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    throw opError('create', name, `${goQuote(name)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   }
 }
 

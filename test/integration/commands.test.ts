@@ -224,7 +224,7 @@ test('update: the running container\'s live cgroup and its record; a stopped one
   assert.equal(host(), `${32 * 2 ** 20} -1 500000000 512 null\n`);
   for (const [args, stderr, code] of [
     [['--memory', '1k'], 'Error response from daemon: Minimum memory limit allowed is 6MB\n', 1],
-    [['--memory', 'x1'], 'invalid argument "x1" for "-m, --memory" flag: invalid size: \'x1\'\nSee \'gocker update --help\'.\n', 125],
+    [['--memory', 'x1'], 'invalid argument "x1" for "-m, --memory" flag: strconv.ParseFloat: parsing "x1": invalid syntax\nSee \'gocker update --help\'.\n', 125],
     [[], 'you must provide one or more flags when using this command\n', 1],
   ] as Array<[string[], string, number]>) {
     const r = g(['update', ...args, 'up']);
@@ -240,7 +240,18 @@ test('update: the running container\'s live cgroup and its record; a stopped one
   assert.equal(g(['run', '--name', 'us', '--memory', '64m', 'busybox', 'sh', '-c', probe]).stdout, `${64 * 2 ** 20}\nmax\n`);
   assert.equal(g(['update', '--memory', '100m', '--pids-limit', '7', 'us']).stdout, 'us\n');
   assert.equal(g(['start', '-a', 'us']).stdout, `${100 * 2 ** 20}\n7\n`);
-  assert.equal(g(['rm', '-f', 'up', 'us']).status, 0);
+  // Created, never started, no limit yet: dockerd (container.UpdateContainer) refuses a
+  // memory limit above the memoryswap there (0) unless swap comes with it, on a host that
+  // limits swap (this one: memory.memsw.*), as for a running container.
+  const uc = g(['create', '--network', 'none', '--name', 'uc', 'busybox', 'sh', '-c', probe]).stdout.trim();
+  const refused = g(['update', '-m', '64m', 'uc']);
+  assert.equal(refused.stderr, `Error response from daemon: Cannot update container ${uc}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time\n`);
+  assert.equal(refused.status, 1);
+  // Its start runs with them (before: with those of its create, none).
+  assert.equal(g(['update', '-m', '64m', '--memory-swap', '128m', '--pids-limit', '9', 'uc']).stdout, 'uc\n');
+  assert.equal(g(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}', 'uc']).stdout, `${64 * 2 ** 20} ${128 * 2 ** 20} 9\n`);
+  assert.equal(g(['start', '-a', 'uc']).stdout, `${64 * 2 ** 20}\n9\n`);
+  assert.equal(g(['rm', '-f', 'up', 'us', 'uc']).status, 0);
 });
 
 test('container prune: stopped containers only, narrowed by until= and label=; docker\'s report', () => {

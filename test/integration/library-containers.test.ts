@@ -315,8 +315,12 @@ test('create then start; kill, stop, restart, pause, unpause, top, stats, rename
   const c = await g.createContainer('busybox', ['sh', '-c', 'trap "exit 5" TERM; while true; do sleep 0.1; done'], { network: 'none', stopTimeout: 5 });
   try {
     assert.equal(c.inspect().State.Status, 'created');
+    // Created: the cgroup its start runs in takes the limit, not its record alone (before,
+    // the start ran with the create's: none).
+    await c.update({ pidsLimit: 40 });
     await c.start();
     assert.equal(c.inspect().State.Running, true);
+    assert.equal(fs.readFileSync(`/sys/fs/cgroup/pids/gocker/${c.id}/pids.max`, 'utf8').trim(), '40');
     assert.deepEqual(c.top().Titles.slice(0, 2), ['UID', 'PID']);
     assert.ok(c.top().Processes.some((p) => p.join(' ').includes('sleep')));
     const s = await c.stats();
@@ -636,6 +640,8 @@ test('portBindings: a port with no bindings ([] or null) is exposed, not publish
     assert.equal(ports![0].HostIp, '0.0.0.0');
     assert.ok(Number(ports![0].HostPort) > 0);
     assert.equal(cli(['port', all.id]).stdout, `8081/tcp -> 0.0.0.0:${ports![0].HostPort}\n`);
+    // HostConfig keeps the bindings as given, as dockerd's; the port chosen is NetworkSettings' alone.
+    assert.deepEqual(all.inspect().HostConfig.PortBindings, { '8081/tcp': [] });
     assert.ok(natRules(all.id).some((l) => l.includes(`--dport ${ports![0].HostPort}`)), natRules(all.id).join('\n'));
   } finally {
     for (const c of made) await c.remove({ force: true }).catch(() => undefined);

@@ -251,6 +251,17 @@ describe('published ports', () => {
     assert.ok(lines.includes('80/tcp -> 127.0.0.1:17080') && lines.includes('81/tcp -> 127.0.0.1:17081'), lines.join('\n'));
     for (const p of ['90/udp', '7000/tcp', '7001/tcp']) assert.match(lines.find((l) => l.startsWith(p)) ?? '', /-> 0\.0\.0\.0:\d+$/);
     assert.match(g(['ps']).stdout, /127\.0\.0\.1:17080-17081->80-81\/tcp/);
+    // HostConfig keeps the bindings as given (-p's), as dockerd's: -P's ports are chosen at
+    // each start and shown in NetworkSettings.Ports alone. Before, HostConfig.PortBindings
+    // took an entry for each of them. A restart keeps them working, on the same host ports.
+    assert.equal(inspect(id, '{{json .HostConfig.PortBindings}} {{.HostConfig.PublishAllPorts}}'),
+      '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"17080"}],"81/tcp":[{"HostIp":"127.0.0.1","HostPort":"17081"}]} true');
+    const shown = JSON.parse(inspect(id, '{{json .NetworkSettings.Ports}}')) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+    assert.deepEqual(Object.keys(shown).sort(), ['7000/tcp', '7001/tcp', '80/tcp', '81/tcp', '90/udp']);
+    for (const p of ['90/udp', '7000/tcp', '7001/tcp']) assert.equal(lines.find((l) => l.startsWith(p)), `${p} -> 0.0.0.0:${shown[p]![0].HostPort}`);
+    assert.equal(g(['restart', '-t', '0', id]).status, 0);
+    assert.deepEqual(g(['port', id]).stdout.split('\n').filter(Boolean).sort(), [...lines].sort());
+    assert.equal(inspect(id, '{{json .HostConfig.PortBindings}}'), '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"17080"}],"81/tcp":[{"HostIp":"127.0.0.1","HostPort":"17081"}]}');
     await rmChecked(id);
     assert.equal(g(['rmi', 'exposing']).status, 0);
   });

@@ -119,7 +119,7 @@ test('docker\'s resource validation messages', () => {
   };
   assert.equal(msg({ memory: '5m' }), 'Minimum memory limit allowed is 6MB');
   assert.equal(msg({ memory: '0' }), 'ok');
-  assert.equal(msg({ memory: 'x1' }), 'invalid argument "x1" for "-m, --memory" flag: invalid size: \'x1\'');
+  assert.equal(msg({ memory: 'x1' }), 'invalid argument "x1" for "-m, --memory" flag: strconv.ParseFloat: parsing "x1": invalid syntax');
   assert.equal(msg({ memorySwap: '1g' }), 'You should always set the Memory limit when using Memoryswap limit, see usage');
   assert.equal(msg({ memory: '1g', memorySwap: '512m' }), 'Minimum memoryswap limit should be larger than memory limit, see usage');
   assert.equal(msg({ cpus: '3' }), 'Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');

@@ -33,7 +33,7 @@ test('a value refused names its option, in the words the CLI\'s flag gets', asyn
       return true;
     });
   };
-  await refused({ memory: '1x' }, 'memory', `invalid argument "1x" for "-m, --memory" flag: invalid size: '1x'`);
+  await refused({ memory: '1x' }, 'memory', `invalid argument "1x" for "-m, --memory" flag: invalid suffix: 'x'`);
   await refused({ memory: '64m', memorySwap: '32m' }, 'memorySwap', 'Minimum memoryswap limit should be larger than memory limit, see usage');
   await refused({ cpus: 'lots' }, 'cpus');
   await refused({ cpusetCpus: '3-1' }, 'cpusetCpus', 'Invalid value 3-1 for cpuset cpus');

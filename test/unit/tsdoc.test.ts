@@ -31,3 +31,18 @@ test('every export of lib/index.ts, and every public member of its classes and i
   }
   assert.deepEqual(missing, []);
 });
+
+test('Gocker hands out no internal Volumes: its volumes are createVolume, listVolumes, inspectVolume, removeVolume and pruneVolumes', () => {
+  // Before: a public getter `volumes` gave the store's Volumes class itself to any caller.
+  const entry = path.join(REPO, 'lib', 'index.ts');
+  const program = ts.createProgram([entry], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, noEmit: true });
+  const checker = program.getTypeChecker();
+  const gocker = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!).find((e) => e.name === 'Gocker')!;
+  const exposed = checker.getDeclaredTypeOfSymbol(gocker).getProperties().filter((m) => {
+    const d = m.declarations?.[0];
+    if (!d || ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) return false;
+    return checker.typeToString(checker.getTypeOfSymbolAtLocation(m, d)) === 'Volumes';
+  });
+  assert.deepEqual(exposed.map((m) => m.name), []);
+  assert.ok(['createVolume', 'listVolumes', 'inspectVolume', 'removeVolume', 'pruneVolumes'].every((n) => checker.getDeclaredTypeOfSymbol(gocker).getProperty(n)));
+});
