@@ -600,9 +600,32 @@ test('portBindings: a port with no bindings ([] or null) is exposed, not publish
 });
 
 test('a volume\'s options with a NUL byte (mount(2)\'s source and data) are refused at create, in one line; nothing is made', async () => {
-  for (const options of [{ type: 'none', o: 'bind', device: '/tmp/a\0b' }, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m\0,uid=0' }]) {
+  for (const [options, field] of [[{ type: 'none', o: 'bind', device: '/tmp/a\0b' }, 'device'], [{ type: 'tmpfs', device: 'tmpfs', o: 'size=1m\0,uid=0' }, 'o']] as const) {
     await assert.rejects(g.createVolume('h13lib-nul', { options }), (e: unknown) =>
-      e instanceof InvalidOptionError && e.option === 'options' && e.message === 'volume options must not contain a NUL byte');
+      e instanceof InvalidOptionError && e.option === 'options' && e.message === `options.${field} must not contain a NUL byte`);
     assert.deepEqual(g.listVolumes({ filters: { name: ['^h13lib-nul$'] } }), []);
   }
+});
+
+/** The container directories under the store's root and runroot, its ids as ps -a lists them. */
+function leftovers(): { dirs: string[]; ps: string } {
+  const dirs = [path.join(roots.root, 'containers'), path.join(roots.runroot, 'containers')].flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).map((e) => path.join(d, e)) : []));
+  return { dirs, ps: cli(['ps', '-aq', '--no-trunc']).stdout };
+}
+
+test('a NUL byte in any string option is refused as that option before anything is made; no container is left', async () => {
+  const before = leftovers();
+  const cases: Array<[object, string, string]> = [
+    [{ labels: { a: 'b\0c' } }, 'labels', 'labels.a must not contain a NUL byte'],
+    [{ entrypoint: '/bin/sh\0x' }, 'entrypoint', 'entrypoint must not contain a NUL byte'],
+    [{ devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/x\0y' }] }, 'devices', 'devices[0].pathInContainer must not contain a NUL byte'],
+    [{ devices: [{ pathOnHost: '/dev/null\0x' }] }, 'devices', 'devices[0].pathOnHost must not contain a NUL byte'],
+    [{ hostname: 'a\0b' }, 'hostname', 'hostname must not contain a NUL byte'],
+  ];
+  for (const [opts, option, message] of cases) {
+    for (const make of [() => g.createContainer('busybox', ['true'], { network: 'none', ...opts }), () => g.run('busybox', ['true'], { network: 'none', ...opts })]) {
+      await assert.rejects(make(), (e: unknown) => e instanceof InvalidOptionError && e.option === option && e.message === message && e.exitCode === 125, JSON.stringify(opts));
+    }
+  }
+  assert.deepEqual(leftovers(), before);
 });
