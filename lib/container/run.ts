@@ -160,7 +160,7 @@ export class Runner {
       }
       // Only -t goes through the socket: without it the monitor writes to this process's own stdio.
       const attachTo = io && o.tty && !o.detach && !create ? { ...io, detachKeys: o.detachKeys, stdinOnce: true } : undefined;
-      return await this.launch(rec, spec, prepared.cgroup, { ...o, streams: o.attach, attach: attachTo }, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
+      return await this.launch(rec, spec, prepared.cgroup, { ...o, streams: o.attach, attach: attachTo, fresh: true }, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
@@ -183,9 +183,11 @@ export class Runner {
    * container's namespaces and mounts, which wait for it at the cgroups (the spec's go_fd).
    * The caller holds the container's lock; it is released once the container is under way
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
+   * o.fresh: a container run or create has just made, which the monitor never creating is
+   * an error for (thrown: the caller removes the container).
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
-    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: AttachStreams; attach?: AttachIo & { detachKeys?: string } }, onStart: ((id: string, monitorPid: number) => void) | undefined,
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: AttachStreams; attach?: AttachIo & { detachKeys?: string }; fresh?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
     release: () => void, exitCommand: string[] | undefined, net: JoinHook | undefined, hooks: LaunchHooks & { create?: boolean },
     beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
@@ -284,6 +286,18 @@ export class Runner {
         created = fs.readSync(reportRead, b, 0, 1, null) === 1 && b[0] === 0x63;
       } finally {
         fs.closeSync(reportRead);
+      }
+      if (!created && o.fresh) {
+        // A new container that never came to be: the monitor refused its spec (the last
+        // defence behind the engine's checks), or with create the child failed to make it.
+        // The caller (runOrCreate) removes everything of it, as dockerd's create leaves no
+        // container behind a refusal. A run's runtime failure (a mount, say) leaves it, as
+        // docker's start does: the record says why.
+        await child.exited;
+        const exit = readExit(this.paths, rec.Id);
+        const prefix = `invalid spec ${runSpec}: `;
+        if (exit?.error.startsWith(prefix)) throw engineError(`invalid spec: ${exit.error.slice(prefix.length)}`);
+        if (hooks.create) throw new GockerError(exit?.error || `container ${rec.Id.slice(0, 12)} could not be created`, { exitCode: exit?.exitCode || 125 });
       }
       if (created) {
         log.debug('container created', { id: rec.Id.slice(0, 12), ms: sinceStart() });

@@ -613,6 +613,13 @@ function leftovers(): { dirs: string[]; ps: string } {
   return { dirs, ps: cli(['ps', '-aq', '--no-trunc']).stdout };
 }
 
+/** What a container id still has on the host: its cgroup directories (gocker/ID in each hierarchy) and its mounts. */
+function onHost(id: string): string[] {
+  const cgroups = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => [path.join('/sys/fs/cgroup', h, 'gocker', id), path.join('/sys/fs/cgroup', 'gocker', id)]).filter((d) => fs.existsSync(d));
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(id));
+  return [...new Set([...cgroups, ...mounts])];
+}
+
 test('a NUL byte in any string option is refused as that option before anything is made; no container is left', async () => {
   const before = leftovers();
   const cases: Array<[object, string, string]> = [
@@ -628,4 +635,52 @@ test('a NUL byte in any string option is refused as that option before anything 
     }
   }
   assert.deepEqual(leftovers(), before);
+});
+
+test('a spec the monitor refuses (its last defence: a device path not in its clean form) fails the create and run with the field, and removes all of the container', async () => {
+  // The engine passes /dev/x/ on (docker's runc cleans it); the monitor refuses it, after the
+  // record, the directories and the cgroup were made.
+  const before = leftovers();
+  const ids: string[] = [];
+  const opts: Parameters<Gocker['createContainer']>[2] = { network: 'none', devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/x/' }] };
+  const refusal = (e: unknown): boolean => {
+    assert.ok(e instanceof GockerError, String(e));
+    assert.match(e.message, /^invalid spec: linux\.devices\[\d+\]\.path: must name a file in the container, in its clean form, not "\/dev\/x\/"$/);
+    assert.ok(!e.message.includes(roots.runroot), 'no path of the runroot in it');
+    assert.equal(e.exitCode, 125);
+    return true;
+  };
+  await assert.rejects(g.createContainer('busybox', ['true'], opts, { onCreate: (id) => void ids.push(id) }), refusal);
+  assert.equal(ids.length, 1, 'the record was made before the monitor refused it');
+  assert.deepEqual(leftovers(), before);
+  assert.deepEqual(onHost(ids[0]), []);
+  // A detached run, and the CLI's foreground run: the same.
+  await assert.rejects(g.run('busybox', ['true'], opts), refusal);
+  assert.deepEqual(leftovers(), before);
+  const cid = path.join(path.dirname(roots.root), 'cidfile');
+  const r = cli(['run', '--network', 'none', '--cidfile', cid, '--device', '/dev/null:/dev/x/', 'busybox', 'true']);
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /^gocker: invalid spec: linux\.devices\[\d+\]\.path: must name a file in the container, in its clean form, not "\/dev\/x\/"$/m);
+  assert.ok(!r.stderr.includes(`gocker: invalid spec ${roots.runroot}`), r.stderr);
+  assert.deepEqual(leftovers(), before);
+  if (fs.existsSync(cid)) {
+    assert.deepEqual(onHost(fs.readFileSync(cid, 'utf8').trim()), []);
+    fs.rmSync(cid);
+  }
+});
+
+test('a create whose container cannot be made (the kernel refuses a 100-character hostname) leaves nothing; a run leaves it exited with the reason, as docker\'s start', async () => {
+  const before = leftovers();
+  const ids: string[] = [];
+  const opts = { network: 'none', hostname: 'h'.repeat(100) } as const;
+  await assert.rejects(g.createContainer('busybox', ['true'], opts, { onCreate: (id) => void ids.push(id) }),
+    (e: unknown) => e instanceof GockerError && e.message === 'sethostname: invalid argument' && e.exitCode === 125);
+  assert.equal(ids.length, 1);
+  assert.deepEqual(leftovers(), before);
+  assert.deepEqual(onHost(ids[0]), []);
+  const r = cli(['run', '--network', 'none', '--name', 'h13lib-longhost', '--hostname', 'h'.repeat(100), 'busybox', 'true']);
+  assert.equal(r.stderr, 'gocker: sethostname: invalid argument\n');
+  assert.equal(r.status, 125);
+  assert.equal(cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}', 'h13lib-longhost']).stdout, 'exited 125 sethostname: invalid argument\n');
+  assert.equal(cli(['rm', 'h13lib-longhost']).status, 0);
 });
