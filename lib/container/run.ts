@@ -124,6 +124,7 @@ export class Runner {
 
   private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean, io?: AttachIo): Promise<RunResult> {
     checkRunOptions(o);
+    if (io) (await import('./attach')).checkAttachStreams(io);
     // Refused before anything is made (docker refuses them at the attach, after the create).
     if (o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys, 125);
     const image = this.store.resolveImage(o.image);
@@ -394,6 +395,7 @@ export class Runner {
   async start(ref: string, o: StartOptions = {}): Promise<RunResult> {
     // Refused before anything starts (a bad key would otherwise stop it half way).
     if (o.attach && o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys);
+    if (o.attach && o.io) (await import('./attach')).checkAttachStreams(o.io);
     const { find } = await import('./lifecycle');
     const id = find(this.paths, ref).Id;
     // Two starts at once: the second waits, then finds it running and does nothing.

@@ -684,3 +684,39 @@ test('a create whose container cannot be made (the kernel refuses a 100-characte
   assert.equal(cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}', 'h13lib-longhost']).stdout, 'exited 125 sethostname: invalid argument\n');
   assert.equal(cli(['rm', 'h13lib-longhost']).status, 0);
 });
+
+test('startAttached() and attach() refuse what is not a stream before anything starts, as an error the caller can catch', () => {
+  // Run in a process of its own: the TypeError this was came from a socket handler, and
+  // ended the process that made the call.
+  const script = `
+    const { Gocker, InvalidOptionError } = require('gocker');
+    const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(roots.runroot)} });
+    const refusal = async (p) => { try { await p; return 'resolved'; } catch (e) { return (e instanceof InvalidOptionError ? e.option + ': ' : 'other: ') + e.message; } };
+    (async () => {
+      const out = {};
+      const c = await g.createContainer('busybox', ['echo', 'hi'], { network: 'none' });
+      try {
+        out.stdout = await refusal(c.startAttached({ stdout: 'notastream' }));
+        out.stderr = await refusal(c.startAttached({ stdout: process.stderr, stderr: {} }));
+        out.stdin = await refusal(c.startAttached({ stdin: 42 }));
+        out.startAttach = await refusal(c.start({ attach: { stdout: 'x' } }));
+        out.status = c.inspect().State.Status;
+      } finally {
+        await c.remove({ force: true });
+      }
+      const r = await g.run('busybox', ['sleep', '60'], { network: 'none' });
+      try {
+        out.attach = await refusal(r.attach({ stdout: 'notastream' }));
+      } finally {
+        await r.remove({ force: true });
+      }
+      process.stderr.write(JSON.stringify(out));
+    })().catch((e) => { process.stderr.write(String(e.stack)); process.exitCode = 1; });
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stderr), {
+    stdout: 'stdout: stdout must be a writable stream', stderr: 'stderr: stderr must be a writable stream', stdin: 'stdin: stdin must be a readable stream',
+    startAttach: 'stdout: stdout must be a writable stream', status: 'created', attach: 'stdout: stdout must be a writable stream',
+  });
+});
