@@ -136,3 +136,22 @@ test('the engine\'s entry (Runner\'s run and create, under the CLI\'s run) makes
     ['devices', 'devices[0].PathInContainer must not contain a NUL byte', 125]);
   assert.equal(refusal({ image: 'busybox', env: ['A=', 'B=c=d'], labels: { a: '' }, command: ['true'] }), undefined);
 });
+
+test('update\'s integers as docker\'s int64 flags: out of range and not an integer refused as the option, before any container is touched', async () => {
+  const { checkUpdateOptions } = await import('../../lib/containers');
+  const refused = (o: Parameters<typeof checkUpdateOptions>[0]): string => {
+    try {
+      checkUpdateOptions(o);
+      return 'ok';
+    } catch (e) {
+      assert.ok(e instanceof InvalidOptionError, String(e));
+      return `${e.option}: ${e.message}`;
+    }
+  };
+  const big = '9'.repeat(40);
+  assert.equal(refused({ pidsLimit: big }), `pidsLimit: invalid argument "${big}" for "--pids-limit" flag: strconv.ParseInt: parsing "${big}": value out of range`);
+  assert.equal(refused({ pidsLimit: 1e300 }), 'pidsLimit: invalid argument "1e+300" for "--pids-limit" flag: strconv.ParseInt: parsing "1e+300": value out of range');
+  assert.equal(refused({ cpuShares: 1e300 }), 'cpuShares: invalid argument "1e+300" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e+300": value out of range');
+  assert.equal(refused({ pidsLimit: '1e3' }), 'pidsLimit: invalid argument "1e3" for "--pids-limit" flag: strconv.ParseInt: parsing "1e3": invalid syntax');
+  assert.equal(refused({ pidsLimit: '0x10', cpuShares: '0o1000' }), 'ok');
+});
