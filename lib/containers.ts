@@ -5,7 +5,7 @@
 // environment: a container's output goes to its log and to the streams the caller attaches.
 import type { Readable, Writable } from 'node:stream';
 import { bindLogScope } from './log';
-import { GockerError, InvalidOptionError, NoSuchContainerError } from './errors';
+import { GockerError, InvalidOptionError, NoSuchContainerError, refuseNulBytes } from './errors';
 import type { Store } from './store';
 import type { StorePaths } from './store/paths';
 import type { AttachEnd, AttachOptions, Attachment } from './container/attach';
@@ -486,9 +486,7 @@ const keyValues = (r: Record<string, string> | undefined): string[] | undefined 
 function envList(env: string[] | Record<string, string> | undefined, option = 'env'): string[] | undefined {
   if (env === undefined) return undefined;
   const list = Array.isArray(env) ? env : keyValues(env)!;
-  for (const e of list) {
-    if (typeof e !== 'string' || !e.includes('=') || e.startsWith('=')) throw new InvalidOptionError(option, `invalid environment variable: ${String(e)}: must be KEY=VALUE`, { exitCode: 125 });
-  }
+  (require('./container/run-options') as typeof import('./container/run-options')).checkEnv(list, option);
   return list;
 }
 
@@ -515,6 +513,8 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
     if (!Object.hasOwn(RUN_OPTION_KEYS, k)) throw new InvalidOptionError(k, `unknown option: ${k}`, { exitCode: 125 });
   }
   if (cmd !== undefined && (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string'))) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
+  // Before any other check: what they pass a string with a NUL to (Node's fs, a parser) is no judge of it.
+  refuseNulBytes({ image, cmd, ...o }, 125);
   if (o.name !== undefined && !NAME_PATTERN.test(o.name)) throw invalidName(o.name);
   const env = envList(o.env);
   const resources = { memory: sizeString(o.memory), memorySwap: sizeString(o.memorySwap), cpus: o.cpus === undefined ? undefined : String(o.cpus), cpuShares: o.cpuShares, cpusetCpus: o.cpusetCpus, pidsLimit: o.pidsLimit };

@@ -123,3 +123,34 @@ export class InvalidOptionError extends GockerError {
     this.name = 'InvalidOptionError';
   }
 }
+
+/**
+ * A NUL byte in any string of options (in arrays and maps too, a map's keys as well) refused
+ * as the option it is in (its top-level key). No string the engine is given may hold one:
+ * the kernel ends a path, an argument or an environment entry at it, Node's fs refuses such
+ * a path with a TypeError, and the monitor refuses such a spec only once the container
+ * exists. One check at the engine's entry rather than one in each consumer of a field.
+ */
+export function refuseNulBytes(options: object, exitCode: number): void {
+  const seen = new Set<object>();
+  const walk = (v: unknown, where: string, option: string): void => {
+    if (typeof v === 'string') {
+      if (v.includes('\0')) throw new InvalidOptionError(option, `${where} must not contain a NUL byte`, { exitCode });
+      return;
+    }
+    if (typeof v !== 'object' || v === null || seen.has(v)) return;
+    // Data only: a stream or other class instance among the options is not the caller's text.
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, `${where}[${i}]`, option));
+      return;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      if (k.includes('\0')) throw new InvalidOptionError(option, `a key of ${where} must not contain a NUL byte`, { exitCode });
+      walk(x, `${where}.${k}`, option);
+    }
+  };
+  for (const [k, v] of Object.entries(options)) walk(v, k, k);
+}

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { InvalidOptionError } from '../errors';
 import { ramInBytes } from '../format/size';
+import { ParseIntError, parseInt64 } from '../strconv';
 import type { DeviceRule } from './devices';
 
 export interface Resources {
@@ -37,6 +38,22 @@ export function parseSize(value: string, flag: string, option: keyof ResourceFla
     return ramInBytes(value);
   } catch (e) {
     throw bad(option, `invalid argument "${value}" for "${flag}" flag: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * An int64 flag's value as docker's CLI reads it (pflag: strconv.ParseInt(s, 0, 64)), a
+ * library's number as that int64; refused in the flag's words, as docker's CLI refuses it.
+ */
+export function parseInt64Flag(v: number | string, flag: string, option: keyof ResourceFlags): number {
+  try {
+    if (typeof v !== 'number') return Number(parseInt64(String(v)));
+    if (!Number.isInteger(v)) throw new ParseIntError(String(v), 'invalid syntax');
+    if (BigInt(v) >= 2n ** 63n || BigInt(v) < -(2n ** 63n)) throw new ParseIntError(String(v), 'value out of range');
+    return v;
+  } catch (e) {
+    if (e instanceof ParseIntError) throw bad(option, `invalid argument "${String(v)}" for "${flag}" flag: ${e.message}`);
+    throw e;
   }
 }
 
@@ -92,8 +109,8 @@ export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onli
     if (nano) r.nanoCpus = nano;
   }
   if (f.cpuShares !== undefined && f.cpuShares !== '') {
-    const v = Number(f.cpuShares);
-    if (!Number.isInteger(v) || v < 0) throw bad('cpuShares', `invalid argument "${f.cpuShares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${f.cpuShares}": invalid syntax`);
+    const v = parseInt64Flag(f.cpuShares, '-c, --cpu-shares', 'cpuShares');
+    if (v < 0) throw bad('cpuShares', `invalid argument "${f.cpuShares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${f.cpuShares}": invalid syntax`);
     if (v) r.cpuShares = Math.max(2, Math.min(262144, v));
   }
   if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') {
@@ -105,8 +122,7 @@ export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onli
     r.cpusetCpus = f.cpusetCpus;
   }
   if (f.pidsLimit !== undefined && f.pidsLimit !== '') {
-    const v = Number(f.pidsLimit);
-    if (!Number.isInteger(v)) throw bad('pidsLimit', `invalid argument "${f.pidsLimit}" for "--pids-limit" flag: strconv.ParseInt: parsing "${f.pidsLimit}": invalid syntax`);
+    const v = parseInt64Flag(f.pidsLimit, '--pids-limit', 'pidsLimit');
     if (v > 0) r.pidsLimit = v;
   }
   return r;

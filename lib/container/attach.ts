@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { GockerError, isErrno } from '../errors';
+import { GockerError, InvalidOptionError, isErrno } from '../errors';
 import { native } from '../native';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
@@ -90,6 +90,20 @@ export interface Attachment {
   rawTerminal(fd: number): () => void;
 }
 
+/**
+ * The caller's streams, checked before anything connects or starts: what is not a stream
+ * would fail only inside the socket's handlers, with a TypeError no caller can catch.
+ */
+export function checkAttachStreams(o: AttachOptions): void {
+  const has = (v: object, fns: string[]): boolean => fns.every((f) => typeof (v as Record<string, unknown>)[f] === 'function');
+  const bad = (option: string, what: string): InvalidOptionError => new InvalidOptionError(option, `${option} must be ${what}`, { exitCode: 1 });
+  if (o.stdin !== undefined && (typeof o.stdin !== 'object' || o.stdin === null || !has(o.stdin, ['on', 'removeListener', 'pause']))) throw bad('stdin', 'a readable stream');
+  for (const option of ['stdout', 'stderr'] as const) {
+    const w = o[option];
+    if (w !== undefined && (typeof w !== 'object' || w === null || !has(w, ['write', 'once']))) throw bad(option, 'a writable stream');
+  }
+}
+
 function frame(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const h = Buffer.alloc(5);
   h[0] = type;
@@ -106,6 +120,7 @@ const notRunning = (): GockerError => new GockerError('You cannot attach to a st
 export async function connectAttach(paths: StorePaths, id: string, tty: boolean, o: AttachOptions,
   /** an exec's socket in the container's runtime directory, and where its exit is recorded */
   exec?: { socket: string; exit: () => { exitCode: number } | undefined }): Promise<Attachment> {
+  checkAttachStreams(o);
   const keys = tty && o.stdin ? parseDetachKeys(o.detachKeys) : undefined;
   // The directory's fd names it: the socket's path may be longer than sun_path's 108 bytes.
   let dir: number;
@@ -246,6 +261,7 @@ export async function attach(paths: StorePaths, rec: ContainerRecord, o: AttachO
   if (!rec.State.Running) throw notRunning();
   if (rec.State.Paused) throw new GockerError('You cannot attach to a paused container, unpause it first', { code: 'EUSAGE', exitCode: 1 });
   parseDetachKeys(o.detachKeys);
+  checkAttachStreams(o);
   // Without -i at its creation the container has no stdin to give.
   const a = await connectAttach(paths, rec.Id, rec.Config.Tty, { ...o, stdin: rec.Config.OpenStdin ? o.stdin : undefined });
   containerEvent(paths, 'attach', rec);

@@ -156,11 +156,7 @@ export function shouldRestart(rec: ContainerRecord, exitCode: number, stopped: b
  * that /proc shows it as root's) with the exit command's script and this id as its arguments.
  */
 export function restarterAlive(paths: StorePaths, id: string): boolean {
-  try {
-    return exitCommandAlive(paths, id, Number(fs.readFileSync(path.join(paths.runContainer(id), RESTARTER_FILE), 'utf8')));
-  } catch {
-    return false;
-  }
+  return exitCommandAlive(paths, id, restarterPid(paths, id));
 }
 
 /**

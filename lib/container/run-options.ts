@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResourceFlags } from '../cgroups';
-import { GockerError } from '../errors';
+import { GockerError, InvalidOptionError, refuseNulBytes } from '../errors';
 import { humanSize } from '../spec';
 import type { Mount } from './mounts';
 import type { NetworkOptions } from './network';
@@ -92,6 +92,24 @@ export interface Ulimit {
   name: string;
   soft: number;
   hard: number;
+}
+
+/**
+ * The checks of run's options that need nothing but the options, made first by the engine's
+ * entry (Runner's run and create, which the CLI's run and create and the library's reach):
+ * a NUL byte in any string, an environment entry without its KEY. Nothing of the container
+ * exists yet.
+ */
+export function checkRunOptions(o: RunOptions): void {
+  refuseNulBytes(o, 125);
+  checkEnv(o.env);
+}
+
+/** Config.Env's entries, KEY=VALUE each (a bare KEY is the CLI's to resolve, never the engine's), as option. */
+export function checkEnv(env: unknown[] | undefined, option = 'env'): void {
+  for (const e of env ?? []) {
+    if (typeof e !== 'string' || !e.includes('=') || e.startsWith('=')) throw new InvalidOptionError(option, `invalid environment variable: ${String(e)}: must be KEY=VALUE`, { exitCode: 125 });
+  }
 }
 
 // json-file's options, as dockerd's driver knows them; gocker implements the rotation ones.
@@ -196,9 +214,6 @@ const FLAG_WORDS: Record<string, [string, boolean]> = {
  * words as flags, the rest (size=, mode=) as data.
  */
 export function tmpfsMount(target: string, opts = ''): { dest: string; options: string[] } {
-  // A NUL ends the path (or the mount's data) where the kernel reads it: never what was asked.
-  if (target.includes('\0')) throw engineError('invalid mount config for type "tmpfs": field Target must not contain a NUL byte');
-  if (opts.includes('\0')) throw engineError('invalid mount config for type "tmpfs": its options must not contain a NUL byte');
   if (!target.startsWith('/')) throw engineError(`invalid mount config for type "tmpfs": invalid mount path '${target}': mount path must be absolute`);
   const flags = new Set(['nosuid', 'nodev', 'noexec']);
   const data: string[] = [];

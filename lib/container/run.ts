@@ -23,7 +23,7 @@ import { networkHook, type NetworkHook } from './network';
 import { joinedNamespaces, type AttachStreams } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart } from './restart';
-import type { RunOptions } from './run-options';
+import { checkRunOptions, type RunOptions } from './run-options';
 import { prepareContainer, readOr, type Prepared } from './run-prepare';
 
 export type { LogConfig, RunOptions, Ulimit } from './run-options';
@@ -123,6 +123,8 @@ export class Runner {
   }
 
   private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean, io?: AttachIo): Promise<RunResult> {
+    checkRunOptions(o);
+    if (io) (await import('./attach')).checkAttachStreams(io);
     // Refused before anything is made (docker refuses them at the attach, after the create).
     if (o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys, 125);
     const image = this.store.resolveImage(o.image);
@@ -159,7 +161,7 @@ export class Runner {
       }
       // Only -t goes through the socket: without it the monitor writes to this process's own stdio.
       const attachTo = io && o.tty && !o.detach && !create ? { ...io, detachKeys: o.detachKeys, stdinOnce: true } : undefined;
-      return await this.launch(rec, spec, prepared.cgroup, { ...o, streams: o.attach, attach: attachTo }, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
+      return await this.launch(rec, spec, prepared.cgroup, { ...o, streams: o.attach, attach: attachTo, fresh: true }, onStart, release, exitCommand, net, { ...this.hooks, ...hooks, create }, async () => {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
@@ -182,9 +184,11 @@ export class Runner {
    * container's namespaces and mounts, which wait for it at the cgroups (the spec's go_fd).
    * The caller holds the container's lock; it is released once the container is under way
    * (so rm, stop and start from elsewhere see a consistent state) and taken again to finish.
+   * o.fresh: a container run or create has just made, which the monitor never creating is
+   * an error for (thrown: the caller removes the container).
    */
   private async launch(rec: ContainerRecord, spec: OciSpec, cgroup: ContainerCgroup,
-    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: AttachStreams; attach?: AttachIo & { detachKeys?: string } }, onStart: ((id: string, monitorPid: number) => void) | undefined,
+    o: { detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; streams?: AttachStreams; attach?: AttachIo & { detachKeys?: string }; fresh?: boolean }, onStart: ((id: string, monitorPid: number) => void) | undefined,
     release: () => void, exitCommand: string[] | undefined, net: JoinHook | undefined, hooks: LaunchHooks & { create?: boolean },
     beforeStart: () => Promise<void>): Promise<RunResult> {
     const run = this.paths.runContainer(rec.Id);
@@ -284,6 +288,18 @@ export class Runner {
       } finally {
         fs.closeSync(reportRead);
       }
+      if (!created && o.fresh) {
+        // A new container that never came to be: the monitor refused its spec (the last
+        // defence behind the engine's checks), or with create the child failed to make it.
+        // The caller (runOrCreate) removes everything of it, as dockerd's create leaves no
+        // container behind a refusal. A run's runtime failure (a mount, say) leaves it, as
+        // docker's start does: the record says why.
+        await child.exited;
+        const exit = readExit(this.paths, rec.Id);
+        const prefix = `invalid spec ${runSpec}: `;
+        if (exit?.error.startsWith(prefix)) throw engineError(`invalid spec: ${exit.error.slice(prefix.length)}`);
+        if (hooks.create) throw new GockerError(exit?.error || `container ${rec.Id.slice(0, 12)} could not be created`, { exitCode: exit?.exitCode || 125 });
+      }
       if (created) {
         log.debug('container created', { id: rec.Id.slice(0, 12), ms: sinceStart() });
         if (net?.attach || hooks.beforeRelease) {
@@ -379,6 +395,7 @@ export class Runner {
   async start(ref: string, o: StartOptions = {}): Promise<RunResult> {
     // Refused before anything starts (a bad key would otherwise stop it half way).
     if (o.attach && o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys);
+    if (o.attach && o.io) (await import('./attach')).checkAttachStreams(o.io);
     const { find } = await import('./lifecycle');
     const id = find(this.paths, ref).Id;
     // Two starts at once: the second waits, then finds it running and does nothing.

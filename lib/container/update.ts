@@ -1,7 +1,7 @@
 // docker update: new resource limits for a container, running or created (its live cgroup,
 // then its record) or not (its record, which the next start applies).
 import * as fs from 'node:fs';
-import { cgroupManager, parseResources, parseSize, type ResourceFlags, type Resources } from '../cgroups';
+import { cgroupManager, parseInt64Flag, parseResources, parseSize, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, InvalidOptionError } from '../errors';
 import type { StorePaths } from '../store/paths';
 import { withContainer } from './lifecycle';
@@ -36,8 +36,7 @@ export function parseUpdate(f: ResourceFlags, hostInfo?: { cpus: number; onlineC
     throw invalid('memorySwap', 'Minimum memoryswap limit should be larger than memory limit, see usage');
   }
   if (f.pidsLimit !== undefined && f.pidsLimit !== '') {
-    const v = Number(f.pidsLimit);
-    if (!Number.isInteger(v)) throw invalid('pidsLimit', `invalid argument "${f.pidsLimit}" for "--pids-limit" flag: strconv.ParseInt: parsing "${f.pidsLimit}": invalid syntax`);
+    const v = parseInt64Flag(f.pidsLimit, '--pids-limit', 'pidsLimit');
     if (v !== 0) req.pidsLimit = v > 0 ? v : -1;
   }
   return req;

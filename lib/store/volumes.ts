@@ -10,7 +10,7 @@
 // counts only while the container directory it names (a 64-hex id) exists.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConflictError, GockerError, InvalidOptionError, NoSuchVolumeError, isErrno } from '../errors';
+import { ConflictError, GockerError, InvalidOptionError, NoSuchVolumeError, isErrno, refuseNulBytes } from '../errors';
 import { volumeEvent } from '../events';
 import { log } from '../log';
 import { native } from '../native';
@@ -203,7 +203,7 @@ export class Volumes {
       }
     }
     // The options become mount(2)'s source and data, where a NUL ends them: never what was asked.
-    if (Object.entries(o.options ?? {}).some(([k, v]) => `${k}${v}`.includes('\0'))) throw new InvalidOptionError('options', 'volume options must not contain a NUL byte', { exitCode: 1 });
+    refuseNulBytes({ options: o.options }, 1);
     validateVolumeOptions(n, o.options);
     const release = await this.lock();
     try {

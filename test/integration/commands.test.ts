@@ -225,12 +225,18 @@ test('update: the running container\'s live cgroup and its record; a stopped one
   for (const [args, stderr, code] of [
     [['--memory', '1k'], 'Error response from daemon: Minimum memory limit allowed is 6MB\n', 1],
     [['--memory', 'x1'], 'invalid argument "x1" for "-m, --memory" flag: strconv.ParseFloat: parsing "x1": invalid syntax\nSee \'gocker update --help\'.\n', 125],
+    // int64 flags as pflag reads them (strconv.ParseInt(s, 0, 64)): past int64 never reaches the kernel.
+    [['--pids-limit', '9999999999999999999999999999999999999999'], 'invalid argument "9999999999999999999999999999999999999999" for "--pids-limit" flag: strconv.ParseInt: parsing "9999999999999999999999999999999999999999": value out of range\nSee \'gocker update --help\'.\n', 125],
+    [['--cpu-shares', '1e3'], 'invalid argument "1e3" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e3": invalid syntax\nSee \'gocker update --help\'.\n', 125],
     [[], 'you must provide one or more flags when using this command\n', 1],
   ] as Array<[string[], string, number]>) {
     const r = g(['update', ...args, 'up']);
     assert.equal(r.stderr, stderr, args.join(' '));
     assert.equal(r.status, code, args.join(' '));
   }
+  // docker's CLI takes 0x10 as 16, 010 as 8 (pflag's base 0), and underscores between digits.
+  assert.equal(g(['update', '--pids-limit', '010', '--cpu-shares', '0x1_00', 'up']).stdout, 'up\n');
+  assert.equal(host(), `${32 * 2 ** 20} -1 500000000 256 8\n`);
   const some = g(['update', '--cpu-shares', '100', 'up', 'nosuch']);
   assert.equal(some.stdout, 'up\n');
   assert.equal(some.stderr, 'Error response from daemon: No such container: nosuch\n');

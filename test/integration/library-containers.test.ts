@@ -649,9 +649,123 @@ test('portBindings: a port with no bindings ([] or null) is exposed, not publish
 });
 
 test('a volume\'s options with a NUL byte (mount(2)\'s source and data) are refused at create, in one line; nothing is made', async () => {
-  for (const options of [{ type: 'none', o: 'bind', device: '/tmp/a\0b' }, { type: 'tmpfs', device: 'tmpfs', o: 'size=1m\0,uid=0' }]) {
+  for (const [options, field] of [[{ type: 'none', o: 'bind', device: '/tmp/a\0b' }, 'device'], [{ type: 'tmpfs', device: 'tmpfs', o: 'size=1m\0,uid=0' }, 'o']] as const) {
     await assert.rejects(g.createVolume('h13lib-nul', { options }), (e: unknown) =>
-      e instanceof InvalidOptionError && e.option === 'options' && e.message === 'volume options must not contain a NUL byte');
+      e instanceof InvalidOptionError && e.option === 'options' && e.message === `options.${field} must not contain a NUL byte`);
     assert.deepEqual(g.listVolumes({ filters: { name: ['^h13lib-nul$'] } }), []);
   }
+});
+
+/** The container directories under the store's root and runroot, its ids as ps -a lists them. */
+function leftovers(): { dirs: string[]; ps: string } {
+  const dirs = [path.join(roots.root, 'containers'), path.join(roots.runroot, 'containers')].flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).map((e) => path.join(d, e)) : []));
+  return { dirs, ps: cli(['ps', '-aq', '--no-trunc']).stdout };
+}
+
+/** What a container id still has on the host: its cgroup directories (gocker/ID in each hierarchy) and its mounts. */
+function onHost(id: string): string[] {
+  const cgroups = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => [path.join('/sys/fs/cgroup', h, 'gocker', id), path.join('/sys/fs/cgroup', 'gocker', id)]).filter((d) => fs.existsSync(d));
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(id));
+  return [...new Set([...cgroups, ...mounts])];
+}
+
+test('a NUL byte in any string option is refused as that option before anything is made; no container is left', async () => {
+  const before = leftovers();
+  const cases: Array<[object, string, string]> = [
+    [{ labels: { a: 'b\0c' } }, 'labels', 'labels.a must not contain a NUL byte'],
+    [{ entrypoint: '/bin/sh\0x' }, 'entrypoint', 'entrypoint must not contain a NUL byte'],
+    [{ devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/x\0y' }] }, 'devices', 'devices[0].pathInContainer must not contain a NUL byte'],
+    [{ devices: [{ pathOnHost: '/dev/null\0x' }] }, 'devices', 'devices[0].pathOnHost must not contain a NUL byte'],
+    [{ hostname: 'a\0b' }, 'hostname', 'hostname must not contain a NUL byte'],
+  ];
+  for (const [opts, option, message] of cases) {
+    for (const make of [() => g.createContainer('busybox', ['true'], { network: 'none', ...opts }), () => g.run('busybox', ['true'], { network: 'none', ...opts })]) {
+      await assert.rejects(make(), (e: unknown) => e instanceof InvalidOptionError && e.option === option && e.message === message && e.exitCode === 125, JSON.stringify(opts));
+    }
+  }
+  assert.deepEqual(leftovers(), before);
+});
+
+test('a spec the monitor refuses (its last defence: a device path not in its clean form) fails the create and run with the field, and removes all of the container', async () => {
+  // The engine passes /dev/x/ on (docker's runc cleans it); the monitor refuses it, after the
+  // record, the directories and the cgroup were made.
+  const before = leftovers();
+  const ids: string[] = [];
+  const opts: Parameters<Gocker['createContainer']>[2] = { network: 'none', devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/x/' }] };
+  const refusal = (e: unknown): boolean => {
+    assert.ok(e instanceof GockerError, String(e));
+    assert.match(e.message, /^invalid spec: linux\.devices\[\d+\]\.path: must name a file in the container, in its clean form, not "\/dev\/x\/"$/);
+    assert.ok(!e.message.includes(roots.runroot), 'no path of the runroot in it');
+    assert.equal(e.exitCode, 125);
+    return true;
+  };
+  await assert.rejects(g.createContainer('busybox', ['true'], opts, { onCreate: (id) => void ids.push(id) }), refusal);
+  assert.equal(ids.length, 1, 'the record was made before the monitor refused it');
+  assert.deepEqual(leftovers(), before);
+  assert.deepEqual(onHost(ids[0]), []);
+  // A detached run, and the CLI's foreground run: the same.
+  await assert.rejects(g.run('busybox', ['true'], opts), refusal);
+  assert.deepEqual(leftovers(), before);
+  const cid = path.join(path.dirname(roots.root), 'cidfile');
+  const r = cli(['run', '--network', 'none', '--cidfile', cid, '--device', '/dev/null:/dev/x/', 'busybox', 'true']);
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /^gocker: invalid spec: linux\.devices\[\d+\]\.path: must name a file in the container, in its clean form, not "\/dev\/x\/"$/m);
+  assert.ok(!r.stderr.includes(`gocker: invalid spec ${roots.runroot}`), r.stderr);
+  assert.deepEqual(leftovers(), before);
+  if (fs.existsSync(cid)) {
+    assert.deepEqual(onHost(fs.readFileSync(cid, 'utf8').trim()), []);
+    fs.rmSync(cid);
+  }
+});
+
+test('a create whose container cannot be made (the kernel refuses a 100-character hostname) leaves nothing; a run leaves it exited with the reason, as docker\'s start', async () => {
+  const before = leftovers();
+  const ids: string[] = [];
+  const opts = { network: 'none', hostname: 'h'.repeat(100) } as const;
+  await assert.rejects(g.createContainer('busybox', ['true'], opts, { onCreate: (id) => void ids.push(id) }),
+    (e: unknown) => e instanceof GockerError && e.message === 'sethostname: invalid argument' && e.exitCode === 125);
+  assert.equal(ids.length, 1);
+  assert.deepEqual(leftovers(), before);
+  assert.deepEqual(onHost(ids[0]), []);
+  const r = cli(['run', '--network', 'none', '--name', 'h13lib-longhost', '--hostname', 'h'.repeat(100), 'busybox', 'true']);
+  assert.equal(r.stderr, 'gocker: sethostname: invalid argument\n');
+  assert.equal(r.status, 125);
+  assert.equal(cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}', 'h13lib-longhost']).stdout, 'exited 125 sethostname: invalid argument\n');
+  assert.equal(cli(['rm', 'h13lib-longhost']).status, 0);
+});
+
+test('startAttached() and attach() refuse what is not a stream before anything starts, as an error the caller can catch', () => {
+  // Run in a process of its own: the TypeError this was came from a socket handler, and
+  // ended the process that made the call.
+  const script = `
+    const { Gocker, InvalidOptionError } = require('gocker');
+    const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(roots.runroot)} });
+    const refusal = async (p) => { try { await p; return 'resolved'; } catch (e) { return (e instanceof InvalidOptionError ? e.option + ': ' : 'other: ') + e.message; } };
+    (async () => {
+      const out = {};
+      const c = await g.createContainer('busybox', ['echo', 'hi'], { network: 'none' });
+      try {
+        out.stdout = await refusal(c.startAttached({ stdout: 'notastream' }));
+        out.stderr = await refusal(c.startAttached({ stdout: process.stderr, stderr: {} }));
+        out.stdin = await refusal(c.startAttached({ stdin: 42 }));
+        out.startAttach = await refusal(c.start({ attach: { stdout: 'x' } }));
+        out.status = c.inspect().State.Status;
+      } finally {
+        await c.remove({ force: true });
+      }
+      const r = await g.run('busybox', ['sleep', '60'], { network: 'none' });
+      try {
+        out.attach = await refusal(r.attach({ stdout: 'notastream' }));
+      } finally {
+        await r.remove({ force: true });
+      }
+      process.stderr.write(JSON.stringify(out));
+    })().catch((e) => { process.stderr.write(String(e.stack)); process.exitCode = 1; });
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stderr), {
+    stdout: 'stdout: stdout must be a writable stream', stderr: 'stderr: stderr must be a writable stream', stdin: 'stdin: stdin must be a readable stream',
+    startAttach: 'stdout: stdout must be a writable stream', status: 'created', attach: 'stdout: stdout must be a writable stream',
+  });
 });

@@ -69,6 +69,27 @@ test('-l and --label-file: Config.Labels over the image\'s, later ones winning; 
   refused(['--label-file', path.join(work, 'nope'), 'busybox', 'true'], `open ${path.join(work, 'nope')}: no such file or directory`);
 });
 
+test('-e without its KEY, and a NUL byte in --env-file or --label-file: refused by run as by create, in one line, with no container left', () => {
+  const envFile = path.join(work, 'nul.env');
+  fs.writeFileSync(envFile, 'A=b\0c\n');
+  const labelFile = path.join(work, 'nul.labels');
+  fs.writeFileSync(labelFile, 'a=b\0c\n');
+  for (const [args, message] of [
+    [['-e', '=x'], 'invalid environment variable: =x: must be KEY=VALUE'],
+    [['--env-file', envFile], 'env[0] must not contain a NUL byte'],
+    [['--label-file', labelFile], 'labels.a must not contain a NUL byte'],
+  ] as Array<[string[], string]>) {
+    // Without --rm: the monitor's refusal left the container exited (125) where run gave up.
+    for (const cmd of [['run'], ['run', '-d'], ['create']]) {
+      const before = containers();
+      const r = g([...cmd, '--network', 'none', ...args, 'busybox', 'true']);
+      assert.equal(r.stderr, `gocker: ${message}\n`, `${cmd.join(' ')} ${args.join(' ')}`);
+      assert.equal(r.status, 125);
+      assert.deepEqual(containers(), before, `${cmd.join(' ')} ${args.join(' ')}: a container was left`);
+    }
+  }
+});
+
 describe('hosts and DNS', () => {
   test('--add-host (host-gateway: the bridge\'s gateway) into /etc/hosts before the container\'s own line', () => {
     const r = g(['run', '--name', 'hosts', '--add-host', 'foo:1.2.3.4', '--add-host', 'gw=host-gateway', '--add-host', 'six:[::1]', 'busybox', 'cat', '/etc/hosts']);

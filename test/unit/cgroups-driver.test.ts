@@ -131,6 +131,34 @@ test('docker\'s resource validation messages', () => {
   assert.deepEqual(parseResources({ memorySwap: '0' }, host), {});
 });
 
+test('--pids-limit and --cpu-shares are int64 flags, read as docker\'s CLI reads them (strconv.ParseInt(s, 0, 64))', () => {
+  const host = { cpus: 2, onlineCpus: '0-1' };
+  const msg = (f: Parameters<typeof parseResources>[0]): string => {
+    try {
+      return JSON.stringify(parseResources(f, host));
+    } catch (e) {
+      assert.equal((e as { exitCode: number }).exitCode, 125);
+      return (e as Error).message;
+    }
+  };
+  const big = '9'.repeat(40);
+  assert.equal(msg({ pidsLimit: big }), `invalid argument "${big}" for "--pids-limit" flag: strconv.ParseInt: parsing "${big}": value out of range`);
+  assert.equal(msg({ pidsLimit: '9223372036854775808' }), 'invalid argument "9223372036854775808" for "--pids-limit" flag: strconv.ParseInt: parsing "9223372036854775808": value out of range');
+  assert.equal(msg({ cpuShares: '1e3' }), 'invalid argument "1e3" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e3": invalid syntax');
+  assert.equal(msg({ cpuShares: 1e300 }), 'invalid argument "1e+300" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e+300": value out of range');
+  assert.equal(msg({ cpuShares: 2.5 }), 'invalid argument "2.5" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "2.5": invalid syntax');
+  for (const bad of ['5.0', ' 5', '5 ', '0x', '08', '1__0', '_1', '1_', '0x_', '', '+', '--5']) {
+    if (bad === '') continue; // "" is "not given", as docker's zero value
+    assert.equal(msg({ pidsLimit: bad }), `invalid argument "${bad}" for "--pids-limit" flag: strconv.ParseInt: parsing ${JSON.stringify(bad)}: invalid syntax`, bad);
+  }
+  // pflag's base 0: docker's CLI takes 0x10 as 16 and 010 as 8.
+  for (const [v, n] of [['0x10', 16], ['010', 8], ['0o17', 15], ['0b101', 5], ['1_000', 1000], ['0x_1f', 31], ['+7', 7], ['20', 20]] as const) {
+    assert.equal(msg({ pidsLimit: v }), JSON.stringify({ pidsLimit: n }), v);
+  }
+  assert.equal(msg({ cpuShares: '0x200' }), JSON.stringify({ cpuShares: 512 }));
+  assert.equal(msg({ pidsLimit: '-0x1' }), '{}');
+});
+
 test('--memory-swap 0 writes the default swap, never zero or a negative one', async () => {
   const host = { cpus: 2, onlineCpus: '0-1' };
   const root = fakeV2();

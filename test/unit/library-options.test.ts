@@ -76,29 +76,82 @@ test('a value refused names its option, in the words the CLI\'s flag gets', asyn
   await refused({ memroy: '1g' }, 'memroy', 'unknown option: memroy');
 });
 
-test('a NUL byte in a path (a mount\'s Source or Target, a -v, a tmpfs, the working directory) is refused as its option, in one line', async () => {
-  // Node's fs calls throw a TypeError for such a path, and the kernel's end it at the NUL:
-  // the checks refuse it first, whatever else the entry says (CreateMountpoint skips the
-  // bind source's existence check, where a NUL went through before).
+test('a NUL byte in any string option is refused as that option, in one line, before anything reads it', async () => {
+  // Node's fs calls throw a TypeError for such a path, the kernel's end a path, an argument or
+  // an environment entry at it, and the monitor refuses such a spec only once the container
+  // exists: one check refuses it first, whatever field it is in.
   const cases: Array<[object, string, string]> = [
-    [{ mounts: [{ Type: 'bind', Source: '/tmp/a\0b', Target: '/x', BindOptions: { CreateMountpoint: true } }] }, 'mounts', 'invalid mount config for type "bind": field Source must not contain a NUL byte'],
-    [{ mounts: [{ Type: 'bind', Source: '/tmp', Target: '/x\0y' }] }, 'mounts', 'invalid mount config for type "bind": field Target must not contain a NUL byte'],
-    [{ mounts: [{ Type: 'volume', Source: 'v\0w', Target: '/x' }] }, 'mounts', 'invalid mount config for type "volume": field Source must not contain a NUL byte'],
-    [{ mounts: [{ Type: 'tmpfs', Target: '/x\0y' }] }, 'mounts', 'invalid mount config for type "tmpfs": field Target must not contain a NUL byte'],
-    [{ volumes: ['/tmp/a\0b:/x'] }, 'volumes', "invalid volume specification: '/tmp/a\\x00b:/x': a path or volume name must not contain a NUL byte"],
-    [{ volumes: ['/x\0y'] }, 'volumes', "invalid volume specification: '/x\\x00y': a path or volume name must not contain a NUL byte"],
-    [{ binds: ['v\0w:/x'] }, 'binds', "invalid volume specification: 'v\\x00w:/x': a path or volume name must not contain a NUL byte"],
-    [{ tmpfs: { '/x\0y': '' } }, 'tmpfs', 'invalid mount config for type "tmpfs": field Target must not contain a NUL byte'],
-    [{ tmpfs: { '/x': 'size=1m\0' } }, 'tmpfs', 'invalid mount config for type "tmpfs": its options must not contain a NUL byte'],
-    [{ workingDir: '/a\0b' }, 'workingDir', 'the working directory must not contain a NUL byte'],
+    [{ mounts: [{ Type: 'bind', Source: '/tmp/a\0b', Target: '/x', BindOptions: { CreateMountpoint: true } }] }, 'mounts', 'mounts[0].Source must not contain a NUL byte'],
+    [{ mounts: [{ Type: 'bind', Source: '/tmp', Target: '/x\0y' }] }, 'mounts', 'mounts[0].Target must not contain a NUL byte'],
+    [{ mounts: [{ Type: 'volume', Source: 'v\0w', Target: '/x' }] }, 'mounts', 'mounts[0].Source must not contain a NUL byte'],
+    [{ mounts: [{ Type: 'tmpfs', Target: '/x\0y' }] }, 'mounts', 'mounts[0].Target must not contain a NUL byte'],
+    [{ volumes: ['/tmp/a\0b:/x'] }, 'volumes', 'volumes[0] must not contain a NUL byte'],
+    [{ volumes: ['/x\0y'] }, 'volumes', 'volumes[0] must not contain a NUL byte'],
+    [{ binds: ['v\0w:/x'] }, 'binds', 'binds[0] must not contain a NUL byte'],
+    [{ tmpfs: { '/x\0y': '' } }, 'tmpfs', 'a key of tmpfs must not contain a NUL byte'],
+    [{ tmpfs: { '/x': 'size=1m\0' } }, 'tmpfs', 'tmpfs./x must not contain a NUL byte'],
+    [{ workingDir: '/a\0b' }, 'workingDir', 'workingDir must not contain a NUL byte'],
+    // Those that reached the monitor's spec check, or Node's fs, after the container existed.
+    [{ labels: { a: 'b\0c' } }, 'labels', 'labels.a must not contain a NUL byte'],
+    [{ labels: { 'a\0': 'b' } }, 'labels', 'a key of labels must not contain a NUL byte'],
+    [{ entrypoint: '/bin/sh\0x' }, 'entrypoint', 'entrypoint must not contain a NUL byte'],
+    [{ devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/x\0y' }] }, 'devices', 'devices[0].pathInContainer must not contain a NUL byte'],
+    [{ devices: [{ pathOnHost: '/dev/null\0x' }] }, 'devices', 'devices[0].pathOnHost must not contain a NUL byte'],
+    [{ hostname: 'a\0b' }, 'hostname', 'hostname must not contain a NUL byte'],
+    [{ env: { A: 'b\0c' } }, 'env', 'env.A must not contain a NUL byte'],
+    [{ user: 'root\0' }, 'user', 'user must not contain a NUL byte'],
+    [{ sysctls: { 'net.ipv4.ip_forward': '1\0' } }, 'sysctls', 'sysctls.net.ipv4.ip_forward must not contain a NUL byte'],
   ];
   for (const [opts, option, message] of cases) {
     await assert.rejects(runOptionsOf('busybox', undefined, opts), (e: unknown) => {
       assert.ok(e instanceof InvalidOptionError, `${JSON.stringify(opts)}: ${String(e)}`);
       assert.equal(e.option, option);
       assert.equal(e.message, message);
+      assert.equal(e.exitCode, 125);
       assert.ok(!e.message.includes('\0'), 'the line holds no NUL itself');
       return true;
     }, JSON.stringify(opts));
   }
+  await assert.rejects(runOptionsOf('busybox', ['sh', '-c', 'a\0b'], {}), (e: unknown) => e instanceof InvalidOptionError && e.option === 'cmd' && e.message === 'cmd[2] must not contain a NUL byte');
+});
+
+test('the engine\'s entry (Runner\'s run and create, under the CLI\'s run) makes the same checks of its typed options', async () => {
+  const { checkRunOptions } = await import('../../lib/container/run-options');
+  const refusal = (o: Parameters<typeof checkRunOptions>[0]): [string, string, number] | undefined => {
+    try {
+      checkRunOptions(o);
+      return undefined;
+    } catch (e) {
+      assert.ok(e instanceof InvalidOptionError, String(e));
+      return [e.option, e.message, e.exitCode];
+    }
+  };
+  // run -e =x: refused as create refuses it, not handed to the monitor.
+  assert.deepEqual(refusal({ image: 'busybox', env: ['A=1', '=x'] }), ['env', 'invalid environment variable: =x: must be KEY=VALUE', 125]);
+  assert.deepEqual(refusal({ image: 'busybox', env: ['A'] }), ['env', 'invalid environment variable: A: must be KEY=VALUE', 125]);
+  // --label-file and --env-file lines can hold what argv cannot.
+  assert.deepEqual(refusal({ image: 'busybox', labels: { a: 'b\0c' } }), ['labels', 'labels.a must not contain a NUL byte', 125]);
+  assert.deepEqual(refusal({ image: 'busybox', env: ['A=b\0c'] }), ['env', 'env[0] must not contain a NUL byte', 125]);
+  assert.deepEqual(refusal({ image: 'busybox', devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/x\0', CgroupPermissions: 'rwm' }] }),
+    ['devices', 'devices[0].PathInContainer must not contain a NUL byte', 125]);
+  assert.equal(refusal({ image: 'busybox', env: ['A=', 'B=c=d'], labels: { a: '' }, command: ['true'] }), undefined);
+});
+
+test('update\'s integers as docker\'s int64 flags: out of range and not an integer refused as the option, before any container is touched', async () => {
+  const { checkUpdateOptions } = await import('../../lib/containers');
+  const refused = (o: Parameters<typeof checkUpdateOptions>[0]): string => {
+    try {
+      checkUpdateOptions(o);
+      return 'ok';
+    } catch (e) {
+      assert.ok(e instanceof InvalidOptionError, String(e));
+      return `${e.option}: ${e.message}`;
+    }
+  };
+  const big = '9'.repeat(40);
+  assert.equal(refused({ pidsLimit: big }), `pidsLimit: invalid argument "${big}" for "--pids-limit" flag: strconv.ParseInt: parsing "${big}": value out of range`);
+  assert.equal(refused({ pidsLimit: 1e300 }), 'pidsLimit: invalid argument "1e+300" for "--pids-limit" flag: strconv.ParseInt: parsing "1e+300": value out of range');
+  assert.equal(refused({ cpuShares: 1e300 }), 'cpuShares: invalid argument "1e+300" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e+300": value out of range');
+  assert.equal(refused({ pidsLimit: '1e3' }), 'pidsLimit: invalid argument "1e3" for "--pids-limit" flag: strconv.ParseInt: parsing "1e3": invalid syntax');
+  assert.equal(refused({ pidsLimit: '0x10', cpuShares: '0o1000' }), 'ok');
 });
