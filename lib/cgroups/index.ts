@@ -64,6 +64,12 @@ export interface ContainerCgroup {
   thaw(timeoutMs?: number): Promise<void>;
   /** kills leftovers and removes every directory; idempotent */
   destroy(): Promise<void>;
+  /**
+   * At the container's exit: its directories removed where they are empty, as runc's delete
+   * does, so a container that has stopped holds no cgroup (its next start makes them again);
+   * one a task is still leaving stays for destroy(). Never kills, never waits.
+   */
+  release(): void;
 }
 
 export interface CgroupManager {
@@ -161,6 +167,18 @@ function retryVanished(step: () => void): void {
     } catch (e) {
       if (!isErrno(e, 'ENOENT') || i >= 5) throw e;
     }
+  }
+}
+
+/** release(): each directory that is empty (the kernel refuses one with tasks), then its parent. */
+function releaseDirs(dirs: string[]): void {
+  for (const d of dirs) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      continue; // a task still exiting (EBUSY), or gone already
+    }
+    removeParentIfEmpty(d);
   }
 }
 
@@ -374,6 +392,9 @@ class V1Cgroup implements ContainerCgroup {
     }
     if (first) throw first;
   }
+  release(): void {
+    releaseDirs(this.dirs());
+  }
 }
 
 class V2Cgroup implements ContainerCgroup {
@@ -512,6 +533,9 @@ class V2Cgroup implements ContainerCgroup {
     }
     await removeDir(this.dir);
     removeParentIfEmpty(this.dir);
+  }
+  release(): void {
+    releaseDirs([this.dir]);
   }
 }
 

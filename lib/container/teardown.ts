@@ -42,26 +42,16 @@ interface Doomed {
   mounts?: ResolvedMounts;
 }
 
-interface StepBase {
+interface Step {
   /** what it takes down, as its failure names it */
   what: string;
   /** run only once the record is gone */
   afterRecord?: boolean;
-}
-
-/** A step of removals only. */
-interface RemovalStep extends StepBase {
-  atExit?: false;
+  /** at a removal */
   run(d: Doomed): Promise<void> | void;
+  /** when the container exits, what of it goes then (reconcile, which is synchronous, runs it) */
+  atExit?(d: Doomed): void;
 }
-
-/** A step run when the container exits too (reconcile, which is synchronous, runs it). */
-interface ExitStep extends StepBase {
-  atExit: true;
-  run(d: Doomed): void;
-}
-
-type Step = RemovalStep | ExitStep;
 
 /**
  * The steps in order; the steps of one stage run together (the runtime directory's removal,
@@ -69,11 +59,7 @@ type Step = RemovalStep | ExitStep;
  */
 const STAGES: Step[][] = [
   // The port rules and addresses first: they are found through the record's network settings.
-  [{
-    what: 'port rules', atExit: true, run: (d) => {
-      if (d.rec) removePublishedPorts(d.rec);
-    },
-  }],
+  [{ what: 'port rules', run: removePortRules, atExit: removePortRules }],
   [{
     what: 'addresses', run: async (d) => {
       if (d.rec && hasBridgeNetworks(d.rec)) await releaseNetworking(d.paths, d.rec);
@@ -82,7 +68,9 @@ const STAGES: Step[][] = [
   // Before the runtime directory, which holds them: a removal never empties a mount.
   [{ what: 'mounts', run: (d) => unmountUnder(d.paths.runContainer(d.id)) }],
   [
-    { what: 'cgroup', run: async (d) => (d.cgroup ?? (d.rec && cgroupManager().open(d.rec.CgroupPath)))?.destroy() },
+    // At the exit too, as runc's delete: a stopped container holds no cgroup (a store
+    // deleted with its containers still in it left theirs behind for good).
+    { what: 'cgroup', run: async (d) => cgroupOf(d)?.destroy(), atExit: (d) => cgroupOf(d)?.release() },
     { what: 'runtime directory', run: (d) => native().removeTree(d.paths.runContainer(d.id)) },
   ],
   [{ what: 'writable layer and record', run: (d) => removeContainerDir(d.paths, d.id) }],
@@ -100,6 +88,12 @@ const STAGES: Step[][] = [
     },
   }],
 ];
+
+function removePortRules(d: Doomed): void {
+  if (d.rec) removePublishedPorts(d.rec);
+}
+
+const cgroupOf = (d: Doomed): ContainerCgroup | undefined => d.cgroup ?? (d.rec && cgroupManager().open(d.rec.CgroupPath));
 
 interface Failure {
   what: string;
@@ -151,13 +145,13 @@ export async function abandonContainer(paths: StorePaths, c: { id: string; rec?:
   }
 }
 
-/** The container has exited: what it had only while it ran (its published ports' rules). */
+/** The container has exited: what it had only while it ran (its published ports' rules, its cgroup). */
 export function containerExited(paths: StorePaths, rec: ContainerRecord): void {
   const d: Doomed = { paths, id: rec.Id, rec, removeVolumes: false };
   for (const s of STAGES.flat()) {
     if (!s.atExit) continue;
     try {
-      s.run(d);
+      s.atExit(d);
     } catch (e) {
       log.warn(`could not remove the ${s.what} of container ${rec.Id.slice(0, 12)}: ${(e as Error).message}`);
     }

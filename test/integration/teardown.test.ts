@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 import { cgroupDirs } from '../helpers/containerd';
 import { leftovers, links } from '../helpers/network';
+import { until } from '../helpers/wait';
 
 const roots = tempRoots('gocker-teardown-');
 const g = (args: string[]): CliResult => gocker([...roots.args, ...args], { timeout: 60_000 });
@@ -155,6 +156,32 @@ test('run --rm leaves nothing once its command exits: in the foreground, and wit
   const deadline = Date.now() + 20_000;
   while (fs.existsSync(path.join(roots.root, 'containers', id)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
   assert.deepEqual(await leftOf(id, 'td-bg'), []);
+});
+
+test('a container that has exited holds no cgroup once a command has seen the exit, as runc\'s delete leaves none; its start makes it again, with its limits', async () => {
+  const cgroups = (id: string): string[] => cgroupDirs(`gocker/${id}`).filter((d) => fs.existsSync(d));
+  const made: string[] = [];
+  try {
+    const fg = ok(['create', '--name', 'td-exit', '--memory', '64m', '--network', 'none', 'busybox', 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max']).trim();
+    made.push(fg);
+    assert.ok(cgroups(fg).length > 0, 'a created container has its cgroup');
+    for (let run = 1; run <= 2; run++) {
+      assert.equal(ok(['start', '-a', 'td-exit']), `${64 * 2 ** 20}\n`, `run ${run}: its limit`);
+      // start -a learns the exit from the attach socket; the record from the next command.
+      assert.equal(ok(['inspect', '-f', '{{.State.Status}}', fg]), 'exited\n');
+      assert.deepEqual(cgroups(fg), [], `run ${run}: exited`);
+    }
+    // A foreground run records its exit itself; one run with -d, seen by ps.
+    ok(['run', '--name', 'td-exit-fg', '--network', 'none', 'busybox', 'true']);
+    made.push(ok(['inspect', '-f', '{{.Id}}', 'td-exit-fg']).trim());
+    assert.deepEqual(cgroups(made[1]), []);
+    const bg = ok(['run', '-d', '--network', 'none', 'busybox', 'true']).trim();
+    made.push(bg);
+    await until('exited', () => ok(['ps', '-a', '--filter', `id=${bg}`, '--format', '{{.State}}']).trim() === 'exited');
+    assert.deepEqual(cgroups(bg), []);
+  } finally {
+    if (made.length) g(['rm', '-f', ...made]);
+  }
 });
 
 test('a run that fails leaves nothing: given up after its launch (its --cidfile cannot be written), and while being prepared (its name is taken)', async () => {
