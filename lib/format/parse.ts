@@ -3,6 +3,7 @@
 // lib/format/exec.ts runs the tree. Positions are offsets into the template's text; errors
 // turn them into Go's line:byte-column form.
 import { goQuote, isPrint } from './quote';
+import { ParseIntError, parseInt64 } from '../strconv';
 
 // Re-exported: the template's modules and the CLI take them from here.
 export { goQuote, isPrint };
@@ -747,20 +748,14 @@ function isEmptyTree(n: ListNode): boolean {
   return n.nodes.every((x) => x.type === 'text' && x.text.trim() === '');
 }
 
-/** Go's strconv.ParseInt(text, 0, 64): base prefixes, underscores between digits; undefined if not an int64. */
+/** Go's strconv.ParseInt(text, 0, 64), as text/template reads a number; undefined if not an int64. */
 function parseGoInt(text: string): bigint | undefined {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(text);
-  if (!m) return undefined;
-  let body = m[2];
-  if (!underscoresOk(body)) return undefined;
-  body = body.replace(/_/g, '');
-  let v: bigint;
-  if (/^0[oO]/.test(body)) v = BigInt(`0o${body.slice(2)}`);
-  else if (/^0[0-7]+$/.test(body)) v = BigInt(`0o${body.slice(1)}`);
-  else v = BigInt(body);
-  if (m[1] === '-') v = -v;
-  if (v > 2n ** 63n - 1n || v < -(2n ** 63n)) return undefined;
-  return v;
+  try {
+    return parseInt64(text);
+  } catch (e) {
+    if (e instanceof ParseIntError) return undefined;
+    throw e;
+  }
 }
 
 /** Go allows '_' only between digits, or after a base prefix. */
