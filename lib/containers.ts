@@ -470,6 +470,13 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
 }
 
 /** Refusals of option's value, from the CLI's own parsers, as InvalidOptionError naming it (exit code: the refusal's, unless given). */
+/** Docker's --detach-keys as an option's value (none given: nothing to check), refused as InvalidOptionError naming it. */
+async function checkDetachKeys(option: string, keys: string | undefined, exitCode?: number): Promise<void> {
+  if (keys === undefined) return;
+  const { parseDetachKeys } = await import('./container/attach');
+  checked(option, () => parseDetachKeys(keys, exitCode));
+}
+
 function checked<T>(option: string, f: () => T, exitCode?: number): T {
   try {
     return f();
@@ -848,10 +855,7 @@ export class Container {
   async execAttached(cmd: string[], opts: ExecAttachedOptions = {}): Promise<AttachedEnd> {
     const { terminal, detachKeys, onSignals, signal, ...rest } = opts;
     const viaSocket = !!terminal && !!rest.tty;
-    if (viaSocket && detachKeys !== undefined) {
-      const { parseDetachKeys } = await import('./container/attach');
-      checked('detachKeys', () => parseDetachKeys(detachKeys));
-    }
+    if (viaSocket) await checkDetachKeys('detachKeys', detachKeys);
     const r = await this.execCommand(cmd, rest, {
       attach: viaSocket ? { stdin: terminal.stdin, stdout: terminal.stdout, detachKeys, onAttached: terminal.onAttached } : undefined, onSignals, signal,
     });
@@ -1217,10 +1221,7 @@ export async function createContainer(paths: StorePaths, store: Store, image: st
  * handle's name is '' when an rm container was gone already when run returned.
  */
 export async function runContainer(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: RunContainerOptions, hooks: CreateHooks = {}): Promise<Container> {
-  if (o.attach?.detachKeys !== undefined) {
-    const { parseDetachKeys } = await import('./container/attach');
-    checked('attach', () => parseDetachKeys(o.attach!.detachKeys, 125));
-  }
+  await checkDetachKeys('attach', o.attach?.detachKeys, 125);
   if (!o.attach) {
     const opts = await runOptionsOf(image, cmd, o);
     const { Runner } = await import('./container/run');
@@ -1250,10 +1251,7 @@ export async function runContainer(paths: StorePaths, store: Store, image: strin
  */
 export async function runAttached(paths: StorePaths, store: Store, image: string, cmd: string[] | undefined, o: RunAttachedOptions, hooks: RunAttachedHooks = {}): Promise<RunAttachedResult> {
   const { terminal, detachKeys, ...rest } = o;
-  if (detachKeys !== undefined) {
-    const { parseDetachKeys } = await import('./container/attach');
-    checked('detachKeys', () => parseDetachKeys(detachKeys, 125));
-  }
+  await checkDetachKeys('detachKeys', detachKeys, 125);
   const opts = await runOptionsOf(image, cmd, rest);
   const { Runner } = await import('./container/run');
   // With -t, its terminal through the attach socket; without, the monitor has this process's fds.
