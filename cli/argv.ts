@@ -6,17 +6,11 @@
 // yargs' own (a number that is not one, a value outside its choices, a quoted value, which
 // yargs unquotes), makes directArgv return undefined, and yargs parses that command line as
 // before, with its own messages. test/unit/cli-argv.test.ts holds the two to the same argv.
-import type { Options } from 'yargs';
+import { camel, GLOBAL_OPTIONS } from './fastparse';
 import type { CommandSpec, FlagInfo } from './flags';
-
-/** The global flags as yargs is given them (lib/options resolves their defaults). */
-export const GLOBAL_OPTIONS: Record<string, Options> = {
-  'root': { type: 'string' }, 'runroot': { type: 'string' }, 'log-level': { type: 'string' }, 'storage-driver': { type: 'string' },
-};
 
 /** The names whose camelCase yargs' is (yargs-parser's camelCase differs on others). */
 const NAME = /^[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*$/;
-const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** yargs-parser's looksLikeNumber: a positional it would make a number. */
 const looksLikeNumber = (s: string): boolean => /^0x[0-9a-f]+$/i.test(s) || (!/^0[^.]/.test(s) && /^[-]?(?:\d+(?:\.\d*)?|\.\d+)(e[-+]?\d+)?$/.test(s));

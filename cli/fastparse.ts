@@ -4,19 +4,21 @@
 // missing value — returns undefined and yargs parses as usual, with its own messages.
 import type { Options } from 'yargs';
 
-const GLOBAL: Record<string, Options> = {
+/** The global flags, as yargs is given them too (lib/options resolves their defaults). */
+export const GLOBAL_OPTIONS: Record<string, Options> = {
   root: { type: 'string' },
   runroot: { type: 'string' },
   'log-level': { type: 'string' },
   'storage-driver': { type: 'string' },
 };
 
-const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** A dashed flag's argv key, as yargs-parser makes it of the names cli/ uses. */
+export const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export function fastParse(args: string[], command: string, positional: string, options: Record<string, Options>): Record<string, unknown> | undefined {
   const long = new Map<string, [string, Options]>();
   const short = new Map<string, [string, Options]>();
-  for (const [name, o] of Object.entries({ ...GLOBAL, ...options })) {
+  for (const [name, o] of Object.entries({ ...GLOBAL_OPTIONS, ...options })) {
     long.set(name, [name, o]);
     for (const a of ([] as string[]).concat((o.alias as string | string[] | undefined) ?? [])) (a.length === 1 ? short : long).set(a, [name, o]);
   }
@@ -41,7 +43,7 @@ export function fastParse(args: string[], command: string, positional: string, o
       const hit = long.get(eq < 0 ? a.slice(2) : a.slice(2, eq));
       if (!hit) return undefined;
       const [name, o] = hit;
-      if (!seenCommand && !(name in GLOBAL)) return undefined;
+      if (!seenCommand && !(name in GLOBAL_OPTIONS)) return undefined;
       if (o.type === 'boolean') {
         if (eq >= 0 && !['true', 'false'].includes(a.slice(eq + 1))) return undefined;
         set(name, o, eq < 0 || a.slice(eq + 1) === 'true');

@@ -9,7 +9,8 @@
 import type { Argv } from 'yargs';
 import { MANAGEMENT, COMMANDS, entryNamed, nameOf, subcommandsOf, type CommandEntry } from './commands';
 import { GLOBAL_VALUE_FLAGS, checkGlobalFlags, commandWord, report, runHandler, unknownShort, usageError } from './dispatch';
-import { directArgv, GLOBAL_OPTIONS } from './argv';
+import { directArgv } from './argv';
+import { camel, GLOBAL_OPTIONS } from './fastparse';
 import { argCountError, recordBuilder, scanFlags } from './flags';
 import { GLOBAL_FLAGS, commandHelp, managementHelp, rootHelp, usageLine } from './help';
 import type { CommandModule, GlobalArgs } from './types';
@@ -68,8 +69,6 @@ function dockerUsage(msg: string): string {
   }
   return msg;
 }
-
-const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
  * A flag that takes one value, given more than once, keeps the last, as docker's flag parser
