@@ -2,8 +2,7 @@ import type { Argv, Options } from 'yargs';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 import { cidfileWriter, containerOptionsFromFlags } from '../runflags';
-import { pullProgress } from '../progress';
-import { OPTIONS as RUN_OPTIONS, checkRestart, withPull, type RunArgs } from './run';
+import { OPTIONS as RUN_OPTIONS, checkRestart, enginePuller, withPull, type RunArgs } from './run';
 
 // docker create: run's flags, less the ones only a start has (-d: a created container is
 // started later, by `start`).
@@ -23,10 +22,7 @@ export async function handler(argv: RunArgs): Promise<number> {
   const command = (argv._ ?? []).slice(1).map(String);
   checkRestart(argv, 'create');
   // The pull's progress on stderr, as run's: stdout is for the new container's id.
-  const pull = async (name: string, quiet: boolean, platform?: string): Promise<void> => {
-    const { parsePlatform } = await import('../../lib/index');
-    await g.pull(name, { onEvent: quiet ? undefined : pullProgress(process.stderr), platform: platform ? parsePlatform(platform.toLowerCase()) : undefined });
-  };
+  const pull = enginePuller(g);
   const c = await withPull(argv, 'create', pull, () => g.createContainer(argv.image, command, containerOptionsFromFlags(argv), { onCreate: cidfileWriter(argv.cidfile) }));
   process.stdout.write(`${c.id}\n`);
   return 0;
