@@ -11,7 +11,7 @@
 //   (gocker has no daemon: the engine, lib/, stands where dockerd does), what the CLI refused
 //   itself (a file it opens, a flag's value, a terminal on stdout, an engine it cannot open)
 //   as the bare message (ClientError); exit 1.
-import type { GlobalArgs } from './types';
+import { engineOptions, type GlobalArgs } from './types';
 import { errorLine } from '../lib/errors';
 import { log, logEnabled, setLogLevel } from '../lib/log';
 import { parseLogLevel, resolveOptions } from '../lib/options';
@@ -120,7 +120,7 @@ export function unknownShort(group: string, known: string[]): string {
 function checkGlobalValues(argv: GlobalArgs): void {
   try {
     setLogLevel(parseLogLevel(argv.logLevel || process.env.GOCKER_LOG_LEVEL || 'warn'));
-    resolveOptions({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+    resolveOptions(engineOptions(argv));
   } catch (e) {
     process.stderr.write(`${errorLine(e)}\n`);
     process.exit(1);
@@ -159,7 +159,7 @@ async function afterReboot(argv: GlobalArgs): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Gocker } = require('../lib/index') as typeof import('../lib/index');
   try {
-    await new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver }).restartAfterBoot();
+    await new Gocker(engineOptions(argv)).restartAfterBoot();
   } catch (e) {
     log.debug(`after a reboot: ${errorLine(e)}`);
   }

@@ -1,5 +1,5 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import type { LogLevel, StorageDriver } from '../lib/options';
+import type { GockerOptions, LogLevel, StorageDriver } from '../lib/options';
 
 /** Options every command takes. */
 export interface GlobalArgs {
@@ -7,6 +7,11 @@ export interface GlobalArgs {
   runroot?: string;
   logLevel?: LogLevel;
   storageDriver?: StorageDriver;
+}
+
+/** The engine's options the global flags give (new Gocker(engineOptions(argv))). */
+export function engineOptions(argv: GlobalArgs): GockerOptions {
+  return { root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver };
 }
 
 /** What each cli/commands/*.ts exports. Loaded only when its command runs. */

@@ -1,6 +1,6 @@
 import type { Gocker } from '../lib/index';
 import { ClientError } from './dispatch';
-import type { GlobalArgs } from './types';
+import { engineOptions, type GlobalArgs } from './types';
 import { errorLine } from '../lib/errors';
 
 // Required on use, not at load: commands that only format output should not pay for the
@@ -17,7 +17,7 @@ export { humanSize } from './units';
 export function engine(argv: GlobalArgs): Gocker {
   const { Gocker: G } = require('../lib/index') as typeof import('../lib/index');
   try {
-    return new G({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+    return new G(engineOptions(argv));
   } catch (e) {
     throw new ClientError(errorLine(e), { cause: e });
   }

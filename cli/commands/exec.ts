@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import { Gocker, type AttachedEnd, type Attachment } from '../../lib/index';
 import { useTerminal } from '../terminal';
-import type { GlobalArgs } from '../types';
+import { engineOptions, type GlobalArgs } from '../types';
 import { resolveEnv } from '../runflags';
 import { SignalProxy } from '../sigproxy';
 
@@ -28,7 +28,7 @@ type ExecArgs = GlobalArgs & { _?: Array<string | number>; container: string; in
 
 export async function handler(argv: ExecArgs): Promise<number> {
   // As run's: a store that cannot be opened is exec's error as any other.
-  const g = new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  const g = new Gocker(engineOptions(argv));
   const c = g.container(String(argv.container));
   const command = (argv._ ?? []).slice(1).map(String);
   const opts = { interactive: argv.interactive, tty: argv.tty, env: argv.env && resolveEnv(argv.env), workingDir: argv.workdir, user: argv.user, privileged: argv.privileged };

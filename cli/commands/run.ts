@@ -2,7 +2,7 @@ import type { Argv, Options } from 'yargs';
 import { Gocker, checkRestartFlag, familiarString, parseAnyReference, parsePlatform, type Attachment, type Container, type RunAttachedResult } from '../../lib/index';
 import { NoSuchImageError } from '../../lib/errors';
 import { usageError } from '../dispatch';
-import type { GlobalArgs } from '../types';
+import { engineOptions, type GlobalArgs } from '../types';
 import { useTerminal } from '../terminal';
 import { cidfileWriter, containerOptionsFromFlags } from '../runflags';
 import { SignalProxy } from '../sigproxy';
@@ -149,7 +149,7 @@ export async function withPull<T>(argv: RunArgs, command: string, pull: Puller, 
 export async function handler(argv: RunArgs): Promise<number> {
   // Not util.ts's engine(): a store that cannot be opened is run's error as any other
   // (`gocker: ...`, 125), as it was before run went through the library.
-  const g = new Gocker({ root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver });
+  const g = new Gocker(engineOptions(argv));
   // main() put '--' after the image: the container's command is verbatim in argv._.
   const command = (argv._ ?? []).slice(1).map(String);
   checkRestart(argv, 'run');
