@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { cgroupManager } from '../../lib/cgroups';
 import { parseSpecJson, specJson, type OciSpec } from '../../lib/spec';
 
 const roots = tempRoots('gocker-spec-');
@@ -22,12 +23,14 @@ fs.writeFileSync(SHORT, 'abc');
 
 before(async () => {
   await importBusybox(roots.args);
-  // A container that ran and exited: its config.json (and its cgroup, kept until rm) is what
-  // each case starts from.
+  // A container that ran and exited: its config.json is what each case starts from, with
+  // its cgroup made again as its start makes it (an exited container holds none; rm takes
+  // this one).
   const r = g(['run', '--name', 'base', '-v', `${work}:/host:ro`, '--tmpfs', '/scratch:size=1m', '--ulimit', 'core=-1', 'busybox', 'true']);
   assert.equal(r.status, 0, r.stderr);
   id = g(['inspect', '-f', '{{.Id}}', 'base']).stdout.trim();
   base = fs.readFileSync(path.join(roots.root, 'containers', id, 'config.json'), 'utf8');
+  await cgroupManager().create(g(['inspect', '-f', '{{.CgroupPath}}', 'base']).stdout.trim(), {});
 });
 
 after(() => {
