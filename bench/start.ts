@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { bench, median, prepareBundle, which, type Contender } from './common';
 import { busyboxRootfs } from '../test/helpers/fixtures';
+import { hugetlbForCrun } from '../test/helpers/hugetlb';
 // Importing the CLI helper gives this process a bridge and subnet of its own (as a test's),
 // taken down at the end.
 import { BIN } from '../test/helpers/cli';
@@ -15,6 +16,10 @@ import { storeBridges, teardownBridges } from '../test/helpers/network';
 
 async function main(): Promise<void> {
   const runs = Number(process.env.RUNS ?? 20);
+  // crun refuses a hybrid cgroup host unless hugetlb is mounted as v1: mounted for this run
+  // (test/helpers/hugetlb) and undone at its end, an interrupted one's too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  const unmountHugetlb = which('crun') ? hugetlbForCrun() : () => {};
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-bench-start-'));
   const roots = ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'run')];
   try {
@@ -129,6 +134,7 @@ async function main(): Promise<void> {
     const bridges = storeBridges(path.join(work, 'root'));
     fs.rmSync(work, { recursive: true, force: true });
     if (bridges.length) teardownBridges(bridges);
+    unmountHugetlb();
   }
 }
 
