@@ -96,7 +96,8 @@ test('a bundle older than the compiled modules (tsc ran alone) is passed over fo
     const bundle = path.join(dir, 'dist', 'cli', 'main.bundle.js');
     // A bundle that could not run at all: the modules must be what answers.
     fs.writeFileSync(bundle, '// gocker-bundle 0000000000000000\nthrow new Error("stale bundle ran");\n');
-    const past = new Date(Date.now() - 3600_000);
+    // Older than the compiled main.js, however long ago that was built.
+    const past = new Date(fs.statSync(path.join(dir, 'dist', 'cli', 'main.js')).mtimeMs - 3600_000);
     fs.utimesSync(bundle, past, past);
     const r = version(dir);
     assert.equal(r.status, 0, r.stderr);
