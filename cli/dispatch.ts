@@ -128,6 +128,32 @@ function checkGlobalValues(argv: GlobalArgs): void {
 }
 
 /**
+ * use(stream) when the process first touches process.stdout or process.stderr, before anything
+ * can be written to it. Node makes the stream at that first touch, loading its tty or net and
+ * stream modules: a few ms of every start, which a run whose output goes from the monitor
+ * straight to this process's fds never needs.
+ */
+function onFirstUse(name: 'stdout' | 'stderr', use: (s: NodeJS.WriteStream) => void): void {
+  const node = Object.getOwnPropertyDescriptor(process, name);
+  if (!node?.get || !node.configurable) {
+    use(process[name]);
+    return;
+  }
+  const make = node.get;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: node.enumerable,
+    get() {
+      // Node's own getter back (it keeps the stream it made), then the hook, once.
+      Object.defineProperty(process, name, node);
+      const s = make.call(process) as NodeJS.WriteStream;
+      use(s);
+      return s;
+    },
+  });
+}
+
+/**
  * Runs one command's handler with the global log level applied; an error becomes docker's
  * line and exit code for that command (report()).
  */
@@ -136,7 +162,7 @@ export async function runHandler(argv: GlobalArgs, handler: () => Promise<number
   // A write to a reader that went away (`logs ID | head`) fails as the stream's 'error'
   // event, after the write call returned: reported as report() reports EPIPE (141, silently),
   // not as an unhandled error with its stack.
-  for (const s of [process.stdout, process.stderr]) s.on('error', (e) => process.exit(report(e, command)));
+  for (const name of ['stdout', 'stderr'] as const) onFirstUse(name, (s) => s.on('error', (e) => process.exit(report(e, command))));
   checkGlobalValues(argv);
   await afterReboot(argv);
   try {
