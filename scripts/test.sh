@@ -15,13 +15,14 @@ apt-get update -qq
 # Fixture tools (busybox-static, umoci, skopeo, mmdebstrap), the real registry
 # (docker-registry, apache2-utils for htpasswd), peers (runc, crun; podman reads what
 # save writes; containerd and docker.io's dockerd run gocker-runtime in runc's place),
-# keyutils (keyctl, for the session keyring test), iptables (the bridge
+# keyutils (keyctl, for the session keyring test), golang-go (Go's regexp, the reference the
+# name= filters' patterns are tested against), iptables (the bridge
 # networks' NAT and filtering; iproute2 for the tests' checks), and what the native build
 # links against (libmnl-dev: the addon's rtnetlink; nlohmann-json3-dev: the JSON library the
 # monitor reads its config.json with).
 apt-get install -y -qq --no-install-recommends \
   build-essential python3 ca-certificates git \
   busybox-static umoci skopeo mmdebstrap docker-registry apache2-utils \
-  runc crun podman containerd docker.io pigz zstd attr xfsprogs zlib1g-dev libzstd-dev libseccomp-dev libmnl-dev nlohmann-json3-dev iptables iproute2 util-linux tmux keyutils >/dev/null
+  runc crun podman containerd docker.io pigz zstd attr xfsprogs zlib1g-dev libzstd-dev libseccomp-dev libmnl-dev nlohmann-json3-dev iptables iproute2 util-linux tmux keyutils golang-go >/dev/null
 
 npm ci --no-audit --no-fund && npm test

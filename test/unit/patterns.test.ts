@@ -3,7 +3,7 @@
 // linear in the name, whatever the pattern. No root, no addon.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { BadPatternError, globMatcher, goRegexp } from '../../lib/patterns';
+import { BadPatternError, compileGoRegexp, globMatcher, goRegexp } from '../../lib/patterns';
 
 test('globMatcher is Go\'s path.Match: * and ? stop at /, classes, ranges, negation and escapes', () => {
   // Go's own path.Match cases (src/path/match_test.go), and docker's kinds of names.
@@ -47,4 +47,22 @@ test('a pattern made to backtrack takes time linear in the name', () => {
   assert.equal(globMatcher(`${'*a'.repeat(30)}*b`)(long), false);
   assert.equal(globMatcher(`${'*a'.repeat(30)}*`)(long), true);
   assert.ok(Date.now() - t < 2000, `${Date.now() - t} ms`);
+});
+
+// A review's pattern: 13,000 characters of \pL{1000} held re2js's compile for seconds to
+// half a minute (and a match of a 255-character name for more). Refused before re2js sees it.
+test('a pattern that would compile to a huge program is refused in milliseconds', () => {
+  for (const p of ['\\pL{1000}'.repeat(1300), '[\\p{L}]{1000}'.repeat(1000), 'a{1000}'.repeat(1300), '\\pL'.repeat(4300)]) {
+    const t = Date.now();
+    const m = goRegexp(p);
+    assert.equal(m('a'.repeat(255)), false);
+    assert.ok(Date.now() - t < 500, `${p.slice(0, 20)}...: ${Date.now() - t} ms`);
+  }
+  // The largest that compiles is still quick to compile and to match.
+  const t = Date.now();
+  const m = goRegexp('\\pL{1000}'.repeat(10));
+  for (let i = 0; i < 20; i++) assert.equal(m(`n${i}-${'Ωa'.repeat(127)}`), false);
+  assert.ok(Date.now() - t < 3000, `${Date.now() - t} ms`);
+  // Go 1.22's (?<name>), as docker's Go reads it.
+  assert.equal(compileGoRegexp('^(?<n>fl)-')?.test('fl-up'), true);
 });
