@@ -1153,7 +1153,7 @@ function updateRequest(resources: UpdateOptions): import('./container/update').U
  * Container.update()'s checks of resources that need no container (a value that does not
  * read, a swap limit below the memory one, a restart policy's format), throwing what update()
  * would: for refusing a request before any container is touched, as docker's CLI refuses a
- * flag's value.
+ * flag's value. A value that does not read is OptionSyntaxError (docker's CLI's refusal).
  */
 export function checkUpdateOptions(resources: UpdateOptions): void {
   updateRequest(resources);

@@ -498,7 +498,7 @@ const volumeModule = (): typeof import('./store/volumes') => require('./store/vo
 export type RemovedImage = { Untagged: string } | { Deleted: string };
 
 export {
-  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
+  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError, OptionSyntaxError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
 export { Container, WAIT_CONDITIONS, signalNumber, checkUpdateOptions, checkRestartFlag } from './containers';

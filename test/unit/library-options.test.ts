@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runOptionsOf } from '../../lib/containers';
-import { InvalidOptionError } from '../../lib/errors';
+import { InvalidOptionError, OptionSyntaxError } from '../../lib/errors';
 
 test('docker\'s API forms become the engine\'s typed options', async () => {
   const o = await runOptionsOf('busybox', ['sh', '-c', 'true'], {
@@ -154,4 +154,24 @@ test('update\'s integers as docker\'s int64 flags: out of range and not an integ
   assert.equal(refused({ cpuShares: 1e300 }), 'cpuShares: invalid argument "1e+300" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e+300": value out of range');
   assert.equal(refused({ pidsLimit: '1e3' }), 'pidsLimit: invalid argument "1e3" for "--pids-limit" flag: strconv.ParseInt: parsing "1e3": invalid syntax');
   assert.equal(refused({ pidsLimit: '0x10', cpuShares: '0o1000' }), 'ok');
+});
+
+test('update: a value that does not read is OptionSyntaxError (docker\'s CLI refuses the flag), one out of range or in conflict an InvalidOptionError only (the daemon\'s)', async () => {
+  const { checkUpdateOptions } = await import('../../lib/containers');
+  const kind = (o: Parameters<typeof checkUpdateOptions>[0]): string => {
+    try {
+      checkUpdateOptions(o);
+      return 'ok';
+    } catch (e) {
+      assert.ok(e instanceof InvalidOptionError, String(e));
+      assert.equal(e.code, 'EINVAL');
+      return `${e instanceof OptionSyntaxError ? 'syntax' : 'value'} ${e.option}`;
+    }
+  };
+  for (const [o, want] of [
+    [{ memory: '1x' }, 'syntax memory'], [{ memorySwap: 'lots' }, 'syntax memorySwap'], [{ cpus: 'abc' }, 'syntax cpus'],
+    [{ cpuShares: '1e3' }, 'syntax cpuShares'], [{ cpuShares: '-5' }, 'syntax cpuShares'], [{ pidsLimit: '9'.repeat(40) }, 'syntax pidsLimit'],
+    [{ memory: '5m' }, 'value memory'], [{ memory: '64m', memorySwap: '32m' }, 'value memorySwap'], [{ cpus: '10000' }, 'value cpus'],
+    [{ cpusetCpus: '3-1' }, 'value cpusetCpus'], [{ restart: 'on-failure:x' }, 'value restart'], [{ pidsLimit: '0x10' }, 'ok'],
+  ] as const) assert.equal(kind(o), want, JSON.stringify(o));
 });
