@@ -521,6 +521,7 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   }
   if (cmd !== undefined && (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string'))) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
   // Before any other check: what they pass a string with a NUL to (Node's fs, a parser) is no judge of it.
+  // Here only: every create and run, the CLI's included, enters the engine through this function.
   refuseNulBytes({ image, cmd, ...o }, 125);
   if (o.name !== undefined && !NAME_PATTERN.test(o.name)) throw invalidName(o.name);
   const env = envList(o.env);

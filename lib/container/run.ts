@@ -23,7 +23,7 @@ import { networkHook, type NetworkHook } from './network';
 import { joinedNamespaces, type AttachStreams } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart } from './restart';
-import { checkRunOptions, type RunOptions } from './run-options';
+import type { RunOptions } from './run-options';
 import { prepareContainer, readOr, type Prepared } from './run-prepare';
 
 export type { LogConfig, RunOptions, Ulimit } from './run-options';
@@ -123,7 +123,6 @@ export class Runner {
   }
 
   private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean, io?: AttachIo): Promise<RunResult> {
-    checkRunOptions(o);
     if (io) (await import('./attach')).checkAttachStreams(io);
     // Refused before anything is made (docker refuses them at the attach, after the create).
     if (o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys, 125);

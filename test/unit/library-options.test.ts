@@ -115,11 +115,10 @@ test('a NUL byte in any string option is refused as that option, in one line, be
   await assert.rejects(runOptionsOf('busybox', ['sh', '-c', 'a\0b'], {}), (e: unknown) => e instanceof InvalidOptionError && e.option === 'cmd' && e.message === 'cmd[2] must not contain a NUL byte');
 });
 
-test('the engine\'s entry (Runner\'s run and create, under the CLI\'s run) makes the same checks of its typed options', async () => {
-  const { checkRunOptions } = await import('../../lib/container/run-options');
-  const refusal = (o: Parameters<typeof checkRunOptions>[0]): [string, string, number] | undefined => {
+test('the engine\'s entry (runOptionsOf, under the CLI\'s run and create and the library\'s) refuses an env entry without its KEY, and a NUL in what a file gave', async () => {
+  const refusal = async (cmd: string[] | undefined, o: object): Promise<[string, string, number] | undefined> => {
     try {
-      checkRunOptions(o);
+      await runOptionsOf('busybox', cmd, o);
       return undefined;
     } catch (e) {
       assert.ok(e instanceof InvalidOptionError, String(e));
@@ -127,14 +126,12 @@ test('the engine\'s entry (Runner\'s run and create, under the CLI\'s run) makes
     }
   };
   // run -e =x: refused as create refuses it, not handed to the monitor.
-  assert.deepEqual(refusal({ image: 'busybox', env: ['A=1', '=x'] }), ['env', 'invalid environment variable: =x: must be KEY=VALUE', 125]);
-  assert.deepEqual(refusal({ image: 'busybox', env: ['A'] }), ['env', 'invalid environment variable: A: must be KEY=VALUE', 125]);
+  assert.deepEqual(await refusal(undefined, { env: ['A=1', '=x'] }), ['env', 'invalid environment variable: =x: must be KEY=VALUE', 125]);
+  assert.deepEqual(await refusal(undefined, { env: ['A'] }), ['env', 'invalid environment variable: A: must be KEY=VALUE', 125]);
   // --label-file and --env-file lines can hold what argv cannot.
-  assert.deepEqual(refusal({ image: 'busybox', labels: { a: 'b\0c' } }), ['labels', 'labels.a must not contain a NUL byte', 125]);
-  assert.deepEqual(refusal({ image: 'busybox', env: ['A=b\0c'] }), ['env', 'env[0] must not contain a NUL byte', 125]);
-  assert.deepEqual(refusal({ image: 'busybox', devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/x\0', CgroupPermissions: 'rwm' }] }),
-    ['devices', 'devices[0].PathInContainer must not contain a NUL byte', 125]);
-  assert.equal(refusal({ image: 'busybox', env: ['A=', 'B=c=d'], labels: { a: '' }, command: ['true'] }), undefined);
+  assert.deepEqual(await refusal(undefined, { labels: { a: 'b\0c' } }), ['labels', 'labels.a must not contain a NUL byte', 125]);
+  assert.deepEqual(await refusal(undefined, { env: ['A=b\0c'] }), ['env', 'env[0] must not contain a NUL byte', 125]);
+  assert.equal(await refusal(['true'], { env: ['A=', 'B=c=d'], labels: { a: '' } }), undefined);
 });
 
 test('update\'s integers as docker\'s int64 flags: out of range and not an integer refused as the option, before any container is touched', async () => {
