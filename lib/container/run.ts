@@ -164,7 +164,9 @@ export class Runner {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
-        containerEvent(this.paths, 'create', rec);
+        // A create's event comes once its monitor has made the container (launch), as dockerd
+        // logs it only once the container is registered: a create that fails records none.
+        if (!create) containerEvent(this.paths, 'create', rec);
         for (const [file, text] of files) fs.writeFileSync(file, text);
         // Kept with the record: `start` runs it again.
         writeSpec(path.join(this.paths.container(rec.Id), SPEC_FILE), spec);
@@ -316,6 +318,7 @@ export class Runner {
           }
         }
         if (hooks.create) {
+          containerEvent(this.paths, 'create', rec);
           say('w');
           closeGo();
           child.unref();
