@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup } from '../cgroups';
-import { ConflictError, GockerError, NoSuchImageError, isErrno } from '../errors';
+import { ConflictError, GockerError, NoSuchContainerError, NoSuchImageError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../store/types';
 import { native } from '../native';
@@ -398,12 +398,16 @@ export class Runner {
     // Refused before anything starts (a bad key would otherwise stop it half way).
     if (o.attach && o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys);
     if (o.attach && o.io) (await import('./attach')).checkAttachStreams(o.io);
-    const { find } = await import('./lifecycle');
-    const id = find(this.paths, ref).Id;
+    const { find, reconcile } = await import('./lifecycle');
+    // An id (the callers' handles have one) is locked without reading its record first: the
+    // record is read once, under the lock.
+    const id = /^[0-9a-f]{64}$/.test(ref) && fs.existsSync(this.paths.container(ref)) ? ref : find(this.paths, ref).Id;
     // Two starts at once: the second waits, then finds it running and does nothing.
     const release = await acquireLock(containerLock(this.paths, id));
     try {
-      return await this.startLocked(ref, o, release);
+      const now = loadRecord(this.paths, id);
+      if (!now) throw new NoSuchContainerError(`No such container: ${ref}`);
+      return await this.startLocked(reconcile(this.paths, now), o, release);
     } finally {
       release();
     }
@@ -421,7 +425,7 @@ export class Runner {
       if (!now?.State.Restarting) return;
       let r: RunResult;
       try {
-        r = await this.startLocked(id, {}, release, true);
+        r = await this.startLocked((await import('./lifecycle')).reconcile(this.paths, now), {}, release, true);
       } catch (e) {
         r = { id, exitCode: 125, error: (e as Error).message, oomKilled: false };
       }
@@ -435,9 +439,8 @@ export class Runner {
     }
   }
 
-  private async startLocked(ref: string, o: StartOptions, release: () => void, auto = false): Promise<RunResult> {
-    const { find } = await import('./lifecycle');
-    const rec = find(this.paths, ref);
+  /** rec: the container's record, read under its lock (held) and reconciled. */
+  private async startLocked(rec: ContainerRecord, o: StartOptions, release: () => void, auto = false): Promise<RunResult> {
     // Restarting is running to everyone but the exit command that waits to start it.
     if (rec.State.Running && !(auto && rec.State.Restarting)) return { id: rec.Id, exitCode: 0, oomKilled: false };
     // Its removal failed half way (teardown.ts): what it had is gone, `rm` is what it waits for.
