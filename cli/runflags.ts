@@ -257,15 +257,14 @@ export function attachFromFlags(list: string[] | undefined, detach: boolean): At
   return { stdin: named.includes('stdin'), stdout: named.includes('stdout'), stderr: named.includes('stderr') };
 }
 
-/** What run and create read of their flags, as yargs gives them. */
-export interface RunFlagArgs {
+/**
+ * What run and create read of their flags into ContainerOptions, as yargs gives them: the base
+ * of run.ts's RunArgs, which adds what is not the container's (the image, --pull, -q, --detach-keys).
+ */
+export interface ContainerFlagArgs {
   env?: string[]; envFile?: string[]; label?: string[]; labelFile?: string[]; ulimit?: string[]; tmpfs?: string[];
   logOpt?: string[]; stopTimeout?: string | number; volume?: string[]; mount?: string[]; device?: string[]; sysctl?: string[];
   attach?: string[]; detach?: boolean; publish?: string[]; expose?: string[]; securityOpt?: string[]; cidfile?: string;
-}
-
-/** What run and create read of their flags besides RunFlagArgs, as yargs gives them (run.ts's RunArgs). */
-export interface CreateFlagArgs extends RunFlagArgs {
   interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; entrypoint?: string; workdir?: string; user?: string;
   hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publishAll?: boolean; capAdd?: string[];
   capDrop?: string[]; privileged?: boolean; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string;
@@ -279,7 +278,7 @@ export interface CreateFlagArgs extends RunFlagArgs {
  * engine checks the values as it checks a library caller's. --cidfile is the caller's to
  * write (cidfileWriter), -d and --detach-keys the caller's to act on.
  */
-export function containerOptionsFromFlags(argv: CreateFlagArgs): ContainerOptions {
+export function containerOptionsFromFlags(argv: ContainerFlagArgs): ContainerOptions {
   const streams = attachFromFlags(argv.attach, !!argv.detach);
   const env = envFromFlags(argv.envFile, argv.env);
   const labels = labelsFromFlags(argv.label, argv.labelFile);

@@ -7,8 +7,11 @@
 import * as fs from 'node:fs';
 import { GockerError, isErrno } from './errors';
 
+/** gocker's configuration file, read (registries.json, or $GOCKER_CONFIG), its defaults settled. */
 export interface EngineConfig {
+  /** registries (host[:port]) spoken to over plain HTTP, as a loopback one is */
   insecureRegistries: string[];
+  /** docker.io's mirrors, tried before it */
   registryMirrors: string[];
   /** the default network's bridge interface */
   bridge: string;

@@ -521,6 +521,7 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   }
   if (cmd !== undefined && (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string'))) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
   // Before any other check: what they pass a string with a NUL to (Node's fs, a parser) is no judge of it.
+  // Here only: every create and run, the CLI's included, enters the engine through this function.
   refuseNulBytes({ image, cmd, ...o }, 125);
   if (o.name !== undefined && !NAME_PATTERN.test(o.name)) throw invalidName(o.name);
   const env = envList(o.env);
@@ -634,9 +635,33 @@ export class Container {
    */
   constructor(private readonly paths: StorePaths, private readonly store: Store,
     /** the container's id (64 hex chars) */
-    readonly id: string, private currentName: string, private readonly said = id) {
+    readonly id: string, private currentName: string, private readonly said = id, found?: ContainerRecord) {
     // Made by an engine's method: it logs at that engine's level, to its sink, later too.
     bindLogScope(this);
+    // The record the lookup that made this handle has just read: its first use in the same
+    // turn (the CLI's exec and start, which call it at once) takes it rather than reading it
+    // again; nothing of this process ran between. Later uses read it afresh, as a held
+    // handle's must.
+    if (found) {
+      this.justFound = found;
+      queueMicrotask(() => {
+        this.justFound = undefined;
+      });
+    }
+  }
+
+  private justFound?: ContainerRecord;
+
+  /** The record just found, once (undefined: the caller reads it). */
+  private takeFound(): ContainerRecord | undefined {
+    const rec = this.justFound;
+    this.justFound = undefined;
+    return rec;
+  }
+
+  /** The record, up to date: the one just found, once, or read now. */
+  private current(): ContainerRecord {
+    return this.takeFound() ?? lifecycle().find(this.paths, this.id);
   }
 
   /** its name, without docker's leading '/' */
@@ -651,7 +676,7 @@ export class Container {
 
   /** docker inspect: the container's record, brought up to date with its monitor's files. */
   inspect(): ContainerRecord {
-    const rec = lifecycle().find(this.paths, this.id);
+    const rec = this.current();
     this.currentName = rec.Name.replace(/^\//, '');
     return rec;
   }
@@ -822,11 +847,12 @@ export class Container {
     const stderr = new (streams().PassThrough)();
     const errRead = errPipe ? new Promise<void>((res) => errPipe.on('end', res).on('close', res)) : Promise.resolve();
     errPipe?.pipe(stderr, { end: false });
+    const record = this.takeFound();
     const run = async (): Promise<number> => {
       try {
         const { execInContainer } = await import('./container/exec');
         const r = await execInContainer(this.paths, this.store, {
-          container: this.id, command: cmd, interactive: !!opts.stdin, tty: !!opts.tty, env: envList(opts.env), workdir: opts.workingDir,
+          container: this.id, record, command: cmd, interactive: !!opts.stdin, tty: !!opts.tty, env: envList(opts.env), workdir: opts.workingDir,
           user: opts.user, privileged: opts.privileged, fds, signal: opts.signal,
         });
         closeTheirs();
@@ -854,10 +880,11 @@ export class Container {
    */
   async execAttached(cmd: string[], opts: ExecAttachedOptions = {}): Promise<AttachedEnd> {
     const { terminal, detachKeys, onSignals, signal, ...rest } = opts;
+    const record = this.takeFound();
     const viaSocket = !!terminal && !!rest.tty;
     if (viaSocket) await checkDetachKeys('detachKeys', detachKeys);
     const r = await this.execCommand(cmd, rest, {
-      attach: viaSocket ? { stdin: terminal.stdin, stdout: terminal.stdout, detachKeys, onAttached: terminal.onAttached } : undefined, onSignals, signal,
+      record, attach: viaSocket ? { stdin: terminal.stdin, stdout: terminal.stdout, detachKeys, onAttached: terminal.onAttached } : undefined, onSignals, signal,
     });
     return { exitCode: r.exitCode, detached: !!r.detached, ...(r.error ? { error: r.error } : {}) };
   }
@@ -868,7 +895,7 @@ export class Container {
    * refusals reject.
    */
   async execDetached(cmd: string[], opts: ExecCommandOptions = {}): Promise<AttachedEnd> {
-    const r = await this.execCommand(cmd, opts, { detach: true });
+    const r = await this.execCommand(cmd, opts, { record: this.takeFound(), detach: true });
     return { exitCode: r.exitCode, detached: !r.error, ...(r.error ? { error: r.error } : {}) };
   }
 
@@ -1153,7 +1180,7 @@ function updateRequest(resources: UpdateOptions): import('./container/update').U
  * Container.update()'s checks of resources that need no container (a value that does not
  * read, a swap limit below the memory one, a restart policy's format), throwing what update()
  * would: for refusing a request before any container is touched, as docker's CLI refuses a
- * flag's value.
+ * flag's value. A value that does not read is OptionSyntaxError (docker's CLI's refusal).
  */
 export function checkUpdateOptions(resources: UpdateOptions): void {
   updateRequest(resources);
@@ -1202,7 +1229,7 @@ export function streamFrom(signal: AbortSignal | undefined, write: (out: NodeJS.
 /** The handle on container ref (a name, an id or a unique id prefix). */
 export function containerHandle(paths: StorePaths, store: Store, ref: string): Container {
   const rec = lifecycle().find(paths, ref);
-  return new Container(paths, store, rec.Id, rec.Name.replace(/^\//, ''), ref);
+  return new Container(paths, store, rec.Id, rec.Name.replace(/^\//, ''), ref, rec);
 }
 
 /** Creates the container; a name in use is ConflictError, an image not here NoSuchImageError. */

@@ -125,6 +125,19 @@ export class InvalidOptionError extends GockerError {
 }
 
 /**
+ * An option's value that does not read as its kind (a size, a number, an integer): refused as
+ * docker's CLI refuses a flag's value that does not parse ('invalid argument "x" for ...'),
+ * before it asks the daemon anything. An InvalidOptionError (code EINVAL) still; its class
+ * tells it from a value that reads but is out of range, which is the daemon's refusal.
+ */
+export class OptionSyntaxError extends InvalidOptionError {
+  constructor(option: string, message: string, opts: TypedErrorOptions = {}) {
+    super(option, message, opts);
+    this.name = 'OptionSyntaxError';
+  }
+}
+
+/**
  * A NUL byte in any string of options (in arrays and maps too, a map's keys as well) refused
  * as the option it is in (its top-level key). No string the engine is given may hold one:
  * the kernel ends a path, an argument or an environment entry at it, Node's fs refuses such

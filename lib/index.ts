@@ -48,8 +48,8 @@ import { readEvents, type EventsOptions, type GockerEvent } from './events';
 export class Gocker {
   /** the options in force: root, runroot, log level and storage driver, each settled */
   readonly options: ResolvedOptions;
-  /** where each of the store's files is */
-  readonly paths: StorePaths;
+  /** where each of the store's files is: the engine's own, as the store behind it (never a caller's to touch) */
+  private readonly paths: StorePaths;
 
   constructor(opts: GockerOptions = {}) {
     this.options = resolveOptions(opts);
@@ -75,8 +75,8 @@ export class Gocker {
   }
 
   private storeCache?: Store;
-  /** the image store itself (the layers, images.json, the gc lock), for what the methods here do not cover */
-  get store(): Store {
+  /** the image store (the layers, images.json, the gc lock), behind the image and container methods */
+  private get store(): Store {
     return (this.storeCache ??= new Store(this.paths));
   }
 
@@ -498,7 +498,7 @@ const volumeModule = (): typeof import('./store/volumes') => require('./store/vo
 export type RemovedImage = { Untagged: string } | { Deleted: string };
 
 export {
-  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError,
+  GockerError, errorLine, NoSuchContainerError, NoSuchImageError, NoSuchVolumeError, ConflictError, NotRunningError, RegistryError, InvalidOptionError, OptionSyntaxError,
   type GockerErrorOptions, type TypedErrorOptions,
 } from './errors';
 export { Container, WAIT_CONDITIONS, signalNumber, checkUpdateOptions, checkRestartFlag } from './containers';
@@ -528,7 +528,9 @@ export type { ImportOptions } from './image/import';
 export { setLogSink, setLogLevel, type LogSettings } from './log';
 export type { GockerOptions, ResolvedOptions, LogLevel } from './options';
 export type { EngineInfo, OverlayProbe, NamespaceProbe, DirUsage } from './info';
-export type { ImageRecord, ImageConfig, LayerRecord } from './store/types';
+export type { NetworkInfo } from './network';
+export type { EngineConfig } from './config';
+export type { ImageRecord, ImageConfig, ImageRuntimeConfig, LayerRecord } from './store/types';
 export type { VolumeInfo, CreateVolumeOptions, ListVolumesOptions, PruneVolumesOptions, VolumePruneResult } from './store/volumes';
 export type { PruneResult, Collected } from './image/prune';
 export type { UsageRow, VerboseUsage, ImageUsage } from './system/df';

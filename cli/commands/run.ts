@@ -4,7 +4,7 @@ import { NoSuchImageError } from '../../lib/errors';
 import { usageError } from '../dispatch';
 import { engineOptions, type GlobalArgs } from '../types';
 import { useTerminal } from '../terminal';
-import { cidfileWriter, containerOptionsFromFlags } from '../runflags';
+import { cidfileWriter, containerOptionsFromFlags, type ContainerFlagArgs } from '../runflags';
 import { SignalProxy } from '../sigproxy';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
@@ -78,15 +78,10 @@ export function builder(y: Argv<GlobalArgs>) {
     .options(OPTIONS);
 }
 
-export type RunArgs = GlobalArgs & {
+/** run's and create's argv: the container's flags (runflags.ts), and what run does besides making it. */
+export type RunArgs = GlobalArgs & ContainerFlagArgs & {
   _?: Array<string | number>;
-  image: string; command?: string[]; detach?: boolean; interactive?: boolean; tty?: boolean; init?: boolean; rm?: boolean; name?: string; cidfile?: string; entrypoint?: string;
-  env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; readOnly?: boolean; network?: string; networkAlias?: string[]; ip?: string; publish?: string[]; publishAll?: boolean; expose?: string[];
-  volume?: string[]; mount?: string[]; tmpfs?: string[]; capAdd?: string[]; capDrop?: string[]; privileged?: boolean; securityOpt?: string[];
-  ulimit?: string[]; shmSize?: string; memory?: string; memorySwap?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
-  logDriver?: string; logOpt?: string[]; pull?: string; quiet?: boolean; detachKeys?: string; restart?: string;
-  attach?: string[]; label?: string[]; labelFile?: string[]; addHost?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOption?: string[];
-  device?: string[]; deviceCgroupRule?: string[]; pid?: string; ipc?: string; uts?: string; sysctl?: string[]; stopSignal?: string; stopTimeout?: string; platform?: string;
+  image: string; command?: string[]; pull?: string; quiet?: boolean; detachKeys?: string;
 };
 
 /**

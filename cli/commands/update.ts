@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { InvalidOptionError, checkUpdateOptions, errorLine, type UpdateOptions } from '../../lib/index';
+import { InvalidOptionError, OptionSyntaxError, checkUpdateOptions, errorLine, type UpdateOptions } from '../../lib/index';
 import { ClientError, errorText, usageError } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
@@ -32,7 +32,7 @@ export async function handler(argv: UpdateArgs): Promise<number> {
     if (e instanceof InvalidOptionError && e.option === 'restart') throw new ClientError(e.message);
     // A value that does not parse is the flag's (docker's CLI refuses it); a limit out of
     // range the daemon's, said for each container below.
-    if (/^invalid argument "/.test(errorLine(e))) usageError(errorLine(e), 'update');
+    if (e instanceof OptionSyntaxError) usageError(errorLine(e), 'update');
     refused = e;
   }
   const g = engine(argv);

@@ -1,6 +1,6 @@
 // docker's resource flags, with docker's validation messages.
 import * as fs from 'node:fs';
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError, OptionSyntaxError } from '../errors';
 import { ramInBytes } from '../format/size';
 import { ParseIntError, parseInt64 } from '../strconv';
 import type { DeviceRule } from './devices';
@@ -29,15 +29,18 @@ export interface ResourceFlags {
   pidsLimit?: number | string;
 }
 
-// option: the ResourceFlags field the value came in.
+// option: the ResourceFlags field the value came in. bad: a value out of range (the daemon's
+// refusal); unreadable: one that does not parse (the flag's, docker's CLI's refusal).
 const bad = (option: keyof ResourceFlags, msg: string): InvalidOptionError => new InvalidOptionError(option, msg, { exitCode: 125 });
+const unreadable = (option: keyof ResourceFlags, value: string, flag: string, why: string): InvalidOptionError =>
+  new OptionSyntaxError(option, `invalid argument "${value}" for "${flag}" flag: ${why}`, { exitCode: 125 });
 
 /** docker's RAMInBytes (lib/format/size.ts), refused in the flag's words. */
 export function parseSize(value: string, flag: string, option: keyof ResourceFlags = 'memory'): number {
   try {
     return ramInBytes(value);
   } catch (e) {
-    throw bad(option, `invalid argument "${value}" for "${flag}" flag: ${(e as Error).message}`);
+    throw unreadable(option, value, flag, (e as Error).message);
   }
 }
 
@@ -52,7 +55,7 @@ export function parseInt64Flag(v: number | string, flag: string, option: keyof R
     if (BigInt(v) >= 2n ** 63n || BigInt(v) < -(2n ** 63n)) throw new ParseIntError(String(v), 'value out of range');
     return v;
   } catch (e) {
-    if (e instanceof ParseIntError) throw bad(option, `invalid argument "${String(v)}" for "${flag}" flag: ${e.message}`);
+    if (e instanceof ParseIntError) throw unreadable(option, String(v), flag, e.message);
     throw e;
   }
 }
@@ -100,7 +103,7 @@ export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onli
   if (f.cpus !== undefined && f.cpus !== '') {
     const v = Number(f.cpus);
     if (!/^\d*\.?\d+$/.test(String(f.cpus).trim()) || !Number.isFinite(v)) {
-      throw bad('cpus', `invalid argument "${f.cpus}" for "--cpus" flag: failed to parse ${f.cpus} as a rational number`);
+      throw unreadable('cpus', String(f.cpus), '--cpus', `failed to parse ${f.cpus} as a rational number`);
     }
     const nano = Math.round(v * 1e9);
     if (nano !== 0 && (nano < 1e7 || nano > host().cpus * 1e9)) {
@@ -110,7 +113,7 @@ export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onli
   }
   if (f.cpuShares !== undefined && f.cpuShares !== '') {
     const v = parseInt64Flag(f.cpuShares, '-c, --cpu-shares', 'cpuShares');
-    if (v < 0) throw bad('cpuShares', `invalid argument "${f.cpuShares}" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "${f.cpuShares}": invalid syntax`);
+    if (v < 0) throw unreadable('cpuShares', String(f.cpuShares), '-c, --cpu-shares', `strconv.ParseInt: parsing "${f.cpuShares}": invalid syntax`);
     if (v) r.cpuShares = Math.max(2, Math.min(262144, v));
   }
   if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') {

@@ -14,9 +14,12 @@ import { find, startedProcess } from './lifecycle';
 import { HeldSignals, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import { readSpec, writeSpec } from './state';
 import { resolveUser } from './user';
+import type { ContainerRecord } from './record';
 
 export interface ExecOptions {
   container: string;
+  /** the container's record as a lookup just read it (the handle's): not read again */
+  record?: ContainerRecord;
   command: string[];
   interactive?: boolean;
   tty?: boolean;
@@ -56,7 +59,7 @@ export interface ExecResult {
 }
 
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<ExecResult> {
-  const rec = find(paths, o.container);
+  const rec = o.record ?? find(paths, o.container);
   const viaSocket = !!o.attach && !!o.tty && !o.detach && !o.fds;
   // Refused before anything starts, in docker's words.
   if (viaSocket) parseDetachKeys(o.attach!.detachKeys);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResourceFlags } from '../cgroups';
-import { GockerError, InvalidOptionError, refuseNulBytes } from '../errors';
+import { GockerError, InvalidOptionError } from '../errors';
 import { humanSize } from '../spec';
 import type { Mount } from './mounts';
 import type { NetworkOptions } from './network';
@@ -92,17 +92,6 @@ export interface Ulimit {
   name: string;
   soft: number;
   hard: number;
-}
-
-/**
- * The checks of run's options that need nothing but the options, made first by the engine's
- * entry (Runner's run and create, which the CLI's run and create and the library's reach):
- * a NUL byte in any string, an environment entry without its KEY. Nothing of the container
- * exists yet.
- */
-export function checkRunOptions(o: RunOptions): void {
-  refuseNulBytes(o, 125);
-  checkEnv(o.env);
 }
 
 /** Config.Env's entries, KEY=VALUE each (a bare KEY is the CLI's to resolve, never the engine's), as option. */

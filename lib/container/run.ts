@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ALLOW_ALL, cgroupManager, parseResources, type DeviceRule, type ContainerCgroup } from '../cgroups';
-import { ConflictError, GockerError, NoSuchImageError, isErrno } from '../errors';
+import { ConflictError, GockerError, NoSuchContainerError, NoSuchImageError, isErrno } from '../errors';
 import { log, sinceStart } from '../log';
 import type { ImageRecord } from '../store/types';
 import { native } from '../native';
@@ -23,7 +23,7 @@ import { networkHook, type NetworkHook } from './network';
 import { joinedNamespaces, type AttachStreams } from './runflags';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE, mountedVolumes, startEvents } from '../events';
 import { exitCommandFor, exitCommandMarker, handOffExit, hasPolicy, markPolicy, resetRestart } from './restart';
-import { checkRunOptions, type RunOptions } from './run-options';
+import type { RunOptions } from './run-options';
 import { prepareContainer, readOr, type Prepared } from './run-prepare';
 
 export type { LogConfig, RunOptions, Ulimit } from './run-options';
@@ -123,7 +123,6 @@ export class Runner {
   }
 
   private async runOrCreate(o: RunOptions, onStart: ((id: string, monitorPid: number) => void) | undefined, hooks: LaunchHooks, create: boolean, io?: AttachIo): Promise<RunResult> {
-    checkRunOptions(o);
     if (io) (await import('./attach')).checkAttachStreams(io);
     // Refused before anything is made (docker refuses them at the attach, after the create).
     if (o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys, 125);
@@ -165,7 +164,9 @@ export class Runner {
         // The record first: a CLI killed from here on leaves a container that `rm` (the
         // monitor's exit command, with --rm) finds and removes, cgroup and all.
         saveRecord(this.paths, rec);
-        containerEvent(this.paths, 'create', rec);
+        // A create's event comes once its monitor has made the container (launch), as dockerd
+        // logs it only once the container is registered: a create that fails records none.
+        if (!create) containerEvent(this.paths, 'create', rec);
         for (const [file, text] of files) fs.writeFileSync(file, text);
         // Kept with the record: `start` runs it again.
         writeSpec(path.join(this.paths.container(rec.Id), SPEC_FILE), spec);
@@ -317,6 +318,7 @@ export class Runner {
           }
         }
         if (hooks.create) {
+          containerEvent(this.paths, 'create', rec);
           say('w');
           closeGo();
           child.unref();
@@ -396,12 +398,16 @@ export class Runner {
     // Refused before anything starts (a bad key would otherwise stop it half way).
     if (o.attach && o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys);
     if (o.attach && o.io) (await import('./attach')).checkAttachStreams(o.io);
-    const { find } = await import('./lifecycle');
-    const id = find(this.paths, ref).Id;
+    const { find, reconcile } = await import('./lifecycle');
+    // An id (the callers' handles have one) is locked without reading its record first: the
+    // record is read once, under the lock.
+    const id = /^[0-9a-f]{64}$/.test(ref) && fs.existsSync(this.paths.container(ref)) ? ref : find(this.paths, ref).Id;
     // Two starts at once: the second waits, then finds it running and does nothing.
     const release = await acquireLock(containerLock(this.paths, id));
     try {
-      return await this.startLocked(ref, o, release);
+      const now = loadRecord(this.paths, id);
+      if (!now) throw new NoSuchContainerError(`No such container: ${ref}`);
+      return await this.startLocked(reconcile(this.paths, now), o, release);
     } finally {
       release();
     }
@@ -419,7 +425,7 @@ export class Runner {
       if (!now?.State.Restarting) return;
       let r: RunResult;
       try {
-        r = await this.startLocked(id, {}, release, true);
+        r = await this.startLocked((await import('./lifecycle')).reconcile(this.paths, now), {}, release, true);
       } catch (e) {
         r = { id, exitCode: 125, error: (e as Error).message, oomKilled: false };
       }
@@ -433,9 +439,8 @@ export class Runner {
     }
   }
 
-  private async startLocked(ref: string, o: StartOptions, release: () => void, auto = false): Promise<RunResult> {
-    const { find } = await import('./lifecycle');
-    const rec = find(this.paths, ref);
+  /** rec: the container's record, read under its lock (held) and reconciled. */
+  private async startLocked(rec: ContainerRecord, o: StartOptions, release: () => void, auto = false): Promise<RunResult> {
     // Restarting is running to everyone but the exit command that waits to start it.
     if (rec.State.Running && !(auto && rec.State.Restarting)) return { id: rec.Id, exitCode: 0, oomKilled: false };
     // Its removal failed half way (teardown.ts): what it had is gone, `rm` is what it waits for.

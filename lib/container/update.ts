@@ -22,8 +22,9 @@ const invalid = (option: keyof ResourceFlags, msg: string): GockerError => new I
 
 /**
  * The flags of `docker update`, checked as docker's CLI and daemon check them: a value that
- * does not parse is refused in the flag's words ('invalid argument "x" for ...'), a limit out
- * of range in the daemon's. Zero is "not given", as in docker's flags.
+ * does not parse is refused in the flag's words ('invalid argument "x" for ...', an
+ * OptionSyntaxError), a limit out of range in the daemon's. Zero is "not given", as in
+ * docker's flags.
  */
 export function parseUpdate(f: ResourceFlags, hostInfo?: { cpus: number; onlineCpus: string }): UpdateRequest {
   const r = parseResources({ memory: f.memory, cpus: f.cpus, cpuShares: f.cpuShares, cpusetCpus: f.cpusetCpus }, hostInfo);

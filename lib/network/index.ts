@@ -14,9 +14,11 @@ export function hostGateway(): string {
   return loadConfig().bip.split('/')[0];
 }
 
+/** What `gocker info` says of networking (EngineInfo.network). */
 export interface NetworkInfo {
   /** how links, addresses and routes are made, and NAT and filtering */
   backend: string;
+  /** the iptables that makes the NAT and filter rules, by its version, or that it is not installed */
   firewall: string;
   /** the default bridge, from the config, and whether it exists now */
   bridge: { name: string; bip: string; present: boolean };

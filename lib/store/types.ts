@@ -23,15 +23,25 @@ export interface ImageConfig {
 
 /** The image config's `config`: a container's defaults, in docker's names. */
 export interface ImageRuntimeConfig {
+  /** the user its containers run as (name or uid, [:group]) */
   User?: string;
+  /** the ports it exposes, "PORT/PROTO" to {} */
   ExposedPorts?: Record<string, object>;
+  /** its environment, KEY=VALUE each */
   Env?: string[];
+  /** the command its containers' commands are arguments to */
   Entrypoint?: string[] | null;
+  /** the default command (or the entrypoint's default arguments) */
   Cmd?: string[] | null;
+  /** the paths its containers get anonymous volumes at, path to {} */
   Volumes?: Record<string, object>;
+  /** the directory its commands start in */
   WorkingDir?: string;
+  /** its labels */
   Labels?: Record<string, string>;
+  /** the signal that stops its containers */
   StopSignal?: string;
+  /** its containers' host name */
   Hostname?: string;
 }
 

@@ -588,12 +588,16 @@ int main(int argc, char** argv) {
     }
     if (fd >= 0) close(fd);
   }
+  bool never_created = false;
   if (!exec_mode && !early_code) {
     std::string why;
     switch (Create(spec, pid, ready[0], go_fd, &attach, &why)) {
       case kReleased:
         break;
       case kChildFailed:  // the error pipe says why
+        // create: a container that never came to be, which the engine removes; dockerd logs
+        // no die (nor create) for a create that failed.
+        never_created = !spec.release_fifo.empty();
         break;
       case kNotReleased:
         error = why;
@@ -605,7 +609,7 @@ int main(int argc, char** argv) {
         break;
     }
   }
-  const bool released = !exec_mode && !early_code;  // a container's run, which ends in a die event
+  const bool released = !exec_mode && !early_code && !never_created;  // a container's run, which ends in a die event
   if (ready[0] >= 0) close(ready[0]);
   if (go_fd >= 0) close(go_fd);
   started = Now();

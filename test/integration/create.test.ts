@@ -131,6 +131,27 @@ test('create refuses what run refuses, and leaves nothing', () => {
   assert.deepEqual(fs.readdirSync(path.join(roots.root, 'containers')), before);
 });
 
+test('a create the monitor never made records no create and no die in the events, only the destroy of its removal, as dockerd; a create that works records its create', async () => {
+  const since = (Date.now() / 1000).toFixed(6);
+  const cid = path.join(path.dirname(roots.root), 'create-events.cid');
+  const failed: string[] = [];
+  // The kernel refuses the hostname in the child (no container made), the monitor refuses the
+  // device path's form (its spec check): each create fails after its record was made.
+  for (const args of [['-h', 'h'.repeat(100)], ['--device', '/dev/null:/dev/x/']]) {
+    fs.rmSync(cid, { force: true });
+    const r = g(['create', '--network', 'none', '--cidfile', cid, ...args, 'busybox', 'true']);
+    assert.equal(r.status, 125, r.stderr);
+    failed.push(fs.readFileSync(cid, 'utf8').trim());
+  }
+  fs.rmSync(cid, { force: true });
+  const ok = g(['create', '--network', 'none', 'busybox', 'true']).stdout.trim();
+  await new Promise((res) => setTimeout(res, 20));
+  const until = (Date.now() / 1000).toFixed(6);
+  const events = g(['events', '--since', since, '--until', until, '--format', '{{.Actor.ID}} {{.Action}}']).stdout.trim().split('\n');
+  assert.deepEqual(events, [`${failed[0]} destroy`, `${failed[1]} destroy`, `${ok} create`]);
+  assert.equal(g(['rm', ok]).status, 0);
+});
+
 test('beforeRelease: called with the pid and namespace paths while nothing of the container has run; what it does in the network namespace, the container sees', async () => {
   const store = new Store(StorePaths.forDriver(roots.root, roots.runroot, 'overlay2'));
   const runner = new Runner(store.paths, store);

@@ -129,10 +129,11 @@ test('exec -u: an /etc that is a link to the host is not followed, and a deleted
   }
 });
 
-/** Library entry points, in this process: a race is lost or won in microseconds, not CLI starts. */
-function engine(): import('../../lib/index').Gocker {
-  const { Gocker } = require('../../lib/index') as typeof import('../../lib/index');
-  return new Gocker({ root: roots.root, runroot: roots.runroot });
+/** The engine's own walkers, in this process: a race is lost or won in microseconds, not CLI starts. */
+function engine(): { store: import('../../lib/store').Store } {
+  const { Store } = require('../../lib/store') as typeof import('../../lib/store');
+  const { StorePaths } = require('../../lib/store/paths') as typeof import('../../lib/store/paths');
+  return { store: new Store(StorePaths.forDriver(roots.root, roots.runroot, 'overlay2')) };
 }
 
 function tarNames(file: string): string[] {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runOptionsOf } from '../../lib/containers';
-import { InvalidOptionError } from '../../lib/errors';
+import { InvalidOptionError, OptionSyntaxError } from '../../lib/errors';
 
 test('docker\'s API forms become the engine\'s typed options', async () => {
   const o = await runOptionsOf('busybox', ['sh', '-c', 'true'], {
@@ -115,11 +115,10 @@ test('a NUL byte in any string option is refused as that option, in one line, be
   await assert.rejects(runOptionsOf('busybox', ['sh', '-c', 'a\0b'], {}), (e: unknown) => e instanceof InvalidOptionError && e.option === 'cmd' && e.message === 'cmd[2] must not contain a NUL byte');
 });
 
-test('the engine\'s entry (Runner\'s run and create, under the CLI\'s run) makes the same checks of its typed options', async () => {
-  const { checkRunOptions } = await import('../../lib/container/run-options');
-  const refusal = (o: Parameters<typeof checkRunOptions>[0]): [string, string, number] | undefined => {
+test('the engine\'s entry (runOptionsOf, under the CLI\'s run and create and the library\'s) refuses an env entry without its KEY, and a NUL in what a file gave', async () => {
+  const refusal = async (cmd: string[] | undefined, o: object): Promise<[string, string, number] | undefined> => {
     try {
-      checkRunOptions(o);
+      await runOptionsOf('busybox', cmd, o);
       return undefined;
     } catch (e) {
       assert.ok(e instanceof InvalidOptionError, String(e));
@@ -127,14 +126,12 @@ test('the engine\'s entry (Runner\'s run and create, under the CLI\'s run) makes
     }
   };
   // run -e =x: refused as create refuses it, not handed to the monitor.
-  assert.deepEqual(refusal({ image: 'busybox', env: ['A=1', '=x'] }), ['env', 'invalid environment variable: =x: must be KEY=VALUE', 125]);
-  assert.deepEqual(refusal({ image: 'busybox', env: ['A'] }), ['env', 'invalid environment variable: A: must be KEY=VALUE', 125]);
+  assert.deepEqual(await refusal(undefined, { env: ['A=1', '=x'] }), ['env', 'invalid environment variable: =x: must be KEY=VALUE', 125]);
+  assert.deepEqual(await refusal(undefined, { env: ['A'] }), ['env', 'invalid environment variable: A: must be KEY=VALUE', 125]);
   // --label-file and --env-file lines can hold what argv cannot.
-  assert.deepEqual(refusal({ image: 'busybox', labels: { a: 'b\0c' } }), ['labels', 'labels.a must not contain a NUL byte', 125]);
-  assert.deepEqual(refusal({ image: 'busybox', env: ['A=b\0c'] }), ['env', 'env[0] must not contain a NUL byte', 125]);
-  assert.deepEqual(refusal({ image: 'busybox', devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/x\0', CgroupPermissions: 'rwm' }] }),
-    ['devices', 'devices[0].PathInContainer must not contain a NUL byte', 125]);
-  assert.equal(refusal({ image: 'busybox', env: ['A=', 'B=c=d'], labels: { a: '' }, command: ['true'] }), undefined);
+  assert.deepEqual(await refusal(undefined, { labels: { a: 'b\0c' } }), ['labels', 'labels.a must not contain a NUL byte', 125]);
+  assert.deepEqual(await refusal(undefined, { env: ['A=b\0c'] }), ['env', 'env[0] must not contain a NUL byte', 125]);
+  assert.equal(await refusal(['true'], { env: ['A=', 'B=c=d'], labels: { a: '' } }), undefined);
 });
 
 test('update\'s integers as docker\'s int64 flags: out of range and not an integer refused as the option, before any container is touched', async () => {
@@ -154,4 +151,24 @@ test('update\'s integers as docker\'s int64 flags: out of range and not an integ
   assert.equal(refused({ cpuShares: 1e300 }), 'cpuShares: invalid argument "1e+300" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e+300": value out of range');
   assert.equal(refused({ pidsLimit: '1e3' }), 'pidsLimit: invalid argument "1e3" for "--pids-limit" flag: strconv.ParseInt: parsing "1e3": invalid syntax');
   assert.equal(refused({ pidsLimit: '0x10', cpuShares: '0o1000' }), 'ok');
+});
+
+test('update: a value that does not read is OptionSyntaxError (docker\'s CLI refuses the flag), one out of range or in conflict an InvalidOptionError only (the daemon\'s)', async () => {
+  const { checkUpdateOptions } = await import('../../lib/containers');
+  const kind = (o: Parameters<typeof checkUpdateOptions>[0]): string => {
+    try {
+      checkUpdateOptions(o);
+      return 'ok';
+    } catch (e) {
+      assert.ok(e instanceof InvalidOptionError, String(e));
+      assert.equal(e.code, 'EINVAL');
+      return `${e instanceof OptionSyntaxError ? 'syntax' : 'value'} ${e.option}`;
+    }
+  };
+  for (const [o, want] of [
+    [{ memory: '1x' }, 'syntax memory'], [{ memorySwap: 'lots' }, 'syntax memorySwap'], [{ cpus: 'abc' }, 'syntax cpus'],
+    [{ cpuShares: '1e3' }, 'syntax cpuShares'], [{ cpuShares: '-5' }, 'syntax cpuShares'], [{ pidsLimit: '9'.repeat(40) }, 'syntax pidsLimit'],
+    [{ memory: '5m' }, 'value memory'], [{ memory: '64m', memorySwap: '32m' }, 'value memorySwap'], [{ cpus: '10000' }, 'value cpus'],
+    [{ cpusetCpus: '3-1' }, 'value cpusetCpus'], [{ restart: 'on-failure:x' }, 'value restart'], [{ pidsLimit: '0x10' }, 'ok'],
+  ] as const) assert.equal(kind(o), want, JSON.stringify(o));
 });
