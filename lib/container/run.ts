@@ -204,6 +204,7 @@ export class Runner {
     writeSpec(runSpec, launchSpec(spec, {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
       exitCommandIf: exitCommand ? exitCommandMarker(this.paths, rec) : undefined,
+      releaseCgroup: true,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
       attachSocket: path.join(run, ATTACH_SOCKET),
       // The monitor records the die (and oom) itself: no CLI may be there when it comes.

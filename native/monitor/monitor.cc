@@ -735,6 +735,9 @@ int main(int argc, char** argv) {
     code = WEXITSTATUS(status);
   }
   long oom_after = OomKills(oom_file);
+  // What the container held while it ran goes at its exit, whoever watches: its cgroup here
+  // (its OOM kills counted above), read before it goes.
+  if (released && spec.release_cgroup) ReleaseCgroups(spec);
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
   // exit-command-if: the restart policies' command, needed only once the container has a

@@ -726,6 +726,7 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       if (s->exit_command.empty()) Refuse(where("io.gocker.launch.exit-command-if"), "without io.gocker.launch.exit-command");
       s->exit_command_if = AbsPath(*v, where("io.gocker.launch.exit-command-if"));
     }
+    s->release_cgroup = boolean("io.gocker.launch.release-cgroup");
   }
   if ((v = get("io.gocker.events.file"))) s->events_file = AbsPath(*v, where("io.gocker.events.file"));
   if ((v = get("io.gocker.events.actor"))) {

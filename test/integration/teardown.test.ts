@@ -5,7 +5,8 @@
 // name, lock, veth, port rule or address. And a step that fails does not stop the others:
 // the failure is a real one, a mount left in the container's writable layer (which the
 // removal refuses to empty rather than take the mounted files with it); the record stays,
-// dead, and `rm` finishes once the mount is gone.
+// dead, and `rm` finishes once the mount is gone. The cgroup goes at the exit itself, with no
+// gocker command run after it (an OOM kill, still reported).
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -181,6 +182,20 @@ test('a container that has exited holds no cgroup once a command has seen the ex
     assert.deepEqual(cgroups(bg), []);
   } finally {
     if (made.length) g(['rm', '-f', ...made]);
+  }
+});
+
+/** What the kernel holds of container id while it runs: its port rules (by their comment) and cgroup directories. */
+const runHeld = (id: string): string[] => [...leftovers([], [id]), ...cgroupDirs(`gocker/${id}`).filter((d) => fs.existsSync(d)).map((d) => `cgroup ${d}`)];
+
+test('run -d of a container the kernel OOM-kills, without ports (no exit command): its monitor takes the cgroup down at the exit, and inspect has the OOM kill', async () => {
+  let id = '';
+  try {
+    id = ok(['run', '-d', '--name', 'td-oom', '--memory', '64m', '--network', 'none', 'busybox', 'sh', '-c', 'x=$(head -c 300000000 /dev/zero | tr "\\0" a)']).trim();
+    await until('its cgroup gone', () => runHeld(id).length === 0 || runHeld(id).join(', '), 20_000);
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}}', id]), 'exited 137 true\n');
+  } finally {
+    if (id) g(['rm', '-f', id]);
   }
 });
 
