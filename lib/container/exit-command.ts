@@ -2,10 +2,14 @@
 // `container cleanup`), a program of the engine's own, not of the CLI's, so that a container
 // a library user ran with `rm` or a restart policy is cleaned up or restarted the same way:
 //   node exit-command.js --root R --runroot RR --remove ID   (--rm: the container removed, with its anonymous volumes)
-//   node exit-command.js --root R --runroot RR ID            (a restart policy applied)
+//   node exit-command.js --root R --runroot RR ID            (the exit recorded; a restart policy applied)
 // The monitor runs the second when the policy's marker is there (restart.ts markPolicy),
 // which may be stale (`update --restart no` while it ran): the record is read first, and the
-// engine loaded only for a policy.
+// restart loaded only for a policy. It runs it too when the container has what only the
+// engine takes down at its exit (its published ports' rules: state.ts EXIT_RELEASE_MARKER),
+// which then goes at the exit, as dockerd takes it down on the exit event, not when a command
+// next sees the exit. (The monitor removes the cgroup itself: an exit without ports starts no
+// process.)
 import * as fs from 'node:fs';
 import type { ContainerRecord } from './record';
 import { StorePaths } from '../store/paths';
@@ -18,6 +22,27 @@ function hasPolicyNow(paths: StorePaths, id: string): boolean {
     return !['', 'no', undefined].includes(rec.HostConfig?.RestartPolicy?.Name);
   } catch {
     return false;
+  }
+}
+
+/**
+ * The exit recorded as the first command to see it records it (lifecycle.ts reconcile, which
+ * takes down what the container held while it ran), under the container's lock, so that a
+ * CLI that saw the exit too (start -a, stop) does it once with this process. A container
+ * started again meanwhile is running, and keeps what its new run made; one removed meanwhile
+ * (its runtime directory goes first) is left alone, and no lock file is made for it again.
+ */
+async function recordExit(paths: StorePaths, id: string): Promise<void> {
+  if (!fs.existsSync(paths.runContainer(id))) return;
+  const [{ acquireLock, unlinkIfThere }, { reconcile }, { containerLock, loadRecord }] = await Promise.all([import('../store/atomic'), import('./lifecycle'), import('./state')]);
+  const lock = containerLock(paths, id);
+  const release = await acquireLock(lock);
+  try {
+    const rec = loadRecord(paths, id);
+    if (rec) reconcile(paths, rec);
+    else unlinkIfThere(lock); // removed while this waited: as its removal leaves it
+  } finally {
+    release();
   }
 }
 
@@ -40,7 +65,10 @@ async function main(args: string[]): Promise<void> {
     }
     return;
   }
-  if (!hasPolicyNow(paths, id)) return;
+  if (!hasPolicyNow(paths, id)) {
+    await recordExit(paths, id);
+    return;
+  }
   const { onContainerExit } = await import('./restart');
   const { Store } = await import('../store');
   await onContainerExit(paths, new Store(paths), id);

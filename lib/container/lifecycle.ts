@@ -89,7 +89,8 @@ const LOST = 'container monitor exited unexpectedly';
  * exited (255, as podman reports a lost conmon) when the monitor died without writing it or
  * the runroot is gone (a reboot); running while the monitor lives, and paused (running too,
  * as docker has it) while its cgroup's freezer holds it: the freezer is the truth, whoever
- * froze or thawed it. The command that sees the exit first takes down the published ports' rules.
+ * froze or thawed it. The command that sees the exit first takes down the published ports' rules
+ * (the monitor's exit command, when no CLI waited for the exit: exit-command.ts).
  */
 export function reconcile(paths: StorePaths, rec: ContainerRecord): ContainerRecord {
   if (rec.State.Status === 'exited' || rec.State.Status === 'dead') return rec;

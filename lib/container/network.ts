@@ -35,7 +35,7 @@ import { extraHostsLines } from './runflags';
 import { checkPortBindings, exposedKeys, exposedPortKeys, holdPorts, portsShown, publishedBindings, releaseHeld, type HeldPort, type PortMap, type Proto } from '../network/ports';
 import { networkEvent } from '../events';
 import type { MemberList } from '../network/manage';
-import { ATTACH_SOCKET } from './state';
+import { ATTACH_SOCKET, markExitRelease } from './state';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
 
@@ -238,6 +238,7 @@ export async function connectContainer(paths: StorePaths, rec: ContainerRecord, 
         } finally {
           fs.closeSync(ns);
         }
+        if (rules.length) markExitRelease(paths, rec.Id);
         addPortRules(rec.Id, rules);
         await writeHosts(paths, rec, [...nets.values()].filter((n) => !isDefaultBridge(n)));
         log.debug('network attached', { id: rec.Id.slice(0, 12), network: firstName, address: first.IPAddress });
@@ -387,6 +388,7 @@ export async function connectNetwork(paths: StorePaths, netRef: string, ctrRef: 
       const fds = held.map((h) => h.fd).filter((fd): fd is number => fd !== null);
       // A container that ended meanwhile publishes nothing (its stop took its rules down).
       if (held.length && (!fds.length || (given = monitorPorts(paths, rec, fds)))) {
+        markExitRelease(paths, rec.Id);
         addPortRules(rec.Id, held.map((h) => ({
           hostIp: h.hostIp, hostPort: h.hostPort, proto: h.key.split('/')[1] as Proto, containerIp: ep.IPAddress, containerPort: Number(h.key.split('/')[0]),
         })));

@@ -15,7 +15,7 @@ import { launchSpec, type OciSpec } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
 import { acquireLock } from '../store/atomic';
 import { PRIVATE_DIR } from '../store/perms';
-import { ATTACH_SOCKET, SPEC_FILE, containerLock, loadRecord, readExit, readSpec, saveRecord, writeSpec, type ExitInfo } from './state';
+import { ATTACH_SOCKET, EXIT_RELEASE_MARKER, SPEC_FILE, containerLock, loadRecord, readExit, readSpec, saveRecord, writeSpec, type ExitInfo } from './state';
 import { abandonContainer, containerExited, removeContainer } from './teardown';
 import { HeldSignals, startMonitor, startedOrOver, type Monitor, type SignalTarget } from './monitor';
 import type { AttachEnd, AttachOptions, Attachment } from './attach';
@@ -205,6 +205,8 @@ export class Runner {
     writeSpec(runSpec, launchSpec(spec, {
       detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
       exitCommandIf: exitCommand ? exitCommandMarker(this.paths, rec) : undefined,
+      exitCommandRelease: exitCommand && !rec.HostConfig.AutoRemove ? path.join(run, EXIT_RELEASE_MARKER) : undefined,
+      releaseCgroup: true,
       releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
       attachSocket: path.join(run, ATTACH_SOCKET),
       // The monitor records the die (and oom) itself: no CLI may be there when it comes.
@@ -457,7 +459,7 @@ export class Runner {
       devices: h.Privileged ? ALLOW_ALL : allowedDevices(spec),
     });
     const run = this.paths.runContainer(rec.Id);
-    for (const f of ['exit.json', 'pid', 'started', 'monitor.pid']) fs.rmSync(path.join(run, f), { force: true });
+    for (const f of ['exit.json', 'pid', 'started', 'monitor.pid', EXIT_RELEASE_MARKER]) fs.rmSync(path.join(run, f), { force: true });
     fs.mkdirSync(path.join(run, 'merged'), { recursive: true, mode: PRIVATE_DIR });
     // Its address again, and its host ports (the same ones: a restart keeps its mapping).
     const net = await withJoined(this.paths, rec, await networkHook(this.paths, rec, true));

@@ -72,6 +72,17 @@ export function resolveContainer(paths: StorePaths, ref: string): ContainerRecor
 /** The socket a container's monitor serves its stdio on, in its runroot directory (attach.ts). */
 export const ATTACH_SOCKET = 'attach';
 
+/**
+ * In a container's runroot directory once it has what the engine alone takes down at its exit
+ * (its published ports' rules): its monitor then runs the exit command at the exit, policy or
+ * not, so that they go then rather than when a command next sees the exit. A start clears it.
+ */
+export const EXIT_RELEASE_MARKER = 'exit-release';
+
+export function markExitRelease(paths: StorePaths, id: string): void {
+  fs.writeFileSync(path.join(paths.runContainer(id), EXIT_RELEASE_MARKER), '');
+}
+
 /** A container's spec, as kept with it (start runs it again) and as the monitor reads it. */
 export const SPEC_FILE = 'config.json';
 

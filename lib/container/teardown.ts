@@ -69,7 +69,8 @@ const STAGES: Step[][] = [
   [{ what: 'mounts', run: (d) => unmountUnder(d.paths.runContainer(d.id)) }],
   [
     // At the exit too, as runc's delete: a stopped container holds no cgroup (a store
-    // deleted with its containers still in it left theirs behind for good).
+    // deleted with its containers still in it left theirs behind for good). Its monitor
+    // removes it first, before it records the exit; this is for one that could not.
     { what: 'cgroup', run: async (d) => cgroupOf(d)?.destroy(), atExit: (d) => cgroupOf(d)?.release() },
     { what: 'runtime directory', run: (d) => native().removeTree(d.paths.runContainer(d.id)) },
   ],

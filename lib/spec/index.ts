@@ -68,6 +68,10 @@ export const ANNOTATIONS = {
   exitCommand: 'io.gocker.launch.exit-command',
   /** a file that must be there at the exit for the exit command to run (the restart policy's marker) */
   exitCommandIf: 'io.gocker.launch.exit-command-if',
+  /** or this one: the container has what the engine takes down at its exit (its published ports' rules) */
+  exitCommandRelease: 'io.gocker.launch.exit-command-release',
+  /** "true": the monitor removes the container's cgroup at its exit, before it records the exit */
+  releaseCgroup: 'io.gocker.launch.release-cgroup',
   /** the engine's event log, where the monitor records the container's oom and die */
   eventsFile: 'io.gocker.events.file',
   /** the container's actor in those events, as JSON: {"ID", "Attributes"} (labels, image, name) */
@@ -584,6 +588,10 @@ export function buildExecSpec(o: ExecInput): OciExecSpec {
  */
 export function launchSpec(spec: OciSpec, o: {
   detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; exitCommandIf?: string; attachSocket?: string;
+  /** the exit command's other marker (exitCommandRelease) */
+  exitCommandRelease?: string;
+  /** the monitor takes the container's cgroup down at its exit */
+  releaseCgroup?: boolean;
   /** the event log and the container's actor there, for its die and oom events, and its volumes' unmount */
   events?: { file: string; actor: { ID: string; Attributes: Record<string, string> }; volumes?: string[] };
   /** fds for the monitor to hold while the container runs */
@@ -617,6 +625,8 @@ export function launchSpec(spec: OciSpec, o: {
   if (o.attachSocket !== undefined) annotations[a.attachSocket] = o.attachSocket;
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
   if (o.exitCommand && o.exitCommandIf !== undefined) annotations[a.exitCommandIf] = noNul('the exit command\'s marker', o.exitCommandIf);
+  if (o.exitCommand && o.exitCommandRelease !== undefined) annotations[a.exitCommandRelease] = noNul('the exit command\'s marker', o.exitCommandRelease);
+  if (o.releaseCgroup) annotations[a.releaseCgroup] = 'true';
   if (o.events) {
     annotations[a.eventsFile] = o.events.file;
     annotations[a.eventsActor] = JSON.stringify(o.events.actor);

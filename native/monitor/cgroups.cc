@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +51,34 @@ void KillCgroupLeftovers(const Spec& spec) {
     }
     if (!any) return;
     usleep(5000);
+  }
+}
+
+// At the container's exit, as runc's delete: the directories of the cgroups it joined, each
+// removed where it is empty, then their shared parent (lib/cgroups' release(), which the engine
+// runs too when it sees the exit: whoever is first). Done before the exit is recorded, so
+// that a start after it (a restart policy's, the user's) never has its new cgroup, under the
+// same name, taken away. A task the kernel has not let go yet (EBUSY) is waited for briefly,
+// as runc retries its removal; one that stays is left to the engine's rm.
+void ReleaseCgroups(const Spec& spec) {
+  Strings dirs;
+  for (const Strings* files : {&spec.cgroup_self, &spec.cgroup_procs}) {
+    for (const std::string& f : *files) {
+      std::string d = f.substr(0, f.rfind('/'));
+      if (!d.empty() && std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+    }
+  }
+  for (int round = 0, delay_us = 1000; !dirs.empty() && round < 5; round++, delay_us *= 2) {
+    if (round) usleep(delay_us);
+    Strings busy;
+    for (const std::string& d : dirs) {
+      if (rmdir(d.c_str()) == 0) {
+        rmdir(d.substr(0, d.rfind('/')).c_str());  // the parent: other containers' there (EBUSY), or gone
+      } else if (errno == EBUSY) {
+        busy.push_back(d);
+      }
+    }
+    dirs.swap(busy);
   }
 }
 

@@ -739,18 +739,25 @@ int main(int argc, char** argv) {
     code = WEXITSTATUS(status);
   }
   long oom_after = OomKills(oom_file);
+  // What the container held while it ran goes at its exit, whoever watches: its cgroup here
+  // (its OOM kills counted above), read before it goes.
+  if (released && spec.release_cgroup) ReleaseCgroups(spec);
   // --rm: what removes the container once it has exited (podman's exit command). In the
   // foreground the CLI removes it itself, unless the CLI is gone (we were reparented).
   // exit-command-if: the restart policies' command, needed only once the container has a
   // policy, which `update --restart` may give it while it runs: the marker says so, and an
-  // exit without one costs no process. Decided before the exit is written, which says
-  // whether a policy's command follows it: from the exit on, the engine shows the container
-  // restarting when the policy restarts it (as dockerd marks it at the exit), not exited for
-  // the time the command takes to start, when `rm` removed it.
+  // exit without one costs no process. exit-command-release: the same command, to take down
+  // what only the engine can (its published ports' rules), marked when there is such a thing.
+  // Decided before the exit is written, which says whether a policy's command follows it:
+  // from the exit on, the engine shows the container restarting when the policy restarts it
+  // (as dockerd marks it at the exit), not exited for the time the command takes to start,
+  // when `rm` removed it.
   Strings exit_cmd = spec.exit_command;
-  bool wanted = spec.exit_command_if.empty() || access(spec.exit_command_if.c_str(), F_OK) == 0;
+  auto marked = [](const std::string& f) { return !f.empty() && access(f.c_str(), F_OK) == 0; };
+  bool policy_marked = marked(spec.exit_command_if);
+  bool wanted = (spec.exit_command_if.empty() && spec.exit_command_release.empty()) || policy_marked || marked(spec.exit_command_release);
   bool run_exit_cmd = !exit_cmd.empty() && wanted && !g_abandoned && (detach || getppid() != parent);
-  bool policy = run_exit_cmd && released && exec_started && !spec.exit_command_if.empty();
+  bool policy = run_exit_cmd && released && exec_started && policy_marked;
   WriteExit(code, sig, started, error, oom_before >= 0 && oom_after > oom_before, policy);
   if (released) RecordExitEvents(spec, code, oom_before >= 0 && oom_after > oom_before, false);
   // exec -d: its exec_die, which a CLI in the foreground records itself.
@@ -771,6 +778,14 @@ int main(int argc, char** argv) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.
     if (own_pidns >= 0) setns(own_pidns, CLONE_NEWPID);
+    // Nothing of the container's stdio: a foreground CLI's own (reparented: it is gone, but
+    // what it wrote to may still be read, a pipe's reader waiting for its end) is not held
+    // for the time the command takes.
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+      close(null);
+    }
     std::vector<char*> args;
     for (std::string& a : exit_cmd) args.push_back(a.data());
     args.push_back(nullptr);

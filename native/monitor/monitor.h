@@ -92,6 +92,7 @@ void MakeDevLinks(int root);
 
 void JoinCgroupsSelf(const Spec& spec);
 void KillCgroupLeftovers(const Spec& spec);
+void ReleaseCgroups(const Spec& spec);
 long OomKills(const std::string& file);
 bool AttachDeviceProgram(const std::string& hex, const std::string& cgroup_dir, std::string* error);
 

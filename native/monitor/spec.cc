@@ -726,6 +726,11 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
       if (s->exit_command.empty()) Refuse(where("io.gocker.launch.exit-command-if"), "without io.gocker.launch.exit-command");
       s->exit_command_if = AbsPath(*v, where("io.gocker.launch.exit-command-if"));
     }
+    if ((v = get("io.gocker.launch.exit-command-release"))) {
+      if (s->exit_command.empty()) Refuse(where("io.gocker.launch.exit-command-release"), "without io.gocker.launch.exit-command");
+      s->exit_command_release = AbsPath(*v, where("io.gocker.launch.exit-command-release"));
+    }
+    s->release_cgroup = boolean("io.gocker.launch.release-cgroup");
   }
   if ((v = get("io.gocker.events.file"))) s->events_file = AbsPath(*v, where("io.gocker.events.file"));
   if ((v = get("io.gocker.events.actor"))) {

@@ -120,6 +120,12 @@ struct Spec {
   std::string attach_socket; // where the monitor serves the container's stdio (attach.h)
   Strings exit_command;
   std::string exit_command_if;  // run it only if this file is there at the exit (a restart policy's marker)
+  // or if this one is: the engine has something of the container's to take down at its exit
+  // (its published ports' rules)
+  std::string exit_command_release;
+  // at the exit, before exit.json: the cgroup directories joined (cgroup_self, cgroup_procs)
+  // removed, as runc's delete removes them
+  bool release_cgroup = false;
   // gocker-runtime (runc's command line, for containerd's shim): the container takes the
   // monitor's own stdio rather than relayed pipes; with -t its pty master goes to the console
   // socket the runtime connected (console_fd); and once the command runs the monitor leaves,

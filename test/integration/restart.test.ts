@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { cgroupDirs } from '../helpers/containerd';
 import { until } from '../helpers/wait';
 
 const roots = tempRoots('gocker-restart-');
@@ -341,6 +342,37 @@ test('the back-off starts at 100 ms and doubles', async () => {
   assert.ok(gaps[3] - gaps[1] >= 400, `gaps ${gaps.join(', ')}`);
   await until('no exit command left', () => restarters(id).length === 0, 70_000);
   assert.equal(g(['rm', 'backoff']).status, 0);
+});
+
+test('between restarts a container holds neither its published port\'s rules nor its cgroup: they go at its exit, and its restart makes them again', async () => {
+  const held = heldExitCommands();
+  /** Its DNAT rules (by their comment) and cgroup directories, as the kernel has them. */
+  const dnat = (id: string): string[] => execFileSync('iptables-save', ['-t', 'nat']).toString().split('\n').filter((l) => l.includes(`gocker-ctr:${id}`) && l.includes('DNAT'));
+  const cgroups = (id: string): string[] => cgroupDirs(`gocker/${id}`).filter((d) => fs.existsSync(d));
+  try {
+    const id = g(['run', '-d', '--name', 'between', '--restart', 'always', '-p', '127.0.0.1::80', 'busybox', 'sh', '-c', 'sleep 0.5; exit 1'], held.env).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const rules = dnat(id);
+    assert.equal(rules.length, 1, 'its DNAT rule while it runs');
+    assert.ok(cgroups(id).length > 0, 'its cgroup while it runs');
+    // Its exit: the monitor has recorded it and become the exit command, held at its start.
+    // The cgroup went first, at the exit itself.
+    await held.next(id);
+    assert.deepEqual(cgroups(id), [], 'its cgroup, with its exit command yet to run');
+    // As if it had been restarting for a while: the back-off (doubled from this) long
+    // enough to look between the runs.
+    fs.writeFileSync(path.join(roots.runroot, 'containers', id, 'restart-backoff'), '1000');
+    held.letGo();
+    await until('its rules and cgroup gone before the restart', () => (dnat(id).length === 0 && cgroups(id).length === 0) || `${dnat(id).join(', ')} ${cgroups(id).join(', ')}`, 5000);
+    assert.equal(inspect('between', '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}'), 'restarting 1 1');
+    // The same host port: a restart keeps its mapping (its address may be another).
+    const dport = (l: string | undefined): string | undefined => / --dport (\d+) /.exec(l ?? '')?.[1];
+    assert.ok(dport(rules[0]), rules[0]);
+    await until('its rule (the same port) and cgroup made again by the restart', () => (dport(dnat(id)[0]) === dport(rules[0]) && cgroups(id).length > 0) || `${dnat(id).join(', ')} ${cgroups(id).join(', ')}`, 10_000);
+  } finally {
+    g(['rm', '-f', 'between']);
+    held.remove();
+  }
 });
 
 test('a foreground run ends with the container\'s code and hands its exit to the policy', async () => {

@@ -5,14 +5,16 @@
 // name, lock, veth, port rule or address. And a step that fails does not stop the others:
 // the failure is a real one, a mount left in the container's writable layer (which the
 // removal refuses to empty rather than take the mounted files with it); the record stays,
-// dead, and `rm` finishes once the mount is gone.
+// dead, and `rm` finishes once the mount is gone. The exit's part (port rules, cgroup) at the
+// exit itself, with no gocker command run after it (run -d, create and start, start -a, an
+// OOM kill), and a foreground run doing it itself, with no exit command.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
+import { BIN, gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 import { cgroupDirs } from '../helpers/containerd';
 import { leftovers, links } from '../helpers/network';
 import { until } from '../helpers/wait';
@@ -181,6 +183,115 @@ test('a container that has exited holds no cgroup once a command has seen the ex
     assert.deepEqual(cgroups(bg), []);
   } finally {
     if (made.length) g(['rm', '-f', ...made]);
+  }
+});
+
+/** What the kernel holds of container id while it runs: its port rules (by their comment) and cgroup directories. */
+const runHeld = (id: string): string[] => [...leftovers([], [id]), ...cgroupDirs(`gocker/${id}`).filter((d) => fs.existsSync(d)).map((d) => `cgroup ${d}`)];
+
+/** Processes of container id's exit command (its monitor, having recorded the exit, became it). */
+const exitCommands = (id: string): string[] => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+  try {
+    const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    return argv.some((a) => a.endsWith('exit-command.js')) && argv.includes(id);
+  } catch {
+    return false; // gone meanwhile
+  }
+});
+
+/**
+ * A container that waits for a file in a directory of the host's (gate/go): its exit comes
+ * when the test says, not as the test's gocker commands happen to be timed.
+ */
+function gated(): { args: string[]; open(): void; close(): void; remove(): void } {
+  const gate = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-td-gate-'));
+  return {
+    args: ['-v', `${gate}:/gate`, 'busybox', 'sh', '-c', 'while [ ! -e /gate/go ]; do sleep 0.05; done; exit 3'],
+    open: () => fs.writeFileSync(path.join(gate, 'go'), ''),
+    close: () => fs.rmSync(path.join(gate, 'go'), { force: true }),
+    remove: () => fs.rmSync(gate, { recursive: true, force: true }),
+  };
+}
+
+/** Its exit let happen (open); then, by the kernel's state alone, with no gocker command run, what it held goes. */
+async function exitsAndReleases(id: string, how: string, open: () => void): Promise<void> {
+  const held = runHeld(id);
+  assert.ok(held.some((l) => l.startsWith('nat: ') && l.includes('DNAT')), `${how}: its DNAT rule while it runs (${held.join(', ')})`);
+  assert.ok(held.some((l) => l.startsWith('cgroup ')), `${how}: its cgroup while it runs`);
+  open();
+  await until(`${how}: its port rules and cgroup gone`, () => runHeld(id).length === 0 || runHeld(id).join(', '), 10_000);
+  // Its exit command (which took the rules down) is over too, nothing left running of it.
+  await until(`${how}: its exit command over`, () => exitCommands(id).length === 0 || exitCommands(id).join(' '), 10_000);
+}
+
+test('run -d of a container that exits by itself, no gocker command run after: its port rules and cgroup go at the exit, and inspect has its exit', async () => {
+  const gate = gated();
+  let id = '';
+  try {
+    id = ok(['run', '-d', '--name', 'td-self', '-p', '127.0.0.1::80', ...gate.args]).trim();
+    await exitsAndReleases(id, 'run -d', gate.open);
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}}', id]), 'exited 3 false\n');
+    assert.notEqual(ok(['inspect', '-f', '{{.State.FinishedAt}}', id]).trim(), '0001-01-01T00:00:00Z');
+  } finally {
+    if (id) g(['rm', '-f', id]);
+    gate.remove();
+  }
+});
+
+test('create and start, then start -a, of a container that exits by itself: its port rules and cgroup go at each exit, start -a ending with its code', async () => {
+  const gate = gated();
+  let id = '';
+  try {
+    id = ok(['create', '--name', 'td-created', '-p', '127.0.0.1::80', ...gate.args]).trim();
+    ok(['start', id]);
+    await exitsAndReleases(id, 'create, start', gate.open);
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]), 'exited 3\n');
+    gate.close();
+    // start -a learns the exit from the attach socket and records nothing.
+    const attached = spawn(process.execPath, [BIN, ...roots.args, 'start', '-a', id], { stdio: 'ignore' });
+    const code = new Promise<number | null>((res) => attached.on('exit', res));
+    try {
+      await until('start -a: its rules and cgroup made again', () => runHeld(id).some((l) => l.includes('DNAT')) && runHeld(id).some((l) => l.startsWith('cgroup ')));
+      await exitsAndReleases(id, 'start -a', gate.open);
+    } finally {
+      attached.kill();
+    }
+    assert.equal(await code, 3);
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]), 'exited 3\n');
+  } finally {
+    if (id) g(['rm', '-f', id]);
+    gate.remove();
+  }
+});
+
+test('run -d of a container the kernel OOM-kills, without ports (no exit command): its monitor takes the cgroup down at the exit, and inspect has the OOM kill', async () => {
+  let id = '';
+  try {
+    id = ok(['run', '-d', '--name', 'td-oom', '--memory', '64m', '--network', 'none', 'busybox', 'sh', '-c', 'x=$(head -c 300000000 /dev/zero | tr "\\0" a)']).trim();
+    await until('its cgroup gone', () => runHeld(id).length === 0 || runHeld(id).join(', '), 20_000);
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}}', id]), 'exited 137 true\n');
+  } finally {
+    if (id) g(['rm', '-f', id]);
+  }
+});
+
+test('a foreground run takes its container\'s rules and cgroup down itself: gone when it returns, and no exit command runs for it', async () => {
+  // Every exit command of the commands run here says so in a file, before anything else.
+  const spy = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-td-spy-'));
+  try {
+    fs.writeFileSync(path.join(spy, 'spy.js'), `if ((process.argv[1] || '').endsWith('exit-command.js')) require('fs').appendFileSync(${JSON.stringify(path.join(spy, 'ran'))}, process.argv.join(' ') + '\\n');\n`);
+    const env = { ...process.env, NODE_OPTIONS: `--require ${path.join(spy, 'spy.js')}` };
+    const r = gocker([...roots.args, 'run', '--name', 'td-fg-ports', '-p', '127.0.0.1::80', 'busybox', 'sh', '-c', 'exit 3'], { env, timeout: 60_000 });
+    assert.equal(r.status, 3, r.stderr);
+    const id = idOf('td-fg-ports');
+    assert.deepEqual(runHeld(id), []);
+    assert.equal(ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]), 'exited 3\n');
+    // An exit command would have started right after the monitor recorded the exit.
+    await new Promise((res) => setTimeout(res, 1000));
+    assert.ok(!fs.existsSync(path.join(spy, 'ran')), fs.existsSync(path.join(spy, 'ran')) ? fs.readFileSync(path.join(spy, 'ran'), 'utf8') : '');
+    ok(['rm', id]);
+  } finally {
+    fs.rmSync(spy, { recursive: true, force: true });
   }
 });
 
