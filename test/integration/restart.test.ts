@@ -463,3 +463,26 @@ test('after a reboot (the recorded boot id differs): always and unless-stopped c
   assert.match(g(['ps', '-a', '--filter', 'name=rb-always', '--format', '{{.Status}}']).stdout, /^Exited/);
   assert.equal(g(['rm', '-f', 'rb-always', 'rb-unless', 'rb-unless-stopped', 'rb-none']).status, 0);
 });
+
+test('update of a restarting container records the limits and its next run has them, as dockerd\'s (record only while restarting); pause is refused in docker\'s words', async () => {
+  // Restarting: its exit recorded, the exit command held before its back-off, and, since
+  // the cgroup goes at each exit, no cgroup until the restart makes it again.
+  const held = heldExitCommands();
+  try {
+    const id = g(['run', '-d', '--name', 'upd-restarting', '--network', 'none', '--restart', 'always', '--pids-limit', '100', 'busybox', 'sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; exit 3'], held.env).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    await held.next(id);
+    assert.equal(inspect(id, '{{.State.Status}}'), 'restarting');
+    const u = g(['update', '--pids-limit', '50', 'upd-restarting']);
+    assert.deepEqual([u.status, u.stderr], [0, ''], 'update while restarting');
+    assert.equal(inspect(id, '{{.HostConfig.PidsLimit}}'), '50');
+    const p = g(['pause', 'upd-restarting']);
+    assert.deepEqual([p.status, p.stderr], [1, `Error response from daemon: Container ${id} is restarting, wait until the container is running\n`]);
+    held.letGo();
+    await until('the next run\'s line', () => g(['logs', id]).stdout.split('\n').filter(Boolean).length >= 2);
+    assert.deepEqual(g(['logs', id]).stdout.split('\n').filter(Boolean).slice(0, 2), ['100', '50']);
+    assert.equal(g(['rm', '-f', id]).status, 0);
+  } finally {
+    held.remove();
+  }
+});
