@@ -358,6 +358,9 @@ export async function pause(paths: StorePaths, ref: string): Promise<ContainerRe
   return withContainer(paths, ref, async (rec) => {
     if (!rec.State.Running) throw new NotRunningError(`container ${rec.Id} is not running`);
     if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is already paused`, { exitCode: 1 });
+    // dockerd's words: waiting out its policy's back-off, it has no process (nor, since its
+    // exit took it, a cgroup) to freeze.
+    if (rec.State.Restarting) throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`, { exitCode: 1 });
     await cgroupManager().open(rec.CgroupPath).freeze();
     rec.State = { ...rec.State, Status: 'paused', Paused: true };
     saveRecord(paths, rec);

@@ -88,7 +88,9 @@ export async function updateContainer(paths: StorePaths, ref: string, request: U
     // that waits for `start`; start only lets it go): the cgroup in force takes the limits.
     // Before, a created container's were written to its record alone, and its start ran
     // with those of its create.
-    if (rec.State.Running || (rec.State.Status === 'created' && cg.dirs().some((d) => fs.existsSync(d)))) {
+    // Not one waiting out its restart policy's back-off: it holds no cgroup then (its exit
+    // took it), and its next start makes one with the record's limits, as dockerd applies them.
+    if ((rec.State.Running && !rec.State.Restarting) || (rec.State.Status === 'created' && cg.dirs().some((d) => fs.existsSync(d)))) {
       // Swap is a total over memory: the kernel takes it only with a memory limit in force.
       const live: Resources = { nanoCpus: req.nanoCpus, cpuShares: req.cpuShares, cpusetCpus: req.cpusetCpus, pidsLimit: req.pidsLimit };
       if ((req.memory || req.memorySwap !== undefined) && next.Memory) {
