@@ -107,9 +107,16 @@ class TreeWalk {
       if (up.fd < 0) {
         up.fd = ReopenParent(top.fd, up.dev, up.ino);
         if (up.fd < 0) {
-          static const std::string kUp = "..";
-          v.Fail(errno, "openat", &kUp);
-          return;  // what is left above is no longer the tree walked
+          int err = errno;
+          if (err != ESTALE) {
+            static const std::string kUp = "..";
+            v.Fail(err, "openat", &kUp);
+            return;
+          }
+          // `top` was moved out of `up` meanwhile (a running container's rename): the walk
+          // goes on in the levels still here, found again from the top down.
+          Refind(v);
+          continue;
         }
       }
       std::string gone = std::move(top.name);
@@ -138,6 +145,62 @@ class TreeWalk {
     ~DirCloser() { closedir(d); }
   };
 
+  // The level kOpenLevels above the deepest gives up its descriptor; never the top, which
+  // the walk goes back to when a level it gave up has been moved away (Refind).
+  void GiveUpFar() {
+    if (stack_.size() <= tree_detail::kOpenLevels + 1) return;
+    tree_detail::Level& far = stack_[stack_.size() - 1 - tree_detail::kOpenLevels];
+    if (far.fd >= 0) close(far.fd);
+    far.fd = -1;
+  }
+
+  // The deepest level has been moved out of the one above it, which gave up its descriptor:
+  // the levels above are opened again by name from the deepest one still open (the top at
+  // worst), each checked to be the directory the walk came down through (device, inode).
+  // The walk goes on at the last one found: only what moved is lost, the directories still
+  // to walk in the levels above it are not. A level whose name now holds another directory
+  // gives that name back to its parent, to be walked as new.
+  template <class V>
+  void Refind(V& v) {
+    close(stack_.back().fd);
+    stack_.back().fd = -1;
+    size_t i = stack_.size() - 1;
+    while (stack_[i - 1].fd < 0) i--;  // the top's is never given up
+    for (; i + 1 < stack_.size(); i++) {
+      tree_detail::Level& l = stack_[i];
+      int fd = openat(stack_[i - 1].fd, l.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != l.dev || st.st_ino != l.ino)) {
+        close(fd);
+        fd = -1;
+        errno = ESTALE;
+      }
+      if (fd < 0) {
+        int err = errno;
+        std::string name = l.name;
+        Truncate(i);
+        if (err == ESTALE) stack_.back().subdirs.push_back(std::move(name));
+        else if (err != ENOENT && err != ENOTDIR && err != ELOOP) v.Fail(err, "openat", &name);
+        return;
+      }
+      l.fd = fd;
+      // At most kOpenLevels of them open again, as on the way down.
+      if (i > tree_detail::kOpenLevels && stack_[i - tree_detail::kOpenLevels].fd >= 0) {
+        close(stack_[i - tree_detail::kOpenLevels].fd);
+        stack_[i - tree_detail::kOpenLevels].fd = -1;
+      }
+    }
+    Truncate(stack_.size() - 1);  // the moved one, walked through already
+  }
+
+  // Leaves the levels from n down, closing what they hold: they are no longer in the tree.
+  void Truncate(size_t n) {
+    for (size_t j = n; j < stack_.size(); j++) {
+      if (stack_[j].fd >= 0) close(stack_[j].fd);
+    }
+    stack_.resize(n);
+  }
+
   // Opens `child` of the directory open as `at`, gives its non-directories to File and pushes
   // it with its subdirectories; false when it was not entered.
   template <class V>
@@ -161,11 +224,7 @@ class TreeWalk {
       return false;
     }
     stack_.push_back(tree_detail::Level{child, st.st_dev, st.st_ino, fd, {}});
-    if (stack_.size() > tree_detail::kOpenLevels) {
-      tree_detail::Level& far = stack_[stack_.size() - 1 - tree_detail::kOpenLevels];
-      close(far.fd);
-      far.fd = -1;
-    }
+    GiveUpFar();
     int dupfd = dup(fd);
     if (dupfd < 0) {
       v.Fail(errno, "dup", nullptr);
@@ -222,7 +281,10 @@ class TreeWalk {
 // Removes the directory `name` in `parent` and everything below it. Never follows a symlink
 // and never crosses into another filesystem (EXDEV: a mount left in a container's directory
 // must not take the host's files with it). `shown` names the tree in errors; full paths are
-// built only then. A tree that is already gone is not an error.
+// built only then. A tree that is already gone is not an error. A directory moved out of
+// the tree while it is being emptied is left where it went, and the removal goes on above it,
+// as docker's (Go's os.RemoveAll, which holds every level open) does; moved back into a
+// directory already read, it makes that one's rmdir fail (ENOTEMPTY), as there.
 inline void RemoveDirTree(int parent, const std::string& name, const std::string& shown) {
   struct Remover {
     TreeWalk& walk;
