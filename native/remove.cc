@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <string>
 #include <unordered_set>
-#include <vector>
 
 #include "errors.h"
 #include "fsutil.h"
@@ -90,85 +89,38 @@ Napi::Value RemoveTreeSync(const Napi::CallbackInfo& info) {
 // counts them (moby's directory.Size, which is overlay2's DiffSize and a volume's size): the
 // lstat size of everything but directories, so a symlink's is its target's length, and a
 // file with several hard links once. A writable layer or a volume is the container's to
-// shape, as deep as it likes, so the walk is RemoveDirTree's (iterative, relative to open
-// directories, never building a full path, at most kOpenLevels descriptors) but only reads.
+// shape, as deep as it likes, so the walk is RemoveDirTree's (TreeWalk: iterative, relative
+// to open directories, never building a full path, at most kOpenLevels descriptors) but only
+// reads.
 // Nothing on another filesystem is counted and no symlink followed. What cannot be opened or
 // read (gone meanwhile, a directory the container made unreadable to root by a mount over
 // it) counts as nothing, as a walk racing the container's changes can only ever give an
 // estimate.
 double TreeUsage(const std::string& path) {
-  using tree_detail::Level;
-  std::vector<Level> stack;
-  tree_detail::LevelsCloser closer{stack};
-  double total = 0;
-  dev_t dev = 0;
-  // Inodes with more than one link already counted: one filesystem, so the inode alone
-  // names the file.
-  std::unordered_set<ino_t> linked;
-
-  // Opens `child` of the directory open as `at`, counts its files and pushes it with its
-  // subdirectories; false when it is no directory of this filesystem (now).
-  auto enter = [&](int at, const char* child) -> bool {
-    int fd = openat(at, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return false;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || (!stack.empty() && st.st_dev != dev)) {
-      close(fd);
+  struct Counter {
+    TreeWalk& walk;
+    double total = 0;
+    // Inodes with more than one link already counted: one filesystem, so the inode alone
+    // names the file.
+    std::unordered_set<ino_t> linked;
+    void Fail(int, const char*, const std::string*) {}
+    bool File(int fd, const char* n, const struct stat* known) {
+      struct stat st;
+      if (known) st = *known;
+      else if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+      if (st.st_dev != walk.Dev()) return false;
+      if (S_ISDIR(st.st_mode)) return true;
+      if (st.st_size <= 0) return false;  // a device, fifo, socket, whiteout or empty file
+      if (st.st_nlink > 1 && !linked.insert(st.st_ino).second) return false;
+      total += static_cast<double>(st.st_size);
       return false;
     }
-    if (stack.empty()) dev = st.st_dev;
-    stack.push_back(Level{child, st.st_dev, st.st_ino, fd, {}});
-    if (stack.size() > tree_detail::kOpenLevels) {
-      Level& far = stack[stack.size() - 1 - tree_detail::kOpenLevels];
-      close(far.fd);
-      far.fd = -1;
-    }
-    int dupfd = dup(fd);
-    DIR* d = dupfd < 0 ? nullptr : fdopendir(dupfd);
-    if (d == nullptr) {
-      if (dupfd >= 0) close(dupfd);
-      return true;  // entered, nothing of it read
-    }
-    std::vector<std::string>& subdirs = stack.back().subdirs;
-    while (struct dirent* e = readdir(d)) {
-      const char* n = e->d_name;
-      if (tree_detail::IsDots(n)) continue;
-      if (e->d_type == DT_DIR) {
-        subdirs.emplace_back(n);
-        continue;
-      }
-      struct stat cst;
-      if (fstatat(fd, n, &cst, AT_SYMLINK_NOFOLLOW) != 0 || cst.st_dev != dev) continue;
-      if (S_ISDIR(cst.st_mode)) {
-        subdirs.emplace_back(n);
-        continue;
-      }
-      if (cst.st_size <= 0) continue;  // a device, fifo, socket, whiteout or empty file
-      if (cst.st_nlink > 1 && !linked.insert(cst.st_ino).second) continue;
-      total += static_cast<double>(cst.st_size);
-    }
-    closedir(d);
-    return true;
+    void Left(int, const std::string&) {}
   };
-
-  if (!enter(AT_FDCWD, path.c_str())) return 0;
-  while (!stack.empty()) {
-    Level& top = stack.back();
-    if (!top.subdirs.empty()) {
-      std::string child = std::move(top.subdirs.back());
-      top.subdirs.pop_back();
-      enter(top.fd, child.c_str());
-      continue;
-    }
-    if (stack.size() > 1) {
-      Level& up = stack[stack.size() - 2];
-      // Moved away meanwhile (ESTALE): what is left above is no longer the tree asked about.
-      if (up.fd < 0 && (up.fd = ReopenParent(top.fd, up.dev, up.ino)) < 0) break;
-    }
-    close(top.fd);
-    stack.pop_back();
-  }
-  return total;
+  TreeWalk walk;
+  Counter c{walk, 0, {}};
+  walk.Run(AT_FDCWD, path, c);
+  return c.total;
 }
 
 Napi::Value TreeUsageSync(const Napi::CallbackInfo& info) {

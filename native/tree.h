@@ -1,8 +1,11 @@
-// rm -rf of a directory tree, iterative and with a bounded number of open descriptors: a
+// The walk of a directory tree, iterative and with a bounded number of open descriptors: a
 // container (or an image) can nest directories 100,000 deep, deeper than any call stack,
-// than RLIMIT_NOFILE and than PATH_MAX. Shared by removeTree (native/remove.cc) and the
-// layer extractor's replacements and whiteouts; its bounded descriptors (kOpenLevels,
-// ReopenParent) by the tree copy (native/copy/copy.cc).
+// than RLIMIT_NOFILE and than PATH_MAX. TreeWalk is rm -rf's (RemoveDirTree: removeTree in
+// native/remove.cc, the layer extractor's replacements and whiteouts) and the size count's
+// (TreeUsage, native/remove.cc); its bounded descriptors (kOpenLevels, ReopenParent) are the
+// tree copy's (native/copy/copy.cc) and the tar writer's (native/tarwrite.cc), whose walks
+// are their own: both hold two kinds of state a level (the copy a descriptor on each side,
+// the archive its path and a pull-driven position between reads).
 #pragma once
 #include <dirent.h>
 #include <fcntl.h>
@@ -39,16 +42,6 @@ struct Level {
 
 inline bool IsDots(const char* n) { return n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)); }
 
-// Closes what a walk's stack still holds open, however the walk ends (a throw included).
-struct LevelsCloser {
-  std::vector<Level>& s;
-  ~LevelsCloser() {
-    for (auto& l : s) {
-      if (l.fd >= 0) close(l.fd);
-    }
-  }
-};
-
 }  // namespace tree_detail
 
 // The directory above the one open as fd, opened through "..", which is its parent wherever
@@ -67,118 +60,247 @@ inline int ReopenParent(int fd, dev_t dev, ino_t ino) {
   return p;
 }
 
-// Removes the directory `name` in `parent` and everything below it. Never follows a symlink
-// and never crosses into another filesystem (EXDEV: a mount left in a container's directory
-// must not take the host's files with it). `shown` names the tree in errors; full paths are
-// built only then. A tree that is already gone is not an error.
-inline void RemoveDirTree(int parent, const std::string& name, const std::string& shown) {
-  using tree_detail::Level;
-  std::vector<Level> stack;
-  tree_detail::LevelsCloser closer{stack};
-  auto where = [&](const std::string* leaf) {
-    std::string s = shown;
-    for (size_t i = 1; i < stack.size(); i++) s += "/" + stack[i].name;
+// The iterative walk of a directory tree that RemoveDirTree and TreeUsage (native/remove.cc)
+// share: depth first, each directory opened relative to its parent's descriptor and never
+// through a symlink, only the deepest kOpenLevels held open (the others given up and reopened
+// through ReopenParent on the way back), no full path built. What it does with the entries is
+// the visitor's, V, with these hooks:
+//   Fail(err, syscall, leaf): something failed (leaf: the entry's name, or null for the
+//     deepest directory itself); may throw, else the walk leaves out what failed. Nothing that
+//     vanished meanwhile (ENOENT) is a failure.
+//   File(fd, name, st): a non-directory entry of the directory open as fd; st its lstat when
+//     the walk has one, else null. True when it is a directory after all (replaced meanwhile),
+//     to be walked.
+//   Left(fd, name): the directory `name` in the directory open as fd has been walked and its
+//     descriptor closed (for the top: name and the parent Run was given).
+// Never crosses into another filesystem: such a directory is EXDEV's Fail and left out.
+class TreeWalk {
+ public:
+  TreeWalk() = default;
+  TreeWalk(const TreeWalk&) = delete;
+  TreeWalk& operator=(const TreeWalk&) = delete;
+  // Whatever ends the walk (a throw included): what it still holds open is closed.
+  ~TreeWalk() {
+    for (auto& l : stack_) {
+      if (l.fd >= 0) close(l.fd);
+    }
+  }
+
+  template <class V>
+  void Run(int parent, const std::string& name, V& v) {
+    if (!Enter(parent, name, v)) return;
+    while (!stack_.empty()) {
+      tree_detail::Level& top = stack_.back();
+      if (!top.subdirs.empty()) {
+        std::string child = std::move(top.subdirs.back());
+        top.subdirs.pop_back();
+        Enter(top.fd, child, v);  // may push: `top` is not used after it
+        continue;
+      }
+      if (stack_.size() == 1) {
+        close(top.fd);
+        stack_.pop_back();
+        v.Left(parent, name);
+        return;
+      }
+      tree_detail::Level& up = stack_[stack_.size() - 2];
+      if (up.fd < 0) {
+        up.fd = ReopenParent(top.fd, up.dev, up.ino);
+        if (up.fd < 0) {
+          int err = errno;
+          if (err != ESTALE) {
+            static const std::string kUp = "..";
+            v.Fail(err, "openat", &kUp);
+            return;
+          }
+          // `top` was moved out of `up` meanwhile (a running container's rename): the walk
+          // goes on in the levels still here, found again from the top down.
+          Refind(v);
+          continue;
+        }
+      }
+      std::string gone = std::move(top.name);
+      close(top.fd);
+      stack_.pop_back();
+      v.Left(stack_.back().fd, gone);
+    }
+  }
+
+  // How deep the walk is: 0 once the top has been left, 1 in the top itself.
+  size_t Depth() const { return stack_.size(); }
+  // The filesystem walked (the top's).
+  dev_t Dev() const { return dev_; }
+  // "/a/b/leaf": the names below the top down to the deepest directory, and leaf; for errors.
+  std::string Below(const std::string* leaf) const {
+    std::string s;
+    for (size_t i = 1; i < stack_.size(); i++) s += "/" + stack_[i].name;
     if (leaf) s += "/" + *leaf;
     return s;
-  };
-  dev_t dev = 0;
+  }
 
-  // Opens `child` of the deepest level, deletes its non-directories and pushes it with its
-  // subdirectories; false when it vanished meanwhile.
-  auto enter = [&](int at, const std::string& child) -> bool {
+ private:
+  // The level kOpenLevels above the deepest gives up its descriptor; never the top, which
+  // the walk goes back to when a level it gave up has been moved away (Refind).
+  void GiveUpFar() {
+    if (stack_.size() <= tree_detail::kOpenLevels + 1) return;
+    tree_detail::Level& far = stack_[stack_.size() - 1 - tree_detail::kOpenLevels];
+    if (far.fd >= 0) close(far.fd);
+    far.fd = -1;
+  }
+
+  // The deepest level has been moved out of the one above it, which gave up its descriptor:
+  // the levels above are opened again by name from the deepest one still open (the top at
+  // worst), each checked to be the directory the walk came down through (device, inode).
+  // The walk goes on at the last one found: only what moved is lost, the directories still
+  // to walk in the levels above it are not. A level whose name now holds another directory
+  // gives that name back to its parent, to be walked as new.
+  template <class V>
+  void Refind(V& v) {
+    close(stack_.back().fd);
+    stack_.back().fd = -1;
+    size_t i = stack_.size() - 1;
+    while (stack_[i - 1].fd < 0) i--;  // the top's is never given up
+    for (; i + 1 < stack_.size(); i++) {
+      tree_detail::Level& l = stack_[i];
+      int fd = openat(stack_[i - 1].fd, l.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != l.dev || st.st_ino != l.ino)) {
+        close(fd);
+        fd = -1;
+        errno = ESTALE;
+      }
+      if (fd < 0) {
+        int err = errno;
+        std::string name = l.name;
+        Truncate(i);
+        if (err == ESTALE) stack_.back().subdirs.push_back(std::move(name));
+        else if (err != ENOENT && err != ENOTDIR && err != ELOOP) v.Fail(err, "openat", &name);
+        return;
+      }
+      l.fd = fd;
+      // At most kOpenLevels of them open again, as on the way down.
+      if (i > tree_detail::kOpenLevels && stack_[i - tree_detail::kOpenLevels].fd >= 0) {
+        close(stack_[i - tree_detail::kOpenLevels].fd);
+        stack_[i - tree_detail::kOpenLevels].fd = -1;
+      }
+    }
+    Truncate(stack_.size() - 1);  // the moved one, walked through already
+  }
+
+  // Leaves the levels from n down, closing what they hold: they are no longer in the tree.
+  void Truncate(size_t n) {
+    for (size_t j = n; j < stack_.size(); j++) {
+      if (stack_[j].fd >= 0) close(stack_[j].fd);
+    }
+    stack_.resize(n);
+  }
+
+  // Opens `child` of the directory open as `at`, gives its non-directories to File and pushes
+  // it with its subdirectories; false when it was not entered.
+  template <class V>
+  bool Enter(int at, const std::string& child, V& v) {
     int fd = openat(at, child.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-      if (errno == ENOENT) return false;
-      throw TreeFailure{errno, "openat", where(stack.empty() ? nullptr : &child)};
+      if (errno != ENOENT) v.Fail(errno, "openat", stack_.empty() ? nullptr : &child);
+      return false;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
       int err = errno;
       close(fd);
-      throw TreeFailure{err, "fstat", where(&child)};
+      v.Fail(err, "fstat", &child);
+      return false;
     }
-    if (stack.empty()) dev = st.st_dev;
-    if (st.st_dev != dev) {
+    if (stack_.empty()) dev_ = st.st_dev;
+    if (st.st_dev != dev_) {
       close(fd);
-      throw TreeFailure{EXDEV, "rmdir", where(&child)};
+      v.Fail(EXDEV, "rmdir", &child);
+      return false;
     }
-    stack.push_back(Level{child, st.st_dev, st.st_ino, fd, {}});
-    if (stack.size() > tree_detail::kOpenLevels) {
-      Level& far = stack[stack.size() - 1 - tree_detail::kOpenLevels];
-      close(far.fd);
-      far.fd = -1;
-    }
-    int dupfd = dup(fd);
-    if (dupfd < 0) throw TreeFailure{errno, "dup", where(nullptr)};
-    DIR* d = fdopendir(dupfd);
-    if (d == nullptr) {
-      int err = errno;
-      close(dupfd);
-      throw TreeFailure{err, "fdopendir", where(nullptr)};
-    }
-    std::vector<std::string>& subdirs = stack.back().subdirs;
+    stack_.push_back(tree_detail::Level{child, st.st_dev, st.st_ino, fd, {}});
+    GiveUpFar();
+    // Read with getdents64 itself, not a DIR stream: fdopendir's dup, fstat and two fcntls
+    // and closedir were five of the thirteen system calls a level of a deep chain cost, and
+    // such a walk is all system calls. The names are read once: the offset this moves is
+    // never used again.
+    if (buf_.empty()) buf_.resize(32 << 10);
     for (;;) {
-      errno = 0;
-      struct dirent* e = readdir(d);
-      if (e == nullptr) {
-        int err = errno;
-        closedir(d);
-        if (err != 0) throw TreeFailure{err, "readdir", where(nullptr)};
+      ssize_t got = getdents64(fd, buf_.data(), buf_.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        if (got < 0) v.Fail(errno, "readdir", nullptr);
         return true;
       }
-      const char* n = e->d_name;
-      if (tree_detail::IsDots(n)) continue;
-      bool dir = e->d_type == DT_DIR;
-      if (e->d_type == DT_UNKNOWN) {
-        struct stat cst;
-        if (fstatat(fd, n, &cst, AT_SYMLINK_NOFOLLOW) != 0) {
-          if (errno == ENOENT) continue;
-          int err = errno;
-          closedir(d);
-          std::string leaf = n;
-          throw TreeFailure{err, "fstatat", where(&leaf)};
+      for (ssize_t off = 0; off < got;) {
+        const auto* e = reinterpret_cast<const struct dirent64*>(buf_.data() + off);
+        off += e->d_reclen;
+        const char* n = e->d_name;
+        if (tree_detail::IsDots(n)) continue;
+        // Found in a listing this walk is still reading: `subdirs` of the level just pushed.
+        std::vector<std::string>& subdirs = stack_.back().subdirs;
+        if (e->d_type == DT_DIR) {
+          subdirs.emplace_back(n);
+          continue;
         }
-        dir = S_ISDIR(cst.st_mode);
+        struct stat cst;
+        const struct stat* known = nullptr;
+        if (e->d_type == DT_UNKNOWN) {
+          if (fstatat(fd, n, &cst, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno != ENOENT) {
+              int err = errno;
+              std::string leaf = n;
+              v.Fail(err, "fstatat", &leaf);
+            }
+            continue;
+          }
+          if (S_ISDIR(cst.st_mode)) {
+            subdirs.emplace_back(n);
+            continue;
+          }
+          known = &cst;
+        }
+        if (v.File(fd, n, known)) subdirs.emplace_back(n);
       }
-      if (dir) {
-        subdirs.emplace_back(n);
-      } else if (unlinkat(fd, n, 0) != 0 && errno != ENOENT) {
+    }
+  }
+
+  std::vector<tree_detail::Level> stack_;
+  dev_t dev_ = 0;
+  std::vector<char> buf_;  // getdents64's
+};
+
+// Removes the directory `name` in `parent` and everything below it. Never follows a symlink
+// and never crosses into another filesystem (EXDEV: a mount left in a container's directory
+// must not take the host's files with it). `shown` names the tree in errors; full paths are
+// built only then. A tree that is already gone is not an error. A directory moved out of
+// the tree while it is being emptied is left where it went, and the removal goes on above it,
+// as docker's (Go's os.RemoveAll, which holds every level open) does; moved back into a
+// directory already read, it makes that one's rmdir fail (ENOTEMPTY), as there.
+inline void RemoveDirTree(int parent, const std::string& name, const std::string& shown) {
+  struct Remover {
+    TreeWalk& walk;
+    const std::string& shown;
+    void Fail(int err, const char* syscall, const std::string* leaf) {
+      throw TreeFailure{err, syscall, shown + walk.Below(leaf)};
+    }
+    bool File(int fd, const char* n, const struct stat*) {
+      if (unlinkat(fd, n, 0) != 0 && errno != ENOENT) {
         int err = errno;
-        closedir(d);
         std::string leaf = n;
-        throw TreeFailure{err, "unlink", where(&leaf)};
+        Fail(err, "unlink", &leaf);
+      }
+      return false;
+    }
+    void Left(int fd, const std::string& n) {
+      if (unlinkat(fd, n.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        int err = errno;
+        throw TreeFailure{err, "rmdir", walk.Depth() == 0 ? shown : shown + walk.Below(&n)};
       }
     }
   };
-
-  if (!enter(parent, name)) return;
-  while (!stack.empty()) {
-    Level& top = stack.back();
-    if (!top.subdirs.empty()) {
-      std::string child = std::move(top.subdirs.back());
-      top.subdirs.pop_back();
-      enter(top.fd, child);
-      continue;
-    }
-    // Empty: climb back and remove it.
-    if (stack.size() == 1) {
-      close(top.fd);
-      stack.pop_back();
-      if (unlinkat(parent, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) throw TreeFailure{errno, "rmdir", shown};
-      return;
-    }
-    Level& up = stack[stack.size() - 2];
-    if (up.fd < 0) {
-      up.fd = ReopenParent(top.fd, up.dev, up.ino);
-      if (up.fd < 0) throw TreeFailure{errno, "openat", where(nullptr) + "/.."};
-    }
-    std::string gone = std::move(top.name);
-    close(top.fd);
-    stack.pop_back();
-    if (unlinkat(stack.back().fd, gone.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-      throw TreeFailure{errno, "rmdir", where(&gone)};
-    }
-  }
+  TreeWalk walk;
+  Remover r{walk, shown};
+  walk.Run(parent, name, r);
 }
 
 }  // namespace gocker

@@ -4,7 +4,7 @@
 // walks with chdir and never builds a full path.
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -146,5 +146,76 @@ describe('containers', () => {
     assert.equal(rm.status, 0);
     assert.equal(fs.existsSync(path.join(roots.root, 'containers', id)), false);
     assert.equal(g(['ps', '-aq']).stdout, '');
+  });
+});
+
+describe('walks racing a rename', () => {
+  // A chain of D directories d, each with two siblings, s made before it and t after, each
+  // holding a file f: 500 bytes in the levels above M, 1 byte from M down. Whichever order a
+  // listing gives, one of them is still to walk when the chain below is done. A perl process moves the level-M directory out of the tree and back, over and
+  // over: a walk climbing out of it while it is away finds its ".." is another directory
+  // (ESTALE), the levels above it having given up their descriptors (kOpenLevels, 32).
+  const D = 120;
+  const M = 60;
+  const RUNS = 200;
+  function makeRaceTree(top: string): void {
+    fs.mkdirSync(top);
+    execFileSync('perl', ['-e', 'my ($top, $d, $m) = @ARGV; chdir $top or die; for my $k (1..$d) { for my $s ("s", "d", "t") { mkdir $s or die; next if $s eq "d"; open(F, ">$s/f") or die; print F ($k < $m ? "x" x 500 : "x"); close F } chdir "d" or die } open(F, ">f") or die; print F "x"', top, String(D), String(M)]);
+  }
+  /** Runs fn while the level-M directory of top moves to park and back, the mover stopped after it. */
+  async function whileMoving(top: string, park: string, fn: () => Promise<void>): Promise<void> {
+    const mover = spawn('perl', ['-e', 'while (1) { rename($ARGV[0], $ARGV[1]); rename($ARGV[1], $ARGV[0]) }', path.join(top, ...Array(M).fill('d')), park], { stdio: 'ignore' });
+    try {
+      await fn();
+    } finally {
+      const gone = new Promise((resolve) => mover.once('exit', resolve));
+      process.kill(mover.pid!, 'SIGKILL');
+      await gone;
+    }
+  }
+
+  test('the size walk counts every directory above one moved away under it', async () => {
+    const top = path.join(work, 'race-size');
+    const park = path.join(work, 'race-size-park');
+    makeRaceTree(top);
+    try {
+      const thousands: number[] = [];
+      await whileMoving(top, park, async () => {
+        for (let i = 0; i < RUNS; i++) thousands.push(Math.floor(native().treeUsageSync(top) / 1000));
+      });
+      // The moved subtree is counted once, twice or not at all, but its bytes (at most 2 x 122)
+      // never make a thousand: the thousands are the M - 1 levels above it, every time.
+      // Before: a walk that met the move gave up every directory still to walk above it.
+      assert.deepEqual(thousands.filter((n) => n !== M - 1), []);
+    } finally {
+      await native().removeTree(top);
+      await native().removeTree(park);
+    }
+  });
+
+  test('removal goes on in the directories above one moved away under it', async () => {
+    // Before: the removal failed (ESTALE) whenever it met the move. Now it goes on, as
+    // docker's os.RemoveAll does (it holds every level's descriptor): it ends, or it finds the
+    // moved directory back where it had been read (ENOTEMPTY, as RemoveAll's rmdir does).
+    const codes = new Set<string>();
+    for (let i = 0; i < RUNS / 4; i++) {
+      const top = path.join(work, `race-rm${i}`);
+      const park = path.join(work, `race-rm${i}-park`);
+      makeRaceTree(top);
+      try {
+        await whileMoving(top, park, async () => {
+          try {
+            await native().removeTree(top);
+            codes.add('ok');
+          } catch (e) {
+            codes.add((e as NodeJS.ErrnoException).code ?? String(e));
+          }
+        });
+      } finally {
+        await native().removeTree(top);
+        await native().removeTree(park);
+      }
+    }
+    assert.deepEqual([...codes].filter((c) => c !== 'ok' && c !== 'ENOTEMPTY'), []);
   });
 });
