@@ -134,41 +134,37 @@ test('the engine\'s entry (runOptionsOf, under the CLI\'s run and create and the
   assert.equal(await refusal(['true'], { env: ['A=', 'B=c=d'], labels: { a: '' } }), undefined);
 });
 
-test('update\'s integers as docker\'s int64 flags: out of range and not an integer refused as the option, before any container is touched', async () => {
+/** checkUpdateOptions' refusal of o as show(error) says it ('ok' when it takes o); every refusal an InvalidOptionError. */
+async function updateRefusal(o: Parameters<typeof import('../../lib/containers').checkUpdateOptions>[0], show: (e: InvalidOptionError) => string): Promise<string> {
   const { checkUpdateOptions } = await import('../../lib/containers');
-  const refused = (o: Parameters<typeof checkUpdateOptions>[0]): string => {
-    try {
-      checkUpdateOptions(o);
-      return 'ok';
-    } catch (e) {
-      assert.ok(e instanceof InvalidOptionError, String(e));
-      return `${e.option}: ${e.message}`;
-    }
-  };
+  try {
+    checkUpdateOptions(o);
+    return 'ok';
+  } catch (e) {
+    assert.ok(e instanceof InvalidOptionError, String(e));
+    return show(e);
+  }
+}
+
+test('update\'s integers as docker\'s int64 flags: out of range and not an integer refused as the option, before any container is touched', async () => {
+  const refused = (o: Parameters<typeof updateRefusal>[0]): Promise<string> => updateRefusal(o, (e) => `${e.option}: ${e.message}`);
   const big = '9'.repeat(40);
-  assert.equal(refused({ pidsLimit: big }), `pidsLimit: invalid argument "${big}" for "--pids-limit" flag: strconv.ParseInt: parsing "${big}": value out of range`);
-  assert.equal(refused({ pidsLimit: 1e300 }), 'pidsLimit: invalid argument "1e+300" for "--pids-limit" flag: strconv.ParseInt: parsing "1e+300": value out of range');
-  assert.equal(refused({ cpuShares: 1e300 }), 'cpuShares: invalid argument "1e+300" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e+300": value out of range');
-  assert.equal(refused({ pidsLimit: '1e3' }), 'pidsLimit: invalid argument "1e3" for "--pids-limit" flag: strconv.ParseInt: parsing "1e3": invalid syntax');
-  assert.equal(refused({ pidsLimit: '0x10', cpuShares: '0o1000' }), 'ok');
+  assert.equal(await refused({ pidsLimit: big }), `pidsLimit: invalid argument "${big}" for "--pids-limit" flag: strconv.ParseInt: parsing "${big}": value out of range`);
+  assert.equal(await refused({ pidsLimit: 1e300 }), 'pidsLimit: invalid argument "1e+300" for "--pids-limit" flag: strconv.ParseInt: parsing "1e+300": value out of range');
+  assert.equal(await refused({ cpuShares: 1e300 }), 'cpuShares: invalid argument "1e+300" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1e+300": value out of range');
+  assert.equal(await refused({ pidsLimit: '1e3' }), 'pidsLimit: invalid argument "1e3" for "--pids-limit" flag: strconv.ParseInt: parsing "1e3": invalid syntax');
+  assert.equal(await refused({ pidsLimit: '0x10', cpuShares: '0o1000' }), 'ok');
 });
 
 test('update: a value that does not read is OptionSyntaxError (docker\'s CLI refuses the flag), one out of range or in conflict an InvalidOptionError only (the daemon\'s)', async () => {
-  const { checkUpdateOptions } = await import('../../lib/containers');
-  const kind = (o: Parameters<typeof checkUpdateOptions>[0]): string => {
-    try {
-      checkUpdateOptions(o);
-      return 'ok';
-    } catch (e) {
-      assert.ok(e instanceof InvalidOptionError, String(e));
-      assert.equal(e.code, 'EINVAL');
-      return `${e instanceof OptionSyntaxError ? 'syntax' : 'value'} ${e.option}`;
-    }
-  };
+  const kind = (o: Parameters<typeof updateRefusal>[0]): Promise<string> => updateRefusal(o, (e) => {
+    assert.equal(e.code, 'EINVAL');
+    return `${e instanceof OptionSyntaxError ? 'syntax' : 'value'} ${e.option}`;
+  });
   for (const [o, want] of [
     [{ memory: '1x' }, 'syntax memory'], [{ memorySwap: 'lots' }, 'syntax memorySwap'], [{ cpus: 'abc' }, 'syntax cpus'],
     [{ cpuShares: '1e3' }, 'syntax cpuShares'], [{ cpuShares: '-5' }, 'syntax cpuShares'], [{ pidsLimit: '9'.repeat(40) }, 'syntax pidsLimit'],
     [{ memory: '5m' }, 'value memory'], [{ memory: '64m', memorySwap: '32m' }, 'value memorySwap'], [{ cpus: '10000' }, 'value cpus'],
     [{ cpusetCpus: '3-1' }, 'value cpusetCpus'], [{ restart: 'on-failure:x' }, 'value restart'], [{ pidsLimit: '0x10' }, 'ok'],
-  ] as const) assert.equal(kind(o), want, JSON.stringify(o));
+  ] as const) assert.equal(await kind(o), want, JSON.stringify(o));
 });
