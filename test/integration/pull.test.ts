@@ -781,13 +781,16 @@ describe('crash safety', () => {
     await withProxy([reg.url, 'none'], async (proxy) => {
       const { ga, root } = fresh();
       const p = spawnPull(root, [`${proxy.host}/huge:1`]);
-      // The second "Extracting" is the 64 MB layer's; stop the process there and look.
-      await until('the big layer\'s extraction', () => p.lines.filter((l) => l.endsWith(': Extracting')).length === 2 || p.child.exitCode !== null);
+      // The second "Extracting" is the 64 MB layer's; stop the process there and look. The
+      // line is written just before the extraction's directory is made, so wait for both:
+      // stopped between the two, the process would not yet be extracting.
+      const extracting = (): boolean => ls(path.join(root, 'tmp')).some((n) => n.startsWith('layer-'));
+      await until('the big layer\'s extraction', () => (p.lines.filter((l) => l.endsWith(': Extracting')).length === 2 && extracting()) || p.child.exitCode !== null);
       p.child.kill('SIGSTOP');
       const layer = layerDigests(proxy)[1];
       assert.ok(fs.existsSync(path.join(root, 'blobs', 'sha256', layer.slice(7))), 'its verified blob was stored before extraction');
       assert.equal(layerCount(root), 1, 'only busybox\'s layer is in place');
-      assert.ok(ls(path.join(root, 'tmp')).some((n) => n.startsWith('layer-')), 'an extraction was in progress');
+      assert.ok(extracting(), 'an extraction was in progress');
       p.child.kill('SIGKILL');
       await p.exited;
       const gets = proxy.requests.length;
