@@ -3,10 +3,10 @@
 // JavaScript, and `gocker run`'s start is a benchmark target: so cli/main.ts and all it
 // requires are bundled into one file at build time (cli/bundle.ts), and run and exec
 // (cli/fast.ts) into one more, and a bundle is run through a V8 code cache, one per command,
-// written by the command's first successful run (it holds the functions that run compiled: a
-// cache made before running holds only the top level) into the user's cache directory, not
-// the package's own (an install directory is not ours to write at run time, and may be
-// shared or read-only). A missing bundle, or one older than
+// bundle and install, written by the command's first successful run (it holds the functions
+// that run compiled: a cache made before running holds only the top level) into the user's
+// cache directory, not the package's own (an install directory is not ours to write at run
+// time, and may be shared or read-only). A missing bundle, or one older than
 // the compiled modules (tsc ran alone), means loading the modules one by one, as usual.
 // The shebang below is what tsc emits; cli/bundle.ts replaces it with a two-line sh launcher
 // that keeps Node from loading NODE_EXTRA_CA_CERTS at start (see LAUNCHER there).
@@ -41,6 +41,8 @@ function commandOf(args: string[]): string {
 function cacheDir(): string | undefined {
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+  // An empty or relative HOME would put it under whatever directory gocker runs in.
+  if (!path.isAbsolute(base)) return undefined;
   const dir = path.join(base, 'gocker', 'v8');
   const uid = process.geteuid?.() ?? -1;
   const ours = (p: string): boolean => {
@@ -52,6 +54,87 @@ function cacheDir(): string | undefined {
     return ours(path.dirname(dir)) && ours(dir) ? dir : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** How long another install's cache, or a leftover, is kept after its last use. */
+const KEEP_MS = 30 * 86_400_000;
+/** A cache in use has its time set again at most this often (a write, to read on most runs). */
+const TOUCH_MS = 86_400_000;
+
+/**
+ * This install's part of a cache's name: 48 bits of FNV-1a of the directory the bundles are
+ * in. Two installs (two checkouts, a global and a local one) used to share one name per
+ * command, and each run of one found the other's cache stale and replaced it, so neither ever
+ * ran from a cache. Not a secret, so not node:crypto, which is not loaded at start.
+ */
+function installId(dir: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const c of Buffer.from(dir)) h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return (h >> 16n).toString(16).padStart(12, '0');
+}
+
+/** The cache's content; undefined when there is none to read. */
+function readCache(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined; // first run of this command: made at exit
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const data = Buffer.allocUnsafe(st.size);
+    for (let n = 0; n < st.size; ) {
+      const got = fs.readSync(fd, data, n, st.size - n, n);
+      if (got === 0) return undefined;
+      n += got;
+    }
+    // In use: not another install's old cache to prune (see writeCache). Reading does not say
+    // so, as atime is mostly not kept.
+    if (Date.now() - st.mtimeMs > TOUCH_MS) {
+      try {
+        const now = new Date();
+        fs.futimesSync(fd, now, now);
+      } catch {
+        /* a read-only cache: still one to run from */
+      }
+    }
+    return data;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Writes the cache whole or not at all (a run reading it meanwhile sees the old one or the new
+ * one), then prunes: this install's caches of this command and bundle made by this Node for
+ * other builds at once (`own` and `node` begin and end their names), as nothing reads them
+ * again; anything else only once unused for KEEP_MS, as it may be another install's or
+ * another Node's, and in use. Any failure leaves no cache, the same result.
+ */
+function writeCache(dir: string, name: string, own: string, node: string, data: Buffer): void {
+  const file = path.join(dir, name);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, data, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch {
+    fs.rmSync(tmp, { force: true, recursive: true });
+    return;
+  }
+  const now = Date.now();
+  for (const f of fs.readdirSync(dir)) {
+    if (f === name) continue;
+    const p = path.join(dir, f);
+    try {
+      if ((f.startsWith(own) && f.endsWith(node)) || now - fs.lstatSync(p).mtimeMs > KEEP_MS) fs.rmSync(p, { force: true, recursive: true });
+    } catch {
+      /* gone meanwhile, or not ours to remove */
+    }
   }
 }
 
@@ -67,28 +150,22 @@ function loadBundle<T>(name: 'main' | 'fast', command: string): T | undefined {
   }
   const hash = BANNER.exec(source)?.[1];
   if (!hash) return undefined;
-  // By the bundle's content hash: V8 itself checks only the source's length, and the
-  // versions and flags it was made with.
+  // One cache per command, bundle, install and build: by the bundle's content hash, as V8
+  // itself checks only the source's length, and by Node's version, which V8 does check, so
+  // that two Nodes running one install do not replace each other's caches either.
   const dir = cacheDir();
-  const cacheFile = dir && path.join(dir, `${command}-${hash}.bin`);
-  let cachedData: Buffer | undefined;
-  try {
-    if (cacheFile) cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    /* first run of this command: made at exit */
-  }
+  const own = `${command}-${name}-${installId(__dirname)}-`;
+  const node = `-${process.version.replace(/[^0-9a-z.]/gi, '')}.bin`;
+  const cacheName = `${own}${hash}${node}`;
+  const cachedData = dir === undefined ? undefined : readCache(path.join(dir, cacheName));
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
-  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+  if (dir !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     process.once('exit', (code) => {
       if (code !== 0) return; // a failed run compiled the failure's path, not the command's
       try {
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, script.createCachedData());
-        fs.renameSync(tmp, cacheFile);
-        // This command's caches of earlier bundles are never read again.
-        for (const f of fs.readdirSync(dir)) if (f.startsWith(`${command}-`) && f.endsWith('.bin') && f !== path.basename(cacheFile)) fs.rmSync(path.join(dir, f), { force: true });
+        writeCache(dir, cacheName, own, node, script.createCachedData());
       } catch {
-        /* a read-only cache directory: no cache, the same result */
+        /* a cache directory we cannot write or list: no cache, the same result */
       }
     });
   }

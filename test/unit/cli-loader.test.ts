@@ -1,8 +1,10 @@
 // cli/gocker.ts runs the CLI's bundle through a V8 code cache per command. What it must not
 // do is run something other than what was built: a cache V8 refuses is made again, and a
 // bundle older than the compiled modules is passed over for them, and no cache is read from
-// or written to a place that is not the user's own. Works on a copy of dist/ with a cache
-// directory of its own (no root, no addon: `--version` needs neither).
+// or written to a place that is not the user's own. Nor may two installs sharing one cache
+// directory replace each other's caches, and a cache directory it cannot use costs the cache,
+// never the command. Works on a copy of dist/ with a cache directory of its own (no root, no
+// addon: `--version` needs neither).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,15 +14,20 @@ import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
+/** An install of the built package at `to`: dist/, package.json, node_modules. */
+function install(to: string): void {
+  fs.cpSync(path.join(REPO, 'dist'), path.join(to, 'dist'), { recursive: true, preserveTimestamps: true });
+  fs.rmSync(path.join(to, 'dist', 'cli', 'cache'), { recursive: true, force: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(to, 'package.json'));
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(to, 'node_modules'));
+}
+
 function withCopy(fn: (dir: string) => void): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-loader-'));
   const xdg = process.env.XDG_CACHE_HOME;
   process.env.XDG_CACHE_HOME = path.join(dir, 'xdg');  // inherited by every spawn below
   try {
-    fs.cpSync(path.join(REPO, 'dist'), path.join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
-    fs.rmSync(path.join(dir, 'dist', 'cli', 'cache'), { recursive: true, force: true });
-    fs.copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
-    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    install(dir);
     fn(dir);
   } finally {
     if (xdg === undefined) delete process.env.XDG_CACHE_HOME;
@@ -34,20 +41,29 @@ const cacheDir = (dir: string) => path.join(dir, 'xdg', 'gocker', 'v8');
 const version = (dir: string) => spawnSync(process.execPath, [path.join(dir, 'dist', 'cli', 'gocker.js'), '--version'], { encoding: 'utf8' });
 const caches = (dir: string) => {
   try {
-    return fs.readdirSync(cacheDir(dir));
+    return fs.readdirSync(cacheDir(dir)).sort();
   } catch {
     return [];
   }
 };
+const bundleHash = (dir: string, name = 'main') => /^\/\/ gocker-bundle ([0-9a-f]{16})\n/.exec(fs.readFileSync(path.join(dir, 'dist', 'cli', `${name}.bundle.js`), 'utf8'))?.[1];
+/** A cache's name: command, bundle, install (a hash of its directory), build, Node. */
+const cacheName = (command: string, bundle: string, hash: string) => new RegExp(`^${command}-${bundle}-[0-9a-f]{12}-${hash}-${process.version.replace(/\./g, '\\.')}\\.bin$`);
+/** The cache files' identities: a file written again is a new inode. */
+const identities = (dir: string) => caches(dir).map((f) => {
+  const st = fs.statSync(path.join(cacheDir(dir), f));
+  return `${f} ${st.ino} ${st.mtimeMs}`;
+});
 
 test('the bundle runs, and its first successful run of a command leaves that command\'s cache', () => {
   withCopy((dir) => {
-    const hash = /^\/\/ gocker-bundle ([0-9a-f]{16})\n/.exec(fs.readFileSync(path.join(dir, 'dist', 'cli', 'main.bundle.js'), 'utf8'))?.[1];
+    const hash = bundleHash(dir);
     assert.ok(hash, 'the bundle names itself by its hash');
     const first = version(dir);
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /^gocker version \d+\.\d+\.\d+\n$/);
-    assert.deepEqual(caches(dir), [`none-${hash}.bin`]);
+    assert.equal(caches(dir).length, 1);
+    assert.match(caches(dir)[0], cacheName('none', 'main', hash));
     assert.equal(fs.statSync(cacheDir(dir)).mode & 0o777, 0o700);
     assert.equal(fs.existsSync(path.join(dir, 'dist', 'cli', 'cache')), false, 'nothing written into the install');
     const again = version(dir);
@@ -148,5 +164,119 @@ test('the gocker command starts through its sh launcher: Node does not read NODE
     delete without.NODE_EXTRA_CA_CERTS;
     // (JSON has no undefined: neither variable is set.)
     assert.deepEqual(JSON.parse(spawnSync('gocker', ['run'], { encoding: 'utf8', env: without }).stdout), [['run'], null, null]);
+  });
+});
+
+/** The install at `dir` as another build of gocker: its main bundle's content and hash changed. */
+function rebuild(dir: string, hash: string): void {
+  const file = path.join(dir, 'dist', 'cli', 'main.bundle.js');
+  const text = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, `// gocker-bundle ${hash}\n${text.slice(text.indexOf('\n') + 1)}\n// build ${hash}\n`);
+}
+
+/** `gocker --version` from the install at `dir`, which must succeed and say nothing else. */
+function ok(dir: string, opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): void {
+  const r = spawnSync(process.execPath, [path.join(dir, 'dist', 'cli', 'gocker.js'), '--version'], { encoding: 'utf8', ...opts });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^gocker version /);
+  assert.equal(r.stderr, '');
+}
+
+test('two installs of different builds sharing the cache directory, run in turn, each run from a cache of its own', () => {
+  withCopy((dir) => {
+    // A second checkout, or a global install beside a local one, at another version.
+    const other = path.join(dir, 'other');
+    install(other);
+    rebuild(other, 'a0a0a0a0a0a0a0a0');
+    ok(dir);
+    ok(other);
+    const made = identities(dir);
+    assert.equal(made.length, 2, `one cache each: ${made.join(', ')}`);
+    assert.ok(made.some((f) => cacheName('none', 'main', bundleHash(dir)!).test(f.split(' ')[0])), made.join(', '));
+    assert.ok(made.some((f) => cacheName('none', 'main', 'a0a0a0a0a0a0a0a0').test(f.split(' ')[0])), made.join(', '));
+    for (let i = 0; i < 3; i++) {
+      ok(dir);
+      ok(other);
+      // Neither wrote its cache again: each found its own, and V8 took it.
+      assert.deepEqual(identities(dir), made);
+    }
+  });
+});
+
+test("a new build's cache replaces its install's old one at once; other installs' caches and leftovers go only once unused for 30 days", () => {
+  withCopy((dir) => {
+    const other = path.join(dir, 'other');
+    install(other);
+    rebuild(other, 'b1b1b1b1b1b1b1b1');
+    ok(other);
+    const [theirs] = caches(dir);
+    ok(dir);
+    const [mine] = caches(dir).filter((f) => f !== theirs);
+    const d = cacheDir(dir);
+    const longAgo = new Date(Date.now() - 31 * 86_400_000);
+    const plant = (name: string, when?: Date): void => {
+      fs.writeFileSync(path.join(d, name), 'x');
+      if (when) fs.utimesSync(path.join(d, name), when, when);
+    };
+    // This install's cache of this build as another Node made it (nvm), an older gocker's
+    // names, and a write a crash cut short.
+    const otherNode = mine.replace(`-${process.version}.bin`, '-v18.0.0.bin');
+    plant(otherNode);
+    plant('version-0123456789abcdef.bin');
+    plant('run-4444444444444444.bin', longAgo);
+    plant('none-main-000000000000-5555555555555555-v20.0.0.bin.4242.tmp', longAgo);
+    rebuild(dir, 'c2c2c2c2c2c2c2c2');
+    ok(dir);
+    const afterRebuild = caches(dir);
+    assert.ok(!afterRebuild.includes(mine), `this install's cache of its old build is gone: ${afterRebuild.join(', ')}`);
+    assert.ok(afterRebuild.some((f) => cacheName('none', 'main', 'c2c2c2c2c2c2c2c2').test(f)), afterRebuild.join(', '));
+    assert.deepEqual(afterRebuild.filter((f) => !cacheName('none', 'main', 'c2c2c2c2c2c2c2c2').test(f)), [theirs, otherNode, 'version-0123456789abcdef.bin'].sort());
+    // Another install's cache, in use but not written for 31 days: its use sets its time.
+    fs.utimesSync(path.join(d, theirs), longAgo, longAgo);
+    const ino = fs.statSync(path.join(d, theirs)).ino;
+    ok(other);
+    assert.equal(fs.statSync(path.join(d, theirs)).ino, ino, 'run from, not written again');
+    assert.ok(Date.now() - fs.statSync(path.join(d, theirs)).mtimeMs < 60_000, 'its time set by its use');
+    rebuild(dir, 'd3d3d3d3d3d3d3d3');
+    ok(dir);
+    assert.ok(caches(dir).includes(theirs), 'kept while in use');
+    // Unused for 31 days: the next cache written prunes it.
+    fs.utimesSync(path.join(d, theirs), longAgo, longAgo);
+    rebuild(dir, 'e4e4e4e4e4e4e4e4');
+    ok(dir);
+    assert.ok(!caches(dir).includes(theirs), `pruned: ${caches(dir).join(', ')}`);
+  });
+});
+
+test('a cache directory or file that cannot be used costs the cache, never the command', () => {
+  withCopy((dir) => {
+    // The cache directory's place taken by a file.
+    fs.mkdirSync(path.dirname(cacheDir(dir)), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(cacheDir(dir), 'not a directory');
+    ok(dir);
+    ok(dir);
+    fs.rmSync(cacheDir(dir));
+    ok(dir);
+    const [name] = caches(dir);
+    const file = path.join(cacheDir(dir), name);
+    // A cache that cannot be replaced (a directory in its place): no cache, nothing left behind.
+    fs.rmSync(file);
+    fs.mkdirSync(path.join(file, 'sub'), { recursive: true });
+    ok(dir);
+    ok(dir);
+    assert.deepEqual(caches(dir), [name]);
+    assert.ok(fs.statSync(file).isDirectory());
+    // An empty cache (a full disk, an older gocker's cut-short write): refused, made again.
+    fs.rmSync(file, { recursive: true });
+    fs.writeFileSync(file, '');
+    ok(dir);
+    assert.ok(fs.statSync(file).size > 0);
+    // A relative HOME and no XDG_CACHE_HOME: not a cache under the working directory.
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: 'home' };
+    delete env.XDG_CACHE_HOME;
+    const cwd = path.join(dir, 'cwd');
+    fs.mkdirSync(cwd);
+    ok(dir, { env, cwd });
+    assert.deepEqual(fs.readdirSync(cwd), []);
   });
 });
