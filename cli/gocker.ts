@@ -154,7 +154,9 @@ function loadBundle<T>(name: 'main' | 'fast', command: string): T | undefined {
   // itself checks only the source's length, and by Node's version, which V8 does check, so
   // that two Nodes running one install do not replace each other's caches either.
   const dir = cacheDir();
-  const own = `${command}-${name}-${installId(__dirname)}-`;
+  // The bundle's name first: an older gocker prunes every `<command>-*.bin` but its own when
+  // it writes a cache, and there is no `main` or `fast` command to succeed and write one.
+  const own = `${name}-${command}-${installId(__dirname)}-`;
   const node = `-${process.version.replace(/[^0-9a-z.]/gi, '')}.bin`;
   const cacheName = `${own}${hash}${node}`;
   const cachedData = dir === undefined ? undefined : readCache(path.join(dir, cacheName));

@@ -47,8 +47,8 @@ const caches = (dir: string) => {
   }
 };
 const bundleHash = (dir: string, name = 'main') => /^\/\/ gocker-bundle ([0-9a-f]{16})\n/.exec(fs.readFileSync(path.join(dir, 'dist', 'cli', `${name}.bundle.js`), 'utf8'))?.[1];
-/** A cache's name: command, bundle, install (a hash of its directory), build, Node. */
-const cacheName = (command: string, bundle: string, hash: string) => new RegExp(`^${command}-${bundle}-[0-9a-f]{12}-${hash}-${process.version.replace(/\./g, '\\.')}\\.bin$`);
+/** A cache's name: bundle, command, install (a hash of its directory), build, Node. */
+const cacheName = (command: string, bundle: string, hash: string) => new RegExp(`^${bundle}-${command}-[0-9a-f]{12}-${hash}-${process.version.replace(/\./g, '\\.')}\\.bin$`);
 /** The cache files' identities: a file written again is a new inode. */
 const identities = (dir: string) => caches(dir).map((f) => {
   const st = fs.statSync(path.join(cacheDir(dir), f));
@@ -224,7 +224,7 @@ test("a new build's cache replaces its install's old one at once; other installs
     plant(otherNode);
     plant('version-0123456789abcdef.bin');
     plant('run-4444444444444444.bin', longAgo);
-    plant('none-main-000000000000-5555555555555555-v20.0.0.bin.4242.tmp', longAgo);
+    plant('main-none-000000000000-5555555555555555-v20.0.0.bin.4242.tmp', longAgo);
     rebuild(dir, 'c2c2c2c2c2c2c2c2');
     ok(dir);
     const afterRebuild = caches(dir);
