@@ -59,6 +59,8 @@ function cacheDir(): string | undefined {
 
 /** How long another install's cache, or a leftover, is kept after its last use. */
 const KEEP_MS = 30 * 86_400_000;
+/** At most this much in the cache directory: about eight installs with a cache for every command. */
+const KEEP_BYTES = 64 * 1024 * 1024;
 /** A cache in use has its time set again at most this often (a write, to read on most runs). */
 const TOUCH_MS = 86_400_000;
 
@@ -114,7 +116,7 @@ function readCache(file: string): Buffer | undefined {
  * one), then prunes: this install's caches of this command and bundle made by this Node for
  * other builds at once (`own` and `node` begin and end their names), as nothing reads them
  * again; anything else only once unused for KEEP_MS, as it may be another install's or
- * another Node's, and in use. Any failure leaves no cache, the same result.
+ * another Node's, and in use, or past KEEP_BYTES. Any failure leaves no cache, the same result.
  */
 function writeCache(dir: string, name: string, own: string, node: string, data: Buffer): void {
   const file = path.join(dir, name);
@@ -127,14 +129,37 @@ function writeCache(dir: string, name: string, own: string, node: string, data: 
     return;
   }
   const now = Date.now();
+  const kept: Array<{ p: string; size: number; mtime: number }> = [];
+  let total = data.length;
+  const remove = (p: string): void => {
+    try {
+      fs.rmSync(p, { force: true, recursive: true });
+    } catch {
+      /* not ours to remove */
+    }
+  };
   for (const f of fs.readdirSync(dir)) {
     if (f === name) continue;
     const p = path.join(dir, f);
     try {
-      if ((f.startsWith(own) && f.endsWith(node)) || now - fs.lstatSync(p).mtimeMs > KEEP_MS) fs.rmSync(p, { force: true, recursive: true });
+      const st = fs.lstatSync(p);
+      if ((f.startsWith(own) && f.endsWith(node)) || now - st.mtimeMs > KEEP_MS) remove(p);
+      else {
+        kept.push({ p, size: st.size, mtime: st.mtimeMs });
+        total += st.size;
+      }
     } catch {
-      /* gone meanwhile, or not ours to remove */
+      /* gone meanwhile */
     }
+  }
+  // Installs that come and go (a CI job's checkout, a temporary copy) would each leave theirs
+  // for KEEP_MS: past KEEP_BYTES the least recently used go first. An install in use whose
+  // cache went makes it again at its next run.
+  kept.sort((x, y) => x.mtime - y.mtime);
+  for (const k of kept) {
+    if (total <= KEEP_BYTES) break;
+    remove(k.p);
+    total -= k.size;
   }
 }
 

@@ -280,3 +280,26 @@ test('a cache directory or file that cannot be used costs the cache, never the c
     assert.deepEqual(fs.readdirSync(cwd), []);
   });
 });
+
+test('past 64 MiB in the cache directory, the least recently used caches go first', () => {
+  withCopy((dir) => {
+    const d = cacheDir(dir);
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    fs.chmodSync(path.dirname(d), 0o700);
+    // Caches of installs gone or seldom used (sparse: their size is what counts).
+    const plant = (name: string, daysAgo: number): void => {
+      fs.writeFileSync(path.join(d, name), '');
+      fs.truncateSync(path.join(d, name), 30 * 1024 * 1024);
+      const when = new Date(Date.now() - daysAgo * 86_400_000);
+      fs.utimesSync(path.join(d, name), when, when);
+    };
+    plant('main-ps-111111111111-1111111111111111-v20.0.0.bin', 3);
+    plant('main-ps-222222222222-2222222222222222-v20.0.0.bin', 2);
+    plant('main-ps-333333333333-3333333333333333-v20.0.0.bin', 1);
+    ok(dir);
+    const left = caches(dir);
+    assert.equal(left.length, 3, left.join(', '));
+    assert.ok(!left.includes('main-ps-111111111111-1111111111111111-v20.0.0.bin'), left.join(', '));
+    assert.ok(left.some((f) => cacheName('none', 'main', bundleHash(dir)!).test(f)), left.join(', '));
+  });
+});
