@@ -6,7 +6,7 @@ import { engine } from '../util';
 export function builder(y: Argv<GlobalArgs>) {
   return y
     .positional('containers', { type: 'string', array: true, demandOption: true })
-    .option('time', { alias: ['t', 'timeout'], type: 'number', defaultDescription: "the container's --stop-timeout, or 10", describe: 'Seconds to wait for stop before killing the container' })
+    .option('timeout', { alias: ['t', 'time'], type: 'number', defaultDescription: "the container's --stop-timeout, or 10", describe: 'Seconds to wait for stop before killing the container' })
     .option('signal', { alias: 's', type: 'string', describe: "Signal to send to the container (default: its --stop-signal, the image's StopSignal, or SIGTERM)" });
 }
 
