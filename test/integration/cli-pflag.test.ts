@@ -1,8 +1,8 @@
 // Command lines as docker's CLI (cobra over spf13/pflag) reads them, through the whole CLI
 // (run's and exec's fast path as well as the other commands' scan): a boolean flag's value
 // through strconv.ParseBool, a number flag's through strconv.ParseInt(s, 0, 64), '--' ending
-// the flags, and -e's check as docker's CLI reads it; each refusal in docker's words and exit
-// code, with nothing made.
+// the flags, -e's check as docker's CLI reads it, an empty --name as no name; each refusal
+// in docker's words and exit code, with nothing made.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
@@ -108,4 +108,14 @@ test('-e with no name is refused as docker\'s ValidateEnv refuses it as the flag
   const ok = g(['exec', '-e', 'A=1', '-e', 'B=', 'ex', 'sh', '-c', 'echo "$A[$B]"']);
   assert.equal(ok.stdout, '1[]\n');
   assert.equal(g(['rm', '-f', 'ex']).status, 0);
+});
+
+test('run --name= is no name: one is made up, as docker\'s daemon does', () => {
+  const r = g(['run', '--name=', '-d', 'busybox', 'true']);
+  assert.equal(r.status, 0, r.stderr);
+  const id = r.stdout.trim();
+  assert.match(g(['inspect', '-f', '{{.Name}}', id]).stdout, /^\/[a-z]+_[a-z]+\n$/);
+  const c = g(['create', '--name', '', 'busybox', 'true']);
+  assert.equal(c.status, 0, c.stderr);
+  assert.equal(g(['rm', '-f', id, c.stdout.trim()]).status, 0);
 });
