@@ -1,8 +1,8 @@
 // Command lines as docker's CLI (cobra over spf13/pflag) reads them, through the whole CLI
 // (run's and exec's fast path as well as the other commands' scan): a boolean flag's value
 // through strconv.ParseBool, a number flag's through strconv.ParseInt(s, 0, 64), '--' ending
-// the flags, -e's check as docker's CLI reads it, an empty --name as no name; each refusal
-// in docker's words and exit code, with nothing made.
+// the flags, and the checks docker's CLI makes before it asks the daemon (-e's name, -it
+// without a terminal); each refusal in docker's words and exit code, with nothing made.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
@@ -118,4 +118,26 @@ test('run --name= is no name: one is made up, as docker\'s daemon does', () => {
   const c = g(['create', '--name', '', 'busybox', 'true']);
   assert.equal(c.status, 0, c.stderr);
   assert.equal(g(['rm', '-f', id, c.stdout.trim()]).status, 0);
+});
+
+test('-it with stdin not a terminal: docker\'s "the input device is not a TTY", exit 1, nothing made or run', () => {
+  const run = g(['run', '-it', '--name', 'notty', 'busybox', 'true']);
+  assert.equal(run.stderr, 'the input device is not a TTY\n');
+  assert.equal(run.stdout, '');
+  assert.equal(run.status, 1);
+  assert.equal(names(), '');
+  // -d, -t alone, -i alone: no terminal needed.
+  const t = g(['run', '--rm', '-t', 'busybox', 'echo', 'x']);
+  assert.equal(t.status, 0, t.stderr);
+  assert.equal(g(['run', '-itd', '--name', 'bg', 'busybox', 'sleep', '60']).status, 0);
+  const exec = g(['exec', '-it', 'bg', 'touch', '/ran']);
+  assert.equal(exec.stderr, 'the input device is not a TTY\n');
+  assert.equal(exec.status, 1);
+  assert.equal(g(['exec', 'bg', 'test', '-e', '/ran']).status, 1, 'the command did not run');
+  assert.equal(g(['exec', '-it', '-d', 'bg', 'true']).status, 0);
+  // A missing container is the error said first, as docker's CLI looks it up before.
+  const missing = g(['exec', '-it', 'nosuch', 'true']);
+  assert.equal(missing.stderr, 'Error response from daemon: No such container: nosuch\n');
+  assert.equal(missing.status, 1);
+  assert.equal(g(['rm', '-f', 'bg']).status, 0);
 });
