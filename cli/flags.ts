@@ -195,7 +195,8 @@ export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopA
       const group = a.slice(1);
       for (let k = 0; k < group.length; k++) {
         const f = short.get(group[k]);
-        if (!f) return { ...out, error: `unknown shorthand flag: '${group[k]}' in -${group}` };
+        // pflag names the group from the letter it stopped at: -itx is 'x' in -x.
+        if (!f) return { ...out, error: `unknown shorthand flag: '${group[k]}' in -${group.slice(k)}` };
         // pflag's parseSingleShortArg: -d=VALUE when something follows the '=', a boolean
         // alone true (the rest of the group more flags), any other the rest of the group
         // (-m64m, and -m= is the value '=') or the next word.
@@ -207,7 +208,7 @@ export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopA
           last = false;
         } else if (k + 1 < group.length) value = group.slice(k + 1);
         else if (i + 1 < args.length) value = args[++i];
-        else return { ...out, error: `flag needs an argument: '${group[k]}' in -${group}` };
+        else return { ...out, error: `flag needs an argument: '${group[k]}' in -${group.slice(k)}` };
         if (!give(f, f.name, value)) return out;
         if (last) break;
       }

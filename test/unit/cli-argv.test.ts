@@ -177,7 +177,7 @@ test('scanFlags reads values as pflag\'s Value.Set: booleans through strconv.Par
   }
   for (const v of ['yes', 'no', 'on', '', ' true', 'tRUE', '2']) {
     assert.equal(scanOf('run', [`--rm=${v}`, 'img']).error, bool(v, '--rm'));
-    assert.equal(scanOf('ps', [`-a=${v}`]).error, v === '' ? "unknown shorthand flag: '=' in -a=" : bool(v, '-a, --all'));
+    assert.equal(scanOf('ps', [`-a=${v}`]).error, v === '' ? "unknown shorthand flag: '=' in -=" : bool(v, '-a, --all'));
   }
   // A value that needs quoting is shown as Go's %q shows it.
   assert.equal(scanOf('run', ['--rm=\t"', 'img']).error, bool('\\t\\"', '--rm'));
@@ -185,7 +185,7 @@ test('scanFlags reads values as pflag\'s Value.Set: booleans through strconv.Par
   assert.deepEqual(scanOf('run', ['--rm', 'false', 'img']).positionals, ['false', 'img']);
   assert.deepEqual(scanOf('run', ['-it=false', 'img']).args, ['--interactive=true', '--tty=false', 'img', '--']);
   assert.deepEqual(scanOf('rm', ['-f', 'false']).args, ['--force=true', 'false']);
-  assert.equal(scanOf('run', ['-d=', 'img']).error, "unknown shorthand flag: '=' in -d=");
+  assert.equal(scanOf('run', ['-d=', 'img']).error, "unknown shorthand flag: '=' in -=");
   assert.equal(scanOf('run', ['---rm', 'img']).error, 'bad flag syntax: ---rm');
   assert.equal(scanOf('run', ['--=x', 'img']).error, 'bad flag syntax: --=x');
   assert.equal(scanOf('ps', ['--help=false']).help, false);
