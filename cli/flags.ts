@@ -21,6 +21,8 @@ export interface FlagInfo {
   hidden?: boolean;
   /** the values yargs accepts, when the builder limits them */
   choices?: readonly unknown[];
+  /** a deprecated flag's advice, as pflag says it when the flag is given */
+  deprecated?: string;
 }
 
 export interface CommandSpec {
@@ -49,11 +51,12 @@ function flagInfo(name: string, o: Options): FlagInfo {
     default: o.default,
     hidden: o.hidden === true,
     choices: o.choices as readonly unknown[] | undefined,
+    deprecated: typeof o.deprecated === 'string' ? o.deprecated : undefined,
   };
 }
 
 /** The keys of a flag's and a positional's options that FlagInfo and cli/argv.ts account for. */
-const OPTION_KEYS = new Set(['alias', 'type', 'array', 'default', 'describe', 'hidden', 'choices', 'defaultDescription']);
+const OPTION_KEYS = new Set(['alias', 'type', 'array', 'default', 'describe', 'hidden', 'choices', 'defaultDescription', 'deprecated']);
 const POSITIONAL_KEYS = new Set(['type', 'array', 'demandOption', 'describe', 'choices']);
 
 /** What a command's builder declares: run against a stand-in that records every option. */
@@ -98,6 +101,8 @@ export interface ScanResult {
   args: string[];
   /** pflag's words for what it could not parse */
   error?: string;
+  /** pflag's notices of deprecated flags given, which cobra prints (on stdout) when all parsed */
+  notices: string[];
 }
 
 /**
@@ -110,7 +115,7 @@ const marked = (w: string): string => (w.startsWith('-') ? `${WORD_MARK}${w}` : 
 
 /** The flag as pflag names it in a refusal of its value: "-n, --last", "--rm". */
 function shownName(f: FlagInfo, used: string): string {
-  // A second long name is its own flag in docker (stop's deprecated --time), named alone.
+  // A second long name is its own flag in docker (run's hidden --net), named alone.
   if (f.long.includes(used)) return `--${used}`;
   return f.short ? `-${f.short}, --${f.name}` : `--${f.name}`;
 }
@@ -157,7 +162,7 @@ export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopA
   // its hostname).
   const help = long.get('help');
   if (help && !short.has('h')) short.set('h', help);
-  const out: ScanResult = { positionals: [], help: false, args: [] };
+  const out: ScanResult = { positionals: [], help: false, args: [], notices: [] };
   /** f given value: false and out.error when pflag refuses it */
   const give = (f: FlagInfo, used: string, value: string): boolean => {
     const v = flagValue(f, used, value);
@@ -166,6 +171,7 @@ export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopA
       return false;
     }
     if (f.name === 'help') out.help = v.value === 'true';
+    if (f.deprecated) out.notices.push(`Flag --${f.name} has been deprecated, ${f.deprecated}`);
     out.args.push(`--${f.name}=${v.value}`);
     return true;
   };

@@ -126,6 +126,9 @@ export async function main(args: string[]): Promise<void> {
   const scan = scanFlags(args, r.last + 1, [...GLOBAL_FLAGS, ...spec.flags], !!r.entry.passthrough);
   // `system df` is one command here with its action an argument; docker's help path names both.
   if (scan.error) usageError(scan.error, r.entry.module === 'system' && scan.positionals[0] === 'df' ? 'system df' : r.path);
+  // cobra prints pflag's notices once the flags parsed, before help or the command, where
+  // docker's CLI sends its output.
+  for (const n of scan.notices) process.stdout.write(`${n}\n`);
   if (scan.help) {
     process.stdout.write(commandHelp(r.entry, r.path, spec.flags));
     return;

@@ -1,8 +1,9 @@
 // Command lines as docker's CLI (cobra over spf13/pflag) reads them, through the whole CLI
 // (run's and exec's fast path as well as the other commands' scan): a boolean flag's value
 // through strconv.ParseBool, a number flag's through strconv.ParseInt(s, 0, 64), '--' ending
-// the flags, and the checks docker's CLI makes before it asks the daemon (-e's name, -it
-// without a terminal); each refusal in docker's words and exit code, with nothing made.
+// the flags, a deprecated flag's notice, and the checks docker's CLI makes before it asks the
+// daemon (-e's name, -it without a terminal; an empty --name is no name); each refusal in
+// docker's words and exit code, with nothing made.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
@@ -140,4 +141,25 @@ test('-it with stdin not a terminal: docker\'s "the input device is not a TTY", 
   assert.equal(missing.stderr, 'Error response from daemon: No such container: nosuch\n');
   assert.equal(missing.status, 1);
   assert.equal(g(['rm', '-f', 'bg']).status, 0);
+});
+
+test('stop and restart: -t is --timeout; --time docker\'s deprecated flag, said so when given, refused with --timeout, not in --help', () => {
+  assert.equal(g(['run', '-d', '--name', 'tm', 'busybox', 'sleep', '60']).status, 0);
+  const both = g(['stop', '--time', '1', '--timeout', '2', 'tm']);
+  assert.equal(both.stderr, 'conflicting options: cannot specify both --timeout and --time\n');
+  assert.equal(both.stdout, 'Flag --time has been deprecated, use --timeout instead\n');
+  assert.equal(both.status, 1);
+  assert.equal(g(['inspect', '-f', '{{.State.Running}}', 'tm']).stdout, 'true\n');
+  const old = g(['restart', '--time=0', 'tm']);
+  assert.equal(old.stdout, 'Flag --time has been deprecated, use --timeout instead\ntm\n');
+  assert.equal(old.stderr, '');
+  const stop = g(['stop', '--timeout', '0', 'tm']);
+  assert.equal(stop.stdout, 'tm\n');
+  assert.equal(g(['inspect', '-f', '{{.State.Running}}', 'tm']).stdout, 'false\n');
+  for (const cmd of ['stop', 'restart']) {
+    const help = g([cmd, '--help']).stdout;
+    assert.match(help, /\n {2}-t, --timeout int +Seconds to wait/);
+    assert.doesNotMatch(help, /--time /);
+  }
+  assert.equal(g(['rm', 'tm']).status, 0);
 });
