@@ -7,7 +7,7 @@
 // yargs unquotes), makes directArgv return undefined, and yargs parses that command line as
 // before, with its own messages. test/unit/cli-argv.test.ts holds the two to the same argv.
 import { camel, GLOBAL_OPTIONS } from './fastparse';
-import type { CommandSpec, FlagInfo } from './flags';
+import { WORD_MARK, type CommandSpec, type FlagInfo } from './flags';
 
 /** The names whose camelCase yargs' is (yargs-parser's camelCase differs on others). */
 const NAME = /^[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*$/;
@@ -124,13 +124,15 @@ export function directArgv(pre: string[], command: string, spec: CommandSpec, wo
     if (!given.length && word.startsWith('<')) return undefined;
     for (const v of given) {
       // yargs parses positionals a second time, as flags' values: a word that starts with
-      // '-' is a flag there, and an untyped number-like word a number.
+      // '-' is a flag there (scanFlags marks one given after '--'), and an untyped
+      // number-like word a number.
       if (v.startsWith('-') && v !== '-') return undefined;
       if (o.type !== 'string' && looksLikeNumber(v)) return undefined;
       if (o.choices && !o.choices.includes(v)) return undefined;
     }
     if (!given.length && !variadic) continue;
-    const v = variadic || o.array ? given : given[0];
+    const unmarked = given.map((w) => (w.startsWith(WORD_MARK) ? w.slice(WORD_MARK.length) : w));
+    const v = variadic || o.array ? unmarked : unmarked[0];
     argv[key] = v;
     // yargs-parser's aliases: a dashed name's camelCase, a camelCase name's dashed form.
     if (key.includes('-')) argv[camel(key)] = v;

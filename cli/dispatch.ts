@@ -107,10 +107,14 @@ export function checkGlobalFlags(args: string[], first: string | undefined): boo
   return false;
 }
 
-/** pflag's words for a group of short flags (-vx) with one it does not know: the first such letter. */
+/**
+ * pflag's words for a group of short flags (-vx) with one it does not know: the first such
+ * letter, and the group from it on (pflag's parseSingleShortArg names what is left of it).
+ */
 export function unknownShort(group: string, known: string[]): string {
   const letters = [...group.slice(1)];
-  return `unknown shorthand flag: '${letters.find((c) => !known.includes(c)) ?? letters[0]}' in ${group}`;
+  const at = Math.max(0, letters.findIndex((c) => !known.includes(c)));
+  return `unknown shorthand flag: '${letters[at]}' in -${letters.slice(at).join('')}`;
 }
 
 /**

@@ -12,6 +12,13 @@ export const GLOBAL_OPTIONS: Record<string, Options> = {
   'storage-driver': { type: 'string' },
 };
 
+/** Go's strconv.ParseBool, as pflag sets a boolean flag's value: undefined where Go errs. */
+export function parseBool(s: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
+  return undefined;
+}
+
 /** A dashed flag's argv key, as yargs-parser makes it of the names cli/ uses. */
 export const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -29,6 +36,9 @@ export function fastParse(args: string[], command: string, positional: string, o
     else argv[key] = value;
     argv[name] = argv[key];
   };
+  // A value docker's CLI refuses as it parses (-e's nameless variable) is the whole CLI's to
+  // say (cli/flags.ts).
+  const done = (): Record<string, unknown> | undefined => ((argv.env as string[] | undefined)?.some((e) => e.split('=')[0] === '') ? undefined : argv);
   let i = 0;
   let seenCommand = false;
   for (; i < args.length; i++) {
@@ -38,6 +48,13 @@ export function fastParse(args: string[], command: string, positional: string, o
       seenCommand = true;
       continue;
     }
+    // '--' ends the flags (pflag): the next word is the positional, the rest the command's.
+    if (a === '--' && seenCommand) {
+      if (i + 1 >= args.length) return undefined;
+      argv[positional] = args[i + 1];
+      (argv._ as string[]).push(...args.slice(i + 2));
+      return done();
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const hit = long.get(eq < 0 ? a.slice(2) : a.slice(2, eq));
@@ -45,8 +62,10 @@ export function fastParse(args: string[], command: string, positional: string, o
       const [name, o] = hit;
       if (!seenCommand && !(name in GLOBAL_OPTIONS)) return undefined;
       if (o.type === 'boolean') {
-        if (eq >= 0 && !['true', 'false'].includes(a.slice(eq + 1))) return undefined;
-        set(name, o, eq < 0 || a.slice(eq + 1) === 'true');
+        // A value pflag refuses is the whole CLI's to say (cli/flags.ts).
+        const b = eq < 0 ? true : parseBool(a.slice(eq + 1));
+        if (b === undefined) return undefined;
+        set(name, o, b);
       } else if (eq >= 0) {
         set(name, o, a.slice(eq + 1));
       } else {
@@ -58,21 +77,25 @@ export function fastParse(args: string[], command: string, positional: string, o
         const hit = short.get(a[k]);
         if (!hit) return undefined;
         const [name, o] = hit;
+        // As pflag's parseSingleShortArg: -d=VALUE when something follows the '=', a boolean
+        // alone true, any other the rest of the group (-m64m, -m= is '=') or the next word.
+        let value = a[k + 1] === '=' && k + 2 < a.length ? a.slice(k + 2) : undefined;
         if (o.type === 'boolean') {
-          set(name, o, true);
-          continue;
+          const b = value === undefined ? true : parseBool(value);
+          if (b === undefined) return undefined;
+          set(name, o, b);
+          if (value === undefined) continue;
+          break;
         }
-        // The rest of the group is the value, after an '=' too (-m=64m), as pflag reads it.
-        const rest = a.slice(k + 1).replace(/^=/, '');
-        if (rest) set(name, o, rest);
-        else if (i + 1 < args.length) set(name, o, args[++i]);
-        else return undefined;
+        value ??= k + 1 < a.length ? a.slice(k + 1) : args[++i];
+        if (value === undefined) return undefined;
+        set(name, o, value);
         break;
       }
     } else if (seenCommand) {
       argv[positional] = a;
       (argv._ as string[]).push(...args.slice(i + 1));
-      return argv;
+      return done();
     } else {
       return undefined;
     }

@@ -1,8 +1,13 @@
 // A command's flags as docker's CLI (cobra over pflag) reads them, before yargs parses: an
 // unknown flag is reported wherever it stands, in a group of short flags too (`-itx`), and a
-// value-taking flag takes the rest of its group or the next word, as pflag's do. The flags
-// come from the command's own yargs builder, run against a recorder.
+// value-taking flag takes the rest of its group or the next word, as pflag's do, a boolean
+// never the next word; a value is read as pflag's Value.Set reads it (strconv.ParseBool,
+// strconv.ParseInt), refused in its words; '--' ends the flags. The flags come from the
+// command's own yargs builder, run against a recorder.
 import type { Options, PositionalOptions } from 'yargs';
+import { goQuote } from '../lib/format/quote';
+import { ParseIntError, parseInt64 } from '../lib/strconv';
+import { parseBool } from './fastparse';
 
 export interface FlagInfo {
   name: string;
@@ -16,6 +21,8 @@ export interface FlagInfo {
   hidden?: boolean;
   /** the values yargs accepts, when the builder limits them */
   choices?: readonly unknown[];
+  /** a deprecated flag's advice, as pflag says it when the flag is given */
+  deprecated?: string;
 }
 
 export interface CommandSpec {
@@ -44,11 +51,12 @@ function flagInfo(name: string, o: Options): FlagInfo {
     default: o.default,
     hidden: o.hidden === true,
     choices: o.choices as readonly unknown[] | undefined,
+    deprecated: typeof o.deprecated === 'string' ? o.deprecated : undefined,
   };
 }
 
 /** The keys of a flag's and a positional's options that FlagInfo and cli/argv.ts account for. */
-const OPTION_KEYS = new Set(['alias', 'type', 'array', 'default', 'describe', 'hidden', 'choices', 'defaultDescription']);
+const OPTION_KEYS = new Set(['alias', 'type', 'array', 'default', 'describe', 'hidden', 'choices', 'defaultDescription', 'deprecated']);
 const POSITIONAL_KEYS = new Set(['type', 'array', 'demandOption', 'describe', 'choices']);
 
 /** What a command's builder declares: run against a stand-in that records every option. */
@@ -85,18 +93,63 @@ export interface ScanResult {
   help: boolean;
   /**
    * args[from..] as yargs reads them the way pflag does: each short flag on its own, by its
-   * long name, its value after '=' (yargs would read -m64m as -m -6 -4 -m); with
-   * stopAtPositional a '--' after the first positional, so that yargs leaves the rest alone.
+   * long name, its value after '=' as pflag's Value.Set read it (a boolean's true or false,
+   * a number in decimal; yargs would read -m64m as -m -6 -4 -m); with stopAtPositional a
+   * '--' after the first positional, so that yargs leaves the rest alone; the words after a
+   * '--' given on the command line as positionals, WORD_MARK before any that starts with '-'.
    */
   args: string[];
   /** pflag's words for what it could not parse */
   error?: string;
+  /** pflag's notices of deprecated flags given, which cobra prints (on stdout) when all parsed */
+  notices: string[];
+}
+
+/**
+ * Marks a positional that starts with '-' (given after '--': `rm -- -x`) in ScanResult.args,
+ * so that yargs, which would take it for a flag, keeps it as a word: main.ts' stdioBack and
+ * argv.ts take the mark off. A NUL: no word of a command line holds one.
+ */
+export const WORD_MARK = '\u0000';
+const marked = (w: string): string => (w.startsWith('-') ? `${WORD_MARK}${w}` : w);
+
+/** The flag as pflag names it in a refusal of its value: "-n, --last", "--rm". */
+function shownName(f: FlagInfo, used: string): string {
+  // A second long name is its own flag in docker (run's hidden --net), named alone.
+  if (f.long.includes(used)) return `--${used}`;
+  return f.short ? `-${f.short}, --${f.name}` : `--${f.name}`;
+}
+
+/**
+ * A flag's value as pflag's Value.Set takes it, in the form yargs and argv.ts read (a
+ * boolean true or false, an int in decimal), or pflag's refusal: a boolean through Go's
+ * strconv.ParseBool, a number as pflag's int, strconv.ParseInt(s, 0, 64), a value docker's
+ * validator of the flag refuses.
+ */
+function flagValue(f: FlagInfo, used: string, value: string): { value: string } | { error: string } {
+  const refuse = (why: string): { error: string } => ({ error: `invalid argument ${goQuote(value)} for ${goQuote(shownName(f, used))} flag: ${why}` });
+  if (f.type === 'boolean') {
+    const b = parseBool(value);
+    return b === undefined ? refuse(`strconv.ParseBool: parsing ${goQuote(value)}: invalid syntax`) : { value: String(b) };
+  }
+  if (f.type === 'number') {
+    try {
+      return { value: String(parseInt64(value)) };
+    } catch (e) {
+      if (!(e instanceof ParseIntError)) throw e;
+      return refuse(`strconv.ParseInt: parsing ${goQuote(value)}: ${e.why}`);
+    }
+  }
+  // docker's opts.ValidateEnv, -e's validator (run, create, exec): a variable needs a name.
+  if (f.name === 'env' && value.split('=')[0] === '') return refuse(`invalid environment variable: ${value}`);
+  return { value };
 }
 
 /**
  * Reads args[from..] as pflag does with these flags (and the global ones). With
  * stopAtPositional (run, exec: interspersed flags off), the first positional ends the flags:
- * the rest is the container's command.
+ * the rest is the container's command. '--' ends them too, and is not a positional (pflag's
+ * parseArgs); after a first positional with stopAtPositional it is one, as every word there.
  */
 export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopAtPositional: boolean): ScanResult {
   const long = new Map<string, FlagInfo>();
@@ -109,58 +162,66 @@ export function scanFlags(args: string[], from: number, flags: FlagInfo[], stopA
   // its hostname).
   const help = long.get('help');
   if (help && !short.has('h')) short.set('h', help);
-  const out: ScanResult = { positionals: [], help: false, args: [] };
+  const out: ScanResult = { positionals: [], help: false, args: [], notices: [] };
+  /** f given value: false and out.error when pflag refuses it */
+  const give = (f: FlagInfo, used: string, value: string): boolean => {
+    const v = flagValue(f, used, value);
+    if ('error' in v) {
+      out.error = v.error;
+      return false;
+    }
+    if (f.name === 'help') out.help = v.value === 'true';
+    if (f.deprecated) out.notices.push(`Flag --${f.name} has been deprecated, ${f.deprecated}`);
+    out.args.push(`--${f.name}=${v.value}`);
+    return true;
+  };
+  /** the words from a first positional on: the positional, then the command's, verbatim */
+  const rest = (words: string[]): ScanResult => {
+    out.positionals.push(...words);
+    if (words.length) out.args.push(marked(words[0]), ...(stopAtPositional ? ['--', ...words.slice(1)] : words.slice(1).map(marked)));
+    return out;
+  };
   for (let i = from; i < args.length; i++) {
     const a = args[i];
-    if (a === '--') {
-      out.positionals.push(...args.slice(i + 1));
-      out.args.push(...args.slice(i));
-      return out;
-    }
+    if (a === '--') return rest(args.slice(i + 1));
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
+      if (name === '' || name.startsWith('-')) return { ...out, error: `bad flag syntax: ${a}` };
       const f = long.get(name);
       if (!f) return { ...out, error: `unknown flag: --${name}` };
-      if (name === 'help') out.help = true;
-      if (f.type !== 'boolean' && eq < 0) {
+      // A boolean without '=' is true: it never takes the next word (pflag's NoOptDefVal).
+      let value = eq < 0 && f.type === 'boolean' ? 'true' : a.slice(eq + 1);
+      if (eq < 0 && f.type !== 'boolean') {
         if (i + 1 >= args.length) return { ...out, error: `flag needs an argument: --${name}` };
-        out.args.push(`--${name}=${args[++i]}`);
-      } else {
-        out.args.push(a);
+        value = args[++i];
       }
+      if (!give(f, name, value)) return out;
     } else if (a.startsWith('-') && a !== '-') {
       const group = a.slice(1);
       for (let k = 0; k < group.length; k++) {
         const f = short.get(group[k]);
-        if (!f) return { ...out, error: `unknown shorthand flag: '${group[k]}' in -${group}` };
-        if (f.type === 'boolean') {
-          if (f.name === 'help') out.help = true;
-          // -a=false
-          if (group[k + 1] === '=') {
-            out.args.push(`--${f.name}=${group.slice(k + 2)}`);
-            break;
-          }
-          out.args.push(`--${f.name}`);
-          continue;
-        }
-        // A value-taking flag takes the rest of the group (-m64m, -m=64m) or the next word.
-        let value = group.slice(k + 1).replace(/^=/, '');
-        if (k + 1 >= group.length) {
-          if (i + 1 >= args.length) return { ...out, error: `flag needs an argument: '${group[k]}' in -${group}` };
-          value = args[++i];
-        }
-        out.args.push(`--${f.name}=${value}`);
-        break;
+        // pflag names the group from the letter it stopped at: -itx is 'x' in -x.
+        if (!f) return { ...out, error: `unknown shorthand flag: '${group[k]}' in -${group.slice(k)}` };
+        // pflag's parseSingleShortArg: -d=VALUE when something follows the '=', a boolean
+        // alone true (the rest of the group more flags), any other the rest of the group
+        // (-m64m, and -m= is the value '=') or the next word.
+        let value: string;
+        let last = true;
+        if (group[k + 1] === '=' && k + 2 < group.length) value = group.slice(k + 2);
+        else if (f.type === 'boolean') {
+          value = 'true';
+          last = false;
+        } else if (k + 1 < group.length) value = group.slice(k + 1);
+        else if (i + 1 < args.length) value = args[++i];
+        else return { ...out, error: `flag needs an argument: '${group[k]}' in -${group.slice(k)}` };
+        if (!give(f, f.name, value)) return out;
+        if (last) break;
       }
     } else {
+      if (stopAtPositional) return rest(args.slice(i));
       out.positionals.push(a);
       out.args.push(a);
-      if (stopAtPositional) {
-        out.positionals.push(...args.slice(i + 1));
-        out.args.push('--', ...args.slice(i + 1));
-        return out;
-      }
     }
   }
   return out;

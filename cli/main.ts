@@ -11,7 +11,7 @@ import { MANAGEMENT, COMMANDS, entryNamed, nameOf, subcommandsOf, type CommandEn
 import { GLOBAL_VALUE_FLAGS, checkGlobalFlags, commandWord, report, runHandler, unknownShort, usageError } from './dispatch';
 import { directArgv } from './argv';
 import { camel, GLOBAL_OPTIONS } from './fastparse';
-import { argCountError, recordBuilder, scanFlags } from './flags';
+import { argCountError, recordBuilder, scanFlags, WORD_MARK } from './flags';
 import { GLOBAL_FLAGS, commandHelp, managementHelp, rootHelp, usageLine } from './help';
 import type { CommandModule, GlobalArgs } from './types';
 
@@ -94,15 +94,14 @@ export function lastOfRepeated(argv: Record<string, unknown>, y: { getOptions():
 /**
  * A lone '-' (stdin or stdout, as `cp - CTR:/dir` and `cp CTR:/file -` mean it): yargs takes
  * it for a flag without a name, and a positional or a flag's value came out as '' or true. It
- * goes through yargs as this placeholder, and stdioBack puts it back.
+ * goes through yargs marked (WORD_MARK, as scanFlags marks a positional after '--' that
+ * starts with '-'), and stdioBack takes the mark off.
  */
-const STDIO = '\u0000-';
+const STDIO = `${WORD_MARK}-`;
+const unmark = (v: unknown): unknown => (typeof v === 'string' && v.startsWith(WORD_MARK) ? v.slice(WORD_MARK.length) : v);
 
 export function stdioBack(argv: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(argv)) {
-    if (v === STDIO) argv[k] = '-';
-    else if (Array.isArray(v) && v.includes(STDIO)) argv[k] = v.map((x: unknown) => (x === STDIO ? '-' : x));
-  }
+  for (const [k, v] of Object.entries(argv)) argv[k] = Array.isArray(v) ? v.map(unmark) : unmark(v);
 }
 
 /** The commands cli/fast.ts runs without yargs when it can read their command line. */
@@ -127,6 +126,9 @@ export async function main(args: string[]): Promise<void> {
   const scan = scanFlags(args, r.last + 1, [...GLOBAL_FLAGS, ...spec.flags], !!r.entry.passthrough);
   // `system df` is one command here with its action an argument; docker's help path names both.
   if (scan.error) usageError(scan.error, r.entry.module === 'system' && scan.positionals[0] === 'df' ? 'system df' : r.path);
+  // cobra prints pflag's notices once the flags parsed, before help or the command, where
+  // docker's CLI sends its output.
+  for (const n of scan.notices) process.stdout.write(`${n}\n`);
   if (scan.help) {
     process.stdout.write(commandHelp(r.entry, r.path, spec.flags));
     return;
@@ -175,7 +177,7 @@ export async function yargsParse(words: string[], entry: CommandEntry, builder: 
     .locale('en')
     // --help was answered before, in docker's shape.
     .help(false)
-    .fail((msg, err) => fail(msg?.split(STDIO).join('-'), err)) as Argv<GlobalArgs>;
+    .fail((msg, err) => fail(msg?.split(WORD_MARK).join(''), err)) as Argv<GlobalArgs>;
   y = y.command({
     command: entry.command,
     describe: entry.describe,

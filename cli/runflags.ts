@@ -293,7 +293,8 @@ export function containerOptionsFromFlags(argv: ContainerFlagArgs): ContainerOpt
   const ports = argv.publish?.length || argv.expose?.length ? portsFromFlags(argv.publish, argv.expose) : {};
   const securityOpt = argv.securityOpt && securityOptsFromFlags(argv.securityOpt);
   const o: ContainerOptions = {
-    name: argv.name, env, entrypoint: argv.entrypoint, workingDir: argv.workdir, user: argv.user, hostname: argv.hostname, labels,
+    // An empty --name is no name, as docker's daemon takes it: one is made up.
+    name: argv.name || undefined, env, entrypoint: argv.entrypoint, workingDir: argv.workdir, user: argv.user, hostname: argv.hostname, labels,
     tty: argv.tty, openStdin: argv.interactive, rm: argv.rm, init: argv.init, readOnly: argv.readOnly, privileged: argv.privileged,
     capAdd: argv.capAdd, capDrop: argv.capDrop, securityOpt, shmSize: argv.shmSize, ulimits, network: argv.network,
     networkAliases: argv.networkAlias, ip: argv.ip, portBindings: ports.portBindings, publishAll: argv.publishAll, exposedPorts: ports.exposedPorts,

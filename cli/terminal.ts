@@ -21,3 +21,13 @@ export function useTerminal(a: Attachment, raw: boolean): () => void {
     for (const f of undo.splice(0)) f();
   };
 }
+
+/**
+ * docker's CLI's CheckTty for an attached run or exec: with -i and -t, stdin must be a
+ * terminal; false (its error said) when it is not.
+ */
+export function terminalIn(argv: { interactive?: boolean; tty?: boolean }): boolean {
+  if (!argv.interactive || !argv.tty || process.stdin.isTTY) return true;
+  process.stderr.write('the input device is not a TTY\n');
+  return false;
+}

@@ -1,6 +1,6 @@
 import type { Argv, Options } from 'yargs';
 import { Gocker, type AttachedEnd, type Attachment } from '../../lib/index';
-import { useTerminal } from '../terminal';
+import { terminalIn, useTerminal } from '../terminal';
 import { engineOptions, type GlobalArgs } from '../types';
 import { resolveEnv } from '../runflags';
 import { SignalProxy } from '../sigproxy';
@@ -30,6 +30,11 @@ export async function handler(argv: ExecArgs): Promise<number> {
   // As run's: a store that cannot be opened is exec's error as any other.
   const g = new Gocker(engineOptions(argv));
   const c = g.container(String(argv.container));
+  // docker's CLI looks the container up first, so that a missing one is the error said.
+  if (!argv.detach && argv.interactive && argv.tty && !process.stdin.isTTY) {
+    c.inspect();
+    if (!terminalIn(argv)) return 1;
+  }
   const command = (argv._ ?? []).slice(1).map(String);
   const opts = { interactive: argv.interactive, tty: argv.tty, env: argv.env && resolveEnv(argv.env), workingDir: argv.workdir, user: argv.user, privileged: argv.privileged };
   let r: AttachedEnd;

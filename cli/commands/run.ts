@@ -3,7 +3,7 @@ import { Gocker, checkRestartFlag, familiarString, parseAnyReference, parsePlatf
 import { NoSuchImageError } from '../../lib/errors';
 import { usageError } from '../dispatch';
 import { engineOptions, type GlobalArgs } from '../types';
-import { useTerminal } from '../terminal';
+import { terminalIn, useTerminal } from '../terminal';
 import { cidfileWriter, containerOptionsFromFlags, type ContainerFlagArgs } from '../runflags';
 import { SignalProxy } from '../sigproxy';
 
@@ -154,6 +154,9 @@ export async function handler(argv: RunArgs): Promise<number> {
     process.stdout.write(`${c.id}\n`);
     return 0;
   }
+  // docker's CLI attaches a terminal only to a terminal: -it with stdin redirected is refused
+  // before anything is pulled or made, bare, exit 1.
+  if (!terminalIn(argv)) return 1;
   // -t: this terminal, through the container's attach socket; without, the monitor has this
   // process's stdio.
   let restore = (): void => undefined;

@@ -69,13 +69,12 @@ test('-l and --label-file: Config.Labels over the image\'s, later ones winning; 
   refused(['--label-file', path.join(work, 'nope'), 'busybox', 'true'], `open ${path.join(work, 'nope')}: no such file or directory`);
 });
 
-test('-e without its KEY, and a NUL byte in --env-file or --label-file: refused by run as by create, in one line, with no container left', () => {
+test('a NUL byte in --env-file or --label-file: refused by run as by create, in one line, with no container left', () => {
   const envFile = path.join(work, 'nul.env');
   fs.writeFileSync(envFile, 'A=b\0c\n');
   const labelFile = path.join(work, 'nul.labels');
   fs.writeFileSync(labelFile, 'a=b\0c\n');
   for (const [args, message] of [
-    [['-e', '=x'], 'invalid environment variable: =x: must be KEY=VALUE'],
     [['--env-file', envFile], 'env[0] must not contain a NUL byte'],
     [['--label-file', labelFile], 'labels.a must not contain a NUL byte'],
   ] as Array<[string[], string]>) {
@@ -429,13 +428,20 @@ test('--shm-size: the mount\'s size and HostConfig.ShmSize; create then start ke
   assert.equal(g(['rm', 'made']).status, 0);
 });
 
-test('-e with an empty name (=VALUE): refused in docker\'s one line by run and exec before anything runs, not by the monitor', () => {
-  refused(['-e', '=x', '--network', 'none', 'busybox', 'true'], 'invalid environment variable: =x: must be KEY=VALUE');
+test('-e with an empty name (=VALUE): refused by run, create and exec as docker\'s CLI reads the flag (ValidateEnv), before anything runs', () => {
+  const line = (cmd: string): string => `invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x\nSee 'gocker ${cmd} --help'.\n`;
+  for (const cmd of [['run'], ['run', '-d'], ['create']]) {
+    const before = containers();
+    const r = g([...cmd, '--network', 'none', '-e', '=x', 'busybox', 'true']);
+    assert.equal(r.stderr, line(cmd[0]));
+    assert.equal(r.status, 125);
+    assert.deepEqual(containers(), before);
+  }
   assert.equal(g(['run', '-d', '--name', 'env-exec', '--network', 'none', 'busybox', 'sleep', '60']).status, 0);
   try {
     const r = g(['exec', '-e', '=x', 'env-exec', 'true']);
-    assert.equal(r.stderr, 'Error response from daemon: invalid environment variable: =x: must be KEY=VALUE\n');
-    assert.equal(r.status, 1);
+    assert.equal(r.stderr, line('exec'));
+    assert.equal(r.status, 125);
   } finally {
     g(['rm', '-f', 'env-exec']);
   }

@@ -161,3 +161,71 @@ test('every command: the direct argv is yargs\' argv, for each flag in each form
   // Today only network create's .check() is left to yargs.
   assert.deepEqual(COMMANDS.filter((e) => recordBuilder(builderOf(e) as (y: never) => unknown).unsupported.length).map(nameOf), ['network-create']);
 });
+
+/** scanFlags' reading of `gocker NAME words` with the command's own flags. */
+function scanOf(name: string, words: string[]): ReturnType<typeof scanFlags> {
+  const entry = COMMANDS.find((e) => nameOf(e) === name)!;
+  const spec = recordBuilder(builderOf(entry) as (y: never) => unknown);
+  return scanFlags([name, ...words], 1, [...GLOBAL_FLAGS, ...spec.flags], !!entry.passthrough);
+}
+
+test('scanFlags reads values as pflag\'s Value.Set: booleans through strconv.ParseBool, numbers through strconv.ParseInt(s, 0, 64)', () => {
+  const bool = (v: string, flag: string): string => `invalid argument "${v}" for "${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`;
+  for (const [v, b] of [['1', true], ['t', true], ['T', true], ['TRUE', true], ['true', true], ['True', true], ['0', false], ['f', false], ['F', false], ['FALSE', false], ['false', false], ['False', false]] as const) {
+    assert.deepEqual(scanOf('run', [`--rm=${v}`, 'img']).args, [`--rm=${b}`, 'img', '--']);
+    assert.deepEqual(scanOf('run', [`-d=${v}`, 'img']).args, [`--detach=${b}`, 'img', '--']);
+  }
+  for (const v of ['yes', 'no', 'on', '', ' true', 'tRUE', '2']) {
+    assert.equal(scanOf('run', [`--rm=${v}`, 'img']).error, bool(v, '--rm'));
+    assert.equal(scanOf('ps', [`-a=${v}`]).error, v === '' ? "unknown shorthand flag: '=' in -=" : bool(v, '-a, --all'));
+  }
+  // A value that needs quoting is shown as Go's %q shows it.
+  assert.equal(scanOf('run', ['--rm=\t"', 'img']).error, bool('\\t\\"', '--rm'));
+  // Alone, a boolean is true and the next word is not its value; in a group, the rest more flags.
+  assert.deepEqual(scanOf('run', ['--rm', 'false', 'img']).positionals, ['false', 'img']);
+  assert.deepEqual(scanOf('run', ['-it=false', 'img']).args, ['--interactive=true', '--tty=false', 'img', '--']);
+  assert.deepEqual(scanOf('rm', ['-f', 'false']).args, ['--force=true', 'false']);
+  assert.equal(scanOf('run', ['-d=', 'img']).error, "unknown shorthand flag: '=' in -=");
+  assert.equal(scanOf('run', ['---rm', 'img']).error, 'bad flag syntax: ---rm');
+  assert.equal(scanOf('run', ['--=x', 'img']).error, 'bad flag syntax: --=x');
+  assert.equal(scanOf('ps', ['--help=false']).help, false);
+  assert.equal(scanOf('ps', ['--help=1']).help, true);
+
+  const int = (v: string, flag: string, why = 'invalid syntax'): string => `invalid argument ${JSON.stringify(v)} for "${flag}" flag: strconv.ParseInt: parsing ${JSON.stringify(v)}: ${why}`;
+  for (const [v, n] of [['10', '10'], ['-1', '-1'], ['+3', '3'], ['0x10', '16'], ['0X1f', '31'], ['010', '8'], ['0o17', '15'], ['0b101', '5'], ['1_000', '1000'], ['9223372036854775807', '9223372036854775807'], ['-9223372036854775808', '-9223372036854775808']]) {
+    assert.deepEqual(scanOf('ps', ['-n', v]).args, [`--last=${n}`], v);
+    assert.deepEqual(scanOf('stop', [`-t${v}`, 'c']).args, [`--timeout=${n}`, 'c'], v);
+  }
+  for (const v of ['x', '1e3', '1.5', '', ' 7', '0x', '1__0', '_1', '08', '"4"']) assert.equal(scanOf('ps', ['--last', v]).error, int(v, '-n, --last'), v);
+  for (const v of ['9223372036854775808', '-9223372036854775809', '0x10000000000000000']) assert.equal(scanOf('ps', [`--last=${v}`]).error, int(v, '-n, --last', 'value out of range'));
+  assert.equal(scanOf('ps', ['-n=']).error, int('=', '-n, --last'));
+  assert.equal(scanOf('stop', ['--time', 'x', 'c']).error, int('x', '--time'));
+  assert.equal(scanOf('restart', ['-t', '5s', 'c']).error, int('5s', '-t, --timeout'));
+});
+
+test('\'--\' ends the flags: the words after it are positionals, and reach the handler as given', async () => {
+  const rm = scanOf('rm', ['-f', '--', '-x', '--', 'y']);
+  assert.deepEqual(rm.positionals, ['-x', '--', 'y']);
+  const entry = (name: string): CommandEntry => COMMANDS.find((e) => nameOf(e) === name)!;
+  const argvOf = async (name: string, args: string[]): Promise<Record<string, unknown> | string> => {
+    const e = entry(name);
+    const spec = recordBuilder(builderOf(e) as (y: never) => unknown);
+    const direct = directArgv([], e.command, spec, args);
+    const viaY = await viaYargs([name, ...args], e, builderOf(e));
+    if (direct) assert.deepStrictEqual(direct, viaY);
+    return viaY;
+  };
+  assert.deepEqual((await argvOf('rm', rm.args) as Record<string, unknown>).containers, ['-x', '--', 'y']);
+  assert.deepEqual((await argvOf('rm', scanOf('rm', ['--', '-']).args) as Record<string, unknown>).containers, ['-']);
+  // run: the first word after '--' is the image, the rest its command, a second '--' in it.
+  const run = scanOf('run', ['--rm', '--', 'img', '--', '-x']);
+  assert.deepEqual(run.positionals, ['img', '--', '-x']);
+  const argv = await argvOf('run', run.args) as Record<string, unknown>;
+  assert.equal(argv.image, 'img');
+  assert.deepEqual(argv._, ['run', '--', '-x']);
+  const after = await argvOf('run', scanOf('run', ['img', '--', 'echo']).args) as Record<string, unknown>;
+  assert.deepEqual([after.image, after._], ['img', ['run', '--', 'echo']]);
+  // A bare boolean before the image: `false` is the image, not --rm's value.
+  const rmFalse = await argvOf('run', scanOf('run', ['--rm', 'false', 'img']).args) as Record<string, unknown>;
+  assert.deepEqual([rmFalse.rm, rmFalse.image, rmFalse._], [true, 'false', ['run', 'img']]);
+});

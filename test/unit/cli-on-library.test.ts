@@ -22,8 +22,9 @@ const ALLOWED = [
   'errors', 'log',
   // pure: Go's text/template, docker's --format tables and inspect templates
   'format/',
-  // pure parsers: docker's time and duration forms, the global options
-  'time', 'options',
+  // pure parsers: docker's time and duration forms, the global options, Go's strconv (an
+  // int flag's value, as pflag reads it)
+  'time', 'options', 'strconv',
 ];
 
 /**
