@@ -852,7 +852,7 @@ export class Container {
       try {
         const { execInContainer } = await import('./container/exec');
         const r = await execInContainer(this.paths, this.store, {
-          container: this.id, record, command: cmd, interactive: !!opts.stdin, tty: !!opts.tty, env: envList(opts.env), workdir: opts.workingDir,
+          container: this.id, named: this.said, record, command: cmd, interactive: !!opts.stdin, tty: !!opts.tty, env: envList(opts.env), workdir: opts.workingDir,
           user: opts.user, privileged: opts.privileged, fds, signal: opts.signal,
         });
         closeTheirs();
@@ -903,7 +903,7 @@ export class Container {
     if (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string')) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
     const { execInContainer } = await import('./container/exec');
     return execInContainer(this.paths, this.store, {
-      container: this.id, command: cmd, interactive: !!o.interactive, tty: !!o.tty, env: envList(o.env), workdir: o.workingDir,
+      container: this.id, named: this.said, command: cmd, interactive: !!o.interactive, tty: !!o.tty, env: envList(o.env), workdir: o.workingDir,
       user: o.user, privileged: o.privileged, ...more,
     });
   }

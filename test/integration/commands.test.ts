@@ -52,9 +52,11 @@ describe('pause and unpause', () => {
     assert.equal(state('pz'), 'paused true true');
     assert.match(g(['ps']).stdout, /\sUp [^\n]* \(Paused\)\s+pz\n/);
     assert.equal(g(['ps', '-q', '-f', 'status=paused']).stdout, `${id.slice(0, 12)}\n`);
+    // Named as it was given, as dockerd's refusal names it.
     const exec = g(['exec', 'pz', 'true']);
     assert.equal(exec.status, 1);
-    assert.equal(exec.stderr, `Error response from daemon: Container ${id} is paused, unpause the container before exec\n`);
+    assert.equal(exec.stderr, 'Error response from daemon: Container pz is paused, unpause the container before exec\n');
+    assert.equal(g(['exec', id.slice(0, 7), 'true']).stderr, `Error response from daemon: Container ${id.slice(0, 7)} is paused, unpause the container before exec\n`);
     const again = g(['pause', 'pz']);
     assert.equal(again.status, 1);
     assert.equal(again.stderr, `Error response from daemon: Container ${id} is already paused\n`);
@@ -154,7 +156,7 @@ describe('pause and unpause', () => {
       await sleep(400);
       assert.equal(logged('pv2', V2), n);
       assert.equal(state('pv2', V2), 'paused true true');
-      assert.equal(v2(['exec', 'pv2', 'true']).stderr, `Error response from daemon: Container ${id} is paused, unpause the container before exec\n`);
+      assert.equal(v2(['exec', 'pv2', 'true']).stderr, 'Error response from daemon: Container pv2 is paused, unpause the container before exec\n');
       assert.equal(v2(['unpause', 'pv2']).status, 0);
       assert.match(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'), /^frozen 0$/m);
       await sleep(300);
