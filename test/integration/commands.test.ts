@@ -62,7 +62,18 @@ describe('pause and unpause', () => {
     assert.equal(again.stderr, `Error response from daemon: Container ${id} is already paused\n`);
     const start = g(['start', 'pz']);
     assert.equal(start.status, 1);
-    assert.equal(start.stderr, 'Error response from daemon: cannot start a paused container, try unpause instead\n');
+    assert.equal(start.stderr, 'Error response from daemon: cannot start a paused container, try unpause instead\nError: failed to start containers: pz\n');
+    // With -a (and -i): refused by the attach, which docker's CLI asks for first, by its id.
+    for (const flags of [['-a'], ['-ai']]) {
+      const attached = g(['start', ...flags, 'pz'], { input: '' });
+      assert.equal(attached.status, 1);
+      assert.equal(attached.stderr, `Error response from daemon: container ${id} is paused, unpause the container before attach\n`);
+    }
+    assert.equal(state('pz'), 'paused true true');
+    // Each failure on its line, then docker's CLI's list of them (28's words).
+    const two = g(['start', 'pz', 'nosuch']);
+    assert.equal(two.status, 1);
+    assert.equal(two.stderr, 'Error response from daemon: cannot start a paused container, try unpause instead\nError response from daemon: No such container: nosuch\nError: failed to start containers: pz, nosuch\n');
     const rm = g(['rm', 'pz']);
     assert.equal(rm.status, 1);
     assert.equal(rm.stderr, 'Error response from daemon: cannot remove container "/pz": container is paused and must be unpaused first\n');
