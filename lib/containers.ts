@@ -683,8 +683,9 @@ export class Container {
 
   /**
    * Starts a created or stopped container; resolves once its command runs (a command that
-   * cannot be run rejects, with docker's reason). attach: a created container's stdio,
-   * connected before it is released (this.attachment).
+   * cannot be run rejects, with docker's reason; a paused container is dockerd's
+   * ConflictError). attach: a created container's stdio, connected before it is released
+   * (this.attachment).
    */
   async start(opts: { attach?: AttachOptions } = {}): Promise<void> {
     if (opts.attach) {
@@ -712,7 +713,8 @@ export class Container {
    * or the detach (opts.detachKeys on stdin with a tty, or opts.signal). stdin goes in only
    * when given and the container was created with openStdin; its end ends the container's. A
    * command that cannot be run rejects with docker's reason. A running container is neither
-   * started again nor attached to: it resolves at once, exit code 0.
+   * started again nor attached to: it resolves at once, exit code 0. A paused one is
+   * ConflictError (dockerd's attach refuses it).
    */
   async startAttached(opts: StartAttachedOptions = {}): Promise<AttachEnd> {
     const { onAttached, detachKeys, ...streams } = opts;
@@ -852,7 +854,7 @@ export class Container {
       try {
         const { execInContainer } = await import('./container/exec');
         const r = await execInContainer(this.paths, this.store, {
-          container: this.id, record, command: cmd, interactive: !!opts.stdin, tty: !!opts.tty, env: envList(opts.env), workdir: opts.workingDir,
+          container: this.id, named: this.said, record, command: cmd, interactive: !!opts.stdin, tty: !!opts.tty, env: envList(opts.env), workdir: opts.workingDir,
           user: opts.user, privileged: opts.privileged, fds, signal: opts.signal,
         });
         closeTheirs();
@@ -903,7 +905,7 @@ export class Container {
     if (!Array.isArray(cmd) || cmd.some((a) => typeof a !== 'string')) throw new InvalidOptionError('cmd', 'cmd must be an array of strings', { exitCode: 125 });
     const { execInContainer } = await import('./container/exec');
     return execInContainer(this.paths, this.store, {
-      container: this.id, command: cmd, interactive: !!o.interactive, tty: !!o.tty, env: envList(o.env), workdir: o.workingDir,
+      container: this.id, named: this.said, command: cmd, interactive: !!o.interactive, tty: !!o.tty, env: envList(o.env), workdir: o.workingDir,
       user: o.user, privileged: o.privileged, ...more,
     });
   }

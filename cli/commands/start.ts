@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { GockerError, errorLine, type AttachEnd } from '../../lib/index';
+import { errorLine, type AttachEnd } from '../../lib/index';
 import type { GlobalArgs } from '../types';
 import { useTerminal } from '../terminal';
 import { engine } from '../util';
@@ -15,11 +15,11 @@ export function builder(y: Argv<GlobalArgs>) {
 export async function handler(argv: GlobalArgs & { containers: string[]; attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number> {
   const g = engine(argv);
   let code = 0;
+  const failed: string[] = [];
   for (const c of argv.containers) {
     try {
       const container = g.container(String(c));
       const rec = container.inspect();
-      if (rec.State.Paused) throw new GockerError('cannot start a paused container, try unpause instead', { exitCode: 1 });
       // -i attaches as -a does, stdin too (docker's start -i).
       if (!(argv.attach || argv.interactive)) {
         await container.start();
@@ -42,7 +42,10 @@ export async function handler(argv: GlobalArgs & { containers: string[]; attach?
     } catch (e) {
       process.stderr.write(`Error response from daemon: ${errorLine(e)}\n`);
       code = 1;
+      failed.push(String(c));
     }
   }
+  // docker's CLI (28) ends a start without -a that failed for any with the list of those.
+  if (failed.length && !(argv.attach || argv.interactive)) process.stderr.write(`Error: failed to start containers: ${failed.join(', ')}\n`);
   return code;
 }

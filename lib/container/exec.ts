@@ -18,6 +18,8 @@ import type { ContainerRecord } from './record';
 
 export interface ExecOptions {
   container: string;
+  /** the container as the caller named it, which a paused container's refusal says (default: container) */
+  named?: string;
   /** the container's record as a lookup just read it (the handle's): not read again */
   record?: ContainerRecord;
   command: string[];
@@ -63,8 +65,9 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   const viaSocket = !!o.attach && !!o.tty && !o.detach && !o.fds;
   // Refused before anything starts, in docker's words.
   if (viaSocket) parseDetachKeys(o.attach!.detachKeys);
-  // A frozen container would hold the new process frozen too, and the CLI with it.
-  if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before exec`, { exitCode: 1 });
+  // A frozen container would hold the new process frozen too, and the CLI with it. Named as
+  // the caller named it: dockerd's refusal says the name it was asked for, not the id.
+  if (rec.State.Paused) throw new ConflictError(`Container ${o.named ?? o.container} is paused, unpause the container before exec`, { exitCode: 1 });
   // Running from the moment its monitor wrote the pid; joinable once its command started.
   const target = startedProcess(paths, rec, 'exec');
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });

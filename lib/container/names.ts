@@ -122,6 +122,20 @@ export function releaseName(paths: StorePaths, name: string, id: string): void {
   if (readOwner(file) === id) unlinkIfThere(file);
 }
 
+/**
+ * The id names/ says holds `name` (with or without docker's leading '/'): '' when it says no
+ * one holds it (no entry, or a name no entry can have, which is not read as a path), and
+ * undefined when there is no names/ yet (a store from before it), whose silence says nothing.
+ * The lookup (state.ts) checks the record it names: an entry can outlive its claim.
+ */
+export function claimedBy(paths: StorePaths, name: string): string | undefined {
+  const bare = name.replace(/^\//, '');
+  if (!NAME_PATTERN.test(bare)) return '';
+  const owner = readOwner(path.join(namesDir(paths), bare));
+  if (owner !== undefined) return owner;
+  return fs.existsSync(namesDir(paths)) ? '' : undefined;
+}
+
 /** A store from before names/ existed: its containers' names are claimed once, first. */
 async function migrate(paths: StorePaths, dir: string): Promise<void> {
   const release = await acquireLock(paths.lock('names'));

@@ -443,6 +443,12 @@ export class Runner {
 
   /** rec: the container's record, read under its lock (held) and reconciled. */
   private async startLocked(rec: ContainerRecord, o: StartOptions, release: () => void, auto = false): Promise<RunResult> {
+    // Paused before running, as dockerd checks: a paused container runs too, and was taken
+    // for one, started already. With -a, dockerd's attach refuses it first (docker's CLI
+    // attaches before it starts, and names it by its id).
+    if (rec.State.Paused) {
+      throw new ConflictError(o.attach ? `container ${rec.Id} is paused, unpause the container before attach` : 'cannot start a paused container, try unpause instead', { exitCode: 1 });
+    }
     // Restarting is running to everyone but the exit command that waits to start it.
     if (rec.State.Running && !(auto && rec.State.Restarting)) return { id: rec.Id, exitCode: 0, oomKilled: false };
     // Its removal failed half way (teardown.ts): what it had is gone, `rm` is what it waits for.

@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_FILE } from '../store/perms';
 import type { ContainerRecord } from './record';
-import { containerLock, readRecord, readRecords, recordFile } from '../store/records';
+import { containerIds, containerLock, readRecord, readRecords, recordFile } from '../store/records';
+import { claimedBy } from './names';
 import { ANNOTATIONS, parseSpecJson, specJson, type OciSpec } from '../spec';
 
 const engineError = (msg: string): GockerError => new GockerError(msg, { exitCode: 125 });
@@ -57,15 +58,41 @@ export function readExit(paths: StorePaths, id: string): ExitInfo | undefined {
   }
 }
 
-/** A unique id prefix or a name ('/name' or 'name'). */
+/** A container's full id: 64 lowercase hex characters. */
+const FULL_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * The container ref names, in dockerd's order (GetContainer): a full id, then a name ('/name'
+ * or 'name'), then a unique id prefix. Each is found without reading every record: the id's
+ * directory, the name's entry in names/ (names.ts), the ids the containers directory lists;
+ * 300 records read and parsed were most of an `exec`'s lookup. The records are read all
+ * only where names/ cannot answer: a store from before it, an entry whose record says
+ * another name (a rename or removal cut short), or a ref nothing else found.
+ */
 export function resolveContainer(paths: StorePaths, ref: string): ContainerRecord {
-  const all = listRecords(paths);
+  if (FULL_ID.test(ref)) {
+    const rec = loadRecord(paths, ref);
+    if (rec) return rec;
+  }
   const name = ref.startsWith('/') ? ref : `/${ref}`;
-  const byName = all.find((r) => r.Name === name);
-  if (byName) return byName;
-  const matches = /^[0-9a-f]+$/.test(ref) ? all.filter((r) => r.Id.startsWith(ref)) : [];
+  const owner = claimedBy(paths, name);
+  if (owner) {
+    const rec = FULL_ID.test(owner) ? loadRecord(paths, owner) : undefined;
+    if (rec?.Name === name) return rec;
+  }
+  let all: ContainerRecord[] | undefined;
+  const byName = (): ContainerRecord | undefined => (all ??= listRecords(paths)).find((r) => r.Name === name);
+  // An entry gone stale, or no names/ at all: the name is looked for before the prefix, as ever.
+  if (owner !== '') {
+    const rec = byName();
+    if (rec) return rec;
+  }
+  const matches = /^[0-9a-f]+$/.test(ref) ? containerIds(paths).filter((id) => id.startsWith(ref)).map((id) => loadRecord(paths, id)).filter((r): r is ContainerRecord => r !== undefined) : [];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new GockerError(`multiple IDs found with provided prefix: ${ref}`, { exitCode: 1 });
+  // A name whose entry names/ lost: still the records'.
+  const rec = all ? undefined : byName();
+  if (rec) return rec;
   throw new NoSuchContainerError(`No such container: ${ref}`);
 }
 

@@ -52,15 +52,28 @@ describe('pause and unpause', () => {
     assert.equal(state('pz'), 'paused true true');
     assert.match(g(['ps']).stdout, /\sUp [^\n]* \(Paused\)\s+pz\n/);
     assert.equal(g(['ps', '-q', '-f', 'status=paused']).stdout, `${id.slice(0, 12)}\n`);
+    // Named as it was given, as dockerd's refusal names it.
     const exec = g(['exec', 'pz', 'true']);
     assert.equal(exec.status, 1);
-    assert.equal(exec.stderr, `Error response from daemon: Container ${id} is paused, unpause the container before exec\n`);
+    assert.equal(exec.stderr, 'Error response from daemon: Container pz is paused, unpause the container before exec\n');
+    assert.equal(g(['exec', id.slice(0, 7), 'true']).stderr, `Error response from daemon: Container ${id.slice(0, 7)} is paused, unpause the container before exec\n`);
     const again = g(['pause', 'pz']);
     assert.equal(again.status, 1);
     assert.equal(again.stderr, `Error response from daemon: Container ${id} is already paused\n`);
     const start = g(['start', 'pz']);
     assert.equal(start.status, 1);
-    assert.equal(start.stderr, 'Error response from daemon: cannot start a paused container, try unpause instead\n');
+    assert.equal(start.stderr, 'Error response from daemon: cannot start a paused container, try unpause instead\nError: failed to start containers: pz\n');
+    // With -a (and -i): refused by the attach, which docker's CLI asks for first, by its id.
+    for (const flags of [['-a'], ['-ai']]) {
+      const attached = g(['start', ...flags, 'pz'], { input: '' });
+      assert.equal(attached.status, 1);
+      assert.equal(attached.stderr, `Error response from daemon: container ${id} is paused, unpause the container before attach\n`);
+    }
+    assert.equal(state('pz'), 'paused true true');
+    // Each failure on its line, then docker's CLI's list of them (28's words).
+    const two = g(['start', 'pz', 'nosuch']);
+    assert.equal(two.status, 1);
+    assert.equal(two.stderr, 'Error response from daemon: cannot start a paused container, try unpause instead\nError response from daemon: No such container: nosuch\nError: failed to start containers: pz, nosuch\n');
     const rm = g(['rm', 'pz']);
     assert.equal(rm.status, 1);
     assert.equal(rm.stderr, 'Error response from daemon: cannot remove container "/pz": container is paused and must be unpaused first\n');
@@ -154,7 +167,7 @@ describe('pause and unpause', () => {
       await sleep(400);
       assert.equal(logged('pv2', V2), n);
       assert.equal(state('pv2', V2), 'paused true true');
-      assert.equal(v2(['exec', 'pv2', 'true']).stderr, `Error response from daemon: Container ${id} is paused, unpause the container before exec\n`);
+      assert.equal(v2(['exec', 'pv2', 'true']).stderr, 'Error response from daemon: Container pv2 is paused, unpause the container before exec\n');
       assert.equal(v2(['unpause', 'pv2']).status, 0);
       assert.match(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'), /^frozen 0$/m);
       await sleep(300);

@@ -337,6 +337,12 @@ test('create then start; kill, stop, restart, pause, unpause, top, stats, rename
     assert.equal(c.inspect().State.Status, 'paused');
     await assert.rejects(c.pause(), (e: unknown) => e instanceof ConflictError && e.message === `Container ${c.id} is already paused`);
     await assert.rejects(c.exec(['true']).exitCode, (e: unknown) => e instanceof ConflictError && e.message === `Container ${c.id} is paused, unpause the container before exec`);
+    // A handle by name: the refusal names it so, as dockerd's names what it was asked for.
+    await assert.rejects(g.container(c.name).exec(['true']).exitCode, (e: unknown) => e instanceof ConflictError && e.message === `Container ${c.name} is paused, unpause the container before exec`);
+    // start is dockerd's conflict, not a start of one already running; start -a's, its attach's.
+    await assert.rejects(c.start(), (e: unknown) => e instanceof ConflictError && e.code === 'ECONFLICT' && e.message === 'cannot start a paused container, try unpause instead');
+    await assert.rejects(c.startAttached(), (e: unknown) => e instanceof ConflictError && e.code === 'ECONFLICT' && e.message === `container ${c.id} is paused, unpause the container before attach`);
+    assert.equal(c.inspect().State.Status, 'paused');
     await c.unpause();
     assert.equal(c.inspect().State.Status, 'running');
     await assert.rejects(c.unpause(), (e: unknown) => e instanceof ConflictError && e.code === 'ECONFLICT');

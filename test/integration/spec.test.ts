@@ -184,7 +184,7 @@ test('start of a container whose stored spec was tampered with: refused with the
   fs.writeFileSync(file, specJson(spec));
   const start = g(['start', 'tampered']);
   assert.equal(start.status, 1);
-  assert.match(start.stderr, /^Error response from daemon: invalid spec \S+config\.json: process\.user\.uid: must be a number from 0 to 4294967294, not "0 or whatever"\n$/);
+  assert.match(start.stderr, /^Error response from daemon: invalid spec \S+config\.json: process\.user\.uid: must be a number from 0 to 4294967294, not "0 or whatever"\nError: failed to start containers: tampered\n$/);
   assert.equal(g(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', 'tampered']).stdout, 'exited false 125\n');
   assert.equal(g(['rm', 'tampered']).status, 0);
 });
@@ -203,7 +203,7 @@ test('a container from before config.json (a key=value spec) is refused at start
   const before = state();
   const start = g(['start', 'old']);
   assert.equal(start.status, 1);
-  assert.equal(start.stderr, `Error response from daemon: container ${oid.slice(0, 12)} was created by an older gocker (its spec is not a config.json): remove it and create it again\n`);
+  assert.equal(start.stderr, `Error response from daemon: container ${oid.slice(0, 12)} was created by an older gocker (its spec is not a config.json): remove it and create it again\nError: failed to start containers: old\n`);
   assert.equal(g(['inspect', '-f', '{{.State.Status}}', 'old']).stdout, 'exited\n');
   // Refused before anything of a start: no monitor, the state files as the last run left them.
   assert.equal(state(), before);

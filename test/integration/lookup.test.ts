@@ -1,0 +1,123 @@
+// How a container the user names is found, in dockerd's order (GetContainer): a full id, then
+// a name, then a unique id prefix; an ambiguous prefix is docker's error. The name is found
+// through names/ (names.ts) and checked against the record it points at: an entry gone stale,
+// a lost one, or a store from before names/ still find the container the records say. Against
+// the library and the CLI, with created containers (nothing runs).
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Container, Gocker, GockerError, NoSuchContainerError } from '../../lib/index';
+import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+
+const roots = tempRoots('gocker-lookup-');
+const g = new Gocker({ root: roots.root, runroot: roots.runroot });
+const cli = (args: string[]) => gocker([...roots.args, ...args]);
+const names = path.join(roots.root, 'names');
+const create = (name?: string): Promise<Container> => g.createContainer('busybox', ['true'], { network: 'none', ...(name === undefined ? {} : { name }) });
+const nameOf = (ref: string): string => g.container(ref).name;
+
+before(() => importBusybox(roots.args));
+
+after(() => {
+  try {
+    removeAllContainers(roots.root, roots.args);
+  } finally {
+    roots.remove();
+  }
+});
+
+test('a full id is found before a name (a container named with another\'s id), a name before an id prefix', async () => {
+  const a = await create('lk-a');
+  const byId = await create(a.id);
+  const byPrefix = await create(a.id.slice(0, 12));
+  try {
+    // dockerd: the id first. It was the name first, and the container named so came back.
+    assert.equal(nameOf(a.id), 'lk-a');
+    assert.equal(g.inspectContainer(a.id).Id, a.id);
+    assert.equal(cli(['inspect', '-f', '{{.Name}}', a.id]).stdout, '/lk-a\n');
+    // A name that is also a prefix of an id: the name's container.
+    assert.equal(g.container(a.id.slice(0, 12)).id, byPrefix.id);
+    assert.equal(cli(['inspect', '-f', '{{.Id}}', a.id.slice(0, 12)]).stdout, `${byPrefix.id}\n`);
+    // A shorter prefix no name has: the id's container, through the prefix.
+    assert.equal(nameOf(a.id.slice(0, 11)), 'lk-a');
+    // '/name' as docker takes it.
+    assert.equal(g.container('/lk-a').id, a.id);
+    assert.equal(g.container(byId.id).id, byId.id);
+  } finally {
+    for (const c of [a, byId, byPrefix]) await c.remove({ force: true });
+  }
+});
+
+test('an id prefix two containers share is docker\'s error; a longer one finds its container', async () => {
+  // Among 17 ids two share their first hex digit.
+  const made: Container[] = [];
+  try {
+    let shared: string | undefined;
+    while (shared === undefined) {
+      made.push(await create());
+      const firsts = made.map((c) => c.id[0]);
+      shared = firsts.find((f, i) => firsts.indexOf(f) !== i);
+    }
+    const two = made.filter((c) => c.id.startsWith(shared!));
+    assert.throws(() => g.container(shared!), (e: unknown) => e instanceof GockerError && !(e instanceof NoSuchContainerError) && e.message === `multiple IDs found with provided prefix: ${shared}`);
+    const r = cli(['exec', shared, 'true']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `Error response from daemon: multiple IDs found with provided prefix: ${shared}\n`);
+    let n = 1;
+    while (two[0].id.slice(0, n) === two[1].id.slice(0, n)) n++;
+    assert.equal(g.container(two[0].id.slice(0, n)).id, two[0].id);
+    assert.equal(g.container(two[1].id.slice(0, n)).id, two[1].id);
+  } finally {
+    for (const c of made) await c.remove({ force: true });
+  }
+});
+
+test('a stale or lost names/ entry: the container the records name is found, never the one a stale entry points at', async () => {
+  const x = await create('lk-x');
+  const y = await create('lk-y');
+  try {
+    const entry = path.join(names, 'lk-x');
+    // Pointing at another container (a rename cut short between its record and the release).
+    fs.writeFileSync(entry, y.id);
+    assert.equal(g.container('lk-x').id, x.id);
+    assert.equal(cli(['inspect', '-f', '{{.Id}}', 'lk-x']).stdout, `${x.id}\n`);
+    // At a container that is gone, or at nothing that is an id.
+    fs.writeFileSync(entry, 'f'.repeat(64));
+    assert.equal(g.container('lk-x').id, x.id);
+    fs.writeFileSync(entry, '../../x');
+    assert.equal(g.container('lk-x').id, x.id);
+    // Lost.
+    fs.rmSync(entry);
+    assert.equal(g.container('lk-x').id, x.id);
+    assert.equal(cli(['inspect', '-f', '{{.Name}}', 'lk-x']).stdout, '/lk-x\n');
+    // An entry left for a name no container has any more: none.
+    fs.writeFileSync(path.join(names, 'lk-gone'), y.id);
+    assert.throws(() => g.container('lk-gone'), (e: unknown) => e instanceof NoSuchContainerError && e.message === 'No such container: lk-gone');
+    const r = cli(['rm', 'lk-gone']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'Error response from daemon: No such container: lk-gone\n');
+    fs.rmSync(path.join(names, 'lk-gone'));
+    // Not a name at all: no file outside names/ is read as an entry.
+    assert.throws(() => g.container('../containers'), NoSuchContainerError);
+  } finally {
+    for (const c of [x, y]) await c.remove({ force: true });
+  }
+});
+
+test('a store from before names/: names found in the records, before an id prefix', async () => {
+  const a = await create('lk-old');
+  const b = await create(a.id.slice(0, 10));
+  const moved = `${names}.away`;
+  fs.renameSync(names, moved);
+  try {
+    assert.equal(g.container('lk-old').id, a.id);
+    assert.equal(g.container(a.id.slice(0, 10)).id, b.id);
+    assert.equal(g.container(a.id.slice(0, 9)).id, a.id);
+    assert.equal(g.container(a.id).id, a.id);
+    assert.throws(() => g.container('lk-none'), NoSuchContainerError);
+  } finally {
+    fs.renameSync(moved, names);
+    for (const c of [a, b]) await c.remove({ force: true });
+  }
+});
