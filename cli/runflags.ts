@@ -9,7 +9,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GockerError } from '../lib/errors';
-import { ParseIntError } from '../lib/strconv';
 import { mountFromFlag } from './mountflag';
 import { portsFromFlags } from './portflags';
 import { isUlimitName, validDeviceMode, type ContainerOptions } from '../lib/index';
@@ -75,7 +74,7 @@ export function ulimitsFromFlags(specs: string[] = []): Ulimit[] {
     if (!isUlimitName(m[1])) throw bad(`invalid ulimit type: ${m[1]}`);
     // strconv.ParseInt(v, 10, 64), the hard limit read first as go-units reads them.
     for (const v of [m[3], m[2]]) {
-      if (v !== undefined && (BigInt(v) >= 2n ** 63n || BigInt(v) < -(2n ** 63n))) throw bad(new ParseIntError(v, 'value out of range').message);
+      if (v !== undefined && (BigInt(v) >= 2n ** 63n || BigInt(v) < -(2n ** 63n))) throw bad(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
     }
     const soft = Number(m[2]);
     const hard = m[3] === undefined ? soft : Number(m[3]);
