@@ -72,6 +72,10 @@ export function ulimitsFromFlags(specs: string[] = []): Ulimit[] {
     const m = /^([^=]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
     if (!m) throw bad(`invalid ulimit argument: ${s}`);
     if (!isUlimitName(m[1])) throw bad(`invalid ulimit type: ${m[1]}`);
+    // strconv.ParseInt(v, 10, 64), the hard limit read first as go-units reads them.
+    for (const v of [m[3], m[2]]) {
+      if (v !== undefined && (BigInt(v) >= 2n ** 63n || BigInt(v) < -(2n ** 63n))) throw bad(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+    }
     const soft = Number(m[2]);
     const hard = m[3] === undefined ? soft : Number(m[3]);
     if (soft < -1 || hard < -1) throw bad(`invalid ulimit argument: ${s}`);
@@ -200,16 +204,57 @@ function present(file: string): boolean {
   }
 }
 
+// Go's text for the errnos opening a --cidfile meets (os.PathError's), else Node's code.
+const GO_ERRNO: Record<string, string> = {
+  ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOTDIR: 'not a directory', EISDIR: 'is a directory',
+  EROFS: 'read-only file system', ENOSPC: 'no space left on device', ELOOP: 'too many levels of symbolic links', ENAMETOOLONG: 'file name too long',
+};
+
+/** --cidfile's file, open from before the container is made until the command is done. */
+export interface CidFile {
+  /** writes the new container's id (run and create's onCreate) */
+  write?: (id: string) => void;
+  /** the command is done; failed, the file goes if nothing was written in it, or always (keepWritten false) */
+  done(failed: boolean, keepWritten: boolean): void;
+}
+
 /**
- * --cidfile, as docker's CLI has it: a file already there refused before the container is
- * made; then what writes the new container's id to it (once it is created, before it runs).
- * A symlink there is such a file, dangling or not: the write's exclusive create would fail on
- * it (EEXIST, as a bare line, after the container was made), and is never to follow it.
+ * --cidfile, as docker's CLI has it: a file already there refused, then the file made before
+ * the container is (a path where none can be made refused with nothing made), the new
+ * container's id written into it once it is created, and the file removed when the command
+ * fails with nothing written (docker's cidFile.Close). A failed create goes with its file even
+ * when the id was written (keepWritten false): gocker's create records the container before
+ * its monitor makes it, and removes it when that fails, where dockerd's create fails before
+ * there is an id to write. A failed run keeps it, as docker's: a start that failed. A symlink
+ * there is such a file, dangling or not: never followed.
  */
-export function cidfileWriter(file: string | undefined): ((id: string) => void) | undefined {
-  if (file === undefined) return undefined;
+export function openCidfile(file: string | undefined): CidFile {
+  if (file === undefined) return { done: () => undefined };
   if (present(file)) throw flagError(`Container ID file found, make sure the other container isn't running or delete ${file}`);
-  return (id) => fs.writeFileSync(file, id, { flag: 'wx' });
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'wx');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw flagError(`failed to create the container ID file: open ${file}: ${GO_ERRNO[code] ?? code.toLowerCase()}`);
+  }
+  let written: string | undefined;
+  const close = (): void => {
+    if (fd !== undefined) fs.closeSync(fd);
+    fd = undefined;
+  };
+  return {
+    write: (id) => {
+      fs.writeSync(fd!, id);
+      written = id;
+      // Closed now: a foreground run holds no descriptor of it while the container runs.
+      close();
+    },
+    done: (failed, keepWritten) => {
+      close();
+      if (failed && (written === undefined || !keepWritten)) fs.rmSync(file, { force: true });
+    },
+  };
 }
 
 /** --device /dev/x[:/dev/y][:rwm]: HostConfig.Devices, as docker's CLI validates and splits it. */
@@ -276,7 +321,7 @@ export interface ContainerFlagArgs {
  * run's and create's flags as the library's ContainerOptions (docker's API names): docker's
  * syntax read here, in the order docker's CLI reads it, each value under its API name; the
  * engine checks the values as it checks a library caller's. --cidfile is the caller's to
- * write (cidfileWriter), -d and --detach-keys the caller's to act on.
+ * write (openCidfile), -d and --detach-keys the caller's to act on.
  */
 export function containerOptionsFromFlags(argv: ContainerFlagArgs): ContainerOptions {
   const streams = attachFromFlags(argv.attach, !!argv.detach);

@@ -510,7 +510,7 @@ function restartString(r: ContainerOptions['restart']): string | undefined {
  * the store (a network, a container to join, a user in the image) is checked by the create.
  */
 export async function runOptionsOf(image: string, cmd: string[] | undefined, o: ContainerOptions): Promise<RunOptions> {
-  const { parseResources } = await import('./cgroups/resources');
+  const { parseResources, parseShmSize } = await import('./cgroups/resources');
   const { checkLogConfig, checkUlimits, tmpfsMount } = await import('./container/run-options');
   const rf = await import('./container/runflags');
   const { checkMount, checkWorkdir, parseVolumeFlag } = await import('./container/mounts');
@@ -528,7 +528,7 @@ export async function runOptionsOf(image: string, cmd: string[] | undefined, o: 
   const resources = { memory: sizeString(o.memory), memorySwap: sizeString(o.memorySwap), cpus: o.cpus === undefined ? undefined : String(o.cpus), cpuShares: o.cpuShares, cpusetCpus: o.cpusetCpus, pidsLimit: o.pidsLimit };
   parseResources(resources);
   const shmSize = sizeString(o.shmSize);
-  if (shmSize !== undefined) checked('shmSize', () => parseResources({ memory: shmSize }));
+  if (shmSize !== undefined) checked('shmSize', () => parseShmSize(shmSize));
   // A hard limit left out is the soft one, as docker's --ulimit name=soft.
   const ulimits = o.ulimits?.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard ?? u.soft }));
   if (ulimits) checked('ulimits', () => checkUlimits(ulimits));

@@ -1,7 +1,7 @@
 import type { Argv, Options } from 'yargs';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
-import { cidfileWriter, containerOptionsFromFlags } from '../runflags';
+import { containerOptionsFromFlags, openCidfile } from '../runflags';
 import { OPTIONS as RUN_OPTIONS, checkRestart, enginePuller, withPull, type RunArgs } from './run';
 
 // docker create: run's flags, less the ones only a start has (-d: a created container is
@@ -23,7 +23,15 @@ export async function handler(argv: RunArgs): Promise<number> {
   checkRestart(argv, 'create');
   // The pull's progress on stderr, as run's: stdout is for the new container's id.
   const pull = enginePuller(g);
-  const c = await withPull(argv, 'create', pull, () => g.createContainer(argv.image, command, containerOptionsFromFlags(argv), { onCreate: cidfileWriter(argv.cidfile) }));
-  process.stdout.write(`${c.id}\n`);
+  const options = containerOptionsFromFlags(argv);
+  const cid = openCidfile(argv.cidfile);
+  let failed = true;
+  try {
+    const c = await withPull(argv, 'create', pull, () => g.createContainer(argv.image, command, options, { onCreate: cid.write }));
+    failed = false;
+    process.stdout.write(`${c.id}\n`);
+  } finally {
+    cid.done(failed, false);
+  }
   return 0;
 }

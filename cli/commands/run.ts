@@ -1,10 +1,10 @@
 import type { Argv, Options } from 'yargs';
-import { Gocker, checkRestartFlag, familiarString, parseAnyReference, parsePlatform, type Attachment, type Container, type RunAttachedResult } from '../../lib/index';
+import { Gocker, checkRestartFlag, familiarString, parseAnyReference, parsePlatform, type Attachment, type Container, type ContainerOptions, type RunAttachedResult } from '../../lib/index';
 import { NoSuchImageError } from '../../lib/errors';
 import { usageError } from '../dispatch';
 import { engineOptions, type GlobalArgs } from '../types';
 import { terminalIn, useTerminal } from '../terminal';
-import { cidfileWriter, containerOptionsFromFlags, type ContainerFlagArgs } from '../runflags';
+import { containerOptionsFromFlags, openCidfile, type CidFile, type ContainerFlagArgs } from '../runflags';
 import { SignalProxy } from '../sigproxy';
 
 // One table of flags: the builder declares them, and main() learns from it which flags take
@@ -149,14 +149,27 @@ export async function handler(argv: RunArgs): Promise<number> {
   const command = (argv._ ?? []).slice(1).map(String);
   checkRestart(argv, 'run');
   const pull = enginePuller(g);
+  const options = containerOptionsFromFlags(argv);
+  // docker's CLI attaches a terminal only to a terminal: -it with stdin redirected is refused
+  // before anything is pulled or made (the --cidfile too), bare, exit 1.
+  if (!argv.detach && !terminalIn(argv)) return 1;
+  const cid = openCidfile(argv.cidfile);
+  let failed = true;
+  try {
+    const code = await runWith(g, argv, command, options, cid, pull);
+    failed = false;
+    return code;
+  } finally {
+    cid.done(failed, true);
+  }
+}
+
+async function runWith(g: Gocker, argv: RunArgs, command: string[], options: ContainerOptions, cid: CidFile, pull: Puller): Promise<number> {
   if (argv.detach) {
-    const c: Container = await withPull(argv, 'run', pull, () => g.run(argv.image, command, containerOptionsFromFlags(argv), { onCreate: cidfileWriter(argv.cidfile) }));
+    const c: Container = await withPull(argv, 'run', pull, () => g.run(argv.image, command, options, { onCreate: cid.write }));
     process.stdout.write(`${c.id}\n`);
     return 0;
   }
-  // docker's CLI attaches a terminal only to a terminal: -it with stdin redirected is refused
-  // before anything is pulled or made, bare, exit 1.
-  if (!terminalIn(argv)) return 1;
   // -t: this terminal, through the container's attach socket; without, the monitor has this
   // process's stdio.
   let restore = (): void => undefined;
@@ -172,8 +185,8 @@ export async function handler(argv: RunArgs): Promise<number> {
   const proxy = new SignalProxy();
   let r: RunAttachedResult;
   try {
-    r = await withPull(argv, 'run', pull, () => g.runAttached(argv.image, command, { ...containerOptionsFromFlags(argv), terminal, detachKeys: argv.detachKeys }, {
-      onSignals: (t) => proxy.attach(t), onCreate: cidfileWriter(argv.cidfile),
+    r = await withPull(argv, 'run', pull, () => g.runAttached(argv.image, command, { ...options, terminal, detachKeys: argv.detachKeys }, {
+      onSignals: (t) => proxy.attach(t), onCreate: cid.write,
     }));
   } finally {
     proxy.stop();

@@ -8,7 +8,7 @@ import { hostCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import { v1Line } from './devices';
 import { sharesToWeight, type Resources } from './resources';
 
-export { parseInt64Flag, parseResources, parseSize, type Resources, type ResourceFlags } from './resources';
+export { DEFAULT_SHM_SIZE, parseInt64Flag, parseResources, parseShmSize, parseSize, type Resources, type ResourceFlags } from './resources';
 export { ALLOW_ALL, DEFAULT_DEVICE_RULES, program as deviceProgram, type DeviceRule } from './devices';
 
 export interface CgroupStats {
@@ -84,6 +84,22 @@ const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'devices',
 
 function write(file: string, value: string | number): void {
   fs.writeFileSync(file, String(value));
+}
+
+/**
+ * A thaw's write: false when the cgroup is gone (its directory, by gone()), which leaves
+ * nothing frozen. The container ended meanwhile, and its monitor released the cgroup at the
+ * exit: a kill of a paused container (cgroup v2 lets SIGKILL through a freeze) or the thaw's
+ * own first write (v1) lets it end before the thaw is done with the cgroup.
+ */
+function writeUnlessGone(file: string, value: string | number, gone: () => boolean): boolean {
+  try {
+    write(file, value);
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'ENOENT') && gone()) return false;
+    throw e;
+  }
 }
 
 function readInt(file: string): number {
@@ -336,8 +352,9 @@ class V1Cgroup implements ContainerCgroup {
     const d = this.dir('freezer');
     if (!d) throw noFreezer(this.name);
     const state = path.join(d, 'freezer.state');
-    write(state, 'THAWED');
-    if (!(await settle(() => this.freezerState() === 'THAWED', () => write(state, 'THAWED'), timeoutMs))) {
+    const gone = (): boolean => !fs.existsSync(d);
+    if (!writeUnlessGone(state, 'THAWED', gone)) return;
+    if (!(await settle(() => gone() || this.freezerState() === 'THAWED', () => void writeUnlessGone(state, 'THAWED', gone), timeoutMs))) {
       throw new GockerError(`cannot unpause container ${path.basename(this.name)}: its cgroup did not thaw within ${timeoutMs / 1000}s`, { exitCode: 1 });
     }
   }
@@ -488,9 +505,11 @@ class V2Cgroup implements ContainerCgroup {
 
   async thaw(timeoutMs = FREEZE_TIMEOUT_MS): Promise<void> {
     const file = path.join(this.dir, 'cgroup.freeze');
+    const gone = (): boolean => !fs.existsSync(this.dir);
+    if (gone()) return; // see writeUnlessGone
     if (!fs.existsSync(file)) throw noFreezer(this.name);
-    write(file, 0);
-    if (!(await settle(() => this.reportsFrozen() === false, () => undefined, timeoutMs))) {
+    if (!writeUnlessGone(file, 0, gone)) return;
+    if (!(await settle(() => gone() || this.reportsFrozen() === false, () => undefined, timeoutMs))) {
       throw new GockerError(`cannot unpause container ${path.basename(this.name)}: its cgroup did not thaw within ${timeoutMs / 1000}s`, { exitCode: 1 });
     }
   }

@@ -31,17 +31,31 @@ export interface ResourceFlags {
 
 // option: the ResourceFlags field the value came in. bad: a value out of range (the daemon's
 // refusal); unreadable: one that does not parse (the flag's, docker's CLI's refusal).
-const bad = (option: keyof ResourceFlags, msg: string): InvalidOptionError => new InvalidOptionError(option, msg, { exitCode: 125 });
-const unreadable = (option: keyof ResourceFlags, value: string, flag: string, why: string): InvalidOptionError =>
+const bad = (option: keyof ResourceFlags | 'shmSize', msg: string): InvalidOptionError => new InvalidOptionError(option, msg, { exitCode: 125 });
+const unreadable = (option: keyof ResourceFlags | 'shmSize', value: string, flag: string, why: string): InvalidOptionError =>
   new OptionSyntaxError(option, `invalid argument "${value}" for "${flag}" flag: ${why}`, { exitCode: 125 });
 
 /** docker's RAMInBytes (lib/format/size.ts), refused in the flag's words. */
-export function parseSize(value: string, flag: string, option: keyof ResourceFlags = 'memory'): number {
+export function parseSize(value: string, flag: string, option: keyof ResourceFlags | 'shmSize' = 'memory'): number {
   try {
     return ramInBytes(value);
   } catch (e) {
     throw unreadable(option, value, flag, (e as Error).message);
   }
+}
+
+/** docker's default /dev/shm size (the daemon's DefaultShmSize). */
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+
+/**
+ * --shm-size in bytes: a size as docker's CLI reads it (its MemBytes flag, RAMInBytes), a
+ * negative one (only an int64 overflow makes one) refused as dockerd refuses it, and 0 the
+ * default 64 MiB, as dockerd makes it. Not --memory's check: a /dev/shm below 6MB is fine.
+ */
+export function parseShmSize(value: string): number {
+  const size = parseSize(value, '--shm-size', 'shmSize');
+  if (size < 0) throw bad('shmSize', 'SHM size can not be less than 0');
+  return size || DEFAULT_SHM_SIZE;
 }
 
 /**
@@ -90,10 +104,12 @@ export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onli
   const host = (): { cpus: number; onlineCpus: string } => (known ??= hostCpus());
   if (f.memory !== undefined && f.memory !== '') {
     r.memory = parseSize(String(f.memory), '-m, --memory');
-    if (r.memory > 0 && r.memory < 6 * 1024 * 1024) throw bad('memory', 'Minimum memory limit allowed is 6MB');
+    // As dockerd: any size but 0 below the minimum, the negative one an int64 overflow makes too.
+    if (r.memory !== 0 && r.memory < 6 * 1024 * 1024) throw bad('memory', 'Minimum memory limit allowed is 6MB');
   }
   if (f.memorySwap !== undefined && f.memorySwap !== '') {
-    const swap = String(f.memorySwap).trim() === '-1' ? -1 : parseSize(String(f.memorySwap), '--memory-swap', 'memorySwap');
+    // A negative size (an int64 overflow) is no limit, as dockerd, which sets swap only when it is positive.
+    const swap = String(f.memorySwap).trim() === '-1' ? -1 : Math.max(-1, parseSize(String(f.memorySwap), '--memory-swap', 'memorySwap'));
     // As docker: 0 is "not set" (memory-swap then defaults to twice --memory), and only a
     // positive total needs a --memory to be a total of.
     if (swap > 0 && !r.memory) throw bad('memorySwap', 'You should always set the Memory limit when using Memoryswap limit, see usage');

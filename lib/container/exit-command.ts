@@ -34,13 +34,13 @@ function hasPolicyNow(paths: StorePaths, id: string): boolean {
  */
 async function recordExit(paths: StorePaths, id: string): Promise<void> {
   if (!fs.existsSync(paths.runContainer(id))) return;
-  const [{ acquireLock, unlinkIfThere }, { reconcile }, { containerLock, loadRecord }] = await Promise.all([import('../store/atomic'), import('./lifecycle'), import('./state')]);
-  const lock = containerLock(paths, id);
-  const release = await acquireLock(lock);
+  const [{ lockContainer }, { reconcile }, { loadRecord }] = await Promise.all([import('../store/records'), import('./lifecycle'), import('./state')]);
+  // Removed while this waited: no lock, and none made, as its removal leaves none.
+  const release = await lockContainer(paths, id);
+  if (!release) return;
   try {
     const rec = loadRecord(paths, id);
     if (rec) reconcile(paths, rec);
-    else unlinkIfThere(lock); // removed while this waited: as its removal leaves it
   } finally {
     release();
   }

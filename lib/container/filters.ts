@@ -7,7 +7,6 @@ import { find } from './lifecycle';
 import type { ContainerRecord, EndpointSettings } from './record';
 import { matchKVList } from '../labels';
 import { goRegexp } from '../patterns';
-import { publishedBindings } from '../network/ports';
 
 const ACCEPTED = ['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
@@ -83,8 +82,7 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
       // gocker has no health checks (every container's is "none") and no swarm tasks.
       if (f.has('health') && !get('health').includes('none')) return false;
       if (task[0] === 'true') return false;
-      if (publish.size && !Object.keys(publishedBindings(r.HostConfig, Object.keys(r.Config.ExposedPorts ?? {}))).some((p) => publish.has(p))) return false;
-      if (expose.size && !Object.keys(r.Config.ExposedPorts ?? {}).some((p) => expose.has(p))) return false;
+      if ((publish.size || expose.size) && !portsMatch(r, publish, expose)) return false;
       if (!any('volume', (v) => (r.Mounts ?? []).some((m) => (m.Type === 'volume' && m.Name === v) || m.Destination === v))) return false;
       // Created earlier (later) than the container named, running or not: docker walks its
       // whole list, newest first, for these two.
@@ -93,6 +91,22 @@ export function containerFilter(paths: StorePaths, store: Store, values: string[
       return true;
     },
   };
+}
+
+/**
+ * publish= and expose= as dockerd's list applies them, to the ports ps shows (a running
+ * container's NetworkSettings.Ports; a stopped one has none): publish= a host port a port is
+ * published on, expose= the container's port, either of them enough.
+ */
+function portsMatch(r: ContainerRecord, publish: Set<string>, expose: Set<string>): boolean {
+  if (!r.State.Running) return false;
+  return Object.entries(r.NetworkSettings?.Ports ?? {}).some(([key, bindings]) => {
+    const [port, proto = 'tcp'] = key.split('/');
+    if (expose.has(`${Number(port)}/${proto}`)) return true;
+    // A port only exposed is published on port 0 for this, as in docker's list.
+    const hostPorts = bindings?.length ? bindings.map((b) => b.HostPort.split('-')[0]).filter((h) => /^\d+$/.test(h)).map(Number) : [0];
+    return hostPorts.some((h) => publish.has(`${h}/${proto}`));
+  });
 }
 
 /**

@@ -10,9 +10,9 @@ import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { log } from '../log';
 import { native } from '../native';
-import { acquireLock, tryExclusiveLock } from '../store/atomic';
+import { lockContainer, tryLockContainer } from '../store/records';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
-import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
+import { SPEC_FILE, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
 import { containerExited, removeContainer } from './teardown';
 import { containerEvent, readEvents } from '../events';
 import { applyPolicyAtExit, exitCommandAlive, markStopped, restarterAlive } from './restart';
@@ -161,8 +161,9 @@ export async function listContainers(paths: StorePaths, all: boolean): Promise<C
 
 /** True once the lost --rm container id is gone, by this call or by another just before. */
 async function removeLost(paths: StorePaths, id: string): Promise<boolean> {
-  const release = tryExclusiveLock(containerLock(paths, id));
-  if (!release) return false;
+  const release = tryLockContainer(paths, id);
+  if (release === 'busy') return false;
+  if (release === 'gone') return true;
   try {
     const now = loadRecord(paths, id);
     if (!now) return true;
@@ -419,7 +420,8 @@ export async function rename(paths: StorePaths, ref: string, newName: string): P
  */
 export async function withContainer<T>(paths: StorePaths, ref: string, f: (rec: ContainerRecord) => Promise<T> | T): Promise<T> {
   const id = find(paths, ref).Id;
-  const release = await acquireLock(containerLock(paths, id));
+  const release = await lockContainer(paths, id);
+  if (!release) throw new NoSuchContainerError(`No such container: ${ref}`);
   try {
     const rec = loadRecord(paths, id);
     if (!rec) throw new NoSuchContainerError(`No such container: ${ref}`);
@@ -581,7 +583,8 @@ async function lastDieCode(paths: StorePaths, id: string, since: number): Promis
  */
 export async function remove(paths: StorePaths, ref: string, force = false, volumes = false): Promise<ContainerRecord> {
   const id = find(paths, ref).Id;
-  const release = await acquireLock(containerLock(paths, id));
+  const release = await lockContainer(paths, id);
+  if (!release) throw new NoSuchContainerError(`No such container: ${ref}`);
   try {
     if (!loadRecord(paths, id)) throw new NoSuchContainerError(`No such container: ${ref}`);
     return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force, volumes);

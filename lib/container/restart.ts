@@ -18,9 +18,10 @@ import { log } from '../log';
 import { native, packageRoot } from '../native';
 import type { Store } from '../store';
 import { acquireLock, unlinkIfThere, writeFileAtomic } from '../store/atomic';
+import { lockContainer } from '../store/records';
 import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
-import { SPEC_FILE, containerLock, listRecords, loadRecord, readExit, saveRecord, type ExitInfo } from './state';
+import { SPEC_FILE, listRecords, loadRecord, readExit, saveRecord, type ExitInfo } from './state';
 
 export type RestartPolicyName = '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
 
@@ -270,7 +271,8 @@ export async function onContainerExit(paths: StorePaths, store: Store, id: strin
   if (!fs.existsSync(path.join(paths.runContainer(id), 'started'))) return;
   const { reconcile } = await import('./lifecycle');
   let delay: number;
-  const release = await acquireLock(containerLock(paths, id));
+  const release = await lockContainer(paths, id);
+  if (!release) return;
   try {
     const now = loadRecord(paths, id);
     if (!now) return;

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cgroupManager, parseResources, type ContainerCgroup, type Resources } from '../cgroups';
+import { cgroupManager, DEFAULT_SHM_SIZE, parseShmSize, type ContainerCgroup, type Resources } from '../cgroups';
 import { GockerError, isErrno } from '../errors';
 import type { ImageRecord } from '../store/types';
 import type { StorePaths } from '../store/paths';
@@ -120,7 +120,7 @@ export async function prepareContainer(paths: StorePaths, o: RunOptions, image: 
   const securityOpt = checkSecurityOpts(o.securityOpt ?? []);
   // Compiled now, before anything of the container exists: a bad profile leaves nothing.
   const seccomp = seccompProgram(securityOpt, !!o.privileged, caps, path.join(paths.runroot, 'seccomp'));
-  const shmSize = o.shmSize ? parseResources({ memory: o.shmSize }).memory! : 64 * 1024 * 1024;
+  const shmSize = o.shmSize ? parseShmSize(o.shmSize) : DEFAULT_SHM_SIZE;
   const tmpfs = Object.entries(o.tmpfs ?? {}).map(([target, opts]) => tmpfsMount(target, opts));
   const mountPlan = planMounts(o, cfg.Volumes, tmpfs.map((t) => t.dest));
   const logConfig = checkLogConfig(o.logDriver, o.logOpts);

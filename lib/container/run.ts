@@ -14,6 +14,7 @@ import type { StorePaths } from '../store/paths';
 import { launchSpec, type OciSpec } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
 import { acquireLock } from '../store/atomic';
+import { lockContainer } from '../store/records';
 import { PRIVATE_DIR } from '../store/perms';
 import { ATTACH_SOCKET, EXIT_RELEASE_MARKER, SPEC_FILE, containerLock, loadRecord, readExit, readSpec, saveRecord, writeSpec, type ExitInfo } from './state';
 import { abandonContainer, containerExited, removeContainer } from './teardown';
@@ -405,7 +406,8 @@ export class Runner {
     // record is read once, under the lock.
     const id = /^[0-9a-f]{64}$/.test(ref) && fs.existsSync(this.paths.container(ref)) ? ref : find(this.paths, ref).Id;
     // Two starts at once: the second waits, then finds it running and does nothing.
-    const release = await acquireLock(containerLock(this.paths, id));
+    const release = await lockContainer(this.paths, id);
+    if (!release) throw new NoSuchContainerError(`No such container: ${ref}`);
     try {
       const now = loadRecord(this.paths, id);
       if (!now) throw new NoSuchContainerError(`No such container: ${ref}`);
@@ -421,7 +423,8 @@ export class Runner {
    * that fails leaves it exited, with the error, as docker's restart manager does.
    */
   async autoRestart(id: string): Promise<void> {
-    const release = await acquireLock(containerLock(this.paths, id));
+    const release = await lockContainer(this.paths, id);
+    if (!release) return;
     try {
       const now = loadRecord(this.paths, id);
       if (!now?.State.Restarting) return;

@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { loadConfig } from '../config';
 import { GockerError, isErrno } from '../errors';
 import { native } from '../native';
-import { acquireLock, tryExclusiveLock, writeFileAtomic } from '../store/atomic';
+import { acquireLock, writeFileAtomic } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../store/perms';
-import { containerLock, recordFile } from '../store/records';
+import { recordFile, tryLockContainer } from '../store/records';
 import { contains, formatAddress, formatSubnet, lastAddress, overlaps, parseAddress, parseCidr, type Subnet } from './ipv4';
 
 /** A network as `network inspect` shows it (docker's NetworkResource, the fields gocker has), and as it is stored. */
@@ -214,13 +214,11 @@ function holderGone(paths: StorePaths, id: string): boolean {
   if (!/^[0-9a-f]{64}$/.test(id)) return true;
   const record = recordFile(paths, id);
   if (fs.existsSync(record)) return false;
-  const release = tryExclusiveLock(containerLock(paths, id));
-  if (!release) return false;
-  try {
-    return !fs.existsSync(record);
-  } finally {
-    release();
-  }
+  const release = tryLockContainer(paths, id);
+  if (release === 'busy') return false;
+  if (release === 'gone') return true;
+  release();
+  return false;
 }
 
 /**

@@ -69,45 +69,83 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Takes a flock on lockFile (created if missing): exclusive unless shared. Returns its release. */
-export async function acquireLock(lockFile: string, shared = false): Promise<() => void> {
-  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+/**
+ * Whether fd is still the file at lockFile once locked: a holder may unlink a lock file (a
+ * container's, once the container has no record), and a flock taken meanwhile on the file it
+ * unlinked excludes nobody who opens the path afresh. Such a lock is taken again.
+ */
+function stillThere(fd: number, lockFile: string): boolean {
   try {
-    // Blocking flock would stall the event loop; poll with LOCK_NB instead.
-    for (let delay = 2; !native().flock(fd, (shared ? LOCK.SH : LOCK.EX) | LOCK.NB); delay = Math.min(delay * 2, 50)) {
-      await new Promise((r) => setTimeout(r, delay));
-    }
+    return fs.statSync(lockFile).ino === fs.fstatSync(fd).ino;
   } catch (e) {
-    fs.closeSync(fd);
+    if (isErrno(e, 'ENOENT')) return false;
     throw e;
   }
-  let held = true;
-  return () => {
-    if (held) fs.closeSync(fd); // closing the last fd releases the flock
-    held = false;
-  };
+}
+
+/**
+ * The lock file's directory: made with its parents, or with parents false only when they are
+ * there (ENOENT otherwise), so that a lock on a store that is gone makes no directories.
+ */
+function lockDir(lockFile: string, parents: boolean): void {
+  try {
+    fs.mkdirSync(path.dirname(lockFile), { recursive: parents });
+  } catch (e) {
+    if (!isErrno(e, 'EEXIST')) throw e;
+  }
+}
+
+/**
+ * Takes a flock on lockFile (created if missing): exclusive unless shared. Returns its
+ * release. parents: make the lock's directory's parents too.
+ */
+export async function acquireLock(lockFile: string, shared = false, parents = true): Promise<() => void> {
+  for (;;) {
+    lockDir(lockFile, parents);
+    const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    try {
+      // Blocking flock would stall the event loop; poll with LOCK_NB instead.
+      for (let delay = 2; !native().flock(fd, (shared ? LOCK.SH : LOCK.EX) | LOCK.NB); delay = Math.min(delay * 2, 50)) {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+      if (!stillThere(fd, lockFile)) {
+        fs.closeSync(fd);
+        continue;
+      }
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+    let held = true;
+    return () => {
+      if (held) fs.closeSync(fd); // closing the last fd releases the flock
+      held = false;
+    };
+  }
 }
 
 /**
  * Takes an exclusive flock on lockFile only if nobody holds it in any mode, without waiting.
- * Returns its release, or undefined when the lock is busy.
+ * Returns its release, or undefined when the lock is busy. parents: as acquireLock's.
  */
-export function tryExclusiveLock(lockFile: string): (() => void) | undefined {
-  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-  let got = false;
-  try {
-    got = native().flock(fd, LOCK.EX | LOCK.NB);
-  } finally {
-    if (!got) fs.closeSync(fd);
+export function tryExclusiveLock(lockFile: string, parents = true): (() => void) | undefined {
+  for (;;) {
+    lockDir(lockFile, parents);
+    const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    let got = false;
+    try {
+      got = native().flock(fd, LOCK.EX | LOCK.NB) && stillThere(fd, lockFile);
+      if (!got && !stillThere(fd, lockFile)) continue; // unlinked under us: the path's file again
+    } finally {
+      if (!got) fs.closeSync(fd);
+    }
+    if (!got) return undefined;
+    let held = true;
+    return () => {
+      if (held) fs.closeSync(fd);
+      held = false;
+    };
   }
-  if (!got) return undefined;
-  let held = true;
-  return () => {
-    if (held) fs.closeSync(fd);
-    held = false;
-  };
 }
 
 /** Runs fn while holding a flock on lockFile (created if missing): exclusive unless shared. */

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isErrno } from '../errors';
 import { log } from '../log';
+import { acquireLock, tryExclusiveLock, unlinkIfThere } from './atomic';
 import type { StorePaths } from './paths';
 
 export const RECORD_FILE = 'config.v2.json';
@@ -17,6 +18,46 @@ export function recordFile(paths: StorePaths, id: string): string {
 /** Held while a container is started, finished or removed, so those never interleave. */
 export function containerLock(paths: StorePaths, id: string): string {
   return paths.lock(`container-${id}`);
+}
+
+/**
+ * The container's lock, for a container that has a record: undefined when it has none
+ * (removed, or never made), and then no lock file is left for it, as its removal leaves none,
+ * nor any directory made for one on a store that is gone. Not for a create, which holds the
+ * lock before its record is there.
+ */
+export async function lockContainer(paths: StorePaths, id: string): Promise<(() => void) | undefined> {
+  const file = containerLock(paths, id);
+  let release: () => void;
+  try {
+    release = await acquireLock(file, false, false);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined; // no runroot: no container either
+    throw e;
+  }
+  return heldFor(paths, id, file, release);
+}
+
+/** lockContainer's without waiting: 'busy' when someone holds it, 'gone' when the container has no record. */
+export function tryLockContainer(paths: StorePaths, id: string): (() => void) | 'busy' | 'gone' {
+  const file = containerLock(paths, id);
+  let release: (() => void) | undefined;
+  try {
+    release = tryExclusiveLock(file, false);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return 'gone';
+    throw e;
+  }
+  if (!release) return 'busy';
+  return heldFor(paths, id, file, release) ?? 'gone';
+}
+
+function heldFor(paths: StorePaths, id: string, file: string, release: () => void): (() => void) | undefined {
+  if (fs.existsSync(recordFile(paths, id))) return release;
+  // Unlinked while held: whoever waits for it takes it again on the path's file (acquireLock).
+  unlinkIfThere(file);
+  release();
+  return undefined;
 }
 
 export function containerIds(paths: StorePaths): string[] {

@@ -150,6 +150,36 @@ describe('pause and unpause', () => {
     assert.equal(g(['rmi', 'stopsig:1']).status, 0);
   });
 
+  test('a thaw of a cgroup that is gone is no error: the container ended meanwhile and its monitor released the cgroup (rm -f of a paused one); v1 and v2', async () => {
+    // Before: rm -f's thaw of a paused container sometimes warned "cannot unpause container
+    // ...: ENOENT ... freezer.state": its first write let the killed container end, and the
+    // monitor removed the cgroup before the thaw wrote again. Here the cgroup goes outright.
+    const { cgroupManager } = await import('../../lib/cgroups');
+    const saved = process.env.GOCKER_CGROUP_MANAGER;
+    try {
+      for (const forced of [undefined, 'v2']) {
+        if (forced === undefined) delete process.env.GOCKER_CGROUP_MANAGER;
+        else process.env.GOCKER_CGROUP_MANAGER = forced;
+        const cg = await cgroupManager().create(`gocker/thaw-gone-${process.pid}`, {});
+        try {
+          await cg.freeze();
+          assert.equal(cg.frozen(), true, `${forced ?? 'v1'}`);
+          await cg.thaw();
+          assert.equal(cg.frozen(), false, `${forced ?? 'v1'}`);
+          await cg.freeze();
+        } finally {
+          await cg.thaw();
+          await cg.destroy();
+        }
+        assert.deepEqual(cg.dirs().filter((d) => fs.existsSync(d)), [], `${forced ?? 'v1'}`);
+        await cg.thaw();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.GOCKER_CGROUP_MANAGER;
+      else process.env.GOCKER_CGROUP_MANAGER = saved;
+    }
+  });
+
   test('cgroup v2: cgroup.freeze in the unified hierarchy; stop and rm -f of a paused container', async () => {
     // This host is hybrid: GOCKER_CGROUP_MANAGER=v2 puts containers in its real cgroup2
     // mount alone, which runs the v2 driver's freezer for real.

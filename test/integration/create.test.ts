@@ -133,23 +133,52 @@ test('create refuses what run refuses, and leaves nothing', () => {
 
 test('a create the monitor never made records no create and no die in the events, only the destroy of its removal, as dockerd; a create that works records its create', async () => {
   const since = (Date.now() / 1000).toFixed(6);
-  const cid = path.join(path.dirname(roots.root), 'create-events.cid');
-  const failed: string[] = [];
   // The kernel refuses the hostname in the child (no container made), the monitor refuses the
   // device path's form (its spec check): each create fails after its record was made.
   for (const args of [['-h', 'h'.repeat(100)], ['--device', '/dev/null:/dev/x/']]) {
-    fs.rmSync(cid, { force: true });
-    const r = g(['create', '--network', 'none', '--cidfile', cid, ...args, 'busybox', 'true']);
+    const r = g(['create', '--network', 'none', ...args, 'busybox', 'true']);
     assert.equal(r.status, 125, r.stderr);
-    failed.push(fs.readFileSync(cid, 'utf8').trim());
   }
-  fs.rmSync(cid, { force: true });
   const ok = g(['create', '--network', 'none', 'busybox', 'true']).stdout.trim();
   await new Promise((res) => setTimeout(res, 20));
   const until = (Date.now() / 1000).toFixed(6);
   const events = g(['events', '--since', since, '--until', until, '--format', '{{.Actor.ID}} {{.Action}}']).stdout.trim().split('\n');
-  assert.deepEqual(events, [`${failed[0]} destroy`, `${failed[1]} destroy`, `${ok} create`]);
+  assert.equal(events.length, 3, events.join('\n'));
+  assert.match(events[0], /^[0-9a-f]{64} destroy$/);
+  assert.match(events[1], /^[0-9a-f]{64} destroy$/);
+  assert.notEqual(events[0], events[1]);
+  assert.equal(events[2], `${ok} create`);
   assert.equal(g(['rm', ok]).status, 0);
+});
+
+test('--cidfile: made before the container, as docker\'s CLI makes it; a create that fails leaves none, a run whose container was made keeps it', () => {
+  const dir = fs.mkdtempSync(path.join(path.dirname(roots.root), 'cid-'));
+  try {
+    const before = fs.readdirSync(path.join(roots.root, 'containers'));
+    // Before: the container was made, then the file's ENOENT (Node's words) took it away.
+    const nodir = path.join(dir, 'none', 'cid');
+    const r = g(['create', '--network', 'none', '--cidfile', nodir, 'busybox', 'true']);
+    assert.equal(r.stderr, `gocker: failed to create the container ID file: open ${nodir}: no such file or directory\n`);
+    assert.equal(r.status, 125);
+    // Failed creates: refused before the record (an image, a user), and after it (the
+    // monitor's spec check, a hostname the kernel refuses). Before: the last two left the
+    // file, naming a container that was gone.
+    const cid = path.join(dir, 'cid');
+    for (const args of [['nosuch-image'], ['--user', 'nosuchuser', 'busybox'], ['--device', '/dev/null:/dev/x/', 'busybox'], ['-h', 'h'.repeat(100), 'busybox']]) {
+      const c = g(['create', '--network', 'none', '--cidfile', cid, '--pull', 'never', ...args, 'true']);
+      assert.equal(c.status, 125, c.stderr);
+      assert.equal(fs.existsSync(cid), false, `${args.join(' ')}: ${c.stderr}`);
+    }
+    assert.deepEqual(fs.readdirSync(path.join(roots.root, 'containers')), before);
+    // A run whose process could not start: the container is there, and its file, as docker's.
+    const run = g(['run', '--network', 'none', '--cidfile', cid, 'busybox', 'nosuch']);
+    assert.equal(run.status, 127, run.stderr);
+    const id = fs.readFileSync(cid, 'utf8');
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(g(['rm', id]).status, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('beforeRelease: called with the pid and namespace paths while nothing of the container has run; what it does in the network namespace, the container sees', async () => {

@@ -253,17 +253,27 @@ test('history -H=false: sizes in bytes and RFC 3339 dates, as docker prints them
 });
 
 test('ps --filter publish=, expose= (ports and ranges, tcp unless said), health=, is-task=, as docker reads them', () => {
-  ok(['create', '--name', 'fl-pub', '-p', '127.0.0.1::8080', '--expose', '9000/udp', 'busybox', 'true']);
+  // As dockerd's list: publish= is the host port a running container's port is published
+  // on, expose= the container's port, either enough; a stopped container has no ports.
+  // Before: publish= matched the container's port (8080), even of a container not running.
+  ok(['run', '-d', '--name', 'fl-pub', '-p', '127.0.0.1::8080', '--expose', '9000/udp', 'busybox', 'sleep', '600']);
   try {
-    assert.deepEqual(names(['-a', '-f', 'publish=8080']), ['fl-pub']);
-    assert.deepEqual(names(['-a', '-f', 'publish=8000-8090/tcp']), ['fl-pub']);
-    assert.deepEqual(names(['-a', '-f', 'publish=8080/udp']), []);
-    assert.deepEqual(names(['-a', '-f', 'publish=9000/udp']), [], 'exposed, not published');
-    assert.deepEqual(names(['-a', '-f', 'expose=9000/udp']), ['fl-pub']);
-    assert.deepEqual(names(['-a', '-f', 'expose=8999-9001/udp', '-f', 'publish=8080']), ['fl-pub']);
-    assert.deepEqual(names(['-a', '-f', 'expose=8080']), ['fl-pub'], '-p exposes 8080/tcp too');
-    assert.deepEqual(names(['-a', '-f', 'expose=9000']), [], '9000/tcp');
-    assert.deepEqual(names(['-f', 'publish=8080']), [], 'created, not running: -a needed');
+    const host = Number(/^127\.0\.0\.1:(\d+)$/m.exec(ok(['port', 'fl-pub', '8080']))![1]);
+    assert.notEqual(host, 8080);
+    assert.deepEqual(names(['-f', `publish=${host}`]), ['fl-pub']);
+    assert.deepEqual(names(['-f', `publish=${host - 1}-${host + 1}/tcp`]), ['fl-pub']);
+    assert.deepEqual(names(['-f', `publish=${host}/udp`]), []);
+    assert.deepEqual(names(['-f', 'publish=8080']), [], 'the container\'s port, not the host\'s');
+    assert.deepEqual(names(['-f', 'publish=9000/udp']), [], 'exposed, not published');
+    assert.deepEqual(names(['-f', 'expose=9000/udp']), ['fl-pub']);
+    assert.deepEqual(names(['-f', 'expose=8080']), ['fl-pub'], '-p exposes 8080/tcp too');
+    assert.deepEqual(names(['-f', `expose=${host}`]), []);
+    assert.deepEqual(names(['-f', 'expose=9000']), [], '9000/tcp');
+    assert.deepEqual(names(['-f', 'expose=8999-9001/udp', '-f', 'publish=1']), ['fl-pub'], 'either matching is enough');
+    assert.deepEqual(names(['-f', 'expose=1', '-f', `publish=${host}`]), ['fl-pub'], 'either matching is enough');
+    ok(['stop', '-t', '0', 'fl-pub']);
+    assert.deepEqual(names(['-a', '-f', `publish=${host}`]), [], 'stopped: no ports');
+    assert.deepEqual(names(['-a', '-f', 'expose=8080']), [], 'stopped: no ports');
     // No health checks in gocker: every container's health is "none"; no swarm tasks.
     assert.equal(names(['-a', '-f', 'health=none']).length, 5);
     assert.deepEqual(names(['-a', '-f', 'health=healthy']), []);

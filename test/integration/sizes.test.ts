@@ -68,3 +68,31 @@ test('--memory and --mount\'s tmpfs-size read sizes as go-units\' RAMInBytes, bo
   }
   assert.equal(ok(['ps', '-a', '-q']), '');
 });
+
+test('--shm-size is a size of its own, not --memory: below 6MB taken, 0 the default 64m, refusals in its words; a number beyond float64 or a size beyond int64 refused as docker refuses it', () => {
+  // Before: read as --memory, so 1m was refused as "Minimum memory limit allowed is 6MB", a
+  // bad size was "-m, --memory"'s, 0 made an unlimited /dev/shm, and 1e400 was Infinity.
+  const small = g(['run', '--rm', '--network', 'none', '--shm-size', '1m', 'busybox', 'sh', '-c', 'grep " /dev/shm " /proc/mounts']);
+  assert.equal(small.stderr, '');
+  assert.match(small.stdout, /\bsize=1024k\b/);
+  const id = ok(['create', '--network', 'none', '--shm-size', '0', 'busybox', 'true']).trim();
+  assert.equal(ok(['inspect', '-f', '{{.HostConfig.ShmSize}}', id]), `${64 * 2 ** 20}\n`);
+  ok(['rm', id]);
+  for (const [flag, value, err] of [
+    ['--shm-size', 'lots', `invalid argument "lots" for "--shm-size" flag: invalid size: 'lots'`],
+    ['--shm-size', '-1', `invalid argument "-1" for "--shm-size" flag: invalid size: '-1'`],
+    ['--shm-size', '1e400', `invalid argument "1e400" for "--shm-size" flag: strconv.ParseFloat: parsing "1e400": value out of range`],
+    ['--memory', '1e400k', `invalid argument "1e400k" for "-m, --memory" flag: strconv.ParseFloat: parsing "1e400": value out of range`],
+    // Beyond int64: Go's int64() of it on amd64 is the int64 minimum, which dockerd refuses.
+    ['--shm-size', '1e19', 'SHM size can not be less than 0'],
+    ['--memory', '1e19', 'Minimum memory limit allowed is 6MB'],
+    ['--memory', '9e6t', 'Minimum memory limit allowed is 6MB'],
+    ['--ulimit', 'nofile=1:9223372036854775808', `invalid argument "nofile=1:9223372036854775808" for "--ulimit" flag: strconv.ParseInt: parsing "9223372036854775808": value out of range`],
+    ['--ulimit', 'nofile=-99999999999999999999', `invalid argument "nofile=-99999999999999999999" for "--ulimit" flag: strconv.ParseInt: parsing "-99999999999999999999": value out of range`],
+  ]) {
+    const r = g(['create', '--network', 'none', flag, value, 'busybox', 'true']);
+    assert.equal(r.stderr, `gocker: ${err}\n`, `${flag} ${value}`);
+    assert.equal(r.status, 125, `${flag} ${value}`);
+  }
+  assert.equal(ok(['ps', '-a', '-q']), '');
+});

@@ -295,9 +295,10 @@ test('a foreground run takes its container\'s rules and cgroup down itself: gone
   }
 });
 
-test('a run that fails leaves nothing: given up after its launch (its --cidfile cannot be written), and while being prepared (its name is taken)', async () => {
+test('a run that fails leaves nothing: given up after its launch (its monitor refuses the spec), and while being prepared (its name is taken)', async () => {
   const before = new Set(fs.readdirSync(path.join(roots.root, 'containers')));
-  const r = g(['run', '-d', '--name', 'td-fail', '--cidfile', path.join(roots.root, 'no-such-dir', 'cid'), '-p', '127.0.0.1::80', 'busybox', 'sleep', '600']);
+  // (A --cidfile that cannot be written no longer does: it is refused before the container is made, as docker's CLI refuses it.)
+  const r = g(['run', '-d', '--name', 'td-fail', '--device', '/dev/null:/dev/x/', '-p', '127.0.0.1::80', 'busybox', 'sleep', '600']);
   assert.equal(r.status, 125, r.stderr);
   const made = fs.readdirSync(path.join(roots.root, 'containers')).filter((f) => !before.has(f));
   assert.deepEqual(made, [], 'its container is gone');
@@ -313,4 +314,49 @@ test('a run that fails leaves nothing: given up after its launch (its --cidfile 
   assert.equal(idOf('td-taken'), holder);
   ok(['rm', holder]);
   assert.deepEqual(await leftOf(holder, 'td-taken'), []);
+});
+
+test('a container\'s lock, for a container with no record: no lock file left for it, no directory made on a store that is gone; a lock file unlinked by its holder is taken afresh by whoever waited for it', async () => {
+  const { Runner } = await import('../../lib/container/run');
+  const { onContainerExit } = await import('../../lib/container/restart');
+  const { Store } = await import('../../lib/store');
+  const { StorePaths } = await import('../../lib/store/paths');
+  const { acquireLock, tryExclusiveLock } = await import('../../lib/store/atomic');
+  const { containerLock } = await import('../../lib/store/records');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-locks-'));
+  try {
+    const paths = new StorePaths(path.join(dir, 'root'), path.join(dir, 'run'));
+    const id = 'a'.repeat(64);
+    // The monitor's exit command for a container rm took away (its runtime directory still
+    // there): before, the lock file it took stayed, for a container that no longer was.
+    fs.mkdirSync(paths.runContainer(id), { recursive: true });
+    fs.writeFileSync(path.join(paths.runContainer(id), 'started'), '');
+    fs.mkdirSync(paths.locks, { recursive: true });
+    await onContainerExit(paths, new Store(paths), id);
+    assert.deepEqual(fs.readdirSync(paths.locks), []);
+    // A start by full id on a store whose runroot is gone (a test's root removed under a
+    // late command): before, the lock made the runroot again.
+    fs.rmSync(paths.runroot, { recursive: true });
+    fs.mkdirSync(paths.container(id), { recursive: true });
+    await assert.rejects(new Runner(paths, new Store(paths)).start(id), { name: 'NoSuchContainerError' });
+    assert.equal(fs.existsSync(paths.runroot), false, 'the runroot was made again');
+    // Unlinked by its holder (a removal): one waiting on the old file takes the path's new
+    // one, which another may hold; before, it had the unlinked file's lock, as if alone.
+    fs.mkdirSync(paths.locks, { recursive: true });
+    const file = containerLock(paths, id);
+    const first = await acquireLock(file);
+    let waited: (() => void) | undefined;
+    const waiter = acquireLock(file).then((r) => (waited = r));
+    await new Promise((r) => setTimeout(r, 30));
+    fs.unlinkSync(file);
+    const other = tryExclusiveLock(file);
+    assert.ok(other, 'the path\'s new file is free');
+    first();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(waited, undefined, 'the waiter holds a lock while another holds the path\'s');
+    other();
+    (await waiter)();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

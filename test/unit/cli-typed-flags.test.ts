@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { mountFromFlag, parseMountFlag } from '../../cli/mountflag';
 import { parsePublish, portsFromFlags } from '../../cli/portflags';
-import { cidfileWriter, containerOptionsFromFlags, securityOptsFromFlags } from '../../cli/runflags';
+import { containerOptionsFromFlags, openCidfile, securityOptsFromFlags } from '../../cli/runflags';
 import { checkMount, type Mount } from '../../lib/container/mounts';
 import { checkPortBindings } from '../../lib/network/ports';
 import { checkSecurityOpts } from '../../lib/spec/seccomp';
@@ -135,16 +135,35 @@ test('--security-opt seccomp=FILE: the CLI reads the file and sends its JSON; th
   }
 });
 
-test('--cidfile: a file there already refused in docker\'s words; the id written once, never over a file', () => {
+test('--cidfile: a file there already refused in docker\'s words; the id written once; on a failure the file goes when nothing was written, or always (a create)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-cidfile-'));
   try {
     const file = path.join(dir, 'cid');
-    assert.equal(cidfileWriter(undefined), undefined);
-    const write = cidfileWriter(file)!;
-    write('abc123');
+    assert.equal(openCidfile(undefined).write, undefined);
+    const cid = openCidfile(file);
+    // Made before the container is, as docker's CLI makes it.
+    assert.equal(fs.readFileSync(file, 'utf8'), '');
+    cid.write!('abc123');
     assert.equal(fs.readFileSync(file, 'utf8'), 'abc123');
-    assert.throws(() => write('def456'), { code: 'EEXIST' });
-    assert.deepEqual(refusal(() => cidfileWriter(file)), [`Container ID file found, make sure the other container isn't running or delete ${file}`, 125]);
+    cid.done(false, false);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'abc123');
+    assert.deepEqual(refusal(() => openCidfile(file)), [`Container ID file found, make sure the other container isn't running or delete ${file}`, 125]);
+    // A failure: a run's kept once written, a create's gone, either gone with nothing written.
+    fs.rmSync(file);
+    const kept = openCidfile(file);
+    kept.write!('abc123');
+    kept.done(true, true);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'abc123');
+    fs.rmSync(file);
+    const gone = openCidfile(file);
+    gone.write!('abc123');
+    gone.done(true, false);
+    assert.equal(fs.existsSync(file), false);
+    openCidfile(file).done(true, true);
+    assert.equal(fs.existsSync(file), false);
+    // A file that cannot be made: refused before any container, in docker's words.
+    const nodir = path.join(dir, 'none', 'cid');
+    assert.deepEqual(refusal(() => openCidfile(nodir)), [`failed to create the container ID file: open ${nodir}: no such file or directory`, 125]);
     // The engine never sees the file's name.
     assert.equal('cidfile' in containerOptionsFromFlags({ cidfile: file }), false);
   } finally {
@@ -158,7 +177,7 @@ test('--cidfile: a dangling symlink there is a file there, refused in the same w
     const file = path.join(dir, 'cid');
     const target = path.join(dir, 'elsewhere');
     fs.symlinkSync(target, file);
-    assert.deepEqual(refusal(() => cidfileWriter(file)), [`Container ID file found, make sure the other container isn't running or delete ${file}`, 125]);
+    assert.deepEqual(refusal(() => openCidfile(file)), [`Container ID file found, make sure the other container isn't running or delete ${file}`, 125]);
     assert.equal(fs.existsSync(target), false);
     assert.equal(fs.readlinkSync(file), target);
   } finally {
