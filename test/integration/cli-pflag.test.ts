@@ -6,6 +6,8 @@
 // docker's words and exit code, with nothing made.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-pflag-');
@@ -122,11 +124,14 @@ test('run --name= is no name: one is made up, as docker\'s daemon does', () => {
 });
 
 test('-it with stdin not a terminal: docker\'s "the input device is not a TTY", exit 1, nothing made or run', () => {
-  const run = g(['run', '-it', '--name', 'notty', 'busybox', 'true']);
+  // The --cidfile too: docker's CLI checks the terminal before it makes the file.
+  const cidfile = path.join(roots.root, '..', 'notty.cid');
+  const run = g(['run', '-it', '--name', 'notty', '--cidfile', cidfile, 'busybox', 'true']);
   assert.equal(run.stderr, 'the input device is not a TTY\n');
   assert.equal(run.stdout, '');
   assert.equal(run.status, 1);
   assert.equal(names(), '');
+  assert.equal(fs.existsSync(cidfile), false, 'no cidfile left');
   // -d, -t alone, -i alone: no terminal needed.
   const t = g(['run', '--rm', '-t', 'busybox', 'echo', 'x']);
   assert.equal(t.status, 0, t.stderr);
