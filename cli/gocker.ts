@@ -32,29 +32,77 @@ function commandOf(args: string[]): string {
   return 'none';
 }
 
+/** A path component gocker may trust: this user's or root's, and no one else's to change. */
+function trusted(st: fs.Stats, uid: number): boolean {
+  if (st.uid !== uid && st.uid !== 0) return false;
+  // A sticky directory (/tmp) lets others add entries but not move or remove ours.
+  return st.isSymbolicLink() || (st.mode & 0o022) === 0 || (st.isDirectory() && (st.mode & 0o1000) !== 0);
+}
+
+/**
+ * Every directory from / down to p, as written and as resolved, is trusted (see cacheDir);
+ * a missing one is made, 0700, once its parent is.
+ */
+function trustedPath(p: string, uid: number): boolean {
+  let at = '/';
+  for (const part of ['', ...p.split('/').filter(Boolean)]) {
+    at = path.join(at, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      fs.mkdirSync(at, { mode: 0o700 });
+      st = fs.lstatSync(at);
+    }
+    if (!trusted(st, uid)) return false;
+  }
+  // A link on the way (trusted for its owner) leads somewhere: that way is checked too.
+  at = '/';
+  for (const part of fs.realpathSync(p).split('/').filter(Boolean)) {
+    at = path.join(at, part);
+    if (!trusted(fs.lstatSync(at), uid)) return false;
+  }
+  return true;
+}
+
+interface CacheDir {
+  /** the directory, as a path through fd: what is read, written and pruned is in it */
+  dir: string;
+  fd: number;
+}
+
+let cacheDirOnce: CacheDir | null | undefined = null;
+
 /**
  * $XDG_CACHE_HOME/gocker/v8 (or ~/.cache/gocker/v8), made 0700; undefined when it is not this
- * user's alone. A code cache is code that runs as whoever runs gocker (root, mostly): a
- * directory someone else owns or may write into (a HOME kept across sudo, a shared cache) is
- * not read from.
+ * user's alone. A code cache is code that runs as whoever runs gocker (root, mostly), and a
+ * cache write or prune is a write or unlink as root: a directory someone else owns or may
+ * write into (a HOME kept across sudo, a shared cache) is not used, nor one whose path goes
+ * through a directory or link someone else could change (they could swap the directory for
+ * a link of theirs while a long command runs, and have its exit write or prune where they
+ * chose). The directory is then held open and used through /proc/self/fd.
  */
-function cacheDir(): string | undefined {
+function cacheDir(): CacheDir | undefined {
+  if (cacheDirOnce !== null) return cacheDirOnce;
+  cacheDirOnce = undefined;
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
   // An empty or relative HOME would put it under whatever directory gocker runs in.
   if (!path.isAbsolute(base)) return undefined;
-  const dir = path.join(base, 'gocker', 'v8');
   const uid = process.geteuid?.() ?? -1;
-  const ours = (p: string): boolean => {
-    const st = fs.lstatSync(p);
-    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
-  };
+  let fd: number | undefined;
   try {
-    if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return ours(path.dirname(dir)) && ours(dir) ? dir : undefined;
+    const dir = path.join(base, 'gocker', 'v8');
+    if (!trustedPath(dir, uid)) return undefined;
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    if (st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error('not ours alone');
+    cacheDirOnce = { dir: `/proc/self/fd/${fd}`, fd };
   } catch {
-    return undefined;
+    if (fd !== undefined) fs.closeSync(fd);
   }
+  return cacheDirOnce;
 }
 
 /** How long another install's cache, or a leftover, is kept after its last use. */
@@ -80,13 +128,14 @@ function installId(dir: string): string {
 function readCache(file: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   } catch {
     return undefined; // first run of this command: made at exit
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return undefined;
+    // Only a file this user wrote, which no one else may change or holds another link to.
+    if (!st.isFile() || st.uid !== (process.geteuid?.() ?? -1) || (st.mode & 0o022) !== 0 || st.nlink !== 1) return undefined;
     const data = Buffer.allocUnsafe(st.size);
     for (let n = 0; n < st.size; ) {
       const got = fs.readSync(fd, data, n, st.size - n, n);
@@ -122,10 +171,11 @@ function writeCache(dir: string, name: string, own: string, node: string, data: 
   const file = path.join(dir, name);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, data, { mode: 0o600 });
+    // Exclusive: never through a link or into a file already there.
+    fs.writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, file);
-  } catch {
-    fs.rmSync(tmp, { force: true, recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
     return;
   }
   const now = Date.now();
@@ -133,9 +183,9 @@ function writeCache(dir: string, name: string, own: string, node: string, data: 
   let total = data.length;
   const remove = (p: string): void => {
     try {
-      fs.rmSync(p, { force: true, recursive: true });
+      fs.unlinkSync(p);
     } catch {
-      /* not ours to remove */
+      /* gone meanwhile, or not a file: left */
     }
   };
   for (const f of fs.readdirSync(dir)) {
@@ -143,6 +193,8 @@ function writeCache(dir: string, name: string, own: string, node: string, data: 
     const p = path.join(dir, f);
     try {
       const st = fs.lstatSync(p);
+      // Files only, and not followed: a directory or a link there is not a cache of ours.
+      if (!st.isFile()) continue;
       if ((f.startsWith(own) && f.endsWith(node)) || now - st.mtimeMs > KEEP_MS) remove(p);
       else {
         kept.push({ p, size: st.size, mtime: st.mtimeMs });
@@ -184,13 +236,13 @@ function loadBundle<T>(name: 'main' | 'fast', command: string): T | undefined {
   const own = `${name}-${command}-${installId(__dirname)}-`;
   const node = `-${process.version.replace(/[^0-9a-z.]/gi, '')}.bin`;
   const cacheName = `${own}${hash}${node}`;
-  const cachedData = dir === undefined ? undefined : readCache(path.join(dir, cacheName));
+  const cachedData = dir === undefined ? undefined : readCache(path.join(dir.dir, cacheName));
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   if (dir !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     process.once('exit', (code) => {
       if (code !== 0) return; // a failed run compiled the failure's path, not the command's
       try {
-        writeCache(dir, cacheName, own, node, script.createCachedData());
+        writeCache(dir.dir, cacheName, own, node, script.createCachedData());
       } catch {
         /* a cache directory we cannot write or list: no cache, the same result */
       }

@@ -93,6 +93,63 @@ test('a cache directory others may write into is neither read nor written', () =
   });
 });
 
+test('a cache directory reached through a directory or link others could change is not used', () => {
+  withCopy((dir) => {
+    // XDG_CACHE_HOME itself writable by others (no sticky bit): they could swap gocker/ for
+    // a link of theirs at any time.
+    fs.mkdirSync(path.join(dir, 'xdg'), { mode: 0o777 });
+    fs.chmodSync(path.join(dir, 'xdg'), 0o777);
+    assert.equal(version(dir).status, 0);
+    assert.deepEqual(caches(dir), []);
+    // A link on the way that another user owns (the target is fine: its owner could change it).
+    fs.chmodSync(path.join(dir, 'xdg'), 0o700);
+    fs.mkdirSync(path.join(dir, 'real'), { mode: 0o700 });
+    fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'xdg', 'gocker'));
+    fs.lchownSync(path.join(dir, 'xdg', 'gocker'), 65534, 65534);
+    assert.equal(version(dir).status, 0);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'real')), []);
+  });
+});
+
+test('the cache directory swapped for a link while a command runs: its exit writes into the directory it checked, not through the link', () => {
+  withCopy((dir) => {
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(elsewhere, { mode: 0o700 });
+    const moved = path.join(dir, 'moved');
+    // Runs before gocker's own exit handler (registered first): the swap a user owning the
+    // cache's parent could make during a long `run`, `events` or `logs -f`.
+    const swap = path.join(dir, 'swap.js');
+    fs.writeFileSync(swap, `process.on('exit', () => { require('fs').renameSync(${JSON.stringify(cacheDir(dir))}, ${JSON.stringify(moved)}); require('fs').symlinkSync(${JSON.stringify(elsewhere)}, ${JSON.stringify(cacheDir(dir))}); });\n`);
+    fs.mkdirSync(cacheDir(dir), { recursive: true, mode: 0o700 });
+    const r = spawnSync(process.execPath, ['-r', swap, path.join(dir, 'dist', 'cli', 'gocker.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(fs.readdirSync(elsewhere), [], 'nothing written through the link');
+    assert.equal(fs.readdirSync(moved).length, 1, 'the cache is in the directory checked at start');
+  });
+});
+
+test('a cache file with another link to it is not read, and is replaced; old directories there are not removed, nor what they hold', () => {
+  withCopy((dir) => {
+    assert.equal(version(dir).status, 0);
+    const [name] = caches(dir);
+    const file = path.join(cacheDir(dir), name);
+    // Another link: whoever holds it could change what the next run reads.
+    const other = path.join(dir, 'other-link');
+    fs.linkSync(file, other);
+    const before = fs.statSync(file).ino;
+    // Something old in the directory that is not a cache file: pruning unlinks files only.
+    const old = path.join(cacheDir(dir), 'main-ps-old');
+    fs.mkdirSync(old);
+    fs.writeFileSync(path.join(old, 'keep'), 'x');
+    const when = new Date(Date.now() - 40 * 86_400_000);
+    fs.utimesSync(old, when, when);
+    assert.equal(version(dir).status, 0);
+    assert.notEqual(fs.statSync(file).ino, before, 'made again, not read');
+    assert.equal(fs.statSync(other).nlink, 1);
+    assert.equal(fs.readFileSync(path.join(old, 'keep'), 'utf8'), 'x');
+  });
+});
+
 test('a cache V8 refuses (here: garbage) is not run, and is made again', () => {
   withCopy((dir) => {
     assert.equal(version(dir).status, 0);
