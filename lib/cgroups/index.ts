@@ -8,7 +8,7 @@ import { hostCgroups, type CgroupLayout, type CgroupMode } from './detect';
 import { v1Line } from './devices';
 import { sharesToWeight, type Resources } from './resources';
 
-export { DEFAULT_SHM_SIZE, parseInt64Flag, parseResources, parseShmSize, parseSize, type Resources, type ResourceFlags } from './resources';
+export { DEFAULT_SHM_SIZE, parseInt64Flag, parseMemorySwap, parseResources, parseShmSize, parseSize, type Resources, type ResourceFlags } from './resources';
 export { ALLOW_ALL, DEFAULT_DEVICE_RULES, program as deviceProgram, type DeviceRule } from './devices';
 
 export interface CgroupStats {

@@ -44,6 +44,14 @@ export function parseSize(value: string, flag: string, option: keyof ResourceFla
   }
 }
 
+/**
+ * --memory-swap in bytes: -1 (unlimited) as given, else a size; a negative size (an int64
+ * overflow) is no limit too, as dockerd sets swap only when it is positive.
+ */
+export function parseMemorySwap(value: string): number {
+  return value.trim() === '-1' ? -1 : Math.max(-1, parseSize(value, '--memory-swap', 'memorySwap'));
+}
+
 /** docker's default /dev/shm size (the daemon's DefaultShmSize). */
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
@@ -108,8 +116,7 @@ export function parseResources(f: ResourceFlags, hostInfo?: { cpus: number; onli
     if (r.memory !== 0 && r.memory < 6 * 1024 * 1024) throw bad('memory', 'Minimum memory limit allowed is 6MB');
   }
   if (f.memorySwap !== undefined && f.memorySwap !== '') {
-    // A negative size (an int64 overflow) is no limit, as dockerd, which sets swap only when it is positive.
-    const swap = String(f.memorySwap).trim() === '-1' ? -1 : Math.max(-1, parseSize(String(f.memorySwap), '--memory-swap', 'memorySwap'));
+    const swap = parseMemorySwap(String(f.memorySwap));
     // As docker: 0 is "not set" (memory-swap then defaults to twice --memory), and only a
     // positive total needs a --memory to be a total of.
     if (swap > 0 && !r.memory) throw bad('memorySwap', 'You should always set the Memory limit when using Memoryswap limit, see usage');

@@ -1,7 +1,7 @@
 // docker update: new resource limits for a container, running or created (its live cgroup,
 // then its record) or not (its record, which the next start applies).
 import * as fs from 'node:fs';
-import { cgroupManager, parseInt64Flag, parseResources, parseSize, type ResourceFlags, type Resources } from '../cgroups';
+import { cgroupManager, parseInt64Flag, parseMemorySwap, parseResources, type ResourceFlags, type Resources } from '../cgroups';
 import { GockerError, InvalidOptionError } from '../errors';
 import type { StorePaths } from '../store/paths';
 import { withContainer } from './lifecycle';
@@ -30,7 +30,7 @@ export function parseUpdate(f: ResourceFlags, hostInfo?: { cpus: number; onlineC
   const r = parseResources({ memory: f.memory, cpus: f.cpus, cpuShares: f.cpuShares, cpusetCpus: f.cpusetCpus }, hostInfo);
   const req: UpdateRequest = { memory: r.memory || undefined, nanoCpus: r.nanoCpus, cpuShares: r.cpuShares, cpusetCpus: r.cpusetCpus };
   if (f.memorySwap !== undefined && f.memorySwap !== '') {
-    const swap = String(f.memorySwap).trim() === '-1' ? -1 : Math.max(-1, parseSize(String(f.memorySwap), '--memory-swap', 'memorySwap'));
+    const swap = parseMemorySwap(String(f.memorySwap));
     if (swap) req.memorySwap = swap;
   }
   if (req.memory && req.memorySwap && req.memorySwap > 0 && req.memorySwap < req.memory) {
