@@ -105,6 +105,22 @@ test('a stale or lost names/ entry: the container the records name is found, nev
   }
 });
 
+test('a ref longer than a file name can be: docker\'s "No such container", not the store\'s path', async () => {
+  const a = await create('lk-long');
+  try {
+    for (const ref of ['a'.repeat(300), `lk-long${'x'.repeat(256)}`, `/${'b'.repeat(255)}`]) {
+      assert.throws(() => g.container(ref), (e: unknown) => e instanceof NoSuchContainerError && e.message === `No such container: ${ref}`);
+      const r = cli(['rm', ref]);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `Error response from daemon: No such container: ${ref}\n`);
+      assert.doesNotMatch(r.stderr, /ENAMETOOLONG|names/);
+    }
+    assert.equal(nameOf('lk-long'), 'lk-long');
+  } finally {
+    await a.remove({ force: true });
+  }
+});
+
 test('a store from before names/: names found in the records, before an id prefix', async () => {
   const a = await create('lk-old');
   const b = await create(a.id.slice(0, 10));
