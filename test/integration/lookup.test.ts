@@ -105,6 +105,26 @@ test('a stale or lost names/ entry: the container the records name is found, nev
   }
 });
 
+test('a name whose entry was lost, that is also a prefix of another container\'s id: still the name\'s container', async () => {
+  const a = await create('lk-p');
+  const prefix = a.id.slice(0, 6);
+  const b = await create(prefix);
+  try {
+    fs.rmSync(path.join(names, prefix));
+    // dockerd: the name before the prefix. It was the prefix's, and rm -f removed lk-p.
+    assert.equal(g.container(prefix).id, b.id);
+    assert.equal(cli(['inspect', '-f', '{{.Name}}', prefix]).stdout, `/${prefix}\n`);
+    const r = cli(['rm', '-f', prefix]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(g.container(a.id).name, 'lk-p');
+    assert.throws(() => g.container(b.id), NoSuchContainerError);
+    // A shorter prefix no name has: the id's container, as ever.
+    assert.equal(nameOf(a.id.slice(0, 5)), 'lk-p');
+  } finally {
+    for (const c of [a, b]) await c.remove({ force: true }).catch(() => undefined);
+  }
+});
+
 test('a ref longer than a file name can be: docker\'s "No such container", not the store\'s path', async () => {
   const a = await create('lk-long');
   try {
