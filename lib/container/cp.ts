@@ -6,14 +6,14 @@
 // the host.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GockerError } from '../errors';
+import { GockerError, NoSuchContainerError } from '../errors';
 import { log } from '../log';
 import { MNT_DETACH, native } from '../native';
-import { acquireLock } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
+import { lockContainer } from '../store/records';
 import { containerPid, find, startedProcess } from './lifecycle';
 import type { ContainerRecord } from './record';
-import { containerLock, mountContainerLayers } from './state';
+import { mountContainerLayers } from './state';
 import { extractTar, writeTar } from './tar';
 
 /** How docker cp copies. */
@@ -42,7 +42,7 @@ const cpError = (msg: string): GockerError => new GockerError(msg, { exitCode: 1
 const cpUsage = (msg: string): GockerError => new GockerError(msg, { exitCode: 1, code: 'EUSAGE' });
 
 /** The container's root for the copy, and how to let go of it. */
-async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{ root: string; done: () => void }> {
+async function containerRoot(paths: StorePaths, rec: ContainerRecord, ref: string): Promise<{ root: string; done: () => void }> {
   if (rec.State.Running && rec.State.Pid > 0) {
     // The root of the container's command, as exec joins it: once it has started (before,
     // the monitor's child is still on the host's /), verified as this container's (not a
@@ -61,7 +61,9 @@ async function containerRoot(paths: StorePaths, rec: ContainerRecord): Promise<{
   // vfs: a stopped container's tree is a plain directory.
   if (rec.GraphDriver.Name === 'vfs') return { root: rec.GraphDriver.Data.UpperDir, done: () => undefined };
   // Stopped: its overlay, mounted while the container lock keeps a start from racing us.
-  const release = await acquireLock(containerLock(paths, rec.Id));
+  // Removed meanwhile: said as docker says it, and no lock file made again for it.
+  const release = await lockContainer(paths, rec.Id);
+  if (!release) throw new NoSuchContainerError(`No such container: ${ref}`);
   let mounted = '';
   try {
     const merged = path.join(paths.runContainer(rec.Id), 'cp-merged');
@@ -95,7 +97,7 @@ export async function copyFiles(paths: StorePaths, srcArg: string, dstArg: strin
   if (src.container && dst.container) throw cpUsage('copying between containers is not supported');
   if (!src.container && !dst.container) throw cpUsage('must specify at least one container source');
   const rec = find(paths, (src.container ?? dst.container)!);
-  const ctr = await containerRoot(paths, rec);
+  const ctr = await containerRoot(paths, rec, (src.container ?? dst.container)!);
   try {
     const srcRoot = src.container ? ctr.root : '/';
     const dstRoot = dst.container ? ctr.root : '/';
@@ -200,7 +202,7 @@ export async function copyArchiveIn(paths: StorePaths, dstArg: string, input: No
   const check = (root: string): void => {
     if (native().statIn(root, dstPath, true) !== 'dir') throw cpError(`destination "${dst.container}:${dst.path}" must be a directory`);
   };
-  const first = await containerRoot(paths, rec);
+  const first = await containerRoot(paths, rec, dst.container);
   try {
     check(first.root);
   } finally {
@@ -210,7 +212,7 @@ export async function copyArchiveIn(paths: StorePaths, dstArg: string, input: No
     const tree = path.join(stage, 'tree');
     fs.mkdirSync(tree, { mode: 0o700 });
     await extractTar(input, tree);
-    const ctr = await containerRoot(paths, rec);
+    const ctr = await containerRoot(paths, rec, dst.container!);
     try {
       check(ctr.root);
       // Entry by entry: the destination directory itself keeps its owner, mode and times.
@@ -245,7 +247,7 @@ export async function copyArchiveOut(paths: StorePaths, srcArg: string, out: Nod
     const srcPath = path.posix.join('/', src.path);
     const contentsOnly = /\/\.$/.test(src.path) || srcPath === '/';
     const top = contentsOnly ? 'contents' : basename(srcPath);
-    const ctr = await containerRoot(paths, rec);
+    const ctr = await containerRoot(paths, rec, src.container!);
     try {
       // -L: the link's target, under the link's name (top).
       const followed = o.followLink && !contentsOnly ? followLinks(ctr.root, srcPath) : srcPath;

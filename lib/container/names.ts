@@ -131,7 +131,14 @@ export function releaseName(paths: StorePaths, name: string, id: string): void {
 export function claimedBy(paths: StorePaths, name: string): string | undefined {
   const bare = name.replace(/^\//, '');
   if (!NAME_PATTERN.test(bare)) return '';
-  const owner = readOwner(path.join(namesDir(paths), bare));
+  let owner: string | undefined;
+  try {
+    owner = readOwner(path.join(namesDir(paths), bare));
+  } catch (e) {
+    // A name longer than a file name can be (ENAMETOOLONG) has no entry: none was ever made
+    // for it. Said as the error it is, it showed the store's path instead of "No such container".
+    if (!isErrno(e, 'ENAMETOOLONG')) throw e;
+  }
   if (owner !== undefined) return owner;
   return fs.existsSync(namesDir(paths)) ? '' : undefined;
 }

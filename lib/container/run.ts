@@ -380,7 +380,10 @@ export class Runner {
         ? { exitCode: status.code, signal: status.code > 128 ? status.code - 128 : 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: '' }
         : undefined);
       log.debug('container exited', { id: rec.Id.slice(0, 12), exit: exit?.exitCode, ms: sinceStart() });
-      const again = await acquireLock(containerLock(this.paths, rec.Id));
+      // Removed meanwhile (rm -f from elsewhere): nothing to record, and no lock file made
+      // again for it (acquireLock's left one behind for each such removal).
+      const again = await lockContainer(this.paths, rec.Id);
+      if (!again) return this.finish(rec, cgroup, !!o.rm, exit, true, true);
       try {
         return await this.finish(rec, cgroup, !!o.rm, exit, true);
       } finally {
@@ -560,7 +563,7 @@ export class Runner {
    * lock. attached: this CLI saw the exit (the monitor then runs no exit command), and hands
    * it to the restart policy's.
    */
-  private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean, known?: ExitInfo, attached = false): Promise<RunResult> {
+  private async finish(rec: ContainerRecord, cgroup: ContainerCgroup, rm: boolean, known?: ExitInfo, attached = false, removed = false): Promise<RunResult> {
     const exit: ExitInfo = known ?? readExit(this.paths, rec.Id) ?? { exitCode: 255, signal: 0, startedAt: rec.State.StartedAt, finishedAt: new Date().toISOString(), error: 'the monitor exited without recording an exit status' };
     // The monitor compared the cgroup's OOM-kill count at the start and at the end of this
     // run: a kill left over from an earlier run of the same container does not count.
@@ -571,7 +574,7 @@ export class Runner {
       StartedAt: exit.startedAt || rec.State.StartedAt, FinishedAt: exit.finishedAt, Error: exit.error,
     };
     // Removed meanwhile (rm -f from elsewhere, or the monitor's exit command): nothing to record.
-    if (!fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
+    if (removed || !fs.existsSync(this.paths.container(rec.Id))) return { id: rec.Id, exitCode, error: exit.error || undefined, oomKilled };
     containerExited(this.paths, rec);
     // The exit goes into the record as it is now: a rename or an update while it ran stays.
     const now = { ...(loadRecord(this.paths, rec.Id) ?? rec), State: rec.State };

@@ -63,11 +63,13 @@ const FULL_ID = /^[0-9a-f]{64}$/;
 
 /**
  * The container ref names, in dockerd's order (GetContainer): a full id, then a name ('/name'
- * or 'name'), then a unique id prefix. Each is found without reading every record: the id's
- * directory, the name's entry in names/ (names.ts), the ids the containers directory lists;
- * 300 records read and parsed were most of an `exec`'s lookup. The records are read all
- * only where names/ cannot answer: a store from before it, an entry whose record says
- * another name (a rename or removal cut short), or a ref nothing else found.
+ * or 'name'), then a unique id prefix. A full id and a name with its entry in names/
+ * (names.ts) are found without reading every record: the id's directory, the record the
+ * entry names; 300 records read and parsed were most of an `exec`'s lookup. Anything else
+ * reads them all for the name before any prefix is taken: a store from before names/, an
+ * entry lost (a crash, a rename cut short) or stale, and a ref that is no one's name. A hex
+ * name whose entry was lost was taken for the prefix of another container's id, and
+ * `rm -f NAME` removed that one.
  */
 export function resolveContainer(paths: StorePaths, ref: string): ContainerRecord {
   if (FULL_ID.test(ref)) {
@@ -80,19 +82,11 @@ export function resolveContainer(paths: StorePaths, ref: string): ContainerRecor
     const rec = FULL_ID.test(owner) ? loadRecord(paths, owner) : undefined;
     if (rec?.Name === name) return rec;
   }
-  let all: ContainerRecord[] | undefined;
-  const byName = (): ContainerRecord | undefined => (all ??= listRecords(paths)).find((r) => r.Name === name);
-  // An entry gone stale, or no names/ at all: the name is looked for before the prefix, as ever.
-  if (owner !== '') {
-    const rec = byName();
-    if (rec) return rec;
-  }
+  const byName = listRecords(paths).find((r) => r.Name === name);
+  if (byName) return byName;
   const matches = /^[0-9a-f]+$/.test(ref) ? containerIds(paths).filter((id) => id.startsWith(ref)).map((id) => loadRecord(paths, id)).filter((r): r is ContainerRecord => r !== undefined) : [];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new GockerError(`multiple IDs found with provided prefix: ${ref}`, { exitCode: 1 });
-  // A name whose entry names/ lost: still the records'.
-  const rec = all ? undefined : byName();
-  if (rec) return rec;
   throw new NoSuchContainerError(`No such container: ${ref}`);
 }
 

@@ -105,6 +105,42 @@ test('a stale or lost names/ entry: the container the records name is found, nev
   }
 });
 
+test('a name whose entry was lost, that is also a prefix of another container\'s id: still the name\'s container', async () => {
+  const a = await create('lk-p');
+  const prefix = a.id.slice(0, 6);
+  const b = await create(prefix);
+  try {
+    fs.rmSync(path.join(names, prefix));
+    // dockerd: the name before the prefix. It was the prefix's, and rm -f removed lk-p.
+    assert.equal(g.container(prefix).id, b.id);
+    assert.equal(cli(['inspect', '-f', '{{.Name}}', prefix]).stdout, `/${prefix}\n`);
+    const r = cli(['rm', '-f', prefix]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(g.container(a.id).name, 'lk-p');
+    assert.throws(() => g.container(b.id), NoSuchContainerError);
+    // A shorter prefix no name has: the id's container, as ever.
+    assert.equal(nameOf(a.id.slice(0, 5)), 'lk-p');
+  } finally {
+    for (const c of [a, b]) await c.remove({ force: true }).catch(() => undefined);
+  }
+});
+
+test('a ref longer than a file name can be: docker\'s "No such container", not the store\'s path', async () => {
+  const a = await create('lk-long');
+  try {
+    for (const ref of ['a'.repeat(300), `lk-long${'x'.repeat(256)}`, `/${'b'.repeat(255)}`]) {
+      assert.throws(() => g.container(ref), (e: unknown) => e instanceof NoSuchContainerError && e.message === `No such container: ${ref}`);
+      const r = cli(['rm', ref]);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `Error response from daemon: No such container: ${ref}\n`);
+      assert.doesNotMatch(r.stderr, /ENAMETOOLONG|names/);
+    }
+    assert.equal(nameOf('lk-long'), 'lk-long');
+  } finally {
+    await a.remove({ force: true });
+  }
+});
+
 test('a store from before names/: names found in the records, before an id prefix', async () => {
   const a = await create('lk-old');
   const b = await create(a.id.slice(0, 10));

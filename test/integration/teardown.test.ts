@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BIN, gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
+import { BIN, gocker, gockerAsync, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 import { cgroupDirs } from '../helpers/containerd';
 import { leftovers, links } from '../helpers/network';
 import { until } from '../helpers/wait';
@@ -358,5 +358,31 @@ test('a container\'s lock, for a container with no record: no lock file left for
     (await waiter)();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('rm -f of a container a foreground run runs: the run ends, recording nothing, and leaves no lock file for it', async () => {
+  const run = gockerAsync([...roots.args, 'run', '--network', 'none', '--name', 'td-fg-rm', 'busybox', 'sleep', '30']);
+  let id = '';
+  let ended = false;
+  void run.then(() => (ended = true));
+  try {
+    await until('running', () => {
+      const r = g(['inspect', '-f', '{{.State.Running}} {{.Id}}', 'td-fg-rm']);
+      if (r.status === 0 && r.stdout.startsWith('true ')) id = r.stdout.trim().split(' ')[1];
+      return id !== '';
+    });
+    ok(['rm', '-f', 'td-fg-rm']);
+    await run;
+    // The run's exit took the container's lock again after the removal: acquireLock made its
+    // file once more, for a container gone.
+    assert.equal(fs.existsSync(lockOf(id)), false, 'lock file left');
+    assert.deepEqual(fs.readdirSync(path.join(roots.runroot, 'locks')).filter((f) => f.includes(id)), []);
+    assert.equal(fs.existsSync(path.join(roots.root, 'containers', id)), false, 'record made again');
+  } finally {
+    if (!ended) {
+      g(['rm', '-f', 'td-fg-rm']);
+      await run;
+    }
   }
 });
