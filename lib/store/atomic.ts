@@ -96,11 +96,25 @@ function lockDir(lockFile: string, parents: boolean): void {
 }
 
 /**
- * Takes a flock on lockFile (created if missing): exclusive unless shared. Returns its
- * release. parents: make the lock's directory's parents too.
+ * For a lock whose file exists only while what it guards does (a container's, see
+ * store/records.ts): before the file is made, again or for the first time, whether that is
+ * still there. When it is not, an ENOENT is thrown rather than the file made: a waiter taking
+ * the lock its holder unlinked as it removed the container would otherwise make the file
+ * again, and leave it there until it had looked and unlinked it once more.
  */
-export async function acquireLock(lockFile: string, shared = false, parents = true): Promise<() => void> {
+export type LockWhile = () => boolean;
+
+function checkWhile(lockFile: string, still: LockWhile | undefined): void {
+  if (still && !still()) throw Object.assign(new Error(`ENOENT: what ${lockFile} guards is gone`), { code: 'ENOENT' });
+}
+
+/**
+ * Takes a flock on lockFile (created if missing): exclusive unless shared. Returns its
+ * release. parents: make the lock's directory's parents too. still: see LockWhile.
+ */
+export async function acquireLock(lockFile: string, shared = false, parents = true, still?: LockWhile): Promise<() => void> {
   for (;;) {
+    checkWhile(lockFile, still);
     lockDir(lockFile, parents);
     const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     try {
@@ -126,10 +140,11 @@ export async function acquireLock(lockFile: string, shared = false, parents = tr
 
 /**
  * Takes an exclusive flock on lockFile only if nobody holds it in any mode, without waiting.
- * Returns its release, or undefined when the lock is busy. parents: as acquireLock's.
+ * Returns its release, or undefined when the lock is busy. parents, still: as acquireLock's.
  */
-export function tryExclusiveLock(lockFile: string, parents = true): (() => void) | undefined {
+export function tryExclusiveLock(lockFile: string, parents = true, still?: LockWhile): (() => void) | undefined {
   for (;;) {
+    checkWhile(lockFile, still);
     lockDir(lockFile, parents);
     const fd = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     let got = false;

@@ -30,9 +30,9 @@ export async function lockContainer(paths: StorePaths, id: string): Promise<(() 
   const file = containerLock(paths, id);
   let release: () => void;
   try {
-    release = await acquireLock(file, false, false);
+    release = await acquireLock(file, false, false, () => hasRecord(paths, id));
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) return undefined; // no runroot: no container either
+    if (isErrno(e, 'ENOENT')) return undefined; // no record, or no runroot: no container either
     throw e;
   }
   return heldFor(paths, id, file, release);
@@ -43,7 +43,7 @@ export function tryLockContainer(paths: StorePaths, id: string): (() => void) | 
   const file = containerLock(paths, id);
   let release: (() => void) | undefined;
   try {
-    release = tryExclusiveLock(file, false);
+    release = tryExclusiveLock(file, false, () => hasRecord(paths, id));
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return 'gone';
     throw e;
@@ -52,8 +52,11 @@ export function tryLockContainer(paths: StorePaths, id: string): (() => void) | 
   return heldFor(paths, id, file, release) ?? 'gone';
 }
 
+const hasRecord = (paths: StorePaths, id: string): boolean => fs.existsSync(recordFile(paths, id));
+
 function heldFor(paths: StorePaths, id: string, file: string, release: () => void): (() => void) | undefined {
-  if (fs.existsSync(recordFile(paths, id))) return release;
+  // Looked at before the file was made too (LockWhile), but it may have gone since.
+  if (hasRecord(paths, id)) return release;
   // Unlinked while held: whoever waits for it takes it again on the path's file (acquireLock).
   unlinkIfThere(file);
   release();
