@@ -173,7 +173,8 @@ async function removeDir(dir: string): Promise<void> {
 
 /**
  * Runs a step that creates directories under the shared 'gocker' parent again if that
- * parent vanished meanwhile (the last other container's removal takes it: see below).
+ * parent vanished meanwhile (the last other container's removal takes it: see below), or
+ * was made again and not filled yet.
  */
 function retryVanished(step: () => void): void {
   for (let i = 0; ; i++) {
@@ -181,7 +182,8 @@ function retryVanished(step: () => void): void {
       step();
       return;
     } catch (e) {
-      if (!isErrno(e, 'ENOENT') || i >= 5) throw e;
+      // ENODEV: a file of a directory removed while it was being read or written.
+      if (!(isErrno(e, 'ENOENT') || isErrno(e, 'ENODEV')) || i >= 5) throw e;
     }
   }
 }
@@ -264,14 +266,25 @@ class V1Cgroup implements ContainerCgroup {
   create(r: Resources): void {
     for (const d of this.dirs()) {
       // cpuset: a new cgroup starts with empty cpus and mems and refuses tasks; inherit
-      // the parent's at every level (the v1 cpuset quirk).
+      // the parent's at every level (the v1 cpuset quirk). A level at a time, not made with
+      // its parents: the shared parent, filled here and then taken by another container's
+      // last exit, was made again empty by the child's recursive mkdir, the child copied
+      // its emptiness and the container's join failed (ENOSPC). A parent gone or not yet
+      // filled (made by another start a moment ago) is ENOENT: all again, from the top.
       if (d === this.byController.get('cpuset')) retryVanished(() => {
         let cur = this.mounts.get('cpuset')!;
         for (const part of this.name.split('/')) {
           const next = `${cur}/${part}`;
-          fs.mkdirSync(next, { recursive: true });
+          try {
+            fs.mkdirSync(next);
+          } catch (e) {
+            if (!isErrno(e, 'EEXIST')) throw e;
+          }
           for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-            if (fs.readFileSync(`${next}/${f}`, 'utf8').trim() === '') write(`${next}/${f}`, fs.readFileSync(`${cur}/${f}`, 'utf8').trim());
+            if (fs.readFileSync(`${next}/${f}`, 'utf8').trim() !== '') continue;
+            const inherited = fs.readFileSync(`${cur}/${f}`, 'utf8').trim();
+            if (inherited === '') throw Object.assign(new Error(`ENOENT: ${cur}/${f} not filled yet`), { code: 'ENOENT' });
+            write(`${next}/${f}`, inherited);
           }
           cur = next;
         }
