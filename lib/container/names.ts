@@ -20,6 +20,22 @@ function namesDir(paths: StorePaths): string {
   return path.join(paths.root, 'names');
 }
 
+/** The longest file name (NAME_MAX): docker's names have no limit, names/ entries do. */
+const NAME_MAX = 255;
+
+/**
+ * names/'s entry for a name (with or without docker's leading '/'): the name itself, or for
+ * one longer than a file name can be, '#' and its SHA-256 ('#' is in no name, so no name's
+ * entry is another's). dockerd takes such names; before, their claim was a raw ENAMETOOLONG.
+ */
+function entryFile(dir: string, name: string): string {
+  const bare = name.replace(/^\//, '');
+  if (Buffer.byteLength(bare) <= NAME_MAX) return path.join(dir, bare);
+  // Loaded only for such a name: node:crypto is not otherwise among run's modules.
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  return path.join(dir, `#${createHash('sha256').update(bare).digest('hex')}`);
+}
+
 function conflict(name: string, owner: string): GockerError {
   return new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 125 });
 }
@@ -57,7 +73,7 @@ function readOwner(file: string): string | undefined {
 async function claim(paths: StorePaths, name: string, id: string): Promise<string | undefined> {
   const dir = namesDir(paths);
   if (!fs.existsSync(dir)) await migrate(paths, dir);
-  const file = path.join(dir, name);
+  const file = entryFile(dir, name);
   if (tryCreate(file, id)) return undefined;
   const release = await acquireLock(paths.lock('names'));
   try {
@@ -118,7 +134,7 @@ export async function reserveName(paths: StorePaths, name: string | undefined, i
 
 /** Frees `name` if `id` holds it. */
 export function releaseName(paths: StorePaths, name: string, id: string): void {
-  const file = path.join(namesDir(paths), name.replace(/^\//, ''));
+  const file = entryFile(namesDir(paths), name);
   if (readOwner(file) === id) unlinkIfThere(file);
 }
 
@@ -131,14 +147,7 @@ export function releaseName(paths: StorePaths, name: string, id: string): void {
 export function claimedBy(paths: StorePaths, name: string): string | undefined {
   const bare = name.replace(/^\//, '');
   if (!NAME_PATTERN.test(bare)) return '';
-  let owner: string | undefined;
-  try {
-    owner = readOwner(path.join(namesDir(paths), bare));
-  } catch (e) {
-    // A name longer than a file name can be (ENAMETOOLONG) has no entry: none was ever made
-    // for it. Said as the error it is, it showed the store's path instead of "No such container".
-    if (!isErrno(e, 'ENAMETOOLONG')) throw e;
-  }
+  const owner = readOwner(entryFile(namesDir(paths), bare));
   if (owner !== undefined) return owner;
   return fs.existsSync(namesDir(paths)) ? '' : undefined;
 }
@@ -160,7 +169,7 @@ async function migrate(paths: StorePaths, dir: string): Promise<void> {
     for (const id of ids) {
       try {
         const rec = JSON.parse(fs.readFileSync(recordFile(paths, id), 'utf8')) as { Name?: string };
-        if (rec.Name) fs.writeFileSync(path.join(tmp, rec.Name.replace(/^\//, '')), id);
+        if (rec.Name) fs.writeFileSync(entryFile(tmp, rec.Name), id);
       } catch {
         /* a half-written container: no name to keep */
       }

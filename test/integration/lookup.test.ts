@@ -141,6 +141,28 @@ test('a ref longer than a file name can be: docker\'s "No such container", not t
   }
 });
 
+test('a name longer than a file name can be is taken, as dockerd takes it: claimed once, found, renamed, freed', async () => {
+  const long = `lk-${'n'.repeat(300)}`;
+  const c = await create(long);
+  try {
+    assert.equal(nameOf(long), long);
+    assert.equal(cli(['inspect', '-f', '{{.Name}}', long]).stdout, `/${long}\n`);
+    const again = cli(['create', '--network', 'none', '--name', long, 'busybox', 'true']);
+    assert.equal(again.status, 125);
+    assert.match(again.stderr, /^gocker: Conflict\. The container name "\/lk-n+" is already in use by container "[0-9a-f]{64}"/);
+    const renamed = `${long}2`;
+    assert.equal(cli(['rename', long, renamed]).status, 0);
+    assert.equal(nameOf(renamed), renamed);
+    assert.throws(() => g.container(long), NoSuchContainerError);
+    // The old name is free again.
+    const d = await create(long);
+    await d.remove({ force: true });
+  } finally {
+    await c.remove({ force: true });
+  }
+  assert.deepEqual(fs.readdirSync(names), [], 'their entries go with them');
+});
+
 test('a store from before names/: names found in the records, before an id prefix', async () => {
   const a = await create('lk-old');
   const b = await create(a.id.slice(0, 10));
