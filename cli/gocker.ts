@@ -66,13 +66,8 @@ function trustedPath(p: string, uid: number): boolean {
   return true;
 }
 
-interface CacheDir {
-  /** the directory, as a path through fd: what is read, written and pruned is in it */
-  dir: string;
-  fd: number;
-}
-
-let cacheDirOnce: CacheDir | null | undefined = null;
+/** cacheDir's answer, once a process: null before it is asked. */
+let cacheDirOnce: string | null | undefined = null;
 
 /**
  * $XDG_CACHE_HOME/gocker/v8 (or ~/.cache/gocker/v8), made 0700; undefined when it is not this
@@ -81,9 +76,10 @@ let cacheDirOnce: CacheDir | null | undefined = null;
  * write into (a HOME kept across sudo, a shared cache) is not used, nor one whose path goes
  * through a directory or link someone else could change (they could swap the directory for
  * a link of theirs while a long command runs, and have its exit write or prune where they
- * chose). The directory is then held open and used through /proc/self/fd.
+ * chose). The directory is then held open (for the process's life) and used through
+ * /proc/self/fd: what is read, written and pruned is in the directory checked.
  */
-function cacheDir(): CacheDir | undefined {
+function cacheDir(): string | undefined {
   if (cacheDirOnce !== null) return cacheDirOnce;
   cacheDirOnce = undefined;
   const xdg = process.env.XDG_CACHE_HOME;
@@ -98,7 +94,7 @@ function cacheDir(): CacheDir | undefined {
     fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
     const st = fs.fstatSync(fd);
     if (st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error('not ours alone');
-    cacheDirOnce = { dir: `/proc/self/fd/${fd}`, fd };
+    cacheDirOnce = `/proc/self/fd/${fd}`;
   } catch {
     if (fd !== undefined) fs.closeSync(fd);
   }
@@ -236,13 +232,13 @@ function loadBundle<T>(name: 'main' | 'fast', command: string): T | undefined {
   const own = `${name}-${command}-${installId(__dirname)}-`;
   const node = `-${process.version.replace(/[^0-9a-z.]/gi, '')}.bin`;
   const cacheName = `${own}${hash}${node}`;
-  const cachedData = dir === undefined ? undefined : readCache(path.join(dir.dir, cacheName));
+  const cachedData = dir === undefined ? undefined : readCache(path.join(dir, cacheName));
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   if (dir !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     process.once('exit', (code) => {
       if (code !== 0) return; // a failed run compiled the failure's path, not the command's
       try {
-        writeCache(dir.dir, cacheName, own, node, script.createCachedData());
+        writeCache(dir, cacheName, own, node, script.createCachedData());
       } catch {
         /* a cache directory we cannot write or list: no cache, the same result */
       }
