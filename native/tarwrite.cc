@@ -506,6 +506,9 @@ class ReadWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    // The piece's room at once (Fill goes past want by a file read's minimum and a few
+    // headers): grown by appends, the buffer was copied and faulted in again at each doubling.
+    buf_.reserve(want_ + (64 << 10) + 8 * kBlock);
     try {
       more_ = walk_->Fill(buf_, want_) || !buf_.empty();
     } catch (const TreeFailure& f) {
