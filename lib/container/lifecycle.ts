@@ -10,6 +10,7 @@ import type { StorePaths } from '../store/paths';
 import type { ContainerRecord } from './record';
 import { log } from '../log';
 import { native } from '../native';
+import { signalNumber } from '../signals';
 import { lockContainer, tryLockContainer } from '../store/records';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
@@ -17,6 +18,8 @@ import { containerExited, removeContainer } from './teardown';
 import { containerEvent, readEvents } from '../events';
 import { applyPolicyAtExit, exitCommandAlive, markStopped, restarterAlive } from './restart';
 import { ContainerWatch } from './watch';
+
+export { signalNumber };
 
 /** Linux's largest pid_max (PID_MAX_LIMIT on 64-bit). */
 const PID_MAX = 4194304;
@@ -182,30 +185,6 @@ async function removeLost(paths: StorePaths, id: string): Promise<boolean> {
 
 export function find(paths: StorePaths, ref: string): ContainerRecord {
   return reconcile(paths, resolveContainer(paths, ref));
-}
-
-/** Signal numbers as `kill -l` lists them: os.constants lacks the real-time ones. */
-const SIGRTMIN = 34;
-const SIGRTMAX = 64;
-
-/** A signal as docker takes it: a number, a name with or without SIG, or RTMIN+n / RTMAX-n. */
-export function signalNumber(sig: string): number {
-  const invalid = (): GockerError => new GockerError(`Invalid signal: ${sig}`, { exitCode: 1 });
-  const s = sig.toUpperCase().replace(/^SIG/, '');
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n < 1 || n > SIGRTMAX) throw invalid();
-    return n;
-  }
-  const rt = /^RT(MIN|MAX)(?:([+-])(\d+))?$/.exec(s);
-  if (rt) {
-    const n = (rt[1] === 'MIN' ? SIGRTMIN : SIGRTMAX) + (rt[2] === '-' ? -1 : 1) * Number(rt[3] ?? 0);
-    if (n < SIGRTMIN || n > SIGRTMAX) throw invalid();
-    return n;
-  }
-  const n = (os.constants.signals as Record<string, number>)[`SIG${s}`];
-  if (n === undefined) throw invalid();
-  return n;
 }
 
 /** The parent pid in /proc/pid/stat (after the command name, which may hold spaces and parens). */
