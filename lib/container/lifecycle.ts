@@ -279,10 +279,30 @@ function signalContainer(paths: StorePaths, rec: ContainerRecord, signal: number
 function endsIt(rec: ContainerRecord, signal: number): boolean {
   const stop = rec.Config.StopSignal;
   if (!stop || signal === os.constants.signals.SIGKILL) return true;
+  return signalNumber(stop) === signal;
+}
+
+/**
+ * The container's own stop signal, when set, if it does not parse: an image's STOPSIGNAL is
+ * taken as the image says (dockerd checks only --stop-signal), and dockerd's kill parses it
+ * again for every signal but SIGKILL, which it then refuses to send.
+ */
+function unsendable(rec: ContainerRecord, signal: number): GockerError | undefined {
+  if (!rec.Config.StopSignal || signal === os.constants.signals.SIGKILL) return undefined;
   try {
-    return signalNumber(stop) === signal;
+    signalNumber(rec.Config.StopSignal);
+    return undefined;
+  } catch (e) {
+    return e as GockerError;
+  }
+}
+
+/** docker's Container.StopSignal(): the container's, SIGTERM when it has none or it does not parse. */
+function stopSignalOf(rec: ContainerRecord): number {
+  try {
+    return signalNumber(rec.Config.StopSignal || 'SIGTERM');
   } catch {
-    return true; // a stop signal no one can send: none set
+    return os.constants.signals.SIGTERM;
   }
 }
 
@@ -306,6 +326,8 @@ export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL', name
   // it cancels this run's restart; any keeps unless-stopped down), and ends a back-off.
   if (await cancelRestart(paths, rec)) return rec;
   if (rec.State.Restarting) rec = find(paths, ref);
+  const refused = unsendable(rec, signal);
+  if (refused) throw new GockerError(`cannot kill container: ${named}: ${refused.message}`, { exitCode: 1 });
   markStopped(paths, rec, endsIt(rec, signal));
   signalContainer(paths, rec, signal, `cannot kill container: ${named}`);
   containerEvent(paths, 'kill', rec, { signal: String(signal) });
@@ -456,17 +478,23 @@ export async function stop(paths: StorePaths, ref: string, graceSeconds?: number
       return rec;
     }
   }
-  const grace = graceSeconds ?? rec.Config.StopTimeout ?? 10;
-  const first = signalNumber(signal || rec.Config.StopSignal || 'SIGTERM');
+  let grace = graceSeconds ?? rec.Config.StopTimeout ?? 10;
+  const first = signal ? signalNumber(signal) : stopSignalOf(rec);
   const what = `cannot stop container: ${o.named ?? ref}`;
   // Before the signal: the exit it brings is the user's, which the restart policy leaves be.
   markStopped(paths, rec, true);
-  // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
-  // the name as if it stopped, while it runs on, is what docker never does.
-  signalContainer(paths, rec, first, what);
-  containerEvent(paths, 'kill', rec, { signal: String(first) });
-  // Paused: thawed, as docker does, so that the stop signal is delivered.
-  if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
+  if (unsendable(rec, first)) {
+    // As dockerd's stop when its kill refuses the signal (a stop signal that does not parse):
+    // nothing sent, 2 s for an exit all the same (unless it was to wait for ever), then SIGKILL.
+    if (grace >= 0) grace = 2;
+  } else {
+    // A failure to signal (no pid of its own, not permitted) is the command's failure: saying
+    // the name as if it stopped, while it runs on, is what docker never does.
+    signalContainer(paths, rec, first, what);
+    containerEvent(paths, 'kill', rec, { signal: String(first) });
+    // Paused: thawed, as docker does, so that the stop signal is delivered.
+    if (rec.State.Paused && endsIt(rec, first)) await thawToDeliver(rec);
+  }
   if (!(await waitExit(paths, rec, grace < 0 ? Infinity : grace * 1000, o.abort))) {
     try {
       signalContainer(paths, rec, 'SIGKILL', what);

@@ -12,6 +12,7 @@ import { sniffCompression } from '../layer';
 import { parseReference, familiarString, type Reference } from '../name';
 import { validateDigest, splitDigest, type Digest } from '../name/digest';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, hostPlatform } from '../remote';
+import { signalNumber } from '../signals';
 import { Store, sha256 } from '../store';
 import type { ImageConfig } from '../store/types';
 import { imageEvent } from '../events';
@@ -197,7 +198,11 @@ export function applyChanges(cfg: NonNullable<ImageConfig['config']>, changes: s
         break;
       case 'WORKDIR': cfg.WorkingDir = words(arg).join(' '); break;
       case 'USER': cfg.User = words(arg).join(' '); break;
-      case 'STOPSIGNAL': cfg.StopSignal = words(arg).join(' '); break;
+      case 'STOPSIGNAL':
+        // As docker's builder dispatches it: a signal that does not parse makes no image.
+        cfg.StopSignal = words(arg).join(' ');
+        signalNumber(cfg.StopSignal);
+        break;
     }
   }
   return cfg;

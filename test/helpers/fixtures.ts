@@ -345,3 +345,21 @@ export async function volumeImage(): Promise<OciFixture> {
   });
   return ociFixture(path.join(root, 'layout'), tag);
 }
+
+/**
+ * busybox whose config's StopSignal is `signal` as given (umoci config --config.stopsignal,
+ * which checks nothing): an image from elsewhere may carry a stop signal no one can send.
+ */
+export async function stopSignalImage(signal: string): Promise<OciFixture> {
+  const tag = 'latest';
+  const root = cached(inputsKey('stopsignal-image', signal), (d) => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-fx-'));
+    try {
+      const layout = newBusyboxImage(d, work, tag);
+      run('umoci', ['config', '--image', `${layout}:${tag}`, '--config.stopsignal', signal]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+  return ociFixture(path.join(root, 'layout'), tag);
+}

@@ -5,7 +5,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { manyLayerImage } from '../helpers/fixtures';
+import { dockerArchive, manyLayerImage, stopSignalImage } from '../helpers/fixtures';
 import { BIN, gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-life-');
@@ -583,6 +583,51 @@ test('exec: a SIGINT to the CLI\'s whole process group (a terminal\'s ^C) arrive
   assert.equal(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))), 0);
   assert.equal(out, 'ready\nINT 1\ntotal 1\n');
   assert.equal(g(['rm', '-f', 'ex3']).status, 0);
+});
+
+test('an image\'s StopSignal that does not parse: stop sends nothing and kills after 2 s, restart too, kill -s refused, as dockerd; commit -c refuses one', async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-stopsig-'));
+  try {
+    assert.equal(g(['load', '-i', dockerArchive(await stopSignalImage('SIGBOGUS'), path.join(work, 'img.tar'), 'bogussig:1')]).status, 0);
+    const body = 'trap "echo got-term; exit 8" TERM; while true; do sleep 0.1; done';
+    g(['run', '-d', '--network', 'none', '--name', 'bogus', 'bogussig:1', 'sh', '-c', body]);
+    assert.equal(g(['inspect', '-f', '{{.Config.StopSignal}}', 'bogus']).stdout, 'SIGBOGUS\n');
+    await sleep(300);
+    // dockerd's kill parses the container's stop signal again for any signal but SIGKILL.
+    const k = g(['kill', '-s', 'TERM', 'bogus']);
+    assert.equal(k.status, 1);
+    assert.match(k.stderr, /cannot kill container: bogus: Invalid signal: SIGBOGUS/);
+    assert.equal(g(['inspect', '-f', '{{.State.Running}}', 'bogus']).stdout, 'true\n');
+    // stop: no SIGTERM (the trap would say so), 2 s, then SIGKILL, even with -t 30.
+    let t0 = Date.now();
+    assert.equal(g(['stop', '-t', '30', 'bogus']).stdout, 'bogus\n');
+    let took = Date.now() - t0;
+    assert.ok(took >= 2000 && took < 8000, `stop took ${took} ms`);
+    assert.equal(g(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', 'bogus']).stdout, 'false 137\n');
+    assert.equal(g(['logs', 'bogus']).stdout, '');
+    t0 = Date.now();
+    assert.equal(g(['restart', 'bogus']).status, 0);
+    took = Date.now() - t0;
+    assert.ok(took < 8000, `restart of an exited container took ${took} ms`);
+    await sleep(300);
+    t0 = Date.now();
+    assert.equal(g(['restart', 'bogus']).status, 0);
+    took = Date.now() - t0;
+    assert.ok(took >= 2000 && took < 10000, `restart took ${took} ms`);
+    assert.equal(g(['inspect', '-f', '{{.State.Running}}', 'bogus']).stdout, 'true\n');
+    // kill (SIGKILL) is always sent.
+    assert.equal(g(['kill', 'bogus']).status, 0);
+    assert.equal(g(['wait', 'bogus']).stdout, '137\n');
+    // docker's builder refuses the change: no image is made.
+    const c = g(['commit', '-c', 'STOPSIGNAL SIGBOGUS', 'bogus', 'bogus-commit']);
+    assert.equal(c.status, 1);
+    assert.match(c.stderr, /Invalid signal: SIGBOGUS/);
+    assert.equal(g(['images', '-q', 'bogus-commit']).stdout, '');
+  } finally {
+    g(['rm', '-f', 'bogus']);
+    g(['rmi', 'bogussig:1']);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test('stop: the image\'s StopSignal, then SIGKILL after -t; restart -t; kill -s by name and number, a bad one', async () => {
