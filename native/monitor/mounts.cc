@@ -206,6 +206,48 @@ std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts) {
   return out;
 }
 
+// dest with "." and ".." taken out and no doubled '/', as filepath.Clean reads it.
+std::string CleanPath(const std::string& dest) {
+  std::vector<std::string> parts;
+  for (const std::string& p : Split(dest, '/')) {
+    if (p.empty() || p == ".") continue;
+    if (p == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(p);
+  }
+  std::string out;
+  for (const std::string& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+// runc's checkProcMount: nothing is mounted over the container's /proc or inside it but
+// procfs itself on /proc (or a bind of a procfs there) and the files lxcfs stands in for. A
+// volume inside /proc (an image's VOLUME /proc/sys, say) would take the kernel's files' place:
+// the container would own what the masks and read-only paths cover, and --sysctl's writes
+// would go to its files. Checked on the destination as the spec names it (fd -1), before it
+// is resolved (which may create it), and as resolved, fd (a symlink of the image's into /proc).
+void CheckProcMount(const Mount& m, int fd) {
+  static const char* const kLxcfs[] = {"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+                                       "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/sys/kernel/ns_last_pid",
+                                       "/proc/sys/crypto/fips_enabled"};
+  const std::string dest = CleanPath(m.dest);
+  struct statfs sfs;
+  const bool on_proc = fd >= 0 && fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+  if (dest == "/proc") {
+    if (m.type == "proc") return;
+    if ((m.flags & MS_BIND) && statfs(m.source.c_str(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) return;
+  } else if (dest.compare(0, 6, "/proc/") == 0 || on_proc) {
+    for (const char* ok : kLxcfs) {
+      if (dest == ok) return;
+    }
+  } else {
+    return;
+  }
+  Die(kMount, EPERM, "\"" + m.dest + "\" cannot be mounted because it is inside /proc");
+}
+
 // clone: the bind's source tree, made ready by ClonePropagating, or -1.
 void DoMount(int root, const Mount& m, int clone) {
   const std::string &type = m.type, &source = m.source, &dest = m.dest, &data = m.data;
@@ -218,8 +260,10 @@ void DoMount(int root, const Mount& m, int clone) {
     as_file = !S_ISDIR(st.st_mode);
   }
   bool special = type == "proc" || type == "sysfs" || dest == "/dev";
+  CheckProcMount(m, -1);
   int fd = OpenDest(root, dest, as_file, special);
   if (fd < 0) Die(kMount, errno, special && errno == ELOOP ? dest + " is a symlink in the image" : dest);
+  CheckProcMount(m, fd);
   std::string target = FdPath(fd);
   if (clone >= 0) {
     if (g_sys->MoveMount(clone, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) Die(kMount, errno, dest);

@@ -67,6 +67,11 @@ before(async () => {
     fs.symlinkSync(`../../../../../../..${host}/relnode`, path.join(r, 'opt/relnode'));
     fs.symlinkSync(path.join(host, 'newdir'), path.join(r, 'opt/newdir'));
   });
+  // Links into /proc, for a volume that would land there.
+  await imageWith('proc-links', (r) => {
+    fs.symlinkSync('/proc', path.join(r, 'lnk'));
+    fs.symlinkSync('../proc/sys', path.join(r, 'sy'));
+  });
   // What stays inside is followed, as the container itself would: /etc/passwd a relative link
   // into /usr/share, and /etc/group an absolute one read from the container's root.
   await imageWith('inside-links', (r) => {
@@ -85,6 +90,37 @@ after(() => {
   for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) g(['rm', '-f', id]);
   roots.remove();
   fs.rmSync(host, { recursive: true, force: true });
+});
+
+test('nothing is mounted inside /proc (runc\'s checkProcMount): an image\'s VOLUME there, -v, --tmpfs, --mount, an image\'s link into /proc', () => {
+  assert.equal(g(['run', '--network', 'none', '--name', 'procvol-base', 'plain', 'true']).status, 0);
+  assert.equal(g(['commit', '-c', 'VOLUME /proc/sys', 'procvol-base', 'procvol']).status, 0);
+  assert.equal(g(['rm', 'procvol-base']).status, 0);
+  const vol = path.join(host, 'procvol');
+  fs.mkdirSync(vol);
+  const cases: Array<[string[], string]> = [
+    [['procvol', 'true'], '/proc/sys'],
+    [['-v', `${vol}:/proc/sys`, 'plain', 'true'], '/proc/sys'],
+    [['-v', `${vol}:/proc`, 'plain', 'true'], '/proc'],
+    [['--tmpfs', '/proc/driver', 'plain', 'true'], '/proc/driver'],
+    [['--mount', `type=bind,src=${vol},dst=/proc/sys/kernel`, 'plain', 'true'], '/proc/sys/kernel'],
+    [['-v', `${vol}:/lnk/sys`, 'proc-links', 'true'], '/lnk/sys'],
+    [['-v', `${vol}:/sy`, 'proc-links', 'true'], '/sy'],
+    [['-v', `${vol}:/lnk`, 'proc-links', 'true'], '/lnk'],
+  ];
+  for (const [args, dest] of cases) {
+    const r = g(['run', '--rm', '--network', 'none', ...args]);
+    assert.equal(r.status, 125, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`"${dest}" cannot be mounted because it is inside /proc`), args.join(' '));
+  }
+  assert.deepEqual(fs.readdirSync(vol), [], 'nothing was written into the volume');
+  assert.equal(g(['ps', '-aq']).stdout, '');
+  assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(roots.root), 'no mount of the store is left');
+  // What runc allows: procfs itself, and the files lxcfs stands in for.
+  const cpuinfo = path.join(host, 'cpuinfo');
+  fs.writeFileSync(cpuinfo, 'processor : lxcfs\n');
+  assert.equal(g(['run', '--rm', '--network', 'none', '-v', `${cpuinfo}:/proc/cpuinfo:ro`, 'plain', 'cat', '/proc/cpuinfo']).stdout, 'processor : lxcfs\n');
+  assert.equal(g(['rmi', 'procvol']).status, 0);
 });
 
 test('-u is resolved inside the image: a passwd or /etc linked to the host is not read', () => {
