@@ -32,24 +32,39 @@ void JoinCgroupsSelf(const Spec& spec) {
 
 // Every process still in the container's cgroup, SIGKILLed until none is left (a process
 // forking meanwhile is caught by a later round). The cgroup is the one the spec joins: v2's
-// cgroup.procs, or v1's beside its tasks file.
+// cgroup.procs, or v1's beside its tasks file. Each through a pidfd taken before the list is
+// read again and used only for a pid still listed: a listed process that exited, reaped by
+// its namespace's init, frees its pid for any process of the host, which kill(pid) could hit
+// (the pidfd holds the process it was opened for; one opened for a new holder of the pid is
+// for a process the second list does not show).
 void KillCgroupLeftovers(const Spec& spec) {
   std::string file;
   if (!spec.cgroup_procs.empty()) file = spec.cgroup_procs[0];
   else if (!spec.cgroup_self.empty()) file = spec.cgroup_self[0].substr(0, spec.cgroup_self[0].rfind('/')) + "/cgroup.procs";
   if (file.empty()) return;
-  for (int round = 0; round < 200; round++) {
+  auto listed = [&file](std::vector<pid_t>* out) {
     std::string text;
-    if (!ReadFile(file, &text)) return;
-    bool any = false;
+    out->clear();
+    if (!ReadFile(file, &text)) return false;
     for (const std::string& line : Split(text, '\n')) {
       pid_t p = static_cast<pid_t>(atol(line.c_str()));
-      if (p > 1) {
-        kill(p, SIGKILL);
-        any = true;
-      }
+      if (p > 1) out->push_back(p);
     }
-    if (!any) return;
+    return true;
+  };
+  std::vector<pid_t> before, now;
+  for (int round = 0; round < 200; round++) {
+    if (!listed(&before) || before.empty()) return;
+    std::vector<std::pair<pid_t, int>> held;
+    for (pid_t p : before) {
+      int fd = static_cast<int>(syscall(SYS_pidfd_open, p, 0));
+      if (fd >= 0) held.push_back({p, fd});
+    }
+    bool reread = listed(&now);
+    for (const auto& [p, fd] : held) {
+      if (reread && std::find(now.begin(), now.end(), p) != now.end()) syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+      close(fd);
+    }
     usleep(5000);
   }
 }
