@@ -5,7 +5,7 @@
 // observed as a process (node .../exit-command.js ... ID), never mocked.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Gocker } from '../../lib/index';
@@ -232,4 +232,32 @@ test('fds: the container\'s process has no socket of the handoff, the monitor\'s
   } finally {
     await c.remove({ force: true });
   }
+});
+
+test('a published port\'s rules go at the exit, taken down by the library itself, with no exit command', async () => {
+  const dnat = (id: string): string[] => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`gocker-ctr:${id}`) && l.includes('DNAT'));
+  const c = await g.run('busybox', ['sh', '-c', 'sleep 1'], { portBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } });
+  const watch = exitCommandsOf(c.id);
+  try {
+    assert.equal(dnat(c.id).length, 1, 'its DNAT rule while it runs');
+    await until('its rule gone at the exit', () => dnat(c.id).length === 0 || dnat(c.id).join(', '), 20_000);
+    await until('its monitor gone', () => !fs.existsSync(path.join(roots.runroot, 'containers', c.id, 'monitor.pid')) || !fs.existsSync(`/proc/${fs.readFileSync(path.join(roots.runroot, 'containers', c.id, 'monitor.pid'), 'utf8').trim()}`));
+    assert.equal(c.inspect().State.Status, 'exited');
+  } finally {
+    const seen = await watch.stop();
+    await c.remove({ force: true });
+    assert.equal(seen, 0, 'an exit command ran');
+  }
+});
+
+test('rm -f by the CLI while the library waits out a restart\'s back-off: removed, no restart after, nothing left', async () => {
+  const c = await g.run('busybox', ['sh', '-c', 'exit 1'], { restart: 'always', network: 'none' });
+  await until('restarted a few times', () => (c.inspect().RestartCount ?? 0) >= 3);
+  const r = cli(['rm', '-f', c.id]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(recordThere(c.id), false);
+  // Nothing made again by a restart that was under way (the back-off is 800 ms by now).
+  await new Promise((res) => setTimeout(res, 2000));
+  assert.equal(recordThere(c.id), false);
+  await until('its runtime directory gone', () => !fs.existsSync(path.join(roots.runroot, 'containers', c.id)));
 });
