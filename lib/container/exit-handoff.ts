@@ -131,8 +131,9 @@ export class ExitHandoff {
   close(): void {
     this.closeTheirs();
     if (held.get(this.id) === this) held.delete(this.id);
-    if (this.step === 'closed') return;
-    if (this.step !== 'taken') native().unwatchReadable(this.ours);
+    // Taken: the work closes it when done.
+    if (this.step === 'closed' || this.step === 'taken') return;
+    native().unwatchReadable(this.ours);
     this.step = 'closed';
     fs.closeSync(this.ours);
   }
