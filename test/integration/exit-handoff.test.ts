@@ -105,8 +105,8 @@ test('two containers and a restart policy, in process: each exit handled once, t
 
 test('the program killed (SIGKILL) before its containers exit: the exit command removes the --rm one and restarts the other', async () => {
   const child = spawn(process.execPath, ['-e', program(`
-    const rm = await g.run('busybox', ['sh', '-c', 'sleep 1.5'], { rm: true, network: 'none' });
-    const again = await g.run('busybox', ['sh', '-c', 'sleep 1.5; exit 3'], { restart: 'on-failure:1', network: 'none' });
+    const rm = await g.run('busybox', ['sh', '-c', 'sleep 3'], { rm: true, network: 'none' });
+    const again = await g.run('busybox', ['sh', '-c', 'sleep 3; exit 3'], { restart: 'on-failure:1', network: 'none' });
     say({ rm: rm.id, again: again.id });
     setInterval(() => {}, 1000);
   `)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
