@@ -11,7 +11,8 @@ export interface GlobalArgs {
 
 /** The engine's options the global flags give (new Gocker(engineOptions(argv))). */
 export function engineOptions(argv: GlobalArgs): GockerOptions {
-  return { root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver };
+  // No exit handoff: the CLI ends with its command, before most of its containers exit.
+  return { root: argv.root, runroot: argv.runroot, logLevel: argv.logLevel, storageDriver: argv.storageDriver, exitHandoff: false };
 }
 
 /** What each cli/commands/*.ts exports. Loaded only when its command runs. */

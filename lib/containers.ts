@@ -749,6 +749,9 @@ export class Container {
     } catch (e) {
       if (!(e instanceof NoSuchContainerError)) throw e;
     }
+    // Exited: the exit handed over to this process is handled before a program that ends
+    // now goes (or it would be a Node started to do it).
+    if (code !== undefined && this.paths.exitHandoff) (await import('./container/exit-handoff')).holdExitHandoff(this.paths, this.id);
     const { loadRecord, readExit } = await import('./container/state');
     const rec = loadRecord(this.paths, this.id);
     if (!rec) {

@@ -56,6 +56,7 @@ export class Gocker {
     // This engine's level and sink, for its own work only: the process's are the CLI's.
     bindLogScope(this, { level: this.options.logLevel, sink: opts.logSink ?? ((line) => process.stderr.write(line)) });
     this.paths = StorePaths.forDriver(this.options.root, this.options.runroot, this.options.storageDriver);
+    this.paths.exitHandoff = this.options.exitHandoff;
     // Opening the engine opens the store: closed to other users before anything reads it.
     secureStore(this.paths);
   }

@@ -101,6 +101,20 @@ export interface NativeBinding {
   ttyRestore(fd: number, saved: Buffer): void;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
+  /**
+   * socketpair(2), Unix stream, both ends close-on-exec: [ours (non-blocking), theirs (to pass
+   * to a child)].
+   */
+  socketPair(): [number, number];
+  /**
+   * cb each time fd (the caller's, left open) is readable or its peer has gone, until
+   * unwatchReadable; the watch keeps the event loop alive only after refReadable(fd, true).
+   */
+  watchReadable(fd: number, cb: () => void): void;
+  /** Whether a watchReadable keeps the event loop alive (not at first). */
+  refReadable(fd: number, on: boolean): void;
+  /** Ends a watchReadable (before the fd is closed). */
+  unwatchReadable(fd: number): void;
   /** pidfd_open(2): a close-on-exec fd for exactly this process. */
   pidfdOpen(pid: number): number;
   /** pidfd_send_signal(2); false when the process has exited. */

@@ -18,6 +18,14 @@ export interface GockerOptions {
    * its own images and containers (under ROOT/vfs for vfs), as docker does.
    */
   storageDriver?: StorageDriver;
+  /**
+   * true (default): a container this engine launches hands its exit to this process while it
+   * lives (--rm's removal, the restart policy, the exit recorded, done here rather than by a
+   * Node process started for each exit: lib/container/exit-handoff.ts); once the process has
+   * gone, the container's monitor does it as before. false: always the monitor's exit
+   * command, for a program that ends as soon as its command is done (the CLI).
+   */
+  exitHandoff?: boolean;
 }
 
 /** How images and containers are laid out on disk. */
@@ -38,6 +46,8 @@ export interface ResolvedOptions {
   logLevel: LogLevel;
   /** --storage-driver, GOCKER_STORAGE_DRIVER, or 'overlay2' */
   storageDriver: StorageDriver;
+  /** exitHandoff, true unless false */
+  exitHandoff: boolean;
 }
 
 export const DEFAULT_ROOT = '/var/lib/gocker';
@@ -49,6 +59,7 @@ export function resolveOptions(opts: GockerOptions = {}, env: NodeJS.ProcessEnv 
     runroot: opts.runroot || env.GOCKER_RUNROOT || DEFAULT_RUNROOT,
     logLevel: parseLogLevel(opts.logLevel || env.GOCKER_LOG_LEVEL || 'warn'),
     storageDriver: storageDriver(opts.storageDriver || env.GOCKER_STORAGE_DRIVER || 'overlay2'),
+    exitHandoff: opts.exitHandoff !== false,
   };
 }
 

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -268,6 +269,127 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// socketPair() -> [ours, theirs]: a Unix stream pair, both ends close-on-exec and ours
+// non-blocking: the exit handoff (lib/container/exit-handoff.ts), theirs passed to a monitor
+// by spawn's dup2 (which clears close-on-exec on the copy only), so that no other child of
+// this process inherits either end.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) ThrowSys(info.Env(), errno, "socketpair");
+  int flags = fcntl(fds[0], F_GETFL);
+  if (flags < 0 || fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) != 0) {
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    ThrowSys(info.Env(), err, "fcntl");
+  }
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  a.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return a;
+}
+
+// A readable watch on an fd the caller owns: its callback called each time the fd is
+// readable (or its peer has gone), until unwatchReadable. Unref'd from the start: a watch
+// keeps the program alive only when refReadable says so; it may end with one armed (its
+// peer then sees the end).
+struct ReadWatch {
+  uv_poll_t poll;
+  int fd;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::AsyncContext* context;
+};
+
+std::map<int, ReadWatch*>& ReadWatches() {
+  static std::map<int, ReadWatch*> m;
+  return m;
+}
+
+void OnReadWatchClosed(uv_handle_t* handle) { delete static_cast<ReadWatch*>(handle->data); }
+
+void OnReadWatchCleanup(void* arg);
+
+void RetireReadWatch(ReadWatch* w, bool cleanup = false) {
+  uv_poll_stop(&w->poll);
+  ReadWatches().erase(w->fd);
+  if (!cleanup) napi_remove_env_cleanup_hook(w->env, OnReadWatchCleanup, w);
+  w->callback.Reset();
+  delete w->context;
+  w->context = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnReadWatchClosed);
+}
+
+void OnReadWatchCleanup(void* arg) { RetireReadWatch(static_cast<ReadWatch*>(arg), true); }
+
+void OnWatchedReadable(uv_poll_t* handle, int status, int events) {
+  ReadWatch* w = static_cast<ReadWatch*>(handle->data);
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  try {
+    // The callback reads (or unwatches): the watch, and its context, stay until then.
+    w->callback.MakeCallback(Napi::Object::New(env), {}, *w->context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+// watchReadable(fd, cb)
+Napi::Value WatchReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (ReadWatches().count(fd)) throw CodedError(env, "ENATIVE", "watchReadable: fd already watched");
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw CodedError(env, "ENATIVE", "watchReadable: no event loop");
+  ReadWatch* w = new ReadWatch();
+  w->fd = fd;
+  w->env = env;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->context = new Napi::AsyncContext(env, "gocker:watchReadable");
+  w->poll.data = w;
+  int err = uv_poll_init(loop, &w->poll, fd);
+  if (err != 0) {
+    w->callback.Reset();
+    delete w->context;
+    delete w;
+    ThrowSys(env, -err, "uv_poll_init");
+  }
+  uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
+  err = uv_poll_start(&w->poll, UV_READABLE | UV_DISCONNECT, OnWatchedReadable);
+  if (err != 0) {
+    w->callback.Reset();
+    delete w->context;
+    w->context = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnReadWatchClosed);
+    ThrowSys(env, -err, "uv_poll_start");
+  }
+  ReadWatches()[fd] = w;
+  napi_add_env_cleanup_hook(env, OnReadWatchCleanup, w);
+  return env.Undefined();
+}
+
+// refReadable(fd, on): whether the watch keeps the event loop alive (a handoff under way: for
+// the few ms until the monitor's next byte).
+Napi::Value RefReadable(const Napi::CallbackInfo& info) {
+  auto it = ReadWatches().find(info[0].As<Napi::Number>().Int32Value());
+  if (it != ReadWatches().end()) {
+    uv_handle_t* h = reinterpret_cast<uv_handle_t*>(&it->second->poll);
+    if (info[1].ToBoolean()) {
+      uv_ref(h);
+    } else {
+      uv_unref(h);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// unwatchReadable(fd): the watch ends (the fd stays open, the caller's to close, after this).
+Napi::Value UnwatchReadable(const Napi::CallbackInfo& info) {
+  auto it = ReadWatches().find(info[0].As<Napi::Number>().Int32Value());
+  if (it != ReadWatches().end()) RetireReadWatch(it->second);
+  return info.Env().Undefined();
+}
+
 // randomHex(bytes): getrandom(2), hex. For ids: node:crypto costs a start 2.5 ms to load.
 Napi::Value RandomHex(const Napi::CallbackInfo& info) {
   uint32_t n = info[0].As<Napi::Number>().Uint32Value();
@@ -311,6 +433,10 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unrefExit", Napi::Function::New(env, UnrefExit, "unrefExit"));
   exports.Set("watchPidfd", Napi::Function::New(env, WatchPidfd, "watchPidfd"));
   exports.Set("unwatchPidfd", Napi::Function::New(env, UnwatchPidfd, "unwatchPidfd"));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
+  exports.Set("watchReadable", Napi::Function::New(env, WatchReadable, "watchReadable"));
+  exports.Set("refReadable", Napi::Function::New(env, RefReadable, "refReadable"));
+  exports.Set("unwatchReadable", Napi::Function::New(env, UnwatchReadable, "unwatchReadable"));
   exports.Set("randomHex", Napi::Function::New(env, RandomHex, "randomHex"));
   exports.Set("sha256", Napi::Function::New(env, Sha256, "sha256"));
 }

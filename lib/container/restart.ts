@@ -262,9 +262,11 @@ export function handOffExit(paths: StorePaths, rec: ContainerRecord, exit: ExitI
  * The exit command: the exit recorded (reconcile), and when the policy says so the container
  * marked restarting (RestartCount counted, as docker counts it at the exit), the back-off
  * waited out without the lock (stop, kill and rm can act meanwhile, and cancel it), and the
- * container started again as `gocker start` starts it.
+ * container started again as `gocker start` starts it. restarter: the process recorded as
+ * the one to restart it, this one (the exit command) or, with the exit handed over to the
+ * library that launched the container (exit-handoff.ts), the monitor that waits for it.
  */
-export async function onContainerExit(paths: StorePaths, store: Store, id: string): Promise<void> {
+export async function onContainerExit(paths: StorePaths, store: Store, id: string, restarter = process.pid): Promise<void> {
   // Its command never ran (the start failed, or was given up by the CLI that made it, which
   // may hold the lock until this process, the monitor's pid, is gone): nothing to restart,
   // as docker does not restart a container whose start failed.
@@ -284,10 +286,10 @@ export async function onContainerExit(paths: StorePaths, store: Store, id: strin
     // process failed to start, say), or by a CLI whose policy said no: applied again, which
     // says what it said unless this process is what was missing. A stop, kill or rm -f that
     // ended a restart said so first (exit-on-next).
-    if (exit && rec.State.Status === 'exited' && rec.State.FinishedAt === exit.finishedAt && applyPolicyAtExit(paths, rec, exit, process.pid)) saveRecord(paths, rec);
+    if (exit && rec.State.Status === 'exited' && rec.State.FinishedAt === exit.finishedAt && applyPolicyAtExit(paths, rec, exit, restarter)) saveRecord(paths, rec);
     // Not this process's to restart: the policy said no, stop, kill or rm ended the wait,
     // the user started it again, or it never ran.
-    if (rec.State.Status !== 'restarting' || !exit || restarterPid(paths, id) !== process.pid) return;
+    if (rec.State.Status !== 'restarting' || !exit || restarterPid(paths, id) !== restarter) return;
     const run = paths.runContainer(id);
     const ran = Date.parse(exit.finishedAt) - Date.parse(exit.startedAt);
     let previous = 0;
@@ -302,7 +304,12 @@ export async function onContainerExit(paths: StorePaths, store: Store, id: strin
     release();
   }
   log.debug('restarting', { id: id.slice(0, 12), delay });
-  await new Promise((r) => setTimeout(r, delay));
+  // Handed over, the wait holds nothing up: a program that is otherwise done ends, and the
+  // monitor, its socket closed, becomes the exit command, which waits again and restarts.
+  await new Promise((r) => {
+    const t = setTimeout(r, delay);
+    if (restarter !== process.pid) t.unref();
+  });
   const { Runner } = await import('./run');
   await new Runner(paths, store).autoRestart(id);
 }

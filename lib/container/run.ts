@@ -202,19 +202,27 @@ export class Runner {
     const passed = [...hold];
     // Each namespace to join on the next fd after the held ones.
     const nsFd = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 5 + passed.push(fd) - 1);
-    markPolicy(this.paths, rec);
-    writeSpec(runSpec, launchSpec(spec, {
-      detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
-      exitCommandIf: exitCommand ? exitCommandMarker(this.paths, rec) : undefined,
-      exitCommandRelease: exitCommand && !rec.HostConfig.AutoRemove ? path.join(run, EXIT_RELEASE_MARKER) : undefined,
-      releaseCgroup: true,
-      releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
-      attachSocket: path.join(run, ATTACH_SOCKET),
-      // The monitor records the die (and oom) itself: no CLI may be there when it comes.
-      events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec), volumes: mountedVolumes(rec) },
-      holdFds: hold.map((_, i) => 5 + i),
-      netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns),
-    }));
+    // A library's launch: the exit offered to this process before the exit command runs
+    // (exit-handoff.ts), on the fd after all of those.
+    const handoff = exitCommand && this.paths.exitHandoff ? new (await import('./exit-handoff')).ExitHandoff(this.paths, this.store, rec.Id, !!rec.HostConfig.AutoRemove) : undefined;
+    try {
+      markPolicy(this.paths, rec);
+      writeSpec(runSpec, launchSpec(spec, {
+        detach: !!o.detach, stdin: !!o.interactive, goFd: 3, reportFd: 4, exitCommand,
+        exitCommandIf: exitCommand ? exitCommandMarker(this.paths, rec) : undefined,
+        exitCommandRelease: exitCommand && !rec.HostConfig.AutoRemove ? path.join(run, EXIT_RELEASE_MARKER) : undefined,
+        releaseCgroup: true,
+        releaseFifo: hooks.create ? path.join(run, RELEASE_FIFO) : undefined,
+        attachSocket: path.join(run, ATTACH_SOCKET),
+        // The monitor records the die (and oom) itself: no CLI may be there when it comes.
+        events: { file: path.join(eventsDir(this.paths), EVENTS_FILE), actor: containerActor(rec), volumes: mountedVolumes(rec) },
+        holdFds: hold.map((_, i) => 5 + i),
+        netnsFd: nsFd(net?.netns), pidnsFd: nsFd(net?.pidns), ipcnsFd: nsFd(net?.ipcns), exitHandoffFd: nsFd(handoff?.monitorEnd),
+      }));
+    } catch (e) {
+      handoff?.close();
+      throw e;
+    }
     // -a: only the streams named reach this process; the others still go to the log.
     const streams = o.streams;
     const attached = (stream: 'stdin' | 'stdout' | 'stderr'): 'inherit' | 'ignore' => (!streams || streams[stream] ? 'inherit' : 'ignore');
@@ -258,11 +266,15 @@ export class Runner {
           detached: true,
           extraFds: [goRead, reportWrite, ...passed],
         });
+      } catch (e) {
+        handoff?.close();
+        throw e;
       } finally {
         fs.closeSync(goRead);
         fs.closeSync(reportWrite);
         net?.close();
       }
+      handoff?.passed(child.pid);
       // While the monitor sets up, and before the container is let go: a signal from then on
       // reaches it. (One before makes this process end, and the monitor give up at the pipe.)
       if (!o.detach) {

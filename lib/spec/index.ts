@@ -70,6 +70,8 @@ export const ANNOTATIONS = {
   exitCommandIf: 'io.gocker.launch.exit-command-if',
   /** or this one: the container has what the engine takes down at its exit (its published ports' rules) */
   exitCommandRelease: 'io.gocker.launch.exit-command-release',
+  /** the launching library's socket, where the exit is offered before the exit command runs (lib/container/exit-handoff.ts) */
+  exitHandoffFd: 'io.gocker.launch.exit-handoff-fd',
   /** "true": the monitor removes the container's cgroup at its exit, before it records the exit */
   releaseCgroup: 'io.gocker.launch.release-cgroup',
   /** the engine's event log, where the monitor records the container's oom and die */
@@ -590,6 +592,8 @@ export function launchSpec(spec: OciSpec, o: {
   detach: boolean; stdin: boolean; goFd: number; reportFd?: number; releaseFifo?: string; exitCommand?: string[]; exitCommandIf?: string; attachSocket?: string;
   /** the exit command's other marker (exitCommandRelease) */
   exitCommandRelease?: string;
+  /** the exit offered on this fd first (exitHandoffFd) */
+  exitHandoffFd?: number;
   /** the monitor takes the container's cgroup down at its exit */
   releaseCgroup?: boolean;
   /** the event log and the container's actor there, for its die and oom events, and its volumes' unmount */
@@ -626,6 +630,7 @@ export function launchSpec(spec: OciSpec, o: {
   if (o.exitCommand) annotations[a.exitCommand] = JSON.stringify(o.exitCommand.map((x) => noNul('the exit command', x)));
   if (o.exitCommand && o.exitCommandIf !== undefined) annotations[a.exitCommandIf] = noNul('the exit command\'s marker', o.exitCommandIf);
   if (o.exitCommand && o.exitCommandRelease !== undefined) annotations[a.exitCommandRelease] = noNul('the exit command\'s marker', o.exitCommandRelease);
+  if (o.exitCommand && o.exitHandoffFd !== undefined) annotations[a.exitHandoffFd] = String(o.exitHandoffFd);
   if (o.releaseCgroup) annotations[a.releaseCgroup] = 'true';
   if (o.events) {
     annotations[a.eventsFile] = o.events.file;

@@ -29,6 +29,12 @@ export class StorePaths {
   readonly runContainers: string;
   readonly tmp: string;
   readonly locks: string;
+  /**
+   * The engine's process takes its containers' exits from their monitors while it lives
+   * (GockerOptions.exitHandoff): set by the library's engine, never by the CLI's nor by the
+   * exit command's.
+   */
+  exitHandoff = false;
 
   constructor(readonly root: string, readonly runroot: string, readonly driver: StorageDriver = 'overlay2') {
     this.blobs = path.join(root, 'blobs', 'sha256');

@@ -206,6 +206,48 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, gocker_mo
   return kNotReleased;
 }
 
+// The exit handoff: the library that launched the container (a program that stays, with the
+// engine loaded) does what the exit command would, in its own process, rather than a Node
+// started for it. On the socket it gave us (io.gocker.launch.exit-handoff-fd), once exit.json
+// is written: we say 'e'; it answers 'a' within kHandoffAnswerMs; we say 'k', from which the
+// exit is its to handle; it says 'd' once it has. Anything else (no answer in time, the peer
+// gone at any step, an unexpected byte) and the exit command runs as without the handoff, on
+// the same pid: at most a late repeat of work the library began (it is idempotent, as it is
+// after a CLI that saw the exit), never an exit unhandled. The library acts on 'k' alone, so
+// that an answer we gave up on is never acted on too. True: handled, nothing to run.
+constexpr int kHandoffAnswerMs = 2000;
+
+bool HandOffExit(int fd) {
+  // The container's pid is reaped: a signal forwarded now could reach a process reusing it.
+  g_child = -1;
+  auto say = [&](char c) { return send(fd, &c, 1, MSG_NOSIGNAL) == 1; };
+  auto hear = [&](int timeout_ms) -> char {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    for (;;) {
+      int left = -1;
+      if (timeout_ms >= 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long spent = (now.tv_sec - deadline.tv_sec) * 1000 + (now.tv_nsec - deadline.tv_nsec) / 1000000;
+        if (spent >= timeout_ms) return 0;
+        left = static_cast<int>(timeout_ms - spent);
+      }
+      struct pollfd p = {fd, POLLIN, 0};
+      int k = poll(&p, 1, left);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) return 0;
+      char c = 0;
+      ssize_t n = read(fd, &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      return n == 1 ? c : 0;
+    }
+  };
+  bool handled = say('e') && hear(kHandoffAnswerMs) == 'a' && say('k') && hear(-1) == 'd';
+  close(fd);
+  return handled;
+}
+
 }  // namespace gocker_monitor
 
 int main(int argc, char** argv) {
@@ -254,6 +296,9 @@ int main(int argc, char** argv) {
   // hold_fds: what the CLI gave us to keep while the container runs (the sockets holding its
   // published ports); not for the exit command, nor anything it starts.
   for (int fd : spec.hold_fds) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  // The exit handoff's socket: ours alone, not the container's (it closes every fd it was not
+  // given) nor the exit command's.
+  if (spec.exit_handoff_fd >= 0) fcntl(spec.exit_handoff_fd, F_SETFD, FD_CLOEXEC);
   int sync[2], errp[2], ready[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
   int userns[2] = {-1, -1};  // the monitor says 'm' on it once the child's maps are written
   int relay[2] = {-1, -1};   // a joined user namespace: the intermediate says the init's pid on it
@@ -774,6 +819,8 @@ int main(int argc, char** argv) {
     if (attachable) unlinkat(g_state_dir, (base + ".started").c_str(), 0);
     if (exec_started) unlinkat(g_state_dir, (base + ".json").c_str(), 0);
   }
+  // Offered to the library that launched it first: handled there, there is nothing to run.
+  if (run_exit_cmd && spec.exit_handoff_fd >= 0 && HandOffExit(spec.exit_handoff_fd)) return code;
   if (run_exit_cmd) {
     // Our children still go to the container's pid namespace, which died with it: neither
     // a fork nor the threads Node starts would work there. Back to our own first.

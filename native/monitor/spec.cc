@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -729,6 +730,23 @@ void ParseAnnotations(const json& a, bool exec, Spec* s) {
     if ((v = get("io.gocker.launch.exit-command-release"))) {
       if (s->exit_command.empty()) Refuse(where("io.gocker.launch.exit-command-release"), "without io.gocker.launch.exit-command");
       s->exit_command_release = AbsPath(*v, where("io.gocker.launch.exit-command-release"));
+    }
+    if ((v = get("io.gocker.launch.exit-handoff-fd"))) {
+      std::string hw = where("io.gocker.launch.exit-handoff-fd");
+      if (s->exit_command.empty()) Refuse(hw, "without io.gocker.launch.exit-command: it is what the handoff stands in for");
+      int fd = static_cast<int>(Decimal(*v, hw, 3, 1023));
+      std::set<int> taken = {s->go_fd, s->report_fd, s->netns_fd, s->pidns_fd, s->ipcns_fd, s->utsns_fd, s->userns_fd, s->console_fd};
+      taken.insert(s->hold_fds.begin(), s->hold_fds.end());
+      if (taken.count(fd)) Refuse(hw, "fd " + std::to_string(fd) + " is also another of the launch's fds");
+      // A connected Unix stream socket, or nothing is made: anything else (a file, a pipe, an
+      // fd not open) would take the exit and leave it unhandled.
+      struct stat st;
+      int type = 0;
+      socklen_t len = sizeof type;
+      if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+        Refuse(hw, "fd " + std::to_string(fd) + " is not a stream socket");
+      }
+      s->exit_handoff_fd = fd;
     }
     s->release_cgroup = boolean("io.gocker.launch.release-cgroup");
   }

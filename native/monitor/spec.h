@@ -123,6 +123,9 @@ struct Spec {
   // or if this one is: the engine has something of the container's to take down at its exit
   // (its published ports' rules)
   std::string exit_command_release;
+  // The launching library's end of a socket pair: the exit offered there before the exit
+  // command runs (HandOffExit in monitor.cc); -1: the exit command as it is.
+  int exit_handoff_fd = -1;
   // at the exit, before exit.json: the cgroup directories joined (cgroup_self, cgroup_procs)
   // removed, as runc's delete removes them
   bool release_cgroup = false;

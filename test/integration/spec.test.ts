@@ -134,6 +134,11 @@ const refusals: Array<[string, (s: OciSpec) => void, RegExp, ((t: string) => str
   ['a seccomp program that is not whole instructions', (s) => { s.annotations['io.gocker.seccomp.bpf'] = SHORT; }, /io\.gocker\.seccomp\.bpf: \S+short\.bpf: not a BPF program/],
   ['a seccomp listener', (s) => { (s.linux.seccomp as unknown as Record<string, unknown>).listenerPath = '/run/x.sock'; }, /linux\.seccomp\.listenerPath: not supported/],
   ['an io.gocker annotation it does not know', (s) => { s.annotations['io.gocker.privileged'] = 'true'; }, /annotations\.io\.gocker\.privileged: not supported by gocker-monitor/],
+  // The exit handoff's socket (exit-handoff.ts): checked at the start, as a held fd is, so
+  // that an exit is never offered where nobody can take it.
+  ['an exit handoff without an exit command to stand in for', (s) => { s.annotations['io.gocker.launch.exit-handoff-fd'] = '6'; }, /io\.gocker\.launch\.exit-handoff-fd: without io\.gocker\.launch\.exit-command/],
+  ['an exit handoff fd that is the go fd', (s) => { s.annotations['io.gocker.launch.exit-command'] = '["/bin/true"]'; s.annotations['io.gocker.launch.go-fd'] = '3'; s.annotations['io.gocker.launch.exit-handoff-fd'] = '3'; }, /io\.gocker\.launch\.exit-handoff-fd: fd 3 is also another of the launch's fds/],
+  ['an exit handoff fd that is no socket (not open)', (s) => { s.annotations['io.gocker.launch.exit-command'] = '["/bin/true"]'; s.annotations['io.gocker.launch.exit-handoff-fd'] = '9'; }, /io\.gocker\.launch\.exit-handoff-fd: fd 9 is not a stream socket/],
   ['no exit file', (s) => { delete s.annotations['io.gocker.exit-file']; }, /annotations\.io\.gocker\.exit-file: missing/],
   ['a report fd that is the go fd', (s) => { s.annotations['io.gocker.launch.go-fd'] = '3'; s.annotations['io.gocker.launch.report-fd'] = '3'; }, /io\.gocker\.launch\.report-fd: the same fd as the go fd/],
   ['a release FIFO by a relative path', (s) => { s.annotations['io.gocker.launch.release-fifo'] = 'release'; }, /io\.gocker\.launch\.release-fifo: must be an absolute path/],
