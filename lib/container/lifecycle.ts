@@ -417,10 +417,10 @@ export async function rename(paths: StorePaths, ref: string, newName: string): P
     try {
       saveRecord(paths, { ...rec, Name: `/${name}` });
     } catch (e) {
-      releaseName(paths, name, rec.Id);
+      await releaseName(paths, name, rec.Id);
       throw e;
     }
-    releaseName(paths, old, rec.Id);
+    await releaseName(paths, old, rec.Id);
     rec.Name = `/${name}`;
     containerEvent(paths, 'rename', rec, { oldName: old });
     return rec;

@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Container, Gocker, GockerError, NoSuchContainerError } from '../../lib/index';
-import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { gocker, gockerAsync, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-lookup-');
 const g = new Gocker({ root: roots.root, runroot: roots.runroot });
@@ -136,6 +136,68 @@ test('a hex name with its entry is found before the id prefix it also is; withou
   } finally {
     for (const c of [a, b]) await c.remove({ force: true }).catch(() => undefined);
   }
+});
+
+test('rm frees its name under the lock a claim takes a stale entry over with: an entry claimed meanwhile is never unlinked', async () => {
+  const { acquireLock } = await import('../../lib/store/atomic');
+  const { StorePaths } = await import('../../lib/store/paths');
+  const a = await create('lk-rel');
+  const b = await create('lk-rel-b');
+  const entry = path.join(names, 'lk-rel');
+  // Held as a claim of lk-rel holds it once a's directory is gone and its entry stale.
+  const release = await acquireLock(new StorePaths(roots.root, roots.runroot).lock('names'));
+  let held = true;
+  try {
+    const rm = gockerAsync([...roots.args, 'rm', 'lk-rel']);
+    const dir = path.join(roots.root, 'containers', a.id);
+    for (let i = 0; i < 200 && fs.existsSync(dir); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!fs.existsSync(dir), 'rm removed the container');
+    await new Promise((r) => setTimeout(r, 300));
+    // The release waits: it unlinked whatever the entry then was (an unlocked read, then an
+    // unlink), a new claimer's entry too.
+    assert.equal(fs.readFileSync(entry, 'utf8'), a.id);
+    // The claim's takeover, as claim() does it: the stale entry replaced by the claimer's.
+    fs.rmSync(entry);
+    fs.writeFileSync(entry, b.id);
+    release();
+    held = false;
+    const r = await rm;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(fs.readFileSync(entry, 'utf8'), b.id, 'the claimer\'s entry stays');
+  } finally {
+    if (held) release();
+    fs.rmSync(entry, { force: true });
+    for (const c of [a, b]) await c.remove({ force: true }).catch(() => undefined);
+  }
+});
+
+test('a rename cut short (a crash) holds no name for good: the name it claimed, or the one it was freeing, is taken again', async () => {
+  const x = await create('lk-r1');
+  const others: Container[] = [];
+  try {
+    // Cut short after its claim of lk-r2, before its record said so: the entry names x, whose
+    // record says lk-r1. x's rename again, and anyone else's claim, take lk-r2 (both were
+    // docker's Conflict, "already in use" by a container not named so).
+    fs.writeFileSync(path.join(names, 'lk-r2'), x.id);
+    others.push(await create('lk-r2'));
+    fs.writeFileSync(path.join(names, 'lk-r3'), x.id);
+    const r = cli(['rename', 'lk-r1', 'lk-r3']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(nameOf(x.id), 'lk-r3');
+    // Cut short after its record, before the old name's release: lk-r1's entry still names x.
+    fs.writeFileSync(path.join(names, 'lk-r1'), x.id);
+    assert.throws(() => g.container('lk-r1'), NoSuchContainerError);
+    others.push(await create('lk-r1'));
+    assert.equal(nameOf('lk-r1'), 'lk-r1');
+    assert.equal(g.container('lk-r1').id, others[1].id);
+    // A name its container has is still its own.
+    const again = cli(['create', '--network', 'none', '--name', 'lk-r3', 'busybox', 'true']);
+    assert.equal(again.status, 125);
+    assert.match(again.stderr, new RegExp(`^gocker: Conflict\\. The container name "/lk-r3" is already in use by container "${x.id}"`));
+  } finally {
+    for (const c of [x, ...others]) await c.remove({ force: true });
+  }
+  assert.deepEqual(fs.readdirSync(names).filter((n) => n.startsWith('lk-r')), []);
 });
 
 test('a ref longer than a file name can be: docker\'s "No such container", not the store\'s path', async () => {
