@@ -156,7 +156,11 @@ test('run --rm leaves nothing once its command exits: in the foreground, and wit
   }
   const id = ok(['run', '-d', '--rm', '--name', 'td-bg', '-p', '127.0.0.1::80', 'busybox', 'sleep', '0.2']).trim();
   const deadline = Date.now() + 20_000;
-  while (fs.existsSync(path.join(roots.root, 'containers', id)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  // Until its teardown is over, which its destroy event ends: its directory goes before its
+  // name and lock (teardown.ts), and a look between found the lock file there.
+  const destroyed = (): boolean => fs.readFileSync(path.join(roots.root, 'events', 'events.log'), 'utf8').split('\n').filter(Boolean)
+    .some((l) => { const e = JSON.parse(l) as { Action: string; Actor: { ID: string } }; return e.Action === 'destroy' && e.Actor.ID === id; });
+  while (!destroyed() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
   assert.deepEqual(await leftOf(id, 'td-bg'), []);
 });
 
