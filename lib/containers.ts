@@ -639,9 +639,11 @@ export class Container {
     // Made by an engine's method: it logs at that engine's level, to its sink, later too.
     bindLogScope(this);
     // The record the lookup that made this handle has just read: its first use in the same
-    // turn (the CLI's exec and start, which call it at once) takes it rather than reading it
-    // again; nothing of this process ran between. Later uses read it afresh, as a held
-    // handle's must.
+    // turn (the CLI's exec, stop and kill, which call it at once) takes it rather
+    // than reading it again; nothing of this process ran between. Later uses read it afresh,
+    // as a held handle's must. It is brought up to date with the monitor's files only then,
+    // by the use that takes it: start, rm and the others that lock the container read the
+    // record again under the lock and bring that one up to date instead.
     if (found) {
       this.justFound = found;
       queueMicrotask(() => {
@@ -652,11 +654,11 @@ export class Container {
 
   private justFound?: ContainerRecord;
 
-  /** The record just found, once (undefined: the caller reads it). */
+  /** The record just found, once, brought up to date (undefined: the caller reads it). */
   private takeFound(): ContainerRecord | undefined {
     const rec = this.justFound;
     this.justFound = undefined;
-    return rec;
+    return rec && lifecycle().reconcile(this.paths, rec);
   }
 
   /** The record, up to date: the one just found, once, or read now. */
@@ -784,7 +786,7 @@ export class Container {
 
   /** docker kill: a signal (default SIGKILL) to its process; NotRunningError if it is not running. */
   async kill(signal: string | number = 'SIGKILL'): Promise<void> {
-    await lifecycle().kill(this.paths, this.id, String(signal), this.said);
+    await lifecycle().kill(this.paths, this.id, String(signal), this.said, this.takeFound());
   }
 
   /**
@@ -792,7 +794,7 @@ export class Container {
    * stopped. signal's abort rejects at once with its reason (see StopOptions.signal).
    */
   async stop(opts: StopOptions = {}): Promise<void> {
-    await lifecycle().stop(this.paths, this.id, opts.timeout, opts.stopSignal, { named: this.said, abort: opts.signal });
+    await lifecycle().stop(this.paths, this.id, opts.timeout, opts.stopSignal, { named: this.said, abort: opts.signal, found: this.takeFound() });
   }
 
   /** docker restart: stopped as stop() stops it, then started. */
@@ -1233,7 +1235,7 @@ export function streamFrom(signal: AbortSignal | undefined, write: (out: NodeJS.
 
 /** The handle on container ref (a name, an id or a unique id prefix). */
 export function containerHandle(paths: StorePaths, store: Store, ref: string): Container {
-  const rec = lifecycle().find(paths, ref);
+  const rec = (require('./container/state') as typeof import('./container/state')).resolveContainer(paths, ref);
   return new Container(paths, store, rec.Id, rec.Name.replace(/^\//, ''), ref, rec);
 }
 

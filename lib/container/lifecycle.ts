@@ -11,7 +11,7 @@ import type { ContainerRecord } from './record';
 import { log } from '../log';
 import { native } from '../native';
 import { signalNumber } from '../signals';
-import { lockContainer, tryLockContainer } from '../store/records';
+import { lockRecord, recordFile, tryLockContainer } from '../store/records';
 import { invalidName, NAME_PATTERN, releaseName, reserveName } from './names';
 import { SPEC_FILE, listRecords, loadRecord, readExit, resolveContainer, saveRecord } from './state';
 import { containerExited, removeContainer } from './teardown';
@@ -187,6 +187,16 @@ export function find(paths: StorePaths, ref: string): ContainerRecord {
   return reconcile(paths, resolveContainer(paths, ref));
 }
 
+/**
+ * The id of the container ref names, for a caller that locks it and reads its record under
+ * the lock: a full id with a record (the library's handles pass theirs) is taken as it is,
+ * as resolveContainer would take it, without reading the record it then reads again; neither
+ * is it brought up to date here, which the caller does under the lock.
+ */
+export function lockTarget(paths: StorePaths, ref: string): string {
+  return /^[0-9a-f]{64}$/.test(ref) && fs.existsSync(recordFile(paths, ref)) ? ref : resolveContainer(paths, ref).Id;
+}
+
 /** The parent pid in /proc/pid/stat (after the command name, which may hold spaces and parens). */
 function parentOf(pid: number): number {
   try {
@@ -317,10 +327,13 @@ async function thawToDeliver(rec: ContainerRecord): Promise<void> {
   }
 }
 
-/** named: the container as the caller named it, in the errors (default: ref). */
-export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL', named = ref): Promise<ContainerRecord> {
+/**
+ * named: the container as the caller named it, in the errors (default: ref). found: its
+ * record as a lookup has just read it (a handle's), not read again.
+ */
+export async function kill(paths: StorePaths, ref: string, sig = 'SIGKILL', named = ref, found?: ContainerRecord): Promise<ContainerRecord> {
   const signal = signalNumber(sig);
-  let rec = find(paths, ref);
+  let rec = found ? reconcile(paths, found) : find(paths, ref);
   if (!rec.State.Running) throw new NotRunningError(`cannot kill container: ${named}: container ${rec.Id} is not running`);
   // As docker: a kill by the user is no exit for the restart policy (a signal meant to end
   // it cancels this run's restart; any keeps unless-stopped down), and ends a back-off.
@@ -405,10 +418,10 @@ export async function rename(paths: StorePaths, ref: string, newName: string): P
     try {
       saveRecord(paths, { ...rec, Name: `/${name}` });
     } catch (e) {
-      releaseName(paths, name, rec.Id);
+      await releaseName(paths, name, rec.Id);
       throw e;
     }
-    releaseName(paths, old, rec.Id);
+    await releaseName(paths, old, rec.Id);
     rec.Name = `/${name}`;
     containerEvent(paths, 'rename', rec, { oldName: old });
     return rec;
@@ -420,15 +433,12 @@ export async function rename(paths: StorePaths, ref: string, newName: string): P
  * container's lock: a start, an rm or another change of it either went first or waits.
  */
 export async function withContainer<T>(paths: StorePaths, ref: string, f: (rec: ContainerRecord) => Promise<T> | T): Promise<T> {
-  const id = find(paths, ref).Id;
-  const release = await lockContainer(paths, id);
-  if (!release) throw new NoSuchContainerError(`No such container: ${ref}`);
+  const locked = await lockRecord<ContainerRecord>(paths, lockTarget(paths, ref));
+  if (!locked) throw new NoSuchContainerError(`No such container: ${ref}`);
   try {
-    const rec = loadRecord(paths, id);
-    if (!rec) throw new NoSuchContainerError(`No such container: ${ref}`);
-    return await f(reconcile(paths, rec));
+    return await f(reconcile(paths, locked.rec));
   } finally {
-    release();
+    locked.release();
   }
 }
 
@@ -454,11 +464,12 @@ async function waitExit(paths: StorePaths, rec: ContainerRecord, ms: number, abo
  * The container's StopSignal (--stop-signal, else the image's, else SIGTERM), then SIGKILL
  * after the grace period: graceSeconds, else its --stop-timeout, else 10 (-1: no SIGKILL).
  * named: the container as the caller named it, in the errors. abort ends the wait for the
- * exit (rejecting with its reason): what was sent stays sent, nothing more is.
+ * exit (rejecting with its reason): what was sent stays sent, nothing more is. o.found: its
+ * record as a lookup has just read it (a handle's), not read again.
  */
-export async function stop(paths: StorePaths, ref: string, graceSeconds?: number, signal?: string, o: { named?: string; abort?: AbortSignal } = {}): Promise<ContainerRecord> {
+export async function stop(paths: StorePaths, ref: string, graceSeconds?: number, signal?: string, o: { named?: string; abort?: AbortSignal; found?: ContainerRecord } = {}): Promise<ContainerRecord> {
   o.abort?.throwIfAborted();
-  let rec = find(paths, ref);
+  let rec = o.found ? reconcile(paths, o.found) : find(paths, ref);
   if (!rec.State.Running) {
     // Exited just now, its exit command not yet at the policy (the record says exited as
     // soon as the monitor is gone): docker's daemon is never between the two; this stop
@@ -589,14 +600,12 @@ async function lastDieCode(paths: StorePaths, id: string, since: number): Promis
  * first (then this one finds no such container) or waits.
  */
 export async function remove(paths: StorePaths, ref: string, force = false, volumes = false): Promise<ContainerRecord> {
-  const id = find(paths, ref).Id;
-  const release = await lockContainer(paths, id);
-  if (!release) throw new NoSuchContainerError(`No such container: ${ref}`);
+  const locked = await lockRecord<ContainerRecord>(paths, lockTarget(paths, ref));
+  if (!locked) throw new NoSuchContainerError(`No such container: ${ref}`);
   try {
-    if (!loadRecord(paths, id)) throw new NoSuchContainerError(`No such container: ${ref}`);
-    return await removeLocked(paths, reconcile(paths, loadRecord(paths, id)!), force, volumes);
+    return await removeLocked(paths, reconcile(paths, locked.rec), force, volumes);
   } finally {
-    release();
+    locked.release();
   }
 }
 

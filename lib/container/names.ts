@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { ConflictError, GockerError, InvalidOptionError, isErrno } from '../errors';
 import { acquireLock, unlinkIfThere } from '../store/atomic';
 import type { StorePaths } from '../store/paths';
-import { recordFile } from '../store/records';
+import { readRecord, recordFile, tryLockContainer } from '../store/records';
 
 /** docker's container names: a letter or digit, then at least one of letters, digits, _ . - */
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -65,9 +65,27 @@ function readOwner(file: string): string | undefined {
 }
 
 /**
- * Claims `name` for container `id`, whose directory must already exist: a claim whose
- * container directory is gone is stale (a crash between claim and record, or a removal
- * cut short) and is taken over, under a lock so that two takers cannot both win. Returns
+ * Whether container `owner`, which names/ says holds `name`, holds it still. Not when its
+ * directory is gone (a crash between claim and record, or a removal cut short), nor when
+ * its record says another name and no rename of it is under way: a rename claims the new
+ * name, saves the record and frees the old one under the container's lock, and one cut
+ * short (a crash) left the name it claimed, or the one it was freeing, held for good. A
+ * container being made (a directory, no record yet) holds it.
+ */
+function holds(paths: StorePaths, owner: string, name: string): boolean {
+  if (!fs.existsSync(paths.container(owner))) return false;
+  const rec = readRecord<{ Name?: string }>(paths, owner);
+  if (rec === undefined || rec.Name === `/${name.replace(/^\//, '')}`) return true;
+  const release = tryLockContainer(paths, owner);
+  if (release === 'busy') return true;
+  if (release !== 'gone') release();
+  return false;
+}
+
+/**
+ * Claims `name` for container `id`, whose directory must already exist: a claim its owner
+ * no longer holds (holds) is stale and is taken over, under a lock so that two takers cannot
+ * both win; one `id` holds already (a rename of it cut short, retried) is its own. Returns
  * undefined once claimed, or the id of the container that holds it.
  */
 async function claim(paths: StorePaths, name: string, id: string): Promise<string | undefined> {
@@ -85,7 +103,8 @@ async function claim(paths: StorePaths, name: string, id: string): Promise<strin
       await new Promise((r) => setTimeout(r, 10));
       owner = readOwner(file);
     }
-    if (owner && fs.existsSync(paths.container(owner))) return owner;
+    if (owner === id) return undefined;
+    if (owner && holds(paths, owner, name)) return owner;
     fs.rmSync(file, { force: true });
     return tryCreate(file, id) ? undefined : readOwner(file) ?? '';
   } finally {
@@ -132,10 +151,29 @@ export async function reserveName(paths: StorePaths, name: string | undefined, i
   return reserveName(paths, id.slice(0, 12), id);
 }
 
-/** Frees `name` if `id` holds it. */
-export function releaseName(paths: StorePaths, name: string, id: string): void {
+/**
+ * Frees `name` if `id` holds it, under the lock a claim takes over a stale entry with: a
+ * release runs once its container's directory is gone, which makes the entry stale, and a
+ * claim that took it over between the release's read and its unlink lost its new entry to
+ * the unlink, its record then saying a name names/ gave no one (and would give again).
+ */
+export async function releaseName(paths: StorePaths, name: string, id: string): Promise<void> {
   const file = entryFile(namesDir(paths), name);
-  if (readOwner(file) === id) unlinkIfThere(file);
+  // Not ours: never ours again, as only our claim writes our id.
+  if (readOwner(file) !== id) return;
+  let release: () => void;
+  try {
+    // No lock directory made: a store whose runroot is gone has no claim holding it either.
+    release = await acquireLock(paths.lock('names'), false, false);
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
+    release = () => undefined;
+  }
+  try {
+    if (readOwner(file) === id) unlinkIfThere(file);
+  } finally {
+    release();
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import type { StorePaths } from '../store/paths';
 import { launchSpec, type OciSpec } from '../spec';
 import { ZERO_TIME, type ContainerRecord } from './record';
 import { acquireLock } from '../store/atomic';
-import { lockContainer } from '../store/records';
+import { lockContainer, lockRecord } from '../store/records';
 import { PRIVATE_DIR } from '../store/perms';
 import { ATTACH_SOCKET, EXIT_RELEASE_MARKER, SPEC_FILE, containerLock, loadRecord, readExit, readSpec, saveRecord, writeSpec, type ExitInfo } from './state';
 import { abandonContainer, containerExited, removeContainer } from './teardown';
@@ -416,19 +416,16 @@ export class Runner {
     // Refused before anything starts (a bad key would otherwise stop it half way).
     if (o.attach && o.detachKeys !== undefined) (await import('./attach')).parseDetachKeys(o.detachKeys);
     if (o.attach && o.io) (await import('./attach')).checkAttachStreams(o.io);
-    const { find, reconcile } = await import('./lifecycle');
+    const { lockTarget, reconcile } = await import('./lifecycle');
     // An id (the callers' handles have one) is locked without reading its record first: the
-    // record is read once, under the lock.
-    const id = /^[0-9a-f]{64}$/.test(ref) && fs.existsSync(this.paths.container(ref)) ? ref : find(this.paths, ref).Id;
-    // Two starts at once: the second waits, then finds it running and does nothing.
-    const release = await lockContainer(this.paths, id);
-    if (!release) throw new NoSuchContainerError(`No such container: ${ref}`);
+    // record is read once, under the lock. Two starts at once: the second waits, then finds
+    // it running and does nothing.
+    const locked = await lockRecord<ContainerRecord>(this.paths, lockTarget(this.paths, ref));
+    if (!locked) throw new NoSuchContainerError(`No such container: ${ref}`);
     try {
-      const now = loadRecord(this.paths, id);
-      if (!now) throw new NoSuchContainerError(`No such container: ${ref}`);
-      return await this.startLocked(reconcile(this.paths, now), o, release);
+      return await this.startLocked(reconcile(this.paths, locked.rec), o, locked.release);
     } finally {
-      release();
+      locked.release();
     }
   }
 
@@ -438,11 +435,11 @@ export class Runner {
    * that fails leaves it exited, with the error, as docker's restart manager does.
    */
   async autoRestart(id: string): Promise<void> {
-    const release = await lockContainer(this.paths, id);
-    if (!release) return;
+    const locked = await lockRecord<ContainerRecord>(this.paths, id);
+    if (!locked) return;
+    const { release, rec: now } = locked;
     try {
-      const now = loadRecord(this.paths, id);
-      if (!now?.State.Restarting) return;
+      if (!now.State.Restarting) return;
       let r: RunResult;
       try {
         r = await this.startLocked((await import('./lifecycle')).reconcile(this.paths, now), {}, release, true);

@@ -63,13 +63,15 @@ const FULL_ID = /^[0-9a-f]{64}$/;
 
 /**
  * The container ref names, in dockerd's order (GetContainer): a full id, then a name ('/name'
- * or 'name'), then a unique id prefix. A full id and a name with its entry in names/
- * (names.ts) are found without reading every record: the id's directory, the record the
- * entry names; 300 records read and parsed were most of an `exec`'s lookup. Anything else
- * reads them all for the name before any prefix is taken: a store from before names/, an
- * entry lost (a crash, a rename cut short) or stale, and a ref that is no one's name. A hex
- * name whose entry was lost was taken for the prefix of another container's id, and
- * `rm -f NAME` removed that one.
+ * or 'name'), then a unique id prefix. names/ (names.ts) is the authority on names, as
+ * dockerd's name registry is: a name is the container its entry names, once that record
+ * confirms it (an entry outlives its claim when a rename is cut short between its record
+ * and the old name's release), and a name with no entry, or a stale one, is no one's. create,
+ * rename and rm never leave a record's name without its entry (the entry is made before the
+ * record says the name, and goes after the record), so only a hand edit can; that container
+ * is then found by its id, as dockerd finds one without a registered name. A prefix reads
+ * only the records whose ids it starts (one that has none yet, half made, is no match); the
+ * records are read all only on a store from before names/, whose names are in them alone.
  */
 export function resolveContainer(paths: StorePaths, ref: string): ContainerRecord {
   if (FULL_ID.test(ref)) {
@@ -78,12 +80,13 @@ export function resolveContainer(paths: StorePaths, ref: string): ContainerRecor
   }
   const name = ref.startsWith('/') ? ref : `/${ref}`;
   const owner = claimedBy(paths, name);
-  if (owner) {
-    const rec = FULL_ID.test(owner) ? loadRecord(paths, owner) : undefined;
+  if (owner === undefined) {
+    const byName = listRecords(paths).find((r) => r.Name === name);
+    if (byName) return byName;
+  } else if (FULL_ID.test(owner)) {
+    const rec = loadRecord(paths, owner);
     if (rec?.Name === name) return rec;
   }
-  const byName = listRecords(paths).find((r) => r.Name === name);
-  if (byName) return byName;
   const matches = /^[0-9a-f]+$/.test(ref) ? containerIds(paths).filter((id) => id.startsWith(ref)).map((id) => loadRecord(paths, id)).filter((r): r is ContainerRecord => r !== undefined) : [];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new GockerError(`multiple IDs found with provided prefix: ${ref}`, { exitCode: 1 });

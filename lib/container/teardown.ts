@@ -77,9 +77,9 @@ const STAGES: Step[][] = [
   [{ what: 'writable layer and record', run: (d) => removeContainerDir(d.paths, d.id) }],
   [{ what: 'volumes', afterRecord: true, run: releaseVolumesOf }],
   [{
-    what: 'name', afterRecord: true, run: (d) => {
+    what: 'name', afterRecord: true, run: async (d) => {
       const name = d.name ?? d.rec?.Name;
-      if (name !== undefined) releaseName(d.paths, name, d.id);
+      if (name !== undefined) await releaseName(d.paths, name, d.id);
     },
   }],
   [{ what: 'lock', afterRecord: true, run: (d) => unlinkIfThere(containerLock(d.paths, d.id)) }],

@@ -52,6 +52,34 @@ export function tryLockContainer(paths: StorePaths, id: string): (() => void) | 
   return heldFor(paths, id, file, release) ?? 'gone';
 }
 
+/**
+ * lockContainer's lock with the record read under it, for the callers that read it there at
+ * once: the read says the record is still there, which lockContainer looks at again for them.
+ * undefined when it has none (nor a record that reads: the lock file then stays, as the
+ * record does).
+ */
+export async function lockRecord<T>(paths: StorePaths, id: string): Promise<{ release: () => void; rec: T } | undefined> {
+  const file = containerLock(paths, id);
+  let release: () => void;
+  try {
+    release = await acquireLock(file, false, false, () => hasRecord(paths, id));
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+  let rec: T | undefined;
+  try {
+    rec = readRecord<T>(paths, id);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  if (rec !== undefined) return { release, rec };
+  if (hasRecord(paths, id)) release();
+  else heldFor(paths, id, file, release);
+  return undefined;
+}
+
 const hasRecord = (paths: StorePaths, id: string): boolean => fs.existsSync(recordFile(paths, id));
 
 function heldFor(paths: StorePaths, id: string, file: string, release: () => void): (() => void) | undefined {

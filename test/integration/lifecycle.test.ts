@@ -902,9 +902,14 @@ test('a container without --name gets docker\'s adjective_surname, unique, with 
       seen.add(name);
       assert.match(n(['ps', '-f', `id=${id}`]).stdout, new RegExp(` ${name.slice(1)}\n$`));
     }
-    // Every plain name taken (by a live container): dockerd tries again with a digit appended.
+    // Every plain name taken: dockerd tries again with a digit appended. Held by a container
+    // being made (its directory, no record yet), which holds every name its entry gives it;
+    // an entry naming a made container whose record says another name is a rename's
+    // leftover, which a claim takes over (names.ts holds).
     const namesDir = path.join(base, 'root', 'names');
-    for (const l of left) for (const r of right) if (!fs.existsSync(path.join(namesDir, `${l}_${r}`))) fs.writeFileSync(path.join(namesDir, `${l}_${r}`), ids[0]);
+    const making = 'f'.repeat(64);
+    fs.mkdirSync(path.join(base, 'root', 'containers', making));
+    for (const l of left) for (const r of right) if (!fs.existsSync(path.join(namesDir, `${l}_${r}`))) fs.writeFileSync(path.join(namesDir, `${l}_${r}`), making);
     const id = n(['run', '-d', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
     assert.match(n(['inspect', '-f', '{{.Name}}', id]).stdout, /^\/[a-z]+_[a-z]+\d\n$/);
   } finally {
