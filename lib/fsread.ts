@@ -65,10 +65,22 @@ export function readWhole(fd: number, size: number): Buffer {
  * The bytes under dir as docker counts them (moby's directory.Size): every entry but a
  * directory by its lstat size, a symlink's its target's length, a file with several hard
  * links once; not following a symlink or leaving dir's filesystem: a volume's contents and a
- * writable layer are a container's to shape, as deep as it likes. The addon walks relative
- * to open directories (native/remove.cc): a walk by full paths failed (ENAMETOOLONG) past
- * PATH_MAX, some 2,000 levels down.
+ * writable layer are a container's to shape. -1 when an entry's path is PATH_MAX bytes or
+ * longer, as dockerd shows a size its walk failed on (SizeRw, a volume's UsageData.Size):
+ * docker's walk by full paths fails there (ENAMETOOLONG). The addon's walk (native/remove.cc)
+ * is relative to open directories, and stops there rather than walk on through a tree the
+ * container can make a million levels deep.
  */
 export function treeSize(dir: string): number {
-  return native().treeUsageSync(dir);
+  const u = native().treeUsageSync(dir);
+  return u.complete ? u.bytes : -1;
+}
+
+/**
+ * treeSize's walk, and the bytes it counted before it stopped at a path PATH_MAX long: what
+ * dockerd's volume prune counts as reclaimed of a volume it cannot size (the size its walk
+ * returns with the error).
+ */
+export function treeSizeCounted(dir: string): number {
+  return native().treeUsageSync(dir).bytes;
 }

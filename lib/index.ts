@@ -216,14 +216,16 @@ export class Gocker {
 
   /**
    * docker ps -s: the bytes of the container's writable layer (SizeRw) and, as docker's
-   * virtual size, those of its whole root, its image's layers included (SizeRootFs).
+   * virtual size, those of its whole root, its image's layers included (SizeRootFs). A layer
+   * holding a path too long for docker's walk (PATH_MAX) is dockerd's: SizeRw -1, SizeRootFs
+   * the image's alone.
    */
   containerSize(rec: ContainerRecord): { SizeRw: number; SizeRootFs: number } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { treeSize } = require('./fsread') as typeof import('./fsread');
     const rw = treeSize(rec.GraphDriver.Data.UpperDir);
-    const image = this.store.loadImage(rec.Image);
-    return { SizeRw: rw, SizeRootFs: rw + (image?.layers.reduce((n, l) => n + l.size, 0) ?? 0) };
+    const image = (this.store.loadImage(rec.Image)?.layers ?? []).reduce((n, l) => n + l.size, 0);
+    return { SizeRw: rw, SizeRootFs: rw === -1 ? image : rw + image };
   }
 
   /**

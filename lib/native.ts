@@ -135,11 +135,13 @@ export interface NativeBinding {
   /** removeTree on the calling thread: for synchronous paths under the store's gc lock. */
   removeTreeSync(path: string): void;
   /**
-   * The bytes of the regular files under path, walked as removeTree walks (any depth, no
-   * full path built, no symlink followed, nothing on another filesystem); 0 if it is no
-   * directory. What cannot be read counts as nothing.
+   * The bytes of the regular files under path, walked as removeTree walks (no full path
+   * built, no symlink followed, nothing on another filesystem); 0 if it is no directory.
+   * What cannot be read counts as nothing. The walk ends at the first entry whose full path
+   * is PATH_MAX bytes or longer (complete false, bytes those counted before), where docker's
+   * walk by full paths fails.
    */
-  treeUsageSync(path: string): number;
+  treeUsageSync(path: string): { bytes: number; complete: boolean };
   /** n random bytes from getrandom(2), as hex. */
   randomHex(bytes: number): string;
   /** sha256 of a string (as UTF-8) or buffer, as hex. */

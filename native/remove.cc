@@ -6,6 +6,7 @@
 // directory must not take the host's files with it.
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,7 +97,17 @@ Napi::Value RemoveTreeSync(const Napi::CallbackInfo& info) {
 // read (gone meanwhile, a directory the container made unreadable to root by a mount over
 // it) counts as nothing, as a walk racing the container's changes can only ever give an
 // estimate.
-double TreeUsage(const std::string& path) {
+// The walk ends, incomplete, at the first entry whose full path (path, then the names) is
+// PATH_MAX bytes or longer: docker's walk (filepath.Walk, lstat of full paths) fails there
+// with ENAMETOOLONG, and dockerd then shows no size at all (SizeRw -1). Walking on would only
+// give a size docker never shows, at a cost of the container's choosing: a chain of a million
+// directories is some 8 million system calls, minutes of a ps -s, a system df or a prune.
+struct Usage {
+  double bytes;
+  bool complete;  // false: stopped at a path PATH_MAX long, bytes are those counted before
+};
+
+Usage TreeUsage(const std::string& path) {
   struct Counter {
     TreeWalk& walk;
     double total = 0;
@@ -117,14 +128,18 @@ double TreeUsage(const std::string& path) {
     }
     void Left(int, const std::string&) {}
   };
-  TreeWalk walk;
+  TreeWalk walk(PATH_MAX);
   Counter c{walk, 0, {}};
   walk.Run(AT_FDCWD, path, c);
-  return c.total;
+  return Usage{c.total, !walk.Stopped()};
 }
 
 Napi::Value TreeUsageSync(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), TreeUsage(info[0].As<Napi::String>()));
+  Usage u = TreeUsage(info[0].As<Napi::String>());
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("bytes", Napi::Number::New(info.Env(), u.bytes));
+  o.Set("complete", Napi::Boolean::New(info.Env(), u.complete));
+  return o;
 }
 
 void Init(Napi::Env env, Napi::Object exports) {

@@ -38,6 +38,7 @@ struct Level {
   ino_t ino;
   int fd;
   std::vector<std::string> subdirs;  // still to be emptied and removed
+  size_t len;  // of its path: the top's as Run was given it, then "/" and each name
 };
 
 inline bool IsDots(const char* n) { return n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)); }
@@ -74,9 +75,14 @@ inline int ReopenParent(int fd, dev_t dev, ino_t ino) {
 //   Left(fd, name): the directory `name` in the directory open as fd has been walked and its
 //     descriptor closed (for the top: name and the parent Run was given).
 // Never crosses into another filesystem: such a directory is EXDEV's Fail and left out.
+// With a path_max, the walk ends at the first entry whose path (the top's as Run was given
+// it, then "/" and each name) is path_max bytes or longer, and Stopped() says so: how far a
+// walk by full paths gets (docker's size walk, filepath.Walk, fails with ENAMETOOLONG at
+// PATH_MAX), without walking the rest of a tree the container may have made endless.
 class TreeWalk {
  public:
   TreeWalk() = default;
+  explicit TreeWalk(size_t path_max) : path_max_(path_max) {}
   TreeWalk(const TreeWalk&) = delete;
   TreeWalk& operator=(const TreeWalk&) = delete;
   // Whatever ends the walk (a throw included): what it still holds open is closed.
@@ -88,13 +94,14 @@ class TreeWalk {
 
   template <class V>
   void Run(int parent, const std::string& name, V& v) {
-    if (!Enter(parent, name, v)) return;
+    if (!Enter(parent, name, v) || stopped_) return;
     while (!stack_.empty()) {
       tree_detail::Level& top = stack_.back();
       if (!top.subdirs.empty()) {
         std::string child = std::move(top.subdirs.back());
         top.subdirs.pop_back();
         Enter(top.fd, child, v);  // may push: `top` is not used after it
+        if (stopped_) return;  // what it still holds is closed by the destructor
         continue;
       }
       if (stack_.size() == 1) {
@@ -128,6 +135,8 @@ class TreeWalk {
 
   // How deep the walk is: 0 once the top has been left, 1 in the top itself.
   size_t Depth() const { return stack_.size(); }
+  // Whether the walk ended at a path path_max long (the constructor's), short of the rest.
+  bool Stopped() const { return stopped_; }
   // The filesystem walked (the top's).
   dev_t Dev() const { return dev_; }
   // "/a/b/leaf": the names below the top down to the deepest directory, and leaf; for errors.
@@ -217,7 +226,8 @@ class TreeWalk {
       v.Fail(EXDEV, "rmdir", &child);
       return false;
     }
-    stack_.push_back(tree_detail::Level{child, st.st_dev, st.st_ino, fd, {}});
+    size_t len = stack_.empty() ? child.size() : stack_.back().len + 1 + child.size();
+    stack_.push_back(tree_detail::Level{child, st.st_dev, st.st_ino, fd, {}, len});
     GiveUpFar();
     // Read with getdents64 itself, not a DIR stream: fdopendir's dup, fstat and two fcntls
     // and closedir were five of the thirteen system calls a level of a deep chain cost, and
@@ -236,6 +246,10 @@ class TreeWalk {
         off += e->d_reclen;
         const char* n = e->d_name;
         if (tree_detail::IsDots(n)) continue;
+        if (path_max_ && len + 1 + strlen(n) >= path_max_) {
+          stopped_ = true;
+          return true;
+        }
         // Found in a listing this walk is still reading: `subdirs` of the level just pushed.
         std::vector<std::string>& subdirs = stack_.back().subdirs;
         if (e->d_type == DT_DIR) {
@@ -266,6 +280,8 @@ class TreeWalk {
 
   std::vector<tree_detail::Level> stack_;
   dev_t dev_ = 0;
+  size_t path_max_ = 0;  // none
+  bool stopped_ = false;
   std::vector<char> buf_;  // getdents64's
 };
 

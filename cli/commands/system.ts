@@ -26,7 +26,9 @@ export function handler(argv: GlobalArgs & { action: string; format?: string | s
     return 0;
   }
   const rows = engine(argv).diskUsage();
-  const pct = (part: number, whole: number): string => (whole ? ` (${Math.round((part * 100) / whole)}%)` : '');
+  // None of a total not above 0: the -1 of a container layer too deep to size, as docker's CLI.
+  // Its division is of integers (int64): truncated, 66% of 200 in 300.
+  const pct = (part: number, whole: number): string => (whole > 0 ? ` (${Math.trunc((part * 100) / whole)}%)` : '');
   // docker's fields are strings: "0", "1.2MB", "1.2MB (50%)".
   const shown = rows.map((r) => withGoType({
     Type: r.Type,

@@ -83,7 +83,8 @@ export async function pruneContainers(paths: StorePaths, f: ContainerPruneFilter
       continue;
     }
     result.deleted.push(rec.Id);
-    result.bytes += size;
+    // One treeSize cannot size (-1) reclaims nothing, as dockerd counts only a size above 0.
+    if (size > 0) result.bytes += size;
   }
   return result;
 }

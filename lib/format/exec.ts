@@ -343,8 +343,10 @@ class State {
         if (own(t.fields, name)) key = t.fields[name];
         else if (Object.values(t.fields).includes(name)) key = undefined;
       }
-      const has = key !== undefined && own(obj, key) && obj[key] !== undefined;
-      const v = has ? obj[key!] : undefined;
+      // Read once: a context's field can be a getter that does the work (ps's .Size walks the
+      // container's writable layer), and each read of it would do it again.
+      const v = key !== undefined && own(obj, key) ? obj[key] : undefined;
+      const has = v !== undefined;
       if (typeof v === 'function') return [this.evalCall(dot, methodDef(v as Method), false, node, name, args, final), false];
       if (kind === 'struct') {
         if (!has) this.errorf(`can't evaluate field ${name} in type ${typ}`);

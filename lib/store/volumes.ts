@@ -14,7 +14,7 @@ import { ConflictError, GockerError, InvalidOptionError, NoSuchVolumeError, isEr
 import { volumeEvent } from '../events';
 import { log } from '../log';
 import { native } from '../native';
-import { treeSize } from '../fsread';
+import { treeSize, treeSizeCounted } from '../fsread';
 import { acquireLock, fsyncDir, writeFileAtomic } from './atomic';
 import type { StorePaths } from './paths';
 import { PRIVATE_DIR, PRIVATE_FILE } from './perms';
@@ -353,7 +353,9 @@ export class Volumes {
         if (v.Options && Object.keys(v.Options).length) continue;
         if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
         if (!keep(v) || this.users(v.Name).length) continue;
-        const size = treeSize(v.Mountpoint);
+        // What the walk counted, also of one it cannot size: dockerd adds what its walk
+        // returned with the error.
+        const size = treeSizeCounted(v.Mountpoint);
         await this.removeLocked(v.Name);
         deleted.push(v.Name);
         bytes += size;

@@ -56,6 +56,7 @@ export function diskUsage(store: Store): UsageRow[] {
   let creclaim = 0;
   let running = 0;
   for (const c of records) {
+    // A layer treeSize cannot size is -1, and counts as that, as dockerd's sum counts it.
     const n = treeSize(c.GraphDriver.Data.UpperDir);
     csize += n;
     if (c.State.Running) running++;
@@ -64,8 +65,9 @@ export function diskUsage(store: Store): UsageRow[] {
   return [
     { Type: 'Images', TotalCount: ids.length, Active: ids.filter((id) => used.has(id)).length, Size: size, Reclaimable: reclaimable },
     { Type: 'Containers', TotalCount: records.length, Active: running, Size: csize, Reclaimable: creclaim },
-    { Type: 'Local Volumes', TotalCount: vols.length, Active: vols.filter((v) => v.used).length, Size: vols.reduce((n, v) => n + v.size, 0),
-      Reclaimable: vols.filter((v) => !v.used).reduce((n, v) => n + v.size, 0) },
+    // A volume treeSize cannot size (-1) is left out of the sums, as dockerd's leave it.
+    { Type: 'Local Volumes', TotalCount: vols.length, Active: vols.filter((v) => v.used).length, Size: vols.reduce((n, v) => n + Math.max(v.size, 0), 0),
+      Reclaimable: vols.filter((v) => !v.used).reduce((n, v) => n + Math.max(v.size, 0), 0) },
     { Type: 'Build Cache', TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
   ];
 }
@@ -134,7 +136,8 @@ export function diskUsageVerbose(store: Store): VerboseUsage {
     images,
     containers: records.map((record) => {
       const rw = treeSize(record.GraphDriver.Data.UpperDir);
-      return { record, rw, rootfs: rw + (imageSize.get(record.Image) ?? 0) };
+      const image = imageSize.get(record.Image) ?? 0;
+      return { record, rw, rootfs: rw === -1 ? image : rw + image };
     }),
     volumes: volumes.usage().map((v) => ({ volume: v.volume, links: volumes.users(v.volume.Name).length, size: v.size })),
   };

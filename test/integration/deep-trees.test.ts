@@ -181,7 +181,7 @@ describe('walks racing a rename', () => {
     try {
       const thousands: number[] = [];
       await whileMoving(top, park, async () => {
-        for (let i = 0; i < RUNS; i++) thousands.push(Math.floor(native().treeUsageSync(top) / 1000));
+        for (let i = 0; i < RUNS; i++) thousands.push(Math.floor(native().treeUsageSync(top).bytes / 1000));
       });
       // The moved subtree is counted once, twice or not at all, but its bytes (at most 2 x 122)
       // never make a thousand: the thousands are the M - 1 levels above it, every time.

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
+import { humanSize } from '../../cli/units';
 import { native } from '../../lib/native';
 import { BIN, REPO, gocker, importBusybox, removeAllContainers, tempRoots, type CliResult } from '../helpers/cli';
 
@@ -30,7 +31,7 @@ const COMMIT_DEPTH = 5_000; // a 25 MB layer
 const EXPORT_DEPTH = 20_000; // a 400 MB archive
 const ARCHIVE_DEPTH = 100_000; // a 10 GB layer
 const VFS_DEPTH = 5_000;
-const SIZE_DEPTH = 10_000; // 20,000 bytes of path, five times PATH_MAX
+const SIZE_DEPTH = 20_000; // 40,000 bytes of path: docker's size walk fails some 2,000 levels down
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gocker-deepwalk-'));
 // A tmpfs of its own, the store on it too: 100,000 mkdirs on tmpfs take 0.3 s, on ext4 17 s.
@@ -253,35 +254,96 @@ describe('deep trees in containers', () => {
     assert.equal(readDeep(dir, VFS_DEPTH), 'deep\n');
   });
 
-  test(`ps -s and system df -v size a container's tree and a volume ${SIZE_DEPTH} deep, past PATH_MAX, with ${NOFILE} descriptors`, async () => {
-    // Before: the size walk lstat'ed full paths, and both failed with ENAMETOOLONG about
-    // 2,000 levels down.
-    const vol = g(['volume', 'create', 'deep-size']);
+  test('ps -s, system df and the library size a writable layer whose paths are shorter than PATH_MAX; one PATH_MAX long is docker\'s -1B', async () => {
+    await withDeepContainer('busybox', 0, (id, upper) => {
+      // A chain whose file at the bottom has a path (upper's and the names below) of 4,095
+      // bytes, the most the kernel takes: docker's walk lstat's it, and sizes the layer.
+      const len = Buffer.byteLength(upper);
+      const depth = Math.floor((4093 - len) / 2);
+      const leaf = 'f'.repeat(4094 - len - 2 * depth);
+      const deepest = path.join(upper, 'd/'.repeat(depth) + leaf);
+      assert.equal(Buffer.byteLength(deepest), 4095);
+      execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { mkdir "d" or die; chdir "d" or die } open(F, ">$ARGV[2]") or die; print F "x" x 3000', upper, String(depth), leaf]);
+      assert.equal(fs.lstatSync(deepest).size, 3000);
+      const ps = limited(['ps', '-s', '-f', `id=${id}`, '--format', '{{.Size}}']);
+      assert.equal(ps.stderr, '');
+      assert.equal(ps.stdout.replace(/ \(virtual .*/, ''), '3kB\n');
+      // One byte longer, beside it: the kernel takes that path from no one (ENAMETOOLONG),
+      // docker's walk fails there, and dockerd shows the layer's size as -1 (SizeRw), the
+      // virtual size as the image's alone: "-1B (virtual 1.99MB)" in ps -s, -1B in system df.
+      execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { chdir "d" or die } open(F, ">$ARGV[2]") or die', upper, String(depth), `${leaf}g`]);
+      assert.throws(() => fs.lstatSync(`${deepest}g`), { code: 'ENAMETOOLONG' });
+      const image = Number(g(['image', 'inspect', '-f', '{{.Size}}', 'busybox']).stdout);
+      const tooLong = limited(['ps', '-s', '-f', `id=${id}`, '--format', '{{.Size}}']);
+      assert.equal(tooLong.stderr, '');
+      assert.equal(tooLong.stdout, `-1B (virtual ${humanSize(image)})\n`);
+      const lib = spawnSync(process.execPath, ['-e',
+        `const { Gocker } = require('gocker'); const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(path.join(work, 'run'))} }); process.stdout.write(JSON.stringify(g.containerSize(g.inspectContainer(${JSON.stringify(id)}))))`],
+      { cwd: REPO, encoding: 'utf8' });
+      assert.equal(lib.stderr, '');
+      assert.deepEqual(JSON.parse(lib.stdout), { SizeRw: -1, SizeRootFs: image });
+      // Running, so nothing reclaimable; a total of -1 gets no percentage (docker's CLI gives
+      // one only to a total above 0).
+      const df = g(['system', 'df']);
+      assert.equal(df.status, 0, df.stderr);
+      assert.match(df.stdout, /^Containers\s+1\s+1\s+-1B\s+0B$/m);
+      assert.match(g(['system', 'df', '-v']).stdout, new RegExp(`^${id.slice(0, 12)}\\s.*\\s-1B\\s`, 'm'));
+    });
+  });
+
+  test(`ps -s and system df -v stop at PATH_MAX in a container's tree and a volume ${SIZE_DEPTH} deep, with ${NOFILE} descriptors, reading nothing below`, async () => {
+    // Before: both walked all of it (ps -s twice), 5 s at this depth, minutes at a million,
+    // and showed 5B where docker shows -1B. The directory at the bottom is given an atime of
+    // 0: any read of it (getdents) would set it to now (relatime, as atime < ctime).
+    const bottom = (dir: string, code: string): string => execFileSync('perl', ['-e', `chdir $ARGV[0] or die; for (1..$ARGV[1]) { chdir "d" or die } ${code}`, dir, String(SIZE_DEPTH)], { encoding: 'utf8' });
+    const untouched = (dir: string): void => {
+      bottom(dir, 'utime 0, (stat ".")[9], "." or die');
+    };
+    const atime = (dir: string): string => bottom(dir, 'print((stat ".")[8])');
+    const vol = g(['volume', 'create', '--label', 'deep-size', 'deep-size']);
     assert.equal(vol.status, 0, vol.stderr);
     try {
-      makeDeep(g(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'deep-size']).stdout.trim(), SIZE_DEPTH);
+      const mountpoint = g(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'deep-size']).stdout.trim();
+      makeDeep(mountpoint, SIZE_DEPTH);
+      untouched(mountpoint);
       await withDeepContainer('busybox', SIZE_DEPTH, (id, upper) => {
-        // 3,000 bytes more beside f (5 bytes) at the bottom: 3,005 bytes in the writable layer,
-        // docker's 3kB; the library's containerSize says the bytes.
-        execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { chdir "d" or die } open(F, ">big") or die; print F "x" x 3000', upper, String(SIZE_DEPTH)]);
+        untouched(upper);
         const ps = limited(['ps', '-s', '-f', `id=${id}`, '--format', '{{.Size}}']);
         assert.equal(ps.stderr, '');
         assert.equal(ps.status, 0);
-        assert.match(ps.stdout, /^3kB \(virtual [0-9.]+MB\)\n$/);
+        assert.match(ps.stdout, /^-1B \(virtual [0-9.]+MB\)\n$/);
         const df = limited(['system', 'df', '-v']);
         assert.equal(df.stderr, '');
         assert.equal(df.status, 0);
-        assert.match(df.stdout, new RegExp(`^${id.slice(0, 12)}\\s.*\\s3kB\\s`, 'm'));
-        assert.match(df.stdout, /^deep-size\s+0\s+5B$/m);
-        const lib = spawnSync('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, process.execPath, '-e',
-          `const { Gocker } = require('gocker'); const g = new Gocker({ root: ${JSON.stringify(roots.root)}, runroot: ${JSON.stringify(path.join(work, 'run'))} }); process.stdout.write(JSON.stringify(g.containerSize(g.inspectContainer(${JSON.stringify(id)}))))`],
-        { cwd: REPO, encoding: 'utf8' });
-        assert.equal(lib.stderr, '');
-        assert.equal((JSON.parse(lib.stdout) as { SizeRw: number }).SizeRw, 3005);
+        assert.match(df.stdout, new RegExp(`^${id.slice(0, 12)}\\s.*\\s-1B\\s`, 'm'));
+        // A volume dockerd cannot size is -1B too, and left out of the totals.
+        assert.match(df.stdout, /^deep-size\s+0\s+-1B$/m);
+        assert.match(g(['system', 'df']).stdout, /^Local Volumes\s+1\s+0\s+0B\s+0B$/m);
+        assert.equal(atime(upper), '0');
+        assert.equal(atime(mountpoint), '0');
       });
+      // Its prune reclaims what the walk counted before it stopped, as dockerd's: nothing
+      // here, f being at the bottom (before: f's 5 bytes).
+      const prune = g(['volume', 'prune', '-af', '--filter', 'label=deep-size']);
+      assert.equal(prune.stderr, '');
+      assert.equal(prune.stdout, 'Deleted Volumes:\ndeep-size\n\nTotal reclaimed space: 0B\n');
     } finally {
       g(['volume', 'rm', '-f', 'deep-size']);
     }
+  });
+
+  test(`container prune of a container with a tree ${SIZE_DEPTH} deep removes it all and reclaims docker's 0B`, async () => {
+    await withDeepContainer('busybox', SIZE_DEPTH, (id, upper) => {
+      assert.equal(g(['kill', id]).status, 0);
+      assert.equal(g(['wait', id]).status, 0);
+      const prune = limited(['container', 'prune', '-f']);
+      assert.equal(prune.stderr, '');
+      assert.equal(prune.status, 0);
+      // dockerd counts a size of -1 as nothing reclaimed (before: 5B, after walking it all).
+      assert.equal(prune.stdout, `Deleted Containers:\n${id}\n\nTotal reclaimed space: 0B\n`);
+      assert.equal(fs.existsSync(upper), false);
+      assert.equal(fs.existsSync(path.join(roots.root, 'containers', id)), false);
+    });
   });
 
   test(`cp out of a container: a tree ${CP_DEPTH} directories deep, with ${NOFILE} descriptors`, async () => {

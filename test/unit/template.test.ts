@@ -262,6 +262,17 @@ test('structs: fields, methods with arguments, docker\'s errors and JSON', () =>
   ], ctx);
 });
 
+test('a field that is a getter is read once a use (ps\'s .Size walks a writable layer to give it)', () => {
+  let reads = 0;
+  const ctx = withGoType({ get Size() { reads++; return '5B'; } }, { kind: 'struct', name: '*formatter.ContainerContext' });
+  assert.equal(run('{{.Size}}', ctx), '5B');
+  // Before: 2, the check for the field and the value each reading it.
+  assert.equal(reads, 1);
+  reads = 0;
+  assert.equal(formatList('table {{.Size}}', { Size: 'SIZE' }, [ctx]), 'SIZE\n5B\n');
+  assert.equal(reads, 1);
+});
+
 test('docker\'s formats: table, json, \\t and \\n', () => {
   assert.equal(templateText('json'), '{{json .}}');
   assert.equal(templateText('table {{.ID}}\\t{{.Names}}'), '{{.ID}}\t{{.Names}}');
