@@ -135,12 +135,18 @@ bool g_abandoned = false;
 // create: once the child has made its namespaces, the container is created: its pid goes to
 // the pid file, "c" to the report fd (the engine configures it from outside then, its network
 // namespace say), and it waits to be released: by a second 'g' on the go fd (run: create and
-// start in one), or, after a 'w' there, by a byte on the release FIFO, written by `start` from
-// any process at any time. Nothing of the container's has run until then. A child that dies
-// meanwhile (rm of a created container kills it) is not released; neither is one whose go fd
-// ends first (the engine gave up). Meanwhile the attach socket's clients are served: a created
-// container's published ports may be released or held again (network disconnect, connect).
-Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, gocker_monitor::AttachServer* attach, std::string* why) {
+// start in one), or, after a 'w' there, by a 'g' on the release FIFO, written by `start` from
+// any process at any time. Once the engine is done with it ('w' or that 'g' on the go fd; a
+// 'p' or the 'g' on the FIFO when there is no go fd: gocker-runtime's create says 'p' once its
+// hooks have run), 'p' on sync_fd lets the child pivot into its root and become its command's
+// user before it waits for the release ('g' on sync_fd, written by main): a process that
+// joined its pid namespace never finds it on the host's root with every capability for longer
+// than its set-up takes. Nothing of the image's runs until the release. A child that dies
+// meanwhile (rm of a created container kills it, or its set-up failed: the error pipe says
+// why) is not released; neither is one whose go fd ends first (the engine gave up). Meanwhile
+// the attach socket's clients are served: a created container's published ports may be
+// released or held again (network disconnect, connect).
+Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, int sync_fd, gocker_monitor::AttachServer* attach, std::string* why) {
   char r = 0;
   ssize_t n;
   do {
@@ -162,8 +168,18 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, gocker_mo
     WriteAll(spec.report_fd, &c, 1);
     close(spec.report_fd);
   }
+  bool placed = false;
+  auto place = [&]() {
+    if (placed) return;
+    placed = true;
+    char p = 'p';
+    WriteAll(sync_fd, &p, 1);
+  };
   int source = go_fd >= 0 ? go_fd : fifo;
-  if (source < 0) return kReleased;  // nobody to wait for (a spec without either)
+  if (source < 0) {
+    place();
+    return kReleased;  // nobody to wait for (a spec without either)
+  }
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
   std::vector<struct pollfd> p;
   for (;;) {
@@ -186,14 +202,20 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, gocker_mo
       char go = 0;
       ssize_t m = read(source, &go, 1);
       if (m < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (m == 1 && go == 'p' && source == fifo) {
+        place();
+        continue;
+      }
       if (m == 1 && go == 'g') {
+        place();
         if (fifo >= 0) close(fifo);
         if (pidfd >= 0) close(pidfd);
         return kReleased;
       }
       if (m == 1 && go == 'x') g_abandoned = true;
       if (m == 1 && go == 'w' && source == go_fd && fifo >= 0) {
-        // Created, and left for a start: from now on the FIFO releases it.
+        // Created, configured, and left for a start: from now on the FIFO releases it.
+        place();
         source = fifo;
         continue;
       }
@@ -636,7 +658,7 @@ int main(int argc, char** argv) {
   bool never_created = false;
   if (!exec_mode && !early_code) {
     std::string why;
-    switch (Create(spec, pid, ready[0], go_fd, &attach, &why)) {
+    switch (Create(spec, pid, ready[0], go_fd, sync[1], &attach, &why)) {
       case kReleased:
         break;
       case kChildFailed:  // the error pipe says why

@@ -241,8 +241,14 @@ void SetCapabilities(const Spec& spec) {
 // the command will have; that one's pid goes to the monitor on report_fd. A process the
 // container can see never holds more: non-dumpable does not keep out a container root with
 // CAP_SYS_PTRACE, which has it in the host's user namespace.
-[[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd) {
-  int pty = pty_sock >= 0 ? OpenPty(pty_sock, spec.console_fd >= 0) : -1;
+[[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd, int release_fd) {
+  // release_fd (a container's init): everything up to the command's privileges is done
+  // before the release, so that a process which joined the pid namespace, however
+  // privileged, only ever sees this one as the command's. The pty's master goes to the
+  // monitor after it (the monitor takes it once it has released us), so the pty is opened
+  // then, with the command's privileges; a console's slave is open already (SendConsole).
+  const bool pty_later = release_fd >= 0 && pty_sock >= 0;
+  int pty = pty_sock >= 0 && !pty_later ? OpenPty(pty_sock, spec.console_fd >= 0) : -1;
   if (!g_console_slave.empty() && (pty = open(g_console_slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) Die(kStdio, errno, g_console_slave);
   if (pty >= 0 && report_fd < 0) TakePty(pty);
 
@@ -303,6 +309,12 @@ void SetCapabilities(const Spec& spec) {
 
   if (spec.umask >= 0) umask(static_cast<mode_t>(spec.umask));
 
+  if (release_fd >= 0) {
+    // As runc's exec.fifo: the wait for `start` comes once our root, masks, limits, user,
+    // capabilities and (without no_new_privs) filter are the command's.
+    WaitForParent(release_fd, 'g');
+    if (pty_later) TakePty(OpenPty(pty_sock, false));
+  }
   if (report_fd < 0) RunStartContainerHooks(spec);
 
   const Strings& args = spec.args;
@@ -371,15 +383,18 @@ void ApplyOomScoreAdj(const Spec& spec) {
   close(fd);
 }
 
-// Blocks until the monitor has placed us in our cgroups.
-void WaitForParent(int sync_fd) {
+// Blocks until the monitor says `want` on sync_fd: 'p', placed in our cgroups (and, for a
+// container, configured from outside), or 'g', released; 0: any byte. The fd is closed after
+// the last byte it brings (the release, or exec's one byte).
+void WaitForParent(int sync_fd, char want) {
   char c;
   ssize_t n;
   do {
     n = read(sync_fd, &c, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) Die(kSync, n < 0 ? errno : EPIPE);
-  close(sync_fd);
+  if (want && c != want) Die(kSync, EPROTO);
+  if (want != 'p') close(sync_fd);
 }
 
 // The child's uid_map and gid_map, written from the host's user namespace (we have
@@ -518,13 +533,15 @@ void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd) {
   }
   // Our namespaces are there (the monitor reports the container created, and whoever
   // created it may configure them from outside, its network namespace say) and nothing of
-  // the container's has run: we wait to be released.
+  // the container's has run: we wait until that is done and we are placed in our cgroups.
+  // Not yet for the release: until the pivot below our root is the host's and we hold every
+  // capability, and a process of a pid namespace we joined may reach us through /proc.
   char ready = 'r';
   if (!WriteAll(ready_fd, &ready, 1)) Die(kSync, errno);
   close(ready_fd);
   // Placed in our cgroups (v2 by the monitor, v1 by ourselves), then the cgroup namespace:
   // its root is the cgroup we are in.
-  WaitForParent(sync_fd);
+  WaitForParent(sync_fd, 'p');
   JoinCgroupsSelf(spec);
   if (unshare(CLONE_NEWCGROUP) != 0) Die(kUnshare, errno, "cgroup namespace");
   for (size_t i = first_cgroup; i < mounts.size(); i++) DoMount(root, mounts[i], clone_of(i));
@@ -546,7 +563,7 @@ void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd) {
   MaskPaths(spec);
   ReadonlyPaths(spec);
 
-  Become(spec, pty_sock);
+  Become(spec, pty_sock, -1, sync_fd);
 }
 
 }  // namespace gocker_monitor

@@ -605,6 +605,12 @@ int Create(const Strings& argv, size_t at) {
     creating["status"] = "creating";
     creating["pid"] = NsPid(s.init);
     RunHooks(s.hooks, "createContainer", creating, &s);
+    // Done from outside: the init may now pivot into its root and become its command's user
+    // before it waits for `start`, as runc's init does before its exec.fifo (the monitor reads
+    // 'p' on the release FIFO, held open by it until the release).
+    int placed = open((s.dir + "/release").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (placed < 0 || write(placed, "p", 1) != 1) Fail("the container's process went away while it was created");
+    close(placed);
     Save(s);
     if (a.Has("pid-file")) {
       // As runc: the pid then a rename, so the shim never reads half a number.
