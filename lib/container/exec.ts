@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, GockerError } from '../errors';
+import { escapeNonPrint } from '../format/quote';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
 import { native } from '../native';
 import type { Store } from '../store';
@@ -120,7 +121,10 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   };
   const result = (): { exitCode: number; error: string } | undefined => {
     try {
-      return JSON.parse(fs.readFileSync(file('json'), 'utf8')) as { exitCode: number; error: string };
+      const exit = JSON.parse(fs.readFileSync(file('json'), 'utf8')) as { exitCode: number; error: string };
+      // The command's name is in it as runc's %q has it, but for the characters Go would not
+      // print that only a Unicode table tells (the monitor has none): written here as %q does.
+      return { ...exit, error: escapeNonPrint(exit.error ?? '') };
     } catch {
       return undefined;
     }

@@ -37,3 +37,17 @@ test('exec -w of a relative path: runc\'s refusal in docker\'s one line, 126 (wi
   assert.deepEqual(execFiles(id), []);
   assert.equal(g(['rm', '-f', id]).status, 0);
 });
+
+test('exec of a command that cannot be found names it as runc does, with Go\'s %q: quotes, backslashes, controls and unprintable characters escaped', () => {
+  const id = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  // docker 28 over runc: exec: "a\"b\\c\tdé\u202e": executable file not found in $PATH
+  // (inside its OCI runtime wrapper); é printable, kept as it is, U+202E not.
+  const r = g(['exec', id, 'a"b\\c\tdé\u202e\x01']);
+  assert.equal(r.status, 127);
+  assert.equal(r.stderr, 'exec: "a\\"b\\\\c\\tdé\\u202e\\x01": executable file not found in $PATH\n');
+  const abs = g(['exec', id, '/no/su"ch']);
+  assert.deepEqual([abs.status, abs.stderr], [127, 'exec: "/no/su\\"ch": no such file or directory\n']);
+  assert.deepEqual(execFiles(id), []);
+  assert.equal(g(['rm', '-f', id]).status, 0);
+});
