@@ -3,6 +3,7 @@
 // runc as its runtime) and their sources. Against real containers; nothing left behind.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
@@ -50,4 +51,27 @@ test('exec of a command that cannot be found names it as runc does, with Go\'s %
   assert.deepEqual([abs.status, abs.stderr], [127, 'exec: "/no/su\\"ch": no such file or directory\n']);
   assert.deepEqual(execFiles(id), []);
   assert.equal(g(['rm', '-f', id]).status, 0);
+});
+
+test('--ulimit with a negative other than -1: taken as go-units takes it, uint64 in the container as dockerd and runc set it; go-units\' words for soft above hard', () => {
+  // The hard core limit unlimited in this process, which the CLI inherits, so that 2^64-2 is
+  // no raise above it (the engine refuses those); put back after.
+  const before = execFileSync('prlimit', ['--pid', String(process.pid), '--core', '--raw', '--noheadings', '-o', 'SOFT,HARD'], { encoding: 'utf8' }).trim().split(/\s+/);
+  execFileSync('prlimit', ['--pid', String(process.pid), '--core=unlimited:unlimited']);
+  try {
+    // docker 28 over runc: 36028797018963967 blocks of 512 bytes, RLIM_INFINITY less one's.
+    const r = g(['run', '--rm', '--network', 'none', '--ulimit', 'core=-2', 'busybox', 'sh', '-c', 'ulimit -c; ulimit -Hc']);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [0, '36028797018963967\n36028797018963967\n', '']);
+    const c = g(['create', '--network', 'none', '--ulimit', 'core=-3:-2', 'busybox', 'true']);
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(g(['inspect', '-f', '{{json .HostConfig.Ulimits}}', c.stdout.trim()]).stdout, '[{"Name":"core","Hard":-2,"Soft":-3}]\n');
+    assert.equal(g(['rm', c.stdout.trim()]).status, 0);
+  } finally {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--core=${before.join(':')}`]);
+  }
+  const why = (u: string, w: string): string => `gocker: invalid argument "${u}" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: ${w}\n`;
+  for (const [u, w] of [['nofile=-1:-2', 'soft: -1 (unlimited), hard: -2'], ['nofile=-1:10', 'soft: -1 (unlimited), hard: 10'], ['core=5:-2', '5 > -2']]) {
+    const r = g(['run', '--rm', '--network', 'none', '--ulimit', u, 'busybox', 'true']);
+    assert.deepEqual([r.status, r.stderr], [125, why(u, w)], u);
+  }
 });
