@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
+import { gocker, gockerAsync, importBusybox, removeAllContainers, tempRoots } from '../helpers/cli';
 
 const roots = tempRoots('gocker-compat-');
 const g = (args: string[]) => gocker([...roots.args, ...args]);
@@ -102,4 +102,24 @@ test('a name no object has: each command\'s line as docker\'s CLI prints it (its
     if (typeof stderr === 'string') assert.equal(r.stderr, stderr, args.join(' '));
     else assert.match(r.stderr, stderr, args.join(' '));
   }
+});
+
+test('start -a of a running container attaches to it, as docker\'s does: its output until it exits, its exit code; it is not started again', async () => {
+  const id = g(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; echo one; echo two >&2; exit 3']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const attached = gockerAsync([...roots.args, 'start', '-a', id]);
+  // Let go once the attachment is there (its attach event): what the container prints before
+  // it is no attachment's.
+  const deadline = Date.now() + 30_000;
+  while (!g(['events', '--since', '0', '--until', '0s', '--filter', `container=${id}`, '--filter', 'event=attach']).stdout.includes(id)) {
+    assert.ok(Date.now() < deadline, 'start -a never attached');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(g(['exec', id, 'touch', '/tmp/go']).status, 0);
+  const r = await attached;
+  assert.deepEqual([r.status, r.stdout, r.stderr], [3, 'one\n', 'two\n']);
+  // One start: the run's.
+  const starts = g(['events', '--since', '0', '--until', '0s', '--filter', `container=${id}`, '--filter', 'event=start', '--format', '{{.Action}}']).stdout;
+  assert.equal(starts, 'start\n');
+  assert.equal(g(['rm', id]).status, 0);
 });
