@@ -64,9 +64,12 @@ export function labelsFromFlags(labels: string[] = [], files: string[] = []): Re
   return out;
 }
 
-/** --ulimit name=soft[:hard] (go-units' ParseUlimit): -1 is unlimited, hard defaults to soft. */
+/**
+ * --ulimit name=soft[:hard] (go-units' ParseUlimit): -1 is unlimited, hard defaults to soft.
+ * Any other negative is taken, as go-units takes it (dockerd passes it on as uint64(n), and
+ * runc sets that or fails): the engine says what the kernel does with it.
+ */
 export function ulimitsFromFlags(specs: string[] = []): Ulimit[] {
-  const show = (n: number): string => (n === -1 ? 'unlimited' : String(n));
   return specs.map((s) => {
     const bad = (why: string): GockerError => badFlag(s, '--ulimit', why);
     const m = /^([^=]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
@@ -78,8 +81,9 @@ export function ulimitsFromFlags(specs: string[] = []): Ulimit[] {
     }
     const soft = Number(m[2]);
     const hard = m[3] === undefined ? soft : Number(m[3]);
-    if (soft < -1 || hard < -1) throw bad(`invalid ulimit argument: ${s}`);
-    if (hard !== -1 && (soft === -1 || soft > hard)) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${show(soft)} > ${show(hard)}`);
+    // go-units' words, which compare the two as int64s.
+    if (hard !== -1 && soft === -1) throw bad(`ulimit soft limit must be less than or equal to hard limit: soft: -1 (unlimited), hard: ${hard}`);
+    if (hard !== -1 && soft > hard) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
     return { name: m[1], soft, hard };
   });
 }

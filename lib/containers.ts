@@ -5,7 +5,7 @@
 // environment: a container's output goes to its log and to the streams the caller attaches.
 import type { Readable, Writable } from 'node:stream';
 import { bindLogScope } from './log';
-import { GockerError, InvalidOptionError, NoSuchContainerError, refuseNulBytes } from './errors';
+import { GockerError, InvalidOptionError, NoSuchContainerError, NotRunningError, refuseNulBytes } from './errors';
 import type { Store } from './store';
 import type { StorePaths } from './store/paths';
 import type { AttachEnd, AttachOptions, Attachment } from './container/attach';
@@ -714,12 +714,29 @@ export class Container {
    * command runs, and resolves once the attachment ends: the container's exit with its code,
    * or the detach (opts.detachKeys on stdin with a tty, or opts.signal). stdin goes in only
    * when given and the container was created with openStdin; its end ends the container's. A
-   * command that cannot be run rejects with docker's reason. A running container is neither
-   * started again nor attached to: it resolves at once, exit code 0. A paused one is
-   * ConflictError (dockerd's attach refuses it).
+   * command that cannot be run rejects with docker's reason. A running container is not
+   * started again but attached to, as attach() does, and followed until it exits or is
+   * detached from. A paused one is ConflictError (dockerd's attach refuses it).
    */
   async startAttached(opts: StartAttachedOptions = {}): Promise<AttachEnd> {
     const { onAttached, detachKeys, ...streams } = opts;
+    // docker's CLI attaches before it asks for the start, which a running container takes as
+    // done (dockerd's 304): the attachment is what start -a of one gives, its output until it
+    // exits and its exit code. One that exits meanwhile is started, as the start after
+    // docker's attach would start it.
+    const now = this.inspect();
+    if (now.State.Running && !now.State.Paused && !now.State.Restarting) {
+      let a: Attachment | undefined;
+      try {
+        a = await this.attach({ ...streams, detachKeys });
+      } catch (e) {
+        if (!(e instanceof NotRunningError)) throw e;
+      }
+      if (a) {
+        onAttached?.(a);
+        return a.done;
+      }
+    }
     const r = await this.runner().start(this.id, { attach: true, interactive: !!streams.stdin, io: { ...streams, onAttached }, detachKeys });
     if (r.error) throw new GockerError(r.error, { exitCode: r.exitCode || 125 });
     return r.detached ? { detached: true } : { detached: false, exitCode: r.exitCode };

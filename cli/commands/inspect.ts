@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
-import { errorLine, GockerError } from '../../lib/errors';
+import { errorLine } from '../../lib/errors';
 import { lastFlag } from '../../lib/format/formatter';
 import { inspectTemplate, renderInspect } from '../../lib/format/inspect';
+import { ClientError, errorText } from '../dispatch';
 import type { GlobalArgs } from '../types';
 import { engine } from '../util';
 
@@ -34,7 +35,8 @@ export function handler(argv: GlobalArgs & { containers: string[]; format?: stri
       return g.inspectImage(name);
     } catch (e) {
       if (argv.type === 'image') throw e;
-      throw new GockerError(`No such object: ${name}`, { exitCode: 1 });
+      // docker's CLI's own words, having asked for both (system/inspect.go): no daemon's prefix.
+      throw new ClientError(`Error: No such object: ${name}`);
     }
   });
 }
@@ -56,7 +58,9 @@ export function printInspected(names: string[], formatFlag: string | string[] | 
     try {
       obj = lookup(name);
     } catch (e) {
-      process.stderr.write(`Error: ${errorLine(e)}\n`);
+      // As docker's inspect.Inspect: each error as its client has it, the daemon's after
+      // its prefix (container inspect, image inspect, --type), the CLI's own bare.
+      process.stderr.write(`${errorText(e)}\n`);
       code = 1;
       continue;
     }

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, GockerError } from '../errors';
+import { escapeNonPrint } from '../format/quote';
 import { containerActor, containerEvent, eventsDir, EVENTS_FILE } from '../events';
 import { native } from '../native';
 import type { Store } from '../store';
@@ -71,6 +72,15 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   // Running from the moment its monitor wrote the pid; joinable once its command started.
   const target = startedProcess(paths, rec, 'exec');
   if (o.command.length === 0) throw new GockerError('exec: no command specified', { exitCode: 125 });
+  // dockerd passes -w on as given and runc refuses a relative one (validateProcessSpec), which
+  // docker's CLI says as the runtime's error: bare with 126 attached, as the daemon's refusal
+  // of the start with -d. Said here, before the monitor is asked (its spec check would say our
+  // spec file's path, twice) and before anything of the exec is made.
+  if (o.workdir && !o.workdir.startsWith('/')) {
+    const refused = 'OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown';
+    if (o.detach) throw new GockerError(refused, { exitCode: 1 });
+    return { exitCode: 126, error: refused };
+  }
   const image = store.loadImage(rec.Image);
   const layers = image?.layers.map((l) => l.dir) ?? [];
   // The container's own files come first: /etc/passwd may have changed since it started.
@@ -87,7 +97,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
     // capabilities, even with exec --privileged, as under docker) hold for exec too, and the
     // cgroups it joins are the container's.
     container: readSpec(paths, rec.Id),
-    args: o.command, env, cwd: o.workdir ?? (rec.Config.WorkingDir || '/'),
+    args: o.command, env, cwd: o.workdir || (rec.Config.WorkingDir || '/'),
     user: { uid: u.uid, gid: u.gid, additionalGids: u.groups }, caps, tty: !!o.tty,
     // The container's command, verified as the child of this container's own monitor; the
     // monitor checks that again through a pidfd before it joins (a pid recycled meanwhile is
@@ -111,7 +121,10 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   };
   const result = (): { exitCode: number; error: string } | undefined => {
     try {
-      return JSON.parse(fs.readFileSync(file('json'), 'utf8')) as { exitCode: number; error: string };
+      const exit = JSON.parse(fs.readFileSync(file('json'), 'utf8')) as { exitCode: number; error: string };
+      // The command's name is in it as runc's %q has it, but for the characters Go would not
+      // print that only a Unicode table tells (the monitor has none): written here as %q does.
+      return { ...exit, error: escapeNonPrint(exit.error ?? '') };
     } catch {
       return undefined;
     }

@@ -169,23 +169,30 @@ function hardLimits(): Map<string, number> {
 }
 
 /**
- * HostConfig.Ulimits checked, as [name, soft, hard] with Infinity for unlimited: a known
+ * HostConfig.Ulimits checked, as [name, soft, hard] with Infinity for unlimited (another
+ * negative as it is, the uint64 it stands for checked): a known
  * resource, soft at most hard, and never above the current hard limit.
  */
 export function checkUlimits(list: Ulimit[], hardLimitsNow?: Map<string, number>): Array<[string, number, number]> {
   if (list.length === 0) return [];
   const hard = hardLimitsNow ?? hardLimits();
+  // Another negative is the uint64 dockerd makes of it (Go's uint64(int64)): -2 is 2^64-2,
+  // RLIM_INFINITY less one.
+  const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
+  // Kept as given for HostConfig.Ulimits (docker's inspect shows -2), -1 as Infinity.
   const inf = (n: number): number => (n === -1 ? Infinity : n);
-  const show = (n: number): string => (n === Infinity ? 'unlimited' : String(n));
+  const show = (n: number): string => (n === -1 ? 'unlimited' : String(u64(n)));
   return list.map((u) => {
     if (!Object.hasOwn(ULIMITS, u.name)) throw engineError(`invalid ulimit type: ${u.name}`);
+    if (!Number.isSafeInteger(u.soft) || !Number.isSafeInteger(u.hard)) throw engineError(`invalid ulimit argument: ${u.name}=${u.soft}:${u.hard}`);
     const soft = inf(u.soft);
     const h = inf(u.hard);
-    if (!Number.isInteger(u.soft) || !Number.isInteger(u.hard) || soft < 0 || h < 0) throw engineError(`invalid ulimit argument: ${u.name}=${u.soft}:${u.hard}`);
-    if (soft > h) throw engineError(`ulimit soft limit must be less than or equal to hard limit: ${show(soft)} > ${show(h)}`);
+    if (u64(u.soft) > u64(u.hard)) throw engineError(`ulimit soft limit must be less than or equal to hard limit: ${show(u.soft)} > ${show(u.hard)}`);
     const cur = hard.get(u.name);
     // Raising a hard limit needs CAP_SYS_RESOURCE in the host's namespace and surprises users.
-    if (cur !== undefined && h > cur) throw engineError(`ulimit ${u.name}: hard limit ${show(h)} exceeds the current hard limit ${show(cur)}`);
+    if (cur !== undefined && cur !== Infinity && u64(u.hard) > BigInt(cur)) {
+      throw engineError(`ulimit ${u.name}: hard limit ${show(u.hard)} exceeds the current hard limit ${cur}`);
+    }
     return [u.name, soft, h];
   });
 }

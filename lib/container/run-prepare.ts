@@ -256,7 +256,8 @@ function prepareDirs(paths: StorePaths, o: RunOptions, image: ImageRecord, resou
       CpusetCpus: resources.cpusetCpus ?? '', PidsLimit: resources.pidsLimit ?? null, ShmSize: shmSize,
       Mounts: mounts.specs.length ? mounts.specs : null,
       Tmpfs: Object.keys(o.tmpfs ?? {}).length ? { ...o.tmpfs } : null,
-      Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Soft: Soft === Infinity ? -1 : Soft, Hard: Hard === Infinity ? -1 : Hard })) : null,
+      // In go-units' Ulimit field order, which docker's inspect shows: Name, Hard, Soft.
+      Ulimits: ulimits.length ? ulimits.map(([Name, Soft, Hard]) => ({ Name, Hard: Hard === Infinity ? -1 : Hard, Soft: Soft === Infinity ? -1 : Soft })) : null,
       LogConfig: logConfig,
       ExtraHosts: flags.extraHosts.length ? flags.extraHosts : null, Dns: flags.dns, DnsSearch: flags.dnsSearch, DnsOptions: flags.dnsOptions,
       Devices: flags.deviceMappings, DeviceCgroupRules: flags.deviceCgroupRules.length ? flags.deviceCgroupRules : null,

@@ -312,8 +312,7 @@ export class Runner {
         // docker's start does: the record says why.
         await child.exited;
         const exit = readExit(this.paths, rec.Id);
-        const prefix = `invalid spec ${runSpec}: `;
-        if (exit?.error.startsWith(prefix)) throw engineError(`invalid spec: ${exit.error.slice(prefix.length)}`);
+        if (exit?.error.startsWith('invalid spec: ')) throw engineError(exit.error);
         if (hooks.create) throw new GockerError(exit?.error || `container ${rec.Id.slice(0, 12)} could not be created`, { exitCode: exit?.exitCode || 125 });
       }
       if (created) {

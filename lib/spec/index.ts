@@ -107,7 +107,6 @@ export const RLIMITS: Record<string, string> = {
   memlock: 'RLIMIT_MEMLOCK', msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC',
   rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO', rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK',
 };
-const RLIM_INFINITY = 0xffffffffffffffffn;
 
 /** mount(8)'s flag words, as the monitor takes them in a mount's options. */
 export const MOUNT_FLAGS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync',
@@ -301,10 +300,11 @@ function id32(what: string, n: number): number {
 }
 
 function rlimits(ulimits: SpecHostConfig['Ulimits']): OciRlimit[] {
-  const lim = (n: number): bigint => (n === -1 ? RLIM_INFINITY : BigInt(n));
+  // As dockerd's GetRlimit: uint64(n), so that -1 is RLIM_INFINITY and -2 one below it.
+  const lim = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
   return (ulimits ?? []).map((u) => {
     if (!(u.Name in RLIMITS)) throw engineError(`invalid ulimit type: ${u.Name}`);
-    if (!Number.isSafeInteger(u.Soft) || !Number.isSafeInteger(u.Hard) || u.Soft < -1 || u.Hard < -1) throw engineError(`invalid ulimit ${u.Name}: ${u.Soft}:${u.Hard}`);
+    if (!Number.isSafeInteger(u.Soft) || !Number.isSafeInteger(u.Hard)) throw engineError(`invalid ulimit ${u.Name}: ${u.Soft}:${u.Hard}`);
     return { type: RLIMITS[u.Name], soft: lim(u.Soft), hard: lim(u.Hard) };
   });
 }

@@ -132,6 +132,58 @@ enum Created { kReleased, kChildFailed, kNotReleased, kKilled };
 // alone is a CLI that died: the exit command does its cleaning then.
 bool g_abandoned = false;
 
+// A command's name as runc says it, with Go's %q (strconv.Quote): quotes and backslashes
+// escaped, the named escapes, other ASCII controls and each byte that is not valid UTF-8 as
+// \xNN. A valid multibyte character is kept as it is: the engine writes the ones Go would
+// not print (\u202e...) in Go's escapes too, as it does every message it shows
+// (escapeNonPrint), which needs Unicode's tables we do not carry here.
+std::string GoQuote(const std::string& s) {
+  std::string o = "\"";
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char c = b[i];
+    if (c < 0x80) {
+      i++;
+      switch (c) {
+        case '"': o += "\\\""; continue;
+        case '\\': o += "\\\\"; continue;
+        case '\a': o += "\\a"; continue;
+        case '\b': o += "\\b"; continue;
+        case '\f': o += "\\f"; continue;
+        case '\n': o += "\\n"; continue;
+        case '\r': o += "\\r"; continue;
+        case '\t': o += "\\t"; continue;
+        case '\v': o += "\\v"; continue;
+      }
+      if (c >= 0x20 && c < 0x7f) {
+        o += static_cast<char>(c);
+      } else {
+        char x[8];
+        snprintf(x, sizeof x, "\\x%02x", c);
+        o += x;
+      }
+      continue;
+    }
+    // UTF-8 as Go decodes it: no overlong form, no surrogate, nothing past U+10FFFF.
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; k++) ok = (b[i + k] & 0xc0) == 0x80;
+    if (ok && len == 3) ok = !(c == 0xe0 && b[i + 1] < 0xa0) && !(c == 0xed && b[i + 1] >= 0xa0);
+    if (ok && len == 4) ok = !(c == 0xf0 && b[i + 1] < 0x90) && !(c == 0xf4 && b[i + 1] >= 0x90);
+    if (ok) {
+      o.append(s, i, len);
+      i += len;
+    } else {
+      char x[8];
+      snprintf(x, sizeof x, "\\x%02x", c);
+      o += x;
+      i++;
+    }
+  }
+  return o + "\"";
+}
+
 // create: once the child has made its namespaces, the container is created: its pid goes to
 // the pid file, "c" to the report fd (the engine configures it from outside then, its network
 // namespace say), and it waits to be released: by a second 'g' on the go fd (run: create and
@@ -296,12 +348,13 @@ int main(int argc, char** argv) {
   Spec spec;
   std::string refused;
   if (!gocker_monitor::ParseSpec(raw, exec_mode, &spec, &refused)) {
-    // Nothing is made from a spec refused. Said on stderr and, where the spec names a
-    // readable exit file, there too: a detached start has no stderr to tell.
-    refused = std::string("invalid spec ") + spec_file + ": " + refused;
-    fprintf(stderr, "gocker-monitor: %s\n", refused.c_str());
+    // Nothing is made from a spec refused. Said on stderr, to whoever ran us with that file,
+    // and, where the spec names a readable exit file, there too (a detached start has no
+    // stderr to tell): without the file's path there, as the engine says it to a user, to
+    // whom the spec file is none of theirs (`start` said the stored config.json's).
+    fprintf(stderr, "gocker-monitor: invalid spec %s: %s\n", spec_file, refused.c_str());
     g_exit_file = gocker_monitor::ExitFileOf(raw);
-    if (!g_exit_file.empty()) WriteExit(125, 0, Now(), refused);
+    if (!g_exit_file.empty()) WriteExit(125, 0, Now(), "invalid spec: " + refused);
     return 125;
   }
   g_exit_file = spec.exit_file;
@@ -737,12 +790,12 @@ int main(int argc, char** argv) {
     // Not found -> 127, not executable -> 126, as docker.
     if (ce.stage == kExec && (ce.err == ENOENT || ce.err == ENOTDIR)) {
       early_code = 127;
-      error = std::string("exec: \"") + ce.detail + "\": executable file not found in $PATH";
-      if (strchr(ce.detail, '/')) error = std::string("exec: \"") + ce.detail + "\": no such file or directory";
+      error = "exec: " + GoQuote(ce.detail) + ": executable file not found in $PATH";
+      if (strchr(ce.detail, '/')) error = "exec: " + GoQuote(ce.detail) + ": no such file or directory";
       if (!strcmp(ce.detail, "no command specified")) early_code = 125, error = "no command specified";
     } else if (ce.stage == kExec && (ce.err == EACCES || ce.err == ENOEXEC || ce.err == EISDIR)) {
       early_code = 126;
-      error = std::string("exec: \"") + ce.detail + "\": " + ErrText(ce.err == EISDIR ? EACCES : ce.err);
+      error = "exec: " + GoQuote(ce.detail) + ": " + ErrText(ce.err == EISDIR ? EACCES : ce.err);
     } else if (ce.stage == kHook && ce.err == 0) {
       early_code = 125;
       error = ce.detail;  // says which hook, and how it failed

@@ -381,7 +381,7 @@ test('management forms run the same commands as the top-level ones', () => {
   assert.equal(g(['container', 'exec', 'mf', 'echo', 'in']).stdout, 'in\n');
   assert.equal(g(['container', 'inspect', '-f', '{{.Name}}', 'mf']).stdout, '/mf\n');
   // container inspect is for containers alone, image inspect for images.
-  assert.equal(g(['container', 'inspect', 'busybox']).stderr, 'Error: No such container: busybox\n');
+  assert.equal(g(['container', 'inspect', 'busybox']).stderr, 'Error response from daemon: No such container: busybox\n');
   assert.equal(g(['image', 'inspect', '-f', '{{len .RepoTags}}', 'busybox']).stdout, '1\n');
   assert.equal(g(['image', 'inspect', 'mf']).status, 1);
   assert.equal(g(['image', 'tag', 'busybox', 'mf-tag:1']).status, 0);

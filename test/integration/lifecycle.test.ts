@@ -757,7 +757,7 @@ test('inspect: docker\'s shape with the values the flags set; -f with json, inde
     assert.equal(mixed.status, 1);
     assert.equal(mixed.stdout, '/shape\n');
     assert.equal(mixed.stderr, 'Error: No such object: nosuch\n');
-    assert.equal(g(['inspect', '--type', 'container', 'busybox']).stderr, 'Error: No such container: busybox\n');
+    assert.equal(g(['inspect', '--type', 'container', 'busybox']).stderr, 'Error response from daemon: No such container: busybox\n');
     assert.equal(g(['rm', '-f', 'shape', 'shape2']).status, 0);
   } finally {
     fs.rmSync(host, { recursive: true, force: true });

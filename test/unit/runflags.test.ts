@@ -162,13 +162,16 @@ test('--ulimit: name=soft[:hard] read as go-units reads it; the engine checks th
   const flag = (v: string, why: string): [string, number] => [`invalid argument "${v}" for "--ulimit" flag: ${why}`, 125];
   assert.deepEqual(refusal(() => ulimitsFromFlags(['nofile'])), flag('nofile', 'invalid ulimit argument: nofile'));
   assert.deepEqual(refusal(() => ulimitsFromFlags(['files=1'])), flag('files=1', 'invalid ulimit type: files'));
-  assert.deepEqual(refusal(() => ulimitsFromFlags(['nofile=-2'])), flag('nofile=-2', 'invalid ulimit argument: nofile=-2'));
+  // Another negative is taken, as go-units takes it: the engine says what it stands for.
+  assert.deepEqual(ulimitsFromFlags(['nofile=-2', 'core=-3:-2']), [{ name: 'nofile', soft: -2, hard: -2 }, { name: 'core', soft: -3, hard: -2 }]);
   assert.deepEqual(refusal(() => ulimitsFromFlags(['nofile=10:5'])), flag('nofile=10:5', 'ulimit soft limit must be less than or equal to hard limit: 10 > 5'));
-  assert.deepEqual(refusal(() => ulimitsFromFlags(['nofile=-1:5'])), flag('nofile=-1:5', 'ulimit soft limit must be less than or equal to hard limit: unlimited > 5'));
+  assert.deepEqual(refusal(() => ulimitsFromFlags(['nofile=-1:5'])), flag('nofile=-1:5', 'ulimit soft limit must be less than or equal to hard limit: soft: -1 (unlimited), hard: 5'));
+  assert.deepEqual(refusal(() => ulimitsFromFlags(['nofile=5:-2'])), flag('nofile=5:-2', 'ulimit soft limit must be less than or equal to hard limit: 5 > -2'));
   const hard = new Map([['nofile', 1024], ['core', Infinity]]);
   assert.deepEqual(checkUlimits([{ name: 'nofile', soft: 10, hard: 1024 }, { name: 'core', soft: -1, hard: -1 }], hard), [['nofile', 10, 1024], ['core', Infinity, Infinity]]);
   assert.deepEqual(refusal(() => checkUlimits([{ name: 'nofile', soft: 1, hard: 2048 }], hard)), ['ulimit nofile: hard limit 2048 exceeds the current hard limit 1024', 125]);
   assert.deepEqual(refusal(() => checkUlimits([{ name: 'nofile', soft: -1, hard: 5 }], hard)), ['ulimit soft limit must be less than or equal to hard limit: unlimited > 5', 125]);
+  assert.deepEqual(refusal(() => checkUlimits([{ name: 'nofile', soft: -2, hard: -2 }], hard)), ['ulimit nofile: hard limit 18446744073709551614 exceeds the current hard limit 1024', 125]);
   assert.deepEqual(refusal(() => checkUlimits([{ name: 'files', soft: 1, hard: 1 }], hard)), ['invalid ulimit type: files', 125]);
 });
 
