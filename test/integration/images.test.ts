@@ -469,7 +469,7 @@ test('a reference docker refuses is refused before any lookup, in docker\'s word
     [['tag', 'refs:1', 'Upper'], notTag('Upper', upper), 1],
     [['tag', 'refs:1', 'a'.repeat(64)], notTag('a'.repeat(64), `invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`), 1],
     [['rmi', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
-    [['image', 'inspect', 'Upper'], `Error: ${upper}\n`, 1],
+    [['image', 'inspect', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
     [['history', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
     [['save', '-o', out, 'refs:1', 'Upper'], `Error response from daemon: ${upper}\n`, 1],
     // docker inspect tries a container, then an image: a name that is neither is no object.
