@@ -29,16 +29,8 @@ void MakeDevice(int root, const Device& d, bool in_user) {
   std::string dest = d.path;
   for (int depth = 0;; depth++) {
     if (depth > 40) Die(kDevice, ELOOP, d.path);
-    // Lexically clean (a link's target may hold . and ..), ".." at the top staying there.
-    Strings parts;
-    for (const std::string& p : Split(dest, '/')) {
-      if (p.empty() || p == ".") continue;
-      if (p == "..") {
-        if (!parts.empty()) parts.pop_back();
-        continue;
-      }
-      parts.push_back(p);
-    }
+    // Lexically clean: a link's target may hold . and ..
+    Strings parts = CleanParts(dest);
     if (parts.empty()) Die(kDevice, EEXIST, d.path + ": mknod over the root");
     std::string name = parts.back();
     std::string parent;

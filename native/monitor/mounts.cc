@@ -208,17 +208,8 @@ std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts) {
 
 // dest with "." and ".." taken out and no doubled '/', as filepath.Clean reads it.
 std::string CleanPath(const std::string& dest) {
-  std::vector<std::string> parts;
-  for (const std::string& p : Split(dest, '/')) {
-    if (p.empty() || p == ".") continue;
-    if (p == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(p);
-  }
   std::string out;
-  for (const std::string& p : parts) out += "/" + p;
+  for (const std::string& p : CleanParts(dest)) out += "/" + p;
   return out.empty() ? "/" : out;
 }
 

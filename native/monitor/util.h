@@ -25,6 +25,21 @@ inline std::vector<std::string> Split(const std::string& s, char sep) {
   }
 }
 
+// path's components with "." and ".." taken out and empty ones (doubled '/') dropped, as
+// Go's filepath.Clean reads them: ".." at the top stays there, as above "/" is "/".
+inline std::vector<std::string> CleanParts(const std::string& path) {
+  std::vector<std::string> parts;
+  for (const std::string& p : Split(path, '/')) {
+    if (p.empty() || p == ".") continue;
+    if (p == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(p);
+  }
+  return parts;
+}
+
 inline bool ReadFile(const std::string& path, std::string* out) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
