@@ -198,14 +198,18 @@ std::string GoQuote(const std::string& s) {
 // why) is not released; neither is one whose go fd ends first (the engine gave up). Meanwhile
 // the attach socket's clients are served: a created container's published ports may be
 // released or held again (network disconnect, connect).
-Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, int sync_fd, gocker_monitor::AttachServer* attach, std::string* why) {
+//
+// init_report (a pid namespace the child joins itself): after 'p' the child forks the init into
+// that namespace, says its pid there and goes; from then on *child is the init (the pid file
+// says so, and a second report byte, 'i', tells gocker-runtime's create to read it again).
+Created Create(const Spec& spec, pid_t* child, int init_report, int ready_fd, int go_fd, int sync_fd, gocker_monitor::AttachServer* attach, std::string* why) {
   char r = 0;
   ssize_t n;
   do {
     n = read(ready_fd, &r, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) return kChildFailed;
-  WriteFileAtomic(spec.pid_file, std::to_string(child) + "\n");
+  WriteFileAtomic(spec.pid_file, std::to_string(*child) + "\n");
   int fifo = -1;
   if (!spec.release_fifo.empty()) {
     // Read and write: no end of file when a start's writer closes, and no wait to open.
@@ -218,21 +222,48 @@ Created Create(const Spec& spec, pid_t child, int ready_fd, int go_fd, int sync_
   if (spec.report_fd >= 0) {
     char c = 'c';
     WriteAll(spec.report_fd, &c, 1);
-    close(spec.report_fd);
+    if (init_report < 0) close(spec.report_fd);
   }
+  int pidfd = -1;
   bool placed = false;
+  // A child that fails before it forks the init stays *child, and its end is seen as before
+  // (the error pipe says why).
   auto place = [&]() {
     if (placed) return;
     placed = true;
     char p = 'p';
     WriteAll(sync_fd, &p, 1);
+    if (init_report < 0) return;
+    pid_t init = -1;
+    ssize_t r;
+    do {
+      r = read(init_report, &init, sizeof init);
+    } while (r < 0 && errno == EINTR);
+    const bool forked = r == static_cast<ssize_t>(sizeof init) && init > 0;
+    if (forked) {
+      while (waitpid(*child, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      *child = init;
+      g_child = init;
+      WriteFileAtomic(spec.pid_file, std::to_string(init) + "\n");
+    }
+    if (spec.report_fd >= 0) {
+      char i = 'i';
+      if (forked) WriteAll(spec.report_fd, &i, 1);
+      close(spec.report_fd);
+    }
+    if (!forked) return;
+    if (pidfd >= 0) {
+      close(pidfd);
+      pidfd = static_cast<int>(syscall(SYS_pidfd_open, init, 0));
+    }
   };
   int source = go_fd >= 0 ? go_fd : fifo;
   if (source < 0) {
     place();
     return kReleased;  // nobody to wait for (a spec without either)
   }
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+  pidfd = static_cast<int>(syscall(SYS_pidfd_open, *child, 0));
   std::vector<struct pollfd> p;
   for (;;) {
     p.assign({{source, POLLIN, 0}, {pidfd, POLLIN, 0}});
@@ -440,6 +471,12 @@ int main(int argc, char** argv) {
     open_cgroup_files(spec.cgroup_self, &cg_self_fds);
   }
   int own_pidns = -1;  // to leave the container's pid namespace for the exit command
+  // A container's pid namespace joined by its child rather than by us (see Child): not with a
+  // user namespace, whose intermediate forks the init already (EnterUserNamespace,
+  // JoinThenMakeUser) and which must be joined first.
+  // Only where procfs can be told to show that namespace (Linux 6.15); before, the child is
+  // in it from its fork on, as runc's init is.
+  const bool late_pidns = !exec_mode && spec.pidns_fd >= 0 && !intermediate && !spec.own_user && ProcTakesPidns(spec.pidns_fd);
   int pidns = -1, report[2] = {-1, -1};
   gocker_monitor::AttachServer attach;
   if (exec_mode) {
@@ -476,6 +513,14 @@ int main(int argc, char** argv) {
       WriteExit(125, 0, Now(), std::string("exec: ") + strerror(errno));
       return 125;
     }
+  } else if (late_pidns) {
+    // The child joins it (Child), and forks the init into it only once it has the command's
+    // privileges (Become): the init is our grandchild, whose pid the report pipe brings, and
+    // ours to wait for once its parent has gone. Handed over, the shim's, as for exec.
+    if ((!spec.hand_over && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) || pipe2(report, O_CLOEXEC) != 0) {
+      WriteExit(125, 0, Now(), std::string("join pid namespace: ") + strerror(errno));
+      return 125;
+    }
   } else if ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
              (spec.pidns_fd >= 0 ? setns(spec.pidns_fd, CLONE_NEWPID) : spec.own_pid && !spec.in_user() ? unshare(CLONE_NEWPID) : 0) != 0) {
     // CLONE_NEWPID applies to the children we create from now on: the container is PID 1
@@ -484,7 +529,7 @@ int main(int argc, char** argv) {
     WriteExit(125, 0, Now(), std::string(spec.pidns_fd >= 0 ? "join pid namespace: " : "unshare pid namespace: ") + strerror(errno));
     return 125;
   }
-  if (spec.pidns_fd >= 0) close(spec.pidns_fd);
+  if (spec.pidns_fd >= 0 && !late_pidns) close(spec.pidns_fd);
   // --ipc shareable: its /dev/shm is a tmpfs on the host, which the container binds and a
   // container joining its IPC namespace binds too; it lives as long as this monitor.
   if (!exec_mode && !spec.shm_path.empty()) {
@@ -527,7 +572,7 @@ int main(int argc, char** argv) {
       if (fd >= 0 && write(fd, "0", 1) != 1) Die(kCgroup, errno);
     }
     // From here on we hold nothing of the host's but pipes and a socket to the monitor.
-    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd, spec.utsns_fd})) Die(kFds, errno);
+    if (!CloseFdsExcept({sync[0], errp[1], ready[1], pty_sock[1], out[1], err[1], in[0], pidns, report[1], spec.netns_fd, spec.ipcns_fd, spec.utsns_fd, late_pidns ? spec.pidns_fd : -1})) Die(kFds, errno);
     g_state_dir = -1;
     // (Not the init of a joined user namespace: its parent, the intermediate, is gone already.)
     if (!intermediate) prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -551,7 +596,7 @@ int main(int argc, char** argv) {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     if (pty_sock[0] >= 0) close(pty_sock[0]);
     if (exec_mode) ExecChild(spec, sync[0], pty_sock[1], pidns, report[1]);
-    Child(spec, sync[0], pty_sock[1], ready[1]);
+    Child(spec, sync[0], pty_sock[1], ready[1], late_pidns ? spec.pidns_fd : -1, report[1]);
   }
   // The user namespace's maps, written from the host to the process that made it (which waits
   // for 'm'); one that cannot be written kills it, and the exit file says why.
@@ -619,6 +664,7 @@ int main(int argc, char** argv) {
     if (fd >= 0) close(fd);
   }
   if (pidns >= 0) close(pidns);
+  if (late_pidns) close(spec.pidns_fd);
   if (report[1] >= 0) close(report[1]);
   close(sync[0]);
   close(errp[1]);
@@ -711,7 +757,7 @@ int main(int argc, char** argv) {
   bool never_created = false;
   if (!exec_mode && !early_code) {
     std::string why;
-    switch (Create(spec, pid, ready[0], go_fd, sync[1], &attach, &why)) {
+    switch (Create(spec, &pid, late_pidns ? report[0] : -1, ready[0], go_fd, sync[1], &attach, &why)) {
       case kReleased:
         break;
       case kChildFailed:  // the error pipe says why
@@ -729,6 +775,7 @@ int main(int argc, char** argv) {
         break;
     }
   }
+  if (late_pidns) close(report[0]);
   const bool released = !exec_mode && !early_code && !never_created;  // a container's run, which ends in a die event
   if (ready[0] >= 0) close(ready[0]);
   if (go_fd >= 0) close(go_fd);

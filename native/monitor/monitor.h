@@ -55,7 +55,7 @@ void RunStartContainerHooks(const Spec& spec);
 void SetRlimits(const Spec& spec);
 void DropBoundingSet(const Spec& spec);
 void SetCapabilities(const Spec& spec);
-[[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd = -1, int release_fd = -1);
+[[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd = -1, int release_fd = -1, int init_report_fd = -1);
 void JoinNewKeyring();
 void ApplyOomScoreAdj(const Spec& spec);
 void WaitForParent(int sync_fd, char want = 0);
@@ -64,7 +64,7 @@ void EnterUserNamespace(const Spec& spec, int relay_fd);
 void BecomeNamespaceRoot(int maps_fd);
 void JoinGivenNamespaces(const Spec& spec);
 void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd);
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd);
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd, int join_pidns = -1, int init_report_fd = -1);
 
 // ---- mounts.cc ----
 
@@ -76,6 +76,8 @@ bool SetBindFlags(int fd, unsigned long flags, bool recursive);
 int OpenDest(int root, const std::string& dest, bool as_file, bool no_symlinks, int depth = 0);
 std::map<size_t, int> ClonePropagating(const std::vector<Mount>& mounts);
 void DoMount(int root, const Mount& m, int clone = -1);
+extern int g_proc_pidns;
+bool ProcTakesPidns(int pidns_fd);
 bool CgroupMount(const Mount& m);
 int MountRootfs(const Spec& spec);
 void PivotRoot(const Spec& spec, int root);

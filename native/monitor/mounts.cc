@@ -239,6 +239,18 @@ void CheckProcMount(const Mount& m, int fd) {
   Die(kMount, EPERM, "\"" + m.dest + "\" cannot be mounted because it is inside /proc");
 }
 
+// A pid namespace the child joined for its init (Child): procfs numbers the pids of its
+// mounter's namespace, which is not that one, unless told which (pidns=, Linux 6.15).
+int g_proc_pidns = -1;
+
+bool ProcTakesPidns(int pidns_fd) {
+  int fs = fsopen("proc", FSOPEN_CLOEXEC);
+  if (fs < 0) return false;
+  bool ok = fsconfig(fs, FSCONFIG_SET_FD, "pidns", nullptr, pidns_fd) == 0;
+  close(fs);
+  return ok;
+}
+
 // clone: the bind's source tree, made ready by ClonePropagating, or -1.
 void DoMount(int root, const Mount& m, int clone) {
   const std::string &type = m.type, &source = m.source, &dest = m.dest, &data = m.data;
@@ -291,7 +303,9 @@ void DoMount(int root, const Mount& m, int clone) {
       }
     }
   } else {
-    if (g_sys->Mount(source.c_str(), target.c_str(), type.c_str(), flags, data.empty() ? nullptr : data.c_str()) != 0) {
+    std::string options = data;
+    if (type == "proc" && g_proc_pidns >= 0) options += (options.empty() ? "pidns=" : ",pidns=") + FdPath(g_proc_pidns);
+    if (g_sys->Mount(source.c_str(), target.c_str(), type.c_str(), flags, options.empty() ? nullptr : options.c_str()) != 0) {
       // sysfs is its network namespace's: in a user namespace that does not own the network
       // namespace (one joined, or the host's), the kernel refuses it. The /sys this mount
       // namespace has (the host's) is bound instead, recursively, with the flags asked for,

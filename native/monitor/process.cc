@@ -241,7 +241,7 @@ void SetCapabilities(const Spec& spec) {
 // the command will have; that one's pid goes to the monitor on report_fd. A process the
 // container can see never holds more: non-dumpable does not keep out a container root with
 // CAP_SYS_PTRACE, which has it in the host's user namespace.
-[[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd, int release_fd) {
+[[noreturn]] void Become(const Spec& spec, int pty_sock, int report_fd, int release_fd, int init_report_fd) {
   // release_fd (a container's init): everything up to the command's privileges is done
   // before the release, so that a process which joined the pid namespace, however
   // privileged, only ever sees this one as the command's. The pty's master goes to the
@@ -309,10 +309,34 @@ void SetCapabilities(const Spec& spec) {
 
   if (spec.umask >= 0) umask(static_cast<mode_t>(spec.umask));
 
+  bool filtered = !nnp;
   if (release_fd >= 0) {
+    if (init_report_fd >= 0) {
+      // A pid namespace joined (--pid container:NAME, a pod's): we made all of the above
+      // outside it, on the host's root at first and with every capability, where none of
+      // its processes could reach us; the init it sees is forked now, with nothing more
+      // than the command's, the filter included (as exec's command). Its pid goes to the
+      // monitor, a subreaper, whose child it becomes once we have gone.
+      if (nnp) ApplySeccomp(spec);
+      filtered = true;
+      pid_t init = fork();
+      if (init < 0) Die(kUnshare, errno, "fork into the pid namespace");
+      if (init > 0) {
+        WriteAll(init_report_fd, &init, sizeof init);
+        _exit(0);
+      }
+      close(init_report_fd);
+    }
     // As runc's exec.fifo: the wait for `start` comes once our root, masks, limits, user,
     // capabilities and (without no_new_privs) filter are the command's.
     WaitForParent(release_fd, 'g');
+    if (init_report_fd >= 0 && !spec.hand_over) {
+      // Our parent was the process that forked us, which has gone: the monitor, that
+      // reaped it before it released us, is ours now, and its death must end us too.
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Die(kUser, errno, "pdeathsig");
+      struct pollfd pf = {g_err_fd, POLLOUT, 0};
+      if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) _exit(1);
+    }
     if (pty_later) TakePty(OpenPty(pty_sock, false));
   }
   if (report_fd < 0) RunStartContainerHooks(spec);
@@ -346,7 +370,7 @@ void SetCapabilities(const Spec& spec) {
   syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
   // Handed over (gocker-runtime): the monitor goes once we run, and the command must outlive it.
   if (spec.hand_over && report_fd < 0 && prctl(PR_SET_PDEATHSIG, 0) != 0) Die(kUser, errno, "pdeathsig");
-  if (nnp && report_fd < 0) ApplySeccomp(spec);
+  if (!filtered && report_fd < 0) ApplySeccomp(spec);
 
   const std::string& file = args[0];
   if (file.find('/') != std::string::npos) {
@@ -499,7 +523,17 @@ void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd) {
   ForkInitAndGo(relay_fd);
 }
 
-[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd) {
+[[noreturn]] void Child(const Spec& spec, int sync_fd, int pty_sock, int ready_fd, int join_pidns, int init_report_fd) {
+  // A pid namespace to join: set for the children we make, not for us (the kernel moves no
+  // process into one), while we hold every capability; we make no child until Become forks
+  // the init, once it has the command's privileges. Until then no process of that namespace
+  // sees us: one with CAP_SYS_PTRACE would otherwise reach the host through our /proc/N/root
+  // for as long as the set-up below takes. The container's /proc is that namespace's
+  // (DoMount), and the fd closes at the command's execve.
+  if (join_pidns >= 0) {
+    if (setns(join_pidns, CLONE_NEWPID) != 0) Die(kUnshare, errno, "join pid namespace");
+    g_proc_pidns = join_pidns;
+  }
   // The namespaces, the root filesystem, the mounts before the cgroup ones, /dev's nodes and
   // the hostname are made while the monitor (and, on a first start, the CLI) is still
   // preparing the cgroups: as runc, the container's namespaces but its cgroup one come
@@ -563,7 +597,7 @@ void JoinThenMakeUser(const Spec& spec, int maps_fd, int relay_fd) {
   MaskPaths(spec);
   ReadonlyPaths(spec);
 
-  Become(spec, pty_sock, -1, sync_fd);
+  Become(spec, pty_sock, -1, sync_fd, init_report_fd);
 }
 
 }  // namespace gocker_monitor

@@ -580,8 +580,8 @@ int Create(const Strings& argv, size_t at) {
     do {
       n = read(report[0], &c, 1);
     } while (n < 0 && errno == EINTR);
-    close(report[0]);
     if (n != 1 || c != 'c') {
+      close(report[0]);
       int status = 0;
       waitpid(monitor, &status, 0);
       monitor = -1;
@@ -611,6 +611,19 @@ int Create(const Strings& argv, size_t at) {
     int placed = open((s.dir + "/release").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (placed < 0 || write(placed, "p", 1) != 1) Fail("the container's process went away while it was created");
     close(placed);
+    // A pid namespace joined: the process created outside it forks the init into it now,
+    // with its command's privileges, and goes ('i', the pid file says the init's pid); else
+    // the monitor closed the pipe after 'c'.
+    do {
+      n = read(report[0], &c, 1);
+    } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == 1 && c == 'i') {
+      pid_text.clear();
+      ReadFile(s.dir + "/init.pid", &pid_text);
+      s.init = static_cast<pid_t>(atol(pid_text.c_str()));
+      if (!ProcStat(s.init, &s.init_start, &st)) Fail("the container's process went away while it was created");
+    }
     Save(s);
     if (a.Has("pid-file")) {
       // As runc: the pid then a rename, so the shim never reads half a number.

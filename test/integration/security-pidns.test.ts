@@ -4,7 +4,10 @@
 // host's) may open /proc/N/root of any process there: the joining container's process must be
 // the command's by the time it waits to be started (its root pivoted, its capabilities and
 // filter the container's), as runc's init is when it waits on its exec.fifo. Both tests got
-// the host's root, with every capability and no filter, before the fix.
+// the host's root, with every capability and no filter, before the fix. Nor may A find any
+// process of the joining container's while it is set up, on the host's root and with every
+// capability until its pivot: the init is forked into the namespace only once it is the
+// command's (the set-up test found the host's root through it before that fix).
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +18,9 @@ import { gocker, importBusybox, removeAllContainers, tempRoots } from '../helper
 import { RUNTIME, removeCgroupParent } from '../helpers/containerd';
 import { busyboxRootfs } from '../helpers/fixtures';
 import { until } from '../helpers/wait';
+import { Runner } from '../../lib/container/run';
+import { Store } from '../../lib/store';
+import { StorePaths } from '../../lib/store/paths';
 
 const roots = tempRoots('gocker-secpid-');
 // On the host: a marker the attack looks for, and where it tries to write.
@@ -90,6 +96,54 @@ test('create --pid container:A: a root of A with SYS_PTRACE finds the created co
   // Started afterwards, it runs its command as ever.
   assert.equal(g(['start', 'pb']).status, 0);
   assert.equal(g(['exec', 'pb', 'cat', '/proc/1/cmdline']).stdout, 'sleep\u00001000\u0000');
+});
+
+test('create --pid container:A --security-opt no-new-privileges: the init waits for its start under its filter too', async () => {
+  // With no_new_privs the filter may go in last; a process A can see must have it already.
+  const r = g(['create', '--name', 'pc', '--pid', 'container:pa', '--security-opt', 'no-new-privileges', 'busybox', 'sleep', '100']);
+  assert.equal(r.status, 0, r.stderr);
+  const id = r.stdout.trim();
+  const pidFile = path.join(roots.runroot, 'containers', id, 'pid');
+  await until('the created container\'s pid file', () => fs.existsSync(pidFile));
+  // The pid file names the init A sees once it is there (before, the process setting it up).
+  await until('the init waits with its capabilities', () => {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    try {
+      return status(pid, 'CapEff') === DOCKER_CAPS;
+    } catch {
+      return false;
+    }
+  });
+  await attack(Number(fs.readFileSync(pidFile, 'utf8').trim()), DOCKER_CAPS, true);
+  assert.equal(g(['start', 'pc']).status, 0);
+  assert.equal(g(['exec', 'pc', 'cat', '/proc/1/cmdline']).stdout, 'sleep\u00001000\u0000');
+  assert.equal(g(['rm', '-f', 'pc']).status, 0);
+});
+
+test('run --pid container:A: while the joining container is set up (created, configured from outside, not pivoted yet), a root of A with SYS_PTRACE finds none of its processes', async () => {
+  // The engine's configuration step (beforeRelease, where networking plugs in) holds the
+  // set-up open: A looks through every /proc/N/root it has for the host's marker meanwhile.
+  const store = new Store(StorePaths.forDriver(roots.root, roots.runroot, 'overlay2'));
+  const runner = new Runner(store.paths, store);
+  const look = `for d in /proc/[0-9]*; do cat $d/root${work}/MARKER 2>/dev/null; echo x > $d/root${work}/PWNED 2>/dev/null; done; echo looked`;
+  const seen: string[] = [];
+  const r = await runner.run({ image: 'busybox', command: ['true'], pid: 'container:pa', detach: true }, undefined, {
+    beforeRelease: () => {
+      const e = g(['exec', 'pa', 'sh', '-c', look]);
+      seen.push(e.stdout + e.stderr);
+    },
+  });
+  try {
+    assert.equal(r.error, undefined);
+    assert.equal(seen.length, 1);
+    assert.match(seen[0], /looked/);
+    assert.doesNotMatch(seen[0], /^host$/m, 'the host\'s marker was read through /proc/N/root of the joining container\'s set-up');
+    assert.equal(fs.existsSync(path.join(work, 'PWNED')), false, 'a host file was written through /proc/N/root');
+    // The init forked into A's namespace is the container's: it ran, and its exit is known.
+    await until('the joining container exits', () => g(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', r.id]).stdout.trim() === 'exited 0');
+  } finally {
+    g(['rm', '-f', r.id]);
+  }
 });
 
 test('gocker-runtime create with a pid namespace path: a root of the namespace\'s container with SYS_PTRACE finds the init pivoted and with its own privileges', async () => {
