@@ -44,11 +44,35 @@ test('exec of a command that cannot be found names it as runc does, with Go\'s %
   assert.match(id, /^[0-9a-f]{64}$/);
   // docker 28 over runc: exec: "a\"b\\c\tdé\u202e": executable file not found in $PATH
   // (inside its OCI runtime wrapper); é printable, kept as it is, U+202E not.
+  const unstarted = (why: string): string => `OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown\n`;
   const r = g(['exec', id, 'a"b\\c\tdé\u202e\x01']);
   assert.equal(r.status, 127);
-  assert.equal(r.stderr, 'exec: "a\\"b\\\\c\\tdé\\u202e\\x01": executable file not found in $PATH\n');
+  assert.equal(r.stderr, unstarted('exec: "a\\"b\\\\c\\tdé\\u202e\\x01": executable file not found in $PATH'));
   const abs = g(['exec', id, '/no/su"ch']);
-  assert.deepEqual([abs.status, abs.stderr], [127, 'exec: "/no/su\\"ch": no such file or directory\n']);
+  assert.deepEqual([abs.status, abs.stderr], [127, unstarted('exec: "/no/su\\"ch": no such file or directory')]);
+  assert.deepEqual(execFiles(id), []);
+  assert.equal(g(['rm', '-f', id]).status, 0);
+});
+
+test('exec of a command that cannot start: runc\'s error inside docker\'s OCI runtime wrapper, 127 or 126; with -d the daemon\'s refusal of the start, exit 1', () => {
+  const id = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  // docker 28 over dockerd and runc, attached: the runtime's error bare, the exec's exit code
+  // 127 (not found) or 126 (not executable); -d: dockerd refuses the start itself.
+  const unstarted = (why: string): string => `OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown`;
+  const cases: Array<[string, number, string]> = [
+    ['nosuch', 127, unstarted('exec: "nosuch": executable file not found in $PATH')],
+    ['/etc/passwd', 126, unstarted('exec: "/etc/passwd": permission denied')],
+  ];
+  for (const [command, code, said] of cases) {
+    const r = g(['exec', id, command]);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [code, '', `${said}\n`], command);
+    const d = g(['exec', '-d', id, command]);
+    assert.deepEqual([d.status, d.stdout, d.stderr], [1, '', `Error response from daemon: ${said}\n`], `-d ${command}`);
+  }
+  // A command that runs and exits 127 is its own exit, nothing said.
+  const ran = g(['exec', id, 'sh', '-c', 'exit 127']);
+  assert.deepEqual([ran.status, ran.stderr], [127, '']);
   assert.deepEqual(execFiles(id), []);
   assert.equal(g(['rm', '-f', id]).status, 0);
 });

@@ -125,7 +125,7 @@ test('runAttached and execAttached, as the CLI runs them: the container\'s stdio
   const lines = r.stderr.split('\n');
   assert.deepEqual(JSON.parse(lines.pop()!), {
     ran: [4, false, true, false], target: true, missing: [127, 'exec: "no-such-command": executable file not found in $PATH'], killed: 143,
-    exec: { exitCode: 5, detached: false }, execMissing: { exitCode: 127, detached: false, error: 'exec: "no-such-command": executable file not found in $PATH' },
+    exec: { exitCode: 5, detached: false }, execMissing: { exitCode: 127, detached: false, error: 'OCI runtime exec failed: exec failed: unable to start container process: exec: "no-such-command": executable file not found in $PATH: unknown' },
     detached: { exitCode: 0, detached: true },
     badKeys: 'InvalidOptionError|EINVAL|detachKeys|125|Invalid detach keys (ctrl-1) provided',
     restart: 'GockerError|EUSAGE||125|conflicting options: cannot specify both --restart and --rm', handlers: true, unknown: true,
