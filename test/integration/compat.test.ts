@@ -39,6 +39,35 @@ test('exec -w of a relative path: runc\'s refusal in docker\'s one line, 126 (wi
   assert.equal(g(['rm', '-f', id]).status, 0);
 });
 
+test('exec -w of a directory the container lacks, or of a file: runc\'s chdir refusal, 126 (with -d the daemon\'s, 1), and nothing made; run -w still makes its own', () => {
+  const id = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  // docker 28 over runc: finalizeNamespace's chdir, the cwd named with %q.
+  const chdir = (cwd: string, why: string): string =>
+    `OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd (${cwd}) set in config.json failed: ${why}: unknown`;
+  const cases: Array<[string, string]> = [
+    ['/nosuch', chdir('"/nosuch"', 'no such file or directory')],
+    ['/nosuch/deeper', chdir('"/nosuch/deeper"', 'no such file or directory')],
+    ['/no"such', chdir('"/no\\"such"', 'no such file or directory')],
+    ['/etc/passwd', chdir('"/etc/passwd"', 'not a directory')],
+    ['/etc/passwd/x', chdir('"/etc/passwd/x"', 'not a directory')],
+  ];
+  for (const [dir, said] of cases) {
+    const r = g(['exec', '-w', dir, id, 'pwd']);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [126, '', `${said}\n`], dir);
+    const d = g(['exec', '-d', '-w', dir, id, 'pwd']);
+    assert.deepEqual([d.status, d.stdout, d.stderr], [1, '', `Error response from daemon: ${said}\n`], `-d ${dir}`);
+  }
+  // Nothing of the container made for it.
+  const made = g(['exec', id, 'sh', '-c', 'for p in /nosuch \'/no"such\' /etc/passwd; do [ -e "$p" ] && echo "$p"; [ -f /etc/passwd ]; done']);
+  assert.deepEqual([made.status, made.stdout], [0, '/etc/passwd\n']);
+  assert.deepEqual(execFiles(id), []);
+  assert.equal(g(['rm', '-f', id]).status, 0);
+  // run -w of a directory the image lacks makes it, as docker's does.
+  const run = g(['run', '--rm', '--network', 'none', '-w', '/made/here', 'busybox', 'pwd']);
+  assert.deepEqual([run.status, run.stdout, run.stderr], [0, '/made/here\n', '']);
+});
+
 test('exec of a command that cannot be found names it as runc does, with Go\'s %q: quotes, backslashes, controls and unprintable characters escaped', () => {
   const id = g(['run', '-d', '--network', 'none', 'busybox', 'sleep', '100']).stdout.trim();
   assert.match(id, /^[0-9a-f]{64}$/);
