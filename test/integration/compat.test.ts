@@ -131,9 +131,8 @@ test('--ulimit with a negative other than -1: taken as go-units takes it, uint64
 
 test('a name no object has: each command\'s line as docker\'s CLI prints it (its own "Error: No such object" for inspect, the daemon\'s for the rest), exit 1', () => {
   const daemon = (what: string): string => `Error response from daemon: No such ${what}: nosuch\n`;
-  // dockerd says the image's reference with its tag (No such image: nosuch:latest), which
-  // gocker's engine does not yet: the prefix is what is held here.
-  const image = /^Error response from daemon: No such image: nosuch\S*\n$/;
+  // dockerd says the image's reference as it read it, with its tag.
+  const image = 'Error response from daemon: No such image: nosuch:latest\n';
   const cases: Array<[string[], string, string | RegExp]> = [
     // docker 28's CLI: system/inspect.go's own error; inspect.Inspect prints the API client's.
     [['inspect', 'nosuch'], '[]\n', 'Error: No such object: nosuch\n'],
@@ -155,6 +154,35 @@ test('a name no object has: each command\'s line as docker\'s CLI prints it (its
     if (typeof stderr === 'string') assert.equal(r.stderr, stderr, args.join(' '));
     else assert.match(r.stderr, stderr, args.join(' '));
   }
+});
+
+test('an image not here is named as dockerd names it: the reference normalised, :latest added to a bare name (image inspect, inspect --type image, rmi, history, save, tag)', () => {
+  const out = path.join(roots.root, 'saved.tar');
+  const said = (name: string): string => `Error response from daemon: No such image: ${name}\n`;
+  // docker 28 over dockerd: ErrImageDoesNotExist, reference.FamiliarString(TagNameOnly(ref)).
+  const cases: Array<[string[], string, string]> = [
+    [['image', 'inspect', 'nosuch'], '[]\n', 'nosuch:latest'],
+    [['inspect', '--type', 'image', 'nosuch'], '[]\n', 'nosuch:latest'],
+    [['rmi', 'nosuch'], '', 'nosuch:latest'],
+    [['history', 'nosuch'], '', 'nosuch:latest'],
+    [['save', 'nosuch'], '', 'nosuch:latest'],
+    [['save', '-o', out, 'busybox', 'nosuch'], '', 'nosuch:latest'],
+    [['tag', 'nosuch', 'other'], '', 'nosuch:latest'],
+    // docker.io and library/ left out, a tag or a digest kept, a registry's host kept.
+    [['image', 'inspect', 'docker.io/library/nosuch'], '[]\n', 'nosuch:latest'],
+    [['rmi', 'nosuch:1'], '', 'nosuch:1'],
+    [['history', `nosuch@sha256:${'a'.repeat(64)}`], '', `nosuch@sha256:${'a'.repeat(64)}`],
+    [['tag', 'localhost:5000/ns/nosuch', 'other'], '', 'localhost:5000/ns/nosuch:latest'],
+    // An id is a digest to dockerd; a short one a name like any other.
+    [['image', 'inspect', '0'.repeat(64)], '[]\n', `sha256:${'0'.repeat(64)}`],
+    [['rmi', 'abcdef0123'], '', 'abcdef0123:latest'],
+  ];
+  for (const [args, stdout, name] of cases) {
+    const r = g(args);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [1, stdout, said(name)], args.join(' '));
+  }
+  assert.ok(!fs.existsSync(out));
+  assert.equal(g(['images', '-q', 'other']).stdout, '');
 });
 
 test('start -a of a running container attaches to it, as docker\'s does: its output until it exits, its exit code; it is not started again', async () => {
