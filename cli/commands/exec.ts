@@ -1,5 +1,5 @@
 import type { Argv, Options } from 'yargs';
-import { Gocker, type AttachedEnd, type Attachment } from '../../lib/index';
+import { Gocker, GockerError, type AttachedEnd, type Attachment } from '../../lib/index';
 import { terminalIn, useTerminal } from '../terminal';
 import { engineOptions, type GlobalArgs } from '../types';
 import { resolveEnv } from '../runflags';
@@ -62,6 +62,9 @@ export async function handler(argv: ExecArgs): Promise<number> {
   // Started with -d, or detached with the detach keys: the command runs on, and exec says
   // nothing (as docker).
   if (r.detached) return 0;
+  // exec -d: a command that could not start is the daemon's refusal of the exec's start, said
+  // with its prefix, exit 1, as docker's.
+  if (argv.detach && r.error) throw new GockerError(r.error, { exitCode: 1 });
   // As docker's attached exec: why the command could not start, bare (the engine's refusals
   // before it, such as a paused container, are thrown and said as the daemon's).
   if (r.error) process.stderr.write(`${r.error}\n`);

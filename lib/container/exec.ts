@@ -61,6 +61,9 @@ export interface ExecResult {
   detached?: boolean;
 }
 
+/** runc's refusal of an exec as docker's CLI says it, by way of containerd and dockerd. */
+const runtimeExecFailed = (why: string): string => `OCI runtime exec failed: exec failed: ${why}: unknown`;
+
 export async function execInContainer(paths: StorePaths, store: Store, o: ExecOptions): Promise<ExecResult> {
   const rec = o.record ?? find(paths, o.container);
   const viaSocket = !!o.attach && !!o.tty && !o.detach && !o.fds;
@@ -77,7 +80,7 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
   // of the start with -d. Said here, before the monitor is asked (its spec check would say our
   // spec file's path, twice) and before anything of the exec is made.
   if (o.workdir && !o.workdir.startsWith('/')) {
-    const refused = 'OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown';
+    const refused = runtimeExecFailed('Cwd must be an absolute path');
     if (o.detach) throw new GockerError(refused, { exitCode: 1 });
     return { exitCode: 126, error: refused };
   }
@@ -124,7 +127,12 @@ export async function execInContainer(paths: StorePaths, store: Store, o: ExecOp
       const exit = JSON.parse(fs.readFileSync(file('json'), 'utf8')) as { exitCode: number; error: string };
       // The command's name is in it as runc's %q has it, but for the characters Go would not
       // print that only a Unicode table tells (the monitor has none): written here as %q does.
-      return { ...exit, error: escapeNonPrint(exit.error ?? '') };
+      const error = escapeNonPrint(exit.error ?? '');
+      // A command that could not be started (not found: 127; not executable, or a working
+      // directory that is not there: 126) is runc's failure to start the process, which
+      // docker's CLI prints as dockerd has it from containerd.
+      const unstarted = !!error && (exit.exitCode === 126 || exit.exitCode === 127);
+      return { ...exit, error: unstarted ? runtimeExecFailed(`unable to start container process: ${error}`) : error };
     } catch {
       return undefined;
     }

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readRecords, type ImageUser } from '../store/records';
-import { ConflictError, GockerError, InvalidOptionError, NoSuchImageError, errorLine } from '../errors';
-import { familiarRepo, familiarString, parseAnyReference, parseReference } from '../name';
+import { ConflictError, GockerError, InvalidOptionError, errorLine } from '../errors';
+import { familiarRepo, familiarString, noSuchImage, parseAnyReference, parseReference } from '../name';
 import { Store } from '../store';
 import { collectGarbage } from './prune';
 import { writeFileAtomic } from '../store/atomic';
@@ -31,7 +31,7 @@ export function checkImageArgument(name: string, wording = (msg: string): string
 function mustResolve(store: Store, name: string): ImageRecord {
   checkImageArgument(name);
   const img = store.resolveImage(name);
-  if (!img) throw new NoSuchImageError(`No such image: ${name}`, { exitCode: 1 });
+  if (!img) throw noSuchImage(name);
   return img;
 }
 
@@ -196,7 +196,7 @@ export function imageFilter(store: Store, values: string[], now = Date.now()): I
     const v = f.get(k);
     if (!v?.length) return undefined;
     const image = store.resolveImage(v[v.length - 1]);
-    if (!image) throw new NoSuchImageError(`No such image: ${v[v.length - 1]}`, { exitCode: 1 });
+    if (!image) throw noSuchImage(v[v.length - 1]);
     return created(image);
   };
   const before = at('before');

@@ -5,11 +5,11 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import * as tar from 'tar';
-import { GockerError, NoSuchImageError } from '../errors';
+import { GockerError } from '../errors';
 import { sniffCompression } from '../layer';
 import type { Store } from '../store';
 import { hexOf } from '../store/paths';
-import { familiarString, parseReference } from '../name';
+import { familiarString, noSuchImage, parseReference } from '../name';
 import { checkImageArgument } from './manage';
 import { imageEvent } from '../events';
 
@@ -22,7 +22,7 @@ export async function saveImages(store: Store, names: string[], out: NodeJS.Writ
     const written = new Set<string>();
     for (const name of names) {
       const img = store.resolveImage(name);
-      if (!img) throw new NoSuchImageError(`No such image: ${name}`, { exitCode: 1 });
+      if (!img) throw noSuchImage(name);
       const m = JSON.parse(fs.readFileSync(path.join(store.paths.image(img.id), 'manifest.json'), 'utf8')) as { layers: Array<{ digest: string }> };
       const configName = `${hexOf(img.id)}.json`;
       fs.copyFileSync(path.join(store.paths.image(img.id), 'config.json'), path.join(stage, configName));

@@ -4,7 +4,7 @@
 // wording, since scripts and users match on it. The grammar itself is the addon's
 // (native/name/reference.cc): one parser for every reference and digest, the one
 // fuzz/reference.cc fuzzes; printing a reference is here.
-import { GockerError } from '../errors';
+import { GockerError, NoSuchImageError } from '../errors';
 import { native } from '../native';
 import { isDigest } from './digest';
 
@@ -45,6 +45,24 @@ export function parseReference(input: string): Reference {
 export function parseAnyReference(input: string): Reference | undefined {
   if (IDENTIFIER_RE.test(input) || isDigest(input)) return undefined;
   return parseReference(input);
+}
+
+/**
+ * dockerd's error for an image it does not have (ErrImageDoesNotExist), which names it as it
+ * read it: a reference normalised, ':latest' added when it has neither a tag nor a digest
+ * (No such image: nosuch:latest), docker.io/ and library/ left out; an id as a digest
+ * (sha256:HEX). A name that is no reference at all is said as given.
+ */
+export function noSuchImage(input: string, exitCode = 1): NoSuchImageError {
+  let shown = input;
+  try {
+    const ref = parseAnyReference(input);
+    if (ref) shown = familiarString(ref);
+    else if (IDENTIFIER_RE.test(input)) shown = `sha256:${input}`;
+  } catch {
+    /* refused as a reference: said as given */
+  }
+  return new NoSuchImageError(`No such image: ${shown}`, { exitCode });
 }
 
 /** The repository as docker prints it: 'alpine', 'user/app', 'localhost:5000/app'. */

@@ -843,6 +843,12 @@ int main(int argc, char** argv) {
     } else if (ce.stage == kExec && (ce.err == EACCES || ce.err == ENOEXEC || ce.err == EISDIR)) {
       early_code = 126;
       error = "exec: " + GoQuote(ce.detail) + ": " + ErrText(ce.err == EISDIR ? EACCES : ce.err);
+    } else if (ce.stage == kCwd && ce.err != ENOSYS) {
+      // runc's words: its chdir's failure, naming the cwd with %q (the spec's, which the
+      // child's detail may have cut short), or its verifyCwd's (err 0). An exec's is 126, the
+      // code dockerd gives an exec that did not start.
+      early_code = exec_mode ? 126 : 125;
+      error = ce.err == 0 ? std::string(ce.detail) : "chdir to cwd (" + GoQuote(spec.cwd) + ") set in config.json failed: " + ErrText(ce.err);
     } else if (ce.stage == kHook && ce.err == 0) {
       early_code = 125;
       error = ce.detail;  // says which hook, and how it failed

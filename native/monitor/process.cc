@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <linux/openat2.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -255,16 +256,20 @@ void SetCapabilities(const Spec& spec) {
   SetRlimits(spec);
   DropBoundingSet(spec);
 
-  // The working directory is created if the image lacks it (as root, before the user
-  // switch), as docker does. It is resolved inside the container's root, symlinks included,
-  // and never through a magic link (/proc/self/fd/N, /proc/PID/cwd): those could name a
-  // directory outside the root, which chdir would happily enter (runc CVE-2024-21626).
+  // A container's working directory is created if the image lacks it (as root, before the
+  // user switch), as docker does; an exec's must be there already, a directory, as runc's
+  // chdir wants it (report_fd: an exec): nothing of the container is made for it. It is
+  // resolved inside the container's root, symlinks included, and never through a magic link
+  // (/proc/self/fd/N, /proc/PID/cwd): those could name a directory outside the root, which
+  // chdir would happily enter (runc CVE-2024-21626).
   const std::string& cwd = spec.cwd;
   int cwd_fd;
   {
     int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) Die(kCwd, errno, "/");
-    cwd_fd = OpenDest(root, cwd, false, false);
+    cwd_fd = report_fd >= 0
+      ? static_cast<int>(Openat2(root, cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS))
+      : OpenDest(root, cwd, false, false);
     if (cwd_fd < 0) Die(kCwd, errno, cwd);
     close(root);
   }
@@ -298,13 +303,15 @@ void SetCapabilities(const Spec& spec) {
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Die(kNoNewPrivs, errno);
 
   // As the user, so that its permissions apply; then checked: a cwd the root cannot reach
-  // reads "(unreachable)/..." (the kernel's getcwd), never a path starting with '/'.
+  // reads "(unreachable)/..." (the kernel's getcwd), never a path starting with '/'. Said in
+  // runc's words (verifyCwd), as err 0: the words are the whole error.
   if (fchdir(cwd_fd) != 0) Die(kCwd, errno, cwd);
   close(cwd_fd);
   {
     char buf[4096];
     long n = syscall(SYS_getcwd, buf, sizeof buf);
-    if (n <= 0 || buf[0] != '/') Die(kCwd, EPERM, cwd + " is outside the container");
+    if (n <= 0) Die(kCwd, 0, "failed to verify if current working directory is safe: " + ErrText(errno));
+    if (buf[0] != '/') Die(kCwd, 0, "current working directory is outside of container mount namespace root -- possible container breakout detected");
   }
 
   if (spec.umask >= 0) umask(static_cast<mode_t>(spec.umask));

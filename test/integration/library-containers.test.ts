@@ -125,7 +125,7 @@ test('runAttached and execAttached, as the CLI runs them: the container\'s stdio
   const lines = r.stderr.split('\n');
   assert.deepEqual(JSON.parse(lines.pop()!), {
     ran: [4, false, true, false], target: true, missing: [127, 'exec: "no-such-command": executable file not found in $PATH'], killed: 143,
-    exec: { exitCode: 5, detached: false }, execMissing: { exitCode: 127, detached: false, error: 'exec: "no-such-command": executable file not found in $PATH' },
+    exec: { exitCode: 5, detached: false }, execMissing: { exitCode: 127, detached: false, error: 'OCI runtime exec failed: exec failed: unable to start container process: exec: "no-such-command": executable file not found in $PATH: unknown' },
     detached: { exitCode: 0, detached: true },
     badKeys: 'InvalidOptionError|EINVAL|detachKeys|125|Invalid detach keys (ctrl-1) provided',
     restart: 'GockerError|EUSAGE||125|conflicting options: cannot specify both --restart and --rm', handlers: true, unknown: true,
@@ -287,7 +287,7 @@ test('wait with a signal: the exit as it comes, for not-running and next-exit', 
 test('typed errors: a missing container or image, a name in use, a bad option, a running container to remove', async () => {
   assert.throws(() => g.container('h13lib-nope'), (e: unknown) => e instanceof NoSuchContainerError && e instanceof GockerError && e.code === 'ENOCONTAINER' && e.exitCode === 1 && e.message === 'No such container: h13lib-nope');
   await assert.rejects(g.run('h13lib-no-image'), (e: unknown) => e instanceof NoSuchImageError && e.code === 'ENOIMAGE' && e.message === "Unable to find image 'h13lib-no-image' locally");
-  await assert.rejects(g.removeImage('h13lib-no-image'), (e: unknown) => e instanceof NoSuchImageError && e.message === 'No such image: h13lib-no-image');
+  await assert.rejects(g.removeImage('h13lib-no-image'), (e: unknown) => e instanceof NoSuchImageError && e.message === 'No such image: h13lib-no-image:latest');
   await assert.rejects(g.run('busybox', ['true'], { memory: 'lots' }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memory' && e.code === 'EINVAL' && e.message === `invalid argument "lots" for "-m, --memory" flag: invalid size: 'lots'`);
   await assert.rejects(g.run('busybox', ['true'], { memory: 1024 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memory' && e.message === 'Minimum memory limit allowed is 6MB');
   await assert.rejects(g.run('busybox', ['true'], { memroy: '64m' } as never), (e: unknown) => e instanceof InvalidOptionError && e.option === 'memroy' && e.message === 'unknown option: memroy');
