@@ -236,6 +236,19 @@ void SetCapabilities(const Spec& spec) {
   }
 }
 
+// Forks the process that goes on, says its pid on report_fd and goes; returns in the child.
+// (Its parent from then on is the nearest subreaper: the monitor, or the shim above it.)
+static void ForkAndGo(int report_fd, int stage, const char* what) {
+  pid_t child = fork();
+  if (child < 0) Die(stage, errno, what);
+  if (child == 0) {
+    close(report_fd);
+    return;
+  }
+  WriteAll(report_fd, &child, sizeof child);
+  _exit(0);
+}
+
 // The last steps, shared by run and exec: terminal, limits, user, capabilities, cwd, execve.
 // report_fd (exec): the process that does all this is not in the container's pid namespace,
 // and forks the one that execs the command into it only once it has no more privileges than
@@ -326,13 +339,7 @@ void SetCapabilities(const Spec& spec) {
       // monitor, a subreaper, whose child it becomes once we have gone.
       if (nnp) ApplySeccomp(spec);
       filtered = true;
-      pid_t init = fork();
-      if (init < 0) Die(kUnshare, errno, "fork into the pid namespace");
-      if (init > 0) {
-        WriteAll(init_report_fd, &init, sizeof init);
-        _exit(0);
-      }
-      close(init_report_fd);
+      ForkAndGo(init_report_fd, kUnshare, "fork into the pid namespace");
     }
     // As runc's exec.fifo: the wait for `start` comes once our root, masks, limits, user,
     // capabilities and (without no_new_privs) filter are the command's.
@@ -362,13 +369,7 @@ void SetCapabilities(const Spec& spec) {
     // command's process, in the container's pid namespace; we go, and the monitor (a
     // subreaper) becomes its parent.
     if (nnp) ApplySeccomp(spec);
-    pid_t command = fork();
-    if (command < 0) Die(kExec, errno, "fork");
-    if (command > 0) {
-      WriteAll(report_fd, &command, sizeof command);
-      _exit(0);
-    }
-    close(report_fd);
+    ForkAndGo(report_fd, kExec, "fork");
     if (pty >= 0) TakePty(pty);
   }
 
@@ -456,16 +457,7 @@ bool WriteIdMaps(pid_t pid, const Spec& spec, std::string* why) {
 // over, is reparented to the shim above the monitor, which reaps it.
 // The intermediate's last step: forks the container's init, says its pid on relay_fd and
 // goes; returns in the init.
-static void ForkInitAndGo(int relay_fd) {
-  pid_t init = fork();
-  if (init < 0) Die(kUnshare, errno, "fork");
-  if (init == 0) {
-    close(relay_fd);
-    return;
-  }
-  WriteAll(relay_fd, &init, sizeof init);
-  _exit(0);
-}
+static void ForkInitAndGo(int relay_fd) { ForkAndGo(relay_fd, kUnshare, "fork"); }
 
 void EnterUserNamespace(const Spec& spec, int relay_fd) {
   if (setns(spec.userns_fd, CLONE_NEWUSER) != 0) Die(kUnshare, errno, "setns user");
