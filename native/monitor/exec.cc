@@ -129,6 +129,31 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
 }
 
 constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+constexpr const char* kEnvFdVar = "GOCKER_MONITOR_ENV_FD";
+
+// The environment ExecSealedCopy put aside, NUL-separated in a memfd; ours when there is none.
+std::vector<std::string> SavedEnvironment() {
+  std::vector<std::string> env;
+  const char* fd_text = getenv(kEnvFdVar);
+  std::string raw;
+  if (!fd_text || !ReadFile("/proc/self/fd/" + std::to_string(atoi(fd_text)), &raw)) {
+    for (char** e = environ; *e; e++) env.emplace_back(*e);
+    return env;
+  }
+  for (size_t at = 0; at < raw.size();) {
+    size_t end = raw.find('\0', at);
+    if (end == std::string::npos) end = raw.size();
+    env.push_back(raw.substr(at, end - at));
+    at = end + 1;
+  }
+  return env;
+}
+
+// The saved environment's fd is ours alone: not the container's, nor the exit command's.
+void KeepSavedEnvironment() {
+  const char* fd_text = getenv(kEnvFdVar);
+  if (fd_text) fcntl(atoi(fd_text), F_SETFD, FD_CLOEXEC);
+}
 
 bool RunningSealed() {
   int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -146,7 +171,12 @@ bool RunningSealed() {
 // is static and about 1 MB; the copy costs well under a millisecond, once per exec.
 // A read-only bind of the binary (runc's later answer) would need a mount namespace of our
 // own, which setns into the container's replaces. Returns only on failure.
-std::string ExecSealedCopy(char** argv) {
+// hide_env: a container's monitor whose init joins another's pid namespace, whose processes
+// see that init before its execve: our environment (the caller's: a shell's secrets, say)
+// goes into a sealed memfd, read back only for the exit command (SavedEnvironment), and the
+// copy starts with none but that fd's number, so neither /proc/PID/environ nor the memory of
+// the init forked from it holds the caller's.
+std::string ExecSealedCopy(char** argv, bool hide_env) {
   int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (src < 0) return std::string("open /proc/self/exe: ") + strerror(errno);
   struct stat st;
@@ -160,7 +190,19 @@ std::string ExecSealedCopy(char** argv) {
   }
   close(src);
   if (fcntl(mfd, F_ADD_SEALS, kSeals) != 0) return std::string("seal the monitor's memfd: ") + strerror(errno);
-  fexecve(mfd, argv, environ);
+  std::string env_var;
+  char* no_env[2] = {nullptr, nullptr};
+  if (hide_env) {
+    int efd = memfd_create("gocker-monitor-env", MFD_ALLOW_SEALING);  // kept across the exec
+    if (efd < 0) return std::string("memfd_create: ") + strerror(errno);
+    for (char** e = environ; *e; e++) {
+      if (!WriteAll(efd, *e, strlen(*e) + 1)) return std::string("save the environment: ") + strerror(errno);
+    }
+    if (fcntl(efd, F_ADD_SEALS, kSeals) != 0) return std::string("seal the environment's memfd: ") + strerror(errno);
+    env_var = std::string(kEnvFdVar) + "=" + std::to_string(efd);
+    no_env[0] = env_var.data();
+  }
+  fexecve(mfd, argv, hide_env ? no_env : environ);
   return std::string("fexecve the monitor's memfd: ") + strerror(errno);
 }
 

@@ -241,11 +241,14 @@ Created Create(const Spec& spec, pid_t* child, int init_report, int ready_fd, in
     } while (r < 0 && errno == EINTR);
     const bool forked = r == static_cast<ssize_t>(sizeof init) && init > 0;
     if (forked) {
+      WriteFileAtomic(spec.pid_file, std::to_string(init) + "\n");
       while (waitpid(*child, nullptr, 0) < 0 && errno == EINTR) {
       }
+      // The init is ours now (its parent has gone): nothing else of the container's is to be
+      // (its own orphans go to its namespace's init, or, with the host's, to the host's).
+      if (!spec.hand_over) prctl(PR_SET_CHILD_SUBREAPER, 0);
       *child = init;
       g_child = init;
-      WriteFileAtomic(spec.pid_file, std::to_string(init) + "\n");
     }
     if (spec.report_fd >= 0) {
       char i = 'i';
@@ -388,6 +391,16 @@ int main(int argc, char** argv) {
     if (!g_exit_file.empty()) WriteExit(125, 0, Now(), "invalid spec: " + refused);
     return 125;
   }
+  // A container's init that joins another's pid namespace is seen there until its execve
+  // (from its fork into it, or, with a user namespace or before Linux 6.15, from its parent's
+  // fork): our binary on the host, as /proc/PID/exe of it, must not be what a process there
+  // opens and writes once we are gone (runc CVE-2019-5736), and the caller's environment is
+  // none of theirs. As exec mode, from a sealed copy, with the environment put aside.
+  if (!exec_mode && spec.pidns_fd >= 0 && !RunningSealed()) {
+    fprintf(stderr, "gocker-monitor: %s\n", ExecSealedCopy(argv, true).c_str());
+    return 125;
+  }
+  KeepSavedEnvironment();
   g_exit_file = spec.exit_file;
   // In its own user namespace the child's root is not the host's: it cannot open the v1
   // tasks files to move itself, so we move it, as we do on v2.
@@ -961,10 +974,13 @@ int main(int argc, char** argv) {
       for (int fd = 0; fd < 3; fd++) dup2(null, fd);
       close(null);
     }
-    std::vector<char*> args;
+    std::vector<char*> args, envp;
     for (std::string& a : exit_cmd) args.push_back(a.data());
     args.push_back(nullptr);
-    execv(args[0], args.data());
+    std::vector<std::string> env = SavedEnvironment();
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execve(args[0], args.data(), envp.data());
   }
   return code;
 }

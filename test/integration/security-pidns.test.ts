@@ -120,6 +120,28 @@ test('create --pid container:A --security-opt no-new-privileges: the init waits 
   assert.equal(g(['rm', '-f', 'pc']).status, 0);
 });
 
+test('create --pid container:A: the init A sees before its start is no file of the host\'s, and holds none of the caller\'s environment', async () => {
+  // Its /proc/N/exe, opened by A, would be written once nothing runs it any more, and run as
+  // root by the next container (runc CVE-2019-5736); its environ was the caller's shell's.
+  const r = gocker([...roots.args, 'create', '--name', 'pd', '--pid', 'container:pa', 'busybox', 'sleep', '100'], { env: { ...process.env, GOCKER_SECRET: 'hunter2' } });
+  assert.equal(r.status, 0, r.stderr);
+  const pidFile = path.join(roots.runroot, 'containers', r.stdout.trim(), 'pid');
+  await until('the created container\'s pid file', () => fs.existsSync(pidFile));
+  await until('the init waits with its capabilities', () => {
+    try {
+      return status(Number(fs.readFileSync(pidFile, 'utf8').trim()), 'CapEff') === DOCKER_CAPS;
+    } catch {
+      return false;
+    }
+  });
+  const nspid = status(Number(fs.readFileSync(pidFile, 'utf8').trim()), 'NSpid').split(/\s+/).pop();
+  const seen = g(['exec', 'pa', 'sh', '-c', `readlink /proc/${nspid}/exe; tr '\\0' '\\n' < /proc/${nspid}/environ; echo end`]);
+  assert.match(seen.stdout, /end/, seen.stderr);
+  assert.match(seen.stdout, /^\/memfd:gocker-monitor/m, 'the waiting init runs the monitor binary of the host');
+  assert.doesNotMatch(seen.stdout, /GOCKER_SECRET/, 'the caller\'s environment is in the waiting init\'s');
+  assert.equal(g(['rm', '-f', 'pd']).status, 0);
+});
+
 test('run --pid container:A: while the joining container is set up (created, configured from outside, not pivoted yet), a root of A with SYS_PTRACE finds none of its processes', async () => {
   // The engine's configuration step (beforeRelease, where networking plugs in) holds the
   // set-up open: A looks through every /proc/N/root it has for the host's marker meanwhile.
