@@ -131,12 +131,17 @@ bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error) {
 constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 constexpr const char* kEnvFdVar = "GOCKER_MONITOR_ENV_FD";
 
-// The environment ExecSealedCopy put aside, NUL-separated in a memfd; ours when there is none.
+// The environment ExecSealedCopy put aside (KeepSavedEnvironment found it), NUL-separated in
+// a memfd; ours when there is none.
+static int g_saved_env = -1;
+
 std::vector<std::string> SavedEnvironment() {
   std::vector<std::string> env;
-  const char* fd_text = getenv(kEnvFdVar);
   std::string raw;
-  if (!fd_text || !ReadFile("/proc/self/fd/" + std::to_string(atoi(fd_text)), &raw)) {
+  char buf[65536];
+  ssize_t n;
+  for (off_t at = 0; g_saved_env >= 0 && (n = pread(g_saved_env, buf, sizeof buf, at)) > 0; at += n) raw.append(buf, static_cast<size_t>(n));
+  if (g_saved_env < 0) {
     for (char** e = environ; *e; e++) env.emplace_back(*e);
     return env;
   }
@@ -149,10 +154,19 @@ std::vector<std::string> SavedEnvironment() {
   return env;
 }
 
-// The saved environment's fd is ours alone: not the container's, nor the exit command's.
+// The saved environment's fd, taken only in the sealed copy ExecSealedCopy made, and only a
+// memfd sealed as it sealed it (a caller's own variable of that name names nothing of ours);
+// ours alone: not the container's, nor the exit command's.
 void KeepSavedEnvironment() {
   const char* fd_text = getenv(kEnvFdVar);
-  if (fd_text) fcntl(atoi(fd_text), F_SETFD, FD_CLOEXEC);
+  if (!fd_text || !RunningSealed()) return;
+  char* end = nullptr;
+  long fd = strtol(fd_text, &end, 10);
+  if (*fd_text == '\0' || *end != '\0' || fd < 3 || fd > 1 << 20) return;
+  int seals = fcntl(static_cast<int>(fd), F_GET_SEALS);
+  if (seals < 0 || (seals & kSeals) != kSeals) return;
+  fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  g_saved_env = static_cast<int>(fd);
 }
 
 bool RunningSealed() {
@@ -171,12 +185,12 @@ bool RunningSealed() {
 // is static and about 1 MB; the copy costs well under a millisecond, once per exec.
 // A read-only bind of the binary (runc's later answer) would need a mount namespace of our
 // own, which setns into the container's replaces. Returns only on failure.
-// hide_env: a container's monitor whose init joins another's pid namespace, whose processes
-// see that init before its execve: our environment (the caller's: a shell's secrets, say)
-// goes into a sealed memfd, read back only for the exit command (SavedEnvironment), and the
-// copy starts with none but that fd's number, so neither /proc/PID/environ nor the memory of
-// the init forked from it holds the caller's.
-std::string ExecSealedCopy(char** argv, bool hide_env) {
+// The copy starts with none of the caller's environment (a shell's secrets, say): the processes
+// it forks into a container (exec's command, a joined pid namespace's init) are seen there
+// before their execve, through /proc/PID/environ and their memory. exec runs nothing else;
+// keep_env (a container's monitor) puts it into a sealed memfd, read back only for the exit
+// command (SavedEnvironment), and the copy has that fd's number alone.
+std::string ExecSealedCopy(char** argv, bool keep_env) {
   int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (src < 0) return std::string("open /proc/self/exe: ") + strerror(errno);
   struct stat st;
@@ -192,8 +206,12 @@ std::string ExecSealedCopy(char** argv, bool hide_env) {
   if (fcntl(mfd, F_ADD_SEALS, kSeals) != 0) return std::string("seal the monitor's memfd: ") + strerror(errno);
   std::string env_var;
   char* no_env[2] = {nullptr, nullptr};
-  if (hide_env) {
-    int efd = memfd_create("gocker-monitor-env", MFD_ALLOW_SEALING);  // kept across the exec
+  if (keep_env) {
+    // Kept across the exec, and above stdio (a monitor started with one of 0-2 closed must
+    // not hand it to the container as that).
+    int made = memfd_create("gocker-monitor-env", MFD_ALLOW_SEALING);
+    int efd = made < 0 ? -1 : fcntl(made, F_DUPFD, 3);
+    if (made >= 0 && made != efd) close(made);
     if (efd < 0) return std::string("memfd_create: ") + strerror(errno);
     for (char** e = environ; *e; e++) {
       if (!WriteAll(efd, *e, strlen(*e) + 1)) return std::string("save the environment: ") + strerror(errno);
@@ -202,7 +220,7 @@ std::string ExecSealedCopy(char** argv, bool hide_env) {
     env_var = std::string(kEnvFdVar) + "=" + std::to_string(efd);
     no_env[0] = env_var.data();
   }
-  fexecve(mfd, argv, hide_env ? no_env : environ);
+  fexecve(mfd, argv, no_env);
   return std::string("fexecve the monitor's memfd: ") + strerror(errno);
 }
 

@@ -661,7 +661,10 @@ int main(int argc, char** argv) {
       ChildError ce{};
       close(errp[1]);
       std::string why = "join user namespace: the intermediate process failed";
-      if (read(errp[0], &ce, sizeof ce) == static_cast<ssize_t>(sizeof ce)) why = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);
+      if (read(errp[0], &ce, sizeof ce) == static_cast<ssize_t>(sizeof ce)) {
+        ce.detail[sizeof ce.detail - 1] = '\0';
+        why = std::string(StageName(ce.stage)) + (ce.detail[0] ? std::string(" ") + ce.detail : "") + ": " + ErrText(ce.err);
+      }
       if (!spec.shm_path.empty()) umount2(spec.shm_path.c_str(), MNT_DETACH);
       WriteExit(125, 0, started, why);
       return 125;
@@ -840,6 +843,8 @@ int main(int argc, char** argv) {
   ssize_t n;
   do {
     n = read(errp[0], &ce, sizeof ce);
+    // Written by a process the container may reach (ptrace): its text ends within the record.
+    if (n == static_cast<ssize_t>(sizeof ce)) ce.detail[sizeof ce.detail - 1] = '\0';
   } while (n < 0 && errno == EINTR);
   close(errp[0]);
   // The error pipe closed without a report: execve succeeded. Said in a file of its own, so

@@ -139,7 +139,7 @@ void Pump(int out_fd, int err_fd, int in_fd, int log_fd, bool tee, int pidfd);
 pid_t ParentOf(pid_t pid);
 bool JoinNamespaces(const Spec& spec, int* pidns, std::string* error);
 bool RunningSealed();
-std::string ExecSealedCopy(char** argv, bool hide_env = false);
+std::string ExecSealedCopy(char** argv, bool keep_env = false);
 std::vector<std::string> SavedEnvironment();
 void KeepSavedEnvironment();
 

@@ -142,6 +142,24 @@ test('create --pid container:A: the init A sees before its start is no file of t
   assert.equal(g(['rm', '-f', 'pd']).status, 0);
 });
 
+test('exec: the monitor that forks the command into the container holds none of the caller\'s environment', async () => {
+  // The command's process is seen in the container before its execve, its environ the
+  // monitor's it was forked from: the caller's shell's, before.
+  const before = new Set(fs.readdirSync('/proc'));
+  const r = gocker([...roots.args, 'exec', '-d', 'pa', 'sleep', '30'], { env: { ...process.env, GOCKER_SECRET: 'hunter2' } });
+  assert.equal(r.status, 0, r.stderr);
+  const monitors = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && !before.has(p)).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('--exec');
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(monitors.length, 1, 'the exec -d\'s monitor runs');
+  assert.doesNotMatch(fs.readFileSync(`/proc/${monitors[0]}/environ`, 'utf8'), /GOCKER_SECRET/);
+  g(['exec', 'pa', 'pkill', '-f', 'sleep 30']);
+});
+
 test('run --pid container:A: while the joining container is set up (created, configured from outside, not pivoted yet), a root of A with SYS_PTRACE finds none of its processes', async () => {
   // The engine's configuration step (beforeRelease, where networking plugs in) holds the
   // set-up open: A looks through every /proc/N/root it has for the host's marker meanwhile.
